@@ -1,0 +1,91 @@
+import type { Trx } from '../platform/database.ts';
+import type { Ctx, Principal } from '../platform/context.ts';
+import type { ActorType } from '../platform/db-types.ts';
+import { newId } from '../platform/ids.ts';
+
+export type Changes = Record<string, { before?: unknown; after?: unknown }>;
+
+const SECRET_FIELD = /password|secret|token|code|hash/i;
+
+/** Before/after of each changed field, secrets redacted. Unchanged fields are left out. */
+export function diff(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Changes {
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  const changes: Changes = {};
+  for (const key of keys) {
+    const b = before?.[key];
+    const a = after?.[key];
+    if (JSON.stringify(b) === JSON.stringify(a)) continue;
+    const secret = SECRET_FIELD.test(key);
+    changes[key] = {
+      ...(before ? { before: secret ? '[redacted]' : normalise(b) } : {}),
+      ...(after ? { after: secret ? '[redacted]' : normalise(a) } : {}),
+    };
+  }
+  return changes;
+}
+
+function normalise(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Set) return [...value];
+  return value ?? null;
+}
+
+function actorOf(principal: Principal): { actorType: ActorType; actorId: string | null; actorLabel: string } {
+  switch (principal.kind) {
+    case 'operator':
+      return { actorType: 'operator', actorId: principal.userId, actorLabel: principal.email };
+    case 'staff':
+    case 'customer':
+      return { actorType: 'user', actorId: principal.userId, actorLabel: principal.email };
+    case 'api_key':
+      return { actorType: 'api_key', actorId: principal.keyId, actorLabel: principal.name };
+    case 'system':
+      return { actorType: 'system', actorId: null, actorLabel: principal.job };
+  }
+}
+
+export interface AuditInput {
+  /** The partner whose trail this belongs to; defaults to the caller's. Null only for platform-level events. */
+  partnerId?: string | null;
+  customerId?: string | null;
+  app: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  changes?: Changes;
+  /** Overrides the actor, e.g. a user who is not signed in yet (login). */
+  actor?: { actorType: ActorType; actorId: string | null; actorLabel: string };
+}
+
+/**
+ * Append one event to the partner's hash-chained trail, inside the caller's transaction:
+ * the change and its audit event commit together or not at all.
+ */
+export async function recordAudit(trx: Trx, ctx: Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent'>, input: AuditInput): Promise<string> {
+  const id = newId('evt');
+  const principalPartner =
+    ctx.principal.kind === 'staff' || ctx.principal.kind === 'api_key' || ctx.principal.kind === 'customer' ? ctx.principal.partnerId : null;
+  const principalCustomer = ctx.principal.kind === 'customer' ? ctx.principal.customerId : null;
+  const actor = input.actor ?? actorOf(ctx.principal);
+  await trx
+    .insertInto('auditEvents')
+    .values({
+      id,
+      partnerId: input.partnerId === undefined ? principalPartner : input.partnerId,
+      customerId: input.customerId === undefined ? principalCustomer : input.customerId,
+      actorType: actor.actorType,
+      actorId: actor.actorId,
+      actorLabel: actor.actorLabel,
+      app: input.app,
+      action: input.action,
+      targetType: input.targetType,
+      targetId: input.targetId,
+      changes: JSON.stringify(input.changes ?? {}),
+      requestId: ctx.requestId,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent?.slice(0, 500) ?? null,
+    })
+    .execute();
+  return id;
+}

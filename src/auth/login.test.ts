@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, lastMailTo, signIn, type TestApp, DEMO_PASSWORD } from '../test/harness.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t.close());
+
+const login = (payload: unknown, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: payload as object, headers });
+
+describe('sign-in', () => {
+  it('asks partner staff for an emailed code, then opens a session with rotating cookie', async () => {
+    const res = await login({ email: 'Admin@Demo.test', password: DEMO_PASSWORD });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('two_factor_required');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    const mail = await lastMailTo(t.db, 'admin@demo.test');
+    expect(mail?.kind).toBe('two_factor_code');
+    const code = /(\d{6})/.exec(mail!.subject)![1]!;
+
+    const wrong = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId: body.challengeId, code: code === '000000' ? '111111' : '000000' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().code).toBe('two_factor_invalid');
+
+    const ok = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId: body.challengeId, code } });
+    expect(ok.statusCode).toBe(200);
+    const cookie = String(ok.headers['set-cookie']);
+    expect(cookie).toMatch(/folio_session=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+
+    const reuse = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId: body.challengeId, code } });
+    expect(reuse.statusCode).toBe(401);
+
+    const session = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: cookie.split(';')[0]! } });
+    expect(session.statusCode).toBe(200);
+    expect(session.json().apps).toEqual(['customer', 'product', 'invoice', 'audit', 'discount', 'settings', 'access']);
+  });
+
+  it('signs a customer in without a code and shows their portal tabs', async () => {
+    const s = await signIn(t, 'owner@acme.test');
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: s.cookie } });
+    expect(res.json()).toMatchObject({ user: { email: 'owner@acme.test', kind: 'customer' }, customer: { name: 'Acme Pte Ltd', role: 'owner' }, portalTabs: { invoices: true } });
+  });
+
+  it('refuses a wrong password with the same answer as an unknown email', async () => {
+    const a = await login({ email: 'member@acme.test', password: 'wrong-password' });
+    const b = await login({ email: 'nobody@acme.test', password: 'wrong-password' });
+    expect(a.statusCode).toBe(401);
+    expect(b.statusCode).toBe(401);
+    expect(a.json().code).toBe('invalid_credentials');
+    expect(b.json().detail).toBe(a.json().detail);
+  });
+
+  it('locks an account after five failures, even with the right password', async () => {
+    for (let i = 0; i < 5; i++) expect((await login({ email: 'owner@initech.test', password: 'nope-nope-nope' })).statusCode).toBe(401);
+    const locked = await login({ email: 'owner@initech.test', password: DEMO_PASSWORD });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().code).toBe('account_locked');
+  });
+
+  it('rejects malformed bodies naming the field, and unknown fields', async () => {
+    const res = await login({ email: 'not-an-email', password: 'x', extra: true });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    const body = res.json();
+    expect(body.code).toBe('validation_failed');
+    expect(body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['email', 'extra']));
+    const notJson = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: '{"email":', headers: { 'content-type': 'application/json' } });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json().code).toBe('malformed_request');
+  });
+
+  it('needs the CSRF header for cookie-authenticated writes', async () => {
+    const s = await signIn(t, 'member@acme.test');
+    const without = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: s.cookie } });
+    expect(without.statusCode).toBe(403);
+    expect(without.json().code).toBe('csrf_token_invalid');
+    const withIt = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: s.headers });
+    expect(withIt.statusCode).toBe(200);
+    const after = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: s.cookie } });
+    expect(after.statusCode).toBe(401);
+  });
+});

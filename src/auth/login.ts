@@ -1,0 +1,137 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { inScope, type Trx } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { hashPassword, newOneTimeCode, sha256Hex, verifyPassword } from '../platform/crypto.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { findUserByEmail } from './users.repo.ts';
+import { createSession, type NewSession } from './sessions.ts';
+
+/** Failed sign-ins allowed per account, and per IP, within the window before sign-in is refused. */
+export const MAX_FAILURES_PER_ACCOUNT = 5;
+export const MAX_FAILURES_PER_IP = 50;
+export const FAILURE_WINDOW_MINUTES = 15;
+export const TWO_FACTOR_CODE_TTL_MINUTES = 10;
+export const TWO_FACTOR_MAX_ATTEMPTS = 5;
+
+// A real hash to compare against when the email is unknown, so timing does not reveal which emails exist.
+const dummyHash = hashPassword('folio-timing-equaliser');
+
+export type LoginResult =
+  | { status: 'signed_in'; session: NewSession; userId: string }
+  | { status: 'two_factor_required'; challengeId: string; expiresAt: Date };
+
+type UserRow = NonNullable<Awaited<ReturnType<typeof findUserByEmail>>>;
+
+async function throttle(trx: Trx, email: string, ip: string): Promise<void> {
+  const counts = await trx
+    .selectFrom('loginAttempts')
+    .select([
+      sql<number>`count(*) filter (where lower(email) = ${email})::int`.as('byAccount'),
+      sql<number>`count(*) filter (where ip = ${ip})::int`.as('byIp'),
+    ])
+    .where('succeeded', '=', false)
+    .where('at', '>', sql<Date>`now() - make_interval(mins => ${FAILURE_WINDOW_MINUTES})`)
+    .where((eb) => eb.or([eb(sql`lower(email)`, '=', email), eb('ip', '=', ip)]))
+    .executeTakeFirstOrThrow();
+  if (counts.byAccount >= MAX_FAILURES_PER_ACCOUNT) {
+    throw new DomainError('account_locked', `Too many failed sign-ins for this account; try again in ${FAILURE_WINDOW_MINUTES} minutes or reset your password`);
+  }
+  if (counts.byIp >= MAX_FAILURES_PER_IP) throw new DomainError('too_many_requests', 'Too many failed sign-ins from this address; try again later');
+}
+
+async function twoFactorRequired(trx: Trx, user: UserRow): Promise<boolean> {
+  if (user.kind === 'operator') return true;
+  if (user.twoFactorEnabled) return true;
+  if (user.kind === 'staff' && user.partnerId) {
+    const settings = await trx.selectFrom('partnerSettings').select('staffTwoFactorRequired').where('partnerId', '=', user.partnerId).executeTakeFirst();
+    return settings?.staffTwoFactorRequired ?? true;
+  }
+  return false;
+}
+
+function loginActor(user: UserRow) {
+  return { actorType: user.kind === 'operator' ? ('operator' as const) : ('user' as const), actorId: user.id, actorLabel: user.email };
+}
+
+/** Email + password. Staff (by partner setting), operators and users who opted in get a one-time code by email next. */
+export async function login(ctx: Ctx, input: { email: string; password: string }): Promise<LoginResult> {
+  const email = input.email.trim().toLowerCase();
+  const ip = ctx.ip ?? 'unknown';
+  const found = await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+    await throttle(trx, email, ip);
+    return findUserByEmail(trx, email);
+  });
+  const passwordOk = found?.passwordHash ? await verifyPassword(found.passwordHash, input.password) : (await verifyPassword(await dummyHash, input.password), false);
+  if (!found || !passwordOk || found.status !== 'active') {
+    await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+      await trx.insertInto('loginAttempts').values({ email, ip, succeeded: false }).execute();
+      if (found) await trx.updateTable('users').set({ failedLoginCount: sql`failed_login_count + 1` }).where('id', '=', found.id).execute();
+    });
+    throw new DomainError('invalid_credentials', 'Email or password is wrong');
+  }
+  const user = found;
+  return inScope(ctx.db, { kind: 'system' }, async (trx): Promise<LoginResult> => {
+    await trx.insertInto('loginAttempts').values({ email, ip, succeeded: true }).execute();
+    if (await twoFactorRequired(trx, user)) {
+      const code = newOneTimeCode();
+      const challengeId = newId('lch');
+      const row = await trx
+        .insertInto('loginChallenges')
+        .values({
+          id: challengeId, userId: user.id, partnerId: user.partnerId, codeHash: sha256Hex(`${challengeId}:${code}`),
+          expiresAt: sql`now() + make_interval(mins => ${TWO_FACTOR_CODE_TTL_MINUTES})`, consumedAt: null, ip: ctx.ip,
+        })
+        .returning('expiresAt')
+        .executeTakeFirstOrThrow();
+      await enqueueNotification(trx, {
+        partnerId: user.partnerId, customerId: user.customerId, userId: user.id, toEmail: user.email, kind: 'two_factor_code',
+        subject: `Your Folio sign-in code: ${code}`,
+        bodyText: `Your sign-in code is ${code}. It expires in ${TWO_FACTOR_CODE_TTL_MINUTES} minutes.\nIf you did not try to sign in, change your password.`,
+      });
+      await recordAudit(trx, ctx, {
+        partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.two_factor_code_sent',
+        targetType: 'user', targetId: user.id, actor: loginActor(user),
+      });
+      return { status: 'two_factor_required', challengeId, expiresAt: row.expiresAt };
+    }
+    const session = await createSession(trx, ctx.config, user, ctx);
+    await recordAudit(trx, ctx, {
+      partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.signed_in',
+      targetType: 'session', targetId: session.sessionId, actor: loginActor(user),
+    });
+    return { status: 'signed_in', session, userId: user.id };
+  });
+}
+
+/** Second step: the code from the email. Five wrong codes burn the challenge. */
+export async function verifyTwoFactor(ctx: Ctx, input: { challengeId: string; code: string }): Promise<{ session: NewSession; userId: string }> {
+  const outcome = await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+    const challenge = await trx
+      .selectFrom('loginChallenges as c')
+      .innerJoin('users as u', 'u.id', 'c.userId')
+      .select(['c.id', 'c.codeHash', 'c.attempts', 'c.expiresAt', 'c.consumedAt', 'u.id as userId', 'u.partnerId', 'u.customerId', 'u.email', 'u.kind', 'u.status'])
+      .where('c.id', '=', input.challengeId)
+      .forUpdate('c')
+      .executeTakeFirst();
+    if (!challenge || challenge.consumedAt || challenge.expiresAt.getTime() < Date.now() || challenge.attempts >= TWO_FACTOR_MAX_ATTEMPTS || challenge.status !== 'active') {
+      return { ok: false as const, detail: 'This sign-in code has expired; sign in again' };
+    }
+    if (sha256Hex(`${challenge.id}:${input.code}`) !== challenge.codeHash) {
+      await trx.updateTable('loginChallenges').set({ attempts: sql`attempts + 1` }).where('id', '=', challenge.id).execute();
+      return { ok: false as const, detail: 'The code is wrong' };
+    }
+    await trx.updateTable('loginChallenges').set({ consumedAt: sql`now()` }).where('id', '=', challenge.id).execute();
+    const session = await createSession(trx, ctx.config, { id: challenge.userId, partnerId: challenge.partnerId }, ctx);
+    await recordAudit(trx, ctx, {
+      partnerId: challenge.partnerId, customerId: challenge.customerId, app: 'auth', action: 'auth.signed_in',
+      targetType: 'session', targetId: session.sessionId,
+      actor: { actorType: challenge.kind === 'operator' ? 'operator' : 'user', actorId: challenge.userId, actorLabel: challenge.email },
+    });
+    return { ok: true as const, session, userId: challenge.userId };
+  });
+  if (!outcome.ok) throw new DomainError('two_factor_invalid', outcome.detail);
+  return { session: outcome.session, userId: outcome.userId };
+}

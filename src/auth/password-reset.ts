@@ -1,0 +1,48 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { hashPassword } from '../platform/crypto.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { findUserByEmail, findUserById } from './users.repo.ts';
+import { consumeUserToken, issueUserToken } from './user-tokens.ts';
+import { revokeAllSessions } from './sessions.ts';
+
+export const PASSWORD_RESET_TTL_MINUTES = 60;
+
+/** Always answers the same way, whether or not the email exists. */
+export async function requestPasswordReset(ctx: Ctx, input: { email: string }): Promise<void> {
+  await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+    const user = await findUserByEmail(trx, input.email);
+    if (!user || user.status !== 'active') return;
+    const token = await issueUserToken(trx, user, 'password_reset', PASSWORD_RESET_TTL_MINUTES);
+    const link = `${ctx.config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
+    await enqueueNotification(trx, {
+      partnerId: user.partnerId, customerId: user.customerId, userId: user.id, toEmail: user.email, kind: 'password_reset',
+      subject: 'Reset your Folio password',
+      bodyText: `Someone asked to reset the password of ${user.email}.\nChoose a new one here (valid ${PASSWORD_RESET_TTL_MINUTES} minutes): ${link}\nIf it was not you, ignore this email.`,
+    });
+    await recordAudit(trx, ctx, {
+      partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.password_reset_requested', targetType: 'user', targetId: user.id,
+    });
+  });
+}
+
+/** Set a new password from a reset link; every session of the user is signed out. */
+export async function resetPassword(ctx: Ctx, input: { token: string; password: string }): Promise<void> {
+  const passwordHash = await hashPassword(input.password);
+  await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+    const userId = await consumeUserToken(trx, input.token, 'password_reset');
+    if (!userId) throw new DomainError('token_invalid', 'This reset link is invalid, used or expired; ask for a new one');
+    const user = await findUserById(trx, userId);
+    if (!user) throw new DomainError('token_invalid', 'This reset link is invalid');
+    await trx.updateTable('users').set({ passwordHash, updatedAt: sql`now()`, failedLoginCount: 0, lockedUntil: null }).where('id', '=', userId).execute();
+    await revokeAllSessions(trx, userId);
+    await recordAudit(trx, ctx, {
+      partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'user.password_reset', targetType: 'user', targetId: userId,
+      changes: { password: { before: '[redacted]', after: '[redacted]' } },
+      actor: { actorType: user.kind === 'operator' ? 'operator' : 'user', actorId: user.id, actorLabel: user.email },
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import { sql } from 'kysely';
+import type { Db } from '../platform/database.ts';
+import { inScope } from '../platform/database.ts';
+import type { Principal } from '../platform/context.ts';
+import type { AppName } from '../platform/db-types.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+
+export const SESSION_COOKIE = 'folio_session';
+export const CSRF_COOKIE = 'folio_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Writes of last-seen times are skipped when the previous one is this recent, to keep reads cheap. */
+const TOUCH_EVERY_MS = 30_000;
+
+export interface ResolvedSession {
+  principal: Principal;
+  csrfToken: string;
+}
+
+/** Look up a session cookie: valid, not revoked, within idle and absolute expiry; slide the idle expiry. */
+export async function resolveSession(db: Db, token: string, idleMinutes: number): Promise<ResolvedSession | null> {
+  if (token.length < 20 || token.length > 200) return null;
+  return inScope(db, { kind: 'system' }, async (trx) => {
+    const row = await trx
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.userId')
+      .select([
+        's.id as sessionId', 's.csrfToken', 's.lastSeenAt', 's.absoluteExpiresAt',
+        'u.id as userId', 'u.kind', 'u.partnerId', 'u.customerId', 'u.customerRole', 'u.email', 'u.name', 'u.status',
+      ])
+      .where('s.tokenHash', '=', sha256Hex(token))
+      .where('s.revokedAt', 'is', null)
+      .where('s.idleExpiresAt', '>', sql<Date>`now()`)
+      .where('s.absoluteExpiresAt', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+    if (!row || row.status !== 'active') return null;
+    if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+      await trx
+        .updateTable('sessions')
+        .set({
+          lastSeenAt: sql`now()`,
+          idleExpiresAt: sql`least(now() + make_interval(mins => ${idleMinutes}), absolute_expires_at)`,
+        })
+        .where('id', '=', row.sessionId)
+        .execute();
+    }
+    let principal: Principal;
+    if (row.kind === 'operator') {
+      principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId };
+    } else if (row.kind === 'staff' && row.partnerId) {
+      const grants = await trx.selectFrom('appGrants').select('app').where('userId', '=', row.userId).where('partnerId', '=', row.partnerId).execute();
+      principal = {
+        kind: 'staff', userId: row.userId, partnerId: row.partnerId, email: row.email, name: row.name,
+        apps: new Set(grants.map((g) => g.app)), sessionId: row.sessionId,
+      };
+    } else if (row.kind === 'customer' && row.partnerId && row.customerId && row.customerRole) {
+      principal = {
+        kind: 'customer', userId: row.userId, partnerId: row.partnerId, customerId: row.customerId, role: row.customerRole,
+        email: row.email, name: row.name, sessionId: row.sessionId,
+      };
+    } else {
+      return null;
+    }
+    return { principal, csrfToken: row.csrfToken };
+  });
+}
+
+/** Look up an API key (`Authorization: Bearer fk_...`): not revoked; records its last use at most every 30 s. */
+export async function resolveApiKey(db: Db, token: string): Promise<Principal | null> {
+  if (!token.startsWith('fk_') || token.length > 200) return null;
+  return inScope(db, { kind: 'system' }, async (trx) => {
+    const key = await trx
+      .selectFrom('apiKeys')
+      .select(['id', 'partnerId', 'name', 'apps', 'lastUsedAt'])
+      .where('tokenHash', '=', sha256Hex(token))
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    if (!key) return null;
+    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      await trx.updateTable('apiKeys').set({ lastUsedAt: sql`now()` }).where('id', '=', key.id).execute();
+    }
+    return { kind: 'api_key', keyId: key.id, partnerId: key.partnerId, name: key.name, apps: new Set<AppName>(key.apps) };
+  });
+}

@@ -1,0 +1,224 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export type AppName = 'customer' | 'product' | 'invoice' | 'finance' | 'audit' | 'discount' | 'settings' | 'access';
+export type UserKind = 'operator' | 'staff' | 'customer';
+export type CustomerRole = 'owner' | 'admin' | 'member' | 'guest';
+
+export interface PortalTabs {
+  invoices: boolean;
+  audit: boolean;
+  services: boolean;
+  points: boolean;
+}
+
+export interface PartnersTable {
+  id: string;
+  name: string;
+  slug: string;
+  defaultCurrency: string;
+  status: 'active' | 'suspended';
+  createdAt: CreatedAt;
+}
+
+export interface PartnerSettingsTable {
+  partnerId: string;
+  staffTwoFactorRequired: Generated<boolean>;
+  portalTabs: ColumnType<PortalTabs, string | undefined, string>;
+  contactSalesEmail: string | null;
+  updatedAt: Timestamp;
+}
+
+export interface CustomersTable {
+  id: string;
+  partnerId: string;
+  name: string;
+  currency: string;
+  status: Generated<'active' | 'suspended' | 'closed'>;
+  createdAt: CreatedAt;
+}
+
+export interface UsersTable {
+  id: string;
+  kind: UserKind;
+  partnerId: string | null;
+  customerId: string | null;
+  customerRole: CustomerRole | null;
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  status: Generated<'invited' | 'active' | 'disabled'>;
+  emailVerifiedAt: Timestamp | null;
+  twoFactorEnabled: Generated<boolean>;
+  failedLoginCount: Generated<number>;
+  lockedUntil: Timestamp | null;
+  lastLoginAt: Timestamp | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface AppGrantsTable {
+  partnerId: string;
+  userId: string;
+  app: AppName;
+  grantedBy: string | null;
+  grantedAt: CreatedAt;
+}
+
+export interface AccessRequestsTable {
+  id: string;
+  partnerId: string;
+  userId: string;
+  app: 'finance';
+  note: string | null;
+  status: Generated<'pending' | 'approved' | 'declined' | 'withdrawn'>;
+  decidedBy: string | null;
+  decidedAt: Timestamp | null;
+  decisionNote: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface InvitationsTable {
+  id: string;
+  partnerId: string;
+  customerId: string | null;
+  userId: string;
+  email: string;
+  tokenHash: string;
+  invitedBy: string | null;
+  expiresAt: Timestamp;
+  acceptedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+  createdAt: CreatedAt;
+}
+
+export interface UserTokensTable {
+  id: string;
+  partnerId: string | null;
+  userId: string;
+  purpose: 'password_reset' | 'email_verification';
+  tokenHash: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+  createdAt: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: string;
+  userId: string;
+  partnerId: string | null;
+  tokenHash: string;
+  csrfToken: string;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: CreatedAt;
+  lastSeenAt: Timestamp;
+  idleExpiresAt: Timestamp;
+  absoluteExpiresAt: Timestamp;
+  revokedAt: Timestamp | null;
+}
+
+export interface LoginChallengesTable {
+  id: string;
+  userId: string;
+  partnerId: string | null;
+  codeHash: string;
+  attempts: Generated<number>;
+  expiresAt: Timestamp;
+  consumedAt: Timestamp | null;
+  ip: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface LoginAttemptsTable {
+  id: Generated<string>;
+  email: string;
+  ip: string;
+  succeeded: boolean;
+  at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  partnerId: string;
+  name: string;
+  tokenPrefix: string;
+  tokenHash: string;
+  apps: AppName[];
+  createdBy: string | null;
+  createdAt: CreatedAt;
+  lastUsedAt: Timestamp | null;
+  revokedAt: Timestamp | null;
+}
+
+export type ActorType = 'user' | 'api_key' | 'system' | 'operator';
+
+export interface AuditEventsTable {
+  id: string;
+  partnerId: string | null;
+  customerId: string | null;
+  seq: ColumnType<string, never, never>;
+  occurredAt: CreatedAt;
+  actorType: ActorType;
+  actorId: string | null;
+  actorLabel: string | null;
+  app: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  changes: ColumnType<Record<string, { before?: unknown; after?: unknown }>, string, never>;
+  requestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  prevHash: ColumnType<string, never, never>;
+  hash: ColumnType<string, never, never>;
+}
+
+export type NotificationStatus = 'queued' | 'sent' | 'failed';
+
+export interface NotificationsTable {
+  id: string;
+  partnerId: string | null;
+  customerId: string | null;
+  userId: string | null;
+  toEmail: string;
+  kind: string;
+  subject: string;
+  bodyText: string;
+  status: Generated<NotificationStatus>;
+  transport: string | null;
+  attempts: Generated<number>;
+  lastError: string | null;
+  createdAt: CreatedAt;
+  sentAt: Timestamp | null;
+}
+
+export interface NotificationStatusHistoryTable {
+  id: Generated<string>;
+  notificationId: string;
+  partnerId: string | null;
+  customerId: string | null;
+  status: NotificationStatus | 'retrying';
+  detail: string | null;
+  at: CreatedAt;
+}
+
+export interface Database {
+  partners: PartnersTable;
+  partnerSettings: PartnerSettingsTable;
+  customers: CustomersTable;
+  users: UsersTable;
+  appGrants: AppGrantsTable;
+  accessRequests: AccessRequestsTable;
+  invitations: InvitationsTable;
+  userTokens: UserTokensTable;
+  sessions: SessionsTable;
+  loginChallenges: LoginChallengesTable;
+  loginAttempts: LoginAttemptsTable;
+  apiKeys: ApiKeysTable;
+  auditEvents: AuditEventsTable;
+  notifications: NotificationsTable;
+  notificationStatusHistory: NotificationStatusHistoryTable;
+}

