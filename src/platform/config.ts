@@ -20,6 +20,8 @@ export interface Config {
   bodyLimitBytes: number;
   workerConcurrency: number;
   demoPassword: string;
+  /** The public dev mailbox (`GET /api/v1/dev/mailbox`): on for the local demo (embedded database, no SMTP), off otherwise unless FOLIO_DEV_MAILBOX=true. */
+  devMailbox: boolean;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -55,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFromEnv(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
     workerConcurrency: intFromEnv(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     demoPassword: env.FOLIO_DEMO_PASSWORD || 'folio-demo-2026',
+    devMailbox: env.FOLIO_DEV_MAILBOX ? env.FOLIO_DEV_MAILBOX === 'true' : !env.SMTP_URL && !databaseUrl,
   };
 }

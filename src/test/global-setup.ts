@@ -31,9 +31,10 @@ function withDatabase(url: string, database: string): string {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    const dataDir = path.resolve('.folio-test');
+    const port = Number(process.env.FOLIO_TEST_PG_PORT ?? 54330);
+    const dataDir = path.resolve('.folio-test', String(port));
     fs.mkdirSync(dataDir, { recursive: true });
-    embedded = await startEmbeddedPostgres({ dataDir, port: Number(process.env.FOLIO_TEST_PG_PORT ?? 54330), log: () => {} });
+    embedded = await startEmbeddedPostgres({ dataDir, port, log: () => {} });
     adminUrl = embedded.url;
   }
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -52,7 +52,7 @@ export async function createTestDb(): Promise<TestDb> {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ FOLIO_PUBLIC_URL: 'http://localhost:3000' }), demoPassword: DEMO_PASSWORD, ...overrides };
+  return { ...loadConfig({ FOLIO_PUBLIC_URL: 'http://localhost:3000', FOLIO_DEV_MAILBOX: 'true' }), demoPassword: DEMO_PASSWORD, ...overrides };
 }
 
 export interface TestApp {
