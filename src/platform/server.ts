@@ -28,7 +28,19 @@ import { registerRoutes } from './routes.ts';
 
 export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: AccessPolicy;
+  audit: string | readonly string[] | false | undefined;
+  operationId: string | undefined;
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every /api/v1 route with its declared access policy and audit actions (walked by tests). */
+    routeCatalog: RouteEntry[];
+  }
   interface FastifyRequest {
     principal: Principal | null;
     csrfToken: string | null;
@@ -132,9 +144,17 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   app.decorateRequest('viaCookie', false);
 
   // Every route declares who may call it; refuse to start otherwise.
+  const routeCatalog: RouteEntry[] = [];
+  app.decorate('routeCatalog', routeCatalog);
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/v1')) return;
-    if (!route.config?.access) throw new Error(`route METHOD ${route.url} declares no access policy`.replace('METHOD', String(route.method)));
+    const access = route.config?.access;
+    if (!access) throw new Error(`route METHOD ${route.url} declares no access policy`.replace('METHOD', String(route.method)));
+    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      routeCatalog.push({ method: String(method), url: route.url, access, audit: route.config?.audit, operationId });
+    }
   });
 
   await app.register(fastifyCookie);

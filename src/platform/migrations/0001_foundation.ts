@@ -12,15 +12,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       end if;
     end $$;
 
-    -- Row visibility for the app role. Scope 'system' (sign-in, operator console, jobs) sees everything;
-    -- scope 'partner' sees its partner's rows; a portal request also states its customer and sees only that
-    -- customer's rows plus partner-wide rows without a customer.
-    create function folio_row_visible(row_partner_id text, row_customer_id text) returns boolean
+    -- Row visibility for the app role (the second wall; every query also states its partner, and customer on the portal).
+    -- Scope 'system' (sign-in, operator console, jobs) sees everything. Scope 'partner' sees its partner's rows.
+    -- Scope 'customer' (a portal request) sees its partner's shared rows and its own customer's rows, never staff-only rows.
+    create function folio_shared_row(row_partner_id text) returns boolean
+      language sql stable parallel safe as $f$
+        select coalesce(current_setting('folio.scope', true), '') = 'system'
+          or row_partner_id = nullif(current_setting('folio.partner_id', true), '')
+      $f$;
+    create function folio_partner_row(row_partner_id text) returns boolean
+      language sql stable parallel safe as $f$
+        select coalesce(current_setting('folio.scope', true), '') = 'system'
+          or (row_partner_id = nullif(current_setting('folio.partner_id', true), '')
+              and coalesce(current_setting('folio.customer_id', true), '') = '')
+      $f$;
+    create function folio_customer_row(row_partner_id text, row_customer_id text) returns boolean
       language sql stable parallel safe as $f$
         select coalesce(current_setting('folio.scope', true), '') = 'system'
           or (row_partner_id = nullif(current_setting('folio.partner_id', true), '')
               and (coalesce(current_setting('folio.customer_id', true), '') = ''
-                   or row_customer_id is null
                    or row_customer_id = current_setting('folio.customer_id', true)))
       $f$;
 
@@ -289,20 +299,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Row-level security: the second wall behind every query's own partner filter.
   const tenantTables: Array<[string, string]> = [
-    ['partners', 'folio_row_visible(id, null)'],
-    ['partner_settings', 'folio_row_visible(partner_id, null)'],
-    ['customers', 'folio_row_visible(partner_id, id)'],
-    ['users', 'folio_row_visible(partner_id, customer_id)'],
-    ['app_grants', 'folio_row_visible(partner_id, null)'],
-    ['access_requests', 'folio_row_visible(partner_id, null)'],
-    ['invitations', 'folio_row_visible(partner_id, customer_id)'],
-    ['user_tokens', 'folio_row_visible(partner_id, null)'],
-    ['sessions', 'folio_row_visible(partner_id, null)'],
-    ['login_challenges', 'folio_row_visible(partner_id, null)'],
-    ['api_keys', 'folio_row_visible(partner_id, null)'],
-    ['audit_events', 'folio_row_visible(partner_id, customer_id)'],
-    ['notifications', 'folio_row_visible(partner_id, customer_id)'],
-    ['notification_status_history', 'folio_row_visible(partner_id, customer_id)'],
+    ['partners', 'folio_shared_row(id)'],
+    ['partner_settings', 'folio_shared_row(partner_id)'],
+    ['customers', 'folio_customer_row(partner_id, id)'],
+    ['users', 'folio_customer_row(partner_id, customer_id)'],
+    ['app_grants', 'folio_partner_row(partner_id)'],
+    ['access_requests', 'folio_partner_row(partner_id)'],
+    ['invitations', 'folio_customer_row(partner_id, customer_id)'],
+    ['user_tokens', 'folio_partner_row(partner_id)'],
+    ['sessions', 'folio_partner_row(partner_id)'],
+    ['login_challenges', 'folio_partner_row(partner_id)'],
+    ['api_keys', 'folio_partner_row(partner_id)'],
+    ['audit_events', 'folio_customer_row(partner_id, customer_id)'],
+    ['notifications', 'folio_customer_row(partner_id, customer_id)'],
+    ['notification_status_history', 'folio_customer_row(partner_id, customer_id)'],
   ];
   for (const [table, predicate] of tenantTables) {
     await sql`alter table ${sql.table(table)} enable row level security`.execute(db);

@@ -1,0 +1,64 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { lastMailTo, signIn, type Session, type TestApp } from './harness.ts';
+
+/**
+ * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
+ * `src/platform/audit-coverage.test.ts` runs each and checks it wrote the audit event(s) the route declares.
+ * Adding a state-changing route? Add its scenario here, or that test fails.
+ */
+export interface ScenarioKit {
+  t: TestApp;
+  signIn(email: string): Promise<Session>;
+  /** The token inside the newest mailed link to `email` (`?token=...`). */
+  mailedToken(email: string): Promise<string>;
+  ids: { demo: string; northwind: string; acme: string };
+}
+
+export type Scenario = (kit: ScenarioKit) => Promise<LightMyRequestResponse>;
+
+export async function mailedToken(t: TestApp, email: string): Promise<string> {
+  const mail = await lastMailTo(t.db, email);
+  const token = /token=([A-Za-z0-9_%-]+)/.exec(mail?.bodyText ?? '')?.[1];
+  if (!token) throw new Error(`no link with a token mailed to ${email}`);
+  return decodeURIComponent(token);
+}
+
+export const scenarios: Record<string, Scenario> = {
+  'POST /api/v1/auth/login': ({ t }) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
+
+  'POST /api/v1/auth/login/verify': async ({ t }) => {
+    const first = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'finance@demo.test', password: 'folio-demo-2026' } });
+    const mail = await lastMailTo(t.db, 'finance@demo.test');
+    const code = /(\d{6})/.exec(mail?.subject ?? '')?.[1] ?? '';
+    return t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId: first.json<{ challengeId: string }>().challengeId, code } });
+  },
+
+  'POST /api/v1/auth/logout': async (kit) => {
+    const s = await kit.signIn('owner@initech.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: s.headers });
+  },
+
+  'POST /api/v1/auth/password-reset': ({ t }) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: 'member@acme.test' } }),
+
+  'POST /api/v1/auth/password-reset/confirm': async (kit) => {
+    await kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: 'owner@wombat.test' } });
+    const token = await kit.mailedToken('owner@wombat.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password: 'a-brand-new-password' } });
+  },
+
+  'POST /api/v1/auth/verify-email/resend': async (kit) => {
+    await kit.t.db.owner.db.updateTable('users').set({ emailVerifiedAt: null }).where('email', '=', 'member@acme.test').execute();
+    const s = await kit.signIn('member@acme.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/verify-email/resend', headers: s.headers });
+  },
+
+  'POST /api/v1/auth/verify-email': async (kit) => {
+    await kit.t.db.owner.db.updateTable('users').set({ emailVerifiedAt: null }).where('email', '=', 'owner@globex.test').execute();
+    const s = await kit.signIn('owner@globex.test');
+    await kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/verify-email/resend', headers: s.headers });
+    const token = await kit.mailedToken('owner@globex.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token } });
+  },
+};
