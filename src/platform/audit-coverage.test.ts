@@ -14,13 +14,14 @@ let t: TestApp;
 let kit: ScenarioKit;
 beforeAll(async () => {
   t = await createTestApp();
-  const id = async (table: 'partners' | 'customers', column: 'slug' | 'name', value: string) =>
-    (await t.db.owner.db.selectFrom(table).select('id').where(column as never, '=', value).executeTakeFirstOrThrow()).id;
+  const owner = t.db.owner.db;
+  const partner = async (slug: string) => (await owner.selectFrom('partners').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
+  const customer = async (name: string) => (await owner.selectFrom('customers').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
   kit = {
     t,
     signIn: (email) => signIn(t, email),
     mailedToken: (email) => mailedToken(t, email),
-    ids: { demo: await id('partners', 'slug', 'demo-telecom'), northwind: await id('partners', 'slug', 'northwind'), acme: await id('customers', 'name', 'Acme Pte Ltd') },
+    ids: { demo: await partner('demo-telecom'), northwind: await partner('northwind'), acme: await customer('Acme Pte Ltd') },
   };
 });
 afterAll(async () => t.close());

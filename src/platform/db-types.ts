@@ -205,7 +205,7 @@ export interface NotificationStatusHistoryTable {
   at: CreatedAt;
 }
 
-export interface Database {
+export interface Database extends LedgerDatabase {
   partners: PartnersTable;
   partnerSettings: PartnerSettingsTable;
   customers: CustomersTable;
@@ -221,4 +221,81 @@ export interface Database {
   auditEvents: AuditEventsTable;
   notifications: NotificationsTable;
   notificationStatusHistory: NotificationStatusHistoryTable;
+}
+
+// ---- Ledger (migration 0010) ----
+export type AccountCode =
+  | 'bank' | 'card_clearing' | 'receivable' | 'points' | 'unapplied' | 'unassigned' | 'tax_payable' | 'platform_payable'
+  | 'revenue:usage' | 'revenue:subscription' | 'revenue:one_time' | 'revenue:fees' | 'sales_returns'
+  | 'cost:usage' | 'cost:subscription' | 'refunds_payable';
+export type AccountKind = 'asset' | 'liability' | 'revenue' | 'contra_revenue' | 'expense';
+
+/** bigint columns arrive from pg as strings; convert with BigInt() at the repository edge. */
+type BigIntColumn = ColumnType<string, bigint | string, bigint | string>;
+
+export interface LedgerAccountsTable {
+  id: string;
+  partnerId: string;
+  currency: string;
+  code: AccountCode;
+  customerId: string | null;
+  kind: AccountKind;
+  balanceMicros: ColumnType<string, never, never>;
+  createdAt: CreatedAt;
+}
+
+export interface JournalEntriesTable {
+  id: string;
+  partnerId: string;
+  currency: string;
+  customerId: string | null;
+  kind: string;
+  causeType: string;
+  causeId: string;
+  description: string;
+  reversesEntryId: string | null;
+  auditEventId: string | null;
+  postedAt: CreatedAt;
+}
+
+export interface PostingsTable {
+  id: Generated<string>;
+  entryId: string;
+  partnerId: string;
+  currency: string;
+  accountId: string;
+  customerId: string | null;
+  amountMicros: BigIntColumn;
+  balanceAfterMicros: BigIntColumn | null;
+  postedAt: CreatedAt;
+}
+
+export interface WalletsTable {
+  partnerId: string;
+  customerId: string;
+  currency: string;
+  pointsAccountId: string;
+  reservedMicros: Generated<BigIntColumn>;
+  creditLimitMicros: Generated<BigIntColumn>;
+  creditLimitExpiresAt: Timestamp | null;
+  updatedAt: Timestamp;
+}
+
+export interface LedgerDatabase {
+  ledgerAccounts: LedgerAccountsTable;
+  journalEntries: JournalEntriesTable;
+  postings: PostingsTable;
+  wallets: WalletsTable;
+}
+
+// ---- Audit chain heads (migration 0001; readable by the app role since 0003) ----
+export interface AuditChainHeadsTable {
+  /** The partner id, or 'platform' for events without a partner. */
+  chainKey: string;
+  lastSeq: ColumnType<string, never, never>;
+  lastHash: ColumnType<string, never, never>;
+}
+
+export interface Database {
+  auditChainHeads: AuditChainHeadsTable;
 }

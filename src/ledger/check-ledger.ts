@@ -1,0 +1,59 @@
+import { sql } from 'kysely';
+import type { Executor } from '../platform/database.ts';
+
+export interface LedgerProblem {
+  invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain';
+  detail: string;
+}
+
+/**
+ * The ledger's invariants (../shared/ledger-design.md), checkable on a live database. Run it with a connection that
+ * sees every row (the owner, or system scope). Returns every violation found; an empty list means the books are sound.
+ */
+export async function checkLedger(db: Executor, partnerId?: string): Promise<LedgerProblem[]> {
+  const partner = partnerId ?? null;
+  const problems: LedgerProblem[] = [];
+
+  const unbalanced = await sql<{ id: string; n: number; total: string }>`
+    select e.id, count(p.id)::int as n, coalesce(sum(p.amount_micros), 0)::text as total
+    from journal_entries e left join postings p on p.entry_id = e.id
+    where (${partner}::text is null or e.partner_id = ${partner})
+    group by e.id having count(p.id) < 2 or coalesce(sum(p.amount_micros), 0) <> 0
+       or bool_or(p.currency <> e.currency)
+    limit 100`.execute(db);
+  for (const r of unbalanced.rows) problems.push({ invariant: 'entry_balances', detail: `entry ${r.id}: ${r.n} postings summing to ${r.total}` });
+
+  const drifted = await sql<{ id: string; stored: string; summed: string }>`
+    select a.id, a.balance_micros::text as stored, coalesce(s.total, 0)::text as summed
+    from ledger_accounts a
+    left join (select account_id, sum(amount_micros) as total from postings group by account_id) s on s.account_id = a.id
+    where (${partner}::text is null or a.partner_id = ${partner}) and a.balance_micros <> coalesce(s.total, 0)
+    limit 100`.execute(db);
+  for (const r of drifted.rows) problems.push({ invariant: 'account_balance_matches_postings', detail: `account ${r.id}: stored ${r.stored}, postings sum to ${r.summed}` });
+
+  const trial = await sql<{ partnerId: string; currency: string; total: string }>`
+    select partner_id as "partnerId", currency, sum(balance_micros)::text as total
+    from ledger_accounts where (${partner}::text is null or partner_id = ${partner})
+    group by partner_id, currency having sum(balance_micros) <> 0`.execute(db);
+  for (const r of trial.rows) problems.push({ invariant: 'trial_balance_zero', detail: `partner ${r.partnerId} ${r.currency}: balances sum to ${r.total}` });
+
+  const overdrawn = await sql<{ customerId: string; currency: string; usable: string }>`
+    select "customerId", currency, usable::text as usable from (
+      select w.customer_id as "customerId", w.currency,
+        -a.balance_micros - w.reserved_micros
+          + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > now() then w.credit_limit_micros else 0 end as usable
+      from wallets w join ledger_accounts a on a.id = w.points_account_id
+      where (${partner}::text is null or w.partner_id = ${partner})
+    ) u where usable < 0`.execute(db);
+  for (const r of overdrawn.rows) problems.push({ invariant: 'usable_not_negative', detail: `customer ${r.customerId} ${r.currency}: usable ${r.usable}` });
+
+  const chain = await sql<{ id: string; accountId: string }>`
+    select id::text, account_id as "accountId" from (
+      select p.id, p.account_id, p.balance_after_micros,
+        sum(p.amount_micros) over (partition by p.account_id order by p.id) as running
+      from postings p where p.balance_after_micros is not null and (${partner}::text is null or p.partner_id = ${partner})
+    ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
+  for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
+
+  return problems;
+}

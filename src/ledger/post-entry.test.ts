@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDb, type TestDb } from '../test/harness.ts';
+import { inScope } from '../platform/database.ts';
+import { postEntry, reverseEntry } from './post-entry.ts';
+import { checkLedger } from './check-ledger.ts';
+
+let db: TestDb;
+let partnerId: string;
+let customerId: string;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  partnerId = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+  customerId = (await db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+});
+afterAll(async () => db.drop());
+
+const asPartner = <T>(fn: Parameters<typeof inScope<T>>[2]) => inScope(db.app.db, { kind: 'partner', partnerId }, fn);
+
+function topUp(amountMicros: bigint, causeId = 'top_test') {
+  return asPartner((trx) =>
+    postEntry(trx, {
+      partnerId, currency: 'SGD', customerId, kind: 'top_up', causeType: 'top_up', causeId, description: 'Card top-up', auditEventId: null,
+      postings: [
+        { code: 'card_clearing', amountMicros },
+        { code: 'points', customerId, amountMicros: -amountMicros },
+      ],
+    }),
+  );
+}
+
+async function balanceOf(code: string, customer: string | null) {
+  const row = await db.owner.db
+    .selectFrom('ledgerAccounts').select('balanceMicros')
+    .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)
+    .where('customerId', customer === null ? 'is' : '=', customer)
+    .executeTakeFirstOrThrow();
+  return BigInt(row.balanceMicros);
+}
+
+describe('journal entries', () => {
+  it('posts a balanced entry, keeps account balances and the balance after each customer posting', async () => {
+    const posted = await topUp(100_000_000n);
+    expect(posted.customerBalances.get(`points|${customerId}`)).toBe(-100_000_000n);
+    expect(await balanceOf('card_clearing', null)).toBe(100_000_000n);
+    expect(await balanceOf('points', customerId)).toBe(-100_000_000n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('the database refuses an unbalanced entry at commit, even written around the code', async () => {
+    const attempt = asPartner(async (trx) => {
+      await trx.insertInto('journalEntries').values({ id: 'je_unbalanced0000000000', partnerId, currency: 'SGD', customerId: null, kind: 'test', causeType: 'test', causeId: 'x', description: 'bad', reversesEntryId: null, auditEventId: null }).execute();
+      const account = (await trx.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('code', '=', 'card_clearing').executeTakeFirstOrThrow()).id;
+      await trx.insertInto('postings').values({ entryId: 'je_unbalanced0000000000', partnerId, currency: 'SGD', accountId: account, customerId: null, amountMicros: '5', balanceAfterMicros: null }).execute();
+    });
+    await expect(attempt).rejects.toThrow(/does not balance/);
+    expect(await db.owner.db.selectFrom('journalEntries').select('id').where('id', '=', 'je_unbalanced0000000000').execute()).toEqual([]);
+  });
+
+  it('asserts before writing: no zero postings, no single-sided entries', async () => {
+    await expect(asPartner((trx) => postEntry(trx, {
+      partnerId, currency: 'SGD', customerId, kind: 'x', causeType: 'x', causeId: 'x', description: 'x', auditEventId: null,
+      postings: [{ code: 'card_clearing', amountMicros: 1n }, { code: 'points', customerId, amountMicros: -2n }],
+    }))).rejects.toThrow(/entry must balance/);
+  });
+
+  it('entries and postings can be neither updated nor deleted, by the app or by the owner', async () => {
+    await topUp(1_000_000n, 'top_immutable');
+    await expect(asPartner((trx) => trx.updateTable('postings').set({ amountMicros: '1' }).where('partnerId', '=', partnerId).execute())).rejects.toThrow(/permission denied/);
+    await expect(asPartner((trx) => trx.deleteFrom('journalEntries').where('partnerId', '=', partnerId).execute())).rejects.toThrow(/permission denied/);
+    await expect(asPartner((trx) => trx.updateTable('ledgerAccounts').set({ code: 'bank' }).where('partnerId', '=', partnerId).execute())).rejects.toThrow(/only through postings/);
+    await expect(db.owner.db.updateTable('postings').set({ amountMicros: '1' }).execute()).rejects.toThrow(/append-only/);
+    await expect(db.owner.db.deleteFrom('journalEntries').execute()).rejects.toThrow(/append-only/);
+    await expect(sql`truncate postings cascade`.execute(db.owner.db)).rejects.toThrow(/append-only/);
+  });
+
+  it('a reversal is the exact mirror, nets to zero, and happens once', async () => {
+    const before = await balanceOf('points', customerId);
+    const posted = await topUp(7_500_000n, 'top_reverse');
+    const reversal = await asPartner((trx) => reverseEntry(trx, posted.entryId, { kind: 'top_up_reversal', description: 'Reversed', auditEventId: null }));
+    expect(reversal.customerBalances.get(`points|${customerId}`)).toBe(before);
+    expect(await balanceOf('points', customerId)).toBe(before);
+    await expect(asPartner((trx) => reverseEntry(trx, posted.entryId, { kind: 'top_up_reversal', description: 'Again', auditEventId: null }))).rejects.toThrow(/duplicate key/);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('keeps exact balances under 8 parallel connections', async () => {
+    const before = await balanceOf('points', customerId);
+    const amounts = Array.from({ length: 64 }, (_, i) => BigInt(i + 1) * 205_440n);
+    const workers = Array.from({ length: 8 }, (_, w) => (async () => {
+      for (let i = w; i < amounts.length; i += 8) await topUp(amounts[i]!, `top_parallel_${i}`);
+    })());
+    await Promise.all(workers);
+    const total = amounts.reduce((a, b) => a + b, 0n);
+    expect(await balanceOf('points', customerId)).toBe(before - total);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('the checker names a balance that no longer matches its postings', async () => {
+    const account = await db.owner.db.selectFrom('ledgerAccounts').select('id').where('code', '=', 'card_clearing').where('partnerId', '=', partnerId).executeTakeFirstOrThrow();
+    await sql`update ledger_accounts set balance_micros = balance_micros + 1 where id = ${account.id}`.execute(db.owner.db);
+    const problems = await checkLedger(db.owner.db);
+    expect(problems.map((p) => p.invariant)).toEqual(expect.arrayContaining(['account_balance_matches_postings', 'trial_balance_zero']));
+    expect(problems.find((p) => p.invariant === 'account_balance_matches_postings')?.detail).toContain(account.id);
+    await sql`update ledger_accounts set balance_micros = balance_micros - 1 where id = ${account.id}`.execute(db.owner.db);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { applyBps, formatDecimal, parseDecimal, roundToMinorUnit, CURRENCY_CODES, type Currency } from './money.ts';
+
+describe('money', () => {
+  it('parses decimal strings exactly into micros', () => {
+    expect(parseDecimal('12.50', 'SGD')).toBe(12_500_000n);
+    expect(parseDecimal('-0.20544', 'SGD', 6)).toBe(-205_440n);
+    expect(parseDecimal('300000', 'VND')).toBe(300_000_000_000n);
+  });
+
+  it('refuses more decimals than allowed, floats in disguise and junk', () => {
+    expect(parseDecimal('0.205', 'SGD')).toBeNull();
+    expect(parseDecimal('1.5', 'VND')).toBeNull();
+    expect(parseDecimal('1.0000001', 'SGD', 6)).toBeNull();
+    for (const bad of ['', '1e3', '0x10', '1,000', ' . ', 'NaN', '--1', '1.', '.5', '1234567890123456']) {
+      expect(parseDecimal(bad, 'SGD'), bad).toBeNull();
+    }
+  });
+
+  it('formats micros back to the string it came from', () => {
+    expect(formatDecimal(12_500_000n, 'SGD')).toBe('12.50');
+    expect(formatDecimal(-205_440n, 'SGD', 6)).toBe('-0.205440');
+    expect(formatDecimal(-205_440n, 'SGD')).toBe('-0.20544');
+    expect(formatDecimal(300_000_000_000n, 'VND')).toBe('300000');
+  });
+
+  it('round-trips any amount at six decimals', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), (micros) => {
+        expect(parseDecimal(formatDecimal(micros, 'SGD', 6), 'SGD', 6)).toBe(micros);
+      }),
+    );
+  });
+
+  it('rounds half away from zero to the minor unit, in one place', () => {
+    expect(roundToMinorUnit(1_005_000n, 'SGD')).toBe(1_010_000n);
+    expect(roundToMinorUnit(1_004_999n, 'SGD')).toBe(1_000_000n);
+    expect(roundToMinorUnit(-1_005_000n, 'SGD')).toBe(-1_010_000n);
+    expect(roundToMinorUnit(500_000n, 'VND')).toBe(1_000_000n);
+    expect(applyBps(50_000_000n, 900, 'SGD')).toBe(4_500_000n); // 9% GST on 50.00
+    expect(applyBps(10_050_000n, 900, 'SGD')).toBe(900_000n); // 0.9045 -> 0.90
+    expect(applyBps(10_060_000n, 900, 'SGD')).toBe(910_000n); // 0.9054 -> 0.91
+  });
+
+  it('rounding is within half a minor unit and idempotent', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.constantFrom<Currency>(...CURRENCY_CODES), (micros, currency) => {
+        const r = roundToMinorUnit(micros, currency);
+        const unit = 10n ** BigInt(6 - (currency === 'VND' || currency === 'JPY' || currency === 'KRW' ? 0 : 2));
+        const diff = r > micros ? r - micros : micros - r;
+        expect(diff * 2n <= unit).toBe(true);
+        expect(roundToMinorUnit(r, currency)).toBe(r);
+      }),
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import { DomainError } from '../platform/errors.ts';
+
+/**
+ * Money is `bigint` micro-units (10^-6 of the currency's major unit) with an ISO 4217 currency: never a JS number,
+ * never a float. Call charges use all six decimals; invoice-level amounts are whole minor units of the currency,
+ * reached only through `roundToMinorUnit` (see docs/adr/0001-money.md). The API carries amounts as decimal strings.
+ */
+export const MICROS_PER_UNIT = 1_000_000n;
+
+/** The currencies Folio bills in, with their minor-unit exponent (ISO 4217). */
+export const CURRENCIES = {
+  SGD: 2, MYR: 2, HKD: 2, AUD: 2, USD: 2, EUR: 2, GBP: 2, NZD: 2, PHP: 2, THB: 2, IDR: 2, INR: 2, VND: 0, JPY: 0, KRW: 0,
+} as const satisfies Record<string, number>;
+export type Currency = keyof typeof CURRENCIES;
+export const CURRENCY_CODES = Object.keys(CURRENCIES) as Currency[];
+
+export interface Money {
+  amountMicros: bigint;
+  currency: Currency;
+}
+
+export function isCurrency(code: string): code is Currency {
+  return Object.hasOwn(CURRENCIES, code);
+}
+
+export function minorUnitDecimals(currency: Currency): number {
+  return CURRENCIES[currency];
+}
+
+/** Micros in one minor unit: 10,000 for cents, 1,000,000 for VND. */
+export function microsPerMinorUnit(currency: Currency): bigint {
+  return 10n ** BigInt(6 - CURRENCIES[currency]);
+}
+
+const DECIMAL = /^(-)?(\d{1,15})(?:\.(\d{1,6}))?$/;
+
+/**
+ * Parse a decimal string into micros. `maxDecimals` defaults to the currency's minor unit (invoices, payments);
+ * pass 6 for rates and call charges. Returns null when the string is not such a number.
+ */
+export function parseDecimal(value: string, currency: Currency, maxDecimals: number = CURRENCIES[currency]): bigint | null {
+  const m = DECIMAL.exec(value.trim());
+  if (!m) return null;
+  const fraction = m[3] ?? '';
+  if (fraction.length > maxDecimals) return null;
+  const micros = BigInt(m[2]!) * MICROS_PER_UNIT + BigInt(fraction.padEnd(6, '0'));
+  return m[1] ? -micros : micros;
+}
+
+/** As `parseDecimal`, but a bad value is a 400 naming the field. */
+export function parseAmount(value: string, currency: Currency, field: string, maxDecimals: number = CURRENCIES[currency]): bigint {
+  const micros = parseDecimal(value, currency, maxDecimals);
+  if (micros === null) {
+    throw new DomainError('validation_failed', `${field} must be a decimal string with at most ${maxDecimals} decimals for ${currency}`, [
+      { path: field, message: `a decimal string with at most ${maxDecimals} decimals` },
+    ]);
+  }
+  return micros;
+}
+
+/** Format micros as a decimal string with `decimals` places (default: the currency's minor unit, exact value required). */
+export function formatDecimal(micros: bigint, currency: Currency, decimals: number = CURRENCIES[currency]): string {
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const whole = abs / MICROS_PER_UNIT;
+  const fraction = (abs % MICROS_PER_UNIT).toString().padStart(6, '0');
+  const shown = fraction.slice(0, decimals);
+  if (fraction.slice(decimals).replace(/0+$/, '') !== '') {
+    // Never drop value silently: show every significant decimal.
+    const significant = fraction.replace(/0+$/, '');
+    return `${negative ? '-' : ''}${whole}.${significant}`;
+  }
+  return `${negative ? '-' : ''}${whole}${decimals > 0 ? `.${shown}` : ''}`;
+}
+
+/** Integer division rounding half away from zero (d > 0). */
+function divideRounded(n: bigint, d: bigint): bigint {
+  const negative = n < 0n;
+  const abs = negative ? -n : n;
+  let q = abs / d;
+  if ((abs % d) * 2n >= d) q += 1n;
+  return negative ? -q : q;
+}
+
+/**
+ * THE rounding function. Rounds an exact amount `micros x numerator / denominator` to a whole minor unit of the
+ * currency, half away from zero (commercial rounding, as invoices and receipts show customers; docs/adr/0001-money.md).
+ */
+export function roundToMinorUnit(micros: bigint, currency: Currency, numerator = 1n, denominator = 1n): bigint {
+  const unit = microsPerMinorUnit(currency);
+  return divideRounded(micros * numerator, denominator * unit) * unit;
+}
+
+/** Micros x basis points (1/100 of a percent), rounded once to the minor unit: tax, percent discounts. */
+export function applyBps(micros: bigint, bps: number | bigint, currency: Currency): bigint {
+  return roundToMinorUnit(micros, currency, BigInt(bps), 10_000n);
+}
+
+export function isWholeMinorUnits(micros: bigint, currency: Currency): boolean {
+  return micros % microsPerMinorUnit(currency) === 0n;
+}
