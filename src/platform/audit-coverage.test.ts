@@ -54,7 +54,7 @@ describe('audit coverage', () => {
         failures.push(`${route.key}: scenario answered ${res.statusCode} ${res.body.slice(0, 300)}`);
         continue;
       }
-      const expected = [route.audit].flat() as string[];
+      const expected: string[] = [route.audit].flat();
       const written = await t.db.owner.db
         .selectFrom('auditEvents')
         .select(['action', 'requestId'])

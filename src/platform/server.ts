@@ -34,6 +34,7 @@ export interface RouteEntry {
   access: AccessPolicy;
   audit: string | readonly string[] | false | undefined;
   operationId: string | undefined;
+  hasBody: boolean;
 }
 
 declare module 'fastify' {
@@ -150,10 +151,11 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     if (!route.url.startsWith('/api/v1')) return;
     const access = route.config?.access;
     if (!access) throw new Error(`route METHOD ${route.url} declares no access policy`.replace('METHOD', String(route.method)));
-    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+    const schema = route.schema;
+    const operationId = schema?.operationId;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routeCatalog.push({ method: String(method), url: route.url, access, audit: route.config?.audit, operationId });
+      routeCatalog.push({ method: String(method), url: route.url, access, audit: route.config?.audit, operationId, hasBody: schema?.body !== undefined });
     }
   });
 
@@ -205,7 +207,8 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     }
   });
 
-  app.addHook('preHandler', async (req) => {
+  // Access is decided before the body is validated: a caller who may not use a route learns nothing about its schema.
+  app.addHook('preValidation', async (req) => {
     const policy = req.routeOptions.config.access;
     if (policy) await enforceAccess(req, policy, deps);
   });

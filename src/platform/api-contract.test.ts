@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
+import type { RouteEntry } from './server.ts';
+
+/**
+ * The API as a whole: a valid OpenAPI 3.1 document listing every route with a unique operationId, and every
+ * write route answering malformed, mistyped, oversized and over-specified bodies with a 4xx problem that
+ * names the field, writing nothing.
+ */
+let t: TestApp;
+const sessions = new Map<string, Session>();
+
+beforeAll(async () => {
+  t = await createTestApp({ bodyLimitBytes: 64 * 1024 });
+});
+afterAll(async () => t.close());
+
+async function sessionFor(route: RouteEntry): Promise<Record<string, string>> {
+  const a = route.access;
+  const email =
+    a.audience === 'operator' ? 'operator@folio.test'
+      : a.audience === 'customer' ? 'owner@acme.test'
+        : a.audience === 'staff' && a.app === 'finance' ? 'finance@demo.test'
+          : a.audience === 'public' ? null
+            : 'admin@demo.test';
+  if (!email) return {};
+  if (!sessions.has(email)) sessions.set(email, await signIn(t, email));
+  return sessions.get(email)!.headers;
+}
+
+function concreteUrl(url: string): string {
+  return url.replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'app' ? 'customer' : name === 'token' ? 'x'.repeat(43) : `xyz_${'0'.repeat(26)}`));
+}
+
+async function rowCounts(): Promise<Record<string, number>> {
+  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public' and tablename not like 'kysely%'`.execute(t.db.owner.db);
+  const counts: Record<string, number> = {};
+  for (const { name } of tables.rows) {
+    if (name === 'login_attempts' || name === 'sessions') continue; // sign-ins made by this test itself
+    const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(name)}`.execute(t.db.owner.db);
+    counts[name] = r.rows[0]!.n;
+  }
+  return counts;
+}
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document with every route and unique operationIds', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, Record<string, { operationId?: string; tags?: string[] }>> }>();
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toBe('3.1.0');
+
+    const ids = new Set<string>();
+    for (const route of t.app.routeCatalog) {
+      const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const op = doc.paths[path]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.url} in OpenAPI`).toBeDefined();
+      expect(op?.operationId, `${route.method} ${route.url} operationId`).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(op?.tags?.length, `${route.method} ${route.url} tag`).toBeGreaterThan(0);
+      expect(ids.has(op!.operationId!), `duplicate operationId ${op?.operationId}`).toBe(false);
+      ids.add(op!.operationId!);
+    }
+  });
+});
+
+describe('bad input on every write route', () => {
+  it('unknown fields, wrong types, malformed JSON and oversized bodies get a 4xx problem and write nothing', async () => {
+    const writeRoutes = t.app.routeCatalog.filter((r) => r.hasBody && ['POST', 'PUT', 'PATCH'].includes(r.method));
+    expect(writeRoutes.length).toBeGreaterThan(3);
+    const failures: string[] = [];
+    for (const route of writeRoutes) {
+      const headers = await sessionFor(route);
+      const before = await rowCounts();
+      const url = concreteUrl(route.url);
+      const send = (payload: string, extra: Record<string, string> = {}) =>
+        t.app.inject({ method: route.method as 'POST', url, payload, headers: { ...headers, 'content-type': 'application/json', ...extra } });
+
+      const unknown = await send(JSON.stringify({ surpriseField: 1 }));
+      const wrongTypes = await send(JSON.stringify([1, 2, 3]));
+      const malformed = await send('{"a": ');
+      const oversized = await send(JSON.stringify({ filler: 'x'.repeat(70 * 1024) }));
+      const notJson = await send('a=b', { 'content-type': 'application/x-www-form-urlencoded' });
+
+      for (const [name, res] of Object.entries({ unknown, wrongTypes, malformed, oversized, notJson })) {
+        const ok = res.statusCode >= 400 && res.statusCode < 500 && String(res.headers['content-type']).startsWith('application/problem+json');
+        if (!ok) failures.push(`${route.method} ${route.url} ${name}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+      }
+      if (unknown.statusCode === 400) {
+        const paths = unknown.json<{ errors?: Array<{ path: string }> }>().errors?.map((e) => e.path) ?? [];
+        if (!paths.includes('surpriseField')) failures.push(`${route.method} ${route.url}: unknown field not named (${paths.join(',')})`);
+      }
+      if (oversized.statusCode !== 413) failures.push(`${route.method} ${route.url}: oversized body got ${oversized.statusCode}`);
+      const after = await rowCounts();
+      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${route.url}: rows were written by bad input`);
+    }
+    expect(failures).toEqual([]);
+  });
+});
