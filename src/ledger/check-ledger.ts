@@ -40,8 +40,8 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
   const overdrawn = await sql<{ customerId: string; currency: string; usable: string }>`
     select "customerId", currency, usable::text as usable from (
       select w.customer_id as "customerId", w.currency,
-        -a.balance_micros - w.reserved_micros
-          + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > now() then w.credit_limit_micros else 0 end as usable
+        -- A temporary limit that expired while in use still covered the spending made under it.
+        -a.balance_micros - w.reserved_micros + w.credit_limit_micros as usable
       from wallets w join ledger_accounts a on a.id = w.points_account_id
       where (${partner}::text is null or w.partner_id = ${partner})
     ) u where usable < 0`.execute(db);

@@ -275,13 +275,29 @@ export interface WalletsTable {
   customerId: string;
   currency: string;
   pointsAccountId: string;
-  reservedMicros: Generated<BigIntColumn>;
-  creditLimitMicros: Generated<BigIntColumn>;
+  reservedMicros: ColumnType<string, bigint | string | undefined, bigint | string>;
+  creditLimitMicros: ColumnType<string, bigint | string | undefined, bigint | string>;
   creditLimitExpiresAt: Timestamp | null;
   updatedAt: Timestamp;
 }
 
+export interface WalletReservationsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  currency: string;
+  amountMicros: BigIntColumn;
+  causeType: string;
+  causeId: string;
+  status: ColumnType<'active' | 'settled' | 'released' | 'expired', 'active' | undefined, 'settled' | 'released' | 'expired'>;
+  expiresAt: Timestamp;
+  settledEntryId: string | null;
+  createdAt: CreatedAt;
+  closedAt: Timestamp | null;
+}
+
 export interface LedgerDatabase {
+  walletReservations: WalletReservationsTable;
   ledgerAccounts: LedgerAccountsTable;
   journalEntries: JournalEntriesTable;
   postings: PostingsTable;
@@ -298,4 +314,33 @@ export interface AuditChainHeadsTable {
 
 export interface Database {
   auditChainHeads: AuditChainHeadsTable;
+}
+
+// ---- Idempotency keys (migration 0012) ----
+export type IdempotencyPrincipalKind = 'operator' | 'staff' | 'api_key' | 'customer';
+export type IdempotencyKeyStatus = 'in_progress' | 'completed';
+
+export interface IdempotencyKeysTable {
+  id: ColumnType<string, never, never>;
+  partnerId: string | null;
+  customerId: string | null;
+  principalKind: IdempotencyPrincipalKind;
+  principalId: string;
+  key: string;
+  requestMethod: string;
+  requestRoute: string;
+  requestHash: string;
+  status: Generated<IdempotencyKeyStatus>;
+  claimToken: string | null;
+  claimedAt: Timestamp;
+  responseStatus: number | null;
+  responseContentType: string | null;
+  responseBody: Buffer | null;
+  createdAt: Timestamp;
+  completedAt: Timestamp | null;
+  expiresAt: Timestamp;
+}
+
+export interface Database {
+  idempotencyKeys: IdempotencyKeysTable;
 }

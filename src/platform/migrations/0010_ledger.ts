@@ -69,6 +69,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (partner_id, customer_id, currency)
     );
 
+    -- Holds on usable points while a call runs (or a checkout completes). Active holds add up to wallets.reserved_micros.
+    create table wallet_reservations (
+      id text primary key,
+      partner_id text not null references partners(id),
+      customer_id text not null references customers(id),
+      currency char(3) not null,
+      amount_micros bigint not null check (amount_micros > 0),
+      cause_type text not null,
+      cause_id text not null,
+      status text not null default 'active' check (status in ('active', 'settled', 'released', 'expired')),
+      expires_at timestamptz not null,
+      settled_entry_id text references journal_entries(id),
+      created_at timestamptz not null default now(),
+      closed_at timestamptz,
+      unique (partner_id, cause_type, cause_id)
+    );
+    create index wallet_reservations_expiry on wallet_reservations (expires_at) where status = 'active';
+    create index wallet_reservations_wallet on wallet_reservations (partner_id, customer_id, currency) where status = 'active';
+
     -- Account balances follow their postings, in the same statement, one update per account.
     create function ledger_apply_postings() returns trigger language plpgsql security definer set search_path = public as $f$
       begin
@@ -120,6 +139,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table journal_entries enable row level security;
     alter table postings enable row level security;
     alter table wallets enable row level security;
+    alter table wallet_reservations enable row level security;
+    create policy tenant_wall on wallet_reservations to folio_app using (folio_customer_row(partner_id, customer_id)) with check (folio_customer_row(partner_id, customer_id));
     create policy tenant_wall on ledger_accounts to folio_app using (folio_customer_row(partner_id, customer_id)) with check (folio_customer_row(partner_id, customer_id));
     create policy tenant_wall on journal_entries to folio_app using (folio_customer_row(partner_id, customer_id)) with check (folio_customer_row(partner_id, customer_id));
     create policy tenant_wall on postings to folio_app using (folio_customer_row(partner_id, customer_id)) with check (folio_customer_row(partner_id, customer_id));
@@ -139,7 +160,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create trigger ledger_accounts_guard before update on ledger_accounts
       for each row execute function ledger_accounts_guard();
     revoke delete, truncate on ledger_accounts from folio_app;
-    revoke delete, truncate on wallets from folio_app;
+    revoke delete, truncate on wallets, wallet_reservations from folio_app;
   `.execute(db);
 }
 
