@@ -73,7 +73,7 @@ export function formatDecimal(micros: bigint, currency: Currency, decimals: numb
   return `${negative ? '-' : ''}${whole}${decimals > 0 ? `.${shown}` : ''}`;
 }
 
-/** Integer division rounding half away from zero (d > 0). */
+/** Integer division rounding half away from zero (d > 0): the one rounding rule, used by the functions below. */
 function divideRounded(n: bigint, d: bigint): bigint {
   const negative = n < 0n;
   const abs = negative ? -n : n;
@@ -89,6 +89,11 @@ function divideRounded(n: bigint, d: bigint): bigint {
 export function roundToMinorUnit(micros: bigint, currency: Currency, numerator = 1n, denominator = 1n): bigint {
   const unit = microsPerMinorUnit(currency);
   return divideRounded(micros * numerator, denominator * unit) * unit;
+}
+
+/** Micros x numerator / denominator, rounded to a whole micro (per-second shares of per-minute rates). */
+export function scaleMicros(micros: bigint, numerator: bigint, denominator: bigint): bigint {
+  return divideRounded(micros * numerator, denominator);
 }
 
 /** Micros x basis points (1/100 of a percent), rounded once to the minor unit: tax, percent discounts. */
