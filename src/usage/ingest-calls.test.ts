@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
+import { inScope } from '../platform/database.ts';
+import type { Ctx } from '../platform/context.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
+import { creditWallet } from '../wallet/charge-wallet.ts';
+import { readWallet } from '../wallet/wallets.repo.ts';
+import { ingestCalls } from './ingest-calls.ts';
+
+let db: TestDb;
+let partnerId: string;
+let acme: string;
+let globex: string;
+let wombat: string;
+let ctx: Ctx;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  const o = db.owner.db;
+  partnerId = (await o.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+  acme = (await o.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+  globex = (await o.selectFrom('customers').select('id').where('name', '=', 'Globex Sdn Bhd').executeTakeFirstOrThrow()).id;
+  wombat = (await o.selectFrom('customers').select('id').where('name', '=', 'Wombat Pty Ltd').executeTakeFirstOrThrow()).id;
+  await o.insertInto('ratePlans').values({ id: 'rpl_test0000000000000000', partnerId, name: 'Standard SGD', currency: 'SGD', firstIncrementSeconds: 30, nextIncrementSeconds: 6, minimumChargeMicros: 0n, isDefault: true }).execute();
+  await o.insertInto('rates').values([
+    { ratePlanId: 'rpl_test0000000000000000', partnerId, prefix: '65', description: 'Singapore', pricePerMinuteMicros: 60_000n, costPerMinuteMicros: 20_000n },
+    { ratePlanId: 'rpl_test0000000000000000', partnerId, prefix: '6591', description: 'Singapore mobile', pricePerMinuteMicros: 410_880n, costPerMinuteMicros: 240_000n },
+  ]).execute();
+  ctx = {
+    db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_test', ip: '127.0.0.1', userAgent: 'test',
+    principal: { kind: 'api_key', keyId: 'key_test', partnerId, name: 'switch', apps: new Set(['customer']) },
+  };
+  await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
+    wallet: { partnerId, customerId: acme, currency: 'SGD' }, amountMicros: 1_000_000n,
+    entry: { kind: 'top_up', causeType: 'test', causeId: 'top_seed', description: 'Seed', auditEventId: null },
+    counterPostings: [{ code: 'card_clearing', amountMicros: 1_000_000n }],
+  }));
+});
+afterAll(async () => db.drop());
+
+const call = (callId: string, over: Record<string, unknown> = {}) => ({
+  callId, customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 25, direction: 'outbound', ...over,
+});
+const points = async (customerId: string) => (await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId, currency: 'SGD' })))?.pointsMicros;
+
+describe('call charging', () => {
+  it('charges each call at once with price and cost, and answers per record', async () => {
+    const res = await ingestCalls(ctx, { records: [call('c-1'), call('c-2', { to: '+6567778888', durationSeconds: 61 })] });
+    expect(res.summary).toEqual({ received: 2, charged: 2, duplicates: 0, rejected: 0 });
+    expect(res.results[0]).toMatchObject({ status: 'charged', amount: '0.205440', currency: 'SGD', billedSeconds: 30 });
+    expect(res.results[1]).toMatchObject({ status: 'charged', amount: '0.066000', billedSeconds: 66 });
+    expect(await points(acme)).toBe(1_000_000n - 205_440n - 66_000n);
+    const row = await db.owner.db.selectFrom('usageCalls').select(['priceMicros', 'costMicros']).where('callId', '=', 'c-1').executeTakeFirstOrThrow();
+    expect(row).toEqual({ priceMicros: '205440', costMicros: '120000' });
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('a replayed call id changes nothing and says so', async () => {
+    const before = await points(acme);
+    const res = await ingestCalls(ctx, { records: [call('c-1'), call('c-3'), call('c-3')] });
+    expect(res.results.map((r) => r.status)).toEqual(['duplicate', 'charged', 'duplicate']);
+    expect(await points(acme)).toBe(before! - 205_440n);
+  });
+
+  it('rejects bad records one by one, naming what is wrong, and charges the rest', async () => {
+    const before = await points(acme);
+    const res = await ingestCalls(ctx, {
+      records: [
+        call('bad-1', { durationSeconds: -5 }),
+        call('bad-2', { customerId: 'cus_00000000000000000000000000' }),
+        call('bad-3', { customerId: wombat }),
+        call('bad-4', { to: '+4420000000' }),
+        call('bad-5', { surprise: true }),
+        'not even an object',
+        call('bad-6', { to: 'call me' }),
+        call('bad-7', { customerId: globex }),
+        call('ok-1', { durationSeconds: 0 }),
+      ],
+    });
+    const byId = Object.fromEntries(res.results.map((r) => [r.callId ?? `#${r.index}`, r]));
+    expect(byId['bad-1']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'durationSeconds' }] });
+    expect(byId['bad-2']).toMatchObject({ status: 'rejected', code: 'not_found' });
+    expect(byId['bad-3']).toMatchObject({ status: 'rejected', code: 'not_found' }); // another partner's customer: never revealed
+    expect(byId['bad-4']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'to' }] });
+    expect(byId['bad-5']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'surprise' }] });
+    expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed' });
+    expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
+    expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation' }); // MYR customer, no MYR plan
+    expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });
+    expect(await points(acme)).toBe(before);
+  });
+
+  it('rejects a call the points do not cover, and keeps charging the others', async () => {
+    const before = (await points(acme))!;
+    const res = await ingestCalls(ctx, { records: [call('long-1', { durationSeconds: 3600 }), call('short-1')] });
+    expect(res.results[0]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
+    expect(res.results[1]).toMatchObject({ status: 'charged' });
+    expect(await points(acme)).toBe(before - 205_440n);
+  });
+
+  it('identical batches at the same moment charge each call once', async () => {
+    await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
+      wallet: { partnerId, customerId: acme, currency: 'SGD' }, amountMicros: 10_000_000n,
+      entry: { kind: 'top_up', causeType: 'test', causeId: 'top_more', description: 'More', auditEventId: null },
+      counterPostings: [{ code: 'card_clearing', amountMicros: 10_000_000n }],
+    }));
+    const before = (await points(acme))!;
+    const batch = Array.from({ length: 20 }, (_, i) => call(`par-${i}`, { to: '+6567778888', durationSeconds: 1 }));
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => ingestCalls(ctx, { records: batch })));
+    const charged = outcomes.reduce((n, o) => n + o.summary.charged, 0);
+    expect(charged).toBe(20);
+    expect(await points(acme)).toBe(before - 20n * 30_000n);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id like 'par-%'`.execute(db.owner.db);
+    expect(rows[0]!.n).toBe(20);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+});
