@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { lastMailTo, signIn, type Session, type TestApp } from './harness.ts';
+import { lastMailTo, type Session, type TestApp } from './harness.ts';
+import { sha256Hex } from '../platform/crypto.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -60,5 +61,14 @@ export const scenarios: Record<string, Scenario> = {
     await kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/verify-email/resend', headers: s.headers });
     const token = await kit.mailedToken('owner@globex.test');
     return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token } });
+  },
+
+  'POST /api/v1/usage/calls': async ({ t, ids }) => {
+    const token = 'fk_audit_scenario_switch_key_00000000';
+    await t.db.owner.db.insertInto('apiKeys').values({ id: 'key_auditscenario000000001', partnerId: ids.demo, name: 'Switch', tokenPrefix: token.slice(0, 10), tokenHash: sha256Hex(token), apps: ['customer'], createdBy: null, lastUsedAt: null, revokedAt: null }).execute();
+    return t.app.inject({
+      method: 'POST', url: '/api/v1/usage/calls', headers: { authorization: `Bearer ${token}` },
+      payload: { records: [{ callId: 'audit-1', customerId: ids.acme, from: '+6561234567', to: '+6562223333', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 10, direction: 'outbound' }] },
+    });
   },
 };

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, signIn, type TestApp } from '../test/harness.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+import { inScope } from '../platform/database.ts';
+import { creditWallet } from './charge-wallet.ts';
+
+let t: TestApp;
+let partnerId: string;
+let acme: string;
+const KEY = 'fk_test_switch_key_0000000000000000';
+const KEY_NO_CUSTOMER = 'fk_test_audit_only_key_000000000000';
+
+beforeAll(async () => {
+  t = await createTestApp();
+  const o = t.db.owner.db;
+  partnerId = (await o.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+  acme = (await o.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+  await o.insertInto('ratePlans').values({ id: 'rpl_test0000000000000000', partnerId, name: 'Standard', currency: 'SGD', firstIncrementSeconds: 60, nextIncrementSeconds: 60, minimumChargeMicros: 0n, isDefault: true }).execute();
+  await o.insertInto('rates').values({ ratePlanId: 'rpl_test0000000000000000', partnerId, prefix: '65', description: 'Singapore', pricePerMinuteMicros: 100_000n, costPerMinuteMicros: 40_000n }).execute();
+  await o.insertInto('apiKeys').values([
+    { id: 'key_test00000000000000001', partnerId, name: 'Switch', tokenPrefix: KEY.slice(0, 10), tokenHash: sha256Hex(KEY), apps: ['customer'], createdBy: null, lastUsedAt: null, revokedAt: null },
+    { id: 'key_test00000000000000002', partnerId, name: 'Auditor', tokenPrefix: KEY_NO_CUSTOMER.slice(0, 10), tokenHash: sha256Hex(KEY_NO_CUSTOMER), apps: ['audit'], createdBy: null, lastUsedAt: null, revokedAt: null },
+  ]).execute();
+  await inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
+    wallet: { partnerId, customerId: acme, currency: 'SGD' }, amountMicros: 20_000_000n,
+    entry: { kind: 'top_up', causeType: 'top_up', causeId: 'top_seed', description: 'Card top-up', auditEventId: null },
+    counterPostings: [{ code: 'card_clearing', amountMicros: 20_000_000n }],
+  }));
+});
+afterAll(async () => t.close());
+
+const calls = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({
+  callId: `${prefix}-${i}`, customerId: acme, from: '+6561234567', to: '+6562223333', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 30 + i, direction: 'outbound',
+}));
+const ingest = (records: unknown[], token = KEY) =>
+  t.app.inject({ method: 'POST', url: '/api/v1/usage/calls', headers: { authorization: `Bearer ${token}` }, payload: { records } });
+
+describe('calls and the transactions feed over HTTP', () => {
+  it('a switch charges calls with its API key; the feed shows them at once, newest first, with balance after', async () => {
+    const res = await ingest(calls(3, 'http'));
+    expect(res.statusCode).toBe(200);
+    expect(res.json().summary).toEqual({ received: 3, charged: 3, duplicates: 0, rejected: 0 });
+
+    const admin = await signIn(t, 'admin@demo.test');
+    const feed = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: admin.headers });
+    expect(feed.statusCode).toBe(200);
+    const body = feed.json<{ data: Array<{ type: string; amount: string; balanceAfter: string }>; totals: Array<{ type: string; count: number; total: string }> }>();
+    expect(body.data.map((d) => [d.type, d.amount, d.balanceAfter])).toEqual([
+      ['call', '-0.10', '19.70'], ['call', '-0.10', '19.80'], ['call', '-0.10', '19.90'], ['top_up', '20.00', '20.00'],
+    ]);
+    expect(body.totals).toEqual(expect.arrayContaining([{ type: 'call', count: 3, total: '-0.30' }, { type: 'top_up', count: 1, total: '20.00' }]));
+
+    const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
+    expect(onlyTopUps.json<{ data: unknown[] }>().data).toHaveLength(1);
+
+    const page1 = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2`, headers: admin.headers });
+    const cursor = page1.json<{ nextCursor: string }>().nextCursor;
+    const page2 = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2&cursor=${cursor}`, headers: admin.headers });
+    expect(page2.json<{ data: Array<{ balanceAfter: string }> }>().data.map((d) => d.balanceAfter)).toEqual(['19.90', '20.00']);
+
+    const csv = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: { ...admin.headers, accept: 'text/csv' } });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.body.trim().split('\r\n');
+    expect(lines[0]).toBe('id,occurred_at,type,description,amount,balance_after,currency');
+    expect(lines).toHaveLength(5);
+    expect(lines[1]).toMatch(/,call,.*,-0\.10,19\.70,SGD$/);
+  });
+
+  it('portal owners see their own feed and wallet; members may not see company credits', async () => {
+    const owner = await signIn(t, 'owner@acme.test');
+    const feed = await t.app.inject({ method: 'GET', url: '/api/v1/portal/transactions', headers: owner.headers });
+    expect(feed.statusCode).toBe(200);
+    expect(feed.json<{ data: unknown[] }>().data.length).toBeGreaterThan(0);
+    const wallet = await t.app.inject({ method: 'GET', url: '/api/v1/portal/wallet', headers: owner.headers });
+    expect(wallet.json()).toMatchObject({ currency: 'SGD', points: '19.70', usable: '19.70', reserved: '0.00' });
+    const member = await signIn(t, 'member@acme.test');
+    const denied = await t.app.inject({ method: 'GET', url: '/api/v1/portal/transactions', headers: member.headers });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().code).toBe('role_not_allowed');
+  });
+
+  it("another partner's staff get 404 for this customer; an API key without the Customer app gets 403", async () => {
+    const north = await signIn(t, 'admin@northwind.test');
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: north.headers });
+    expect(res.statusCode).toBe(404);
+    const wallet = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: north.headers });
+    expect(wallet.statusCode).toBe(404);
+    const wrongKey = await ingest(calls(1, 'nope'), KEY_NO_CUSTOMER);
+    expect(wrongKey.statusCode).toBe(403);
+    expect(wrongKey.json().code).toBe('app_not_granted');
+    const noKey = await t.app.inject({ method: 'POST', url: '/api/v1/usage/calls', payload: { records: calls(1, 'anon') } });
+    expect(noKey.statusCode).toBe(401);
+  });
+
+  it('refuses empty and oversized batches and bad cursors, writing nothing', async () => {
+    expect((await ingest([])).statusCode).toBe(400);
+    const tooMany = await ingest(calls(10_001, 'big'));
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().errors[0].path).toBe('records');
+    const admin = await signIn(t, 'admin@demo.test');
+    const bad = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=zzz`, headers: admin.headers });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe('cursor');
+    const badLimit = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=5000`, headers: admin.headers });
+    expect(badLimit.statusCode).toBe(400);
+    const count = await t.db.owner.db.selectFrom('usageCalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(3);
+  });
+});

@@ -1,0 +1,159 @@
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { FolioApp, ServerDeps } from '../platform/server.ts';
+import { ctxOf } from '../platform/server.ts';
+import { customerPortal, staffApp } from '../platform/access-policy.ts';
+import { idOf, problems } from '../platform/schemas.ts';
+import { inScope, type Db } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { formatDecimal, isCurrency } from '../money/money.ts';
+import { csvCell } from '../audit/csv.ts';
+import { listTransactions, parseTransactionCursor, totalsByType, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { readWallet } from './wallets.repo.ts';
+
+const transactionSchema = z.object({
+  id: z.string(), occurredAt: z.string(), type: z.string(), kind: z.string(), description: z.string(),
+  amount: z.string(), balanceAfter: z.string(), currency: z.string(), cause: z.object({ type: z.string(), id: z.string() }),
+});
+const feedSchema = z.object({
+  data: z.array(transactionSchema),
+  nextCursor: z.string().nullable(),
+  totals: z.array(z.object({ type: z.string(), count: z.number().int(), total: z.string() })),
+});
+const feedResponses = {
+  200: {
+    description: 'A page of transactions (JSON), or every matching transaction (CSV, streamed)',
+    content: {
+      'application/json': { schema: feedSchema },
+      'text/csv': { schema: z.string().describe('RFC 4180 CSV with a header row') },
+    },
+  },
+  ...problems,
+};
+const walletSchema = z.object({
+  currency: z.string(), points: z.string(), reserved: z.string(), creditLimit: z.string(), creditLimitExpiresAt: z.string().nullable(), usable: z.string(),
+});
+const feedQuery = z.strictObject({
+  type: z.enum(Object.keys(TRANSACTION_TYPES) as [TransactionType, ...TransactionType[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: z.string().max(40).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+});
+type FeedQuery = z.infer<typeof feedQuery>;
+
+const CSV_BATCH = 500;
+
+async function customerCurrency(db: Db, partnerId: string, customerId: string): Promise<string> {
+  const c = await inScope(db, { kind: 'partner', partnerId }, (trx) =>
+    trx.selectFrom('customers').select('currency').where('partnerId', '=', partnerId).where('id', '=', customerId).executeTakeFirst(),
+  );
+  if (!c) throw new DomainError('not_found', 'Customer not found');
+  return c.currency;
+}
+
+function wantsCsv(query: FeedQuery, accept: string | undefined): boolean {
+  return query.format === 'csv' || (query.format === undefined && (accept ?? '').includes('text/csv'));
+}
+
+/** Every page, newest first, in bounded batches, as CSV. */
+function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, currency: string, type: TransactionType | undefined): Readable {
+  async function* rows(): AsyncGenerator<string> {
+    yield 'id,occurred_at,type,description,amount,balance_after,currency\r\n';
+    let cursor: string | null = null;
+    for (;;) {
+      const after = cursor;
+      const page = await inScope(db, scope, (trx) => listTransactions(trx, { partnerId, customerId, currency, ...(type ? { type } : {}), limit: CSV_BATCH, afterPostingId: after }));
+      for (const { view: t } of page.data) {
+        // amounts are decimal strings we formatted ourselves, safe as they are
+        yield `${[t.id, t.occurredAt, t.type, csvCell(t.description)].join(',')},${t.amount},${t.balanceAfter},${t.currency}\r\n`;
+      }
+      cursor = parseTransactionCursor(page.nextCursor ?? undefined);
+      if (!cursor) return;
+    }
+  }
+  return Readable.from(rows());
+}
+
+export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
+  const feed = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, query: FeedQuery) => {
+    const currency = await customerCurrency(deps.db, partnerId, customerId);
+    const after = parseTransactionCursor(query.cursor);
+    if (query.cursor && !after) throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+    const page = await inScope(deps.db, scope, (trx) =>
+      listTransactions(trx, { partnerId, customerId, currency, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after }),
+    );
+    return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: totalsByType(page.data, currency) };
+  };
+  const wallet = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string) => {
+    const currency = await customerCurrency(deps.db, partnerId, customerId);
+    const cur = isCurrency(currency) ? currency : 'SGD';
+    const w = await inScope(deps.db, scope, (trx) => readWallet(trx, { partnerId, customerId, currency }));
+    const fmt = (m: bigint) => formatDecimal(m, cur);
+    return {
+      currency,
+      points: fmt(w?.pointsMicros ?? 0n), reserved: fmt(w?.reservedMicros ?? 0n), creditLimit: fmt(w?.creditLimitMicros ?? 0n),
+      creditLimitExpiresAt: w?.creditLimitExpiresAt?.toISOString() ?? null, usable: fmt(w?.usableMicros ?? 0n),
+    };
+  };
+
+  app.get('/api/v1/customers/:customerId/transactions', {
+    config: { access: staffApp('customer') },
+    schema: {
+      operationId: 'listTransactions', tags: ['Customer'],
+      summary: "A customer's points transactions, newest first (100 by default), with totals by type; CSV with Accept: text/csv or ?format=csv",
+      params: z.strictObject({ customerId: idOf('cus') }), querystring: feedQuery,
+      response: feedResponses,
+    },
+  }, async (req, reply) => {
+    const p = ctxOf(req, deps).principal;
+    if (p.kind !== 'staff' && p.kind !== 'api_key') throw new DomainError('forbidden', 'Partner staff only');
+    if (wantsCsv(req.query, req.headers.accept)) {
+      const currency = await customerCurrency(deps.db, p.partnerId, req.params.customerId);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="transactions-${req.params.customerId}.csv"`)
+        .send(feedCsv(deps.db, { kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId, currency, req.query.type) as unknown as string);
+    }
+    return reply.type('application/json; charset=utf-8').send(await feed({ kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId, req.query));
+  });
+
+  app.get('/api/v1/customers/:customerId/wallet', {
+    config: { access: staffApp('customer') },
+    schema: {
+      operationId: 'getCustomerWallet', tags: ['Customer'], summary: "A customer's points: balance, reserved, credit limit, usable",
+      params: z.strictObject({ customerId: idOf('cus') }), response: { 200: walletSchema, ...problems },
+    },
+  }, async (req, reply) => {
+    const p = ctxOf(req, deps).principal;
+    if (p.kind !== 'staff' && p.kind !== 'api_key') throw new DomainError('forbidden', 'Partner staff only');
+    return reply.send(await wallet({ kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId));
+  });
+
+  // Members and guests cannot see company credits (domain.md): owners and admins only.
+  const companyCredits = customerPortal({ roles: ['owner', 'admin'], tab: 'points' });
+
+  app.get('/api/v1/portal/transactions', {
+    config: { access: companyCredits },
+    schema: {
+      operationId: 'portalListTransactions', tags: ['Portal'], summary: "Your organisation's points transactions, newest first, with totals by type; CSV too",
+      querystring: feedQuery, response: feedResponses,
+    },
+  }, async (req, reply) => {
+    const p = ctxOf(req, deps).principal;
+    if (p.kind !== 'customer') throw new DomainError('forbidden', 'Portal users only');
+    const scope = { kind: 'customer' as const, partnerId: p.partnerId, customerId: p.customerId };
+    if (wantsCsv(req.query, req.headers.accept)) {
+      const currency = await customerCurrency(deps.db, p.partnerId, p.customerId);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="transactions.csv"')
+        .send(feedCsv(deps.db, scope, p.partnerId, p.customerId, currency, req.query.type) as unknown as string);
+    }
+    return reply.type('application/json; charset=utf-8').send(await feed(scope, p.partnerId, p.customerId, req.query));
+  });
+
+  app.get('/api/v1/portal/wallet', {
+    config: { access: companyCredits },
+    schema: { operationId: 'portalGetWallet', tags: ['Portal'], summary: "Your organisation's points", response: { 200: walletSchema, ...problems } },
+  }, async (req, reply) => {
+    const p = ctxOf(req, deps).principal;
+    if (p.kind !== 'customer') throw new DomainError('forbidden', 'Portal users only');
+    return reply.send(await wallet({ kind: 'customer', partnerId: p.partnerId, customerId: p.customerId }, p.partnerId, p.customerId));
+  });
+}
