@@ -7,28 +7,36 @@ export type Changes = Record<string, { before?: unknown; after?: unknown }>;
 
 const SECRET_FIELD = /password|secret|token|code|hash/i;
 
-/** Before/after of each changed field, secrets redacted. Unchanged fields are left out. */
+/**
+ * Before/after of each changed field, secrets redacted. Unchanged fields are left out. Values are compared and stored
+ * in their JSON form (see `normalise`), so a set, a bigint or a date compares by content, and `undefined` equals `null`.
+ */
 export function diff(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Changes {
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   const changes: Changes = {};
   for (const key of keys) {
-    const b = before?.[key];
-    const a = after?.[key];
+    const b = normalise(before?.[key]);
+    const a = normalise(after?.[key]);
     if (JSON.stringify(b) === JSON.stringify(a)) continue;
     const secret = SECRET_FIELD.test(key);
     changes[key] = {
-      ...(before ? { before: secret ? '[redacted]' : normalise(b) } : {}),
-      ...(after ? { after: secret ? '[redacted]' : normalise(a) } : {}),
+      ...(before ? { before: secret ? '[redacted]' : b } : {}),
+      ...(after ? { after: secret ? '[redacted]' : a } : {}),
     };
   }
   return changes;
 }
 
+/** The JSON form of a value, at any depth: dates as ISO strings, bigints as decimal strings, sets as arrays, maps as objects. */
 function normalise(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Set) return [...value];
-  return value ?? null;
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Set) return [...(v as Set<unknown>)];
+    if (v instanceof Map) return Object.fromEntries(v as Map<unknown, unknown>);
+    return v;
+  });
+  return text === undefined ? null : JSON.parse(text);
 }
 
 function actorOf(principal: Principal): { actorType: ActorType; actorId: string | null; actorLabel: string } {

@@ -83,7 +83,8 @@ describe('bad input on every write route', () => {
       const unknown = await send(JSON.stringify({ surpriseField: 1 }));
       const wrongTypes = await send(JSON.stringify([1, 2, 3]));
       const malformed = await send('{"a": ');
-      const oversized = await send(JSON.stringify({ filler: 'x'.repeat(70 * 1024) }));
+      const limit = route.bodyLimit ?? 64 * 1024;
+      const oversized = await send(JSON.stringify({ filler: 'x'.repeat(limit + 1024) }));
       const notJson = await send('a=b', { 'content-type': 'application/x-www-form-urlencoded' });
 
       for (const [name, res] of Object.entries({ unknown, wrongTypes, malformed, oversized, notJson })) {

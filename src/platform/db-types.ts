@@ -205,7 +205,7 @@ export interface NotificationStatusHistoryTable {
   at: CreatedAt;
 }
 
-export interface Database extends LedgerDatabase {
+export interface Database extends LedgerDatabase, UsageDatabase {
   partners: PartnersTable;
   partnerSettings: PartnerSettingsTable;
   customers: CustomersTable;
@@ -343,4 +343,127 @@ export interface IdempotencyKeysTable {
 
 export interface Database {
   idempotencyKeys: IdempotencyKeysTable;
+}
+
+// ---- Usage (migration 0013) ----
+export interface RatePlansTable {
+  id: string;
+  partnerId: string;
+  name: string;
+  currency: string;
+  firstIncrementSeconds: number;
+  nextIncrementSeconds: number;
+  minimumChargeMicros: ColumnType<string, bigint | string | undefined, bigint | string>;
+  whenInsufficient: ColumnType<'reject' | 'use_credit_limit', 'reject' | 'use_credit_limit' | undefined, 'reject' | 'use_credit_limit'>;
+  isDefault: ColumnType<boolean, boolean | undefined, boolean>;
+  createdAt: CreatedAt;
+}
+
+export interface RatesTable {
+  ratePlanId: string;
+  partnerId: string;
+  prefix: string;
+  description: string | null;
+  pricePerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
+  costPerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
+}
+
+export interface UsageCallsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  callId: string;
+  fromNumber: string;
+  toNumber: string;
+  direction: 'outbound' | 'inbound';
+  startedAt: ColumnType<Date, Date | string, never>;
+  durationSeconds: number;
+  billedSeconds: number;
+  prefix: string | null;
+  currency: string;
+  priceMicros: ColumnType<string, bigint | string, never>;
+  costMicros: ColumnType<string, bigint | string, never>;
+  entryId: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface UsageDatabase {
+  ratePlans: RatePlansTable;
+  rates: RatesTable;
+  usageCalls: UsageCallsTable;
+}
+
+// ---- Card gateway sandbox (migration 0011; src/gateway/sandbox.ts). Amounts in the currency's minor units. ----
+export type GatewaySandboxOutcome = 'success' | 'declined' | 'insufficient_funds' | 'delayed' | 'delayed_insufficient_funds';
+
+export interface GatewaySandboxRequestsTable {
+  idempotencyKey: string;
+  operation: 'create_customer' | 'save_card' | 'charge' | 'refund';
+  requestHash: string;
+  response: ColumnType<unknown, string, never>;
+  createdAt: CreatedAt;
+}
+
+export interface GatewaySandboxCustomersTable {
+  id: string;
+  reference: string;
+  createdAt: CreatedAt;
+}
+
+export interface GatewaySandboxCardsTable {
+  id: string;
+  customerId: string;
+  outcome: GatewaySandboxOutcome;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  createdAt: CreatedAt;
+}
+
+export interface GatewaySandboxChargesTable {
+  id: string;
+  customerId: string | null;
+  cardId: string | null;
+  outcome: GatewaySandboxOutcome;
+  status: 'succeeded' | 'declined' | 'insufficient_funds' | 'pending';
+  failureReason: string | null;
+  amountMinor: ColumnType<string, bigint | string, bigint | string>;
+  currency: string;
+  refundedMinor: ColumnType<string, bigint | string | undefined, bigint | string>;
+  description: string;
+  metadata: ColumnType<Record<string, string>, string, string>;
+  settleAt: Timestamp | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface GatewaySandboxRefundsTable {
+  id: string;
+  chargeId: string;
+  amountMinor: ColumnType<string, bigint | string, never>;
+  currency: string;
+  status: 'succeeded';
+  createdAt: CreatedAt;
+}
+
+export interface GatewaySandboxEventsTable {
+  seq: ColumnType<string, never, never>;
+  id: string;
+  type: 'charge.succeeded' | 'charge.failed' | 'refund.succeeded';
+  payload: string;
+  deliverAfter: Timestamp;
+  deliveredAt: Timestamp | null;
+  attempts: Generated<number>;
+  lastError: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface Database {
+  gatewaySandboxRequests: GatewaySandboxRequestsTable;
+  gatewaySandboxCustomers: GatewaySandboxCustomersTable;
+  gatewaySandboxCards: GatewaySandboxCardsTable;
+  gatewaySandboxCharges: GatewaySandboxChargesTable;
+  gatewaySandboxRefunds: GatewaySandboxRefundsTable;
+  gatewaySandboxEvents: GatewaySandboxEventsTable;
 }

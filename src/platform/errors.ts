@@ -5,6 +5,7 @@
 const STATUS_BY_CODE = {
   validation_failed: 400,
   malformed_request: 400,
+  webhook_signature_invalid: 400,
   not_signed_in: 401,
   invalid_credentials: 401,
   session_expired: 401,

@@ -1,25 +1,61 @@
-import { run, type Runner, type TaskList } from 'graphile-worker';
+import { Logger as WorkerLogger, run, runOnce, type Runner, type TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './database.ts';
-import { deliverNotification } from '../notifications/deliver-notification.ts';
-import { createMailTransport } from '../notifications/transport.ts';
+import { notificationTasks } from '../notifications/notification-tasks.ts';
+import { createMailTransport, type MailTransport } from '../notifications/transport.ts';
+import { IDEMPOTENCY_CLEANUP_CRONTAB, idempotencyTasks } from './idempotency.ts';
+import { inScope } from './database.ts';
+import { expireReservations } from '../wallet/reservations.ts';
+
+/** Holds on points past their expiry are released every minute, a bounded batch at a time. */
+const RESERVATION_EXPIRY_CRONTAB = '* * * * * expire_reservations ?max=1';
+const RESERVATION_EXPIRY_BATCH = 1000;
 
 /** The background worker: graphile-worker on the same PostgreSQL; jobs are enqueued inside business transactions. */
 export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Config; log: Logger }): Promise<Runner> {
   const transport = createMailTransport(deps.config.smtpUrl, deps.config.mailFrom);
   const taskList: TaskList = {
-    deliver_notification: async (payload) => {
-      const { notificationId } = payload as { notificationId: string };
-      await deliverNotification({ db: deps.db, transport }, notificationId);
+    ...notificationTasks({ db: deps.db, transport, log: deps.log }),
+    ...idempotencyTasks({ db: deps.db, log: deps.log }),
+    expire_reservations: async () => {
+      const expired = await inScope(deps.db, { kind: 'system' }, (trx) => expireReservations(trx, RESERVATION_EXPIRY_BATCH));
+      if (expired > 0) deps.log.info({ expired }, 'expired holds on points released');
     },
   };
   return run({
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,
     noHandleSignals: true,
     pollInterval: 1000,
+    logger: workerLogger(deps.log),
+  });
+}
+
+/** graphile-worker's own messages (job failures, shutdown) go through pino like the rest of Folio, with the job as context. */
+export function workerLogger(log: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => {
+    const child = log.child({ component: 'worker', ...scope });
+    return (level, message, meta) => {
+      const { error, ...rest } = meta ?? {};
+      const fields = error === undefined ? rest : { ...rest, err: error };
+      if (level === 'error') child.error(fields, message);
+      else if (level === 'warning') child.warn(fields, message);
+      else if (level === 'info') child.info(fields, message);
+      else child.debug(fields, message);
+    };
+  });
+}
+
+/** Run every job that is due now, then return (tests; one-off catch-up runs). Uses the owner pool, as the worker does. */
+export async function runDueJobs(deps: { queuePool: pg.Pool; db: Db; transport: MailTransport; log: Logger }): Promise<void> {
+  await runOnce({
+    pgPool: deps.queuePool,
+    taskList: notificationTasks({ db: deps.db, transport: deps.transport, log: deps.log }),
+    logger: workerLogger(deps.log),
+    noHandleSignals: true,
   });
 }

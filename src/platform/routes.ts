@@ -1,7 +1,27 @@
 import type { FolioApp, ServerDeps } from './server.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
+import { walletRoutes } from '../wallet/wallet.routes.ts';
+import { usageRoutes } from '../usage/usage.routes.ts';
+import { notificationRoutes } from '../notifications/notifications.routes.ts';
+import { auditRoutes } from '../audit/audit.routes.ts';
+import { accessRoutes } from '../access/access.routes.ts';
+import { accountRoutes } from '../access/account.routes.ts';
+import { operatorAccessRoutes } from '../access/operator.routes.ts';
+import { settingsRoutes } from '../settings/settings.routes.ts';
+import { customerRoutes } from '../customers/customers.routes.ts';
+import { portalRoutes } from '../portal/portal.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   authRoutes(app, deps);
+  walletRoutes(app, deps);
+  usageRoutes(app, deps);
+  notificationRoutes(app, deps);
+  auditRoutes(app, deps);
+  accountRoutes(app, deps);
+  accessRoutes(app, deps);
+  operatorAccessRoutes(app, deps);
+  settingsRoutes(app, deps);
+  customerRoutes(app, deps);
+  portalRoutes(app, deps);
 }

@@ -25,6 +25,7 @@ import { newId } from './ids.ts';
 import { CSRF_HEADER, SESSION_COOKIE, resolveApiKey, resolveSession } from '../auth/resolve-principal.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
+import { registerIdempotency } from './idempotency.ts';
 
 export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
@@ -35,6 +36,8 @@ export interface RouteEntry {
   audit: string | readonly string[] | false | undefined;
   operationId: string | undefined;
   hasBody: boolean;
+  /** The route's own body limit, when it differs from the server's. */
+  bodyLimit: number | undefined;
 }
 
 declare module 'fastify' {
@@ -155,7 +158,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     const operationId = schema?.operationId;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routeCatalog.push({ method: String(method), url: route.url, access, audit: route.config?.audit, operationId, hasBody: schema?.body !== undefined });
+      routeCatalog.push({ method: String(method), url: route.url, access, audit: route.config?.audit, operationId, hasBody: schema?.body !== undefined, bodyLimit: route.bodyLimit });
     }
   });
 
@@ -255,6 +258,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  registerIdempotency(app, deps.db);
   registerRoutes(app, deps);
 
   if (deps.webDistDir && fs.existsSync(deps.webDistDir)) {

@@ -114,3 +114,131 @@ export async function signIn(t: TestApp, email: string, password = DEMO_PASSWORD
   const cookie = raw.split(';')[0]!;
   return { cookie, csrfToken: body.csrfToken!, headers: { cookie, 'x-csrf-token': body.csrfToken! } };
 }
+
+// --- Helpers for the access, settings, customers and portal tests ---
+
+type InjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One API call as a session (cookie + CSRF), an API key (`{ authorization: 'Bearer fk_...' }`), or anonymously (null). */
+export function api(t: TestApp, who: Session | Record<string, string> | null, method: InjectMethod, url: string, payload?: unknown) {
+  const headers = who === null ? {} : 'headers' in who && typeof who.headers === 'object' ? (who as Session).headers : (who as Record<string, string>);
+  return t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+}
+
+/** The token of the newest invitation link mailed to an address. */
+export async function invitationTokenFor(db: TestDb, email: string): Promise<string> {
+  const mail = await db.owner.db
+    .selectFrom('notifications')
+    .select('bodyText')
+    .where('toEmail', '=', email)
+    .where('kind', '=', 'invitation')
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  const token = /accept-invitation\?token=([^\s]+)/.exec(mail?.bodyText ?? '')?.[1];
+  if (!token) throw new Error(`no invitation mailed to ${email}`);
+  return decodeURIComponent(token);
+}
+
+/** Accept the newest invitation mailed to an address, choosing DEMO_PASSWORD, so the person can then `signIn`. */
+export async function acceptInvitationFor(t: TestApp, email: string, name = 'Invited Person'): Promise<void> {
+  const token = await invitationTokenFor(t.db, email);
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/invitations/accept', payload: { token, name, password: DEMO_PASSWORD } });
+  if (res.statusCode !== 200) throw new Error(`accepting the invitation of ${email} failed: ${res.statusCode} ${res.body}`);
+}
+
+/** Audit events with this action, newest first (read as the owner, past row-level security). */
+export async function auditEventsOf(db: TestDb, action: string) {
+  return db.owner.db.selectFrom('auditEvents').selectAll().where('action', '=', action).orderBy('seq', 'desc').execute();
+}
+
+/** A user's id by email (owner connection). */
+export async function userIdOf(db: TestDb, email: string): Promise<string> {
+  const row = await db.owner.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+// --- Helpers for the notifications and audit tests ---
+// (Imports placed with the helpers that need them; ES module imports are hoisted.)
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { runDueJobs } from '../platform/jobs.ts';
+
+/** Run every due graphile-worker job once, as the worker would (owner pool for the queue, app role for the work). */
+export async function runJobsOnce(t: TestApp, transport: MailTransport = { name: 'local_mailbox', send: async () => {} }): Promise<void> {
+  await runDueJobs({ queuePool: t.db.owner.pool, db: t.db.app.db, transport, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+}
+
+/** A partner's id by slug, a customer's by name (owner connection). */
+export async function partnerIdOf(db: TestDb, slug: string): Promise<string> {
+  return (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()).id;
+}
+export async function customerIdOf(db: TestDb, name: string): Promise<string> {
+  return (await db.owner.db.selectFrom('customers').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+}
+
+export interface ReceivedMail {
+  from: string | null;
+  to: string[];
+  raw: string;
+  subject: string | null;
+}
+
+export interface SmtpPeer {
+  /** `smtp://127.0.0.1:PORT` */
+  url: string;
+  received: ReceivedMail[];
+  /** Refuse recipients from now on with this SMTP reply code (e.g. 451 temporary, 550 permanent); null accepts again. */
+  refuseRecipients(code: number | null): void;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on 127.0.0.1 and a random port, keeping what it receives (no TLS, no auth). */
+export async function startSmtpPeer(): Promise<SmtpPeer> {
+  const received: ReceivedMail[] = [];
+  let refuseWith: number | null = null;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(_address, _session, callback) {
+      if (refuseWith === null) return callback();
+      const err = new Error(refuseWith >= 500 ? 'mailbox unavailable' : 'try again later') as Error & { responseCode: number };
+      err.responseCode = refuseWith;
+      return callback(err);
+    },
+    onData(stream, session, callback) {
+      const parts: Buffer[] = [];
+      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(parts).toString('utf8');
+        const from = session.envelope.mailFrom;
+        received.push({
+          from: from ? from.address : null,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+          subject: /^Subject: (.*)$/im.exec(raw)?.[1]?.trim() ?? null,
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    refuseRecipients: (code) => {
+      refuseWith = code;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A new user-portal member: invited by `inviter` (owner or admin) with `role`, accepted, and signed in. */
+export async function joinOrganisation(t: TestApp, inviter: Session, email: string, role: 'admin' | 'member' | 'guest'): Promise<{ userId: string; session: Session }> {
+  const res = await api(t, inviter, 'POST', '/api/v1/portal/members/invitations', { email, name: `${role} ${email}`, role });
+  if (res.statusCode !== 201) throw new Error(`inviting ${email} failed: ${res.statusCode} ${res.body}`);
+  await acceptInvitationFor(t, email, `${role} ${email}`);
+  return { userId: res.json<{ userId: string }>().userId, session: await signIn(t, email) };
+}

@@ -92,6 +92,23 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(noKey.statusCode).toBe(401);
   });
 
+  it('honours Idempotency-Key: a retried batch replays the first answer and charges nothing more', async () => {
+    const send = (records: unknown[]) => t.app.inject({
+      method: 'POST', url: '/api/v1/usage/calls', headers: { authorization: `Bearer ${KEY}`, 'idempotency-key': 'batch-2026-11-30-0001' }, payload: { records },
+    });
+    const first = await send(calls(2, 'idem'));
+    expect(first.json().summary.charged).toBe(2);
+    const again = await send(calls(2, 'idem'));
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toBe(first.body);
+    const changed = await send(calls(3, 'idem'));
+    expect(changed.statusCode).toBe(422);
+    expect(changed.json().code).toBe('idempotency_key_reused');
+    const n = await t.db.owner.db.selectFrom('usageCalls').select((eb) => eb.fn.countAll<number>().as('n')).where('callId', 'like', 'idem-%').executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(2);
+  });
+
   it('refuses empty and oversized batches and bad cursors, writing nothing', async () => {
     expect((await ingest([])).statusCode).toBe(400);
     const tooMany = await ingest(calls(10_001, 'big'));
@@ -104,6 +121,6 @@ describe('calls and the transactions feed over HTTP', () => {
     const badLimit = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=5000`, headers: admin.headers });
     expect(badLimit.statusCode).toBe(400);
     const count = await t.db.owner.db.selectFrom('usageCalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(count.n)).toBe(3);
+    expect(Number(count.n)).toBe(5);
   });
 });

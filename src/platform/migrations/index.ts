@@ -2,10 +2,16 @@ import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001_foundation.ts';
 import * as m0003 from './0003_audit_notifications.ts';
 import * as m0010 from './0010_ledger.ts';
+import * as m0011 from './0011_gateway.ts';
+import * as m0012 from './0012_idempotency.ts';
+import * as m0013 from './0013_usage.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0003_audit_notifications': m0003,
   '0010_ledger': m0010,
+  '0011_gateway': m0011,
+  '0012_idempotency': m0012,
+  '0013_usage': m0013,
 };

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, auditEventsOf, createTestApp, lastMailTo, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
+
+let t: TestApp;
+let operator: Session;
+beforeAll(async () => {
+  t = await createTestApp();
+  operator = await signIn(t, 'operator@folio.test');
+});
+afterAll(async () => t.close());
+
+describe('operatorApproveAccessRequest', () => {
+  it('grants Finance, visible at the requester\'s next request, mails them, and audits under their partner', async () => {
+    const admin = await signIn(t, 'admin@demo.test');
+    const request = (await api(t, admin, 'POST', '/api/v1/access-requests', { app: 'finance', note: 'month end' })).json();
+    expect((await api(t, admin, 'GET', '/api/v1/auth/session')).json().apps).not.toContain('finance');
+
+    const res = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, { note: 'Approved by ops' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: request.id, status: 'approved', decisionNote: 'Approved by ops', decidedAt: expect.any(String), partner: { name: 'Demo Telecom' } });
+
+    expect((await api(t, admin, 'GET', '/api/v1/auth/session')).json().apps).toContain('finance');
+    const grant = await t.db.owner.db.selectFrom('appGrants').selectAll().where('userId', '=', request.user.id).where('app', '=', 'finance').executeTakeFirstOrThrow();
+    expect(grant.grantedBy).toBe(await userIdOf(t.db, 'operator@folio.test'));
+
+    const mail = await lastMailTo(t.db, 'admin@demo.test');
+    expect(mail).toMatchObject({ kind: 'access_request_decided', subject: expect.stringContaining('approved') });
+    expect(mail!.bodyText).toContain('Approved by ops');
+
+    const partnerId = res.json().partner.id;
+    const [approved] = await auditEventsOf(t.db, 'access_request.approved');
+    expect(approved).toMatchObject({ partnerId, actorType: 'operator', actorLabel: 'operator@folio.test', targetId: request.id, changes: { status: { before: 'pending', after: 'approved' } } });
+    const [granted] = await auditEventsOf(t.db, 'app.granted');
+    expect(granted).toMatchObject({ partnerId, actorType: 'operator', targetId: request.user.id });
+    expect((granted!.changes.apps!.after as string[])).toContain('finance');
+
+    const again = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, {});
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('accepts no body at all, refuses unknown fields, unknown ids (404) and non-operators (403)', async () => {
+    const north = await signIn(t, 'admin@northwind.test');
+    const request = (await api(t, north, 'POST', '/api/v1/access-requests', { app: 'finance' })).json();
+    expect((await api(t, north, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, {})).statusCode).toBe(403);
+    const unknown = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, { note: 'ok', grantAll: true });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors[0].path).toBe('grantAll');
+    expect((await api(t, operator, 'POST', `/api/v1/operator/access-requests/acr_${'0'.repeat(26)}/approve`, {})).statusCode).toBe(404);
+    const bare = await t.app.inject({ method: 'POST', url: `/api/v1/operator/access-requests/${request.id}/approve`, headers: operator.headers });
+    expect(bare.statusCode, bare.body).toBe(200);
+    expect(bare.json()).toMatchObject({ status: 'approved', decisionNote: null });
+  });
+});

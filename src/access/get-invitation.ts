@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { inScope, type Trx } from '../platform/database.ts';
+import { notFound } from '../platform/errors.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+
+export interface InvitationPreview {
+  email: string;
+  name: string;
+  partnerName: string;
+  customerName: string | null;
+  expiresAt: string;
+}
+
+/** A pending invitation by its link token, with its user; undefined when unknown, used, revoked, expired, or the user is no longer invited. */
+export async function findUsableInvitation(trx: Trx, token: string, options: { lock: boolean } = { lock: false }) {
+  return trx
+    .selectFrom('invitations as i')
+    .innerJoin('users as u', 'u.id', 'i.userId')
+    .innerJoin('partners as p', 'p.id', 'i.partnerId')
+    .leftJoin('customers as c', 'c.id', 'i.customerId')
+    .select([
+      'i.id', 'i.partnerId', 'i.customerId', 'i.expiresAt', 'u.id as userId', 'u.email', 'u.name', 'u.kind', 'u.status',
+      'p.name as partnerName', 'c.name as customerName',
+    ])
+    .where('i.tokenHash', '=', sha256Hex(token))
+    .where('i.acceptedAt', 'is', null)
+    .where('i.revokedAt', 'is', null)
+    .where('i.expiresAt', '>', sql<Date>`now()`)
+    .where('u.status', '=', 'invited')
+    .$if(options.lock, (qb) => qb.forUpdate('i'))
+    .executeTakeFirst();
+}
+
+/** What the accept-invitation page shows before the person chooses a password. Public: the token is the credential. */
+export async function getInvitation(ctx: Ctx, input: { token: string }): Promise<InvitationPreview> {
+  const found = await inScope(ctx.db, { kind: 'system' }, (trx) => findUsableInvitation(trx, input.token));
+  if (!found) throw notFound('Invitation');
+  return { email: found.email, name: found.name, partnerName: found.partnerName, customerName: found.customerName, expiresAt: found.expiresAt.toISOString() };
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../platform/crypto.ts';
+import { api, auditEventsOf, createTestApp, invitationTokenFor, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
+
+let t: TestApp;
+let admin: Session;
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await signIn(t, 'admin@demo.test');
+});
+afterAll(async () => t.close());
+
+const invite = (who: Session | null, payload: unknown) => api(t, who, 'POST', '/api/v1/staff/invitations', payload);
+
+describe('inviteStaff', () => {
+  it('creates an invited user with their apps, mails a 7-day link and stores only the token hash', async () => {
+    const res = await invite(admin, { email: 'New.Staff@Demo.test', name: 'Nina New', apps: ['customer', 'invoice'] });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ email: 'new.staff@demo.test', id: expect.stringMatching(/^ivt_/), userId: expect.stringMatching(/^usr_/) });
+    const days = (new Date(body.expiresAt).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(6.9);
+    expect(days).toBeLessThanOrEqual(7);
+
+    const user = await t.db.owner.db.selectFrom('users').selectAll().where('id', '=', body.userId).executeTakeFirstOrThrow();
+    expect(user).toMatchObject({ kind: 'staff', status: 'invited', passwordHash: null, emailVerifiedAt: null, name: 'Nina New' });
+    const grants = await t.db.owner.db.selectFrom('appGrants').select('app').where('userId', '=', body.userId).execute();
+    expect(grants.map((g) => g.app).sort()).toEqual(['customer', 'invoice']);
+
+    const mail = await lastMailTo(t.db, 'new.staff@demo.test');
+    expect(mail).toMatchObject({ kind: 'invitation', userId: body.userId });
+    expect(mail!.bodyText).toContain(`${t.config.publicUrl}/accept-invitation?token=`);
+    const token = await invitationTokenFor(t.db, 'new.staff@demo.test');
+    const stored = await t.db.owner.db.selectFrom('invitations').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();
+    expect(stored.tokenHash).toBe(sha256Hex(token));
+    expect(JSON.stringify(stored)).not.toContain(token);
+
+    const [event] = await auditEventsOf(t.db, 'staff.invited');
+    expect(event).toMatchObject({ app: 'access', targetType: 'user', targetId: body.userId, actorLabel: 'admin@demo.test' });
+    expect(event!.changes).toMatchObject({ email: { after: 'new.staff@demo.test' }, apps: { after: ['customer', 'invoice'] } });
+  });
+
+  it('invites again someone who has not accepted: a fresh link, the old one dead', async () => {
+    const first = await invite(admin, { email: 'twice@demo.test', name: 'Tw Ice', apps: ['customer'] });
+    const oldToken = await invitationTokenFor(t.db, 'twice@demo.test');
+    const second = await invite(admin, { email: 'twice@demo.test', name: 'Twice Again', apps: ['audit'] });
+    expect(second.statusCode).toBe(201);
+    expect(second.json().userId).toBe(first.json().userId);
+    expect((await api(t, null, 'GET', `/api/v1/auth/invitations/${oldToken}`)).statusCode).toBe(404);
+    const newToken = await invitationTokenFor(t.db, 'twice@demo.test');
+    expect((await api(t, null, 'GET', `/api/v1/auth/invitations/${newToken}`)).json()).toMatchObject({ name: 'Twice Again' });
+    const grants = await t.db.owner.db.selectFrom('appGrants').select('app').where('userId', '=', first.json().userId).execute();
+    expect(grants.map((g) => g.app)).toEqual(['audit']);
+  });
+
+  it('refuses Finance (422), taken addresses in any tenant (409), bad and unknown fields (400)', async () => {
+    const finance = await invite(admin, { email: 'f@demo.test', name: 'F', apps: ['customer', 'finance'] });
+    expect(finance.statusCode).toBe(422);
+    expect(finance.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'apps' }] });
+
+    for (const taken of ['finance@demo.test', 'member@acme.test', 'ADMIN@northwind.test']) {
+      const res = await invite(admin, { email: taken, name: 'Someone', apps: [] });
+      expect(res.statusCode, taken).toBe(409);
+      expect(res.json().code).toBe('already_exists');
+    }
+
+    const bad = await invite(admin, { email: 'not-an-email', name: '', apps: ['nope'], extra: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['email', 'name', 'apps.0', 'extra']));
+    const twice = await invite(admin, { email: 'x@demo.test', name: 'X', apps: ['audit', 'audit'] });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().errors[0].path).toBe('apps');
+
+    const users = await t.db.owner.db.selectFrom('users').select('email').where('email', 'in', ['f@demo.test', 'x@demo.test', 'not-an-email']).execute();
+    expect(users).toEqual([]);
+  });
+
+  it('needs the Access Control app (403), a staff caller, and a session (401)', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const noApp = await invite(finance, { email: 'y@demo.test', name: 'Y', apps: [] });
+    expect(noApp.statusCode).toBe(403);
+    expect(noApp.json().code).toBe('app_not_granted');
+    const customer = await signIn(t, 'owner@acme.test');
+    expect((await invite(customer, { email: 'y@demo.test', name: 'Y', apps: [] })).statusCode).toBe(403);
+    expect((await invite(null, { email: 'y@demo.test', name: 'Y', apps: [] })).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import type { Trx } from '../platform/database.ts';
+import type { AppName, CustomerRole } from '../platform/db-types.ts';
+import { DomainError } from '../platform/errors.ts';
+import { newId, newSecret } from '../platform/ids.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { isUniqueViolation } from './pg-errors.ts';
+
+export const INVITATION_TTL_DAYS = 7;
+
+export type InviteUserInput = {
+  partnerId: string;
+  email: string;
+  name: string;
+  /** The staff member or API key (or portal user) who invites; null for the system. */
+  invitedBy: string | null;
+} & (
+  | { kind: 'staff'; apps: readonly AppName[] }
+  | { kind: 'customer'; customerId: string; role: CustomerRole }
+);
+
+export interface InvitedUser {
+  invitationId: string;
+  userId: string;
+  email: string;
+  expiresAt: Date;
+}
+
+function emailTaken(email: string): DomainError {
+  return new DomainError('already_exists', `${email} already has a Folio account`);
+}
+
+/**
+ * The shared invitation step of inviteStaff, createCustomer (the owner) and portalInviteMember, run inside the caller's
+ * transaction: creates the user (status `invited`, no password; staff get their apps), an invitation valid
+ * INVITATION_TTL_DAYS days whose token is stored only as its hash, and mails the link. The caller records its own audit event.
+ *
+ * Inviting again someone who never accepted (same partner, same organisation, same role) issues a fresh link and revokes the
+ * old ones; so does inviting back a removed member of the same customer organisation (with the new role; they choose a new
+ * password). Any other address already in use is a 409 (disabled staff are enabled again, not re-invited).
+ */
+export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Promise<InvitedUser> {
+  const email = input.email.trim().toLowerCase();
+  const customerId = input.kind === 'customer' ? input.customerId : null;
+  const role = input.kind === 'customer' ? input.role : null;
+
+  const existing = await trx
+    .selectFrom('users')
+    .select(['id', 'kind', 'status', 'customerId', 'customerRole'])
+    .where('partnerId', '=', input.partnerId)
+    .where(sql`lower(email)`, '=', email)
+    .executeTakeFirst();
+
+  let userId: string;
+  if (existing) {
+    const sameOrganisation = existing.kind === input.kind && existing.customerId === customerId;
+    const notYetAccepted = sameOrganisation && existing.status === 'invited' && existing.customerRole === role;
+    const removedMember = sameOrganisation && input.kind === 'customer' && existing.status === 'disabled';
+    if (!notYetAccepted && !removedMember) throw emailTaken(email);
+    userId = existing.id;
+    await trx
+      .updateTable('users')
+      .set({ name: input.name, customerRole: role, status: 'invited', passwordHash: null, updatedAt: sql`now()` })
+      .where('partnerId', '=', input.partnerId)
+      .where('id', '=', userId)
+      .execute();
+    await trx
+      .updateTable('invitations')
+      .set({ revokedAt: sql`now()` })
+      .where('partnerId', '=', input.partnerId)
+      .where('userId', '=', userId)
+      .where('acceptedAt', 'is', null)
+      .where('revokedAt', 'is', null)
+      .execute();
+    if (input.kind === 'staff') {
+      await trx.deleteFrom('appGrants').where('partnerId', '=', input.partnerId).where('userId', '=', userId).execute();
+    }
+  } else {
+    userId = newId('usr');
+    try {
+      await trx
+        .insertInto('users')
+        .values({
+          id: userId, kind: input.kind, partnerId: input.partnerId, customerId, customerRole: role, email, name: input.name,
+          passwordHash: null, status: 'invited', emailVerifiedAt: null, lockedUntil: null, lastLoginAt: null, updatedAt: sql`now()`,
+        })
+        .execute();
+    } catch (err) {
+      // Another partner's (or organisation's) user, hidden from this scope, holds the address.
+      if (isUniqueViolation(err)) throw emailTaken(email);
+      throw err;
+    }
+  }
+  if (input.kind === 'staff') {
+    for (const app of input.apps) {
+      await trx.insertInto('appGrants').values({ partnerId: input.partnerId, userId, app, grantedBy: input.invitedBy }).execute();
+    }
+  }
+
+  const token = newSecret();
+  const invitationId = newId('ivt');
+  const invitation = await trx
+    .insertInto('invitations')
+    .values({
+      id: invitationId, partnerId: input.partnerId, customerId, userId, email, tokenHash: sha256Hex(token), invitedBy: input.invitedBy,
+      expiresAt: sql`now() + make_interval(days => ${INVITATION_TTL_DAYS})`, acceptedAt: null, revokedAt: null,
+    })
+    .returning('expiresAt')
+    .executeTakeFirstOrThrow();
+
+  const partner = await trx.selectFrom('partners').select('name').where('id', '=', input.partnerId).executeTakeFirstOrThrow();
+  const customer = customerId
+    ? await trx.selectFrom('customers').select('name').where('partnerId', '=', input.partnerId).where('id', '=', customerId).executeTakeFirstOrThrow()
+    : null;
+  const joining = customer ? `${customer.name} (a customer of ${partner.name})` : partner.name;
+  const link = `${ctx.config.publicUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
+  await enqueueNotification(trx, {
+    partnerId: input.partnerId, customerId, userId, toEmail: email, kind: 'invitation',
+    subject: `You are invited to join ${customer?.name ?? partner.name} on Folio`,
+    bodyText: `Hello ${input.name},\n\nYou have been invited to join ${joining} on Folio.\nChoose your password here (the link is valid ${INVITATION_TTL_DAYS} days): ${link}\n\nIf you did not expect this invitation, ignore this email.`,
+  });
+  return { invitationId, userId, email, expiresAt: invitation.expiresAt };
+}

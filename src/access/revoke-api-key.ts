@@ -1,0 +1,30 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { scopeOf } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError, notFound } from '../platform/errors.ts';
+import { diff, recordAudit } from '../audit/record-audit.ts';
+import { partnerCaller } from './caller.ts';
+import { apiKeyColumns, toApiKey, type ApiKey } from './api-key-views.ts';
+
+/** Revoke an API key: its next request is refused (401). */
+export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<ApiKey> {
+  const { partnerId } = partnerCaller(ctx.principal);
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const before = await trx.selectFrom('apiKeys').select(apiKeyColumns).where('partnerId', '=', partnerId).where('id', '=', input.keyId).forUpdate().executeTakeFirst();
+    if (!before) throw notFound('API key');
+    if (before.revokedAt) throw new DomainError('state_conflict', 'This API key is already revoked');
+    const after = await trx
+      .updateTable('apiKeys')
+      .set({ revokedAt: sql`now()` })
+      .where('partnerId', '=', partnerId)
+      .where('id', '=', before.id)
+      .returning(apiKeyColumns)
+      .executeTakeFirstOrThrow();
+    await recordAudit(trx, ctx, {
+      partnerId, app: 'access', action: 'api_key.revoked', targetType: 'api_key', targetId: before.id,
+      changes: diff({ revokedAt: before.revokedAt }, { revokedAt: after.revokedAt }),
+    });
+    return toApiKey(after);
+  });
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createTestApp, customerIdOf, deliverQueued, lastMailTo, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
+import { MASK } from './notification-view.ts';
+
+let t: TestApp;
+let admin: Session;
+let acme: string;
+let wombat: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  acme = await customerIdOf(t.db, 'Acme Pte Ltd');
+  wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
+  admin = await signIn(t, 'admin@demo.test'); // mails admin a sign-in code
+  await signIn(t, 'admin@northwind.test'); // another partner's mail
+  await api(t, null, 'POST', '/api/v1/auth/password-reset', { email: 'owner@acme.test' }); // a reset link to an Acme user
+  await deliverQueued(t.db);
+  await api(t, null, 'POST', '/api/v1/auth/password-reset', { email: 'member@acme.test' }); // still queued
+});
+afterAll(async () => t.close());
+
+interface Item {
+  id: string; kind: string; toEmail: string; customerId: string | null; subject: string; bodyText: string; status: string;
+  attempts: number; transport: string | null; sentAt: string | null; history: Array<{ status: string; detail: string | null; at: string }>;
+}
+const list = async (query = '', who: Session | null = admin) => {
+  const res = await api(t, who, 'GET', `/api/v1/notifications${query}`);
+  return { res, body: res.json<{ data: Item[]; nextCursor: string | null }>() };
+};
+
+describe('listNotifications', () => {
+  it("lists the partner's mail, newest first, with secrets masked and the delivery history", async () => {
+    const { res, body } = await list();
+    expect(res.statusCode).toBe(200);
+    const emails = body.data.map((n) => n.toEmail);
+    expect(emails).toEqual(expect.arrayContaining(['admin@demo.test', 'owner@acme.test', 'member@acme.test']));
+    expect(emails).not.toContain('admin@northwind.test');
+    expect(body.data.map((n) => n.id)).toEqual([...body.data.map((n) => n.id)].sort().reverse());
+
+    const code = body.data.find((n) => n.toEmail === 'admin@demo.test' && n.kind === 'two_factor_code')!;
+    const real = (await lastMailTo(t.db, 'admin@demo.test'))!;
+    expect(real.subject).toMatch(/\d{6}/);
+    expect(code.subject).toBe(`Your Folio sign-in code: ${MASK}`);
+    expect(code.bodyText).not.toMatch(/\d{6}/);
+    expect(code.bodyText).toContain(MASK);
+    expect(code).toMatchObject({ status: 'sent', attempts: 1, transport: 'local_mailbox', customerId: null });
+    expect(code.history.map((h) => h.status)).toEqual(['queued', 'sent']);
+
+    const reset = body.data.find((n) => n.toEmail === 'owner@acme.test' && n.kind === 'password_reset')!;
+    expect(reset.customerId).toBe(acme);
+    expect(reset.bodyText).toContain(`/reset-password?token=${MASK}`);
+    expect(reset.bodyText).not.toMatch(/token=(?!•)/);
+
+    const queued = body.data.find((n) => n.toEmail === 'member@acme.test')!;
+    expect(queued).toMatchObject({ status: 'queued', attempts: 0, sentAt: null });
+    expect(queued.history).toEqual([{ status: 'queued', detail: null, at: expect.any(String) }]);
+  });
+
+  it('filters by customer, status and kind', async () => {
+    const byCustomer = (await list(`?customerId=${acme}`)).body.data;
+    expect(byCustomer.length).toBeGreaterThanOrEqual(2);
+    expect(byCustomer.every((n) => n.customerId === acme)).toBe(true);
+
+    const queued = (await list('?status=queued')).body.data;
+    expect(queued.map((n) => n.toEmail)).toEqual(['member@acme.test']);
+
+    const codes = (await list('?kind=two_factor_code')).body.data;
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.every((n) => n.kind === 'two_factor_code')).toBe(true);
+  });
+
+  it("pages with limit and cursor, and another partner's customer id matches nothing", async () => {
+    const all = (await list('?limit=200')).body.data.map((n) => n.id);
+    const first = await list('?limit=2');
+    expect(first.body.data.map((n) => n.id)).toEqual(all.slice(0, 2));
+    expect(first.body.nextCursor).toBe(all[1]);
+    const second = await list(`?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.data.map((n) => n.id)).toEqual(all.slice(2, 4));
+    const last = await list(`?limit=200&cursor=${all[all.length - 2]}`);
+    expect(last.body).toEqual({ data: [expect.objectContaining({ id: all[all.length - 1] })], nextCursor: null });
+
+    const foreign = await list(`?customerId=${wombat}`);
+    expect(foreign.res.statusCode).toBe(200);
+    expect(foreign.body).toEqual({ data: [], nextCursor: null });
+  });
+
+  it('rejects bad query parameters, naming each', async () => {
+    for (const [query, field] of [
+      ['?limit=0', 'limit'], ['?limit=201', 'limit'], ['?limit=ten', 'limit'], ['?status=bounced', 'status'],
+      ['?kind=Two-Factor', 'kind'], ['?customerId=acme', 'customerId'], ['?cursor=abc', 'cursor'], ['?surprise=1', 'surprise'],
+    ] as const) {
+      const { res } = await list(query);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().code).toBe('validation_failed');
+      expect(res.json().errors.map((e: { path: string }) => e.path), query).toContain(field);
+    }
+  });
+
+  it('needs the Customer app, a staff member, and a session', async () => {
+    expect((await list('', null)).res.statusCode).toBe(401);
+    const owner = await signIn(t, 'owner@acme.test');
+    const asCustomer = await list('', owner);
+    expect(asCustomer.res.statusCode).toBe(403);
+    expect(asCustomer.res.json().code).toBe('forbidden');
+
+    const finance = await signIn(t, 'finance@demo.test');
+    await t.db.owner.db.deleteFrom('appGrants').where('userId', '=', await userIdOf(t.db, 'finance@demo.test')).where('app', '=', 'customer').execute();
+    const noApp = await list('', finance);
+    expect(noApp.res.statusCode).toBe(403);
+    expect(noApp.res.json().code).toBe('app_not_granted');
+  });
+});

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { FolioApp, ServerDeps } from '../platform/server.ts';
+import { ctxOf } from '../platform/server.ts';
+import { operatorOnly, publicAccess, staffApp } from '../platform/access-policy.ts';
+import { email, idOf, listQuery, page, problems } from '../platform/schemas.ts';
+import { notificationKind, notificationSchema, notificationStatus } from './notification-view.ts';
+import { listNotifications } from './list-notifications.ts';
+import { listCustomerNotifications } from './list-customer-notifications.ts';
+import { PLATFORM, operatorListMailbox } from './operator-list-mailbox.ts';
+import { devListMailbox } from './dev-list-mailbox.ts';
+
+const limit = listQuery.shape.limit;
+const cursor = idOf('ntf').optional();
+
+export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
+  app.get('/api/v1/customers/:id/notifications', {
+    config: { access: staffApp('customer') },
+    schema: {
+      operationId: 'listCustomerNotifications', tags: ['Customer'],
+      summary: "Everything sent to one customer's people, newest first, with delivery history; sign-in codes and link tokens masked",
+      params: z.strictObject({ id: idOf('cus') }),
+      querystring: z.strictObject({ limit, cursor }),
+      response: { 200: page(notificationSchema), ...problems },
+    },
+  }, async (req, reply) => reply.send(await listCustomerNotifications(ctxOf(req, deps), { customerId: req.params.id, ...req.query })));
+
+  app.get('/api/v1/notifications', {
+    config: { access: staffApp('customer') },
+    schema: {
+      operationId: 'listNotifications', tags: ['Customer'],
+      summary: 'Everything the partner sent (customers and staff), newest first, with delivery history; sign-in codes and link tokens masked',
+      querystring: z.strictObject({ customerId: idOf('cus').optional(), status: notificationStatus.optional(), kind: notificationKind.optional(), limit, cursor }),
+      response: { 200: page(notificationSchema), ...problems },
+    },
+  }, async (req, reply) => reply.send(await listNotifications(ctxOf(req, deps), req.query)));
+
+  app.get('/api/v1/operator/mailbox', {
+    config: { access: operatorOnly },
+    schema: {
+      operationId: 'operatorListMailbox', tags: ['Operator'],
+      summary: 'Every notification of every partner, as sent (nothing masked), newest first, with delivery history',
+      querystring: z.strictObject({
+        to: email.optional(),
+        partnerId: z.union([z.literal(PLATFORM), idOf('ptn')]).optional().describe('a partner id, or "platform" for mail without a partner'),
+        limit, cursor,
+      }),
+      response: { 200: page(notificationSchema.extend({ partnerId: z.string().nullable() })), ...problems },
+    },
+  }, async (req, reply) => reply.send(await operatorListMailbox(ctxOf(req, deps), req.query)));
+
+  app.get('/api/v1/dev/mailbox', {
+    config: { access: publicAccess },
+    schema: {
+      operationId: 'devListMailbox', tags: ['Auth'],
+      summary: 'Local demo only (no SMTP server): the newest 50 mails, unmasked; 404 when the dev mailbox is off',
+      querystring: z.strictObject({ to: email.optional() }),
+      response: {
+        200: z.object({
+          data: z.array(notificationSchema.pick({ id: true, toEmail: true, kind: true, subject: true, bodyText: true, status: true, createdAt: true, history: true })),
+        }),
+        ...problems,
+      },
+    },
+  }, async (req, reply) => reply.send(await devListMailbox(ctxOf(req, deps), req.query)));
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptInvitationFor, api, auditEventsOf, createTestApp, joinOrganisation, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
+
+let t: TestApp;
+let owner: Session;
+beforeAll(async () => {
+  t = await createTestApp();
+  owner = await signIn(t, 'owner@acme.test');
+});
+afterAll(async () => t.close());
+
+const invite = (who: Session | null, payload: unknown) => api(t, who, 'POST', '/api/v1/portal/members/invitations', payload);
+
+describe('portalInviteMember', () => {
+  it('lets the owner invite an admin into the organisation, mailed and audited', async () => {
+    const res = await invite(owner, { email: 'Ada@Acme.test', name: 'Ada Admin', role: 'admin' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ id: expect.stringMatching(/^ivt_/), email: 'ada@acme.test', userId: expect.stringMatching(/^usr_/), role: 'admin', expiresAt: expect.any(String) });
+    const user = await t.db.owner.db.selectFrom('users').selectAll().where('id', '=', res.json().userId).executeTakeFirstOrThrow();
+    const acme = await t.db.owner.db.selectFrom('customers').select(['id', 'partnerId']).where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow();
+    expect(user).toMatchObject({ kind: 'customer', customerId: acme.id, partnerId: acme.partnerId, customerRole: 'admin', status: 'invited' });
+    expect(await lastMailTo(t.db, 'ada@acme.test')).toMatchObject({ kind: 'invitation', customerId: acme.id });
+    const [event] = await auditEventsOf(t.db, 'member.invited');
+    expect(event).toMatchObject({ app: 'portal', customerId: acme.id, actorLabel: 'owner@acme.test', changes: { role: { after: 'admin' } } });
+  });
+
+  it('lets an admin invite members and guests but not admins', async () => {
+    const { session: admin } = await joinOrganisation(t, owner, 'boss@acme.test', 'admin');
+    expect((await invite(admin, { email: 'g@acme.test', name: 'G', role: 'guest' })).statusCode).toBe(201);
+    const refused = await invite(admin, { email: 'a2@acme.test', name: 'A2', role: 'admin' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('role_not_allowed');
+  });
+
+  it('invites back a removed member with a new role; they choose a new password', async () => {
+    const { userId, session } = await joinOrganisation(t, owner, 'back@acme.test', 'admin');
+    await api(t, owner, 'POST', `/api/v1/portal/members/${userId}/remove`);
+    expect((await api(t, session, 'GET', '/api/v1/portal/members')).statusCode).toBe(401);
+    const res = await invite(owner, { email: 'back@acme.test', name: 'Back Again', role: 'guest' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().userId).toBe(userId);
+    await expect(signIn(t, 'back@acme.test')).rejects.toThrow(/401/);
+    await acceptInvitationFor(t, 'back@acme.test', 'Back Again');
+    expect((await api(t, session, 'GET', '/api/v1/portal/members')).statusCode).toBe(401);
+    const again = await signIn(t, 'back@acme.test');
+    expect((await api(t, again, 'GET', '/api/v1/auth/session')).json()).toMatchObject({ user: { name: 'Back Again' }, customer: { role: 'guest' } });
+  });
+
+  it('refuses members and guests (403), staff (403), taken addresses (409), owners by invitation and unknown fields (400)', async () => {
+    const member = await signIn(t, 'member@acme.test');
+    expect((await invite(member, { email: 'm2@acme.test', name: 'M2', role: 'guest' })).json().code).toBe('role_not_allowed');
+    expect((await invite(await signIn(t, 'admin@demo.test'), { email: 'm2@acme.test', name: 'M2', role: 'guest' })).statusCode).toBe(403);
+    for (const email of ['owner@globex.test', 'owner@wombat.test', 'finance@demo.test']) {
+      expect((await invite(owner, { email, name: 'Taken', role: 'member' })).statusCode, email).toBe(409);
+    }
+    const bad = await invite(owner, { email: 'o2@acme.test', name: 'O2', role: 'owner', customerId: 'cus_x' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['role', 'customerId']));
+  });
+});

@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { scopeOf } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { diff, recordAudit } from '../audit/record-audit.ts';
+import { partnerCaller } from '../access/caller.ts';
+import { loadPortalConfig, type PortalConfig, type VersionedPortalConfig } from './portal-config.ts';
+
+export interface UpdatePortalConfigInput {
+  portalTabs?: Partial<PortalConfig['portalTabs']> | undefined;
+  contactSalesEmail?: string | null | undefined;
+  staffTwoFactorRequired?: boolean | undefined;
+  /** The `If-Match` header: when given and stale, nothing is written (412). `*` matches any version. */
+  ifMatch?: string | undefined;
+}
+
+/** Strong comparison (RFC 9110): a weak `W/` tag never matches. */
+function matches(ifMatch: string, etag: string): boolean {
+  return ifMatch
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || t === etag);
+}
+
+/** Change any subset of the portal configuration (tabs may be partial). */
+export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInput): Promise<VersionedPortalConfig> {
+  const { partnerId } = partnerCaller(ctx.principal);
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const before = await loadPortalConfig(trx, partnerId, { lock: true });
+    if (input.ifMatch !== undefined && !matches(input.ifMatch, before.etag)) {
+      throw new DomainError('precondition_failed', 'The portal configuration changed since you read it; reload and try again');
+    }
+    const next: PortalConfig = {
+      portalTabs: { ...before.config.portalTabs, ...input.portalTabs },
+      contactSalesEmail: input.contactSalesEmail === undefined ? before.config.contactSalesEmail : input.contactSalesEmail,
+      staffTwoFactorRequired: input.staffTwoFactorRequired ?? before.config.staffTwoFactorRequired,
+    };
+    const changes = diff(before.config, next);
+    if (Object.keys(changes).length === 0) return before;
+    await trx
+      .updateTable('partnerSettings')
+      .set({
+        portalTabs: JSON.stringify(next.portalTabs),
+        contactSalesEmail: next.contactSalesEmail,
+        staffTwoFactorRequired: next.staffTwoFactorRequired,
+        // Strictly later than the previous version, so the ETag always changes.
+        updatedAt: sql`greatest(clock_timestamp(), updated_at + interval '1 microsecond')`,
+      })
+      .where('partnerId', '=', partnerId)
+      .execute();
+    await recordAudit(trx, ctx, { partnerId, app: 'settings', action: 'portal_config.updated', targetType: 'partner_settings', targetId: partnerId, changes });
+    return loadPortalConfig(trx, partnerId, { lock: false });
+  });
+}
