@@ -1,0 +1,138 @@
+import { expect, test, type Page } from '@playwright/test';
+import { SHOTS, sidebar, signIn } from './support/folio.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await signIn(page, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+test('Access Control: staff with their apps; grant and remove an app', async () => {
+  await sidebar(page).getByRole('link', { name: 'Access Control' }).click();
+  await expect(page.getByRole('heading', { name: 'Access Control' })).toBeVisible();
+  const staff = page.getByRole('table', { name: 'Staff' });
+  const fiona = staff.getByRole('row').filter({ hasText: 'finance@demo.test' });
+  await expect(fiona).toContainText('Finance');
+  await expect(fiona).toContainText('Active');
+  await fiona.getByRole('button', { name: 'Manage apps for Fiona Finance' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Apps for Fiona Finance' });
+  await expect(dialog.getByRole('switch', { name: 'Finance' })).toBeDisabled();
+  await dialog.getByRole('switch', { name: 'Discount' }).click();
+  await expect(dialog.getByRole('switch', { name: 'Discount' })).toBeChecked();
+  await expect(fiona).toContainText('Discount');
+  await dialog.getByRole('switch', { name: 'Discount' }).click();
+  await expect(dialog.getByRole('switch', { name: 'Discount' })).not.toBeChecked();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(fiona).not.toContainText('Discount');
+  await page.screenshot({ path: `${SHOTS}/admin-access-staff.png`, fullPage: true });
+});
+
+test('Access Control: invite a staff member, then revoke the invitation', async () => {
+  const email = `staff-${Date.now().toString(36)}@demo.test`;
+  await page.getByRole('tab', { name: 'Invitations' }).click();
+  await page.getByRole('button', { name: 'Invite staff member' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite staff member' });
+  await dialog.getByLabel('Name').fill('Sam Staff');
+  await dialog.getByLabel('Email').fill(email);
+  await expect(dialog.getByRole('checkbox', { name: 'Finance' })).toHaveCount(0);
+  await dialog.getByRole('checkbox', { name: 'Audit' }).check();
+  await dialog.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(dialog).toBeHidden();
+  const row = page.getByRole('table', { name: 'Staff invitations' }).getByRole('row').filter({ hasText: email });
+  await expect(row).toContainText('Pending');
+  await row.getByRole('button', { name: `Revoke invitation to ${email}` }).click();
+  await page.getByRole('dialog', { name: 'Revoke this invitation?' }).getByRole('button', { name: 'Revoke' }).click();
+  await expect(row).toContainText('Revoked');
+});
+
+test('Access Control: create an API key, see its token once, revoke it', async () => {
+  await page.getByRole('tab', { name: 'API keys' }).click();
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create API key' });
+  await dialog.getByLabel('Key name').fill('Accounting sync');
+  await dialog.getByRole('checkbox', { name: 'Customer' }).check();
+  await dialog.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.getByRole('dialog', { name: 'Your new API key' });
+  await expect(shown.getByText('it will not be shown again')).toBeVisible();
+  const token = (await shown.getByLabel('API key token').innerText()).trim();
+  expect(token).toMatch(/^fk_/);
+  await page.screenshot({ path: `${SHOTS}/admin-api-key-token.png` });
+  // The key works for the Customer app.
+  const res = await page.request.get('/api/v1/customers', { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status()).toBe(200);
+  await shown.getByRole('button', { name: 'I have copied it' }).click();
+  const row = page.getByRole('table', { name: 'API keys' }).getByRole('row').filter({ hasText: 'Accounting sync' });
+  await expect(row).toContainText('Active');
+  await row.getByRole('button', { name: 'Revoke API key Accounting sync' }).click();
+  await page.getByRole('dialog', { name: /Revoke/ }).getByRole('button', { name: 'Revoke' }).click();
+  await expect(row).toContainText('Revoked');
+});
+
+test('Portal Settings: change the contact-sales email and keep it', async () => {
+  await sidebar(page).getByRole('link', { name: 'Portal Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Portal Settings' })).toBeVisible();
+  await expect(page.getByRole('switch', { name: 'Invoices tab' })).toBeChecked();
+  const email = page.getByLabel('Contact-sales email');
+  await expect(email).toHaveValue('sales@demo-telecom.test');
+  await email.fill('hello@demo-telecom.test');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Portal settings are updated.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Contact-sales email')).toHaveValue('hello@demo-telecom.test');
+  await page.screenshot({ path: `${SHOTS}/admin-portal-settings.png`, fullPage: true });
+});
+
+test('Customer: search, create a customer, see its users and notifications', async () => {
+  await sidebar(page).getByRole('link', { name: 'Customer', exact: true }).click();
+  const table = page.getByRole('table', { name: 'Customers' });
+  await expect(table.getByRole('row').filter({ hasText: 'Acme Pte Ltd' })).toBeVisible();
+  await page.getByLabel('Search customers').fill('globex');
+  await expect(table.getByRole('row').filter({ hasText: 'Globex Sdn Bhd' })).toBeVisible();
+  await expect(table.getByRole('row').filter({ hasText: 'Acme Pte Ltd' })).toHaveCount(0);
+  await page.getByLabel('Search customers').fill('');
+
+  const name = `Umbrella ${Date.now().toString(36)} Pte Ltd`;
+  const owner = `owner-${Date.now().toString(36)}@umbrella.test`;
+  await page.getByRole('button', { name: 'New customer' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New customer' });
+  await dialog.getByLabel('Organisation name').fill(name);
+  await dialog.getByLabel('Owner name').fill('Uma Umbrella');
+  await dialog.getByLabel('Owner email').fill(owner);
+  await dialog.getByRole('button', { name: 'Create and invite owner' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  const users = page.getByRole('table', { name: 'Customer users' });
+  await expect(users.getByRole('row').filter({ hasText: owner })).toContainText('Owner');
+  const notifications = page.getByRole('table', { name: 'Notifications' });
+  await expect(notifications.getByRole('row').filter({ hasText: owner })).toContainText('Invitation');
+  await notifications.getByRole('button', { name: /Status history of/ }).first().click();
+  await expect(page.getByText('Queued').first()).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/admin-customer-detail.png`, fullPage: true });
+});
+
+test('Audit: events with a verified chain and a CSV download', async () => {
+  await sidebar(page).getByRole('link', { name: 'Audit', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Audit', exact: true })).toBeVisible();
+  await expect(page.getByText(/Chain verified · [\d,]+ events/)).toBeVisible();
+  const events = page.getByRole('table', { name: 'Audit events' });
+  await expect(events.getByText('customer.created').first()).toBeVisible();
+  const csv = page.getByRole('link', { name: 'Download CSV' });
+  await expect(csv).toHaveAttribute('href', /format=csv/);
+  const res = await page.request.get((await csv.getAttribute('href'))!);
+  expect(res.status()).toBe(200);
+  expect(await res.text()).toMatch(/customer\.created/);
+  await page.getByLabel('Action').fill('customer.created');
+  await expect
+    .poll(async () => {
+      const actions = await events.locator('tbody tr td:nth-child(3)').allInnerTexts();
+      return actions.length > 0 && actions.every((a) => a.includes('customer.created'));
+    })
+    .toBe(true);
+  await page.screenshot({ path: `${SHOTS}/admin-audit.png`, fullPage: true });
+});

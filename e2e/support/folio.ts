@@ -1,0 +1,67 @@
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+
+export const PASSWORD = 'folio-demo-2026';
+
+export interface Mail {
+  id: string;
+  toEmail: string;
+  kind: string;
+  subject: string;
+  bodyText: string;
+  createdAt: string;
+}
+
+export async function mailbox(request: APIRequestContext, to: string): Promise<Mail[]> {
+  const res = await request.get(`/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`);
+  expect(res.status(), `dev mailbox for ${to}`).toBe(200);
+  return ((await res.json()) as { data: Mail[] }).data;
+}
+
+/** Waits for a message to `to` that was not there before (ids in `seen`) and matches `kind`. */
+export async function waitForNewMail(request: APIRequestContext, to: string, kind: string, seen: Set<string>): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await mailbox(request, to)).find((m) => m.kind === kind && !seen.has(m.id));
+        return found !== undefined;
+      },
+      { message: `a new ${kind} email to ${to}`, timeout: 15_000, intervals: [200, 300, 500, 1000] },
+    )
+    .toBe(true);
+  return found!;
+}
+
+/**
+ * Signs in through the login page. Staff and the operator get a 6-digit code by email: it is read from the dev mailbox
+ * and typed into the code step, as a person would.
+ */
+export async function signIn(page: Page, email: string, expectedPath: RegExp, options: { twoFactor: boolean }): Promise<void> {
+  const seen = new Set((await mailbox(page.request, email)).map((m) => m.id));
+  await page.goto('/login');
+  await expect(page.getByRole('heading', { name: 'Sign in to Folio' })).toBeVisible();
+  await page.getByRole('textbox', { name: 'Email', exact: true }).fill(email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  if (options.twoFactor) {
+    await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    const mail = await waitForNewMail(page.request, email, 'two_factor_code', seen);
+    const code = /\b(\d{6})\b/.exec(mail.subject)?.[1] ?? /\b(\d{6})\b/.exec(mail.bodyText)?.[1];
+    expect(code, 'a 6-digit code in the email').toBeTruthy();
+    await page.getByRole('textbox', { name: 'Sign-in code' }).fill(code!);
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+  }
+  await expect(page).toHaveURL(expectedPath);
+}
+
+export function sidebar(page: Page) {
+  return page.getByRole('navigation', { name: 'Apps' });
+}
+
+export async function signOut(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: `User menu for ${name}` }).click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+export const SHOTS = process.env.FOLIO_E2E_SHOTS ?? '/tmp/folio-e2e-shots';

@@ -1,0 +1,71 @@
+import { Link, Outlet, useLocation } from 'react-router';
+import { AppShell, Box, Container, Divider, Group, Text, UnstyledButton } from '@mantine/core';
+import { IconBuilding } from '@tabler/icons-react';
+import { useSession } from '../shared/session.tsx';
+import { Brand } from '../shared/ui.tsx';
+import { UserMenu } from '../shared/UserMenu.tsx';
+
+const LINKS = [
+  { to: '/portal', label: 'Home' },
+  { to: '/portal/members', label: 'Members' },
+];
+
+/** The user portal frame: organisation name, Home and Members, and the user menu. */
+export function PortalLayout() {
+  const session = useSession();
+  const location = useLocation();
+  return (
+    <AppShell header={{ height: 64 }} padding={0}>
+      <AppShell.Header>
+        <Container size="lg" h="100%">
+          <Group h="100%" justify="space-between" wrap="nowrap">
+            <Group gap="md" wrap="nowrap">
+              <Link to="/portal" style={{ textDecoration: 'none', color: 'inherit' }} aria-label="Portal home">
+                <Brand />
+              </Link>
+              <Divider orientation="vertical" />
+              <Group gap={6} wrap="nowrap">
+                <IconBuilding size={16} color="var(--mantine-color-dimmed)" />
+                <Text size="sm" fw={600} data-testid="organisation-name">
+                  {session.customer?.name}
+                </Text>
+              </Group>
+              <Box component="nav" aria-label="Portal" ml="md" visibleFrom="sm">
+                <Group gap={4}>
+                  {LINKS.map((l) => {
+                    const active = l.to === '/portal' ? location.pathname === '/portal' : location.pathname.startsWith(l.to);
+                    return (
+                      <UnstyledButton
+                        key={l.to}
+                        component={Link}
+                        to={l.to}
+                        px="sm"
+                        py={6}
+                        aria-current={active ? 'page' : undefined}
+                        style={{
+                          borderRadius: 6,
+                          fontSize: 14,
+                          fontWeight: 500,
+                          color: active ? 'var(--mantine-color-indigo-7)' : 'var(--mantine-color-gray-7)',
+                          background: active ? 'var(--mantine-color-indigo-0)' : undefined,
+                        }}
+                      >
+                        {l.label}
+                      </UnstyledButton>
+                    );
+                  })}
+                </Group>
+              </Box>
+            </Group>
+            <UserMenu profilePath="/portal/profile" />
+          </Group>
+        </Container>
+      </AppShell.Header>
+      <AppShell.Main bg="var(--mantine-color-gray-0)">
+        <Container size="lg" py="xl">
+          <Outlet />
+        </Container>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

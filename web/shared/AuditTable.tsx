@@ -1,0 +1,208 @@
+import { useState } from 'react';
+import { Button, Code, Stack, Text, VisuallyHidden } from '@mantine/core';
+import { appLabel } from './apps.tsx';
+import { formatDate, formatDateTime, formatTime } from './format.ts';
+import { DataTable, LoadMore, type Column } from './ui.tsx';
+import type { AuditEvent } from './types.ts';
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return '∅';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** `{field: {before, after}}` as short "field: before → after" lines. */
+export function ChangesSummary({ changes }: { changes: AuditEvent['changes'] }) {
+  if (!changes || typeof changes !== 'object' || Object.keys(changes).length === 0) return <Text size="xs" c="dimmed">—</Text>;
+  const entries = Object.entries(changes).slice(0, 3);
+  const more = Object.keys(changes).length - entries.length;
+  return (
+    <Stack gap={2}>
+      {entries.map(([k, v]) => {
+        const c = v && typeof v === 'object' && ('before' in v || 'after' in v) ? (v as { before?: unknown; after?: unknown }) : { after: v };
+        return (
+          <Text key={k} size="xs" style={{ overflowWrap: 'anywhere' }} maw={240}>
+            <b>{k}</b>: {'before' in c ? `${show(c.before)} → ` : ''}
+            {show(c.after)}
+          </Text>
+        );
+      })}
+      {more > 0 ? (
+        <Text size="xs" c="dimmed">
+          +{more} more
+        </Text>
+      ) : null}
+    </Stack>
+  );
+}
+
+interface AuditTableProps {
+  label?: string;
+  rows: AuditEvent[] | undefined;
+  loading: boolean;
+  error: unknown;
+  onRetry: () => void;
+  hasNextPage?: boolean;
+  isFetchingNextPage?: boolean;
+  onLoadMore?: () => void;
+  showCustomer?: boolean;
+  showPartner?: boolean;
+  partnerName?: (id: string | null | undefined) => string;
+  customerName?: (id: string) => string | undefined;
+  emptyDescription?: string;
+}
+
+/** Audit events with who/when/what/target, expandable to the full change set and request details. */
+export function AuditTable(props: AuditTableProps) {
+  const [open, setOpen] = useState<string | null>(null);
+  const columns: Column<AuditEvent>[] = [
+    {
+      key: 'when',
+      header: 'When',
+      render: (e) => (
+        <div title={e.occurredAt}>
+          <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+            {formatDate(e.occurredAt)}
+          </Text>
+          <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+            {formatTime(e.occurredAt)}
+            {e.seq !== undefined ? ` · #${e.seq}` : ''}
+          </Text>
+        </div>
+      ),
+    },
+    {
+      key: 'actor',
+      header: 'Actor',
+      minWidth: 170,
+      render: (e) => (
+        <div>
+          <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+            {e.actor.label ?? e.actor.id ?? '—'}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {e.actor.type.replaceAll('_', ' ')}
+          </Text>
+        </div>
+      ),
+    },
+    {
+      key: 'action',
+      header: 'Action',
+      minWidth: 190,
+      render: (e) => (
+        <div>
+          <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }}>
+            {e.action}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {appLabel(e.app)}
+          </Text>
+        </div>
+      ),
+    },
+    {
+      key: 'target',
+      header: 'Target',
+      render: (e) => (
+        <div>
+          <Text size="sm">{e.target.type}</Text>
+          {e.target.id ? (
+            <Text size="xs" c="dimmed" ff="monospace" title={e.target.id} maw={140} truncate="end">
+              {e.target.id}
+            </Text>
+          ) : null}
+        </div>
+      ),
+    },
+    ...(props.showPartner
+      ? [
+          {
+            key: 'partner',
+            header: 'Partner',
+            render: (e: AuditEvent) => (
+              <div>
+                <Text size="sm">{props.partnerName?.(e.partnerId) ?? e.partnerId ?? 'Platform'}</Text>
+                {e.customerId ? (
+                  <Text size="xs" ff="monospace" c="dimmed" title={`Customer ${e.customerId}`} maw={140} truncate="end">
+                    {e.customerId}
+                  </Text>
+                ) : null}
+              </div>
+            ),
+          },
+        ]
+      : []),
+    ...(props.showCustomer && !props.showPartner
+      ? [
+          {
+            key: 'customer',
+            header: 'Customer',
+            render: (e: AuditEvent) => {
+              if (!e.customerId) return <Text size="sm">—</Text>;
+              const name = props.customerName?.(e.customerId);
+              return name ? (
+                <Text size="sm">{name}</Text>
+              ) : (
+                <Text size="xs" ff="monospace" c="dimmed" title={e.customerId} maw={140} truncate="end">
+                  {e.customerId}
+                </Text>
+              );
+            },
+          },
+        ]
+      : []),
+    { key: 'changes', header: 'Changes', minWidth: 160, render: (e) => <ChangesSummary changes={e.changes} /> },
+    {
+      key: 'details',
+      header: <VisuallyHidden>Details</VisuallyHidden>,
+      align: 'right',
+      render: (e) => (
+        <Button size="compact-xs" variant="subtle" aria-expanded={open === e.id} aria-label={`Details of ${e.action} at ${formatDateTime(e.occurredAt)}`} onClick={() => setOpen((o) => (o === e.id ? null : e.id))}>
+          {open === e.id ? 'Hide' : 'Details'}
+        </Button>
+      ),
+    },
+  ];
+  return (
+    <DataTable
+      label={props.label ?? 'Audit events'}
+      rows={props.rows}
+      loading={props.loading}
+      error={props.error}
+      onRetry={props.onRetry}
+      rowKey={(e) => e.id}
+      emptyTitle="No audit events"
+      emptyDescription={props.emptyDescription ?? 'Nothing matches these filters.'}
+      columns={columns}
+      renderExpanded={(e) =>
+        open === e.id ? (
+          <Stack gap={6} p="xs" style={{ overflowWrap: 'anywhere' }}>
+            <Text size="xs" c="dimmed">
+              Event {e.id}
+              {e.target.id ? ` · target ${e.target.type} ${e.target.id}` : ''}
+              {e.customerId ? ` · customer ${e.customerId}` : ''}
+              {e.requestId !== undefined ? ` · request ${e.requestId ?? '—'}` : ''}
+              {e.ip !== undefined ? ` · IP ${e.ip ?? '—'}` : ''}
+            </Text>
+            {e.userAgent ? (
+              <Text size="xs" c="dimmed">
+                {e.userAgent}
+              </Text>
+            ) : null}
+            {e.changes && Object.keys(e.changes).length > 0 ? (
+              <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+                {JSON.stringify(e.changes, null, 2)}
+              </Code>
+            ) : (
+              <Text size="xs" c="dimmed">
+                No field changes recorded.
+              </Text>
+            )}
+          </Stack>
+        ) : null
+      }
+      footer={props.onLoadMore ? <LoadMore hasNextPage={!!props.hasNextPage} isFetchingNextPage={!!props.isFetchingNextPage} onLoadMore={props.onLoadMore} /> : null}
+    />
+  );
+}

@@ -1,0 +1,217 @@
+import type { ReactNode } from 'react';
+import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
+import { errorMessage, isApiError } from './api.ts';
+import { titleCase } from './format.ts';
+
+export function PageHeader({ title, description, actions, mb = 'xs' }: { title: string; description?: ReactNode; actions?: ReactNode; mb?: string | number }) {
+  return (
+    <Group justify="space-between" align="flex-start" mb={mb} wrap="nowrap">
+      <Box>
+        <Title order={2}>{title}</Title>
+        {description ? (
+          <Text c="dimmed" size="sm" mt={4}>
+            {description}
+          </Text>
+        ) : null}
+      </Box>
+      {actions ? (
+        <Group gap="xs" wrap="nowrap" style={{ flex: 'none' }}>
+          {actions}
+        </Group>
+      ) : null}
+    </Group>
+  );
+}
+
+export function LoadingState({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <Center py="xl" role="status" aria-live="polite">
+      <Group gap="sm">
+        <Loader size="sm" />
+        <Text c="dimmed" size="sm">
+          {label}
+        </Text>
+      </Group>
+    </Center>
+  );
+}
+
+export function ErrorState({ error, onRetry, title = 'Could not load this' }: { error: unknown; onRetry?: () => void; title?: string }) {
+  return (
+    <Alert color="red" variant="light" title={title} icon={<IconAlertCircle size={18} />} role="alert">
+      <Stack gap="xs">
+        <Text size="sm">{errorMessage(error)}</Text>
+        {isApiError(error) && error.requestId ? (
+          <Text size="xs" c="dimmed">
+            Request {error.requestId}
+          </Text>
+        ) : null}
+        {onRetry ? (
+          <Group>
+            <Button size="xs" variant="light" color="red" onClick={onRetry}>
+              Try again
+            </Button>
+          </Group>
+        ) : null}
+      </Stack>
+    </Alert>
+  );
+}
+
+export function Empty({ title, description, action }: { title: string; description?: ReactNode; action?: ReactNode }) {
+  return (
+    <EmptyState py="xl" size="sm" icon={<IconInbox size={28} stroke={1.5} />} withIndicatorBackground title={title} description={description}>
+      {action ? <EmptyState.Actions>{action}</EmptyState.Actions> : null}
+    </EmptyState>
+  );
+}
+
+export interface Column<T> {
+  key: string;
+  header: ReactNode;
+  render: (row: T) => ReactNode;
+  width?: number | string;
+  minWidth?: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+interface DataTableProps<T> {
+  label: string;
+  columns: Column<T>[];
+  rows: T[] | undefined;
+  rowKey: (row: T) => string;
+  loading?: boolean;
+  error?: unknown;
+  onRetry?: () => void;
+  emptyTitle: string;
+  emptyDescription?: ReactNode;
+  emptyAction?: ReactNode;
+  onRowClick?: (row: T) => void;
+  footer?: ReactNode;
+  renderExpanded?: (row: T) => ReactNode | null;
+}
+
+/** A table with its loading, error and empty states; `label` names it for assistive tech (and tests). */
+export function DataTable<T>(props: DataTableProps<T>) {
+  const { label, columns, rows, rowKey, loading, error, onRetry, emptyTitle, emptyDescription, emptyAction, onRowClick, footer, renderExpanded } = props;
+  if (error && !rows) return <ErrorState error={error} onRetry={onRetry} title={`Could not load ${label.toLowerCase()}`} />;
+  if (loading && !rows) return <LoadingState label={`Loading ${label.toLowerCase()}…`} />;
+  if (!rows || rows.length === 0) return <Empty title={emptyTitle} description={emptyDescription} action={emptyAction} />;
+  return (
+    <Stack gap="sm">
+      <Table.ScrollContainer minWidth={600}>
+        <Table aria-label={label} highlightOnHover={!!onRowClick} verticalSpacing="sm" striped={false}>
+          <Table.Thead>
+            <Table.Tr>
+              {columns.map((c) => (
+                <Table.Th key={c.key} style={{ width: c.width, minWidth: c.minWidth, textAlign: c.align }}>
+                  {c.header}
+                </Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((row) => {
+              const expanded = renderExpanded?.(row) ?? null;
+              return (
+                <RowWithExpansion key={rowKey(row)} span={columns.length} expanded={expanded}>
+                  <Table.Tr
+                    onClick={onRowClick ? () => onRowClick(row) : undefined}
+                    style={onRowClick ? { cursor: 'pointer' } : undefined}
+                  >
+                    {columns.map((c) => (
+                      <Table.Td key={c.key} style={{ textAlign: c.align }}>
+                        {c.render(row)}
+                      </Table.Td>
+                    ))}
+                  </Table.Tr>
+                </RowWithExpansion>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {footer}
+    </Stack>
+  );
+}
+
+function RowWithExpansion({ children, expanded, span }: { children: ReactNode; expanded: ReactNode | null; span: number }) {
+  return (
+    <>
+      {children}
+      {expanded ? (
+        <Table.Tr>
+          <Table.Td colSpan={span} bg="var(--mantine-color-gray-0)">
+            {expanded}
+          </Table.Td>
+        </Table.Tr>
+      ) : null}
+    </>
+  );
+}
+
+const STATUS_COLORS: Record<string, string> = {
+  active: 'teal',
+  accepted: 'teal',
+  approved: 'teal',
+  sent: 'teal',
+  delivered: 'teal',
+  ok: 'teal',
+  pending: 'yellow',
+  invited: 'blue',
+  queued: 'blue',
+  sending: 'blue',
+  retrying: 'orange',
+  declined: 'red',
+  failed: 'red',
+  revoked: 'gray',
+  expired: 'gray',
+  disabled: 'gray',
+  removed: 'gray',
+  withdrawn: 'gray',
+  suspended: 'orange',
+  closed: 'gray',
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="light" radius="sm" style={{ minWidth: 'max-content' }}>
+      {titleCase(status)}
+    </Badge>
+  );
+}
+
+export function LoadMore({ hasNextPage, isFetchingNextPage, onLoadMore }: { hasNextPage: boolean; isFetchingNextPage: boolean; onLoadMore: () => void }) {
+  if (!hasNextPage) return null;
+  return (
+    <Center>
+      <Button variant="default" size="xs" loading={isFetchingNextPage} onClick={onLoadMore}>
+        Load more
+      </Button>
+    </Center>
+  );
+}
+
+/** Brand mark used in headers and public pages. */
+export function Brand({ suffix }: { suffix?: string }) {
+  return (
+    <Group gap={8} wrap="nowrap">
+      <Box
+        w={28}
+        h={28}
+        style={{ borderRadius: 8, background: 'linear-gradient(135deg, var(--mantine-color-indigo-6), var(--mantine-color-cyan-5))', flex: 'none' }}
+        aria-hidden
+      />
+      <Text fw={700} size="lg" style={{ letterSpacing: '-0.01em' }}>
+        Folio
+      </Text>
+      {suffix ? (
+        <Text c="dimmed" size="sm" fw={500}>
+          {suffix}
+        </Text>
+      ) : null}
+    </Group>
+  );
+}
