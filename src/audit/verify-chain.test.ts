@@ -1,7 +1,4 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -197,27 +194,5 @@ describe('other kinds of damage', () => {
     const report = chainOf(result.chains, PLATFORM_CHAIN);
     expect(report.firstProblem).toMatchObject({ kind: 'missing' });
     expect(report.firstProblem!.detail).toMatch(/head record is missing/);
-  });
-});
-
-describe('the command line next to a running Folio', () => {
-  it('refuses to boot the embedded database that a running Folio owns, instead of stopping it', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-verify-'));
-    try {
-      fs.mkdirSync(path.join(dataDir, 'pg'));
-      // A live process holds the pid file, as Folio's PostgreSQL would.
-      fs.writeFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), `${process.pid}\n${path.join(dataDir, 'pg')}\n`);
-      const env: NodeJS.ProcessEnv = { ...process.env, FOLIO_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-      delete env.DATABASE_URL;
-      const outcome = await run(process.execPath, ['src/audit/verify-cli.ts'], { env }).then(
-        () => ({ code: 0, stderr: '' }),
-        (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
-      );
-      expect(outcome.code).toBe(2);
-      expect(outcome.stderr).toContain(`embedded PostgreSQL is running (pid ${process.pid}`);
-      expect(outcome.stderr).toContain('DATABASE_URL');
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });

@@ -165,10 +165,23 @@ describe('retries and the last attempt', () => {
 });
 
 describe('through the job queue (graphile-worker runOnce)', () => {
-  const jobFor = async (notificationId: string) => {
-    const { rows } = await sql<{ attempts: number; maxAttempts: number; lastError: string | null }>`
-      select attempts, max_attempts, last_error from graphile_worker._private_jobs where key = ${notificationId}`.execute(t.db.owner.db);
+  type Job = { attempts: number; maxAttempts: number; lastError: string | null; lockedAt: Date | null };
+  const jobFor = async (notificationId: string): Promise<Job | undefined> => {
+    const { rows } = await sql<Job>`
+      select attempts, max_attempts, last_error, locked_at from graphile_worker._private_jobs where key = ${notificationId}`.execute(t.db.owner.db);
     return rows[0];
+  };
+  /**
+   * graphile-worker records a job's completion or failure without waiting for it, so `runOnce` can return just before
+   * the queue row is updated: wait (briefly) until the job is settled — gone, or unlocked again.
+   */
+  const settledJobFor = async (notificationId: string): Promise<Job | undefined> => {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const job = await jobFor(notificationId);
+      if (!job || job.lockedAt === null || Date.now() > deadline) return job;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
 
   it('never delivers a notification whose transaction rolled back; delivers the committed one', async () => {
@@ -180,7 +193,7 @@ describe('through the job queue (graphile-worker runOnce)', () => {
       }),
     ).rejects.toThrow('the business change failed');
     const committed = await enqueue('Committed');
-    expect(await jobFor(committed.id)).toMatchObject({ attempts: 0 });
+    expect(await jobFor(committed.id)).toMatchObject({ attempts: 0, lockedAt: null });
 
     const transport = spyTransport();
     await runJobsOnce(t, transport);
@@ -189,7 +202,7 @@ describe('through the job queue (graphile-worker runOnce)', () => {
     expect(await t.db.owner.db.selectFrom('notifications').select('id').where('toEmail', '=', rolledBackTo).execute()).toEqual([]);
     expect(transport.sent.filter((m) => m.to === committed.to)).toEqual([expect.objectContaining({ messageId: committed.id, subject: 'Committed' })]);
     expect(await stateOf(committed.id)).toMatchObject({ status: 'sent' });
-    expect(await jobFor(committed.id)).toBeUndefined(); // done: the queue forgets it
+    expect(await settledJobFor(committed.id)).toBeUndefined(); // done: the queue forgets it
 
     // Running the queue again sends nothing new.
     const again = spyTransport();
@@ -203,7 +216,7 @@ describe('through the job queue (graphile-worker runOnce)', () => {
     const state = await stateOf(n.id);
     expect(state).toMatchObject({ status: 'queued', attempts: 1, lastError: 'smtp server down' });
     expect(state.history.at(-1)).toEqual({ status: 'retrying', detail: 'smtp server down' });
-    expect(await jobFor(n.id)).toMatchObject({ attempts: 1, maxAttempts: NOTIFICATION_MAX_ATTEMPTS, lastError: expect.stringContaining('smtp server down') });
+    expect(await settledJobFor(n.id)).toMatchObject({ attempts: 1, maxAttempts: NOTIFICATION_MAX_ATTEMPTS, lastError: expect.stringContaining('smtp server down') });
 
     // Fast-forward the queue to its last attempt, due now.
     await sql`update graphile_worker._private_jobs set attempts = max_attempts - 1, run_at = now() where key = ${n.id}`.execute(t.db.owner.db);
@@ -211,6 +224,6 @@ describe('through the job queue (graphile-worker runOnce)', () => {
     const final = await stateOf(n.id);
     expect(final).toMatchObject({ status: 'failed', attempts: 2, lastError: 'smtp server still down' });
     expect(final.history.map((h) => h.status)).toEqual(['queued', 'retrying', 'failed']);
-    expect(await jobFor(n.id)).toBeUndefined();
+    expect(await settledJobFor(n.id)).toBeUndefined(); // the last attempt ends the job: nothing left to retry
   });
 });

@@ -1,7 +1,7 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { NOTIFICATION_COLUMNS, loadHistory, toView, type NotificationView } from './notification-view.ts';
+import { NOTIFICATION_COLUMNS, loadHistory, recipientContains, toView, type NotificationView } from './notification-view.ts';
 
 export const DEV_MAILBOX_SIZE = 50;
 
@@ -18,7 +18,7 @@ export async function devListMailbox(ctx: Ctx, input: { to?: string }): Promise<
     const rows = await trx
       .selectFrom('notifications')
       .select(NOTIFICATION_COLUMNS)
-      .$if(input.to !== undefined, (q) => q.where((eb) => eb(eb.fn('lower', ['toEmail']), '=', input.to!.toLowerCase())))
+      .$if(!!input.to, (q) => q.where(recipientContains(input.to!)))
       .orderBy('id', 'desc')
       .limit(DEV_MAILBOX_SIZE)
       .execute();

@@ -13,6 +13,9 @@ export type NotificationKind =
   | 'subscription_renewal_upcoming'
   | 'subscription_renewal_failed'
   | 'subscription_expired'
+  | 'top_up_receipt'
+  | 'top_up_failed'
+  | 'auto_top_up_failed'
   | 'low_balance';
 
 export interface NotificationInput {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import type { ExpressionBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { timestamp } from '../platform/schemas.ts';
-import type { NotificationStatus } from '../platform/db-types.ts';
+import type { Database, NotificationStatus } from '../platform/db-types.ts';
 
 /** How notifications are shown: one item shape for every list, with its delivery history, plus the pieces the lists share. */
 
@@ -48,6 +49,8 @@ export const notificationSchema = z.object({
 export type NotificationView = z.infer<typeof notificationSchema>;
 
 export const notificationStatus = z.enum(['queued', 'sent', 'failed']);
+/** A recipient search (operator and dev mailbox): any part of the address, any case; empty means everyone. */
+export const recipientSearch = z.string().trim().max(254).optional().describe('any part of the recipient address, case-insensitive');
 export const notificationKind = z.string().regex(/^[a-z_]{1,60}$/, 'a notification kind such as two_factor_code');
 
 /** The columns every list reads. */
@@ -72,6 +75,12 @@ export interface NotificationRow {
 }
 
 type History = NotificationView['history'];
+
+/** Condition: the recipient address contains `part`, ignoring case (no pattern characters to escape: a plain substring). */
+export function recipientContains(part: string) {
+  return (eb: ExpressionBuilder<Database, 'notifications'>) =>
+    eb(eb.fn<number>('strpos', [eb.fn('lower', ['notifications.toEmail']), eb.val(part.toLowerCase())]), '>', 0);
+}
 
 /**
  * The status history of a page of notifications, in one query. `partnerId` (staff) restricts it to that partner,

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly, publicAccess, staffApp } from '../platform/access-policy.ts';
-import { email, idOf, listQuery, page, problems } from '../platform/schemas.ts';
-import { notificationKind, notificationSchema, notificationStatus } from './notification-view.ts';
+import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
+import { notificationKind, notificationSchema, notificationStatus, recipientSearch } from './notification-view.ts';
 import { listNotifications } from './list-notifications.ts';
 import { listCustomerNotifications } from './list-customer-notifications.ts';
 import { PLATFORM, operatorListMailbox } from './operator-list-mailbox.ts';
@@ -40,7 +40,7 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'operatorListMailbox', tags: ['Operator'],
       summary: 'Every notification of every partner, as sent (nothing masked), newest first, with delivery history',
       querystring: z.strictObject({
-        to: email.optional(),
+        to: recipientSearch,
         partnerId: z.union([z.literal(PLATFORM), idOf('ptn')]).optional().describe('a partner id, or "platform" for mail without a partner'),
         limit, cursor,
       }),
@@ -53,7 +53,7 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'devListMailbox', tags: ['Auth'],
       summary: 'Local demo only (no SMTP server): the newest 50 mails, unmasked; 404 when the dev mailbox is off',
-      querystring: z.strictObject({ to: email.optional() }),
+      querystring: z.strictObject({ to: recipientSearch }),
       response: {
         200: z.object({
           data: z.array(notificationSchema.pick({ id: true, toEmail: true, kind: true, subject: true, bodyText: true, status: true, createdAt: true, history: true })),

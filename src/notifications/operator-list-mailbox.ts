@@ -2,7 +2,7 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { NOTIFICATION_COLUMNS, loadHistory, pageOf, toView, type NotificationView } from './notification-view.ts';
+import { NOTIFICATION_COLUMNS, loadHistory, recipientContains, pageOf, toView, type NotificationView } from './notification-view.ts';
 
 /** `partnerId=platform` selects mail without a partner (the operator's own sign-in codes). */
 export const PLATFORM = 'platform';
@@ -26,7 +26,7 @@ export async function operatorListMailbox(ctx: Ctx, input: OperatorListMailboxIn
     const rows = await trx
       .selectFrom('notifications')
       .select(NOTIFICATION_COLUMNS)
-      .$if(input.to !== undefined, (q) => q.where((eb) => eb(eb.fn('lower', ['toEmail']), '=', input.to!.toLowerCase())))
+      .$if(!!input.to, (q) => q.where(recipientContains(input.to!)))
       .$if(input.partnerId === PLATFORM, (q) => q.where('partnerId', 'is', null))
       .$if(input.partnerId !== undefined && input.partnerId !== PLATFORM, (q) => q.where('partnerId', '=', input.partnerId!))
       .$if(input.cursor !== undefined, (q) => q.where('id', '<', input.cursor!))

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-kill-'));
@@ -49,4 +51,33 @@ describe('embedded PostgreSQL', () => {
       await db.stop();
     }
   }, 60_000);
+
+  it('a second Folio process (npm run migrate, audit:verify) uses the running server and never stops it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-shared-'));
+    fs.chmodSync(dir, 0o755);
+    const sharedPort = port + 10;
+    const owner = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/start-embedded.ts'), dir, String(sharedPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        owner.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        });
+        owner.on('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
+      });
+      const serverPid = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const env: NodeJS.ProcessEnv = { ...process.env, FOLIO_DATA_DIR: dir, FOLIO_PG_PORT: '1025', LOG_LEVEL: 'silent' };
+      delete env.DATABASE_URL;
+      await promisify(execFile)(process.execPath, ['src/platform/migrate-cli.ts'], { env });
+      const verify = await promisify(execFile)(process.execPath, ['src/audit/verify-cli.ts'], { env });
+      expect(verify.stdout).toContain('audit trail intact');
+      expect(isAlive(serverPid)).toBe(true);
+    } finally {
+      owner.kill('SIGKILL');
+      await new Promise((r) => owner.once('exit', r));
+      const leftover = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (isAlive(leftover)) process.kill(leftover, 'SIGINT');
+      while (isAlive(leftover)) await new Promise((r) => setTimeout(r, 50));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

