@@ -3,6 +3,7 @@ import { boot } from './platform/boot.ts';
 import { buildServer } from './platform/server.ts';
 import { startWorker } from './platform/jobs.ts';
 import { DEMO_LOGINS, seedDemo } from './platform/seed.ts';
+import { createGateway, describeGatewayConfig, loadGatewayConfig } from './gateway/index.ts';
 
 /**
  * `npm start` (mode all): embedded or external PostgreSQL, migrations, demo seed, API + portals + the worker in one process.
@@ -16,8 +17,12 @@ const { config, log } = booted;
 if (mode === 'all' && config.seedDemo) {
   if (await seedDemo(booted.owner.db, config.demoPassword)) log.info('demo data seeded');
 }
-const worker = mode === 'api' ? null : await startWorker({ queuePool: booted.owner.pool, db: booted.app.db, config, log });
-const server = mode === 'worker' ? null : await buildServer({ config, db: booted.app.db, log, webDistDir: path.resolve('dist/web') });
+// The card gateway, once for the process: the API charges through it, the worker settles the sandbox's payments.
+const gatewayConfig = loadGatewayConfig();
+const gateway = createGateway(gatewayConfig, { db: booted.app.db });
+log.info(describeGatewayConfig(gatewayConfig), 'card gateway');
+const worker = mode === 'api' ? null : await startWorker({ queuePool: booted.owner.pool, db: booted.app.db, config, log, gateway });
+const server = mode === 'worker' ? null : await buildServer({ config, db: booted.app.db, log, webDistDir: path.resolve('dist/web'), gateway });
 if (server) await server.listen({ port: config.port, host: config.host });
 
 let stopping = false;

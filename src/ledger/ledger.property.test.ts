@@ -120,3 +120,102 @@ describe('ledger properties under concurrency', () => {
     );
   }, 120_000);
 });
+
+// --- Finance's points, through its use cases (src/finance), racing spends and holds on the same wallets ---
+// (Imports placed with the test that needs them; ES module imports are hoisted.)
+import pino from 'pino';
+import { testConfig } from '../test/harness.ts';
+import type { Ctx } from '../platform/context.ts';
+import { formatDecimal } from '../money/money.ts';
+import { issuePoints } from '../finance/issue-points.ts';
+import { takeBackPoints } from '../finance/take-back-points.ts';
+
+type FinanceOp =
+  | { kind: 'issue' | 'take_back' | 'spend'; customer: number; cents: number }
+  | { kind: 'hold'; customer: number; cents: number; settleCents: number | null };
+
+const financeOp: fc.Arbitrary<FinanceOp> = fc.oneof(
+  fc.record({ kind: fc.constantFrom('issue' as const, 'take_back' as const, 'spend' as const), customer: fc.nat(1), cents: fc.integer({ min: 1, max: 5_000 }) }),
+  fc.record({ kind: fc.constant('hold' as const), customer: fc.nat(1), cents: fc.integer({ min: 1, max: 3_000 }), settleCents: fc.option(fc.integer({ min: 0, max: 3_000 }), { nil: null }) }),
+);
+
+describe('points issued and taken back by Finance, under concurrency', () => {
+  it('random issues, take-backs, spends and holds on 8 connections: take-backs never overdraw, every entry names its audit event', async () => {
+    const sgd = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD').orderBy('id').execute()).map((c) => c.id);
+    const financeUser = await db.owner.db.selectFrom('users').select('id').where('email', '=', 'finance@demo.test').executeTakeFirstOrThrow();
+    const ctx: Ctx = {
+      db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_property', ip: null, userAgent: null,
+      principal: { kind: 'staff', userId: financeUser.id, partnerId, email: 'finance@demo.test', name: 'Fiona Finance', apps: new Set(['finance']), sessionId: 'ses_property' },
+    };
+    const micros = (cents: number) => BigInt(cents) * 10_000n;
+
+    /** The change of points one operation made, and whether it was a Finance adjustment that succeeded. */
+    async function runFinance(o: FinanceOp): Promise<{ change: bigint; adjusted: boolean }> {
+      const customerId = sgd[o.customer]!;
+      const wallet = { partnerId, customerId, currency: 'SGD' };
+      const amount = formatDecimal(micros(o.cents), 'SGD');
+      try {
+        switch (o.kind) {
+          case 'issue':
+            await issuePoints(ctx, { customerId, amount, reason: 'property: issue' });
+            return { change: micros(o.cents), adjusted: true };
+          case 'take_back':
+            await takeBackPoints(ctx, { customerId, amount, reason: 'property: take back' });
+            return { change: -micros(o.cents), adjusted: true };
+          case 'spend':
+            await tx((trx) => chargeWallet(trx, { wallet, amountMicros: micros(o.cents), useCreditLimit: false, entry: entry('call_charge'), counterPostings: [{ code: 'revenue:usage', amountMicros: -micros(o.cents) }] }));
+            return { change: -micros(o.cents), adjusted: false };
+          case 'hold': {
+            const hold = await tx((trx) => reservePoints(trx, { wallet, amountMicros: micros(o.cents), useCreditLimit: false, causeType: 'property', causeId: `fhold_${seq++}`, ttlSeconds: 600 }));
+            const settle = o.settleCents === null ? null : Math.min(o.settleCents, o.cents);
+            if (settle === null) {
+              await tx((trx) => releaseReservation(trx, { partnerId, reservationId: hold.id }));
+              return { change: 0n, adjusted: false };
+            }
+            await tx((trx) => settleReservation(trx, {
+              partnerId, reservationId: hold.id,
+              charge: settle === 0 ? null : { amountMicros: micros(settle), useCreditLimit: false, entry: entry('call_charge'), counterPostings: [{ code: 'revenue:usage', amountMicros: -micros(settle) }] },
+            }));
+            return { change: -micros(settle), adjusted: false };
+          }
+        }
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'insufficient_points') return { change: 0n, adjusted: false };
+        throw err;
+      }
+    }
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(financeOp, { minLength: 16, maxLength: 48 }), async (ops) => {
+        const points = async () => Promise.all(sgd.map(async (c) => (await tx((trx) => readWallet(trx, { partnerId, customerId: c, currency: 'SGD' })))?.pointsMicros ?? 0n));
+        const expected = await points();
+        const eventsBefore = Number((await db.owner.db.selectFrom('auditEvents').select((eb) => eb.fn.countAll<string>().as('n')).where('action', 'in', ['points.issued', 'points.taken_back']).executeTakeFirstOrThrow()).n);
+        let adjustments = 0;
+        const queue = [...ops];
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          for (let o = queue.shift(); o; o = queue.shift()) {
+            const { change, adjusted } = await runFinance(o);
+            expected[o.customer]! += change;
+            if (adjusted) adjustments++;
+          }
+        }));
+        expect(await points()).toEqual(expected);
+        for (const c of sgd) {
+          const w = await tx((trx) => readWallet(trx, { partnerId, customerId: c, currency: 'SGD' }));
+          expect(w?.reservedMicros ?? 0n).toBe(0n);
+          expect((w?.pointsMicros ?? 0n) >= 0n).toBe(true);
+        }
+        const eventsAfter = Number((await db.owner.db.selectFrom('auditEvents').select((eb) => eb.fn.countAll<string>().as('n')).where('action', 'in', ['points.issued', 'points.taken_back']).executeTakeFirstOrThrow()).n);
+        expect(eventsAfter - eventsBefore).toBe(adjustments);
+        const orphans = await db.owner.db
+          .selectFrom('journalEntries as e').leftJoin('auditEvents as a', 'a.id', 'e.auditEventId')
+          .select('e.id').where('e.kind', 'in', ['points_issued', 'points_taken_back']).where('e.causeType', '=', 'finance_adjustment')
+          .where((eb) => eb.or([eb('a.id', 'is', null), eb('a.customerId', '!=', eb.ref('e.customerId'))]))
+          .execute();
+        expect(orphans).toEqual([]);
+        expect(await checkLedger(db.owner.db)).toEqual([]);
+      }),
+      { numRuns: 12 },
+    );
+  }, 180_000);
+});

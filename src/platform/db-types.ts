@@ -467,3 +467,167 @@ export interface Database {
   gatewaySandboxRefunds: GatewaySandboxRefundsTable;
   gatewaySandboxEvents: GatewaySandboxEventsTable;
 }
+
+// ---- Top-up, invoices, saved cards (migration 0014; src/topup, src/invoices) ----
+export type InvoiceType = 'purchase' | 'monthly' | 'top_up';
+export type InvoiceStatus = 'draft' | 'awaiting_payment' | 'partially_paid' | 'paid' | 'void';
+export type TopUpStatus = 'pending' | 'succeeded' | 'failed';
+export type GatewayName = 'sandbox' | 'stripe';
+
+/**
+ * A calendar date column (`date`, UTC day), written as `YYYY-MM-DD`. pg would read it as a local-midnight Date, so it is
+ * typed `unknown` when selected: select it as text (`sql<string>\`col::text\``, src/topup/dates.ts).
+ */
+type DateColumnNullable = ColumnType<unknown, string | null | undefined, string | null>;
+
+export interface TopUpPoliciesTable {
+  partnerId: string;
+  currency: string;
+  effectiveFrom: ColumnType<unknown, string, never>;
+  minimumMicros: ColumnType<string, bigint | string, never>;
+  feeThresholdMicros: ColumnType<string, bigint | string, never>;
+  feeMicros: ColumnType<string, bigint | string, never>;
+  createdBy: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface InvoicesTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  type: InvoiceType;
+  status: InvoiceStatus;
+  number: string | null;
+  currency: string;
+  subtotalMicros: BigIntColumn;
+  taxMicros: ColumnType<string, bigint | string | undefined, bigint | string>;
+  totalMicros: BigIntColumn;
+  amountDueMicros: BigIntColumn;
+  issuedAt: Timestamp | null;
+  dueAt: Timestamp | null;
+  paidAt: Timestamp | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<string>;
+  invoiceId: string;
+  partnerId: string;
+  customerId: string;
+  position: number;
+  kind: string;
+  description: string;
+  quantity: ColumnType<number, number | undefined, never>;
+  unitAmountMicros: ColumnType<string, bigint | string, never>;
+  amountMicros: ColumnType<string, bigint | string, never>;
+  taxMicros: ColumnType<string, bigint | string | undefined, never>;
+}
+
+export interface SavedCardsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  gateway: GatewayName;
+  gatewayCustomerRef: string;
+  methodRef: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  createdBy: string | null;
+  createdAt: CreatedAt;
+  removedAt: Timestamp | null;
+}
+
+export interface TopUpsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  userId: string | null;
+  currency: string;
+  amountMicros: ColumnType<string, bigint | string, never>;
+  feeMicros: ColumnType<string, bigint | string, never>;
+  status: ColumnType<TopUpStatus, TopUpStatus | undefined, TopUpStatus>;
+  auto: ColumnType<boolean, boolean | undefined, never>;
+  autoForDate: ColumnType<unknown, string | null | undefined, never>;
+  policyEffectiveFrom: ColumnType<unknown, string | null | undefined, never>;
+  gateway: GatewayName;
+  savedCardId: string | null;
+  requestKey: string | null;
+  chargeRef: string | null;
+  invoiceId: string | null;
+  entryId: string | null;
+  failureCode: string | null;
+  failureReason: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+  completedAt: Timestamp | null;
+}
+
+export interface AutoTopUpSettingsTable {
+  partnerId: string;
+  customerId: string;
+  currency: string;
+  enabled: boolean;
+  thresholdMicros: BigIntColumn;
+  amountMicros: BigIntColumn;
+  savedCardId: string | null;
+  lastAttemptedOn: DateColumnNullable;
+  updatedBy: string | null;
+  updatedAt: Timestamp;
+}
+
+export interface Database {
+  topUpPolicies: TopUpPoliciesTable;
+  invoices: InvoicesTable;
+  invoiceLines: InvoiceLinesTable;
+  savedCards: SavedCardsTable;
+  topUps: TopUpsTable;
+  autoTopUpSettings: AutoTopUpSettingsTable;
+}
+
+// ---- Finance and usage, second part (migration 0015; src/finance, src/products, src/usage/live-calls*) ----
+export interface RatePlansTable {
+  ratesVersion: ColumnType<number, number | undefined, number>;
+  ratesUpdatedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type LiveCallStatus = 'active' | 'ended' | 'failed';
+
+export interface LiveCallsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  callId: string;
+  fromNumber: string;
+  toNumber: string;
+  direction: 'outbound' | 'inbound';
+  startedAt: ColumnType<Date, Date | string, never>;
+  currency: string;
+  ratePlanId: string;
+  prefix: string | null;
+  pricePerMinuteMicros: ColumnType<string, bigint | string, never>;
+  costPerMinuteMicros: ColumnType<string, bigint | string, never>;
+  firstIncrementSeconds: number;
+  nextIncrementSeconds: number;
+  minimumChargeMicros: ColumnType<string, bigint | string, never>;
+  useCreditLimit: boolean;
+  maxSeconds: number;
+  coveredSeconds: number;
+  holdMicros: ColumnType<string, bigint | string, never>;
+  reservationId: string | null;
+  status: ColumnType<LiveCallStatus, LiveCallStatus | undefined, LiveCallStatus>;
+  durationSeconds: number | null;
+  billedSeconds: number | null;
+  priceMicros: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>;
+  costMicros: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>;
+  chargedElsewhere: ColumnType<boolean, boolean | undefined, boolean>;
+  entryId: string | null;
+  createdAt: CreatedAt;
+  closedAt: Timestamp | null;
+}
+
+export interface Database {
+  liveCalls: LiveCallsTable;
+}

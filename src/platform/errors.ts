@@ -26,9 +26,12 @@ const STATUS_BY_CODE = {
   unsupported_media_type: 415,
   rule_violation: 422,
   insufficient_points: 422,
+  credit_limit_in_use: 422,
   reservation_not_active: 409,
   token_invalid: 422,
   idempotency_key_reused: 422,
+  card_declined: 422,
+  insufficient_funds: 422,
   account_locked: 429,
   too_many_requests: 429,
 } as const satisfies Record<string, number>;

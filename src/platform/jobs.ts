@@ -8,13 +8,18 @@ import { createMailTransport, type MailTransport } from '../notifications/transp
 import { IDEMPOTENCY_CLEANUP_CRONTAB, idempotencyTasks } from './idempotency.ts';
 import { inScope } from './database.ts';
 import { expireReservations } from '../wallet/reservations.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { gatewayOf } from '../topup/gateway-of.ts';
+import { AUTO_TOP_UP_SWEEP_CRONTAB, startSandboxDelivery, topUpTasks } from '../topup/topup-tasks.ts';
 
 /** Holds on points past their expiry are released every minute, a bounded batch at a time. */
 const RESERVATION_EXPIRY_CRONTAB = '* * * * * expire_reservations ?max=1';
 const RESERVATION_EXPIRY_BATCH = 1000;
 
 /** The background worker: graphile-worker on the same PostgreSQL; jobs are enqueued inside business transactions. */
-export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Config; log: Logger }): Promise<Runner> {
+export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Config; log: Logger; gateway?: Gateway }): Promise<Runner> {
+  // Top-up: auto top-up sweep; the sandbox gateway's settlements and webhook events (src/topup/topup-tasks.ts).
+  const gateway = gatewayOf(deps);
   const transport = createMailTransport(deps.config.smtpUrl, deps.config.mailFrom);
   const taskList: TaskList = {
     ...notificationTasks({ db: deps.db, transport, log: deps.log }),
@@ -23,9 +28,10 @@ export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Co
       const expired = await inScope(deps.db, { kind: 'system' }, (trx) => expireReservations(trx, RESERVATION_EXPIRY_BATCH));
       if (expired > 0) deps.log.info({ expired }, 'expired holds on points released');
     },
+    ...topUpTasks({ db: deps.db, gateway, log: deps.log }),
   };
-  return run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB].join('\n'),
+  const runner = await run({
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,
@@ -33,6 +39,16 @@ export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Co
     pollInterval: 1000,
     logger: workerLogger(deps.log),
   });
+  // Sandbox gateway: settle delayed test cards and deliver its webhook events every few seconds; stopped with the runner.
+  const sandboxDelivery = startSandboxDelivery({ db: deps.db, gateway, log: deps.log });
+  if (sandboxDelivery) {
+    const stopRunner = runner.stop.bind(runner);
+    runner.stop = async (reason) => {
+      await sandboxDelivery.stop();
+      await stopRunner(reason);
+    };
+  }
+  return runner;
 }
 
 /** graphile-worker's own messages (job failures, shutdown) go through pino like the rest of Folio, with the job as context. */

@@ -10,6 +10,11 @@ import { operatorAccessRoutes } from '../access/operator.routes.ts';
 import { settingsRoutes } from '../settings/settings.routes.ts';
 import { customerRoutes } from '../customers/customers.routes.ts';
 import { portalRoutes } from '../portal/portal.routes.ts';
+import { financeRoutes } from '../finance/finance.routes.ts';
+import { productRoutes } from '../products/products.routes.ts';
+import { liveCallRoutes } from '../usage/live-calls.routes.ts';
+import { topUpRoutes } from '../topup/topup.routes.ts';
+import { gatewayRoutes } from '../gateway/gateway.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -24,4 +29,9 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   settingsRoutes(app, deps);
   customerRoutes(app, deps);
   portalRoutes(app, deps);
+  financeRoutes(app, deps);
+  productRoutes(app, deps);
+  liveCallRoutes(app, deps);
+  topUpRoutes(app, deps);
+  gatewayRoutes(app, deps);
 }

@@ -3,6 +3,7 @@ import { hashPassword } from './crypto.ts';
 import { newId } from './ids.ts';
 import type { AppName, CustomerRole } from './db-types.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { seedUsageDemo } from '../products/demo-usage.ts';
 
 export const DEMO_LOGINS = [
   { email: 'operator@folio.test', who: 'platform operator (operator console)', portal: '/operator' },
@@ -78,6 +79,10 @@ export async function seedDemo(db: Db, demoPassword: string): Promise<boolean> {
     await addUser(trx, passwordHash, { email: 'admin@northwind.test', name: 'Nora North', kind: 'staff', partnerId: north, apps: [...allButFinance] });
     const wombat = await addCustomer(trx, north, 'Wombat Pty Ltd', 'AUD');
     await addUser(trx, passwordHash, { email: 'owner@wombat.test', name: 'Will Wombat', kind: 'customer', partnerId: north, customerId: wombat, role: 'owner' });
+
+    // Usage demo: a default SGD rate plan and a first top-up for Acme (src/products/demo-usage.ts). Left out of the test
+    // template (vitest): tests written before it make their own default SGD plan and expect Acme's exact balance.
+    if (process.env.VITEST === undefined) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
   });
   return true;
 }

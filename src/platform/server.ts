@@ -26,6 +26,7 @@ import { CSRF_HEADER, SESSION_COOKIE, resolveApiKey, resolveSession } from '../a
 import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
+import type { Gateway } from '../gateway/gateway.ts';
 
 export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
@@ -58,6 +59,8 @@ export interface ServerDeps {
   log: Logger;
   /** Where the built web app lives; absent in API-only tests. */
   webDistDir?: string;
+  /** The card gateway, created once at boot; absent: the routes that need it create the configured one (src/topup/gateway-of.ts). */
+  gateway?: Gateway;
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -2,6 +2,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { lastMailTo, type Session, type TestApp } from './harness.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { accessAuditScenarios } from '../access/audit-scenarios.ts';
+import { topUpAuditScenarios } from '../topup/audit-scenarios.ts';
+import { financeAuditScenarios } from '../finance/audit-scenarios.ts';
+import { productAuditScenarios } from '../products/audit-scenarios.ts';
+import { liveCallAuditScenarios } from '../usage/live-calls.audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -27,6 +31,10 @@ export async function mailedToken(t: TestApp, email: string): Promise<string> {
 
 export const scenarios: Record<string, Scenario> = {
   ...accessAuditScenarios,
+  ...topUpAuditScenarios,
+  ...financeAuditScenarios,
+  ...productAuditScenarios,
+  ...liveCallAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

@@ -242,3 +242,47 @@ export async function joinOrganisation(t: TestApp, inviter: Session, email: stri
   await acceptInvitationFor(t, email, `${role} ${email}`);
   return { userId: res.json<{ userId: string }>().userId, session: await signIn(t, email) };
 }
+
+// --- Helpers for the top-up and gateway tests ---
+import type { LightMyRequestResponse } from 'fastify';
+import type { Gateway } from '../gateway/gateway.ts';
+import { SandboxGateway } from '../gateway/sandbox.ts';
+
+export const TEST_SANDBOX_WEBHOOK_SECRET = 'whsec_folio_sandbox_test';
+
+export interface TestAppWithGateway extends TestApp {
+  gateway: SandboxGateway;
+}
+
+/** A server whose card gateway is a sandbox the test holds (passed through ServerDeps), to settle delayed cards itself. */
+export async function createTestAppWithGateway(options: { settleAfterMs?: number; config?: Partial<Config> } = {}): Promise<TestAppWithGateway> {
+  const db = await createTestDb();
+  const config = testConfig(options.config);
+  const gateway = new SandboxGateway({ db: db.app.db, webhookSecret: TEST_SANDBOX_WEBHOOK_SECRET, settleAfterMs: options.settleAfterMs ?? 5_000 });
+  const app = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), gateway });
+  await app.ready();
+  return {
+    app, db, config, gateway,
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * Settle the sandbox's delayed charges due at `at` and deliver every due webhook event to `POST /api/v1/gateway/webhooks`
+ * over HTTP, as the gateway would. Returns the route's answers, in delivery order.
+ */
+export async function deliverSandboxWebhooks(t: TestApp, gateway: Gateway, at: Date = new Date()): Promise<LightMyRequestResponse[]> {
+  const answers: LightMyRequestResponse[] = [];
+  await gateway.deliverDueEvents!(async (d) => {
+    const res = await t.app.inject({
+      method: 'POST', url: '/api/v1/gateway/webhooks', payload: d.rawBody,
+      headers: { 'content-type': 'application/json', [gateway.signatureHeaderName]: d.signatureHeader },
+    });
+    answers.push(res);
+    if (res.statusCode >= 300) throw new Error(`webhook answered ${res.statusCode}: ${res.body}`);
+  }, { now: at });
+  return answers;
+}

@@ -5,6 +5,8 @@ import * as m0010 from './0010_ledger.ts';
 import * as m0011 from './0011_gateway.ts';
 import * as m0012 from './0012_idempotency.ts';
 import * as m0013 from './0013_usage.ts';
+import * as m0014 from './0014_topup.ts';
+import * as m0015 from './0015_finance_usage.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0011_gateway': m0011,
   '0012_idempotency': m0012,
   '0013_usage': m0013,
+  '0014_topup': m0014,
+  '0015_finance_usage': m0015,
 };

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import type { Ctx } from '../platform/context.ts';
+import { scopeOf } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { formatDecimal } from '../money/money.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { partnerCaller } from '../access/caller.ts';
+import { chargeWallet, creditWallet } from '../wallet/charge-wallet.ts';
+import { lockWallet, readWallet } from '../wallet/wallets.repo.ts';
+import { customerOf, financeAmount, walletView, walletViewSchema } from './finance-views.ts';
+
+/**
+ * Finance issues points to a customer (goodwill, compensation) or takes them back (a correction):
+ * - issue:     Dr `sales_returns` · Cr `points:{c}`   (entry kind `points_issued`)
+ * - take back: Dr `points:{c}`   · Cr `sales_returns` (entry kind `points_taken_back`), never more than the points that
+ *   are neither held nor borrowed: usable stays at or above the credit limit, so never below zero (422 `insufficient_points`).
+ * The audit event (`points.issued` / `points.taken_back`, with amount and reason) and the journal entry commit together;
+ * the entry's `auditEventId` names the event. The reason stays in the partner's audit trail: the customer's transactions
+ * feed shows a neutral description, since a Finance note is not written for the customer.
+ */
+export type PointsAdjustmentType = 'issue' | 'take_back';
+
+export interface PointsAdjustmentInput {
+  customerId: string;
+  amount: string;
+  reason: string;
+}
+
+export const pointsAdjustmentBody = z.strictObject({
+  amount: z.string().max(40).describe('Decimal string in the customer\'s currency, at most its minor-unit decimals, e.g. "10.00"'),
+  reason: z.string().trim().min(1).max(500),
+});
+
+export const pointsAdjustmentSchema = z.object({
+  entryId: z.string(),
+  customerId: z.string(),
+  type: z.enum(['issue', 'take_back']),
+  amount: z.string(),
+  currency: z.string(),
+  reason: z.string(),
+  auditEventId: z.string(),
+  occurredAt: z.string(),
+  wallet: walletViewSchema,
+});
+export type PointsAdjustment = z.infer<typeof pointsAdjustmentSchema>;
+
+const META = {
+  issue: { kind: 'points_issued', action: 'points.issued', description: 'Points issued by your provider' },
+  take_back: { kind: 'points_taken_back', action: 'points.taken_back', description: 'Points taken back by your provider' },
+} as const;
+
+export async function adjustPoints(ctx: Ctx, type: PointsAdjustmentType, input: PointsAdjustmentInput): Promise<PointsAdjustment> {
+  const { partnerId } = partnerCaller(ctx.principal);
+  const reason = input.reason.trim();
+  if (reason.length === 0 || reason.length > 500) {
+    throw new DomainError('validation_failed', 'reason must be 1 to 500 characters', [{ path: 'reason', message: '1 to 500 characters' }]);
+  }
+  const meta = META[type];
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const customer = await customerOf(trx, partnerId, input.customerId);
+    const micros = financeAmount(input.amount, customer.currency, 'amount', { allowZero: false });
+    if (type === 'issue' && customer.status === 'closed') throw new DomainError('state_conflict', 'The customer is closed: no points can be issued');
+    const wallet = { partnerId, customerId: customer.id, currency: customer.currency };
+    const fmt = (m: bigint) => formatDecimal(m, customer.currency);
+
+    // Lock first: the check below and the posting see the same wallet, and concurrent take-backs queue here.
+    const before = await lockWallet(trx, wallet);
+    if (type === 'take_back') {
+      const takeable = before.pointsMicros - before.reservedMicros;
+      if (takeable < micros) {
+        throw new DomainError('insufficient_points', `Only ${fmt(takeable > 0n ? takeable : 0n)} ${customer.currency} of points can be taken back (points not held by a call or checkout)`);
+      }
+    }
+    const entryId = newId('je');
+    const pointsAfter = type === 'issue' ? before.pointsMicros + micros : before.pointsMicros - micros;
+    const auditEventId = await recordAudit(trx, ctx, {
+      partnerId, customerId: customer.id, app: 'finance', action: meta.action, targetType: 'customer', targetId: customer.id,
+      changes: {
+        amount: { after: fmt(micros) }, currency: { after: customer.currency }, reason: { after: reason },
+        points: { before: fmt(before.pointsMicros), after: fmt(pointsAfter) }, entryId: { after: entryId },
+      },
+    });
+    const entry = { entryId, kind: meta.kind, causeType: 'finance_adjustment', causeId: auditEventId, description: meta.description, auditEventId };
+    const posted = type === 'issue'
+      ? await creditWallet(trx, { wallet, amountMicros: micros, entry, counterPostings: [{ code: 'sales_returns', amountMicros: micros }] })
+      : await chargeWallet(trx, { wallet, amountMicros: micros, useCreditLimit: false, entry, counterPostings: [{ code: 'sales_returns', amountMicros: -micros }] });
+    assert.equal(posted.pointsAfterMicros, pointsAfter, 'points moved by exactly the adjustment');
+    const after = await readWallet(trx, wallet);
+    const row = await trx.selectFrom('journalEntries').select('postedAt').where('partnerId', '=', partnerId).where('id', '=', entryId).executeTakeFirstOrThrow();
+    return {
+      entryId, customerId: customer.id, type, amount: fmt(micros), currency: customer.currency, reason, auditEventId,
+      occurredAt: row.postedAt.toISOString(), wallet: walletView(after, customer.currency),
+    };
+  });
+}
