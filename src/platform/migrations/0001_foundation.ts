@@ -11,6 +11,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         create role folio_app nologin nosuperuser nobypassrls;
       end if;
     end $$;
+    -- The migrating user's connections switch to folio_app at run time (SET ROLE), so it must be a member.
+    grant folio_app to current_user;
 
     -- Row visibility for the app role (the second wall; every query also states its partner, and customer on the portal).
     -- Scope 'system' (sign-in, operator console, jobs) sees everything. Scope 'partner' sees its partner's rows.
