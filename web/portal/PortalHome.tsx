@@ -6,6 +6,7 @@ import { isApiError } from '../shared/api.ts';
 import { AuditTable } from '../shared/AuditTable.tsx';
 import { titleCase } from '../shared/format.ts';
 import { usePagedList } from '../shared/queries.ts';
+import { PointsTab } from './PointsTab.tsx';
 import { useSession } from '../shared/session.tsx';
 import type { AuditEvent, PortalTabs } from '../shared/types.ts';
 
@@ -111,12 +112,7 @@ export function PortalHome() {
               />
             </Tabs.Panel>
             <Tabs.Panel value="points">
-              <ComingSoon
-                icon={<IconCoins size={24} />}
-                title="Points are coming soon"
-                intro="Points are your prepaid credit: one point is one unit of your currency."
-                points={['See your balance and what is reserved for calls in progress', 'Top up by card', 'Set up automatic top-ups']}
-              />
+              <PointsTab />
             </Tabs.Panel>
             <Tabs.Panel value="services">
               <ComingSoon

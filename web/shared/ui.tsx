@@ -159,6 +159,7 @@ const STATUS_COLORS: Record<string, string> = {
   sent: 'teal',
   delivered: 'teal',
   ok: 'teal',
+  succeeded: 'teal',
   pending: 'yellow',
   invited: 'blue',
   queued: 'blue',

@@ -9,6 +9,7 @@ import { StatusHistory } from '../../shared/MessageCard.tsx';
 import { usePagedList } from '../../shared/queries.ts';
 import { DataTable, Empty, ErrorState, LoadMore, LoadingState, StatusBadge } from '../../shared/ui.tsx';
 import type { CustomerDetail, NotificationItem } from '../../shared/types.ts';
+import { CustomerPoints } from './CustomerPoints.tsx';
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -114,6 +115,7 @@ export function CustomerDetailPage() {
           ]}
         />
       </Paper>
+      <CustomerPoints customerId={c.id} currency={c.currency} />
       <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="notifications-title">
         <Title order={3} size="h4" id="notifications-title">
           Notifications

@@ -1,0 +1,88 @@
+import { expect, test, type Page } from '@playwright/test';
+import { SHOTS, signIn } from './support/folio.ts';
+
+async function openPoints(page: Page) {
+  await page.getByRole('tab', { name: 'Points' }).click();
+  await expect(page).toHaveURL(/tab=points/);
+}
+
+test('the owner tops up by card, sees the new balance and the transaction, and a declined card is refused', async ({ page }) => {
+  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+  await openPoints(page);
+  const points = page.getByTestId('wallet-points');
+  await expect(points).toHaveText(/^SGD [\d,]+\.\d{2}$/);
+  const before = (await points.textContent()) ?? '';
+  await expect(page.getByTestId('top-up-policy')).toContainText('admin fee of SGD 1.00');
+
+  const form = page.getByRole('form', { name: 'Top up' });
+  await test.step('a successful top-up of 25.00', async () => {
+    await form.getByRole('textbox', { name: 'Amount' }).fill('10.00');
+    await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 11.00');
+    await form.getByRole('textbox', { name: 'Amount' }).fill('25.00');
+    await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 25.00');
+    await form.getByRole('textbox', { name: 'Card number' }).fill('4242 4242 4242 4242');
+    await form.getByRole('button', { name: 'Top up' }).click();
+    await expect(form.getByRole('status').filter({ hasText: 'Top-up complete' })).toContainText('SGD 25.00 points were added');
+    await expect(points).not.toHaveText(before);
+    const transactions = page.getByRole('table', { name: 'Transactions' });
+    const row = transactions.getByRole('row').filter({ hasText: 'top_up' }).first();
+    await expect(row).toContainText('+25.00');
+    await expect(row).toContainText('Top-up');
+    const balanceAfter = (await row.getByRole('cell').nth(4).textContent()) ?? '';
+    await expect(points).toHaveText(balanceAfter);
+    await expect(page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1)).toContainText('Succeeded');
+    await page.screenshot({ path: `${SHOTS}/portal-points-top-up.png`, fullPage: true });
+  });
+
+  await test.step('the type filter and the CSV link', async () => {
+    const transactions = page.getByRole('table', { name: 'Transactions' });
+    await page.getByRole('radiogroup', { name: 'Transaction type' }).getByText('Top-up', { exact: true }).click();
+    await expect(transactions.getByRole('row').nth(1)).toContainText('Top-up');
+    await expect(page.getByRole('link', { name: 'Download CSV' })).toHaveAttribute('href', '/api/v1/portal/transactions?format=csv&type=top_up');
+    const csv = await page.request.get('/api/v1/portal/transactions?format=csv&type=top_up');
+    expect(csv.status()).toBe(200);
+    expect(await csv.text()).toMatch(/^id,occurred_at,type,description,amount,balance_after,currency\r\n.*,top_up,.*,25\.00,/s);
+  });
+
+  await test.step('a declined card', async () => {
+    const balance = (await points.textContent()) ?? '';
+    await form.getByRole('textbox', { name: 'Amount' }).fill('25.00');
+    await form.getByRole('textbox', { name: 'Card number' }).fill('4000 0000 0000 0002');
+    await form.getByRole('button', { name: 'Top up' }).click();
+    const alert = form.getByRole('alert').filter({ hasText: 'Your card was declined' });
+    await expect(alert).toBeVisible();
+    await expect(alert).toContainText('nothing was charged');
+    await expect(points).toHaveText(balance);
+    await expect(page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1)).toContainText('Failed');
+    await page.screenshot({ path: `${SHOTS}/portal-points-declined.png`, fullPage: true });
+  });
+});
+
+test('a member is told that only owners and admins see company credits', async ({ page }) => {
+  await signIn(page, 'member@acme.test', /\/portal$/, { twoFactor: false });
+  await openPoints(page);
+  await expect(page.getByText('Only owners and admins can see company credits')).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Top up' })).toHaveCount(0);
+  const res = await page.request.get('/api/v1/portal/wallet');
+  expect(res.status()).toBe(403);
+});
+
+test('finance staff issue points to a customer with a reason and see it in its transactions', async ({ page }) => {
+  await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+  await page.goto('/admin/customer');
+  await page.getByRole('link', { name: 'Acme Pte Ltd' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Acme Pte Ltd' })).toBeVisible();
+  const section = page.getByRole('region', { name: 'Points' });
+  await expect(section.getByTestId('wallet-points')).toHaveText(/^SGD /);
+
+  await section.getByRole('button', { name: 'Issue points' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Issue points' });
+  await dialog.getByRole('textbox', { name: 'Amount' }).fill('5.00');
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill('Goodwill credit for the outage on Monday');
+  await dialog.getByRole('button', { name: 'Issue points' }).click();
+  await expect(dialog).toBeHidden();
+  const row = section.getByRole('table', { name: 'Transactions' }).getByRole('row').filter({ hasText: 'points_issued' }).first();
+  await expect(row).toContainText('+5.00');
+  await expect(row).toContainText('Credit');
+  await page.screenshot({ path: `${SHOTS}/admin-customer-points.png`, fullPage: true });
+});

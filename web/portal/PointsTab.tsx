@@ -1,0 +1,487 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Anchor, Badge, Button, Checkbox, Group, List, Loader, Paper, SegmentedControl, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconAlertCircle, IconCircleCheck, IconLock } from '@tabler/icons-react';
+import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../src/gateway/test-cards.ts';
+import { api, apiRequest, isApiError } from '../shared/api.ts';
+import { FormError, fieldError } from '../shared/forms.tsx';
+import { formatDate, formatDateTime } from '../shared/format.ts';
+import { decimalsOf, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
+import { TransactionsTable, WalletSummary, useWallet } from '../shared/points.tsx';
+import { usePagedList } from '../shared/queries.ts';
+import { useSession } from '../shared/session.tsx';
+import { DataTable, ErrorState, LoadMore, StatusBadge } from '../shared/ui.tsx';
+
+const BASE = ['portal', 'points'] as const;
+
+interface TopUpPolicy {
+  currency: string;
+  effectiveFrom: string | null;
+  source: 'partner' | 'default';
+  minimum: string;
+  feeThreshold: string;
+  fee: string;
+  upcoming: Omit<TopUpPolicy, 'upcoming'> | null;
+}
+
+interface TopUp {
+  id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  auto: boolean;
+  currency: string;
+  amount: string;
+  fee: string;
+  total: string;
+  invoice: { id: string; number: string } | null;
+  savedCardId: string | null;
+  failure: { code: string; reason: string } | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+interface SavedCard {
+  id: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+interface AutoTopUp {
+  enabled: boolean;
+  currency: string;
+  threshold: string | null;
+  amount: string | null;
+  savedCardId: string | null;
+  savedCard: SavedCard | null;
+  lastAttemptedOn: string | null;
+  updatedAt: string | null;
+}
+
+function cardLabel(c: SavedCard): string {
+  return `${c.brand.toUpperCase()} •••• ${c.last4} (${String(c.expMonth).padStart(2, '0')}/${c.expYear})`;
+}
+
+/** A fresh key per attempt: a retried request (double click, flaky network) never charges twice. */
+function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `topup-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function isForbiddenRole(e: unknown): boolean {
+  return isApiError(e) && (e.code === 'role_not_allowed' || e.code === 'tab_hidden');
+}
+
+function NoAccess({ hidden }: { hidden?: boolean }) {
+  return (
+    <Alert color="gray" icon={<IconLock size={18} />} title={hidden ? 'Points are hidden' : 'Only owners and admins can see company credits'}>
+      {hidden
+        ? 'Your provider has hidden the Points section.'
+        : 'Points are your organisation’s prepaid credit. Ask an owner or admin of your organisation if you need a top-up.'}
+    </Alert>
+  );
+}
+
+/** The Points tab of the portal: balance, top-up by card, transactions, top-ups and auto top-up. Owners and admins only. */
+export function PointsTab() {
+  const session = useSession();
+  const role = session.customer?.role;
+  const allowed = role === 'owner' || role === 'admin';
+  const wallet = useWallet(BASE, '/api/v1/portal/wallet', { enabled: allowed });
+  if (!allowed) return <NoAccess />;
+  if (isForbiddenRole(wallet.error)) return <NoAccess hidden={isApiError(wallet.error) && wallet.error.code === 'tab_hidden'} />;
+  return (
+    <Stack gap="lg">
+      <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} />
+      <TopUpSection />
+      <section aria-labelledby="transactions-title">
+        <Title order={3} size="h4" mb="xs" id="transactions-title">
+          Transactions
+        </Title>
+        <TransactionsTable base={BASE} path="/api/v1/portal/transactions" />
+      </section>
+      <TopUpsHistory />
+      <AutoTopUpSection />
+    </Stack>
+  );
+}
+
+function failureTitle(e: unknown): string {
+  if (!isApiError(e)) return 'The top-up did not go through';
+  switch (e.code) {
+    case 'card_declined':
+      return 'Your card was declined';
+    case 'insufficient_funds':
+      return 'Insufficient funds on the card';
+    case 'rule_violation':
+      return 'This top-up is not allowed';
+    default:
+      return 'The top-up did not go through';
+  }
+}
+
+function FeePreview({ policy, amount }: { policy: TopUpPolicy; amount: string }) {
+  const micros = toMicros(amount);
+  if (micros === null || micros <= 0n) return null;
+  const decimals = Math.max(decimalsOf(policy.fee), decimalsOf(policy.minimum), decimalsOf(policy.feeThreshold));
+  const min = toMicros(policy.minimum) ?? 0n;
+  const threshold = toMicros(policy.feeThreshold) ?? 0n;
+  const fee = toMicros(policy.fee) ?? 0n;
+  if (micros < min) {
+    return (
+      <Text size="sm" c="red.7" data-testid="top-up-preview">
+        The minimum top-up is {formatMoney(policy.minimum, policy.currency)}.
+      </Text>
+    );
+  }
+  const charged = fee > 0n && micros < threshold ? fee : 0n;
+  return (
+    <Text size="sm" data-testid="top-up-preview">
+      Total to be charged: <b>{formatMoney(formatMicros(micros + charged, decimals), policy.currency)}</b>
+      {charged > 0n ? ` (${formatMoney(formatMicros(micros, decimals))} in points + ${formatMoney(policy.fee)} admin fee)` : ' (no admin fee)'}
+    </Text>
+  );
+}
+
+function PolicyText({ policy }: { policy: TopUpPolicy }) {
+  const min = toMicros(policy.minimum) ?? 0n;
+  const fee = toMicros(policy.fee) ?? 0n;
+  return (
+    <Text size="sm" c="dimmed" data-testid="top-up-policy">
+      {min > 0n ? `Minimum top-up ${formatMoney(policy.minimum, policy.currency)}. ` : 'No minimum top-up. '}
+      {fee > 0n ? `Below ${formatMoney(policy.feeThreshold, policy.currency)} an admin fee of ${formatMoney(policy.fee, policy.currency)} is added.` : 'No admin fee.'}
+      {policy.upcoming?.effectiveFrom
+        ? ` From ${formatDate(policy.upcoming.effectiveFrom)}: minimum ${formatMoney(policy.upcoming.minimum)}, fee ${formatMoney(policy.upcoming.fee)} below ${formatMoney(policy.upcoming.feeThreshold)}.`
+        : ''}
+    </Text>
+  );
+}
+
+function TopUpSection() {
+  const queryClient = useQueryClient();
+  const policy = useQuery({ queryKey: [...BASE, 'policy'], queryFn: ({ signal }) => api.get<TopUpPolicy>('/api/v1/portal/top-up-policy', {}, signal) });
+  const cards = useQuery({ queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal) });
+  const [amount, setAmount] = useState('');
+  const [source, setSource] = useState<'new' | 'saved'>('new');
+  const [cardNumber, setCardNumber] = useState('');
+  const [savedCardId, setSavedCardId] = useState<string | null>(null);
+  const [saveCard, setSaveCard] = useState(false);
+  const [localError, setLocalError] = useState<string | null>(null);
+  const [pendingId, setPendingId] = useState<string | null>(null);
+  const [succeeded, setSucceeded] = useState<TopUp | null>(null);
+  const savedCards = cards.data?.data ?? [];
+
+  const refresh = () => queryClient.invalidateQueries({ queryKey: BASE });
+
+  const pending = useQuery({
+    queryKey: [...BASE, 'top-up', pendingId],
+    queryFn: ({ signal }) => api.get<TopUp>(`/api/v1/portal/top-ups/${encodeURIComponent(pendingId ?? '')}`, {}, signal),
+    enabled: pendingId !== null,
+    refetchInterval: (q) => (q.state.data?.status === 'pending' || !q.state.data ? 2_000 : false),
+  });
+  const settled = pending.data && pending.data.status !== 'pending' ? pending.data : null;
+  const settledKey = settled ? `${settled.id}:${settled.status}` : null;
+  useEffect(() => {
+    if (!settled) return;
+    if (settled.status === 'succeeded') {
+      notifications.show({ color: 'teal', title: 'Top-up complete', message: `${formatMoney(settled.amount, settled.currency)} points were added.` });
+    }
+    void queryClient.invalidateQueries({ queryKey: BASE });
+    // once per settled top-up
+  }, [settledKey]);
+
+  const topUp = useMutation({
+    mutationFn: async (body: Record<string, unknown>) => {
+      const res = await apiRequest<TopUp>('/api/v1/portal/top-ups', { method: 'POST', body, headers: { 'idempotency-key': idempotencyKey() } });
+      return { status: res.status, topUp: res.data };
+    },
+    onSuccess: async ({ topUp: t }) => {
+      if (t.status === 'pending') {
+        setPendingId(t.id);
+        setSucceeded(null);
+      } else {
+        setPendingId(null);
+        setSucceeded(t);
+        notifications.show({ color: 'teal', title: 'Top-up complete', message: `${formatMoney(t.amount, t.currency)} points were added.` });
+        setAmount('');
+        setCardNumber('');
+      }
+      await refresh();
+    },
+    onError: async () => {
+      setSucceeded(null);
+      // A declined top-up is recorded: show it in the history.
+      await queryClient.invalidateQueries({ queryKey: [...BASE, 'top-ups'] });
+    },
+  });
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    setLocalError(null);
+    setSucceeded(null);
+    setPendingId(null);
+    topUp.reset();
+    const trimmed = amount.trim();
+    const micros = toMicros(trimmed);
+    if (micros === null || micros <= 0n) {
+      setLocalError('Enter an amount, for example 50.00');
+      return;
+    }
+    const body: Record<string, unknown> = { amount: trimmed };
+    if (source === 'saved') {
+      if (!savedCardId) {
+        setLocalError('Choose a saved card');
+        return;
+      }
+      body.savedCardId = savedCardId;
+    } else {
+      // The number is turned into a token here; the number itself is never sent.
+      const token = sandboxTokenForCardNumber(cardNumber);
+      if (!token) {
+        setLocalError('This is not one of the test cards: use a card number from the list below.');
+        return;
+      }
+      body.cardToken = token;
+      if (saveCard) body.saveCard = true;
+    }
+    topUp.mutate(body);
+  };
+
+  const amountFieldError = localError?.startsWith('Enter an amount') ? localError : fieldError(topUp.error, 'amount');
+  const cardFieldError = localError && !localError.startsWith('Enter an amount') ? localError : undefined;
+  const apiError = topUp.error;
+  const isRefusal = isApiError(apiError) && ['card_declined', 'insufficient_funds', 'rule_violation'].includes(apiError.code);
+
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="top-up-title">
+      <Title order={3} size="h4" id="top-up-title">
+        Top up
+      </Title>
+      {policy.data ? <PolicyText policy={policy.data} /> : policy.error ? <ErrorState error={policy.error} title="Could not load the top-up policy" /> : <Loader size="xs" />}
+      <form onSubmit={onSubmit} noValidate aria-label="Top up">
+        <Stack gap="sm" mt="sm" maw={520}>
+          {isRefusal ? (
+            <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title={failureTitle(apiError)} role="alert">
+              {(apiError).detail}
+            </Alert>
+          ) : (
+            <FormError error={apiError} fields={['amount', 'cardToken', 'savedCardId']} />
+          )}
+          {succeeded ? (
+            <Alert color="teal" variant="light" icon={<IconCircleCheck size={18} />} title="Top-up complete" role="status">
+              {formatMoney(succeeded.amount, succeeded.currency)} points were added
+              {succeeded.fee !== '0' && toMicros(succeeded.fee) !== 0n ? `; your card was charged ${formatMoney(succeeded.total, succeeded.currency)} (admin fee ${formatMoney(succeeded.fee)})` : ''}
+              {succeeded.invoice ? `. Invoice ${succeeded.invoice.number}.` : '.'}
+            </Alert>
+          ) : null}
+          {pendingId && (!pending.data || pending.data.status === 'pending') ? (
+            <Alert color="yellow" variant="light" icon={<Loader size={16} color="yellow" />} title="Processing your payment" role="status">
+              The card payment is being confirmed. This page refreshes by itself; the points are added as soon as the payment succeeds.
+            </Alert>
+          ) : null}
+          {settled && pendingId === settled.id ? (
+            settled.status === 'succeeded' ? (
+              <Alert color="teal" variant="light" icon={<IconCircleCheck size={18} />} title="Top-up complete" role="status">
+                {formatMoney(settled.amount, settled.currency)} points were added.
+              </Alert>
+            ) : (
+              <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title="The payment failed" role="alert">
+                {settled.failure?.reason ?? 'The card payment did not go through.'} Nothing was charged and no points were added.
+              </Alert>
+            )
+          ) : null}
+          <TextInput
+            label="Amount"
+            placeholder="50.00"
+            inputMode="decimal"
+            leftSection={<Text size="xs" c="dimmed">{policy.data?.currency ?? ''}</Text>}
+            leftSectionWidth={44}
+            value={amount}
+            onChange={(e) => setAmount(e.currentTarget.value)}
+            error={amountFieldError}
+            required
+          />
+          {policy.data ? <FeePreview policy={policy.data} amount={amount} /> : null}
+          {savedCards.length > 0 ? (
+            <SegmentedControl
+              aria-label="Pay with"
+              value={source}
+              onChange={(v) => setSource(v)}
+              data={[
+                { value: 'new', label: 'New card' },
+                { value: 'saved', label: 'Saved card' },
+              ]}
+            />
+          ) : null}
+          {source === 'saved' && savedCards.length > 0 ? (
+            <Select
+              label="Saved card"
+              data={savedCards.map((c) => ({ value: c.id, label: cardLabel(c) }))}
+              value={savedCardId}
+              onChange={setSavedCardId}
+              error={cardFieldError ?? fieldError(topUp.error, 'savedCardId')}
+              allowDeselect={false}
+            />
+          ) : (
+            <>
+              <TextInput
+                label="Card number"
+                placeholder="4242 4242 4242 4242"
+                autoComplete="off"
+                inputMode="numeric"
+                value={cardNumber}
+                onChange={(e) => setCardNumber(e.currentTarget.value)}
+                error={cardFieldError ?? fieldError(topUp.error, 'cardToken')}
+                description="Test mode: no real card is charged. Your card number never leaves this browser; only a token is sent."
+              />
+              <Text size="xs" c="dimmed" component="div" aria-label="Test cards">
+                Test cards:
+                <List size="xs" spacing={0}>
+                  {SANDBOX_TEST_CARDS.map((c) => (
+                    <List.Item key={c.number}>
+                      <Anchor component="button" type="button" size="xs" ff="monospace" onClick={() => setCardNumber(c.number.replace(/(\d{4})(?=\d)/g, '$1 '))}>
+                        {c.number.replace(/(\d{4})(?=\d)/g, '$1 ')}
+                      </Anchor>{' '}
+                      — {c.description}
+                    </List.Item>
+                  ))}
+                </List>
+              </Text>
+              <Checkbox label="Save this card for later top-ups" checked={saveCard} onChange={(e) => setSaveCard(e.currentTarget.checked)} />
+            </>
+          )}
+          <Group>
+            <Button type="submit" loading={topUp.isPending}>
+              Top up
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+function TopUpsHistory() {
+  // While a top-up is pending, the list refreshes itself until it settles.
+  const [poll, setPoll] = useState(false);
+  const topUps = usePagedList<TopUp>([...BASE, 'top-ups'], '/api/v1/portal/top-ups', {}, { refetchInterval: poll ? 3_000 : false });
+  const anyPending = topUps.rows?.some((t) => t.status === 'pending') ?? false;
+  if (anyPending !== poll) setPoll(anyPending);
+  return (
+    <section aria-labelledby="top-ups-title">
+      <Title order={3} size="h4" mb="xs" id="top-ups-title">
+        Top-ups
+      </Title>
+      <DataTable
+        label="Top-ups"
+        rows={topUps.rows}
+        loading={topUps.isPending}
+        error={topUps.error}
+        onRetry={() => void topUps.refetch()}
+        rowKey={(t) => t.id}
+        emptyTitle="No top-ups yet"
+        emptyDescription="Top-ups by card, yours and automatic ones, will be listed here."
+        footer={<LoadMore hasNextPage={topUps.hasNextPage} isFetchingNextPage={topUps.isFetchingNextPage} onLoadMore={() => void topUps.fetchNextPage()} />}
+        columns={[
+          { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text> },
+          {
+            key: 'status',
+            header: 'Status',
+            render: (t) => (
+              <Group gap={4} wrap="nowrap">
+                <StatusBadge status={t.status} />
+                {t.auto ? (
+                  <Badge variant="outline" color="gray" radius="sm" tt="none">
+                    Auto
+                  </Badge>
+                ) : null}
+              </Group>
+            ),
+          },
+          { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
+          { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
+          { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
+          { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
+          { key: 'failure', header: 'Note', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
+        ]}
+      />
+    </section>
+  );
+}
+
+function AutoTopUpSection() {
+  const settings = useQuery({ queryKey: [...BASE, 'auto-top-up'], queryFn: ({ signal }) => api.get<AutoTopUp>('/api/v1/portal/auto-top-up', {}, signal) });
+  const cards = useQuery({ queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal) });
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="auto-top-up-title">
+      <Title order={3} size="h4" id="auto-top-up-title">
+        Auto top-up
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        When your usable points fall to the threshold, your saved card is charged for the amount, at most once a day. The top-up policy (minimum and fee) applies.
+      </Text>
+      {settings.error ? (
+        <ErrorState error={settings.error} onRetry={() => void settings.refetch()} title="Could not load auto top-up" />
+      ) : !settings.data ? (
+        <Loader size="xs" />
+      ) : (
+        <AutoTopUpForm key={settings.data.updatedAt ?? 'new'} current={settings.data} cards={cards.data?.data ?? []} />
+      )}
+    </Paper>
+  );
+}
+
+function AutoTopUpForm({ current, cards }: { current: AutoTopUp; cards: SavedCard[] }) {
+  const queryClient = useQueryClient();
+  const [enabled, setEnabled] = useState(current.enabled);
+  const [threshold, setThreshold] = useState(current.threshold ?? '');
+  const [amount, setAmount] = useState(current.amount ?? '');
+  const [cardId, setCardId] = useState<string | null>(current.savedCardId);
+  const save = useMutation({
+    mutationFn: () => api.put<AutoTopUp>('/api/v1/portal/auto-top-up', { enabled, threshold: threshold.trim(), amount: amount.trim(), savedCardId: cardId }),
+    onSuccess: async (saved) => {
+      queryClient.setQueryData([...BASE, 'auto-top-up'], saved);
+      notifications.show({ color: 'teal', message: saved.enabled ? 'Auto top-up is on.' : 'Auto top-up is off.' });
+    },
+  });
+  return (
+    <form
+      noValidate
+      aria-label="Auto top-up"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <Stack gap="sm" maw={520}>
+        <FormError error={save.error} fields={['enabled', 'threshold', 'amount', 'savedCardId']} />
+        <Switch label="Top up automatically" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+        <Group grow align="flex-start">
+          <TextInput label="When usable points fall to" placeholder="10.00" inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.currentTarget.value)} error={fieldError(save.error, 'threshold')} />
+          <TextInput label="Top up by" placeholder="50.00" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.currentTarget.value)} error={fieldError(save.error, 'amount')} />
+        </Group>
+        <Select
+          label="Card to charge"
+          placeholder={cards.length === 0 ? 'No saved card: top up once with “Save this card”' : 'Choose a saved card'}
+          data={cards.map((c) => ({ value: c.id, label: cardLabel(c) }))}
+          value={cardId}
+          onChange={setCardId}
+          disabled={cards.length === 0}
+          clearable
+          error={fieldError(save.error, 'savedCardId')}
+        />
+        {current.lastAttemptedOn ? (
+          <Text size="xs" c="dimmed">
+            Last automatic attempt: {formatDate(current.lastAttemptedOn)}
+          </Text>
+        ) : null}
+        <Group>
+          <Button type="submit" variant="light" loading={save.isPending}>
+            Save auto top-up
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * Money in the browser: the API's decimal strings, never floats. These helpers parse a decimal string into BigInt
+ * micros (millionths of a unit, like the server) and format micros back, so the UI can compare and add amounts exactly.
+ */
+const MICROS = 1_000_000n;
+
+/** `"12.50"` -> 12_500_000n; null when the text is not a plain decimal (at most 6 decimals, optional leading minus). */
+export function toMicros(text: string): bigint | null {
+  const m = /^(-)?(\d+)(?:\.(\d{1,6}))?$/.exec(text.trim());
+  if (!m) return null;
+  const whole = BigInt(m[2] ?? '0');
+  const fraction = BigInt((m[3] ?? '').padEnd(6, '0') || '0');
+  const value = whole * MICROS + fraction;
+  return m[1] ? -value : value;
+}
+
+/** The number of decimals a decimal string shows (`"1.00"` -> 2, `"18000"` -> 0). */
+export function decimalsOf(text: string): number {
+  const i = text.indexOf('.');
+  return i < 0 ? 0 : text.length - i - 1;
+}
+
+/** Micros as a decimal string with `decimals` places (the currency's minor unit), never dropping a significant digit. */
+export function formatMicros(micros: bigint, decimals: number): string {
+  const negative = micros < 0n;
+  const abs = negative ? -micros : micros;
+  const whole = abs / MICROS;
+  const fraction = (abs % MICROS).toString().padStart(6, '0');
+  const kept = fraction.slice(0, decimals);
+  const rest = fraction.slice(decimals).replace(/0+$/, '');
+  const shown = rest ? fraction.replace(/0+$/, '') : kept;
+  return `${negative ? '-' : ''}${whole}${shown ? `.${shown}` : ''}`;
+}
+
+/** An amount string with its currency, digits grouped for reading: `"1234.50", "SGD"` -> `"SGD 1,234.50"`. The digits are the API's. */
+export function formatMoney(amount: string, currency?: string): string {
+  const m = /^(-)?(\d+)(\.\d+)?$/.exec(amount);
+  const grouped = m ? `${m[1] ?? ''}${(m[2] ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${m[3] ?? ''}` : amount;
+  return currency ? `${currency} ${grouped}` : grouped;
+}
+
+/** True when a signed decimal string is negative. */
+export function isNegative(amount: string): boolean {
+  return amount.trim().startsWith('-');
+}

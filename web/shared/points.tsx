@@ -1,0 +1,234 @@
+import { useState, type ReactNode } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Anchor, Badge, Button, Chip, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
+import { IconChevronLeft, IconChevronRight, IconDownload } from '@tabler/icons-react';
+import { api, withQuery } from './api.ts';
+import { formatDate, formatDateTime } from './format.ts';
+import { formatMoney, isNegative } from './money.ts';
+import { DataTable, ErrorState, LoadingState } from './ui.tsx';
+
+/** GET …/wallet: the customer's points, as decimal strings in its currency. */
+export interface Wallet {
+  currency: string;
+  points: string;
+  reserved: string;
+  creditLimit: string;
+  creditLimitExpiresAt: string | null;
+  usable: string;
+}
+
+export type TransactionType = 'call' | 'subscription' | 'top_up' | 'purchase' | 'credit';
+
+export interface Transaction {
+  id: string;
+  occurredAt: string;
+  type: TransactionType | 'other';
+  kind: string;
+  description: string;
+  /** Signed: positive adds points, negative spends them. */
+  amount: string;
+  balanceAfter: string;
+  currency: string;
+}
+
+export interface TransactionFeed {
+  data: Transaction[];
+  nextCursor: string | null;
+  totals: { type: string; count: number; total: string }[];
+}
+
+export const TRANSACTION_TYPE_LABELS: Record<TransactionType, string> = {
+  call: 'Call',
+  subscription: 'Subscription',
+  top_up: 'Top-up',
+  purchase: 'Purchase',
+  credit: 'Credit',
+};
+
+function typeLabel(type: string): string {
+  return (TRANSACTION_TYPE_LABELS as Record<string, string>)[type] ?? 'Other';
+}
+
+function Figure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="xl" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {value}
+      </Text>
+      {hint ? (
+        <Text size="xs" c="dimmed">
+          {hint}
+        </Text>
+      ) : null}
+    </div>
+  );
+}
+
+/** Points, reserved, credit limit and usable, side by side. */
+export function WalletSummary({ wallet, error, onRetry }: { wallet: Wallet | undefined; error?: unknown; onRetry?: () => void }) {
+  if (!wallet && error) return <ErrorState error={error} onRetry={onRetry} title="Could not load the points balance" />;
+  if (!wallet) return <LoadingState label="Loading points…" />;
+  const w = wallet;
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-label="Points balance">
+      <SimpleGrid cols={{ base: 2, sm: 4 }}>
+        <Figure label="Points" value={formatMoney(w.points, w.currency)} hint="1 point = 1 unit of your currency" testId="wallet-points" />
+        <Figure label="Reserved" value={formatMoney(w.reserved, w.currency)} hint="Held for calls in progress" testId="wallet-reserved" />
+        <Figure
+          label="Credit limit"
+          value={formatMoney(w.creditLimit, w.currency)}
+          hint={w.creditLimitExpiresAt ? `Until ${formatDate(w.creditLimitExpiresAt)}` : 'Permanent'}
+          testId="wallet-credit-limit"
+        />
+        <Figure label="Usable" value={formatMoney(w.usable, w.currency)} hint="Points − reserved + credit limit" testId="wallet-usable" />
+      </SimpleGrid>
+    </Paper>
+  );
+}
+
+/** Query keys: `[...base, 'wallet']` and `[...base, 'transactions', …]`, so one invalidation of `base` refreshes both. */
+export function useWallet(base: readonly unknown[], path: string, options: { enabled?: boolean } = {}) {
+  return useQuery({ queryKey: [...base, 'wallet'], queryFn: ({ signal }) => api.get<Wallet>(path, {}, signal), enabled: options.enabled });
+}
+
+const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
+
+/**
+ * The points transactions: the latest 100, a type filter, totals by type (of the rows shown), an "Older" pager that
+ * follows the API's cursor, and a CSV download of every matching transaction.
+ */
+export function TransactionsTable({ base, path }: { base: readonly unknown[]; path: string }) {
+  const [type, setType] = useState<TransactionType | ''>('');
+  // The cursors of the pages before the one shown ("Newer" goes back one).
+  const [cursors, setCursors] = useState<(string | undefined)[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const feed = useQuery({
+    queryKey: [...base, 'transactions', { type, cursor }],
+    queryFn: ({ signal }) => api.get<TransactionFeed>(path, { type, cursor, limit: 100 }, signal),
+    placeholderData: keepPreviousData,
+  });
+  const choose = (t: string) => {
+    setType(t as TransactionType | '');
+    setCursor(undefined);
+    setCursors([]);
+  };
+  const older = () => {
+    if (!feed.data?.nextCursor) return;
+    setCursors((c) => [...c, cursor]);
+    setCursor(feed.data.nextCursor);
+  };
+  const newer = () => {
+    const copy = [...cursors];
+    const previous = copy.pop();
+    setCursors(copy);
+    setCursor(previous);
+  };
+  const rows = feed.data?.data;
+  const currency = rows?.[0]?.currency;
+
+  return (
+    <Stack gap="sm">
+      <Group justify="space-between" align="center">
+        <Chip.Group multiple={false} value={type} onChange={choose}>
+          <Group gap={6} role="radiogroup" aria-label="Transaction type">
+            <Chip value="" size="sm" variant="light">
+              All
+            </Chip>
+            {TYPES.map((t) => (
+              <Chip key={t} value={t} size="sm" variant="light">
+                {TRANSACTION_TYPE_LABELS[t]}
+              </Chip>
+            ))}
+          </Group>
+        </Chip.Group>
+        <Anchor href={withQuery(path, { format: 'csv', type })} download size="sm">
+          <Group gap={4}>
+            <IconDownload size={14} /> Download CSV
+          </Group>
+        </Anchor>
+      </Group>
+      {feed.data && feed.data.totals.length > 0 ? (
+        <Group gap={6} aria-label="Totals by type" role="list">
+          <Text size="xs" c="dimmed">
+            {cursors.length === 0 ? 'Totals of the latest rows:' : 'Totals of this page:'}
+          </Text>
+          {feed.data.totals.map((t) => (
+            <Badge key={t.type} variant="outline" color={isNegative(t.total) ? 'red' : 'teal'} radius="sm" role="listitem" tt="none">
+              {typeLabel(t.type)} · {t.count} · {formatMoney(t.total, currency)}
+            </Badge>
+          ))}
+        </Group>
+      ) : null}
+      <DataTable
+        label="Transactions"
+        rows={rows}
+        loading={feed.isPending}
+        error={feed.error}
+        onRetry={() => void feed.refetch()}
+        rowKey={(t) => t.id}
+        emptyTitle={type ? `No ${typeLabel(type).toLowerCase()} transactions` : 'No transactions yet'}
+        emptyDescription="Top-ups, calls, subscriptions, purchases paid with points and credits will appear here."
+        columns={[
+          { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.occurredAt)}</Text> },
+          {
+            key: 'type',
+            header: 'Type',
+            render: (t) => (
+              <Badge variant="light" color="gray" radius="sm" tt="none" title={t.kind}>
+                {typeLabel(t.type)}
+              </Badge>
+            ),
+          },
+          {
+            key: 'description',
+            header: 'Description',
+            render: (t) => (
+              <div>
+                <Text size="sm">{t.description}</Text>
+                <Text size="xs" c="dimmed">
+                  {t.kind}
+                </Text>
+              </div>
+            ),
+          },
+          {
+            key: 'amount',
+            header: 'Amount',
+            align: 'right',
+            render: (t) => (
+              <Text size="sm" fw={600} c={isNegative(t.amount) ? 'red.7' : 'teal.7'} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+                {isNegative(t.amount) ? '' : '+'}
+                {formatMoney(t.amount)}
+              </Text>
+            ),
+          },
+          {
+            key: 'balance',
+            header: 'Balance after',
+            align: 'right',
+            render: (t) => (
+              <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+                {formatMoney(t.balanceAfter, t.currency)}
+              </Text>
+            ),
+          },
+        ]}
+        footer={
+          cursors.length > 0 || feed.data?.nextCursor ? (
+            <Group justify="center" gap="xs">
+              <Button variant="default" size="xs" leftSection={<IconChevronLeft size={14} />} disabled={cursors.length === 0} onClick={newer}>
+                Newer
+              </Button>
+              <Button variant="default" size="xs" rightSection={<IconChevronRight size={14} />} disabled={!feed.data?.nextCursor} loading={feed.isFetching && feed.isPlaceholderData} onClick={older}>
+                Older
+              </Button>
+            </Group>
+          ) : null
+        }
+      />
+    </Stack>
+  );
+}
