@@ -1,0 +1,46 @@
+// The API server alone, for bench/money.ts: built as `src/main.ts` builds it in `api` mode (boot, card gateway, buildServer),
+// against the benchmark's database (DATABASE_URL), listening on 127.0.0.1 and a random port. Run as a child process so that
+// its memory (VmHWM) is measured alone. Reports `{ port }` over IPC once listening; stops on SIGTERM, or when the parent goes.
+import path from 'node:path';
+import { boot } from '../src/platform/boot.ts';
+import { buildServer } from '../src/platform/server.ts';
+import { createGateway, loadGatewayConfig } from '../src/gateway/index.ts';
+
+if (!process.send) {
+  console.error('bench/money-server.ts is started by bench/money.ts (it needs an IPC channel)');
+  process.exit(2);
+}
+if (!process.env.DATABASE_URL) {
+  console.error('bench/money-server.ts needs DATABASE_URL');
+  process.exit(2);
+}
+
+const booted = await boot({ migrate: true });
+const { config, log } = booted;
+const gateway = createGateway(loadGatewayConfig(), { db: booted.app.db });
+const server = await buildServer({ config, db: booted.app.db, log, webDistDir: path.resolve('dist/web'), gateway });
+await server.listen({ port: 0, host: '127.0.0.1' });
+const address = server.server.address();
+if (!address || typeof address === 'string') throw new Error('server has no TCP address');
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(code), 5_000);
+  force.unref();
+  try {
+    await server.close();
+    await booted.shutdown();
+  } finally {
+    process.exit(code);
+  }
+}
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+process.on('disconnect', () => void stop(0));
+// The parent asks where memory goes (heap vs buffers vs the rest) at a few points of the run.
+process.on('message', (m: { memory?: boolean }) => {
+  if (m.memory) process.send?.({ memory: process.memoryUsage() });
+});
+process.send({ port: address.port, pid: process.pid });

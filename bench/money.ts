@@ -1,0 +1,1055 @@
+// Money-core benchmarks: call charging (one record per request, and batches), the transactions feed on a large ledger,
+// and the API server's memory, each beside its target and a baseline measured on the same PostgreSQL.
+//
+//   npm exec -- node bench/money.ts            (standalone; or `runMoneyBench()` from bench/run.ts)
+//
+// What it does, in order (loopback only; everything bounded in time and count; cleaned up even on failure):
+//  1. An embedded PostgreSQL in a fresh temp dir under /tmp (port 54370), migrated and demo-seeded.
+//  2. BENCH_CUSTOMERS customers of Demo Telecom (SGD) with wallets topped up by balanced entries, a default rate plan, an API key
+//     limited to the Customer app, and a call history generated in SQL (generate_series) up to BENCH_LEDGER_ROWS postings:
+//     every history call is a usage_calls row and a call_charge entry of 4 postings (points, revenue, cost, platform payable),
+//     exactly what POST /api/v1/usage/calls writes, with the database's own triggers on (balances, balance check at commit,
+//     foreign keys). `checkLedger` proves the books after the load.
+//  3. The API server in a CHILD process (bench/money-server.ts, built as src/main.ts builds it in api mode) so that its memory
+//     is its own, driven by autocannon from this process.
+//  4. Single call record per request at 4/16/64 connections, each followed by pgbench TPC-B (scale 10, separate database, same
+//     server) at the same concurrency; batches of 1,000 and 10,000 records (fetch) beside a COPY of the same rows into a bare,
+//     logged table; the latest 100 transactions of random customers through HTTP and straight through `listTransactions`.
+//  5. A table of each figure beside its target (pass/miss), and bench/money-results.json.
+//
+// Env: BENCH_LEDGER_ROWS (10000000) BENCH_CUSTOMERS (10000) BENCH_PG_PORT (54370) BENCH_CONNECTIONS (4,16,64)
+//      BENCH_SINGLE_SECONDS (12) BENCH_WARMUP_SECONDS (2) BENCH_PGBENCH_SECONDS (15) BENCH_PGBENCH_SCALE (10)
+//      BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000) BENCH_LOG_LEVEL (info: the server logs every request, as in production;
+//      to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
+//      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
+//      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
+//      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (none; e.g. V8 heap flags for the server child)
+//      BENCH_OUT (bench/money-results.json)
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Options as AutocannonOptions, type Result as AutocannonResult } from 'autocannon';
+import { sql } from 'kysely';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { checkLedger, type LedgerProblem } from '../src/ledger/check-ledger.ts';
+import { resolveAccounts } from '../src/ledger/accounts.ts';
+import { sha256Hex } from '../src/platform/crypto.ts';
+import { inScope, openDatabase, type DatabaseHandle, type Db, type Trx } from '../src/platform/database.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
+import { newId } from '../src/platform/ids.ts';
+import { migrateToLatest } from '../src/platform/migrate.ts';
+import { seedDemo } from '../src/platform/seed.ts';
+import { listTransactions } from '../src/wallet/list-transactions.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const TMP_PREFIX = 'folio-money-bench-';
+const PG_PASSWORD = 'folio-local';
+const PGBENCH_DB = 'folio_pgbench';
+const CURRENCY = 'SGD';
+/** Points each bench customer starts with: 1,000,000 SGD, far more than any run spends. */
+const TOP_UP_MICROS = 1_000_000_000_000n;
+
+export interface MoneyBenchOptions {
+  ledgerRows: number;
+  customers: number;
+  pgPort: number;
+  connections: number[];
+  singleSeconds: number;
+  warmupSeconds: number;
+  pgbenchSeconds: number;
+  pgbenchScale: number;
+  pgbenchPath: string;
+  batchSizes: number[];
+  batchRounds: number;
+  /** Seconds after which no new round of a batch size starts. */
+  batchSecondsBudget: number;
+  feedRequests: number;
+  logLevel: string;
+  maxMinutes: number;
+  /** The server child's script: bench/money-server.ts, or the same file in a patched copy of the tree (A/B runs). */
+  serverScript: string;
+  /** NODE_OPTIONS for the server child (e.g. V8 heap flags); empty: none. */
+  serverNodeOptions: string;
+  /** Seconds in all the run may wait for the machine to be quiet before its measured phases. */
+  waitQuietSeconds: number;
+  out: string;
+  log: (line: string) => void;
+}
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw.replaceAll('_', ''));
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  return v;
+}
+
+export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
+  const connections = (process.env.BENCH_CONNECTIONS ?? '4,16,64').split(',').map((s) => Number(s.trim()));
+  if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('BENCH_CONNECTIONS: integers 1..256, comma separated');
+  return {
+    ledgerRows: envInt('BENCH_LEDGER_ROWS', 10_000_000, 0, 100_000_000),
+    customers: envInt('BENCH_CUSTOMERS', 10_000, 10, 1_000_000),
+    pgPort: envInt('BENCH_PG_PORT', 54370, 1024, 65535),
+    connections,
+    singleSeconds: envInt('BENCH_SINGLE_SECONDS', 12, 1, 120),
+    warmupSeconds: envInt('BENCH_WARMUP_SECONDS', 2, 0, 60),
+    pgbenchSeconds: envInt('BENCH_PGBENCH_SECONDS', 15, 1, 120),
+    pgbenchScale: envInt('BENCH_PGBENCH_SCALE', 10, 1, 100),
+    pgbenchPath: process.env.BENCH_PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench',
+    batchSizes: [1_000, 10_000],
+    batchRounds: envInt('BENCH_BATCH_ROUNDS', 3, 1, 20),
+    batchSecondsBudget: envInt('BENCH_BATCH_SECONDS', 90, 1, 1800),
+    feedRequests: envInt('BENCH_FEED_REQUESTS', 2_000, 10, 100_000),
+    logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+    maxMinutes: envInt('BENCH_MAX_MINUTES', 30, 1, 240),
+    waitQuietSeconds: envInt('BENCH_WAIT_QUIET_SECONDS', 120, 0, 3600),
+    serverScript: path.resolve(process.env.BENCH_SERVER_SCRIPT ?? path.join(REPO, 'bench', 'money-server.ts')),
+    serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+    out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
+    log: (line) => console.log(line),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// small helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mb = (kb: number) => round(kb / 1024, 1);
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function latencySummary(samplesMs: number[]) {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const avg = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
+  return { count: s.length, p50: round(percentile(s, 50), 2), p90: round(percentile(s, 90), 2), p99: round(percentile(s, 99), 2), max: round(s[s.length - 1] ?? NaN, 2), average: round(avg, 2) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A run killed with SIGKILL leaves its PostgreSQL running and its temp dir behind. Stop such a server (a postgres on one of
+ * our temp dirs, on our port) and remove those dirs.
+ */
+async function removeLeftovers(port: number, log: (l: string) => void): Promise<void> {
+  for (const name of fs.readdirSync('/tmp')) {
+    if (!name.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join('/tmp', name);
+    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
+    if (fs.existsSync(pidFile)) {
+      const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
+      const pid = Number(lines[0]);
+      if (Number(lines[3]) !== port) continue; // another run's server on another port: not ours to touch
+      let cmdline = '';
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        // not running
+      }
+      if (Number.isInteger(pid) && pid > 0 && cmdline.includes('postgres') && cmdline.includes(dir)) {
+        log(`stopping PostgreSQL (pid ${pid}) left by an earlier run in ${dir}`);
+        process.kill(pid, 'SIGINT');
+        const deadline = Date.now() + 15_000;
+        while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+        if (isAlive(pid)) process.kill(pid, 'SIGQUIT');
+        while (isAlive(pid)) await sleep(50);
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How busy the whole machine's CPUs are over `ms` (from /proc/stat), in percent: other people's load while we are idle. */
+async function machineBusy(ms = 1000): Promise<number> {
+  const read = () => {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return round(100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total)));
+}
+
+/**
+ * Before a measured phase (our own processes idle): wait, within what is left of the budget, until the machine's CPUs are
+ * less than 15 % busy for 2 s, so that another program's build or tests do not land in the figures. Returns the busy % seen.
+ */
+async function quietMachine(budget: { secondsLeft: number }, log: (l: string) => void, what: string): Promise<{ busyPercent: number; waitedSeconds: number }> {
+  const t0 = Date.now();
+  let busy = await machineBusy(2000);
+  if (busy >= 15 && budget.secondsLeft > 0) log(`  the machine is ${busy}% busy before ${what}: waiting up to ${budget.secondsLeft} s for it to calm down`);
+  while (busy >= 15 && budget.secondsLeft - (Date.now() - t0) / 1000 > 0) busy = await machineBusy(2000);
+  const waited = (Date.now() - t0) / 1000;
+  budget.secondsLeft = Math.max(0, budget.secondsLeft - waited);
+  if (busy >= 15) log(`  WARNING: the machine is ${busy}% busy (other programs) before ${what}: figures will be low`);
+  return { busyPercent: busy, waitedSeconds: round(waited, 1) };
+}
+
+/** Run a program to completion with a time bound; resolves with its output, rejects on a non-zero exit. */
+function runProgram(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, track: Set<ChildProcess>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    track.add(child);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      track.delete(child);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      track.delete(child);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${path.basename(cmd)} ${args.join(' ')} exited with ${code ?? signal}:\n${out.slice(-2000)}`));
+    });
+  });
+}
+
+function runAutocannon(options: Record<string, unknown>): Promise<AutocannonResult> {
+  return autocannon(options as unknown as AutocannonOptions);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// call records
+
+/** Destinations on the bench rate plan (longest prefix wins), Singapore-heavy like a Singapore reseller's traffic. */
+const DESTINATIONS = ['+6562223333', '+6581234567', '+6591234567', '+6569998888', '+6588887777', '+14155550123', '+442071234567', '+60312345678', '+85221234567', '+61291234567'];
+
+interface CallRecord {
+  callId: string;
+  customerId: string;
+  from: string;
+  to: string;
+  startedAt: string;
+  durationSeconds: number;
+  direction: 'outbound';
+}
+
+const customerIdOf = (k: number) => `cus_bench${String(k).padStart(10, '0')}`;
+
+function makeRecord(callId: string, customers: number, seq: number): CallRecord {
+  const k = 1 + Math.floor(Math.random() * customers);
+  return {
+    callId, customerId: customerIdOf(k), from: '+6560000000', to: DESTINATIONS[seq % DESTINATIONS.length]!,
+    startedAt: new Date(Date.now() - 60_000 - (seq % 3600) * 1000).toISOString(), durationSeconds: 1 + ((seq * 37) % 900), direction: 'outbound',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// setup
+
+interface BenchData {
+  partnerId: string;
+  apiKey: string;
+  accounts: { cardClearing: string; revenue: string; cost: string; payable: string };
+  ledger: { customers: number; postings: number; journalEntries: number; usageCalls: number; historyCalls: number; pointsPostingsPerCustomer: number };
+}
+
+/** Customers, wallets with points, a rate plan, an API key: the setup a switch needs. */
+export async function setupTenant(owner: Db, customers: number): Promise<Omit<BenchData, 'ledger'>> {
+  const partnerId = (await owner.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+  const planId = 'rpl_bench00000000000000';
+  // The demo seed may bring a default SGD plan of its own: ours, with known rates, becomes the default instead.
+  await owner.updateTable('ratePlans').set({ isDefault: false }).where('partnerId', '=', partnerId).where('currency', '=', CURRENCY).where('isDefault', '=', true).execute();
+  await owner.insertInto('ratePlans').values({ id: planId, partnerId, name: 'Bench standard', currency: CURRENCY, firstIncrementSeconds: 60, nextIncrementSeconds: 60, minimumChargeMicros: 0n, isDefault: true }).execute();
+  const rates: Array<[string, string, bigint, bigint]> = [
+    ['65', 'Singapore', 100_000n, 40_000n], ['658', 'Singapore mobile', 150_000n, 60_000n], ['659', 'Singapore mobile', 150_000n, 60_000n],
+    ['1', 'North America', 120_000n, 50_000n], ['44', 'United Kingdom', 130_000n, 55_000n], ['60', 'Malaysia', 140_000n, 60_000n],
+    ['852', 'Hong Kong', 110_000n, 45_000n], ['61', 'Australia', 160_000n, 70_000n],
+  ];
+  await owner.insertInto('rates').values(rates.map(([prefix, description, price, cost]) => ({ ratePlanId: planId, partnerId, prefix, description, pricePerMinuteMicros: price, costPerMinuteMicros: cost }))).execute();
+  const apiKey = `fk_bench_${newId('key').slice(4)}`;
+  await owner.insertInto('apiKeys').values({
+    id: newId('key'), partnerId, name: 'Bench switch', tokenPrefix: apiKey.slice(0, 10), tokenHash: sha256Hex(apiKey), apps: ['customer'], createdBy: null, lastUsedAt: null, revokedAt: null,
+  }).execute();
+
+  // The partner's own accounts, opened the way the ledger opens them.
+  const accounts = await owner.transaction().execute((trx) =>
+    resolveAccounts(trx, partnerId, CURRENCY, [{ code: 'card_clearing' }, { code: 'revenue:usage' }, { code: 'cost:usage' }, { code: 'platform_payable' }]),
+  );
+  const acc = {
+    cardClearing: accounts.get('card_clearing|')!, revenue: accounts.get('revenue:usage|')!, cost: accounts.get('cost:usage|')!, payable: accounts.get('platform_payable|')!,
+  };
+
+  // Customers, their points accounts and wallets, and a balanced top-up entry each (card clearing debit, points credit).
+  await owner.transaction().execute(async (trx) => {
+    await sql`insert into customers (id, partner_id, name, currency, status)
+      select 'cus_bench' || lpad(g::text, 10, '0'), ${partnerId}, 'Bench customer ' || g, ${CURRENCY}, 'active' from generate_series(1, ${customers}::int) g`.execute(trx);
+    await sql`insert into ledger_accounts (id, partner_id, currency, code, customer_id, kind)
+      select 'acc_bench' || lpad(g::text, 10, '0'), ${partnerId}, ${CURRENCY}, 'points', 'cus_bench' || lpad(g::text, 10, '0'), 'liability' from generate_series(1, ${customers}::int) g`.execute(trx);
+    await sql`insert into wallets (partner_id, customer_id, currency, points_account_id)
+      select ${partnerId}, 'cus_bench' || lpad(g::text, 10, '0'), ${CURRENCY}, 'acc_bench' || lpad(g::text, 10, '0') from generate_series(1, ${customers}::int) g`.execute(trx);
+    await sql`insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, audit_event_id, posted_at)
+      select 'je_benchtop' || lpad(g::text, 10, '0'), ${partnerId}, ${CURRENCY}, 'cus_bench' || lpad(g::text, 10, '0'), 'top_up', 'top_up',
+        'top_bench' || lpad(g::text, 10, '0'), 'Card top-up', null, now() - interval '60 days'
+      from generate_series(1, ${customers}::int) g order by g`.execute(trx);
+    const x = TOP_UP_MICROS.toString();
+    await sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at)
+      select 'je_benchtop' || lpad(g::text, 10, '0'), ${partnerId}, ${CURRENCY},
+        case j when 1 then ${acc.cardClearing} else 'acc_bench' || lpad(g::text, 10, '0') end,
+        case j when 1 then null else 'cus_bench' || lpad(g::text, 10, '0') end,
+        case j when 1 then ${x}::bigint else -${x}::bigint end,
+        case j when 1 then null else -${x}::bigint end,
+        now() - interval '60 days'
+      from generate_series(1, ${customers}::int) g cross join generate_series(1, 2) j order by g, j`.execute(trx);
+  });
+  return { partnerId, apiKey, accounts: acc };
+}
+
+/**
+ * Call history up to `ledgerRows` postings in all: call n (1..E) belongs to customer ((n-1) mod N)+1, in rounds of N calls,
+ * each a usage_calls row and a call_charge entry of 4 postings (points debit, revenue credit, cost debit, platform payable
+ * credit), inserted in call order so that posting ids follow time. A customer's calls all have the same duration (so the same
+ * price): each points posting's balance-after is the account's balance before the chunk plus (its calls so far in the chunk)
+ * x price.
+ *
+ * Speed (10M rows in minutes, not tens of minutes): the secondary indexes of the three tables are dropped and rebuilt
+ * afterwards from their own definitions, and the rows go in with `session_replication_role = replica`, which skips the
+ * foreign-key and ledger triggers (~40 us a row here). So this function does what those triggers do: it moves each account's
+ * balance by the sum of its new postings, chunk by chunk. `verifyLedger` then proves the result: checkLedger (every entry
+ * balances, balances equal their postings, trial balance zero, no overdrawn wallet, balance-after chain) and every
+ * foreign key the skipped triggers would have checked.
+ */
+export async function loadHistory(owner: Db, d: Omit<BenchData, 'ledger'>, customers: number, ledgerRows: number, log: (l: string) => void): Promise<number> {
+  const calls = Math.max(0, Math.floor((ledgerRows - 2 * customers) / 4));
+  if (calls === 0) return 0;
+  const rounds = Math.ceil(calls / customers);
+  const roundsPerChunk = Math.max(1, Math.floor(250_000 / customers));
+  const started = Date.now();
+  const statementMs: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      statementMs[name] = (statementMs[name] ?? 0) + performance.now() - t;
+    }
+  };
+  const secondary = (await sql<{ name: string; def: string }>`
+    select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as def from pg_index i
+    where i.indrelid in ('postings'::regclass, 'journal_entries'::regclass, 'usage_calls'::regclass)
+      and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`.execute(owner)).rows;
+  for (const ix of secondary) await sql`drop index ${sql.raw(ix.name)}`.execute(owner);
+
+  // Per customer k: duration 20..619 s, billed in whole minutes on the '65' rate (0.10/min price, 0.04/min cost).
+  const perCustomer = sql`(20 + (k * 37) % 600) as duration, ((20 + (k * 37) % 600 + 59) / 60) * 60 as billed,
+    ((20 + (k * 37) % 600 + 59) / 60) * 100000 as price, ((20 + (k * 37) % 600 + 59) / 60) * 40000 as cost`;
+  for (let r0 = 1; r0 <= rounds; r0 += roundsPerChunk) {
+    const r1 = Math.min(rounds, r0 + roundsPerChunk - 1);
+    const chunk = sql`select r, k, n, duration, billed, price, cost, ts,
+        'je_benchcall' || lpad(n::text, 12, '0') as entry_id, 'cal_benchhist' || lpad(n::text, 12, '0') as call_ref,
+        'cus_bench' || lpad(k::text, 10, '0') as customer_id, 'acc_bench' || lpad(k::text, 10, '0') as points_account
+      from (select r, k, (r - 1) * ${customers}::bigint + k as n, ${perCustomer},
+              now() - interval '1 day' - ((${calls}::bigint - ((r - 1) * ${customers}::bigint + k)) * interval '1 second') as ts
+            from generate_series(${r0}::int, ${r1}::int) r cross join generate_series(1, ${customers}::int) k) c
+      where n <= ${calls}::bigint`;
+    // Entries and calls on one connection, postings and balances on another: two cores.
+    await Promise.all([
+      owner.transaction().execute(async (trx) => {
+        await sql`set local session_replication_role = replica`.execute(trx);
+        await timed('entries', () => sql`insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, audit_event_id, posted_at)
+          select entry_id, ${d.partnerId}, ${CURRENCY}, customer_id, 'call_charge', 'call', call_ref,
+            'Call to +6562' || lpad((n % 1000000)::text, 6, '0') || ', ' || billed || ' s', null, ts
+          from (${chunk}) x order by n`.execute(trx));
+        await timed('usage_calls', () => sql`insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+            billed_seconds, prefix, currency, price_micros, cost_micros, entry_id, created_at)
+          select call_ref, ${d.partnerId}, customer_id, 'hist-' || n, '+6560000000', '+6562' || lpad((n % 1000000)::text, 6, '0'), 'outbound',
+            ts - make_interval(secs => duration), duration, billed, '65', ${CURRENCY}, price, cost, entry_id, ts
+          from (${chunk}) x order by n`.execute(trx));
+      }),
+      owner.transaction().execute(async (trx) => {
+        await sql`set local session_replication_role = replica`.execute(trx);
+        const before = (await sql<{ id: string }>`select coalesce(max(id), 0)::text as id from postings`.execute(trx)).rows[0]!.id;
+        await timed('postings', () => sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at)
+          select x.entry_id, ${d.partnerId}, ${CURRENCY},
+            case j when 1 then x.points_account when 2 then ${d.accounts.revenue} when 3 then ${d.accounts.cost} else ${d.accounts.payable} end,
+            case j when 1 then x.customer_id end,
+            case j when 1 then x.price when 2 then -x.price when 3 then x.cost else -x.cost end,
+            case j when 1 then a.balance_micros + (x.r - ${r0}::int + 1) * x.price end,
+            x.ts
+          from (${chunk}) x join ledger_accounts a on a.id = x.points_account cross join generate_series(1, 4) j
+          order by x.n, j`.execute(trx));
+        // What the skipped statement trigger (ledger_apply_postings) does: balances follow their postings.
+        await timed('balances', () => sql`update ledger_accounts a set balance_micros = a.balance_micros + s.total
+          from (select account_id, sum(amount_micros) as total from postings where id > ${before}::bigint group by account_id) s
+          where a.id = s.account_id`.execute(trx));
+      }),
+    ]);
+    const done = Math.min(calls, r1 * customers);
+    const secs = (Date.now() - started) / 1000;
+    if (r1 === rounds || r0 % (roundsPerChunk * 4) === 1) {
+      log(`  history: ${fmtInt(done * 4 + 2 * customers)} postings (${fmtInt(done)} calls) in ${secs.toFixed(0)} s (${Object.entries(statementMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')})`);
+    }
+  }
+  // The dropped indexes again, from their own definitions, two at a time.
+  const t = Date.now();
+  const queue = [...secondary];
+  await Promise.all([0, 1].map(async () => {
+    for (let ix = queue.shift(); ix; ix = queue.shift()) {
+      const def = ix.def;
+      await owner.transaction().execute(async (trx) => {
+        await sql`set local maintenance_work_mem = '512MB'`.execute(trx);
+        await sql.raw(def).execute(trx);
+      });
+    }
+  }));
+  log(`  ${secondary.length} indexes rebuilt in ${((Date.now() - t) / 1000).toFixed(0)} s: ${secondary.map((i) => i.name).join(', ')}`);
+  return calls;
+}
+
+/** Every foreign key the load's skipped triggers would have checked, then checkLedger. */
+async function verifyLedger(owner: Db): Promise<{ orphans: Record<string, number>; problems: LedgerProblem[] }> {
+  const r = (await sql<Record<string, string>>`select
+      (select count(*) from postings p where not exists (select 1 from journal_entries e where e.id = p.entry_id))::text as postings_entry,
+      (select count(*) from postings p where not exists (select 1 from ledger_accounts a where a.id = p.account_id))::text as postings_account,
+      (select count(*) from journal_entries e where e.customer_id is not null and not exists (select 1 from customers c where c.id = e.customer_id))::text as entries_customer,
+      (select count(*) from journal_entries e where not exists (select 1 from partners x where x.id = e.partner_id))::text as entries_partner,
+      (select count(*) from usage_calls u where u.entry_id is not null and not exists (select 1 from journal_entries e where e.id = u.entry_id))::text as calls_entry,
+      (select count(*) from usage_calls u where not exists (select 1 from customers c where c.id = u.customer_id))::text as calls_customer`.execute(owner)).rows[0]!;
+  const orphans = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
+  const problems = await checkLedger(owner);
+  return { orphans, problems };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// the server child
+
+interface ServerChild {
+  child: ChildProcess;
+  pid: number;
+  baseUrl: string;
+}
+
+async function startServerChild(
+  dbUrl: string, logFile: string, logLevel: string, track: Set<ChildProcess>, options: { script: string; nodeOptions: string },
+): Promise<ServerChild> {
+  const nodeBin = fs.existsSync(path.join(REPO, 'node_modules', '.bin', 'node')) ? path.join(REPO, 'node_modules', '.bin', 'node') : process.execPath;
+  const out = fs.openSync(logFile, 'a');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: dbUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: logLevel,
+    FOLIO_SEED_DEMO: 'false', FOLIO_PUBLIC_URL: 'http://127.0.0.1', GATEWAY: 'sandbox', NODE_ENV: 'production',
+    ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
+  };
+  const child = spawn(nodeBin, [options.script], { cwd: REPO, env, stdio: ['ignore', out, out, 'ipc'] });
+  fs.closeSync(out);
+  track.add(child);
+  child.on('exit', () => track.delete(child));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the API server did not start within 60 s (log: ${logFile})`)), 60_000);
+    child.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m.port === 'number') resolve(m.port);
+      else reject(new Error('unexpected message from the server child'));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the API server exited with ${code} before listening; its log:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`));
+    });
+  });
+  return { child, pid: child.pid!, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** The server child's `process.memoryUsage()`, in MB. */
+async function childMemory(child: ChildProcess): Promise<Record<string, number> | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 5_000);
+    const onMessage = (m: { memory?: Record<string, number> }) => {
+      if (!m.memory) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(Object.fromEntries(Object.entries(m.memory).map(([k, v]) => [k, round(v / 1024 / 1024, 1)])));
+    };
+    child.on('message', onMessage);
+    child.send({ memory: true });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const done = await Promise.race([exited.then(() => true), sleep(8_000).then(() => false)]);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// the benchmarks
+
+interface SingleRun {
+  connections: number;
+  durationSeconds: number;
+  requests2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  charged: number;
+  chargesPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; average: number };
+  pgbench: { tps: number; latencyAverageMs: number; clients: number; threads: number; seconds: number } | null;
+  ratioToPgbench: number | null;
+}
+
+interface BatchResult {
+  size: number;
+  rounds: number;
+  bodyBytes: number;
+  charged: number;
+  secondsPerBatch: number[];
+  chargesPerSecond: number | null;
+  bestChargesPerSecond: number | null;
+  failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
+  copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
+}
+
+/** The first error the server logged after `offset` (its log is pino JSON lines), as "Type: message". */
+function serverErrorSince(logFile: string, offset: number): string | null {
+  const text = fs.readFileSync(logFile, 'utf8').slice(offset);
+  for (const line of text.split('\n')) {
+    if (!line.includes('"level":50')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } };
+      return entry.err ? `${entry.err.type ?? 'Error'}: ${entry.err.message ?? ''}` : (entry.msg ?? 'error');
+    } catch {
+      return line.slice(0, 200);
+    }
+  }
+  return null;
+}
+
+async function countCharged(owner: Db, callIdPrefix: string): Promise<number> {
+  const r = await sql<{ n: string }>`select count(*)::text as n from usage_calls where call_id like ${`${callIdPrefix}%`}`.execute(owner);
+  return Number(r.rows[0]!.n);
+}
+
+async function singleRecordRun(baseUrl: string, apiKey: string, customers: number, connections: number, seconds: number, tag: string) {
+  let seq = 0;
+  const started = Date.now();
+  const result = await runAutocannon({
+    url: baseUrl,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [{
+      method: 'POST',
+      path: '/api/v1/usage/calls',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      setupRequest: (req: Record<string, unknown>) => {
+        const n = ++seq;
+        return { ...req, body: JSON.stringify({ records: [makeRecord(`${tag}-${n}`, customers, n)] }) };
+      },
+    }],
+  });
+  return { result, wallSeconds: (Date.now() - started) / 1000 };
+}
+
+async function runPgbench(pgbenchPath: string, port: number, clients: number, seconds: number, track: Set<ChildProcess>) {
+  const env = { ...process.env, PGPASSWORD: PG_PASSWORD };
+  const threads = Math.min(2, clients);
+  const out = await runProgram(pgbenchPath, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(clients), '-j', String(threads), '-T', String(seconds), PGBENCH_DB], env, (seconds + 120) * 1000, track);
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const lat = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
+  return { tps: round(tps), latencyAverageMs: round(lat, 2), clients, threads, seconds };
+}
+
+/** COPY rows into the bare table through `COPY ... FROM STDIN` (text format), timed from the first byte to the server's answer. */
+async function copyRows(client: pg.Client, records: readonly CallRecord[]): Promise<number> {
+  const esc = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+  const t0 = performance.now();
+  const lines = records.map((r) => `${esc(r.callId)}\t${r.customerId}\t${esc(r.from)}\t${esc(r.to)}\t${r.startedAt}\t${r.durationSeconds}\t${r.direction}\n`);
+  const stream = client.query(copyStreams.from('copy bench_copy_calls (call_id, customer_id, from_number, to_number, started_at, duration_seconds, direction) from stdin'));
+  await pipeline(Readable.from([lines.join('')]), stream);
+  if (stream.rowCount !== records.length) throw new Error(`COPY wrote ${stream.rowCount} rows, expected ${records.length}`);
+  return (performance.now() - t0) / 1000;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// report
+
+interface TargetRow {
+  what: string;
+  measured: string;
+  target: string;
+  result: 'pass' | 'miss' | 'info';
+}
+
+function renderTable(rows: TargetRow[]): string {
+  const header: TargetRow = { what: 'what', measured: 'measured', target: 'target', result: 'info' };
+  const all = [header, ...rows];
+  const w = [Math.max(...all.map((r) => r.what.length)), Math.max(...all.map((r) => r.measured.length)), Math.max(...all.map((r) => r.target.length))];
+  const line = (r: TargetRow, res: string) => `| ${r.what.padEnd(w[0]!)} | ${r.measured.padEnd(w[1]!)} | ${r.target.padEnd(w[2]!)} | ${res.padEnd(6)} |`;
+  return [
+    line(header, 'result'),
+    `| ${'-'.repeat(w[0]!)} | ${'-'.repeat(w[1]!)} | ${'-'.repeat(w[2]!)} | ${'-'.repeat(6)} |`,
+    ...rows.map((r) => line(r, r.result === 'info' ? '—' : r.result.toUpperCase())),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) {
+  const o: MoneyBenchOptions = { ...moneyBenchOptionsFromEnv(), ...overrides };
+  const log = o.log;
+  const benchStarted = Date.now();
+  const phases: Record<string, number> = {};
+  let phaseStarted = Date.now();
+  const phase = (name: string) => {
+    phases[name] = round((Date.now() - phaseStarted) / 1000, 1);
+    phaseStarted = Date.now();
+  };
+  const children = new Set<ChildProcess>();
+  let embedded: EmbeddedDatabase | null = null;
+  let owner: DatabaseHandle | null = null;
+  let app: DatabaseHandle | null = null;
+  let copyClient: pg.Client | null = null;
+  let server: ServerChild | null = null;
+  let dir: string | null = null;
+  let cleaned = false;
+
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const c of [...children]) await stopChild(c).catch(() => {});
+    await copyClient?.end().catch(() => {});
+    await app?.close().catch(() => {});
+    await owner?.close().catch(() => {});
+    if (embedded) {
+      await Promise.race([embedded.stop(), sleep(20_000)]).catch(() => {});
+    }
+    if (dir) {
+      // PostgreSQL still up (stop failed or timed out): stop it by its pid file before removing its files.
+      const pidFile = path.join(dir, 'pg', 'postmaster.pid');
+      if (fs.existsSync(pidFile)) {
+        const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+        if (pid > 0 && isAlive(pid)) {
+          process.kill(pid, 'SIGINT');
+          const deadline = Date.now() + 15_000;
+          while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Hard bound on the whole run: clean up and stop the process.
+  const watchdog = setTimeout(() => {
+    log(`\nmoney bench: over ${o.maxMinutes} minutes, stopping`);
+    void cleanup().finally(() => process.exit(1));
+  }, o.maxMinutes * 60_000);
+  watchdog.unref();
+
+  try {
+    log(`money bench: ${fmtInt(o.ledgerRows)} ledger rows, ${fmtInt(o.customers)} customers, ${os.availableParallelism()} cores (nproc), PostgreSQL port ${o.pgPort}`);
+    await removeLeftovers(o.pgPort, log);
+    dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
+    fs.chmodSync(dir, 0o755); // the postgres user (we may be root) must be able to walk into it
+    embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });
+    owner = openDatabase(embedded.url, { appRole: false, max: 6 });
+    await migrateToLatest(owner);
+    await seedDemo(owner.db, 'folio-demo-2026');
+    const pgVersion = (await sql<{ v: string }>`select current_setting('server_version') as v`.execute(owner.db)).rows[0]!.v;
+    const pgSettings = Object.fromEntries((await sql<{ name: string; setting: string }>`
+      select name, current_setting(name) as setting from pg_settings
+      where name in ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'checkpoint_timeout', 'max_connections', 'work_mem')`.execute(owner.db)).rows.map((r) => [r.name, r.setting]));
+    phase('postgres start, migrate, seed');
+
+    const tenant = await setupTenant(owner.db, o.customers);
+    phase('customers, wallets, top-ups');
+    log(`loading call history up to ${fmtInt(o.ledgerRows)} postings ...`);
+    const historyCalls = await loadHistory(owner.db, tenant, o.customers, o.ledgerRows, log);
+    phase('call history load');
+    log('vacuum analyze, checkpoint ...');
+    await sql`vacuum (analyze) postings, journal_entries, usage_calls, ledger_accounts, wallets, customers`.execute(owner.db);
+    await sql`checkpoint`.execute(owner.db);
+    phase('vacuum analyze + checkpoint');
+    const counts = (await sql<{ postings: string; entries: string; calls: string }>`
+      select (select count(*) from postings)::text as postings, (select count(*) from journal_entries)::text as entries,
+             (select count(*) from usage_calls)::text as calls`.execute(owner.db)).rows[0]!;
+    log(`checking the ledger (foreign keys, checkLedger) on ${fmtInt(Number(counts.postings))} postings ...`);
+    const verified = await verifyLedger(owner.db);
+    const problemsAfterSetup: LedgerProblem[] = verified.problems;
+    if (problemsAfterSetup.length > 0) throw new Error(`the generated ledger does not hold: ${JSON.stringify(problemsAfterSetup.slice(0, 5))}`);
+    if (Object.values(verified.orphans).some((n) => n > 0)) throw new Error(`the generated rows break a foreign key: ${JSON.stringify(verified.orphans)}`);
+    phase('checkLedger after setup');
+    const data: BenchData = {
+      ...tenant,
+      ledger: {
+        customers: o.customers, postings: Number(counts.postings), journalEntries: Number(counts.entries), usageCalls: Number(counts.calls),
+        historyCalls, pointsPostingsPerCustomer: round(Number(counts.postings) > 0 ? (historyCalls + o.customers) / o.customers : 0, 1),
+      },
+    };
+    const dbBytes = (await sql<{ b: string }>`select pg_database_size(current_database())::text as b`.execute(owner.db)).rows[0]!.b;
+
+    // pgbench's own database on the same server.
+    let pgbenchVersion: string | null = null;
+    if (fs.existsSync(o.pgbenchPath)) {
+      await sql`create database ${sql.raw(PGBENCH_DB)}`.execute(owner.db);
+      pgbenchVersion = (await runProgram(o.pgbenchPath, ['--version'], process.env, 10_000, children)).trim();
+      log(`pgbench -i -s ${o.pgbenchScale} ...`);
+      await runProgram(o.pgbenchPath, ['-i', '-q', '-s', String(o.pgbenchScale), '-h', '127.0.0.1', '-p', String(o.pgPort), '-U', 'postgres', PGBENCH_DB], { ...process.env, PGPASSWORD: PG_PASSWORD }, 300_000, children);
+      await sql`checkpoint`.execute(owner.db);
+    } else {
+      log(`pgbench not found at ${o.pgbenchPath} (install postgresql-15, or set BENCH_PGBENCH): no baseline`);
+    }
+    phase('pgbench init');
+
+    const serverLog = path.join(dir, 'server.log');
+    const serverOptions = { script: o.serverScript, nodeOptions: o.serverNodeOptions };
+
+    // A batch of the largest size as a fresh server's first request: code paths that only work once the JIT has warmed up
+    // (deep recursion) fail here and not later. On a server of its own, stopped afterwards, so that the measured server's
+    // memory is that of the first load alone. Not timed as a benchmark; its outcome is reported.
+    const coldServer = await startServerChild(embedded.url, serverLog, o.logLevel, children, serverOptions);
+    const coldSize = Math.max(...o.batchSizes);
+    const coldLogAt = fs.statSync(serverLog).size;
+    const coldRecords = Array.from({ length: coldSize }, (_, i) => makeRecord(`cold${coldSize}-${i}`, o.customers, i));
+    const coldT0 = performance.now();
+    const coldRes = await fetch(`${coldServer.baseUrl}/api/v1/usage/calls`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${data.apiKey}` }, body: JSON.stringify({ records: coldRecords }), signal: AbortSignal.timeout(300_000),
+    });
+    const coldAnswer = (await coldRes.json()) as { summary?: { charged: number }; code?: string };
+    const coldBatch = {
+      size: coldSize, status: coldRes.status, seconds: round((performance.now() - coldT0) / 1000, 2), charged: coldAnswer.summary?.charged ?? 0,
+      distinctCustomers: new Set(coldRecords.map((r) => r.customerId)).size, serverError: coldRes.status === 200 ? null : serverErrorSince(serverLog, coldLogAt),
+    };
+    log(`a fresh server's first request, a batch of ${fmtInt(coldSize)} (${fmtInt(coldBatch.distinctCustomers)} customers): HTTP ${coldBatch.status} in ${coldBatch.seconds} s${coldBatch.serverError ? ` (${coldBatch.serverError})` : ''}`);
+    await stopChild(coldServer.child);
+    phase('first big batch on a fresh server');
+
+    server = await startServerChild(embedded.url, serverLog, o.logLevel, children, serverOptions);
+    const rssAfterBootKb = procStatusKb(server.pid, 'VmRSS');
+    const memoryAfterBoot = await childMemory(server.child);
+    log(`API server (pid ${server.pid}) on ${server.baseUrl}, RSS after boot ${mb(rssAfterBootKb)} MB`);
+    // One request to be sure the path works end to end.
+    const probe = await fetch(`${server.baseUrl}/api/v1/usage/calls`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${data.apiKey}` },
+      body: JSON.stringify({ records: [makeRecord('probe-1', o.customers, 1)] }), signal: AbortSignal.timeout(30_000),
+    });
+    const probeBody = await probe.text();
+    if (probe.status !== 200 || !probeBody.includes('"charged":1')) throw new Error(`probe charge failed: ${probe.status} ${probeBody.slice(0, 500)}`);
+    phase('server start');
+
+    // --- 1. one call record per request, beside pgbench at the same concurrency -------------------------------------
+    const quietBudget = { secondsLeft: o.waitQuietSeconds };
+    const machineBefore: Record<string, { busyPercent: number; waitedSeconds: number }> = {};
+    machineBefore.single = await quietMachine(quietBudget, log, 'the single-record runs');
+    const single: SingleRun[] = [];
+    let rssSamplePeakKb = 0;
+    const sampler = setInterval(() => {
+      if (server) rssSamplePeakKb = Math.max(rssSamplePeakKb, procStatusKb(server.pid, 'VmRSS'));
+    }, 100);
+    for (const c of o.connections) {
+      if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-c${c}`);
+      const tag = `single-c${c}`;
+      const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.singleSeconds, tag);
+      const charged = await countCharged(owner.db, `${tag}-`);
+      const durationSeconds = result.duration;
+      const run: SingleRun = {
+        connections: c, durationSeconds, requests2xx: Number((result as unknown as Record<string, number>)['2xx'] ?? 0), non2xx: result.non2xx,
+        errors: result.errors, timeouts: result.timeouts, charged, chargesPerSecond: round(charged / durationSeconds),
+        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, average: round(result.latency.average, 2) },
+        pgbench: null, ratioToPgbench: null,
+      };
+      log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
+      if (pgbenchVersion) {
+        run.pgbench = await runPgbench(o.pgbenchPath, o.pgPort, c, o.pgbenchSeconds, children);
+        run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
+        log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}`);
+      }
+      single.push(run);
+    }
+    clearInterval(sampler);
+    const peakRssFirstLoadKb = procStatusKb(server.pid, 'VmHWM');
+    const memoryAfterFirstLoad = await childMemory(server.child);
+    phase('single-record runs + pgbench');
+
+    // --- 2. batches, beside COPY of the same rows --------------------------------------------------------------------
+    await sql`create table bench_copy_calls (call_id text, customer_id text, from_number text, to_number text, started_at timestamptz, duration_seconds int, direction text)`.execute(owner.db);
+    copyClient = new pg.Client({ connectionString: embedded.url });
+    await copyClient.connect();
+    machineBefore.batches = await quietMachine(quietBudget, log, 'the batches');
+    const batches: BatchResult[] = [];
+    for (const size of o.batchSizes) {
+      const seconds: number[] = [];
+      const copySeconds: number[] = [];
+      const failures: BatchResult['failures'] = [];
+      let charged = 0;
+      let bytes = 0;
+      const sizeStarted = Date.now();
+      // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
+      // no new round once this size has taken batchSecondsBudget (at least one timed round is made).
+      const firstRound = size === coldSize ? 1 : 0;
+      for (let round_ = firstRound; round_ <= o.batchRounds && failures.length < 2; round_++) {
+        if (seconds.length > 0 && (Date.now() - sizeStarted) / 1000 > o.batchSecondsBudget) {
+          log(`  batch of ${fmtInt(size)}: ${o.batchSecondsBudget} s budget spent, ${seconds.length} round(s) kept`);
+          break;
+        }
+        const warm = round_ === 0;
+        const tag = `batch${size}-r${round_}`;
+        const records = Array.from({ length: size }, (_, i) => makeRecord(`${tag}-${i}`, o.customers, i + round_ * size));
+        const body = JSON.stringify({ records });
+        bytes = body.length;
+        const logBefore = fs.statSync(serverLog).size;
+        const t0 = performance.now();
+        const res = await fetch(`${server.baseUrl}/api/v1/usage/calls`, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${data.apiKey}` }, body, signal: AbortSignal.timeout(300_000),
+        });
+        const answer = (await res.json()) as { summary?: { charged: number }; code?: string; detail?: string };
+        const s = (performance.now() - t0) / 1000;
+        const cs = await copyRows(copyClient, records);
+        if (res.status !== 200 || answer.summary?.charged !== size) {
+          const serverError = serverErrorSince(serverLog, logBefore);
+          failures.push({ round: round_, status: res.status, seconds: round(s, 3), answer: JSON.stringify(answer.summary ?? { code: answer.code, detail: answer.detail }), serverError });
+          log(`  batch of ${fmtInt(size)}: FAILED after ${s.toFixed(2)} s: HTTP ${res.status} ${answer.code ?? JSON.stringify(answer.summary)}${serverError ? ` (server log: ${serverError})` : ''}`);
+          continue;
+        }
+        if (!warm) {
+          seconds.push(s);
+          copySeconds.push(cs);
+          charged += size;
+        }
+        log(`  batch of ${fmtInt(size)}${warm ? ' (warm-up)' : ''}: ${s.toFixed(2)} s = ${fmtInt(size / s)} charges/s; COPY ${cs.toFixed(3)} s = ${fmtInt(size / cs)} rows/s`);
+      }
+      const total = seconds.reduce((a, b) => a + b, 0);
+      const copyTotal = copySeconds.reduce((a, b) => a + b, 0);
+      batches.push({
+        size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
+        chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
+        bestChargesPerSecond: seconds.length > 0 ? round(size / Math.min(...seconds)) : null,
+        failures,
+        copy: {
+          table: 'bench_copy_calls: a logged (not unlogged) table, no indexes or constraints, the 7 fields of a call record',
+          format: 'COPY FROM STDIN, text format, pg-copy-streams, one statement per batch (autocommit)',
+          secondsPerBatch: copySeconds.map((x) => round(x, 4)), rowsPerSecond: copySeconds.length > 0 ? round((copySeconds.length * size) / copyTotal) : null,
+        },
+      });
+    }
+    await copyClient.end();
+    copyClient = null;
+    phase('batches + COPY');
+
+    // --- 3. latest 100 transactions of one customer ------------------------------------------------------------------
+    const feedPath = () => `/api/v1/customers/${customerIdOf(1 + Math.floor(Math.random() * o.customers))}/transactions`;
+    const check = await fetch(`${server.baseUrl}${feedPath()}`, { headers: { authorization: `Bearer ${data.apiKey}` }, signal: AbortSignal.timeout(30_000) });
+    const checkBody = (await check.json()) as { data?: unknown[] };
+    if (check.status !== 200 || (checkBody.data?.length ?? 0) < Math.min(100, data.ledger.pointsPostingsPerCustomer)) {
+      throw new Error(`feed probe: ${check.status} ${JSON.stringify(checkBody).slice(0, 300)}`);
+    }
+    const feedHttp = async (connections: number) => {
+      const r = await runAutocannon({
+        url: server!.baseUrl, connections, amount: o.feedRequests, timeout: 30,
+        requests: [{ method: 'GET', path: '/api/v1/customers/x/transactions', headers: { authorization: `Bearer ${data.apiKey}` }, setupRequest: (req: Record<string, unknown>) => ({ ...req, path: feedPath() }) }],
+      });
+      return {
+        connections, requests: o.feedRequests, non2xx: r.non2xx, errors: r.errors, requestsPerSecond: round(r.requests.average),
+        latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, average: round(r.latency.average, 2) },
+      };
+    };
+    await feedHttp(1); // warm-up pass (same count), untimed
+    machineBefore.feed = await quietMachine(quietBudget, log, 'the feed runs');
+    const feedHttp1 = await feedHttp(1);
+    const feedHttp16 = await feedHttp(16);
+    log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
+
+    // Straight through the use case's SQL (listTransactions in one partner-scoped transaction, app role, RLS on) ...
+    app = openDatabase(embedded.url, { appRole: true, max: 2 });
+    const scope = { kind: 'partner' as const, partnerId: data.partnerId };
+    const useCaseMs: number[] = [];
+    for (let i = 0; i < o.feedRequests + 200; i++) {
+      const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
+      const t0 = performance.now();
+      const page = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId: data.partnerId, customerId, currency: CURRENCY, limit: 100, afterPostingId: null }));
+      const ms = performance.now() - t0;
+      if (page.data.length === 0) throw new Error(`no transactions for ${customerId}`);
+      if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
+    }
+    // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
+    const postingsQuery = (trx: Trx, accountId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
+      ${sql.raw(explain)} select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, e.kind, e.description, e.cause_type, e.cause_id
+      from postings p join journal_entries e on e.id = p.entry_id
+      where p.account_id = ${accountId} and p.partner_id = ${data.partnerId} and e.partner_id = ${data.partnerId}
+      order by p.id desc limit 101`.execute(trx);
+    const execMs: number[] = [];
+    let samplePlan = '';
+    for (let i = 0; i < 300; i++) {
+      const k = 1 + Math.floor(Math.random() * o.customers);
+      const rows = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, 'explain (analyze, buffers, timing off)'));
+      const text = rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+      execMs.push(Number(/Execution Time: ([\d.]+) ms/.exec(text)?.[1] ?? NaN));
+      if (i === 299) {
+        const full = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, 'explain (analyze, buffers)'));
+        samplePlan = full.rows.map((r) => r['QUERY PLAN']).join('\n');
+      }
+    }
+    const feed = {
+      http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
+      useCase: { what: 'inScope(partner) + listTransactions(limit 100), app role, from this process', ...latencySummary(useCaseMs) },
+      postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
+      samplePlan,
+    };
+    log(`feed through listTransactions: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    phase('transactions feed');
+
+    const peakRssEndKb = procStatusKb(server.pid, 'VmHWM');
+    const memoryAtEnd = await childMemory(server.child);
+    await stopChild(server.child);
+    server = null;
+
+    log('checking the ledger again after the runs ...');
+    const problemsAtEnd = await checkLedger(owner.db);
+    phase('checkLedger at the end');
+
+    // --- report ---------------------------------------------------------------------------------------------------
+    const rows: TargetRow[] = [];
+    for (const s of single) {
+      const base = s.pgbench ? `; pgbench ${fmtInt(s.pgbench.tps)} tps -> ${s.ratioToPgbench} x` : '; no pgbench';
+      const targeted = s.connections === 16;
+      rows.push({
+        what: `1 call per request, ${s.connections} clients`,
+        measured: `${fmtInt(s.chargesPerSecond)} charges/s, p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms${base}`,
+        target: targeted ? `>= 0.8 x pgbench${s.pgbench ? ` (${fmtInt(0.8 * s.pgbench.tps)}/s)` : ''}` : '(beside pgbench)',
+        result: targeted && s.ratioToPgbench !== null ? (s.ratioToPgbench >= 0.8 ? 'pass' : 'miss') : 'info',
+      });
+    }
+    for (const b of batches) {
+      const copy = b.copy.rowsPerSecond === null ? '' : `; COPY ${fmtInt(b.copy.rowsPerSecond)} rows/s`;
+      const failed = b.failures.length > 0 ? `${b.failures.length} batch(es) FAILED: HTTP ${b.failures[0]!.status} after ${b.failures[0]!.seconds.toFixed(1)} s${b.failures[0]!.serverError ? ` (${b.failures[0]!.serverError})` : ''}` : '';
+      rows.push({
+        what: `batch of ${fmtInt(b.size)} records`,
+        measured: b.chargesPerSecond === null
+          ? `${failed}${copy}`
+          : `${fmtInt(b.chargesPerSecond)} charges/s (${b.secondsPerBatch.map((x) => x.toFixed(2)).join('/')} s)${copy}${failed ? `; ${failed}` : ''}`,
+        target: '>= 20,000 charges/s',
+        result: b.chargesPerSecond !== null && b.chargesPerSecond >= 20_000 && b.failures.length === 0 ? 'pass' : 'miss',
+      });
+    }
+    rows.push({
+      what: `batch of ${fmtInt(coldBatch.size)}, fresh server's 1st request`,
+      measured: coldBatch.status === 200 ? `HTTP 200, ${fmtInt(coldBatch.charged)} charged in ${coldBatch.seconds} s` : `HTTP ${coldBatch.status} after ${coldBatch.seconds} s${coldBatch.serverError ? `: ${coldBatch.serverError}` : ''}`,
+      target: 'HTTP 200 (correctness)',
+      result: coldBatch.status === 200 && coldBatch.charged === coldBatch.size ? 'pass' : 'miss',
+    });
+    rows.push({
+      what: `latest 100 transactions, HTTP, 1 client`,
+      measured: `p50 ${feed.http.oneConnection.latencyMs.p50} ms, p99 ${feed.http.oneConnection.latencyMs.p99} ms (${fmtInt(o.feedRequests)} requests, ${fmtInt(data.ledger.postings)} postings)`,
+      target: 'p99 <= 5 ms',
+      result: feed.http.oneConnection.latencyMs.p99 <= 5 ? 'pass' : 'miss',
+    });
+    rows.push({
+      what: `latest 100 transactions, HTTP, 16 clients`,
+      measured: `p50 ${feed.http.sixteenConnections.latencyMs.p50} ms, p99 ${feed.http.sixteenConnections.latencyMs.p99} ms, ${fmtInt(feed.http.sixteenConnections.requestsPerSecond)} req/s`,
+      target: '(under load)',
+      result: 'info',
+    });
+    rows.push({
+      what: 'latest 100 transactions, listTransactions',
+      measured: `p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`,
+      target: '(where time goes)',
+      result: 'info',
+    });
+    rows.push({
+      what: 'API server peak RSS, first load',
+      measured: `${mb(peakRssFirstLoadKb)} MB (after boot ${mb(rssAfterBootKb)} MB, V8 heap ${memoryAfterBoot?.heapTotal ?? '?'} MB; after the load heap ${memoryAfterFirstLoad?.heapTotal ?? '?'} MB; end of all runs ${mb(peakRssEndKb)} MB)`,
+      target: '<= 250 MB',
+      result: mb(peakRssFirstLoadKb) <= 250 ? 'pass' : 'miss',
+    });
+    const table = renderTable(rows);
+    const totalSeconds = round((Date.now() - benchStarted) / 1000, 1);
+    const cpus = os.cpus();
+    const report = {
+      measuredAt: new Date().toISOString(),
+      machine: {
+        nproc: os.availableParallelism(), cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.platform()} ${os.release()}`, loadAverage1mAtEnd: round(os.loadavg()[0]!, 2),
+        busyBeforePhases: machineBefore, busyNote: 'CPU busy % of the whole machine over 2 s right before each measured phase, while the bench itself was idle (other programs)',
+      },
+      node: process.version,
+      postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp, loopback' },
+      pgbench: pgbenchVersion ? { version: pgbenchVersion, scale: o.pgbenchScale, database: 'separate database on the same server', args: `-c N -j min(2,N) -T ${o.pgbenchSeconds}` } : null,
+      settings: {
+        connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, batchRounds: o.batchRounds, feedRequests: o.feedRequests,
+        serverLogLevel: o.logLevel, server: 'child process (bench/money-server.ts: boot + gateway + buildServer as src/main.ts api mode), app pool max 20',
+        serverScript: path.relative(REPO, o.serverScript), serverNodeOptions: o.serverNodeOptions || null,
+        loadGenerator: 'autocannon 9 in the bench process (same 2 cores as the server and PostgreSQL)',
+      },
+      dataset: { ...data.ledger, generated: 'generate_series in chunks; secondary indexes rebuilt after; triggers skipped (session_replication_role = replica) and their work done/checked by the loader: balances updated per chunk, then foreign keys and checkLedger verified', foreignKeyOrphansAfterSetup: verified.orphans, checkLedgerAfterSetup: problemsAfterSetup, checkLedgerAtEnd: problemsAtEnd },
+      single,
+      batches,
+      feed,
+      memory: { rssAfterBootMb: mb(rssAfterBootKb), peakRssFirstLoadMb: mb(peakRssFirstLoadKb), sampledRssPeakFirstLoadMb: mb(rssSamplePeakKb), peakRssEndMb: mb(peakRssEndKb), source: '/proc/<server pid>/status VmHWM',
+        processMemoryUsageMb: { afterBoot: memoryAfterBoot, afterFirstLoad: memoryAfterFirstLoad, atEnd: memoryAtEnd } },
+      coldBatch,
+      targets: rows,
+      table,
+      phasesSeconds: phases,
+      totalSeconds,
+    };
+    fs.writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
+    log('');
+    log(table);
+    log('');
+    log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}); ${pgbenchVersion ?? 'no pgbench'}`);
+    log(`machine CPU busy before the measured phases (other programs): ${Object.entries(machineBefore).map(([k, v]) => `${k} ${v.busyPercent}%`).join(', ')}; load average at the end ${report.machine.loadAverage1mAtEnd}`);
+    log(`dataset: ${fmtInt(data.ledger.postings)} postings, ${fmtInt(data.ledger.journalEntries)} entries, ${fmtInt(data.ledger.usageCalls)} usage calls, ${fmtInt(o.customers)} customers; checkLedger: ${problemsAfterSetup.length} problems after setup, ${problemsAtEnd.length} at the end`);
+    log(`whole run ${totalSeconds} s; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
+    log(`written to ${path.relative(process.cwd(), o.out)}`);
+    if (problemsAtEnd.length > 0) throw new Error(`the ledger does not hold after the runs: ${JSON.stringify(problemsAtEnd.slice(0, 5))}`);
+    return report;
+  } finally {
+    clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (server) await stopChild(server.child).catch(() => {});
+    await cleanup();
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  try {
+    await runMoneyBench();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
