@@ -8,8 +8,9 @@
 //  2. BENCH_CUSTOMERS customers of Demo Telecom (SGD) with wallets topped up by balanced entries, a default rate plan, an API key
 //     limited to the Customer app, and a call history generated in SQL (generate_series) up to BENCH_LEDGER_ROWS postings:
 //     every history call is a usage_calls row and a call_charge entry of 4 postings (points, revenue, cost, platform payable),
-//     exactly what POST /api/v1/usage/calls writes, with the database's own triggers on (balances, balance check at commit,
-//     foreign keys). `checkLedger` proves the books after the load.
+//     the rows POST /api/v1/usage/calls writes. For speed the load skips the triggers (session_replication_role = replica)
+//     and does their work itself (balances); every foreign key and `checkLedger` are then verified (see loadHistory).
+//     A batch of 10,000 as a fresh server's first request (on a server of its own) checks a JIT-dependent failure.
 //  3. The API server in a CHILD process (bench/money-server.ts, built as src/main.ts builds it in api mode) so that its memory
 //     is its own, driven by autocannon from this process.
 //  4. Single call record per request at 4/16/64 connections, each followed by pgbench TPC-B (scale 10, separate database, same
@@ -19,8 +20,8 @@
 //
 // Env: BENCH_LEDGER_ROWS (10000000) BENCH_CUSTOMERS (10000) BENCH_PG_PORT (54370) BENCH_CONNECTIONS (4,16,64)
 //      BENCH_SINGLE_SECONDS (12) BENCH_WARMUP_SECONDS (2) BENCH_PGBENCH_SECONDS (15) BENCH_PGBENCH_SCALE (10)
-//      BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000) BENCH_LOG_LEVEL (info: the server logs every request, as in production;
-//      to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
+//      BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
+//      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (none; e.g. V8 heap flags for the server child)
