@@ -7,6 +7,7 @@ import * as m0012 from './0012_idempotency.ts';
 import * as m0013 from './0013_usage.ts';
 import * as m0014 from './0014_topup.ts';
 import * as m0015 from './0015_finance_usage.ts';
+import * as m0020 from './0020_catalog.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0013_usage': m0013,
   '0014_topup': m0014,
   '0015_finance_usage': m0015,
+  '0020_catalog': m0020,
 };
