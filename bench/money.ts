@@ -24,7 +24,7 @@
 //      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
-//      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (none; e.g. V8 heap flags for the server child)
+//      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json)
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,7 +45,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/em
 import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
-import { listTransactions } from '../src/wallet/list-transactions.ts';
+import { feedAccount, feedTotals, listTransactions } from '../src/wallet/list-transactions.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-money-bench-';
@@ -111,7 +111,8 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     maxMinutes: envInt('BENCH_MAX_MINUTES', 30, 1, 240),
     waitQuietSeconds: envInt('BENCH_WAIT_QUIET_SECONDS', 120, 0, 3600),
     serverScript: path.resolve(process.env.BENCH_SERVER_SCRIPT ?? path.join(REPO, 'bench', 'money-server.ts')),
-    serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+    // The flags `npm start` / `npm run serve` give the server (package.json): a smaller young generation keeps peak RSS down.
+    serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=8',
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
     log: (line) => console.log(line),
   };
@@ -317,13 +318,16 @@ export async function setupTenant(owner: Db, customers: number): Promise<Omit<Be
         'top_bench' || lpad(g::text, 10, '0'), 'Card top-up', null, now() - interval '60 days'
       from generate_series(1, ${customers}::int) g order by g`.execute(trx);
     const x = TOP_UP_MICROS.toString();
-    await sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at)
+    await sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at,
+        kind, description, cause_type, cause_id)
       select 'je_benchtop' || lpad(g::text, 10, '0'), ${partnerId}, ${CURRENCY},
         case j when 1 then ${acc.cardClearing} else 'acc_bench' || lpad(g::text, 10, '0') end,
         case j when 1 then null else 'cus_bench' || lpad(g::text, 10, '0') end,
         case j when 1 then ${x}::bigint else -${x}::bigint end,
         case j when 1 then null else -${x}::bigint end,
-        now() - interval '60 days'
+        now() - interval '60 days',
+        case j when 2 then 'top_up' end, case j when 2 then 'Card top-up' end, case j when 2 then 'top_up' end,
+        case j when 2 then 'top_bench' || lpad(g::text, 10, '0') end
       from generate_series(1, ${customers}::int) g cross join generate_series(1, 2) j order by g, j`.execute(trx);
   });
   return { partnerId, apiKey, accounts: acc };
@@ -393,13 +397,17 @@ export async function loadHistory(owner: Db, d: Omit<BenchData, 'ledger'>, custo
       owner.transaction().execute(async (trx) => {
         await sql`set local session_replication_role = replica`.execute(trx);
         const before = (await sql<{ id: string }>`select coalesce(max(id), 0)::text as id from postings`.execute(trx)).rows[0]!.id;
-        await timed('postings', () => sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at)
+        await timed('postings', () => sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, posted_at,
+            kind, description, cause_type, cause_id)
           select x.entry_id, ${d.partnerId}, ${CURRENCY},
             case j when 1 then x.points_account when 2 then ${d.accounts.revenue} when 3 then ${d.accounts.cost} else ${d.accounts.payable} end,
             case j when 1 then x.customer_id end,
             case j when 1 then x.price when 2 then -x.price when 3 then x.cost else -x.cost end,
             case j when 1 then a.balance_micros + (x.r - ${r0}::int + 1) * x.price end,
-            x.ts
+            x.ts,
+            case j when 1 then 'call_charge' end,
+            case j when 1 then 'Call to +6562' || lpad((x.n % 1000000)::text, 6, '0') || ', ' || x.billed || ' s' end,
+            case j when 1 then 'call' end, case j when 1 then x.call_ref end
           from (${chunk}) x join ledger_accounts a on a.id = x.points_account cross join generate_series(1, 4) j
           order by x.n, j`.execute(trx));
         // What the skipped statement trigger (ledger_apply_postings) does: balances follow their postings.
@@ -414,6 +422,14 @@ export async function loadHistory(owner: Db, d: Omit<BenchData, 'ledger'>, custo
       log(`  history: ${fmtInt(done * 4 + 2 * customers)} postings (${fmtInt(done)} calls) in ${secs.toFixed(0)} s (${Object.entries(statementMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')})`);
     }
   }
+  // What the skipped trigger also keeps: the feed's totals by type, per points account.
+  await owner.transaction().execute(async (trx) => {
+    await sql`set local work_mem = '256MB'`.execute(trx);
+    await sql`delete from points_feed_totals`.execute(trx);
+    await sql`insert into points_feed_totals (account_id, feed_type, partner_id, customer_id, postings, total_micros)
+      select account_id, feed_type, min(partner_id), min(customer_id), count(*), sum(amount_micros)
+        from postings where feed_type is not null group by account_id, feed_type`.execute(trx);
+  });
   // The dropped indexes again, from their own definitions, two at a time.
   const t = Date.now();
   const queue = [...secondary];
@@ -899,16 +915,21 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     for (let i = 0; i < o.feedRequests + 200; i++) {
       const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
       const t0 = performance.now();
-      const page = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId: data.partnerId, customerId, currency: CURRENCY, limit: 100, afterPostingId: null }));
+      const page = await inScope(app.db, scope, async (trx) => {
+        const account = await feedAccount(trx, { partnerId: data.partnerId, customerId });
+        const listed = await listTransactions(trx, { partnerId: data.partnerId, customerId, currency: CURRENCY, pointsAccountId: account?.pointsAccountId ?? null, limit: 100, afterPostingId: null });
+        await feedTotals(trx, { partnerId: data.partnerId, pointsAccountId: account?.pointsAccountId ?? null, currency: CURRENCY });
+        return listed;
+      });
       const ms = performance.now() - t0;
       if (page.data.length === 0) throw new Error(`no transactions for ${customerId}`);
       if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
     }
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
     const postingsQuery = (trx: Trx, accountId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
-      ${sql.raw(explain)} select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, e.kind, e.description, e.cause_type, e.cause_id
-      from postings p join journal_entries e on e.id = p.entry_id
-      where p.account_id = ${accountId} and p.partner_id = ${data.partnerId} and e.partner_id = ${data.partnerId}
+      ${sql.raw(explain)} select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
+      from postings p
+      where p.account_id = ${accountId} and p.partner_id = ${data.partnerId}
       order by p.id desc limit 101`.execute(trx);
     const execMs: number[] = [];
     let samplePlan = '';
@@ -924,7 +945,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
-      useCase: { what: 'inScope(partner) + listTransactions(limit 100), app role, from this process', ...latencySummary(useCaseMs) },
+      useCase: { what: 'one partner-scoped transaction: feedAccount + listTransactions(limit 100) + feedTotals, app role, from this process', ...latencySummary(useCaseMs) },
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
       samplePlan,
     };

@@ -107,8 +107,10 @@ test('Customer: search, create a customer, see its users and notifications', asy
   await dialog.getByLabel('Owner email').fill(owner);
   await dialog.getByRole('button', { name: 'Create and invite owner' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
+  await page.getByRole('tab', { name: 'Members' }).click();
   const users = page.getByRole('table', { name: 'Customer users' });
   await expect(users.getByRole('row').filter({ hasText: owner })).toContainText('Owner');
+  await page.getByRole('tab', { name: 'Notifications' }).click();
   const notifications = page.getByRole('table', { name: 'Notifications' });
   await expect(notifications.getByRole('row').filter({ hasText: owner })).toContainText('Invitation');
   await notifications.getByRole('button', { name: /Status history of/ }).first().click();

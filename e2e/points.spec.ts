@@ -72,6 +72,7 @@ test('finance staff issue points to a customer with a reason and see it in its t
   await page.goto('/admin/customer');
   await page.getByRole('link', { name: 'Acme Pte Ltd' }).first().click();
   await expect(page.getByRole('heading', { name: 'Acme Pte Ltd' })).toBeVisible();
+  await page.getByRole('tab', { name: 'Points' }).click();
   const section = page.getByRole('region', { name: 'Points' });
   await expect(section.getByTestId('wallet-points')).toHaveText(/^SGD /);
 

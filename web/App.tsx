@@ -17,10 +17,12 @@ import { AccessControlPage } from './admin/access/AccessControlPage.tsx';
 import { PortalSettingsPage } from './admin/PortalSettingsPage.tsx';
 import { CustomersPage } from './admin/customer/CustomersPage.tsx';
 import { CustomerDetailPage } from './admin/customer/CustomerDetailPage.tsx';
+import { ProductsApp } from './admin/products/ProductsApp.tsx';
 import { AuditPage } from './admin/AuditPage.tsx';
 import { PortalLayout } from './portal/PortalLayout.tsx';
 import { PortalHome } from './portal/PortalHome.tsx';
 import { MembersPage } from './portal/MembersPage.tsx';
+import { ServicesPage } from './portal/services/ServicesPage.tsx';
 import { OperatorLayout } from './operator/OperatorLayout.tsx';
 import { PartnersPage } from './operator/PartnersPage.tsx';
 import { AccessRequestsPage } from './operator/AccessRequestsPage.tsx';
@@ -93,7 +95,7 @@ export function App() {
         <Route path="profile" element={<ProfilePage />} />
         <Route path="customer" element={<AppGate app="customer"><CustomersPage /></AppGate>} />
         <Route path="customer/:id" element={<AppGate app="customer"><CustomerDetailPage /></AppGate>} />
-        <Route path="product" element={<AppGate app="product"><PlaceholderApp app="product" /></AppGate>} />
+        <Route path="product/*" element={<AppGate app="product"><ProductsApp /></AppGate>} />
         <Route path="invoice" element={<AppGate app="invoice"><PlaceholderApp app="invoice" /></AppGate>} />
         <Route path="finance" element={<AppGate app="finance"><PlaceholderApp app="finance" /></AppGate>} />
         <Route path="audit" element={<AppGate app="audit"><AuditPage /></AppGate>} />
@@ -113,6 +115,7 @@ export function App() {
       >
         <Route index element={<PortalHome />} />
         <Route path="members" element={<MembersPage />} />
+        <Route path="services" element={<ServicesPage />} />
         <Route path="profile" element={<ProfilePage />} />
         <Route path="*" element={<InAppNotFound />} />
       </Route>

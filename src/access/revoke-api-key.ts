@@ -5,12 +5,13 @@ import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
+import { forgetApiKey } from '../auth/resolve-principal.ts';
 import { apiKeyColumns, toApiKey, type ApiKey } from './api-key-views.ts';
 
-/** Revoke an API key: its next request is refused (401). */
+/** Revoke an API key: its next request to this server is refused (401); other server processes follow within API_KEY_CACHE_MS. */
 export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<ApiKey> {
   const { partnerId } = partnerCaller(ctx.principal);
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+  const revoked = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await trx.selectFrom('apiKeys').select(apiKeyColumns).where('partnerId', '=', partnerId).where('id', '=', input.keyId).forUpdate().executeTakeFirst();
     if (!before) throw notFound('API key');
     if (before.revokedAt) throw new DomainError('state_conflict', 'This API key is already revoked');
@@ -27,4 +28,6 @@ export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<
     });
     return toApiKey(after);
   });
+  forgetApiKey(ctx.db, revoked.id);
+  return revoked;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import { sql } from 'kysely';
 import { api, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { inScope, type Scope } from '../platform/database.ts';
@@ -60,7 +61,7 @@ describe('append-only', () => {
     expect(Number(row.seq)).toBeGreaterThan(1);
     expect(row.prevHash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
-    const ctx: Ctx = { db: t.db.owner.db, config: t.config, log: t.app.log, principal: { kind: 'system', job: 'test' }, requestId: null, ip: null, userAgent: null };
+    const ctx: Ctx = { db: t.db.owner.db, config: t.config, log: t.app.log, principal: { kind: 'system', job: 'test' }, requestId: null, ip: null, userAgent: null, clock: systemClock };
     expect((await verifyAuditChain(ctx, { chain: demo })).ok).toBe(true);
   });
 });

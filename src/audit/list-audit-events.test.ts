@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import { sql } from 'kysely';
 import { api, createTestApp, customerIdOf, partnerIdOf, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
@@ -209,7 +210,7 @@ describe('listAuditEvents as CSV', () => {
 
   it('reads in bounded batches that together equal the JSON list', async () => {
     const staff = { kind: 'staff' as const, userId: 'usr_x', partnerId: demo, email: 'x@demo.test', name: 'X', apps: new Set(['audit' as const]), sessionId: 'ses_x' };
-    const ctx: Ctx = { db: t.db.app.db, config: t.config, log: t.app.log, principal: staff, requestId: null, ip: null, userAgent: null };
+    const ctx: Ctx = { db: t.db.app.db, config: t.config, log: t.app.log, principal: staff, requestId: null, ip: null, userAgent: null, clock: systemClock };
     let text = '';
     for await (const chunk of await exportAuditEventsCsv(ctx, { customerId: acme, batchSize: 7 })) text += chunk;
     const csvIds = parseCsv(text).slice(1).map((r) => r[0]);

@@ -66,34 +66,48 @@ export interface AuditInput {
   actor?: { actorType: ActorType; actorId: string | null; actorLabel: string };
 }
 
-/**
- * Append one event to the partner's hash-chained trail, inside the caller's transaction:
- * the change and its audit event commit together or not at all.
- */
-export async function recordAudit(trx: Trx, ctx: Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent'>, input: AuditInput): Promise<string> {
-  const id = newId('evt');
+type AuditCtx = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent'>;
+
+function auditRow(ctx: AuditCtx, input: AuditInput, id: string) {
   const principalPartner =
     ctx.principal.kind === 'staff' || ctx.principal.kind === 'api_key' || ctx.principal.kind === 'customer' ? ctx.principal.partnerId : null;
   const principalCustomer = ctx.principal.kind === 'customer' ? ctx.principal.customerId : null;
   const actor = input.actor ?? actorOf(ctx.principal);
-  await trx
-    .insertInto('auditEvents')
-    .values({
-      id,
-      partnerId: input.partnerId === undefined ? principalPartner : input.partnerId,
-      customerId: input.customerId === undefined ? principalCustomer : input.customerId,
-      actorType: actor.actorType,
-      actorId: actor.actorId,
-      actorLabel: actor.actorLabel,
-      app: input.app,
-      action: input.action,
-      targetType: input.targetType,
-      targetId: input.targetId,
-      changes: JSON.stringify(input.changes ?? {}),
-      requestId: ctx.requestId,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent?.slice(0, 500) ?? null,
-    })
-    .execute();
+  return {
+    id,
+    partnerId: input.partnerId === undefined ? principalPartner : input.partnerId,
+    customerId: input.customerId === undefined ? principalCustomer : input.customerId,
+    actorType: actor.actorType,
+    actorId: actor.actorId,
+    actorLabel: actor.actorLabel,
+    app: input.app,
+    action: input.action,
+    targetType: input.targetType,
+    targetId: input.targetId,
+    changes: JSON.stringify(input.changes ?? {}),
+    requestId: ctx.requestId,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent?.slice(0, 500) ?? null,
+  };
+}
+
+/**
+ * Append one event to the partner's hash-chained trail, inside the caller's transaction:
+ * the change and its audit event commit together or not at all.
+ */
+export async function recordAudit(trx: Trx, ctx: AuditCtx, input: AuditInput): Promise<string> {
+  const id = newId('evt');
+  await trx.insertInto('auditEvents').values(auditRow(ctx, input, id)).execute();
   return id;
+}
+
+/**
+ * Append several events (each with its own caller and request) in one statement, in order, inside the caller's
+ * transaction; `id` lets rows written earlier in the transaction already point to their event.
+ */
+export async function recordAudits(trx: Trx, events: ReadonlyArray<{ ctx: AuditCtx; input: AuditInput; id?: string }>): Promise<string[]> {
+  if (events.length === 0) return [];
+  const rows = events.map((e) => auditRow(e.ctx, e.input, e.id ?? newId('evt')));
+  await trx.insertInto('auditEvents').values(rows).execute();
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { systemClock } from '../platform/clock.ts';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -11,7 +12,7 @@ const run = promisify(execFile);
 
 /** The verifier as `npm run audit:verify` runs it: system principal, owner connection. */
 function ownerCtx(t: TestApp): Ctx {
-  return { db: t.db.owner.db, config: t.config, log: t.app.log, principal: { kind: 'system', job: 'audit-verify' }, requestId: null, ip: null, userAgent: null };
+  return { db: t.db.owner.db, config: t.config, log: t.app.log, principal: { kind: 'system', job: 'audit-verify' }, requestId: null, ip: null, userAgent: null, clock: systemClock };
 }
 
 function chainOf(reports: ChainReport[], chain: string): ChainReport {

@@ -1,4 +1,5 @@
 import { boot } from '../platform/boot.ts';
+import { systemClock } from '../platform/clock.ts';
 import type { Ctx } from '../platform/context.ts';
 import { PLATFORM_CHAIN, verifyAuditChain, type ChainReport } from './verify-chain.ts';
 
@@ -15,7 +16,7 @@ let exitCode = 0;
 try {
   const ctx: Ctx = {
     db: booted.owner.db, config: booted.config, log: booted.log,
-    principal: { kind: 'system', job: 'audit-verify' }, requestId: null, ip: null, userAgent: null,
+    principal: { kind: 'system', job: 'audit-verify' }, requestId: null, ip: null, userAgent: null, clock: systemClock,
   };
   const result = await verifyAuditChain(ctx);
   const partners = await booted.owner.db.selectFrom('partners').select(['id', 'name']).execute();

@@ -65,20 +65,48 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
   });
 }
 
+/**
+ * Resolved API keys, for a few seconds: a switch posting calls one by one would otherwise pay a database round trip
+ * per request for the same answer. Revoking a key forgets it at once in this process (`forgetApiKey`); another
+ * server process stops honouring it within API_KEY_CACHE_MS.
+ */
+export const API_KEY_CACHE_MS = 5_000;
+const MAX_CACHED_KEYS = 1_000;
+const apiKeyCache = new WeakMap<Db, Map<string, { principal: Principal & { kind: 'api_key' }; until: number }>>();
+
+/** Drop a key from the cache (after it was revoked or changed). */
+export function forgetApiKey(db: Db, keyId: string): void {
+  const cache = apiKeyCache.get(db);
+  if (!cache) return;
+  for (const [hash, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(hash);
+}
+
 /** Look up an API key (`Authorization: Bearer fk_...`): not revoked; records its last use at most every 30 s. */
 export async function resolveApiKey(db: Db, token: string): Promise<Principal | null> {
   if (!token.startsWith('fk_') || token.length > 200) return null;
-  return inScope(db, { kind: 'system' }, async (trx) => {
+  const hash = sha256Hex(token);
+  let cache = apiKeyCache.get(db);
+  if (!cache) apiKeyCache.set(db, (cache = new Map()));
+  const hit = cache.get(hash);
+  if (hit && hit.until > Date.now()) return hit.principal;
+  const principal = await inScope(db, { kind: 'system' }, async (trx) => {
     const key = await trx
       .selectFrom('apiKeys')
       .select(['id', 'partnerId', 'name', 'apps', 'lastUsedAt'])
-      .where('tokenHash', '=', sha256Hex(token))
+      .where('tokenHash', '=', hash)
       .where('revokedAt', 'is', null)
       .executeTakeFirst();
     if (!key) return null;
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await trx.updateTable('apiKeys').set({ lastUsedAt: sql`now()` }).where('id', '=', key.id).execute();
     }
-    return { kind: 'api_key', keyId: key.id, partnerId: key.partnerId, name: key.name, apps: new Set<AppName>(key.apps) };
+    return { kind: 'api_key' as const, keyId: key.id, partnerId: key.partnerId, name: key.name, apps: new Set<AppName>(key.apps) };
   });
+  if (!principal) {
+    cache.delete(hash);
+    return null;
+  }
+  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
+  cache.set(hash, { principal, until: Date.now() + API_KEY_CACHE_MS });
+  return principal;
 }

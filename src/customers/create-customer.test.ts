@@ -18,6 +18,8 @@ describe('createCustomer', () => {
     const customer = res.json();
     expect(customer).toEqual({
       id: expect.stringMatching(/^cus_/), name: 'Hooli Pte Ltd', currency: 'SGD', status: 'active', userCount: 1, createdAt: expect.any(String),
+      updatedAt: expect.any(String), billingContact: { name: null, email: null, phone: null, address: null },
+      points: '0.00', usable: '0.00', lowPoints: true, currencyLocked: false,
       users: [{ id: expect.stringMatching(/^usr_/), email: 'gavin@hooli.test', name: 'Gavin Belson', role: 'owner', status: 'invited', emailVerified: false, lastLoginAt: null }],
     });
     const mail = await lastMailTo(t.db, 'gavin@hooli.test');
@@ -32,6 +34,17 @@ describe('createCustomer', () => {
     const owner = await signIn(t, 'gavin@hooli.test');
     const session = (await api(t, owner, 'GET', '/api/v1/auth/session')).json();
     expect(session).toMatchObject({ user: { name: 'Gavin B.', emailVerified: true }, customer: { id: customer.id, role: 'owner' } });
+  });
+
+  it('keeps the billing contact given at creation, and audits it', async () => {
+    const res = await create(admin, {
+      name: 'Pied Piper Pte Ltd', currency: 'USD', ownerEmail: 'richard@piedpiper.test', ownerName: 'Richard',
+      billingContact: { name: ' Jared Dunn ', email: 'Jared@PiedPiper.test', phone: '+1 (650) 555-0100', address: '5230 Newell Road\nPalo Alto' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().billingContact).toEqual({ name: 'Jared Dunn', email: 'jared@piedpiper.test', phone: '+1 (650) 555-0100', address: '5230 Newell Road\nPalo Alto' });
+    const created = (await auditEventsOf(t.db, 'customer.created')).find((e) => e.customerId === res.json().id);
+    expect(created?.changes).toMatchObject({ billingName: { after: 'Jared Dunn' }, billingEmail: { after: 'jared@piedpiper.test' } });
   });
 
   it('creates nothing when the owner\'s address is taken (409)', async () => {
@@ -49,6 +62,10 @@ describe('createCustomer', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['name', 'currency', 'ownerEmail', 'ownerName', 'creditLimit']));
     expect((await create(admin, { name: 'X', currency: 'EUR', ownerEmail: 'x@x.test', ownerName: 'X' })).json().errors[0].path).toBe('currency');
+    const billing = await create(admin, { name: 'X', currency: 'SGD', ownerEmail: 'x@x.test', ownerName: 'X', billingContact: { email: 'not-an-email', phone: 'call me', fax: '1' } });
+    expect(billing.statusCode).toBe(400);
+    expect(billing.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['billingContact.email', 'billingContact.phone', 'billingContact.fax']));
+    expect(await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'X').execute()).toEqual([]);
   });
 
   it('needs the Customer app', async () => {

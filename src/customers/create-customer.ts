@@ -6,12 +6,14 @@ import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { inviteUser } from '../access/invite-user.ts';
 import { findCustomerDetail, type CustomerDetail } from './customer-views.ts';
+import { billingColumns, type BillingContactInput } from './billing-contact.ts';
 
 export interface CreateCustomerInput {
   name: string;
   currency: string;
   ownerEmail: string;
   ownerName: string;
+  billingContact?: BillingContactInput | undefined;
 }
 
 /** A new customer organisation, and an invitation for its owner. If the owner's address is taken, nothing is created (409). */
@@ -19,10 +21,11 @@ export async function createCustomer(ctx: Ctx, input: CreateCustomerInput): Prom
   const caller = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const customerId = newId('cus');
-    await trx.insertInto('customers').values({ id: customerId, partnerId: caller.partnerId, name: input.name, currency: input.currency }).execute();
+    const billing = billingColumns(input.billingContact ?? {}, null);
+    await trx.insertInto('customers').values({ id: customerId, partnerId: caller.partnerId, name: input.name, currency: input.currency, ...billing }).execute();
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, customerId, app: 'customer', action: 'customer.created', targetType: 'customer', targetId: customerId,
-      changes: diff(null, { name: input.name, currency: input.currency }),
+      changes: diff(null, { name: input.name, currency: input.currency, ...billing }),
     });
     const owner = await inviteUser(trx, ctx, {
       kind: 'customer', partnerId: caller.partnerId, customerId, role: 'owner', email: input.ownerEmail, name: input.ownerName, invitedBy: caller.actorId,

@@ -1,20 +1,52 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import type { Executor } from '../platform/database.ts';
 import { customerRole, timestamp } from '../platform/schemas.ts';
+import { sha256Hex } from '../platform/crypto.ts';
+import { CURRENCIES, formatDecimal, isCurrency, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
 import { ROLE_ORDER } from '../portal/member-views.ts';
 
 /** Currencies a customer organisation can be billed in (those the platform knows the minor unit of). */
 export const CUSTOMER_CURRENCIES = ['SGD', 'MYR', 'HKD', 'AUD', 'USD', 'VND'] as const;
+export const CUSTOMER_STATUSES = ['active', 'suspended', 'closed'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+/**
+ * "Low points": usable points below this many units of the customer's currency (our own default, about 10 SGD everywhere;
+ * the list and the dashboard accept another threshold with `usableBelow`).
+ */
+export const LOW_POINTS_UNITS: Readonly<Record<(typeof CUSTOMER_CURRENCIES)[number], bigint>> = {
+  SGD: 10n, USD: 10n, AUD: 10n, HKD: 80n, MYR: 30n, VND: 200_000n,
+};
+
+export function lowPointsThresholdMicros(currency: string): bigint {
+  return (LOW_POINTS_UNITS[currency as keyof typeof LOW_POINTS_UNITS] ?? 10n) * MICROS_PER_UNIT;
+}
+
+export const billingContactSchema = z.object({
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  address: z.string().nullable(),
+});
+export type BillingContact = z.infer<typeof billingContactSchema>;
 
 export const customerSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
   currency: z.string(),
-  status: z.enum(['active', 'suspended', 'closed']),
+  status: z.enum(CUSTOMER_STATUSES),
   /** Users of the organisation who are not disabled (invited ones included). */
   userCount: z.number().int(),
+  billingContact: billingContactSchema,
+  /** Points balance in the customer's currency (decimal string). */
+  points: z.string(),
+  /** Points − reserved + credit limit in force. */
+  usable: z.string(),
+  /** Usable below the low-points threshold of its currency. */
+  lowPoints: z.boolean(),
   createdAt: timestamp,
+  updatedAt: timestamp,
 });
 export type CustomerSummary = z.infer<typeof customerSummarySchema>;
 
@@ -28,27 +60,111 @@ export const customerUserSchema = z.object({
   lastLoginAt: timestamp.nullable(),
 });
 
-export const customerDetailSchema = customerSummarySchema.extend({ users: z.array(customerUserSchema) });
+export const customerDetailSchema = customerSummarySchema.extend({
+  users: z.array(customerUserSchema),
+  /** Money has moved for this customer (a journal entry names it): its currency can no longer change. */
+  currencyLocked: z.boolean(),
+});
 export type CustomerDetail = z.infer<typeof customerDetailSchema>;
 
-/** Customers of one partner with their user counts; callers add filters. */
+/** Usable points of the joined wallet `w` and points account `a` (0 without a wallet), in micros. */
+export const USABLE_MICROS = sql<string>`coalesce(
+  -a.balance_micros - w.reserved_micros
+    + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > now() then w.credit_limit_micros else 0 end,
+  0)`;
+
+/** The low-points threshold of `c.currency`, in micros (one CASE over the fixed table above). */
+export function lowPointsThresholdSql(): Expression<string> {
+  const cases = CUSTOMER_CURRENCIES.map((code) => sql`when ${code} then ${(LOW_POINTS_UNITS[code] * MICROS_PER_UNIT).toString()}::bigint`);
+  return sql<string>`(case c.currency ${sql.join(cases, sql` `)} else ${(10n * MICROS_PER_UNIT).toString()}::bigint end)`;
+}
+
+/** Condition: usable points below `belowMicros` (in every customer's own currency), or below its currency's default threshold. */
+export function usableBelow(belowMicros: bigint | null): Expression<SqlBool> {
+  return belowMicros === null ? sql<SqlBool>`${USABLE_MICROS} < ${lowPointsThresholdSql()}` : sql<SqlBool>`${USABLE_MICROS} < ${belowMicros.toString()}::bigint`;
+}
+
+/**
+ * Condition on `c` alone (no join): the customer's usable points, read by a correlated lookup of its wallet and points
+ * account, are below `belowMicros` (or its currency's threshold). A list ordered by id can then walk `customers_partner_id`
+ * and stop as soon as its page is full, instead of computing every customer's points first.
+ */
+export function usableBelowLookup(belowMicros: bigint | null): Expression<SqlBool> {
+  const usable = sql`coalesce((
+    select -a.balance_micros - w.reserved_micros
+             + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > now() then w.credit_limit_micros else 0 end
+      from wallets w join ledger_accounts a on a.id = w.points_account_id
+     where w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency), 0)`;
+  return belowMicros === null ? sql<SqlBool>`${usable} < ${lowPointsThresholdSql()}` : sql<SqlBool>`${usable} < ${belowMicros.toString()}::bigint`;
+}
+
+/** Customers of one partner with their user counts and points; callers add filters. */
 export function selectCustomers(db: Executor, partnerId: string) {
   return db
     .selectFrom('customers as c')
+    .leftJoin('wallets as w', (j) => j.onRef('w.partnerId', '=', 'c.partnerId').onRef('w.customerId', '=', 'c.id').onRef('w.currency', '=', 'c.currency'))
+    .leftJoin('ledgerAccounts as a', 'a.id', 'w.pointsAccountId')
     .select([
-      'c.id', 'c.name', 'c.currency', 'c.status', 'c.createdAt',
+      'c.id', 'c.name', 'c.currency', 'c.status', 'c.createdAt', 'c.updatedAt',
+      'c.billingName', 'c.billingEmail', 'c.billingPhone', 'c.billingAddress',
       sql<number>`(select count(*)::int from users u where u.partner_id = c.partner_id and u.customer_id = c.id and u.status <> 'disabled')`.as('userCount'),
+      sql<string>`coalesce(-a.balance_micros, 0)::text`.as('pointsMicros'),
+      sql<string>`(${USABLE_MICROS})::text`.as('usableMicros'),
+      sql<string>`(${lowPointsThresholdSql()})::text`.as('thresholdMicros'),
     ])
     .where('c.partnerId', '=', partnerId);
 }
 
 type CustomerRow = Awaited<ReturnType<ReturnType<typeof selectCustomers>['executeTakeFirstOrThrow']>>;
 
-export function toCustomerSummary(row: CustomerRow): CustomerSummary {
-  return { ...row, createdAt: row.createdAt.toISOString() };
+export function currencyOf(code: string): Currency {
+  return isCurrency(code) ? code : 'SGD';
 }
 
-/** One customer of the partner with its users (owner first), or undefined when unknown or another partner's. */
+export function toCustomerSummary(row: CustomerRow): CustomerSummary {
+  const currency = currencyOf(row.currency);
+  const usable = BigInt(row.usableMicros);
+  return {
+    id: row.id, name: row.name, currency: row.currency, status: row.status, userCount: row.userCount,
+    billingContact: { name: row.billingName, email: row.billingEmail, phone: row.billingPhone, address: row.billingAddress },
+    points: formatDecimal(BigInt(row.pointsMicros), currency, CURRENCIES[currency]),
+    usable: formatDecimal(usable, currency, CURRENCIES[currency]),
+    lowPoints: usable < BigInt(row.thresholdMicros),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** A strong ETag of one customer's editable fields: a hash of its id and `updated_at` (to the microsecond). */
+export function customerEtag(customerId: string, version: string): string {
+  return `"${sha256Hex(`${customerId}:${version}`).slice(0, 32)}"`;
+}
+
+/** The customer's version (for its ETag); undefined when unknown or another partner's. Locks the row when asked. */
+export async function customerVersion(db: Executor, partnerId: string, customerId: string, options: { lock: boolean }): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('customers')
+    .select(sql<string>`(extract(epoch from updated_at) * 1000000)::bigint::text`.as('version'))
+    .where('partnerId', '=', partnerId)
+    .where('id', '=', customerId)
+    .$if(options.lock, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  return row?.version;
+}
+
+/** True once any journal entry names the customer: its currency is then fixed. */
+export async function moneyHasMoved(db: Executor, partnerId: string, customerId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('journalEntries')
+    .select('id')
+    .where('partnerId', '=', partnerId)
+    .where('customerId', '=', customerId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** One customer of the partner with its users (owner first, removed ones last), or undefined when unknown or another partner's. */
 export async function findCustomerDetail(db: Executor, partnerId: string, customerId: string): Promise<CustomerDetail | undefined> {
   const row = await selectCustomers(db, partnerId).where('c.id', '=', customerId).executeTakeFirst();
   if (!row) return undefined;
@@ -62,11 +178,13 @@ export async function findCustomerDetail(db: Executor, partnerId: string, custom
     .execute();
   return {
     ...toCustomerSummary(row),
+    currencyLocked: await moneyHasMoved(db, partnerId, customerId),
     users: users
       .map((u) => ({
         id: u.id, email: u.email, name: u.name, role: u.customerRole ?? 'guest', status: u.status,
         emailVerified: u.emailVerifiedAt !== null, lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
       }))
-      .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]),
+      // owner first, by role; people who were removed (disabled) last
+      .sort((a, b) => Number(a.status === 'disabled') - Number(b.status === 'disabled') || ROLE_ORDER[a.role] - ROLE_ORDER[b.role]),
   };
 }

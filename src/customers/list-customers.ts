@@ -1,33 +1,56 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Executor } from '../platform/database.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
-import { selectCustomers, toCustomerSummary, type CustomerSummary } from './customer-views.ts';
+import { selectCustomers, toCustomerSummary, usableBelowLookup, type CustomerStatus, type CustomerSummary } from './customer-views.ts';
 
 export interface ListCustomersInput {
   limit: number;
   cursor?: string | undefined;
-  /** Part of the name (case-insensitive), or a whole customer id. */
+  /** Part of the name or of the billing email (case-insensitive), or a whole customer id. */
   q?: string | undefined;
+  status?: CustomerStatus | undefined;
+  currency?: string | undefined;
+  /** Only customers whose usable points are below the low-points threshold of their currency... */
+  lowPoints?: boolean | undefined;
+  /** ...or below this amount (micros, in each customer's own currency). */
+  usableBelowMicros?: bigint | undefined;
 }
 
-function likePattern(text: string): string {
+export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** The partner's customer organisations, newest first. */
+/**
+ * The list query of one page (also used by bench/customers.ts to show its plan). The page's ids are chosen first, from
+ * the customers alone (newest first by id, along `customers_partner_id`; a low-points filter looks up each one's wallet
+ * as it goes), then only those rows get their points, wallet and user count. A search goes through `folio_customers_matching`
+ * (migration 0024), which can use the trigram indexes.
+ */
+export function customerListQuery(db: Executor, partnerId: string, input: ListCustomersInput) {
+  const q = input.q?.trim();
+  const low = input.usableBelowMicros !== undefined ? input.usableBelowMicros : input.lowPoints ? null : undefined;
+  const pageIds = db
+    .selectFrom('customers as c')
+    .select('c.id')
+    .$if(low !== undefined, (qb) => qb.where(usableBelowLookup(low!)))
+    .where('c.partnerId', '=', partnerId)
+    .$if(Boolean(q), (qb) => qb.where(sql<boolean>`c.id in (select folio_customers_matching(${partnerId}, ${likePattern(q!)}, ${q!}))`))
+    .$if(input.status !== undefined, (qb) => qb.where('c.status', '=', input.status!))
+    .$if(input.currency !== undefined, (qb) => qb.where('c.currency', '=', input.currency!))
+    .$if(input.cursor !== undefined, (qb) => qb.where('c.id', '<', input.cursor!))
+    .orderBy('c.id', 'desc')
+    .limit(input.limit + 1);
+  return selectCustomers(db, partnerId).where('c.id', 'in', pageIds).orderBy('c.id', 'desc');
+}
+
+/** The partner's customer organisations, newest first, with their points; search and filters combine (AND). */
 export async function listCustomers(ctx: Ctx, input: ListCustomersInput): Promise<Page<CustomerSummary>> {
   const { partnerId } = partnerCaller(ctx.principal);
-  const q = input.q?.trim();
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const rows = await selectCustomers(trx, partnerId)
-      .$if(Boolean(q), (qb) => qb.where((eb) => eb.or([eb(sql`c.name`, 'ilike', likePattern(q!)), eb('c.id', '=', q!)])))
-      .$if(input.cursor !== undefined, (qb) => qb.where('c.id', '<', input.cursor!))
-      .orderBy('c.id', 'desc')
-      .limit(input.limit + 1)
-      .execute();
+    const rows = await customerListQuery(trx, partnerId, input).execute();
     return pageOf(rows.map(toCustomerSummary), input.limit);
   });
 }

@@ -1,4 +1,5 @@
 
+import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import type { AccountCode, AccountKind } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
@@ -48,28 +49,45 @@ export async function resolveAccounts(trx: Trx, partnerId: string, currency: str
   const found = await findAccounts(trx, partnerId, currency, wanted);
   const missing = wanted.filter((r) => !found.has(accountKey(r)));
   if (missing.length > 0) {
-    await trx
-      .insertInto('ledgerAccounts')
-      .values(missing.map((r) => ({ id: newId('acc'), partnerId, currency, code: r.code, customerId: r.customerId ?? null, kind: ACCOUNT_KIND[r.code] })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    await sql`
+      insert into ledger_accounts (id, partner_id, currency, code, customer_id, kind)
+      select id, ${partnerId}, ${currency}, code, customer_id, kind
+        from unnest(${missing.map(() => newId('acc'))}::text[], ${missing.map((r) => r.code)}::text[],
+                    ${missing.map((r) => r.customerId ?? null)}::text[], ${missing.map((r) => ACCOUNT_KIND[r.code])}::text[])
+          as a(id, code, customer_id, kind)
+      on conflict do nothing`.execute(trx);
     for (const [key, id] of await findAccounts(trx, partnerId, currency, missing)) found.set(key, id);
   }
   return found;
 }
 
+/** One query, whatever the number of accounts: the partner's own by code, the customers' by id and code. */
 async function findAccounts(trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[]): Promise<Map<string, string>> {
   if (refs.length === 0) return new Map();
+  const partnerCodes = [...new Set(refs.filter((r) => !r.customerId).map((r) => r.code))];
+  const customerIds = [...new Set(refs.filter((r) => r.customerId).map((r) => r.customerId!))];
+  const customerCodes = [...new Set(refs.filter((r) => r.customerId).map((r) => r.code))];
   const rows = await trx
     .selectFrom('ledgerAccounts')
     .select(['id', 'code', 'customerId'])
     .where('partnerId', '=', partnerId)
     .where('currency', '=', currency)
-    .where((eb) =>
-      eb.or(refs.map((r) => eb.and([eb('code', '=', r.code), r.customerId ? eb('customerId', '=', r.customerId) : eb('customerId', 'is', null)]))),
-    )
+    .where((eb) => {
+      const branches = [];
+      if (partnerCodes.length > 0) branches.push(eb.and([eb('customerId', 'is', null), eb('code', 'in', partnerCodes)]));
+      if (customerIds.length > 0) {
+        branches.push(eb.and([eb('code', 'in', customerCodes), sql<boolean>`customer_id = any(${customerIds}::text[])`]));
+      }
+      return eb.or(branches);
+    })
     .execute();
-  return new Map(rows.map((r) => [accountKey({ code: r.code, ...(r.customerId ? { customerId: r.customerId } : {}) }), r.id]));
+  const wanted = new Set(refs.map(accountKey));
+  const found = new Map<string, string>();
+  for (const r of rows) {
+    const key = accountKey({ code: r.code, ...(r.customerId ? { customerId: r.customerId } : {}) });
+    if (wanted.has(key)) found.set(key, r.id);
+  }
+  return found;
 }
 
 /** Balances (debit-positive micros) of accounts, locking them for the rest of the transaction. */
@@ -78,7 +96,7 @@ export async function lockBalances(trx: Trx, accountIds: readonly string[]): Pro
   const rows = await trx
     .selectFrom('ledgerAccounts')
     .select(['id', 'balanceMicros'])
-    .where('id', 'in', [...accountIds].sort())
+    .where(sql<boolean>`id = any(${[...accountIds]}::text[])`)
     .orderBy('id')
     .forUpdate()
     .execute();

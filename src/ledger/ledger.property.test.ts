@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import fc from 'fast-check';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope, type Trx } from '../platform/database.ts';
@@ -7,9 +8,11 @@ import { checkLedger } from './check-ledger.ts';
 import { chargeWallet, creditWallet } from '../wallet/charge-wallet.ts';
 import { releaseReservation, reservePoints, settleReservation } from '../wallet/reservations.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
+import { ingestCalls } from '../usage/ingest-calls.ts';
 
 /**
- * Random sequences of top-ups, charges, holds settled or released, and credit issued or taken back, run over
+ * Random sequences of top-ups, charges, call batches (through ingestCalls and its group commit), holds settled or
+ * released, and credit issued or taken back, run over
  * 8 parallel connections against a few customers. Afterwards: every entry balances, every currency sums to zero,
  * every account balance equals its postings, no usable balance is below zero, and each customer's points equal
  * what the successful operations say they should be.
@@ -22,6 +25,9 @@ beforeAll(async () => {
   db = await createTestDb();
   partnerId = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
   customers = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).orderBy('id').execute()).map((c) => c.id);
+  await db.owner.db.updateTable('ratePlans').set({ isDefault: false }).where('partnerId', '=', partnerId).where('currency', '=', 'SGD').execute();
+  await db.owner.db.insertInto('ratePlans').values({ id: 'rpl_property000000000000', partnerId, name: 'Property SGD', currency: 'SGD', firstIncrementSeconds: 30, nextIncrementSeconds: 6, minimumChargeMicros: 0n, isDefault: true }).execute();
+  await db.owner.db.insertInto('rates').values({ ratePlanId: 'rpl_property000000000000', partnerId, prefix: '65', description: 'Singapore', pricePerMinuteMicros: 600_000n, costPerMinuteMicros: 200_000n }).execute();
 });
 afterAll(async () => db.drop());
 
@@ -30,7 +36,8 @@ type Op =
   | { kind: 'charge'; customer: number; micros: bigint }
   | { kind: 'hold'; customer: number; micros: bigint; settleMicros: bigint | null }
   | { kind: 'issue'; customer: number; micros: bigint }
-  | { kind: 'take_back'; customer: number; micros: bigint };
+  | { kind: 'take_back'; customer: number; micros: bigint }
+  | { kind: 'calls'; customer: number; seconds: number[] };
 
 const micros = fc.bigInt({ min: 1n, max: 50_000_000n });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -39,7 +46,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('hold' as const), customer: fc.nat(2), micros, settleMicros: fc.option(fc.bigInt({ min: 0n, max: 60_000_000n }), { nil: null }) }),
   fc.record({ kind: fc.constant('issue' as const), customer: fc.nat(2), micros }),
   fc.record({ kind: fc.constant('take_back' as const), customer: fc.nat(2), micros }),
+  fc.record({ kind: fc.constant('calls' as const), customer: fc.nat(2), seconds: fc.array(fc.integer({ min: 0, max: 3_600 }), { minLength: 1, maxLength: 20 }) }),
 );
+
+/** Call batches go through the real use case (group commit included), against an SGD plan: 0.60 per minute, 30/6 increments. */
+const callCtx = (): Ctx => ({
+  db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_property_calls', ip: null, userAgent: null, clock: systemClock,
+  principal: { kind: 'api_key', keyId: 'key_property', partnerId, name: 'switch', apps: new Set(['customer']) },
+});
+let callSeq = 0;
 
 const tx = <T>(fn: (trx: Trx) => Promise<T>) => inScope(db.app.db, { kind: 'partner', partnerId }, fn);
 let seq = 0;
@@ -65,6 +80,16 @@ async function run(o: Op): Promise<bigint> {
             : [{ code: 'sales_returns', amountMicros: -o.micros }],
         }));
         return -o.micros;
+      case 'calls': {
+        const customerId = customers[o.customer]!;
+        const res = await ingestCalls(callCtx(), {
+          records: o.seconds.map((durationSeconds) => ({
+            callId: `prop-${callSeq++}`, customerId, from: '+6561234567', to: '+6567778888', startedAt: '2026-11-30T04:32:00Z', durationSeconds, direction: 'outbound',
+          })),
+        });
+        // Points only move in the SGD wallet this test follows (a customer in another currency has no plan: rejected).
+        return res.results.reduce((sum, r) => (r.status === 'charged' && r.currency === 'SGD' ? sum - parseDecimal(r.amount, 'SGD', 6)! : sum), 0n);
+      }
       case 'hold': {
         const causeId = `hold_${seq++}`;
         const hold = await tx((trx) => reservePoints(trx, { wallet, amountMicros: o.micros, useCreditLimit: false, causeType: 'call', causeId, ttlSeconds: 600 }));
@@ -126,7 +151,7 @@ describe('ledger properties under concurrency', () => {
 import pino from 'pino';
 import { testConfig } from '../test/harness.ts';
 import type { Ctx } from '../platform/context.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, parseDecimal } from '../money/money.ts';
 import { issuePoints } from '../finance/issue-points.ts';
 import { takeBackPoints } from '../finance/take-back-points.ts';
 
@@ -144,7 +169,7 @@ describe('points issued and taken back by Finance, under concurrency', () => {
     const sgd = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD').orderBy('id').execute()).map((c) => c.id);
     const financeUser = await db.owner.db.selectFrom('users').select('id').where('email', '=', 'finance@demo.test').executeTakeFirstOrThrow();
     const ctx: Ctx = {
-      db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_property', ip: null, userAgent: null,
+      db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_property', ip: null, userAgent: null, clock: systemClock,
       principal: { kind: 'staff', userId: financeUser.id, partnerId, email: 'finance@demo.test', name: 'Fiona Finance', apps: new Set(['finance']), sessionId: 'ses_property' },
     };
     const micros = (cents: number) => BigInt(cents) * 10_000n;

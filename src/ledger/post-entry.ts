@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
 import { accountKey, CUSTOMER_ACCOUNTS, lockBalances, resolveAccounts, type AccountRef } from './accounts.ts';
@@ -6,6 +7,11 @@ import { accountKey, CUSTOMER_ACCOUNTS, lockBalances, resolveAccounts, type Acco
 export interface PostingInput extends AccountRef {
   /** Positive = debit, negative = credit. Never zero. */
   amountMicros: bigint;
+  /**
+   * What the customer's transactions feed shows for this posting, when it differs from the entry's (one entry of a
+   * call batch holds one points posting per call). Kept on customer postings only; defaults to the entry's.
+   */
+  feed?: { kind?: string; description: string; causeType: string; causeId: string };
 }
 
 export interface EntryInput {
@@ -31,9 +37,6 @@ export interface PostedEntry {
   customerBalances: Map<string, bigint>;
 }
 
-/** Rows per INSERT statement when posting in bulk. */
-const CHUNK_ROWS = 2000;
-
 function assertBalanced(input: EntryInput): void {
   assert(input.postings.length >= 2, 'an entry needs two or more postings');
   let sum = 0n;
@@ -49,7 +52,14 @@ function assertBalanced(input: EntryInput): void {
  * balance first; the database checks every entry again at commit and keeps account balances. Customer accounts are
  * locked and each of their postings records the balance right after it.
  */
-export async function postEntries(trx: Trx, inputs: readonly EntryInput[]): Promise<PostedEntry[]> {
+export async function postEntries(
+  trx: Trx,
+  inputs: readonly EntryInput[],
+  options: {
+    /** Balances of customer accounts the caller has already locked in this transaction (by account id): saves the lock read. */
+    lockedBalances?: ReadonlyMap<string, bigint>;
+  } = {},
+): Promise<PostedEntry[]> {
   if (inputs.length === 0) return [];
   const { partnerId, currency } = inputs[0]!;
   for (const input of inputs) {
@@ -61,36 +71,71 @@ export async function postEntries(trx: Trx, inputs: readonly EntryInput[]): Prom
   for (const input of inputs) {
     for (const p of input.postings) if (CUSTOMER_ACCOUNTS.has(p.code)) customerAccountIds.add(accounts.get(accountKey(p))!);
   }
-  const balances = await lockBalances(trx, [...customerAccountIds]);
+  const locked = options.lockedBalances;
+  const balances = locked && [...customerAccountIds].every((id) => locked.has(id))
+    ? new Map([...customerAccountIds].map((id) => [id, locked.get(id)!]))
+    : await lockBalances(trx, [...customerAccountIds]);
 
-  const entryRows = [];
-  const postingRows = [];
+  const entries = { id: [] as string[], customerId: [] as Array<string | null>, kind: [] as string[], causeType: [] as string[], causeId: [] as string[], description: [] as string[], reverses: [] as Array<string | null>, audit: [] as Array<string | null> };
+  const rows = { entryId: [] as string[], accountId: [] as string[], customerId: [] as Array<string | null>, amount: [] as string[], balanceAfter: [] as Array<string | null>, kind: [] as Array<string | null>, description: [] as Array<string | null>, causeType: [] as Array<string | null>, causeId: [] as Array<string | null> };
   const posted: PostedEntry[] = [];
   for (const input of inputs) {
     const entryId = input.entryId ?? newId('je');
-    entryRows.push({
-      id: entryId, partnerId, currency, customerId: input.customerId, kind: input.kind, causeType: input.causeType, causeId: input.causeId,
-      description: input.description.slice(0, 500), reversesEntryId: input.reversesEntryId ?? null, auditEventId: input.auditEventId,
-    });
+    const description = input.description.slice(0, 500);
+    entries.id.push(entryId);
+    entries.customerId.push(input.customerId);
+    entries.kind.push(input.kind);
+    entries.causeType.push(input.causeType);
+    entries.causeId.push(input.causeId);
+    entries.description.push(description);
+    entries.reverses.push(input.reversesEntryId ?? null);
+    entries.audit.push(input.auditEventId);
     const customerBalances = new Map<string, bigint>();
     for (const p of input.postings) {
       const accountId = accounts.get(accountKey(p))!;
       const isCustomer = CUSTOMER_ACCOUNTS.has(p.code);
-      let balanceAfter: bigint | null = null;
+      rows.entryId.push(entryId);
+      rows.accountId.push(accountId);
+      rows.amount.push(p.amountMicros.toString());
       if (isCustomer) {
-        balanceAfter = balances.get(accountId)! + p.amountMicros;
+        const balanceAfter = balances.get(accountId)! + p.amountMicros;
         balances.set(accountId, balanceAfter);
         customerBalances.set(accountKey(p), balanceAfter);
+        rows.customerId.push(p.customerId ?? null);
+        rows.balanceAfter.push(balanceAfter.toString());
+        rows.kind.push(p.feed?.kind ?? input.kind);
+        rows.description.push(p.feed ? p.feed.description.slice(0, 500) : description);
+        rows.causeType.push(p.feed?.causeType ?? input.causeType);
+        rows.causeId.push(p.feed?.causeId ?? input.causeId);
+      } else {
+        rows.customerId.push(null);
+        rows.balanceAfter.push(null);
+        rows.kind.push(null);
+        rows.description.push(null);
+        rows.causeType.push(null);
+        rows.causeId.push(null);
       }
-      postingRows.push({
-        entryId, partnerId, currency, accountId, customerId: isCustomer ? (p.customerId ?? null) : null,
-        amountMicros: p.amountMicros.toString(), balanceAfterMicros: balanceAfter === null ? null : balanceAfter.toString(),
-      });
     }
     posted.push({ entryId, customerBalances });
   }
-  for (let i = 0; i < entryRows.length; i += CHUNK_ROWS) await trx.insertInto('journalEntries').values(entryRows.slice(i, i + CHUNK_ROWS)).execute();
-  for (let i = 0; i < postingRows.length; i += CHUNK_ROWS) await trx.insertInto('postings').values(postingRows.slice(i, i + CHUNK_ROWS)).execute();
+  // Two statements whatever the size: arrays unnested by the server (one parameter per column, not per value),
+  // in input order, so posting ids follow the order the balances after were computed in.
+  await sql`
+    insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, reverses_entry_id, audit_event_id)
+    select id, ${partnerId}, ${currency}, customer_id, kind, cause_type, cause_id, description, reverses, audit
+      from unnest(${entries.id}::text[], ${entries.customerId}::text[], ${entries.kind}::text[], ${entries.causeType}::text[],
+                  ${entries.causeId}::text[], ${entries.description}::text[], ${entries.reverses}::text[], ${entries.audit}::text[])
+        with ordinality as e(id, customer_id, kind, cause_type, cause_id, description, reverses, audit, ord)
+      order by ord
+  `.execute(trx);
+  await sql`
+    insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
+    select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
+      from unnest(${rows.entryId}::text[], ${rows.accountId}::text[], ${rows.customerId}::text[], ${rows.amount}::bigint[],
+                  ${rows.balanceAfter}::bigint[], ${rows.kind}::text[], ${rows.description}::text[], ${rows.causeType}::text[], ${rows.causeId}::text[])
+        with ordinality as p(entry_id, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id, ord)
+      order by ord
+  `.execute(trx);
   return posted;
 }
 

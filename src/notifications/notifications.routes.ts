@@ -8,6 +8,7 @@ import { listNotifications } from './list-notifications.ts';
 import { listCustomerNotifications } from './list-customer-notifications.ts';
 import { PLATFORM, operatorListMailbox } from './operator-list-mailbox.ts';
 import { devListMailbox } from './dev-list-mailbox.ts';
+import { resendNotification } from './resend-notification.ts';
 
 const limit = listQuery.shape.limit;
 const cursor = idOf('ntf').optional();
@@ -33,6 +34,16 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
       response: { 200: page(notificationSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listNotifications(ctxOf(req, deps), req.query)));
+
+  app.post('/api/v1/notifications/:id/resend', {
+    config: { access: staffApp('customer'), audit: 'notification.resent' },
+    schema: {
+      operationId: 'resendNotification', tags: ['Customer'],
+      summary: 'Send a copy of a notification again (same recipient and text); sign-in codes and password-reset links are refused (409 notification_not_resendable)',
+      params: z.strictObject({ id: idOf('ntf') }),
+      response: { 201: notificationSchema, ...problems },
+    },
+  }, async (req, reply) => reply.code(201).send(await resendNotification(ctxOf(req, deps), { notificationId: req.params.id })));
 
   app.get('/api/v1/operator/mailbox', {
     config: { access: operatorOnly },

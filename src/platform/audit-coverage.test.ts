@@ -67,5 +67,5 @@ describe('audit coverage', () => {
       }
     }
     expect(failures).toEqual([]);
-  });
+  }, 180_000); // walks every state-changing route, each signing in: longer than one test's default budget
 });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db, Scope } from './database.ts';
 import type { AppName, CustomerRole } from './db-types.ts';
@@ -20,6 +21,8 @@ export interface Ctx {
   requestId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /** The time every rule reads (`ctx.clock.now()`): the system clock, or a test's settable clock (src/platform/clock.ts). */
+  clock: Clock;
 }
 
 /** Anonymous callers (sign-in, password reset) act as the system for row-level security, and are audited as such. */

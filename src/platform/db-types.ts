@@ -267,7 +267,23 @@ export interface PostingsTable {
   customerId: string | null;
   amountMicros: BigIntColumn;
   balanceAfterMicros: BigIntColumn | null;
+  /** Customer postings only: what the transactions feed shows (docs/adr/0011). */
+  kind: string | null;
+  description: string | null;
+  causeType: string | null;
+  causeId: string | null;
+  /** Generated from `kind` for customer postings: call, subscription, top_up, purchase, credit, other. */
+  feedType: ColumnType<string | null, never, never>;
   postedAt: CreatedAt;
+}
+
+export interface PointsFeedTotalsTable {
+  accountId: string;
+  feedType: string;
+  partnerId: string;
+  customerId: string;
+  postings: ColumnType<string, never, never>;
+  totalMicros: ColumnType<string, never, never>;
 }
 
 export interface WalletsTable {
@@ -297,6 +313,7 @@ export interface WalletReservationsTable {
 }
 
 export interface LedgerDatabase {
+  pointsFeedTotals: PointsFeedTotalsTable;
   walletReservations: WalletReservationsTable;
   ledgerAccounts: LedgerAccountsTable;
   journalEntries: JournalEntriesTable;

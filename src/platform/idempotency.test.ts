@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { TestClock } from '../platform/clock.ts';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
@@ -95,7 +96,7 @@ beforeAll(async () => {
   await app.ready();
   await app.listen({ host: '127.0.0.1', port: 0 });
   baseUrl = { host: '127.0.0.1', port: (app.server.address() as AddressInfo).port };
-  t = { app, db, config, close: async () => { await app.close(); await db.drop(); } };
+  t = { app, db, config, clock: new TestClock(), close: async () => { await app.close(); await db.drop(); } };
 
   await sql`create table idem_test_effects (id bigint generated always as identity primary key, partner_id text, caller text not null, account text not null, amount text not null)`.execute(db.owner.db);
   await sql`grant select, insert on idem_test_effects to folio_app`.execute(db.owner.db);

@@ -15,6 +15,10 @@ import { productRoutes } from '../products/products.routes.ts';
 import { liveCallRoutes } from '../usage/live-calls.routes.ts';
 import { topUpRoutes } from '../topup/topup.routes.ts';
 import { gatewayRoutes } from '../gateway/gateway.routes.ts';
+import { dashboardRoutes } from '../dashboard/dashboard.routes.ts';
+import { serviceRoutes } from '../services/services.routes.ts';
+import { renewalRoutes } from '../subscriptions/renewals/renewals.routes.ts';
+import { subscriptionRoutes } from '../subscriptions/subscriptions.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -34,4 +38,8 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   liveCallRoutes(app, deps);
   topUpRoutes(app, deps);
   gatewayRoutes(app, deps);
+  dashboardRoutes(app, deps);
+  serviceRoutes(app, deps);
+  subscriptionRoutes(app, deps);
+  renewalRoutes(app, deps);
 }

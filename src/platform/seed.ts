@@ -4,6 +4,8 @@ import { newId } from './ids.ts';
 import type { AppName, CustomerRole } from './db-types.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { seedUsageDemo } from '../products/demo-usage.ts';
+import { seedCatalogDemo } from '../products/demo-catalog.ts';
+import { seedServicesDemo } from '../services/demo-services.ts';
 
 export const DEMO_LOGINS = [
   { email: 'operator@folio.test', who: 'platform operator (operator console)', portal: '/operator' },
@@ -53,8 +55,13 @@ async function addCustomer(trx: Trx, partnerId: string, name: string, currency: 
   return id;
 }
 
-/** Demo data for a first run: idempotent (does nothing when the demo partner exists). Runs as the database owner. */
-export async function seedDemo(db: Db, demoPassword: string): Promise<boolean> {
+/**
+ * Demo data for a first run: idempotent (does nothing when the demo partner exists). Runs as the database owner.
+ * `activity: false` seeds the people, customers and catalog without what they did (rate plan, points, calls, subscriptions):
+ * the test template starts there, and each test makes the activity it asserts on.
+ */
+export async function seedDemo(db: Db, demoPassword: string, options: { activity?: boolean } = {}): Promise<boolean> {
+  const activity = options.activity ?? true;
   const exists = await db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirst();
   if (exists) return false;
   const passwordHash = await hashPassword(demoPassword);
@@ -80,9 +87,10 @@ export async function seedDemo(db: Db, demoPassword: string): Promise<boolean> {
     const wombat = await addCustomer(trx, north, 'Wombat Pty Ltd', 'AUD');
     await addUser(trx, passwordHash, { email: 'owner@wombat.test', name: 'Will Wombat', kind: 'customer', partnerId: north, customerId: wombat, role: 'owner' });
 
-    // Usage demo: a default SGD rate plan and a first top-up for Acme (src/products/demo-usage.ts). Left out of the test
-    // template (vitest): tests written before it make their own default SGD plan and expect Acme's exact balance.
-    if (process.env.VITEST === undefined) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
+    // Usage demo: a default SGD rate plan and a first top-up for Acme (src/products/demo-usage.ts).
+    if (activity) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
+    await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
+    await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
   });
   return true;
 }

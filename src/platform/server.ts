@@ -27,6 +27,7 @@ import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
 import type { Gateway } from '../gateway/gateway.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
@@ -61,6 +62,8 @@ export interface ServerDeps {
   webDistDir?: string;
   /** The card gateway, created once at boot; absent: the routes that need it create the configured one (src/topup/gateway-of.ts). */
   gateway?: Gateway;
+  /** The clock use cases read (`ctx.clock`); absent: the system clock. Tests pass a settable one (src/platform/clock.ts). */
+  clock?: Clock;
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -75,6 +78,7 @@ export function ctxOf(req: FastifyRequest, deps: ServerDeps): Ctx {
     requestId: req.id,
     ip: req.ip,
     userAgent: req.headers['user-agent'] ?? null,
+    clock: deps.clock ?? systemClock,
   };
 }
 

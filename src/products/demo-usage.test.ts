@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { systemClock } from '../platform/clock.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import pino from 'pino';
@@ -31,13 +32,7 @@ beforeAll(async () => {
   owner = openDatabase(url.toString(), { appRole: false, max: 2 });
   app = openDatabase(url.toString(), { appRole: true, max: 2 });
   await migrateToLatest(owner);
-  const vitest = process.env.VITEST;
-  delete process.env.VITEST;
-  try {
-    expect(await seedDemo(owner.db, DEMO_PASSWORD)).toBe(true);
-  } finally {
-    process.env.VITEST = vitest;
-  }
+  expect(await seedDemo(owner.db, DEMO_PASSWORD, { activity: true })).toBe(true);
 }, 60_000);
 
 afterAll(async () => {
@@ -71,7 +66,7 @@ describe('the usage demo data', () => {
 
     // A call to a Singapore mobile is rated on it at once.
     const ctx = {
-      db: app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_seed', ip: null, userAgent: null,
+      db: app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_seed', ip: null, userAgent: null, clock: systemClock,
       principal: { kind: 'api_key' as const, keyId: 'key_seed', partnerId, name: 'switch', apps: new Set(['customer'] as const) },
     };
     const call = await startLiveCall(ctx, { callId: 'demo-1', customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', direction: 'outbound' });

@@ -10,6 +10,8 @@ import { createRatePlan } from './create-rate-plan.ts';
 import { listRatePlans } from './list-rate-plans.ts';
 import { listRates } from './list-rates.ts';
 import { replaceRates } from './replace-rates.ts';
+import { catalogRoutes } from './catalog.routes.ts';
+import { applyRateImport, getRateImport, listRateImports, rateImportViewSchema, uploadRateImport } from './rate-import.ts';
 
 const TAGS = ['Product'];
 const currency = z.enum(CURRENCY_CODES as [Currency, ...Currency[]]);
@@ -17,10 +19,13 @@ const digits = (max: number) => z.string().regex(new RegExp(`^[0-9]{1,${max}}$`)
 const decimal = z.string().max(40);
 /** 50,000 rates of up to ~250 bytes each. */
 const RATES_BODY_LIMIT = 16 * 1024 * 1024;
+/** A CSV of 50,000 rates of up to ~160 bytes a line (prefix, a destination name, two prices), as JSON text. */
+const RATE_CSV_BODY_LIMIT = 8 * 1024 * 1024;
 
 /** The Product app, usage part: rate plans and their rate tables. */
 export function productRoutes(app: FolioApp, deps: ServerDeps): void {
   const access = staffApp('product');
+  catalogRoutes(app, deps);
 
   app.get('/api/v1/rate-plans', {
     config: { access },
@@ -87,4 +92,47 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
     const { etag, ratePlan } = await replaceRates(ctxOf(req, deps), { ratePlanId: req.params.id, rates: req.body.rates, ifMatch });
     return reply.header('etag', etag).send({ ratePlan });
   });
+
+  app.post('/api/v1/rate-plans/:id/imports', {
+    config: { access, audit: 'rate_plan.import_uploaded' },
+    bodyLimit: RATE_CSV_BODY_LIMIT,
+    schema: {
+      operationId: 'uploadRateImport', tags: TAGS,
+      summary: `Upload a rate table as CSV (prefix, description, pricePerMinute, costPerMinute; up to ${MAX_RATES_PER_PLAN} rows): every row is checked and the per-row errors kept; nothing changes until it is applied`,
+      params: z.strictObject({ id: pathId }),
+      body: z.strictObject({
+        fileName: z.string().trim().min(1).max(255),
+        csv: z.string().min(1).max(RATE_CSV_BODY_LIMIT).describe('The file\'s text (UTF-8)'),
+      }),
+      response: { 201: rateImportViewSchema, ...problems },
+    },
+  }, async (req, reply) => reply.code(201).send(await uploadRateImport(ctxOf(req, deps), { ratePlanId: req.params.id, ...req.body })));
+
+  app.get('/api/v1/rate-plans/:id/imports', {
+    config: { access },
+    schema: {
+      operationId: 'listRateImports', tags: TAGS, summary: "A rate plan's CSV imports, newest first (errors: see getRateImport)",
+      params: z.strictObject({ id: pathId }), querystring: listQuery, response: { 200: page(rateImportViewSchema), ...problems },
+    },
+  }, async (req, reply) => reply.send(await listRateImports(ctxOf(req, deps), { ratePlanId: req.params.id, ...req.query })));
+
+  app.get('/api/v1/rate-imports/:id', {
+    config: { access },
+    schema: {
+      operationId: 'getRateImport', tags: TAGS,
+      summary: 'A CSV import: status, counts, per-row errors, and processedRows while it is being applied (poll it for progress)',
+      params: z.strictObject({ id: pathId }), response: { 200: rateImportViewSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await getRateImport(ctxOf(req, deps), req.params.id)));
+
+  app.post('/api/v1/rate-imports/:id/apply', {
+    config: { access, audit: 'rate_plan.rates_imported' },
+    schema: {
+      operationId: 'applyRateImport', tags: TAGS,
+      summary: "Replace the plan's rates with the import's rows, atomically; a file with errors needs onlyValidRows: true (else 422 import_has_errors)",
+      params: z.strictObject({ id: pathId }),
+      body: z.strictObject({ onlyValidRows: z.boolean().optional().describe('Import the valid rows of a file that has errors, skipping the bad ones') }),
+      response: { 200: z.object({ import: rateImportViewSchema, ratePlan: ratePlanViewSchema }), ...problems },
+    },
+  }, async (req, reply) => reply.send(await applyRateImport(ctxOf(req, deps), { importId: req.params.id, onlyValidRows: req.body.onlyValidRows })));
 }

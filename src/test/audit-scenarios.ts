@@ -6,6 +6,10 @@ import { topUpAuditScenarios } from '../topup/audit-scenarios.ts';
 import { financeAuditScenarios } from '../finance/audit-scenarios.ts';
 import { productAuditScenarios } from '../products/audit-scenarios.ts';
 import { liveCallAuditScenarios } from '../usage/live-calls.audit-scenarios.ts';
+import { subscriptionAuditScenarios } from '../subscriptions/audit-scenarios.ts';
+import { serviceAuditScenarios } from '../services/audit-scenarios.ts';
+import { customerAuditScenarios } from '../customers/audit-scenarios.ts';
+import { renewalAuditScenarios } from '../subscriptions/renewals/audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -30,11 +34,15 @@ export async function mailedToken(t: TestApp, email: string): Promise<string> {
 }
 
 export const scenarios: Record<string, Scenario> = {
+  ...customerAuditScenarios,
   ...accessAuditScenarios,
   ...topUpAuditScenarios,
   ...financeAuditScenarios,
   ...productAuditScenarios,
   ...liveCallAuditScenarios,
+  ...subscriptionAuditScenarios,
+  ...serviceAuditScenarios,
+  ...renewalAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

@@ -26,7 +26,8 @@ function withDatabase(url: string, database: string): string {
 
 /**
  * One PostgreSQL for the whole run (TEST_DATABASE_URL, or an embedded server under .folio-test/), and one migrated,
- * demo-seeded template database that every test file clones (CREATE DATABASE ... TEMPLATE), so each file starts fresh.
+ * demo-seeded template database (people, customers, catalog; not their activity: seedDemo `activity: false`) that every
+ * test file clones (CREATE DATABASE ... TEMPLATE), so each file starts fresh.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let adminUrl = process.env.TEST_DATABASE_URL;
@@ -44,7 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`create database ${TEMPLATE_DB}`);
   const owner = openDatabase(withDatabase(adminUrl, TEMPLATE_DB), { appRole: false, max: 2 });
   await migrateToLatest(owner);
-  await seedDemo(owner.db, DEMO_PASSWORD);
+  await seedDemo(owner.db, DEMO_PASSWORD, { activity: false });
   await owner.close();
   await admin.end();
   project.provide('pgAdminUrl', adminUrl);

@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../platform/config.ts';
 import { openDatabase, type DatabaseHandle } from '../platform/database.ts';
 import { buildServer, type FolioApp } from '../platform/server.ts';
+import { TestClock } from '../platform/clock.ts';
 import { deliverNotification } from '../notifications/deliver-notification.ts';
 import type { MailTransport } from '../notifications/transport.ts';
 
@@ -59,6 +60,8 @@ export interface TestApp {
   app: FolioApp;
   db: TestDb;
   config: Config;
+  /** The server's clock (`ctx.clock`): follows the system clock until a test sets or advances it. */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -66,10 +69,11 @@ export interface TestApp {
 export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await createTestDb();
   const config = testConfig(overrides);
-  const app = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const clock = new TestClock();
+  const app = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), clock });
   await app.ready();
   return {
-    app, db, config,
+    app, db, config, clock,
     close: async () => {
       await app.close();
       await db.drop();
@@ -259,10 +263,11 @@ export async function createTestAppWithGateway(options: { settleAfterMs?: number
   const db = await createTestDb();
   const config = testConfig(options.config);
   const gateway = new SandboxGateway({ db: db.app.db, webhookSecret: TEST_SANDBOX_WEBHOOK_SECRET, settleAfterMs: options.settleAfterMs ?? 5_000 });
-  const app = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), gateway });
+  const clock = new TestClock();
+  const app = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), gateway, clock });
   await app.ready();
   return {
-    app, db, config, gateway,
+    app, db, config, gateway, clock,
     close: async () => {
       await app.close();
       await db.drop();

@@ -27,6 +27,12 @@ export const topUpAuditScenarios: Record<string, Scenario> = {
     });
   },
 
+  'DELETE /api/v1/portal/saved-cards/:cardId': async (kit) => {
+    const { owner, res } = await topUp(kit, { amount: '30.00', cardToken: 'tok_sandbox_success', saveCard: true });
+    const savedCardId = res.json<{ savedCardId: string }>().savedCardId;
+    return kit.t.app.inject({ method: 'DELETE', url: `/api/v1/portal/saved-cards/${savedCardId}`, headers: owner.headers });
+  },
+
   'PUT /api/v1/settings/top-up-policies': async (kit) => {
     const admin = await kit.signIn('admin@demo.test');
     return kit.t.app.inject({

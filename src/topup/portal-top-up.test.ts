@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import { sql } from 'kysely';
 import pino from 'pino';
 import {
@@ -226,7 +227,7 @@ describe('idempotency', () => {
   it('after a lost answer (the gateway call died), the same key resumes the same top-up and the card is charged once', async () => {
     const userId = await userIdOf(t.db, 'owner@acme.test');
     const ctx = (gateway: Gateway): Ctx & { gateway: Gateway } => ({
-      db: t.db.app.db, config: t.config, log: pino({ level: 'silent' }), requestId: null, ip: null, userAgent: null, gateway,
+      db: t.db.app.db, config: t.config, log: pino({ level: 'silent' }), requestId: null, ip: null, userAgent: null, clock: systemClock, gateway,
       principal: { kind: 'customer', userId, partnerId, customerId: acme, role: 'owner', email: 'owner@acme.test', name: 'Olive Owner', sessionId: 'ses_test' },
     });
     // The sandbox, except that the charge call dies on the way (a network error: the outcome is unknown).
@@ -273,6 +274,32 @@ describe('saved cards', () => {
     const res = await topUp({ amount: '30.00', savedCardId: theirs });
     expect(res.statusCode).toBe(404);
     expect((await api(t, owner, 'GET', '/api/v1/portal/saved-cards')).json().data.map((c: { id: string }) => c.id)).not.toContain(theirs);
+  });
+});
+
+describe('removing a saved card', () => {
+  it('an owner removes a card: it is gone from the list, cannot pay, and the auto top-up using it is switched off and audited', async () => {
+    const saved = (await topUp({ amount: '30.00', cardToken: 'tok_sandbox_success', saveCard: true })).json().savedCardId as string;
+    const auto = await api(t, owner, 'PUT', '/api/v1/portal/auto-top-up', { enabled: true, threshold: '5.00', amount: '30.00', savedCardId: saved });
+    expect(auto.statusCode).toBe(200);
+    const member = (await joinOrganisation(t, owner, 'card-member@acme.test', 'member')).session;
+    expect((await api(t, member, 'DELETE', `/api/v1/portal/saved-cards/${saved}`)).statusCode).toBe(403);
+    const globex = await signIn(t, 'owner@globex.test');
+    expect((await api(t, globex, 'DELETE', `/api/v1/portal/saved-cards/${saved}`)).statusCode).toBe(404);
+
+    const removed = await api(t, owner, 'DELETE', `/api/v1/portal/saved-cards/${saved}`);
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json()).toEqual({ id: saved, autoTopUpDisabled: true });
+    const cards = (await api(t, owner, 'GET', '/api/v1/portal/saved-cards')).json().data as Array<{ id: string }>;
+    expect(cards.map((c) => c.id)).not.toContain(saved);
+    expect((await api(t, owner, 'GET', '/api/v1/portal/auto-top-up')).json()).toMatchObject({ enabled: false, savedCardId: null });
+    const before = await chargeCount();
+    expect((await topUp({ amount: '30.00', savedCardId: saved })).statusCode).toBe(404);
+    expect(await chargeCount()).toBe(before);
+    expect((await api(t, owner, 'DELETE', `/api/v1/portal/saved-cards/${saved}`)).statusCode).toBe(404);
+    expect((await api(t, owner, 'DELETE', '/api/v1/portal/saved-cards/not-a-card')).statusCode).toBe(400);
+    const events = await auditEventsOf(t.db, 'saved_card.removed');
+    expect(events[0]).toMatchObject({ targetId: saved, customerId: acme });
   });
 });
 

@@ -15,6 +15,7 @@ import { addTopUpPolicyVersion, listTopUpPolicyVersions, policyVersionSchema } f
 import { autoTopUpSchema, portalGetAutoTopUp, portalUpdateAutoTopUp } from './auto-top-up-settings.ts';
 import { listSavedCards, savedCardSchema, toSavedCardView } from './saved-cards.ts';
 import { staffTopUpSchema, topUpSchema } from './top-up-views.ts';
+import { removeSavedCard } from './remove-saved-card.ts';
 
 const topUpId = idOf('top');
 const cardId = idOf('card');
@@ -87,6 +88,16 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
     const cards = await inScope(deps.db, { kind: 'customer', ...key }, (trx) => listSavedCards(trx, key, gatewayOf(deps).name));
     return reply.send({ data: cards.map(toSavedCardView) });
   });
+
+  app.delete('/api/v1/portal/saved-cards/:cardId', {
+    config: { access: companyCredits, audit: 'saved_card.removed' },
+    schema: {
+      operationId: 'portalRemoveSavedCard', tags: ['Portal'],
+      summary: 'Remove a saved card: never charged again; an auto top-up that used it is switched off',
+      params: z.strictObject({ cardId }),
+      response: { 200: z.object({ id: z.string(), autoTopUpDisabled: z.boolean() }), ...problems },
+    },
+  }, async (req, reply) => reply.send(await removeSavedCard(ctxOf(req, deps), { cardId: req.params.cardId })));
 
   app.get('/api/v1/portal/auto-top-up', {
     config: { access: companyCredits },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
@@ -6,7 +7,9 @@ import { inScope } from '../platform/database.ts';
 import type { Ctx } from '../platform/context.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
-import { readWallet } from '../wallet/wallets.repo.ts';
+import { ensureWallets, readWallet } from '../wallet/wallets.repo.ts';
+import { postEntries } from '../ledger/post-entry.ts';
+import { listTransactions } from '../wallet/list-transactions.ts';
 import { ingestCalls } from './ingest-calls.ts';
 
 let db: TestDb;
@@ -29,7 +32,7 @@ beforeAll(async () => {
     { ratePlanId: 'rpl_test0000000000000000', partnerId, prefix: '6591', description: 'Singapore mobile', pricePerMinuteMicros: 410_880n, costPerMinuteMicros: 240_000n },
   ]).execute();
   ctx = {
-    db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_test', ip: '127.0.0.1', userAgent: 'test',
+    db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_test', ip: '127.0.0.1', userAgent: 'test', clock: systemClock,
     principal: { kind: 'api_key', keyId: 'key_test', partnerId, name: 'switch', apps: new Set(['customer']) },
   };
   await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
@@ -114,6 +117,53 @@ describe('call charging', () => {
     expect(await points(acme)).toBe(before - 20n * 30_000n);
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id like 'par-%'`.execute(db.owner.db);
     expect(rows[0]!.n).toBe(20);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('a batch of 10,000 records over 3,000 customers is one request, one journal entry, and every customer sees its own calls', async () => {
+    const { rows: made } = await sql<{ id: string }>`
+      insert into customers (id, partner_id, name, currency)
+      select 'cus_bulk' || lpad(g::text, 18, '0'), ${partnerId}, 'Bulk customer ' || g, 'SGD' from generate_series(1, 3000) g
+      returning id`.execute(db.owner.db);
+    const ids = made.map((r) => r.id).sort();
+    await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+      await ensureWallets(trx, partnerId, ids.map((customerId) => ({ customerId, currency: 'SGD' })));
+      await postEntries(trx, [{
+        partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'test', causeId: 'bulk', description: 'Bulk top-up', auditEventId: null,
+        postings: [{ code: 'card_clearing', amountMicros: 3000n * 5_000_000n }, ...ids.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -5_000_000n }))],
+      }]);
+    });
+    // Customer i gets calls i, i+3000, i+6000 ...: 3 or 4 calls each, 6 s to Singapore (0.03 each at 30/6).
+    const records = Array.from({ length: 10_000 }, (_, i) => call(`bulk-${i}`, { customerId: ids[i % ids.length], to: '+6567778888', durationSeconds: 6 }));
+    const res = await ingestCalls(ctx, { records });
+    expect(res.summary).toEqual({ received: 10_000, charged: 10_000, duplicates: 0, rejected: 0 });
+    const first = ids[0]!;
+    expect(await points(first)).toBe(5_000_000n - 4n * 30_000n);
+    expect(await points(ids[2999]!)).toBe(5_000_000n - 3n * 30_000n);
+    const entries = await db.owner.db.selectFrom('journalEntries').select(['id', 'description']).where('causeType', '=', 'call_batch').where('description', '=', '10000 calls').execute();
+    expect(entries).toHaveLength(1);
+    const feed = await inScope(db.app.db, { kind: 'customer', partnerId, customerId: first }, (trx) =>
+      listTransactions(trx, { partnerId, customerId: first, currency: 'SGD', limit: 10, afterPostingId: null }));
+    expect(feed.data.map((t) => [t.view.type, t.view.description, t.view.amount, t.view.balanceAfter])).toEqual([
+      ['call', 'Call to +6567778888, 30 s', '-0.03', '4.88'],
+      ['call', 'Call to +6567778888, 30 s', '-0.03', '4.91'],
+      ['call', 'Call to +6567778888, 30 s', '-0.03', '4.94'],
+      ['call', 'Call to +6567778888, 30 s', '-0.03', '4.97'],
+      ['top_up', 'Bulk top-up', '5.00', '5.00'],
+    ]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  }, 60_000);
+
+  it('single-call requests arriving together share a transaction, each with its own audit event and journal entry', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => ingestCalls({ ...ctx, requestId: `req_gc${i}` }, { records: [call(`gc-${i}`, { to: '+6567778888', durationSeconds: 6 })] })));
+    expect(outcomes.every((o) => o.summary.charged === 1)).toBe(true);
+    const { rows } = await sql<{ calls: number; transactions: number; entries: number }>`
+      select count(*)::int as calls, count(distinct c.xmin::text)::int as transactions, count(distinct c.entry_id)::int as entries
+        from usage_calls c where c.call_id like 'gc-%'`.execute(db.owner.db);
+    expect(rows[0]).toMatchObject({ calls: 40, entries: 40 });
+    expect(rows[0]!.transactions).toBeLessThan(40);
+    const events = await db.owner.db.selectFrom('auditEvents').select('requestId').where('action', '=', 'usage.calls_ingested').where('requestId', 'like', 'req_gc%').execute();
+    expect(new Set(events.map((e) => e.requestId)).size).toBe(40);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 });

@@ -1,13 +1,14 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
-import { inScope, type Trx } from '../platform/database.ts';
+import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
-import { recordAudit } from '../audit/record-audit.ts';
-import { postEntries, type EntryInput } from '../ledger/post-entry.ts';
-import { lockWallet } from '../wallet/wallets.repo.ts';
+import { recordAudits } from '../audit/record-audit.ts';
+import { postEntries, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
+import { ensureWallets, lockCustomerWallets } from '../wallet/wallets.repo.ts';
 import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
@@ -40,32 +41,137 @@ interface LoadedPlan {
   useCreditLimit: boolean;
 }
 
+/**
+ * Rated tables by rate plan id, kept while the plan's `rates_version` is unchanged (every change of a plan's rates
+ * bumps it, in the same transaction: src/products/replace-rates.ts). The plan row itself is read in every transaction.
+ */
+const rateTables = new Map<string, { version: number; table: PrefixTable; rates: RatePlan['rates'] }>();
+const MAX_CACHED_PLANS = 200;
+
 async function loadPlans(trx: Trx, partnerId: string, currencies: readonly string[]): Promise<Map<string, LoadedPlan>> {
   const plans = new Map<string, LoadedPlan>();
   if (currencies.length === 0) return plans;
   const rows = await trx.selectFrom('ratePlans').selectAll().where('partnerId', '=', partnerId).where('isDefault', '=', true).where('currency', 'in', currencies).execute();
   for (const p of rows) {
-    const rates = await trx.selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros']).where('partnerId', '=', partnerId).where('ratePlanId', '=', p.id).execute();
+    let cached = rateTables.get(p.id);
+    if (!cached || cached.version !== p.ratesVersion) {
+      const rates = (await trx.selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros']).where('partnerId', '=', partnerId).where('ratePlanId', '=', p.id).execute())
+        .map((r) => ({ prefix: r.prefix, pricePerMinuteMicros: BigInt(r.pricePerMinuteMicros), costPerMinuteMicros: BigInt(r.costPerMinuteMicros) }));
+      cached = { version: p.ratesVersion, table: new PrefixTable(rates), rates };
+      if (rateTables.size >= MAX_CACHED_PLANS) rateTables.delete(rateTables.keys().next().value!);
+      rateTables.set(p.id, cached);
+    }
     const plan: RatePlan = {
       firstIncrementSeconds: p.firstIncrementSeconds,
       nextIncrementSeconds: p.nextIncrementSeconds,
       minimumChargeMicros: BigInt(p.minimumChargeMicros),
-      rates: rates.map((r) => ({ prefix: r.prefix, pricePerMinuteMicros: BigInt(r.pricePerMinuteMicros), costPerMinuteMicros: BigInt(r.costPerMinuteMicros) })),
+      rates: cached.rates,
     };
-    plans.set(p.currency, { plan, table: new PrefixTable(plan.rates), useCreditLimit: p.whenInsufficient === 'use_credit_limit' });
+    plans.set(p.currency, { plan, table: cached.table, useCreditLimit: p.whenInsufficient === 'use_credit_limit' });
   }
   return plans;
 }
 
+interface ValidRecord {
+  index: number;
+  record: CallRecord;
+  destination: string;
+}
+
+/** One request's share of a charging transaction. */
+interface Job {
+  ctx: Ctx;
+  received: number;
+  valid: ValidRecord[];
+  results: CallResult[];
+  done: (err?: unknown) => void;
+}
+
+/** Records charged in one transaction at most (a request of 10,000 runs alone). */
+const MAX_RECORDS_PER_TRANSACTION = 10_000;
+
 /**
- * Rate and charge a batch of call records against customers' points, in one transaction: every accepted call is
- * a journal entry (price to revenue, cost to the platform) posted to the wallet at once. Each record gets its own
- * result: charged, duplicate (a replayed call id changes nothing), or rejected with a code naming what is wrong.
+ * Group commit: requests of one partner queue here while that partner's charging transaction runs, and the next
+ * transaction charges all of them at once (each keeps its own results, audit event and journal entry). An idle
+ * server adds no wait; a busy one commits many small requests per transaction instead of one each. Charges of one
+ * partner serialise on its revenue and cost accounts anyway, so one transaction at a time per partner loses nothing.
+ */
+const queues = new WeakMap<Db, Map<string, { jobs: Job[]; running: boolean }>>();
+
+function enqueue(db: Db, partnerId: string, job: Job): void {
+  let byPartner = queues.get(db);
+  if (!byPartner) queues.set(db, (byPartner = new Map()));
+  let queue = byPartner.get(partnerId);
+  if (!queue) byPartner.set(partnerId, (queue = { jobs: [], running: false }));
+  queue.jobs.push(job);
+  if (!queue.running) run(db, partnerId, queue);
+}
+
+function run(db: Db, partnerId: string, queue: { jobs: Job[]; running: boolean }): void {
+  queue.running = true;
+  void drain(db, partnerId, queue).finally(() => {
+    queue.running = false;
+    if (queue.jobs.length > 0) run(db, partnerId, queue);
+  });
+}
+
+async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise<void> {
+  while (queue.jobs.length > 0) {
+    const group: Job[] = [queue.jobs.shift()!];
+    let records = group[0]!.valid.length;
+    while (queue.jobs.length > 0 && records + queue.jobs[0]!.valid.length <= MAX_RECORDS_PER_TRANSACTION) {
+      const next = queue.jobs.shift()!;
+      records += next.valid.length;
+      group.push(next);
+    }
+    try {
+      await chargeWithRetry(db, partnerId, group);
+      for (const job of group) job.done();
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]!.done(err);
+        continue;
+      }
+      // One request's failure must not sink the others: charge each on its own.
+      for (const job of group) {
+        try {
+          await chargeWithRetry(db, partnerId, [job]);
+          job.done();
+        } catch (own) {
+          job.done(own);
+        }
+      }
+    }
+  }
+}
+
+async function chargeWithRetry(db: Db, partnerId: string, group: readonly Job[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await inScope(db, { kind: 'partner', partnerId }, (trx) => chargeJobs(trx, partnerId, group));
+      return;
+    } catch (err) {
+      if (err instanceof MissingWalletsError) {
+        // Open the wallets in their own transaction (idempotent), then charge with every wallet locked in order.
+        await inScope(db, { kind: 'partner', partnerId }, (trx) => ensureWallets(trx, partnerId, err.wallets));
+      } else if (!(err instanceof ConcurrentDuplicateError) || attempt >= 3) {
+        throw err;
+      }
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+
+/**
+ * Rate and charge a batch of call records against customers' points: every accepted call is posted to the
+ * customer's wallet at once (its own points posting, with its description and balance after), price to revenue and
+ * cost to the platform, in one journal entry per request and currency. Each record gets its own result: charged,
+ * duplicate (a replayed call id changes nothing), or rejected with a code naming what is wrong.
  */
 export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[] }): Promise<IngestResult> {
   const partnerId = partnerIdOf(ctx.principal);
   const results: CallResult[] = new Array<CallResult>(input.records.length);
-  const valid: Array<{ index: number; record: CallRecord; destination: string }> = [];
+  const valid: ValidRecord[] = [];
   const seen = new Set<string>();
   input.records.forEach((raw, index) => {
     const parsed = callRecordSchema.safeParse(raw);
@@ -88,14 +194,9 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
     valid.push({ index, record: parsed.data, destination });
   });
 
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await chargeBatch(ctx, partnerId, input.records.length, valid, results);
-      break;
-    } catch (err) {
-      if (!(err instanceof ConcurrentDuplicateError) || attempt >= 3) throw err;
-    }
-  }
+  await new Promise<void>((resolve, reject) => {
+    enqueue(ctx.db, partnerId, { ctx, received: input.records.length, valid, results, done: (err) => (err === undefined ? resolve() : reject(err instanceof Error ? err : new Error('charging failed', { cause: err }))) });
+  });
   const summary = { received: input.records.length, charged: 0, duplicates: 0, rejected: 0 };
   for (const r of results) {
     if (r.status === 'charged') summary.charged++;
@@ -105,101 +206,159 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   return { results, summary };
 }
 
-async function chargeBatch(
-  ctx: Ctx,
-  partnerId: string,
-  received: number,
-  valid: ReadonlyArray<{ index: number; record: CallRecord; destination: string }>,
-  results: CallResult[],
-): Promise<void> {
-  await inScope(ctx.db, { kind: 'partner', partnerId }, async (trx) => {
-    const customerIds = [...new Set(valid.map((v) => v.record.customerId))].sort();
-    const customers = customerIds.length === 0 ? [] : await trx.selectFrom('customers').select(['id', 'currency', 'status']).where('partnerId', '=', partnerId).where('id', 'in', customerIds).execute();
-    const customerById = new Map(customers.map((c) => [c.id, c]));
-    const plans = await loadPlans(trx, partnerId, [...new Set(customers.map((c) => c.currency))]);
+/** Rows per call, column by column, for one `unnest` insert. */
+function callColumns() {
+  return {
+    id: [] as string[], customerId: [] as string[], callId: [] as string[], fromNumber: [] as string[], toNumber: [] as string[],
+    direction: [] as string[], startedAt: [] as string[], durationSeconds: [] as number[], billedSeconds: [] as number[],
+    prefix: [] as Array<string | null>, currency: [] as string[], priceMicros: [] as string[], costMicros: [] as string[], entryId: [] as Array<string | null>,
+  };
+}
 
-    // Lock each wallet once, in id order (no deadlocks between batches), before looking for duplicates:
-    // a concurrent batch with the same calls has committed or waits behind us.
-    const usable = new Map<string, bigint>();
-    for (const id of customerIds) {
-      const c = customerById.get(id);
-      if (!c || c.status !== 'active') continue;
-      const plan = plans.get(c.currency);
-      const w = await lockWallet(trx, { partnerId, customerId: id, currency: c.currency });
-      usable.set(id, plan?.useCreditLimit ? w.usableMicros : w.pointsMicros - w.reservedMicros);
-    }
-    const existing = valid.length === 0 ? [] : await trx.selectFrom('usageCalls').select('callId').where('partnerId', '=', partnerId).where('callId', 'in', valid.map((v) => v.record.callId)).execute();
-    const already = new Set(existing.map((e) => e.callId));
+async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Promise<void> {
+  const allValid = jobs.flatMap((j) => j.valid);
+  // 1. Every wallet of the transaction, locked in customer order, before looking for duplicates: a concurrent
+  //    transaction with the same calls has committed, or waits behind us.
+  const customers = await lockCustomerWallets(trx, partnerId, allValid.map((v) => v.record.customerId));
+  const missing = [...customers.values()].filter((c) => c.status === 'active' && c.wallet === null && isCurrency(c.currency));
+  if (missing.length > 0) throw new MissingWalletsError(missing.map((c) => ({ customerId: c.customerId, currency: c.currency })));
+  const plans = await loadPlans(trx, partnerId, [...new Set([...customers.values()].map((c) => c.currency))]);
+  const callIds = allValid.map((v) => v.record.callId);
+  const existing = callIds.length === 0 ? [] : await trx.selectFrom('usageCalls').select('callId').where('partnerId', '=', partnerId).where(sql<boolean>`call_id = any(${callIds}::text[])`).execute();
+  const already = new Set(existing.map((e) => e.callId));
 
-    const auditEventId = await recordAudit(trx, ctx, {
-      app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: null, changes: { records: { after: received } },
-    });
-    const byCurrency = new Map<string, { entries: EntryInput[]; calls: Array<Record<string, unknown>> }>();
-    for (const { index, record, destination } of valid) {
+  // 2. Rate in memory; points left per customer as the records are taken in order.
+  const usable = new Map<string, bigint>();
+  const lockedBalances = new Map<string, bigint>();
+  for (const c of customers.values()) {
+    if (!c.wallet) continue;
+    const plan = plans.get(c.currency);
+    usable.set(c.customerId, plan?.useCreditLimit ? c.wallet.usableMicros : c.wallet.pointsMicros - c.wallet.reservedMicros);
+    lockedBalances.set(c.wallet.pointsAccountId, -c.wallet.pointsMicros);
+  }
+  const calls = callColumns();
+  const entries: EntryInput[] = [];
+  const audits = jobs.map((job) => {
+    const batchId = newId('cbt');
+    const input = { app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: batchId, changes: { records: { after: job.received } } };
+    return { ctx: job.ctx, id: newId('evt'), input, batchId };
+  });
+  jobs.forEach((job, j) => {
+    const { id: auditEventId, batchId } = audits[j]!;
+    const byCurrency = new Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; costMicros: bigint; calls: number }>();
+    for (const { index, record, destination } of job.valid) {
       const callId = record.callId;
       if (already.has(callId)) {
-        results[index] = { index, callId, status: 'duplicate', detail: 'This call id was charged before; nothing changed' };
+        job.results[index] = { index, callId, status: 'duplicate', detail: 'This call id was charged before; nothing changed' };
         continue;
       }
-      const customer = customerById.get(record.customerId);
+      const customer = customers.get(record.customerId);
       if (!customer) {
-        results[index] = { index, callId, status: 'rejected', code: 'not_found', detail: 'Customer not found', errors: [{ path: 'customerId', message: 'not found' }] };
+        job.results[index] = { index, callId, status: 'rejected', code: 'not_found', detail: 'Customer not found', errors: [{ path: 'customerId', message: 'not found' }] };
         continue;
       }
       if (customer.status !== 'active' || !isCurrency(customer.currency)) {
-        results[index] = { index, callId, status: 'rejected', code: 'state_conflict', detail: `Customer is ${customer.status}` };
+        job.results[index] = { index, callId, status: 'rejected', code: 'state_conflict', detail: `Customer is ${customer.status}` };
         continue;
       }
       const plan = plans.get(customer.currency);
       if (!plan) {
-        results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate plan in ${customer.currency}` };
+        job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate plan in ${customer.currency}` };
         continue;
       }
       const rated = record.direction === 'inbound'
         ? { prefix: null, billedSeconds: 0, priceMicros: 0n, costMicros: 0n }
         : rateCall(plan.plan, plan.table, destination, record.durationSeconds);
       if (!rated) {
-        results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate for destination ${record.to}`, errors: [{ path: 'to', message: 'no rate for this destination' }] };
+        job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate for destination ${record.to}`, errors: [{ path: 'to', message: 'no rate for this destination' }] };
         continue;
       }
-      const left = usable.get(customer.id)!;
+      const left = usable.get(customer.customerId)!;
       if (rated.priceMicros > left) {
-        results[index] = { index, callId, status: 'rejected', code: 'insufficient_points', detail: 'Not enough points for this call' };
+        job.results[index] = { index, callId, status: 'rejected', code: 'insufficient_points', detail: 'Not enough points for this call' };
         continue;
       }
-      usable.set(customer.id, left - rated.priceMicros);
+      usable.set(customer.customerId, left - rated.priceMicros);
+      already.add(callId);
       const callRef = newId('cal');
-      const group = byCurrency.get(customer.currency) ?? { entries: [], calls: [] };
-      byCurrency.set(customer.currency, group);
       let entryId: string | null = null;
       if (rated.priceMicros > 0n || rated.costMicros > 0n) {
-        entryId = newId('je');
-        const postings = [];
+        let group = byCurrency.get(customer.currency);
+        if (!group) byCurrency.set(customer.currency, (group = { entryId: newId('je'), postings: [], priceMicros: 0n, costMicros: 0n, calls: 0 }));
+        entryId = group.entryId;
+        group.calls++;
+        group.priceMicros += rated.priceMicros;
+        group.costMicros += rated.costMicros;
         if (rated.priceMicros > 0n) {
-          postings.push({ code: 'points' as const, customerId: customer.id, amountMicros: rated.priceMicros }, { code: 'revenue:usage' as const, amountMicros: -rated.priceMicros });
+          group.postings.push({
+            code: 'points', customerId: customer.customerId, amountMicros: rated.priceMicros,
+            feed: { description: `Call to ${record.to}, ${rated.billedSeconds} s`, causeType: 'call', causeId: callRef },
+          });
         }
-        if (rated.costMicros > 0n) postings.push({ code: 'cost:usage' as const, amountMicros: rated.costMicros }, { code: 'platform_payable' as const, amountMicros: -rated.costMicros });
-        group.entries.push({
-          entryId, partnerId, currency: customer.currency, customerId: customer.id, kind: 'call_charge', causeType: 'call', causeId: callRef,
-          description: `Call to ${record.to}, ${rated.billedSeconds} s`, auditEventId, postings,
-        });
       }
-      group.calls.push({
-        id: callRef, partnerId, customerId: customer.id, callId, fromNumber: record.from, toNumber: record.to, direction: record.direction,
-        startedAt: record.startedAt, durationSeconds: record.durationSeconds, billedSeconds: rated.billedSeconds, prefix: rated.prefix,
-        currency: customer.currency, priceMicros: rated.priceMicros.toString(), costMicros: rated.costMicros.toString(), entryId,
-      });
-      results[index] = { index, callId, status: 'charged', callRef, amount: formatDecimal(rated.priceMicros, customer.currency, 6), currency: customer.currency, billedSeconds: rated.billedSeconds };
+      calls.id.push(callRef);
+      calls.customerId.push(customer.customerId);
+      calls.callId.push(callId);
+      calls.fromNumber.push(record.from);
+      calls.toNumber.push(record.to);
+      calls.direction.push(record.direction);
+      calls.startedAt.push(record.startedAt);
+      calls.durationSeconds.push(record.durationSeconds);
+      calls.billedSeconds.push(rated.billedSeconds);
+      calls.prefix.push(rated.prefix);
+      calls.currency.push(customer.currency);
+      calls.priceMicros.push(rated.priceMicros.toString());
+      calls.costMicros.push(rated.costMicros.toString());
+      calls.entryId.push(entryId);
+      job.results[index] = { index, callId, status: 'charged', callRef, amount: formatDecimal(rated.priceMicros, customer.currency, 6), currency: customer.currency, billedSeconds: rated.billedSeconds };
     }
-    for (const group of byCurrency.values()) {
-      for (let i = 0; i < group.calls.length; i += 2000) {
-        const inserted = await trx.insertInto('usageCalls').values(group.calls.slice(i, i + 2000) as never).onConflict((oc) => oc.columns(['partnerId', 'callId']).doNothing()).returning('callId').execute();
-        // A concurrent batch charged the same call id for another customer: start over (the retry sees it as a duplicate).
-        if (inserted.length !== Math.min(2000, group.calls.length - i)) throw new ConcurrentDuplicateError();
-      }
-      await postEntries(trx, group.entries);
+    // The partner's side of the request, summed: revenue for the price, the platform's cost.
+    for (const [currency, group] of byCurrency) {
+      const postings = group.postings;
+      if (group.priceMicros > 0n) postings.push({ code: 'revenue:usage', amountMicros: -group.priceMicros });
+      if (group.costMicros > 0n) postings.push({ code: 'cost:usage', amountMicros: group.costMicros }, { code: 'platform_payable', amountMicros: -group.costMicros });
+      const customerIds = new Set(postings.filter((p) => p.customerId).map((p) => p.customerId));
+      entries.push({
+        entryId: group.entryId, partnerId, currency, customerId: customerIds.size === 1 ? [...customerIds][0]! : null,
+        kind: 'call_charge', causeType: 'call_batch', causeId: batchId,
+        description: group.calls === 1 ? (postings[0]?.feed?.description ?? 'Call') : `${group.calls} calls`, auditEventId, postings,
+      });
     }
   });
+
+  // 3. Write: the calls (their unique call ids are the last word on duplicates), the audit events, then the ledger.
+  if (calls.id.length > 0) {
+    const { rows } = await sql<{ n: string }>`
+      with inserted as (
+        insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+                                 billed_seconds, prefix, currency, price_micros, cost_micros, entry_id)
+        select id, ${partnerId}, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+               billed_seconds, prefix, currency, price_micros, cost_micros, entry_id
+          from unnest(${calls.id}::text[], ${calls.customerId}::text[], ${calls.callId}::text[], ${calls.fromNumber}::text[],
+                      ${calls.toNumber}::text[], ${calls.direction}::text[], ${calls.startedAt}::timestamptz[], ${calls.durationSeconds}::int[],
+                      ${calls.billedSeconds}::int[], ${calls.prefix}::text[], ${calls.currency}::text[], ${calls.priceMicros}::bigint[],
+                      ${calls.costMicros}::bigint[], ${calls.entryId}::text[])
+            as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
+                 currency, price_micros, cost_micros, entry_id)
+        on conflict (partner_id, call_id) do nothing
+        returning 1)
+      select count(*)::text as n from inserted`.execute(trx);
+    // Another process charged one of these call ids meanwhile: start over (the retry sees it as a duplicate).
+    if (Number(rows[0]!.n) !== calls.id.length) throw new ConcurrentDuplicateError();
+  }
+  await recordAudits(trx, audits);
+  const byCurrency = new Map<string, EntryInput[]>();
+  for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
+  for (const group of byCurrency.values()) await postEntries(trx, group, { lockedBalances });
+}
+
+/** Customers charged for the first time have no wallet yet: opened, then the charge is tried again. */
+class MissingWalletsError extends Error {
+  readonly wallets: Array<{ customerId: string; currency: string }>;
+  constructor(wallets: Array<{ customerId: string; currency: string }>) {
+    super('wallets to open first');
+    this.wallets = wallets;
+  }
 }
 
 export class ConcurrentDuplicateError extends Error {

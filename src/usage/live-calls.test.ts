@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../platform/clock.ts';
 import pino from 'pino';
 import { auditEventsOf, createTestDb, customerIdOf, partnerIdOf, testConfig, type TestDb } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
@@ -45,7 +46,7 @@ beforeAll(async () => {
     { ratePlanId: MYR_PLAN, partnerId, prefix: '60', description: 'Malaysia', pricePerMinuteMicros: 120_000n, costPerMinuteMicros: 50_000n },
   ]).execute();
   ctx = {
-    db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_live', ip: '127.0.0.1', userAgent: 'test',
+    db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_live', ip: '127.0.0.1', userAgent: 'test', clock: systemClock,
     principal: { kind: 'api_key', keyId: 'key_live', partnerId, name: 'switch', apps: new Set(['customer']) },
   };
   await topUp(acme, 1_000_000n);

@@ -123,4 +123,21 @@ describe('calls and the transactions feed over HTTP', () => {
     const count = await t.db.owner.db.selectFrom('usageCalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(5);
   });
+  it('totals by type cover the whole history, whatever page is shown; a type filter narrows the totals too', async () => {
+    const admin = await signIn(t, 'admin@demo.test');
+    const before = (await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: admin.headers })).json<{ totals: Array<{ type: string; count: number; total: string }> }>().totals;
+    const callsBefore = before.find((x) => x.type === 'call')!;
+    expect((await ingest(calls(5, 'totals'))).json().summary.charged).toBe(5);
+    const page = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2`, headers: admin.headers });
+    const body = page.json<{ data: unknown[]; nextCursor: string; totals: Array<{ type: string; count: number; total: string }> }>();
+    expect(body.data).toHaveLength(2);
+    const callTotal = body.totals.find((x) => x.type === 'call')!;
+    expect(callTotal.count).toBe(callsBefore.count + 5);
+    // five calls of 30..34 s, billed a minute each at 0.10
+    expect(Math.round(Number(callTotal.total) * 100)).toBe(Math.round(Number(callsBefore.total) * 100) - 50);
+    const older = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2&cursor=${body.nextCursor}`, headers: admin.headers });
+    expect(older.json<{ totals: unknown }>().totals).toEqual(body.totals);
+    const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
+    expect(onlyTopUps.json<{ totals: Array<{ type: string }> }>().totals.map((x) => x.type)).toEqual(['top_up']);
+  });
 });

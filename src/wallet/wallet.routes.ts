@@ -8,7 +8,7 @@ import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { csvCell } from '../audit/csv.ts';
-import { listTransactions, parseTransactionCursor, totalsByType, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { feedAccount, feedTotals, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
 import { readWallet } from './wallets.repo.ts';
 
 const transactionSchema = z.object({
@@ -34,7 +34,7 @@ const walletSchema = z.object({
   currency: z.string(), points: z.string(), reserved: z.string(), creditLimit: z.string(), creditLimitExpiresAt: z.string().nullable(), usable: z.string(),
 });
 const feedQuery = z.strictObject({
-  type: z.enum(Object.keys(TRANSACTION_TYPES) as [TransactionType, ...TransactionType[]]).optional(),
+  type: z.enum(TRANSACTION_TYPES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(100),
   cursor: z.string().max(40).optional(),
   format: z.enum(['json', 'csv']).optional(),
@@ -75,14 +75,19 @@ function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string
 }
 
 export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
+  /** One transaction: the customer's feed account, the page, and the totals by type over the whole history. */
   const feed = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, query: FeedQuery) => {
-    const currency = await customerCurrency(deps.db, partnerId, customerId);
     const after = parseTransactionCursor(query.cursor);
     if (query.cursor && !after) throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
-    const page = await inScope(deps.db, scope, (trx) =>
-      listTransactions(trx, { partnerId, customerId, currency, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after }),
-    );
-    return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: totalsByType(page.data, currency) };
+    return inScope(deps.db, scope, async (trx) => {
+      const account = await feedAccount(trx, { partnerId, customerId });
+      if (!account) throw new DomainError('not_found', 'Customer not found');
+      const { currency, pointsAccountId } = account;
+      const type = query.type ? { type: query.type } : {};
+      const page = await listTransactions(trx, { partnerId, customerId, currency, pointsAccountId, ...type, limit: query.limit, afterPostingId: after });
+      const totals = await feedTotals(trx, { partnerId, pointsAccountId, currency, ...type });
+      return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals };
+    });
   };
   const wallet = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string) => {
     const currency = await customerCurrency(deps.db, partnerId, customerId);
@@ -100,7 +105,7 @@ export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access: staffApp('customer') },
     schema: {
       operationId: 'listTransactions', tags: ['Customer'],
-      summary: "A customer's points transactions, newest first (100 by default), with totals by type; CSV with Accept: text/csv or ?format=csv",
+      summary: "A customer's points transactions, newest first (100 by default), with totals by type over the whole history; CSV with Accept: text/csv or ?format=csv",
       params: z.strictObject({ customerId: idOf('cus') }), querystring: feedQuery,
       response: feedResponses,
     },
@@ -133,7 +138,7 @@ export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/portal/transactions', {
     config: { access: companyCredits },
     schema: {
-      operationId: 'portalListTransactions', tags: ['Portal'], summary: "Your organisation's points transactions, newest first, with totals by type; CSV too",
+      operationId: 'portalListTransactions', tags: ['Portal'], summary: "Your organisation's points transactions, newest first, with totals by type over the whole history; CSV too",
       querystring: feedQuery, response: feedResponses,
     },
   }, async (req, reply) => {

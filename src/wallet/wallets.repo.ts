@@ -39,6 +39,20 @@ export async function ensureWallet(trx: Trx, key: WalletKey): Promise<void> {
     .execute();
 }
 
+/** Open many wallets (and their points accounts) at once; those that exist are left as they are. */
+export async function ensureWallets(trx: Trx, partnerId: string, wallets: ReadonlyArray<{ customerId: string; currency: string }>): Promise<void> {
+  const byCurrency = new Map<string, string[]>();
+  for (const w of wallets) byCurrency.set(w.currency, [...(byCurrency.get(w.currency) ?? []), w.customerId]);
+  for (const [currency, customerIds] of byCurrency) {
+    const accounts = await resolveAccounts(trx, partnerId, currency, customerIds.map((customerId) => ({ code: 'points' as const, customerId })));
+    await sql`
+      insert into wallets (partner_id, customer_id, currency, points_account_id)
+      select ${partnerId}, customer_id, ${currency}, points_account_id
+        from unnest(${customerIds}::text[], ${customerIds.map((c) => accounts.get(`points|${c}`)!)}::text[]) as w(customer_id, points_account_id)
+      on conflict do nothing`.execute(trx);
+  }
+}
+
 function toState(row: {
   partnerId: string; customerId: string; currency: string; pointsAccountId: string; balanceMicros: string;
   reservedMicros: string; creditLimitMicros: string; creditLimitExpiresAt: Date | null;
@@ -88,4 +102,47 @@ export async function adjustReserved(trx: Trx, key: WalletKey, deltaMicros: bigi
     .set({ reservedMicros: sql`reserved_micros + ${deltaMicros.toString()}::bigint`, updatedAt: sql`now()` })
     .where('partnerId', '=', key.partnerId).where('customerId', '=', key.customerId).where('currency', '=', key.currency)
     .execute();
+}
+
+export interface CustomerWallet {
+  customerId: string;
+  currency: string;
+  status: string;
+  /** Null when the customer has no wallet in its currency yet (see `ensureWallet`). */
+  wallet: WalletState | null;
+}
+
+/**
+ * Lock the wallets (and points accounts) of many customers of one partner, each in the customer's own currency, in
+ * customer-id order: one statement, and the same order every multi-wallet lock takes, so batches never deadlock.
+ * Customers without a wallet come back with `wallet: null` (not locked); unknown customers are left out.
+ */
+export async function lockCustomerWallets(trx: Trx, partnerId: string, customerIds: readonly string[]): Promise<Map<string, CustomerWallet>> {
+  const found = new Map<string, CustomerWallet>();
+  if (customerIds.length === 0) return found;
+  const ids = [...new Set(customerIds)].sort();
+  const { rows } = await sql<{
+    customerId: string; currency: string; status: string; pointsAccountId: string; balanceMicros: string; reservedMicros: string;
+    creditLimitMicros: string; creditLimitExpiresAt: Date | null; now: Date;
+  }>`
+    select c.id as customer_id, c.currency, c.status, w.points_account_id, a.balance_micros, w.reserved_micros,
+           w.credit_limit_micros, w.credit_limit_expires_at, now() as now
+      from customers c
+      join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
+      join ledger_accounts a on a.id = w.points_account_id
+     where c.partner_id = ${partnerId} and c.id = any(${ids}::text[])
+     order by c.id
+       for update of w, a`.execute(trx);
+  for (const r of rows) {
+    found.set(r.customerId, {
+      customerId: r.customerId, currency: r.currency, status: r.status,
+      wallet: toState({ partnerId, customerId: r.customerId, currency: r.currency, pointsAccountId: r.pointsAccountId, balanceMicros: r.balanceMicros, reservedMicros: r.reservedMicros, creditLimitMicros: r.creditLimitMicros, creditLimitExpiresAt: r.creditLimitExpiresAt }, r.now),
+    });
+  }
+  const rest = ids.filter((id) => !found.has(id));
+  if (rest.length > 0) {
+    const others = await trx.selectFrom('customers').select(['id', 'currency', 'status']).where('partnerId', '=', partnerId).where(sql<boolean>`id = any(${rest}::text[])`).execute();
+    for (const c of others) found.set(c.id, { customerId: c.id, currency: c.currency, status: c.status, wallet: null });
+  }
+  return found;
 }

@@ -5,6 +5,7 @@ import { APPS } from '../shared/apps.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Empty, PageHeader } from '../shared/ui.tsx';
 import { FinanceAccessPanel } from './FinanceAccess.tsx';
+import { PartnerDashboard } from './customer/PartnerDashboard.tsx';
 
 const COMING_SOON = new Set(['product', 'invoice', 'finance', 'discount']);
 
@@ -13,8 +14,13 @@ export function AdminHome() {
   const held = APPS.filter((a) => session.apps.includes(a.name));
   const first = session.user.name.split(' ')[0] ?? session.user.name;
   return (
-    <Stack gap="xl" maw={1100}>
-      <PageHeader mb={0} title={`Welcome, ${first}`} description={`${session.partner?.name ?? ''} admin portal. Choose an app to get started.`} />
+    <Stack gap="xl" maw={1240}>
+      <PageHeader
+        mb={0}
+        title={`Welcome, ${first}`}
+        description={`${session.partner?.name ?? ''} admin portal.${session.apps.includes('customer') ? ' How business is going, and your apps.' : ' Choose an app to get started.'}`}
+      />
+      {session.apps.includes('customer') ? <PartnerDashboard /> : null}
       <section aria-label="Your apps">
         {held.length === 0 ? (
           <Empty title="No apps yet" description="Ask a colleague with the Access Control app to grant you the apps you need." />

@@ -9,6 +9,7 @@ import { FormError, fieldError } from '../shared/forms.tsx';
 import { formatDate, formatDateTime } from '../shared/format.ts';
 import { decimalsOf, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
 import { TransactionsTable, WalletSummary, useWallet } from '../shared/points.tsx';
+import { ConfirmButton } from '../shared/ConfirmButton.tsx';
 import { usePagedList } from '../shared/queries.ts';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadMore, StatusBadge } from '../shared/ui.tsx';
@@ -103,7 +104,51 @@ export function PointsTab() {
       </section>
       <TopUpsHistory />
       <AutoTopUpSection />
+      <SavedCardsSection />
     </Stack>
+  );
+}
+
+/** The organisation's saved cards, each with Remove (an auto top-up that used it is switched off). */
+function SavedCardsSection() {
+  const queryClient = useQueryClient();
+  const cards = useQuery({ queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal) });
+  const list = cards.data?.data ?? [];
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="saved-cards-title">
+      <Title order={3} size="h4" id="saved-cards-title" mb="xs">
+        Saved cards
+      </Title>
+      {cards.error ? (
+        <ErrorState error={cards.error} onRetry={() => void cards.refetch()} title="Could not load saved cards" />
+      ) : !cards.data ? (
+        <Loader size="xs" />
+      ) : list.length === 0 ? (
+        <Text size="sm" c="dimmed">No saved cards. Tick “Save this card” when you top up to keep one for next time and for auto top-up.</Text>
+      ) : (
+        <Stack gap="xs">
+          {list.map((c) => (
+            <Group key={c.id} justify="space-between">
+              <Text size="sm">{cardLabel(c)}</Text>
+              <ConfirmButton
+                label="Remove"
+                ariaLabel={`Remove ${cardLabel(c)}`}
+                title="Remove this card?"
+                message={`${cardLabel(c)} will not be charged again. An auto top-up that uses it is switched off.`}
+                confirmLabel="Remove card"
+                color="red"
+                buttonProps={{ variant: 'subtle', size: 'xs', color: 'red' }}
+                onConfirm={async () => {
+                  const removed = await api.delete<{ autoTopUpDisabled: boolean }>(`/api/v1/portal/saved-cards/${encodeURIComponent(c.id)}`);
+                  notifications.show({ color: 'teal', message: removed.autoTopUpDisabled ? 'Card removed; auto top-up is now off.' : 'Card removed.' });
+                  await queryClient.invalidateQueries({ queryKey: BASE });
+                }}
+              />
+            </Group>
+          ))}
+        </Stack>
+      )}
+    </Paper>
   );
 }
 

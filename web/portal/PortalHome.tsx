@@ -1,14 +1,20 @@
 import { Link, useSearchParams } from 'react-router';
-import { Alert, Anchor, List, Paper, Stack, Tabs, Text, ThemeIcon, Title } from '@mantine/core';
-import { IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
+import { useQuery } from '@tanstack/react-query';
+import { Alert, Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Tabs, Text, ThemeIcon, Title } from '@mantine/core';
+import { IconArrowRight, IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
-import { isApiError } from '../shared/api.ts';
+import { api, isApiError } from '../shared/api.ts';
 import { AuditTable } from '../shared/AuditTable.tsx';
-import { titleCase } from '../shared/format.ts';
+import { formatDate, formatRelative, titleCase } from '../shared/format.ts';
+import { formatMoney } from '../shared/money.ts';
+import { useWallet } from '../shared/points.tsx';
 import { usePagedList } from '../shared/queries.ts';
 import { PointsTab } from './PointsTab.tsx';
 import { useSession } from '../shared/session.tsx';
-import type { AuditEvent, PortalTabs } from '../shared/types.ts';
+import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
+import type { AuditEvent, Page, PortalTabs } from '../shared/types.ts';
+import { isUnavailable, subscriptionLabel, usePortalSubscriptions } from './services/queries.ts';
+import { SERVICES_KEY, type PortalSubscription, type VirtualLine, type Wallboard } from './services/types.ts';
 
 const TABS: { key: keyof PortalTabs; label: string; icon: ReactNode }[] = [
   { key: 'invoices', label: 'Invoices', icon: <IconFileInvoice size={16} /> },
@@ -16,6 +22,9 @@ const TABS: { key: keyof PortalTabs; label: string; icon: ReactNode }[] = [
   { key: 'services', label: 'Services', icon: <IconServer size={16} /> },
   { key: 'audit', label: 'Audit', icon: <IconHistory size={16} /> },
 ];
+
+const LATEST_EVENTS = 5;
+const SHOWN_RENEWALS = 4;
 
 function ComingSoon({ icon, title, intro, points }: { icon: ReactNode; title: string; intro: string; points: string[] }) {
   return (
@@ -35,6 +44,156 @@ function ComingSoon({ icon, title, intro, points }: { icon: ReactNode; title: st
         ))}
       </List>
     </Stack>
+  );
+}
+
+function Card({ title, label, action, children }: { title: string; label: string; action?: ReactNode; children: ReactNode }) {
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-label={label}>
+      <Group justify="space-between" mb="sm" wrap="nowrap">
+        <Title order={2} size="h5">
+          {title}
+        </Title>
+        {action}
+      </Group>
+      {children}
+    </Paper>
+  );
+}
+
+function Figure({ label, value, testId, strong }: { label: string; value: string; testId: string; strong?: boolean }) {
+  return (
+    <Group justify="space-between" wrap="nowrap">
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      <Text size={strong ? 'lg' : 'sm'} fw={strong ? 700 : 500} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {value}
+      </Text>
+    </Group>
+  );
+}
+
+/** Usable points, balance and credit limit (owners and admins: company credits are theirs to see). */
+function PointsCard({ canSee }: { canSee: boolean }) {
+  const wallet = useWallet(['portal', 'points'], '/api/v1/portal/wallet', { enabled: canSee });
+  const w = wallet.data;
+  return (
+    <Card title="Points" label="Points summary" action={canSee ? <Anchor component={Link} to="/portal?tab=points" size="sm">Top up</Anchor> : undefined}>
+      {!canSee ? (
+        <Text size="sm" c="dimmed">
+          Company credits are visible to owners and admins of your organisation.
+        </Text>
+      ) : w ? (
+        <Stack gap={6}>
+          <Figure label="Usable" value={formatMoney(w.usable, w.currency)} testId="home-usable" strong />
+          <Figure label="Balance" value={formatMoney(w.points, w.currency)} testId="home-balance" />
+          <Figure label="Credit limit" value={formatMoney(w.creditLimit, w.currency)} testId="home-credit-limit" />
+          {w.creditLimitExpiresAt ? (
+            <Text size="xs" c="dimmed">
+              Credit limit until {formatDate(w.creditLimitExpiresAt)}
+            </Text>
+          ) : null}
+        </Stack>
+      ) : wallet.error && isApiError(wallet.error) && wallet.error.code === 'tab_hidden' ? (
+        <Text size="sm" c="dimmed">
+          Your provider has hidden points.
+        </Text>
+      ) : wallet.error ? (
+        <ErrorState error={wallet.error} onRetry={() => void wallet.refetch()} title="Could not load points" />
+      ) : (
+        <LoadingState label="Loading points…" />
+      )}
+    </Card>
+  );
+}
+
+function renewalText(s: PortalSubscription): string {
+  if (s.status === 'terminated') return 'Terminated';
+  if (s.status === 'expired') return `Expired ${formatDate(s.currentPeriodEnd)}`;
+  if (s.status === 'pending_payment') return 'Waiting for payment';
+  return s.autoRenew ? `Renews ${formatDate(s.currentPeriodEnd)}` : `Ends ${formatDate(s.currentPeriodEnd)}`;
+}
+
+/** The subscriptions, soonest renewal first; an empty state while the subscriptions API is not there. */
+function SubscriptionsCard({ linkToServices }: { linkToServices: boolean }) {
+  const subs = usePortalSubscriptions();
+  const shown = (subs.data?.data ?? [])
+    .filter((s) => s.status !== 'terminated')
+    .sort((a, b) => (a.currentPeriodEnd ?? '').localeCompare(b.currentPeriodEnd ?? ''))
+    .slice(0, SHOWN_RENEWALS);
+  return (
+    <Card title="Subscriptions" label="Subscriptions summary" action={linkToServices ? <Anchor component={Link} to="/portal?tab=services" size="sm">All services</Anchor> : undefined}>
+      {subs.isPending ? (
+        <LoadingState label="Loading subscriptions…" />
+      ) : subs.error && isUnavailable(subs.error) ? (
+        <Text size="sm" c="dimmed" data-testid="subscriptions-unavailable">
+          Your subscriptions and their renewal dates will appear here.
+        </Text>
+      ) : subs.error ? (
+        <ErrorState error={subs.error} onRetry={() => void subs.refetch()} title="Could not load subscriptions" />
+      ) : shown.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          No subscriptions yet.
+        </Text>
+      ) : (
+        <Stack gap={8}>
+          {shown.map((s) => (
+            <Group key={s.id} justify="space-between" wrap="nowrap" gap="xs">
+              <div style={{ minWidth: 0 }}>
+                <Text size="sm" fw={500} truncate="end">
+                  {subscriptionLabel(s)}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {renewalText(s)}
+                </Text>
+              </div>
+              <Text size="sm" style={{ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }}>
+                {formatMoney(s.renewalPrice, s.currency)}
+              </Text>
+            </Group>
+          ))}
+        </Stack>
+      )}
+    </Card>
+  );
+}
+
+function actionLabel(action: string): string {
+  return titleCase(action.replaceAll('.', ' '));
+}
+
+/** The organisation's latest few audit events (a member sees their own), with a link to the Audit section. */
+function RecentActivityCard() {
+  const events = useQuery({
+    queryKey: ['portal', 'audit-events', 'latest'],
+    queryFn: ({ signal }) => api.get<Page<AuditEvent>>('/api/v1/portal/audit-events', { limit: LATEST_EVENTS }, signal),
+  });
+  return (
+    <Card title="Recent activity" label="Recent activity" action={<Anchor component={Link} to="/portal?tab=audit" size="sm">See all</Anchor>}>
+      {events.isPending ? (
+        <LoadingState label="Loading activity…" />
+      ) : events.error ? (
+        <ErrorState error={events.error} onRetry={() => void events.refetch()} title="Could not load activity" />
+      ) : events.data.data.length === 0 ? (
+        <Text size="sm" c="dimmed">
+          Nothing yet.
+        </Text>
+      ) : (
+        <Stack gap={8} component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+          {events.data.data.map((e) => (
+            <li key={e.id}>
+              <Text size="sm" fw={500}>
+                {actionLabel(e.action)}
+              </Text>
+              <Text size="xs" c="dimmed" title={e.occurredAt}>
+                {e.actor.label ?? 'Someone'} · {formatRelative(e.occurredAt)}
+              </Text>
+            </li>
+          ))}
+        </Stack>
+      )}
+    </Card>
   );
 }
 
@@ -65,6 +224,66 @@ function AuditTab() {
   );
 }
 
+/** The Services section of Home: subscriptions with their renewal dates, and how many lines and wallboards there are. */
+function ServicesTab() {
+  const subs = usePortalSubscriptions();
+  const lines = useQuery({
+    queryKey: [...SERVICES_KEY, 'home', 'virtual-lines'],
+    queryFn: ({ signal }) => api.get<Page<VirtualLine>>('/api/v1/portal/virtual-lines', { limit: 200 }, signal),
+  });
+  const boards = useQuery({
+    queryKey: [...SERVICES_KEY, 'home', 'wallboards'],
+    queryFn: ({ signal }) => api.get<Page<Wallboard>>('/api/v1/portal/wallboards', { limit: 200 }, signal),
+  });
+  const count = (q: { data?: Page<unknown> }) => (q.data ? `${q.data.data.length}${q.data.nextCursor ? '+' : ''}` : '…');
+  return (
+    <Stack gap="md">
+      <section aria-labelledby="home-subscriptions-title">
+        <Title order={3} size="h4" mb="xs" id="home-subscriptions-title">
+          Subscriptions
+        </Title>
+        {subs.error && isUnavailable(subs.error) ? (
+          <Text size="sm" c="dimmed" py="sm">
+            Your subscriptions and their renewal dates will appear here.
+          </Text>
+        ) : (
+          <DataTable
+            label="Subscriptions"
+            rows={subs.data?.data}
+            loading={subs.isPending}
+            error={subs.error}
+            onRetry={() => void subs.refetch()}
+            rowKey={(s) => s.id}
+            emptyTitle="No subscriptions"
+            emptyDescription="Subscriptions you buy from your provider appear here."
+            columns={[
+              { key: 'product', header: 'Product', render: (s) => <Text size="sm" fw={500}>{subscriptionLabel(s)}</Text> },
+              { key: 'status', header: 'Status', render: (s) => <StatusBadge status={s.status} /> },
+              { key: 'cycle', header: 'Billing', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
+              { key: 'renewal', header: 'Renewal date', render: (s) => formatDate(s.currentPeriodEnd) },
+              { key: 'price', header: 'Renewal price', align: 'right', render: (s) => formatMoney(s.renewalPrice, s.currency) },
+              { key: 'auto', header: 'Auto-renew', render: (s) => (s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>) },
+            ]}
+          />
+        )}
+      </section>
+      <Paper withBorder radius="md" p="md" bg="var(--mantine-color-gray-0)">
+        <Group justify="space-between">
+          <div>
+            <Text fw={600}>Virtual lines and wallboards</Text>
+            <Text size="sm" c="dimmed" data-testid="home-services-counts">
+              {count(lines)} virtual lines · {count(boards)} wallboards
+            </Text>
+          </div>
+          <Button component={Link} to="/portal/services" variant="light" rightSection={<IconArrowRight size={16} />}>
+            Open Services
+          </Button>
+        </Group>
+      </Paper>
+    </Stack>
+  );
+}
+
 export function PortalHome() {
   const session = useSession();
   const [params, setParams] = useSearchParams();
@@ -73,6 +292,12 @@ export function PortalHome() {
   const requested = params.get('tab');
   const current = visible.find((t) => t.key === requested)?.key ?? visible[0]?.key ?? null;
   const role = session.customer?.role ?? 'member';
+  const seesCredits = role === 'owner' || role === 'admin';
+  const cards = [
+    tabs.points ? <PointsCard key="points" canSee={seesCredits} /> : null,
+    <SubscriptionsCard key="subscriptions" linkToServices={tabs.services} />,
+    tabs.audit ? <RecentActivityCard key="activity" /> : null,
+  ].filter(Boolean);
 
   return (
     <Stack gap="lg">
@@ -85,6 +310,7 @@ export function PortalHome() {
           {session.partner ? ` · Services by ${session.partner.name}` : ''}
         </Text>
       </div>
+      {cards.length > 0 ? <SimpleGrid cols={{ base: 1, md: cards.length }}>{cards}</SimpleGrid> : null}
       <Paper withBorder radius="md" p="md">
         {visible.length === 0 || current === null ? (
           <Text c="dimmed" size="sm" py="lg" ta="center">
@@ -115,12 +341,7 @@ export function PortalHome() {
               <PointsTab />
             </Tabs.Panel>
             <Tabs.Panel value="services">
-              <ComingSoon
-                icon={<IconServer size={24} />}
-                title="Services are coming soon"
-                intro="Your subscriptions, numbers, virtual lines and wallboards."
-                points={['Renewal dates and prices', 'Renew or reactivate expired subscriptions', 'Usage and recent transactions']}
-              />
+              <ServicesTab />
             </Tabs.Panel>
             <Tabs.Panel value="audit">
               <AuditTab />

@@ -7,6 +7,7 @@ import { UserMenu } from '../shared/UserMenu.tsx';
 
 const LINKS = [
   { to: '/portal', label: 'Home' },
+  { to: '/portal/services', label: 'Services', tab: 'services' as const },
   { to: '/portal/members', label: 'Members' },
 ];
 
@@ -32,7 +33,7 @@ export function PortalLayout() {
               </Group>
               <Box component="nav" aria-label="Portal" ml="md" visibleFrom="sm">
                 <Group gap={4}>
-                  {LINKS.map((l) => {
+                  {LINKS.filter((l) => !l.tab || session.portalTabs?.[l.tab] !== false).map((l) => {
                     const active = l.to === '/portal' ? location.pathname === '/portal' : location.pathname.startsWith(l.to);
                     return (
                       <UnstyledButton

@@ -97,7 +97,7 @@ export function useWallet(base: readonly unknown[], path: string, options: { ena
 const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
 
 /**
- * The points transactions: the latest 100, a type filter, totals by type (of the rows shown), an "Older" pager that
+ * The points transactions: the latest 100, a type filter, totals by type (over the whole history), an "Older" pager that
  * follows the API's cursor, and a CSV download of every matching transaction.
  */
 export function TransactionsTable({ base, path }: { base: readonly unknown[]; path: string }) {
@@ -153,7 +153,7 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
       {feed.data && feed.data.totals.length > 0 ? (
         <Group gap={6} aria-label="Totals by type" role="list">
           <Text size="xs" c="dimmed">
-            {cursors.length === 0 ? 'Totals of the latest rows:' : 'Totals of this page:'}
+            All time:
           </Text>
           {feed.data.totals.map((t) => (
             <Badge key={t.type} variant="outline" color={isNegative(t.total) ? 'red' : 'teal'} radius="sm" role="listitem" tt="none">

@@ -7,7 +7,13 @@ import * as m0012 from './0012_idempotency.ts';
 import * as m0013 from './0013_usage.ts';
 import * as m0014 from './0014_topup.ts';
 import * as m0015 from './0015_finance_usage.ts';
+import * as m0016 from './0016_ledger_feed.ts';
 import * as m0020 from './0020_catalog.ts';
+import * as m0021 from './0021_subscriptions.ts';
+import * as m0022 from './0022_services.ts';
+import * as m0023 from './0023_catalog_import.ts';
+import * as m0024 from './0024_customer_profile.ts';
+import * as m0025 from './0025_renewals.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -19,5 +25,11 @@ export const migrations: Record<string, Migration> = {
   '0013_usage': m0013,
   '0014_topup': m0014,
   '0015_finance_usage': m0015,
+  '0016_ledger_feed': m0016,
   '0020_catalog': m0020,
+  '0021_subscriptions': m0021,
+  '0022_services': m0022,
+  '0023_catalog_import': m0023,
+  '0024_customer_profile': m0024,
+  '0025_renewals': m0025,
 };

@@ -1,41 +1,43 @@
-import { useState, type ReactNode } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Text, Title, VisuallyHidden } from '@mantine/core';
-import { IconArrowLeft } from '@tabler/icons-react';
-import { api, isApiError } from '../../shared/api.ts';
-import { formatDate, formatDateTime, formatRelative, titleCase } from '../../shared/format.ts';
-import { StatusHistory } from '../../shared/MessageCard.tsx';
-import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, Empty, ErrorState, LoadMore, LoadingState, StatusBadge } from '../../shared/ui.tsx';
-import type { CustomerDetail, NotificationItem } from '../../shared/types.ts';
+import { Anchor, Badge, Group, Stack, Tabs, Text, Title } from '@mantine/core';
+import { IconArrowLeft, IconBell, IconCoins, IconId, IconListDetails, IconRepeat, IconUsers } from '@tabler/icons-react';
+import { apiRequest, isApiError } from '../../shared/api.ts';
+import { formatMoney } from '../../shared/money.ts';
+import { Empty, ErrorState, LoadingState, StatusBadge } from '../../shared/ui.tsx';
+import type { CustomerFull } from './customer-types.ts';
+import { CustomerProfile } from './CustomerProfile.tsx';
 import { CustomerPoints } from './CustomerPoints.tsx';
+import { CustomerSubscriptions } from './CustomerSubscriptions.tsx';
+import { CustomerTransactions } from './CustomerTransactions.tsx';
+import { CustomerNotifications } from './CustomerNotifications.tsx';
+import { CustomerMembers } from './CustomerMembers.tsx';
 
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" mt={2}>
-        {children}
-      </Text>
-    </div>
-  );
+export const TABS = [
+  { value: 'profile', label: 'Profile', icon: <IconId size={16} /> },
+  { value: 'points', label: 'Points', icon: <IconCoins size={16} /> },
+  { value: 'subscriptions', label: 'Subscriptions', icon: <IconRepeat size={16} /> },
+  { value: 'transactions', label: 'Transactions', icon: <IconListDetails size={16} /> },
+  { value: 'notifications', label: 'Notifications', icon: <IconBell size={16} /> },
+  { value: 'members', label: 'Members', icon: <IconUsers size={16} /> },
+] as const;
+
+/** The customer and its ETag (for If-Match on edits). */
+export function useCustomer(id: string) {
+  return useQuery({
+    queryKey: ['customers', id],
+    queryFn: async ({ signal }) => {
+      const res = await apiRequest<CustomerFull>(`/api/v1/customers/${encodeURIComponent(id)}`, { signal });
+      return { customer: res.data, etag: res.headers.get('etag') };
+    },
+  });
 }
 
 export function CustomerDetailPage() {
   const { id = '' } = useParams();
-  const customer = useQuery({ queryKey: ['customers', id], queryFn: ({ signal }) => api.get<CustomerDetail>(`/api/v1/customers/${encodeURIComponent(id)}`, {}, signal) });
-  const notificationsQ = usePagedList<NotificationItem>(['customers', id, 'notifications'], `/api/v1/customers/${encodeURIComponent(id)}/notifications`);
-  const [open, setOpen] = useState<Set<string>>(new Set());
-  const toggle = (nid: string) =>
-    setOpen((s) => {
-      const n = new Set(s);
-      if (n.has(nid)) n.delete(nid);
-      else n.add(nid);
-      return n;
-    });
+  const [params, setParams] = useSearchParams();
+  const query = useCustomer(id);
+  const tab = TABS.some((t) => t.value === params.get('tab')) ? params.get('tab')! : 'profile';
 
   const back = (
     <Anchor component={Link} to="/admin/customer" size="sm">
@@ -44,23 +46,23 @@ export function CustomerDetailPage() {
       </Group>
     </Anchor>
   );
-  if (customer.isError && !customer.data) {
+  if (query.isError && !query.data) {
     return (
       <Stack>
         {back}
-        {isApiError(customer.error) && customer.error.status === 404 ? (
+        {isApiError(query.error) && query.error.status === 404 ? (
           <Empty title="Customer not found" description="It may have been removed, or it belongs to another partner." />
         ) : (
-          <ErrorState error={customer.error} onRetry={() => void customer.refetch()} title="Could not load this customer" />
+          <ErrorState error={query.error} onRetry={() => void query.refetch()} title="Could not load this customer" />
         )}
       </Stack>
     );
   }
-  if (!customer.data) return <LoadingState label="Loading customer…" />;
-  const c = customer.data;
+  if (!query.data) return <LoadingState label="Loading customer…" />;
+  const c = query.data.customer;
 
   return (
-    <Stack gap="lg" maw={1200}>
+    <Stack gap="lg" maw={1240}>
       {back}
       <Group justify="space-between" align="flex-start">
         <div>
@@ -73,109 +75,41 @@ export function CustomerDetailPage() {
           <Badge variant="light" radius="sm">
             {c.currency}
           </Badge>
+          {c.lowPoints ? (
+            <Badge color="orange" variant="light" radius="sm" title="Usable points below the low-points threshold">
+              Low points · {formatMoney(c.usable, c.currency)}
+            </Badge>
+          ) : null}
           <StatusBadge status={c.status} />
         </Group>
       </Group>
-      <Paper withBorder radius="md" p="lg">
-        <SimpleGrid cols={{ base: 2, sm: 4 }}>
-          <Field label="Currency">{c.currency}</Field>
-          <Field label="Status">{titleCase(c.status)}</Field>
-          <Field label="Users">{c.users.length}</Field>
-          <Field label="Created">{formatDate(c.createdAt)}</Field>
-        </SimpleGrid>
-      </Paper>
-      <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="users-title">
-        <Title order={3} size="h4" mb="md" id="users-title">
-          Users
-        </Title>
-        <DataTable
-          label="Customer users"
-          rows={c.users}
-          rowKey={(u) => u.id}
-          emptyTitle="No users"
-          columns={[
-            {
-              key: 'name',
-              header: 'Name',
-              render: (u) => (
-                <div>
-                  <Text size="sm" fw={500}>
-                    {u.name}
-                  </Text>
-                  <Text size="xs" c="dimmed">
-                    {u.email}
-                  </Text>
-                </div>
-              ),
-            },
-            { key: 'role', header: 'Role', render: (u) => titleCase(u.role) },
-            { key: 'status', header: 'Status', render: (u) => <StatusBadge status={u.status} /> },
-            { key: 'verified', header: 'Email', render: (u) => (u.emailVerified ? 'Verified' : 'Unverified') },
-            { key: 'login', header: 'Last sign-in', render: (u) => formatRelative(u.lastLoginAt) },
-          ]}
-        />
-      </Paper>
-      <CustomerPoints customerId={c.id} currency={c.currency} />
-      <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="notifications-title">
-        <Title order={3} size="h4" id="notifications-title">
-          Notifications
-        </Title>
-        <Text size="sm" c="dimmed" mb="md">
-          Everything the system sent to this customer’s users: invoices, sign-in codes, verification emails, subscription notices. Codes and links are masked.
-        </Text>
-        <DataTable
-          label="Notifications"
-          rows={notificationsQ.rows}
-          footer={<LoadMore hasNextPage={notificationsQ.hasNextPage} isFetchingNextPage={notificationsQ.isFetchingNextPage} onLoadMore={() => void notificationsQ.fetchNextPage()} />}
-          loading={notificationsQ.isPending}
-          error={notificationsQ.error}
-          onRetry={() => void notificationsQ.refetch()}
-          rowKey={(n) => n.id}
-          emptyTitle="Nothing sent yet"
-          emptyDescription="Notifications to this customer’s users will be listed here."
-          renderExpanded={(n) =>
-            open.has(n.id) ? (
-              <Stack gap="xs" p="xs">
-                {n.bodyText ? (
-                  <Text component="pre" size="sm" p="sm" bg="white" bdrs="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', fontFamily: 'inherit', margin: 0, border: '1px solid var(--mantine-color-gray-3)' }}>
-                    {n.bodyText}
-                  </Text>
-                ) : null}
-                <Text size="sm" fw={500}>
-                  Status history
-                </Text>
-                <StatusHistory history={n.history} />
-                {n.lastError ? (
-                  <Text size="xs" c="red">
-                    Last error: {n.lastError}
-                  </Text>
-                ) : null}
-                <Text size="xs" c="dimmed">
-                  Transport: {n.transport ?? '—'} · Attempts: {n.attempts} · Sent: {formatDateTime(n.sentAt)}
-                </Text>
-              </Stack>
-            ) : null
-          }
-          columns={[
-            { key: 'created', header: 'Created', render: (n) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(n.createdAt)}</Text> },
-            { key: 'kind', header: 'Kind', render: (n) => titleCase(n.kind) },
-            { key: 'to', header: 'To', render: (n) => n.toEmail },
-            { key: 'subject', header: 'Subject', render: (n) => n.subject },
-            { key: 'status', header: 'Status', render: (n) => <StatusBadge status={n.status} /> },
-            { key: 'attempts', header: 'Attempts', align: 'right', render: (n) => n.attempts },
-            {
-              key: 'history',
-              header: <VisuallyHidden>Details</VisuallyHidden>,
-              align: 'right',
-              render: (n) => (
-                <Button size="compact-xs" variant="subtle" onClick={() => toggle(n.id)} aria-expanded={open.has(n.id)} aria-label={`Status history of ${n.subject}`}>
-                  {open.has(n.id) ? 'Hide' : 'Details'}
-                </Button>
-              ),
-            },
-          ]}
-        />
-      </Paper>
+      <Tabs value={tab} onChange={(v) => v && setParams({ tab: v }, { replace: true })} keepMounted={false}>
+        <Tabs.List mb="md" aria-label="Customer sections">
+          {TABS.map((t) => (
+            <Tabs.Tab key={t.value} value={t.value} leftSection={t.icon}>
+              {t.label}
+            </Tabs.Tab>
+          ))}
+        </Tabs.List>
+        <Tabs.Panel value="profile">
+          <CustomerProfile customer={c} etag={query.data.etag} />
+        </Tabs.Panel>
+        <Tabs.Panel value="points">
+          <CustomerPoints customerId={c.id} currency={c.currency} />
+        </Tabs.Panel>
+        <Tabs.Panel value="subscriptions">
+          <CustomerSubscriptions customer={c} />
+        </Tabs.Panel>
+        <Tabs.Panel value="transactions">
+          <CustomerTransactions customerId={c.id} currency={c.currency} />
+        </Tabs.Panel>
+        <Tabs.Panel value="notifications">
+          <CustomerNotifications customerId={c.id} />
+        </Tabs.Panel>
+        <Tabs.Panel value="members">
+          <CustomerMembers customer={c} />
+        </Tabs.Panel>
+      </Tabs>
     </Stack>
   );
 }

@@ -1,34 +1,55 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Anchor, Button, Group, Modal, Paper, Select, Stack, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Collapse, Group, Modal, Paper, Select, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconPlus, IconSearch } from '@tabler/icons-react';
+import { IconChevronDown, IconChevronRight, IconPlus, IconSearch } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
+import { formatMoney, isNegative } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { DataTable, LoadMore, PageHeader, StatusBadge } from '../../shared/ui.tsx';
-import type { Customer } from '../../shared/types.ts';
+import type { CustomerFull, CustomerRow } from './customer-types.ts';
 
 export const CUSTOMERS_KEY = ['customers'] as const;
 export const CURRENCIES = ['SGD', 'MYR', 'HKD', 'AUD', 'USD', 'VND'];
+
+const STATUS_OPTIONS = [
+  { value: '', label: 'Any status' },
+  { value: 'active', label: 'Active' },
+  { value: 'suspended', label: 'Suspended' },
+  { value: 'closed', label: 'Closed' },
+];
+const CURRENCY_OPTIONS = [{ value: '', label: 'Any currency' }, ...CURRENCIES.map((c) => ({ value: c, label: c }))];
 
 export function CustomersPage() {
   const [params, setParams] = useSearchParams();
   const [q, setQ] = useState(params.get('q') ?? '');
   const [debounced] = useDebouncedValue(q.trim(), 300);
-  const customers = usePagedList<Customer>(CUSTOMERS_KEY, '/api/v1/customers', { q: debounced });
+  const status = params.get('status') ?? '';
+  const currency = params.get('currency') ?? '';
+  const low = params.get('low') === '1';
+  const setParam = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
+  const customers = usePagedList<CustomerRow>(CUSTOMERS_KEY, '/api/v1/customers', {
+    q: debounced, status, currency, lowPoints: low ? 'true' : undefined, limit: 50,
+  });
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
+  const filtered = Boolean(debounced || status || currency || low);
 
   return (
     <>
       <PageHeader
         mb="lg"
         title="Customers"
-        description="Customer organisations, their users, and everything the system has sent them."
+        description="Customer organisations, their points, subscriptions, transactions, and everything the system has sent them."
         actions={
           <Button leftSection={<IconPlus size={16} />} onClick={() => setOpen(true)}>
             New customer
@@ -37,17 +58,28 @@ export function CustomersPage() {
       />
       <Paper withBorder radius="md" p="md">
         <Stack>
-          <TextInput
-            label="Search customers"
-            placeholder="Name"
-            leftSection={<IconSearch size={16} />}
-            value={q}
-            onChange={(e) => {
-              setQ(e.currentTarget.value);
-              setParams(e.currentTarget.value ? { q: e.currentTarget.value } : {}, { replace: true });
-            }}
-            maw={360}
-          />
+          <Group align="flex-end" gap="sm" role="search" aria-label="Find customers">
+            <TextInput
+              label="Search customers"
+              placeholder="Name, billing email or id"
+              leftSection={<IconSearch size={16} />}
+              value={q}
+              onChange={(e) => {
+                setQ(e.currentTarget.value);
+                setParam('q', e.currentTarget.value);
+              }}
+              w={320}
+            />
+            <Select label="Status" data={STATUS_OPTIONS} value={status} onChange={(v) => setParam('status', v ?? '')} allowDeselect={false} w={160} />
+            <Select label="Currency" data={CURRENCY_OPTIONS} value={currency} onChange={(v) => setParam('currency', v ?? '')} allowDeselect={false} w={160} />
+            <Switch
+              label="Low points only"
+              description="Usable below the threshold"
+              checked={low}
+              onChange={(e) => setParam('low', e.currentTarget.checked ? '1' : '')}
+              mb={4}
+            />
+          </Group>
           <DataTable
             label="Customers"
             rows={customers.rows}
@@ -56,21 +88,55 @@ export function CustomersPage() {
             onRetry={() => void customers.refetch()}
             rowKey={(c) => c.id}
             onRowClick={(c) => void navigate(`/admin/customer/${c.id}`)}
-            emptyTitle={debounced ? 'No matching customers' : 'No customers yet'}
-            emptyDescription={debounced ? `Nothing matches “${debounced}”.` : 'Create your first customer organisation.'}
+            emptyTitle={filtered ? 'No matching customers' : 'No customers yet'}
+            emptyDescription={filtered ? 'Nothing matches this search and these filters.' : 'Create your first customer organisation.'}
             footer={<LoadMore hasNextPage={customers.hasNextPage} isFetchingNextPage={customers.isFetchingNextPage} onLoadMore={() => void customers.fetchNextPage()} />}
             columns={[
               {
                 key: 'name',
                 header: 'Name',
                 render: (c) => (
-                  <Anchor component={Link} to={`/admin/customer/${c.id}`} fw={500} size="sm" onClick={(e) => e.stopPropagation()}>
-                    {c.name}
-                  </Anchor>
+                  <div>
+                    <Anchor component={Link} to={`/admin/customer/${c.id}`} fw={500} size="sm" onClick={(e) => e.stopPropagation()}>
+                      {c.name}
+                    </Anchor>
+                    {c.billingContact.email ? (
+                      <Text size="xs" c="dimmed">
+                        {c.billingContact.email}
+                      </Text>
+                    ) : null}
+                  </div>
                 ),
               },
               { key: 'currency', header: 'Currency', render: (c) => c.currency },
               { key: 'status', header: 'Status', render: (c) => <StatusBadge status={c.status} /> },
+              {
+                key: 'points',
+                header: 'Points',
+                align: 'right',
+                render: (c) => (
+                  <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }} c={isNegative(c.points) ? 'red.7' : undefined}>
+                    {formatMoney(c.points)}
+                  </Text>
+                ),
+              },
+              {
+                key: 'usable',
+                header: 'Usable',
+                align: 'right',
+                render: (c) => (
+                  <Group gap={6} justify="flex-end" wrap="nowrap">
+                    {c.lowPoints ? (
+                      <Badge color="orange" variant="light" radius="sm" size="sm">
+                        Low
+                      </Badge>
+                    ) : null}
+                    <Text size="sm" fw={500} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+                      {formatMoney(c.usable)}
+                    </Text>
+                  </Group>
+                ),
+              },
               { key: 'users', header: 'Users', align: 'right', render: (c) => c.userCount },
               { key: 'created', header: 'Created', render: (c) => formatDate(c.createdAt) },
             ]}
@@ -82,6 +148,39 @@ export function CustomersPage() {
   );
 }
 
+/** The billing contact fields, shared by the new-customer form and the profile editor. */
+export function BillingContactFields({
+  value, onChange, error,
+}: {
+  value: { name: string; email: string; phone: string; address: string };
+  onChange: (next: { name: string; email: string; phone: string; address: string }) => void;
+  error: unknown;
+}) {
+  const set = (key: keyof typeof value) => (e: { currentTarget: { value: string } }) => onChange({ ...value, [key]: e.currentTarget.value });
+  return (
+    <Stack gap="sm">
+      <Group grow align="flex-start">
+        <TextInput label="Billing contact name" value={value.name} onChange={set('name')} error={fieldError(error, 'billingContact.name')} maxLength={200} />
+        <TextInput label="Billing email" type="email" value={value.email} onChange={set('email')} error={fieldError(error, 'billingContact.email')} />
+      </Group>
+      <Group grow align="flex-start">
+        <TextInput label="Billing phone" placeholder="+65 6123 4567" value={value.phone} onChange={set('phone')} error={fieldError(error, 'billingContact.phone')} />
+        <Textarea label="Billing address" value={value.address} onChange={set('address')} error={fieldError(error, 'billingContact.address')} autosize minRows={2} maxRows={5} maxLength={1000} />
+      </Group>
+    </Stack>
+  );
+}
+
+export const BILLING_FIELDS = ['billingContact.name', 'billingContact.email', 'billingContact.phone', 'billingContact.address'];
+
+/** Empty text means "no value": sent as null so an edit can clear a field. */
+export function billingBody(v: { name: string; email: string; phone: string; address: string }) {
+  const orNull = (s: string) => (s.trim() === '' ? null : s.trim());
+  return { name: orNull(v.name), email: orNull(v.email), phone: orNull(v.phone), address: orNull(v.address) };
+}
+
+const EMPTY_BILLING = { name: '', email: '', phone: '', address: '' };
+
 function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -89,8 +188,17 @@ function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () =>
   const [currency, setCurrency] = useState<string | null>('SGD');
   const [ownerName, setOwnerName] = useState('');
   const [ownerEmail, setOwnerEmail] = useState('');
+  const [showBilling, setShowBilling] = useState(false);
+  const [billing, setBilling] = useState(EMPTY_BILLING);
   const create = useMutation({
-    mutationFn: () => api.post<Customer>('/api/v1/customers', { name: name.trim(), currency: currency ?? '', ownerName: ownerName.trim(), ownerEmail: ownerEmail.trim() }),
+    mutationFn: () => {
+      const contact = billingBody(billing);
+      const hasContact = Object.values(contact).some((v) => v !== null);
+      return api.post<CustomerFull>('/api/v1/customers', {
+        name: name.trim(), currency: currency ?? '', ownerName: ownerName.trim(), ownerEmail: ownerEmail.trim(),
+        ...(hasContact ? { billingContact: contact } : {}),
+      });
+    },
     onSuccess: async (c) => {
       notifications.show({ color: 'teal', title: 'Customer created', message: `${c.name} is created and ${ownerEmail.trim()} is invited as its owner.` });
       await queryClient.invalidateQueries({ queryKey: CUSTOMERS_KEY });
@@ -98,6 +206,8 @@ function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () =>
       setName('');
       setOwnerName('');
       setOwnerEmail('');
+      setBilling(EMPTY_BILLING);
+      setShowBilling(false);
       create.reset();
       await navigate(`/admin/customer/${c.id}`);
     },
@@ -110,15 +220,28 @@ function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () =>
     <Modal opened={opened} onClose={onClose} title="New customer" centered size="lg">
       <form onSubmit={onSubmit} noValidate aria-label="New customer">
         <Stack>
-          <FormError error={create.error} fields={['name', 'currency', 'ownerName', 'ownerEmail']} />
+          <FormError error={create.error} fields={['name', 'currency', 'ownerName', 'ownerEmail', ...(showBilling ? BILLING_FIELDS : [])]} />
           <Group grow align="flex-start">
             <TextInput label="Organisation name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} required data-autofocus />
-            <Select label="Currency" data={CURRENCIES} value={currency} onChange={setCurrency} error={fieldError(create.error, 'currency')} allowDeselect={false} required />
+            <Select label="Currency" data={CURRENCIES} value={currency} onChange={setCurrency} error={fieldError(create.error, 'currency')} allowDeselect={false} required description="Fixed once money has moved" />
           </Group>
           <Group grow align="flex-start">
             <TextInput label="Owner name" value={ownerName} onChange={(e) => setOwnerName(e.currentTarget.value)} error={fieldError(create.error, 'ownerName')} required />
             <TextInput label="Owner email" type="email" value={ownerEmail} onChange={(e) => setOwnerEmail(e.currentTarget.value)} error={fieldError(create.error, 'ownerEmail')} required />
           </Group>
+          <Button
+            variant="subtle"
+            size="compact-sm"
+            leftSection={showBilling ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
+            onClick={() => setShowBilling((s) => !s)}
+            aria-expanded={showBilling}
+            style={{ alignSelf: 'flex-start' }}
+          >
+            Billing contact (optional)
+          </Button>
+          <Collapse expanded={showBilling}>
+            <BillingContactFields value={billing} onChange={setBilling} error={create.error} />
+          </Collapse>
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel

@@ -1,0 +1,200 @@
+import { expect, test, type Page } from '@playwright/test';
+import { SHOTS, sidebar, signIn } from './support/folio.ts';
+
+/**
+ * The Customer app (issue 4 §3): staff find a customer, sell it a subscription and see its renewal price, cost and margin;
+ * the Transactions tab shows the purchase, the Notifications tab what was sent (and sends a copy again); the profile is
+ * edited; the dashboard shows the business; staff without the app neither see it nor reach its API.
+ */
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+const suffix = Date.now().toString(36).toUpperCase();
+const productName = `Cloud PBX ${suffix}`;
+
+async function csrf(p: Page): Promise<Record<string, string>> {
+  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+  return { 'x-csrf-token': session.csrfToken };
+}
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await signIn(page, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  // The catalog (Product app): one product with a Pro plan at SGD 20.00 a month that costs the partner 8.00.
+  const headers = await csrf(page);
+  const product = await page.request.post('/api/v1/products', { headers, data: { sku: `PBX-${suffix}`, name: productName, type: 'service' } });
+  expect(product.status(), await product.text()).toBe(201);
+  const variant = await page.request.post(`/api/v1/products/${((await product.json()) as { id: string }).id}/variants`, { headers, data: { name: 'Pro' } });
+  expect(variant.status(), await variant.text()).toBe(201);
+  const price = await page.request.put(`/api/v1/variants/${((await variant.json()) as { id: string }).id}/prices/monthly/SGD`, { headers, data: { price: '20.00', cost: '8.00' } });
+  expect(price.status(), await price.text()).toBe(200);
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+async function openAcme() {
+  await sidebar(page).getByRole('link', { name: 'Customer', exact: true }).click();
+  await page.getByLabel('Search customers').fill('acme');
+  const table = page.getByRole('table', { name: 'Customers' });
+  const row = table.getByRole('row').filter({ hasText: 'Acme Pte Ltd' });
+  await expect(row).toBeVisible();
+  await expect(table.getByRole('row').filter({ hasText: 'Globex Sdn Bhd' })).toHaveCount(0);
+  await row.getByRole('link', { name: 'Acme Pte Ltd' }).click();
+  await expect(page.getByRole('heading', { name: 'Acme Pte Ltd' })).toBeVisible();
+}
+
+test('the customer list searches, filters by status, currency and low points, and shows points and usable', async () => {
+  await sidebar(page).getByRole('link', { name: 'Customer', exact: true }).click();
+  const table = page.getByRole('table', { name: 'Customers' });
+  const acme = table.getByRole('row').filter({ hasText: 'Acme Pte Ltd' });
+  await expect(acme).toContainText(/SGD/);
+  await expect(acme).toContainText('Active');
+  await page.getByRole('combobox', { name: 'Currency' }).click();
+  await page.getByRole('option', { name: 'MYR' }).click();
+  await expect(table.getByRole('row').filter({ hasText: 'Globex Sdn Bhd' })).toBeVisible();
+  await expect(acme).toHaveCount(0);
+  await expect(page).toHaveURL(/currency=MYR/);
+  await page.getByRole('combobox', { name: 'Currency' }).click();
+  await page.getByRole('option', { name: 'Any currency' }).click();
+  await page.getByRole('switch', { name: /Low points only/ }).click();
+  await expect(table.getByRole('row').filter({ hasText: 'Initech Pte Ltd' })).toContainText('Low');
+  await page.screenshot({ path: `${SHOTS}/admin-customers-low-points.png`, fullPage: true });
+  await page.getByRole('switch', { name: /Low points only/ }).click();
+});
+
+test('staff sell a subscription and see its renewal price, renewal cost and margin', async () => {
+  await openAcme();
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  await page.getByRole('button', { name: 'Sell subscription' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sell subscription' });
+  await dialog.getByRole('combobox', { name: 'Product' }).click();
+  await page.getByRole('option', { name: new RegExp(productName) }).click();
+  await dialog.getByRole('combobox', { name: 'Plan' }).click();
+  await page.getByRole('option', { name: 'Pro' }).click();
+  await expect(dialog.getByRole('combobox', { name: 'Billing cycle' })).toHaveValue('Monthly');
+  await expect(dialog.getByTestId('sell-price')).toHaveText('SGD 20.00');
+  await expect(dialog.getByTestId('sell-cost')).toHaveText('SGD 8.00');
+  await expect(dialog.getByTestId('sell-margin')).toHaveText('SGD 12.00 (60.0%)');
+  await page.screenshot({ path: `${SHOTS}/admin-customer-sell-subscription.png` });
+  await dialog.getByRole('button', { name: 'Sell', exact: true }).click();
+  await expect(dialog).toBeHidden();
+
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: productName });
+  await expect(row).toContainText('Active');
+  await expect(row.getByTestId('renewal-price')).toHaveText('SGD 20.00');
+  await expect(row.getByTestId('renewal-cost')).toHaveText('8.00');
+  await expect(row.getByTestId('margin')).toContainText('12.00');
+  await expect(row.getByTestId('margin')).toContainText('60.0%');
+  await expect(row).toContainText(/Expires \d{1,2} \w{3} \d{4}/);
+  await page.screenshot({ path: `${SHOTS}/admin-customer-subscriptions.png`, fullPage: true });
+});
+
+test('the Transactions tab shows the purchase in its group, with totals, a filter and the CSV', async () => {
+  await page.getByRole('tab', { name: 'Transactions' }).click();
+  const group = page.getByTestId('transactions-group-subscription');
+  const purchase = group.getByRole('row').filter({ hasText: 'subscription_purchase' }).first();
+  await expect(purchase).toBeVisible();
+  await expect(purchase).toContainText(/-\d+\.\d{2}/);
+  await expect(page.getByTestId('transactions-total-subscription')).toContainText(/^Total SGD [-+]?\d/);
+  await expect(page.getByTestId('transactions-group-top_up')).toBeVisible();
+  await page.getByRole('radiogroup', { name: 'Transaction type' }).getByText('Subscription', { exact: true }).click();
+  await expect(page.getByTestId('transactions-group-top_up')).toHaveCount(0);
+  await expect(group).toBeVisible();
+  const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+  expect(href).toMatch(/\/transactions\?format=csv&type=subscription$/);
+  const csv = await page.request.get(href!);
+  expect(csv.status()).toBe(200);
+  expect(await csv.text()).toMatch(/^id,occurred_at,type,description,amount,balance_after,currency\r\n.*,subscription,.*,-\d+\.\d{2},/s);
+  await page.screenshot({ path: `${SHOTS}/admin-customer-transactions.png`, fullPage: true });
+});
+
+test('the Notifications tab shows what was sent, and sends a copy again', async () => {
+  await page.getByRole('tab', { name: 'Notifications' }).click();
+  const table = page.getByRole('table', { name: 'Notifications' });
+  const receipt = table.getByRole('row').filter({ hasText: productName }).filter({ hasText: 'owner@acme.test' }).first();
+  await expect(receipt).toBeVisible();
+  const subject = ((await receipt.getByRole('cell').nth(3).textContent()) ?? '').trim();
+  expect(subject).toContain(productName);
+  const before = await table.getByRole('row').filter({ hasText: subject }).count();
+  await receipt.getByRole('button', { name: /^Resend / }).click();
+  await expect(page.getByText(/is on its way to owner@acme.test/)).toBeVisible();
+  await expect(table.getByRole('row').filter({ hasText: subject })).toHaveCount(before + 1);
+  await page.screenshot({ path: `${SHOTS}/admin-customer-notifications.png`, fullPage: true });
+});
+
+test('staff terminate the subscription within 14 days: the fee goes back to the points in full', async () => {
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: productName });
+  await row.getByRole('button', { name: 'Terminate' }).click();
+  const dialog = page.getByRole('dialog', { name: `Terminate ${productName}` });
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(dialog.getByText('Required')).toBeVisible();
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill('Bought by mistake');
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row).toContainText('Terminated');
+  await expect(row.getByRole('button', { name: 'Terminate' })).toHaveCount(0);
+  await page.getByRole('tab', { name: 'Transactions' }).click();
+  const group = page.getByTestId('transactions-group-subscription');
+  const purchase = group.getByRole('row').filter({ hasText: 'subscription_purchase' }).first();
+  const refund = group.getByRole('row').filter({ hasText: 'subscription_refund' }).first();
+  const charged = ((await purchase.getByRole('cell').nth(2).textContent()) ?? '').trim();
+  await expect(refund.getByRole('cell').nth(2)).toHaveText(charged.replace('-', '+'));
+  await expect(page.getByTestId('transactions-total-subscription')).toHaveText('Total SGD 0.00');
+});
+
+test('the profile is edited (billing contact, status), and the currency is fixed once money has moved', async () => {
+  await page.getByRole('tab', { name: 'Profile' }).click();
+  await page.getByRole('button', { name: 'Edit profile' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit profile' });
+  await expect(dialog.getByRole('combobox', { name: 'Currency' })).toBeDisabled();
+  await dialog.getByRole('textbox', { name: 'Billing email' }).fill('not an email');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(dialog.getByText('Enter a valid email address')).toBeVisible();
+  await dialog.getByRole('textbox', { name: 'Billing contact name' }).fill('Accounts Payable');
+  await dialog.getByRole('textbox', { name: 'Billing email' }).fill('ap@acme.test');
+  await dialog.getByRole('textbox', { name: 'Billing phone' }).fill('+65 6123 4567');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('billing-contact')).toContainText('ap@acme.test');
+  await expect(page.getByTestId('billing-contact')).toContainText('+65 6123 4567');
+  await page.screenshot({ path: `${SHOTS}/admin-customer-profile.png`, fullPage: true });
+  // Searchable by the billing email now.
+  await sidebar(page).getByRole('link', { name: 'Customer', exact: true }).click();
+  await page.getByLabel('Search customers').fill('ap@acme');
+  await expect(page.getByRole('table', { name: 'Customers' }).getByRole('row').filter({ hasText: 'Acme Pte Ltd' })).toContainText('ap@acme.test');
+});
+
+test('the dashboard shows revenue, cost and margin, low points and renewals', async () => {
+  await sidebar(page).getByRole('link', { name: 'Home' }).click();
+  const dashboard = page.getByRole('region', { name: 'Dashboard' });
+  await expect(dashboard.getByTestId('dashboard-revenue')).toHaveText(/^SGD \d[\d,]*\.\d{2,6}$/);
+  await expect(dashboard.getByTestId('dashboard-revenue')).not.toHaveText('SGD 0.00');
+  await expect(dashboard.getByTestId('dashboard-margin')).toBeVisible();
+  await expect(dashboard.getByRole('figure', { name: 'Revenue, cost and margin over time' }).locator('.recharts-surface').first()).toBeVisible();
+  await expect(dashboard.getByRole('region', { name: 'Low points' })).toBeVisible();
+  await expect(dashboard.getByRole('region', { name: 'Renewals due this week' })).toBeVisible();
+  await expect(dashboard.getByRole('region', { name: 'Failed renewals' })).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/admin-dashboard.png`, fullPage: true });
+});
+
+test('staff without the Customer app see neither the app nor the dashboard, and its API answers 403', async ({ browser }) => {
+  const north = await browser.newPage();
+  await signIn(north, 'admin@northwind.test', /\/admin$/, { twoFactor: true });
+  const me = (await (await north.request.get('/api/v1/auth/session')).json()) as { user: { id: string }; csrfToken: string };
+  const revoke = await north.request.delete(`/api/v1/staff/${me.user.id}/apps/customer`, { headers: { 'x-csrf-token': me.csrfToken } });
+  expect(revoke.status(), await revoke.text()).toBeLessThan(300);
+  await north.reload();
+  await expect(sidebar(north).getByRole('link', { name: 'Customer', exact: true })).toHaveCount(0);
+  await expect(north.getByRole('region', { name: 'Dashboard' })).toHaveCount(0);
+  await north.goto('/admin/customer');
+  await expect(north.getByRole('heading', { name: 'No access to Customer' })).toBeVisible();
+  for (const path of ['/api/v1/customers', '/api/v1/dashboard']) {
+    const res = await north.request.get(path);
+    expect(res.status(), path).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('app_not_granted');
+  }
+  await north.close();
+});

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+
+let t: TestApp;
+let admin: Session;
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await signIn(t, 'admin@demo.test');
+});
+afterAll(async () => t.close());
+
+const patch = (who: Session, id: string, body: unknown, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'PATCH', url: `/api/v1/customers/${id}`, headers: { ...who.headers, ...headers }, payload: body as object });
+
+describe('updateCustomer', () => {
+  it('changes the name, status and billing contact, audits each field before and after, and returns the new ETag', async () => {
+    const id = await customerIdOf(t.db, 'Initech Pte Ltd');
+    const before = await api(t, admin, 'GET', `/api/v1/customers/${id}`);
+    const etag = before.headers.etag as string;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+
+    const res = await patch(admin, id, {
+      name: 'Initech Holdings Pte Ltd', status: 'suspended',
+      billingContact: { name: 'Bill Lumbergh', email: 'Bill@Initech.test', phone: '+65 6123 4567', address: '1 Office Park\nSingapore 123456' },
+    }, { 'if-match': etag });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      name: 'Initech Holdings Pte Ltd', status: 'suspended', currency: 'SGD', currencyLocked: false,
+      billingContact: { name: 'Bill Lumbergh', email: 'bill@initech.test', phone: '+65 6123 4567', address: '1 Office Park\nSingapore 123456' },
+    });
+    expect(res.headers.etag).not.toBe(etag);
+    const [event] = await auditEventsOf(t.db, 'customer.updated');
+    expect(event).toMatchObject({
+      app: 'customer', customerId: id, targetId: id,
+      changes: {
+        name: { before: 'Initech Pte Ltd', after: 'Initech Holdings Pte Ltd' }, status: { before: 'active', after: 'suspended' },
+        billingName: { before: null, after: 'Bill Lumbergh' }, billingEmail: { before: null, after: 'bill@initech.test' },
+      },
+    });
+    expect(Object.keys(event!.changes as object)).not.toContain('currency');
+
+    // Only what is sent changes; null clears one field.
+    const cleared = await patch(admin, id, { billingContact: { phone: null } });
+    expect(cleared.json().billingContact).toEqual({ name: 'Bill Lumbergh', email: 'bill@initech.test', phone: null, address: '1 Office Park\nSingapore 123456' });
+  });
+
+  it('refuses a stale If-Match with 412 and writes nothing', async () => {
+    const id = await customerIdOf(t.db, 'Globex Sdn Bhd');
+    const etag = (await api(t, admin, 'GET', `/api/v1/customers/${id}`)).headers.etag as string;
+    expect((await patch(admin, id, { name: 'Globex Bhd' })).statusCode).toBe(200);
+    const stale = await patch(admin, id, { name: 'Globex Again' }, { 'if-match': etag });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json().code).toBe('precondition_failed');
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json().name).toBe('Globex Bhd');
+  });
+
+  it('writes no audit event when nothing changes', async () => {
+    const id = await customerIdOf(t.db, 'Acme Pte Ltd');
+    const count = (await auditEventsOf(t.db, 'customer.updated')).length;
+    const res = await patch(admin, id, { name: 'Acme Pte Ltd', status: 'active' });
+    expect(res.statusCode).toBe(200);
+    expect(await auditEventsOf(t.db, 'customer.updated')).toHaveLength(count);
+  });
+
+  it('changes the currency until money has moved, then refuses it (409 currency_locked)', async () => {
+    const created = await api(t, admin, 'POST', '/api/v1/customers', { name: 'Currency Co', currency: 'SGD', ownerEmail: 'boss@currency.test', ownerName: 'Boss' });
+    const id = created.json().id as string;
+    const changed = await patch(admin, id, { currency: 'MYR' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ currency: 'MYR', currencyLocked: false });
+
+    const finance = await signIn(t, 'finance@demo.test');
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${id}/points/issue`, { amount: '5.00', reason: 'welcome' })).statusCode).toBe(200);
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json()).toMatchObject({ currencyLocked: true, points: '5.00' });
+    const locked = await patch(admin, id, { currency: 'SGD', name: 'Currency Company' });
+    expect(locked.statusCode).toBe(409);
+    expect(locked.json()).toMatchObject({ code: 'currency_locked', errors: [{ path: 'currency' }] });
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json()).toMatchObject({ currency: 'MYR', name: 'Currency Co' });
+    // The same currency is not a change: other fields still save.
+    expect((await patch(admin, id, { currency: 'MYR', name: 'Currency Company' })).json().name).toBe('Currency Company');
+  });
+
+  it('refuses bad input with a 400 naming each field, and changes nothing', async () => {
+    const id = await customerIdOf(t.db, 'Acme Pte Ltd');
+    const res = await patch(admin, id, {
+      name: '', currency: 'EUR', status: 'deleted', billingContact: { email: 'nope', phone: 'x', address: '', name: 'a'.repeat(201) }, creditLimit: '5',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining([
+      'name', 'currency', 'status', 'billingContact.email', 'billingContact.phone', 'billingContact.address', 'billingContact.name', 'creditLimit',
+    ]));
+    expect((await patch(admin, id, { billingContact: null })).json().errors[0].path).toBe('billingContact');
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json()).toMatchObject({ name: 'Acme Pte Ltd', currency: 'SGD', status: 'active' });
+  });
+
+  it('is 404 for another partner\'s customer (nothing changes), and needs the Customer app', async () => {
+    const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
+    const res = await patch(admin, wombat, { name: 'Taken over' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('not_found');
+    expect((await t.db.owner.db.selectFrom('customers').select('name').where('id', '=', wombat).executeTakeFirstOrThrow()).name).toBe('Wombat Pty Ltd');
+    const owner = await signIn(t, 'owner@acme.test');
+    expect((await patch(owner, await customerIdOf(t.db, 'Acme Pte Ltd'), { name: 'Mine' })).statusCode).toBe(403);
+    const key = (await api(t, admin, 'POST', '/api/v1/api-keys', { name: 'audit only', apps: ['audit'] })).json();
+    const byKey = await t.app.inject({ method: 'PATCH', url: `/api/v1/customers/${await customerIdOf(t.db, 'Acme Pte Ltd')}`, headers: { authorization: `Bearer ${key.token}` }, payload: { name: 'Key' } });
+    expect(byKey.json().code).toBe('app_not_granted');
+  });
+});
+
+describe('inviteCustomerOwner', () => {
+  const invite = (id: string, body: unknown) => api(t, admin, 'POST', `/api/v1/customers/${id}/owner-invitation`, body);
+
+  it('sends a pending owner a fresh link, or invites another owner in place of one who never accepted', async () => {
+    const id = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Owner Co', currency: 'AUD', ownerEmail: 'first@owner.test', ownerName: 'First' })).json().id as string;
+    const again = await invite(id, { email: 'first@owner.test', name: 'First Owner' });
+    expect(again.statusCode, again.body).toBe(200);
+    const invitations = await t.db.owner.db.selectFrom('invitations').select(['email', 'revokedAt']).where('customerId', '=', id).orderBy('createdAt').execute();
+    expect(invitations.map((i) => [i.email, i.revokedAt !== null])).toEqual([['first@owner.test', true], ['first@owner.test', false]]);
+
+    const replaced = await invite(id, { email: 'Second@Owner.test', name: 'Second' });
+    expect(replaced.statusCode, replaced.body).toBe(200);
+    expect(replaced.json().users.map((u: { email: string; role: string; status: string }) => [u.email, u.role, u.status])).toEqual([
+      ['second@owner.test', 'owner', 'invited'],
+      ['first@owner.test', 'owner', 'disabled'],
+    ]);
+    const events = (await auditEventsOf(t.db, 'member.invited')).filter((e) => e.customerId === id);
+    expect(events.some((e) => (e.changes as Record<string, { after?: unknown }>).replaces?.after === 'first@owner.test')).toBe(true);
+  });
+
+  it('refuses once the owner has accepted (409 customer_has_owner), another partner\'s customer (404) and bad input (400)', async () => {
+    const acme = await customerIdOf(t.db, 'Acme Pte Ltd');
+    const res = await invite(acme, { email: 'new@acme.test', name: 'New' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('customer_has_owner');
+    expect((await invite(await customerIdOf(t.db, 'Wombat Pty Ltd'), { email: 'x@wombat.test', name: 'X' })).statusCode).toBe(404);
+    const bad = await invite(acme, { email: 'nope', name: '' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['email', 'name']));
+  });
+});

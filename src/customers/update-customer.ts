@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { scopeOf } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError, notFound } from '../platform/errors.ts';
+import { diff, recordAudit } from '../audit/record-audit.ts';
+import { partnerCaller } from '../access/caller.ts';
+import { customerEtag, customerVersion, findCustomerDetail, moneyHasMoved, type CustomerDetail, type CustomerStatus } from './customer-views.ts';
+import { billingColumns, type BillingContactInput } from './billing-contact.ts';
+
+export interface UpdateCustomerInput {
+  customerId: string;
+  name?: string | undefined;
+  currency?: string | undefined;
+  status?: CustomerStatus | undefined;
+  billingContact?: BillingContactInput | undefined;
+  /** The `If-Match` header: when given and stale, nothing is written (412). `*` matches any version. */
+  ifMatch?: string | undefined;
+}
+
+/** Strong comparison (RFC 9110): a weak `W/` tag never matches. */
+function matches(ifMatch: string, etag: string): boolean {
+  return ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag);
+}
+
+/**
+ * Change a customer's organisation name, currency (only while no money has moved for it: 409 currency_locked), status
+ * (active, suspended, closed) or billing contact. Audited as `customer.updated` with each changed field before and after;
+ * a request that changes nothing writes nothing.
+ */
+export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Promise<{ customer: CustomerDetail; etag: string }> {
+  const { partnerId } = partnerCaller(ctx.principal);
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const version = await customerVersion(trx, partnerId, input.customerId, { lock: true });
+    if (version === undefined) throw notFound('Customer');
+    if (input.ifMatch !== undefined && !matches(input.ifMatch, customerEtag(input.customerId, version))) {
+      throw new DomainError('precondition_failed', 'This customer changed since you read it; reload and try again');
+    }
+    const before = await trx
+      .selectFrom('customers')
+      .select(['name', 'currency', 'status', 'billingName', 'billingEmail', 'billingPhone', 'billingAddress'])
+      .where('partnerId', '=', partnerId)
+      .where('id', '=', input.customerId)
+      .executeTakeFirstOrThrow();
+    const after = {
+      name: input.name ?? before.name,
+      currency: input.currency ?? before.currency,
+      status: input.status ?? before.status,
+      ...billingColumns(input.billingContact ?? {}, before),
+    };
+    if (after.currency !== before.currency && (await moneyHasMoved(trx, partnerId, input.customerId))) {
+      throw new DomainError('currency_locked', `The currency stays ${before.currency}: money has already moved for this customer`, [
+        { path: 'currency', message: 'fixed once money has moved' },
+      ]);
+    }
+    const changes = diff(before, after);
+    if (Object.keys(changes).length > 0) {
+      await trx
+        .updateTable('customers')
+        .set({ ...after, updatedAt: sql`greatest(clock_timestamp(), updated_at + interval '1 microsecond')` })
+        .where('partnerId', '=', partnerId)
+        .where('id', '=', input.customerId)
+        .execute();
+      await recordAudit(trx, ctx, {
+        partnerId, customerId: input.customerId, app: 'customer', action: 'customer.updated', targetType: 'customer', targetId: input.customerId, changes,
+      });
+    }
+    const customer = (await findCustomerDetail(trx, partnerId, input.customerId))!;
+    const etag = customerEtag(input.customerId, (await customerVersion(trx, partnerId, input.customerId, { lock: false }))!);
+    return { customer, etag };
+  });
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { isWholeMinorUnits, type Currency } from '../money/money.ts';
+import type { Trx } from '../platform/database.ts';
+import type { InvoiceType } from '../platform/db-types.ts';
+import { newId } from '../platform/ids.ts';
+import { formatInvoiceNumber } from './invoice-numbers.ts';
+import { insertUnnest } from '../subscriptions/renewals/bulk-writes.ts';
+
+export interface BulkInvoiceLineInput {
+  /** What the line is (snake_case): `subscription_renewal`, `add_on_renewal`, ... */
+  kind: string;
+  description: string;
+  quantity: number;
+  /** Pre-tax, whole minor units, positive; the line's amount is unit x quantity. */
+  unitAmountMicros: bigint;
+  /** Whole minor units; 0 when the line carries no tax. */
+  taxMicros: bigint;
+}
+
+export interface BulkInvoiceInput {
+  customerId: string;
+  currency: Currency;
+  lines: readonly BulkInvoiceLineInput[];
+}
+
+export interface IssuedBulkInvoice {
+  id: string;
+  number: string;
+  subtotalMicros: bigint;
+  taxMicros: bigint;
+  totalMicros: bigint;
+}
+
+/** Rows per INSERT statement (one array parameter per column). */
+const CHUNK_ROWS = 5000;
+
+/**
+ * Issue many invoices of one partner that are paid as they are issued (renewals paid from points), inside the caller's
+ * transaction, with a few statements whatever their number: consecutive numbers from the partner's sequence (one call,
+ * in input order), then multi-row INSERTs of invoices and lines. Same rules as `issuePaidInvoice`: positive lines in whole minor
+ * units, status `paid`, nothing due. What paid them is posted by the caller in the same transaction.
+ */
+export async function issuePaidInvoicesBulk(
+  trx: Trx,
+  input: { partnerId: string; type: InvoiceType; paidAt: Date; invoices: readonly BulkInvoiceInput[] },
+): Promise<IssuedBulkInvoice[]> {
+  if (input.invoices.length === 0) return [];
+  const totals = input.invoices.map((invoice) => {
+    assert(invoice.lines.length > 0, 'an invoice has at least one line');
+    let subtotal = 0n;
+    let tax = 0n;
+    for (const line of invoice.lines) {
+      assert(Number.isInteger(line.quantity) && line.quantity > 0, 'line quantities are positive whole numbers');
+      const amount = line.unitAmountMicros * BigInt(line.quantity);
+      assert(amount > 0n && line.taxMicros >= 0n, 'invoice lines are positive');
+      assert(isWholeMinorUnits(amount, invoice.currency) && isWholeMinorUnits(line.taxMicros, invoice.currency), 'invoice lines are whole minor units');
+      subtotal += amount;
+      tax += line.taxMicros;
+    }
+    return { subtotal, tax };
+  });
+  // One step takes n consecutive numbers (migration 0025); the counter row stays locked until the caller commits (no gaps, commit order).
+  const { rows } = await sql<{ last: string }>`select folio_next_invoice_numbers(${input.partnerId}, ${input.invoices.length}::int)::text as last`.execute(trx);
+  const last = BigInt(rows[0]!.last);
+  const numbers = input.invoices.map((_, i) => last - BigInt(input.invoices.length - 1 - i));
+  assert(numbers.length === input.invoices.length, 'one number per invoice');
+
+  const issued: IssuedBulkInvoice[] = [];
+  const invoiceRows: (string | number | bigint | Date)[][] = [];
+  const lineRows: (string | number | bigint)[][] = [];
+  for (const [i, invoice] of input.invoices.entries()) {
+    const id = newId('inv');
+    const number = formatInvoiceNumber(numbers[i]!, input.paidAt);
+    const { subtotal, tax } = totals[i]!;
+    issued.push({ id, number, subtotalMicros: subtotal, taxMicros: tax, totalMicros: subtotal + tax });
+    invoiceRows.push([id, input.partnerId, invoice.customerId, input.type, 'paid', number, invoice.currency, subtotal, tax, subtotal + tax, 0n,
+      input.paidAt, input.paidAt, input.paidAt, input.paidAt]);
+    for (const [position, line] of invoice.lines.entries()) {
+      lineRows.push([id, input.partnerId, invoice.customerId, position + 1, line.kind, line.description.slice(0, 500), line.quantity, line.unitAmountMicros,
+        line.unitAmountMicros * BigInt(line.quantity), line.taxMicros]);
+    }
+  }
+  for (let i = 0; i < invoiceRows.length; i += CHUNK_ROWS) {
+    await insertUnnest(trx, 'invoices', [
+      ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['type', 'text'], ['status', 'text'], ['number', 'text'], ['currency', 'text'],
+      ['subtotal_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'],
+      ['issued_at', 'timestamptz'], ['due_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['updated_at', 'timestamptz'],
+    ], invoiceRows.slice(i, i + CHUNK_ROWS));
+  }
+  for (let i = 0; i < lineRows.length; i += CHUNK_ROWS) {
+    await insertUnnest(trx, 'invoice_lines', [
+      ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['quantity', 'int'],
+      ['unit_amount_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
+    ], lineRows.slice(i, i + CHUNK_ROWS));
+  }
+  return issued;
+}

@@ -1,0 +1,55 @@
+import type { Selectable } from 'kysely';
+import type { Trx } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import type { ProductPricesTable, ProductsTable, ProductVariantsTable } from './catalog.db-types.ts';
+
+export type PriceRow = Selectable<ProductPricesTable>;
+export type VariantRow = Selectable<ProductVariantsTable>;
+export type ProductRow = Selectable<ProductsTable>;
+
+export interface SellablePrice {
+  price: PriceRow;
+  variant: VariantRow;
+  product: ProductRow;
+}
+
+/**
+ * The catalog price a customer can buy now, with its variant and product, for other domains (subscriptions, portal purchase).
+ * Reads inside the caller's transaction (partner or customer scope; the catalog is readable by the partner's customers), and
+ * filters the partner explicitly, so another partner's price is simply not found.
+ * - `price_not_found` (404): no such price for this partner.
+ * - `product_archived` (409): the price, its variant or its product is archived (no new sales; existing subscriptions keep it).
+ * `forShare` locks the three rows (`for share`) so the product cannot be archived while the caller's transaction sells it.
+ */
+export async function findSellablePrice(
+  trx: Trx,
+  partnerId: string,
+  priceId: string,
+  options: { forShare?: boolean } = {},
+): Promise<SellablePrice> {
+  const row = await findPriceWithProduct(trx, partnerId, priceId, options);
+  if (row.product.archivedAt || row.variant.archivedAt || row.price.archivedAt) {
+    throw new DomainError('product_archived', `${row.product.name} (${row.product.sku}) is archived and can no longer be bought`);
+  }
+  return row;
+}
+
+/** The same price rows whether archived or not (e.g. to show what an existing subscription is on); `price_not_found` when missing. */
+export async function findPriceWithProduct(
+  trx: Trx,
+  partnerId: string,
+  priceId: string,
+  options: { forShare?: boolean } = {},
+): Promise<SellablePrice> {
+  let priceQuery = trx.selectFrom('productPrices').selectAll().where('partnerId', '=', partnerId).where('id', '=', priceId);
+  if (options.forShare) priceQuery = priceQuery.forShare();
+  const price = await priceQuery.executeTakeFirst();
+  if (!price) throw new DomainError('price_not_found', 'Price not found');
+  let variantQuery = trx.selectFrom('productVariants').selectAll().where('partnerId', '=', partnerId).where('id', '=', price.variantId);
+  if (options.forShare) variantQuery = variantQuery.forShare();
+  const variant = await variantQuery.executeTakeFirstOrThrow();
+  let productQuery = trx.selectFrom('products').selectAll().where('partnerId', '=', partnerId).where('id', '=', variant.productId);
+  if (options.forShare) productQuery = productQuery.forShare();
+  const product = await productQuery.executeTakeFirstOrThrow();
+  return { price, variant, product };
+}

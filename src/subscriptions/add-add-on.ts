@@ -1,0 +1,77 @@
+import type { Ctx } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { formatDecimal } from '../money/money.ts';
+import { findSellablePrice } from '../products/sellable-price.ts';
+import { chargeProRata, quoteProRata } from './add-ons.ts';
+import { currencyOf, money } from './pricing.ts';
+import { isoDay } from './periods.ts';
+import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
+
+export interface AddAddOnInput {
+  subscriptionId: string;
+  priceId: string;
+  quantity: number;
+}
+
+/**
+ * Add an add-on to an active subscription: a catalog price in the subscription's currency and cycle (422 otherwise;
+ * 409 `product_archived`; 409 `already_exists` when that price is already an add-on: change its quantity instead).
+ * Charged at once from points, pro rata to the expiry, plus the add-on's activation fee (add-ons.ts); from the next
+ * renewal on it renews with the subscription. Audit `subscription.add_on_added`, history, and a notice to the customer.
+ */
+export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<SubscriptionView> {
+  const caller = subscriptionCaller(ctx.principal);
+  return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
+    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const price = await findSellablePrice(trx, caller.partnerId, input.priceId, { forShare: true });
+    if (price.price.currency !== sub.currency || price.price.cycle !== sub.cycle) {
+      throw new DomainError('rule_violation', `An add-on is billed with its subscription: choose a ${sub.cycle} price in ${sub.currency} (this one is ${price.price.cycle}, ${price.price.currency})`,
+        [{ path: 'priceId', message: `a ${sub.cycle} price in ${sub.currency} is needed` }]);
+    }
+    if (price.price.id === sub.priceId) {
+      throw new DomainError('rule_violation', 'This is the subscription\'s own price, not an add-on', [{ path: 'priceId', message: 'the subscription\'s own price' }]);
+    }
+    const existing = await trx.selectFrom('subscriptionAddOns').select('id')
+      .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('priceId', '=', price.price.id).where('removedAt', 'is', null)
+      .executeTakeFirst();
+    if (existing) throw new DomainError('already_exists', `This add-on is already on the subscription (${existing.id}): change its quantity instead`);
+
+    const now = ctx.clock.now();
+    const addOnId = `sad_${newId('sub').slice(4)}`;
+    const prepared = await quoteProRata(trx, ctx, { sub, wallet, addOnId, price, units: input.quantity, withActivationFee: true });
+    const currency = currencyOf(sub.currency);
+    const fmt = (m: bigint) => formatDecimal(m, currency);
+    const what = `${price.product.name} — ${price.variant.name}`;
+    const auditEventId = await auditSubscription(trx, ctx, caller, {
+      customerId: sub.customerId, subscriptionId: sub.id, action: 'subscription.add_on_added',
+      changes: {
+        addOn: { after: what }, addOnId: { after: addOnId }, priceId: { after: price.price.id }, quantity: { after: input.quantity },
+        charged: { after: fmt(prepared.quote.totalMicros) }, days: { after: `${prepared.daysRemaining}/${prepared.daysInPeriod}` },
+      },
+    });
+    await trx.insertInto('subscriptionAddOns').values({
+      id: addOnId, partnerId: caller.partnerId, customerId: sub.customerId, subscriptionId: sub.id, productId: price.product.id,
+      variantId: price.variant.id, priceId: price.price.id, quantity: input.quantity, pendingQuantity: null, createdAt: now, updatedAt: now,
+    }).execute();
+    const charged = await chargeProRata(trx, ctx, caller, { sub, addOnId, price, units: input.quantity, prepared, auditEventId });
+    await addEvent(trx, {
+      sub, kind: 'add_on_added', amountMicros: prepared.quote.totalMicros, invoiceId: charged.invoiceId, actor: caller.actorId, auditEventId, at: now,
+      detail: `${what} x ${input.quantity}, ${prepared.daysRemaining} of ${prepared.daysInPeriod} days to ${isoDay(prepared.end)}`,
+      data: { addOnId },
+    });
+    await notifyCustomer(trx, {
+      partnerId: caller.partnerId, customerId: sub.customerId, userId: caller.portalUserId, kind: 'subscription_changed',
+      subject: `Add-on added: ${what}${charged.invoiceNumber ? ` — ${charged.invoiceNumber}` : ''}`,
+      lines: [
+        `${what} x ${input.quantity} was added to your subscription until ${isoDay(prepared.end)}.`,
+        `Charged from points: ${money(prepared.quote.totalMicros, currency)} (${prepared.daysRemaining} of ${prepared.daysInPeriod} days, tax ${money(prepared.quote.taxMicros, currency)}).`,
+        ...(charged.invoiceNumber ? [`Invoice: ${charged.invoiceNumber}`] : []),
+      ],
+    });
+    const row = await trx.selectFrom('subscriptions').selectAll().where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).executeTakeFirstOrThrow();
+    return (await subscriptionViews(trx, caller.partnerId, [row]))[0]!;
+  });
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import type { Selectable } from 'kysely';
+import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } from '../money/money.ts';
+import type { Trx } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { findPriceWithProduct, type SellablePrice } from '../products/sellable-price.ts';
+import type { SubscriptionAddOnsTable, SubscriptionsTable } from './subscriptions.db-types.ts';
+
+/**
+ * What a subscription charge is made of, and its tax (docs/adr/0008: tax at consumption; docs/adr/0001: one rounding).
+ * - A charge is lines of pre-tax whole minor units: the subscription (price x quantity), its add-ons, an activation fee.
+ * - Tax is the partner's `tax_rate_bps` on the lines of `standard` products, computed ONCE on their sum (applyBps),
+ *   then spread over those lines for the invoice (each line's share rounded, the largest line takes the remainder), so
+ *   the invoice's tax is exactly the one rounded figure.
+ * - Pro rata (add-on units added mid-period) is `unit price x units x days remaining / days in period`, rounded once.
+ */
+export type SubscriptionRow = Selectable<SubscriptionsTable>;
+export type AddOnRow = Selectable<SubscriptionAddOnsTable>;
+
+export type ChargeLineKind = 'subscription' | 'add_on' | 'activation_fee';
+
+export interface ChargeLine {
+  kind: ChargeLineKind;
+  description: string;
+  /** Pre-tax, whole minor units, >= 0. */
+  amountMicros: bigint;
+  /** What the platform charges the partner for this line (0 for fees). */
+  costMicros: bigint;
+  /** The product's tax category is `standard`. */
+  taxable: boolean;
+  /** Which catalog price, and the add-on row when it is one. */
+  priceId: string;
+  addOnId?: string;
+  quantity: number;
+}
+
+export interface ChargeQuote {
+  currency: Currency;
+  lines: ChargeLine[];
+  /** Tax of each line, same order; sums to taxMicros. */
+  lineTaxMicros: bigint[];
+  /** Subscription + add-on lines (pre-tax). */
+  priceMicros: bigint;
+  activationFeeMicros: bigint;
+  costMicros: bigint;
+  taxRateBps: number;
+  taxMicros: bigint;
+  totalMicros: bigint;
+}
+
+export function currencyOf(code: string): Currency {
+  assert(isCurrency(code), `unsupported currency ${code}`);
+  return code;
+}
+
+/** The partner's tax rate on `standard` products, in basis points. */
+export async function partnerTaxRateBps(trx: Trx, partnerId: string): Promise<number> {
+  const row = await trx.selectFrom('partnerSettings').select('taxRateBps').where('partnerId', '=', partnerId).executeTakeFirst();
+  return row?.taxRateBps ?? 0;
+}
+
+/** Sum the lines, tax once, spread the tax over the taxable lines. */
+export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRateBps: number): ChargeQuote {
+  let price = 0n;
+  let fee = 0n;
+  let cost = 0n;
+  let taxable = 0n;
+  for (const l of lines) {
+    assert(l.amountMicros >= 0n && l.costMicros >= 0n, 'charge lines are not negative');
+    if (l.kind === 'activation_fee') fee += l.amountMicros;
+    else price += l.amountMicros;
+    cost += l.costMicros;
+    if (l.taxable) taxable += l.amountMicros;
+  }
+  const tax = applyBps(taxable, taxRateBps, currency);
+  const lineTax = lines.map(() => 0n);
+  if (tax > 0n) {
+    let largest = -1;
+    lines.forEach((l, i) => {
+      if (l.taxable && l.amountMicros > 0n && (largest < 0 || l.amountMicros > lines[largest]!.amountMicros)) largest = i;
+    });
+    let spread = 0n;
+    lines.forEach((l, i) => {
+      if (i === largest || !l.taxable || l.amountMicros === 0n) return;
+      const share = roundToMinorUnit(tax, currency, l.amountMicros, taxable);
+      lineTax[i] = share;
+      spread += share;
+    });
+    lineTax[largest] = tax - spread;
+    assert(lineTax[largest]! >= 0n, 'tax spread over lines');
+  }
+  return { currency, lines: [...lines], lineTaxMicros: lineTax, priceMicros: price, activationFeeMicros: fee, costMicros: cost, taxRateBps, taxMicros: tax, totalMicros: price + fee + tax };
+}
+
+export function lineDescription(p: SellablePrice, quantity: number, suffix = ''): string {
+  const what = `${p.product.name} — ${p.variant.name} (${p.price.cycle})`;
+  return `${what}${quantity > 1 ? ` x ${quantity}` : ''}${suffix}`;
+}
+
+/** The line of `units` of a catalog price for one full period. */
+export function periodLine(kind: 'subscription' | 'add_on', p: SellablePrice, units: number, addOnId?: string): ChargeLine {
+  return {
+    kind, description: lineDescription(p, units), amountMicros: BigInt(p.price.priceMicros) * BigInt(units),
+    costMicros: BigInt(p.price.costMicros) * BigInt(units), taxable: p.product.taxCategory === 'standard', priceId: p.price.id,
+    ...(addOnId ? { addOnId } : {}), quantity: units,
+  };
+}
+
+export function activationFeeLine(p: SellablePrice): ChargeLine | null {
+  const fee = BigInt(p.price.activationFeeMicros);
+  if (fee === 0n) return null;
+  return {
+    kind: 'activation_fee', description: `Activation fee: ${p.product.name} — ${p.variant.name}`, amountMicros: fee, costMicros: 0n,
+    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, quantity: 1,
+  };
+}
+
+/** `units` of a price from `from` to the period end, pro rata by days, each amount rounded once. */
+export function proRataLine(p: SellablePrice, units: number, daysRemaining: number, daysInPeriod: number, addOnId: string): ChargeLine {
+  assert(daysRemaining > 0 && daysInPeriod > 0 && daysRemaining <= daysInPeriod, 'pro rata within the period');
+  const currency = currencyOf(p.price.currency);
+  const full = BigInt(p.price.priceMicros) * BigInt(units);
+  const fullCost = BigInt(p.price.costMicros) * BigInt(units);
+  return {
+    kind: 'add_on',
+    description: `${lineDescription(p, units)}, ${daysRemaining} of ${daysInPeriod} days`,
+    amountMicros: roundToMinorUnit(full, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
+    costMicros: roundToMinorUnit(fullCost, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
+    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, addOnId, quantity: units,
+  };
+}
+
+export interface RenewalPricing {
+  main: SellablePrice;
+  addOns: { row: AddOnRow; price: SellablePrice; renewalQuantity: number }[];
+  /** The lines a renewal of the next period charges (add-ons at their pending quantity; none at 0). */
+  lines: ChargeLine[];
+  priceMicros: bigint;
+  costMicros: bigint;
+}
+
+/**
+ * What the next period of a subscription costs at today's catalog prices: the main price x quantity and each add-on at
+ * the quantity it renews with (`pending_quantity` when set). Archived prices still renew (archiving stops new sales only).
+ * For views and for the renewal job.
+ */
+export async function renewalPricing(trx: Trx, sub: SubscriptionRow, addOnRows?: readonly AddOnRow[]): Promise<RenewalPricing> {
+  const main = await findPriceWithProduct(trx, sub.partnerId, sub.priceId);
+  const rows = addOnRows ?? await trx.selectFrom('subscriptionAddOns').selectAll()
+    .where('partnerId', '=', sub.partnerId).where('subscriptionId', '=', sub.id).where('removedAt', 'is', null).orderBy('createdAt').orderBy('id').execute();
+  const addOns = [];
+  for (const row of rows) {
+    if (row.removedAt) continue;
+    addOns.push({ row, price: await findPriceWithProduct(trx, sub.partnerId, row.priceId), renewalQuantity: row.pendingQuantity ?? row.quantity });
+  }
+  const lines = [periodLine('subscription', main, sub.quantity)];
+  for (const a of addOns) if (a.renewalQuantity > 0) lines.push(periodLine('add_on', a.price, a.renewalQuantity, a.row.id));
+  return {
+    main, addOns, lines,
+    priceMicros: lines.reduce((s, l) => s + l.amountMicros, 0n),
+    costMicros: lines.reduce((s, l) => s + l.costMicros, 0n),
+  };
+}
+
+/** A decimal string of the customer's currency, naming the currency in errors (for messages). */
+export function money(micros: bigint, currency: Currency): string {
+  return `${formatDecimal(micros, currency)} ${currency}`;
+}
+
+/** The subscription's price must be in the customer's currency. */
+export function assertCustomerCurrency(priceCurrency: string, customerCurrency: string): void {
+  if (priceCurrency !== customerCurrency) {
+    throw new DomainError('currency_mismatch', `This price is in ${priceCurrency}, but the customer pays in ${customerCurrency}: choose a ${customerCurrency} price`,
+      [{ path: 'priceId', message: `a price in ${customerCurrency} is needed, not ${priceCurrency}` }]);
+  }
+}

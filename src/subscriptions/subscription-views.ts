@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { formatDecimal } from '../money/money.ts';
+import type { Trx } from '../platform/database.ts';
+import { marginPercentOf } from '../products/catalog.repo.ts';
+import { currencyOf, type SubscriptionRow } from './pricing.ts';
+import { addDays, isoDay, reactivationDeadline, renewalDueAt } from './periods.ts';
+
+/**
+ * What the API shows of a subscription (docs/contracts/catalog-subscriptions-api.md). Staff see renewal cost and margin;
+ * the portal view leaves cost and margin out. Renewal price/cost are today's catalog prices x the quantities the next
+ * renewal charges (add-ons at their pending quantity). Period dates are UTC days (`YYYY-MM-DD`); the expiry is
+ * `currentPeriodEnd`, the next renewal 7 days before it.
+ */
+const day = z.string().describe('A UTC day, YYYY-MM-DD');
+
+export const addOnViewSchema = z.object({
+  id: z.string(),
+  productId: z.string(),
+  productName: z.string(),
+  variantId: z.string(),
+  variantName: z.string(),
+  priceId: z.string(),
+  quantity: z.number().int(),
+  pendingQuantity: z.number().int().nullable().describe('What the next renewal changes the quantity to (lower; 0 removes the add-on); null: no change'),
+  renewalPrice: z.string().describe('Per period, at the quantity the next renewal charges'),
+  renewalCost: z.string(),
+});
+
+export const subscriptionViewSchema = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  customerName: z.string(),
+  productId: z.string(),
+  productName: z.string(),
+  sku: z.string(),
+  productType: z.string(),
+  variantId: z.string(),
+  variantName: z.string(),
+  priceId: z.string(),
+  cycle: z.enum(['monthly', 'yearly']),
+  currency: z.string(),
+  quantity: z.number().int(),
+  status: z.enum(['pending_payment', 'active', 'expired', 'terminated']),
+  autoRenew: z.boolean(),
+  renewByCard: z.boolean(),
+  startedAt: z.string().nullable().describe('When it was activated (RFC 3339); null while pending payment'),
+  currentPeriodStart: day.nullable(),
+  currentPeriodEnd: day.nullable().describe('The expiry'),
+  nextRenewalAt: day.nullable().describe('7 days before the expiry, while active and auto-renewing'),
+  renewalPrice: z.string().describe('Pre-tax price of the next period: main price x quantity + add-ons'),
+  renewalCost: z.string(),
+  margin: z.string().describe('renewalPrice - renewalCost'),
+  marginPercent: z.string().nullable().describe('margin / renewal price x 100, one decimal; null when the price is 0'),
+  addOns: z.array(addOnViewSchema),
+  lastRenewalFailure: z.object({ at: z.string(), reason: z.string() }).nullable(),
+  pendingInvoiceId: z.string().nullable().describe('The unpaid Purchase invoice a pending_payment subscription waits on'),
+  expiredAt: z.string().nullable(),
+  reactivatableUntil: day.nullable().describe('Last day an expired subscription can be reactivated'),
+  terminatedAt: z.string().nullable(),
+  terminationReason: z.string().nullable(),
+  refund: z.object({ price: z.string(), tax: z.string(), total: z.string() }).nullable().describe('What termination refunded into points'),
+  createdAt: z.string(),
+});
+export type SubscriptionView = z.infer<typeof subscriptionViewSchema>;
+
+export const portalAddOnViewSchema = addOnViewSchema.omit({ renewalCost: true });
+export const portalSubscriptionViewSchema = subscriptionViewSchema
+  .omit({ renewalCost: true, margin: true, marginPercent: true, addOns: true })
+  .extend({ addOns: z.array(portalAddOnViewSchema) });
+export type PortalSubscriptionView = z.infer<typeof portalSubscriptionViewSchema>;
+
+export const historyItemSchema = z.object({
+  id: z.string(),
+  kind: z.string().describe('purchased, activated, renewed, renewal_failed, add_on_added, quantity_changed, expired, reactivated, terminated, ...'),
+  at: z.string(),
+  amount: z.string().nullable().describe('Charged (positive) or refunded (negative), tax included'),
+  invoiceId: z.string().nullable(),
+  invoiceNumber: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export const subscriptionDetailSchema = subscriptionViewSchema.extend({ history: z.array(historyItemSchema) });
+export const portalSubscriptionDetailSchema = portalSubscriptionViewSchema.extend({ history: z.array(historyItemSchema) });
+
+export const invoiceSummarySchema = z.object({
+  id: z.string(),
+  number: z.string(),
+  type: z.literal('purchase'),
+  status: z.enum(['paid', 'awaiting_payment']),
+  currency: z.string(),
+  subtotal: z.string(),
+  tax: z.string(),
+  total: z.string(),
+  amountDue: z.string(),
+  dueAt: z.string().nullable(),
+});
+export type InvoiceSummary = z.infer<typeof invoiceSummarySchema>;
+
+/** Everything a view needs, read in three queries for a whole page. */
+export async function subscriptionViews(trx: Trx, partnerId: string, rows: readonly SubscriptionRow[]): Promise<SubscriptionView[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const info = await trx
+    .selectFrom('subscriptions as s')
+    .innerJoin('customers as c', (j) => j.onRef('c.id', '=', 's.customerId').onRef('c.partnerId', '=', 's.partnerId'))
+    .innerJoin('productPrices as pr', (j) => j.onRef('pr.id', '=', 's.priceId').onRef('pr.partnerId', '=', 's.partnerId'))
+    .innerJoin('productVariants as v', (j) => j.onRef('v.id', '=', 's.variantId').onRef('v.partnerId', '=', 's.partnerId'))
+    .innerJoin('products as p', (j) => j.onRef('p.id', '=', 's.productId').onRef('p.partnerId', '=', 's.partnerId'))
+    .select(['s.id', 'c.name as customerName', 'p.name as productName', 'p.sku', 'p.type as productType', 'v.name as variantName', 'pr.priceMicros', 'pr.costMicros'])
+    .where('s.partnerId', '=', partnerId).where('s.id', 'in', ids)
+    .execute();
+  const byId = new Map(info.map((i) => [i.id, i]));
+  const addOns = await trx
+    .selectFrom('subscriptionAddOns as a')
+    .innerJoin('productPrices as pr', (j) => j.onRef('pr.id', '=', 'a.priceId').onRef('pr.partnerId', '=', 'a.partnerId'))
+    .innerJoin('productVariants as v', (j) => j.onRef('v.id', '=', 'a.variantId').onRef('v.partnerId', '=', 'a.partnerId'))
+    .innerJoin('products as p', (j) => j.onRef('p.id', '=', 'a.productId').onRef('p.partnerId', '=', 'a.partnerId'))
+    .select(['a.id', 'a.subscriptionId', 'a.productId', 'a.variantId', 'a.priceId', 'a.quantity', 'a.pendingQuantity', 'p.name as productName', 'v.name as variantName', 'pr.priceMicros', 'pr.costMicros'])
+    .where('a.partnerId', '=', partnerId).where('a.subscriptionId', 'in', ids).where('a.removedAt', 'is', null)
+    .orderBy('a.createdAt').orderBy('a.id')
+    .execute();
+  return rows.map((s) => {
+    const currency = currencyOf(s.currency);
+    const fmt = (m: bigint) => formatDecimal(m, currency);
+    const i = byId.get(s.id)!;
+    let price = BigInt(i.priceMicros) * BigInt(s.quantity);
+    let cost = BigInt(i.costMicros) * BigInt(s.quantity);
+    const mine = addOns.filter((a) => a.subscriptionId === s.id).map((a) => {
+      const units = BigInt(a.pendingQuantity ?? a.quantity);
+      const aPrice = BigInt(a.priceMicros) * units;
+      const aCost = BigInt(a.costMicros) * units;
+      price += aPrice;
+      cost += aCost;
+      return {
+        id: a.id, productId: a.productId, productName: a.productName, variantId: a.variantId, variantName: a.variantName, priceId: a.priceId,
+        quantity: a.quantity, pendingQuantity: a.pendingQuantity, renewalPrice: fmt(aPrice), renewalCost: fmt(aCost),
+      };
+    });
+    const live = s.status === 'active';
+    const refunded = s.refundPriceMicros !== null && s.refundTaxMicros !== null;
+    return {
+      id: s.id, customerId: s.customerId, customerName: i.customerName, productId: s.productId, productName: i.productName, sku: i.sku,
+      productType: i.productType, variantId: s.variantId, variantName: i.variantName, priceId: s.priceId, cycle: s.cycle, currency: s.currency,
+      quantity: s.quantity, status: s.status, autoRenew: s.autoRenew, renewByCard: s.renewByCard,
+      startedAt: s.activatedAt?.toISOString() ?? null,
+      currentPeriodStart: s.currentPeriodStart ? isoDay(s.currentPeriodStart) : null,
+      currentPeriodEnd: s.currentPeriodEnd ? isoDay(s.currentPeriodEnd) : null,
+      nextRenewalAt: live && s.autoRenew && s.currentPeriodEnd ? isoDay(renewalDueAt(s.currentPeriodEnd)) : null,
+      renewalPrice: fmt(price), renewalCost: fmt(cost), margin: fmt(price - cost), marginPercent: marginPercentOf(price, cost),
+      addOns: mine,
+      lastRenewalFailure: s.renewalFailedAt && s.renewalFailureReason ? { at: s.renewalFailedAt.toISOString(), reason: s.renewalFailureReason } : null,
+      pendingInvoiceId: s.status === 'pending_payment' ? s.pendingInvoiceId : null,
+      expiredAt: s.expiredAt?.toISOString() ?? null,
+      reactivatableUntil: s.status === 'expired' && s.currentPeriodEnd ? isoDay(addDays(reactivationDeadline(s.currentPeriodEnd), -1)) : null,
+      terminatedAt: s.terminatedAt?.toISOString() ?? null,
+      terminationReason: s.terminationReason,
+      refund: refunded
+        ? { price: fmt(BigInt(s.refundPriceMicros!)), tax: fmt(BigInt(s.refundTaxMicros!)), total: fmt(BigInt(s.refundPriceMicros!) + BigInt(s.refundTaxMicros!)) }
+        : null,
+      createdAt: s.createdAt.toISOString(),
+    };
+  });
+}
+
+/** The portal's view: no cost, no margin. */
+export function toPortalView(v: SubscriptionView): PortalSubscriptionView {
+  const { renewalCost: _c, margin: _m, marginPercent: _p, addOns, ...rest } = v;
+  return { ...rest, addOns: addOns.map(({ renewalCost: _ac, ...a }) => a) };
+}
+
+export async function subscriptionHistory(trx: Trx, sub: SubscriptionRow): Promise<z.infer<typeof historyItemSchema>[]> {
+  const currency = currencyOf(sub.currency);
+  const rows = await trx
+    .selectFrom('subscriptionEvents as e')
+    .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'e.invoiceId').onRef('i.partnerId', '=', 'e.partnerId'))
+    .select(['e.id', 'e.kind', 'e.occurredAt', 'e.amountMicros', 'e.invoiceId', 'i.number as invoiceNumber', 'e.detail'])
+    .where('e.partnerId', '=', sub.partnerId).where('e.subscriptionId', '=', sub.id)
+    .orderBy('e.id', 'desc')
+    .limit(500)
+    .execute();
+  return rows.map((r) => ({
+    id: `sev_${r.id}`, kind: r.kind, at: r.occurredAt.toISOString(),
+    amount: r.amountMicros === null ? null : formatDecimal(BigInt(r.amountMicros), currency),
+    invoiceId: r.invoiceId, invoiceNumber: r.invoiceNumber, detail: r.detail,
+  }));
+}
+
+export function invoiceSummary(
+  invoice: { id: string; number: string; subtotalMicros: bigint; taxMicros: bigint; totalMicros: bigint; dueAt?: Date },
+  status: 'paid' | 'awaiting_payment', currencyCode: string,
+): InvoiceSummary {
+  const currency = currencyOf(currencyCode);
+  return {
+    id: invoice.id, number: invoice.number, type: 'purchase', status, currency: currencyCode,
+    subtotal: formatDecimal(invoice.subtotalMicros, currency), tax: formatDecimal(invoice.taxMicros, currency), total: formatDecimal(invoice.totalMicros, currency),
+    amountDue: formatDecimal(status === 'paid' ? 0n : invoice.totalMicros, currency), dueAt: invoice.dueAt?.toISOString() ?? null,
+  };
+}

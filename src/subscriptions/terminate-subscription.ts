@@ -1,0 +1,123 @@
+import type { Ctx } from '../platform/context.ts';
+import { inScope, type Trx } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { formatDecimal } from '../money/money.ts';
+import { reverseEntry } from '../ledger/post-entry.ts';
+import { currencyOf, money, type SubscriptionRow } from './pricing.ts';
+import { isoDay } from './periods.ts';
+import { refundToPoints } from './charge.ts';
+import { computeRefund, type PeriodCharge, type Refund } from './refunds.ts';
+import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
+
+export interface TerminateInput {
+  subscriptionId: string;
+  reason: string;
+}
+
+/** The charges of the subscription's current period (its period charge and the add-on charges made during it). */
+async function currentPeriodCharges(trx: Trx, sub: SubscriptionRow): Promise<PeriodCharge[]> {
+  const rows = await trx.selectFrom('subscriptionCharges').selectAll()
+    .where('partnerId', '=', sub.partnerId).where('subscriptionId', '=', sub.id)
+    .where((eb) => eb.or([
+      eb.and([eb('kind', 'in', ['purchase', 'renewal', 'reactivation']), eb('periodStart', '=', sub.currentPeriodStart!)]),
+      eb.and([eb('kind', '=', 'add_on'), eb('periodEnd', '=', sub.currentPeriodEnd!), eb('periodStart', '>=', sub.currentPeriodStart!)]),
+    ]))
+    .execute();
+  return rows.map((r) => ({
+    kind: r.kind, periodStart: r.periodStart!, periodEnd: r.periodEnd!, priceMicros: BigInt(r.priceMicros),
+    activationFeeMicros: BigInt(r.activationFeeMicros), taxMicros: BigInt(r.taxMicros), costMicros: BigInt(r.costMicros),
+  }));
+}
+
+/**
+ * Terminate a subscription on request (staff, or a portal owner/admin). Final: it never renews or reactivates again.
+ * - active: refunded into points by docs/adr/0010 (in full within 14 days of activation or the last renewal, otherwise the
+ *   remaining whole months of the period, price part, tax in proportion): Dr sales_returns · Dr tax_payable · Cr points:{c},
+ *   and the cost back (Dr platform_payable · Cr cost:subscription);
+ * - pending_payment: cancelled: its unpaid Purchase invoice is voided and the receivable entry reversed (409 if it is partly paid);
+ * - expired: the period is over, nothing to refund.
+ * Audit `subscription.terminated` (with the refund), history, and a termination notice to the customer.
+ */
+export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Promise<SubscriptionView> {
+  const caller = subscriptionCaller(ctx.principal);
+  const reason = input.reason.trim();
+  return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
+    const { sub } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    assertStatus(sub, ['pending_payment', 'active', 'expired'], 'terminated');
+    const now = ctx.clock.now();
+    const currency = currencyOf(sub.currency);
+    const fmt = (m: bigint) => formatDecimal(m, currency);
+    const product = await trx.selectFrom('products').select('name').where('partnerId', '=', caller.partnerId).where('id', '=', sub.productId).executeTakeFirstOrThrow();
+
+    let refund: Refund | null = null;
+    let voidedInvoice: { id: string; number: string | null } | null = null;
+    if (sub.status === 'active') {
+      refund = computeRefund({
+        currency, cycle: sub.cycle, now, periodStart: sub.currentPeriodStart!, periodEnd: sub.currentPeriodEnd!,
+        lastChargedAt: sub.lastRenewedAt && sub.lastRenewedAt > sub.activatedAt! ? sub.lastRenewedAt : sub.activatedAt!,
+        charges: await currentPeriodCharges(trx, sub),
+      });
+    } else if (sub.status === 'pending_payment') {
+      const invoice = await trx.selectFrom('invoices').select(['id', 'number', 'status', 'totalMicros', 'amountDueMicros'])
+        .where('partnerId', '=', caller.partnerId).where('id', '=', sub.pendingInvoiceId!).forUpdate().executeTakeFirstOrThrow();
+      if (invoice.status !== 'awaiting_payment' || invoice.amountDueMicros !== invoice.totalMicros) {
+        throw new DomainError('state_conflict', `Invoice ${invoice.number ?? invoice.id} is ${invoice.status.replace('_', ' ')}: cancel it with a credit note first`);
+      }
+      voidedInvoice = { id: invoice.id, number: invoice.number };
+    }
+
+    const auditEventId = await auditSubscription(trx, ctx, caller, {
+      customerId: sub.customerId, subscriptionId: sub.id, action: 'subscription.terminated',
+      changes: {
+        status: { before: sub.status, after: 'terminated' }, reason: { after: reason },
+        ...(refund ? {
+          refundRule: { after: refund.rule }, ...(refund.rule === 'whole_months' ? { refundMonths: { after: refund.months } } : {}),
+          refundPrice: { after: fmt(refund.priceMicros) }, refundTax: { after: fmt(refund.taxMicros) }, refundTotal: { after: fmt(refund.priceMicros + refund.taxMicros) },
+        } : {}),
+        ...(voidedInvoice ? { voidedInvoice: { after: voidedInvoice.number } } : {}),
+      },
+    });
+    let refundEntryId: string | null = null;
+    if (refund) {
+      refundEntryId = await refundToPoints(trx, {
+        partnerId: caller.partnerId, customerId: sub.customerId, currency, priceMicros: refund.priceMicros, taxMicros: refund.taxMicros, costMicros: refund.costMicros,
+        entry: { kind: 'subscription_refund', subscriptionId: sub.id, description: `Refund: ${product.name} terminated`, auditEventId },
+      });
+    }
+    if (voidedInvoice) {
+      const charge = await trx.selectFrom('subscriptionCharges').select('entryId')
+        .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('kind', '=', 'purchase').executeTakeFirstOrThrow();
+      await trx.updateTable('invoices').set({ status: 'void', amountDueMicros: 0n, updatedAt: now })
+        .where('partnerId', '=', caller.partnerId).where('id', '=', voidedInvoice.id).execute();
+      if (charge.entryId) await reverseEntry(trx, charge.entryId, { kind: 'subscription_purchase_cancelled', description: `Cancelled: ${product.name}`, auditEventId });
+    }
+    await trx.updateTable('subscriptions').set({
+      status: 'terminated', terminatedAt: now, terminationKind: 'request', terminationReason: reason,
+      ...(refund ? { refundPriceMicros: refund.priceMicros, refundTaxMicros: refund.taxMicros, refundCostMicros: refund.costMicros, refundEntryId } : {}),
+      updatedAt: now,
+    }).where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).execute();
+    const refundTotal = refund ? refund.priceMicros + refund.taxMicros : 0n;
+    const refundText = refund
+      ? refund.rule === 'full'
+        ? `refunded in full: ${money(refundTotal, currency)} back to points`
+        : `${refund.months} whole month${refund.months === 1 ? '' : 's'} refunded: ${money(refundTotal, currency)} back to points`
+      : voidedInvoice ? `invoice ${voidedInvoice.number ?? ''} voided` : 'nothing to refund';
+    await addEvent(trx, {
+      sub, kind: 'terminated', amountMicros: refund ? -refundTotal : null, invoiceId: voidedInvoice?.id ?? null, actor: caller.actorId, auditEventId, at: now,
+      detail: `${reason} (${refundText})`,
+    });
+    await notifyCustomer(trx, {
+      partnerId: caller.partnerId, customerId: sub.customerId, userId: caller.portalUserId, kind: 'subscription_terminated',
+      subject: `${product.name} terminated`,
+      lines: [
+        `${product.name} was terminated on ${isoDay(now)}: ${reason}.`,
+        refund
+          ? `${refundText}${refund.taxMicros > 0n ? ` (tax ${money(refund.taxMicros, currency)} included)` : ''}.`
+          : voidedInvoice ? `Invoice ${voidedInvoice.number ?? ''} is void: nothing is owed.` : 'Its period had ended: nothing to refund.',
+      ],
+    });
+    const row = await trx.selectFrom('subscriptions').selectAll().where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).executeTakeFirstOrThrow();
+    return (await subscriptionViews(trx, caller.partnerId, [row]))[0]!;
+  });
+}

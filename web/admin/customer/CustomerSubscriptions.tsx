@@ -1,0 +1,411 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Badge, Button, Checkbox, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconPlus } from '@tabler/icons-react';
+import { api, apiRequest, errorMessage, isApiError } from '../../shared/api.ts';
+import { FormError, fieldError } from '../../shared/forms.tsx';
+import { formatDate, titleCase } from '../../shared/format.ts';
+import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
+import { usePagedList } from '../../shared/queries.ts';
+import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
+import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
+import type { Page } from '../../shared/types.ts';
+import type { CustomerFull, PriceView, ProductView, SubscriptionView } from './customer-types.ts';
+
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `sell-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function Money({ amount, currency, testId, strong }: { amount: string; currency?: string; testId?: string; strong?: boolean }) {
+  return (
+    <Text size="sm" fw={strong ? 600 : undefined} c={isNegative(amount) ? 'red.7' : undefined} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+      {formatMoney(amount, currency)}
+    </Text>
+  );
+}
+
+/**
+ * Customer detail > Subscriptions: what the customer holds, with renewal price, renewal cost and the partner's margin;
+ * sell a new one from the catalog; terminate, reactivate, or recover a failed renewal.
+ */
+export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) {
+  const key = ['customers', customer.id, 'subscriptions'] as const;
+  const list = usePagedList<SubscriptionView>(key, `/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions`, { limit: 50 });
+  const [selling, setSelling] = useState(false);
+  const missing = isApiError(list.error) && list.error.status === 404 && list.error.code !== 'not_found';
+  return (
+    <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="subscriptions-title">
+      <Group justify="space-between" align="flex-start" mb="md" wrap="nowrap">
+        <div>
+          <Title order={3} size="h4" id="subscriptions-title">
+            Subscriptions
+          </Title>
+          <Text size="sm" c="dimmed">
+            Renewal price is what the customer pays at the next renewal (pre-tax); renewal cost is what it costs you; the margin is the difference.
+          </Text>
+        </div>
+        <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setSelling(true)} disabled={customer.status === 'closed'}>
+          Sell subscription
+        </Button>
+      </Group>
+      {missing ? (
+        <Alert color="gray" variant="light" title="Subscriptions are not available yet">
+          This server does not offer subscriptions yet.
+        </Alert>
+      ) : (
+        <DataTable
+          label="Subscriptions"
+          rows={list.rows}
+          loading={list.isPending}
+          error={list.error}
+          onRetry={() => void list.refetch()}
+          rowKey={(s) => s.id}
+          emptyTitle="No subscriptions"
+          emptyDescription="Sell one with the button above, or the customer buys one in the portal."
+          footer={<LoadMore hasNextPage={list.hasNextPage} isFetchingNextPage={list.isFetchingNextPage} onLoadMore={() => void list.fetchNextPage()} />}
+          columns={[
+            {
+              key: 'product',
+              header: 'Product',
+              render: (s) => (
+                <div>
+                  <Text size="sm" fw={500}>
+                    {s.productName} · {s.variantName}
+                  </Text>
+                  <Text size="xs" c="dimmed">
+                    {s.sku} · {titleCase(s.cycle)}
+                    {s.quantity > 1 ? ` · × ${s.quantity}` : ''}
+                    {s.addOns.length > 0 ? ` · ${s.addOns.length} add-on${s.addOns.length > 1 ? 's' : ''}` : ''}
+                  </Text>
+                </div>
+              ),
+            },
+            { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Money amount={s.renewalPrice} currency={s.currency} testId="renewal-price" /> },
+            { key: 'cost', header: 'Renewal cost', align: 'right', render: (s) => <Money amount={s.renewalCost} testId="renewal-cost" /> },
+            {
+              key: 'margin',
+              header: 'Margin',
+              align: 'right',
+              render: (s) => (
+                <div data-testid="margin">
+                  <Money amount={s.margin} strong />
+                  <Text size="xs" c="dimmed">
+                    {s.marginPercent === null ? '—' : `${s.marginPercent}%`}
+                  </Text>
+                </div>
+              ),
+            },
+            {
+              key: 'renewal',
+              header: 'Next renewal',
+              render: (s) => (
+                <div>
+                  <Text size="sm">{s.nextRenewalAt ? formatDate(s.nextRenewalAt) : '—'}</Text>
+                  <Text size="xs" c="dimmed">
+                    {s.currentPeriodEnd ? `Expires ${formatDate(s.currentPeriodEnd)}` : ''}
+                    {s.status === 'active' && !s.autoRenew ? ' · auto-renew off' : ''}
+                  </Text>
+                </div>
+              ),
+            },
+            {
+              key: 'status',
+              header: 'Status',
+              render: (s) => (
+                <Stack gap={2}>
+                  <StatusBadge status={s.status} />
+                  {s.lastRenewalFailure ? (
+                    <Text size="xs" c="red.7" title={s.lastRenewalFailure.reason}>
+                      Renewal failed
+                    </Text>
+                  ) : null}
+                </Stack>
+              ),
+            },
+            { key: 'actions', header: 'Actions', align: 'right', render: (s) => <SubscriptionActions sub={s} queryKey={key} customerId={customer.id} /> },
+          ]}
+        />
+      )}
+      <SellDialog opened={selling} onClose={() => setSelling(false)} customer={customer} queryKey={key} />
+    </Paper>
+  );
+}
+
+function SubscriptionActions({ sub, queryKey, customerId }: { sub: SubscriptionView; queryKey: readonly unknown[]; customerId: string }) {
+  const queryClient = useQueryClient();
+  const [terminating, setTerminating] = useState(false);
+  const [reason, setReason] = useState('');
+  const act = useMutation({
+    mutationFn: ({ action, body }: { action: 'terminate' | 'reactivate' | 'recover-renewal'; body?: unknown }) =>
+      apiRequest<unknown>(`/api/v1/subscriptions/${encodeURIComponent(sub.id)}/${action}`, {
+        method: 'POST', body: body ?? {}, headers: { 'idempotency-key': newKey() },
+      }),
+    onSuccess: async (_r, v) => {
+      const done = { terminate: 'terminated', reactivate: 'reactivated', 'recover-renewal': 'renewed' }[v.action];
+      notifications.show({ color: 'teal', message: `${sub.productName} is ${done}.` });
+      setTerminating(false);
+      setReason('');
+      await queryClient.invalidateQueries({ queryKey });
+      await queryClient.invalidateQueries({ queryKey: ['customers', customerId, 'points'] });
+      await queryClient.invalidateQueries({ queryKey: ['customers', customerId, 'notifications'] });
+    },
+  });
+  const canTerminate = sub.status === 'active' || sub.status === 'expired' || sub.status === 'pending_payment';
+  const canReactivate = sub.status === 'expired';
+  const canRecover = sub.lastRenewalFailure !== null && (sub.status === 'active' || sub.status === 'expired');
+  if (!canTerminate && !canReactivate && !canRecover) return <Text size="xs" c="dimmed">—</Text>;
+  return (
+    <Group gap={4} justify="flex-end" wrap="nowrap">
+      {canRecover ? (
+        <ConfirmButton
+          label="Recover"
+          buttonProps={{ size: 'compact-xs', variant: 'light' }}
+          ariaLabel={`Recover the renewal of ${sub.productName}`}
+          title="Recover the failed renewal?"
+          message={`${sub.productName} is renewed now, charged from the customer's points (${formatMoney(sub.renewalPrice, sub.currency)} + tax).`}
+          confirmLabel="Recover renewal"
+          onConfirm={() => act.mutateAsync({ action: 'recover-renewal' })}
+        />
+      ) : null}
+      {canReactivate ? (
+        <ConfirmButton
+          label="Reactivate"
+          buttonProps={{ size: 'compact-xs', variant: 'light' }}
+          ariaLabel={`Reactivate ${sub.productName}`}
+          title="Reactivate this subscription?"
+          message={`A full period of ${sub.productName} is charged (${formatMoney(sub.renewalPrice, sub.currency)} + tax), on its original anchor date.`}
+          confirmLabel="Reactivate"
+          onConfirm={() => act.mutateAsync({ action: 'reactivate' })}
+        />
+      ) : null}
+      {canTerminate ? (
+        <Button size="compact-xs" variant="subtle" color="red" onClick={() => setTerminating(true)}>
+          Terminate
+        </Button>
+      ) : null}
+      <Modal opened={terminating} onClose={() => setTerminating(false)} title={`Terminate ${sub.productName}`} centered>
+        <form
+          noValidate
+          aria-label="Terminate subscription"
+          onSubmit={(e) => {
+            e.preventDefault();
+            act.mutate({ action: 'terminate', body: { reason: reason.trim() } });
+          }}
+        >
+          <Stack>
+            <FormError error={act.error} fields={['reason']} />
+            <Text size="sm" c="dimmed">
+              Ends the subscription now. Within 14 days of its activation or renewal the fee is refunded in full to the points; later, the remaining whole months.
+            </Text>
+            <Textarea label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} error={fieldError(act.error, 'reason')} required autosize minRows={2} maxLength={500} data-autofocus />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setTerminating(false)}>
+                Cancel
+              </Button>
+              <Button type="submit" color="red" loading={act.isPending}>
+                Terminate
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
+    </Group>
+  );
+}
+
+function times(amount: string, quantity: number): string {
+  const m = toMicros(amount);
+  return m === null ? amount : formatMicros(m * BigInt(quantity), decimalsOf(amount));
+}
+
+function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; onClose: () => void; customer: CustomerFull; queryKey: readonly unknown[] }) {
+  const queryClient = useQueryClient();
+  const products = useQuery({
+    queryKey: ['products', 'sellable'],
+    queryFn: ({ signal }) => api.get<Page<ProductView>>('/api/v1/products', { archived: 'false', limit: 200 }, signal),
+    enabled: opened,
+  });
+  const [productId, setProductId] = useState<string | null>(null);
+  const [variantId, setVariantId] = useState<string | null>(null);
+  const [priceId, setPriceId] = useState<string | null>(null);
+  const [quantity, setQuantity] = useState<number | string>(1);
+  const [autoRenew, setAutoRenew] = useState(true);
+  const [idempotencyKey, setIdempotencyKey] = useState(newKey);
+
+  // Only what can be sold to this customer: live products, variants and prices in its currency.
+  const sellable = useMemo(
+    () =>
+      (products.data?.data ?? [])
+        .filter((p) => !p.archived)
+        .map((p) => ({
+          ...p,
+          variants: p.variants
+            .filter((v) => !v.archived)
+            .map((v) => ({ ...v, prices: v.prices.filter((pr) => !pr.archived && pr.currency === customer.currency) }))
+            .filter((v) => v.prices.length > 0),
+        }))
+        .filter((p) => p.variants.length > 0),
+    [products.data, customer.currency],
+  );
+  const product = sellable.find((p) => p.id === productId);
+  const variant = product?.variants.find((v) => v.id === variantId);
+  const price: PriceView | undefined = variant?.prices.find((p) => p.id === priceId);
+  const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+
+  const reset = () => {
+    setProductId(null);
+    setVariantId(null);
+    setPriceId(null);
+    setQuantity(1);
+    setAutoRenew(true);
+    setIdempotencyKey(newKey());
+    sell.reset();
+  };
+  const close = () => {
+    reset();
+    onClose();
+  };
+  const sell = useMutation({
+    mutationFn: async () =>
+      (await apiRequest<{ subscription: SubscriptionView; invoice: { number: string; status: string; total: string; currency: string } | null }>(
+        `/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions`,
+        { method: 'POST', body: { priceId, quantity: qty, autoRenew }, headers: { 'idempotency-key': idempotencyKey } },
+      )).data,
+    onSuccess: async ({ subscription, invoice }) => {
+      const paid = subscription.status === 'active';
+      notifications.show({
+        color: paid ? 'teal' : 'yellow',
+        title: paid ? 'Subscription sold' : 'Waiting on payment',
+        message: paid
+          ? `${subscription.productName} is active${invoice ? `; invoice ${invoice.number} (${formatMoney(invoice.total, invoice.currency)}) was paid from points` : ''}.`
+          : `Points fell short: ${subscription.productName} starts once invoice ${invoice?.number ?? ''} is paid.`,
+      });
+      close();
+      await queryClient.invalidateQueries({ queryKey });
+      await queryClient.invalidateQueries({ queryKey: ['customers', customer.id] });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!price) return;
+    sell.mutate();
+  };
+  const noCatalog = isApiError(products.error) && products.error.status === 403;
+
+  return (
+    <Modal opened={opened} onClose={close} title="Sell subscription" centered size="lg">
+      <form onSubmit={submit} noValidate aria-label="Sell subscription">
+        <Stack>
+          {noCatalog ? (
+            <Alert color="orange" variant="light" role="alert">
+              Selling needs the Product app too (to read the catalog with its costs). Ask a colleague with Access Control to grant it.
+            </Alert>
+          ) : products.error ? (
+            <Alert color="red" variant="light" role="alert">
+              {errorMessage(products.error)}
+            </Alert>
+          ) : null}
+          <FormError error={sell.error} fields={['priceId', 'quantity']} />
+          {products.data && sellable.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              No product has a price in {customer.currency} yet. Add one in the Product app.
+            </Text>
+          ) : null}
+          <Select
+            label="Product"
+            placeholder={products.isPending ? 'Loading the catalog…' : 'Choose a product'}
+            data={sellable.map((p) => ({ value: p.id, label: `${p.name} (${p.sku})` }))}
+            value={productId}
+            onChange={(v) => {
+              setProductId(v);
+              setVariantId(null);
+              setPriceId(null);
+            }}
+            searchable
+            nothingFoundMessage="No product matches"
+            data-autofocus
+          />
+          <Group grow align="flex-start">
+            <Select
+              label="Plan"
+              placeholder="Choose a plan"
+              data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
+              value={variantId}
+              onChange={(v) => {
+                setVariantId(v);
+                const only = product?.variants.find((x) => x.id === v)?.prices;
+                setPriceId(only && only.length === 1 ? only[0]!.id : null);
+              }}
+              disabled={!product}
+            />
+            <Select
+              label="Billing cycle"
+              placeholder="Choose a cycle"
+              data={(variant?.prices ?? []).map((p) => ({ value: p.id, label: titleCase(p.cycle) }))}
+              value={priceId}
+              onChange={setPriceId}
+              disabled={!variant}
+              error={fieldError(sell.error, 'priceId')}
+            />
+          </Group>
+          <Group grow align="flex-start">
+            <NumberInput label="Quantity" min={1} max={100000} allowDecimal={false} value={quantity} onChange={setQuantity} error={fieldError(sell.error, 'quantity')} />
+            <Checkbox label="Renew automatically" checked={autoRenew} onChange={(e) => setAutoRenew(e.currentTarget.checked)} mt={30} />
+          </Group>
+          {price ? (
+            <Paper withBorder radius="md" p="md" bg="var(--mantine-color-gray-0)" aria-label="Price, cost and margin" component="section">
+              <SimpleGrid cols={4}>
+                <div>
+                  <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+                    Price / {price.cycle === 'monthly' ? 'month' : 'year'}
+                  </Text>
+                  <Text fw={600} data-testid="sell-price">{formatMoney(times(price.price, qty), price.currency)}</Text>
+                </div>
+                <div>
+                  <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+                    Cost
+                  </Text>
+                  <Text fw={600} data-testid="sell-cost">{formatMoney(times(price.cost, qty), price.currency)}</Text>
+                </div>
+                <div>
+                  <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+                    Margin
+                  </Text>
+                  <Text fw={600} c={isNegative(price.margin) ? 'red.7' : 'teal.7'} data-testid="sell-margin">
+                    {formatMoney(times(price.margin, qty), price.currency)}
+                    {price.marginPercent !== null ? ` (${price.marginPercent}%)` : ''}
+                  </Text>
+                </div>
+                <div>
+                  <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+                    Activation fee
+                  </Text>
+                  <Text fw={600}>{formatMoney(price.activationFee, price.currency)}</Text>
+                </div>
+              </SimpleGrid>
+              <Text size="xs" c="dimmed" mt="xs">
+                Pre-tax. The first {price.cycle === 'monthly' ? 'month' : 'year'} and any activation fee are charged from the customer’s points now (usable:{' '}
+                {formatMoney(customer.usable, customer.currency)}); if they fall short, the subscription waits on an unpaid Purchase invoice.
+              </Text>
+              {toMicros(customer.usable) !== null && toMicros(price.price) !== null && toMicros(customer.usable)! < toMicros(price.price)! * BigInt(qty) ? (
+                <Badge color="orange" variant="light" mt="xs" tt="none">
+                  Points look short: it will wait on an invoice
+                </Badge>
+              ) : null}
+            </Paper>
+          ) : null}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" disabled={!price} loading={sell.isPending}>
+              Sell
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}

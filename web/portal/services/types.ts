@@ -1,0 +1,89 @@
+/** The services API's shapes (src/services/service-views.ts), as the portal reads and sends them. */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly { day: Weekday; label: string }[] = [
+  { day: 'mon', label: 'Monday' },
+  { day: 'tue', label: 'Tuesday' },
+  { day: 'wed', label: 'Wednesday' },
+  { day: 'thu', label: 'Thursday' },
+  { day: 'fri', label: 'Friday' },
+  { day: 'sat', label: 'Saturday' },
+  { day: 'sun', label: 'Sunday' },
+];
+
+export type Destination =
+  | { type: 'user'; userId: string }
+  | { type: 'group'; name: string; memberUserIds: string[] }
+  | { type: 'external'; number: string };
+export type OutsideHours = { type: 'voicemail' } | Destination;
+
+export interface BusinessHours {
+  timezone: string;
+  days: { day: Weekday; open: string; close: string }[];
+  outsideHours: OutsideHours;
+}
+
+export interface VirtualLine {
+  id: string;
+  customerId: string;
+  subscriptionId: string | null;
+  number: string;
+  name: string;
+  destination: Destination;
+  destinationSummary: string;
+  businessHours: BusinessHours | null;
+  businessHoursSummary: string;
+  status: 'active' | 'removed';
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  removedAt: string | null;
+}
+
+export const WIDGETS = [
+  { value: 'calls_waiting', label: 'Calls waiting' },
+  { value: 'longest_wait', label: 'Longest wait' },
+  { value: 'agents_available', label: 'Agents available' },
+  { value: 'agents_busy', label: 'Agents busy' },
+  { value: 'answered_today', label: 'Answered today' },
+  { value: 'abandoned_today', label: 'Abandoned today' },
+  { value: 'abandoned_rate', label: 'Abandoned rate' },
+  { value: 'service_level', label: 'Service level' },
+  { value: 'average_wait', label: 'Average wait' },
+  { value: 'average_handle_time', label: 'Average handle time' },
+] as const;
+
+export function widgetLabel(value: string): string {
+  return WIDGETS.find((w) => w.value === value)?.label ?? value;
+}
+
+export interface Wallboard {
+  id: string;
+  customerId: string;
+  subscriptionId: string | null;
+  name: string;
+  queues: string[];
+  widgets: string[];
+  refreshIntervalSeconds: number;
+  status: 'active' | 'removed';
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  removedAt: string | null;
+}
+
+/** `GET /api/v1/portal/subscriptions` (docs/contracts/catalog-subscriptions-api.md), the fields the portal shows. */
+export interface PortalSubscription {
+  id: string;
+  productName: string;
+  variantName: string;
+  cycle: 'monthly' | 'yearly';
+  currency: string;
+  quantity: number;
+  status: 'pending_payment' | 'active' | 'expired' | 'terminated';
+  autoRenew: boolean;
+  currentPeriodEnd: string | null;
+  nextRenewalAt: string | null;
+  renewalPrice: string;
+}
+
+export const SERVICES_KEY = ['portal', 'services'] as const;
