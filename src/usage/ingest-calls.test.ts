@@ -154,16 +154,25 @@ describe('call charging', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   }, 60_000);
 
-  it('single-call requests arriving together share a transaction, each with its own audit event and journal entry', async () => {
+  it('single-call requests arriving together share a transaction and its audit event, which names every request', async () => {
     const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => ingestCalls({ ...ctx, requestId: `req_gc${i}` }, { records: [call(`gc-${i}`, { to: '+6567778888', durationSeconds: 6 })] })));
     expect(outcomes.every((o) => o.summary.charged === 1)).toBe(true);
     const { rows } = await sql<{ calls: number; transactions: number; entries: number }>`
       select count(*)::int as calls, count(distinct c.xmin::text)::int as transactions, count(distinct c.entry_id)::int as entries
         from usage_calls c where c.call_id like 'gc-%'`.execute(db.owner.db);
-    expect(rows[0]).toMatchObject({ calls: 40, entries: 40 });
+    expect(rows[0]!.calls).toBe(40);
     expect(rows[0]!.transactions).toBeLessThan(40);
-    const events = await db.owner.db.selectFrom('auditEvents').select('requestId').where('action', '=', 'usage.calls_ingested').where('requestId', 'like', 'req_gc%').execute();
-    expect(new Set(events.map((e) => e.requestId)).size).toBe(40);
+    expect(rows[0]!.entries).toBe(rows[0]!.transactions);
+    const events = await db.owner.db.selectFrom('auditEvents').select(['id', 'changes']).where('action', '=', 'usage.calls_ingested').where('requestId', 'like', 'req_gc%').execute();
+    expect(events).toHaveLength(rows[0]!.transactions);
+    const named = events.flatMap((e) => (e.changes as { requestIds: { after: string[] } }).requestIds.after);
+    expect(named.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `req_gc${i}`).sort());
+    // every entry of these calls points to the audit event of its transaction
+    const linked = await sql<{ n: number }>`
+      select count(*)::int as n from usage_calls c join journal_entries e on e.id = c.entry_id
+        join audit_events a on a.id = e.audit_event_id and a.action = 'usage.calls_ingested'
+       where c.call_id like 'gc-%'`.execute(db.owner.db);
+    expect(linked.rows[0]!.n).toBe(40);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 });

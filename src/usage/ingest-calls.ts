@@ -115,8 +115,16 @@ function run(db: Db, partnerId: string, queue: { jobs: Job[]; running: boolean }
   });
 }
 
+/**
+ * After a transaction that charged several requests (the server is busy), wait this long before the next one: the
+ * callers it just answered send their next request meanwhile, and join it instead of forming a second, smaller group.
+ */
+const GROUP_LINGER_MS = 1;
+
 async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise<void> {
-  while (queue.jobs.length > 0) {
+  for (let previous = 0; ; ) {
+    if (previous > 1) await new Promise((resolve) => setTimeout(resolve, GROUP_LINGER_MS));
+    if (queue.jobs.length === 0) return;
     const group: Job[] = [queue.jobs.shift()!];
     let records = group[0]!.valid.length;
     while (queue.jobs.length > 0 && records + queue.jobs[0]!.valid.length <= MAX_RECORDS_PER_TRANSACTION) {
@@ -124,6 +132,7 @@ async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise
       records += next.valid.length;
       group.push(next);
     }
+    previous = group.length;
     try {
       await chargeWithRetry(db, partnerId, group);
       for (const job of group) job.done();
@@ -206,6 +215,14 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   return { results, summary };
 }
 
+/** Request ids listed in one audit event at most (a transaction charges up to 10,000 records, usually from a few requests). */
+const MAX_REQUEST_IDS_PER_EVENT = 1_000;
+
+function principalKey(ctx: Ctx): string {
+  const p = ctx.principal;
+  return p.kind === 'api_key' ? `key:${p.keyId}` : p.kind === 'staff' || p.kind === 'customer' || p.kind === 'operator' ? `user:${p.userId}` : `system:${p.job}`;
+}
+
 /** Rows per call, column by column, for one `unnest` insert. */
 function callColumns() {
   return {
@@ -238,14 +255,20 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   }
   const calls = callColumns();
   const entries: EntryInput[] = [];
-  const audits = jobs.map((job) => {
-    const batchId = newId('cbt');
-    const input = { app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: batchId, changes: { records: { after: job.received } } };
-    return { ctx: job.ctx, id: newId('evt'), input, batchId };
-  });
-  jobs.forEach((job, j) => {
-    const { id: auditEventId, batchId } = audits[j]!;
-    const byCurrency = new Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; costMicros: bigint; calls: number }>();
+  // One audit event and one journal entry per caller (API key) and currency in the transaction: every request it
+  // sent is named in the event (request ids and record counts), and every call keeps its own points posting.
+  const sets = new Map<string, { ctx: Ctx; id: string; batchId: string; requestIds: string[]; requests: number; records: number; byCurrency: Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; costMicros: bigint; calls: number }> }>();
+  for (const job of jobs) {
+    const key = principalKey(job.ctx);
+    let set = sets.get(key);
+    if (!set) sets.set(key, (set = { ctx: job.ctx, id: newId('evt'), batchId: newId('cbt'), requestIds: [], requests: 0, records: 0, byCurrency: new Map() }));
+    if (job.ctx.requestId && set.requestIds.length < MAX_REQUEST_IDS_PER_EVENT) set.requestIds.push(job.ctx.requestId);
+    set.records += job.received;
+    set.requests++;
+  }
+  jobs.forEach((job) => {
+    const set = sets.get(principalKey(job.ctx))!;
+    const byCurrency = set.byCurrency;
     for (const { index, record, destination } of job.valid) {
       const callId = record.callId;
       if (already.has(callId)) {
@@ -312,19 +335,28 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       calls.entryId.push(entryId);
       job.results[index] = { index, callId, status: 'charged', callRef, amount: formatDecimal(rated.priceMicros, customer.currency, 6), currency: customer.currency, billedSeconds: rated.billedSeconds };
     }
-    // The partner's side of the request, summed: revenue for the price, the platform's cost.
-    for (const [currency, group] of byCurrency) {
+  });
+  const audits = [...sets.values()].map((set) => ({
+    ctx: set.ctx, id: set.id,
+    input: {
+      app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: set.batchId,
+      changes: { records: { after: set.records }, requests: { after: set.requests }, requestIds: { after: set.requestIds } },
+    },
+  }));
+  // The partner's side, summed per caller and currency: revenue for the price, the platform's cost.
+  for (const set of sets.values()) {
+    for (const [currency, group] of set.byCurrency) {
       const postings = group.postings;
       if (group.priceMicros > 0n) postings.push({ code: 'revenue:usage', amountMicros: -group.priceMicros });
       if (group.costMicros > 0n) postings.push({ code: 'cost:usage', amountMicros: group.costMicros }, { code: 'platform_payable', amountMicros: -group.costMicros });
       const customerIds = new Set(postings.filter((p) => p.customerId).map((p) => p.customerId));
       entries.push({
         entryId: group.entryId, partnerId, currency, customerId: customerIds.size === 1 ? [...customerIds][0]! : null,
-        kind: 'call_charge', causeType: 'call_batch', causeId: batchId,
-        description: group.calls === 1 ? (postings[0]?.feed?.description ?? 'Call') : `${group.calls} calls`, auditEventId, postings,
+        kind: 'call_charge', causeType: 'call_batch', causeId: set.batchId,
+        description: group.calls === 1 ? (postings[0]?.feed?.description ?? 'Call') : `${group.calls} calls`, auditEventId: set.id, postings,
       });
     }
-  });
+  }
 
   // 3. Write: the calls (their unique call ids are the last word on duplicates), the audit events, then the ledger.
   if (calls.id.length > 0) {
