@@ -5,7 +5,7 @@ import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { CURRENCIES, formatDecimal, isCurrency, type Currency } from '../money/money.ts';
-import { lowPointsThresholdMicros, selectCustomers, toCustomerSummary, USABLE_MICROS, usableBelow } from '../customers/customer-views.ts';
+import { lowPointsThresholdMicros, selectCustomers, toCustomerSummary, USABLE_MICROS, usableBelowLookup } from '../customers/customer-views.ts';
 import { loadRenewals, type RenewalsView } from './renewals.ts';
 
 export type Granularity = 'day' | 'month';
@@ -162,20 +162,18 @@ export async function getDashboard(ctx: Ctx, input: DashboardInput): Promise<Das
     const lowest = await selectCustomers(trx, partnerId)
       .where('c.currency', '=', currencyCode)
       .where('c.status', '<>', 'closed')
-      .where(usableBelow(null))
+      .where(usableBelowLookup(null))
       .orderBy(USABLE_MICROS)
       .orderBy('c.id')
       .limit(10)
       .execute();
     const counted = await trx
       .selectFrom('customers as c')
-      .leftJoin('wallets as w', (j) => j.onRef('w.partnerId', '=', 'c.partnerId').onRef('w.customerId', '=', 'c.id').onRef('w.currency', '=', 'c.currency'))
-      .leftJoin('ledgerAccounts as a', 'a.id', 'w.pointsAccountId')
       .select(sql<number>`count(*)::int`.as('count'))
       .where('c.partnerId', '=', partnerId)
       .where('c.currency', '=', currencyCode)
       .where('c.status', '<>', 'closed')
-      .where(usableBelow(null))
+      .where(usableBelowLookup(null))
       .executeTakeFirstOrThrow();
 
     return {

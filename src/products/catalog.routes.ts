@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
-import { listQuery, page, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
 import { CURRENCY_CODES, isCurrency, type Currency } from '../money/money.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
 import type { BillingCycle } from './catalog.db-types.ts';
@@ -10,6 +10,7 @@ import { pathId } from '../access/route-schemas.ts';
 import { BILLING_CYCLES, PRODUCT_TYPES, priceViewSchema, productViewSchema, TAX_CATEGORIES, variantViewSchema } from './catalog.repo.ts';
 import { addVariant, archivePrice, createProduct, getProduct, listProducts, setPrice, setProductArchived, updateProduct } from './catalog.ts';
 import { portalCatalog, portalCatalogItemSchema } from './portal-catalog.ts';
+import { sellableCatalog } from './sellable-catalog.ts';
 
 const TAGS = ['Product'];
 const sku = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", 1 to 64, starting with a letter or digit');
@@ -29,6 +30,16 @@ function pricePath(cycle: string, currency: string): { cycle: BillingCycle; curr
 /** The Product app, catalog part (docs/contracts/catalog-subscriptions-api.md), and the portal's read of the catalog. */
 export function catalogRoutes(app: FolioApp, deps: ServerDeps): void {
   const access = staffApp('product');
+
+  app.get('/api/v1/customers/:customerId/sellable-products', {
+    config: { access: staffApp('customer') },
+    schema: {
+      operationId: 'listSellableProducts', tags: ['Customer'],
+      summary: "What can be sold to this customer (Customer app): products on sale with their prices in the customer's currency, cost and margin",
+      params: z.strictObject({ customerId: idOf('cus') }),
+      response: { 200: page(productViewSchema), ...problems },
+    },
+  }, async (req, reply) => reply.send(await sellableCatalog(ctxOf(req, deps), { customerId: req.params.customerId })));
 
   app.get('/api/v1/products', {
     config: { access },

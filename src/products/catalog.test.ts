@@ -361,3 +361,29 @@ describe('demo catalog (seed)', () => {
     expect((await api(t, north, 'GET', '/api/v1/products?q=Virtual')).json().data).toEqual([]);
   });
 });
+
+describe('what the Customer app can sell', () => {
+  it("staff with the Customer app but not the Product app read a customer's sellable catalog: its currency only, with cost and margin", async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    expect((await api(t, finance, 'GET', '/api/v1/products')).statusCode).toBe(403);
+    const acme = (await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+    const res = await api(t, finance, 'GET', `/api/v1/customers/${acme}/sellable-products`);
+    expect(res.statusCode).toBe(200);
+    const products = res.json<{ data: Array<{ sku: string; archived: boolean; variants: Array<{ prices: Array<{ currency: string; cost: string; margin: string }> }> }> }>().data;
+    expect(products.map((p) => p.sku)).toEqual(expect.arrayContaining(['VL', 'WALLBOARD', 'DID-SG', 'TEAMS-APP']));
+    const prices = products.flatMap((p) => p.variants.flatMap((v) => v.prices));
+    expect(prices.length).toBeGreaterThan(0);
+    expect(prices.every((p) => p.currency === 'SGD' && typeof p.cost === 'string' && typeof p.margin === 'string')).toBe(true);
+    expect(products.every((p) => !p.archived)).toBe(true);
+
+    const globex = (await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Globex Sdn Bhd').executeTakeFirstOrThrow()).id;
+    const myr = (await api(t, finance, 'GET', `/api/v1/customers/${globex}/sellable-products`)).json<{ data: Array<{ variants: Array<{ prices: Array<{ currency: string }> }> }> }>().data;
+    expect(myr.flatMap((p) => p.variants.flatMap((v) => v.prices)).every((p) => p.currency === 'MYR')).toBe(true);
+
+    const north = await signIn(t, 'admin@northwind.test');
+    expect((await api(t, north, 'GET', `/api/v1/customers/${acme}/sellable-products`)).statusCode).toBe(404);
+    const owner = await signIn(t, 'owner@acme.test');
+    expect((await api(t, owner, 'GET', `/api/v1/customers/${acme}/sellable-products`)).statusCode).toBe(403);
+    expect((await api(t, finance, 'GET', '/api/v1/customers/nonsense/sellable-products')).statusCode).toBe(400);
+  });
+});

@@ -223,8 +223,8 @@ function times(amount: string, quantity: number): string {
 function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; onClose: () => void; customer: CustomerFull; queryKey: readonly unknown[] }) {
   const queryClient = useQueryClient();
   const products = useQuery({
-    queryKey: ['products', 'sellable'],
-    queryFn: ({ signal }) => api.get<Page<ProductView>>('/api/v1/products', { archived: 'false', limit: 200 }, signal),
+    queryKey: ['customers', customer.id, 'sellable-products'],
+    queryFn: ({ signal }) => api.get<Page<ProductView>>(`/api/v1/customers/${encodeURIComponent(customer.id)}/sellable-products`, {}, signal),
     enabled: opened,
   });
   const [productId, setProductId] = useState<string | null>(null);
@@ -292,17 +292,12 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
     if (!price) return;
     sell.mutate();
   };
-  const noCatalog = isApiError(products.error) && products.error.status === 403;
 
   return (
     <Modal opened={opened} onClose={close} title="Sell subscription" centered size="lg">
       <form onSubmit={submit} noValidate aria-label="Sell subscription">
         <Stack>
-          {noCatalog ? (
-            <Alert color="orange" variant="light" role="alert">
-              Selling needs the Product app too (to read the catalog with its costs). Ask a colleague with Access Control to grant it.
-            </Alert>
-          ) : products.error ? (
+          {products.error ? (
             <Alert color="red" variant="light" role="alert">
               {errorMessage(products.error)}
             </Alert>
