@@ -106,3 +106,29 @@ describe('journal entries', () => {
     await sql`update ledger_accounts set balance_micros = balance_micros - 1 where id = ${account.id}`.execute(db.owner.db);
   });
 });
+
+describe('references are checked by the database, per statement', () => {
+  it('a posting naming a missing entry, a missing account, or an account of another partner or currency is refused', async () => {
+    await topUp(1_000_000n, 'top_refs');
+    const sgdCard = (await db.owner.db.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', 'card_clearing').executeTakeFirstOrThrow()).id;
+    const north = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'northwind').executeTakeFirstOrThrow()).id;
+    await db.owner.db.insertInto('ledgerAccounts').values({ id: 'acc_refs_other_partner000', partnerId: north, currency: 'SGD', code: 'card_clearing', customerId: null, kind: 'asset' }).onConflict((oc) => oc.doNothing()).execute();
+    const attempt = (entryId: string, accountId: string) => db.owner.db.transaction().execute(async (trx) => {
+      await sql`insert into journal_entries (id, partner_id, currency, kind, cause_type, cause_id, description) values ('je_refs_ok', ${partnerId}, 'SGD', 'test', 'test', 'x', 'x')`.execute(trx);
+      await sql`insert into postings (entry_id, partner_id, currency, account_id, amount_micros) values (${entryId}, ${partnerId}, 'SGD', ${accountId}, 5), (${entryId}, ${partnerId}, 'SGD', ${sgdCard}, -5)`.execute(trx);
+    });
+    const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+    expect(await codeOf(attempt('je_refs_missing', sgdCard))).toBe('23503');
+    expect(await codeOf(attempt('je_refs_ok', 'acc_does_not_exist'))).toBe('23503');
+    expect(await codeOf(attempt('je_refs_ok', 'acc_refs_other_partner000'))).toBe('23503');
+    const call = (customer: string) => sql`insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at,
+        duration_seconds, billed_seconds, currency, price_micros, cost_micros) values ('cal_refs_' || ${customer}, ${partnerId}, ${customer}, 'refs-' || ${customer},
+        '6561234567', '6567778888', 'outbound', now(), 1, 1, 'SGD', 0, 0)`.execute(db.owner.db);
+    expect(await codeOf(call('cus_does_not_exist'))).toBe('23503');
+    const wombat = (await db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Wombat Pty Ltd').executeTakeFirstOrThrow()).id;
+    expect(await codeOf(call(wombat))).toBe('23503');
+    expect(await codeOf(call(customerId))).toBe('ok');
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+});
+

@@ -14,6 +14,7 @@ import * as m0022 from './0022_services.ts';
 import * as m0023 from './0023_catalog_import.ts';
 import * as m0024 from './0024_customer_profile.ts';
 import * as m0025 from './0025_renewals.ts';
+import * as m0026 from './0026_set_based_references.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0023_catalog_import': m0023,
   '0024_customer_profile': m0024,
   '0025_renewals': m0025,
+  '0026_set_based_references': m0026,
 };
