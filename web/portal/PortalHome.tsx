@@ -14,6 +14,7 @@ import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
 import type { AuditEvent, Page, PortalTabs } from '../shared/types.ts';
 import { isUnavailable, subscriptionLabel, usePortalSubscriptions } from './services/queries.ts';
+import { BuySubscriptionButton } from './services/BuySubscription.tsx';
 import { SERVICES_KEY, type PortalSubscription, type VirtualLine, type Wallboard } from './services/types.ts';
 
 const TABS: { key: keyof PortalTabs; label: string; icon: ReactNode }[] = [
@@ -239,9 +240,12 @@ function ServicesTab() {
   return (
     <Stack gap="md">
       <section aria-labelledby="home-subscriptions-title">
-        <Title order={3} size="h4" mb="xs" id="home-subscriptions-title">
-          Subscriptions
-        </Title>
+        <Group justify="space-between" mb="xs">
+          <Title order={3} size="h4" id="home-subscriptions-title">
+            Subscriptions
+          </Title>
+          <BuySubscriptionButton />
+        </Group>
         {subs.error && isUnavailable(subs.error) ? (
           <Text size="sm" c="dimmed" py="sm">
             Your subscriptions and their renewal dates will appear here.

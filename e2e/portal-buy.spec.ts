@@ -1,0 +1,26 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './support/folio.ts';
+
+test('a portal owner buys a subscription; with no points it waits on a Purchase invoice, and Home lists it', async ({ page }) => {
+  // Initech has no points: the purchase is recorded and waits on its invoice (Acme's points stay as other journeys expect them).
+  await signIn(page, 'owner@initech.test', /\/portal$/, { twoFactor: false });
+  await page.goto('/portal?tab=services');
+  await page.getByRole('button', { name: 'Buy a subscription' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Buy a subscription' });
+  await dialog.getByRole('combobox', { name: 'Product' }).click();
+  await page.getByRole('option', { name: 'Phone Number' }).click();
+  await dialog.getByRole('combobox', { name: 'Plan and billing' }).click();
+  await page.getByRole('option', { name: /Singapore local · Monthly/ }).click();
+  await expect(dialog).toContainText('per month × 1');
+  await dialog.getByRole('button', { name: 'Buy' }).click();
+  await expect(page.getByText('Waiting on payment')).toBeVisible();
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  await expect(row.first()).toBeVisible();
+});
+
+test('a member sees why they cannot buy', async ({ page }) => {
+  await signIn(page, 'member@acme.test', /\/portal$/, { twoFactor: false });
+  await page.goto('/portal?tab=services');
+  await expect(page.getByText('Only owners and admins can buy subscriptions.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
+});

@@ -1,0 +1,122 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { api, apiRequest } from '../../shared/api.ts';
+import { FormError } from '../../shared/forms.tsx';
+import { formatMoney } from '../../shared/money.ts';
+import { titleCase } from '../../shared/format.ts';
+import { useSession } from '../../shared/session.tsx';
+import type { Page } from '../../shared/types.ts';
+import { SERVICES_KEY } from './types.ts';
+
+/** `GET /api/v1/portal/catalog`: what the organisation can buy, in its currency, without the partner's cost. */
+interface CatalogItem {
+  productId: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  variants: Array<{ variantId: string; name: string; prices: Array<{ priceId: string; cycle: 'monthly' | 'yearly'; currency: string; price: string; activationFee: string }> }>;
+}
+
+const newKey = () => `buy-${crypto.randomUUID()}`;
+
+/**
+ * "Buy a subscription" for owners and admins: product, plan and billing cycle from the catalog, a quantity, then
+ * `POST /api/v1/portal/subscriptions`. Points pay for it at once; when they fall short, the subscription waits on a
+ * Purchase invoice. Members and guests see why they cannot buy.
+ */
+export function BuySubscriptionButton() {
+  const session = useSession();
+  const role = session.customer?.role;
+  const [opened, setOpened] = useState(false);
+  if (role !== 'owner' && role !== 'admin') {
+    return <Text size="xs" c="dimmed">Only owners and admins can buy subscriptions.</Text>;
+  }
+  return (
+    <>
+      <Button size="xs" onClick={() => setOpened(true)}>Buy a subscription</Button>
+      {opened ? <BuyDialog onClose={() => setOpened(false)} /> : null}
+    </>
+  );
+}
+
+function BuyDialog({ onClose }: { onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const catalog = useQuery({ queryKey: [...SERVICES_KEY, 'catalog'], queryFn: ({ signal }) => api.get<Page<CatalogItem>>('/api/v1/portal/catalog', {}, signal) });
+  const [productId, setProductId] = useState<string | null>(null);
+  const [priceId, setPriceId] = useState<string | null>(null);
+  const [quantity, setQuantity] = useState<number | string>(1);
+  const [key] = useState(newKey);
+  const products = catalog.data?.data ?? [];
+  const product = products.find((p) => p.productId === productId);
+  const options = useMemo(
+    () => (product?.variants ?? []).flatMap((v) => v.prices.map((p) => ({ ...p, label: `${v.name} · ${titleCase(p.cycle)} · ${formatMoney(p.price, p.currency)}` }))),
+    [product],
+  );
+  const price = options.find((o) => o.priceId === priceId);
+  const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+  const buy = useMutation({
+    mutationFn: async () =>
+      (await apiRequest<{ subscription: { status: string; productName: string }; invoice: { number: string; total: string; currency: string } | null }>(
+        '/api/v1/portal/subscriptions', { method: 'POST', body: { priceId, quantity: qty }, headers: { 'idempotency-key': key } },
+      )).data,
+    onSuccess: async ({ subscription, invoice }) => {
+      const paid = subscription.status === 'active';
+      notifications.show({
+        color: paid ? 'teal' : 'yellow',
+        title: paid ? 'Subscription bought' : 'Waiting on payment',
+        message: paid
+          ? `${subscription.productName} is active${invoice ? `; invoice ${invoice.number} (${formatMoney(invoice.total, invoice.currency)}) was paid from your points` : ''}.`
+          : `Your points fell short: ${subscription.productName} starts once invoice ${invoice?.number ?? ''} is paid.`,
+      });
+      await queryClient.invalidateQueries({ queryKey: SERVICES_KEY });
+      await queryClient.invalidateQueries({ queryKey: ['portal'] });
+      onClose();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (price) buy.mutate();
+  };
+  return (
+    <Modal opened onClose={onClose} title="Buy a subscription" centered>
+      <form onSubmit={submit} noValidate aria-label="Buy a subscription">
+        <Stack>
+          {catalog.error ? <Alert color="red" variant="light" role="alert">Could not load the catalog.</Alert> : null}
+          <FormError error={buy.error} fields={['priceId', 'quantity']} />
+          <Select
+            label="Product"
+            placeholder={catalog.isPending ? 'Loading…' : 'Choose a product'}
+            data={products.map((p) => ({ value: p.productId, label: p.name }))}
+            value={productId}
+            onChange={(v) => { setProductId(v); setPriceId(null); }}
+            searchable
+            data-autofocus
+          />
+          {product?.description ? <Text size="sm" c="dimmed">{product.description}</Text> : null}
+          <Select
+            label="Plan and billing"
+            placeholder="Choose a plan"
+            data={options.map((o) => ({ value: o.priceId, label: o.label }))}
+            value={priceId}
+            onChange={setPriceId}
+            disabled={!product}
+          />
+          <NumberInput label="Quantity" min={1} max={1000} value={quantity} onChange={setQuantity} allowDecimal={false} />
+          {price ? (
+            <Text size="sm">
+              {formatMoney(price.price, price.currency)} per {price.cycle === 'monthly' ? 'month' : 'year'} × {qty}
+              {price.activationFee !== '0' && Number(price.activationFee) > 0 ? `, plus a one-time activation fee of ${formatMoney(price.activationFee, price.currency)}` : ''}
+              , before tax. Paid from your points; if they fall short, a Purchase invoice waits for payment.
+            </Text>
+          ) : null}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>Cancel</Button>
+            <Button type="submit" loading={buy.isPending} disabled={!price}>Buy</Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
