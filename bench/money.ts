@@ -41,7 +41,7 @@ import { checkLedger, type LedgerProblem } from '../src/ledger/check-ledger.ts';
 import { resolveAccounts } from '../src/ledger/accounts.ts';
 import { sha256Hex } from '../src/platform/crypto.ts';
 import { inScope, openDatabase, type DatabaseHandle, type Db, type Trx } from '../src/platform/database.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
+import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
 import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
@@ -669,16 +669,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     if (dir) {
       // PostgreSQL still up (stop failed or timed out): stop it by its pid file before removing its files.
-      const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-      if (fs.existsSync(pidFile)) {
-        const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-        if (pid > 0 && isAlive(pid)) {
-          process.kill(pid, 'SIGINT');
-          const deadline = Date.now() + 15_000;
-          while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-        }
-      }
+      await stopServerOnDataDir(path.join(dir, 'pg'), log);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };

@@ -25,7 +25,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { checkLedger } from '../src/ledger/check-ledger.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../src/platform/database.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
+import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
 import { SandboxGateway } from '../src/gateway/sandbox.ts';
@@ -195,16 +195,7 @@ export async function runRenewalBench(o: RenewalBenchOptions = optionsFromEnv(),
     await owner?.close().catch(() => {});
     if (embedded) await Promise.race([embedded.stop(), sleep(20_000)]).catch(() => {});
     if (dir) {
-      const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-      if (fs.existsSync(pidFile)) {
-        const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-        if (pid > 0 && isAlive(pid)) {
-          process.kill(pid, 'SIGINT');
-          const deadline = Date.now() + 15_000;
-          while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-          if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-        }
-      }
+      await stopServerOnDataDir(path.join(dir, 'pg'), log);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };

@@ -75,6 +75,15 @@ async function stopOrphanedServer(pid: number, log: (msg: string) => void): Prom
   }
 }
 
+/**
+ * Stop the PostgreSQL running on `pgDataDir`, if any (the pid in its postmaster.pid is a live postgres on that directory):
+ * for throw-away servers (benchmarks) whose orderly stop failed, before their files are removed.
+ */
+export async function stopServerOnDataDir(pgDataDir: string, log: (msg: string) => void): Promise<void> {
+  const server = runningServer(pgDataDir);
+  if (server) await stopOrphanedServer(server.pid, log);
+}
+
 /** The postgres OS user (used when we run as root) must be able to walk down to the data dir. */
 function assertReachable(dir: string): void {
   if (process.getuid?.() !== 0) return;
