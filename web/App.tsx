@@ -18,6 +18,7 @@ import { PortalSettingsPage } from './admin/PortalSettingsPage.tsx';
 import { CustomersPage } from './admin/customer/CustomersPage.tsx';
 import { CustomerDetailPage } from './admin/customer/CustomerDetailPage.tsx';
 import { ProductsApp } from './admin/products/ProductsApp.tsx';
+import { InvoicesApp } from './admin/invoices/InvoicesApp.tsx';
 import { AuditPage } from './admin/AuditPage.tsx';
 import { PortalLayout } from './portal/PortalLayout.tsx';
 import { PortalHome } from './portal/PortalHome.tsx';
@@ -96,7 +97,7 @@ export function App() {
         <Route path="customer" element={<AppGate app="customer"><CustomersPage /></AppGate>} />
         <Route path="customer/:id" element={<AppGate app="customer"><CustomerDetailPage /></AppGate>} />
         <Route path="product/*" element={<AppGate app="product"><ProductsApp /></AppGate>} />
-        <Route path="invoice" element={<AppGate app="invoice"><PlaceholderApp app="invoice" /></AppGate>} />
+        <Route path="invoice/*" element={<AppGate app="invoice"><InvoicesApp /></AppGate>} />
         <Route path="finance" element={<AppGate app="finance"><PlaceholderApp app="finance" /></AppGate>} />
         <Route path="audit" element={<AppGate app="audit"><AuditPage /></AppGate>} />
         <Route path="discount" element={<AppGate app="discount"><PlaceholderApp app="discount" /></AppGate>} />

@@ -63,7 +63,7 @@ describe('a delayed card payment completed by webhook', () => {
     expect(repeat.json()).toEqual({ received: true, eventType: 'charge.succeeded', applied: false, topUpId: pending.id });
 
     const done = (await api(t, owner, 'GET', `/api/v1/portal/top-ups/${pending.id}`)).json();
-    expect(done).toMatchObject({ status: 'succeeded', invoice: { number: expect.stringMatching(/^INV-/) } });
+    expect(done).toMatchObject({ status: 'succeeded', invoice: { number: expect.stringMatching(/^TOP-/) } });
     expect(await points()).toBe((Number(before) + 40).toFixed(2));
     expect(await count('journal_entries', sql`cause_id = ${pending.id}`)).toBe(1);
     expect(await count('invoices', sql`id = ${done.invoice.id}`)).toBe(1);

@@ -50,7 +50,7 @@ export async function issueInvoice(
   }
   const dueAt = new Date(input.issuedAt.getTime() + dueDays * 86_400_000);
   const id = newId('inv');
-  const number = await nextInvoiceNumber(trx, input.partnerId, input.issuedAt);
+  const number = await nextInvoiceNumber(trx, input.partnerId, input.type, input.issuedAt);
   const total = subtotal + tax;
   await trx
     .insertInto('invoices')
@@ -64,7 +64,7 @@ export async function issueInvoice(
     .insertInto('invoiceLines')
     .values(input.lines.map((line, i) => ({
       invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
-      quantity: 1, unitAmountMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
+      quantity: 1, unitAmountMicros: line.amountMicros, grossMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
     })))
     .execute();
   const posted = await postEntry(trx, {

@@ -43,13 +43,13 @@ export async function issuePaidInvoice(
     tax += lineTax;
   }
   const id = newId('inv');
-  const number = await nextInvoiceNumber(trx, input.partnerId, input.paidAt);
+  const number = await nextInvoiceNumber(trx, input.partnerId, input.type, input.paidAt);
   const total = subtotal + tax;
   await trx
     .insertInto('invoices')
     .values({
       id, partnerId: input.partnerId, customerId: input.customerId, type: input.type, status: 'paid', number, currency: input.currency,
-      subtotalMicros: subtotal, taxMicros: tax, totalMicros: total, amountDueMicros: 0n,
+      subtotalMicros: subtotal, taxMicros: tax, totalMicros: total, amountDueMicros: 0n, amountPaidMicros: total,
       issuedAt: input.paidAt, dueAt: input.paidAt, paidAt: input.paidAt, updatedAt: input.paidAt,
     })
     .execute();
@@ -57,7 +57,7 @@ export async function issuePaidInvoice(
     .insertInto('invoiceLines')
     .values(input.lines.map((line, i) => ({
       invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
-      quantity: 1, unitAmountMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
+      quantity: 1, unitAmountMicros: line.amountMicros, grossMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
     })))
     .execute();
   return { id, number, subtotalMicros: subtotal, taxMicros: tax, totalMicros: total };

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
 import { isWholeMinorUnits, type Currency } from '../money/money.ts';
 import type { Trx } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
-import { formatInvoiceNumber } from './invoice-numbers.ts';
+import { nextInvoiceNumbers } from './invoice-numbers.ts';
 import { insertUnnest } from '../subscriptions/renewals/bulk-writes.ts';
 
 export interface BulkInvoiceLineInput {
@@ -61,9 +60,7 @@ export async function issuePaidInvoicesBulk(
     return { subtotal, tax };
   });
   // One step takes n consecutive numbers (migration 0025); the counter row stays locked until the caller commits (no gaps, commit order).
-  const { rows } = await sql<{ last: string }>`select folio_next_invoice_numbers(${input.partnerId}, ${input.invoices.length}::int)::text as last`.execute(trx);
-  const last = BigInt(rows[0]!.last);
-  const numbers = input.invoices.map((_, i) => last - BigInt(input.invoices.length - 1 - i));
+  const numbers = await nextInvoiceNumbers(trx, input.partnerId, input.type, input.paidAt, input.invoices.length);
   assert(numbers.length === input.invoices.length, 'one number per invoice');
 
   const issued: IssuedBulkInvoice[] = [];
@@ -71,27 +68,27 @@ export async function issuePaidInvoicesBulk(
   const lineRows: (string | number | bigint)[][] = [];
   for (const [i, invoice] of input.invoices.entries()) {
     const id = newId('inv');
-    const number = formatInvoiceNumber(numbers[i]!, input.paidAt);
+    const number = numbers[i]!;
     const { subtotal, tax } = totals[i]!;
     issued.push({ id, number, subtotalMicros: subtotal, taxMicros: tax, totalMicros: subtotal + tax });
-    invoiceRows.push([id, input.partnerId, invoice.customerId, input.type, 'paid', number, invoice.currency, subtotal, tax, subtotal + tax, 0n,
+    invoiceRows.push([id, input.partnerId, invoice.customerId, input.type, 'paid', number, invoice.currency, subtotal, tax, subtotal + tax, 0n, subtotal + tax,
       input.paidAt, input.paidAt, input.paidAt, input.paidAt]);
     for (const [position, line] of invoice.lines.entries()) {
       lineRows.push([id, input.partnerId, invoice.customerId, position + 1, line.kind, line.description.slice(0, 500), line.quantity, line.unitAmountMicros,
-        line.unitAmountMicros * BigInt(line.quantity), line.taxMicros]);
+        line.unitAmountMicros * BigInt(line.quantity), line.unitAmountMicros * BigInt(line.quantity), line.taxMicros]);
     }
   }
   for (let i = 0; i < invoiceRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoices', [
       ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['type', 'text'], ['status', 'text'], ['number', 'text'], ['currency', 'text'],
-      ['subtotal_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'],
+      ['subtotal_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'], ['amount_paid_micros', 'bigint'],
       ['issued_at', 'timestamptz'], ['due_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['updated_at', 'timestamptz'],
     ], invoiceRows.slice(i, i + CHUNK_ROWS));
   }
   for (let i = 0; i < lineRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoice_lines', [
       ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['quantity', 'int'],
-      ['unit_amount_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
+      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
     ], lineRows.slice(i, i + CHUNK_ROWS));
   }
   return issued;

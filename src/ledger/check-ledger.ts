@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
 
 export interface LedgerProblem {
-  invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain';
+  invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
+    | 'receivable_matches_invoices_due';
   detail: string;
 }
 
@@ -54,6 +55,29 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
       from postings p where p.balance_after_micros is not null and (${partner}::text is null or p.partner_id = ${partner})
     ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
   for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
+
+  // Invariant 5 (ledger-design.md), per customer and currency: what the receivable holds is exactly what is still due on
+  // the invoices that bill a supply (issued Purchase invoices, open, not void). Top-up invoices ask for a deposit and
+  // post no receivable; a Monthly statement is informational; a void invoice's receivable was reversed.
+  const receivable = await sql<{ customerId: string; currency: string; held: string; due: string }>`
+    with held as (
+      select a.partner_id, a.customer_id, a.currency, a.balance_micros as held
+      from ledger_accounts a where a.code = 'receivable' and (${partner}::text is null or a.partner_id = ${partner})
+    ), due as (
+      select i.partner_id, i.customer_id, i.currency, sum(i.amount_due_micros) as due
+      from invoices i
+      where i.status in ('awaiting_payment', 'partially_paid') and i.type <> 'top_up' and not i.informational
+        and (${partner}::text is null or i.partner_id = ${partner})
+      group by i.partner_id, i.customer_id, i.currency
+    )
+    select coalesce(h.customer_id, d.customer_id) as "customerId", coalesce(h.currency, d.currency) as currency,
+      coalesce(h.held, 0)::text as held, coalesce(d.due, 0)::text as due
+    from held h full join due d on d.partner_id = h.partner_id and d.customer_id = h.customer_id and d.currency = h.currency
+    where coalesce(h.held, 0) <> coalesce(d.due, 0)
+    limit 100`.execute(db);
+  for (const r of receivable.rows) {
+    problems.push({ invariant: 'receivable_matches_invoices_due', detail: `customer ${r.customerId} ${r.currency}: receivable ${r.held}, open invoices due ${r.due}` });
+  }
 
   return problems;
 }

@@ -104,3 +104,13 @@ export function applyBps(micros: bigint, bps: number | bigint, currency: Currenc
 export function isWholeMinorUnits(micros: bigint, currency: Currency): boolean {
   return micros % microsPerMinorUnit(currency) === 0n;
 }
+
+/**
+ * The most of a balance that can be spent in whole minor units: `micros` less its sub-minor-unit remainder (e.g. the
+ * points of 12.34567 SGD pay at most 12.34 of an invoice). Not a rounding of a price: what is taken never exceeds what
+ * is held, so it truncates towards zero; amounts themselves are rounded by `roundToMinorUnit` only.
+ */
+export function spendableMinorUnits(micros: bigint, currency: Currency): bigint {
+  if (micros <= 0n) return 0n;
+  return micros - (micros % microsPerMinorUnit(currency));
+}

@@ -9,6 +9,7 @@ export type NotificationKind =
   | 'password_reset'
   | 'access_request_decided'
   | 'invoice_issued'
+  | 'invoice_resent'
   | 'payment_receipt'
   | 'subscription_renewal_upcoming'
   | 'subscription_renewal_failed'
@@ -21,7 +22,8 @@ export type NotificationKind =
   | 'top_up_receipt'
   | 'top_up_failed'
   | 'auto_top_up_failed'
-  | 'low_balance';
+  | 'low_balance'
+  | 'monthly_statement';
 
 export interface NotificationInput {
   partnerId: string | null;

@@ -535,7 +535,8 @@ export interface InvoiceLinesTable {
   position: number;
   kind: string;
   description: string;
-  quantity: ColumnType<number, number | undefined, never>;
+  /** numeric(18,6) since migration 0027: read as a decimal string (`"1.500000"`). */
+  quantity: ColumnType<string, number | string | undefined, never>;
   unitAmountMicros: ColumnType<string, bigint | string, never>;
   amountMicros: ColumnType<string, bigint | string, never>;
   taxMicros: ColumnType<string, bigint | string | undefined, never>;

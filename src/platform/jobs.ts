@@ -12,6 +12,7 @@ import type { Gateway } from '../gateway/gateway.ts';
 import { gatewayOf } from '../topup/gateway-of.ts';
 import { AUTO_TOP_UP_SWEEP_CRONTAB, startSandboxDelivery, topUpTasks } from '../topup/topup-tasks.ts';
 import { RENEWALS_CRONTAB, renewalTasks } from '../subscriptions/renewals/renewals-tasks.ts';
+import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/statement-tasks.ts';
 
 /** Holds on points past their expiry are released every minute, a bounded batch at a time. */
 const RESERVATION_EXPIRY_CRONTAB = '* * * * * expire_reservations ?max=1';
@@ -31,9 +32,10 @@ export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Co
     },
     ...topUpTasks({ db: deps.db, gateway, log: deps.log }),
     ...renewalTasks({ db: deps.db, gateway, log: deps.log }),
+    ...statementTasks({ db: deps.db, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,

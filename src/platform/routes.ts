@@ -19,6 +19,9 @@ import { dashboardRoutes } from '../dashboard/dashboard.routes.ts';
 import { serviceRoutes } from '../services/services.routes.ts';
 import { renewalRoutes } from '../subscriptions/renewals/renewals.routes.ts';
 import { subscriptionRoutes } from '../subscriptions/subscriptions.routes.ts';
+import { portalInvoiceRoutes } from '../invoices/portal-invoices.routes.ts';
+import { invoiceRoutes } from '../invoices/invoices.routes.ts';
+import { invoicingSettingsRoutes } from '../settings/invoicing-settings.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -42,4 +45,7 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   serviceRoutes(app, deps);
   subscriptionRoutes(app, deps);
   renewalRoutes(app, deps);
+  portalInvoiceRoutes(app, deps);
+  invoiceRoutes(app, deps);
+  invoicingSettingsRoutes(app, deps);
 }

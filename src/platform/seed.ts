@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { seedUsageDemo } from '../products/demo-usage.ts';
 import { seedCatalogDemo } from '../products/demo-catalog.ts';
 import { seedServicesDemo } from '../services/demo-services.ts';
+import { seedInvoiceBrandingDemo, seedInvoicesDemo } from '../invoices/demo-invoices.ts';
 
 export const DEMO_LOGINS = [
   { email: 'operator@folio.test', who: 'platform operator (operator console)', portal: '/operator' },
@@ -91,6 +92,8 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     if (activity) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
     await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
+    await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)
+    if (activity) await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
   });
   return true;
 }

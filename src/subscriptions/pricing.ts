@@ -4,13 +4,14 @@ import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } 
 import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { findPriceWithProduct, type SellablePrice } from '../products/sellable-price.ts';
+import { spreadTax } from '../invoices/invoice-totals.ts';
 import type { SubscriptionAddOnsTable, SubscriptionsTable } from './subscriptions.db-types.ts';
 
 /**
  * What a subscription charge is made of, and its tax (docs/adr/0008: tax at consumption; docs/adr/0001: one rounding).
  * - A charge is lines of pre-tax whole minor units: the subscription (price x quantity), its add-ons, an activation fee.
  * - Tax is the partner's `tax_rate_bps` on the lines of `standard` products, computed ONCE on their sum (applyBps),
- *   then spread over those lines for the invoice (each line's share rounded, the largest line takes the remainder), so
+ *   then spread over those lines for the invoice (largest remainder, `spreadTax`), so
  *   the invoice's tax is exactly the one rounded figure.
  * - Pro rata (add-on units added mid-period) is `unit price x units x days remaining / days in period`, rounded once.
  */
@@ -73,22 +74,8 @@ export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRat
     if (l.taxable) taxable += l.amountMicros;
   }
   const tax = applyBps(taxable, taxRateBps, currency);
-  const lineTax = lines.map(() => 0n);
-  if (tax > 0n) {
-    let largest = -1;
-    lines.forEach((l, i) => {
-      if (l.taxable && l.amountMicros > 0n && (largest < 0 || l.amountMicros > lines[largest]!.amountMicros)) largest = i;
-    });
-    let spread = 0n;
-    lines.forEach((l, i) => {
-      if (i === largest || !l.taxable || l.amountMicros === 0n) return;
-      const share = roundToMinorUnit(tax, currency, l.amountMicros, taxable);
-      lineTax[i] = share;
-      spread += share;
-    });
-    lineTax[largest] = tax - spread;
-    assert(lineTax[largest]! >= 0n, 'tax spread over lines');
-  }
+  // Spread by largest remainder (src/invoices/invoice-totals.ts): the shares add up to the one rounded tax, none negative.
+  const lineTax = spreadTax(currency, tax, lines.map((l) => (l.taxable ? l.amountMicros : 0n)));
   return { currency, lines: [...lines], lineTaxMicros: lineTax, priceMicros: price, activationFeeMicros: fee, costMicros: cost, taxRateBps, taxMicros: tax, totalMicros: price + fee + tax };
 }
 

@@ -144,7 +144,7 @@ describe('purchase when points fall short', () => {
         partnerId: demo, currency: 'SGD', customerId: acme, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, description: 'Paid from points', auditEventId: null,
         postings: [{ code: 'points', customerId: acme, amountMicros: sgd('130.80') }, { code: 'receivable', customerId: acme, amountMicros: -sgd('130.80') }],
       });
-      await trx.updateTable('invoices').set({ status: 'paid', amountDueMicros: 0n, paidAt: t.clock.now() }).where('id', '=', invoice.id).execute();
+      await trx.updateTable('invoices').set({ status: 'paid', amountDueMicros: 0n, amountPaidMicros: sgd('130.80'), paidAt: t.clock.now() }).where('id', '=', invoice.id).execute();
       return activatePaidSubscription(trx, ctx, { partnerId: demo, invoiceId: invoice.id });
     });
     expect(activated).toEqual({ subscriptionId: pendingId });

@@ -88,7 +88,9 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
     if (voidedInvoice) {
       const charge = await trx.selectFrom('subscriptionCharges').select('entryId')
         .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('kind', '=', 'purchase').executeTakeFirstOrThrow();
-      await trx.updateTable('invoices').set({ status: 'void', amountDueMicros: 0n, updatedAt: now })
+      await trx.updateTable('invoices').set({
+        status: 'void', amountDueMicros: 0n, voidedAt: now, voidedBy: caller.actorId, voidReason: `Purchase cancelled: ${reason}`.slice(0, 500), updatedAt: now,
+      })
         .where('partnerId', '=', caller.partnerId).where('id', '=', voidedInvoice.id).execute();
       if (charge.entryId) await reverseEntry(trx, charge.entryId, { kind: 'subscription_purchase_cancelled', description: `Cancelled: ${product.name}`, auditEventId });
     }

@@ -10,6 +10,8 @@ import { subscriptionAuditScenarios } from '../subscriptions/audit-scenarios.ts'
 import { serviceAuditScenarios } from '../services/audit-scenarios.ts';
 import { customerAuditScenarios } from '../customers/audit-scenarios.ts';
 import { renewalAuditScenarios } from '../subscriptions/renewals/audit-scenarios.ts';
+import { invoiceAuditScenarios } from '../invoices/audit-scenarios.ts';
+import { portalInvoiceAuditScenarios } from '../invoices/portal-audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -43,6 +45,8 @@ export const scenarios: Record<string, Scenario> = {
   ...subscriptionAuditScenarios,
   ...serviceAuditScenarios,
   ...renewalAuditScenarios,
+  ...invoiceAuditScenarios,
+  ...portalInvoiceAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { GatewayEvent } from '../gateway/gateway.ts';
 import { inScope } from '../platform/database.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
+import { systemClock } from '../platform/clock.ts';
+import { completeInvoicePaymentFromWebhook } from '../invoices/invoice-payment-webhook.ts';
 import { completeTopUp, type AuditActor, type TopUpOutcome } from './complete-top-up.ts';
 
 export interface WebhookResult {
@@ -35,7 +37,11 @@ export async function handleGatewayWebhook(deps: TopUpDeps, actor: AuditActor, r
       .limit(1)
       .executeTakeFirst(),
   );
-  if (!found) return ignored(); // a charge that is not a top-up's (another feature's), or not Folio's
+  if (!found) {
+    // Not a top-up's: an invoice payment's (src/invoices), or not Folio's.
+    const paid = await completeInvoicePaymentFromWebhook(deps, { ...actor, clock: systemClock }, event);
+    return paid ? { received: true, eventType: event.type, applied: paid.applied, topUpId: null } : ignored();
+  }
   if (found.status !== 'pending') return ignored(found.id);
   const expected = BigInt(found.amountMicros) + BigInt(found.feeMicros);
   if (event.currency !== found.currency || event.amountMicros !== expected) {

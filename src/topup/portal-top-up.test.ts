@@ -56,7 +56,7 @@ describe('portalTopUp: a card top-up end to end', () => {
     const body = res.json();
     expect(body).toMatchObject({
       id: expect.stringMatching(/^top_/), status: 'succeeded', auto: false, currency: 'SGD', amount: '50.00', fee: '0.00', total: '50.00',
-      invoice: { id: expect.stringMatching(/^inv_/), number: expect.stringMatching(/^INV-\d{4}-\d{6}$/) }, failure: null, savedCardId: null,
+      invoice: { id: expect.stringMatching(/^inv_/), number: expect.stringMatching(/^TOP-\d{4}-\d{6}$/) }, failure: null, savedCardId: null,
     });
     expect(await points()).toBe('50.00');
 

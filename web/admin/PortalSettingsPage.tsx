@@ -7,6 +7,7 @@ import { apiRequest, isApiError } from '../shared/api.ts';
 import { FormError, fieldError } from '../shared/forms.tsx';
 import { ErrorState, LoadingState, PageHeader } from '../shared/ui.tsx';
 import type { PortalConfig, PortalTabs } from '../shared/types.ts';
+import { InvoicingSettings } from './settings/InvoicingSettings.tsx';
 
 const CONFIG_KEY = ['settings', 'portal'] as const;
 
@@ -164,6 +165,7 @@ export function PortalSettingsPage() {
           </Group>
         </Stack>
       </form>
+      <InvoicingSettings />
     </Stack>
   );
 }

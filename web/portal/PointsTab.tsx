@@ -13,6 +13,7 @@ import { ConfirmButton } from '../shared/ConfirmButton.tsx';
 import { usePagedList } from '../shared/queries.ts';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadMore, StatusBadge } from '../shared/ui.tsx';
+import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
 
 const BASE = ['portal', 'points'] as const;
 
@@ -207,7 +208,8 @@ function TopUpSection() {
   const queryClient = useQueryClient();
   const policy = useQuery({ queryKey: [...BASE, 'policy'], queryFn: ({ signal }) => api.get<TopUpPolicy>('/api/v1/portal/top-up-policy', {}, signal) });
   const cards = useQuery({ queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal) });
-  const [amount, setAmount] = useState('');
+  const back = useTopUpReturn(); // "Top up instead" from an invoice: prefilled, then back to paying it
+  const [amount, setAmount] = useState(back.amount ?? '');
   const [source, setSource] = useState<'new' | 'saved'>('new');
   const [cardNumber, setCardNumber] = useState('');
   const [savedCardId, setSavedCardId] = useState<string | null>(null);
@@ -231,6 +233,7 @@ function TopUpSection() {
     if (!settled) return;
     if (settled.status === 'succeeded') {
       notifications.show({ color: 'teal', title: 'Top-up complete', message: `${formatMoney(settled.amount, settled.currency)} points were added.` });
+      back.returnToInvoice();
     }
     void queryClient.invalidateQueries({ queryKey: BASE });
     // once per settled top-up
@@ -253,6 +256,7 @@ function TopUpSection() {
         setCardNumber('');
       }
       await refresh();
+      if (t.status === 'succeeded') back.returnToInvoice();
     },
     onError: async () => {
       setSucceeded(null);
@@ -304,6 +308,7 @@ function TopUpSection() {
         Top up
       </Title>
       {policy.data ? <PolicyText policy={policy.data} /> : policy.error ? <ErrorState error={policy.error} title="Could not load the top-up policy" /> : <Loader size="xs" />}
+      <TopUpReturnBanner invoiceId={back.invoiceId} />
       <form onSubmit={onSubmit} noValidate aria-label="Top up">
         <Stack gap="sm" mt="sm" maw={520}>
           {isRefusal ? (

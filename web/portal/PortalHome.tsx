@@ -1,6 +1,6 @@
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Tabs, Text, ThemeIcon, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { IconArrowRight, IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { api, isApiError } from '../shared/api.ts';
@@ -10,6 +10,7 @@ import { formatMoney } from '../shared/money.ts';
 import { useWallet } from '../shared/points.tsx';
 import { usePagedList } from '../shared/queries.ts';
 import { PointsTab } from './PointsTab.tsx';
+import { InvoicesTab } from './invoices/InvoicesTab.tsx';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
 import type { AuditEvent, Page, PortalTabs } from '../shared/types.ts';
@@ -26,27 +27,6 @@ const TABS: { key: keyof PortalTabs; label: string; icon: ReactNode }[] = [
 
 const LATEST_EVENTS = 5;
 const SHOWN_RENEWALS = 4;
-
-function ComingSoon({ icon, title, intro, points }: { icon: ReactNode; title: string; intro: string; points: string[] }) {
-  return (
-    <Stack gap="sm" py="md">
-      <ThemeIcon size={44} radius="md" variant="light">
-        {icon}
-      </ThemeIcon>
-      <Title order={3} size="h4">
-        {title}
-      </Title>
-      <Text size="sm" c="dimmed">
-        {intro}
-      </Text>
-      <List size="sm" spacing={4}>
-        {points.map((p) => (
-          <List.Item key={p}>{p}</List.Item>
-        ))}
-      </List>
-    </Stack>
-  );
-}
 
 function Card({ title, label, action, children }: { title: string; label: string; action?: ReactNode; children: ReactNode }) {
   return (
@@ -330,16 +310,7 @@ export function PortalHome() {
               ))}
             </Tabs.List>
             <Tabs.Panel value="invoices">
-              <ComingSoon
-                icon={<IconFileInvoice size={24} />}
-                title="Invoices are coming soon"
-                intro="Here you will see every invoice from your provider and pay them online."
-                points={[
-                  'Filter by Purchase, Monthly and Top-up invoices',
-                  'Pay Purchase invoices with your points first, then by card',
-                  'Download any invoice as a PDF',
-                ]}
-              />
+              <InvoicesTab />
             </Tabs.Panel>
             <Tabs.Panel value="points">
               <PointsTab />

@@ -15,6 +15,8 @@ import * as m0023 from './0023_catalog_import.ts';
 import * as m0024 from './0024_customer_profile.ts';
 import * as m0025 from './0025_renewals.ts';
 import * as m0026 from './0026_set_based_references.ts';
+import * as m0027 from './0027_invoices.ts';
+import * as m0029 from './0029_invoice_terms.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +36,6 @@ export const migrations: Record<string, Migration> = {
   '0024_customer_profile': m0024,
   '0025_renewals': m0025,
   '0026_set_based_references': m0026,
+  '0027_invoices': m0027,
+  '0029_invoice_terms': m0029,
 };

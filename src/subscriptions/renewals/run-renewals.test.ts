@@ -86,7 +86,7 @@ describe('renewal from points', () => {
     expect(invoice).toMatchObject({ type: 'purchase', status: 'paid', customerId: c.customerId, totalMicros: SGD('43.60').toString(), amountDueMicros: '0' });
     const lines = await owner.selectFrom('invoiceLines').selectAll().where('invoiceId', '=', invoice.id).execute();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ kind: 'subscription_renewal', quantity: 2, amountMicros: SGD('40.00').toString(), taxMicros: SGD('3.60').toString() });
+    expect(lines[0]).toMatchObject({ kind: 'subscription_renewal', quantity: '2.000000', amountMicros: SGD('40.00').toString(), taxMicros: SGD('3.60').toString() });
     expect(lines[0]!.description).toContain('2031-03-31 to 2031-04-29');
 
     const postings = await sql<{ code: string; amount: string }>`
@@ -136,7 +136,7 @@ describe('renewal from points', () => {
     expect(addOns.find((a) => a.id === gone)).toMatchObject({ quantity: 1, pendingQuantity: null, removedAt: utcMidnight('2032-02-03') });
     const lines = await owner.selectFrom('invoiceLines').selectAll().where('invoiceId', '=', charge!.invoiceId!).orderBy('position').execute();
     expect(lines.map((l) => [l.kind, l.quantity, l.amountMicros])).toEqual([
-      ['subscription_renewal', 1, SGD('20.00').toString()], ['add_on_renewal', 1, SGD('10.00').toString()],
+      ['subscription_renewal', '1.000000', SGD('20.00').toString()], ['add_on_renewal', '1.000000', SGD('10.00').toString()],
     ]);
     await expectLedgerSound();
   });

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import type { Logger } from 'pino';
+import type { Selectable } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { inScope, type Db, type Trx } from '../platform/database.ts';
+import { DomainError } from '../platform/errors.ts';
+import { formatDecimal, type Currency } from '../money/money.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { recordAudit, recordAudits } from '../audit/record-audit.ts';
+import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { postEntry } from '../ledger/post-entry.ts';
+import { adjustReserved, lockWallet } from '../wallet/wallets.repo.ts';
+import { releaseReservation } from '../wallet/reservations.ts';
+import { newId } from '../platform/ids.ts';
+import { currencyOf } from '../topup/top-up-views.ts';
+import type { InvoicePayAttemptsTable } from './invoices.db-types.ts';
+import { applyInvoicePayment, lockInvoice, type InvoicePaymentPart } from './apply-invoice-payment.ts';
+
+export type PayAttemptRow = Selectable<InvoicePayAttemptsTable>;
+type Actor = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent' | 'clock'>;
+
+/** What came of the card part of a payment (or `succeeded` with no charge when points paid it all). */
+export type PayOutcome =
+  | { status: 'succeeded'; chargeRef: string | null }
+  | { status: 'pending'; chargeRef: string }
+  | { status: 'failed'; code: string; reason: string; chargeRef: string | null };
+
+/** An attempt not yet written: points alone pay, so it is recorded succeeded in the same transaction. */
+export interface AttemptSeed {
+  id: string; partnerId: string; customerId: string; invoiceId: string; userId: string; currency: string;
+  amountMicros: bigint; pointsMicros: bigint; cardMicros: bigint; reservationId: null; gateway: null; savedCardId: null; requestKey: string | null;
+}
+
+export interface PayCompletion {
+  /** False when the attempt had already been completed (a repeated webhook, a race with the charge's own answer). */
+  applied: boolean;
+  row: PayAttemptRow;
+}
+
+const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, currency)} ${currency}`;
+
+/**
+ * Complete a payment attempt exactly once, inside the caller's transaction (partner scope). Locks: the wallet, the
+ * attempt, the invoice — in that order, as every money change does (wallets first).
+ * - succeeded: ONE ledger entry Dr points:{c} (points part, settling the reservation) · Dr card_clearing (card part)
+ *   · Cr receivable:{c} (the amount) — ../shared/ledger-design.md "invoice paid with points + card"; the invoice's
+ *   payments, amount paid/due and status (applyInvoicePayment; a paid Purchase invoice activates its pending
+ *   subscription); audit `invoice.payment_recorded`; a receipt to the user who paid.
+ *   Should the points hold have lapsed meanwhile and the points no longer cover their part, only the card part is
+ *   applied (the card money is never lost; the invoice stays partly due) and the audit says so.
+ * - failed: the points hold released, nothing posted, audit `invoice.payment_failed` (and, when learnt from a webhook,
+ *   a notice to the user).
+ * - pending: the charge reference kept; the gateway's webhook completes it later.
+ */
+export async function completeInvoicePayment(
+  trx: Trx,
+  actor: Actor,
+  input: { partnerId: string; attempt: AttemptSeed | { id: string }; outcome: PayOutcome; source?: 'charge' | 'webhook' },
+): Promise<PayCompletion> {
+  const seed = 'invoiceId' in input.attempt ? input.attempt : null;
+  let row: PayAttemptRow | AttemptSeedRow;
+  if (seed) {
+    // Points alone: the caller holds the wallet and invoice locks already.
+    row = { ...seed, amountMicros: seed.amountMicros.toString(), pointsMicros: seed.pointsMicros.toString(), cardMicros: seed.cardMicros.toString(), status: 'pending', chargeRef: null };
+  } else {
+    const head = await trx.selectFrom('invoicePayAttempts').select(['partnerId', 'customerId', 'currency'])
+      .where('partnerId', '=', input.partnerId).where('id', '=', input.attempt.id).executeTakeFirst();
+    if (!head) throw new Error(`payment attempt ${input.attempt.id} not found`);
+    await lockWallet(trx, head);
+    const locked = await trx.selectFrom('invoicePayAttempts').selectAll().where('partnerId', '=', input.partnerId).where('id', '=', input.attempt.id).forUpdate().executeTakeFirstOrThrow();
+    if (locked.status !== 'pending') return { applied: false, row: locked };
+    if (input.outcome.chargeRef !== null && locked.chargeRef !== null && locked.chargeRef !== input.outcome.chargeRef) return { applied: false, row: locked };
+    row = locked;
+  }
+  const currency = currencyOf(row.currency);
+  const now = actor.clock.now();
+  const invoice = (await lockInvoice(trx, { partnerId: row.partnerId, customerId: row.customerId, invoiceId: row.invoiceId }))!;
+  const amount = BigInt(row.amountMicros);
+  const points = BigInt(row.pointsMicros);
+  const card = BigInt(row.cardMicros);
+  const audit = { partnerId: row.partnerId, customerId: row.customerId, app: actor.principal.kind === 'customer' ? 'portal' : 'invoice', targetType: 'invoice', targetId: invoice.id };
+  const what = {
+    invoiceNumber: { after: invoice.number }, attempt: { after: row.id }, amount: { after: formatDecimal(amount, currency) },
+    points: { after: formatDecimal(points, currency) }, card: { after: formatDecimal(card, currency) }, currency: { after: currency },
+  };
+  const { outcome } = input;
+
+  if (outcome.status === 'pending') {
+    assert(!seed, 'a points-only payment is never pending');
+    await trx.updateTable('invoicePayAttempts').set({ chargeRef: outcome.chargeRef }).where('partnerId', '=', row.partnerId).where('id', '=', row.id).execute();
+    await recordAudit(trx, actor, { ...audit, action: 'invoice.payment_pending', changes: { ...what, chargeRef: { after: outcome.chargeRef } } });
+    return { applied: true, row: await attemptRow(trx, row.partnerId, row.id) };
+  }
+
+  if (outcome.status === 'failed') {
+    assert(!seed, 'a points-only payment never fails at the card');
+    if (row.reservationId) await releaseReservation(trx, { partnerId: row.partnerId, reservationId: row.reservationId });
+    await trx.updateTable('invoicePayAttempts')
+      .set({ status: 'failed', chargeRef: outcome.chargeRef ?? row.chargeRef, failureCode: outcome.code, failureReason: outcome.reason.slice(0, 500), completedAt: now })
+      .where('partnerId', '=', row.partnerId).where('id', '=', row.id).execute();
+    await recordAudit(trx, actor, {
+      ...audit, action: 'invoice.payment_failed',
+      changes: { ...what, failureCode: { after: outcome.code }, failureReason: { after: outcome.reason } },
+    });
+    if (input.source === 'webhook') {
+      await notifyUser(trx, row, `Payment of ${invoice.number} failed`, [
+        `Your card payment of ${money(card, currency)} for invoice ${invoice.number} could not be completed (${outcome.reason}).`,
+        'Nothing was charged and your points were not used. The invoice is still open.',
+      ]);
+    }
+    return { applied: true, row: await attemptRow(trx, row.partnerId, row.id) };
+  }
+
+  // Succeeded: what can still be applied (the invoice is open and owes at least this much: one attempt in flight).
+  assert(invoice.status === 'awaiting_payment' || invoice.status === 'partially_paid', 'a paid attempt meets an open invoice');
+  assert(amount <= BigInt(invoice.amountDueMicros), 'a paid attempt never exceeds what is due');
+  const wallet = { partnerId: row.partnerId, customerId: row.customerId, currency };
+  const state = await lockWallet(trx, wallet); // held already; this reads it
+  // The points part: the hold taken for it (released now), or — the hold lapsed meanwhile — what the points still cover.
+  let held = 0n;
+  if (points > 0n && row.reservationId) {
+    const hold = await trx.selectFrom('walletReservations').select(['status', 'amountMicros'])
+      .where('partnerId', '=', row.partnerId).where('id', '=', row.reservationId).executeTakeFirstOrThrow();
+    if (hold.status === 'active') held = BigInt(hold.amountMicros);
+  }
+  const spendable = state.pointsMicros - (state.reservedMicros - held);
+  assert(held === 0n || spendable >= points, 'a live hold covers its points');
+  const pointsPaid = points > 0n && spendable >= points ? points : 0n;
+  const lapsed = points > 0n && pointsPaid === 0n;
+  const paidNow = pointsPaid + card;
+  const dueAfter = BigInt(invoice.amountDueMicros) - paidNow;
+
+  // Customer-level rows first; the partner-wide locks (the audit chain head, then the partner's accounts: card_clearing)
+  // are taken last, by the audit event and the entry, so they are held only until commit (docs/adr/0013). Ids are made
+  // up front so the rows can name the entry and the event.
+  const entryId = newId('je');
+  const auditEventId = newId('evt');
+  const parts: InvoicePaymentPart[] = [
+    ...(pointsPaid > 0n ? [{ source: 'points' as const, amountMicros: pointsPaid, attemptId: row.id }] : []),
+    ...(card > 0n ? [{ source: 'card' as const, amountMicros: card, chargeRef: outcome.chargeRef, attemptId: row.id }] : []),
+  ];
+  if (seed) {
+    await trx.insertInto('invoicePayAttempts').values({
+      id: seed.id, partnerId: seed.partnerId, customerId: seed.customerId, invoiceId: seed.invoiceId, userId: seed.userId, currency,
+      amountMicros: amount, pointsMicros: points, cardMicros: 0n, reservationId: null, gateway: null, savedCardId: null, requestKey: seed.requestKey,
+      status: 'succeeded', chargeRef: null, entryId, failureCode: null, failureReason: null, completedAt: now, createdAt: now,
+    }).execute();
+  } else {
+    await trx.updateTable('invoicePayAttempts').set({ status: 'succeeded', chargeRef: outcome.chargeRef ?? row.chargeRef, entryId, completedAt: now })
+      .where('partnerId', '=', row.partnerId).where('id', '=', row.id).execute();
+  }
+  const applied = await applyInvoicePayment(trx, actor, { partnerId: row.partnerId, invoiceId: invoice.id, entryId, parts, paidBy: row.userId, at: now });
+  assert(applied.amountDueMicros === dueAfter, 'the invoice owes what it owed less this payment');
+  await notifyUser(trx, row, `Receipt: ${invoice.number} ${applied.status === 'paid' ? 'paid' : 'partly paid'} (${money(paidNow, currency)})`, [
+    `Thank you: we received ${money(paidNow, currency)} for invoice ${invoice.number}.`,
+    '',
+    ...(pointsPaid > 0n ? [`Paid with points:     ${money(pointsPaid, currency)}`] : []),
+    ...(card > 0n ? [`Charged to the card:  ${money(card, currency)}${outcome.chargeRef ? ` (ref ${outcome.chargeRef})` : ''}`] : []),
+    `Invoice total:        ${money(BigInt(invoice.totalMicros), currency)}`,
+    `Still due:            ${money(applied.amountDueMicros, currency)}`,
+    `Status:               ${applied.status === 'paid' ? 'Paid' : 'Partially paid'}`,
+  ]);
+
+  await recordAudits(trx, [{
+    ctx: actor, id: auditEventId,
+    input: {
+      ...audit, action: 'invoice.payment_recorded',
+      changes: {
+        ...what, ...(outcome.chargeRef ? { chargeRef: { after: outcome.chargeRef } } : {}),
+        ...(lapsed ? { pointsNotTaken: { after: 'the points hold lapsed and the points no longer covered their part' } } : {}),
+        status: { before: invoice.status, after: applied.status },
+        amountDue: { before: formatDecimal(BigInt(invoice.amountDueMicros), currency), after: formatDecimal(dueAfter, currency) },
+      },
+    },
+  }]);
+  const posted = await postEntry(trx, {
+    entryId, partnerId: row.partnerId, currency, customerId: row.customerId, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, auditEventId,
+    description: `Invoice ${invoice.number} paid${card > 0n && pointsPaid > 0n ? ' (points and card)' : card > 0n ? ' by card' : ' with points'}${lapsed ? '; points no longer covered their part' : ''}`,
+    postings: [
+      ...(pointsPaid > 0n ? [{ code: 'points' as const, customerId: row.customerId, amountMicros: pointsPaid }] : []),
+      ...(card > 0n ? [{ code: 'card_clearing' as const, amountMicros: card }] : []),
+      { code: 'receivable', customerId: row.customerId, amountMicros: -paidNow },
+    ],
+  });
+  assert(posted.entryId === entryId, 'the entry the rows name');
+  if (pointsPaid > 0n) {
+    assert(-posted.customerBalances.get(`points|${row.customerId}`)! === state.pointsMicros - pointsPaid, 'points moved by exactly their part');
+  }
+  if (held > 0n) {
+    await adjustReserved(trx, wallet, -held);
+    await trx.updateTable('walletReservations').set({ status: 'settled', closedAt: now, settledEntryId: entryId })
+      .where('partnerId', '=', row.partnerId).where('id', '=', row.reservationId!).execute();
+  }
+  return { applied: true, row: await attemptRow(trx, row.partnerId, row.id) };
+}
+
+type AttemptSeedRow = Omit<AttemptSeed, 'amountMicros' | 'pointsMicros' | 'cardMicros'> & {
+  amountMicros: string; pointsMicros: string; cardMicros: string; status: 'pending'; chargeRef: string | null;
+};
+
+async function attemptRow(trx: Trx, partnerId: string, id: string): Promise<PayAttemptRow> {
+  return trx.selectFrom('invoicePayAttempts').selectAll().where('partnerId', '=', partnerId).where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+async function notifyUser(trx: Trx, row: { partnerId: string; customerId: string; userId: string; id: string }, subject: string, lines: string[]): Promise<void> {
+  const user = await trx.selectFrom('users').select(['id', 'email']).where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId)
+    .where('id', '=', row.userId).executeTakeFirst();
+  if (!user) return;
+  await enqueueNotification(trx, {
+    partnerId: row.partnerId, customerId: row.customerId, userId: user.id, toEmail: user.email, kind: 'payment_receipt', subject,
+    bodyText: [...lines, '', `Payment reference: ${row.id}`].join('\n'),
+  });
+}
+
+// ---- the card part ----
+
+export type PayCard = { kind: 'token'; cardToken: string } | { kind: 'saved'; customerRef: string; methodRef: string };
+
+export interface PayDeps {
+  db: Db;
+  gateway: Gateway;
+  log: Logger;
+}
+
+/** Gateway idempotency keys derive from the attempt id: a retry of the same attempt never charges twice. */
+export const invoiceChargeKey = (attemptId: string) => `folio-invoice-payment-${attemptId}`;
+
+const FAILURE_CODE_OF_ERROR: Record<string, string> = {
+  validation_failed: 'invalid_card',
+  not_found: 'card_not_found',
+  rule_violation: 'amount_refused',
+  idempotency_key_reused: 'gateway_conflict',
+};
+
+/**
+ * Charge the card part of a pending attempt (already committed, points reserved) outside any transaction, then complete
+ * it in one transaction. Declines are values; a gateway DomainError fails the attempt and goes back to the caller;
+ * anything else (the gateway unreachable) propagates and leaves the attempt pending with its hold: the charge may have
+ * happened, and its webhook, or a retry with the same Idempotency-Key, completes it.
+ */
+export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt: PayAttemptRow, card: PayCard): Promise<PayCompletion & { error: DomainError | null }> {
+  const currency = currencyOf(attempt.currency);
+  const base = {
+    amountMicros: BigInt(attempt.cardMicros), currency, idempotencyKey: invoiceChargeKey(attempt.id),
+    description: `Invoice payment ${attempt.id}`,
+    metadata: { invoicePaymentAttemptId: attempt.id, invoiceId: attempt.invoiceId, partnerId: attempt.partnerId, customerId: attempt.customerId },
+  };
+  let outcome: PayOutcome;
+  let error: DomainError | null = null;
+  try {
+    const result = card.kind === 'saved'
+      ? await deps.gateway.charge({ ...base, customerRef: card.customerRef, methodRef: card.methodRef })
+      : await deps.gateway.charge({ ...base, cardToken: card.cardToken });
+    outcome = result.status === 'declined' || result.status === 'insufficient_funds'
+      ? { status: 'failed', code: result.status, reason: result.failureReason, chargeRef: result.chargeRef }
+      : { status: result.status, chargeRef: result.chargeRef as string };
+  } catch (err) {
+    if (!(err instanceof DomainError)) {
+      deps.log.error({ err, attemptId: attempt.id }, 'card gateway call failed; the invoice payment stays pending');
+      throw err;
+    }
+    error = err;
+    outcome = { status: 'failed', code: FAILURE_CODE_OF_ERROR[err.code] ?? 'gateway_error', reason: err.message, chargeRef: null };
+  }
+  const completion = await inScope(deps.db, { kind: 'partner', partnerId: attempt.partnerId }, (trx) =>
+    completeInvoicePayment(trx, actor, { partnerId: attempt.partnerId, attempt: { id: attempt.id }, outcome, source: 'charge' }));
+  return { ...completion, error };
+}

@@ -1,0 +1,45 @@
+import type { Trx } from '../platform/database.ts';
+import { MICROS_PER_UNIT, applyBps } from '../money/money.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { issueInvoice } from './issue-invoice.ts';
+
+const SEED_ACTOR = { principal: { kind: 'system' as const, job: 'seed' }, requestId: null, ip: null, userAgent: null };
+const units = (n: bigint) => n * MICROS_PER_UNIT;
+
+/** How Demo Telecom appears on its invoices and PDFs (always seeded: tests and the demo print the same header). */
+export async function seedInvoiceBrandingDemo(trx: Trx, ids: { partnerId: string }): Promise<void> {
+  await trx.updateTable('partnerSettings').set({
+    invoiceLegalName: 'Demo Telecom Pte Ltd',
+    invoiceAddress: '1 Raffles Place, #20-01\nSingapore 048616',
+    invoiceTaxId: 'M2-1234567-8',
+    invoiceEmail: 'billing@demo-telecom.test',
+    invoicePaymentInstructions: 'Pay in the portal (points first, then card), or by bank transfer to DBS 012-345678-9 quoting the invoice number.',
+  }).where('partnerId', '=', ids.partnerId).execute();
+}
+
+/**
+ * Invoices for the first run (with activity): Acme has two Purchase invoices waiting — one its 50.00 points can pay, one
+ * that needs points and a card — and one already overdue, so the portal's Home > Invoice and the Invoice app have
+ * something to show. 9% GST on each, posted Dr receivable / Cr revenue / Cr tax.
+ */
+export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeId: string; now?: Date }): Promise<void> {
+  const now = ids.now ?? new Date();
+  const demo: { description: string; preTax: bigint; daysAgo: number }[] = [
+    { description: 'Call recording add-on — setup', preTax: units(20n), daysAgo: 2 },
+    { description: 'Wallboard Pro — 12 agent seats (one-off licence)', preTax: units(180n), daysAgo: 1 },
+    { description: 'Porting of 5 numbers', preTax: units(35n), daysAgo: 30 },
+  ];
+  for (const d of demo) {
+    const issuedAt = new Date(now.getTime() - d.daysAgo * 86_400_000);
+    const tax = applyBps(d.preTax, 900, 'SGD');
+    const auditEventId = await recordAudit(trx, SEED_ACTOR, {
+      partnerId: ids.partnerId, customerId: ids.acmeId, app: 'invoice', action: 'invoice.issued', targetType: 'invoice', targetId: null,
+      changes: { description: { after: d.description } },
+    });
+    await issueInvoice(trx, {
+      partnerId: ids.partnerId, customerId: ids.acmeId, type: 'purchase', currency: 'SGD', issuedAt,
+      lines: [{ kind: 'product', description: d.description, amountMicros: d.preTax, taxMicros: tax, revenueCode: 'revenue:one_time' }],
+      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'demo_seed', description: `Invoice issued: ${d.description}`, auditEventId },
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
+import type { InvoicePaymentSource } from './invoices.db-types.ts';
+
+/**
+ * What an invoice looks like to a person: the same figures on the screen (admin and portal JSON) and in the PDF.
+ * Amounts are decimal strings in the invoice's currency (docs/contracts/invoices-api.md).
+ */
+export interface InvoiceSummary {
+  id: string;
+  number: string | null;
+  type: InvoiceType;
+  status: InvoiceStatus;
+  overdue: boolean;
+  informational: boolean;
+  customer: { id: string; name: string };
+  currency: string;
+  subtotal: string;
+  discount: string;
+  tax: string;
+  total: string;
+  amountPaid: string;
+  amountCredited: string;
+  amountDue: string;
+  issuedAt: string | null;
+  dueAt: string | null;
+  paidAt: string | null;
+  voidedAt: string | null;
+  createdAt: string;
+  periodStart: string | null;
+  periodEnd: string | null;
+}
+
+export interface InvoiceLineView {
+  position: number;
+  kind: string;
+  description: string;
+  productId: string | null;
+  variantId: string | null;
+  /** Decimal, trailing zeros dropped (`"1"`, `"1.5"`). */
+  quantity: string;
+  /** Pre-tax unit price, up to 6 decimals. */
+  unitPrice: string;
+  gross: string;
+  discount: string;
+  /** Pre-tax net: gross - discount. */
+  amount: string;
+  taxCategory: 'standard' | 'zero_rated' | 'exempt';
+  taxRateBps: number;
+  tax: string;
+}
+
+export interface InvoicePaymentView {
+  id: string;
+  source: InvoicePaymentSource;
+  amount: string;
+  paidAt: string;
+  reference: string | null;
+}
+
+export interface StatementView {
+  periodStart: string;
+  periodEnd: string;
+  openingPoints: string;
+  closingPoints: string;
+  usage: { category: string; label: string; calls: number; seconds: number; amount: string }[];
+  renewals: { count: number; amount: string };
+  purchases: { count: number; amount: string };
+  topUps: { count: number; amount: string };
+  credits: { count: number; amount: string };
+}
+
+export interface SellerView {
+  name: string;
+  legalName: string | null;
+  address: string | null;
+  taxId: string | null;
+  email: string | null;
+  paymentInstructions: string | null;
+  hasLogo: boolean;
+}
+
+export interface InvoiceDetail extends InvoiceSummary {
+  lines: InvoiceLineView[];
+  payments: InvoicePaymentView[];
+  billTo: { name: string; email: string | null; phone: string | null; address: string | null };
+  notes: string | null;
+  voidReason: string | null;
+  createdBy: string | null;
+  seller: SellerView;
+  statement: StatementView | null;
+}
+
+/** The partner's logo as stored (PNG or JPEG), for the PDF. */
+export interface InvoiceLogo {
+  data: Buffer;
+  type: 'image/png' | 'image/jpeg';
+}

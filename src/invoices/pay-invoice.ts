@@ -1,0 +1,185 @@
+import type { Selectable } from 'kysely';
+import type { Ctx } from '../platform/context.ts';
+import { inScope, type Trx } from '../platform/database.ts';
+import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { formatDecimal, parseAmount, spendableMinorUnits } from '../money/money.ts';
+import { portalCaller, type PortalCaller } from '../access/caller.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { ensureWallet, lockWallet } from '../wallet/wallets.repo.ts';
+import { reservePoints } from '../wallet/reservations.ts';
+import { usableSavedCard, type SavedCardRow } from '../topup/saved-cards.ts';
+import { currencyOf } from '../topup/top-up-views.ts';
+import type { InvoicesTable } from '../platform/db-types.ts';
+import type { InvoicePayAttemptsTable } from './invoices.db-types.ts';
+import { lockInvoice } from './apply-invoice-payment.ts';
+import { completeInvoicePayment, chargeInvoicePayment, type PayCard } from './complete-invoice-payment.ts';
+
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type PayAttemptRow = Selectable<InvoicePayAttemptsTable>;
+
+export interface PortalPayInvoiceInput {
+  invoiceId: string;
+  /** Decimal string, at most the amount due (default: all of it). */
+  amount?: string | undefined;
+  /** Use the organisation's points first (default true). */
+  usePoints?: boolean | undefined;
+  cardToken?: string | undefined;
+  savedCardId?: string | undefined;
+  /** The request's Idempotency-Key: a retry resumes the same attempt instead of paying twice. */
+  requestKey?: string | null | undefined;
+}
+
+export interface PortalPayInvoiceResult {
+  /** 200 when paid (in full or in part), 202 while the card payment is pending (the gateway's webhook completes it). */
+  httpStatus: 200 | 202;
+  attempt: PayAttemptRow;
+}
+
+/** Why an invoice cannot be paid from the portal, or null when it can (role aside). */
+export function notPayableReason(invoice: Pick<InvoiceRow, 'type' | 'status' | 'informational' | 'amountDueMicros'>): string | null {
+  if (invoice.type === 'monthly') return 'A Monthly statement is informational: its charges were already paid from your points.';
+  if (invoice.type === 'top_up') return 'A Top-up invoice is paid by bank transfer or card top-up, not here.';
+  if (invoice.informational) return 'This invoice is informational.';
+  switch (invoice.status) {
+    case 'draft': return 'This invoice is not issued yet.';
+    case 'void': return 'This invoice is void.';
+    case 'paid': return 'This invoice is paid.';
+    default: return BigInt(invoice.amountDueMicros) > 0n ? null : 'Nothing is due on this invoice.';
+  }
+}
+
+/** Owners and admins pay; members and guests see and download (domain.md). */
+export function rolePayReason(role: PortalCaller['role']): string | null {
+  return role === 'owner' || role === 'admin' ? null : 'Only owners and admins of your organisation can pay invoices.';
+}
+
+/**
+ * An owner or admin pays a Purchase invoice from the portal: points first, the rest by card (docs/adr/0013).
+ * 1. One transaction (partner scope; every query names the customer): the customer's wallet, then the invoice, locked
+ *    in that order; the rules (payable, amount <= due, one attempt in flight); what points can pay (whole minor units,
+ *    not the credit limit). Points alone cover it -> the ledger entry (Dr points · Cr receivable), the invoice paid,
+ *    audit, receipt: done in this one transaction. Otherwise the points are RESERVED and a pending attempt committed.
+ * 2. The card is charged outside any transaction, under an idempotency key derived from the attempt.
+ * 3. One transaction completes the attempt exactly once: paid (one entry Dr points · Dr card_clearing · Cr receivable,
+ *    the reservation settled), or failed (reservation released, nothing charged), or pending (the webhook completes it).
+ * Two tabs or a double click: the wallet and invoice locks serialise them; the second sees the first's attempt
+ * (409 payment_in_progress) or the paid invoice (409 invoice_not_payable); the same Idempotency-Key resumes the first.
+ */
+export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: PortalPayInvoiceInput): Promise<PortalPayInvoiceResult> {
+  const caller = portalCaller(ctx.principal);
+  const reason = rolePayReason(caller.role);
+  if (reason) throw new DomainError('forbidden', reason);
+  checkCardChoice(input);
+  const { gateway } = ctx;
+  const key = { partnerId: caller.partnerId, customerId: caller.customerId };
+
+  const prepared = await inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
+    const head = await trx.selectFrom('invoices').select(['currency']).where('partnerId', '=', key.partnerId)
+      .where('customerId', '=', key.customerId).where('id', '=', input.invoiceId).where('status', '<>', 'draft').executeTakeFirst();
+    if (!head) throw notFound('Invoice');
+    const currency = currencyOf(head.currency);
+    const wallet = { ...key, currency };
+    await ensureWallet(trx, wallet);
+    const state = await lockWallet(trx, wallet);
+    const invoice = (await lockInvoice(trx, { ...key, invoiceId: input.invoiceId }))!;
+
+    if (input.requestKey) {
+      const earlier = await trx.selectFrom('invoicePayAttempts').selectAll()
+        .where('partnerId', '=', key.partnerId).where('customerId', '=', key.customerId).where('userId', '=', caller.userId)
+        .where('requestKey', '=', input.requestKey).executeTakeFirst();
+      if (earlier) {
+        if (earlier.invoiceId !== invoice.id || (input.amount !== undefined && BigInt(earlier.amountMicros) !== parseAmount(input.amount, currency, 'amount'))) {
+          throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different payment', [{ path: 'Idempotency-Key', message: 'already used for a different payment' }]);
+        }
+        return { kind: 'resumed' as const, attempt: earlier, saved: null };
+      }
+    }
+
+    const notPayable = notPayableReason(invoice);
+    if (notPayable) throw new DomainError('invoice_not_payable', `${invoice.number}: ${notPayable}`);
+    const inFlight = await trx.selectFrom('invoicePayAttempts').select('id').where('partnerId', '=', key.partnerId)
+      .where('invoiceId', '=', invoice.id).where('status', '=', 'pending').executeTakeFirst();
+    if (inFlight) throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.`);
+
+    const due = BigInt(invoice.amountDueMicros);
+    const amount = input.amount === undefined ? due : parseAmount(input.amount, currency, 'amount');
+    if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount > due) {
+      throw new DomainError('amount_exceeds_due', `${formatDecimal(amount, currency)} ${currency} is more than the ${formatDecimal(due, currency)} ${currency} due on ${invoice.number}`,
+        [{ path: 'amount', message: `at most ${formatDecimal(due, currency)}` }]);
+    }
+    const pointsAvailable = input.usePoints === false ? 0n : spendableMinorUnits(state.pointsMicros - state.reservedMicros, currency);
+    const points = amount < pointsAvailable ? amount : pointsAvailable;
+    const card = amount - points;
+    if (card > 0n && input.cardToken === undefined && input.savedCardId === undefined) {
+      throw new DomainError('card_required',
+        `Your points cover ${formatDecimal(points, currency)} ${currency}; ${formatDecimal(card, currency)} ${currency} is left to pay by card (or top up your points first).`,
+        [{ path: 'cardToken', message: `a card is needed for ${formatDecimal(card, currency)} ${currency}` }]);
+    }
+    const saved = card > 0n && input.savedCardId ? await usableSavedCard(trx, key, gateway.name, input.savedCardId) : null;
+
+    const attemptId = newId('ipa');
+    if (card === 0n) {
+      const attempt = await completeInvoicePayment(trx, ctx, {
+        partnerId: key.partnerId, attempt: {
+          id: attemptId, partnerId: key.partnerId, customerId: key.customerId, invoiceId: invoice.id, userId: caller.userId, currency,
+          amountMicros: amount, pointsMicros: points, cardMicros: 0n, reservationId: null, gateway: null, savedCardId: null, requestKey: input.requestKey ?? null,
+        }, outcome: { status: 'succeeded', chargeRef: null },
+      });
+      return { kind: 'done' as const, attempt: attempt.row, saved: null };
+    }
+    const reservation = points > 0n
+      ? await reservePoints(trx, { wallet, amountMicros: points, useCreditLimit: false, causeType: 'invoice_payment', causeId: attemptId, ttlSeconds: 86_400 })
+      : null;
+    await trx.insertInto('invoicePayAttempts').values({
+      id: attemptId, partnerId: key.partnerId, customerId: key.customerId, invoiceId: invoice.id, userId: caller.userId, currency,
+      amountMicros: amount, pointsMicros: points, cardMicros: card, reservationId: reservation?.id ?? null, gateway: gateway.name,
+      savedCardId: saved?.id ?? null, requestKey: input.requestKey ?? null, chargeRef: null, entryId: null, failureCode: null, failureReason: null, completedAt: null,
+    }).execute();
+    const attempt = await trx.selectFrom('invoicePayAttempts').selectAll().where('partnerId', '=', key.partnerId).where('id', '=', attemptId).executeTakeFirstOrThrow();
+    return { kind: 'charge' as const, attempt, saved };
+  });
+
+  let attempt = prepared.attempt;
+  let error: DomainError | null = null;
+  if (prepared.kind === 'charge' || (prepared.kind === 'resumed' && attempt.status === 'pending' && attempt.chargeRef === null && BigInt(attempt.cardMicros) > 0n)) {
+    const saved: SavedCardRow | null = prepared.saved ?? (attempt.savedCardId
+      ? await inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, (trx) => usableSavedCard(trx, key, gateway.name, attempt.savedCardId!))
+      : null);
+    if (!saved && input.cardToken === undefined) {
+      throw new DomainError('card_required', 'Send the card again to finish this payment', [{ path: 'cardToken', message: 'required to resume' }]);
+    }
+    const card: PayCard = saved ? { kind: 'saved', customerRef: saved.gatewayCustomerRef, methodRef: saved.methodRef } : { kind: 'token', cardToken: input.cardToken! };
+    const charged = await chargeInvoicePayment({ db: ctx.db, gateway, log: ctx.log }, ctx, attempt, card);
+    attempt = charged.row;
+    error = charged.error;
+  }
+  if (attempt.status === 'failed') throw error ?? attemptFailure(attempt, input.savedCardId ? 'savedCardId' : 'cardToken');
+  return { httpStatus: attempt.status === 'pending' ? 202 : 200, attempt };
+}
+
+function checkCardChoice(input: PortalPayInvoiceInput): void {
+  const errors: FieldError[] = [];
+  if (input.cardToken !== undefined && input.savedCardId !== undefined) errors.push({ path: 'cardToken', message: 'send at most one of cardToken or savedCardId' });
+  if (errors.length > 0) throw new DomainError('validation_failed', 'Choose one card', errors);
+}
+
+/** The answer for a failed attempt: the card's refusal as a 422 naming the card field; nothing was charged. */
+export function attemptFailure(row: PayAttemptRow, field: string): DomainError {
+  const reason = row.failureReason ?? row.failureCode ?? 'failed';
+  const errors = [{ path: field, message: reason }];
+  const recorded = `Payment ${row.id} was recorded as failed: nothing was charged and your points were not used.`;
+  switch (row.failureCode) {
+    case 'insufficient_funds':
+      return new DomainError('insufficient_funds', `The card has insufficient funds. ${recorded}`, errors);
+    case 'invalid_card':
+      return new DomainError('validation_failed', `The card was not accepted (${reason}). ${recorded}`, errors);
+    case 'card_not_found':
+      return new DomainError('not_found', `The card was not found at the gateway. ${recorded}`);
+    default:
+      return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
+  }
+}
+
+export type { Trx };

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { Ctx } from '../platform/context.ts';
+import { inScope } from '../platform/database.ts';
+import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
+import { DomainError, notFound } from '../platform/errors.ts';
+import { portalCaller, type PortalCaller } from '../access/caller.ts';
+import { pageOf, type Page } from '../access/paging.ts';
+import { formatDecimal, type Currency } from '../money/money.ts';
+import { invoiceDetailSchema, invoiceSummaryQuery, invoiceSummarySchema, loadInvoiceDetail, loadInvoiceLogo, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
+import type { InvoiceDetail, InvoiceSummary } from './invoice-view-types.ts';
+import { notPayableReason, rolePayReason } from './pay-invoice.ts';
+import { renderInvoicePdf } from './pdf/render-invoice-pdf.ts';
+
+/** The portal's answer adds whether this user may pay it, and why not (no `$` without a reason the user can read). */
+const payability = { canPay: z.boolean(), cannotPayReason: z.string().nullable() };
+export const portalInvoiceSummarySchema = invoiceSummarySchema.extend(payability);
+/** A payment made (or being made) in the portal: a pending card payment can be followed, a failed one explains itself. */
+export const portalPaymentAttemptSchema = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  amount: z.string(),
+  pointsUsed: z.string(),
+  cardAmount: z.string(),
+  failureReason: z.string().nullable(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export const portalInvoiceDetailSchema = invoiceDetailSchema.extend({
+  ...payability,
+  paymentAttempts: z.array(portalPaymentAttemptSchema).describe('the latest portal payments of this invoice (at most 10), newest first'),
+});
+export type PortalPaymentAttempt = z.infer<typeof portalPaymentAttemptSchema>;
+export type PortalInvoiceSummary = InvoiceSummary & { canPay: boolean; cannotPayReason: string | null };
+
+export interface PortalListInvoicesInput {
+  limit: number;
+  cursor?: string | undefined;
+  type?: InvoiceType | undefined;
+  status?: Exclude<InvoiceStatus, 'draft'> | undefined;
+  /** Issued on or after this day (UTC, `YYYY-MM-DD`). */
+  issuedFrom?: string | undefined;
+  /** Issued on or before this day (UTC, `YYYY-MM-DD`). */
+  issuedTo?: string | undefined;
+}
+
+const CURSOR = /^inv_[0-9a-z]{10,40}$/;
+
+function payabilityOf(caller: PortalCaller, row: Pick<InvoiceSummaryRow, 'type' | 'status' | 'informational' | 'amountDueMicros'>) {
+  const reason = notPayableReason(row) ?? rolePayReason(caller.role);
+  return { canPay: reason === null, cannotPayReason: reason };
+}
+
+/** The organisation's issued invoices (never drafts), newest first, with filters by type, status and issue date. */
+export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInput): Promise<Page<PortalInvoiceSummary>> {
+  const caller = portalCaller(ctx.principal);
+  if (input.cursor !== undefined && !CURSOR.test(input.cursor)) {
+    throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
+  }
+  if (input.issuedFrom && input.issuedTo && input.issuedFrom > input.issuedTo) {
+    throw new DomainError('validation_failed', 'issuedFrom is after issuedTo', [{ path: 'issuedFrom', message: 'on or before issuedTo' }]);
+  }
+  const now = ctx.clock.now();
+  return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
+    const rows = await invoiceSummaryQuery(trx, caller.partnerId)
+      .where('i.customerId', '=', caller.customerId)
+      .where('i.status', '<>', 'draft')
+      .$if(input.type !== undefined, (q) => q.where('i.type', '=', input.type!))
+      .$if(input.status !== undefined, (q) => q.where('i.status', '=', input.status!))
+      .$if(input.issuedFrom !== undefined, (q) => q.where('i.issuedAt', '>=', new Date(`${input.issuedFrom!}T00:00:00Z`)))
+      .$if(input.issuedTo !== undefined, (q) => q.where('i.issuedAt', '<', new Date(new Date(`${input.issuedTo!}T00:00:00Z`).getTime() + 86_400_000)))
+      .$if(input.cursor !== undefined, (q) => q.where('i.id', '<', input.cursor!))
+      .orderBy('i.id', 'desc')
+      .limit(input.limit + 1)
+      .execute();
+    return pageOf(rows.map((r) => ({ ...toInvoiceSummary(r, now), ...payabilityOf(caller, r) })), input.limit);
+  });
+}
+
+async function portalDetail(ctx: Ctx, invoiceId: string): Promise<{ caller: PortalCaller; detail: InvoiceDetail }> {
+  const caller = portalCaller(ctx.principal);
+  const detail = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, (trx) =>
+    loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now: ctx.clock.now() }));
+  if (!detail || detail.status === 'draft') throw notFound('Invoice');
+  return { caller, detail };
+}
+
+/** One of the organisation's invoices: lines, totals, payments, statement; and whether this user may pay it. */
+export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): Promise<InvoiceDetail & { canPay: boolean; cannotPayReason: string | null; paymentAttempts: PortalPaymentAttempt[] }> {
+  const { caller, detail } = await portalDetail(ctx, input.invoiceId);
+  const { due, attempts } = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => ({
+    due: await trx.selectFrom('invoices').select('amountDueMicros').where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId)
+      .where('id', '=', detail.id).executeTakeFirstOrThrow(),
+    attempts: await trx.selectFrom('invoicePayAttempts')
+      .select(['id', 'status', 'currency', 'amountMicros', 'pointsMicros', 'cardMicros', 'failureReason', 'failureCode', 'createdAt', 'completedAt'])
+      .where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId).where('invoiceId', '=', detail.id)
+      .orderBy('id', 'desc').limit(10).execute(),
+  }));
+  const fmt = (m: string) => formatDecimal(BigInt(m), detail.currency as Currency);
+  return {
+    ...detail,
+    ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros: due.amountDueMicros }),
+    paymentAttempts: attempts.map((a) => ({
+      id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.pointsMicros), cardAmount: fmt(a.cardMicros),
+      failureReason: a.failureReason ?? a.failureCode, createdAt: a.createdAt.toISOString(), completedAt: a.completedAt?.toISOString() ?? null,
+    })),
+  };
+}
+
+/** The invoice as a PDF, the same figures as the screen. */
+export async function portalGetInvoicePdf(ctx: Ctx, input: { invoiceId: string }): Promise<{ filename: string; pdf: Buffer }> {
+  const { caller, detail } = await portalDetail(ctx, input.invoiceId);
+  const logo = detail.seller.hasLogo
+    ? await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, (trx) => loadInvoiceLogo(trx, caller.partnerId))
+    : null;
+  const pdf = await renderInvoicePdf(detail, { logo, generatedAt: ctx.clock.now() });
+  return { filename: `${detail.number ?? detail.id}.pdf`, pdf };
+}

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { tinyPng } from '../invoices/audit-scenarios.ts';
+import { imageTypeOf, LOGO_MAX_BYTES } from './invoicing-settings.ts';
+
+let t: TestApp;
+let admin: Session;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await signIn(t, 'admin@demo.test');
+});
+afterAll(async () => t.close());
+
+const put = (body: unknown, ifMatch?: string, who: Session = admin) =>
+  t.app.inject({ method: 'PUT', url: '/api/v1/settings/invoicing', headers: { ...who.headers, ...(ifMatch ? { 'if-match': ifMatch } : {}) }, payload: body as object });
+const putLogo = (data: Buffer, contentType: string, who: Session = admin) =>
+  t.app.inject({ method: 'PUT', url: '/api/v1/settings/invoicing/logo', headers: { ...who.headers, 'content-type': contentType }, payload: data });
+const jpeg = () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 1), Buffer.from([0xff, 0xd9])]);
+
+describe('GET/PUT /api/v1/settings/invoicing', () => {
+  it('shows the defaults, the tax rate (read-only) and an ETag', async () => {
+    const res = await api(t, admin, 'GET', '/api/v1/settings/invoicing');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      numberFormats: { purchase: 'INV-{YYYY}-{seq:06}', monthly: 'STM-{YYYY}{MM}-{seq:06}', top_up: 'TOP-{YYYY}-{seq:06}' },
+      dueDays: expect.any(Number), taxRateBps: 900, hasLogo: false,
+      // the demo seed brands Demo Telecom's invoices
+      legalName: 'Demo Telecom Pte Ltd', address: expect.any(String), taxId: expect.any(String), email: expect.any(String), paymentInstructions: expect.any(String),
+    });
+    expect(res.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
+  it('changes the fields given, audited with before and after; new formats number the next invoices', async () => {
+    const etag = (await api(t, admin, 'GET', '/api/v1/settings/invoicing')).headers.etag as string;
+    const res = await put({
+      numberFormats: { purchase: 'DT/{YY}{MM}/{seq:04}' }, dueDays: 30, legalName: 'Demo Telecom Holdings Pte Ltd', address: '1 Demo Street\nSingapore 123456',
+      taxId: 'M9-7654321-0', email: 'Billing@Demo.test', paymentInstructions: 'PayNow UEN 201912345K',
+    }, etag);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      numberFormats: { purchase: 'DT/{YY}{MM}/{seq:04}', monthly: 'STM-{YYYY}{MM}-{seq:06}' }, dueDays: 30, legalName: 'Demo Telecom Holdings Pte Ltd', email: 'billing@demo.test',
+    });
+    const [event] = await auditEventsOf(t.db, 'settings.invoicing_updated');
+    expect(event!.app).toBe('settings');
+    expect(event!.changes).toMatchObject({ dueDays: { after: 30 }, legalName: { before: 'Demo Telecom Pte Ltd', after: 'Demo Telecom Holdings Pte Ltd' } });
+
+    const stale = await put({ dueDays: 10 }, etag);
+    expect(stale.statusCode).toBe(412);
+    expect((await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json().dueDays).toBe(30);
+
+    t.clock.set(new Date('2026-11-30T04:00:00Z'));
+    const inv = await api(t, admin, 'POST', '/api/v1/invoices', { customerId: await customerIdOf(t.db, 'Acme Pte Ltd'), type: 'purchase', issue: true, lines: [{ description: 'x', unitPrice: '1' }] });
+    expect(inv.json().number).toMatch(/^DT\/2611\/\d{4,}$/);
+    expect(inv.json().seller).toMatchObject({ legalName: 'Demo Telecom Holdings Pte Ltd', taxId: 'M9-7654321-0', email: 'billing@demo.test', paymentInstructions: 'PayNow UEN 201912345K' });
+    expect(new Date(inv.json().dueAt).getTime() - new Date(inv.json().issuedAt).getTime()).toBe(30 * 86_400_000);
+    t.clock.reset();
+
+    const cleared = await put({ address: null, taxId: null });
+    expect(cleared.json()).toMatchObject({ address: null, taxId: null, legalName: 'Demo Telecom Holdings Pte Ltd' });
+    const before = (await auditEventsOf(t.db, 'settings.invoicing_updated')).length;
+    expect((await put({ dueDays: 30 })).statusCode).toBe(200);
+    expect(await auditEventsOf(t.db, 'settings.invoicing_updated')).toHaveLength(before); // nothing changed, nothing written
+  });
+
+  it('refuses bad formats and values naming the field', async () => {
+    const paths = async (body: unknown) => {
+      const res = await put(body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      return res.json().errors.map((e: { path: string }) => e.path);
+    };
+    expect(await paths({ numberFormats: { purchase: 'INV-{YYYY}' } })).toEqual(['numberFormats.purchase']);
+    expect(await paths({ numberFormats: { purchase: '{seq}' } })).toEqual(['numberFormats.purchase']);
+    expect(await paths({ numberFormats: { monthly: 'ST{seq}', top_up: 'STX{seq}' } })).toContain('numberFormats.monthly');
+    expect(await paths({ numberFormats: { purchase: 'INV {seq}' } })).toEqual(['numberFormats.purchase']);
+    expect(await paths({ numberFormats: { weekly: 'W{seq}' } })).toEqual(['numberFormats.weekly']);
+    expect(await paths({ dueDays: 366 })).toEqual(['dueDays']);
+    expect(await paths({ dueDays: -1 })).toEqual(['dueDays']);
+    expect(await paths({ email: 'nope' })).toEqual(['email']);
+    expect(await paths({ legalName: '' })).toEqual(['legalName']);
+    expect(await paths({ taxId: 'x'.repeat(61) })).toEqual(['taxId']);
+    expect(await paths({ taxRateBps: 700 })).toEqual(['taxRateBps']);
+    expect(await paths({ hasLogo: true })).toEqual(['hasLogo']);
+  });
+
+  it('needs the Portal Settings app; another partner sees its own settings', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    expect((await api(t, finance, 'GET', '/api/v1/settings/invoicing')).json().code).toBe('app_not_granted');
+    expect((await put({ dueDays: 1 }, undefined, finance)).statusCode).toBe(403);
+    expect((await putLogo(tinyPng(), 'image/png', finance)).statusCode).toBe(403);
+    const north = await signIn(t, 'admin@northwind.test');
+    expect((await api(t, north, 'GET', '/api/v1/settings/invoicing')).json()).toMatchObject({ legalName: null, taxRateBps: 0 });
+  });
+});
+
+describe('PUT/DELETE /api/v1/settings/invoicing/logo', () => {
+  it('stores a PNG or JPEG, shown as hasLogo on the settings and on invoices; DELETE removes it', async () => {
+    const png = await putLogo(tinyPng(), 'image/png');
+    expect(png.statusCode, png.body).toBe(200);
+    expect(png.json().hasLogo).toBe(true);
+    const row = await t.db.owner.db.selectFrom('partnerSettings').innerJoin('partners', 'partners.id', 'partnerSettings.partnerId')
+      .select(['invoiceLogo', 'invoiceLogoType']).where('partners.slug', '=', 'demo-telecom').executeTakeFirstOrThrow();
+    expect(row.invoiceLogoType).toBe('image/png');
+    expect(row.invoiceLogo!.equals(tinyPng())).toBe(true);
+    expect((await putLogo(jpeg(), 'image/jpeg')).json().hasLogo).toBe(true);
+    const del = await api(t, admin, 'DELETE', '/api/v1/settings/invoicing/logo');
+    expect(del.statusCode).toBe(200);
+    expect(del.json().hasLogo).toBe(false);
+    expect((await api(t, admin, 'DELETE', '/api/v1/settings/invoicing/logo')).statusCode).toBe(200);
+  });
+
+  it('refuses other types (415), oversized images (413) and bytes that are not the declared image (422)', async () => {
+    const gif = await putLogo(Buffer.from('GIF89a........'), 'image/gif');
+    expect(gif.statusCode).toBe(415);
+    expect(gif.json().code).toBe('unsupported_media_type');
+    expect((await putLogo(Buffer.from(JSON.stringify({ a: 1 })), 'application/json')).statusCode).toBe(415);
+    const big = await putLogo(Buffer.concat([tinyPng(), Buffer.alloc(LOGO_MAX_BYTES)]), 'image/png');
+    expect(big.statusCode).toBe(413);
+    const fake = await putLogo(Buffer.from('not really a png at all'), 'image/png');
+    expect(fake.statusCode).toBe(422);
+    expect(fake.json().code).toBe('image_invalid');
+    const mislabelled = await putLogo(tinyPng(), 'image/jpeg');
+    expect(mislabelled.statusCode).toBe(422);
+    expect((await putLogo(Buffer.alloc(0), 'image/png')).statusCode).toBeGreaterThanOrEqual(400);
+    expect((await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json().hasLogo).toBe(false);
+  });
+
+  it('recognises images by their first bytes', () => {
+    expect(imageTypeOf(tinyPng())).toBe('image/png');
+    expect(imageTypeOf(jpeg())).toBe('image/jpeg');
+    expect(imageTypeOf(Buffer.from([0x89, 0x50]))).toBeNull();
+    expect(imageTypeOf(Buffer.from('GIF89a'))).toBeNull();
+  });
+});

@@ -1,0 +1,252 @@
+import { useState, type ReactNode } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { IconDownload, IconPlus, IconSearch } from '@tabler/icons-react';
+import { api, withQuery, type QueryValue } from '../../shared/api.ts';
+import { formatDate } from '../../shared/format.ts';
+import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
+import { usePagedList } from '../../shared/queries.ts';
+import { DataTable, LoadMore, PageHeader } from '../../shared/ui.tsx';
+import type { Page } from '../../shared/types.ts';
+import { currencyDecimals } from './invoice-preview.ts';
+import { INVOICE_STATUSES, INVOICE_TYPES, INVOICES_KEY, type InvoiceSummary } from './invoice-types.ts';
+import { Amount, CustomerPicker, InvoiceBadges, InvoiceTypeBadge, type PickedCustomer } from './invoice-ui.tsx';
+
+const HEADLINE_LIMIT = 200;
+
+/** Amounts per currency, added as bigint micros: `SGD 1,234.50 · MYR 20.00`. */
+function sumByCurrency(rows: InvoiceSummary[]): string {
+  const sums = new Map<string, bigint>();
+  for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0n) + (toMicros(r.amountDue) ?? 0n));
+  if (sums.size === 0) return '0.00';
+  return [...sums.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([c, m]) => formatMoney(formatMicros(m, currencyDecimals(c)), c))
+    .join(' · ');
+}
+
+function Figure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
+  return (
+    <Paper withBorder radius="md" p="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="lg" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {value}
+      </Text>
+      {hint ? (
+        <Text size="xs" c="dimmed">
+          {hint}
+        </Text>
+      ) : null}
+    </Paper>
+  );
+}
+
+/**
+ * Headline figures from three bounded list queries (there is no summary endpoint): open invoices (awaiting payment and
+ * partially paid) and the overdue ones. Beyond 200 of a kind the figure says it covers the first 200.
+ */
+function Headlines() {
+  const page = (status: string | undefined, overdue: boolean) => ({
+    queryKey: [...INVOICES_KEY, 'headline', status ?? 'any', overdue],
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      api.get<Page<InvoiceSummary>>('/api/v1/invoices', { status, overdue: overdue ? 'true' : undefined, limit: HEADLINE_LIMIT }, signal),
+  });
+  const awaiting = useQuery(page('awaiting_payment', false));
+  const partial = useQuery(page('partially_paid', false));
+  const overdue = useQuery(page(undefined, true));
+  if (awaiting.isError || partial.isError || overdue.isError) return null;
+  const loading = awaiting.isPending || partial.isPending || overdue.isPending;
+  const open = [...(awaiting.data?.data ?? []), ...(partial.data?.data ?? [])];
+  const openMore = !!awaiting.data?.nextCursor || !!partial.data?.nextCursor;
+  const late = overdue.data?.data ?? [];
+  return (
+    <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm" aria-label="Headline figures" component="section">
+      <Figure
+        label="Open amount due"
+        testId="headline-open"
+        value={loading ? '…' : sumByCurrency(open)}
+        hint={loading ? null : `${open.length}${openMore ? '+' : ''} invoice${open.length === 1 ? '' : 's'} awaiting payment${openMore ? ` (first ${HEADLINE_LIMIT} of each status)` : ''}`}
+      />
+      <Figure label="Overdue amount" testId="headline-overdue" value={loading ? '…' : sumByCurrency(late)} hint={overdue.data?.nextCursor ? `first ${HEADLINE_LIMIT} overdue invoices` : 'past their due date'} />
+      <Figure label="Overdue invoices" testId="headline-overdue-count" value={loading ? '…' : `${late.length}${overdue.data?.nextCursor ? '+' : ''}`} />
+    </SimpleGrid>
+  );
+}
+
+/** The Invoice app's list: search, filters in the address (shareable), newest first, load more, CSV of the same filters. */
+export function InvoiceListPage() {
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const [q, setQ] = useState(params.get('q') ?? '');
+  const [debounced] = useDebouncedValue(q.trim(), 300);
+  const [customer, setCustomer] = useState<PickedCustomer | null>(() => {
+    const id = params.get('customerId');
+    return id ? { id, name: params.get('customerName') ?? id, currency: '' } : null;
+  });
+  const type = params.get('type') ?? '';
+  const status = params.get('status') ?? '';
+  const issuedFrom = params.get('issuedFrom') ?? '';
+  const issuedTo = params.get('issuedTo') ?? '';
+  const overdue = params.get('overdue') === 'true';
+  const setParam = (entries: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(entries)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    setParams(next, { replace: true });
+  };
+  const filters: Record<string, QueryValue> = {
+    q: debounced, type, status, customerId: customer?.id, issuedFrom, issuedTo, overdue: overdue ? 'true' : undefined,
+  };
+  const list = usePagedList<InvoiceSummary>(INVOICES_KEY, '/api/v1/invoices', { ...filters, limit: 50 });
+  const filtered = Object.values(filters).some((v) => v !== undefined && v !== null && v !== '');
+  const clear = () => {
+    setQ('');
+    setCustomer(null);
+    setParams(new URLSearchParams(), { replace: true });
+  };
+
+  return (
+    <Stack maw={1400}>
+      <PageHeader
+        title="Invoices"
+        description="Purchase, Monthly and Top-up invoices of all your customers. Payments and credit notes are recorded in the Finance app."
+        actions={
+          <>
+            <Button
+              component="a"
+              href={withQuery('/api/v1/invoices', { ...filters, format: 'csv' })}
+              download="invoices.csv"
+              variant="default"
+              leftSection={<IconDownload size={16} />}
+            >
+              Download CSV
+            </Button>
+            <Button component={Link} to="/admin/invoice/new" leftSection={<IconPlus size={16} />}>
+              New invoice
+            </Button>
+          </>
+        }
+      />
+      <Headlines />
+      <Paper withBorder radius="md" p="md">
+        <Stack>
+          <Stack gap="sm" role="search" aria-label="Find invoices">
+            <Group align="flex-end" gap="sm">
+              <TextInput
+                label="Search invoices"
+                placeholder="Number or customer name"
+                leftSection={<IconSearch size={16} />}
+                value={q}
+                onChange={(e) => {
+                  setQ(e.currentTarget.value);
+                  setParam({ q: e.currentTarget.value });
+                }}
+                w={280}
+              />
+              <Select
+                label="Type"
+                data={[{ value: '', label: 'All types' }, ...INVOICE_TYPES]}
+                value={type}
+                onChange={(v) => setParam({ type: v ?? '' })}
+                allowDeselect={false}
+                w={150}
+              />
+              <Select
+                label="Status"
+                data={[{ value: '', label: 'Any status' }, ...INVOICE_STATUSES]}
+                value={status}
+                onChange={(v) => setParam({ status: v ?? '' })}
+                allowDeselect={false}
+                w={180}
+              />
+              <CustomerPicker
+                label="Customer"
+                placeholder="All customers"
+                value={customer}
+                onChange={(c) => {
+                  setCustomer(c);
+                  setParam({ customerId: c?.id ?? '', customerName: c?.name ?? '' });
+                }}
+                w={240}
+              />
+            </Group>
+            <Group align="flex-end" gap="sm">
+              <TextInput label="Issued from" type="date" value={issuedFrom} onChange={(e) => setParam({ issuedFrom: e.currentTarget.value })} w={170} />
+              <TextInput label="Issued to" type="date" value={issuedTo} onChange={(e) => setParam({ issuedTo: e.currentTarget.value })} w={170} />
+              <Switch label="Overdue only" checked={overdue} onChange={(e) => setParam({ overdue: e.currentTarget.checked ? 'true' : '' })} mb={8} />
+              <Button variant="subtle" onClick={clear} disabled={!filtered} mb={2}>
+                Clear filters
+              </Button>
+            </Group>
+          </Stack>
+          <DataTable
+            label="Invoices"
+            rows={list.rows}
+            loading={list.isPending}
+            error={list.error}
+            onRetry={() => void list.refetch()}
+            rowKey={(i) => i.id}
+            onRowClick={(i) => void navigate(`/admin/invoice/${i.id}`)}
+            emptyTitle={filtered ? 'No matching invoices' : 'No invoices yet'}
+            emptyDescription={filtered ? 'Nothing matches this search and these filters.' : 'Invoices appear here as they are created; create one by hand with “New invoice”.'}
+            footer={<LoadMore hasNextPage={list.hasNextPage} isFetchingNextPage={list.isFetchingNextPage} onLoadMore={() => void list.fetchNextPage()} />}
+            columns={[
+              {
+                key: 'number',
+                header: 'Number',
+                render: (i) => (
+                  <Anchor component={Link} to={`/admin/invoice/${i.id}`} size="sm" fw={500} ff={i.number ? 'monospace' : undefined} onClick={(e) => e.stopPropagation()} style={{ whiteSpace: 'nowrap' }}>
+                    {i.number ?? 'Draft'}
+                  </Anchor>
+                ),
+              },
+              { key: 'customer', header: 'Customer', minWidth: 160, render: (i) => <Text size="sm">{i.customer.name}</Text> },
+              { key: 'type', header: 'Type', render: (i) => <InvoiceTypeBadge type={i.type} /> },
+              { key: 'status', header: 'Status', minWidth: 210, render: (i) => <InvoiceBadges invoice={i} /> },
+              {
+                key: 'issued',
+                header: 'Issued',
+                render: (i) => (
+                  <Text size="sm" style={{ whiteSpace: 'nowrap' }} c={i.issuedAt ? undefined : 'dimmed'}>
+                    {i.issuedAt ? formatDate(i.issuedAt) : `Created ${formatDate(i.createdAt)}`}
+                  </Text>
+                ),
+              },
+              {
+                key: 'due',
+                header: 'Due',
+                render: (i) => (
+                  <Text size="sm" style={{ whiteSpace: 'nowrap' }} c={i.overdue ? 'red.7' : undefined}>
+                    {formatDate(i.dueAt)}
+                  </Text>
+                ),
+              },
+              { key: 'total', header: 'Total', align: 'right', render: (i) => <Amount amount={i.total} currency={i.currency} /> },
+              {
+                key: 'due-amount',
+                header: 'Amount due',
+                align: 'right',
+                render: (i) =>
+                  i.status === 'void' ? (
+                    <Tooltip label="Void: nothing is due">
+                      <Text size="sm" c="dimmed">
+                        —
+                      </Text>
+                    </Tooltip>
+                  ) : (
+                    <Amount amount={i.amountDue} currency={i.currency} strong dimZero />
+                  ),
+              },
+            ]}
+          />
+        </Stack>
+      </Paper>
+    </Stack>
+  );
+}

@@ -1,0 +1,92 @@
+import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatDate } from '../../shared/format.ts';
+import { formatMoney } from '../../shared/money.ts';
+import { Empty } from '../../shared/ui.tsx';
+import type { StatementView } from './invoice-types.ts';
+import { Amount } from './invoice-ui.tsx';
+
+function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
+}
+
+function Fact({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text fw={600} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {value}
+      </Text>
+    </div>
+  );
+}
+
+/** A Monthly statement: opening and closing points, usage by category (chart and table), renewals, purchases, top-ups, credits. */
+export function InvoiceStatement({ statement: s, currency }: { statement: StatementView; currency: string }) {
+  return (
+    <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="statement-title">
+      <Title order={3} size="h5" id="statement-title">
+        Statement {formatDate(s.periodStart)} – {formatDate(s.periodEnd)}
+      </Title>
+      <Text size="sm" c="dimmed" mb="md">
+        What happened on the customer’s points in the period.
+      </Text>
+      <SimpleGrid cols={{ base: 2, sm: 3, md: 6 }} spacing="md" mb="lg">
+        <Fact label="Opening points" value={formatMoney(s.openingPoints, currency)} testId="statement-opening" />
+        <Fact label={`Renewals (${s.renewals.count})`} value={formatMoney(s.renewals.amount, currency)} />
+        <Fact label={`Purchases (${s.purchases.count})`} value={formatMoney(s.purchases.amount, currency)} />
+        <Fact label={`Top-ups (${s.topUps.count})`} value={formatMoney(s.topUps.amount, currency)} />
+        <Fact label={`Credits (${s.credits.count})`} value={formatMoney(s.credits.amount, currency)} />
+        <Fact label="Closing points" value={formatMoney(s.closingPoints, currency)} testId="statement-closing" />
+      </SimpleGrid>
+      <Title order={4} size="h6" mb="xs">
+        Usage by category
+      </Title>
+      {s.usage.length === 0 ? (
+        <Empty title="No usage in this period" />
+      ) : (
+        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
+          <div role="figure" aria-label="Usage by category" style={{ width: '100%', height: 220 }}>
+            <ResponsiveContainer>
+              {/* Number() only sizes the bars; every figure shown is the API's string. */}
+              <BarChart data={s.usage.map((u) => ({ ...u, value: Number(u.amount) }))} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
+                <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                <XAxis dataKey="label" fontSize={12} />
+                <YAxis fontSize={12} width={56} />
+                <Tooltip formatter={(_v, _n, item) => [formatMoney((item.payload as { amount: string }).amount, currency), 'Amount']} />
+                <Bar dataKey="value" name="Amount" fill="var(--mantine-color-cyan-5)" radius={[3, 3, 0, 0]} />
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+          <Table aria-label="Usage by category" verticalSpacing="xs">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Category</Table.Th>
+                <Table.Th style={{ textAlign: 'right' }}>Calls</Table.Th>
+                <Table.Th style={{ textAlign: 'right' }}>Duration</Table.Th>
+                <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {s.usage.map((u) => (
+                <Table.Tr key={u.category}>
+                  <Table.Td>{u.label}</Table.Td>
+                  <Table.Td style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
+                  <Table.Td style={{ textAlign: 'right' }}>{duration(u.seconds)}</Table.Td>
+                  <Table.Td style={{ textAlign: 'right' }}>
+                    <Amount amount={u.amount} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </SimpleGrid>
+      )}
+    </Paper>
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * The Invoice app's API shapes (docs/contracts/invoices-api.md). The JSON views are the server's own types
+ * (src/invoices/invoice-view-types.ts, type-only imports: nothing of the server is bundled).
+ */
+import type { InvoiceStatus, InvoiceType } from '../../../src/platform/db-types.ts';
+import type {
+  InvoiceDetail, InvoiceLineView, InvoicePaymentView, InvoiceSummary, SellerView, StatementView,
+} from '../../../src/invoices/invoice-view-types.ts';
+
+export type { InvoiceDetail, InvoiceLineView, InvoicePaymentView, InvoiceStatus, InvoiceSummary, InvoiceType, SellerView, StatementView };
+
+export type TaxCategory = InvoiceLineView['taxCategory'];
+
+export const INVOICES_KEY = ['invoices'] as const;
+
+export const INVOICE_TYPES: { value: InvoiceType; label: string }[] = [
+  { value: 'purchase', label: 'Purchase' },
+  { value: 'monthly', label: 'Monthly' },
+  { value: 'top_up', label: 'Top-up' },
+];
+
+export const INVOICE_STATUSES: { value: InvoiceStatus; label: string }[] = [
+  { value: 'draft', label: 'Draft' },
+  { value: 'awaiting_payment', label: 'Awaiting payment' },
+  { value: 'partially_paid', label: 'Partially paid' },
+  { value: 'paid', label: 'Paid' },
+  { value: 'void', label: 'Void' },
+];
+
+export const TAX_CATEGORY_OPTIONS: { value: TaxCategory; label: string }[] = [
+  { value: 'standard', label: 'Standard' },
+  { value: 'zero_rated', label: 'Zero-rated' },
+  { value: 'exempt', label: 'Exempt' },
+];
+
+export const typeLabel = (t: string): string => INVOICE_TYPES.find((x) => x.value === t)?.label ?? t;
+export const statusLabel = (s: string): string => INVOICE_STATUSES.find((x) => x.value === s)?.label ?? s;
+export const taxCategoryLabel = (c: string): string => TAX_CATEGORY_OPTIONS.find((x) => x.value === c)?.label ?? c;
+
+/** GET/PUT /api/v1/settings/invoicing. */
+export interface InvoicingSettings {
+  numberFormats: Record<InvoiceType, string>;
+  dueDays: number;
+  taxRateBps: number;
+  legalName: string | null;
+  address: string | null;
+  taxId: string | null;
+  email: string | null;
+  paymentInstructions: string | null;
+  hasLogo: boolean;
+}
+
+/** The body of POST /api/v1/invoices (and, without customerId/type, PATCH). */
+export interface InvoiceLineInput {
+  description?: string;
+  quantity?: string;
+  unitPrice?: string;
+  discount?: string;
+  productId?: string;
+  variantId?: string;
+  taxCategory?: TaxCategory;
+}
+
+/** A new random Idempotency-Key (the server ignores it where a route does not opt in). */
+export function newIdempotencyKey(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function invoicePath(id: string, action?: string): string {
+  return `/api/v1/invoices/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+}
+
+/** What a person calls an invoice: its number, or "Draft" until it is issued. */
+export function invoiceName(inv: Pick<InvoiceSummary, 'number' | 'type'>): string {
+  return inv.number ?? `Draft ${typeLabel(inv.type).toLowerCase()} invoice`;
+}

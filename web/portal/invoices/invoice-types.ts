@@ -1,0 +1,106 @@
+import type { InvoiceDetail, InvoiceSummary } from '../../../src/invoices/invoice-view-types.ts';
+import { isApiError } from '../../shared/api.ts';
+import type { CustomerRole } from '../../shared/types.ts';
+
+export type { InvoiceDetail, InvoiceSummary, InvoiceLineView, InvoicePaymentView, StatementView } from '../../../src/invoices/invoice-view-types.ts';
+
+/** Query keys: everything under `['portal', 'invoices']`, so one invalidation refreshes the list and the open detail. */
+export const INVOICES_KEY = ['portal', 'invoices'] as const;
+/** The points queries of the portal (wallet, transactions, top-ups): refreshed after a payment used points. */
+export const POINTS_KEY = ['portal', 'points'] as const;
+
+/** A row of `GET /api/v1/portal/invoices` (docs/contracts/invoices-api.md): the summary plus whether you may pay it. */
+export interface PortalInvoice extends InvoiceSummary {
+  canPay: boolean;
+  cannotPayReason: string | null;
+}
+
+/** A payment made in the portal, as the invoice detail lists it (newest first). */
+export interface PortalPaymentAttempt {
+  id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  amount: string;
+  pointsUsed: string;
+  cardAmount: string;
+  failureReason: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export type PortalInvoiceDetail = InvoiceDetail & { canPay: boolean; cannotPayReason: string | null; paymentAttempts: PortalPaymentAttempt[] };
+
+export interface SavedCard {
+  id: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/** `GET /api/v1/portal/invoices/{id}/pay-preview`. */
+export interface PayPreview {
+  invoiceId: string;
+  number: string;
+  currency: string;
+  amountDue: string;
+  amount: string;
+  pointsAvailable: string;
+  pointsToUse: string;
+  cardAmount: string;
+  savedCards: SavedCard[];
+  topUpSuggestion: null | { amount: string; minimum: string; shortfall: string };
+}
+
+/** `POST /api/v1/portal/invoices/{id}/pay` (200 succeeded, 202 pending). */
+export interface PayAnswer {
+  invoice: PortalInvoiceDetail;
+  payment: { id: string; status: 'succeeded' | 'pending'; pointsUsed: string; cardCharged: string; chargeRef: string | null };
+}
+
+export const TYPE_LABELS: Record<InvoiceSummary['type'], string> = { purchase: 'Purchase', monthly: 'Monthly', top_up: 'Top-up' };
+
+export const STATUS_LABELS: Record<InvoiceSummary['status'], string> = {
+  draft: 'Draft',
+  awaiting_payment: 'Awaiting payment',
+  partially_paid: 'Partially paid',
+  paid: 'Paid',
+  void: 'Void',
+};
+
+export const STATUS_COLORS: Record<InvoiceSummary['status'], string> = {
+  draft: 'gray',
+  awaiting_payment: 'yellow',
+  partially_paid: 'blue',
+  paid: 'teal',
+  void: 'gray',
+};
+
+export const TYPE_COLORS: Record<InvoiceSummary['type'], string> = { purchase: 'indigo', monthly: 'grape', top_up: 'cyan' };
+
+export const PAYMENT_SOURCE_LABELS: Record<string, string> = { points: 'Points', card: 'Card', allocation: 'Credit applied' };
+
+/** What a person calls the invoice: its number (issued invoices always have one in the portal). */
+export function invoiceName(i: Pick<InvoiceSummary, 'number' | 'id'>): string {
+  return i.number ?? i.id;
+}
+
+export function canRolePay(role: CustomerRole | undefined): boolean {
+  return role === 'owner' || role === 'admin';
+}
+
+export const ROLE_HINT = 'Only owners and admins can pay invoices';
+
+/** An invoice that would be payable by an owner or admin: a Purchase invoice with something due. */
+export function isPayableByOwner(i: Pick<InvoiceSummary, 'type' | 'status' | 'informational' | 'amountDue'>): boolean {
+  return i.type === 'purchase' && !i.informational && (i.status === 'awaiting_payment' || i.status === 'partially_paid');
+}
+
+/** The PDF of an invoice (the server names the file after the invoice number). */
+export function pdfPath(id: string): string {
+  return `/api/v1/portal/invoices/${encodeURIComponent(id)}/pdf`;
+}
+
+/** True when the partner hid the Invoices tab (the API refuses with 403). */
+export function isTabHidden(e: unknown): boolean {
+  return isApiError(e) && e.status === 403 && (e.code === 'tab_hidden' || e.code === 'portal_tab_hidden');
+}
