@@ -6,6 +6,7 @@ import { newId } from '../platform/ids.ts';
 import { formatDecimal, parseAmount, spendableMinorUnits } from '../money/money.ts';
 import { portalCaller, type PortalCaller } from '../access/caller.ts';
 import type { Gateway } from '../gateway/gateway.ts';
+import { cardFailureError } from '../gateway/card-failure.ts';
 import { ensureWallet, lockWallet } from '../wallet/wallets.repo.ts';
 import { reservePoints } from '../wallet/reservations.ts';
 import { usableSavedCard, type SavedCardRow } from '../topup/saved-cards.ts';
@@ -167,19 +168,7 @@ function checkCardChoice(input: PortalPayInvoiceInput): void {
 
 /** The answer for a failed attempt: the card's refusal as a 422 naming the card field; nothing was charged. */
 export function attemptFailure(row: PayAttemptRow, field: string): DomainError {
-  const reason = row.failureReason ?? row.failureCode ?? 'failed';
-  const errors = [{ path: field, message: reason }];
-  const recorded = `Payment ${row.id} was recorded as failed: nothing was charged and your points were not used.`;
-  switch (row.failureCode) {
-    case 'insufficient_funds':
-      return new DomainError('insufficient_funds', `The card has insufficient funds. ${recorded}`, errors);
-    case 'invalid_card':
-      return new DomainError('validation_failed', `The card was not accepted (${reason}). ${recorded}`, errors);
-    case 'card_not_found':
-      return new DomainError('not_found', `The card was not found at the gateway. ${recorded}`);
-    default:
-      return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
-  }
+  return cardFailureError(row.failureCode, row.failureReason, field, `Payment ${row.id} was recorded as failed: nothing was charged and your points were not used.`);
 }
 
 export type { Trx };

@@ -5,6 +5,7 @@ import { newId } from '../platform/ids.ts';
 import { parseAmount } from '../money/money.ts';
 import { portalCaller } from '../access/caller.ts';
 import type { Gateway } from '../gateway/gateway.ts';
+import { cardFailureError } from '../gateway/card-failure.ts';
 import { utcDay } from './dates.ts';
 import { applyPolicy, policyInForce } from './top-up-policy.ts';
 import { usableSavedCard } from './saved-cards.ts';
@@ -107,17 +108,5 @@ function checkCardChoice(input: PortalTopUpInput): void {
 
 /** The answer for a failed top-up: the card's refusal as a 422 naming the card field, the top-up id in the detail. */
 export function failureError(row: TopUpRow, field: string): DomainError {
-  const reason = row.failureReason ?? row.failureCode ?? 'failed';
-  const errors = [{ path: field, message: reason }];
-  const recorded = `Top-up ${row.id} was recorded as failed; nothing was charged and no points were added.`;
-  switch (row.failureCode) {
-    case 'insufficient_funds':
-      return new DomainError('insufficient_funds', `The card has insufficient funds. ${recorded}`, errors);
-    case 'invalid_card':
-      return new DomainError('validation_failed', `The card was not accepted (${reason}). ${recorded}`, errors);
-    case 'card_not_found':
-      return new DomainError('not_found', `The card was not found at the gateway. ${recorded}`);
-    default:
-      return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
-  }
+  return cardFailureError(row.failureCode, row.failureReason, field, `Top-up ${row.id} was recorded as failed; nothing was charged and no points were added.`);
 }

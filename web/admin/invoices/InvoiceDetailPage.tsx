@@ -14,9 +14,10 @@ import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
 import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
 import type { AuditEvent } from '../../shared/types.ts';
-import { INVOICES_KEY, invoiceName, invoicePath, newIdempotencyKey, taxCategoryLabel, type InvoiceDetail } from './invoice-types.ts';
+import { INVOICES_KEY, invoiceName, invoicePath, newIdempotencyKey, type InvoiceDetail } from './invoice-types.ts';
 import { Amount, InvoiceBadges, InvoiceTypeBadge } from './invoice-ui.tsx';
-import { InvoiceStatement } from './InvoiceStatement.tsx';
+import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
+import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
 
 /** The invoice and its ETag (drafts carry one, for If-Match on edits). */
 export function useInvoice(id: string) {
@@ -175,49 +176,7 @@ export function InvoiceDetailPage() {
         {inv.lines.length === 0 ? (
           <Empty title="No lines" />
         ) : (
-          <Table.ScrollContainer minWidth={760}>
-            <Table aria-label="Invoice lines" verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Description</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Qty</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Unit price</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Discount</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Tax</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {inv.lines.map((l) => (
-                  <Table.Tr key={l.position}>
-                    <Table.Td>
-                      <Text size="sm">{l.description}</Text>
-                      <Text size="xs" c="dimmed">
-                        {titleCase(l.kind)}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>{l.quantity}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>
-                      <Amount amount={l.unitPrice} />
-                    </Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>
-                      <Amount amount={l.discount} dimZero />
-                    </Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>
-                      <Amount amount={l.amount} strong />
-                    </Table.Td>
-                    <Table.Td style={{ textAlign: 'right' }}>
-                      <Amount amount={l.tax} dimZero />
-                      <Text size="xs" c="dimmed">
-                        {taxCategoryLabel(l.taxCategory)}
-                        {l.taxCategory === 'standard' ? ` ${(l.taxRateBps / 100).toString()}%` : ''}
-                      </Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <InvoiceLinesTable lines={inv.lines} showKind minWidth={760} />
         )}
         <Group justify="space-between" align="flex-start" mt="md" wrap="wrap">
           <Stack gap={4} maw={520}>

@@ -8,8 +8,10 @@ import { formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { InvoiceStatusBadges, InvoiceTypeBadge } from './InvoiceBadges.tsx';
+import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
+import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
 import {
-  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, type PortalInvoiceDetail, type StatementView,
+  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, type PortalInvoiceDetail,
 } from './invoice-types.ts';
 
 export function useInvoiceDetail(invoiceId: string, options: { refetchInterval?: number | false } = {}) {
@@ -125,41 +127,10 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
         </div>
       </SimpleGrid>
 
-      {inv.statement ? <StatementSummary statement={inv.statement} currency={inv.currency} /> : null}
+      {inv.statement ? <InvoiceStatement statement={inv.statement} currency={inv.currency} /> : null}
 
       {inv.lines.length > 0 ? (
-        <Table.ScrollContainer minWidth={560}>
-          <Table aria-label="Invoice lines" verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Description</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Qty</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Unit price</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Discount</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Tax</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {inv.lines.map((l) => (
-                <Table.Tr key={l.position}>
-                  <Table.Td>
-                    <Text size="sm">{l.description}</Text>
-                  </Table.Td>
-                  <Table.Td style={{ textAlign: 'right', ...num }}>{l.quantity}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', ...num }}>{formatMoney(l.unitPrice)}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', ...num }}>{isZero(l.discount) ? '—' : `−${formatMoney(l.discount)}`}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', ...num }}>{formatMoney(l.amount)}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', ...num }}>
-                    <Text size="sm" span title={`${l.taxCategory.replace('_', ' ')}, ${(l.taxRateBps / 100).toFixed(2).replace(/\.?0+$/, '')}%`}>
-                      {formatMoney(l.tax)}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <InvoiceLinesTable lines={inv.lines} minWidth={560} />
       ) : null}
 
       <Group justify="flex-end">
@@ -223,52 +194,3 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
   );
 }
 
-/** A Monthly statement's summary: opening and closing points and what moved them in the period. */
-function StatementSummary({ statement: s, currency }: { statement: StatementView; currency: string }) {
-  const money = (a: string) => formatMoney(a, currency);
-  return (
-    <section aria-labelledby="statement-title">
-      <Title order={4} size="h6" id="statement-title" mb={4}>
-        Statement {formatDate(s.periodStart)} – {formatDate(s.periodEnd)}
-      </Title>
-      <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="lg">
-        <Stack gap={4}>
-          <Row label="Opening points" value={money(s.openingPoints)} testId="statement-opening" />
-          <Row label={`Top-ups (${s.topUps.count})`} value={money(s.topUps.amount)} />
-          <Row label={`Renewals (${s.renewals.count})`} value={money(s.renewals.amount)} />
-          <Row label={`Purchases (${s.purchases.count})`} value={money(s.purchases.amount)} />
-          {s.credits.count > 0 ? <Row label={`Credits (${s.credits.count})`} value={money(s.credits.amount)} /> : null}
-          <Row label="Closing points" value={money(s.closingPoints)} strong testId="statement-closing" />
-        </Stack>
-        <div>
-          {s.usage.length === 0 ? (
-            <Text size="sm" c="dimmed">
-              No usage in this period.
-            </Text>
-          ) : (
-            <Table aria-label="Usage by category" verticalSpacing={4}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Usage</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Calls</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Minutes</Table.Th>
-                  <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {s.usage.map((u) => (
-                  <Table.Tr key={u.category}>
-                    <Table.Td>{u.label}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right', ...num }}>{u.calls}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right', ...num }}>{Math.round(u.seconds / 60)}</Table.Td>
-                    <Table.Td style={{ textAlign: 'right', ...num }}>{formatMoney(u.amount)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
-        </div>
-      </SimpleGrid>
-    </section>
-  );
-}

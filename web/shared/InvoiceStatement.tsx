@@ -1,10 +1,9 @@
 import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { formatDate } from '../../shared/format.ts';
-import { formatMoney } from '../../shared/money.ts';
-import { Empty } from '../../shared/ui.tsx';
-import type { StatementView } from './invoice-types.ts';
-import { Amount } from './invoice-ui.tsx';
+import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
+import { formatDate } from './format.ts';
+import { formatMoney } from './money.ts';
+import { Empty } from './ui.tsx';
 
 function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
@@ -79,7 +78,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
                   <Table.Td style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>{duration(u.seconds)}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
-                    <Amount amount={u.amount} />
+                    <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
                   </Table.Td>
                 </Table.Tr>
               ))}

@@ -1,0 +1,21 @@
+import { DomainError } from '../platform/errors.ts';
+
+/**
+ * The answer for a card payment that failed (a top-up, an invoice payment): the card's refusal as a 422 naming the card
+ * field, with what was recorded (`recorded`, e.g. "Top-up top_... was recorded as failed; nothing was charged.").
+ * `failureCode` is what the attempt recorded: `insufficient_funds`, `invalid_card`, `card_not_found`, or a decline.
+ */
+export function cardFailureError(failureCode: string | null, failureReason: string | null, field: string, recorded: string): DomainError {
+  const reason = failureReason ?? failureCode ?? 'failed';
+  const errors = [{ path: field, message: reason }];
+  switch (failureCode) {
+    case 'insufficient_funds':
+      return new DomainError('insufficient_funds', `The card has insufficient funds. ${recorded}`, errors);
+    case 'invalid_card':
+      return new DomainError('validation_failed', `The card was not accepted (${reason}). ${recorded}`, errors);
+    case 'card_not_found':
+      return new DomainError('not_found', `The card was not found at the gateway. ${recorded}`);
+    default:
+      return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
+  }
+}
