@@ -11,6 +11,7 @@ import { settingsRoutes } from '../settings/settings.routes.ts';
 import { customerRoutes } from '../customers/customers.routes.ts';
 import { portalRoutes } from '../portal/portal.routes.ts';
 import { financeRoutes } from '../finance/finance.routes.ts';
+import { financeReportRoutes } from '../finance/reports/reports.routes.ts';
 import { productRoutes } from '../products/products.routes.ts';
 import { liveCallRoutes } from '../usage/live-calls.routes.ts';
 import { topUpRoutes } from '../topup/topup.routes.ts';
@@ -22,6 +23,7 @@ import { subscriptionRoutes } from '../subscriptions/subscriptions.routes.ts';
 import { portalInvoiceRoutes } from '../invoices/portal-invoices.routes.ts';
 import { invoiceRoutes } from '../invoices/invoices.routes.ts';
 import { invoicingSettingsRoutes } from '../settings/invoicing-settings.routes.ts';
+import { paymentRoutes } from '../payments/payments.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -37,6 +39,7 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   customerRoutes(app, deps);
   portalRoutes(app, deps);
   financeRoutes(app, deps);
+  financeReportRoutes(app, deps);
   productRoutes(app, deps);
   liveCallRoutes(app, deps);
   topUpRoutes(app, deps);
@@ -48,4 +51,5 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   portalInvoiceRoutes(app, deps);
   invoiceRoutes(app, deps);
   invoicingSettingsRoutes(app, deps);
+  paymentRoutes(app, deps);
 }

@@ -12,6 +12,7 @@ import { customerAuditScenarios } from '../customers/audit-scenarios.ts';
 import { renewalAuditScenarios } from '../subscriptions/renewals/audit-scenarios.ts';
 import { invoiceAuditScenarios } from '../invoices/audit-scenarios.ts';
 import { portalInvoiceAuditScenarios } from '../invoices/portal-audit-scenarios.ts';
+import { paymentAuditScenarios } from '../payments/audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -47,6 +48,7 @@ export const scenarios: Record<string, Scenario> = {
   ...renewalAuditScenarios,
   ...invoiceAuditScenarios,
   ...portalInvoiceAuditScenarios,
+  ...paymentAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

@@ -17,6 +17,7 @@ import * as m0025 from './0025_renewals.ts';
 import * as m0026 from './0026_set_based_references.ts';
 import * as m0027 from './0027_invoices.ts';
 import * as m0029 from './0029_invoice_terms.ts';
+import * as m0031 from './0031_payments.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0026_set_based_references': m0026,
   '0027_invoices': m0027,
   '0029_invoice_terms': m0029,
+  '0031_payments': m0031,
 };

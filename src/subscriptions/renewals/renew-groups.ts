@@ -297,12 +297,21 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
   }
 
   step('pricing');
-  // 3. Decide each group.
+  // 3. Decide each group, earliest expiry first: a customer's usable points pay its groups in turn, each group only from
+  // what the ones before it left (two groups of one customer due in the same run must not both spend the same points).
   const renewing: Group[] = [];
   const short: Group[] = [];
-  for (const group of groups.values()) {
-    const usable = usableOf.get(`${group.key.customerId}|${group.key.currency}`) ?? 0n;
-    (usable >= group.totalMicros ? renewing : short).push(group);
+  const left = new Map(usableOf);
+  const ordered = [...groups.values()].sort((a, b) => a.key.periodEnd.getTime() - b.key.periodEnd.getTime() || (keyString(a.key) < keyString(b.key) ? -1 : 1));
+  for (const group of ordered) {
+    const wallet = `${group.key.customerId}|${group.key.currency}`;
+    const usable = left.get(wallet) ?? 0n;
+    if (usable >= group.totalMicros) {
+      renewing.push(group);
+      left.set(wallet, usable - group.totalMicros);
+    } else {
+      short.push(group);
+    }
   }
   if (short.length > 0 && options.onShort === 'throw' && !options.cardGateway) {
     const g = short[0]!;
@@ -328,7 +337,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
   }
 
   outcomes.push(...(await writeRenewed(trx, renewing, options, lockedBalances)));
-  outcomes.push(...(await writeFailed(trx, failing.map((g) => ({ group: g, reason: shortReason(g, usableOf) })), options)));
+  outcomes.push(...(await writeFailed(trx, failing.map((g) => ({ group: g, reason: shortReason(g, left) })), options)));
   for (const group of toCharge) {
     const card = cards.get(`${group.key.partnerId}|${group.key.customerId}`)!;
     const topUp = await pendingRenewalTopUp(trx, group, card, options);

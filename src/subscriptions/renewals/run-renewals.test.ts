@@ -62,6 +62,22 @@ async function expectLedgerSound(): Promise<void> {
 }
 
 describe('renewal from points', () => {
+  it('two renewal groups of one customer due in the same run spend the points once: the earlier renews, the later fails', async () => {
+    // 30.00 points; two subscriptions expiring on different days, each 21.80 with tax, both inside one run's window.
+    const c = await customerWith({ points: '30.00', end: '2033-05-10', subs: [{ price: price20 }] });
+    const later = utcMidnight('2033-05-12');
+    const { anchorAt, periodStart } = monthlyPeriodEndingAt(later);
+    const second = await createSubscription(owner, { partnerId: demo, customerId: c.customerId, price: price20, quantity: 1, anchorAt, periodStart, periodEnd: later, autoRenew: true, renewByCard: false });
+    await runRenewals(deps, { asOf: new Date('2033-05-06T01:00:00Z') });
+    const subs = await subsOf([c.ids[0]!, second]);
+    const first = subs.find((x) => x.id === c.ids[0])!;
+    const other = subs.find((x) => x.id === second)!;
+    expect(first.currentPeriodEnd!.getTime()).toBeGreaterThan(utcMidnight('2033-05-10').getTime());
+    expect(other.currentPeriodEnd!.getTime()).toBe(later.getTime());
+    expect(await chargesOf([c.ids[0]!, second])).toHaveLength(1);
+    await expectLedgerSound();
+  });
+
   it('7 days before expiry: deducts price + tax, issues the paid Purchase invoice, advances the period on the anchor, records charge, event, audit and mail', async () => {
     // Anchored on 31 Jan: the period 28 Feb - 31 Mar renews to 30 Apr (the day of month clamped, the anchor kept).
     const c = await customerWith({ points: '100.00', end: '2031-03-31', subs: [{ price: price20, quantity: 2 }] });

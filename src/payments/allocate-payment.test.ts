@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { newId } from '../platform/ids.ts';
+import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
+
+let t: TestApp;
+let finance: Session;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  finance = await signIn(t, 'finance@demo.test');
+});
+afterAll(async () => t.close());
+
+const allocate = (id: string, body: unknown) => api(t, finance, 'POST', `/api/v1/payments/${id}/allocate`, body);
+const paymentOf = async (customerId: string, amount: string) => {
+  const res = await record(t, finance, { amount, customerId });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ id: string }>().id;
+};
+
+describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
+  it('allocates to Purchase invoices: Dr unapplied · Cr receivable, invoices paid or partly paid, leftover kept', async () => {
+    const c = await newCustomer(t, finance);
+    const inv1 = await newInvoice(t, finance, c, '60.00');
+    const inv2 = await newInvoice(t, finance, c, '50.00');
+    const pay = await paymentOf(c, '100.00');
+    const receivableBefore = await balanceOf(t, 'receivable', c);
+    const res = await allocate(pay, { allocations: [{ invoiceId: inv1.id, amount: '60.00' }, { invoiceId: inv2.id, amount: '30.00' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'partially_allocated', unallocated: '10.00', allocated: '90.00', toPoints: '0.00' });
+    expect(res.json().allocations.map((a: { invoiceId: string; amount: string; kind: string }) => [a.kind, a.invoiceId, a.amount]).sort())
+      .toEqual([['invoice', inv1.id, '60.00'], ['invoice', inv2.id, '30.00']].sort());
+    expect(await invoiceState(t, inv1.id)).toMatchObject({ status: 'paid', amountPaidMicros: '60000000', amountDueMicros: '0' });
+    expect(await invoiceState(t, inv2.id)).toMatchObject({ status: 'partially_paid', amountPaidMicros: '30000000', amountDueMicros: '20000000' });
+    expect(await balanceOf(t, 'receivable', c)).toBe(receivableBefore - 90_000_000n);
+    expect(await balanceOf(t, 'unapplied', c)).toBe(-10_000_000n);
+    const ipy = await t.db.owner.db.selectFrom('invoicePayments').select(['source', 'paymentId', 'amountMicros']).where('invoiceId', '=', inv2.id).execute();
+    expect(ipy).toEqual([{ source: 'allocation', paymentId: pay, amountMicros: '30000000' }]);
+    expect((await auditEventsOf(t.db, 'payment.allocated'))[0]).toMatchObject({ app: 'finance', targetId: pay, changes: { unallocated: { before: '100.00', after: '10.00' } } });
+    await expectSound(t);
+
+    // The rest turns into points later: Dr unapplied · Cr points.
+    const rest = await allocate(pay, { allocations: [{ invoiceId: inv2.id, amount: '5.00' }], leftover: 'points' });
+    expect(rest.statusCode, rest.body).toBe(200);
+    expect(rest.json()).toMatchObject({ status: 'allocated', unallocated: '0.00', allocated: '95.00', toPoints: '5.00' });
+    expect(await pointsOf(t, c)).toBe(5_000_000n);
+    expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
+    await expectSound(t);
+  });
+
+  it('allocating to a Top-up invoice credits points (Dr unapplied · Cr points) and pays the invoice; no receivable moves', async () => {
+    const c = await newCustomer(t, finance);
+    const top = await newInvoice(t, finance, c, '25.00', { type: 'top_up' });
+    const pay = await paymentOf(c, '25.00');
+    const res = await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '25.00' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'allocated', allocated: '25.00' });
+    expect(await pointsOf(t, c)).toBe(25_000_000n);
+    expect(await balanceOf(t, 'receivable', c)).toBe(0n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
+    await expectSound(t);
+  });
+
+  it('auto: oldest due first, then the leftover to points', async () => {
+    const c = await newCustomer(t, finance);
+    const late = await newInvoice(t, finance, c, '40.00', { dueDays: 30 });
+    const soon = await newInvoice(t, finance, c, '30.00', { dueDays: 5 });
+    const middle = await newInvoice(t, finance, c, '20.00', { dueDays: 10 });
+    const pay = await paymentOf(c, '60.00');
+    const res = await allocate(pay, { auto: true });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'allocated', unallocated: '0.00', allocated: '60.00' });
+    expect(await invoiceState(t, soon.id)).toMatchObject({ status: 'paid' });
+    expect(await invoiceState(t, middle.id)).toMatchObject({ status: 'paid' });
+    expect(await invoiceState(t, late.id)).toMatchObject({ status: 'partially_paid', amountDueMicros: '30000000' });
+    await expectSound(t);
+
+    const pay2 = await paymentOf(c, '50.00');
+    const res2 = await allocate(pay2, { auto: true, leftover: 'points' });
+    expect(res2.statusCode, res2.body).toBe(200);
+    expect(res2.json()).toMatchObject({ status: 'allocated', allocated: '30.00', toPoints: '20.00' });
+    expect(await invoiceState(t, late.id)).toMatchObject({ status: 'paid' });
+    expect(await pointsOf(t, c)).toBe(20_000_000n);
+    const nothing = await allocate(await paymentOf(c, '1.00'), { auto: true });
+    expect(nothing.statusCode).toBe(422);
+    expect(nothing.json().code).toBe('nothing_to_allocate');
+    await expectSound(t);
+  });
+
+  it('refuses, writing nothing: over the unallocated amount, over what is owed, draft/paid/void/monthly, another customer, another partner, in-progress portal payment', async () => {
+    const c = await newCustomer(t, finance);
+    const other = await newCustomer(t, finance);
+    const open = await newInvoice(t, finance, c, '50.00');
+    const open2 = await newInvoice(t, finance, c, '50.00');
+    const draft = await newInvoice(t, finance, c, '10.00', { issue: false });
+    const voided = await newInvoice(t, finance, c, '10.00');
+    expect((await api(t, finance, 'POST', `/api/v1/invoices/${voided.id}/void`, { reason: 'Wrong' })).statusCode).toBe(200);
+    const othersInvoice = await newInvoice(t, finance, other, '10.00');
+    const pay = await paymentOf(c, '40.00');
+    const expectRefused = async (body: unknown, status: number, code: string) => {
+      const res = await allocate(pay, body);
+      expect(res.statusCode, `${JSON.stringify(body)} ${res.body}`).toBe(status);
+      expect(res.json().code).toBe(code);
+    };
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '30.00' }, { invoiceId: open2.id, amount: '10.01' }] }, 422, 'amount_exceeds_unallocated');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '50.01' }] }, 422, 'amount_exceeds_due');
+    await expectRefused({ allocations: [{ invoiceId: draft.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
+    await expectRefused({ allocations: [{ invoiceId: voided.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
+    await expectRefused({ allocations: [{ invoiceId: othersInvoice.id, amount: '1.00' }] }, 404, 'not_found');
+    await expectRefused({ allocations: [{ invoiceId: 'inv_00000000000000000000000000', amount: '1.00' }] }, 404, 'not_found');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '0.00' }] }, 400, 'validation_failed');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.005' }] }, 400, 'validation_failed');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.00' }, { invoiceId: open.id, amount: '1.00' }] }, 400, 'validation_failed');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.00' }], auto: true }, 400, 'validation_failed');
+    await expectRefused({}, 400, 'validation_failed');
+    await expectRefused({ auto: true, leftover: 'burn' }, 400, 'validation_failed');
+
+    // Another partner's invoice is not found either.
+    const northAdmin = await signIn(t, 'admin@northwind.test');
+    const north = await newInvoice(t, northAdmin, await customerIdOf(t.db, 'Wombat Pty Ltd'), '10.00');
+    await expectRefused({ allocations: [{ invoiceId: north.id, amount: '1.00' }] }, 404, 'not_found');
+    // Nothing was written by any refusal.
+    expect((await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json()).toMatchObject({ status: 'unallocated', unallocated: '40.00', allocations: [] });
+    expect(await invoiceState(t, open.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });
+
+    // A paid invoice.
+    const paidPay = await paymentOf(c, '50.00');
+    expect((await allocate(paidPay, { allocations: [{ invoiceId: open2.id, amount: '50.00' }] })).statusCode).toBe(200);
+    await expectRefused({ allocations: [{ invoiceId: open2.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
+
+    // A monthly invoice (statement) is never allocated to.
+    const partnerId = await partnerIdOf(t.db, 'demo-telecom');
+    const monthlyId = newId('inv');
+    await t.db.owner.db.insertInto('invoices').values({
+      id: monthlyId, partnerId, customerId: c, type: 'monthly', status: 'awaiting_payment', number: `TEST-M-${monthlyId.slice(-6)}`, currency: 'SGD',
+      subtotalMicros: 0n, taxMicros: 0n, totalMicros: 0n, amountDueMicros: 0n, issuedAt: new Date(), dueAt: new Date(), informational: false,
+    } as never).execute();
+    await expectRefused({ allocations: [{ invoiceId: monthlyId, amount: '1.00' }] }, 409, 'invoice_not_payable');
+
+    // A portal payment in progress owns the invoice's amount.
+    const busy = await newInvoice(t, finance, c, '20.00');
+    const ownerOfC = await t.db.owner.db.selectFrom('users').select('id').where('customerId', '=', c).executeTakeFirstOrThrow();
+    await t.db.owner.db.insertInto('invoicePayAttempts').values({
+      id: newId('ipa'), partnerId, customerId: c, invoiceId: busy.id, userId: ownerOfC.id, currency: 'SGD', amountMicros: 20_000_000n,
+      pointsMicros: 0n, cardMicros: 20_000_000n, gateway: 'sandbox', reservationId: null, savedCardId: null, requestKey: null, chargeRef: null, entryId: null, failureCode: null, failureReason: null,
+    }).execute();
+    await expectRefused({ allocations: [{ invoiceId: busy.id, amount: '5.00' }] }, 409, 'payment_in_progress');
+    // ... and auto skips it.
+    const auto = await allocate(pay, { auto: true });
+    expect(auto.statusCode, auto.body).toBe(200);
+    expect(auto.json().allocations.map((a: { invoiceId: string }) => a.invoiceId)).toEqual([open.id]);
+    expect(await invoiceState(t, busy.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });
+
+    // An unassigned payment cannot be allocated; an unknown payment is 404.
+    const unassigned = (await record(t, finance, { amount: '5.00' })).json().id;
+    const u = await allocate(unassigned, { auto: true });
+    expect(u.statusCode).toBe(409);
+    expect(u.json().code).toBe('payment_unassigned');
+    expect((await allocate('pay_00000000000000000000000000', { auto: true })).statusCode).toBe(404);
+    await expectSound(t);
+  });
+
+  it('needs the Finance app', async () => {
+    const c = await newCustomer(t, finance);
+    const pay = await paymentOf(c, '5.00');
+    const admin = await signIn(t, 'admin@demo.test');
+    expect((await api(t, admin, 'POST', `/api/v1/payments/${pay}/allocate`, { auto: true })).statusCode).toBe(403);
+  });
+
+  it('concurrent allocations of one payment never exceed it: 10 requests of 15.00 against 100.00', async () => {
+    const c = await newCustomer(t, finance);
+    const invoices = [];
+    for (let i = 0; i < 10; i++) invoices.push(await newInvoice(t, finance, c, '15.00'));
+    const pay = await paymentOf(c, '100.00');
+    const other = await signIn(t, 'finance@demo.test');
+    const answers = await Promise.all(invoices.map((inv, i) =>
+      api(t, i % 2 === 0 ? finance : other, 'POST', `/api/v1/payments/${pay}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '15.00' }] })));
+    const ok = answers.filter((a) => a.statusCode === 200);
+    expect(ok).toHaveLength(6);
+    for (const a of answers.filter((x) => x.statusCode !== 200)) {
+      expect(a.statusCode).toBe(422);
+      expect(a.json().code).toBe('amount_exceeds_unallocated');
+    }
+    const detail = (await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json();
+    expect(detail).toMatchObject({ allocated: '90.00', unallocated: '10.00', status: 'partially_allocated' });
+    expect(detail.allocations).toHaveLength(6);
+    await expectSound(t);
+  });
+});

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Ctx } from '../platform/context.ts';
+import { scopeOf } from '../platform/context.ts';
+import { inScope, type Trx } from '../platform/database.ts';
+import { DomainError, notFound } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { idOf } from '../platform/schemas.ts';
+import { formatDecimal, type Currency } from '../money/money.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { partnerCaller } from '../access/caller.ts';
+import { postEntry } from '../ledger/post-entry.ts';
+import { creditWallet } from '../wallet/charge-wallet.ts';
+import { lockWallet } from '../wallet/wallets.repo.ts';
+import { applyInvoicePayment } from '../invoices/apply-invoice-payment.ts';
+import { financeAmount } from '../finance/finance-views.ts';
+import { loadPaymentDetail, lockPayment, paymentCurrency, statusOf, type PaymentDetail } from './payment-views.ts';
+
+/** At most this many invoices in one allocation (explicit or automatic). */
+export const MAX_ALLOCATIONS = 100;
+
+export const allocatePaymentBody = z.strictObject({
+  allocations: z.array(z.strictObject({
+    invoiceId: idOf('inv'),
+    amount: z.string().max(40).describe('Decimal string, whole minor units, more than 0, at most what the invoice owes'),
+  })).min(1).max(MAX_ALLOCATIONS).optional(),
+  auto: z.literal(true).optional().describe('Allocate to the oldest open invoices first (by due date, then issue date)'),
+  leftover: z.enum(['keep', 'points']).optional().describe('What remains unallocated afterwards: keep it on the payment (default), or turn it into points'),
+}).superRefine((body, ctx) => {
+  if ((body.allocations === undefined) === (body.auto === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['allocations'], message: 'give either allocations or auto: true' });
+  }
+  const ids = body.allocations?.map((a) => a.invoiceId) ?? [];
+  if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', path: ['allocations'], message: 'each invoice at most once' });
+});
+export type AllocatePaymentInput = z.infer<typeof allocatePaymentBody>;
+
+interface OpenInvoice {
+  id: string;
+  number: string | null;
+  type: 'purchase' | 'monthly' | 'top_up';
+  status: string;
+  currency: string;
+  customerId: string;
+  informational: boolean;
+  amountDueMicros: bigint;
+}
+
+/** Lock the invoices (in id order: the lock order of payments) and read them as they are now. */
+async function lockInvoices(trx: Trx, partnerId: string, ids: readonly string[]): Promise<Map<string, OpenInvoice>> {
+  if (ids.length === 0) return new Map();
+  const rows = await trx.selectFrom('invoices')
+    .select(['id', 'number', 'type', 'status', 'currency', 'customerId', 'informational', 'amountDueMicros'])
+    .where('partnerId', '=', partnerId).where(sql<boolean>`id = any(${[...ids]}::text[])`)
+    .orderBy('id').forUpdate().execute();
+  return new Map(rows.map((r) => [r.id, { ...r, amountDueMicros: BigInt(r.amountDueMicros) }]));
+}
+
+async function pendingAttempts(trx: Trx, partnerId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await trx.selectFrom('invoicePayAttempts').select('invoiceId')
+    .where('partnerId', '=', partnerId).where('status', '=', 'pending').where(sql<boolean>`invoice_id = any(${[...ids]}::text[])`).execute();
+  return new Set(rows.map((r) => r.invoiceId));
+}
+
+function payable(inv: OpenInvoice): boolean {
+  return (inv.status === 'awaiting_payment' || inv.status === 'partially_paid') && inv.type !== 'monthly' && !inv.informational;
+}
+
+/**
+ * Allocate a payment of a customer to its open invoices, and/or turn what is left into points:
+ * - to a Purchase invoice: Dr `unapplied:{c}` · Cr `receivable:{c}`;
+ * - to a Top-up invoice (no receivable: ADR 0013): Dr `unapplied:{c}` · Cr `points:{c}` (the points it bought);
+ *   both record the payment on the invoice with applyInvoicePayment (which activates a subscription a Purchase waited for);
+ * - leftover `points`: Dr `unapplied:{c}` · Cr `points:{c}`; `keep` (default): stays unallocated on the payment.
+ * Lock order: the customer's wallet, the payment row, the invoices in id order — concurrent allocations of one payment
+ * queue, and never allocate more than it holds. Refusals write nothing.
+ */
+export async function allocatePayment(ctx: Ctx, paymentId: string, input: AllocatePaymentInput): Promise<PaymentDetail> {
+  const { partnerId, actorId } = partnerCaller(ctx.principal);
+  const leftover = input.leftover ?? 'keep';
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const peek = await trx.selectFrom('payments').select(['customerId', 'currency', 'status'])
+      .where('partnerId', '=', partnerId).where('id', '=', paymentId).executeTakeFirst();
+    if (!peek) throw notFound('Payment');
+    if (peek.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
+    if (!peek.customerId) throw new DomainError('payment_unassigned', 'Assign the payment to a customer before allocating it');
+    const customerId = peek.customerId; // set once, never changed (payments_guard)
+    const currency: Currency = paymentCurrency(peek.currency);
+    const fmt = (m: bigint) => formatDecimal(m, currency);
+    const wallet = { partnerId, customerId, currency };
+
+    await lockWallet(trx, wallet);
+    const payment = await lockPayment(trx, partnerId, paymentId);
+    if (payment.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
+    const amountMicros = BigInt(payment.amountMicros);
+    const unallocatedBefore = BigInt(payment.unallocatedMicros);
+
+    // What goes where: [invoice, amount] in the order they are applied.
+    const plan: Array<{ invoice: OpenInvoice; micros: bigint }> = [];
+    if (input.allocations) {
+      const asked = input.allocations.map((a, i) => ({ invoiceId: a.invoiceId, micros: financeAmount(a.amount, currency, `allocations.${i}.amount`, { allowZero: false }) }));
+      const invoices = await lockInvoices(trx, partnerId, asked.map((a) => a.invoiceId).sort());
+      const pending = await pendingAttempts(trx, partnerId, [...invoices.keys()]);
+      for (const a of asked) {
+        const invoice = invoices.get(a.invoiceId);
+        if (!invoice || invoice.customerId !== customerId) throw notFound(`Invoice ${a.invoiceId}`);
+        if (invoice.currency !== currency) throw new DomainError('currency_mismatch', `Invoice ${invoice.number ?? invoice.id} is in ${invoice.currency}, the payment in ${currency}`);
+        if (!payable(invoice)) {
+          throw new DomainError('invoice_not_payable', `Invoice ${invoice.number ?? invoice.id} is ${invoice.type === 'monthly' ? 'a monthly statement' : invoice.status}: nothing to allocate to`);
+        }
+        if (pending.has(invoice.id)) throw new DomainError('payment_in_progress', `A portal payment of invoice ${invoice.number ?? invoice.id} is in progress`);
+        if (a.micros > invoice.amountDueMicros) {
+          throw new DomainError('amount_exceeds_due', `Invoice ${invoice.number ?? invoice.id} owes ${fmt(invoice.amountDueMicros)}`, [{ path: `allocations.${asked.indexOf(a)}.amount`, message: `at most ${fmt(invoice.amountDueMicros)}` }]);
+        }
+        plan.push({ invoice, micros: a.micros });
+      }
+      const total = plan.reduce((s, p) => s + p.micros, 0n);
+      if (total > unallocatedBefore) {
+        throw new DomainError('amount_exceeds_unallocated', `Only ${fmt(unallocatedBefore)} ${currency} of the payment is unallocated, ${fmt(total)} asked`);
+      }
+    } else {
+      if (unallocatedBefore === 0n) throw new DomainError('amount_exceeds_unallocated', 'Nothing of the payment is left to allocate');
+      const candidates = await trx.selectFrom('invoices as i')
+        .select(['i.id'])
+        .where('i.partnerId', '=', partnerId).where('i.customerId', '=', customerId).where('i.currency', '=', currency)
+        .where('i.status', 'in', ['awaiting_payment', 'partially_paid']).where('i.type', 'in', ['purchase', 'top_up']).where('i.informational', '=', false)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('invoicePayAttempts as a').select('a.id').whereRef('a.invoiceId', '=', 'i.id').where('a.status', '=', 'pending'))))
+        .orderBy(sql`i.due_at asc nulls last`).orderBy('i.issuedAt').orderBy('i.id')
+        .limit(MAX_ALLOCATIONS).execute();
+      const order = candidates.map((c) => c.id);
+      const invoices = await lockInvoices(trx, partnerId, [...order].sort());
+      const pending = await pendingAttempts(trx, partnerId, order);
+      let remaining = unallocatedBefore;
+      for (const id of order) {
+        const invoice = invoices.get(id)!;
+        if (remaining === 0n) break;
+        if (!payable(invoice) || pending.has(id) || invoice.amountDueMicros === 0n) continue; // changed before we locked it
+        const micros = invoice.amountDueMicros < remaining ? invoice.amountDueMicros : remaining;
+        plan.push({ invoice, micros });
+        remaining -= micros;
+      }
+    }
+    const allocatedMicros = plan.reduce((s, p) => s + p.micros, 0n);
+    const toPointsMicros = leftover === 'points' ? unallocatedBefore - allocatedMicros : 0n;
+    if (allocatedMicros === 0n && toPointsMicros === 0n) {
+      throw new DomainError('nothing_to_allocate', 'Nothing to allocate: no open invoice of the customer, and the leftover is kept');
+    }
+    const unallocatedAfter = unallocatedBefore - allocatedMicros - toPointsMicros;
+    assert(unallocatedAfter >= 0n && unallocatedAfter <= amountMicros, 'never allocate more than the payment holds');
+    const statusAfter = statusOf(amountMicros, unallocatedAfter);
+
+    const now = ctx.clock.now();
+    const auditEventId = await recordAudit(trx, ctx, {
+      partnerId, customerId, app: 'finance', action: 'payment.allocated', targetType: 'payment', targetId: payment.id,
+      changes: {
+        allocations: { after: plan.map((p) => ({ invoiceId: p.invoice.id, number: p.invoice.number, type: p.invoice.type, amount: fmt(p.micros) })) },
+        toPoints: { after: fmt(toPointsMicros) },
+        unallocated: { before: fmt(unallocatedBefore), after: fmt(unallocatedAfter) },
+        status: { before: payment.status, after: statusAfter },
+        ...(input.auto ? { auto: { after: true } } : {}),
+      },
+    });
+    const allocationRows = [];
+    for (const p of plan) {
+      const entryId = newId('je');
+      const entry = {
+        entryId, kind: 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
+        description: p.invoice.type === 'top_up' ? `Points bought by invoice ${p.invoice.number ?? ''}`.trim() : `Payment applied to invoice ${p.invoice.number ?? ''}`.trim(),
+      };
+      if (p.invoice.type === 'top_up') {
+        await creditWallet(trx, { wallet, amountMicros: p.micros, entry, counterPostings: [{ code: 'unapplied', customerId, amountMicros: p.micros }] });
+      } else {
+        await postEntry(trx, {
+          ...entry, partnerId, currency, customerId,
+          postings: [{ code: 'unapplied', customerId, amountMicros: p.micros }, { code: 'receivable', customerId, amountMicros: -p.micros }],
+        });
+      }
+      await applyInvoicePayment(trx, ctx, {
+        partnerId, invoiceId: p.invoice.id, entryId, paidBy: actorId, at: now,
+        parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id }],
+      });
+      allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, entryId, createdBy: actorId, createdAt: now });
+    }
+    if (toPointsMicros > 0n) {
+      const entryId = newId('je');
+      await creditWallet(trx, {
+        wallet, amountMicros: toPointsMicros,
+        entry: { entryId, kind: 'payment_to_points', causeType: 'payment', causeId: payment.id, description: 'Payment credited as points', auditEventId },
+        counterPostings: [{ code: 'unapplied', customerId, amountMicros: toPointsMicros }],
+      });
+      allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'points' as const, invoiceId: null, currency, amountMicros: toPointsMicros, entryId, createdBy: actorId, createdAt: now });
+    }
+    await trx.insertInto('paymentAllocations').values(allocationRows).execute();
+    await trx.updateTable('payments')
+      .set({ unallocatedMicros: unallocatedAfter, pointsMicros: BigInt(payment.pointsMicros) + toPointsMicros, status: statusAfter, updatedAt: now })
+      .where('partnerId', '=', partnerId).where('id', '=', payment.id)
+      .execute();
+    return loadPaymentDetail(trx, partnerId, payment.id);
+  });
+}

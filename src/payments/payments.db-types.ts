@@ -1,0 +1,63 @@
+import type { ColumnType } from 'kysely';
+
+/** Payment tables of migration 0031_payments, merged into the one Database type. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type FixedMicros = ColumnType<string, bigint | string, never>;
+type Micros = ColumnType<string, bigint | string | undefined, bigint | string>;
+/** A `date` column (UTC day): select it as text (`col::text`); written as `YYYY-MM-DD`. */
+type DateColumn = ColumnType<unknown, string, never>;
+
+export const PAYMENT_METHODS = ['bank_transfer', 'giro', 'cheque', 'cash', 'card', 'other'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export const PAYMENT_STATUSES = ['unassigned', 'unallocated', 'partially_allocated', 'allocated', 'reversed'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export type AllocationKind = 'invoice' | 'points';
+
+export interface PaymentsTable {
+  id: string;
+  partnerId: string;
+  customerId: string | null;
+  method: PaymentMethod;
+  currency: string;
+  amountMicros: FixedMicros;
+  unallocatedMicros: Micros;
+  pointsMicros: Micros;
+  status: PaymentStatus;
+  receivedOn: DateColumn;
+  reference: string | null;
+  remark: string | null;
+  entryId: string;
+  assignEntryId: string | null;
+  recordedBy: string | null;
+  assignedBy: string | null;
+  assignedAt: Timestamp | null;
+  reversedAt: Timestamp | null;
+  reversedBy: string | null;
+  reversalReason: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+
+export interface PaymentAllocationsTable {
+  id: string;
+  partnerId: string;
+  customerId: string;
+  paymentId: string;
+  kind: AllocationKind;
+  invoiceId: string | null;
+  currency: string;
+  amountMicros: FixedMicros;
+  entryId: string;
+  createdBy: string | null;
+  createdAt: CreatedAt;
+  reversedBy: string | null;
+  reversedAt: Timestamp | null;
+}
+
+declare module '../platform/db-types.ts' {
+  interface Database {
+    payments: PaymentsTable;
+    paymentAllocations: PaymentAllocationsTable;
+  }
+}

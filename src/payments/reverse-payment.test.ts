@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { api, auditEventsOf, createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
+import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
+
+let t: TestApp;
+let finance: Session;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  finance = await signIn(t, 'finance@demo.test');
+});
+afterAll(async () => t.close());
+
+const allocate = (id: string, body: unknown) => api(t, finance, 'POST', `/api/v1/payments/${id}/allocate`, body);
+const reverse = (id: string, reason: unknown = 'Cheque bounced') => api(t, finance, 'POST', `/api/v1/payments/${id}/reverse`, { reason });
+const paymentOf = async (customerId: string | undefined, amount: string) => {
+  const res = await record(t, finance, { amount, method: 'cheque', ...(customerId ? { customerId } : {}) });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ id: string }>().id;
+};
+
+describe('POST /api/v1/payments/:id/reverse (reversePayment)', () => {
+  it('undoes every allocation by reversing entries, reopens the invoices, takes back its points; never deletes; twice is 409', async () => {
+    const c = await newCustomer(t, finance);
+    const inv1 = await newInvoice(t, finance, c, '60.00');
+    const inv2 = await newInvoice(t, finance, c, '50.00');
+    const earlier = await paymentOf(c, '10.00');
+    expect((await allocate(earlier, { allocations: [{ invoiceId: inv2.id, amount: '10.00' }] })).statusCode).toBe(200);
+    const pay = await paymentOf(c, '100.00');
+    const alloc = await allocate(pay, { allocations: [{ invoiceId: inv1.id, amount: '60.00' }, { invoiceId: inv2.id, amount: '25.00' }], leftover: 'points' });
+    expect(alloc.statusCode, alloc.body).toBe(200);
+    expect(await invoiceState(t, inv1.id)).toMatchObject({ status: 'paid' });
+    expect(await pointsOf(t, c)).toBe(15_000_000n);
+    const bankBefore = await balanceOf(t, 'bank');
+    const receivableBefore = await balanceOf(t, 'receivable', c);
+
+    const res = await reverse(pay, '  Cheque bounced  ');
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ pointsTakenBack: '15.00', pointsOutcome: 'covered', pointsAfter: '0.00',
+      payment: { status: 'reversed', reversalReason: 'Cheque bounced', allocated: '0.00', unallocated: '0.00', toPoints: '0.00' } });
+    expect(body.payment.allocations).toHaveLength(3);
+    for (const a of body.payment.allocations) expect(a.reversedAt).not.toBeNull();
+    expect(body.reopenedInvoices).toEqual(expect.arrayContaining([
+      { id: inv1.id, number: inv1.number, status: 'awaiting_payment', amountDue: '60.00' },
+      { id: inv2.id, number: inv2.number, status: 'partially_paid', amountDue: '40.00' },
+    ]));
+    expect(await invoiceState(t, inv1.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0', amountDueMicros: '60000000', paidAt: null });
+    expect(await invoiceState(t, inv2.id)).toMatchObject({ status: 'partially_paid', amountPaidMicros: '10000000', amountDueMicros: '40000000' });
+    expect(await pointsOf(t, c)).toBe(0n);
+    expect(await balanceOf(t, 'bank')).toBe(bankBefore - 100_000_000n);
+    expect(await balanceOf(t, 'receivable', c)).toBe(receivableBefore + 85_000_000n);
+    expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
+
+    // Each entry of the payment is mirrored by a new entry pointing to it.
+    const entries = await t.db.owner.db.selectFrom('journalEntries').select(['id', 'kind', 'reversesEntryId']).where('causeId', '=', pay).execute();
+    const originals = entries.filter((e) => !e.reversesEntryId);
+    expect(originals).toHaveLength(4); // received, 2 allocations, leftover to points
+    expect(entries.filter((e) => e.reversesEntryId).map((e) => e.reversesEntryId).sort()).toEqual(originals.map((e) => e.id).sort());
+    expect(await t.db.owner.db.selectFrom('payments').select('status').where('id', '=', pay).executeTakeFirstOrThrow()).toEqual({ status: 'reversed' });
+
+    const [event] = await auditEventsOf(t.db, 'payment.reversed');
+    expect(event).toMatchObject({ app: 'finance', targetId: pay, changes: { reason: { after: 'Cheque bounced' }, pointsOutcome: { after: 'covered' }, pointsTakenBack: { after: '15.00' } } });
+
+    const twice = await reverse(pay);
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().code).toBe('payment_reversed');
+    const again = await allocate(pay, { auto: true });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('payment_reversed');
+    const listed = await api(t, finance, 'GET', `/api/v1/payments?status=reversed&customerId=${c}`);
+    expect(listed.json().data.map((p: { id: string }) => p.id)).toEqual([pay]);
+
+    // The reopened invoice can be paid again, by another payment.
+    const next = await paymentOf(c, '60.00');
+    expect((await allocate(next, { allocations: [{ invoiceId: inv1.id, amount: '60.00' }] })).statusCode).toBe(200);
+    expect(await invoiceState(t, inv1.id)).toMatchObject({ status: 'paid' });
+    await expectSound(t);
+  });
+
+  it('reverses an unassigned payment (Dr unassigned · Cr bank) and an assigned one', async () => {
+    const unassignedBefore = await balanceOf(t, 'unassigned');
+    const lost = await paymentOf(undefined, '33.00');
+    const res = await reverse(lost, 'Recorded by mistake');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ pointsOutcome: 'none', pointsAfter: null, payment: { status: 'reversed', customer: null } });
+    expect(await balanceOf(t, 'unassigned')).toBe(unassignedBefore);
+    const assign = await api(t, finance, 'POST', `/api/v1/payments/${lost}/assign`, { customerId: await newCustomer(t, finance) });
+    expect(assign.statusCode).toBe(409);
+    expect(assign.json().code).toBe('payment_reversed');
+
+    const c = await newCustomer(t, finance);
+    const later = await paymentOf(undefined, '12.00');
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${later}/assign`, { customerId: c })).statusCode).toBe(200);
+    expect((await reverse(later)).statusCode).toBe(200);
+    expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
+    expect(await balanceOf(t, 'unassigned')).toBe(unassignedBefore);
+    await expectSound(t);
+  });
+
+  it('points already spent: taken back into the credit limit, said in the result and the audit; the top-up invoice reopens', async () => {
+    const c = await newCustomer(t, finance);
+    const top = await newInvoice(t, finance, c, '25.00', { type: 'top_up' });
+    const pay = await paymentOf(c, '25.00');
+    expect((await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '25.00' }] })).statusCode).toBe(200);
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${c}/points/take-back`, { amount: '20.00', reason: 'Spent' })).statusCode).toBe(200);
+    expect((await api(t, finance, 'PUT', `/api/v1/customers/${c}/credit-limit`, { amount: '50.00' })).statusCode).toBe(200);
+    const res = await reverse(pay);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ pointsTakenBack: '25.00', pointsOutcome: 'credit_limit', pointsAfter: '-20.00' });
+    expect(await pointsOf(t, c)).toBe(-20_000_000n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'awaiting_payment', amountDueMicros: '25000000' });
+    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: { pointsOutcome: { after: 'credit_limit' }, points: { before: '5.00', after: '-20.00' } } });
+    await expectSound(t);
+  });
+
+  it('invoices_guard still refuses lowering the amount paid outside a payment reversal, and the reversal switch reopens nothing else', async () => {
+    const c = await newCustomer(t, finance);
+    const inv = await newInvoice(t, finance, c, '20.00');
+    const pay = await paymentOf(c, '20.00');
+    expect((await allocate(pay, { allocations: [{ invoiceId: inv.id, amount: '20.00' }] })).statusCode).toBe(200);
+    const partnerId = (await t.db.owner.db.selectFrom('invoices').select('partnerId').where('id', '=', inv.id).executeTakeFirstOrThrow()).partnerId;
+    const tryUpdate = (reversal: boolean, set: Record<string, unknown>) => t.db.app.db.transaction().execute(async (trx) => {
+      await sql`select set_config('folio.partner_id', ${partnerId}, true)`.execute(trx);
+      if (reversal) await sql`select set_config('folio.payment_reversal', 'on', true)`.execute(trx);
+      await trx.updateTable('invoices').set(set as never).where('id', '=', inv.id).execute();
+    });
+    const reopen = { status: 'awaiting_payment', amountPaidMicros: 0n, amountDueMicros: 20_000_000n, paidAt: null };
+    await expect(tryUpdate(false, reopen)).rejects.toThrow(/is paid, and is never changed again/);
+    await expect(tryUpdate(true, { ...reopen, dueAt: new Date('2030-01-01') })).rejects.toThrow(/reopened by a payment reversal only/);
+    await expect(tryUpdate(true, { amountCreditedMicros: 0n, notes: 'changed' })).rejects.toThrow(/is paid/);
+    expect(await invoiceState(t, inv.id)).toMatchObject({ status: 'paid' });
+    // The switch is transaction-local: a reversal leaves it off for whatever the connection runs next.
+    expect((await reverse(pay)).statusCode).toBe(200);
+    const { rows } = await sql<{ v: string | null }>`select current_setting('folio.payment_reversal', true) as v`.execute(t.db.app.db);
+    expect(rows[0]!.v ?? '').not.toBe('on');
+    await expectSound(t);
+  });
+
+  it('refuses bad input and callers without Finance', async () => {
+    const c = await newCustomer(t, finance);
+    const pay = await paymentOf(c, '5.00');
+    for (const reason of ['', '   ', 'x'.repeat(501), 5]) expect((await reverse(pay, reason)).statusCode, String(reason)).toBe(400);
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay}/reverse`, {})).statusCode).toBe(400);
+    expect((await reverse('pay_00000000000000000000000000')).statusCode).toBe(404);
+    const admin = await signIn(t, 'admin@demo.test');
+    expect((await api(t, admin, 'POST', `/api/v1/payments/${pay}/reverse`, { reason: 'x' })).statusCode).toBe(403);
+    const north = await signIn(t, 'admin@northwind.test');
+    expect([403, 404]).toContain((await api(t, north, 'POST', `/api/v1/payments/${pay}/reverse`, { reason: 'x' })).statusCode);
+    await expectSound(t);
+  });
+
+  it('concurrent reversal and allocation of one payment: one wins, the books stay sound', async () => {
+    const c = await newCustomer(t, finance);
+    const inv = await newInvoice(t, finance, c, '30.00');
+    const pay = await paymentOf(c, '30.00');
+    const [a, r] = await Promise.all([allocate(pay, { allocations: [{ invoiceId: inv.id, amount: '30.00' }] }), reverse(pay)]);
+    expect(r.statusCode).toBe(200);
+    expect([200, 409]).toContain(a.statusCode);
+    expect(await invoiceState(t, inv.id)).toMatchObject({ status: 'awaiting_payment', amountDueMicros: '30000000' });
+    await expectSound(t);
+  });
+
+  it('points spent beyond any credit limit: points stay negative (pointsOutcome negative), which checkLedger reports for Finance to follow up', async () => {
+    const c = await newCustomer(t, finance);
+    const pay = await paymentOf(c, '10.00');
+    expect((await allocate(pay, { auto: true, leftover: 'points' })).statusCode).toBe(200);
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${c}/points/take-back`, { amount: '10.00', reason: 'Spent' })).statusCode).toBe(200);
+    const res = await reverse(pay);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ pointsOutcome: 'negative', pointsAfter: '-10.00' });
+    const problems = await checkLedger(t.db.owner.db);
+    expect(problems).toEqual([{ invariant: 'usable_not_negative', detail: expect.stringContaining(c) }]);
+  });
+});
