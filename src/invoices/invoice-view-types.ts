@@ -67,6 +67,8 @@ export interface StatementView {
   purchases: { count: number; amount: string };
   topUps: { count: number; amount: string };
   credits: { count: number; amount: string };
+  /** Points spent on anything the other figures do not name (negative: points it added). */
+  other: { count: number; amount: string };
 }
 
 export interface SellerView {

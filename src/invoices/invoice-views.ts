@@ -74,6 +74,7 @@ export const statementViewSchema = z.object({
   purchases: countAmount,
   topUps: countAmount,
   credits: countAmount,
+  other: countAmount.describe('points spent on anything the other figures do not name'),
 });
 
 export const invoiceDetailSchema = invoiceSummarySchema.extend({

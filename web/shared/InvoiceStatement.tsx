@@ -41,6 +41,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
         <Fact label={`Purchases (${s.purchases.count})`} value={formatMoney(s.purchases.amount, currency)} />
         <Fact label={`Top-ups (${s.topUps.count})`} value={formatMoney(s.topUps.amount, currency)} />
         <Fact label={`Credits (${s.credits.count})`} value={formatMoney(s.credits.amount, currency)} />
+        {s.other.count > 0 ? <Fact label={`Other (${s.other.count})`} value={formatMoney(s.other.amount, currency)} /> : null}
         <Fact label="Closing points" value={formatMoney(s.closingPoints, currency)} testId="statement-closing" />
       </SimpleGrid>
       <Title order={4} size="h6" mb="xs">

@@ -394,6 +394,7 @@ describe('renderInvoicePdf: states and types', () => {
       purchases: { count: 0, amount: '0.00' },
       topUps: { count: 2, amount: '50.00' },
       credits: { count: 0, amount: '0.00' },
+      other: { count: 1, amount: '0.52' },
     };
     const detail = buildDetail({
       type: 'monthly',
@@ -421,6 +422,7 @@ describe('renderInvoicePdf: states and types', () => {
     expect(figure(text, 'Top-ups (2)')).toBe('SGD 50.00');
     expect(figure(text, 'Purchases (0)')).toBe('SGD 0.00');
     expect(figure(text, 'Credits (0)')).toBe('SGD 0.00');
+    expect(figure(text, 'Other (1)')).toBe('SGD 0.52');
     expect(figure(text, 'Total')).toBe(`SGD ${detail.total}`);
     expect(figure(text, 'Amount due')).toBe('SGD 0.00');
     expect(text).not.toContain('Due date');

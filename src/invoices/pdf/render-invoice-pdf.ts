@@ -947,6 +947,7 @@ function drawStatement(w: Writer, detail: InvoiceDetail, currency: string): void
     ['Purchases', s.purchases],
     ['Top-ups', s.topUps],
     ['Credits', s.credits],
+    ...(s.other.count > 0 ? [['Other', s.other] as [string, { count: number; amount: string }]] : []),
   ];
   w.ensure(14 + activity.length * 13);
   w.use(BOLD, BODY);

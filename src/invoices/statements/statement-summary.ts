@@ -79,6 +79,7 @@ export function statementViewOf(row: StatementRow): StatementView {
     purchases: bucket(summary.purchases),
     topUps: bucket(summary.topUps),
     credits: bucket(summary.credits),
+    other: bucket(summary.other),
   };
 }
 

@@ -142,7 +142,7 @@ describe('monthly statements', () => {
         { category: 'singapore_mobile', label: 'Singapore mobile', calls: 2, seconds: 180, amount: '0.18' },
         { category: 'singapore_fixed', label: 'Singapore fixed', calls: 3, seconds: 180, amount: '0.0375' },
       ],
-      renewals: { count: 1, amount: '21.80' }, purchases: { count: 0, amount: '0.00' }, topUps: { count: 1, amount: '100.00' }, credits: { count: 1, amount: '5.00' },
+      renewals: { count: 1, amount: '21.80' }, purchases: { count: 0, amount: '0.00' }, topUps: { count: 1, amount: '100.00' }, credits: { count: 1, amount: '5.00' }, other: { count: 0, amount: '0.00' },
     });
 
     // Points held, no charges: a statement, no invoice. No wallet, or a wallet never used: nothing. Another partner's: not in this run.
