@@ -19,3 +19,14 @@ export function cardFailureError(failureCode: string | null, failureReason: stri
       return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
   }
 }
+
+/** The failure code an attempt records when the gateway refused the call itself (a DomainError from the adapter). */
+export function failureCodeOfGatewayError(errorCode: string): string {
+  switch (errorCode) {
+    case 'validation_failed': return 'invalid_card';
+    case 'not_found': return 'card_not_found';
+    case 'rule_violation': return 'amount_refused';
+    case 'idempotency_key_reused': return 'gateway_conflict';
+    default: return 'gateway_error';
+  }
+}

@@ -6,6 +6,7 @@ import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
 import type { Gateway } from '../gateway/gateway.ts';
+import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { recordAudit, recordAudits } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { postEntry } from '../ledger/post-entry.ts';
@@ -225,13 +226,6 @@ export interface PayDeps {
 /** Gateway idempotency keys derive from the attempt id: a retry of the same attempt never charges twice. */
 export const invoiceChargeKey = (attemptId: string) => `folio-invoice-payment-${attemptId}`;
 
-const FAILURE_CODE_OF_ERROR: Record<string, string> = {
-  validation_failed: 'invalid_card',
-  not_found: 'card_not_found',
-  rule_violation: 'amount_refused',
-  idempotency_key_reused: 'gateway_conflict',
-};
-
 /**
  * Charge the card part of a pending attempt (already committed, points reserved) outside any transaction, then complete
  * it in one transaction. Declines are values; a gateway DomainError fails the attempt and goes back to the caller;
@@ -260,7 +254,7 @@ export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt:
       throw err;
     }
     error = err;
-    outcome = { status: 'failed', code: FAILURE_CODE_OF_ERROR[err.code] ?? 'gateway_error', reason: err.message, chargeRef: null };
+    outcome = { status: 'failed', code: failureCodeOfGatewayError(err.code), reason: err.message, chargeRef: null };
   }
   const completion = await inScope(deps.db, { kind: 'partner', partnerId: attempt.partnerId }, (trx) =>
     completeInvoicePayment(trx, actor, { partnerId: attempt.partnerId, attempt: { id: attempt.id }, outcome, source: 'charge' }));

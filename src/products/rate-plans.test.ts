@@ -126,11 +126,9 @@ describe('rate plans', () => {
   it('takes 50,000 prefixes in one replacement, and no more', async () => {
     const plan = (await create({ name: 'Big', currency: 'SGD', increment: '60/60' })).json<Plan>();
     const big = Array.from({ length: 50_000 }, (_, i) => rate(String(100_000 + i), `0.${String(i % 1000).padStart(4, '0')}`, '0.0001', `Destination ${i}`));
-    const started = Date.now();
     const res = await replace(plan.id, big);
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     expect(res.json().ratePlan.rateCount).toBe(50_000);
-    expect(Date.now() - started).toBeLessThan(20_000);
     const last = await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates?cursor=149998`);
     expect(last.json().data).toEqual([{ prefix: '149999', description: 'Destination 49999', pricePerMinute: '0.099900', costPerMinute: '0.000100' }]);
     const tooMany = await replace(plan.id, [...big, rate('9', '0.01')]);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Gateway } from '../gateway/gateway.ts';
+import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { currencyOf, type TopUpRow } from './top-up-views.ts';
@@ -20,14 +21,6 @@ export type TopUpCard =
 /** Gateway idempotency keys derive from the top-up id: a retry of the same top-up never charges twice. */
 export const chargeKey = (topUpId: string) => `folio-top-up-${topUpId}`;
 const saveCardKey = (topUpId: string) => `folio-top-up-card-${topUpId}`;
-
-/** Gateway errors a top-up records as its failure code (the error itself still goes back to the caller). */
-const FAILURE_CODE_OF_ERROR: Record<string, string> = {
-  validation_failed: 'invalid_card',
-  not_found: 'card_not_found',
-  rule_violation: 'amount_refused',
-  idempotency_key_reused: 'gateway_conflict',
-};
 
 export interface ChargedTopUp extends Completion {
   /** A gateway error the caller answers with (the top-up is recorded as failed with it). */
@@ -82,7 +75,7 @@ export async function chargeAndComplete(deps: TopUpDeps, actor: AuditActor, topU
       throw err;
     }
     error = err;
-    outcome = { status: 'failed', code: FAILURE_CODE_OF_ERROR[err.code] ?? 'gateway_error', reason: err.message, chargeRef: null };
+    outcome = { status: 'failed', code: failureCodeOfGatewayError(err.code), reason: err.message, chargeRef: null };
   }
   return { ...(await complete(deps, actor, topUp, outcome)), error };
 }

@@ -61,7 +61,7 @@ export function trialBalanceQuery(partnerId: string, currency: Currency, opts: {
     ? sql<BalanceRow>`
         with later as (${later}), b as (${balances})
         select b.code, b.kind, b.customer_id as "customerId", c.name, null::int as customers, b.balance::text as balance
-        from b left join customers c on c.id = b.customer_id
+        from b left join customers c on c.id = b.customer_id and c.partner_id = ${partnerId}
         order by b.code, c.name nulls first, b.customer_id`
     : sql<BalanceRow>`
         with later as (${later}), b as (${balances})
