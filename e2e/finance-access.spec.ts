@@ -73,9 +73,9 @@ test('staff without Finance request it, the operator approves, and the app appea
     await expect(finance).toBeVisible();
     await expect(admin.getByRole('button', { name: 'Request access to the Finance app' })).toHaveCount(0);
     await finance.click();
-    await expect(admin).toHaveURL(/\/admin\/finance$/);
-    await expect(admin.getByRole('heading', { name: 'Finance', exact: true })).toBeVisible();
-    await expect(admin.getByText(/Credit notes/)).toBeVisible();
+    await expect(admin).toHaveURL(/\/admin\/finance\/payments$/);
+    await expect(admin.getByRole('heading', { name: 'Payments', level: 2 })).toBeVisible();
+    await expect(admin.getByRole('tablist', { name: 'Finance sections' }).getByRole('tab', { name: 'Credit notes' })).toBeVisible();
     await admin.screenshot({ path: `${SHOTS}/admin-finance-granted.png`, fullPage: true });
   });
 

@@ -42,10 +42,10 @@ test('a portal owner edits a virtual line (destination and business hours) and s
   await expect(page.getByRole('region', { name: 'Recent activity' })).toBeVisible();
   await page.getByRole('tab', { name: 'Audit' }).click();
   const activity = page.getByRole('table', { name: 'Activity' });
-  const event = activity.getByRole('row').filter({ hasText: 'virtual_line.updated' }).first();
-  await expect(event).toContainText('owner@acme.test');
+  const event = activity.getByRole('row').filter({ hasText: 'Virtual line changed' }).first();
+  await expect(event).toContainText('Olive Owner');
   await expect(event).toContainText('Olive Owner (owner@acme.test) → Max Member (member@acme.test)');
-  await event.getByRole('button', { name: /^Details of virtual_line.updated/ }).click();
+  await event.getByRole('button', { name: /^Details of Virtual line changed/ }).click();
   await expect(activity).toContainText('Mon 09:00–17:00, Tue–Fri 09:00–18:00 (Asia/Singapore); outside hours: voicemail');
   await page.screenshot({ path: `${SHOTS}/portal-services-audit.png`, fullPage: true });
 });

@@ -33,10 +33,9 @@ test.describe('every demo user signs in through the UI', () => {
     const links = await nav.getByRole('link').allInnerTexts();
     expect(links.map((l) => l.trim())).toEqual(['Home', 'Customer', 'Invoice', 'Finance']);
     await nav.getByRole('link', { name: 'Finance', exact: true }).click();
-    await expect(page).toHaveURL(/\/admin\/finance$/);
-    await expect(page.getByRole('heading', { name: 'Finance', exact: true })).toBeVisible();
-    await expect(page.getByText('Coming soon')).toBeVisible();
-    await expect(page.getByText(/Payment management/)).toBeVisible();
+    await expect(page).toHaveURL(/\/admin\/finance\/payments$/);
+    const sections = page.getByRole('tablist', { name: 'Finance sections' });
+    for (const t of ['Payments', 'Unassigned', 'Bank import', 'Credit notes', 'Reports']) await expect(sections.getByRole('tab', { name: t })).toBeVisible();
     await signOut(page, 'Fiona Finance');
   });
 
@@ -57,7 +56,7 @@ test.describe('every demo user signs in through the UI', () => {
     await expect(page.getByTestId('invoices-role-hint')).toBeVisible(); // a member sees the invoices, and why there is no $
     await page.getByRole('tab', { name: 'Audit' }).click();
     await expect(page.getByRole('table', { name: 'Activity' })).toBeVisible();
-    await expect(page.getByRole('table', { name: 'Activity' }).getByText('auth.signed_in').first()).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Activity' }).getByText('Signed in', { exact: true }).first()).toBeVisible();
     await page.screenshot({ path: `${SHOTS}/portal-member-home.png`, fullPage: true });
     await signOut(page, 'Max Member');
   });

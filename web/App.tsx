@@ -12,13 +12,14 @@ import { MailboxPage } from './public/MailboxPage.tsx';
 import { AdminLayout } from './admin/AdminLayout.tsx';
 import { AdminHome } from './admin/AdminHome.tsx';
 import { AppGate } from './admin/AppGate.tsx';
-import { PlaceholderApp } from './admin/PlaceholderApp.tsx';
 import { AccessControlPage } from './admin/access/AccessControlPage.tsx';
 import { PortalSettingsPage } from './admin/PortalSettingsPage.tsx';
 import { CustomersPage } from './admin/customer/CustomersPage.tsx';
 import { CustomerDetailPage } from './admin/customer/CustomerDetailPage.tsx';
 import { ProductsApp } from './admin/products/ProductsApp.tsx';
 import { InvoicesApp } from './admin/invoices/InvoicesApp.tsx';
+import { FinanceApp } from './admin/finance/FinanceApp.tsx';
+import { DiscountApp } from './admin/discounts/DiscountApp.tsx';
 import { AuditPage } from './admin/AuditPage.tsx';
 import { PortalLayout } from './portal/PortalLayout.tsx';
 import { PortalHome } from './portal/PortalHome.tsx';
@@ -98,9 +99,9 @@ export function App() {
         <Route path="customer/:id" element={<AppGate app="customer"><CustomerDetailPage /></AppGate>} />
         <Route path="product/*" element={<AppGate app="product"><ProductsApp /></AppGate>} />
         <Route path="invoice/*" element={<AppGate app="invoice"><InvoicesApp /></AppGate>} />
-        <Route path="finance" element={<AppGate app="finance"><PlaceholderApp app="finance" /></AppGate>} />
+        <Route path="finance/*" element={<AppGate app="finance"><FinanceApp /></AppGate>} />
         <Route path="audit" element={<AppGate app="audit"><AuditPage /></AppGate>} />
-        <Route path="discount" element={<AppGate app="discount"><PlaceholderApp app="discount" /></AppGate>} />
+        <Route path="discount/*" element={<AppGate app="discount"><DiscountApp /></AppGate>} />
         <Route path="settings" element={<AppGate app="settings"><PortalSettingsPage /></AppGate>} />
         <Route path="access" element={<AppGate app="access"><AccessControlPage /></AppGate>} />
         <Route path="*" element={<InAppNotFound />} />

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
-import { customerPortal, operatorOnly, staffApp } from '../platform/access-policy.ts';
+import { operatorOnly, staffApp } from '../platform/access-policy.ts';
 import { idOf, page, problems } from '../platform/schemas.ts';
 import { PLATFORM_CHAIN, auditCursor, auditEventSchema, auditFilterShape, auditLimit, fromBeforeTo } from './audit-view.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { exportAuditEventsCsv } from './export-audit-events-csv.ts';
 import { operatorListAuditEvents } from './operator-list-audit-events.ts';
-import { portalAuditEventSchema, portalListAuditEvents } from './portal-list-audit-events.ts';
+import { portalAuditRoutes } from './portal-audit.routes.ts';
+import { auditAppRoutes } from './audit-app.routes.ts';
 import { verifyAuditChain } from './verify-chain.ts';
 
 const TO_AFTER_FROM = { path: ['to'], message: 'must be later than from' };
@@ -90,13 +91,8 @@ export function auditRoutes(app: FolioApp, deps: ServerDeps): void {
     },
   }, async (req, reply) => reply.send(await operatorListAuditEvents(ctxOf(req, deps), req.query)));
 
-  app.get('/api/v1/portal/audit-events', {
-    config: { access: customerPortal({ tab: 'audit' }) },
-    schema: {
-      operationId: 'portalListAuditEvents', tags: ['Portal'],
-      summary: "The organisation's own activity, newest first: owners and admins see all of it, members and guests their own actions",
-      querystring: z.strictObject({ limit: auditLimit, cursor: auditCursor }),
-      response: { 200: page(portalAuditEventSchema), ...problems },
-    },
-  }, async (req, reply) => reply.send(await portalListAuditEvents(ctxOf(req, deps), req.query)));
+  // The customer portal's Audit section: src/audit/portal-audit.routes.ts.
+  portalAuditRoutes(app, deps);
+  // The Audit app's detail, count, export, chain status, customer timeline and the operator's retention.
+  auditAppRoutes(app, deps);
 }

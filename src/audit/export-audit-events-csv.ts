@@ -5,17 +5,17 @@ import { AUDIT_COLUMNS, afterCursor, assertCursor, auditWhere, type AuditFilters
 import { csvRow } from './csv.ts';
 
 /** Rows per query while streaming: memory and transaction length stay bounded however long the trail is. */
-export const CSV_BATCH_SIZE = 500;
+export const CSV_BATCH_SIZE = 2000;
 
 export const CSV_HEADER = [
   'id', 'seq', 'occurredAt', 'actorType', 'actorId', 'actorLabel', 'app', 'action', 'customerId', 'targetType', 'targetId',
-  'changes', 'requestId', 'ip', 'userAgent',
+  'changes', 'requestId', 'ip', 'userAgent', 'authMethod',
 ] as const;
 
 function csvLine(r: AuditRow): string {
   return csvRow([
     r.id, Number(r.seq), r.occurredAt.toISOString(), r.actorType, r.actorId, r.actorLabel, r.app, r.action, r.customerId,
-    r.targetType, r.targetId, JSON.stringify(r.changes), r.requestId, r.ip, r.userAgent,
+    r.targetType, r.targetId, JSON.stringify(r.changes), r.requestId, r.ip, r.userAgent, r.authMethod,
   ]);
 }
 
@@ -45,7 +45,7 @@ export async function exportAuditEventsCsv(ctx: Ctx, input: ExportAuditEventsInp
           .selectFrom('auditEvents')
           .select(AUDIT_COLUMNS)
           .where('auditEvents.partnerId', '=', partnerId)
-          .where(auditWhere(input))
+          .where(auditWhere(input, partnerId, { limit: batchSize, cursorId: after }))
           .$if(after !== undefined, (q) => q.where(afterCursor(after!)))
           .orderBy('auditEvents.occurredAt', 'desc')
           .orderBy('auditEvents.seq', 'desc')

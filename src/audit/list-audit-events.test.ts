@@ -174,7 +174,7 @@ describe('listAuditEvents as CSV', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="audit-events-\d{4}-\d{2}-\d{2}\.csv"$/);
     const rows = parseCsv(res.body);
-    expect(rows[0]).toEqual(['id', 'seq', 'occurredAt', 'actorType', 'actorId', 'actorLabel', 'app', 'action', 'customerId', 'targetType', 'targetId', 'changes', 'requestId', 'ip', 'userAgent']);
+    expect(rows[0]).toEqual(['id', 'seq', 'occurredAt', 'actorType', 'actorId', 'actorLabel', 'app', 'action', 'customerId', 'targetType', 'targetId', 'changes', 'requestId', 'ip', 'userAgent', 'authMethod']);
     const data = rows.slice(1);
     expect(data).toHaveLength(BULK);
     expect(data.every((r) => r[7] === 'test.bulk' && r[8] === acme)).toBe(true);

@@ -20,7 +20,7 @@ export async function listAuditEvents(ctx: Ctx, input: ListAuditEventsInput): Pr
       .selectFrom('auditEvents')
       .select(AUDIT_COLUMNS)
       .where('auditEvents.partnerId', '=', partnerId)
-      .where(auditWhere(input))
+      .where(auditWhere(input, partnerId, { limit: input.limit + 1, cursorId: input.cursor }))
       .$if(input.cursor !== undefined, (q) => q.where(afterCursor(input.cursor!)))
       .orderBy('auditEvents.occurredAt', 'desc')
       .orderBy('auditEvents.seq', 'desc')

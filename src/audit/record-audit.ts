@@ -2,6 +2,7 @@ import type { Trx } from '../platform/database.ts';
 import type { Ctx, Principal } from '../platform/context.ts';
 import type { ActorType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
+import type { AuthMethod } from './audit-catalog.ts';
 
 export type Changes = Record<string, { before?: unknown; after?: unknown }>;
 
@@ -64,6 +65,23 @@ export interface AuditInput {
   changes?: Changes;
   /** Overrides the actor, e.g. a user who is not signed in yet (login). */
   actor?: { actorType: ActorType; actorId: string | null; actorLabel: string };
+  /** Overrides how the actor signed in (login events: the method being used); otherwise taken from the principal. */
+  authMethod?: AuthMethod;
+}
+
+/** How the caller is signed in: a session's method (password, or password + 2FA), an API key, a system job, the operator. */
+export function authMethodOf(principal: Principal): AuthMethod {
+  switch (principal.kind) {
+    case 'operator':
+      return 'operator';
+    case 'api_key':
+      return 'api_key';
+    case 'system':
+      return 'system';
+    case 'staff':
+    case 'customer':
+      return principal.authMethod ?? 'password';
+  }
 }
 
 type AuditCtx = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent'>;
@@ -88,6 +106,7 @@ function auditRow(ctx: AuditCtx, input: AuditInput, id: string) {
     requestId: ctx.requestId,
     ip: ctx.ip,
     userAgent: ctx.userAgent?.slice(0, 500) ?? null,
+    authMethod: input.authMethod ?? authMethodOf(ctx.principal),
   };
 }
 

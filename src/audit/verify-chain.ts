@@ -30,12 +30,23 @@ export interface ChainProblem {
   detail: string;
 }
 
+/** The last event found intact (its hash is where an incremental check goes on from). */
+export interface ChainPoint {
+  seq: number;
+  hash: string;
+  /** `YYYY-MM-DDTHH24:MI:SS.US`, UTC, as the walk compares times. */
+  at: string;
+  eventId: string | null;
+}
+
 export interface ChainReport {
   chain: string;
   ok: boolean;
   /** Events examined (up to and including the first problem). */
   checked: number;
   firstProblem: ChainProblem | null;
+  /** The last intact event walked (or the start point when none was walked); null when the chain is empty. */
+  verifiedUpTo: ChainPoint | null;
 }
 
 export interface VerifyAuditChainResult {
@@ -48,6 +59,8 @@ export interface VerifyAuditChainInput {
   /** Operator and system only: one chain (a partner id or 'platform'); all of them when absent. Staff always get their own. */
   chain?: string;
   batchSize?: number;
+  /** Go on from an event already verified (its seq, hash and time) instead of the chain's start: an incremental check. */
+  from?: ChainPoint;
 }
 
 interface EventLink {
@@ -77,7 +90,7 @@ export async function verifyAuditChain(ctx: Ctx, input: VerifyAuditChainInput = 
   else throw new DomainError('forbidden', 'Only partner staff and the operator can verify the audit trail');
 
   const reports: ChainReport[] = [];
-  for (const chain of chains) reports.push(await verifyOne(ctx, scope, chain, batchSize));
+  for (const chain of chains) reports.push(await verifyOne(ctx, scope, chain, batchSize, chains.length === 1 ? input.from : undefined));
   return { ok: reports.every((r) => r.ok), checked: reports.reduce((n, r) => n + r.checked, 0), chains: reports };
 }
 
@@ -91,19 +104,37 @@ async function allChains(ctx: Ctx, scope: Scope): Promise<string[]> {
   });
 }
 
-async function verifyOne(ctx: Ctx, scope: Scope, chain: string, batchSize: number): Promise<ChainReport> {
+/**
+ * The newest retention cut of a chain (events before `beforeSeq` were removed by the operator, ADR 0007): the walk
+ * starts there, from the anchor (the hash and time of the last removed event), as from a genesis.
+ */
+async function latestCut(ctx: Ctx, scope: Scope, chain: string): Promise<ChainPoint | null> {
+  const { rows } = await inScope(ctx.db, scope, (trx) =>
+    sql<{ beforeSeq: string; anchorHash: string; at: string }>`
+      select before_seq::text as "beforeSeq", anchor_hash as "anchorHash",
+             to_char(anchor_occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at
+      from audit_cuts where chain_key = ${chain} order by before_seq desc limit 1`.execute(trx),
+  );
+  const cut = rows[0];
+  return cut ? { seq: Number(cut.beforeSeq) - 1, hash: cut.anchorHash, at: cut.at, eventId: null } : null;
+}
+
+async function verifyOne(ctx: Ctx, scope: Scope, chain: string, batchSize: number, from?: ChainPoint): Promise<ChainReport> {
   const head = await inScope(ctx.db, scope, (trx) =>
     trx.selectFrom('auditChainHeads').select(['lastSeq', 'lastHash']).where('chainKey', '=', chain).executeTakeFirst(),
   );
   const upTo = head ? Number(head.lastSeq) : Number.MAX_SAFE_INTEGER;
   const ownChain = chain === PLATFORM_CHAIN ? sql`a.partner_id is null` : sql`a.partner_id = ${chain}`;
+  const cut = await latestCut(ctx, scope, chain);
+  const start = from && (!cut || from.seq >= cut.seq) ? from : cut;
 
   let checked = 0;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  let prevAt: string | null = null;
-  let lastId: string | null = null;
-  const report = (problem: ChainProblem): ChainReport => ({ chain, ok: false, checked, firstProblem: problem });
+  let expectedSeq = start ? start.seq + 1 : 1;
+  let prevHash = start ? start.hash : GENESIS_HASH;
+  let prevAt: string | null = start ? start.at : null;
+  let lastId: string | null = start ? start.eventId : null;
+  const point = (): ChainPoint | null => (expectedSeq > 1 ? { seq: expectedSeq - 1, hash: prevHash, at: prevAt ?? '', eventId: lastId } : null);
+  const report = (problem: ChainProblem): ChainReport => ({ chain, ok: false, checked, firstProblem: problem, verifiedUpTo: point() });
 
   for (;;) {
     const after = expectedSeq - 1;
@@ -147,7 +178,7 @@ async function verifyOne(ctx: Ctx, scope: Scope, chain: string, batchSize: numbe
 
   const lastSeq = expectedSeq - 1;
   if (!head) {
-    if (lastSeq === 0) return { chain, ok: true, checked, firstProblem: null };
+    if (lastSeq === 0) return { chain, ok: true, checked, firstProblem: null, verifiedUpTo: null };
     return report({ eventId: lastId, seq: lastSeq, kind: 'missing', detail: `the chain's head record is missing (last event ${lastId})` });
   }
   if (lastSeq < upTo) {
@@ -157,5 +188,5 @@ async function verifyOne(ctx: Ctx, scope: Scope, chain: string, batchSize: numbe
   if (lastSeq > 0 && prevHash !== head.lastHash) {
     return report({ eventId: lastId, seq: lastSeq, kind: 'missing', detail: `the last event ${lastId} is not the one the chain's head recorded: it was replaced` });
   }
-  return { chain, ok: true, checked, firstProblem: null };
+  return { chain, ok: true, checked, firstProblem: null, verifiedUpTo: point() };
 }

@@ -93,14 +93,14 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
       });
       await recordAudit(trx, ctx, {
         partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.two_factor_code_sent',
-        targetType: 'user', targetId: user.id, actor: loginActor(user),
+        targetType: 'user', targetId: user.id, actor: loginActor(user), authMethod: 'password',
       });
       return { status: 'two_factor_required', challengeId, expiresAt: row.expiresAt };
     }
     const session = await createSession(trx, ctx.config, user, ctx);
     await recordAudit(trx, ctx, {
       partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.signed_in',
-      targetType: 'session', targetId: session.sessionId, actor: loginActor(user),
+      targetType: 'session', targetId: session.sessionId, actor: loginActor(user), authMethod: 'password',
     });
     return { status: 'signed_in', session, userId: user.id };
   });
@@ -124,11 +124,12 @@ export async function verifyTwoFactor(ctx: Ctx, input: { challengeId: string; co
       return { ok: false as const, detail: 'The code is wrong' };
     }
     await trx.updateTable('loginChallenges').set({ consumedAt: sql`now()` }).where('id', '=', challenge.id).execute();
-    const session = await createSession(trx, ctx.config, { id: challenge.userId, partnerId: challenge.partnerId }, ctx);
+    const session = await createSession(trx, ctx.config, { id: challenge.userId, partnerId: challenge.partnerId }, ctx, 'password_2fa');
     await recordAudit(trx, ctx, {
       partnerId: challenge.partnerId, customerId: challenge.customerId, app: 'auth', action: 'auth.signed_in',
       targetType: 'session', targetId: session.sessionId,
       actor: { actorType: challenge.kind === 'operator' ? 'operator' : 'user', actorId: challenge.userId, actorLabel: challenge.email },
+      authMethod: 'password_2fa',
     });
     return { ok: true as const, session, userId: challenge.userId };
   });

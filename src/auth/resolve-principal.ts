@@ -25,7 +25,7 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.userId')
       .select([
-        's.id as sessionId', 's.csrfToken', 's.lastSeenAt', 's.absoluteExpiresAt',
+        's.id as sessionId', 's.csrfToken', 's.lastSeenAt', 's.absoluteExpiresAt', 's.authMethod',
         'u.id as userId', 'u.kind', 'u.partnerId', 'u.customerId', 'u.customerRole', 'u.email', 'u.name', 'u.status',
       ])
       .where('s.tokenHash', '=', sha256Hex(token))
@@ -46,17 +46,17 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
     }
     let principal: Principal;
     if (row.kind === 'operator') {
-      principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId };
+      principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId, authMethod: row.authMethod };
     } else if (row.kind === 'staff' && row.partnerId) {
       const grants = await trx.selectFrom('appGrants').select('app').where('userId', '=', row.userId).where('partnerId', '=', row.partnerId).execute();
       principal = {
         kind: 'staff', userId: row.userId, partnerId: row.partnerId, email: row.email, name: row.name,
-        apps: new Set(grants.map((g) => g.app)), sessionId: row.sessionId,
+        apps: new Set(grants.map((g) => g.app)), sessionId: row.sessionId, authMethod: row.authMethod,
       };
     } else if (row.kind === 'customer' && row.partnerId && row.customerId && row.customerRole) {
       principal = {
         kind: 'customer', userId: row.userId, partnerId: row.partnerId, customerId: row.customerId, role: row.customerRole,
-        email: row.email, name: row.name, sessionId: row.sessionId,
+        email: row.email, name: row.name, sessionId: row.sessionId, authMethod: row.authMethod,
       };
     } else {
       return null;

@@ -17,6 +17,7 @@ export async function createSession(
   config: Config,
   user: { id: string; partnerId: string | null },
   meta: { ip: string | null; userAgent: string | null },
+  authMethod: 'password' | 'password_2fa' = 'password',
 ): Promise<NewSession> {
   const token = newSecret(32);
   const csrfToken = newSecret(24);
@@ -34,6 +35,7 @@ export async function createSession(
       idleExpiresAt: sql`now() + make_interval(mins => ${config.sessionIdleMinutes})`,
       absoluteExpiresAt: sql`now() + make_interval(hours => ${config.sessionAbsoluteHours})`,
       revokedAt: null,
+      authMethod,
     })
     .returning('absoluteExpiresAt')
     .executeTakeFirstOrThrow();

@@ -277,12 +277,16 @@ export async function loadInvoiceDetail(
     billTo = row.billTo ?? (await currentBillTo(db, key.partnerId, row.customerId));
   }
 
+  // What still pays the invoice: a payment whose ledger entry was reversed (a Finance payment reversal: a bounced cheque)
+  // no longer counts, and is left out, as it is of the amount paid (journal entries are readable in every scope that
+  // reads the invoice; payment_allocations are not, from the portal).
   const payments = await db
-    .selectFrom('invoicePayments')
-    .select(['id', 'source', 'amountMicros', 'createdAt', 'chargeRef', 'paymentId'])
-    .where('partnerId', '=', key.partnerId)
-    .where('invoiceId', '=', row.id)
-    .orderBy('id')
+    .selectFrom('invoicePayments as ip')
+    .select(['ip.id', 'ip.source', 'ip.amountMicros', 'ip.createdAt', 'ip.chargeRef', 'ip.paymentId'])
+    .where('ip.partnerId', '=', key.partnerId)
+    .where('ip.invoiceId', '=', row.id)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('journalEntries as r').select('r.id').whereRef('r.reversesEntryId', '=', 'ip.entryId'))))
+    .orderBy('ip.id')
     .execute();
   const statement = row.type === 'monthly' ? await statementOfInvoice(db, { partnerId: key.partnerId, invoiceId: row.id }) : null;
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { isWholeMinorUnits, type Currency } from '../money/money.ts';
+import type { Currency } from '../money/money.ts';
 import type { Trx } from '../platform/database.ts';
 import type { AccountCode, InvoiceType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
 import { postEntry } from '../ledger/post-entry.ts';
 import { nextInvoiceNumber } from './invoice-numbers.ts';
-import type { IssuedInvoice, InvoiceLineInput } from './issue-paid-invoice.ts';
+import { lineFigures, type IssuedInvoice, type InvoiceLineInput } from './issue-paid-invoice.ts';
 
 export interface ReceivableLineInput extends InvoiceLineInput {
   /** The revenue account the line's pre-tax amount is credited to (`revenue:subscription`, `revenue:one_time`, ...). */
@@ -35,12 +35,12 @@ export async function issueInvoice(
   let subtotal = 0n;
   let tax = 0n;
   const revenue = new Map<ReceivableLineInput['revenueCode'], bigint>();
+  let discount = 0n;
   for (const line of input.lines) {
-    const lineTax = line.taxMicros ?? 0n;
-    assert(line.amountMicros > 0n && lineTax >= 0n, 'invoice lines are positive');
-    assert(isWholeMinorUnits(line.amountMicros, input.currency) && isWholeMinorUnits(lineTax, input.currency), 'invoice lines are whole minor units');
-    subtotal += line.amountMicros;
-    tax += lineTax;
+    const figures = lineFigures(line, input.currency);
+    subtotal += figures.net;
+    discount += figures.discount;
+    tax += line.taxMicros ?? 0n;
     revenue.set(line.revenueCode, (revenue.get(line.revenueCode) ?? 0n) + line.amountMicros);
   }
   let dueDays = input.dueDays;
@@ -56,7 +56,7 @@ export async function issueInvoice(
     .insertInto('invoices')
     .values({
       id, partnerId: input.partnerId, customerId: input.customerId, type: input.type, status: 'awaiting_payment', number, currency: input.currency,
-      subtotalMicros: subtotal, taxMicros: tax, totalMicros: total, amountDueMicros: total,
+      subtotalMicros: subtotal, discountMicros: discount, taxMicros: tax, totalMicros: total, amountDueMicros: total,
       issuedAt: input.issuedAt, dueAt, paidAt: null, createdAt: input.issuedAt, updatedAt: input.issuedAt,
     })
     .execute();
@@ -64,14 +64,15 @@ export async function issueInvoice(
     .insertInto('invoiceLines')
     .values(input.lines.map((line, i) => ({
       invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
-      quantity: 1, unitAmountMicros: line.amountMicros, grossMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
+      quantity: 1, unitAmountMicros: line.amountMicros + (line.discountMicros ?? 0n), grossMicros: line.amountMicros + (line.discountMicros ?? 0n),
+      discountMicros: line.discountMicros ?? 0n, discountId: line.discountId ?? null, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
     })))
     .execute();
   const posted = await postEntry(trx, {
     ...input.entry, partnerId: input.partnerId, currency: input.currency, customerId: input.customerId,
     postings: [
       { code: 'receivable', customerId: input.customerId, amountMicros: total },
-      ...[...revenue].map(([code, amount]) => ({ code, amountMicros: -amount })),
+      ...[...revenue].filter(([, amount]) => amount > 0n).map(([code, amount]) => ({ code, amountMicros: -amount })),
       ...(tax > 0n ? [{ code: 'tax_payable' as const, amountMicros: -tax }] : []),
     ],
   });

@@ -13,6 +13,18 @@ export interface InvoiceLineInput {
   amountMicros: bigint;
   /** Whole minor units; 0 when the line carries no tax (a top-up is a deposit: docs/adr/0008). */
   taxMicros?: bigint;
+  /** A Discount-app discount already taken off `amountMicros` (the net); the line's gross is amount + discount. */
+  discountMicros?: bigint;
+  discountId?: string | null;
+}
+
+/** Gross, discount and net of a line (the net may be 0 when a discount covers the whole price). */
+export function lineFigures(line: InvoiceLineInput, currency: Currency): { gross: bigint; discount: bigint; net: bigint } {
+  const discount = line.discountMicros ?? 0n;
+  const gross = line.amountMicros + discount;
+  assert(gross > 0n && line.amountMicros >= 0n && discount >= 0n && (line.taxMicros ?? 0n) >= 0n, 'invoice lines are positive');
+  assert(isWholeMinorUnits(gross, currency) && isWholeMinorUnits(discount, currency) && isWholeMinorUnits(line.taxMicros ?? 0n, currency), 'invoice lines are whole minor units');
+  return { gross, discount, net: line.amountMicros };
 }
 
 export interface IssuedInvoice {
@@ -35,12 +47,12 @@ export async function issuePaidInvoice(
   assert(input.lines.length > 0, 'an invoice has at least one line');
   let subtotal = 0n;
   let tax = 0n;
+  let discount = 0n;
   for (const line of input.lines) {
-    const lineTax = line.taxMicros ?? 0n;
-    assert(line.amountMicros > 0n && lineTax >= 0n, 'invoice lines are positive');
-    assert(isWholeMinorUnits(line.amountMicros, input.currency) && isWholeMinorUnits(lineTax, input.currency), 'invoice lines are whole minor units');
-    subtotal += line.amountMicros;
-    tax += lineTax;
+    const figures = lineFigures(line, input.currency);
+    subtotal += figures.net;
+    discount += figures.discount;
+    tax += line.taxMicros ?? 0n;
   }
   const id = newId('inv');
   const number = await nextInvoiceNumber(trx, input.partnerId, input.type, input.paidAt);
@@ -49,7 +61,7 @@ export async function issuePaidInvoice(
     .insertInto('invoices')
     .values({
       id, partnerId: input.partnerId, customerId: input.customerId, type: input.type, status: 'paid', number, currency: input.currency,
-      subtotalMicros: subtotal, taxMicros: tax, totalMicros: total, amountDueMicros: 0n, amountPaidMicros: total,
+      subtotalMicros: subtotal, discountMicros: discount, taxMicros: tax, totalMicros: total, amountDueMicros: 0n, amountPaidMicros: total,
       issuedAt: input.paidAt, dueAt: input.paidAt, paidAt: input.paidAt, updatedAt: input.paidAt,
     })
     .execute();
@@ -57,7 +69,8 @@ export async function issuePaidInvoice(
     .insertInto('invoiceLines')
     .values(input.lines.map((line, i) => ({
       invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
-      quantity: 1, unitAmountMicros: line.amountMicros, grossMicros: line.amountMicros, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
+      quantity: 1, unitAmountMicros: line.amountMicros + (line.discountMicros ?? 0n), grossMicros: line.amountMicros + (line.discountMicros ?? 0n),
+      discountMicros: line.discountMicros ?? 0n, discountId: line.discountId ?? null, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
     })))
     .execute();
   return { id, number, subtotalMicros: subtotal, taxMicros: tax, totalMicros: total };

@@ -15,6 +15,9 @@ export interface BulkInvoiceLineInput {
   unitAmountMicros: bigint;
   /** Whole minor units; 0 when the line carries no tax. */
   taxMicros: bigint;
+  /** A Discount-app discount on the line (whole minor units, at most unit x quantity); the line's amount is the rest. */
+  discountMicros?: bigint;
+  discountId?: string | null;
 }
 
 export interface BulkInvoiceInput {
@@ -49,15 +52,18 @@ export async function issuePaidInvoicesBulk(
     assert(invoice.lines.length > 0, 'an invoice has at least one line');
     let subtotal = 0n;
     let tax = 0n;
+    let discount = 0n;
     for (const line of invoice.lines) {
       assert(Number.isInteger(line.quantity) && line.quantity > 0, 'line quantities are positive whole numbers');
-      const amount = line.unitAmountMicros * BigInt(line.quantity);
-      assert(amount > 0n && line.taxMicros >= 0n, 'invoice lines are positive');
-      assert(isWholeMinorUnits(amount, invoice.currency) && isWholeMinorUnits(line.taxMicros, invoice.currency), 'invoice lines are whole minor units');
-      subtotal += amount;
+      const gross = line.unitAmountMicros * BigInt(line.quantity);
+      const lineDiscount = line.discountMicros ?? 0n;
+      assert(gross > 0n && line.taxMicros >= 0n && lineDiscount >= 0n && lineDiscount <= gross, 'invoice lines are positive, discounts within the gross');
+      assert(isWholeMinorUnits(gross, invoice.currency) && isWholeMinorUnits(lineDiscount, invoice.currency) && isWholeMinorUnits(line.taxMicros, invoice.currency), 'invoice lines are whole minor units');
+      subtotal += gross - lineDiscount;
+      discount += lineDiscount;
       tax += line.taxMicros;
     }
-    return { subtotal, tax };
+    return { subtotal, tax, discount };
   });
   // One step takes n consecutive numbers (migration 0025); the counter row stays locked until the caller commits (no gaps, commit order).
   const numbers = await nextInvoiceNumbers(trx, input.partnerId, input.type, input.paidAt, input.invoices.length);
@@ -65,30 +71,32 @@ export async function issuePaidInvoicesBulk(
 
   const issued: IssuedBulkInvoice[] = [];
   const invoiceRows: (string | number | bigint | Date)[][] = [];
-  const lineRows: (string | number | bigint)[][] = [];
+  const lineRows: (string | number | bigint | null)[][] = [];
   for (const [i, invoice] of input.invoices.entries()) {
     const id = newId('inv');
     const number = numbers[i]!;
-    const { subtotal, tax } = totals[i]!;
+    const { subtotal, tax, discount } = totals[i]!;
     issued.push({ id, number, subtotalMicros: subtotal, taxMicros: tax, totalMicros: subtotal + tax });
-    invoiceRows.push([id, input.partnerId, invoice.customerId, input.type, 'paid', number, invoice.currency, subtotal, tax, subtotal + tax, 0n, subtotal + tax,
+    invoiceRows.push([id, input.partnerId, invoice.customerId, input.type, 'paid', number, invoice.currency, subtotal, discount, tax, subtotal + tax, 0n, subtotal + tax,
       input.paidAt, input.paidAt, input.paidAt, input.paidAt]);
     for (const [position, line] of invoice.lines.entries()) {
+      const gross = line.unitAmountMicros * BigInt(line.quantity);
+      const lineDiscount = line.discountMicros ?? 0n;
       lineRows.push([id, input.partnerId, invoice.customerId, position + 1, line.kind, line.description.slice(0, 500), line.quantity, line.unitAmountMicros,
-        line.unitAmountMicros * BigInt(line.quantity), line.unitAmountMicros * BigInt(line.quantity), line.taxMicros]);
+        gross, lineDiscount, line.discountId ?? null, gross - lineDiscount, line.taxMicros]);
     }
   }
   for (let i = 0; i < invoiceRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoices', [
       ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['type', 'text'], ['status', 'text'], ['number', 'text'], ['currency', 'text'],
-      ['subtotal_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'], ['amount_paid_micros', 'bigint'],
+      ['subtotal_micros', 'bigint'], ['discount_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'], ['amount_paid_micros', 'bigint'],
       ['issued_at', 'timestamptz'], ['due_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['updated_at', 'timestamptz'],
     ], invoiceRows.slice(i, i + CHUNK_ROWS));
   }
   for (let i = 0; i < lineRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoice_lines', [
       ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['quantity', 'int'],
-      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
+      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['discount_micros', 'bigint'], ['discount_id', 'text'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
     ], lineRows.slice(i, i + CHUNK_ROWS));
   }
   return issued;

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Executor } from '../platform/database.ts';
+import { checkCreditNotes } from '../credit-notes/check-credit-notes.ts';
 
 export interface LedgerProblem {
   invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
-    | 'receivable_matches_invoices_due';
+    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice';
   detail: string;
 }
 
@@ -79,5 +80,6 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
     problems.push({ invariant: 'receivable_matches_invoices_due', detail: `customer ${r.customerId} ${r.currency}: receivable ${r.held}, open invoices due ${r.due}` });
   }
 
+  problems.push(...await checkCreditNotes(db, partner)); // invariant 7: src/credit-notes/check-credit-notes.ts
   return problems;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Db, Trx } from '../platform/database.ts';
 import { inScope } from '../platform/database.ts';
 import { MailDeliveryError, type MailTransport } from './transport.ts';
-import { NOTIFICATION_MAX_ATTEMPTS } from './enqueue-notification.ts';
+import { NOTIFICATION_MAX_ATTEMPTS, SALES_NOTIFICATION_KINDS, type NotificationKind } from './enqueue-notification.ts';
 
 export interface DeliveryDeps {
   db: Db;
@@ -39,6 +39,23 @@ async function recordStatus(
 }
 
 /**
+ * The Reply-To of a notification: its own, or for a sales notification the partner's contact-sales address and name
+ * as they are when it is sent (none when the partner has not set one).
+ */
+async function replyToOf(
+  trx: Trx,
+  n: { partnerId: string | null; kind: string; replyToEmail: string | null; replyToName: string | null },
+): Promise<{ address: string; name: string | null } | null> {
+  if (n.replyToEmail) return { address: n.replyToEmail, name: n.replyToName };
+  if (n.partnerId === null || !SALES_NOTIFICATION_KINDS.has(n.kind as NotificationKind)) return null;
+  const settings = await trx
+    .selectFrom('partnerSettings').select(['contactSalesEmail', 'contactSalesReplyToName'])
+    .where('partnerId', '=', n.partnerId)
+    .executeTakeFirst();
+  return settings?.contactSalesEmail ? { address: settings.contactSalesEmail, name: settings.contactSalesReplyToName } : null;
+}
+
+/**
  * The worker's job: send one queued notification.
  *
  * - Idempotent: the notification's row is locked for the whole attempt, so two runs for the same notification are
@@ -53,14 +70,15 @@ export async function deliverNotification(deps: DeliveryDeps, notificationId: st
   const result = await inScope(deps.db, { kind: 'system' }, async (trx) => {
     const n = await trx
       .selectFrom('notifications')
-      .select(['id', 'partnerId', 'customerId', 'toEmail', 'subject', 'bodyText', 'status', 'attempts'])
+      .select(['id', 'partnerId', 'customerId', 'kind', 'toEmail', 'subject', 'bodyText', 'status', 'attempts', 'replyToEmail', 'replyToName'])
       .where('id', '=', notificationId)
       .forUpdate()
       .executeTakeFirst();
     if (!n || n.status !== 'queued') return { outcome: 'skipped' as const };
     const attempts = n.attempts + 1;
+    const replyTo = await replyToOf(trx, n);
     try {
-      await deps.transport.send({ messageId: n.id, to: n.toEmail, subject: n.subject, text: n.bodyText });
+      await deps.transport.send({ messageId: n.id, to: n.toEmail, subject: n.subject, text: n.bodyText, replyTo });
     } catch (err) {
       const reason = reasonOf(err);
       const permanent = err instanceof MailDeliveryError && err.permanent;
@@ -76,7 +94,11 @@ export async function deliverNotification(deps: DeliveryDeps, notificationId: st
     }
     await trx
       .updateTable('notifications')
-      .set({ status: 'sent', sentAt: sql`now()`, attempts, transport: deps.transport.name, lastError: null })
+      .set({
+        status: 'sent', sentAt: sql`now()`, attempts, transport: deps.transport.name, lastError: null,
+        // The log shows the Reply-To the message went out with.
+        replyToEmail: replyTo?.address ?? null, replyToName: replyTo?.name ?? null,
+      })
       .where('id', '=', n.id)
       .execute();
     await recordStatus(trx, n, 'sent', deps.transport.name);

@@ -30,7 +30,7 @@ describe('devListMailbox', () => {
     expect(code.subject).toMatch(/\d{6}$/);
     expect(code).toMatchObject({ kind: 'two_factor_code', status: 'sent' });
     expect(code.history.map((h) => h.status)).toEqual(['queued', 'sent']);
-    expect(Object.keys(code).sort()).toEqual(['bodyText', 'createdAt', 'history', 'id', 'kind', 'status', 'subject', 'toEmail']);
+    expect(Object.keys(code).sort()).toEqual(['bodyText', 'createdAt', 'history', 'id', 'kind', 'replyTo', 'status', 'subject', 'toEmail']);
   });
 
   it('filters by recipient and keeps only the newest 50', async () => {

@@ -5,7 +5,7 @@ import { NOTIFICATION_COLUMNS, loadHistory, recipientContains, toView, type Noti
 
 export const DEV_MAILBOX_SIZE = 50;
 
-export type DevMailboxItem = Pick<NotificationView, 'id' | 'toEmail' | 'kind' | 'subject' | 'bodyText' | 'status' | 'createdAt' | 'history'>;
+export type DevMailboxItem = Pick<NotificationView, 'id' | 'toEmail' | 'replyTo' | 'kind' | 'subject' | 'bodyText' | 'status' | 'createdAt' | 'history'>;
 
 /**
  * The local demo's mailbox (no SMTP server): the newest mail, unmasked, so sign-in codes and links can be read.
@@ -26,7 +26,7 @@ export async function devListMailbox(ctx: Ctx, input: { to?: string }): Promise<
     return {
       data: rows.map((r) => {
         const v = toView(r, history.get(r.id) ?? [], { mask: false });
-        return { id: v.id, toEmail: v.toEmail, kind: v.kind, subject: v.subject, bodyText: v.bodyText, status: v.status, createdAt: v.createdAt, history: v.history };
+        return { id: v.id, toEmail: v.toEmail, replyTo: v.replyTo, kind: v.kind, subject: v.subject, bodyText: v.bodyText, status: v.status, createdAt: v.createdAt, history: v.history };
       }),
     };
   });

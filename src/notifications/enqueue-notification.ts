@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
+import type {} from '../topup/top-up-policy.db-types.ts';
 
 export type NotificationKind =
   | 'two_factor_code'
@@ -11,6 +12,7 @@ export type NotificationKind =
   | 'invoice_issued'
   | 'invoice_resent'
   | 'payment_receipt'
+  | 'payment_reversed'
   | 'subscription_renewal_upcoming'
   | 'subscription_renewal_failed'
   | 'subscription_expired'
@@ -23,7 +25,13 @@ export type NotificationKind =
   | 'top_up_failed'
   | 'auto_top_up_failed'
   | 'low_balance'
-  | 'monthly_statement';
+  | 'monthly_statement'
+  | 'credit_note_issued'
+  | 'top_up_policy_notice'
+  | 'top_up_policy_withdrawn'
+  | 'contact_sales_message'
+  | 'contact_sales_test'
+  | 'audit_chain_broken';
 
 export interface NotificationInput {
   partnerId: string | null;
@@ -33,7 +41,20 @@ export interface NotificationInput {
   kind: NotificationKind;
   subject: string;
   bodyText: string;
+  /** Reply-To for this message (a contact-sales message: its writer). Unset on a sales notification: the partner's contact-sales address. */
+  replyToEmail?: string | null | undefined;
+  replyToName?: string | null | undefined;
 }
+
+/**
+ * Sales-related notifications: without a Reply-To of their own, they are sent with the partner's contact-sales address
+ * (and reply-to name) as Reply-To, so that a customer's reply reaches sales (resolved at delivery: deliver-notification.ts).
+ */
+export const SALES_NOTIFICATION_KINDS: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
+  'subscription_renewal_upcoming', 'subscription_renewal_failed', 'subscription_expired', 'subscription_purchased', 'subscription_activated',
+  'subscription_changed', 'subscription_terminated', 'subscription_reactivated', 'low_balance', 'top_up_policy_notice', 'top_up_policy_withdrawn',
+  'contact_sales_test',
+]);
 
 /** Max delivery attempts; graphile-worker backs off exponentially between them. */
 export const NOTIFICATION_MAX_ATTEMPTS = 8;
@@ -46,7 +67,7 @@ export async function enqueueNotification(trx: Trx, input: NotificationInput): P
   const id = newId('ntf');
   await trx
     .insertInto('notifications')
-    .values({ id, ...input, transport: null, lastError: null, sentAt: null })
+    .values({ id, ...input, replyToEmail: input.replyToEmail ?? null, replyToName: input.replyToName ?? null, transport: null, lastError: null, sentAt: null })
     .execute();
   await trx
     .insertInto('notificationStatusHistory')

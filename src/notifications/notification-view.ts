@@ -3,6 +3,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { timestamp } from '../platform/schemas.ts';
 import type { Database, NotificationStatus } from '../platform/db-types.ts';
+import type {} from '../topup/top-up-policy.db-types.ts';
 
 /** How notifications are shown: one item shape for every list, with its delivery history, plus the pieces the lists share. */
 
@@ -35,6 +36,8 @@ export const notificationSchema = z.object({
   id: z.string(),
   kind: z.string(),
   toEmail: z.string(),
+  /** Reply-To (`Name <address>` or the address): a sales notification's contact-sales address, a contact-sales message's writer. */
+  replyTo: z.string().nullable(),
   customerId: z.string().nullable(),
   subject: z.string(),
   bodyText: z.string(),
@@ -56,6 +59,7 @@ export const notificationKind = z.string().regex(/^[a-z_]{1,60}$/, 'a notificati
 /** The columns every list reads. */
 export const NOTIFICATION_COLUMNS = [
   'id', 'partnerId', 'customerId', 'kind', 'toEmail', 'subject', 'bodyText', 'status', 'attempts', 'lastError', 'transport', 'createdAt', 'sentAt',
+  'replyToEmail', 'replyToName',
 ] as const;
 
 export interface NotificationRow {
@@ -66,6 +70,8 @@ export interface NotificationRow {
   toEmail: string;
   subject: string;
   bodyText: string;
+  replyToEmail: string | null;
+  replyToName: string | null;
   status: NotificationStatus;
   attempts: number;
   lastError: string | null;
@@ -112,6 +118,7 @@ export function toView(row: NotificationRow, history: History, options: { mask: 
     id: row.id,
     kind: row.kind,
     toEmail: row.toEmail,
+    replyTo: row.replyToEmail ? (row.replyToName ? `${row.replyToName} <${row.replyToEmail}>` : row.replyToEmail) : null,
     customerId: row.customerId,
     subject: shown(row.subject),
     bodyText: shown(row.bodyText),

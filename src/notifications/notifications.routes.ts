@@ -67,7 +67,7 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
       querystring: z.strictObject({ to: recipientSearch }),
       response: {
         200: z.object({
-          data: z.array(notificationSchema.pick({ id: true, toEmail: true, kind: true, subject: true, bodyText: true, status: true, createdAt: true, history: true })),
+          data: z.array(notificationSchema.pick({ id: true, toEmail: true, replyTo: true, kind: true, subject: true, bodyText: true, status: true, createdAt: true, history: true })),
         }),
         ...problems,
       },

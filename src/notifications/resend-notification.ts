@@ -4,7 +4,7 @@ import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
-import { enqueueNotification, type NotificationKind } from './enqueue-notification.ts';
+import { enqueueNotification, SALES_NOTIFICATION_KINDS, type NotificationKind } from './enqueue-notification.ts';
 import { NOTIFICATION_COLUMNS, loadHistory, toView, type NotificationView } from './notification-view.ts';
 
 /**
@@ -24,7 +24,7 @@ export async function resendNotification(ctx: Ctx, input: { notificationId: stri
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const original = await trx
       .selectFrom('notifications')
-      .select(['id', 'partnerId', 'customerId', 'userId', 'toEmail', 'kind', 'subject', 'bodyText'])
+      .select(['id', 'partnerId', 'customerId', 'userId', 'toEmail', 'kind', 'subject', 'bodyText', 'replyToEmail', 'replyToName'])
       .where('partnerId', '=', partnerId)
       .where('id', '=', input.notificationId)
       .executeTakeFirst();
@@ -40,6 +40,8 @@ export async function resendNotification(ctx: Ctx, input: { notificationId: stri
     const copyId = await enqueueNotification(trx, {
       partnerId, customerId: original.customerId, userId: original.userId, toEmail: original.toEmail,
       kind: original.kind as NotificationKind, subject: original.subject, bodyText: original.bodyText,
+      // A message's own Reply-To (a contact-sales message: its writer) goes with it; a sales notice takes today's contact-sales address.
+      ...(SALES_NOTIFICATION_KINDS.has(original.kind as NotificationKind) ? {} : { replyToEmail: original.replyToEmail, replyToName: original.replyToName }),
     });
     await recordAudit(trx, ctx, {
       partnerId, customerId: original.customerId, app: 'customer', action: 'notification.resent', targetType: 'notification', targetId: copyId,

@@ -5,6 +5,8 @@ export interface OutgoingEmail {
   to: string;
   subject: string;
   text: string;
+  /** Reply-To, when the message has one (sales notifications, contact-sales messages). */
+  replyTo?: { address: string; name: string | null } | null;
 }
 
 /** Where notifications go: SMTP when SMTP_URL is set, otherwise the local mailbox (readable in the admin and operator UIs). */
@@ -53,7 +55,10 @@ export function createMailTransport(smtpUrl: string | undefined, from: string): 
     name: 'smtp',
     send: async (mail) => {
       try {
-        await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, messageId: `<${mail.messageId}@folio>` });
+        await transporter.sendMail({
+          from, to: mail.to, subject: mail.subject, text: mail.text, messageId: `<${mail.messageId}@folio>`,
+          ...(mail.replyTo ? { replyTo: mail.replyTo.name ? { name: mail.replyTo.name, address: mail.replyTo.address } : mail.replyTo.address } : {}),
+        });
       } catch (err) {
         throw classify(err);
       }

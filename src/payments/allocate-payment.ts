@@ -16,6 +16,7 @@ import { lockWallet } from '../wallet/wallets.repo.ts';
 import { applyInvoicePayment } from '../invoices/apply-invoice-payment.ts';
 import { financeAmount } from '../finance/finance-views.ts';
 import { loadPaymentDetail, lockPayment, paymentCurrency, statusOf, type PaymentDetail } from './payment-views.ts';
+import { notifyReceipt } from './receipts/receipt-notice.ts';
 
 /** At most this many invoices in one allocation (explicit or automatic). */
 export const MAX_ALLOCATIONS = 100;
@@ -76,6 +77,8 @@ function payable(inv: OpenInvoice): boolean {
  * - leftover `points`: Dr `unapplied:{c}` · Cr `points:{c}`; `keep` (default): stays unallocated on the payment.
  * Lock order: the customer's wallet, the payment row, the invoices in id order — concurrent allocations of one payment
  * queue, and never allocate more than it holds. Refusals write nothing.
+ * The allocation that leaves nothing unallocated sends the customer the updated receipt (`applied`, receipt-notice.ts),
+ * in the same transaction; partial allocations send nothing (one notice per payment, however many allocation calls).
  */
 export async function allocatePayment(ctx: Ctx, paymentId: string, input: AllocatePaymentInput): Promise<PaymentDetail> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
@@ -197,6 +200,7 @@ export async function allocatePayment(ctx: Ctx, paymentId: string, input: Alloca
       .set({ unallocatedMicros: unallocatedAfter, pointsMicros: BigInt(payment.pointsMicros) + toPointsMicros, status: statusAfter, updatedAt: now })
       .where('partnerId', '=', partnerId).where('id', '=', payment.id)
       .execute();
+    if (unallocatedAfter === 0n) await notifyReceipt(trx, { partnerId, paymentId: payment.id, event: 'applied' });
     return loadPaymentDetail(trx, partnerId, payment.id);
   });
 }

@@ -11,6 +11,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { postEntry } from '../ledger/post-entry.ts';
 import { customerOf } from '../finance/finance-views.ts';
 import { loadPaymentDetail, lockPayment, paymentCurrency, type PaymentDetail } from './payment-views.ts';
+import { notifyReceipt } from './receipts/receipt-notice.ts';
 
 export const assignPaymentBody = z.strictObject({ customerId: idOf('cus') });
 
@@ -49,6 +50,7 @@ export async function assignPayment(ctx: Ctx, input: { paymentId: string; custom
       .set({ customerId: customer.id, status: 'unallocated', assignEntryId: entryId, assignedBy: actorId, assignedAt: now, updatedAt: now })
       .where('partnerId', '=', partnerId).where('id', '=', payment.id)
       .execute();
+    await notifyReceipt(trx, { partnerId, paymentId: payment.id, event: 'received' });
     return loadPaymentDetail(trx, partnerId, payment.id);
   });
 }

@@ -16,8 +16,10 @@ export interface PaymentFilters {
   receivedFrom?: string | undefined;
   /** Received on or before this day (inclusive). */
   receivedTo?: string | undefined;
-  /** Part of the reference (case-insensitive). */
+  /** Part of the reference or the receipt number (case-insensitive). */
   q?: string | undefined;
+  /** true: only the Unassigned list (payer not known yet, not reversed); false: only payments with a customer. */
+  unassigned?: boolean | undefined;
 }
 
 function escapeLike(text: string): string {
@@ -33,7 +35,9 @@ export function paymentListQuery(db: Executor, partnerId: string, input: Payment
     .$if(input.customerId !== undefined, (qb) => qb.where('p.customerId', '=', input.customerId!))
     .$if(input.receivedFrom !== undefined, (qb) => qb.where(sql<boolean>`p.received_on >= ${input.receivedFrom!}::date`))
     .$if(input.receivedTo !== undefined, (qb) => qb.where(sql<boolean>`p.received_on <= ${input.receivedTo!}::date`))
-    .$if(Boolean(q), (qb) => qb.where(sql<boolean>`p.reference ilike ${`%${escapeLike(q!)}%`}`))
+    .$if(input.unassigned === true, (qb) => qb.where('p.status', '=', 'unassigned'))
+    .$if(input.unassigned === false, (qb) => qb.where('p.customerId', 'is not', null))
+    .$if(Boolean(q), (qb) => qb.where(sql<boolean>`(p.reference ilike ${`%${escapeLike(q!)}%`} or p.receipt_number ilike ${`%${escapeLike(q!)}%`})`))
     .$if(input.cursor !== undefined, (qb) => qb.where('p.id', '<', input.cursor!))
     .orderBy('p.id', 'desc');
 }
@@ -48,7 +52,7 @@ export async function listPayments(ctx: Ctx, input: PaymentFilters & { limit: nu
 }
 
 export const PAYMENT_CSV_HEADER = [
-  'id', 'status', 'method', 'customerId', 'customer', 'currency', 'amount', 'allocated', 'toPoints', 'unallocated',
+  'id', 'receiptNumber', 'status', 'method', 'customerId', 'customer', 'currency', 'amount', 'allocated', 'toPoints', 'unallocated',
   'receivedOn', 'reference', 'remark', 'reversedAt', 'reversalReason', 'createdAt',
 ] as const;
 const CSV_BATCH = 500;
@@ -65,7 +69,7 @@ export function exportPaymentsCsv(ctx: Ctx, filters: PaymentFilters & { cursor?:
         yield rows.map((r) => {
           const s = toPaymentSummary(r);
           return csvRow([
-            s.id, s.status, s.method, s.customer?.id ?? null, s.customer?.name ?? null, s.currency, s.amount, s.allocated, s.toPoints, s.unallocated,
+            s.id, s.receiptNumber, s.status, s.method, s.customer?.id ?? null, s.customer?.name ?? null, s.currency, s.amount, s.allocated, s.toPoints, s.unallocated,
             s.receivedOn, s.reference, s.remark, s.reversedAt, s.reversalReason, s.createdAt,
           ]);
         }).join('');

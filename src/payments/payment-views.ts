@@ -18,6 +18,7 @@ export const paymentAllocationSchema = z.object({
 
 export const paymentSummarySchema = z.object({
   id: z.string(),
+  receiptNumber: z.string().describe('The receipt\'s number (RCT-2026-000042): its PDF is GET /api/v1/payments/{id}/receipt.pdf'),
   status: z.enum(PAYMENT_STATUSES),
   method: z.enum(PAYMENT_METHODS),
   customer: z.object({ id: z.string(), name: z.string() }).nullable(),
@@ -50,7 +51,7 @@ export function paymentSummaryQuery(db: Executor, partnerId: string) {
   return db.selectFrom('payments as p')
     .leftJoin('customers as c', (j) => j.onRef('c.id', '=', 'p.customerId').onRef('c.partnerId', '=', 'p.partnerId'))
     .select([
-      'p.id', 'p.status', 'p.method', 'p.customerId', 'c.name as customerName', 'p.currency', 'p.amountMicros', 'p.unallocatedMicros',
+      'p.id', 'p.receiptNumber', 'p.status', 'p.method', 'p.customerId', 'c.name as customerName', 'p.currency', 'p.amountMicros', 'p.unallocatedMicros',
       'p.pointsMicros', sql<string>`p.received_on::text`.as('receivedOn'), 'p.reference', 'p.remark', 'p.reversedAt', 'p.reversalReason', 'p.createdAt',
     ])
     .where('p.partnerId', '=', partnerId);
@@ -58,6 +59,7 @@ export function paymentSummaryQuery(db: Executor, partnerId: string) {
 
 export interface PaymentSummaryRow {
   id: string;
+  receiptNumber: string;
   status: PaymentStatus;
   method: PaymentMethod;
   customerId: string | null;
@@ -81,7 +83,7 @@ export function toPaymentSummary(r: PaymentSummaryRow): PaymentSummary {
   const points = BigInt(r.pointsMicros);
   const unallocated = BigInt(r.unallocatedMicros);
   return {
-    id: r.id, status: r.status, method: r.method,
+    id: r.id, receiptNumber: r.receiptNumber, status: r.status, method: r.method,
     customer: r.customerId ? { id: r.customerId, name: r.customerName ?? '' } : null,
     currency, amount: fmt(amount), unallocated: fmt(r.status === 'reversed' ? 0n : unallocated),
     allocated: fmt(r.status === 'reversed' ? 0n : amount - unallocated - points), toPoints: fmt(r.status === 'reversed' ? 0n : points),

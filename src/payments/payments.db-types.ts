@@ -1,6 +1,6 @@
 import type { ColumnType } from 'kysely';
 
-/** Payment tables of migration 0031_payments, merged into the one Database type. */
+/** Payment tables of migrations 0031_payments and 0037_payment_receipts, merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type FixedMicros = ColumnType<string, bigint | string, never>;
@@ -35,6 +35,10 @@ export interface PaymentsTable {
   reversedAt: Timestamp | null;
   reversedBy: string | null;
   reversalReason: string | null;
+  /** The receipt's number (`RCT-2026-000042`), from the partner's gapless receipt series; set at record, never changed. */
+  receiptNumber: ColumnType<string, string, never>;
+  /** The debit note (a Purchase invoice) billing points already spent beyond the credit limit, when the reversal needed one. */
+  reversalInvoiceId: string | null;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }

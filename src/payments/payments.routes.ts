@@ -15,6 +15,8 @@ import { allocatePayment, allocatePaymentBody } from './allocate-payment.ts';
 import { reversePayment, reversePaymentBody, reversalSchema } from './reverse-payment.ts';
 import { exportPaymentsCsv, listPayments } from './list-payments.ts';
 import { getPayment } from './get-payment.ts';
+import { getReceiptPdf } from './receipts/get-receipt.ts';
+import { paymentOpenInvoices, paymentOpenInvoicesSchema } from './payment-open-invoices.ts';
 
 const TAGS = ['Finance'];
 const paymentId = idOf('pay');
@@ -51,7 +53,8 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
         customerId: idOf('cus').optional(),
         receivedFrom: day.optional().describe('received on or after this day'),
         receivedTo: day.optional().describe('received on or before this day'),
-        q: z.string().trim().max(200).optional(),
+        q: z.string().trim().max(200).optional().describe('part of the reference or of the receipt number'),
+        unassigned: z.enum(['true', 'false']).optional().describe('true: the Unassigned list (payer not known yet); false: payments with a customer'),
         format: z.enum(['json', 'csv']).optional(),
       }).refine((q) => !q.receivedFrom || !q.receivedTo || q.receivedFrom <= q.receivedTo, { path: ['receivedTo'], message: 'must not be before receivedFrom' }),
       response: {
@@ -67,7 +70,8 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
     },
   }, async (req, reply) => {
     const ctx = ctxOf(req, deps);
-    const { format, limit, ...filters } = req.query;
+    const { format, limit, unassigned, ...rest } = req.query;
+    const filters = { ...rest, unassigned: unassigned === undefined ? undefined : unassigned === 'true' };
     if (wantsCsv(req, format)) {
       const today = ctx.clock.now().toISOString().slice(0, 10);
       reply.header('content-disposition', `attachment; filename="payments-${today}.csv"`).type('text/csv; charset=utf-8');
@@ -83,6 +87,29 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
       params, response: { 200: paymentDetailSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await getPayment(ctxOf(req, deps), req.params.paymentId)));
+
+  app.get('/api/v1/payments/:paymentId/open-invoices', {
+    config: { access },
+    schema: {
+      operationId: 'listPaymentOpenInvoices', tags: TAGS,
+      summary: 'The open invoices a payment can be allocated to (its customer\'s, same currency, oldest due first); none for an unassigned or reversed payment',
+      params, response: { 200: paymentOpenInvoicesSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await paymentOpenInvoices(ctxOf(req, deps), req.params.paymentId)));
+
+  app.get('/api/v1/payments/:paymentId/receipt.pdf', {
+    config: { access },
+    schema: {
+      operationId: 'getPaymentReceiptPdf', tags: TAGS,
+      summary: 'The payment\'s receipt as a PDF (number, payer, method, amount, received date, reference, what it paid; REVERSED once reversed), named after its number',
+      params,
+      response: { 200: { description: 'The PDF', content: { 'application/pdf': { schema: z.string().describe('binary PDF') } } }, ...problems },
+    },
+  }, async (req, reply) => {
+    const { filename, pdf } = await getReceiptPdf(ctxOf(req, deps), req.params.paymentId);
+    reply.header('content-disposition', `attachment; filename="${filename}"`).type('application/pdf');
+    return reply.send(pdf as unknown as string);
+  });
 
   app.post('/api/v1/payments/:paymentId/assign', {
     config: { access, audit: 'payment.assigned', idempotent: true },

@@ -138,9 +138,9 @@ describe('GET /api/v1/payments (listPayments, getPayment)', () => {
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\r\n');
-    expect(lines[0]).toBe('id,status,method,customerId,customer,currency,amount,allocated,toPoints,unallocated,receivedOn,reference,remark,reversedAt,reversalReason,createdAt');
+    expect(lines[0]).toBe('id,receiptNumber,status,method,customerId,customer,currency,amount,allocated,toPoints,unallocated,receivedOn,reference,remark,reversedAt,reversalReason,createdAt');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toContain(`${b},unallocated,cheque,${other}`);
+    expect(lines[1]).toMatch(new RegExp(`^${b},RCT-\\d{4}-\\d{6},unallocated,cheque,${other}`));
 
     const detail = await api(t, finance, 'GET', `/api/v1/payments/${a}`);
     expect(detail.json()).toMatchObject({ id: a, amount: '11.00', reference: 'CHQ-000777', allocations: [] });

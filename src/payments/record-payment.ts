@@ -13,6 +13,8 @@ import { postEntry } from '../ledger/post-entry.ts';
 import { customerOf, financeAmount } from '../finance/finance-views.ts';
 import { PAYMENT_METHODS, type PaymentMethod } from './payments.db-types.ts';
 import { loadPaymentDetail, type PaymentDetail } from './payment-views.ts';
+import { nextReceiptNumber } from './receipts/receipt-numbers.ts';
+import { notifyReceipt } from './receipts/receipt-notice.ts';
 
 export const recordPaymentBody = z.strictObject({
   method: z.enum(PAYMENT_METHODS),
@@ -33,7 +35,8 @@ export function cashAccountOf(method: PaymentMethod): 'bank' | 'card_clearing' {
 /**
  * Finance records money received outside the portal. From a known customer: Dr `bank` (`card_clearing` for card) ·
  * Cr `unapplied:{c}`, status `unallocated`. Payer unknown: Dr `bank` · Cr `unassigned`, status `unassigned` (assigned
- * later). The payment row, the entry and the audit event `payment.recorded` commit together.
+ * later). The payment row (with its receipt number, src/payments/receipts), the entry, the audit event `payment.recorded`
+ * and, with a customer, the receipt notice (`received`, receipt-notice.ts) commit together.
  */
 export async function recordPayment(ctx: Ctx, input: RecordPaymentInput): Promise<PaymentDetail> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
@@ -62,8 +65,10 @@ export async function recordPayment(ctx: Ctx, input: RecordPaymentInput): Promis
         reference: { after: input.reference ?? null }, customerId: { after: customer?.id ?? null }, status: { after: status }, entryId: { after: entryId },
       },
     });
+    // After the audit event (the lock order of money transactions: audit chain, then number series, then accounts).
+    const receiptNumber = await nextReceiptNumber(trx, partnerId, ctx.clock.now());
     await trx.insertInto('payments').values({
-      id, partnerId, customerId: customer?.id ?? null, method: input.method, currency, amountMicros: micros, unallocatedMicros: micros,
+      id, receiptNumber, partnerId, customerId: customer?.id ?? null, method: input.method, currency, amountMicros: micros, unallocatedMicros: micros,
       status, receivedOn: input.receivedOn, reference: input.reference ?? null, remark: input.remark ?? null, entryId, recordedBy: actorId,
       updatedAt: ctx.clock.now(),
     }).execute();
@@ -75,6 +80,7 @@ export async function recordPayment(ctx: Ctx, input: RecordPaymentInput): Promis
         customer ? { code: 'unapplied', customerId: customer.id, amountMicros: -micros } : { code: 'unassigned', amountMicros: -micros },
       ],
     });
+    if (customer) await notifyReceipt(trx, { partnerId, paymentId: id, event: 'received' });
     return loadPaymentDetail(trx, partnerId, id);
   });
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { api, auditEventsOf, createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { pdfText } from '../invoices/pdf/pdf-text.ts';
+import { catalogPrice } from '../subscriptions/test-support.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
 
@@ -109,10 +111,14 @@ describe('POST /api/v1/payments/:id/reverse (reversePayment)', () => {
     expect((await api(t, finance, 'PUT', `/api/v1/customers/${c}/credit-limit`, { amount: '50.00' })).statusCode).toBe(200);
     const res = await reverse(pay);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ pointsTakenBack: '25.00', pointsOutcome: 'credit_limit', pointsAfter: '-20.00' });
+    expect(res.json()).toMatchObject({
+      pointsCreated: '25.00', pointsTakenBack: '25.00', intoCreditLimit: '20.00', toReceivable: '0.00', pointsOutcome: 'credit_limit', pointsAfter: '-20.00', debitNote: null,
+    });
     expect(await pointsOf(t, c)).toBe(-20_000_000n);
     expect(await invoiceState(t, top.id)).toMatchObject({ status: 'awaiting_payment', amountDueMicros: '25000000' });
-    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: { pointsOutcome: { after: 'credit_limit' }, points: { before: '5.00', after: '-20.00' } } });
+    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: {
+      pointsOutcome: { after: 'credit_limit' }, points: { before: '5.00', after: '-20.00' }, intoCreditLimit: { after: '20.00' }, toReceivable: { after: '0.00' },
+    } });
     await expectSound(t);
   });
 
@@ -163,15 +169,99 @@ describe('POST /api/v1/payments/:id/reverse (reversePayment)', () => {
     await expectSound(t);
   });
 
-  it('points spent beyond any credit limit: points stay negative (pointsOutcome negative), which checkLedger reports for Finance to follow up', async () => {
+  it('points spent beyond the credit limit: the limit takes what it can, the rest is billed on a debit note (a Purchase invoice) and owed on the receivable; the books stay clean', async () => {
     const c = await newCustomer(t, finance);
-    const pay = await paymentOf(c, '10.00');
+    const pay = (await record(t, finance, { amount: '10.00', method: 'cheque', customerId: c, reference: 'CHQ 31' })).json<{ id: string; receiptNumber: string }>();
+    expect((await allocate(pay.id, { auto: true, leftover: 'points' })).statusCode).toBe(200);
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${c}/points/take-back`, { amount: '9.00', reason: 'Spent' })).statusCode).toBe(200);
+    expect((await api(t, finance, 'PUT', `/api/v1/customers/${c}/credit-limit`, { amount: '3.00' })).statusCode).toBe(200);
+    const receivableBefore = await balanceOf(t, 'receivable', c);
+    const res = await reverse(pay.id);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    // 1.00 still there, 3.00 into the credit limit, 6.00 to the receivable.
+    expect(body).toMatchObject({ pointsCreated: '10.00', pointsTakenBack: '4.00', intoCreditLimit: '3.00', toReceivable: '6.00', pointsOutcome: 'receivable', pointsAfter: '-3.00' });
+    expect(body.debitNote).toMatchObject({ amount: '6.00', number: expect.stringMatching(/^INV-/) });
+    expect(await pointsOf(t, c)).toBe(-3_000_000n);
+    expect(await balanceOf(t, 'receivable', c)).toBe(receivableBefore + 6_000_000n);
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+    await expectSound(t);
+
+    // The debit note: an issued Purchase invoice, one exempt line naming the payment, awaiting payment, due per the partner's terms.
+    const note = (await api(t, finance, 'GET', `/api/v1/invoices/${body.debitNote.id}`)).json();
+    expect(note).toMatchObject({ type: 'purchase', status: 'awaiting_payment', total: '6.00', tax: '0.00', amountDue: '6.00', customer: { id: c } });
+    expect(note.lines).toEqual([expect.objectContaining({ description: `Reversed payment ${pay.receiptNumber} (CHQ 31): points already spent`, amount: '6.00', taxCategory: 'exempt' })]);
+    expect(note.dueAt).not.toBeNull();
+    const entry = await t.db.owner.db.selectFrom('journalEntries').select(['kind', 'causeType']).where('causeId', '=', body.debitNote.id).execute();
+    expect(entry).toEqual([{ kind: 'payment_reversal_receivable', causeType: 'invoice' }]);
+    const issued = (await auditEventsOf(t.db, 'invoice.issued'))[0];
+    expect(issued).toMatchObject({ app: 'finance', targetId: body.debitNote.id, changes: { debitNoteFor: { after: pay.id }, total: { after: '6.00' } } });
+    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: { toReceivable: { after: '6.00' }, pointsTakenBack: { after: '4.00' }, pointsOutcome: { after: 'receivable' } } });
+    // The payment names it, and so do its receipt and the reversal notice.
+    expect((await t.db.owner.db.selectFrom('payments').select('reversalInvoiceId').where('id', '=', pay.id).executeTakeFirstOrThrow()).reversalInvoiceId).toBe(body.debitNote.id);
+    const notice = await t.db.owner.db.selectFrom('notifications').select('bodyText').where('customerId', '=', c).where('kind', '=', 'payment_reversed').executeTakeFirstOrThrow();
+    expect(notice.bodyText).toContain(`billed on invoice ${body.debitNote.number}`);
+
+    // The customer pays the debit note like any invoice: the receivable clears.
+    const settle = (await record(t, finance, { amount: '6.00', customerId: c })).json<{ id: string }>();
+    expect((await allocate(settle.id, { allocations: [{ invoiceId: body.debitNote.id, amount: '6.00' }] })).statusCode).toBe(200);
+    expect(await balanceOf(t, 'receivable', c)).toBe(receivableBefore);
+    await expectSound(t);
+  });
+
+  it('no credit limit at all and every point spent: all of it to the debit note, points back to zero', async () => {
+    const c = await newCustomer(t, finance);
+    const pay = await paymentOf(c, '8.00');
     expect((await allocate(pay, { auto: true, leftover: 'points' })).statusCode).toBe(200);
-    expect((await api(t, finance, 'POST', `/api/v1/customers/${c}/points/take-back`, { amount: '10.00', reason: 'Spent' })).statusCode).toBe(200);
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${c}/points/take-back`, { amount: '8.00', reason: 'Spent' })).statusCode).toBe(200);
     const res = await reverse(pay);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ pointsOutcome: 'negative', pointsAfter: '-10.00' });
-    const problems = await checkLedger(t.db.owner.db);
-    expect(problems).toEqual([{ invariant: 'usable_not_negative', detail: expect.stringContaining(c) }]);
+    expect(res.json()).toMatchObject({ pointsTakenBack: '0.00', intoCreditLimit: '0.00', toReceivable: '8.00', pointsOutcome: 'receivable', pointsAfter: '0.00', debitNote: { amount: '8.00' } });
+    expect(await pointsOf(t, c)).toBe(0n);
+    await expectSound(t);
+  });
+
+  it('the invoice detail no longer lists a reversed payment among what paid it (screen, portal and PDF read the same list)', async () => {
+    const c = await newCustomer(t, finance);
+    const inv = await newInvoice(t, finance, c, '40.00');
+    const keep = await paymentOf(c, '15.00');
+    const bounce = await paymentOf(c, '25.00');
+    expect((await allocate(keep, { allocations: [{ invoiceId: inv.id, amount: '15.00' }] })).statusCode).toBe(200);
+    expect((await allocate(bounce, { allocations: [{ invoiceId: inv.id, amount: '25.00' }] })).statusCode).toBe(200);
+    const before = (await api(t, finance, 'GET', `/api/v1/invoices/${inv.id}`)).json();
+    expect(before.payments.map((p: { amount: string }) => p.amount)).toEqual(['15.00', '25.00']);
+    expect((await reverse(bounce)).statusCode).toBe(200);
+    const after = (await api(t, finance, 'GET', `/api/v1/invoices/${inv.id}`)).json();
+    expect(after).toMatchObject({ status: 'partially_paid', amountPaid: '15.00', amountDue: '25.00' });
+    expect(after.payments).toEqual([expect.objectContaining({ amount: '15.00', source: 'allocation', reference: keep })]);
+    const { text } = await pdfText((await api(t, finance, 'GET', `/api/v1/invoices/${inv.id}/pdf`)).rawPayload);
+    expect(text).toContain(keep);
+    expect(text).not.toContain(bounce);
+  });
+
+  it('a subscription its invoice activated stays active (the domain has no suspension), flagged in its history and in the result', async () => {
+    const demo = await partnerIdOf(t.db, 'demo-telecom');
+    const price = await catalogPrice(t, demo, { name: 'Reversal PBX', price: '20.00', cost: '5.00', taxCategory: 'zero_rated' });
+    const c = await newCustomer(t, finance);
+    const admin = await signIn(t, 'admin@demo.test');
+    const bought = await api(t, admin, 'POST', `/api/v1/customers/${c}/subscriptions`, { priceId: price.priceId });
+    expect(bought.statusCode, bought.body).toBe(201);
+    const { subscription, invoice } = bought.json<{ subscription: { id: string; status: string }; invoice: { id: string; total: string } }>();
+    expect(subscription.status).toBe('pending_payment');
+    const pay = await paymentOf(c, invoice.total);
+    expect((await allocate(pay, { allocations: [{ invoiceId: invoice.id, amount: invoice.total }] })).statusCode).toBe(200);
+    const active = (await api(t, admin, 'GET', `/api/v1/subscriptions/${subscription.id}`)).json();
+    expect(active.status).toBe('active');
+
+    const res = await reverse(pay, 'Cheque bounced');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().subscriptionsFlagged).toEqual([{ id: subscription.id, status: 'active', invoiceId: invoice.id }]);
+    expect(await invoiceState(t, invoice.id)).toMatchObject({ status: 'awaiting_payment' });
+    const after = (await api(t, admin, 'GET', `/api/v1/subscriptions/${subscription.id}`)).json();
+    expect(after.status).toBe('active');
+    const events = await t.db.owner.db.selectFrom('subscriptionEvents').select(['kind', 'invoiceId', 'detail']).where('subscriptionId', '=', subscription.id).orderBy('id').execute();
+    expect(events.at(-1)).toMatchObject({ kind: 'payment_reversed', invoiceId: invoice.id, detail: expect.stringContaining('Cheque bounced') });
+    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: { subscriptionsFlagged: { after: [subscription.id] } } });
+    await expectSound(t);
   });
 });

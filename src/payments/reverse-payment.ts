@@ -9,46 +9,87 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { reverseEntry } from '../ledger/post-entry.ts';
 import { lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
+import { assertReversalKeepsCreditNotes } from '../credit-notes/reversal-guard.ts';
 import type { InvoiceStatus } from '../platform/db-types.ts';
+import { addEvent } from '../subscriptions/subscriptions.repo.ts';
 import { loadPaymentDetail, lockPayment, paymentCurrency, paymentDetailSchema, type PaymentDetail } from './payment-views.ts';
+import { issueReversalDebitNote } from './reversal-debit-note.ts';
+import { notifyReceipt } from './receipts/receipt-notice.ts';
 
 export const reversePaymentBody = z.strictObject({
   reason: z.string().trim().min(1).max(500).describe('Why: bounced cheque, recorded by mistake ...'),
 });
 
 /**
- * What taking back the points the payment created did to the customer's points:
- * none (it created none) · covered (the points were still there) · credit_limit (already spent: points went negative,
- * within the credit limit) · negative (already spent beyond any credit limit: points stay negative, usable below zero,
- * until the customer tops up — Finance follows it up).
+ * What taking back the points the payment created did (none when it created none):
+ * - covered: the points were still there (taken from the balance);
+ * - credit_limit: already spent, taken back into the credit limit (points go negative, usable stays >= 0);
+ * - receivable: spent beyond what the points and the credit limit can take back: the rest is billed on a debit note
+ *   (a Purchase invoice) and moved to the customer's receivable (reversal-debit-note.ts).
  */
-export const POINTS_OUTCOMES = ['none', 'covered', 'credit_limit', 'negative'] as const;
+export const POINTS_OUTCOMES = ['none', 'covered', 'credit_limit', 'receivable'] as const;
 export type PointsOutcome = (typeof POINTS_OUTCOMES)[number];
 
 export const reversalSchema = z.object({
   payment: paymentDetailSchema,
   reopenedInvoices: z.array(z.object({ id: z.string(), number: z.string().nullable(), status: z.string(), amountDue: z.string() })),
-  pointsTakenBack: z.string(),
+  pointsCreated: z.string().describe('Points the payment had created (leftover to points and top-up invoices it paid)'),
+  pointsTakenBack: z.string().describe('Of those, taken back from the customer\'s points (balance, then credit limit)'),
+  intoCreditLimit: z.string().describe('Of pointsTakenBack, the part that took the points below zero, into the credit limit'),
+  toReceivable: z.string().describe('Points already spent beyond the credit limit: billed on the debit note, now owed on the receivable'),
   pointsOutcome: z.enum(POINTS_OUTCOMES),
   pointsAfter: z.string().nullable(),
+  debitNote: z.object({ id: z.string(), number: z.string(), amount: z.string() }).nullable()
+    .describe('The Purchase invoice billing toReceivable, when there is a shortfall'),
+  subscriptionsFlagged: z.array(z.object({ id: z.string(), status: z.string(), invoiceId: z.string() }))
+    .describe('Subscriptions a reopened invoice had activated: they stay as they are, flagged (history event payment_reversed)'),
 });
 export type Reversal = z.infer<typeof reversalSchema>;
 
-function outcomeOf(before: WalletState | null, takenMicros: bigint): PointsOutcome {
-  if (!before || takenMicros === 0n) return 'none';
-  const pointsAfter = before.pointsMicros - takenMicros;
-  if (pointsAfter - before.reservedMicros >= 0n) return 'covered';
-  if (pointsAfter - before.reservedMicros + before.creditLimitMicros >= 0n) return 'credit_limit';
-  return 'negative';
+export interface PointsTakeBack {
+  takenMicros: bigint;
+  intoCreditLimitMicros: bigint;
+  toReceivableMicros: bigint;
+  outcome: PointsOutcome;
+}
+
+/**
+ * Split the points a reversal must take back (`pointsMicros`) by what the wallet allows: from the balance (less what is
+ * reserved), then the credit limit (in force now), and the rest to the receivable. So usable never ends below zero.
+ */
+export function splitPointsTakeBack(before: Pick<WalletState, 'pointsMicros' | 'reservedMicros' | 'creditLimitMicros'> | null, pointsMicros: bigint): PointsTakeBack {
+  if (!before || pointsMicros === 0n) return { takenMicros: 0n, intoCreditLimitMicros: 0n, toReceivableMicros: 0n, outcome: 'none' };
+  const free = before.pointsMicros - before.reservedMicros;
+  const room = free + before.creditLimitMicros;
+  const taken = room <= 0n ? 0n : room < pointsMicros ? room : pointsMicros;
+  const fromBalance = free <= 0n ? 0n : free < taken ? free : taken;
+  const intoCreditLimitMicros = taken - fromBalance;
+  const toReceivableMicros = pointsMicros - taken;
+  const outcome: PointsOutcome = toReceivableMicros > 0n ? 'receivable' : intoCreditLimitMicros > 0n ? 'credit_limit' : 'covered';
+  return { takenMicros: taken, intoCreditLimitMicros, toReceivableMicros, outcome };
 }
 
 /**
  * Reverse a payment (bounced cheque, recorded by mistake): each entry it caused is mirrored by a new entry pointing to
  * it, newest first (allocations, leftover to points, assignment, receipt); each invoice it paid reopens (amount paid
  * and due restored, awaiting_payment or partially_paid) through the `folio.payment_reversal` exception of
- * `invoices_guard` (migration 0031); the points it created are taken back even if spent (`pointsOutcome`); the payment
- * becomes `reversed`, never deleted. Reversing twice: 409 `payment_reversed`. Audited `payment.reversed`.
- * A subscription a Purchase invoice activated stays active (Finance decides: suspend it in the Subscriptions app).
+ * `invoices_guard` (migration 0031); the payment becomes `reversed`, never deleted. Reversing twice: 409
+ * `payment_reversed`. Audited `payment.reversed`; the customer gets the `reversed` receipt notice in the same transaction.
+ *
+ * Points it created (leftover to points, Top-up invoices it paid) are taken back, even if spent, as far as the
+ * customer's points and credit limit allow (`pointsTakenBack`, of which `intoCreditLimit` went below zero). What they
+ * cannot take back (`toReceivable`: spent beyond the credit limit) is not left as negative usable points: it is billed
+ * on a debit note, an issued Purchase invoice "Reversed payment <receipt>" (reversal-debit-note.ts), and moved from
+ * points to the receivable (Dr receivable · Cr points), so usable ends >= 0 and the receivable matches open invoices
+ * (checkLedger stays clean). The payment names its debit note (`reversal_invoice_id`); the result and the audit say each
+ * figure.
+ *
+ * Subscriptions: a Purchase invoice this payment paid in full may have activated a subscription. The domain
+ * (../shared/domain.md) has no suspended state: a subscription is active, expired or terminated, and services run until
+ * the end of the period, when renewal charges points. So the subscription stays as it is; the reopened invoice is the
+ * debt, followed up like any overdue invoice (AR aging, portal), and the subscription is flagged: a `payment_reversed`
+ * history event naming the reopened invoice, shown in its history, and listed in the result and the audit. Whether to
+ * terminate it is Finance's decision (the Subscriptions app), not an automatic side effect of a bounced cheque.
  */
 export async function reversePayment(ctx: Ctx, paymentId: string, input: { reason: string }): Promise<Reversal> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
@@ -80,10 +121,20 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
     if (invoiceIds.length > 0) {
       await trx.selectFrom('invoices').select('id').where('partnerId', '=', partnerId)
         .where(sql<boolean>`id = any(${invoiceIds}::text[])`).orderBy('id').forUpdate().execute();
+      // Invariant 7: credit notes that gave points or money back on these invoices must stay within what remains paid.
+      const takenOff = new Map<string, bigint>();
+      for (const a of allocations) takenOff.set(a.invoiceId!, (takenOff.get(a.invoiceId!) ?? 0n) + BigInt(a.amountMicros));
+      await assertReversalKeepsCreditNotes(trx, partnerId, takenOff);
     }
     const pointsMicros = all.filter((a) => a.kind === 'points' || a.invoiceType === 'top_up').reduce((s, a) => s + BigInt(a.amountMicros), 0n);
-    const pointsOutcome = outcomeOf(walletBefore, pointsMicros);
-    const pointsAfter = walletBefore ? walletBefore.pointsMicros - pointsMicros : null;
+    const split = splitPointsTakeBack(walletBefore, pointsMicros);
+    const pointsOutcome = split.outcome;
+    const pointsAfter = walletBefore ? walletBefore.pointsMicros - split.takenMicros : null;
+    // Subscriptions a reopened invoice activated (a subscription keeps the id of the Purchase invoice it waited on).
+    const subscriptions = invoiceIds.length === 0 ? [] : await trx.selectFrom('subscriptions')
+      .select(['id', 'partnerId', 'customerId', 'currency', 'status', 'pendingInvoiceId'])
+      .where('partnerId', '=', partnerId).where('pendingInvoiceId', 'in', invoiceIds).where('status', 'in', ['active', 'expired'])
+      .orderBy('id').execute();
 
     const now = ctx.clock.now();
     const auditEventId = await recordAudit(trx, ctx, {
@@ -91,8 +142,11 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       changes: {
         status: { before: payment.status, after: 'reversed' }, reason: { after: reason }, amount: { after: fmt(BigInt(payment.amountMicros)) },
         reversedAllocations: { after: all.map((a) => ({ id: a.id, kind: a.kind, invoiceId: a.invoiceId, amount: fmt(BigInt(a.amountMicros)) })) },
-        pointsTakenBack: { after: fmt(pointsMicros) }, pointsOutcome: { after: pointsOutcome },
+        pointsCreated: { after: fmt(pointsMicros) }, pointsTakenBack: { after: fmt(split.takenMicros) },
+        intoCreditLimit: { after: fmt(split.intoCreditLimitMicros) }, toReceivable: { after: fmt(split.toReceivableMicros) },
+        pointsOutcome: { after: pointsOutcome },
         ...(pointsAfter !== null && pointsMicros > 0n ? { points: { before: fmt(walletBefore!.pointsMicros), after: fmt(pointsAfter) } } : {}),
+        ...(subscriptions.length > 0 ? { subscriptionsFlagged: { after: subscriptions.map((s) => s.id) } } : {}),
       },
     });
 
@@ -125,10 +179,37 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       await sql`select set_config('folio.payment_reversal', 'off', true)`.execute(trx);
     }
 
+    // Points spent beyond the credit limit: billed on a debit note, moved from points to the receivable.
+    const debitNote = split.toReceivableMicros > 0n
+      ? await issueReversalDebitNote(trx, ctx, {
+        partnerId, actorId, customerId: payment.customerId!, currency, amountMicros: split.toReceivableMicros,
+        payment: { id: payment.id, receiptNumber: payment.receiptNumber, reference: payment.reference },
+      })
+      : null;
+
+    // Subscriptions stay as they are, flagged in their history (see above).
+    const subscriptionsFlagged: Reversal['subscriptionsFlagged'] = [];
+    for (const sub of subscriptions) {
+      const invoice = reopenedInvoices.find((i) => i.id === sub.pendingInvoiceId)!;
+      await addEvent(trx, {
+        sub, kind: 'payment_reversed', invoiceId: invoice.id, actor: actorId ?? 'finance', auditEventId, at: now,
+        detail: `Payment ${payment.receiptNumber} reversed (${reason}): invoice ${invoice.number ?? invoice.id} is open again, ${invoice.amountDue} ${currency} due`,
+        data: { paymentId: payment.id, invoiceId: invoice.id },
+      });
+      subscriptionsFlagged.push({ id: sub.id, status: sub.status, invoiceId: invoice.id });
+    }
+
     await trx.updateTable('payments')
-      .set({ status: 'reversed', reversedAt: now, reversedBy: actorId, reversalReason: reason, updatedAt: now })
+      .set({ status: 'reversed', reversedAt: now, reversedBy: actorId, reversalReason: reason, reversalInvoiceId: debitNote?.id ?? null, updatedAt: now })
       .where('partnerId', '=', partnerId).where('id', '=', payment.id).execute();
+    if (payment.customerId) await notifyReceipt(trx, { partnerId, paymentId: payment.id, event: 'reversed' });
     const detail: PaymentDetail = await loadPaymentDetail(trx, partnerId, payment.id);
-    return { payment: detail, reopenedInvoices, pointsTakenBack: fmt(pointsMicros), pointsOutcome, pointsAfter: pointsAfter === null ? null : fmt(pointsAfter) };
+    return {
+      payment: detail, reopenedInvoices, pointsCreated: fmt(pointsMicros), pointsTakenBack: fmt(split.takenMicros),
+      intoCreditLimit: fmt(split.intoCreditLimitMicros), toReceivable: fmt(split.toReceivableMicros), pointsOutcome,
+      pointsAfter: pointsAfter === null ? null : fmt(pointsAfter),
+      debitNote: debitNote ? { ...debitNote, amount: fmt(split.toReceivableMicros) } : null,
+      subscriptionsFlagged,
+    };
   });
 }

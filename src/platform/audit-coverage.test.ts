@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestApp, signIn, type TestApp } from '../test/harness.ts';
 import { mailedToken, scenarios, type ScenarioKit } from '../test/audit-scenarios.ts';
+import { isCatalogued } from '../audit/audit-catalog.ts';
 
 /**
  * Walks every route that changes state and proves each one writes the audit event(s) it declares, in the
@@ -57,13 +58,16 @@ describe('audit coverage', () => {
       const expected: string[] = [route.audit].flat();
       const written = await t.db.owner.db
         .selectFrom('auditEvents')
-        .select(['action', 'requestId'])
+        .select(['app', 'action', 'requestId'])
         .where('occurredAt', '>=', since)
-        .where('action', 'in', expected)
         .execute();
       const requestId = res.headers['x-request-id'];
-      if (!written.some((e) => e.requestId === requestId)) {
+      if (!written.some((e) => e.requestId === requestId && expected.includes(e.action))) {
         failures.push(`${route.key}: no ${expected.join('|')} event with the request id ${String(requestId)}`);
+      }
+      // Every event the scenario wrote is filed under an app and action of the Audit app's catalog (src/audit/audit-catalog.ts).
+      for (const e of written.filter((w) => !isCatalogued(w.app, w.action))) {
+        failures.push(`${route.key}: wrote app "${e.app}" action "${e.action}", not in src/audit/audit-catalog.ts`);
       }
     }
     expect(failures).toEqual([]);

@@ -4,12 +4,17 @@ import type { Config } from './config.ts';
 import type { Db, Scope } from './database.ts';
 import type { AppName, CustomerRole } from './db-types.ts';
 
-/** Who is calling. Resolved once per request from the session cookie or the API key. */
+export type SessionAuthMethod = 'password' | 'password_2fa';
+
+/**
+ * Who is calling. Resolved once per request from the session cookie or the API key. `authMethod`: how the session's
+ * sign-in was made (kept on audit events; absent = password).
+ */
 export type Principal =
-  | { kind: 'operator'; userId: string; email: string; name: string; sessionId: string }
-  | { kind: 'staff'; userId: string; partnerId: string; email: string; name: string; apps: ReadonlySet<AppName>; sessionId: string }
+  | { kind: 'operator'; userId: string; email: string; name: string; sessionId: string; authMethod?: SessionAuthMethod }
+  | { kind: 'staff'; userId: string; partnerId: string; email: string; name: string; apps: ReadonlySet<AppName>; sessionId: string; authMethod?: SessionAuthMethod }
   | { kind: 'api_key'; keyId: string; partnerId: string; name: string; apps: ReadonlySet<AppName> }
-  | { kind: 'customer'; userId: string; partnerId: string; customerId: string; role: CustomerRole; email: string; name: string; sessionId: string }
+  | { kind: 'customer'; userId: string; partnerId: string; customerId: string; role: CustomerRole; email: string; name: string; sessionId: string; authMethod?: SessionAuthMethod }
   | { kind: 'system'; job: string };
 
 /** Everything a use case needs: `(ctx, input) -> result`. */

@@ -5,7 +5,8 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower 
 export type IdPrefix =
   | 'ptn' | 'cus' | 'usr' | 'acr' | 'ivt' | 'utk' | 'ses' | 'lch' | 'key' | 'evt' | 'ntf' | 'req'
   | 'inv' | 'pay' | 'cn' | 'sub' | 'prd' | 'txn' | 'je' | 'acc' | 'alc' | 'top' | 'dsc' | 'cal' | 'rsv' | 'cbt'
-  | 'ipy' | 'ipa' | 'stm';
+  | 'ipy' | 'ipa' | 'stm'
+  | 'bst' | 'bsl';
 
 /**
  * Opaque, type-prefixed, time-sortable id: `cus_` + 10 base32 chars of milliseconds + 16 random base32 chars.

@@ -13,6 +13,9 @@ import { gatewayOf } from '../topup/gateway-of.ts';
 import { AUTO_TOP_UP_SWEEP_CRONTAB, startSandboxDelivery, topUpTasks } from '../topup/topup-tasks.ts';
 import { RENEWALS_CRONTAB, renewalTasks } from '../subscriptions/renewals/renewals-tasks.ts';
 import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/statement-tasks.ts';
+import { creditNoteTasks } from '../credit-notes/credit-note-tasks.ts';
+import { AUDIT_CHAIN_CHECK_CRONTAB, auditChainTasks } from '../audit/check-audit-chains.ts';
+import { TOP_UP_POLICY_NOTICES_CRONTAB, topUpPolicyNoticeTasks } from '../topup/top-up-policy-notices.ts';
 
 /** Holds on points past their expiry are released every minute, a bounded batch at a time. */
 const RESERVATION_EXPIRY_CRONTAB = '* * * * * expire_reservations ?max=1';
@@ -33,9 +36,12 @@ export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Co
     ...topUpTasks({ db: deps.db, gateway, log: deps.log }),
     ...renewalTasks({ db: deps.db, gateway, log: deps.log }),
     ...statementTasks({ db: deps.db, log: deps.log }),
+    ...auditChainTasks({ db: deps.db, log: deps.log, config: deps.config }),
+    ...creditNoteTasks({ db: deps.db, gateway, log: deps.log }),
+    ...topUpPolicyNoticeTasks({ db: deps.db, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,

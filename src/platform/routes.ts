@@ -24,6 +24,9 @@ import { portalInvoiceRoutes } from '../invoices/portal-invoices.routes.ts';
 import { invoiceRoutes } from '../invoices/invoices.routes.ts';
 import { invoicingSettingsRoutes } from '../settings/invoicing-settings.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
+import { creditNoteRoutes } from '../credit-notes/credit-notes.routes.ts';
+import { discountRoutes } from '../discounts/discounts.routes.ts';
+import { bankStatementRoutes } from '../bank-statements/bank-statements.routes.ts';
 
 /** Every domain's routes, registered in one place. */
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -52,4 +55,7 @@ export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   invoiceRoutes(app, deps);
   invoicingSettingsRoutes(app, deps);
   paymentRoutes(app, deps);
+  creditNoteRoutes(app, deps);
+  discountRoutes(app, deps);
+  bankStatementRoutes(app, deps);
 }

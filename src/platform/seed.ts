@@ -7,6 +7,7 @@ import { seedUsageDemo } from '../products/demo-usage.ts';
 import { seedCatalogDemo } from '../products/demo-catalog.ts';
 import { seedServicesDemo } from '../services/demo-services.ts';
 import { seedInvoiceBrandingDemo, seedInvoicesDemo } from '../invoices/demo-invoices.ts';
+import { seedDiscountsDemo } from '../discounts/demo-discounts.ts';
 
 export const DEMO_LOGINS = [
   { email: 'operator@folio.test', who: 'platform operator (operator console)', portal: '/operator' },
@@ -94,6 +95,7 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
     await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)
     if (activity) await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
+    if (activity) await seedDiscountsDemo(trx, { partnerId: demo, initechId: initech }); // Initech's 10% off Teams licences (src/discounts)
   });
   return true;
 }

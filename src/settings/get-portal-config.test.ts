@@ -15,6 +15,7 @@ describe('getPortalConfig', () => {
     expect(res.json()).toEqual({
       portalTabs: { invoices: true, audit: true, services: true, points: true },
       contactSalesEmail: 'sales@demo-telecom.test',
+      contactSalesReplyToName: null,
       staffTwoFactorRequired: true,
     });
     expect(res.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);

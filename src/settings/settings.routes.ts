@@ -6,6 +6,7 @@ import { email, problemSchema, problems } from '../platform/schemas.ts';
 import { portalConfigSchema } from './portal-config.ts';
 import { getPortalConfig } from './get-portal-config.ts';
 import { updatePortalConfig } from './update-portal-config.ts';
+import { contactSalesRoutes } from '../contact-sales/contact-sales.routes.ts';
 
 const TAGS = ['Settings'];
 
@@ -32,6 +33,7 @@ export function settingsRoutes(app: FolioApp, deps: ServerDeps): void {
       body: z.strictObject({
         portalTabs: z.strictObject({ invoices: z.boolean(), audit: z.boolean(), services: z.boolean(), points: z.boolean() }).partial().optional(),
         contactSalesEmail: email.nullable().optional(),
+        contactSalesReplyToName: z.string().trim().min(1, 'a name, or null for none').max(100).nullable().optional(),
         staffTwoFactorRequired: z.boolean().optional(),
       }),
       response: { 200: portalConfigSchema, ...problems, 412: problemSchema },
@@ -40,4 +42,6 @@ export function settingsRoutes(app: FolioApp, deps: ServerDeps): void {
     const { config, etag } = await updatePortalConfig(ctxOf(req, deps), { ...req.body, ifMatch: req.headers['if-match'] });
     return reply.header('etag', etag).send(config);
   });
+
+  contactSalesRoutes(app, deps);
 }

@@ -20,6 +20,7 @@ describe('updatePortalConfig', () => {
     expect(res.json()).toEqual({
       portalTabs: { invoices: false, audit: true, services: true, points: true },
       contactSalesEmail: 'hello@demo-telecom.test',
+      contactSalesReplyToName: null,
       staffTwoFactorRequired: true,
     });
     expect(res.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);

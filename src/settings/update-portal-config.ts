@@ -10,6 +10,7 @@ import { loadPortalConfig, type PortalConfig, type VersionedPortalConfig } from 
 export interface UpdatePortalConfigInput {
   portalTabs?: Partial<PortalConfig['portalTabs']> | undefined;
   contactSalesEmail?: string | null | undefined;
+  contactSalesReplyToName?: string | null | undefined;
   staffTwoFactorRequired?: boolean | undefined;
   /** The `If-Match` header: when given and stale, nothing is written (412). `*` matches any version. */
   ifMatch?: string | undefined;
@@ -34,6 +35,7 @@ export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInpu
     const next: PortalConfig = {
       portalTabs: { ...before.config.portalTabs, ...input.portalTabs },
       contactSalesEmail: input.contactSalesEmail === undefined ? before.config.contactSalesEmail : input.contactSalesEmail,
+      contactSalesReplyToName: input.contactSalesReplyToName === undefined ? before.config.contactSalesReplyToName : input.contactSalesReplyToName,
       staffTwoFactorRequired: input.staffTwoFactorRequired ?? before.config.staffTwoFactorRequired,
     };
     const changes = diff(before.config, next);
@@ -43,6 +45,7 @@ export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInpu
       .set({
         portalTabs: JSON.stringify(next.portalTabs),
         contactSalesEmail: next.contactSalesEmail,
+        contactSalesReplyToName: next.contactSalesReplyToName,
         staffTwoFactorRequired: next.staffTwoFactorRequired,
         // Strictly later than the previous version, so the ETag always changes.
         updatedAt: sql`greatest(clock_timestamp(), updated_at + interval '1 microsecond')`,

@@ -3,7 +3,7 @@ import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { SellablePrice } from '../products/sellable-price.ts';
 import type { WalletState } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, currencyOf, money, partnerTaxRateBps, proRataLine, quoteOf, type ChargeLine, type ChargeQuote, type SubscriptionRow } from './pricing.ts';
+import { activationFeeLine, currencyOf, money, partnerTaxRateBps, proRataLine, quoteOf, withDiscounts, type ChargeLine, type ChargeQuote, type SubscriptionRow } from './pricing.ts';
 import { daysBetween, isoDay, utcMidnight } from './periods.ts';
 import { chargeQuoteFromPoints, insertCharge } from './charge.ts';
 import { assertStatus, type SubscriptionCaller } from './subscriptions.repo.ts';
@@ -49,7 +49,8 @@ export async function quoteProRata(
   const lines: ChargeLine[] = [proRataLine(input.price, input.units, daysRemaining, daysInPeriod, input.addOnId)];
   const fee = input.withActivationFee ? activationFeeLine(input.price) : null;
   if (fee) lines.push(fee);
-  const quote = quoteOf(currency, lines, await partnerTaxRateBps(trx, sub.partnerId));
+  const discounted = await withDiscounts(trx, { partnerId: sub.partnerId, customerId: sub.customerId, day: now }, currency, lines);
+  const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, sub.partnerId));
   if (quote.totalMicros > input.wallet.usableMicros) {
     throw new DomainError('insufficient_points', `Not enough points: ${money(quote.totalMicros, currency)} needed, ${money(input.wallet.usableMicros > 0n ? input.wallet.usableMicros : 0n, currency)} usable`);
   }

@@ -45,9 +45,10 @@ function invoiceLines(quote: ChargeQuote): (InvoiceLineInput & { revenueCode: Re
   return quote.lines
     .map((l, i) => ({
       kind: l.kind, description: l.description, amountMicros: l.amountMicros, taxMicros: quote.lineTaxMicros[i]!,
+      ...(l.discountMicros ? { discountMicros: l.discountMicros, discountId: l.discountId ?? null } : {}),
       revenueCode: l.kind === 'activation_fee' ? ('revenue:one_time' as const) : ('revenue:subscription' as const),
     }))
-    .filter((l) => l.amountMicros > 0n);
+    .filter((l) => l.amountMicros + (l.discountMicros ?? 0n) > 0n);
 }
 
 /**

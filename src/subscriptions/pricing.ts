@@ -6,6 +6,8 @@ import { DomainError } from '../platform/errors.ts';
 import { findPriceWithProduct, type SellablePrice } from '../products/sellable-price.ts';
 import { spreadTax } from '../invoices/invoice-totals.ts';
 import type { SubscriptionAddOnsTable, SubscriptionsTable } from './subscriptions.db-types.ts';
+import { discountMicros, type DiscountTerms } from '../discounts/discount-rules.ts';
+import { discountsFor } from '../discounts/discounts.repo.ts';
 
 /**
  * What a subscription charge is made of, and its tax (docs/adr/0008: tax at consumption; docs/adr/0001: one rounding).
@@ -23,8 +25,13 @@ export type ChargeLineKind = 'subscription' | 'add_on' | 'activation_fee';
 export interface ChargeLine {
   kind: ChargeLineKind;
   description: string;
-  /** Pre-tax, whole minor units, >= 0. */
+  /** Pre-tax, whole minor units, >= 0: the net, after `discountMicros`. */
   amountMicros: bigint;
+  /** The Discount app's discount on this line (src/discounts), whole minor units; gross = amountMicros + discountMicros. */
+  discountMicros?: bigint;
+  discountId?: string;
+  /** A pro-rata line's share of a period: [days remaining, days in period] (a fixed discount is pro-rated alike). */
+  proRata?: readonly [number, number];
   /** What the platform charges the partner for this line (0 for fees). */
   costMicros: bigint;
   /** The product's tax category is `standard`. */
@@ -42,6 +49,8 @@ export interface ChargeQuote {
   lineTaxMicros: bigint[];
   /** Subscription + add-on lines (pre-tax). */
   priceMicros: bigint;
+  /** Discounts on the subscription and add-on lines (pre-tax), already taken off priceMicros. */
+  discountMicros: bigint;
   activationFeeMicros: bigint;
   costMicros: bigint;
   taxRateBps: number;
@@ -66,8 +75,10 @@ export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRat
   let fee = 0n;
   let cost = 0n;
   let taxable = 0n;
+  let discount = 0n;
   for (const l of lines) {
-    assert(l.amountMicros >= 0n && l.costMicros >= 0n, 'charge lines are not negative');
+    assert(l.amountMicros >= 0n && l.costMicros >= 0n && (l.discountMicros ?? 0n) >= 0n, 'charge lines are not negative');
+    discount += l.discountMicros ?? 0n;
     if (l.kind === 'activation_fee') fee += l.amountMicros;
     else price += l.amountMicros;
     cost += l.costMicros;
@@ -76,7 +87,7 @@ export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRat
   const tax = applyBps(taxable, taxRateBps, currency);
   // Spread by largest remainder (src/invoices/invoice-totals.ts): the shares add up to the one rounded tax, none negative.
   const lineTax = spreadTax(currency, tax, lines.map((l) => (l.taxable ? l.amountMicros : 0n)));
-  return { currency, lines: [...lines], lineTaxMicros: lineTax, priceMicros: price, activationFeeMicros: fee, costMicros: cost, taxRateBps, taxMicros: tax, totalMicros: price + fee + tax };
+  return { currency, lines: [...lines], lineTaxMicros: lineTax, priceMicros: price, discountMicros: discount, activationFeeMicros: fee, costMicros: cost, taxRateBps, taxMicros: tax, totalMicros: price + fee + tax };
 }
 
 export function lineDescription(p: SellablePrice, quantity: number, suffix = ''): string {
@@ -113,8 +124,33 @@ export function proRataLine(p: SellablePrice, units: number, daysRemaining: numb
     description: `${lineDescription(p, units)}, ${daysRemaining} of ${daysInPeriod} days`,
     amountMicros: roundToMinorUnit(full, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
     costMicros: roundToMinorUnit(fullCost, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
-    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, addOnId, quantity: units,
+    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, addOnId, quantity: units, proRata: [daysRemaining, daysInPeriod],
   };
+}
+
+/** A line less its discount (none: the line as it is). Activation fees are never discounted (a discount is on the price). */
+export function discountedLine(line: ChargeLine, terms: DiscountTerms | null, currency: Currency): ChargeLine {
+  if (terms === null || line.kind === 'activation_fee') return line;
+  assert(line.discountMicros === undefined, 'a line is discounted once');
+  const d = discountMicros(terms, line.amountMicros, line.quantity, currency, line.proRata);
+  if (d === 0n) return line;
+  return { ...line, amountMicros: line.amountMicros - d, discountMicros: d, discountId: terms.id };
+}
+
+/**
+ * THE place a Discount-app discount enters a price (docs/adr/0016): each subscription and add-on line gets the most specific
+ * discount in force for the customer on `day` (the purchase day; for a renewal, the first day of the period it pays for).
+ * Purchases, add-ons, renewals, reactivations and the renewal price the views show all go through here (the renewal job
+ * through `discountsFor` and `discountedLine`, set-based).
+ */
+export async function withDiscounts(
+  trx: Trx, who: { partnerId: string; customerId: string; day: Date }, currency: Currency, lines: readonly ChargeLine[],
+): Promise<ChargeLine[]> {
+  const day = who.day.toISOString().slice(0, 10);
+  const discountable = lines.filter((l) => l.kind !== 'activation_fee');
+  const found = await discountsFor(trx, discountable.map((l) => ({ partnerId: who.partnerId, customerId: who.customerId, priceId: l.priceId, day })));
+  const byLine = new Map(discountable.map((l, i) => [l, found[i] ?? null]));
+  return lines.map((l) => discountedLine(l, byLine.get(l) ?? null, currency));
 }
 
 export interface RenewalPricing {
@@ -122,7 +158,9 @@ export interface RenewalPricing {
   addOns: { row: AddOnRow; price: SellablePrice; renewalQuantity: number }[];
   /** The lines a renewal of the next period charges (add-ons at their pending quantity; none at 0). */
   lines: ChargeLine[];
+  /** After discounts. */
   priceMicros: bigint;
+  discountMicros: bigint;
   costMicros: bigint;
 }
 
@@ -131,7 +169,7 @@ export interface RenewalPricing {
  * the quantity it renews with (`pending_quantity` when set). Archived prices still renew (archiving stops new sales only).
  * For views and for the renewal job.
  */
-export async function renewalPricing(trx: Trx, sub: SubscriptionRow, addOnRows?: readonly AddOnRow[]): Promise<RenewalPricing> {
+export async function renewalPricing(trx: Trx, sub: SubscriptionRow, addOnRows?: readonly AddOnRow[], day?: Date): Promise<RenewalPricing> {
   const main = await findPriceWithProduct(trx, sub.partnerId, sub.priceId);
   const rows = addOnRows ?? await trx.selectFrom('subscriptionAddOns').selectAll()
     .where('partnerId', '=', sub.partnerId).where('subscriptionId', '=', sub.id).where('removedAt', 'is', null).orderBy('createdAt').orderBy('id').execute();
@@ -140,11 +178,15 @@ export async function renewalPricing(trx: Trx, sub: SubscriptionRow, addOnRows?:
     if (row.removedAt) continue;
     addOns.push({ row, price: await findPriceWithProduct(trx, sub.partnerId, row.priceId), renewalQuantity: row.pendingQuantity ?? row.quantity });
   }
-  const lines = [periodLine('subscription', main, sub.quantity)];
-  for (const a of addOns) if (a.renewalQuantity > 0) lines.push(periodLine('add_on', a.price, a.renewalQuantity, a.row.id));
+  const full = [periodLine('subscription', main, sub.quantity)];
+  for (const a of addOns) if (a.renewalQuantity > 0) full.push(periodLine('add_on', a.price, a.renewalQuantity, a.row.id));
+  // Discounts are judged on the first day of the period the renewal pays for (or the day given: a reactivation's).
+  const on = day ?? sub.currentPeriodEnd ?? sub.createdAt;
+  const lines = await withDiscounts(trx, { partnerId: sub.partnerId, customerId: sub.customerId, day: on }, currencyOf(sub.currency), full);
   return {
     main, addOns, lines,
     priceMicros: lines.reduce((s, l) => s + l.amountMicros, 0n),
+    discountMicros: lines.reduce((s, l) => s + (l.discountMicros ?? 0n), 0n),
     costMicros: lines.reduce((s, l) => s + l.costMicros, 0n),
   };
 }

@@ -6,7 +6,7 @@ import { newId } from '../platform/ids.ts';
 import { formatDecimal } from '../money/money.ts';
 import { findSellablePrice } from '../products/sellable-price.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, assertCustomerCurrency, currencyOf, money, partnerTaxRateBps, periodLine, quoteOf, type ChargeLine } from './pricing.ts';
+import { activationFeeLine, assertCustomerCurrency, currencyOf, money, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine } from './pricing.ts';
 import { firstPeriod, isoDay } from './periods.ts';
 import { billQuoteUnpaid, chargeQuoteFromPoints, insertCharge } from './charge.ts';
 import { addEvent, auditSubscription, findCustomer, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
@@ -56,7 +56,9 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
     const lines: ChargeLine[] = [periodLine('subscription', sellable, quantity)];
     const fee = activationFeeLine(sellable);
     if (fee) lines.push(fee);
-    const quote = quoteOf(currency, lines, await partnerTaxRateBps(trx, caller.partnerId));
+    // The Discount app's discount in force on the purchase day, if any (docs/adr/0016).
+    const discounted = await withDiscounts(trx, { partnerId: caller.partnerId, customerId, day: now }, currency, lines);
+    const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, caller.partnerId));
 
     const wallet = await lockWallet(trx, { partnerId: caller.partnerId, customerId, currency });
     const fromPoints = quote.totalMicros === 0n || wallet.usableMicros >= quote.totalMicros;
@@ -68,7 +70,7 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
       changes: {
         product: { after: `${sellable.product.sku} ${sellable.product.name}` }, variant: { after: sellable.variant.name }, priceId: { after: sellable.price.id },
         cycle: { after: sellable.price.cycle }, quantity: { after: quantity }, currency: { after: currency },
-        price: { after: fmt(quote.priceMicros) }, activationFee: { after: fmt(quote.activationFeeMicros) }, tax: { after: fmt(quote.taxMicros) },
+        price: { after: fmt(quote.priceMicros) }, ...(quote.discountMicros > 0n ? { discount: { after: fmt(quote.discountMicros) } } : {}), activationFee: { after: fmt(quote.activationFeeMicros) }, tax: { after: fmt(quote.taxMicros) },
         total: { after: fmt(quote.totalMicros) }, status: { after: fromPoints ? 'active' : 'pending_payment' },
         paidWith: { after: fromPoints ? 'points' : 'invoice' },
       },
@@ -102,7 +104,7 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
         lines: [
           `${customer.name} bought ${what}${quantity > 1 ? ` x ${quantity}` : ''}.`,
           `Period: ${isoDay(period.start)} to ${isoDay(period.end)} (renews ${sellable.price.cycle}).`,
-          `Price: ${money(quote.priceMicros, currency)}`,
+          `Price: ${money(quote.priceMicros, currency)}${quote.discountMicros > 0n ? ` (after a discount of ${money(quote.discountMicros, currency)})` : ''}`,
           ...(quote.activationFeeMicros > 0n ? [`Activation fee: ${money(quote.activationFeeMicros, currency)}`] : []),
           `Tax: ${money(quote.taxMicros, currency)}`,
           `Paid from points: ${money(quote.totalMicros, currency)}`,

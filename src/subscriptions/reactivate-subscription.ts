@@ -28,7 +28,7 @@ export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: 
     }
     const period = periodAfter(sub.anchorAt!, sub.cycle, expiry);
     const currency = currencyOf(sub.currency);
-    const pricing = await renewalPricing(trx, sub);
+    const pricing = await renewalPricing(trx, sub, undefined, now);
     const quote = quoteOf(currency, pricing.lines, await partnerTaxRateBps(trx, caller.partnerId));
     if (quote.totalMicros > wallet.usableMicros) {
       throw new DomainError('insufficient_points', `Not enough points: ${money(quote.totalMicros, currency)} needed, ${money(wallet.usableMicros > 0n ? wallet.usableMicros : 0n, currency)} usable`);

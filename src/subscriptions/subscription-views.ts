@@ -3,6 +3,8 @@ import { formatDecimal } from '../money/money.ts';
 import type { Trx } from '../platform/database.ts';
 import { marginPercentOf } from '../products/catalog.repo.ts';
 import { currencyOf, type SubscriptionRow } from './pricing.ts';
+import { discountMicros } from '../discounts/discount-rules.ts';
+import { discountsFor, type DiscountRequest } from '../discounts/discounts.repo.ts';
 import { addDays, isoDay, reactivationDeadline, renewalDueAt } from './periods.ts';
 
 /**
@@ -22,8 +24,9 @@ export const addOnViewSchema = z.object({
   priceId: z.string(),
   quantity: z.number().int(),
   pendingQuantity: z.number().int().nullable().describe('What the next renewal changes the quantity to (lower; 0 removes the add-on); null: no change'),
-  renewalPrice: z.string().describe('Per period, at the quantity the next renewal charges'),
+  renewalPrice: z.string().describe('Per period, at the quantity the next renewal charges, after its discount'),
   renewalCost: z.string(),
+  renewalDiscount: z.string().describe('The Discount app\'s discount on the next period (pre-tax), already taken off renewalPrice'),
 });
 
 export const subscriptionViewSchema = z.object({
@@ -47,7 +50,9 @@ export const subscriptionViewSchema = z.object({
   currentPeriodStart: day.nullable(),
   currentPeriodEnd: day.nullable().describe('The expiry'),
   nextRenewalAt: day.nullable().describe('7 days before the expiry, while active and auto-renewing'),
-  renewalPrice: z.string().describe('Pre-tax price of the next period: main price x quantity + add-ons'),
+  renewalPrice: z.string().describe('Pre-tax price of the next period: main price x quantity + add-ons, less the discounts in force on its first day'),
+  renewalDiscount: z.string().describe('The discounts taken off renewalPrice (Discount app; docs/adr/0016)'),
+  discount: z.object({ id: z.string(), name: z.string() }).nullable().describe('The discount on the main line of the next period, if any'),
   renewalCost: z.string(),
   margin: z.string().describe('renewalPrice - renewalCost'),
   marginPercent: z.string().nullable().describe('margin / renewal price x 100, one decimal; null when the price is 0'),
@@ -118,21 +123,38 @@ export async function subscriptionViews(trx: Trx, partnerId: string, rows: reado
     .where('a.partnerId', '=', partnerId).where('a.subscriptionId', 'in', ids).where('a.removedAt', 'is', null)
     .orderBy('a.createdAt').orderBy('a.id')
     .execute();
+  // The discounts of the next period, judged on its first day (the expiry), as the renewal will (src/discounts).
+  const dayOf = (s: SubscriptionRow) => (s.currentPeriodEnd ?? s.createdAt).toISOString().slice(0, 10);
+  const requests: DiscountRequest[] = [];
+  for (const s of rows) {
+    requests.push({ partnerId, customerId: s.customerId, priceId: s.priceId, day: dayOf(s) });
+    for (const a of addOns) if (a.subscriptionId === s.id) requests.push({ partnerId, customerId: s.customerId, priceId: a.priceId, day: dayOf(s) });
+  }
+  const found = await discountsFor(trx, requests);
+  let at = 0;
   return rows.map((s) => {
     const currency = currencyOf(s.currency);
     const fmt = (m: bigint) => formatDecimal(m, currency);
     const i = byId.get(s.id)!;
-    let price = BigInt(i.priceMicros) * BigInt(s.quantity);
+    const mainTerms = found[at++] ?? null;
+    const mainGross = BigInt(i.priceMicros) * BigInt(s.quantity);
+    let discount = mainTerms ? discountMicros(mainTerms, mainGross, s.quantity, currency) : 0n;
+    let price = mainGross - discount;
     let cost = BigInt(i.costMicros) * BigInt(s.quantity);
     const mine = addOns.filter((a) => a.subscriptionId === s.id).map((a) => {
-      const units = BigInt(a.pendingQuantity ?? a.quantity);
-      const aPrice = BigInt(a.priceMicros) * units;
+      const quantity = a.pendingQuantity ?? a.quantity;
+      const units = BigInt(quantity);
+      const terms = found[at++] ?? null;
+      const gross = BigInt(a.priceMicros) * units;
+      const aDiscount = terms ? discountMicros(terms, gross, quantity, currency) : 0n;
+      const aPrice = gross - aDiscount;
       const aCost = BigInt(a.costMicros) * units;
       price += aPrice;
+      discount += aDiscount;
       cost += aCost;
       return {
         id: a.id, productId: a.productId, productName: a.productName, variantId: a.variantId, variantName: a.variantName, priceId: a.priceId,
-        quantity: a.quantity, pendingQuantity: a.pendingQuantity, renewalPrice: fmt(aPrice), renewalCost: fmt(aCost),
+        quantity: a.quantity, pendingQuantity: a.pendingQuantity, renewalPrice: fmt(aPrice), renewalCost: fmt(aCost), renewalDiscount: fmt(aDiscount),
       };
     });
     const live = s.status === 'active';
@@ -145,7 +167,8 @@ export async function subscriptionViews(trx: Trx, partnerId: string, rows: reado
       currentPeriodStart: s.currentPeriodStart ? isoDay(s.currentPeriodStart) : null,
       currentPeriodEnd: s.currentPeriodEnd ? isoDay(s.currentPeriodEnd) : null,
       nextRenewalAt: live && s.autoRenew && s.currentPeriodEnd ? isoDay(renewalDueAt(s.currentPeriodEnd)) : null,
-      renewalPrice: fmt(price), renewalCost: fmt(cost), margin: fmt(price - cost), marginPercent: marginPercentOf(price, cost),
+      renewalPrice: fmt(price), renewalDiscount: fmt(discount), discount: mainTerms ? { id: mainTerms.id, name: mainTerms.name } : null,
+      renewalCost: fmt(cost), margin: fmt(price - cost), marginPercent: marginPercentOf(price, cost),
       addOns: mine,
       lastRenewalFailure: s.renewalFailedAt && s.renewalFailureReason ? { at: s.renewalFailedAt.toISOString(), reason: s.renewalFailureReason } : null,
       pendingInvoiceId: s.status === 'pending_payment' ? s.pendingInvoiceId : null,

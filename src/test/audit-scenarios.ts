@@ -13,6 +13,11 @@ import { renewalAuditScenarios } from '../subscriptions/renewals/audit-scenarios
 import { invoiceAuditScenarios } from '../invoices/audit-scenarios.ts';
 import { portalInvoiceAuditScenarios } from '../invoices/portal-audit-scenarios.ts';
 import { paymentAuditScenarios } from '../payments/audit-scenarios.ts';
+import { creditNoteAuditScenarios } from '../credit-notes/audit-scenarios.ts';
+import { bankStatementAuditScenarios } from '../bank-statements/audit-scenarios.ts';
+import { discountAuditScenarios } from '../discounts/audit-scenarios.ts';
+import { auditAppAuditScenarios } from '../audit/audit-scenarios.ts';
+import { contactSalesAuditScenarios } from '../contact-sales/audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -40,6 +45,7 @@ export const scenarios: Record<string, Scenario> = {
   ...customerAuditScenarios,
   ...accessAuditScenarios,
   ...topUpAuditScenarios,
+  ...contactSalesAuditScenarios,
   ...financeAuditScenarios,
   ...productAuditScenarios,
   ...liveCallAuditScenarios,
@@ -49,6 +55,10 @@ export const scenarios: Record<string, Scenario> = {
   ...invoiceAuditScenarios,
   ...portalInvoiceAuditScenarios,
   ...paymentAuditScenarios,
+  ...creditNoteAuditScenarios,
+  ...bankStatementAuditScenarios,
+  ...discountAuditScenarios,
+  ...auditAppAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

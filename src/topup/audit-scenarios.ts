@@ -41,6 +41,16 @@ export const topUpAuditScenarios: Record<string, Scenario> = {
     });
   },
 
+  'POST /api/v1/settings/top-up-policies/:versionId/withdraw': async (kit) => {
+    const admin = await kit.signIn('admin@demo.test');
+    const added = await kit.t.app.inject({
+      method: 'PUT', url: '/api/v1/settings/top-up-policies', headers: admin.headers,
+      payload: { currency: 'HKD', effectiveFrom: addDays(utcDay(new Date()), 40), minimum: '20.00', feeThreshold: '0', fee: '0' },
+    });
+    const { id } = added.json<{ id: string }>();
+    return kit.t.app.inject({ method: 'POST', url: `/api/v1/settings/top-up-policies/${id}/withdraw`, headers: admin.headers, payload: {} });
+  },
+
   'POST /api/v1/gateway/webhooks': async (kit) => {
     const pending = (await topUp(kit, { amount: '40.00', cardToken: 'tok_sandbox_delayed' })).res.json<{ id: string }>();
     const answers = await deliverSandboxWebhooks(kit.t, gatewayOf({ db: kit.t.db.app.db }), new Date(Date.now() + 3_600_000));

@@ -109,7 +109,7 @@ export async function portalUpdateAutoTopUp(ctx: Ctx & { gateway: Gateway }, inp
     if (input.enabled && input.savedCardId === null) errors.push({ path: 'savedCardId', message: 'a saved card is needed to turn auto top-up on' });
     if (errors.length > 0) throw new DomainError('validation_failed', `Invalid auto top-up: ${errors.map((e) => e.path).join(', ')}`, errors);
     // The minimum is checked when auto top-up is on (turning it off is always possible); the sweep checks it again each time.
-    if (input.enabled) applyPolicy(await policyInForce(trx, key.partnerId, currency, utcDay(new Date())), amount!);
+    if (input.enabled) applyPolicy(await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now())), amount!);
     let card: SavedCardRow | null = null;
     if (input.savedCardId !== null) card = await usableSavedCard(trx, key, ctx.gateway.name, input.savedCardId);
 

@@ -94,7 +94,7 @@ export async function attemptAutoTopUp(deps: TopUpDeps, key: { partnerId: string
       .insertInto('topUps')
       .values({
         id, ...key, userId: null, currency, amountMicros: amount, feeMicros: feeFor(policy, amount), status: 'pending', auto: true, autoForDate: today,
-        policyEffectiveFrom: policy.effectiveFrom, gateway: deps.gateway.name, savedCardId: card?.id ?? null, requestKey: null, chargeRef: null,
+        policyEffectiveFrom: policy.effectiveFrom, policyVersionId: policy.versionId, gateway: deps.gateway.name, savedCardId: card?.id ?? null, requestKey: null, chargeRef: null,
         invoiceId: null, entryId: null, failureCode: null, failureReason: null, updatedAt: new Date(), completedAt: null,
       })
       .execute();

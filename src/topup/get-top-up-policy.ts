@@ -16,7 +16,7 @@ export type PortalTopUpPolicyView = z.infer<typeof portalTopUpPolicySchema>;
 /** The top-up policy in force today for the organisation's currency, so the portal can show the fee before paying. */
 export async function portalGetTopUpPolicy(ctx: Ctx, input: { day?: string } = {}): Promise<PortalTopUpPolicyView> {
   const caller = portalCaller(ctx.principal);
-  const day = input.day ?? utcDay(new Date());
+  const day = input.day ?? utcDay(ctx.clock.now());
   return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
     const customer = await trx.selectFrom('customers').select('currency').where('partnerId', '=', caller.partnerId).where('id', '=', caller.customerId).executeTakeFirst();
     if (!customer) throw notFound('Customer');

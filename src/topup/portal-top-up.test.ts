@@ -117,7 +117,7 @@ describe('portalTopUp: a card top-up end to end', () => {
     const res = await topUp({ amount: '59.99', cardToken: 'tok_sandbox_success' }, globex);
     expect(res.json()).toMatchObject({ currency: 'MYR', amount: '59.99', fee: '3.00', total: '62.99' });
     expect((await api(t, globex, 'GET', '/api/v1/portal/top-up-policy')).json()).toEqual({
-      currency: 'MYR', effectiveFrom: null, source: 'default', minimum: '0.00', feeThreshold: '60.00', fee: '3.00', upcoming: null,
+      versionId: null, currency: 'MYR', effectiveFrom: null, source: 'default', minimum: '0.00', feeThreshold: '60.00', fee: '3.00', upcoming: null,
     });
   });
 });

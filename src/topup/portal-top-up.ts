@@ -33,7 +33,7 @@ export interface PortalTopUpResult {
 
 /**
  * An owner or admin buys points by card in the portal.
- * 1. One transaction: the policy in force today (minimum: 422; fee below the threshold), the saved card if one is
+ * 1. One transaction: the policy in force today (minimum: 422; fee below the threshold; the version is recorded), the saved card if one is
  *    named, and the top-up row, `pending`, committed before any money moves.
  * 2. The gateway charge, outside any transaction, with an idempotency key derived from the top-up id.
  * 3. One transaction (completeTopUp): paid invoice + ledger entry + audit + receipt; or the failure; or still pending.
@@ -52,7 +52,7 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
     const currency = currencyOf(customer.currency);
     const amount = parseAmount(input.amount, currency, 'amount');
     if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
-    const policy = await policyInForce(trx, key.partnerId, currency, utcDay(new Date()));
+    const policy = await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now()));
     const fee = applyPolicy(policy, amount);
     const saved = input.savedCardId ? await usableSavedCard(trx, key, gateway.name, input.savedCardId) : null;
 
@@ -73,7 +73,7 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
       .insertInto('topUps')
       .values({
         id, partnerId: key.partnerId, customerId: key.customerId, userId: caller.userId, currency, amountMicros: amount, feeMicros: fee,
-        status: 'pending', auto: false, autoForDate: null, policyEffectiveFrom: policy.effectiveFrom, gateway: gateway.name,
+        status: 'pending', auto: false, autoForDate: null, policyEffectiveFrom: policy.effectiveFrom, policyVersionId: policy.versionId, gateway: gateway.name,
         savedCardId: saved?.id ?? null, requestKey: input.requestKey ?? null, chargeRef: null, invoiceId: null, entryId: null,
         failureCode: null, failureReason: null, updatedAt: new Date(), completedAt: null,
       })

@@ -89,10 +89,10 @@ describe('staff add and list versions (Portal Settings app)', () => {
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ currency: 'SGD', effectiveFrom: today, minimum: '5.00', feeThreshold: '30.00', fee: '2.00', inForce: true });
     const [event] = await auditEventsOf(t.db, 'top_up_policy.version_added');
-    expect(event).toMatchObject({ app: 'settings', targetId: `SGD:${today}`, actorLabel: 'admin@demo.test' });
+    expect(event).toMatchObject({ app: 'settings', targetId: res.json().id, actorLabel: 'admin@demo.test', changes: { currency: { after: 'SGD' }, effectiveFrom: { after: today } } });
 
     expect((await api(t, owner, 'GET', '/api/v1/portal/top-up-policy')).json()).toEqual({
-      currency: 'SGD', effectiveFrom: today, source: 'partner', minimum: '5.00', feeThreshold: '30.00', fee: '2.00', upcoming: null,
+      versionId: res.json().id, currency: 'SGD', effectiveFrom: today, source: 'partner', minimum: '5.00', feeThreshold: '30.00', fee: '2.00', upcoming: null,
     });
     const refused = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '4.99', cardToken: 'tok_sandbox_success' });
     expect(refused.statusCode).toBe(422);

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { formatDecimal, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
 import type { Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import type {} from './top-up-policy.db-types.ts';
 
 /**
  * The partner's minimum top-up policy, per currency, in dated versions (migration 0014): a minimum top-up, and an admin
- * fee charged on top of a top-up below a threshold. The version in force on a day is the latest one whose
- * `effective_from` is on or before that (UTC) day; versions are never edited, a change is a new version.
+ * fee charged on top of a top-up below a threshold. The version in force on a day is the latest one not withdrawn whose
+ * `effective_from` is on or before that (UTC) day; versions are never edited, a change is a new version (migration 0036:
+ * each has an id, `tpv_...`, recorded on every top-up it applied to; one may be withdrawn before it takes effect).
  *
  * Built-in default, when the partner has no version for a currency yet (the provider's policy in ../shared/domain.md):
  * any amount is allowed (minimum 0), and below 20 SGD / USD / AUD (60 MYR, 300,000 VND) an admin fee of 1 (3 MYR,
@@ -15,6 +17,8 @@ import { DomainError } from '../platform/errors.ts';
  * and no fee, until the partner adds a version.
  */
 export interface TopUpPolicy {
+  /** The version's id (`tpv_...`); null for the built-in default. */
+  versionId: string | null;
   currency: Currency;
   /** The version's first day; null for the built-in default. */
   effectiveFrom: string | null;
@@ -36,16 +40,16 @@ const DEFAULTS: Partial<Record<Currency, { minimum: bigint; threshold: bigint; f
 
 export function defaultTopUpPolicy(currency: Currency): TopUpPolicy {
   const d = DEFAULTS[currency] ?? { minimum: 0n, threshold: 0n, fee: 0n };
-  return { currency, effectiveFrom: null, source: 'default', minimumMicros: d.minimum, feeThresholdMicros: d.threshold, feeMicros: d.fee };
+  return { versionId: null, currency, effectiveFrom: null, source: 'default', minimumMicros: d.minimum, feeThresholdMicros: d.threshold, feeMicros: d.fee };
 }
 
 const POLICY_COLUMNS = [
-  sql<string>`effective_from::text`.as('effectiveFrom'), 'minimumMicros', 'feeThresholdMicros', 'feeMicros',
+  'id', sql<string>`effective_from::text`.as('effectiveFrom'), 'minimumMicros', 'feeThresholdMicros', 'feeMicros',
 ] as const;
 
-function toPolicy(currency: Currency, row: { effectiveFrom: string; minimumMicros: string; feeThresholdMicros: string; feeMicros: string }): TopUpPolicy {
+function toPolicy(currency: Currency, row: { id: string; effectiveFrom: string; minimumMicros: string; feeThresholdMicros: string; feeMicros: string }): TopUpPolicy {
   return {
-    currency, effectiveFrom: row.effectiveFrom, source: 'partner',
+    versionId: row.id, currency, effectiveFrom: row.effectiveFrom, source: 'partner',
     minimumMicros: BigInt(row.minimumMicros), feeThresholdMicros: BigInt(row.feeThresholdMicros), feeMicros: BigInt(row.feeMicros),
   };
 }
@@ -57,6 +61,7 @@ export async function policyInForce(db: Executor, partnerId: string, currency: C
     .select(POLICY_COLUMNS)
     .where('partnerId', '=', partnerId)
     .where('currency', '=', currency)
+    .where('withdrawnAt', 'is', null)
     .where(sql<boolean>`effective_from <= ${day}::date`)
     .orderBy('effectiveFrom', 'desc')
     .limit(1)
@@ -71,6 +76,7 @@ export async function nextPolicyVersion(db: Executor, partnerId: string, currenc
     .select(POLICY_COLUMNS)
     .where('partnerId', '=', partnerId)
     .where('currency', '=', currency)
+    .where('withdrawnAt', 'is', null)
     .where(sql<boolean>`effective_from > ${day}::date`)
     .orderBy('effectiveFrom', 'asc')
     .limit(1)
@@ -93,6 +99,8 @@ export function applyPolicy(policy: TopUpPolicy, amountMicros: bigint, field = '
 }
 
 export const topUpPolicySchema = z.object({
+  /** The version's id (`tpv_...`); null for the built-in default. */
+  versionId: z.string().nullable(),
   currency: z.string(),
   /** The first day (UTC) the version applies; null for the built-in default. */
   effectiveFrom: z.iso.date().nullable(),
@@ -105,7 +113,7 @@ export type TopUpPolicyView = z.infer<typeof topUpPolicySchema>;
 
 export function toPolicyView(p: TopUpPolicy): TopUpPolicyView {
   return {
-    currency: p.currency, effectiveFrom: p.effectiveFrom, source: p.source,
+    versionId: p.versionId, currency: p.currency, effectiveFrom: p.effectiveFrom, source: p.source,
     minimum: formatDecimal(p.minimumMicros, p.currency), feeThreshold: formatDecimal(p.feeThresholdMicros, p.currency), fee: formatDecimal(p.feeMicros, p.currency),
   };
 }

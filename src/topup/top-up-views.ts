@@ -33,6 +33,8 @@ export const staffTopUpSchema = topUpSchema.extend({
   userId: z.string().nullable(),
   gateway: z.enum(['sandbox', 'stripe']),
   gatewayChargeRef: z.string().nullable(),
+  /** The top-up policy version that applied (null: the built-in default, or a top-up paying for a renewal). */
+  policyVersion: z.object({ id: z.string(), effectiveFrom: z.iso.date() }).nullable(),
 });
 export type StaffTopUpView = z.infer<typeof staffTopUpSchema>;
 
@@ -58,6 +60,8 @@ export interface TopUpRow {
   failureReason: string | null;
   createdAt: Date;
   completedAt: Date | null;
+  policyVersionId: string | null;
+  policyEffectiveFrom: string | null;
 }
 
 /** Top-ups of one partner with their invoice number; callers add filters (and a lock). */
@@ -69,6 +73,7 @@ export function selectTopUps(db: Executor, partnerId: string) {
       't.id', 't.partnerId', 't.customerId', 't.userId', 't.currency', 't.amountMicros', 't.feeMicros', 't.status', 't.auto',
       sql<string | null>`t.auto_for_date::text`.as('autoForDate'), 't.gateway', 't.savedCardId', 't.requestKey', 't.chargeRef', 't.invoiceId',
       'i.number as invoiceNumber', 't.entryId', 't.failureCode', 't.failureReason', 't.createdAt', 't.completedAt',
+      't.policyVersionId', sql<string | null>`t.policy_effective_from::text`.as('policyEffectiveFrom'),
     ])
     .where('t.partnerId', '=', partnerId);
 }
@@ -100,5 +105,7 @@ export function toTopUpView(row: TopUpRow): TopUpView {
 }
 
 export function toStaffTopUpView(row: TopUpRow): StaffTopUpView {
-  return { ...toTopUpView(row), customerId: row.customerId, userId: row.userId, gateway: row.gateway, gatewayChargeRef: row.chargeRef };
+  return { ...toTopUpView(row), customerId: row.customerId, userId: row.userId, gateway: row.gateway, gatewayChargeRef: row.chargeRef,
+    policyVersion: row.policyVersionId && row.policyEffectiveFrom ? { id: row.policyVersionId, effectiveFrom: row.policyEffectiveFrom } : null,
+  };
 }

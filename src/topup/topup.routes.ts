@@ -11,7 +11,9 @@ import { gatewayOf } from './gateway-of.ts';
 import { portalTopUp } from './portal-top-up.ts';
 import { listCustomerTopUps, portalGetTopUp, portalListTopUps } from './list-top-ups.ts';
 import { portalGetTopUpPolicy, portalTopUpPolicySchema } from './get-top-up-policy.ts';
-import { addTopUpPolicyVersion, listTopUpPolicyVersions, policyVersionSchema } from './top-up-policy-versions.ts';
+import { addTopUpPolicyVersion, listTopUpPolicyVersions, policyVersionSchema, withdrawTopUpPolicyVersion } from './top-up-policy-versions.ts';
+import { NOTICE_DAYS } from './top-up-policy-notices.ts';
+import { pathId } from '../access/route-schemas.ts';
 import { autoTopUpSchema, portalGetAutoTopUp, portalUpdateAutoTopUp } from './auto-top-up-settings.ts';
 import { listSavedCards, savedCardSchema, toSavedCardView } from './saved-cards.ts';
 import { staffTopUpSchema, topUpSchema } from './top-up-views.ts';
@@ -136,6 +138,9 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'addTopUpPolicyVersion', tags: ['Settings'],
       summary: 'Add a version of the top-up policy for a currency, from today or a later date (versions are never edited): 201, or 200 when the same version exists',
+      description: 'A minimum top-up, and/or an admin fee added to top-ups below a threshold (a fee needs a threshold and a threshold a fee). '
+        + 'A date in the past is 422 naming effectiveFrom; amounts are decimal strings with at most the currency\'s decimals (400 naming the field). '
+        + `Customers of that currency get a notice ${NOTICE_DAYS} days before the date, or at once when it is closer.`,
       body: z.strictObject({
         currency: z.enum(CUSTOMER_CURRENCIES), effectiveFrom: z.iso.date(), minimum: decimal, feeThreshold: decimal, fee: decimal,
       }),
@@ -145,4 +150,16 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
     const { created, version } = await addTopUpPolicyVersion(ctxOf(req, deps), req.body);
     return reply.code(created ? 201 : 200).send(version);
   });
+
+  app.post('/api/v1/settings/top-up-policies/:versionId/withdraw', {
+    config: { access: settings, audit: 'top_up_policy.version_withdrawn' },
+    schema: {
+      operationId: 'withdrawTopUpPolicyVersion', tags: ['Settings'],
+      summary: 'Withdraw a version before it takes effect: it never applies, and customers already told of it are told it will not happen',
+      description: 'Only a version dated after today: one in force or past is 409 policy_version_in_effect. Withdrawing a withdrawn version changes nothing (200).',
+      params: z.strictObject({ versionId: pathId }),
+      body: z.strictObject({}).optional(),
+      response: { 200: policyVersionSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send((await withdrawTopUpPolicyVersion(ctxOf(req, deps), req.params)).version));
 }

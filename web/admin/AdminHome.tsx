@@ -7,7 +7,7 @@ import { Empty, PageHeader } from '../shared/ui.tsx';
 import { FinanceAccessPanel } from './FinanceAccess.tsx';
 import { PartnerDashboard } from './customer/PartnerDashboard.tsx';
 
-const COMING_SOON = new Set(['product', 'invoice', 'finance', 'discount']);
+const COMING_SOON = new Set(['product', 'invoice', 'finance']);
 
 export function AdminHome() {
   const session = useSession();

@@ -8,6 +8,8 @@ import { FormError, fieldError } from '../shared/forms.tsx';
 import { ErrorState, LoadingState, PageHeader } from '../shared/ui.tsx';
 import type { PortalConfig, PortalTabs } from '../shared/types.ts';
 import { InvoicingSettings } from './settings/InvoicingSettings.tsx';
+import { TopUpPolicySettings } from './settings/TopUpPolicySettings.tsx';
+import { ContactSalesTestButton } from './settings/ContactSalesTestButton.tsx';
 
 const CONFIG_KEY = ['settings', 'portal'] as const;
 
@@ -33,17 +35,24 @@ export function PortalSettingsPage() {
   const loaded = useQuery({ queryKey: CONFIG_KEY, queryFn: ({ signal }) => loadConfig(signal) });
   const [form, setForm] = useState<PortalConfig | null>(null);
   const [contactEmail, setContactEmail] = useState('');
+  const [replyToName, setReplyToName] = useState('');
   useEffect(() => {
     if (loaded.data) {
       setForm(loaded.data.config);
       setContactEmail(loaded.data.config.contactSalesEmail ?? '');
+      setReplyToName(loaded.data.config.contactSalesReplyToName ?? '');
     }
   }, [loaded.data]);
 
   const save = useMutation({
     mutationFn: async () => {
       if (!form || !loaded.data) throw new Error('Settings not loaded');
-      const body = { portalTabs: form.portalTabs, contactSalesEmail: contactEmail.trim() === '' ? null : contactEmail.trim(), staffTwoFactorRequired: form.staffTwoFactorRequired };
+      const body = {
+        portalTabs: form.portalTabs,
+        contactSalesEmail: contactEmail.trim() === '' ? null : contactEmail.trim(),
+        contactSalesReplyToName: replyToName.trim() === '' ? null : replyToName.trim(),
+        staffTwoFactorRequired: form.staffTwoFactorRequired,
+      };
       const res = await apiRequest<PortalConfig>('/api/v1/settings/portal', {
         method: 'PATCH',
         body,
@@ -65,7 +74,8 @@ export function PortalSettingsPage() {
   const dirty =
     JSON.stringify(form.portalTabs) !== JSON.stringify(original.portalTabs) ||
     form.staffTwoFactorRequired !== original.staffTwoFactorRequired ||
-    (contactEmail.trim() || null) !== (original.contactSalesEmail ?? null);
+    (contactEmail.trim() || null) !== (original.contactSalesEmail ?? null) ||
+    (replyToName.trim() || null) !== (original.contactSalesReplyToName ?? null);
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -91,7 +101,7 @@ export function PortalSettingsPage() {
               </Group>
             </Alert>
           ) : (
-            <FormError error={save.error} fields={['contactSalesEmail']} />
+            <FormError error={save.error} fields={['contactSalesEmail', 'contactSalesReplyToName']} />
           )}
           <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="portal-tabs-title">
             <Title order={3} size="h5" id="portal-tabs-title">
@@ -120,17 +130,30 @@ export function PortalSettingsPage() {
               Contact sales
             </Title>
             <Text size="sm" c="dimmed" mb="md">
-              The address customers see and reply to when they want to buy more.
+              The address customers see and reply to when they want to buy more: the portal's Contact sales form writes to it, and sales
+              notifications (renewals, top-up policy changes, low balance) carry it as Reply-To. Without an address the portal hides Contact sales.
             </Text>
-            <TextInput
-              label="Contact-sales email"
-              type="email"
-              placeholder="sales@example.com"
-              value={contactEmail}
-              onChange={(e) => setContactEmail(e.currentTarget.value)}
-              error={fieldError(save.error, 'contactSalesEmail')}
-              maw={420}
-            />
+            <SimpleGrid cols={{ base: 1, sm: 2 }} maw={760}>
+              <TextInput
+                label="Contact-sales email"
+                type="email"
+                placeholder="sales@example.com"
+                value={contactEmail}
+                onChange={(e) => setContactEmail(e.currentTarget.value)}
+                error={fieldError(save.error, 'contactSalesEmail')}
+                maxLength={254}
+              />
+              <TextInput
+                label="Reply-to name"
+                placeholder="Example Telecom Sales"
+                description="Shown with the address (optional)"
+                value={replyToName}
+                onChange={(e) => setReplyToName(e.currentTarget.value)}
+                error={fieldError(save.error, 'contactSalesReplyToName')}
+                maxLength={100}
+              />
+            </SimpleGrid>
+            <ContactSalesTestButton saved={original.contactSalesEmail} unsaved={dirty} />
           </Paper>
           <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="staff-signin-title">
             <Title order={3} size="h5" id="staff-signin-title">
@@ -154,6 +177,7 @@ export function PortalSettingsPage() {
               onClick={() => {
                 setForm(original);
                 setContactEmail(original.contactSalesEmail ?? '');
+                setReplyToName(original.contactSalesReplyToName ?? '');
                 save.reset();
               }}
             >
@@ -165,6 +189,7 @@ export function PortalSettingsPage() {
           </Group>
         </Stack>
       </form>
+      <TopUpPolicySettings />
       <InvoicingSettings />
     </Stack>
   );

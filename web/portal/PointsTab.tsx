@@ -190,17 +190,26 @@ function FeePreview({ policy, amount }: { policy: TopUpPolicy; amount: string })
   );
 }
 
+function policySentence(p: Omit<TopUpPolicy, 'upcoming'>): string {
+  const min = toMicros(p.minimum) ?? 0n;
+  const fee = toMicros(p.fee) ?? 0n;
+  return `${min > 0n ? `Minimum top-up ${formatMoney(p.minimum, p.currency)}.` : 'No minimum top-up.'} ${
+    fee > 0n ? `Below ${formatMoney(p.feeThreshold, p.currency)} an admin fee of ${formatMoney(p.fee, p.currency)} is added.` : 'No admin fee.'}`;
+}
+
+/** The policy in force today and, when the partner has announced one, the next version and its date. */
 function PolicyText({ policy }: { policy: TopUpPolicy }) {
-  const min = toMicros(policy.minimum) ?? 0n;
-  const fee = toMicros(policy.fee) ?? 0n;
   return (
-    <Text size="sm" c="dimmed" data-testid="top-up-policy">
-      {min > 0n ? `Minimum top-up ${formatMoney(policy.minimum, policy.currency)}. ` : 'No minimum top-up. '}
-      {fee > 0n ? `Below ${formatMoney(policy.feeThreshold, policy.currency)} an admin fee of ${formatMoney(policy.fee, policy.currency)} is added.` : 'No admin fee.'}
-      {policy.upcoming?.effectiveFrom
-        ? ` From ${formatDate(policy.upcoming.effectiveFrom)}: minimum ${formatMoney(policy.upcoming.minimum)}, fee ${formatMoney(policy.upcoming.fee)} below ${formatMoney(policy.upcoming.feeThreshold)}.`
-        : ''}
-    </Text>
+    <Stack gap={4}>
+      <Text size="sm" c="dimmed" data-testid="top-up-policy">
+        {policySentence(policy)}
+      </Text>
+      {policy.upcoming?.effectiveFrom ? (
+        <Text size="sm" c="blue.8" data-testid="top-up-policy-upcoming">
+          <b>Changing on {formatDate(policy.upcoming.effectiveFrom)}:</b> {policySentence(policy.upcoming)}
+        </Text>
+      ) : null}
+    </Stack>
   );
 }
 

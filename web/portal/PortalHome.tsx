@@ -1,19 +1,19 @@
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { IconArrowRight, IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { api, isApiError } from '../shared/api.ts';
-import { AuditTable } from '../shared/AuditTable.tsx';
+import { PortalAuditSection, portalActionLabel, type PortalAuditEvent } from './audit/PortalAuditSection.tsx';
 import { formatDate, formatRelative, titleCase } from '../shared/format.ts';
 import { formatMoney } from '../shared/money.ts';
 import { useWallet } from '../shared/points.tsx';
-import { usePagedList } from '../shared/queries.ts';
 import { PointsTab } from './PointsTab.tsx';
+import { ContactSalesButton } from './ContactSales.tsx';
 import { InvoicesTab } from './invoices/InvoicesTab.tsx';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
-import type { AuditEvent, Page, PortalTabs } from '../shared/types.ts';
+import type { Page, PortalTabs } from '../shared/types.ts';
 import { isUnavailable, subscriptionLabel, usePortalSubscriptions } from './services/queries.ts';
 import { BuySubscriptionButton } from './services/BuySubscription.tsx';
 import { SERVICES_KEY, type PortalSubscription, type VirtualLine, type Wallboard } from './services/types.ts';
@@ -140,15 +140,11 @@ function SubscriptionsCard({ linkToServices }: { linkToServices: boolean }) {
   );
 }
 
-function actionLabel(action: string): string {
-  return titleCase(action.replaceAll('.', ' '));
-}
-
 /** The organisation's latest few audit events (a member sees their own), with a link to the Audit section. */
 function RecentActivityCard() {
   const events = useQuery({
     queryKey: ['portal', 'audit-events', 'latest'],
-    queryFn: ({ signal }) => api.get<Page<AuditEvent>>('/api/v1/portal/audit-events', { limit: LATEST_EVENTS }, signal),
+    queryFn: ({ signal }) => api.get<Page<PortalAuditEvent>>('/api/v1/portal/audit-events', { limit: LATEST_EVENTS }, signal),
   });
   return (
     <Card title="Recent activity" label="Recent activity" action={<Anchor component={Link} to="/portal?tab=audit" size="sm">See all</Anchor>}>
@@ -165,7 +161,7 @@ function RecentActivityCard() {
           {events.data.data.map((e) => (
             <li key={e.id}>
               <Text size="sm" fw={500}>
-                {actionLabel(e.action)}
+                {portalActionLabel(e.action)}
               </Text>
               <Text size="xs" c="dimmed" title={e.occurredAt}>
                 {e.actor.label ?? 'Someone'} · {formatRelative(e.occurredAt)}
@@ -175,33 +171,6 @@ function RecentActivityCard() {
         </Stack>
       )}
     </Card>
-  );
-}
-
-function AuditTab() {
-  const session = useSession();
-  const events = usePagedList<AuditEvent>(['portal', 'audit-events'], '/api/v1/portal/audit-events');
-  const own = session.customer?.role === 'member' || session.customer?.role === 'guest';
-  if (isApiError(events.error) && events.error.code === 'tab_hidden') {
-    return <Alert color="gray">Your provider has hidden the Audit section.</Alert>;
-  }
-  return (
-    <Stack gap="sm">
-      <Text size="sm" c="dimmed">
-        {own ? 'Your own account and service activity.' : 'Account and service activity across your organisation.'}
-      </Text>
-      <AuditTable
-        label="Activity"
-        rows={events.rows}
-        loading={events.isPending}
-        error={events.error}
-        onRetry={() => void events.refetch()}
-        hasNextPage={events.hasNextPage}
-        isFetchingNextPage={events.isFetchingNextPage}
-        onLoadMore={() => void events.fetchNextPage()}
-        emptyDescription="Activity on your account will appear here."
-      />
-    </Stack>
   );
 }
 
@@ -285,15 +254,18 @@ export function PortalHome() {
 
   return (
     <Stack gap="lg">
-      <div>
-        <Title order={1} size="h2">
-          {session.customer?.name}
-        </Title>
-        <Text c="dimmed" size="sm">
-          Signed in as {session.user.name} · {titleCase(role)}
-          {session.partner ? ` · Services by ${session.partner.name}` : ''}
-        </Text>
-      </div>
+      <Group justify="space-between" align="flex-start">
+        <div>
+          <Title order={1} size="h2">
+            {session.customer?.name}
+          </Title>
+          <Text c="dimmed" size="sm">
+            Signed in as {session.user.name} · {titleCase(role)}
+            {session.partner ? ` · Services by ${session.partner.name}` : ''}
+          </Text>
+        </div>
+        <ContactSalesButton />
+      </Group>
       {cards.length > 0 ? <SimpleGrid cols={{ base: 1, md: cards.length }}>{cards}</SimpleGrid> : null}
       <Paper withBorder radius="md" p="md">
         {visible.length === 0 || current === null ? (
@@ -319,7 +291,7 @@ export function PortalHome() {
               <ServicesTab />
             </Tabs.Panel>
             <Tabs.Panel value="audit">
-              <AuditTab />
+              <PortalAuditSection />
             </Tabs.Panel>
           </Tabs>
         )}

@@ -66,7 +66,7 @@ export function MailboxPage() {
         ) : (
           <Stack gap="sm" aria-label="Messages">
             {mail.data.data.map((m) => (
-              <MessageCard key={m.id} subject={m.subject} toEmail={m.toEmail} kind={m.kind} status={m.status} createdAt={m.createdAt} bodyText={m.bodyText} />
+              <MessageCard key={m.id} subject={m.subject} toEmail={m.toEmail} replyTo={m.replyTo} kind={m.kind} status={m.status} createdAt={m.createdAt} bodyText={m.bodyText} />
             ))}
           </Stack>
         )}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Code, Stack, Text, VisuallyHidden } from '@mantine/core';
+import { Button, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { appLabel } from './apps.tsx';
 import { formatDate, formatDateTime, formatTime } from './format.ts';
 import { DataTable, LoadMore, type Column } from './ui.tsx';
@@ -9,6 +9,108 @@ function show(v: unknown): string {
   if (v === null || v === undefined) return '∅';
   if (typeof v === 'string') return v;
   return JSON.stringify(v);
+}
+
+/** `renewalPrice` -> "Renewal price", `billing_email` -> "Billing email". */
+export function humanField(field: string): string {
+  const words = field.replaceAll('_', ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.replace(/^\w/, (c) => c.toUpperCase());
+}
+
+/** A value as a person reads it: yes/no, empty as a dash, lists one per line, objects as "key: value" pairs. */
+export function formatAuditValue(v: unknown): string {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? 'Yes' : 'No';
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return v.length === 0 ? '(none)' : v.map((x) => formatAuditValue(x)).join('\n');
+  if (typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${humanField(k)}: ${typeof x === 'object' && x !== null ? JSON.stringify(x) : formatAuditValue(x)}`)
+      .join(', ');
+  }
+  return JSON.stringify(v);
+}
+
+export interface DiffRow {
+  field: string;
+  before?: unknown;
+  after?: unknown;
+  hasBefore: boolean;
+  hasAfter: boolean;
+}
+
+/** `{field: {before, after}}` (or the detail endpoint's `[{field, before, after}]`) as sorted rows. */
+export function diffRows(changes: unknown): DiffRow[] {
+  if (Array.isArray(changes)) {
+    return changes
+      .filter((c): c is { field: string; before?: unknown; after?: unknown } => !!c && typeof c === 'object' && 'field' in c)
+      .map((c) => ({ field: c.field, before: c.before, after: c.after, hasBefore: c.before !== undefined && c.before !== null, hasAfter: c.after !== undefined && c.after !== null }));
+  }
+  if (!changes || typeof changes !== 'object') return [];
+  return Object.entries(changes as Record<string, unknown>)
+    .map(([field, v]) => {
+      const c = v && typeof v === 'object' && ('before' in v || 'after' in v) ? (v as { before?: unknown; after?: unknown }) : { after: v };
+      return { field, before: c.before, after: c.after, hasBefore: 'before' in c, hasAfter: 'after' in c };
+    })
+    .sort((a, b) => a.field.localeCompare(b.field));
+}
+
+/** Field-by-field before and after: the old value struck through in red, the new one in green. */
+export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; label?: string }) {
+  const rows = diffRows(changes);
+  if (rows.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        No field changes recorded.
+      </Text>
+    );
+  const cell = { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', verticalAlign: 'top' } as const;
+  return (
+    <Table aria-label={label} withTableBorder withColumnBorders verticalSpacing={6} fz="sm" layout="fixed">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th w="24%">Field</Table.Th>
+          <Table.Th>Before</Table.Th>
+          <Table.Th>After</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {rows.map((r) => (
+          <Table.Tr key={r.field} data-field={r.field}>
+            <Table.Td style={cell} title={r.field}>
+              <Text size="sm" fw={500}>
+                {humanField(r.field)}
+              </Text>
+            </Table.Td>
+            <Table.Td style={cell} bg={r.hasBefore ? 'var(--mantine-color-red-0)' : undefined}>
+              {r.hasBefore ? (
+                <Text size="sm" c="red.8" td="line-through" data-diff="before" component="span" style={{ whiteSpace: 'pre-wrap' }}>
+                  <VisuallyHidden>was </VisuallyHidden>
+                  {formatAuditValue(r.before)}
+                </Text>
+              ) : (
+                <Text size="sm" c="dimmed" component="span">
+                  —
+                </Text>
+              )}
+            </Table.Td>
+            <Table.Td style={cell} bg={r.hasAfter ? 'var(--mantine-color-green-0)' : undefined}>
+              {r.hasAfter ? (
+                <Text size="sm" c="green.9" fw={500} data-diff="after" component="span" style={{ whiteSpace: 'pre-wrap' }}>
+                  <VisuallyHidden>now </VisuallyHidden>
+                  {formatAuditValue(r.after)}
+                </Text>
+              ) : (
+                <Text size="sm" c="dimmed" component="span">
+                  —
+                </Text>
+              )}
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
 }
 
 /** `{field: {before, after}}` as short "field: before → after" lines. */
@@ -22,7 +124,7 @@ export function ChangesSummary({ changes }: { changes: AuditEvent['changes'] }) 
         const c = v && typeof v === 'object' && ('before' in v || 'after' in v) ? (v as { before?: unknown; after?: unknown }) : { after: v };
         return (
           <Text key={k} size="xs" style={{ overflowWrap: 'anywhere' }} maw={240}>
-            <b>{k}</b>: {'before' in c ? `${show(c.before)} → ` : ''}
+            <b>{humanField(k)}</b>: {'before' in c ? `${show(c.before)} → ` : ''}
             {show(c.after)}
           </Text>
         );
@@ -190,15 +292,7 @@ export function AuditTable(props: AuditTableProps) {
                 {e.userAgent}
               </Text>
             ) : null}
-            {e.changes && Object.keys(e.changes).length > 0 ? (
-              <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-                {JSON.stringify(e.changes, null, 2)}
-              </Code>
-            ) : (
-              <Text size="xs" c="dimmed">
-                No field changes recorded.
-              </Text>
-            )}
+            <ChangesDiff changes={e.changes} />
           </Stack>
         ) : null
       }

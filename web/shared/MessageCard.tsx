@@ -55,6 +55,8 @@ export function StatusHistory({ history }: { history: StatusChange[] }) {
 export function MessageCard(props: {
   subject: string;
   toEmail: string;
+  /** Reply-To, when the message has one (sales notifications, contact-sales messages). */
+  replyTo?: string | null;
   kind: string;
   status: string;
   createdAt: string;
@@ -68,7 +70,8 @@ export function MessageCard(props: {
         <Box>
           <Text fw={600}>{props.subject}</Text>
           <Text size="sm" c="dimmed">
-            To {props.toEmail} · {formatDateTime(props.createdAt)}
+            To {props.toEmail}
+            {props.replyTo ? ` · Reply-To ${props.replyTo}` : ''} · {formatDateTime(props.createdAt)}
           </Text>
         </Box>
         <Group gap={6} wrap="nowrap">

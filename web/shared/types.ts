@@ -17,6 +17,8 @@ export interface Session {
   customer: { id: string; name: string; role: CustomerRole } | null;
   apps: AppName[];
   portalTabs: PortalTabs | null;
+  /** The partner's contact-sales address (portal users; null when none is set: Contact sales is hidden). */
+  contactSalesEmail?: string | null;
   csrfToken: string;
 }
 
@@ -99,6 +101,7 @@ export interface OperatorPartner {
 export interface PortalConfig {
   portalTabs: PortalTabs;
   contactSalesEmail: string | null;
+  contactSalesReplyToName: string | null;
   staffTwoFactorRequired: boolean;
 }
 
@@ -151,6 +154,7 @@ export interface NotificationItem {
 export interface DevMail {
   id: string;
   toEmail: string;
+  replyTo?: string | null;
   kind: string;
   subject: string;
   bodyText: string;

@@ -18,6 +18,12 @@ import * as m0026 from './0026_set_based_references.ts';
 import * as m0027 from './0027_invoices.ts';
 import * as m0029 from './0029_invoice_terms.ts';
 import * as m0031 from './0031_payments.ts';
+import * as m0032 from './0032_credit_notes.ts';
+import * as m0033 from './0033_bank_statements.ts';
+import * as m0034 from './0034_audit_app.ts';
+import * as m0035 from './0035_discounts.ts';
+import * as m0036 from './0036_topup_policy_contact_sales.ts';
+import * as m0037 from './0037_payment_receipts.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +46,10 @@ export const migrations: Record<string, Migration> = {
   '0027_invoices': m0027,
   '0029_invoice_terms': m0029,
   '0031_payments': m0031,
+  '0032_credit_notes': m0032,
+  '0033_bank_statements': m0033,
+  '0034_audit_app': m0034,
+  '0035_discounts': m0035,
+  '0036_topup_policy_contact_sales': m0036,
+  '0037_payment_receipts': m0037,
 };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { formatDecimal, isCurrency, type Currency } from '../../money/money.ts';
-import { quoteOf, type ChargeLine } from '../pricing.ts';
+import { discountedLine, quoteOf, type ChargeLine } from '../pricing.ts';
+import { discountsFor, type DiscountRequest } from '../../discounts/discounts.repo.ts';
 import type { Trx } from '../../platform/database.ts';
 import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -251,6 +252,17 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
   const rateOf = new Map(rates.map((r) => [r.partnerId, r.taxRateBps]));
   step('add-ons, tax rates');
 
+  // Discounts (src/discounts, docs/adr/0016): judged on the first day of the period each renewal pays for, one query for the set.
+  const discountRequests: DiscountRequest[] = [];
+  for (const sub of due.rows) {
+    const day = utcDate(sub.currentPeriodEnd);
+    discountRequests.push({ partnerId: sub.partnerId, customerId: sub.customerId, priceId: sub.priceId, day });
+    for (const a of addOnsOf.get(sub.id) ?? []) discountRequests.push({ partnerId: sub.partnerId, customerId: sub.customerId, priceId: a.priceId, day });
+  }
+  const foundDiscounts = await discountsFor(trx, discountRequests);
+  let discountAt = 0;
+  step('discounts');
+
   // 2. Price every subscription; gather the groups.
   const groups = new Map<string, Group>();
   for (const sub of due.rows) {
@@ -260,26 +272,27 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     const period = `${utcDate(next.start)} to ${utcDate(addDays(next.end, -1))}`;
     // The same lines and tax rule as a purchase (src/subscriptions/pricing.ts): tax once on the charge's taxable sum,
     // spread over its lines for the invoice.
-    const lines: ChargeLine[] = [{
+    const lines: ChargeLine[] = [discountedLine({
       kind: 'subscription', description: `${sub.productName} – ${sub.variantName} (${sub.cycle}), ${period}`, amountMicros: BigInt(sub.priceMicros) * BigInt(sub.quantity),
       costMicros: BigInt(sub.costMicros) * BigInt(sub.quantity), taxable: sub.taxCategory === 'standard', priceId: sub.priceId, quantity: sub.quantity,
-    }];
+    }, foundDiscounts[discountAt++] ?? null, currency)];
     const unitOf = [BigInt(sub.priceMicros)];
     const addOnChanges: Priced['addOnChanges'] = [];
     for (const a of addOnsOf.get(sub.id) ?? []) {
       const quantity = a.pendingQuantity ?? a.quantity;
       if (a.pendingQuantity !== null) addOnChanges.push({ id: a.id, from: a.quantity, to: a.pendingQuantity });
+      const terms = foundDiscounts[discountAt++] ?? null;
       if (quantity === 0) continue;
-      lines.push({
+      lines.push(discountedLine({
         kind: 'add_on', description: `Add-on ${a.productName} – ${a.variantName} (${sub.cycle}), ${period}`, amountMicros: BigInt(a.priceMicros) * BigInt(quantity),
         costMicros: BigInt(a.costMicros) * BigInt(quantity), taxable: a.taxCategory === 'standard', priceId: a.priceId, addOnId: a.id, quantity,
-      });
+      }, terms, currency));
       unitOf.push(BigInt(a.priceMicros));
     }
     const quote = quoteOf(currency, lines, rate);
     const items: Item[] = lines.map((l, i) => ({
       kind: l.kind === 'subscription' ? 'subscription_renewal' : 'add_on_renewal', description: l.description, quantity: l.quantity,
-      unitAmountMicros: unitOf[i]!, taxMicros: quote.lineTaxMicros[i]!,
+      unitAmountMicros: unitOf[i]!, taxMicros: quote.lineTaxMicros[i]!, discountMicros: l.discountMicros ?? 0n, discountId: l.discountId ?? null,
     }));
     const priceMicros = quote.priceMicros;
     const costMicros = quote.costMicros;
@@ -416,7 +429,7 @@ async function writeRenewed(trx: Trx, groups: readonly Group[], options: GroupOp
       invoices: invoiced.map((g) => ({
         customerId: g.key.customerId, currency: currencyOf(g.key.currency),
         lines: g.subs.flatMap((p) => p.items).filter((i) => i.unitAmountMicros > 0n)
-          .map(({ kind, description, quantity, unitAmountMicros, taxMicros }) => ({ kind, description, quantity, unitAmountMicros, taxMicros })),
+          .map(({ kind, description, quantity, unitAmountMicros, taxMicros, discountMicros, discountId }) => ({ kind, description, quantity, unitAmountMicros, taxMicros, discountMicros, discountId })),
       })),
     });
     const invoiceOf = new Map<Group, { id: string; number: string }>(invoiced.map((g, i) => [g, issued[i]!]));

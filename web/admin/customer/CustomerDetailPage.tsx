@@ -1,7 +1,7 @@
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Anchor, Badge, Group, Stack, Tabs, Text, Title } from '@mantine/core';
-import { IconArrowLeft, IconBell, IconCoins, IconId, IconListDetails, IconRepeat, IconUsers } from '@tabler/icons-react';
+import { IconArrowLeft, IconBell, IconCoins, IconHistory, IconId, IconListDetails, IconRepeat, IconUsers } from '@tabler/icons-react';
 import { apiRequest, isApiError } from '../../shared/api.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { Empty, ErrorState, LoadingState, StatusBadge } from '../../shared/ui.tsx';
@@ -12,6 +12,8 @@ import { CustomerSubscriptions } from './CustomerSubscriptions.tsx';
 import { CustomerTransactions } from './CustomerTransactions.tsx';
 import { CustomerNotifications } from './CustomerNotifications.tsx';
 import { CustomerMembers } from './CustomerMembers.tsx';
+import { CustomerTimeline } from '../audit/CustomerTimeline.tsx';
+import { CustomerDiscounts } from '../discounts/CustomerDiscounts.tsx';
 
 export const TABS = [
   { value: 'profile', label: 'Profile', icon: <IconId size={16} /> },
@@ -20,6 +22,7 @@ export const TABS = [
   { value: 'transactions', label: 'Transactions', icon: <IconListDetails size={16} /> },
   { value: 'notifications', label: 'Notifications', icon: <IconBell size={16} /> },
   { value: 'members', label: 'Members', icon: <IconUsers size={16} /> },
+  { value: 'timeline', label: 'Timeline', icon: <IconHistory size={16} /> },
 ] as const;
 
 /** The customer and its ETag (for If-Match on edits). */
@@ -98,13 +101,19 @@ export function CustomerDetailPage() {
           <CustomerPoints customerId={c.id} currency={c.currency} />
         </Tabs.Panel>
         <Tabs.Panel value="subscriptions">
-          <CustomerSubscriptions customer={c} />
+          <Stack gap="md">
+            <CustomerDiscounts customerId={c.id} />
+            <CustomerSubscriptions customer={c} />
+          </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="transactions">
           <CustomerTransactions customerId={c.id} currency={c.currency} />
         </Tabs.Panel>
         <Tabs.Panel value="notifications">
           <CustomerNotifications customerId={c.id} />
+        </Tabs.Panel>
+        <Tabs.Panel value="timeline">
+          <CustomerTimeline customerId={c.id} />
         </Tabs.Panel>
         <Tabs.Panel value="members">
           <CustomerMembers customer={c} />

@@ -8,7 +8,7 @@ import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { TransactionsTable, WalletSummary, useWallet, type Wallet } from '../../shared/points.tsx';
 import { useSession } from '../../shared/session.tsx';
-import { formatDateTime } from '../../shared/format.ts';
+import { formatDate, formatDateTime } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 
@@ -233,6 +233,8 @@ interface StaffTopUp {
   failure: { code: string; reason: string } | null;
   gateway: string;
   gatewayChargeRef: string | null;
+  /** The top-up policy version that applied (null: the provider's default). */
+  policyVersion: { id: string; effectiveFrom: string } | null;
   createdAt: string;
 }
 
@@ -272,6 +274,10 @@ function TopUps({ base, path }: { base: readonly unknown[]; path: string }) {
           },
           { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
           { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
+          {
+            key: 'policy', header: 'Policy',
+            render: (t) => <Text size="xs" c="dimmed" title={t.policyVersion?.id}>{t.policyVersion ? `Version of ${formatDate(t.policyVersion.effectiveFrom)}` : 'Default'}</Text>,
+          },
           { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
           { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
           { key: 'ref', header: 'Gateway', render: (t) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> },

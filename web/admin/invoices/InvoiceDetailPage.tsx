@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconArrowLeft, IconBan, IconDownload, IconMailForward, IconPencil, IconSend } from '@tabler/icons-react';
+import { IconArrowLeft, IconBan, IconCash, IconDownload, IconMailForward, IconPencil, IconReceiptRefund, IconSend } from '@tabler/icons-react';
 import { apiRequest, isApiError } from '../../shared/api.ts';
 import { AuditTable } from '../../shared/AuditTable.tsx';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
@@ -93,6 +93,7 @@ function TotalRow({ label, amount, currency, strong, testId }: { label: string; 
 
 export function InvoiceDetailPage() {
   const { id = '' } = useParams();
+  const session = useSession();
   const query = useInvoice(id);
   const back = (
     <Anchor component={Link} to="/admin/invoice" size="sm">
@@ -116,6 +117,7 @@ export function InvoiceDetailPage() {
   if (!query.data) return <LoadingState label="Loading invoice…" />;
   const inv = query.data.invoice;
   const c = inv.currency;
+  const canFinance = session.apps.includes('finance');
 
   return (
     <Stack gap="lg" maw={1240}>
@@ -238,9 +240,15 @@ export function InvoiceDetailPage() {
                   <Table.Td>{formatDateTime(p.paidAt)}</Table.Td>
                   <Table.Td>{{ points: 'Points', card: 'Card', allocation: 'Payment allocated' }[p.source] ?? titleCase(p.source)}</Table.Td>
                   <Table.Td>
-                    <Text size="sm" ff="monospace">
-                      {p.reference ?? '—'}
-                    </Text>
+                    {p.source === 'allocation' && p.reference && canFinance ? (
+                      <Anchor component={Link} to={`/admin/finance/payments/${encodeURIComponent(p.reference)}`} size="sm" ff="monospace" aria-label={`Payment ${p.reference}`}>
+                        {p.reference}
+                      </Anchor>
+                    ) : (
+                      <Text size="sm" ff="monospace">
+                        {p.reference ?? '—'}
+                      </Text>
+                    )}
                   </Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Amount amount={p.amount} currency={c} />
@@ -269,6 +277,11 @@ function InvoiceActions({ invoice: inv }: { invoice: InvoiceDetail }) {
   const blocker = voidBlocker(inv);
   const isDraft = inv.status === 'draft';
   const canResend = !isDraft && inv.status !== 'void';
+  const session = useSession();
+  const canFinance = session.apps.includes('finance');
+  // Payments and credit notes are the Finance app's: its holders get links there, pre-filled with this invoice.
+  const payable = (inv.status === 'awaiting_payment' || inv.status === 'partially_paid') && inv.type !== 'monthly' && !inv.informational;
+  const creditable = !isDraft && inv.status !== 'void' && !inv.informational;
 
   return (
     <Group gap="xs">
@@ -303,6 +316,22 @@ function InvoiceActions({ invoice: inv }: { invoice: InvoiceDetail }) {
             notifications.show({ color: 'teal', title: 'Sent again', message: `${invoiceName(inv)} is on its way to ${sent.toEmail}.` });
           }}
         />
+      ) : null}
+      {canFinance && payable ? (
+        <Button
+          size="xs"
+          variant="default"
+          component={Link}
+          to={`/admin/finance/payments/new?customerId=${encodeURIComponent(inv.customer.id)}&invoiceId=${encodeURIComponent(inv.id)}`}
+          leftSection={<IconCash size={14} />}
+        >
+          Record payment
+        </Button>
+      ) : null}
+      {canFinance && creditable ? (
+        <Button size="xs" variant="default" component={Link} to={`/admin/finance/credit-notes?invoiceId=${encodeURIComponent(inv.id)}`} leftSection={<IconReceiptRefund size={14} />}>
+          Issue credit note
+        </Button>
       ) : null}
       <Button
         size="xs"

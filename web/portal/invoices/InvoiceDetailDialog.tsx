@@ -10,6 +10,7 @@ import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { InvoiceStatusBadges, InvoiceTypeBadge } from './InvoiceBadges.tsx';
 import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
 import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
+import { InvoiceCreditNotes } from './InvoiceCreditNotes.tsx';
 import {
   INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, type PortalInvoiceDetail,
 } from './invoice-types.ts';
@@ -177,6 +178,8 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
           </Table>
         </section>
       ) : null}
+
+      <InvoiceCreditNotes invoiceId={inv.id} />
 
       {inv.notes ? (
         <Text size="sm" c="dimmed" style={{ whiteSpace: 'pre-line' }}>

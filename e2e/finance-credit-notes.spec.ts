@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
+import { SHOTS, signIn } from './support/folio.ts';
+
+/**
+ * Credit notes in the Finance app (issue 6 §3): the finance person opens the credit note form from an invoice (the link the
+ * Invoice app gives, /admin/finance/credit-notes?invoiceId=...), credits part of a paid invoice to the customer's points
+ * with a live preview, issues it, sees it with its number and outcome, downloads its PDF, and finds it in the list. Staff
+ * without Finance cannot reach the credit note API. Bills a customer it creates, so seeded customers stay as other specs expect.
+ */
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+
+async function csrf(p: Page): Promise<Record<string, string>> {
+  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+  return { 'x-csrf-token': session.csrfToken };
+}
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage({ acceptDownloads: true });
+  await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+test('the finance person issues a credit note to points for a paid invoice and sees it', async () => {
+  const headers = await csrf(page);
+  // A customer of its own, so the points this credit note gives do not change what other journeys expect of seeded ones.
+  const suffix = Date.now().toString(36).toUpperCase();
+  const created = await page.request.post('/api/v1/customers', {
+    headers, data: { name: `Wayne Logistics ${suffix}`, currency: 'SGD', ownerEmail: `owner-${suffix.toLowerCase()}@wayne.test`, ownerName: 'Bruce Wayne' },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const customer = (await created.json()) as { id: string; name: string };
+  // An issued invoice of 40.00, paid by a recorded bank transfer (so points can be given back).
+  const invoiceRes = await page.request.post('/api/v1/invoices', {
+    headers, data: { customerId: customer.id, type: 'purchase', issue: true, lines: [{ description: 'Onsite support visit', quantity: '1', unitPrice: '40.00', taxCategory: 'zero_rated' }] },
+  });
+  expect(invoiceRes.status(), await invoiceRes.text()).toBe(201);
+  const invoice = (await invoiceRes.json()) as { id: string; number: string };
+  const payment = await page.request.post('/api/v1/payments', { headers, data: { method: 'bank_transfer', amount: '40.00', currency: 'SGD', receivedOn: '2026-11-30', reference: `E2E ${invoice.number}`, customerId: customer.id } });
+  expect(payment.status()).toBe(201);
+  const paymentId = ((await payment.json()) as { id: string }).id;
+  const allocated = await page.request.post(`/api/v1/payments/${paymentId}/allocate`, { headers, data: { allocations: [{ invoiceId: invoice.id, amount: '40.00' }] } });
+  expect(allocated.status()).toBe(200);
+
+  await test.step('the form opens for the invoice, with a live preview', async () => {
+    await page.goto(`/admin/finance/credit-notes?invoiceId=${invoice.id}`);
+    await expect(page.getByRole('heading', { name: 'New credit note' })).toBeVisible();
+    await expect(page.getByTestId('credit-invoice-facts')).toContainText(invoice.number);
+    await expect(page.getByTestId('credit-invoice-facts')).toContainText('paid SGD 40.00');
+    await page.getByText('Custom amount', { exact: true }).click();
+    await page.getByRole('textbox', { name: 'Amount, tax included (SGD)' }).fill('15.00');
+    await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 15.00');
+    await expect(page.getByTestId('credit-margin')).toHaveText('No cost known');
+    await page.getByRole('combobox', { name: 'Reason' }).click();
+    await page.getByRole('option', { name: 'Service issue' }).click();
+    await page.getByRole('textbox', { name: 'Memo (on the credit note)' }).fill('The technician arrived a day late.');
+    await page.getByRole('radio', { name: 'Credit points' }).check();
+    await page.screenshot({ path: `${SHOTS}/finance-credit-note-form.png`, fullPage: true });
+  });
+
+  await test.step('issued: number, outcome, PDF', async () => {
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    await expect(page).toHaveURL(/\/admin\/finance\/credit-notes\/cn_/);
+    await expect(page.getByTestId('credit-note-status')).toHaveText('Issued');
+    await expect(page.getByTestId('credit-note-number')).toHaveText(/^CN-\d{4}-\d{6}$/);
+    await expect(page.getByTestId('credit-note-total')).toHaveText('SGD 15.00');
+    await expect(page.getByTestId('credit-note-outcome')).toHaveText('Credited to points');
+    const number = (await page.getByTestId('credit-note-number').textContent())!;
+    await page.screenshot({ path: `${SHOTS}/finance-credit-note-detail.png`, fullPage: true });
+    const downloadPromise = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download PDF' }).click();
+    const download = await downloadPromise;
+    expect(download.suggestedFilename()).toBe(`${number}.pdf`);
+    const text = (await pdfText(fs.readFileSync((await download.path())))).text;
+    expect(text).toContain(number);
+    expect(text).toContain(invoice.number);
+    expect(text).toContain('Credited to your points');
+
+    await page.getByRole('link', { name: '← Credit notes' }).click();
+    const row = page.getByRole('table', { name: 'Credit notes' }).getByRole('row').filter({ hasText: number });
+    await expect(row).toContainText(customer.name);
+    await expect(row).toContainText('Credited to points');
+    await expect(row).toContainText('SGD 15.00');
+  });
+
+});
+
+test('staff without the Finance app cannot reach credit notes', async ({ browser }) => {
+  const other = await browser.newPage();
+  await signIn(other, 'admin@northwind.test', /\/admin$/, { twoFactor: true });
+  expect((await other.request.get('/api/v1/credit-notes')).status()).toBe(403);
+  await other.close();
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import type { Ctx } from '../platform/context.ts';
+import type { Trx } from '../platform/database.ts';
+import { newId } from '../platform/ids.ts';
+import { formatDecimal, type Currency } from '../money/money.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { creditWallet } from '../wallet/charge-wallet.ts';
+import { nextInvoiceNumber } from '../invoices/invoice-numbers.ts';
+import { currentBillTo } from '../invoices/invoice-views.ts';
+
+/**
+ * The debit note of a payment reversal: points the reversed payment had created were already spent, beyond what the
+ * customer's points and credit limit can take back. The shortfall is what the customer now owes for service already
+ * consumed (its revenue was booked when the points were spent), so it moves from the points account to the receivable:
+ * Dr `receivable:{c}` · Cr `points:{c}` (the points come back up to the credit limit), and it is billed on an issued
+ * **Purchase invoice** with one line "Reversed payment <receipt> (<reference>)": exempt from tax (not a supply), no revenue
+ * (already earned), due after the partner's usual due days. A real invoice rather than a loose receivable posting because
+ * invariant 5 (`receivable_matches_invoices_due`, checkLedger) holds every receivable to open invoices, and because it is
+ * then followed up like any debt: AR aging, the portal's invoice list and self-pay, Finance allocations, credit notes.
+ * Audited `invoice.issued` (app finance) beside the `payment.reversed` that caused it. Runs inside the reversal's
+ * transaction, with the wallet locked and after the reversal's audit event (the lock order: audit, number series, accounts).
+ */
+export async function issueReversalDebitNote(
+  trx: Trx,
+  ctx: Ctx,
+  input: {
+    partnerId: string; actorId: string | null; customerId: string; currency: Currency; amountMicros: bigint;
+    payment: { id: string; receiptNumber: string; reference: string | null };
+  },
+): Promise<{ id: string; number: string }> {
+  assert(input.amountMicros > 0n, 'a debit note bills something');
+  const { partnerId, customerId, currency, amountMicros } = input;
+  const now = ctx.clock.now();
+  const fmt = (m: bigint) => formatDecimal(m, currency);
+  const settings = await trx.selectFrom('partnerSettings').select('invoiceDueDays').where('partnerId', '=', partnerId).executeTakeFirst();
+  const dueDays = settings?.invoiceDueDays ?? 14;
+  const dueAt = new Date(now.getTime() + dueDays * 86_400_000);
+  const id = newId('inv');
+  const description = `Reversed payment ${input.payment.receiptNumber}${input.payment.reference ? ` (${input.payment.reference})` : ''}: points already spent`.slice(0, 500);
+
+  const auditEventId = await recordAudit(trx, ctx, {
+    partnerId, customerId, app: 'finance', action: 'invoice.issued', targetType: 'invoice', targetId: id,
+    changes: {
+      status: { after: 'awaiting_payment' }, type: { after: 'purchase' }, debitNoteFor: { after: input.payment.id },
+      total: { after: fmt(amountMicros) }, currency: { after: currency }, dueAt: { after: dueAt.toISOString() },
+    },
+  });
+  const number = await nextInvoiceNumber(trx, partnerId, 'purchase', now);
+  const billTo = await currentBillTo(trx, partnerId, customerId);
+  await trx.insertInto('invoices').values({
+    id, partnerId, customerId, type: 'purchase', status: 'awaiting_payment', number, currency,
+    subtotalMicros: amountMicros, discountMicros: 0n, taxMicros: 0n, totalMicros: amountMicros, amountPaidMicros: 0n, amountDueMicros: amountMicros,
+    issuedAt: now, dueAt, dueDays, paidAt: null, billTo: JSON.stringify(billTo), draftLines: null, createdBy: input.actorId,
+    notes: `Debit note: payment ${input.payment.receiptNumber} was reversed after the points it credited were spent beyond the credit limit.`,
+    createdAt: now, updatedAt: now,
+  }).execute();
+  await trx.insertInto('invoiceLines').values({
+    invoiceId: id, partnerId, customerId, position: 1, kind: 'text', description, productId: null, variantId: null, quantity: '1',
+    unitAmountMicros: amountMicros, grossMicros: amountMicros, discountMicros: 0n, amountMicros, taxCategory: 'exempt', taxRateBps: 0, taxMicros: 0n,
+  }).execute();
+  await creditWallet(trx, {
+    wallet: { partnerId, customerId, currency }, amountMicros,
+    entry: { kind: 'payment_reversal_receivable', causeType: 'invoice', causeId: id, description: `Points spent beyond the credit limit, billed on invoice ${number}`, auditEventId },
+    counterPostings: [{ code: 'receivable', customerId, amountMicros }],
+  });
+  return { id, number };
+}
