@@ -1,13 +1,11 @@
 import { Link } from 'react-router';
-import { Badge, Card, Group, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Card, Group, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
 import { IconChevronRight } from '@tabler/icons-react';
 import { APPS } from '../shared/apps.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Empty, PageHeader } from '../shared/ui.tsx';
 import { FinanceAccessPanel } from './FinanceAccess.tsx';
 import { PartnerDashboard } from './customer/PartnerDashboard.tsx';
-
-const COMING_SOON = new Set(['product', 'invoice', 'finance']);
 
 export function AdminHome() {
   const session = useSession();
@@ -32,13 +30,7 @@ export function AdminHome() {
                   <ThemeIcon size={40} radius="md" variant="light">
                     <a.icon size={22} stroke={1.6} />
                   </ThemeIcon>
-                  {COMING_SOON.has(a.name) ? (
-                    <Badge variant="light" color="gray" radius="sm">
-                      Coming soon
-                    </Badge>
-                  ) : (
-                    <IconChevronRight size={18} color="var(--mantine-color-dimmed)" />
-                  )}
+                  <IconChevronRight size={18} color="var(--mantine-color-dimmed)" />
                 </Group>
                 <Text fw={600} mt="md">
                   {a.label}
