@@ -158,6 +158,8 @@ type Eb = ExpressionBuilder<Database, 'auditEvents'>;
 export interface SearchPage {
   limit: number;
   cursorId?: string | undefined;
+  /** Or the position itself (the export's batches): strictly before this occurred_at (UTC, microseconds) and seq. */
+  before?: { at: string; seq: string } | undefined;
 }
 
 /**
@@ -191,7 +193,8 @@ export function auditWhere(f: AuditFilters, searchPartner: string | null = null,
           ${f.customerId ?? null}::text, ${f.app ?? null}::text, ${f.action ?? null}::text, ${system ? null : f.actorId ?? null}::text,
           ${system ? 'system' : f.actorType ?? null}::text, ${f.targetType ?? null}::text, ${f.targetId ?? null}::text,
           ${from}::timestamptz, ${to}::timestamptz,
-          (select c.occurred_at from audit_events c where c.id = ${cursor}::text), (select c.seq from audit_events c where c.id = ${cursor}::text),
+          ${page.before ? sql`${page.before.at}::timestamptz` : sql`(select c.occurred_at from audit_events c where c.id = ${cursor}::text)`},
+          ${page.before ? sql`${page.before.seq}::bigint` : sql`(select c.seq from audit_events c where c.id = ${cursor}::text)`},
           ${page.limit}::int))`);
       } else {
         conditions.push(sql<SqlBool>`audit_events.id in (select audit_search(${searchPartner}::text, ${pattern}::text))`);

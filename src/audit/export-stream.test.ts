@@ -8,7 +8,7 @@ import { appendBackdatedEvents } from './backdated-chain.ts';
 import { CSV_BATCH_SIZE, exportAuditEventsCsv } from './export-audit-events-csv.ts';
 
 /**
- * The export streams: the route answers a stream that the server fills one batch at a time (never the whole result in
+ * The export streams: the route answers a stream that the server fills batch by batch (never the whole result in
  * memory), here with a few thousand events of a partner of their own; `bench/audit.ts` measures the server's memory on a
  * full-size trail.
  */
@@ -54,7 +54,7 @@ describe('the CSV export', () => {
     expect(largest).toBeLessThanOrEqual(CSV_BATCH_SIZE);
   }, 60_000);
 
-  it('reads at most one batch at a time from the database', async () => {
+  it('hands the events over in batches of the batch size, in order', async () => {
     const ctx: Ctx = {
       db: t.db.app.db, config: t.config, log: t.app.log, clock: systemClock, requestId: null, ip: null, userAgent: null,
       principal: { kind: 'api_key', keyId: 'key_x', partnerId, name: 'x', apps: new Set(['audit']) },

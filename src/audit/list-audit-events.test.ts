@@ -223,4 +223,33 @@ describe('listAuditEvents as CSV', () => {
     } while (cursor);
     expect(csvIds).toEqual(jsonIds);
   });
+
+  it('equals the JSON list too for filters read one batch at a time (action, free text), and from a cursor on', async () => {
+    const staff = { kind: 'staff' as const, userId: 'usr_x', partnerId: demo, email: 'x@demo.test', name: 'X', apps: new Set(['audit' as const]), sessionId: 'ses_x' };
+    const ctx: Ctx = { db: t.db.app.db, config: t.config, log: t.app.log, principal: staff, requestId: null, ip: null, userAgent: null, clock: systemClock };
+    const jsonIdsOf = async (query: string) => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Event[]; nextCursor: string | null } = (await list(`?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        ids.push(...page.data.map((e) => e.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return ids;
+    };
+    const csvIdsOf = async (input: Parameters<typeof exportAuditEventsCsv>[1]) => {
+      let text = '';
+      for await (const chunk of await exportAuditEventsCsv(ctx, input)) text += chunk;
+      return parseCsv(text).slice(1).map((r) => r[0]);
+    };
+    const bulk = await jsonIdsOf('action=test.bulk');
+    expect(bulk.length).toBe(BULK);
+    expect(await csvIdsOf({ action: 'test.bulk', batchSize: 50 })).toEqual(bulk);
+    // "vitest" is the user agent of every recorded event here: free text over several batches.
+    expect(await csvIdsOf({ q: 'vitest', customerId: acme, batchSize: 60 })).toEqual(await jsonIdsOf(`q=vitest&customerId=${acme}`));
+    // From a cursor: everything after that event, in both ways of reading.
+    expect(await csvIdsOf({ action: 'test.bulk', cursor: bulk[99]!, batchSize: 50 })).toEqual(bulk.slice(100));
+    const all = await jsonIdsOf(`customerId=${acme}`);
+    expect(await csvIdsOf({ customerId: acme, cursor: all[120]!, batchSize: 50 })).toEqual(all.slice(121));
+  });
 });

@@ -24,6 +24,7 @@ import * as m0034 from './0034_audit_app.ts';
 import * as m0035 from './0035_discounts.ts';
 import * as m0036 from './0036_topup_policy_contact_sales.ts';
 import * as m0037 from './0037_payment_receipts.ts';
+import * as m0038 from './0038_audit_search_keys.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '0035_discounts': m0035,
   '0036_topup_policy_contact_sales': m0036,
   '0037_payment_receipts': m0037,
+  '0038_audit_search_keys': m0038,
 };
