@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { portalGetReceiptPdf } from '../payments/receipts/portal-get-receipt.ts';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal } from '../platform/access-policy.ts';
@@ -58,6 +59,20 @@ export function portalInvoiceRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => {
     const { filename, pdf } = await portalGetInvoicePdf(ctxOf(req, deps), req.params);
     reply.header('content-disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._/#-]/g, '_')}"`).type('application/pdf');
+    return reply.send(pdf as unknown as string);
+  });
+
+  app.get('/api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/receipt.pdf', {
+    config: { access: everyone },
+    schema: {
+      operationId: 'portalGetReceiptPdf', tags: ['Portal'],
+      summary: "The receipt of a payment listed on the invoice as recorded by Finance (source `allocation`): the payment's number, method, amount, received date and what it paid",
+      params: z.strictObject({ invoiceId, invoicePaymentId: pathId }),
+      response: { 200: { description: 'The PDF', content: { 'application/pdf': { schema: z.string().describe('binary PDF') } } }, ...problems },
+    },
+  }, async (req, reply) => {
+    const { filename, pdf } = await portalGetReceiptPdf(ctxOf(req, deps), req.params);
+    reply.header('content-disposition', `attachment; filename="${filename}"`).type('application/pdf');
     return reply.send(pdf as unknown as string);
   });
 

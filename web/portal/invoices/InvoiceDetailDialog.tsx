@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Divider, Group, Modal, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Divider, Group, Modal, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { IconCurrencyDollar, IconDownload, IconInfoCircle } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
 import { formatDate, formatDateTime } from '../../shared/format.ts';
@@ -12,7 +12,7 @@ import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
 import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
 import { InvoiceCreditNotes } from './InvoiceCreditNotes.tsx';
 import {
-  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, type PortalInvoiceDetail,
+  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, receiptPath, type PortalInvoiceDetail,
 } from './invoice-types.ts';
 
 export function useInvoiceDetail(invoiceId: string, options: { refetchInterval?: number | false } = {}) {
@@ -159,6 +159,9 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
                 <Table.Th>Paid with</Table.Th>
                 <Table.Th>Reference</Table.Th>
                 <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
+                <Table.Th>
+                  <VisuallyHidden>Receipt</VisuallyHidden>
+                </Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -172,6 +175,13 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
                     </Text>
                   </Table.Td>
                   <Table.Td style={{ textAlign: 'right', ...num }}>{money(p.amount)}</Table.Td>
+                  <Table.Td>
+                    {p.source === 'allocation' ? (
+                      <Button component="a" href={receiptPath(inv.id, p.id)} download size="compact-xs" variant="subtle" leftSection={<IconDownload size={14} />}>
+                        Receipt
+                      </Button>
+                    ) : null}
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

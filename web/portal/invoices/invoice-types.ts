@@ -100,6 +100,11 @@ export function pdfPath(id: string): string {
   return `/api/v1/portal/invoices/${encodeURIComponent(id)}/pdf`;
 }
 
+/** The receipt of a payment Finance recorded (bank transfer, cheque, cash), listed on the invoice it paid. */
+export function receiptPath(invoiceId: string, invoicePaymentId: string): string {
+  return `/api/v1/portal/invoices/${encodeURIComponent(invoiceId)}/payments/${encodeURIComponent(invoicePaymentId)}/receipt.pdf`;
+}
+
 /** True when the partner hid the Invoices tab (the API refuses with 403). */
 export function isTabHidden(e: unknown): boolean {
   return isApiError(e) && e.status === 403 && (e.code === 'tab_hidden' || e.code === 'portal_tab_hidden');

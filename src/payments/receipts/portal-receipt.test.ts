@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../../test/harness.ts';
+import { pdfText } from '../../invoices/pdf/pdf-text.ts';
+import { newInvoice, record } from '../payments.test-kit.ts';
+
+/** Portal Home > Invoices: the receipt of a Finance-recorded payment, downloadable from the invoice it paid. */
+let t: TestApp;
+let finance: Session;
+let acmeOwner: Session;
+let acmeMember: Session;
+let globexOwner: Session;
+let acme: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  finance = await signIn(t, 'finance@demo.test');
+  [acmeOwner, acmeMember, globexOwner] = await Promise.all([signIn(t, 'owner@acme.test'), signIn(t, 'member@acme.test'), signIn(t, 'owner@globex.test')]);
+  acme = await customerIdOf(t.db, 'Acme Pte Ltd');
+});
+afterAll(async () => t.close());
+
+interface Detail { payments: Array<{ id: string; source: string; amount: string }> }
+
+describe('GET /api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/receipt.pdf (portalGetReceiptPdf)', () => {
+  it("gives the organisation's owners and members the receipt of a bank payment that paid the invoice; nobody else", async () => {
+    const inv = await newInvoice(t, finance, acme, '42.00');
+    const pay = (await record(t, finance, { amount: '42.00', customerId: acme, reference: 'BANK-REF-77' })).json<{ id: string; receiptNumber: string }>();
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay.id}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '42.00' }] })).statusCode).toBe(200);
+
+    const detail = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json<Detail>();
+    const line = detail.payments.find((p) => p.source === 'allocation')!;
+    expect(line.amount).toBe('42.00');
+    const url = `/api/v1/portal/invoices/${inv.id}/payments/${line.id}/receipt.pdf`;
+    for (const who of [acmeOwner, acmeMember]) {
+      const res = await api(t, who, 'GET', url);
+      expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="${pay.receiptNumber}.pdf"`);
+      const { text } = await pdfText(res.rawPayload);
+      expect(text).toContain(pay.receiptNumber);
+      expect(text).toContain('BANK-REF-77');
+      expect(text).toContain(inv.number!);
+      expect(text).toContain('42.00');
+    }
+    // Another organisation: not found, whether through its own view of the invoice or not.
+    expect((await api(t, globexOwner, 'GET', url)).statusCode).toBe(404);
+    // Staff use the Finance app's route, not the portal's.
+    expect((await api(t, finance, 'GET', url)).statusCode).toBe(403);
+  });
+
+  it('is 404 for a payment by card from the portal (no receipt), for an id of another invoice, and 400 for a malformed id', async () => {
+    const inv = await newInvoice(t, finance, acme, '3.00');
+    const other = await newInvoice(t, finance, acme, '4.00');
+    const pay = (await record(t, finance, { amount: '4.00', customerId: acme })).json<{ id: string }>();
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay.id}/allocate`, { allocations: [{ invoiceId: other.id, amount: '4.00' }] })).statusCode).toBe(200);
+    const otherLine = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${other.id}`)).json<Detail>().payments[0]!;
+    // The right payment line, asked for through the wrong invoice.
+    expect((await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}/payments/${otherLine.id}/receipt.pdf`)).statusCode).toBe(404);
+    const paid = await api(t, acmeOwner, 'POST', `/api/v1/portal/invoices/${inv.id}/pay`, { cardToken: 'tok_sandbox_success', usePoints: false });
+    expect(paid.statusCode, paid.body).toBe(200);
+    const cardLine = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json<Detail>().payments.find((p) => p.source === 'card')!;
+    expect((await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}/payments/${cardLine.id}/receipt.pdf`)).statusCode).toBe(404);
+    const bad = await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}/payments/not%20an%20id/receipt.pdf`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe('invoicePaymentId');
+  });
+});
