@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
-import { inScope, type Db, type Trx } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, isCurrency, type Currency } from '../money/money.ts';
@@ -10,8 +10,8 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { customerOf, financeAmount } from '../finance/finance-views.ts';
-import { recordPayment } from '../payments/record-payment.ts';
-import { allocatePayment, MAX_ALLOCATIONS } from '../payments/allocate-payment.ts';
+import { recordPaymentIn } from '../payments/record-payment.ts';
+import { allocatePaymentIn, MAX_ALLOCATIONS } from '../payments/allocate-payment.ts';
 import { loadLine, type BankLineView } from './bank-statement-views.ts';
 
 export const acceptLineBody = z.strictObject({
@@ -37,21 +37,6 @@ export const rejectLineBody = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional(),
 });
 export type RejectLineInput = z.infer<typeof rejectLineBody>;
-
-/**
- * A database handle whose transactions join `trx`: the payments use cases (each opening its own `inScope` transaction)
- * then run inside the line's transaction, so the line, the payment, its allocations, their entries and audit events
- * commit together or not at all. Everything else is the transaction itself.
- */
-function joining(trx: Trx): Db {
-  return new Proxy(trx, {
-    get(target, prop) {
-      if (prop === 'transaction') return () => ({ execute: <T>(fn: (t: Trx) => Promise<T>) => fn(target) });
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 interface LockedLine {
   id: string;
@@ -126,16 +111,15 @@ async function acceptIn(trx: Trx, ctx: Ctx, statementId: string, lineId: string,
       allocations = await proposedAllocations(trx, partnerId, customerId, line.suggestedInvoiceIds, amountMicros, currency);
     }
   }
-  const joined: Ctx = { ...ctx, db: joining(trx) };
   const remark = input.remark ?? `Bank statement line ${line.lineNo}`;
-  const payment = await recordPayment(joined, {
+  const payment = await recordPaymentIn(trx, ctx, {
     method: 'bank_transfer', amount: formatDecimal(amountMicros, currency), currency, receivedOn: line.bookedOn,
     ...(line.reference ? { reference: line.reference.slice(0, 200) } : {}), remark, ...(customerId ? { customerId } : {}),
   });
   const leftover = input.leftover ?? 'keep';
   if (customerId && (allocations.length > 0 || leftover === 'points')) {
     // allocations may be [] with leftover points: everything goes to points (never the automatic oldest-first path).
-    await allocatePayment(joined, payment.id, { allocations, leftover });
+    await allocatePaymentIn(trx, ctx, payment.id, { allocations, leftover });
   }
   const now = ctx.clock.now();
   await trx.updateTable('bankStatementLines').set({ status: 'accepted', paymentId: payment.id, decidedBy: actorId, decidedAt: now })

@@ -81,126 +81,129 @@ function payable(inv: OpenInvoice): boolean {
  * in the same transaction; partial allocations send nothing (one notice per payment, however many allocation calls).
  */
 export async function allocatePayment(ctx: Ctx, paymentId: string, input: AllocatePaymentInput): Promise<PaymentDetail> {
+  return inScope(ctx.db, scopeOf(ctx.principal), (trx) => allocatePaymentIn(trx, ctx, paymentId, input));
+}
+
+/** The same, inside the caller's transaction (a bank statement line accepted: the line and its allocations commit together). */
+export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, input: AllocatePaymentInput): Promise<PaymentDetail> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
   const leftover = input.leftover ?? 'keep';
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const peek = await trx.selectFrom('payments').select(['customerId', 'currency', 'status'])
-      .where('partnerId', '=', partnerId).where('id', '=', paymentId).executeTakeFirst();
-    if (!peek) throw notFound('Payment');
-    if (peek.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
-    if (!peek.customerId) throw new DomainError('payment_unassigned', 'Assign the payment to a customer before allocating it');
-    const customerId = peek.customerId; // set once, never changed (payments_guard)
-    const currency: Currency = paymentCurrency(peek.currency);
-    const fmt = (m: bigint) => formatDecimal(m, currency);
-    const wallet = { partnerId, customerId, currency };
+  const peek = await trx.selectFrom('payments').select(['customerId', 'currency', 'status'])
+    .where('partnerId', '=', partnerId).where('id', '=', paymentId).executeTakeFirst();
+  if (!peek) throw notFound('Payment');
+  if (peek.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
+  if (!peek.customerId) throw new DomainError('payment_unassigned', 'Assign the payment to a customer before allocating it');
+  const customerId = peek.customerId; // set once, never changed (payments_guard)
+  const currency: Currency = paymentCurrency(peek.currency);
+  const fmt = (m: bigint) => formatDecimal(m, currency);
+  const wallet = { partnerId, customerId, currency };
 
-    await lockWallet(trx, wallet);
-    const payment = await lockPayment(trx, partnerId, paymentId);
-    if (payment.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
-    const amountMicros = BigInt(payment.amountMicros);
-    const unallocatedBefore = BigInt(payment.unallocatedMicros);
+  await lockWallet(trx, wallet);
+  const payment = await lockPayment(trx, partnerId, paymentId);
+  if (payment.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
+  const amountMicros = BigInt(payment.amountMicros);
+  const unallocatedBefore = BigInt(payment.unallocatedMicros);
 
-    // What goes where: [invoice, amount] in the order they are applied.
-    const plan: Array<{ invoice: OpenInvoice; micros: bigint }> = [];
-    if (input.allocations) {
-      const asked = input.allocations.map((a, i) => ({ invoiceId: a.invoiceId, micros: financeAmount(a.amount, currency, `allocations.${i}.amount`, { allowZero: false }) }));
-      const invoices = await lockInvoices(trx, partnerId, asked.map((a) => a.invoiceId).sort());
-      const pending = await pendingAttempts(trx, partnerId, [...invoices.keys()]);
-      for (const a of asked) {
-        const invoice = invoices.get(a.invoiceId);
-        if (!invoice || invoice.customerId !== customerId) throw notFound(`Invoice ${a.invoiceId}`);
-        if (invoice.currency !== currency) throw new DomainError('currency_mismatch', `Invoice ${invoice.number ?? invoice.id} is in ${invoice.currency}, the payment in ${currency}`);
-        if (!payable(invoice)) {
-          throw new DomainError('invoice_not_payable', `Invoice ${invoice.number ?? invoice.id} is ${invoice.type === 'monthly' ? 'a monthly statement' : invoice.status}: nothing to allocate to`);
-        }
-        if (pending.has(invoice.id)) throw new DomainError('payment_in_progress', `A portal payment of invoice ${invoice.number ?? invoice.id} is in progress`);
-        if (a.micros > invoice.amountDueMicros) {
-          throw new DomainError('amount_exceeds_due', `Invoice ${invoice.number ?? invoice.id} owes ${fmt(invoice.amountDueMicros)}`, [{ path: `allocations.${asked.indexOf(a)}.amount`, message: `at most ${fmt(invoice.amountDueMicros)}` }]);
-        }
-        plan.push({ invoice, micros: a.micros });
+  // What goes where: [invoice, amount] in the order they are applied.
+  const plan: Array<{ invoice: OpenInvoice; micros: bigint }> = [];
+  if (input.allocations) {
+    const asked = input.allocations.map((a, i) => ({ invoiceId: a.invoiceId, micros: financeAmount(a.amount, currency, `allocations.${i}.amount`, { allowZero: false }) }));
+    const invoices = await lockInvoices(trx, partnerId, asked.map((a) => a.invoiceId).sort());
+    const pending = await pendingAttempts(trx, partnerId, [...invoices.keys()]);
+    for (const a of asked) {
+      const invoice = invoices.get(a.invoiceId);
+      if (!invoice || invoice.customerId !== customerId) throw notFound(`Invoice ${a.invoiceId}`);
+      if (invoice.currency !== currency) throw new DomainError('currency_mismatch', `Invoice ${invoice.number ?? invoice.id} is in ${invoice.currency}, the payment in ${currency}`);
+      if (!payable(invoice)) {
+        throw new DomainError('invoice_not_payable', `Invoice ${invoice.number ?? invoice.id} is ${invoice.type === 'monthly' ? 'a monthly statement' : invoice.status}: nothing to allocate to`);
       }
-      const total = plan.reduce((s, p) => s + p.micros, 0n);
-      if (total > unallocatedBefore) {
-        throw new DomainError('amount_exceeds_unallocated', `Only ${fmt(unallocatedBefore)} ${currency} of the payment is unallocated, ${fmt(total)} asked`);
+      if (pending.has(invoice.id)) throw new DomainError('payment_in_progress', `A portal payment of invoice ${invoice.number ?? invoice.id} is in progress`);
+      if (a.micros > invoice.amountDueMicros) {
+        throw new DomainError('amount_exceeds_due', `Invoice ${invoice.number ?? invoice.id} owes ${fmt(invoice.amountDueMicros)}`, [{ path: `allocations.${asked.indexOf(a)}.amount`, message: `at most ${fmt(invoice.amountDueMicros)}` }]);
       }
-    } else {
-      if (unallocatedBefore === 0n) throw new DomainError('amount_exceeds_unallocated', 'Nothing of the payment is left to allocate');
-      const candidates = await trx.selectFrom('invoices as i')
-        .select(['i.id'])
-        .where('i.partnerId', '=', partnerId).where('i.customerId', '=', customerId).where('i.currency', '=', currency)
-        .where('i.status', 'in', ['awaiting_payment', 'partially_paid']).where('i.type', 'in', ['purchase', 'top_up']).where('i.informational', '=', false)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('invoicePayAttempts as a').select('a.id').whereRef('a.invoiceId', '=', 'i.id').where('a.status', '=', 'pending'))))
-        .orderBy(sql`i.due_at asc nulls last`).orderBy('i.issuedAt').orderBy('i.id')
-        .limit(MAX_ALLOCATIONS).execute();
-      const order = candidates.map((c) => c.id);
-      const invoices = await lockInvoices(trx, partnerId, [...order].sort());
-      const pending = await pendingAttempts(trx, partnerId, order);
-      let remaining = unallocatedBefore;
-      for (const id of order) {
-        const invoice = invoices.get(id)!;
-        if (remaining === 0n) break;
-        if (!payable(invoice) || pending.has(id) || invoice.amountDueMicros === 0n) continue; // changed before we locked it
-        const micros = invoice.amountDueMicros < remaining ? invoice.amountDueMicros : remaining;
-        plan.push({ invoice, micros });
-        remaining -= micros;
-      }
+      plan.push({ invoice, micros: a.micros });
     }
-    const allocatedMicros = plan.reduce((s, p) => s + p.micros, 0n);
-    const toPointsMicros = leftover === 'points' ? unallocatedBefore - allocatedMicros : 0n;
-    if (allocatedMicros === 0n && toPointsMicros === 0n) {
-      throw new DomainError('nothing_to_allocate', 'Nothing to allocate: no open invoice of the customer, and the leftover is kept');
+    const total = plan.reduce((s, p) => s + p.micros, 0n);
+    if (total > unallocatedBefore) {
+      throw new DomainError('amount_exceeds_unallocated', `Only ${fmt(unallocatedBefore)} ${currency} of the payment is unallocated, ${fmt(total)} asked`);
     }
-    const unallocatedAfter = unallocatedBefore - allocatedMicros - toPointsMicros;
-    assert(unallocatedAfter >= 0n && unallocatedAfter <= amountMicros, 'never allocate more than the payment holds');
-    const statusAfter = statusOf(amountMicros, unallocatedAfter);
+  } else {
+    if (unallocatedBefore === 0n) throw new DomainError('amount_exceeds_unallocated', 'Nothing of the payment is left to allocate');
+    const candidates = await trx.selectFrom('invoices as i')
+      .select(['i.id'])
+      .where('i.partnerId', '=', partnerId).where('i.customerId', '=', customerId).where('i.currency', '=', currency)
+      .where('i.status', 'in', ['awaiting_payment', 'partially_paid']).where('i.type', 'in', ['purchase', 'top_up']).where('i.informational', '=', false)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('invoicePayAttempts as a').select('a.id').whereRef('a.invoiceId', '=', 'i.id').where('a.status', '=', 'pending'))))
+      .orderBy(sql`i.due_at asc nulls last`).orderBy('i.issuedAt').orderBy('i.id')
+      .limit(MAX_ALLOCATIONS).execute();
+    const order = candidates.map((c) => c.id);
+    const invoices = await lockInvoices(trx, partnerId, [...order].sort());
+    const pending = await pendingAttempts(trx, partnerId, order);
+    let remaining = unallocatedBefore;
+    for (const id of order) {
+      const invoice = invoices.get(id)!;
+      if (remaining === 0n) break;
+      if (!payable(invoice) || pending.has(id) || invoice.amountDueMicros === 0n) continue; // changed before we locked it
+      const micros = invoice.amountDueMicros < remaining ? invoice.amountDueMicros : remaining;
+      plan.push({ invoice, micros });
+      remaining -= micros;
+    }
+  }
+  const allocatedMicros = plan.reduce((s, p) => s + p.micros, 0n);
+  const toPointsMicros = leftover === 'points' ? unallocatedBefore - allocatedMicros : 0n;
+  if (allocatedMicros === 0n && toPointsMicros === 0n) {
+    throw new DomainError('nothing_to_allocate', 'Nothing to allocate: no open invoice of the customer, and the leftover is kept');
+  }
+  const unallocatedAfter = unallocatedBefore - allocatedMicros - toPointsMicros;
+  assert(unallocatedAfter >= 0n && unallocatedAfter <= amountMicros, 'never allocate more than the payment holds');
+  const statusAfter = statusOf(amountMicros, unallocatedAfter);
 
-    const now = ctx.clock.now();
-    const auditEventId = await recordAudit(trx, ctx, {
-      partnerId, customerId, app: 'finance', action: 'payment.allocated', targetType: 'payment', targetId: payment.id,
-      changes: {
-        allocations: { after: plan.map((p) => ({ invoiceId: p.invoice.id, number: p.invoice.number, type: p.invoice.type, amount: fmt(p.micros) })) },
-        toPoints: { after: fmt(toPointsMicros) },
-        unallocated: { before: fmt(unallocatedBefore), after: fmt(unallocatedAfter) },
-        status: { before: payment.status, after: statusAfter },
-        ...(input.auto ? { auto: { after: true } } : {}),
-      },
-    });
-    const allocationRows = [];
-    for (const p of plan) {
-      const entryId = newId('je');
-      const entry = {
-        entryId, kind: 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
-        description: p.invoice.type === 'top_up' ? `Points bought by invoice ${p.invoice.number ?? ''}`.trim() : `Payment applied to invoice ${p.invoice.number ?? ''}`.trim(),
-      };
-      if (p.invoice.type === 'top_up') {
-        await creditWallet(trx, { wallet, amountMicros: p.micros, entry, counterPostings: [{ code: 'unapplied', customerId, amountMicros: p.micros }] });
-      } else {
-        await postEntry(trx, {
-          ...entry, partnerId, currency, customerId,
-          postings: [{ code: 'unapplied', customerId, amountMicros: p.micros }, { code: 'receivable', customerId, amountMicros: -p.micros }],
-        });
-      }
-      await applyInvoicePayment(trx, ctx, {
-        partnerId, invoiceId: p.invoice.id, entryId, paidBy: actorId, at: now,
-        parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id }],
-      });
-      allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, entryId, createdBy: actorId, createdAt: now });
-    }
-    if (toPointsMicros > 0n) {
-      const entryId = newId('je');
-      await creditWallet(trx, {
-        wallet, amountMicros: toPointsMicros,
-        entry: { entryId, kind: 'payment_to_points', causeType: 'payment', causeId: payment.id, description: 'Payment credited as points', auditEventId },
-        counterPostings: [{ code: 'unapplied', customerId, amountMicros: toPointsMicros }],
-      });
-      allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'points' as const, invoiceId: null, currency, amountMicros: toPointsMicros, entryId, createdBy: actorId, createdAt: now });
-    }
-    await trx.insertInto('paymentAllocations').values(allocationRows).execute();
-    await trx.updateTable('payments')
-      .set({ unallocatedMicros: unallocatedAfter, pointsMicros: BigInt(payment.pointsMicros) + toPointsMicros, status: statusAfter, updatedAt: now })
-      .where('partnerId', '=', partnerId).where('id', '=', payment.id)
-      .execute();
-    if (unallocatedAfter === 0n) await notifyReceipt(trx, { partnerId, paymentId: payment.id, event: 'applied' });
-    return loadPaymentDetail(trx, partnerId, payment.id);
+  const now = ctx.clock.now();
+  const auditEventId = await recordAudit(trx, ctx, {
+    partnerId, customerId, app: 'finance', action: 'payment.allocated', targetType: 'payment', targetId: payment.id,
+    changes: {
+      allocations: { after: plan.map((p) => ({ invoiceId: p.invoice.id, number: p.invoice.number, type: p.invoice.type, amount: fmt(p.micros) })) },
+      toPoints: { after: fmt(toPointsMicros) },
+      unallocated: { before: fmt(unallocatedBefore), after: fmt(unallocatedAfter) },
+      status: { before: payment.status, after: statusAfter },
+      ...(input.auto ? { auto: { after: true } } : {}),
+    },
   });
+  const allocationRows = [];
+  for (const p of plan) {
+    const entryId = newId('je');
+    const entry = {
+      entryId, kind: 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
+      description: p.invoice.type === 'top_up' ? `Points bought by invoice ${p.invoice.number ?? ''}`.trim() : `Payment applied to invoice ${p.invoice.number ?? ''}`.trim(),
+    };
+    if (p.invoice.type === 'top_up') {
+      await creditWallet(trx, { wallet, amountMicros: p.micros, entry, counterPostings: [{ code: 'unapplied', customerId, amountMicros: p.micros }] });
+    } else {
+      await postEntry(trx, {
+        ...entry, partnerId, currency, customerId,
+        postings: [{ code: 'unapplied', customerId, amountMicros: p.micros }, { code: 'receivable', customerId, amountMicros: -p.micros }],
+      });
+    }
+    await applyInvoicePayment(trx, ctx, {
+      partnerId, invoiceId: p.invoice.id, entryId, paidBy: actorId, at: now,
+      parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id }],
+    });
+    allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, entryId, createdBy: actorId, createdAt: now });
+  }
+  if (toPointsMicros > 0n) {
+    const entryId = newId('je');
+    await creditWallet(trx, {
+      wallet, amountMicros: toPointsMicros,
+      entry: { entryId, kind: 'payment_to_points', causeType: 'payment', causeId: payment.id, description: 'Payment credited as points', auditEventId },
+      counterPostings: [{ code: 'unapplied', customerId, amountMicros: toPointsMicros }],
+    });
+    allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'points' as const, invoiceId: null, currency, amountMicros: toPointsMicros, entryId, createdBy: actorId, createdAt: now });
+  }
+  await trx.insertInto('paymentAllocations').values(allocationRows).execute();
+  await trx.updateTable('payments')
+    .set({ unallocatedMicros: unallocatedAfter, pointsMicros: BigInt(payment.pointsMicros) + toPointsMicros, status: statusAfter, updatedAt: now })
+    .where('partnerId', '=', partnerId).where('id', '=', payment.id)
+    .execute();
+  if (unallocatedAfter === 0n) await notifyReceipt(trx, { partnerId, paymentId: payment.id, event: 'applied' });
+  return loadPaymentDetail(trx, partnerId, payment.id);
 }

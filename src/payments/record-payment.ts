@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
@@ -39,6 +39,11 @@ export function cashAccountOf(method: PaymentMethod): 'bank' | 'card_clearing' {
  * and, with a customer, the receipt notice (`received`, receipt-notice.ts) commit together.
  */
 export async function recordPayment(ctx: Ctx, input: RecordPaymentInput): Promise<PaymentDetail> {
+  return inScope(ctx.db, scopeOf(ctx.principal), (trx) => recordPaymentIn(trx, ctx, input));
+}
+
+/** The same, inside the caller's transaction (a bank statement line accepted: the line and its payment commit together). */
+export async function recordPaymentIn(trx: Trx, ctx: Ctx, input: RecordPaymentInput): Promise<PaymentDetail> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
   if (!isCurrency(input.currency)) {
     throw new DomainError('validation_failed', `currency ${input.currency} is not supported`, [{ path: 'currency', message: 'not a supported currency' }]);
@@ -49,38 +54,36 @@ export async function recordPayment(ctx: Ctx, input: RecordPaymentInput): Promis
     throw new DomainError('validation_failed', 'receivedOn must not be in the future', [{ path: 'receivedOn', message: 'must not be in the future' }]);
   }
   const micros = financeAmount(input.amount, currency, 'amount', { allowZero: false });
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId) : null;
-    if (customer && customer.currency !== currency) {
-      throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`);
-    }
-    const id = newId('pay');
-    const entryId = newId('je');
-    const fmt = (m: bigint) => formatDecimal(m, currency);
-    const status = customer ? 'unallocated' : 'unassigned';
-    const auditEventId = await recordAudit(trx, ctx, {
-      partnerId, customerId: customer?.id ?? null, app: 'finance', action: 'payment.recorded', targetType: 'payment', targetId: id,
-      changes: {
-        method: { after: input.method }, amount: { after: fmt(micros) }, currency: { after: currency }, receivedOn: { after: input.receivedOn },
-        reference: { after: input.reference ?? null }, customerId: { after: customer?.id ?? null }, status: { after: status }, entryId: { after: entryId },
-      },
-    });
-    // After the audit event (the lock order of money transactions: audit chain, then number series, then accounts).
-    const receiptNumber = await nextReceiptNumber(trx, partnerId, ctx.clock.now());
-    await trx.insertInto('payments').values({
-      id, receiptNumber, partnerId, customerId: customer?.id ?? null, method: input.method, currency, amountMicros: micros, unallocatedMicros: micros,
-      status, receivedOn: input.receivedOn, reference: input.reference ?? null, remark: input.remark ?? null, entryId, recordedBy: actorId,
-      updatedAt: ctx.clock.now(),
-    }).execute();
-    await postEntry(trx, {
-      entryId, partnerId, currency, customerId: customer?.id ?? null, kind: 'payment_received', causeType: 'payment', causeId: id,
-      description: customer ? `Payment received (${input.method.replace('_', ' ')})` : 'Payment received, payer not yet known', auditEventId,
-      postings: [
-        { code: cashAccountOf(input.method), amountMicros: micros },
-        customer ? { code: 'unapplied', customerId: customer.id, amountMicros: -micros } : { code: 'unassigned', amountMicros: -micros },
-      ],
-    });
-    if (customer) await notifyReceipt(trx, { partnerId, paymentId: id, event: 'received' });
-    return loadPaymentDetail(trx, partnerId, id);
+  const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId) : null;
+  if (customer && customer.currency !== currency) {
+    throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`);
+  }
+  const id = newId('pay');
+  const entryId = newId('je');
+  const fmt = (m: bigint) => formatDecimal(m, currency);
+  const status = customer ? 'unallocated' : 'unassigned';
+  const auditEventId = await recordAudit(trx, ctx, {
+    partnerId, customerId: customer?.id ?? null, app: 'finance', action: 'payment.recorded', targetType: 'payment', targetId: id,
+    changes: {
+      method: { after: input.method }, amount: { after: fmt(micros) }, currency: { after: currency }, receivedOn: { after: input.receivedOn },
+      reference: { after: input.reference ?? null }, customerId: { after: customer?.id ?? null }, status: { after: status }, entryId: { after: entryId },
+    },
   });
+  // After the audit event (the lock order of money transactions: audit chain, then number series, then accounts).
+  const receiptNumber = await nextReceiptNumber(trx, partnerId, ctx.clock.now());
+  await trx.insertInto('payments').values({
+    id, receiptNumber, partnerId, customerId: customer?.id ?? null, method: input.method, currency, amountMicros: micros, unallocatedMicros: micros,
+    status, receivedOn: input.receivedOn, reference: input.reference ?? null, remark: input.remark ?? null, entryId, recordedBy: actorId,
+    updatedAt: ctx.clock.now(),
+  }).execute();
+  await postEntry(trx, {
+    entryId, partnerId, currency, customerId: customer?.id ?? null, kind: 'payment_received', causeType: 'payment', causeId: id,
+    description: customer ? `Payment received (${input.method.replace('_', ' ')})` : 'Payment received, payer not yet known', auditEventId,
+    postings: [
+      { code: cashAccountOf(input.method), amountMicros: micros },
+      customer ? { code: 'unapplied', customerId: customer.id, amountMicros: -micros } : { code: 'unassigned', amountMicros: -micros },
+    ],
+  });
+  if (customer) await notifyReceipt(trx, { partnerId, paymentId: id, event: 'received' });
+  return loadPaymentDetail(trx, partnerId, id);
 }
