@@ -1,6 +1,6 @@
 import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf, scopeOf } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { sql } from 'kysely';
 import { assertCursor, auditWhere, type AuditFilters } from './audit-view.ts';
 import { csvRow } from './csv.ts';
@@ -50,14 +50,17 @@ export const CSV_LINE = sql<string>`audit_events.id || ',' || audit_events.seq::
 
 const positionOf = (at: string | null, seq: string | null): Position | null => (at === null || seq === null ? null : { at, seq });
 
+/** An event's time as a position: UTC to the microsecond (a JavaScript Date has milliseconds only). */
+const positionAt = (column: string) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 /**
  * The Audit app's CSV export: every page of the same list (same filters, same order), as CSV text chunks. Checks the
  * request before answering (a bad cursor is a 400, not a broken download), then reads in batches, each in its own
  * short transaction, following the list's keyset order: a slow download never holds a transaction open. The database
- * writes each batch's lines (CSV_LINE) and hands them over as one text
- * value; batches are read ahead while the current one is being sent (see chunks()), so at most three are held. Each batch starts after
- * the previous one's last position given as values (not looked up by id inside the query), so the planner knows how
- * few rows it needs and walks the time index backwards from there.
+ * writes each batch's lines (CSV_LINE) and hands them over as one text value; batches are read ahead while the current
+ * one is being sent (see chunks()), so at most three are held. Each batch starts after the previous one's last position
+ * given as values (not looked up by id inside the query), so the planner knows how few rows it needs and walks the time
+ * index backwards from there.
  */
 export async function exportAuditEventsCsv(ctx: Ctx, input: ExportAuditEventsInput): Promise<AsyncIterable<string>> {
   const partnerId = partnerIdOf(ctx.principal);
@@ -69,27 +72,34 @@ export async function exportAuditEventsCsv(ctx: Ctx, input: ExportAuditEventsInp
     start = await inScope(ctx.db, scope, async (trx) => {
       await assertCursor(trx, cursor, { partnerId });
       const row = await trx.selectFrom('auditEvents')
-        .select([sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('at'), sql<string>`seq::text`.as('seq')])
+        .select([positionAt('occurredAt').as('at'), sql<string>`seq::text`.as('seq')])
         .where('partnerId', '=', partnerId).where('id', '=', cursor).executeTakeFirstOrThrow();
       return { at: row.at, seq: row.seq };
     });
   }
 
+  /**
+   * The events after `after` that the filters match, in the list's order, in one batch's transaction. Row-level
+   * security's condition makes the planner expect a few hundred of the partner's events, so it would read them all
+   * through a bitmap and sort them (0.9 s at 100,000 events) rather than walk the time index backwards for the 20,000 it
+   * needs (50 ms): bitmap scans are turned off for this transaction only.
+   */
+  const eventsAfter = async (trx: Trx, after: Position | null) => {
+    await sql`set local enable_bitmapscan = off`.execute(trx);
+    return trx
+      .selectFrom('auditEvents')
+      .where('auditEvents.partnerId', '=', partnerId)
+      .where(auditWhere(input, partnerId, { limit: batchSize, before: after ?? undefined }))
+      .$if(after !== null, (q) => q.where(sql<boolean>`(audit_events.occurred_at, audit_events.seq) < (${after!.at}::timestamptz, ${after!.seq}::bigint)`))
+      .orderBy('auditEvents.occurredAt', 'desc')
+      .orderBy('auditEvents.seq', 'desc')
+      .orderBy('auditEvents.id', 'desc');
+  };
+
   const readBatch = (after: Position | null, needLast: boolean): Promise<Batch> =>
     inScope(ctx.db, scope, async (trx) => {
-      // Row-level security's condition makes the planner expect a few hundred of the partner's events, so it would read
-      // them all through a bitmap and sort them (0.9 s at 100,000 events) rather than walk the time index backwards for
-      // the 10,000 it needs (50 ms). Only this batch's transaction is told.
-      await sql`set local enable_bitmapscan = off`.execute(trx);
-      const page = trx
-        .selectFrom('auditEvents')
+      const page = (await eventsAfter(trx, after))
         .select([CSV_LINE.as('line'), 'auditEvents.id', 'auditEvents.occurredAt', 'auditEvents.seq'])
-        .where('auditEvents.partnerId', '=', partnerId)
-        .where(auditWhere(input, partnerId, { limit: batchSize, cursorId: undefined, before: after ?? undefined }))
-        .$if(after !== null, (q) => q.where(sql<boolean>`(audit_events.occurred_at, audit_events.seq) < (${after!.at}::timestamptz, ${after!.seq}::bigint)`))
-        .orderBy('auditEvents.occurredAt', 'desc')
-        .orderBy('auditEvents.seq', 'desc')
-        .orderBy('auditEvents.id', 'desc')
         .limit(batchSize);
       const row = await trx
         .selectFrom(page.as('w'))
@@ -99,7 +109,7 @@ export async function exportAuditEventsCsv(ctx: Ctx, input: ExportAuditEventsInp
           // The last event's position (when the next batch's start is not known already), from arrays in the same,
           // already sorted, order: no second sort.
           needLast
-            ? sql<string | null>`to_char((array_agg(w.occurred_at order by w.occurred_at desc, w.seq desc, w.id desc))[count(*)] at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('lastAt')
+            ? sql<string | null>`to_char((array_agg(w.occurred_at order by w.occurred_at desc, w.seq desc, w.id desc))[count(*)] at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('lastAt') // (positionAt's format)
             : sql<string | null>`null`.as('lastAt'),
           needLast
             ? sql<string | null>`((array_agg(w.seq order by w.occurred_at desc, w.seq desc, w.id desc))[count(*)])::text`.as('lastSeq')
@@ -109,22 +119,14 @@ export async function exportAuditEventsCsv(ctx: Ctx, input: ExportAuditEventsInp
       return { csv: row.csv ?? '', rows: Number(row.rows), last: positionOf(row.lastAt, row.lastSeq) };
     });
 
-  // Where the batch after `after` ends, from the index alone (a few milliseconds for 10,000 events): null when that
+  // Where the batch after `after` ends, from the index alone (a few milliseconds for 20,000 events): null when that
   // batch is the last. Only for filters the time indexes hold (customer, app, dates); others read one batch at a time.
   const indexOnly = input.q === undefined && input.action === undefined && input.actorId === undefined && input.actorType === undefined
     && input.targetType === undefined && input.targetId === undefined;
   const batchEnd = (after: Position | null): Promise<Position | null> =>
     inScope(ctx.db, scope, async (trx) => {
-      await sql`set local enable_bitmapscan = off`.execute(trx);
-      const row = await trx
-        .selectFrom('auditEvents')
-        .select([sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('at'), sql<string>`seq::text`.as('seq')])
-        .where('auditEvents.partnerId', '=', partnerId)
-        .where(auditWhere(input, partnerId))
-        .$if(after !== null, (q) => q.where(sql<boolean>`(audit_events.occurred_at, audit_events.seq) < (${after!.at}::timestamptz, ${after!.seq}::bigint)`))
-        .orderBy('auditEvents.occurredAt', 'desc')
-        .orderBy('auditEvents.seq', 'desc')
-        .orderBy('auditEvents.id', 'desc')
+      const row = await (await eventsAfter(trx, after))
+        .select([positionAt('auditEvents.occurredAt').as('at'), sql<string>`audit_events.seq::text`.as('seq')])
         .offset(batchSize - 1)
         .limit(1)
         .executeTakeFirst();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../../test/harness.ts';
+import { sql } from 'kysely';
+import { api, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../../test/harness.ts';
 import { pdfText } from '../../invoices/pdf/pdf-text.ts';
 import { newInvoice, record } from '../payments.test-kit.ts';
 
@@ -46,6 +47,17 @@ describe('GET /api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/rece
     expect((await api(t, globexOwner, 'GET', url)).statusCode).toBe(404);
     // Staff use the Finance app's route, not the portal's.
     expect((await api(t, finance, 'GET', url)).statusCode).toBe(403);
+    // With the Invoices tab hidden in Portal Settings, the receipt goes with it.
+    const demo = await partnerIdOf(t.db, 'demo-telecom');
+    await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": false}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+    try {
+      const hidden = await api(t, acmeOwner, 'GET', url);
+      expect(hidden.statusCode).toBe(403);
+      expect(hidden.json().code).toBe('tab_hidden');
+    } finally {
+      await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": true}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+    }
+    expect((await api(t, acmeOwner, 'GET', url)).statusCode).toBe(200);
   });
 
   it('is 404 for a payment by card from the portal (no receipt), for an id of another invoice, and 400 for a malformed id', async () => {

@@ -24,7 +24,7 @@ import { sql, type Kysely } from 'kysely';
  * walking the whole partner trail in time order.
  *
  * The CSV export's cells are made in the database too (`audit_csv_cell`, used by src/audit/export-audit-events-csv.ts):
- * a batch of 10,000 events comes back as one text value instead of 10,000 rows the server would parse (jsonb included)
+ * a batch of 20,000 events comes back as one text value instead of 20,000 rows the server would parse (jsonb included)
  * and format again. Same cells as `src/audit/csv.ts` (RFC 4180 quoting, the formula guard).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -134,9 +134,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           return;
         end if;
         old_indexscan := current_setting('enable_indexscan');
+        -- Nothing but the keys' bitmap should serve this statement: plain index scans off, and the partner (in every key)
+        -- written so that no partner index can be chosen instead.
         perform set_config('enable_indexscan', 'off', true);
-        -- (plain index scans off as well: nothing but the keys' bitmap should serve this statement)
-        -- The partner is in every key; written so that no partner index can be chosen instead of the keys'.
         return query execute 'select e.id from audit_events e where audit_search_keys(e.partner_id, e.search_text) @> $15
             and (e.partner_id || '''') = $1 and e.search_text like $2' || conditions
           || ' order by e.occurred_at desc, e.seq desc limit $14'
