@@ -331,6 +331,8 @@ async function main(): Promise<void> {
     customers: envInt('BENCH_PAY_CUSTOMERS', 50, 2, 1000),
     rounds: envInt('BENCH_PAY_ROUNDS', 20, 1, 500),
     pgPort: envInt('BENCH_PAY_PG_PORT', 54395, 1024, 65535),
+    /** BENCH_PAY_PG_STATEMENTS=1: PostgreSQL's own time per statement in the measured rounds (pg_stat_statements: planning and execution). */
+    pgStatements: process.env.BENCH_PAY_PG_STATEMENTS === '1',
     maxMinutes: envInt('BENCH_MAX_MINUTES', 5, 1, 120),
     waitQuietSeconds: envInt('BENCH_WAIT_QUIET_SECONDS', 60, 0, 3600),
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'invoice-pay-results.json'),
@@ -369,7 +371,10 @@ async function main(): Promise<void> {
 
   try {
     const started = Date.now();
-    embedded = await startEmbeddedPostgres({ dataDir, port: options.pgPort, log: () => {} });
+    embedded = await startEmbeddedPostgres({
+      dataDir, port: options.pgPort, log: () => {},
+      settings: options.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : [],
+    });
     owner = openDatabase(embedded.url, { appRole: false, max: 5 });
     await migrateToLatest(owner);
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
@@ -522,6 +527,7 @@ async function main(): Promise<void> {
     // Measured rounds.
     const measured: PayResult[] = [];
     const roundWalls: number[] = [];
+    if (options.pgStatements) await sql`create extension if not exists pg_stat_statements; select pg_stat_statements_reset()`.execute(owner.db);
     profiler.reset();
     for (let r = 0; r < options.rounds; r++, k++) {
       await refill(k);
@@ -531,6 +537,7 @@ async function main(): Promise<void> {
       measured.push(...remember(got.results));
       roundWalls.push(got.wallMs);
     }
+    if (options.pgStatements) await printServerStatements(owner, measured.length);
     const profile = {
       statements: profiler.top(15),
       statementsPerPay: ms1([...profiler.statements.values()].reduce((a, s) => a + s.count, 0) / Math.max(1, measured.length)),
@@ -719,3 +726,20 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === '--client') clientMain();
 else await main();
+
+/** What PostgreSQL itself spent per pay (pg_stat_statements since the measured rounds began): planning and execution. */
+async function printServerStatements(owner: DatabaseHandle, pays: number): Promise<void> {
+  const { rows } = await sql<{ calls: string; planMs: number; execMs: number; query: string }>`
+    select calls::text, total_plan_time as "planMs", total_exec_time as "execMs", left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 110) as query
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_plan_time + total_exec_time desc limit 25`.execute(owner.db);
+  const sum = await sql<{ planMs: number; execMs: number; calls: string }>`
+    select sum(total_plan_time) as "planMs", sum(total_exec_time) as "execMs", sum(calls)::text as calls from pg_stat_statements`.execute(owner.db);
+  const all = sum.rows[0]!;
+  console.log(`\nPostgreSQL's own time in the measured rounds, per pay: planning ${(all.planMs / pays).toFixed(2)} ms, execution ${(all.execMs / pays).toFixed(2)} ms, ${(Number(all.calls) / pays).toFixed(1)} statements (pg_stat_statements, nested included)`);
+  console.log('| calls/pay | plan ms/call | exec ms/call | statement |\n| ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    const calls = Number(r.calls);
+    console.log(`| ${(calls / pays).toFixed(2)} | ${(r.planMs / calls).toFixed(3)} | ${(r.execMs / calls).toFixed(3)} | ${r.query.replace(/\|/g, '/')} |`);
+  }
+}

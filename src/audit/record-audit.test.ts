@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../test/harness.ts';
+import pino from 'pino';
+import { createTestDb, partnerIdOf, testConfig, type TestDb } from '../test/harness.ts';
+import { systemClock } from '../platform/clock.ts';
 import { inScope } from '../platform/database.ts';
-import { diff, recordAudit } from './record-audit.ts';
+import { diff, recordAudit, recordAudits } from './record-audit.ts';
+import { verifyAuditChain } from './verify-chain.ts';
 
 describe('diff', () => {
   it('keeps changed fields only, with before and after', () => {
@@ -52,5 +55,82 @@ describe('recordAudit', () => {
     expect(rows.map((r) => r.id)).toEqual([kept]);
     expect(rows[0]).toMatchObject({ actorType: 'system', actorLabel: 'test', requestId: 'req_1', ip: '127.0.0.1', changes: { amount: { after: '5' } } });
     expect(rows[0]!.userAgent).toHaveLength(500);
+  });
+});
+
+describe('recordAudit: events wait for the end of their unit of work', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  const ctx = { principal: { kind: 'system' as const, job: 'test' }, requestId: 'req_2', ip: null, userAgent: null };
+  const noted = (partnerId: string, targetId: string) =>
+    ({ partnerId, app: 'customer', action: 'customer.noted', targetType: 'customer', targetId });
+
+  it('a change of one partner does not wait for another change of the same partner that is still working', async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => { releaseFirst = resolve; });
+    let firstRecorded!: () => void;
+    const firstHasRecorded = new Promise<void>((resolve) => { firstRecorded = resolve; });
+    const first = inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      const id = await recordAudit(trx, ctx, noted(partner, 'first'));
+      firstRecorded();
+      await firstMayFinish; // still working (e.g. the rest of a payment) with its event recorded
+      return id;
+    });
+    await firstHasRecorded;
+    // Before: the first event's insert held the partner's chain head until the first transaction committed, so this
+    // second change could not commit while the first was open.
+    const second = await Promise.race([
+      inScope(db.app.db, { kind: 'partner', partnerId: partner }, (trx) => recordAudit(trx, ctx, noted(partner, 'second'))),
+      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 3_000)),
+    ]);
+    releaseFirst();
+    const firstId = await first;
+    expect(second).not.toBe('blocked');
+
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'seq', 'targetId']).where('id', 'in', [firstId, second]).orderBy('seq').execute();
+    expect(rows.map((r) => r.targetId)).toEqual(['second', 'first']); // the chain's order is the order of commits
+    const chain = await verifyAuditChain({
+      db: db.owner.db, config: testConfig(), log: pino({ level: 'silent' }), principal: { kind: 'system', job: 'audit-verify' },
+      requestId: null, ip: null, userAgent: null, clock: systemClock,
+    }, { chain: partner });
+    expect(chain.ok).toBe(true);
+    expect(chain.checked).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps the order events were recorded in, across recordAudit and recordAudits, and nothing on rollback', async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    const ids = await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      const a = await recordAudit(trx, ctx, noted(partner, 'a'));
+      const [b, c] = await recordAudits(trx, [{ ctx, input: noted(partner, 'b') }, { ctx, input: noted(partner, 'c') }]);
+      const d = await recordAudit(trx, ctx, noted(partner, 'd'));
+      // Not written yet: the unit of work is still running.
+      const visible = await trx.selectFrom('auditEvents').select('id').where('partnerId', '=', partner).where('id', 'in', [a, b!, c!, d]).execute();
+      expect(visible).toEqual([]);
+      return [a, b!, c!, d];
+    });
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'seq', 'targetId']).where('id', 'in', ids).orderBy('seq').execute();
+    expect(rows.map((r) => r.targetId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(rows.map((r) => Number(r.seq))).toEqual([0, 1, 2, 3].map((i) => Number(rows[0]!.seq) + i));
+
+    let dropped: string[] = [];
+    await expect(inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      dropped = await recordAudits(trx, [{ ctx, input: noted(partner, 'x') }, { ctx, input: noted(partner, 'y') }]);
+      throw new Error('refused');
+    })).rejects.toThrow('refused');
+    expect(await db.owner.db.selectFrom('auditEvents').select('id').where('id', 'in', dropped).execute()).toEqual([]);
+  });
+
+  it('outside a unit of work (a bare transaction) the event is written at once', async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    await db.owner.db.transaction().execute(async (trx) => {
+      const id = await recordAudit(trx, ctx, noted(partner, 'bare'));
+      const row = await trx.selectFrom('auditEvents').select('targetId').where('id', '=', id).executeTakeFirst();
+      expect(row?.targetId).toBe('bare');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Trx } from '../platform/database.ts';
+import { beforeCommit, type Trx } from '../platform/database.ts';
 import type { Ctx, Principal } from '../platform/context.ts';
 import type { ActorType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
@@ -116,9 +116,40 @@ function auditRow(ctx: AuditCtx, input: AuditInput, id: string) {
  */
 export async function recordAudit(trx: Trx, ctx: AuditCtx, input: AuditInput): Promise<string> {
   const id = newId('evt');
-  await trx.insertInto('auditEvents').values(auditRow(ctx, input, id)).execute();
+  await appendAudit(trx, [auditRow(ctx, input, id)]);
   return id;
 }
+
+type AuditRow = ReturnType<typeof auditRow>;
+/**
+ * Events recorded in a transaction opened by `inScope` wait for its end and are inserted together, in the order recorded,
+ * just before commit: inserting one takes its partner chain's head lock (the chain trigger), held until commit, so written
+ * last the lock is held for one statement and the commit instead of the whole unit of work — concurrent changes of one
+ * partner no longer queue behind each other's business logic. Nothing reads an event back in the transaction that wrote it
+ * (rows point to their event by id, without a foreign key); a rollback drops them with everything else.
+ */
+const pendingAudit = new WeakMap<Trx, AuditRow[]>();
+
+async function appendAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
+  const queued = pendingAudit.get(trx);
+  if (queued) {
+    queued.push(...rows);
+    return;
+  }
+  const queue = [...rows];
+  if (beforeCommit(trx, () => flushAudit(trx, queue))) pendingAudit.set(trx, queue);
+  else await trx.insertInto('auditEvents').values(rows).execute();
+}
+
+async function flushAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
+  pendingAudit.delete(trx);
+  for (let start = 0; start < rows.length; start += AUDIT_INSERT_BATCH) {
+    await trx.insertInto('auditEvents').values(rows.slice(start, start + AUDIT_INSERT_BATCH)).execute();
+  }
+}
+
+/** Rows per insert statement when a transaction's events are written (15 columns: far below the 65,535 parameters). */
+const AUDIT_INSERT_BATCH = 2_000;
 
 /**
  * Append several events (each with its own caller and request) in one statement, in order, inside the caller's
@@ -127,6 +158,6 @@ export async function recordAudit(trx: Trx, ctx: AuditCtx, input: AuditInput): P
 export async function recordAudits(trx: Trx, events: ReadonlyArray<{ ctx: AuditCtx; input: AuditInput; id?: string }>): Promise<string[]> {
   if (events.length === 0) return [];
   const rows = events.map((e) => auditRow(e.ctx, e.input, e.id ?? newId('evt')));
-  await trx.insertInto('auditEvents').values(rows).execute();
+  await appendAudit(trx, rows);
   return rows.map((r) => r.id);
 }

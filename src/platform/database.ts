@@ -28,6 +28,7 @@ export function openDatabase(url: string, options: { appRole: boolean; max?: num
   pool.on('error', (err) => options.onError?.(err));
   pool.on('connect', (client) => {
     client.on('error', (err) => options.onError?.(err));
+    prepareRepeatedStatements(client);
   });
   // Every app connection switches to the unprivileged role before its first query, and a failure to do so fails
   // that connection (never silently running as the owner, which would bypass row-level security).
@@ -49,6 +50,35 @@ export function openDatabase(url: string, options: { appRole: boolean; max?: num
   };
 }
 
+/** Named (prepared) statements per connection at most; statements seen after that run unnamed, as before. */
+const PREPARED_PER_CONNECTION = 256;
+/** Longer statement texts (large multi-row inserts) are not kept prepared. */
+const PREPARED_MAX_TEXT_CHARS = 8_192;
+
+/**
+ * Every statement with parameters is prepared once per connection and then only bound and executed: the same text,
+ * the same name. PostgreSQL then skips parsing it again and, after five executions, may keep one generic plan when it
+ * costs no more than planning each time (plan_cache_mode auto) — under row-level security, planning was a third of
+ * the database's time in a portal pay (bench/invoice-pay.ts, BENCH_PAY_PG_STATEMENTS=1). Bounded per connection;
+ * statements without parameters (begin, commit, multi-statement scripts) stay on the simple protocol.
+ */
+function prepareRepeatedStatements(client: pg.PoolClient): void {
+  const names = new Map<string, string>();
+  const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
+  const prepared = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS) {
+      let name = names.get(config);
+      if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
+        name = `folio_${names.size}`;
+        names.set(config, name);
+      }
+      if (name !== undefined) return query({ name, text: config, values }, callback);
+    }
+    return query(config, values, callback);
+  };
+  Object.assign(client, { query: prepared });
+}
+
 /** Refuse to run when the app pool does not end up as `folio_app` (e.g. the DATABASE_URL user is not a member of it). */
 export async function assertAppRole(db: Db): Promise<void> {
   const { rows } = await sql<{ role: string; bypass: boolean }>`select current_user as role, rolbypassrls or rolsuper as bypass from pg_roles where rolname = current_user`.execute(db);
@@ -64,10 +94,33 @@ async function applyScope(trx: Trx, scope: Scope): Promise<void> {
   await sql`select set_config('folio.scope', ${scope.kind}, true), set_config('folio.partner_id', ${partnerId}, true), set_config('folio.customer_id', ${customerId}, true)`.execute(trx);
 }
 
+type BeforeCommit = (trx: Trx) => Promise<void>;
+const beforeCommitHooks = new WeakMap<Trx, BeforeCommit[]>();
+
+/**
+ * Run `hook` once, after the unit of work's function returns and just before its transaction commits (in the order
+ * registered). Returns false when `trx` was not opened by `inScope` (the caller then does the work at once).
+ * The audit trail uses it: an event's insert takes its chain's head lock, held until commit, so it goes last.
+ */
+export function beforeCommit(trx: Trx, hook: BeforeCommit): boolean {
+  const hooks = beforeCommitHooks.get(trx);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
+}
+
 /** Run `fn` in one transaction with the scope's row-level-security settings. */
 export async function inScope<T>(db: Db, scope: Scope, fn: (trx: Trx) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await applyScope(trx, scope);
-    return fn(trx);
+    const hooks: BeforeCommit[] = [];
+    beforeCommitHooks.set(trx, hooks);
+    try {
+      await applyScope(trx, scope);
+      const result = await fn(trx);
+      for (let i = 0; i < hooks.length; i++) await hooks[i]!(trx);
+      return result;
+    } finally {
+      beforeCommitHooks.delete(trx);
+    }
   });
 }

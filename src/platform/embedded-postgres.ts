@@ -103,6 +103,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   log: (msg: string) => void;
+  /** More `-c name=value` settings (benchmarks: e.g. shared_preload_libraries=pg_stat_statements). */
+  settings?: readonly string[];
 }): Promise<EmbeddedDatabase> {
   const pgDataDir = path.join(options.dataDir, 'pg');
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
@@ -130,7 +132,8 @@ export async function startEmbeddedPostgres(options: {
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     // shared_buffers: PostgreSQL's default of 128 MB makes every index insert of a large ledger a buffer eviction; 512 MB
     // keeps the hot index pages of ~10 million postings in memory (it is reserved, and filled only as it is used).
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=512MB'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=512MB',
+      ...(options.settings ?? []).flatMap((setting) => ['-c', setting])],
     onLog: () => {},
     onError: (err) => options.log(`embedded postgres: ${String(err)}`),
   });
