@@ -133,6 +133,13 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
+/** How many times postings has been vacuumed (by autovacuum or by hand) so far. */
+async function postingsVacuums(owner: DatabaseHandle | null): Promise<number> {
+  if (!owner) return 0;
+  const { rows } = await sql<{ n: string }>`select (autovacuum_count + vacuum_count)::text as n from pg_stat_user_tables where relname = 'postings'`.execute(owner.db);
+  return Number(rows[0]?.n ?? 0);
+}
+
 function latencySummary(samplesMs: number[]) {
   const s = [...samplesMs].sort((a, b) => a - b);
   const avg = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
@@ -895,6 +902,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     };
     await feedHttp(1); // warm-up pass (same count), untimed
     machineBefore.feed = await quietMachine(quietBudget, log, 'the feed runs');
+    const vacuumBefore = await postingsVacuums(owner);
     const feedHttp1 = await feedHttp(1);
     const feedHttp16 = await feedHttp(16);
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
@@ -903,44 +911,64 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
     const scope = { kind: 'partner' as const, partnerId: data.partnerId };
     const useCaseMs: number[] = [];
+    // Each step of the use case on its own: begin + scope + feedAccount, listTransactions, feedTotals, commit.
+    const stepMs = { account: [] as number[], list: [] as number[], totals: [] as number[], commit: [] as number[] };
     for (let i = 0; i < o.feedRequests + 200; i++) {
       const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
       const t0 = performance.now();
+      let t1 = 0, t2 = 0, t3 = 0;
       const page = await inScope(app.db, scope, async (trx) => {
         const account = await feedAccount(trx, { partnerId: data.partnerId, customerId });
+        t1 = performance.now();
         const listed = await listTransactions(trx, { partnerId: data.partnerId, customerId, currency: CURRENCY, pointsAccountId: account?.pointsAccountId ?? null, limit: 100, afterPostingId: null });
+        t2 = performance.now();
         await feedTotals(trx, { partnerId: data.partnerId, pointsAccountId: account?.pointsAccountId ?? null, currency: CURRENCY });
+        t3 = performance.now();
         return listed;
       });
-      const ms = performance.now() - t0;
+      const t4 = performance.now();
+      const ms = t4 - t0;
       if (page.data.length === 0) throw new Error(`no transactions for ${customerId}`);
-      if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
+      if (i >= 200) { // the first 200 warm up
+        useCaseMs.push(ms);
+        stepMs.account.push(t1 - t0); stepMs.list.push(t2 - t1); stepMs.totals.push(t3 - t2); stepMs.commit.push(t4 - t3);
+      }
     }
+    const vacuumAfter = await postingsVacuums(owner);
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
-    const postingsQuery = (trx: Trx, accountId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
+    const postingsQuery = (trx: Trx, accountId: string, customerId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
       ${sql.raw(explain)} select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
       from postings p
-      where p.account_id = ${accountId} and p.partner_id = ${data.partnerId}
+      where p.account_id = ${accountId} and p.partner_id = ${data.partnerId} and p.customer_id = ${customerId}
       order by p.id desc limit 101`.execute(trx);
     const execMs: number[] = [];
     let samplePlan = '';
     for (let i = 0; i < 300; i++) {
       const k = 1 + Math.floor(Math.random() * o.customers);
-      const rows = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, 'explain (analyze, buffers, timing off)'));
+      const rows = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, customerIdOf(k), 'explain (analyze, buffers, timing off)'));
       const text = rows.rows.map((r) => r['QUERY PLAN']).join('\n');
       execMs.push(Number(/Execution Time: ([\d.]+) ms/.exec(text)?.[1] ?? NaN));
       if (i === 299) {
-        const full = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, 'explain (analyze, buffers)'));
+        const full = await inScope(app.db, scope, (trx) => postingsQuery(trx, `acc_bench${String(k).padStart(10, '0')}`, customerIdOf(k), 'explain (analyze, buffers)'));
         samplePlan = full.rows.map((r) => r['QUERY PLAN']).join('\n');
       }
     }
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
       useCase: { what: 'one partner-scoped transaction: feedAccount + listTransactions(limit 100) + feedTotals, app role, from this process', ...latencySummary(useCaseMs) },
+      useCaseSteps: {
+        what: 'the same transactions, step by step (ms): begin + scope + feedAccount, listTransactions, feedTotals, commit',
+        account: latencySummary(stepMs.account), list: latencySummary(stepMs.list), totals: latencySummary(stepMs.totals), commit: latencySummary(stepMs.commit),
+      },
+      postingsVacuums: {
+        what: "vacuums of postings (autovacuum or manual) up to the feed's runs, and during them (HTTP and use case): they compete for the 2 cores",
+        before: vacuumBefore, during: vacuumAfter - vacuumBefore,
+      },
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
       samplePlan,
     };
     log(`feed through listTransactions: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    log(`  steps p99: account ${feed.useCaseSteps.account.p99}, list ${feed.useCaseSteps.list.p99}, totals ${feed.useCaseSteps.totals.p99}, commit ${feed.useCaseSteps.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
     phase('transactions feed');
 
     const peakRssEndKb = procStatusKb(server.pid, 'VmHWM');

@@ -26,12 +26,12 @@ export async function boot(options: { migrate: boolean } = { migrate: true }): P
     url = embedded.url;
   }
   const onError = (err: Error) => log.error({ err }, 'database pool error');
-  const owner = openDatabase(url, { appRole: false, max: 5, onError });
+  const owner = openDatabase(url, { appRole: false, max: 5, onError, prepareStatements: config.prepareStatements });
   if (options.migrate) {
     const applied = await migrateToLatest(owner);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
-  const app = openDatabase(url, { appRole: true, max: 20, onError });
+  const app = openDatabase(url, { appRole: true, max: 20, onError, prepareStatements: config.prepareStatements });
   await assertAppRole(app.db);
   return {
     config, log, owner, app, embedded,

@@ -22,6 +22,8 @@ export interface Config {
   demoPassword: string;
   /** The public dev mailbox (`GET /api/v1/dev/mailbox`): on for the local demo (embedded database, no SMTP), off otherwise unless FOLIO_DEV_MAILBOX=true. */
   devMailbox: boolean;
+  /** FOLIO_DB_PREPARE_STATEMENTS (default true): prepare statements once per connection; set false behind a transaction-pooling proxy (PgBouncer before 1.21). */
+  prepareStatements: boolean;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -58,5 +60,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: intFromEnv(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     demoPassword: env.FOLIO_DEMO_PASSWORD || 'folio-demo-2026',
     devMailbox: env.FOLIO_DEV_MAILBOX ? env.FOLIO_DEV_MAILBOX === 'true' : !env.SMTP_URL && !databaseUrl,
+    prepareStatements: env.FOLIO_DB_PREPARE_STATEMENTS !== 'false',
   };
 }

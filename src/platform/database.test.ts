@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
-import { inScope, type Executor } from './database.ts';
+import { inScope, openDatabase, type Executor } from './database.ts';
+import { loadConfig } from './config.ts';
 
 /** The statements this connection holds prepared (pg_prepared_statements is per session). */
 async function preparedOn(conn: Executor): Promise<string[]> {
@@ -71,5 +72,27 @@ describe('statements with parameters are prepared once per connection', () => {
     }
     // Each round saw its own partner's customers, and only those.
     expect(seen).toEqual(Array.from({ length: 8 }, (_, round) => [partners[round % 2]!.id]));
+  });
+});
+
+describe('prepareStatements: false (behind a transaction-pooling proxy)', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  it('prepares nothing and answers the same', async () => {
+    const plain = openDatabase(db.url, { appRole: true, max: 1, prepareStatements: false });
+    try {
+      await plain.db.connection().execute(async (conn) => {
+        for (const n of [1, 2, 3, 4, 5, 6]) expect((await sql<{ twice: number }>`select ${n}::int * 2 as twice`.execute(conn)).rows[0]!.twice).toBe(n * 2);
+        expect(await preparedOn(conn)).toEqual([]);
+      });
+    } finally {
+      await plain.close();
+    }
+    expect(loadConfig({ FOLIO_DB_PREPARE_STATEMENTS: 'false' }).prepareStatements).toBe(false);
+    expect(loadConfig({}).prepareStatements).toBe(true);
   });
 });

@@ -23,12 +23,21 @@ export interface DatabaseHandle {
  * Open a pool. With `appRole`, every connection switches to the unprivileged `folio_app` role, to which
  * row-level security and the audit trail's append-only grants apply.
  */
-export function openDatabase(url: string, options: { appRole: boolean; max?: number; onError?: (err: Error) => void }): DatabaseHandle {
+export function openDatabase(
+  url: string,
+  options: {
+    appRole: boolean;
+    max?: number;
+    onError?: (err: Error) => void;
+    /** Prepare statements with parameters once per connection (default true; false behind a transaction-pooling proxy). */
+    prepareStatements?: boolean;
+  },
+): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => options.onError?.(err));
   pool.on('connect', (client) => {
     client.on('error', (err) => options.onError?.(err));
-    prepareRepeatedStatements(client);
+    if (options.prepareStatements !== false) prepareRepeatedStatements(client);
   });
   // Every app connection switches to the unprivileged role before its first query, and a failure to do so fails
   // that connection (never silently running as the owner, which would bypass row-level security).

@@ -59,7 +59,8 @@ export async function feedAccount(trx: Trx, input: { partnerId: string; customer
 
 /**
  * The customer's points transactions, newest first, straight from the ledger (visible the moment a posting commits):
- * one index range of the points account's postings, which carry their own kind, type, description and cause.
+ * one index range of the points account's postings, which carry their own kind, type, description and cause — read
+ * from the index alone (postings_customer_feed, migration 0039) where the table is vacuumed.
  * Postings are never zero, so zero amounts never show.
  */
 export async function listTransactions(
@@ -80,6 +81,7 @@ export async function listTransactions(
     .select(['p.id', 'p.amountMicros', 'p.balanceAfterMicros', 'p.postedAt', 'p.kind', 'p.feedType', 'p.description', 'p.causeType', 'p.causeId'])
     .where('p.accountId', '=', accountId)
     .where('p.partnerId', '=', input.partnerId)
+    .where('p.customerId', '=', input.customerId) // also what lets postings_customer_feed (customer postings only) serve it
     .orderBy('p.id', 'desc')
     .limit(input.limit + 1);
   if (input.afterPostingId) query = query.where('p.id', '<', input.afterPostingId);

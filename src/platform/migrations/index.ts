@@ -25,6 +25,7 @@ import * as m0035 from './0035_discounts.ts';
 import * as m0036 from './0036_topup_policy_contact_sales.ts';
 import * as m0037 from './0037_payment_receipts.ts';
 import * as m0038 from './0038_audit_search_keys.ts';
+import * as m0039 from './0039_feed_covering_index.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '0036_topup_policy_contact_sales': m0036,
   '0037_payment_receipts': m0037,
   '0038_audit_search_keys': m0038,
+  '0039_feed_covering_index': m0039,
 };
