@@ -15,7 +15,7 @@
 //     is its own, driven by autocannon from this process.
 //  4. Single call record per request at 4/16/64 connections, each followed by pgbench TPC-B (scale 10, separate database, same
 //     server) at the same concurrency; batches of 1,000 and 10,000 records (fetch) beside a COPY of the same rows into a bare,
-//     logged table; the latest 100 transactions of random customers through HTTP and straight through `listTransactions`.
+//     logged table; the latest 100 transactions of random customers through HTTP and straight through `feedPage`.
 //  5. A table of each figure beside its target (pass/miss), and bench/money-results.json.
 //
 // Env: BENCH_LEDGER_ROWS (10000000) BENCH_CUSTOMERS (10000) BENCH_PG_PORT (54370) BENCH_CONNECTIONS (4,16,64)
@@ -45,7 +45,7 @@ import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } fro
 import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
-import { feedAccount, feedTotals, listTransactions } from '../src/wallet/list-transactions.ts';
+import { feedPage } from '../src/wallet/list-transactions.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-money-bench-';
@@ -907,31 +907,28 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const feedHttp16 = await feedHttp(16);
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
 
-    // Straight through the use case's SQL (listTransactions in one partner-scoped transaction, app role, RLS on) ...
+    // Straight through the use case's SQL (feedPage in one partner-scoped transaction, app role, RLS on) ...
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
     const scope = { kind: 'partner' as const, partnerId: data.partnerId };
     const useCaseMs: number[] = [];
-    // Each step of the use case on its own: begin + scope + feedAccount, listTransactions, feedTotals, commit.
-    const stepMs = { account: [] as number[], list: [] as number[], totals: [] as number[], commit: [] as number[] };
+    // Each step of the use case on its own: begin + scope, the page (feedPage: one statement), commit.
+    const stepMs = { begin: [] as number[], page: [] as number[], commit: [] as number[] };
     for (let i = 0; i < o.feedRequests + 200; i++) {
       const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
       const t0 = performance.now();
-      let t1 = 0, t2 = 0, t3 = 0;
+      let t1 = 0, t2 = 0;
       const page = await inScope(app.db, scope, async (trx) => {
-        const account = await feedAccount(trx, { partnerId: data.partnerId, customerId });
         t1 = performance.now();
-        const listed = await listTransactions(trx, { partnerId: data.partnerId, customerId, currency: CURRENCY, pointsAccountId: account?.pointsAccountId ?? null, limit: 100, afterPostingId: null });
+        const got = await feedPage(trx, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null });
         t2 = performance.now();
-        await feedTotals(trx, { partnerId: data.partnerId, pointsAccountId: account?.pointsAccountId ?? null, currency: CURRENCY });
-        t3 = performance.now();
-        return listed;
+        return got;
       });
-      const t4 = performance.now();
-      const ms = t4 - t0;
-      if (page.data.length === 0) throw new Error(`no transactions for ${customerId}`);
+      const t3 = performance.now();
+      const ms = t3 - t0;
+      if (!page || page.data.length === 0 || page.totals.length === 0) throw new Error(`no transactions for ${customerId}`);
       if (i >= 200) { // the first 200 warm up
         useCaseMs.push(ms);
-        stepMs.account.push(t1 - t0); stepMs.list.push(t2 - t1); stepMs.totals.push(t3 - t2); stepMs.commit.push(t4 - t3);
+        stepMs.begin.push(t1 - t0); stepMs.page.push(t2 - t1); stepMs.commit.push(t3 - t2);
       }
     }
     const vacuumAfter = await postingsVacuums(owner);
@@ -955,10 +952,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
-      useCase: { what: 'one partner-scoped transaction: feedAccount + listTransactions(limit 100) + feedTotals, app role, from this process', ...latencySummary(useCaseMs) },
+      useCase: { what: 'one partner-scoped transaction: feedPage (limit 100, with totals), app role, from this process', ...latencySummary(useCaseMs) },
       useCaseSteps: {
-        what: 'the same transactions, step by step (ms): begin + scope + feedAccount, listTransactions, feedTotals, commit',
-        account: latencySummary(stepMs.account), list: latencySummary(stepMs.list), totals: latencySummary(stepMs.totals), commit: latencySummary(stepMs.commit),
+        what: 'the same transactions, step by step (ms): begin + scope, feedPage (one statement), commit',
+        begin: latencySummary(stepMs.begin), page: latencySummary(stepMs.page), commit: latencySummary(stepMs.commit),
       },
       postingsVacuums: {
         what: "vacuums of postings (autovacuum or manual) up to the feed's runs, and during them (HTTP and use case): they compete for the 2 cores",
@@ -967,8 +964,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
       samplePlan,
     };
-    log(`feed through listTransactions: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
-    log(`  steps p99: account ${feed.useCaseSteps.account.p99}, list ${feed.useCaseSteps.list.p99}, totals ${feed.useCaseSteps.totals.p99}, commit ${feed.useCaseSteps.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
+    log(`feed through feedPage: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    log(`  steps p99: begin + scope ${feed.useCaseSteps.begin.p99}, page ${feed.useCaseSteps.page.p99}, commit ${feed.useCaseSteps.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
     phase('transactions feed');
 
     const peakRssEndKb = procStatusKb(server.pid, 'VmHWM');
@@ -1023,7 +1020,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       result: 'info',
     });
     rows.push({
-      what: 'latest 100 transactions, listTransactions',
+      what: 'latest 100 transactions, feedPage',
       measured: `p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`,
       target: '(where time goes)',
       result: 'info',

@@ -44,20 +44,6 @@ export function parseTransactionCursor(cursor: string | undefined): string | nul
 }
 
 /**
- * Where a customer's feed lives: its currency and points account, in one read. Also steers the planner to walk the
- * `(account_id, id desc)` index for the rest of the transaction (a bitmap scan would read the account's whole history
- * to return its newest 100 rows).
- */
-export async function feedAccount(trx: Trx, input: { partnerId: string; customerId: string }): Promise<{ currency: string; pointsAccountId: string | null } | null> {
-  const { rows } = await sql<{ currency: string; pointsAccountId: string | null }>`
-    select c.currency, w.points_account_id, set_config('enable_bitmapscan', 'off', true) as planner
-      from customers c
-      left join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
-     where c.partner_id = ${input.partnerId} and c.id = ${input.customerId}`.execute(trx);
-  return rows[0] ?? null;
-}
-
-/**
  * The customer's points transactions, newest first, straight from the ledger (visible the moment a posting commits):
  * one index range of the points account's postings, which carry their own kind, type, description and cause — read
  * from the index alone (postings_customer_feed, migration 0039) where the table is vacuumed.
@@ -108,25 +94,65 @@ export async function listTransactions(
   };
 }
 
+interface FeedPageRow {
+  currency: string;
+  pointsAccountId: string | null;
+  totals: Array<{ feedType: string; postings: string; totalMicros: string }>;
+  page: Array<{ id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: string; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null }>;
+}
+
 /**
- * Totals by type over the customer's whole history (or one type), signed as the feed shows them: kept per account and
- * type by the ledger's balance trigger, so this is one small read however long the history is.
+ * The feed's whole answer in ONE statement (one round trip instead of three): the customer's currency and points account,
+ * the newest `limit` postings of that account (after the cursor; of one type), and the totals by type. The page is a
+ * subquery per account, which walks postings_customer_feed backwards from the cursor and stops at limit + 1 rows; bigints
+ * travel as text, never as JSON numbers. Null when the customer does not exist (in this scope).
  */
-export async function feedTotals(
+export async function feedPage(
   trx: Trx,
-  input: { partnerId: string; pointsAccountId: string | null; currency: string; type?: TransactionType },
-): Promise<Array<{ type: string; count: number; total: string }>> {
-  if (!input.pointsAccountId) return [];
-  const cur = isCurrency(input.currency) ? input.currency : 'SGD';
-  let query = trx
-    .selectFrom('pointsFeedTotals')
-    .select(['feedType', 'postings', 'totalMicros'])
-    .where('partnerId', '=', input.partnerId)
-    .where('accountId', '=', input.pointsAccountId)
-    .orderBy('feedType');
-  if (input.type) query = query.where('feedType', '=', input.type);
-  const rows = await query.execute();
-  return rows
-    .filter((r) => r.postings !== '0')
-    .map((r) => ({ type: r.feedType, count: Number(r.postings), total: formatDecimal(-BigInt(r.totalMicros), cur) }));
+  input: { partnerId: string; customerId: string; type?: TransactionType; limit: number; afterPostingId: string | null },
+): Promise<{ currency: string; data: TransactionRow[]; nextCursor: string | null; totals: Array<{ type: string; count: number; total: string }> } | null> {
+  const after = input.afterPostingId === null ? sql`` : sql`and p.id < ${input.afterPostingId}::bigint`;
+  const pageType = input.type === undefined ? sql`` : sql`and p.feed_type = ${input.type}`;
+  const totalsType = input.type === undefined ? sql`` : sql`and t.feed_type = ${input.type}`;
+  const { rows } = await sql<FeedPageRow>`
+    select a.currency, a.points_account_id,
+      (select coalesce(json_agg(json_build_object('feedType', t.feed_type, 'postings', t.postings::text, 'totalMicros', t.total_micros::text) order by t.feed_type), '[]')
+         from points_feed_totals t
+        where t.partner_id = ${input.partnerId} and t.account_id = a.points_account_id and t.postings <> 0 ${totalsType}) as totals,
+      (select coalesce(json_agg(json_build_object(
+                'id', x.id::text, 'amountMicros', x.amount_micros::text, 'balanceAfterMicros', x.balance_after_micros::text,
+                'postedAt', x.posted_at, 'kind', x.kind, 'feedType', x.feed_type, 'description', x.description,
+                'causeType', x.cause_type, 'causeId', x.cause_id) order by x.id desc), '[]')
+         from (select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
+                 from postings p
+                where p.account_id = a.points_account_id and p.partner_id = ${input.partnerId} and p.customer_id = ${input.customerId} ${after} ${pageType}
+                order by p.id desc
+                limit ${input.limit + 1}) x) as page
+      from (select c.currency, w.points_account_id
+              from customers c
+              left join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
+             where c.partner_id = ${input.partnerId} and c.id = ${input.customerId}) a`.execute(trx);
+  const row = rows[0];
+  if (!row) return null;
+  const currency = isCurrency(row.currency) ? row.currency : 'SGD';
+  const page = row.page.slice(0, input.limit);
+  return {
+    currency: row.currency,
+    data: page.map((r) => ({
+      amountMicros: -BigInt(r.amountMicros),
+      view: {
+        id: transactionId(r.id),
+        occurredAt: new Date(r.postedAt).toISOString(),
+        type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
+        kind: r.kind ?? 'other',
+        description: r.description ?? '',
+        amount: formatDecimal(-BigInt(r.amountMicros), currency),
+        balanceAfter: formatDecimal(-BigInt(r.balanceAfterMicros ?? '0'), currency),
+        currency: row.currency,
+        cause: { type: r.causeType ?? '', id: r.causeId ?? '' },
+      },
+    })),
+    nextCursor: row.page.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
+    totals: row.totals.map((t) => ({ type: t.feedType, count: Number(t.postings), total: formatDecimal(-BigInt(t.totalMicros), currency) })),
+  };
 }

@@ -8,7 +8,7 @@ import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { csvCell } from '../audit/csv.ts';
-import { feedAccount, feedTotals, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { feedPage, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
 import { readWallet } from './wallets.repo.ts';
 
 const transactionSchema = z.object({
@@ -80,13 +80,9 @@ export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
     const after = parseTransactionCursor(query.cursor);
     if (query.cursor && !after) throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
     return inScope(deps.db, scope, async (trx) => {
-      const account = await feedAccount(trx, { partnerId, customerId });
-      if (!account) throw new DomainError('not_found', 'Customer not found');
-      const { currency, pointsAccountId } = account;
-      const type = query.type ? { type: query.type } : {};
-      const page = await listTransactions(trx, { partnerId, customerId, currency, pointsAccountId, ...type, limit: query.limit, afterPostingId: after });
-      const totals = await feedTotals(trx, { partnerId, pointsAccountId, currency, ...type });
-      return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals };
+      const page = await feedPage(trx, { partnerId, customerId, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after });
+      if (!page) throw new DomainError('not_found', 'Customer not found');
+      return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals };
     });
   };
   const wallet = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string) => {
