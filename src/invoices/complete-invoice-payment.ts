@@ -174,6 +174,9 @@ export async function completeInvoicePayment(
       },
     },
   }]);
+  // Customer-level work before the entry: the entry's posting to card_clearing locks that partner-wide account until commit.
+  if (held > 0n) await adjustReserved(trx, wallet, -held);
+  const completed = await attemptRow(trx, row.partnerId, row.id);
   const posted = await postEntry(trx, {
     entryId, partnerId: row.partnerId, currency, customerId: row.customerId, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, auditEventId,
     description: `Invoice ${invoice.number} paid${card > 0n && pointsPaid > 0n ? ' (points and card)' : card > 0n ? ' by card' : ' with points'}${lapsed ? '; points no longer covered their part' : ''}`,
@@ -188,11 +191,10 @@ export async function completeInvoicePayment(
     assert(-posted.customerBalances.get(`points|${row.customerId}`)! === state.pointsMicros - pointsPaid, 'points moved by exactly their part');
   }
   if (held > 0n) {
-    await adjustReserved(trx, wallet, -held);
     await trx.updateTable('walletReservations').set({ status: 'settled', closedAt: now, settledEntryId: entryId })
       .where('partnerId', '=', row.partnerId).where('id', '=', row.reservationId!).execute();
   }
-  return { applied: true, row: await attemptRow(trx, row.partnerId, row.id) };
+  return { applied: true, row: completed };
 }
 
 type AttemptSeedRow = Omit<AttemptSeed, 'amountMicros' | 'pointsMicros' | 'cardMicros'> & {
