@@ -25,7 +25,7 @@
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
-//      BENCH_OUT (bench/money-results.json)
+//      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement over the batches)
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -70,6 +70,8 @@ export interface MoneyBenchOptions {
   /** Seconds after which no new round of a batch size starts. */
   batchSecondsBudget: number;
   feedRequests: number;
+  /** Report pg_stat_statements over the batches. */
+  pgStatements: boolean;
   logLevel: string;
   maxMinutes: number;
   /** The server child's script: bench/money-server.ts, or the same file in a patched copy of the tree (A/B runs). */
@@ -114,6 +116,8 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     // The flags `npm start` / `npm run serve` give the server (package.json): a smaller young generation keeps peak RSS down.
     serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=8',
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
+    /** BENCH_MONEY_PG_STATEMENTS=1: PostgreSQL's own time per statement over the batches (pg_stat_statements, nested included). */
+    pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
     log: (line) => console.log(line),
   };
 }
@@ -575,6 +579,23 @@ function serverErrorSince(logFile: string, offset: number): string | null {
   return null;
 }
 
+/** Fastify's responseTime (ms) of the completed requests logged since `offset` whose URL contains `urlPart`. */
+function serverResponseTimes(logFile: string, offset: number, urlPart: string): number[] {
+  const urls = new Map<string, string>();
+  const times: number[] = [];
+  for (const line of fs.readFileSync(logFile, 'utf8').slice(offset).split('\n')) {
+    if (!line.includes('"reqId"')) continue;
+    try {
+      const entry = JSON.parse(line) as { reqId?: string; req?: { url?: string }; responseTime?: number };
+      if (entry.req?.url && entry.reqId) urls.set(entry.reqId, entry.req.url);
+      else if (typeof entry.responseTime === 'number' && entry.reqId && urls.get(entry.reqId)?.includes(urlPart)) times.push(entry.responseTime);
+    } catch {
+      // a line cut by the offset
+    }
+  }
+  return times;
+}
+
 async function countCharged(owner: Db, callIdPrefix: string): Promise<number> {
   const r = await sql<{ n: string }>`select count(*)::text as n from usage_calls where call_id like ${`${callIdPrefix}%`}`.execute(owner);
   return Number(r.rows[0]!.n);
@@ -698,7 +719,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     await removeLeftovers(o.pgPort, log);
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755); // the postgres user (we may be root) must be able to walk into it
-    embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });
+    embedded = await startEmbeddedPostgres({
+      dataDir: dir, port: o.pgPort, log: () => {},
+      settings: o.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : [],
+    });
     owner = openDatabase(embedded.url, { appRole: false, max: 6 });
     await migrateToLatest(owner);
     await seedDemo(owner.db, 'folio-demo-2026');
@@ -823,6 +847,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     copyClient = new pg.Client({ connectionString: embedded.url });
     await copyClient.connect();
     machineBefore.batches = await quietMachine(quietBudget, log, 'the batches');
+    if (o.pgStatements) await sql`create extension if not exists pg_stat_statements; select pg_stat_statements_reset()`.execute(owner.db);
     const batches: BatchResult[] = [];
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
@@ -881,6 +906,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     await copyClient.end();
     copyClient = null;
+    if (o.pgStatements) await printServerStatements(owner, batches.reduce((n, b) => n + b.charged, 0), log);
     phase('batches + COPY');
 
     // --- 3. latest 100 transactions of one customer ------------------------------------------------------------------
@@ -903,7 +929,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     await feedHttp(1); // warm-up pass (same count), untimed
     machineBefore.feed = await quietMachine(quietBudget, log, 'the feed runs');
     const vacuumBefore = await postingsVacuums(owner);
+    const feedLogAt = fs.statSync(serverLog).size;
     const feedHttp1 = await feedHttp(1);
+    // The server's own time for the same requests (Fastify's responseTime: from the request's arrival to the reply sent).
+    const feedServerMs = serverResponseTimes(serverLog, feedLogAt, '/transactions');
     const feedHttp16 = await feedHttp(16);
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
 
@@ -952,6 +981,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
+      serverSide: { what: "the server's own time (Fastify responseTime in its log) for the 1-connection HTTP requests", ...latencySummary(feedServerMs) },
       useCase: { what: 'one partner-scoped transaction: feedPage (limit 100, with totals), app role, from this process', ...latencySummary(useCaseMs) },
       useCaseSteps: {
         what: 'the same transactions, step by step (ms): begin + scope, feedPage (one statement), commit',
@@ -965,6 +995,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       samplePlan,
     };
     log(`feed through feedPage: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    log(`  the server's own time for the 1-connection HTTP requests (Fastify responseTime): p50 ${feed.serverSide.p50} ms, p99 ${feed.serverSide.p99} ms (${feed.serverSide.count} requests)`);
     log(`  steps p99: begin + scope ${feed.useCaseSteps.begin.p99}, page ${feed.useCaseSteps.page.p99}, commit ${feed.useCaseSteps.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
     phase('transactions feed');
 
@@ -1090,4 +1121,16 @@ if (invokedDirectly) {
     console.error(err);
     process.exitCode = 1;
   }
+}
+
+/** What PostgreSQL itself spent per charged record over the batches (pg_stat_statements, nested statements included; COPY too). */
+async function printServerStatements(owner: DatabaseHandle, charged: number, log: (line: string) => void): Promise<void> {
+  const { rows } = await sql<{ calls: string; planMs: number; execMs: number; query: string }>`
+    select calls::text, total_plan_time as "planMs", total_exec_time as "execMs", left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 120) as query
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_plan_time + total_exec_time desc limit 25`.execute(owner.db);
+  const all = (await sql<{ planMs: number; execMs: number }>`select sum(total_plan_time) as "planMs", sum(total_exec_time) as "execMs" from pg_stat_statements where toplevel`.execute(owner.db)).rows[0]!;
+  log(`PostgreSQL's own time over the batches (top level): planning ${(all.planMs / 1000).toFixed(2)} s, execution ${(all.execMs / 1000).toFixed(2)} s for ${fmtInt(charged)} timed charges (warm-up rounds included)`);
+  log('| calls | plan ms | exec ms | statement |\n| ---: | ---: | ---: | --- |');
+  for (const r of rows) log(`| ${r.calls} | ${r.planMs.toFixed(1)} | ${r.execMs.toFixed(1)} | ${r.query.replace(/\|/g, '/')} |`);
 }

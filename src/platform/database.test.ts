@@ -96,3 +96,106 @@ describe('prepareStatements: false (behind a transaction-pooling proxy)', () => 
     expect(loadConfig({}).prepareStatements).toBe(true);
   });
 });
+
+describe('a unit of work’s scope is sent with its begin, in one round trip', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  /** A pool whose every statement text is recorded, in order. */
+  function recordedPool(max: number) {
+    const handle = openDatabase(db.url, { appRole: true, max });
+    const sent: string[] = [];
+    const wrapped = new WeakSet<object>();
+    handle.pool.on('acquire', (client) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      Object.assign(client, {
+        query: (...args: unknown[]) => {
+          const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text ?? '';
+          sent.push(text);
+          return query(...args);
+        },
+      });
+    });
+    return { handle, sent };
+  }
+  const setting = (trx: Executor, name: string) =>
+    sql<{ v: string | null }>`select current_setting(${name}, true) as v`.execute(trx).then((r) => r.rows[0]!.v);
+
+  it('sends begin and the settings together: the unit of work costs one round trip less, and row-level security follows it', async () => {
+    const { handle, sent } = recordedPool(1);
+    try {
+      await sql`select 1`.execute(handle.db); // the connection is open and has switched role
+      const partners = await db.owner.db.selectFrom('partners').select('id').orderBy('id').limit(2).execute();
+      const customer = await db.owner.db.selectFrom('customers').select(['id', 'partnerId']).where('partnerId', '=', partners[0]!.id).executeTakeFirstOrThrow();
+      sent.length = 0;
+      const seen = await inScope(handle.db, { kind: 'customer', partnerId: customer.partnerId, customerId: customer.id }, async (trx) => ({
+        partner: await setting(trx, 'folio.partner_id'),
+        customer: await setting(trx, 'folio.customer_id'),
+        scope: await setting(trx, 'folio.scope'),
+        visible: (await trx.selectFrom('customers').select('id').execute()).map((r) => r.id),
+      }));
+      expect(seen).toEqual({ partner: customer.partnerId, customer: customer.id, scope: 'customer', visible: [customer.id] });
+      expect(sent[0]).toMatch(/^begin; select set_config\('folio\.scope', 'customer', true\)/);
+      expect(sent.filter((t) => /set_config/.test(t))).toHaveLength(1);
+      expect(sent).toHaveLength(6); // begin + scope, four reads, commit
+      expect(sent.at(-1)).toBe('commit');
+      // Outside the transaction nothing is left set.
+      expect(await setting(handle.db, 'folio.partner_id')).toBe('');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('an id that is not plain is never written into the script: it is sent as a parameter, as before', async () => {
+    const { handle, sent } = recordedPool(1);
+    try {
+      const odd = "ptn_o'hara; select 1 --";
+      await sql`select 1`.execute(handle.db);
+      sent.length = 0;
+      const seen = await inScope(handle.db, { kind: 'partner', partnerId: odd }, (trx) => setting(trx, 'folio.partner_id'));
+      expect(seen).toBe(odd);
+      expect(sent[0]).toBe('begin');
+      expect(sent.some((t) => t.includes("o'hara"))).toBe(false);
+      expect(sent.filter((t) => /set_config/.test(t))).toHaveLength(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a transaction begun inside the unit of work (another connection) gets no scope; a nested unit of work gets its own', async () => {
+    const { handle } = recordedPool(3);
+    try {
+      const seen = await inScope(handle.db, { kind: 'partner', partnerId: 'ptn_outer' }, async (trx) => ({
+        outer: await setting(trx, 'folio.partner_id'),
+        bare: await handle.db.transaction().execute((other) => setting(other, 'folio.partner_id')),
+        nested: await inScope(handle.db, { kind: 'partner', partnerId: 'ptn_inner' }, (inner) => setting(inner, 'folio.partner_id')),
+        outerAgain: await setting(trx, 'folio.partner_id'),
+      }));
+      expect(seen.outer).toBe('ptn_outer');
+      expect(seen.bare ?? '').toBe('');
+      expect(seen.nested).toBe('ptn_inner');
+      expect(seen.outerAgain).toBe('ptn_outer');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a unit of work that fails rolls back and hands back a clean connection', async () => {
+    const { handle } = recordedPool(1);
+    try {
+      await expect(inScope(handle.db, { kind: 'partner', partnerId: 'ptn_failing' }, async (trx) => {
+        await setting(trx, 'folio.partner_id');
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await setting(handle.db, 'folio.partner_id')).toBe('');
+      expect(await inScope(handle.db, { kind: 'system' }, (trx) => setting(trx, 'folio.scope'))).toBe('system');
+    } finally {
+      await handle.close();
+    }
+  });
+});

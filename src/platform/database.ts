@@ -1,4 +1,8 @@
-import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, PostgresDriver, sql,
+  type DatabaseConnection, type Driver, type PostgresDialectConfig, type Transaction, type TransactionSettings,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './db-types.ts';
 
@@ -47,7 +51,7 @@ export function openDatabase(
       }
     : undefined;
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool, ...(onCreateConnection ? { onCreateConnection } : {}) }),
+    dialect: new ScopedPostgresDialect({ pool, ...(onCreateConnection ? { onCreateConnection } : {}) }),
     plugins: [new CamelCasePlugin()],
   });
   return {
@@ -97,6 +101,59 @@ export async function assertAppRole(db: Db): Promise<void> {
   }
 }
 
+/**
+ * The scope of the transaction `inScope` is beginning, for the driver to send with `begin` in the same round trip
+ * (one simple-protocol message: `begin; select set_config(...)`), instead of a statement of its own after it. Taken
+ * by the first `begin` in the unit of work's async context only; any other transaction begun inside the unit of work
+ * (a bare `db.transaction()`) gets a plain `begin` and no scope, as before.
+ */
+interface PendingScope {
+  scope: Scope;
+  state: 'pending' | 'sent' | 'not_sent';
+}
+const pendingScopes = new AsyncLocalStorage<PendingScope>();
+
+/** Ids as Folio makes them (`ptn_01h...`, `cus_bench0001`): written as SQL literals only when they are this plain. */
+const PLAIN_ID = /^[A-Za-z0-9_-]{0,100}$/;
+
+/** `begin` and the scope's settings in one script, or null when a value is not plain enough to be written inline. */
+function beginWithScope(scope: Scope): string | null {
+  const partnerId = scope.kind === 'system' ? '' : scope.partnerId;
+  const customerId = scope.kind === 'customer' ? scope.customerId : '';
+  if (!PLAIN_ID.test(partnerId) || !PLAIN_ID.test(customerId)) return null;
+  return `begin; select set_config('folio.scope', '${scope.kind}', true), set_config('folio.partner_id', '${partnerId}', true), set_config('folio.customer_id', '${customerId}', true)`;
+}
+
+class ScopedPostgresDriver extends PostgresDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const pending = pendingScopes.getStore();
+    if (!pending || pending.state !== 'pending' || settings.isolationLevel || settings.accessMode) {
+      return super.beginTransaction(connection, settings);
+    }
+    const script = beginWithScope(pending.scope);
+    pending.state = script ? 'sent' : 'not_sent';
+    if (!script) return super.beginTransaction(connection, settings);
+    try {
+      await connection.executeQuery(CompiledQuery.raw(script));
+    } catch (err) {
+      // `begin` may have run before the failure: never hand the connection back inside a transaction.
+      await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
+      throw err;
+    }
+  }
+}
+
+class ScopedPostgresDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig;
+  constructor(config: PostgresDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ScopedPostgresDriver(this.#config);
+  }
+}
+
 async function applyScope(trx: Trx, scope: Scope): Promise<void> {
   const partnerId = scope.kind === 'system' ? '' : scope.partnerId;
   const customerId = scope.kind === 'customer' ? scope.customerId : '';
@@ -120,16 +177,19 @@ export function beforeCommit(trx: Trx, hook: BeforeCommit): boolean {
 
 /** Run `fn` in one transaction with the scope's row-level-security settings. */
 export async function inScope<T>(db: Db, scope: Scope, fn: (trx: Trx) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
+  const pending: PendingScope = { scope, state: 'pending' };
+  return pendingScopes.run(pending, () => db.transaction().execute(async (trx) => {
     const hooks: BeforeCommit[] = [];
     beforeCommitHooks.set(trx, hooks);
     try {
-      await applyScope(trx, scope);
+      // Sent with `begin` by the driver (openDatabase's pools); otherwise, or for unusual ids, a statement of its own.
+      if (pending.state !== 'sent') await applyScope(trx, scope);
+      pending.state = 'not_sent';
       const result = await fn(trx);
       for (let i = 0; i < hooks.length; i++) await hooks[i]!(trx);
       return result;
     } finally {
       beforeCommitHooks.delete(trx);
     }
-  });
+  }));
 }
