@@ -940,6 +940,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
     const scope = { kind: 'partner' as const, partnerId: data.partnerId };
     const useCaseMs: number[] = [];
+    if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
     // Each step of the use case on its own: begin + scope, the page (feedPage: one statement), commit.
     const stepMs = { begin: [] as number[], page: [] as number[], commit: [] as number[] };
     for (let i = 0; i < o.feedRequests + 200; i++) {
@@ -960,6 +961,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         stepMs.begin.push(t1 - t0); stepMs.page.push(t2 - t1); stepMs.commit.push(t3 - t2);
       }
     }
+    if (o.pgStatements) await printServerStatements(owner, o.feedRequests + 200, (line) => log(line.replace('over the batches', 'over the feed use case').replace('timed charges', 'feed pages')));
     const vacuumAfter = await postingsVacuums(owner);
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
     const postingsQuery = (trx: Trx, accountId: string, customerId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`

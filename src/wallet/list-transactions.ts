@@ -73,39 +73,58 @@ export async function listTransactions(
   if (input.afterPostingId) query = query.where('p.id', '<', input.afterPostingId);
   if (input.type) query = query.where('p.feedType', '=', input.type);
   const rows = await query.execute();
-  const currency = isCurrency(input.currency) ? input.currency : 'SGD';
   const page = rows.slice(0, input.limit);
   return {
-    data: page.map((r) => ({
-      amountMicros: -BigInt(r.amountMicros),
-      view: {
-        id: transactionId(r.id),
-        occurredAt: r.postedAt.toISOString(),
-        type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
-        kind: r.kind ?? 'other',
-        description: r.description ?? '',
-        amount: formatDecimal(-BigInt(r.amountMicros), currency),
-        balanceAfter: formatDecimal(-BigInt(r.balanceAfterMicros ?? '0'), currency),
-        currency: input.currency,
-        cause: { type: r.causeType ?? '', id: r.causeId ?? '' },
-      },
-    })),
+    data: page.map((r) => transactionRow(r, input.currency)),
     nextCursor: rows.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
+  };
+}
+
+/** A points posting as the customer sees it: signed change of points, balance after, type, cause. */
+function transactionRow(
+  r: { id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: Date; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null },
+  currencyCode: string,
+): TransactionRow {
+  const currency = isCurrency(currencyCode) ? currencyCode : 'SGD';
+  const amountMicros = -BigInt(r.amountMicros);
+  return {
+    amountMicros,
+    view: {
+      id: transactionId(r.id),
+      occurredAt: r.postedAt.toISOString(),
+      type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
+      kind: r.kind ?? 'other',
+      description: r.description ?? '',
+      amount: formatDecimal(amountMicros, currency),
+      balanceAfter: formatDecimal(-BigInt(r.balanceAfterMicros ?? '0'), currency),
+      currency: currencyCode,
+      cause: { type: r.causeType ?? '', id: r.causeId ?? '' },
+    },
   };
 }
 
 interface FeedPageRow {
   currency: string;
-  pointsAccountId: string | null;
-  totals: Array<{ feedType: string; postings: string; totalMicros: string }>;
-  page: Array<{ id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: string; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null }>;
+  /** On the first row only (null on the others): the totals by type of the whole history. */
+  totals: Array<{ feedType: string; postings: string; totalMicros: string }> | null;
+  /** Null on the one row of a customer with no postings (or no wallet). */
+  id: string | null;
+  amountMicros: string;
+  balanceAfterMicros: string | null;
+  postedAt: Date;
+  kind: string | null;
+  feedType: string | null;
+  description: string | null;
+  causeType: string | null;
+  causeId: string | null;
 }
 
 /**
  * The feed's whole answer in ONE statement (one round trip instead of three): the customer's currency and points account,
  * the newest `limit` postings of that account (after the cursor; of one type), and the totals by type. The page is a
- * subquery per account, which walks postings_customer_feed backwards from the cursor and stops at limit + 1 rows; bigints
- * travel as text, never as JSON numbers. Null when the customer does not exist (in this scope).
+ * lateral subquery per account, which walks postings_customer_feed backwards from the cursor and stops at limit + 1
+ * rows; the postings come back as plain rows (building JSON in PostgreSQL cost more than parsing rows here), the
+ * totals as one small JSON value on the first row. Null when the customer does not exist (in this scope).
  */
 export async function feedPage(
   trx: Trx,
@@ -115,44 +134,35 @@ export async function feedPage(
   const pageType = input.type === undefined ? sql`` : sql`and p.feed_type = ${input.type}`;
   const totalsType = input.type === undefined ? sql`` : sql`and t.feed_type = ${input.type}`;
   const { rows } = await sql<FeedPageRow>`
-    select a.currency, a.points_account_id,
-      (select coalesce(json_agg(json_build_object('feedType', t.feed_type, 'postings', t.postings::text, 'totalMicros', t.total_micros::text) order by t.feed_type), '[]')
-         from points_feed_totals t
-        where t.partner_id = ${input.partnerId} and t.account_id = a.points_account_id and t.postings <> 0 ${totalsType}) as totals,
-      (select coalesce(json_agg(json_build_object(
-                'id', x.id::text, 'amountMicros', x.amount_micros::text, 'balanceAfterMicros', x.balance_after_micros::text,
-                'postedAt', x.posted_at, 'kind', x.kind, 'feedType', x.feed_type, 'description', x.description,
-                'causeType', x.cause_type, 'causeId', x.cause_id) order by x.id desc), '[]')
-         from (select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
-                 from postings p
-                where p.account_id = a.points_account_id and p.partner_id = ${input.partnerId} and p.customer_id = ${input.customerId} ${after} ${pageType}
-                order by p.id desc
-                limit ${input.limit + 1}) x) as page
+    select a.currency,
+           case when p.n is null or p.n = 1 then
+             (select coalesce(json_agg(json_build_object('feedType', t.feed_type, 'postings', t.postings::text, 'totalMicros', t.total_micros::text) order by t.feed_type), '[]')
+                from points_feed_totals t
+               where t.partner_id = ${input.partnerId} and t.account_id = a.points_account_id and t.postings <> 0 ${totalsType})
+           end as totals,
+           p.id::text as id, p.amount_micros::text as amount_micros, p.balance_after_micros::text as balance_after_micros, p.posted_at,
+           p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
       from (select c.currency, w.points_account_id
               from customers c
               left join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
-             where c.partner_id = ${input.partnerId} and c.id = ${input.customerId}) a`.execute(trx);
-  const row = rows[0];
-  if (!row) return null;
-  const currency = isCurrency(row.currency) ? row.currency : 'SGD';
-  const page = row.page.slice(0, input.limit);
+             where c.partner_id = ${input.partnerId} and c.id = ${input.customerId}) a
+      left join lateral (
+        select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id,
+               row_number() over (order by p.id desc) as n
+          from postings p
+         where p.account_id = a.points_account_id and p.partner_id = ${input.partnerId} and p.customer_id = ${input.customerId} ${after} ${pageType}
+         order by p.id desc
+         limit ${input.limit + 1}) p on true
+     order by p.n`.execute(trx);
+  const first = rows[0];
+  if (!first) return null;
+  const currency = isCurrency(first.currency) ? first.currency : 'SGD';
+  const postings = first.id === null ? [] : rows;
+  const page = postings.slice(0, input.limit) as Array<FeedPageRow & { id: string }>;
   return {
-    currency: row.currency,
-    data: page.map((r) => ({
-      amountMicros: -BigInt(r.amountMicros),
-      view: {
-        id: transactionId(r.id),
-        occurredAt: new Date(r.postedAt).toISOString(),
-        type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
-        kind: r.kind ?? 'other',
-        description: r.description ?? '',
-        amount: formatDecimal(-BigInt(r.amountMicros), currency),
-        balanceAfter: formatDecimal(-BigInt(r.balanceAfterMicros ?? '0'), currency),
-        currency: row.currency,
-        cause: { type: r.causeType ?? '', id: r.causeId ?? '' },
-      },
-    })),
-    nextCursor: row.page.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
-    totals: row.totals.map((t) => ({ type: t.feedType, count: Number(t.postings), total: formatDecimal(-BigInt(t.totalMicros), currency) })),
+    currency: first.currency,
+    data: page.map((r) => transactionRow(r, first.currency)),
+    nextCursor: postings.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
+    totals: (first.totals ?? []).map((t) => ({ type: t.feedType, count: Number(t.postings), total: formatDecimal(-BigInt(t.totalMicros), currency) })),
   };
 }
