@@ -817,8 +817,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const sampler = setInterval(() => {
       if (server) rssSamplePeakKb = Math.max(rssSamplePeakKb, procStatusKb(server.pid, 'VmRSS'));
     }, 100);
+    if (o.pgStatements) await sql`create extension if not exists pg_stat_statements`.execute(owner.db);
     for (const c of o.connections) {
       if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-c${c}`);
+      if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
       const tag = `single-c${c}`;
       const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.singleSeconds, tag);
       const charged = await countCharged(owner.db, `${tag}-`);
@@ -830,6 +832,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         pgbench: null, ratioToPgbench: null,
       };
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
+      if (o.pgStatements) await printServerStatements(owner, charged, (line) => log(line.replace('over the batches', `over the single-record run at ${c} connections`)));
       if (pgbenchVersion) {
         run.pgbench = await runPgbench(o.pgbenchPath, o.pgPort, c, o.pgbenchSeconds, children);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
