@@ -333,6 +333,11 @@ describe('credit notes: list, CSV, PDF', () => {
     expect(text).toContain('7.00 SGD');
     expect(text).toContain('Deducted from the amount due');
     expect(text).toContain('Goodwill');
+    // The invoice's footer: who, what, when generated, page count; no watermark on an issued note.
+    expect(text).toContain(`Credit note ${cn.number}`);
+    expect(text).toMatch(/Generated \d{1,2} \w{3} \d{4} \d\d:\d\d UTC/);
+    expect(text).toContain('Page 1 of 1');
+    expect(text).not.toMatch(/DRAFT|VOID/);
   });
 });
 

@@ -1,12 +1,12 @@
-import PDFDocument from 'pdfkit';
-import { formatDay, groupDigits, pdfSafe } from '../invoices/pdf/render-invoice-pdf.ts';
+import { drawPageFooters, formatDay, groupDigits, INK, LEFT, MUTED, openPdf, pdfSafe, RED, RIGHT } from '../invoices/pdf/pdf-layout.ts';
 import type { InvoiceLogo } from '../invoices/invoice-view-types.ts';
 import type { CreditNoteDetail } from './credit-note-views.ts';
 
 /**
  * The credit note as a PDF (A4, pdfkit's built-in Helvetica, real text so tests read it back with pdf-text.ts): seller and
  * title, bill-to, the invoice it corrects, the credited lines (quantity, net, tax, total), totals, what happens to the money
- * (outcome), reason and memo, footer with page numbers; DRAFT or VOID written across a credit note that is not issued.
+ * (outcome), reason and memo; the footer and the DRAFT or VOID watermark of a credit note that is not issued are the
+ * invoice's (src/invoices/pdf/pdf-layout.ts).
  * The margin effect is for Finance only: it is on the screen, not on the customer's document.
  */
 export interface RenderCreditNotePdfOptions {
@@ -16,11 +16,7 @@ export interface RenderCreditNotePdfOptions {
   generatedAt?: Date;
 }
 
-const LEFT = 40;
-const RIGHT = 555;
 const BOTTOM = 780;
-const MUTED = '#5f6b7a';
-const INK = '#1f2933';
 
 const REASONS: Record<CreditNoteDetail['reason'], string> = {
   cancellation: 'Cancellation', downgrade: 'Downgrade', service_issue: 'Service issue', billing_error: 'Billing error', write_off: 'Write-off', other: 'Other',
@@ -44,15 +40,8 @@ export function outcomeText(d: Pick<CreditNoteDetail, 'outcome' | 'refundMethod'
 export async function renderCreditNotePdf(d: CreditNoteDetail, options: RenderCreditNotePdfOptions): Promise<Buffer> {
   const generatedAt = options.generatedAt ?? new Date();
   const number = d.number ?? 'DRAFT';
-  const doc = new PDFDocument({
-    size: 'A4', margins: { top: 40, bottom: 20, left: LEFT, right: 40 }, bufferPages: true,
-    info: { Title: pdfSafe(`Credit note ${number}`), Author: pdfSafe(options.seller.name), Creator: 'Folio', Producer: 'Folio', CreationDate: generatedAt },
-  });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise<void>((resolve, reject) => {
-    doc.on('end', resolve);
-    doc.on('error', reject);
+  const { doc, w, finish } = openPdf({
+    info: { Title: pdfSafe(`Credit note ${number}`), Author: pdfSafe(options.seller.name), CreationDate: generatedAt },
   });
   const money = (amount: string) => `${groupDigits(amount)}`;
   const text = (s: string, x: number, y: number, opts: PDFKit.Mixins.TextOptions = {}) => doc.text(pdfSafe(s), x, y, { lineBreak: false, ...opts });
@@ -166,19 +155,9 @@ export async function renderCreditNotePdf(d: CreditNoteDetail, options: RenderCr
   }
 
   // Watermark and footers.
-  const range = doc.bufferedPageRange();
-  for (let i = 0; i < range.count; i++) {
-    doc.switchToPage(range.start + i);
-    if (d.status !== 'issued') {
-      doc.save().rotate(-35, { origin: [300, 420] }).font('Helvetica-Bold').fontSize(90).fillColor(d.status === 'void' ? '#c92a2a' : '#adb5bd').opacity(0.18);
-      doc.text(d.status === 'void' ? 'VOID' : 'DRAFT', 90, 380, { lineBreak: false });
-      doc.restore().opacity(1);
-    }
-    doc.font('Helvetica').fontSize(7.5).fillColor(MUTED);
-    text(`Credit note ${number} - ${options.seller.name}`, LEFT, 805);
-    text(`Page ${i + 1} of ${range.count}`, 400, 805, { width: RIGHT - 400, align: 'right' });
-  }
-  doc.end();
-  await ended;
-  return Buffer.concat(chunks);
+  drawPageFooters(w, {
+    left: `${options.seller.name} \u00b7 Credit note ${number}`, generatedAt,
+    watermark: d.status === 'issued' ? null : { text: d.status === 'void' ? 'VOID' : 'DRAFT', color: d.status === 'void' ? RED : MUTED, size: 120, dy: -60 },
+  });
+  return finish();
 }

@@ -4,7 +4,8 @@ import { formatDecimal, parseDecimal, type Currency } from '../../money/money.ts
 import { computeInvoiceTotals, type TotalsLineInput } from '../invoice-totals.ts';
 import type { InvoiceDetail, InvoiceLogo, InvoicePaymentView, StatementView } from '../invoice-view-types.ts';
 import { pdfText } from './pdf-text.ts';
-import { groupDigits, pdfSafe, ratePercent, renderInvoicePdf, taxLabel } from './render-invoice-pdf.ts';
+import { groupDigits, pdfSafe } from './pdf-layout.ts';
+import { ratePercent, renderInvoicePdf, taxLabel } from './render-invoice-pdf.ts';
 
 // ---------------------------------------------------------------------------------------------------------------------------
 // Realistic details: the figures come from the invoice arithmetic (invoice-totals.ts), as the screen's do.

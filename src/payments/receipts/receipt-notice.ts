@@ -1,7 +1,7 @@
 import type { Trx } from '../../platform/database.ts';
 import { enqueueNotification } from '../../notifications/enqueue-notification.ts';
 import { invoiceRecipient } from '../../invoices/issue-draft-invoice.ts';
-import { formatDay } from '../../invoices/pdf/render-invoice-pdf.ts';
+import { formatDay } from '../../invoices/pdf/pdf-layout.ts';
 import { loadReceipt, METHOD_LABEL, type ReceiptView } from './receipt-view.ts';
 
 /**

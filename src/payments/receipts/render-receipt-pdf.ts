@@ -1,10 +1,11 @@
-import PDFDocument from 'pdfkit';
-import { formatDay, groupDigits, pdfSafe } from '../../invoices/pdf/render-invoice-pdf.ts';
+import {
+  BODY, BOLD, drawPageFooters, formatDay, GREEN, groupDigits, INK, LEFT, MUTED, openPdf, pdfSafe, RED, REGULAR, RIGHT, SMALL, TOP,
+} from '../../invoices/pdf/pdf-layout.ts';
 import { METHOD_LABEL, type ReceiptView } from './receipt-view.ts';
 
 /**
  * A payment receipt as a PDF (A4, pdfkit's built-in Helvetica, real text so tests read it back), laid out like the invoice
- * PDF (src/invoices/pdf/render-invoice-pdf.ts): the seller block from the partner's invoicing settings (legal name, trading
+ * PDF with the same page, palette, writer and footers (src/invoices/pdf/pdf-layout.ts): the seller block from the partner's invoicing settings (legal name, trading
  * name, address, tax ID, email) and the title block (receipt number, status, dates) on top; the payer; the payment (method,
  * amount, received date, reference); what it paid (invoices with amounts, points) and what is left; a reversal notice and a
  * REVERSED watermark once reversed; a footer with "Page i of N" on every page. Pure: no database, no clock unless
@@ -15,89 +16,7 @@ export interface RenderReceiptPdfOptions {
   compress?: boolean;
 }
 
-type FontName = 'Helvetica' | 'Helvetica-Bold';
-const REGULAR: FontName = 'Helvetica';
-const BOLD: FontName = 'Helvetica-Bold';
-const PAGE_WIDTH = 595.28;
-const PAGE_HEIGHT = 841.89;
-const LEFT = 40;
-const RIGHT = PAGE_WIDTH - 40;
-const TOP = 40;
-const BOTTOM = PAGE_HEIGHT - 56;
-const FOOTER_Y = PAGE_HEIGHT - 36;
-const INK = '#1f2933';
-const MUTED = '#5f6b7a';
-const RULE = '#d5dbe1';
-const BAND = '#eef1f4';
-const RED = '#c92a2a';
-const GREEN = '#2b8a3e';
-const BODY = 9;
-const SMALL = 8;
 const LINE = 12;
-
-const dateTime = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' });
-
-class Writer {
-  y = TOP;
-  onNewPage: (() => void) | null = null;
-  readonly doc: PDFKit.PDFDocument;
-  constructor(doc: PDFKit.PDFDocument) {
-    this.doc = doc;
-  }
-
-  use(font: FontName, size: number, color = INK): void {
-    this.doc.font(font).fontSize(size).fillColor(color);
-  }
-
-  at(text: string, x: number, y: number): void {
-    if (text !== '') this.doc.text(text, x, y, { lineBreak: false });
-  }
-
-  right(text: string, rightX: number, y: number): void {
-    if (text !== '') this.at(text, rightX - this.doc.widthOfString(text), y);
-  }
-
-  /** Greedy word wrap to `maxWidth` in the current font; an over-long word is cut by characters. */
-  wrap(text: string, maxWidth: number): string[] {
-    const lines: string[] = [];
-    for (const paragraph of text.split('\n')) {
-      let line = '';
-      for (let word of paragraph.split(' ').filter((w) => w !== '')) {
-        const candidate = line === '' ? word : `${line} ${word}`;
-        if (this.doc.widthOfString(candidate) <= maxWidth) {
-          line = candidate;
-          continue;
-        }
-        if (line !== '') lines.push(line);
-        while (this.doc.widthOfString(word) > maxWidth && word.length > 1) {
-          let cut = word.length - 1;
-          while (cut > 1 && this.doc.widthOfString(word.slice(0, cut)) > maxWidth) cut--;
-          lines.push(word.slice(0, cut));
-          word = word.slice(cut);
-        }
-        line = word;
-      }
-      lines.push(line);
-    }
-    return lines.filter((l, i) => l !== '' || i < lines.length - 1);
-  }
-
-  ensure(height: number): void {
-    if (this.y + height > BOTTOM) {
-      this.doc.addPage();
-      this.y = TOP;
-      this.onNewPage?.();
-    }
-  }
-
-  rule(x1: number, x2: number, y: number): void {
-    this.doc.save().lineWidth(0.6).strokeColor(RULE).moveTo(x1, y).lineTo(x2, y).stroke().restore();
-  }
-
-  band(x: number, y: number, w: number, h: number): void {
-    this.doc.save().rect(x, y, w, h).fill(BAND).restore();
-  }
-}
 
 const money = (amount: string, currency: string) => `${currency} ${groupDigits(amount)}`;
 const isZero = (amount: string) => /^-?0+(\.0+)?$/.test(amount);
@@ -121,17 +40,10 @@ export async function renderReceiptPdf(receipt: ReceiptView, options: RenderRece
   const sellerName = pdfSafe(receipt.seller.legalName ?? receipt.seller.name);
   const currency = pdfSafe(receipt.currency);
   const number = pdfSafe(receipt.number);
-  const doc = new PDFDocument({
-    size: 'A4', margins: { top: TOP, bottom: 20, left: LEFT, right: PAGE_WIDTH - RIGHT }, bufferPages: true, compress: options.compress ?? true,
-    info: { Title: `Payment receipt ${number}`, Author: sellerName, Subject: `Payment receipt ${number}`, Creator: 'Folio', Producer: 'Folio', CreationDate: generatedAt },
+  const { w, finish } = openPdf({
+    compress: options.compress ?? true,
+    info: { Title: `Payment receipt ${number}`, Author: sellerName, Subject: `Payment receipt ${number}`, CreationDate: generatedAt },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = new Promise<void>((resolve, reject) => {
-    doc.on('end', resolve);
-    doc.on('error', reject);
-  });
-  const w = new Writer(doc);
   const reversed = receipt.status === 'reversed';
 
   // ---- seller (left) and title (right) ----
@@ -306,27 +218,9 @@ export async function renderReceiptPdf(receipt: ReceiptView, options: RenderRece
   }
 
   // ---- footers and watermark ----
-  const range = doc.bufferedPageRange();
-  const generated = `Generated ${dateTime.format(generatedAt)} UTC`;
-  for (let i = 0; i < range.count; i++) {
-    doc.switchToPage(range.start + i);
-    if (reversed) {
-      doc.save();
-      doc.rotate(-35, { origin: [PAGE_WIDTH / 2, PAGE_HEIGHT / 2] });
-      doc.fillOpacity(0.08);
-      w.use(BOLD, 96, RED);
-      const mark = 'REVERSED';
-      w.at(mark, PAGE_WIDTH / 2 - doc.widthOfString(mark) / 2, PAGE_HEIGHT / 2 - 50);
-      doc.restore();
-    }
-    w.rule(LEFT, RIGHT, FOOTER_Y - 6);
-    w.use(REGULAR, SMALL, MUTED);
-    w.at(pdfSafe(`${sellerName} \u00b7 Payment receipt ${number}`).slice(0, 100), LEFT, FOOTER_Y);
-    w.at(generated, LEFT, FOOTER_Y + 10);
-    w.use(BOLD, SMALL, MUTED);
-    w.right(`Page ${i + 1} of ${range.count}`, RIGHT, FOOTER_Y);
-  }
-  doc.end();
-  await ended;
-  return Buffer.concat(chunks);
+  drawPageFooters(w, {
+    left: `${sellerName} \u00b7 Payment receipt ${number}`, generatedAt,
+    watermark: reversed ? { text: 'REVERSED', color: RED, size: 96, dy: -50 } : null,
+  });
+  return finish();
 }
