@@ -20,6 +20,7 @@
 //      BENCH_AUDIT_QUERIES (300) BENCH_AUDIT_PG_PORT (54398) BENCH_MAX_MINUTES (120: hard stop) BENCH_AUDIT_OUT (bench/audit-results.json)
 //      BENCH_AUDIT_KEEP_DIR (unset): a directory kept after the run; when it already holds a loaded dataset of the same size,
 //      the load is skipped (migrations still run), so a change can be measured again without the ~12 minute load.
+import { removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,16 +91,6 @@ function rng(seed: number): () => number {
   };
 }
 
-async function removeLeftovers(): Promise<void> {
-  for (const name of fs.readdirSync('/tmp')) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join('/tmp', name);
-    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8').split('\n')[3]) !== o.pgPort) continue;
-    await stopServerOnDataDir(path.join(dir, 'pg'), log);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const partnerId = (k: number) => `ptn_abench${String(k).padStart(8, '0')}`;
 const customerId = (k: number, c: number) => `cus_ab${String(k).padStart(5, '0')}c${String(c).padStart(6, '0')}`;
@@ -250,7 +241,7 @@ async function main(): Promise<void> {
   }, null, 2)}\n`);
   try {
     log(`audit bench: ${fmtInt(perPartner * o.partners)} events, ${o.partners} partners (${fmtInt(perPartner)} each), ${o.customers} customers each, ${os.availableParallelism()} cores, PostgreSQL port ${o.pgPort}`);
-    await removeLeftovers();
+    await removeLeftovers(TMP_PREFIX, o.pgPort, log);
     const marker = o.keepDir ? path.join(o.keepDir, 'loaded.json') : null;
     const loadedSize = JSON.stringify({ events: perPartner * o.partners, partners: o.partners, customers: o.customers });
     const reuse = marker !== null && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === loadedSize;

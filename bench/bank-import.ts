@@ -20,6 +20,7 @@
 // Env: BENCH_SCALE (1: multiplies the three sizes) BENCH_BANK_INVOICES (50000) BENCH_BANK_CUSTOMERS (5000) BENCH_BANK_LINES (10000)
 //      BENCH_BANK_PG_PORT (54399) BENCH_BANK_RUNS (3) BENCH_BANK_ACCEPT_SECONDS (60) BENCH_MAX_MINUTES (10: hard stop)
 //      BENCH_BANK_OUT (bench/bank-import-results.json)
+import { removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,17 +72,6 @@ const invoiceNumber = (n: number) => `BB-2026-${String(n).padStart(6, '0')}`;
 const invoiceCents = (n: number) => 100_000 + n;
 const decimal = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 
-/** Runs a bench left behind (killed): stop its PostgreSQL on our port and remove its temp dir. */
-async function removeLeftovers(): Promise<void> {
-  for (const name of fs.readdirSync('/tmp')) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join('/tmp', name);
-    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8').split('\n')[3]) !== o.pgPort) continue;
-    await stopServerOnDataDir(path.join(dir, 'pg'), log);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Customers, open invoices and their receivables, in bulk (see the header). */
 async function load(owner: Db, partnerId: string): Promise<void> {
@@ -185,7 +175,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   try {
     log(`bank import bench: ${fmtInt(o.lines)}-line statements against ${fmtInt(o.invoices)} open invoices of ${fmtInt(o.customers)} customers, ${os.availableParallelism()} cores, PostgreSQL port ${o.pgPort}`);
-    await removeLeftovers();
+    await removeLeftovers(TMP_PREFIX, o.pgPort, log);
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755);
     embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });

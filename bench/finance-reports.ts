@@ -20,6 +20,7 @@
 // Env: BENCH_FINANCE_POSTINGS (10000000) BENCH_FINANCE_CUSTOMERS (10000) BENCH_FINANCE_INVOICES (50000)
 //      BENCH_FINANCE_PG_PORT (54397) BENCH_FINANCE_RUNS (5) BENCH_FINANCE_PAST_DAYS (30) BENCH_MAX_MINUTES (8: hard stop)
 //      BENCH_FINANCE_OUT (bench/finance-reports-results.json)
+import { removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,17 +70,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
-/** Runs a bench left behind (killed): stop its PostgreSQL on our port and remove its temp dir. */
-async function removeLeftovers(): Promise<void> {
-  for (const name of fs.readdirSync('/tmp')) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join('/tmp', name);
-    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8').split('\n')[3]) !== o.pgPort) continue;
-    await stopServerOnDataDir(path.join(dir, 'pg'), log);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The ledger and invoices, in bulk (see the header). Returns the partner id. */
 async function load(owner: Db): Promise<string> {
@@ -241,7 +231,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   try {
     log(`finance reports bench: ${fmtInt(o.postings)} postings, ${fmtInt(o.customers)} customers, ${fmtInt(o.invoices)} open invoices, ${os.availableParallelism()} cores, PostgreSQL port ${o.pgPort}`);
-    await removeLeftovers();
+    await removeLeftovers(TMP_PREFIX, o.pgPort, log);
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755);
     embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });

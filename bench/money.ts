@@ -26,6 +26,7 @@
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement over the batches)
+import { removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -150,15 +151,6 @@ function latencySummary(samplesMs: number[]) {
   return { count: s.length, p50: round(percentile(s, 50), 2), p90: round(percentile(s, 90), 2), p99: round(percentile(s, 99), 2), max: round(s[s.length - 1] ?? NaN, 2), average: round(avg, 2) };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -168,37 +160,6 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-/**
- * A run killed with SIGKILL leaves its PostgreSQL running and its temp dir behind. Stop such a server (a postgres on one of
- * our temp dirs, on our port) and remove those dirs.
- */
-async function removeLeftovers(port: number, log: (l: string) => void): Promise<void> {
-  for (const name of fs.readdirSync('/tmp')) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join('/tmp', name);
-    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile)) {
-      const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
-      const pid = Number(lines[0]);
-      if (Number(lines[3]) !== port) continue; // another run's server on another port: not ours to touch
-      let cmdline = '';
-      try {
-        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        // not running
-      }
-      if (Number.isInteger(pid) && pid > 0 && cmdline.includes('postgres') && cmdline.includes(dir)) {
-        log(`stopping PostgreSQL (pid ${pid}) left by an earlier run in ${dir}`);
-        process.kill(pid, 'SIGINT');
-        const deadline = Date.now() + 15_000;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-        if (isAlive(pid)) process.kill(pid, 'SIGQUIT');
-        while (isAlive(pid)) await sleep(50);
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** How busy the whole machine's CPUs are over `ms` (from /proc/stat), in percent: other people's load while we are idle. */
 async function machineBusy(ms = 1000): Promise<number> {
@@ -716,7 +677,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
 
   try {
     log(`money bench: ${fmtInt(o.ledgerRows)} ledger rows, ${fmtInt(o.customers)} customers, ${os.availableParallelism()} cores (nproc), PostgreSQL port ${o.pgPort}`);
-    await removeLeftovers(o.pgPort, log);
+    await removeLeftovers(TMP_PREFIX, o.pgPort, log);
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755); // the postgres user (we may be root) must be able to walk into it
     embedded = await startEmbeddedPostgres({

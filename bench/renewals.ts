@@ -17,6 +17,7 @@
 // Env: BENCH_RENEWAL_SUBSCRIPTIONS (100000) BENCH_RENEWAL_CUSTOMERS (20000) BENCH_RENEWAL_SHORT_PERCENT (5)
 //      BENCH_RENEWAL_BATCH (500 groups per transaction) BENCH_RENEWALS_PG_PORT (54380) BENCH_MAX_MINUTES (20: hard stop)
 //      BENCH_OUT (bench/renewals-results.json)
+import { removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,43 +76,6 @@ function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RenewalBenchOptio
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stop a server an earlier, killed run of this bench left on our port, and remove its temp dirs. */
-async function removeLeftovers(port: number, log: (l: string) => void): Promise<void> {
-  for (const name of fs.readdirSync('/tmp')) {
-    if (!name.startsWith(TMP_PREFIX)) continue;
-    const dir = path.join('/tmp', name);
-    const pidFile = path.join(dir, 'pg', 'postmaster.pid');
-    if (fs.existsSync(pidFile)) {
-      const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
-      const pid = Number(lines[0]);
-      if (Number(lines[3]) !== port) continue;
-      let cmdline = '';
-      try {
-        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        // not running
-      }
-      if (Number.isInteger(pid) && pid > 0 && cmdline.includes('postgres') && cmdline.includes(dir)) {
-        log(`stopping PostgreSQL (pid ${pid}) left by an earlier run in ${dir}`);
-        process.kill(pid, 'SIGINT');
-        const deadline = Date.now() + 15_000;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-        if (isAlive(pid)) process.kill(pid, 'SIGQUIT');
-        while (isAlive(pid)) await sleep(50);
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The bench's data, in bulk SQL. Returns how many customers were left without points. */
 export async function load(owner: Db, o: RenewalBenchOptions): Promise<{ partnerId: string; shortCustomers: number }> {
@@ -214,7 +178,7 @@ export async function runRenewalBench(o: RenewalBenchOptions = optionsFromEnv(),
   try {
     log(`renewals bench: ${fmtInt(o.subscriptions)} subscriptions over ${fmtInt(o.customers)} customers due on one day, ${o.shortPercent}% of customers without points, `
       + `${o.batch} groups per transaction, ${os.availableParallelism()} cores (nproc), PostgreSQL port ${o.pgPort}`);
-    await removeLeftovers(o.pgPort, log);
+    await removeLeftovers(TMP_PREFIX, o.pgPort, log);
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755);
     let t0 = performance.now();
