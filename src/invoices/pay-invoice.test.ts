@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetPortalTabs } from '../settings/portal-tabs.ts';
 import { sql } from 'kysely';
 import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
@@ -257,6 +258,7 @@ describe('portal pay: what cannot be paid, and who cannot pay', () => {
   it('with the Invoices tab hidden the API refuses too (403 tab_hidden): list, detail, PDF, pay', async () => {
     const inv = await invoice();
     await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": false}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+    forgetPortalTabs(t.db.app.db, demo); // as another server process would see it, at the latest after PORTAL_TABS_CACHE_MS
     try {
       for (const url of ['/api/v1/portal/invoices', `/api/v1/portal/invoices/${inv.id}`, `/api/v1/portal/invoices/${inv.id}/pay-preview`]) {
         const res = await api(t, owner, 'GET', url);
@@ -266,6 +268,7 @@ describe('portal pay: what cannot be paid, and who cannot pay', () => {
       expect((await pay(inv.id, {})).json().code).toBe('tab_hidden');
     } finally {
       await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": true}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+      forgetPortalTabs(t.db.app.db, demo); // as another server process would see it, at the latest after PORTAL_TABS_CACHE_MS
     }
     expect((await invoiceRow(inv.id)).status).toBe('awaiting_payment');
   });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { portalTabsOf } from '../settings/portal-tabs.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -18,7 +19,6 @@ import {
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './database.ts';
-import { inScope } from './database.ts';
 import { ANONYMOUS, type Ctx, type Principal } from './context.ts';
 import { DomainError, problem, type FieldError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -129,10 +129,8 @@ async function enforceAccess(req: FastifyRequest, policy: AccessPolicy, deps: Se
       if (policy.roles && !policy.roles.includes(p.role)) throw new DomainError('role_not_allowed', `Your role (${p.role}) cannot do this`);
       if (policy.tab) {
         const tab = policy.tab;
-        const settings = await inScope(deps.db, { kind: 'partner', partnerId: p.partnerId }, (trx) =>
-          trx.selectFrom('partnerSettings').select('portalTabs').where('partnerId', '=', p.partnerId).executeTakeFirst(),
-        );
-        if (settings && settings.portalTabs[tab] === false) throw new DomainError('tab_hidden', `The ${tab} tab is hidden by your provider`);
+        const tabs = await portalTabsOf(deps.db, p.partnerId);
+        if (tabs && tabs[tab] === false) throw new DomainError('tab_hidden', `The ${tab} tab is hidden by your provider`);
       }
       return;
     }

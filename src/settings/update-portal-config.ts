@@ -6,6 +6,7 @@ import { DomainError } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { loadPortalConfig, type PortalConfig, type VersionedPortalConfig } from './portal-config.ts';
+import { forgetPortalTabs } from './portal-tabs.ts';
 
 export interface UpdatePortalConfigInput {
   portalTabs?: Partial<PortalConfig['portalTabs']> | undefined;
@@ -27,7 +28,7 @@ function matches(ifMatch: string, etag: string): boolean {
 /** Change any subset of the portal configuration (tabs may be partial). */
 export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInput): Promise<VersionedPortalConfig> {
   const { partnerId } = partnerCaller(ctx.principal);
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+  const updated = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await loadPortalConfig(trx, partnerId, { lock: true });
     if (input.ifMatch !== undefined && !matches(input.ifMatch, before.etag)) {
       throw new DomainError('precondition_failed', 'The portal configuration changed since you read it; reload and try again');
@@ -55,4 +56,6 @@ export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInpu
     await recordAudit(trx, ctx, { partnerId, app: 'settings', action: 'portal_config.updated', targetType: 'partner_settings', targetId: partnerId, changes });
     return loadPortalConfig(trx, partnerId, { lock: false });
   });
+  forgetPortalTabs(ctx.db, partnerId); // committed: this process's tab checks see the change at once
+  return updated;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetPortalTabs } from '../../settings/portal-tabs.ts';
 import { sql } from 'kysely';
 import { api, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../../test/harness.ts';
 import { pdfText } from '../../invoices/pdf/pdf-text.ts';
@@ -50,12 +51,14 @@ describe('GET /api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/rece
     // With the Invoices tab hidden in Portal Settings, the receipt goes with it.
     const demo = await partnerIdOf(t.db, 'demo-telecom');
     await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": false}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+    forgetPortalTabs(t.db.app.db, demo); // as another server process would see it, at the latest after PORTAL_TABS_CACHE_MS
     try {
       const hidden = await api(t, acmeOwner, 'GET', url);
       expect(hidden.statusCode).toBe(403);
       expect(hidden.json().code).toBe('tab_hidden');
     } finally {
       await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": true}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);
+      forgetPortalTabs(t.db.app.db, demo); // as another server process would see it, at the latest after PORTAL_TABS_CACHE_MS
     }
     expect((await api(t, acmeOwner, 'GET', url)).statusCode).toBe(200);
   });
