@@ -86,24 +86,27 @@ async function portalDetail(ctx: Ctx, invoiceId: string): Promise<{ caller: Port
 
 /** One of the organisation's invoices: lines, totals, payments, statement; and whether this user may pay it. */
 export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): Promise<InvoiceDetail & { canPay: boolean; cannotPayReason: string | null; paymentAttempts: PortalPaymentAttempt[] }> {
-  const { caller, detail } = await portalDetail(ctx, input.invoiceId);
-  const { due, attempts } = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => ({
-    due: await trx.selectFrom('invoices').select('amountDueMicros').where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId)
-      .where('id', '=', detail.id).executeTakeFirstOrThrow(),
-    attempts: await trx.selectFrom('invoicePayAttempts')
+  const caller = portalCaller(ctx.principal);
+  // One transaction: the detail, what is due and the latest pay attempts.
+  return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
+    const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId: input.invoiceId, now: ctx.clock.now() });
+    if (!detail || detail.status === 'draft') throw notFound('Invoice');
+    const due = await trx.selectFrom('invoices').select('amountDueMicros').where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId)
+      .where('id', '=', detail.id).executeTakeFirstOrThrow();
+    const attempts = await trx.selectFrom('invoicePayAttempts')
       .select(['id', 'status', 'currency', 'amountMicros', 'pointsMicros', 'cardMicros', 'failureReason', 'failureCode', 'createdAt', 'completedAt'])
       .where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId).where('invoiceId', '=', detail.id)
-      .orderBy('id', 'desc').limit(10).execute(),
-  }));
-  const fmt = (m: string) => formatDecimal(BigInt(m), detail.currency as Currency);
-  return {
-    ...detail,
-    ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros: due.amountDueMicros }),
-    paymentAttempts: attempts.map((a) => ({
-      id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.pointsMicros), cardAmount: fmt(a.cardMicros),
-      failureReason: a.failureReason ?? a.failureCode, createdAt: a.createdAt.toISOString(), completedAt: a.completedAt?.toISOString() ?? null,
-    })),
-  };
+      .orderBy('id', 'desc').limit(10).execute();
+    const fmt = (m: string) => formatDecimal(BigInt(m), detail.currency as Currency);
+    return {
+      ...detail,
+      ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros: due.amountDueMicros }),
+      paymentAttempts: attempts.map((a) => ({
+        id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.pointsMicros), cardAmount: fmt(a.cardMicros),
+        failureReason: a.failureReason ?? a.failureCode, createdAt: a.createdAt.toISOString(), completedAt: a.completedAt?.toISOString() ?? null,
+      })),
+    };
+  });
 }
 
 /** The invoice as a PDF, the same figures as the screen. */
