@@ -91,7 +91,6 @@ function rng(seed: number): () => number {
   };
 }
 
-
 const partnerId = (k: number) => `ptn_abench${String(k).padStart(8, '0')}`;
 const customerId = (k: number, c: number) => `cus_ab${String(k).padStart(5, '0')}c${String(c).padStart(6, '0')}`;
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa'];

@@ -72,7 +72,6 @@ const invoiceNumber = (n: number) => `BB-2026-${String(n).padStart(6, '0')}`;
 const invoiceCents = (n: number) => 100_000 + n;
 const decimal = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 
-
 /** Customers, open invoices and their receivables, in bulk (see the header). */
 async function load(owner: Db, partnerId: string): Promise<void> {
   const C = o.customers;

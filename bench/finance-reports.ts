@@ -70,7 +70,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
-
 /** The ledger and invoices, in bulk (see the header). Returns the partner id. */
 async function load(owner: Db): Promise<string> {
   const partnerId = (await owner.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;

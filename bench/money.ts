@@ -25,7 +25,7 @@
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
-//      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement over the batches)
+//      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
 import { removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,7 +71,7 @@ export interface MoneyBenchOptions {
   /** Seconds after which no new round of a batch size starts. */
   batchSecondsBudget: number;
   feedRequests: number;
-  /** Report pg_stat_statements over the batches. */
+  /** Report pg_stat_statements for each single-record run, the batches and the feed's use case. */
   pgStatements: boolean;
   logLevel: string;
   maxMinutes: number;
@@ -117,7 +117,6 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     // The flags `npm start` / `npm run serve` give the server (package.json): a smaller young generation keeps peak RSS down.
     serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=8',
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
-    /** BENCH_MONEY_PG_STATEMENTS=1: PostgreSQL's own time per statement over the batches (pg_stat_statements, nested included). */
     pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
     log: (line) => console.log(line),
   };
@@ -159,7 +158,6 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
     return 0;
   }
 }
-
 
 /** How busy the whole machine's CPUs are over `ms` (from /proc/stat), in percent: other people's load while we are idle. */
 async function machineBusy(ms = 1000): Promise<number> {
@@ -793,7 +791,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         pgbench: null, ratioToPgbench: null,
       };
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
-      if (o.pgStatements) await printServerStatements(owner, charged, (line) => log(line.replace('over the batches', `over the single-record run at ${c} connections`)));
+      if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
       if (pgbenchVersion) {
         run.pgbench = await runPgbench(o.pgbenchPath, o.pgPort, c, o.pgbenchSeconds, children);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
@@ -811,7 +809,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     copyClient = new pg.Client({ connectionString: embedded.url });
     await copyClient.connect();
     machineBefore.batches = await quietMachine(quietBudget, log, 'the batches');
-    if (o.pgStatements) await sql`create extension if not exists pg_stat_statements; select pg_stat_statements_reset()`.execute(owner.db);
+    if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
     const batches: BatchResult[] = [];
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
@@ -870,7 +868,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     await copyClient.end();
     copyClient = null;
-    if (o.pgStatements) await printServerStatements(owner, batches.reduce((n, b) => n + b.charged, 0), log);
+    if (o.pgStatements) await printServerStatements(owner, 'the batches', `${fmtInt(batches.reduce((n, b) => n + b.charged, 0))} timed charges (warm-up rounds included)`, log);
     phase('batches + COPY');
 
     // --- 3. latest 100 transactions of one customer ------------------------------------------------------------------
@@ -925,7 +923,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         stepMs.begin.push(t1 - t0); stepMs.page.push(t2 - t1); stepMs.commit.push(t3 - t2);
       }
     }
-    if (o.pgStatements) await printServerStatements(owner, o.feedRequests + 200, (line) => log(line.replace('over the batches', 'over the feed use case').replace('timed charges', 'feed pages')));
+    if (o.pgStatements) await printServerStatements(owner, 'the feed use case', `${fmtInt(o.feedRequests + 200)} feed pages`, log);
     const vacuumAfter = await postingsVacuums(owner);
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
     const postingsQuery = (trx: Trx, accountId: string, customerId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
@@ -1089,14 +1087,15 @@ if (invokedDirectly) {
   }
 }
 
-/** What PostgreSQL itself spent per charged record over the batches (pg_stat_statements, nested statements included; COPY too). */
-async function printServerStatements(owner: DatabaseHandle, charged: number, log: (line: string) => void): Promise<void> {
+/** What PostgreSQL itself spent over one phase, per statement (pg_stat_statements since its reset, nested statements included). */
+async function printServerStatements(owner: DatabaseHandle, phase: string, work: string, log: (line: string) => void): Promise<void> {
   const { rows } = await sql<{ calls: string; planMs: number; execMs: number; query: string }>`
     select calls::text, total_plan_time as "planMs", total_exec_time as "execMs", left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 120) as query
       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
       order by total_plan_time + total_exec_time desc limit 25`.execute(owner.db);
-  const all = (await sql<{ planMs: number; execMs: number }>`select sum(total_plan_time) as "planMs", sum(total_exec_time) as "execMs" from pg_stat_statements where toplevel`.execute(owner.db)).rows[0]!;
-  log(`PostgreSQL's own time over the batches (top level): planning ${(all.planMs / 1000).toFixed(2)} s, execution ${(all.execMs / 1000).toFixed(2)} s for ${fmtInt(charged)} timed charges (warm-up rounds included)`);
+  const all = (await sql<{ planMs: number; execMs: number }>`select sum(total_plan_time) as "planMs", sum(total_exec_time) as "execMs" from pg_stat_statements
+    where toplevel and dbid = (select oid from pg_database where datname = current_database())`.execute(owner.db)).rows[0]!;
+  log(`PostgreSQL's own time over ${phase} (top level): planning ${(all.planMs / 1000).toFixed(2)} s, execution ${(all.execMs / 1000).toFixed(2)} s for ${work}`);
   log('| calls | plan ms | exec ms | statement |\n| ---: | ---: | ---: | --- |');
   for (const r of rows) log(`| ${r.calls} | ${r.planMs.toFixed(1)} | ${r.execMs.toFixed(1)} | ${r.query.replace(/\|/g, '/')} |`);
 }

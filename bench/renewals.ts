@@ -76,7 +76,6 @@ function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): RenewalBenchOptio
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
-
 /** The bench's data, in bulk SQL. Returns how many customers were left without points. */
 export async function load(owner: Db, o: RenewalBenchOptions): Promise<{ partnerId: string; shortCustomers: number }> {
   const partnerId = (await sql<{ id: string }>`select id from partners where slug = 'demo-telecom'`.execute(owner)).rows[0]!.id;

@@ -68,7 +68,6 @@ function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Options {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
-
 /** The bench's data, in bulk SQL (owner connection). Returns the partner and how many postings were written. */
 async function load(owner: Db, o: Options): Promise<{ partnerId: string; postings: number }> {
   const partnerId = (await sql<{ id: string }>`select id from partners where slug = 'demo-telecom'`.execute(owner)).rows[0]!.id;

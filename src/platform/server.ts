@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { portalTabsOf } from '../settings/portal-tabs.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -19,6 +18,7 @@ import {
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './database.ts';
+import { portalTabsOf } from '../settings/portal-tabs.ts';
 import { ANONYMOUS, type Ctx, type Principal } from './context.ts';
 import { DomainError, problem, type FieldError } from './errors.ts';
 import { newId } from './ids.ts';
