@@ -416,4 +416,16 @@ describe('portal invoice PDF', () => {
     const theirs = await invoice({ customerId: globex });
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/portal/invoices/${theirs.id}/pdf`, headers: owner.headers })).statusCode).toBe(404);
   });
+
+  it('a draft the partner is still preparing is not there for the customer: detail and PDF are 404', async () => {
+    const staff = await signIn(t, 'admin@demo.test');
+    const draft = await api(t, staff, 'POST', '/api/v1/invoices', { customerId: acme, type: 'purchase', lines: [{ description: 'Not yet', unitPrice: '10.00' }] });
+    expect(draft.statusCode, draft.body).toBe(201);
+    expect(draft.json().status).toBe('draft');
+    for (const url of [`/api/v1/portal/invoices/${draft.json().id}`, `/api/v1/portal/invoices/${draft.json().id}/pdf`]) {
+      const res = await api(t, owner, 'GET', url);
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json().code).toBe('not_found');
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { portalCaller, type PortalCaller } from '../access/caller.ts';
@@ -76,12 +76,11 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
   });
 }
 
-async function portalDetail(ctx: Ctx, invoiceId: string): Promise<{ caller: PortalCaller; detail: InvoiceDetail }> {
-  const caller = portalCaller(ctx.principal);
-  const detail = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, (trx) =>
-    loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now: ctx.clock.now() }));
+/** The invoice as its customer may see it (never a draft), in the caller's transaction; 404 otherwise. */
+async function visibleDetail(trx: Trx, caller: PortalCaller, invoiceId: string, now: Date): Promise<InvoiceDetail> {
+  const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now });
   if (!detail || detail.status === 'draft') throw notFound('Invoice');
-  return { caller, detail };
+  return detail;
 }
 
 /** One of the organisation's invoices: lines, totals, payments, statement; and whether this user may pay it. */
@@ -89,8 +88,7 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
   const caller = portalCaller(ctx.principal);
   // One transaction: the detail, what is due and the latest pay attempts.
   return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
-    const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId: input.invoiceId, now: ctx.clock.now() });
-    if (!detail || detail.status === 'draft') throw notFound('Invoice');
+    const detail = await visibleDetail(trx, caller, input.invoiceId, ctx.clock.now());
     const due = await trx.selectFrom('invoices').select('amountDueMicros').where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId)
       .where('id', '=', detail.id).executeTakeFirstOrThrow();
     const attempts = await trx.selectFrom('invoicePayAttempts')
@@ -111,10 +109,11 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
 
 /** The invoice as a PDF, the same figures as the screen. */
 export async function portalGetInvoicePdf(ctx: Ctx, input: { invoiceId: string }): Promise<{ filename: string; pdf: Buffer }> {
-  const { caller, detail } = await portalDetail(ctx, input.invoiceId);
-  const logo = detail.seller.hasLogo
-    ? await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, (trx) => loadInvoiceLogo(trx, caller.partnerId))
-    : null;
+  const caller = portalCaller(ctx.principal);
+  const { detail, logo } = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
+    const found = await visibleDetail(trx, caller, input.invoiceId, ctx.clock.now());
+    return { detail: found, logo: found.seller.hasLogo ? await loadInvoiceLogo(trx, caller.partnerId) : null };
+  });
   const pdf = await renderInvoicePdf(detail, { logo, generatedAt: ctx.clock.now() });
   return { filename: `${detail.number ?? detail.id}.pdf`, pdf };
 }
