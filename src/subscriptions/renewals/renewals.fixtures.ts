@@ -125,7 +125,7 @@ export const utcMidnight = (iso: string): Date => new Date(`${iso}T00:00:00.000Z
 /** A card saved at the gateway for a customer (as the portal's "save this card" leaves it). */
 export async function saveCard(owner: Db, gateway: Gateway, input: { partnerId: string; customerId: string; cardToken: string }): Promise<string> {
   const { customerRef } = await gateway.createCustomer({ reference: input.customerId, idempotencyKey: `fixture-customer-${input.customerId}` });
-  const saved = await gateway.saveCard({ customerRef, cardToken: input.cardToken, idempotencyKey: `fixture-card-${rnd()}` });
+  const saved = await gateway.saveCard({ customerRef, cardToken: input.cardToken, idempotencyKey: `fixture-card-${rnd().replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}` }); // no digits: a random digit run can pass for a card number and be refused
   if (saved.status !== 'saved') throw new Error(`card not saved: ${saved.failureReason}`);
   const id = newSavedCardId();
   await owner.insertInto('savedCards').values({
