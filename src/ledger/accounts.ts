@@ -36,8 +36,11 @@ export function accountKey(ref: AccountRef): string {
   return `${ref.code}|${ref.customerId ?? ''}`;
 }
 
-/** Find or open the accounts of one partner and currency; returns their ids by `accountKey`. */
-export async function resolveAccounts(trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[]): Promise<Map<string, string>> {
+/**
+ * Find or open the accounts of one partner and currency; returns their ids by `accountKey`. `known` are ids the caller
+ * has already read in this transaction (accounts are never deleted or re-keyed): only the others are looked up.
+ */
+export async function resolveAccounts(trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[], known?: ReadonlyMap<string, string>): Promise<Map<string, string>> {
   const unique = new Map<string, AccountRef>();
   for (const ref of refs) {
     if (CUSTOMER_ACCOUNTS.has(ref.code) !== (ref.customerId !== undefined)) {
@@ -45,9 +48,15 @@ export async function resolveAccounts(trx: Trx, partnerId: string, currency: str
     }
     unique.set(accountKey(ref), ref);
   }
-  const wanted = [...unique.values()];
-  const found = await findAccounts(trx, partnerId, currency, wanted);
-  const missing = wanted.filter((r) => !found.has(accountKey(r)));
+  const found = new Map<string, string>();
+  const unknown: AccountRef[] = [];
+  for (const [key, ref] of unique) {
+    const id = known?.get(key);
+    if (id === undefined) unknown.push(ref);
+    else found.set(key, id);
+  }
+  for (const [key, id] of await findAccounts(trx, partnerId, currency, unknown)) found.set(key, id);
+  const missing = unknown.filter((r) => !found.has(accountKey(r)));
   if (missing.length > 0) {
     await sql`
       insert into ledger_accounts (id, partner_id, currency, code, customer_id, kind)

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
-import { postEntry, reverseEntry } from './post-entry.ts';
+import { postEntries, postEntry, reverseEntry } from './post-entry.ts';
+import { ensureWallets } from '../wallet/wallets.repo.ts';
 import { checkLedger } from './check-ledger.ts';
 
 let db: TestDb;
@@ -128,6 +129,29 @@ describe('references are checked by the database, per statement', () => {
     const wombat = (await db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Wombat Pty Ltd').executeTakeFirstOrThrow()).id;
     expect(await codeOf(call(wombat))).toBe('23503');
     expect(await codeOf(call(customerId))).toBe('ok');
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+  it("takes account ids the caller already read, and the database still refuses one of another partner or currency", async () => {
+    await topUp(2_000_000n, 'top_known');
+    const idOf = async (code: string, currency: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
+      .where('partnerId', '=', partnerId).where('currency', '=', currency).where('code', '=', code as never)
+      .where('customerId', customer === null ? 'is' : '=', customer).executeTakeFirstOrThrow()).id;
+    const points = await idOf('points', 'SGD', customerId);
+    const card = await idOf('card_clearing', 'SGD', null);
+    const entry = (causeId: string) => ({
+      partnerId, currency: 'SGD', customerId, kind: 'top_up', causeType: 'top_up', causeId, description: 'Known accounts', auditEventId: null,
+      postings: [{ code: 'card_clearing' as const, amountMicros: 300_000n }, { code: 'points' as const, customerId, amountMicros: -300_000n }],
+    });
+    const before = await balanceOf('points', customerId);
+    await asPartner((trx) => postEntries(trx, [entry('top_known_ok')], { accountIds: new Map([[`points|${customerId}`, points], ['card_clearing|', card]]) }));
+    expect(await balanceOf('points', customerId)).toBe(before - 300_000n);
+    // A points account of another currency passed as this customer's SGD points: the posting's check refuses it.
+    await asPartner((trx) => ensureWallets(trx, partnerId, [{ customerId, currency: 'MYR' }]));
+    const myrPoints = await idOf('points', 'MYR', customerId);
+    const wrong = asPartner((trx) => postEntries(trx, [entry('top_known_wrong')], { accountIds: new Map([[`points|${customerId}`, myrPoints], ['card_clearing|', card]]) }));
+    await expect(wrong).rejects.toMatchObject({ code: '23503' });
+    expect(await db.owner.db.selectFrom('journalEntries').select('id').where('causeId', '=', 'top_known_wrong').execute()).toEqual([]);
+    expect(await balanceOf('points', customerId)).toBe(before - 300_000n);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 });

@@ -58,6 +58,11 @@ export async function postEntries(
   options: {
     /** Balances of customer accounts the caller has already locked in this transaction (by account id): saves the lock read. */
     lockedBalances?: ReadonlyMap<string, bigint>;
+    /**
+     * Ids of accounts (by `accountKey`) the caller has read in this transaction, of this partner and currency: saves
+     * the accounts' lookup. The database still checks every posting's account (partner, currency) at insert.
+     */
+    accountIds?: ReadonlyMap<string, string>;
   } = {},
 ): Promise<PostedEntry[]> {
   if (inputs.length === 0) return [];
@@ -66,7 +71,7 @@ export async function postEntries(
     assert(input.partnerId === partnerId && input.currency === currency, 'one partner and currency per call');
     assertBalanced(input);
   }
-  const accounts = await resolveAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings));
+  const accounts = await resolveAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings), options.accountIds);
   const customerAccountIds = new Set<string>();
   for (const input of inputs) {
     for (const p of input.postings) if (CUSTOMER_ACCOUNTS.has(p.code)) customerAccountIds.add(accounts.get(accountKey(p))!);
@@ -118,17 +123,18 @@ export async function postEntries(
     }
     posted.push({ entryId, customerBalances });
   }
-  // Two statements whatever the size: arrays unnested by the server (one parameter per column, not per value),
-  // in input order, so posting ids follow the order the balances after were computed in.
+  // One statement whatever the size: arrays unnested by the server (one parameter per column, not per value), the
+  // entries first (a data-modifying CTE), then the postings in input order, so posting ids follow the order the
+  // balances after were computed in. The CTE runs to completion, and the postings' statement trigger (references,
+  // balances) runs after the whole statement and finds the entries.
   await sql`
-    insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, reverses_entry_id, audit_event_id)
-    select id, ${partnerId}, ${currency}, customer_id, kind, cause_type, cause_id, description, reverses, audit
-      from unnest(${entries.id}::text[], ${entries.customerId}::text[], ${entries.kind}::text[], ${entries.causeType}::text[],
-                  ${entries.causeId}::text[], ${entries.description}::text[], ${entries.reverses}::text[], ${entries.audit}::text[])
-        with ordinality as e(id, customer_id, kind, cause_type, cause_id, description, reverses, audit, ord)
-      order by ord
-  `.execute(trx);
-  await sql`
+    with entries as (
+      insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, reverses_entry_id, audit_event_id)
+      select id, ${partnerId}, ${currency}, customer_id, kind, cause_type, cause_id, description, reverses, audit
+        from unnest(${entries.id}::text[], ${entries.customerId}::text[], ${entries.kind}::text[], ${entries.causeType}::text[],
+                    ${entries.causeId}::text[], ${entries.description}::text[], ${entries.reverses}::text[], ${entries.audit}::text[])
+          with ordinality as e(id, customer_id, kind, cause_type, cause_id, description, reverses, audit, ord)
+        order by ord)
     insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
     select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
       from unnest(${rows.entryId}::text[], ${rows.accountId}::text[], ${rows.customerId}::text[], ${rows.amount}::bigint[],

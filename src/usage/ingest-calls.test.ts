@@ -175,4 +175,24 @@ describe('call charging', () => {
     expect(linked.rows[0]!.n).toBe(40);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
+  it("follows the plan's minimum charge and charges into the credit limit when the plan says so", async () => {
+    const o = db.owner.db;
+    await o.insertInto('ratePlans').values({ id: 'rpl_test_myr_credit00000', partnerId, name: 'Credit MYR', currency: 'MYR', firstIncrementSeconds: 60, nextIncrementSeconds: 60, minimumChargeMicros: 150_000n, whenInsufficient: 'use_credit_limit', isDefault: true }).execute();
+    await o.insertInto('rates').values({ ratePlanId: 'rpl_test_myr_credit00000', partnerId, prefix: '60', description: 'Malaysia', pricePerMinuteMicros: 100_000n, costPerMinuteMicros: 40_000n }).execute();
+    await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => ensureWallets(trx, partnerId, [{ customerId: globex, currency: 'MYR' }]));
+    await o.updateTable('wallets').set({ creditLimitMicros: '200000' }).where('customerId', '=', globex).where('currency', '=', 'MYR').execute();
+    const myr = (callId: string) => call(callId, { customerId: globex, to: '+60312345678', durationSeconds: 5 });
+    const res = await ingestCalls(ctx, { records: [myr('myr-1'), myr('myr-2')] });
+    // 5 s bills one minute (0.10 MYR) but the minimum is 0.15; the wallet holds no points, the credit limit is 0.20.
+    expect(res.results[0]).toMatchObject({ status: 'charged', amount: '0.150000', currency: 'MYR', billedSeconds: 60 });
+    expect(res.results[1]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
+    const wallet = await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId: globex, currency: 'MYR' }));
+    expect(wallet?.pointsMicros).toBe(-150_000n);
+    expect(wallet?.usableMicros).toBe(50_000n);
+    // A plan that rejects instead: the same call is refused with the credit limit untouched.
+    await o.updateTable('ratePlans').set({ whenInsufficient: 'reject' }).where('id', '=', 'rpl_test_myr_credit00000').execute();
+    const refused = await ingestCalls(ctx, { records: [myr('myr-3')] });
+    expect(refused.results[0]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
 });

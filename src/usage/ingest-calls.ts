@@ -8,6 +8,8 @@ import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudits } from '../audit/record-audit.ts';
 import { postEntries, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
+import { accountKey } from '../ledger/accounts.ts';
+import type { AccountCode } from '../platform/db-types.ts';
 import { ensureWallets, lockCustomerWallets } from '../wallet/wallets.repo.ts';
 import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
@@ -48,10 +50,44 @@ interface LoadedPlan {
 const rateTables = new Map<string, { version: number; table: PrefixTable; rates: RatePlan['rates'] }>();
 const MAX_CACHED_PLANS = 200;
 
-async function loadPlans(trx: Trx, partnerId: string, currencies: readonly string[]): Promise<Map<string, LoadedPlan>> {
+/** A default rate plan's row, as `plansAndCharged` reads it. */
+interface PlanRow {
+  id: string;
+  currency: string;
+  ratesVersion: number;
+  firstIncrementSeconds: number;
+  nextIncrementSeconds: number;
+  minimumChargeMicros: string;
+  whenInsufficient: 'reject' | 'use_credit_limit';
+}
+
+/** The partner's own accounts a call charge posts to (besides each customer's points). */
+const PARTNER_ACCOUNTS = ['revenue:usage', 'cost:usage', 'platform_payable'] as const;
+
+/**
+ * One round trip for three reads: the partner's default rate plans in these currencies, which of these call ids were
+ * charged before, and the ids of the partner's accounts a charge posts to (none yet: the ledger opens them). Read
+ * after the wallets are locked: a concurrent transaction with the same calls has committed.
+ */
+async function plansAndCharged(trx: Trx, partnerId: string, currencies: readonly string[], callIds: readonly string[]): Promise<{ plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }> {
+  const { rows } = await sql<{ plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }>`
+    select coalesce((select json_agg(json_build_object(
+                      'id', p.id, 'currency', p.currency, 'ratesVersion', p.rates_version,
+                      'firstIncrementSeconds', p.first_increment_seconds, 'nextIncrementSeconds', p.next_increment_seconds,
+                      'minimumChargeMicros', p.minimum_charge_micros::text, 'whenInsufficient', p.when_insufficient))
+                       from rate_plans p
+                      where p.partner_id = ${partnerId} and p.is_default and p.currency = any(${[...currencies]}::text[])), '[]') as plans,
+           coalesce((select array_agg(c.call_id) from usage_calls c
+                      where c.partner_id = ${partnerId} and c.call_id = any(${[...callIds]}::text[])), '{}') as charged,
+           coalesce((select json_agg(json_build_object('id', a.id, 'code', a.code, 'currency', a.currency))
+                       from ledger_accounts a
+                      where a.partner_id = ${partnerId} and a.customer_id is null and a.currency = any(${[...currencies]}::text[])
+                        and a.code = any(${[...PARTNER_ACCOUNTS]}::text[])), '[]') as accounts`.execute(trx);
+  return rows[0]!;
+}
+
+async function loadPlans(trx: Trx, partnerId: string, rows: readonly PlanRow[]): Promise<Map<string, LoadedPlan>> {
   const plans = new Map<string, LoadedPlan>();
-  if (currencies.length === 0) return plans;
-  const rows = await trx.selectFrom('ratePlans').selectAll().where('partnerId', '=', partnerId).where('isDefault', '=', true).where('currency', 'in', currencies).execute();
   for (const p of rows) {
     let cached = rateTables.get(p.id);
     if (!cached || cached.version !== p.ratesVersion) {
@@ -239,10 +275,14 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   const customers = await lockCustomerWallets(trx, partnerId, allValid.map((v) => v.record.customerId));
   const missing = [...customers.values()].filter((c) => c.status === 'active' && c.wallet === null && isCurrency(c.currency));
   if (missing.length > 0) throw new MissingWalletsError(missing.map((c) => ({ customerId: c.customerId, currency: c.currency })));
-  const plans = await loadPlans(trx, partnerId, [...new Set([...customers.values()].map((c) => c.currency))]);
-  const callIds = allValid.map((v) => v.record.callId);
-  const existing = callIds.length === 0 ? [] : await trx.selectFrom('usageCalls').select('callId').where('partnerId', '=', partnerId).where(sql<boolean>`call_id = any(${callIds}::text[])`).execute();
-  const already = new Set(existing.map((e) => e.callId));
+  const read = await plansAndCharged(trx, partnerId, [...new Set([...customers.values()].map((c) => c.currency))], allValid.map((v) => v.record.callId));
+  const plans = await loadPlans(trx, partnerId, read.plans);
+  const already = new Set(read.charged);
+  // Account ids by currency, as the ledger keys them: the partner's, and each customer's points (from its wallet).
+  const accountIds = new Map<string, Map<string, string>>();
+  const accountsIn = (currency: string) => accountIds.get(currency) ?? accountIds.set(currency, new Map()).get(currency)!;
+  for (const a of read.accounts) accountsIn(a.currency).set(accountKey({ code: a.code as AccountCode }), a.id);
+  for (const c of customers.values()) if (c.wallet) accountsIn(c.currency).set(accountKey({ code: 'points', customerId: c.customerId }), c.wallet.pointsAccountId);
 
   // 2. Rate in memory; points left per customer as the records are taken in order.
   const usable = new Map<string, bigint>();
@@ -381,7 +421,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   await recordAudits(trx, audits);
   const byCurrency = new Map<string, EntryInput[]>();
   for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
-  for (const group of byCurrency.values()) await postEntries(trx, group, { lockedBalances });
+  for (const [currency, group] of byCurrency) await postEntries(trx, group, { lockedBalances, accountIds: accountIds.get(currency) });
 }
 
 /** Customers charged for the first time have no wallet yet: opened, then the charge is tried again. */
