@@ -2,6 +2,7 @@
 // against the benchmark's database (DATABASE_URL), listening on 127.0.0.1 and a random port. Run as a child process so that
 // its memory (VmHWM) is measured alone. Reports `{ port }` over IPC once listening; stops on SIGTERM, or when the parent goes.
 import path from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { boot } from '../src/platform/boot.ts';
 import { buildServer } from '../src/platform/server.ts';
 import { createGateway, loadGatewayConfig } from '../src/gateway/index.ts';
@@ -39,8 +40,32 @@ async function stop(code: number): Promise<void> {
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGINT', () => void stop(0));
 process.on('disconnect', () => void stop(0));
-// The parent asks where memory goes (heap vs buffers vs the rest) at a few points of the run.
-process.on('message', (m: { memory?: boolean }) => {
+// The parent asks where memory goes (heap vs buffers vs the rest) at a few points of the run, and what held the event
+// loop up during a run (`probe: 'start' | 'stop'`): the loop's delay percentiles and V8's garbage-collection pauses.
+let loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null;
+let gcPausesMs: number[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+});
+process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop' }) => {
   if (m.memory) process.send?.({ memory: process.memoryUsage() });
+  if (m.probe === 'start') {
+    loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
+    gcPausesMs = [];
+    gcObserver.observe({ entryTypes: ['gc'] });
+  } else if (m.probe === 'stop' && loopDelay) {
+    loopDelay.disable();
+    gcObserver.disconnect();
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const sorted = [...gcPausesMs].sort((a, b) => a - b);
+    process.send?.({
+      probe: {
+        loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+        gc: { pauses: sorted.length, totalMs: Math.round(sorted.reduce((a, b) => a + b, 0) * 100) / 100, maxMs: Math.round((sorted.at(-1) ?? 0) * 100) / 100, over2Ms: sorted.filter((d) => d > 2).length },
+      },
+    });
+    loopDelay = null;
+  }
 });
 process.send({ port: address.port, pid: process.pid });

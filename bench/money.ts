@@ -483,6 +483,27 @@ async function childMemory(child: ChildProcess): Promise<Record<string, number> 
   });
 }
 
+interface ServerProbe {
+  loopDelayMs: { p50: number; p99: number; max: number };
+  gc: { pauses: number; totalMs: number; maxMs: number; over2Ms: number };
+}
+
+/** Start watching the server child's event loop and garbage collection; the returned function stops and reports. */
+function probeServer(child: ChildProcess): () => Promise<ServerProbe | null> {
+  child.send({ probe: 'start' });
+  return () => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 5_000);
+    const onMessage = (m: { probe?: ServerProbe }) => {
+      if (!m.probe) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(m.probe);
+    };
+    child.on('message', onMessage);
+    child.send({ probe: 'stop' });
+  });
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -892,11 +913,17 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     machineBefore.feed = await quietMachine(quietBudget, log, 'the feed runs');
     const vacuumBefore = await postingsVacuums(owner);
     const feedLogAt = fs.statSync(serverLog).size;
+    const stopProbe = probeServer(server.child);
     const feedHttp1 = await feedHttp(1);
+    const feedProbe = await stopProbe();
     // The server's own time for the same requests (Fastify's responseTime: from the request's arrival to the reply sent).
     const feedServerMs = serverResponseTimes(serverLog, feedLogAt, '/transactions');
+    // The floor under it: the same number of requests to /healthz (HTTP and one `select 1`), also one at a time.
+    const floor = await runAutocannon({ url: server.baseUrl, connections: 1, amount: o.feedRequests, timeout: 30, requests: [{ method: 'GET', path: '/healthz' }] });
+    const floorMs = { p50: floor.latency.p50, p90: floor.latency.p90, p99: floor.latency.p99, max: floor.latency.max, average: round(floor.latency.average, 2) };
     const feedHttp16 = await feedHttp(16);
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
+    log(`  floor, GET /healthz one at a time: p50 ${floorMs.p50} ms, p99 ${floorMs.p99} ms; the server during the 1-connection feed: event loop delay p99 ${feedProbe?.loopDelayMs.p99 ?? '?'} ms (max ${feedProbe?.loopDelayMs.max ?? '?'}), ${feedProbe?.gc.pauses ?? '?'} GC pauses (${feedProbe?.gc.totalMs ?? '?'} ms in all, max ${feedProbe?.gc.maxMs ?? '?'} ms, ${feedProbe?.gc.over2Ms ?? '?'} over 2 ms)`);
 
     // Straight through the use case's SQL (feedPage in one partner-scoped transaction, app role, RLS on) ...
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
@@ -946,6 +973,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
       serverSide: { what: "the server's own time (Fastify responseTime in its log) for the 1-connection HTTP requests", ...latencySummary(feedServerMs) },
+      floor: { what: 'GET /healthz (HTTP and one select 1), one at a time, as many requests, right after the 1-connection feed run', latencyMs: floorMs },
+      serverProbe: { what: "the server's event loop delay and V8 garbage-collection pauses during the 1-connection feed run", ...feedProbe },
       useCase: { what: 'one partner-scoped transaction: feedPage (limit 100, with totals), app role, from this process', ...latencySummary(useCaseMs) },
       useCaseSteps: {
         what: 'the same transactions, step by step (ms): begin + scope, feedPage (one statement), commit',
