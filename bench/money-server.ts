@@ -44,8 +44,18 @@ process.on('disconnect', () => void stop(0));
 // loop up during a run (`probe: 'start' | 'stop'`): the loop's delay percentiles and V8's garbage-collection pauses.
 let loopDelay: ReturnType<typeof monitorEventLoopDelay> | null = null;
 let gcPausesMs: number[] = [];
+let gcByKind: Record<string, { pauses: number; totalMs: number; maxMs: number }> = {};
+/** V8's kinds of collection (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = { 1: 'scavenge', 2: 'markCompact', 4: 'incremental', 8: 'weakCallbacks' };
 const gcObserver = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    gcPausesMs.push(entry.duration);
+    const kind = GC_KINDS[((entry as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+    const k = (gcByKind[kind] ??= { pauses: 0, totalMs: 0, maxMs: 0 });
+    k.pauses++;
+    k.totalMs = Math.round((k.totalMs + entry.duration) * 100) / 100;
+    k.maxMs = Math.max(k.maxMs, Math.round(entry.duration * 100) / 100);
+  }
 });
 process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop' }) => {
   if (m.memory) process.send?.({ memory: process.memoryUsage() });
@@ -53,6 +63,7 @@ process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop' }) => {
     loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
     gcPausesMs = [];
+    gcByKind = {};
     gcObserver.observe({ entryTypes: ['gc'] });
   } else if (m.probe === 'stop' && loopDelay) {
     loopDelay.disable();
@@ -62,7 +73,7 @@ process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop' }) => {
     process.send?.({
       probe: {
         loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
-        gc: { pauses: sorted.length, totalMs: Math.round(sorted.reduce((a, b) => a + b, 0) * 100) / 100, maxMs: Math.round((sorted.at(-1) ?? 0) * 100) / 100, over2Ms: sorted.filter((d) => d > 2).length },
+        gc: { pauses: sorted.length, totalMs: Math.round(sorted.reduce((a, b) => a + b, 0) * 100) / 100, maxMs: Math.round((sorted.at(-1) ?? 0) * 100) / 100, over2Ms: sorted.filter((d) => d > 2).length, byKind: gcByKind },
       },
     });
     loopDelay = null;

@@ -485,7 +485,7 @@ async function childMemory(child: ChildProcess): Promise<Record<string, number> 
 
 interface ServerProbe {
   loopDelayMs: { p50: number; p99: number; max: number };
-  gc: { pauses: number; totalMs: number; maxMs: number; over2Ms: number };
+  gc: { pauses: number; totalMs: number; maxMs: number; over2Ms: number; byKind: Record<string, { pauses: number; totalMs: number; maxMs: number }> };
 }
 
 /** Start watching the server child's event loop and garbage collection; the returned function stops and reports. */
@@ -923,7 +923,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const floorMs = { p50: floor.latency.p50, p90: floor.latency.p90, p99: floor.latency.p99, max: floor.latency.max, average: round(floor.latency.average, 2) };
     const feedHttp16 = await feedHttp(16);
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
-    log(`  floor, GET /healthz one at a time: p50 ${floorMs.p50} ms, p99 ${floorMs.p99} ms; the server during the 1-connection feed: event loop delay p99 ${feedProbe?.loopDelayMs.p99 ?? '?'} ms (max ${feedProbe?.loopDelayMs.max ?? '?'}), ${feedProbe?.gc.pauses ?? '?'} GC pauses (${feedProbe?.gc.totalMs ?? '?'} ms in all, max ${feedProbe?.gc.maxMs ?? '?'} ms, ${feedProbe?.gc.over2Ms ?? '?'} over 2 ms)`);
+    log(`  floor, GET /healthz one at a time: p50 ${floorMs.p50} ms, p99 ${floorMs.p99} ms; the server during the 1-connection feed: event loop delay p99 ${feedProbe?.loopDelayMs.p99 ?? '?'} ms (max ${feedProbe?.loopDelayMs.max ?? '?'}), ${feedProbe?.gc.pauses ?? '?'} GC pauses (${feedProbe?.gc.totalMs ?? '?'} ms in all, max ${feedProbe?.gc.maxMs ?? '?'} ms, ${feedProbe?.gc.over2Ms ?? '?'} over 2 ms: ${Object.entries(feedProbe?.gc.byKind ?? {}).map(([k, v]) => `${k} ${v.pauses} x, ${v.totalMs} ms, max ${v.maxMs}`).join('; ')})`);
 
     // Straight through the use case's SQL (feedPage in one partner-scoped transaction, app role, RLS on) ...
     app = openDatabase(embedded.url, { appRole: true, max: 2 });

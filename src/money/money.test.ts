@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyBps, formatDecimal, parseDecimal, roundToMinorUnit, CURRENCY_CODES, type Currency } from './money.ts';
+import { applyBps, formatDecimal, parseDecimal, roundToMinorUnit, CURRENCIES, CURRENCY_CODES, type Currency } from './money.ts';
 
 describe('money', () => {
   it('parses decimal strings exactly into micros', () => {
@@ -23,6 +23,29 @@ describe('money', () => {
     expect(formatDecimal(-205_440n, 'SGD', 6)).toBe('-0.205440');
     expect(formatDecimal(-205_440n, 'SGD')).toBe('-0.20544');
     expect(formatDecimal(300_000_000_000n, 'VND')).toBe('300000');
+  });
+
+  it('formats any amount, currency and number of decimals as the plain string algorithm does', () => {
+    // The straightforward version (string slices and a regex), kept here as the oracle for the faster one.
+    const reference = (micros: bigint, decimals: number): string => {
+      const negative = micros < 0n;
+      const abs = negative ? -micros : micros;
+      const fraction = (abs % 1_000_000n).toString().padStart(6, '0');
+      if (fraction.slice(decimals).replace(/0+$/, '') !== '') return `${negative ? '-' : ''}${abs / 1_000_000n}.${fraction.replace(/0+$/, '')}`;
+      return `${negative ? '-' : ''}${abs / 1_000_000n}${decimals > 0 ? `.${fraction.slice(0, decimals)}` : ''}`;
+    };
+    const amounts = fc.oneof(
+      fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+      fc.bigInt({ min: -(10n ** 7n), max: 10n ** 7n }),
+      fc.tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.constantFrom(1n, 10n, 100n, 1_000n, 10_000n, 100_000n, 1_000_000n)).map(([n, m]) => n * m),
+    );
+    fc.assert(
+      fc.property(amounts, fc.constantFrom(...CURRENCY_CODES), fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), (micros, currency, decimals) => {
+        const places = decimals ?? CURRENCIES[currency];
+        expect(formatDecimal(micros, currency, decimals)).toBe(reference(micros, places));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('round-trips any amount at six decimals', () => {
