@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newId, newSecret } from './ids.ts';
+import { containsCardNumber } from '../gateway/card-numbers.ts';
+import { formatId, newId, newSecret } from './ids.ts';
 
 describe('newId', () => {
   it('is the prefix, 10 characters of time and 16 random ones, in lower-case Crockford base32', () => {
@@ -27,6 +28,31 @@ describe('newId', () => {
     const second = newId('inv');
     expect(first < second).toBe(true);
     expect(first.slice(4, 14) < second.slice(4, 14)).toBe(true);
+  });
+});
+
+describe('formatId', () => {
+  // Bytes whose base32 characters are the given digits (a byte below 10 is that digit).
+  const digitBytes = (digits: string) => Uint8Array.from(digits, (d) => Number(d));
+
+  it('never holds 13 digits in a row, so no id can pass for a card number at the gateway', () => {
+    // 4111 1111 1111 1111 passes Luhn: as random bytes it would be a Visa number inside the id.
+    const visa = formatId('ipa', Date.UTC(2026, 11, 1), digitBytes('4111111111111111'));
+    expect(visa).toMatch(/^ipa_[0-9a-z]{26}$/);
+    expect(visa).not.toMatch(/\d{13}/);
+    expect(containsCardNumber(`folio-invoice-payment-${visa}`)).toBe(false);
+    // A run that starts in the time part: 10 digits of time, then random digits.
+    const allDigitTime = formatId('je', 0, digitBytes('2222222222222222'));
+    expect(allDigitTime.slice(3, 13)).toBe('0000000000');
+    expect(allDigitTime).not.toMatch(/\d{13}/);
+    expect(allDigitTime.slice(13)).toMatch(/^\d{2}[a-z]\d{12}[a-z]$/);
+  });
+
+  it('keeps every other character as its byte says, and the same bytes give the same id', () => {
+    const bytes = Uint8Array.from({ length: 16 }, (_, i) => i * 16 + 10);
+    const id = formatId('cus', 1_764_547_200_000, bytes);
+    expect(id.slice(-16)).toBe([...bytes].map((b) => '0123456789abcdefghjkmnpqrstvwxyz'[b % 32]).join(''));
+    expect(formatId('cus', 1_764_547_200_000, bytes)).toBe(id);
   });
 });
 

@@ -22,19 +22,48 @@ let idPoolOffset = idPool.length;
  * Sorting ids sorts by creation time, so lists can page by id.
  */
 export function newId(prefix: IdPrefix): string {
-  let time = Date.now();
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const id = formatId(prefix, Date.now(), idPool.subarray(idPoolOffset, idPoolOffset + ID_RANDOM_BYTES));
+  idPoolOffset += ID_RANDOM_BYTES;
+  return id;
+}
+
+/** Digits in a row an id never exceeds: card numbers have 13 to 19, and the gateway refuses text holding one. */
+const MAX_DIGIT_RUN = 12;
+
+/**
+ * An id from its parts: the time in base32, then one base32 character per random byte — except that a digit which
+ * would make a 13th digit in a row becomes a letter. Our ids travel in gateway idempotency keys, descriptions and
+ * metadata, which refuse anything that looks like a card number (13-19 digits passing Luhn): without this, about one
+ * charge in a few million would be refused because of its own ids.
+ */
+export function formatId(prefix: string, timeMs: number, random: Uint8Array): string {
+  let time = timeMs;
   let timePart = '';
   for (let i = 0; i < 10; i++) {
     timePart = ALPHABET[time % 32]! + timePart;
     time = Math.floor(time / 32);
   }
-  if (idPoolOffset === idPool.length) {
-    randomFillSync(idPool);
-    idPoolOffset = 0;
-  }
+  let run = 0;
+  while (run < timePart.length && timePart.charCodeAt(timePart.length - 1 - run) <= 57) run++;
   let randomPart = '';
-  for (let i = idPoolOffset; i < idPoolOffset + ID_RANDOM_BYTES; i++) randomPart += ALPHABET[idPool[i]! % 32]!;
-  idPoolOffset += ID_RANDOM_BYTES;
+  for (const byte of random) {
+    let index = byte % 32;
+    if (index < 10) {
+      if (run === MAX_DIGIT_RUN) {
+        index = 10 + (byte % 22);
+        run = 0;
+      } else {
+        run++;
+      }
+    } else {
+      run = 0;
+    }
+    randomPart += ALPHABET[index]!;
+  }
   return `${prefix}_${timePart}${randomPart}`;
 }
 
