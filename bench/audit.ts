@@ -20,7 +20,7 @@
 //      BENCH_AUDIT_QUERIES (300) BENCH_AUDIT_PG_PORT (54398) BENCH_MAX_MINUTES (120: hard stop) BENCH_AUDIT_OUT (bench/audit-results.json)
 //      BENCH_AUDIT_KEEP_DIR (unset): a directory kept after the run; when it already holds a loaded dataset of the same size,
 //      the load is skipped (migrations still run), so a change can be measured again without the ~12 minute load.
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -220,17 +220,8 @@ async function main(): Promise<void> {
       if (dir !== o.keepDir) fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\naudit bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('audit bench', o.maxMinutes, cleanup, log);
 
   const t0 = Date.now();
   const results: Record<string, unknown> = {};
@@ -394,6 +385,7 @@ async function main(): Promise<void> {
     writeOut();
     log(`\nwritten ${path.relative(REPO, o.out)}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
+    release();
     await cleanup();
   }
 }

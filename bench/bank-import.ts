@@ -20,7 +20,7 @@
 // Env: BENCH_SCALE (1: multiplies the three sizes) BENCH_BANK_INVOICES (50000) BENCH_BANK_CUSTOMERS (5000) BENCH_BANK_LINES (10000)
 //      BENCH_BANK_PG_PORT (54399) BENCH_BANK_RUNS (3) BENCH_BANK_ACCEPT_SECONDS (60) BENCH_MAX_MINUTES (10: hard stop)
 //      BENCH_BANK_OUT (bench/bank-import-results.json)
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,17 +159,8 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\nbank import bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('bank import bench', o.maxMinutes, cleanup, log);
 
   const t0 = Date.now();
   try {
@@ -247,6 +238,7 @@ async function main(): Promise<void> {
     if (problems.length > 0) process.exitCode = 1;
     log(`\nwritten ${path.relative(REPO, o.out)}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
+    release();
     await cleanup();
   }
 }

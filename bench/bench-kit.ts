@@ -17,3 +17,26 @@ export async function removeLeftovers(prefix: string, port: number, log: (line: 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Bound a bench run: on SIGINT or SIGTERM, or once `maxMinutes` have passed, run `cleanup` and exit (130 on a signal,
+ * 1 on the time bound). Returns the release to call when the run ends by itself (handlers removed, timer cleared).
+ */
+export function guardRun(name: string, maxMinutes: number, cleanup: () => Promise<void>, log: (line: string) => void): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => {
+    log(`\n${name}: over ${maxMinutes} minutes, stopping`);
+    void cleanup().finally(() => process.exit(1));
+  }, maxMinutes * 60_000);
+  watchdog.unref();
+  return () => {
+    clearTimeout(watchdog);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -20,7 +20,7 @@
 // Env: BENCH_FINANCE_POSTINGS (10000000) BENCH_FINANCE_CUSTOMERS (10000) BENCH_FINANCE_INVOICES (50000)
 //      BENCH_FINANCE_PG_PORT (54397) BENCH_FINANCE_RUNS (5) BENCH_FINANCE_PAST_DAYS (30) BENCH_MAX_MINUTES (8: hard stop)
 //      BENCH_FINANCE_OUT (bench/finance-reports-results.json)
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,17 +215,8 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\nfinance reports bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('finance reports bench', o.maxMinutes, cleanup, log);
 
   const t0 = Date.now();
   try {
@@ -322,6 +313,7 @@ async function main(): Promise<void> {
     writeOut();
     log(`\nwritten ${path.relative(REPO, o.out)}; total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
+    release();
     await cleanup();
   }
 }

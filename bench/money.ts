@@ -26,7 +26,7 @@
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -681,18 +681,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  // Hard bound on the whole run: clean up and stop the process.
-  const watchdog = setTimeout(() => {
-    log(`\nmoney bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('money bench', o.maxMinutes, cleanup, log);
 
   try {
     log(`money bench: ${fmtInt(o.ledgerRows)} ledger rows, ${fmtInt(o.customers)} customers, ${os.availableParallelism()} cores (nproc), PostgreSQL port ${o.pgPort}`);
@@ -1098,9 +1088,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     if (problemsAtEnd.length > 0) throw new Error(`the ledger does not hold after the runs: ${JSON.stringify(problemsAtEnd.slice(0, 5))}`);
     return report;
   } finally {
-    clearTimeout(watchdog);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
     if (server) await stopChild(server.child).catch(() => {});
     await cleanup();
   }

@@ -17,7 +17,7 @@
 // Env: BENCH_RENEWAL_SUBSCRIPTIONS (100000) BENCH_RENEWAL_CUSTOMERS (20000) BENCH_RENEWAL_SHORT_PERCENT (5)
 //      BENCH_RENEWAL_BATCH (500 groups per transaction) BENCH_RENEWALS_PG_PORT (54380) BENCH_MAX_MINUTES (20: hard stop)
 //      BENCH_OUT (bench/renewals-results.json)
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,17 +162,8 @@ export async function runRenewalBench(o: RenewalBenchOptions = optionsFromEnv(),
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\nrenewals bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('renewals bench', o.maxMinutes, cleanup, log);
 
   try {
     log(`renewals bench: ${fmtInt(o.subscriptions)} subscriptions over ${fmtInt(o.customers)} customers due on one day, ${o.shortPercent}% of customers without points, `
@@ -265,9 +256,7 @@ export async function runRenewalBench(o: RenewalBenchOptions = optionsFromEnv(),
     if (!ok) throw new Error('renewals bench: the figures do not add up (see above)');
     return summary;
   } finally {
-    clearTimeout(watchdog);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
     await cleanup();
   }
 }

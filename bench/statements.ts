@@ -16,7 +16,7 @@
 //
 // Env: BENCH_STATEMENT_CUSTOMERS (10000) BENCH_STATEMENT_CALLS (30) BENCH_STATEMENT_MONTHS (4) BENCH_STATEMENT_BATCH (1000)
 //      BENCH_STATEMENTS_PG_PORT (54386) BENCH_MAX_MINUTES (20: hard stop) BENCH_OUT (bench/statements-results.json)
-import { removeLeftovers } from './bench-kit.ts';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,17 +176,8 @@ export async function runStatementBench(o: Options = optionsFromEnv(), log: (l: 
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    log(`\nstatements bench: over ${o.maxMinutes} minutes, stopping`);
-    void cleanup().finally(() => process.exit(1));
-  }, o.maxMinutes * 60_000);
-  watchdog.unref();
+  // Hard bound on the whole run, and a clean stop on Ctrl-C.
+  const release = guardRun('statements bench', o.maxMinutes, cleanup, log);
 
   try {
     log(`statements bench: ${fmtInt(o.customers)} customers, ${o.months} months of activity (a top-up, ${o.calls} calls and a renewal each month), `
@@ -289,9 +280,7 @@ export async function runStatementBench(o: Options = optionsFromEnv(), log: (l: 
     if (!ok) throw new Error('statements bench: the figures do not add up (see above)');
     return summary;
   } finally {
-    clearTimeout(watchdog);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    release();
     await cleanup();
   }
 }
