@@ -33,6 +33,21 @@ describe('statements with parameters are prepared once per connection', () => {
     });
   });
 
+  it('plans a batch (an array of more than 100 values) for its own values each time: never prepared, always a custom plan', async () => {
+    await db.app.db.connection().execute(async (conn) => {
+      const count = (ids: string[]) => sql<{ n: number }>`select count(*)::int as n from unnest(${ids}::text[]) as batch_ids(id) where id like 'b%'`.execute(conn);
+      const big = Array.from({ length: 101 }, (_, i) => `b${i}`);
+      expect((await count(big)).rows[0]!.n).toBe(101);
+      expect((await preparedOn(conn)).some((s) => s.includes('batch_ids'))).toBe(false);
+      // Each run of the batch is planned anew: PostgreSQL's generic plan (after 5 runs of a prepared statement) never applies.
+      for (let i = 0; i < 6; i++) expect((await count(big)).rows[0]!.n).toBe(101);
+      expect((await preparedOn(conn)).some((s) => s.includes('batch_ids'))).toBe(false);
+      // The same text with a small array is prepared as usual.
+      expect((await count(['b1', 'x2', 'b3'])).rows[0]!.n).toBe(2);
+      expect((await preparedOn(conn)).filter((s) => s.includes('batch_ids'))).toHaveLength(1);
+    });
+  });
+
   it('keeps at most 256 prepared per connection; later statements still run (unprepared) and answer right', async () => {
     await db.app.db.connection().execute(async (conn) => {
       for (let i = 0; i < 300; i++) {

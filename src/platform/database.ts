@@ -67,19 +67,27 @@ export function openDatabase(
 const PREPARED_PER_CONNECTION = 256;
 /** Longer statement texts (large multi-row inserts) are not kept prepared. */
 const PREPARED_MAX_TEXT_CHARS = 8_192;
+/**
+ * A statement carrying an array of more values than this runs unnamed, so it is planned for those values every time.
+ * A prepared statement's generic plan assumes an array of a handful of values: a batch job's `= any($1)` over 1,000 ids
+ * ran on such a plan, and the monthly statements of 10,000 customers took 48 s instead of 7 s (bench:statements).
+ */
+const PREPARED_MAX_ARRAY_VALUES = 100;
 
 /**
  * Every statement with parameters is prepared once per connection and then only bound and executed: the same text,
  * the same name. PostgreSQL then skips parsing it again and, after five executions, may keep one generic plan when it
  * costs no more than planning each time (plan_cache_mode auto) — under row-level security, planning was a third of
  * the database's time in a portal pay (bench/invoice-pay.ts, BENCH_PAY_PG_STATEMENTS=1). Bounded per connection;
- * statements without parameters (begin, commit, multi-statement scripts) stay on the simple protocol.
+ * statements without parameters (begin, commit, multi-statement scripts) stay on the simple protocol, and batches
+ * (an array parameter of more than PREPARED_MAX_ARRAY_VALUES values) are planned each time.
  */
 function prepareRepeatedStatements(client: pg.PoolClient): void {
   const names = new Map<string, string>();
   const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
   const prepared = (config: unknown, values?: unknown, callback?: unknown): unknown => {
-    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS) {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS
+      && !values.some((v) => Array.isArray(v) && v.length > PREPARED_MAX_ARRAY_VALUES)) {
       let name = names.get(config);
       if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
         name = `folio_${names.size}`;

@@ -311,6 +311,7 @@ export function ledgerRead(input: { partnerId: string; accountIds: readonly stri
         cross join lateral (
           select * from postings p
           where p.account_id = acct.id and p.partner_id = ${partnerId} and p.id >= ${input.firstPostingId ?? NO_POSTING}::bigint
+            and p.customer_id is not null -- customers' accounts: served by postings_customer_feed (migration 0040)
           offset 0 -- kept a subquery per account (not flattened into one join), so it stays one index range each
         ) p
         -- Outside the subquery, so that it filters the range instead of adding a BRIN scan of the whole month per account.
