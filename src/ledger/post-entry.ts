@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
 import { accountKey, CUSTOMER_ACCOUNTS, lockBalances, resolveAccounts, type AccountRef } from './accounts.ts';
@@ -52,20 +52,33 @@ function assertBalanced(input: EntryInput): void {
  * balance first; the database checks every entry again at commit and keeps account balances. Customer accounts are
  * locked and each of their postings records the balance right after it.
  */
-export async function postEntries(
-  trx: Trx,
-  inputs: readonly EntryInput[],
-  options: {
-    /** Balances of customer accounts the caller has already locked in this transaction (by account id): saves the lock read. */
-    lockedBalances?: ReadonlyMap<string, bigint>;
-    /**
-     * Ids of accounts (by `accountKey`) the caller has read in this transaction, of this partner and currency: saves
-     * the accounts' lookup. The database still checks every posting's account (partner, currency) at insert.
-     */
-    accountIds?: ReadonlyMap<string, string>;
-  } = {},
-): Promise<PostedEntry[]> {
+export async function postEntries(trx: Trx, inputs: readonly EntryInput[], options: PostOptions = {}): Promise<PostedEntry[]> {
   if (inputs.length === 0) return [];
+  const written = await entryWrites(trx, inputs, options);
+  // One statement whatever the size: the entries first (a data-modifying CTE), then the postings. The CTE runs to
+  // completion, and the postings' statement trigger (references, balances) runs after the whole statement and finds the entries.
+  await sql`with entries as (${written.entries}) ${written.postings}`.execute(trx);
+  return written.posted;
+}
+
+export interface PostOptions {
+  /** Balances of customer accounts the caller has already locked in this transaction (by account id): saves the lock read. */
+  lockedBalances?: ReadonlyMap<string, bigint>;
+  /**
+   * Ids of accounts (by `accountKey`) the caller has read in this transaction, of this partner and currency: saves
+   * the accounts' lookup. The database still checks every posting's account (partner, currency) at insert.
+   */
+  accountIds?: ReadonlyMap<string, string>;
+}
+
+/**
+ * What `postEntries` writes, as two data-modifying statements for a caller that writes them inside its own statement
+ * (`with x as (...), e as (${entries}), p as (${postings}) select ...`): every check `postEntries` makes is made
+ * here, or by the database at the end of that statement and at commit. Accounts are resolved (and customer accounts
+ * locked) now, in the caller's transaction; nothing is written until the caller runs the statement.
+ */
+export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], options: PostOptions = {}): Promise<{ posted: PostedEntry[]; entries: RawBuilder<unknown>; postings: RawBuilder<unknown> }> {
+  assert(inputs.length > 0, 'entries to write');
   const { partnerId, currency } = inputs[0]!;
   for (const input of inputs) {
     assert(input.partnerId === partnerId && input.currency === currency, 'one partner and currency per call');
@@ -123,26 +136,25 @@ export async function postEntries(
     }
     posted.push({ entryId, customerBalances });
   }
-  // One statement whatever the size: arrays unnested by the server (one parameter per column, not per value), the
-  // entries first (a data-modifying CTE), then the postings in input order, so posting ids follow the order the
-  // balances after were computed in. The CTE runs to completion, and the postings' statement trigger (references,
-  // balances) runs after the whole statement and finds the entries.
-  await sql`
-    with entries as (
+  // Arrays unnested by the server (one parameter per column, not per value); postings in input order, so posting ids
+  // follow the order the balances after were computed in.
+  return {
+    posted,
+    entries: sql`
       insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, reverses_entry_id, audit_event_id)
       select id, ${partnerId}, ${currency}, customer_id, kind, cause_type, cause_id, description, reverses, audit
         from unnest(${entries.id}::text[], ${entries.customerId}::text[], ${entries.kind}::text[], ${entries.causeType}::text[],
                     ${entries.causeId}::text[], ${entries.description}::text[], ${entries.reverses}::text[], ${entries.audit}::text[])
           with ordinality as e(id, customer_id, kind, cause_type, cause_id, description, reverses, audit, ord)
-        order by ord)
-    insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
-    select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
-      from unnest(${rows.entryId}::text[], ${rows.accountId}::text[], ${rows.customerId}::text[], ${rows.amount}::bigint[],
-                  ${rows.balanceAfter}::bigint[], ${rows.kind}::text[], ${rows.description}::text[], ${rows.causeType}::text[], ${rows.causeId}::text[])
-        with ordinality as p(entry_id, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id, ord)
-      order by ord
-  `.execute(trx);
-  return posted;
+        order by ord`,
+    postings: sql`
+      insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
+      select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
+        from unnest(${rows.entryId}::text[], ${rows.accountId}::text[], ${rows.customerId}::text[], ${rows.amount}::bigint[],
+                    ${rows.balanceAfter}::bigint[], ${rows.kind}::text[], ${rows.description}::text[], ${rows.causeType}::text[], ${rows.causeId}::text[])
+          with ordinality as p(entry_id, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id, ord)
+        order by ord`,
+  };
 }
 
 /** Post one balanced journal entry inside the caller's transaction. */

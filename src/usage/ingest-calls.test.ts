@@ -3,7 +3,7 @@ import { systemClock } from '../platform/clock.ts';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, openDatabase } from '../platform/database.ts';
 import type { Ctx } from '../platform/context.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
@@ -194,5 +194,68 @@ describe('call charging', () => {
     const refused = await ingestCalls(ctx, { records: [myr('myr-3')] });
     expect(refused.results[0]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
     expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('charges two currencies in one transaction, and a temporary credit limit only until it expires', async () => {
+    const o = db.owner.db;
+    await o.updateTable('ratePlans').set({ whenInsufficient: 'use_credit_limit' }).where('id', '=', 'rpl_test_myr_credit00000').execute();
+    // Globex (MYR) owes 0.15 on a 0.20 permanent limit; a 1.00 limit that lapsed yesterday must not count.
+    const yesterday = new Date(Date.now() - 86_400_000);
+    await o.updateTable('wallets').set({ creditLimitMicros: '1000000', creditLimitExpiresAt: yesterday }).where('customerId', '=', globex).where('currency', '=', 'MYR').execute();
+    const sgdBefore = (await points(acme))!;
+    const myr = (callId: string) => call(callId, { customerId: globex, to: '+60312345678', durationSeconds: 5 });
+    const lapsed = await ingestCalls(ctx, { records: [call('two-sgd-1', { to: '+6567778888', durationSeconds: 6 }), myr('two-myr-1')] });
+    expect(lapsed.results[0]).toMatchObject({ status: 'charged', currency: 'SGD', amount: '0.030000' });
+    expect(lapsed.results[1]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
+    // The same limit running until tomorrow: both currencies charged in one transaction, one entry each.
+    await o.updateTable('wallets').set({ creditLimitExpiresAt: new Date(Date.now() + 86_400_000) }).where('customerId', '=', globex).where('currency', '=', 'MYR').execute();
+    const both = await ingestCalls(ctx, { records: [call('two-sgd-2', { to: '+6567778888', durationSeconds: 6 }), myr('two-myr-2')] });
+    expect(both.summary).toEqual({ received: 2, charged: 2, duplicates: 0, rejected: 0 });
+    expect(both.results[1]).toMatchObject({ status: 'charged', currency: 'MYR', amount: '0.150000' });
+    expect(await points(acme)).toBe(sgdBefore - 60_000n);
+    const myrWallet = await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId: globex, currency: 'MYR' }));
+    expect(myrWallet?.pointsMicros).toBe(-300_000n);
+    const { rows } = await sql<{ currency: string; entries: number; audits: number }>`
+      select e.currency, count(distinct e.id)::int as entries, count(distinct e.audit_event_id)::int as audits
+        from usage_calls c join journal_entries e on e.id = c.entry_id where c.call_id in ('two-sgd-2', 'two-myr-2') group by e.currency order by e.currency`.execute(o);
+    expect(rows).toEqual([{ currency: 'MYR', entries: 1, audits: 1 }, { currency: 'SGD', entries: 1, audits: 1 }]);
+    expect(await checkLedger(o)).toEqual([]);
+  });
+
+  it('a call charged by another server while this one waits for the wallet is a duplicate here, charged once', async () => {
+    // Two API processes: each has its own queue of charging transactions (one Db handle each).
+    const other = openDatabase(db.url, { appRole: true, max: 2 });
+    const blocker = openDatabase(db.url, { appRole: false, max: 1 });
+    try {
+      const before = (await points(acme))!;
+      const record = call('race-1', { to: '+6567778888', durationSeconds: 6 });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+      const holder = blocker.db.transaction().execute(async (trx) => {
+        await sql`select 1 from wallets where customer_id = ${acme} and currency = 'SGD' for update`.execute(trx);
+        locked();
+        await released;
+      });
+      await isLocked;
+      // Both read "not charged yet" in a snapshot taken before they wait for the wallet; one charges, the other starts over.
+      const first = ingestCalls(ctx, { records: [record] });
+      const second = ingestCalls({ ...ctx, db: other.db, requestId: 'req_other' }, { records: [record] });
+      const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%locked_wallets%'`.execute(db.owner.db)).rows[0]!.n;
+      for (let i = 0; i < 200 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await waiting()).toBe(2);
+      release();
+      await holder;
+      const outcomes = await Promise.all([first, second]);
+      expect(outcomes.map((r) => r.results[0]!.status).sort()).toEqual(['charged', 'duplicate']);
+      expect(await points(acme)).toBe(before - 30_000n);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id = 'race-1'`.execute(db.owner.db);
+      expect(rows[0]!.n).toBe(1);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await other.close();
+      await blocker.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import assert from 'node:assert/strict';
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
@@ -7,10 +8,10 @@ import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudits } from '../audit/record-audit.ts';
-import { postEntries, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
+import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
 import { accountKey } from '../ledger/accounts.ts';
 import type { AccountCode } from '../platform/db-types.ts';
-import { ensureWallets, lockCustomerWallets } from '../wallet/wallets.repo.ts';
+import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWalletsColumns } from '../wallet/wallets.repo.ts';
 import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
@@ -65,25 +66,31 @@ interface PlanRow {
 const PARTNER_ACCOUNTS = ['revenue:usage', 'cost:usage', 'platform_payable'] as const;
 
 /**
- * One round trip for three reads: the partner's default rate plans in these currencies, which of these call ids were
- * charged before, and the ids of the partner's accounts a charge posts to (none yet: the ledger opens them). Read
- * after the wallets are locked: a concurrent transaction with the same calls has committed.
+ * One round trip: lock the wallets of the batch's customers (in customer order, as every multi-wallet lock) and read
+ * the partner's default rate plans in their currencies, which of these call ids were charged before, and the ids of the
+ * partner's accounts a charge posts to (none yet: the ledger opens them). The reads see the statement's snapshot, taken
+ * before any wait for the wallet locks: a concurrent transaction charging the same call ids may commit meanwhile
+ * unseen, and then the calls' unique key stops this transaction (ConcurrentDuplicateError: it starts over and sees them).
  */
-async function plansAndCharged(trx: Trx, partnerId: string, currencies: readonly string[], callIds: readonly string[]): Promise<{ plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }> {
-  const { rows } = await sql<{ plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }>`
-    select coalesce((select json_agg(json_build_object(
+async function lockAndRead(trx: Trx, partnerId: string, customerIds: readonly string[], callIds: readonly string[]) {
+  const locking = customerWalletsLock(partnerId, customerIds);
+  const { rows } = await sql<CustomerWalletsColumns & { plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }>`
+    with ${locking.ctes}
+    select ${locking.columns},
+           coalesce((select json_agg(json_build_object(
                       'id', p.id, 'currency', p.currency, 'ratesVersion', p.rates_version,
                       'firstIncrementSeconds', p.first_increment_seconds, 'nextIncrementSeconds', p.next_increment_seconds,
                       'minimumChargeMicros', p.minimum_charge_micros::text, 'whenInsufficient', p.when_insufficient))
                        from rate_plans p
-                      where p.partner_id = ${partnerId} and p.is_default and p.currency = any(${[...currencies]}::text[])), '[]') as plans,
+                      where p.partner_id = ${partnerId} and p.is_default and p.currency in (select currency from known_customers)), '[]') as plans,
            coalesce((select array_agg(c.call_id) from usage_calls c
                       where c.partner_id = ${partnerId} and c.call_id = any(${[...callIds]}::text[])), '{}') as charged,
            coalesce((select json_agg(json_build_object('id', a.id, 'code', a.code, 'currency', a.currency))
                        from ledger_accounts a
-                      where a.partner_id = ${partnerId} and a.customer_id is null and a.currency = any(${[...currencies]}::text[])
+                      where a.partner_id = ${partnerId} and a.customer_id is null and a.currency in (select currency from known_customers)
                         and a.code = any(${[...PARTNER_ACCOUNTS]}::text[])), '[]') as accounts`.execute(trx);
-  return rows[0]!;
+  const row = rows[0]!;
+  return { customers: customerWalletsOf(partnerId, row), plans: row.plans, charged: row.charged, accounts: row.accounts };
 }
 
 async function loadPlans(trx: Trx, partnerId: string, rows: readonly PlanRow[]): Promise<Map<string, LoadedPlan>> {
@@ -272,10 +279,10 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   const allValid = jobs.flatMap((j) => j.valid);
   // 1. Every wallet of the transaction, locked in customer order, before looking for duplicates: a concurrent
   //    transaction with the same calls has committed, or waits behind us.
-  const customers = await lockCustomerWallets(trx, partnerId, allValid.map((v) => v.record.customerId));
+  const read = await lockAndRead(trx, partnerId, allValid.map((v) => v.record.customerId), allValid.map((v) => v.record.callId));
+  const customers = read.customers;
   const missing = [...customers.values()].filter((c) => c.status === 'active' && c.wallet === null && isCurrency(c.currency));
   if (missing.length > 0) throw new MissingWalletsError(missing.map((c) => ({ customerId: c.customerId, currency: c.currency })));
-  const read = await plansAndCharged(trx, partnerId, [...new Set([...customers.values()].map((c) => c.currency))], allValid.map((v) => v.record.callId));
   const plans = await loadPlans(trx, partnerId, read.plans);
   const already = new Set(read.charged);
   // Account ids by currency, as the ledger keys them: the partner's, and each customer's points (from its wallet).
@@ -398,7 +405,17 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     }
   }
 
-  // 3. Write: the calls (their unique call ids are the last word on duplicates), the audit events, then the ledger.
+  // 3. Write, in one statement: the calls (their unique call ids are the last word on duplicates) and the ledger's
+  //    entries and postings (the postings' statement trigger checks them and moves the balances when the whole
+  //    statement is done); the audit events go last, before commit (recordAudits).
+  const byCurrency = new Map<string, EntryInput[]>();
+  for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
+  const ledgerWrites: Array<RawBuilder<unknown>> = [];
+  for (const [currency, group] of byCurrency) {
+    const written = await entryWrites(trx, group, { lockedBalances, accountIds: accountIds.get(currency) });
+    const n = ledgerWrites.length / 2;
+    ledgerWrites.push(sql`${sql.id(`entries_${n}`)} as (${written.entries})`, sql`${sql.id(`postings_${n}`)} as (${written.postings})`);
+  }
   if (calls.id.length > 0) {
     const { rows } = await sql<{ n: string }>`
       with inserted as (
@@ -413,15 +430,15 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
             as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
                  currency, price_micros, cost_micros, entry_id)
         on conflict (partner_id, call_id) do nothing
-        returning 1)
+        returning 1)${ledgerWrites.length > 0 ? sql`, ${sql.join(ledgerWrites)}` : sql``}
       select count(*)::text as n from inserted`.execute(trx);
-    // Another process charged one of these call ids meanwhile: start over (the retry sees it as a duplicate).
+    // Another process charged one of these call ids meanwhile: start over (the retry sees it as a duplicate); the
+    // rollback takes back the entries written beside them.
     if (Number(rows[0]!.n) !== calls.id.length) throw new ConcurrentDuplicateError();
+  } else {
+    assert(ledgerWrites.length === 0, 'no entry without a charged call');
   }
   await recordAudits(trx, audits);
-  const byCurrency = new Map<string, EntryInput[]>();
-  for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
-  for (const [currency, group] of byCurrency) await postEntries(trx, group, { lockedBalances, accountIds: accountIds.get(currency) });
 }
 
 /** Customers charged for the first time have no wallet yet: opened, then the charge is tried again. */

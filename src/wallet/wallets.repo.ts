@@ -118,31 +118,59 @@ export interface CustomerWallet {
  * Customers without a wallet come back with `wallet: null` (not locked); unknown customers are left out.
  */
 export async function lockCustomerWallets(trx: Trx, partnerId: string, customerIds: readonly string[]): Promise<Map<string, CustomerWallet>> {
-  const found = new Map<string, CustomerWallet>();
-  if (customerIds.length === 0) return found;
+  if (customerIds.length === 0) return new Map();
+  const locking = customerWalletsLock(partnerId, customerIds);
+  const { rows } = await sql<CustomerWalletsColumns>`with ${locking.ctes} select ${locking.columns}`.execute(trx);
+  return customerWalletsOf(partnerId, rows[0]!);
+}
+
+/** The columns `customerWalletsLock` adds to a select: read them back with `customerWalletsOf`. */
+export interface CustomerWalletsColumns {
+  walletsNow: Date;
+  customerWallets: Array<{
+    customerId: string; currency: string; status: string; pointsAccountId: string | null; balanceMicros: string | null; reservedMicros: string | null;
+    creditLimitMicros: string | null; creditLimitExpiresAt: string | null;
+  }>;
+}
+
+/**
+ * `lockCustomerWallets` as parts of a caller's own statement (`with ${ctes}, ... select ${columns}, ...`), so that the
+ * lock and other reads take one round trip. The other reads see the statement's snapshot, taken before any wait for
+ * these locks: what they read must stay true (or be checked again by a constraint) if a concurrent transaction commits
+ * meanwhile. The locked rows themselves are read as they are once locked.
+ */
+export function customerWalletsLock(partnerId: string, customerIds: readonly string[]) {
   const ids = [...new Set(customerIds)].sort();
-  const { rows } = await sql<{
-    customerId: string; currency: string; status: string; pointsAccountId: string; balanceMicros: string; reservedMicros: string;
-    creditLimitMicros: string; creditLimitExpiresAt: Date | null; now: Date;
-  }>`
-    select c.id as customer_id, c.currency, c.status, w.points_account_id, a.balance_micros, w.reserved_micros,
-           w.credit_limit_micros, w.credit_limit_expires_at, now() as now
-      from customers c
-      join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
-      join ledger_accounts a on a.id = w.points_account_id
-     where c.partner_id = ${partnerId} and c.id = any(${ids}::text[])
-     order by c.id
-       for update of w, a`.execute(trx);
-  for (const r of rows) {
+  return {
+    ctes: sql`locked_wallets as materialized (
+        select c.id as customer_id, w.points_account_id, a.balance_micros, w.reserved_micros, w.credit_limit_micros, w.credit_limit_expires_at
+          from customers c
+          join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
+          join ledger_accounts a on a.id = w.points_account_id
+         where c.partner_id = ${partnerId} and c.id = any(${ids}::text[])
+         order by c.id
+           for update of w, a),
+      known_customers as materialized (select id, currency, status from customers where partner_id = ${partnerId} and id = any(${ids}::text[]))`,
+    columns: sql`now() as wallets_now,
+      coalesce((select json_agg(json_build_object(
+                  'customerId', k.id, 'currency', k.currency, 'status', k.status, 'pointsAccountId', l.points_account_id,
+                  'balanceMicros', l.balance_micros::text, 'reservedMicros', l.reserved_micros::text,
+                  'creditLimitMicros', l.credit_limit_micros::text, 'creditLimitExpiresAt', l.credit_limit_expires_at))
+                  from known_customers k left join locked_wallets l on l.customer_id = k.id), '[]') as customer_wallets`,
+  };
+}
+
+export function customerWalletsOf(partnerId: string, row: CustomerWalletsColumns): Map<string, CustomerWallet> {
+  const found = new Map<string, CustomerWallet>();
+  for (const r of row.customerWallets) {
     found.set(r.customerId, {
       customerId: r.customerId, currency: r.currency, status: r.status,
-      wallet: toState({ partnerId, customerId: r.customerId, currency: r.currency, pointsAccountId: r.pointsAccountId, balanceMicros: r.balanceMicros, reservedMicros: r.reservedMicros, creditLimitMicros: r.creditLimitMicros, creditLimitExpiresAt: r.creditLimitExpiresAt }, r.now),
+      wallet: r.pointsAccountId === null ? null : toState({
+        partnerId, customerId: r.customerId, currency: r.currency, pointsAccountId: r.pointsAccountId, balanceMicros: r.balanceMicros!,
+        reservedMicros: r.reservedMicros!, creditLimitMicros: r.creditLimitMicros!,
+        creditLimitExpiresAt: r.creditLimitExpiresAt === null ? null : new Date(r.creditLimitExpiresAt),
+      }, row.walletsNow),
     });
-  }
-  const rest = ids.filter((id) => !found.has(id));
-  if (rest.length > 0) {
-    const others = await trx.selectFrom('customers').select(['id', 'currency', 'status']).where('partnerId', '=', partnerId).where(sql<boolean>`id = any(${rest}::text[])`).execute();
-    for (const c of others) found.set(c.id, { customerId: c.id, currency: c.currency, status: c.status, wallet: null });
   }
   return found;
 }
