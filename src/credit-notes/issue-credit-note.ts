@@ -11,7 +11,7 @@ import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { postEntry, type PostingInput } from '../ledger/post-entry.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
-import { ensureWallet, lockWallet } from '../wallet/wallets.repo.ts';
+import { lockWallet } from '../wallet/wallets.repo.ts';
 import { formatInvoiceNumber } from '../invoices/invoice-numbers.ts';
 import { invoiceRecipient } from '../invoices/issue-draft-invoice.ts';
 import { checkInvoiceCreditable, checkOutcomeChoice, checkOutcomeLimit, computeFor, requestOfDraft, type OutcomeChoice } from './credit-note-input.ts';
@@ -67,8 +67,7 @@ export async function issueCreditNoteInTransaction(trx: Trx, ctx: Ctx, creditNot
   if (!peek) throw notFound('Credit note');
   if (peek.status !== 'draft') throw notDraft(peek.number ?? creditNoteId, peek.status);
   const wallet = { partnerId, customerId: peek.customerId, currency: peek.currency };
-  await ensureWallet(trx, wallet);
-  await lockWallet(trx, wallet);
+  await lockWallet(trx, wallet); // opens it when missing
   const facts = (await loadInvoiceCreditFacts(trx, partnerId, peek.invoiceId, { lock: true }))!;
   const draft = await trx.selectFrom('creditNotes').selectAll().where('partnerId', '=', partnerId).where('id', '=', creditNoteId).forUpdate().executeTakeFirstOrThrow();
   if (draft.status !== 'draft') throw notDraft(draft.number ?? creditNoteId, draft.status);

@@ -10,7 +10,7 @@ import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { recordAudit, recordAudits } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { postEntry } from '../ledger/post-entry.ts';
-import { adjustReserved, lockWallet } from '../wallet/wallets.repo.ts';
+import { adjustReserved, lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
 import { releaseReservation } from '../wallet/reservations.ts';
 import { newId } from '../platform/ids.ts';
 import { currencyOf } from '../topup/top-up-views.ts';
@@ -56,9 +56,14 @@ const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, c
 export async function completeInvoicePayment(
   trx: Trx,
   actor: Actor,
-  input: { partnerId: string; attempt: AttemptSeed | { id: string }; outcome: PayOutcome; source?: 'charge' | 'webhook' },
+  input: {
+    partnerId: string; attempt: AttemptSeed | { id: string }; outcome: PayOutcome; source?: 'charge' | 'webhook';
+    /** With a seed: the wallet as the caller locked and read it in this transaction (saves reading it again). */
+    lockedWallet?: WalletState;
+  },
 ): Promise<PayCompletion> {
   const seed = 'invoiceId' in input.attempt ? input.attempt : null;
+  let lockedWallet = seed ? input.lockedWallet ?? null : null;
   let row: PayAttemptRow | AttemptSeedRow;
   if (seed) {
     // Points alone: the caller holds the wallet and invoice locks already.
@@ -67,7 +72,7 @@ export async function completeInvoicePayment(
     const head = await trx.selectFrom('invoicePayAttempts').select(['partnerId', 'customerId', 'currency'])
       .where('partnerId', '=', input.partnerId).where('id', '=', input.attempt.id).executeTakeFirst();
     if (!head) throw new Error(`payment attempt ${input.attempt.id} not found`);
-    await lockWallet(trx, head);
+    lockedWallet = await lockWallet(trx, head);
     const locked = await trx.selectFrom('invoicePayAttempts').selectAll().where('partnerId', '=', input.partnerId).where('id', '=', input.attempt.id).forUpdate().executeTakeFirstOrThrow();
     if (locked.status !== 'pending') return { applied: false, row: locked };
     if (input.outcome.chargeRef !== null && locked.chargeRef !== null && locked.chargeRef !== input.outcome.chargeRef) return { applied: false, row: locked };
@@ -116,7 +121,7 @@ export async function completeInvoicePayment(
   assert(invoice.status === 'awaiting_payment' || invoice.status === 'partially_paid', 'a paid attempt meets an open invoice');
   assert(amount <= BigInt(invoice.amountDueMicros), 'a paid attempt never exceeds what is due');
   const wallet = { partnerId: row.partnerId, customerId: row.customerId, currency };
-  const state = await lockWallet(trx, wallet); // held already; this reads it
+  const state = lockedWallet ?? await lockWallet(trx, wallet); // held already: read when locked, nothing changed it since
   // The points part: the hold taken for it (released now), or — the hold lapsed meanwhile — what the points still cover.
   let held = 0n;
   if (points > 0n && row.reservationId) {

@@ -7,7 +7,7 @@ import { formatDecimal, parseAmount, spendableMinorUnits } from '../money/money.
 import { portalCaller, type PortalCaller } from '../access/caller.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { cardFailureError } from '../gateway/card-failure.ts';
-import { ensureWallet, lockWallet } from '../wallet/wallets.repo.ts';
+import { lockWallet } from '../wallet/wallets.repo.ts';
 import { reservePoints } from '../wallet/reservations.ts';
 import { usableSavedCard, type SavedCardRow } from '../topup/saved-cards.ts';
 import { currencyOf } from '../topup/top-up-views.ts';
@@ -81,7 +81,6 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
     if (!head) throw notFound('Invoice');
     const currency = currencyOf(head.currency);
     const wallet = { ...key, currency };
-    await ensureWallet(trx, wallet);
     const state = await lockWallet(trx, wallet);
     const invoice = (await lockInvoice(trx, { ...key, invoiceId: input.invoiceId }))!;
 
@@ -126,7 +125,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
         partnerId: key.partnerId, attempt: {
           id: attemptId, partnerId: key.partnerId, customerId: key.customerId, invoiceId: invoice.id, userId: caller.userId, currency,
           amountMicros: amount, pointsMicros: points, cardMicros: 0n, reservationId: null, gateway: null, savedCardId: null, requestKey: input.requestKey ?? null,
-        }, outcome: { status: 'succeeded', chargeRef: null },
+        }, outcome: { status: 'succeeded', chargeRef: null }, lockedWallet: state,
       });
       return { kind: 'done' as const, attempt: attempt.row, saved: null };
     }

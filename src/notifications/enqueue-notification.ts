@@ -65,14 +65,15 @@ export const NOTIFICATION_MAX_ATTEMPTS = 8;
  */
 export async function enqueueNotification(trx: Trx, input: NotificationInput): Promise<string> {
   const id = newId('ntf');
-  await trx
-    .insertInto('notifications')
-    .values({ id, ...input, replyToEmail: input.replyToEmail ?? null, replyToName: input.replyToName ?? null, transport: null, lastError: null, sentAt: null })
-    .execute();
-  await trx
-    .insertInto('notificationStatusHistory')
-    .values({ notificationId: id, partnerId: input.partnerId, customerId: input.customerId, status: 'queued', detail: null })
-    .execute();
-  await sql`select folio_enqueue_job('deliver_notification', json_build_object('notificationId', ${id}::text), ${id}::text, ${NOTIFICATION_MAX_ATTEMPTS}::int)`.execute(trx);
+  // One round trip: the message, its first status and its delivery job (data-modifying CTEs run to completion).
+  await sql`
+    with message as (
+      insert into notifications (id, partner_id, customer_id, user_id, to_email, kind, subject, body_text, reply_to_email, reply_to_name)
+      values (${id}, ${input.partnerId}, ${input.customerId}, ${input.userId}, ${input.toEmail}, ${input.kind}, ${input.subject}, ${input.bodyText},
+              ${input.replyToEmail ?? null}, ${input.replyToName ?? null})),
+    history as (
+      insert into notification_status_history (notification_id, partner_id, customer_id, status, detail)
+      values (${id}, ${input.partnerId}, ${input.customerId}, 'queued', null))
+    select folio_enqueue_job('deliver_notification', json_build_object('notificationId', ${id}::text), ${id}::text, ${NOTIFICATION_MAX_ATTEMPTS}::int)`.execute(trx);
   return id;
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { resolveAccounts } from '../ledger/accounts.ts';
@@ -79,14 +80,20 @@ function walletQuery(trx: Trx, key: WalletKey) {
 }
 
 /**
- * Lock the wallet and its points account for the rest of the transaction and read them: every spend, reservation
- * and limit change goes through here, so concurrent requests queue on the row and usable never goes below zero.
+ * Lock the wallet and its points account for the rest of the transaction and read them (opening the wallet first when
+ * the customer has none in this currency): every spend, reservation and limit change goes through here, so concurrent
+ * requests queue on the row and usable never goes below zero.
  */
 export async function lockWallet(trx: Trx, key: WalletKey): Promise<WalletState> {
-  await ensureWallet(trx, key);
-  const row = await walletQuery(trx, key).forUpdate().executeTakeFirstOrThrow();
-  const { rows } = await sql<{ now: Date }>`select now() as now`.execute(trx);
-  return toState(row, rows[0]!.now);
+  // One statement when the wallet exists (nearly always): the lock, the state and the transaction's time together.
+  const locked = () => walletQuery(trx, key).select(sql<Date>`now()`.as('now')).forUpdate().executeTakeFirst();
+  let row = await locked();
+  if (!row) {
+    await ensureWallet(trx, key);
+    row = await locked();
+    assert(row, 'the wallet just opened is there');
+  }
+  return toState(row, row.now);
 }
 
 /** Read without locking (for display). Null when the customer never had a wallet in that currency. */
