@@ -20,6 +20,7 @@
 //      BENCH_AUDIT_QUERIES (300) BENCH_AUDIT_PG_PORT (54398) BENCH_MAX_MINUTES (120: hard stop) BENCH_AUDIT_OUT (bench/audit-results.json)
 //      BENCH_AUDIT_KEEP_DIR (unset): a directory kept after the run; when it already holds a loaded dataset of the same size,
 //      the load is skipped (migrations still run), so a change can be measured again without the ~12 minute load.
+//      FOLIO_DB_PREPARE_STATEMENTS (true; false: the queries' connections do not prepare statements, as behind a pooling proxy)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -259,7 +260,7 @@ async function main(): Promise<void> {
     results.load = { seconds: round(loadSeconds), reusedDataset: reuse, events: Number(size.n), tableWithIndexes: size.size };
     writeOut();
 
-    appDb = openDatabase(embedded.url, { appRole: true, max: 4 });
+    appDb = openDatabase(embedded.url, { appRole: true, max: 4, prepareStatements: process.env.FOLIO_DB_PREPARE_STATEMENTS !== 'false' });
     const app = appDb.db;
     const ownerDb = owner.db;
     const random = rng(7);

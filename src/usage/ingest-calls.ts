@@ -51,7 +51,7 @@ interface LoadedPlan {
 const rateTables = new Map<string, { version: number; table: PrefixTable; rates: RatePlan['rates'] }>();
 const MAX_CACHED_PLANS = 200;
 
-/** A default rate plan's row, as `plansAndCharged` reads it. */
+/** A default rate plan's row, as `lockAndRead` reads it. */
 interface PlanRow {
   id: string;
   currency: string;
