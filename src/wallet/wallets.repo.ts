@@ -119,21 +119,10 @@ export interface CustomerWallet {
   wallet: WalletState | null;
 }
 
-/**
- * Lock the wallets (and points accounts) of many customers of one partner, each in the customer's own currency, in
- * customer-id order: one statement, and the same order every multi-wallet lock takes, so batches never deadlock.
- * Customers without a wallet come back with `wallet: null` (not locked); unknown customers are left out.
- */
-export async function lockCustomerWallets(trx: Trx, partnerId: string, customerIds: readonly string[]): Promise<Map<string, CustomerWallet>> {
-  if (customerIds.length === 0) return new Map();
-  const locking = customerWalletsLock(partnerId, customerIds);
-  const { rows } = await sql<CustomerWalletsColumns>`with ${locking.ctes} select ${locking.columns}`.execute(trx);
-  return customerWalletsOf(partnerId, rows[0]!);
-}
-
 /** The columns `customerWalletsLock` adds to a select: read them back with `customerWalletsOf`. */
 export interface CustomerWalletsColumns {
   walletsNow: Date;
+  walletsLocked: number;
   customerWallets: Array<{
     customerId: string; currency: string; status: string; pointsAccountId: string | null; balanceMicros: string | null; reservedMicros: string | null;
     creditLimitMicros: string | null; creditLimitExpiresAt: string | null;
@@ -141,10 +130,13 @@ export interface CustomerWalletsColumns {
 }
 
 /**
- * `lockCustomerWallets` as parts of a caller's own statement (`with ${ctes}, ... select ${columns}, ...`), so that the
- * lock and other reads take one round trip. The other reads see the statement's snapshot, taken before any wait for
- * these locks: what they read must stay true (or be checked again by a constraint) if a concurrent transaction commits
- * meanwhile. The locked rows themselves are read as they are once locked.
+ * Lock the wallets (and points accounts) of many customers of one partner, each in the customer's own currency, in
+ * customer-id order (the order every multi-wallet lock takes, so batches never deadlock), as parts of a caller's own
+ * statement (`with ${ctes}, ... select ${columns}, ...`): the lock and other reads take one round trip. The other reads
+ * see the statement's snapshot, taken before any wait for these locks: what they read must stay true (or be checked
+ * again by a constraint) if a concurrent transaction commits meanwhile. The locked rows are read as they are once
+ * locked. `customerWalletsOf` reads the columns back: customers without a wallet come back with `wallet: null` (not
+ * locked); unknown customers are left out.
  */
 export function customerWalletsLock(partnerId: string, customerIds: readonly string[]) {
   const ids = [...new Set(customerIds)].sort();
@@ -158,7 +150,8 @@ export function customerWalletsLock(partnerId: string, customerIds: readonly str
          order by c.id
            for update of w, a),
       known_customers as materialized (select id, currency, status from customers where partner_id = ${partnerId} and id = any(${ids}::text[]))`,
-    columns: sql`now() as wallets_now,
+    // Counted apart: a row of a locking CTE is locked only when read, and the count reads them all whatever the join does.
+    columns: sql`now() as wallets_now, (select count(*)::int from locked_wallets) as wallets_locked,
       coalesce((select json_agg(json_build_object(
                   'customerId', k.id, 'currency', k.currency, 'status', k.status, 'pointsAccountId', l.points_account_id,
                   'balanceMicros', l.balance_micros::text, 'reservedMicros', l.reserved_micros::text,
@@ -169,6 +162,7 @@ export function customerWalletsLock(partnerId: string, customerIds: readonly str
 
 export function customerWalletsOf(partnerId: string, row: CustomerWalletsColumns): Map<string, CustomerWallet> {
   const found = new Map<string, CustomerWallet>();
+  assert(row.customerWallets.filter((r) => r.pointsAccountId !== null).length === row.walletsLocked, 'every wallet read is locked');
   for (const r of row.customerWallets) {
     found.set(r.customerId, {
       customerId: r.customerId, currency: r.currency, status: r.status,
