@@ -277,8 +277,8 @@ function callColumns() {
 
 async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Promise<void> {
   const allValid = jobs.flatMap((j) => j.valid);
-  // 1. Every wallet of the transaction, locked in customer order, before looking for duplicates: a concurrent
-  //    transaction with the same calls has committed, or waits behind us.
+  // 1. Every wallet of the transaction, locked in customer order, with the duplicates' lookup in the same statement: a
+  //    call charged concurrently may be missed there, and the calls' unique key stops it at the insert (step 3).
   const read = await lockAndRead(trx, partnerId, allValid.map((v) => v.record.customerId), allValid.map((v) => v.record.callId));
   const customers = read.customers;
   const missing = [...customers.values()].filter((c) => c.status === 'active' && c.wallet === null && isCurrency(c.currency));
