@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope, openDatabase, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
+import { newId } from './ids.ts';
 
 /** The statements this connection holds prepared (pg_prepared_statements is per session). */
 async function preparedOn(conn: Executor): Promise<string[]> {
@@ -212,5 +213,21 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('ids sort in PostgreSQL as they do in code', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  it('orders ids made in one millisecond (same time part) by their sequence, under the database’s collation', async () => {
+    const ids = Array.from({ length: 2_000 }, () => newId('evt'));
+    expect(new Set(ids.map((id) => id.slice(4, 14))).size).toBeLessThan(ids.length);
+    const shuffled = [...ids].sort(() => Math.random() - 0.5);
+    const { rows } = await sql<{ id: string }>`select id from unnest(${shuffled}::text[]) as made(id) order by id`.execute(db.app.db);
+    expect(rows.map((r) => r.id)).toEqual(ids);
   });
 });

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { containsCardNumber } from '../gateway/card-numbers.ts';
 import { formatId, newId, newSecret } from './ids.ts';
 
+/** The 10 time characters of an id made at `timeMs`. */
+const newIdTime = (timeMs: number) => formatId('x', timeMs, new Uint8Array(16)).slice(2, 12);
+
 describe('newId', () => {
-  it('is the prefix, 10 characters of time and 16 random ones, in lower-case Crockford base32', () => {
+  it('is the prefix, 10 characters of time, 3 letters of sequence and 13 random ones, in lower-case Crockford base32', () => {
     expect(newId('cus')).toMatch(/^cus_[0-9abcdefghjkmnpqrstvwxyz]{26}$/);
     expect(newId('je')).toMatch(/^je_[0-9abcdefghjkmnpqrstvwxyz]{26}$/);
   });
@@ -16,8 +19,8 @@ describe('newId', () => {
   });
 
   it('uses every character of the alphabet at every random position', () => {
-    const ids = Array.from({ length: 4_000 }, () => newId('req').slice(-16));
-    for (let position = 0; position < 16; position++) {
+    const ids = Array.from({ length: 4_000 }, () => newId('req').slice(-13));
+    for (let position = 0; position < 13; position++) {
       expect(new Set(ids.map((r) => r[position])).size).toBe(32);
     }
   });
@@ -28,6 +31,28 @@ describe('newId', () => {
     const second = newId('inv');
     expect(first < second).toBe(true);
     expect(first.slice(4, 14) < second.slice(4, 14)).toBe(true);
+  });
+
+  it('sorts in the order made within one millisecond; a millisecond out of numbers, or a clock set back, borrows the next', () => {
+    // Last in this file: ids made after it in this process carry its time (an hour ahead), as after a clock set back.
+    const at = Date.now() + 3_600_000;
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(at);
+    try {
+      // 25,000 ids in one millisecond: more than the 10,648 its 3 sequence letters number.
+      const ids = Array.from({ length: 25_000 }, () => newId('ntf'));
+      for (let i = 1; i < ids.length; i++) expect(ids[i - 1]! < ids[i]!).toBe(true);
+      const times = [...new Set(ids.map((id) => id.slice(4, 14)))];
+      expect(times).toHaveLength(3);
+      expect(times).toEqual([newIdTime(at), newIdTime(at + 1), newIdTime(at + 2)]);
+      expect(ids[0]!.slice(14, 17)).toBe('aaa');
+      for (const id of ids) expect(id.slice(14, 17)).toMatch(/^[a-hjkmnp-tv-z]{3}$/);
+      // The clock set back a second: ids still come after the last one.
+      clock.mockReturnValue(at - 1_000);
+      expect(newId('ntf') > ids.at(-1)!).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
+    // PostgreSQL sorts them the same way (text under the database's collation): checked in database.test.ts.
   });
 });
 

@@ -17,16 +17,40 @@ const ID_RANDOM_BYTES = 16;
 const idPool = Buffer.alloc(ID_RANDOM_BYTES * 256);
 let idPoolOffset = idPool.length;
 
+/** Letters (alphabet indexes 10-31, in sorting order) that number the ids one process makes within one millisecond. */
+const SEQUENCE_LETTERS = 22;
+const SEQUENCE_CHARS = 3;
+const SEQUENCE_MAX = SEQUENCE_LETTERS ** SEQUENCE_CHARS; // 10,648 ids per millisecond
+let lastTimeMs = 0;
+let sequence = 0;
+
 /**
- * Opaque, type-prefixed, time-sortable id: `cus_` + 10 base32 chars of milliseconds + 16 random base32 chars.
- * Sorting ids sorts by creation time, so lists can page by id.
+ * Opaque, type-prefixed, time-sortable id: `cus_` + 10 base32 chars of milliseconds + 16 base32 chars, of which the
+ * first 3 are letters numbering the ids this process made in that millisecond and the other 13 are random (65 bits).
+ * Sorting ids sorts by creation time, and ids made by one process sort in the order they were made, even within a
+ * millisecond (a transaction's audit events or messages list in the order written), so lists can page by id. The
+ * clock never goes back for ids: a millisecond that ran out of numbers, or a clock set back, uses the last one + 1.
  */
 export function newId(prefix: IdPrefix): string {
   if (idPoolOffset === idPool.length) {
     randomFillSync(idPool);
     idPoolOffset = 0;
   }
-  const id = formatId(prefix, Date.now(), idPool.subarray(idPoolOffset, idPoolOffset + ID_RANDOM_BYTES));
+  const nowMs = Date.now();
+  if (nowMs > lastTimeMs) {
+    lastTimeMs = nowMs;
+    sequence = 0;
+  } else if (++sequence === SEQUENCE_MAX) {
+    lastTimeMs++;
+    sequence = 0;
+  }
+  const bytes = idPool.subarray(idPoolOffset, idPoolOffset + ID_RANDOM_BYTES);
+  let rest = sequence;
+  for (let i = SEQUENCE_CHARS - 1; i >= 0; i--) {
+    bytes[i] = 10 + (rest % SEQUENCE_LETTERS);
+    rest = Math.floor(rest / SEQUENCE_LETTERS);
+  }
+  const id = formatId(prefix, lastTimeMs, bytes);
   idPoolOffset += ID_RANDOM_BYTES;
   return id;
 }
