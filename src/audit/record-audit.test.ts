@@ -86,7 +86,7 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
     // second change could not commit while the first was open.
     const second = await Promise.race([
       inScope(db.app.db, { kind: 'partner', partnerId: partner }, (trx) => recordAudit(trx, ctx, noted(partner, 'second'))),
-      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 3_000)),
+      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 15_000)),
     ]);
     releaseFirst();
     const firstId = await first;

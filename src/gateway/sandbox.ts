@@ -292,7 +292,7 @@ export class SandboxGateway implements Gateway {
       const due = await trx
         .selectFrom('gatewaySandboxCharges').select(['id', 'outcome', 'amountMinor', 'currency', 'metadata'])
         .where('status', '=', 'pending').where('settleAt', '<=', now)
-        .orderBy('settleAt').limit(500)
+        .orderBy('settleAt').orderBy('id').limit(500)
         .forUpdate().skipLocked()
         .execute();
       for (const charge of due) {

@@ -50,10 +50,15 @@ function callerLabel(p: Principal | null): string {
   return `${p.kind}:${p.userId}`;
 }
 
+/** A handler charging one of these accounts waits until the test opens its gate (a first request still running, however slow the machine). */
+const gates = new Map<string, Promise<void>>();
+
 function addTestRoutes(app: FolioApp): void {
   const charge = async (principal: Principal | null, account: string, body: z.infer<typeof chargeBody>) => {
     handlerRuns++;
     if (body.delayMs > 0) await sleep(body.delayMs);
+    const gate = gates.get(account);
+    if (gate) await gate;
     if (body.outcome === 'crash') throw new Error('the payment gateway fell over');
     if (body.outcome === 'rejected') throw new DomainError('rule_violation', 'The amount is over the limit', [{ path: 'amount', message: 'over the limit' }]);
     const partnerId = principal && 'partnerId' in principal ? principal.partnerId : null;
@@ -326,15 +331,20 @@ describe('Idempotency-Key', () => {
   });
 
   it('a twin arriving while the first still runs gets 409 with Retry-After, then the replay', async () => {
-    const body = { amount: '11.00', delayMs: 600 };
+    const body = { amount: '11.00' };
+    let open!: () => void;
+    gates.set('twin', new Promise<void>((resolve) => (open = resolve)));
     const first = post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
-    for (let i = 0; i < 100 && (await keyRow('key-twin')).length === 0; i++) await sleep(10);
+    for (let i = 0; i < 500 && (await keyRow('key-twin')).length === 0; i++) await sleep(10);
     const twin = await post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
     expect(twin.statusCode).toBe(409);
     expect(twin.headers['retry-after']).toBe('1');
     expect(twin.json()).toMatchObject({ code: 'idempotency_key_in_progress', status: 409 });
     // A different body under the same key is still refused as reuse, even while the first runs.
     expect((await post(STAFF_URL('twin'), keys.demoA, 'key-twin', { ...body, amount: '12.00' })).statusCode).toBe(422);
+    expect(await effects({ account: 'twin' })).toBe(0);
+    open();
+    gates.delete('twin');
     const done = await first;
     expect(done.statusCode).toBe(201);
     const after = await post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);

@@ -7,10 +7,18 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
 }
 
+const calendarDay = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
+
+/**
+ * A date: a calendar day (`2026-12-01`: a period's end, a policy's effective date) is shown as that day wherever the
+ * reader is — parsed, it is midnight UTC, which west of UTC falls on the day before; a timestamp is shown as the
+ * reader's local day.
+ */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateOnly.format(d);
+  if (Number.isNaN(d.getTime())) return iso;
+  return /^\d{4}-\d{2}-\d{2}$/.test(iso) ? calendarDay.format(d) : dateOnly.format(d);
 }
 
 const timeOnly = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });
