@@ -1,6 +1,8 @@
 // The API server alone, for bench/money.ts: built as `src/main.ts` builds it in `api` mode (boot, card gateway, buildServer),
 // against the benchmark's database (DATABASE_URL), listening on 127.0.0.1 and a random port. Run as a child process so that
 // its memory (VmHWM) is measured alone. Reports `{ port }` over IPC once listening; stops on SIGTERM, or when the parent goes.
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector';
 import path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { boot } from '../src/platform/boot.ts';
@@ -57,8 +59,29 @@ const gcObserver = new PerformanceObserver((list) => {
     k.maxMs = Math.max(k.maxMs, Math.round(entry.duration * 100) / 100);
   }
 });
-process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop' }) => {
+// BENCH_PROFILE_DIR: the parent asks for a CPU profile of a phase (`cpuProfile: 'start'`, then `{ cpuProfile: 'stop', file }`),
+// written as a .cpuprofile (Chrome DevTools' format) by V8's sampling profiler, through the inspector.
+let profiler: InspectorSession | null = null;
+const post = <T,>(method: string): Promise<T> => new Promise((resolve, reject) => {
+  profiler!.post(method, (err, result) => (err ? reject(err) : resolve(result as T)));
+});
+async function cpuProfile(m: { cpuProfile: 'start' | 'stop'; file?: string }): Promise<void> {
+  if (m.cpuProfile === 'start') {
+    profiler ??= new InspectorSession();
+    profiler.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  } else if (profiler) {
+    const { profile } = await post<{ profile: unknown }>('Profiler.stop');
+    if (m.file) writeFileSync(m.file, JSON.stringify(profile));
+    profiler.disconnect();
+    profiler = null;
+    process.send?.({ cpuProfileWritten: m.file ?? null });
+  }
+}
+process.on('message', (m: { memory?: boolean; probe?: 'start' | 'stop'; cpuProfile?: 'start' | 'stop'; file?: string }) => {
   if (m.memory) process.send?.({ memory: process.memoryUsage() });
+  if (m.cpuProfile) void cpuProfile({ cpuProfile: m.cpuProfile, file: m.file });
   if (m.probe === 'start') {
     loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();

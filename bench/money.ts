@@ -26,6 +26,7 @@
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
+//      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run and of the batches, as .cpuprofile files there)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,6 +72,8 @@ export interface MoneyBenchOptions {
   /** Seconds after which no new round of a batch size starts. */
   batchSecondsBudget: number;
   feedRequests: number;
+  /** Where to write the server's CPU profile of each single-record run and of the batches (null: not profiled). */
+  profileDir: string | null;
   /** Report pg_stat_statements for each single-record run, the batches and the feed's use case. */
   pgStatements: boolean;
   logLevel: string;
@@ -118,6 +121,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=8',
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
     pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
+    profileDir: process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null,
     log: (line) => console.log(line),
   };
 }
@@ -489,6 +493,22 @@ interface ServerProbe {
 }
 
 /** Start watching the server child's event loop and garbage collection; the returned function stops and reports. */
+/** Start the server's CPU profiler (BENCH_PROFILE_DIR); the function returned stops it and waits for the file. */
+function profileServer(child: ChildProcess, dir: string | null, name: string): () => Promise<void> {
+  if (!dir) return async () => {};
+  fs.mkdirSync(dir, { recursive: true });
+  child.send({ cpuProfile: 'start' });
+  return () => new Promise<void>((resolve) => {
+    const onMessage = (m: { cpuProfileWritten?: string | null }) => {
+      if (!('cpuProfileWritten' in m)) return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+    child.send({ cpuProfile: 'stop', file: path.join(dir, `${name}.cpuprofile`) });
+  });
+}
+
 function probeServer(child: ChildProcess): () => Promise<ServerProbe | null> {
   child.send({ probe: 'start' });
   return () => new Promise((resolve) => {
@@ -567,8 +587,9 @@ function serverResponseTimes(logFile: string, offset: number, urlPart: string): 
     if (!line.includes('"reqId"')) continue;
     try {
       const entry = JSON.parse(line) as { reqId?: string; req?: { url?: string }; responseTime?: number };
+      // One line per request (its URL with its response time); a tree from before that logged the URL in a line of its own.
       if (entry.req?.url && entry.reqId) urls.set(entry.reqId, entry.req.url);
-      else if (typeof entry.responseTime === 'number' && entry.reqId && urls.get(entry.reqId)?.includes(urlPart)) times.push(entry.responseTime);
+      if (typeof entry.responseTime === 'number' && entry.reqId && urls.get(entry.reqId)?.includes(urlPart)) times.push(entry.responseTime);
     } catch {
       // a line cut by the offset
     }
@@ -792,7 +813,9 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-c${c}`);
       if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
       const tag = `single-c${c}`;
+      const stopProfile = profileServer(server.child, o.profileDir, tag);
       const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.singleSeconds, tag);
+      await stopProfile();
       const charged = await countCharged(owner.db, `${tag}-`);
       const durationSeconds = result.duration;
       const run: SingleRun = {
@@ -821,6 +844,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     await copyClient.connect();
     machineBefore.batches = await quietMachine(quietBudget, log, 'the batches');
     if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
+    const stopBatchesProfile = profileServer(server.child, o.profileDir, 'batches');
     const batches: BatchResult[] = [];
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
@@ -879,6 +903,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     }
     await copyClient.end();
     copyClient = null;
+    await stopBatchesProfile();
     if (o.pgStatements) await printServerStatements(owner, 'the batches', `${fmtInt(batches.reduce((n, b) => n + b.charged, 0))} timed charges (warm-up rounds included)`, log);
     phase('batches + COPY');
 

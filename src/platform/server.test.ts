@@ -1,0 +1,67 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
+import { TestClock } from './clock.ts';
+import { buildServer, type FolioApp } from './server.ts';
+
+/** A server whose log lines are kept in memory, parsed. */
+async function serverWithLog(db: TestDb, secureCookies: boolean): Promise<{ app: FolioApp; lines: Array<Record<string, unknown>> }> {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const app = await buildServer({ config: testConfig({ secureCookies }), db: db.app.db, log: pino({ level: 'info' }, sink), clock: new TestClock() });
+  await app.ready();
+  return { app, lines };
+}
+
+describe('every response', () => {
+  let db: TestDb;
+  let plain: Awaited<ReturnType<typeof serverWithLog>>;
+  let secure: Awaited<ReturnType<typeof serverWithLog>>;
+  beforeAll(async () => {
+    db = await createTestDb();
+    [plain, secure] = await Promise.all([serverWithLog(db, false), serverWithLog(db, true)]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain.app.close(), secure.app.close()]);
+    await db.drop();
+  });
+
+  it('carries the security headers: our content security policy, no sniffing, no framing by others; HSTS only over HTTPS', async () => {
+    for (const url of ['/healthz', '/api/v1/auth/session', '/api/v1/no-such-route']) {
+      const res = await plain.app.inject({ method: 'GET', url });
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['content-security-policy']).toContain("img-src 'self' data:");
+      expect(res.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['strict-transport-security']).toBeUndefined();
+    }
+    const overHttps = await secure.app.inject({ method: 'GET', url: '/healthz' });
+    expect(overHttps.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(overHttps.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('is logged once, when it completes: method, URL, status, response time and request id in one line', async () => {
+    plain.lines.length = 0;
+    await plain.app.inject({ method: 'GET', url: '/healthz' });
+    const missing = await plain.app.inject({ method: 'GET', url: '/api/v1/invoices/inv_nope' });
+    expect(missing.statusCode).toBe(401);
+    const access = plain.lines.filter((l) => l.reqId !== undefined && (l.msg === 'request completed' || l.msg === 'incoming request'));
+    expect(access).toHaveLength(2);
+    expect(access.map((l) => l.msg)).toEqual(['request completed', 'request completed']);
+    expect(access[0]).toMatchObject({ level: 30, req: { method: 'GET', url: '/healthz' }, res: { statusCode: 200 } });
+    expect(access[1]).toMatchObject({ req: { method: 'GET', url: '/api/v1/invoices/inv_nope' }, res: { statusCode: 401 } });
+    for (const line of access) {
+      expect(typeof line.responseTime).toBe('number');
+      expect(line.reqId).toMatch(/^req_/);
+    }
+    expect(access[0]!.reqId).not.toBe(access[1]!.reqId);
+  });
+});
