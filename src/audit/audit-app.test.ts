@@ -29,6 +29,9 @@ type Page = { data: Event[]; nextCursor: string | null };
 
 const SYSTEM_ACTOR = { principal: { kind: 'system' as const, job: 'test' }, requestId: 'req_audit_app', ip: '10.1.2.3', userAgent: 'vitest' };
 
+/** The UTC day the 25 system events were recorded on (a run may pass midnight before the test that reads them by day). */
+let recordedDay: string;
+
 beforeAll(async () => {
   t = await createTestApp();
   [demo, northwind] = await Promise.all([partnerIdOf(t.db, 'demo-telecom'), partnerIdOf(t.db, 'northwind')]);
@@ -39,6 +42,7 @@ beforeAll(async () => {
   // A rename of Acme by the admin through the API (a real event with a diff), and a few system events with odd text.
   const renamed = await api(t, admin, 'PATCH', `/api/v1/customers/${acme}`, { name: `Acme ${STAMP} 100% _best_` });
   expect(renamed.statusCode, renamed.body).toBe(200);
+  recordedDay = new Date().toISOString().slice(0, 10);
   await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, async (trx) => {
     for (let i = 0; i < 25; i++) {
       await recordAudit(trx, SYSTEM_ACTOR, {
@@ -101,8 +105,8 @@ describe('filters', () => {
   });
 
   it('by date: ISO timestamps or whole UTC days, `to` exclusive (a day: up to its end)', async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const today = recordedDay;
+    const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
     const day = await list(`?from=${today}&to=${today}&customerId=${globex}&limit=200`);
     expect(day.res.statusCode, day.res.body).toBe(200);
     expect(day.body.data.length).toBeGreaterThanOrEqual(25);
