@@ -25,6 +25,7 @@ const tomorrow = new Date(now.getTime() + 86_400_000);
 
 beforeAll(async () => {
   t = await createTestAppWithGateway();
+  t.clock.set(now); // the server's "today" is the tests' today, even past midnight
   deps = { db: t.db.app.db, gateway: t.gateway, log: pino({ level: 'silent' }) };
   demo = await partnerIdOf(t.db, 'demo-telecom');
   acme = await customerIdOf(t.db, 'Acme Pte Ltd');

@@ -13,11 +13,14 @@ let t: TestAppWithGateway;
 let admin: Session;
 let owner: Session;
 let demo: string;
-const today = utcDay(new Date());
+// The server's clock stands at this file's start unless a test moves it: "today" is the same day for both, even past midnight.
+const fileStart = new Date();
+const today = utcDay(fileStart);
 const at = (day: string) => new Date(`${day}T09:00:00Z`);
 
 beforeAll(async () => {
   t = await createTestAppWithGateway();
+  t.clock.set(fileStart);
   admin = await signIn(t, 'admin@demo.test');
   owner = await signIn(t, 'owner@acme.test');
   demo = await partnerIdOf(t.db, 'demo-telecom');
@@ -97,7 +100,7 @@ describe('a new version takes effect on its date, and every top-up records the v
       const late = await withdraw(version.id);
       expect(late.json()).toMatchObject({ status: 409, code: 'policy_version_in_effect', errors: [{ path: 'versionId' }] });
     } finally {
-      t.clock.reset();
+      t.clock.set(fileStart);
     }
   });
 
@@ -180,7 +183,7 @@ describe('withdrawing a version before it takes effect', () => {
     try {
       expect((await api(t, owner, 'GET', '/api/v1/portal/top-up-policy')).json().upcoming?.versionId ?? null).not.toBe(version.id);
     } finally {
-      t.clock.reset();
+      t.clock.set(fileStart);
     }
     expect(await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: new Date() })).toEqual({ notified: 0 });
 

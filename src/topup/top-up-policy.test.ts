@@ -11,11 +11,14 @@ let t: TestAppWithGateway;
 let admin: Session;
 let owner: Session;
 let demo: string;
-const today = utcDay(new Date());
+// The server's clock stands at this file's start: "today" is the same day for the tests and the server, even past midnight.
+const fileStart = new Date();
+const today = utcDay(fileStart);
 const SGD = (cents: bigint) => cents * 10_000n;
 
 beforeAll(async () => {
   t = await createTestAppWithGateway();
+  t.clock.set(fileStart);
   admin = await signIn(t, 'admin@demo.test');
   owner = await signIn(t, 'owner@acme.test');
   demo = await partnerIdOf(t.db, 'demo-telecom');
