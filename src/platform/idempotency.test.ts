@@ -335,16 +335,19 @@ describe('Idempotency-Key', () => {
     let open!: () => void;
     gates.set('twin', new Promise<void>((resolve) => (open = resolve)));
     const first = post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
-    for (let i = 0; i < 500 && (await keyRow('key-twin')).length === 0; i++) await sleep(10);
-    const twin = await post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
-    expect(twin.statusCode).toBe(409);
-    expect(twin.headers['retry-after']).toBe('1');
-    expect(twin.json()).toMatchObject({ code: 'idempotency_key_in_progress', status: 409 });
-    // A different body under the same key is still refused as reuse, even while the first runs.
-    expect((await post(STAFF_URL('twin'), keys.demoA, 'key-twin', { ...body, amount: '12.00' })).statusCode).toBe(422);
-    expect(await effects({ account: 'twin' })).toBe(0);
-    open();
-    gates.delete('twin');
+    try {
+      for (let i = 0; i < 500 && (await keyRow('key-twin')).length === 0; i++) await sleep(10);
+      const twin = await post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
+      expect(twin.statusCode).toBe(409);
+      expect(twin.headers['retry-after']).toBe('1');
+      expect(twin.json()).toMatchObject({ code: 'idempotency_key_in_progress', status: 409 });
+      // A different body under the same key is still refused as reuse, even while the first runs.
+      expect((await post(STAFF_URL('twin'), keys.demoA, 'key-twin', { ...body, amount: '12.00' })).statusCode).toBe(422);
+      expect(await effects({ account: 'twin' })).toBe(0);
+    } finally {
+      open(); // a failed check above fails the test instead of leaving the first request waiting
+      gates.delete('twin');
+    }
     const done = await first;
     expect(done.statusCode).toBe(201);
     const after = await post(STAFF_URL('twin'), keys.demoA, 'key-twin', body);
