@@ -298,7 +298,13 @@ describe('card numbers', () => {
     for (const table of tables) {
       const result = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db.owner.db);
       rows += result.rows.length;
-      const dump = JSON.stringify(result.rows);
+      // A request's hash is a SHA-256 digest in hex, not data: its digits can happen to pass for a card number (one run
+      // in a few), so it is checked for its shape and left out of the scan.
+      const data = result.rows.map(({ requestHash, ...rest }) => {
+        if (requestHash !== undefined) expect(requestHash).toMatch(/^[0-9a-f]{64}$/);
+        return rest;
+      });
+      const dump = JSON.stringify(data);
       expect(containsCardNumber(dump), table).toBe(false);
       for (const card of SANDBOX_TEST_CARDS) expect(dump.includes(card.number), `${table} holds ${card.token}'s number`).toBe(false);
     }
