@@ -27,6 +27,7 @@
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
 //      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run and of the batches, as .cpuprofile files there)
+//      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -76,6 +77,8 @@ export interface MoneyBenchOptions {
   profileDir: string | null;
   /** Report pg_stat_statements for each single-record run, the batches and the feed's use case. */
   pgStatements: boolean;
+  /** More PostgreSQL settings for the bench's server (BENCH_PG_SETTINGS, `name=value` separated by spaces). */
+  pgSettings: string[];
   logLevel: string;
   maxMinutes: number;
   /** The server child's script: bench/money-server.ts, or the same file in a patched copy of the tree (A/B runs). */
@@ -121,6 +124,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=8',
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
     pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
+    pgSettings: (process.env.BENCH_PG_SETTINGS ?? '').split(/\s+/).filter((s) => s !== ''),
     profileDir: process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null,
     log: (line) => console.log(line),
   };
@@ -712,7 +716,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     fs.chmodSync(dir, 0o755); // the postgres user (we may be root) must be able to walk into it
     embedded = await startEmbeddedPostgres({
       dataDir: dir, port: o.pgPort, log: () => {},
-      settings: o.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : [],
+      settings: [...(o.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : []), ...o.pgSettings],
     });
     owner = openDatabase(embedded.url, { appRole: false, max: 6 });
     await migrateToLatest(owner);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn } from './support/folio.ts';
+import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
 
 /**
  * The Audit app (issue 7 §1): an Audit holder filters the trail by app and customer, opens an event and reads who did it
@@ -42,8 +42,7 @@ test('an Audit holder filters by app and customer, opens an event and reads its 
   // The chain's state is always on top (verified, not checked yet, or unavailable: never nothing).
   await expect(page.getByText(/Verified up to event #|Not verified yet|Chain status unavailable|Audit chain broken/).first()).toBeVisible();
 
-  await page.getByRole('combobox', { name: 'App' }).click();
-  await page.getByRole('option', { name: 'Customer', exact: true }).click();
+  await pick(page, page.getByRole('combobox', { name: 'App' }), 'Customer', { exact: true });
   await expect(page).toHaveURL(/app=customer/);
   const customer = page.getByRole('combobox', { name: 'Customer' });
   await customer.click();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { signIn } from './support/folio.ts';
+import { signIn, pick } from './support/folio.ts';
 
 /**
  * The Discount app (issue 8 §1, §5): the sales manager (Demo Telecom staff holding the Discount grant) creates a discount for
@@ -16,8 +16,7 @@ async function csrf(p: Page): Promise<Record<string, string>> {
 }
 
 async function choose(combobox: string, option: string | RegExp) {
-  await page.getByRole('combobox', { name: combobox, exact: true }).click();
-  await page.getByRole('option', { name: option }).click();
+  await pick(page, page.getByRole('combobox', { name: combobox, exact: true }), option);
 }
 
 test.beforeAll(async ({ browser }) => {

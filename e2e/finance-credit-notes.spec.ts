@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
-import { SHOTS, signIn } from './support/folio.ts';
+import { SHOTS, signIn, pick } from './support/folio.ts';
 
 /**
  * Credit notes in the Finance app (issue 6 §3): the finance person opens the credit note form from an invoice (the link the
@@ -57,8 +57,7 @@ test('the finance person issues a credit note to points for a paid invoice and s
     await page.getByRole('textbox', { name: 'Amount, tax included (SGD)' }).fill('15.00');
     await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 15.00');
     await expect(page.getByTestId('credit-margin')).toHaveText('No cost known');
-    await page.getByRole('combobox', { name: 'Reason' }).click();
-    await page.getByRole('option', { name: 'Service issue' }).click();
+    await pick(page, page.getByRole('combobox', { name: 'Reason' }), 'Service issue');
     await page.getByRole('textbox', { name: 'Memo (on the credit note)' }).fill('The technician arrived a day late.');
     await page.getByRole('radio', { name: 'Credit points' }).check();
     await page.screenshot({ path: `${SHOTS}/finance-credit-note-form.png`, fullPage: true });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn } from './support/folio.ts';
+import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
 
 /**
  * The Finance app's payments (issue 6 §2, §6): the finance person records a bank transfer for a customer, splits it over
@@ -227,11 +227,9 @@ test('a payment from an unknown payer waits in Unassigned, is assigned, allocate
     await sidebar(page).getByRole('link', { name: 'Finance', exact: true }).click();
     await page.getByRole('link', { name: 'Record payment' }).click();
     const form = page.getByRole('form', { name: 'Record payment' });
-    await form.getByRole('combobox', { name: 'Method' }).click();
-    await page.getByRole('option', { name: 'Cash' }).click();
+    await pick(page, form.getByRole('combobox', { name: 'Method' }), 'Cash');
     await form.getByRole('textbox', { name: 'Amount' }).fill('50.00');
-    await form.getByRole('combobox', { name: 'Currency' }).click();
-    await page.getByRole('option', { name: 'SGD' }).click();
+    await pick(page, form.getByRole('combobox', { name: 'Currency' }), 'SGD');
     await form.getByRole('textbox', { name: 'Reference' }).fill(`CASH-${suffix}`);
     await form.getByRole('button', { name: 'Record payment' }).click();
     await expect(page.getByTestId('payment-status').first()).toHaveText('Unassigned');

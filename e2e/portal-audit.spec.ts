@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, signIn } from './support/folio.ts';
+import { SHOTS, signIn, pick } from './support/folio.ts';
 
 /**
  * The portal's Audit section (issue 7 §2): the owner sees the organisation's activity, a member's sign-in included,
@@ -43,13 +43,11 @@ test("the owner sees the organisation's events, a member's included, without par
   await page.screenshot({ path: `${SHOTS}/portal-audit-owner.png`, fullPage: true });
 
   // Filter by person: only Max's actions.
-  await page.getByRole('combobox', { name: 'Person' }).click();
-  await page.getByRole('option', { name: 'Max Member' }).click();
+  await pick(page, page.getByRole('combobox', { name: 'Person' }), 'Max Member');
   await expect(rows.filter({ hasText: 'Olive Owner' })).toHaveCount(0);
   await expect(rows.first()).toContainText('Max Member');
   // And by type.
-  await page.getByRole('combobox', { name: 'Type' }).click();
-  await page.getByRole('option', { name: 'Sign-ins and security' }).click();
+  await pick(page, page.getByRole('combobox', { name: 'Type' }), 'Sign-ins and security');
   for (const row of await rows.all()) await expect(row).toContainText('Sign-ins and security');
 
   // The CSV download follows the filter and holds no partner-internal data.

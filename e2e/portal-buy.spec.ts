@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signIn } from './support/folio.ts';
+import { signIn, pick } from './support/folio.ts';
 
 test('a portal owner buys a subscription; with no points it waits on a Purchase invoice, and Home lists it', async ({ page }) => {
   // Initech has no points: the purchase is recorded and waits on its invoice (Acme's points stay as other journeys expect them).
@@ -7,10 +7,8 @@ test('a portal owner buys a subscription; with no points it waits on a Purchase 
   await page.goto('/portal?tab=services');
   await page.getByRole('button', { name: 'Buy a subscription' }).click();
   const dialog = page.getByRole('dialog', { name: 'Buy a subscription' });
-  await dialog.getByRole('combobox', { name: 'Product' }).click();
-  await page.getByRole('option', { name: 'Phone Number' }).click();
-  await dialog.getByRole('combobox', { name: 'Plan and billing' }).click();
-  await page.getByRole('option', { name: /Singapore local · Monthly/ }).click();
+  await pick(page, dialog.getByRole('combobox', { name: 'Product' }), 'Phone Number');
+  await pick(page, dialog.getByRole('combobox', { name: 'Plan and billing' }), /Singapore local · Monthly/);
   await expect(dialog).toContainText('per month × 1');
   await dialog.getByRole('button', { name: 'Buy' }).click();
   await expect(page.getByText('Waiting on payment')).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHOTS, signIn } from './support/folio.ts';
+import { SHOTS, signIn, pick } from './support/folio.ts';
 
 test('a portal owner edits a virtual line (destination and business hours) and sees it in the Audit section', async ({ page }) => {
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
@@ -18,8 +18,7 @@ test('a portal owner edits a virtual line (destination and business hours) and s
 
   await page.getByRole('button', { name: 'Edit Support line' }).click();
   const dialog = page.getByRole('dialog', { name: 'Edit Support line' });
-  await dialog.getByRole('combobox', { name: 'Person' }).click();
-  await page.getByRole('option', { name: 'Max Member (member@acme.test)' }).click();
+  await pick(page, dialog.getByRole('combobox', { name: 'Person' }), 'Max Member (member@acme.test)');
   await dialog.getByRole('switch', { name: 'Always open' }).click();
   await dialog.getByRole('combobox', { name: 'Timezone' }).fill('Singapore');
   await page.getByRole('option', { name: 'Asia/Singapore' }).click();

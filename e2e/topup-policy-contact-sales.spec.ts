@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHOTS, mailbox, sidebar, signIn, signOut, waitForNewMail } from './support/folio.ts';
+import { SHOTS, mailbox, sidebar, signIn, signOut, waitForNewMail, pick } from './support/folio.ts';
 
 /**
  * Issue 8 §2 and §3, as the people involved see them. The server runs on the real clock (no clock override in e2e), so
@@ -41,8 +41,7 @@ test('staff set the contact-sales address and test it, and add top-up policy ver
 
   await test.step('a version in the past is refused, naming the date; nothing is added', async () => {
     const form = page.getByRole('form', { name: 'Add a top-up policy version' });
-    await form.getByRole('combobox', { name: 'Currency' }).click();
-    await page.getByRole('option', { name: 'MYR' }).click();
+    await pick(page, form.getByRole('combobox', { name: 'Currency' }), 'MYR');
     await form.getByLabel('Takes effect on').fill(dayAfter(-1));
     await form.getByRole('textbox', { name: 'Minimum top-up' }).fill('50.00');
     await form.getByRole('button', { name: 'Add version' }).click();

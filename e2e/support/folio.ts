@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export const PASSWORD = 'folio-demo-2026';
 
@@ -65,3 +65,15 @@ export async function signOut(page: Page, name: string): Promise<void> {
 }
 
 export const SHOTS = process.env.FOLIO_E2E_SHOTS ?? '/tmp/folio-e2e-shots';
+
+/**
+ * Opens a dropdown and picks one of its options, then waits until the dropdown has closed. Without that wait, the next
+ * pick can open a second dropdown while this one is still leaving, and its click land on this one's option and be lost
+ * (seen in a fresh-clone CI run: two picks in a row on the invoice list's Status).
+ */
+export async function pick(page: Page, combobox: Locator, option: string | RegExp, options: { exact?: boolean } = {}): Promise<void> {
+  await combobox.click();
+  const choice = page.getByRole('option', { name: option, exact: options.exact });
+  await choice.click();
+  await expect(choice).toBeHidden();
+}
