@@ -175,6 +175,38 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
     }
   });
 
+  it('genericPlans: that transaction alone runs its statements on their generic plans, set with its begin', async () => {
+    const { handle, sent } = recordedPool(1);
+    try {
+      await sql`select 1`.execute(handle.db);
+      // A statement with an array, counted per plan kind on this connection (pg_prepared_statements is per session).
+      const lookup = (trx: Executor) => sql`select count(*) as generic_probe from customers where id = any(${['cus_a', 'cus_b']}::text[])`.execute(trx);
+      const plans = (trx: Executor) => sql<{ generic: number; custom: number }>`
+        select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where statement like '%generic_probe%' and statement not like '%pg_prepared_statements%'`
+        .execute(trx).then((r) => r.rows[0] ?? { generic: 0, custom: 0 });
+      sent.length = 0;
+      const generic = await inScope(handle.db, { kind: 'partner', partnerId: 'ptn_generic' }, async (trx) => {
+        await lookup(trx);
+        await lookup(trx);
+        return { mode: await setting(trx, 'plan_cache_mode'), plans: await plans(trx) };
+      }, { genericPlans: true });
+      expect(generic).toEqual({ mode: 'force_generic_plan', plans: { generic: 2, custom: 0 } });
+      expect(sent[0]).toMatch(/^begin; select set_config\('folio\.scope', 'partner', true\).*set_config\('plan_cache_mode', 'force_generic_plan', true\)$/);
+      expect(sent.filter((t) => /set_config/.test(t))).toHaveLength(1);
+      // The next unit of work on the same connection plans as PostgreSQL chooses: a statement's first runs get custom plans.
+      const after = await inScope(handle.db, { kind: 'partner', partnerId: 'ptn_generic' }, async (trx) => {
+        await lookup(trx);
+        return { mode: await setting(trx, 'plan_cache_mode'), plans: await plans(trx) };
+      });
+      expect(after).toEqual({ mode: 'auto', plans: { generic: 2, custom: 1 } });
+      // Where the scope cannot be sent with begin, the setting comes with the scope's own statement.
+      const odd = await inScope(handle.db, { kind: 'partner', partnerId: "ptn_o'generic" }, (trx) => setting(trx, 'plan_cache_mode'), { genericPlans: true });
+      expect(odd).toBe('force_generic_plan');
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('an id that is not plain is never written into the script: it is sent as a parameter, as before', async () => {
     const { handle, sent } = recordedPool(1);
     try {

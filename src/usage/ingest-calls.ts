@@ -197,10 +197,18 @@ async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise
   }
 }
 
+/**
+ * A transaction charging at most this many records runs every statement on its generic plan (ADR 0018, seventh
+ * amendment): its arrays are small, so each statement is prepared and none needs a plan made for its values. Larger
+ * groups (batches) are planned for their values, as every statement with a large array is.
+ */
+const GENERIC_PLANS_MAX_RECORDS = 50;
+
 async function chargeWithRetry(db: Db, partnerId: string, group: readonly Job[]): Promise<void> {
+  const records = group.reduce((n, job) => n + job.valid.length, 0);
   for (let attempt = 1; ; attempt++) {
     try {
-      await inScope(db, { kind: 'partner', partnerId }, (trx) => chargeJobs(trx, partnerId, group));
+      await inScope(db, { kind: 'partner', partnerId }, (trx) => chargeJobs(trx, partnerId, group), { genericPlans: records <= GENERIC_PLANS_MAX_RECORDS });
       return;
     } catch (err) {
       if (err instanceof MissingWalletsError) {
