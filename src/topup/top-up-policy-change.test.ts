@@ -154,7 +154,7 @@ describe('notices to customers before a change', () => {
     const version = (await addVersion({ currency: 'SGD', effectiveFrom: today, minimum: '1.00', feeThreshold: '0', fee: '0' })).json();
     const queued = await sql<{ task: string }>`select task_identifier as task from graphile_worker.jobs`.execute(t.db.owner.db);
     expect(queued.rows.map((j) => j.task)).toContain('top_up_policy_notices');
-    await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: new Date() });
+    await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: fileStart });
     const mail = (await mailsOfKind('top_up_policy_notice')).find((m) => m.toEmail === 'owner@acme.test' && m.subject.includes(today));
     expect(mail?.bodyText).toContain(`From today, ${today}`);
     expect((await notices(version.id)).length).toBeGreaterThan(0);
@@ -165,7 +165,7 @@ describe('withdrawing a version before it takes effect', () => {
   it('it never applies, its date is free again, customers already told are told it is off; audited; twice is a no-op', async () => {
     const from = addDays(today, 5);
     const version = (await addVersion({ currency: 'SGD', effectiveFrom: from, minimum: '30.00', feeThreshold: '0', fee: '0' })).json();
-    await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: new Date() });
+    await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: fileStart });
     const told = await notices(version.id);
     expect(told.length).toBeGreaterThan(0);
 
@@ -185,7 +185,7 @@ describe('withdrawing a version before it takes effect', () => {
     } finally {
       t.clock.set(fileStart);
     }
-    expect(await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: new Date() })).toEqual({ notified: 0 });
+    expect(await runTopUpPolicyNotices({ db: t.db.app.db }, { asOf: fileStart })).toEqual({ notified: 0 });
 
     const second = await withdraw(version.id);
     expect(second.statusCode).toBe(200);

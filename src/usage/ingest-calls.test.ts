@@ -222,21 +222,29 @@ describe('call charging', () => {
     expect(await checkLedger(o)).toEqual([]);
   });
 
-  it('replays of the same calls in opposite orders, sent at once, charge each call once', async () => {
-    const before = (await points(acme))!;
-    const batch = Array.from({ length: 30 }, (_, i) => call(`rev-${i}`, { to: '+6567778888', durationSeconds: 6 }));
-    const outcomes = await Promise.all([
-      ingestCalls({ ...ctx, requestId: 'req_rev1' }, { records: batch }),
-      ingestCalls({ ...ctx, requestId: 'req_rev2' }, { records: [...batch].reverse() }),
-      ingestCalls({ ...ctx, requestId: 'req_rev3' }, { records: batch }),
-    ]);
-    expect(outcomes.reduce((n, o) => n + o.summary.charged, 0)).toBe(30);
-    expect(outcomes.reduce((n, o) => n + o.summary.duplicates, 0)).toBe(60);
-    expect(outcomes.every((o) => o.summary.rejected === 0)).toBe(true);
-    expect(await points(acme)).toBe(before - 30n * 30_000n);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id like 'rev-%'`.execute(db.owner.db);
-    expect(rows[0]!.n).toBe(30);
-    expect(await checkLedger(db.owner.db)).toEqual([]);
+  it('two servers charging replays of the same calls in opposite orders at once charge each call once', async () => {
+    // Two API processes (one Db handle each, so two charging queues): their transactions really run at the same time.
+    const other = openDatabase(db.url, { appRole: true, max: 2 });
+    try {
+      await Promise.all([sql`select 1`.execute(other.db), sql`select 1`.execute(other.db)]); // connected: both start together
+      const before = (await points(acme))!;
+      const batch = Array.from({ length: 30 }, (_, i) => call(`rev-${i}`, { to: '+6567778888', durationSeconds: 6 }));
+      const outcomes = await Promise.all([
+        ingestCalls({ ...ctx, requestId: 'req_rev1' }, { records: batch }),
+        ingestCalls({ ...ctx, db: other.db, requestId: 'req_rev2' }, { records: [...batch].reverse() }),
+        ingestCalls({ ...ctx, requestId: 'req_rev3' }, { records: batch }),
+        ingestCalls({ ...ctx, db: other.db, requestId: 'req_rev4' }, { records: batch }),
+      ]);
+      expect(outcomes.reduce((n, o) => n + o.summary.charged, 0)).toBe(30);
+      expect(outcomes.reduce((n, o) => n + o.summary.duplicates, 0)).toBe(90);
+      expect(outcomes.every((o) => o.summary.rejected === 0)).toBe(true);
+      expect(await points(acme)).toBe(before - 30n * 30_000n);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id like 'rev-%'`.execute(db.owner.db);
+      expect(rows[0]!.n).toBe(30);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a call charged by another server while this one waits for the wallet is a duplicate here, charged once', async () => {

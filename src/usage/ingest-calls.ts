@@ -199,8 +199,9 @@ async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise
 
 /**
  * A transaction charging at most this many records runs every statement on its generic plan (ADR 0018, seventh
- * amendment): its arrays are small, so each statement is prepared and none needs a plan made for its values. Larger
- * groups (batches) are planned for their values, as every statement with a large array is.
+ * amendment): its arrays are small (these calls, and their postings plus three per caller), so its statements are
+ * prepared, and one that is not (over 100 postings from many callers at once) is a small insert whose generic plan is
+ * as good. Larger groups (batches) are planned for their values, as every statement with a large array is.
  */
 const GENERIC_PLANS_MAX_RECORDS = 50;
 
