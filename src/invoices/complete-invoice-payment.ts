@@ -15,7 +15,7 @@ import { releaseReservation } from '../wallet/reservations.ts';
 import { newId } from '../platform/ids.ts';
 import { currencyOf } from '../topup/top-up-views.ts';
 import type { InvoicePayAttemptsTable } from './invoices.db-types.ts';
-import { applyInvoicePayment, lockInvoice, type InvoicePaymentPart } from './apply-invoice-payment.ts';
+import { applyInvoicePayment, lockInvoice, type InvoicePaymentPart, type LockedInvoice } from './apply-invoice-payment.ts';
 
 export type PayAttemptRow = Selectable<InvoicePayAttemptsTable>;
 type Actor = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent' | 'clock'>;
@@ -60,6 +60,8 @@ export async function completeInvoicePayment(
     partnerId: string; attempt: AttemptSeed | { id: string }; outcome: PayOutcome; source?: 'charge' | 'webhook';
     /** With a seed: the wallet as the caller locked and read it in this transaction (saves reading it again). */
     lockedWallet?: WalletState;
+    /** With a seed: the invoice row as the caller locked and read it in this transaction (saves locking it again). */
+    lockedInvoice?: LockedInvoice;
   },
 ): Promise<PayCompletion> {
   const seed = 'invoiceId' in input.attempt ? input.attempt : null;
@@ -80,7 +82,8 @@ export async function completeInvoicePayment(
   }
   const currency = currencyOf(row.currency);
   const now = actor.clock.now();
-  const invoice = (await lockInvoice(trx, { partnerId: row.partnerId, customerId: row.customerId, invoiceId: row.invoiceId }))!;
+  const invoice = (seed && input.lockedInvoice?.id === seed.invoiceId ? input.lockedInvoice : null)
+    ?? (await lockInvoice(trx, { partnerId: row.partnerId, customerId: row.customerId, invoiceId: row.invoiceId }))!;
   const amount = BigInt(row.amountMicros);
   const points = BigInt(row.pointsMicros);
   const card = BigInt(row.cardMicros);
@@ -145,17 +148,16 @@ export async function completeInvoicePayment(
     ...(pointsPaid > 0n ? [{ source: 'points' as const, amountMicros: pointsPaid, attemptId: row.id }] : []),
     ...(card > 0n ? [{ source: 'card' as const, amountMicros: card, chargeRef: outcome.chargeRef, attemptId: row.id }] : []),
   ];
-  if (seed) {
-    await trx.insertInto('invoicePayAttempts').values({
+  // The attempt as it is answered (nothing below changes it).
+  const completed = seed
+    ? await trx.insertInto('invoicePayAttempts').values({
       id: seed.id, partnerId: seed.partnerId, customerId: seed.customerId, invoiceId: seed.invoiceId, userId: seed.userId, currency,
       amountMicros: amount, pointsMicros: points, cardMicros: 0n, reservationId: null, gateway: null, savedCardId: null, requestKey: seed.requestKey,
       status: 'succeeded', chargeRef: null, entryId, failureCode: null, failureReason: null, completedAt: now, createdAt: now,
-    }).execute();
-  } else {
-    await trx.updateTable('invoicePayAttempts').set({ status: 'succeeded', chargeRef: outcome.chargeRef ?? row.chargeRef, entryId, completedAt: now })
-      .where('partnerId', '=', row.partnerId).where('id', '=', row.id).execute();
-  }
-  const applied = await applyInvoicePayment(trx, actor, { partnerId: row.partnerId, invoiceId: invoice.id, entryId, parts, paidBy: row.userId, at: now });
+    }).returningAll().executeTakeFirstOrThrow()
+    : await trx.updateTable('invoicePayAttempts').set({ status: 'succeeded', chargeRef: outcome.chargeRef ?? row.chargeRef, entryId, completedAt: now })
+      .where('partnerId', '=', row.partnerId).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+  const applied = await applyInvoicePayment(trx, actor, { partnerId: row.partnerId, invoiceId: invoice.id, entryId, parts, paidBy: row.userId, at: now, locked: invoice });
   assert(applied.amountDueMicros === dueAfter, 'the invoice owes what it owed less this payment');
   await notifyUser(trx, row, `Receipt: ${invoice.number} ${applied.status === 'paid' ? 'paid' : 'partly paid'} (${money(paidNow, currency)})`, [
     `Thank you: we received ${money(paidNow, currency)} for invoice ${invoice.number}.`,
@@ -181,7 +183,6 @@ export async function completeInvoicePayment(
   }]);
   // Customer-level work before the entry: the entry's posting to card_clearing locks that partner-wide account until commit.
   if (held > 0n) await adjustReserved(trx, wallet, -held);
-  const completed = await attemptRow(trx, row.partnerId, row.id);
   const posted = await postEntry(trx, {
     entryId, partnerId: row.partnerId, currency, customerId: row.customerId, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, auditEventId,
     description: `Invoice ${invoice.number} paid${card > 0n && pointsPaid > 0n ? ' (points and card)' : card > 0n ? ' by card' : ' with points'}${lapsed ? '; points no longer covered their part' : ''}`,

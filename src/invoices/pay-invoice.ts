@@ -84,10 +84,17 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
     const state = await lockWallet(trx, wallet);
     const invoice = (await lockInvoice(trx, { ...key, invoiceId: input.invoiceId }))!;
 
-    if (input.requestKey) {
-      const earlier = await trx.selectFrom('invoicePayAttempts').selectAll()
-        .where('partnerId', '=', key.partnerId).where('customerId', '=', key.customerId).where('userId', '=', caller.userId)
-        .where('requestKey', '=', input.requestKey).executeTakeFirst();
+    // One read: this user's attempt under the same Idempotency-Key, and any attempt of this invoice still in flight.
+    const requestKey = input.requestKey ?? null;
+    const attempts = await trx.selectFrom('invoicePayAttempts').selectAll()
+      .where('partnerId', '=', key.partnerId)
+      .where((eb) => eb.or([
+        eb.and([eb('invoiceId', '=', invoice.id), eb('status', '=', 'pending')]),
+        ...(requestKey ? [eb.and([eb('customerId', '=', key.customerId), eb('userId', '=', caller.userId), eb('requestKey', '=', requestKey)])] : []),
+      ]))
+      .execute();
+    if (requestKey) {
+      const earlier = attempts.find((a) => a.customerId === key.customerId && a.userId === caller.userId && a.requestKey === requestKey);
       if (earlier) {
         if (earlier.invoiceId !== invoice.id || (input.amount !== undefined && BigInt(earlier.amountMicros) !== parseAmount(input.amount, currency, 'amount'))) {
           throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different payment', [{ path: 'Idempotency-Key', message: 'already used for a different payment' }]);
@@ -98,8 +105,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
 
     const notPayable = notPayableReason(invoice);
     if (notPayable) throw new DomainError('invoice_not_payable', `${invoice.number}: ${notPayable}`);
-    const inFlight = await trx.selectFrom('invoicePayAttempts').select('id').where('partnerId', '=', key.partnerId)
-      .where('invoiceId', '=', invoice.id).where('status', '=', 'pending').executeTakeFirst();
+    const inFlight = attempts.find((a) => a.invoiceId === invoice.id && a.status === 'pending');
     if (inFlight) throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.`);
 
     const due = BigInt(invoice.amountDueMicros);
@@ -125,7 +131,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
         partnerId: key.partnerId, attempt: {
           id: attemptId, partnerId: key.partnerId, customerId: key.customerId, invoiceId: invoice.id, userId: caller.userId, currency,
           amountMicros: amount, pointsMicros: points, cardMicros: 0n, reservationId: null, gateway: null, savedCardId: null, requestKey: input.requestKey ?? null,
-        }, outcome: { status: 'succeeded', chargeRef: null }, lockedWallet: state,
+        }, outcome: { status: 'succeeded', chargeRef: null }, lockedWallet: state, lockedInvoice: invoice,
       });
       return { kind: 'done' as const, attempt: attempt.row, saved: null };
     }

@@ -5,7 +5,7 @@ import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { portalCaller, type PortalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { formatDecimal, parseAmount, type Currency } from '../money/money.ts';
 import { invoiceDetailSchema, invoiceSummaryQuery, invoiceSummarySchema, loadInvoiceDetail, loadInvoiceLogo, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
 import type { InvoiceDetail, InvoiceSummary } from './invoice-view-types.ts';
 import { notPayableReason, rolePayReason } from './pay-invoice.ts';
@@ -89,8 +89,8 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
   // One transaction: the detail, what is due and the latest pay attempts.
   return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
     const detail = await visibleDetail(trx, caller, input.invoiceId, ctx.clock.now());
-    const due = await trx.selectFrom('invoices').select('amountDueMicros').where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId)
-      .where('id', '=', detail.id).executeTakeFirstOrThrow();
+    // What is due, as the detail shows it (whole minor units: parsed back exactly).
+    const amountDueMicros = parseAmount(detail.amountDue, detail.currency as Currency, 'amountDue').toString();
     const attempts = await trx.selectFrom('invoicePayAttempts')
       .select(['id', 'status', 'currency', 'amountMicros', 'pointsMicros', 'cardMicros', 'failureReason', 'failureCode', 'createdAt', 'completedAt'])
       .where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId).where('invoiceId', '=', detail.id)
@@ -98,7 +98,7 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
     const fmt = (m: string) => formatDecimal(BigInt(m), detail.currency as Currency);
     return {
       ...detail,
-      ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros: due.amountDueMicros }),
+      ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros }),
       paymentAttempts: attempts.map((a) => ({
         id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.pointsMicros), cardAmount: fmt(a.cardMicros),
         failureReason: a.failureReason ?? a.failureCode, createdAt: a.createdAt.toISOString(), completedAt: a.completedAt?.toISOString() ?? null,

@@ -99,6 +99,76 @@ async function findAccounts(trx: Trx, partnerId: string, currency: string, refs:
   return found;
 }
 
+/**
+ * `resolveAccounts` and `lockBalances` of the customer accounts among them, in one round trip when any account must be
+ * looked up: the lookup and the lock are one statement (the customer accounts locked in id order, as `lockBalances`
+ * does; the partner's own accounts are found, never locked here). `lockedBalances` are customer accounts the caller
+ * holds already (by id): not locked again. Accounts that do not exist yet are opened and then locked as before.
+ */
+export async function resolveAndLockAccounts(
+  trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[],
+  options: { known?: ReadonlyMap<string, string> | undefined; lockedBalances?: ReadonlyMap<string, bigint> | undefined } = {},
+): Promise<{ ids: Map<string, string>; balances: Map<string, bigint> }> {
+  const unique = new Map<string, AccountRef>();
+  for (const ref of refs) {
+    if (CUSTOMER_ACCOUNTS.has(ref.code) !== (ref.customerId !== undefined)) {
+      throw new Error(`account ${ref.code} ${ref.customerId ? 'takes no' : 'needs a'} customer`);
+    }
+    unique.set(accountKey(ref), ref);
+  }
+  const held = options.lockedBalances;
+  const ids = new Map<string, string>();
+  const unknown: AccountRef[] = [];
+  for (const [key, ref] of unique) {
+    const id = options.known?.get(key);
+    if (id === undefined) unknown.push(ref);
+    else ids.set(key, id);
+  }
+  const toLock = (id: string, ref: AccountRef) => ref.customerId !== undefined && !held?.has(id);
+  const balances = new Map<string, bigint>();
+  if (unknown.length > 0) {
+    const partnerCodes = [...new Set(unknown.filter((r) => !r.customerId).map((r) => r.code))];
+    const wanted = unknown.filter((r) => r.customerId);
+    const knownToLock = [...ids].filter(([key, id]) => toLock(id, unique.get(key)!)).map(([, id]) => id);
+    const { rows } = await sql<{ id: string; code: AccountCode; customerId: string | null; balanceMicros: string | null }>`
+      with found as (
+        select a.id, a.code, a.customer_id from ledger_accounts a
+         where a.partner_id = ${partnerId} and a.currency = ${currency} and a.customer_id is null and a.code = any(${partnerCodes}::text[])
+        union all
+        select a.id, a.code, a.customer_id from ledger_accounts a
+          join unnest(${wanted.map((r) => r.code)}::text[], ${wanted.map((r) => r.customerId!)}::text[]) as w(code, customer_id)
+            on a.code = w.code and a.customer_id = w.customer_id
+         where a.partner_id = ${partnerId} and a.currency = ${currency}
+      ), locked as (
+        select l.id, l.balance_micros from ledger_accounts l
+         where l.id in (select f.id from found f where f.customer_id is not null and not (f.id = any(${[...(held?.keys() ?? [])]}::text[])))
+            or l.id = any(${knownToLock}::text[])
+         order by l.id for update
+      )
+      select f.id, f.code, f.customer_id, l.balance_micros::text as balance_micros from found f left join locked l on l.id = f.id
+      union all
+      select l.id, null, null, l.balance_micros::text from locked l where not exists (select 1 from found f where f.id = l.id)`.execute(trx);
+    for (const r of rows) {
+      if (r.code !== null) ids.set(accountKey({ code: r.code, ...(r.customerId ? { customerId: r.customerId } : {}) }), r.id);
+      if (r.balanceMicros !== null) balances.set(r.id, BigInt(r.balanceMicros));
+    }
+    const missing = unknown.filter((r) => !ids.has(accountKey(r)));
+    if (missing.length > 0) {
+      for (const [key, id] of await resolveAccounts(trx, partnerId, currency, missing)) ids.set(key, id);
+      const opened = missing.filter((r) => r.customerId).map((r) => ids.get(accountKey(r))!);
+      for (const [id, balance] of await lockBalances(trx, opened)) balances.set(id, balance);
+    }
+  } else {
+    const lock = [...ids].filter(([key, id]) => toLock(id, unique.get(key)!)).map(([, id]) => id);
+    for (const [id, balance] of await lockBalances(trx, lock)) balances.set(id, balance);
+  }
+  for (const [key, ref] of unique) {
+    const id = ids.get(key)!;
+    if (ref.customerId !== undefined && held?.has(id)) balances.set(id, held.get(id)!);
+  }
+  return { ids, balances };
+}
+
 /** Balances (debit-positive micros) of accounts, locking them for the rest of the transaction. */
 export async function lockBalances(trx: Trx, accountIds: readonly string[]): Promise<Map<string, bigint>> {
   if (accountIds.length === 0) return new Map();

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { postEntries, postEntry, reverseEntry } from './post-entry.ts';
+import { resolveAndLockAccounts } from './accounts.ts';
 import { ensureWallets } from '../wallet/wallets.repo.ts';
 import { checkLedger } from './check-ledger.ts';
 
@@ -154,5 +155,63 @@ describe('references are checked by the database, per statement', () => {
     expect(await balanceOf('points', customerId)).toBe(before - 300_000n);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
-});
 
+  it('looks accounts up and locks exactly the customer accounts asked for, never the partner\'s own; opens missing ones', async () => {
+    await topUp(1_000_000n, 'top_lock');
+    const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
+      .orderBy('id').executeTakeFirstOrThrow()).id;
+    await asPartner((trx) => ensureWallets(trx, partnerId, [{ customerId: other, currency: 'SGD' }]));
+    const accountId = async (code: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
+      .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)
+      .where('customerId', customer === null ? 'is' : '=', customer).executeTakeFirst())?.id ?? null;
+    // Can another connection lock this account right now?
+    const lockable = async (id: string) => {
+      try {
+        await db.owner.db.transaction().execute((t) => sql`select id from ledger_accounts where id = ${id} for update nowait`.execute(t));
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === '55P03') return false;
+        throw err;
+      }
+    };
+    // Opens both customers' receivables (reversed at the end: no invoice stands behind them).
+    const opened = await asPartner((trx) => postEntry(trx, {
+      partnerId, currency: 'SGD', customerId: other, kind: 'test', causeType: 'test', causeId: 'open_receivable', description: 'Opens the receivable', auditEventId: null,
+      postings: [
+        { code: 'receivable', customerId: other, amountMicros: 100_000n }, { code: 'receivable', customerId, amountMicros: 100_000n },
+        { code: 'revenue:one_time', amountMicros: -200_000n },
+      ],
+    }));
+    const otherReceivable = (await accountId('receivable', other))!;
+    expect(await accountId('unapplied', customerId)).toBeNull();
+    await asPartner(async (trx) => {
+      const got = await resolveAndLockAccounts(trx, partnerId, 'SGD', [
+        { code: 'card_clearing' }, { code: 'points', customerId }, { code: 'points', customerId: other }, { code: 'receivable', customerId },
+        { code: 'unapplied', customerId },
+      ]);
+      const points = (await accountId('points', customerId))!;
+      const otherPoints = (await accountId('points', other))!;
+      const card = (await accountId('card_clearing', null))!;
+      expect(got.ids.get(`points|${customerId}`)).toBe(points);
+      expect(got.ids.get(`points|${other}`)).toBe(otherPoints);
+      expect(got.ids.get('card_clearing|')).toBe(card);
+      const receivable = got.ids.get(`receivable|${customerId}`)!;
+      const unapplied = got.ids.get(`unapplied|${customerId}`)!;
+      expect(unapplied).toMatch(/^acc_/); // opened in this transaction
+      expect(got.balances).toEqual(new Map([
+        [points, await balanceOf('points', customerId)], [otherPoints, await balanceOf('points', other)],
+        [receivable, await balanceOf('receivable', customerId)], [unapplied, 0n],
+      ]));
+      expect(await lockable(points)).toBe(false);
+      expect(await lockable(otherPoints)).toBe(false);
+      expect(await lockable(receivable)).toBe(false);
+      expect(await lockable(card)).toBe(true);
+      // Only the pairs asked for: the other customer's receivable exists, matches the codes and customers asked for
+      // (receivable, other), but was not asked for as a pair, and is not locked.
+      expect(await lockable(otherReceivable)).toBe(true);
+    });
+    expect(await accountId('unapplied', customerId)).not.toBeNull();
+    await asPartner((trx) => reverseEntry(trx, opened.entryId, { kind: 'test_reversal', description: 'Reverses the test entry', auditEventId: null }));
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
-import { accountKey, CUSTOMER_ACCOUNTS, lockBalances, resolveAccounts, type AccountRef } from './accounts.ts';
+import { accountKey, CUSTOMER_ACCOUNTS, resolveAndLockAccounts, type AccountRef } from './accounts.ts';
 
 export interface PostingInput extends AccountRef {
   /** Positive = debit, negative = credit. Never zero. */
@@ -84,15 +84,9 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     assert(input.partnerId === partnerId && input.currency === currency, 'one partner and currency per call');
     assertBalanced(input);
   }
-  const accounts = await resolveAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings), options.accountIds);
-  const customerAccountIds = new Set<string>();
-  for (const input of inputs) {
-    for (const p of input.postings) if (CUSTOMER_ACCOUNTS.has(p.code)) customerAccountIds.add(accounts.get(accountKey(p))!);
-  }
-  const locked = options.lockedBalances;
-  const balances = locked && [...customerAccountIds].every((id) => locked.has(id))
-    ? new Map([...customerAccountIds].map((id) => [id, locked.get(id)!]))
-    : await lockBalances(trx, [...customerAccountIds]);
+  // The accounts' ids and the customer accounts' balances, locked: one statement (none when the caller knows them all).
+  const { ids: accounts, balances } = await resolveAndLockAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings),
+    { known: options.accountIds, lockedBalances: options.lockedBalances });
 
   const entries = { id: [] as string[], customerId: [] as Array<string | null>, kind: [] as string[], causeType: [] as string[], causeId: [] as string[], description: [] as string[], reverses: [] as Array<string | null>, audit: [] as Array<string | null> };
   const rows = { entryId: [] as string[], accountId: [] as string[], customerId: [] as Array<string | null>, amount: [] as string[], balanceAfter: [] as Array<string | null>, kind: [] as Array<string | null>, description: [] as Array<string | null>, causeType: [] as Array<string | null>, causeId: [] as Array<string | null> };

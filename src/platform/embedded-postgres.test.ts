@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { socketDirFor, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-kill-'));
 fs.chmodSync(dataDir, 0o755);
@@ -26,6 +26,13 @@ function isAlive(pid: number): boolean {
 }
 
 describe('embedded PostgreSQL', () => {
+  it('listens on a Unix socket in its data directory only when the path fits and is plain', () => {
+    expect(socketDirFor('/tmp/folio-x/pg', 54330)).toBe('/tmp/folio-x/pg');
+    expect(socketDirFor(`/tmp/${'d'.repeat(90)}/pg`, 54330)).toBeNull(); // over the kernel's 108 bytes with the socket's name
+    expect(socketDirFor('/tmp/a,b/pg', 54330)).toBeNull(); // unix_socket_directories is a comma-separated list
+    expect(socketDirFor('/tmp/a b/pg', 54330)).toBeNull();
+  });
+
   it('starts again after the previous run was killed with SIGKILL, leaving an orphaned server', async () => {
     const child = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/start-embedded.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
@@ -43,9 +50,16 @@ describe('embedded PostgreSQL', () => {
     try {
       const client = new pg.Client(db.url);
       await client.connect();
-      const res = await client.query<{ one: number }>('select 1 as one');
+      const res = await client.query<{ one: number; addr: string | null }>('select 1 as one, inet_client_addr()::text as addr');
       expect(res.rows[0]?.one).toBe(1);
+      // The app's URL goes over the Unix socket in the data directory (no client address); tools still reach 127.0.0.1.
+      expect(db.url).toContain(`host=${encodeURIComponent(path.join(dataDir, 'pg'))}`);
+      expect(res.rows[0]?.addr).toBeNull();
       await client.end();
+      const tcp = new pg.Client(db.url.replace(/@localhost:/, '@127.0.0.1:').replace(/\?host=.*$/, ''));
+      await tcp.connect();
+      expect((await tcp.query<{ addr: string | null }>('select inet_client_addr()::text as addr')).rows[0]?.addr).toBe('127.0.0.1/32');
+      await tcp.end();
       expect(isAlive(orphanPid)).toBe(false);
     } finally {
       await db.stop();

@@ -50,6 +50,26 @@ function runningServer(pgDataDir: string): { pid: number; port: number } | null 
   return cmdline.includes('postgres') && sameDir ? { pid, port: Number(portLine) } : null;
 }
 
+/**
+ * The Unix-socket directory the server listens in besides 127.0.0.1 (docs/adr/0019): its own data directory, when the
+ * socket's path is short enough for the kernel (108 bytes) and plain enough for `unix_socket_directories` (a
+ * comma-separated list); otherwise null and every connection uses TCP, as before.
+ */
+export function socketDirFor(pgDataDir: string, port: number): string | null {
+  const dir = path.resolve(pgDataDir);
+  return /^[A-Za-z0-9_./-]+$/.test(dir) && path.join(dir, `.s.PGSQL.${port}`).length <= 100 ? dir : null;
+}
+
+/**
+ * The server's URL: over its Unix socket when it listens on one (a round trip costs less of both processes' CPU than
+ * over loopback TCP), else 127.0.0.1. node-postgres takes the socket directory as `host`.
+ */
+function serverUrl(socketDir: string | null, port: number): string {
+  return socketDir !== null && fs.existsSync(path.join(socketDir, `.s.PGSQL.${port}`))
+    ? `postgres://${USER}:${PASSWORD}@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`
+    : `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
 /** The live Folio process that owns the running server, if any (not us). */
 function liveOwner(dataDir: string): number | null {
   try {
@@ -116,11 +136,12 @@ export async function startEmbeddedPostgres(options: {
     if (owner !== null) {
       // Another Folio process (the app, while we are `npm run migrate` or `audit:verify`) serves this data dir: use it, never stop it.
       options.log(`using the embedded PostgreSQL already run by process ${owner}`);
-      return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, stop: async () => {} };
+      return { url: serverUrl(socketDirFor(pgDataDir, running.port), running.port), stop: async () => {} };
     }
     await stopOrphanedServer(running.pid, options.log);
   }
 
+  const socketDir = socketDirFor(pgDataDir, options.port);
   const pg = new EmbeddedPostgres({
     databaseDir: pgDataDir,
     port: options.port,
@@ -132,7 +153,8 @@ export async function startEmbeddedPostgres(options: {
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     // shared_buffers: PostgreSQL's default of 128 MB makes every index insert of a large ledger a buffer eviction; 512 MB
     // keeps the hot index pages of ~10 million postings in memory (it is reserved, and filled only as it is used).
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=512MB',
+    // TCP on 127.0.0.1 for tools; the app connects over the Unix socket in the data directory when there is one (ADR 0019).
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'shared_buffers=512MB',
       ...(options.settings ?? []).flatMap((setting) => ['-c', setting])],
     onLog: () => {},
     onError: (err) => options.log(`embedded postgres: ${String(err)}`),
@@ -149,7 +171,7 @@ export async function startEmbeddedPostgres(options: {
   }
   fs.writeFileSync(ownerFile(options.dataDir), String(process.pid));
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    url: serverUrl(socketDir, options.port),
     stop: async () => {
       await pg.stop();
       fs.rmSync(ownerFile(options.dataDir), { force: true });
