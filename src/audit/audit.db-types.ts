@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AuditEventsTable } from '../platform/db-types.ts';
 
 /** The Audit app's columns and tables (migration 0034_audit_app), merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -34,6 +35,14 @@ export interface AuditCutsTable {
   cutAt: ColumnType<Date, never, never>;
 }
 
+/**
+ * Events of an `inScope` transaction, waiting for its commit to join their chain (migration 0041): the app only inserts;
+ * a deferred trigger moves them into `audit_events` while the transaction commits.
+ */
+export type AuditEventQueueTable = { ord: ColumnType<string, never, never> } & Pick<AuditEventsTable,
+  'id' | 'partnerId' | 'customerId' | 'actorType' | 'actorId' | 'actorLabel' | 'app' | 'action' | 'targetType' | 'targetId' | 'changes'
+  | 'requestId' | 'ip' | 'userAgent' | 'authMethod'>;
+
 declare module '../platform/db-types.ts' {
   interface AuditEventsTable {
     authMethod: ColumnType<AuthMethodColumn | null, AuthMethodColumn | null | undefined, never>;
@@ -47,5 +56,6 @@ declare module '../platform/db-types.ts' {
   interface Database {
     auditChainChecks: AuditChainChecksTable;
     auditCuts: AuditCutsTable;
+    auditEventQueue: AuditEventQueueTable;
   }
 }

@@ -3,8 +3,11 @@ import pino from 'pino';
 import { createTestDb, partnerIdOf, testConfig, type TestDb } from '../test/harness.ts';
 import { systemClock } from '../platform/clock.ts';
 import { inScope } from '../platform/database.ts';
-import { diff, recordAudit, recordAudits } from './record-audit.ts';
+import { sql } from 'kysely';
+import { diff, recordAudit, recordAudits, writeRecordedAudit } from './record-audit.ts';
 import { verifyAuditChain } from './verify-chain.ts';
+import { postEntry } from '../ledger/post-entry.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
 
 describe('diff', () => {
   it('keeps changed fields only, with before and after', () => {
@@ -58,6 +61,13 @@ describe('recordAudit', () => {
   });
 });
 
+function verifyChain(db: TestDb, partner: string) {
+  return verifyAuditChain({
+    db: db.owner.db, config: testConfig(), log: pino({ level: 'silent' }), principal: { kind: 'system', job: 'audit-verify' },
+    requestId: null, ip: null, userAgent: null, clock: systemClock,
+  }, { chain: partner });
+}
+
 describe('recordAudit: events wait for the end of their unit of work', () => {
   let db: TestDb;
   beforeAll(async () => {
@@ -94,10 +104,7 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
 
     const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'seq', 'targetId']).where('id', 'in', [firstId, second]).orderBy('seq').execute();
     expect(rows.map((r) => r.targetId)).toEqual(['second', 'first']); // the chain's order is the order of commits
-    const chain = await verifyAuditChain({
-      db: db.owner.db, config: testConfig(), log: pino({ level: 'silent' }), principal: { kind: 'system', job: 'audit-verify' },
-      requestId: null, ip: null, userAgent: null, clock: systemClock,
-    }, { chain: partner });
+    const chain = await verifyChain(db, partner);
     expect(chain.ok).toBe(true);
     expect(chain.checked).toBeGreaterThanOrEqual(2);
   });
@@ -123,6 +130,56 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
       throw new Error('refused');
     })).rejects.toThrow('refused');
     expect(await db.owner.db.selectFrom('auditEvents').select('id').where('id', 'in', dropped).execute()).toEqual([]);
+  });
+
+  it('events written before the end still join the chain only at commit: its head stays free until then', async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    let release!: () => void;
+    const mayCommit = new Promise<void>((resolve) => { release = resolve; });
+    let written!: () => void;
+    const hasWritten = new Promise<void>((resolve) => { written = resolve; });
+    const first = inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      const id = await recordAudit(trx, ctx, noted(partner, 'early'));
+      await writeRecordedAudit(trx);
+      await writeRecordedAudit(trx); // nothing left: written once
+      written();
+      await mayCommit; // the rest of the unit of work (e.g. a payment's journal entry)
+      return id;
+    });
+    await hasWritten;
+    const headLockable = await db.owner.db.transaction().execute(async (t) =>
+      (await sql`select chain_key from audit_chain_heads where chain_key = ${partner} for update nowait`.execute(t)).rows.length);
+    expect(headLockable).toBe(1);
+    release();
+    const id = await first;
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'targetId']).where('id', '=', id).execute();
+    expect(rows).toEqual([{ id, targetId: 'early' }]);
+    const queued = await sql<{ n: string }>`select count(*)::text as n from audit_event_queue`.execute(db.owner.db);
+    expect(queued.rows[0]!.n).toBe('0');
+    const chain = await verifyChain(db, partner);
+    expect(chain.ok).toBe(true);
+  });
+
+  it("a bulk job's many events go straight into the trail before commit, in order, after its partner balances", async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    const customer = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partner).orderBy('id').executeTakeFirstOrThrow()).id;
+    const cardBefore = await db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('partnerId', '=', partner)
+      .where('code', '=', 'card_clearing').where('currency', '=', 'SGD').executeTakeFirst();
+    const ids = await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      await postEntry(trx, {
+        partnerId: partner, currency: 'SGD', customerId: customer, kind: 'top_up', causeType: 'top_up', causeId: 'bulk_audit', description: 'Bulk', auditEventId: null,
+        postings: [{ code: 'card_clearing', amountMicros: 1_000_000n }, { code: 'points', customerId: customer, amountMicros: -1_000_000n }],
+      });
+      return recordAudits(trx, Array.from({ length: 150 }, (_, i) => ({ ctx, input: noted(partner, `bulk-${i}`) })));
+    });
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['targetId', 'seq']).where('id', 'in', ids).orderBy('seq').execute();
+    expect(rows.map((r) => r.targetId)).toEqual(Array.from({ length: 150 }, (_, i) => `bulk-${i}`));
+    const cardAfter = await db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('partnerId', '=', partner)
+      .where('code', '=', 'card_clearing').where('currency', '=', 'SGD').executeTakeFirstOrThrow();
+    expect(BigInt(cardAfter.balanceMicros)).toBe(BigInt(cardBefore?.balanceMicros ?? '0') + 1_000_000n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+    const pending = await sql<{ n: string }>`select (select count(*) from audit_event_queue) + (select count(*) from ledger_pending_balances) as n`.execute(db.owner.db);
+    expect(Number(pending.rows[0]!.n)).toBe(0);
   });
 
   it('outside a unit of work (a bare transaction) the event is written at once', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeCommit, type Trx } from '../platform/database.ts';
 import type { Ctx, Principal } from '../platform/context.ts';
 import type { ActorType } from '../platform/db-types.ts';
@@ -122,11 +123,14 @@ export async function recordAudit(trx: Trx, ctx: AuditCtx, input: AuditInput): P
 
 type AuditRow = ReturnType<typeof auditRow>;
 /**
- * Events recorded in a transaction opened by `inScope` wait for its end and are inserted together, in the order recorded,
- * just before commit: inserting one takes its partner chain's head lock (the chain trigger), held until commit, so written
- * last the lock is held for one statement and the commit instead of the whole unit of work — concurrent changes of one
- * partner no longer queue behind each other's business logic. Nothing reads an event back in the transaction that wrote it
- * (rows point to their event by id, without a foreign key); a rollback drops them with everything else.
+ * Events recorded in a transaction opened by `inScope` join their partner's hash chain while it commits (migration 0041,
+ * ADR 0018 eighth amendment): they are written together, in the order recorded, to `audit_event_queue` just before commit
+ * (or earlier: `writeRecordedAudit`), which takes no lock, and a deferred trigger moves them into `audit_events` during the
+ * commit. The chain head is locked there and released when the commit is durable, with no round trip to this server in
+ * between — concurrent changes of one partner no longer queue behind each other's answers. Nothing reads an event back in
+ * the transaction that wrote it (rows point to their event by id, without a foreign key); a rollback drops them with
+ * everything else. Outside `inScope` an event is inserted into `audit_events` at once, as before; so are the events of a
+ * transaction that records more than AUDIT_QUEUE_MAX_EVENTS (a bulk job), just before its commit.
  */
 const pendingAudit = new WeakMap<Trx, AuditRow[]>();
 
@@ -142,10 +146,33 @@ async function appendAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
 }
 
 async function flushAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
-  pendingAudit.delete(trx);
-  for (let start = 0; start < rows.length; start += AUDIT_INSERT_BATCH) {
-    await trx.insertInto('auditEvents').values(rows.slice(start, start + AUDIT_INSERT_BATCH)).execute();
+  if (pendingAudit.get(trx) === rows) pendingAudit.delete(trx);
+  const batch = rows.splice(0); // written once: the before-commit hook finds it empty after an early write
+  if (batch.length === 0) return;
+  if (batch.length > AUDIT_QUEUE_MAX_EVENTS) {
+    // A bulk job's events (renewals, statements): straight into the trail, where the chain trigger locks the head now —
+    // after the partner's balances queued by this transaction are applied, so that the order of locks stays the one of
+    // every commit (the partner's accounts, then the head). Moving each event at commit would cost a trigger call apiece.
+    await sql`select ledger_apply_pending_balances()`.execute(trx);
+    for (let start = 0; start < batch.length; start += AUDIT_INSERT_BATCH) {
+      await trx.insertInto('auditEvents').values(batch.slice(start, start + AUDIT_INSERT_BATCH)).execute();
+    }
+    return;
   }
+  await trx.insertInto('auditEventQueue').values(batch).execute();
+}
+
+/** More events than this in one transaction go straight into the trail (see flushAudit). */
+const AUDIT_QUEUE_MAX_EVENTS = 100;
+
+/**
+ * Write the events recorded so far in this `inScope` transaction now instead of just before commit (they still join the
+ * chain at commit). For a transaction whose last statement takes a partner-wide lock (a journal entry on the partner's
+ * card clearing): written before it, they are not one more round trip while that lock is held.
+ */
+export async function writeRecordedAudit(trx: Trx): Promise<void> {
+  const rows = pendingAudit.get(trx);
+  if (rows) await flushAudit(trx, rows);
 }
 
 /** Rows per insert statement when a transaction's events are written (15 columns: far below the 65,535 parameters). */

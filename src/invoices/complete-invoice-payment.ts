@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
-import { recordAudit, recordAudits } from '../audit/record-audit.ts';
+import { recordAudit, recordAudits, writeRecordedAudit } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
-import { postEntry } from '../ledger/post-entry.ts';
+import { entryWrites } from '../ledger/post-entry.ts';
 import { adjustReserved, lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
 import { releaseReservation } from '../wallet/reservations.ts';
 import { newId } from '../platform/ids.ts';
@@ -181,9 +181,12 @@ export async function completeInvoicePayment(
       },
     },
   }]);
-  // Customer-level work before the entry: the entry's posting to card_clearing locks that partner-wide account until commit.
+  // Customer-level work, and the events (queued: they join the chain at commit), before the entry: its posting to
+  // card_clearing locks that partner-wide account until commit, so the entry — with the points hold settled, in the same
+  // statement — is the last statement before commit.
   if (held > 0n) await adjustReserved(trx, wallet, -held);
-  const posted = await postEntry(trx, {
+  await writeRecordedAudit(trx);
+  const written = await entryWrites(trx, [{
     entryId, partnerId: row.partnerId, currency, customerId: row.customerId, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, auditEventId,
     description: `Invoice ${invoice.number} paid${card > 0n && pointsPaid > 0n ? ' (points and card)' : card > 0n ? ' by card' : ' with points'}${lapsed ? '; points no longer covered their part' : ''}`,
     postings: [
@@ -191,14 +194,19 @@ export async function completeInvoicePayment(
       ...(card > 0n ? [{ code: 'card_clearing' as const, amountMicros: card }] : []),
       { code: 'receivable', customerId: row.customerId, amountMicros: -paidNow },
     ],
-  });
+  }]);
+  const posted = written.posted[0]!;
   assert(posted.entryId === entryId, 'the entry the rows name');
+  if (held > 0n) {
+    // The hold names its entry: the reference is checked at the end of the statement, once the entry is written.
+    await sql`with entries as (${written.entries}), written_postings as (${written.postings})
+      update wallet_reservations set status = 'settled', closed_at = ${now}, settled_entry_id = ${entryId}
+       where partner_id = ${row.partnerId} and id = ${row.reservationId!}`.execute(trx);
+  } else {
+    await sql`with entries as (${written.entries}) ${written.postings}`.execute(trx);
+  }
   if (pointsPaid > 0n) {
     assert(-posted.customerBalances.get(`points|${row.customerId}`)! === state.pointsMicros - pointsPaid, 'points moved by exactly their part');
-  }
-  if (held > 0n) {
-    await trx.updateTable('walletReservations').set({ status: 'settled', closedAt: now, settledEntryId: entryId })
-      .where('partnerId', '=', row.partnerId).where('id', '=', row.reservationId!).execute();
   }
   return { applied: true, row: completed };
 }

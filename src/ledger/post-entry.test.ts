@@ -41,6 +41,17 @@ async function balanceOf(code: string, customer: string | null) {
   return BigInt(row.balanceMicros);
 }
 
+/** Can another connection lock this account right now? */
+async function lockable(id: string): Promise<boolean> {
+  try {
+    await db.owner.db.transaction().execute((t) => sql`select id from ledger_accounts where id = ${id} for update nowait`.execute(t));
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '55P03') return false;
+    throw err;
+  }
+}
+
 describe('journal entries', () => {
   it('posts a balanced entry, keeps account balances and the balance after each customer posting', async () => {
     const posted = await topUp(100_000_000n);
@@ -164,16 +175,6 @@ describe('references are checked by the database, per statement', () => {
     const accountId = async (code: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
       .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)
       .where('customerId', customer === null ? 'is' : '=', customer).executeTakeFirst())?.id ?? null;
-    // Can another connection lock this account right now?
-    const lockable = async (id: string) => {
-      try {
-        await db.owner.db.transaction().execute((t) => sql`select id from ledger_accounts where id = ${id} for update nowait`.execute(t));
-        return true;
-      } catch (err) {
-        if ((err as { code?: string }).code === '55P03') return false;
-        throw err;
-      }
-    };
     // Opens both customers' receivables (reversed at the end: no invoice stands behind them).
     const opened = await asPartner((trx) => postEntry(trx, {
       partnerId, currency: 'SGD', customerId: other, kind: 'test', causeType: 'test', causeId: 'open_receivable', description: 'Opens the receivable', auditEventId: null,
@@ -212,6 +213,44 @@ describe('references are checked by the database, per statement', () => {
     });
     expect(await accountId('unapplied', customerId)).not.toBeNull();
     await asPartner((trx) => reverseEntry(trx, opened.entryId, { kind: 'test_reversal', description: 'Reverses the test entry', auditEventId: null }));
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it("moves a partner account's balance at commit, without locking it before; a customer account's at once, locked", async () => {
+    await topUp(1_000_000n, 'top_commit_first');
+    const idOf = async (code: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
+      .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)
+      .where('customerId', customer === null ? 'is' : '=', customer).executeTakeFirstOrThrow()).id;
+    const card = await idOf('card_clearing', null);
+    const points = await idOf('points', customerId);
+    const cardBefore = await balanceOf('card_clearing', null);
+    const pointsBefore = await balanceOf('points', customerId);
+    const entry = (causeId: string) => ({
+      partnerId, currency: 'SGD', customerId, kind: 'top_up', causeType: 'top_up', causeId, description: 'At commit', auditEventId: null,
+      postings: [{ code: 'card_clearing' as const, amountMicros: 700_000n }, { code: 'points' as const, customerId, amountMicros: -700_000n }],
+    });
+    const pending = async () => Number((await sql<{ n: string }>`select count(*)::text as n from ledger_pending_balances`.execute(db.owner.db)).rows[0]!.n);
+
+    await asPartner(async (trx) => {
+      const posted = await postEntry(trx, entry('top_commit'));
+      expect(posted.customerBalances.get(`points|${customerId}`)).toBe(pointsBefore - 700_000n);
+      // Another change of this partner can still post to card clearing: it is locked only while this one commits.
+      expect(await lockable(card)).toBe(true);
+      expect(await lockable(points)).toBe(false);
+      // Inside the transaction the customer's balance has moved; the partner's moves with the commit.
+      const rows = await trx.selectFrom('ledgerAccounts').select(['id', 'balanceMicros']).where('id', 'in', [card, points]).execute();
+      expect(new Map(rows.map((r) => [r.id, BigInt(r.balanceMicros)]))).toEqual(new Map([[card, cardBefore], [points, pointsBefore - 700_000n]]));
+    });
+    expect(await balanceOf('card_clearing', null)).toBe(cardBefore + 700_000n);
+    expect(await balanceOf('points', customerId)).toBe(pointsBefore - 700_000n);
+    expect(await pending()).toBe(0);
+
+    await expect(asPartner(async (trx) => {
+      await postEntry(trx, entry('top_commit_rolled_back'));
+      throw new Error('refused');
+    })).rejects.toThrow('refused');
+    expect(await balanceOf('card_clearing', null)).toBe(cardBefore + 700_000n);
+    expect(await pending()).toBe(0);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 });

@@ -27,6 +27,7 @@ import * as m0037 from './0037_payment_receipts.ts';
 import * as m0038 from './0038_audit_search_keys.ts';
 import * as m0039 from './0039_feed_covering_index.ts';
 import * as m0040 from './0040_postings_account_partner_only.ts';
+import * as m0041 from './0041_partner_rows_at_commit.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -58,4 +59,5 @@ export const migrations: Record<string, Migration> = {
   '0038_audit_search_keys': m0038,
   '0039_feed_covering_index': m0039,
   '0040_postings_account_partner_only': m0040,
+  '0041_partner_rows_at_commit': m0041,
 };
