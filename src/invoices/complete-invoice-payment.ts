@@ -139,9 +139,9 @@ export async function completeInvoicePayment(
   const paidNow = pointsPaid + card;
   const dueAfter = BigInt(invoice.amountDueMicros) - paidNow;
 
-  // Customer-level rows first; the partner-wide locks (the audit chain head, then the partner's accounts: card_clearing)
-  // are taken last, by the audit event and the entry, so they are held only until commit (docs/adr/0013). Ids are made
-  // up front so the rows can name the entry and the event.
+  // Customer-level rows only are locked here; the partner-wide rows (its card_clearing account, then the audit chain head)
+  // are locked while the transaction commits (migration 0041; docs/adr/0013, ADR 0018). Ids are made up front so the rows
+  // can name the entry and the event.
   const entryId = newId('je');
   const auditEventId = newId('evt');
   const parts: InvoicePaymentPart[] = [
@@ -181,9 +181,9 @@ export async function completeInvoicePayment(
       },
     },
   }]);
-  // Customer-level work, and the events (queued: they join the chain at commit), before the entry: its posting to
-  // card_clearing locks that partner-wide account until commit, so the entry — with the points hold settled, in the same
-  // statement — is the last statement before commit.
+  // Customer-level work and the events (queued: they join the chain at commit) first; the entry, with the points hold
+  // settled in the same statement, is the last statement before commit. Its partner account (card_clearing) and the
+  // chain head are locked only while the transaction commits (migration 0041).
   if (held > 0n) await adjustReserved(trx, wallet, -held);
   await writeRecordedAudit(trx);
   const written = await entryWrites(trx, [{

@@ -178,7 +178,7 @@ const beforeCommitHooks = new WeakMap<Trx, BeforeCommit[]>();
 /**
  * Run `hook` once, after the unit of work's function returns and just before its transaction commits (in the order
  * registered). Returns false when `trx` was not opened by `inScope` (the caller then does the work at once).
- * The audit trail uses it: an event's insert takes its chain's head lock, held until commit, so it goes last.
+ * The audit trail uses it: a transaction's events are written together at its end (they join their chain at commit).
  */
 export function beforeCommit(trx: Trx, hook: BeforeCommit): boolean {
   const hooks = beforeCommitHooks.get(trx);
