@@ -141,15 +141,16 @@ async function appendAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
     return;
   }
   const queue = [...rows];
-  if (beforeCommit(trx, () => flushAudit(trx, queue))) pendingAudit.set(trx, queue);
+  if (beforeCommit(trx, () => flushAudit(trx, queue, true))) pendingAudit.set(trx, queue);
   else await trx.insertInto('auditEvents').values(rows).execute();
 }
 
-async function flushAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
+/** `atEnd`: the unit of work is over (the before-commit hook): nothing is posted after these events. */
+async function flushAudit(trx: Trx, rows: AuditRow[], atEnd: boolean): Promise<void> {
   if (pendingAudit.get(trx) === rows) pendingAudit.delete(trx);
   const batch = rows.splice(0); // written once: the before-commit hook finds it empty after an early write
   if (batch.length === 0) return;
-  if (batch.length > AUDIT_QUEUE_MAX_EVENTS) {
+  if (atEnd && batch.length > AUDIT_QUEUE_MAX_EVENTS) {
     // A bulk job's events (renewals, statements): straight into the trail, where the chain trigger locks the head now —
     // after the partner's balances queued by this transaction are applied, so that the order of locks stays the one of
     // every commit (the partner's accounts, then the head). Moving each event at commit would cost a trigger call apiece.
@@ -159,20 +160,23 @@ async function flushAudit(trx: Trx, rows: AuditRow[]): Promise<void> {
     }
     return;
   }
-  await trx.insertInto('auditEventQueue').values(batch).execute();
+  for (let start = 0; start < batch.length; start += AUDIT_INSERT_BATCH) {
+    await trx.insertInto('auditEventQueue').values(batch.slice(start, start + AUDIT_INSERT_BATCH)).execute();
+  }
 }
 
-/** More events than this in one transaction go straight into the trail (see flushAudit). */
+/** More events than this, written at the end of a transaction, go straight into the trail (see flushAudit). */
 const AUDIT_QUEUE_MAX_EVENTS = 100;
 
 /**
  * Write the events recorded so far in this `inScope` transaction now instead of just before commit (they still join the
  * chain at commit). For a transaction whose last statement takes a partner-wide lock (a journal entry on the partner's
- * card clearing): written before it, they are not one more round trip while that lock is held.
+ * card clearing): written before it, they are not one more round trip while that lock is held. Always queued, however
+ * many: entries may follow, and their partner accounts must be locked before the chain head.
  */
 export async function writeRecordedAudit(trx: Trx): Promise<void> {
   const rows = pendingAudit.get(trx);
-  if (rows) await flushAudit(trx, rows);
+  if (rows) await flushAudit(trx, rows, false);
 }
 
 /** Rows per insert statement when a transaction's events are written (15 columns: far below the 65,535 parameters). */

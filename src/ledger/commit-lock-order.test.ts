@@ -33,7 +33,7 @@ const topUpEntry = (customerId: string, causeId: string, amountMicros: bigint) =
 });
 
 describe('partner-wide rows at commit', () => {
-  it('payments (events first), top-ups (entry first) and bulk jobs of one partner commit side by side without deadlock', async () => {
+  it('payments (events first), top-ups (entry first) and bulk jobs (many events, before or after an entry) of one partner commit side by side without deadlock', async () => {
     const cardBalance = async () => BigInt((await db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('partnerId', '=', partnerId)
       .where('code', '=', 'card_clearing').where('currency', '=', 'SGD').executeTakeFirst())?.balanceMicros ?? '0');
     const before = await cardBalance();
@@ -58,6 +58,14 @@ describe('partner-wide rows at commit', () => {
           await recordAudits(trx, Array.from({ length: 120 }, (_, k) => ({ ctx, input: event(`bulk-${i}-${k}`) })));
         }));
       }
+      // Many events written early, then an entry: still queued, so the entry's accounts are locked before the head.
+      if (i % 4 === 2) {
+        runs.push(inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+          await recordAudits(trx, Array.from({ length: 120 }, (_, k) => ({ ctx, input: event(`early-${i}-${k}`) })));
+          await writeRecordedAudit(trx);
+          await postEntry(trx, topUpEntry(customerId, `lock_early_${i}`, 4_000_000n));
+        }));
+      }
     }
     const settled = await Promise.allSettled(runs);
     expect(settled.filter((s) => s.status === 'rejected').map((s) => String((s).reason))).toEqual([]);
@@ -67,12 +75,12 @@ describe('partner-wide rows at commit', () => {
     const posted = await sql<{ total: string }>`select coalesce(sum(p.amount_micros), 0)::text as total from postings p
       join ledger_accounts a on a.id = p.account_id where a.partner_id = ${partnerId} and a.code = 'card_clearing' and a.currency = 'SGD'`.execute(db.owner.db);
     expect(card.balanceMicros).toBe(posted.rows[0]!.total);
-    expect(await cardBalance()).toBe(before + 12n * 1_000_000n + 12n * 2_000_000n + 3n * 3_000_000n);
+    expect(await cardBalance()).toBe(before + 12n * 1_000_000n + 12n * 2_000_000n + 3n * 3_000_000n + 3n * 4_000_000n);
     expect(await checkLedger(db.owner.db)).toEqual([]);
 
     const events = await db.owner.db.selectFrom('auditEvents').select(({ fn }) => fn.countAll<string>().as('n'))
       .where('partnerId', '=', partnerId).where('action', '=', 'ledger.tested').executeTakeFirstOrThrow();
-    expect(Number(events.n)).toBe(12 + 12 + 3 * 120);
+    expect(Number(events.n)).toBe(12 + 12 + 3 * 120 + 3 * 120);
     const chain = await verifyAuditChain({
       db: db.owner.db, config: testConfig(), log: pino({ level: 'silent' }), principal: { kind: 'system', job: 'audit-verify' },
       requestId: null, ip: null, userAgent: null, clock: systemClock,
