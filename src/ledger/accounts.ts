@@ -36,11 +36,9 @@ export function accountKey(ref: AccountRef): string {
   return `${ref.code}|${ref.customerId ?? ''}`;
 }
 
-/**
- * Find or open the accounts of one partner and currency; returns their ids by `accountKey`. `known` are ids the caller
- * has already read in this transaction (accounts are never deleted or re-keyed): only the others are looked up.
- */
-export async function resolveAccounts(trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[], known?: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+/** The distinct accounts asked for (checked: customer accounts name a customer, the partner's own do not), split into
+ * those whose ids the caller knows (`ids`, by `accountKey`) and the others. */
+function splitRefs(refs: readonly AccountRef[], known: ReadonlyMap<string, string> | undefined) {
   const unique = new Map<string, AccountRef>();
   for (const ref of refs) {
     if (CUSTOMER_ACCOUNTS.has(ref.code) !== (ref.customerId !== undefined)) {
@@ -48,13 +46,22 @@ export async function resolveAccounts(trx: Trx, partnerId: string, currency: str
     }
     unique.set(accountKey(ref), ref);
   }
-  const found = new Map<string, string>();
+  const ids = new Map<string, string>();
   const unknown: AccountRef[] = [];
   for (const [key, ref] of unique) {
     const id = known?.get(key);
     if (id === undefined) unknown.push(ref);
-    else found.set(key, id);
+    else ids.set(key, id);
   }
+  return { unique, ids, unknown };
+}
+
+/**
+ * Find or open the accounts of one partner and currency; returns their ids by `accountKey`. `known` are ids the caller
+ * has already read in this transaction (accounts are never deleted or re-keyed): only the others are looked up.
+ */
+export async function resolveAccounts(trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[], known?: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const { ids: found, unknown } = splitRefs(refs, known);
   for (const [key, id] of await findAccounts(trx, partnerId, currency, unknown)) found.set(key, id);
   const missing = unknown.filter((r) => !found.has(accountKey(r)));
   if (missing.length > 0) {
@@ -109,21 +116,8 @@ export async function resolveAndLockAccounts(
   trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[],
   options: { known?: ReadonlyMap<string, string> | undefined; lockedBalances?: ReadonlyMap<string, bigint> | undefined } = {},
 ): Promise<{ ids: Map<string, string>; balances: Map<string, bigint> }> {
-  const unique = new Map<string, AccountRef>();
-  for (const ref of refs) {
-    if (CUSTOMER_ACCOUNTS.has(ref.code) !== (ref.customerId !== undefined)) {
-      throw new Error(`account ${ref.code} ${ref.customerId ? 'takes no' : 'needs a'} customer`);
-    }
-    unique.set(accountKey(ref), ref);
-  }
+  const { unique, ids, unknown } = splitRefs(refs, options.known);
   const held = options.lockedBalances;
-  const ids = new Map<string, string>();
-  const unknown: AccountRef[] = [];
-  for (const [key, ref] of unique) {
-    const id = options.known?.get(key);
-    if (id === undefined) unknown.push(ref);
-    else ids.set(key, id);
-  }
   const toLock = (id: string, ref: AccountRef) => ref.customerId !== undefined && !held?.has(id);
   const balances = new Map<string, bigint>();
   if (unknown.length > 0) {

@@ -84,7 +84,7 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     assert(input.partnerId === partnerId && input.currency === currency, 'one partner and currency per call');
     assertBalanced(input);
   }
-  // The accounts' ids and the customer accounts' balances, locked: one statement (none when the caller knows them all).
+  // The accounts' ids and the customer accounts' balances, locked: looked up and locked in one statement.
   const { ids: accounts, balances } = await resolveAndLockAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings),
     { known: options.accountIds, lockedBalances: options.lockedBalances });
 
