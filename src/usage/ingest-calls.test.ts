@@ -247,6 +247,46 @@ describe('call charging', () => {
     }
   });
 
+  it('two servers charging the same call ids for different customers in opposite orders at once charge each call once, without a deadlock', async () => {
+    // Different customers: neither waits for the other's wallet, so both insert their calls at the same time. The
+    // inserts must take the call ids in one order (else each waits for a call id the other inserted: a deadlock).
+    const { rows: made } = await sql<{ id: string }>`
+      insert into customers (id, partner_id, name, currency) values ('cus_initech00000000000000000', ${partnerId}, 'Initech Pte Ltd', 'SGD') returning id`.execute(db.owner.db);
+    const initech = made[0]!.id;
+    await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
+      wallet: { partnerId, customerId: initech, currency: 'SGD' }, amountMicros: 1_000_000_000n,
+      entry: { kind: 'top_up', causeType: 'test', causeId: 'top_initech', description: 'Seed', auditEventId: null },
+      counterPostings: [{ code: 'card_clearing', amountMicros: 1_000_000_000n }],
+    }));
+    await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => creditWallet(trx, {
+      wallet: { partnerId, customerId: acme, currency: 'SGD' }, amountMicros: 1_000_000_000n,
+      entry: { kind: 'top_up', causeType: 'test', causeId: 'top_acme_opposite', description: 'Seed', auditEventId: null },
+      counterPostings: [{ code: 'card_clearing', amountMicros: 1_000_000_000n }],
+    }));
+    const other = openDatabase(db.url, { appRole: true, max: 2 });
+    try {
+      await Promise.all([sql`select 1`.execute(other.db), sql`select 1`.execute(other.db)]);
+      for (let round = 0; round < 4; round++) {
+        const before = (await points(acme))! + (await points(initech))!;
+        const ids = Array.from({ length: 1500 }, (_, i) => `opp-${round}-${String(i).padStart(4, '0')}`);
+        const forAcme = ids.map((id) => call(id, { to: '+6567778888', durationSeconds: 6 }));
+        const forInitech = [...ids].reverse().map((id) => call(id, { customerId: initech, to: '+6567778888', durationSeconds: 6 }));
+        const outcomes = await Promise.all([
+          ingestCalls({ ...ctx, requestId: `req_opp${round}a` }, { records: forAcme }),
+          ingestCalls({ ...ctx, db: other.db, requestId: `req_opp${round}b` }, { records: forInitech }),
+        ]);
+        expect(outcomes.reduce((n, o) => n + o.summary.charged, 0)).toBe(1500);
+        expect(outcomes.reduce((n, o) => n + o.summary.duplicates, 0)).toBe(1500);
+        expect((await points(acme))! + (await points(initech))!).toBe(before - 1500n * 30_000n);
+      }
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from usage_calls where call_id like 'opp-%'`.execute(db.owner.db);
+      expect(rows[0]!.n).toBe(6_000);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   it('a call charged by another server while this one waits for the wallet is a duplicate here, charged once', async () => {
     // Two API processes: each has its own queue of charging transactions (one Db handle each).
     const other = openDatabase(db.url, { appRole: true, max: 2 });

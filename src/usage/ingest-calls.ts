@@ -439,6 +439,9 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
                       ${calls.costMicros}::bigint[], ${calls.entryId}::text[])
             as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
                  currency, price_micros, cost_micros, entry_id)
+         -- One order of call ids for every transaction: two that insert the same ids (two servers, replays) then
+         -- wait for each other in turn, never in a circle (a deadlock).
+         order by c.call_id
         on conflict (partner_id, call_id) do nothing
         returning 1)${ledgerWrites.length > 0 ? sql`, ${sql.join(ledgerWrites)}` : sql``}
       select count(*)::text as n from inserted`.execute(trx);
