@@ -4,7 +4,7 @@ import { createTestDb, partnerIdOf, testConfig, type TestDb } from '../test/harn
 import { systemClock } from '../platform/clock.ts';
 import { inScope } from '../platform/database.ts';
 import { sql } from 'kysely';
-import { diff, recordAudit, recordAudits, writeRecordedAudit } from './record-audit.ts';
+import { diff, recordAudit, recordAudits, takeRecordedAuditInsert, writeRecordedAudit } from './record-audit.ts';
 import { verifyAuditChain } from './verify-chain.ts';
 import { postEntry } from '../ledger/post-entry.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
@@ -180,6 +180,36 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
     const pending = await sql<{ n: string }>`select (select count(*) from audit_event_queue) + (select count(*) from ledger_pending_balances) as n`.execute(db.owner.db);
     expect(Number(pending.rows[0]!.n)).toBe(0);
+  });
+
+  it('events carried by another statement (takeRecordedAuditInsert) join the chain at commit, in order, written once', async () => {
+    const partner = await partnerIdOf(db, 'northwind');
+    const ids = await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      const first = await recordAudit(trx, ctx, noted(partner, 'carried-1'));
+      const [second] = await recordAudits(trx, [{ ctx, input: noted(partner, 'carried-2') }]);
+      const insert = takeRecordedAuditInsert(trx);
+      expect(insert).not.toBeNull();
+      expect(takeRecordedAuditInsert(trx)).toBeNull(); // taken: nothing left to write
+      await sql`with q as (${insert!}) select 1`.execute(trx);
+      const third = await recordAudit(trx, ctx, noted(partner, 'after')); // written at the end, as usual
+      const visible = await trx.selectFrom('auditEvents').select('id').where('id', 'in', [first, second!]).execute();
+      expect(visible).toEqual([]); // queued: they join the chain at commit
+      return [first, second!, third];
+    });
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'targetId']).where('id', 'in', ids).orderBy('seq').execute();
+    expect(rows).toEqual([{ id: ids[0], targetId: 'carried-1' }, { id: ids[1], targetId: 'carried-2' }, { id: ids[2], targetId: 'after' }]);
+    expect((await verifyChain(db, partner)).ok).toBe(true);
+    const queued = await sql<{ n: string }>`select count(*)::text as n from audit_event_queue`.execute(db.owner.db);
+    expect(queued.rows[0]!.n).toBe('0');
+
+    // Nothing to carry: nothing recorded yet, or a bare transaction (its events are written at once).
+    await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
+      expect(takeRecordedAuditInsert(trx)).toBeNull();
+    });
+    await db.owner.db.transaction().execute(async (trx) => {
+      await recordAudit(trx, ctx, noted(partner, 'bare'));
+      expect(takeRecordedAuditInsert(trx)).toBeNull();
+    });
   });
 
   it('outside a unit of work (a bare transaction) the event is written at once', async () => {

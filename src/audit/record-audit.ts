@@ -183,6 +183,20 @@ export async function writeRecordedAudit(trx: Trx): Promise<void> {
 const AUDIT_INSERT_BATCH = 2_000;
 
 /**
+ * The events recorded so far in this `inScope` transaction and not yet written, as one insert into the audit queue, for
+ * the caller to run inside its next statement (a CTE) instead of a statement of their own: one round trip fewer. They
+ * count as written (the caller must run the insert) and join the chain at commit like every queued event. Null when there
+ * is nothing to write, or when the events are not queued (a bare transaction, or more than AUDIT_QUEUE_MAX_EVENTS: those
+ * are written as before, at the end).
+ */
+export function takeRecordedAuditInsert(trx: Trx) {
+  const rows = pendingAudit.get(trx);
+  if (!rows || rows.length === 0 || rows.length > AUDIT_QUEUE_MAX_EVENTS) return null;
+  const batch = rows.splice(0); // the before-commit hook finds it empty
+  return trx.insertInto('auditEventQueue').values(batch);
+}
+
+/**
  * Append several events (each with its own caller and request) in one statement, in order, inside the caller's
  * transaction; `id` lets rows written earlier in the transaction already point to their event.
  */

@@ -7,10 +7,10 @@ import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
-import { recordAudit, recordAudits, writeRecordedAudit } from '../audit/record-audit.ts';
+import { recordAudit, recordAudits, takeRecordedAuditInsert, writeRecordedAudit } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { entryWrites } from '../ledger/post-entry.ts';
-import { adjustReserved, lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
+import { lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
 import { releaseReservation } from '../wallet/reservations.ts';
 import { newId } from '../platform/ids.ts';
 import { currencyOf } from '../topup/top-up-views.ts';
@@ -181,11 +181,12 @@ export async function completeInvoicePayment(
       },
     },
   }]);
-  // Customer-level work and the events (queued: they join the chain at commit) first; the entry, with the points hold
-  // settled in the same statement, is the last statement before commit. Its partner account (card_clearing) and the
+  // Customer-level work first; the entry, with the points hold settled and the events queued (they join the chain at
+  // commit) in the same statement, is the last statement before commit. Its partner account (card_clearing) and the
   // chain head are locked only while the transaction commits (migration 0041).
-  if (held > 0n) await adjustReserved(trx, wallet, -held);
-  await writeRecordedAudit(trx);
+  const auditInsert = takeRecordedAuditInsert(trx);
+  if (!auditInsert) await writeRecordedAudit(trx);
+  const audited = auditInsert ? sql`, audit_queued as (${auditInsert})` : sql``;
   const written = await entryWrites(trx, [{
     entryId, partnerId: row.partnerId, currency, customerId: row.customerId, kind: 'invoice_payment', causeType: 'invoice', causeId: invoice.id, auditEventId,
     description: `Invoice ${invoice.number} paid${card > 0n && pointsPaid > 0n ? ' (points and card)' : card > 0n ? ' by card' : ' with points'}${lapsed ? '; points no longer covered their part' : ''}`,
@@ -198,12 +199,15 @@ export async function completeInvoicePayment(
   const posted = written.posted[0]!;
   assert(posted.entryId === entryId, 'the entry the rows name');
   if (held > 0n) {
-    // The hold names its entry: the reference is checked at the end of the statement, once the entry is written.
-    await sql`with entries as (${written.entries}), written_postings as (${written.postings})
+    // The hold names its entry (checked at the end of the statement, once the entry is written) and leaves the wallet's
+    // reserved points in the same statement.
+    await sql`with entries as (${written.entries}), written_postings as (${written.postings})${audited},
+        released as (update wallets set reserved_micros = reserved_micros - ${held.toString()}::bigint, updated_at = now()
+                      where partner_id = ${row.partnerId} and customer_id = ${row.customerId} and currency = ${currency})
       update wallet_reservations set status = 'settled', closed_at = ${now}, settled_entry_id = ${entryId}
        where partner_id = ${row.partnerId} and id = ${row.reservationId!}`.execute(trx);
   } else {
-    await sql`with entries as (${written.entries}) ${written.postings}`.execute(trx);
+    await sql`with entries as (${written.entries})${audited} ${written.postings}`.execute(trx);
   }
   if (pointsPaid > 0n) {
     assert(-posted.customerBalances.get(`points|${row.customerId}`)! === state.pointsMicros - pointsPaid, 'points moved by exactly their part');

@@ -7,7 +7,7 @@ import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
-import { recordAudits } from '../audit/record-audit.ts';
+import { recordAudits, takeRecordedAuditInsert } from '../audit/record-audit.ts';
 import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
 import { accountKey } from '../ledger/accounts.ts';
 import type { AccountCode } from '../platform/db-types.ts';
@@ -417,7 +417,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
 
   // 3. Write, in one statement: the calls (their unique call ids are the last word on duplicates) and the ledger's
   //    entries and postings (the postings' statement trigger checks them and moves the balances when the whole
-  //    statement is done); the audit events go last, before commit (recordAudits).
+  //    statement is done), and the audit events, queued to join the chain at commit (takeRecordedAuditInsert).
   const byCurrency = new Map<string, EntryInput[]>();
   for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
   const ledgerWrites: Array<RawBuilder<unknown>> = [];
@@ -426,7 +426,11 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     const n = ledgerWrites.length / 2;
     ledgerWrites.push(sql`${sql.id(`entries_${n}`)} as (${written.entries})`, sql`${sql.id(`postings_${n}`)} as (${written.postings})`);
   }
+  await recordAudits(trx, audits);
   if (calls.id.length > 0) {
+    // The audit events ride on the same statement (queued, they join the chain at commit).
+    const auditInsert = takeRecordedAuditInsert(trx);
+    if (auditInsert) ledgerWrites.push(sql`audit_queued as (${auditInsert})`);
     const { rows } = await sql<{ n: string }>`
       with inserted as (
         insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
@@ -451,7 +455,6 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   } else {
     assert(ledgerWrites.length === 0, 'no entry without a charged call');
   }
-  await recordAudits(trx, audits);
 }
 
 /** Customers charged for the first time have no wallet yet: opened, then the charge is tried again. */
