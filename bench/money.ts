@@ -26,7 +26,7 @@
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
-//      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run and of the batches, as .cpuprofile files there)
+//      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,7 +73,7 @@ export interface MoneyBenchOptions {
   /** Seconds after which no new round of a batch size starts. */
   batchSecondsBudget: number;
   feedRequests: number;
-  /** Where to write the server's CPU profile of each single-record run and of the batches (null: not profiled). */
+  /** Where to write the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run (null: not profiled). */
   profileDir: string | null;
   /** Report pg_stat_statements for each single-record run, the batches and the feed's use case. */
   pgStatements: boolean;
@@ -941,7 +941,9 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const vacuumBefore = await postingsVacuums(owner);
     const feedLogAt = fs.statSync(serverLog).size;
     const stopProbe = probeServer(server.child);
+    const stopFeedProfile = profileServer(server.child, o.profileDir, 'feed');
     const feedHttp1 = await feedHttp(1);
+    await stopFeedProfile();
     const feedProbe = await stopProbe();
     // The server's own time for the same requests (Fastify's responseTime: from the request's arrival to the reply sent).
     const feedServerMs = serverResponseTimes(serverLog, feedLogAt, '/transactions');
