@@ -37,6 +37,7 @@ async function stop(signal: string): Promise<void> {
 }
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+booted.embedded?.stopsItselfOnSignals(); // stop() stops it, after the server, the worker and the pools
 
 if (server) {
   const url = `http://localhost:${config.port}`;

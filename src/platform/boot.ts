@@ -25,7 +25,9 @@ export async function boot(options: { migrate: boolean } = { migrate: true }): P
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => log.info(m) });
     url = embedded.url;
   }
-  const onError = (err: Error) => log.error({ err }, 'database pool error');
+  // The error alone: pg-pool hangs the whole client (its prepared statements and all) on an idle connection's error.
+  const onError = (err: Error) =>
+    log.error({ err: Object.assign(new Error(err.message), { code: (err as { code?: unknown }).code, stack: err.stack }) }, 'database pool error');
   const owner = openDatabase(url, { appRole: false, max: 5, onError, prepareStatements: config.prepareStatements });
   if (options.migrate) {
     const applied = await migrateToLatest(owner);

@@ -256,3 +256,24 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
   });
 });
 
+
+describe('closing a pool', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  it('returns once every connection has disconnected: a server stopped right after has no session of ours to terminate', async () => {
+    for (let round = 0; round < 3; round++) {
+      const handle = openDatabase(db.url, { appRole: true, max: 4 });
+      // Four connections at once, each naming its backend.
+      const pids = await Promise.all(Array.from({ length: 4 }, () =>
+        sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(handle.db).then((r) => r.rows[0]!.pid)));
+      expect(new Set(pids).size).toBe(4);
+      await handle.close();
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`.execute(db.owner.db);
+      expect(rows[0]!.n).toBe(0);
+    }
+  });
+});

@@ -39,7 +39,11 @@ export function openDatabase(
 ): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => options.onError?.(err));
+  // Connections still open (pg-pool's end() resolves once it has asked each to end, before its socket closes).
+  const open = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
+    open.add(client);
+    client.on('end', () => open.delete(client));
     client.on('error', (err) => options.onError?.(err));
     if (options.prepareStatements !== false) prepareRepeatedStatements(client);
   });
@@ -59,9 +63,16 @@ export function openDatabase(
     pool,
     close: async () => {
       await db.destroy();
+      if (!pool.ended) await pool.end(); // Kysely ends the pool only if it used it
+      // Closed means disconnected: a server stopped right after (the embedded one at shutdown) then finds no session
+      // of ours to terminate, and no connection reports "terminating connection due to administrator command".
+      for (let waitedMs = 0; open.size > 0 && waitedMs < CLOSE_WAIT_MAX_MS; waitedMs += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     },
   };
 }
+
+/** How long `close` waits at most for the pool's connections to disconnect. */
+const CLOSE_WAIT_MAX_MS = 5_000;
 
 /** Named (prepared) statements per connection at most; statements seen after that run unnamed, as before. */
 const PREPARED_PER_CONNECTION = 256;

