@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
 import { chargeWallet, creditWallet } from './charge-wallet.ts';
 import { ensureWallet } from './wallets.repo.ts';
 import { feedPage, listTransactions, TRANSACTION_TYPES, type TransactionType, type TransactionView } from './list-transactions.ts';
+import { feedSchema } from './wallet.routes.ts';
 
 // The feed reads its page, the customer's account and the totals in one statement (feedPage); the CSV export reads
 // plain pages (listTransactions). Both must say the same thing about every transaction, and the totals must be what
@@ -62,9 +64,9 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-/** The answer as the API sends it. */
+/** The answer as the API sends it, checked to be exactly the documented shape (the route writes it without zod). */
 function asJson(page: NonNullable<Awaited<ReturnType<typeof feedPage>>>): FeedJson {
-  return JSON.parse(JSON.stringify({ data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals })) as FeedJson;
+  return feedSchema.parse(JSON.parse(JSON.stringify({ data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals }))) as FeedJson;
 }
 
 async function bothWays(customerId: string, currency: Currency, limit: number, type: TransactionType | undefined, afterPostingId: string | null) {
@@ -88,6 +90,7 @@ describe('the feed in one statement', () => {
             expect(page).not.toBeNull();
             const got = asJson(page!);
             expect(page!.currency).toBe(currency);
+            expect(got.data.every((d) => d.currency === currency)).toBe(true);
             expect(got.data).toEqual(rows.data.map((r) => r.view));
             expect(got.nextCursor).toBe(rows.nextCursor);
             // Totals by type over the whole history (of the filtered type), summed here from every row.
@@ -114,6 +117,17 @@ describe('the feed in one statement', () => {
     expect(new Set(sgd.data.map((d) => d.type))).toEqual(new Set(['call', 'subscription', 'purchase', 'other', 'top_up', 'credit']));
     expect(sgd.data[0]!.id).toMatch(/^txn_\d{12}$/);
     expect(sgd.data[0]!.occurredAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // Each time is the posting's, in UTC, to the millisecond (cut, as a Date keeps it), whatever the session's zone.
+    const postingIds = sgd.data.map((d) => d.id.replace(/^txn_0*/, ''));
+    const { rows: times } = await sql<{ id: string; ms: string }>`
+      select id::text, floor(extract(epoch from posted_at) * 1000)::bigint::text as ms from postings where id = any(${postingIds}::bigint[])`.execute(db.owner.db);
+    const msById = new Map(times.map((r) => [r.id, Number(r.ms)]));
+    expect(sgd.data.map((d) => Date.parse(d.occurredAt))).toEqual(postingIds.map((id) => msById.get(id)));
+    const zoned = await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+      await sql`set local time zone 'Pacific/Chatham'`.execute(trx);
+      return feedPage(trx, { partnerId, customerId: sgdCustomer, limit: 200, afterPostingId: null });
+    });
+    expect(asJson(zoned!)).toEqual(sgd);
     expect(sgd.data.find((d) => d.type === 'credit')!.description).toBe('Goodwill "points" \\ for you');
     const vnd = asJson((await bothWays(vndCustomer, 'VND', 200, undefined, null)).page!);
     expect(vnd.data.map((d) => d.amount)).toEqual(expect.arrayContaining(['-205.44', '-1234.567', '-3000', '500000']));

@@ -32,6 +32,13 @@ export interface TransactionRow {
   amountMicros: bigint;
 }
 
+/**
+ * A posting's time as `Date.prototype.toISOString` writes it (UTC, milliseconds cut, not rounded, as a Date keeps
+ * them), formatted by PostgreSQL: no Date parsed and formatted again per row (the dates were a tenth of the feed's
+ * allocations on the API server).
+ */
+const ISO_UTC_MS = sql.raw(`to_char(p.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 /** `txn_` + the posting's sequence number: opaque to clients, ordered for cursors. */
 function transactionId(postingId: string): string {
   return `txn_${postingId.padStart(12, '0')}`;
@@ -64,7 +71,8 @@ export async function listTransactions(
   if (!accountId) return { data: [], nextCursor: null };
   let query = trx
     .selectFrom('postings as p')
-    .select(['p.id', 'p.amountMicros', 'p.balanceAfterMicros', 'p.postedAt', 'p.kind', 'p.feedType', 'p.description', 'p.causeType', 'p.causeId'])
+    .select(['p.id', 'p.amountMicros', 'p.balanceAfterMicros', 'p.kind', 'p.feedType', 'p.description', 'p.causeType', 'p.causeId'])
+    .select(sql<string>`${ISO_UTC_MS}`.as('postedAt'))
     .where('p.accountId', '=', accountId)
     .where('p.partnerId', '=', input.partnerId)
     .where('p.customerId', '=', input.customerId) // also what lets postings_customer_feed (customer postings only) serve it
@@ -82,7 +90,7 @@ export async function listTransactions(
 
 /** A points posting as the customer sees it: signed change of points, balance after, type, cause. */
 function transactionRow(
-  r: { id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: Date; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null },
+  r: { id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: string; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null },
   currencyCode: string,
 ): TransactionRow {
   const currency = isCurrency(currencyCode) ? currencyCode : 'SGD';
@@ -91,7 +99,7 @@ function transactionRow(
     amountMicros,
     view: {
       id: transactionId(r.id),
-      occurredAt: r.postedAt.toISOString(),
+      occurredAt: r.postedAt,
       type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
       kind: r.kind ?? 'other',
       description: r.description ?? '',
@@ -111,7 +119,7 @@ interface FeedPageRow {
   id: string | null;
   amountMicros: string;
   balanceAfterMicros: string | null;
-  postedAt: Date;
+  postedAt: string;
   kind: string | null;
   feedType: string | null;
   description: string | null;
@@ -123,8 +131,13 @@ interface FeedPageRow {
  * The feed's whole answer in ONE statement (one round trip instead of three): the customer's currency and points account,
  * the newest `limit` postings of that account (after the cursor; of one type), and the totals by type. The page is a
  * lateral subquery per account, which walks postings_customer_feed backwards from the cursor and stops at limit + 1
- * rows; the postings come back as plain rows (building JSON in PostgreSQL cost more than parsing rows here), the
- * totals as one small JSON value on the first row. Null when the customer does not exist (in this scope).
+ * rows; the postings come back as plain rows, the totals as one small JSON value on the first row. Null when the
+ * customer does not exist (in this scope).
+ * Building the page's JSON in PostgreSQL cost more than parsing rows here, measured twice: 0.15 ms of json_agg per
+ * page in an earlier session; 1.0 ms of PostgreSQL time per page, and a slower p50, for the whole answer written by
+ * string concatenation (session of 2026-12-02), against ~0.5 ms of this server's CPU for the rows.
+ * The columns are named as the rows are read, and the statement runs without Kysely's plugins: the camel-case plugin
+ * would copy every row into a new object to rename what is already named.
  */
 export async function feedPage(
   trx: Trx,
@@ -140,8 +153,8 @@ export async function feedPage(
                 from points_feed_totals t
                where t.partner_id = ${input.partnerId} and t.account_id = a.points_account_id and t.postings <> 0 ${totalsType})
            end as totals,
-           p.id::text as id, p.amount_micros::text as amount_micros, p.balance_after_micros::text as balance_after_micros, p.posted_at,
-           p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
+           p.id::text as id, p.amount_micros::text as "amountMicros", p.balance_after_micros::text as "balanceAfterMicros",
+           ${ISO_UTC_MS} as "postedAt", p.kind, p.feed_type as "feedType", p.description, p.cause_type as "causeType", p.cause_id as "causeId"
       from (select c.currency, w.points_account_id
               from customers c
               left join wallets w on w.partner_id = c.partner_id and w.customer_id = c.id and w.currency = c.currency
@@ -153,7 +166,7 @@ export async function feedPage(
          where p.account_id = a.points_account_id and p.partner_id = ${input.partnerId} and p.customer_id = ${input.customerId} ${after} ${pageType}
          order by p.id desc
          limit ${input.limit + 1}) p on true
-     order by p.n`.execute(trx);
+     order by p.n`.execute(trx.withoutPlugins());
   const first = rows[0];
   if (!first) return null;
   const currency = isCurrency(first.currency) ? first.currency : 'SGD';

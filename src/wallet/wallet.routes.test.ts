@@ -3,6 +3,7 @@ import { createTestApp, signIn, type TestApp } from '../test/harness.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { inScope } from '../platform/database.ts';
 import { creditWallet } from './charge-wallet.ts';
+import { feedSchema } from './wallet.routes.ts';
 
 let t: TestApp;
 let partnerId: string;
@@ -44,6 +45,9 @@ describe('calls and the transactions feed over HTTP', () => {
     const admin = await signIn(t, 'admin@demo.test');
     const feed = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: admin.headers });
     expect(feed.statusCode).toBe(200);
+    expect(feed.headers['content-type']).toBe('application/json; charset=utf-8');
+    // Written without the route's zod encode: exactly the documented shape, nothing more.
+    expect(feedSchema.safeParse(feed.json()).error).toBeUndefined();
     const body = feed.json<{ data: Array<{ type: string; amount: string; balanceAfter: string }>; totals: Array<{ type: string; count: number; total: string }> }>();
     expect(body.data.map((d) => [d.type, d.amount, d.balanceAfter])).toEqual([
       ['call', '-0.10', '19.70'], ['call', '-0.10', '19.80'], ['call', '-0.10', '19.90'], ['top_up', '20.00', '20.00'],
@@ -71,6 +75,7 @@ describe('calls and the transactions feed over HTTP', () => {
     const feed = await t.app.inject({ method: 'GET', url: '/api/v1/portal/transactions', headers: owner.headers });
     expect(feed.statusCode).toBe(200);
     expect(feed.json<{ data: unknown[] }>().data.length).toBeGreaterThan(0);
+    expect(feedSchema.safeParse(feed.json()).error).toBeUndefined();
     const wallet = await t.app.inject({ method: 'GET', url: '/api/v1/portal/wallet', headers: owner.headers });
     expect(wallet.json()).toMatchObject({ currency: 'SGD', points: '19.70', usable: '19.70', reserved: '0.00' });
     const member = await signIn(t, 'member@acme.test');
