@@ -256,7 +256,6 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
   });
 });
 
-
 describe('closing a pool', () => {
   let db: TestDb;
   beforeAll(async () => {

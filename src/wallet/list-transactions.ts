@@ -35,7 +35,7 @@ export interface TransactionRow {
 /**
  * A posting's time as `Date.prototype.toISOString` writes it (UTC, milliseconds cut, not rounded, as a Date keeps
  * them), formatted by PostgreSQL: no Date parsed and formatted again per row (the dates were a tenth of the feed's
- * allocations on the API server).
+ * allocations on the API server). Reads `p.posted_at`: both queries below name postings `p`.
  */
 const ISO_UTC_MS = sql.raw(`to_char(p.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
