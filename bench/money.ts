@@ -15,7 +15,7 @@
 //     is its own, driven by autocannon from this process.
 //  4. Single call record per request at 4/16/64 connections, each followed by pgbench TPC-B (scale 10, separate database, same
 //     server) at the same concurrency; batches of 1,000 and 10,000 records (fetch) beside a COPY of the same rows into a bare,
-//     logged table; the latest 100 transactions of random customers through HTTP and straight through `feedPage`.
+//     logged table; the latest 100 transactions of random customers through HTTP and straight through `readFeedPage`.
 //  5. A table of each figure beside its target (pass/miss), and bench/money-results.json.
 //
 // Env: BENCH_LEDGER_ROWS (10000000) BENCH_CUSTOMERS (10000) BENCH_PG_PORT (54370) BENCH_CONNECTIONS (4,16,64)
@@ -48,7 +48,7 @@ import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } fro
 import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
-import { feedPage } from '../src/wallet/list-transactions.ts';
+import { feedPage, readFeedPage } from '../src/wallet/list-transactions.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-money-bench-';
@@ -954,12 +954,23 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     log(`feed over HTTP, 1 connection: p50 ${feedHttp1.latencyMs.p50} ms, p99 ${feedHttp1.latencyMs.p99} ms; 16 connections: ${fmtInt(feedHttp16.requestsPerSecond)} req/s, p99 ${feedHttp16.latencyMs.p99} ms`);
     log(`  floor, GET /healthz one at a time: p50 ${floorMs.p50} ms, p99 ${floorMs.p99} ms; the server during the 1-connection feed: event loop delay p99 ${feedProbe?.loopDelayMs.p99 ?? '?'} ms (max ${feedProbe?.loopDelayMs.max ?? '?'}), ${feedProbe?.gc.pauses ?? '?'} GC pauses (${feedProbe?.gc.totalMs ?? '?'} ms in all, max ${feedProbe?.gc.maxMs ?? '?'} ms, ${feedProbe?.gc.over2Ms ?? '?'} over 2 ms: ${Object.entries(feedProbe?.gc.byKind ?? {}).map(([k, v]) => `${k} ${v.pauses} x, ${v.totalMs} ms, max ${v.maxMs}`).join('; ')})`);
 
-    // Straight through the use case's SQL (feedPage in one partner-scoped transaction, app role, RLS on) ...
+    // Straight through the use case's SQL, as the routes run it (readFeedPage: one round trip, a read-only partner-scoped
+    // transaction, app role, RLS on) ...
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
     const scope = { kind: 'partner' as const, partnerId: data.partnerId };
     const useCaseMs: number[] = [];
     if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
-    // Each step of the use case on its own: begin + scope, the page (feedPage: one statement), commit.
+    for (let i = 0; i < o.feedRequests + 200; i++) {
+      const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
+      const t0 = performance.now();
+      const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null });
+      const ms = performance.now() - t0;
+      if (!page || page.data.length === 0 || page.totals.length === 0) throw new Error(`no transactions for ${customerId}`);
+      if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
+    }
+    if (o.pgStatements) await printServerStatements(owner, 'the feed use case', `${fmtInt(o.feedRequests + 200)} feed pages`, log);
+    // ... the same page in the usual three round trips, each step on its own: begin + scope, the page, commit ...
+    const threeTripsMs: number[] = [];
     const stepMs = { begin: [] as number[], page: [] as number[], commit: [] as number[] };
     for (let i = 0; i < o.feedRequests + 200; i++) {
       const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
@@ -974,12 +985,11 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const t3 = performance.now();
       const ms = t3 - t0;
       if (!page || page.data.length === 0 || page.totals.length === 0) throw new Error(`no transactions for ${customerId}`);
-      if (i >= 200) { // the first 200 warm up
-        useCaseMs.push(ms);
+      if (i >= 200) {
+        threeTripsMs.push(ms);
         stepMs.begin.push(t1 - t0); stepMs.page.push(t2 - t1); stepMs.commit.push(t3 - t2);
       }
     }
-    if (o.pgStatements) await printServerStatements(owner, 'the feed use case', `${fmtInt(o.feedRequests + 200)} feed pages`, log);
     const vacuumAfter = await postingsVacuums(owner);
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
     const postingsQuery = (trx: Trx, accountId: string, customerId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
@@ -1004,9 +1014,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       serverSide: { what: "the server's own time (Fastify responseTime in its log) for the 1-connection HTTP requests", ...latencySummary(feedServerMs) },
       floor: { what: 'GET /healthz (HTTP and one select 1), one at a time, as many requests, right after the 1-connection feed run', latencyMs: floorMs },
       serverProbe: { what: "the server's event loop delay and V8 garbage-collection pauses during the 1-connection feed run", ...feedProbe },
-      useCase: { what: 'one partner-scoped transaction: feedPage (limit 100, with totals), app role, from this process', ...latencySummary(useCaseMs) },
-      useCaseSteps: {
-        what: 'the same transactions, step by step (ms): begin + scope, feedPage (one statement), commit',
+      useCase: { what: 'readFeedPage as the routes run it (limit 100, with totals): one round trip, a read-only partner-scoped transaction, app role, from this process', ...latencySummary(useCaseMs) },
+      threeRoundTrips: {
+        what: 'the same page through inScope + feedPage (begin with the scope, the page, commit: three round trips), and each step (ms)',
+        ...latencySummary(threeTripsMs),
         begin: latencySummary(stepMs.begin), page: latencySummary(stepMs.page), commit: latencySummary(stepMs.commit),
       },
       postingsVacuums: {
@@ -1016,9 +1027,9 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
       samplePlan,
     };
-    log(`feed through feedPage: p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    log(`feed through readFeedPage (one round trip): p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
     log(`  the server's own time for the 1-connection HTTP requests (Fastify responseTime): p50 ${feed.serverSide.p50} ms, p99 ${feed.serverSide.p99} ms (${feed.serverSide.count} requests)`);
-    log(`  steps p99: begin + scope ${feed.useCaseSteps.begin.p99}, page ${feed.useCaseSteps.page.p99}, commit ${feed.useCaseSteps.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
+    log(`  in three round trips (inScope + feedPage): p50 ${feed.threeRoundTrips.p50} ms, p99 ${feed.threeRoundTrips.p99} ms; steps p99: begin + scope ${feed.threeRoundTrips.begin.p99}, page ${feed.threeRoundTrips.page.p99}, commit ${feed.threeRoundTrips.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
     phase('transactions feed');
 
     const peakRssEndKb = procStatusKb(server.pid, 'VmHWM');
@@ -1073,7 +1084,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       result: 'info',
     });
     rows.push({
-      what: 'latest 100 transactions, feedPage',
+      what: 'latest 100 transactions, readFeedPage',
       measured: `p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`,
       target: '(where time goes)',
       result: 'info',

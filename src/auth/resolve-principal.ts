@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
-import type { Db } from '../platform/database.ts';
-import { inScope } from '../platform/database.ts';
-import type { Principal } from '../platform/context.ts';
-import type { AppName } from '../platform/db-types.ts';
+import { inScope, readInScope, type Db } from '../platform/database.ts';
+import type { Principal, SessionAuthMethod } from '../platform/context.ts';
+import type { AppName, CustomerRole } from '../platform/db-types.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 
 export const SESSION_COOKIE = 'folio_session';
@@ -17,52 +16,68 @@ export interface ResolvedSession {
   csrfToken: string;
 }
 
-/** Look up a session cookie: valid, not revoked, within idle and absolute expiry; slide the idle expiry. */
+interface SessionRow {
+  sessionId: string;
+  csrfToken: string;
+  lastSeenAt: Date;
+  authMethod: SessionAuthMethod;
+  userId: string;
+  kind: 'operator' | 'staff' | 'customer';
+  partnerId: string | null;
+  customerId: string | null;
+  customerRole: CustomerRole | null;
+  email: string;
+  name: string;
+  status: string;
+  /** Staff only: the apps granted. */
+  apps: AppName[] | null;
+}
+
+/**
+ * Look up a session cookie: valid, not revoked, within idle and absolute expiry; slide the idle expiry. Every signed-in
+ * request starts here, so the session, its user and a staff member's apps are read by one statement in one round trip
+ * (`readInScope`); the idle expiry is slid by a transaction of its own, at most every TOUCH_EVERY_MS.
+ */
 export async function resolveSession(db: Db, token: string, idleMinutes: number): Promise<ResolvedSession | null> {
   if (token.length < 20 || token.length > 200) return null;
-  return inScope(db, { kind: 'system' }, async (trx) => {
-    const row = await trx
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.userId')
-      .select([
-        's.id as sessionId', 's.csrfToken', 's.lastSeenAt', 's.absoluteExpiresAt', 's.authMethod',
-        'u.id as userId', 'u.kind', 'u.partnerId', 'u.customerId', 'u.customerRole', 'u.email', 'u.name', 'u.status',
-      ])
-      .where('s.tokenHash', '=', sha256Hex(token))
-      .where('s.revokedAt', 'is', null)
-      .where('s.idleExpiresAt', '>', sql<Date>`now()`)
-      .where('s.absoluteExpiresAt', '>', sql<Date>`now()`)
-      .executeTakeFirst();
-    if (!row || row.status !== 'active') return null;
-    if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-      await trx
-        .updateTable('sessions')
-        .set({
-          lastSeenAt: sql`now()`,
-          idleExpiresAt: sql`least(now() + make_interval(mins => ${idleMinutes}), absolute_expires_at)`,
-        })
-        .where('id', '=', row.sessionId)
-        .execute();
-    }
-    let principal: Principal;
-    if (row.kind === 'operator') {
-      principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId, authMethod: row.authMethod };
-    } else if (row.kind === 'staff' && row.partnerId) {
-      const grants = await trx.selectFrom('appGrants').select('app').where('userId', '=', row.userId).where('partnerId', '=', row.partnerId).execute();
-      principal = {
-        kind: 'staff', userId: row.userId, partnerId: row.partnerId, email: row.email, name: row.name,
-        apps: new Set(grants.map((g) => g.app)), sessionId: row.sessionId, authMethod: row.authMethod,
-      };
-    } else if (row.kind === 'customer' && row.partnerId && row.customerId && row.customerRole) {
-      principal = {
-        kind: 'customer', userId: row.userId, partnerId: row.partnerId, customerId: row.customerId, role: row.customerRole,
-        email: row.email, name: row.name, sessionId: row.sessionId, authMethod: row.authMethod,
-      };
-    } else {
-      return null;
-    }
-    return { principal, csrfToken: row.csrfToken };
-  });
+  const [row] = await readInScope(db, { kind: 'system' }, sql<SessionRow>`
+    select s.id as "sessionId", s.csrf_token as "csrfToken", s.last_seen_at as "lastSeenAt", s.auth_method as "authMethod",
+           u.id as "userId", u.kind, u.partner_id as "partnerId", u.customer_id as "customerId", u.customer_role as "customerRole",
+           u.email, u.name, u.status,
+           case when u.kind = 'staff' then array(select g.app from app_grants g where g.user_id = u.id and g.partner_id = u.partner_id order by g.app) end as apps
+      from sessions s
+      join users u on u.id = s.user_id
+     where s.token_hash = ${sha256Hex(token)} and s.revoked_at is null and s.idle_expires_at > now() and s.absolute_expires_at > now()`);
+  if (!row || row.status !== 'active') return null;
+  if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await inScope(db, { kind: 'system' }, (trx) => trx
+      .updateTable('sessions')
+      .set({
+        lastSeenAt: sql`now()`,
+        idleExpiresAt: sql`least(now() + make_interval(mins => ${idleMinutes}), absolute_expires_at)`,
+      })
+      .where('id', '=', row.sessionId)
+      .where('revokedAt', 'is', null)
+      .execute());
+  }
+  const authMethod = row.authMethod;
+  let principal: Principal;
+  if (row.kind === 'operator') {
+    principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId, authMethod };
+  } else if (row.kind === 'staff' && row.partnerId) {
+    principal = {
+      kind: 'staff', userId: row.userId, partnerId: row.partnerId, email: row.email, name: row.name,
+      apps: new Set(row.apps ?? []), sessionId: row.sessionId, authMethod,
+    };
+  } else if (row.kind === 'customer' && row.partnerId && row.customerId && row.customerRole) {
+    principal = {
+      kind: 'customer', userId: row.userId, partnerId: row.partnerId, customerId: row.customerId, role: row.customerRole,
+      email: row.email, name: row.name, sessionId: row.sessionId, authMethod,
+    };
+  } else {
+    return null;
+  }
+  return { principal, csrfToken: row.csrfToken };
 }
 
 /**

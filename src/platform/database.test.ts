@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
-import { inScope, openDatabase, type Executor } from './database.ts';
+import { inScope, openDatabase, readInScope, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
 import { newId } from './ids.ts';
 
@@ -113,6 +113,11 @@ describe('prepareStatements: false (behind a transaction-pooling proxy)', () => 
         for (const n of [1, 2, 3, 4, 5, 6]) expect((await sql<{ twice: number }>`select ${n}::int * 2 as twice`.execute(conn)).rows[0]!.twice).toBe(n * 2);
         expect(await preparedOn(conn)).toEqual([]);
       });
+      // One-round-trip reads send their statement whole: nothing prepared by SQL either.
+      for (const n of [1, 2, 3, 4, 5, 6]) {
+        expect(await readInScope(plain.db, { kind: 'partner', partnerId: 'ptn_plain' }, sql<{ twice: number }>`select ${n}::int * 2 as twice`)).toEqual([{ twice: n * 2 }]);
+      }
+      expect((await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(plain.db)).rows[0]!.n).toBe(0);
     } finally {
       await plain.close();
     }
@@ -273,6 +278,125 @@ describe('closing a pool', () => {
       await handle.close();
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`.execute(db.owner.db);
       expect(rows[0]!.n).toBe(0);
+    }
+  });
+});
+
+describe('a read of one statement in one round trip (readInScope)', () => {
+  let db: TestDb;
+  let partners: string[];
+  beforeAll(async () => {
+    db = await createTestDb();
+    partners = (await db.owner.db.selectFrom('partners').select('id').orderBy('id').limit(2).execute()).map((r) => r.id);
+  });
+  afterAll(async () => db.drop());
+
+  /**
+   * A pool whose messages are recorded as PostgreSQL gets them: `query` for each simple-protocol message (its text),
+   * `sync` for each extended-protocol round trip. Each is one round trip.
+   */
+  function wirePool(max: number) {
+    const handle = openDatabase(db.url, { appRole: true, max });
+    const sent: string[] = [];
+    handle.pool.on('connect', (client) => {
+      const connection = (client as unknown as { connection: { query(text: string): void; sync(): void } }).connection;
+      const query = connection.query.bind(connection);
+      const sync = connection.sync.bind(connection);
+      Object.assign(connection, {
+        query: (text: string) => { sent.push(text); query(text); },
+        sync: () => { sent.push('(sync)'); sync(); },
+      });
+    });
+    return { handle, sent };
+  }
+  const customersOf = (partnerId: string) => sql<{ id: string }>`select id from customers where partner_id = ${partnerId} order by id`;
+
+  it('sends begin read only, the scope, the statement and commit as one message; prepares the statement once per connection', async () => {
+    const { handle, sent } = wirePool(1);
+    try {
+      await sql`select 1`.execute(handle.db);
+      const expected = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partners[0]!).orderBy('id').execute()).map((r) => r.id);
+      expect(expected.length).toBeGreaterThan(0);
+      sent.length = 0;
+      const first = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, customersOf(partners[0]!));
+      const second = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, customersOf(partners[0]!));
+      expect(first.map((r) => r.id)).toEqual(expected);
+      expect(second).toEqual(first);
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toBe(`prepare folio_read_0 as select id from customers where partner_id = $1 order by id; begin read only; select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partners[0]}', true), set_config('folio.customer_id', '', true); execute folio_read_0('${partners[0]}'); commit`);
+      expect(sent[1]).toBe(`begin read only; select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partners[0]}', true), set_config('folio.customer_id', '', true); execute folio_read_0('${partners[0]}'); commit`);
+      // Nothing is left set or open on the connection.
+      const after = await sql<{ partner: string }>`select current_setting('folio.partner_id', true) as partner`.execute(handle.db);
+      expect(after.rows[0]).toEqual({ partner: '' });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('row-level security follows the scope: another partner’s rows are not there, a customer sees itself only', async () => {
+    const { handle } = wirePool(1);
+    try {
+      const other = await readInScope(handle.db, { kind: 'partner', partnerId: partners[1]! }, customersOf(partners[0]!));
+      expect(other).toEqual([]);
+      const one = await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partners[0]!).orderBy('id').executeTakeFirstOrThrow();
+      const own = await readInScope(handle.db, { kind: 'customer', partnerId: partners[0]!, customerId: one.id }, customersOf(partners[0]!));
+      expect(own).toEqual([{ id: one.id }]);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('refuses writes, and a failing read hands back a clean connection that prepares again under a new name', async () => {
+    const { handle, sent } = wirePool(1);
+    try {
+      const scope = { kind: 'partner' as const, partnerId: partners[0]! };
+      await expect(readInScope(handle.db, scope, sql`insert into customers (id, partner_id, name, currency, status) values (${'cus_readonly'}, ${partners[0]!}, ${'Nope'}, ${'SGD'}, ${'active'}) returning id`))
+        .rejects.toMatchObject({ code: '25006' }); // read_only_sql_transaction
+      expect(await db.owner.db.selectFrom('customers').select('id').where('id', '=', 'cus_readonly').executeTakeFirst()).toBeUndefined();
+      // Fails after its `prepare` ran (division by zero at execute): that name stays taken on the connection.
+      const divide = (n: number) => sql<{ v: number }>`select 10 / ${n}::int as v`;
+      await expect(readInScope(handle.db, scope, divide(0))).rejects.toMatchObject({ code: '22012' });
+      expect(await readInScope(handle.db, scope, divide(5))).toEqual([{ v: 2 }]);
+      expect(sent.at(-1)).toMatch(/^prepare folio_read_2 as select 10 \/ \$1::int as v; begin read only; .*execute folio_read_2\(5\); commit$/);
+      const state = await sql<{ partner: string }>`select current_setting('folio.partner_id', true) as partner`.execute(handle.db);
+      expect(state.rows[0]).toEqual({ partner: '' });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a value that is not an id or an integer is never written into a script: the read goes the usual way, same answer', async () => {
+    const { handle, sent } = wirePool(1);
+    try {
+      await sql`select 1`.execute(handle.db);
+      sent.length = 0;
+      const odd = "O'Brien'); drop table customers; --";
+      const rows = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, sql<{ v: string; n: number }>`select ${odd}::text as v, ${7}::int as n`);
+      expect(rows).toEqual([{ v: odd, n: 7 }]);
+      expect(sent.some((t) => t.includes('Brien'))).toBe(false);
+      expect(sent.filter((t) => t !== '(sync)')).toEqual([expect.stringMatching(/^begin; select set_config/), 'commit']);
+      // An id with a quote in the scope: the same.
+      const scoped = await readInScope(handle.db, { kind: 'partner', partnerId: "ptn_o'hara" }, sql<{ p: string }>`select current_setting('folio.partner_id') as p`);
+      expect(scoped).toEqual([{ p: "ptn_o'hara" }]);
+      expect(sent.some((t) => t.includes("o'hara"))).toBe(false);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('keeps at most 32 statements prepared per connection; later ones are sent with their values written in', async () => {
+    const { handle, sent } = wirePool(1);
+    try {
+      const scope = { kind: 'partner' as const, partnerId: partners[0]! };
+      for (let i = 0; i < 33; i++) {
+        expect(await readInScope(handle.db, scope, sql<{ v: number }>`select ${i}::int + ${sql.lit(i)} as v`)).toEqual([{ v: 2 * i }]);
+      }
+      expect(sent.at(-2)).toMatch(/^prepare folio_read_31 as /);
+      expect(sent.at(-1)).toMatch(/^begin read only; select set_config\(.*\); select 32::int \+ 32 as v; commit$/);
+      // A negative value written right after a minus stays a number, not the start of a comment.
+      expect(await readInScope(handle.db, scope, sql<{ v: number }>`select 1 -${-5}::int as v, ${-2n}::bigint::text as w`)).toEqual([{ v: 6, w: '-2' }]);
+    } finally {
+      await handle.close();
     }
   });
 });

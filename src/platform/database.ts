@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import assert from 'node:assert/strict';
 import {
   CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, PostgresDriver, sql,
-  type DatabaseConnection, type Driver, type PostgresDialectConfig, type Transaction, type TransactionSettings,
+  type DatabaseConnection, type Driver, type PostgresDialectConfig, type RawBuilder, type Transaction, type TransactionSettings,
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './db-types.ts';
@@ -45,7 +46,7 @@ export function openDatabase(
     open.add(client);
     client.on('end', () => open.delete(client));
     client.on('error', (err) => options.onError?.(err));
-    if (options.prepareStatements !== false) prepareRepeatedStatements(client);
+    wrapQueries(client, options.prepareStatements !== false);
   });
   // Every app connection switches to the unprivileged role before its first query, and a failure to do so fails
   // that connection (never silently running as the owner, which would bypass row-level security).
@@ -91,13 +92,18 @@ const PREPARED_MAX_ARRAY_VALUES = 100;
  * costs no more than planning each time (plan_cache_mode auto) — under row-level security, planning was a third of
  * the database's time in a portal pay (bench/invoice-pay.ts, BENCH_PAY_PG_STATEMENTS=1). Bounded per connection;
  * statements without parameters (begin, commit, multi-statement scripts) stay on the simple protocol, and batches
- * (an array parameter of more than PREPARED_MAX_ARRAY_VALUES values) are planned each time.
+ * (an array parameter of more than PREPARED_MAX_ARRAY_VALUES values) are planned each time. A `readInScope` script
+ * (ONE_TRIP_MARK) is answered with its statement's own result, prepared or not.
  */
-function prepareRepeatedStatements(client: pg.PoolClient): void {
+function wrapQueries(client: pg.PoolClient, prepare: boolean): void {
   const names = new Map<string, string>();
+  const oneTrip = { names: new Map<string, string>(), prepares: 0 };
   const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
-  const prepared = (config: unknown, values?: unknown, callback?: unknown): unknown => {
-    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS
+  const wrapped = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+    if (config === ONE_TRIP_MARK && Array.isArray(values) && values[0] instanceof OneTripRead) {
+      return runOneTrip(query, prepare ? oneTrip : null, values[0]);
+    }
+    if (prepare && typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS
       && !values.some((v) => Array.isArray(v) && v.length > PREPARED_MAX_ARRAY_VALUES)) {
       let name = names.get(config);
       if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
@@ -108,7 +114,51 @@ function prepareRepeatedStatements(client: pg.PoolClient): void {
     }
     return query(config, values, callback);
   };
-  Object.assign(client, { query: prepared });
+  Object.assign(client, { query: wrapped });
+}
+
+/** What `readInScope` hands its connection: the scope's `begin` script, the statement, its values as SQL literals. */
+class OneTripRead {
+  readonly begin: string;
+  readonly statement: string;
+  readonly literals: readonly string[];
+  constructor(begin: string, statement: string, literals: readonly string[]) {
+    this.begin = begin;
+    this.statement = statement;
+    this.literals = literals;
+  }
+}
+
+/** The text `readInScope` sends with a OneTripRead as its only value; the connection's wrapper runs it (`runOneTrip`). */
+const ONE_TRIP_MARK = '/* folio: one round trip */';
+
+/** Statements `readInScope` keeps prepared per connection at most (SQL-level PREPARE); later ones are sent each time. */
+const ONE_TRIP_PREPARED_PER_CONNECTION = 32;
+
+/**
+ * One simple-protocol script: `begin read only` with the scope's settings, the statement, `commit`. The statement is
+ * prepared (SQL-level `prepare`) in the first script that runs it on this connection and executed by name after, so it
+ * is parsed once and its plan cached as any prepared statement's; its values go in as literals. Without prepared
+ * statements (`prepared` null: behind a proxy that pools by transaction, where a name would not follow the session) the
+ * statement is sent whole every time. Answers the statement's own result.
+ */
+async function runOneTrip(
+  query: (config: unknown, values?: unknown) => unknown, prepared: { names: Map<string, string>; prepares: number } | null, read: OneTripRead,
+): Promise<unknown> {
+  let name = prepared?.names.get(read.statement);
+  let prepare = '';
+  if (prepared && name === undefined && prepared.prepares < ONE_TRIP_PREPARED_PER_CONNECTION) {
+    // A name never used before on this connection: a script that failed after its `prepare` ran (PREPARE is not
+    // undone by a rollback) leaves that name taken, and the next try prepares under another.
+    name = `folio_read_${prepared.prepares++}`;
+    prepare = `prepare ${name} as ${read.statement}; `;
+  }
+  const run = name === undefined ? inlineParameters(read.statement, read.literals) : `execute ${name}${read.literals.length > 0 ? `(${read.literals.join(', ')})` : ''}`;
+  const results = await (query(`${prepare}${read.begin.replace(/^begin;/, 'begin read only;')}; ${run}; commit`) as Promise<unknown>);
+  if (prepare !== '') prepared!.names.set(read.statement, name!);
+  const expected = prepare === '' ? 4 : 5;
+  assert(Array.isArray(results) && results.length === expected, `a one-round-trip read answers ${expected} results`);
+  return results[expected - 2];
 }
 
 /** Refuse to run when the app pool does not end up as `folio_app` (e.g. the DATABASE_URL user is not a member of it). */
@@ -227,4 +277,62 @@ export async function inScope<T>(db: Db, scope: Scope, fn: (trx: Trx) => Promise
       beforeCommitHooks.delete(trx);
     }
   }));
+}
+
+/** The largest statement text `readInScope` sends as one script; longer ones take the usual path. */
+const ONE_TRIP_MAX_TEXT_CHARS = 16_384;
+
+/**
+ * A parameter as a SQL literal, or null when it is not plain enough to be written into a statement's text: only ids
+ * as Folio makes them (PLAIN_ID: letters, digits, `_`, `-`), integers and null. Anything else (a name, a date, an
+ * array) keeps the statement on the usual path, where it travels as a parameter.
+ */
+function plainLiteral(value: unknown): string | null {
+  if (value === null) return 'null';
+  // A negative number in parentheses: written after a minus (`a -$1`), `-5` would make `--5`, a comment.
+  if (typeof value === 'bigint') return value < 0n ? `(${value})` : value.toString();
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? (value < 0 ? `(${value})` : String(value)) : null;
+  if (typeof value === 'string') return value.length > 0 && PLAIN_ID.test(value) ? `'${value}'` : null;
+  return null;
+}
+
+/** The statement with its literals written in for `$1`, `$2` ... */
+function inlineParameters(statement: string, literals: readonly string[]): string {
+  return statement.replace(/\$(\d+)/g, (_, n: string) => {
+    const literal = literals[Number(n) - 1];
+    assert(literal !== undefined, `statement parameter $${n} has a value`);
+    return literal;
+  });
+}
+
+/**
+ * A read-only unit of work of one statement, in ONE round trip: `begin read only`, the scope's settings, the statement
+ * and `commit` go to PostgreSQL as one simple-protocol script, instead of three round trips (begin with the scope, the
+ * statement, commit). Row-level security applies as in `inScope`, and the transaction refuses writes. The statement is
+ * prepared by SQL (`prepare` / `execute`) once per connection, so it is planned as any prepared statement. For a hot
+ * read (the transactions feed), each round trip costs a socket write and a wake-up on both sides, which under load was
+ * more than the statement's own execution.
+ *
+ * Only when every value is plain (ids, integers: `plainLiteral`) is it written into the script; otherwise, or when the
+ * statement is long, it runs through `inScope` as any other, with the same answer. Runs without Kysely's plugins: rows
+ * come back with the column names the statement gives them.
+ */
+export async function readInScope<R>(db: Db, scope: Scope, statement: RawBuilder<R>): Promise<R[]> {
+  const plain = db.withoutPlugins();
+  const compiled = statement.compile(plain);
+  const begin = beginWithScope(scope, false);
+  const literals = compiled.parameters.map(plainLiteral);
+  if (begin === null || compiled.sql.length > ONE_TRIP_MAX_TEXT_CHARS || literals.some((l) => l === null)) {
+    return inScope(db, scope, async (trx) => (await statement.execute(trx.withoutPlugins())).rows);
+  }
+  const read = new OneTripRead(begin, compiled.sql, literals as string[]);
+  return plain.connection().execute(async (connection) => {
+    try {
+      return (await connection.executeQuery<R>(CompiledQuery.raw(ONE_TRIP_MARK, [read]))).rows;
+    } catch (err) {
+      // The script stopped at its failing statement, inside its transaction: never hand the connection back so.
+      await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
+      throw err;
+    }
+  });
 }

@@ -1,4 +1,5 @@
-import { inScope, type Db } from '../platform/database.ts';
+import { sql } from 'kysely';
+import { readInScope, type Db } from '../platform/database.ts';
 import type { PortalConfig } from './portal-config.ts';
 
 type PortalTabs = PortalConfig['portalTabs'];
@@ -7,7 +8,7 @@ type PortalTabs = PortalConfig['portalTabs'];
  * The partner's portal tabs, kept for a few seconds: every portal request of a tabbed page checks its tab (a hidden tab
  * answers 403 tab_hidden), and that check was a transaction of its own per request. A change made through this process
  * is seen at once (`forgetPortalTabs`, after the change commits); another server process sees it within
- * PORTAL_TABS_CACHE_MS — as with API keys (src/auth/resolve-principal.ts).
+ * PORTAL_TABS_CACHE_MS — as with API keys (src/auth/resolve-principal.ts). A miss costs one round trip (`readInScope`).
  */
 export const PORTAL_TABS_CACHE_MS = 5_000;
 const MAX_CACHED_PARTNERS = 1_000;
@@ -35,8 +36,8 @@ export async function portalTabsOf(db: Db, partnerId: string, now = Date.now()):
   const entry = entryOf(db, partnerId);
   if (entry.value && entry.value.until > now) return entry.value.tabs;
   const generation = entry.generation;
-  const row = await inScope(db, { kind: 'partner', partnerId }, (trx) =>
-    trx.selectFrom('partnerSettings').select('portalTabs').where('partnerId', '=', partnerId).executeTakeFirst());
+  const [row] = await readInScope(db, { kind: 'partner', partnerId },
+    sql<{ portalTabs: PortalTabs }>`select portal_tabs as "portalTabs" from partner_settings where partner_id = ${partnerId}`);
   const tabs = row?.portalTabs ?? null;
   if (entry.generation === generation) entry.value = { tabs, until: Date.now() + PORTAL_TABS_CACHE_MS };
   return tabs;

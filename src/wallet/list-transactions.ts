@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Trx } from '../platform/database.ts';
+import { readInScope, type Db, type Scope, type Trx } from '../platform/database.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 
 /**
@@ -139,14 +139,39 @@ interface FeedPageRow {
  * The columns are named as the rows are read, and the statement runs without Kysely's plugins: the camel-case plugin
  * would copy every row into a new object to rename what is already named.
  */
-export async function feedPage(
-  trx: Trx,
-  input: { partnerId: string; customerId: string; type?: TransactionType; limit: number; afterPostingId: string | null },
-): Promise<{ currency: string; data: TransactionRow[]; nextCursor: string | null; totals: Array<{ type: string; count: number; total: string }> } | null> {
+export async function feedPage(trx: Trx, input: FeedPageInput): Promise<FeedPage | null> {
+  const { rows } = await feedPageStatement(input).execute(trx.withoutPlugins());
+  return feedPageOf(rows, input);
+}
+
+/**
+ * The same page in ONE round trip, a read-only transaction of its own (`readInScope`: begin, the scope, the statement
+ * and commit sent together): what the feed's routes use. Its values are ids and integers, written into the statement.
+ */
+export async function readFeedPage(db: Db, scope: Scope, input: FeedPageInput): Promise<FeedPage | null> {
+  return feedPageOf(await readInScope(db, scope, feedPageStatement(input)), input);
+}
+
+export interface FeedPageInput {
+  partnerId: string;
+  customerId: string;
+  type?: TransactionType;
+  limit: number;
+  afterPostingId: string | null;
+}
+
+export interface FeedPage {
+  currency: string;
+  data: TransactionRow[];
+  nextCursor: string | null;
+  totals: Array<{ type: string; count: number; total: string }>;
+}
+
+function feedPageStatement(input: FeedPageInput) {
   const after = input.afterPostingId === null ? sql`` : sql`and p.id < ${input.afterPostingId}::bigint`;
   const pageType = input.type === undefined ? sql`` : sql`and p.feed_type = ${input.type}`;
   const totalsType = input.type === undefined ? sql`` : sql`and t.feed_type = ${input.type}`;
-  const { rows } = await sql<FeedPageRow>`
+  return sql<FeedPageRow>`
     select a.currency,
            case when p.n is null or p.n = 1 then
              (select coalesce(json_agg(json_build_object('feedType', t.feed_type, 'postings', t.postings::text, 'totalMicros', t.total_micros::text) order by t.feed_type), '[]')
@@ -166,7 +191,10 @@ export async function feedPage(
          where p.account_id = a.points_account_id and p.partner_id = ${input.partnerId} and p.customer_id = ${input.customerId} ${after} ${pageType}
          order by p.id desc
          limit ${input.limit + 1}) p on true
-     order by p.n`.execute(trx.withoutPlugins());
+     order by p.n`;
+}
+
+function feedPageOf(rows: readonly FeedPageRow[], input: FeedPageInput): FeedPage | null {
   const first = rows[0];
   if (!first) return null;
   const currency = isCurrency(first.currency) ? first.currency : 'SGD';

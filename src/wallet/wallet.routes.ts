@@ -8,7 +8,7 @@ import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { csvCell } from '../audit/csv.ts';
-import { feedPage, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { readFeedPage, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
 import { readWallet } from './wallets.repo.ts';
 
 /** Strict: the tests hold the feed's answers to this schema, and see any field it does not document. */
@@ -84,15 +84,13 @@ function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string
 }
 
 export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
-  /** One transaction: the customer's feed account, the page, and the totals by type over the whole history. */
+  /** One round trip (a read-only transaction of its own): the customer's feed account, the page, and the totals by type over the whole history. */
   const feed = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, query: FeedQuery) => {
     const after = parseTransactionCursor(query.cursor);
     if (query.cursor && !after) throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
-    return inScope(deps.db, scope, async (trx) => {
-      const page = await feedPage(trx, { partnerId, customerId, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after });
-      if (!page) throw new DomainError('not_found', 'Customer not found');
-      return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals };
-    });
+    const page = await readFeedPage(deps.db, scope, { partnerId, customerId, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after });
+    if (!page) throw new DomainError('not_found', 'Customer not found');
+    return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals };
   };
   const wallet = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string) => {
     const currency = await customerCurrency(deps.db, partnerId, customerId);

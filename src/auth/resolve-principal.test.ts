@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
+import { openDatabase } from '../platform/database.ts';
+import { createSession } from './sessions.ts';
+import { resolveSession } from './resolve-principal.ts';
+
+const IDLE_MINUTES = 30;
+
+describe('resolving a session cookie', () => {
+  let db: TestDb;
+  const users: Record<string, { id: string; partnerId: string | null; customerId: string | null }> = {};
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    for (const email of ['operator@folio.test', 'admin@demo.test', 'owner@acme.test', 'member@acme.test']) {
+      users[email] = await db.owner.db.selectFrom('users').select(['id', 'partnerId', 'customerId']).where('email', '=', email).executeTakeFirstOrThrow();
+    }
+  });
+  afterAll(async () => db.drop());
+
+  const signIn = async (email: string) => {
+    const user = users[email]!;
+    const session = await db.owner.db.transaction().execute((trx) => createSession(trx, testConfig(), user, { ip: '127.0.0.1', userAgent: 'test' }));
+    return session;
+  };
+  const sessionRow = (sessionId: string) =>
+    db.owner.db.selectFrom('sessions').select(['lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+
+  it('gives the principal of each kind of user: a customer’s role, a staff member’s granted apps, the operator', async () => {
+    const owner = await signIn('owner@acme.test');
+    const resolved = await resolveSession(db.app.db, owner.token, IDLE_MINUTES);
+    expect(resolved).toEqual({
+      csrfToken: owner.csrfToken,
+      principal: expect.objectContaining({
+        kind: 'customer', userId: users['owner@acme.test']!.id, partnerId: users['owner@acme.test']!.partnerId,
+        customerId: users['owner@acme.test']!.customerId, role: 'owner', email: 'owner@acme.test', sessionId: owner.sessionId, authMethod: 'password',
+      }),
+    });
+    expect((await resolveSession(db.app.db, (await signIn('member@acme.test')).token, IDLE_MINUTES))?.principal).toMatchObject({ kind: 'customer', role: 'member' });
+
+    const staff = await signIn('admin@demo.test');
+    const granted = (await db.owner.db.selectFrom('appGrants').select('app').where('userId', '=', users['admin@demo.test']!.id).execute()).map((g) => g.app);
+    expect(granted.length).toBeGreaterThan(1);
+    const principal = (await resolveSession(db.app.db, staff.token, IDLE_MINUTES))?.principal;
+    expect(principal).toMatchObject({ kind: 'staff', partnerId: users['admin@demo.test']!.partnerId, email: 'admin@demo.test' });
+    expect(principal?.kind === 'staff' ? [...principal.apps].sort() : null).toEqual([...granted].sort());
+
+    // An app taken back is gone at the next request.
+    await db.owner.db.deleteFrom('appGrants').where('userId', '=', users['admin@demo.test']!.id).where('app', '=', granted[0]!).execute();
+    const after = (await resolveSession(db.app.db, staff.token, IDLE_MINUTES))?.principal;
+    expect(after?.kind === 'staff' && after.apps.has(granted[0]!)).toBe(false);
+    expect(after?.kind === 'staff' ? after.apps.size : 0).toBe(granted.length - 1);
+
+    const operator = await resolveSession(db.app.db, (await signIn('operator@folio.test')).token, IDLE_MINUTES);
+    expect(operator?.principal).toMatchObject({ kind: 'operator', email: 'operator@folio.test' });
+  });
+
+  it('refuses a revoked session, an idle or absolutely expired one, a disabled user, and tokens that are no session', async () => {
+    const revoked = await signIn('member@acme.test');
+    await db.owner.db.updateTable('sessions').set({ revokedAt: sql`now()` }).where('id', '=', revoked.sessionId).execute();
+    expect(await resolveSession(db.app.db, revoked.token, IDLE_MINUTES)).toBeNull();
+
+    const idle = await signIn('member@acme.test');
+    await db.owner.db.updateTable('sessions').set({ idleExpiresAt: sql`now() - interval '1 second'` }).where('id', '=', idle.sessionId).execute();
+    expect(await resolveSession(db.app.db, idle.token, IDLE_MINUTES)).toBeNull();
+
+    const old = await signIn('member@acme.test');
+    await db.owner.db.updateTable('sessions').set({ absoluteExpiresAt: sql`now() - interval '1 second'` }).where('id', '=', old.sessionId).execute();
+    expect(await resolveSession(db.app.db, old.token, IDLE_MINUTES)).toBeNull();
+
+    const disabled = await signIn('member@acme.test');
+    expect(await resolveSession(db.app.db, disabled.token, IDLE_MINUTES)).not.toBeNull();
+    await db.owner.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', users['member@acme.test']!.id).execute();
+    try {
+      expect(await resolveSession(db.app.db, disabled.token, IDLE_MINUTES)).toBeNull();
+    } finally {
+      await db.owner.db.updateTable('users').set({ status: 'active' }).where('id', '=', users['member@acme.test']!.id).execute();
+    }
+
+    expect(await resolveSession(db.app.db, 'short', IDLE_MINUTES)).toBeNull();
+    expect(await resolveSession(db.app.db, `${disabled.token}x`, IDLE_MINUTES)).toBeNull();
+    expect(await resolveSession(db.app.db, "not-a-token-but-long-enough'; select 1 --", IDLE_MINUTES)).toBeNull();
+  });
+
+  it('slides the idle expiry when the last request is over 30 s old, never past the absolute expiry; not before', async () => {
+    const session = await signIn('owner@acme.test');
+    await db.owner.db.updateTable('sessions')
+      .set({ lastSeenAt: sql`now() - interval '31 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'`, absoluteExpiresAt: sql`now() + interval '10 minutes'` })
+      .where('id', '=', session.sessionId).execute();
+    expect(await resolveSession(db.app.db, session.token, IDLE_MINUTES)).not.toBeNull();
+    const slid = await sessionRow(session.sessionId);
+    expect(Date.now() - slid.lastSeenAt.getTime()).toBeLessThan(5_000);
+    expect(slid.idleExpiresAt.getTime()).toBe(slid.absoluteExpiresAt.getTime()); // now + 30 min, capped at the absolute 10
+
+    await db.owner.db.updateTable('sessions')
+      .set({ lastSeenAt: sql`now() - interval '31 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'`, absoluteExpiresAt: sql`now() + interval '10 hours'` })
+      .where('id', '=', session.sessionId).execute();
+    await resolveSession(db.app.db, session.token, IDLE_MINUTES);
+    const minutesLeft = ((await sessionRow(session.sessionId)).idleExpiresAt.getTime() - Date.now()) / 60_000;
+    expect(minutesLeft).toBeGreaterThan(IDLE_MINUTES - 1);
+    expect(minutesLeft).toBeLessThanOrEqual(IDLE_MINUTES);
+
+    await db.owner.db.updateTable('sessions')
+      .set({ lastSeenAt: sql`now() - interval '5 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'` })
+      .where('id', '=', session.sessionId).execute();
+    const before = await sessionRow(session.sessionId);
+    await resolveSession(db.app.db, session.token, IDLE_MINUTES);
+    expect(await sessionRow(session.sessionId)).toEqual(before);
+  });
+
+  it('costs one round trip to the database when nothing is to be written', async () => {
+    const handle = openDatabase(db.url, { appRole: true, max: 1 });
+    let roundTrips = 0;
+    handle.pool.on('connect', (client) => {
+      const connection = (client as unknown as { connection: { query(text: string): void; sync(): void } }).connection;
+      const query = connection.query.bind(connection);
+      const sync = connection.sync.bind(connection);
+      Object.assign(connection, { query: (text: string) => { roundTrips++; query(text); }, sync: () => { roundTrips++; sync(); } });
+    });
+    try {
+      const session = await signIn('admin@demo.test');
+      await sql`select 1`.execute(handle.db);
+      roundTrips = 0;
+      expect((await resolveSession(handle.db, session.token, IDLE_MINUTES))?.principal.kind).toBe('staff');
+      expect(roundTrips).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+});
