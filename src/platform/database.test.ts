@@ -320,10 +320,14 @@ describe('a read of one statement in one round trip (readInScope)', () => {
       sent.length = 0;
       const first = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, customersOf(partners[0]!));
       const second = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, customersOf(partners[0]!));
+      // Prepared too when it ends in a comment (the script's next part starts on a new line).
+      const commented = await readInScope(handle.db, { kind: 'partner', partnerId: partners[0]! }, sql<{ id: string }>`select id from customers where partner_id = ${partners[0]!} order by id -- newest last`);
+      expect(commented).toEqual(first);
+      sent.pop();
       expect(first.map((r) => r.id)).toEqual(expected);
       expect(second).toEqual(first);
       expect(sent).toHaveLength(2);
-      expect(sent[0]).toBe(`prepare folio_read_0 as select id from customers where partner_id = $1 order by id; begin read only; select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partners[0]}', true), set_config('folio.customer_id', '', true); execute folio_read_0('${partners[0]}'); commit`);
+      expect(sent[0]).toBe(`prepare folio_read_0 as select id from customers where partner_id = $1 order by id\n; begin read only; select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partners[0]}', true), set_config('folio.customer_id', '', true); execute folio_read_0('${partners[0]}'); commit`);
       expect(sent[1]).toBe(`begin read only; select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partners[0]}', true), set_config('folio.customer_id', '', true); execute folio_read_0('${partners[0]}'); commit`);
       // Nothing is left set or open on the connection.
       const after = await sql<{ partner: string }>`select current_setting('folio.partner_id', true) as partner`.execute(handle.db);
@@ -357,7 +361,7 @@ describe('a read of one statement in one round trip (readInScope)', () => {
       const divide = (n: number) => sql<{ v: number }>`select 10 / ${n}::int as v`;
       await expect(readInScope(handle.db, scope, divide(0))).rejects.toMatchObject({ code: '22012' });
       expect(await readInScope(handle.db, scope, divide(5))).toEqual([{ v: 2 }]);
-      expect(sent.at(-1)).toMatch(/^prepare folio_read_2 as select 10 \/ \$1::int as v; begin read only; .*execute folio_read_2\(5\); commit$/);
+      expect(sent.at(-1)).toMatch(/^prepare folio_read_2 as select 10 \/ \$1::int as v\n; begin read only; .*execute folio_read_2\(5\); commit$/);
       const state = await sql<{ partner: string }>`select current_setting('folio.partner_id', true) as partner`.execute(handle.db);
       expect(state.rows[0]).toEqual({ partner: '' });
     } finally {
@@ -392,9 +396,12 @@ describe('a read of one statement in one round trip (readInScope)', () => {
         expect(await readInScope(handle.db, scope, sql<{ v: number }>`select ${i}::int + ${sql.lit(i)} as v`)).toEqual([{ v: 2 * i }]);
       }
       expect(sent.at(-2)).toMatch(/^prepare folio_read_31 as /);
-      expect(sent.at(-1)).toMatch(/^begin read only; select set_config\(.*\); select 32::int \+ 32 as v; commit$/);
+      expect(sent.at(-1)).toMatch(/^begin read only; select set_config\(.*\); select 32::int \+ 32 as v\n; commit$/);
       // A negative value written right after a minus stays a number, not the start of a comment.
       expect(await readInScope(handle.db, scope, sql<{ v: number }>`select 1 -${-5}::int as v, ${-2n}::bigint::text as w`)).toEqual([{ v: 6, w: '-2' }]);
+      // A statement that ends in a comment does not swallow the rest of the script.
+      expect(await readInScope(handle.db, scope, sql<{ v: number }>`select ${7}::int as v -- the last line`)).toEqual([{ v: 7 }]);
+      expect(sent.at(-1)).toMatch(/^begin read only; .*; select 7::int as v -- the last line\n; commit$/);
     } finally {
       await handle.close();
     }

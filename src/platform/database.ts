@@ -151,9 +151,10 @@ async function runOneTrip(
     // A name never used before on this connection: a script that failed after its `prepare` ran (PREPARE is not
     // undone by a rollback) leaves that name taken, and the next try prepares under another.
     name = `folio_read_${prepared.prepares++}`;
-    prepare = `prepare ${name} as ${read.statement}; `;
+    // A new line ends the statement before its `;`: a statement ending in a `--` comment would swallow the rest.
+    prepare = `prepare ${name} as ${read.statement}\n; `;
   }
-  const run = name === undefined ? inlineParameters(read.statement, read.literals) : `execute ${name}${read.literals.length > 0 ? `(${read.literals.join(', ')})` : ''}`;
+  const run = name === undefined ? `${inlineParameters(read.statement, read.literals)}\n` : `execute ${name}${read.literals.length > 0 ? `(${read.literals.join(', ')})` : ''}`;
   const results = await (query(`${prepare}${read.begin.replace(/^begin;/, 'begin read only;')}; ${run}; commit`) as Promise<unknown>);
   if (prepare !== '') prepared!.names.set(read.statement, name!);
   const expected = prepare === '' ? 4 : 5;
