@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
-import { openDatabase } from '../platform/database.ts';
+import { createTestDb, testConfig, wireRecordedPool, type TestDb } from '../test/harness.ts';
 import { createSession } from './sessions.ts';
 import { resolveSession } from './resolve-principal.ts';
 
@@ -110,20 +109,13 @@ describe('resolving a session cookie', () => {
   });
 
   it('costs one round trip to the database when nothing is to be written', async () => {
-    const handle = openDatabase(db.url, { appRole: true, max: 1 });
-    let roundTrips = 0;
-    handle.pool.on('connect', (client) => {
-      const connection = (client as unknown as { connection: { query(text: string): void; sync(): void } }).connection;
-      const query = connection.query.bind(connection);
-      const sync = connection.sync.bind(connection);
-      Object.assign(connection, { query: (text: string) => { roundTrips++; query(text); }, sync: () => { roundTrips++; sync(); } });
-    });
+    const { handle, sent } = wireRecordedPool(db, 1);
     try {
       const session = await signIn('admin@demo.test');
       await sql`select 1`.execute(handle.db);
-      roundTrips = 0;
+      sent.length = 0;
       expect((await resolveSession(handle.db, session.token, IDLE_MINUTES))?.principal.kind).toBe('staff');
-      expect(roundTrips).toBe(1);
+      expect(sent).toEqual([expect.stringMatching(/^prepare folio_read_0 as\s+select .* from sessions s\n.*; begin read only; .*; execute folio_read_0\('[0-9a-f]{64}'\); commit$/s)]);
     } finally {
       await handle.close();
     }

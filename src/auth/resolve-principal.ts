@@ -60,7 +60,7 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
       .where('revokedAt', 'is', null)
       .execute());
   }
-  const authMethod = row.authMethod;
+  const { authMethod } = row;
   let principal: Principal;
   if (row.kind === 'operator') {
     principal = { kind: 'operator', userId: row.userId, email: row.email, name: row.name, sessionId: row.sessionId, authMethod };

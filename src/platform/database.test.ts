@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDb, type TestDb } from '../test/harness.ts';
+import { createTestDb, wireRecordedPool, type TestDb } from '../test/harness.ts';
 import { inScope, openDatabase, readInScope, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
 import { newId } from './ids.ts';
@@ -291,24 +291,7 @@ describe('a read of one statement in one round trip (readInScope)', () => {
   });
   afterAll(async () => db.drop());
 
-  /**
-   * A pool whose messages are recorded as PostgreSQL gets them: `query` for each simple-protocol message (its text),
-   * `sync` for each extended-protocol round trip. Each is one round trip.
-   */
-  function wirePool(max: number) {
-    const handle = openDatabase(db.url, { appRole: true, max });
-    const sent: string[] = [];
-    handle.pool.on('connect', (client) => {
-      const connection = (client as unknown as { connection: { query(text: string): void; sync(): void } }).connection;
-      const query = connection.query.bind(connection);
-      const sync = connection.sync.bind(connection);
-      Object.assign(connection, {
-        query: (text: string) => { sent.push(text); query(text); },
-        sync: () => { sent.push('(sync)'); sync(); },
-      });
-    });
-    return { handle, sent };
-  }
+  const wirePool = (max: number) => wireRecordedPool(db, max);
   const customersOf = (partnerId: string) => sql<{ id: string }>`select id from customers where partner_id = ${partnerId} order by id`;
 
   it('sends begin read only, the scope, the statement and commit as one message; prepares the statement once per connection', async () => {

@@ -52,6 +52,25 @@ export async function createTestDb(): Promise<TestDb> {
   };
 }
 
+/**
+ * An app-role pool whose messages are recorded as PostgreSQL gets them: the text of each simple-protocol message, and
+ * `(sync)` for each extended-protocol round trip. Each entry is one round trip. Close `handle` when done.
+ */
+export function wireRecordedPool(db: TestDb, max: number): { handle: DatabaseHandle; sent: string[] } {
+  const handle = openDatabase(db.url, { appRole: true, max });
+  const sent: string[] = [];
+  handle.pool.on('connect', (client) => {
+    const connection = (client as unknown as { connection: { query(text: string): void; sync(): void } }).connection;
+    const query = connection.query.bind(connection);
+    const sync = connection.sync.bind(connection);
+    Object.assign(connection, {
+      query: (text: string) => { sent.push(text); query(text); },
+      sync: () => { sent.push('(sync)'); sync(); },
+    });
+  });
+  return { handle, sent };
+}
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({ FOLIO_PUBLIC_URL: 'http://localhost:3000', FOLIO_DEV_MAILBOX: 'true' }), demoPassword: DEMO_PASSWORD, ...overrides };
 }
