@@ -950,7 +950,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       };
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
-      log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records, ${run.wal.fullPageImagesPerUnit} with full-page images, ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
+      log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records (${run.wal.fullPageImagesPerUnit} with full-page images), ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
       log(`  CPU per charge: PostgreSQL ${run.cpu.postgresMsPerUnit} ms, API server ${run.cpu.serverMsPerUnit} ms, load generator ${run.cpu.loadGeneratorMsPerUnit} ms; ${run.cpu.busyPercentOfOneCore}% of one core busy`);
       if (pgbenchVersion) {
         const pgbenchWalBefore = await walPosition(owner.db);
@@ -961,7 +961,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         run.pgbench = { ...pgb, wal: pgbenchWal, cpu: pgbenchCpu };
         log(`  pgbench CPU per transaction: PostgreSQL ${pgbenchCpu.postgresMsPerUnit} ms, pgbench ${pgbenchCpu.loadGeneratorMsPerUnit} ms; ${pgbenchCpu.busyPercentOfOneCore}% of one core busy (pgbench's own start and end included)`);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
-        log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}; WAL per transaction ${pgbenchWal.bytesPerUnit} bytes, ${pgbenchWal.fullPageImagesPerUnit} full-page images`);
+        log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}; WAL per transaction ${pgbenchWal.bytesPerUnit} bytes, ${pgbenchWal.fullPageImagesPerUnit} records with full-page images`);
       }
       single.push(run);
     }
@@ -984,7 +984,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const failures: BatchResult['failures'] = [];
       let charged = 0;
       let bytes = 0;
-      const cpuSums = { postgres: 0, server: 0, bench: 0, wall: 0 };
+      const cpuSpent = { at: 0, machine: 0, server: 0, bench: 0 }; // the timed rounds' CPU and wall time, summed
       const sizeStarted = Date.now();
       // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
       // no new round once this size has taken batchSecondsBudget (at least one timed round is made).
@@ -1019,26 +1019,23 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           seconds.push(s);
           copySeconds.push(cs);
           charged += size;
-          cpuSums.postgres += Math.max(0, cpuAfter.machine - cpuBefore.machine - (cpuAfter.server - cpuBefore.server) - (cpuAfter.bench - cpuBefore.bench));
-          cpuSums.server += cpuAfter.server - cpuBefore.server;
-          cpuSums.bench += cpuAfter.bench - cpuBefore.bench;
-          cpuSums.wall += (cpuAfter.at - cpuBefore.at) / 1000;
+          for (const k of ['at', 'machine', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
         }
         log(`  batch of ${fmtInt(size)}${warm ? ' (warm-up)' : ''}: ${s.toFixed(2)} s = ${fmtInt(size / s)} charges/s; COPY ${cs.toFixed(3)} s = ${fmtInt(size / cs)} rows/s`);
       }
       const total = seconds.reduce((a, b) => a + b, 0);
       const copyTotal = copySeconds.reduce((a, b) => a + b, 0);
-      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${round((cpuSums.postgres * 1e6) / charged)} µs, API server ${round((cpuSums.server * 1e6) / charged)} µs, fetch ${round((cpuSums.bench * 1e6) / charged)} µs; ${round((100 * (cpuSums.postgres + cpuSums.server + cpuSums.bench)) / cpuSums.wall)}% of one core busy`);
+      const cpu = cpuPer({ at: 0, machine: 0, server: 0, bench: 0 }, cpuSpent, charged);
+      const micros = (ms: number | null) => (ms === null ? null : round(ms * 1000));
+      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
         chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
         bestChargesPerSecond: seconds.length > 0 ? round(size / Math.min(...seconds)) : null,
         cpu: {
           what: 'CPU from sending a batch to reading its answer, per charge, in microseconds (PostgreSQL, the API server, this process: fetch)',
-          postgresMicrosPerCharge: charged > 0 ? round((cpuSums.postgres * 1e6) / charged) : null,
-          serverMicrosPerCharge: charged > 0 ? round((cpuSums.server * 1e6) / charged) : null,
-          benchMicrosPerCharge: charged > 0 ? round((cpuSums.bench * 1e6) / charged) : null,
-          busyPercentOfOneCore: cpuSums.wall > 0 ? round((100 * (cpuSums.postgres + cpuSums.server + cpuSums.bench)) / cpuSums.wall) : null,
+          postgresMicrosPerCharge: micros(cpu.postgresMsPerUnit), serverMicrosPerCharge: micros(cpu.serverMsPerUnit), benchMicrosPerCharge: micros(cpu.loadGeneratorMsPerUnit),
+          busyPercentOfOneCore: charged > 0 ? cpu.busyPercentOfOneCore : null,
         },
         failures,
         copy: {
