@@ -8,6 +8,8 @@ import { newId } from '../platform/ids.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { countAuditEvents } from './count-audit-events.ts';
 import { likeLiteral } from './audit-view.ts';
+import { recordAudit } from './record-audit.ts';
+import { inScope } from '../platform/database.ts';
 
 /**
  * Free text beyond the newest window (migration 0038): a partner with more events than the window (1,000) whose
@@ -124,5 +126,59 @@ describe('free text beyond the newest window', () => {
     expect(ids).toEqual(expected);
     expect(await countAuditEvents(ctxOf(partnerId), { q })).toEqual({ count: 111, exact: true });
     expect(await countAuditEvents(ctxOf(partnerId), { q: 'müller' })).toEqual({ count: 1, exact: true });
+  });
+});
+
+describe('keys of queued events, computed before the commit (migration 0042)', () => {
+  it('stores the keys of the text, finds the event beyond the window by them, and leaves events inserted straight without', async () => {
+    const partner = newId('ptn');
+    const owner = t.db.owner.db;
+    await owner.insertInto('partners').values({ id: partner, name: `Keys ${partner}`, slug: partner.replace('_', '-'), defaultCurrency: 'SGD', status: 'active' }).execute();
+    // Queued (an inScope unit of work): joins the chain at commit, with the keys the queue computed.
+    const queued = await inScope(t.db.app.db, { kind: 'partner', partnerId: partner }, (trx) =>
+      recordAudit(trx, ctxOf(partner), { partnerId: partner, app: 'customer', action: 'customer.updated', targetType: 'customer', targetId: 'cus_keys',
+        changes: { note: { after: 'Quokka Holdings Pte' } } }));
+    // Straight into the trail (a bare transaction): no stored keys; the index computes them from the text.
+    const direct = await t.db.app.db.transaction().execute(async (trx) => {
+      await sql`select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', ${partner}, true), set_config('folio.customer_id', '', true)`.execute(trx);
+      return recordAudit(trx, ctxOf(partner), { partnerId: partner, app: 'customer', action: 'customer.updated', targetType: 'customer', targetId: 'cus_keys2',
+        changes: { note: { after: 'Quokka Direct Pte' } } });
+    });
+    const rows = (await sql<{ id: string; stored: string[] | null; computed: string[] }>`
+      select id, search_keys::text[] as stored, audit_search_keys(partner_id, search_text)::text[] as computed from audit_events where partner_id = ${partner}`.execute(owner)).rows;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(queued)!.stored).not.toBeNull();
+    expect([...byId.get(queued)!.stored!].sort()).toEqual([...byId.get(queued)!.computed].sort());
+    expect(byId.get(queued)!.computed.length).toBeGreaterThan(10);
+    expect(byId.get(direct)!.stored).toBeNull();
+
+    // Newer filler than the window holds: both events are found through the keys' index only.
+    await owner.connection().execute(async (conn) => {
+      await sql`set session_replication_role = replica`.execute(conn);
+      try {
+        await sql`insert into audit_events (id, partner_id, seq, occurred_at, actor_type, actor_label, app, action, target_type, changes, prev_hash, hash, auth_method)
+          select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
+            'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
+          from generate_series(1, ${FILLER}::int) i`.execute(conn);
+      } finally {
+        await sql`set session_replication_role = origin`.execute(conn);
+      }
+    });
+    const search = async (q: string) => (await listAuditEvents(ctxOf(partner), { q, limit: 50 })).data.map((e) => e.id);
+    expect(await search('quokka holdings')).toEqual([queued]);
+    expect(await search('okka direc')).toEqual([direct]);
+    expect((await search('quokka')).sort()).toEqual([queued, direct].sort());
+    expect(await search('quokka holdings direct')).toEqual([]);
+    // Another partner's keys differ (the partner is in every key): its search finds none of these.
+    expect(await (async () => (await listAuditEvents(ctxOf(otherPartnerId), { q: 'quokka', limit: 50 })).data)()).toEqual([]);
+  });
+
+  it('does not let the app role write keys of its own', async () => {
+    const err = await t.db.app.db.transaction().execute(async (trx) => {
+      await sql`select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', ${partnerId}, true), set_config('folio.customer_id', '', true)`.execute(trx);
+      return sql`insert into audit_events (id, partner_id, actor_type, app, action, target_type, search_keys, auth_method)
+        values (${newId('evt')}, ${partnerId}, 'system', 'customer', 'customer.updated', 'customer', '{1,2,3}', 'system')`.execute(trx);
+    }).then(() => null, (e: unknown) => e as { code?: string });
+    expect(err?.code).toBe('42501');
   });
 });

@@ -46,6 +46,8 @@ export type AuditEventQueueTable = { ord: ColumnType<string, never, never> } & P
 declare module '../platform/db-types.ts' {
   interface AuditEventsTable {
     authMethod: ColumnType<AuthMethodColumn | null, AuthMethodColumn | null | undefined, never>;
+    /** Computed by the audit queue before commit; written by the commit trigger only (migration 0042). */
+    searchKeys: ColumnType<string[] | null, never, never>;
   }
   interface SessionsTable {
     authMethod: ColumnType<'password' | 'password_2fa', 'password' | 'password_2fa' | undefined, 'password' | 'password_2fa'>;

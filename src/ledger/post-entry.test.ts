@@ -253,4 +253,32 @@ describe('references are checked by the database, per statement', () => {
     expect(await pending()).toBe(0);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
+
+  it('applies at commit exactly the queued balances a transaction kept: across savepoints, early applies and later entries', async () => {
+    await topUp(5_000_000n, 'top_savepoints_first');
+    const cardBefore = await balanceOf('card_clearing', null);
+    const entry = (causeId: string, micros: bigint) => ({
+      partnerId, currency: 'SGD', customerId, kind: 'top_up', causeType: 'top_up', causeId, description: 'Savepoints', auditEventId: null,
+      postings: [{ code: 'card_clearing' as const, amountMicros: micros }, { code: 'points' as const, customerId, amountMicros: -micros }],
+    });
+    await asPartner(async (trx) => {
+      await postEntry(trx, entry('sp_kept_1', 100_000n));
+      // An entry under a savepoint that is rolled back: its queued balance goes with it.
+      await sql`savepoint sp_a`.execute(trx);
+      await postEntry(trx, entry('sp_dropped_1', 20_000n));
+      await sql`rollback to savepoint sp_a`.execute(trx);
+      // Applied early (a bulk job writing its events straight into the trail), then more entries, one of them dropped again.
+      await sql`select ledger_apply_pending_balances()`.execute(trx);
+      await sql`savepoint sp_b`.execute(trx);
+      await postEntry(trx, entry('sp_dropped_2', 3_000n));
+      await sql`rollback to savepoint sp_b`.execute(trx);
+      await postEntry(trx, entry('sp_kept_2', 400n));
+      await sql`savepoint sp_c`.execute(trx);
+      await postEntry(trx, entry('sp_kept_3', 5n));
+      await sql`release savepoint sp_c`.execute(trx);
+    });
+    expect(await balanceOf('card_clearing', null)).toBe(cardBefore + 100_405n);
+    expect(Number((await sql<{ n: string }>`select count(*)::text as n from ledger_pending_balances`.execute(db.owner.db)).rows[0]!.n)).toBe(0);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
 });

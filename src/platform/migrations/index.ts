@@ -28,6 +28,8 @@ import * as m0038 from './0038_audit_search_keys.ts';
 import * as m0039 from './0039_feed_covering_index.ts';
 import * as m0040 from './0040_postings_account_partner_only.ts';
 import * as m0041 from './0041_partner_rows_at_commit.ts';
+import * as m0042 from './0042_audit_keys_before_commit.ts';
+import * as m0043 from './0043_pending_balances_by_key.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -60,4 +62,6 @@ export const migrations: Record<string, Migration> = {
   '0039_feed_covering_index': m0039,
   '0040_postings_account_partner_only': m0040,
   '0041_partner_rows_at_commit': m0041,
+  '0042_audit_keys_before_commit': m0042,
+  '0043_pending_balances_by_key': m0043,
 };
