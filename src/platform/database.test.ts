@@ -133,25 +133,8 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
   });
   afterAll(async () => db.drop());
 
-  /** A pool whose every statement text is recorded, in order. */
-  function recordedPool(max: number) {
-    const handle = openDatabase(db.url, { appRole: true, max });
-    const sent: string[] = [];
-    const wrapped = new WeakSet<object>();
-    handle.pool.on('acquire', (client) => {
-      if (wrapped.has(client)) return;
-      wrapped.add(client);
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      Object.assign(client, {
-        query: (...args: unknown[]) => {
-          const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text ?? '';
-          sent.push(text);
-          return query(...args);
-        },
-      });
-    });
-    return { handle, sent };
-  }
+  /** A pool whose messages are recorded as PostgreSQL gets them (one entry per round trip; `(sync)` for a prepared statement's). */
+  const recordedPool = (max: number) => wireRecordedPool(db, max);
   const setting = (trx: Executor, name: string) =>
     sql<{ v: string | null }>`select current_setting(${name}, true) as v`.execute(trx).then((r) => r.rows[0]!.v);
 
@@ -212,6 +195,69 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
     }
   });
 
+  it("sends begin with the unit of work's first statement once that statement is prepared on the connection: one round trip less", async () => {
+    const { handle, sent } = recordedPool(1);
+    try {
+      await sql`select 1`.execute(handle.db);
+      const customer = await db.owner.db.selectFrom('customers').select(['id', 'partnerId']).executeTakeFirstOrThrow();
+      const work = () => inScope(handle.db, { kind: 'customer', partnerId: customer.partnerId, customerId: customer.id }, async (trx) => ({
+        partner: await setting(trx, 'folio.partner_id'),
+        visible: (await trx.selectFrom('customers').select('id').execute()).map((r) => r.id),
+      }));
+      sent.length = 0;
+      expect(await work()).toEqual({ partner: customer.partnerId, visible: [customer.id] });
+      expect(sent).toHaveLength(4); // begin + scope; the first statement, prepared now; the second; commit
+      sent.length = 0;
+      expect(await work()).toEqual({ partner: customer.partnerId, visible: [customer.id] });
+      expect(sent).toHaveLength(3); // begin + scope + the first statement; the second; commit
+      expect(sent[0]).toMatch(/^begin; select set_config\('folio\.scope', 'customer', true\).*; execute folio_\d+\('folio\.partner_id'\)$/);
+      expect(sent.at(-1)).toBe('commit');
+      expect(await setting(handle.db, 'folio.partner_id')).toBe('');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('writes any parameter into that script as the driver would send it: quotes, backslashes, arrays, JSON, dates, nulls', async () => {
+    const { handle, sent } = recordedPool(1);
+    try {
+      const values = {
+        text: "O'Hara \\ \"quoted\" ; select 1 -- 日本語 ✓", list: ['a,b', 'c"d', "e'f", 'g\\h', null, '{}'],
+        json: JSON.stringify({ note: "it's \\ \"fine\"", n: [1, 2] }), at: new Date('2026-12-02T10:20:30.456Z'), none: null, big: 9007199254740993n,
+      };
+      const read = (trx: Executor) => sql<{ text: string; list: Array<string | null>; json: unknown; at: Date; none: string | null; big: string }>`
+        select ${values.text}::text as text, ${values.list}::text[] as list, ${values.json}::jsonb as json, ${values.at}::timestamptz as at,
+               ${values.none}::text as none, ${values.big}::bigint::text as big`.execute(trx).then((r) => r.rows[0]!);
+      const scope = { kind: 'partner' as const, partnerId: 'ptn_literals' };
+      const first = await inScope(handle.db, scope, read);
+      sent.length = 0;
+      const second = await inScope(handle.db, scope, read);
+      expect(sent[0]).toMatch(/; execute folio_\d+\(/); // the script path
+      expect(second).toEqual(first);
+      expect(second).toEqual({ text: values.text, list: values.list, json: { note: "it's \\ \"fine\"", n: [1, 2] }, at: values.at, none: null, big: '9007199254740993' });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a failure of the first statement fails the unit of work, rolls it back and leaves the connection clean', async () => {
+    const { handle } = recordedPool(1);
+    try {
+      const scope = { kind: 'partner' as const, partnerId: 'ptn_failing' };
+      const divide = (trx: Executor, by: number) => sql<{ q: number }>`select 10 / ${by}::int as q`.execute(trx).then((r) => r.rows[0]!.q);
+      expect(await inScope(handle.db, scope, (trx) => divide(trx, 2))).toBe(5); // prepared now
+      await expect(inScope(handle.db, scope, (trx) => divide(trx, 0))).rejects.toThrow(/division by zero/);
+      // Failed before its first statement: nothing was begun.
+      await expect(inScope(handle.db, scope, async () => { throw new Error('before any statement'); })).rejects.toThrow('before any statement');
+      expect(await inScope(handle.db, scope, (trx) => divide(trx, 5))).toBe(2);
+      // No transaction left open on the connection, no scope left set.
+      await expect(sql`savepoint probe`.execute(handle.db)).rejects.toThrow(/transaction blocks/);
+      expect(await setting(handle.db, 'folio.partner_id')).toBe('');
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('an id that is not plain is never written into the script: it is sent as a parameter, as before', async () => {
     const { handle, sent } = recordedPool(1);
     try {
@@ -220,9 +266,9 @@ describe('a unit of work’s scope is sent with its begin, in one round trip', (
       sent.length = 0;
       const seen = await inScope(handle.db, { kind: 'partner', partnerId: odd }, (trx) => setting(trx, 'folio.partner_id'));
       expect(seen).toBe(odd);
-      expect(sent[0]).toBe('begin');
+      // begin; the scope's own statement (a parameter); the read; commit.
+      expect(sent).toEqual(['begin', '(sync)', '(sync)', 'commit']);
       expect(sent.some((t) => t.includes("o'hara"))).toBe(false);
-      expect(sent.filter((t) => /set_config/.test(t))).toHaveLength(1);
     } finally {
       await handle.close();
     }

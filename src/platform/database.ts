@@ -4,8 +4,12 @@ import {
   CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, PostgresDriver, sql,
   type DatabaseConnection, type Driver, type PostgresDialectConfig, type RawBuilder, type Transaction, type TransactionSettings,
 } from 'kysely';
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import type { Database } from './db-types.ts';
+
+/** The driver's own conversion of a parameter to its text form (arrays, dates, JSON), for values written into a script. */
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
 
 export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
@@ -97,24 +101,93 @@ const PREPARED_MAX_ARRAY_VALUES = 100;
  */
 function wrapQueries(client: pg.PoolClient, prepare: boolean): void {
   const names = new Map<string, string>();
+  /** Names the server has parsed on this connection (a statement that ran once by name), which a script may `execute`. */
+  const parsed = new Set<string>();
   const oneTrip = { names: new Map<string, string>(), prepares: 0 };
+  /** A scoped `begin` not sent yet: it goes with the transaction's first statement (DeferredBegin). */
+  let deferredBegin: string | null = null;
   const query = client.query.bind(client) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
   const wrapped = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+    if (config === DEFERRED_BEGIN_MARK && Array.isArray(values) && values[0] instanceof DeferredBegin) {
+      assert(deferredBegin === null, 'one transaction at a time per connection');
+      deferredBegin = values[0].script;
+      return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
+    }
+    if (deferredBegin !== null) {
+      const begin = deferredBegin;
+      deferredBegin = null;
+      assert(callback === undefined, 'a deferred begin goes with a promise-style query');
+      // A unit of work that failed before its first statement: nothing was begun, nothing to roll back.
+      if (config === 'rollback') return Promise.resolve({ command: 'ROLLBACK', rowCount: null, rows: [], fields: [] });
+      return withBegin(begin, config, values);
+    }
     if (config === ONE_TRIP_MARK && Array.isArray(values) && values[0] instanceof OneTripRead) {
       return runOneTrip(query, prepare ? oneTrip : null, values[0]);
     }
-    if (prepare && typeof config === 'string' && Array.isArray(values) && values.length > 0 && config.length <= PREPARED_MAX_TEXT_CHARS
-      && !values.some((v) => Array.isArray(v) && v.length > PREPARED_MAX_ARRAY_VALUES)) {
-      let name = names.get(config);
-      if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
-        name = `folio_${names.size}`;
-        names.set(config, name);
-      }
-      if (name !== undefined) return query({ name, text: config, values }, callback);
+    const name = preparedName(config, values);
+    if (name !== undefined) {
+      if (callback !== undefined || parsed.has(name)) return query({ name, text: config, values }, callback);
+      return (query({ name, text: config, values }) as Promise<unknown>).then((result) => {
+        parsed.add(name);
+        return result;
+      });
     }
     return query(config, values, callback);
   };
+
+  function preparedName(config: unknown, values: unknown): string | undefined {
+    if (!prepare || typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || config.length > PREPARED_MAX_TEXT_CHARS
+      || values.some((v) => Array.isArray(v) && v.length > PREPARED_MAX_ARRAY_VALUES)) return undefined;
+    let name = names.get(config);
+    if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
+      name = `folio_${names.size}`;
+      names.set(config, name);
+    }
+    return name;
+  }
+
+  /**
+   * The transaction's first statement with its `begin`: in ONE script (`begin; set_config...; execute name(literals)`)
+   * when the statement is already parsed on this connection and every value can be written as a literal; otherwise
+   * the `begin` first, then the statement as usual. Answers the statement's own result.
+   */
+  async function withBegin(begin: string, config: unknown, values: unknown): Promise<unknown> {
+    const name = preparedName(config, values);
+    if (name !== undefined && parsed.has(name)) {
+      const literals = (values as unknown[]).map(scriptLiteral);
+      const script = `${begin}; execute ${name}(${literals.join(', ')})`;
+      if (!literals.includes(null) && script.length <= DEFERRED_BEGIN_MAX_SCRIPT_CHARS) {
+        const results = await (query(script) as Promise<unknown>);
+        assert(Array.isArray(results) && results.length === 3, 'a begin with its first statement answers 3 results');
+        return results[2];
+      }
+    }
+    await (query(begin) as Promise<unknown>);
+    return wrapped(config, values);
+  }
   Object.assign(client, { query: wrapped });
+}
+
+/** What `ScopedPostgresDriver` hands its connection: the scoped `begin`, to be sent with the first statement. */
+class DeferredBegin {
+  readonly script: string;
+  constructor(script: string) {
+    this.script = script;
+  }
+}
+const DEFERRED_BEGIN_MARK = '/* folio: begin with the first statement */';
+/** The largest script a deferred begin and its first statement are sent as; longer ones go in two round trips. */
+const DEFERRED_BEGIN_MAX_SCRIPT_CHARS = 32_768;
+
+/**
+ * A parameter as a quoted SQL literal of its text form, exactly what the driver would send as that parameter (its own
+ * `prepareValue`: arrays, dates, JSON), quoted by its own `escapeLiteral`; typed by the prepared statement it is passed
+ * to. Null for binary values (Buffer), which travel as parameters only.
+ */
+function scriptLiteral(value: unknown): string | null {
+  const text = prepareValue(value);
+  if (text === null) return 'null';
+  return typeof text === 'string' ? pg.escapeLiteral(text) : null;
 }
 
 /** What `readInScope` hands its connection: the scope's `begin` script, the statement, its values as SQL literals. */
@@ -207,13 +280,9 @@ class ScopedPostgresDriver extends PostgresDriver {
     const script = beginWithScope(pending.scope, pending.genericPlans);
     pending.state = script ? 'sent' : 'not_sent';
     if (!script) return super.beginTransaction(connection, settings);
-    try {
-      await connection.executeQuery(CompiledQuery.raw(script));
-    } catch (err) {
-      // `begin` may have run before the failure: never hand the connection back inside a transaction.
-      await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => {});
-      throw err;
-    }
+    // Sent by the connection with the transaction's first statement, in the same round trip (wrapQueries); a failure
+    // of either is that statement's failure, and the unit of work then rolls back as after any other.
+    await connection.executeQuery(CompiledQuery.raw(DEFERRED_BEGIN_MARK, [new DeferredBegin(script)]));
   }
 }
 

@@ -307,7 +307,7 @@ describe('call charging', () => {
       // Both read "not charged yet" in a snapshot taken before they wait for the wallet; one charges, the other starts over.
       const first = ingestCalls(ctx, { records: [record] });
       const second = ingestCalls({ ...ctx, db: other.db, requestId: 'req_other' }, { records: [record] });
-      const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%locked_wallets%'`.execute(db.owner.db)).rows[0]!.n;
+      const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and backend_type = 'client backend'`.execute(db.owner.db)).rows[0]!.n;
       for (let i = 0; i < 200 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 10));
       expect(await waiting()).toBe(2);
       release();
