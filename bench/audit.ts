@@ -312,10 +312,10 @@ async function main(): Promise<void> {
     log(`  slowest free text: ${JSON.stringify(slowest)}`);
     const t1 = textCase(0);
     const slowPartner = somePartner();
-    // Free text runs inside audit_search_page() as the owner (migration 0038): when the newest 1,000 events do not hold
+    // Free text runs inside audit_search_page() as the owner (migrations 0038, 0042): when the newest 1,000 events do not hold
     // the page, its keyed query (plain index scans off, as there), explained as the owner.
     const inner = (partner: string, q: string) => sql`select e.id from audit_events e
-      where audit_search_keys(e.partner_id, e.search_text) @> audit_search_keys(${partner}, ${`%${likeText(q)}%`})
+      where coalesce(e.search_keys, audit_search_keys(e.partner_id, e.search_text)) @> audit_search_keys(${partner}, ${`%${likeText(q)}%`})
       and e.partner_id = ${partner} and e.search_text like ${`%${likeText(q)}%`} order by e.occurred_at desc, e.seq desc limit 51`;
     const ownerExplain = async (query: ReturnType<typeof sql>) => ownerDb.transaction().execute(async (trx) => {
       await sql`set local enable_indexscan = off`.execute(trx);
