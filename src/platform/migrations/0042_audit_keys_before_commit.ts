@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
  *
  * The GIN index of migration 0038 indexed `audit_search_keys(partner_id, search_text)`: the keys (hashes of the partner's
  * trigrams, `show_trgm`) were computed when the row went into `audit_events`, which for a queued event is at commit,
- * while the partner's chain head is locked (migration 0041) — 0.3-0.5 ms of every charging transaction's commit.
+ * while the partner's chain head is locked (migration 0041) — 0.18-0.21 ms of every charging transaction's commit at 16
+ * clients (pg_stat_statements; an estimate of 0.3-0.5 ms came before the measurement).
  *
  * Now:
  * - `audit_event_queue` computes them when an event is queued (a stored generated column, `search_keys`), before any
@@ -16,7 +17,8 @@ import { sql, type Kysely } from 'kysely';
  *   the index is on `coalesce(search_keys, audit_search_keys(partner_id, search_text))`, and the searches use that
  *   expression. No event of the trail is rewritten.
  * - Only the commit trigger (the owner) writes the column: the app role's insert privilege on `audit_events` no longer
- *   covers it, so keys that do not match the text cannot be written.
+ *   covers it, so keys that do not match the text cannot be written. That privilege is now granted column by column: a
+ *   column added to `audit_events` later must be added to the grant for the app to write it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
