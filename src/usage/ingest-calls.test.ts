@@ -46,6 +46,7 @@ afterAll(async () => db.drop());
 const call = (callId: string, over: Record<string, unknown> = {}) => ({
   callId, customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 25, direction: 'outbound', ...over,
 });
+const readWalletOf = (customerId: string) => inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId, currency: 'SGD' }));
 const points = async (customerId: string) => (await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId, currency: 'SGD' })))?.pointsMicros;
 
 describe('call charging', () => {
@@ -120,7 +121,7 @@ describe('call charging', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
-  it('a batch of 10,000 records over 3,000 customers is one request, one journal entry, and every customer sees its own calls', async () => {
+  it('a batch of 10,000 records over 3,000 customers is one request, charged in two parts with no customer in common, and every customer sees its own calls', async () => {
     const { rows: made } = await sql<{ id: string }>`
       insert into customers (id, partner_id, name, currency)
       select 'cus_bulk' || lpad(g::text, 18, '0'), ${partnerId}, 'Bulk customer ' || g, 'SGD' from generate_series(1, 3000) g
@@ -135,13 +136,26 @@ describe('call charging', () => {
     });
     // Customer i gets calls i, i+3000, i+6000 ...: 3 or 4 calls each, 6 s to Singapore (0.03 each at 30/6).
     const records = Array.from({ length: 10_000 }, (_, i) => call(`bulk-${i}`, { customerId: ids[i % ids.length], to: '+6567778888', durationSeconds: 6 }));
-    const res = await ingestCalls(ctx, { records });
+    const res = await ingestCalls({ ...ctx, requestId: 'req_bulk' }, { records });
     expect(res.summary).toEqual({ received: 10_000, charged: 10_000, duplicates: 0, rejected: 0 });
     const first = ids[0]!;
     expect(await points(first)).toBe(5_000_000n - 4n * 30_000n);
     expect(await points(ids[2999]!)).toBe(5_000_000n - 3n * 30_000n);
-    const entries = await db.owner.db.selectFrom('journalEntries').select(['id', 'description']).where('causeType', '=', 'call_batch').where('description', '=', '10000 calls').execute();
-    expect(entries).toHaveLength(1);
+    // Two transactions, each with its own entry and audit event naming the request and its part; together every call once.
+    const { rows: parts } = await sql<{ description: string; calls: number; customers: string[]; tx: string; part: string; records: number; requestIds: string[] }>`
+      select c.entry_id, e.description, count(*)::int as calls, array_agg(distinct c.customer_id) as customers, min(c.xmin::text) as tx,
+             a.changes->'part'->>'after' as part, (a.changes->'records'->>'after')::int as records,
+             array(select jsonb_array_elements_text(a.changes->'requestIds'->'after')) as request_ids
+        from usage_calls c join journal_entries e on e.id = c.entry_id join audit_events a on a.id = e.audit_event_id
+       where c.call_id like 'bulk-%' group by c.entry_id, e.description, a.changes order by part`.execute(db.owner.db);
+    expect(parts.map((p) => [p.part, p.requestIds])).toEqual([['1 of 2', ['req_bulk']], ['2 of 2', ['req_bulk']]]);
+    expect(parts[0]!.tx).not.toBe(parts[1]!.tx);
+    expect(parts.map((p) => p.description)).toEqual(parts.map((p) => `${p.calls} calls`));
+    expect(parts[0]!.calls + parts[1]!.calls).toBe(10_000);
+    expect(parts.map((p) => p.records)).toEqual(parts.map((p) => p.calls));
+    expect(Math.abs(parts[0]!.calls - parts[1]!.calls)).toBeLessThanOrEqual(4);
+    expect(parts[0]!.customers.filter((c) => parts[1]!.customers.includes(c))).toEqual([]);
+    expect(parts[0]!.customers.length + parts[1]!.customers.length).toBe(3000);
     const feed = await inScope(db.app.db, { kind: 'customer', partnerId, customerId: first }, (trx) =>
       listTransactions(trx, { partnerId, customerId: first, currency: 'SGD', limit: 10, afterPostingId: null }));
     expect(feed.data.map((t) => [t.view.type, t.view.description, t.view.amount, t.view.balanceAfter])).toEqual([
@@ -151,6 +165,104 @@ describe('call charging', () => {
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.97'],
       ['top_up', 'Bulk top-up', '5.00', '5.00'],
     ]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  }, 60_000);
+
+  /** `count` new customers named by `tag`, each with a wallet holding `microsEach` points (none when 0n). */
+  async function customersWithPoints(tag: string, count: number, microsEach: bigint): Promise<string[]> {
+    const { rows } = await sql<{ id: string }>`
+      insert into customers (id, partner_id, name, currency)
+      select 'cus_' || ${tag} || lpad(g::text, 26 - length(${tag}), '0'), ${partnerId}, 'Part customer ' || g, 'SGD' from generate_series(1, ${count}::int) g
+      returning id`.execute(db.owner.db);
+    const ids = rows.map((r) => r.id).sort();
+    if (microsEach > 0n) {
+      await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+        await ensureWallets(trx, partnerId, ids.map((customerId) => ({ customerId, currency: 'SGD' })));
+        await postEntries(trx, [{
+          partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'test', causeId: tag, description: 'Top-up', auditEventId: null,
+          postings: [{ code: 'card_clearing', amountMicros: BigInt(count) * microsEach }, ...ids.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -microsEach }))],
+        }]);
+      });
+    }
+    return ids;
+  }
+  /** The audit events of a request's charging transactions: part label, records and calls charged in each. */
+  const partsOf = async (requestId: string) => (await sql<{ part: string | null; records: number; charged: number }>`
+    select a.changes->'part'->>'after' as part, (a.changes->'records'->>'after')::int as records,
+           (select count(*)::int from journal_entries e join usage_calls c on c.entry_id = e.id where e.audit_event_id = a.id) as charged
+      from audit_events a where a.action = 'usage.calls_ingested' and a.request_id = ${requestId} order by 1`.execute(db.owner.db)).rows;
+
+  it("a large request's parts add up to what it received: bad records, unknown customers and customers never charged before included", async () => {
+    const paid = await customersWithPoints('parta', 9, 10_000_000n);
+    const fresh = await customersWithPoints('partb', 2, 0n);
+    // A customer's records lie at odd and even places alike: parts split customers, not places.
+    const customerAt = (i: number) => (i % 5 === 4 ? fresh[i % 2]! : paid[i % 9]!);
+    const records: unknown[] = Array.from({ length: 2_400 }, (_, i) => call(`parts-${i}`, { customerId: customerAt(i), to: '+6567778888', durationSeconds: 6 }));
+    records[7] = call('parts-bad', { durationSeconds: -1 });
+    records[8] = 'not a record';
+    records[9] = call('parts-unknown', { customerId: 'cus_00000000000000000000000000' });
+    const res = await ingestCalls({ ...ctx, requestId: 'req_parts' }, { records });
+    // Every fifth record is a customer without points (its wallet opened on the way): 480 rejected, one of them replaced
+    // by the unknown customer, plus the two other bad ones.
+    expect(res.summary).toEqual({ received: 2_400, charged: 2_400 - 482, duplicates: 0, rejected: 482 });
+    expect(res.results[7]).toMatchObject({ status: 'rejected', code: 'validation_failed' });
+    expect(res.results[9]).toMatchObject({ status: 'rejected', code: 'not_found' });
+    expect(res.results[4]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
+    expect(res.results.every((r, i) => r.index === i)).toBe(true);
+    const parts = await partsOf('req_parts');
+    expect(parts.map((p) => p.part)).toEqual(['1 of 2', '2 of 2']);
+    expect(parts[0]!.records + parts[1]!.records).toBe(2_400);
+    expect(parts[0]!.charged + parts[1]!.charged).toBe(res.summary.charged);
+    expect(await readWalletOf(fresh[0]!)).toMatchObject({ pointsMicros: 0n });
+    for (const id of paid) {
+      const calls = records.filter((_, i) => i !== 7 && i !== 8 && customerAt(i) === id).length;
+      expect(await points(id)).toBe(10_000_000n - BigInt(calls) * 30_000n);
+    }
+    const { rows: shared } = await sql<{ customerId: string }>`
+      select c.customer_id from usage_calls c join journal_entries e on e.id = c.entry_id join audit_events a on a.id = e.audit_event_id
+       where a.request_id = 'req_parts' group by c.customer_id having count(distinct a.id) > 1`.execute(db.owner.db);
+    expect(shared).toEqual([]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  }, 60_000);
+
+  it('a large request of one customer is one transaction, and a small one is never split', async () => {
+    const [only] = await customersWithPoints('partc', 1, 100_000_000n);
+    const big = Array.from({ length: 2_500 }, (_, i) => call(`one-${i}`, { customerId: only, to: '+6567778888', durationSeconds: 6 }));
+    await ingestCalls({ ...ctx, requestId: 'req_one_customer' }, { records: big });
+    expect(await partsOf('req_one_customer')).toEqual([{ part: null, records: 2_500, charged: 2_500 }]);
+    const many = await customersWithPoints('partd', 100, 1_000_000n);
+    const small = Array.from({ length: 1_999 }, (_, i) => call(`small-${i}`, { customerId: many[i % 100], to: '+6567778888', durationSeconds: 6 }));
+    await ingestCalls({ ...ctx, requestId: 'req_small' }, { records: small });
+    expect(await partsOf('req_small')).toEqual([{ part: null, records: 1_999, charged: 1_999 }]);
+    expect(await points(only!)).toBe(100_000_000n - 2_500n * 30_000n);
+  }, 60_000);
+
+  it('when one part fails the request fails; the part that committed stays charged and a retry reports it as duplicates', async () => {
+    const ids = await customersWithPoints('parte', 20, 10_000_000n);
+    const records = Array.from({ length: 2_000 }, (_, i) => call(`fail-${i}`, { customerId: ids[i % 20], to: '+6567778888', durationSeconds: 6 }));
+    // The part holding call fail-0 (customer ids[0]) breaks at its insert; the other part does not hold that customer.
+    await sql`
+      create function test_fail_one_call() returns trigger language plpgsql as $f$
+        begin
+          if exists (select 1 from new_calls where call_id = 'fail-0') then raise exception 'part broken on purpose'; end if;
+          return null;
+        end $f$;
+      create trigger test_fail_one_call after insert on usage_calls referencing new table as new_calls for each statement execute function test_fail_one_call();
+    `.execute(db.owner.db);
+    try {
+      await expect(ingestCalls({ ...ctx, requestId: 'req_fail' }, { records })).rejects.toThrow(/part broken on purpose/);
+    } finally {
+      await sql`drop trigger test_fail_one_call on usage_calls; drop function test_fail_one_call()`.execute(db.owner.db);
+    }
+    const committed = await partsOf('req_fail');
+    expect(committed).toHaveLength(1);
+    expect(committed[0]!.part).toMatch(/^[12] of 2$/);
+    expect(committed[0]!.charged).toBe(1_000);
+    expect(await points(ids[0]!)).toBe(10_000_000n);
+    const retry = await ingestCalls({ ...ctx, requestId: 'req_fail_retry' }, { records });
+    expect(retry.summary).toEqual({ received: 2_000, charged: 1_000, duplicates: 1_000, rejected: 0 });
+    expect(retry.results[0]).toMatchObject({ status: 'charged' });
+    for (const id of ids) expect(await points(id)).toBe(10_000_000n - 100n * 30_000n);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   }, 60_000);
 
