@@ -10,7 +10,7 @@ import { creditWallet } from '../wallet/charge-wallet.ts';
 import { ensureWallets, readWallet } from '../wallet/wallets.repo.ts';
 import { postEntries } from '../ledger/post-entry.ts';
 import { listTransactions } from '../wallet/list-transactions.ts';
-import { ingestCalls } from './ingest-calls.ts';
+import { ingestCalls, PARTS_MIN_RECORDS } from './ingest-calls.ts';
 
 let db: TestDb;
 let partnerId: string;
@@ -231,9 +231,12 @@ describe('call charging', () => {
     await ingestCalls({ ...ctx, requestId: 'req_one_customer' }, { records: big });
     expect(await partsOf('req_one_customer')).toEqual([{ part: null, records: 2_500, charged: 2_500 }]);
     const many = await customersWithPoints('partd', 100, 1_000_000n);
-    const small = Array.from({ length: 1_999 }, (_, i) => call(`small-${i}`, { customerId: many[i % 100], to: '+6567778888', durationSeconds: 6 }));
+    const small = Array.from({ length: PARTS_MIN_RECORDS - 1 }, (_, i) => call(`small-${i}`, { customerId: many[i % 100], to: '+6567778888', durationSeconds: 6 }));
     await ingestCalls({ ...ctx, requestId: 'req_small' }, { records: small });
-    expect(await partsOf('req_small')).toEqual([{ part: null, records: 1_999, charged: 1_999 }]);
+    expect(await partsOf('req_small')).toEqual([{ part: null, records: PARTS_MIN_RECORDS - 1, charged: PARTS_MIN_RECORDS - 1 }]);
+    const least = Array.from({ length: PARTS_MIN_RECORDS }, (_, i) => call(`least-${i}`, { customerId: many[i % 100], to: '+6567778888', durationSeconds: 6 }));
+    await ingestCalls({ ...ctx, requestId: 'req_least' }, { records: least });
+    expect((await partsOf('req_least')).map((p) => p.part)).toEqual(['1 of 2', '2 of 2']);
     expect(await points(only!)).toBe(100_000_000n - 2_500n * 30_000n);
   }, 60_000);
 
