@@ -228,7 +228,7 @@ function splitByCustomer(job: Job, of: number): Job[] {
   const parts = Array.from({ length: Math.min(of, groups.length) }, () => [] as ValidRecord[]);
   for (const [, records] of groups) {
     const lightest = parts.reduce((min, part) => (part.length < min.length ? part : min));
-    lightest.push(...records);
+    for (const record of records) lightest.push(record);
   }
   // Each part charges its records in the order the request listed them (results keep their own index anyway).
   for (const part of parts) part.sort((a, b) => a.index - b.index);
