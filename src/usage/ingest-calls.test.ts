@@ -47,7 +47,26 @@ const call = (callId: string, over: Record<string, unknown> = {}) => ({
   callId, customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 25, direction: 'outbound', ...over,
 });
 const readWalletOf = (customerId: string) => inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId, currency: 'SGD' }));
-const points = async (customerId: string) => (await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => readWallet(trx, { partnerId, customerId, currency: 'SGD' })))?.pointsMicros;
+const points = async (customerId: string) => (await readWalletOf(customerId))?.pointsMicros;
+
+/** `count` new customers named by `tag`, each with a wallet holding `microsEach` points (none when 0n). */
+async function customersWithPoints(tag: string, count: number, microsEach: bigint): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    insert into customers (id, partner_id, name, currency)
+    select 'cus_' || ${tag} || lpad(g::text, 26 - length(${tag}), '0'), ${partnerId}, 'Test customer ' || g, 'SGD' from generate_series(1, ${count}::int) g
+    returning id`.execute(db.owner.db);
+  const ids = rows.map((r) => r.id).sort();
+  if (microsEach > 0n) {
+    await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+      await ensureWallets(trx, partnerId, ids.map((customerId) => ({ customerId, currency: 'SGD' })));
+      await postEntries(trx, [{
+        partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'test', causeId: tag, description: 'Top-up', auditEventId: null,
+        postings: [{ code: 'card_clearing', amountMicros: BigInt(count) * microsEach }, ...ids.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -microsEach }))],
+      }]);
+    });
+  }
+  return ids;
+}
 
 describe('call charging', () => {
   it('charges each call at once with price and cost, and answers per record', async () => {
@@ -122,18 +141,7 @@ describe('call charging', () => {
   });
 
   it('a batch of 10,000 records over 3,000 customers is one request, charged in two parts with no customer in common, and every customer sees its own calls', async () => {
-    const { rows: made } = await sql<{ id: string }>`
-      insert into customers (id, partner_id, name, currency)
-      select 'cus_bulk' || lpad(g::text, 18, '0'), ${partnerId}, 'Bulk customer ' || g, 'SGD' from generate_series(1, 3000) g
-      returning id`.execute(db.owner.db);
-    const ids = made.map((r) => r.id).sort();
-    await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
-      await ensureWallets(trx, partnerId, ids.map((customerId) => ({ customerId, currency: 'SGD' })));
-      await postEntries(trx, [{
-        partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'test', causeId: 'bulk', description: 'Bulk top-up', auditEventId: null,
-        postings: [{ code: 'card_clearing', amountMicros: 3000n * 5_000_000n }, ...ids.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -5_000_000n }))],
-      }]);
-    });
+    const ids = await customersWithPoints('bulk', 3000, 5_000_000n);
     // Customer i gets calls i, i+3000, i+6000 ...: 3 or 4 calls each, 6 s to Singapore (0.03 each at 30/6).
     const records = Array.from({ length: 10_000 }, (_, i) => call(`bulk-${i}`, { customerId: ids[i % ids.length], to: '+6567778888', durationSeconds: 6 }));
     const res = await ingestCalls({ ...ctx, requestId: 'req_bulk' }, { records });
@@ -163,29 +171,11 @@ describe('call charging', () => {
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.91'],
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.94'],
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.97'],
-      ['top_up', 'Bulk top-up', '5.00', '5.00'],
+      ['top_up', 'Top-up', '5.00', '5.00'],
     ]);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   }, 60_000);
 
-  /** `count` new customers named by `tag`, each with a wallet holding `microsEach` points (none when 0n). */
-  async function customersWithPoints(tag: string, count: number, microsEach: bigint): Promise<string[]> {
-    const { rows } = await sql<{ id: string }>`
-      insert into customers (id, partner_id, name, currency)
-      select 'cus_' || ${tag} || lpad(g::text, 26 - length(${tag}), '0'), ${partnerId}, 'Part customer ' || g, 'SGD' from generate_series(1, ${count}::int) g
-      returning id`.execute(db.owner.db);
-    const ids = rows.map((r) => r.id).sort();
-    if (microsEach > 0n) {
-      await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
-        await ensureWallets(trx, partnerId, ids.map((customerId) => ({ customerId, currency: 'SGD' })));
-        await postEntries(trx, [{
-          partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'test', causeId: tag, description: 'Top-up', auditEventId: null,
-          postings: [{ code: 'card_clearing', amountMicros: BigInt(count) * microsEach }, ...ids.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -microsEach }))],
-        }]);
-      });
-    }
-    return ids;
-  }
   /** The audit events of a request's charging transactions: part label, records and calls charged in each. */
   const partsOf = async (requestId: string) => (await sql<{ part: string | null; records: number; charged: number }>`
     select a.changes->'part'->>'after' as part, (a.changes->'records'->>'after')::int as records,
