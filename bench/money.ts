@@ -657,6 +657,8 @@ interface BatchResult {
   cpu: { what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null };
   failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
   copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
+  /** WAL of the timed rounds' requests (the COPY runs after each request, outside these windows), per charge. */
+  wal: { megabytes: number; bytesPerCharge: number | null; fullPageImagesPerCharge: number | null; checkpointsStarted: number } | null;
 }
 
 /** The first error the server logged after `offset` (its log is pino JSON lines), as "Type: message". */
@@ -985,6 +987,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       let charged = 0;
       let bytes = 0;
       const cpuSpent = { at: 0, machine: 0, server: 0, bench: 0 }; // the timed rounds' CPU and wall time, summed
+      const walSpent = { bytes: 0, fullPageImages: 0, checkpoints: 0 };
       const sizeStarted = Date.now();
       // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
       // no new round once this size has taken batchSecondsBudget (at least one timed round is made).
@@ -1000,6 +1003,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const body = JSON.stringify({ records });
         bytes = body.length;
         const logBefore = fs.statSync(serverLog).size;
+        const walBefore = await walPosition(owner.db);
         const cpuBefore = cpuSnapshot(server.pid);
         const t0 = performance.now();
         const res = await fetch(`${server.baseUrl}/api/v1/usage/calls`, {
@@ -1008,6 +1012,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const answer = (await res.json()) as { summary?: { charged: number }; code?: string; detail?: string };
         const s = (performance.now() - t0) / 1000;
         const cpuAfter = cpuSnapshot(server.pid);
+        const walAfter = await walPosition(owner.db);
         const cs = await copyRows(copyClient, records);
         if (res.status !== 200 || answer.summary?.charged !== size) {
           const serverError = serverErrorSince(serverLog, logBefore);
@@ -1020,6 +1025,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           copySeconds.push(cs);
           charged += size;
           for (const k of ['at', 'machine', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
+          const wal = await walPer(owner.db, walBefore, walAfter, 1);
+          walSpent.bytes += wal.bytesPerUnit ?? 0;
+          walSpent.fullPageImages += wal.fullPageImagesPerUnit ?? 0;
+          walSpent.checkpoints += wal.checkpointsStarted;
         }
         log(`  batch of ${fmtInt(size)}${warm ? ' (warm-up)' : ''}: ${s.toFixed(2)} s = ${fmtInt(size / s)} charges/s; COPY ${cs.toFixed(3)} s = ${fmtInt(size / cs)} rows/s`);
       }
@@ -1027,6 +1036,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const copyTotal = copySeconds.reduce((a, b) => a + b, 0);
       const cpu = cpuPer({ at: 0, machine: 0, server: 0, bench: 0 }, cpuSpent, charged);
       const micros = (ms: number | null) => (ms === null ? null : round(ms * 1000));
+      const wal = charged > 0
+        ? { megabytes: round(walSpent.bytes / 1e6, 1), bytesPerCharge: round(walSpent.bytes / charged), fullPageImagesPerCharge: round(walSpent.fullPageImages / charged, 2), checkpointsStarted: walSpent.checkpoints }
+        : null;
+      if (wal) log(`  batch of ${fmtInt(size)}, WAL: ${wal.megabytes} MB, per charge ${wal.bytesPerCharge} bytes, ${wal.fullPageImagesPerCharge} full-page images; ${wal.checkpointsStarted} checkpoint(s) started`);
       if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
@@ -1043,6 +1056,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           format: 'COPY FROM STDIN, text format, pg-copy-streams, one statement per batch (autocommit)',
           secondsPerBatch: copySeconds.map((x) => round(x, 4)), rowsPerSecond: copySeconds.length > 0 ? round((copySeconds.length * size) / copyTotal) : null,
         },
+        wal,
       });
     }
     await copyClient.end();
@@ -1101,6 +1115,19 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
     }
     if (o.pgStatements) await printServerStatements(owner, 'the feed use case', `${fmtInt(o.feedRequests + 200)} feed pages`, log);
+    // ... a page of one type, as the routes run it: calls (nearly every posting: read from the account's postings,
+    // keeping the calls) and top-ups (rare: their own index, postings_feed_not_calls; migration 0044) ...
+    const byTypeMs: Record<'call' | 'top_up', number[]> = { call: [], top_up: [] };
+    for (const type of ['call', 'top_up'] as const) {
+      for (let i = 0; i < o.feedRequests + 100; i++) {
+        const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
+        const t0 = performance.now();
+        const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, type, limit: 100, afterPostingId: null });
+        const ms = performance.now() - t0;
+        if (!page || page.data.length === 0 || page.data.some((r) => r.view.type !== type)) throw new Error(`no ${type} transactions for ${customerId}`);
+        if (i >= 100) byTypeMs[type].push(ms); // the first 100 warm up
+      }
+    }
     // ... the same page in the usual three round trips, each step on its own: begin + scope, the page, commit ...
     const threeTripsMs: number[] = [];
     const stepMs = { begin: [] as number[], page: [] as number[], commit: [] as number[] };
@@ -1141,12 +1168,27 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         samplePlan = full.rows.map((r) => r['QUERY PLAN']).join('\n');
       }
     }
+    // The plans of a page of one type (the feed's own statement filters the same way: p.feed_type = the type).
+    const typedPlans: Record<string, string> = {};
+    for (const type of ['call', 'top_up']) {
+      const k = 1 + Math.floor(Math.random() * o.customers);
+      const plan = await inScope(app.db, scope, (trx) => sql<{ 'QUERY PLAN': string }>`
+        explain (analyze, buffers) select p.id, p.amount_micros, p.balance_after_micros, p.posted_at, p.kind, p.feed_type, p.description, p.cause_type, p.cause_id
+        from postings p
+        where p.account_id = ${`acc_bench${String(k).padStart(10, '0')}`} and p.partner_id = ${data.partnerId} and p.customer_id = ${customerIdOf(k)} and p.feed_type = ${type}
+        order by p.id desc limit 101`.execute(trx));
+      typedPlans[type] = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    }
     const feed = {
       http: { oneConnection: feedHttp1, sixteenConnections: feedHttp16 },
       serverSide: { what: "the server's own time (Fastify responseTime in its log) for the 1-connection HTTP requests", ...latencySummary(feedServerMs) },
       floor: { what: 'GET /healthz (HTTP and one select 1), one at a time, as many requests, right after the 1-connection feed run', latencyMs: floorMs },
       serverProbe: { what: "the server's event loop delay and V8 garbage-collection pauses during the 1-connection feed run", ...feedProbe },
       useCase: { what: 'readFeedPage as the routes run it (limit 100, with totals): one round trip, a read-only partner-scoped transaction, app role, from this process', ...latencySummary(useCaseMs) },
+      useCaseByType: {
+        what: 'the same, filtered by type (?type=): calls, which are nearly all of a customer\'s postings, and top-ups, one or two per customer',
+        call: latencySummary(byTypeMs.call), topUp: latencySummary(byTypeMs.top_up),
+      },
       threeRoundTrips: {
         what: 'the same page through inScope + feedPage (begin with the scope, the page, commit: three round trips), and each step (ms)',
         ...latencySummary(threeTripsMs),
@@ -1158,8 +1200,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       },
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
       samplePlan,
+      typedPlans,
     };
     log(`feed through readFeedPage (one round trip): p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; postings query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`);
+    log(`  filtered by type: calls p50 ${feed.useCaseByType.call.p50} ms, p99 ${feed.useCaseByType.call.p99} ms; top-ups p50 ${feed.useCaseByType.topUp.p50} ms, p99 ${feed.useCaseByType.topUp.p99} ms`);
     log(`  the server's own time for the 1-connection HTTP requests (Fastify responseTime): p50 ${feed.serverSide.p50} ms, p99 ${feed.serverSide.p99} ms (${feed.serverSide.count} requests)`);
     log(`  in three round trips (inScope + feedPage): p50 ${feed.threeRoundTrips.p50} ms, p99 ${feed.threeRoundTrips.p99} ms; steps p99: begin + scope ${feed.threeRoundTrips.begin.p99}, page ${feed.threeRoundTrips.page.p99}, commit ${feed.threeRoundTrips.commit.p99} ms; vacuums of postings before ${vacuumBefore}, during ${vacuumAfter - vacuumBefore}`);
     phase('transactions feed');
