@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
 import type { RouteEntry } from './server.ts';
+import { PARTS_MIN_RECORDS } from '../usage/ingest-calls.ts';
 
 /**
  * The API as a whole: a valid OpenAPI 3.1 document listing every route with a unique operationId, and every
@@ -65,6 +66,13 @@ describe('OpenAPI document', () => {
       expect(ids.has(op!.operationId!), `duplicate operationId ${op?.operationId}`).toBe(false);
       ids.add(op!.operationId!);
     }
+  });
+
+  it('tells callers of the call batch what a 5xx means and how to retry', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { description?: string }>> }>();
+    const description = doc.paths['/api/v1/usage/calls']?.post?.description ?? '';
+    expect(description).toContain(`A request of ${PARTS_MIN_RECORDS} valid records or more is charged in two transactions at once`);
+    expect(description).toContain('the calls already charged come back as duplicates');
   });
 });
 
