@@ -15,8 +15,9 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     drop index if exists usage_calls_customer;
-    create index postings_feed_not_calls on postings (account_id, feed_type, id desc) where feed_type is not null and feed_type <> 'call';
-    drop index postings_account_feed;
+    -- "if not exists": an operator may have built it beforehand with "create index concurrently" (ADR 0022).
+    create index if not exists postings_feed_not_calls on postings (account_id, feed_type, id desc) where feed_type is not null and feed_type <> 'call';
+    drop index if exists postings_account_feed;
   `.execute(db);
 }
 
