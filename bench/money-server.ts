@@ -60,10 +60,14 @@ const gcObserver = new PerformanceObserver((list) => {
   }
 });
 // BENCH_PROFILE_DIR: the parent asks for a CPU profile of a phase (`cpuProfile: 'start'`, then `{ cpuProfile: 'stop', file }`),
-// written as a .cpuprofile (Chrome DevTools' format) by V8's sampling profiler, through the inspector.
+// written as a .cpuprofile (Chrome DevTools' format) by V8's sampling profiler, through the inspector, and beside it a
+// .heapprofile of what the phase allocated (V8's sampling heap profiler).
 let profiler: InspectorSession | null = null;
 const post = <T,>(method: string): Promise<T> => new Promise((resolve, reject) => {
   profiler!.post(method, (err, result) => (err ? reject(err) : resolve(result as T)));
+});
+const postWith = (method: string, params: object): Promise<void> => new Promise((resolve, reject) => {
+  profiler!.post(method, params, (err) => (err ? reject(err) : resolve()));
 });
 async function cpuProfile(m: { cpuProfile: 'start' | 'stop'; file?: string }): Promise<void> {
   if (m.cpuProfile === 'start') {
@@ -71,9 +75,16 @@ async function cpuProfile(m: { cpuProfile: 'start' | 'stop'; file?: string }): P
     profiler.connect();
     await post('Profiler.enable');
     await post('Profiler.start');
+    // Every allocation sampled (one per 16 KB on average), also of objects the young generation's collections freed: what
+    // the phase allocated, not what it kept.
+    await postWith('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   } else if (profiler) {
     const { profile } = await post<{ profile: unknown }>('Profiler.stop');
-    if (m.file) writeFileSync(m.file, JSON.stringify(profile));
+    const { profile: heap } = await post<{ profile: unknown }>('HeapProfiler.stopSampling');
+    if (m.file) {
+      writeFileSync(m.file, JSON.stringify(profile));
+      writeFileSync(m.file.replace(/\.cpuprofile$/, '') + '.heapprofile', JSON.stringify(heap));
+    }
     profiler.disconnect();
     profiler = null;
     process.send?.({ cpuProfileWritten: m.file ?? null });

@@ -26,9 +26,9 @@
 //      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
-//      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; V8 flags for the server child)
+//      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; Node and V8 flags for the server child's command line)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
-//      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there)
+//      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there, each with a .heapprofile of what it allocated)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -541,9 +541,9 @@ async function startServerChild(
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: dbUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: logLevel,
     FOLIO_SEED_DEMO: 'false', FOLIO_PUBLIC_URL: 'http://127.0.0.1', GATEWAY: 'sandbox', NODE_ENV: 'production',
-    ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
   };
-  const child = spawn(nodeBin, [options.script], { cwd: REPO, env, stdio: ['ignore', out, out, 'ipc'] });
+  // On the command line, not in NODE_OPTIONS, which refuses most V8 flags (--no-allocation-site-pretenuring).
+  const child = spawn(nodeBin, [...options.nodeOptions.split(/\s+/).filter((f) => f !== ''), options.script], { cwd: REPO, env, stdio: ['ignore', out, out, 'ipc'] });
   fs.closeSync(out);
   track.add(child);
   child.on('exit', () => track.delete(child));
