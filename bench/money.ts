@@ -88,7 +88,7 @@ export interface MoneyBenchOptions {
   maxMinutes: number;
   /** The server child's script: bench/money-server.ts, or the same file in a patched copy of the tree (A/B runs). */
   serverScript: string;
-  /** NODE_OPTIONS for the server child (e.g. V8 heap flags); empty: none. */
+  /** Node and V8 flags for the server child, put on its command line before the script (e.g. V8 heap flags); empty: none. */
   serverNodeOptions: string;
   /** Seconds in all the run may wait for the machine to be quiet before its measured phases. */
   waitQuietSeconds: number;
