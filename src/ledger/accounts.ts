@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import type { AccountCode, AccountKind } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
+import { pgArray } from '../platform/pg-array.ts';
 
 /** The chart of accounts (../shared/ledger-design.md). Customer accounts exist once per customer organisation. */
 export const ACCOUNT_KIND: Record<AccountCode, AccountKind> = {
@@ -130,13 +131,13 @@ export async function resolveAndLockAccounts(
          where a.partner_id = ${partnerId} and a.currency = ${currency} and a.customer_id is null and a.code = any(${partnerCodes}::text[])
         union all
         select a.id, a.code, a.customer_id from ledger_accounts a
-          join unnest(${wanted.map((r) => r.code)}::text[], ${wanted.map((r) => r.customerId!)}::text[]) as w(code, customer_id)
+          join unnest(${pgArray(wanted.map((r) => r.code))}::text[], ${pgArray(wanted.map((r) => r.customerId!))}::text[]) as w(code, customer_id)
             on a.code = w.code and a.customer_id = w.customer_id
          where a.partner_id = ${partnerId} and a.currency = ${currency}
       ), locked as (
         select l.id, l.balance_micros from ledger_accounts l
-         where l.id in (select f.id from found f where f.customer_id is not null and not (f.id = any(${[...(held?.keys() ?? [])]}::text[])))
-            or l.id = any(${knownToLock}::text[])
+         where l.id in (select f.id from found f where f.customer_id is not null and not (f.id = any(${pgArray([...(held?.keys() ?? [])])}::text[])))
+            or l.id = any(${pgArray(knownToLock)}::text[])
          order by l.id for update
       )
       select f.id, f.code, f.customer_id, l.balance_micros::text as balance_micros from found f left join locked l on l.id = f.id

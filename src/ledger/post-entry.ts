@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
+import { pgArray } from '../platform/pg-array.ts';
 import { accountKey, CUSTOMER_ACCOUNTS, resolveAndLockAccounts, type AccountRef } from './accounts.ts';
 
 export interface PostingInput extends AccountRef {
@@ -137,15 +138,15 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     entries: sql`
       insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description, reverses_entry_id, audit_event_id)
       select id, ${partnerId}, ${currency}, customer_id, kind, cause_type, cause_id, description, reverses, audit
-        from unnest(${entries.id}::text[], ${entries.customerId}::text[], ${entries.kind}::text[], ${entries.causeType}::text[],
-                    ${entries.causeId}::text[], ${entries.description}::text[], ${entries.reverses}::text[], ${entries.audit}::text[])
+        from unnest(${pgArray(entries.id)}::text[], ${pgArray(entries.customerId)}::text[], ${pgArray(entries.kind)}::text[], ${pgArray(entries.causeType)}::text[],
+                    ${pgArray(entries.causeId)}::text[], ${pgArray(entries.description)}::text[], ${pgArray(entries.reverses)}::text[], ${pgArray(entries.audit)}::text[])
           with ordinality as e(id, customer_id, kind, cause_type, cause_id, description, reverses, audit, ord)
         order by ord`,
     postings: sql`
       insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
       select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
-        from unnest(${rows.entryId}::text[], ${rows.accountId}::text[], ${rows.customerId}::text[], ${rows.amount}::bigint[],
-                    ${rows.balanceAfter}::bigint[], ${rows.kind}::text[], ${rows.description}::text[], ${rows.causeType}::text[], ${rows.causeId}::text[])
+        from unnest(${pgArray(rows.entryId)}::text[], ${pgArray(rows.accountId)}::text[], ${pgArray(rows.customerId)}::text[], ${pgArray(rows.amount)}::bigint[],
+                    ${pgArray(rows.balanceAfter)}::bigint[], ${pgArray(rows.kind)}::text[], ${pgArray(rows.description)}::text[], ${pgArray(rows.causeType)}::text[], ${pgArray(rows.causeId)}::text[])
           with ordinality as p(entry_id, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id, ord)
         order by ord`,
   };

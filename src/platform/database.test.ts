@@ -4,6 +4,7 @@ import { createTestDb, wireRecordedPool, type TestDb } from '../test/harness.ts'
 import { inScope, openDatabase, readInScope, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
 import { newId } from './ids.ts';
+import { pgArray } from './pg-array.ts';
 
 /** The statements this connection holds prepared (pg_prepared_statements is per session). */
 async function preparedOn(conn: Executor): Promise<string[]> {
@@ -46,6 +47,17 @@ describe('statements with parameters are prepared once per connection', () => {
       // The same text with a small array is prepared as usual.
       expect((await count(['b1', 'x2', 'b3'])).rows[0]!.n).toBe(2);
       expect((await preparedOn(conn)).filter((s) => s.includes('batch_ids'))).toHaveLength(1);
+    });
+  });
+
+  it('the same for an array sent as a literal (pgArray): more than 100 values never prepared, a small one prepared', async () => {
+    await db.app.db.connection().execute(async (conn) => {
+      const count = (ids: string[]) => sql<{ n: number }>`select count(*)::int as n from unnest(${pgArray(ids)}::text[]) as literal_ids(id) where id like 'b%'`.execute(conn);
+      const big = Array.from({ length: 101 }, (_, i) => `b${i}`);
+      for (let i = 0; i < 7; i++) expect((await count(big)).rows[0]!.n).toBe(101);
+      expect((await preparedOn(conn)).some((s) => s.includes('literal_ids'))).toBe(false);
+      expect((await count(['b1', 'x2', 'b3'])).rows[0]!.n).toBe(2);
+      expect((await preparedOn(conn)).filter((s) => s.includes('literal_ids'))).toHaveLength(1);
     });
   });
 

@@ -7,6 +7,7 @@ import {
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import type { Database } from './db-types.ts';
+import { PgArray } from './pg-array.ts';
 
 /** The driver's own conversion of a parameter to its text form (arrays, dates, JSON), for values written into a script. */
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (value: unknown) => unknown };
@@ -137,7 +138,7 @@ function wrapQueries(client: pg.PoolClient, prepare: boolean): void {
 
   function preparedName(config: unknown, values: unknown): string | undefined {
     if (!prepare || typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || config.length > PREPARED_MAX_TEXT_CHARS
-      || values.some((v) => Array.isArray(v) && v.length > PREPARED_MAX_ARRAY_VALUES)) return undefined;
+      || values.some((v) => (Array.isArray(v) || v instanceof PgArray) && v.length > PREPARED_MAX_ARRAY_VALUES)) return undefined;
     let name = names.get(config);
     if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
       name = `folio_${names.size}`;

@@ -165,7 +165,10 @@ export async function startEmbeddedPostgres(options: {
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    // The builtin provider's C.UTF-8 (PostgreSQL 17+): text sorts by code point as libc's C.UTF-8 does, but PostgreSQL
+    // compares it with memcmp instead of strcoll (every text key of every index, every sort; ADR 0023). Clusters made
+    // before keep the locale they were made with.
+    initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--locale=C.UTF-8'],
     // shared_buffers: PostgreSQL's default of 128 MB makes every index insert of a large ledger a buffer eviction; 512 MB
     // keeps the hot index pages of ~10 million postings in memory (it is reserved, and filled only as it is used).
     // TCP on 127.0.0.1 for tools; the app connects over the Unix socket in the data directory when there is one (ADR 0019).

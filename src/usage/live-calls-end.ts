@@ -4,6 +4,7 @@ import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
+import { isUniqueViolation } from '../access/pg-errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -25,11 +26,39 @@ export const endLiveCallResultSchema = z.object({
 export type EndLiveCallResult = z.infer<typeof endLiveCallResultSchema>;
 
 /**
- * A call ended: rate min(duration, covered seconds) on the call's own rate, write its `usage_calls` row, and settle the
- * hold with the charge (price to `revenue:usage`, cost to `platform_payable`) — one transaction, one audit event
+ * A call ended: rate min(duration, covered seconds) on the call's own rate, settle the hold with the charge (price to
+ * `revenue:usage`, cost to `platform_payable`) and write its `usage_calls` row — one transaction, one audit event
  * (`usage.live_call_ended`) named by the entry. A call id charged already answers `duplicate` and charges nothing.
+ *
+ * The call-id namespace is shared with the batch (`POST /usage/calls`): whoever inserts the `usage_calls` row first
+ * charges the call. The row names its journal entry, checked when its statement ends (migration 0045), so it is written
+ * after the entry. A batch that charged the same call id meanwhile (its row committed between this transaction's look
+ * and its insert) stops the insert at the calls' unique key: the whole transaction is rolled back and run again, and
+ * then sees the call charged elsewhere.
  */
 export async function endLiveCall(ctx: Ctx, input: { callId: string; durationSeconds: number }): Promise<EndLiveCallResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await endLiveCallOnce(ctx, input);
+    } catch (err) {
+      if (!(err instanceof ChargedMeanwhileError) || attempt >= MAX_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Runs of the ending transaction at most: a second sees the concurrent charge that stopped the first. */
+const MAX_ATTEMPTS = 3;
+
+class ChargedMeanwhileError extends Error {
+  constructor() {
+    super('the call id was charged by another transaction meanwhile');
+  }
+}
+
+/** The calls' unique key (partner, call id), as in ingest-calls.ts. */
+const CALL_ID_KEY = 'usage_calls_partner_id_call_id_key';
+
+async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSeconds: number }): Promise<EndLiveCallResult> {
   const partnerId = partnerIdOf(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId }, async (trx) => {
     const found = await findLiveCall(trx, partnerId, input.callId);
@@ -49,22 +78,8 @@ export async function endLiveCall(ctx: Ctx, input: { callId: string; durationSec
     const currency = isCurrency(call.currency) ? call.currency : 'SGD';
     const hold = await holdOf(trx, partnerId, call.reservationId);
 
-    const chargedSeconds = Math.min(input.durationSeconds, call.coveredSeconds);
-    const rated = rateSeconds(callRateOf(call), chargedSeconds);
-    const entryId = rated.priceMicros > 0n || rated.costMicros > 0n ? newId('je') : null;
-    // The call-id namespace is shared with the batch: whoever inserts the row first charges the call.
-    const inserted = await trx
-      .insertInto('usageCalls')
-      .values({
-        id: call.id, partnerId, customerId: call.customerId, callId: call.callId, fromNumber: call.fromNumber, toNumber: call.toNumber,
-        direction: call.direction, startedAt: call.startedAt, durationSeconds: input.durationSeconds, billedSeconds: rated.billedSeconds,
-        prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, entryId,
-      })
-      .onConflict((oc) => oc.columns(['partnerId', 'callId']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-
-    if (!inserted) {
+    // Charged by a batch already (committed before this look): release the hold, charge nothing more.
+    if (await alreadyCharged(trx, partnerId, call.callId)) {
       if (hold?.status === 'active') await releaseReservation(trx, { partnerId, reservationId: call.reservationId! });
       await recordAudit(trx, ctx, {
         partnerId, customerId: call.customerId, app: 'usage', action: 'usage.live_call_ended', targetType: 'call', targetId: call.id,
@@ -77,6 +92,9 @@ export async function endLiveCall(ctx: Ctx, input: { callId: string; durationSec
       return { outcome: 'duplicate', callId: call.callId, detail: 'This call id was charged before (by a batch); the hold was released and nothing more charged', call: liveCallView(closed, await holdOf(trx, partnerId, call.reservationId)) };
     }
 
+    const chargedSeconds = Math.min(input.durationSeconds, call.coveredSeconds);
+    const rated = rateSeconds(callRateOf(call), chargedSeconds);
+    const entryId = rated.priceMicros > 0n || rated.costMicros > 0n ? newId('je') : null;
     const auditEventId = await recordAudit(trx, ctx, {
       partnerId, customerId: call.customerId, app: 'usage', action: 'usage.live_call_ended', targetType: 'call', targetId: call.id,
       changes: {
@@ -99,6 +117,21 @@ export async function endLiveCall(ctx: Ctx, input: { callId: string; durationSec
     }
     if (!charge && costPostings.length > 0) {
       await postEntry(trx, { ...entry, partnerId, currency: call.currency, customerId: call.customerId, postings: costPostings });
+    }
+    // After the entry it names. No "on conflict": the look above found the call id free, so a conflict here is a
+    // batch that committed it meanwhile, and the transaction starts over (endLiveCall).
+    try {
+      await trx
+        .insertInto('usageCalls')
+        .values({
+          id: call.id, partnerId, customerId: call.customerId, callId: call.callId, fromNumber: call.fromNumber, toNumber: call.toNumber,
+          direction: call.direction, startedAt: call.startedAt, durationSeconds: input.durationSeconds, billedSeconds: rated.billedSeconds,
+          prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, entryId,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err) && (err as { constraint?: unknown }).constraint === CALL_ID_KEY) throw new ChargedMeanwhileError();
+      throw err;
     }
     const ended = await trx
       .updateTable('liveCalls')

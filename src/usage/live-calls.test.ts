@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { systemClock } from '../platform/clock.ts';
 import pino from 'pino';
 import { auditEventsOf, createTestDb, customerIdOf, partnerIdOf, testConfig, type TestDb } from '../test/harness.ts';
@@ -191,6 +192,42 @@ describe('live calls: hold at start, charge at end', () => {
     expect(await endLiveCall(ctx, { callId: 'batch-only', durationSeconds: 30 })).toMatchObject({ outcome: 'duplicate', call: null });
     expect(await codeOf(failLiveCall(ctx, { callId: 'batch-only' }))).toBe('state_conflict');
     expect(await codeOf(startLiveCall(ctx, call('batch-only', { customerId: initech })))).toBe('state_conflict');
+  });
+
+  it('a call id charged elsewhere while the end is under way: the end starts over and ends it as a duplicate, charging nothing', async () => {
+    await topUp(initech, 1_000_000n);
+    await startLiveCall(ctx, call('live-race', { customerId: initech, maxSeconds: 60 }));
+    const before = await wallet(initech);
+    expect(before.reservedMicros).toBe(60_000n);
+    // Another transaction (a batch, here written by hand) inserts the call id first and commits only once the end waits for it.
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let written!: () => void;
+    const rowWritten = new Promise<void>((resolve) => (written = resolve));
+    const other = db.owner.db.transaction().execute(async (trx) => {
+      await sql`insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+          billed_seconds, currency, price_micros, cost_micros) values ('cal_race_elsewhere', ${partnerId}, ${initech}, 'live-race', '6561234567',
+          '6562223333', 'outbound', now(), 30, 0, 'SGD', 0, 0)`.execute(trx);
+      written();
+      await committing;
+    });
+    await rowWritten;
+    const ending = endLiveCall(ctx, { callId: 'live-race', durationSeconds: 30 });
+    // The end has posted its charge and now waits on the other transaction's call id (the calls' unique key).
+    for (let waited = 0; ; waited += 10) {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db.owner.db);
+      if (rows[0]!.n > 0) break;
+      if (waited > 10_000) throw new Error('the end never waited for the other transaction');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    commit();
+    await other;
+    expect(await ending).toMatchObject({ outcome: 'duplicate', call: { status: 'ended', chargedElsewhere: true, holdStatus: 'released', amount: null } });
+    // Its first attempt's charge was rolled back with it: only the hold is gone.
+    expect(await wallet(initech)).toMatchObject({ pointsMicros: before.pointsMicros, reservedMicros: 0n });
+    const rows = await db.owner.db.selectFrom('usageCalls').select('id').where('callId', '=', 'live-race').execute();
+    expect(rows).toEqual([{ id: 'cal_race_elsewhere' }]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
   it('lets the credit limit cover the hold when the plan says so (MYR plan, 30/6)', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { resolveAccounts } from '../ledger/accounts.ts';
+import { pgArray } from '../platform/pg-array.ts';
 
 /**
  * A customer's points wallet in one currency. Points are the `points:{c}` liability account read as a positive number.
@@ -139,7 +140,7 @@ export interface CustomerWalletsColumns {
  * locked); unknown customers are left out.
  */
 export function customerWalletsLock(partnerId: string, customerIds: readonly string[]) {
-  const ids = [...new Set(customerIds)].sort();
+  const ids = pgArray([...new Set(customerIds)].sort());
   return {
     ctes: sql`locked_wallets as materialized (
         select c.id as customer_id, w.points_account_id, a.balance_micros, w.reserved_micros, w.credit_limit_micros, w.credit_limit_expires_at
