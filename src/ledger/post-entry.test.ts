@@ -143,10 +143,13 @@ describe('references are checked by the database, per statement', () => {
     expect(await codeOf(call(customerId))).toBe('ok');
     // A call's journal entry: checked when its statement ends (migration 0045), of its partner and currency.
     const charged = (id: string, entryId: string, currency = 'SGD') => db.owner.db.transaction().execute(async (trx) => {
-      const entryExists = entryId === 'je_refs_call';
-      if (entryExists) {
+      if (entryId === 'je_refs_call') {
         await sql`insert into journal_entries (id, partner_id, currency, kind, cause_type, cause_id, description) values ('je_refs_call', ${partnerId}, 'SGD', 'call_charge', 'call', ${id}, 'x')`.execute(trx);
         await sql`insert into postings (entry_id, partner_id, currency, account_id, amount_micros) values ('je_refs_call', ${partnerId}, 'SGD', ${sgdCard}, 5), ('je_refs_call', ${partnerId}, 'SGD', ${sgdCard}, -5)`.execute(trx);
+      }
+      if (entryId === 'je_refs_north') {
+        // Another partner's entry (its balance is checked at commit, which this transaction never reaches).
+        await sql`insert into journal_entries (id, partner_id, currency, kind, cause_type, cause_id, description) values ('je_refs_north', ${north}, 'SGD', 'call_charge', 'call', ${id}, 'x')`.execute(trx);
       }
       await sql`insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
           billed_seconds, currency, price_micros, cost_micros, entry_id) values (${id}, ${partnerId}, ${customerId}, ${id}, '6561234567', '6567778888',
@@ -154,6 +157,7 @@ describe('references are checked by the database, per statement', () => {
     });
     expect(await codeOf(charged('cal_refs_no_entry', 'je_does_not_exist'))).toBe('23503');
     expect(await codeOf(charged('cal_refs_wrong_currency', 'je_refs_call', 'MYR'))).toBe('23503');
+    expect(await codeOf(charged('cal_refs_other_partner', 'je_refs_north'))).toBe('23503');
     expect(await codeOf(charged('cal_refs_entry', 'je_refs_call'))).toBe('ok');
     expect((await db.owner.db.selectFrom('usageCalls').select('callId').where('callId', 'like', 'cal_refs_%').orderBy('callId').execute()).map((c) => c.callId)).toEqual(['cal_refs_entry']);
     expect(await checkLedger(db.owner.db)).toEqual([]);

@@ -534,7 +534,7 @@ class MissingWalletsError extends Error {
 }
 
 /** The calls' unique key (partner, call id): the last word on duplicates. */
-const CALL_ID_KEY = 'usage_calls_partner_id_call_id_key';
+export const CALL_ID_KEY = 'usage_calls_partner_id_call_id_key';
 
 export class ConcurrentDuplicateError extends Error {
   constructor() {

@@ -10,6 +10,7 @@ import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { postEntry, type PostingInput } from '../ledger/post-entry.ts';
 import { chargeWallet } from '../wallet/charge-wallet.ts';
+import { CALL_ID_KEY } from './ingest-calls.ts';
 import { releaseReservation, settleReservation } from '../wallet/reservations.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { alreadyCharged, callRateOf, findLiveCall, holdOf, liveCallView, liveCallViewSchema, rateSeconds, type LiveCallView } from './live-calls.repo.ts';
@@ -54,9 +55,6 @@ class ChargedMeanwhileError extends Error {
     super('the call id was charged by another transaction meanwhile');
   }
 }
-
-/** The calls' unique key (partner, call id), as in ingest-calls.ts. */
-const CALL_ID_KEY = 'usage_calls_partner_id_call_id_key';
 
 async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSeconds: number }): Promise<EndLiveCallResult> {
   const partnerId = partnerIdOf(ctx.principal);
