@@ -29,6 +29,7 @@
 //      migrations are used by the server) BENCH_SERVER_NODE_OPTIONS (--max-semi-space-size=8, as npm start; Node and V8 flags for the server child's command line)
 //      BENCH_OUT (bench/money-results.json) BENCH_MONEY_PG_STATEMENTS (1: PostgreSQL's own time per statement in each single-record run, the batches and the feed)
 //      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there, each with a .heapprofile of what it allocated)
+//      BENCH_KEEP_SERVER_LOG (unset: a file to copy the server's log to at the end, e.g. with --trace-gc in BENCH_SERVER_NODE_OPTIONS)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -80,6 +81,8 @@ export interface MoneyBenchOptions {
   feedRequests: number;
   /** Where to write the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run (null: not profiled). */
   profileDir: string | null;
+  /** Copy the API server's log (stdout and stderr: requests, and V8's traces if its flags ask) to this file at the end (null: not kept). */
+  keepServerLog: string | null;
   /** Report pg_stat_statements for each single-record run, the batches and the feed's use case. */
   pgStatements: boolean;
   /** More PostgreSQL settings for the bench's server (BENCH_PG_SETTINGS, `name=value` separated by spaces). */
@@ -133,6 +136,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
     pgSettings: (process.env.BENCH_PG_SETTINGS ?? '').split(/\s+/).filter((s) => s !== ''),
     profileDir: process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null,
+    keepServerLog: process.env.BENCH_KEEP_SERVER_LOG || null,
     log: (line) => console.log(line),
   };
 }
@@ -801,6 +805,11 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     await owner?.close().catch(() => {});
     if (embedded) {
       await Promise.race([embedded.stop(), sleep(20_000)]).catch(() => {});
+    }
+    if (dir && o.keepServerLog && fs.existsSync(path.join(dir, 'server.log'))) {
+      const kept = path.resolve(o.keepServerLog);
+      fs.copyFileSync(path.join(dir, 'server.log'), kept);
+      log(`the server's log kept as ${kept}`);
     }
     if (dir) {
       // PostgreSQL still up (stop failed or timed out): stop it by its pid file before removing its files.

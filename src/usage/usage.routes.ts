@@ -5,18 +5,30 @@ import { staffApp } from '../platform/access-policy.ts';
 import { problems } from '../platform/schemas.ts';
 import { ingestCalls, MAX_CALLS_PER_BATCH, PARTS_MIN_RECORDS } from './ingest-calls.ts';
 
-const resultSchema = z.object({
-  index: z.number().int(),
-  callId: z.string().nullable(),
-  status: z.enum(['charged', 'duplicate', 'rejected']),
-  callRef: z.string().optional(),
-  amount: z.string().optional(),
-  currency: z.string().optional(),
-  billedSeconds: z.number().int().optional(),
-  code: z.string().optional(),
-  detail: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+/** One record's result. Strict: the tests hold every kind of answer to it, and see any field it does not document. */
+const resultSchema = z.discriminatedUnion('status', [
+  z.strictObject({
+    index: z.number().int(), callId: z.string(), status: z.literal('charged'),
+    callRef: z.string(), amount: z.string(), currency: z.string(), billedSeconds: z.number().int(),
+  }),
+  z.strictObject({ index: z.number().int(), callId: z.string().nullable(), status: z.literal('duplicate'), detail: z.string() }),
+  z.strictObject({
+    index: z.number().int(), callId: z.string().nullable(), status: z.literal('rejected'), code: z.string(), detail: z.string(),
+    errors: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+  }),
+]);
+export const ingestAnswerSchema = z.strictObject({
+  summary: z.strictObject({ received: z.number().int(), charged: z.number().int(), duplicates: z.number().int(), rejected: z.number().int() }),
+  results: z.array(resultSchema),
 });
+
+/**
+ * The answer is written as `ingestCalls` built it (its types are the schema's): the route's zod encode would check and
+ * copy up to 10,000 results before writing them, ~22 ms for a batch of 10,000 against ~7 ms for the JSON alone, on the
+ * path every batch waits for. The schema still documents the answer; wallet.routes.test.ts holds each kind of result to
+ * it, strictly.
+ */
+const writtenAsBuilt = (payload: unknown): string => JSON.stringify(payload);
 
 export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/usage/calls', {
@@ -33,9 +45,9 @@ export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
         + 'duplicates while the rest are charged. With an Idempotency-Key, a repeated request that succeeded gets its first answer again.',
       body: z.strictObject({ records: z.array(z.unknown()).min(1).max(MAX_CALLS_PER_BATCH) }),
       response: {
-        200: z.object({ summary: z.object({ received: z.number().int(), charged: z.number().int(), duplicates: z.number().int(), rejected: z.number().int() }), results: z.array(resultSchema) }),
+        200: ingestAnswerSchema,
         ...problems,
       },
     },
-  }, async (req, reply) => reply.send(await ingestCalls(ctxOf(req, deps), req.body)));
+  }, async (req, reply) => reply.type('application/json; charset=utf-8').serializer(writtenAsBuilt).send(await ingestCalls(ctxOf(req, deps), req.body)));
 }

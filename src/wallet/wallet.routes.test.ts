@@ -4,6 +4,7 @@ import { sha256Hex } from '../platform/crypto.ts';
 import { inScope } from '../platform/database.ts';
 import { creditWallet } from './charge-wallet.ts';
 import { feedSchema } from './wallet.routes.ts';
+import { ingestAnswerSchema } from '../usage/usage.routes.ts';
 
 let t: TestApp;
 let partnerId: string;
@@ -144,5 +145,32 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(older.json<{ totals: unknown }>().totals).toEqual(body.totals);
     const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
     expect(onlyTopUps.json<{ totals: Array<{ type: string }> }>().totals.map((x) => x.type)).toEqual(['top_up']);
+  });
+  it("a batch's answer holds every kind of result, exactly as documented (written without the route's zod encode)", async () => {
+    const [call] = calls(1, 'kinds');
+    const records = [
+      call,
+      call, // the same call id again in the batch
+      { ...call, callId: 'kinds-negative', durationSeconds: -1 },
+      { ...call, callId: 'kinds-nobody', customerId: `cus_${'0'.repeat(26)}` },
+      { ...call, callId: 'kinds-long', durationSeconds: 86_400 }, // 1,440 minutes at 0.10: more than Acme's points
+      calls(1, 'http')[0], // charged by the first test
+      { ...call, callId: 'kinds-extra', note: 'not a field' },
+      { ...call, callId: 'kinds-inbound', direction: 'inbound' },
+    ];
+    const res = await ingest(records);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = res.json();
+    expect(ingestAnswerSchema.safeParse(body).error).toBeUndefined();
+    expect(body.summary).toEqual({ received: 8, charged: 2, duplicates: 2, rejected: 4 });
+    expect(body.results.map((r: { index: number; status: string; code?: string }) => [r.index, r.status, r.code ?? null])).toEqual([
+      [0, 'charged', null], [1, 'duplicate', null], [2, 'rejected', 'validation_failed'], [3, 'rejected', 'not_found'],
+      [4, 'rejected', 'insufficient_points'], [5, 'duplicate', null], [6, 'rejected', 'validation_failed'], [7, 'charged', null],
+    ]);
+    expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.100000', currency: 'SGD', billedSeconds: 60 });
+    expect(body.results[2].errors).toEqual([{ path: 'durationSeconds', message: expect.any(String) }]);
+    expect(body.results[6].errors).toEqual([{ path: 'note', message: expect.any(String) }]);
+    expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', billedSeconds: 0 });
   });
 });
