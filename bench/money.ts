@@ -51,7 +51,7 @@ import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } fro
 import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
-import { feedPage, readFeedPage } from '../src/wallet/list-transactions.ts';
+import { feedPage, feedPageStatement, readFeedPage } from '../src/wallet/list-transactions.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-money-bench-';
@@ -742,6 +742,57 @@ async function runPgbench(pgbenchPath: string, host: string, port: number, clien
   return { tps: round(tps), latencyAverageMs: round(lat, 2), transactions, clients, threads, seconds };
 }
 
+/**
+ * readFeedPage's script through pgbench, one client: `begin read only`, the app role (folio_app, as the server's
+ * connections run; row-level security on), the partner scope, the feed's statement for a random customer, `commit`.
+ * The statement is the feed's own (feedPageStatement), its values written in; the customer is pgbench's random `:k`.
+ * Checked once through node-postgres first (a full page comes back). Per-transaction latencies from pgbench's log; the
+ * first 200 warm up.
+ */
+async function pgbenchFeed(o: MoneyBenchOptions, db: Db, url: string, partnerId: string, dir: string, track: Set<ChildProcess>) {
+  const PLACEHOLDER = 'cus_pgbenchplaceholder';
+  const compiled = feedPageStatement({ partnerId, customerId: PLACEHOLDER, limit: 100, afterPostingId: null }).compile(db.withoutPlugins());
+  const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
+  const statement = compiled.sql.replace(/\$(\d+)/g, (_, n: string) => literal(compiled.parameters[Number(n) - 1]))
+    .replaceAll(`'${PLACEHOLDER}'`, `('cus_bench' || lpad((:k)::text, 10, '0'))`)
+    // pgbench takes every `:name` for a variable, in string literals too: the time format's colons, written as escapes
+    // (the same constant).
+    .replaceAll(`'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`, `E'YYYY-MM-DD"T"HH24\\x3aMI\\x3aSS.MS"Z"'`);
+  if (statement.includes(';') || statement.includes('--') || /:(?![:k])/.test(statement.replaceAll('::', ''))) {
+    throw new Error("the feed's statement cannot go into a pgbench script as it is");
+  }
+  // One command per line, prepared (-M prepared): the page's statement is parsed once and planned as a prepared
+  // statement, as readFeedPage's is. Five round trips where the server sends one script: the floor is not flattered.
+  const commands = [
+    'begin read only', 'set local role folio_app',
+    `select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partnerId}', true), set_config('folio.customer_id', '', true)`,
+    statement.replace(/\s+/g, ' '), 'commit',
+  ];
+  // The check: the same commands with one customer, through node-postgres (one query, several results: the page is the 4th).
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const results = await client.query(commands.join(';\n').replaceAll('(:k)', '1')) as unknown as pg.QueryResult[];
+    const page = results[3];
+    if (!page || page.rows.length !== 101) throw new Error(`the pgbench feed script's page has ${page?.rows.length ?? 0} rows, not 101`);
+  } finally {
+    await client.end();
+  }
+  const file = path.join(dir, 'feed.pgbench');
+  fs.writeFileSync(file, `\\set k random(1, ${o.customers})\n${commands.map((c) => `${c};\n`).join('')}`);
+  const logPrefix = path.join(dir, 'feed-pgbench');
+  const database = new URL(url).pathname.slice(1) || 'postgres';
+  const transactions = o.feedRequests + 200;
+  await runProgram(o.pgbenchPath, ['-n', '-M', 'prepared', '-h', pgbenchHost(url), '-p', String(o.pgPort), '-U', 'postgres', '-c', '1', '-j', '1', '-t', String(transactions), '-f', file, '-l', `--log-prefix=${logPrefix}`, database],
+    { ...process.env, PGPASSWORD: PG_PASSWORD }, 300_000, track);
+  const logFile = fs.readdirSync(dir).filter((f) => f.startsWith('feed-pgbench')).map((f) => path.join(dir, f))[0];
+  if (!logFile) throw new Error('pgbench wrote no transaction log');
+  // Each line: client, transaction number, latency (µs), script, epoch seconds, µs.
+  const latenciesMs = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[2]) / 1000);
+  if (latenciesMs.length !== transactions || latenciesMs.some((ms) => !Number.isFinite(ms))) throw new Error(`pgbench logged ${latenciesMs.length} transactions, expected ${transactions}`);
+  return latencySummary(latenciesMs.slice(200));
+}
+
 /** COPY rows into the bare table through `COPY ... FROM STDIN` (text format), timed from the first byte to the server's answer. */
 async function copyRows(client: pg.Client, records: readonly CallRecord[]): Promise<number> {
   const esc = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
@@ -1158,6 +1209,11 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         stepMs.begin.push(t1 - t0); stepMs.page.push(t2 - t1); stepMs.commit.push(t3 - t2);
       }
     }
+    // ... the same statement with no Node.js at all: pgbench sends begin read only, the app role, the scope, the page
+    // (prepared) and commit, for random customers, one client, and logs each transaction's latency. PostgreSQL's own
+    // floor under the feed, on the same machine.
+    const feedPgbench = fs.existsSync(o.pgbenchPath) ? await pgbenchFeed(o, app.db, embedded.url, data.partnerId, dir, children) : null;
+    if (feedPgbench) log(`feed's statement through pgbench (1 client, no Node.js): p50 ${feedPgbench.p50} ms, p99 ${feedPgbench.p99} ms, max ${feedPgbench.max} ms (${fmtInt(feedPgbench.count)} transactions)`);
     const vacuumAfter = await postingsVacuums(owner);
     // ... and the server-side execution time of its postings query alone (EXPLAIN ANALYZE, same role and scope).
     const postingsQuery = (trx: Trx, accountId: string, customerId: string, explain: string) => sql<{ 'QUERY PLAN': string }>`
@@ -1208,6 +1264,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         before: vacuumBefore, during: vacuumAfter - vacuumBefore,
       },
       postingsQueryExecution: { what: 'EXPLAIN ANALYZE execution time of the feed query (server side only)', ...latencySummary(execMs) },
+      pgbench: feedPgbench ? { what: "readFeedPage's script (begin read only, app role, scope, the page of 100 with totals, commit) through pgbench -M prepared: one client, random customers, five round trips, per-transaction latency (ms)", ...feedPgbench } : null,
       samplePlan,
       typedPlans,
     };
@@ -1277,7 +1334,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     });
     rows.push({
       what: 'latest 100 transactions, readFeedPage',
-      measured: `p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms`,
+      measured: `p50 ${feed.useCase.p50} ms, p99 ${feed.useCase.p99} ms; query execution p50 ${feed.postingsQueryExecution.p50} ms, p99 ${feed.postingsQueryExecution.p99} ms${feed.pgbench ? `; the same script through pgbench p50 ${feed.pgbench.p50} ms, p99 ${feed.pgbench.p99} ms` : ''}`,
       target: '(where time goes)',
       result: 'info',
     });

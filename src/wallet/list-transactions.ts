@@ -167,7 +167,8 @@ export interface FeedPage {
   totals: Array<{ type: string; count: number; total: string }>;
 }
 
-function feedPageStatement(input: FeedPageInput) {
+/** The feed's one statement (exported for bench:money, which also runs it through pgbench: PostgreSQL's own floor). */
+export function feedPageStatement(input: FeedPageInput) {
   const after = input.afterPostingId === null ? sql`` : sql`and p.id < ${input.afterPostingId}::bigint`;
   const pageType = input.type === undefined ? sql`` : sql`and p.feed_type = ${input.type}`;
   const totalsType = input.type === undefined ? sql`` : sql`and t.feed_type = ${input.type}`;
