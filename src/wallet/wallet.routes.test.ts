@@ -146,6 +146,7 @@ describe('calls and the transactions feed over HTTP', () => {
     const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
     expect(onlyTopUps.json<{ totals: Array<{ type: string }> }>().totals.map((x) => x.type)).toEqual(['top_up']);
   });
+
   it("a batch's answer holds every kind of result, exactly as documented (written without the route's zod encode)", async () => {
     const [call] = calls(1, 'kinds');
     const records = [
