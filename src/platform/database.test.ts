@@ -340,6 +340,51 @@ describe('closing a pool', () => {
   });
 });
 
+describe('idle connections', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  /** Four connections at once, each naming its backend; then idle long enough for the pool to close what it would. */
+  async function burstThenIdle(handle: ReturnType<typeof openDatabase>): Promise<number[]> {
+    const pids = await Promise.all(Array.from({ length: 4 }, () =>
+      sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(handle.db).then((r) => r.rows[0]!.pid)));
+    expect(new Set(pids).size).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return pids;
+  }
+  const backendsAlive = async (pids: number[]) =>
+    (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`.execute(db.owner.db)).rows[0]!.n;
+
+  it('after a burst, the pool closes idle connections down to the warm ones, which keep their session', async () => {
+    const handle = openDatabase(db.url, { appRole: true, max: 4, idleTimeoutMs: 50, warmConnections: 2 });
+    try {
+      const pids = await burstThenIdle(handle);
+      expect(handle.pool.totalCount).toBe(2);
+      expect(await backendsAlive(pids)).toBe(2);
+      // The next request runs on one of the warm sessions (the app role still set): no new backend.
+      const { rows } = await sql<{ pid: number; role: string }>`select pg_backend_pid() as pid, current_user as role`.execute(handle.db);
+      expect(pids).toContain(rows[0]!.pid);
+      expect(rows[0]!.role).toBe('folio_app');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('with no warm connections, every idle one closes', async () => {
+    const handle = openDatabase(db.url, { appRole: true, max: 4, idleTimeoutMs: 50, warmConnections: 0 });
+    try {
+      const pids = await burstThenIdle(handle);
+      expect(handle.pool.totalCount).toBe(0);
+      expect(await backendsAlive(pids)).toBe(0);
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
 describe('a read of one statement in one round trip (readInScope)', () => {
   let db: TestDb;
   let partners: string[];

@@ -30,6 +30,16 @@ export interface DatabaseHandle {
 }
 
 /**
+ * Connections a pool keeps open when idle, as many as it opened up to this (pg-pool's `min`). A quiet server's next
+ * request then finds a session that has its role set, its statements prepared and its catalog caches filled, instead
+ * of paying a new connection: PostgreSQL's fork and authentication, `set role`, and the first statements' parse and
+ * plan. Above them, connections opened for a burst close after idling `idleTimeoutMs`. Measured on the embedded server
+ * (TCP, scram-sha-256), a one-statement read after the pool had closed its idle connections: ~65 ms, nearly all of it
+ * the new connection (authentication, then preparing again); on a warm one: ~1.5 ms.
+ */
+const WARM_CONNECTIONS = 2;
+
+/**
  * Open a pool. With `appRole`, every connection switches to the unprivileged `folio_app` role, to which
  * row-level security and the audit trail's append-only grants apply.
  */
@@ -41,9 +51,20 @@ export function openDatabase(
     onError?: (err: Error) => void;
     /** Prepare statements with parameters once per connection (default true; false behind a transaction-pooling proxy). */
     prepareStatements?: boolean;
+    /** Connections kept open however long they idle (default WARM_CONNECTIONS); the others close after idleTimeoutMs. */
+    warmConnections?: number;
+    /** How long a connection above the warm ones may stay idle before it closes (default 30 s). */
+    idleTimeoutMs?: number;
   },
 ): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 20, idleTimeoutMillis: 30_000 });
+  const max = options.max ?? 20;
+  const pool = new pg.Pool({
+    connectionString: url, max, idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+    min: Math.min(options.warmConnections ?? WARM_CONNECTIONS, max),
+    // Warm connections idle for long: keep-alive probes keep a firewall or NAT from forgetting them silently, and find a
+    // peer that is gone (the pool then drops that connection and reports it through onError).
+    keepAlive: true, keepAliveInitialDelayMillis: 60_000,
+  });
   pool.on('error', (err) => options.onError?.(err));
   // Connections still open (pg-pool's end() resolves once it has asked each to end, before its socket closes).
   const open = new Set<pg.PoolClient>();
