@@ -768,13 +768,14 @@ async function pgbenchFeed(o: MoneyBenchOptions, db: Db, url: string, partnerId:
     `select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', '${partnerId}', true), set_config('folio.customer_id', '', true)`,
     statement.replace(/\s+/g, ' '), 'commit',
   ];
-  // The check: the same commands with one customer, through node-postgres (one query, several results: the page is the 4th).
+  // The check: the same commands with one customer, through node-postgres (one query, several results: the page is the 4th,
+  // with at least one posting).
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const results = await client.query(commands.join(';\n').replaceAll('(:k)', '1')) as unknown as pg.QueryResult[];
     const page = results[3];
-    if (!page || page.rows.length !== 101) throw new Error(`the pgbench feed script's page has ${page?.rows.length ?? 0} rows, not 101`);
+    if (!page?.rows[0]?.id) throw new Error("the pgbench feed script's page came back empty for customer 1");
   } finally {
     await client.end();
   }
