@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
-import { ctxOf } from '../platform/server.ts';
+import { ctxOf, sendAsBuilt } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
 import { problems } from '../platform/schemas.ts';
 import { ingestCalls, MAX_CALLS_PER_BATCH, PARTS_MIN_RECORDS } from './ingest-calls.ts';
@@ -22,14 +22,6 @@ export const ingestAnswerSchema = z.strictObject({
   results: z.array(resultSchema),
 });
 
-/**
- * The answer is written as `ingestCalls` built it (its types are the schema's): the route's zod encode would check and
- * copy up to 10,000 results before writing them, ~22 ms for a batch of 10,000 against ~7 ms for the JSON alone, on the
- * path every batch waits for. The schema still documents the answer; wallet.routes.test.ts holds each kind of result to
- * it, strictly.
- */
-const writtenAsBuilt = (payload: unknown): string => JSON.stringify(payload);
-
 export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/usage/calls', {
     // Switches send calls with an API key limited to the Customer app (calls are charged to customers' points).
@@ -49,5 +41,10 @@ export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
         ...problems,
       },
     },
-  }, async (req, reply) => reply.type('application/json; charset=utf-8').serializer(writtenAsBuilt).send(await ingestCalls(ctxOf(req, deps), req.body)));
+  }, async (req, reply) => {
+    // Written as `ingestCalls` built it (its types are the schema's): the route's zod encode would check and copy up to
+    // 10,000 results first, ~22 ms for a batch of 10,000 against ~7 ms for the JSON alone (ADR 0005 amendment).
+    const answer = await ingestCalls(ctxOf(req, deps), req.body);
+    return sendAsBuilt(reply, answer);
+  });
 }

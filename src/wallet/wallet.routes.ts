@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
-import { ctxOf } from '../platform/server.ts';
+import { ctxOf, sendAsBuilt } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
 import { idOf, problems } from '../platform/schemas.ts';
 import { inScope, type Db } from '../platform/database.ts';
@@ -41,14 +41,6 @@ const feedQuery = z.strictObject({
   format: z.enum(['json', 'csv']).optional(),
 });
 type FeedQuery = z.infer<typeof feedQuery>;
-
-/**
- * The feed's JSON is written as it is built. Its page is assembled field by field by our own code (TransactionView),
- * so the route's zod encode would only copy every row once more before writing it (a fifth of the feed's allocations
- * on the API server). The schema still documents the response; feed-page.test.ts and wallet.routes.test.ts hold the
- * answers to it, strictly.
- */
-const writtenAsBuilt = (payload: unknown): string => JSON.stringify(payload);
 
 const CSV_BATCH = 500;
 
@@ -120,8 +112,9 @@ export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="transactions-${req.params.customerId}.csv"`)
         .send(feedCsv(deps.db, { kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId, currency, req.query.type) as unknown as string);
     }
-    return reply.type('application/json; charset=utf-8').serializer(writtenAsBuilt)
-      .send(await feed({ kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId, req.query));
+    // The page is assembled field by field by our own code (TransactionView): the route's zod encode would only copy
+    // every row once more (ADR 0005 amendment).
+    return sendAsBuilt(reply, await feed({ kind: 'partner', partnerId: p.partnerId }, p.partnerId, req.params.customerId, req.query));
   });
 
   app.get('/api/v1/customers/:customerId/wallet', {
@@ -154,7 +147,7 @@ export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="transactions.csv"')
         .send(feedCsv(deps.db, scope, p.partnerId, p.customerId, currency, req.query.type) as unknown as string);
     }
-    return reply.type('application/json; charset=utf-8').serializer(writtenAsBuilt).send(await feed(scope, p.partnerId, p.customerId, req.query));
+    return sendAsBuilt(reply, await feed(scope, p.partnerId, p.customerId, req.query));
   });
 
   app.get('/api/v1/portal/wallet', {
