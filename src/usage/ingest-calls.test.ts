@@ -11,6 +11,7 @@ import { ensureWallets, readWallet } from '../wallet/wallets.repo.ts';
 import { postEntries } from '../ledger/post-entry.ts';
 import { listTransactions } from '../wallet/list-transactions.ts';
 import { ingestCalls, PARTS_MIN_RECORDS } from './ingest-calls.ts';
+import { NUL_MESSAGE } from '../platform/nul-text.ts';
 
 let db: TestDb;
 let partnerId: string;
@@ -99,6 +100,8 @@ describe('call charging', () => {
         'not even an object',
         call('bad-6', { to: 'call me' }),
         call('bad-7', { customerId: globex }),
+        call('bad-8', { from: '+6561234567\u0000' }), // text PostgreSQL cannot store
+        call('bad-9\u0000'),
         call('ok-1', { durationSeconds: 0 }),
       ],
     });
@@ -111,6 +114,8 @@ describe('call charging', () => {
     expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed' });
     expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
     expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation' }); // MYR customer, no MYR plan
+    expect(byId['bad-8']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: NUL_MESSAGE }] });
+    expect(byId['bad-9\u0000']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
     expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });
     expect(await points(acme)).toBe(before);
   });

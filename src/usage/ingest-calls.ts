@@ -6,6 +6,7 @@ import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
+import { NUL_MESSAGE } from '../platform/nul-text.ts';
 import { pgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
@@ -18,12 +19,15 @@ import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.
 
 export const MAX_CALLS_PER_BATCH = 10_000;
 
+/** Text PostgreSQL can store: no NUL character (the route checks its records itself: `bodyTextChecked`). */
+const NO_NUL = /^[^\0]*$/;
+
 /** One call record as the switch sends it. Checked record by record: one bad record does not sink the batch. */
 export const callRecordSchema = z.strictObject({
-  callId: z.string().min(1).max(100),
+  callId: z.string().min(1).max(100).regex(NO_NUL, NUL_MESSAGE),
   customerId: idOf('cus'),
-  from: z.string().min(3).max(32),
-  to: z.string().min(3).max(32),
+  from: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
+  to: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
   startedAt: z.iso.datetime({ offset: true }),
   durationSeconds: z.number().int().min(0).max(86_400),
   direction: z.enum(['outbound', 'inbound']),

@@ -25,7 +25,7 @@ export const ingestAnswerSchema = z.strictObject({
 export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/usage/calls', {
     // Switches send calls with an API key limited to the Customer app (calls are charged to customers' points).
-    config: { access: staffApp('customer'), audit: 'usage.calls_ingested', idempotent: true },
+    config: { access: staffApp('customer'), audit: 'usage.calls_ingested', idempotent: true, bodyTextChecked: true },
     bodyLimit: 8 * 1024 * 1024,
     schema: {
       operationId: 'ingestCalls', tags: ['Usage'],

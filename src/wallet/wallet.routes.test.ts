@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signIn, type TestApp } from '../test/harness.ts';
+import { NUL_MESSAGE } from '../platform/nul-text.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { inScope } from '../platform/database.ts';
 import { creditWallet } from './charge-wallet.ts';
@@ -158,20 +159,23 @@ describe('calls and the transactions feed over HTTP', () => {
       calls(1, 'http')[0], // charged by the first test
       { ...call, callId: 'kinds-extra', note: 'not a field' },
       { ...call, callId: 'kinds-inbound', direction: 'inbound' },
+      { ...call, callId: 'kinds-nul\u0000' }, // text PostgreSQL cannot store: this record only is refused
     ];
     const res = await ingest(records);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = res.json();
     expect(ingestAnswerSchema.safeParse(body).error).toBeUndefined();
-    expect(body.summary).toEqual({ received: 8, charged: 2, duplicates: 2, rejected: 4 });
+    expect(body.summary).toEqual({ received: 9, charged: 2, duplicates: 2, rejected: 5 });
     expect(body.results.map((r: { index: number; status: string; code?: string }) => [r.index, r.status, r.code ?? null])).toEqual([
       [0, 'charged', null], [1, 'duplicate', null], [2, 'rejected', 'validation_failed'], [3, 'rejected', 'not_found'],
       [4, 'rejected', 'insufficient_points'], [5, 'duplicate', null], [6, 'rejected', 'validation_failed'], [7, 'charged', null],
+      [8, 'rejected', 'validation_failed'],
     ]);
     expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.100000', currency: 'SGD', billedSeconds: 60 });
     expect(body.results[2].errors).toEqual([{ path: 'durationSeconds', message: expect.any(String) }]);
     expect(body.results[6].errors).toEqual([{ path: 'note', message: expect.any(String) }]);
     expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', billedSeconds: 0 });
+    expect(body.results[8]).toMatchObject({ callId: 'kinds-nul\u0000', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
   });
 });
