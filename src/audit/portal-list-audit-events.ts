@@ -3,7 +3,7 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { idOf, listQuery, timestamp } from '../platform/schemas.ts';
+import { idOf, listQuery, timestamp, isoDay, isoInstant } from '../platform/schemas.ts';
 import { AUDIT_COLUMNS, afterCursor, assertCursor, auditCursor, pageOf, type AuditRow } from './audit-view.ts';
 import { csvRow } from './csv.ts';
 import {
@@ -39,7 +39,7 @@ export const portalAuditEventSchema = z.object({
 export type PortalAuditEventView = z.infer<typeof portalAuditEventSchema>;
 
 /** A day (`2026-11-30`, the whole day in UTC) or an instant (RFC 3339). */
-const dayOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'a date (2026-11-30) or a date-time (RFC 3339)' });
+const dayOrInstant = z.union([isoDay, isoInstant], { error: 'a date (2026-11-30) or a date-time (RFC 3339)' });
 
 export const portalAuditFilterShape = {
   type: z.enum(PORTAL_AUDIT_TYPES, { error: `one of ${PORTAL_AUDIT_TYPES.join(', ')}` }).optional(),

@@ -1,3 +1,4 @@
+import { isoDay } from '../platform/schemas.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { isCurrency, minorUnitDecimals, parseDecimal } from '../money/money.ts';
@@ -11,7 +12,7 @@ import type { DiscountKind, DiscountScope } from './discounts.db-types.ts';
  * The body of a new discount (and of its margin preview), and its checks against the partner's customers and catalog.
  * Every refusal names the field; nothing is written before all pass.
  */
-const dayString = z.iso.date().describe('A UTC day, YYYY-MM-DD');
+const dayString = isoDay.describe('A UTC day, YYYY-MM-DD');
 const catalogId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{10,40}$`), `a ${prefix}_ id`);
 
 export const discountBody = z.strictObject({

@@ -1,3 +1,4 @@
+import { isoDay } from '../platform/schemas.ts';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
@@ -22,8 +23,8 @@ export const updateDiscountBody = z.strictObject({
   name: z.string().trim().min(1).max(120).optional(),
   percentOff: z.string().max(12).regex(/^\d{1,3}(\.\d{1,2})?$/, 'a percent such as "10" or "12.5"').optional(),
   amountOff: z.strictObject({ amount: z.string().max(40), currency: z.string().length(3) }).optional(),
-  startsOn: z.iso.date().optional(),
-  endsOn: z.iso.date().nullable().optional().describe('Last day in force; null: unlimited'),
+  startsOn: isoDay.optional(),
+  endsOn: isoDay.nullable().optional().describe('Last day in force; null: unlimited'),
 });
 export type UpdateDiscountBody = z.infer<typeof updateDiscountBody>;
 

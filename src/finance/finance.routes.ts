@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { problems } from '../platform/schemas.ts';
+import { problems, isoInstant } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { amountString, walletViewSchema } from './finance-views.ts';
 import { pointsAdjustmentBody, pointsAdjustmentSchema } from './points-adjustment.ts';
@@ -43,7 +43,7 @@ export function financeRoutes(app: FolioApp, deps: ServerDeps): void {
       params,
       body: z.strictObject({
         amount: amountString,
-        expiresAt: z.iso.datetime({ offset: true }).nullable().optional().describe('RFC 3339; null or absent: permanent'),
+        expiresAt: isoInstant.nullable().optional().describe('RFC 3339; null or absent: permanent'),
       }),
       response: { 200: walletViewSchema, ...problems },
     },

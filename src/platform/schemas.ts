@@ -5,6 +5,16 @@ export const email = z.email().max(254).transform((s) => s.trim().toLowerCase())
 export const password = z.string().min(10, 'at least 10 characters').max(200);
 export const idOf = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{10,40}$`), `a ${prefix}_ id`);
 export const timestamp = z.iso.datetime();
+
+/**
+ * Dates and instants as callers send them. RFC 3339 allows the year 0000; PostgreSQL does not (there is no year 0 AD)
+ * and would fail the statement: refused here with the field named, as every other bad date.
+ */
+const fromYearOne = (v: string) => !v.startsWith('0000-');
+/** A calendar day, `YYYY-MM-DD`, years 0001-9999. */
+export const isoDay = z.iso.date().refine(fromYearOne, 'a year from 0001');
+/** An instant with its offset (RFC 3339, `2026-11-30T09:00:00+08:00`), years 0001-9999. */
+export const isoInstant = z.iso.datetime({ offset: true }).refine(fromYearOne, 'a year from 0001');
 export const appName = z.enum(['customer', 'product', 'invoice', 'finance', 'audit', 'discount', 'settings', 'access']);
 export const customerRole = z.enum(['owner', 'admin', 'member', 'guest']);
 

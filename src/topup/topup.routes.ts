@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
-import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problems, isoDay } from '../platform/schemas.ts';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency.ts';
 import { inScope } from '../platform/database.ts';
 import { portalCaller } from '../access/caller.ts';
@@ -142,7 +142,7 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
         + 'A date in the past is 422 naming effectiveFrom; amounts are decimal strings with at most the currency\'s decimals (400 naming the field). '
         + `Customers of that currency get a notice ${NOTICE_DAYS} days before the date, or at once when it is closer.`,
       body: z.strictObject({
-        currency: z.enum(CUSTOMER_CURRENCIES), effectiveFrom: z.iso.date(), minimum: decimal, feeThreshold: decimal, fee: decimal,
+        currency: z.enum(CUSTOMER_CURRENCIES), effectiveFrom: isoDay, minimum: decimal, feeThreshold: decimal, fee: decimal,
       }),
       response: { 200: policyVersionSchema, 201: policyVersionSchema, ...problems },
     },

@@ -102,6 +102,7 @@ describe('call charging', () => {
         call('bad-7', { customerId: globex }),
         call('bad-8', { from: '+6561234567\u0000' }), // text PostgreSQL cannot store
         call('bad-9\u0000'),
+        call('bad-10', { startedAt: '0000-06-01T10:00:00Z' }), // RFC 3339 allows it, PostgreSQL has no year 0
         call('ok-1', { durationSeconds: 0 }),
       ],
     });
@@ -115,6 +116,7 @@ describe('call charging', () => {
     expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
     expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation' }); // MYR customer, no MYR plan
     expect(byId['bad-8']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: NUL_MESSAGE }] });
+    expect(byId['bad-10']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'a year from 0001' }] });
     expect(byId['bad-9\u0000']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
     expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });
     expect(await points(acme)).toBe(before);

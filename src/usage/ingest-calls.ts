@@ -5,7 +5,7 @@ import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
-import { idOf } from '../platform/schemas.ts';
+import { idOf, isoInstant } from '../platform/schemas.ts';
 import { NUL_MESSAGE } from '../platform/nul-text.ts';
 import { pgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
@@ -28,7 +28,7 @@ export const callRecordSchema = z.strictObject({
   customerId: idOf('cus'),
   from: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
   to: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
-  startedAt: z.iso.datetime({ offset: true }),
+  startedAt: isoInstant,
   durationSeconds: z.number().int().min(0).max(86_400),
   direction: z.enum(['outbound', 'inbound']),
 });
