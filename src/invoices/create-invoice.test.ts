@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 
@@ -142,6 +143,21 @@ describe('POST /api/v1/invoices (createInvoice)', () => {
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1', { discount: '0.001' })] }))).toEqual(['lines.0.discount']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1')], dueDays: 366 }))).toEqual(['dueDays']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1', { colour: 'red' })] }))).toEqual(['lines.0.colour']);
+  });
+
+  it('refuses lines adding up to more than one invoice can carry (1,000,000,000.00) with 400 naming the line that crosses it; nothing written', async () => {
+    const before = await t.db.owner.db.selectFrom('invoices').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+    // Each line within its own bounds; together far beyond what 64-bit micro-units hold (this was a 500).
+    const huge = await create(admin, { customerId: acme, type: 'purchase', lines: Array.from({ length: 50 }, () => text('big', '999999999999', { quantity: '1000000' })) });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().errors).toEqual([{ path: 'lines.0.unitPrice', message: expect.stringContaining('1000000000.00 SGD') }]);
+    const crossing = await create(admin, { customerId: acme, type: 'purchase', lines: [text('a', '600000000'), text('b', '400000000'), text('c', '0.01'), text('d', '5')] });
+    expect(crossing.json().errors).toEqual([{ path: 'lines.2.unitPrice', message: expect.stringContaining('the most one invoice can carry') }]);
+    expect((await t.db.owner.db.selectFrom('invoices').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n).toBe(before.n);
+    // Exactly the limit is an invoice like any other.
+    const limit = await create(admin, { customerId: acme, type: 'purchase', lines: [text('a', '600000000'), text('b', '400000000', { taxCategory: 'exempt' })] });
+    expect(limit.statusCode).toBe(201);
+    expect(limit.json()).toMatchObject({ subtotal: '1000000000.00' });
   });
 
   it('refuses a discount above the line\'s gross with 422 naming the line', async () => {

@@ -20,6 +20,11 @@ import { draftTotals } from './invoice-views.ts';
  * - A Top-up invoice (buying points, a deposit: docs/adr/0008) has free-text lines only and no tax.
  */
 export const MAX_LINES = 200;
+/**
+ * An invoice's lines add up (after discounts, before tax) to at most 1,000,000,000.00 of its currency: far above any
+ * real invoice, and far below what the ledger's 64-bit micro-units hold, sums of many invoices included.
+ */
+export const MAX_INVOICE_NET_MICROS = 1_000_000_000n * 1_000_000n;
 const MAX_QUANTITY_MILLIONTHS = 1_000_000n * 1_000_000n;
 const DECIMAL_6 = /^\d{1,12}(\.\d{1,6})?$/;
 
@@ -160,6 +165,7 @@ export async function buildDraftLines(
   const prices = await monthlyPrices(trx, partnerId, currency, chosen.flatMap((c, i) => (c?.variant && input.lines[i]!.unitPrice === undefined ? [c.variant.id] : [])));
 
   const out: DraftLine[] = [];
+  let netMicros = 0n;
   input.lines.forEach((l, i) => {
     const path = `lines.${i}`;
     const c = chosen[i];
@@ -189,6 +195,12 @@ export async function buildDraftLines(
     const gross = lineGrossMicros(currency, quantity, unit);
     if (discount > gross) {
       problems.add('discount_exceeds_gross', `${path}.discount`, `at most the line's gross, ${formatDecimal(gross, currency)} ${currency}`);
+      return;
+    }
+    const netBefore = netMicros;
+    netMicros += gross - discount;
+    if (netMicros > MAX_INVOICE_NET_MICROS && netBefore <= MAX_INVOICE_NET_MICROS) { // named once, on the line that crosses it
+      problems.add('validation_failed', `${path}.unitPrice`, `the lines up to here add up to more than ${formatDecimal(MAX_INVOICE_NET_MICROS, currency)} ${currency}, the most one invoice can carry`);
       return;
     }
     out.push({

@@ -9,7 +9,7 @@ import { portalCaller } from '../access/caller.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { utcDay } from './dates.ts';
-import { applyPolicy, policyInForce } from './top-up-policy.ts';
+import { applyPolicy, maxTopUpMicros, maxTopUpMessage, policyInForce } from './top-up-policy.ts';
 import { savedCardSchema, toSavedCardView, usableSavedCard, type SavedCardRow } from './saved-cards.ts';
 import { currencyOf } from './top-up-views.ts';
 
@@ -104,8 +104,10 @@ export async function portalUpdateAutoTopUp(ctx: Ctx & { gateway: Gateway }, inp
     const decimals = `a decimal string with at most ${CURRENCIES[currency]} decimals for ${currency}`;
     const threshold = parseDecimal(input.threshold, currency);
     if (threshold === null || threshold < 0n) errors.push({ path: 'threshold', message: `${decimals}, zero or more` });
+    else if (threshold > maxTopUpMicros(currency)) errors.push({ path: 'threshold', message: maxTopUpMessage(currency) });
     const amount = parseDecimal(input.amount, currency);
     if (amount === null || amount <= 0n) errors.push({ path: 'amount', message: `${decimals}, more than zero` });
+    else if (amount > maxTopUpMicros(currency)) errors.push({ path: 'amount', message: maxTopUpMessage(currency) });
     if (input.enabled && input.savedCardId === null) errors.push({ path: 'savedCardId', message: 'a saved card is needed to turn auto top-up on' });
     if (errors.length > 0) throw new DomainError('validation_failed', `Invalid auto top-up: ${errors.map((e) => e.path).join(', ')}`, errors);
     // The minimum is checked when auto top-up is on (turning it off is always possible); the sweep checks it again each time.

@@ -64,6 +64,9 @@ describe('auto top-up settings', () => {
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json().errors.map((e: { path: string }) => e.path)).toEqual(['threshold', 'amount', 'savedCardId']);
     expect((await put({ enabled: false, threshold: '5.001', amount: '15.00', savedCardId: null })).json().errors[0].path).toBe('threshold');
+    const tooLarge = await put({ enabled: false, threshold: '1000000.00', amount: '999999999999999.00', savedCardId: null });
+    expect(tooLarge.statusCode).toBe(400);
+    expect(tooLarge.json().errors).toEqual([{ path: 'threshold', message: 'at most 999999.99' }, { path: 'amount', message: 'at most 999999.99' }]);
 
     const globexCard = await savedCard(await signIn(t, 'owner@globex.test'), 'tok_sandbox_success', '70.00');
     expect((await put({ enabled: true, threshold: '5.00', amount: '15.00', savedCardId: globexCard })).statusCode).toBe(404);

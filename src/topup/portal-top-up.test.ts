@@ -156,6 +156,13 @@ describe('input', () => {
       expect(res.json().errors.map((e: { path: string }) => e.path), amount).toEqual(['amount']);
     }
     expect((await topUp({ amount: 10, cardToken: 'tok_sandbox_success' })).json().errors[0].path).toBe('amount');
+    // More than one card payment can carry (and, far above it, more than the ledger's 64-bit micro-units hold): refused
+    // before the card is charged, never a 500.
+    for (const amount of ['1000000.00', '999999999999999.00']) {
+      const res = await topUp({ amount, cardToken: 'tok_sandbox_success' });
+      expect(res.statusCode, amount).toBe(400);
+      expect(res.json().errors, amount).toEqual([{ path: 'amount', message: 'at most 999999.99' }]);
+    }
     expect((await t.db.owner.db.selectFrom('topUps').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n).toBe(rows.n);
   });
 

@@ -7,7 +7,7 @@ import { portalCaller } from '../access/caller.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { cardFailureError } from '../gateway/card-failure.ts';
 import { utcDay } from './dates.ts';
-import { applyPolicy, policyInForce } from './top-up-policy.ts';
+import { applyPolicy, maxTopUpMicros, maxTopUpMessage, policyInForce } from './top-up-policy.ts';
 import { usableSavedCard } from './saved-cards.ts';
 import { currencyOf, selectTopUps, toTopUpView, type TopUpRow, type TopUpView } from './top-up-views.ts';
 import { chargeAndComplete, type TopUpCard } from './charge-top-up.ts';
@@ -52,6 +52,7 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
     const currency = currencyOf(customer.currency);
     const amount = parseAmount(input.amount, currency, 'amount');
     if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount > maxTopUpMicros(currency)) throw new DomainError('validation_failed', `amount must be ${maxTopUpMessage(currency)}`, [{ path: 'amount', message: maxTopUpMessage(currency) }]);
     const policy = await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now()));
     const fee = applyPolicy(policy, amount);
     const saved = input.savedCardId ? await usableSavedCard(trx, key, gateway.name, input.savedCardId) : null;

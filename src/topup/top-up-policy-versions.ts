@@ -9,7 +9,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotificationsBulk } from '../subscriptions/renewals/bulk-writes.ts';
 import { addDays, isIsoDay, utcDay } from './dates.ts';
-import { policyInForce } from './top-up-policy.ts';
+import { maxTopUpMicros, maxTopUpMessage, policyInForce } from './top-up-policy.ts';
 import { describePolicy, enqueueNoticeRun, NOTICE_DAYS } from './top-up-policy-notices.ts';
 import { currencyOf } from './top-up-views.ts';
 
@@ -114,6 +114,10 @@ function amountOf(value: string, currency: Currency, field: string, errors: Fiel
   const micros = parseDecimal(value, currency);
   if (micros === null || micros < 0n) {
     errors.push({ path: field, message: `a decimal string, zero or more, with at most ${CURRENCIES[currency]} decimals for ${currency}` });
+    return 0n;
+  }
+  if (micros > maxTopUpMicros(currency)) {
+    errors.push({ path: field, message: maxTopUpMessage(currency) });
     return 0n;
   }
   return micros;

@@ -36,7 +36,8 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'portalTopUp', tags: ['Portal'],
       summary: 'Buy points by card: 201 when added, 202 while the card payment is pending; a declined card is 422 card_declined / insufficient_funds',
-      description: 'The amount is a decimal string in your organisation\'s currency (at most its minor unit). The partner\'s top-up policy in force today applies: '
+      description: 'The amount is a decimal string in your organisation\'s currency (at most its minor unit), at most what one card payment carries '
+        + '(99,999,999 minor units: 999,999.99 SGD). The partner\'s top-up policy in force today applies: '
         + 'below its minimum the top-up is refused (422 rule_violation), below its fee threshold an admin fee is added to the card charge. '
         + 'Send exactly one of `cardToken` (from the card form; `saveCard` keeps the card for later) or `savedCardId`. Honours Idempotency-Key.',
       headers: z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional() }),
