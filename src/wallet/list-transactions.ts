@@ -47,8 +47,13 @@ function transactionId(postingId: string): string {
 export function parseTransactionCursor(cursor: string | undefined): string | null {
   if (!cursor) return null;
   const m = /^txn_(\d{1,19})$/.exec(cursor);
-  return m ? String(BigInt(m[1]!)) : null;
+  if (!m) return null;
+  const id = BigInt(m[1]!);
+  return id <= MAX_POSTING_ID ? String(id) : null; // a posting id is a PostgreSQL bigint
 }
+
+/** The largest posting id there can be (PostgreSQL's bigint). */
+const MAX_POSTING_ID = 2n ** 63n - 1n;
 
 /**
  * The customer's points transactions, newest first, straight from the ledger (visible the moment a posting commits):

@@ -125,6 +125,12 @@ describe('calls and the transactions feed over HTTP', () => {
     const bad = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=zzz`, headers: admin.headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('cursor');
+    // Digits beyond a posting id's 64 bits (PostgreSQL's bigint): not a cursor of this list either (this was a 500).
+    const huge = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=txn_9999999999999999999`, headers: admin.headers });
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().errors[0].path).toBe('cursor');
+    const largest = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=txn_9223372036854775807`, headers: admin.headers });
+    expect(largest.statusCode).toBe(200);
     const badLimit = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=5000`, headers: admin.headers });
     expect(badLimit.statusCode).toBe(400);
     const count = await t.db.owner.db.selectFrom('usageCalls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
