@@ -7,14 +7,20 @@ export const idOf = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_
 export const timestamp = z.iso.datetime();
 
 /**
- * Dates and instants as callers send them. RFC 3339 allows the year 0000; PostgreSQL does not (there is no year 0 AD)
- * and would fail the statement: refused here with the field named, as every other bad date.
+ * Dates and instants as callers send them, within the years 0001-9999 (UTC for an instant). RFC 3339 allows the year
+ * 0000, which PostgreSQL refuses (there is no year 0 AD: the statement would fail), and an offset can carry an instant
+ * past 9999-12-31 UTC, which no longer writes as RFC 3339 (`+010000-01-01T...`). Refused here with the field named.
  */
-const fromYearOne = (v: string) => !v.startsWith('0000-');
+const YEARS = 'a year from 0001 to 9999 (UTC)';
+const FIRST_MS = Date.parse('0001-01-01T00:00:00Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 /** A calendar day, `YYYY-MM-DD`, years 0001-9999. */
-export const isoDay = z.iso.date().refine(fromYearOne, 'a year from 0001');
-/** An instant with its offset (RFC 3339, `2026-11-30T09:00:00+08:00`), years 0001-9999. */
-export const isoInstant = z.iso.datetime({ offset: true }).refine(fromYearOne, 'a year from 0001');
+export const isoDay = z.iso.date().refine((v) => !v.startsWith('0000-'), YEARS);
+/** An instant with its offset (RFC 3339, `2026-11-30T09:00:00+08:00`) between 0001-01-01 and 9999-12-31 UTC. */
+export const isoInstant = z.iso.datetime({ offset: true }).refine((v) => {
+  const ms = Date.parse(v);
+  return ms >= FIRST_MS && ms <= LAST_MS && !v.startsWith('0000-');
+}, YEARS);
 export const appName = z.enum(['customer', 'product', 'invoice', 'finance', 'audit', 'discount', 'settings', 'access']);
 export const customerRole = z.enum(['owner', 'admin', 'member', 'guest']);
 

@@ -116,7 +116,7 @@ describe('call charging', () => {
     expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
     expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation' }); // MYR customer, no MYR plan
     expect(byId['bad-8']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: NUL_MESSAGE }] });
-    expect(byId['bad-10']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'a year from 0001' }] });
+    expect(byId['bad-10']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'a year from 0001 to 9999 (UTC)' }] });
     expect(byId['bad-9\u0000']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
     expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });
     expect(await points(acme)).toBe(before);
