@@ -149,6 +149,17 @@ export type GatewayEvent =
 
 // ---- Helpers shared by the adapters ----
 
+/**
+ * The most one charge carries, in the currency's minor unit: Stripe's limit (99,999,999: 999,999.99 SGD). The sandbox
+ * refuses more as Stripe does, so the product behaves the same offline; top-ups are bounded by it at the edge.
+ */
+export const MAX_CHARGE_MINOR = 99_999_999n;
+
+/** A charge above MAX_CHARGE_MINOR: what both adapters answer (422), before anything is charged. */
+export function amountTooLarge(currency: Currency): DomainError {
+  return new DomainError('rule_violation', `the amount is outside what the gateway accepts for ${currency} (amount_too_large)`);
+}
+
 /** Micros -> the gateway's minor units. Asserts a positive, whole number of minor units (callers round first). */
 export function toMinorUnits(amountMicros: bigint, currency: Currency): bigint {
   assert(amountMicros > 0n, 'a gateway amount is positive');

@@ -121,6 +121,17 @@ describe('amounts', () => {
     expect(await chargeCount()).toBe(before);
   });
 
+  it('more than one charge carries (99,999,999 minor units, as Stripe) is refused with rule_violation, and nothing is charged', async () => {
+    const before = await chargeCount();
+    const over = gateway.charge({ amountMicros: 1_000_000n * 1_000_000n, currency: 'SGD', cardToken: 'tok_sandbox_success', idempotencyKey: key(), description: 'x' });
+    await expect(over).rejects.toMatchObject({ code: 'rule_violation', message: expect.stringContaining('amount_too_large') });
+    expect(await chargeCount()).toBe(before);
+    const most = await gateway.charge({ amountMicros: 999_999_990_000n, currency: 'SGD', cardToken: 'tok_sandbox_success', idempotencyKey: key(), description: 'x' });
+    expect(most.status).toBe('succeeded');
+    const vnd = gateway.charge({ amountMicros: 100_000_000n * 1_000_000n, currency: 'VND', cardToken: 'tok_sandbox_success', idempotencyKey: key(), description: 'x' });
+    await expect(vnd).rejects.toMatchObject({ code: 'rule_violation' });
+  });
+
   it('zero-decimal currencies are charged in whole units', async () => {
     const result = await gateway.charge({ amountMicros: 300_000n * 1_000_000n, currency: 'VND', cardToken: 'tok_sandbox_success', idempotencyKey: key(), description: 'Top-up' });
     const row = await db.owner.db.selectFrom('gatewaySandboxCharges').select(['amountMinor', 'currency']).where('id', '=', result.chargeRef!).executeTakeFirstOrThrow();

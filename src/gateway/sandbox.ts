@@ -5,6 +5,7 @@ import { CURRENCY_CODES, type Currency } from '../money/money.ts';
 import type { Db, Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import {
+  amountTooLarge, MAX_CHARGE_MINOR,
   badSignature, checkChargeInput, checkCreateCustomerInput, checkRefundInput, checkSaveCardInput, fromMinorUnits, simulatedRef, toMinorUnits,
   type ChargeInput, type ChargeResult, type CreateCustomerInput, type CreateCustomerResult, type Gateway, type GatewayEvent,
   type RefundInput, type RefundResult, type SaveCardInput, type SaveCardResult, type WebhookDelivery,
@@ -129,6 +130,7 @@ export class SandboxGateway implements Gateway {
   async charge(input: ChargeInput): Promise<ChargeResult> {
     checkChargeInput(input);
     const amountMinor = toMinorUnits(input.amountMicros, input.currency);
+    if (amountMinor > MAX_CHARGE_MINOR) throw amountTooLarge(input.currency);
     let tokenOutcome: SandboxOutcome | null = null;
     if (input.cardToken !== undefined) {
       const card = sandboxCardByToken(input.cardToken);

@@ -167,6 +167,19 @@ describe('portal pay: points first, then card', () => {
     expect(await invoiceRow(inv.id)).toMatchObject({ status: 'paid' });
   });
 
+  it('a card remainder above what one charge carries (999,999.99 SGD) is refused by the gateway: 422, nothing charged, the points hold released', async () => {
+    await setPoints(acme, 10_00);
+    const inv = await invoice({ preTaxCents: 1_000_000_00, taxCents: 90_000_00 }); // 1,090,000.00 due; the card would take 1,089,990.00
+    const charges = await chargeCount();
+    const res = await pay(inv.id, { cardToken: 'tok_sandbox_success' });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'rule_violation', detail: expect.stringContaining('amount_too_large') });
+    expect(await chargeCount()).toBe(charges);
+    expect(await wallet(acme)).toEqual({ points: cents(10_00), reserved: 0n });
+    expect(await invoiceRow(inv.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });
+    expect(await postingsOfInvoicePayment(inv.id)).toEqual([]);
+  });
+
   it('points short and no card: 422 card_required naming the shortfall; nothing held, nothing paid', async () => {
     await setPoints(acme, 12_34);
     const inv = await invoice();

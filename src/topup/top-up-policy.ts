@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CURRENCIES, formatDecimal, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
 import type { Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import { MAX_CHARGE_MINOR } from '../gateway/gateway.ts';
 import type {} from './top-up-policy.db-types.ts';
 
 /**
@@ -22,7 +23,7 @@ import type {} from './top-up-policy.db-types.ts';
  * naming the field, before anything is charged or written.
  */
 export function maxTopUpMicros(currency: Currency): bigint {
-  return (99_999_999n * MICROS_PER_UNIT) / 10n ** BigInt(CURRENCIES[currency]);
+  return (MAX_CHARGE_MINOR * MICROS_PER_UNIT) / 10n ** BigInt(CURRENCIES[currency]);
 }
 
 /** The message for an amount above maxTopUpMicros. */
