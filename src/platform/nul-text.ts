@@ -37,3 +37,6 @@ export function findNulText(value: unknown, depth = 0): string | null {
 }
 
 export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
+/** For a schema that checks its own strings (`z.string().regex(NO_NUL, NUL_MESSAGE)`), in a `bodyTextChecked` route. */
+export const NO_NUL = /^[^\0]*$/;

@@ -19,6 +19,7 @@ export const isoDay = z.iso.date().refine((v) => !v.startsWith('0000-'), YEARS);
 /** An instant with its offset (RFC 3339, `2026-11-30T09:00:00+08:00`) between 0001-01-01 and 9999-12-31 UTC. */
 export const isoInstant = z.iso.datetime({ offset: true }).refine((v) => {
   const ms = Date.parse(v);
+  // Both: 0000-12-31T23:00:00-05:00 is 0001 in UTC, but PostgreSQL refuses the year it is written with.
   return ms >= FIRST_MS && ms <= LAST_MS && !v.startsWith('0000-');
 }, YEARS);
 export const appName = z.enum(['customer', 'product', 'invoice', 'finance', 'audit', 'discount', 'settings', 'access']);

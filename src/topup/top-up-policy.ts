@@ -1,10 +1,24 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { CURRENCIES, formatDecimal, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
+import { formatDecimal, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
 import type { Executor } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { MAX_CHARGE_MINOR } from '../gateway/gateway.ts';
+import { fromMinorUnits, MAX_CHARGE_MINOR } from '../gateway/gateway.ts';
 import type {} from './top-up-policy.db-types.ts';
+
+/**
+ * The most one top-up, and any figure of a top-up policy or of auto top-up, can be: what one card payment can carry
+ * (Stripe's limit, 99,999,999 in the currency's minor unit: 999,999.99 SGD, 99,999,999 VND). A larger amount is a 400
+ * naming the field, before anything is charged or written.
+ */
+export function maxTopUpMicros(currency: Currency): bigint {
+  return fromMinorUnits(MAX_CHARGE_MINOR, currency);
+}
+
+/** The message for an amount above maxTopUpMicros. */
+export function maxTopUpMessage(currency: Currency): string {
+  return `at most ${formatDecimal(maxTopUpMicros(currency), currency)}`;
+}
 
 /**
  * The partner's minimum top-up policy, per currency, in dated versions (migration 0014): a minimum top-up, and an admin
@@ -17,20 +31,6 @@ import type {} from './top-up-policy.db-types.ts';
  * 18,000 VND) is added. The domain names no figure for other currencies (HKD, ...): there the default is no minimum
  * and no fee, until the partner adds a version.
  */
-/**
- * The most one top-up, and any figure of a top-up policy or of auto top-up, can be: what one card payment can carry
- * (Stripe's limit, 99,999,999 in the currency's minor unit: 999,999.99 SGD, 99,999,999 VND). A larger amount is a 400
- * naming the field, before anything is charged or written.
- */
-export function maxTopUpMicros(currency: Currency): bigint {
-  return (MAX_CHARGE_MINOR * MICROS_PER_UNIT) / 10n ** BigInt(CURRENCIES[currency]);
-}
-
-/** The message for an amount above maxTopUpMicros. */
-export function maxTopUpMessage(currency: Currency): string {
-  return `at most ${formatDecimal(maxTopUpMicros(currency), currency)}`;
-}
-
 export interface TopUpPolicy {
   /** The version's id (`tpv_...`); null for the built-in default. */
   versionId: string | null;

@@ -6,7 +6,7 @@ import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf, isoInstant } from '../platform/schemas.ts';
-import { NUL_MESSAGE } from '../platform/nul-text.ts';
+import { NO_NUL, NUL_MESSAGE } from '../platform/nul-text.ts';
 import { pgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
@@ -19,10 +19,10 @@ import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.
 
 export const MAX_CALLS_PER_BATCH = 10_000;
 
-/** Text PostgreSQL can store: no NUL character (the route checks its records itself: `bodyTextChecked`). */
-const NO_NUL = /^[^\0]*$/;
-
-/** One call record as the switch sends it. Checked record by record: one bad record does not sink the batch. */
+/**
+ * One call record as the switch sends it. Checked record by record: one bad record does not sink the batch (its text
+ * fields refuse the NUL character here, as the server does for other routes: the batch route is `bodyTextChecked`).
+ */
 export const callRecordSchema = z.strictObject({
   callId: z.string().min(1).max(100).regex(NO_NUL, NUL_MESSAGE),
   customerId: idOf('cus'),
