@@ -1,35 +1,38 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, Link } from 'react-router';
 import { Button, Center, Stack, Text, Title } from '@mantine/core';
 import { isSignedOut } from './shared/api.ts';
 import { RequireSession, homeFor, useSessionQuery } from './shared/session.tsx';
 import { LoadingState } from './shared/ui.tsx';
-import { ProfilePage } from './shared/ProfilePage.tsx';
 import { LoginPage } from './public/LoginPage.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './public/PasswordPages.tsx';
 import { VerifyEmailPage } from './public/VerifyEmailPage.tsx';
 import { AcceptInvitationPage } from './public/AcceptInvitationPage.tsx';
 import { MailboxPage } from './public/MailboxPage.tsx';
-import { AdminLayout } from './admin/AdminLayout.tsx';
-import { AdminHome } from './admin/AdminHome.tsx';
-import { AppGate } from './admin/AppGate.tsx';
-import { AccessControlPage } from './admin/access/AccessControlPage.tsx';
-import { PortalSettingsPage } from './admin/PortalSettingsPage.tsx';
-import { CustomersPage } from './admin/customer/CustomersPage.tsx';
-import { CustomerDetailPage } from './admin/customer/CustomerDetailPage.tsx';
-import { ProductsApp } from './admin/products/ProductsApp.tsx';
-import { InvoicesApp } from './admin/invoices/InvoicesApp.tsx';
-import { FinanceApp } from './admin/finance/FinanceApp.tsx';
-import { DiscountApp } from './admin/discounts/DiscountApp.tsx';
-import { AuditPage } from './admin/AuditPage.tsx';
-import { PortalLayout } from './portal/PortalLayout.tsx';
-import { PortalHome } from './portal/PortalHome.tsx';
-import { MembersPage } from './portal/MembersPage.tsx';
-import { ServicesPage } from './portal/services/ServicesPage.tsx';
-import { OperatorLayout } from './operator/OperatorLayout.tsx';
-import { PartnersPage } from './operator/PartnersPage.tsx';
-import { AccessRequestsPage } from './operator/AccessRequestsPage.tsx';
-import { OperatorMailboxPage } from './operator/OperatorMailboxPage.tsx';
-import { OperatorAuditPage } from './operator/OperatorAuditPage.tsx';
+
+/**
+ * Each area is a chunk of its own, loaded when it is first shown: a customer's browser never downloads the admin apps,
+ * nor staff the operator's pages. The area of the address the app starts on starts loading at once, beside the
+ * session check, instead of after it.
+ */
+const loadAdmin = () => import('./admin/AdminRoutes.tsx');
+const loadPortal = () => import('./portal/PortalRoutes.tsx');
+const loadOperator = () => import('./operator/OperatorRoutes.tsx');
+const AdminRoutes = lazy(loadAdmin);
+const PortalRoutes = lazy(loadPortal);
+const OperatorRoutes = lazy(loadOperator);
+const startArea = window.location.pathname.split('/')[1];
+if (startArea === 'admin') void loadAdmin();
+else if (startArea === 'portal') void loadPortal();
+else if (startArea === 'operator') void loadOperator();
+
+function AreaLoading() {
+  return (
+    <Center h="100vh">
+      <LoadingState />
+    </Center>
+  );
+}
 
 /** `/`: signed-in people go to their own area, others to sign-in. */
 function RootRedirect() {
@@ -65,14 +68,6 @@ function NotFound() {
   );
 }
 
-function InAppNotFound() {
-  return (
-    <Stack gap="sm" py="xl">
-      <Title order={2}>Page not found</Title>
-      <Text c="dimmed">There is nothing at this address.</Text>
-    </Stack>
-  );
-}
 
 export function App() {
   return (
@@ -86,57 +81,37 @@ export function App() {
       <Route path="/mailbox" element={<MailboxPage />} />
 
       <Route
-        path="/admin"
+        path="/admin/*"
         element={
           <RequireSession kind="staff">
-            <AdminLayout />
+            <Suspense fallback={<AreaLoading />}>
+              <AdminRoutes />
+            </Suspense>
           </RequireSession>
         }
-      >
-        <Route index element={<AdminHome />} />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="customer" element={<AppGate app="customer"><CustomersPage /></AppGate>} />
-        <Route path="customer/:id" element={<AppGate app="customer"><CustomerDetailPage /></AppGate>} />
-        <Route path="product/*" element={<AppGate app="product"><ProductsApp /></AppGate>} />
-        <Route path="invoice/*" element={<AppGate app="invoice"><InvoicesApp /></AppGate>} />
-        <Route path="finance/*" element={<AppGate app="finance"><FinanceApp /></AppGate>} />
-        <Route path="audit" element={<AppGate app="audit"><AuditPage /></AppGate>} />
-        <Route path="discount/*" element={<AppGate app="discount"><DiscountApp /></AppGate>} />
-        <Route path="settings" element={<AppGate app="settings"><PortalSettingsPage /></AppGate>} />
-        <Route path="access" element={<AppGate app="access"><AccessControlPage /></AppGate>} />
-        <Route path="*" element={<InAppNotFound />} />
-      </Route>
+      />
 
       <Route
-        path="/portal"
+        path="/portal/*"
         element={
           <RequireSession kind="customer">
-            <PortalLayout />
+            <Suspense fallback={<AreaLoading />}>
+              <PortalRoutes />
+            </Suspense>
           </RequireSession>
         }
-      >
-        <Route index element={<PortalHome />} />
-        <Route path="members" element={<MembersPage />} />
-        <Route path="services" element={<ServicesPage />} />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="*" element={<InAppNotFound />} />
-      </Route>
+      />
 
       <Route
-        path="/operator"
+        path="/operator/*"
         element={
           <RequireSession kind="operator">
-            <OperatorLayout />
+            <Suspense fallback={<AreaLoading />}>
+              <OperatorRoutes />
+            </Suspense>
           </RequireSession>
         }
-      >
-        <Route index element={<PartnersPage />} />
-        <Route path="access-requests" element={<AccessRequestsPage />} />
-        <Route path="mailbox" element={<OperatorMailboxPage />} />
-        <Route path="audit" element={<OperatorAuditPage />} />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="*" element={<InAppNotFound />} />
-      </Route>
+      />
 
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -75,6 +75,14 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * answers to it, strictly. Called with the answer already computed, so a failure on the way to it is answered by the
  * error handler as any other (problem+json, through its own schema).
  */
+/**
+ * The built web app's files: those under assets/ have their content's hash in their names, so a browser keeps them for
+ * a year without asking again; anything else (index.html, which names them) is checked with the server every time.
+ */
+export function webCacheControl(webDistDir: string, filePath: string): string {
+  return path.relative(webDistDir, filePath).startsWith(`assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
 export function sendAsBuilt(reply: FastifyReply, answer: unknown): FastifyReply {
   return reply.type('application/json; charset=utf-8').serializer((payload: unknown) => JSON.stringify(payload)).send(answer);
 }
@@ -306,7 +314,15 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   registerRoutes(app, deps);
 
   if (deps.webDistDir && fs.existsSync(deps.webDistDir)) {
-    await app.register(fastifyStatic, { root: deps.webDistDir, wildcard: false, index: false });
+    await app.register(fastifyStatic, {
+      root: deps.webDistDir, wildcard: false, index: false,
+      // The build writes .br and .gz copies (vite.config.ts): sent to browsers that accept them, with Vary.
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (reply, filePath) => {
+        reply.header('cache-control', webCacheControl(deps.webDistDir!, filePath));
+      },
+    });
     app.get('/', { config: { access: { audience: 'public' } }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin'));
   }
   return app;

@@ -1,9 +1,12 @@
 import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
 import { formatDate } from './format.ts';
 import { formatMoney } from './money.ts';
 import { Empty } from './ui.tsx';
+
+/** The chart library is a chunk of its own, loaded when a statement with usage is shown (most invoices have none). */
+const UsageChart = lazy(() => import('./UsageChart.tsx'));
 
 function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
@@ -52,16 +55,9 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
       ) : (
         <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
           <div role="figure" aria-label="Usage by category" style={{ width: '100%', height: 220 }}>
-            <ResponsiveContainer>
-              {/* Number() only sizes the bars; every figure shown is the API's string. */}
-              <BarChart data={s.usage.map((u) => ({ ...u, value: Number(u.amount) }))} margin={{ top: 8, right: 8, left: 0, bottom: 0 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="label" fontSize={12} />
-                <YAxis fontSize={12} width={56} />
-                <Tooltip formatter={(_v, _n, item) => [formatMoney((item.payload as { amount: string }).amount, currency), 'Amount']} />
-                <Bar dataKey="value" name="Amount" fill="var(--mantine-color-cyan-5)" radius={[3, 3, 0, 0]} />
-              </BarChart>
-            </ResponsiveContainer>
+            <Suspense fallback={null}>
+              <UsageChart usage={s.usage} currency={currency} />
+            </Suspense>
           </div>
           <Table aria-label="Usage by category" verticalSpacing="xs">
             <Table.Thead>

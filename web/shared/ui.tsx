@@ -216,3 +216,13 @@ export function Brand({ suffix }: { suffix?: string }) {
     </Group>
   );
 }
+
+/** Inside an area (admin, portal, operator): an address that matches no page. */
+export function InAppNotFound() {
+  return (
+    <Stack gap="sm" py="xl">
+      <Title order={2}>Page not found</Title>
+      <Text c="dimmed">There is nothing at this address.</Text>
+    </Stack>
+  );
+}
