@@ -1,5 +1,5 @@
 import { Link, Outlet, useLocation } from 'react-router';
-import { AppShell, Box, Container, Divider, Group, Text, UnstyledButton } from '@mantine/core';
+import { AppShell, Box, Container, Divider, Group, Text, UnstyledButton, type MantineBreakpoint, type MantineSpacing } from '@mantine/core';
 import { IconBuilding } from '@tabler/icons-react';
 import { useSession } from '../shared/session.tsx';
 import { Brand } from '../shared/ui.tsx';
@@ -11,10 +11,43 @@ const LINKS = [
   { to: '/portal/members', label: 'Members' },
 ];
 
-/** The user portal frame: organisation name, Home and Members, and the user menu. */
-export function PortalLayout() {
+/** Home, Services (unless hidden in Portal Settings) and Members: in the header, or on a phone above the page. */
+function PortalNav(props: { ml?: MantineSpacing; mt?: number; mb?: MantineSpacing; visibleFrom?: MantineBreakpoint; hiddenFrom?: MantineBreakpoint }) {
   const session = useSession();
   const location = useLocation();
+  return (
+    <Box component="nav" aria-label="Portal" {...props}>
+      <Group gap={4} wrap="nowrap">
+        {LINKS.filter((l) => !l.tab || session.portalTabs?.[l.tab] !== false).map((l) => {
+          const active = l.to === '/portal' ? location.pathname === '/portal' : location.pathname.startsWith(l.to);
+          return (
+            <UnstyledButton
+              key={l.to}
+              component={Link}
+              to={l.to}
+              px="sm"
+              py={6}
+              aria-current={active ? 'page' : undefined}
+              style={{
+                borderRadius: 6,
+                fontSize: 14,
+                fontWeight: 500,
+                color: active ? 'var(--mantine-color-indigo-7)' : 'var(--mantine-color-gray-7)',
+                background: active ? 'var(--mantine-color-indigo-0)' : undefined,
+              }}
+            >
+              {l.label}
+            </UnstyledButton>
+          );
+        })}
+      </Group>
+    </Box>
+  );
+}
+
+/** The user portal frame: organisation name, Home, Services and Members, and the user menu. */
+export function PortalLayout() {
+  const session = useSession();
   return (
     <AppShell header={{ height: 64 }} padding={0}>
       <AppShell.Header>
@@ -31,32 +64,7 @@ export function PortalLayout() {
                   {session.customer?.name}
                 </Text>
               </Group>
-              <Box component="nav" aria-label="Portal" ml="md" visibleFrom="sm">
-                <Group gap={4}>
-                  {LINKS.filter((l) => !l.tab || session.portalTabs?.[l.tab] !== false).map((l) => {
-                    const active = l.to === '/portal' ? location.pathname === '/portal' : location.pathname.startsWith(l.to);
-                    return (
-                      <UnstyledButton
-                        key={l.to}
-                        component={Link}
-                        to={l.to}
-                        px="sm"
-                        py={6}
-                        aria-current={active ? 'page' : undefined}
-                        style={{
-                          borderRadius: 6,
-                          fontSize: 14,
-                          fontWeight: 500,
-                          color: active ? 'var(--mantine-color-indigo-7)' : 'var(--mantine-color-gray-7)',
-                          background: active ? 'var(--mantine-color-indigo-0)' : undefined,
-                        }}
-                      >
-                        {l.label}
-                      </UnstyledButton>
-                    );
-                  })}
-                </Group>
-              </Box>
+              <PortalNav ml="md" visibleFrom="sm" />
             </Group>
             <UserMenu profilePath="/portal/profile" />
           </Group>
@@ -64,6 +72,8 @@ export function PortalLayout() {
       </AppShell.Header>
       <AppShell.Main bg="var(--mantine-color-gray-0)">
         <Container size="lg" py="xl">
+          {/* On a phone the header has no room for the links: they lead the page instead. */}
+          <PortalNav hiddenFrom="sm" mt={-8} mb="md" />
           <Outlet />
         </Container>
       </AppShell.Main>

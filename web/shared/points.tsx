@@ -172,10 +172,11 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
         emptyTitle={type ? `No ${typeLabel(type).toLowerCase()} transactions` : 'No transactions yet'}
         emptyDescription="Top-ups, calls, subscriptions, purchases paid with points and credits will appear here."
         columns={[
-          { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.occurredAt)}</Text> },
+          { key: 'when', header: 'Date', visibleFrom: 'sm', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.occurredAt)}</Text> },
           {
             key: 'type',
             header: 'Type',
+            visibleFrom: 'sm',
             render: (t) => (
               <Badge variant="light" color="gray" radius="sm" tt="none" title={t.kind}>
                 {typeLabel(t.type)}
@@ -188,8 +189,12 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             render: (t) => (
               <div>
                 <Text size="sm">{t.description}</Text>
-                <Text size="xs" c="dimmed">
+                <Text size="xs" c="dimmed" visibleFrom="sm">
                   {t.kind}
+                </Text>
+                {/* On a phone the date sits under the description (its own column is left out). */}
+                <Text size="xs" c="dimmed" hiddenFrom="sm">
+                  {formatDateTime(t.occurredAt)}
                 </Text>
               </div>
             ),

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Stack, Table, Text, Title, type MantineBreakpoint } from '@mantine/core';
 import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
 import { errorMessage, isApiError } from './api.ts';
 import { titleCase } from './format.ts';
@@ -74,6 +74,8 @@ export interface Column<T> {
   width?: number | string;
   minWidth?: number;
   align?: 'left' | 'right' | 'center';
+  /** Shown from this screen width up only: what a phone can do without (the rest then fits its width, no sideways scroll). */
+  visibleFrom?: MantineBreakpoint;
 }
 
 interface DataTableProps<T> {
@@ -100,12 +102,13 @@ export function DataTable<T>(props: DataTableProps<T>) {
   if (!rows || rows.length === 0) return <Empty title={emptyTitle} description={emptyDescription} action={emptyAction} />;
   return (
     <Stack gap="sm">
-      <Table.ScrollContainer minWidth={600}>
+      {/* Tables that leave columns out on a phone fit it; the others keep a width to scroll sideways in. */}
+      <Table.ScrollContainer minWidth={columns.some((c) => c.visibleFrom) ? 0 : 600}>
         <Table aria-label={label} highlightOnHover={!!onRowClick} verticalSpacing="sm" striped={false}>
           <Table.Thead>
             <Table.Tr>
               {columns.map((c) => (
-                <Table.Th key={c.key} style={{ width: c.width, minWidth: c.minWidth, textAlign: c.align }}>
+                <Table.Th key={c.key} visibleFrom={c.visibleFrom} style={{ width: c.width, minWidth: c.minWidth, textAlign: c.align }}>
                   {c.header}
                 </Table.Th>
               ))}
@@ -121,7 +124,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
                     style={onRowClick ? { cursor: 'pointer' } : undefined}
                   >
                     {columns.map((c) => (
-                      <Table.Td key={c.key} style={{ textAlign: c.align }}>
+                      <Table.Td key={c.key} visibleFrom={c.visibleFrom} style={{ textAlign: c.align }}>
                         {c.render(row)}
                       </Table.Td>
                     ))}

@@ -14,7 +14,7 @@ export function InvoiceTypeBadge({ type }: { type: InvoiceSummary['type'] }) {
 /** The status, plus Overdue when the due date has passed with something still due, and Informational for a prepaid statement. */
 export function InvoiceStatusBadges({ invoice }: { invoice: Pick<InvoiceSummary, 'status' | 'overdue' | 'informational'> }) {
   return (
-    <Group gap={4} wrap="nowrap">
+    <Group gap={4} wrap="wrap">
       <Badge variant="light" color={STATUS_COLORS[invoice.status]} radius="sm" tt="none" style={NO_SHRINK}>
         {STATUS_LABELS[invoice.status]}
       </Badge>

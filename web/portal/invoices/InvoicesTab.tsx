@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { ActionIcon, Alert, Group, SegmentedControl, Select, Stack, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
+import { ActionIcon, Alert, Box, Group, SegmentedControl, Select, Stack, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
 import { IconCurrencyDollar, IconDownload, IconInfoCircle, IconLock } from '@tabler/icons-react';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
@@ -54,11 +54,17 @@ function RowActions({ invoice, onPay }: { invoice: PortalInvoice; onPay: () => v
       ) : roleBlocked ? (
         <Tooltip label={invoice.cannotPayReason ?? ROLE_HINT} multiline w={220}>
           <Text span c="dimmed" size="xs" data-testid="pay-role-hint" style={{ display: 'inline-flex', alignItems: 'center', gap: 2, whiteSpace: 'nowrap' }}>
-            <IconLock size={14} aria-hidden /> Owners and admins pay
+            <IconLock size={14} aria-hidden />
+            <Box component="span" visibleFrom="sm">
+              Owners and admins pay
+            </Box>
           </Text>
         </Tooltip>
       ) : null}
-      <DownloadInvoiceButton invoice={invoice} />
+      {/* On a phone the row opens the invoice, whose dialog downloads it: the row keeps to what fits. */}
+      <Box visibleFrom="sm">
+        <DownloadInvoiceButton invoice={invoice} />
+      </Box>
     </Group>
   );
 }
@@ -144,24 +150,31 @@ export function InvoicesTab() {
             key: 'number',
             header: 'Number',
             render: (i) => (
-              <Text size="sm" fw={600} ff="monospace" style={{ whiteSpace: 'nowrap' }}>
-                {invoiceName(i)}
-              </Text>
+              <>
+                <Text size="sm" fw={600} ff="monospace" style={{ whiteSpace: 'nowrap' }}>
+                  {invoiceName(i)}
+                </Text>
+                {/* On a phone the status sits under the number (its own column is left out). */}
+                <Box hiddenFrom="sm" mt={4}>
+                  <InvoiceStatusBadges invoice={i} />
+                </Box>
+              </>
             ),
           },
-          { key: 'type', header: 'Type', render: (i) => <InvoiceTypeBadge type={i.type} /> },
-          { key: 'status', header: 'Status', render: (i) => <InvoiceStatusBadges invoice={i} /> },
-          { key: 'issued', header: 'Issued', render: (i) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(i.issuedAt)}</Text> },
+          { key: 'type', header: 'Type', visibleFrom: 'sm', render: (i) => <InvoiceTypeBadge type={i.type} /> },
+          { key: 'status', header: 'Status', visibleFrom: 'sm', render: (i) => <InvoiceStatusBadges invoice={i} /> },
+          { key: 'issued', header: 'Issued', visibleFrom: 'sm', render: (i) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(i.issuedAt)}</Text> },
           {
             key: 'due',
             header: 'Due',
+            visibleFrom: 'sm',
             render: (i) => (
               <Text size="sm" c={i.overdue ? 'red.7' : undefined} style={{ whiteSpace: 'nowrap' }}>
                 {i.informational ? '—' : formatDate(i.dueAt)}
               </Text>
             ),
           },
-          { key: 'total', header: 'Total', align: 'right', render: (i) => <Amount value={formatMoney(i.total, i.currency)} /> },
+          { key: 'total', header: 'Total', align: 'right', visibleFrom: 'sm', render: (i) => <Amount value={formatMoney(i.total, i.currency)} /> },
           { key: 'amountDue', header: 'Amount due', align: 'right', render: (i) => <Amount value={formatMoney(i.amountDue, i.currency)} strong={i.status !== 'paid' && i.status !== 'void'} /> },
           { key: 'actions', header: <VisuallyHidden>Actions</VisuallyHidden>, align: 'right', render: (i) => <RowActions invoice={i} onPay={() => setParam('pay', i.id)} /> },
         ]}

@@ -1,0 +1,60 @@
+import { expect, test, type Locator } from '@playwright/test';
+import { SHOTS, signIn } from './support/folio.ts';
+
+/**
+ * The user portal on a phone (390 x 844, an iPhone's width): the header has no room for Home, Services and Members, so
+ * they lead the page; the invoices and transactions tables leave out what a phone can do without, and fit its width.
+ */
+test.use({ viewport: { width: 390, height: 844 } });
+
+/** A table fits the screen: nothing to scroll sideways for. */
+async function expectFitsTheScreen(table: Locator): Promise<void> {
+  const box = await table.boundingBox();
+  expect(box, 'the table is laid out').not.toBeNull();
+  expect(box!.x).toBeGreaterThanOrEqual(0);
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+}
+
+test('an owner on a phone finds Services and Members, and reads invoices and transactions without scrolling sideways', async ({ page }) => {
+  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+  const nav = page.getByRole('navigation', { name: 'Portal' });
+  await expect(nav.getByRole('link', { name: 'Home' })).toBeInViewport();
+  await expect(nav.getByRole('link', { name: 'Home' })).toHaveAttribute('aria-current', 'page');
+
+  // Invoices: number with its status under it, the amount due and the pay button, all on screen.
+  const invoices = page.getByRole('table', { name: 'Invoices' });
+  await expect(invoices.getByRole('row').nth(1)).toBeVisible();
+  await invoices.scrollIntoViewIfNeeded();
+  await expectFitsTheScreen(invoices);
+  await expect(invoices.getByRole('columnheader', { name: 'Amount due' })).toBeInViewport();
+  await expect(invoices.getByRole('columnheader', { name: 'Issued' })).toBeHidden();
+  const overdue = invoices.getByRole('row').filter({ hasText: 'INV-2026-000003' });
+  await expect(overdue.getByText('Overdue').filter({ visible: true })).toBeInViewport();
+  await expect(overdue.getByRole('button', { name: 'Pay INV-2026-000003' })).toBeInViewport();
+  await page.screenshot({ path: `${SHOTS}/phone-portal-invoices.png` });
+
+  // The row opens the invoice, whose dialog downloads it (the row's download button is left out on a phone).
+  await overdue.getByText('INV-2026-000003').click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('link', { name: 'Download PDF' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+
+  // Transactions: description with its date under it, the amount and the balance after it.
+  await page.getByRole('tab', { name: 'Points' }).click();
+  const transactions = page.getByRole('table', { name: 'Transactions' });
+  await expect(transactions.getByRole('row').nth(1)).toBeVisible();
+  await transactions.scrollIntoViewIfNeeded();
+  await expectFitsTheScreen(transactions);
+  await expect(transactions.getByRole('columnheader', { name: 'Amount' })).toBeInViewport();
+  await expect(transactions.getByRole('columnheader', { name: 'Balance after' })).toBeInViewport();
+  await expect(transactions.getByRole('columnheader', { name: 'Date' })).toBeHidden();
+  await page.screenshot({ path: `${SHOTS}/phone-portal-transactions.png` });
+
+  // Services and Members, from the links above the page.
+  await nav.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByRole('heading', { name: 'Members' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Members' })).toHaveAttribute('aria-current', 'page');
+  await nav.getByRole('link', { name: 'Services' }).click();
+  await expect(page.getByRole('heading', { name: 'Services' })).toBeVisible();
+});
