@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, testConfig, type TestDb } from '../test/harness.ts';
+import { api, createTestAppWithGateway, createTestDb, signIn, testConfig, type Session, type TestAppWithGateway, type TestDb } from '../test/harness.ts';
 import { TestClock } from './clock.ts';
 import { buildServer, type FolioApp } from './server.ts';
 
@@ -63,5 +63,43 @@ describe('every response', () => {
       expect(line.reqId).toMatch(/^req_/);
     }
     expect(access[0]!.reqId).not.toBe(access[1]!.reqId);
+  });
+});
+
+describe('API answers and caches', () => {
+  let t: TestAppWithGateway;
+  let owner: Session;
+  beforeAll(async () => {
+    t = await createTestAppWithGateway();
+    owner = await signIn(t, 'owner@acme.test');
+    // A card top-up: the owner's organisation then has a paid Top-up invoice (with its PDF) and a transaction.
+    const topUp = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '25.00', cardToken: 'tok_sandbox_success' });
+    expect(topUp.statusCode).toBe(201);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('tells browsers and proxies to keep no copy of any API answer: data, PDFs, CSV, refusals', async () => {
+    const invoices = await api(t, owner, 'GET', '/api/v1/portal/invoices');
+    expect(invoices.statusCode).toBe(200);
+    expect(invoices.headers['cache-control']).toBe('no-store');
+    const invoiceId = invoices.json<{ data: Array<{ id: string }> }>().data[0]!.id;
+    const pdf = await api(t, owner, 'GET', `/api/v1/portal/invoices/${invoiceId}/pdf`);
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toContain('application/pdf');
+    expect(pdf.headers['cache-control']).toBe('no-store');
+    const csv = await api(t, owner, 'GET', '/api/v1/portal/transactions?format=csv');
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.headers['cache-control']).toBe('no-store');
+    for (const refused of [await api(t, null, 'GET', '/api/v1/portal/transactions'), await api(t, owner, 'GET', '/api/v1/no-such-route')]) {
+      expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+      expect(refused.headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  it('leaves the rest alone: the health check and the web app set their own rules', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });
 });

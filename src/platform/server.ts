@@ -237,6 +237,9 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // API answers are a signed-in person's invoices, points and PDFs: no browser cache or proxy keeps a copy (a route
+    // may say otherwise, as the invoice logo does).
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
       req.principal = await resolveApiKey(deps.db, auth.slice(7).trim());
