@@ -68,7 +68,6 @@ function NotFound() {
   );
 }
 
-
 export function App() {
   return (
     <Routes>
