@@ -21,20 +21,23 @@ test('an owner on a phone finds Services and Members, and reads invoices and tra
   await expect(nav.getByRole('link', { name: 'Home' })).toBeInViewport();
   await expect(nav.getByRole('link', { name: 'Home' })).toHaveAttribute('aria-current', 'page');
 
-  // Invoices: number with its status under it, the amount due and the pay button, all on screen.
+  // Invoices: number with its status under it, the amount due and the pay button, all on screen. (Which invoices are
+  // still payable depends on the tests before: the first one that is.)
   const invoices = page.getByRole('table', { name: 'Invoices' });
   await expect(invoices.getByRole('row').nth(1)).toBeVisible();
-  await invoices.scrollIntoViewIfNeeded();
   await expectFitsTheScreen(invoices);
-  await expect(invoices.getByRole('columnheader', { name: 'Amount due' })).toBeInViewport();
+  const amountDue = invoices.getByRole('columnheader', { name: 'Amount due' });
+  await amountDue.scrollIntoViewIfNeeded();
+  await expect(amountDue).toBeInViewport();
   await expect(invoices.getByRole('columnheader', { name: 'Issued' })).toBeHidden();
-  const overdue = invoices.getByRole('row').filter({ hasText: 'INV-2026-000003' });
-  await expect(overdue.getByText('Overdue').filter({ visible: true })).toBeInViewport();
-  await expect(overdue.getByRole('button', { name: 'Pay INV-2026-000003' })).toBeInViewport();
+  const payable = invoices.getByRole('row').filter({ has: page.getByRole('button', { name: /^Pay INV-/ }) }).first();
+  await payable.scrollIntoViewIfNeeded();
+  await expect(payable.getByRole('button', { name: /^Pay INV-/ })).toBeInViewport();
+  await expect(payable.getByText(/^(Awaiting payment|Partially paid)$/).filter({ visible: true })).toBeInViewport();
   await page.screenshot({ path: `${SHOTS}/phone-portal-invoices.png` });
 
   // The row opens the invoice, whose dialog downloads it (the row's download button is left out on a phone).
-  await overdue.getByText('INV-2026-000003').click();
+  await payable.getByRole('cell').first().click();
   const dialog = page.getByRole('dialog');
   await expect(dialog.getByRole('link', { name: 'Download PDF' })).toBeVisible();
   await page.keyboard.press('Escape');
@@ -44,10 +47,12 @@ test('an owner on a phone finds Services and Members, and reads invoices and tra
   await page.getByRole('tab', { name: 'Points' }).click();
   const transactions = page.getByRole('table', { name: 'Transactions' });
   await expect(transactions.getByRole('row').nth(1)).toBeVisible();
-  await transactions.scrollIntoViewIfNeeded();
   await expectFitsTheScreen(transactions);
-  await expect(transactions.getByRole('columnheader', { name: 'Amount' })).toBeInViewport();
-  await expect(transactions.getByRole('columnheader', { name: 'Balance after' })).toBeInViewport();
+  for (const shown of ['Amount', 'Balance after']) {
+    const header = transactions.getByRole('columnheader', { name: shown, exact: true });
+    await header.scrollIntoViewIfNeeded();
+    await expect(header).toBeInViewport();
+  }
   await expect(transactions.getByRole('columnheader', { name: 'Date' })).toBeHidden();
   await page.screenshot({ path: `${SHOTS}/phone-portal-transactions.png` });
 

@@ -39,7 +39,7 @@ describe('the built web app', () => {
   it('publishes the built page and its assets only: no source file of web/ (web/public is not a static folder)', () => {
     const files = builtFiles();
     expect(files).toContain('index.html');
-    const others = files.filter((f) => f !== 'index.html' && !f.startsWith(`assets${path.sep}`));
+    const others = files.filter((f) => !/^index\.html(\.br|\.gz)?$/.test(f) && !f.startsWith(`assets${path.sep}`));
     expect(others).toEqual([]);
     expect(files.filter((f) => /\.(tsx?|map)(\.(br|gz))?$/.test(f))).toEqual([]);
   });
@@ -83,7 +83,9 @@ describe('the server sends the web app', () => {
   beforeAll(async () => {
     dist = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-web-'));
     fs.mkdirSync(path.join(dist, 'assets'));
-    fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>Folio</title><script type="module" src="/assets/index-AbC123.js"></script>');
+    const page = `<!doctype html><title>Folio</title><script type="module" src="/assets/index-AbC123.js"></script>${'<!-- padding -->'.repeat(80)}`;
+    fs.writeFileSync(path.join(dist, 'index.html'), page);
+    fs.writeFileSync(path.join(dist, 'index.html.br'), zlib.brotliCompressSync(page));
     fs.writeFileSync(path.join(dist, 'assets', 'index-AbC123.js'), script);
     fs.writeFileSync(path.join(dist, 'assets', 'index-AbC123.js.br'), zlib.brotliCompressSync(script));
     fs.writeFileSync(path.join(dist, 'assets', 'index-AbC123.js.gz'), zlib.gzipSync(script));
@@ -122,7 +124,8 @@ describe('the server sends the web app', () => {
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type'], url).toContain('text/html');
       expect(page.headers['cache-control'], url).toBe('no-cache');
-      expect(page.body, url).toContain('<title>Folio</title>');
+      expect(page.headers['content-encoding'], url).toBe('br');
+      expect(zlib.brotliDecompressSync(page.rawPayload).toString(), url).toContain('<title>Folio</title>');
     }
   });
 
