@@ -15,7 +15,7 @@ async function expectFitsTheScreen(table: Locator): Promise<void> {
   expect(box!.x + box!.width).toBeLessThanOrEqual(390);
 }
 
-test('an owner on a phone finds Services and Members, and reads invoices and transactions without scrolling sideways', async ({ page }) => {
+test('an owner on a phone finds Services and Members, and reads invoices, transactions, members and lines without scrolling sideways', async ({ page }) => {
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
   const nav = page.getByRole('navigation', { name: 'Portal' });
   await expect(nav.getByRole('link', { name: 'Home' })).toBeInViewport();
@@ -56,10 +56,19 @@ test('an owner on a phone finds Services and Members, and reads invoices and tra
   await expect(transactions.getByRole('columnheader', { name: 'Date' })).toBeHidden();
   await page.screenshot({ path: `${SHOTS}/phone-portal-transactions.png` });
 
-  // Services and Members, from the links above the page.
+  // Members and Services, from the links above the page: each person's or line's status and actions sit under it.
   await nav.getByRole('link', { name: 'Members' }).click();
   await expect(page.getByRole('heading', { name: 'Members' })).toBeVisible();
   await expect(nav.getByRole('link', { name: 'Members' })).toHaveAttribute('aria-current', 'page');
+  const members = page.getByRole('table', { name: 'Members' });
+  const max = members.getByRole('row').filter({ hasText: 'member@acme.test' });
+  await expect(max.getByRole('button', { name: /^Remove / })).toBeInViewport();
+  await expectFitsTheScreen(members);
+
   await nav.getByRole('link', { name: 'Services' }).click();
   await expect(page.getByRole('heading', { name: 'Services' })).toBeVisible();
+  const lines = page.getByRole('table', { name: 'Virtual lines' });
+  await expect(lines.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
+  await expectFitsTheScreen(lines);
+  await page.screenshot({ path: `${SHOTS}/phone-portal-services.png` });
 });

@@ -50,6 +50,32 @@ export function MembersPage() {
   };
   const canRemove = (m: PortalMember) =>
     m.id !== session.user.id && m.role !== 'owner' && m.status !== 'disabled' && (me === 'owner' || (me === 'admin' && m.role !== 'admin'));
+  /** Make owner and Remove, as far as the signed-in member may: in their own column, or under the name on a phone. */
+  const memberActions = (m: PortalMember, under = false) => (
+    <Group gap={6} justify={under ? 'flex-start' : 'flex-end'} wrap={under ? 'wrap' : 'nowrap'}>
+      {me === 'owner' && m.role !== 'owner' && m.status === 'active' ? (
+        <ConfirmButton
+          label="Make owner"
+          ariaLabel={`Make ${m.name} the owner`}
+          title={`Transfer ownership to ${m.name}?`}
+          message={`${m.name} becomes the owner with all rights. You become an admin and can no longer change roles.`}
+          confirmLabel="Transfer ownership"
+          color="orange"
+          onConfirm={() => transfer(m)}
+        />
+      ) : null}
+      {canRemove(m) ? (
+        <ConfirmButton
+          label="Remove"
+          ariaLabel={`Remove ${m.name}`}
+          title={`Remove ${m.name}?`}
+          message={`${m.name} can no longer sign in to this portal.`}
+          color="red"
+          onConfirm={() => remove(m)}
+        />
+      ) : null}
+    </Group>
+  );
 
   return (
     <Stack>
@@ -90,6 +116,11 @@ export function MembersPage() {
                   <Text size="xs" c="dimmed">
                     {m.email}
                   </Text>
+                  {/* On a phone the status and the actions sit under the name (their columns are left out). */}
+                  <Group hiddenFrom="sm" gap={6} mt={6}>
+                    <StatusBadge status={m.status === 'disabled' ? 'removed' : m.status} />
+                    {memberActions(m, true)}
+                  </Group>
                 </div>
               ),
             },
@@ -118,37 +149,14 @@ export function MembersPage() {
                   </Text>
                 ),
             },
-            { key: 'status', header: 'Status', render: (m) => <StatusBadge status={m.status === 'disabled' ? 'removed' : m.status} /> },
-            { key: 'email', header: 'Email', render: (m) => (m.emailVerified ? 'Verified' : 'Unverified') },
+            { key: 'status', header: 'Status', visibleFrom: 'sm', render: (m) => <StatusBadge status={m.status === 'disabled' ? 'removed' : m.status} /> },
+            { key: 'email', header: 'Email', visibleFrom: 'sm', render: (m) => (m.emailVerified ? 'Verified' : 'Unverified') },
             {
               key: 'actions',
               header: <VisuallyHidden>Actions</VisuallyHidden>,
               align: 'right',
-              render: (m) => (
-                <Group gap={6} justify="flex-end" wrap="nowrap">
-                  {me === 'owner' && m.role !== 'owner' && m.status === 'active' ? (
-                    <ConfirmButton
-                      label="Make owner"
-                      ariaLabel={`Make ${m.name} the owner`}
-                      title={`Transfer ownership to ${m.name}?`}
-                      message={`${m.name} becomes the owner with all rights. You become an admin and can no longer change roles.`}
-                      confirmLabel="Transfer ownership"
-                      color="orange"
-                      onConfirm={() => transfer(m)}
-                    />
-                  ) : null}
-                  {canRemove(m) ? (
-                    <ConfirmButton
-                      label="Remove"
-                      ariaLabel={`Remove ${m.name}`}
-                      title={`Remove ${m.name}?`}
-                      message={`${m.name} can no longer sign in to this portal.`}
-                      color="red"
-                      onConfirm={() => remove(m)}
-                    />
-                  ) : null}
-                </Group>
-              ),
+              visibleFrom: 'sm',
+              render: (m) => memberActions(m),
             },
           ]}
         />

@@ -30,6 +30,23 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
     notifications.show({ color: 'teal', message: `${l.name} (${l.number}) was removed.` });
     await refresh();
   };
+  /** Edit and Remove of an active line: in their own column, or under the line on a phone. */
+  const lineActions = (l: VirtualLine, under = false) =>
+    l.status === 'active' ? (
+      <Group gap={6} justify={under ? 'flex-start' : 'flex-end'} wrap={under ? 'wrap' : 'nowrap'}>
+        <Button size="xs" variant="light" aria-label={`Edit ${l.name}`} onClick={() => setEditing({ line: l, key: Date.now() })}>
+          Edit
+        </Button>
+        <ConfirmButton
+          label="Remove"
+          ariaLabel={`Remove ${l.name}`}
+          title={`Remove ${l.name}?`}
+          message={`${l.number} stops ringing. The line stays on record in your audit history.`}
+          color="red"
+          onConfirm={() => remove(l)}
+        />
+      </Group>
+    ) : null;
   const subscriptionName = (id: string | null) => {
     if (!id) return '—';
     const s = subscriptionList?.find((x) => x.id === id);
@@ -67,15 +84,21 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
                 <Text size="xs" c="dimmed" ff="monospace">
                   {l.number}
                 </Text>
+                {/* On a phone the status and the actions sit under the line (their columns are left out). */}
+                <Group hiddenFrom="sm" gap={6} mt={6}>
+                  <StatusBadge status={l.status} />
+                  {canManage ? lineActions(l, true) : null}
+                </Group>
               </div>
             ),
           },
-          { key: 'destination', header: 'Calls go to', minWidth: 180, render: (l) => <Text size="sm">{l.destinationSummary}</Text> },
-          { key: 'hours', header: 'Business hours', minWidth: 220, render: (l) => <Text size="sm">{l.businessHoursSummary}</Text> },
-          { key: 'subscription', header: 'Subscription', render: (l) => <Text size="sm">{subscriptionName(l.subscriptionId)}</Text> },
+          { key: 'destination', header: 'Calls go to', render: (l) => <Text size="sm">{l.destinationSummary}</Text> },
+          { key: 'hours', header: 'Business hours', minWidth: 220, visibleFrom: 'sm', render: (l) => <Text size="sm">{l.businessHoursSummary}</Text> },
+          { key: 'subscription', header: 'Subscription', visibleFrom: 'sm', render: (l) => <Text size="sm">{subscriptionName(l.subscriptionId)}</Text> },
           {
             key: 'status',
             header: 'Status',
+            visibleFrom: 'sm',
             render: (l) => (
               <div>
                 <StatusBadge status={l.status} />
@@ -93,22 +116,8 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
                   key: 'actions',
                   header: <VisuallyHidden>Actions</VisuallyHidden>,
                   align: 'right' as const,
-                  render: (l: VirtualLine) =>
-                    l.status === 'active' ? (
-                      <Group gap={6} justify="flex-end" wrap="nowrap">
-                        <Button size="xs" variant="light" aria-label={`Edit ${l.name}`} onClick={() => setEditing({ line: l, key: Date.now() })}>
-                          Edit
-                        </Button>
-                        <ConfirmButton
-                          label="Remove"
-                          ariaLabel={`Remove ${l.name}`}
-                          title={`Remove ${l.name}?`}
-                          message={`${l.number} stops ringing. The line stays on record in your audit history.`}
-                          color="red"
-                          onConfirm={() => remove(l)}
-                        />
-                      </Group>
-                    ) : null,
+                  visibleFrom: 'sm' as const,
+                  render: (l: VirtualLine) => lineActions(l),
                 },
               ]
             : []),
