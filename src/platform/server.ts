@@ -70,19 +70,19 @@ export interface ServerDeps {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * The built web app's files: those under assets/ have their content's hash in their names, so a browser keeps them for
+ * a year without asking again; anything else (index.html, which names them) is checked with the server every time.
+ */
+function webCacheControl(webDistDir: string, filePath: string): string {
+  return path.relative(webDistDir, filePath).startsWith(`assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/**
  * Send a success answer our own code assembled field by field, as JSON, without the route's zod encode (ADR 0005
  * amendments: the transactions feed, a calls batch's results). The route's schema still documents it; tests hold the
  * answers to it, strictly. Called with the answer already computed, so a failure on the way to it is answered by the
  * error handler as any other (problem+json, through its own schema).
  */
-/**
- * The built web app's files: those under assets/ have their content's hash in their names, so a browser keeps them for
- * a year without asking again; anything else (index.html, which names them) is checked with the server every time.
- */
-export function webCacheControl(webDistDir: string, filePath: string): string {
-  return path.relative(webDistDir, filePath).startsWith(`assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
-}
-
 export function sendAsBuilt(reply: FastifyReply, answer: unknown): FastifyReply {
   return reply.type('application/json; charset=utf-8').serializer((payload: unknown) => JSON.stringify(payload)).send(answer);
 }
