@@ -15,7 +15,7 @@ async function expectFitsTheScreen(table: Locator): Promise<void> {
   expect(box!.x + box!.width).toBeLessThanOrEqual(390);
 }
 
-test('an owner on a phone finds Services and Members, and reads invoices, transactions, members and lines without scrolling sideways', async ({ page }) => {
+test('an owner on a phone finds Services and Members, and reads invoices, transactions, members, lines, wallboards and activity without scrolling sideways', async ({ page }) => {
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
   const nav = page.getByRole('navigation', { name: 'Portal' });
   await expect(nav.getByRole('link', { name: 'Home' })).toBeInViewport();
@@ -71,4 +71,26 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await expect(lines.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
   await expectFitsTheScreen(lines);
   await page.screenshot({ path: `${SHOTS}/phone-portal-services.png` });
+
+  await page.getByRole('tab', { name: 'Wallboards' }).click();
+  const boards = page.getByRole('table', { name: 'Wallboards' });
+  await expect(boards.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
+  await expect(boards.getByText('Active').filter({ visible: true }).first()).toBeInViewport();
+  await expect(boards.getByRole('columnheader', { name: 'Widgets' })).toBeHidden();
+  await expectFitsTheScreen(boards);
+
+  // The account's activity: what was done, with what it was done to, who and when under it; its details open below.
+  await nav.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('tab', { name: 'Audit' }).click();
+  const activity = page.getByRole('table', { name: 'Activity' });
+  await expect(activity.getByRole('row').nth(1)).toBeVisible();
+  await expectFitsTheScreen(activity);
+  await expect(activity.getByRole('columnheader', { name: 'When' })).toBeHidden();
+  const details = activity.getByRole('button', { name: /^Details of / }).first();
+  await details.scrollIntoViewIfNeeded();
+  await expect(details).toBeInViewport();
+  await details.click();
+  await expect(activity.getByRole('button', { name: /^Details of / }).first()).toHaveAttribute('aria-expanded', 'true');
+  await expectFitsTheScreen(activity);
+  await page.screenshot({ path: `${SHOTS}/phone-portal-activity.png`, fullPage: true });
 });

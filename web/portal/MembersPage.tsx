@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Group, Modal, Paper, Select, Stack, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Badge, Box, Button, Group, Modal, Paper, Select, Stack, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconUserPlus } from '@tabler/icons-react';
 import { api, errorMessage } from '../shared/api.ts';
@@ -115,6 +115,10 @@ export function MembersPage() {
                   </Text>
                   <Text size="xs" c="dimmed">
                     {m.email}
+                    {/* On a phone the Email column is left out: whether the address is verified comes after it. */}
+                    <Box component="span" hiddenFrom="sm">
+                      {m.emailVerified ? ' · verified' : ' · unverified'}
+                    </Box>
                   </Text>
                   {/* On a phone the status and the actions sit under the name (their columns are left out). */}
                   <Group hiddenFrom="sm" gap={6} mt={6}>

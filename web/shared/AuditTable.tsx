@@ -69,7 +69,8 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
     <Table aria-label={label} withTableBorder withColumnBorders verticalSpacing={6} fz="sm" layout="fixed">
       <Table.Thead>
         <Table.Tr>
-          <Table.Th w="24%">Field</Table.Th>
+          {/* Wider on a phone, so that a field's name breaks between words rather than inside one. */}
+          <Table.Th w={{ base: '36%', sm: '24%' }}>Field</Table.Th>
           <Table.Th>Before</Table.Th>
           <Table.Th>After</Table.Th>
         </Table.Tr>
@@ -77,7 +78,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
       <Table.Tbody>
         {rows.map((r) => (
           <Table.Tr key={r.field} data-field={r.field}>
-            <Table.Td style={cell} title={r.field}>
+            <Table.Td style={{ ...cell, overflowWrap: 'break-word', hyphens: 'auto' }} title={r.field}>
               <Text size="sm" fw={500}>
                 {humanField(r.field)}
               </Text>

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Stack, Table, Text, Title, type MantineBreakpoint } from '@mantine/core';
 import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
 import { errorMessage, isApiError } from './api.ts';
-import { titleCase } from './format.ts';
+import { formatDate, titleCase } from './format.ts';
 
 export function PageHeader({ title, description, actions, mb = 'xs' }: { title: string; description?: ReactNode; actions?: ReactNode; mb?: string | number }) {
   return (
@@ -184,6 +184,20 @@ export function StatusBadge({ status }: { status: string }) {
     <Badge color={STATUS_COLORS[status] ?? 'gray'} variant="light" radius="sm" style={{ minWidth: 'max-content' }}>
       {titleCase(status)}
     </Badge>
+  );
+}
+
+/** A removed service's status with the day it was removed under it (virtual lines, wallboards). */
+export function StatusWithRemoval({ status, removedAt }: { status: string; removedAt: string | null }) {
+  return (
+    <div>
+      <StatusBadge status={status} />
+      {removedAt ? (
+        <Text size="xs" c="dimmed">
+          {formatDate(removedAt)}
+        </Text>
+      ) : null}
+    </div>
   );
 }
 

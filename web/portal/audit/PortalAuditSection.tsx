@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Badge, Button, Group, Select, SimpleGrid, Stack, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Box, Button, Group, Select, SimpleGrid, Stack, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
 import { api, isApiError, withQuery, type QueryValue } from '../../shared/api.ts';
 import { ChangesDiff, ChangesSummary } from '../../shared/AuditTable.tsx';
@@ -205,6 +205,7 @@ export function PortalAuditSection() {
           {
             key: 'when',
             header: 'When',
+            visibleFrom: 'sm',
             render: (e) => (
               <div title={formatDateTime(e.occurredAt)}>
                 <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
@@ -219,6 +220,7 @@ export function PortalAuditSection() {
           {
             key: 'who',
             header: 'Who',
+            visibleFrom: 'sm',
             render: (e) => (
               <div>
                 <Text size="sm">{e.actor.label}</Text>
@@ -239,11 +241,18 @@ export function PortalAuditSection() {
                 <Badge size="xs" variant="light" radius="sm" color={typeOf(e.type)?.color ?? 'gray'}>
                   {typeOf(e.type)?.label ?? e.type}
                 </Badge>
+                {/* On a phone what it was done to, who did it and when sit under it (their columns are left out). */}
+                <Box hiddenFrom="sm" mt={4}>
+                  <Text size="sm">{portalTargetLabel(e)}</Text>
+                  <Text size="xs" c="dimmed">
+                    {e.actor.label} · {formatDateTime(e.occurredAt)}
+                  </Text>
+                </Box>
               </div>
             ),
           },
-          { key: 'on', header: 'On', render: (e) => <Text size="sm">{portalTargetLabel(e)}</Text> },
-          { key: 'changes', header: 'Changes', minWidth: 160, render: (e) => <ChangesSummary changes={e.changes} /> },
+          { key: 'on', header: 'On', visibleFrom: 'sm', render: (e) => <Text size="sm">{portalTargetLabel(e)}</Text> },
+          { key: 'changes', header: 'Changes', minWidth: 160, visibleFrom: 'sm', render: (e) => <ChangesSummary changes={e.changes} /> },
           {
             key: 'details',
             header: <VisuallyHidden>Details</VisuallyHidden>,

@@ -5,9 +5,8 @@ import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
-import { formatDate } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
+import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, useMembers, usePortalSubscriptions } from './queries.ts';
 import { VirtualLineDialog } from './VirtualLineDialog.tsx';
 import { SERVICES_KEY, type VirtualLine } from './types.ts';
@@ -86,7 +85,7 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
                 </Text>
                 {/* On a phone the status and the actions sit under the line (their columns are left out). */}
                 <Group hiddenFrom="sm" gap={6} mt={6}>
-                  <StatusBadge status={l.status} />
+                  <StatusWithRemoval status={l.status} removedAt={l.removedAt} />
                   {canManage ? lineActions(l, true) : null}
                 </Group>
               </div>
@@ -99,16 +98,7 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
             key: 'status',
             header: 'Status',
             visibleFrom: 'sm',
-            render: (l) => (
-              <div>
-                <StatusBadge status={l.status} />
-                {l.removedAt ? (
-                  <Text size="xs" c="dimmed">
-                    {formatDate(l.removedAt)}
-                  </Text>
-                ) : null}
-              </div>
-            ),
+            render: (l) => <StatusWithRemoval status={l.status} removedAt={l.removedAt} />,
           },
           ...(canManage
             ? [

@@ -6,9 +6,8 @@ import { IconPlus } from '@tabler/icons-react';
 import { api, isApiError } from '../../shared/api.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { formatDate } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
+import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, usePortalSubscriptions } from './queries.ts';
 import { SERVICES_KEY, WIDGETS, widgetLabel, type PortalSubscription, type Wallboard } from './types.ts';
 
@@ -34,6 +33,23 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
     notifications.show({ color: 'teal', message: `${b.name} was removed.` });
     await refresh();
   };
+  /** Edit and Remove of an active wallboard: in their own column, or under its name on a phone. */
+  const boardActions = (b: Wallboard, under = false) =>
+    b.status === 'active' ? (
+      <Group gap={6} justify={under ? 'flex-start' : 'flex-end'} wrap={under ? 'wrap' : 'nowrap'}>
+        <Button size="xs" variant="light" aria-label={`Edit ${b.name}`} onClick={() => setEditing({ board: b, key: Date.now() })}>
+          Edit
+        </Button>
+        <ConfirmButton
+          label="Remove"
+          ariaLabel={`Remove ${b.name}`}
+          title={`Remove ${b.name}?`}
+          message="The wallboard stops showing. It stays on record in your audit history."
+          color="red"
+          onConfirm={() => remove(b)}
+        />
+      </Group>
+    ) : null;
 
   return (
     <Stack gap="sm">
@@ -55,7 +71,22 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
         emptyTitle="No wallboards"
         emptyDescription={canManage ? 'Add a wallboard to show your queues live on a screen.' : 'Your organisation has no wallboards yet.'}
         columns={[
-          { key: 'name', header: 'Name', render: (b) => <Text size="sm" fw={500}>{b.name}</Text> },
+          {
+            key: 'name',
+            header: 'Name',
+            render: (b) => (
+              <div>
+                <Text size="sm" fw={500}>
+                  {b.name}
+                </Text>
+                {/* On a phone the status and the actions sit under the name (their columns are left out). */}
+                <Group hiddenFrom="sm" gap={6} mt={6}>
+                  <StatusWithRemoval status={b.status} removedAt={b.removedAt} />
+                  {canManage ? boardActions(b, true) : null}
+                </Group>
+              </div>
+            ),
+          },
           {
             key: 'queues',
             header: 'Queues',
@@ -69,11 +100,12 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
               </Group>
             ),
           },
-          { key: 'widgets', header: 'Widgets', minWidth: 200, render: (b) => <Text size="sm">{b.widgets.map(widgetLabel).join(', ')}</Text> },
-          { key: 'refresh', header: 'Refresh', render: (b) => <Text size="sm">{refreshLabel(b.refreshIntervalSeconds)}</Text> },
+          { key: 'widgets', header: 'Widgets', minWidth: 200, visibleFrom: 'sm', render: (b) => <Text size="sm">{b.widgets.map(widgetLabel).join(', ')}</Text> },
+          { key: 'refresh', header: 'Refresh', visibleFrom: 'sm', render: (b) => <Text size="sm">{refreshLabel(b.refreshIntervalSeconds)}</Text> },
           {
             key: 'subscription',
             header: 'Subscription',
+            visibleFrom: 'sm',
             render: (b) => {
               const s = b.subscriptionId ? subscriptionList?.find((x) => x.id === b.subscriptionId) : undefined;
               return <Text size="sm">{s ? subscriptionLabel(s) : (b.subscriptionId ?? '—')}</Text>;
@@ -82,16 +114,8 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
           {
             key: 'status',
             header: 'Status',
-            render: (b) => (
-              <div>
-                <StatusBadge status={b.status} />
-                {b.removedAt ? (
-                  <Text size="xs" c="dimmed">
-                    {formatDate(b.removedAt)}
-                  </Text>
-                ) : null}
-              </div>
-            ),
+            visibleFrom: 'sm',
+            render: (b) => <StatusWithRemoval status={b.status} removedAt={b.removedAt} />,
           },
           ...(canManage
             ? [
@@ -99,22 +123,8 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
                   key: 'actions',
                   header: <VisuallyHidden>Actions</VisuallyHidden>,
                   align: 'right' as const,
-                  render: (b: Wallboard) =>
-                    b.status === 'active' ? (
-                      <Group gap={6} justify="flex-end" wrap="nowrap">
-                        <Button size="xs" variant="light" aria-label={`Edit ${b.name}`} onClick={() => setEditing({ board: b, key: Date.now() })}>
-                          Edit
-                        </Button>
-                        <ConfirmButton
-                          label="Remove"
-                          ariaLabel={`Remove ${b.name}`}
-                          title={`Remove ${b.name}?`}
-                          message="The wallboard stops showing. It stays on record in your audit history."
-                          color="red"
-                          onConfirm={() => remove(b)}
-                        />
-                      </Group>
-                    ) : null,
+                  visibleFrom: 'sm' as const,
+                  render: (b: Wallboard) => boardActions(b),
                 },
               ]
             : []),
