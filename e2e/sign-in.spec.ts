@@ -44,6 +44,13 @@ test.describe('every demo user signs in through the UI', () => {
     await expect(page.getByTestId('organisation-name')).toHaveText('Acme Pte Ltd');
     await expect(page.getByRole('button', { name: 'User menu for Olive Owner' })).toBeVisible();
     await expect(page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' })).toBeVisible();
+    // The site's address leads a signed-in customer to the portal, never through the admin apps.
+    const adminCode: string[] = [];
+    page.on('request', (r) => { if (/\/assets\/AdminRoutes-/.test(r.url())) adminCode.push(r.url()); });
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/portal$/);
+    await expect(page.getByTestId('organisation-name')).toHaveText('Acme Pte Ltd');
+    expect(adminCode).toEqual([]);
     await signOut(page, 'Olive Owner');
   });
 
@@ -62,6 +69,8 @@ test.describe('every demo user signs in through the UI', () => {
   });
 
   test('a wrong password is refused with a clear message, and signed-out visits go to sign-in', async ({ page }) => {
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login$/);
     await page.goto('/admin/access');
     await expect(page).toHaveURL(/\/login\?next=%2Fadmin%2Faccess$/);
     await page.getByRole('textbox', { name: 'Email', exact: true }).fill('admin@demo.test');

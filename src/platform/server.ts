@@ -326,7 +326,9 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
         reply.header('cache-control', webCacheControl(deps.webDistDir!, filePath));
       },
     });
-    app.get('/', { config: { access: { audience: 'public' } }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin'));
+    // The app's page: its router sends a signed-in person to their own area (admin, portal, operator) and anyone else to
+    // sign-in, loading only that area's code (a redirect to /admin sent customers through the admin apps' chunk first).
+    app.get('/', { config: { access: { audience: 'public' } }, schema: { hide: true } }, async (_req, reply) => reply.type('text/html').sendFile('index.html'));
   }
   return app;
 }

@@ -119,7 +119,7 @@ describe('the server sends the web app', () => {
   it('lets browsers keep the hashed assets for a year, and makes them ask again for the page that names them', async () => {
     const asset = await app.inject({ method: 'GET', url: '/assets/index-AbC123.js' });
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    for (const url of ['/portal', '/admin/customer', '/login']) {
+    for (const url of ['/', '/portal', '/admin/customer', '/login']) {
       const page = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'br, gzip' } });
       expect(page.statusCode, url).toBe(200);
       expect(page.headers['content-type'], url).toContain('text/html');
