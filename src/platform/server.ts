@@ -321,6 +321,8 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
       root: deps.webDistDir, wildcard: false, index: false,
       // The build writes .br and .gz copies (vite.config.ts): sent to browsers that accept them, with Vary.
       preCompressed: true,
+      // Those copies are sent in place of their file, never as files of their own (an address ending .br or .gz is no file).
+      allowedPath: (pathName) => !/\.(br|gz)$/.test(pathName),
       cacheControl: false,
       setHeaders: (reply, filePath) => {
         reply.header('cache-control', webCacheControl(deps.webDistDir!, filePath));

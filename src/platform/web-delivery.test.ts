@@ -133,6 +133,12 @@ describe('the server sends the web app', () => {
     const source = await app.inject({ method: 'GET', url: '/LoginPage.tsx' });
     expect(source.headers['content-type']).toContain('text/html');
     expect(source.body).toContain('<title>Folio</title>');
+    // The compressed copies go out only in place of their file, with its type and encoding: never as files of their own.
+    for (const copy of ['/assets/index-AbC123.js.br', '/assets/index-AbC123.js.gz', '/index.html.br']) {
+      const direct = await app.inject({ method: 'GET', url: copy, headers: { 'accept-encoding': 'identity' } });
+      expect(direct.headers['content-type'], copy).toContain('text/html');
+      expect(direct.body, copy).toContain('<title>Folio</title>');
+    }
     const api = await app.inject({ method: 'GET', url: '/api/v1/no-such-thing' });
     expect(api.statusCode).toBe(404);
     expect(api.headers['content-type']).toContain('application/problem+json');
