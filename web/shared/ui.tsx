@@ -187,7 +187,7 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
-/** A removed service's status with the day it was removed under it (virtual lines, wallboards). */
+/** A service's status, with the day it was removed under it once it was (virtual lines, wallboards). */
 export function StatusWithRemoval({ status, removedAt }: { status: string; removedAt: string | null }) {
   return (
     <div>
