@@ -4,8 +4,8 @@ import { Button, Group, Stack, Switch, Text, VisuallyHidden } from '@mantine/cor
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
-import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { usePagedList } from '../../shared/queries.ts';
+import { ServiceActions } from './ServiceActions.tsx';
 import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, useMembers, usePortalSubscriptions } from './queries.ts';
 import { VirtualLineDialog } from './VirtualLineDialog.tsx';
@@ -29,22 +29,16 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
     notifications.show({ color: 'teal', message: `${l.name} (${l.number}) was removed.` });
     await refresh();
   };
-  /** Edit and Remove of an active line: in their own column, or under the line on a phone. */
+  /** Edit and Remove of an active line: in their own column, or under its name on a phone. */
   const lineActions = (l: VirtualLine, under = false) =>
     l.status === 'active' ? (
-      <Group gap={6} justify={under ? 'flex-start' : 'flex-end'} wrap={under ? 'wrap' : 'nowrap'}>
-        <Button size="xs" variant="light" aria-label={`Edit ${l.name}`} onClick={() => setEditing({ line: l, key: Date.now() })}>
-          Edit
-        </Button>
-        <ConfirmButton
-          label="Remove"
-          ariaLabel={`Remove ${l.name}`}
-          title={`Remove ${l.name}?`}
-          message={`${l.number} stops ringing. The line stays on record in your audit history.`}
-          color="red"
-          onConfirm={() => remove(l)}
-        />
-      </Group>
+      <ServiceActions
+        name={l.name}
+        removeMessage={`${l.number} stops ringing. The line stays on record in your audit history.`}
+        onEdit={() => setEditing({ line: l, key: Date.now() })}
+        onRemove={() => remove(l)}
+        under={under}
+      />
     ) : null;
   const subscriptionName = (id: string | null) => {
     if (!id) return '—';

@@ -4,9 +4,9 @@ import { Alert, Badge, Button, Checkbox, Group, Modal, NumberInput, Select, Simp
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { api, isApiError } from '../../shared/api.ts';
-import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { usePagedList } from '../../shared/queries.ts';
+import { ServiceActions } from './ServiceActions.tsx';
 import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, usePortalSubscriptions } from './queries.ts';
 import { SERVICES_KEY, WIDGETS, widgetLabel, type PortalSubscription, type Wallboard } from './types.ts';
@@ -36,19 +36,13 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
   /** Edit and Remove of an active wallboard: in their own column, or under its name on a phone. */
   const boardActions = (b: Wallboard, under = false) =>
     b.status === 'active' ? (
-      <Group gap={6} justify={under ? 'flex-start' : 'flex-end'} wrap={under ? 'wrap' : 'nowrap'}>
-        <Button size="xs" variant="light" aria-label={`Edit ${b.name}`} onClick={() => setEditing({ board: b, key: Date.now() })}>
-          Edit
-        </Button>
-        <ConfirmButton
-          label="Remove"
-          ariaLabel={`Remove ${b.name}`}
-          title={`Remove ${b.name}?`}
-          message="The wallboard stops showing. It stays on record in your audit history."
-          color="red"
-          onConfirm={() => remove(b)}
-        />
-      </Group>
+      <ServiceActions
+        name={b.name}
+        removeMessage="The wallboard stops showing. It stays on record in your audit history."
+        onEdit={() => setEditing({ board: b, key: Date.now() })}
+        onRemove={() => remove(b)}
+        under={under}
+      />
     ) : null;
 
   return (
