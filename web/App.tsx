@@ -1,7 +1,6 @@
 import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, Link } from 'react-router';
 import { Button, Center, Stack, Text, Title } from '@mantine/core';
-import { isSignedOut } from './shared/api.ts';
 import { RequireSession, homeFor, useSessionQuery } from './shared/session.tsx';
 import { LoadingState } from './shared/ui.tsx';
 import { LoginPage } from './public/LoginPage.tsx';
@@ -26,7 +25,8 @@ if (startArea === 'admin') void loadAdmin();
 else if (startArea === 'portal') void loadPortal();
 else if (startArea === 'operator') void loadOperator();
 
-function AreaLoading() {
+/** The whole screen while a session or an area's code loads. */
+function PageLoading() {
   return (
     <Center h="100vh">
       <LoadingState />
@@ -34,17 +34,12 @@ function AreaLoading() {
   );
 }
 
-/** `/`: signed-in people go to their own area, others to sign-in. */
+/** `/`: signed-in people go to their own area; anyone else (signed out, or the session could not be read) to sign-in. */
 function RootRedirect() {
   const q = useSessionQuery();
   if (q.data) return <Navigate to={homeFor(q.data.user.kind)} replace />;
-  if (q.isError && isSignedOut(q.error)) return <Navigate to="/login" replace />;
   if (q.isError) return <Navigate to="/login" replace />;
-  return (
-    <Center h="100vh">
-      <LoadingState />
-    </Center>
-  );
+  return <PageLoading />;
 }
 
 function NotFound() {
@@ -83,7 +78,7 @@ export function App() {
         path="/admin/*"
         element={
           <RequireSession kind="staff">
-            <Suspense fallback={<AreaLoading />}>
+            <Suspense fallback={<PageLoading />}>
               <AdminRoutes />
             </Suspense>
           </RequireSession>
@@ -94,7 +89,7 @@ export function App() {
         path="/portal/*"
         element={
           <RequireSession kind="customer">
-            <Suspense fallback={<AreaLoading />}>
+            <Suspense fallback={<PageLoading />}>
               <PortalRoutes />
             </Suspense>
           </RequireSession>
@@ -105,7 +100,7 @@ export function App() {
         path="/operator/*"
         element={
           <RequireSession kind="operator">
-            <Suspense fallback={<AreaLoading />}>
+            <Suspense fallback={<PageLoading />}>
               <OperatorRoutes />
             </Suspense>
           </RequireSession>
