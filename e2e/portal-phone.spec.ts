@@ -3,7 +3,8 @@ import { SHOTS, signIn } from './support/folio.ts';
 
 /**
  * The user portal on a phone (390 x 844, an iPhone's width): the header has no room for Home, Services and Members, so
- * they lead the page; the invoices and transactions tables leave out what a phone can do without, and fit its width.
+ * they lead the page; its tables (invoices, transactions, members, virtual lines, wallboards, activity) leave out what a
+ * phone can do without, and fit its width.
  */
 test.use({ viewport: { width: 390, height: 844 } });
 

@@ -99,7 +99,7 @@ describe('API answers and caches', () => {
     }
   });
 
-  it('leaves the rest alone: the health check and the web app set their own rules', async () => {
+  it('sets no rule outside /api/: the health check has none (the web app’s files have their own: web-delivery.test.ts)', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });
 });
