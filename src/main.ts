@@ -15,7 +15,7 @@ const booted = await boot({ migrate: true });
 const { config, log } = booted;
 
 if (mode === 'all' && config.seedDemo) {
-  if (await seedDemo(booted.owner.db, config.demoPassword)) log.info('demo data seeded');
+  if (await seedDemo(booted.owner.db, config.demoPassword, { config })) log.info('demo data seeded');
 }
 // The card gateway, once for the process: the API charges through it, the worker settles the sandbox's payments.
 const gatewayConfig = loadGatewayConfig();

@@ -8,6 +8,8 @@ import { seedCatalogDemo } from '../products/demo-catalog.ts';
 import { seedServicesDemo } from '../services/demo-services.ts';
 import { seedInvoiceBrandingDemo, seedInvoicesDemo } from '../invoices/demo-invoices.ts';
 import { seedDiscountsDemo } from '../discounts/demo-discounts.ts';
+import { addDemoSwitchKey, seedStatementDemo } from '../invoices/statements/demo-statement.ts';
+import { loadConfig, type Config } from './config.ts';
 
 export const DEMO_LOGINS = [
   { email: 'operator@folio.test', who: 'platform operator (operator console)', portal: '/operator' },
@@ -61,18 +63,20 @@ async function addCustomer(trx: Trx, partnerId: string, name: string, currency: 
  * Demo data for a first run: idempotent (does nothing when the demo partner exists). Runs as the database owner.
  * `activity: false` seeds the people, customers and catalog without what they did (rate plan, points, calls, subscriptions):
  * the test template starts there, and each test makes the activity it asserts on.
+ * With activity, last month's calls are charged after the main transaction (by the use case, in transactions of their
+ * own), then dated and stated: a process stopped in between leaves a demo without last month's statement.
  */
-export async function seedDemo(db: Db, demoPassword: string, options: { activity?: boolean } = {}): Promise<boolean> {
+export async function seedDemo(db: Db, demoPassword: string, options: { activity?: boolean; config?: Config } = {}): Promise<boolean> {
   const activity = options.activity ?? true;
   const exists = await db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirst();
   if (exists) return false;
   const passwordHash = await hashPassword(demoPassword);
-  await db.transaction().execute(async (trx) => {
+  const lastMonth = await db.transaction().execute(async (trx) => {
     await addUser(trx, passwordHash, { email: 'operator@folio.test', name: 'Olivia Operator', kind: 'operator', partnerId: null });
 
     const demo = await addPartner(trx, 'Demo Telecom', 'demo-telecom', 'SGD');
     const allButFinance: AppName[] = ['customer', 'product', 'invoice', 'audit', 'discount', 'settings', 'access'];
-    await addUser(trx, passwordHash, { email: 'admin@demo.test', name: 'Adam Admin', kind: 'staff', partnerId: demo, apps: allButFinance });
+    const adminId = await addUser(trx, passwordHash, { email: 'admin@demo.test', name: 'Adam Admin', kind: 'staff', partnerId: demo, apps: allButFinance });
     await addUser(trx, passwordHash, { email: 'finance@demo.test', name: 'Fiona Finance', kind: 'staff', partnerId: demo, apps: ['finance', 'invoice', 'customer'] });
 
     const acme = await addCustomer(trx, demo, 'Acme Pte Ltd', 'SGD');
@@ -90,12 +94,15 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     await addUser(trx, passwordHash, { email: 'owner@wombat.test', name: 'Will Wombat', kind: 'customer', partnerId: north, customerId: wombat, role: 'owner' });
 
     // Usage demo: a default SGD rate plan and a first top-up for Acme (src/products/demo-usage.ts).
-    if (activity) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
+    const usage = activity ? await seedUsageDemo(trx, { partnerId: demo, acmeId: acme }) : null;
     await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
     await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)
     if (activity) await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
     if (activity) await seedDiscountsDemo(trx, { partnerId: demo, initechId: initech }); // Initech's 10% off Teams licences (src/discounts)
+    return usage ? { partnerId: demo, acmeId: acme, topUpEntryId: usage.topUpEntryId, switchKeyId: await addDemoSwitchKey(trx, { partnerId: demo, createdBy: adminId }) } : null;
   });
+  // Last month on Acme's points (its first top-up, calls) and its Monthly statement (src/invoices/statements/demo-statement.ts).
+  if (lastMonth) await seedStatementDemo(db, { ...lastMonth, config: options.config ?? loadConfig() });
   return true;
 }

@@ -12,10 +12,13 @@ import { listTransactions } from '../wallet/list-transactions.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
 import { startLiveCall } from '../usage/live-calls-start.ts';
 import { endLiveCall } from '../usage/live-calls-end.ts';
+import { statementOfInvoice } from '../invoices/statements/statement-summary.ts';
+import { monthJustEnded } from '../invoices/statements/statement-summary.ts';
 
 /**
  * The demo seed on an empty database, as a first run of the app does it (the test template leaves the usage demo out,
- * see src/platform/seed.ts): a default SGD rate plan for Demo Telecom and a first top-up for Acme.
+ * see src/platform/seed.ts): a default SGD rate plan for Demo Telecom, and last month on Acme's points (a first top-up,
+ * calls) with its Monthly statement (src/invoices/statements/demo-statement.ts).
  */
 const name = `folio_test_seed_${randomBytes(4).toString('hex')}`;
 const adminUrl = () => inject('pgAdminUrl');
@@ -45,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('the usage demo data', () => {
-  it('gives Demo Telecom a default SGD plan (60/60) with the demo rates, and Acme 50.00 of points with a history', async () => {
+  it('gives Demo Telecom a default SGD plan (60/60) with the demo rates, and Acme last month’s top-up, calls and Monthly statement', async () => {
     const partnerId = (await owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
     const acme = (await owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
     const plan = await owner.db.selectFrom('ratePlans').selectAll().where('partnerId', '=', partnerId).executeTakeFirstOrThrow();
@@ -59,10 +62,39 @@ describe('the usage demo data', () => {
       { prefix: '659', pricePerMinuteMicros: '60000', costPerMinuteMicros: '25000' },
     ]);
     const scope = { kind: 'partner' as const, partnerId };
-    expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(50_000_000n);
-    const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 10, afterPostingId: null }));
-    expect(feed.data.map((r) => [r.view.type, r.view.amount])).toEqual([['top_up', '50.00']]);
+    // Last month: the 50.00 top-up on the 2nd, then 14 calls (2.68 in all), so Acme has 47.32 now.
+    expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(47_320_000n);
+    const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 20, afterPostingId: null }));
+    expect(feed.data).toHaveLength(15);
+    expect(feed.data.at(-1)!.view).toMatchObject({ type: 'top_up', amount: '50.00', balanceAfter: '50.00' });
+    expect(feed.data[0]!.view).toMatchObject({ type: 'call', amount: '-0.06', balanceAfter: '47.32' });
+    // In time order, newest first, all in the month that ended last.
+    const month = monthJustEnded(new Date());
+    const times = feed.data.map((r) => r.view.occurredAt);
+    expect(times.every((t) => t.startsWith(month))).toBe(true);
+    expect([...times].sort().reverse()).toEqual(times);
     expect(await checkLedger(owner.db)).toEqual([]);
+
+    // The Monthly statement of that month, as the job on the 1st makes it: informational, nothing to pay.
+    const invoice = await owner.db.selectFrom('invoices').select(['id', 'status', 'informational', 'totalMicros', 'amountDueMicros', 'issuedAt'])
+      .where('customerId', '=', acme).where('type', '=', 'monthly').executeTakeFirstOrThrow();
+    expect(invoice).toMatchObject({ status: 'paid', informational: true, totalMicros: '2680000', amountDueMicros: '0' });
+    // Issued as the job issues it, at 00:30 UTC on the 1st (or, on the 1st before that, at the seed's time).
+    const now = new Date();
+    const jobTime = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 0, 30);
+    const issuedAt = new Date(invoice.issuedAt as string | Date).getTime();
+    if (now.getTime() > jobTime + 60_000) expect(issuedAt).toBe(jobTime);
+    else expect(issuedAt).toBeLessThanOrEqual(now.getTime());
+    const statement = await inScope(app.db, scope, (trx) => statementOfInvoice(trx, { partnerId, invoiceId: invoice.id }));
+    expect(statement).toMatchObject({
+      periodStart: `${month}-01`, openingPoints: '0.00', closingPoints: '47.32', topUps: { count: 1, amount: '50.00' },
+      usage: [
+        { label: 'Singapore mobile', calls: 7, seconds: 1260, amount: '1.26' },
+        { label: 'Singapore fixed', calls: 3, seconds: 1620, amount: '0.81' },
+        { label: 'United Kingdom', calls: 2, seconds: 420, amount: '0.35' },
+        { label: 'United States', calls: 2, seconds: 780, amount: '0.26' },
+      ],
+    });
 
     // A call to a Singapore mobile is rated on it at once.
     const ctx = {

@@ -25,7 +25,7 @@ export const DEMO_SGD_RATES: readonly ParsedRate[] = [
  * The usage part of the demo data, inside the seed's transaction (as the database owner): a default SGD rate plan for
  * Demo Telecom, and a first card top-up of 50.00 for Acme, so the demo has rates to call on and a transaction history.
  */
-export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: string }): Promise<{ ratePlanId: string }> {
+export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: string }): Promise<{ ratePlanId: string; topUpEntryId: string }> {
   const ratePlanId = newRatePlanId();
   await trx
     .insertInto('ratePlans')
@@ -40,10 +40,10 @@ export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: 
     changes: { name: { after: 'Standard SGD' }, currency: { after: 'SGD' }, increment: { after: '60/60' }, isDefault: { after: true }, rateCount: { after: DEMO_SGD_RATES.length }, ratesDigest: { after: ratesDigest(DEMO_SGD_RATES) } },
   });
   const topUpId = newId('top');
-  await creditWallet(trx, {
+  const topUp = await creditWallet(trx, {
     wallet: { partnerId: ids.partnerId, customerId: ids.acmeId, currency: 'SGD' }, amountMicros: 50n * MICROS_PER_UNIT,
     entry: { kind: 'top_up', causeType: 'demo_seed', causeId: topUpId, description: 'Card top-up', auditEventId: null },
     counterPostings: [{ code: 'card_clearing', amountMicros: 50n * MICROS_PER_UNIT }],
   });
-  return { ratePlanId };
+  return { ratePlanId, topUpEntryId: topUp.posted.entryId };
 }

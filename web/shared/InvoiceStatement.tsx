@@ -1,18 +1,16 @@
 import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
-import { formatDate } from './format.ts';
+import { formatDuration, formatPeriod } from './format.ts';
 import { formatMoney } from './money.ts';
 import { Empty } from './ui.tsx';
 
 /** The chart library is a chunk of its own, loaded when a statement with usage is shown (most invoices have none). */
 const UsageChart = lazy(() => import('./UsageChart.tsx'));
 
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
+/** The usage chart's height: a row per category, tall enough for its name beside its bar. */
+function usageChartHeightPx(categories: number): number {
+  return Math.max(120, 40 + 30 * categories);
 }
 
 function Fact({ label, value, testId }: { label: string; value: string; testId?: string }) {
@@ -33,7 +31,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="statement-title">
       <Title order={3} size="h5" id="statement-title">
-        Statement {formatDate(s.periodStart)} – {formatDate(s.periodEnd)}
+        Statement {formatPeriod(s.periodStart, s.periodEnd)}
       </Title>
       <Text size="sm" c="dimmed" mb="md">
         What happened on the customer’s points in the period.
@@ -54,7 +52,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
         <Empty title="No usage in this period" />
       ) : (
         <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
-          <div role="figure" aria-label="Usage by category" style={{ width: '100%', height: 220 }}>
+          <div role="figure" aria-label="Usage by category" style={{ width: '100%', height: usageChartHeightPx(s.usage.length) }}>
             <Suspense fallback={null}>
               <UsageChart usage={s.usage} currency={currency} />
             </Suspense>
@@ -73,7 +71,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
                 <Table.Tr key={u.category}>
                   <Table.Td>{u.label}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>{duration(u.seconds)}</Table.Td>
+                  <Table.Td style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatDuration(u.seconds)}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
                   </Table.Td>

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The reader is in New York (UTC-5 in December): the formatters take the time zone when the module loads.
 const zoneBefore = process.env.TZ;
 process.env.TZ = 'America/New_York';
-const { formatDate, formatDateTime } = await import('./format.ts');
+const { formatDate, formatDateTime, formatDuration, formatPeriod } = await import('./format.ts');
 afterAll(() => {
   if (zoneBefore === undefined) delete process.env.TZ;
   else process.env.TZ = zoneBefore;
@@ -25,5 +25,30 @@ describe('formatDate', () => {
     expect(formatDate('not a date')).toBe('not a date');
     expect(formatDate(null)).toBe('—');
     expect(formatDate(undefined)).toBe('—');
+  });
+});
+
+describe('formatPeriod', () => {
+  it('shows a period by its first and last day (the API gives the day after the last), west of UTC too', () => {
+    expect(formatPeriod('2026-11-01', '2026-12-01')).toBe('1 Nov 2026 – 30 Nov 2026');
+    expect(formatPeriod('2028-02-01', '2028-03-01')).toBe('1 Feb 2028 – 29 Feb 2028');
+    expect(formatPeriod('2026-12-01', '2027-01-01')).toBe('1 Dec 2026 – 31 Dec 2026');
+  });
+
+  it('shows a dash without both ends, and an end that is not a calendar day as it is', () => {
+    expect(formatPeriod(null, '2026-12-01')).toBe('—');
+    expect(formatPeriod('2026-11-01', null)).toBe('—');
+    expect(formatPeriod('2026-11-01', 'soon')).toBe('1 Nov 2026 – soon');
+  });
+});
+
+describe('formatDuration', () => {
+  it('says billed time as people do, leaving out zero minutes and seconds', () => {
+    expect(formatDuration(1260)).toBe('21 min');
+    expect(formatDuration(450)).toBe('7 min 30 s');
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(7200)).toBe('2 h');
+    expect(formatDuration(7500)).toBe('2 h 5 min');
   });
 });

@@ -21,6 +21,28 @@ export function formatDate(iso: string | null | undefined): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(iso) ? calendarDay.format(d) : dateOnly.format(d);
 }
 
+/**
+ * A period as people read it, first and last day: the API gives its end as the day after (`2026-11-01` to `2026-12-01`
+ * is November), and "1 Nov 2026 – 30 Nov 2026" is shown, as the PDF prints it. Calendar days only (`YYYY-MM-DD`).
+ */
+export function formatPeriod(start: string | null | undefined, endExclusive: string | null | undefined): string {
+  if (!start || !endExclusive) return '—';
+  const end = new Date(`${endExclusive}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(endExclusive) || Number.isNaN(end.getTime())) return `${formatDate(start)} – ${formatDate(endExclusive)}`;
+  end.setUTCDate(end.getUTCDate() - 1);
+  return `${formatDate(start)} – ${formatDate(end.toISOString().slice(0, 10))}`;
+}
+
+/** Billed time as people say it: "2 h 5 min", "21 min", "7 min 30 s", "45 s" (no "0 s" or "0 min"). */
+export function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
+}
+
 const timeOnly = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });
 
 export function formatTime(iso: string | null | undefined): string {

@@ -8,7 +8,7 @@ import { apiRequest, isApiError } from '../../shared/api.ts';
 import { AuditTable } from '../../shared/AuditTable.tsx';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { formatDate, formatDateTime, titleCase } from '../../shared/format.ts';
+import { formatDate, formatDateTime, formatPeriod, titleCase } from '../../shared/format.ts';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
@@ -158,7 +158,7 @@ export function InvoiceDetailPage() {
             </Text>
           </Fact>
           <Fact label="Paid">{inv.paidAt ? formatDate(inv.paidAt) : '—'}</Fact>
-          <Fact label="Period">{inv.periodStart ? `${formatDate(inv.periodStart)} – ${formatDate(inv.periodEnd)}` : '—'}</Fact>
+          <Fact label="Period">{formatPeriod(inv.periodStart, inv.periodEnd)}</Fact>
           <Fact label="Created">{formatDateTime(inv.createdAt)}</Fact>
         </SimpleGrid>
       </Paper>

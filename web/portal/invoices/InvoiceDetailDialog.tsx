@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Divider, Group, Modal, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { IconCurrencyDollar, IconDownload, IconInfoCircle } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
-import { formatDate, formatDateTime } from '../../shared/format.ts';
+import { formatDate, formatDateTime, formatPeriod } from '../../shared/format.ts';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
@@ -75,7 +75,7 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
             Issued {formatDate(inv.issuedAt)}
             {inv.informational ? '' : ` · due ${formatDate(inv.dueAt)}`}
             {inv.paidAt ? ` · paid ${formatDate(inv.paidAt)}` : ''}
-            {inv.periodStart && inv.periodEnd ? ` · period ${formatDate(inv.periodStart)} – ${formatDate(inv.periodEnd)}` : ''}
+            {inv.periodStart && inv.periodEnd ? ` · period ${formatPeriod(inv.periodStart, inv.periodEnd)}` : ''}
           </Text>
         </Stack>
         <Group gap="xs">

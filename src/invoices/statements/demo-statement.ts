@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import pino from 'pino';
+import type { Config } from '../../platform/config.ts';
+import { systemClock } from '../../platform/clock.ts';
+import type { Db, Trx } from '../../platform/database.ts';
+import { newId, newSecret } from '../../platform/ids.ts';
+import { sha256Hex } from '../../platform/crypto.ts';
+import { recordAudit } from '../../audit/record-audit.ts';
+import { API_KEY_PREFIX_LENGTH } from '../../access/create-api-key.ts';
+import { ingestCalls, type CallRecord } from '../../usage/ingest-calls.ts';
+import { generateMonthlyStatements, type StatementRunResult } from './generate-monthly-statements.ts';
+import { monthJustEnded, monthPeriod } from './statement-summary.ts';
+
+const SEED_ACTOR = { principal: { kind: 'system' as const, job: 'seed' }, requestId: null, ip: null, userAgent: null };
+
+/**
+ * Demo Telecom's switch: the API key its call records come in with (issue 3 §5). Its token is made and forgotten here
+ * (only its hash is kept, as for every key): the demo's calls were sent with it, and staff who want to send calls
+ * themselves create a key of their own in Access Control.
+ */
+export async function addDemoSwitchKey(trx: Trx, ids: { partnerId: string; createdBy: string }): Promise<string> {
+  const id = newId('key');
+  const token = `fk_${newSecret()}`;
+  await trx.insertInto('apiKeys').values({
+    id, partnerId: ids.partnerId, name: 'Demo switch', tokenPrefix: token.slice(0, API_KEY_PREFIX_LENGTH), tokenHash: sha256Hex(token),
+    apps: ['customer'], createdBy: ids.createdBy, lastUsedAt: null, revokedAt: null,
+  }).execute();
+  await recordAudit(trx, SEED_ACTOR, {
+    partnerId: ids.partnerId, app: 'access', action: 'api_key.created', targetType: 'api_key', targetId: id,
+    changes: { name: { after: 'Demo switch' }, apps: { after: ['customer'] } },
+  });
+  return id;
+}
+
+/** Acme's calls of the demo month: day of the month, hour (UTC), number called, seconds. Every demo rate is used. */
+const DEMO_CALLS: ReadonlyArray<readonly [day: number, hour: number, to: string, seconds: number]> = [
+  [3, 1, '+6591234567', 185], [3, 6, '+6562223333', 42], [5, 2, '+14155550123', 610], [7, 3, '+6581234567', 95],
+  [9, 7, '+442071234567', 324], [11, 1, '+6591234567', 61], [12, 8, '+6562223333', 1210], [14, 2, '+6581234567', 28],
+  [17, 4, '+14155550123', 75], [19, 5, '+6591234567', 430], [21, 2, '+442071234567', 59], [24, 6, '+6562223333', 300],
+  [26, 3, '+6581234567', 145], [27, 9, '+6591234567', 12],
+];
+
+/**
+ * The month before the seed's, on Acme's points, for a first run with activity: the demo's first top-up (made by the seed
+ * just before) on the 2nd, calls through the month from Demo Telecom's switch, and the Monthly statement the job makes
+ * on the 1st (src/invoices/statements), so that the portal's and the Invoice app's Monthly statement, with its usage by
+ * category, has something to show.
+ *
+ * The history is made now, through the use cases that make it in production (the calls rated and charged by
+ * `ingestCalls`, so the statement reads real calls), and then dated into that month: the postings, their journal
+ * entries and the calls' rows move to the time each happened, in one statement per table, on the owner's connection with
+ * the append-only trigger skipped for that transaction only, as the statements' test fixtures do. Amounts, balances and
+ * entries stay as the use cases wrote them. The audit trail keeps the real time: it says the seed made them today.
+ * Runs after the seed's transaction (the calls are charged in transactions of their own), before anything else is made
+ * on Acme's points, so that the points history reads in time order.
+ */
+export async function seedStatementDemo(
+  owner: Db,
+  input: { partnerId: string; acmeId: string; switchKeyId: string; topUpEntryId: string; config: Config; now?: Date },
+): Promise<StatementRunResult> {
+  const now = input.now ?? new Date();
+  const month = monthJustEnded(now);
+  const period = monthPeriod(month)!;
+  const at = (day: number, hour: number, minute = 0) => new Date(Date.UTC(period.start.getUTCFullYear(), period.start.getUTCMonth(), day, hour, minute));
+
+  const ctx = {
+    db: owner, config: input.config, log: pino({ level: 'silent' }), requestId: null, ip: null, userAgent: null, clock: systemClock,
+    principal: { kind: 'api_key' as const, keyId: input.switchKeyId, partnerId: input.partnerId, name: 'Demo switch', apps: new Set(['customer'] as const) },
+  };
+  const records: CallRecord[] = DEMO_CALLS.map(([day, hour, to, seconds], i) => ({
+    callId: `demo-${month}-${String(i + 1).padStart(3, '0')}`, customerId: input.acmeId, from: '+6560001234', to,
+    startedAt: at(day, hour, (i * 7) % 60).toISOString(), durationSeconds: seconds, direction: 'outbound',
+  }));
+  const ingested = await ingestCalls(ctx, { records });
+  if (ingested.summary.charged !== records.length) throw new Error(`demo calls: ${JSON.stringify(ingested.summary)}`);
+
+  await owner.transaction().execute(async (trx) => {
+    await sql`set local session_replication_role = replica`.execute(trx);
+    // Each call's points posting at the call's end; the top-up on the 2nd; the rest of an entry with its latest posting.
+    await sql`update usage_calls c set created_at = c.started_at + make_interval(secs => c.duration_seconds)
+              where c.partner_id = ${input.partnerId} and c.customer_id = ${input.acmeId} and c.call_id like ${`demo-${month}-%`}`.execute(trx);
+    await sql`update postings p set posted_at = c.created_at from usage_calls c
+              where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.partner_id = p.partner_id and c.id = p.cause_id
+                and c.call_id like ${`demo-${month}-%`}`.execute(trx);
+    await sql`update postings set posted_at = ${at(2, 1, 30)} where entry_id = ${input.topUpEntryId}`.execute(trx);
+    await sql`with e as (select distinct p.entry_id from postings p join usage_calls c on c.partner_id = p.partner_id and c.id = p.cause_id
+                         where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.call_id like ${`demo-${month}-%`}),
+                   latest as (select p.entry_id, max(p.posted_at) as at from postings p where p.entry_id in (select entry_id from e) group by 1)
+              update postings p set posted_at = latest.at from latest where p.entry_id = latest.entry_id and p.cause_type is distinct from 'call'`.execute(trx);
+    await sql`update journal_entries j set posted_at = (select max(p.posted_at) from postings p where p.entry_id = j.id)
+              where j.id = ${input.topUpEntryId}
+                 or j.id in (select c.entry_id from usage_calls c where c.partner_id = ${input.partnerId} and c.call_id like ${`demo-${month}-%`})`.execute(trx);
+  });
+
+  // Issued when the job would have made it: 00:30 UTC on the 1st (its crontab), or now if the seed runs before that.
+  const jobRanAt = new Date(Math.min(now.getTime(), Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 0, 30)));
+  return generateMonthlyStatements({ db: owner, log: ctx.log, clock: { now: () => jobRanAt } }, { month, partnerId: input.partnerId });
+}
