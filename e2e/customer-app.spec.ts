@@ -95,9 +95,9 @@ test('the Transactions tab shows the purchase in its group, with totals, a filte
   await expect(purchase).toBeVisible();
   await expect(purchase).toContainText(/-\d+\.\d{2}/);
   await expect(page.getByTestId('transactions-total-subscription')).toContainText(/^Total SGD [-+]?\d/);
-  await expect(page.getByTestId('transactions-group-top_up')).toBeVisible();
+  await expect(page.getByTestId('transactions-group-call')).toBeVisible();
   await page.getByRole('radiogroup', { name: 'Transaction type' }).getByText('Subscription', { exact: true }).click();
-  await expect(page.getByTestId('transactions-group-top_up')).toHaveCount(0);
+  await expect(page.getByTestId('transactions-group-call')).toHaveCount(0);
   await expect(group).toBeVisible();
   const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
   expect(href).toMatch(/\/transactions\?format=csv&type=subscription$/);

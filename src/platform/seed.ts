@@ -77,7 +77,7 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     const demo = await addPartner(trx, 'Demo Telecom', 'demo-telecom', 'SGD');
     const allButFinance: AppName[] = ['customer', 'product', 'invoice', 'audit', 'discount', 'settings', 'access'];
     const adminId = await addUser(trx, passwordHash, { email: 'admin@demo.test', name: 'Adam Admin', kind: 'staff', partnerId: demo, apps: allButFinance });
-    await addUser(trx, passwordHash, { email: 'finance@demo.test', name: 'Fiona Finance', kind: 'staff', partnerId: demo, apps: ['finance', 'invoice', 'customer'] });
+    const financeId = await addUser(trx, passwordHash, { email: 'finance@demo.test', name: 'Fiona Finance', kind: 'staff', partnerId: demo, apps: ['finance', 'invoice', 'customer'] });
 
     const acme = await addCustomer(trx, demo, 'Acme Pte Ltd', 'SGD');
     await addUser(trx, passwordHash, { email: 'owner@acme.test', name: 'Olive Owner', kind: 'customer', partnerId: demo, customerId: acme, role: 'owner' });
@@ -93,16 +93,16 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     const wombat = await addCustomer(trx, north, 'Wombat Pty Ltd', 'AUD');
     await addUser(trx, passwordHash, { email: 'owner@wombat.test', name: 'Will Wombat', kind: 'customer', partnerId: north, customerId: wombat, role: 'owner' });
 
-    // Usage demo: a default SGD rate plan and a first top-up for Acme (src/products/demo-usage.ts).
-    const usage = activity ? await seedUsageDemo(trx, { partnerId: demo, acmeId: acme }) : null;
+    // Usage demo: a default SGD rate plan (src/products/demo-usage.ts).
+    if (activity) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
     await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
     await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)
     if (activity) await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
     if (activity) await seedDiscountsDemo(trx, { partnerId: demo, initechId: initech }); // Initech's 10% off Teams licences (src/discounts)
-    return usage ? { partnerId: demo, acmeId: acme, topUpEntryId: usage.topUpEntryId, switchKeyId: await addDemoSwitchKey(trx, { partnerId: demo, createdBy: adminId }) } : null;
+    return activity ? { partnerId: demo, acmeId: acme, financeUserId: financeId, switchKeyId: await addDemoSwitchKey(trx, { partnerId: demo, createdBy: adminId }) } : null;
   });
-  // Last month on Acme's points (its first top-up, calls) and its Monthly statement (src/invoices/statements/demo-statement.ts).
+  // Last month on Acme's points (its first points, calls) and its Monthly statement (src/invoices/statements/demo-statement.ts).
   if (lastMonth) await seedStatementDemo(db, { ...lastMonth, config: options.config ?? loadConfig() });
   return true;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock } from '../platform/clock.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { openDatabase, inScope, type DatabaseHandle } from '../platform/database.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
@@ -17,8 +18,8 @@ import { monthJustEnded } from '../invoices/statements/statement-summary.ts';
 
 /**
  * The demo seed on an empty database, as a first run of the app does it (the test template leaves the usage demo out,
- * see src/platform/seed.ts): a default SGD rate plan for Demo Telecom, and last month on Acme's points (a first top-up,
- * calls) with its Monthly statement (src/invoices/statements/demo-statement.ts).
+ * see src/platform/seed.ts): a default SGD rate plan for Demo Telecom, and last month on Acme's points (points issued by
+ * Finance, calls) with its Monthly statement (src/invoices/statements/demo-statement.ts).
  */
 const name = `folio_test_seed_${randomBytes(4).toString('hex')}`;
 const adminUrl = () => inject('pgAdminUrl');
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('the usage demo data', () => {
-  it('gives Demo Telecom a default SGD plan (60/60) with the demo rates, and Acme last month’s top-up, calls and Monthly statement', async () => {
+  it('gives Demo Telecom a default SGD plan (60/60) with the demo rates, and Acme last month’s points, calls and Monthly statement', async () => {
     const partnerId = (await owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
     const acme = (await owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
     const plan = await owner.db.selectFrom('ratePlans').selectAll().where('partnerId', '=', partnerId).executeTakeFirstOrThrow();
@@ -62,11 +63,11 @@ describe('the usage demo data', () => {
       { prefix: '659', pricePerMinuteMicros: '60000', costPerMinuteMicros: '25000' },
     ]);
     const scope = { kind: 'partner' as const, partnerId };
-    // Last month: the 50.00 top-up on the 2nd, then 14 calls (2.68 in all), so Acme has 47.32 now.
+    // Last month: 50.00 of points issued by Finance on the 2nd, then 14 calls (2.68 in all), so Acme has 47.32 now.
     expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(47_320_000n);
     const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 20, afterPostingId: null }));
     expect(feed.data).toHaveLength(15);
-    expect(feed.data.at(-1)!.view).toMatchObject({ type: 'top_up', amount: '50.00', balanceAfter: '50.00' });
+    expect(feed.data.at(-1)!.view).toMatchObject({ type: 'credit', kind: 'points_issued', amount: '50.00', balanceAfter: '50.00' });
     expect(feed.data[0]!.view).toMatchObject({ type: 'call', amount: '-0.06', balanceAfter: '47.32' });
     // In time order, newest first, all in the month that ended last.
     const month = monthJustEnded(new Date());
@@ -87,7 +88,7 @@ describe('the usage demo data', () => {
     else expect(issuedAt).toBeLessThanOrEqual(now.getTime());
     const statement = await inScope(app.db, scope, (trx) => statementOfInvoice(trx, { partnerId, invoiceId: invoice.id }));
     expect(statement).toMatchObject({
-      periodStart: `${month}-01`, openingPoints: '0.00', closingPoints: '47.32', topUps: { count: 1, amount: '50.00' },
+      periodStart: `${month}-01`, openingPoints: '0.00', closingPoints: '47.32', topUps: { count: 0, amount: '0.00' }, credits: { count: 1, amount: '50.00' },
       usage: [
         { label: 'Singapore mobile', calls: 7, seconds: 1260, amount: '1.26' },
         { label: 'Singapore fixed', calls: 3, seconds: 1620, amount: '0.81' },
@@ -104,5 +105,49 @@ describe('the usage demo data', () => {
     const call = await startLiveCall(ctx, { callId: 'demo-1', customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', direction: 'outbound' });
     expect(call).toMatchObject({ prefix: '659', hold: '0.600000', coveredSeconds: 600 });
     expect((await endLiveCall(ctx, { callId: 'demo-1', durationSeconds: 90 })).call).toMatchObject({ billedSeconds: 120, amount: '0.120000' });
+  });
+});
+
+describe('the demo seed with an owner that is not a superuser (a server named by DATABASE_URL)', () => {
+  const other = `folio_test_seed_nosuper_${randomBytes(4).toString('hex')}`;
+  const role = `folio_seed_owner_${randomBytes(4).toString('hex')}`;
+  let plain: DatabaseHandle | undefined;
+
+  afterAll(async () => {
+    await plain?.close();
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`drop database if exists ${other} with (force)`);
+    await admin.query(`drop role if exists ${role}`);
+    await admin.end();
+  });
+
+  it('keeps last month’s points and calls at the seed’s time and makes no statement (dating them takes a superuser)', async () => {
+    const admin = new pg.Client({ connectionString: adminUrl() });
+    await admin.connect();
+    await admin.query(`create database ${other}`);
+    // Every privilege of the superuser's objects (a member of its role), but not its superuser attribute.
+    await admin.query(`create role ${role} login password 'seed-owner' in role ${new URL(adminUrl()).username || 'postgres'}`);
+    await admin.end();
+    const url = new URL(adminUrl());
+    url.pathname = `/${other}`;
+    const superOwner = openDatabase(url.toString(), { appRole: false, max: 1 });
+    await migrateToLatest(superOwner);
+    await superOwner.close();
+    url.username = role;
+    url.password = 'seed-owner';
+    plain = openDatabase(url.toString(), { appRole: false, max: 2 });
+    expect((await sql<{ s: string }>`select current_setting('is_superuser') as s`.execute(plain.db)).rows[0]!.s).toBe('off');
+
+    expect(await seedDemo(plain.db, DEMO_PASSWORD, { activity: true, config: testConfig() })).toBe(true);
+    const acme = (await plain.db.selectFrom('customers').select(['id', 'partnerId']).where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow());
+    const thisMonth = new Date().toISOString().slice(0, 7);
+    const times = await plain.db.selectFrom('postings').select(sql<string>`to_char(posted_at at time zone 'UTC', 'YYYY-MM')`.as('month'))
+      .where('customerId', '=', acme.id).execute();
+    expect(times.length).toBeGreaterThan(14); // the credit and the 14 calls, besides the open invoices' receivables
+    expect(new Set(times.map((t) => t.month))).toEqual(new Set([thisMonth]));
+    expect(await plain.db.selectFrom('invoices').select('id').where('customerId', '=', acme.id).where('type', '=', 'monthly').execute()).toEqual([]);
+    const scope = { kind: 'partner' as const, partnerId: acme.partnerId };
+    expect((await inScope(plain.db, scope, (trx) => readWallet(trx, { partnerId: acme.partnerId, customerId: acme.id, currency: 'SGD' })))?.pointsMicros).toBe(47_320_000n);
   });
 });

@@ -1,9 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
-import { newId } from '../platform/ids.ts';
 import { MICROS_PER_UNIT } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { creditWallet } from '../wallet/charge-wallet.ts';
 import { insertRates, newRatePlanId, ratesDigest, type ParsedRate } from './rate-plans.repo.ts';
 
 const SEED_ACTOR = { principal: { kind: 'system' as const, job: 'seed' }, requestId: null, ip: null, userAgent: null };
@@ -23,9 +21,9 @@ export const DEMO_SGD_RATES: readonly ParsedRate[] = [
 
 /**
  * The usage part of the demo data, inside the seed's transaction (as the database owner): a default SGD rate plan for
- * Demo Telecom, and a first card top-up of 50.00 for Acme, so the demo has rates to call on and a transaction history.
+ * Demo Telecom, so the demo has rates to call on (Acme's points and calls: src/invoices/statements/demo-statement.ts).
  */
-export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: string }): Promise<{ ratePlanId: string; topUpEntryId: string }> {
+export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: string }): Promise<{ ratePlanId: string }> {
   const ratePlanId = newRatePlanId();
   await trx
     .insertInto('ratePlans')
@@ -39,11 +37,5 @@ export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: 
     partnerId: ids.partnerId, app: 'product', action: 'rate_plan.created', targetType: 'rate_plan', targetId: ratePlanId,
     changes: { name: { after: 'Standard SGD' }, currency: { after: 'SGD' }, increment: { after: '60/60' }, isDefault: { after: true }, rateCount: { after: DEMO_SGD_RATES.length }, ratesDigest: { after: ratesDigest(DEMO_SGD_RATES) } },
   });
-  const topUpId = newId('top');
-  const topUp = await creditWallet(trx, {
-    wallet: { partnerId: ids.partnerId, customerId: ids.acmeId, currency: 'SGD' }, amountMicros: 50n * MICROS_PER_UNIT,
-    entry: { kind: 'top_up', causeType: 'demo_seed', causeId: topUpId, description: 'Card top-up', auditEventId: null },
-    counterPostings: [{ code: 'card_clearing', amountMicros: 50n * MICROS_PER_UNIT }],
-  });
-  return { ratePlanId, topUpEntryId: topUp.posted.entryId };
+  return { ratePlanId };
 }

@@ -8,6 +8,7 @@ import { sha256Hex } from '../../platform/crypto.ts';
 import { recordAudit } from '../../audit/record-audit.ts';
 import { API_KEY_PREFIX_LENGTH } from '../../access/create-api-key.ts';
 import { ingestCalls, type CallRecord } from '../../usage/ingest-calls.ts';
+import { adjustPoints } from '../../finance/points-adjustment.ts';
 import { generateMonthlyStatements, type StatementRunResult } from './generate-monthly-statements.ts';
 import { monthJustEnded, monthPeriod } from './statement-summary.ts';
 
@@ -41,58 +42,86 @@ const DEMO_CALLS: ReadonlyArray<readonly [day: number, hour: number, to: string,
 ];
 
 /**
- * The month before the seed's, on Acme's points, for a first run with activity: the demo's first top-up (made by the seed
- * just before) on the 2nd, calls through the month from Demo Telecom's switch, and the Monthly statement the job makes
+ * The month before the seed's, on Acme's points, for a first run with activity: 50.00 of points issued by Demo Telecom's
+ * Finance (a welcome credit) on the 2nd, calls through the month from its switch, and the Monthly statement the job makes
  * on the 1st (src/invoices/statements), so that the portal's and the Invoice app's Monthly statement, with its usage by
  * category, has something to show.
  *
- * The history is made now, through the use cases that make it in production (the calls rated and charged by
- * `ingestCalls`, so the statement reads real calls), and then dated into that month: the postings, their journal
- * entries and the calls' rows move to the time each happened, in one statement per table, on the owner's connection with
- * the append-only trigger skipped for that transaction only, as the statements' test fixtures do. Amounts, balances and
- * entries stay as the use cases wrote them. The audit trail keeps the real time: it says the seed made them today.
- * Runs after the seed's transaction (the calls are charged in transactions of their own), before anything else is made
- * on Acme's points, so that the points history reads in time order.
+ * The history is made now, through the use cases that make it in production (`adjustPoints` as Finance staff, the calls
+ * rated and charged by `ingestCalls` with the switch's key, so the statement reads real entries and calls), and then
+ * dated into that month: the postings, their journal entries and the calls' rows move to the time each happened, one
+ * statement per table, on the owner's connection with the append-only trigger skipped for that transaction only, as the
+ * statements' test fixtures do. Amounts, balances and entries stay as the use cases wrote them. The audit trail keeps the
+ * real time: its events (the points issued, the calls ingested, the statements generated) say they were made when the
+ * seed ran. Runs after the seed's transaction (the use cases run transactions of their own), before anything else is
+ * made on Acme's points, so that the points history reads in time order.
+ *
+ * Skipping the trigger takes a superuser (the embedded server's owner is one). An owner that is not one (a server named
+ * by DATABASE_URL with FOLIO_SEED_DEMO=true) keeps the points and calls at the seed's time and gets no statement
+ * (null): the job on the 1st states them.
  */
 export async function seedStatementDemo(
   owner: Db,
-  input: { partnerId: string; acmeId: string; switchKeyId: string; topUpEntryId: string; config: Config; now?: Date },
-): Promise<StatementRunResult> {
+  input: { partnerId: string; acmeId: string; financeUserId: string; switchKeyId: string; config: Config; now?: Date },
+): Promise<StatementRunResult | null> {
   const now = input.now ?? new Date();
   const month = monthJustEnded(now);
   const period = monthPeriod(month)!;
   const at = (day: number, hour: number, minute = 0) => new Date(Date.UTC(period.start.getUTCFullYear(), period.start.getUTCMonth(), day, hour, minute));
+  const base = { db: owner, config: input.config, log: pino({ level: 'silent' }), requestId: null, ip: null, userAgent: null, clock: systemClock };
 
-  const ctx = {
-    db: owner, config: input.config, log: pino({ level: 'silent' }), requestId: null, ip: null, userAgent: null, clock: systemClock,
+  const finance = {
+    ...base,
+    principal: {
+      kind: 'staff' as const, userId: input.financeUserId, partnerId: input.partnerId, email: 'finance@demo.test', name: 'Fiona Finance',
+      apps: new Set(['finance', 'invoice', 'customer'] as const), sessionId: 'seed',
+    },
+  };
+  const credit = await adjustPoints(finance, 'issue', { customerId: input.acmeId, amount: '50.00', reason: 'Welcome credit for a new customer (demo)' });
+
+  const switchCtx = {
+    ...base,
     principal: { kind: 'api_key' as const, keyId: input.switchKeyId, partnerId: input.partnerId, name: 'Demo switch', apps: new Set(['customer'] as const) },
   };
   const records: CallRecord[] = DEMO_CALLS.map(([day, hour, to, seconds], i) => ({
     callId: `demo-${month}-${String(i + 1).padStart(3, '0')}`, customerId: input.acmeId, from: '+6560001234', to,
     startedAt: at(day, hour, (i * 7) % 60).toISOString(), durationSeconds: seconds, direction: 'outbound',
   }));
-  const ingested = await ingestCalls(ctx, { records });
+  const ingested = await ingestCalls(switchCtx, { records });
   if (ingested.summary.charged !== records.length) throw new Error(`demo calls: ${JSON.stringify(ingested.summary)}`);
 
+  try {
+    await dateIntoMonth(owner, { ...input, month, creditEntryId: credit.entryId, creditAt: at(2, 1, 30) });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) return null;
+    throw err;
+  }
+
+  // Issued when the job would have made it: 00:30 UTC on the 1st (its crontab), or now if the seed runs before that.
+  const jobRanAt = new Date(Math.min(now.getTime(), Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 0, 30)));
+  return generateMonthlyStatements({ db: owner, log: base.log, clock: { now: () => jobRanAt } }, { month, partnerId: input.partnerId });
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** The demo month's points and calls moved to when they happened (see seedStatementDemo). */
+async function dateIntoMonth(owner: Db, input: { partnerId: string; acmeId: string; month: string; creditEntryId: string; creditAt: Date }): Promise<void> {
+  const month = input.month;
   await owner.transaction().execute(async (trx) => {
     await sql`set local session_replication_role = replica`.execute(trx);
-    // Each call's points posting at the call's end; the top-up on the 2nd; the rest of an entry with its latest posting.
+    // Each call's points posting at the call's end; the credit on the 2nd; the rest of an entry with its latest posting.
     await sql`update usage_calls c set created_at = c.started_at + make_interval(secs => c.duration_seconds)
               where c.partner_id = ${input.partnerId} and c.customer_id = ${input.acmeId} and c.call_id like ${`demo-${month}-%`}`.execute(trx);
     await sql`update postings p set posted_at = c.created_at from usage_calls c
               where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.partner_id = p.partner_id and c.id = p.cause_id
                 and c.call_id like ${`demo-${month}-%`}`.execute(trx);
-    await sql`update postings set posted_at = ${at(2, 1, 30)} where entry_id = ${input.topUpEntryId}`.execute(trx);
+    await sql`update postings set posted_at = ${input.creditAt} where entry_id = ${input.creditEntryId}`.execute(trx);
     await sql`with e as (select distinct p.entry_id from postings p join usage_calls c on c.partner_id = p.partner_id and c.id = p.cause_id
                          where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.call_id like ${`demo-${month}-%`}),
                    latest as (select p.entry_id, max(p.posted_at) as at from postings p where p.entry_id in (select entry_id from e) group by 1)
               update postings p set posted_at = latest.at from latest where p.entry_id = latest.entry_id and p.cause_type is distinct from 'call'`.execute(trx);
     await sql`update journal_entries j set posted_at = (select max(p.posted_at) from postings p where p.entry_id = j.id)
-              where j.id = ${input.topUpEntryId}
+              where j.id = ${input.creditEntryId}
                  or j.id in (select c.entry_id from usage_calls c where c.partner_id = ${input.partnerId} and c.call_id like ${`demo-${month}-%`})`.execute(trx);
   });
-
-  // Issued when the job would have made it: 00:30 UTC on the 1st (its crontab), or now if the seed runs before that.
-  const jobRanAt = new Date(Math.min(now.getTime(), Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 0, 30)));
-  return generateMonthlyStatements({ db: owner, log: ctx.log, clock: { now: () => jobRanAt } }, { month, partnerId: input.partnerId });
 }
