@@ -1,7 +1,8 @@
 import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
-import { formatDuration, formatPeriod } from './format.ts';
+import { formatBilledTime } from '../../src/usage/billed-time.ts';
+import { formatPeriod } from './format.ts';
 import { formatMoney } from './money.ts';
 import { Empty } from './ui.tsx';
 
@@ -71,7 +72,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
                 <Table.Tr key={u.category}>
                   <Table.Td>{u.label}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatDuration(u.seconds)}</Table.Td>
+                  <Table.Td style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatBilledTime(u.seconds)}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
                   </Table.Td>

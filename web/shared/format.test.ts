@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The reader is in New York (UTC-5 in December): the formatters take the time zone when the module loads.
 const zoneBefore = process.env.TZ;
 process.env.TZ = 'America/New_York';
-const { formatDate, formatDateTime, formatDuration, formatPeriod } = await import('./format.ts');
+const { formatDate, formatDateTime, formatPeriod } = await import('./format.ts');
 afterAll(() => {
   if (zoneBefore === undefined) delete process.env.TZ;
   else process.env.TZ = zoneBefore;
@@ -39,16 +39,5 @@ describe('formatPeriod', () => {
     expect(formatPeriod(null, '2026-12-01')).toBe('—');
     expect(formatPeriod('2026-11-01', null)).toBe('—');
     expect(formatPeriod('2026-11-01', 'soon')).toBe('1 Nov 2026 – soon');
-  });
-});
-
-describe('formatDuration', () => {
-  it('says billed time as people do, leaving out zero minutes and seconds', () => {
-    expect(formatDuration(1260)).toBe('21 min');
-    expect(formatDuration(450)).toBe('7 min 30 s');
-    expect(formatDuration(45)).toBe('45 s');
-    expect(formatDuration(0)).toBe('0 s');
-    expect(formatDuration(7200)).toBe('2 h');
-    expect(formatDuration(7500)).toBe('2 h 5 min');
   });
 });

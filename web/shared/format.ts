@@ -33,16 +33,6 @@ export function formatPeriod(start: string | null | undefined, endExclusive: str
   return `${formatDate(start)} – ${formatDate(end.toISOString().slice(0, 10))}`;
 }
 
-/** Billed time as people say it: "2 h 5 min", "21 min", "7 min 30 s", "45 s" (no "0 s" or "0 min"). */
-export function formatDuration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
-  return `${s} s`;
-}
-
 const timeOnly = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });
 
 export function formatTime(iso: string | null | undefined): string {

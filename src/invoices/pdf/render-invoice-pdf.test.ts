@@ -417,8 +417,8 @@ describe('renderInvoicePdf: states and types', () => {
     expect(text).toContain('Already paid from your points: nothing to pay.');
     expect(figure(text, 'Opening points')).toBe('SGD 50.00');
     expect(figure(text, 'Closing points')).toBe('SGD 41.20');
-    expect(text).toMatch(/^Local calls 12 1:00:00 8\.80$/m);
-    expect(text).toMatch(/^International calls 3 12:34 4\.02$/m);
+    expect(text).toMatch(/^Local calls 12 1 h 8\.80$/m);
+    expect(text).toMatch(/^International calls 3 12 min 34 s 4\.02$/m);
     expect(figure(text, 'Renewals (1)')).toBe('SGD 54.50');
     expect(figure(text, 'Top-ups (2)')).toBe('SGD 50.00');
     expect(figure(text, 'Purchases (0)')).toBe('SGD 0.00');

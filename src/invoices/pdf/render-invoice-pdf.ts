@@ -6,6 +6,7 @@ import {
   BOTTOM, pdfSafe, RED, REGULAR, RIGHT, SMALL, TOP, type Writer,
 } from './pdf-layout.ts';
 import type { InvoiceDetail, InvoiceLineView, InvoiceLogo, InvoicePaymentView } from '../invoice-view-types.ts';
+import { formatBilledTime } from '../../usage/billed-time.ts';
 
 /**
  * The invoice as a PDF: the same figures as the screen (InvoiceDetail), laid out on A4 with pdfkit's built-in Helvetica (no font
@@ -281,14 +282,6 @@ function badgeOf(detail: InvoiceDetail): { text: string; color: string } {
 }
 
 const SOURCE_LABEL: Record<InvoicePaymentView['source'], string> = { points: 'Points', card: 'Card', allocation: 'Payment' };
-
-function formatSeconds(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
-}
 
 // ---------------------------------------------------------------------------------------------------------------------------
 
@@ -629,7 +622,7 @@ function drawStatement(w: Writer, detail: InvoiceDetail, currency: string): void
     w.use(REGULAR, TABLE);
     w.at(w.wrap(pdfSafe(u.label || u.category), cols.calls - 60 - cols.label)[0] ?? '', cols.label, w.y);
     w.right(String(u.calls), cols.calls, w.y);
-    w.right(formatSeconds(u.seconds), cols.time, w.y);
+    w.right(formatBilledTime(u.seconds), cols.time, w.y);
     w.right(groupDigits(u.amount), cols.amount, w.y);
     w.y += TABLE_LINE + 3;
   }

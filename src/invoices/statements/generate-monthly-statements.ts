@@ -11,6 +11,7 @@ import type { BillTo } from '../invoices.db-types.ts';
 import { nextInvoiceNumbers } from '../invoice-numbers.ts';
 import { enqueueNotificationsBulk, insertUnnest, recipientsOf, type BulkNotificationInput } from '../../subscriptions/renewals/bulk-writes.ts';
 import { monthLabel, monthPeriod, usageCategoryOf, type Bucket, type StatementSummary, type UsageCategory } from './statement-summary.ts';
+import { formatBilledTime } from '../../usage/billed-time.ts';
 
 /**
  * Monthly statements (issue 5 §1), by the scheduled job on the 1st (statement-tasks.ts) or by hand for one month:
@@ -420,17 +421,11 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
     const rounded = roundToMinorUnit(micros, currency);
     if (rounded > 0n) lines.push({ kind, description: description.slice(0, 500), amountMicros: rounded });
   };
-  for (const u of usageList) addLine('usage', `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${duration(u.seconds)}`, BigInt(u.amountMicros));
+  for (const u of usageList) addLine('usage', `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(u.seconds)}`, BigInt(u.amountMicros));
   addLine('subscription_renewal', `Subscription renewals (${sums.renewals[0]})`, sums.renewals[1]);
   addLine('purchase', `Purchases paid from points (${sums.purchases[0]})`, sums.purchases[1]);
   addLine('other_charge', `Other charges (${sums.other[0]})`, sums.other[1]);
   return { customer, currency, openingMicros, closingMicros, summary, lines };
-}
-
-function duration(seconds: number): string {
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  return rest === 0 ? `${minutes} min` : minutes === 0 ? `${rest} s` : `${minutes} min ${rest} s`;
 }
 
 async function insertInvoices(
@@ -467,7 +462,7 @@ function statementMessage(b: Built, month: string, invoiceNumber: string | null)
     `Your statement for ${monthLabel(month)}${invoiceNumber ? ` (${invoiceNumber})` : ''}.`,
     '',
     `Opening points:  ${money(b.openingMicros)}`,
-    ...s.usage.map((u) => `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${duration(u.seconds)}: ${money(u.amountMicros)}`),
+    ...s.usage.map((u) => `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(u.seconds)}: ${money(u.amountMicros)}`),
     ...(s.renewals.count > 0 ? [`Renewals (${s.renewals.count}): ${money(s.renewals.amountMicros)}`] : []),
     ...(s.purchases.count > 0 ? [`Purchases (${s.purchases.count}): ${money(s.purchases.amountMicros)}`] : []),
     ...(s.other.count > 0 ? [`Other (${s.other.count}): ${money(s.other.amountMicros)}`] : []),
