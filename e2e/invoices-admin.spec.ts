@@ -224,6 +224,23 @@ test('a Top-up invoice is issued from its own sequence, without tax', async () =
   await expect(page.getByTestId('total-due')).toHaveText('SGD 250.00');
 });
 
+test('last month’s Monthly statement (demo seed) reads as paid from points: no due date, no payment instructions', async () => {
+  await page.goto('/admin/invoice?type=monthly');
+  const row = page.getByRole('table', { name: 'Invoices' }).getByRole('row').filter({ hasText: 'Acme Pte Ltd' });
+  await expect(row).toHaveCount(1);
+  await row.getByText(/^STM-/).click();
+  await expect(page.getByText('Informational', { exact: true })).toBeVisible();
+  await expect(page.getByTestId('total-due')).toContainText('SGD 0.00');
+  const facts = page.getByText('Due', { exact: true }).locator('..');
+  await expect(facts).toContainText('—');
+  await expect(page.getByText('Payment instructions')).toHaveCount(0);
+  const payments = page.getByRole('region', { name: 'Payments applied' });
+  await expect(payments).toContainText('Paid from the customer’s points as the charges were made');
+  await expect(payments).not.toContainText('No payments yet');
+  await expect(page.getByRole('figure', { name: 'Usage by category' }).locator('.recharts-bar-rectangle')).toHaveCount(4);
+  await page.screenshot({ path: `${SHOTS}/admin-invoice-monthly.png`, fullPage: true });
+});
+
 test('a new Purchase number format in Portal Settings is used by the next issued invoice', async () => {
   await sidebar(page).getByRole('link', { name: 'Portal Settings' }).click();
   const settings = page.getByRole('form', { name: 'Invoicing settings' });

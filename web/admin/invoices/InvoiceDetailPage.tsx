@@ -154,7 +154,7 @@ export function InvoiceDetailPage() {
           <Fact label="Issued" testId="invoice-issued">{inv.issuedAt ? formatDate(inv.issuedAt) : 'Not issued yet'}</Fact>
           <Fact label="Due">
             <Text span size="sm" fw={500} c={inv.overdue ? 'red.7' : undefined}>
-              {formatDate(inv.dueAt)}
+              {inv.informational ? '—' : formatDate(inv.dueAt)}
             </Text>
           </Fact>
           <Fact label="Paid">{inv.paidAt ? formatDate(inv.paidAt) : '—'}</Fact>
@@ -192,7 +192,8 @@ export function InvoiceDetailPage() {
                 </Text>
               </>
             ) : null}
-            {inv.seller.paymentInstructions ? (
+            {/* As the PDF and the portal: how to pay, only on an invoice there is still something to pay on. */}
+            {inv.seller.paymentInstructions && !inv.informational && inv.status !== 'paid' && inv.status !== 'void' ? (
               <>
                 <Text size="xs" c="dimmed" tt="uppercase" fw={600} mt="xs">
                   Payment instructions
@@ -219,7 +220,11 @@ export function InvoiceDetailPage() {
         <Title order={3} size="h5" id="payments-title" mb="sm">
           Payments applied
         </Title>
-        {inv.payments.length === 0 ? (
+        {inv.payments.length === 0 && inv.informational ? (
+          <Text size="sm" c="dimmed">
+            Paid from the customer’s points as the charges were made: the statement below lists them.
+          </Text>
+        ) : inv.payments.length === 0 ? (
           <Text size="sm" c="dimmed">
             No payments yet.
             {inv.status !== 'draft' && inv.status !== 'void' && !inv.informational ? ' The customer pays from the portal; payments received otherwise are recorded in the Finance app.' : ''}
