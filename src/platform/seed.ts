@@ -63,8 +63,8 @@ async function addCustomer(trx: Trx, partnerId: string, name: string, currency: 
  * Demo data for a first run: idempotent (does nothing when the demo partner exists). Runs as the database owner.
  * `activity: false` seeds the people, customers and catalog without what they did (rate plan, points, calls, subscriptions):
  * the test template starts there, and each test makes the activity it asserts on.
- * With activity, last month's calls are charged after the main transaction (by the use case, in transactions of their
- * own), then dated and stated: a process stopped in between leaves a demo without last month's statement.
+ * With activity, Acme's last month (its points, its calls) is made after the main transaction, by the use cases in
+ * transactions of their own, then dated and stated: a process stopped in between leaves a demo without all of it.
  */
 export async function seedDemo(db: Db, demoPassword: string, options: { activity?: boolean; config?: Config } = {}): Promise<boolean> {
   const activity = options.activity ?? true;
@@ -94,7 +94,7 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     await addUser(trx, passwordHash, { email: 'owner@wombat.test', name: 'Will Wombat', kind: 'customer', partnerId: north, customerId: wombat, role: 'owner' });
 
     // Usage demo: a default SGD rate plan (src/products/demo-usage.ts).
-    if (activity) await seedUsageDemo(trx, { partnerId: demo, acmeId: acme });
+    if (activity) await seedUsageDemo(trx, { partnerId: demo });
     await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
     await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)

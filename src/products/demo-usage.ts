@@ -23,7 +23,7 @@ export const DEMO_SGD_RATES: readonly ParsedRate[] = [
  * The usage part of the demo data, inside the seed's transaction (as the database owner): a default SGD rate plan for
  * Demo Telecom, so the demo has rates to call on (Acme's points and calls: src/invoices/statements/demo-statement.ts).
  */
-export async function seedUsageDemo(trx: Trx, ids: { partnerId: string; acmeId: string }): Promise<{ ratePlanId: string }> {
+export async function seedUsageDemo(trx: Trx, ids: { partnerId: string }): Promise<{ ratePlanId: string }> {
   const ratePlanId = newRatePlanId();
   await trx
     .insertInto('ratePlans')
