@@ -72,7 +72,7 @@ test('an owner opens last month’s Monthly statement: points in and out, usage 
   await dialog.getByRole('link', { name: 'Download PDF' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toBe(`${number}.pdf`);
-  const { text } = await pdfText(fs.readFileSync((await download.path())!));
+  const { text } = await pdfText(fs.readFileSync(await download.path()));
   expect(text).toContain(number);
   expect(text).toContain(`Statement for ${lastMonthShown()}`);
   for (const [label, calls, time, amount] of expected) expect(text).toContain(`${label} ${calls} ${time} ${amount}`);
