@@ -1,5 +1,7 @@
+import type { ReactNode } from 'react';
 import { Button, Group } from '@mantine/core';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
+import { StatusWithRemoval } from '../../shared/ui.tsx';
 
 /**
  * Edit and Remove of an active service (a virtual line, a wallboard): in their own column, right-aligned, or under the
@@ -20,6 +22,19 @@ export function ServiceActions(props: { name: string; removeMessage: string; onE
         color="red"
         onConfirm={props.onRemove}
       />
+    </Group>
+  );
+}
+
+/**
+ * A service's status (with its removal date) and its actions under its name, on a phone only: their own columns are
+ * left out there (`visibleFrom: 'sm'`).
+ */
+export function UnderNameOnPhone(props: { status: string; removedAt: string | null; actions: ReactNode }) {
+  return (
+    <Group hiddenFrom="sm" gap={6} mt={6}>
+      <StatusWithRemoval status={props.status} removedAt={props.removedAt} />
+      {props.actions}
     </Group>
   );
 }

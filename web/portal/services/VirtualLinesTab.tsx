@@ -5,7 +5,7 @@ import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { ServiceActions } from './ServiceActions.tsx';
+import { ServiceActions, UnderNameOnPhone } from './ServiceActions.tsx';
 import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, useMembers, usePortalSubscriptions } from './queries.ts';
 import { VirtualLineDialog } from './VirtualLineDialog.tsx';
@@ -77,11 +77,7 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
                 <Text size="xs" c="dimmed" ff="monospace">
                   {l.number}
                 </Text>
-                {/* On a phone the status and the actions sit under the line (their columns are left out). */}
-                <Group hiddenFrom="sm" gap={6} mt={6}>
-                  <StatusWithRemoval status={l.status} removedAt={l.removedAt} />
-                  {canManage ? lineActions(l, true) : null}
-                </Group>
+                <UnderNameOnPhone status={l.status} removedAt={l.removedAt} actions={canManage ? lineActions(l, true) : null} />
               </div>
             ),
           },

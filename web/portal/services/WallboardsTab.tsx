@@ -6,7 +6,7 @@ import { IconPlus } from '@tabler/icons-react';
 import { api, isApiError } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { usePagedList } from '../../shared/queries.ts';
-import { ServiceActions } from './ServiceActions.tsx';
+import { ServiceActions, UnderNameOnPhone } from './ServiceActions.tsx';
 import { DataTable, LoadMore, StatusWithRemoval } from '../../shared/ui.tsx';
 import { subscriptionLabel, usePortalSubscriptions } from './queries.ts';
 import { SERVICES_KEY, WIDGETS, widgetLabel, type PortalSubscription, type Wallboard } from './types.ts';
@@ -73,11 +73,7 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
                 <Text size="sm" fw={500}>
                   {b.name}
                 </Text>
-                {/* On a phone the status and the actions sit under the name (their columns are left out). */}
-                <Group hiddenFrom="sm" gap={6} mt={6}>
-                  <StatusWithRemoval status={b.status} removedAt={b.removedAt} />
-                  {canManage ? boardActions(b, true) : null}
-                </Group>
+                <UnderNameOnPhone status={b.status} removedAt={b.removedAt} actions={canManage ? boardActions(b, true) : null} />
               </div>
             ),
           },
