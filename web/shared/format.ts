@@ -1,3 +1,5 @@
+import { lastDayOf } from '../../src/invoices/period-days.ts';
+
 const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const dateOnly = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' });
 
@@ -27,10 +29,7 @@ export function formatDate(iso: string | null | undefined): string {
  */
 export function formatPeriod(start: string | null | undefined, endExclusive: string | null | undefined): string {
   if (!start || !endExclusive) return '—';
-  const end = new Date(`${endExclusive}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(endExclusive) || Number.isNaN(end.getTime())) return `${formatDate(start)} – ${formatDate(endExclusive)}`;
-  end.setUTCDate(end.getUTCDate() - 1);
-  return `${formatDate(start)} – ${formatDate(end.toISOString().slice(0, 10))}`;
+  return `${formatDate(start)} – ${formatDate(lastDayOf(endExclusive) ?? endExclusive)}`;
 }
 
 const timeOnly = new Intl.DateTimeFormat('en-GB', { timeStyle: 'medium' });

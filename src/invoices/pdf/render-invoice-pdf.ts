@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import {
-  BODY, BOLD, dateFormat, drawPageFooters, formatDay, GREEN, groupDigits, INK, LEFT, MUTED, openPdf, ORANGE,
+  BODY, BOLD, drawPageFooters, formatDay, GREEN, groupDigits, INK, LEFT, MUTED, openPdf, ORANGE,
   BOTTOM, pdfSafe, RED, REGULAR, RIGHT, SMALL, TOP, type Writer,
 } from './pdf-layout.ts';
 import type { InvoiceDetail, InvoiceLineView, InvoiceLogo, InvoicePaymentView } from '../invoice-view-types.ts';
 import { formatBilledTime } from '../../usage/billed-time.ts';
+import { lastDayOf } from '../period-days.ts';
 
 /**
  * The invoice as a PDF: the same figures as the screen (InvoiceDetail), laid out on A4 with pdfkit's built-in Helvetica (no font
@@ -247,10 +248,7 @@ export function taxLabel(lines: readonly InvoiceLineView[]): string {
 
 /** A statement period is [start, end): shown as its first and last day. */
 function formatPeriod(start: string, end: string): string {
-  const endDate = new Date(`${end}T00:00:00Z`);
-  if (Number.isNaN(endDate.getTime())) return `${formatDay(start)} \u2013 ${formatDay(end)}`;
-  endDate.setUTCDate(endDate.getUTCDate() - 1);
-  return `${formatDay(start)} \u2013 ${dateFormat.format(endDate)}`;
+  return `${formatDay(start)} \u2013 ${formatDay(lastDayOf(end) ?? end)}`;
 }
 
 function titleOf(detail: InvoiceDetail): string {
