@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { createTestDb, wireRecordedPool, type TestDb } from '../test/harness.ts';
 import { inScope, openDatabase, readInScope, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
@@ -491,5 +492,52 @@ describe('a read of one statement in one round trip (readInScope)', () => {
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('how queries are handed to node-postgres (ADR 0025)', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => db.drop());
+
+  it('every query of every path goes with its callback, never as a query whose callback is set after it was made', async () => {
+    const seen: Array<{ text: string; callback: boolean }> = [];
+    const proto = pg.Client.prototype as unknown as { query: (this: pg.Client, ...args: unknown[]) => unknown };
+    const original = proto.query;
+    proto.query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
+      const text = typeof config === 'string' ? config : String((config as { text?: unknown }).text);
+      seen.push({ text, callback: typeof callback === 'function' || typeof values === 'function' });
+      return original.call(this, config, values, callback);
+    };
+    const handle = openDatabase(db.url, { appRole: true, max: 1 });
+    try {
+      const partnerId = newId('ptn');
+      for (let i = 0; i < 2; i++) {
+        // Plain and prepared statements, a scoped unit of work (its begin goes with the first statement the second
+        // time), and a read in one round trip.
+        await sql`select 1 as one`.execute(handle.db);
+        await sql`select ${i}::int as n`.execute(handle.db);
+        await inScope(handle.db, { kind: 'partner', partnerId }, async (trx) => sql`select ${partnerId}::text as p`.execute(trx));
+        await readInScope(handle.db, { kind: 'partner', partnerId }, sql`select ${partnerId}::text as p`);
+      }
+      // Later runs go by name or inside a script with their begin: what matters is that every one of them was seen.
+      expect(seen.filter((q) => q.text.includes('as one')).length).toBe(2);
+      expect(seen.filter((q) => q.text.includes('execute folio_')).length).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((q) => !q.callback)).toEqual([]);
+    } finally {
+      proto.query = original;
+      await handle.close();
+    }
+  });
+
+  it('a failing statement’s error leads back to the code that sent it, not to the socket’s read', async () => {
+    const err = await inScope(db.app.db, { kind: 'system' }, async (trx) => sql`select 1 / ${0}::int`.execute(trx)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe('division by zero');
+    const firstFrame = (err as Error).stack!.split('\n').find((l) => l.trim().startsWith('at '))!;
+    expect(firstFrame).not.toMatch(/pg-protocol|Socket/);
+    expect(firstFrame).toMatch(/database\.ts/);
   });
 });
