@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { containsCardNumber } from '../gateway/card-numbers.ts';
 import { formatId, newId, newSecret } from './ids.ts';
@@ -80,6 +81,30 @@ describe('formatId', () => {
     const id = formatId('cus', 1_764_547_200_000, bytes);
     expect(id.slice(-16)).toBe([...bytes].map((b) => '0123456789abcdefghjkmnpqrstvwxyz'[b % 32]).join(''));
     expect(formatId('cus', 1_764_547_200_000, bytes)).toBe(id);
+  });
+});
+
+describe('formatId, whatever the times and bytes', () => {
+  const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+  const timeOf = (part: string) => [...part].reduce((t, c) => t * 32 + ALPHABET.indexOf(c), 0);
+
+  it('writes each id’s own time, even when times alternate (the last time part is reused only for the same millisecond)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 45 }), fc.uint8Array({ minLength: 0, maxLength: 24 })), { minLength: 1, maxLength: 20 }),
+      (calls) => {
+        for (const [timeMs, bytes] of calls) {
+          const id = formatId('x', timeMs, bytes);
+          expect(id).toHaveLength(2 + 10 + bytes.length);
+          expect(timeOf(id.slice(2, 12))).toBe(timeMs);
+          expect(id).not.toMatch(/\d{13}/);
+          // A random character is its byte's, unless that byte's digit would have made a 13th in a row.
+          [...bytes].forEach((b, i) => {
+            const c = id[12 + i]!;
+            if (c !== ALPHABET[b % 32]) expect(c).toBe(ALPHABET[10 + (b % 22)]);
+          });
+        }
+      },
+    ), { numRuns: 300 });
   });
 });
 
