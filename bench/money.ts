@@ -171,6 +171,14 @@ async function walPosition(owner: Db): Promise<{ lsn: string; checkpoints: numbe
   return { lsn: rows[0]!.lsn, checkpoints: Number(rows[0]!.checkpoints) };
 }
 
+/** Row updates so far of the tables a charge updates in place (balances, feed totals), and how many were HOT. */
+async function rowUpdates(owner: Db): Promise<Record<string, { updates: number; hot: number }>> {
+  const { rows } = await sql<{ relname: string; updates: string; hot: string }>`
+    select relname, n_tup_upd::text as updates, n_tup_hot_upd::text as hot from pg_stat_user_tables
+     where relname in ('ledger_accounts', 'points_feed_totals', 'wallets') order by relname`.execute(owner);
+  return Object.fromEntries(rows.map((r) => [r.relname, { updates: Number(r.updates), hot: Number(r.hot) }]));
+}
+
 /**
  * WAL written between two positions, per unit of work (a charge, a pgbench transaction): bytes, records and records
  * carrying full-page images, counted by pg_walinspect from the WAL itself (pg_stat_wal's counters lag behind busy connections).
@@ -1075,6 +1083,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
     const stopBatchesProfile = profileServer(server.child, o.profileDir, 'batches');
     const batches: BatchResult[] = [];
+    const updatesBefore = await rowUpdates(owner.db);
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
       const copySeconds: number[] = [];
@@ -1155,6 +1164,15 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         wal,
       });
     }
+    // The statistics of the server's connections reach pg_stat_user_tables within a second of their transactions.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const updatesAfter = await rowUpdates(owner.db);
+    const batchRowUpdates = Object.fromEntries(Object.entries(updatesAfter).map(([table, after]) => {
+      const updates = after.updates - (updatesBefore[table]?.updates ?? 0);
+      const hot = after.hot - (updatesBefore[table]?.hot ?? 0);
+      return [table, { updates, hot, hotPercent: updates > 0 ? round((100 * hot) / updates, 1) : null }];
+    }));
+    log(`  row updates during the batches (HOT: the new version on the same page, no index entry): ${Object.entries(batchRowUpdates).map(([t, u]) => `${t} ${fmtInt(u.updates)} (${u.hotPercent ?? '-'}% HOT)`).join(', ')}`);
     await copyClient.end();
     copyClient = null;
     await stopBatchesProfile();
@@ -1402,7 +1420,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       dataset: { ...data.ledger, generated: 'generate_series in chunks; secondary indexes rebuilt after; triggers skipped (session_replication_role = replica) and their work done/checked by the loader: balances updated per chunk, then foreign keys and checkLedger verified', foreignKeyOrphansAfterSetup: verified.orphans, checkLedgerAfterSetup: problemsAfterSetup, checkLedgerAtEnd: problemsAtEnd },
       warmUp: steady,
       single,
-      batches,
+      batches, batchRowUpdates,
       feed,
       memory: { rssAfterBootMb: mb(rssAfterBootKb), peakRssFirstLoadMb: mb(peakRssFirstLoadKb), sampledRssPeakFirstLoadMb: mb(rssSamplePeakKb), peakRssEndMb: mb(peakRssEndKb), source: '/proc/<server pid>/status VmHWM',
         processMemoryUsageMb: { afterBoot: memoryAfterBoot, afterFirstLoad: memoryAfterFirstLoad, atEnd: memoryAtEnd } },
