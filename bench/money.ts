@@ -175,7 +175,7 @@ async function walPosition(owner: Db): Promise<{ lsn: string; checkpoints: numbe
 async function rowUpdates(owner: Db): Promise<Record<string, { updates: number; hot: number }>> {
   const { rows } = await sql<{ relname: string; updates: string; hot: string }>`
     select relname, n_tup_upd::text as updates, n_tup_hot_upd::text as hot from pg_stat_user_tables
-     where relname in ('ledger_accounts', 'points_feed_totals', 'wallets') order by relname`.execute(owner);
+     where relname in ('ledger_accounts', 'points_feed_totals') order by relname`.execute(owner);
   return Object.fromEntries(rows.map((r) => [r.relname, { updates: Number(r.updates), hot: Number(r.hot) }]));
 }
 
