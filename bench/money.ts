@@ -31,6 +31,8 @@
 //      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there, each with a .heapprofile of what it allocated)
 //      BENCH_KEEP_SERVER_LOG (unset: a file to copy the server's log to at the end, e.g. with --trace-gc in BENCH_SERVER_NODE_OPTIONS)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
+//      BENCH_PG_LOG_FILE (unset: PostgreSQL's own log, kept there after the run; with BENCH_PG_SETTINGS="session_preload_libraries=auto_explain
+//      auto_explain.log_min_duration=150 auto_explain.log_analyze=on auto_explain.log_triggers=on" it holds the plans of the batches' statements)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -88,6 +90,8 @@ export interface MoneyBenchOptions {
   pgStatements: boolean;
   /** More PostgreSQL settings for the bench's server (BENCH_PG_SETTINGS, `name=value` separated by spaces). */
   pgSettings: string[];
+  /** Where the bench's PostgreSQL writes its own log (BENCH_PG_LOG_FILE), kept after the run; null: in the temp dir, removed with it. */
+  pgLogFile: string | null;
   logLevel: string;
   maxMinutes: number;
   /** The server child's script: bench/money-server.ts, or the same file in a patched copy of the tree (A/B runs). */
@@ -136,6 +140,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     out: process.env.BENCH_OUT ?? path.join(REPO, 'bench', 'money-results.json'),
     pgStatements: process.env.BENCH_MONEY_PG_STATEMENTS === '1',
     pgSettings: (process.env.BENCH_PG_SETTINGS ?? '').split(/\s+/).filter((s) => s !== ''),
+    pgLogFile: process.env.BENCH_PG_LOG_FILE ? path.resolve(process.env.BENCH_PG_LOG_FILE) : null,
     profileDir: process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null,
     keepServerLog: process.env.BENCH_KEEP_SERVER_LOG || null,
     log: (line) => console.log(line),
@@ -920,7 +925,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
     fs.chmodSync(dir, 0o755); // the postgres user (we may be root) must be able to walk into it
     embedded = await startEmbeddedPostgres({
-      dataDir: dir, port: o.pgPort, log: () => {},
+      dataDir: dir, port: o.pgPort, log: () => {}, ...(o.pgLogFile ? { logFile: o.pgLogFile } : {}),
       settings: [...(o.pgStatements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : []), ...o.pgSettings],
     });
     owner = openDatabase(embedded.url, { appRole: false, max: 6 });

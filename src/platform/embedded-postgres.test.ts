@@ -64,6 +64,11 @@ describe('embedded PostgreSQL', () => {
     } finally {
       await db.stop();
     }
+    // PostgreSQL's own messages are kept in the data directory: both starts (the killed one's too), and the stop.
+    const pgLog = fs.readFileSync(path.join(dataDir, 'postgresql.log'), 'utf8');
+    expect(pgLog.match(/database system is ready to accept connections/g)).toHaveLength(2);
+    expect(pgLog).toMatch(/database system is shut down/);
+    expect(fs.statSync(path.join(dataDir, 'postgresql.log')).mode & 0o777).toBe(0o600);
   }, 60_000);
 
   it('on SIGTERM a process that stops the server itself keeps it until then: its last query works, its pool closes without errors', async () => {

