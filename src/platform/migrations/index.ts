@@ -32,6 +32,7 @@ import * as m0042 from './0042_audit_keys_before_commit.ts';
 import * as m0043 from './0043_pending_balances_by_key.ts';
 import * as m0044 from './0044_fewer_index_writes_per_call.ts';
 import * as m0045 from './0045_call_entry_checked_per_statement.ts';
+import * as m0046 from './0046_tenant_wall_settings_once.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -68,4 +69,5 @@ export const migrations: Record<string, Migration> = {
   '0043_pending_balances_by_key': m0043,
   '0044_fewer_index_writes_per_call': m0044,
   '0045_call_entry_checked_per_statement': m0045,
+  '0046_tenant_wall_settings_once': m0046,
 };
