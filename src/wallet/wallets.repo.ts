@@ -124,10 +124,8 @@ export interface CustomerWallet {
 export interface CustomerWalletsColumns {
   walletsNow: Date;
   walletsLocked: number;
-  customerWallets: Array<{
-    customerId: string; currency: string; status: string; pointsAccountId: string | null; balanceMicros: string | null; reservedMicros: string | null;
-    creditLimitMicros: string | null; creditLimitExpiresAt: string | null;
-  }>;
+  /** One line per known customer (`\n` between them), its fields separated by tabs: see `customerWalletsLock`. */
+  customerWallets: string;
 }
 
 /**
@@ -152,27 +150,39 @@ export function customerWalletsLock(partnerId: string, customerIds: readonly str
            for update of w, a),
       known_customers as materialized (select id, currency, status from customers where partner_id = ${partnerId} and id = any(${ids}::text[]))`,
     // Counted apart: a row of a locking CTE is locked only when read, and the count reads them all whatever the join does.
+    // The customers as lines of tab-separated fields, not JSON: for 3,200 customers, json_build_object per customer was a
+    // quarter of the statement's time (60 against 46 ms; ADR 0021, amendment of 2026-12-03). Ids, statuses, currencies
+    // and integers hold no tab or newline; a customer without a wallet has empty wallet fields; the limit's expiry is in
+    // whole milliseconds, as a Date holds it.
     columns: sql`now() as wallets_now, (select count(*)::int from locked_wallets) as wallets_locked,
-      coalesce((select json_agg(json_build_object(
-                  'customerId', k.id, 'currency', k.currency, 'status', k.status, 'pointsAccountId', l.points_account_id,
-                  'balanceMicros', l.balance_micros::text, 'reservedMicros', l.reserved_micros::text,
-                  'creditLimitMicros', l.credit_limit_micros::text, 'creditLimitExpiresAt', l.credit_limit_expires_at))
-                  from known_customers k left join locked_wallets l on l.customer_id = k.id), '[]') as customer_wallets`,
+      coalesce((select string_agg(concat_ws(E'\\t', k.id, k.currency, k.status, coalesce(l.points_account_id, ''),
+                  coalesce(l.balance_micros::text, ''), coalesce(l.reserved_micros::text, ''), coalesce(l.credit_limit_micros::text, ''),
+                  coalesce(floor(extract(epoch from l.credit_limit_expires_at) * 1000)::bigint::text, '')), E'\\n')
+                  from known_customers k left join locked_wallets l on l.customer_id = k.id), '') as customer_wallets`,
   };
 }
 
 export function customerWalletsOf(partnerId: string, row: CustomerWalletsColumns): Map<string, CustomerWallet> {
   const found = new Map<string, CustomerWallet>();
-  assert(row.customerWallets.filter((r) => r.pointsAccountId !== null).length === row.walletsLocked, 'every wallet read is locked');
-  for (const r of row.customerWallets) {
-    found.set(r.customerId, {
-      customerId: r.customerId, currency: r.currency, status: r.status,
-      wallet: r.pointsAccountId === null ? null : toState({
-        partnerId, customerId: r.customerId, currency: r.currency, pointsAccountId: r.pointsAccountId, balanceMicros: r.balanceMicros!,
-        reservedMicros: r.reservedMicros!, creditLimitMicros: r.creditLimitMicros!,
-        creditLimitExpiresAt: r.creditLimitExpiresAt === null ? null : new Date(r.creditLimitExpiresAt),
+  let locked = 0;
+  if (row.customerWallets === '') {
+    assert(row.walletsLocked === 0, 'every wallet read is locked');
+    return found;
+  }
+  for (const line of row.customerWallets.split('\n')) {
+    const f = line.split('\t');
+    assert(f.length === 8, 'a customer\'s wallet line has its 8 fields');
+    const [customerId, currency, status, pointsAccountId, balanceMicros, reservedMicros, creditLimitMicros, expiresAtMs] = f as [string, string, string, string, string, string, string, string];
+    const hasWallet = pointsAccountId !== '';
+    if (hasWallet) locked++;
+    found.set(customerId, {
+      customerId, currency, status,
+      wallet: !hasWallet ? null : toState({
+        partnerId, customerId, currency, pointsAccountId, balanceMicros, reservedMicros, creditLimitMicros,
+        creditLimitExpiresAt: expiresAtMs === '' ? null : new Date(Number(expiresAtMs)),
       }, row.walletsNow),
     });
   }
+  assert(locked === row.walletsLocked, 'every wallet read is locked');
   return found;
 }
