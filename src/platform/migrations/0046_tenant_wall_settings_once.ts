@@ -5,16 +5,18 @@ import { sql, type Kysely } from 'kysely';
  *
  * Every row-level security policy called `folio_customer_row`, `folio_partner_row` or `folio_shared_row` (migration
  * 0001): SQL functions, inlined, that call `current_setting` two to four times. PostgreSQL evaluates a policy for every
- * row a statement reads or writes as the app role, so a statement over 3,000 customers' wallets spent ~40% of its time
- * in those calls (the charging transaction's wallet lock: 40 ms with the policies, 24 ms without, 3,200 customers),
- * and every row a batch inserts (a call, a posting) paid them in its WITH CHECK.
+ * row a statement reads or writes as the app role: the charging transaction's wallet lock over 3,200 customers took
+ * 40 ms as the app role and 25 ms as the owner (no policies), and every row a batch inserts (a call, a posting) paid
+ * them in its WITH CHECK.
  *
  * Each policy is rewritten to the same predicate with every `current_setting(...)` as an uncorrelated scalar subquery,
  * `(select current_setting(...))`: the planner makes it an InitPlan, evaluated once per statement, and each row
  * compares with its value. Same rows visible, same rows refused; the scope is set before a unit of work's first
  * statement and never changes inside a statement. A new policy is written the same way: a test refuses one that calls
- * `current_setting` (or these functions) per row.
+ * `current_setting` (or these functions) per row. Measured after: that lock 36 ms; a join of 10,000 customers with
+ * their wallets 35.7 -> 25 ms.
  */
+
 /**
  * The functions' bodies written out in the policy (so that the settings can be read once), then every setting the
  * policy reads made a scalar subquery. A helper for this migration only: dropped at its end.
