@@ -122,6 +122,17 @@ describe('call charging', () => {
     expect(await points(acme)).toBe(before);
   });
 
+  it('a request naming only unknown or other partners’ customers rejects each record and writes nothing', async () => {
+    const calls = async () => (await db.owner.db.selectFrom('usageCalls').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
+    const before = await calls();
+    const res = await ingestCalls(ctx, { records: [call('only-1', { customerId: 'cus_00000000000000000000000000' }), call('only-2', { customerId: wombat })] });
+    expect(res.results.map((r) => [r.callId, r.status, r.status === 'rejected' ? r.code : null])).toEqual([
+      ['only-1', 'rejected', 'not_found'], ['only-2', 'rejected', 'not_found'],
+    ]);
+    expect(res.summary).toEqual({ received: 2, charged: 0, duplicates: 0, rejected: 2 });
+    expect(await calls()).toBe(before);
+  });
+
   it('rejects a call the points do not cover, and keeps charging the others', async () => {
     const before = (await points(acme))!;
     const res = await ingestCalls(ctx, { records: [call('long-1', { durationSeconds: 3600 }), call('short-1')] });
