@@ -22,7 +22,7 @@
 //      BENCH_SINGLE_SECONDS (12) BENCH_WARMUP_SECONDS (2) BENCH_PGBENCH_SECONDS (15) BENCH_PGBENCH_SCALE (10)
 //      BENCH_STEADY_SECONDS (40: single-record load at 16 connections before the measured runs, its throughput reported by
 //      10-s slices; then BENCH_PGBENCH_WARMUP_SECONDS (10) of pgbench, not counted either: both start from the same cold state)
-//      BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
+//      BENCH_BATCH_SIZES (1000,10000: the batch sizes measured; the targets' table expects both) BENCH_BATCH_ROUNDS (3) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
 //      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
@@ -112,6 +112,12 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
   return v;
 }
 
+function batchSizesFromEnv(): number[] {
+  const sizes = (process.env.BENCH_BATCH_SIZES ?? '1000,10000').split(',').map((s) => Number(s.trim().replaceAll('_', '')));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000)) throw new Error('BENCH_BATCH_SIZES: integers 1..10000, comma separated');
+  return sizes;
+}
+
 export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
   const connections = (process.env.BENCH_CONNECTIONS ?? '4,16,64').split(',').map((s) => Number(s.trim()));
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) throw new Error('BENCH_CONNECTIONS: integers 1..256, comma separated');
@@ -127,7 +133,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     pgbenchSeconds: envInt('BENCH_PGBENCH_SECONDS', 15, 1, 120),
     pgbenchScale: envInt('BENCH_PGBENCH_SCALE', 10, 1, 100),
     pgbenchPath: process.env.BENCH_PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench',
-    batchSizes: [1_000, 10_000],
+    batchSizes: batchSizesFromEnv(),
     batchRounds: envInt('BENCH_BATCH_ROUNDS', 3, 1, 20),
     batchSecondsBudget: envInt('BENCH_BATCH_SECONDS', 90, 1, 1800),
     feedRequests: envInt('BENCH_FEED_REQUESTS', 2_000, 10, 100_000),

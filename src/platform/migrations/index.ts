@@ -33,6 +33,7 @@ import * as m0043 from './0043_pending_balances_by_key.ts';
 import * as m0044 from './0044_fewer_index_writes_per_call.ts';
 import * as m0045 from './0045_call_entry_checked_per_statement.ts';
 import * as m0046 from './0046_tenant_wall_settings_once.ts';
+import * as m0047 from './0047_pending_balances_by_account_key.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -70,4 +71,5 @@ export const migrations: Record<string, Migration> = {
   '0044_fewer_index_writes_per_call': m0044,
   '0045_call_entry_checked_per_statement': m0045,
   '0046_tenant_wall_settings_once': m0046,
+  '0047_pending_balances_by_account_key': m0047,
 };

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createTestDb, partnerIdOf, type TestDb } from '../test/harness.ts';
+
+// A transaction's queued partner balances are applied at commit by `ledger_apply_pending_balances()` (migrations 0041,
+// 0043, 0047). The queue is an unlogged table whose rows live only inside their own transaction, so the planner's idea of
+// its size is whatever its physical pages suggest (hundreds of rows). Planned from that, a join with the ledger's
+// accounts scanned every account of every partner on each commit: milliseconds per charging transaction, while the
+// partner's accounts are locked. These tests look at the plans PostgreSQL runs inside the function (auto_explain, sent
+// to this client as notices) on a ledger of 5,000 more accounts, and at what the function moves.
+let db: TestDb;
+let partnerId: string;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  partnerId = await partnerIdOf(db, 'demo-telecom');
+});
+afterAll(async () => db.drop());
+
+/** One owner connection in a transaction that is rolled back: nothing it writes stays. */
+async function inRolledBack<T>(work: (client: pg.Client, notices: string[]) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.url });
+  const notices: string[] = [];
+  client.on('notice', (n) => notices.push(n.message ?? ''));
+  await client.connect();
+  try {
+    await client.query('begin');
+    return await work(client, notices);
+  } finally {
+    await client.query('rollback').catch(() => {});
+    await client.end();
+  }
+}
+
+/** 5,000 more accounts (a partner's bank account in 5,000 made-up currencies), the statistics refreshed. */
+async function manyAccounts(client: pg.Client): Promise<void> {
+  await client.query(`
+    insert into ledger_accounts (id, partner_id, currency, code, customer_id, kind)
+      select 'la_many_' || g, $1, chr(65 + g / 676) || chr(65 + (g / 26) % 26) || chr(65 + g % 26), 'bank', null, 'asset'
+        from generate_series(1000, 5999) g`, [partnerId]);
+  await client.query('analyze ledger_accounts');
+}
+
+/** The queue's pages as a busy server leaves them: written and emptied by many transactions before this one. */
+async function usedQueue(client: pg.Client): Promise<void> {
+  await client.query(`insert into ledger_pending_balances (account_id, total_micros) select 'la_gone', 0 from generate_series(1, 3000)`);
+  await client.query('delete from ledger_pending_balances');
+}
+
+async function queue(client: pg.Client, rows: Array<{ accountId: string; totalMicros: bigint }>): Promise<void> {
+  const { rows: queued } = await client.query<{ first: string }>(
+    `with q as (insert into ledger_pending_balances (account_id, total_micros) select * from unnest($1::text[], $2::bigint[]) order by 1 returning ord)
+     select min(ord)::text as first from q`, [rows.map((r) => r.accountId), rows.map((r) => r.totalMicros.toString())]);
+  await client.query(`select set_config('folio.pending_balances_from', $1, true)`, [queued[0]!.first]);
+}
+
+/** The partner's usage revenue and cost accounts in SGD (opened here when the ledger has not opened them yet), by code. */
+async function partnerAccounts(client: pg.Client): Promise<Array<{ id: string; balanceMicros: bigint }>> {
+  await client.query(`
+    insert into ledger_accounts (id, partner_id, currency, code, customer_id, kind)
+      values ('la_test_revenue', $1, 'SGD', 'revenue:usage', null, 'revenue'), ('la_test_cost', $1, 'SGD', 'cost:usage', null, 'expense')
+      on conflict do nothing`, [partnerId]);
+  const { rows } = await client.query<{ id: string; balance: string }>(
+    `select id, balance_micros::text as balance from ledger_accounts
+      where partner_id = $1 and currency = 'SGD' and customer_id is null and code in ('revenue:usage', 'cost:usage') order by code desc`, [partnerId]);
+  expect(rows).toHaveLength(2);
+  return rows.map((r) => ({ id: r.id, balanceMicros: BigInt(r.balance) }));
+}
+
+describe('queued partner balances at commit', () => {
+  it('moves each queued account by its total, reading the accounts by key, never every account of the ledger', async () => {
+    await inRolledBack(async (client, notices) => {
+      await manyAccounts(client);
+      await usedQueue(client);
+      const [revenue, cost] = (await partnerAccounts(client)) as [{ id: string; balanceMicros: bigint }, { id: string; balanceMicros: bigint }];
+      await queue(client, [
+        { accountId: revenue.id, totalMicros: -1_500_000n }, { accountId: cost.id, totalMicros: 400_000n }, { accountId: revenue.id, totalMicros: -250_000n },
+      ]);
+      await client.query(`load 'auto_explain'`);
+      await client.query(`set local auto_explain.log_min_duration = 0`);
+      await client.query(`set local auto_explain.log_nested_statements = on`);
+      await client.query(`set local auto_explain.log_level = notice`);
+      await client.query('select ledger_apply_pending_balances()');
+      await client.query(`set local auto_explain.log_min_duration = -1`);
+
+      const plans = notices.filter((n) => n.includes('ledger_accounts'));
+      expect(plans.length).toBeGreaterThan(0);
+      expect(plans.filter((p) => /Seq Scan on ledger_accounts/.test(p))).toEqual([]);
+      expect((await partnerAccounts(client)).map((a) => a.balanceMicros)).toEqual([revenue.balanceMicros - 1_750_000n, cost.balanceMicros + 400_000n]);
+      // Applied once: the queue is empty and the function has nothing left to do.
+      expect((await client.query('select count(*)::int as n from ledger_pending_balances')).rows[0].n).toBe(0);
+      await client.query('select ledger_apply_pending_balances()');
+      expect((await partnerAccounts(client)).map((a) => a.balanceMicros)).toEqual([revenue.balanceMicros - 1_750_000n, cost.balanceMicros + 400_000n]);
+    });
+  });
+
+  it('stops the commit when a queued balance names an account that does not exist', async () => {
+    await inRolledBack(async (client) => {
+      const [account] = await partnerAccounts(client);
+      await queue(client, [{ accountId: account!.id, totalMicros: 1n }, { accountId: 'la_does_not_exist', totalMicros: 1n }]);
+      await expect(client.query('select ledger_apply_pending_balances()')).rejects.toThrow(/queued partner balance names an account that does not exist \(la_does_not_exist\)/);
+    });
+  });
+});
