@@ -7,9 +7,11 @@ import { sql, type Kysely } from 'kysely';
  * `ledger_apply_pending_balances()` (migrations 0041 and 0043) locked and moved the queued accounts with two joins of
  * `ledger_accounts` and the queued rows. PL/pgSQL plans them once per connection, from `ledger_pending_balances`'
  * statistics: an unlogged table whose rows live only inside their own transaction, so its row estimate is whatever
- * autovacuum last saw there (hundreds), and the planner chose a hash join over a sequential scan of every ledger account.
- * With 10,000 customers that was 2 ms per join and ~5 ms per charging transaction's commit (PostgreSQL's own time,
- * auto_explain), while the transaction holds its partner's accounts: half of PostgreSQL's time in a single-record run.
+ * its pages suggest (hundreds), and the planner chose a hash join over a sequential scan of every ledger account when
+ * that table is compact on disk. With 10,000 customers that was 2 ms per join and ~5 ms per charging transaction's
+ * commit (PostgreSQL's own time, auto_explain), while the transaction holds its partner's accounts: half of
+ * PostgreSQL's time in a single-record run of the bench's small dataset. A larger (rewritten) accounts table tips the
+ * plan back to the index, so whether a server pays it depended on its tables' physical size.
  *
  * Now the queued totals are summed per account and each account is updated by its primary key, in account id order
  * (the one lock order of ADR 0018: the update takes the row lock, so no separate locking statement is needed). A few
