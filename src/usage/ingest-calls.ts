@@ -128,7 +128,7 @@ interface ValidRecord {
 }
 
 /** One request's share of a charging transaction. */
-interface Job {
+export interface Job {
   ctx: Ctx;
   received: number;
   valid: ValidRecord[];
@@ -148,7 +148,13 @@ const MAX_RECORDS_PER_TRANSACTION = 10_000;
  * partner serialise on its revenue and cost accounts anyway (now only while each commits: migration 0041); two at a
  * time per partner measured no faster on 2 cores (ADR 0018, sixth amendment).
  */
-const queues = new WeakMap<Db, Map<string, { jobs: Job[]; running: boolean }>>();
+export interface PartnerQueue {
+  jobs: Job[];
+  running: boolean;
+  /** Set while the runner waits for the callers it just answered (`awaitReturningCallers`): told of each arrival. */
+  arrived?: () => void;
+}
+const queues = new WeakMap<Db, Map<string, PartnerQueue>>();
 
 function enqueue(db: Db, partnerId: string, job: Job): void {
   let byPartner = queues.get(db);
@@ -156,10 +162,11 @@ function enqueue(db: Db, partnerId: string, job: Job): void {
   let queue = byPartner.get(partnerId);
   if (!queue) byPartner.set(partnerId, (queue = { jobs: [], running: false }));
   queue.jobs.push(job);
+  queue.arrived?.();
   if (!queue.running) run(db, partnerId, queue);
 }
 
-function run(db: Db, partnerId: string, queue: { jobs: Job[]; running: boolean }): void {
+function run(db: Db, partnerId: string, queue: PartnerQueue): void {
   queue.running = true;
   void drain(db, partnerId, queue).finally(() => {
     queue.running = false;
@@ -168,14 +175,39 @@ function run(db: Db, partnerId: string, queue: { jobs: Job[]; running: boolean }
 }
 
 /**
- * After a transaction that charged several requests (the server is busy), wait this long before the next one: the
- * callers it just answered send their next request meanwhile, and join it instead of forming a second, smaller group.
+ * After a transaction that charged several requests (the server is busy), the next one waits for the callers it just
+ * answered: they send their next request meanwhile, and join it instead of forming a second, smaller group that pays a
+ * whole transaction's fixed cost for one or two records (ADR 0018, amendment of 2026-12-04, later). It goes as soon as
+ * that many more requests are queued, when none has arrived for RETURN_GAP_MS (the callers are not coming back: an
+ * idle partner or a burst), or after RETURN_WAIT_MAX_MS in all. A transaction that charged one request never waits, so
+ * a lone caller's charge starts at once.
  */
-const GROUP_LINGER_MS = 1;
+export const RETURN_GAP_MS = 2;
+export const RETURN_WAIT_MAX_MS = 10;
 
-async function drain(db: Db, partnerId: string, queue: { jobs: Job[] }): Promise<void> {
+export function awaitReturningCallers(queue: PartnerQueue, answered: number): Promise<void> {
+  const expected = queue.jobs.length + answered;
+  return new Promise((resolve) => {
+    let gapTimer: NodeJS.Timeout | undefined;
+    const go = () => {
+      clearTimeout(gapTimer);
+      clearTimeout(maxTimer);
+      queue.arrived = undefined;
+      resolve();
+    };
+    const maxTimer = setTimeout(go, RETURN_WAIT_MAX_MS);
+    const waitForNext = () => {
+      clearTimeout(gapTimer);
+      gapTimer = setTimeout(go, RETURN_GAP_MS);
+    };
+    queue.arrived = () => (queue.jobs.length >= expected ? go() : waitForNext());
+    waitForNext();
+  });
+}
+
+async function drain(db: Db, partnerId: string, queue: PartnerQueue): Promise<void> {
   for (let previous = 0; ; ) {
-    if (previous > 1) await new Promise((resolve) => setTimeout(resolve, GROUP_LINGER_MS));
+    if (previous > 1) await awaitReturningCallers(queue, previous);
     if (queue.jobs.length === 0) return;
     const group: Job[] = [queue.jobs.shift()!];
     let records = group[0]!.valid.length;
