@@ -1,4 +1,6 @@
 // The API server alone, for bench/money.ts: built as `src/main.ts` builds it in `api` mode (boot, card gateway, buildServer),
+// with the one piece of the worker that keeps the API's own writes cheap: the audit search keys' upkeep loop (a deployment
+// runs the worker beside the API; without it the keys' pending list is merged inside the requests, as before migration 0049),
 // against the benchmark's database (DATABASE_URL), listening on 127.0.0.1 and a random port. Run as a child process so that
 // its memory (VmHWM) is measured alone. Reports `{ port }` over IPC once listening; stops on SIGTERM, or when the parent goes.
 import { writeFileSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { boot } from '../src/platform/boot.ts';
 import { buildServer } from '../src/platform/server.ts';
 import { createGateway, loadGatewayConfig } from '../src/gateway/index.ts';
+import { startAuditKeysUpkeep } from '../src/audit/audit-keys-upkeep.ts';
 
 if (!process.send) {
   console.error('bench/money-server.ts is started by bench/money.ts (it needs an IPC channel)');
@@ -22,6 +25,7 @@ const booted = await boot({ migrate: true });
 const { config, log } = booted;
 const gateway = createGateway(loadGatewayConfig(), { db: booted.app.db });
 const server = await buildServer({ config, db: booted.app.db, log, webDistDir: path.resolve('dist/web'), gateway });
+const auditKeysUpkeep = startAuditKeysUpkeep({ owner: booted.owner.db, log });
 await server.listen({ port: 0, host: '127.0.0.1' });
 const address = server.server.address();
 if (!address || typeof address === 'string') throw new Error('server has no TCP address');
@@ -34,6 +38,7 @@ async function stop(code: number): Promise<void> {
   force.unref();
   try {
     await server.close();
+    await auditKeysUpkeep.stop();
     await booted.shutdown();
   } finally {
     process.exit(code);

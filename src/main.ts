@@ -21,7 +21,7 @@ if (mode === 'all' && config.seedDemo) {
 const gatewayConfig = loadGatewayConfig();
 const gateway = createGateway(gatewayConfig, { db: booted.app.db });
 log.info(describeGatewayConfig(gatewayConfig), 'card gateway');
-const worker = mode === 'api' ? null : await startWorker({ queuePool: booted.owner.pool, db: booted.app.db, config, log, gateway });
+const worker = mode === 'api' ? null : await startWorker({ queuePool: booted.owner.pool, ownerDb: booted.owner.db, db: booted.app.db, config, log, gateway });
 const server = mode === 'worker' ? null : await buildServer({ config, db: booted.app.db, log, webDistDir: path.resolve('dist/web'), gateway });
 if (server) await server.listen({ port: config.port, host: config.host });
 

@@ -16,13 +16,15 @@ import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/state
 import { creditNoteTasks } from '../credit-notes/credit-note-tasks.ts';
 import { AUDIT_CHAIN_CHECK_CRONTAB, auditChainTasks } from '../audit/check-audit-chains.ts';
 import { TOP_UP_POLICY_NOTICES_CRONTAB, topUpPolicyNoticeTasks } from '../topup/top-up-policy-notices.ts';
+import { startAuditKeysUpkeep } from '../audit/audit-keys-upkeep.ts';
+import type { BackgroundLoop } from './background-loop.ts';
 
 /** Holds on points past their expiry are released every minute, a bounded batch at a time. */
 const RESERVATION_EXPIRY_CRONTAB = '* * * * * expire_reservations ?max=1';
 const RESERVATION_EXPIRY_BATCH = 1000;
 
 /** The background worker: graphile-worker on the same PostgreSQL; jobs are enqueued inside business transactions. */
-export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Config; log: Logger; gateway?: Gateway }): Promise<Runner> {
+export async function startWorker(deps: { queuePool: pg.Pool; ownerDb: Db; db: Db; config: Config; log: Logger; gateway?: Gateway }): Promise<Runner> {
   // Top-up: auto top-up sweep; the sandbox gateway's settlements and webhook events (src/topup/topup-tasks.ts).
   const gateway = gatewayOf(deps);
   const transport = createMailTransport(deps.config.smtpUrl, deps.config.mailFrom);
@@ -49,15 +51,16 @@ export async function startWorker(deps: { queuePool: pg.Pool; db: Db; config: Co
     pollInterval: 1000,
     logger: workerLogger(deps.log),
   });
-  // Sandbox gateway: settle delayed test cards and deliver its webhook events every few seconds; stopped with the runner.
+  // Timers in the worker process, stopped with the runner: the sandbox gateway settles delayed test cards and delivers
+  // its webhook events every few seconds; the audit search keys' pending list is merged into its index every 2 seconds.
+  const loops: BackgroundLoop[] = [startAuditKeysUpkeep({ owner: deps.ownerDb, log: deps.log })];
   const sandboxDelivery = startSandboxDelivery({ db: deps.db, gateway, log: deps.log });
-  if (sandboxDelivery) {
-    const stopRunner = runner.stop.bind(runner);
-    runner.stop = async (reason) => {
-      await sandboxDelivery.stop();
-      await stopRunner(reason);
-    };
-  }
+  if (sandboxDelivery) loops.push(sandboxDelivery);
+  const stopRunner = runner.stop.bind(runner);
+  runner.stop = async (reason) => {
+    await Promise.all(loops.map((loop) => loop.stop()));
+    await stopRunner(reason);
+  };
   return runner;
 }
 

@@ -4,6 +4,7 @@ import type { TopUpDeps } from './charge-top-up.ts';
 import type { AuditActor } from './complete-top-up.ts';
 import { runAutoTopUpSweep } from './auto-top-up-sweep.ts';
 import { handleGatewayWebhook } from './handle-gateway-webhook.ts';
+import { startBackgroundLoop, type BackgroundLoop } from '../platform/background-loop.ts';
 
 /**
  * The worker's top-up work (wired in src/platform/jobs.ts):
@@ -38,35 +39,14 @@ export async function deliverSandboxEvents(deps: TopUpDeps, options: { now?: Dat
   }, options);
 }
 
-export interface BackgroundLoop {
-  /** Stop the loop and wait for a round in progress to finish. */
-  stop(): Promise<void>;
-}
-
 /** The sandbox's settlement and webhook delivery loop, or null for a gateway that sends its own webhooks (Stripe). */
 export function startSandboxDelivery(deps: TopUpDeps, intervalMs = SANDBOX_DELIVERY_INTERVAL_MS): BackgroundLoop | null {
   if (!deps.gateway.deliverDueEvents) return null;
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let round: Promise<void> = Promise.resolve();
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      round = deliverSandboxEvents(deps)
-        .then((delivered) => {
-          if (delivered > 0) deps.log.debug({ delivered }, 'sandbox webhook events delivered');
-        })
-        .catch((err: unknown) => deps.log.error({ err }, 'sandbox webhook delivery failed; retried next round'))
-        .finally(schedule);
-    }, intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await round;
+  return startBackgroundLoop({
+    name: 'sandbox webhook delivery', intervalMs, log: deps.log,
+    round: async () => {
+      const delivered = await deliverSandboxEvents(deps);
+      if (delivered > 0) deps.log.debug({ delivered }, 'sandbox webhook events delivered');
     },
-  };
+  });
 }
