@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
 import { assertAppRole, openDatabase, type DatabaseHandle } from './database.ts';
+import { asyncLogDestination } from './log-destination.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.ts';
 import { migrateToLatest } from './migrate.ts';
 
@@ -18,7 +19,7 @@ export interface Booted {
 /** Start (or reach) PostgreSQL, migrate, and open the two pools. */
 export async function boot(options: { migrate: boolean } = { migrate: true }): Promise<Booted> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel, base: { service: 'folio' } });
+  const log = pino({ level: config.logLevel, base: { service: 'folio' } }, asyncLogDestination({ fd: 1 }));
   let embedded: EmbeddedDatabase | null = null;
   let url = config.databaseUrl;
   if (!url) {

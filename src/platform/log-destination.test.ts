@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { asyncLogDestination } from './log-destination.ts';
+
+const dirs: string[] = [];
+function logFile(): { file: string; fd: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-log-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'out.log');
+  return { file, fd: fs.openSync(file, 'a') };
+}
+const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+/** The file's lines once `done` holds for them (written from the thread pool: not at once), or after 5 s whatever they are. */
+async function linesWhen(file: string, done: (written: Array<Record<string, unknown>>) => boolean) {
+  for (let waitedMs = 0; waitedMs < 5_000; waitedMs += 10) {
+    const written = lines(file);
+    if (done(written)) return written;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return lines(file);
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the log written asynchronously', () => {
+  it('writes every line, in order, without the caller waiting for the write', async () => {
+    const { file, fd } = logFile();
+    const destination = asyncLogDestination({ fd });
+    const log = pino({ base: null }, destination);
+    for (let i = 0; i < 2_000; i++) log.info({ i }, 'request completed');
+    // Written from the thread pool: a burst is not all in the file yet when the loop that logged it ends.
+    expect(lines(file).length).toBeLessThan(2_000);
+    const written = await linesWhen(file, (w) => w.length >= 2_000);
+    expect(written).toHaveLength(2_000);
+    expect(written.map((l) => l.i)).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    expect(written[0]).toMatchObject({ level: 30, msg: 'request completed' });
+    destination.end();
+  });
+
+  it('keeps at most its buffer: lines beyond it are dropped, and a line says how many', async () => {
+    const { file, fd } = logFile();
+    const destination = asyncLogDestination({ fd, maxLengthBytes: 4_096, reportEveryMs: 20 });
+    const log = pino({ base: null }, destination);
+    const sent = 500;
+    for (let i = 0; i < sent; i++) log.info({ i, padding: 'x'.repeat(100) }, 'a long line');
+    const written = await linesWhen(file, (w) => w.some((l) => typeof l.dropped === 'number'));
+    const reports = written.filter((l) => l.msg === 'log lines dropped: the log output did not keep up');
+    const kept = written.filter((l) => l.msg === 'a long line');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ level: 40, service: 'folio' });
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length + (reports[0]!.dropped as number)).toBe(sent);
+    // The lines kept are the first ones, in order.
+    expect(kept.map((l) => l.i)).toEqual(Array.from({ length: kept.length }, (_, i) => i));
+    destination.end();
+  });
+});

@@ -1,0 +1,32 @@
+import pino from 'pino';
+
+/** Log text waiting to be written at most (bytes); lines beyond it are dropped and counted, never held without bound. */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+/** How often dropped log lines are reported (one line saying how many). */
+export const LOG_DROPS_REPORT_MS = 10_000;
+
+/**
+ * Where the server's log lines go (standard output in production), written asynchronously: a line goes out at once
+ * when nothing is being written, and lines that come while a write is under way go together in the next one, from
+ * libuv's thread pool. Written synchronously (pino's default), every request's access line was a write(2) on the event
+ * loop: under bench:money's single-record load, 7% of the API server's time, a quarter of its busy time (ADR 0027).
+ * What is still buffered is written when the process exits (pino registers the flush for an asynchronous destination).
+ * When the output does not keep up, the buffer stops at `maxLengthBytes`: later lines are dropped, and a line says
+ * how many every `reportEveryMs`.
+ */
+export function asyncLogDestination(options: { fd: number; maxLengthBytes?: number; reportEveryMs?: number }) {
+  const destination = pino.destination({ dest: options.fd, sync: false, maxLength: options.maxLengthBytes ?? LOG_BUFFER_MAX_BYTES });
+  let dropped = 0;
+  destination.on('drop', () => {
+    dropped++;
+  });
+  const report = setInterval(() => {
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    destination.write(`${JSON.stringify({ level: 40, time: Date.now(), service: 'folio', dropped: count, msg: 'log lines dropped: the log output did not keep up' })}\n`);
+  }, options.reportEveryMs ?? LOG_DROPS_REPORT_MS);
+  report.unref();
+  destination.on('close', () => clearInterval(report));
+  return destination;
+}
