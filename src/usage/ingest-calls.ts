@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { sql, type RawBuilder } from 'kysely';
-import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
-import { idOf, isoInstant } from '../platform/schemas.ts';
-import { NO_NUL, NUL_MESSAGE } from '../platform/nul-text.ts';
+import { readCallRecord, type CallRecord } from './call-record.ts';
 import { pgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
@@ -18,21 +16,6 @@ import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWal
 import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
-
-/**
- * One call record as the switch sends it. Checked record by record: one bad record does not sink the batch (its text
- * fields refuse the NUL character here, as the server does for other routes: the batch route is `bodyTextChecked`).
- */
-export const callRecordSchema = z.strictObject({
-  callId: z.string().min(1).max(100).regex(NO_NUL, NUL_MESSAGE),
-  customerId: idOf('cus'),
-  from: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
-  to: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
-  startedAt: isoInstant,
-  durationSeconds: z.number().int().min(0).max(86_400),
-  direction: z.enum(['outbound', 'inbound']),
-});
-export type CallRecord = z.infer<typeof callRecordSchema>;
 
 export type CallResult =
   | { index: number; callId: string; status: 'charged'; callRef: string; amount: string; currency: string; billedSeconds: number }
@@ -328,24 +311,24 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   const valid: ValidRecord[] = [];
   const seen = new Set<string>();
   input.records.forEach((raw, index) => {
-    const parsed = callRecordSchema.safeParse(raw);
+    const parsed = readCallRecord(raw);
     const callId = typeof (raw as { callId?: unknown } | null)?.callId === 'string' ? (raw as { callId: string }).callId : null;
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.join('.'), message: i.message }));
+    if (!parsed.ok) {
+      const errors = parsed.errors;
       results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
       return;
     }
-    const destination = normaliseNumber(parsed.data.direction === 'outbound' ? parsed.data.to : parsed.data.from);
-    if (!destination || !normaliseNumber(parsed.data.direction === 'outbound' ? parsed.data.from : parsed.data.to)) {
-      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: 'from and to must be phone numbers', errors: [{ path: normaliseNumber(parsed.data.from) ? 'to' : 'from', message: 'not a phone number' }] };
+    const destination = normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.to : parsed.record.from);
+    if (!destination || !normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.from : parsed.record.to)) {
+      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: 'from and to must be phone numbers', errors: [{ path: normaliseNumber(parsed.record.from) ? 'to' : 'from', message: 'not a phone number' }] };
       return;
     }
-    if (seen.has(parsed.data.callId)) {
+    if (seen.has(parsed.record.callId)) {
       results[index] = { index, callId, status: 'duplicate', detail: 'The same call id appears earlier in this batch' };
       return;
     }
-    seen.add(parsed.data.callId);
-    valid.push({ index, record: parsed.data, destination });
+    seen.add(parsed.record.callId);
+    valid.push({ index, record: parsed.record, destination });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { reservePoints } from '../wallet/reservations.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { callRecordSchema } from './ingest-calls.ts';
+import { callRecordSchema } from './call-record.ts';
 import { normaliseNumber } from './rating.ts';
 import {
   alreadyCharged, callRateOf, coverage, DEFAULT_MAX_SECONDS, defaultPlanOf, findLiveCall, holdOf, HOLD_GRACE_SECONDS, liveCallView,
