@@ -1,9 +1,9 @@
 import pino from 'pino';
 
 /** Log text waiting to be written at most (bytes); lines beyond it are dropped and counted, never held without bound. */
-export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 /** How often dropped log lines are reported (one line saying how many). */
-export const LOG_DROPS_REPORT_MS = 10_000;
+const LOG_DROPS_REPORT_MS = 10_000;
 
 /**
  * Where the server's log lines go (standard output in production), written asynchronously: a line goes out at once

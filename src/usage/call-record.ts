@@ -29,7 +29,7 @@ const text = (v: unknown, min: number, max: number): v is string =>
 /**
  * A record as `callRecordSchema` reads it when the schema accepts it, checked by hand: the same rules, without zod's
  * per-field results and issues (a batch of 10,000 records took 24-38 ms through zod on this machine, before any of its
- * charging could start; ADR 0021, amendment of 2026-12-04). Null for anything else, which the schema then reads and
+ * charging could start; ADR 0005, amendment of 2026-12-04). Null for anything else, which the schema then reads and
  * answers with its own errors. For a plain JSON object, accepted here exactly when the schema accepts it, with the same
  * fields (`call-record.test.ts` holds the two to it over random records).
  */
@@ -58,4 +58,3 @@ export function readCallRecord(raw: unknown): { ok: true; record: CallRecord } |
   if (parsed.success) return { ok: true, record: parsed.data };
   return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.join('.'), message: i.message })) };
 }
-

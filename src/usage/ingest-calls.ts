@@ -314,7 +314,7 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
     const parsed = readCallRecord(raw);
     const callId = typeof (raw as { callId?: unknown } | null)?.callId === 'string' ? (raw as { callId: string }).callId : null;
     if (!parsed.ok) {
-      const errors = parsed.errors;
+      const { errors } = parsed;
       results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
       return;
     }
