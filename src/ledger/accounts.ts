@@ -38,14 +38,18 @@ export function accountKey(ref: AccountRef): string {
 }
 
 /** The distinct accounts asked for (checked: customer accounts name a customer, the partner's own do not), split into
- * those whose ids the caller knows (`ids`, by `accountKey`) and the others. */
+ * those whose ids the caller knows (`ids`, by `accountKey`) and the others; `keys` is each ref's `accountKey`, in order. */
 function splitRefs(refs: readonly AccountRef[], known: ReadonlyMap<string, string> | undefined) {
   const unique = new Map<string, AccountRef>();
-  for (const ref of refs) {
+  const keys = new Array<string>(refs.length);
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
     if (CUSTOMER_ACCOUNTS.has(ref.code) !== (ref.customerId !== undefined)) {
       throw new Error(`account ${ref.code} ${ref.customerId ? 'takes no' : 'needs a'} customer`);
     }
-    unique.set(accountKey(ref), ref);
+    const key = accountKey(ref);
+    keys[i] = key;
+    unique.set(key, ref);
   }
   const ids = new Map<string, string>();
   const unknown: AccountRef[] = [];
@@ -54,7 +58,7 @@ function splitRefs(refs: readonly AccountRef[], known: ReadonlyMap<string, strin
     if (id === undefined) unknown.push(ref);
     else ids.set(key, id);
   }
-  return { unique, ids, unknown };
+  return { unique, ids, unknown, keys };
 }
 
 /**
@@ -111,13 +115,14 @@ async function findAccounts(trx: Trx, partnerId: string, currency: string, refs:
  * `resolveAccounts` and `lockBalances` of the customer accounts among them, in one round trip when any account must be
  * looked up: the lookup and the lock are one statement (the customer accounts locked in id order, as `lockBalances`
  * does; the partner's own accounts are found, never locked here). `lockedBalances` are customer accounts the caller
- * holds already (by id): not locked again. Accounts that do not exist yet are opened and then locked as before.
+ * holds already (by id): not locked again. Accounts that do not exist yet are opened and then locked as before. `keys`
+ * is each ref's `accountKey`, in the order of `refs` (made once here, for the caller too).
  */
 export async function resolveAndLockAccounts(
   trx: Trx, partnerId: string, currency: string, refs: readonly AccountRef[],
   options: { known?: ReadonlyMap<string, string> | undefined; lockedBalances?: ReadonlyMap<string, bigint> | undefined } = {},
-): Promise<{ ids: Map<string, string>; balances: Map<string, bigint> }> {
-  const { unique, ids, unknown } = splitRefs(refs, options.known);
+): Promise<{ ids: Map<string, string>; balances: Map<string, bigint>; keys: string[] }> {
+  const { unique, ids, unknown, keys } = splitRefs(refs, options.known);
   const held = options.lockedBalances;
   const toLock = (id: string, ref: AccountRef) => ref.customerId !== undefined && !held?.has(id);
   const balances = new Map<string, bigint>();
@@ -161,7 +166,7 @@ export async function resolveAndLockAccounts(
     const id = ids.get(key)!;
     if (ref.customerId !== undefined && held?.has(id)) balances.set(id, held.get(id)!);
   }
-  return { ids, balances };
+  return { ids, balances, keys };
 }
 
 /** Balances (debit-positive micros) of accounts, locking them for the rest of the transaction. */

@@ -61,6 +61,30 @@ describe('journal entries', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
+  it('without the balances after in its answer (balancesAfter: false), each customer posting still records its own', async () => {
+    await topUp(5_000_000n, 'top_no_balances');
+    const before = await balanceOf('points', customerId);
+    const spend = (causeId: string, amounts: bigint[]) => ({
+      partnerId, currency: 'SGD', customerId, kind: 'call_charge', causeType: 'test', causeId, description: 'Calls', auditEventId: null,
+      postings: [
+        ...amounts.map((amountMicros, i) => ({ code: 'points' as const, customerId, amountMicros, feed: { description: `Call ${i + 1}`, causeType: 'call', causeId: `${causeId}_${i + 1}` } })),
+        { code: 'revenue:usage' as const, amountMicros: -amounts.reduce((a, b) => a + b, 0n) },
+      ],
+    });
+    const posted = await asPartner((trx) => postEntries(trx, [spend('no_bal_1', [100_000n, 200_000n]), spend('no_bal_2', [300_000n])], { balancesAfter: false }));
+    expect(posted.map((p) => p.customerBalances.size)).toEqual([0, 0]);
+    const rows = await db.owner.db.selectFrom('postings').select(['amountMicros', 'balanceAfterMicros', 'causeId'])
+      .where('entryId', 'in', posted.map((p) => p.entryId)).where('customerId', '=', customerId).orderBy('id').execute();
+    expect(rows.map((r) => [r.causeId, BigInt(r.amountMicros), BigInt(r.balanceAfterMicros!)])).toEqual([
+      ['no_bal_1_1', 100_000n, before + 100_000n], ['no_bal_1_2', 200_000n, before + 300_000n], ['no_bal_2_1', 300_000n, before + 600_000n],
+    ]);
+    expect(await balanceOf('points', customerId)).toBe(before + 600_000n);
+    // The same entries with their balances after (the default) answer them by account.
+    const withBalances = await asPartner((trx) => postEntries(trx, [spend('bal_1', [100_000n]), spend('bal_2', [200_000n])]));
+    expect(withBalances.map((p) => p.customerBalances.get(`points|${customerId}`))).toEqual([before + 700_000n, before + 900_000n]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
   it('the database refuses an unbalanced entry at commit, even written around the code', async () => {
     const attempt = asPartner(async (trx) => {
       await trx.insertInto('journalEntries').values({ id: 'je_unbalanced0000000000', partnerId, currency: 'SGD', customerId: null, kind: 'test', causeType: 'test', causeId: 'x', description: 'bad', reversesEntryId: null, auditEventId: null }).execute();
@@ -212,6 +236,7 @@ describe('references are checked by the database, per statement', () => {
       const points = (await accountId('points', customerId))!;
       const otherPoints = (await accountId('points', other))!;
       const card = (await accountId('card_clearing', null))!;
+      expect(got.keys).toEqual(['card_clearing|', `points|${customerId}`, `points|${other}`, `receivable|${customerId}`, `unapplied|${customerId}`]);
       expect(got.ids.get(`points|${customerId}`)).toBe(points);
       expect(got.ids.get(`points|${other}`)).toBe(otherPoints);
       expect(got.ids.get('card_clearing|')).toBe(card);

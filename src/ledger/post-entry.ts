@@ -3,7 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
 import { pgArray } from '../platform/pg-array.ts';
-import { accountKey, CUSTOMER_ACCOUNTS, resolveAndLockAccounts, type AccountRef } from './accounts.ts';
+import { CUSTOMER_ACCOUNTS, resolveAndLockAccounts, type AccountRef } from './accounts.ts';
 
 export interface PostingInput extends AccountRef {
   /** Positive = debit, negative = credit. Never zero. */
@@ -34,7 +34,7 @@ export interface EntryInput {
 
 export interface PostedEntry {
   entryId: string;
-  /** Balance of each customer account right after this entry, by `accountKey`. */
+  /** Balance of each customer account right after this entry, by `accountKey` (empty when `balancesAfter: false`). */
   customerBalances: Map<string, bigint>;
 }
 
@@ -70,6 +70,12 @@ export interface PostOptions {
    * the accounts' lookup. The database still checks every posting's account (partner, currency) at insert.
    */
   accountIds?: ReadonlyMap<string, string>;
+  /**
+   * False: each posted entry's `customerBalances` is left empty, for a caller that reads none of them (a call batch's
+   * entry has a points posting per call: a map of thousands of balances built for no one). The postings still record
+   * each balance after.
+   */
+  balancesAfter?: boolean;
 }
 
 /**
@@ -86,8 +92,10 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     assertBalanced(input);
   }
   // The accounts' ids and the customer accounts' balances, locked: looked up and locked in one statement.
-  const { ids: accounts, balances } = await resolveAndLockAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings),
+  const { ids: accounts, balances, keys } = await resolveAndLockAccounts(trx, partnerId, currency, inputs.flatMap((i) => i.postings),
     { known: options.accountIds, lockedBalances: options.lockedBalances });
+  const keepBalancesAfter = options.balancesAfter !== false;
+  let posting = 0;
 
   const entries = { id: [] as string[], customerId: [] as Array<string | null>, kind: [] as string[], causeType: [] as string[], causeId: [] as string[], description: [] as string[], reverses: [] as Array<string | null>, audit: [] as Array<string | null> };
   const rows = { entryId: [] as string[], accountId: [] as string[], customerId: [] as Array<string | null>, amount: [] as string[], balanceAfter: [] as Array<string | null>, kind: [] as Array<string | null>, description: [] as Array<string | null>, causeType: [] as Array<string | null>, causeId: [] as Array<string | null> };
@@ -105,7 +113,8 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     entries.audit.push(input.auditEventId);
     const customerBalances = new Map<string, bigint>();
     for (const p of input.postings) {
-      const accountId = accounts.get(accountKey(p))!;
+      const key = keys[posting++]!;
+      const accountId = accounts.get(key)!;
       const isCustomer = CUSTOMER_ACCOUNTS.has(p.code);
       rows.entryId.push(entryId);
       rows.accountId.push(accountId);
@@ -113,7 +122,7 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
       if (isCustomer) {
         const balanceAfter = balances.get(accountId)! + p.amountMicros;
         balances.set(accountId, balanceAfter);
-        customerBalances.set(accountKey(p), balanceAfter);
+        if (keepBalancesAfter) customerBalances.set(key, balanceAfter);
         rows.customerId.push(p.customerId ?? null);
         rows.balanceAfter.push(balanceAfter.toString());
         rows.kind.push(p.feed?.kind ?? input.kind);

@@ -7,7 +7,7 @@ import { newId } from '../platform/ids.ts';
 import { readCallRecord, type CallRecord } from './call-record.ts';
 import { pgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
-import { formatDecimal, isCurrency } from '../money/money.ts';
+import { formatDecimal, isCurrency, type Currency } from '../money/money.ts';
 import { recordAudits, takeRecordedAuditInsert } from '../audit/record-audit.ts';
 import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
 import { accountKey } from '../ledger/accounts.ts';
@@ -238,20 +238,20 @@ const CHARGE_PARTS = 2;
  * add up to what the request received. Fewer parts when there are fewer customers.
  */
 function splitByCustomer(job: Job, of: number): Job[] {
-  const byCustomer = new Map<string, ValidRecord[]>();
-  for (const v of job.valid) {
-    const list = byCustomer.get(v.record.customerId);
-    if (list) list.push(v);
-    else byCustomer.set(v.record.customerId, [v]);
+  const counts = new Map<string, number>();
+  for (const v of job.valid) counts.set(v.record.customerId, (counts.get(v.record.customerId) ?? 0) + 1);
+  const customers = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const sizes = new Array<number>(Math.min(of, customers.length)).fill(0);
+  const partOf = new Map<string, number>();
+  for (const [customerId, records] of customers) {
+    let lightest = 0;
+    for (let i = 1; i < sizes.length; i++) if (sizes[i]! < sizes[lightest]!) lightest = i;
+    sizes[lightest]! += records;
+    partOf.set(customerId, lightest);
   }
-  const groups = [...byCustomer.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-  const parts = Array.from({ length: Math.min(of, groups.length) }, () => [] as ValidRecord[]);
-  for (const [, records] of groups) {
-    const lightest = parts.reduce((min, part) => (part.length < min.length ? part : min));
-    for (const record of records) lightest.push(record);
-  }
-  // Each part charges its records in the order the request listed them (results keep their own index anyway).
-  for (const part of parts) part.sort((a, b) => a.index - b.index);
+  // Each part keeps the records in the order the request listed them (results keep their own index anyway).
+  const parts = sizes.map(() => [] as ValidRecord[]);
+  for (const v of job.valid) parts[partOf.get(v.record.customerId)!]!.push(v);
   const unchargeable = job.received - job.valid.length;
   return parts.map((valid, index) => ({
     ...job, valid, received: valid.length + (index === 0 ? unchargeable : 0), done: () => {}, part: { index: index + 1, of: parts.length },
@@ -356,7 +356,7 @@ function callColumns() {
   return {
     id: [] as string[], customerId: [] as string[], callId: [] as string[], fromNumber: [] as string[], toNumber: [] as string[],
     direction: [] as string[], startedAt: [] as string[], durationSeconds: [] as number[], billedSeconds: [] as number[],
-    prefix: [] as Array<string | null>, currency: [] as string[], priceMicros: [] as string[], costMicros: [] as string[], entryId: [] as Array<string | null>,
+    prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as string[], costMicros: [] as string[], entryId: [] as Array<string | null>,
   };
 }
 
@@ -500,7 +500,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
   const ledgerWrites: Array<RawBuilder<unknown>> = [];
   for (const [currency, group] of byCurrency) {
-    const written = await entryWrites(trx, group, { lockedBalances, accountIds: accountIds.get(currency) });
+    const written = await entryWrites(trx, group, { lockedBalances, accountIds: accountIds.get(currency), balancesAfter: false });
     const n = ledgerWrites.length / 2;
     ledgerWrites.push(sql`${sql.id(`entries_${n}`)} as (${written.entries})`, sql`${sql.id(`postings_${n}`)} as (${written.postings})`);
   }
