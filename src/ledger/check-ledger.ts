@@ -4,7 +4,7 @@ import { checkCreditNotes } from '../credit-notes/check-credit-notes.ts';
 
 export interface LedgerProblem {
   invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
-    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice';
+    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings';
   detail: string;
 }
 
@@ -56,6 +56,23 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
       from postings p where p.balance_after_micros is not null and (${partner}::text is null or p.partner_id = ${partner})
     ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
   for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
+
+  // The customers' feed totals (kept by the postings' trigger for the transactions feed) count and sum exactly the
+  // postings of their account and type.
+  const totals = await sql<{ accountId: string; feedType: string; kept: string; summed: string }>`
+    with summed as (
+      select account_id, feed_type, count(*) as postings, sum(amount_micros) as total_micros from postings
+       where feed_type is not null and (${partner}::text is null or partner_id = ${partner}) group by account_id, feed_type
+    ), kept as (
+      select account_id, feed_type, postings, total_micros from points_feed_totals where (${partner}::text is null or partner_id = ${partner})
+    )
+    select coalesce(k.account_id, s.account_id) as "accountId", coalesce(k.feed_type, s.feed_type) as "feedType",
+           coalesce(k.postings, 0) || ' postings, ' || coalesce(k.total_micros, 0) as kept,
+           coalesce(s.postings, 0) || ' postings, ' || coalesce(s.total_micros, 0) as summed
+      from kept k full join summed s on s.account_id = k.account_id and s.feed_type = k.feed_type
+     where coalesce(k.postings, 0) <> coalesce(s.postings, 0) or coalesce(k.total_micros, 0) <> coalesce(s.total_micros, 0)
+     limit 100`.execute(db);
+  for (const r of totals.rows) problems.push({ invariant: 'feed_totals_match_postings', detail: `account ${r.accountId} ${r.feedType}: totals keep ${r.kept}, postings are ${r.summed}` });
 
   // Invariant 5 (ledger-design.md), per customer and currency: what the receivable holds is exactly what is still due on
   // the invoices that bill a supply (issued Purchase invoices, open, not void). Top-up invoices ask for a deposit and

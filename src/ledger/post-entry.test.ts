@@ -134,6 +134,37 @@ describe('journal entries', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
+  it('keeps the feed totals: a first posting of a type adds its row, later ones move it, two transactions at once add up', async () => {
+    await topUp(10_000_000n, 'top_totals');
+    const points = (await db.owner.db.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD')
+      .where('code', '=', 'points').where('customerId', '=', customerId).executeTakeFirstOrThrow()).id;
+    const totalsOf = async (feedType: string) => {
+      const row = await db.owner.db.selectFrom('pointsFeedTotals').select(['postings', 'totalMicros']).where('accountId', '=', points).where('feedType', '=', feedType).executeTakeFirst();
+      return row ? [Number(row.postings), BigInt(row.totalMicros)] : null;
+    };
+    const entry = (kind: string, causeId: string, amountMicros: bigint, other: 'revenue:subscription' | 'card_clearing') => ({
+      partnerId, currency: 'SGD', customerId, kind, causeType: 'test', causeId, description: causeId, auditEventId: null,
+      postings: [{ code: 'points' as const, customerId, amountMicros }, { code: other, amountMicros: -amountMicros }],
+    });
+    expect(await totalsOf('subscription')).toBeNull();
+    // Two entries in one statement: the row is inserted once, with both.
+    await asPartner((trx) => postEntries(trx, [entry('subscription_renewal', 'tot_r1', 100_000n, 'revenue:subscription'), entry('subscription_renewal', 'tot_r2', 200_000n, 'revenue:subscription')]));
+    expect(await totalsOf('subscription')).toEqual([2, 300_000n]);
+    await asPartner((trx) => postEntries(trx, [entry('subscription_renewal', 'tot_r3', 50_000n, 'revenue:subscription')]));
+    expect(await totalsOf('subscription')).toEqual([3, 350_000n]);
+    // Two transactions at once, each the first of its type for the account as it began.
+    expect(await totalsOf('credit')).toBeNull();
+    await Promise.all([1, 2].map((n) => asPartner((trx) => postEntries(trx, [entry('points_goodwill', `tot_c${n}`, -1_000n * BigInt(n), 'card_clearing')]))));
+    expect(await totalsOf('credit')).toEqual([2, -3_000n]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+    // A total changed around the trigger is named.
+    await sql`update points_feed_totals set total_micros = total_micros + 1 where account_id = ${points} and feed_type = 'subscription'`.execute(db.owner.db);
+    const problems = await checkLedger(db.owner.db);
+    expect(problems).toEqual([{ invariant: 'feed_totals_match_postings', detail: `account ${points} subscription: totals keep 3 postings, 350001, postings are 3 postings, 350000` }]);
+    await sql`update points_feed_totals set total_micros = total_micros - 1 where account_id = ${points} and feed_type = 'subscription'`.execute(db.owner.db);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
   it('the checker names a balance that no longer matches its postings', async () => {
     const account = await db.owner.db.selectFrom('ledgerAccounts').select('id').where('code', '=', 'card_clearing').where('partnerId', '=', partnerId).executeTakeFirstOrThrow();
     await sql`update ledger_accounts set balance_micros = balance_micros + 1 where id = ${account.id}`.execute(db.owner.db);
