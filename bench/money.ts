@@ -33,6 +33,7 @@
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 //      BENCH_PG_LOG_FILE (unset: PostgreSQL's own log, kept there after the run; with BENCH_PG_SETTINGS="session_preload_libraries=auto_explain
 //      auto_explain.log_min_duration=150 auto_explain.log_analyze=on auto_explain.log_triggers=on" it holds the plans of the batches' statements)
+//      BENCH_WAL_DETAIL (unset: 1 prints, for every phase whose WAL is counted, its records by resource manager and type, per unit, from pg_walinspect)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -202,6 +203,12 @@ async function walPer(owner: Db, from: { lsn: string; checkpoints: number }, to:
            count(*) filter (where resource_manager = 'Btree' and record_type like 'SPLIT%')::text as splits
       from pg_get_wal_records_info(${start}::pg_lsn, ${end}::pg_lsn)`.execute(owner);
   const per = (n: string) => (units > 0 ? round(Number(n) / units, 2) : null);
+  if (process.env.BENCH_WAL_DETAIL) {
+    const detail = await sql<{ rmgr: string; type: string; n: string; bytes: string; fpi: string }>`
+      select resource_manager as rmgr, record_type as type, count(*)::text as n, sum(record_length)::text as bytes, sum(fpi_length)::text as fpi
+        from pg_get_wal_records_info(${start}::pg_lsn, ${end}::pg_lsn) group by 1, 2 order by sum(record_length) desc limit 25`.execute(owner);
+    for (const r of detail.rows) console.log(`  WAL ${r.rmgr}/${r.type}: ${per(r.n)} records and ${per(r.bytes)} bytes per unit (fpi ${per(r.fpi)})`);
+  }
   return { megabytes: round(Number(rows[0]!.bytes) / 1e6, 1), recordsPerUnit: per(rows[0]!.records), fullPageImagesPerUnit: per(rows[0]!.fpi), btreeSplitsPerUnit: per(rows[0]!.splits), bytesPerUnit: per(rows[0]!.bytes), checkpointsStarted: to.checkpoints - from.checkpoints };
 }
 
