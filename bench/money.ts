@@ -718,7 +718,11 @@ interface BatchResult {
   secondsPerBatch: number[];
   chargesPerSecond: number | null;
   bestChargesPerSecond: number | null;
-  cpu: { what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null; stealPercent: number | null };
+  cpu: {
+    what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null; stealPercent: number | null;
+    /** The machine's cores (nproc) over the CPU per charge of the three: the most they could charge per second, all busy. */
+    ceilingChargesPerSecond: number | null;
+  };
   failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
   copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
   /** WAL of the timed rounds' requests (the COPY runs after each request, outside these windows), per charge. */
@@ -1162,7 +1166,10 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         ? { megabytes: round(walSpent.bytes / 1e6, 1), bytesPerCharge: round(walSpent.bytes / charged), fullPageImagesPerCharge: round(walSpent.fullPageImages / charged, 2), checkpointsStarted: walSpent.checkpoints }
         : null;
       if (wal) log(`  batch of ${fmtInt(size)}, WAL: ${wal.megabytes} MB, per charge ${wal.bytesPerCharge} bytes, ${wal.fullPageImagesPerCharge} full-page images; ${wal.checkpointsStarted} checkpoint(s) started`);
-      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy; steal ${cpu.stealPercent}%`);
+      // What these cores could charge at all at this CPU per charge, every core busy all the time: the batch's ceiling here.
+      const cpuMsPerCharge = (cpu.postgresMsPerUnit ?? 0) + (cpu.serverMsPerUnit ?? 0) + (cpu.loadGeneratorMsPerUnit ?? 0);
+      const ceiling = charged > 0 && cpuMsPerCharge > 0 ? round((os.availableParallelism() * 1000) / cpuMsPerCharge) : null;
+      if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy; steal ${cpu.stealPercent}%; at this CPU per charge ${os.availableParallelism()} cores charge at most ${ceiling === null ? '-' : fmtInt(ceiling)}/s`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
         chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
@@ -1172,6 +1179,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           postgresMicrosPerCharge: micros(cpu.postgresMsPerUnit), serverMicrosPerCharge: micros(cpu.serverMsPerUnit), benchMicrosPerCharge: micros(cpu.loadGeneratorMsPerUnit),
           busyPercentOfOneCore: charged > 0 ? cpu.busyPercentOfOneCore : null,
           stealPercent: charged > 0 ? cpu.stealPercent : null,
+          ceilingChargesPerSecond: ceiling,
         },
         failures,
         copy: {
@@ -1375,7 +1383,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       });
     }
     for (const b of batches) {
-      const copy = b.copy.rowsPerSecond === null ? '' : `; COPY ${fmtInt(b.copy.rowsPerSecond)} rows/s`;
+      const copy = (b.copy.rowsPerSecond === null ? '' : `; COPY ${fmtInt(b.copy.rowsPerSecond)} rows/s`)
+        + (b.cpu.ceilingChargesPerSecond === null ? '' : `; CPU ceiling ${fmtInt(b.cpu.ceilingChargesPerSecond)}/s`);
       const failed = b.failures.length > 0 ? `${b.failures.length} batch(es) FAILED: HTTP ${b.failures[0]!.status} after ${b.failures[0]!.seconds.toFixed(1)} s${b.failures[0]!.serverError ? ` (${b.failures[0]!.serverError})` : ''}` : '';
       rows.push({
         what: `batch of ${fmtInt(b.size)} records`,

@@ -98,7 +98,7 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
   let posting = 0;
 
   const entries = { id: [] as string[], customerId: [] as Array<string | null>, kind: [] as string[], causeType: [] as string[], causeId: [] as string[], description: [] as string[], reverses: [] as Array<string | null>, audit: [] as Array<string | null> };
-  const rows = { entryId: [] as string[], accountId: [] as string[], customerId: [] as Array<string | null>, amount: [] as string[], balanceAfter: [] as Array<string | null>, kind: [] as Array<string | null>, description: [] as Array<string | null>, causeType: [] as Array<string | null>, causeId: [] as Array<string | null> };
+  const rows = { entryId: [] as string[], accountId: [] as string[], customerId: [] as Array<string | null>, amount: [] as bigint[], balanceAfter: [] as Array<bigint | null>, kind: [] as Array<string | null>, description: [] as Array<string | null>, causeType: [] as Array<string | null>, causeId: [] as Array<string | null> };
   const posted: PostedEntry[] = [];
   for (const input of inputs) {
     const entryId = input.entryId ?? newId('je');
@@ -118,13 +118,13 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
       const isCustomer = CUSTOMER_ACCOUNTS.has(p.code);
       rows.entryId.push(entryId);
       rows.accountId.push(accountId);
-      rows.amount.push(p.amountMicros.toString());
+      rows.amount.push(p.amountMicros);
       if (isCustomer) {
         const balanceAfter = balances.get(accountId)! + p.amountMicros;
         balances.set(accountId, balanceAfter);
         if (keepBalancesAfter) customerBalances.set(key, balanceAfter);
         rows.customerId.push(p.customerId ?? null);
-        rows.balanceAfter.push(balanceAfter.toString());
+        rows.balanceAfter.push(balanceAfter);
         rows.kind.push(p.feed?.kind ?? input.kind);
         rows.description.push(p.feed ? p.feed.description.slice(0, 500) : description);
         rows.causeType.push(p.feed?.causeType ?? input.causeType);

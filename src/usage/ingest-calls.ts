@@ -356,7 +356,7 @@ function callColumns() {
   return {
     id: [] as string[], customerId: [] as string[], callId: [] as string[], fromNumber: [] as string[], toNumber: [] as string[],
     direction: [] as string[], startedAt: [] as string[], durationSeconds: [] as number[], billedSeconds: [] as number[],
-    prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as string[], costMicros: [] as string[], entryId: [] as Array<string | null>,
+    prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as bigint[], costMicros: [] as bigint[], entryId: [] as Array<string | null>,
   };
 }
 
@@ -462,8 +462,8 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       calls.billedSeconds.push(rated.billedSeconds);
       calls.prefix.push(rated.prefix);
       calls.currency.push(customer.currency);
-      calls.priceMicros.push(rated.priceMicros.toString());
-      calls.costMicros.push(rated.costMicros.toString());
+      calls.priceMicros.push(rated.priceMicros);
+      calls.costMicros.push(rated.costMicros);
       calls.entryId.push(entryId);
       job.results[index] = { index, callId, status: 'charged', callRef, amount: formatDecimal(rated.priceMicros, customer.currency, 6), currency: customer.currency, billedSeconds: rated.billedSeconds };
     }
