@@ -140,6 +140,7 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     }
     posted.push({ entryId, customerBalances });
   }
+  assert(posting === keys.length, 'every posting took its own account key');
   // Arrays unnested by the server (one parameter per column, not per value); postings in input order, so posting ids
   // follow the order the balances after were computed in.
   return {
