@@ -33,7 +33,8 @@
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
 //      BENCH_PG_LOG_FILE (unset: PostgreSQL's own log, kept there after the run; with BENCH_PG_SETTINGS="session_preload_libraries=auto_explain
 //      auto_explain.log_min_duration=150 auto_explain.log_analyze=on auto_explain.log_triggers=on" it holds the plans of the batches' statements)
-//      BENCH_WAL_DETAIL (unset: 1 prints, for every phase whose WAL is counted, its records by resource manager and type, per unit, from pg_walinspect)
+//      BENCH_WAL_DETAIL (unset: 1 prints, for every phase whose WAL is counted (each single-record run, each pgbench run, each timed batch),
+//      its records by resource manager and type, per unit, from pg_walinspect)
 import { guardRun, removeLeftovers } from './bench-kit.ts';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -195,7 +196,8 @@ async function rowUpdates(owner: Db): Promise<Record<string, { updates: number; 
  * WAL written between two positions, per unit of work (a charge, a pgbench transaction): bytes, records and records
  * carrying full-page images, counted by pg_walinspect from the WAL itself (pg_stat_wal's counters lag behind busy connections).
  */
-async function walPer(owner: Db, from: { lsn: string; checkpoints: number }, to: { lsn: string; checkpoints: number }, units: number) {
+async function walPer(owner: Db, from: { lsn: string; checkpoints: number }, to: { lsn: string; checkpoints: number }, units: number,
+  detail?: { phase: string; log: (line: string) => void }) {
   const start = from.lsn;
   const end = to.lsn;
   const { rows } = await sql<{ bytes: string; records: string; fpi: string; splits: string }>`
@@ -203,11 +205,11 @@ async function walPer(owner: Db, from: { lsn: string; checkpoints: number }, to:
            count(*) filter (where resource_manager = 'Btree' and record_type like 'SPLIT%')::text as splits
       from pg_get_wal_records_info(${start}::pg_lsn, ${end}::pg_lsn)`.execute(owner);
   const per = (n: string) => (units > 0 ? round(Number(n) / units, 2) : null);
-  if (process.env.BENCH_WAL_DETAIL) {
-    const detail = await sql<{ rmgr: string; type: string; n: string; bytes: string; fpi: string }>`
+  if (detail && process.env.BENCH_WAL_DETAIL) {
+    const byType = await sql<{ rmgr: string; type: string; n: string; bytes: string; fpi: string }>`
       select resource_manager as rmgr, record_type as type, count(*)::text as n, sum(record_length)::text as bytes, sum(fpi_length)::text as fpi
         from pg_get_wal_records_info(${start}::pg_lsn, ${end}::pg_lsn) group by 1, 2 order by sum(record_length) desc limit 25`.execute(owner);
-    for (const r of detail.rows) console.log(`  WAL ${r.rmgr}/${r.type}: ${per(r.n)} records and ${per(r.bytes)} bytes per unit (fpi ${per(r.fpi)})`);
+    for (const r of byType.rows) detail.log(`  WAL of ${detail.phase}, ${r.rmgr}/${r.type}: ${per(r.n)} records and ${per(r.bytes)} bytes per unit (fpi ${per(r.fpi)})`);
   }
   return { megabytes: round(Number(rows[0]!.bytes) / 1e6, 1), recordsPerUnit: per(rows[0]!.records), fullPageImagesPerUnit: per(rows[0]!.fpi), btreeSplitsPerUnit: per(rows[0]!.splits), bytesPerUnit: per(rows[0]!.bytes), checkpointsStarted: to.checkpoints - from.checkpoints };
 }
@@ -1072,7 +1074,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         connections: c, durationSeconds, requests2xx: Number((result as unknown as Record<string, number>)['2xx'] ?? 0), non2xx: result.non2xx,
         errors: result.errors, timeouts: result.timeouts, charged, chargesPerSecond: round(charged / durationSeconds),
         latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, average: round(result.latency.average, 2) },
-        pgbench: null, ratioToPgbench: null, wal: await walPer(owner.db, walBefore, walAfter, charged),
+        pgbench: null, ratioToPgbench: null, wal: await walPer(owner.db, walBefore, walAfter, charged, { phase: `single records at ${c} connections`, log }),
         cpu: cpuPer(cpuBefore, cpuAfter, charged),
       };
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
@@ -1084,7 +1086,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const pgbenchCpuBefore = cpuSnapshot(null);
         const pgb = await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, c, o.pgbenchSeconds, children);
         const pgbenchCpu = cpuPer(pgbenchCpuBefore, cpuSnapshot(null), pgb.transactions);
-        const pgbenchWal = await walPer(owner.db, pgbenchWalBefore, await walPosition(owner.db), pgb.transactions);
+        const pgbenchWal = await walPer(owner.db, pgbenchWalBefore, await walPosition(owner.db), pgb.transactions, { phase: `pgbench at ${c} clients`, log });
         run.pgbench = { ...pgb, wal: pgbenchWal, cpu: pgbenchCpu };
         log(`  pgbench CPU per transaction: PostgreSQL ${pgbenchCpu.postgresMsPerUnit} ms, pgbench ${pgbenchCpu.loadGeneratorMsPerUnit} ms; ${pgbenchCpu.busyPercentOfOneCore}% of one core busy (pgbench's own start and end included); steal ${pgbenchCpu.stealPercent}%`);
         run.ratioToPgbench = round(run.chargesPerSecond / run.pgbench.tps, 2);
@@ -1151,7 +1153,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           copySeconds.push(cs);
           charged += size;
           for (const k of ['at', 'machine', 'steal', 'machineTotal', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
-          const wal = await walPer(owner.db, walBefore, walAfter, 1);
+          const wal = await walPer(owner.db, walBefore, walAfter, 1, { phase: `a batch of ${fmtInt(size)}`, log });
           walSpent.bytes += wal.bytesPerUnit ?? 0;
           walSpent.fullPageImages += wal.fullPageImagesPerUnit ?? 0;
           walSpent.checkpoints += wal.checkpointsStarted;
