@@ -295,6 +295,31 @@ function cpuPer(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof
   };
 }
 
+/**
+ * Minor page faults so far: the API server's (all its threads), and each PostgreSQL process's by pid (backends come
+ * and go). A count, not a time: on a virtual machine one fault costs ~10-20 µs of CPU here (ADR 0028), so faults per
+ * charge is a yardstick that the machine's speed of the day does not move.
+ */
+function pageFaults(serverPid: number | null): { server: number; postgres: Map<number, number> } {
+  const minflt = (pid: number | string) => Number(procStat(pid as number)?.[7] ?? 0);
+  const postgres = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), minflt(entry));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return { server: serverPid ? minflt(serverPid) : 0, postgres };
+}
+
+function pageFaultsBetween(before: ReturnType<typeof pageFaults>, after: ReturnType<typeof pageFaults>): { server: number; postgres: number } {
+  let postgres = 0;
+  for (const [pid, n] of after.postgres) postgres += n - (before.postgres.get(pid) ?? 0);
+  return { server: after.server - before.server, postgres };
+}
+
 /** How busy the whole machine's CPUs are over `ms` (from /proc/stat), in percent: other people's load while we are idle. */
 async function machineBusy(ms = 1000): Promise<number> {
   const read = () => {
@@ -724,6 +749,8 @@ interface BatchResult {
     what: string; postgresMicrosPerCharge: number | null; serverMicrosPerCharge: number | null; benchMicrosPerCharge: number | null; busyPercentOfOneCore: number | null; stealPercent: number | null;
     /** The machine's cores (nproc) over the CPU per charge of the three: the most they could charge per second, all busy. */
     ceilingChargesPerSecond: number | null;
+    /** Minor page faults per charge during the timed rounds (counts, whatever the machine's speed): the API server and PostgreSQL. */
+    pageFaultsPerCharge: { server: number; postgres: number } | null;
   };
   failures: Array<{ round: number; status: number; seconds: number; answer: string; serverError: string | null }>;
   copy: { table: string; format: string; secondsPerBatch: number[]; rowsPerSecond: number | null };
@@ -1116,6 +1143,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       let bytes = 0;
       const cpuSpent = { at: 0, machine: 0, steal: 0, machineTotal: 0, server: 0, bench: 0 }; // the timed rounds' CPU and wall time, summed
       const walSpent = { bytes: 0, fullPageImages: 0, checkpoints: 0 };
+      const faultsSpent = { server: 0, postgres: 0 };
       const sizeStarted = Date.now();
       // One untimed round first, except for the largest size (the fresh server's first request was one). Bounded in time:
       // no new round once this size has taken batchSecondsBudget (at least one timed round is made).
@@ -1132,6 +1160,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         bytes = body.length;
         const logBefore = fs.statSync(serverLog).size;
         const walBefore = await walPosition(owner.db);
+        const faultsBefore = pageFaults(server.pid);
         const cpuBefore = cpuSnapshot(server.pid);
         const t0 = performance.now();
         const res = await fetch(`${server.baseUrl}/api/v1/usage/calls`, {
@@ -1140,6 +1169,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         const answer = (await res.json()) as { summary?: { charged: number }; code?: string; detail?: string };
         const s = (performance.now() - t0) / 1000;
         const cpuAfter = cpuSnapshot(server.pid);
+        const faults = pageFaultsBetween(faultsBefore, pageFaults(server.pid));
         const walAfter = await walPosition(owner.db);
         const cs = await copyRows(copyClient, records);
         if (res.status !== 200 || answer.summary?.charged !== size) {
@@ -1153,6 +1183,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           copySeconds.push(cs);
           charged += size;
           for (const k of ['at', 'machine', 'steal', 'machineTotal', 'server', 'bench'] as const) cpuSpent[k] += cpuAfter[k] - cpuBefore[k];
+          faultsSpent.server += faults.server;
+          faultsSpent.postgres += faults.postgres;
           const wal = await walPer(owner.db, walBefore, walAfter, 1, { phase: `a batch of ${fmtInt(size)}`, log });
           walSpent.bytes += wal.bytesPerUnit ?? 0;
           walSpent.fullPageImages += wal.fullPageImagesPerUnit ?? 0;
@@ -1171,7 +1203,9 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       // What these cores could charge at all at this CPU per charge, every core busy all the time: the batch's ceiling here.
       const cpuMsPerCharge = (cpu.postgresMsPerUnit ?? 0) + (cpu.serverMsPerUnit ?? 0) + (cpu.loadGeneratorMsPerUnit ?? 0);
       const ceiling = charged > 0 && cpuMsPerCharge > 0 ? round((os.availableParallelism() * 1000) / cpuMsPerCharge) : null;
+      const faultsPerCharge = charged > 0 ? { server: round(faultsSpent.server / charged, 3), postgres: round(faultsSpent.postgres / charged, 3) } : null;
       if (charged > 0) log(`  batch of ${fmtInt(size)}, CPU per charge: PostgreSQL ${micros(cpu.postgresMsPerUnit)} µs, API server ${micros(cpu.serverMsPerUnit)} µs, fetch ${micros(cpu.loadGeneratorMsPerUnit)} µs; ${cpu.busyPercentOfOneCore}% of one core busy; steal ${cpu.stealPercent}%; at this CPU per charge ${os.availableParallelism()} cores charge at most ${ceiling === null ? '-' : fmtInt(ceiling)}/s`);
+      if (faultsPerCharge) log(`  batch of ${fmtInt(size)}, minor page faults per charge: PostgreSQL ${faultsPerCharge.postgres}, API server ${faultsPerCharge.server}`);
       batches.push({
         size, rounds: seconds.length, bodyBytes: bytes, charged, secondsPerBatch: seconds.map((x) => round(x, 3)),
         chargesPerSecond: seconds.length > 0 ? round(charged / total) : null,
@@ -1182,6 +1216,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           busyPercentOfOneCore: charged > 0 ? cpu.busyPercentOfOneCore : null,
           stealPercent: charged > 0 ? cpu.stealPercent : null,
           ceilingChargesPerSecond: ceiling,
+          pageFaultsPerCharge: faultsPerCharge,
         },
         failures,
         copy: {

@@ -41,6 +41,10 @@ describe('pgArray: a PostgreSQL array literal PostgreSQL reads back as the same 
     expect(pgArray(['a', null, 1n])).toMatchObject({ literal: '{"a",NULL,1}', length: 3 });
     expect(pgArray(['a', 'b c', ''])).toMatchObject({ literal: '{"a","b c",""}', length: 3 });
     expect(pgArray([1, 2n, -3])).toMatchObject({ literal: '{1,2,-3}', length: 3 });
+    expect(pgArray(['only'])).toMatchObject({ literal: '{"only"}', length: 1 });
+    expect(pgArray([7n])).toMatchObject({ literal: '{7}', length: 1 });
+    expect(await roundTrip(pgArray(['only']), 'text')).toEqual(['only']);
+    expect(await roundTrip(pgArray([-5]), 'int')).toEqual(['-5']);
     expect(await roundTrip(pgArray(['cus_1', 'NULL', '']), 'text')).toEqual(['cus_1', 'NULL', '']);
     expect(await roundTrip(pgArray([]), 'text')).toEqual([]);
   });
