@@ -297,16 +297,17 @@ function cpuPer(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof
 
 /**
  * Minor page faults so far: the API server's (all its threads), and each PostgreSQL process's by pid (backends come
- * and go). A count, not a time: on a virtual machine one fault costs ~10-20 µs of CPU here (ADR 0028), so faults per
- * charge is a yardstick that the machine's speed of the day does not move.
+ * and go; every process named postgres on the machine, as for the CPU figures nothing else runs during a bench). A
+ * count, not a time: on a virtual machine one fault costs ~10-20 µs of CPU here (ADR 0028), so faults per charge is
+ * a yardstick that the machine's speed of the day does not move.
  */
 function pageFaults(serverPid: number | null): { server: number; postgres: Map<number, number> } {
-  const minflt = (pid: number | string) => Number(procStat(pid as number)?.[7] ?? 0);
+  const minflt = (pid: number) => Number(procStat(pid)?.[7] ?? 0);
   const postgres = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), minflt(entry));
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres.set(Number(entry), minflt(Number(entry)));
     } catch {
       // gone since the listing
     }
