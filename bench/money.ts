@@ -578,13 +578,17 @@ export async function loadHistory(owner: Db, d: Omit<BenchData, 'ledger'>, custo
       log(`  history: ${fmtInt(done * 4 + 2 * customers)} postings (${fmtInt(done)} calls) in ${secs.toFixed(0)} s (${Object.entries(statementMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')})`);
     }
   }
-  // What the skipped trigger also keeps: the feed's totals by type, per points account.
+  // What the skipped trigger also keeps: the feed's totals by type, per points account (calls on the account's row,
+  // the other types in points_feed_totals; migration 0050).
   await owner.transaction().execute(async (trx) => {
     await sql`set local work_mem = '256MB'`.execute(trx);
     await sql`delete from points_feed_totals`.execute(trx);
     await sql`insert into points_feed_totals (account_id, feed_type, partner_id, customer_id, postings, total_micros)
       select account_id, feed_type, min(partner_id), min(customer_id), count(*), sum(amount_micros)
-        from postings where feed_type is not null group by account_id, feed_type`.execute(trx);
+        from postings where feed_type is not null and feed_type <> 'call' group by account_id, feed_type`.execute(trx);
+    await sql`update ledger_accounts a set call_postings = s.postings, call_total_micros = s.total
+      from (select account_id, count(*) as postings, sum(amount_micros) as total from postings where feed_type = 'call' group by account_id) s
+      where a.id = s.account_id`.execute(trx);
   });
   // The dropped indexes again, from their own definitions, two at a time.
   const t = Date.now();
@@ -1236,7 +1240,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const hot = after.hot - (updatesBefore[table]?.hot ?? 0);
       return [table, { updates, hot, hotPercent: updates > 0 ? round((100 * hot) / updates, 1) : null }];
     }));
-    log(`  row updates during the batches (HOT: the new version on the same page, no index entry): ${Object.entries(batchRowUpdates).map(([t, u]) => `${t} ${fmtInt(u.updates)} (${u.hotPercent ?? '-'}% HOT)`).join(', ')}`);
+    log(`  row updates during the batches (HOT: the new version on the same page, no index entry): ${Object.entries(batchRowUpdates).map(([t, u]) => u.hotPercent === null ? `${t} none` : `${t} ${fmtInt(u.updates)} (${u.hotPercent}% HOT)`).join(', ')}`);
     await copyClient.end();
     copyClient = null;
     await stopBatchesProfile();

@@ -57,14 +57,19 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
     ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
   for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
 
-  // The customers' feed totals (kept by the postings' trigger for the transactions feed) count and sum exactly the
-  // postings of their account and type.
+  // The customers' feed totals (kept by the postings' trigger for the transactions feed: calls on the account's row,
+  // the other types in points_feed_totals) count and sum exactly the postings of their account and type.
   const totals = await sql<{ accountId: string; feedType: string; kept: string; summed: string }>`
     with summed as (
       select account_id, feed_type, count(*) as postings, sum(amount_micros) as total_micros from postings
        where feed_type is not null and (${partner}::text is null or partner_id = ${partner}) group by account_id, feed_type
     ), kept as (
-      select account_id, feed_type, postings, total_micros from points_feed_totals where (${partner}::text is null or partner_id = ${partner})
+      select account_id, feed_type, sum(postings) as postings, sum(total_micros) as total_micros from (
+        select account_id, feed_type, postings, total_micros from points_feed_totals where (${partner}::text is null or partner_id = ${partner})
+        union all
+        select id, 'call', call_postings, call_total_micros from ledger_accounts
+         where (call_postings <> 0 or call_total_micros <> 0) and (${partner}::text is null or partner_id = ${partner})
+      ) k group by account_id, feed_type
     )
     select coalesce(k.account_id, s.account_id) as "accountId", coalesce(k.feed_type, s.feed_type) as "feedType",
            coalesce(k.postings, 0) || ' postings, ' || coalesce(k.total_micros, 0) as kept,

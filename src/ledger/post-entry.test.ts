@@ -165,6 +165,47 @@ describe('journal entries', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
+  it("keeps the calls' total on the account's own row, with its balance: none in points_feed_totals; two transactions at once add up", async () => {
+    await topUp(10_000_000n, 'top_call_totals');
+    const points = (await db.owner.db.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD')
+      .where('code', '=', 'points').where('customerId', '=', customerId).executeTakeFirstOrThrow()).id;
+    const account = async () => {
+      const row = await db.owner.db.selectFrom('ledgerAccounts').select(['callPostings', 'callTotalMicros', 'balanceMicros']).where('id', '=', points).executeTakeFirstOrThrow();
+      return { calls: Number(row.callPostings), callsMicros: BigInt(row.callTotalMicros), balanceMicros: BigInt(row.balanceMicros) };
+    };
+    const summedCalls = async () => {
+      const row = await sql<{ n: string; total: string | null }>`select count(*)::text as n, sum(amount_micros)::text as total from postings where account_id = ${points} and feed_type = 'call'`.execute(db.owner.db);
+      return { calls: Number(row.rows[0]!.n), callsMicros: BigInt(row.rows[0]!.total ?? '0') };
+    };
+    const call = (causeId: string, amountMicros: bigint) => ({
+      partnerId, currency: 'SGD', customerId, kind: 'call_charge', causeType: 'call', causeId, description: causeId, auditEventId: null,
+      postings: [{ code: 'points' as const, customerId, amountMicros }, { code: 'revenue:usage' as const, amountMicros: -amountMicros }],
+    });
+    const before = await account();
+    expect(before).toMatchObject(await summedCalls());
+    // Two calls in one statement, and a top-up beside them: only the calls count.
+    await asPartner((trx) => postEntries(trx, [call('cal_tot_1', 120_000n), call('cal_tot_2', 205_440n)]));
+    await topUp(1_000_000n, 'top_call_totals_2');
+    expect(await account()).toEqual({ calls: before.calls + 2, callsMicros: before.callsMicros + 325_440n, balanceMicros: before.balanceMicros + 325_440n - 1_000_000n });
+    // Two transactions at once.
+    await Promise.all([1n, 2n].map((n) => asPartner((trx) => postEntries(trx, [call(`cal_tot_p${n}`, 1_000n * n)]))));
+    const after = await account();
+    expect(after.calls).toBe(before.calls + 4);
+    expect(after.callsMicros).toBe(before.callsMicros + 328_440n);
+    expect(after).toMatchObject(await summedCalls());
+    const kept = await db.owner.db.selectFrom('pointsFeedTotals').select('feedType').where('accountId', '=', points).where('feedType', '=', 'call').execute();
+    expect(kept).toEqual([]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+    // A calls total changed around the trigger is named (as the owner: the app role cannot change an account row).
+    await sql`update ledger_accounts set call_postings = call_postings - 1 where id = ${points}`.execute(db.owner.db);
+    expect(await checkLedger(db.owner.db)).toEqual([{ invariant: 'feed_totals_match_postings', detail: `account ${points} call: totals keep ${after.calls - 1} postings, ${after.callsMicros}, postings are ${after.calls} postings, ${after.callsMicros}` }]);
+    await sql`update ledger_accounts set call_postings = call_postings + 1 where id = ${points}`.execute(db.owner.db);
+    // A 'call' row in points_feed_totals would count the calls twice: the database refuses it, even from the owner.
+    const second = sql`insert into points_feed_totals (account_id, feed_type, partner_id, customer_id, postings, total_micros) values (${points}, 'call', ${partnerId}, ${customerId}, 1, 1)`.execute(db.owner.db);
+    await expect(second).rejects.toMatchObject({ code: '23514', constraint: 'points_feed_totals_not_calls' });
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
   it('the checker names a balance that no longer matches its postings', async () => {
     const account = await db.owner.db.selectFrom('ledgerAccounts').select('id').where('code', '=', 'card_clearing').where('partnerId', '=', partnerId).executeTakeFirstOrThrow();
     await sql`update ledger_accounts set balance_micros = balance_micros + 1 where id = ${account.id}`.execute(db.owner.db);

@@ -241,6 +241,9 @@ export interface LedgerAccountsTable {
   customerId: string | null;
   kind: AccountKind;
   balanceMicros: ColumnType<string, never, never>;
+  /** The count and sum of the account's `call` postings, kept by the postings' trigger (the feed's calls total; migration 0050). */
+  callPostings: ColumnType<string, never, never>;
+  callTotalMicros: ColumnType<string, never, never>;
   createdAt: CreatedAt;
 }
 

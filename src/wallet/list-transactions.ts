@@ -181,8 +181,12 @@ export function feedPageStatement(input: FeedPageInput) {
     select a.currency,
            case when p.n is null or p.n = 1 then
              (select coalesce(json_agg(json_build_object('feedType', t.feed_type, 'postings', t.postings::text, 'totalMicros', t.total_micros::text) order by t.feed_type), '[]')
-                from points_feed_totals t
-               where t.partner_id = ${input.partnerId} and t.account_id = a.points_account_id and t.postings <> 0 ${totalsType})
+                from (select f.feed_type, f.postings, f.total_micros from points_feed_totals f
+                       where f.partner_id = ${input.partnerId} and f.account_id = a.points_account_id
+                      union all
+                      select 'call', l.call_postings, l.call_total_micros from ledger_accounts l
+                       where l.partner_id = ${input.partnerId} and l.id = a.points_account_id) t
+               where t.postings <> 0 ${totalsType})
            end as totals,
            p.id::text as id, p.amount_micros::text as "amountMicros", p.balance_after_micros::text as "balanceAfterMicros",
            ${ISO_UTC_MS} as "postedAt", p.kind, p.feed_type as "feedType", p.description, p.cause_type as "causeType", p.cause_id as "causeId"

@@ -36,6 +36,7 @@ import * as m0046 from './0046_tenant_wall_settings_once.ts';
 import * as m0047 from './0047_pending_balances_by_account_key.ts';
 import * as m0048 from './0048_room_for_balance_updates.ts';
 import * as m0049 from './0049_audit_keys_pending_list.ts';
+import * as m0050 from './0050_call_totals_on_accounts.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -76,4 +77,5 @@ export const migrations: Record<string, Migration> = {
   '0047_pending_balances_by_account_key': m0047,
   '0048_room_for_balance_updates': m0048,
   '0049_audit_keys_pending_list': m0049,
+  '0050_call_totals_on_accounts': m0050,
 };
