@@ -9,11 +9,15 @@ import { sql, type Kysely } from 'kysely';
  * the update's new version) and grouped 5,000 postings three times.
  *
  * Now the postings are summed per account once, in account id order (a materialized CTE), and one statement counts
- * them, moves the customer accounts and queues the partner's. The update takes each row's lock as it reaches it, in
- * that order, so the separate locking statement is gone: the function runs with hash and merge joins off (its own
- * settings, for its statements only), so the update walks the sums in order and finds each account by its primary key
- * (a nested loop), and the lock order of ADR 0011 holds whatever the statistics say. `balance-lock-order.test.ts` holds
- * an account in the middle of a statement's accounts and finds the ones before it locked and the ones after it free.
+ * them, moves the customer accounts and queues the partner's. The separate locking statement is gone: the update takes
+ * each row's lock as it reaches it. The function runs with hash and merge joins off (its own settings, for its
+ * statements only), so the update is a nested loop; on tables of any real size it walks the ordered sums and finds
+ * each account by its primary key, i.e. in id order (`balance-lock-order.test.ts`: an account held in the middle of a
+ * statement's 1,200, the ones before it locked and the ones after it free). On a tiny table or stale statistics the
+ * planner may put the accounts table outside and lock in its physical order instead: the order is then the callers',
+ * who lock their customer accounts before they post (postEntries in id order, a call batch with its wallets;
+ * migration 0041), as they did before this migration. A writer that locks nothing first can then meet a deadlock,
+ * which PostgreSQL detects by aborting one of the two; no balance is wrong either way.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
