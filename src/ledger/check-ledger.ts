@@ -4,7 +4,7 @@ import { checkCreditNotes } from '../credit-notes/check-credit-notes.ts';
 
 export interface LedgerProblem {
   invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
-    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings';
+    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings' | 'posting_customer_matches_account';
   detail: string;
 }
 
@@ -56,6 +56,18 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
       from postings p where p.balance_after_micros is not null and (${partner}::text is null or p.partner_id = ${partner})
     ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
   for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
+
+  // Every posting names its account's customer (none for the partner's own accounts): the feed's type, totals and the
+  // portal's row-level wall follow the posting's own customer_id. The postings' trigger refuses a new one that does not
+  // (migration 0052); this finds any written before.
+  const misnamed = await sql<{ id: string; accountId: string; named: string | null; holder: string | null }>`
+    select p.id::text, p.account_id as "accountId", p.customer_id as named, a.customer_id as holder
+      from postings p join ledger_accounts a on a.id = p.account_id
+     where p.customer_id is distinct from a.customer_id and (${partner}::text is null or p.partner_id = ${partner})
+     limit 100`.execute(db);
+  for (const r of misnamed.rows) {
+    problems.push({ invariant: 'posting_customer_matches_account', detail: `posting ${r.id} on ${r.accountId}: names customer ${r.named ?? 'none'}, the account's is ${r.holder ?? 'none'}` });
+  }
 
   // The customers' feed totals (kept by the postings' trigger for the transactions feed: calls on the account's row,
   // the other types in points_feed_totals) count and sum exactly the postings of their account and type.

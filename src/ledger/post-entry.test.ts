@@ -258,6 +258,64 @@ describe('references are checked by the database, per statement', () => {
     expect((await db.owner.db.selectFrom('usageCalls').select('callId').where('callId', 'like', 'cal_refs_%').orderBy('callId').execute()).map((c) => c.callId)).toEqual(['cal_refs_entry']);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
+  it("refuses a posting that does not name its account's customer: another customer, none on a customer's account, one on the partner's", async () => {
+    await topUp(1_000_000n, 'top_named');
+    const accountOf = async (code: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
+      .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)
+      .where('customerId', customer === null ? 'is' : '=', customer).executeTakeFirstOrThrow()).id;
+    const points = await accountOf('points', customerId);
+    const card = await accountOf('card_clearing', null);
+    const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
+      .orderBy('id').executeTakeFirstOrThrow()).id;
+    const before = { points: await balanceOf('points', customerId), card: await balanceOf('card_clearing', null) };
+    // A call charge on Acme's points, as a direct writer would post it: the two postings name the customers given here.
+    const post = (entryId: string, pointsNames: string | null, cardNames: string | null) => db.owner.db.transaction().execute(async (trx) => {
+      await sql`insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description)
+        values (${entryId}, ${partnerId}, 'SGD', ${customerId}, 'call_charge', 'call', ${entryId}, 'x')`.execute(trx);
+      await sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
+        values (${entryId}, ${partnerId}, 'SGD', ${points}, ${pointsNames}, 5, ${before.points + 5n}, 'call_charge', 'Call', 'call', ${entryId}),
+               (${entryId}, ${partnerId}, 'SGD', ${card}, ${cardNames}, -5, null, null, null, null, null)`.execute(trx);
+    });
+    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`);
+    const refused = '23503: a posting names an account that does not exist, or of another partner, currency or customer';
+    expect(await outcome(post('je_named_other', other, null))).toBe(refused);
+    expect(await outcome(post('je_named_none', null, null))).toBe(refused);
+    expect(await outcome(post('je_named_partner', customerId, customerId))).toBe(refused);
+    expect(await db.owner.db.selectFrom('journalEntries').select('id').where('id', 'like', 'je_named_%').execute()).toEqual([]);
+    expect({ points: await balanceOf('points', customerId), card: await balanceOf('card_clearing', null) }).toEqual(before);
+    // The same postings naming the account's own customer, and none on the partner's account, are written.
+    expect(await outcome(post('je_named_right', customerId, null))).toBe('ok');
+    expect(await balanceOf('points', customerId)).toBe(before.points + 5n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it("the checker names a posting written before the database checked whose customer it names", async () => {
+    const points = (await db.owner.db.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD')
+      .where('code', '=', 'points').where('customerId', '=', customerId).executeTakeFirstOrThrow()).id;
+    const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
+      .orderBy('id').executeTakeFirstOrThrow()).id;
+    // Written with the triggers off (as a copy of older data would be): +5 and -5 on Acme's points, one naming another
+    // customer; the balance and the entry's sum are untouched, so only this check can see it. Taken away afterwards.
+    const withTriggersOff = (statement: ReturnType<typeof sql>) => db.owner.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await statement.execute(trx);
+    });
+    await withTriggersOff(sql`with e as (insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description)
+        values ('je_misnamed', ${partnerId}, 'SGD', ${customerId}, 'test', 'test', 'x', 'x'))
+      insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros)
+        values ('je_misnamed', ${partnerId}, 'SGD', ${points}, ${customerId}, 5), ('je_misnamed', ${partnerId}, 'SGD', ${points}, ${other}, -5)`);
+    try {
+      const misnamed = (await db.owner.db.selectFrom('postings').select('id').where('entryId', '=', 'je_misnamed').where('customerId', '=', other).executeTakeFirstOrThrow()).id;
+      expect(await checkLedger(db.owner.db)).toEqual([
+        { invariant: 'posting_customer_matches_account', detail: `posting ${misnamed} on ${points}: names customer ${other}, the account's is ${customerId}` },
+      ]);
+      expect(await checkLedger(db.owner.db, partnerId)).toHaveLength(1);
+    } finally {
+      await withTriggersOff(sql`with p as (delete from postings where entry_id = 'je_misnamed') delete from journal_entries where id = 'je_misnamed'`);
+    }
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
   it("takes account ids the caller already read, and the database still refuses one of another partner or currency", async () => {
     await topUp(2_000_000n, 'top_known');
     const idOf = async (code: string, currency: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')

@@ -38,6 +38,7 @@ import * as m0048 from './0048_room_for_balance_updates.ts';
 import * as m0049 from './0049_audit_keys_pending_list.ts';
 import * as m0050 from './0050_call_totals_on_accounts.ts';
 import * as m0051 from './0051_balances_in_one_pass.ts';
+import * as m0052 from './0052_postings_name_their_account_customer.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -80,4 +81,5 @@ export const migrations: Record<string, Migration> = {
   '0049_audit_keys_pending_list': m0049,
   '0050_call_totals_on_accounts': m0050,
   '0051_balances_in_one_pass': m0051,
+  '0052_postings_name_their_account_customer': m0052,
 };
