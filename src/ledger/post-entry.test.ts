@@ -281,6 +281,26 @@ describe('references are checked by the database, per statement', () => {
     expect(await outcome(post('je_named_other', other, null))).toBe(refused);
     expect(await outcome(post('je_named_none', null, null))).toBe(refused);
     expect(await outcome(post('je_named_partner', customerId, customerId))).toBe(refused);
+    // Two postings on Acme's points in one statement, one naming Acme and one naming no one: refused as a whole.
+    const mixed = db.owner.db.transaction().execute(async (trx) => {
+      await sql`insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description)
+        values ('je_named_mixed', ${partnerId}, 'SGD', ${customerId}, 'call_charge', 'call', 'je_named_mixed', 'x')`.execute(trx);
+      await sql`insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind)
+        values ('je_named_mixed', ${partnerId}, 'SGD', ${points}, ${customerId}, 5, ${before.points + 5n}, 'call_charge'),
+               ('je_named_mixed', ${partnerId}, 'SGD', ${points}, null, 5, null, null),
+               ('je_named_mixed', ${partnerId}, 'SGD', ${card}, null, -10, null, null)`.execute(trx);
+    });
+    expect(await outcome(mixed)).toBe(refused);
+    // Another customer's points account passed as Acme's to postEntries (account ids the caller read): refused too.
+    await asPartner((trx) => ensureWallets(trx, partnerId, [{ customerId: other, currency: 'SGD' }]));
+    const othersPoints = await accountOf('points', other);
+    const othersBefore = await balanceOf('points', other);
+    const passed = asPartner((trx) => postEntries(trx, [{
+      partnerId, currency: 'SGD', customerId, kind: 'top_up', causeType: 'top_up', causeId: 'top_named_passed', description: 'Known accounts', auditEventId: null,
+      postings: [{ code: 'card_clearing', amountMicros: 300_000n }, { code: 'points', customerId, amountMicros: -300_000n }],
+    }], { accountIds: new Map([[`points|${customerId}`, othersPoints], ['card_clearing|', card]]) }));
+    expect(await outcome(passed)).toBe(refused);
+    expect(await balanceOf('points', other)).toBe(othersBefore);
     expect(await db.owner.db.selectFrom('journalEntries').select('id').where('id', 'like', 'je_named_%').execute()).toEqual([]);
     expect({ points: await balanceOf('points', customerId), card: await balanceOf('card_clearing', null) }).toEqual(before);
     // The same postings naming the account's own customer, and none on the partner's account, are written.
@@ -310,6 +330,8 @@ describe('references are checked by the database, per statement', () => {
         { invariant: 'posting_customer_matches_account', detail: `posting ${misnamed} on ${points}: names customer ${other}, the account's is ${customerId}` },
       ]);
       expect(await checkLedger(db.owner.db, partnerId)).toHaveLength(1);
+      const north = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'northwind').executeTakeFirstOrThrow()).id;
+      expect(await checkLedger(db.owner.db, north)).toEqual([]);
     } finally {
       await withTriggersOff(sql`with p as (delete from postings where entry_id = 'je_misnamed') delete from journal_entries where id = 'je_misnamed'`);
     }

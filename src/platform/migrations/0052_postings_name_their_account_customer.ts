@@ -6,8 +6,9 @@ import { sql, type Kysely } from 'kysely';
  * A posting carries its own `customer_id`: the feed's type (`feed_type`, generated from it), the feed's index, the calls'
  * and other feed totals, and the portal's row-level wall all follow it. The application always wrote the account's
  * customer there (`entryWrites`: the customer of a customer account's reference, none for the partner's own accounts),
- * but the database did not hold it to that: a posting of one customer's points naming another customer would show in
- * the wrong customer's feed and count in no total (`checkLedger` would only name the totals).
+ * but the database did not hold it to that, nor `postEntries` when its caller passes account ids (`accountIds`). A
+ * posting of one customer's points naming another customer would move that account's balance, show in no feed, count in
+ * the account's feed totals anyway (so rows and totals disagree) and be visible to the customer it names; no check saw it.
  *
  * The postings' trigger (migration 0051) already sums the statement's postings per account and joins each sum to its
  * account; it now also takes the least and greatest `customer_id` of each account's postings and whether all (or none)
