@@ -7,10 +7,12 @@ import pg from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EMBEDDED_GLIBC_TUNABLES, postgresGlibcTunables, socketDirFor, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { freePortAboveEphemeral } from '../test/free-port.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-kill-'));
 fs.chmodSync(dataDir, 0o755);
-const port = 54390 + Math.floor(Math.random() * 9);
+// The servers these tests start run while other test files hold connections: their ports are above the ephemeral range.
+const port = await freePortAboveEphemeral();
 
 afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -93,7 +95,7 @@ describe('embedded PostgreSQL', () => {
   it('on SIGTERM a process that stops the server itself keeps it until then: its last query works, its pool closes without errors', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-term-'));
     fs.chmodSync(dir, 0o755);
-    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/graceful-embedded.ts'), dir, String(port + 20)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/graceful-embedded.ts'), dir, String(await freePortAboveEphemeral())], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -119,7 +121,7 @@ describe('embedded PostgreSQL', () => {
   it('a second Folio process (npm run migrate, audit:verify) uses the running server and never stops it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-shared-'));
     fs.chmodSync(dir, 0o755);
-    const sharedPort = port + 10;
+    const sharedPort = await freePortAboveEphemeral();
     const owner = spawn(process.execPath, [path.join(import.meta.dirname, 'testdata/start-embedded.ts'), dir, String(sharedPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -131,16 +133,22 @@ describe('embedded PostgreSQL', () => {
       const serverPid = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
       const env: NodeJS.ProcessEnv = { ...process.env, FOLIO_DATA_DIR: dir, FOLIO_PG_PORT: '1025', LOG_LEVEL: 'silent' };
       delete env.DATABASE_URL;
-      await promisify(execFile)(process.execPath, ['src/platform/migrate-cli.ts'], { env });
-      const verify = await promisify(execFile)(process.execPath, ['src/audit/verify-cli.ts'], { env });
+      await promisify(execFile)(process.execPath, ['src/platform/migrate-cli.ts'], { env, timeout: 30_000 });
+      const verify = await promisify(execFile)(process.execPath, ['src/audit/verify-cli.ts'], { env, timeout: 30_000 });
       expect(verify.stdout).toContain('audit trail intact');
       expect(isAlive(serverPid)).toBe(true);
     } finally {
-      owner.kill('SIGKILL');
-      await new Promise((r) => owner.once('exit', r));
-      const leftover = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-      if (isAlive(leftover)) process.kill(leftover, 'SIGINT');
-      while (isAlive(leftover)) await new Promise((r) => setTimeout(r, 50));
+      // The fixture may have exited already (its server could not start): then there is no exit to wait for, and the
+      // test reports why it failed instead of hanging here until its timeout.
+      if (owner.exitCode === null && owner.signalCode === null) {
+        const ownerExited = new Promise((r) => owner.once('exit', r));
+        owner.kill('SIGKILL');
+        await ownerExited;
+      }
+      const pidFile = path.join(dir, 'pg', 'postmaster.pid');
+      const leftover = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+      if (leftover > 0 && isAlive(leftover)) process.kill(leftover, 'SIGINT');
+      for (let waitedMs = 0; leftover > 0 && isAlive(leftover) && waitedMs < 30_000; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
