@@ -6,6 +6,7 @@ import type { Config } from '../platform/config.ts';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { activeAppHolders } from '../access/app-holders.ts';
 import { PLATFORM_CHAIN, verifyAuditChain, type ChainPoint, type ChainReport } from './verify-chain.ts';
 import type {} from './audit.db-types.ts';
 
@@ -104,15 +105,7 @@ async function record(ctx: Ctx, chain: string, partnerId: string | null, report:
     else await trx.insertInto('auditChainChecks').values({ chainKey: chain, partnerId, ...values }).execute();
 
     if (!problem || sameBreak || partnerId === null) return false;
-    const holders = await trx
-      .selectFrom('appGrants as g')
-      .innerJoin('users as u', 'u.id', 'g.userId')
-      .select(['u.id', 'u.email'])
-      .where('g.partnerId', '=', partnerId)
-      .where('g.app', '=', 'audit')
-      .where('u.status', '=', 'active')
-      .orderBy('u.id')
-      .execute();
+    const holders = await activeAppHolders(trx, partnerId, 'audit');
     for (const holder of holders) {
       await enqueueNotification(trx, {
         partnerId, customerId: null, userId: holder.id, toEmail: holder.email, kind: 'audit_chain_broken',

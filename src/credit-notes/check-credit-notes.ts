@@ -6,9 +6,9 @@ import type { Executor } from '../platform/database.ts';
  * notes never exceed its total; those that gave points or refunded never exceed what was paid on it; and the invoice's
  * amount credited is exactly what its issued `reduce_due` credit notes took off its due.
  */
-export async function checkCreditNotes(db: Executor, partnerId: string | null): Promise<Array<{ invariant: 'credit_notes_within_invoice'; detail: string }>> {
-  const { rows } = await sql<{ id: string; total: string; paid: string; credited: string; notes: string; paidOut: string; reduced: string }>`
-    select i.id, i.total_micros::text as total, i.amount_paid_micros::text as paid, i.amount_credited_micros::text as credited,
+export async function checkCreditNotes(db: Executor, partnerId: string | null): Promise<Array<{ invariant: 'credit_notes_within_invoice'; partnerId: string; subject: string; detail: string }>> {
+  const { rows } = await sql<{ id: string; partnerId: string; total: string; paid: string; credited: string; notes: string; paidOut: string; reduced: string }>`
+    select i.id, i.partner_id as "partnerId", i.total_micros::text as total, i.amount_paid_micros::text as paid, i.amount_credited_micros::text as credited,
       coalesce(sum(n.total_micros), 0)::text as notes,
       coalesce(sum(n.total_micros) filter (where n.outcome in ('points', 'refund')), 0)::text as "paidOut",
       coalesce(sum(n.total_micros) filter (where n.outcome = 'reduce_due'), 0)::text as reduced
@@ -22,6 +22,8 @@ export async function checkCreditNotes(db: Executor, partnerId: string | null): 
     limit 100`.execute(db);
   return rows.map((r) => ({
     invariant: 'credit_notes_within_invoice' as const,
+    partnerId: r.partnerId,
+    subject: `invoice ${r.id}`,
     detail: `invoice ${r.id}: total ${r.total}, paid ${r.paid}, credited ${r.credited}; issued credit notes ${r.notes}, of which to points or refunded ${r.paidOut}, reducing the due ${r.reduced}`,
   }));
 }

@@ -5,6 +5,10 @@ import { checkCreditNotes } from '../credit-notes/check-credit-notes.ts';
 export interface LedgerProblem {
   invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
     | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings' | 'posting_customer_matches_account';
+  /** The partner whose books it is in (null only for a row that names none). */
+  partnerId: string | null;
+  /** What is wrong, without amounts: stays the same while the same thing stays wrong (a scheduled check alerts once per new one). */
+  subject: string;
   detail: string;
 }
 
@@ -16,85 +20,85 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
   const partner = partnerId ?? null;
   const problems: LedgerProblem[] = [];
 
-  const unbalanced = await sql<{ id: string; n: number; total: string }>`
-    select e.id, count(p.id)::int as n, coalesce(sum(p.amount_micros), 0)::text as total
+  const unbalanced = await sql<{ id: string; partnerId: string; n: number; total: string }>`
+    select e.id, e.partner_id as "partnerId", count(p.id)::int as n, coalesce(sum(p.amount_micros), 0)::text as total
     from journal_entries e left join postings p on p.entry_id = e.id
     where (${partner}::text is null or e.partner_id = ${partner})
-    group by e.id having count(p.id) < 2 or coalesce(sum(p.amount_micros), 0) <> 0
+    group by e.id, e.partner_id having count(p.id) < 2 or coalesce(sum(p.amount_micros), 0) <> 0
        or bool_or(p.currency <> e.currency)
     limit 100`.execute(db);
-  for (const r of unbalanced.rows) problems.push({ invariant: 'entry_balances', detail: `entry ${r.id}: ${r.n} postings summing to ${r.total}` });
+  for (const r of unbalanced.rows) problems.push({ invariant: 'entry_balances', partnerId: r.partnerId, subject: `entry ${r.id}`, detail: `entry ${r.id}: ${r.n} postings summing to ${r.total}` });
 
-  const drifted = await sql<{ id: string; stored: string; summed: string }>`
-    select a.id, a.balance_micros::text as stored, coalesce(s.total, 0)::text as summed
+  const drifted = await sql<{ id: string; partnerId: string; stored: string; summed: string }>`
+    select a.id, a.partner_id as "partnerId", a.balance_micros::text as stored, coalesce(s.total, 0)::text as summed
     from ledger_accounts a
     left join (select account_id, sum(amount_micros) as total from postings group by account_id) s on s.account_id = a.id
     where (${partner}::text is null or a.partner_id = ${partner}) and a.balance_micros <> coalesce(s.total, 0)
     limit 100`.execute(db);
-  for (const r of drifted.rows) problems.push({ invariant: 'account_balance_matches_postings', detail: `account ${r.id}: stored ${r.stored}, postings sum to ${r.summed}` });
+  for (const r of drifted.rows) problems.push({ invariant: 'account_balance_matches_postings', partnerId: r.partnerId, subject: `account ${r.id}`, detail: `account ${r.id}: stored ${r.stored}, postings sum to ${r.summed}` });
 
   const trial = await sql<{ partnerId: string; currency: string; total: string }>`
     select partner_id as "partnerId", currency, sum(balance_micros)::text as total
     from ledger_accounts where (${partner}::text is null or partner_id = ${partner})
     group by partner_id, currency having sum(balance_micros) <> 0`.execute(db);
-  for (const r of trial.rows) problems.push({ invariant: 'trial_balance_zero', detail: `partner ${r.partnerId} ${r.currency}: balances sum to ${r.total}` });
+  for (const r of trial.rows) problems.push({ invariant: 'trial_balance_zero', partnerId: r.partnerId, subject: `trial balance ${r.currency}`, detail: `partner ${r.partnerId} ${r.currency}: balances sum to ${r.total}` });
 
-  const overdrawn = await sql<{ customerId: string; currency: string; usable: string }>`
-    select "customerId", currency, usable::text as usable from (
-      select w.customer_id as "customerId", w.currency,
+  const overdrawn = await sql<{ customerId: string; partnerId: string; currency: string; usable: string }>`
+    select "customerId", "partnerId", currency, usable::text as usable from (
+      select w.customer_id as "customerId", w.partner_id as "partnerId", w.currency,
         -- A temporary limit that expired while in use still covered the spending made under it.
         -a.balance_micros - w.reserved_micros + w.credit_limit_micros as usable
       from wallets w join ledger_accounts a on a.id = w.points_account_id
       where (${partner}::text is null or w.partner_id = ${partner})
     ) u where usable < 0`.execute(db);
-  for (const r of overdrawn.rows) problems.push({ invariant: 'usable_not_negative', detail: `customer ${r.customerId} ${r.currency}: usable ${r.usable}` });
+  for (const r of overdrawn.rows) problems.push({ invariant: 'usable_not_negative', partnerId: r.partnerId, subject: `wallet ${r.customerId} ${r.currency}`, detail: `customer ${r.customerId} ${r.currency}: usable ${r.usable}` });
 
-  const chain = await sql<{ id: string; accountId: string }>`
-    select id::text, account_id as "accountId" from (
-      select p.id, p.account_id, p.balance_after_micros,
+  const chain = await sql<{ id: string; accountId: string; partnerId: string }>`
+    select id::text, account_id as "accountId", partner_id as "partnerId" from (
+      select p.id, p.account_id, p.partner_id, p.balance_after_micros,
         sum(p.amount_micros) over (partition by p.account_id order by p.id) as running
       from postings p where p.balance_after_micros is not null and (${partner}::text is null or p.partner_id = ${partner})
     ) x where x.balance_after_micros <> x.running limit 100`.execute(db);
-  for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
+  for (const r of chain.rows) problems.push({ invariant: 'balance_after_chain', partnerId: r.partnerId, subject: `balance after on ${r.accountId}`, detail: `posting ${r.id} on ${r.accountId}: balance after does not follow the postings before it` });
 
   // Every posting names its account's customer (none for the partner's own accounts): the feed's type, totals and the
   // portal's row-level wall follow the posting's own customer_id. The postings' trigger refuses a new one that does not
   // (migration 0052); this finds any written before.
-  const misnamed = await sql<{ id: string; accountId: string; named: string | null; holder: string | null }>`
-    select p.id::text, p.account_id as "accountId", p.customer_id as named, a.customer_id as holder
+  const misnamed = await sql<{ id: string; accountId: string; partnerId: string; named: string | null; holder: string | null }>`
+    select p.id::text, p.account_id as "accountId", p.partner_id as "partnerId", p.customer_id as named, a.customer_id as holder
       from postings p join ledger_accounts a on a.id = p.account_id
      where p.customer_id is distinct from a.customer_id and (${partner}::text is null or p.partner_id = ${partner})
      limit 100`.execute(db);
   for (const r of misnamed.rows) {
-    problems.push({ invariant: 'posting_customer_matches_account', detail: `posting ${r.id} on ${r.accountId}: names customer ${r.named ?? 'none'}, the account's is ${r.holder ?? 'none'}` });
+    problems.push({ invariant: 'posting_customer_matches_account', partnerId: r.partnerId, subject: `posting ${r.id}`, detail: `posting ${r.id} on ${r.accountId}: names customer ${r.named ?? 'none'}, the account's is ${r.holder ?? 'none'}` });
   }
 
   // The customers' feed totals (kept by the postings' trigger for the transactions feed: calls on the account's row,
   // the other types in points_feed_totals) count and sum exactly the postings of their account and type.
-  const totals = await sql<{ accountId: string; feedType: string; kept: string; summed: string }>`
+  const totals = await sql<{ accountId: string; partnerId: string; feedType: string; kept: string; summed: string }>`
     with summed as (
-      select account_id, feed_type, count(*) as postings, sum(amount_micros) as total_micros from postings
-       where feed_type is not null and (${partner}::text is null or partner_id = ${partner}) group by account_id, feed_type
+      select account_id, partner_id, feed_type, count(*) as postings, sum(amount_micros) as total_micros from postings
+       where feed_type is not null and (${partner}::text is null or partner_id = ${partner}) group by account_id, partner_id, feed_type
     ), kept as (
-      select account_id, feed_type, sum(postings) as postings, sum(total_micros) as total_micros from (
-        select account_id, feed_type, postings, total_micros from points_feed_totals where (${partner}::text is null or partner_id = ${partner})
+      select account_id, partner_id, feed_type, sum(postings) as postings, sum(total_micros) as total_micros from (
+        select account_id, partner_id, feed_type, postings, total_micros from points_feed_totals where (${partner}::text is null or partner_id = ${partner})
         union all
-        select id, 'call', call_postings, call_total_micros from ledger_accounts
+        select id, partner_id, 'call', call_postings, call_total_micros from ledger_accounts
          where (call_postings <> 0 or call_total_micros <> 0) and (${partner}::text is null or partner_id = ${partner})
-      ) k group by account_id, feed_type
+      ) k group by account_id, partner_id, feed_type
     )
-    select coalesce(k.account_id, s.account_id) as "accountId", coalesce(k.feed_type, s.feed_type) as "feedType",
+    select coalesce(k.account_id, s.account_id) as "accountId", coalesce(k.partner_id, s.partner_id) as "partnerId", coalesce(k.feed_type, s.feed_type) as "feedType",
            coalesce(k.postings, 0) || ' postings, ' || coalesce(k.total_micros, 0) as kept,
            coalesce(s.postings, 0) || ' postings, ' || coalesce(s.total_micros, 0) as summed
       from kept k full join summed s on s.account_id = k.account_id and s.feed_type = k.feed_type
      where coalesce(k.postings, 0) <> coalesce(s.postings, 0) or coalesce(k.total_micros, 0) <> coalesce(s.total_micros, 0)
      limit 100`.execute(db);
-  for (const r of totals.rows) problems.push({ invariant: 'feed_totals_match_postings', detail: `account ${r.accountId} ${r.feedType}: totals keep ${r.kept}, postings are ${r.summed}` });
+  for (const r of totals.rows) problems.push({ invariant: 'feed_totals_match_postings', partnerId: r.partnerId, subject: `feed totals ${r.accountId} ${r.feedType}`, detail: `account ${r.accountId} ${r.feedType}: totals keep ${r.kept}, postings are ${r.summed}` });
 
   // Invariant 5 (ledger-design.md), per customer and currency: what the receivable holds is exactly what is still due on
   // the invoices that bill a supply (issued Purchase invoices, open, not void). Top-up invoices ask for a deposit and
   // post no receivable; a Monthly statement is informational; a void invoice's receivable was reversed.
-  const receivable = await sql<{ customerId: string; currency: string; held: string; due: string }>`
+  const receivable = await sql<{ customerId: string; partnerId: string; currency: string; held: string; due: string }>`
     with held as (
       select a.partner_id, a.customer_id, a.currency, a.balance_micros as held
       from ledger_accounts a where a.code = 'receivable' and (${partner}::text is null or a.partner_id = ${partner})
@@ -105,13 +109,13 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
         and (${partner}::text is null or i.partner_id = ${partner})
       group by i.partner_id, i.customer_id, i.currency
     )
-    select coalesce(h.customer_id, d.customer_id) as "customerId", coalesce(h.currency, d.currency) as currency,
+    select coalesce(h.customer_id, d.customer_id) as "customerId", coalesce(h.partner_id, d.partner_id) as "partnerId", coalesce(h.currency, d.currency) as currency,
       coalesce(h.held, 0)::text as held, coalesce(d.due, 0)::text as due
     from held h full join due d on d.partner_id = h.partner_id and d.customer_id = h.customer_id and d.currency = h.currency
     where coalesce(h.held, 0) <> coalesce(d.due, 0)
     limit 100`.execute(db);
   for (const r of receivable.rows) {
-    problems.push({ invariant: 'receivable_matches_invoices_due', detail: `customer ${r.customerId} ${r.currency}: receivable ${r.held}, open invoices due ${r.due}` });
+    problems.push({ invariant: 'receivable_matches_invoices_due', partnerId: r.partnerId, subject: `receivable ${r.customerId} ${r.currency}`, detail: `customer ${r.customerId} ${r.currency}: receivable ${r.held}, open invoices due ${r.due}` });
   }
 
   problems.push(...await checkCreditNotes(db, partner)); // invariant 7: src/credit-notes/check-credit-notes.ts

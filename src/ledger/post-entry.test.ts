@@ -160,7 +160,7 @@ describe('journal entries', () => {
     // A total changed around the trigger is named.
     await sql`update points_feed_totals set total_micros = total_micros + 1 where account_id = ${points} and feed_type = 'subscription'`.execute(db.owner.db);
     const problems = await checkLedger(db.owner.db);
-    expect(problems).toEqual([{ invariant: 'feed_totals_match_postings', detail: `account ${points} subscription: totals keep 3 postings, 350001, postings are 3 postings, 350000` }]);
+    expect(problems).toEqual([{ invariant: 'feed_totals_match_postings', partnerId, subject: `feed totals ${points} subscription`, detail: `account ${points} subscription: totals keep 3 postings, 350001, postings are 3 postings, 350000` }]);
     await sql`update points_feed_totals set total_micros = total_micros - 1 where account_id = ${points} and feed_type = 'subscription'`.execute(db.owner.db);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
@@ -198,7 +198,7 @@ describe('journal entries', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
     // A calls total changed around the trigger is named (as the owner: the app role cannot change an account row).
     await sql`update ledger_accounts set call_postings = call_postings - 1 where id = ${points}`.execute(db.owner.db);
-    expect(await checkLedger(db.owner.db)).toEqual([{ invariant: 'feed_totals_match_postings', detail: `account ${points} call: totals keep ${after.calls - 1} postings, ${after.callsMicros}, postings are ${after.calls} postings, ${after.callsMicros}` }]);
+    expect(await checkLedger(db.owner.db)).toEqual([{ invariant: 'feed_totals_match_postings', partnerId, subject: `feed totals ${points} call`, detail: `account ${points} call: totals keep ${after.calls - 1} postings, ${after.callsMicros}, postings are ${after.calls} postings, ${after.callsMicros}` }]);
     await sql`update ledger_accounts set call_postings = call_postings + 1 where id = ${points}`.execute(db.owner.db);
     // A 'call' row in points_feed_totals would count the calls twice: the database refuses it, even from the owner.
     const second = sql`insert into points_feed_totals (account_id, feed_type, partner_id, customer_id, postings, total_micros) values (${points}, 'call', ${partnerId}, ${customerId}, 1, 1)`.execute(db.owner.db);
@@ -327,7 +327,7 @@ describe('references are checked by the database, per statement', () => {
     try {
       const misnamed = (await db.owner.db.selectFrom('postings').select('id').where('entryId', '=', 'je_misnamed').where('customerId', '=', other).executeTakeFirstOrThrow()).id;
       expect(await checkLedger(db.owner.db)).toEqual([
-        { invariant: 'posting_customer_matches_account', detail: `posting ${misnamed} on ${points}: names customer ${other}, the account's is ${customerId}` },
+        { invariant: 'posting_customer_matches_account', partnerId, subject: `posting ${misnamed}`, detail: `posting ${misnamed} on ${points}: names customer ${other}, the account's is ${customerId}` },
       ]);
       expect(await checkLedger(db.owner.db, partnerId)).toHaveLength(1);
       const north = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'northwind').executeTakeFirstOrThrow()).id;

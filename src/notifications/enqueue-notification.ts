@@ -31,7 +31,8 @@ export type NotificationKind =
   | 'top_up_policy_withdrawn'
   | 'contact_sales_message'
   | 'contact_sales_test'
-  | 'audit_chain_broken';
+  | 'audit_chain_broken'
+  | 'ledger_check_failed';
 
 export interface NotificationInput {
   partnerId: string | null;

@@ -15,6 +15,7 @@ import { RENEWALS_CRONTAB, renewalTasks } from '../subscriptions/renewals/renewa
 import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/statement-tasks.ts';
 import { creditNoteTasks } from '../credit-notes/credit-note-tasks.ts';
 import { AUDIT_CHAIN_CHECK_CRONTAB, auditChainTasks } from '../audit/check-audit-chains.ts';
+import { LEDGER_CHECK_CRONTAB, ledgerCheckTasks } from '../ledger/scheduled-ledger-check.ts';
 import { TOP_UP_POLICY_NOTICES_CRONTAB, topUpPolicyNoticeTasks } from '../topup/top-up-policy-notices.ts';
 import { startAuditKeysUpkeep } from '../audit/audit-keys-upkeep.ts';
 import type { BackgroundLoop } from './background-loop.ts';
@@ -39,11 +40,12 @@ export async function startWorker(deps: { queuePool: pg.Pool; ownerDb: Db; db: D
     ...renewalTasks({ db: deps.db, gateway, log: deps.log }),
     ...statementTasks({ db: deps.db, log: deps.log }),
     ...auditChainTasks({ db: deps.db, log: deps.log, config: deps.config }),
+    ...ledgerCheckTasks({ db: deps.db, ownerDb: deps.ownerDb, log: deps.log }),
     ...creditNoteTasks({ db: deps.db, gateway, log: deps.log }),
     ...topUpPolicyNoticeTasks({ db: deps.db, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,

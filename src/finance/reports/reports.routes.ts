@@ -7,6 +7,7 @@ import { problems } from '../../platform/schemas.ts';
 import { arAgingCsv, arAgingSchema, getArAging } from './ar-aging.ts';
 import { getTrialBalance, trialBalanceCsv, trialBalanceSchema } from './trial-balance.ts';
 import { reportQuery } from './report-common.ts';
+import { getLedgerCheck, ledgerCheckSchema } from '../../ledger/get-ledger-check.ts';
 
 const TAGS = ['Finance'];
 const csvSchema = z.string().describe('RFC 4180 CSV with a header row and a TOTAL row; formula-like cells are prefixed with a single quote');
@@ -54,4 +55,14 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
     if (format === 'csv') return sendCsv(reply, 'trial-balance', report.currency, report.asOf, trialBalanceCsv(report));
     return reply.type('application/json; charset=utf-8').send(report);
   });
+
+  app.get('/api/v1/finance/ledger-check', {
+    config: { access },
+    schema: {
+      operationId: 'getLedgerCheck', tags: TAGS,
+      summary: "The books as the worker's nightly check found them: every entry balances, every balance equals its postings, every ledger invariant holds; or the problems found",
+      querystring: z.strictObject({}),
+      response: { 200: ledgerCheckSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await getLedgerCheck(ctxOf(req, deps))));
 }

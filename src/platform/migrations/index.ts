@@ -39,6 +39,7 @@ import * as m0049 from './0049_audit_keys_pending_list.ts';
 import * as m0050 from './0050_call_totals_on_accounts.ts';
 import * as m0051 from './0051_balances_in_one_pass.ts';
 import * as m0052 from './0052_postings_name_their_account_customer.ts';
+import * as m0053 from './0053_ledger_checks.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -82,4 +83,5 @@ export const migrations: Record<string, Migration> = {
   '0050_call_totals_on_accounts': m0050,
   '0051_balances_in_one_pass': m0051,
   '0052_postings_name_their_account_customer': m0052,
+  '0053_ledger_checks': m0053,
 };

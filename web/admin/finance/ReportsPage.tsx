@@ -10,6 +10,7 @@ import { formatMoney } from '../../shared/money.ts';
 import { Empty, ErrorState, LoadingState, PageHeader } from '../../shared/ui.tsx';
 import { Amount } from '../invoices/invoice-ui.tsx';
 import { PAYMENT_CURRENCIES, REPORTS_KEY, todayIso, type ArAging, type TrialBalance } from './finance-types.ts';
+import { LedgerCheckBanner } from './LedgerCheckBanner.tsx';
 
 const BUCKETS = [
   { key: 'current', label: 'Current', color: 'var(--mantine-color-teal-5)' },
@@ -63,6 +64,7 @@ export function ReportsPage() {
   return (
     <Stack maw={1400}>
       <PageHeader title="Reports" description="What customers owe and for how long, and the trial balance of your ledger." />
+      <LedgerCheckBanner />
       <Tabs value={tab} onChange={(v) => v && set({ report: v === 'ar-aging' ? '' : v })} keepMounted={false}>
         <Tabs.List mb="md" aria-label="Reports">
           <Tabs.Tab value="ar-aging" leftSection={<IconClockHour4 size={16} />}>

@@ -73,3 +73,15 @@ export function pointsOutcomeLines(r: Reversal, currency: string): string[] {
       ];
   }
 }
+
+/** GET /api/v1/finance/ledger-check: the books as the worker's nightly check found them (src/ledger/get-ledger-check.ts). */
+export interface LedgerCheck {
+  status: 'sound' | 'problems' | 'not_checked_yet';
+  checkedAt: string | null;
+  durationMs: number | null;
+  problemCount: number;
+  problems: Array<{ invariant: string; subject: string; detail: string }>;
+  detectedAt: string | null;
+  alertedAt: string | null;
+  schedule: string;
+}
