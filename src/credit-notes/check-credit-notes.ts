@@ -4,22 +4,25 @@ import type { Executor } from '../platform/database.ts';
 /**
  * Invariant 7 (../shared/ledger-design.md), checkable on a live database, called by checkLedger: per invoice, issued credit
  * notes never exceed its total; those that gave points or refunded never exceed what was paid on it; and the invoice's
- * amount credited is exactly what its issued `reduce_due` credit notes took off its due.
+ * amount credited is exactly what its issued `reduce_due` credit notes took off its due. At most `listedPerPartner` invoices
+ * per partner, in id order.
  */
-export async function checkCreditNotes(db: Executor, partnerId: string | null): Promise<Array<{ invariant: 'credit_notes_within_invoice'; partnerId: string; subject: string; detail: string }>> {
+export async function checkCreditNotes(db: Executor, partnerId: string | null, listedPerPartner: number): Promise<Array<{ invariant: 'credit_notes_within_invoice'; partnerId: string; subject: string; detail: string }>> {
   const { rows } = await sql<{ id: string; partnerId: string; total: string; paid: string; credited: string; notes: string; paidOut: string; reduced: string }>`
-    select i.id, i.partner_id as "partnerId", i.total_micros::text as total, i.amount_paid_micros::text as paid, i.amount_credited_micros::text as credited,
-      coalesce(sum(n.total_micros), 0)::text as notes,
-      coalesce(sum(n.total_micros) filter (where n.outcome in ('points', 'refund')), 0)::text as "paidOut",
-      coalesce(sum(n.total_micros) filter (where n.outcome = 'reduce_due'), 0)::text as reduced
-    from invoices i left join credit_notes n on n.invoice_id = i.id and n.status = 'issued'
-    where (${partnerId}::text is null or i.partner_id = ${partnerId})
-      and (i.amount_credited_micros > 0 or exists (select 1 from credit_notes c where c.invoice_id = i.id and c.status = 'issued'))
-    group by i.id
-    having coalesce(sum(n.total_micros), 0) > i.total_micros
-      or coalesce(sum(n.total_micros) filter (where n.outcome in ('points', 'refund')), 0) > i.amount_paid_micros
-      or coalesce(sum(n.total_micros) filter (where n.outcome = 'reduce_due'), 0) <> i.amount_credited_micros
-    limit 100`.execute(db);
+    select * from (
+      select i.id, i.partner_id as "partnerId", i.total_micros::text as total, i.amount_paid_micros::text as paid, i.amount_credited_micros::text as credited,
+        coalesce(sum(n.total_micros), 0)::text as notes,
+        coalesce(sum(n.total_micros) filter (where n.outcome in ('points', 'refund')), 0)::text as "paidOut",
+        coalesce(sum(n.total_micros) filter (where n.outcome = 'reduce_due'), 0)::text as reduced,
+        row_number() over (partition by i.partner_id order by i.id) as listed
+      from invoices i left join credit_notes n on n.invoice_id = i.id and n.status = 'issued'
+      where (${partnerId}::text is null or i.partner_id = ${partnerId})
+        and (i.amount_credited_micros > 0 or exists (select 1 from credit_notes c where c.invoice_id = i.id and c.status = 'issued'))
+      group by i.id
+      having coalesce(sum(n.total_micros), 0) > i.total_micros
+        or coalesce(sum(n.total_micros) filter (where n.outcome in ('points', 'refund')), 0) > i.amount_paid_micros
+        or coalesce(sum(n.total_micros) filter (where n.outcome = 'reduce_due'), 0) <> i.amount_credited_micros
+    ) x where listed <= ${listedPerPartner}`.execute(db);
   return rows.map((r) => ({
     invariant: 'credit_notes_within_invoice' as const,
     partnerId: r.partnerId,

@@ -4,7 +4,7 @@ import { checkLedger } from './check-ledger.ts';
 /**
  * `npm run ledger:check`: prove the books on this database, as the tests do after every money flow: `checkLedger`
  * through the OWNER connection (every partner's rows, no row-level security). One line per problem found (most checks
- * list at most 100), then a summary. Exit code 0: every invariant holds; 1: a problem was found; 2: the check could not
+ * list at most 100 per partner), then a summary. Exit code 0: every invariant holds; 1: a problem was found; 2: the check could not
  * run. With the embedded database it uses the server of a running Folio if there is one (never stopping it), or starts
  * its own. Read-only; on a ledger of 10 million postings it reads for tens of seconds.
  */

@@ -18,7 +18,12 @@ export const ledgerCheckSchema = z.object({
   alertedAt: timestamp.nullable(),
   /** When the check runs (cron, UTC). */
   schedule: z.string(),
+  /** The last result is over STALE_AFTER_HOURS old: the nightly check has not run since (worker down, or the check failed). */
+  stale: z.boolean(),
 });
+
+/** A nightly check's result is out of date after this long. */
+export const STALE_AFTER_HOURS = 26;
 export type LedgerCheck = z.infer<typeof ledgerCheckSchema>;
 
 /** The partner's books as the worker's last nightly check found them (scheduled-ledger-check.ts). */
@@ -32,7 +37,7 @@ export async function getLedgerCheck(ctx: Ctx): Promise<LedgerCheck> {
     return rows[0];
   });
   const schedule = LEDGER_CHECK_CRONTAB.split(' ').slice(0, 5).join(' ');
-  if (!row) return { status: 'not_checked_yet', checkedAt: null, durationMs: null, problemCount: 0, problems: [], detectedAt: null, alertedAt: null, schedule };
+  if (!row) return { status: 'not_checked_yet', checkedAt: null, durationMs: null, problemCount: 0, problems: [], detectedAt: null, alertedAt: null, schedule, stale: false };
   return {
     status: row.problemCount > 0 ? 'problems' : 'sound',
     checkedAt: row.checkedAt.toISOString(),
@@ -42,5 +47,6 @@ export async function getLedgerCheck(ctx: Ctx): Promise<LedgerCheck> {
     detectedAt: row.detectedAt?.toISOString() ?? null,
     alertedAt: row.alertedAt?.toISOString() ?? null,
     schedule,
+    stale: ctx.clock.now().getTime() - row.checkedAt.getTime() > STALE_AFTER_HOURS * 3_600_000,
   };
 }

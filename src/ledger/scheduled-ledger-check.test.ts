@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { api, createTestApp, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { LEDGER_CHECK_CRONTAB, LEDGER_CHECK_TASK, runLedgerCheck } from './scheduled-ledger-check.ts';
+import { checkLedger, LISTED_PER_PARTNER } from './check-ledger.ts';
 
 /**
  * The nightly ledger check: one row per partner with what it found, shown in the Finance app; a new finding alerts the
@@ -15,6 +16,8 @@ let customerOwner: Session;
 let demo: string;
 let northwind: string;
 const driftAccount = 'acc_sched_check_card0000000';
+const secondAccount = 'acc_sched_check_bank0000000';
+const northwindAccount = 'acc_sched_check_nw_card0000';
 
 const deps = () => ({ db: t.db.app.db, ownerDb: t.db.owner.db, log: t.app.log });
 
@@ -28,8 +31,20 @@ async function alerts(partnerId: string) {
   return t.db.owner.db.selectFrom('notifications').select(['toEmail', 'subject', 'bodyText']).where('kind', '=', 'ledger_check_failed').where('partnerId', '=', partnerId).execute();
 }
 
-async function moveStoredBalance(byMicros: number) {
-  await sql`update ledger_accounts set balance_micros = balance_micros + ${byMicros} where id = ${driftAccount}`.execute(t.db.owner.db);
+async function moveStoredBalance(byMicros: number, account = driftAccount) {
+  await sql`update ledger_accounts set balance_micros = balance_micros + ${byMicros} where id = ${account}`.execute(t.db.owner.db);
+}
+
+async function putRight() {
+  await sql`update ledger_accounts set balance_micros = 0 where id in (${driftAccount}, ${secondAccount}, ${northwindAccount})`.execute(t.db.owner.db);
+}
+
+/** As the owner with triggers off: rows the application could never write. */
+async function withTriggersOff(statement: ReturnType<typeof sql>) {
+  await t.db.owner.db.transaction().execute(async (trx) => {
+    await sql`set local session_replication_role = replica`.execute(trx);
+    await statement.execute(trx);
+  });
 }
 
 beforeAll(async () => {
@@ -38,8 +53,11 @@ beforeAll(async () => {
   [finance, admin, northwindAdmin, customerOwner] = await Promise.all([
     signIn(t, 'finance@demo.test'), signIn(t, 'admin@demo.test'), signIn(t, 'admin@northwind.test'), signIn(t, 'owner@acme.test'),
   ]);
-  await t.db.owner.db.insertInto('ledgerAccounts').values({ id: driftAccount, partnerId: demo, currency: 'SGD', code: 'card_clearing', customerId: null, kind: 'asset' })
-    .onConflict((oc) => oc.doNothing()).execute();
+  await t.db.owner.db.insertInto('ledgerAccounts').values([
+    { id: driftAccount, partnerId: demo, currency: 'SGD', code: 'card_clearing', customerId: null, kind: 'asset' },
+    { id: secondAccount, partnerId: demo, currency: 'USD', code: 'card_clearing', customerId: null, kind: 'asset' },
+    { id: northwindAccount, partnerId: northwind, currency: 'SGD', code: 'card_clearing', customerId: null, kind: 'asset' },
+  ]).onConflict((oc) => oc.doNothing()).execute();
 });
 afterAll(async () => t.close());
 
@@ -91,20 +109,98 @@ describe('the nightly ledger check', () => {
       expect(still.problems).toEqual(expect.arrayContaining([expect.objectContaining({ detail: `account ${driftAccount}: stored 2, postings sum to 0` })]));
       expect(await alerts(demo)).toHaveLength(1);
     } finally {
-      await sql`update ledger_accounts set balance_micros = 0 where id = ${driftAccount}`.execute(t.db.owner.db);
+      await putRight();
     }
     // Put right: sound again, the finding cleared.
     await runLedgerCheck(deps());
     expect(await ledgerCheck()).toMatchObject({ status: 'sound', problemCount: 0, problems: [], detectedAt: null, alertedAt: null });
   });
 
+  it('alerts nobody again when fewer of the same things are wrong; the finding keeps when it was first seen', async () => {
+    await moveStoredBalance(1);
+    await moveStoredBalance(1, secondAccount);
+    try {
+      expect((await runLedgerCheck(deps())).alerted).toEqual([demo]);
+      const first = await ledgerCheck();
+      expect(first.problemCount).toBe(4); // two accounts and the trial balances of their currencies
+      await moveStoredBalance(-1, secondAccount);
+      expect((await runLedgerCheck(deps())).alerted).toEqual([]);
+      const fewer = await ledgerCheck();
+      expect(fewer).toMatchObject({ status: 'problems', problemCount: 2, detectedAt: first.detectedAt, alertedAt: first.alertedAt });
+      // A subject not on record the night before is news, though the finding goes on.
+      await moveStoredBalance(1, secondAccount);
+      expect((await runLedgerCheck(deps())).alerted).toEqual([demo]);
+      const more = await ledgerCheck();
+      expect(more.detectedAt).toBe(first.detectedAt);
+      expect(Date.parse(more.alertedAt)).toBeGreaterThan(Date.parse(first.alertedAt));
+    } finally {
+      await putRight();
+    }
+    await runLedgerCheck(deps());
+    expect((await ledgerCheck()).status).toBe('sound');
+  });
+
+  it('tells a partner with no Finance holder once it has one, and says nobody was emailed until then', async () => {
+    await moveStoredBalance(3, northwindAccount);
+    try {
+      expect((await runLedgerCheck(deps())).alerted).toEqual([]);
+      const row = async () => (await sql<{ count: number; alerted: Date | null; detected: Date | null }>`
+        select problem_count as count, problem_alerted_at as alerted, problem_detected_at as detected from ledger_checks where partner_id = ${northwind}`.execute(t.db.owner.db)).rows[0]!;
+      expect(await row()).toMatchObject({ count: 2, alerted: null });
+      expect(await alerts(northwind)).toEqual([]);
+      const nora = await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'admin@northwind.test').executeTakeFirstOrThrow();
+      await t.db.owner.db.insertInto('appGrants').values({ partnerId: northwind, userId: nora.id, app: 'finance', grantedBy: null }).execute();
+      expect((await runLedgerCheck(deps())).alerted).toEqual([northwind]);
+      expect((await alerts(northwind)).map((a) => a.toEmail)).toEqual(['admin@northwind.test']);
+      expect((await row()).alerted).not.toBeNull();
+      expect((await runLedgerCheck(deps())).alerted).toEqual([]);
+      await t.db.owner.db.deleteFrom('appGrants').where('userId', '=', nora.id).where('app', '=', 'finance').execute();
+    } finally {
+      await putRight();
+    }
+    await runLedgerCheck(deps());
+  });
+
+  it("lists at most LISTED_PER_PARTNER of one check per partner, so one partner's many never hide another's", async () => {
+    const ids = Array.from({ length: LISTED_PER_PARTNER + 5 }, (_, i) => `je_sched_demo_${String(i).padStart(4, '0')}`);
+    await withTriggersOff(sql`
+      insert into journal_entries (id, partner_id, currency, customer_id, kind, cause_type, cause_id, description)
+      select id, ${demo}, 'SGD', null, 'test', 'test', 'x', 'no postings' from unnest(${ids}::text[]) as id
+      union all select 'je_sched_northwind_0001', ${northwind}, 'SGD', null, 'test', 'test', 'x', 'no postings'`);
+    try {
+      const problems = (await checkLedger(t.db.owner.db)).filter((p) => p.invariant === 'entry_balances');
+      expect(problems.filter((p) => p.partnerId === demo).map((p) => p.subject)).toEqual(ids.slice(0, LISTED_PER_PARTNER).map((id) => `entry ${id}`));
+      expect(problems.filter((p) => p.partnerId === northwind).map((p) => p.subject)).toEqual(['entry je_sched_northwind_0001']);
+      await runLedgerCheck(deps());
+      const check = await ledgerCheck();
+      expect(check.problemCount).toBe(LISTED_PER_PARTNER);
+      expect(check.problems).toHaveLength(20);
+      const nw = await sql<{ count: number }>`select problem_count as count from ledger_checks where partner_id = ${northwind}`.execute(t.db.owner.db);
+      expect(nw.rows).toEqual([{ count: 1 }]);
+    } finally {
+      await withTriggersOff(sql`delete from journal_entries where id like 'je_sched_%'`);
+    }
+    await runLedgerCheck(deps());
+    expect((await ledgerCheck()).status).toBe('sound');
+  });
+
+  it('says when its last result is out of date (the nightly check has not run since)', async () => {
+    await runLedgerCheck(deps());
+    expect((await ledgerCheck()).stale).toBe(false);
+    await sql`update ledger_checks set checked_at = now() - interval '27 hours' where partner_id = ${demo}`.execute(t.db.owner.db);
+    expect(await ledgerCheck()).toMatchObject({ status: 'sound', stale: true });
+    await runLedgerCheck(deps());
+    expect((await ledgerCheck()).stale).toBe(false);
+  });
+
   it('alerts again when the books go wrong again after they were put right', async () => {
+    const before = (await alerts(demo)).length;
     await moveStoredBalance(-5);
     try {
       expect((await runLedgerCheck(deps())).alerted).toEqual([demo]);
-      expect(await alerts(demo)).toHaveLength(2);
+      expect(await alerts(demo)).toHaveLength(before + 1);
     } finally {
-      await sql`update ledger_accounts set balance_micros = 0 where id = ${driftAccount}`.execute(t.db.owner.db);
+      await putRight();
     }
     await runLedgerCheck(deps());
     expect((await ledgerCheck()).status).toBe('sound');

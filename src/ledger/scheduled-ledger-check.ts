@@ -10,9 +10,9 @@ import { checkLedger, type LedgerProblem } from './check-ledger.ts';
  * The worker's nightly proof of the books (wired in src/platform/jobs.ts): `checkLedger` over every partner's rows at
  * once, in one read-only snapshot through the owner connection (as `npm run ledger:check`; on 10 million postings it
  * reads for about half a minute), then one row per partner in `ledger_checks` (migration 0053): checked at, how long,
- * the problems found in its books. A new finding (subjects not on record before) alerts the partner's Finance app
- * holders by email, once; the same subjects wrong again the next night are the same finding. Sound books clear the
- * finding. The Finance app shows the result (GET /api/v1/finance/ledger-check). Every problem is also logged as an error.
+ * the problems found in its books (at most LISTED_PER_PARTNER per check, so one partner's never hide another's). A
+ * subject found wrong that was not on record the night before alerts the partner's Finance app holders by email; the
+ * same subjects wrong again, or fewer, alert nobody again. Sound books clear the finding. The Finance app shows the result (GET /api/v1/finance/ledger-check). Every problem is also logged as an error.
  */
 export const LEDGER_CHECK_TASK = 'check_ledger';
 /** 03:20 UTC every day, one attempt (the next night runs anyway), never two at once. */
@@ -59,7 +59,12 @@ export async function runLedgerCheck(deps: LedgerCheckDeps): Promise<LedgerCheck
   return { partners: partnerIds.length, problems: problems.length, durationMs, alerted };
 }
 
-/** One partner's result, in its own transaction; alerts its Finance holders when the finding is new. */
+/**
+ * One partner's result, in its own transaction. The finding (`problem_detected_at`) starts when its books were last
+ * found sound and ends when they are again; an alert goes to its Finance holders when a subject is wrong that was not
+ * on record the night before, or when the finding has not reached anyone yet (no Finance holder then). Answers whether
+ * an alert went out.
+ */
 async function recordResult(db: Db, partnerId: string, problems: readonly LedgerProblem[], durationMs: number): Promise<boolean> {
   const subjects = [...new Set(problems.map((p) => `${p.invariant}: ${p.subject}`))].sort();
   const kept = problems.slice(0, KEPT_PROBLEMS).map((p) => ({ invariant: p.invariant, subject: p.subject, detail: p.detail }));
@@ -67,23 +72,26 @@ async function recordResult(db: Db, partnerId: string, problems: readonly Ledger
     const { rows } = await sql<{ subjects: string[]; alerted: boolean }>`
       select problem_subjects as subjects, problem_alerted_at is not null as alerted from ledger_checks where partner_id = ${partnerId} for update`.execute(trx);
     const previous = rows[0];
-    const sameFinding = subjects.length > 0 && previous !== undefined && previous.subjects.length === subjects.length
-      && previous.subjects.every((s, i) => s === subjects[i]);
+    const onRecord = new Set(previous?.subjects ?? []);
+    const wasSound = onRecord.size === 0;
+    const somethingNew = subjects.some((s) => !onRecord.has(s));
+    // now(): one time for the whole transaction, so a finding first seen by this check shows the check's own time.
     const finding = subjects.length === 0
       ? sql`problem_subjects = '{}', problem_detected_at = null, problem_alerted_at = null`
-      : sameFinding
-        ? sql`problem_subjects = ${subjects}`
-        : sql`problem_subjects = ${subjects}, problem_detected_at = clock_timestamp(), problem_alerted_at = null`;
+      : wasSound
+        ? sql`problem_subjects = ${subjects}, problem_detected_at = now(), problem_alerted_at = null`
+        : sql`problem_subjects = ${subjects}`;
     await sql`
-      insert into ledger_checks (partner_id, checked_at, duration_ms) values (${partnerId}, clock_timestamp(), ${durationMs})
+      insert into ledger_checks (partner_id, checked_at, duration_ms) values (${partnerId}, now(), ${durationMs})
       on conflict (partner_id) do nothing`.execute(trx);
     await sql`
-      update ledger_checks set checked_at = clock_timestamp(), duration_ms = ${durationMs}, problem_count = ${problems.length},
+      update ledger_checks set checked_at = now(), duration_ms = ${durationMs}, problem_count = ${problems.length},
              problems = ${JSON.stringify(kept)}::jsonb, ${finding}
        where partner_id = ${partnerId}`.execute(trx);
-    if (subjects.length === 0 || (sameFinding && previous?.alerted === true)) return false;
+    if (subjects.length === 0 || (!somethingNew && previous?.alerted === true)) return false;
 
     const holders = await activeAppHolders(trx, partnerId, 'finance');
+    if (holders.length === 0) return false; // nobody to tell yet: the next check tries again
     const lines = kept.slice(0, 5).map((p) => `- ${p.invariant.replaceAll('_', ' ')}: ${p.detail}`);
     for (const holder of holders) {
       await enqueueNotification(trx, {
@@ -95,7 +103,7 @@ async function recordResult(db: Db, partnerId: string, problems: readonly Ledger
           'Open Finance > Reports for the full result. Nothing was changed; a correction is a reversing entry.',
       });
     }
-    await sql`update ledger_checks set problem_alerted_at = clock_timestamp() where partner_id = ${partnerId}`.execute(trx);
+    await sql`update ledger_checks set problem_alerted_at = now() where partner_id = ${partnerId}`.execute(trx);
     return true;
   });
 }

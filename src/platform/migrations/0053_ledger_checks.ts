@@ -25,5 +25,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table ledger_checks enable row level security;
     create policy tenant_wall on ledger_checks to folio_app using (folio_partner_row(partner_id)) with check (folio_partner_row(partner_id));
     grant select, insert, update on ledger_checks to folio_app;
+    revoke delete, truncate on ledger_checks from folio_app;
   `.execute(db);
 }

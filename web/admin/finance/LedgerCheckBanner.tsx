@@ -37,6 +37,19 @@ export function LedgerCheckBanner() {
         receivables match what they should.
       </Alert>
     );
+  const staleLine = c.stale ? (
+    <Text size="sm" fw={600} mt={4} data-testid="ledger-check-stale">
+      This result is out of date: the nightly check has not run since{c.checkedAt ? ` ${formatDateTime(c.checkedAt)}` : ''}. Ask your platform
+      operator to look at the worker.
+    </Text>
+  ) : null;
+  if (c.status === 'sound' && c.stale)
+    return (
+      <Alert color="yellow" variant="light" icon={<IconShieldQuestion size={18} />} title="Books last found sound over a day ago" data-testid="ledger-check">
+        Every ledger invariant held at the last check.
+        {staleLine}
+      </Alert>
+    );
   if (c.status === 'sound')
     return (
       <Alert color="teal" variant="light" icon={<IconShieldCheck size={18} />} title="Books sound" data-testid="ledger-check">
@@ -50,8 +63,10 @@ export function LedgerCheckBanner() {
       <Text size="sm">
         Found by the check of {c.checkedAt ? formatDateTime(c.checkedAt) : '?'}
         {c.detectedAt && c.detectedAt !== c.checkedAt ? `, first seen ${formatDateTime(c.detectedAt)}` : ''}
-        {c.alertedAt ? '; your Finance team was emailed' : ''}. Nothing was changed; a correction is a reversing entry.
+        {c.alertedAt ? `; the Finance app's holders were emailed ${formatDateTime(c.alertedAt)}` : ''}. Nothing was changed; a correction is a
+        reversing entry.
       </Text>
+      {staleLine}
       <List size="sm" mt="xs" spacing={2}>
         {c.problems.map((p) => (
           <List.Item key={`${p.invariant} ${p.subject} ${p.detail}`}>

@@ -84,4 +84,5 @@ export interface LedgerCheck {
   detectedAt: string | null;
   alertedAt: string | null;
   schedule: string;
+  stale: boolean;
 }
