@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { api, createTestApp, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { LEDGER_CHECK_CRONTAB, LEDGER_CHECK_TASK, runLedgerCheck } from './scheduled-ledger-check.ts';
 import { checkLedger, LISTED_PER_PARTNER } from './check-ledger.ts';
+import { inScope } from '../platform/database.ts';
 
 /**
  * The nightly ledger check: one row per partner with what it found, shown in the Finance app; a new finding alerts the
@@ -204,6 +205,16 @@ describe('the nightly ledger check', () => {
     }
     await runLedgerCheck(deps());
     expect((await ledgerCheck()).status).toBe('sound');
+  });
+
+  it("keeps each partner's result behind row-level security: a partner's scope reads its own row only", async () => {
+    await runLedgerCheck(deps());
+    const seen = await inScope(t.db.app.db, { kind: 'partner', partnerId: northwind }, async (trx) =>
+      (await sql<{ partnerId: string }>`select partner_id as "partnerId" from ledger_checks`.execute(trx)).rows);
+    expect(seen).toEqual([{ partnerId: northwind }]);
+    const customerScope = await inScope(t.db.app.db, { kind: 'customer', partnerId: demo, customerId: 'cus_none' }, async (trx) =>
+      (await sql`select 1 from ledger_checks`.execute(trx)).rows);
+    expect(customerScope).toEqual([]);
   });
 
   it('is shown to staff with the Finance app only', async () => {

@@ -23,7 +23,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (problem_count >= jsonb_array_length(problems))
     );
     alter table ledger_checks enable row level security;
-    create policy tenant_wall on ledger_checks to folio_app using (folio_partner_row(partner_id)) with check (folio_partner_row(partner_id));
+    -- folio_partner_row written out, each setting a scalar subquery: read once per statement, not per row (migration 0046).
+    create policy tenant_wall on ledger_checks to folio_app
+      using (coalesce((select current_setting('folio.scope', true)), '') = 'system'
+             or (partner_id = nullif((select current_setting('folio.partner_id', true)), '')
+                 and coalesce((select current_setting('folio.customer_id', true)), '') = ''))
+      with check (coalesce((select current_setting('folio.scope', true)), '') = 'system'
+             or (partner_id = nullif((select current_setting('folio.partner_id', true)), '')
+                 and coalesce((select current_setting('folio.customer_id', true)), '') = ''));
     grant select, insert, update on ledger_checks to folio_app;
     revoke delete, truncate on ledger_checks from folio_app;
   `.execute(db);
