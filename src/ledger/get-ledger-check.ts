@@ -10,7 +10,7 @@ export const ledgerCheckSchema = z.object({
   status: z.enum(['sound', 'problems', 'not_checked_yet']),
   checkedAt: timestamp.nullable(),
   durationMs: z.number().int().nullable(),
-  /** Every problem found in this partner's books; `problems` lists the first ones. */
+  /** Problems found in this partner's books (each of checkLedger's checks lists at most 100 per partner); `problems` holds the first 20. */
   problemCount: z.number().int(),
   problems: z.array(z.object({ invariant: z.string(), subject: z.string(), detail: z.string() })).max(KEPT_PROBLEMS),
   /** When this finding (the same subjects wrong) was first seen, and when its alert went to the Finance app's holders. */

@@ -12,13 +12,14 @@ import { checkLedger, type LedgerProblem } from './check-ledger.ts';
  * reads for about half a minute), then one row per partner in `ledger_checks` (migration 0053): checked at, how long,
  * the problems found in its books (at most LISTED_PER_PARTNER per check, so one partner's never hide another's). A
  * subject found wrong that was not on record the night before alerts the partner's Finance app holders by email; the
- * same subjects wrong again, or fewer, alert nobody again. Sound books clear the finding. The Finance app shows the result (GET /api/v1/finance/ledger-check). Every problem is also logged as an error.
+ * same subjects wrong again, or fewer, alert nobody again. Sound books clear the finding. The Finance app shows the
+ * result (GET /api/v1/finance/ledger-check). Every problem is also logged as an error.
  */
 export const LEDGER_CHECK_TASK = 'check_ledger';
 /** 03:20 UTC every day, one attempt (the next night runs anyway), never two at once. */
 export const LEDGER_CHECK_CRONTAB = `20 3 * * * ${LEDGER_CHECK_TASK} ?max=1&queue=${LEDGER_CHECK_TASK}`;
 
-/** Problems kept per partner (the count keeps how many there were). */
+/** Problems kept per partner for the Finance app (the count keeps how many the check listed). */
 export const KEPT_PROBLEMS = 20;
 
 export interface LedgerCheckDeps {

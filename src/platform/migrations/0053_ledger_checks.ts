@@ -3,8 +3,9 @@ import { sql, type Kysely } from 'kysely';
 /**
  * The worker's nightly proof of the books (src/ledger/scheduled-ledger-check.ts), per partner: when it last ran, how long
  * it took, and what it found. `checkLedger` runs once over every partner's rows; each partner's row keeps its own
- * problems (the first 20, and how many in all), which subjects they name (`problem_subjects`, sorted: the same
- * subjects wrong again are the same finding, alerted once), when that finding was first seen and when its alert went out.
+ * problems (the first 20, and how many the check listed: at most 100 per check and partner), which subjects they name
+ * (`problem_subjects`, sorted: the same subjects wrong again, or fewer, are the same finding, alerted once), when that
+ * finding was first seen and when its alert last went out.
  * The Finance app shows it (GET /api/v1/finance/ledger-check). Rows are replaced by each run, never deleted: a
  * partner's row is its latest result, and the history of what was wrong is in the logs and the alerts sent.
  */
