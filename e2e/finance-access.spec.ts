@@ -19,7 +19,7 @@ test('staff without Finance request it, the operator approves, and the app appea
     // Staff cannot grant Finance to anyone, themselves included: only the operator can.
     const me = ((await session.json()) as { user: { id: string }; csrfToken: string });
     const grant = await admin.request.put(`/api/v1/staff/${me.user.id}/apps/finance`, { headers: { 'x-csrf-token': me.csrfToken } });
-    expect(grant.status()).toBe(403);
+    expect(grant.status()).toBe(422);
     await admin.goto('/admin/finance');
     await expect(admin.getByRole('heading', { name: 'No access to Finance' })).toBeVisible();
     await expect(admin.getByText('The platform operator grants the Finance app on request.')).toBeVisible();

@@ -7,7 +7,7 @@ import { newId, newSecret } from '../platform/ids.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
-import { apiKeyColumns, toApiKey, type ApiKey } from './api-key-views.ts';
+import { apiKeyColumns, makerNames, toApiKey, type ApiKey } from './api-key-views.ts';
 
 export const API_KEY_PREFIX_LENGTH = 10;
 
@@ -31,7 +31,7 @@ export async function createApiKey(ctx: Ctx, input: { name: string; apps: readon
       })
       .returning(apiKeyColumns)
       .executeTakeFirstOrThrow();
-    const key = toApiKey(row);
+    const key = toApiKey(row, await makerNames(trx, caller.partnerId, [row]));
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, app: 'access', action: 'api_key.created', targetType: 'api_key', targetId: key.id,
       changes: diff(null, { name: key.name, prefix: key.prefix, apps: key.apps }),

@@ -6,12 +6,16 @@ import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
 import { findStaffMember, type StaffMember } from './staff-views.ts';
+import { forgetPartnerApiKeys } from '../auth/resolve-principal.ts';
 
-/** Disable a staff member: they are signed out everywhere, cannot sign in, and their pending invitation stops working. */
+/**
+ * Disable a staff member: they are signed out everywhere, cannot sign in, their pending invitation stops working, and the
+ * API keys they made are revoked (each audited; keys made by those keys stop with them: src/auth/resolve-principal.ts).
+ */
 export async function disableStaff(ctx: Ctx, input: { userId: string }): Promise<StaffMember> {
   const caller = partnerCaller(ctx.principal);
   if (input.userId === caller.userId) throw new DomainError('rule_violation', 'You cannot disable yourself');
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+  const disabled = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await findStaffMember(trx, caller.partnerId, input.userId);
     if (!before) throw notFound('Staff member');
     if (before.status === 'disabled') throw new DomainError('state_conflict', 'This staff member is already disabled');
@@ -25,11 +29,27 @@ export async function disableStaff(ctx: Ctx, input: { userId: string }): Promise
       .where('acceptedAt', 'is', null)
       .where('revokedAt', 'is', null)
       .execute();
+    const keys = await trx
+      .updateTable('apiKeys')
+      .set({ revokedAt: sql`now()` })
+      .where('partnerId', '=', caller.partnerId)
+      .where('createdBy', '=', before.id)
+      .where('revokedAt', 'is', null)
+      .returning(['id', 'name', 'revokedAt'])
+      .execute();
     const after = (await findStaffMember(trx, caller.partnerId, before.id))!;
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, app: 'access', action: 'staff.disabled', targetType: 'user', targetId: before.id,
       changes: diff({ status: before.status }, { status: after.status }),
     });
+    for (const key of keys) {
+      await recordAudit(trx, ctx, {
+        partnerId: caller.partnerId, app: 'access', action: 'api_key.revoked', targetType: 'api_key', targetId: key.id,
+        changes: { ...diff({ revokedAt: null }, { revokedAt: key.revokedAt }), reason: { after: `its maker ${before.email} was disabled` } },
+      });
+    }
     return after;
   });
+  forgetPartnerApiKeys(ctx.db, caller.partnerId);
+  return disabled;
 }

@@ -30,11 +30,11 @@ describe('grantApp', () => {
     expect(await auditEventsOf(t.db, 'app.granted')).toHaveLength(1);
   });
 
-  it('never grants Finance (403: only the operator does, through a request)', async () => {
+  it('never grants Finance (422 naming the app, as inviting with it: only the operator does, through a request)', async () => {
     const adminId = await userIdOf(t.db, 'admin@demo.test');
     const res = await api(t, admin, 'PUT', `/api/v1/staff/${adminId}/apps/finance`);
-    expect(res.statusCode).toBe(403);
-    expect(res.json().code).toBe('forbidden');
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'app' }] });
     const grants = await t.db.owner.db.selectFrom('appGrants').select('app').where('userId', '=', adminId).where('app', '=', 'finance').execute();
     expect(grants).toEqual([]);
   });

@@ -6,14 +6,20 @@ import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
 import { findStaffMember, type StaffMember } from './staff-views.ts';
+import { forgetPartnerApiKeys } from '../auth/resolve-principal.ts';
 
-/** Give a staff member one more app. Finance is refused: only the operator grants it, by approving an access request. */
+/**
+ * Give a staff member one more app; the API keys they made may use it again if they were given it (src/auth/resolve-principal.ts).
+ * Finance is refused (422, as when inviting someone with it): only the operator grants it, by approving an access request.
+ */
 export async function grantApp(ctx: Ctx, input: { userId: string; app: AppName }): Promise<StaffMember> {
   const caller = partnerCaller(ctx.principal);
   if (input.app === 'finance') {
-    throw new DomainError('forbidden', 'Only the platform operator grants the Finance app; the staff member can request it');
+    throw new DomainError('rule_violation', 'Only the platform operator grants the Finance app; the staff member can request it', [
+      { path: 'app', message: 'the Finance app is granted by the platform operator, on request' },
+    ]);
   }
-  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+  const granted = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await findStaffMember(trx, caller.partnerId, input.userId);
     if (!before) throw notFound('Staff member');
     if (before.apps.includes(input.app)) return before;
@@ -25,4 +31,6 @@ export async function grantApp(ctx: Ctx, input: { userId: string; app: AppName }
     });
     return after;
   });
+  forgetPartnerApiKeys(ctx.db, caller.partnerId);
+  return granted;
 }

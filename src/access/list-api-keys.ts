@@ -3,7 +3,7 @@ import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { partnerCaller } from './caller.ts';
 import { pageOf, type Page } from './paging.ts';
-import { apiKeyColumns, toApiKey, type ApiKey } from './api-key-views.ts';
+import { apiKeyColumns, makerNames, toApiKey, type ApiKey } from './api-key-views.ts';
 
 /** The partner's API keys, revoked ones included, newest first. */
 export async function listApiKeys(ctx: Ctx, input: { limit: number; cursor?: string | undefined }): Promise<Page<ApiKey>> {
@@ -17,6 +17,7 @@ export async function listApiKeys(ctx: Ctx, input: { limit: number; cursor?: str
       .orderBy('id', 'desc')
       .limit(input.limit + 1)
       .execute();
-    return pageOf(rows.map(toApiKey), input.limit);
+    const makers = await makerNames(trx, partnerId, rows);
+    return pageOf(rows.map((row) => toApiKey(row, makers)), input.limit);
   });
 }

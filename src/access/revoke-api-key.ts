@@ -6,7 +6,7 @@ import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
 import { forgetApiKey } from '../auth/resolve-principal.ts';
-import { apiKeyColumns, toApiKey, type ApiKey } from './api-key-views.ts';
+import { apiKeyColumns, makerNames, toApiKey, type ApiKey } from './api-key-views.ts';
 
 /** Revoke an API key: its next request to this server is refused (401); other server processes follow within API_KEY_CACHE_MS. */
 export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<ApiKey> {
@@ -26,7 +26,7 @@ export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<
       partnerId, app: 'access', action: 'api_key.revoked', targetType: 'api_key', targetId: before.id,
       changes: diff({ revokedAt: before.revokedAt }, { revokedAt: after.revokedAt }),
     });
-    return toApiKey(after);
+    return toApiKey(after, await makerNames(trx, partnerId, [after]));
   });
   forgetApiKey(ctx.db, revoked.id);
   return revoked;

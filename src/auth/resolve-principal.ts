@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { inScope, readInScope, type Db } from '../platform/database.ts';
+import { inScope, readInScope, type Db, type Trx } from '../platform/database.ts';
 import type { Principal, SessionAuthMethod } from '../platform/context.ts';
 import type { AppName, CustomerRole } from '../platform/db-types.ts';
 import { sha256Hex } from '../platform/crypto.ts';
@@ -89,6 +89,13 @@ export const API_KEY_CACHE_MS = 5_000;
 const MAX_CACHED_KEYS = 1_000;
 const apiKeyCache = new WeakMap<Db, Map<string, { principal: Principal & { kind: 'api_key' }; until: number }>>();
 
+/** Drop every cached key of a partner (a staff member lost an app or was disabled: the keys they made lose it too). */
+export function forgetPartnerApiKeys(db: Db, partnerId: string): void {
+  const cache = apiKeyCache.get(db);
+  if (!cache) return;
+  for (const [hash, entry] of cache) if (entry.principal.partnerId === partnerId) cache.delete(hash);
+}
+
 /** Drop a key from the cache (after it was revoked or changed). */
 export function forgetApiKey(db: Db, keyId: string): void {
   const cache = apiKeyCache.get(db);
@@ -96,7 +103,15 @@ export function forgetApiKey(db: Db, keyId: string): void {
   for (const [hash, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(hash);
 }
 
-/** Look up an API key (`Authorization: Bearer fk_...`): not revoked; records its last use at most every 30 s. */
+/** How many makers up a key's chain is followed (a key made by a key made by a staff member ...); deeper is refused. */
+const MAX_MAKER_DEPTH = 5;
+
+/**
+ * Look up an API key (`Authorization: Bearer fk_...`): not revoked, and its makers still standing. A key made by a staff
+ * member uses the apps it was given that the member still holds, and stops when the member is disabled; a key made by
+ * another key likewise follows that key (revoked: this one stops too). A key Folio made itself (no maker) keeps its apps.
+ * Records its last use at most every 30 s.
+ */
 export async function resolveApiKey(db: Db, token: string): Promise<Principal | null> {
   if (!token.startsWith('fk_') || token.length > 200) return null;
   const hash = sha256Hex(token);
@@ -107,15 +122,17 @@ export async function resolveApiKey(db: Db, token: string): Promise<Principal | 
   const principal = await inScope(db, { kind: 'system' }, async (trx) => {
     const key = await trx
       .selectFrom('apiKeys')
-      .select(['id', 'partnerId', 'name', 'apps', 'lastUsedAt'])
+      .select(['id', 'partnerId', 'name', 'apps', 'lastUsedAt', 'createdBy'])
       .where('tokenHash', '=', hash)
       .where('revokedAt', 'is', null)
       .executeTakeFirst();
     if (!key) return null;
+    const apps = await appsLeftByMakers(trx, key.partnerId, new Set<AppName>(key.apps), key.createdBy);
+    if (!apps) return null;
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await trx.updateTable('apiKeys').set({ lastUsedAt: sql`now()` }).where('id', '=', key.id).execute();
     }
-    return { kind: 'api_key' as const, keyId: key.id, partnerId: key.partnerId, name: key.name, apps: new Set<AppName>(key.apps) };
+    return { kind: 'api_key' as const, keyId: key.id, partnerId: key.partnerId, name: key.name, apps };
   });
   if (!principal) {
     cache.delete(hash);
@@ -124,4 +141,32 @@ export async function resolveApiKey(db: Db, token: string): Promise<Principal | 
   if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
   cache.set(hash, { principal, until: Date.now() + API_KEY_CACHE_MS });
   return principal;
+}
+
+/**
+ * The apps a key may use, walking up its makers: each maker key must be live (its apps bound this one's), the staff
+ * member at the top active (their granted apps bound it). Null: a maker was revoked or disabled, or the chain is too deep.
+ */
+async function appsLeftByMakers(trx: Trx, partnerId: string, apps: Set<AppName>, makerId: string | null): Promise<Set<AppName> | null> {
+  let maker = makerId;
+  for (let depth = 0; maker !== null; depth++) {
+    if (depth >= MAX_MAKER_DEPTH) return null;
+    if (maker.startsWith('key_')) {
+      const parent = await trx.selectFrom('apiKeys').select(['apps', 'createdBy', 'revokedAt']).where('partnerId', '=', partnerId).where('id', '=', maker).executeTakeFirst();
+      if (!parent || parent.revokedAt !== null) return null;
+      for (const app of apps) if (!parent.apps.includes(app)) apps.delete(app);
+      maker = parent.createdBy;
+    } else {
+      const user = await trx
+        .selectFrom('users')
+        .select(['status', 'kind', sql<AppName[]>`array(select g.app from app_grants g where g.user_id = users.id and g.partner_id = users.partner_id)`.as('granted')])
+        .where('partnerId', '=', partnerId)
+        .where('id', '=', maker)
+        .executeTakeFirst();
+      if (!user || user.kind !== 'staff' || user.status !== 'active') return null;
+      for (const app of apps) if (!user.granted.includes(app)) apps.delete(app);
+      maker = null;
+    }
+  }
+  return apps;
 }

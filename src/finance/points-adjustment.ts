@@ -5,7 +5,7 @@ import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, spendableMinorUnits } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { chargeWallet, creditWallet } from '../wallet/charge-wallet.ts';
@@ -71,7 +71,11 @@ export async function adjustPoints(ctx: Ctx, type: PointsAdjustmentType, input: 
     if (type === 'take_back') {
       const takeable = before.pointsMicros - before.reservedMicros;
       if (takeable < micros) {
-        throw new DomainError('insufficient_points', `Only ${fmt(takeable > 0n ? takeable : 0n)} ${customer.currency} of points can be taken back (points not held by a call or checkout)`);
+        // The most that can be asked: whole minor units (the amount field takes no more decimals), never more than is there.
+        const most = fmt(spendableMinorUnits(takeable, customer.currency));
+        throw new DomainError('insufficient_points', `Only ${most} ${customer.currency} of points can be taken back (points not held by a call or checkout)`, [
+          { path: 'amount', message: `at most ${most}` },
+        ]);
       }
     }
     const entryId = newId('je');

@@ -47,7 +47,7 @@ describe('takeBackPoints', () => {
     const before = await wallet(acme);
     const tooMuch = await post('take-back', acme, '5.76');
     expect(tooMuch.statusCode).toBe(422);
-    expect(tooMuch.json()).toMatchObject({ code: 'insufficient_points', detail: expect.stringContaining('5.75 SGD') });
+    expect(tooMuch.json()).toMatchObject({ code: 'insufficient_points', detail: expect.stringContaining('5.75 SGD'), errors: [{ path: 'amount', message: 'at most 5.75' }] });
 
     // Points held by a call cannot be taken back while held.
     const hold = await inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => reservePoints(trx, {

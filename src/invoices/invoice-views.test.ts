@@ -32,6 +32,10 @@ describe('toInvoiceSummary', () => {
     const now = new Date('2026-11-20T00:00:00Z');
     expect(toInvoiceSummary(row(), now)).toMatchObject({ overdue: true, total: '54.50', tax: '4.50', amountDue: '54.50', dueAt: '2026-11-15T00:00:00.000Z' });
     expect(toInvoiceSummary(row(), new Date('2026-11-15T00:00:00Z')).overdue).toBe(false);
+    // Due on 15 November (at any hour): on time all that day, overdue from the 16th (UTC).
+    const dueMidDay = row({ dueAt: new Date('2026-11-15T07:57:00Z') });
+    expect(toInvoiceSummary(dueMidDay, new Date('2026-11-15T23:59:59.999Z')).overdue).toBe(false);
+    expect(toInvoiceSummary(dueMidDay, new Date('2026-11-16T00:00:00Z')).overdue).toBe(true);
     expect(toInvoiceSummary(row({ status: 'partially_paid', amountPaidMicros: '1000000', amountDueMicros: '53500000' }), now)).toMatchObject({ overdue: true, amountPaid: '1.00', amountDue: '53.50' });
     expect(toInvoiceSummary(row({ status: 'paid', amountPaidMicros: '54500000', amountDueMicros: '0' }), now).overdue).toBe(false);
     expect(toInvoiceSummary(row({ status: 'void', voidedAt: now, amountDueMicros: '0' }), now)).toMatchObject({ overdue: false, amountDue: '0.00', total: '54.50' });

@@ -12,7 +12,7 @@ import { computeInvoiceTotals, displayQuantity, taxRateBpsFor } from './invoice-
  * Loading invoices as people see them (src/invoices/invoice-view-types.ts; docs/contracts/invoices-api.md), for the
  * admin Invoice app, the portal and the PDF: one query for list rows, one loader for the detail.
  * - Amounts are decimal strings in the invoice's currency; a unit price shows at least the currency's decimals, up to 6.
- * - `overdue`: awaiting payment or partially paid, and due before now (the caller's `ctx.clock.now()`).
+ * - `overdue`: awaiting payment or partially paid, and due on a day before today, UTC (`isOverdue`; now is the caller's `ctx.clock.now()`).
  * - A void invoice owes nothing: `amountDue` "0.00" (so does its row, migration 0027; its receivable is reversed).
  * - A draft's lines are its draft lines, computed now (computeInvoiceTotals, at the partner's current rate) and its
  *   bill-to is the customer's current billing contact; both are fixed when it is issued.
@@ -141,8 +141,17 @@ export interface InvoiceSummaryRow {
   periodEnd: string | null;
 }
 
+/**
+ * Where overdue starts: an open invoice is overdue once its due DAY has passed, i.e. when it was due before the start of
+ * today (UTC, the day every due date is printed in: PDFs, emails, AR aging). The due date is shown as a day, and a
+ * customer who pays on that day pays on time.
+ */
+export function overdueIfDueBefore(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
 export function isOverdue(row: { status: InvoiceStatus; dueAt: Date | null }, now: Date): boolean {
-  return OPEN.includes(row.status) && row.dueAt !== null && row.dueAt.getTime() < now.getTime();
+  return OPEN.includes(row.status) && row.dueAt !== null && row.dueAt.getTime() < overdueIfDueBefore(now).getTime();
 }
 
 export function toInvoiceSummary(row: InvoiceSummaryRow, now: Date): InvoiceSummary {

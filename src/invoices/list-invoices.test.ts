@@ -60,6 +60,20 @@ describe('GET /api/v1/invoices (listInvoices)', () => {
     expect((await list()).data.find((r) => r.id === made.globexPurchase!.id)!.overdue).toBe(false);
   });
 
+  it('counts an invoice overdue from the day after its due date (UTC), not from the hour it was issued', async () => {
+    // The top-up was issued on 2 November at 08:00 with 14 days: due on 16 November, printed as that day.
+    try {
+      t.clock.set(new Date('2026-11-16T23:59:59Z'));
+      expect(ids(await list('?overdue=true'))).toEqual([made.octPurchase!.id]);
+      expect((await api(t, admin, 'GET', `/api/v1/invoices/${made.novTopUp!.id}`)).json()).toMatchObject({ dueAt: '2026-11-16T08:00:00.000Z', overdue: false });
+      t.clock.set(new Date('2026-11-17T00:00:00Z'));
+      expect(ids(await list('?overdue=true'))).toEqual([made.novTopUp!.id, made.octPurchase!.id]);
+      expect((await api(t, admin, 'GET', `/api/v1/invoices/${made.novTopUp!.id}`)).json().overdue).toBe(true);
+    } finally {
+      t.clock.set(new Date('2026-11-30T08:00:00Z'));
+    }
+  });
+
   it('q matches a number prefix (any case) or part of the customer\'s name', async () => {
     const number = made.octPurchase!.number!;
     expect(ids(await list(`?q=${encodeURIComponent(number.toLowerCase())}`))).toEqual([made.octPurchase!.id]);

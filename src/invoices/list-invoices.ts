@@ -7,7 +7,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { csvRow } from '../audit/csv.ts';
 import type { InvoiceSummary } from './invoice-view-types.ts';
-import { invoiceSummaryQuery, toInvoiceSummary } from './invoice-views.ts';
+import { invoiceSummaryQuery, overdueIfDueBefore, toInvoiceSummary } from './invoice-views.ts';
 
 export interface InvoiceFilters {
   type?: InvoiceType | undefined;
@@ -42,7 +42,7 @@ export function invoiceListQuery(db: Executor, partnerId: string, input: Invoice
     .$if(Boolean(q), (qb) => qb.where(sql<boolean>`(lower(i.number) like ${`${escapeLike(q!.toLowerCase())}%`} or c.name ilike ${`%${escapeLike(q!)}%`})`))
     .$if(input.issuedFrom !== undefined, (qb) => qb.where(sql<boolean>`i.issued_at >= ${input.issuedFrom!}::date::timestamp at time zone 'UTC'`))
     .$if(input.issuedTo !== undefined, (qb) => qb.where(sql<boolean>`i.issued_at < (${input.issuedTo!}::date + 1)::timestamp at time zone 'UTC'`))
-    .$if(input.overdue === true, (qb) => qb.where('i.status', 'in', ['awaiting_payment', 'partially_paid']).where('i.dueAt', '<', now))
+    .$if(input.overdue === true, (qb) => qb.where('i.status', 'in', ['awaiting_payment', 'partially_paid']).where('i.dueAt', '<', overdueIfDueBefore(now)))
     .$if(input.cursor !== undefined, (qb) => qb.where('i.id', '<', input.cursor!))
     .orderBy('i.id', 'desc');
 }

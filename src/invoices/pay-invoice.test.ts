@@ -268,6 +268,21 @@ describe('portal pay: what cannot be paid, and who cannot pay', () => {
     expect((await invoiceRow(inv.id)).status).toBe('awaiting_payment');
   });
 
+  it('members see Purchase invoices only: Top-up invoices and Monthly statements show company points (404 to them, as unknown)', async () => {
+    const ownerRows = (await api(t, owner, 'GET', '/api/v1/portal/invoices?limit=100')).json().data as Array<{ id: string; type: string }>;
+    const statement = ownerRows.find((r) => r.type === 'monthly');
+    expect(statement).toBeDefined();
+    const memberRows = (await api(t, member, 'GET', '/api/v1/portal/invoices?limit=100')).json().data as Array<{ id: string; type: string }>;
+    expect(memberRows.length).toBeGreaterThan(0);
+    expect(new Set(memberRows.map((r) => r.type))).toEqual(new Set(['purchase']));
+    expect(memberRows.map((r) => r.id)).toEqual(ownerRows.filter((r) => r.type === 'purchase').map((r) => r.id));
+    expect((await api(t, member, 'GET', '/api/v1/portal/invoices?type=monthly')).json().data).toEqual([]);
+    for (const path of [`/api/v1/portal/invoices/${statement!.id}`, `/api/v1/portal/invoices/${statement!.id}/pdf`]) {
+      expect((await api(t, member, 'GET', path)).statusCode).toBe(404);
+      expect((await api(t, owner, 'GET', path)).statusCode).toBe(200);
+    }
+  });
+
   it('with the Invoices tab hidden the API refuses too (403 tab_hidden): list, detail, PDF, pay', async () => {
     const inv = await invoice();
     await sql`update partner_settings set portal_tabs = portal_tabs || '{"invoices": false}'::jsonb where partner_id = ${demo}`.execute(t.db.owner.db);

@@ -51,6 +51,15 @@ function payabilityOf(caller: PortalCaller, row: Pick<InvoiceSummaryRow, 'type' 
 }
 
 /** The organisation's issued invoices (never drafts), newest first, with filters by type, status and issue date. */
+/**
+ * The invoice types a portal user sees. Members and guests cannot see company credits (domain.md): a Top-up invoice
+ * (points bought) and a Monthly statement (points at the start and end of the month, what they paid for) show them,
+ * so they see Purchase invoices only; owners and admins see every type.
+ */
+export function invoiceTypesSeenBy(role: PortalCaller['role']): readonly InvoiceType[] {
+  return role === 'owner' || role === 'admin' ? ['purchase', 'monthly', 'top_up'] : ['purchase'];
+}
+
 export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInput): Promise<Page<PortalInvoiceSummary>> {
   const caller = portalCaller(ctx.principal);
   if (input.cursor !== undefined && !CURSOR.test(input.cursor)) {
@@ -64,6 +73,7 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
     const rows = await invoiceSummaryQuery(trx, caller.partnerId)
       .where('i.customerId', '=', caller.customerId)
       .where('i.status', '<>', 'draft')
+      .where('i.type', 'in', invoiceTypesSeenBy(caller.role))
       .$if(input.type !== undefined, (q) => q.where('i.type', '=', input.type!))
       .$if(input.status !== undefined, (q) => q.where('i.status', '=', input.status!))
       .$if(input.issuedFrom !== undefined, (q) => q.where('i.issuedAt', '>=', new Date(`${input.issuedFrom!}T00:00:00Z`)))
@@ -76,10 +86,10 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
   });
 }
 
-/** The invoice as its customer may see it (never a draft), in the caller's transaction; 404 otherwise. */
+/** The invoice as its customer may see it (never a draft; only the types the user's role sees), in the caller's transaction; 404 otherwise. */
 async function visibleDetail(trx: Trx, caller: PortalCaller, invoiceId: string, now: Date): Promise<InvoiceDetail> {
   const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now });
-  if (!detail || detail.status === 'draft') throw notFound('Invoice');
+  if (!detail || detail.status === 'draft' || !invoiceTypesSeenBy(caller.role).includes(detail.type)) throw notFound('Invoice');
   return detail;
 }
 

@@ -104,6 +104,7 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
       expect(res.json().code).toBe(code);
     };
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '30.00' }, { invoiceId: open2.id, amount: '10.01' }] }, 422, 'amount_exceeds_unallocated');
+    expect((await allocate(pay, { allocations: [{ invoiceId: open.id, amount: '40.01' }] })).json().errors).toEqual([{ path: 'allocations', message: '40.01 in all, at most 40.00' }]);
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '50.01' }] }, 422, 'amount_exceeds_due');
     await expectRefused({ allocations: [{ invoiceId: draft.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
     await expectRefused({ allocations: [{ invoiceId: voided.id, amount: '1.00' }] }, 409, 'invoice_not_payable');

@@ -125,7 +125,9 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
     }
     const total = plan.reduce((s, p) => s + p.micros, 0n);
     if (total > unallocatedBefore) {
-      throw new DomainError('amount_exceeds_unallocated', `Only ${fmt(unallocatedBefore)} ${currency} of the payment is unallocated, ${fmt(total)} asked`);
+      throw new DomainError('amount_exceeds_unallocated', `Only ${fmt(unallocatedBefore)} ${currency} of the payment is unallocated, ${fmt(total)} asked`, [
+        { path: 'allocations', message: `${fmt(total)} in all, at most ${fmt(unallocatedBefore)}` },
+      ]);
     }
   } else {
     if (unallocatedBefore === 0n) throw new DomainError('amount_exceeds_unallocated', 'Nothing of the payment is left to allocate');

@@ -29,7 +29,9 @@ export async function assignPayment(ctx: Ctx, input: { paymentId: string; custom
     if (payment.status !== 'unassigned') throw new DomainError('payment_already_assigned', 'The payment is already assigned to a customer');
     const currency = paymentCurrency(payment.currency);
     if (customer.currency !== currency) {
-      throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`);
+      throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`, [
+        { path: 'customerId', message: `billed in ${customer.currency}, the payment is in ${currency}` },
+      ]);
     }
     const micros = BigInt(payment.amountMicros);
     const entryId = newId('je');

@@ -8,6 +8,7 @@ import { formatDecimal } from '../money/money.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { MAX_ALLOCATIONS } from './allocate-payment.ts';
 import { paymentCurrency } from './payment-views.ts';
+import { overdueIfDueBefore } from '../invoices/invoice-views.ts';
 
 export const paymentOpenInvoicesSchema = z.object({
   paymentId: z.string(),
@@ -52,14 +53,14 @@ export async function paymentOpenInvoices(ctx: Ctx, paymentId: string): Promise<
       .orderBy(sql`i.due_at asc nulls last`).orderBy('i.issuedAt').orderBy('i.id')
       .limit(MAX_ALLOCATIONS + 1)
       .execute();
-    const now = ctx.clock.now().getTime();
+    const overdueBefore = overdueIfDueBefore(ctx.clock.now()).getTime();
     const fmt = (m: string) => formatDecimal(BigInt(m), currency);
     return {
       paymentId,
       currency,
       data: rows.slice(0, MAX_ALLOCATIONS).map((r) => ({
         id: r.id, number: r.number, type: r.type as 'purchase' | 'top_up', status: r.status as 'awaiting_payment' | 'partially_paid',
-        issuedAt: r.issuedAt?.toISOString() ?? null, dueAt: r.dueAt?.toISOString() ?? null, overdue: r.dueAt !== null && r.dueAt.getTime() < now,
+        issuedAt: r.issuedAt?.toISOString() ?? null, dueAt: r.dueAt?.toISOString() ?? null, overdue: r.dueAt !== null && r.dueAt.getTime() < overdueBefore,
         total: fmt(r.totalMicros), amountDue: fmt(r.amountDueMicros), paymentInProgress: Boolean(r.paymentInProgress),
       })),
       more: rows.length > MAX_ALLOCATIONS,

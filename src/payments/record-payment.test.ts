@@ -73,11 +73,11 @@ describe('POST /api/v1/payments (recordPayment)', () => {
     const id = (await record(t, finance, { amount: '5.00' })).json().id;
     const res = await api(t, finance, 'POST', `/api/v1/payments/${id}/assign`, { customerId: aud });
     expect(res.statusCode).toBe(422);
-    expect(res.json().code).toBe('currency_mismatch');
+    expect(res.json()).toMatchObject({ code: 'currency_mismatch', errors: [{ path: 'customerId', message: 'billed in AUD, the payment is in SGD' }] });
     expect((await api(t, finance, 'GET', `/api/v1/payments/${id}`)).json()).toMatchObject({ status: 'unassigned', customer: null });
     const direct = await record(t, finance, { amount: '5.00', customerId: aud });
     expect(direct.statusCode).toBe(422);
-    expect(direct.json().code).toBe('currency_mismatch');
+    expect(direct.json()).toMatchObject({ code: 'currency_mismatch', errors: [{ path: 'currency', message: 'the customer is billed in AUD' }] });
     await expectSound(t);
   });
 

@@ -56,7 +56,9 @@ export async function recordPaymentIn(trx: Trx, ctx: Ctx, input: RecordPaymentIn
   const micros = financeAmount(input.amount, currency, 'amount', { allowZero: false });
   const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId) : null;
   if (customer && customer.currency !== currency) {
-    throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`);
+    throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`, [
+      { path: 'currency', message: `the customer is billed in ${customer.currency}` },
+    ]);
   }
   const id = newId('pay');
   const entryId = newId('je');

@@ -103,6 +103,8 @@ describe('call charging', () => {
         call('bad-8', { from: '+6561234567\u0000' }), // text PostgreSQL cannot store
         call('bad-9\u0000'),
         call('bad-10', { startedAt: '0000-06-01T10:00:00Z' }), // RFC 3339 allows it, PostgreSQL has no year 0
+        call('bad-11', { startedAt: new Date(Date.now() + 86_400_000 + 60_000).toISOString() }), // starts after tomorrow: a wrong clock or field
+        call('ok-2', { startedAt: new Date(Date.now() + 3_600_000).toISOString(), durationSeconds: 0 }), // a switch clock an hour ahead: taken as it is
         call('ok-1', { durationSeconds: 0 }),
       ],
     });
@@ -114,8 +116,10 @@ describe('call charging', () => {
     expect(byId['bad-5']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'surprise' }] });
     expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed' });
     expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
-    expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation' }); // MYR customer, no MYR plan
+    expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'customerId', message: "no rate plan in the customer's currency, MYR" }] }); // MYR customer, no MYR plan
     expect(byId['bad-8']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: NUL_MESSAGE }] });
+    expect(byId['bad-11']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] });
+    expect(byId['ok-2']).toMatchObject({ status: 'charged' });
     expect(byId['bad-10']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'a year from 0001 to 9999 (UTC)' }] });
     expect(byId['bad-9\u0000']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
     expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });

@@ -310,12 +310,18 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   const results: CallResult[] = new Array<CallResult>(input.records.length);
   const valid: ValidRecord[] = [];
   const seen = new Set<string>();
+  // A call cannot start after now; a switch's clock may run ahead a little, so up to a day ahead is taken as it is.
+  const latestStartMs = ctx.clock.now().getTime() + FUTURE_START_TOLERANCE_MS;
   input.records.forEach((raw, index) => {
     const parsed = readCallRecord(raw);
     const callId = typeof (raw as { callId?: unknown } | null)?.callId === 'string' ? (raw as { callId: string }).callId : null;
     if (!parsed.ok) {
       const { errors } = parsed;
       results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
+      return;
+    }
+    if (Date.parse(parsed.record.startedAt) > latestStartMs) {
+      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: 'startedAt: in the future', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] };
       return;
     }
     const destination = normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.to : parsed.record.from);
@@ -342,6 +348,9 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   }
   return { results, summary };
 }
+
+/** How far after now a call record's start may be (switch clocks drift); later is rejected as in the future. */
+export const FUTURE_START_TOLERANCE_MS = 86_400_000;
 
 /** Request ids listed in one audit event at most (a transaction charges up to 10,000 records, usually from a few requests). */
 const MAX_REQUEST_IDS_PER_EVENT = 1_000;
@@ -413,12 +422,12 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
         continue;
       }
       if (customer.status !== 'active' || !isCurrency(customer.currency)) {
-        job.results[index] = { index, callId, status: 'rejected', code: 'state_conflict', detail: `Customer is ${customer.status}` };
+        job.results[index] = { index, callId, status: 'rejected', code: 'state_conflict', detail: `Customer is ${customer.status}`, errors: [{ path: 'customerId', message: `customer is ${customer.status}` }] };
         continue;
       }
       const plan = plans.get(customer.currency);
       if (!plan) {
-        job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate plan in ${customer.currency}` };
+        job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate plan in ${customer.currency}`, errors: [{ path: 'customerId', message: `no rate plan in the customer's currency, ${customer.currency}` }] };
         continue;
       }
       const rated = record.direction === 'inbound'

@@ -7,14 +7,15 @@ import { formatDecimal, isCurrency } from '../money/money.ts';
  * (`folio_feed_type`, migration 0016): call_* -> call, subscription_* -> subscription, top_up_* / auto_top_up -> top_up,
  * invoice_* -> purchase, credit_* / points_* -> credit, anything else -> other.
  */
-export const TRANSACTION_TYPES = ['call', 'subscription', 'top_up', 'purchase', 'credit'] as const;
+/** Every type the feed shows, `other` included (payments' leftovers, reversals ...): each can be filtered on, as its total is shown. */
+export const TRANSACTION_TYPES = ['call', 'subscription', 'top_up', 'purchase', 'credit', 'other'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 const KNOWN_TYPES = new Set<string>(TRANSACTION_TYPES);
 
 export interface TransactionView {
   id: string;
   occurredAt: string;
-  type: TransactionType | 'other';
+  type: TransactionType;
   kind: string;
   description: string;
   /** Signed change of the customer's points: positive adds points, negative spends them. */

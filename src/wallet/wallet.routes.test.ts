@@ -58,6 +58,13 @@ describe('calls and the transactions feed over HTTP', () => {
 
     const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
     expect(onlyTopUps.json<{ data: unknown[] }>().data).toHaveLength(1);
+    // Every type the totals can show can be filtered on, "other" included (none here); an unknown type is 400 naming it.
+    const others = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=other`, headers: admin.headers });
+    expect(others.statusCode).toBe(200);
+    expect(others.json<{ data: unknown[]; totals: unknown[] }>()).toMatchObject({ data: [], totals: [] });
+    const unknown = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=refund`, headers: admin.headers });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors[0].path).toBe('type');
 
     const page1 = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2`, headers: admin.headers });
     const cursor = page1.json<{ nextCursor: string }>().nextCursor;

@@ -17,12 +17,12 @@ export interface Wallet {
   usable: string;
 }
 
-export type TransactionType = 'call' | 'subscription' | 'top_up' | 'purchase' | 'credit';
+export type TransactionType = 'call' | 'subscription' | 'top_up' | 'purchase' | 'credit' | 'other';
 
 export interface Transaction {
   id: string;
   occurredAt: string;
-  type: TransactionType | 'other';
+  type: TransactionType;
   kind: string;
   description: string;
   /** Signed: positive adds points, negative spends them. */
@@ -43,6 +43,7 @@ export const TRANSACTION_TYPE_LABELS: Record<TransactionType, string> = {
   top_up: 'Top-up',
   purchase: 'Purchase',
   credit: 'Credit',
+  other: 'Other',
 };
 
 function typeLabel(type: string): string {

@@ -67,6 +67,8 @@ export interface ApiKey {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** A staff member or another key; a key uses only the apps its maker still holds, and stops when the maker is disabled. */
+  createdBy: { kind: 'user' | 'api_key'; id: string; name: string } | null;
 }
 
 export type AccessRequestStatus = 'pending' | 'approved' | 'declined' | 'withdrawn';

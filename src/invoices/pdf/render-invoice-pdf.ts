@@ -409,7 +409,7 @@ function drawHeader(w: Writer, detail: InvoiceDetail, title: string, number: str
   const dueNote = detail.status === 'void' ? 'Void: nothing to pay'
     : detail.informational ? 'Paid from points: nothing to pay'
       : isZero(detail.amountDue) ? 'Nothing to pay'
-        : detail.dueAt ? `${detail.overdue ? 'Overdue since' : 'Due by'} ${formatDay(detail.dueAt)}` : 'Due date set when issued';
+        : detail.dueAt ? `${detail.overdue ? 'Overdue: was due by' : 'Due by'} ${formatDay(detail.dueAt)}` : 'Due date set when issued';
   w.at(dueNote, boxX + 10, y + 43);
 
   w.y = Math.max(by, y + 58) + 10;

@@ -2,6 +2,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { inScope } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import { portalCaller } from '../../access/caller.ts';
+import { invoiceTypesSeenBy } from '../../invoices/portal-invoices.ts';
 import { loadReceipt } from './receipt-view.ts';
 import { renderReceiptPdf } from './render-receipt-pdf.ts';
 
@@ -20,7 +21,7 @@ export async function portalGetReceiptPdf(ctx: Ctx, input: { invoiceId: string; 
       .innerJoin('invoices as i', (j) => j.onRef('i.id', '=', 'ip.invoiceId').onRef('i.partnerId', '=', 'ip.partnerId'))
       .select('ip.paymentId')
       .where('ip.partnerId', '=', partnerId).where('ip.invoiceId', '=', input.invoiceId).where('ip.id', '=', input.invoicePaymentId)
-      .where('i.customerId', '=', customerId).where('i.status', '<>', 'draft')
+      .where('i.customerId', '=', customerId).where('i.status', '<>', 'draft').where('i.type', 'in', invoiceTypesSeenBy(caller.role))
       .executeTakeFirst());
   const paymentId = paid?.paymentId ?? null;
   if (paymentId === null) throw notFound('Receipt');

@@ -49,7 +49,7 @@ export function ApiKeysTab() {
     <Stack>
       <Group justify="space-between">
         <Text size="sm" c="dimmed">
-          Keys let your own systems call the Folio API for the apps you choose. Send them as <Code>Authorization: Bearer fk_…</Code>
+          Keys let your own systems call the Folio API for the apps you choose, as long as the person who made the key holds them (a disabled person’s keys are revoked). Send them as <Code>Authorization: Bearer fk_…</Code>
         </Text>
         <Button leftSection={<IconKey size={16} />} onClick={() => setOpen(true)}>
           Create API key
@@ -82,6 +82,7 @@ export function ApiKeysTab() {
             ),
           },
           { key: 'created', header: 'Created', render: (k) => formatDateTime(k.createdAt) },
+          { key: 'maker', header: 'Made by', render: (k) => (k.createdBy ? `${k.createdBy.name}${k.createdBy.kind === 'api_key' ? ' (API key)' : ''}` : 'Folio') },
           { key: 'used', header: 'Last used', render: (k) => formatRelative(k.lastUsedAt) },
           { key: 'status', header: 'Status', render: (k) => <StatusBadge status={k.revokedAt ? 'revoked' : 'active'} /> },
           {

@@ -120,16 +120,19 @@ export function InvoicesTab() {
     <Stack gap="sm">
       {!canRolePay(role) ? (
         <Alert color="gray" variant="light" icon={<IconInfoCircle size={18} />} data-testid="invoices-role-hint" title={ROLE_HINT}>
-          You can see and download every invoice of your organisation. Ask an owner or admin to pay a Purchase invoice.
+          You can see and download your organisation’s Purchase invoices; top-up invoices and monthly statements show company points, which
+          only owners and admins see. Ask an owner or admin to pay a Purchase invoice.
         </Alert>
       ) : null}
       <Group gap="sm" align="flex-end" wrap="wrap">
-        <div>
-          <Text size="sm" fw={500} mb={4} id="invoice-type-label">
-            Type
-          </Text>
-          <SegmentedControl aria-labelledby="invoice-type-label" value={type} onChange={setType} data={TYPE_FILTERS} />
-        </div>
+        {canRolePay(role) ? (
+          <div>
+            <Text size="sm" fw={500} mb={4} id="invoice-type-label">
+              Type
+            </Text>
+            <SegmentedControl aria-labelledby="invoice-type-label" value={type} onChange={setType} data={TYPE_FILTERS} />
+          </div>
+        ) : null}
         <Select label="Status" placeholder="Any status" data={STATUS_FILTERS} value={status} onChange={setStatus} clearable w={190} />
         <TextInput label="Issued from" type="date" value={issuedFrom} onChange={(e) => setIssuedFrom(e.currentTarget.value)} w={160} />
         <TextInput label="Issued to" type="date" value={issuedTo} onChange={(e) => setIssuedTo(e.currentTarget.value)} error={rangeError} w={160} />
