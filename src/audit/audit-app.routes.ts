@@ -27,8 +27,9 @@ const catalogSchema = z.object({
 const { customerId: _customerId, ...timelineFilterShape } = auditFilterShape;
 
 /**
- * The Audit app (issue 7): catalog, count, streamed export, event detail, chain status; a customer's timeline for the
- * Customer app; the operator's retention. The list itself and the on-demand verify are in audit.routes.ts.
+ * The Audit app (issue 7): catalog, count, streamed export, event detail, chain status; a customer's timeline (shown
+ * in the Customer app, to staff holding the Audit app); the operator's retention. The list itself and the on-demand
+ * verify are in audit.routes.ts.
  */
 export function auditAppRoutes(app: FolioApp, deps: ServerDeps): void {
   const access = staffApp('audit');
@@ -95,10 +96,10 @@ export function auditAppRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => reply.send(await getAuditEvent(ctxOf(req, deps), req.params.eventId)));
 
   app.get('/api/v1/customers/:customerId/audit-events', {
-    config: { access: staffApp('customer') },
+    config: { access },
     schema: {
       operationId: 'customerAuditTimeline', tags: ['Customers'],
-      summary: "A customer's timeline for the Customer app: every event recorded for or about the customer, newest first",
+      summary: "A customer's timeline (Audit app; shown in the Customer app): every event recorded for or about the customer, newest first",
       params: z.strictObject({ customerId: idOf('cus') }),
       querystring: z.strictObject({ ...timelineFilterShape, limit: auditLimit, cursor: auditCursor }).refine(fromBeforeTo, TO_AFTER_FROM),
       response: { 200: page(auditEventSchema), ...problems },

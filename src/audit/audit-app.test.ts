@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestApp, customerIdOf, partnerIdOf, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
+import { acceptInvitationFor, api, createTestApp, customerIdOf, partnerIdOf, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { recordAudit } from './record-audit.ts';
 import { AUDIT_APPS, isCatalogued } from './audit-catalog.ts';
+import { targetPath } from './get-audit-event.ts';
 
 /**
  * The Audit app's list filters, detail, count, streamed export and a customer's timeline (issue 7 §1, §4), through the
@@ -163,7 +164,7 @@ describe('filters', () => {
     expect((await api(t, admin, 'GET', `/api/v1/audit-events/count?q=${q}`)).json()).toEqual({ count: 25, exact: true });
     const csv = await api(t, admin, 'GET', `/api/v1/audit-events/export.csv?q=${q}`);
     expect(csv.body.trimEnd().split('\r\n')).toHaveLength(26);
-    const timeline = await api(t, finance, 'GET', `/api/v1/customers/${globex}/audit-events?q=${q}&limit=200`);
+    const timeline = await api(t, admin, 'GET', `/api/v1/customers/${globex}/audit-events?q=${q}&limit=200`);
     expect(timeline.json<Page>().data).toHaveLength(25);
   });
 
@@ -250,6 +251,52 @@ describe('an event in full', () => {
   });
 });
 
+describe('links to the target', () => {
+  it('lead to the admin page of each target that has one: discounts, credit notes, statements, a price\'s product, ...', async () => {
+    const price = await t.db.owner.db
+      .selectFrom('productPrices')
+      .innerJoin('productVariants', 'productVariants.id', 'productPrices.variantId')
+      .select(['productPrices.id as priceId', 'productVariants.id as variantId', 'productVariants.productId'])
+      .where('productPrices.partnerId', '=', demo)
+      .executeTakeFirstOrThrow();
+    const cases: Array<{ type: string; id: string; customerId?: string; path: string | null }> = [
+      { type: 'discount', id: `dsc_${STAMP}`, path: `/admin/discount/dsc_${STAMP}` },
+      { type: 'credit_note', id: `crn_${STAMP}`, customerId: globex, path: `/admin/finance/credit-notes/crn_${STAMP}` },
+      { type: 'bank_statement', id: `bst_${STAMP}`, path: `/admin/finance/bank-import/bst_${STAMP}` },
+      { type: 'product_price', id: price.priceId, path: `/admin/product/${price.productId}` },
+      { type: 'product_variant', id: price.variantId, path: `/admin/product/${price.productId}` },
+      { type: 'product_price', id: `pri_${STAMP}`, path: null }, // gone (or never there): no product to show it on
+      { type: 'rate_plan', id: `rpl_${STAMP}`, path: '/admin/product?tab=rates' },
+      { type: 'partner_settings', id: demo, path: '/admin/settings' },
+      { type: 'api_key', id: `key_${STAMP}`, path: '/admin/access?tab=api-keys' },
+      { type: 'user', id: adminId, path: '/admin/access' },
+      { type: 'user', id: `usr_${STAMP}`, customerId: acme, path: `/admin/customer/${acme}?tab=members` },
+      { type: 'call', id: `cal_${STAMP}`, customerId: acme, path: null },
+    ];
+    const ids = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, async (trx) => {
+      const out: string[] = [];
+      for (const c of cases) {
+        out.push(await recordAudit(trx, SYSTEM_ACTOR, { partnerId: demo, customerId: c.customerId ?? null, app: 'finance', action: 'test.link', targetType: c.type, targetId: c.id }));
+      }
+      return out;
+    });
+    for (const [i, c] of cases.entries()) {
+      const res = await api(t, admin, 'GET', `/api/v1/audit-events/${ids[i]}`);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().links[0], `${c.type} ${c.id}`).toMatchObject({ type: c.type, id: c.id, path: c.path });
+    }
+  });
+
+  it('of a target shown on another record\'s page need that record', () => {
+    expect(targetPath('bank_statement_line', 'bsl_1', null, 'bst_1')).toBe('/admin/finance/bank-import/bst_1');
+    expect(targetPath('bank_statement_line', 'bsl_1', null)).toBeNull();
+    expect(targetPath('notification', 'ntf_1', acme)).toBe(`/admin/customer/${acme}?tab=notifications`);
+    expect(targetPath('notification', 'ntf_1', null)).toBeNull();
+    expect(targetPath('invitation', 'inv_1', null)).toBe('/admin/access?tab=invitations');
+    expect(targetPath('session', 'ses_1', acme)).toBeNull();
+  });
+});
+
 describe('count and export', () => {
   it('counts exactly what the list shows', async () => {
     const res = await api(t, admin, 'GET', `/api/v1/audit-events/count?customerId=${globex}&app=invoice`);
@@ -272,24 +319,41 @@ describe('count and export', () => {
   });
 });
 
-describe("a customer's timeline (Customer app)", () => {
-  it('shows every event for or about the customer to Customer app holders', async () => {
-    const res = await api(t, finance, 'GET', `/api/v1/customers/${acme}/audit-events?limit=200`);
+describe("a customer's timeline (Audit app, shown in the Customer app)", () => {
+  it('shows every event for or about the customer to Audit app holders', async () => {
+    const res = await api(t, admin, 'GET', `/api/v1/customers/${acme}/audit-events?limit=200`);
     expect(res.statusCode).toBe(200);
     const data = res.json<Page>().data;
     expect(data.length).toBeGreaterThan(0);
     expect(data.every((e) => e.customerId === acme || (e.target.type === 'customer' && e.target.id === acme))).toBe(true);
     expect(data.map((e) => e.action)).toContain('customer.updated');
     expect(data.map((e) => e.action)).toContain('customer.created');
-    const filtered = await api(t, finance, 'GET', `/api/v1/customers/${acme}/audit-events?action=customer.updated&q=${STAMP}`);
+    const filtered = await api(t, admin, 'GET', `/api/v1/customers/${acme}/audit-events?action=customer.updated&q=${STAMP}`);
     expect(filtered.json<Page>().data.map((e) => e.action)).toEqual(['customer.updated']);
   });
 
-  it("is 404 for another partner's customer, 403 without the Customer app, 400 on bad filters", async () => {
-    expect((await api(t, finance, 'GET', `/api/v1/customers/${wombat}/audit-events`)).statusCode).toBe(404);
+  it('is 403 app_not_granted for staff without the Audit app, even with the Customer app', async () => {
+    const invited = await api(t, admin, 'POST', '/api/v1/staff/invitations', { email: 'customer-only@demo.test', name: 'Cora Customer', apps: ['customer'] });
+    expect(invited.statusCode, invited.body).toBe(201);
+    await acceptInvitationFor(t, 'customer-only@demo.test', 'Cora Customer');
+    const customerOnly = await signIn(t, 'customer-only@demo.test');
+    // The Customer app itself still answers; the timeline, like the Audit app's list of the same customer, does not.
+    expect((await api(t, customerOnly, 'GET', `/api/v1/customers/${acme}`)).statusCode).toBe(200);
+    for (const who of [customerOnly, finance]) {
+      for (const url of [`/api/v1/customers/${acme}/audit-events`, `/api/v1/audit-events?customerId=${acme}`]) {
+        const res = await api(t, who, 'GET', url);
+        expect(res.statusCode, url).toBe(403);
+        expect(res.json().code, url).toBe('app_not_granted');
+      }
+    }
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${acme}/audit-events`)).statusCode).toBe(200);
+  });
+
+  it("is 404 for another partner's customer, 403 for a customer user, 400 on bad filters", async () => {
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${wombat}/audit-events`)).statusCode).toBe(404);
     const owner = await signIn(t, 'owner@acme.test');
     expect((await api(t, owner, 'GET', `/api/v1/customers/${acme}/audit-events`)).statusCode).toBe(403);
-    const bad = await api(t, finance, 'GET', `/api/v1/customers/${acme}/audit-events?from=never&customerId=${globex}`);
+    const bad = await api(t, admin, 'GET', `/api/v1/customers/${acme}/audit-events?from=never&customerId=${globex}`);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.map((e: { path: string }) => e.path).sort()).toEqual(['customerId', 'from']);
   });

@@ -14,6 +14,8 @@ export interface AuditChainChecksTable {
   verifiedEventId: string | null;
   verifiedOccurredAt: Timestamp | null;
   checkedAt: Timestamp | null;
+  /** When the newest full pass (from the chain's start or newest cut) began; null before the first (migration 0054). */
+  fullyVerifiedAt: Timestamp | null;
   problemSeq: ColumnType<string | null, bigint | number | string | null | undefined, bigint | number | string | null>;
   problemEventId: string | null;
   problemKind: 'altered' | 'missing' | 'out_of_order' | null;

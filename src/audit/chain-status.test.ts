@@ -11,8 +11,9 @@ import { verifyAuditChain } from './verify-chain.ts';
 import { appendBackdatedEvents } from './backdated-chain.ts';
 
 /**
- * The scheduled chain check (incremental, alerting once per break) and the Audit app's chain status; the operator's
- * retention cut, which verification accepts as a new start, and which the app role cannot forge or undo.
+ * The scheduled chain check (incremental, with a full pass from the start once a day; alerting once per break) and the
+ * Audit app's chain status; the operator's retention cut, which verification accepts as a new start, and which the app
+ * role cannot forge or undo.
  */
 let t: TestApp;
 let admin: Session;
@@ -42,6 +43,11 @@ async function chainStatus(who: Session = admin) {
   return res.json();
 }
 
+/** Move the chain's last full pass back by `hours`, as if that much time had passed since it began. */
+async function backdateFullPass(chain: string, hours: number): Promise<void> {
+  await sql`update audit_chain_checks set fully_verified_at = fully_verified_at - make_interval(hours => ${hours}) where chain_key = ${chain}`.execute(t.db.owner.db);
+}
+
 async function alertsTo(email: string): Promise<number> {
   const rows = await t.db.owner.db.selectFrom('notifications').select('id').where('kind', '=', 'audit_chain_broken').where('toEmail', '=', email).execute();
   return rows.length;
@@ -60,6 +66,7 @@ describe('the scheduled chain check', () => {
     expect((await chainStatus()).status).toBe('not_checked_yet');
     const outcomes = await checkAuditChains(deps());
     expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(outcomes.every((o) => o.full)).toBe(true); // nothing verified before: every chain is walked from its start
     expect(outcomes.map((o) => o.chain)).toEqual(expect.arrayContaining(['platform', demo, northwind]));
     const status = await chainStatus();
     const head = await t.db.owner.db.selectFrom('auditChainHeads').select(['lastSeq']).where('chainKey', '=', demo).executeTakeFirstOrThrow();
@@ -69,14 +76,15 @@ describe('the scheduled chain check', () => {
     expect(status.verifiedUpTo.eventId).toBe(last.id);
     expect(status.verifiedUpTo.occurredAt).toBe(last.occurredAt.toISOString());
     expect(Date.parse(status.checkedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(status.fullyVerifiedAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('goes on from where it stopped: only new events are walked', async () => {
     await addEvents(demo, 3);
     const [outcome] = await checkAuditChains(deps(), [demo]);
-    expect(outcome).toMatchObject({ chain: demo, ok: true, checked: 3 });
+    expect(outcome).toMatchObject({ chain: demo, ok: true, checked: 3, full: false });
     const again = await checkAuditChains(deps(), [demo]);
-    expect(again[0]).toMatchObject({ ok: true, checked: 0 });
+    expect(again[0]).toMatchObject({ ok: true, checked: 0, full: false });
   });
 
   it('finds a tampered event, names it in the app, and alerts the Audit holders once', async () => {
@@ -106,6 +114,74 @@ describe('the scheduled chain check', () => {
     expect(await alertsTo('admin@demo.test')).toBe(0);
     expect((await chainStatus()).status).toBe('verified');
     expect([good, bad]).toHaveLength(2);
+  });
+});
+
+describe('the daily full pass', () => {
+  it('finds an event altered behind the incremental point on the next run due a full pass, and alerts once', async () => {
+    const ids = await addEvents(demo, 3);
+    expect((await checkAuditChains(deps(), [demo]))[0]).toMatchObject({ ok: true, full: false, checked: 3 });
+    const before = await chainStatus();
+    expect(before.status).toBe('verified');
+    const head = async () => Number((await t.db.owner.db.selectFrom('auditChainHeads').select('lastSeq').where('chainKey', '=', demo).executeTakeFirstOrThrow()).lastSeq);
+    expect(before.verifiedUpTo.seq).toBe(await head());
+
+    // An event already verified is changed in place (the owner bypasses the trail's protection).
+    const target = await t.db.owner.db.selectFrom('auditEvents').select(['seq', 'changes']).where('id', '=', ids[1]!).executeTakeFirstOrThrow();
+    const seq = Number(target.seq);
+    await sql`update audit_events set changes = '{"n":{"after":"forged"}}' where id = ${ids[1]!}`.execute(t.db.owner.db);
+
+    // Not due a full pass: the run stays incremental (nothing new to walk) and cannot see it.
+    expect((await checkAuditChains(deps(), [demo]))[0]).toMatchObject({ ok: true, full: false, checked: 0, alerted: false });
+    const quiet = await chainStatus();
+    expect(quiet).toMatchObject({ status: 'verified', fullyVerifiedAt: before.fullyVerifiedAt });
+    expect(await alertsTo('admin@demo.test')).toBe(0);
+
+    // The last full pass began 25 hours ago: this run walks the chain from its start and finds the altered event.
+    await backdateFullPass(demo, 25);
+    const [found] = await checkAuditChains(deps(), [demo]);
+    expect(found).toMatchObject({ ok: false, full: true, alerted: true, checked: seq, verifiedSeq: seq - 1 });
+    const broken = await chainStatus();
+    expect(broken.status).toBe('broken');
+    expect(broken.problem).toMatchObject({ eventId: ids[1], seq, kind: 'altered' });
+    expect(broken.verifiedUpTo.seq).toBe(seq - 1);
+    expect(Date.parse(broken.fullyVerifiedAt)).toBeGreaterThan(Date.parse(before.fullyVerifiedAt));
+    expect(await alertsTo('admin@demo.test')).toBe(1);
+    const mail = await t.db.owner.db.selectFrom('notifications').select('bodyText').where('kind', '=', 'audit_chain_broken').where('toEmail', '=', 'admin@demo.test').executeTakeFirstOrThrow();
+    expect(mail.bodyText).toContain(ids[1]);
+
+    // The next run is incremental again, from the last intact event: the same break, no second alert.
+    expect((await checkAuditChains(deps(), [demo]))[0]).toMatchObject({ ok: false, full: false, checked: 1, alerted: false });
+    expect(await alertsTo('admin@demo.test')).toBe(1);
+
+    // Restored: the chain is intact again, verified up to its head.
+    await sql`update audit_events set changes = ${JSON.stringify(target.changes)}::jsonb where id = ${ids[1]!}`.execute(t.db.owner.db);
+    const [restored] = await checkAuditChains(deps(), [demo]);
+    expect(restored).toMatchObject({ ok: true, full: false, verifiedSeq: await head() });
+    expect(await chainStatus()).toMatchObject({ status: 'verified', problem: null });
+  });
+
+  it('starts full passes oldest-due first within the run\'s event budget, at least one per run', async () => {
+    // northwind is still broken from the test above (the same break: found again, never alerted again).
+    const run = async (fullPassEventsPerRun?: number) =>
+      Object.fromEntries((await checkAuditChains({ ...deps(), ...(fullPassEventsPerRun ? { fullPassEventsPerRun } : {}) }, [demo, northwind])).map((o) => [o.chain, o]));
+    await backdateFullPass(demo, 30);
+    await backdateFullPass(northwind, 26);
+    const first = await run(1);
+    expect(first[demo]).toMatchObject({ full: true, ok: true });
+    expect(first[northwind]).toMatchObject({ full: false, ok: false, alerted: false });
+    const second = await run(1);
+    expect(second[demo]).toMatchObject({ full: false, checked: 0 });
+    expect(second[northwind]).toMatchObject({ full: true, ok: false, alerted: false });
+    const third = await run(1);
+    expect([third[demo]!.full, third[northwind]!.full]).toEqual([false, false]);
+
+    // Within the default budget every due chain gets its full pass in the same run.
+    await backdateFullPass(demo, 24);
+    await backdateFullPass(northwind, 24);
+    const both = await run();
+    expect([both[demo]!.full, both[northwind]!.full]).toEqual([true, true]);
+    expect(await alertsTo('admin@northwind.test')).toBe(1);
   });
 });
 
@@ -150,7 +226,10 @@ describe('retention cuts', () => {
     const full = await verifyAuditChain(ownerCtx(), { chain: old });
     expect(full).toMatchObject({ ok: true, checked: 12 });
     const outcomes = await checkAuditChains(deps(), [old]);
-    expect(outcomes[0]).toMatchObject({ ok: true, verifiedSeq: 52 });
+    expect(outcomes[0]).toMatchObject({ ok: true, verifiedSeq: 52, full: true });
+    // A later full pass starts at the cut too: the 12 events kept, not the 40 removed.
+    await backdateFullPass(old, 25);
+    expect((await checkAuditChains(deps(), [old]))[0]).toMatchObject({ ok: true, full: true, checked: 12, verifiedSeq: 52 });
     const cuts = await t.db.owner.db.selectFrom('auditCuts').selectAll().where('partnerId', '=', old).execute();
     expect(cuts).toHaveLength(1);
     expect(cuts[0]).toMatchObject({ beforeSeq: '41', removedCount: '40', retentionYears: 7, cutBy: 'operator@folio.test' });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf, scopeOf } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { notFound } from '../platform/errors.ts';
 import { AUDIT_APP_LABELS, AUTH_METHOD_LABELS, actionLabel, isAuditApp } from './audit-catalog.ts';
 import { AUDIT_COLUMNS, auditEventSchema, toAuditView } from './audit-view.ts';
@@ -37,8 +37,12 @@ export function diffOf(changes: Record<string, { before?: unknown; after?: unkno
     .map((field) => ({ field, before: changes[field]?.before ?? null, after: changes[field]?.after ?? null }));
 }
 
-/** Where the admin portal shows a target; null when it has no page of its own. */
-export function targetPath(type: string, id: string, customerId: string | null): string | null {
+/**
+ * Where the admin portal shows a target; null when it has none. A target shown on another record's page (a variant or
+ * price on its product's, a bank statement line on its statement's) needs that record's id, `ownerId`
+ * (`targetOwnerId`). The path is the same whoever reads it: the page's own app gate decides who may open it.
+ */
+export function targetPath(type: string, id: string, customerId: string | null, ownerId: string | null = null): string | null {
   switch (type) {
     case 'customer':
       return `/admin/customer/${id}`;
@@ -46,8 +50,34 @@ export function targetPath(type: string, id: string, customerId: string | null):
       return `/admin/invoice/${id}`;
     case 'product':
       return `/admin/product/${id}`;
+    case 'product_variant':
+    case 'product_price':
+      return ownerId ? `/admin/product/${ownerId}` : null;
+    case 'rate_plan':
+      return '/admin/product?tab=rates';
     case 'payment':
       return `/admin/finance/payments/${id}`;
+    case 'credit_note':
+      return `/admin/finance/credit-notes/${id}`;
+    case 'bank_statement':
+      return `/admin/finance/bank-import/${id}`;
+    case 'bank_statement_line':
+      return ownerId ? `/admin/finance/bank-import/${ownerId}` : null;
+    case 'discount':
+      return `/admin/discount/${id}`;
+    case 'partner_settings':
+    case 'top_up_policy':
+      return '/admin/settings';
+    case 'api_key':
+      return '/admin/access?tab=api-keys';
+    case 'access_request':
+      return '/admin/access?tab=requests';
+    case 'invitation':
+      return customerId ? `/admin/customer/${customerId}?tab=members` : '/admin/access?tab=invitations';
+    case 'user':
+      return customerId ? `/admin/customer/${customerId}?tab=members` : '/admin/access';
+    case 'notification':
+      return customerId ? `/admin/customer/${customerId}?tab=notifications` : null;
     case 'subscription':
     case 'virtual_line':
     case 'wallboard':
@@ -57,6 +87,30 @@ export function targetPath(type: string, id: string, customerId: string | null):
     default:
       return null;
   }
+}
+
+/** The record whose page shows a target that has no page of its own (see `targetPath`); null for any other target. */
+async function targetOwnerId(trx: Trx, partnerId: string, type: string, id: string): Promise<string | null> {
+  if (type === 'product_variant') {
+    const row = await trx.selectFrom('productVariants').select('productId').where('partnerId', '=', partnerId).where('id', '=', id).executeTakeFirst();
+    return row?.productId ?? null;
+  }
+  if (type === 'product_price') {
+    const row = await trx
+      .selectFrom('productPrices')
+      .innerJoin('productVariants', 'productVariants.id', 'productPrices.variantId')
+      .select('productVariants.productId')
+      .where('productPrices.partnerId', '=', partnerId)
+      .where('productVariants.partnerId', '=', partnerId)
+      .where('productPrices.id', '=', id)
+      .executeTakeFirst();
+    return row?.productId ?? null;
+  }
+  if (type === 'bank_statement_line') {
+    const row = await trx.selectFrom('bankStatementLines').select('statementId').where('partnerId', '=', partnerId).where('id', '=', id).executeTakeFirst();
+    return row?.statementId ?? null;
+  }
+  return null;
 }
 
 function humanType(type: string): string {
@@ -102,7 +156,8 @@ export async function getAuditEvent(ctx: Ctx, eventId: string): Promise<AuditEve
 
     const links: AuditEventDetail['links'] = [];
     if (row.targetId) {
-      links.push({ type: row.targetType, id: row.targetId, label: `${humanType(row.targetType)} ${row.targetId}`, path: targetPath(row.targetType, row.targetId, row.customerId) });
+      const ownerId = await targetOwnerId(trx, partnerId, row.targetType, row.targetId);
+      links.push({ type: row.targetType, id: row.targetId, label: `${humanType(row.targetType)} ${row.targetId}`, path: targetPath(row.targetType, row.targetId, row.customerId, ownerId) });
     }
     if (customer && !(row.targetType === 'customer' && row.targetId === customer.id)) {
       links.push({ type: 'customer', id: customer.id, label: customer.name ?? `Customer ${customer.id}`, path: customer.path });

@@ -9,6 +9,12 @@ export const chainStatusSchema = z.object({
   status: z.enum(['verified', 'broken', 'not_checked_yet']),
   verifiedUpTo: z.object({ seq: z.number().int(), eventId: z.string().nullable(), occurredAt: timestamp.nullable() }).nullable(),
   checkedAt: timestamp.nullable(),
+  /**
+   * When the newest full pass, from the chain's start (or its newest retention cut), began: every event up to
+   * `verifiedUpTo` has been re-read at or after it (newer ones by the 10-minute incremental runs). The worker makes one
+   * a day; null until the first.
+   */
+  fullyVerifiedAt: timestamp.nullable(),
   /** Events recorded so far: the chain head's position. */
   headSeq: z.number().int(),
   problem: z
@@ -52,6 +58,7 @@ export async function getChainStatus(ctx: Ctx): Promise<ChainStatus> {
         ? { seq: Number(check.verifiedSeq), eventId: check.verifiedEventId, occurredAt: check.verifiedOccurredAt?.toISOString() ?? null }
         : null,
       checkedAt: check?.checkedAt?.toISOString() ?? null,
+      fullyVerifiedAt: check?.fullyVerifiedAt?.toISOString() ?? null,
       headSeq: head ? Number(head.lastSeq) : 0,
       problem,
       cuts: cuts.map((c) => ({ beforeSeq: Number(c.beforeSeq), anchorHash: c.anchorHash, cutAt: c.cutAt.toISOString(), cutBy: c.cutBy, removedCount: Number(c.removedCount) })),

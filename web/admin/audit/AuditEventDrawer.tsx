@@ -28,6 +28,9 @@ function fallbackPath(type: string, id: string | null, customerId: string | null
   if (type === 'invoice') return `/admin/invoice/${id}`;
   if (type === 'product') return `/admin/product/${id}`;
   if (type === 'payment') return `/admin/finance/payments/${id}`;
+  if (type === 'credit_note') return `/admin/finance/credit-notes/${id}`;
+  if (type === 'bank_statement') return `/admin/finance/bank-import/${id}`;
+  if (type === 'discount') return `/admin/discount/${id}`;
   if (customerId && ['subscription', 'virtual_line', 'wallboard', 'top_up', 'user'].includes(type)) return `/admin/customer/${customerId}`;
   return null;
 }

@@ -9,8 +9,9 @@ import type { ChainStatus } from './types.ts';
 const KIND: Record<string, string> = { altered: 'was altered', missing: 'is missing', out_of_order: 'is out of order' };
 
 /**
- * The hash chain's state from the worker's scheduled verification: "verified up to event N at T", or a red alert naming
- * the first broken event (with a link that opens it). "Verify now" runs the full check on demand.
+ * The hash chain's state from the worker's scheduled verification: "verified up to event N at T" with when the whole
+ * chain was last verified from its start (the worker's daily full pass; new events are checked every 10 minutes), or a
+ * red alert naming the first broken event (with a link that opens it). "Verify now" runs the full check on demand.
  */
 export function ChainStatusBanner({ onOpenEvent }: { onOpenEvent: (eventId: string) => void }) {
   const status = useQuery({
@@ -99,6 +100,11 @@ export function ChainStatusBanner({ onOpenEvent }: { onOpenEvent: (eventId: stri
           </Text>
           {verifyNow}
         </Group>
+        <Text size="xs" c="dimmed" data-testid="chain-full-pass">
+          {s.fullyVerifiedAt
+            ? `Whole chain last verified from its ${cut ? 'retention cut' : 'start'} ${formatDateTime(s.fullyVerifiedAt)} (${formatRelative(s.fullyVerifiedAt)}); new events are checked every 10 minutes, the whole chain once a day.`
+            : 'The daily check of the whole chain from its start has not run yet; new events are checked every 10 minutes.'}
+        </Text>
         {cutLine}
         {onDemand}
       </Alert>

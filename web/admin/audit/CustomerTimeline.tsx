@@ -6,17 +6,16 @@ import { IconSearch } from '@tabler/icons-react';
 import { ChangesDiff } from '../../shared/AuditTable.tsx';
 import { formatDate, formatDateTime, formatTime } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { useSession } from '../../shared/session.tsx';
 import { Empty, ErrorState, LoadMore, LoadingState } from '../../shared/ui.tsx';
 import { actorTypeLabel, authMethodLabel, catalogActionLabel, catalogAppLabel, useAuditCatalog } from './catalog.ts';
 import type { AuditEventView } from './types.ts';
 
 /**
- * Customer detail > Timeline: every audit event about one customer (staff changes, the customer's own portal
- * activity, sign-ins, payments, renewals), newest first, grouped by day; each opens to its field-by-field diff.
+ * Customer detail > Timeline (shown to Audit app holders only, as its API answers no one else): every audit event about
+ * one customer (staff changes, the customer's own portal activity, sign-ins, payments, renewals), newest first, grouped
+ * by day; each opens to its field-by-field diff and to the event in the Audit app.
  */
 export function CustomerTimeline({ customerId }: { customerId: string }) {
-  const session = useSession();
   const catalog = useAuditCatalog();
   const [app, setApp] = useState<string | null>(null);
   const [q, setQ] = useState('');
@@ -34,7 +33,6 @@ export function CustomerTimeline({ customerId }: { customerId: string }) {
       else n.add(id);
       return n;
     });
-  const hasAudit = session.apps.includes('audit');
   const days = new Map<string, AuditEventView[]>();
   for (const e of events.rows ?? []) {
     const day = formatDate(e.occurredAt);
@@ -79,11 +77,9 @@ export function CustomerTimeline({ customerId }: { customerId: string }) {
                         {open.has(e.id) ? 'Hide changes' : 'Show changes'}
                       </Button>
                     ) : null}
-                    {hasAudit ? (
-                      <Anchor component={Link} to={`/admin/audit?customerId=${encodeURIComponent(customerId)}&event=${encodeURIComponent(e.id)}`} size="xs">
-                        Open in Audit
-                      </Anchor>
-                    ) : null}
+                    <Anchor component={Link} to={`/admin/audit?customerId=${encodeURIComponent(customerId)}&event=${encodeURIComponent(e.id)}`} size="xs">
+                      Open in Audit
+                    </Anchor>
                   </Group>
                   {open.has(e.id) ? (
                     <Paper mt={6} p="xs" withBorder radius="sm">

@@ -47,6 +47,8 @@ export interface ChainStatus {
   status: 'verified' | 'broken' | 'not_checked_yet';
   verifiedUpTo: { seq: number; eventId: string | null; occurredAt: string | null } | null;
   checkedAt: string | null;
+  /** When the newest full pass (from the chain's start or newest cut) began; null before the first. */
+  fullyVerifiedAt: string | null;
   headSeq: number;
   problem: { eventId: string | null; seq: number; kind: 'altered' | 'missing' | 'out_of_order'; detail: string; detectedAt?: string | null } | null;
   cuts: { beforeSeq: number; anchorHash: string; cutAt: string; cutBy: string; removedCount: number }[];

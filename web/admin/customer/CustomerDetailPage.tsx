@@ -4,6 +4,8 @@ import { Anchor, Badge, Group, Stack, Tabs, Text, Title } from '@mantine/core';
 import { IconArrowLeft, IconBell, IconCoins, IconHistory, IconId, IconListDetails, IconRepeat, IconUsers } from '@tabler/icons-react';
 import { apiRequest, isApiError } from '../../shared/api.ts';
 import { formatMoney } from '../../shared/money.ts';
+import { useSession } from '../../shared/session.tsx';
+import type { AppName } from '../../shared/types.ts';
 import { Empty, ErrorState, LoadingState, StatusBadge } from '../../shared/ui.tsx';
 import type { CustomerFull } from './customer-types.ts';
 import { CustomerProfile } from './CustomerProfile.tsx';
@@ -25,6 +27,11 @@ export const TABS = [
   { value: 'timeline', label: 'Timeline', icon: <IconHistory size={16} /> },
 ] as const;
 
+/** The tabs a staff member sees: the Timeline is the Audit app's customer timeline, shown only to Audit app holders. */
+export function customerTabs(apps: readonly AppName[]) {
+  return apps.includes('audit') ? [...TABS] : TABS.filter((t) => t.value !== 'timeline');
+}
+
 /** The customer and its ETag (for If-Match on edits). */
 export function useCustomer(id: string) {
   return useQuery({
@@ -40,7 +47,9 @@ export function CustomerDetailPage() {
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
   const query = useCustomer(id);
-  const tab = TABS.some((t) => t.value === params.get('tab')) ? params.get('tab')! : 'profile';
+  const session = useSession();
+  const tabs = customerTabs(session.apps);
+  const tab = tabs.some((t) => t.value === params.get('tab')) ? params.get('tab')! : 'profile';
 
   const back = (
     <Anchor component={Link} to="/admin/customer" size="sm">
@@ -88,7 +97,7 @@ export function CustomerDetailPage() {
       </Group>
       <Tabs value={tab} onChange={(v) => v && setParams({ tab: v }, { replace: true })} keepMounted={false}>
         <Tabs.List mb="md" aria-label="Customer sections">
-          {TABS.map((t) => (
+          {tabs.map((t) => (
             <Tabs.Tab key={t.value} value={t.value} leftSection={t.icon}>
               {t.label}
             </Tabs.Tab>
@@ -112,9 +121,11 @@ export function CustomerDetailPage() {
         <Tabs.Panel value="notifications">
           <CustomerNotifications customerId={c.id} />
         </Tabs.Panel>
-        <Tabs.Panel value="timeline">
-          <CustomerTimeline customerId={c.id} />
-        </Tabs.Panel>
+        {tabs.some((t) => t.value === 'timeline') ? (
+          <Tabs.Panel value="timeline">
+            <CustomerTimeline customerId={c.id} />
+          </Tabs.Panel>
+        ) : null}
         <Tabs.Panel value="members">
           <CustomerMembers customer={c} />
         </Tabs.Panel>
