@@ -220,8 +220,11 @@ export async function loadInvoiceCreditFacts(trx: Trx, partnerId: string, invoic
   const currency = noteCurrency(inv.currency);
   const lines = await trx.selectFrom('invoiceLines as l')
     .select(['l.position', 'l.description', sql<string>`l.quantity::text`.as('quantity'), 'l.amountMicros', 'l.taxMicros',
-      sql<string | null>`(select p.cost_micros::text from product_prices p where p.variant_id = l.variant_id and p.partner_id = l.partner_id
-        and p.currency = ${currency} and p.cycle = 'monthly' and p.archived_at is null order by p.created_at desc limit 1)`.as('unitCost')])
+      // A line the Invoice app made from the catalog: its variant's monthly cost. A subscription's lines (they name their
+      // variant too) may be of another cycle or pro rata: no unit cost is known for them here (null), rather than a wrong one.
+      sql<string | null>`case when l.kind in ('subscription', 'add_on', 'activation_fee', 'subscription_renewal', 'add_on_renewal') then null else
+        (select p.cost_micros::text from product_prices p where p.variant_id = l.variant_id and p.partner_id = l.partner_id
+          and p.currency = ${currency} and p.cycle = 'monthly' and p.archived_at is null order by p.created_at desc limit 1) end`.as('unitCost')])
     .where('l.partnerId', '=', partnerId).where('l.invoiceId', '=', invoiceId).orderBy('l.position').execute();
   const issued = await trx.selectFrom('creditNotes').select(['lines', 'outcome', 'totalMicros'])
     .where('partnerId', '=', partnerId).where('invoiceId', '=', invoiceId).where('status', '=', 'issued').execute();

@@ -38,7 +38,7 @@ export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeI
     });
     await issueInvoice(trx, {
       partnerId: ids.partnerId, customerId: ids.acmeId, type: 'purchase', currency: 'SGD', issuedAt,
-      lines: [{ kind: 'product', description: d.description, amountMicros: d.preTax, taxMicros: tax, revenueCode: 'revenue:one_time' }],
+      lines: [{ kind: 'product', description: d.description, amountMicros: d.preTax, taxMicros: tax, taxCategory: 'standard', taxRateBps: 900, revenueCode: 'revenue:one_time' }],
       entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'demo_seed', description: `Invoice issued: ${d.description}`, auditEventId },
     });
   }

@@ -62,11 +62,16 @@ export async function issueInvoice(
     .execute();
   await trx
     .insertInto('invoiceLines')
-    .values(input.lines.map((line, i) => ({
-      invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
-      quantity: 1, unitAmountMicros: line.amountMicros + (line.discountMicros ?? 0n), grossMicros: line.amountMicros + (line.discountMicros ?? 0n),
-      discountMicros: line.discountMicros ?? 0n, discountId: line.discountId ?? null, amountMicros: line.amountMicros, taxMicros: line.taxMicros ?? 0n,
-    })))
+    .values(input.lines.map((line, i) => {
+      // Quantity, unit price, product, tax category and rate as the caller gave them (checked by lineFigures, as issuePaidInvoice does).
+      const f = lineFigures(line, input.currency);
+      return {
+        invoiceId: id, partnerId: input.partnerId, customerId: input.customerId, position: i + 1, kind: line.kind, description: line.description.slice(0, 500),
+        productId: f.productId, variantId: f.variantId, quantity: f.quantity, unitAmountMicros: f.unitAmountMicros, grossMicros: f.gross,
+        discountMicros: f.discount, discountId: line.discountId ?? null, amountMicros: f.net, taxCategory: f.taxCategory, taxRateBps: f.taxRateBps,
+        taxMicros: line.taxMicros ?? 0n,
+      };
+    }))
     .execute();
   const posted = await postEntry(trx, {
     ...input.entry, partnerId: input.partnerId, currency: input.currency, customerId: input.customerId,

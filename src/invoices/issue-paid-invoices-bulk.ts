@@ -5,6 +5,8 @@ import type { InvoiceType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
 import { nextInvoiceNumbers } from './invoice-numbers.ts';
 import { insertUnnest } from '../subscriptions/renewals/bulk-writes.ts';
+import type { TaxCategory } from './invoice-totals.ts';
+import type { PaidAtIssue } from './issue-paid-invoice.ts';
 
 export interface BulkInvoiceLineInput {
   /** What the line is (snake_case): `subscription_renewal`, `add_on_renewal`, ... */
@@ -18,12 +20,21 @@ export interface BulkInvoiceLineInput {
   /** A Discount-app discount on the line (whole minor units, at most unit x quantity); the line's amount is the rest. */
   discountMicros?: bigint;
   discountId?: string | null;
+  /** The catalog product and variant the line renews (none: a free-text line). */
+  productId?: string | null;
+  variantId?: string | null;
+  /** The product's tax category (default `standard`); a `zero_rated` or `exempt` line carries no tax and rate 0. */
+  taxCategory?: TaxCategory;
+  /** The rate applied to the line, in basis points (default 0). */
+  taxRateBps?: number;
 }
 
 export interface BulkInvoiceInput {
   customerId: string;
   currency: Currency;
   lines: readonly BulkInvoiceLineInput[];
+  /** What paid it as it was issued: one `invoice_payments` row for the whole total (as issuePaidInvoice writes it). */
+  paidWith: PaidAtIssue;
 }
 
 export interface IssuedBulkInvoice {
@@ -40,8 +51,9 @@ const CHUNK_ROWS = 5000;
 /**
  * Issue many invoices of one partner that are paid as they are issued (renewals paid from points), inside the caller's
  * transaction, with a few statements whatever their number: consecutive numbers from the partner's sequence (one call,
- * in input order), then multi-row INSERTs of invoices and lines. Same rules as `issuePaidInvoice`: positive lines in whole minor
- * units, status `paid`, nothing due. What paid them is posted by the caller in the same transaction.
+ * in input order), then multi-row INSERTs of invoices, lines and what paid them (one `invoice_payments` row per invoice
+ * with something to pay, naming its entry). Same rules as `issuePaidInvoice`: positive lines in whole minor units, status
+ * `paid`, nothing due. The entries that paid them are posted by the caller in the same transaction, under the ids given.
  */
 export async function issuePaidInvoicesBulk(
   trx: Trx,
@@ -59,6 +71,9 @@ export async function issuePaidInvoicesBulk(
       const lineDiscount = line.discountMicros ?? 0n;
       assert(gross > 0n && line.taxMicros >= 0n && lineDiscount >= 0n && lineDiscount <= gross, 'invoice lines are positive, discounts within the gross');
       assert(isWholeMinorUnits(gross, invoice.currency) && isWholeMinorUnits(lineDiscount, invoice.currency) && isWholeMinorUnits(line.taxMicros, invoice.currency), 'invoice lines are whole minor units');
+      const rate = line.taxRateBps ?? 0;
+      assert(Number.isInteger(rate) && rate >= 0 && rate <= 10_000, 'a tax rate between 0 and 100%');
+      assert((line.taxCategory ?? 'standard') === 'standard' || (rate === 0 && line.taxMicros === 0n), 'a zero-rated or exempt line carries no tax');
       subtotal += gross - lineDiscount;
       discount += lineDiscount;
       tax += line.taxMicros;
@@ -72,6 +87,7 @@ export async function issuePaidInvoicesBulk(
   const issued: IssuedBulkInvoice[] = [];
   const invoiceRows: (string | number | bigint | Date)[][] = [];
   const lineRows: (string | number | bigint | null)[][] = [];
+  const paymentRows: (string | bigint | Date | null)[][] = [];
   for (const [i, invoice] of input.invoices.entries()) {
     const id = newId('inv');
     const number = numbers[i]!;
@@ -82,8 +98,15 @@ export async function issuePaidInvoicesBulk(
     for (const [position, line] of invoice.lines.entries()) {
       const gross = line.unitAmountMicros * BigInt(line.quantity);
       const lineDiscount = line.discountMicros ?? 0n;
-      lineRows.push([id, input.partnerId, invoice.customerId, position + 1, line.kind, line.description.slice(0, 500), line.quantity, line.unitAmountMicros,
-        gross, lineDiscount, line.discountId ?? null, gross - lineDiscount, line.taxMicros]);
+      lineRows.push([id, input.partnerId, invoice.customerId, position + 1, line.kind, line.description.slice(0, 500), line.productId ?? null, line.variantId ?? null,
+        line.quantity, line.unitAmountMicros, gross, lineDiscount, line.discountId ?? null, gross - lineDiscount, line.taxCategory ?? 'standard', line.taxRateBps ?? 0,
+        line.taxMicros]);
+    }
+    // What paid it (amount paid = total); none when a discount left nothing to pay (the row's amount is positive).
+    if (subtotal + tax > 0n) {
+      const paid = invoice.paidWith;
+      paymentRows.push([newId('ipy'), input.partnerId, invoice.customerId, id, paid.source, invoice.currency, subtotal + tax, paid.entryId, paid.chargeRef ?? null,
+        paid.paidBy, input.paidAt]);
     }
   }
   for (let i = 0; i < invoiceRows.length; i += CHUNK_ROWS) {
@@ -95,9 +118,16 @@ export async function issuePaidInvoicesBulk(
   }
   for (let i = 0; i < lineRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoice_lines', [
-      ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['quantity', 'int'],
-      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['discount_micros', 'bigint'], ['discount_id', 'text'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
+      ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['product_id', 'text'],
+      ['variant_id', 'text'], ['quantity', 'int'], ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['discount_micros', 'bigint'], ['discount_id', 'text'],
+      ['amount_micros', 'bigint'], ['tax_category', 'text'], ['tax_rate_bps', 'int'], ['tax_micros', 'bigint'],
     ], lineRows.slice(i, i + CHUNK_ROWS));
+  }
+  for (let i = 0; i < paymentRows.length; i += CHUNK_ROWS) {
+    await insertUnnest(trx, 'invoice_payments', [
+      ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['invoice_id', 'text'], ['source', 'text'], ['currency', 'char(3)'], ['amount_micros', 'bigint'],
+      ['entry_id', 'text'], ['charge_ref', 'text'], ['paid_by', 'text'], ['created_at', 'timestamptz'],
+    ], paymentRows.slice(i, i + CHUNK_ROWS));
   }
   return issued;
 }

@@ -15,7 +15,7 @@ export const portalInvoiceAuditScenarios: Record<string, Scenario> = {
     await givePoints(kit.t.db.app.db, { partnerId, customerId, micros: 20_000_000n });
     const invoice = await inScope(kit.t.db.app.db, { kind: 'partner', partnerId }, (trx) => issueInvoice(trx, {
       partnerId, customerId, type: 'purchase', currency: 'SGD', issuedAt: new Date(),
-      lines: [{ kind: 'product', description: 'Audit scenario', amountMicros: 10_000_000n, taxMicros: 900_000n, revenueCode: 'revenue:one_time' }],
+      lines: [{ kind: 'product', description: 'Audit scenario', amountMicros: 10_000_000n, taxMicros: 900_000n, taxCategory: 'standard', taxRateBps: 900, revenueCode: 'revenue:one_time' }],
       entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'audit_scenario', description: 'Audit scenario invoice', auditEventId: null },
     }));
     const owner = await kit.signIn('owner@initech.test');

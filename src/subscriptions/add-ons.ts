@@ -67,6 +67,7 @@ export async function chargeProRata(
   const charged = await chargeQuoteFromPoints(trx, {
     partnerId: caller.partnerId, customerId: sub.customerId, quote: prepared.quote, at: now,
     entry: { kind: 'subscription_add_on', subscriptionId: sub.id, description: `Add-on: ${input.price.product.name} — ${input.price.variant.name}`, auditEventId: input.auditEventId },
+    paidBy: caller.actorId,
   });
   await insertCharge(trx, {
     partnerId: caller.partnerId, customerId: sub.customerId, subscriptionId: sub.id, addOnId: input.addOnId, kind: 'add_on',

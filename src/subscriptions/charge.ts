@@ -6,7 +6,7 @@ import { postEntry } from '../ledger/post-entry.ts';
 import { issuePaidInvoice, type IssuedInvoice, type InvoiceLineInput } from '../invoices/issue-paid-invoice.ts';
 import { issueInvoice, type IssuedUnpaidInvoice, type ReceivableLineInput } from '../invoices/issue-invoice.ts';
 import { chargeWallet, creditWallet } from '../wallet/charge-wallet.ts';
-import type { ChargeQuote } from './pricing.ts';
+import { invoiceUnits, type ChargeQuote } from './pricing.ts';
 import type { SubscriptionChargeKind } from './subscriptions.db-types.ts';
 
 /**
@@ -41,11 +41,18 @@ function costPostings(costMicros: bigint): PostingInput[] {
   return costMicros > 0n ? [{ code: 'cost:subscription', amountMicros: costMicros }, { code: 'platform_payable', amountMicros: -costMicros }] : [];
 }
 
+/**
+ * The invoice lines of a quote: each names its catalog product and variant, its units at their unit price (invoiceUnits:
+ * unit x quantity is exactly the gross), the product's tax category and the rate applied (the partner's on a `standard`
+ * line, 0 on a zero-rated or exempt one). Free lines (nothing before discount) are left out.
+ */
 function invoiceLines(quote: ChargeQuote): (InvoiceLineInput & { revenueCode: ReceivableLineInput['revenueCode'] })[] {
   return quote.lines
     .map((l, i) => ({
       kind: l.kind, description: l.description, amountMicros: l.amountMicros, taxMicros: quote.lineTaxMicros[i]!,
       ...(l.discountMicros ? { discountMicros: l.discountMicros, discountId: l.discountId ?? null } : {}),
+      productId: l.productId, variantId: l.variantId, ...invoiceUnits(l),
+      taxCategory: l.taxCategory, taxRateBps: l.taxable ? quote.taxRateBps : 0,
       revenueCode: l.kind === 'activation_fee' ? ('revenue:one_time' as const) : ('revenue:subscription' as const),
     }))
     .filter((l) => l.amountMicros + (l.discountMicros ?? 0n) > 0n);
@@ -54,11 +61,13 @@ function invoiceLines(quote: ChargeQuote): (InvoiceLineInput & { revenueCode: Re
 /**
  * Charge a quote to the customer's points with a paid Purchase invoice, in the caller's transaction. Throws
  * `insufficient_points` (422) when usable points (credit limit included) do not cover it. A free charge (total 0) issues no
- * invoice and moves no points; its cost, if any, is still posted.
+ * invoice and moves no points; its cost, if any, is still posted. The invoice records what paid it (a `points` payment of
+ * its total naming the entry, posted under an id chosen before the invoice is issued), paid by `paidBy` (the acting user or
+ * API key; null when none is given: the seed).
  */
 export async function chargeQuoteFromPoints(
   trx: Trx,
-  input: { partnerId: string; customerId: string; quote: ChargeQuote; at: Date; entry: EntryMeta },
+  input: { partnerId: string; customerId: string; quote: ChargeQuote; at: Date; entry: EntryMeta; paidBy?: string | null },
 ): Promise<{ invoice: IssuedInvoice | null; entryId: string | null }> {
   const { quote } = input;
   const wallet = { partnerId: input.partnerId, customerId: input.customerId, currency: quote.currency };
@@ -68,8 +77,10 @@ export async function chargeQuoteFromPoints(
     const posted = await postEntry(trx, { ...entry, partnerId: input.partnerId, currency: quote.currency, customerId: input.customerId, postings: costPostings(quote.costMicros) });
     return { invoice: null, entryId: posted.entryId };
   }
+  const entryId = newId('je');
   const invoice = await issuePaidInvoice(trx, {
     partnerId: input.partnerId, customerId: input.customerId, type: 'purchase', currency: quote.currency, lines: invoiceLines(quote), paidAt: input.at,
+    paidWith: { source: 'points', entryId, paidBy: input.paidBy ?? null },
   });
   assert.equal(invoice.totalMicros, quote.totalMicros, 'the invoice bills the quote');
   const revenue = revenueOf(quote);
@@ -79,8 +90,9 @@ export async function chargeQuoteFromPoints(
     ...(quote.taxMicros > 0n ? [{ code: 'tax_payable' as const, amountMicros: -quote.taxMicros }] : []),
     ...costPostings(quote.costMicros),
   ];
-  const charged = await chargeWallet(trx, { wallet, amountMicros: quote.totalMicros, useCreditLimit: true, entry, counterPostings: counter });
-  return { invoice, entryId: charged.posted.entryId };
+  const charged = await chargeWallet(trx, { wallet, amountMicros: quote.totalMicros, useCreditLimit: true, entry: { ...entry, entryId }, counterPostings: counter });
+  assert.equal(charged.posted.entryId, entryId, 'the invoice names the entry that paid it');
+  return { invoice, entryId };
 }
 
 /** Bill a quote on an unpaid Purchase invoice (points fell short): Dr receivable · Cr revenue · Cr tax_payable. */

@@ -41,7 +41,7 @@ describe('periods follow the anchor', () => {
 
 describe('tax once per invoice', () => {
   const line = (amount: bigint, taxable = true, kind: ChargeLine['kind'] = 'subscription'): ChargeLine =>
-    ({ kind, description: 'x', amountMicros: amount, costMicros: 0n, taxable, priceId: 'prc_x', quantity: 1 });
+    ({ kind, description: 'x', amountMicros: amount, costMicros: 0n, taxable, taxCategory: taxable ? 'standard' : 'zero_rated', priceId: 'prc_x', productId: 'prd_x', variantId: 'var_x', quantity: 1, unitPriceMicros: amount });
 
   it('rounds the invoice tax once and spreads it so the lines add up to it', () => {
     const q = quoteOf('SGD', [line(30_150_000n), line(50_000n, true, 'activation_fee'), line(5_000_000n, false)], 900);

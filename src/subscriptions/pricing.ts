@@ -4,6 +4,7 @@ import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } 
 import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { findPriceWithProduct, type SellablePrice } from '../products/sellable-price.ts';
+import type { TaxCategory } from '../products/catalog.db-types.ts';
 import { spreadTax } from '../invoices/invoice-totals.ts';
 import type { SubscriptionAddOnsTable, SubscriptionsTable } from './subscriptions.db-types.ts';
 import { discountMicros, type DiscountTerms } from '../discounts/discount-rules.ts';
@@ -36,10 +37,18 @@ export interface ChargeLine {
   costMicros: bigint;
   /** The product's tax category is `standard`. */
   taxable: boolean;
+  /** The product's tax category (`taxable` is `standard`); the invoice line carries it. */
+  taxCategory: TaxCategory;
   /** Which catalog price, and the add-on row when it is one. */
   priceId: string;
+  /** The product and variant of that price (the invoice line names them). */
+  productId: string;
+  variantId: string;
   addOnId?: string;
+  /** Units (of the price; 1 for an activation fee). */
   quantity: number;
+  /** The catalog price of one unit for one full period (the activation fee for a fee line), pre-tax, before any discount. */
+  unitPriceMicros: bigint;
 }
 
 export interface ChargeQuote {
@@ -78,6 +87,7 @@ export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRat
   let discount = 0n;
   for (const l of lines) {
     assert(l.amountMicros >= 0n && l.costMicros >= 0n && (l.discountMicros ?? 0n) >= 0n, 'charge lines are not negative');
+    assert(l.taxable === (l.taxCategory === 'standard'), 'a line is taxable when its product is standard-rated');
     discount += l.discountMicros ?? 0n;
     if (l.kind === 'activation_fee') fee += l.amountMicros;
     else price += l.amountMicros;
@@ -90,17 +100,42 @@ export function quoteOf(currency: Currency, lines: readonly ChargeLine[], taxRat
   return { currency, lines: [...lines], lineTaxMicros: lineTax, priceMicros: price, discountMicros: discount, activationFeeMicros: fee, costMicros: cost, taxRateBps, taxMicros: tax, totalMicros: price + fee + tax };
 }
 
+/**
+ * The quantity and unit price an invoice line shows for a charge line, with unit x quantity EXACTLY the line's gross (its
+ * amount before the Discount app's discount; an issued line never rounds, src/invoices/issue-paid-invoice.ts):
+ * - a full period or an activation fee: the units at the catalog unit price (gross = price x units by construction);
+ * - a pro-rata add-on (gross = price x units x days left / days in period, rounded once): the units at the pro-rated unit
+ *   price when the gross divides by the units exactly (in micros: the unit price may carry up to 6 decimals, as the Invoice
+ *   app's do); otherwise quantity 1 at the whole gross, since no unit price times the units gives it — the description
+ *   still says how many units and how many days (proRataLine), so nothing is lost.
+ */
+export function invoiceUnits(line: ChargeLine): { quantity: number; unitAmountMicros: bigint } {
+  const gross = line.amountMicros + (line.discountMicros ?? 0n);
+  const units = BigInt(line.quantity);
+  assert(Number.isSafeInteger(line.quantity) && line.quantity > 0, 'units are positive whole numbers');
+  if (line.unitPriceMicros * units === gross) return { quantity: line.quantity, unitAmountMicros: line.unitPriceMicros };
+  if (gross % units === 0n) return { quantity: line.quantity, unitAmountMicros: gross / units };
+  return { quantity: 1, unitAmountMicros: gross };
+}
+
 export function lineDescription(p: SellablePrice, quantity: number, suffix = ''): string {
   const what = `${p.product.name} — ${p.variant.name} (${p.price.cycle})`;
   return `${what}${quantity > 1 ? ` x ${quantity}` : ''}${suffix}`;
+}
+
+/** What every line of a catalog price carries: its price, product and variant, and the product's tax category. */
+function catalogFacts(p: SellablePrice): Pick<ChargeLine, 'taxable' | 'taxCategory' | 'priceId' | 'productId' | 'variantId'> {
+  return {
+    taxable: p.product.taxCategory === 'standard', taxCategory: p.product.taxCategory, priceId: p.price.id, productId: p.product.id, variantId: p.variant.id,
+  };
 }
 
 /** The line of `units` of a catalog price for one full period. */
 export function periodLine(kind: 'subscription' | 'add_on', p: SellablePrice, units: number, addOnId?: string): ChargeLine {
   return {
     kind, description: lineDescription(p, units), amountMicros: BigInt(p.price.priceMicros) * BigInt(units),
-    costMicros: BigInt(p.price.costMicros) * BigInt(units), taxable: p.product.taxCategory === 'standard', priceId: p.price.id,
-    ...(addOnId ? { addOnId } : {}), quantity: units,
+    costMicros: BigInt(p.price.costMicros) * BigInt(units), ...catalogFacts(p),
+    ...(addOnId ? { addOnId } : {}), quantity: units, unitPriceMicros: BigInt(p.price.priceMicros),
   };
 }
 
@@ -109,7 +144,7 @@ export function activationFeeLine(p: SellablePrice): ChargeLine | null {
   if (fee === 0n) return null;
   return {
     kind: 'activation_fee', description: `Activation fee: ${p.product.name} — ${p.variant.name}`, amountMicros: fee, costMicros: 0n,
-    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, quantity: 1,
+    ...catalogFacts(p), quantity: 1, unitPriceMicros: fee,
   };
 }
 
@@ -124,7 +159,7 @@ export function proRataLine(p: SellablePrice, units: number, daysRemaining: numb
     description: `${lineDescription(p, units)}, ${daysRemaining} of ${daysInPeriod} days`,
     amountMicros: roundToMinorUnit(full, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
     costMicros: roundToMinorUnit(fullCost, currency, BigInt(daysRemaining), BigInt(daysInPeriod)),
-    taxable: p.product.taxCategory === 'standard', priceId: p.price.id, addOnId, quantity: units, proRata: [daysRemaining, daysInPeriod],
+    ...catalogFacts(p), addOnId, quantity: units, unitPriceMicros: BigInt(p.price.priceMicros), proRata: [daysRemaining, daysInPeriod],
   };
 }
 

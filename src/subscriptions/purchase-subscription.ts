@@ -85,6 +85,7 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
     if (fromPoints) {
       const charged = await chargeQuoteFromPoints(trx, {
         partnerId: caller.partnerId, customerId, quote, at: now, entry: { ...entry, kind: 'subscription_purchase', description: `Subscription: ${what}` },
+        paidBy: caller.actorId,
       });
       await trx.insertInto('subscriptions').values({
         ...base, status: 'active', anchorAt: period.anchor, currentPeriodStart: period.start, currentPeriodEnd: period.end, activatedAt: now,

@@ -47,6 +47,7 @@ export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: 
     const charged = await chargeQuoteFromPoints(trx, {
       partnerId: caller.partnerId, customerId: sub.customerId, quote, at: now,
       entry: { kind: 'subscription_reactivation', subscriptionId: sub.id, description: `Reactivated: ${what}`, auditEventId },
+      paidBy: caller.actorId,
     });
     await insertCharge(trx, {
       partnerId: caller.partnerId, customerId: sub.customerId, subscriptionId: sub.id, kind: 'reactivation', periodStart: period.start, periodEnd: period.end,

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification, type NotificationKind } from '../notifications/enqueue-notification.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { issuePaidInvoice } from '../invoices/issue-paid-invoice.ts';
+import { newId } from '../platform/ids.ts';
 import { recordSavedCard, type CardToRecord } from './saved-cards.ts';
 import { currencyOf, lockTopUp, type TopUpRow } from './top-up-views.ts';
 
@@ -96,13 +97,17 @@ export async function completeTopUp(
     return { applied: true, row: (await lockTopUp(trx, row.partnerId, row.id))! };
   }
 
-  // Succeeded.
+  // Succeeded. The invoice records the card payment (its charge reference, the entry below, who paid: the user who made the
+  // top-up, none for an automatic one). Its lines are a deposit and a fee with no tax (docs/adr/0008): quantity 1, no
+  // product, rate 0 — the tax category left at its default (`standard` at 0%), as the Invoice app's Top-up invoices have it.
+  const entryId = newId('je');
   const invoice = await issuePaidInvoice(trx, {
     partnerId: row.partnerId, customerId: row.customerId, type: 'top_up', currency, paidAt: now,
     lines: [
       { kind: 'points', description: `Points top-up (${money(amount, currency)})`, amountMicros: amount },
       ...(fee > 0n ? [{ kind: 'admin_fee', description: 'Admin fee (top-up below the fee threshold)', amountMicros: fee }] : []),
     ],
+    paidWith: { source: 'card', entryId, chargeRef: outcome.chargeRef, paidBy: row.userId },
   });
   const auditEventId = await recordAudit(trx, actor, {
     ...audit, action: 'top_up.succeeded',
@@ -112,7 +117,7 @@ export async function completeTopUp(
     wallet: { partnerId: row.partnerId, customerId: row.customerId, currency },
     amountMicros: amount,
     entry: {
-      kind: row.auto ? 'auto_top_up' : 'top_up', causeType: 'top_up', causeId: row.id, auditEventId,
+      entryId, kind: row.auto ? 'auto_top_up' : 'top_up', causeType: 'top_up', causeId: row.id, auditEventId,
       description: `${row.auto ? 'Automatic card top-up' : 'Card top-up'}, invoice ${invoice.number}${fee > 0n ? ` (admin fee ${money(fee, currency)})` : ''}`,
     },
     counterPostings: [

@@ -71,6 +71,11 @@ describe('POST /api/v1/subscriptions/:id/recover-renewal', () => {
     expect(renewed.map((e) => [e.actorLabel, e.requestId])).toEqual([['admin@demo.test', res.headers['x-request-id']]]);
     const events = await owner.selectFrom('subscriptionEvents').select(['kind', 'actor']).where('subscriptionId', '=', g.ids[0]!).orderBy('id').execute();
     expect(events.map((e) => e.kind)).toEqual(['renewal_failed', 'renewed']);
+    // The invoice records its points payment, paid by the staff member who recovered it, naming the renewal's entry.
+    const charge = await owner.selectFrom('subscriptionCharges').select(['invoiceId', 'entryId']).where('subscriptionId', '=', g.ids[0]!).executeTakeFirstOrThrow();
+    const staff = await owner.selectFrom('users').select('id').where('email', '=', 'admin@demo.test').executeTakeFirstOrThrow();
+    expect(await owner.selectFrom('invoicePayments').select(['source', 'amountMicros', 'entryId', 'paidBy']).where('invoiceId', '=', charge.invoiceId!).execute())
+      .toEqual([{ source: 'points', amountMicros: SGD('43.60').toString(), entryId: charge.entryId, paidBy: staff.id }]);
 
     // Done: a second recovery is a conflict, and the next job run does nothing more.
     expect((await recover(g.ids[0]!)).json()).toMatchObject({ status: 409, code: 'state_conflict' });

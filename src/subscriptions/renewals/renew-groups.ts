@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { formatDecimal, isCurrency, type Currency } from '../../money/money.ts';
 import { discountedLine, quoteOf, type ChargeLine } from '../pricing.ts';
+import type { TaxCategory } from '../../products/catalog.db-types.ts';
 import { discountsFor, type DiscountRequest } from '../../discounts/discounts.repo.ts';
 import type { Trx } from '../../platform/database.ts';
 import { DomainError } from '../../platform/errors.ts';
@@ -95,7 +96,9 @@ interface DueRow {
   costMicros: string;
   productName: string;
   variantName: string;
-  taxCategory: string;
+  taxCategory: TaxCategory;
+  productId: string;
+  variantId: string;
 }
 
 interface AddOnRow {
@@ -108,7 +111,9 @@ interface AddOnRow {
   costMicros: string;
   productName: string;
   variantName: string;
-  taxCategory: string;
+  taxCategory: TaxCategory;
+  productId: string;
+  variantId: string;
 }
 
 interface CatalogRow {
@@ -116,14 +121,16 @@ interface CatalogRow {
   costMicros: string;
   productName: string;
   variantName: string;
-  taxCategory: string;
+  taxCategory: TaxCategory;
+  productId: string;
+  variantId: string;
 }
 
-/** Current catalog price, cost, names and tax category of prices, by `partnerId|priceId`. */
+/** Current catalog price, cost, names, product, variant and tax category of prices, by `partnerId|priceId`. */
 async function catalogRows(trx: Trx, partnerIds: readonly string[], priceIds: readonly string[]): Promise<Map<string, CatalogRow>> {
   const { rows } = await sql<CatalogRow & { partnerId: string; priceId: string }>`
     select pp.partner_id as "partnerId", pp.id as "priceId", pp.price_micros::text as "priceMicros", pp.cost_micros::text as "costMicros",
-      p.name as "productName", v.name as "variantName", p.tax_category as "taxCategory"
+      p.name as "productName", v.name as "variantName", p.tax_category as "taxCategory", p.id as "productId", v.id as "variantId"
     from product_prices pp
     join product_variants v on v.partner_id = pp.partner_id and v.id = pp.variant_id
     join products p on p.partner_id = v.partner_id and p.id = v.product_id
@@ -206,7 +213,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
   step('lock wallets');
 
   // Lock the due subscriptions first (a plain keyed lookup), then read their catalog rows (no lock needed).
-  const locked = await sql<Omit<DueRow, 'priceMicros' | 'costMicros' | 'productName' | 'variantName' | 'taxCategory'> & { productId: string; variantId: string }>`
+  const locked = await sql<Omit<DueRow, 'priceMicros' | 'costMicros' | 'productName' | 'variantName' | 'taxCategory'>>`
     with k (partner_id, customer_id, currency, period_end) as (
       select * from unnest(${partners}::text[], ${customers}::text[], ${currencies}::text[], ${ends}::timestamptz[]))
     select s.id, s.partner_id as "partnerId", s.customer_id as "customerId", s.currency, s.cycle, s.quantity,
@@ -224,7 +231,11 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     rows: locked.rows.map((r): DueRow => {
       const c = catalog.get(`${r.partnerId}|${r.priceId}`);
       assert(c, `price ${r.priceId} of subscription ${r.id} not found`);
-      return { ...r, priceMicros: c.priceMicros, costMicros: c.costMicros, productName: c.productName, variantName: c.variantName, taxCategory: c.taxCategory };
+      // The invoice line names the product and variant of the price it renews at (the catalog's, as the price and tax are).
+      return {
+        ...r, priceMicros: c.priceMicros, costMicros: c.costMicros, productName: c.productName, variantName: c.variantName, taxCategory: c.taxCategory,
+        productId: c.productId, variantId: c.variantId,
+      };
     }),
   };
   if (due.rows.length === 0) return [];
@@ -274,9 +285,9 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     // spread over its lines for the invoice.
     const lines: ChargeLine[] = [discountedLine({
       kind: 'subscription', description: `${sub.productName} – ${sub.variantName} (${sub.cycle}), ${period}`, amountMicros: BigInt(sub.priceMicros) * BigInt(sub.quantity),
-      costMicros: BigInt(sub.costMicros) * BigInt(sub.quantity), taxable: sub.taxCategory === 'standard', priceId: sub.priceId, quantity: sub.quantity,
+      costMicros: BigInt(sub.costMicros) * BigInt(sub.quantity), taxable: sub.taxCategory === 'standard', taxCategory: sub.taxCategory, priceId: sub.priceId,
+      productId: sub.productId, variantId: sub.variantId, quantity: sub.quantity, unitPriceMicros: BigInt(sub.priceMicros),
     }, foundDiscounts[discountAt++] ?? null, currency)];
-    const unitOf = [BigInt(sub.priceMicros)];
     const addOnChanges: Priced['addOnChanges'] = [];
     for (const a of addOnsOf.get(sub.id) ?? []) {
       const quantity = a.pendingQuantity ?? a.quantity;
@@ -285,14 +296,17 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
       if (quantity === 0) continue;
       lines.push(discountedLine({
         kind: 'add_on', description: `Add-on ${a.productName} – ${a.variantName} (${sub.cycle}), ${period}`, amountMicros: BigInt(a.priceMicros) * BigInt(quantity),
-        costMicros: BigInt(a.costMicros) * BigInt(quantity), taxable: a.taxCategory === 'standard', priceId: a.priceId, addOnId: a.id, quantity,
+        costMicros: BigInt(a.costMicros) * BigInt(quantity), taxable: a.taxCategory === 'standard', taxCategory: a.taxCategory, priceId: a.priceId,
+        productId: a.productId, variantId: a.variantId, addOnId: a.id, quantity, unitPriceMicros: BigInt(a.priceMicros),
       }, terms, currency));
-      unitOf.push(BigInt(a.priceMicros));
     }
     const quote = quoteOf(currency, lines, rate);
+    // A full period: the units at the catalog unit price (unit x quantity = the gross, exactly), the product's tax category,
+    // the partner's rate on a standard line and 0 on a zero-rated or exempt one.
     const items: Item[] = lines.map((l, i) => ({
       kind: l.kind === 'subscription' ? 'subscription_renewal' : 'add_on_renewal', description: l.description, quantity: l.quantity,
-      unitAmountMicros: unitOf[i]!, taxMicros: quote.lineTaxMicros[i]!, discountMicros: l.discountMicros ?? 0n, discountId: l.discountId ?? null,
+      unitAmountMicros: l.unitPriceMicros, taxMicros: quote.lineTaxMicros[i]!, discountMicros: l.discountMicros ?? 0n, discountId: l.discountId ?? null,
+      productId: l.productId, variantId: l.variantId, taxCategory: l.taxCategory, taxRateBps: l.taxable ? quote.taxRateBps : 0,
     }));
     const priceMicros = quote.priceMicros;
     const costMicros = quote.costMicros;
@@ -422,14 +436,23 @@ async function writeRenewed(trx: Trx, groups: readonly Group[], options: GroupOp
   for (const g of groups) pushTo(byPartner, g.key.partnerId, g);
 
   for (const [partnerId, partnerGroups] of byPartner) {
-    // Invoices: one per group that costs something.
+    // The ledger entries' ids, chosen now (in the order they are posted below: per currency, then group) so that each
+    // invoice records the entry that paid it.
+    const byCurrency = new Map<string, Group[]>();
+    for (const g of partnerGroups) pushTo(byCurrency, g.key.currency, g);
+    const plannedEntryOf = new Map<Group, string>();
+    for (const currencyGroups of byCurrency.values()) for (const g of currencyGroups) plannedEntryOf.set(g, newId('je'));
+    // Who paid: the staff user (or API key) of a recovery; nobody for the job.
+    const paidBy = actor.actorType === 'system' ? null : actor.actorId;
+
+    // Invoices: one per group that costs something, paid from points by the group's entry.
     const invoiced = partnerGroups.filter((g) => g.totalMicros > 0n);
     const issued = await issuePaidInvoicesBulk(trx, {
       partnerId, type: 'purchase', paidAt: asOf,
       invoices: invoiced.map((g) => ({
         customerId: g.key.customerId, currency: currencyOf(g.key.currency),
-        lines: g.subs.flatMap((p) => p.items).filter((i) => i.unitAmountMicros > 0n)
-          .map(({ kind, description, quantity, unitAmountMicros, taxMicros, discountMicros, discountId }) => ({ kind, description, quantity, unitAmountMicros, taxMicros, discountMicros, discountId })),
+        lines: g.subs.flatMap((p) => p.items).filter((i) => i.unitAmountMicros > 0n),
+        paidWith: { source: 'points' as const, entryId: plannedEntryOf.get(g)!, paidBy },
       })),
     });
     const invoiceOf = new Map<Group, { id: string; number: string }>(invoiced.map((g, i) => [g, issued[i]!]));
@@ -467,8 +490,6 @@ async function writeRenewed(trx: Trx, groups: readonly Group[], options: GroupOp
 
     // Ledger: one entry per group, per currency.
     const entryOf = new Map<Group, string>();
-    const byCurrency = new Map<string, Group[]>();
-    for (const g of partnerGroups) pushTo(byCurrency, g.key.currency, g);
     for (const [currency, currencyGroups] of byCurrency) {
       const entries: EntryInput[] = [];
       const entryGroups: Group[] = [];
@@ -481,9 +502,11 @@ async function writeRenewed(trx: Trx, groups: readonly Group[], options: GroupOp
         if (price > 0n) postings.push({ code: 'revenue:subscription', amountMicros: -price });
         if (tax > 0n) postings.push({ code: 'tax_payable', amountMicros: -tax });
         if (cost > 0n) postings.push({ code: 'cost:subscription', amountMicros: cost }, { code: 'platform_payable', amountMicros: -cost });
-        if (postings.length < 2) continue;
         const invoice = invoiceOf.get(g);
-        const entryId = newId('je');
+        // An invoiced group has something to pay (points and revenue or tax): its entry is the one its invoice names.
+        assert(!invoice || postings.length >= 2, 'an invoiced renewal posts its entry');
+        if (postings.length < 2) continue;
+        const entryId = plannedEntryOf.get(g)!;
         entryOf.set(g, entryId);
         entryGroups.push(g);
         entries.push({

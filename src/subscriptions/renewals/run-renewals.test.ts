@@ -228,6 +228,16 @@ describe('renewal by card', () => {
     expect(await usableMicros(owner, demo, c.customerId)).toBe(SGD('5.00'));
     expect(await mailsOf(c.customerId, 'top_up_receipt')).toHaveLength(1);
     expect(await mailsOf(c.customerId, 'invoice_issued')).toHaveLength(1);
+    // What paid each invoice: the top-up's by the card (its charge, its entry; no user: the job), the renewal's by points.
+    const paymentsOf = (invoiceId: string) => owner.selectFrom('invoicePayments').select(['source', 'amountMicros', 'entryId', 'chargeRef', 'paidBy'])
+      .where('invoiceId', '=', invoiceId).execute();
+    expect(await paymentsOf(topUps[0]!.invoiceId!)).toEqual([
+      { source: 'card', amountMicros: SGD('32.70').toString(), entryId: topUps[0]!.entryId, chargeRef: topUps[0]!.chargeRef, paidBy: null },
+    ]);
+    const [renewal] = await chargesOf(c.ids);
+    expect(await paymentsOf(renewal!.invoiceId!)).toEqual([
+      { source: 'points', amountMicros: SGD('32.70').toString(), entryId: renewal!.entryId, chargeRef: null, paidBy: null },
+    ]);
     await runRenewals(deps, { asOf: utcMidnight('2034-01-09') });
     expect(await owner.selectFrom('topUps').select('id').where('customerId', '=', c.customerId).execute()).toHaveLength(1);
     await expectLedgerSound();
