@@ -71,7 +71,8 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
     'auto_top_up.updated', 'saved_card.removed', 'contact_sales.message_sent', ...SUBSCRIPTION, ...SERVICES, ...TOP_UP, ...INVOICE_PAYMENT,
   ],
   auth: [
-    'auth.signed_in', 'auth.signed_out', 'auth.two_factor_code_sent', 'auth.password_reset_requested', 'auth.verification_sent',
+    'auth.signed_in', 'auth.signed_out', 'auth.two_factor_code_sent', 'auth.sign_in_failed', 'auth.two_factor_failed',
+    'auth.password_reset_requested', 'auth.verification_sent',
     'user.created', 'user.email_verified', 'user.password_reset', 'user.profile_updated', 'invitation.accepted',
   ],
   usage: ['usage.calls_ingested', 'usage.live_call_started', 'usage.live_call_ended', 'usage.live_call_failed'],

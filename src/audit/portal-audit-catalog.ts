@@ -38,6 +38,8 @@ export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'auth.signed_in': { type: 'sign_in', fields: [] },
   'auth.signed_out': { type: 'sign_in', fields: [] },
   'auth.two_factor_code_sent': { type: 'sign_in', fields: [] },
+  'auth.sign_in_failed': { type: 'sign_in', fields: ['reason'] },
+  'auth.two_factor_failed': { type: 'sign_in', fields: ['attempt'] },
   'auth.password_reset_requested': { type: 'sign_in', fields: [] },
   'auth.verification_sent': { type: 'sign_in', fields: [] },
   'user.password_reset': { type: 'sign_in', fields: [] },

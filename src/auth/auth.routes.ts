@@ -23,7 +23,7 @@ export function authRoutes(app: FolioApp, deps: ServerDeps): void {
     });
 
   app.post('/api/v1/auth/login', {
-    config: { access: publicAccess, audit: ['auth.signed_in', 'auth.two_factor_code_sent'] },
+    config: { access: publicAccess, audit: ['auth.signed_in', 'auth.two_factor_code_sent', 'auth.sign_in_failed'] },
     schema: {
       operationId: 'login', tags: TAGS, summary: 'Sign in with email and password',
       body: z.strictObject({ email, password: z.string().min(1).max(200) }),
@@ -47,7 +47,7 @@ export function authRoutes(app: FolioApp, deps: ServerDeps): void {
   });
 
   app.post('/api/v1/auth/login/verify', {
-    config: { access: publicAccess, audit: 'auth.signed_in' },
+    config: { access: publicAccess, audit: ['auth.signed_in', 'auth.two_factor_failed'] },
     schema: {
       operationId: 'verifyTwoFactor', tags: TAGS, summary: 'Finish signing in with the emailed one-time code',
       body: z.strictObject({ challengeId: z.string().min(1).max(100), code: z.string().regex(/^\d{6}$/, 'six digits') }),

@@ -55,6 +55,35 @@ describe('sign-in', () => {
     expect(b.json().detail).toBe(a.json().detail);
   });
 
+  it('puts a refused sign-in of a known account, and a wrong code, on that account\'s trail (its organisation sees them)', async () => {
+    const failedEvents = () => t.db.owner.db.selectFrom('auditEvents').selectAll().where('action', '=', 'auth.sign_in_failed').orderBy('occurredAt').execute();
+    const already = (await failedEvents()).length;
+    expect((await login({ email: 'member@acme.test', password: 'wrong-password' }, { 'user-agent': 'probe/1' })).statusCode).toBe(401);
+    expect((await login({ email: 'nobody@acme.test', password: 'wrong-password' })).statusCode).toBe(401);
+    const member = await t.db.owner.db.selectFrom('users').select(['id', 'partnerId', 'customerId']).where('email', '=', 'member@acme.test').executeTakeFirstOrThrow();
+    const failed = (await failedEvents()).slice(already);
+    expect(failed).toHaveLength(1); // the unknown email belongs to no trail
+    expect(failed[0]).toMatchObject({
+      partnerId: member.partnerId, customerId: member.customerId, targetType: 'user', targetId: member.id, actorId: member.id, userAgent: 'probe/1',
+      changes: { reason: { after: 'wrong password' } },
+    });
+    // The organisation's owner sees it in the portal's Audit section, under sign-ins.
+    const owner = await signIn(t, 'owner@acme.test');
+    const portal = await t.app.inject({ method: 'GET', url: '/api/v1/portal/audit-events?type=sign_in', headers: owner.headers });
+    expect(portal.statusCode).toBe(200);
+    expect(portal.json().data.map((e: { action: string }) => e.action)).toContain('auth.sign_in_failed');
+
+    // A wrong emailed code, too.
+    const first = (await login({ email: 'finance@demo.test', password: DEMO_PASSWORD })).json();
+    expect(first.status).toBe('two_factor_required');
+    const mail = await lastMailTo(t.db, 'finance@demo.test');
+    const code = /(\d{6})/.exec(mail!.subject)![1]!;
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId: first.challengeId, code: code === '000000' ? '111111' : '000000' } })).statusCode).toBe(401);
+    const wrongCode = await t.db.owner.db.selectFrom('auditEvents').selectAll().where('action', '=', 'auth.two_factor_failed').where('actorLabel', '=', 'finance@demo.test').execute();
+    expect(wrongCode).toHaveLength(1);
+    expect(wrongCode[0]!.changes).toEqual({ attempt: { after: 1 } });
+  });
+
   it('locks an account after five failures, even with the right password', async () => {
     for (let i = 0; i < 5; i++) expect((await login({ email: 'owner@initech.test', password: 'nope-nope-nope' })).statusCode).toBe(401);
     const locked = await login({ email: 'owner@initech.test', password: DEMO_PASSWORD });

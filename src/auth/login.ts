@@ -68,7 +68,16 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
   if (!found || !passwordOk || found.status !== 'active') {
     await inScope(ctx.db, { kind: 'system' }, async (trx) => {
       await trx.insertInto('loginAttempts').values({ email, ip, succeeded: false }).execute();
-      if (found) await trx.updateTable('users').set({ failedLoginCount: sql`failed_login_count + 1` }).where('id', '=', found.id).execute();
+      if (found) {
+        await trx.updateTable('users').set({ failedLoginCount: sql`failed_login_count + 1` }).where('id', '=', found.id).execute();
+        // On the account's own trail (its partner's, its organisation's): someone tried it, from this address. Unknown
+        // emails belong to no trail; the throttle above bounds how many of these one account or address can cause.
+        await recordAudit(trx, ctx, {
+          partnerId: found.partnerId, customerId: found.customerId, app: 'auth', action: 'auth.sign_in_failed',
+          targetType: 'user', targetId: found.id, actor: loginActor(found), authMethod: 'password',
+          changes: { reason: { after: passwordOk ? `account ${found.status}` : 'wrong password' } },
+        });
+      }
     });
     throw new DomainError('invalid_credentials', 'Email or password is wrong');
   }
@@ -121,6 +130,12 @@ export async function verifyTwoFactor(ctx: Ctx, input: { challengeId: string; co
     }
     if (sha256Hex(`${challenge.id}:${input.code}`) !== challenge.codeHash) {
       await trx.updateTable('loginChallenges').set({ attempts: sql`attempts + 1` }).where('id', '=', challenge.id).execute();
+      await recordAudit(trx, ctx, {
+        partnerId: challenge.partnerId, customerId: challenge.customerId, app: 'auth', action: 'auth.two_factor_failed',
+        targetType: 'user', targetId: challenge.userId,
+        actor: { actorType: challenge.kind === 'operator' ? 'operator' : 'user', actorId: challenge.userId, actorLabel: challenge.email },
+        authMethod: 'password', changes: { attempt: { after: challenge.attempts + 1 } },
+      });
       return { ok: false as const, detail: 'The code is wrong' };
     }
     await trx.updateTable('loginChallenges').set({ consumedAt: sql`now()` }).where('id', '=', challenge.id).execute();

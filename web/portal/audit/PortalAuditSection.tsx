@@ -39,6 +39,8 @@ const ACTION_LABELS: Record<string, string> = {
   'auth.signed_in': 'Signed in',
   'auth.signed_out': 'Signed out',
   'auth.two_factor_code_sent': 'Sign-in code sent',
+  'auth.sign_in_failed': 'Sign-in refused',
+  'auth.two_factor_failed': 'Wrong sign-in code',
   'auth.password_reset_requested': 'Password reset requested',
   'auth.verification_sent': 'Verification email sent',
   'user.password_reset': 'Password changed',
