@@ -5,7 +5,7 @@ import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
-import type { Gateway } from '../gateway/gateway.ts';
+import { checkChargeInput, toMinorUnits, type ChargeInput, type Gateway } from '../gateway/gateway.ts';
 import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { recordAudit, recordAudits, takeRecordedAuditInsert, writeRecordedAudit } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
@@ -248,23 +248,43 @@ export const invoiceChargeKey = (attemptId: string) => `folio-invoice-payment-${
 
 /**
  * Charge the card part of a pending attempt (already committed, points reserved) outside any transaction, then complete
- * it in one transaction. Declines are values; a gateway DomainError fails the attempt and goes back to the caller;
- * anything else (the gateway unreachable) propagates and leaves the attempt pending with its hold: the charge may have
- * happened, and its webhook, or a retry with the same Idempotency-Key, completes it.
+ * it in one transaction. What an error means depends on whether the charge request can have reached the gateway:
+ * - BEFORE the request (building it, or the checks every adapter makes before sending: its fields, a positive amount in
+ *   whole minor units; `chargeRequestOf`): nothing can have been charged, so the attempt FAILS, its points hold is
+ *   released and the invoice stays payable. A DomainError goes back to the caller as the answer; anything else (a broken
+ *   invariant, e.g. an amount in fractions of a cent) is logged and rethrown (500) after the attempt is failed.
+ * - From the gateway: declines are values; a DomainError is the gateway refusing the request (nothing charged): the
+ *   attempt fails and the error goes back to the caller. Except `idempotency_key_reused`: an earlier request under this
+ *   attempt's key (a resume, pay-invoice.ts) reached the gateway with another card, so its charge is the gateway's to
+ *   report: the attempt stays pending (409 `payment_in_progress`), its webhook completes it.
+ * - Anything else (the gateway unreachable, a timeout, a broken answer) propagates and leaves the attempt pending with its
+ *   hold: the charge may have happened. Its webhook completes it, a retry with the same Idempotency-Key resumes it, and
+ *   after STALE_PAY_ATTEMPT_MINUTES any new pay of the invoice resumes it (pay-invoice.ts): all ask the gateway under the
+ *   attempt's own idempotency key, so nothing is charged twice and the invoice is never locked for ever.
  */
 export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt: PayAttemptRow, card: PayCard): Promise<PayCompletion & { error: DomainError | null }> {
-  const currency = currencyOf(attempt.currency);
-  const base = {
-    amountMicros: BigInt(attempt.cardMicros), currency, idempotencyKey: invoiceChargeKey(attempt.id),
-    description: `Invoice payment ${attempt.id}`,
-    metadata: { invoicePaymentAttemptId: attempt.id, invoiceId: attempt.invoiceId, partnerId: attempt.partnerId, customerId: attempt.customerId },
-  };
+  const complete = (outcome: PayOutcome) => inScope(deps.db, { kind: 'partner', partnerId: attempt.partnerId }, (trx) =>
+    completeInvoicePayment(trx, actor, { partnerId: attempt.partnerId, attempt: { id: attempt.id }, outcome, source: 'charge' }));
+
+  let request: ChargeInput;
+  try {
+    request = chargeRequestOf(attempt, card);
+  } catch (err) {
+    // Nothing was sent: fail the attempt (its points hold released), so the invoice can be paid again.
+    const domain = err instanceof DomainError ? err : null;
+    const completion = await complete({
+      status: 'failed', chargeRef: null, code: domain ? failureCodeOfGatewayError(domain.code) : 'not_sent',
+      reason: domain ? domain.message : 'the card payment could not be sent to the gateway; nothing was charged',
+    });
+    if (domain) return { ...completion, error: domain };
+    deps.log.error({ err, attemptId: attempt.id }, 'the card charge could not be built (nothing sent to the gateway); the invoice payment attempt failed, its points hold released');
+    throw err;
+  }
+
   let outcome: PayOutcome;
   let error: DomainError | null = null;
   try {
-    const result = card.kind === 'saved'
-      ? await deps.gateway.charge({ ...base, customerRef: card.customerRef, methodRef: card.methodRef })
-      : await deps.gateway.charge({ ...base, cardToken: card.cardToken });
+    const result = await deps.gateway.charge(request);
     outcome = result.status === 'declined' || result.status === 'insufficient_funds'
       ? { status: 'failed', code: result.status, reason: result.failureReason, chargeRef: result.chargeRef }
       : { status: result.status, chargeRef: result.chargeRef as string };
@@ -273,10 +293,32 @@ export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt:
       deps.log.error({ err, attemptId: attempt.id }, 'card gateway call failed; the invoice payment stays pending');
       throw err;
     }
+    if (err.code === 'idempotency_key_reused') {
+      deps.log.warn({ attemptId: attempt.id }, 'an earlier charge request of this invoice payment reached the gateway with another card; it stays pending');
+      throw new DomainError('payment_in_progress',
+        `Payment ${attempt.id} of this invoice was already sent to the card gateway with another card; it completes when the gateway reports it. Nothing more was charged.`);
+    }
     error = err;
     outcome = { status: 'failed', code: failureCodeOfGatewayError(err.code), reason: err.message, chargeRef: null };
   }
-  const completion = await inScope(deps.db, { kind: 'partner', partnerId: attempt.partnerId }, (trx) =>
-    completeInvoicePayment(trx, actor, { partnerId: attempt.partnerId, attempt: { id: attempt.id }, outcome, source: 'charge' }));
-  return { ...completion, error };
+  return { ...await complete(outcome), error };
+}
+
+/**
+ * The gateway request of an attempt's card part, checked as every adapter checks it before sending (its fields; a
+ * positive amount in whole minor units: `toMinorUnits` asserts it), so that an error here means nothing was sent.
+ */
+export function chargeRequestOf(attempt: PayAttemptRow, card: PayCard): ChargeInput {
+  const currency = currencyOf(attempt.currency);
+  const base = {
+    amountMicros: BigInt(attempt.cardMicros), currency, idempotencyKey: invoiceChargeKey(attempt.id),
+    description: `Invoice payment ${attempt.id}`,
+    metadata: { invoicePaymentAttemptId: attempt.id, invoiceId: attempt.invoiceId, partnerId: attempt.partnerId, customerId: attempt.customerId },
+  };
+  const request: ChargeInput = card.kind === 'saved'
+    ? { ...base, customerRef: card.customerRef, methodRef: card.methodRef }
+    : { ...base, cardToken: card.cardToken };
+  checkChargeInput(request);
+  toMinorUnits(request.amountMicros, currency);
+  return request;
 }

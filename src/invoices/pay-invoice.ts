@@ -50,6 +50,29 @@ export function notPayableReason(invoice: Pick<InvoiceRow, 'type' | 'status' | '
   }
 }
 
+/**
+ * How long a pending attempt whose charge request got no answer (no charge reference: the gateway was unreachable, timed
+ * out, or its answer was lost) blocks its invoice. Within it, another pay is 409 `payment_in_progress` (the request may
+ * still be under way: the Stripe adapter waits up to 30 s, three tries). After it, the next pay of the invoice by an
+ * owner or admin RESUMES that attempt instead: its card part is sent again under the attempt's own gateway idempotency
+ * key (chargeInvoicePayment), which asks the gateway what became of the first request:
+ * - it never arrived: the gateway charges now, and the attempt completes (paid, failed or pending) as a first try would;
+ * - it arrived with the same card (a saved card): the gateway answers the first result again, nothing is charged twice;
+ * - it arrived with another card: the gateway refuses the key (`idempotency_key_reused`), so the first charge exists
+ *   and its webhook completes the attempt; it stays pending (409) meanwhile.
+ * The resumed attempt keeps its own amount, points part and hold (a lapsed hold: completeInvoicePayment applies the card
+ * part only). Pending attempts WITH a charge reference (the gateway said `pending`: a delayed card) are the gateway's to
+ * settle and its webhook completes them: they are not resumed. Stripe keeps idempotency keys for 24 hours and retries a
+ * webhook for 3 days, so a charge that reached it is reported long before its key could be forgotten.
+ */
+export const STALE_PAY_ATTEMPT_MINUTES = 10;
+
+/** When a pending attempt becomes resumable (see STALE_PAY_ATTEMPT_MINUTES), or null when it never does. */
+export function staleFrom(attempt: Pick<PayAttemptRow, 'status' | 'chargeRef' | 'cardMicros' | 'createdAt'>): Date | null {
+  if (attempt.status !== 'pending' || attempt.chargeRef !== null || BigInt(attempt.cardMicros) <= 0n) return null;
+  return new Date(new Date(attempt.createdAt).getTime() + STALE_PAY_ATTEMPT_MINUTES * 60_000);
+}
+
 /** Owners and admins pay; members and guests see and download (domain.md). */
 export function rolePayReason(role: PortalCaller['role']): string | null {
   return role === 'owner' || role === 'admin' ? null : 'Only owners and admins of your organisation can pay invoices.';
@@ -66,6 +89,8 @@ export function rolePayReason(role: PortalCaller['role']): string | null {
  *    the reservation settled), or failed (reservation released, nothing charged), or pending (the webhook completes it).
  * Two tabs or a double click: the wallet and invoice locks serialise them; the second sees the first's attempt
  * (409 payment_in_progress) or the paid invoice (409 invoice_not_payable); the same Idempotency-Key resumes the first.
+ * An error before the card request was sent fails the attempt and releases its hold (chargeInvoicePayment); an attempt
+ * whose request got no answer blocks the invoice for STALE_PAY_ATTEMPT_MINUTES, then the next pay resumes it.
  */
 export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: PortalPayInvoiceInput): Promise<PortalPayInvoiceResult> {
   const caller = portalCaller(ctx.principal);
@@ -106,7 +131,13 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
     const notPayable = notPayableReason(invoice);
     if (notPayable) throw new DomainError('invoice_not_payable', `${invoice.number}: ${notPayable}`);
     const inFlight = attempts.find((a) => a.invoiceId === invoice.id && a.status === 'pending');
-    if (inFlight) throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.`);
+    if (inFlight) {
+      const staleAt = staleFrom(inFlight);
+      // An attempt whose charge request never got an answer, long enough ago: resumed (see STALE_PAY_ATTEMPT_MINUTES).
+      if (staleAt && staleAt.getTime() <= ctx.clock.now().getTime()) return { kind: 'stale' as const, attempt: inFlight, saved: null };
+      throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.${
+        staleAt ? ` If it has not finished by ${staleAt.toISOString()}, pay again: we will ask the card gateway what became of it.` : ''}`);
+    }
 
     const due = BigInt(invoice.amountDueMicros);
     const amount = input.amount === undefined ? due : parseAmount(input.amount, currency, 'amount');
@@ -142,6 +173,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
       id: attemptId, partnerId: key.partnerId, customerId: key.customerId, invoiceId: invoice.id, userId: caller.userId, currency,
       amountMicros: amount, pointsMicros: points, cardMicros: card, reservationId: reservation?.id ?? null, gateway: gateway.name,
       savedCardId: saved?.id ?? null, requestKey: input.requestKey ?? null, chargeRef: null, entryId: null, failureCode: null, failureReason: null, completedAt: null,
+      createdAt: ctx.clock.now(), // the stale rule reads it (staleFrom)
     }).execute();
     const attempt = await trx.selectFrom('invoicePayAttempts').selectAll().where('partnerId', '=', key.partnerId).where('id', '=', attemptId).executeTakeFirstOrThrow();
     return { kind: 'charge' as const, attempt, saved };
@@ -149,9 +181,14 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
 
   let attempt = prepared.attempt;
   let error: DomainError | null = null;
-  if (prepared.kind === 'charge' || (prepared.kind === 'resumed' && attempt.status === 'pending' && attempt.chargeRef === null && BigInt(attempt.cardMicros) > 0n)) {
-    const saved: SavedCardRow | null = prepared.saved ?? (attempt.savedCardId
-      ? await inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, (trx) => usableSavedCard(trx, key, gateway.name, attempt.savedCardId!))
+  const resume = (prepared.kind === 'resumed' || prepared.kind === 'stale') && attempt.status === 'pending' && attempt.chargeRef === null && BigInt(attempt.cardMicros) > 0n;
+  if (prepared.kind === 'charge' || resume) {
+    // A resumed attempt is charged again under its own gateway idempotency key: with the card it was sent with (its saved
+    // card), else the card given now (a stale attempt's token was never kept). If the first request reached the gateway,
+    // the gateway answers its result again (same card) or refuses the other card (the attempt stays pending: 409).
+    const savedCardId = attempt.savedCardId ?? (prepared.kind === 'stale' ? input.savedCardId ?? null : null);
+    const saved: SavedCardRow | null = prepared.saved ?? (savedCardId
+      ? await inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, (trx) => usableSavedCard(trx, key, gateway.name, savedCardId))
       : null);
     if (!saved && input.cardToken === undefined) {
       throw new DomainError('card_required', 'Send the card again to finish this payment', [{ path: 'cardToken', message: 'required to resume' }]);

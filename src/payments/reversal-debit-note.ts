@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Ctx } from '../platform/context.ts';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { formatDecimal, isWholeMinorUnits, microsPerMinorUnit, type Currency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { nextInvoiceNumber } from '../invoices/invoice-numbers.ts';
@@ -19,17 +19,30 @@ import { currentBillTo } from '../invoices/invoice-views.ts';
  * then followed up like any debt: AR aging, the portal's invoice list and self-pay, Finance allocations, credit notes.
  * Audited `invoice.issued` (app finance) beside the `payment.reversed` that caused it. Runs inside the reversal's
  * transaction, with the wallet locked and after the reversal's audit event (the lock order: audit, number series, accounts).
+ *
+ * Whole minor units: `amountMicros` (the invoice's subtotal, total, amount due, its line and the receivable posting) is the
+ * points spent (`spentMicros`, six decimals) rounded UP to the minor unit by the caller (splitPointsTakeBack in
+ * reverse-payment.ts; docs/adr/0015-credit-notes.md, amendment 2026-12-05). The one entry credits the points with all of
+ * it: `spentMicros` restores what was spent, the rest (< one minor unit) is left on the customer's points, so the entry
+ * balances, the customer owes whole cents, and usable points end at that rest (>= 0).
  */
 export async function issueReversalDebitNote(
   trx: Trx,
   ctx: Ctx,
   input: {
-    partnerId: string; actorId: string | null; customerId: string; currency: Currency; amountMicros: bigint;
+    partnerId: string; actorId: string | null; customerId: string; currency: Currency;
+    /** What the debit note bills: whole minor units. */
+    amountMicros: bigint;
+    /** The points spent it covers (micros): amountMicros - spentMicros < one minor unit goes back to the points. */
+    spentMicros: bigint;
     payment: { id: string; receiptNumber: string; reference: string | null };
   },
 ): Promise<{ id: string; number: string }> {
   assert(input.amountMicros > 0n, 'a debit note bills something');
-  const { partnerId, customerId, currency, amountMicros } = input;
+  const { partnerId, customerId, currency, amountMicros, spentMicros } = input;
+  assert(isWholeMinorUnits(amountMicros, currency), `a debit note is whole ${currency} minor units (round the shortfall up first)`);
+  const roundingMicros = amountMicros - spentMicros;
+  assert(roundingMicros >= 0n && roundingMicros < microsPerMinorUnit(currency), 'the debit note covers what was spent, by less than one minor unit');
   const now = ctx.clock.now();
   const fmt = (m: bigint) => formatDecimal(m, currency);
   const settings = await trx.selectFrom('partnerSettings').select('invoiceDueDays').where('partnerId', '=', partnerId).executeTakeFirst();
@@ -43,6 +56,7 @@ export async function issueReversalDebitNote(
     changes: {
       status: { after: 'awaiting_payment' }, type: { after: 'purchase' }, debitNoteFor: { after: input.payment.id },
       total: { after: fmt(amountMicros) }, currency: { after: currency }, dueAt: { after: dueAt.toISOString() },
+      ...(roundingMicros > 0n ? { pointsSpent: { after: fmt(spentMicros) }, roundingToPoints: { after: fmt(roundingMicros) } } : {}),
     },
   });
   const number = await nextInvoiceNumber(trx, partnerId, 'purchase', now);
@@ -51,7 +65,8 @@ export async function issueReversalDebitNote(
     id, partnerId, customerId, type: 'purchase', status: 'awaiting_payment', number, currency,
     subtotalMicros: amountMicros, discountMicros: 0n, taxMicros: 0n, totalMicros: amountMicros, amountPaidMicros: 0n, amountDueMicros: amountMicros,
     issuedAt: now, dueAt, dueDays, paidAt: null, billTo: JSON.stringify(billTo), draftLines: null, createdBy: input.actorId,
-    notes: `Debit note: payment ${input.payment.receiptNumber} was reversed after the points it credited were spent beyond the credit limit.`,
+    notes: `Debit note: payment ${input.payment.receiptNumber} was reversed after the points it credited were spent beyond the credit limit.`
+      + (roundingMicros > 0n ? ` Points spent: ${fmt(spentMicros)} ${currency}, billed in whole minor units; the ${fmt(roundingMicros)} ${currency} above it was added back to your points.` : ''),
     createdAt: now, updatedAt: now,
   }).execute();
   await trx.insertInto('invoiceLines').values({
@@ -60,7 +75,11 @@ export async function issueReversalDebitNote(
   }).execute();
   await creditWallet(trx, {
     wallet: { partnerId, customerId, currency }, amountMicros,
-    entry: { kind: 'payment_reversal_receivable', causeType: 'invoice', causeId: id, description: `Points spent beyond the credit limit, billed on invoice ${number}`, auditEventId },
+    entry: {
+      kind: 'payment_reversal_receivable', causeType: 'invoice', causeId: id, auditEventId,
+      description: `Points spent beyond the credit limit, billed on invoice ${number}`
+        + (roundingMicros > 0n ? ` (${fmt(spentMicros)} spent, billed ${fmt(amountMicros)}: ${fmt(roundingMicros)} back to points)` : ''),
+    },
     counterPostings: [{ code: 'receivable', customerId, amountMicros }],
   });
   return { id, number };

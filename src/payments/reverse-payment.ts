@@ -4,7 +4,7 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, microsPerMinorUnit, spendableMinorUnits, type Currency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { reverseEntry } from '../ledger/post-entry.ts';
@@ -36,7 +36,8 @@ export const reversalSchema = z.object({
   pointsCreated: z.string().describe('Points the payment had created (leftover to points and top-up invoices it paid)'),
   pointsTakenBack: z.string().describe('Of those, taken back from the customer\'s points (balance, then credit limit)'),
   intoCreditLimit: z.string().describe('Of pointsTakenBack, the part that took the points below zero, into the credit limit'),
-  toReceivable: z.string().describe('Points already spent beyond the credit limit: billed on the debit note, now owed on the receivable'),
+  toReceivable: z.string().describe('Points already spent beyond the credit limit, rounded UP to whole minor units: billed on the debit note, now owed on the receivable'),
+  roundingToPoints: z.string().describe('toReceivable less the points actually spent beyond the credit limit (less than one minor unit): credited back to the customer\'s points with the debit note'),
   pointsOutcome: z.enum(POINTS_OUTCOMES),
   pointsAfter: z.string().nullable(),
   debitNote: z.object({ id: z.string(), number: z.string(), amount: z.string() }).nullable()
@@ -49,24 +50,50 @@ export type Reversal = z.infer<typeof reversalSchema>;
 export interface PointsTakeBack {
   takenMicros: bigint;
   intoCreditLimitMicros: bigint;
+  /** Spent beyond what the points and the credit limit take back, to the micro (call charges have six decimals). */
+  shortfallMicros: bigint;
+  /** What the debit note bills and the receivable gets: the shortfall rounded UP to whole minor units of the currency. */
   toReceivableMicros: bigint;
+  /** toReceivable - shortfall, 0 <= it < one minor unit: credited back to the customer's points in the debit note's entry. */
+  roundingToPointsMicros: bigint;
   outcome: PointsOutcome;
 }
 
 /**
  * Split the points a reversal must take back (`pointsMicros`) by what the wallet allows: from the balance (less what is
- * reserved), then the credit limit (in force now), and the rest to the receivable. So usable never ends below zero.
+ * reserved), then the credit limit (in force now), and the rest (the shortfall) to the receivable. So usable never ends
+ * below zero.
+ *
+ * The shortfall is in micros (points are spent by call charges of six decimals: 10.00 paid, 9.03936 of calls), but an
+ * invoice, and the receivable it posts, is whole minor units (ADR 0001; allocations and payments take whole cents only),
+ * so a debit note of 8.84112 could never be settled. Rule (docs/adr/0015-credit-notes.md, amendment 2026-12-05): the
+ * receivable gets the shortfall rounded UP to the next minor unit (8.85), and the difference, less than one minor unit
+ * (0.00888), is credited back to the customer's points in the same journal entry (Dr receivable 8.85 · Cr points 8.85,
+ * of which 8.84112 restores the points spent and 0.00888 is left on them). The customer owes whole cents and loses
+ * nothing; the partner is never owed less than was spent; usable ends at that difference, never below zero. Not a rounding
+ * of a price (roundToMinorUnit's half away from zero would bill 8.84 and leave 0.00112 of spent points unrecovered, usable
+ * below zero): the least whole minor units that cover the shortfall, on money.ts's whole-minor-unit truncation.
  */
-export function splitPointsTakeBack(before: Pick<WalletState, 'pointsMicros' | 'reservedMicros' | 'creditLimitMicros'> | null, pointsMicros: bigint): PointsTakeBack {
-  if (!before || pointsMicros === 0n) return { takenMicros: 0n, intoCreditLimitMicros: 0n, toReceivableMicros: 0n, outcome: 'none' };
+export function splitPointsTakeBack(
+  before: Pick<WalletState, 'pointsMicros' | 'reservedMicros' | 'creditLimitMicros'> | null, pointsMicros: bigint, currency: Currency,
+): PointsTakeBack {
+  if (!before || pointsMicros === 0n) {
+    return { takenMicros: 0n, intoCreditLimitMicros: 0n, shortfallMicros: 0n, toReceivableMicros: 0n, roundingToPointsMicros: 0n, outcome: 'none' };
+  }
   const free = before.pointsMicros - before.reservedMicros;
   const room = free + before.creditLimitMicros;
   const taken = room <= 0n ? 0n : room < pointsMicros ? room : pointsMicros;
   const fromBalance = free <= 0n ? 0n : free < taken ? free : taken;
   const intoCreditLimitMicros = taken - fromBalance;
-  const toReceivableMicros = pointsMicros - taken;
-  const outcome: PointsOutcome = toReceivableMicros > 0n ? 'receivable' : intoCreditLimitMicros > 0n ? 'credit_limit' : 'covered';
-  return { takenMicros: taken, intoCreditLimitMicros, toReceivableMicros, outcome };
+  const shortfallMicros = pointsMicros - taken;
+  const toReceivableMicros = coveringMinorUnits(shortfallMicros, currency);
+  const outcome: PointsOutcome = shortfallMicros > 0n ? 'receivable' : intoCreditLimitMicros > 0n ? 'credit_limit' : 'covered';
+  return { takenMicros: taken, intoCreditLimitMicros, shortfallMicros, toReceivableMicros, roundingToPointsMicros: toReceivableMicros - shortfallMicros, outcome };
+}
+
+/** The least whole minor units covering `micros` (0 for nothing): 8.84112 SGD -> 8.85, 8.84 -> 8.84 (see splitPointsTakeBack). */
+function coveringMinorUnits(micros: bigint, currency: Currency): bigint {
+  return micros <= 0n ? 0n : spendableMinorUnits(micros + microsPerMinorUnit(currency) - 1n, currency);
 }
 
 /**
@@ -78,11 +105,12 @@ export function splitPointsTakeBack(before: Pick<WalletState, 'pointsMicros' | '
  *
  * Points it created (leftover to points, Top-up invoices it paid) are taken back, even if spent, as far as the
  * customer's points and credit limit allow (`pointsTakenBack`, of which `intoCreditLimit` went below zero). What they
- * cannot take back (`toReceivable`: spent beyond the credit limit) is not left as negative usable points: it is billed
- * on a debit note, an issued Purchase invoice "Reversed payment <receipt>" (reversal-debit-note.ts), and moved from
- * points to the receivable (Dr receivable · Cr points), so usable ends >= 0 and the receivable matches open invoices
- * (checkLedger stays clean). The payment names its debit note (`reversal_invoice_id`); the result and the audit say each
- * figure.
+ * cannot take back (spent beyond the credit limit) is not left as negative usable points: it is billed on a debit note,
+ * an issued Purchase invoice "Reversed payment <receipt>" (reversal-debit-note.ts), in whole minor units rounded UP
+ * (`toReceivable`; the part above what was spent, `roundingToPoints`, less than one minor unit, stays on the points:
+ * splitPointsTakeBack), and moved from points to the receivable (Dr receivable · Cr points), so usable ends >= 0 and the
+ * receivable matches open invoices (checkLedger stays clean). The payment names its debit note (`reversal_invoice_id`);
+ * the result and the audit say each figure.
  *
  * Subscriptions: a Purchase invoice this payment paid in full may have activated a subscription. The domain
  * (../shared/domain.md) has no suspended state: a subscription is active, expired or terminated, and services run until
@@ -127,9 +155,10 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       await assertReversalKeepsCreditNotes(trx, partnerId, takenOff);
     }
     const pointsMicros = all.filter((a) => a.kind === 'points' || a.invoiceType === 'top_up').reduce((s, a) => s + BigInt(a.amountMicros), 0n);
-    const split = splitPointsTakeBack(walletBefore, pointsMicros);
+    const split = splitPointsTakeBack(walletBefore, pointsMicros, currency);
     const pointsOutcome = split.outcome;
-    const pointsAfter = walletBefore ? walletBefore.pointsMicros - split.takenMicros : null;
+    // After the debit note (if any), which puts the shortfall back on the points plus its rounding to whole minor units.
+    const pointsAfter = walletBefore ? walletBefore.pointsMicros - split.takenMicros + split.roundingToPointsMicros : null;
     // Subscriptions a reopened invoice activated (a subscription keeps the id of the Purchase invoice it waited on).
     const subscriptions = invoiceIds.length === 0 ? [] : await trx.selectFrom('subscriptions')
       .select(['id', 'partnerId', 'customerId', 'currency', 'status', 'pendingInvoiceId'])
@@ -144,6 +173,7 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
         reversedAllocations: { after: all.map((a) => ({ id: a.id, kind: a.kind, invoiceId: a.invoiceId, amount: fmt(BigInt(a.amountMicros)) })) },
         pointsCreated: { after: fmt(pointsMicros) }, pointsTakenBack: { after: fmt(split.takenMicros) },
         intoCreditLimit: { after: fmt(split.intoCreditLimitMicros) }, toReceivable: { after: fmt(split.toReceivableMicros) },
+        ...(split.roundingToPointsMicros > 0n ? { pointsSpentBeyondCreditLimit: { after: fmt(split.shortfallMicros) }, roundingToPoints: { after: fmt(split.roundingToPointsMicros) } } : {}),
         pointsOutcome: { after: pointsOutcome },
         ...(pointsAfter !== null && pointsMicros > 0n ? { points: { before: fmt(walletBefore!.pointsMicros), after: fmt(pointsAfter) } } : {}),
         ...(subscriptions.length > 0 ? { subscriptionsFlagged: { after: subscriptions.map((s) => s.id) } } : {}),
@@ -179,10 +209,11 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       await sql`select set_config('folio.payment_reversal', 'off', true)`.execute(trx);
     }
 
-    // Points spent beyond the credit limit: billed on a debit note, moved from points to the receivable.
+    // Points spent beyond the credit limit: billed on a debit note in whole minor units (rounded up), moved from points to
+    // the receivable; the rounding's difference stays on the points (splitPointsTakeBack).
     const debitNote = split.toReceivableMicros > 0n
       ? await issueReversalDebitNote(trx, ctx, {
-        partnerId, actorId, customerId: payment.customerId!, currency, amountMicros: split.toReceivableMicros,
+        partnerId, actorId, customerId: payment.customerId!, currency, amountMicros: split.toReceivableMicros, spentMicros: split.shortfallMicros,
         payment: { id: payment.id, receiptNumber: payment.receiptNumber, reference: payment.reference },
       })
       : null;
@@ -206,7 +237,7 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
     const detail: PaymentDetail = await loadPaymentDetail(trx, partnerId, payment.id);
     return {
       payment: detail, reopenedInvoices, pointsCreated: fmt(pointsMicros), pointsTakenBack: fmt(split.takenMicros),
-      intoCreditLimit: fmt(split.intoCreditLimitMicros), toReceivable: fmt(split.toReceivableMicros), pointsOutcome,
+      intoCreditLimit: fmt(split.intoCreditLimitMicros), toReceivable: fmt(split.toReceivableMicros), roundingToPoints: fmt(split.roundingToPointsMicros), pointsOutcome,
       pointsAfter: pointsAfter === null ? null : fmt(pointsAfter),
       debitNote: debitNote ? { ...debitNote, amount: fmt(split.toReceivableMicros) } : null,
       subscriptionsFlagged,

@@ -15,8 +15,9 @@ const bucketsSchema = {
   days31To60: amount,
   days61To90: amount,
   over90: amount,
-  totalDue: amount,
+  totalDue: amount.describe('the receivable: amount due on open Purchase invoices (what receivable:{c} holds, as the trial balance shows it)'),
   unappliedCredit: amount.describe("money received from the customer not yet applied to an invoice (its unapplied account), shown apart; not deducted"),
+  topUpDueNotReceivable: amount.describe('due on unpaid Top-up invoices: deposits asked for, NOT a receivable (nothing is owed for a supply, no receivable is posted: ADR 0012); shown apart, in no bucket and not in totalDue'),
 };
 
 export const arAgingSchema = z.object({
@@ -24,14 +25,14 @@ export const arAgingSchema = z.object({
   asOf: z.string().describe('YYYY-MM-DD: days past due are counted at the end of this day (UTC)'),
   rows: z.array(z.object({
     customer: z.object({ id: z.string(), name: z.string() }),
-    openInvoices: z.number().int(),
+    openInvoices: z.number().int().describe('open Purchase invoices (unpaid Top-up invoices are not counted: see topUpDueNotReceivable)'),
     ...bucketsSchema,
-  })).describe('one row per customer with open invoices or unapplied credit, largest total due first'),
+  })).describe('one row per customer with open invoices, unapplied credit or an unpaid Top-up invoice, largest total due first'),
   totals: z.object({ customers: z.number().int(), openInvoices: z.number().int(), ...bucketsSchema }),
 });
 export type ArAging = z.infer<typeof arAgingSchema>;
 
-const BUCKETS = ['current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit'] as const;
+const BUCKETS = ['current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit', 'topUpDueNotReceivable'] as const;
 type Bucket = (typeof BUCKETS)[number];
 
 interface AgingRow {
@@ -45,26 +46,32 @@ interface AgingRow {
   over90: string;
   totalDue: string;
   unappliedCredit: string;
+  topUpDueNotReceivable: string;
 }
 
 /**
- * One statement: the partner's open invoices in the currency (awaiting payment or partly paid; Purchase and Top-up, never an
- * informational statement; issued by the end of the as-of day), their amount due summed per customer in buckets of days past
- * due at the as-of day (the due day itself is current), read through the `invoices_open_due` partial index; beside it each
+ * One statement: the partner's open invoices in the currency (awaiting payment or partly paid, issued by the end of the as-of
+ * day), read through the `invoices_open_due` partial index. The aged receivable is the Purchase invoices' amount due (never an
+ * informational statement), summed per customer in buckets of days past due at the as-of day (the due day itself is
+ * current): exactly what `receivable:{c}` holds (invariant 5, checkLedger's `receivable_matches_invoices_due`), so AR
+ * aging's total due ties to the trial balance's receivable. An unpaid Top-up invoice asks for a deposit and posts no
+ * receivable (ADR 0012): its amount due is shown apart (`topUpDueNotReceivable`), in no bucket. Beside them each
  * customer's unapplied credit (credit balance of `unapplied:{c}`).
  */
 export function arAgingQuery(partnerId: string, currency: Currency, asOf: string) {
   const endOfDay = new Date(Date.parse(`${asOf}T00:00:00.000Z`) + 86_400_000);
   return sql<AgingRow>`
     with aged as (
-      select i.customer_id, count(*)::int as open_invoices,
-        sum(i.amount_due_micros) filter (where d.days <= 0) as current,
-        sum(i.amount_due_micros) filter (where d.days between 1 and 30) as d30,
-        sum(i.amount_due_micros) filter (where d.days between 31 and 60) as d60,
-        sum(i.amount_due_micros) filter (where d.days between 61 and 90) as d90,
-        sum(i.amount_due_micros) filter (where d.days > 90) as over90,
-        sum(i.amount_due_micros) as total
+      select i.customer_id, (count(*) filter (where r.receivable))::int as open_invoices,
+        sum(i.amount_due_micros) filter (where r.receivable and d.days <= 0) as current,
+        sum(i.amount_due_micros) filter (where r.receivable and d.days between 1 and 30) as d30,
+        sum(i.amount_due_micros) filter (where r.receivable and d.days between 31 and 60) as d60,
+        sum(i.amount_due_micros) filter (where r.receivable and d.days between 61 and 90) as d90,
+        sum(i.amount_due_micros) filter (where r.receivable and d.days > 90) as over90,
+        sum(i.amount_due_micros) filter (where r.receivable) as total,
+        sum(i.amount_due_micros) filter (where not r.receivable) as top_up
       from invoices i
+      cross join lateral (select i.type = 'purchase' as receivable) r
       cross join lateral (select ${asOf}::date - (i.due_at at time zone 'UTC')::date as days) d
       where i.partner_id = ${partnerId} and i.status in ('awaiting_payment', 'partially_paid')
         and i.currency = ${currency} and i.type in ('purchase', 'top_up') and not i.informational
@@ -78,7 +85,7 @@ export function arAgingQuery(partnerId: string, currency: Currency, asOf: string
     select c.id as "customerId", c.name, coalesce(g.open_invoices, 0) as "openInvoices",
       coalesce(g.current, 0)::text as current, coalesce(g.d30, 0)::text as "days1To30", coalesce(g.d60, 0)::text as "days31To60",
       coalesce(g.d90, 0)::text as "days61To90", coalesce(g.over90, 0)::text as over90, coalesce(g.total, 0)::text as "totalDue",
-      coalesce(u.unapplied, 0)::text as "unappliedCredit"
+      coalesce(u.unapplied, 0)::text as "unappliedCredit", coalesce(g.top_up, 0)::text as "topUpDueNotReceivable"
     from aged g
     full join credit u on u.customer_id = g.customer_id
     join customers c on c.id = coalesce(g.customer_id, u.customer_id) and c.partner_id = ${partnerId}
@@ -114,6 +121,7 @@ export async function getArAging(ctx: Ctx, input: ReportInput): Promise<ArAging>
 
 export const AR_AGING_CSV_HEADER = [
   'customerId', 'customer', 'currency', 'asOf', 'openInvoices', 'current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit',
+  'topUpDueNotReceivable',
 ] as const;
 
 /** The same report as CSV: header, one line per customer, then a `TOTAL` line. */

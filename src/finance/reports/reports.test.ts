@@ -70,7 +70,7 @@ async function unapplied(customerId: string, amountCents: number) {
   }));
 }
 
-interface AgingRow { customer: { id: string; name: string }; openInvoices: number; current: string; days1To30: string; days31To60: string; days61To90: string; over90: string; totalDue: string; unappliedCredit: string }
+interface AgingRow { customer: { id: string; name: string }; openInvoices: number; current: string; days1To30: string; days31To60: string; days61To90: string; over90: string; totalDue: string; unappliedCredit: string; topUpDueNotReceivable: string }
 const aging = (query: string, who: Session = finance) => api(t, who, 'GET', `/api/v1/finance/reports/ar-aging${query}`);
 const rowOf = (body: { rows: AgingRow[] }, customerId: string) => body.rows.find((r) => r.customer.id === customerId);
 
@@ -111,6 +111,7 @@ describe('AR aging', () => {
     expect(rowOf(body, customerId)).toEqual({
       customer: { id: customerId, name: 'Aging Buckets Pte Ltd' }, openInvoices: 9,
       current: '3.00', days1To30: '12.00', days31To60: '48.00', days61To90: '192.00', over90: '256.00', totalDue: '511.00', unappliedCredit: '0.00',
+      topUpDueNotReceivable: '0.00',
     });
 
     // A day later, everything moves one day: the invoice due "today" is now 1 day late, the 90-day one over 90.
@@ -121,7 +122,7 @@ describe('AR aging', () => {
     expect(rowOf((await aging('?currency=SGD')).json(), customerId)).toMatchObject({ current: '1.00', over90: '384.00' });
   });
 
-  it('uses the amount still due on partly paid invoices, leaves paid and void ones out, shows unapplied credit apart; sorted by total due', async () => {
+  it('uses the amount still due on partly paid invoices, leaves paid and void ones out, shows unapplied credit and unpaid Top-up invoices (not receivable) apart; sorted by total due', async () => {
     t.clock.set(`${TODAY}T08:00:00.000Z`);
     const big = await createCustomer(t.db.owner.db, { partnerId: demo, name: 'Aging Big Pte Ltd' });
     const small = await createCustomer(t.db.owner.db, { partnerId: demo, name: 'Aging Small Pte Ltd' });
@@ -139,13 +140,14 @@ describe('AR aging', () => {
     await unapplied(small.customerId, 12_34);
 
     const body = (await aging('?currency=SGD')).json<{ rows: AgingRow[]; totals: Record<string, unknown> }>();
-    expect(rowOf(body, big.customerId)).toMatchObject({ openInvoices: 2, current: '9.00', days31To60: '70.00', totalDue: '79.00', unappliedCredit: '0.00' });
-    expect(rowOf(body, small.customerId)).toMatchObject({ openInvoices: 1, over90: '5.00', totalDue: '5.00', unappliedCredit: '12.34' });
+    // The Top-up invoice posts no receivable: in no bucket, not in the total due, shown apart.
+    expect(rowOf(body, big.customerId)).toMatchObject({ openInvoices: 1, current: '0.00', days31To60: '70.00', totalDue: '70.00', unappliedCredit: '0.00', topUpDueNotReceivable: '9.00' });
+    expect(rowOf(body, small.customerId)).toMatchObject({ openInvoices: 1, over90: '5.00', totalDue: '5.00', unappliedCredit: '12.34', topUpDueNotReceivable: '0.00' });
     const dues = body.rows.map((r) => Number(r.totalDue));
     expect(dues).toEqual([...dues].sort((a, b) => b - a));
     // The totals row adds up the rows.
     const sum = (k: keyof AgingRow) => body.rows.reduce((s, r) => s + Math.round(Number(r[k]) * 100), 0) / 100;
-    for (const k of ['current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit'] as const) {
+    for (const k of ['current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit', 'topUpDueNotReceivable'] as const) {
       expect(Number(body.totals[k])).toBeCloseTo(sum(k), 2);
     }
     expect(body.totals.customers).toBe(body.rows.length);
@@ -180,9 +182,9 @@ describe('AR aging', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="ar-aging-SGD-${TODAY}.csv"`);
     const rows = parseCsv(res.body);
-    expect(rows[0]).toEqual(['customerId', 'customer', 'currency', 'asOf', 'openInvoices', 'current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit']);
+    expect(rows[0]).toEqual(['customerId', 'customer', 'currency', 'asOf', 'openInvoices', 'current', 'days1To30', 'days31To60', 'days61To90', 'over90', 'totalDue', 'unappliedCredit', 'topUpDueNotReceivable']);
     expect(rows.slice(1, -1).map((r) => r[0])).toEqual(json.rows.map((r) => r.customer.id));
-    expect(rows.find((r) => r[0] === evil.customerId)).toEqual([evil.customerId, `'=HYPERLINK("x"), Ltd`, 'SGD', TODAY, '1', '0.00', '3.00', '0.00', '0.00', '0.00', '3.00', '0.00']);
+    expect(rows.find((r) => r[0] === evil.customerId)).toEqual([evil.customerId, `'=HYPERLINK("x"), Ltd`, 'SGD', TODAY, '1', '0.00', '3.00', '0.00', '0.00', '0.00', '3.00', '0.00', '0.00']);
     expect(rows.at(-1)?.[0]).toBe('TOTAL');
     expect(rows.at(-1)?.[10]).toBe(json.totals.totalDue);
   });
@@ -242,7 +244,7 @@ describe('trial balance', () => {
     expect(micros(each.totals.debit)).toBeGreaterThanOrEqual(micros(body.totals.debit));
   });
 
-  it('as at a past day leaves out the postings made after it', async () => {
+  it('as at a past day leaves out the postings made after it; a day to come is refused (400 naming asOf)', async () => {
     t.clock.reset();
     const today = new Date().toISOString().slice(0, 10);
     // The day before the first entry of this fresh database (the seed's, or this file's first, should the run have
@@ -262,8 +264,11 @@ describe('trial balance', () => {
 
     const now = (await tb(`?currency=SGD&asOf=${today}&byCustomer=true`)).json<{ rows: TbRow[] }>();
     expect(now.rows).toContainEqual(expect.objectContaining({ code: 'points', customer: { id: customerId, name: 'Trial Later Pte Ltd' }, credit: '40.00' }));
-    // A day in the future reads today's balances.
-    expect((await tb(`?currency=SGD&asOf=${addDays(today, 3)}&byCustomer=true`)).json().rows).toEqual(now.rows);
+    // A day to come has no balances yet: refused (it once read today's as if they were that day's), naming asOf.
+    const future = await tb(`?currency=SGD&asOf=${addDays(today, 3)}&byCustomer=true`);
+    expect(future.statusCode).toBe(400);
+    expect(future.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
+    expect((await tb(`?currency=SGD&asOf=${addDays(today, 1)}`)).statusCode).toBe(400);
   });
 
   it('exports CSV with the header and a TOTAL line; Finance only; bad input is a 400', async () => {

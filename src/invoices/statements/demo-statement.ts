@@ -49,10 +49,10 @@ const DEMO_CALLS: ReadonlyArray<readonly [day: number, hour: number, to: string,
  * category, has something to show.
  *
  * The history is made now, through the use cases that make it in production (`adjustPoints` as Finance staff, the calls
- * rated and charged by `ingestCalls` with the switch's key, so the statement reads real entries and calls), and then
- * dated into that month: the postings, their journal entries and the calls' rows move to the time each happened, one
- * statement per table, on the owner's connection with the append-only trigger skipped for that transaction only, as the
- * statements' test fixtures do. Amounts, balances and entries stay as the use cases wrote them. The audit trail keeps the
+ * rated and charged by `ingestCalls` with the switch's key, one call per request, so the statement reads real entries and
+ * calls), and then dated into that month: each journal entry, with every one of its postings, and the calls' rows move to
+ * the time each happened (dateIntoMonth), on the owner's connection with the append-only trigger skipped for that
+ * transaction only, as the statements' test fixtures do. Amounts, balances and entries stay as the use cases wrote them. The audit trail keeps the
  * real time: its events (the points issued, the calls ingested, the statements generated) say they were made when the
  * seed ran. Runs after the seed's transaction (the use cases run transactions of their own), before anything else is
  * made on Acme's points, so that the points history reads in time order.
@@ -88,8 +88,12 @@ export async function seedStatementDemo(
     callId: `demo-${month}-${String(i + 1).padStart(3, '0')}`, customerId: input.acmeId, from: '+6560001234', to,
     startedAt: at(day, hour, (i * 7) % 60).toISOString(), durationSeconds: seconds, direction: 'outbound',
   }));
-  const ingested = await ingestCalls(switchCtx, { records });
-  if (ingested.summary.charged !== records.length) throw new Error(`demo calls: ${JSON.stringify(ingested.summary)}`);
+  // One request per call, as a switch sends them when each call ends: each call is then one journal entry (a batch is
+  // one entry for all its calls, ADR 0011), which can be dated to that call's end as a whole (dateIntoMonth).
+  for (const record of records) {
+    const ingested = await ingestCalls(switchCtx, { records: [record] });
+    if (ingested.summary.charged !== 1) throw new Error(`demo call ${record.callId}: ${JSON.stringify(ingested.summary)}`);
+  }
 
   try {
     await dateIntoMonth(owner, { ...input, month, creditEntryId: credit.entryId, creditAt: at(2, 1, 30) });
@@ -105,24 +109,32 @@ export async function seedStatementDemo(
 
 const INSUFFICIENT_PRIVILEGE = '42501';
 
-/** The demo month's points and calls moved to when they happened (see seedStatementDemo). */
+/**
+ * The demo month's points and calls moved to when they happened (see seedStatementDemo). A journal entry happens at one
+ * instant: EVERY posting of an entry, and the entry itself, carry the same `posted_at` (the trial balance at a past day
+ * sums postings by `posted_at`, so an entry split across days would not balance then). A call's entry is dated at the
+ * call's end (the latest end, should an entry ever hold several calls); the points issued, on the 2nd.
+ */
 async function dateIntoMonth(owner: Db, input: { partnerId: string; acmeId: string; month: string; creditEntryId: string; creditAt: Date }): Promise<void> {
   const month = input.month;
   await owner.transaction().execute(async (trx) => {
     await sql`set local session_replication_role = replica`.execute(trx);
-    // Each call's points posting at the call's end; the credit on the 2nd; the rest of an entry with its latest posting.
     await sql`update usage_calls c set created_at = c.started_at + make_interval(secs => c.duration_seconds)
               where c.partner_id = ${input.partnerId} and c.customer_id = ${input.acmeId} and c.call_id like ${`demo-${month}-%`}`.execute(trx);
-    await sql`update postings p set posted_at = c.created_at from usage_calls c
-              where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.partner_id = p.partner_id and c.id = p.cause_id
-                and c.call_id like ${`demo-${month}-%`}`.execute(trx);
-    await sql`update postings set posted_at = ${input.creditAt} where entry_id = ${input.creditEntryId}`.execute(trx);
-    await sql`with e as (select distinct p.entry_id from postings p join usage_calls c on c.partner_id = p.partner_id and c.id = p.cause_id
-                         where p.partner_id = ${input.partnerId} and p.cause_type = 'call' and c.call_id like ${`demo-${month}-%`}),
-                   latest as (select p.entry_id, max(p.posted_at) as at from postings p where p.entry_id in (select entry_id from e) group by 1)
-              update postings p set posted_at = latest.at from latest where p.entry_id = latest.entry_id and p.cause_type is distinct from 'call'`.execute(trx);
-    await sql`update journal_entries j set posted_at = (select max(p.posted_at) from postings p where p.entry_id = j.id)
-              where j.id = ${input.creditEntryId}
-                 or j.id in (select c.entry_id from usage_calls c where c.partner_id = ${input.partnerId} and c.call_id like ${`demo-${month}-%`})`.execute(trx);
+    await sql`with dated as (
+                select c.entry_id, max(c.created_at) as at from usage_calls c
+                 where c.partner_id = ${input.partnerId} and c.call_id like ${`demo-${month}-%`} and c.entry_id is not null
+                 group by c.entry_id
+                union all
+                select ${input.creditEntryId}::text, ${input.creditAt}::timestamptz
+              ), entries as (
+                update journal_entries j set posted_at = dated.at from dated where j.id = dated.entry_id returning j.id
+              )
+              update postings p set posted_at = dated.at from dated where p.entry_id = dated.entry_id`.execute(trx);
+    // What the trial balance at a past day relies on: no entry of the partner's is split across instants.
+    const split = await sql<{ id: string }>`
+      select j.id from journal_entries j join postings p on p.entry_id = j.id
+       where j.partner_id = ${input.partnerId} group by j.id having count(distinct p.posted_at) > 1 or min(p.posted_at) <> min(j.posted_at) limit 1`.execute(trx);
+    if (split.rows.length > 0) throw new Error(`demo month: entry ${split.rows[0]!.id} has postings at different times`);
   });
 }
