@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Badge, Button, Checkbox, Group, List, Loader, Paper, SegmentedControl, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
@@ -65,7 +65,11 @@ function cardLabel(c: SavedCard): string {
   return `${c.brand.toUpperCase()} •••• ${c.last4} (${String(c.expMonth).padStart(2, '0')}/${c.expYear})`;
 }
 
-/** A fresh key per attempt: a retried request (double click, flaky network) never charges twice. */
+/**
+ * A new key per top-up. The same top-up sent again after an answer that never came (the network failed, the server
+ * answered 5xx, or it is still working on it) keeps its key, so the server answers it once and the card is charged once;
+ * any other answer ends it, and the next submit is a new top-up with a new key.
+ */
 function idempotencyKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `topup-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
@@ -248,10 +252,21 @@ function TopUpSection() {
     // once per settled top-up
   }, [settledKey]);
 
+  // The key of the top-up being tried, with the body it was sent with (see idempotencyKey).
+  const attempt = useRef<{ body: string; key: string } | null>(null);
   const topUp = useMutation({
     mutationFn: async (body: Record<string, unknown>) => {
-      const res = await apiRequest<TopUp>('/api/v1/portal/top-ups', { method: 'POST', body, headers: { 'idempotency-key': idempotencyKey() } });
-      return { status: res.status, topUp: res.data };
+      const text = JSON.stringify(body);
+      if (attempt.current?.body !== text) attempt.current = { body: text, key: idempotencyKey() };
+      try {
+        const res = await apiRequest<TopUp>('/api/v1/portal/top-ups', { method: 'POST', body, headers: { 'idempotency-key': attempt.current.key } });
+        attempt.current = null;
+        return { status: res.status, topUp: res.data };
+      } catch (e) {
+        const outcomeUnknown = !isApiError(e) || e.status >= 500 || e.code === 'idempotency_key_in_progress';
+        if (!outcomeUnknown) attempt.current = null;
+        throw e;
+      }
     },
     onSuccess: async ({ topUp: t }) => {
       if (t.status === 'pending') {
