@@ -5,6 +5,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { scopeOf } from '../../platform/context.ts';
 import { inScope, type Executor } from '../../platform/database.ts';
 import { partnerCaller } from '../../access/caller.ts';
+import { DomainError } from '../../platform/errors.ts';
 import { csvRow } from '../../audit/csv.ts';
 import { money, reportCurrency, reportDay, type ReportInput } from './report-common.ts';
 
@@ -99,7 +100,14 @@ export async function arAgingRows(db: Executor, partnerId: string, currency: Cur
 /** Accounts receivable aging per customer (issue 6 §4), with a totals row; amounts as decimal strings. */
 export async function getArAging(ctx: Ctx, input: ReportInput): Promise<ArAging> {
   const { partnerId } = partnerCaller(ctx.principal);
-  const { asOf } = reportDay(ctx, input.asOf);
+  const { asOf, today } = reportDay(ctx, input.asOf);
+  // What is owed now, aged at today or at a day to come (how today's amounts will have aged by then). A past day would
+  // age today's amounts as if they were that day's (payments and credit notes made since would be missing from it):
+  // refused. What was owed at the end of a past day is the trial balance's receivable at that day.
+  if (asOf < today) {
+    throw new DomainError('validation_failed', `asOf ${asOf} is before today (${today}, UTC): AR aging ages what is owed now; for a past day, see the trial balance's receivable`,
+      [{ path: 'asOf', message: `today (${today}) or a day to come` }]);
+  }
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const currency = await reportCurrency(trx, partnerId, input.currency);
     const rows = await arAgingRows(trx, partnerId, currency, asOf);

@@ -117,6 +117,10 @@ describe('AR aging', () => {
     // A day later, everything moves one day: the invoice due "today" is now 1 day late, the 90-day one over 90.
     const later = (await aging(`?currency=SGD&asOf=${addDays(TODAY, 1)}`)).json();
     expect(rowOf(later, customerId)).toMatchObject({ current: '1.00', days1To30: '6.00', days31To60: '24.00', days61To90: '96.00', over90: '384.00', totalDue: '511.00' });
+    // A past day is refused, naming asOf: what was owed then is the trial balance's receivable at that day.
+    const past = await aging(`?currency=SGD&asOf=${addDays(TODAY, -1)}`);
+    expect(past.statusCode).toBe(400);
+    expect(past.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
     // The clock decides the default day.
     t.clock.set(`${addDays(TODAY, 1)}T23:59:00.000Z`);
     expect(rowOf((await aging('?currency=SGD')).json(), customerId)).toMatchObject({ current: '1.00', over90: '384.00' });

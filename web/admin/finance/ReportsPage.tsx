@@ -39,10 +39,17 @@ function useReportParams() {
   return { params, asOf, currency, set };
 }
 
-function ReportControls({ asOf, currency, onChange, children }: { asOf: string; currency: string; onChange: (e: Record<string, string>) => void; children?: ReactNode }) {
+function ReportControls({ asOf, currency, onChange, children, days = 'past' }: {
+  asOf: string; currency: string; onChange: (e: Record<string, string>) => void; children?: ReactNode;
+  /** `past`: today or before (balances at a day's end); `coming`: today or after (today's amounts aged at that day). */
+  days?: 'past' | 'coming';
+}) {
   return (
     <Group align="flex-end" gap="sm" role="search" aria-label="Report options">
-      <TextInput label="As of" type="date" value={asOf} max={todayIso()} onChange={(e) => onChange({ asOf: e.currentTarget.value })} w={170} description="End of this day (UTC)" />
+      <TextInput
+        label="As of" type="date" value={asOf} {...(days === 'past' ? { max: todayIso() } : { min: todayIso() })} onChange={(e) => onChange({ asOf: e.currentTarget.value })} w={170}
+        description={days === 'past' ? 'End of this day (UTC)' : 'Today, or a day to come (UTC)'}
+      />
       <Select
         label="Currency"
         data={[{ value: '', label: 'Default currency' }, ...PAYMENT_CURRENCIES.map((c) => ({ value: c, label: c }))]}
@@ -86,7 +93,9 @@ export function ReportsPage() {
 }
 
 function ArAgingReport() {
-  const { asOf, currency, set } = useReportParams();
+  const { asOf: asked, currency, set } = useReportParams();
+  // AR aging ages what is owed now: at today, or a day to come. A past day (kept from the trial balance) reads as today.
+  const asOf = asked && asked >= todayIso() ? asked : '';
   const query = { asOf: asOf || undefined, currency: currency || undefined };
   const report = useQuery({
     queryKey: [...REPORTS_KEY, 'ar-aging', query],
@@ -97,7 +106,7 @@ function ArAgingReport() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-end">
-        <ReportControls asOf={asOf} currency={currency} onChange={set} />
+        <ReportControls asOf={asOf} currency={currency} onChange={set} days="coming" />
         <Button component="a" href={withQuery('/api/v1/finance/reports/ar-aging', { ...query, format: 'csv' })} download variant="default" leftSection={<IconDownload size={16} />}>
           Download CSV
         </Button>
@@ -152,6 +161,7 @@ function ArAgingReport() {
                     ))}
                     <Table.Th style={{ textAlign: 'right' }}>Total due</Table.Th>
                     <Table.Th style={{ textAlign: 'right' }}>Unapplied credit</Table.Th>
+                    <Table.Th style={{ textAlign: 'right' }}>Top-ups asked, unpaid</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -169,6 +179,9 @@ function ArAgingReport() {
                       </Table.Td>
                       <Table.Td style={{ textAlign: 'right' }}>
                         <Amount amount={row.unappliedCredit} dimZero />
+                      </Table.Td>
+                      <Table.Td style={{ textAlign: 'right' }}>
+                        <Amount amount={row.topUpDueNotReceivable} dimZero />
                       </Table.Td>
                     </Table.Tr>
                   ))}
@@ -190,12 +203,16 @@ function ArAgingReport() {
                     <Table.Th style={{ textAlign: 'right' }}>
                       <Amount amount={r.totals.unappliedCredit} strong />
                     </Table.Th>
+                    <Table.Th style={{ textAlign: 'right' }}>
+                      <Amount amount={r.totals.topUpDueNotReceivable} strong />
+                    </Table.Th>
                   </Table.Tr>
                 </Table.Tfoot>
               </Table>
             </Table.ScrollContainer>
             <Text size="xs" c="dimmed" mt="xs">
               Days past the due date at the end of {formatDate(r.asOf)}. Unapplied credit is money received and not yet allocated; it is shown apart, not deducted.
+              Unpaid Top-up invoices ask for a deposit of points: nothing is owed on them until they are paid, so they are shown apart, not in the total due.
             </Text>
           </Paper>
         </>

@@ -70,6 +70,7 @@ export function pointsOutcomeLines(r: Reversal, currency: string): string[] {
       return [
         `${money(r.pointsCreated)} of points it created were already spent beyond the credit limit: ${money(r.pointsTakenBack)} taken back from the points${r.intoCreditLimit !== '0' && !/^0(\.0+)?$/.test(r.intoCreditLimit) ? ` (${money(r.intoCreditLimit)} into the credit limit)` : ''}, and ${money(r.toReceivable)} is now owed on the receivable.`,
         ...(r.debitNote ? [`Debit note ${r.debitNote.number} bills the ${money(r.debitNote.amount)} to the customer.`] : []),
+        ...(/^0(\.0+)?$/.test(r.roundingToPoints) ? [] : [`The debit note is in whole cents: the ${money(r.roundingToPoints)} above what was spent stays on the customer's points.${after}`]),
       ];
   }
 }
