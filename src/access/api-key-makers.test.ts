@@ -39,18 +39,19 @@ describe('an API key works only while its maker does', () => {
     expect((await api(t, admin, 'PUT', `/api/v1/staff/${financeId}/apps/customer`)).statusCode).toBe(200);
     expect((await api(t, bearer(child.token), 'GET', '/api/v1/customers')).statusCode).toBe(200);
 
-    // The maker is disabled: the key they made is revoked (audited), and the key it made stops with it.
+    // The maker is disabled: the key they made is revoked (audited), and so is the key it made.
     expect((await api(t, admin, 'POST', `/api/v1/staff/${financeId}/disable`)).statusCode).toBe(200);
     expect((await api(t, bearer(parent.token), 'GET', '/api/v1/api-keys')).statusCode).toBe(401);
     expect((await api(t, bearer(child.token), 'GET', '/api/v1/customers')).statusCode).toBe(401);
     const listed = (await api(t, admin, 'GET', '/api/v1/api-keys?limit=100')).json().data as Array<{ id: string; revokedAt: string | null }>;
     expect(listed.find((k) => k.id === parent.id)?.revokedAt).not.toBeNull();
-    expect(listed.find((k) => k.id === child.id)?.revokedAt).toBeNull();
-    const revoked = (await auditEventsOf(t.db, 'api_key.revoked')).filter((e) => e.targetId === parent.id);
-    expect(revoked).toHaveLength(1);
-    expect(revoked[0]!.changes).toMatchObject({ reason: { after: 'its maker finance@demo.test was disabled' } });
+    expect(listed.find((k) => k.id === child.id)?.revokedAt).not.toBeNull(); // revoked with the key that made it
+    const revoked = (await auditEventsOf(t.db, 'api_key.revoked')).filter((e) => e.targetId === parent.id || e.targetId === child.id);
+    expect(revoked).toHaveLength(2);
+    expect(revoked.find((e) => e.targetId === parent.id)!.changes).toMatchObject({ reason: { after: 'its maker finance@demo.test was disabled' } });
+    expect(revoked.find((e) => e.targetId === child.id)!.changes).toMatchObject({ reason: { after: 'made by a key of finance@demo.test, who was disabled' } });
 
-    // Enabled again: the revoked key stays revoked; the child follows its revoked parent.
+    // Enabled again: the revoked keys stay revoked.
     expect((await api(t, admin, 'POST', `/api/v1/staff/${financeId}/enable`)).statusCode).toBe(200);
     expect((await api(t, bearer(parent.token), 'GET', '/api/v1/api-keys')).statusCode).toBe(401);
     expect((await api(t, bearer(child.token), 'GET', '/api/v1/customers')).statusCode).toBe(401);

@@ -6,11 +6,11 @@ import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
 import { findStaffMember, type StaffMember } from './staff-views.ts';
-import { forgetPartnerApiKeys } from '../auth/resolve-principal.ts';
+import { forgetPartnerApiKeys, MAX_MAKER_DEPTH } from '../auth/resolve-principal.ts';
 
 /**
  * Disable a staff member: they are signed out everywhere, cannot sign in, their pending invitation stops working, and the
- * API keys they made are revoked (each audited; keys made by those keys stop with them: src/auth/resolve-principal.ts).
+ * API keys they made are revoked, with the keys those keys made (each audited).
  */
 export async function disableStaff(ctx: Ctx, input: { userId: string }): Promise<StaffMember> {
   const caller = partnerCaller(ctx.principal);
@@ -29,14 +29,21 @@ export async function disableStaff(ctx: Ctx, input: { userId: string }): Promise
       .where('acceptedAt', 'is', null)
       .where('revokedAt', 'is', null)
       .execute();
-    const keys = await trx
-      .updateTable('apiKeys')
-      .set({ revokedAt: sql`now()` })
-      .where('partnerId', '=', caller.partnerId)
-      .where('createdBy', '=', before.id)
-      .where('revokedAt', 'is', null)
-      .returning(['id', 'name', 'revokedAt'])
-      .execute();
+    // The keys they made, and the keys those keys made (as deep as resolveApiKey follows makers), so the list says so.
+    const keys: Array<{ id: string; name: string; revokedAt: Date | null; direct: boolean }> = [];
+    let makers = [before.id];
+    for (let depth = 0; depth < MAX_MAKER_DEPTH && makers.length > 0; depth++) {
+      const revoked = await trx
+        .updateTable('apiKeys')
+        .set({ revokedAt: sql`now()` })
+        .where('partnerId', '=', caller.partnerId)
+        .where('createdBy', 'in', makers)
+        .where('revokedAt', 'is', null)
+        .returning(['id', 'name', 'revokedAt'])
+        .execute();
+      keys.push(...revoked.map((k) => ({ ...k, direct: depth === 0 })));
+      makers = revoked.map((k) => k.id);
+    }
     const after = (await findStaffMember(trx, caller.partnerId, before.id))!;
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, app: 'access', action: 'staff.disabled', targetType: 'user', targetId: before.id,
@@ -45,7 +52,7 @@ export async function disableStaff(ctx: Ctx, input: { userId: string }): Promise
     for (const key of keys) {
       await recordAudit(trx, ctx, {
         partnerId: caller.partnerId, app: 'access', action: 'api_key.revoked', targetType: 'api_key', targetId: key.id,
-        changes: { ...diff({ revokedAt: null }, { revokedAt: key.revokedAt }), reason: { after: `its maker ${before.email} was disabled` } },
+        changes: { ...diff({ revokedAt: null }, { revokedAt: key.revokedAt }), reason: { after: key.direct ? `its maker ${before.email} was disabled` : `made by a key of ${before.email}, who was disabled` } },
       });
     }
     return after;

@@ -5,7 +5,7 @@ import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from './caller.ts';
-import { forgetApiKey } from '../auth/resolve-principal.ts';
+import { forgetPartnerApiKeys } from '../auth/resolve-principal.ts';
 import { apiKeyColumns, makerNames, toApiKey, type ApiKey } from './api-key-views.ts';
 
 /** Revoke an API key: its next request to this server is refused (401); other server processes follow within API_KEY_CACHE_MS. */
@@ -28,6 +28,7 @@ export async function revokeApiKey(ctx: Ctx, input: { keyId: string }): Promise<
     });
     return toApiKey(after, await makerNames(trx, partnerId, [after]));
   });
-  forgetApiKey(ctx.db, revoked.id);
+  // The keys it made stop with it (resolveApiKey walks the makers): forget the partner's cached keys, not only this one.
+  forgetPartnerApiKeys(ctx.db, partnerId);
   return revoked;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, lastMailTo, signIn, type TestApp, DEMO_PASSWORD } from '../test/harness.ts';
+import { FAILED_SIGN_IN_FLOOR_MS } from './login.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -46,9 +47,16 @@ describe('sign-in', () => {
     expect(res.json()).toMatchObject({ user: { email: 'owner@acme.test', kind: 'customer' }, customer: { name: 'Acme Pte Ltd', role: 'owner' }, portalTabs: { invoices: true } });
   });
 
-  it('refuses a wrong password with the same answer as an unknown email', async () => {
-    const a = await login({ email: 'member@acme.test', password: 'wrong-password' });
-    const b = await login({ email: 'nobody@acme.test', password: 'wrong-password' });
+  it('refuses a wrong password with the same answer as an unknown email, each taking at least the same floor of time', async () => {
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const res = await login({ email, password: 'wrong-password' });
+      return { res, ms: performance.now() - started };
+    };
+    const { res: a, ms: aMs } = await timed('member@acme.test');
+    const { res: b, ms: bMs } = await timed('nobody@acme.test');
+    // The known account's refusal also writes an audit event: both wait out FAILED_SIGN_IN_FLOOR_MS, so neither tells.
+    expect(Math.min(aMs, bMs)).toBeGreaterThanOrEqual(FAILED_SIGN_IN_FLOOR_MS - 5);
     expect(a.statusCode).toBe(401);
     expect(b.statusCode).toBe(401);
     expect(a.json().code).toBe('invalid_credentials');

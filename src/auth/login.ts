@@ -15,6 +15,8 @@ export const MAX_FAILURES_PER_IP = 50;
 export const FAILURE_WINDOW_MINUTES = 15;
 export const TWO_FACTOR_CODE_TTL_MINUTES = 10;
 export const TWO_FACTOR_MAX_ATTEMPTS = 5;
+/** The least time a refused sign-in takes, known email or not (see login). */
+export const FAILED_SIGN_IN_FLOOR_MS = 300;
 
 // A real hash to compare against when the email is unknown, so timing does not reveal which emails exist.
 const dummyHash = hashPassword('folio-timing-equaliser');
@@ -58,6 +60,7 @@ function loginActor(user: UserRow) {
 
 /** Email + password. Staff (by partner setting), operators and users who opted in get a one-time code by email next. */
 export async function login(ctx: Ctx, input: { email: string; password: string }): Promise<LoginResult> {
+  const startedMs = performance.now();
   const email = input.email.trim().toLowerCase();
   const ip = ctx.ip ?? 'unknown';
   const found = await inScope(ctx.db, { kind: 'system' }, async (trx) => {
@@ -79,6 +82,10 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
         });
       }
     });
+    // A refusal takes at least FAILED_SIGN_IN_FLOOR_MS whatever the email: a known account's refusal also writes its
+    // audit event (and waits for its trail's turn at commit), which must not tell which emails exist.
+    const waitMs = FAILED_SIGN_IN_FLOOR_MS - (performance.now() - startedMs);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     throw new DomainError('invalid_credentials', 'Email or password is wrong');
   }
   const user = found;

@@ -104,7 +104,7 @@ export function forgetApiKey(db: Db, keyId: string): void {
 }
 
 /** How many makers up a key's chain is followed (a key made by a key made by a staff member ...); deeper is refused. */
-const MAX_MAKER_DEPTH = 5;
+export const MAX_MAKER_DEPTH = 5;
 
 /**
  * Look up an API key (`Authorization: Bearer fk_...`): not revoked, and its makers still standing. A key made by a staff

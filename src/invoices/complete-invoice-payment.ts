@@ -262,7 +262,9 @@ export const invoiceChargeKey = (attemptId: string) => `folio-invoice-payment-${
  *   after STALE_PAY_ATTEMPT_MINUTES any new pay of the invoice resumes it (pay-invoice.ts): all ask the gateway under the
  *   attempt's own idempotency key, so nothing is charged twice and the invoice is never locked for ever.
  */
-export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt: PayAttemptRow, card: PayCard): Promise<PayCompletion & { error: DomainError | null }> {
+export async function chargeInvoicePayment(
+  deps: PayDeps, actor: Actor, attempt: PayAttemptRow, card: PayCard, options: { resumed?: boolean } = {},
+): Promise<PayCompletion & { error: DomainError | null }> {
   const complete = (outcome: PayOutcome) => inScope(deps.db, { kind: 'partner', partnerId: attempt.partnerId }, (trx) =>
     completeInvoicePayment(trx, actor, { partnerId: attempt.partnerId, attempt: { id: attempt.id }, outcome, source: 'charge' }));
 
@@ -270,7 +272,15 @@ export async function chargeInvoicePayment(deps: PayDeps, actor: Actor, attempt:
   try {
     request = chargeRequestOf(attempt, card);
   } catch (err) {
-    // Nothing was sent: fail the attempt (its points hold released), so the invoice can be paid again.
+    // A resumed attempt's earlier request may have reached the gateway and charged the card: this request was not sent,
+    // but that proves nothing about the first one. The attempt stays pending (its webhook, or a resume with a card that
+    // passes, settles it); the caller is told what was wrong with this request.
+    if (options.resumed) {
+      if (err instanceof DomainError) throw err;
+      deps.log.error({ err, attemptId: attempt.id }, 'the resumed card charge could not be built; the invoice payment stays pending');
+      throw err;
+    }
+    // A first request: nothing was sent. Fail the attempt (its points hold released), so the invoice can be paid again.
     const domain = err instanceof DomainError ? err : null;
     const completion = await complete({
       status: 'failed', chargeRef: null, code: domain ? failureCodeOfGatewayError(domain.code) : 'not_sent',

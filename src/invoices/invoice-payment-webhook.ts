@@ -37,5 +37,11 @@ export async function completeInvoicePaymentFromWebhook(
   const completion = await inScope(deps.db, { kind: 'partner', partnerId: found.partnerId }, (trx) =>
     completeInvoicePayment(trx, actor, { partnerId: found.partnerId, attempt: { id: found.id }, outcome, source: 'webhook' }));
   deps.log.info({ attemptId: found.id, eventRef: event.eventRef, applied: completion.applied, status: completion.row.status }, 'gateway webhook for an invoice payment');
+  if (event.type === 'charge.succeeded' && completion.row.status === 'failed') {
+    // The card was charged for an attempt already recorded as failed: that money is at the gateway and in no book. Not
+    // applied here (the invoice may have been paid since); someone must refund it or apply it, so it is said loudly.
+    deps.log.error({ attemptId: found.id, eventRef: event.eventRef, chargeRef: event.chargeRef, amountMicros: String(event.amountMicros) },
+      'a card charge succeeded for an invoice payment recorded as failed: refund it at the gateway or record it as a payment');
+  }
   return completion;
 }

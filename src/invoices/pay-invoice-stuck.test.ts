@@ -214,6 +214,45 @@ describe('portal pay: the charge request got no answer (unknown outcome)', () =>
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
+  it('reached the gateway, resumed with a card reference the gateway check refuses: 400 naming it, the attempt stays pending (the first charge stands), its webhook completes it', async () => {
+    await setPoints(0n);
+    const inv = await invoice(5_000_000n);
+    const charges = await chargeCount();
+    const real = t.gateway.charge.bind(t.gateway);
+    vi.spyOn(t.gateway, 'charge').mockImplementationOnce(async (input) => {
+      await real(input);
+      throw new Error('socket hang up');
+    });
+    expect((await pay(inv.id, { cardToken: 'tok_sandbox_success' })).statusCode).toBe(500);
+    t.clock.advance({ minutes: STALE_PAY_ATTEMPT_MINUTES + 1 });
+    // Refused before it is sent: that proves nothing about the first request, which charged the card.
+    const refused = await pay(inv.id, { cardToken: 'not a token.' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cardToken' }] });
+    expect((await attemptsOf(inv.id))[0]).toMatchObject({ status: 'pending' });
+    await deliverSandboxWebhooks(t, t.gateway, new Date(Date.now() + 60_000));
+    expect((await attemptsOf(inv.id))[0]).toMatchObject({ status: 'succeeded' });
+    expect(await chargeCount()).toBe(charges + 1);
+    expect(await invoiceOf(inv.id)).toEqual({ status: 'paid', amountDueMicros: '0' });
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('a stale attempt is resumed as it was asked: another amount is refused (409 naming amount); after 20 hours it is no longer resumed (the gateway may have forgotten its key)', async () => {
+    await setPoints(0n);
+    const inv = await invoice(9_000_000n);
+    vi.spyOn(t.gateway, 'charge').mockRejectedValueOnce(new Error('connect ECONNREFUSED 10.0.0.1:443'));
+    expect((await pay(inv.id, { cardToken: 'tok_sandbox_success' })).statusCode).toBe(500);
+    t.clock.advance({ minutes: STALE_PAY_ATTEMPT_MINUTES + 1 });
+    const other = await pay(inv.id, { cardToken: 'tok_sandbox_success', amount: '4.00' });
+    expect(other.statusCode).toBe(409);
+    expect(other.json()).toMatchObject({ code: 'payment_in_progress', errors: [{ path: 'amount' }] });
+    t.clock.advance({ hours: 20 });
+    const late = await pay(inv.id, { cardToken: 'tok_sandbox_success' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json()).toMatchObject({ code: 'payment_in_progress', detail: expect.stringContaining('has not reported it yet') });
+    expect((await attemptsOf(inv.id))[0]).toMatchObject({ status: 'pending' });
+  });
+
   it('reached the gateway, resumed with another card: the gateway refuses the key, the attempt stays pending (409), and its webhook completes it', async () => {
     await setPoints(0n);
     const inv = await invoice(6_000_000n);

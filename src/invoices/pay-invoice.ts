@@ -66,11 +66,25 @@ export function notPayableReason(invoice: Pick<InvoiceRow, 'type' | 'status' | '
  * webhook for 3 days, so a charge that reached it is reported long before its key could be forgotten.
  */
 export const STALE_PAY_ATTEMPT_MINUTES = 10;
+/**
+ * ... and no longer than this after it began: a gateway keeps idempotency keys for a limited time (Stripe: 24 hours), after
+ * which a resume could charge as new what was charged before. Older, the attempt waits for its webhook (Stripe retries
+ * for 3 days) and the invoice answers 409 meanwhile.
+ */
+export const RESUMABLE_PAY_ATTEMPT_HOURS = 20;
 
 /** When a pending attempt becomes resumable (see STALE_PAY_ATTEMPT_MINUTES), or null when it never does. */
 export function staleFrom(attempt: Pick<PayAttemptRow, 'status' | 'chargeRef' | 'cardMicros' | 'createdAt'>): Date | null {
   if (attempt.status !== 'pending' || attempt.chargeRef !== null || BigInt(attempt.cardMicros) <= 0n) return null;
   return new Date(new Date(attempt.createdAt).getTime() + STALE_PAY_ATTEMPT_MINUTES * 60_000);
+}
+
+/** Whether a pending attempt may be resumed now: stale (staleFrom) and still within RESUMABLE_PAY_ATTEMPT_HOURS. */
+export function resumableNow(attempt: Pick<PayAttemptRow, 'status' | 'chargeRef' | 'cardMicros' | 'createdAt'>, now: Date): boolean {
+  const from = staleFrom(attempt);
+  if (!from) return false;
+  const began = new Date(attempt.createdAt).getTime();
+  return from.getTime() <= now.getTime() && now.getTime() < began + RESUMABLE_PAY_ATTEMPT_HOURS * 3_600_000;
 }
 
 /** Owners and admins pay; members and guests see and download (domain.md). */
@@ -133,10 +147,21 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
     const inFlight = attempts.find((a) => a.invoiceId === invoice.id && a.status === 'pending');
     if (inFlight) {
       const staleAt = staleFrom(inFlight);
-      // An attempt whose charge request never got an answer, long enough ago: resumed (see STALE_PAY_ATTEMPT_MINUTES).
-      if (staleAt && staleAt.getTime() <= ctx.clock.now().getTime()) return { kind: 'stale' as const, attempt: inFlight, saved: null };
+      // An attempt whose charge request never got an answer, long enough ago: resumed (see STALE_PAY_ATTEMPT_MINUTES), as
+      // it was asked (its amount and points part): a request for another amount is refused until it is settled.
+      if (resumableNow(inFlight, ctx.clock.now())) {
+        const asked = input.amount === undefined ? null : parseAmount(input.amount, currency, 'amount');
+        if (asked !== null && asked !== BigInt(inFlight.amountMicros)) {
+          throw new DomainError('payment_in_progress', `A payment of ${formatDecimal(BigInt(inFlight.amountMicros), currency)} ${currency} for ${invoice.number} (${inFlight.id}) got no answer from the card gateway; pay again without an amount, or with that amount, to finish it first.`, [
+            { path: 'amount', message: `${formatDecimal(BigInt(inFlight.amountMicros), currency)} (the unfinished payment's amount) or none` },
+          ]);
+        }
+        return { kind: 'stale' as const, attempt: inFlight, saved: null };
+      }
       throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.${
-        staleAt ? ` If it has not finished by ${staleAt.toISOString()}, pay again: we will ask the card gateway what became of it.` : ''}`);
+        staleAt && staleAt.getTime() > ctx.clock.now().getTime()
+          ? ` If it has not finished by ${staleAt.toISOString()}, pay again: we will ask the card gateway what became of it.`
+          : staleAt ? ' The card gateway has not reported it yet; your provider can see it.' : ''}`);
     }
 
     const due = BigInt(invoice.amountDueMicros);
@@ -194,7 +219,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
       throw new DomainError('card_required', 'Send the card again to finish this payment', [{ path: 'cardToken', message: 'required to resume' }]);
     }
     const card: PayCard = saved ? { kind: 'saved', customerRef: saved.gatewayCustomerRef, methodRef: saved.methodRef } : { kind: 'token', cardToken: input.cardToken! };
-    const charged = await chargeInvoicePayment({ db: ctx.db, gateway, log: ctx.log }, ctx, attempt, card);
+    const charged = await chargeInvoicePayment({ db: ctx.db, gateway, log: ctx.log }, ctx, attempt, card, { resumed: prepared.kind !== 'charge' });
     attempt = charged.row;
     error = charged.error;
   }

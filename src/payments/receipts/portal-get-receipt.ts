@@ -29,6 +29,17 @@ export async function portalGetReceiptPdf(ctx: Ctx, input: { invoiceId: string; 
     const own = await trx.selectFrom('payments').select('id')
       .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('id', '=', paymentId).executeTakeFirst();
     if (!own) throw notFound('Receipt');
+    // A receipt lists everything the payment paid: members and guests, who do not see company credits (domain.md), get it
+    // only when that is Purchase invoices alone (no points, no Top-up invoice); otherwise it is not theirs to see (404).
+    if (invoiceTypesSeenBy(caller.role).length < 3) {
+      const credits = await trx.selectFrom('paymentAllocations as a')
+        .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId').onRef('i.partnerId', '=', 'a.partnerId'))
+        .select('a.id')
+        .where('a.partnerId', '=', partnerId).where('a.paymentId', '=', paymentId)
+        .where((eb) => eb.or([eb('a.kind', '=', 'points'), eb('i.type', '<>', 'purchase')]))
+        .limit(1).executeTakeFirst();
+      if (credits) throw notFound('Receipt');
+    }
     return loadReceipt(trx, partnerId, paymentId);
   });
   const pdf = await renderReceiptPdf(receipt, { generatedAt: ctx.clock.now() });

@@ -63,6 +63,17 @@ describe('GET /api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/rece
     expect((await api(t, acmeOwner, 'GET', url)).statusCode).toBe(200);
   });
 
+  it('a payment that also bought points: the owner gets its receipt, a member does not (it shows company credits: 404)', async () => {
+    const inv = await newInvoice(t, finance, acme, '10.00');
+    const pay = (await record(t, finance, { amount: '15.00', customerId: acme, reference: 'BANK-REF-88' })).json<{ id: string }>();
+    const allocated = await api(t, finance, 'POST', `/api/v1/payments/${pay.id}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '10.00' }], leftover: 'points' });
+    expect(allocated.statusCode, allocated.body).toBe(200);
+    const line = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json<Detail>().payments.find((p) => p.source === 'allocation')!;
+    const url = `/api/v1/portal/invoices/${inv.id}/payments/${line.id}/receipt.pdf`;
+    expect((await api(t, acmeOwner, 'GET', url)).statusCode).toBe(200);
+    expect((await api(t, acmeMember, 'GET', url)).statusCode).toBe(404);
+  });
+
   it('is 404 for a payment by card from the portal (no receipt), for an id of another invoice, and 400 for a malformed id', async () => {
     const inv = await newInvoice(t, finance, acme, '3.00');
     const other = await newInvoice(t, finance, acme, '4.00');
