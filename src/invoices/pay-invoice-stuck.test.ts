@@ -92,6 +92,15 @@ async function fractionalInvoice(micros: bigint) {
   return { id };
 }
 
+/** The next card charge reaches the gateway (the card is charged) and its answer is lost on the way back. */
+function chargesThenLosesTheAnswer(message: string) {
+  const real = t.gateway.charge.bind(t.gateway);
+  vi.spyOn(t.gateway, 'charge').mockImplementationOnce(async (input) => {
+    await real(input);
+    throw new Error(message);
+  });
+}
+
 const chargeCount = async () => (await sql<{ n: number }>`select count(*)::int as n from gateway_sandbox_charges`.execute(t.db.owner.db)).rows[0]!.n;
 const attemptsOf = (invoiceId: string) => t.db.owner.db.selectFrom('invoicePayAttempts').select(['id', 'status', 'failureCode', 'reservationId', 'chargeRef'])
   .where('invoiceId', '=', invoiceId).orderBy('id').execute();
@@ -191,11 +200,7 @@ describe('portal pay: the charge request got no answer (unknown outcome)', () =>
     await setPoints(0n);
     const inv = await invoice(7_000_000n);
     const charges = await chargeCount();
-    const real = t.gateway.charge.bind(t.gateway);
-    vi.spyOn(t.gateway, 'charge').mockImplementationOnce(async (input) => {
-      await real(input);
-      throw new Error('socket hang up');
-    });
+    chargesThenLosesTheAnswer('socket hang up');
     expect((await pay(inv.id, { cardToken: 'tok_sandbox_success' })).statusCode).toBe(500);
     expect(await chargeCount()).toBe(charges + 1);
     const [pending] = await attemptsOf(inv.id);
@@ -218,11 +223,7 @@ describe('portal pay: the charge request got no answer (unknown outcome)', () =>
     await setPoints(0n);
     const inv = await invoice(5_000_000n);
     const charges = await chargeCount();
-    const real = t.gateway.charge.bind(t.gateway);
-    vi.spyOn(t.gateway, 'charge').mockImplementationOnce(async (input) => {
-      await real(input);
-      throw new Error('socket hang up');
-    });
+    chargesThenLosesTheAnswer('socket hang up');
     expect((await pay(inv.id, { cardToken: 'tok_sandbox_success' })).statusCode).toBe(500);
     t.clock.advance({ minutes: STALE_PAY_ATTEMPT_MINUTES + 1 });
     // Refused before it is sent: that proves nothing about the first request, which charged the card.
@@ -256,11 +257,7 @@ describe('portal pay: the charge request got no answer (unknown outcome)', () =>
   it('reached the gateway, resumed with another card: the gateway refuses the key, the attempt stays pending (409), and its webhook completes it', async () => {
     await setPoints(0n);
     const inv = await invoice(6_000_000n);
-    const real = t.gateway.charge.bind(t.gateway);
-    vi.spyOn(t.gateway, 'charge').mockImplementationOnce(async (input) => {
-      await real(input);
-      throw new Error('read ETIMEDOUT');
-    });
+    chargesThenLosesTheAnswer('read ETIMEDOUT');
     expect((await pay(inv.id, { cardToken: 'tok_sandbox_success' })).statusCode).toBe(500);
     t.clock.advance({ minutes: STALE_PAY_ATTEMPT_MINUTES + 1 });
     const other = await pay(inv.id, { cardToken: 'tok_sandbox_declined' });
