@@ -33,7 +33,7 @@ test('an owner opens last month’s Monthly statement: points in and out, usage 
   const row = rows.nth(1);
   await expect(row).toContainText('Monthly');
   await expect(row).toContainText('Informational');
-  await expect(row).toContainText('SGD 2.68');
+  await expect(row).toContainText('SGD 2.92'); // 2.68 of calls and 9% GST on it, rounded once (ADR 0012, 0032)
   await expect(row.getByRole('button', { name: /^Pay / })).toHaveCount(0);
   const number = ((await row.getByText(/^STM-/).textContent()) ?? '').trim();
   expect(number).toMatch(/^STM-\d{6}-\d{6}$/);
@@ -45,15 +45,16 @@ test('an owner opens last month’s Monthly statement: points in and out, usage 
   await expect(dialog).toContainText('Nothing is due');
   await expect(dialog.getByRole('heading', { name: `Statement ${lastMonthShown()}` })).toBeVisible();
   await expect(dialog.getByTestId('statement-opening')).toHaveText('SGD 0.00');
-  await expect(dialog.getByTestId('statement-closing')).toHaveText('SGD 47.32');
+  await expect(dialog.getByTestId('statement-closing')).toHaveText('SGD 47.0788');
 
-  // The table: each category's calls, billed time and amount (the seed's 14 calls, 2.68 in all).
+  // The table: each category's calls, billed time, what the points paid and the tax in it (the seed's 14 calls, 2.68
+  // in all before 9% GST).
   const table = dialog.getByRole('table', { name: 'Usage by category' });
   const expected = [
-    ['Singapore mobile', '7', '21 min', '1.26'],
-    ['Singapore fixed', '3', '27 min', '0.81'],
-    ['United Kingdom', '2', '7 min', '0.35'],
-    ['United States', '2', '13 min', '0.26'],
+    ['Singapore mobile', '7', '21 min', '1.3734', '0.1134'],
+    ['Singapore fixed', '3', '27 min', '0.8829', '0.0729'],
+    ['United Kingdom', '2', '7 min', '0.3815', '0.0315'],
+    ['United States', '2', '13 min', '0.2834', '0.0234'],
   ];
   await expect(table.getByRole('row')).toHaveCount(expected.length + 1);
   for (const [i, cells] of expected.entries()) {
@@ -75,5 +76,5 @@ test('an owner opens last month’s Monthly statement: points in and out, usage 
   const { text } = await pdfText(fs.readFileSync(await download.path()));
   expect(text).toContain(number);
   expect(text).toContain(`Statement for ${lastMonthShown()}`);
-  for (const [label, calls, time, amount] of expected) expect(text).toContain(`${label} ${calls} ${time} ${amount}`);
+  for (const [label, calls, time, amount, tax] of expected) expect(text).toContain(`${label} ${calls} ${time} ${amount} ${tax}`);
 });

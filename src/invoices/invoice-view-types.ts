@@ -62,7 +62,8 @@ export interface StatementView {
   periodEnd: string;
   openingPoints: string;
   closingPoints: string;
-  usage: { category: string; label: string; calls: number; seconds: number; amount: string }[];
+  /** `amount`: what the points paid for the category's calls, tax included; `tax`: the tax included in it (ADR 0032). */
+  usage: { category: string; label: string; calls: number; seconds: number; amount: string; tax: string }[];
   renewals: { count: number; amount: string };
   purchases: { count: number; amount: string };
   topUps: { count: number; amount: string };

@@ -69,7 +69,10 @@ export const statementViewSchema = z.object({
   periodEnd: z.string(),
   openingPoints: z.string(),
   closingPoints: z.string(),
-  usage: z.array(z.object({ category: z.string(), label: z.string(), calls: z.number().int(), seconds: z.number().int(), amount: z.string() })),
+  usage: z.array(z.object({
+    category: z.string(), label: z.string(), calls: z.number().int(), seconds: z.number().int(),
+    amount: z.string().describe('points paid for the calls, tax included'), tax: z.string().describe('the tax included in amount'),
+  })),
   renewals: countAmount,
   purchases: countAmount,
   topUps: countAmount,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import pino from 'pino';
@@ -34,6 +35,8 @@ beforeAll(async () => {
   await t.db.owner.db.insertInto('rates').values({
     ratePlanId: 'rpl_rounding000000000000', partnerId: demo, prefix: '6591', description: 'Singapore mobile', pricePerMinuteMicros: 410_880n, costPerMinuteMicros: 240_000n,
   }).execute();
+  // The review's figures are of calls charged without tax (ADR 0032 adds the partner's tax to each call).
+  await sql`update partner_settings set tax_rate_bps = 0 where partner_id = ${demo}`.execute(t.db.owner.db);
   switchCtx = {
     db: t.db.app.db, config: t.config, log: pino({ level: 'silent' }), requestId: 'req_rounding', ip: '127.0.0.1', userAgent: 'test', clock: t.clock,
     principal: { kind: 'api_key', keyId: 'key_rounding', partnerId: demo, name: 'switch', apps: new Set(['customer']) },

@@ -403,6 +403,10 @@ export interface UsageCallsTable {
   currency: string;
   priceMicros: ColumnType<string, bigint | string, never>;
   costMicros: ColumnType<string, bigint | string, never>;
+  /** Tax charged with the call (ADR 0032): the points paid price + tax. */
+  taxMicros: ColumnType<string, bigint | string | undefined, never>;
+  /** The partner's tax rate the call was charged at. */
+  taxRateBps: ColumnType<number, number | undefined, never>;
   entryId: string | null;
   createdAt: CreatedAt;
 }
@@ -634,6 +638,8 @@ export interface LiveCallsTable {
   nextIncrementSeconds: number;
   minimumChargeMicros: ColumnType<string, bigint | string, never>;
   useCreditLimit: boolean;
+  /** The partner's tax rate when the call started (ADR 0032): the hold and the charge add it to the price. */
+  taxRateBps: ColumnType<number, number | undefined, never>;
   maxSeconds: number;
   coveredSeconds: number;
   holdMicros: ColumnType<string, bigint | string, never>;
@@ -643,6 +649,7 @@ export interface LiveCallsTable {
   billedSeconds: number | null;
   priceMicros: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>;
   costMicros: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>;
+  taxMicros: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>;
   chargedElsewhere: ColumnType<boolean, boolean | undefined, boolean>;
   entryId: string | null;
   createdAt: CreatedAt;

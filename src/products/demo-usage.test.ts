@@ -63,12 +63,13 @@ describe('the usage demo data', () => {
       { prefix: '659', pricePerMinuteMicros: '60000', costPerMinuteMicros: '25000' },
     ]);
     const scope = { kind: 'partner' as const, partnerId };
-    // Last month: 50.00 of points issued by Finance on the 2nd, then 14 calls (2.68 in all), so Acme has 47.32 now.
-    expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(47_320_000n);
+    // Last month: 50.00 of points issued by Finance on the 2nd, then 14 calls (2.68 in all before tax, 0.2412 of 9% GST
+    // charged with them: ADR 0032), so Acme has 47.0788 now.
+    expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(47_078_800n);
     const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 20, afterPostingId: null }));
     expect(feed.data).toHaveLength(15);
     expect(feed.data.at(-1)!.view).toMatchObject({ type: 'credit', kind: 'points_issued', amount: '50.00', balanceAfter: '50.00' });
-    expect(feed.data[0]!.view).toMatchObject({ type: 'call', amount: '-0.06', balanceAfter: '47.32' });
+    expect(feed.data[0]!.view).toMatchObject({ type: 'call', amount: '-0.0654', balanceAfter: '47.0788' });
     // In time order, newest first, all in the month that ended last.
     const month = monthJustEnded(new Date());
     const times = feed.data.map((r) => r.view.occurredAt);
@@ -79,7 +80,8 @@ describe('the usage demo data', () => {
     // The Monthly statement of that month, as the job on the 1st makes it: informational, nothing to pay.
     const invoice = await owner.db.selectFrom('invoices').select(['id', 'status', 'informational', 'totalMicros', 'amountDueMicros', 'issuedAt'])
       .where('customerId', '=', acme).where('type', '=', 'monthly').executeTakeFirstOrThrow();
-    expect(invoice).toMatchObject({ status: 'paid', informational: true, totalMicros: '2680000', amountDueMicros: '0' });
+    // 2.68 of calls before tax and 9% of it, rounded once on the invoice (ADR 0012): 0.24 (the calls paid 0.2412).
+    expect(invoice).toMatchObject({ status: 'paid', informational: true, totalMicros: '2920000', amountDueMicros: '0' });
     // Issued as the job issues it, at 00:30 UTC on the 1st (or, on the 1st before that, at the seed's time).
     const now = new Date();
     const jobTime = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1, 0, 30);
@@ -88,12 +90,12 @@ describe('the usage demo data', () => {
     else expect(issuedAt).toBeLessThanOrEqual(now.getTime());
     const statement = await inScope(app.db, scope, (trx) => statementOfInvoice(trx, { partnerId, invoiceId: invoice.id }));
     expect(statement).toMatchObject({
-      periodStart: `${month}-01`, openingPoints: '0.00', closingPoints: '47.32', topUps: { count: 0, amount: '0.00' }, credits: { count: 1, amount: '50.00' },
+      periodStart: `${month}-01`, openingPoints: '0.00', closingPoints: '47.0788', topUps: { count: 0, amount: '0.00' }, credits: { count: 1, amount: '50.00' },
       usage: [
-        { label: 'Singapore mobile', calls: 7, seconds: 1260, amount: '1.26' },
-        { label: 'Singapore fixed', calls: 3, seconds: 1620, amount: '0.81' },
-        { label: 'United Kingdom', calls: 2, seconds: 420, amount: '0.35' },
-        { label: 'United States', calls: 2, seconds: 780, amount: '0.26' },
+        { label: 'Singapore mobile', calls: 7, seconds: 1260, amount: '1.3734', tax: '0.1134' },
+        { label: 'Singapore fixed', calls: 3, seconds: 1620, amount: '0.8829', tax: '0.0729' },
+        { label: 'United Kingdom', calls: 2, seconds: 420, amount: '0.3815', tax: '0.0315' },
+        { label: 'United States', calls: 2, seconds: 780, amount: '0.2834', tax: '0.0234' },
       ],
     });
 
@@ -103,8 +105,8 @@ describe('the usage demo data', () => {
       principal: { kind: 'api_key' as const, keyId: 'key_seed', partnerId, name: 'switch', apps: new Set(['customer'] as const) },
     };
     const call = await startLiveCall(ctx, { callId: 'demo-1', customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', direction: 'outbound' });
-    expect(call).toMatchObject({ prefix: '659', hold: '0.600000', coveredSeconds: 600 });
-    expect((await endLiveCall(ctx, { callId: 'demo-1', durationSeconds: 90 })).call).toMatchObject({ billedSeconds: 120, amount: '0.120000' });
+    expect(call).toMatchObject({ prefix: '659', hold: '0.654000', coveredSeconds: 600 });
+    expect((await endLiveCall(ctx, { callId: 'demo-1', durationSeconds: 90 })).call).toMatchObject({ billedSeconds: 120, amount: '0.130800', tax: '0.010800' });
   });
 });
 
@@ -148,6 +150,6 @@ describe('the demo seed with an owner that is not a superuser (a server named by
     expect(new Set(times.map((t) => t.month))).toEqual(new Set([thisMonth]));
     expect(await plain.db.selectFrom('invoices').select('id').where('customerId', '=', acme.id).where('type', '=', 'monthly').execute()).toEqual([]);
     const scope = { kind: 'partner' as const, partnerId: acme.partnerId };
-    expect((await inScope(plain.db, scope, (trx) => readWallet(trx, { partnerId: acme.partnerId, customerId: acme.id, currency: 'SGD' })))?.pointsMicros).toBe(47_320_000n);
+    expect((await inScope(plain.db, scope, (trx) => readWallet(trx, { partnerId: acme.partnerId, customerId: acme.id, currency: 'SGD' })))?.pointsMicros).toBe(47_078_800n);
   });
 });

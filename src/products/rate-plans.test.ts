@@ -150,7 +150,8 @@ describe('rate plans', () => {
       method: 'POST', url: '/api/v1/usage/calls', headers: { authorization: `Bearer ${token}` },
       payload: { records: [{ callId: 'rp-1', customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 61, direction: 'outbound' }] },
     });
-    expect(res.json().results[0]).toMatchObject({ status: 'charged', amount: '0.120000', billedSeconds: 120 });
+    // 0.12 and the demo partner's 9% GST (ADR 0032).
+    expect(res.json().results[0]).toMatchObject({ status: 'charged', amount: '0.130800', tax: '0.010800', billedSeconds: 120 });
   });
 
   it('needs the Product app; another partner\'s plan is 404', async () => {

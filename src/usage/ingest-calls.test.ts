@@ -41,8 +41,22 @@ beforeAll(async () => {
     entry: { kind: 'top_up', causeType: 'test', causeId: 'top_seed', description: 'Seed', auditEventId: null },
     counterPostings: [{ code: 'card_clearing', amountMicros: 1_000_000n }],
   }));
+  // The charges below are about the mechanics, at prices without tax; tax on calls has its own tests at the end.
+  await setTaxRate(0);
 });
 afterAll(async () => db.drop());
+
+const setTaxRate = (bps: number) => sql`update partner_settings set tax_rate_bps = ${bps} where partner_id = ${partnerId}`.execute(db.owner.db);
+
+/** The partner's side of the entries that charged these calls: revenue, tax and cost, summed by account code. */
+async function partnerSideOf(callIds: readonly string[]): Promise<Record<string, bigint>> {
+  const { rows } = await sql<{ code: string; total: string }>`
+    select a.code, sum(p.amount_micros)::text as total
+      from postings p join ledger_accounts a on a.id = p.account_id
+     where p.customer_id is null and p.entry_id in (select entry_id from usage_calls where call_id = any(${[...callIds]}::text[]))
+     group by a.code`.execute(db.owner.db);
+  return Object.fromEntries(rows.map((r) => [r.code, BigInt(r.total)]));
+}
 
 const call = (callId: string, over: Record<string, unknown> = {}) => ({
   callId, customerId: acme, from: '+6561234567', to: '+6591234567', startedAt: '2026-11-30T04:32:00Z', durationSeconds: 25, direction: 'outbound', ...over,
@@ -448,6 +462,79 @@ describe('call charging', () => {
     } finally {
       await other.close();
       await blocker.close();
+    }
+  });
+});
+
+describe("call charging with the partner's tax (ADR 0032)", () => {
+  it('charges price and tax to the points, the price to revenue and the tax to tax payable, to the micro', async () => {
+    await setTaxRate(900);
+    try {
+      const [customer] = await customersWithPoints('taxok', 1, 5_000_000n);
+      const res = await ingestCalls(ctx, {
+        records: [
+          // 30 s of 0.41088/min = 0.20544; 9% = 0.0184896 -> 0.018490 (half away from zero, to the micro)
+          call('tax-1', { customerId: customer }),
+          // 66 s of 0.06/min = 0.066; 9% = 0.00594
+          call('tax-2', { customerId: customer, to: '+6567778888', durationSeconds: 61 }),
+          call('tax-3', { customerId: customer, durationSeconds: 0 }),
+        ],
+      });
+      expect(res.results.map((r) => (r.status === 'charged' ? [r.amount, r.tax] : r.status))).toEqual([
+        ['0.223930', '0.018490'], ['0.071940', '0.005940'], ['0.000000', '0.000000'],
+      ]);
+      expect(await points(customer!)).toBe(5_000_000n - 223_930n - 71_940n);
+      const rows = await db.owner.db.selectFrom('usageCalls').select(['callId', 'priceMicros', 'taxMicros', 'taxRateBps']).where('callId', 'in', ['tax-1', 'tax-2', 'tax-3']).orderBy('callId').execute();
+      expect(rows.map((r) => [r.callId, r.priceMicros, r.taxMicros, r.taxRateBps])).toEqual([['tax-1', '205440', '18490', 900], ['tax-2', '66000', '5940', 900], ['tax-3', '0', '0', 900]]);
+      expect(await partnerSideOf(['tax-1', 'tax-2'])).toEqual({
+        'revenue:usage': -271_440n, tax_payable: -24_430n, 'cost:usage': 120_000n + 22_000n, platform_payable: -142_000n,
+      });
+      // The feed shows what the points paid.
+      const feed = await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => listTransactions(trx, { partnerId, customerId: customer!, currency: 'SGD', type: 'call', limit: 10, afterPostingId: null }));
+      expect(feed.data.map((d) => d.amountMicros)).toEqual([-71_940n, -223_930n]);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+
+  it('rejects a call whose price the points cover but not its tax', async () => {
+    await setTaxRate(900);
+    try {
+      const [short] = await customersWithPoints('taxshort', 1, 205_440n);
+      const [enough] = await customersWithPoints('taxenough', 1, 223_930n);
+      const res = await ingestCalls(ctx, { records: [call('tax-short', { customerId: short }), call('tax-enough', { customerId: enough })] });
+      expect(res.results.map((r) => r.status === 'rejected' ? r.code : r.status)).toEqual(['insufficient_points', 'charged']);
+      expect(await points(short!)).toBe(205_440n);
+      expect(await points(enough!)).toBe(0n);
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+
+  it('a large request charged in two parts posts each part\'s tax, and the tax adds up to its calls\'', async () => {
+    await setTaxRate(700);
+    try {
+      const customers = await customersWithPoints('taxbig', 400, 10_000_000n);
+      const records = Array.from({ length: PARTS_MIN_RECORDS + 200 }, (_, i) => call(`tax-big-${i}`, { customerId: customers[i % customers.length], durationSeconds: 1 + (i % 97) }));
+      const res = await ingestCalls(ctx, { records });
+      expect(res.summary.charged).toBe(records.length);
+      const ids = records.map((r) => r.callId);
+      const { rows: [sums] } = await sql<{ price: string; tax: string; entries: string }>`
+        select sum(price_micros)::text as price, sum(tax_micros)::text as tax, count(distinct entry_id)::text as entries
+          from usage_calls where call_id = any(${ids}::text[])`.execute(db.owner.db);
+      expect(sums!.entries).toBe('2');
+      const side = await partnerSideOf(ids);
+      expect(side['revenue:usage']).toBe(-BigInt(sums!.price));
+      expect(side.tax_payable).toBe(-BigInt(sums!.tax));
+      // Each call's tax is its own price's 7%, to the micro.
+      const { rows: off } = await sql<{ n: string }>`
+        select count(*)::text as n from usage_calls
+         where call_id = any(${ids}::text[]) and tax_micros <> round(price_micros * 700 / 10000.0)`.execute(db.owner.db);
+      expect(off[0]!.n).toBe('0');
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await setTaxRate(0);
     }
   });
 });

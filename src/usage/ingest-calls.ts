@@ -13,12 +13,12 @@ import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-
 import { accountKey } from '../ledger/accounts.ts';
 import type { AccountCode } from '../platform/db-types.ts';
 import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWalletsColumns } from '../wallet/wallets.repo.ts';
-import { normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
+import { callTaxMicros, normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
 
 export type CallResult =
-  | { index: number; callId: string; status: 'charged'; callRef: string; amount: string; currency: string; billedSeconds: number }
+  | { index: number; callId: string; status: 'charged'; callRef: string; amount: string; tax: string; currency: string; billedSeconds: number }
   | { index: number; callId: string | null; status: 'duplicate'; detail: string }
   | { index: number; callId: string | null; status: 'rejected'; code: string; detail: string; errors?: Array<{ path: string; message: string }> };
 
@@ -52,7 +52,7 @@ interface PlanRow {
 }
 
 /** The partner's own accounts a call charge posts to (besides each customer's points). */
-const PARTNER_ACCOUNTS = ['revenue:usage', 'cost:usage', 'platform_payable'] as const;
+const PARTNER_ACCOUNTS = ['revenue:usage', 'tax_payable', 'cost:usage', 'platform_payable'] as const;
 
 /**
  * One round trip: lock the wallets of the batch's customers (in customer order, as every multi-wallet lock) and read
@@ -63,9 +63,10 @@ const PARTNER_ACCOUNTS = ['revenue:usage', 'cost:usage', 'platform_payable'] as 
  */
 async function lockAndRead(trx: Trx, partnerId: string, customerIds: readonly string[], callIds: readonly string[]) {
   const locking = customerWalletsLock(partnerId, customerIds);
-  const { rows } = await sql<CustomerWalletsColumns & { plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }> }>`
+  const { rows } = await sql<CustomerWalletsColumns & { plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }>; taxRateBps: number | null }>`
     with ${locking.ctes}
     select ${locking.columns},
+           (select s.tax_rate_bps from partner_settings s where s.partner_id = ${partnerId}) as tax_rate_bps,
            coalesce((select json_agg(json_build_object(
                       'id', p.id, 'currency', p.currency, 'ratesVersion', p.rates_version,
                       'firstIncrementSeconds', p.first_increment_seconds, 'nextIncrementSeconds', p.next_increment_seconds,
@@ -79,7 +80,7 @@ async function lockAndRead(trx: Trx, partnerId: string, customerIds: readonly st
                       where a.partner_id = ${partnerId} and a.customer_id is null and a.currency in (select currency from known_customers)
                         and a.code = any(${[...PARTNER_ACCOUNTS]}::text[])), '[]') as accounts`.execute(trx);
   const row = rows[0]!;
-  return { customers: customerWalletsOf(partnerId, row), plans: row.plans, charged: row.charged, accounts: row.accounts };
+  return { customers: customerWalletsOf(partnerId, row), plans: row.plans, charged: row.charged, accounts: row.accounts, taxRateBps: row.taxRateBps ?? 0 };
 }
 
 async function loadPlans(trx: Trx, partnerId: string, rows: readonly PlanRow[]): Promise<Map<string, LoadedPlan>> {
@@ -365,7 +366,8 @@ function callColumns() {
   return {
     id: [] as string[], customerId: [] as string[], callId: [] as string[], fromNumber: [] as string[], toNumber: [] as string[],
     direction: [] as string[], startedAt: [] as string[], durationSeconds: [] as number[], billedSeconds: [] as number[],
-    prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as bigint[], costMicros: [] as bigint[], entryId: [] as Array<string | null>,
+    prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as bigint[], costMicros: [] as bigint[], taxMicros: [] as bigint[],
+    taxRateBps: [] as number[], entryId: [] as Array<string | null>,
   };
 }
 
@@ -398,7 +400,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   const entries: EntryInput[] = [];
   // One audit event and one journal entry per caller (API key) and currency in the transaction: every request it
   // sent is named in the event (request ids and record counts), and every call keeps its own points posting.
-  const sets = new Map<string, { ctx: Ctx; id: string; batchId: string; requestIds: string[]; requests: number; records: number; part: Job['part']; byCurrency: Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; costMicros: bigint; calls: number }> }>();
+  const sets = new Map<string, { ctx: Ctx; id: string; batchId: string; requestIds: string[]; requests: number; records: number; part: Job['part']; byCurrency: Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; taxMicros: bigint; costMicros: bigint; calls: number }> }>();
   for (const job of jobs) {
     const key = principalKey(job.ctx);
     let set = sets.get(key);
@@ -437,25 +439,29 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
         job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate for destination ${record.to}`, errors: [{ path: 'to', message: 'no rate for this destination' }] };
         continue;
       }
+      // What the points pay: the price and its tax (ADR 0032).
+      const taxMicros = callTaxMicros(rated.priceMicros, read.taxRateBps);
+      const chargeMicros = rated.priceMicros + taxMicros;
       const left = usable.get(customer.customerId)!;
-      if (rated.priceMicros > left) {
+      if (chargeMicros > left) {
         job.results[index] = { index, callId, status: 'rejected', code: 'insufficient_points', detail: 'Not enough points for this call' };
         continue;
       }
-      usable.set(customer.customerId, left - rated.priceMicros);
+      usable.set(customer.customerId, left - chargeMicros);
       already.add(callId);
       const callRef = newId('cal');
       let entryId: string | null = null;
       if (rated.priceMicros > 0n || rated.costMicros > 0n) {
         let group = byCurrency.get(customer.currency);
-        if (!group) byCurrency.set(customer.currency, (group = { entryId: newId('je'), postings: [], priceMicros: 0n, costMicros: 0n, calls: 0 }));
+        if (!group) byCurrency.set(customer.currency, (group = { entryId: newId('je'), postings: [], priceMicros: 0n, taxMicros: 0n, costMicros: 0n, calls: 0 }));
         entryId = group.entryId;
         group.calls++;
         group.priceMicros += rated.priceMicros;
+        group.taxMicros += taxMicros;
         group.costMicros += rated.costMicros;
-        if (rated.priceMicros > 0n) {
+        if (chargeMicros > 0n) {
           group.postings.push({
-            code: 'points', customerId: customer.customerId, amountMicros: rated.priceMicros,
+            code: 'points', customerId: customer.customerId, amountMicros: chargeMicros,
             feed: { description: `Call to ${record.to}, ${rated.billedSeconds} s`, causeType: 'call', causeId: callRef },
           });
         }
@@ -473,8 +479,13 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       calls.currency.push(customer.currency);
       calls.priceMicros.push(rated.priceMicros);
       calls.costMicros.push(rated.costMicros);
+      calls.taxMicros.push(taxMicros);
+      calls.taxRateBps.push(read.taxRateBps);
       calls.entryId.push(entryId);
-      job.results[index] = { index, callId, status: 'charged', callRef, amount: formatDecimal(rated.priceMicros, customer.currency, 6), currency: customer.currency, billedSeconds: rated.billedSeconds };
+      job.results[index] = {
+        index, callId, status: 'charged', callRef, amount: formatDecimal(chargeMicros, customer.currency, 6), tax: formatDecimal(taxMicros, customer.currency, 6),
+        currency: customer.currency, billedSeconds: rated.billedSeconds,
+      };
     }
   });
   const audits = [...sets.values()].map((set) => ({
@@ -487,11 +498,12 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       },
     },
   }));
-  // The partner's side, summed per caller and currency: revenue for the price, the platform's cost.
+  // The partner's side, summed per caller and currency: revenue for the price, the tax owed, the platform's cost.
   for (const set of sets.values()) {
     for (const [currency, group] of set.byCurrency) {
       const postings = group.postings;
       if (group.priceMicros > 0n) postings.push({ code: 'revenue:usage', amountMicros: -group.priceMicros });
+      if (group.taxMicros > 0n) postings.push({ code: 'tax_payable', amountMicros: -group.taxMicros });
       if (group.costMicros > 0n) postings.push({ code: 'cost:usage', amountMicros: group.costMicros }, { code: 'platform_payable', amountMicros: -group.costMicros });
       const customerIds = new Set(postings.filter((p) => p.customerId).map((p) => p.customerId));
       entries.push({
@@ -521,15 +533,16 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     const insert = sql<{ n: string }>`
       with inserted as (
         insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-                                 billed_seconds, prefix, currency, price_micros, cost_micros, entry_id)
+                                 billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id)
         select id, ${partnerId}, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-               billed_seconds, prefix, currency, price_micros, cost_micros, entry_id
+               billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id
           from unnest(${pgArray(calls.id)}::text[], ${pgArray(calls.customerId)}::text[], ${pgArray(calls.callId)}::text[], ${pgArray(calls.fromNumber)}::text[],
                       ${pgArray(calls.toNumber)}::text[], ${pgArray(calls.direction)}::text[], ${pgArray(calls.startedAt)}::timestamptz[], ${pgArray(calls.durationSeconds)}::int[],
                       ${pgArray(calls.billedSeconds)}::int[], ${pgArray(calls.prefix)}::text[], ${pgArray(calls.currency)}::text[], ${pgArray(calls.priceMicros)}::bigint[],
-                      ${pgArray(calls.costMicros)}::bigint[], ${pgArray(calls.entryId)}::text[])
+                      ${pgArray(calls.costMicros)}::bigint[], ${pgArray(calls.taxMicros)}::bigint[], ${pgArray(calls.taxRateBps)}::int[],
+                      ${pgArray(calls.entryId)}::text[])
             as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
-                 currency, price_micros, cost_micros, entry_id)
+                 currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id)
          -- One order of call ids for every transaction: two that insert the same ids (two servers, replays) then
          -- wait for each other in turn, never in a circle (a deadlock). A plain insert, not "on conflict do nothing":
          -- duplicates were found before, and a speculative insertion per row cost batches ~10% of their time.

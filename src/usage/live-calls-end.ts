@@ -27,8 +27,8 @@ export const endLiveCallResultSchema = z.object({
 export type EndLiveCallResult = z.infer<typeof endLiveCallResultSchema>;
 
 /**
- * A call ended: rate min(duration, covered seconds) on the call's own rate, settle the hold with the charge (price to
- * `revenue:usage`, cost to `platform_payable`) and write its `usage_calls` row — one transaction, one audit event
+ * A call ended: rate min(duration, covered seconds) on the call's own rate, settle the hold with the charge (price and
+ * its tax at the rate copied at start, ADR 0032: price to `revenue:usage`, tax to `tax_payable`, cost to `platform_payable`) and write its `usage_calls` row — one transaction, one audit event
  * (`usage.live_call_ended`) named by the entry. A call id charged already answers `duplicate` and charges nothing.
  *
  * The call-id namespace is shared with the batch (`POST /usage/calls`): whoever inserts the `usage_calls` row first
@@ -92,20 +92,27 @@ async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSecond
 
     const chargedSeconds = Math.min(input.durationSeconds, call.coveredSeconds);
     const rated = rateSeconds(callRateOf(call), chargedSeconds);
+    // What the points pay: the price and its tax, at the rate copied when the call started (ADR 0032).
+    const chargeMicros = rated.priceMicros + rated.taxMicros;
     const entryId = rated.priceMicros > 0n || rated.costMicros > 0n ? newId('je') : null;
     const auditEventId = await recordAudit(trx, ctx, {
       partnerId, customerId: call.customerId, app: 'usage', action: 'usage.live_call_ended', targetType: 'call', targetId: call.id,
       changes: {
         callId: { after: call.callId }, durationSeconds: { after: input.durationSeconds }, billedSeconds: { after: rated.billedSeconds },
-        amount: { after: formatDecimal(rated.priceMicros, currency, 6) }, hold: { before: formatDecimal(BigInt(call.holdMicros), currency, 6) },
+        amount: { after: formatDecimal(chargeMicros, currency, 6) }, tax: { after: formatDecimal(rated.taxMicros, currency, 6) },
+        hold: { before: formatDecimal(BigInt(call.holdMicros), currency, 6) },
       },
     });
     const costPostings: PostingInput[] = rated.costMicros > 0n
       ? [{ code: 'cost:usage', amountMicros: rated.costMicros }, { code: 'platform_payable', amountMicros: -rated.costMicros }]
       : [];
     const entry = { entryId: entryId ?? undefined, kind: 'call_charge', causeType: 'call', causeId: call.id, description: `Call to ${call.toNumber}, ${rated.billedSeconds} s`, auditEventId };
-    const charge = rated.priceMicros > 0n
-      ? { amountMicros: rated.priceMicros, useCreditLimit: call.useCreditLimit, entry, counterPostings: [{ code: 'revenue:usage' as const, amountMicros: -rated.priceMicros }, ...costPostings] }
+    const taxPostings: PostingInput[] = rated.taxMicros > 0n ? [{ code: 'tax_payable', amountMicros: -rated.taxMicros }] : [];
+    const charge = chargeMicros > 0n
+      ? {
+        amountMicros: chargeMicros, useCreditLimit: call.useCreditLimit, entry,
+        counterPostings: [{ code: 'revenue:usage' as const, amountMicros: -rated.priceMicros }, ...taxPostings, ...costPostings],
+      }
       : null;
     if (hold?.status === 'active') {
       await settleReservation(trx, { partnerId, reservationId: call.reservationId!, charge });
@@ -124,7 +131,7 @@ async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSecond
         .values({
           id: call.id, partnerId, customerId: call.customerId, callId: call.callId, fromNumber: call.fromNumber, toNumber: call.toNumber,
           direction: call.direction, startedAt: call.startedAt, durationSeconds: input.durationSeconds, billedSeconds: rated.billedSeconds,
-          prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, entryId,
+          prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, taxMicros: rated.taxMicros, taxRateBps: call.taxRateBps, entryId,
         })
         .execute();
     } catch (err) {
@@ -135,7 +142,7 @@ async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSecond
       .updateTable('liveCalls')
       .set({
         status: 'ended', durationSeconds: input.durationSeconds, billedSeconds: rated.billedSeconds, priceMicros: rated.priceMicros,
-        costMicros: rated.costMicros, entryId, closedAt: sql`now()`,
+        costMicros: rated.costMicros, taxMicros: rated.taxMicros, entryId, closedAt: sql`now()`,
       })
       .where('partnerId', '=', partnerId).where('id', '=', call.id)
       .returningAll().executeTakeFirstOrThrow();

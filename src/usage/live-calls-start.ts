@@ -10,6 +10,7 @@ import { reservePoints } from '../wallet/reservations.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { callRecordSchema } from './call-record.ts';
 import { normaliseNumber } from './rating.ts';
+import { partnerTaxRateBps } from '../subscriptions/pricing.ts';
 import {
   alreadyCharged, callRateOf, coverage, DEFAULT_MAX_SECONDS, defaultPlanOf, findLiveCall, holdOf, HOLD_GRACE_SECONDS, liveCallView,
   longestPrefixRate, MAX_LIVE_CALL_SECONDS, RESERVATION_CAUSE, type LiveCallView,
@@ -75,7 +76,9 @@ async function start(ctx: Ctx, partnerId: string, input: StartLiveCallInput, des
       rateRow = (await longestPrefixRate(trx, partnerId, plan.id, destination)) ?? null;
       if (!rateRow) throw new DomainError('rule_violation', `No rate for destination ${input.to}`, [{ path: 'to', message: 'no rate for this destination' }]);
     }
+    const taxRateBps = await partnerTaxRateBps(trx, partnerId);
     const snapshot = {
+      taxRateBps,
       prefix: rateRow?.prefix ?? null,
       pricePerMinuteMicros: rateRow?.pricePerMinuteMicros ?? '0',
       costPerMinuteMicros: rateRow?.costPerMinuteMicros ?? '0',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
 import type { LiveCallsTable } from '../platform/db-types.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
-import { billedSeconds, PrefixTable, rateCall, type RatedCall, type RatePlan } from './rating.ts';
+import { billedSeconds, callTaxMicros, PrefixTable, rateCall, type RatedCall, type RatePlan } from './rating.ts';
 
 /**
  * Live calls (src/usage/live-calls-*.ts): a call is rated in real time, as the domain asks ("reserve while the call runs,
@@ -12,8 +12,9 @@ import { billedSeconds, PrefixTable, rateCall, type RatedCall, type RatePlan } f
  *   do not cover that, the hold covers fewer seconds: the longest whole number of billing blocks they pay for. The answer
  *   says how many seconds are covered, and the switch must cut the call there. Not even the first block: 422
  *   `insufficient_points`. The hold lives `coveredSeconds` + 10 min; the worker releases holds left behind.
- * - The rate (prefix, price, cost, increments, minimum) is copied onto the call at start: replacing the plan's rates
- *   does not change a running call.
+ * - The rate (prefix, price, cost, increments, minimum) and the partner's tax rate are copied onto the call at start:
+ *   replacing the plan's rates or the tax rate does not change a running call. Holds and charges are price + tax
+ *   (ADR 0032).
  * - End charges the actual call, but never beyond the covered seconds (the switch should have cut it there): billed on
  *   min(duration, covered). Such a charge is always within the hold, so ending never fails for lack of points while the
  *   hold is active. After the hold expired, the end is charged like a batch record: if usable points no longer cover it,
@@ -50,7 +51,8 @@ export const liveCallViewSchema = z.object({
   holdExpiresAt: z.string().nullable(),
   durationSeconds: z.number().int().nullable(),
   billedSeconds: z.number().int().nullable(),
-  amount: z.string().nullable().describe('What was charged, up to 6 decimals'),
+  amount: z.string().nullable().describe('What was charged (price and tax), up to 6 decimals'),
+  tax: z.string().nullable().describe('The tax included in amount, up to 6 decimals'),
   chargedElsewhere: z.boolean().describe('Ended, but the call id had been charged already (by a batch): nothing charged here'),
   createdAt: z.string(),
   closedAt: z.string().nullable(),
@@ -76,7 +78,9 @@ export function liveCallView(c: LiveCallRow, hold: HoldState | null): LiveCallVi
     startedAt: c.startedAt.toISOString(), currency: c.currency, ratePlanId: c.ratePlanId, prefix: c.prefix, pricePerMinute: fmt(c.pricePerMinuteMicros),
     maxSeconds: c.maxSeconds, coveredSeconds: c.coveredSeconds, hold: fmt(c.holdMicros),
     holdStatus: hold?.status ?? null, holdExpiresAt: hold?.expiresAt.toISOString() ?? null,
-    durationSeconds: c.durationSeconds, billedSeconds: c.billedSeconds, amount: c.priceMicros === null ? null : fmt(c.priceMicros),
+    durationSeconds: c.durationSeconds, billedSeconds: c.billedSeconds,
+    amount: c.priceMicros === null ? null : fmt(BigInt(c.priceMicros) + BigInt(c.taxMicros ?? 0)),
+    tax: c.priceMicros === null ? null : fmt(c.taxMicros ?? 0n),
     chargedElsewhere: c.chargedElsewhere, createdAt: c.createdAt.toISOString(), closedAt: c.closedAt?.toISOString() ?? null,
   };
 }
@@ -107,35 +111,45 @@ export async function longestPrefixRate(trx: Trx, partnerId: string, ratePlanId:
     .executeTakeFirst();
 }
 
-/** The call's own rate, as copied at start. */
+/** The call's own rate and tax rate, as copied at start. */
 export interface CallRate {
   plan: RatePlan;
   prefix: string;
+  taxRateBps: number;
 }
 
-export function callRateOf(c: Pick<LiveCallRow, 'prefix' | 'pricePerMinuteMicros' | 'costPerMinuteMicros' | 'firstIncrementSeconds' | 'nextIncrementSeconds' | 'minimumChargeMicros'>): CallRate | null {
+export function callRateOf(c: Pick<LiveCallRow, 'prefix' | 'pricePerMinuteMicros' | 'costPerMinuteMicros' | 'firstIncrementSeconds' | 'nextIncrementSeconds' | 'minimumChargeMicros' | 'taxRateBps'>): CallRate | null {
   if (c.prefix === null) return null;
   const rate = { prefix: c.prefix, pricePerMinuteMicros: BigInt(c.pricePerMinuteMicros), costPerMinuteMicros: BigInt(c.costPerMinuteMicros) };
   return {
     prefix: c.prefix,
     plan: { firstIncrementSeconds: c.firstIncrementSeconds, nextIncrementSeconds: c.nextIncrementSeconds, minimumChargeMicros: BigInt(c.minimumChargeMicros), rates: [rate] },
+    taxRateBps: c.taxRateBps,
   };
 }
 
+/** A live call rated: its price and cost, and the tax the points pay with the price. */
+export type RatedLiveCall = RatedCall & { taxMicros: bigint };
+
 /** Rate `seconds` of a call on its own rate (null rate: an inbound call, free). */
-export function rateSeconds(rate: CallRate | null, seconds: number): RatedCall {
-  if (!rate) return { prefix: '', billedSeconds: 0, priceMicros: 0n, costMicros: 0n };
-  return rateCall(rate.plan, new PrefixTable(rate.plan.rates), rate.prefix, seconds)!;
+export function rateSeconds(rate: CallRate | null, seconds: number): RatedLiveCall {
+  if (!rate) return { prefix: '', billedSeconds: 0, priceMicros: 0n, costMicros: 0n, taxMicros: 0n };
+  const rated = rateCall(rate.plan, new PrefixTable(rate.plan.rates), rate.prefix, seconds)!;
+  return { ...rated, taxMicros: callTaxMicros(rated.priceMicros, rate.taxRateBps) };
 }
 
 /**
- * What to hold for a call of up to `maxSeconds` with `availableMicros` usable: the price of the whole call if covered,
- * else of the longest whole number of billing blocks covered. Null when not even the first block is.
+ * What to hold for a call of up to `maxSeconds` with `availableMicros` usable: the price (with its tax) of the whole
+ * call if covered, else of the longest whole number of billing blocks covered. Null when not even the first block is.
  */
 export function coverage(rate: CallRate | null, maxSeconds: number, availableMicros: bigint): { coveredSeconds: number; holdMicros: bigint } | null {
   if (!rate) return { coveredSeconds: maxSeconds, holdMicros: 0n };
   const { firstIncrementSeconds: first, nextIncrementSeconds: next } = rate.plan;
-  const price = (s: number) => rateSeconds(rate, s).priceMicros;
+  // What the points pay for `s` seconds: price and tax.
+  const price = (s: number) => {
+    const rated = rateSeconds(rate, s);
+    return rated.priceMicros + rated.taxMicros;
+  };
   const full = billedSeconds(maxSeconds, first, next);
   const fullPrice = price(full);
   if (fullPrice <= availableMicros) return { coveredSeconds: maxSeconds, holdMicros: fullPrice };

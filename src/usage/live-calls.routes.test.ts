@@ -41,18 +41,19 @@ describe('live calls over HTTP', () => {
   it('a switch starts, reads and ends a call with its API key; the wallet and feed follow at once', async () => {
     const started = await start(body('http-1', { maxSeconds: 300 }));
     expect(started.statusCode).toBe(201);
-    expect(started.json()).toMatchObject({ callId: 'http-1', status: 'active', coveredSeconds: 300, hold: '0.150000', holdStatus: 'active', holdExpiresAt: expect.any(String) });
+    // 5 minutes at 0.03 and the demo partner's 9% GST: 0.15 + 0.0135 held (ADR 0032).
+    expect(started.json()).toMatchObject({ callId: 'http-1', status: 'active', coveredSeconds: 300, hold: '0.163500', holdStatus: 'active', holdExpiresAt: expect.any(String) });
     const admin = await signIn(t, 'admin@demo.test');
-    expect((await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json()).toMatchObject({ points: '5.00', reserved: '0.15', usable: '4.85' });
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json()).toMatchObject({ points: '5.00', reserved: '0.1635', usable: '4.8365' });
     const read = await t.app.inject({ method: 'GET', url: '/api/v1/usage/live-calls/http-1', headers: auth() });
     expect(read.json()).toEqual(started.json());
 
     const ended = await end('http-1', { durationSeconds: 125 });
     expect(ended.statusCode).toBe(200);
-    expect(ended.json()).toMatchObject({ outcome: 'charged', callId: 'http-1', call: { status: 'ended', billedSeconds: 180, amount: '0.090000' } });
+    expect(ended.json()).toMatchObject({ outcome: 'charged', callId: 'http-1', call: { status: 'ended', billedSeconds: 180, amount: '0.098100', tax: '0.008100' } });
     const feed = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=call`, headers: admin.headers });
-    expect(feed.json().data[0]).toMatchObject({ type: 'call', kind: 'call_charge', amount: '-0.09', balanceAfter: '4.91' });
-    expect((await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json()).toMatchObject({ points: '4.91', reserved: '0.00' });
+    expect(feed.json().data[0]).toMatchObject({ type: 'call', kind: 'call_charge', amount: '-0.0981', balanceAfter: '4.9019' });
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json()).toMatchObject({ points: '4.9019', reserved: '0.00' });
   });
 
   it('call ids with odd characters work in the path', async () => {

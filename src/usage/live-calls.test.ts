@@ -50,9 +50,13 @@ beforeAll(async () => {
     db: db.app.db, config: testConfig(), log: pino({ level: 'silent' }), requestId: 'req_live', ip: '127.0.0.1', userAgent: 'test', clock: systemClock,
     principal: { kind: 'api_key', keyId: 'key_live', partnerId, name: 'switch', apps: new Set(['customer']) },
   };
+  // The holds and charges below are about the mechanics, at prices without tax; tax on calls has its own tests at the end.
+  await setTaxRate(0);
   await topUp(acme, 1_000_000n);
 });
 afterAll(async () => db.drop());
+
+const setTaxRate = (bps: number) => sql`update partner_settings set tax_rate_bps = ${bps} where partner_id = ${partnerId}`.execute(db.owner.db);
 
 let topUps = 0;
 async function topUp(customerId: string, micros: bigint, currency = 'SGD') {
@@ -292,9 +296,69 @@ describe('live calls under concurrency', () => {
   });
 });
 
+describe('live calls with the partner\'s tax (ADR 0032)', () => {
+  it('holds price and tax at the rate in force at start, and charges both at that rate when the call ends', async () => {
+    await setTaxRate(900);
+    try {
+      await topUp(initech, 1_000_000n);
+      const before = await wallet(initech);
+      // 10 minutes at 0.06 and 9%: 0.60 + 0.054 held.
+      const started = await startLiveCall(ctx, call('live-tax-1', { customerId: initech }));
+      expect(started).toMatchObject({ coveredSeconds: 600, hold: '0.654000' });
+      expect((await wallet(initech)).reservedMicros - before.reservedMicros).toBe(654_000n);
+      // The rate changes during the call: the call keeps the one it started with.
+      await setTaxRate(800);
+      const ended = await endLiveCall(ctx, { callId: 'live-tax-1', durationSeconds: 61 });
+      // 2 minutes: 0.12 + 9% = 0.1308, of which 0.0108 tax.
+      expect(ended.call).toMatchObject({ billedSeconds: 120, amount: '0.130800', tax: '0.010800' });
+      const after = await wallet(initech);
+      expect(before.pointsMicros - after.pointsMicros).toBe(130_800n);
+      expect(after.reservedMicros).toBe(before.reservedMicros);
+      const row = await db.owner.db.selectFrom('usageCalls').select(['priceMicros', 'taxMicros', 'taxRateBps', 'entryId']).where('callId', '=', 'live-tax-1').executeTakeFirstOrThrow();
+      expect([row.priceMicros, row.taxMicros, row.taxRateBps]).toEqual(['120000', '10800', 900]);
+      const postings = await db.owner.db.selectFrom('postings as p').innerJoin('ledgerAccounts as a', 'a.id', 'p.accountId')
+        .select(['a.code', 'p.amountMicros']).where('p.entryId', '=', row.entryId!).orderBy('a.code').execute();
+      expect(postings.map((p) => [p.code, p.amountMicros])).toEqual([
+        ['cost:usage', '40000'], ['platform_payable', '-40000'], ['points', '130800'], ['revenue:usage', '-120000'], ['tax_payable', '-10800'],
+      ]);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+
+  it('refuses a call whose first block the points pay without its tax, but not with it (422)', async () => {
+    await setTaxRate(900);
+    try {
+      // Acme, last: the tests before are done with its points.
+      const empty = acme;
+      const held = (await wallet(empty)).usableMicros;
+      // Leave exactly one minute's price (0.06) usable, not its tax.
+      const spare = held - 60_000n;
+      if (spare > 0n) {
+        await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => chargeWallet(trx, {
+          wallet: { partnerId, customerId: empty, currency: 'SGD' }, amountMicros: spare, useCreditLimit: false,
+          entry: { kind: 'adjustment', causeType: 'test', causeId: 'spend_to_0.06', description: 'Spend', auditEventId: null },
+          counterPostings: [{ code: 'card_clearing', amountMicros: -spare }],
+        }));
+      } else {
+        await topUp(empty, 60_000n - held);
+      }
+      expect((await wallet(empty)).usableMicros).toBe(60_000n);
+      expect(await codeOf(startLiveCall(ctx, call('live-tax-short', { customerId: empty })))).toBe('insufficient_points');
+      await topUp(empty, 5_400n);
+      expect(await startLiveCall(ctx, call('live-tax-enough', { customerId: empty }))).toMatchObject({ coveredSeconds: 60, hold: '0.065400' });
+      await failLiveCall(ctx, { callId: 'live-tax-enough' });
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+});
+
 describe('coverage', () => {
-  const rate = (price: bigint, first: number, next: number, minimum = 0n) => ({
+  const rate = (price: bigint, first: number, next: number, minimum = 0n, taxRateBps = 0) => ({
     prefix: '65', plan: { firstIncrementSeconds: first, nextIncrementSeconds: next, minimumChargeMicros: minimum, rates: [{ prefix: '65', pricePerMinuteMicros: price, costPerMinuteMicros: 0n }] },
+    taxRateBps,
   });
   it('holds the whole call when covered, else the longest covered run of blocks, else nothing', () => {
     expect(coverage(rate(60_000n, 60, 60), 600, 10_000_000n)).toEqual({ coveredSeconds: 600, holdMicros: 600_000n });
@@ -304,5 +368,14 @@ describe('coverage', () => {
     expect(coverage(rate(60_000n, 30, 6, 50_000n), 600, 55_000n)).toEqual({ coveredSeconds: 54, holdMicros: 54_000n });
     expect(coverage(rate(0n, 1, 1), 600, 0n)).toEqual({ coveredSeconds: 600, holdMicros: 0n });
     expect(coverage(null, 100, -5n)).toEqual({ coveredSeconds: 100, holdMicros: 0n });
+  });
+  it('holds price and tax: the points cover fewer blocks when the partner charges tax (ADR 0032)', () => {
+    // 0.06 a minute + 9% = 0.0654 a minute: 6.54 covers 100 minutes exactly, one micro less covers 99.
+    expect(coverage(rate(60_000n, 60, 60, 0n, 900), 6000, 6_540_000n)).toEqual({ coveredSeconds: 6000, holdMicros: 6_540_000n });
+    expect(coverage(rate(60_000n, 60, 60, 0n, 900), 6000, 6_539_999n)).toEqual({ coveredSeconds: 5940, holdMicros: 6_474_600n });
+    // The first block's price fits, its tax does not: nothing is covered.
+    expect(coverage(rate(60_000n, 60, 60, 0n, 900), 600, 60_000n)).toBeNull();
+    // Tax to the micro, half away from zero: 30 s of 0.20544/min = 0.10272, tax 0.0092448 -> 0.009245.
+    expect(coverage(rate(205_440n, 30, 30, 0n, 900), 30, 1_000_000n)).toEqual({ coveredSeconds: 30, holdMicros: 102_720n + 9_245n });
   });
 });

@@ -85,3 +85,13 @@ export function rateCall(plan: RatePlan, table: PrefixTable, destination: string
     costMicros: cost,
   };
 }
+
+/**
+ * The tax charged with a call (ADR 0032): its pre-tax price x the partner's rate in basis points, rounded once to the
+ * micro, half away from zero, as the price itself is (a call is charged to the micro; invoices round their totals to
+ * the minor unit). 0 without a rate.
+ */
+export function callTaxMicros(priceMicros: bigint, taxRateBps: number): bigint {
+  assert(Number.isInteger(taxRateBps) && taxRateBps >= 0 && taxRateBps <= 10_000, 'a tax rate of 0..10,000 bps');
+  return taxRateBps === 0 || priceMicros === 0n ? 0n : scaleMicros(priceMicros, BigInt(taxRateBps), 10_000n);
+}

@@ -9,7 +9,10 @@ import { ingestCalls, MAX_CALLS_PER_BATCH, PARTS_MIN_RECORDS } from './ingest-ca
 const resultSchema = z.discriminatedUnion('status', [
   z.strictObject({
     index: z.number().int(), callId: z.string(), status: z.literal('charged'),
-    callRef: z.string(), amount: z.string(), currency: z.string(), billedSeconds: z.number().int(),
+    callRef: z.string(),
+    amount: z.string().describe('What the points paid: the price and its tax, to the micro'),
+    tax: z.string().describe("The tax included in amount: the partner's tax rate on the price, to the micro (0 without a rate)"),
+    currency: z.string(), billedSeconds: z.number().int(),
   }),
   z.strictObject({ index: z.number().int(), callId: z.string().nullable(), status: z.literal('duplicate'), detail: z.string() }),
   z.strictObject({

@@ -51,10 +51,11 @@ describe('calls and the transactions feed over HTTP', () => {
     // Written without the route's zod encode: exactly the documented shape, nothing more.
     expect(feedSchema.safeParse(feed.json()).error).toBeUndefined();
     const body = feed.json<{ data: Array<{ type: string; amount: string; balanceAfter: string }>; totals: Array<{ type: string; count: number; total: string }> }>();
+    // The demo partner charges 9% GST: a minute at 0.10 costs the points 0.109 (ADR 0032).
     expect(body.data.map((d) => [d.type, d.amount, d.balanceAfter])).toEqual([
-      ['call', '-0.10', '19.70'], ['call', '-0.10', '19.80'], ['call', '-0.10', '19.90'], ['top_up', '20.00', '20.00'],
+      ['call', '-0.109', '19.673'], ['call', '-0.109', '19.782'], ['call', '-0.109', '19.891'], ['top_up', '20.00', '20.00'],
     ]);
-    expect(body.totals).toEqual(expect.arrayContaining([{ type: 'call', count: 3, total: '-0.30' }, { type: 'top_up', count: 1, total: '20.00' }]));
+    expect(body.totals).toEqual(expect.arrayContaining([{ type: 'call', count: 3, total: '-0.327' }, { type: 'top_up', count: 1, total: '20.00' }]));
 
     const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
     expect(onlyTopUps.json<{ data: unknown[] }>().data).toHaveLength(1);
@@ -69,14 +70,14 @@ describe('calls and the transactions feed over HTTP', () => {
     const page1 = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2`, headers: admin.headers });
     const cursor = page1.json<{ nextCursor: string }>().nextCursor;
     const page2 = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2&cursor=${cursor}`, headers: admin.headers });
-    expect(page2.json<{ data: Array<{ balanceAfter: string }> }>().data.map((d) => d.balanceAfter)).toEqual(['19.90', '20.00']);
+    expect(page2.json<{ data: Array<{ balanceAfter: string }> }>().data.map((d) => d.balanceAfter)).toEqual(['19.891', '20.00']);
 
     const csv = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: { ...admin.headers, accept: 'text/csv' } });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('id,occurred_at,type,description,amount,balance_after,currency');
     expect(lines).toHaveLength(5);
-    expect(lines[1]).toMatch(/,call,.*,-0\.10,19\.70,SGD$/);
+    expect(lines[1]).toMatch(/,call,.*,-0\.109,19\.673,SGD$/);
   });
 
   it('portal owners see their own feed and wallet; members may not see company credits', async () => {
@@ -86,7 +87,7 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(feed.json<{ data: unknown[] }>().data.length).toBeGreaterThan(0);
     expect(feedSchema.safeParse(feed.json()).error).toBeUndefined();
     const wallet = await t.app.inject({ method: 'GET', url: '/api/v1/portal/wallet', headers: owner.headers });
-    expect(wallet.json()).toMatchObject({ currency: 'SGD', points: '19.70', usable: '19.70', reserved: '0.00' });
+    expect(wallet.json()).toMatchObject({ currency: 'SGD', points: '19.673', usable: '19.673', reserved: '0.00' });
     const member = await signIn(t, 'member@acme.test');
     const denied = await t.app.inject({ method: 'GET', url: '/api/v1/portal/transactions', headers: member.headers });
     expect(denied.statusCode).toBe(403);
@@ -153,8 +154,8 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(body.data).toHaveLength(2);
     const callTotal = body.totals.find((x) => x.type === 'call')!;
     expect(callTotal.count).toBe(callsBefore.count + 5);
-    // five calls of 30..34 s, billed a minute each at 0.10
-    expect(Math.round(Number(callTotal.total) * 100)).toBe(Math.round(Number(callsBefore.total) * 100) - 50);
+    // five calls of 30..34 s, billed a minute each at 0.10 and 9% GST: 0.545
+    expect(Math.round(Number(callTotal.total) * 1e6)).toBe(Math.round(Number(callsBefore.total) * 1e6) - 545_000);
     const older = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=2&cursor=${body.nextCursor}`, headers: admin.headers });
     expect(older.json<{ totals: unknown }>().totals).toEqual(body.totals);
     const onlyTopUps = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?type=top_up`, headers: admin.headers });
@@ -185,10 +186,10 @@ describe('calls and the transactions feed over HTTP', () => {
       [4, 'rejected', 'insufficient_points'], [5, 'duplicate', null], [6, 'rejected', 'validation_failed'], [7, 'charged', null],
       [8, 'rejected', 'validation_failed'],
     ]);
-    expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.100000', currency: 'SGD', billedSeconds: 60 });
+    expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.109000', tax: '0.009000', currency: 'SGD', billedSeconds: 60 });
     expect(body.results[2].errors).toEqual([{ path: 'durationSeconds', message: expect.any(String) }]);
     expect(body.results[6].errors).toEqual([{ path: 'note', message: expect.any(String) }]);
-    expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', billedSeconds: 0 });
+    expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', tax: '0.000000', billedSeconds: 0 });
     expect(body.results[8]).toMatchObject({ callId: 'kinds-nul\u0000', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
   });
 });

@@ -2,6 +2,7 @@ import { Table, Text } from '@mantine/core';
 import type { InvoiceLineView } from '../../src/invoices/invoice-view-types.ts';
 import { formatMoney } from './money.ts';
 import { titleCase } from './format.ts';
+import { taxIncludedOnMonthly } from '../../src/invoices/statements/monthly-lines.ts';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
 const TAX_CATEGORY_LABELS: Record<InvoiceLineView['taxCategory'], string> = { standard: 'Standard', zero_rated: 'Zero-rated', exempt: 'Exempt' };
@@ -11,7 +12,9 @@ const isZero = (amount: string) => /^-?0(\.0+)?$/.test(amount);
  * An invoice's lines as the admin's Invoice app and the portal both show them (the same figures as the PDF): description
  * (and, for staff, what kind of line it is), quantity, unit price, discount, pre-tax amount, tax with its category and rate.
  */
-export function InvoiceLinesTable({ lines, showKind = false, minWidth = 640 }: { lines: readonly InvoiceLineView[]; showKind?: boolean; minWidth?: number }) {
+export function InvoiceLinesTable({ lines, invoiceType, showKind = false, minWidth = 640 }: {
+  lines: readonly InvoiceLineView[]; invoiceType: string; showKind?: boolean; minWidth?: number;
+}) {
   return (
     <Table.ScrollContainer minWidth={minWidth}>
       <Table aria-label="Invoice lines" verticalSpacing="xs">
@@ -43,8 +46,9 @@ export function InvoiceLinesTable({ lines, showKind = false, minWidth = 640 }: {
               <Table.Td style={{ textAlign: 'right', ...num }}>
                 <Text size="sm" span c={isZero(l.tax) ? 'dimmed' : undefined}>{formatMoney(l.tax)}</Text>
                 <Text size="xs" c="dimmed">
-                  {TAX_CATEGORY_LABELS[l.taxCategory]}
-                  {l.taxCategory === 'standard' ? ` ${(l.taxRateBps / 100).toString()}%` : ''}
+                  {taxIncludedOnMonthly(invoiceType, l.kind)
+                    ? 'Tax incl. (paid from points)'
+                    : `${TAX_CATEGORY_LABELS[l.taxCategory]}${l.taxCategory === 'standard' ? ` ${(l.taxRateBps / 100).toString()}%` : ''}`}
                 </Text>
               </Table.Td>
             </Table.Tr>

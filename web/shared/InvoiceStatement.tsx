@@ -3,7 +3,7 @@ import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
 import { formatBilledTime } from '../../src/usage/billed-time.ts';
 import { formatPeriod } from './format.ts';
-import { formatMoney } from './money.ts';
+import { formatMoney, toMicros } from './money.ts';
 import { Empty } from './ui.tsx';
 
 /** The chart library is a chunk of its own, loaded when a statement with usage is shown (most invoices have none). */
@@ -27,8 +27,12 @@ function Fact({ label, value, testId }: { label: string; value: string; testId?:
   );
 }
 
-/** A Monthly statement: opening and closing points, usage by category (chart and table), renewals, purchases, top-ups, credits. */
+/**
+ * A Monthly statement: opening and closing points, usage by category (chart and table), renewals, purchases, top-ups, credits.
+ * A category's amount is what the points paid, tax included; when any category carried tax, a column says how much.
+ */
 export function InvoiceStatement({ statement: s, currency }: { statement: StatementView; currency: string }) {
+  const withTax = s.usage.some((u) => (toMicros(u.tax) ?? 0n) !== 0n);
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="statement-title">
       <Title order={3} size="h5" id="statement-title">
@@ -65,6 +69,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
                 <Table.Th style={{ textAlign: 'right' }}>Calls</Table.Th>
                 <Table.Th style={{ textAlign: 'right' }}>Duration</Table.Th>
                 <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
+                {withTax ? <Table.Th style={{ textAlign: 'right' }}>Of which tax</Table.Th> : null}
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -76,6 +81,11 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
                   </Table.Td>
+                  {withTax ? (
+                    <Table.Td style={{ textAlign: 'right' }}>
+                      <Text size="sm" c="dimmed" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.tax)}</Text>
+                    </Table.Td>
+                  ) : null}
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -388,8 +388,8 @@ describe('renderInvoicePdf: states and types', () => {
       openingPoints: '50.00',
       closingPoints: '41.20',
       usage: [
-        { category: 'local', label: 'Local calls', calls: 12, seconds: 3600, amount: '8.80' },
-        { category: 'idd', label: 'International calls', calls: 3, seconds: 754, amount: '4.02' },
+        { category: 'local', label: 'Local calls', calls: 12, seconds: 3600, amount: '8.80', tax: '0.00' },
+        { category: 'idd', label: 'International calls', calls: 3, seconds: 754, amount: '4.02', tax: '0.00' },
       ],
       renewals: { count: 1, amount: '54.50' },
       purchases: { count: 0, amount: '0.00' },
@@ -428,6 +428,42 @@ describe('renderInvoicePdf: states and types', () => {
     expect(figure(text, 'Amount due')).toBe('SGD 0.00');
     expect(text).not.toContain('Due date');
     expect(text).not.toContain('How to pay');
+    expect(text).not.toContain('Of which tax');
+  });
+
+  it('a Monthly statement whose calls carried tax: each usage category with the tax its amount includes, the invoice with subtotal, tax and total', async () => {
+    const statement: StatementView = {
+      periodStart: '2026-10-01',
+      periodEnd: '2026-11-01',
+      openingPoints: '50.00',
+      closingPoints: '40.4154',
+      usage: [
+        { category: 'local', label: 'Local calls', calls: 12, seconds: 3600, amount: '9.592', tax: '0.792' },
+        { category: 'idd', label: 'International calls', calls: 3, seconds: 754, amount: '0.055469', tax: '0.004579' },
+        { category: 'mobile', label: 'Mobile calls', calls: 1, seconds: 60, amount: '0.06', tax: '0.00' },
+      ],
+      renewals: { count: 0, amount: '0.00' },
+      purchases: { count: 0, amount: '0.00' },
+      topUps: { count: 0, amount: '0.00' },
+      credits: { count: 0, amount: '0.00' },
+      other: { count: 0, amount: '0.00' },
+    };
+    const detail = buildDetail({
+      type: 'monthly', number: 'STM-202611-000004', status: 'paid', informational: true, statement,
+      lines: [
+        { description: 'Local calls: 12 calls, 1 h', quantity: '1', unitPrice: '8.80' },
+        { description: 'International calls: 3 calls, 12 min 34 s', quantity: '1', unitPrice: '0.05' },
+      ],
+    });
+    const { text } = await pdfText(await render(detail));
+    expect(text).toMatch(/Amount SGD Of which tax$/m);
+    expect(text).toMatch(/^Local calls 12 1 h 9\.592 0\.792$/m);
+    expect(text).toMatch(/^International calls 3 12 min 34 s 0\.055469 0\.004579$/m);
+    expect(text).toMatch(/^Mobile calls 1 1 min 0\.06 0\.00$/m);
+    expect(figure(text, 'Subtotal (excl. tax)')).toBe(`SGD ${detail.subtotal}`);
+    expect(figure(text, 'Tax 9%')).toBe(`SGD ${detail.tax}`);
+    expect(figure(text, 'Total')).toBe(`SGD ${detail.total}`);
+    expect(figure(text, 'Amount due')).toBe('SGD 0.00');
   });
 
   it('a VND invoice: whole dong, grouped digits, Vietnamese names shown in the fonts\u2019 Latin letters', async () => {

@@ -7,6 +7,7 @@ import {
 } from './pdf-layout.ts';
 import type { InvoiceDetail, InvoiceLineView, InvoiceLogo, InvoicePaymentView } from '../invoice-view-types.ts';
 import { formatBilledTime } from '../../usage/billed-time.ts';
+import { taxIncludedOnMonthly } from '../statements/monthly-lines.ts';
 import { lastDayOf } from '../period-days.ts';
 
 /**
@@ -450,14 +451,17 @@ function drawLines(w: Writer, detail: InvoiceDetail, currency: string): void {
   w.use(BOLD, 10.5);
   w.at(detail.type === 'monthly' ? 'Charges' : 'Items', LEFT, w.y);
   w.use(REGULAR, SMALL, MUTED);
-  w.right('Unit prices and amounts exclude tax', RIGHT, w.y + 2);
+  const taxIncluded = (line: InvoiceLineView) => taxIncludedOnMonthly(detail.type, line.kind);
+  w.right(detail.lines.some(taxIncluded)
+    ? 'Usage excludes tax; other lines are points paid, tax included'
+    : 'Unit prices and amounts exclude tax', RIGHT, w.y + 2);
   w.y += 16;
   const continued = pdfSafe(`${titleOf(detail)} ${detail.number ?? 'DRAFT'}, continued`);
   drawTableHeader(w, currency, null);
   w.onNewPage = () => drawTableHeader(w, currency, continued);
 
   const descWidth = COL.description.right - COL.description.left;
-  const mixedRates = new Set(detail.lines.map((l) => l.taxRateBps)).size > 1;
+  const mixedRates = new Set(detail.lines.map((l) => (taxIncluded(l) ? 'incl.' : l.taxRateBps))).size > 1;
   if (detail.lines.length === 0) {
     w.use(REGULAR, TABLE, MUTED);
     w.at('No lines.', COL.description.left, w.y);
@@ -486,7 +490,7 @@ function drawLines(w: Writer, detail: InvoiceDetail, currency: string): void {
         w.right(groupDigits(line.tax), COL.tax.right, top);
         if (mixedRates) {
           w.use(REGULAR, SMALL, MUTED);
-          w.right(line.taxCategory === 'standard' ? ratePercent(line.taxRateBps) : line.taxCategory === 'exempt' ? 'exempt' : '0%', COL.tax.right, top + TABLE_LINE);
+          w.right(taxIncluded(line) ? 'incl.' : line.taxCategory === 'standard' ? ratePercent(line.taxRateBps) : line.taxCategory === 'exempt' ? 'exempt' : '0%', COL.tax.right, top + TABLE_LINE);
           w.use(REGULAR, TABLE);
         }
       }
@@ -598,7 +602,11 @@ function drawStatement(w: Writer, detail: InvoiceDetail, currency: string): void
   w.use(BOLD, BODY);
   w.at('Usage by category', LEFT, w.y);
   w.y += 14;
-  const cols = { label: LEFT + 4, calls: LEFT + 300, time: LEFT + 390, amount: RIGHT };
+  // A category's amount is what the points paid, tax included (ADR 0032): when any carried tax, a column says how much.
+  const withTax = s.usage.some((u) => !isZero(u.tax));
+  const cols = withTax
+    ? { label: LEFT + 4, calls: LEFT + 260, time: LEFT + 340, amount: RIGHT - 85, tax: RIGHT }
+    : { label: LEFT + 4, calls: LEFT + 300, time: LEFT + 390, amount: RIGHT, tax: RIGHT };
   const header = () => {
     w.band(LEFT, w.y, RIGHT - LEFT, 15);
     w.use(BOLD, SMALL, MUTED);
@@ -606,6 +614,7 @@ function drawStatement(w: Writer, detail: InvoiceDetail, currency: string): void
     w.right('Calls', cols.calls, w.y + 4);
     w.right('Duration', cols.time, w.y + 4);
     w.right(`Amount ${currency}`, cols.amount, w.y + 4);
+    if (withTax) w.right('Of which tax', cols.tax, w.y + 4);
     w.y += 19;
   };
   header();
@@ -622,6 +631,7 @@ function drawStatement(w: Writer, detail: InvoiceDetail, currency: string): void
     w.right(String(u.calls), cols.calls, w.y);
     w.right(formatBilledTime(u.seconds), cols.time, w.y);
     w.right(groupDigits(u.amount), cols.amount, w.y);
+    if (withTax) w.right(groupDigits(u.tax), cols.tax, w.y);
     w.y += TABLE_LINE + 3;
   }
   w.onNewPage = null;

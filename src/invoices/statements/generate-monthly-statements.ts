@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { formatDecimal, isCurrency, roundToMinorUnit, type Currency } from '../../money/money.ts';
+import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } from '../../money/money.ts';
+import { spreadTax } from '../invoice-totals.ts';
 import { systemClock, type Clock } from '../../platform/clock.ts';
 import type { Principal } from '../../platform/context.ts';
 import { inScope, type Db, type Trx } from '../../platform/database.ts';
@@ -25,12 +26,15 @@ import { formatBilledTime } from '../../usage/billed-time.ts';
  *   is asserted per statement, and a statement's opening is checked against the previous month's closing (a warning
  *   in the log if they differ: only a posting back-dated into a month already stated could cause it).
  * - Buckets (by kind, then feed type): calls -> usage, by destination category (the rate's description, e.g. "Singapore
- *   mobile", through the call's `usage_calls` row and prefix); subscription renewals and reactivations -> renewals;
+ *   mobile", through the call's `usage_calls` row and prefix; the tax the calls paid, its `tax_micros`, ADR 0032, summed
+ *   beside their amount); subscription renewals and reactivations -> renewals;
  *   refunds and cancelled purchases -> credits; other subscription charges and invoices paid from points -> purchases;
  *   top-ups -> topUps; points issued or taken back -> credits; anything else -> other (shape: statement-summary.ts).
  * - A Monthly invoice per statement with charges: informational (the charges were paid from points as they were used,
  *   docs/adr/0008: nothing new is owed, so no ledger entry), status paid, amount paid = total, nothing due, numbered from
- *   the partner's monthly series (one `nextInvoiceNumbers` call per batch), bill-to snapshot of the billing contact. A
+ *   the partner's monthly series (one `nextInvoiceNumbers` call per batch), bill-to snapshot of the billing contact.
+ *   Its usage lines are pre-tax with their tax beside them (subtotal + tax = total, as every invoice); its other lines
+ *   are points paid, their tax on their own invoices (see buildStatement). A
  *   month with no charges (only top-ups or credits, or points held) gets its statement row without an invoice: an
  *   invoice of nothing would only be noise in the invoice list. Customers with no activity and no points get nothing.
  * - Set-based: `batchSize` customers per transaction (partner scope, row-level security on), a handful of statements
@@ -151,6 +155,10 @@ interface MoveRow {
   n: number;
   amount: string | null;
   seconds: string;
+  /** Usage: the tax included in `amount` (the calls' `usage_calls.tax_micros`); '0' for the other buckets. */
+  tax: string;
+  /** Usage: the tax rate these calls were charged at (`usage_calls.tax_rate_bps`); 0 for the other buckets. */
+  rate: number;
 }
 
 type BucketName = 'usage' | 'renewals' | 'purchases' | 'top_ups' | 'credits' | 'other';
@@ -182,7 +190,24 @@ interface Built {
   openingMicros: bigint;
   closingMicros: bigint;
   summary: StatementSummary;
-  lines: { kind: string; description: string; amountMicros: bigint }[];
+  /** The Monthly invoice's lines: `amountMicros` pre-tax, `taxMicros` its tax, both whole minor units. */
+  lines: { kind: string; description: string; amountMicros: bigint; taxMicros: bigint; taxRateBps: number }[];
+}
+
+/**
+ * A Monthly invoice's totals from its lines (ADR 0012's shape: subtotal = sum of nets, tax = sum of line taxes, total =
+ * subtotal + tax; amount paid = total). Only usage lines carry tax: the other lines were taxed on their own invoices.
+ */
+function invoiceTotalsOf(lines: Built['lines']): { subtotalMicros: bigint; taxMicros: bigint; totalMicros: bigint } {
+  for (const l of lines) {
+    assert(l.amountMicros > 0n && l.taxMicros >= 0n, `a Monthly invoice line is positive, its tax not negative: ${l.description}`);
+    assert(l.kind === 'usage' || (l.taxMicros === 0n && l.taxRateBps === 0), `only usage lines carry tax on a Monthly invoice: ${l.description}`);
+  }
+  const subtotalMicros = lines.reduce((s, l) => s + l.amountMicros, 0n);
+  const taxMicros = lines.reduce((s, l) => s + l.taxMicros, 0n);
+  const totalMicros = subtotalMicros + taxMicros;
+  assert.equal(lines.reduce((s, l) => s + l.amountMicros + l.taxMicros, 0n), totalMicros, 'a Monthly invoice\'s lines add up to its total');
+  return { subtotalMicros, taxMicros, totalMicros };
 }
 
 async function statementBatch(trx: Trx, log: Logger, input: BatchInput): Promise<BatchResult> {
@@ -240,8 +265,8 @@ async function statementBatch(trx: Trx, log: Logger, input: BatchInput): Promise
   // Monthly invoices: one per statement with charges, consecutive numbers in one call (the series row stays locked to commit).
   const invoiced = built.filter((b) => b.lines.length > 0);
   const numbers = invoiced.length > 0 ? await nextInvoiceNumbers(trx, partnerId, 'monthly', input.issuedAt, invoiced.length) : [];
-  const invoiceIdOf = new Map<Built, { id: string; number: string; totalMicros: bigint }>();
-  invoiced.forEach((b, i) => invoiceIdOf.set(b, { id: newId('inv'), number: numbers[i]!, totalMicros: b.lines.reduce((s, l) => s + l.amountMicros, 0n) }));
+  const invoiceIdOf = new Map<Built, { id: string; number: string; subtotalMicros: bigint; taxMicros: bigint; totalMicros: bigint }>();
+  invoiced.forEach((b, i) => invoiceIdOf.set(b, { id: newId('inv'), number: numbers[i]!, ...invoiceTotalsOf(b.lines) }));
   await insertInvoices(trx, partnerId, input, invoiced.map((b) => ({ built: b, ...invoiceIdOf.get(b)! })));
 
   const statementIds = built.map(() => newId('stm'));
@@ -295,7 +320,11 @@ export function ledgerRead(input: { partnerId: string; accountIds: readonly stri
   return sql<MoveRow>`
     with moves as (
       select m.account_id, m.bucket, case when m.bucket = 'usage' then u.prefix end as prefix,
-        count(*)::int as n, sum(m.amount_micros)::text as amount, coalesce(sum(u.billed_seconds) filter (where m.bucket = 'usage'), 0)::text as seconds
+        case when m.bucket = 'usage' then coalesce(u.tax_rate_bps, 0) else 0 end as rate,
+        count(*)::int as n, sum(m.amount_micros)::text as amount, coalesce(sum(u.billed_seconds) filter (where m.bucket = 'usage'), 0)::text as seconds,
+        -- The tax each call's points paid (ADR 0032), signed as its posting: a posting that gave a call's points back
+        -- (none does today) would give its tax back too.
+        coalesce(sum(case when m.amount_micros < 0 then -u.tax_micros else u.tax_micros end) filter (where m.bucket = 'usage'), 0)::text as tax
       from (
         select p.account_id, p.amount_micros, p.cause_type, p.cause_id,
           case
@@ -319,13 +348,14 @@ export function ledgerRead(input: { partnerId: string; accountIds: readonly stri
         where p.posted_at >= ${period.start}
       ) m
       left join lateral (
-        select c.prefix, c.billed_seconds from usage_calls c
+        select c.prefix, c.billed_seconds, c.tax_micros, c.tax_rate_bps from usage_calls c
         where m.bucket = 'usage' and m.cause_type = 'call' and c.partner_id = ${partnerId} and c.id = m.cause_id
         offset 0 -- likewise: one primary-key lookup per call
       ) u on true
-      group by 1, 2, 3
+      group by 1, 2, 3, 4
     )
-    select a.id as "accountId", a.balance_micros::text as balance, m.bucket, m.prefix, coalesce(m.n, 0) as n, m.amount, coalesce(m.seconds, '0') as seconds
+    select a.id as "accountId", a.balance_micros::text as balance, m.bucket, m.prefix, coalesce(m.n, 0) as n, m.amount, coalesce(m.seconds, '0') as seconds,
+      coalesce(m.tax, '0') as tax, coalesce(m.rate, 0) as rate
     from ledger_accounts a
     left join moves m on m.account_id = a.id
     where a.id = any(${[...input.accountIds]}::text[]) and a.partner_id = ${partnerId}`;
@@ -361,7 +391,9 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
   let postedInPeriod = 0n;
   let periodPostings = 0;
   const sums = { renewals: [0, 0n], purchases: [0, 0n], top_ups: [0, 0n], credits: [0, 0n], other: [0, 0n] } as Record<Exclude<BucketName, 'usage'>, [number, bigint]>;
-  const usage = new Map<string, { category: string; label: string; calls: number; seconds: number; micros: bigint }>();
+  const usage = new Map<string, { category: string; label: string; calls: number; seconds: number; micros: bigint; tax: bigint }>();
+  // The same calls by category and the tax rate they were charged at: the Monthly invoice's usage lines.
+  const usageAtRate = new Map<string, Map<number, { calls: number; seconds: number; micros: bigint; tax: bigint }>>();
   for (const r of rows) {
     if (r.bucket === null) continue;
     const amount = BigInt(r.amount ?? '0');
@@ -373,11 +405,19 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
     periodPostings += r.n;
     if (r.bucket === 'usage') {
       const { category, label } = r.prefix === null ? usageCategoryOf(null, null) : labels.get(`${code}|${r.prefix}`)!;
-      const u = usage.get(category) ?? { category, label, calls: 0, seconds: 0, micros: 0n };
+      const u = usage.get(category) ?? { category, label, calls: 0, seconds: 0, micros: 0n, tax: 0n };
       u.calls += r.n;
       u.seconds += Number(r.seconds);
       u.micros += amount;
+      u.tax += BigInt(r.tax);
       usage.set(category, u);
+      const rates = usageAtRate.get(category) ?? usageAtRate.set(category, new Map()).get(category)!;
+      const at = rates.get(r.rate) ?? { calls: 0, seconds: 0, micros: 0n, tax: 0n };
+      at.calls += r.n;
+      at.seconds += Number(r.seconds);
+      at.micros += amount;
+      at.tax += BigInt(r.tax);
+      rates.set(r.rate, at);
     } else {
       const s = sums[r.bucket];
       assert(s, `a known statement bucket: ${r.bucket}`);
@@ -394,7 +434,7 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
   const added = (k: 'top_ups' | 'credits'): Bucket => ({ count: sums[k][0], amountMicros: (-sums[k][1]).toString() });
   const usageList: UsageCategory[] = [...usage.values()]
     .sort((a, b) => (a.micros === b.micros ? a.label.localeCompare(b.label) : a.micros > b.micros ? -1 : 1))
-    .map((u) => ({ category: u.category, label: u.label, calls: u.calls, seconds: u.seconds, amountMicros: u.micros.toString() }));
+    .map((u) => ({ category: u.category, label: u.label, calls: u.calls, seconds: u.seconds, amountMicros: u.micros.toString(), taxMicros: u.tax.toString() }));
   const usageMicros = [...usage.values()].reduce((s, u) => s + u.micros, 0n);
   const charges = usageMicros + sums.renewals[1] + sums.purchases[1] + sums.other[1];
   // Opening + movements = closing, exactly (every posting of the period is in exactly one bucket).
@@ -411,17 +451,37 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
     chargesMicros: charges.toString(),
   };
 
-  // The Monthly invoice's lines: the month's charges by category, each rounded ONCE to whole minor units with
+  // The Monthly invoice's lines: the month's charges by category, each amount rounded ONCE to whole minor units with
   // roundToMinorUnit (ADR 0001). The points movement itself is exact micros (calls are charged to the micro), so the
-  // invoice total can differ from `chargesMicros` by less than half a minor unit per line; the statement summary keeps
-  // the exact figures, and the points balance is never adjusted to the rounded lines (nothing is charged here).
-  // A category that nets to zero or less (a reversal larger than its charges) gets no line: lines are positive.
+  // invoice total can differ from `chargesMicros` by less than half a minor unit per rounded figure; the statement
+  // summary keeps the exact figures, and the points balance is never adjusted to the rounded lines (nothing is charged here).
+  // - Usage: one line per category and tax rate the calls were charged at (`usage_calls.tax_rate_bps`: a rate changed
+  //   during the month gives a category two lines), its amount the calls' pre-tax price (points paid - tax), rounded
+  //   once. The tax is ADR 0012's: per rate, rounded once on the sum of that rate's lines and spread over them by
+  //   largest remainder, so the invoice's tax is the rate x its taxable subtotal, as on every invoice. (The calls
+  //   paid their tax to the micro, ADR 0032: the two differ by less than a minor unit per line.) Calls charged without
+  //   tax (rate 0, or before ADR 0032) are a line at rate 0.
+  // - Renewals, purchases and other charges are what the points paid, tax included: their tax is on their own
+  //   invoices (ADR 0008), so their line carries none here (rate 0, tax 0; `taxedOnOwnInvoice` tells the screen and PDF).
+  // A line that rounds to zero or less (a reversal larger than its charges, or under half a minor unit) is left out: lines are positive.
   const lines: Built['lines'] = [];
-  const addLine = (kind: string, description: string, micros: bigint) => {
+  const addLine = (kind: string, description: string, micros: bigint, taxRateBps = 0) => {
     const rounded = roundToMinorUnit(micros, currency);
-    if (rounded > 0n) lines.push({ kind, description: description.slice(0, 500), amountMicros: rounded });
+    if (rounded > 0n) lines.push({ kind, description: description.slice(0, 500), amountMicros: rounded, taxMicros: 0n, taxRateBps });
   };
-  for (const u of usageList) addLine('usage', `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(u.seconds)}`, BigInt(u.amountMicros));
+  for (const u of usageList) {
+    const rates = [...usageAtRate.get(u.category)!].sort((a, b) => a[0] - b[0]);
+    for (const [rate, at] of rates) {
+      const rateNote = rates.length > 1 ? ` (tax ${rate / 100}%)` : '';
+      addLine('usage', `${u.label}: ${at.calls} ${at.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(at.seconds)}${rateNote}`, at.micros - at.tax, rate);
+    }
+  }
+  for (const rate of new Set(lines.map((l) => l.taxRateBps))) {
+    if (rate === 0) continue;
+    const atRate = lines.filter((l) => l.taxRateBps === rate);
+    const tax = applyBps(atRate.reduce((s, l) => s + l.amountMicros, 0n), rate, currency);
+    spreadTax(currency, tax, atRate.map((l) => l.amountMicros)).forEach((share, i) => (atRate[i]!.taxMicros = share));
+  }
   addLine('subscription_renewal', `Subscription renewals (${sums.renewals[0]})`, sums.renewals[1]);
   addLine('purchase', `Purchases paid from points (${sums.purchases[0]})`, sums.purchases[1]);
   addLine('other_charge', `Other charges (${sums.other[0]})`, sums.other[1]);
@@ -429,7 +489,8 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
 }
 
 async function insertInvoices(
-  trx: Trx, partnerId: string, input: BatchInput, invoices: readonly { built: Built; id: string; number: string; totalMicros: bigint }[],
+  trx: Trx, partnerId: string, input: BatchInput,
+  invoices: readonly { built: Built; id: string; number: string; subtotalMicros: bigint; taxMicros: bigint; totalMicros: bigint }[],
 ): Promise<void> {
   if (invoices.length === 0) return;
   const at = input.issuedAt.toISOString();
@@ -438,19 +499,20 @@ async function insertInvoices(
   await sql`
     insert into invoices (id, partner_id, customer_id, type, status, number, currency, subtotal_micros, tax_micros, total_micros, amount_due_micros,
                           amount_paid_micros, informational, bill_to, notes, period_start, period_end, issued_at, due_at, paid_at, updated_at)
-    select id, ${partnerId}, customer_id, 'monthly', 'paid', number, currency, total, 0, total, 0,
+    select id, ${partnerId}, customer_id, 'monthly', 'paid', number, currency, subtotal, tax, total, 0,
            total, true, bill_to, ${notes}, ${input.period.startDate}::date, ${input.period.endDate}::date, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
     from unnest(${invoices.map((i) => i.id)}::text[], ${invoices.map((i) => i.built.customer.id)}::text[], ${invoices.map((i) => i.number)}::text[],
-                ${invoices.map((i) => i.built.currency)}::text[], ${invoices.map((i) => i.totalMicros.toString())}::bigint[],
+                ${invoices.map((i) => i.built.currency)}::text[], ${invoices.map((i) => i.subtotalMicros.toString())}::bigint[],
+                ${invoices.map((i) => i.taxMicros.toString())}::bigint[], ${invoices.map((i) => i.totalMicros.toString())}::bigint[],
                 ${invoices.map((i) => JSON.stringify(billTo(i.built.customer)))}::jsonb[])
-      as i(id, customer_id, number, currency, total, bill_to)`.execute(trx);
+      as i(id, customer_id, number, currency, subtotal, tax, total, bill_to)`.execute(trx);
   const lineRows = invoices.flatMap((i) => i.built.lines.map((l, position) => [
-    i.id, partnerId, i.built.customer.id, position + 1, l.kind, l.description, 1, l.amountMicros, l.amountMicros, l.amountMicros, 0n,
+    i.id, partnerId, i.built.customer.id, position + 1, l.kind, l.description, 1, l.amountMicros, l.amountMicros, l.amountMicros, l.taxMicros, 'standard', l.taxRateBps,
   ] as const));
   for (let i = 0; i < lineRows.length; i += 5000) {
     await insertUnnest(trx, 'invoice_lines', [
       ['invoice_id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['position', 'int'], ['kind', 'text'], ['description', 'text'], ['quantity', 'int'],
-      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'],
+      ['unit_amount_micros', 'bigint'], ['gross_micros', 'bigint'], ['amount_micros', 'bigint'], ['tax_micros', 'bigint'], ['tax_category', 'text'], ['tax_rate_bps', 'int'],
     ], lineRows.slice(i, i + 5000));
   }
 }
@@ -462,7 +524,9 @@ function statementMessage(b: Built, month: string, invoiceNumber: string | null)
     `Your statement for ${monthLabel(month)}${invoiceNumber ? ` (${invoiceNumber})` : ''}.`,
     '',
     `Opening points:  ${money(b.openingMicros)}`,
-    ...s.usage.map((u) => `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(u.seconds)}: ${money(u.amountMicros)}`),
+    // A category's amount is what the points paid, tax included (ADR 0032): the tax in it is said beside it.
+    ...s.usage.map((u) => `${u.label}: ${u.calls} ${u.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(u.seconds)}: ${money(u.amountMicros)}`
+      + (BigInt(u.taxMicros) !== 0n ? ` (of which tax ${money(u.taxMicros)})` : '')),
     ...(s.renewals.count > 0 ? [`Renewals (${s.renewals.count}): ${money(s.renewals.amountMicros)}`] : []),
     ...(s.purchases.count > 0 ? [`Purchases (${s.purchases.count}): ${money(s.purchases.amountMicros)}`] : []),
     ...(s.other.count > 0 ? [`Other (${s.other.count}): ${money(s.other.amountMicros)}`] : []),

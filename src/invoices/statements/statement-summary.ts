@@ -11,7 +11,8 @@ import type { StatementView } from '../invoice-view-types.ts';
  *
  * ```json
  * { "version": 1,
- *   "usage": [{ "category": "singapore_mobile", "label": "Singapore mobile", "calls": 12, "seconds": 3600, "amountMicros": "8800000" }],
+ *   "usage": [{ "category": "singapore_mobile", "label": "Singapore mobile", "calls": 12, "seconds": 3600,
+ *               "amountMicros": "9592000", "taxMicros": "792000" }],        // points paid, and the tax included in them
  *   "renewals":  { "count": 1, "amountMicros": "54500000" },   // points spent: subscription renewals and reactivations
  *   "purchases": { "count": 0, "amountMicros": "0" },          // points spent: subscription purchases, add-ons, invoices paid from points
  *   "topUps":    { "count": 1, "amountMicros": "50000000" },   // points added: card and automatic top-ups
@@ -22,6 +23,11 @@ import type { StatementView } from '../invoice-view-types.ts';
  * Spent buckets are signed as points spent, added buckets as points added, so a reversal inside a bucket nets out and
  *   closing = opening + topUps + credits - (usage + renewals + purchases + other)
  * holds exactly (checked when the statement is built).
+ *
+ * Tax on calls (ADR 0032): a usage category's `amountMicros` is what the points paid for its calls, tax included, and
+ * `taxMicros` the tax in it (the sum of the calls' `usage_calls.tax_micros`); its pre-tax amount is the difference. The
+ * field was added without a new version: summaries written before it have no `taxMicros`, and read as "0" (calls
+ * carried no tax then, so their amount was all pre-tax). Still `version: 1`; `readStatementSummary` is the one reader.
  */
 export interface StatementSummary {
   version: 1;
@@ -39,7 +45,20 @@ export interface UsageCategory {
   label: string;
   calls: number;
   seconds: number;
+  /** Points paid for the category's calls, tax included. */
   amountMicros: string;
+  /** The tax included in `amountMicros` (absent from summaries written before ADR 0032: read as "0"). */
+  taxMicros: string;
+}
+
+/** A summary as stored: written before ADR 0032, a usage category has no `taxMicros`. */
+type StoredStatementSummary = Omit<StatementSummary, 'usage'> & { usage: (Omit<UsageCategory, 'taxMicros'> & { taxMicros?: string })[] };
+
+/** `statements.summary` as read from the database (jsonb, or its text), every usage category with its `taxMicros`. */
+export function readStatementSummary(stored: unknown): StatementSummary {
+  const summary = (typeof stored === 'string' ? JSON.parse(stored) : stored) as StoredStatementSummary;
+  assert(summary && summary.version === 1, 'a version 1 statement summary');
+  return { ...summary, usage: summary.usage.map((u) => ({ ...u, taxMicros: u.taxMicros ?? '0' })) };
 }
 
 export interface Bucket {
@@ -65,8 +84,7 @@ function currencyOf(code: string): Currency {
 /** The statement as the screen and the PDF show it (docs/contracts/invoices-api.md `statement`), amounts in the customer's currency. */
 export function statementViewOf(row: StatementRow): StatementView {
   const currency = currencyOf(row.currency.trim());
-  const summary = (typeof row.summary === 'string' ? JSON.parse(row.summary) : row.summary) as StatementSummary;
-  assert(summary && summary.version === 1, 'a version 1 statement summary');
+  const summary = readStatementSummary(row.summary);
   const money = (micros: string) => formatDecimal(BigInt(micros), currency);
   const bucket = (b: Bucket) => ({ count: b.count, amount: money(b.amountMicros) });
   return {
@@ -74,7 +92,7 @@ export function statementViewOf(row: StatementRow): StatementView {
     periodEnd: row.periodEnd,
     openingPoints: money(row.openingPointsMicros),
     closingPoints: money(row.closingPointsMicros),
-    usage: summary.usage.map((u) => ({ category: u.category, label: u.label, calls: u.calls, seconds: u.seconds, amount: money(u.amountMicros) })),
+    usage: summary.usage.map((u) => ({ category: u.category, label: u.label, calls: u.calls, seconds: u.seconds, amount: money(u.amountMicros), tax: money(u.taxMicros) })),
     renewals: bucket(summary.renewals),
     purchases: bucket(summary.purchases),
     topUps: bucket(summary.topUps),

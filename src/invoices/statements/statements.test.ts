@@ -13,7 +13,11 @@ import { ensureWallets } from '../../wallet/wallets.repo.ts';
 import { runRenewals } from '../../subscriptions/renewals/run-renewals.ts';
 import { createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, setTaxRate, utcMidnight } from '../../subscriptions/renewals/renewals.fixtures.ts';
 import { generateMonthlyStatements, type StatementDeps } from './generate-monthly-statements.ts';
-import { statementOfInvoice, statementViewOf, monthJustEnded, type StatementRow, type StatementSummary } from './statement-summary.ts';
+import { readStatementSummary, statementOfInvoice, statementViewOf, monthJustEnded, type StatementRow, type StatementSummary } from './statement-summary.ts';
+import { newId } from '../../platform/ids.ts';
+import { loadInvoiceDetail } from '../invoice-views.ts';
+import { renderInvoicePdf } from '../pdf/render-invoice-pdf.ts';
+import { pdfText } from '../pdf/pdf-text.ts';
 import { STATEMENTS_CRONTAB, STATEMENTS_TASK, statementTasks } from './statement-tasks.ts';
 import { backdatePostings, createRatePlan, lastPostingId, topUpPoints } from './statements.fixtures.ts';
 
@@ -68,6 +72,9 @@ beforeAll(async () => {
       { prefix: '658', description: 'Singapore mobile', perMinuteMicros: 60_000n },
       { prefix: '659', description: 'Singapore mobile', perMinuteMicros: 60_000n },
       { prefix: '44', description: 'United Kingdom', perMinuteMicros: 500_000n },
+      // Awkward tax: a minute is 0.20544, its 9% 0.0184896, charged as 0.018490; a minute to +1 is 0.033333, tax 0.003000.
+      { prefix: '61', description: 'Australia', perMinuteMicros: 205_440n },
+      { prefix: '1', description: 'United States', perMinuteMicros: 33_333n },
     ],
   });
 
@@ -79,15 +86,16 @@ beforeAll(async () => {
   empty = (await createCustomer(owner, { partnerId: demo, name: 'Empty Pte Ltd' })).customerId;
   await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => ensureWallets(trx, demo, [{ customerId: empty, currency: 'SGD' }]));
 
-  // September: top-up 100.00, points issued 5.00, six calls, a renewal of 20.00 + 9% GST; Holder tops up 7.00; Wombat (another partner) 30.00 AUD.
+  // September: top-up 100.00, points issued 5.00, six calls (each with 9% GST, ADR 0032), a renewal of 20.00 + 9% GST;
+  // Holder tops up 7.00; Wombat (another partner) 30.00 AUD.
   let mark = await lastPostingId(owner);
   await topUpPoints(db.app.db, { partnerId: demo, customerId: busy.customerId, micros: SGD('100.00') });
   await givePoints(db.app.db, { partnerId: demo, customerId: busy.customerId, micros: SGD('5.00') });
   const batch = await ingestCalls(ctx, {
     records: [
-      call('sep-1', '+6561234567', 60), call('sep-2', '+6561234568', 45), call('sep-3', '+6561234569', 1), // fixed: 3 x 0.0125
-      call('sep-4', '+6591234567', 30), call('sep-5', '+6581234567', 120), // mobile: 0.06 + 0.12
-      call('sep-6', '+442071234567', 90), // UK: 2 minutes x 0.50
+      call('sep-1', '+6561234567', 60), call('sep-2', '+6561234568', 45), call('sep-3', '+6561234569', 1), // fixed: 3 x (0.0125 + 0.001125)
+      call('sep-4', '+6591234567', 30), call('sep-5', '+6581234567', 120), // mobile: 0.06 + 0.0054, 0.12 + 0.0108
+      call('sep-6', '+442071234567', 90), // UK: 2 minutes x 0.50, + 0.09
     ],
   });
   expect(batch.summary).toMatchObject({ charged: 6, rejected: 0 });
@@ -101,7 +109,7 @@ beforeAll(async () => {
   await topUpPoints(db.app.db, { partnerId: north, customerId: wombat, currency: 'AUD', micros: SGD('30.00') });
   await backdatePostings(owner, { afterId: mark, at: '2026-09-15T10:00:00Z' });
 
-  // October: one mobile call (0.06) and a top-up of 10.00.
+  // October: one mobile call (0.06 + 0.0054) and a top-up of 10.00.
   mark = await lastPostingId(owner);
   expect((await ingestCalls(ctx, { records: [call('oct-1', '+6591112222', 60)] })).summary.charged).toBe(1);
   await topUpPoints(db.app.db, { partnerId: demo, customerId: busy.customerId, micros: SGD('10.00') });
@@ -118,29 +126,30 @@ describe('monthly statements', () => {
     expect(run).toMatchObject({ month: '2026-09', partners: 1, statements: 2, invoices: 1, alreadyStated: 0 });
 
     const s = (await statementOf('2026-09', busy.customerId))!;
-    expect(s).toMatchObject({ periodStart: '2026-09-01', periodEnd: '2026-10-01', currency: 'SGD', openingPointsMicros: '0', closingPointsMicros: '81982500' });
+    expect(s).toMatchObject({ periodStart: '2026-09-01', periodEnd: '2026-10-01', currency: 'SGD', openingPointsMicros: '0', closingPointsMicros: '81872925' });
+    // Each category: what the points paid (price + the 9% tax charged with each call), and the tax in it.
     expect(s.summary as StatementSummary).toEqual({
       version: 1,
       usage: [
-        { category: 'united_kingdom', label: 'United Kingdom', calls: 1, seconds: 120, amountMicros: '1000000' },
-        { category: 'singapore_mobile', label: 'Singapore mobile', calls: 2, seconds: 180, amountMicros: '180000' },
-        { category: 'singapore_fixed', label: 'Singapore fixed', calls: 3, seconds: 180, amountMicros: '37500' },
+        { category: 'united_kingdom', label: 'United Kingdom', calls: 1, seconds: 120, amountMicros: '1090000', taxMicros: '90000' },
+        { category: 'singapore_mobile', label: 'Singapore mobile', calls: 2, seconds: 180, amountMicros: '196200', taxMicros: '16200' },
+        { category: 'singapore_fixed', label: 'Singapore fixed', calls: 3, seconds: 180, amountMicros: '40875', taxMicros: '3375' },
       ],
       renewals: { count: 1, amountMicros: '21800000' },
       purchases: { count: 0, amountMicros: '0' },
       topUps: { count: 1, amountMicros: '100000000' },
       credits: { count: 1, amountMicros: '5000000' },
       other: { count: 0, amountMicros: '0' },
-      chargesMicros: '23017500',
+      chargesMicros: '23127075',
     });
-    // 0 + 100.00 + 5.00 - 1.00 - 0.18 - 0.0375 - 21.80 = 81.9825: points are shown exactly (formatDecimal never drops value),
-    // only the invoice's lines are rounded.
+    // 0 + 100.00 + 5.00 - 1.09 - 0.1962 - 0.040875 - 21.80 = 81.872925: points are shown exactly (formatDecimal never drops
+    // value), only the invoice's lines are rounded.
     expect(statementViewOf(s)).toEqual({
-      periodStart: '2026-09-01', periodEnd: '2026-10-01', openingPoints: '0.00', closingPoints: '81.9825',
+      periodStart: '2026-09-01', periodEnd: '2026-10-01', openingPoints: '0.00', closingPoints: '81.872925',
       usage: [
-        { category: 'united_kingdom', label: 'United Kingdom', calls: 1, seconds: 120, amount: '1.00' },
-        { category: 'singapore_mobile', label: 'Singapore mobile', calls: 2, seconds: 180, amount: '0.18' },
-        { category: 'singapore_fixed', label: 'Singapore fixed', calls: 3, seconds: 180, amount: '0.0375' },
+        { category: 'united_kingdom', label: 'United Kingdom', calls: 1, seconds: 120, amount: '1.09', tax: '0.09' },
+        { category: 'singapore_mobile', label: 'Singapore mobile', calls: 2, seconds: 180, amount: '0.1962', tax: '0.0162' },
+        { category: 'singapore_fixed', label: 'Singapore fixed', calls: 3, seconds: 180, amount: '0.040875', tax: '0.003375' },
       ],
       renewals: { count: 1, amount: '21.80' }, purchases: { count: 0, amount: '0.00' }, topUps: { count: 1, amount: '100.00' }, credits: { count: 1, amount: '5.00' }, other: { count: 0, amount: '0.00' },
     });
@@ -153,30 +162,41 @@ describe('monthly statements', () => {
     expect(await checkLedger(owner)).toEqual([]);
   });
 
-  it('issues an informational Monthly invoice: paid, nothing due, numbered STM-, lines by category in whole cents, billed to the billing contact', async () => {
+  it('issues an informational Monthly invoice: paid, nothing due, numbered STM-, lines by category in whole cents with their tax, billed to the billing contact', async () => {
     const s = (await statementOf('2026-09', busy.customerId))!;
     const invoice = await owner.selectFrom('invoices').selectAll().where('id', '=', s.invoiceId!).executeTakeFirstOrThrow();
     expect(invoice).toMatchObject({
       type: 'monthly', status: 'paid', informational: true, customerId: busy.customerId, currency: 'SGD',
-      subtotalMicros: '23020000', taxMicros: '0', totalMicros: '23020000', amountPaidMicros: '23020000', amountDueMicros: '0',
+      subtotalMicros: '23020000', taxMicros: '110000', totalMicros: '23130000', amountPaidMicros: '23130000', amountDueMicros: '0',
       billTo: { name: 'Busy Accounts', email: 'ap@busy.test', phone: null, address: '1 Busy Road, Singapore' },
     });
     expect(invoice.number).toMatch(/^STM-\d{6}-\d{6}$/);
     const period = (await sql<{ start: string; end: string }>`select period_start::text as start, period_end::text as end from invoices where id = ${invoice.id}`.execute(owner)).rows[0];
     expect(period).toEqual({ start: '2026-09-01', end: '2026-10-01' });
-    const lines = await owner.selectFrom('invoiceLines').select(['position', 'kind', 'description', 'amountMicros', 'taxMicros']).where('invoiceId', '=', invoice.id).orderBy('position').execute();
-    // Each line rounded once (0.0375 -> 0.04): the total is 23.02 where the points moved by exactly 23.0175.
+    const lines = await owner.selectFrom('invoiceLines').select(['position', 'kind', 'description', 'amountMicros', 'taxMicros', 'taxCategory', 'taxRateBps'])
+      .where('invoiceId', '=', invoice.id).orderBy('position').execute();
+    // Usage lines: the pre-tax amounts, each rounded once, and the tax as on every invoice (ADR 0012): 9% of their 1.22,
+    // rounded once (0.11), spread by largest remainder. The total is 23.13 where the points moved by exactly 23.127075.
+    // The renewal's 21.80 is what the points paid, its GST included and invoiced on its own invoice: no tax here.
     expect(lines).toEqual([
-      { position: 1, kind: 'usage', description: 'United Kingdom: 1 call, 2 min', amountMicros: '1000000', taxMicros: '0' },
-      { position: 2, kind: 'usage', description: 'Singapore mobile: 2 calls, 3 min', amountMicros: '180000', taxMicros: '0' },
-      { position: 3, kind: 'usage', description: 'Singapore fixed: 3 calls, 3 min', amountMicros: '40000', taxMicros: '0' },
-      { position: 4, kind: 'subscription_renewal', description: 'Subscription renewals (1)', amountMicros: '21800000', taxMicros: '0' },
+      { position: 1, kind: 'usage', description: 'United Kingdom: 1 call, 2 min', amountMicros: '1000000', taxMicros: '90000', taxCategory: 'standard', taxRateBps: 900 },
+      { position: 2, kind: 'usage', description: 'Singapore mobile: 2 calls, 3 min', amountMicros: '180000', taxMicros: '20000', taxCategory: 'standard', taxRateBps: 900 },
+      { position: 3, kind: 'usage', description: 'Singapore fixed: 3 calls, 3 min', amountMicros: '40000', taxMicros: '0', taxCategory: 'standard', taxRateBps: 900 },
+      { position: 4, kind: 'subscription_renewal', description: 'Subscription renewals (1)', amountMicros: '21800000', taxMicros: '0', taxCategory: 'standard', taxRateBps: 0 },
     ]);
+    expect(lines.reduce((sum, l) => sum + BigInt(l.amountMicros), 0n)).toBe(BigInt(invoice.subtotalMicros));
+    expect(lines.reduce((sum, l) => sum + BigInt(l.taxMicros), 0n)).toBe(BigInt(invoice.taxMicros));
+    // The PDF says the renewal's amount includes its tax, rather than showing it at 0% beside the calls' 9%.
+    const detail = (await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => loadInvoiceDetail(trx, { partnerId: demo, invoiceId: invoice.id })))!;
+    const { text } = await pdfText(await renderInvoicePdf(detail, { logo: null }));
+    expect(text).toContain('Usage excludes tax; other lines are points paid, tax included');
+    expect(text).toMatch(/^4 Subscription renewals \(1\) 1 21\.80 . 21\.80 0\.00\nincl\.$/m);
+    expect(text).not.toMatch(/^0%$/m);
     // No ledger entry names it: nothing new is owed (ADR 0008).
     expect(await owner.selectFrom('journalEntries').select('id').where('causeId', '=', invoice.id).execute()).toEqual([]);
     // The lead's views find the statement behind the invoice, inside the partner's scope only.
     const view = await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => statementOfInvoice(trx, { partnerId: demo, invoiceId: invoice.id }));
-    expect(view?.closingPoints).toBe('81.9825');
+    expect(view?.closingPoints).toBe('81.872925');
     const hidden = await inScope(db.app.db, { kind: 'partner', partnerId: north }, (trx) => statementOfInvoice(trx, { partnerId: demo, invoiceId: invoice.id }));
     expect(hidden).toBeNull();
   });
@@ -186,8 +206,9 @@ describe('monthly statements', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ toEmail: busy.ownerEmail, partnerId: demo });
     expect(mails[0]!.subject).toContain('September 2026');
-    expect(mails[0]!.bodyText).toContain('Closing points:  81.9825 SGD');
-    expect(mails[0]!.bodyText).toContain('United Kingdom: 1 call, 2 min: 1.00 SGD');
+    expect(mails[0]!.bodyText).toContain('Closing points:  81.872925 SGD');
+    expect(mails[0]!.bodyText).toContain('United Kingdom: 1 call, 2 min: 1.09 SGD (of which tax 0.09 SGD)');
+    expect(mails[0]!.bodyText).toContain('Singapore fixed: 3 calls, 3 min: 0.040875 SGD (of which tax 0.003375 SGD)');
     const audits = await owner.selectFrom('auditEvents').selectAll().where('action', '=', 'statement.generated').execute();
     expect(audits.length).toBeGreaterThanOrEqual(1);
     expect(audits.every((a) => a.partnerId === demo && a.app === 'invoice' && a.actorType === 'system' && a.actorLabel === 'monthly_statements')).toBe(true);
@@ -208,7 +229,7 @@ describe('monthly statements', () => {
     expect((w.summary as StatementSummary).usage).toEqual([]);
     expect((w.summary as StatementSummary).topUps).toEqual({ count: 1, amountMicros: '30000000' });
     // Demo's statement is untouched by Northwind's postings.
-    expect((await statementOf('2026-09', busy.customerId))!.closingPointsMicros).toBe('81982500');
+    expect((await statementOf('2026-09', busy.customerId))!.closingPointsMicros).toBe('81872925');
     // Row-level security: Northwind's scope sees only its own statements.
     const seen = await inScope(db.app.db, { kind: 'partner', partnerId: north }, (trx) => trx.selectFrom('statements').select('customerId').execute());
     expect(seen.map((r) => r.customerId)).toEqual([wombat]);
@@ -228,10 +249,11 @@ describe('monthly statements', () => {
     const sep = (await statementOf('2026-09', busy.customerId))!;
     const oct = october.find((r) => r.customerId === busy.customerId)!;
     expect(oct.openingPointsMicros).toBe(sep.closingPointsMicros);
-    // 81.9825 - 0.06 + 10.00 = 91.9225 (the 1.00 topped up today is November's).
-    expect(oct.closingPointsMicros).toBe('91922500');
+    // 81.872925 - 0.0654 + 10.00 = 91.807525 (the 1.00 topped up today is November's).
+    expect(oct.closingPointsMicros).toBe('91807525');
     expect(statementViewOf(oct)).toMatchObject({
-      openingPoints: '81.9825', closingPoints: '91.9225', usage: [{ category: 'singapore_mobile', calls: 1, seconds: 60, amount: '0.06' }], topUps: { count: 1, amount: '10.00' },
+      openingPoints: '81.872925', closingPoints: '91.807525', usage: [{ category: 'singapore_mobile', calls: 1, seconds: 60, amount: '0.0654', tax: '0.0054' }],
+      topUps: { count: 1, amount: '10.00' },
       renewals: { count: 0, amount: '0.00' },
     });
     // Points held, nothing moved: opening = closing, no invoice.
@@ -272,13 +294,210 @@ describe('the statement cron task', () => {
     await tasks[STATEMENTS_TASK]!({}, {} as JobHelpers);
     const aug = await rowsOf('2026-08');
     expect(aug.map((r) => r.customerId)).toEqual([august.customerId]);
-    // 12.00 - 2 minutes x 0.06
-    expect(aug[0]).toMatchObject({ openingPointsMicros: '0', closingPointsMicros: '11880000' });
-    const invoice = await owner.selectFrom('invoices').select(['number', 'totalMicros', 'issuedAt']).where('id', '=', aug[0]!.invoiceId!).executeTakeFirstOrThrow();
-    expect(invoice).toMatchObject({ totalMicros: '120000', issuedAt: new Date('2026-09-01T00:30:00Z') });
+    // 12.00 - 2 minutes x 0.06 - 9% of it (0.0108)
+    expect(aug[0]).toMatchObject({ openingPointsMicros: '0', closingPointsMicros: '11869200' });
+    const invoice = await owner.selectFrom('invoices').select(['number', 'subtotalMicros', 'taxMicros', 'totalMicros', 'issuedAt']).where('id', '=', aug[0]!.invoiceId!).executeTakeFirstOrThrow();
+    expect(invoice).toMatchObject({ subtotalMicros: '120000', taxMicros: '10000', totalMicros: '130000', issuedAt: new Date('2026-09-01T00:30:00Z') });
     expect(invoice.number).toMatch(/^STM-202609-\d{6}$/);
     // Twice is harmless.
     await tasks[STATEMENTS_TASK]!({}, {} as JobHelpers);
     expect(await rowsOf('2026-08')).toHaveLength(1);
+  });
+});
+
+describe('tax on calls in the statement (ADR 0032)', () => {
+  /** The calls' own figures (usage_calls), as the statement must add them up: points paid (price + tax) and tax, by prefix. */
+  const callTotals = async (customerId: string) => {
+    const rows = await owner.selectFrom('usageCalls').select(['prefix', 'priceMicros', 'taxMicros']).where('customerId', '=', customerId).execute();
+    const by = new Map<string, { paid: bigint; tax: bigint }>();
+    for (const r of rows) {
+      const t = by.get(r.prefix ?? '') ?? { paid: 0n, tax: 0n };
+      t.paid += BigInt(r.priceMicros) + BigInt(r.taxMicros);
+      t.tax += BigInt(r.taxMicros);
+      by.set(r.prefix ?? '', t);
+    }
+    return { rows, by };
+  };
+  const invoiceAndLines = async (invoiceId: string) => ({
+    invoice: await owner.selectFrom('invoices').selectAll().where('id', '=', invoiceId).executeTakeFirstOrThrow(),
+    lines: await owner.selectFrom('invoiceLines').select(['position', 'kind', 'description', 'amountMicros', 'taxMicros', 'taxCategory', 'taxRateBps'])
+      .where('invoiceId', '=', invoiceId).orderBy('position').execute(),
+  });
+  /** closing = opening + topUps + credits - charges, from the stored figures. */
+  const reconciles = (row: StatementRow) => {
+    const sum = readStatementSummary(row.summary);
+    return BigInt(row.openingPointsMicros) + BigInt(sum.topUps.amountMicros) + BigInt(sum.credits.amountMicros) - BigInt(sum.chargesMicros) === BigInt(row.closingPointsMicros);
+  };
+  const detailOf = (invoiceId: string) => inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => loadInvoiceDetail(trx, { partnerId: demo, invoiceId }));
+
+  it('at 9% with sub-cent taxes: a category is price + tax of its calls and taxMicros their tax; the invoice lines are pre-tax and tax, each rounded once, and add up', async () => {
+    const c = await createCustomer(owner, { partnerId: demo, name: 'Rounding Pte Ltd' });
+    const mark = await lastPostingId(owner);
+    await topUpPoints(db.app.db, { partnerId: demo, customerId: c.customerId, micros: SGD('5.00') });
+    const ingested = await ingestCalls(ctx, {
+      records: [
+        // Australia: three billed minutes of 0.20544, each taxed 0.0184896 -> 0.018490.
+        call('may-1', '+61291234567', 60, c.customerId), call('may-2', '+61291234568', 31, c.customerId), call('may-3', '+61391234567', 1, c.customerId),
+        // United States: a minute of 0.033333, taxed 0.00299997 -> 0.003000.
+        call('may-4', '+12125550123', 60, c.customerId),
+      ],
+    });
+    expect(ingested.summary).toMatchObject({ charged: 4, rejected: 0 });
+    await backdatePostings(owner, { afterId: mark, at: '2026-05-12T09:00:00Z' });
+    const calls = await callTotals(c.customerId);
+    expect(calls.rows.map((r) => [r.prefix, r.priceMicros, r.taxMicros]).sort()).toEqual([
+      ['1', '33333', '3000'], ['61', '205440', '18490'], ['61', '205440', '18490'], ['61', '205440', '18490'],
+    ]);
+
+    const run = await generateMonthlyStatements(deps, { month: '2026-05', partnerId: demo });
+    expect(run).toMatchObject({ statements: 1, invoices: 1 });
+    const s = (await statementOf('2026-05', c.customerId))!;
+    const summary = s.summary as StatementSummary;
+    expect(summary.usage).toEqual([
+      { category: 'australia', label: 'Australia', calls: 3, seconds: 180, amountMicros: '671790', taxMicros: '55470' },
+      { category: 'united_states', label: 'United States', calls: 1, seconds: 60, amountMicros: '36333', taxMicros: '3000' },
+    ]);
+    // The same figures as the calls' own rows: what the points paid is price + tax, the tax is the calls' tax_micros.
+    expect(summary.usage.map((u) => [u.amountMicros, u.taxMicros])).toEqual(['61', '1'].map((prefix) => {
+      const t = calls.by.get(prefix)!;
+      return [t.paid.toString(), t.tax.toString()];
+    }));
+    expect(summary.chargesMicros).toBe('708123');
+    // 5.00 - 0.708123: the points, exact.
+    expect(s).toMatchObject({ openingPointsMicros: '0', closingPointsMicros: '4291877' });
+    expect(reconciles(s)).toBe(true);
+
+    const { invoice, lines } = await invoiceAndLines(s.invoiceId!);
+    // Australia: 0.61632 -> 0.62 and 0.05547 -> 0.06; United States: 0.033333 -> 0.03 and 0.003 -> 0.00 (still at 9%).
+    expect(lines).toEqual([
+      { position: 1, kind: 'usage', description: 'Australia: 3 calls, 3 min', amountMicros: '620000', taxMicros: '60000', taxCategory: 'standard', taxRateBps: 900 },
+      { position: 2, kind: 'usage', description: 'United States: 1 call, 1 min', amountMicros: '30000', taxMicros: '0', taxCategory: 'standard', taxRateBps: 900 },
+    ]);
+    expect(invoice).toMatchObject({
+      type: 'monthly', status: 'paid', informational: true,
+      subtotalMicros: '650000', taxMicros: '60000', totalMicros: '710000', amountPaidMicros: '710000', amountDueMicros: '0',
+    });
+    expect(BigInt(invoice.subtotalMicros) + BigInt(invoice.taxMicros)).toBe(BigInt(invoice.totalMicros));
+    expect(lines.reduce((sum, l) => sum + BigInt(l.amountMicros) + BigInt(l.taxMicros), 0n)).toBe(BigInt(invoice.totalMicros));
+
+    // The screen, the PDF and the email say how much of each category's amount was tax.
+    const detail = (await detailOf(invoice.id))!;
+    expect(detail).toMatchObject({ subtotal: '0.65', tax: '0.06', total: '0.71', amountPaid: '0.71', amountDue: '0.00' });
+    expect(detail.statement!.usage).toEqual([
+      { category: 'australia', label: 'Australia', calls: 3, seconds: 180, amount: '0.67179', tax: '0.05547' },
+      { category: 'united_states', label: 'United States', calls: 1, seconds: 60, amount: '0.036333', tax: '0.003' },
+    ]);
+    const { text } = await pdfText(await renderInvoicePdf(detail, { logo: null }));
+    expect(text).toMatch(/^Category Calls Duration Amount SGD Of which tax$/m);
+    expect(text).toMatch(/^Australia 3 3 min 0\.67179 0\.05547$/m);
+    expect(text).toMatch(/^United States 1 1 min 0\.036333 0\.003$/m);
+    expect(text).toMatch(/^Subtotal \(excl\. tax\) SGD 0\.65$/m);
+    expect(text).toMatch(/^Tax 9% SGD 0\.06$/m);
+    expect(text).toMatch(/^Total SGD 0\.71$/m);
+    const mail = await owner.selectFrom('notifications').select('bodyText').where('kind', '=', 'monthly_statement').where('customerId', '=', c.customerId).executeTakeFirstOrThrow();
+    expect(mail.bodyText).toContain('Australia: 3 calls, 3 min: 0.67179 SGD (of which tax 0.05547 SGD)');
+    expect(mail.bodyText).toContain('United States: 1 call, 1 min: 0.036333 SGD (of which tax 0.003 SGD)');
+    expect(await checkLedger(owner)).toEqual([]);
+  });
+
+  it('a rate changed during the month: a line per rate the calls paid, each taxed at its own rate, whatever the rate on the day of the statement', async () => {
+    const c = await createCustomer(owner, { partnerId: demo, name: 'Two Rates Pte Ltd' });
+    const mark = await lastPostingId(owner);
+    await topUpPoints(db.app.db, { partnerId: demo, customerId: c.customerId, micros: SGD('5.00') });
+    try {
+      // A minute to Australia (0.20544) at 9%, then, the rate lowered, two at 8%; on the day of the statement the rate is 0.
+      await setTaxRate(owner, demo, 900);
+      expect((await ingestCalls(ctx, { records: [call('rate-1', '+61291234567', 60, c.customerId)] })).summary.charged).toBe(1);
+      await setTaxRate(owner, demo, 800);
+      expect((await ingestCalls(ctx, { records: [call('rate-2', '+61291234567', 60, c.customerId), call('rate-3', '+61291234568', 45, c.customerId)] })).summary.charged).toBe(2);
+      await setTaxRate(owner, demo, 0);
+      await backdatePostings(owner, { afterId: mark, at: '2026-04-20T09:00:00Z' });
+      const rows = await owner.selectFrom('usageCalls').select(['callId', 'taxMicros', 'taxRateBps']).where('customerId', '=', c.customerId).orderBy('callId').execute();
+      expect(rows.map((r) => [r.callId, r.taxMicros, r.taxRateBps])).toEqual([['rate-1', '18490', 900], ['rate-2', '16435', 800], ['rate-3', '16435', 800]]);
+
+      expect(await generateMonthlyStatements(deps, { month: '2026-04', partnerId: demo })).toMatchObject({ statements: 1, invoices: 1 });
+      const s = (await statementOf('2026-04', c.customerId))!;
+      // The summary keeps one category, with all the tax its calls paid.
+      expect((s.summary as StatementSummary).usage).toEqual([
+        { category: 'australia', label: 'Australia', calls: 3, seconds: 180, amountMicros: String(3 * 205_440 + 18_490 + 2 * 16_435), taxMicros: String(18_490 + 2 * 16_435) },
+      ]);
+      const { invoice, lines } = await invoiceAndLines(s.invoiceId!);
+      // 8%: 0.41088 -> 0.41, tax 0.0328 -> 0.03; 9%: 0.20544 -> 0.21, tax 0.0189 -> 0.02.
+      expect(lines).toEqual([
+        { position: 1, kind: 'usage', description: 'Australia: 2 calls, 2 min (tax 8%)', amountMicros: '410000', taxMicros: '30000', taxCategory: 'standard', taxRateBps: 800 },
+        { position: 2, kind: 'usage', description: 'Australia: 1 call, 1 min (tax 9%)', amountMicros: '210000', taxMicros: '20000', taxCategory: 'standard', taxRateBps: 900 },
+      ]);
+      expect(invoice).toMatchObject({ subtotalMicros: '620000', taxMicros: '50000', totalMicros: '670000', amountPaidMicros: '670000', amountDueMicros: '0' });
+      expect(reconciles(s)).toBe(true);
+    } finally {
+      await setTaxRate(owner, demo, 900);
+    }
+  });
+
+  it('at 0%: tax 0 everywhere, and the figures statements had before calls carried tax', async () => {
+    const c = await createCustomer(owner, { partnerId: demo, name: 'Untaxed Pte Ltd' });
+    const mark = await lastPostingId(owner);
+    await topUpPoints(db.app.db, { partnerId: demo, customerId: c.customerId, micros: SGD('2.00') });
+    await setTaxRate(owner, demo, 0);
+    try {
+      const ingested = await ingestCalls(ctx, {
+        records: [call('jun-1', '+61291234567', 60, c.customerId), call('jun-2', '+61291234568', 31, c.customerId), call('jun-3', '+61391234567', 1, c.customerId)],
+      });
+      expect(ingested.summary).toMatchObject({ charged: 3, rejected: 0 });
+    } finally {
+      await setTaxRate(owner, demo, 900);
+    }
+    await backdatePostings(owner, { afterId: mark, at: '2026-06-08T09:00:00Z' });
+    expect((await callTotals(c.customerId)).by.get('61')).toEqual({ paid: 616_320n, tax: 0n });
+
+    const run = await generateMonthlyStatements(deps, { month: '2026-06', partnerId: demo });
+    expect(run.invoices).toBe(1);
+    const s = (await statementOf('2026-06', c.customerId))!;
+    expect(s).toMatchObject({ openingPointsMicros: '0', closingPointsMicros: '1383680' });
+    expect((s.summary as StatementSummary).usage).toEqual([{ category: 'australia', label: 'Australia', calls: 3, seconds: 180, amountMicros: '616320', taxMicros: '0' }]);
+    expect((s.summary as StatementSummary).chargesMicros).toBe('616320');
+    expect(reconciles(s)).toBe(true);
+
+    const { invoice, lines } = await invoiceAndLines(s.invoiceId!);
+    expect(lines).toEqual([
+      { position: 1, kind: 'usage', description: 'Australia: 3 calls, 3 min', amountMicros: '620000', taxMicros: '0', taxCategory: 'standard', taxRateBps: 0 },
+    ]);
+    expect(invoice).toMatchObject({ subtotalMicros: '620000', taxMicros: '0', totalMicros: '620000', amountPaidMicros: '620000', amountDueMicros: '0' });
+    expect(statementViewOf(s).usage).toEqual([{ category: 'australia', label: 'Australia', calls: 3, seconds: 180, amount: '0.61632', tax: '0.00' }]);
+    const { text } = await pdfText(await renderInvoicePdf((await detailOf(invoice.id))!, { logo: null }));
+    expect(text).toMatch(/^Australia 3 3 min 0\.61632$/m);
+    expect(text).not.toContain('Of which tax');
+    const mail = await owner.selectFrom('notifications').select('bodyText').where('kind', '=', 'monthly_statement').where('customerId', '=', c.customerId).executeTakeFirstOrThrow();
+    expect(mail.bodyText).toContain('Australia: 3 calls, 3 min: 0.61632 SGD\n');
+    expect(mail.bodyText).not.toContain('of which tax');
+  });
+
+  it('a summary stored before calls carried tax (no taxMicros) reads as tax 0, and its invoice still shows on the screen and in the PDF', async () => {
+    const c = await createCustomer(owner, { partnerId: demo, name: 'Old Statement Pte Ltd' });
+    const invoiceId = newId('inv');
+    await owner.insertInto('invoices').values({
+      id: invoiceId, partnerId: demo, customerId: c.customerId, type: 'monthly', status: 'paid', informational: true, number: `STM-202605-${invoiceId.slice(-6)}`, currency: 'SGD',
+      subtotalMicros: 8_800_000n, taxMicros: 0n, totalMicros: 8_800_000n, amountDueMicros: 0n, amountPaidMicros: 8_800_000n, issuedAt: new Date('2026-05-01T00:30:00Z'),
+      dueAt: new Date('2026-05-01T00:30:00Z'), paidAt: new Date('2026-05-01T00:30:00Z'), updatedAt: new Date(), periodStart: '2026-04-01', periodEnd: '2026-05-01',
+    }).execute();
+    const bucket = (count: number, amountMicros: string) => ({ count, amountMicros });
+    const old = {
+      version: 1, usage: [{ category: 'local', label: 'Local calls', calls: 12, seconds: 3600, amountMicros: '8800000' }], renewals: bucket(0, '0'),
+      purchases: bucket(0, '0'), topUps: bucket(1, '50000000'), credits: bucket(0, '0'), other: bucket(0, '0'), chargesMicros: '8800000',
+    };
+    await owner.insertInto('statements').values({
+      id: newId('stm'), partnerId: demo, customerId: c.customerId, invoiceId, currency: 'SGD', periodStart: '2026-04-01', periodEnd: '2026-05-01',
+      openingPointsMicros: 0n, closingPointsMicros: 41_200_000n, summary: JSON.stringify(old),
+    }).execute();
+
+    const row = (await statementOf('2026-04', c.customerId))!;
+    expect(readStatementSummary(row.summary).usage).toEqual([{ ...old.usage[0], taxMicros: '0' }]);
+    expect(readStatementSummary(JSON.stringify(old)).usage[0]!.taxMicros).toBe('0');
+    expect(reconciles(row)).toBe(true);
+    const detail = (await detailOf(invoiceId))!;
+    expect(detail.statement).toMatchObject({ openingPoints: '0.00', closingPoints: '41.20', usage: [{ category: 'local', calls: 12, amount: '8.80', tax: '0.00' }] });
+    const { text } = await pdfText(await renderInvoicePdf(detail, { logo: null }));
+    expect(text).toMatch(/^Local calls 12 1 h 8\.80$/m);
+    expect(text).not.toContain('Of which tax');
   });
 });

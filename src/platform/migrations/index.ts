@@ -41,6 +41,7 @@ import * as m0051 from './0051_balances_in_one_pass.ts';
 import * as m0052 from './0052_postings_name_their_account_customer.ts';
 import * as m0053 from './0053_ledger_checks.ts';
 import * as m0054 from './0054_audit_chain_full_pass.ts';
+import * as m0055 from './0055_call_tax.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -86,4 +87,5 @@ export const migrations: Record<string, Migration> = {
   '0052_postings_name_their_account_customer': m0052,
   '0053_ledger_checks': m0053,
   '0054_audit_chain_full_pass': m0054,
+  '0055_call_tax': m0055,
 };

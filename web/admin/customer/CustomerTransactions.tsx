@@ -30,7 +30,9 @@ export function groupTransactions(rows: readonly Transaction[]): Group[] {
   return GROUP_ORDER.filter((type) => byType.has(type)).map((type) => {
     const list = byType.get(type)!;
     const sum = list.reduce((s, t) => s + (toMicros(t.amount) ?? 0n), 0n);
-    const decimals = Math.min(...list.map((t) => decimalsOf(t.balanceAfter)));
+    // The currency's minor unit, as the API writes amounts (trailing zeros trimmed down to it): the fewest decimals of
+    // the group's amounts and balances (balances alone may all carry a call's sub-cent digits). Never drops a digit.
+    const decimals = Math.min(...list.flatMap((t) => [decimalsOf(t.amount), decimalsOf(t.balanceAfter)]));
     return { type, rows: list, total: formatMicros(sum, Number.isFinite(decimals) ? decimals : 2) };
   });
 }

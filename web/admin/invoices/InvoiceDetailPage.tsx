@@ -178,7 +178,7 @@ export function InvoiceDetailPage() {
         {inv.lines.length === 0 ? (
           <Empty title="No lines" />
         ) : (
-          <InvoiceLinesTable lines={inv.lines} showKind minWidth={760} />
+          <InvoiceLinesTable lines={inv.lines} invoiceType={inv.type} showKind minWidth={760} />
         )}
         <Group justify="space-between" align="flex-start" mt="md" wrap="wrap">
           <Stack gap={4} maw={520}>

@@ -131,7 +131,7 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
       {inv.statement ? <InvoiceStatement statement={inv.statement} currency={inv.currency} /> : null}
 
       {inv.lines.length > 0 ? (
-        <InvoiceLinesTable lines={inv.lines} minWidth={560} />
+        <InvoiceLinesTable lines={inv.lines} invoiceType={inv.type} minWidth={560} />
       ) : null}
 
       <Group justify="flex-end">
