@@ -105,7 +105,7 @@ export function checkOutcomeLimit(facts: InvoiceCreditFacts, choice: OutcomeChoi
   const limits = outcomeLimits(facts);
   const inv = facts.invoice.number ?? facts.invoice.id;
   if (choice.outcome === 'reduce_due') {
-    if (facts.pendingPayment) throw new DomainError('payment_in_progress', `A portal payment of invoice ${inv} is in progress; wait for it to finish`);
+    if (facts.pendingPayment) throw new DomainError('payment_in_progress', `A portal payment of invoice ${inv} is in progress; if it got no answer from the card gateway, it is settled automatically (usually within 15 minutes)`);
     if (totalMicros > limits.reduceDue) {
       throw new DomainError('credit_exceeds_due', `Invoice ${inv} has ${fmt(limits.reduceDue)} due: a credit note reducing it can be at most that; give points or refund the rest`,
         [{ path: 'outcome', message: `reduce_due: at most ${fmt(limits.reduceDue)}` }]);

@@ -34,6 +34,20 @@ export interface Gateway {
   saveCard(input: SaveCardInput): Promise<SaveCardResult>;
   /** Charge a saved card (customerRef + methodRef, off-session: renewals, auto top-up) or a one-off card token. */
   charge(input: ChargeInput): Promise<ChargeResult>;
+  /**
+   * What the gateway knows now of the charge requested under `idempotencyKey` (read-only; nothing is charged): the
+   * charge whose answer Folio may have lost (a crash, a timeout). `reference` is a metadata entry that request carried
+   * and that names it alone (an invoice payment: `invoicePaymentAttemptId`), for gateways that look charges up by
+   * metadata rather than by key (Stripe). Null when the gateway has no such charge: the request never reached it (or,
+   * for a charge younger than `chargeLookupLagMs`, it may not be visible yet). A gateway error propagates.
+   */
+  findCharge(input: FindChargeInput): Promise<FoundCharge | null>;
+  /**
+   * How long a charge may take to become visible to `findCharge` (Stripe's search index: under a minute normally, up
+   * to an hour during its outages; the sandbox reads its own tables: 0). A null answer proves nothing was charged only
+   * for a request made longer ago than this.
+   */
+  readonly chargeLookupLagMs: number;
   /** Refund all or part of a succeeded charge. More than what is left to refund is a DomainError (`rule_violation`). */
   refund(input: RefundInput): Promise<RefundResult>;
   /**
@@ -105,6 +119,26 @@ export type ChargeResult =
     /** The gateway's record of the failed attempt, when it made one. */
     chargeRef: string | null;
     /** The gateway's decline code, e.g. `generic_decline`, `insufficient_funds`, `authentication_required`. */
+    failureReason: string;
+  };
+
+export interface FindChargeInput {
+  idempotencyKey: string;
+  /** A metadata entry of the charge request (`key` as in ChargeInput.metadata; `value` a reference: letters, digits, _ and -). */
+  reference: { key: string; value: string };
+}
+
+/** A charge as the gateway knows it now: settled, still pending (a delayed card), or failed (no money moved). */
+export type FoundCharge =
+  | { status: 'succeeded' | 'pending'; chargeRef: string; amountMicros: bigint; currency: Currency }
+  | {
+    status: 'failed';
+    /** The gateway's record of the failed attempt, when it made one. */
+    chargeRef: string | null;
+    amountMicros: bigint;
+    currency: Currency;
+    failureCode: 'declined' | 'insufficient_funds';
+    /** The gateway's decline code, e.g. `generic_decline`. */
     failureReason: string;
   };
 
@@ -246,6 +280,12 @@ export function checkChargeInput(input: ChargeInput): void {
   if (saved === token) check.fail('cardToken', 'exactly one of methodRef (with customerRef) or cardToken');
   if (saved) check.ref('customerRef', input.customerRef).ref('methodRef', input.methodRef);
   if (token) check.ref('cardToken', input.cardToken).ref('customerRef', input.customerRef, false);
+  check.throwIfAny();
+}
+
+export function checkFindChargeInput(input: FindChargeInput): void {
+  const check = new InputCheck().idempotencyKey(input.idempotencyKey).ref('reference.value', input.reference?.value);
+  if (typeof input.reference?.key !== 'string' || !/^[A-Za-z0-9_]{1,40}$/.test(input.reference.key)) check.fail('reference.key', `1 to ${MAX_METADATA_KEY} letters, digits or _`);
   check.throwIfAny();
 }
 

@@ -335,3 +335,35 @@ describe('delivery shape', () => {
     expect(gateway.signatureHeaderName).toBe('folio-sandbox-signature');
   });
 });
+
+describe('findCharge (a charge whose answer was lost)', () => {
+  const ref = (value: string) => ({ key: 'invoicePaymentAttemptId', value });
+
+  it('answers the charge stored under the key as it is now: succeeded, failed with its decline, pending until it settles', async () => {
+    const ok = key('find-ok');
+    const charged = await tokenCharge('tok_sandbox_success', 12_00n, ok, { invoicePaymentAttemptId: 'ipa_find1' });
+    expect(await gateway.findCharge({ idempotencyKey: ok, reference: ref('ipa_find1') }))
+      .toEqual({ status: 'succeeded', chargeRef: charged.chargeRef, amountMicros: sgd(12_00n), currency: 'SGD' });
+    const no = key('find-declined');
+    await tokenCharge('tok_sandbox_declined', 3_00n, no, { invoicePaymentAttemptId: 'ipa_find2' });
+    expect(await gateway.findCharge({ idempotencyKey: no, reference: ref('ipa_find2') }))
+      .toMatchObject({ status: 'failed', failureCode: 'declined', failureReason: 'generic_decline', amountMicros: sgd(3_00n) });
+    const slow = key('find-delayed');
+    await tokenCharge('tok_sandbox_delayed', 4_00n, slow, { invoicePaymentAttemptId: 'ipa_find3' });
+    expect(await gateway.findCharge({ idempotencyKey: slow, reference: ref('ipa_find3') })).toMatchObject({ status: 'pending' });
+    await deliverAll(new Date(Date.now() + SETTLE_MS + 60_000));
+    expect(await gateway.findCharge({ idempotencyKey: slow, reference: ref('ipa_find3') })).toMatchObject({ status: 'succeeded' });
+    expect(gateway.chargeLookupLagMs).toBe(0);
+  });
+
+  it('nothing under the key (never received, or refused: a refused request keeps nothing), or another reference, is null', async () => {
+    expect(await gateway.findCharge({ idempotencyKey: key('find-none'), reference: ref('ipa_none') })).toBeNull();
+    const refused = key('find-refused');
+    await domainError(tokenCharge('tok_sandbox_nope', 1_00n, refused, { invoicePaymentAttemptId: 'ipa_find4' }));
+    expect(await gateway.findCharge({ idempotencyKey: refused, reference: ref('ipa_find4') })).toBeNull();
+    const other = key('find-other');
+    await tokenCharge('tok_sandbox_success', 1_00n, other, { invoicePaymentAttemptId: 'ipa_find5' });
+    expect(await gateway.findCharge({ idempotencyKey: other, reference: ref('ipa_someone_else') })).toBeNull();
+    expect((await domainError(gateway.findCharge({ idempotencyKey: other, reference: ref("x' or 1=1") }))).code).toBe('validation_failed');
+  });
+});

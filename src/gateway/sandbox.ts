@@ -6,9 +6,9 @@ import type { Db, Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import {
   amountTooLarge, MAX_CHARGE_MINOR,
-  badSignature, checkChargeInput, checkCreateCustomerInput, checkRefundInput, checkSaveCardInput, fromMinorUnits, simulatedRef, toMinorUnits,
-  type ChargeInput, type ChargeResult, type CreateCustomerInput, type CreateCustomerResult, type Gateway, type GatewayEvent,
-  type RefundInput, type RefundResult, type SaveCardInput, type SaveCardResult, type WebhookDelivery,
+  badSignature, checkChargeInput, checkCreateCustomerInput, checkFindChargeInput, checkRefundInput, checkSaveCardInput, fromMinorUnits, simulatedRef, toMinorUnits,
+  type ChargeInput, type ChargeResult, type CreateCustomerInput, type CreateCustomerResult, type FindChargeInput, type FoundCharge,
+  type Gateway, type GatewayEvent, type RefundInput, type RefundResult, type SaveCardInput, type SaveCardResult, type WebhookDelivery,
 } from './gateway.ts';
 import { sandboxCardByToken, type SandboxOutcome } from './test-cards.ts';
 import { checkWebhookSignature, DEFAULT_TOLERANCE_SECONDS, signWebhook } from './webhook-signature.ts';
@@ -88,6 +88,8 @@ const refundDataSchema = z.object({ refundRef: z.string(), chargeRef: z.string()
 export class SandboxGateway implements Gateway {
   readonly name = 'sandbox' as const;
   readonly signatureHeaderName = 'folio-sandbox-signature';
+  /** The sandbox reads its own tables: a charge is visible once its request committed. */
+  readonly chargeLookupLagMs: number = 0;
   private readonly db: Db;
   private readonly webhookSecret: string;
   private readonly settleAfterMs: number;
@@ -180,6 +182,34 @@ export class SandboxGateway implements Gateway {
       await this.queueEvent(trx, now, 'charge.failed', { ...data, status, failureReason });
       return { status, chargeRef, failureReason: failureReason! };
     });
+  }
+
+  /**
+   * The charge requested under this idempotency key, as it is now (a delayed card may have settled since): the stored
+   * answer of that request names the charge. No stored request (it never arrived, or it was refused: a refused request
+   * keeps nothing) is null. The key alone identifies it here; `reference` is checked against the charge's metadata.
+   */
+  async findCharge(input: FindChargeInput): Promise<FoundCharge | null> {
+    checkFindChargeInput(input);
+    const prior = await this.db.selectFrom('gatewaySandboxRequests').select(['operation', 'response'])
+      .where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst();
+    if (!prior || prior.operation !== 'charge') return null;
+    const response = prior.response as { chargeRef?: unknown };
+    if (typeof response.chargeRef !== 'string') return null;
+    const charge = await this.db.selectFrom('gatewaySandboxCharges').select(['id', 'status', 'failureReason', 'amountMinor', 'currency', 'metadata'])
+      .where('id', '=', response.chargeRef).executeTakeFirst();
+    if (!charge) return null;
+    if (charge.metadata[input.reference.key] !== input.reference.value) return null;
+    const currency = charge.currency as Currency;
+    const amountMicros = fromMinorUnits(BigInt(charge.amountMinor), currency);
+    switch (charge.status) {
+      case 'succeeded':
+      case 'pending':
+        return { status: charge.status, chargeRef: charge.id, amountMicros, currency };
+      case 'declined':
+      case 'insufficient_funds':
+        return { status: 'failed', chargeRef: charge.id, amountMicros, currency, failureCode: charge.status, failureReason: charge.failureReason ?? FAILURE_OF[charge.status] };
+    }
   }
 
   async refund(input: RefundInput): Promise<RefundResult> {

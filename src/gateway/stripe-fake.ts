@@ -12,7 +12,7 @@ import { signWebhook } from './webhook-signature.ts';
  * request -> the first answer again, another request -> `idempotency_error`); signs webhook events like Stripe.
  *
  * Endpoints: POST /v1/customers, POST /v1/payment_methods/:id/attach, POST /v1/payment_intents,
- * GET /v1/payment_intents/:id, POST /v1/refunds.
+ * GET /v1/payment_intents/:id, GET /v1/payment_intents/search (only `metadata['key']:'value'` queries), POST /v1/refunds.
  *
  * Test payment methods (Stripe's own test PaymentMethod ids, plus one only this fake knows):
  * - `pm_card_visa` succeeds; `pm_card_chargeDeclined` is declined (generic_decline);
@@ -106,6 +106,8 @@ export class StripeFake {
   private readonly idempotency = new Map<string, Stored>();
   private readonly events: string[] = [];
   private port = 0;
+  /** While true, search finds nothing (Stripe's search index lags behind its writes). */
+  searchLags = false;
 
   private constructor(secretKey: string, webhookSecret: string) {
     this.secretKey = secretKey;
@@ -180,6 +182,7 @@ export class StripeFake {
       return json(stripeError(400, 'invalid_request_error', 'Sending card numbers directly to the API is unsafe and refused by this fake.'));
     }
     if (method === 'GET') {
+      if (url.pathname === '/v1/payment_intents/search') return json(this.search(url.searchParams));
       const m = /^\/v1\/payment_intents\/([^/]+)$/.exec(url.pathname);
       if (m) {
         const intent = this.intents.get(m[1]!);
@@ -310,6 +313,15 @@ export class StripeFake {
     };
     this.emit('refund.created', json);
     return { status: 200, body: json, cache: false };
+  }
+
+  private search(params: URLSearchParams): Reply {
+    const query = /^metadata\['([A-Za-z0-9_]+)'\]:'([^'\\]*)'$/.exec(params.get('query') ?? '');
+    if (!query) return stripeError(400, 'invalid_request_error', 'This fake searches only by one metadata entry.', { param: 'query' });
+    const limit = Number(params.get('limit') ?? 10);
+    const [, key, value] = query;
+    const data = this.searchLags ? [] : [...this.intents.values()].filter((i) => i.metadata[key!] === value).slice(0, limit).map((i) => this.intentJson(i));
+    return { status: 200, body: { object: 'search_result', url: '/v1/payment_intents/search', has_more: false, next_page: null, data }, cache: false };
   }
 
   private missing(object: string, id: string, param?: string): Reply {

@@ -191,6 +191,62 @@ describe('refunds', () => {
   });
 });
 
+describe('findCharge (a charge whose answer was lost)', () => {
+  let seq = 0;
+  const attemptId = () => `ipa_stripefind${++seq}x${Date.now().toString(36)}`;
+  const find = (id: string, idempotencyKey = `folio-invoice-payment-${id}`) =>
+    gateway.findCharge({ idempotencyKey, reference: { key: 'invoicePaymentAttemptId', value: id } });
+  const invoiceCharge = (cardToken: string, cents: bigint, id: string) => tokenCharge(cardToken, cents, `folio-invoice-payment-${id}`, { invoicePaymentAttemptId: id, invoiceId: 'inv_x' });
+
+  it('finds a succeeded charge by the metadata it carried, through the search endpoint, and sends nothing that charges', async () => {
+    const id = attemptId();
+    const charged = await invoiceCharge('pm_card_visa', 12_34n, id);
+    const intents = fake.paymentIntentCount;
+    expect(await find(id)).toEqual({ status: 'succeeded', chargeRef: charged.chargeRef, amountMicros: sgd(12_34n), currency: 'SGD' });
+    const sent = lastRequest();
+    expect(sent).toMatchObject({ method: 'GET', path: '/v1/payment_intents/search' });
+    expect(fake.paymentIntentCount).toBe(intents);
+    await events();
+  });
+
+  it('a declined or poor card is failed with the decline code; a processing one is pending until it settles', async () => {
+    const declined = attemptId();
+    const poor = attemptId();
+    const slow = attemptId();
+    const d = await invoiceCharge('pm_card_chargeDeclined', 5_00n, declined);
+    await invoiceCharge('pm_card_chargeDeclinedInsufficientFunds', 5_00n, poor);
+    const p = await invoiceCharge('pm_card_fake_processing', 7_00n, slow);
+    expect(await find(declined)).toEqual({ status: 'failed', chargeRef: d.chargeRef, amountMicros: sgd(5_00n), currency: 'SGD', failureCode: 'declined', failureReason: 'generic_decline' });
+    expect(await find(poor)).toMatchObject({ status: 'failed', failureCode: 'insufficient_funds', failureReason: 'insufficient_funds' });
+    expect(await find(slow)).toEqual({ status: 'pending', chargeRef: p.chargeRef, amountMicros: sgd(7_00n), currency: 'SGD' });
+    fake.settleProcessing();
+    expect(await find(slow)).toMatchObject({ status: 'succeeded', chargeRef: p.chargeRef });
+    await events();
+  });
+
+  it('nothing under that reference (the request never arrived, or the search index has not caught up) is null; the lag is stated', async () => {
+    expect(await find(attemptId())).toBeNull();
+    const id = attemptId();
+    await invoiceCharge('pm_card_visa', 1_00n, id);
+    fake.searchLags = true;
+    try {
+      expect(await find(id)).toBeNull();
+    } finally {
+      fake.searchLags = false;
+    }
+    expect(gateway.chargeLookupLagMs).toBeGreaterThanOrEqual(60 * 60_000);
+    await events();
+  });
+
+  it('a reference that could break out of the search query is refused before anything is sent', async () => {
+    const before = fake.requests.length;
+    const err = await domainError(gateway.findCharge({ idempotencyKey: 'k-1', reference: { key: 'invoicePaymentAttemptId', value: "x' OR status:'succeeded" } }));
+    expect(err.code).toBe('validation_failed');
+    expect((await domainError(gateway.findCharge({ idempotencyKey: 'k-1', reference: { key: "a']:'b", value: 'x' } }))).code).toBe('validation_failed');
+    expect(fake.requests.length).toBe(before);
+  });
+});
+
 describe('webhooks', () => {
   const stripe = new Stripe('sk_test_unused');
   const body = JSON.stringify({

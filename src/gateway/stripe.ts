@@ -4,9 +4,9 @@ import type Stripe from 'stripe';
 import { isCurrency, type Currency } from '../money/money.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import {
-  badSignature, checkChargeInput, checkCreateCustomerInput, checkRefundInput, checkSaveCardInput, fromMinorUnits, toMinorUnits,
-  type ChargeInput, type ChargeResult, type CreateCustomerInput, type CreateCustomerResult, type Gateway, type GatewayEvent,
-  type RefundInput, type RefundResult, type SaveCardInput, type SaveCardResult,
+  badSignature, checkChargeInput, checkCreateCustomerInput, checkFindChargeInput, checkRefundInput, checkSaveCardInput, fromMinorUnits, toMinorUnits,
+  type ChargeInput, type ChargeResult, type CreateCustomerInput, type CreateCustomerResult, type FindChargeInput, type FoundCharge,
+  type Gateway, type GatewayEvent, type RefundInput, type RefundResult, type SaveCardInput, type SaveCardResult,
 } from './gateway.ts';
 import { DEFAULT_TOLERANCE_SECONDS } from './webhook-signature.ts';
 
@@ -22,6 +22,9 @@ import { DEFAULT_TOLERANCE_SECONDS } from './webhook-signature.ts';
  * - Refunds: `POST /v1/refunds` on the PaymentIntent, after checking its currency and that it succeeded.
  * - Every POST carries the caller's idempotency key (`Idempotency-Key`); the SDK's own network retries reuse it.
  * - Webhooks: `stripe.webhooks.constructEvent` checks the `stripe-signature` header and its age.
+ * - Finding a charge whose answer was lost: `GET /v1/payment_intents/search` by the metadata entry the charge carried
+ *   (its `metadata` is the caller's, e.g. `invoicePaymentAttemptId`). Stripe's search index lags (under a minute, up to
+ *   an hour during outages: `chargeLookupLagMs`).
  * The chargeRef is the PaymentIntent id (`pi_...`); the refundRef the Refund id (`re_...`).
  */
 export interface StripeGatewayOptions {
@@ -84,6 +87,8 @@ function failedStatus(reason: string): 'declined' | 'insufficient_funds' {
 export class StripeGateway implements Gateway {
   readonly name = 'stripe' as const;
   readonly signatureHeaderName = 'stripe-signature';
+  /** Stripe: "data is searchable in less than a minute; occasionally up to an hour behind during outages". */
+  readonly chargeLookupLagMs: number = 60 * 60_000;
   private readonly stripe: Stripe;
   private readonly webhookSecret: string;
   private readonly toleranceSeconds: number;
@@ -164,6 +169,46 @@ export class StripeGateway implements Gateway {
       throw domainErrorOf(err, 'card token, saved card or gateway customer');
     }
     return chargeResultOf(intent);
+  }
+
+  /**
+   * The PaymentIntent the charge under `idempotencyKey` created, found by the metadata entry it carried (Stripe cannot
+   * look requests up by idempotency key). A confirmed-at-once intent is succeeded, processing (pending) or failed;
+   * should several match (never expected: one key, one intent), a succeeded one wins, then a processing one.
+   */
+  async findCharge(input: FindChargeInput): Promise<FoundCharge | null> {
+    checkFindChargeInput(input);
+    const { key, value } = input.reference; // checked: letters, digits, _ (and - in the value): nothing to escape
+    let found: Stripe.PaymentIntent[];
+    try {
+      const result = await this.stripe.paymentIntents.search({ query: `metadata['${key}']:'${value}'`, limit: 10 });
+      found = result.data.filter((intent) => intent.metadata?.[key] === value);
+    } catch (err) {
+      throw domainErrorOf(err, 'charge');
+    }
+    const rank = (intent: Stripe.PaymentIntent) => (intent.status === 'succeeded' ? 0 : intent.status === 'processing' ? 1 : 2);
+    const intent = found.sort((a, b) => rank(a) - rank(b))[0];
+    if (!intent) return null;
+    const currency = currencyOf(intent.currency);
+    assert(currency, `PaymentIntent ${intent.id} is in ${intent.currency}, a currency Folio does not charge in`);
+    const amountMicros = fromMinorUnits(BigInt(intent.amount), currency);
+    switch (intent.status) {
+      case 'succeeded':
+        return { status: 'succeeded', chargeRef: intent.id, amountMicros: fromMinorUnits(BigInt(intent.amount_received || intent.amount), currency), currency };
+      case 'processing':
+        return { status: 'pending', chargeRef: intent.id, amountMicros, currency };
+      case 'requires_payment_method':
+      case 'requires_action':
+      case 'canceled': {
+        // As `charge` answers them: a card that asks for authentication is a decline (Folio has no 3-D Secure step).
+        const reason = intent.status === 'requires_action' ? 'authentication_required'
+          : intent.last_payment_error?.decline_code || intent.last_payment_error?.code || (intent.status === 'canceled' ? 'canceled' : 'payment_failed');
+        return { status: 'failed', chargeRef: intent.id, amountMicros, currency, failureCode: failedStatus(reason), failureReason: reason };
+      }
+      default:
+        // Never asked for (manual capture, manual confirmation): a broken assumption, left for someone to look at.
+        assert.fail(`unexpected PaymentIntent status ${intent.status}`);
+    }
   }
 
   async refund(input: RefundInput): Promise<RefundResult> {

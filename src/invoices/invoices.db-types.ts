@@ -69,6 +69,8 @@ export interface InvoicePayAttemptsTable {
   failureReason: string | null;
   createdAt: CreatedAt;
   completedAt: Timestamp | null;
+  /** When a pay last sent this attempt's charge again (migration 0056); null: never. */
+  resumedAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface StatementsTable {

@@ -87,6 +87,19 @@ export function resumableNow(attempt: Pick<PayAttemptRow, 'status' | 'chargeRef'
   return from.getTime() <= now.getTime() && now.getTime() < began + RESUMABLE_PAY_ATTEMPT_HOURS * 3_600_000;
 }
 
+/**
+ * A pay about to send a pending attempt's charge again (the same Idempotency-Key, or a stale attempt resumed) says so on
+ * the attempt first, in its locked transaction (`resumed_at`, migration 0056): the worker that settles stale attempts
+ * then knows a request may be on its way, and does not take the gateway's "no such charge" for "never charged"
+ * (settle-stale-pay-attempts.ts). Attempts that will not be charged again (settled, delayed, points only) are unchanged.
+ */
+async function markResent(trx: Trx, attempt: PayAttemptRow, now: Date): Promise<PayAttemptRow> {
+  if (attempt.status !== 'pending' || attempt.chargeRef !== null || BigInt(attempt.cardMicros) <= 0n) return attempt;
+  return trx.updateTable('invoicePayAttempts').set({ resumedAt: now })
+    .where('partnerId', '=', attempt.partnerId).where('id', '=', attempt.id)
+    .returningAll().executeTakeFirstOrThrow();
+}
+
 /** Owners and admins pay; members and guests see and download (domain.md). */
 export function rolePayReason(role: PortalCaller['role']): string | null {
   return role === 'owner' || role === 'admin' ? null : 'Only owners and admins of your organisation can pay invoices.';
@@ -138,7 +151,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
         if (earlier.invoiceId !== invoice.id || (input.amount !== undefined && BigInt(earlier.amountMicros) !== parseAmount(input.amount, currency, 'amount'))) {
           throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different payment', [{ path: 'Idempotency-Key', message: 'already used for a different payment' }]);
         }
-        return { kind: 'resumed' as const, attempt: earlier, saved: null };
+        return { kind: 'resumed' as const, attempt: await markResent(trx, earlier, ctx.clock.now()), saved: null };
       }
     }
 
@@ -156,7 +169,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
             { path: 'amount', message: `${formatDecimal(BigInt(inFlight.amountMicros), currency)} (the unfinished payment's amount) or none` },
           ]);
         }
-        return { kind: 'stale' as const, attempt: inFlight, saved: null };
+        return { kind: 'stale' as const, attempt: await markResent(trx, inFlight, ctx.clock.now()), saved: null };
       }
       throw new DomainError('payment_in_progress', `A payment of ${invoice.number} is already being processed (${inFlight.id}); wait for it to finish.${
         staleAt && staleAt.getTime() > ctx.clock.now().getTime()

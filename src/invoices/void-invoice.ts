@@ -39,7 +39,7 @@ export async function voidInvoice(ctx: Ctx, input: { invoiceId: string; reason: 
     }
     const pendingPay = await trx.selectFrom('invoicePayAttempts').select('id')
       .where('partnerId', '=', partnerId).where('invoiceId', '=', inv.id).where('status', '=', 'pending').executeTakeFirst();
-    if (pendingPay) throw new DomainError('invoice_not_voidable', `${label} is being paid in the portal right now: try again when that payment has finished`);
+    if (pendingPay) throw new DomainError('invoice_not_voidable', `${label} is being paid in the portal right now: try again when that payment has finished (one with no answer from the card gateway is settled automatically, usually within 15 minutes)`);
     const sub = await trx.selectFrom('subscriptions').select('id')
       .where('partnerId', '=', partnerId).where('pendingInvoiceId', '=', inv.id).where('status', '=', 'pending_payment').executeTakeFirst();
     if (sub) {

@@ -117,7 +117,7 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
       if (!payable(invoice)) {
         throw new DomainError('invoice_not_payable', `Invoice ${invoice.number ?? invoice.id} is ${invoice.type === 'monthly' ? 'a monthly statement' : invoice.status}: nothing to allocate to`);
       }
-      if (pending.has(invoice.id)) throw new DomainError('payment_in_progress', `A portal payment of invoice ${invoice.number ?? invoice.id} is in progress`);
+      if (pending.has(invoice.id)) throw new DomainError('payment_in_progress', `A portal payment of invoice ${invoice.number ?? invoice.id} is in progress; if it got no answer from the card gateway, it is settled automatically (usually within 15 minutes)`);
       if (a.micros > invoice.amountDueMicros) {
         throw new DomainError('amount_exceeds_due', `Invoice ${invoice.number ?? invoice.id} owes ${fmt(invoice.amountDueMicros)}`, [{ path: `allocations.${asked.indexOf(a)}.amount`, message: `at most ${fmt(invoice.amountDueMicros)}` }]);
       }

@@ -14,6 +14,7 @@ import { AUTO_TOP_UP_SWEEP_CRONTAB, startSandboxDelivery, topUpTasks } from '../
 import { RENEWALS_CRONTAB, renewalTasks } from '../subscriptions/renewals/renewals-tasks.ts';
 import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/statement-tasks.ts';
 import { creditNoteTasks } from '../credit-notes/credit-note-tasks.ts';
+import { payAttemptTasks, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB } from '../invoices/pay-attempt-tasks.ts';
 import { AUDIT_CHAIN_CHECK_CRONTAB, auditChainTasks } from '../audit/check-audit-chains.ts';
 import { LEDGER_CHECK_CRONTAB, ledgerCheckTasks } from '../ledger/scheduled-ledger-check.ts';
 import { TOP_UP_POLICY_NOTICES_CRONTAB, topUpPolicyNoticeTasks } from '../topup/top-up-policy-notices.ts';
@@ -42,10 +43,11 @@ export async function startWorker(deps: { queuePool: pg.Pool; ownerDb: Db; db: D
     ...auditChainTasks({ db: deps.db, log: deps.log, config: deps.config }),
     ...ledgerCheckTasks({ db: deps.db, ownerDb: deps.ownerDb, log: deps.log }),
     ...creditNoteTasks({ db: deps.db, gateway, log: deps.log }),
+    ...payAttemptTasks({ db: deps.db, gateway, log: deps.log }),
     ...topUpPolicyNoticeTasks({ db: deps.db, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,

@@ -42,6 +42,7 @@ import * as m0052 from './0052_postings_name_their_account_customer.ts';
 import * as m0053 from './0053_ledger_checks.ts';
 import * as m0054 from './0054_audit_chain_full_pass.ts';
 import * as m0055 from './0055_call_tax.ts';
+import * as m0056 from './0056_pay_attempt_resumed_at.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -88,4 +89,5 @@ export const migrations: Record<string, Migration> = {
   '0053_ledger_checks': m0053,
   '0054_audit_chain_full_pass': m0054,
   '0055_call_tax': m0055,
+  '0056_pay_attempt_resumed_at': m0056,
 };
