@@ -2,12 +2,10 @@ import { AssertionError } from 'node:assert';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
+import { payAttemptFixtures } from './pay-attempts.fixtures.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
-import { givePoints } from '../subscriptions/renewals/renewals.fixtures.ts';
-import { issueInvoice } from './issue-invoice.ts';
 import { postEntry } from '../ledger/post-entry.ts';
-import { chargeWallet } from '../wallet/charge-wallet.ts';
 import { STALE_PAY_ATTEMPT_MINUTES } from './pay-invoice.ts';
 import { toMinorUnits } from '../gateway/gateway.ts';
 import type * as GatewayModule from '../gateway/gateway.ts';
@@ -45,33 +43,7 @@ afterEach(() => {
 const pay = (invoiceId: string, payload: object = {}) =>
   t.app.inject({ method: 'POST', url: `/api/v1/portal/invoices/${invoiceId}/pay`, headers: owner.headers, payload });
 
-/** An issued Purchase invoice of `micros` (no tax), posted Dr receivable / Cr revenue. */
-async function invoice(micros: bigint) {
-  return inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => issueInvoice(trx, {
-    partnerId: demo, customerId: acme, type: 'purchase', currency: 'SGD', issuedAt: t.clock.now(),
-    lines: [{ kind: 'product', description: 'Wallboard licence', amountMicros: micros, taxMicros: 0n, revenueCode: 'revenue:one_time' }],
-    entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'test', description: 'Test invoice', auditEventId: null },
-  }));
-}
-
-async function wallet() {
-  const row = await t.db.owner.db.selectFrom('wallets as w').innerJoin('ledgerAccounts as a', 'a.id', 'w.pointsAccountId')
-    .select(['a.balanceMicros', 'w.reservedMicros']).where('w.customerId', '=', acme).where('w.currency', '=', 'SGD').executeTakeFirstOrThrow();
-  return { points: -BigInt(row.balanceMicros), reserved: BigInt(row.reservedMicros) };
-}
-
-/** Points of exactly `micros` (through the ledger). */
-async function setPoints(micros: bigint) {
-  const now = (await t.db.owner.db.selectFrom('wallets').select('customerId').where('customerId', '=', acme).executeTakeFirst()) ? (await wallet()).points : 0n;
-  if (micros > now) await givePoints(t.db.app.db, { partnerId: demo, customerId: acme, micros: micros - now });
-  if (micros < now) {
-    await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => chargeWallet(trx, {
-      wallet: { partnerId: demo, customerId: acme, currency: 'SGD' }, amountMicros: now - micros, useCreditLimit: false,
-      entry: { kind: 'points_taken', causeType: 'test', causeId: `t${Date.now()}`, description: 'Fixture', auditEventId: null },
-      counterPostings: [{ code: 'bank', amountMicros: micros - now }],
-    }));
-  }
-}
+const { invoice, wallet, setPoints } = payAttemptFixtures(() => t, () => ({ partnerId: demo, customerId: acme }));
 
 /**
  * A Purchase invoice due in fractions of a cent, as reversal debit notes were written before they were rounded to whole

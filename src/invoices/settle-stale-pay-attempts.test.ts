@@ -5,12 +5,9 @@ import {
   api, createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway,
 } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
-import { inScope } from '../platform/database.ts';
-import { givePoints } from '../subscriptions/renewals/renewals.fixtures.ts';
-import { chargeWallet } from '../wallet/charge-wallet.ts';
 import { record } from '../payments/payments.test-kit.ts';
-import { issueInvoice } from './issue-invoice.ts';
 import { STALE_PAY_ATTEMPT_MINUTES } from './pay-invoice.ts';
+import { payAttemptFixtures } from './pay-attempts.fixtures.ts';
 import { NOT_RECEIVED, settleStalePayAttempts } from './settle-stale-pay-attempts.ts';
 import { SETTLE_STALE_PAY_ATTEMPTS_CRONTAB } from './pay-attempt-tasks.ts';
 
@@ -46,33 +43,7 @@ const settle = () => settleStalePayAttempts({ db: t.db.app.db, gateway: t.gatewa
 const pay = (invoiceId: string, payload: object = {}) =>
   t.app.inject({ method: 'POST', url: `/api/v1/portal/invoices/${invoiceId}/pay`, headers: owner.headers, payload });
 
-/** An issued Purchase invoice of `micros` (no tax), posted Dr receivable / Cr revenue. */
-async function invoice(micros: bigint) {
-  return inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => issueInvoice(trx, {
-    partnerId: demo, customerId: acme, type: 'purchase', currency: 'SGD', issuedAt: t.clock.now(),
-    lines: [{ kind: 'product', description: 'Wallboard licence', amountMicros: micros, taxMicros: 0n, revenueCode: 'revenue:one_time' }],
-    entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'test', description: 'Test invoice', auditEventId: null },
-  }));
-}
-
-async function wallet() {
-  const row = await t.db.owner.db.selectFrom('wallets as w').innerJoin('ledgerAccounts as a', 'a.id', 'w.pointsAccountId')
-    .select(['a.balanceMicros', 'w.reservedMicros']).where('w.customerId', '=', acme).where('w.currency', '=', 'SGD').executeTakeFirstOrThrow();
-  return { points: -BigInt(row.balanceMicros), reserved: BigInt(row.reservedMicros) };
-}
-
-/** Points of exactly `micros` (through the ledger). */
-async function setPoints(micros: bigint) {
-  const now = (await t.db.owner.db.selectFrom('wallets').select('customerId').where('customerId', '=', acme).executeTakeFirst()) ? (await wallet()).points : 0n;
-  if (micros > now) await givePoints(t.db.app.db, { partnerId: demo, customerId: acme, micros: micros - now });
-  if (micros < now) {
-    await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => chargeWallet(trx, {
-      wallet: { partnerId: demo, customerId: acme, currency: 'SGD' }, amountMicros: now - micros, useCreditLimit: false,
-      entry: { kind: 'points_taken', causeType: 'test', causeId: `t${Date.now()}`, description: 'Fixture', auditEventId: null },
-      counterPostings: [{ code: 'bank', amountMicros: micros - now }],
-    }));
-  }
-}
+const { invoice, wallet, setPoints } = payAttemptFixtures(() => t, () => ({ partnerId: demo, customerId: acme }));
 
 /** The next card charge reaches the gateway (the card is charged, declined or delayed) and its answer is lost on the way back. */
 function chargesThenLosesTheAnswer() {
