@@ -3,7 +3,8 @@ import { DomainError } from '../platform/errors.ts';
 /**
  * The answer for a card payment that failed (a top-up, an invoice payment): the card's refusal as a 422 naming the card
  * field, with what was recorded (`recorded`, e.g. "Top-up top_... was recorded as failed; nothing was charged.").
- * `failureCode` is what the attempt recorded: `insufficient_funds`, `invalid_card`, `card_not_found`, or a decline.
+ * `failureCode` is what the attempt recorded: `insufficient_funds`, `invalid_card`, `card_not_found`, `not_received` (the
+ * request never reached the gateway), or a decline.
  */
 export function cardFailureError(failureCode: string | null, failureReason: string | null, field: string, recorded: string): DomainError {
   const reason = failureReason ?? failureCode ?? 'failed';
@@ -15,6 +16,10 @@ export function cardFailureError(failureCode: string | null, failureReason: stri
       return new DomainError('validation_failed', `The card was not accepted (${reason}). ${recorded}`, errors);
     case 'card_not_found':
       return new DomainError('not_found', `The card was not found at the gateway. ${recorded}`);
+    case 'not_received':
+      // Failed by the worker that settles lost answers (settle-stale-pay-attempts.ts): the request never reached the gateway.
+      // The code stays card_declined (a final refusal for the portal), the words say what happened.
+      return new DomainError('card_declined', `The payment never reached the card gateway, so the card was not charged: pay again. ${recorded}`, errors);
     default:
       return new DomainError('card_declined', `The card was declined (${reason}). ${recorded}`, errors);
   }

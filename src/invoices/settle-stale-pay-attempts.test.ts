@@ -148,6 +148,23 @@ describe('settleStalePayAttempts', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
+  it('a retry of a pay the run failed as never received answers what happened, under the same Idempotency-Key', async () => {
+    await setPoints(0n);
+    const inv = await invoice(5_000_000n);
+    neverReachesTheGateway();
+    const send = () => t.app.inject({
+      method: 'POST', url: `/api/v1/portal/invoices/${inv.id}/pay`, headers: { ...owner.headers, 'idempotency-key': 'pay-lost-then-retried' }, payload: { cardToken: 'tok_sandbox_success' },
+    });
+    expect((await send()).statusCode).toBe(500);
+    t.clock.advance({ minutes: STALE_PAY_ATTEMPT_MINUTES + 1 });
+    expect(await settle()).toMatchObject({ notReceived: 1 });
+    const retried = await send();
+    expect(retried.statusCode).toBe(422);
+    expect(retried.json()).toMatchObject({ code: 'card_declined', detail: expect.stringContaining('never reached the card gateway, so the card was not charged') });
+    expect(retried.json().detail).not.toContain('was declined');
+    expect(await invoiceOf(inv.id)).toEqual({ status: 'awaiting_payment', amountDueMicros: '5000000' });
+  });
+
   it('declined at the gateway (answer lost): failed with the decline, hold released, nothing charged', async () => {
     await setPoints(1_000_000n);
     const inv = await invoice(6_000_000n);
