@@ -9,13 +9,14 @@ import type { Ctx } from '../../platform/context.ts';
 import { SandboxGateway } from '../../gateway/sandbox.ts';
 import { checkLedger } from '../../ledger/check-ledger.ts';
 import { ingestCalls } from '../../usage/ingest-calls.ts';
-import { ensureWallets } from '../../wallet/wallets.repo.ts';
+import { ensureWallets, readWallet } from '../../wallet/wallets.repo.ts';
 import { runRenewals } from '../../subscriptions/renewals/run-renewals.ts';
 import { createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, setTaxRate, utcMidnight } from '../../subscriptions/renewals/renewals.fixtures.ts';
 import { generateMonthlyStatements, type StatementDeps } from './generate-monthly-statements.ts';
 import { readStatementSummary, statementOfInvoice, statementViewOf, monthJustEnded, type StatementRow, type StatementSummary } from './statement-summary.ts';
 import { newId } from '../../platform/ids.ts';
 import { loadInvoiceDetail } from '../invoice-views.ts';
+import { createCreditNote } from '../../credit-notes/create-credit-note.ts';
 import { renderInvoicePdf } from '../pdf/render-invoice-pdf.ts';
 import { pdfText } from '../pdf/pdf-text.ts';
 import { STATEMENTS_CRONTAB, STATEMENTS_TASK, statementTasks } from './statement-tasks.ts';
@@ -397,6 +398,23 @@ describe('tax on calls in the statement (ADR 0032)', () => {
     const mail = await owner.selectFrom('notifications').select('bodyText').where('kind', '=', 'monthly_statement').where('customerId', '=', c.customerId).executeTakeFirstOrThrow();
     expect(mail.bodyText).toContain('Australia: 3 calls, 3 min: 0.67179 SGD (of which tax 0.05547 SGD)');
     expect(mail.bodyText).toContain('United States: 1 call, 1 min: 0.036333 SGD (of which tax 0.003 SGD)');
+    expect(await checkLedger(owner)).toEqual([]);
+
+    // A credit note on the taxed usage line gives back its net and its tax, which the calls paid: Dr sales_returns,
+    // Dr tax_payable, Cr points.
+    const finance: Ctx = { ...ctx, principal: {
+      kind: 'staff', userId: (await owner.selectFrom('users').select('id').where('email', '=', 'finance@demo.test').executeTakeFirstOrThrow()).id,
+      partnerId: demo, email: 'finance@demo.test', name: 'Fiona Finance', apps: new Set(['finance', 'invoice', 'customer']), sessionId: 'ses_statements',
+    } };
+    const pointsBefore = (await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => readWallet(trx, { partnerId: demo, customerId: c.customerId, currency: 'SGD' })))!.pointsMicros;
+    const note = await createCreditNote(finance, { invoiceId: invoice.id, mode: 'lines', lines: [{ position: 1, amount: '0.62' }], reason: 'service_issue', outcome: 'points', issue: true });
+    expect(note).toMatchObject({ status: 'issued', subtotal: '0.62', tax: '0.06', total: '0.68' });
+    const { rows: sides } = await sql<{ code: string; amount: string }>`
+      select a.code, p.amount_micros::text as amount from postings p join ledger_accounts a on a.id = p.account_id
+        join journal_entries e on e.id = p.entry_id where e.cause_type = 'credit_note' and e.cause_id = ${note.id} order by a.code`.execute(owner);
+    expect(sides.map((r) => [r.code, r.amount])).toEqual([['points', '-680000'], ['sales_returns', '620000'], ['tax_payable', '60000']]);
+    const pointsAfter = (await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => readWallet(trx, { partnerId: demo, customerId: c.customerId, currency: 'SGD' })))!.pointsMicros;
+    expect(pointsAfter - pointsBefore).toBe(680_000n);
     expect(await checkLedger(owner)).toEqual([]);
   });
 
