@@ -7,7 +7,7 @@ import pino from 'pino';
 import { openDatabase, inScope, type DatabaseHandle } from '../platform/database.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
 import { seedDemo } from '../platform/seed.ts';
-import { testConfig, DEMO_PASSWORD } from '../test/harness.ts';
+import { createEmptyTestDb, testConfig, DEMO_PASSWORD, type TestDb } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { listTransactions } from '../wallet/list-transactions.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
@@ -21,32 +21,18 @@ import { monthJustEnded } from '../invoices/statements/statement-summary.ts';
  * see src/platform/seed.ts): a default SGD rate plan for Demo Telecom, and last month on Acme's points (points issued by
  * Finance, calls) with its Monthly statement (src/invoices/statements/demo-statement.ts).
  */
-const name = `folio_test_seed_${randomBytes(4).toString('hex')}`;
 const adminUrl = () => inject('pgAdminUrl');
+let db: TestDb;
 let owner: DatabaseHandle;
 let app: DatabaseHandle;
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  owner = openDatabase(url.toString(), { appRole: false, max: 2 });
-  app = openDatabase(url.toString(), { appRole: true, max: 2 });
-  await migrateToLatest(owner);
+  db = await createEmptyTestDb('seed');
+  ({ owner, app } = db);
   expect(await seedDemo(owner.db, DEMO_PASSWORD, { activity: true })).toBe(true);
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await owner?.close();
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
-});
+afterAll(async () => db?.drop());
 
 describe('the usage demo data', () => {
   it('gives Demo Telecom a default SGD plan (60/60) with the demo rates, and Acme last month’s points, calls and Monthly statement', async () => {

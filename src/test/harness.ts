@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../platform/config.ts';
 import { openDatabase, type DatabaseHandle } from '../platform/database.ts';
 import { buildServer, type FolioApp } from '../platform/server.ts';
 import { TestClock } from '../platform/clock.ts';
+import { migrateToLatest } from '../platform/migrate.ts';
 import { deliverNotification } from '../notifications/deliver-notification.ts';
 import type { MailTransport } from '../notifications/transport.ts';
 
@@ -30,11 +31,24 @@ function withDatabase(url: string, database: string): string {
 
 /** A fresh database for one test file, cloned from the migrated, demo-seeded template. */
 export async function createTestDb(): Promise<TestDb> {
+  return newTestDb(`folio_test_${randomBytes(6).toString('hex')}`, `template ${TEMPLATE_DB}`);
+}
+
+/**
+ * A database of its own, empty and migrated, as a first start of the app finds it (no template, so no seed): for tests
+ * of what the app does on an empty database, e.g. the demo seed with its activity. Drop it when done.
+ */
+export async function createEmptyTestDb(prefix: string): Promise<TestDb> {
+  const db = await newTestDb(`folio_test_${prefix}_${randomBytes(4).toString('hex')}`, '');
+  await migrateToLatest(db.owner);
+  return db;
+}
+
+async function newTestDb(name: string, createOptions: string): Promise<TestDb> {
   const adminUrl = inject('pgAdminUrl');
-  const name = `folio_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.query(`create database ${name} ${createOptions}`);
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const owner = openDatabase(url, { appRole: false, max: 3 });

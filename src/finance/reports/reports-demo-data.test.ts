@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { sql } from 'kysely';
-import { openDatabase } from '../../platform/database.ts';
-import { migrateToLatest } from '../../platform/migrate.ts';
 import { seedDemo } from '../../platform/seed.ts';
 import { buildServer } from '../../platform/server.ts';
 import { TestClock } from '../../platform/clock.ts';
 import type { Ctx } from '../../platform/context.ts';
-import { api, DEMO_PASSWORD, partnerIdOf, signIn, testConfig, userIdOf, type Session, type TestApp, type TestDb } from '../../test/harness.ts';
+import { api, createEmptyTestDb, DEMO_PASSWORD, partnerIdOf, signIn, testConfig, userIdOf, type Session, type TestApp } from '../../test/harness.ts';
 import { checkLedger } from '../../ledger/check-ledger.ts';
 import { addDays } from '../../topup/dates.ts';
 import { getTrialBalance } from './trial-balance.ts';
@@ -20,37 +16,16 @@ import { getTrialBalance } from './trial-balance.ts';
  * (src/invoices/statements/demo-statement.ts). The acceptance review found the trial balance at any day after the first
  * seeded call answering 500 (one call batch's entry split across days), and AR aging counting unpaid Top-up invoices.
  */
-const adminUrl = () => inject('pgAdminUrl');
 let t: TestApp;
 let finance: Session;
 let demo: string;
 
 beforeAll(async () => {
-  const name = `folio_test_reports_demo_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  const owner = openDatabase(url.toString(), { appRole: false, max: 2 });
-  const app = openDatabase(url.toString(), { appRole: true, max: 4 });
-  await migrateToLatest(owner);
-  expect(await seedDemo(owner.db, DEMO_PASSWORD, { activity: true })).toBe(true);
-  const db: TestDb = {
-    name, url: url.toString(), owner, app,
-    drop: async () => {
-      await app.close();
-      await owner.close();
-      const c = new pg.Client({ connectionString: adminUrl() });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  const db = await createEmptyTestDb('reports_demo');
+  expect(await seedDemo(db.owner.db, DEMO_PASSWORD, { activity: true })).toBe(true);
   const config = testConfig();
   const clock = new TestClock();
-  const server = await buildServer({ config, db: app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), clock });
+  const server = await buildServer({ config, db: db.app.db, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), clock });
   await server.ready();
   t = { app: server, db, config, clock, close: async () => { await server.close(); await db.drop(); } };
   finance = await signIn(t, 'finance@demo.test');
