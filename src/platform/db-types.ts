@@ -386,7 +386,12 @@ export interface RatesTable {
   description: string | null;
   pricePerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
   costPerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
+  /** ADR 0032 (migration 0057): `zero_rated` calls pay no tax. */
+  taxCategory: ColumnType<TaxCategory, TaxCategory | undefined, TaxCategory>;
 }
+
+/** What a call to a rate's prefix pays in tax (migration 0057). */
+export type TaxCategory = 'standard' | 'zero_rated';
 
 export interface UsageCallsTable {
   id: string;
@@ -407,6 +412,8 @@ export interface UsageCallsTable {
   taxMicros: ColumnType<string, bigint | string | undefined, never>;
   /** The partner's tax rate the call was charged at. */
   taxRateBps: ColumnType<number, number | undefined, never>;
+  /** Rated on a zero-rated rate (migration 0057): no tax, `taxRateBps` 0. */
+  zeroRated: ColumnType<boolean, boolean | undefined, never>;
   entryId: string | null;
   createdAt: CreatedAt;
 }
@@ -640,6 +647,8 @@ export interface LiveCallsTable {
   useCreditLimit: boolean;
   /** The partner's tax rate when the call started (ADR 0032): the hold and the charge add it to the price. */
   taxRateBps: ColumnType<number, number | undefined, never>;
+  /** Its rate was zero-rated at start (migration 0057): `taxRateBps` is then 0. */
+  zeroRated: ColumnType<boolean, boolean | undefined, never>;
   maxSeconds: number;
   coveredSeconds: number;
   holdMicros: ColumnType<string, bigint | string, never>;

@@ -12,11 +12,11 @@ const m = (decimal: string) => {
 
 /** Demo Telecom's default SGD rate plan (60/60). */
 export const DEMO_SGD_RATES: readonly ParsedRate[] = [
-  { prefix: '65', description: 'Singapore fixed', pricePerMinuteMicros: m('0.03'), costPerMinuteMicros: m('0.01') },
-  { prefix: '658', description: 'Singapore mobile', pricePerMinuteMicros: m('0.06'), costPerMinuteMicros: m('0.025') },
-  { prefix: '659', description: 'Singapore mobile', pricePerMinuteMicros: m('0.06'), costPerMinuteMicros: m('0.025') },
-  { prefix: '1', description: 'United States', pricePerMinuteMicros: m('0.02'), costPerMinuteMicros: m('0.008') },
-  { prefix: '44', description: 'United Kingdom', pricePerMinuteMicros: m('0.05'), costPerMinuteMicros: m('0.02') },
+  { prefix: '65', description: 'Singapore fixed', pricePerMinuteMicros: m('0.03'), costPerMinuteMicros: m('0.01'), taxCategory: 'standard' },
+  { prefix: '658', description: 'Singapore mobile', pricePerMinuteMicros: m('0.06'), costPerMinuteMicros: m('0.025'), taxCategory: 'standard' },
+  { prefix: '659', description: 'Singapore mobile', pricePerMinuteMicros: m('0.06'), costPerMinuteMicros: m('0.025'), taxCategory: 'standard' },
+  { prefix: '1', description: 'United States', pricePerMinuteMicros: m('0.02'), costPerMinuteMicros: m('0.008'), taxCategory: 'standard' },
+  { prefix: '44', description: 'United Kingdom', pricePerMinuteMicros: m('0.05'), costPerMinuteMicros: m('0.02'), taxCategory: 'standard' },
 ];
 
 /**

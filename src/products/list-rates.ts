@@ -25,7 +25,7 @@ export async function listRates(ctx: Ctx, input: ListRatesInput): Promise<Page<R
     const plan = await findRatePlan(trx, partnerId, input.ratePlanId);
     const currency = currencyOf(plan.currency);
     let q = trx
-      .selectFrom('rates').select(['prefix', 'description', 'pricePerMinuteMicros', 'costPerMinuteMicros'])
+      .selectFrom('rates').select(['prefix', 'description', 'pricePerMinuteMicros', 'costPerMinuteMicros', 'taxCategory'])
       .where('partnerId', '=', partnerId).where('ratePlanId', '=', plan.id)
       .orderBy('prefix').limit(input.limit + 1);
     if (input.cursor) q = q.where('prefix', '>', input.cursor);
@@ -35,6 +35,7 @@ export async function listRates(ctx: Ctx, input: ListRatesInput): Promise<Page<R
       prefix: r.prefix, description: r.description,
       pricePerMinute: formatDecimal(BigInt(r.pricePerMinuteMicros), currency, RATE_DECIMALS),
       costPerMinute: formatDecimal(BigInt(r.costPerMinuteMicros), currency, RATE_DECIMALS),
+      taxCategory: r.taxCategory,
     }));
     return { data, nextCursor: rows.length > input.limit ? data.at(-1)!.prefix : null, etag: ratesEtag(plan), ratesVersion: plan.ratesVersion };
   });

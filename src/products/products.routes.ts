@@ -5,7 +5,7 @@ import { staffApp } from '../platform/access-policy.ts';
 import { listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
 import { CURRENCY_CODES, type Currency } from '../money/money.ts';
 import { pathId } from '../access/route-schemas.ts';
-import { MAX_RATES_PER_PLAN, ratePlanViewSchema, rateViewSchema } from './rate-plans.repo.ts';
+import { MAX_RATES_PER_PLAN, ratePlanViewSchema, rateViewSchema, taxCategorySchema } from './rate-plans.repo.ts';
 import { createRatePlan } from './create-rate-plan.ts';
 import { listRatePlans } from './list-rate-plans.ts';
 import { listRates } from './list-rates.ts';
@@ -83,6 +83,7 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
           description: z.string().max(200).optional(),
           pricePerMinute: decimal.describe('Up to 6 decimals, e.g. "0.0123"'),
           costPerMinute: decimal.describe('What the platform charges the partner, up to 6 decimals'),
+          taxCategory: taxCategorySchema.optional().describe('Default standard. zero_rated: calls to this prefix pay no tax (ADR 0032)'),
         })).min(1).max(MAX_RATES_PER_PLAN),
       }),
       response: { 200: z.object({ ratePlan: ratePlanViewSchema }), 412: problemSchema, ...problems },

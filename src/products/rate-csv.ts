@@ -1,17 +1,21 @@
 import { formatDecimal, parseDecimal, type Currency } from '../money/money.ts';
 import { DomainError } from '../platform/errors.ts';
+import type { TaxCategory } from '../platform/db-types.ts';
 import type { RateImportError } from './rate-import.db-types.ts';
 import { MAX_RATE_MICROS, MAX_RATES_PER_PLAN, RATE_DECIMALS, type ParsedRate } from './rate-plans.repo.ts';
 
 /**
  * A rate table as CSV (RFC 4180: comma-separated, fields may be "quoted", "" inside quotes is a quote, CRLF or LF).
- * Columns: prefix, description, price per minute, cost per minute. A first line naming the columns is optional; when
- * present it may put them in any order (names: prefix; description | destination; price | pricePerMinute | price_per_minute;
- * cost | costPerMinute | cost_per_minute, any case). Blank lines are skipped. Every bad row is reported with its line
- * in the file, the column and what is wrong; the rows without errors are kept aside for an "import only valid rows".
+ * Columns: prefix, description, price per minute, cost per minute, and optionally the tax category. A first line
+ * naming the columns is optional; when present it may put them in any order (names: prefix; description | destination;
+ * price | pricePerMinute | price_per_minute; cost | costPerMinute | cost_per_minute; tax | taxCategory | tax_category,
+ * any case). Without it, the tax category is a fifth column when the first row has five. The tax category is
+ * `standard` or `zero_rated` (any case; `zero-rated` and `zero` too); blank is standard (ADR 0032). Blank lines are
+ * skipped. Every bad row is reported with its line in the file, the column and what is wrong; the rows without errors
+ * are kept aside for an "import only valid rows".
  */
 
-export const RATE_CSV_COLUMNS = ['prefix', 'description', 'pricePerMinute', 'costPerMinute'] as const;
+export const RATE_CSV_COLUMNS = ['prefix', 'description', 'pricePerMinute', 'costPerMinute', 'taxCategory'] as const;
 type Column = (typeof RATE_CSV_COLUMNS)[number];
 /** The first this many errors are kept and shown; the count covers them all. */
 export const MAX_REPORTED_IMPORT_ERRORS = 1000;
@@ -20,7 +24,16 @@ const HEADER_NAMES: Record<string, Column> = {
   prefix: 'prefix', description: 'description', destination: 'description',
   price: 'pricePerMinute', priceperminute: 'pricePerMinute', 'price_per_minute': 'pricePerMinute', pricepermin: 'pricePerMinute',
   cost: 'costPerMinute', costperminute: 'costPerMinute', 'cost_per_minute': 'costPerMinute', costpermin: 'costPerMinute',
+  tax: 'taxCategory', taxcategory: 'taxCategory', 'tax_category': 'taxCategory',
 };
+
+/** The tax category a cell names (blank: standard); null when it names none. */
+function taxCategoryOf(cell: string): TaxCategory | null {
+  const text = cell.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  if (text === '' || text === 'standard') return 'standard';
+  if (text === 'zero_rated' || text === 'zero') return 'zero_rated';
+  return null;
+}
 
 export interface CsvRecord {
   /** The line the record starts on, 1-based. */
@@ -94,17 +107,18 @@ function amountProblem(value: string, currency: Currency): { micros: bigint } | 
 /** Check every row of a rate CSV for a plan in `currency`. File-level problems (empty, too many rows, bad header) are a 400. */
 export function validateRateCsv(text: string, currency: Currency): ValidatedRates {
   const records = parseCsvRecords(text);
-  let columns: Column[] = [...RATE_CSV_COLUMNS];
   let rows = records;
   const first = records[0];
+  // Without a header: the four columns, and the tax category when the first row has a fifth.
+  let columns: Column[] = RATE_CSV_COLUMNS.filter((c) => c !== 'taxCategory' || first?.cells.length === RATE_CSV_COLUMNS.length);
   if (first && !/^\s*\d/.test(first.cells[0] ?? '')) {
     // A header line: map its names to our columns.
     const mapped = first.cells.map((c) => HEADER_NAMES[c.trim().toLowerCase().replace(/[\s-]+/g, '')] ?? HEADER_NAMES[c.trim().toLowerCase()]);
-    const missing = RATE_CSV_COLUMNS.filter((c) => c !== 'description' && !mapped.includes(c));
+    const missing = RATE_CSV_COLUMNS.filter((c) => c !== 'description' && c !== 'taxCategory' && !mapped.includes(c));
     if (missing.length > 0 || mapped.some((m) => m === undefined)) {
       const unknown = first.cells.filter((_c, i) => mapped[i] === undefined).map((c) => `"${c.trim().slice(0, 30)}"`);
       const detail = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', unknown.length > 0 ? `unknown ${unknown.join(', ')}` : ''].filter(Boolean).join('; ');
-      throw new DomainError('validation_failed', `Line 1 (the header): ${detail}. Expected columns: prefix, description, pricePerMinute, costPerMinute`, [
+      throw new DomainError('validation_failed', `Line 1 (the header): ${detail}. Expected columns: prefix, description, pricePerMinute, costPerMinute, and optionally taxCategory`, [
         { path: 'csv', message: `line 1 (header): ${detail}` },
       ]);
     }
@@ -144,6 +158,8 @@ export function validateRateCsv(text: string, currency: Currency): ValidatedRate
     if ('problem' in price) report({ line, column: 'pricePerMinute', message: price.problem });
     const cost = amountProblem(cells[index('costPerMinute')]!, currency);
     if ('problem' in cost) report({ line, column: 'costPerMinute', message: cost.problem });
+    const taxCategory = index('taxCategory') >= 0 ? taxCategoryOf(cells[index('taxCategory')]!) : 'standard';
+    if (taxCategory === null) report({ line, column: 'taxCategory', message: `"${cells[index('taxCategory')]!.trim().slice(0, 30)}": standard or zero_rated` });
     if (errorCount > before) {
       invalidRowCount++;
       continue;
@@ -152,6 +168,7 @@ export function validateRateCsv(text: string, currency: Currency): ValidatedRate
     valid.push({
       prefix, description: description || null,
       pricePerMinuteMicros: (price as { micros: bigint }).micros, costPerMinuteMicros: (cost as { micros: bigint }).micros,
+      taxCategory: taxCategory!,
     });
   }
   return { rowCount: rows.length, valid, invalidRowCount, errorCount, errors };

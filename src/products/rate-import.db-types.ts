@@ -9,7 +9,7 @@ export type RateImportStatus = 'validated' | 'importing' | 'imported' | 'failed'
 /** One bad cell or row of an uploaded file: its line in the file (1 = first line), the column, what is wrong. */
 export interface RateImportError {
   line: number;
-  column: 'row' | 'prefix' | 'description' | 'pricePerMinute' | 'costPerMinute';
+  column: 'row' | 'prefix' | 'description' | 'pricePerMinute' | 'costPerMinute' | 'taxCategory';
   message: string;
 }
 

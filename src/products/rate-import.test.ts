@@ -23,7 +23,7 @@ async function plan(name: string, currency = 'SGD'): Promise<string> {
 }
 const upload = (planId: string, csv: string, who: Session = admin) => api(t, who, 'POST', `/api/v1/rate-plans/${planId}/imports`, { fileName: 'rates.csv', csv });
 const apply = (importId: string, payload: unknown = {}, who: Session = admin) => api(t, who, 'POST', `/api/v1/rate-imports/${importId}/apply`, payload);
-const rates = async (planId: string, query = '') => (await api(t, admin, 'GET', `/api/v1/rate-plans/${planId}/rates?limit=200${query}`)).json<{ data: Array<{ prefix: string; description: string | null; pricePerMinute: string; costPerMinute: string }>; nextCursor: string | null }>();
+const rates = async (planId: string, query = '') => (await api(t, admin, 'GET', `/api/v1/rate-plans/${planId}/rates?limit=200${query}`)).json<{ data: Array<{ prefix: string; description: string | null; pricePerMinute: string; costPerMinute: string; taxCategory: string }>; nextCursor: string | null }>();
 
 describe('CSV parsing', () => {
   it('reads quoted fields, escaped quotes, CRLF, a BOM and blank lines, keeping each record\'s line number', () => {
@@ -69,6 +69,22 @@ describe('CSV parsing', () => {
     expect(() => validateRateCsv('prefix,description\n1,x', 'SGD')).toThrow(/missing pricePerMinute, costPerMinute/);
     expect(() => validateRateCsv('prefix,description,price,cost\n\n', 'SGD')).toThrow(/no rates/);
   });
+
+  it('reads an optional tax category per rate (header or fifth column; blank is standard) and names a bad one', () => {
+    const headed = validateRateCsv('prefix,description,price,cost,Tax Category\n65,Singapore,0.03,0.01,standard\n1,United States,0.02,0.008,Zero-Rated\n44,UK,0.05,0.02,\n61,Australia,0.05,0.02,ZERO', 'SGD');
+    expect(headed.errorCount).toBe(0);
+    expect(headed.valid.map((r) => [r.prefix, r.taxCategory])).toEqual([['65', 'standard'], ['1', 'zero_rated'], ['44', 'standard'], ['61', 'zero_rated']]);
+    // Without a header, a fifth column on the first row is the tax category; without it every rate is standard.
+    const bare = validateRateCsv('65,Singapore,0.03,0.01,standard\n1,United States,0.02,0.008,zero_rated', 'SGD');
+    expect(bare.valid.map((r) => r.taxCategory)).toEqual(['standard', 'zero_rated']);
+    expect(validateRateCsv('65,Singapore,0.03,0.01', 'SGD').valid.map((r) => r.taxCategory)).toEqual(['standard']);
+    const bad = validateRateCsv('prefix,price,cost,tax\n65,0.03,0.01,exempt\n1,0.02,0.008,9%\n44,0.05,0.02,zero_rated', 'SGD');
+    expect(bad.valid.map((r) => r.prefix)).toEqual(['44']);
+    expect(bad.errors).toEqual([
+      { line: 2, column: 'taxCategory', message: '"exempt": standard or zero_rated' },
+      { line: 3, column: 'taxCategory', message: '"9%": standard or zero_rated' },
+    ]);
+  });
 });
 
 describe('rate table import', () => {
@@ -85,14 +101,22 @@ describe('rate table import', () => {
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ import: { status: 'imported', processedRows: 2, onlyValidRows: false, completedAt: expect.any(String) }, ratePlan: { id, rateCount: 2, ratesVersion: 3 } });
     expect((await rates(id)).data).toEqual([
-      { prefix: '65', description: 'Singapore fixed', pricePerMinute: '0.030000', costPerMinute: '0.010000' },
-      { prefix: '659', description: 'Singapore, mobile', pricePerMinute: '0.060000', costPerMinute: '0.025000' },
+      { prefix: '65', description: 'Singapore fixed', pricePerMinute: '0.030000', costPerMinute: '0.010000', taxCategory: 'standard' },
+      { prefix: '659', description: 'Singapore, mobile', pricePerMinute: '0.060000', costPerMinute: '0.025000', taxCategory: 'standard' },
     ]);
     expect((await auditEventsOf(t.db, 'rate_plan.rates_imported'))[0]).toMatchObject({
       targetId: id, changes: { rateCount: { before: 1, after: 2 }, ratesVersion: { before: 2, after: 3 }, skippedRows: { after: 0 }, ratesDigest: { after: expect.stringMatching(/^[0-9a-f]{64}$/) } },
     });
     // Applied once only.
     expect((await apply(up.json().id)).json()).toMatchObject({ status: 409, code: 'state_conflict' });
+
+    // A file naming zero-rated destinations: listed back as such, and the table's digest says so.
+    const zero = await upload(id, 'prefix,description,pricePerMinute,costPerMinute,taxCategory\n65,Singapore fixed,0.03,0.01,standard\n1,United States,0.02,0.008,zero_rated\n');
+    expect(zero.json()).toMatchObject({ status: 'validated', validCount: 2, errorCount: 0 });
+    expect((await apply(zero.json().id)).statusCode).toBe(200);
+    expect((await rates(id)).data.map((r) => [r.prefix, r.taxCategory])).toEqual([['1', 'zero_rated'], ['65', 'standard']]);
+    const digests = (await auditEventsOf(t.db, 'rate_plan.rates_imported')).filter((e) => e.targetId === id).map((e) => (e.changes as { ratesDigest: { after: string } }).ratesDigest.after);
+    expect(new Set(digests).size).toBe(2);
     const stored = await t.db.owner.db.selectFrom('rateImports').select('csv').where('id', '=', up.json().id).executeTakeFirstOrThrow();
     expect(stored.csv).toBeNull();
   });

@@ -165,7 +165,7 @@ export async function applyRateImport(ctx: Ctx, input: { importId: string; onlyV
           .insertInto('rates')
           .values(valid.slice(i, i + IMPORT_CHUNK).map((r) => ({
             ratePlanId: plan.id, partnerId, prefix: r.prefix, description: r.description,
-            pricePerMinuteMicros: r.pricePerMinuteMicros, costPerMinuteMicros: r.costPerMinuteMicros,
+            pricePerMinuteMicros: r.pricePerMinuteMicros, costPerMinuteMicros: r.costPerMinuteMicros, taxCategory: r.taxCategory,
           })))
           .execute();
         await progress(Math.min(i + IMPORT_CHUNK, valid.length));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
+import type { TaxCategory } from '../platform/db-types.ts';
 import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
@@ -43,11 +44,17 @@ export const ratePlanViewSchema = z.object({
 });
 export type RatePlanView = z.infer<typeof ratePlanViewSchema>;
 
+/** What a call to a rate's prefix pays in tax (ADR 0032): the partner's rate, or none (zero-rated, e.g. international). */
+export const TAX_CATEGORIES = ['standard', 'zero_rated'] as const satisfies readonly TaxCategory[];
+export const taxCategorySchema = z.enum(TAX_CATEGORIES)
+  .describe("standard: the call pays the partner's tax rate on its price; zero_rated: it pays no tax (a 0% line on the Monthly statement)");
+
 export const rateViewSchema = z.object({
   prefix: z.string(),
   description: z.string().nullable(),
   pricePerMinute: z.string(),
   costPerMinute: z.string(),
+  taxCategory: taxCategorySchema,
 });
 export type RateView = z.infer<typeof rateViewSchema>;
 
@@ -130,6 +137,8 @@ export interface RateInput {
   description?: string | undefined;
   pricePerMinute: string;
   costPerMinute: string;
+  /** Absent: standard. */
+  taxCategory?: TaxCategory | undefined;
 }
 
 export interface ParsedRate {
@@ -137,6 +146,7 @@ export interface ParsedRate {
   description: string | null;
   pricePerMinuteMicros: bigint;
   costPerMinuteMicros: bigint;
+  taxCategory: TaxCategory;
 }
 
 const MAX_REPORTED_ERRORS = 50;
@@ -158,7 +168,7 @@ export function parseRates(rates: readonly RateInput[], currency: Currency): Par
     if (price === null) errors.push({ path: `rates.${i}.pricePerMinute`, message: amountMessage });
     if (cost === null) errors.push({ path: `rates.${i}.costPerMinute`, message: amountMessage });
     if (price !== null && cost !== null) {
-      parsed.push({ prefix: r.prefix, description: r.description?.trim() || null, pricePerMinuteMicros: price, costPerMinuteMicros: cost });
+      parsed.push({ prefix: r.prefix, description: r.description?.trim() || null, pricePerMinuteMicros: price, costPerMinuteMicros: cost, taxCategory: r.taxCategory ?? 'standard' });
     }
   });
   if (errors.length > 0) {
@@ -167,11 +177,15 @@ export function parseRates(rates: readonly RateInput[], currency: Currency): Par
   return parsed;
 }
 
-/** SHA-256 of the rate table in prefix order (`prefix,price,cost` lines, micros): what the audit trail records of a table. */
+/**
+ * SHA-256 of the rate table in prefix order (`prefix,price,cost` lines, micros, and `,zero_rated` after a zero-rated
+ * rate's cost): what the audit trail records of a table. A table of standard rates keeps the digest it had before tax
+ * categories (migration 0057).
+ */
 export function ratesDigest(rates: readonly ParsedRate[]): string {
   const h = createHash('sha256');
   for (const r of [...rates].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0))) {
-    h.update(`${r.prefix},${r.pricePerMinuteMicros},${r.costPerMinuteMicros}\n`);
+    h.update(`${r.prefix},${r.pricePerMinuteMicros},${r.costPerMinuteMicros}${r.taxCategory === 'zero_rated' ? ',zero_rated' : ''}\n`);
   }
   return h.digest('hex');
 }
@@ -182,7 +196,7 @@ export async function insertRates(trx: Trx, partnerId: string, ratePlanId: strin
       .insertInto('rates')
       .values(rates.slice(i, i + INSERT_CHUNK).map((r) => ({
         ratePlanId, partnerId, prefix: r.prefix, description: r.description,
-        pricePerMinuteMicros: r.pricePerMinuteMicros, costPerMinuteMicros: r.costPerMinuteMicros,
+        pricePerMinuteMicros: r.pricePerMinuteMicros, costPerMinuteMicros: r.costPerMinuteMicros, taxCategory: r.taxCategory,
       })))
       .execute();
   }

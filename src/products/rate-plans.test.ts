@@ -83,8 +83,8 @@ describe('rate plans', () => {
     expect(page1.headers.etag).toBe(`"${plan.id}.v2"`);
     expect(page1.json()).toEqual({
       data: [
-        { prefix: '1', description: null, pricePerMinute: '0.012300', costPerMinute: '0.004567' },
-        { prefix: '44', description: null, pricePerMinute: '0.050000', costPerMinute: '0.020000' },
+        { prefix: '1', description: null, pricePerMinute: '0.012300', costPerMinute: '0.004567', taxCategory: 'standard' },
+        { prefix: '44', description: null, pricePerMinute: '0.050000', costPerMinute: '0.020000', taxCategory: 'standard' },
       ],
       nextCursor: '44', ratesVersion: 2,
     });
@@ -97,7 +97,7 @@ describe('rate plans', () => {
     // The whole table goes: a replacement with fewer rates leaves only those.
     const again = await replace(plan.id, [rate('65', '0.04')], { 'if-match': `"${plan.id}.v2"` });
     expect(again.statusCode).toBe(200);
-    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data).toEqual([{ prefix: '65', description: null, pricePerMinute: '0.040000', costPerMinute: '0.010000' }]);
+    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data).toEqual([{ prefix: '65', description: null, pricePerMinute: '0.040000', costPerMinute: '0.010000', taxCategory: 'standard' }]);
     const [event] = await auditEventsOf(t.db, 'rate_plan.rates_replaced');
     expect(event).toMatchObject({ app: 'product', targetId: plan.id, changes: { rateCount: { before: 4, after: 1 }, ratesVersion: { before: 2, after: 3 }, ratesDigest: { after: expect.stringMatching(/^[0-9a-f]{64}$/) } } });
 
@@ -106,6 +106,23 @@ describe('rate plans', () => {
     expect(stale.statusCode).toBe(412);
     expect(stale.json().code).toBe('precondition_failed');
     expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json()).toMatchObject({ ratesVersion: 3, data: [{ prefix: '65' }] });
+  });
+
+  it('keeps a tax category per rate: zero-rated destinations are listed as such and change the table\'s digest; an unknown category is refused', async () => {
+    const plan = (await create({ name: 'Tax categories', currency: 'SGD', increment: '60/60' })).json<Plan>();
+    expect((await replace(plan.id, [rate('65', '0.03'), rate('1', '0.02')])).statusCode).toBe(200);
+    const standardDigest = (await auditEventsOf(t.db, 'rate_plan.rates_replaced'))[0]!.changes as { ratesDigest: { after: string } };
+    const res = await replace(plan.id, [rate('65', '0.03'), { ...rate('1', '0.02'), taxCategory: 'zero_rated' }], { 'if-match': `"${plan.id}.v2"` });
+    expect(res.statusCode).toBe(200);
+    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data.map((r: { prefix: string; taxCategory: string }) => [r.prefix, r.taxCategory]))
+      .toEqual([['1', 'zero_rated'], ['65', 'standard']]);
+    const zeroDigest = (await auditEventsOf(t.db, 'rate_plan.rates_replaced'))[0]!.changes as { ratesDigest: { after: string } };
+    expect(zeroDigest.ratesDigest.after).not.toBe(standardDigest.ratesDigest.after);
+
+    const bad = await replace(plan.id, [rate('65', '0.03'), { ...rate('1', '0.02'), taxCategory: 'exempt' }]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(['rates.1.taxCategory']);
+    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json()).toMatchObject({ ratesVersion: 3 });
   });
 
   it('names every bad rate and writes nothing: bad prefixes, duplicates, too many decimals, negative, not strings', async () => {
@@ -130,7 +147,7 @@ describe('rate plans', () => {
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     expect(res.json().ratePlan.rateCount).toBe(50_000);
     const last = await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates?cursor=149998`);
-    expect(last.json().data).toEqual([{ prefix: '149999', description: 'Destination 49999', pricePerMinute: '0.099900', costPerMinute: '0.000100' }]);
+    expect(last.json().data).toEqual([{ prefix: '149999', description: 'Destination 49999', pricePerMinute: '0.099900', costPerMinute: '0.000100', taxCategory: 'standard' }]);
     const tooMany = await replace(plan.id, [...big, rate('9', '0.01')]);
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().errors[0].path).toBe('rates');

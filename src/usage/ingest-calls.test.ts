@@ -512,6 +512,39 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
     }
   });
 
+  it('a call to a zero-rated destination pays its price only: no tax posted, stored as zero-rated at rate 0, beside taxed calls', async () => {
+    // 61 = Australia, zero-rated on the plan (bumping the table's version, as every replacement does, so rating sees it).
+    await sql`insert into rates (rate_plan_id, partner_id, prefix, description, price_per_minute_micros, cost_per_minute_micros, tax_category)
+              values ('rpl_test0000000000000000', ${partnerId}, '61', 'Australia', 120000, 50000, 'zero_rated')`.execute(db.owner.db);
+    await sql`update rate_plans set rates_version = rates_version + 1 where id = 'rpl_test0000000000000000'`.execute(db.owner.db);
+    await setTaxRate(900);
+    try {
+      const [customer] = await customersWithPoints('taxzero', 1, 1_000_000n);
+      const res = await ingestCalls(ctx, {
+        records: [
+          // 30 s of 0.12/min = 0.06, no tax
+          call('zero-1', { customerId: customer, to: '+61298765432' }),
+          // 30 s of 0.41088/min = 0.20544 + 9% 0.018490
+          call('zero-2', { customerId: customer }),
+        ],
+      });
+      expect(res.results.map((r) => (r.status === 'charged' ? [r.amount, r.tax] : r.status))).toEqual([['0.060000', '0.000000'], ['0.223930', '0.018490']]);
+      expect(await points(customer!)).toBe(1_000_000n - 60_000n - 223_930n);
+      const rows = await db.owner.db.selectFrom('usageCalls').select(['callId', 'priceMicros', 'taxMicros', 'taxRateBps', 'zeroRated']).where('callId', 'in', ['zero-1', 'zero-2']).orderBy('callId').execute();
+      expect(rows.map((r) => [r.callId, r.priceMicros, r.taxMicros, r.taxRateBps, r.zeroRated])).toEqual([['zero-1', '60000', '0', 0, true], ['zero-2', '205440', '18490', 900, false]]);
+      expect(await partnerSideOf(['zero-1', 'zero-2'])).toEqual({
+        'revenue:usage': -265_440n, tax_payable: -18_490n, 'cost:usage': 25_000n + 120_000n, platform_payable: -145_000n,
+      });
+      // Points that cover a zero-rated call's price are enough: no tax to cover.
+      const [exact] = await customersWithPoints('taxzeroexact', 1, 60_000n);
+      expect((await ingestCalls(ctx, { records: [call('zero-3', { customerId: exact, to: '+61298765432' })] })).results[0]).toMatchObject({ status: 'charged', amount: '0.060000', tax: '0.000000' });
+      expect(await points(exact!)).toBe(0n);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+
   it('a large request charged in two parts posts each part\'s tax, and the tax adds up to its calls\'', async () => {
     await setTaxRate(700);
     try {

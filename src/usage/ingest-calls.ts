@@ -13,7 +13,7 @@ import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-
 import { accountKey } from '../ledger/accounts.ts';
 import type { AccountCode } from '../platform/db-types.ts';
 import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWalletsColumns } from '../wallet/wallets.repo.ts';
-import { callTaxMicros, normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
+import { callTaxMicros, callTaxRateBps, normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
 
@@ -88,8 +88,8 @@ async function loadPlans(trx: Trx, partnerId: string, rows: readonly PlanRow[]):
   for (const p of rows) {
     let cached = rateTables.get(p.id);
     if (!cached || cached.version !== p.ratesVersion) {
-      const rates = (await trx.selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros']).where('partnerId', '=', partnerId).where('ratePlanId', '=', p.id).execute())
-        .map((r) => ({ prefix: r.prefix, pricePerMinuteMicros: BigInt(r.pricePerMinuteMicros), costPerMinuteMicros: BigInt(r.costPerMinuteMicros) }));
+      const rates = (await trx.selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros', 'taxCategory']).where('partnerId', '=', partnerId).where('ratePlanId', '=', p.id).execute())
+        .map((r) => ({ prefix: r.prefix, pricePerMinuteMicros: BigInt(r.pricePerMinuteMicros), costPerMinuteMicros: BigInt(r.costPerMinuteMicros), zeroRated: r.taxCategory === 'zero_rated' }));
       cached = { version: p.ratesVersion, table: new PrefixTable(rates), rates };
       if (rateTables.size >= MAX_CACHED_PLANS) rateTables.delete(rateTables.keys().next().value!);
       rateTables.set(p.id, cached);
@@ -367,7 +367,7 @@ function callColumns() {
     id: [] as string[], customerId: [] as string[], callId: [] as string[], fromNumber: [] as string[], toNumber: [] as string[],
     direction: [] as string[], startedAt: [] as string[], durationSeconds: [] as number[], billedSeconds: [] as number[],
     prefix: [] as Array<string | null>, currency: [] as Currency[], priceMicros: [] as bigint[], costMicros: [] as bigint[], taxMicros: [] as bigint[],
-    taxRateBps: [] as number[], entryId: [] as Array<string | null>,
+    taxRateBps: [] as number[], zeroRated: [] as Array<'t' | 'f'>, entryId: [] as Array<string | null>,
   };
 }
 
@@ -433,14 +433,15 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
         continue;
       }
       const rated = record.direction === 'inbound'
-        ? { prefix: null, billedSeconds: 0, priceMicros: 0n, costMicros: 0n }
+        ? { prefix: null, billedSeconds: 0, priceMicros: 0n, costMicros: 0n, zeroRated: false }
         : rateCall(plan.plan, plan.table, destination, record.durationSeconds);
       if (!rated) {
         job.results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `No rate for destination ${record.to}`, errors: [{ path: 'to', message: 'no rate for this destination' }] };
         continue;
       }
-      // What the points pay: the price and its tax (ADR 0032).
-      const taxMicros = callTaxMicros(rated.priceMicros, read.taxRateBps);
+      // What the points pay: the price and its tax, at the partner's rate or 0 for a zero-rated destination (ADR 0032).
+      const taxRateBps = callTaxRateBps(rated, read.taxRateBps);
+      const taxMicros = callTaxMicros(rated.priceMicros, taxRateBps);
       const chargeMicros = rated.priceMicros + taxMicros;
       const left = usable.get(customer.customerId)!;
       if (chargeMicros > left) {
@@ -480,7 +481,8 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       calls.priceMicros.push(rated.priceMicros);
       calls.costMicros.push(rated.costMicros);
       calls.taxMicros.push(taxMicros);
-      calls.taxRateBps.push(read.taxRateBps);
+      calls.taxRateBps.push(taxRateBps);
+      calls.zeroRated.push(rated.zeroRated ? 't' : 'f');
       calls.entryId.push(entryId);
       job.results[index] = {
         index, callId, status: 'charged', callRef, amount: formatDecimal(chargeMicros, customer.currency, 6), tax: formatDecimal(taxMicros, customer.currency, 6),
@@ -533,16 +535,16 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     const insert = sql<{ n: string }>`
       with inserted as (
         insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-                                 billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id)
+                                 billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
         select id, ${partnerId}, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-               billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id
+               billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id
           from unnest(${pgArray(calls.id)}::text[], ${pgArray(calls.customerId)}::text[], ${pgArray(calls.callId)}::text[], ${pgArray(calls.fromNumber)}::text[],
                       ${pgArray(calls.toNumber)}::text[], ${pgArray(calls.direction)}::text[], ${pgArray(calls.startedAt)}::timestamptz[], ${pgArray(calls.durationSeconds)}::int[],
                       ${pgArray(calls.billedSeconds)}::int[], ${pgArray(calls.prefix)}::text[], ${pgArray(calls.currency)}::text[], ${pgArray(calls.priceMicros)}::bigint[],
                       ${pgArray(calls.costMicros)}::bigint[], ${pgArray(calls.taxMicros)}::bigint[], ${pgArray(calls.taxRateBps)}::int[],
-                      ${pgArray(calls.entryId)}::text[])
+                      ${pgArray(calls.zeroRated)}::boolean[], ${pgArray(calls.entryId)}::text[])
             as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
-                 currency, price_micros, cost_micros, tax_micros, tax_rate_bps, entry_id)
+                 currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
          -- One order of call ids for every transaction: two that insert the same ids (two servers, replays) then
          -- wait for each other in turn, never in a circle (a deadlock). A plain insert, not "on conflict do nothing":
          -- duplicates were found before, and a speculative insertion per row cost batches ~10% of their time.

@@ -131,7 +131,7 @@ async function endLiveCallOnce(ctx: Ctx, input: { callId: string; durationSecond
         .values({
           id: call.id, partnerId, customerId: call.customerId, callId: call.callId, fromNumber: call.fromNumber, toNumber: call.toNumber,
           direction: call.direction, startedAt: call.startedAt, durationSeconds: input.durationSeconds, billedSeconds: rated.billedSeconds,
-          prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, taxMicros: rated.taxMicros, taxRateBps: call.taxRateBps, entryId,
+          prefix: call.prefix, currency: call.currency, priceMicros: rated.priceMicros, costMicros: rated.costMicros, taxMicros: rated.taxMicros, taxRateBps: call.taxRateBps, zeroRated: call.zeroRated, entryId,
         })
         .execute();
     } catch (err) {

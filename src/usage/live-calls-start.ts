@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TaxCategory } from '../platform/db-types.ts';
 import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
@@ -71,14 +72,17 @@ async function start(ctx: Ctx, partnerId: string, input: StartLiveCallInput, des
 
     const plan = await defaultPlanOf(trx, partnerId, currency);
     if (!plan) throw new DomainError('rule_violation', `No rate plan in ${currency}`);
-    let rateRow: { prefix: string; pricePerMinuteMicros: string; costPerMinuteMicros: string } | null = null;
+    let rateRow: { prefix: string; pricePerMinuteMicros: string; costPerMinuteMicros: string; taxCategory: TaxCategory } | null = null;
     if (input.direction === 'outbound') {
       rateRow = (await longestPrefixRate(trx, partnerId, plan.id, destination)) ?? null;
       if (!rateRow) throw new DomainError('rule_violation', `No rate for destination ${input.to}`, [{ path: 'to', message: 'no rate for this destination' }]);
     }
-    const taxRateBps = await partnerTaxRateBps(trx, partnerId);
+    // The call keeps the tax rate it starts with: the partner's, or 0 for a zero-rated destination (ADR 0032).
+    const zeroRated = rateRow?.taxCategory === 'zero_rated';
+    const taxRateBps = zeroRated ? 0 : await partnerTaxRateBps(trx, partnerId);
     const snapshot = {
       taxRateBps,
+      zeroRated,
       prefix: rateRow?.prefix ?? null,
       pricePerMinuteMicros: rateRow?.pricePerMinuteMicros ?? '0',
       costPerMinuteMicros: rateRow?.costPerMinuteMicros ?? '0',

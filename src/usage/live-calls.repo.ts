@@ -104,7 +104,7 @@ export async function defaultPlanOf(trx: Trx, partnerId: string, currency: strin
 export async function longestPrefixRate(trx: Trx, partnerId: string, ratePlanId: string, destination: string) {
   const prefixes = Array.from({ length: Math.min(15, destination.length) }, (_, i) => destination.slice(0, i + 1));
   return trx
-    .selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros'])
+    .selectFrom('rates').select(['prefix', 'pricePerMinuteMicros', 'costPerMinuteMicros', 'taxCategory'])
     .where('partnerId', '=', partnerId).where('ratePlanId', '=', ratePlanId).where('prefix', 'in', prefixes)
     .orderBy((eb) => eb.fn('length', ['prefix']), 'desc')
     .limit(1)
@@ -133,7 +133,7 @@ export type RatedLiveCall = RatedCall & { taxMicros: bigint };
 
 /** Rate `seconds` of a call on its own rate (null rate: an inbound call, free). */
 export function rateSeconds(rate: CallRate | null, seconds: number): RatedLiveCall {
-  if (!rate) return { prefix: '', billedSeconds: 0, priceMicros: 0n, costMicros: 0n, taxMicros: 0n };
+  if (!rate) return { prefix: '', billedSeconds: 0, priceMicros: 0n, costMicros: 0n, zeroRated: false, taxMicros: 0n };
   const rated = rateCall(rate.plan, new PrefixTable(rate.plan.rates), rate.prefix, seconds)!;
   return { ...rated, taxMicros: callTaxMicros(rated.priceMicros, rate.taxRateBps) };
 }

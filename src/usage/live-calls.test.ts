@@ -327,6 +327,34 @@ describe('live calls with the partner\'s tax (ADR 0032)', () => {
     }
   });
 
+  it('a call to a zero-rated destination holds and charges its price only, and is stored as zero-rated', async () => {
+    await sql`insert into rates (rate_plan_id, partner_id, prefix, description, price_per_minute_micros, cost_per_minute_micros, tax_category)
+              values (${PLAN}, ${partnerId}, '61', 'Australia', 120000, 50000, 'zero_rated')`.execute(db.owner.db);
+    await setTaxRate(900);
+    try {
+      await topUp(initech, 1_000_000n);
+      const before = await wallet(initech);
+      // 5 minutes at 0.12, no tax: 0.60 held.
+      const started = await startLiveCall(ctx, call('live-zero-1', { customerId: initech, to: '+61298765432', maxSeconds: 300 }));
+      expect(started).toMatchObject({ coveredSeconds: 300, hold: '0.600000' });
+      const ended = await endLiveCall(ctx, { callId: 'live-zero-1', durationSeconds: 90 });
+      expect(ended.call).toMatchObject({ billedSeconds: 120, amount: '0.240000', tax: '0.000000' });
+      const after = await wallet(initech);
+      expect(before.pointsMicros - after.pointsMicros).toBe(240_000n);
+      expect(after.reservedMicros).toBe(before.reservedMicros);
+      const row = await db.owner.db.selectFrom('usageCalls').select(['priceMicros', 'taxMicros', 'taxRateBps', 'zeroRated', 'entryId']).where('callId', '=', 'live-zero-1').executeTakeFirstOrThrow();
+      expect([row.priceMicros, row.taxMicros, row.taxRateBps, row.zeroRated]).toEqual(['240000', '0', 0, true]);
+      const postings = await db.owner.db.selectFrom('postings as p').innerJoin('ledgerAccounts as a', 'a.id', 'p.accountId')
+        .select(['a.code', 'p.amountMicros']).where('p.entryId', '=', row.entryId!).orderBy('a.code').execute();
+      expect(postings.map((p) => [p.code, p.amountMicros])).toEqual([
+        ['cost:usage', '100000'], ['platform_payable', '-100000'], ['points', '240000'], ['revenue:usage', '-240000'],
+      ]);
+      expect(await checkLedger(db.owner.db)).toEqual([]);
+    } finally {
+      await setTaxRate(0);
+    }
+  });
+
   it('refuses a call whose first block the points pay without its tax, but not with it (422)', async () => {
     await setTaxRate(900);
     try {

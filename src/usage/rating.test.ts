@@ -35,8 +35,8 @@ describe('call rating', () => {
 
   it('prices per second share of the per-minute rate, with price and cost both known', () => {
     // 30 s at 0.41088/min = 0.20544 (the domain's example charge)
-    expect(rateCall(plan, table, '6591234567', 25)).toEqual({ prefix: '6591', billedSeconds: 30, priceMicros: 205_440n, costMicros: 120_000n });
-    expect(rateCall(plan, table, '6561234567', 0)).toEqual({ prefix: '65', billedSeconds: 0, priceMicros: 0n, costMicros: 0n });
+    expect(rateCall(plan, table, '6591234567', 25)).toEqual({ prefix: '6591', billedSeconds: 30, priceMicros: 205_440n, costMicros: 120_000n, zeroRated: false });
+    expect(rateCall(plan, table, '6561234567', 0)).toEqual({ prefix: '65', billedSeconds: 0, priceMicros: 0n, costMicros: 0n, zeroRated: false });
     // minimum charge: 30 s at 0.03/min = 0.015 -> 0.015 is above 0.01; 1/1 plan: 1 s = 0.0005 -> minimum 0.01
     expect(rateCall({ ...plan, firstIncrementSeconds: 1, nextIncrementSeconds: 1 }, table, '15551234567', 1)?.priceMicros).toBe(10_000n);
   });

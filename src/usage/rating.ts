@@ -10,6 +10,8 @@ export interface Rate {
   prefix: string;
   pricePerMinuteMicros: bigint;
   costPerMinuteMicros: bigint;
+  /** True: a call to this prefix pays no tax (ADR 0032, amendment of 2026-12-05). Absent: standard. */
+  zeroRated?: boolean;
 }
 
 export interface RatePlan {
@@ -25,6 +27,8 @@ export interface RatedCall {
   billedSeconds: number;
   priceMicros: bigint;
   costMicros: bigint;
+  /** The matched rate is zero-rated: the call pays no tax whatever the partner's rate. */
+  zeroRated: boolean;
 }
 
 export const INCREMENTS = [
@@ -75,7 +79,8 @@ export function rateCall(plan: RatePlan, table: PrefixTable, destination: string
   const rate = table.match(destination);
   if (!rate) return null;
   const seconds = billedSeconds(durationSeconds, plan.firstIncrementSeconds, plan.nextIncrementSeconds);
-  if (seconds === 0) return { prefix: rate.prefix, billedSeconds: 0, priceMicros: 0n, costMicros: 0n };
+  const zeroRated = rate.zeroRated === true;
+  if (seconds === 0) return { prefix: rate.prefix, billedSeconds: 0, priceMicros: 0n, costMicros: 0n, zeroRated };
   const price = scaleMicros(rate.pricePerMinuteMicros, BigInt(seconds), 60n);
   const cost = scaleMicros(rate.costPerMinuteMicros, BigInt(seconds), 60n);
   return {
@@ -83,6 +88,7 @@ export function rateCall(plan: RatePlan, table: PrefixTable, destination: string
     billedSeconds: seconds,
     priceMicros: price > plan.minimumChargeMicros ? price : plan.minimumChargeMicros,
     costMicros: cost,
+    zeroRated,
   };
 }
 
@@ -94,4 +100,9 @@ export function rateCall(plan: RatePlan, table: PrefixTable, destination: string
 export function callTaxMicros(priceMicros: bigint, taxRateBps: number): bigint {
   assert(Number.isInteger(taxRateBps) && taxRateBps >= 0 && taxRateBps <= 10_000, 'a tax rate of 0..10,000 bps');
   return taxRateBps === 0 || priceMicros === 0n ? 0n : scaleMicros(priceMicros, BigInt(taxRateBps), 10_000n);
+}
+
+/** The tax rate a call is charged at: the partner's, or 0 when its rate is zero-rated (ADR 0032, amendment of 2026-12-05). */
+export function callTaxRateBps(rated: Pick<RatedCall, 'zeroRated'>, partnerTaxRateBps: number): number {
+  return rated.zeroRated ? 0 : partnerTaxRateBps;
 }

@@ -159,6 +159,8 @@ interface MoveRow {
   tax: string;
   /** Usage: the tax rate these calls were charged at (`usage_calls.tax_rate_bps`); 0 for the other buckets. */
   rate: number;
+  /** Usage: these calls were rated on a zero-rated rate (`usage_calls.zero_rated`, rate 0); false for the other buckets. */
+  zeroRated: boolean;
 }
 
 type BucketName = 'usage' | 'renewals' | 'purchases' | 'top_ups' | 'credits' | 'other';
@@ -191,7 +193,7 @@ interface Built {
   closingMicros: bigint;
   summary: StatementSummary;
   /** The Monthly invoice's lines: `amountMicros` pre-tax, `taxMicros` its tax, both whole minor units. */
-  lines: { kind: string; description: string; amountMicros: bigint; taxMicros: bigint; taxRateBps: number }[];
+  lines: { kind: string; description: string; amountMicros: bigint; taxMicros: bigint; taxRateBps: number; taxCategory: 'standard' | 'zero_rated' }[];
 }
 
 /**
@@ -321,6 +323,7 @@ export function ledgerRead(input: { partnerId: string; accountIds: readonly stri
     with moves as (
       select m.account_id, m.bucket, case when m.bucket = 'usage' then u.prefix end as prefix,
         case when m.bucket = 'usage' then coalesce(u.tax_rate_bps, 0) else 0 end as rate,
+        m.bucket = 'usage' and coalesce(u.zero_rated, false) as zero_rated,
         count(*)::int as n, sum(m.amount_micros)::text as amount, coalesce(sum(u.billed_seconds) filter (where m.bucket = 'usage'), 0)::text as seconds,
         -- The tax each call's points paid (ADR 0032), signed as its posting: a posting that gave a call's points back
         -- (none does today) would give its tax back too.
@@ -348,14 +351,14 @@ export function ledgerRead(input: { partnerId: string; accountIds: readonly stri
         where p.posted_at >= ${period.start}
       ) m
       left join lateral (
-        select c.prefix, c.billed_seconds, c.tax_micros, c.tax_rate_bps from usage_calls c
+        select c.prefix, c.billed_seconds, c.tax_micros, c.tax_rate_bps, c.zero_rated from usage_calls c
         where m.bucket = 'usage' and m.cause_type = 'call' and c.partner_id = ${partnerId} and c.id = m.cause_id
         offset 0 -- likewise: one primary-key lookup per call
       ) u on true
-      group by 1, 2, 3, 4
+      group by 1, 2, 3, 4, 5
     )
     select a.id as "accountId", a.balance_micros::text as balance, m.bucket, m.prefix, coalesce(m.n, 0) as n, m.amount, coalesce(m.seconds, '0') as seconds,
-      coalesce(m.tax, '0') as tax, coalesce(m.rate, 0) as rate
+      coalesce(m.tax, '0') as tax, coalesce(m.rate, 0) as rate, coalesce(m.zero_rated, false) as "zeroRated"
     from ledger_accounts a
     left join moves m on m.account_id = a.id
     where a.id = any(${[...input.accountIds]}::text[]) and a.partner_id = ${partnerId}`;
@@ -393,7 +396,8 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
   const sums = { renewals: [0, 0n], purchases: [0, 0n], top_ups: [0, 0n], credits: [0, 0n], other: [0, 0n] } as Record<Exclude<BucketName, 'usage'>, [number, bigint]>;
   const usage = new Map<string, { category: string; label: string; calls: number; seconds: number; micros: bigint; tax: bigint }>();
   // The same calls by category and the tax rate they were charged at: the Monthly invoice's usage lines.
-  const usageAtRate = new Map<string, Map<number, { calls: number; seconds: number; micros: bigint; tax: bigint }>>();
+  // Keyed by rate, and zero-rated calls (rate 0 too) apart from calls charged at rate 0 for another reason.
+  const usageAtRate = new Map<string, Map<string, { rate: number; zeroRated: boolean; calls: number; seconds: number; micros: bigint; tax: bigint }>>();
   for (const r of rows) {
     if (r.bucket === null) continue;
     const amount = BigInt(r.amount ?? '0');
@@ -412,12 +416,13 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
       u.tax += BigInt(r.tax);
       usage.set(category, u);
       const rates = usageAtRate.get(category) ?? usageAtRate.set(category, new Map()).get(category)!;
-      const at = rates.get(r.rate) ?? { calls: 0, seconds: 0, micros: 0n, tax: 0n };
+      const rateKey = r.zeroRated ? 'zero_rated' : String(r.rate);
+      const at = rates.get(rateKey) ?? { rate: r.rate, zeroRated: r.zeroRated, calls: 0, seconds: 0, micros: 0n, tax: 0n };
       at.calls += r.n;
       at.seconds += Number(r.seconds);
       at.micros += amount;
       at.tax += BigInt(r.tax);
-      rates.set(r.rate, at);
+      rates.set(rateKey, at);
     } else {
       const s = sums[r.bucket];
       assert(s, `a known statement bucket: ${r.bucket}`);
@@ -465,15 +470,17 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
   //   invoices (ADR 0008), so their line carries none here (rate 0, tax 0; `taxedOnOwnInvoice` tells the screen and PDF).
   // A line that rounds to zero or less (a reversal larger than its charges, or under half a minor unit) is left out: lines are positive.
   const lines: Built['lines'] = [];
-  const addLine = (kind: string, description: string, micros: bigint, taxRateBps = 0) => {
+  const addLine = (kind: string, description: string, micros: bigint, taxRateBps = 0, taxCategory: 'standard' | 'zero_rated' = 'standard') => {
     const rounded = roundToMinorUnit(micros, currency);
-    if (rounded > 0n) lines.push({ kind, description: description.slice(0, 500), amountMicros: rounded, taxMicros: 0n, taxRateBps });
+    if (rounded > 0n) lines.push({ kind, description: description.slice(0, 500), amountMicros: rounded, taxMicros: 0n, taxRateBps, taxCategory });
   };
   for (const u of usageList) {
-    const rates = [...usageAtRate.get(u.category)!].sort((a, b) => a[0] - b[0]);
-    for (const [rate, at] of rates) {
-      const rateNote = rates.length > 1 ? ` (tax ${rate / 100}%)` : '';
-      addLine('usage', `${u.label}: ${at.calls} ${at.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(at.seconds)}${rateNote}`, at.micros - at.tax, rate);
+    // Zero-rated calls first, then by rate; a zero-rated line always says so, a rate only when the category has several.
+    const rates = [...usageAtRate.get(u.category)!.values()].sort((a, b) => Number(b.zeroRated) - Number(a.zeroRated) || a.rate - b.rate);
+    for (const at of rates) {
+      const rateNote = at.zeroRated ? ' (zero-rated)' : rates.length > 1 ? ` (tax ${at.rate / 100}%)` : '';
+      addLine('usage', `${u.label}: ${at.calls} ${at.calls === 1 ? 'call' : 'calls'}, ${formatBilledTime(at.seconds)}${rateNote}`, at.micros - at.tax, at.rate,
+        at.zeroRated ? 'zero_rated' : 'standard');
     }
   }
   for (const rate of new Set(lines.map((l) => l.taxRateBps))) {
@@ -507,7 +514,7 @@ async function insertInvoices(
                 ${invoices.map((i) => JSON.stringify(billTo(i.built.customer)))}::jsonb[])
       as i(id, customer_id, number, currency, subtotal, tax, total, bill_to)`.execute(trx);
   const lineRows = invoices.flatMap((i) => i.built.lines.map((l, position) => [
-    i.id, partnerId, i.built.customer.id, position + 1, l.kind, l.description, 1, l.amountMicros, l.amountMicros, l.amountMicros, l.taxMicros, 'standard', l.taxRateBps,
+    i.id, partnerId, i.built.customer.id, position + 1, l.kind, l.description, 1, l.amountMicros, l.amountMicros, l.amountMicros, l.taxMicros, l.taxCategory, l.taxRateBps,
   ] as const));
   for (let i = 0; i < lineRows.length; i += 5000) {
     await insertUnnest(trx, 'invoice_lines', [

@@ -452,6 +452,50 @@ describe('tax on calls in the statement (ADR 0032)', () => {
     }
   });
 
+  it('zero-rated calls are a line of their own: zero-rated, no tax, apart from the taxed calls of the same category', async () => {
+    const c = await createCustomer(owner, { partnerId: demo, name: 'Zero Rated Pte Ltd' });
+    const mark = await lastPostingId(owner);
+    await topUpPoints(db.app.db, { partnerId: demo, customerId: c.customerId, micros: SGD('5.00') });
+    /** Australia's rate on the default SGD plan made zero-rated or standard (the table's version bumped, as a replacement does). */
+    const australiaIs = async (category: 'standard' | 'zero_rated') => {
+      await sql`update rates r set tax_category = ${category} from rate_plans p
+                 where p.id = r.rate_plan_id and p.partner_id = ${demo} and p.currency = 'SGD' and p.is_default and r.prefix = '61'`.execute(owner);
+      await sql`update rate_plans set rates_version = rates_version + 1 where partner_id = ${demo} and currency = 'SGD' and is_default`.execute(owner);
+    };
+    try {
+      // A minute to Australia at 9% (0.20544 + 0.018490); then, Australia zero-rated, two minutes with no tax, and a
+      // minute to the United States at 9% (0.033333 + 0.003000).
+      expect((await ingestCalls(ctx, { records: [call('zero-1', '+61291234567', 60, c.customerId)] })).summary.charged).toBe(1);
+      await australiaIs('zero_rated');
+      expect((await ingestCalls(ctx, { records: [call('zero-2', '+61291234567', 60, c.customerId), call('zero-3', '+61291234568', 45, c.customerId), call('zero-4', '+12125550123', 60, c.customerId)] })).summary.charged).toBe(3);
+      await backdatePostings(owner, { afterId: mark, at: '2026-03-20T09:00:00Z' });
+      const rows = await owner.selectFrom('usageCalls').select(['callId', 'taxMicros', 'taxRateBps', 'zeroRated']).where('customerId', '=', c.customerId).orderBy('callId').execute();
+      expect(rows.map((r) => [r.callId, r.taxMicros, r.taxRateBps, r.zeroRated])).toEqual([
+        ['zero-1', '18490', 900, false], ['zero-2', '0', 0, true], ['zero-3', '0', 0, true], ['zero-4', '3000', 900, false],
+      ]);
+
+      expect(await generateMonthlyStatements(deps, { month: '2026-03', partnerId: demo })).toMatchObject({ statements: 1, invoices: 1 });
+      const s = (await statementOf('2026-03', c.customerId))!;
+      expect((s.summary as StatementSummary).usage).toEqual([
+        { category: 'australia', label: 'Australia', calls: 3, seconds: 180, amountMicros: String(3 * 205_440 + 18_490), taxMicros: '18490' },
+        { category: 'united_states', label: 'United States', calls: 1, seconds: 60, amountMicros: '36333', taxMicros: '3000' },
+      ]);
+      const { invoice, lines } = await invoiceAndLines(s.invoiceId!);
+      // Zero-rated 0.41088 -> 0.41, no tax; at 9%: 0.20544 -> 0.21 and 0.033333 -> 0.03, tax 9% of 0.24 = 0.0216 -> 0.02,
+      // spread by largest remainder (0.0189 and 0.0027: 0.02 and 0.00).
+      expect(lines).toEqual([
+        { position: 1, kind: 'usage', description: 'Australia: 2 calls, 2 min (zero-rated)', amountMicros: '410000', taxMicros: '0', taxCategory: 'zero_rated', taxRateBps: 0 },
+        { position: 2, kind: 'usage', description: 'Australia: 1 call, 1 min (tax 9%)', amountMicros: '210000', taxMicros: '20000', taxCategory: 'standard', taxRateBps: 900 },
+        { position: 3, kind: 'usage', description: 'United States: 1 call, 1 min', amountMicros: '30000', taxMicros: '0', taxCategory: 'standard', taxRateBps: 900 },
+      ]);
+      expect(invoice).toMatchObject({ subtotalMicros: '650000', taxMicros: '20000', totalMicros: '670000', amountPaidMicros: '670000', amountDueMicros: '0' });
+      expect(reconciles(s)).toBe(true);
+      expect(await checkLedger(owner)).toEqual([]);
+    } finally {
+      await australiaIs('standard');
+    }
+  });
+
   it('at 0%: tax 0 everywhere, and the figures statements had before calls carried tax', async () => {
     const c = await createCustomer(owner, { partnerId: demo, name: 'Untaxed Pte Ltd' });
     const mark = await lastPostingId(owner);

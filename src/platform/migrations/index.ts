@@ -43,6 +43,7 @@ import * as m0053 from './0053_ledger_checks.ts';
 import * as m0054 from './0054_audit_chain_full_pass.ts';
 import * as m0055 from './0055_call_tax.ts';
 import * as m0056 from './0056_pay_attempt_resumed_at.ts';
+import * as m0057 from './0057_rate_tax_category.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -90,4 +91,5 @@ export const migrations: Record<string, Migration> = {
   '0054_audit_chain_full_pass': m0054,
   '0055_call_tax': m0055,
   '0056_pay_attempt_resumed_at': m0056,
+  '0057_rate_tax_category': m0057,
 };

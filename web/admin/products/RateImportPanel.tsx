@@ -24,7 +24,14 @@ type Phase =
   | { kind: 'done'; imp: RateImport }
   | { kind: 'failed'; error: unknown; imp: RateImport | null };
 
-const COLUMN_LABELS: Record<string, string> = { row: 'Row', prefix: 'Prefix', description: 'Description', pricePerMinute: 'Price per minute', costPerMinute: 'Cost per minute' };
+const COLUMN_LABELS: Record<string, string> = {
+  row: 'Row',
+  prefix: 'Prefix',
+  description: 'Description',
+  pricePerMinute: 'Price per minute',
+  costPerMinute: 'Cost per minute',
+  taxCategory: 'Tax category',
+};
 const n = (x: number) => x.toLocaleString('en-GB');
 
 /** POST JSON with upload progress (fetch cannot report it); answers like api.ts, problems as ApiError. */
@@ -126,6 +133,11 @@ export function RateImportPanel({ plan, onImported, onClose }: { plan: RatePlan;
       <Text size="sm" c="dimmed">
         One rate per line: <b>prefix, description, price per minute, cost per minute</b> (up to 6 decimals, in {plan.currency}); a header line
         is optional. Importing replaces the whole rate table of <b>{plan.name}</b>, at once. Up to 50,000 rates.
+      </Text>
+      <Text size="sm" c="dimmed">
+        An optional <b>taxCategory</b> column (the fifth, in a file without a header line) sets each rate&apos;s
+        tax: <b>standard</b> or <b>zero_rated</b> (blank means standard). Standard calls pay your tax rate on their price; zero-rated calls
+        pay no tax (e.g. international destinations) and show on a zero-rated line of the monthly statement.
       </Text>
       <Group align="flex-end">
         <FileInput

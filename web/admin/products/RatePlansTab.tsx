@@ -13,7 +13,7 @@ import { DataTable, LoadMore } from '../../shared/ui.tsx';
 import { CATALOG_CURRENCIES, RATE_PLANS_KEY, type Rate, type RatePlan } from './product-types.ts';
 import { RateImportPanel } from './RateImportPanel.tsx';
 
-/** Call rate plans: the partner's per-currency price lists for calls (prefix, price and cost per minute), and their CSV import. */
+/** Call rate plans: the partner's per-currency price lists for calls (prefix, price and cost per minute, tax category), and their CSV import. */
 export function RatePlansTab() {
   const plans = usePagedList<RatePlan>(RATE_PLANS_KEY, '/api/v1/rate-plans');
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -128,6 +128,16 @@ function PlanRates({ plan }: { plan: RatePlan }) {
             { key: 'description', header: 'Destination', render: (r) => r.description ?? '—' },
             { key: 'price', header: `Price / min (${plan.currency})`, align: 'right', render: (r) => r.pricePerMinute },
             { key: 'cost', header: `Cost / min (${plan.currency})`, align: 'right', render: (r) => r.costPerMinute },
+            {
+              key: 'tax',
+              header: 'Tax',
+              render: (r) =>
+                r.taxCategory === 'zero_rated' ? (
+                  <Badge size="sm" color="gray" variant="light" radius="sm">Zero-rated</Badge>
+                ) : (
+                  'Standard'
+                ),
+            },
           ]}
         />
       </Stack>

@@ -77,16 +77,21 @@ export interface RatePlan {
   createdAt: string;
 }
 
+/** A call rate's tax category (a rate is never exempt). */
+export type RateTaxCategory = 'standard' | 'zero_rated';
+
 export interface Rate {
   prefix: string;
   description: string | null;
   pricePerMinute: string;
   costPerMinute: string;
+  /** standard: the call pays the partner's tax rate on its price; zero_rated: no tax (e.g. international calls), a 0% line on the statement. */
+  taxCategory: RateTaxCategory;
 }
 
 export interface RateImportError {
   line: number;
-  column: 'row' | 'prefix' | 'description' | 'pricePerMinute' | 'costPerMinute';
+  column: 'row' | 'prefix' | 'description' | 'pricePerMinute' | 'costPerMinute' | 'taxCategory';
   message: string;
 }
 
