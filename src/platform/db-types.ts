@@ -387,11 +387,11 @@ export interface RatesTable {
   pricePerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
   costPerMinuteMicros: ColumnType<string, bigint | string, bigint | string>;
   /** ADR 0032 (migration 0057): `zero_rated` calls pay no tax. */
-  taxCategory: ColumnType<TaxCategory, TaxCategory | undefined, TaxCategory>;
+  taxCategory: ColumnType<RateTaxCategory, RateTaxCategory | undefined, RateTaxCategory>;
 }
 
 /** What a call to a rate's prefix pays in tax (migration 0057). */
-export type TaxCategory = 'standard' | 'zero_rated';
+export type RateTaxCategory = 'standard' | 'zero_rated';
 
 export interface UsageCallsTable {
   id: string;

@@ -99,7 +99,7 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
     bodyLimit: RATE_CSV_BODY_LIMIT,
     schema: {
       operationId: 'uploadRateImport', tags: TAGS,
-      summary: `Upload a rate table as CSV (prefix, description, pricePerMinute, costPerMinute; up to ${MAX_RATES_PER_PLAN} rows): every row is checked and the per-row errors kept; nothing changes until it is applied`,
+      summary: `Upload a rate table as CSV (prefix, description, pricePerMinute, costPerMinute, optional taxCategory: standard | zero_rated; up to ${MAX_RATES_PER_PLAN} rows): every row is checked and the per-row errors kept; nothing changes until it is applied`,
       params: z.strictObject({ id: pathId }),
       body: z.strictObject({
         fileName: z.string().trim().min(1).max(255),

@@ -1,6 +1,6 @@
 import { formatDecimal, parseDecimal, type Currency } from '../money/money.ts';
 import { DomainError } from '../platform/errors.ts';
-import type { TaxCategory } from '../platform/db-types.ts';
+import type { RateTaxCategory } from '../platform/db-types.ts';
 import type { RateImportError } from './rate-import.db-types.ts';
 import { MAX_RATE_MICROS, MAX_RATES_PER_PLAN, RATE_DECIMALS, type ParsedRate } from './rate-plans.repo.ts';
 
@@ -9,7 +9,7 @@ import { MAX_RATE_MICROS, MAX_RATES_PER_PLAN, RATE_DECIMALS, type ParsedRate } f
  * Columns: prefix, description, price per minute, cost per minute, and optionally the tax category. A first line
  * naming the columns is optional; when present it may put them in any order (names: prefix; description | destination;
  * price | pricePerMinute | price_per_minute; cost | costPerMinute | cost_per_minute; tax | taxCategory | tax_category,
- * any case). Without it, the tax category is a fifth column when the first row has five. The tax category is
+ * any case). Without it, a row may have a fifth column: its tax category. The tax category is
  * `standard` or `zero_rated` (any case; `zero-rated` and `zero` too); blank is standard (ADR 0032). Blank lines are
  * skipped. Every bad row is reported with its line in the file, the column and what is wrong; the rows without errors
  * are kept aside for an "import only valid rows".
@@ -28,7 +28,7 @@ const HEADER_NAMES: Record<string, Column> = {
 };
 
 /** The tax category a cell names (blank: standard); null when it names none. */
-function taxCategoryOf(cell: string): TaxCategory | null {
+function taxCategoryOf(cell: string): RateTaxCategory | null {
   const text = cell.trim().toLowerCase().replace(/[\s-]+/g, '_');
   if (text === '' || text === 'standard') return 'standard';
   if (text === 'zero_rated' || text === 'zero') return 'zero_rated';
@@ -109,8 +109,8 @@ export function validateRateCsv(text: string, currency: Currency): ValidatedRate
   const records = parseCsvRecords(text);
   let rows = records;
   const first = records[0];
-  // Without a header: the four columns, and the tax category when the first row has a fifth.
-  let columns: Column[] = RATE_CSV_COLUMNS.filter((c) => c !== 'taxCategory' || first?.cells.length === RATE_CSV_COLUMNS.length);
+  // Without a header: the four columns, and on any row that has a fifth, the tax category.
+  let columns: Column[] | null = null;
   if (first && !/^\s*\d/.test(first.cells[0] ?? '')) {
     // A header line: map its names to our columns.
     const mapped = first.cells.map((c) => HEADER_NAMES[c.trim().toLowerCase().replace(/[\s-]+/g, '')] ?? HEADER_NAMES[c.trim().toLowerCase()]);
@@ -141,14 +141,17 @@ export function validateRateCsv(text: string, currency: Currency): ValidatedRate
     errorCount++;
     if (errors.length < MAX_REPORTED_IMPORT_ERRORS) errors.push(e);
   };
-  const index = (c: Column) => columns.indexOf(c);
+  const BARE = RATE_CSV_COLUMNS.filter((c) => c !== 'taxCategory');
   for (const { line, cells } of rows) {
     const before = errorCount;
-    if (cells.length !== columns.length) {
-      report({ line, column: 'row', message: `${cells.length} column${cells.length === 1 ? '' : 's'}, expected ${columns.length}` });
+    const rowColumns: readonly Column[] = columns ?? (cells.length === RATE_CSV_COLUMNS.length ? RATE_CSV_COLUMNS : BARE);
+    if (cells.length !== rowColumns.length) {
+      const expected = columns ? `${columns.length}` : `${BARE.length} (or ${RATE_CSV_COLUMNS.length} with the tax category)`;
+      report({ line, column: 'row', message: `${cells.length} column${cells.length === 1 ? '' : 's'}, expected ${expected}` });
       invalidRowCount++;
       continue;
     }
+    const index = (c: Column) => rowColumns.indexOf(c);
     const prefix = cells[index('prefix')]!.trim();
     const description = index('description') >= 0 ? cells[index('description')]!.trim() : '';
     if (!/^[0-9]{1,15}$/.test(prefix)) report({ line, column: 'prefix', message: prefix === '' ? 'missing' : '1 to 15 digits' });

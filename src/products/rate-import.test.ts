@@ -59,7 +59,7 @@ describe('CSV parsing', () => {
       { line: 3, column: 'pricePerMinute', message: 'must not be negative' },
       { line: 4, column: 'pricePerMinute', message: 'more than 6 decimals' },
       { line: 5, column: 'prefix', message: 'duplicate of line 1' },
-      { line: 6, column: 'row', message: '3 columns, expected 4' },
+      { line: 6, column: 'row', message: '3 columns, expected 4 (or 5 with the tax category)' },
       { line: 7, column: 'pricePerMinute', message: '"abc" is not a number' },
       { line: 7, column: 'costPerMinute', message: 'missing' },
       { line: 8, column: 'pricePerMinute', message: 'more than 10000.00 per minute' },
@@ -74,10 +74,10 @@ describe('CSV parsing', () => {
     const headed = validateRateCsv('prefix,description,price,cost,Tax Category\n65,Singapore,0.03,0.01,standard\n1,United States,0.02,0.008,Zero-Rated\n44,UK,0.05,0.02,\n61,Australia,0.05,0.02,ZERO', 'SGD');
     expect(headed.errorCount).toBe(0);
     expect(headed.valid.map((r) => [r.prefix, r.taxCategory])).toEqual([['65', 'standard'], ['1', 'zero_rated'], ['44', 'standard'], ['61', 'zero_rated']]);
-    // Without a header, a fifth column on the first row is the tax category; without it every rate is standard.
-    const bare = validateRateCsv('65,Singapore,0.03,0.01,standard\n1,United States,0.02,0.008,zero_rated', 'SGD');
-    expect(bare.valid.map((r) => r.taxCategory)).toEqual(['standard', 'zero_rated']);
-    expect(validateRateCsv('65,Singapore,0.03,0.01', 'SGD').valid.map((r) => r.taxCategory)).toEqual(['standard']);
+    // Without a header, a row's fifth column is its tax category; a row of four is standard.
+    const bare = validateRateCsv('65,Singapore,0.03,0.01\n1,United States,0.02,0.008,zero_rated\n44,UK,0.05,0.02,standard\n61,Australia,0.05,0.02,zero,extra', 'SGD');
+    expect(bare.valid.map((r) => [r.prefix, r.taxCategory])).toEqual([['65', 'standard'], ['1', 'zero_rated'], ['44', 'standard']]);
+    expect(bare.errors).toEqual([{ line: 4, column: 'row', message: '6 columns, expected 4 (or 5 with the tax category)' }]);
     const bad = validateRateCsv('prefix,price,cost,tax\n65,0.03,0.01,exempt\n1,0.02,0.008,9%\n44,0.05,0.02,zero_rated', 'SGD');
     expect(bad.valid.map((r) => r.prefix)).toEqual(['44']);
     expect(bad.errors).toEqual([
@@ -115,8 +115,15 @@ describe('rate table import', () => {
     expect(zero.json()).toMatchObject({ status: 'validated', validCount: 2, errorCount: 0 });
     expect((await apply(zero.json().id)).statusCode).toBe(200);
     expect((await rates(id)).data.map((r) => [r.prefix, r.taxCategory])).toEqual([['1', 'zero_rated'], ['65', 'standard']]);
-    const digests = (await auditEventsOf(t.db, 'rate_plan.rates_imported')).filter((e) => e.targetId === id).map((e) => (e.changes as { ratesDigest: { after: string } }).ratesDigest.after);
-    expect(new Set(digests).size).toBe(2);
+    const events = (await auditEventsOf(t.db, 'rate_plan.rates_imported')).filter((e) => e.targetId === id).map((e) => e.changes as { ratesDigest: { after: string }; zeroRatedCount: unknown });
+    expect(new Set(events.map((e) => e.ratesDigest.after)).size).toBe(2);
+    expect(events.map((e) => e.zeroRatedCount)).toEqual([{ before: 0, after: 1 }, { before: 0, after: 0 }]);
+
+    // A file that reads differently at apply than at upload (rules of another server version) is not applied.
+    const stale = await upload(id, 'prefix,pricePerMinute,costPerMinute\n65,0.03,0.01\n');
+    await t.db.owner.db.updateTable('rateImports').set({ csv: 'prefix,pricePerMinute,costPerMinute\n65,0.03,0.01\n44,0.05,0.02\n' }).where('id', '=', stale.json().id).execute();
+    expect((await apply(stale.json().id)).json()).toMatchObject({ status: 409, code: 'state_conflict' });
+    expect((await rates(id)).data.map((r) => [r.prefix, r.taxCategory])).toEqual([['1', 'zero_rated'], ['65', 'standard']]);
     const stored = await t.db.owner.db.selectFrom('rateImports').select('csv').where('id', '=', up.json().id).executeTakeFirstOrThrow();
     expect(stored.csv).toBeNull();
   });

@@ -10,7 +10,7 @@ import { partnerCaller } from '../access/caller.ts';
 import type { Page } from '../access/paging.ts';
 import type { RateImportsTable } from './rate-import.db-types.ts';
 import { validateRateCsv, RATE_CSV_COLUMNS } from './rate-csv.ts';
-import { currencyOf, findRatePlan, ratePlanView, ratesDigest, type RatePlanView } from './rate-plans.repo.ts';
+import { currencyOf, deleteRates, findRatePlan, ratePlanView, ratesDigest, zeroRatedCount, type RatePlanView } from './rate-plans.repo.ts';
 
 /**
  * CSV import of a rate table, in two steps the Product app's progress bar follows:
@@ -159,7 +159,11 @@ export async function applyRateImport(ctx: Ctx, input: { importId: string; onlyV
       const plan = await findRatePlan(trx, partnerId, claimed.ratePlanId, { forUpdate: true });
       // Checked again against the plan as it is now (same rules, same result for the same text and currency).
       const { valid } = validateRateCsv(claimed.csv!, currencyOf(plan.currency));
-      const removed = await trx.deleteFrom('rates').where('partnerId', '=', partnerId).where('ratePlanId', '=', plan.id).executeTakeFirst();
+      // The rules may have changed since the upload (a server of another version): never write other rows than it showed.
+      if (valid.length !== claimed.validCount) {
+        throw new DomainError('state_conflict', `The file now reads as ${valid.length} valid rows, not the ${claimed.validCount} its upload showed: upload it again`);
+      }
+      const removed = await deleteRates(trx, partnerId, plan.id);
       for (let i = 0; i < valid.length; i += IMPORT_CHUNK) {
         await trx
           .insertInto('rates')
@@ -181,7 +185,8 @@ export async function applyRateImport(ctx: Ctx, input: { importId: string; onlyV
         partnerId, app: 'product', action: 'rate_plan.rates_imported', targetType: 'rate_plan', targetId: plan.id,
         changes: {
           importId: { after: claimed.id }, fileName: { after: claimed.fileName }, onlyValidRows: { after: onlyValidRows },
-          rateCount: { before: Number(removed.numDeletedRows), after: valid.length }, skippedRows: { after: claimed.rowCount - valid.length },
+          rateCount: { before: removed.rates, after: valid.length }, skippedRows: { after: claimed.rowCount - valid.length },
+          zeroRatedCount: { before: removed.zeroRated, after: zeroRatedCount(valid) },
           ratesVersion: { before: plan.ratesVersion, after: updated.ratesVersion }, ratesDigest: { after: ratesDigest(valid) },
         },
       });

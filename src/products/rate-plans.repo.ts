@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
-import type { TaxCategory } from '../platform/db-types.ts';
+import type { RateTaxCategory } from '../platform/db-types.ts';
 import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
@@ -45,7 +45,7 @@ export const ratePlanViewSchema = z.object({
 export type RatePlanView = z.infer<typeof ratePlanViewSchema>;
 
 /** What a call to a rate's prefix pays in tax (ADR 0032): the partner's rate, or none (zero-rated, e.g. international). */
-export const TAX_CATEGORIES = ['standard', 'zero_rated'] as const satisfies readonly TaxCategory[];
+export const TAX_CATEGORIES = ['standard', 'zero_rated'] as const satisfies readonly RateTaxCategory[];
 export const taxCategorySchema = z.enum(TAX_CATEGORIES)
   .describe("standard: the call pays the partner's tax rate on its price; zero_rated: it pays no tax (a 0% line on the Monthly statement)");
 
@@ -138,7 +138,7 @@ export interface RateInput {
   pricePerMinute: string;
   costPerMinute: string;
   /** Absent: standard. */
-  taxCategory?: TaxCategory | undefined;
+  taxCategory?: RateTaxCategory | undefined;
 }
 
 export interface ParsedRate {
@@ -146,7 +146,7 @@ export interface ParsedRate {
   description: string | null;
   pricePerMinuteMicros: bigint;
   costPerMinuteMicros: bigint;
-  taxCategory: TaxCategory;
+  taxCategory: RateTaxCategory;
 }
 
 const MAX_REPORTED_ERRORS = 50;
@@ -189,6 +189,17 @@ export function ratesDigest(rates: readonly ParsedRate[]): string {
   }
   return h.digest('hex');
 }
+
+/** Remove a plan's whole rate table (before a replacement): how many rates it had, and how many of them were zero-rated. */
+export async function deleteRates(trx: Trx, partnerId: string, ratePlanId: string): Promise<{ rates: number; zeroRated: number }> {
+  const { rows } = await sql<{ rates: number; zeroRated: number }>`
+    with removed as (delete from rates where partner_id = ${partnerId} and rate_plan_id = ${ratePlanId} returning tax_category)
+    select count(*)::int as rates, (count(*) filter (where tax_category = 'zero_rated'))::int as "zeroRated" from removed`.execute(trx);
+  return rows[0]!;
+}
+
+/** Zero-rated rates of a table about to be written. */
+export const zeroRatedCount = (rates: readonly ParsedRate[]) => rates.reduce((n, r) => n + (r.taxCategory === 'zero_rated' ? 1 : 0), 0);
 
 export async function insertRates(trx: Trx, partnerId: string, ratePlanId: string, rates: readonly ParsedRate[]): Promise<void> {
   for (let i = 0; i < rates.length; i += INSERT_CHUNK) {

@@ -116,13 +116,17 @@ describe('rate plans', () => {
     expect(res.statusCode).toBe(200);
     expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data.map((r: { prefix: string; taxCategory: string }) => [r.prefix, r.taxCategory]))
       .toEqual([['1', 'zero_rated'], ['65', 'standard']]);
-    const zeroDigest = (await auditEventsOf(t.db, 'rate_plan.rates_replaced'))[0]!.changes as { ratesDigest: { after: string } };
-    expect(zeroDigest.ratesDigest.after).not.toBe(standardDigest.ratesDigest.after);
+    const zeroEvent = (await auditEventsOf(t.db, 'rate_plan.rates_replaced'))[0]!.changes as { ratesDigest: { after: string }; zeroRatedCount: unknown };
+    expect(zeroEvent.ratesDigest.after).not.toBe(standardDigest.ratesDigest.after);
+    expect(zeroEvent.zeroRatedCount).toEqual({ before: 0, after: 1 });
+    // A table sent again without categories makes every rate standard, and the trail says how many were zero-rated.
+    expect((await replace(plan.id, [rate('65', '0.03'), rate('1', '0.02')])).statusCode).toBe(200);
+    expect(((await auditEventsOf(t.db, 'rate_plan.rates_replaced'))[0]!.changes as { zeroRatedCount: unknown }).zeroRatedCount).toEqual({ before: 1, after: 0 });
 
     const bad = await replace(plan.id, [rate('65', '0.03'), { ...rate('1', '0.02'), taxCategory: 'exempt' }]);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(['rates.1.taxCategory']);
-    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json()).toMatchObject({ ratesVersion: 3 });
+    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json()).toMatchObject({ ratesVersion: 4 });
   });
 
   it('names every bad rate and writes nothing: bad prefixes, duplicates, too many decimals, negative, not strings', async () => {

@@ -6,7 +6,7 @@ import { DomainError } from '../platform/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import {
-  currencyOf, findRatePlan, insertRates, parseRates, ratePlanView, ratesDigest, ratesEtag, type RateInput, type RatePlanView,
+  currencyOf, deleteRates, findRatePlan, insertRates, parseRates, ratePlanView, ratesDigest, ratesEtag, zeroRatedCount, type RateInput, type RatePlanView,
 } from './rate-plans.repo.ts';
 
 export interface ReplaceRatesInput {
@@ -18,8 +18,8 @@ export interface ReplaceRatesInput {
 
 /**
  * Replace a plan's whole rate table, atomically: the plan row is locked (replacements queue), the old rates go, the new
- * ones come, the rates version goes up by one, and one `rate_plan.rates_replaced` event records the counts, versions and
- * the new table's SHA-256 — all in one transaction. Every bad rate is named before anything is written.
+ * ones come, the rates version goes up by one, and one `rate_plan.rates_replaced` event records the counts (rates, and
+ * zero-rated rates), versions and the new table's SHA-256 — all in one transaction. Every bad rate is named before anything is written.
  */
 export async function replaceRates(ctx: Ctx, input: ReplaceRatesInput): Promise<{ ratePlan: RatePlanView; etag: string }> {
   const { partnerId } = partnerCaller(ctx.principal);
@@ -29,7 +29,7 @@ export async function replaceRates(ctx: Ctx, input: ReplaceRatesInput): Promise<
       throw new DomainError('precondition_failed', `The rates changed since you read them (now ${ratesEtag(plan)})`, [{ path: 'If-Match', message: 'stale ETag' }]);
     }
     const rates = parseRates(input.rates, currencyOf(plan.currency));
-    const removed = await trx.deleteFrom('rates').where('partnerId', '=', partnerId).where('ratePlanId', '=', plan.id).executeTakeFirst();
+    const removed = await deleteRates(trx, partnerId, plan.id);
     await insertRates(trx, partnerId, plan.id, rates);
     const updated = await trx
       .updateTable('ratePlans')
@@ -40,7 +40,9 @@ export async function replaceRates(ctx: Ctx, input: ReplaceRatesInput): Promise<
     await recordAudit(trx, ctx, {
       partnerId, app: 'product', action: 'rate_plan.rates_replaced', targetType: 'rate_plan', targetId: plan.id,
       changes: {
-        rateCount: { before: Number(removed.numDeletedRows), after: rates.length },
+        rateCount: { before: removed.rates, after: rates.length },
+        // A table sent without tax categories makes every rate standard: the trail shows how many were zero-rated.
+        zeroRatedCount: { before: removed.zeroRated, after: zeroRatedCount(rates) },
         ratesVersion: { before: plan.ratesVersion, after: updated.ratesVersion },
         ratesDigest: { after: ratesDigest(rates) },
       },

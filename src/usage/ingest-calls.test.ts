@@ -539,6 +539,12 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
       const [exact] = await customersWithPoints('taxzeroexact', 1, 60_000n);
       expect((await ingestCalls(ctx, { records: [call('zero-3', { customerId: exact, to: '+61298765432' })] })).results[0]).toMatchObject({ status: 'charged', amount: '0.060000', tax: '0.000000' });
       expect(await points(exact!)).toBe(0n);
+      // The database refuses a zero-rated call with a rate or a tax (migration 0057).
+      await expect(sql`insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds,
+                                                prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
+                       select 'cal_zerotaxed000000000000000', partner_id, customer_id, 'zero-taxed', from_number, to_number, direction, started_at, duration_seconds,
+                              billed_seconds, prefix, currency, price_micros, cost_micros, 5400, 900, true, entry_id
+                         from usage_calls where call_id = 'zero-1'`.execute(db.owner.db)).rejects.toThrow(/usage_calls_zero_rated_untaxed/);
       expect(await checkLedger(db.owner.db)).toEqual([]);
     } finally {
       await setTaxRate(0);

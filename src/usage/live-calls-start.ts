@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TaxCategory } from '../platform/db-types.ts';
+import type { RateTaxCategory } from '../platform/db-types.ts';
 import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
@@ -72,7 +72,7 @@ async function start(ctx: Ctx, partnerId: string, input: StartLiveCallInput, des
 
     const plan = await defaultPlanOf(trx, partnerId, currency);
     if (!plan) throw new DomainError('rule_violation', `No rate plan in ${currency}`);
-    let rateRow: { prefix: string; pricePerMinuteMicros: string; costPerMinuteMicros: string; taxCategory: TaxCategory } | null = null;
+    let rateRow: { prefix: string; pricePerMinuteMicros: string; costPerMinuteMicros: string; taxCategory: RateTaxCategory } | null = null;
     if (input.direction === 'outbound') {
       rateRow = (await longestPrefixRate(trx, partnerId, plan.id, destination)) ?? null;
       if (!rateRow) throw new DomainError('rule_violation', `No rate for destination ${input.to}`, [{ path: 'to', message: 'no rate for this destination' }]);

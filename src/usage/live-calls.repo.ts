@@ -118,9 +118,9 @@ export interface CallRate {
   taxRateBps: number;
 }
 
-export function callRateOf(c: Pick<LiveCallRow, 'prefix' | 'pricePerMinuteMicros' | 'costPerMinuteMicros' | 'firstIncrementSeconds' | 'nextIncrementSeconds' | 'minimumChargeMicros' | 'taxRateBps'>): CallRate | null {
+export function callRateOf(c: Pick<LiveCallRow, 'prefix' | 'pricePerMinuteMicros' | 'costPerMinuteMicros' | 'firstIncrementSeconds' | 'nextIncrementSeconds' | 'minimumChargeMicros' | 'taxRateBps' | 'zeroRated'>): CallRate | null {
   if (c.prefix === null) return null;
-  const rate = { prefix: c.prefix, pricePerMinuteMicros: BigInt(c.pricePerMinuteMicros), costPerMinuteMicros: BigInt(c.costPerMinuteMicros) };
+  const rate = { prefix: c.prefix, pricePerMinuteMicros: BigInt(c.pricePerMinuteMicros), costPerMinuteMicros: BigInt(c.costPerMinuteMicros), zeroRated: c.zeroRated };
   return {
     prefix: c.prefix,
     plan: { firstIncrementSeconds: c.firstIncrementSeconds, nextIncrementSeconds: c.nextIncrementSeconds, minimumChargeMicros: BigInt(c.minimumChargeMicros), rates: [rate] },

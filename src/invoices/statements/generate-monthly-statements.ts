@@ -416,6 +416,7 @@ function buildStatement(customer: CustomerRow, rows: readonly MoveRow[], labels:
       u.tax += BigInt(r.tax);
       usage.set(category, u);
       const rates = usageAtRate.get(category) ?? usageAtRate.set(category, new Map()).get(category)!;
+      assert(!r.zeroRated || (r.rate === 0 && BigInt(r.tax) === 0n), 'zero-rated calls are charged at rate 0, without tax');
       const rateKey = r.zeroRated ? 'zero_rated' : String(r.rate);
       const at = rates.get(rateKey) ?? { rate: r.rate, zeroRated: r.zeroRated, calls: 0, seconds: 0, micros: 0n, tax: 0n };
       at.calls += r.n;
