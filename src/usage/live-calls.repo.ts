@@ -44,6 +44,7 @@ export const liveCallViewSchema = z.object({
   ratePlanId: z.string(),
   prefix: z.string().nullable(),
   pricePerMinute: z.string(),
+  taxCategory: z.enum(['standard', 'zero_rated']).describe("The rate's tax category, copied at start: zero_rated calls pay no tax (ADR 0032)"),
   maxSeconds: z.number().int(),
   coveredSeconds: z.number().int().describe('Cut the call here: the hold pays for this long'),
   hold: z.string(),
@@ -76,6 +77,7 @@ export function liveCallView(c: LiveCallRow, hold: HoldState | null): LiveCallVi
   return {
     id: c.id, callId: c.callId, customerId: c.customerId, status: c.status, from: c.fromNumber, to: c.toNumber, direction: c.direction,
     startedAt: c.startedAt.toISOString(), currency: c.currency, ratePlanId: c.ratePlanId, prefix: c.prefix, pricePerMinute: fmt(c.pricePerMinuteMicros),
+    taxCategory: c.zeroRated ? 'zero_rated' : 'standard',
     maxSeconds: c.maxSeconds, coveredSeconds: c.coveredSeconds, hold: fmt(c.holdMicros),
     holdStatus: hold?.status ?? null, holdExpiresAt: hold?.expiresAt.toISOString() ?? null,
     durationSeconds: c.durationSeconds, billedSeconds: c.billedSeconds,

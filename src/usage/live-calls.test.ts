@@ -304,7 +304,7 @@ describe('live calls with the partner\'s tax (ADR 0032)', () => {
       const before = await wallet(initech);
       // 10 minutes at 0.06 and 9%: 0.60 + 0.054 held.
       const started = await startLiveCall(ctx, call('live-tax-1', { customerId: initech }));
-      expect(started).toMatchObject({ coveredSeconds: 600, hold: '0.654000' });
+      expect(started).toMatchObject({ coveredSeconds: 600, hold: '0.654000', taxCategory: 'standard' });
       expect((await wallet(initech)).reservedMicros - before.reservedMicros).toBe(654_000n);
       // The rate changes during the call: the call keeps the one it started with.
       await setTaxRate(800);
@@ -336,7 +336,7 @@ describe('live calls with the partner\'s tax (ADR 0032)', () => {
       const before = await wallet(initech);
       // 5 minutes at 0.12, no tax: 0.60 held.
       const started = await startLiveCall(ctx, call('live-zero-1', { customerId: initech, to: '+61298765432', maxSeconds: 300 }));
-      expect(started).toMatchObject({ coveredSeconds: 300, hold: '0.600000' });
+      expect(started).toMatchObject({ coveredSeconds: 300, hold: '0.600000', taxCategory: 'zero_rated' });
       const ended = await endLiveCall(ctx, { callId: 'live-zero-1', durationSeconds: 90 });
       expect(ended.call).toMatchObject({ billedSeconds: 120, amount: '0.240000', tax: '0.000000' });
       const after = await wallet(initech);
