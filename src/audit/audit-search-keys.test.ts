@@ -4,7 +4,7 @@ import pino from 'pino';
 import { createTestApp, type TestApp } from '../test/harness.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Ctx } from '../platform/context.ts';
-import { newId } from '../platform/ids.ts';
+import { newId, newRequestId } from '../platform/ids.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { countAuditEvents } from './count-audit-events.ts';
 import { likeLiteral } from './audit-view.ts';
@@ -171,6 +171,47 @@ describe('keys of queued events, computed before the commit (migration 0042)', (
     expect(await search('quokka holdings direct')).toEqual([]);
     // Another partner's keys differ (the partner is in every key): its search finds none of these.
     expect(await (async () => (await listAuditEvents(ctxOf(otherPartnerId), { q: 'quokka', limit: 50 })).data)()).toEqual([]);
+  });
+
+  it('keys a group of request ids from one server in a few keys each, and finds the event by any of them (ADR 0033)', async () => {
+    const partner = newId('ptn');
+    const owner = t.db.owner.db;
+    await owner.insertInto('partners').values({ id: partner, name: `Request ids ${partner}`, slug: partner.replace('_', '-'), defaultCurrency: 'SGD', status: 'active' }).execute();
+    // 16 requests answered together, as a group of call-charging requests is: a few milliseconds apart, other ids made
+    // between them. Beside them, 16 ids with random tails (as every request id was before, and as 16 servers make).
+    const fromOneServer: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      fromOneServer.push(newRequestId());
+      for (let j = 0; j < 5; j++) newId('je');
+      if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const randomTails = Array.from({ length: 16 }, () => newId('req'));
+    const record = (requestIds: string[], target: string) => inScope(t.db.app.db, { kind: 'partner', partnerId: partner }, (trx) =>
+      recordAudit(trx, ctxOf(partner), { partnerId: partner, app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: target,
+        changes: { requests: { after: 16 }, requestIds: { after: requestIds } } }));
+    const grouped = await record(fromOneServer, 'cbt_one_server');
+    const scattered = await record(randomTails, 'cbt_random_tails');
+    const keys = Object.fromEntries((await sql<{ id: string; keys: number }>`
+      select id, cardinality(search_keys) as keys from audit_events where partner_id = ${partner}`.execute(owner)).rows.map((r) => [r.id, r.keys]));
+    // Each random tail brings ~13 keys of its own; the ids of one server share theirs.
+    expect(keys[scattered]! - keys[grouped]!).toBeGreaterThan(120);
+
+    // Beyond the newest window, each request id finds its event through the keys' index, and only that event.
+    await owner.connection().execute(async (conn) => {
+      await sql`set session_replication_role = replica`.execute(conn);
+      try {
+        await sql`insert into audit_events (id, partner_id, seq, occurred_at, actor_type, actor_label, app, action, target_type, changes, prev_hash, hash, auth_method)
+          select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
+            'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
+          from generate_series(1, ${FILLER}::int) i`.execute(conn);
+      } finally {
+        await sql`set session_replication_role = origin`.execute(conn);
+      }
+    });
+    const search = async (q: string) => (await listAuditEvents(ctxOf(partner), { q, limit: 50 })).data.map((e) => e.id);
+    for (const requestId of [fromOneServer[0]!, fromOneServer[7]!, fromOneServer[15]!]) expect(await search(requestId)).toEqual([grouped]);
+    expect(await search(randomTails[3]!)).toEqual([scattered]);
+    expect(await search(newRequestId())).toEqual([]);
   });
 
   it('does not let the app role write keys of its own', async () => {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { containsCardNumber } from '../gateway/card-numbers.ts';
-import { formatId, newId, newSecret } from './ids.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { formatId, newId, newRequestId, newSecret } from './ids.ts';
 
 /** The 10 time characters of an id made at `timeMs`. */
 const newIdTime = (timeMs: number) => formatId('x', timeMs, new Uint8Array(16)).slice(2, 12);
@@ -54,6 +56,27 @@ describe('newId', () => {
       clock.mockRestore();
     }
     // PostgreSQL sorts them the same way (text under the database's collation): checked in database.test.ts.
+  });
+});
+
+describe('newRequestId', () => {
+  it('is an id of this format, unique and in the order made, whose last 13 characters are the same for this process', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => {
+      if (i % 3 === 0) newId('je'); // other ids made between them take their own numbers
+      return newRequestId();
+    });
+    for (const id of ids.slice(0, 50)) expect(id).toMatch(/^req_[0-9abcdefghjkmnpqrstvwxyz]{26}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (let i = 1; i < ids.length; i++) expect(ids[i - 1]! < ids[i]!).toBe(true);
+    expect(new Set(ids.map((id) => id.slice(-13))).size).toBe(1);
+  });
+
+  it('has another tail in another process', () => {
+    const script = `import { newRequestId } from ${JSON.stringify(fileURLToPath(new URL('./ids.ts', import.meta.url)))}; console.log(newRequestId());`;
+    const tails = Array.from({ length: 2 }, () => execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim().slice(-13));
+    expect(tails[0]).toMatch(/^[0-9a-z]{13}$/);
+    expect(tails[0]).not.toBe(tails[1]);
+    expect(tails).not.toContain(newRequestId().slice(-13));
   });
 });
 

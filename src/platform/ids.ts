@@ -36,6 +36,30 @@ export function newId(prefix: IdPrefix): string {
     randomFillSync(idPool);
     idPoolOffset = 0;
   }
+  const bytes = idPool.subarray(idPoolOffset, idPoolOffset + ID_RANDOM_BYTES);
+  idPoolOffset += ID_RANDOM_BYTES;
+  return sequencedId(prefix, bytes);
+}
+
+/**
+ * The bytes of every request id this process makes: the first SEQUENCE_CHARS are each id's sequence letters, the
+ * other 13 the process's tag, drawn once when it starts.
+ */
+const requestIdBytes = randomBytes(ID_RANDOM_BYTES);
+
+/**
+ * A request id (`req_`): the time and sequence of `newId`, then 13 characters that are the same for every request id
+ * this process makes (drawn at random when it starts). Unique as every id is: within a process by time and sequence,
+ * between processes by the tag (65 random bits). The request ids of requests answered together share most of their
+ * trigrams, so the audit event naming them (a group of call-charging requests names up to 100) adds a few search keys
+ * per request instead of ~16 (ADR 0033).
+ */
+export function newRequestId(): string {
+  return sequencedId('req', requestIdBytes);
+}
+
+/** `bytes` with its first SEQUENCE_CHARS overwritten by the sequence number, after the time. */
+function sequencedId(prefix: IdPrefix, bytes: Uint8Array): string {
   const nowMs = Date.now();
   if (nowMs > lastTimeMs) {
     lastTimeMs = nowMs;
@@ -44,15 +68,12 @@ export function newId(prefix: IdPrefix): string {
     lastTimeMs++;
     sequence = 0;
   }
-  const bytes = idPool.subarray(idPoolOffset, idPoolOffset + ID_RANDOM_BYTES);
   let rest = sequence;
   for (let i = SEQUENCE_CHARS - 1; i >= 0; i--) {
     bytes[i] = 10 + (rest % SEQUENCE_LETTERS);
     rest = Math.floor(rest / SEQUENCE_LETTERS);
   }
-  const id = formatId(prefix, lastTimeMs, bytes);
-  idPoolOffset += ID_RANDOM_BYTES;
-  return id;
+  return formatId(prefix, lastTimeMs, bytes);
 }
 
 /** Digits in a row an id never exceeds: card numbers have 13 to 19, and the gateway refuses text holding one. */

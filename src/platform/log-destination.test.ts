@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,9 +42,55 @@ describe('the log written asynchronously', () => {
     destination.end();
   });
 
+  it('writes a burst in batches of its size, not a write per line', async () => {
+    const { file, fd } = logFile();
+    const writes = vi.spyOn(fs, 'write');
+    try {
+      const destination = asyncLogDestination({ fd, batchBytes: 8_192 });
+      const log = pino({ base: null }, destination);
+      for (let i = 0; i < 2_000; i++) {
+        log.info({ i }, 'request completed');
+        // Lines come a few at a time, as requests are answered, with the event loop turning between them.
+        if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const written = await linesWhen(file, (w) => w.length >= 2_000);
+      expect(written.map((l) => l.i)).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+      const bytes = fs.statSync(file).size;
+      // ~100 KB in writes of at least 8 KB (the last one aside): a dozen or so, where a write per line made ~2,000.
+      expect(writes.mock.calls.length).toBeLessThanOrEqual(Math.ceil(bytes / 8_192) + 1);
+      expect(writes.mock.calls.length).toBeGreaterThan(1);
+      destination.end();
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
+  it('writes a lone line within its flush interval, though its batch is not full', async () => {
+    const { file, fd } = logFile();
+    const destination = asyncLogDestination({ fd, batchBytes: 8_192, flushEveryMs: 50 });
+    const log = pino({ base: null }, destination);
+    log.info({ alone: true }, 'quiet server');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lines(file)).toEqual([]);
+    const written = await linesWhen(file, (w) => w.length === 1);
+    expect(written).toEqual([expect.objectContaining({ alone: true, msg: 'quiet server' })]);
+    destination.end();
+  });
+
+  it('writes what it holds when it ends', async () => {
+    const { file, fd } = logFile();
+    const destination = asyncLogDestination({ fd, batchBytes: 8_192, flushEveryMs: 60_000 });
+    const log = pino({ base: null }, destination);
+    for (let i = 0; i < 3; i++) log.info({ i }, 'last words');
+    const closed = new Promise((resolve) => destination.once('close', resolve));
+    destination.end();
+    await closed;
+    expect(lines(file).map((l) => l.i)).toEqual([0, 1, 2]);
+  });
+
   it('keeps at most its buffer: lines beyond it are dropped, and a line says how many', async () => {
     const { file, fd } = logFile();
-    const destination = asyncLogDestination({ fd, maxLengthBytes: 4_096, reportEveryMs: 20 });
+    const destination = asyncLogDestination({ fd, maxLengthBytes: 4_096, reportEveryMs: 20, batchBytes: 1_024 });
     const log = pino({ base: null }, destination);
     const sent = 500;
     for (let i = 0; i < sent; i++) log.info({ i, padding: 'x'.repeat(100) }, 'a long line');

@@ -4,18 +4,26 @@ import pino from 'pino';
 const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 /** How often dropped log lines are reported (one line saying how many). */
 const LOG_DROPS_REPORT_MS = 10_000;
+/** Log text gathered before a write (bytes): a busy server's lines go ~25 at a time. */
+const LOG_BATCH_BYTES = 8 * 1024;
+/** The longest a line waits for its batch (ms): a quiet server's lines are written at least this often. */
+const LOG_FLUSH_EVERY_MS = 200;
 
 /**
- * Where the server's log lines go (standard output in production), written asynchronously: a line goes out at once
- * when nothing is being written, and lines that come while a write is under way go together in the next one, from
- * libuv's thread pool. Written synchronously (pino's default), every request's access line was a write(2) on the event
- * loop: under bench:money's single-record load, 7% of the API server's time, a quarter of its busy time (ADR 0027).
- * What is still buffered is written when the process exits (pino registers the flush for an asynchronous destination).
- * When the output does not keep up, the buffer stops at `maxLengthBytes`: later lines are dropped, and a line says
- * how many every `reportEveryMs`.
+ * Where the server's log lines go (standard output in production), written asynchronously, from libuv's thread pool,
+ * in batches: lines gather until `batchBytes` of them wait (then one write takes them all) or `flushEveryMs` has passed.
+ * Written synchronously (pino's default), every request's access line was a write(2) on the event loop: under
+ * bench:money's single-record load, 7% of the API server's time, a quarter of its busy time (ADR 0027). Written
+ * asynchronously one line at a time, each write cost ~28 µs of CPU handing it to the thread pool and back (ADR 0027,
+ * amendment). What is still buffered is written when the process exits (pino registers the flush for an asynchronous
+ * destination). When the output does not keep up, the buffer stops at `maxLengthBytes`: later lines are dropped, and
+ * a line says how many every `reportEveryMs`.
  */
-export function asyncLogDestination(options: { fd: number; maxLengthBytes?: number; reportEveryMs?: number }) {
-  const destination = pino.destination({ dest: options.fd, sync: false, maxLength: options.maxLengthBytes ?? LOG_BUFFER_MAX_BYTES });
+export function asyncLogDestination(options: { fd: number; maxLengthBytes?: number; reportEveryMs?: number; batchBytes?: number; flushEveryMs?: number }) {
+  const destination = pino.destination({
+    dest: options.fd, sync: false, maxLength: options.maxLengthBytes ?? LOG_BUFFER_MAX_BYTES,
+    minLength: options.batchBytes ?? LOG_BATCH_BYTES, periodicFlush: options.flushEveryMs ?? LOG_FLUSH_EVERY_MS,
+  });
   let dropped = 0;
   destination.on('drop', () => {
     dropped++;

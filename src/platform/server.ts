@@ -21,7 +21,7 @@ import type { Db } from './database.ts';
 import { portalTabsOf } from '../settings/portal-tabs.ts';
 import { ANONYMOUS, type Ctx, type Principal } from './context.ts';
 import { DomainError, problem, type FieldError } from './errors.ts';
-import { newId } from './ids.ts';
+import { newRequestId } from './ids.ts';
 import { CSRF_HEADER, SESSION_COOKIE, resolveApiKey, resolveSession } from '../auth/resolve-principal.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
@@ -175,7 +175,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     loggerInstance: deps.log,
     logController: new AccessLog(),
     bodyLimit: deps.config.bodyLimitBytes,
-    genReqId: () => newId('req'),
+    genReqId: () => newRequestId(),
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>() as unknown as FolioApp;
