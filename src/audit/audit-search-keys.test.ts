@@ -66,6 +66,21 @@ async function bruteForce(partner: string, q: string, limit: number): Promise<st
   return rows.rows.map((r) => r.id);
 }
 
+/** More events than the newest window holds, all newer than anything recorded today (replica role: no chain). */
+async function addNewerFiller(partner: string): Promise<void> {
+  await t.db.owner.db.connection().execute(async (conn) => {
+    await sql`set session_replication_role = replica`.execute(conn);
+    try {
+      await sql`insert into audit_events (id, partner_id, seq, occurred_at, actor_type, actor_label, app, action, target_type, changes, prev_hash, hash, auth_method)
+        select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
+          'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
+        from generate_series(1, ${FILLER}::int) i`.execute(conn);
+    } finally {
+      await sql`set session_replication_role = origin`.execute(conn);
+    }
+  });
+}
+
 beforeAll(async () => {
   t = await createTestApp();
   partnerId = newId('ptn');
@@ -153,17 +168,7 @@ describe('keys of queued events, computed before the commit (migration 0042)', (
     expect(byId.get(direct)!.stored).toBeNull();
 
     // Newer filler than the window holds: both events are found through the keys' index only.
-    await owner.connection().execute(async (conn) => {
-      await sql`set session_replication_role = replica`.execute(conn);
-      try {
-        await sql`insert into audit_events (id, partner_id, seq, occurred_at, actor_type, actor_label, app, action, target_type, changes, prev_hash, hash, auth_method)
-          select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
-            'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
-          from generate_series(1, ${FILLER}::int) i`.execute(conn);
-      } finally {
-        await sql`set session_replication_role = origin`.execute(conn);
-      }
-    });
+    await addNewerFiller(partner);
     const search = async (q: string) => (await listAuditEvents(ctxOf(partner), { q, limit: 50 })).data.map((e) => e.id);
     expect(await search('quokka holdings')).toEqual([queued]);
     expect(await search('okka direc')).toEqual([direct]);
@@ -197,17 +202,7 @@ describe('keys of queued events, computed before the commit (migration 0042)', (
     expect(keys[scattered]! - keys[grouped]!).toBeGreaterThan(120);
 
     // Beyond the newest window, each request id finds its event through the keys' index, and only that event.
-    await owner.connection().execute(async (conn) => {
-      await sql`set session_replication_role = replica`.execute(conn);
-      try {
-        await sql`insert into audit_events (id, partner_id, seq, occurred_at, actor_type, actor_label, app, action, target_type, changes, prev_hash, hash, auth_method)
-          select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
-            'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
-          from generate_series(1, ${FILLER}::int) i`.execute(conn);
-      } finally {
-        await sql`set session_replication_role = origin`.execute(conn);
-      }
-    });
+    await addNewerFiller(partner);
     const search = async (q: string) => (await listAuditEvents(ctxOf(partner), { q, limit: 50 })).data.map((e) => e.id);
     for (const requestId of [fromOneServer[0]!, fromOneServer[7]!, fromOneServer[15]!]) expect(await search(requestId)).toEqual([grouped]);
     expect(await search(randomTails[3]!)).toEqual([scattered]);
