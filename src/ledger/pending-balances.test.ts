@@ -3,7 +3,7 @@ import pg from 'pg';
 import { createTestDb, partnerIdOf, type TestDb } from '../test/harness.ts';
 
 // A transaction's queued partner balances are applied at commit by `ledger_apply_pending_balances()` (migrations 0041,
-// 0043, 0047). The queue is an unlogged table whose rows live only inside their own transaction, so the planner's idea of
+// 0043, 0047, 0058). The queue is an unlogged table whose rows live only inside their own transaction, so the planner's idea of
 // its size is whatever its physical pages suggest (hundreds of rows). Planned from that, a join with the ledger's
 // accounts scanned every account of every partner on each commit: milliseconds per charging transaction, while the
 // partner's accounts are locked. These tests look at the plans PostgreSQL runs inside the function (auto_explain, sent
@@ -86,6 +86,10 @@ describe('queued partner balances at commit', () => {
       const plans = notices.filter((n) => n.includes('ledger_accounts'));
       expect(plans.length).toBeGreaterThan(0);
       expect(plans.filter((p) => /Seq Scan on ledger_accounts/.test(p))).toEqual([]);
+      // Nor every page of the queue, mostly dead rows (migration 0058).
+      const queuePlans = notices.filter((n) => n.includes('on ledger_pending_balances'));
+      expect(queuePlans.length).toBeGreaterThan(0);
+      expect(queuePlans.filter((p) => /Seq Scan on ledger_pending_balances/.test(p))).toEqual([]);
       expect((await partnerAccounts(client)).map((a) => a.balanceMicros)).toEqual([revenue.balanceMicros - 1_750_000n, cost.balanceMicros + 400_000n]);
       // Applied once: the queue is empty and the function has nothing left to do.
       expect((await client.query('select count(*)::int as n from ledger_pending_balances')).rows[0].n).toBe(0);

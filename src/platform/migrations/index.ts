@@ -44,6 +44,7 @@ import * as m0054 from './0054_audit_chain_full_pass.ts';
 import * as m0055 from './0055_call_tax.ts';
 import * as m0056 from './0056_pay_attempt_resumed_at.ts';
 import * as m0057 from './0057_rate_tax_category.ts';
+import * as m0058 from './0058_audit_queue_by_key.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -92,4 +93,5 @@ export const migrations: Record<string, Migration> = {
   '0055_call_tax': m0055,
   '0056_pay_attempt_resumed_at': m0056,
   '0057_rate_tax_category': m0057,
+  '0058_audit_queue_by_key': m0058,
 };
