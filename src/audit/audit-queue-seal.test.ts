@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createTestDb, partnerIdOf, type TestDb } from '../test/harness.ts';
+import type pg from 'pg';
+import { createTestDb, inRolledBackOwner, partnerIdOf, type TestDb } from '../test/harness.ts';
 
 // At commit, `audit_event_queue_seal()` moves a transaction's queued audit events into the trail (migrations 0041,
 // 0042). The queue is an unlogged table whose rows live only inside their own transaction, so its pages are mostly dead
@@ -16,20 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-/** A fresh owner connection (no plan cached yet) in a transaction that is rolled back: nothing it writes stays. */
-async function inRolledBack<T>(work: (client: pg.Client, notices: string[]) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: db.url });
-  const notices: string[] = [];
-  client.on('notice', (n) => notices.push(n.message ?? ''));
-  await client.connect();
-  try {
-    await client.query('begin');
-    return await work(client, notices);
-  } finally {
-    await client.query('rollback').catch(() => {});
-    await client.end();
-  }
-}
+const inRolledBack = <T>(work: (client: pg.Client, notices: string[]) => Promise<T>) => inRolledBackOwner(db, work);
 
 /** The queue's pages as a busy server leaves them: written and emptied by many transactions (no trigger fired here). */
 async function usedQueue(client: pg.Client, rows: number): Promise<void> {

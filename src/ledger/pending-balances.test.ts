@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createTestDb, partnerIdOf, type TestDb } from '../test/harness.ts';
+import type pg from 'pg';
+import { createTestDb, inRolledBackOwner, partnerIdOf, type TestDb } from '../test/harness.ts';
 
 // A transaction's queued partner balances are applied at commit by `ledger_apply_pending_balances()` (migrations 0041,
 // 0043, 0047, 0058). The queue is an unlogged table whose rows live only inside their own transaction, so the planner's idea of
@@ -17,20 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-/** One owner connection in a transaction that is rolled back: nothing it writes stays. */
-async function inRolledBack<T>(work: (client: pg.Client, notices: string[]) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: db.url });
-  const notices: string[] = [];
-  client.on('notice', (n) => notices.push(n.message ?? ''));
-  await client.connect();
-  try {
-    await client.query('begin');
-    return await work(client, notices);
-  } finally {
-    await client.query('rollback').catch(() => {});
-    await client.end();
-  }
-}
+const inRolledBack = <T>(work: (client: pg.Client, notices: string[]) => Promise<T>) => inRolledBackOwner(db, work);
 
 /** 5,000 more accounts (a partner's bank account in 5,000 made-up currencies), the statistics refreshed. */
 async function manyAccounts(client: pg.Client): Promise<void> {

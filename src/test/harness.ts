@@ -324,3 +324,21 @@ export async function deliverSandboxWebhooks(t: TestApp, gateway: Gateway, at: D
   }, { now: at });
   return answers;
 }
+
+/**
+ * A fresh owner connection (no plan cached yet) in a transaction that is rolled back: nothing it writes stays. The
+ * server's notices (auto_explain's plans, when a test sends them to the client) are collected in `notices`.
+ */
+export async function inRolledBackOwner<T>(db: TestDb, work: (client: pg.Client, notices: string[]) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.url });
+  const notices: string[] = [];
+  client.on('notice', (n) => notices.push(n.message ?? ''));
+  await client.connect();
+  try {
+    await client.query('begin');
+    return await work(client, notices);
+  } finally {
+    await client.query('rollback').catch(() => {});
+    await client.end();
+  }
+}
