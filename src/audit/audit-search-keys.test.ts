@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { createTestApp, type TestApp } from '../test/harness.ts';
+import { createTestApp, inRolledBackOwner, type TestApp } from '../test/harness.ts';
 import { systemClock } from '../platform/clock.ts';
 import type { Ctx } from '../platform/context.ts';
 import { newId, newRequestId } from '../platform/ids.ts';
@@ -216,5 +216,27 @@ describe('keys of queued events, computed before the commit (migration 0042)', (
         values (${newId('evt')}, ${partnerId}, 'system', 'customer', 'customer.updated', 'customer', '{1,2,3}', 'system')`.execute(trx);
     }).then(() => null, (e: unknown) => e as { code?: string });
     expect(err?.code).toBe('42501');
+  });
+
+  it('computes the keys of a queued event itself: the app may not name them, and keys sent by anyone else are replaced (migration 0059)', async () => {
+    const appErr = await t.db.app.db.transaction().execute(async (trx) => {
+      await sql`select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', ${partnerId}, true), set_config('folio.customer_id', '', true)`.execute(trx);
+      return sql`insert into audit_event_queue (id, partner_id, actor_type, app, action, target_type, search_keys)
+        values (${newId('evt')}, ${partnerId}, 'system', 'customer', 'customer.updated', 'customer', '{1,2,3}')`.execute(trx);
+    }).then(() => null, (e: unknown) => e as { code?: string });
+    expect(appErr?.code).toBe('42501');
+
+    // The owner is not refused, and its keys do not stay: the queued row holds the keys of its text. (Rolled back.)
+    const seen = await inRolledBackOwner(t.db, async (client) => {
+      await client.query(`insert into audit_event_queue (id, partner_id, actor_type, app, action, target_type, changes, search_keys)
+        values ('evt_owner_keys', $1, 'system', 'customer', 'customer.updated', 'customer', '{"note":{"after":"Wombat Trading"}}', '{1,2,3}')`, [partnerId]);
+      return (await client.query<{ stored: string[]; computed: string[] }>(`
+        select search_keys::text[] as stored,
+               audit_search_keys(partner_id, audit_search_text(action, actor_label, actor_id, target_type, target_id, customer_id, request_id, ip, changes))::text[] as computed
+          from audit_event_queue where id = 'evt_owner_keys'`)).rows[0]!;
+    });
+    expect(seen.stored).not.toContain('1');
+    expect(seen.computed.length).toBeGreaterThan(10);
+    expect([...seen.stored].sort()).toEqual([...seen.computed].sort());
   });
 });

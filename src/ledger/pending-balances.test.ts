@@ -73,6 +73,13 @@ describe('queued partner balances at commit', () => {
       const plans = notices.filter((n) => n.includes('ledger_accounts'));
       expect(plans.length).toBeGreaterThan(0);
       expect(plans.filter((p) => /Seq Scan on ledger_accounts/.test(p))).toEqual([]);
+      // One UPDATE for every queued account (a statement per account prepared the table's checks again each time:
+      // migration 0060), reaching each account by its key, after one statement locked them in id order.
+      const updates = plans.filter((p) => /Update on ledger_accounts/.test(p));
+      expect(updates).toHaveLength(1);
+      expect(updates[0]).toMatch(/Index Scan using ledger_accounts_pkey on ledger_accounts a\s+\(.*\)\s+Index Cond: \(id = q\.account_id\)/);
+      // The lock's rows in id order: sorted, or read in the primary key's order (which the planner knows is sorted).
+      expect(plans.filter((p) => /LockRows/.test(p) && (/Sort Key: a\.id/.test(p) || /Index Scan using ledger_accounts_pkey/.test(p)))).toHaveLength(1);
       // Nor every page of the queue, mostly dead rows (migration 0058).
       const queuePlans = notices.filter((n) => n.includes('on ledger_pending_balances'));
       expect(queuePlans.length).toBeGreaterThan(0);

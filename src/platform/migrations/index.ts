@@ -45,6 +45,8 @@ import * as m0055 from './0055_call_tax.ts';
 import * as m0056 from './0056_pay_attempt_resumed_at.ts';
 import * as m0057 from './0057_rate_tax_category.ts';
 import * as m0058 from './0058_audit_queue_by_key.ts';
+import * as m0059 from './0059_audit_queue_keys_by_trigger.ts';
+import * as m0060 from './0060_pending_balances_one_update.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -94,4 +96,6 @@ export const migrations: Record<string, Migration> = {
   '0056_pay_attempt_resumed_at': m0056,
   '0057_rate_tax_category': m0057,
   '0058_audit_queue_by_key': m0058,
+  '0059_audit_queue_keys_by_trigger': m0059,
+  '0060_pending_balances_one_update': m0060,
 };
