@@ -78,8 +78,11 @@ describe('queued partner balances at commit', () => {
       const updates = plans.filter((p) => /Update on ledger_accounts/.test(p));
       expect(updates).toHaveLength(1);
       expect(updates[0]).toMatch(/Index Scan using ledger_accounts_pkey on ledger_accounts a\s+\(.*\)\s+Index Cond: \(id = q\.account_id\)/);
-      // The lock's rows in id order: sorted, or read in the primary key's order (which the planner knows is sorted).
-      expect(plans.filter((p) => /LockRows/.test(p) && (/Sort Key: a\.id/.test(p) || /Index Scan using ledger_accounts_pkey/.test(p)))).toHaveLength(1);
+      // The lock's rows in id order (sorted, or read in the primary key's order, which the planner knows is sorted),
+      // taken before the UPDATE runs.
+      const locks = plans.filter((p) => /LockRows/.test(p) && (/Sort Key: a\.id/.test(p) || /Index Scan using ledger_accounts_pkey/.test(p)));
+      expect(locks).toHaveLength(1);
+      expect(plans.indexOf(locks[0]!)).toBeLessThan(plans.indexOf(updates[0]!));
       // Nor every page of the queue, mostly dead rows (migration 0058).
       const queuePlans = notices.filter((n) => n.includes('on ledger_pending_balances'));
       expect(queuePlans.length).toBeGreaterThan(0);

@@ -51,8 +51,8 @@ const requestIdBytes = randomBytes(ID_RANDOM_BYTES);
  * A request id (`req_`): the time and sequence of `newId`, then 13 characters that are the same for every request id
  * this process makes (drawn at random when it starts). Unique as every id is: within a process by time and sequence,
  * between processes by the tag (65 random bits). The request ids of requests answered together share most of their
- * trigrams, so the audit event naming them (a group of call-charging requests names up to 100) adds a few search keys
- * per request instead of ~16 (ADR 0033).
+ * trigrams, so the audit event naming them (one per group of call-charging requests, ~16 at 16 clients) adds a few
+ * search keys per request instead of ~16 (ADR 0033).
  */
 export function newRequestId(): string {
   return sequencedId('req', requestIdBytes);

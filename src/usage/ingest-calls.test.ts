@@ -10,7 +10,8 @@ import { creditWallet } from '../wallet/charge-wallet.ts';
 import { ensureWallets, readWallet } from '../wallet/wallets.repo.ts';
 import { postEntries } from '../ledger/post-entry.ts';
 import { listTransactions } from '../wallet/list-transactions.ts';
-import { ingestCalls, PARTS_MIN_RECORDS } from './ingest-calls.ts';
+import { ingestCalls, MAX_REQUEST_IDS_PER_EVENT, PARTS_MIN_RECORDS } from './ingest-calls.ts';
+import { newRequestId } from '../platform/ids.ts';
 import { NUL_MESSAGE } from '../platform/nul-text.ts';
 
 let db: TestDb;
@@ -316,6 +317,32 @@ describe('call charging', () => {
     expect(linked.rows[0]!.n).toBe(40);
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
+  it('names at most 40 requests in an event, so that a search for any request id of a large group finds its event', async () => {
+    const requestIds = Array.from({ length: 130 }, () => newRequestId());
+    const outcomes = await Promise.all(requestIds.map((requestId, i) =>
+      ingestCalls({ ...ctx, requestId }, { records: [call(`big-${i}`, { to: '+6567778888', durationSeconds: 6 })] })));
+    expect(outcomes.every((o) => o.summary.charged === 1)).toBe(true);
+    const { rows: events } = await sql<{ id: string; named: string[]; requests: number; records: number; entries: number; tx: string }>`
+      select a.id, array(select jsonb_array_elements_text(a.changes->'requestIds'->'after')) as named,
+             (a.changes->'requests'->>'after')::int as requests, (a.changes->'records'->>'after')::int as records,
+             (select count(*)::int from journal_entries e where e.audit_event_id = a.id) as entries,
+             (select min(c.xmin::text) from usage_calls c join journal_entries e on e.id = c.entry_id where e.audit_event_id = a.id) as tx
+        from audit_events a where a.action = 'usage.calls_ingested' and a.request_id = any(${requestIds})`.execute(db.owner.db);
+    // Every request is named once, in an event of at most 40 names, which counts what it names, and has its own entry.
+    expect(events.flatMap((e) => e.named).sort()).toEqual([...requestIds].sort());
+    for (const e of events) {
+      expect(e.named.length).toBeLessThanOrEqual(MAX_REQUEST_IDS_PER_EVENT);
+      expect([e.requests, e.records, e.entries]).toEqual([e.named.length, e.named.length, 1]);
+    }
+    // The groups were large: some transaction carried more than one event.
+    expect(new Set(events.map((e) => e.tx)).size).toBeLessThan(events.length);
+    // The trail's search text (what a search for a request id reads) holds every one of them.
+    const { rows: unfound } = await sql<{ id: string }>`
+      select r.id from unnest(${requestIds}::text[]) r(id)
+       where not exists (select 1 from audit_events a where a.action = 'usage.calls_ingested' and a.search_text like '%' || r.id || '%')`.execute(db.owner.db);
+    expect(unfound).toEqual([]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  }, 60_000);
   it("follows the plan's minimum charge and charges into the credit limit when the plan says so", async () => {
     const o = db.owner.db;
     await o.insertInto('ratePlans').values({ id: 'rpl_test_myr_credit00000', partnerId, name: 'Credit MYR', currency: 'MYR', firstIncrementSeconds: 60, nextIncrementSeconds: 60, minimumChargeMicros: 150_000n, whenInsufficient: 'use_credit_limit', isDefault: true }).execute();

@@ -353,8 +353,12 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
 /** How far after now a call record's start may be (switch clocks drift); later is rejected as in the future. */
 export const FUTURE_START_TOLERANCE_MS = 86_400_000;
 
-/** Request ids listed in one audit event at most (a transaction charges up to 10,000 records, usually from a few requests). */
-const MAX_REQUEST_IDS_PER_EVENT = 1_000;
+/**
+ * Request ids listed in one audit event at most. The trail's search text holds the first 2,000 characters of an event's
+ * changes (migration 0034), and the request ids come last there: 40 of ours (~34 characters each in the JSON) stay
+ * findable by search. A transaction charging more requests of one caller writes an event (and journal entry) per 40.
+ */
+export const MAX_REQUEST_IDS_PER_EVENT = 40;
 
 function principalKey(ctx: Ctx): string {
   const p = ctx.principal;
@@ -398,19 +402,28 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
   }
   const calls = callColumns();
   const entries: EntryInput[] = [];
-  // One audit event and one journal entry per caller (API key) and currency in the transaction: every request it
-  // sent is named in the event (request ids and record counts), and every call keeps its own points posting.
-  const sets = new Map<string, { ctx: Ctx; id: string; batchId: string; requestIds: string[]; requests: number; records: number; part: Job['part']; byCurrency: Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; taxMicros: bigint; costMicros: bigint; calls: number }> }>();
+  // One audit event and one journal entry per caller (API key) and currency in the transaction, or per
+  // MAX_REQUEST_IDS_PER_EVENT requests of that caller: every request it sent is named in an event (request ids and
+  // record counts), and every call keeps its own points posting.
+  type ChargeSet = { ctx: Ctx; id: string; batchId: string; requestIds: string[]; requests: number; records: number; part: Job['part']; byCurrency: Map<string, { entryId: string; postings: PostingInput[]; priceMicros: bigint; taxMicros: bigint; costMicros: bigint; calls: number }> };
+  const sets: ChargeSet[] = [];
+  const filling = new Map<string, ChargeSet>();
+  const setOf = new Map<Job, ChargeSet>();
   for (const job of jobs) {
     const key = principalKey(job.ctx);
-    let set = sets.get(key);
-    if (!set) sets.set(key, (set = { ctx: job.ctx, id: newId('evt'), batchId: newId('cbt'), requestIds: [], requests: 0, records: 0, part: job.part, byCurrency: new Map() }));
-    if (job.ctx.requestId && set.requestIds.length < MAX_REQUEST_IDS_PER_EVENT) set.requestIds.push(job.ctx.requestId);
+    let set = filling.get(key);
+    if (!set || (job.ctx.requestId && set.requestIds.length >= MAX_REQUEST_IDS_PER_EVENT)) {
+      set = { ctx: job.ctx, id: newId('evt'), batchId: newId('cbt'), requestIds: [], requests: 0, records: 0, part: job.part, byCurrency: new Map() };
+      sets.push(set);
+      filling.set(key, set);
+    }
+    if (job.ctx.requestId) set.requestIds.push(job.ctx.requestId);
     set.records += job.received;
     set.requests++;
+    setOf.set(job, set);
   }
   jobs.forEach((job) => {
-    const set = sets.get(principalKey(job.ctx))!;
+    const set = setOf.get(job)!;
     const byCurrency = set.byCurrency;
     for (const { index, record, destination } of job.valid) {
       const callId = record.callId;
@@ -490,7 +503,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       };
     }
   });
-  const audits = [...sets.values()].map((set) => ({
+  const audits = sets.map((set) => ({
     ctx: set.ctx, id: set.id,
     input: {
       app: 'usage', action: 'usage.calls_ingested', targetType: 'call_batch', targetId: set.batchId,
@@ -501,7 +514,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     },
   }));
   // The partner's side, summed per caller and currency: revenue for the price, the tax owed, the platform's cost.
-  for (const set of sets.values()) {
+  for (const set of sets) {
     for (const [currency, group] of set.byCurrency) {
       const postings = group.postings;
       if (group.priceMicros > 0n) postings.push({ code: 'revenue:usage', amountMicros: -group.priceMicros });

@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
  *
  * The keys are now computed by a row trigger before the insert, from the same functions over the same values; PL/pgSQL
  * plans that expression once per connection. What the column guaranteed stays guaranteed:
- * - the trigger always writes the column, over whatever the insert said;
+ * - the trigger always writes the column, over whatever an insert or update said;
  * - the app role may insert every other column only (as for `audit_events`, migration 0042), so an insert naming the
  *   keys is refused outright, not silently corrected.
  */
@@ -24,7 +24,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       end
     $f$;
     alter table audit_event_queue alter column search_keys drop expression;
-    create trigger audit_event_queue_keys before insert on audit_event_queue for each row execute function audit_event_queue_keys();
+    create trigger audit_event_queue_keys before insert or update on audit_event_queue for each row execute function audit_event_queue_keys();
     revoke insert on audit_event_queue from folio_app;
     grant insert (id, partner_id, customer_id, actor_type, actor_id, actor_label, app, action, target_type, target_id, changes,
                   request_id, ip, user_agent, auth_method) on audit_event_queue to folio_app;
