@@ -17,6 +17,8 @@ import { MAX_RATE_MICROS, MAX_RATES_PER_PLAN, RATE_DECIMALS, type ParsedRate } f
 
 export const RATE_CSV_COLUMNS = ['prefix', 'description', 'pricePerMinute', 'costPerMinute', 'taxCategory'] as const;
 type Column = (typeof RATE_CSV_COLUMNS)[number];
+/** The columns of a headerless row without its optional tax category. */
+const BARE: readonly Column[] = RATE_CSV_COLUMNS.filter((c) => c !== 'taxCategory');
 /** The first this many errors are kept and shown; the count covers them all. */
 export const MAX_REPORTED_IMPORT_ERRORS = 1000;
 
@@ -141,7 +143,6 @@ export function validateRateCsv(text: string, currency: Currency): ValidatedRate
     errorCount++;
     if (errors.length < MAX_REPORTED_IMPORT_ERRORS) errors.push(e);
   };
-  const BARE = RATE_CSV_COLUMNS.filter((c) => c !== 'taxCategory');
   for (const { line, cells } of rows) {
     const before = errorCount;
     const rowColumns: readonly Column[] = columns ?? (cells.length === RATE_CSV_COLUMNS.length ? RATE_CSV_COLUMNS : BARE);
