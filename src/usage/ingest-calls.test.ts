@@ -557,7 +557,7 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
           call('zero-2', { customerId: customer }),
         ],
       });
-      expect(res.results.map((r) => (r.status === 'charged' ? [r.amount, r.tax] : r.status))).toEqual([['0.060000', '0.000000'], ['0.223930', '0.018490']]);
+      expect(res.results.map((r) => (r.status === 'charged' ? [r.amount, r.tax, r.taxCategory] : r.status))).toEqual([['0.060000', '0.000000', 'zero_rated'], ['0.223930', '0.018490', 'standard']]);
       expect(await points(customer!)).toBe(1_000_000n - 60_000n - 223_930n);
       const rows = await db.owner.db.selectFrom('usageCalls').select(['callId', 'priceMicros', 'taxMicros', 'taxRateBps', 'zeroRated']).where('callId', 'in', ['zero-1', 'zero-2']).orderBy('callId').execute();
       expect(rows.map((r) => [r.callId, r.priceMicros, r.taxMicros, r.taxRateBps, r.zeroRated])).toEqual([['zero-1', '60000', '0', 0, true], ['zero-2', '205440', '18490', 900, false]]);

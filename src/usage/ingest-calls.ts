@@ -18,7 +18,7 @@ import { callTaxMicros, callTaxRateBps, normaliseNumber, PrefixTable, rateCall, 
 export const MAX_CALLS_PER_BATCH = 10_000;
 
 export type CallResult =
-  | { index: number; callId: string; status: 'charged'; callRef: string; amount: string; tax: string; currency: string; billedSeconds: number }
+  | { index: number; callId: string; status: 'charged'; callRef: string; amount: string; tax: string; taxCategory: 'standard' | 'zero_rated'; currency: string; billedSeconds: number }
   | { index: number; callId: string | null; status: 'duplicate'; detail: string }
   | { index: number; callId: string | null; status: 'rejected'; code: string; detail: string; errors?: Array<{ path: string; message: string }> };
 
@@ -499,7 +499,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
       calls.entryId.push(entryId);
       job.results[index] = {
         index, callId, status: 'charged', callRef, amount: formatDecimal(chargeMicros, customer.currency, 6), tax: formatDecimal(taxMicros, customer.currency, 6),
-        currency: customer.currency, billedSeconds: rated.billedSeconds,
+        taxCategory: rated.zeroRated ? 'zero_rated' : 'standard', currency: customer.currency, billedSeconds: rated.billedSeconds,
       };
     }
   });

@@ -12,6 +12,7 @@ const resultSchema = z.discriminatedUnion('status', [
     callRef: z.string(),
     amount: z.string().describe('What the points paid: the price and its tax, to the micro'),
     tax: z.string().describe("The tax included in amount: the partner's tax rate on the price, to the micro (0 without a rate, or for a destination whose rate is zero-rated)"),
+    taxCategory: z.enum(['standard', 'zero_rated']).describe("The matched rate's tax category, as a live call shows it: zero_rated pays no tax whatever the partner's rate"),
     currency: z.string(), billedSeconds: z.number().int(),
   }),
   z.strictObject({ index: z.number().int(), callId: z.string().nullable(), status: z.literal('duplicate'), detail: z.string() }),

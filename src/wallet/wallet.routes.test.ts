@@ -186,7 +186,7 @@ describe('calls and the transactions feed over HTTP', () => {
       [4, 'rejected', 'insufficient_points'], [5, 'duplicate', null], [6, 'rejected', 'validation_failed'], [7, 'charged', null],
       [8, 'rejected', 'validation_failed'],
     ]);
-    expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.109000', tax: '0.009000', currency: 'SGD', billedSeconds: 60 });
+    expect(body.results[0]).toEqual({ index: 0, callId: 'kinds-0', status: 'charged', callRef: expect.stringMatching(/^cal_/), amount: '0.109000', tax: '0.009000', taxCategory: 'standard', currency: 'SGD', billedSeconds: 60 });
     expect(body.results[2].errors).toEqual([{ path: 'durationSeconds', message: expect.any(String) }]);
     expect(body.results[6].errors).toEqual([{ path: 'note', message: expect.any(String) }]);
     expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', tax: '0.000000', billedSeconds: 0 });
