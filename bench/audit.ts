@@ -139,9 +139,11 @@ async function load(owner: Db): Promise<void> {
     await owner.transaction().execute(async (trx) => {
       await sql`set local session_replication_role = replica`.execute(trx);
       await sql`set local synchronous_commit = off`.execute(trx);
+      // The insert trigger is skipped (replica): the search text it writes (migration 0061) is written here.
       await sql`insert into audit_events (id, partner_id, customer_id, seq, occurred_at, actor_type, actor_id, actor_label, app, action,
-          target_type, target_id, changes, request_id, ip, user_agent, prev_hash, hash, auth_method)
-        select 'evt_ab' || lpad(n::text, 12, '0'), 'ptn_abench' || lpad((1 + n % ${P - 1}::bigint)::text, 8, '0'),
+          target_type, target_id, changes, request_id, ip, user_agent, prev_hash, hash, auth_method, search_text)
+        select e.*, audit_search_text(e.action, e.actor_label, e.actor_id, e.target_type, e.target_id, e.customer_id, e.request_id, e.ip, e.changes)
+        from (select 'evt_ab' || lpad(n::text, 12, '0'), 'ptn_abench' || lpad((1 + n % ${P - 1}::bigint)::text, 8, '0'),
           case when n % 10 = 0 then null else 'cus_ab' || lpad((1 + n % ${P - 1}::bigint)::text, 5, '0') || 'c' || lpad((1 + (n / ${P - 1}::bigint) * 7919 % ${C}::bigint)::text, 6, '0') end,
           n / ${P - 1}::bigint + 1,
           now() - interval '730 days' + (n / ${P - 1}::bigint) * (interval '730 days' / ${perPartner}::bigint),
@@ -154,7 +156,8 @@ async function load(owner: Db): Promise<void> {
             'note', jsonb_build_object('after', (${sql.raw(wordsSql)})[1 + n % 16] || ' ' || (${sql.raw(wordsSql)})[1 + (n / 16) % 16] || ' INV-' || n)),
           'req_ab' || n, '10.' || (n % 250) || '.' || (n / 250 % 250) || '.1', 'Mozilla/5.0 bench',
           repeat('0', 64), md5(n::text) || md5(n::text), case when n % 5 = 0 then 'system' else 'password_2fa' end
-        from generate_series(${n0}::bigint, ${n1}::bigint) n`.execute(trx);
+        from generate_series(${n0}::bigint, ${n1}::bigint) n) as e(id, partner_id, customer_id, seq, occurred_at, actor_type, actor_id, actor_label, app,
+          action, target_type, target_id, changes, request_id, ip, user_agent, prev_hash, hash, auth_method)`.execute(trx);
     });
     done += n1 - n0 + 1;
     log(`  ${fmtInt(done)} of ${fmtInt(total)} set-based events in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -9,7 +9,7 @@ import { listAuditEvents } from './list-audit-events.ts';
 import { countAuditEvents } from './count-audit-events.ts';
 import { likeLiteral } from './audit-view.ts';
 import { recordAudit } from './record-audit.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Db } from '../platform/database.ts';
 
 /**
  * Free text beyond the newest window (migration 0038): a partner with more events than the window (1,000) whose
@@ -36,6 +36,11 @@ function ctxOf(partner: string): Ctx {
   };
 }
 
+/** The search text the insert trigger would have written (migration 0061), for events inserted with triggers skipped. */
+const searchTextOf = (conn: Db, partner: string) => sql`
+  update audit_events set search_text = audit_search_text(action, actor_label, actor_id, target_type, target_id, customer_id, request_id, ip, changes)
+   where partner_id = ${partner} and search_text is null`.execute(conn);
+
 /** Events straight into the table (replica role: no chain), old specials first, then newer filler. */
 async function seed(partner: string, specials: readonly string[], filler: number): Promise<void> {
   const owner = t.db.owner.db;
@@ -51,6 +56,7 @@ async function seed(partner: string, specials: readonly string[], filler: number
         select ${partner} || '_f' || i, ${partner}, 100 + i, now() - interval '10 days' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
           'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
         from generate_series(1, ${filler}::int) i`.execute(conn);
+      await searchTextOf(conn, partner);
     } finally {
       await sql`set session_replication_role = origin`.execute(conn);
     }
@@ -75,6 +81,7 @@ async function addNewerFiller(partner: string): Promise<void> {
         select ${partner} || '_f' || i, ${partner}, 1000 + i, now() + interval '1 day' + i * interval '1 second', 'system', 'seed', 'customer', 'customer.updated',
           'customer', jsonb_build_object('n', jsonb_build_object('after', 'filler ' || i)), repeat('0', 64), repeat('0', 64), 'system'
         from generate_series(1, ${FILLER}::int) i`.execute(conn);
+      await searchTextOf(conn, partner);
     } finally {
       await sql`set session_replication_role = origin`.execute(conn);
     }
@@ -216,6 +223,40 @@ describe('keys of queued events, computed before the commit (migration 0042)', (
         values (${newId('evt')}, ${partnerId}, 'system', 'customer', 'customer.updated', 'customer', '{1,2,3}', 'system')`.execute(trx);
     }).then(() => null, (e: unknown) => e as { code?: string });
     expect(err?.code).toBe('42501');
+  });
+
+  it("writes the trail's search text itself: the app may not name it, and a text sent by anyone else is replaced, on insert and on update (migration 0061)", async () => {
+    const err = await t.db.app.db.transaction().execute(async (trx) => {
+      await sql`select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', ${partnerId}, true), set_config('folio.customer_id', '', true)`.execute(trx);
+      return sql`insert into audit_events (id, partner_id, actor_type, app, action, target_type, search_text, auth_method)
+        values (${newId('evt')}, ${partnerId}, 'system', 'customer', 'customer.updated', 'customer', 'forged text', 'system')`.execute(trx);
+    }).then(() => null, (e: unknown) => e as { code?: string });
+    expect(err?.code).toBe('42501');
+
+    // The owner is not refused, and its text does not stay, on insert nor on update. (Rolled back.)
+    const seen = await inRolledBackOwner(t.db, async (client) => {
+      const textOf = async () => (await client.query<{ stored: string; computed: string; generated: string }>(`
+        select e.search_text as stored,
+               audit_search_text(e.action, e.actor_label, e.actor_id, e.target_type, e.target_id, e.customer_id, e.request_id, e.ip, e.changes) as computed,
+               (select attgenerated::text from pg_attribute where attrelid = 'audit_events'::regclass and attname = 'search_text') as generated
+          from audit_events e where e.id = 'evt_owner_text'`)).rows[0]!;
+      // A partner of its own: this file's partners hold events seeded without their chain.
+      await client.query(`insert into partners (id, name, slug, default_currency, status) values ('ptn_searchtext', 'Search text', 'search-text', 'SGD', 'active')`);
+      await client.query(`insert into audit_events (id, partner_id, actor_type, actor_label, app, action, target_type, target_id, changes, request_id, auth_method, search_text)
+        values ('evt_owner_text', 'ptn_searchtext', 'system', 'Nightly job', 'customer', 'customer.updated', 'customer', 'cus_text0001', '{"note":{"after":"Wombat Trading"}}',
+                'req_text0001', 'system', 'forged text')`);
+      const inserted = await textOf();
+      await client.query(`update audit_events set changes = '{"note":{"after":"Quokka Holdings"}}', search_text = 'forged again' where id = 'evt_owner_text'`);
+      return { inserted, updated: await textOf() };
+    });
+    expect(seen.inserted.generated).toBe('');
+    expect(seen.inserted.stored).toBe(seen.inserted.computed);
+    expect(seen.inserted.stored).toContain('wombat trading');
+    expect(seen.inserted.stored).toContain('nightly job');
+    expect(seen.inserted.stored).toContain('req_text0001');
+    expect(seen.updated.stored).toBe(seen.updated.computed);
+    expect(seen.updated.stored).toContain('quokka holdings');
+    expect(seen.updated.stored).not.toContain('forged');
   });
 
   it('computes the keys of a queued event itself: the app may not name them, and keys sent by anyone else are replaced (migration 0059)', async () => {

@@ -5,7 +5,8 @@ import type { Db } from '../platform/database.ts';
  * For tests and the benchmark only, through the OWNER connection (a superuser): append `count` events to a partner's
  * chain as if they had been recorded in the past, one every `stepSeconds` from `startAt`, each correctly linked and
  * hashed (audit_event_hash, as the trigger would), and move the chain's head. The insert trigger is skipped
- * (session_replication_role = replica) because it stamps the current time; everything it does is done here.
+ * (session_replication_role = replica) because it stamps the current time; everything it does is done here (the chain,
+ * the hash, the search text: migration 0061).
  * The chain must not have events later than `startAt` (times must not go back).
  */
 export async function appendBackdatedEvents(
@@ -46,9 +47,10 @@ export async function appendBackdatedEvents(
               r.prev_hash := prev;
               r.hash := audit_event_hash(r);
               insert into audit_events (id, partner_id, customer_id, seq, occurred_at, actor_type, actor_id, actor_label, app, action,
-                target_type, target_id, changes, request_id, ip, user_agent, prev_hash, hash, auth_method)
+                target_type, target_id, changes, request_id, ip, user_agent, prev_hash, hash, auth_method, search_text)
               values (r.id, r.partner_id, r.customer_id, r.seq, r.occurred_at, r.actor_type, r.actor_id, r.actor_label, r.app, r.action,
-                r.target_type, r.target_id, r.changes, r.request_id, r.ip, r.user_agent, r.prev_hash, r.hash, r.auth_method);
+                r.target_type, r.target_id, r.changes, r.request_id, r.ip, r.user_agent, r.prev_hash, r.hash, r.auth_method,
+                audit_search_text(r.action, r.actor_label, r.actor_id, r.target_type, r.target_id, r.customer_id, r.request_id, r.ip, r.changes));
               prev := r.hash;
             end loop;
             update audit_chain_heads set last_seq = s + n, last_hash = prev where chain_key = p;
