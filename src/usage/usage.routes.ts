@@ -12,7 +12,7 @@ const resultSchema = z.discriminatedUnion('status', [
     callRef: z.string(),
     amount: z.string().describe('What the points paid: the price and its tax, to the micro'),
     tax: z.string().describe("The tax included in amount: the partner's tax rate on the price, to the micro (0 without a rate, or for a destination whose rate is zero-rated)"),
-    taxCategory: z.enum(['standard', 'zero_rated']).describe("The matched rate's tax category, as a live call shows it: zero_rated pays no tax whatever the partner's rate"),
+    taxCategory: z.enum(['standard', 'zero_rated']).describe("The tax category the call was charged under, as a live call shows it: zero_rated when its destination's rate is zero-rated (no tax whatever the partner's rate), else standard (an inbound call matches no rate)"),
     currency: z.string(), billedSeconds: z.number().int(),
   }),
   z.strictObject({ index: z.number().int(), callId: z.string().nullable(), status: z.literal('duplicate'), detail: z.string() }),

@@ -1,0 +1,210 @@
+// Paired blocks: the price of a small change to the call-charging transaction, on a machine whose speed drifts more
+// than the change (ADR 0018, amendment of 2026-12-05, evening). Not part of `npm test`.
+//
+//   npm run bench:paired                                   the same code and schema against themselves: the method's noise
+//   PAIRED_TREE_B=/tmp/copy/src npm run bench:paired       a code variant: that tree's `ingestCalls` beside this one's, on
+//                                                          the same connection (e.g. `git archive` of a branch, with
+//                                                          node_modules linked)
+//   PAIRED_SQL_B=change.sql npm run bench:paired           a schema variant: a copy of the database with that file applied,
+//                                                          each variant on its own connection (noisier: ±40 µs, not ±20)
+//
+// What it does: an embedded PostgreSQL in a temp dir under /tmp, migrated and demo-seeded, PAIRED_CUSTOMERS customers of
+// Demo Telecom with wallets topped up, PAIRED_HISTORY calls charged to them. Then, in one process and without HTTP, it charges transactions of PAIRED_RECORDS
+// call records, in blocks of PAIRED_BLOCK transactions, A then B then B then A ... PAIRED_ROUNDS times, and reads each
+// variant's backend CPU from /proc/<pid>/schedstat (ns). It prints the median and quartiles of the paired differences
+// B - A per transaction (robust to the machine's bursts), each variant's mean, and the commits per transaction.
+// A transaction is one request of PAIRED_RECORDS records: always one commit, whose audit event names one request id.
+// PAIRED_GROUPED=1 sends them as that many one-record requests at once, which the group commit charges together as it
+// does for that many clients (and the event names every request id), but not always in one commit: a runner that went
+// idle takes the first request alone. Read the commits per transaction it prints; 1.00 is the case to compare.
+// Env: PAIRED_RECORDS (16) PAIRED_GROUPED (unset) PAIRED_BLOCK (40) PAIRED_ROUNDS (60) PAIRED_CUSTOMERS (3000)
+//      PAIRED_HISTORY (100000: calls charged before, in requests of 1,000, then statistics taken)
+//      PAIRED_PG_PORT (54372) PAIRED_TREE_B PAIRED_SQL_B BENCH_MAX_MINUTES (20: hard stop)
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import pino from 'pino';
+import pg from 'pg';
+import { guardRun, removeLeftovers } from './bench-kit.ts';
+import { inScope, openDatabase, type DatabaseHandle } from '../src/platform/database.ts';
+import { startEmbeddedPostgres, stopServerOnDataDir, type EmbeddedDatabase } from '../src/platform/embedded-postgres.ts';
+import { migrateToLatest } from '../src/platform/migrate.ts';
+import { seedDemo } from '../src/platform/seed.ts';
+import { ensureWallets } from '../src/wallet/wallets.repo.ts';
+import { postEntries } from '../src/ledger/post-entry.ts';
+import { ingestCalls } from '../src/usage/ingest-calls.ts';
+import { newRequestId } from '../src/platform/ids.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import type { AppName } from '../src/platform/db-types.ts';
+
+const TMP_PREFIX = 'folio-bench-paired-';
+const envInt = (name: string, fallback: number, min: number, max: number): number => {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: an integer ${min}..${max}`);
+  return n;
+};
+const o = {
+  records: envInt('PAIRED_RECORDS', 16, 1, 5_000),
+  grouped: process.env.PAIRED_GROUPED === '1',
+  block: envInt('PAIRED_BLOCK', 40, 1, 10_000),
+  rounds: envInt('PAIRED_ROUNDS', 60, 2, 1_000),
+  customers: envInt('PAIRED_CUSTOMERS', 3_000, 10, 100_000),
+  history: envInt('PAIRED_HISTORY', 100_000, 0, 10_000_000),
+  pgPort: envInt('PAIRED_PG_PORT', 54_372, 1_024, 65_535),
+  treeB: process.env.PAIRED_TREE_B ? path.resolve(process.env.PAIRED_TREE_B) : null,
+  sqlB: process.env.PAIRED_SQL_B ? path.resolve(process.env.PAIRED_SQL_B) : null,
+  maxMinutes: envInt('BENCH_MAX_MINUTES', 20, 1, 600),
+};
+if (o.treeB && o.sqlB) throw new Error('PAIRED_TREE_B or PAIRED_SQL_B, not both: one change at a time');
+
+const log = (line: string) => console.log(line);
+/** A backend's CPU time so far, in microseconds (the scheduler's own count, in ns). */
+const cpuMicros = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1_000;
+const DESTINATIONS = ['+6562223333', '+6581234567', '+6591234567', '+14155550123', '+442071234567'];
+
+type Ingest = typeof ingestCalls;
+interface Variant { name: string; app: DatabaseHandle; pid: number; ingest: Ingest; newRequestId: () => string; micros: number; transactions: number; commits: number }
+
+let embedded: EmbeddedDatabase | null = null;
+let dir: string | null = null;
+const handles: DatabaseHandle[] = [];
+const cleanup = async () => {
+  for (const h of handles) await h.close().catch(() => {});
+  if (embedded) await embedded.stop().catch(() => {});
+  if (dir) {
+    await stopServerOnDataDir(path.join(dir, 'pg'), log);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+};
+const release = guardRun('paired bench', o.maxMinutes, cleanup, log);
+
+try {
+  await removeLeftovers(TMP_PREFIX, o.pgPort, log);
+  dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
+  fs.chmodSync(dir, 0o755);
+  embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });
+  const owner = openDatabase(embedded.url, { appRole: false, max: 2 });
+  handles.push(owner);
+  await migrateToLatest(owner);
+  await seedDemo(owner.db, 'folio-demo-2026');
+  const partnerId = (await owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+  const customerIds = (await sql<{ id: string }>`
+    insert into customers (id, partner_id, name, currency)
+    select 'cus_paired' || lpad(g::text, 20, '0'), ${partnerId}, 'Paired ' || g, 'SGD' from generate_series(1, ${o.customers}::int) g
+    returning id`.execute(owner.db)).rows.map((r) => r.id).sort();
+  const seedApp = openDatabase(embedded.url, { appRole: true, max: 2 });
+  await inScope(seedApp.db, { kind: 'partner', partnerId }, async (trx) => {
+    await ensureWallets(trx, partnerId, customerIds.map((customerId) => ({ customerId, currency: 'SGD' })));
+    await postEntries(trx, [{
+      partnerId, currency: 'SGD', customerId: null, kind: 'top_up', causeType: 'bench', causeId: 'paired', description: 'Top-up', auditEventId: null,
+      postings: [{ code: 'card_clearing', amountMicros: BigInt(customerIds.length) * 1_000_000_000n },
+        ...customerIds.map((customerId) => ({ code: 'points' as const, customerId, amountMicros: -1_000_000_000n }))],
+    }]);
+  });
+  // A call history first, charged through the same use case, then statistics: plans made over near-empty tables
+  // (a sequential scan of `usage_calls` looks cheap there) would stay cached on the measured connections while the
+  // tables grow, and the cost per transaction would climb through the run.
+  const quietLog = pino({ level: 'silent' });
+  for (let n = 0; n < o.history; n += 1_000) {
+    const records = Array.from({ length: Math.min(1_000, o.history - n) }, (_, i) => ({
+      callId: `history-${n + i}`, customerId: customerIds[(n + i) % customerIds.length]!, from: '+6561234567',
+      to: DESTINATIONS[(n + i) % DESTINATIONS.length]!, startedAt: '2026-11-20T04:32:00Z', durationSeconds: 20 + ((n + i) % 200), direction: 'outbound',
+    }));
+    const answer = await ingestCalls({
+      db: seedApp.db, config: {} as never, log: quietLog, requestId: newRequestId(), ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
+      principal: { kind: 'api_key', keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
+    }, { records });
+    if (answer.summary.charged !== records.length) throw new Error(`history: ${answer.summary.charged} of ${records.length} charged`);
+  }
+  await seedApp.close();
+  await sql`vacuum (analyze)`.execute(owner.db);
+
+  // The variants. A: this tree, on the database as migrated. B: another tree on the same connection, or a copy of the
+  // database with the schema change applied, on a connection of its own; or A again (the method's noise).
+  let urlB = embedded.url;
+  if (o.sqlB) {
+    const url = new URL(embedded.url);
+    const copyOf = url.pathname.slice(1) || 'postgres';
+    await owner.close();
+    handles.splice(handles.indexOf(owner), 1);
+    const admin = new pg.Client({ connectionString: Object.assign(new URL(embedded.url), { pathname: '/template1' }).toString() });
+    await admin.connect();
+    await admin.query(`create database paired_b template ${copyOf}`);
+    await admin.end();
+    urlB = Object.assign(new URL(embedded.url), { pathname: '/paired_b' }).toString();
+    const ownerB = new pg.Client({ connectionString: urlB });
+    await ownerB.connect();
+    await ownerB.query(fs.readFileSync(o.sqlB, 'utf8'));
+    await ownerB.end();
+  }
+  const open = async (name: string, url: string, ingest: Ingest, requestId: () => string, shared?: Variant): Promise<Variant> => {
+    const app = shared?.app ?? openDatabase(url, { appRole: true, max: 1 });
+    if (!shared) handles.push(app);
+    const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(app.db)).rows[0]!.pid;
+    return { name, app, pid, ingest, newRequestId: requestId, micros: 0, transactions: 0, commits: 0 };
+  };
+  const a = await open('A (this tree)', embedded.url, ingestCalls, newRequestId);
+  let b: Variant;
+  if (o.treeB) {
+    const ingestB = (await import(pathToFileURL(path.join(o.treeB, 'usage/ingest-calls.ts')).href) as { ingestCalls: Ingest }).ingestCalls;
+    const idsB = (await import(pathToFileURL(path.join(o.treeB, 'platform/ids.ts')).href) as { newRequestId: () => string }).newRequestId;
+    b = await open(`B (${o.treeB})`, embedded.url, ingestB, idsB, a);
+  } else if (o.sqlB) {
+    b = await open(`B (${path.basename(o.sqlB)} applied)`, urlB, ingestCalls, newRequestId);
+  } else {
+    b = await open('B (this tree again, same connection)', embedded.url, ingestCalls, newRequestId, a);
+  }
+
+  const quiet = pino({ level: 'silent' });
+  let seq = 0;
+  const transaction = async (v: Variant) => {
+    const records = Array.from({ length: o.records }, () => {
+      seq++;
+      return {
+        callId: `paired-${seq}`, customerId: customerIds[Math.floor(Math.random() * customerIds.length)]!, from: '+6561234567',
+        to: DESTINATIONS[seq % DESTINATIONS.length]!, startedAt: '2026-12-01T04:32:00Z', durationSeconds: 20 + (seq % 200), direction: 'outbound',
+      };
+    });
+    const ctx = (requestId: string) => ({
+      db: v.app.db, config: {} as never, log: quiet, requestId, ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
+      principal: { kind: 'api_key' as const, keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
+    });
+    const answers = o.grouped
+      ? await Promise.all(records.map((r) => v.ingest(ctx(v.newRequestId()), { records: [r] })))
+      : [await v.ingest(ctx(v.newRequestId()), { records })];
+    const charged = answers.reduce((n, x) => n + x.summary.charged, 0);
+    if (charged !== records.length) throw new Error(`${v.name}: ${charged} of ${records.length} charged`);
+  };
+
+  for (const v of [a, b]) for (let i = 0; i < 20; i++) await transaction(v);
+  // Commits, counted by transaction ids: each charging commit writes, so it takes one; reading the counter takes one more.
+  const xid = async (v: Variant) => Number((await sql<{ n: string }>`select pg_current_xact_id()::text as n`.execute(v.app.db)).rows[0]!.n);
+  const diffs: number[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const spent = new Map<Variant, number>();
+    for (const v of round % 2 === 0 ? [a, b] : [b, a]) {
+      const xidBefore = await xid(v);
+      const before = cpuMicros(v.pid);
+      for (let i = 0; i < o.block; i++) await transaction(v);
+      const micros = cpuMicros(v.pid) - before;
+      v.commits += (await xid(v)) - xidBefore - 1;
+      spent.set(v, micros);
+      v.micros += micros;
+      v.transactions += o.block;
+    }
+    diffs.push((spent.get(b)! - spent.get(a)!) / o.block);
+  }
+  diffs.sort((x, y) => x - y);
+  const at = (q: number) => Math.round(diffs[Math.min(diffs.length - 1, Math.floor(q * diffs.length))]!);
+  const shape = o.grouped ? `${o.records} one-record requests at once` : `one request of ${o.records} records`;
+  log(`paired blocks: ${o.rounds} rounds of ${o.block} transactions per variant, each ${shape}; PostgreSQL backend CPU (schedstat)`);
+  for (const v of [a, b]) {
+    log(`  ${v.name}: ${Math.round(v.micros / v.transactions)} µs per transaction (mean of ${v.transactions}), ${(v.commits / v.transactions).toFixed(2)} commits per transaction`);
+  }
+  log(`  B - A per transaction: median ${at(0.5)} µs, quartiles ${at(0.25)} .. ${at(0.75)} µs`);
+} finally {
+  release();
+  await cleanup();
+}
