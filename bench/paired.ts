@@ -9,10 +9,11 @@
 //                                                          each variant on its own connection (noisier: ±40 µs, not ±20)
 //
 // What it does: an embedded PostgreSQL in a temp dir under /tmp, migrated and demo-seeded, PAIRED_CUSTOMERS customers of
-// Demo Telecom with wallets topped up, PAIRED_HISTORY calls charged to them. Then, in one process and without HTTP, it charges transactions of PAIRED_RECORDS
-// call records, in blocks of PAIRED_BLOCK transactions, A then B then B then A ... PAIRED_ROUNDS times, and reads each
-// variant's backend CPU from /proc/<pid>/schedstat (ns). It prints the median and quartiles of the paired differences
-// B - A per transaction (robust to the machine's bursts), each variant's mean, and the commits per transaction.
+// Demo Telecom with wallets topped up, PAIRED_HISTORY calls charged to them. Then, in one process and without HTTP, it
+// charges transactions of PAIRED_RECORDS call records, in blocks of PAIRED_BLOCK transactions, A then B then B then A ...
+// PAIRED_ROUNDS times, and reads each variant's backend CPU from /proc/<pid>/schedstat (ns) and this process's own CPU
+// (the Node.js side). It prints the median and quartiles of the paired differences B - A per transaction (robust to the
+// machine's bursts), each variant's means, and the commits per transaction.
 // A transaction is one request of PAIRED_RECORDS records: always one commit, whose audit event names one request id.
 // PAIRED_GROUPED=1 sends them as that many one-record requests at once, which the group commit charges together as it
 // does for that many clients (and the event names every request id), but not always in one commit: a runner that went
@@ -65,7 +66,7 @@ const cpuMicros = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/
 const DESTINATIONS = ['+6562223333', '+6581234567', '+6591234567', '+14155550123', '+442071234567'];
 
 type Ingest = typeof ingestCalls;
-interface Variant { name: string; app: DatabaseHandle; pid: number; ingest: Ingest; newRequestId: () => string; micros: number; transactions: number; commits: number }
+interface Variant { name: string; app: DatabaseHandle; pid: number; ingest: Ingest; newRequestId: () => string; micros: number; nodeMicros: number; transactions: number; commits: number }
 
 let embedded: EmbeddedDatabase | null = null;
 let dir: string | null = null;
@@ -143,7 +144,7 @@ try {
     const app = shared?.app ?? openDatabase(url, { appRole: true, max: 1 });
     if (!shared) handles.push(app);
     const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(app.db)).rows[0]!.pid;
-    return { name, app, pid, ingest, newRequestId: requestId, micros: 0, transactions: 0, commits: 0 };
+    return { name, app, pid, ingest, newRequestId: requestId, micros: 0, nodeMicros: 0, transactions: 0, commits: 0 };
   };
   const a = await open('A (this tree)', embedded.url, ingestCalls, newRequestId);
   let b: Variant;
@@ -182,28 +183,37 @@ try {
   // Commits, counted by transaction ids: each charging commit writes, so it takes one; reading the counter takes one more.
   const xid = async (v: Variant) => Number((await sql<{ n: string }>`select pg_current_xact_id()::text as n`.execute(v.app.db)).rows[0]!.n);
   const diffs: number[] = [];
+  const nodeDiffs: number[] = [];
   for (let round = 0; round < o.rounds; round++) {
-    const spent = new Map<Variant, number>();
+    const spent = new Map<Variant, { pg: number; node: number }>();
     for (const v of round % 2 === 0 ? [a, b] : [b, a]) {
       const xidBefore = await xid(v);
       const before = cpuMicros(v.pid);
+      const nodeBefore = process.cpuUsage();
       for (let i = 0; i < o.block; i++) await transaction(v);
+      const nodeSpent = process.cpuUsage(nodeBefore);
       const micros = cpuMicros(v.pid) - before;
       v.commits += (await xid(v)) - xidBefore - 1;
-      spent.set(v, micros);
+      spent.set(v, { pg: micros, node: nodeSpent.user + nodeSpent.system });
       v.micros += micros;
+      v.nodeMicros += nodeSpent.user + nodeSpent.system;
       v.transactions += o.block;
     }
-    diffs.push((spent.get(b)! - spent.get(a)!) / o.block);
+    diffs.push((spent.get(b)!.pg - spent.get(a)!.pg) / o.block);
+    nodeDiffs.push((spent.get(b)!.node - spent.get(a)!.node) / o.block);
   }
-  diffs.sort((x, y) => x - y);
-  const at = (q: number) => Math.round(diffs[Math.min(diffs.length - 1, Math.floor(q * diffs.length))]!);
+  const quantiles = (values: number[]) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+    return `median ${at(0.5)} µs, quartiles ${at(0.25)} .. ${at(0.75)} µs`;
+  };
   const shape = o.grouped ? `${o.records} one-record requests at once` : `one request of ${o.records} records`;
   log(`paired blocks: ${o.rounds} rounds of ${o.block} transactions per variant, each ${shape}; PostgreSQL backend CPU (schedstat)`);
   for (const v of [a, b]) {
-    log(`  ${v.name}: ${Math.round(v.micros / v.transactions)} µs per transaction (mean of ${v.transactions}), ${(v.commits / v.transactions).toFixed(2)} commits per transaction`);
+    log(`  ${v.name}: PostgreSQL ${Math.round(v.micros / v.transactions)} µs, this process (Node.js) ${Math.round(v.nodeMicros / v.transactions)} µs per transaction (means of ${v.transactions}), ${(v.commits / v.transactions).toFixed(2)} commits per transaction`);
   }
-  log(`  B - A per transaction: median ${at(0.5)} µs, quartiles ${at(0.25)} .. ${at(0.75)} µs`);
+  log(`  B - A per transaction, PostgreSQL: ${quantiles(diffs)}`);
+  log(`  B - A per transaction, Node.js (the use case, its driver and this loop): ${quantiles(nodeDiffs)}`);
 } finally {
   release();
   await cleanup();
