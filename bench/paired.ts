@@ -19,8 +19,11 @@
 // does for that many clients (and the event names every request id), but not always in one commit: a runner that went
 // idle takes the first request alone. Read the commits per transaction it prints; 1.00 is the case to compare.
 // Env: PAIRED_RECORDS (16) PAIRED_GROUPED (unset) PAIRED_BLOCK (40) PAIRED_ROUNDS (60) PAIRED_CUSTOMERS (3000)
-//      PAIRED_HISTORY (100000: calls charged before, in requests of 1,000, then statistics taken)
+//      PAIRED_HISTORY (100000: calls charged before, in requests of 10 (a journal entry and an audit event each), then
+//      statistics taken)
 //      PAIRED_PG_PORT (54372) PAIRED_TREE_B PAIRED_SQL_B BENCH_MAX_MINUTES (20: hard stop)
+//      PAIRED_STATEMENTS (unset: 1 also prints PostgreSQL's own time per statement over the measured rounds, per
+//      transaction, both variants together: pg_stat_statements, nested statements of triggers and functions included)
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +60,7 @@ const o = {
   treeB: process.env.PAIRED_TREE_B ? path.resolve(process.env.PAIRED_TREE_B) : null,
   sqlB: process.env.PAIRED_SQL_B ? path.resolve(process.env.PAIRED_SQL_B) : null,
   maxMinutes: envInt('BENCH_MAX_MINUTES', 20, 1, 600),
+  statements: process.env.PAIRED_STATEMENTS === '1',
 };
 if (o.treeB && o.sqlB) throw new Error('PAIRED_TREE_B or PAIRED_SQL_B, not both: one change at a time');
 
@@ -85,11 +89,15 @@ try {
   await removeLeftovers(TMP_PREFIX, o.pgPort, log);
   dir = fs.mkdtempSync(path.join('/tmp', TMP_PREFIX));
   fs.chmodSync(dir, 0o755);
-  embedded = await startEmbeddedPostgres({ dataDir: dir, port: o.pgPort, log: () => {} });
+  embedded = await startEmbeddedPostgres({
+    dataDir: dir, port: o.pgPort, log: () => {},
+    settings: o.statements ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : [],
+  });
   const owner = openDatabase(embedded.url, { appRole: false, max: 2 });
   handles.push(owner);
   await migrateToLatest(owner);
   await seedDemo(owner.db, 'folio-demo-2026');
+  if (o.statements) await sql`create extension if not exists pg_stat_statements`.execute(owner.db);
   const partnerId = (await owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
   const customerIds = (await sql<{ id: string }>`
     insert into customers (id, partner_id, name, currency)
@@ -106,18 +114,29 @@ try {
   });
   // A call history first, charged through the same use case, then statistics: plans made over near-empty tables
   // (a sequential scan of `usage_calls` looks cheap there) would stay cached on the measured connections while the
-  // tables grow, and the cost per transaction would climb through the run.
+  // tables grow, and the cost per transaction would climb through the run. The history comes as the single-record
+  // load writes it, one journal entry and audit event per request (requests of HISTORY_RECORDS calls, HISTORY_AT_ONCE at
+  // a time, charged together by the group commit): with a journal entry per thousand calls instead, the statement
+  // triggers' checks against `journal_entries` were planned for a table of a few hundred rows (a sequential scan under
+  // each anti-join) and kept that plan while every measured transaction added an entry: 2.0 ms per one-call transaction
+  // at first, 2.5 ms on average over 80 s.
   const quietLog = pino({ level: 'silent' });
-  for (let n = 0; n < o.history; n += 1_000) {
-    const records = Array.from({ length: Math.min(1_000, o.history - n) }, (_, i) => ({
-      callId: `history-${n + i}`, customerId: customerIds[(n + i) % customerIds.length]!, from: '+6561234567',
-      to: DESTINATIONS[(n + i) % DESTINATIONS.length]!, startedAt: '2026-11-20T04:32:00Z', durationSeconds: 20 + ((n + i) % 200), direction: 'outbound',
-    }));
-    const answer = await ingestCalls({
-      db: seedApp.db, config: {} as never, log: quietLog, requestId: newRequestId(), ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
-      principal: { kind: 'api_key', keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
-    }, { records });
-    if (answer.summary.charged !== records.length) throw new Error(`history: ${answer.summary.charged} of ${records.length} charged`);
+  const HISTORY_RECORDS = 10;
+  const HISTORY_AT_ONCE = 16;
+  const historyCtx = () => ({
+    db: seedApp.db, config: {} as never, log: quietLog, requestId: newRequestId(), ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
+    principal: { kind: 'api_key' as const, keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
+  });
+  const historyRequest = (from: number) => Array.from({ length: Math.max(0, Math.min(HISTORY_RECORDS, o.history - from)) }, (_, i) => ({
+    callId: `history-${from + i}`, customerId: customerIds[(from + i) % customerIds.length]!, from: '+6561234567',
+    to: DESTINATIONS[(from + i) % DESTINATIONS.length]!, startedAt: '2026-11-20T04:32:00Z', durationSeconds: 20 + ((from + i) % 200), direction: 'outbound',
+  }));
+  for (let n = 0; n < o.history; n += HISTORY_RECORDS * HISTORY_AT_ONCE) {
+    const requests = Array.from({ length: HISTORY_AT_ONCE }, (_, k) => historyRequest(n + k * HISTORY_RECORDS)).filter((records) => records.length > 0);
+    const answers = await Promise.all(requests.map((records) => ingestCalls(historyCtx(), { records })));
+    const charged = answers.reduce((sum, answer) => sum + answer.summary.charged, 0);
+    const sent = requests.reduce((sum, records) => sum + records.length, 0);
+    if (charged !== sent) throw new Error(`history: ${charged} of ${sent} charged`);
   }
   await seedApp.close();
   await sql`vacuum (analyze)`.execute(owner.db);
@@ -184,6 +203,13 @@ try {
   const xid = async (v: Variant) => Number((await sql<{ n: string }>`select pg_current_xact_id()::text as n`.execute(v.app.db)).rows[0]!.n);
   const diffs: number[] = [];
   const nodeDiffs: number[] = [];
+  // pg_stat_statements through a superuser's connection of its own (the app role may neither reset it nor read other
+  // roles' statements), reset here: the measured rounds only (the xid reads between blocks are among them).
+  const reader = o.statements ? openDatabase(embedded.url, { appRole: false, max: 1 }) : null;
+  if (reader) {
+    handles.push(reader);
+    await sql`select pg_stat_statements_reset()`.execute(reader.db);
+  }
   for (let round = 0; round < o.rounds; round++) {
     const spent = new Map<Variant, { pg: number; node: number }>();
     for (const v of round % 2 === 0 ? [a, b] : [b, a]) {
@@ -214,6 +240,21 @@ try {
   }
   log(`  B - A per transaction, PostgreSQL: ${quantiles(diffs)}`);
   log(`  B - A per transaction, Node.js (the use case, its driver and this loop): ${quantiles(nodeDiffs)}`);
+  if (reader) {
+    const transactions = a.transactions + b.transactions;
+    const { rows } = await sql<{ calls: string; planned: number; executed: number; buffers: string; query: string }>`
+      select calls::text, total_plan_time as planned, total_exec_time as executed, (shared_blks_hit + shared_blks_read)::text as buffers,
+        regexp_replace(query, '[[:space:]]+', ' ', 'g') as query
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+      order by total_exec_time + total_plan_time desc limit 30`.execute(reader.db);
+    log(`PostgreSQL's own time per transaction by statement (pg_stat_statements over ${transactions} transactions, nested ones included):`);
+    log('| calls/tx | plan µs/tx | exec µs/tx | buffers/tx | statement |');
+    log('| ---: | ---: | ---: | ---: | --- |');
+    for (const r of rows) {
+      const per = (x: number) => (x / transactions).toFixed(x / transactions < 10 ? 2 : 0);
+      log(`| ${per(Number(r.calls))} | ${per(r.planned * 1000)} | ${per(r.executed * 1000)} | ${per(Number(r.buffers))} | ${r.query.slice(0, 150)} |`);
+    }
+  }
 } finally {
   release();
   await cleanup();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import { createTestDb, inRolledBackOwner, partnerIdOf, type TestDb } from '../test/harness.ts';
 
@@ -34,6 +35,16 @@ async function usedQueue(client: pg.Client): Promise<void> {
   await client.query('delete from ledger_pending_balances');
 }
 
+/** Run one statement with the plans of every statement it runs, nested ones included, sent to the client as notices. */
+async function explained(client: pg.Client, statement: string): Promise<void> {
+  await client.query(`load 'auto_explain'`);
+  await client.query(`set local auto_explain.log_min_duration = 0`);
+  await client.query(`set local auto_explain.log_nested_statements = on`);
+  await client.query(`set local auto_explain.log_level = notice`);
+  await client.query(statement);
+  await client.query(`set local auto_explain.log_min_duration = -1`);
+}
+
 async function queue(client: pg.Client, rows: Array<{ accountId: string; totalMicros: bigint }>): Promise<void> {
   const { rows: queued } = await client.query<{ first: string }>(
     `with q as (insert into ledger_pending_balances (account_id, total_micros) select * from unnest($1::text[], $2::bigint[]) order by 1 returning ord)
@@ -63,12 +74,7 @@ describe('queued partner balances at commit', () => {
       await queue(client, [
         { accountId: revenue.id, totalMicros: -1_500_000n }, { accountId: cost.id, totalMicros: 400_000n }, { accountId: revenue.id, totalMicros: -250_000n },
       ]);
-      await client.query(`load 'auto_explain'`);
-      await client.query(`set local auto_explain.log_min_duration = 0`);
-      await client.query(`set local auto_explain.log_nested_statements = on`);
-      await client.query(`set local auto_explain.log_level = notice`);
-      await client.query('select ledger_apply_pending_balances()');
-      await client.query(`set local auto_explain.log_min_duration = -1`);
+      await explained(client, 'select ledger_apply_pending_balances()');
 
       const plans = notices.filter((n) => n.includes('ledger_accounts'));
       expect(plans.length).toBeGreaterThan(0);
@@ -92,6 +98,43 @@ describe('queued partner balances at commit', () => {
       expect((await client.query('select count(*)::int as n from ledger_pending_balances')).rows[0].n).toBe(0);
       await client.query('select ledger_apply_pending_balances()');
       expect((await partnerAccounts(client)).map((a) => a.balanceMicros)).toEqual([revenue.balanceMicros - 1_750_000n, cost.balanceMicros + 400_000n]);
+    });
+  });
+
+  it('at commit, each queued row\'s trigger finds its row by key, not by reading the queue\'s pages of dead rows', async () => {
+    await sql`vacuum ledger_pending_balances`.execute(db.owner.db);
+    await inRolledBack(async (client, notices) => {
+      // A connection's plans are made while the queue is small (a page), just vacuumed (statistics: no rows), and kept:
+      // PL/pgSQL keeps a function's plans for the life of the connection, and only an analyze of the queue plans again.
+      const fireCommitTriggers = async () => {
+        await client.query('set constraints ledger_pending_balances_commit immediate');
+        await client.query('set constraints ledger_pending_balances_commit deferred');
+      };
+      await client.query(`insert into ledger_pending_balances (account_id, total_micros) select 'la_gone', 0 from generate_series(1, 50)`);
+      await client.query('delete from ledger_pending_balances');
+      await fireCommitTriggers();
+      await client.query('analyze ledger_pending_balances');
+      const [revenue, cost] = (await partnerAccounts(client)) as [{ id: string; balanceMicros: bigint }, { id: string; balanceMicros: bigint }];
+      for (let i = 0; i < 8; i++) {
+        await queue(client, [{ accountId: revenue.id, totalMicros: 0n }]);
+        await fireCommitTriggers();
+      }
+      // Then a busy server's rows, written and deleted by other transactions since (their triggers fired as they committed).
+      await usedQueue(client);
+      await fireCommitTriggers();
+      await queue(client, [{ accountId: revenue.id, totalMicros: -700_000n }, { accountId: cost.id, totalMicros: 300_000n }]);
+      // The deferred commit triggers, fired now as a commit fires them.
+      await explained(client, 'set constraints ledger_pending_balances_commit immediate');
+
+      const questions = notices.filter((n) => n.includes('exists (select 1 from ledger_pending_balances p where p.ord = new.ord)'));
+      // Two rows: the first row's trigger asks, applies the queue and asks again; the second asks once.
+      expect(questions).toHaveLength(3);
+      for (const plan of questions) {
+        expect(plan).not.toMatch(/Seq Scan on ledger_pending_balances/);
+        expect(plan).toMatch(/Index (Only )?Scan using ledger_pending_balances_pkey on ledger_pending_balances p\s+\(.*\)\s+Index Cond: \(ord = /);
+      }
+      expect((await partnerAccounts(client)).map((a) => a.balanceMicros)).toEqual([revenue.balanceMicros - 700_000n, cost.balanceMicros + 300_000n]);
+      expect((await client.query('select count(*)::int as n from ledger_pending_balances')).rows[0].n).toBe(0);
     });
   });
 
