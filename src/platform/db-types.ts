@@ -247,6 +247,13 @@ export interface LedgerAccountsTable {
   createdAt: CreatedAt;
 }
 
+/** Every account code with its one kind (migration 0063: accounts reference it by code and kind); read-only for the app. */
+export interface LedgerAccountCodesTable {
+  code: ColumnType<AccountCode, never, never>;
+  kind: ColumnType<AccountKind, never, never>;
+  perCustomer: ColumnType<boolean, never, never>;
+}
+
 export interface JournalEntriesTable {
   id: string;
   partnerId: string;
@@ -319,6 +326,7 @@ export interface LedgerDatabase {
   pointsFeedTotals: PointsFeedTotalsTable;
   walletReservations: WalletReservationsTable;
   ledgerAccounts: LedgerAccountsTable;
+  ledgerAccountCodes: LedgerAccountCodesTable;
   journalEntries: JournalEntriesTable;
   postings: PostingsTable;
   wallets: WalletsTable;
