@@ -23,7 +23,8 @@
 //      statistics taken)
 //      PAIRED_PG_PORT (54372) PAIRED_TREE_B PAIRED_SQL_B BENCH_MAX_MINUTES (20: hard stop)
 //      PAIRED_STATEMENTS (unset: 1 also prints PostgreSQL's own time per statement over the measured rounds, per
-//      transaction, both variants together: pg_stat_statements, nested statements of triggers and functions included)
+//      transaction: pg_stat_statements, nested statements of triggers and functions included; both variants together,
+//      or with PAIRED_SQL_B variant A only, the one on the database it reads)
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,20 +121,21 @@ try {
   // triggers' checks against `journal_entries` were planned for a table of a few hundred rows (a sequential scan under
   // each anti-join) and kept that plan while every measured transaction added an entry: 2.0 ms per one-call transaction
   // at first, 2.5 ms on average over 80 s.
-  const quietLog = pino({ level: 'silent' });
-  const HISTORY_RECORDS = 10;
-  const HISTORY_AT_ONCE = 16;
-  const historyCtx = () => ({
-    db: seedApp.db, config: {} as never, log: quietLog, requestId: newRequestId(), ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
+  const quiet = pino({ level: 'silent' });
+  /** A switch's request as the route hands it to the use case: the API key's principal, a request id of its own. */
+  const ctxOf = (db: DatabaseHandle['db'], requestId: string) => ({
+    db, config: {} as never, log: quiet, requestId, ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
     principal: { kind: 'api_key' as const, keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
   });
+  const HISTORY_RECORDS = 10;
+  const HISTORY_AT_ONCE = 16;
   const historyRequest = (from: number) => Array.from({ length: Math.max(0, Math.min(HISTORY_RECORDS, o.history - from)) }, (_, i) => ({
     callId: `history-${from + i}`, customerId: customerIds[(from + i) % customerIds.length]!, from: '+6561234567',
     to: DESTINATIONS[(from + i) % DESTINATIONS.length]!, startedAt: '2026-11-20T04:32:00Z', durationSeconds: 20 + ((from + i) % 200), direction: 'outbound',
   }));
   for (let n = 0; n < o.history; n += HISTORY_RECORDS * HISTORY_AT_ONCE) {
     const requests = Array.from({ length: HISTORY_AT_ONCE }, (_, k) => historyRequest(n + k * HISTORY_RECORDS)).filter((records) => records.length > 0);
-    const answers = await Promise.all(requests.map((records) => ingestCalls(historyCtx(), { records })));
+    const answers = await Promise.all(requests.map((records) => ingestCalls(ctxOf(seedApp.db, newRequestId()), { records })));
     const charged = answers.reduce((sum, answer) => sum + answer.summary.charged, 0);
     const sent = requests.reduce((sum, records) => sum + records.length, 0);
     if (charged !== sent) throw new Error(`history: ${charged} of ${sent} charged`);
@@ -177,7 +179,6 @@ try {
     b = await open('B (this tree again, same connection)', embedded.url, ingestCalls, newRequestId, a);
   }
 
-  const quiet = pino({ level: 'silent' });
   let seq = 0;
   const transaction = async (v: Variant) => {
     const records = Array.from({ length: o.records }, () => {
@@ -187,13 +188,9 @@ try {
         to: DESTINATIONS[seq % DESTINATIONS.length]!, startedAt: '2026-12-01T04:32:00Z', durationSeconds: 20 + (seq % 200), direction: 'outbound',
       };
     });
-    const ctx = (requestId: string) => ({
-      db: v.app.db, config: {} as never, log: quiet, requestId, ip: '127.0.0.1', userAgent: 'bench-paired', clock: systemClock,
-      principal: { kind: 'api_key' as const, keyId: 'key_bench_paired', partnerId, name: 'paired', apps: new Set<AppName>(['customer']) },
-    });
     const answers = o.grouped
-      ? await Promise.all(records.map((r) => v.ingest(ctx(v.newRequestId()), { records: [r] })))
-      : [await v.ingest(ctx(v.newRequestId()), { records })];
+      ? await Promise.all(records.map((r) => v.ingest(ctxOf(v.app.db, v.newRequestId()), { records: [r] })))
+      : [await v.ingest(ctxOf(v.app.db, v.newRequestId()), { records })];
     const charged = answers.reduce((n, x) => n + x.summary.charged, 0);
     if (charged !== records.length) throw new Error(`${v.name}: ${charged} of ${records.length} charged`);
   };
@@ -251,13 +248,14 @@ try {
   log(`  B - A per transaction, PostgreSQL: ${quantiles(diffs)}`);
   log(`  B - A per transaction, Node.js (the use case, its driver and this loop): ${quantiles(nodeDiffs)}`);
   if (reader) {
-    const transactions = a.transactions + b.transactions;
+    // pg_stat_statements counts per database: with PAIRED_SQL_B, variant B runs on its copy and only A is read here.
+    const transactions = a.transactions + (o.sqlB ? 0 : b.transactions);
     const { rows } = await sql<{ calls: string; planned: number; executed: number; buffers: string; query: string }>`
       select calls::text, total_plan_time as planned, total_exec_time as executed, (shared_blks_hit + shared_blks_read)::text as buffers,
         regexp_replace(query, '[[:space:]]+', ' ', 'g') as query
       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
       order by total_exec_time + total_plan_time desc limit 30`.execute(reader.db);
-    log(`PostgreSQL's own time per transaction by statement (pg_stat_statements over ${transactions} transactions, nested ones included):`);
+    log(`PostgreSQL's own time per transaction by statement (pg_stat_statements over ${transactions} transactions${o.sqlB ? ', variant A only' : ''}, nested ones included):`);
     log('| calls/tx | plan µs/tx | exec µs/tx | buffers/tx | statement |');
     log('| ---: | ---: | ---: | ---: | --- |');
     for (const r of rows) {
