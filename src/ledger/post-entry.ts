@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
-import { pgArray } from '../platform/pg-array.ts';
+import { pgArray, type PgArray } from '../platform/pg-array.ts';
 import { CUSTOMER_ACCOUNTS, resolveAndLockAccounts, type AccountRef } from './accounts.ts';
 
 export interface PostingInput extends AccountRef {
@@ -84,7 +84,13 @@ export interface PostOptions {
  * here, or by the database at the end of that statement and at commit. Accounts are resolved (and customer accounts
  * locked) now, in the caller's transaction; nothing is written until the caller runs the statement.
  */
-export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], options: PostOptions = {}): Promise<{ posted: PostedEntry[]; entries: RawBuilder<unknown>; postings: RawBuilder<unknown> }> {
+export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], options: PostOptions = {}): Promise<{
+  posted: PostedEntry[]; entries: RawBuilder<unknown>; postings: RawBuilder<unknown>;
+  /** The postings' balances after (null for the partner's accounts), as computed here and as sent: `param` is the very
+   * parameter of `postings` that carries them, for a caller that computed them from stand-in balances and sends the
+   * statement with the real ones in its place (`writeCharge` in src/usage/ingest-calls.ts). */
+  balancesAfter: { param: PgArray; accountIds: readonly string[]; values: ReadonlyArray<bigint | null> };
+}> {
   assert(inputs.length > 0, 'entries to write');
   const { partnerId, currency } = inputs[0]!;
   for (const input of inputs) {
@@ -141,6 +147,7 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
     posted.push({ entryId, customerBalances });
   }
   assert(posting === keys.length, 'every posting took its own account key');
+  const balanceAfterParam = pgArray(rows.balanceAfter);
   // Arrays unnested by the server (one parameter per column, not per value); postings in input order, so posting ids
   // follow the order the balances after were computed in.
   return {
@@ -156,9 +163,10 @@ export async function entryWrites(trx: Trx, inputs: readonly EntryInput[], optio
       insert into postings (entry_id, partner_id, currency, account_id, customer_id, amount_micros, balance_after_micros, kind, description, cause_type, cause_id)
       select entry_id, ${partnerId}, ${currency}, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id
         from unnest(${pgArray(rows.entryId)}::text[], ${pgArray(rows.accountId)}::text[], ${pgArray(rows.customerId)}::text[], ${pgArray(rows.amount)}::bigint[],
-                    ${pgArray(rows.balanceAfter)}::bigint[], ${pgArray(rows.kind)}::text[], ${pgArray(rows.description)}::text[], ${pgArray(rows.causeType)}::text[], ${pgArray(rows.causeId)}::text[])
+                    ${balanceAfterParam}::bigint[], ${pgArray(rows.kind)}::text[], ${pgArray(rows.description)}::text[], ${pgArray(rows.causeType)}::text[], ${pgArray(rows.causeId)}::text[])
           with ordinality as p(entry_id, account_id, customer_id, amount, balance_after, kind, description, cause_type, cause_id, ord)
         order by ord`,
+    balancesAfter: { param: balanceAfterParam, accountIds: rows.accountId, values: rows.balanceAfter },
   };
 }
 

@@ -10,7 +10,7 @@ import { creditWallet } from '../wallet/charge-wallet.ts';
 import { ensureWallets, readWallet } from '../wallet/wallets.repo.ts';
 import { postEntries } from '../ledger/post-entry.ts';
 import { listTransactions } from '../wallet/list-transactions.ts';
-import { ingestCalls, MAX_REQUEST_IDS_PER_EVENT, PARTS_MIN_RECORDS } from './ingest-calls.ts';
+import { earlyCharges, ingestCalls, MAX_REQUEST_IDS_PER_EVENT, PARTS_MIN_RECORDS } from './ingest-calls.ts';
 import { newRequestId } from '../platform/ids.ts';
 import { NUL_MESSAGE } from '../platform/nul-text.ts';
 
@@ -604,5 +604,113 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
     } finally {
       await setTaxRate(0);
     }
+  });
+});
+
+describe('a charge built while its wallets are locked (ADR 0018, amendment of 2026-12-05, late)', () => {
+  /** Charge `records`; `built`: the charge was built while its wallets' lock ran, `sent`: and sent as built. */
+  async function charge(records: unknown[]) {
+    const before = { ...earlyCharges };
+    const res = await ingestCalls(ctx, { records });
+    return { res, built: earlyCharges.built - before.built, sent: earlyCharges.sent - before.sent };
+  }
+  const outcomes = (res: Awaited<ReturnType<typeof ingestCalls>>) =>
+    res.results.map((r) => (r.status === 'charged' ? r.amount : r.status === 'rejected' ? r.code : r.status));
+  const pointsPostings = async (customerId: string) => (await sql<{ amount: string; after: string }>`
+    select p.amount_micros::text as amount, p.balance_after_micros::text as after from postings p
+      join wallets w on w.points_account_id = p.account_id where w.customer_id = ${customerId} order by p.id`.execute(db.owner.db)).rows;
+
+  it('is sent as built when the read is what the last one left: the prices, the balances after each call, the ledger', async () => {
+    const [a, b] = await customersWithPoints('early', 2, 1_000_000n);
+    const first = await charge([call('early-1', { customerId: a }), call('early-2', { customerId: b, to: '+6567778888', durationSeconds: 61 })]);
+    expect(first).toMatchObject({ built: 0, sent: 0 }); // customers never read before: built after the read
+    const second = await charge([
+      call('early-3', { customerId: b }), call('early-4', { customerId: a }), call('early-5', { customerId: a, to: '+6567778888', durationSeconds: 61 }),
+    ]);
+    expect(second).toMatchObject({ built: 1, sent: 1 });
+    expect(outcomes(second.res)).toEqual(['0.205440', '0.205440', '0.066000']);
+    expect(await points(a!)).toBe(1_000_000n - 205_440n - 205_440n - 66_000n);
+    expect(await points(b!)).toBe(1_000_000n - 66_000n - 205_440n);
+    // Each call's balance after follows the one before it (the points account is a liability: negative when in credit).
+    expect(await pointsPostings(a!)).toEqual([
+      { amount: '-1000000', after: '-1000000' }, { amount: '205440', after: '-794560' }, { amount: '205440', after: '-589120' }, { amount: '66000', after: '-523120' },
+    ]);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('is built again from the read when the points no longer cover a call, which is rejected as before', async () => {
+    const [a] = await customersWithPoints('earlyshort', 1, 300_000n);
+    expect(outcomes((await charge([call('es-1', { customerId: a })])).res)).toEqual(['0.205440']);
+    const r = await charge([call('es-2', { customerId: a }), call('es-3', { customerId: a, to: '+6567778888', durationSeconds: 30 })]);
+    expect(r).toMatchObject({ built: 1, sent: 0 });
+    expect(outcomes(r.res)).toEqual(['insufficient_points', '0.030000']);
+    expect(await points(a!)).toBe(300_000n - 205_440n - 30_000n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('is built again from the read when a call was charged before: a duplicate, the others charged', async () => {
+    const [a] = await customersWithPoints('earlydup', 1, 1_000_000n);
+    await charge([call('ed-1', { customerId: a })]);
+    const r = await charge([call('ed-1', { customerId: a }), call('ed-2', { customerId: a })]);
+    expect(r).toMatchObject({ built: 1, sent: 0 });
+    expect(outcomes(r.res)).toEqual(['duplicate', '0.205440']);
+    expect(await points(a!)).toBe(1_000_000n - 2n * 205_440n);
+  });
+
+  it('is built again from the read when the rates, the tax rate or the customer changed since the last charge', async () => {
+    const [a] = await customersWithPoints('earlychg', 1, 5_000_000n);
+    await charge([call('ec-1', { customerId: a, to: '+6567778888' })]); // 30 s at 0.06/min
+    const setPrice = async (micros: bigint) => {
+      await sql`update rates set price_per_minute_micros = ${micros} where rate_plan_id = 'rpl_test0000000000000000' and prefix = '65'`.execute(db.owner.db);
+      await sql`update rate_plans set rates_version = rates_version + 1 where id = 'rpl_test0000000000000000'`.execute(db.owner.db);
+    };
+    await setPrice(120_000n);
+    try {
+      const rates = await charge([call('ec-2', { customerId: a, to: '+6567778888' })]);
+      expect(rates).toMatchObject({ built: 1, sent: 0 });
+      expect(outcomes(rates.res)).toEqual(['0.060000']);
+    } finally {
+      await setPrice(60_000n);
+    }
+    await charge([call('ec-3', { customerId: a, to: '+6567778888' })]); // the rates as they were, read again
+    await setTaxRate(900);
+    try {
+      const tax = await charge([call('ec-4', { customerId: a })]);
+      expect(tax).toMatchObject({ built: 1, sent: 0 });
+      expect(tax.res.results[0]).toMatchObject({ status: 'charged', amount: '0.223930', tax: '0.018490' });
+    } finally {
+      await setTaxRate(0);
+    }
+    await charge([call('ec-5', { customerId: a })]);
+    await sql`update customers set status = 'suspended' where id = ${a!}`.execute(db.owner.db);
+    const suspended = await charge([call('ec-6', { customerId: a })]);
+    expect(suspended).toMatchObject({ built: 1, sent: 0 });
+    expect(outcomes(suspended.res)).toEqual(['state_conflict']);
+    expect(await points(a!)).toBe(5_000_000n - 30_000n - 60_000n - 30_000n - 223_930n - 205_440n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it("is not built before the read for the parts of a large request (their two reads keep both cores busy)", async () => {
+    const customers = await customersWithPoints('earlyparts', 20, 100_000_000n);
+    const batch = (round: number) => Array.from({ length: PARTS_MIN_RECORDS }, (_, i) => call(`ep-${round}-${i}`, { customerId: customers[i % customers.length] }));
+    await charge(batch(1));
+    const again = await charge(batch(2));
+    expect(again).toMatchObject({ built: 0, sent: 0 });
+    expect(again.res.summary).toEqual({ received: PARTS_MIN_RECORDS, charged: PARTS_MIN_RECORDS, duplicates: 0, rejected: 0 });
+    const small = await charge([call('ep-3-0', { customerId: customers[0] }), call('ep-3-1', { customerId: customers[1] })]);
+    expect(small).toMatchObject({ built: 1, sent: 1 }); // the same customers, in a transaction of their own
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('is not built before the read when a customer of the group was never read, and the group is charged as before', async () => {
+    const [seen] = await customersWithPoints('earlyseen', 1, 1_000_000n);
+    const [fresh] = await customersWithPoints('earlyfresh', 1, 1_000_000n);
+    await charge([call('ef-1', { customerId: seen })]);
+    const r = await charge([call('ef-2', { customerId: seen }), call('ef-3', { customerId: fresh })]);
+    expect(r).toMatchObject({ built: 0, sent: 0 });
+    expect(outcomes(r.res)).toEqual(['0.205440', '0.205440']);
+    const again = await charge([call('ef-4', { customerId: fresh }), call('ef-5', { customerId: seen })]);
+    expect(again).toMatchObject({ built: 1, sent: 1 });
+    expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 });

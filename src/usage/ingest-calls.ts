@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { readCallRecord, type CallRecord } from './call-record.ts';
-import { pgArray } from '../platform/pg-array.ts';
+import { pgArray, type PgArray } from '../platform/pg-array.ts';
 import { isUniqueViolation } from '../access/pg-errors.ts';
 import { formatDecimal, isCurrency, type Currency } from '../money/money.ts';
 import { recordAudits, takeRecordedAuditInsert } from '../audit/record-audit.ts';
 import { entryWrites, type EntryInput, type PostingInput } from '../ledger/post-entry.ts';
 import { accountKey } from '../ledger/accounts.ts';
 import type { AccountCode } from '../platform/db-types.ts';
-import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWalletsColumns } from '../wallet/wallets.repo.ts';
+import { customerWalletsLock, customerWalletsOf, ensureWallets, type CustomerWallet, type CustomerWalletsColumns } from '../wallet/wallets.repo.ts';
 import { callTaxMicros, callTaxRateBps, normaliseNumber, PrefixTable, rateCall, type RatePlan } from './rating.ts';
 
 export const MAX_CALLS_PER_BATCH = 10_000;
@@ -94,15 +94,59 @@ async function loadPlans(trx: Trx, partnerId: string, rows: readonly PlanRow[]):
       if (rateTables.size >= MAX_CACHED_PLANS) rateTables.delete(rateTables.keys().next().value!);
       rateTables.set(p.id, cached);
     }
-    const plan: RatePlan = {
-      firstIncrementSeconds: p.firstIncrementSeconds,
-      nextIncrementSeconds: p.nextIncrementSeconds,
-      minimumChargeMicros: BigInt(p.minimumChargeMicros),
-      rates: cached.rates,
-    };
-    plans.set(p.currency, { plan, table: cached.table, useCreditLimit: p.whenInsufficient === 'use_credit_limit' });
+    plans.set(p.currency, loadedPlan(p, cached));
   }
   return plans;
+}
+
+/** The plans with their rate tables as cached here, without a query; null when one of them is not cached at its version. */
+function cachedPlans(rows: readonly PlanRow[]): Map<string, LoadedPlan> | null {
+  const plans = new Map<string, LoadedPlan>();
+  for (const p of rows) {
+    const cached = rateTables.get(p.id);
+    if (!cached || cached.version !== p.ratesVersion) return null;
+    plans.set(p.currency, loadedPlan(p, cached));
+  }
+  return plans;
+}
+
+function loadedPlan(p: PlanRow, cached: { table: PrefixTable; rates: RatePlan['rates'] }): LoadedPlan {
+  const plan: RatePlan = {
+    firstIncrementSeconds: p.firstIncrementSeconds,
+    nextIncrementSeconds: p.nextIncrementSeconds,
+    minimumChargeMicros: BigInt(p.minimumChargeMicros),
+    rates: cached.rates,
+  };
+  return { plan, table: cached.table, useCreditLimit: p.whenInsufficient === 'use_credit_limit' };
+}
+
+/**
+ * What a partner's last charging transaction read under the wallets' lock, kept to build the next charge while its own
+ * lock and reads run (`chargeJobs`): the partner's tax rate, default plans and accounts, and (in `CustomersRead`, shared
+ * by the partners of a database handle) its customers' currency, status and points account. Only ever an assumption:
+ * every field the charge was built from is compared with the transaction's own read before its statement is sent.
+ */
+interface PartnerReads {
+  taxRateBps: number;
+  plans: PlanRow[];
+  accounts: Array<{ id: string; code: string; currency: string }>;
+  customers: CustomersRead;
+}
+interface CustomersRead {
+  /** By partner and customer id (`${partnerId} ${customerId}`). */
+  byKey: Map<string, { currency: string; status: string; pointsAccountId: string }>;
+}
+const partnerReads = new WeakMap<Db, { partners: Map<string, PartnerReads>; customers: CustomersRead }>();
+/** Customers remembered per database handle, all partners together (~150 bytes each); forgotten all at once when full. */
+const MAX_REMEMBERED_CUSTOMERS = 100_000;
+const customerKey = (partnerId: string, customerId: string) => `${partnerId} ${customerId}`;
+
+function partnerReadsOf(db: Db, partnerId: string): PartnerReads {
+  let forDb = partnerReads.get(db);
+  if (!forDb) partnerReads.set(db, (forDb = { partners: new Map(), customers: { byKey: new Map() } }));
+  let reads = forDb.partners.get(partnerId);
+  if (!reads) forDb.partners.set(partnerId, (reads = { taxRateBps: 0, plans: [], accounts: [], customers: forDb.customers }));
+  return reads;
 }
 
 interface ValidRecord {
@@ -286,7 +330,7 @@ async function chargeWithRetry(db: Db, partnerId: string, group: readonly Job[])
   const records = group.reduce((n, job) => n + job.valid.length, 0);
   for (let attempt = 1; ; attempt++) {
     try {
-      await inScope(db, { kind: 'partner', partnerId }, (trx) => chargeJobs(trx, partnerId, group), { genericPlans: records <= GENERIC_PLANS_MAX_RECORDS });
+      await inScope(db, { kind: 'partner', partnerId }, (trx) => chargeJobs(trx, partnerId, group, partnerReadsOf(db, partnerId)), { genericPlans: records <= GENERIC_PLANS_MAX_RECORDS });
       return;
     } catch (err) {
       if (err instanceof MissingWalletsError) {
@@ -375,31 +419,176 @@ function callColumns() {
   };
 }
 
-async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Promise<void> {
+/**
+ * Charges built while their wallets' lock ran (`built`), and of those the ones sent as built (`sent`); the others were
+ * built again from the read. Counted for tests and for a look from a debugger; nothing reads them to decide.
+ */
+export const earlyCharges = { built: 0, sent: 0 };
+
+/** What a charge is built from: read under the wallets' lock, or assumed from the partner's last read while it runs. */
+interface ChargeView {
+  customers: ReadonlyMap<string, CustomerWallet>;
+  plans: ReadonlyMap<string, LoadedPlan>;
+  charged: ReadonlySet<string>;
+  accounts: ReadonlyArray<{ id: string; code: string; currency: string }>;
+  taxRateBps: number;
+}
+
+/** A charge built and not yet sent: its statement, and what must be checked or filled in when the wallets are read. */
+interface BuiltCharge {
+  /** The one statement, compiled (with the balances after counted from zero); null when no call is charged. */
+  statement: CompiledQuery<{ n: string }> | null;
+  calls: number;
+  /** Per currency: the postings' balances after, counted from zero (the locked balances are added by `writeCharge`). */
+  balancesAfter: Array<{ param: PgArray; accountIds: readonly string[]; values: ReadonlyArray<bigint | null> }>;
+  /** Per customer charged: the highest its charges reach, in the order they are taken (what its points must cover). */
+  peakMicros: Map<string, bigint>;
+}
+
+/** Points a wallet is assumed to hold while a charge is built before its read: every charge fits until that read says. */
+const UNBOUNDED_MICROS = 1n << 62n;
+
+/** The inputs `assumedView` took from the partner's last read, to compare with this transaction's own. */
+interface Assumed {
+  view: ChargeView;
+  planRows: readonly PlanRow[];
+  accounts: ReadonlyArray<{ id: string; code: string; currency: string }>;
+  taxRateBps: number;
+  customers: Map<string, { currency: string; status: string; pointsAccountId: string }>;
+}
+
+/** A charge's inputs as the partner's last read left them; null when one is not known (a customer not seen, a plan's table not cached). */
+function assumedView(partnerId: string, reads: PartnerReads, customerIds: readonly string[]): Assumed | null {
+  if (reads.plans.length === 0) return null;
+  const plans = cachedPlans(reads.plans);
+  if (!plans) return null;
+  const customers = new Map<string, CustomerWallet>();
+  const assumed = new Map<string, { currency: string; status: string; pointsAccountId: string }>();
+  for (const customerId of customerIds) {
+    if (assumed.has(customerId)) continue;
+    const c = reads.customers.byKey.get(customerKey(partnerId, customerId));
+    if (!c) return null;
+    assumed.set(customerId, c);
+    customers.set(customerId, {
+      customerId, currency: c.currency, status: c.status,
+      wallet: {
+        partnerId, customerId, currency: c.currency, pointsAccountId: c.pointsAccountId, pointsMicros: UNBOUNDED_MICROS, reservedMicros: 0n,
+        creditLimitMicros: 0n, creditLimitExpiresAt: null, usableMicros: UNBOUNDED_MICROS,
+      },
+    });
+  }
+  return {
+    view: { customers, plans, charged: new Set(), accounts: reads.accounts, taxRateBps: reads.taxRateBps },
+    planRows: reads.plans, accounts: reads.accounts, taxRateBps: reads.taxRateBps, customers: assumed,
+  };
+}
+
+const planRowsKey = (rows: readonly PlanRow[]) => JSON.stringify([...rows].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0)));
+const accountsKey = (rows: ReadonlyArray<{ id: string; code: string; currency: string }>) => rows.map((a) => `${a.id}|${a.code}|${a.currency}`).sort().join(',');
+
+/**
+ * Whether a charge built from `assumed` is the one this read would build: the same plans, tax rate and partner accounts,
+ * no call charged before, every customer with the same currency, status and points account (and a wallet), and every
+ * customer's charges within its usable points at every step (the build assumed they were).
+ */
+function readAsAssumed(assumed: Assumed, read: Awaited<ReturnType<typeof lockAndRead>>, built: BuiltCharge): boolean {
+  if (read.taxRateBps !== assumed.taxRateBps || read.charged.length > 0) return false;
+  if (planRowsKey(read.plans) !== planRowsKey(assumed.planRows) || accountsKey(read.accounts) !== accountsKey(assumed.accounts)) return false;
+  for (const [customerId, c] of assumed.customers) {
+    const real = read.customers.get(customerId);
+    if (!real?.wallet || real.status !== c.status || real.currency !== c.currency || real.wallet.pointsAccountId !== c.pointsAccountId) return false;
+  }
+  for (const [customerId, peak] of built.peakMicros) {
+    const wallet = read.customers.get(customerId)!.wallet!;
+    const usable = assumed.view.plans.get(wallet.currency)?.useCreditLimit ? wallet.usableMicros : wallet.pointsMicros - wallet.reservedMicros;
+    if (peak > usable) return false;
+  }
+  return true;
+}
+
+/** Keep what this read says of the partner and its customers, for the next charge to be built while its lock runs. */
+function remember(partnerId: string, reads: PartnerReads, read: Awaited<ReturnType<typeof lockAndRead>>): void {
+  reads.taxRateBps = read.taxRateBps;
+  reads.plans = read.plans;
+  reads.accounts = read.accounts;
+  const byKey = reads.customers.byKey;
+  if (byKey.size + read.customers.size > MAX_REMEMBERED_CUSTOMERS) byKey.clear();
+  for (const c of read.customers.values()) {
+    const key = customerKey(partnerId, c.customerId);
+    if (c.wallet) byKey.set(key, { currency: c.currency, status: c.status, pointsAccountId: c.wallet.pointsAccountId });
+    else byKey.delete(key);
+  }
+}
+
+/**
+ * Charge a group of requests in the caller's transaction. Its first statement locks the wallets and reads what the
+ * charge needs (`lockAndRead`). While PostgreSQL runs it, this server builds the charge from what the partner's last
+ * transaction read (`PartnerReads`): rated, every row and the statement made, each charge assumed to fit. When the read
+ * comes back, that charge is sent only if the read is as assumed (`readAsAssumed`); otherwise it is built again from
+ * the read, as before. Both ways the balances after are filled in from the locked balances (`writeCharge`), so the
+ * statement is the same whichever way it was built (ADR 0018, amendment of 2026-12-05, late). PostgreSQL runs one
+ * statement on one core: building meanwhile uses the other, idle while a partner's transactions run one at a time. The
+ * parts of a large request are built after their reads, as before: their two reads already keep both cores busy.
+ */
+async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[], reads: PartnerReads): Promise<void> {
   const allValid = jobs.flatMap((j) => j.valid);
+  const customerIds = allValid.map((v) => v.record.customerId);
   // 1. Every wallet of the transaction, locked in customer order, with the duplicates' lookup in the same statement: a
   //    call charged concurrently may be missed there, and the calls' unique key stops it at the insert (step 3).
-  const read = await lockAndRead(trx, partnerId, allValid.map((v) => v.record.customerId), allValid.map((v) => v.record.callId));
+  const reading = lockAndRead(trx, partnerId, customerIds, allValid.map((v) => v.record.callId));
+  // Not for the parts of a large request: the two parts' reads keep both cores busy, and building meanwhile only takes
+  // CPU from them (measured: each part's read took as much longer as its build took).
+  const assumed = jobs.some((j) => j.part) ? null : assumedView(partnerId, reads, customerIds);
+  let early: BuiltCharge | null = null;
+  if (assumed) {
+    void reading.catch(() => undefined); // its failure is met below, where it is awaited
+    // The statement goes out through a few promise steps: let them run, then build while PostgreSQL works.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    early = await buildCharge(trx, partnerId, jobs, assumed.view, true);
+    if (early) earlyCharges.built++;
+  }
+  const read = await reading;
+  remember(partnerId, reads, read);
   const customers = read.customers;
+  if (early && assumed && readAsAssumed(assumed, read, early)) {
+    earlyCharges.sent++;
+    await writeCharge(trx, early, customers);
+    return;
+  }
   const missing = [...customers.values()].filter((c) => c.status === 'active' && c.wallet === null && isCurrency(c.currency));
   if (missing.length > 0) throw new MissingWalletsError(missing.map((c) => ({ customerId: c.customerId, currency: c.currency })));
   const plans = await loadPlans(trx, partnerId, read.plans);
-  const already = new Set(read.charged);
+  const built = await buildCharge(trx, partnerId, jobs, { customers, plans, charged: new Set(read.charged), accounts: read.accounts, taxRateBps: read.taxRateBps }, false);
+  assert(built !== null, 'a charge built from its read needs no account it does not know');
+  await writeCharge(trx, built, customers);
+}
+
+/**
+ * 2. Rate in memory and build the charge: each record's result, the calls, one journal entry per caller and currency,
+ *    the audit events, and the one statement writing them. Reads nothing: with `beforeRead`, it must not query at all
+ *    (it runs while the wallets' lock is on the connection), and answers null when an account would have to be opened.
+ */
+async function buildCharge(trx: Trx, partnerId: string, jobs: readonly Job[], view: ChargeView, beforeRead: boolean): Promise<BuiltCharge | null> {
+  const customers = view.customers;
+  const plans = view.plans;
+  const already = new Set(view.charged);
   // Account ids by currency, as the ledger keys them: the partner's, and each customer's points (from its wallet).
   const accountIds = new Map<string, Map<string, string>>();
   const accountsIn = (currency: string) => accountIds.get(currency) ?? accountIds.set(currency, new Map()).get(currency)!;
-  for (const a of read.accounts) accountsIn(a.currency).set(accountKey({ code: a.code as AccountCode }), a.id);
+  for (const a of view.accounts) accountsIn(a.currency).set(accountKey({ code: a.code as AccountCode }), a.id);
   for (const c of customers.values()) if (c.wallet) accountsIn(c.currency).set(accountKey({ code: 'points', customerId: c.customerId }), c.wallet.pointsAccountId);
 
-  // 2. Rate in memory; points left per customer as the records are taken in order.
+  // Points left per customer as the records are taken in order; balances after are counted from zero here.
   const usable = new Map<string, bigint>();
-  const lockedBalances = new Map<string, bigint>();
+  const fromZero = new Map<string, bigint>();
   for (const c of customers.values()) {
     if (!c.wallet) continue;
     const plan = plans.get(c.currency);
     usable.set(c.customerId, plan?.useCreditLimit ? c.wallet.usableMicros : c.wallet.pointsMicros - c.wallet.reservedMicros);
-    lockedBalances.set(c.wallet.pointsAccountId, -c.wallet.pointsMicros);
+    fromZero.set(c.wallet.pointsAccountId, 0n);
   }
+  const peakMicros = new Map<string, bigint>();
+  const spent = new Map<string, bigint>();
   const calls = callColumns();
   const entries: EntryInput[] = [];
   // One audit event and one journal entry per caller (API key) and currency in the transaction, or per
@@ -453,7 +642,7 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
         continue;
       }
       // What the points pay: the price and its tax, at the partner's rate or 0 for a zero-rated destination (ADR 0032).
-      const taxRateBps = callTaxRateBps(rated, read.taxRateBps);
+      const taxRateBps = callTaxRateBps(rated, view.taxRateBps);
       const taxMicros = callTaxMicros(rated.priceMicros, taxRateBps);
       const chargeMicros = rated.priceMicros + taxMicros;
       const left = usable.get(customer.customerId)!;
@@ -462,6 +651,9 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
         continue;
       }
       usable.set(customer.customerId, left - chargeMicros);
+      const spentNow = (spent.get(customer.customerId) ?? 0n) + chargeMicros;
+      spent.set(customer.customerId, spentNow);
+      if (spentNow > (peakMicros.get(customer.customerId) ?? 0n)) peakMicros.set(customer.customerId, spentNow);
       already.add(callId);
       const callRef = newId('cal');
       let entryId: string | null = null;
@@ -529,55 +721,89 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[]): Pr
     }
   }
 
-  // 3. Write, in one statement: the calls (their unique call ids are the last word on duplicates) and the ledger's
+  // 3. The statement, in one piece: the calls (their unique call ids are the last word on duplicates) and the ledger's
   //    entries and postings (the postings' statement trigger checks them and moves the balances when the whole
   //    statement is done), and the audit events, queued to join the chain at commit (takeRecordedAuditInsert).
   const byCurrency = new Map<string, EntryInput[]>();
   for (const e of entries) byCurrency.set(e.currency, [...(byCurrency.get(e.currency) ?? []), e]);
+  if (beforeRead) {
+    // Every account must be known: opening one is a query, and the connection is busy with the wallets' lock.
+    for (const [currency, group] of byCurrency) {
+      const known = accountIds.get(currency);
+      for (const e of group) for (const p of e.postings) if (!known?.has(accountKey(p.customerId ? { code: p.code, customerId: p.customerId } : { code: p.code }))) return null;
+    }
+  }
   const ledgerWrites: Array<RawBuilder<unknown>> = [];
+  const balancesAfter: BuiltCharge['balancesAfter'] = [];
   for (const [currency, group] of byCurrency) {
-    const written = await entryWrites(trx, group, { lockedBalances, accountIds: accountIds.get(currency), balancesAfter: false });
+    const written = await entryWrites(trx, group, { lockedBalances: fromZero, accountIds: accountIds.get(currency), balancesAfter: false });
+    const after = written.balancesAfter;
+    assert(after.values.every((v, i) => v === null || fromZero.has(after.accountIds[i]!)), 'every balance after is counted from zero');
+    balancesAfter.push(after);
     const n = ledgerWrites.length / 2;
     ledgerWrites.push(sql`${sql.id(`entries_${n}`)} as (${written.entries})`, sql`${sql.id(`postings_${n}`)} as (${written.postings})`);
   }
   await recordAudits(trx, audits);
-  if (calls.id.length > 0) {
-    // The audit events ride on the same statement (queued, they join the chain at commit).
-    const auditInsert = takeRecordedAuditInsert(trx);
-    if (auditInsert) ledgerWrites.push(sql`audit_queued as (${auditInsert})`);
-    const insert = sql<{ n: string }>`
-      with inserted as (
-        insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-                                 billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
-        select id, ${partnerId}, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
-               billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id
-          from unnest(${pgArray(calls.id)}::text[], ${pgArray(calls.customerId)}::text[], ${pgArray(calls.callId)}::text[], ${pgArray(calls.fromNumber)}::text[],
-                      ${pgArray(calls.toNumber)}::text[], ${pgArray(calls.direction)}::text[], ${pgArray(calls.startedAt)}::timestamptz[], ${pgArray(calls.durationSeconds)}::int[],
-                      ${pgArray(calls.billedSeconds)}::int[], ${pgArray(calls.prefix)}::text[], ${pgArray(calls.currency)}::text[], ${pgArray(calls.priceMicros)}::bigint[],
-                      ${pgArray(calls.costMicros)}::bigint[], ${pgArray(calls.taxMicros)}::bigint[], ${pgArray(calls.taxRateBps)}::int[],
-                      ${pgArray(calls.zeroRated)}::boolean[], ${pgArray(calls.entryId)}::text[])
-            as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
-                 currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
-         -- One order of call ids for every transaction: two that insert the same ids (two servers, replays) then
-         -- wait for each other in turn, never in a circle (a deadlock). A plain insert, not "on conflict do nothing":
-         -- duplicates were found before, and a speculative insertion per row cost batches ~10% of their time.
-         -- Byte order ("C"): the same for every transaction whatever the database's locale, and no strcoll per comparison.
-         order by c.call_id collate "C"
-        returning 1)${ledgerWrites.length > 0 ? sql`, ${sql.join(ledgerWrites)}` : sql``}
-      select count(*)::text as n from inserted`;
-    let inserted: number;
-    try {
-      inserted = Number((await insert.execute(trx)).rows[0]!.n);
-    } catch (err) {
-      // Another process charged one of these call ids meanwhile (its insert committed first): start over, and the retry
-      // sees it as a duplicate; the rollback takes back the entries written beside them.
-      if (isUniqueViolation(err) && (err as { constraint?: unknown }).constraint === CALL_ID_KEY) throw new ConcurrentDuplicateError();
-      throw err;
-    }
-    assert(inserted === calls.id.length, 'every call charged is inserted');
-  } else {
+  if (calls.id.length === 0) {
     assert(ledgerWrites.length === 0, 'no entry without a charged call');
+    return { statement: null, calls: 0, balancesAfter, peakMicros };
   }
+  // The audit events ride on the same statement (queued, they join the chain at commit).
+  const auditInsert = takeRecordedAuditInsert(trx);
+  if (auditInsert) ledgerWrites.push(sql`audit_queued as (${auditInsert})`);
+  const insert = sql<{ n: string }>`
+    with inserted as (
+      insert into usage_calls (id, partner_id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+                               billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
+      select id, ${partnerId}, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds,
+             billed_seconds, prefix, currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id
+        from unnest(${pgArray(calls.id)}::text[], ${pgArray(calls.customerId)}::text[], ${pgArray(calls.callId)}::text[], ${pgArray(calls.fromNumber)}::text[],
+                    ${pgArray(calls.toNumber)}::text[], ${pgArray(calls.direction)}::text[], ${pgArray(calls.startedAt)}::timestamptz[], ${pgArray(calls.durationSeconds)}::int[],
+                    ${pgArray(calls.billedSeconds)}::int[], ${pgArray(calls.prefix)}::text[], ${pgArray(calls.currency)}::text[], ${pgArray(calls.priceMicros)}::bigint[],
+                    ${pgArray(calls.costMicros)}::bigint[], ${pgArray(calls.taxMicros)}::bigint[], ${pgArray(calls.taxRateBps)}::int[],
+                    ${pgArray(calls.zeroRated)}::boolean[], ${pgArray(calls.entryId)}::text[])
+          as c(id, customer_id, call_id, from_number, to_number, direction, started_at, duration_seconds, billed_seconds, prefix,
+               currency, price_micros, cost_micros, tax_micros, tax_rate_bps, zero_rated, entry_id)
+       -- One order of call ids for every transaction: two that insert the same ids (two servers, replays) then
+       -- wait for each other in turn, never in a circle (a deadlock). A plain insert, not "on conflict do nothing":
+       -- duplicates were found before, and a speculative insertion per row cost batches ~10% of their time.
+       -- Byte order ("C"): the same for every transaction whatever the database's locale, and no strcoll per comparison.
+       order by c.call_id collate "C"
+      returning 1)${ledgerWrites.length > 0 ? sql`, ${sql.join(ledgerWrites)}` : sql``}
+    select count(*)::text as n from inserted`;
+  return { statement: insert.compile(trx), calls: calls.id.length, balancesAfter, peakMicros };
+}
+
+/**
+ * Send a built charge: each posting's balance after is the locked balance of its account plus what the postings before
+ * it in this transaction moved (counted from zero by the build). Answers nothing; every call must be inserted.
+ */
+async function writeCharge(trx: Trx, built: BuiltCharge, customers: ReadonlyMap<string, CustomerWallet>): Promise<void> {
+  const compiled = built.statement;
+  if (!compiled) return;
+  const locked = new Map<string, bigint>();
+  for (const c of customers.values()) if (c.wallet) locked.set(c.wallet.pointsAccountId, -c.wallet.pointsMicros);
+  const parameters = [...compiled.parameters];
+  for (const b of built.balancesAfter) {
+    const at = parameters.indexOf(b.param);
+    assert(at >= 0, "the balances after are one of the statement's parameters");
+    parameters[at] = pgArray(b.values.map((v, i) => {
+      if (v === null) return null;
+      const balance = locked.get(b.accountIds[i]!);
+      assert(balance !== undefined, 'every customer account posted to is locked');
+      return balance + v;
+    }));
+  }
+  let inserted: number;
+  try {
+    inserted = Number((await trx.executeQuery<{ n: string }>({ ...compiled, parameters })).rows[0]!.n);
+  } catch (err) {
+    // Another process charged one of these call ids meanwhile (its insert committed first): start over, and the retry
+    // sees it as a duplicate; the rollback takes back the entries written beside them.
+    if (isUniqueViolation(err) && (err as { constraint?: unknown }).constraint === CALL_ID_KEY) throw new ConcurrentDuplicateError();
+    throw err;
+  }
+  assert(inserted === built.calls, 'every call charged is inserted');
 }
 
 /** Customers charged for the first time have no wallet yet: opened, then the charge is tried again. */
