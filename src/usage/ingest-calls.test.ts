@@ -609,9 +609,9 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
 
 describe('a charge built while its wallets are locked (ADR 0018, amendment of 2026-12-05, late)', () => {
   /** Charge `records`; `built`: the charge was built while its wallets' lock ran, `sent`: and sent as built. */
-  async function charge(records: unknown[]) {
+  async function charge(records: unknown[], requestId = ctx.requestId) {
     const before = { ...earlyCharges };
-    const res = await ingestCalls(ctx, { records });
+    const res = await ingestCalls({ ...ctx, requestId }, { records });
     return { res, built: earlyCharges.built - before.built, sent: earlyCharges.sent - before.sent };
   }
   const outcomes = (res: Awaited<ReturnType<typeof ingestCalls>>) =>
@@ -700,6 +700,23 @@ describe('a charge built while its wallets are locked (ADR 0018, amendment of 20
     const small = await charge([call('ep-3-0', { customerId: customers[0] }), call('ep-3-1', { customerId: customers[1] })]);
     expect(small).toMatchObject({ built: 1, sent: 1 }); // the same customers, in a transaction of their own
     expect(await checkLedger(db.owner.db)).toEqual([]);
+  });
+
+  it('is not built before the read when it would charge no call, and a request of only refused records has one audit event', async () => {
+    const [a] = await customersWithPoints('earlynone', 1, 1_000_000n);
+    await charge([call('en-1', { customerId: a })]);
+    await setTaxRate(900); // the read no longer as assumed: the charge is built after it
+    try {
+      const requestId = newRequestId();
+      const r = await charge([call('en-2', { customerId: a, to: '+12125550100' }), call('en-3', { customerId: a, to: '+12125550101' })], requestId);
+      expect(r).toMatchObject({ built: 0, sent: 0 });
+      expect(outcomes(r.res)).toEqual(['rule_violation', 'rule_violation']);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from audit_events
+        where action = 'usage.calls_ingested' and changes->'requestIds'->>'after' like ${`%${requestId}%`}`.execute(db.owner.db);
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await setTaxRate(0);
+    }
   });
 
   it('is not built before the read when a customer of the group was never read, and the group is charged as before', async () => {

@@ -566,7 +566,8 @@ async function chargeJobs(trx: Trx, partnerId: string, jobs: readonly Job[], rea
 /**
  * 2. Rate in memory and build the charge: each record's result, the calls, one journal entry per caller and currency,
  *    the audit events, and the one statement writing them. Reads nothing: with `beforeRead`, it must not query at all
- *    (it runs while the wallets' lock is on the connection), and answers null when an account would have to be opened.
+ *    (it runs while the wallets' lock is on the connection), and answers null when an account would have to be opened
+ *    or when no call would be charged.
  */
 async function buildCharge(trx: Trx, partnerId: string, jobs: readonly Job[], view: ChargeView, beforeRead: boolean): Promise<BuiltCharge | null> {
   const customers = view.customers;
@@ -743,6 +744,9 @@ async function buildCharge(trx: Trx, partnerId: string, jobs: readonly Job[], vi
     const n = ledgerWrites.length / 2;
     ledgerWrites.push(sql`${sql.id(`entries_${n}`)} as (${written.entries})`, sql`${sql.id(`postings_${n}`)} as (${written.postings})`);
   }
+  // A charge of no call has nothing to send early; and its events, written at commit from the queue, must be recorded
+  // once: by the build after the read.
+  if (beforeRead && calls.id.length === 0) return null;
   await recordAudits(trx, audits);
   if (calls.id.length === 0) {
     assert(ledgerWrites.length === 0, 'no entry without a charged call');
