@@ -122,28 +122,24 @@ function loadedPlan(p: PlanRow, cached: { table: PrefixTable; rates: RatePlan['r
 
 /**
  * What a partner's last charging transaction read under the wallets' lock, kept to build the next charge while its own
- * lock and reads run (`chargeJobs`): the partner's tax rate, default plans and accounts, and (in `CustomersRead`, shared
- * by the partners of a database handle) its customers' currency, status and points account. Only ever an assumption:
- * every field the charge was built from is compared with the transaction's own read before its statement is sent.
+ * lock and reads run (`chargeJobs`): the partner's tax rate, default plans and accounts, and its customers' currency,
+ * status and points account (in one map per database handle, all partners together, by `customerKey`). Only ever an
+ * assumption: every field the charge was built from is compared with the transaction's own read before its statement is sent.
  */
 interface PartnerReads {
   taxRateBps: number;
   plans: PlanRow[];
   accounts: Array<{ id: string; code: string; currency: string }>;
-  customers: CustomersRead;
+  customers: Map<string, { currency: string; status: string; pointsAccountId: string }>;
 }
-interface CustomersRead {
-  /** By partner and customer id (`${partnerId} ${customerId}`). */
-  byKey: Map<string, { currency: string; status: string; pointsAccountId: string }>;
-}
-const partnerReads = new WeakMap<Db, { partners: Map<string, PartnerReads>; customers: CustomersRead }>();
+const partnerReads = new WeakMap<Db, { partners: Map<string, PartnerReads>; customers: PartnerReads['customers'] }>();
 /** Customers remembered per database handle, all partners together (~150 bytes each); forgotten all at once when full. */
 const MAX_REMEMBERED_CUSTOMERS = 100_000;
 const customerKey = (partnerId: string, customerId: string) => `${partnerId} ${customerId}`;
 
 function partnerReadsOf(db: Db, partnerId: string): PartnerReads {
   let forDb = partnerReads.get(db);
-  if (!forDb) partnerReads.set(db, (forDb = { partners: new Map(), customers: { byKey: new Map() } }));
+  if (!forDb) partnerReads.set(db, (forDb = { partners: new Map(), customers: new Map() }));
   let reads = forDb.partners.get(partnerId);
   if (!reads) forDb.partners.set(partnerId, (reads = { taxRateBps: 0, plans: [], accounts: [], customers: forDb.customers }));
   return reads;
@@ -466,7 +462,7 @@ function assumedView(partnerId: string, reads: PartnerReads, customerIds: readon
   const assumed = new Map<string, { currency: string; status: string; pointsAccountId: string }>();
   for (const customerId of customerIds) {
     if (assumed.has(customerId)) continue;
-    const c = reads.customers.byKey.get(customerKey(partnerId, customerId));
+    const c = reads.customers.get(customerKey(partnerId, customerId));
     if (!c) return null;
     assumed.set(customerId, c);
     customers.set(customerId, {
@@ -511,12 +507,12 @@ function remember(partnerId: string, reads: PartnerReads, read: Awaited<ReturnTy
   reads.taxRateBps = read.taxRateBps;
   reads.plans = read.plans;
   reads.accounts = read.accounts;
-  const byKey = reads.customers.byKey;
-  if (byKey.size + read.customers.size > MAX_REMEMBERED_CUSTOMERS) byKey.clear();
+  const remembered = reads.customers;
+  if (remembered.size + read.customers.size > MAX_REMEMBERED_CUSTOMERS) remembered.clear();
   for (const c of read.customers.values()) {
     const key = customerKey(partnerId, c.customerId);
-    if (c.wallet) byKey.set(key, { currency: c.currency, status: c.status, pointsAccountId: c.wallet.pointsAccountId });
-    else byKey.delete(key);
+    if (c.wallet) remembered.set(key, { currency: c.currency, status: c.status, pointsAccountId: c.wallet.pointsAccountId });
+    else remembered.delete(key);
   }
 }
 
