@@ -229,8 +229,13 @@ const DEFERRED_BEGIN_MAX_SCRIPT_CHARS = 32_768;
 function scriptLiteral(value: unknown): string | null {
   const text = prepareValue(value);
   if (text === null) return 'null';
-  return typeof text === 'string' ? pg.escapeLiteral(text) : null;
+  if (typeof text !== 'string') return null;
+  // The driver's `escapeLiteral` copies the text character by character (~7 µs for a transaction's 16 customer and call
+  // ids, on the path where the partner's next charge waits); a text with neither a quote nor a backslash comes out of it
+  // as itself between quotes, so that is written at once.
+  return NEEDS_ESCAPE.test(text) ? pg.escapeLiteral(text) : `'${text}'`;
 }
+const NEEDS_ESCAPE = /['\\]/;
 
 /** What `readInScope` hands its connection: the scope's `begin` script, the statement, its values as SQL literals. */
 class OneTripRead {
