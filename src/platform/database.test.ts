@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createTestDb, wireRecordedPool, type TestDb } from '../test/harness.ts';
-import { inScope, openDatabase, readInScope, type Executor } from './database.ts';
+import { ANY_ARRAY_SIZE_MARK, inScope, openDatabase, readInScope, type Executor } from './database.ts';
 import { loadConfig } from './config.ts';
 import { newId } from './ids.ts';
 import { pgArray } from './pg-array.ts';
@@ -59,6 +59,21 @@ describe('statements with parameters are prepared once per connection', () => {
       expect((await preparedOn(conn)).some((s) => s.includes('literal_ids'))).toBe(false);
       expect((await count(['b1', 'x2', 'b3'])).rows[0]!.n).toBe(2);
       expect((await preparedOn(conn)).filter((s) => s.includes('literal_ids'))).toHaveLength(1);
+    });
+  });
+
+  it('prepares a statement that starts with ANY_ARRAY_SIZE_MARK whatever the size of its arrays, with each run’s own values', async () => {
+    await db.app.db.connection().execute(async (conn) => {
+      const count = (ids: string[]) => sql<{ n: number }>`${sql.raw(ANY_ARRAY_SIZE_MARK)} select count(*)::int as n from unnest(${pgArray(ids)}::text[]) as marked_ids(id) where id like 'b%'`.execute(conn);
+      const big = Array.from({ length: 101 }, (_, i) => `b${i}`);
+      expect((await count(big)).rows[0]!.n).toBe(101);
+      expect((await preparedOn(conn)).filter((s) => s.includes('marked_ids'))).toHaveLength(1);
+      expect((await count([...big, 'x1', 'b101'])).rows[0]!.n).toBe(102);
+      expect((await count(['b1', 'x2'])).rows[0]!.n).toBe(1);
+      expect((await preparedOn(conn)).filter((s) => s.includes('marked_ids'))).toHaveLength(1);
+      // The mark only counts at the start: the same words elsewhere leave a batch unprepared, as any other.
+      await sql<{ n: number }>`select count(*)::int as n from unnest(${pgArray(big)}::text[]) as unmarked_ids(id) where id <> ${ANY_ARRAY_SIZE_MARK}`.execute(conn);
+      expect((await preparedOn(conn)).some((s) => s.includes('unmarked_ids'))).toBe(false);
     });
   });
 

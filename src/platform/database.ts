@@ -111,6 +111,12 @@ const PREPARED_MAX_TEXT_CHARS = 8_192;
  * ran on such a plan, and the monthly statements of 10,000 customers took 48 s instead of 7 s (bench:statements).
  */
 const PREPARED_MAX_ARRAY_VALUES = 100;
+/**
+ * A statement whose text starts with this mark is prepared whatever the size of its arrays. For statements whose
+ * arrays only probe unique indexes and whose joins go by primary key, so that one kept plan is right for any number of
+ * values and planning one for every batch is work for nothing (the call charge's wallet lock: ADR 0018, decision 34).
+ */
+export const ANY_ARRAY_SIZE_MARK = '/* folio: one plan for any array size */';
 
 /**
  * Every statement with parameters is prepared once per connection and then only bound and executed: the same text,
@@ -118,7 +124,8 @@ const PREPARED_MAX_ARRAY_VALUES = 100;
  * costs no more than planning each time (plan_cache_mode auto) — under row-level security, planning was a third of
  * the database's time in a portal pay (bench/invoice-pay.ts, BENCH_PAY_PG_STATEMENTS=1). Bounded per connection;
  * statements without parameters (begin, commit, multi-statement scripts) stay on the simple protocol, and batches
- * (an array parameter of more than PREPARED_MAX_ARRAY_VALUES values) are planned each time. A `readInScope` script
+ * (an array parameter of more than PREPARED_MAX_ARRAY_VALUES values) are planned each time, unless their text starts
+ * with ANY_ARRAY_SIZE_MARK. A `readInScope` script
  * (ONE_TRIP_MARK) is answered with its statement's own result, prepared or not.
  */
 function wrapQueries(client: pg.PoolClient, prepare: boolean): void {
@@ -163,7 +170,7 @@ function wrapQueries(client: pg.PoolClient, prepare: boolean): void {
 
   function preparedName(config: unknown, values: unknown): string | undefined {
     if (!prepare || typeof config !== 'string' || !Array.isArray(values) || values.length === 0 || config.length > PREPARED_MAX_TEXT_CHARS
-      || values.some((v) => (Array.isArray(v) || v instanceof PgArray) && v.length > PREPARED_MAX_ARRAY_VALUES)) return undefined;
+      || (!config.startsWith(ANY_ARRAY_SIZE_MARK) && values.some((v) => (Array.isArray(v) || v instanceof PgArray) && v.length > PREPARED_MAX_ARRAY_VALUES))) return undefined;
     let name = names.get(config);
     if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
       name = `folio_${names.size}`;

@@ -213,6 +213,36 @@ describe('call charging', () => {
     expect(await checkLedger(db.owner.db)).toEqual([]);
   }, 60_000);
 
+  it('charges a batch right on a kept plan: its wallet lock is prepared whatever the number of customers (ADR 0018, 2026-12-06)', async () => {
+    const ids = await customersWithPoints('kept', 300, 1_000_000n);
+    const [fresh1, fresh2] = await customersWithPoints('keptnew', 2, 0n);
+    const one = openDatabase(db.url, { appRole: true, max: 1 });
+    try {
+      // Every plan kept (generic), as PostgreSQL may choose for a prepared statement after its first five runs.
+      await sql`set plan_cache_mode = force_generic_plan`.execute(one.db);
+      for (const round of [1, 2]) {
+        const records = [
+          ...ids.map((customerId, i) => call(`kept-${round}-${i}`, { customerId, to: '+6567778888', durationSeconds: 6 })),
+          call(`kept-${round}-fresh1`, { customerId: fresh1 }), call(`kept-${round}-fresh2`, { customerId: fresh2 }),
+          call(`kept-${round}-unknown`, { customerId: 'cus_00000000000000000000000009' }),
+        ];
+        const res = await ingestCalls({ ...ctx, db: one.db, requestId: `req_kept_${round}` }, { records });
+        expect(res.summary).toEqual({ received: 303, charged: 300, duplicates: 0, rejected: 3 });
+        // Customers without a wallet get one (with no points) and are refused for points; an unknown one is not found.
+        expect(res.results.slice(300).map((r) => (r.status === 'rejected' ? r.code : r.status))).toEqual(['insufficient_points', 'insufficient_points', 'not_found']);
+      }
+      const { rows } = await sql<{ generic: string }>`
+        select generic_plans::text as generic from pg_prepared_statements where statement like '%one plan for any array size%'`.execute(one.db);
+      expect(rows).toHaveLength(1);
+      expect(Number(rows[0]!.generic)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await one.close();
+    }
+    for (const id of [ids[0]!, ids[150]!, ids[299]!]) expect(await points(id)).toBe(1_000_000n - 2n * 30_000n);
+    expect(await points(fresh1!)).toBe(0n);
+    expect(await checkLedger(db.owner.db)).toEqual([]);
+  }, 60_000);
+
   /** The audit events of a request's charging transactions: part label, records and calls charged in each. */
   const partsOf = async (requestId: string) => (await sql<{ part: string | null; records: number; charged: number }>`
     select a.changes->'part'->>'after' as part, (a.changes->'records'->>'after')::int as records,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
-import { inScope, type Db, type Trx } from '../platform/database.ts';
+import { ANY_ARRAY_SIZE_MARK, inScope, type Db, type Trx } from '../platform/database.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { newId } from '../platform/ids.ts';
 import { readCallRecord, type CallRecord } from './call-record.ts';
@@ -63,7 +63,7 @@ const PARTNER_ACCOUNTS = ['revenue:usage', 'tax_payable', 'cost:usage', 'platfor
  */
 async function lockAndRead(trx: Trx, partnerId: string, customerIds: readonly string[], callIds: readonly string[]) {
   const locking = customerWalletsLock(partnerId, customerIds);
-  const { rows } = await sql<CustomerWalletsColumns & { plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }>; taxRateBps: number | null }>`
+  const { rows } = await sql<CustomerWalletsColumns & { plans: PlanRow[]; charged: string[]; accounts: Array<{ id: string; code: string; currency: string }>; taxRateBps: number | null }>`${sql.raw(ANY_ARRAY_SIZE_MARK)}
     with ${locking.ctes}
     select ${locking.columns},
            (select s.tax_rate_bps from partner_settings s where s.partner_id = ${partnerId}) as tax_rate_bps,
