@@ -4,7 +4,10 @@
 //   npm run bench:paired                                   the same code and schema against themselves: the method's noise
 //   PAIRED_TREE_B=/tmp/copy/src npm run bench:paired       a code variant: that tree's `ingestCalls` beside this one's, on
 //                                                          the same connection (e.g. `git archive` of a branch, with
-//                                                          node_modules linked)
+//                                                          node_modules linked). Small requests only: at 500 records an
+//                                                          identical copy measured +25.7 ms of PostgreSQL per transaction
+//                                                          (ADR 0018 decision 34); compare large ones with bench:money and
+//                                                          BENCH_SERVER_SCRIPT
 //   PAIRED_SQL_B=change.sql npm run bench:paired           a schema variant: a copy of the database with that file applied,
 //                                                          each variant on its own connection (noisier: ±40 µs, not ±20)
 //

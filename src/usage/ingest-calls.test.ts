@@ -638,6 +638,12 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
 });
 
 describe('a charge built while its wallets are locked (ADR 0018, amendment of 2026-12-05, late)', () => {
+  // The partner's first charge ever opens its usage accounts, which a charge built before its read cannot do: one call
+  // first, so that each test here stands alone whatever ran before it.
+  beforeAll(async () => {
+    const [opener] = await customersWithPoints('earlyopen', 1, 1_000_000n);
+    expect((await ingestCalls(ctx, { records: [call('early-open-1', { customerId: opener })] })).summary.charged).toBe(1);
+  });
   /** Charge `records`; `built`: the charge was built while its wallets' lock ran, `sent`: and sent as built. */
   async function charge(records: unknown[], requestId = ctx.requestId) {
     const before = { ...earlyCharges };
@@ -671,10 +677,16 @@ describe('a charge built while its wallets are locked (ADR 0018, amendment of 20
   it('is built again from the read when the points no longer cover a call, which is rejected as before', async () => {
     const [a] = await customersWithPoints('earlyshort', 1, 300_000n);
     expect(outcomes((await charge([call('es-1', { customerId: a })])).res)).toEqual(['0.205440']);
-    const r = await charge([call('es-2', { customerId: a }), call('es-3', { customerId: a, to: '+6567778888', durationSeconds: 30 })]);
+    const requestId = newRequestId();
+    const r = await charge([call('es-2', { customerId: a }), call('es-3', { customerId: a, to: '+6567778888', durationSeconds: 30 })], requestId);
     expect(r).toMatchObject({ built: 1, sent: 0 });
     expect(outcomes(r.res)).toEqual(['insufficient_points', '0.030000']);
     expect(await points(a!)).toBe(300_000n - 205_440n - 30_000n);
+    // The charge built early is dropped whole, its audit event with it: the request is in the trail once, with its entry.
+    const { rows } = await sql<{ events: number; entries: number }>`
+      select count(*)::int as events, (select count(*)::int from journal_entries e where e.audit_event_id = any(array_agg(a.id))) as entries
+        from audit_events a where a.action = 'usage.calls_ingested' and a.request_id = ${requestId}`.execute(db.owner.db);
+    expect(rows[0]).toEqual({ events: 1, entries: 1 });
     expect(await checkLedger(db.owner.db)).toEqual([]);
   });
 
