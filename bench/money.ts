@@ -31,6 +31,8 @@
 //      BENCH_PROFILE_DIR (unset: the server's CPU profile of each single-record run, of the batches and of the 1-connection feed run, as .cpuprofile files there, each with a .heapprofile of what it allocated)
 //      BENCH_KEEP_SERVER_LOG (unset: a file to copy the server's log to at the end, e.g. with --trace-gc in BENCH_SERVER_NODE_OPTIONS)
 //      BENCH_PG_SETTINGS (unset: more settings for the bench's PostgreSQL, `name=value` separated by spaces, e.g. shared_buffers=4GB)
+//      (huge pages: PostgreSQL maps its shared buffers in 2 MB pages when the kernel has enough reserved, `sysctl vm.nr_hugepages`;
+//      the machine line says whether it did and how many it needs; huge_pages=off or =on here to choose: ADR 0028's amendment)
 //      BENCH_PG_LOG_FILE (unset: PostgreSQL's own log, kept there after the run; with BENCH_PG_SETTINGS="session_preload_libraries=auto_explain
 //      auto_explain.log_min_duration=150 auto_explain.log_analyze=on auto_explain.log_triggers=on" it holds the plans of the batches' statements)
 //      BENCH_WAL_DETAIL (unset: 1 prints, for every phase whose WAL is counted (each single-record run, each pgbench run, each timed batch),
@@ -986,7 +988,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const pgVersion = (await sql<{ v: string }>`select current_setting('server_version') as v`.execute(owner.db)).rows[0]!.v;
     const pgSettings = Object.fromEntries((await sql<{ name: string; setting: string }>`
       select name, current_setting(name) as setting from pg_settings
-      where name in ('shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'checkpoint_timeout', 'max_connections', 'work_mem')`.execute(owner.db)).rows.map((r) => [r.name, r.setting]));
+      where name in ('shared_buffers', 'huge_pages', 'huge_pages_status', 'shared_memory_size_in_huge_pages', 'fsync', 'synchronous_commit', 'wal_level', 'max_wal_size', 'checkpoint_timeout', 'max_connections', 'work_mem')`.execute(owner.db)).rows.map((r) => [r.name, r.setting]));
     phase('postgres start, migrate, seed');
 
     const tenant = await setupTenant(owner.db, o.customers);
@@ -1507,7 +1509,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     log('');
     log(table);
     log('');
-    log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}); ${pgbenchVersion ?? 'no pgbench'}`);
+    log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}, huge pages ${pgSettings.huge_pages_status ?? 'unknown'} (${pgSettings.shared_memory_size_in_huge_pages ?? '?'} needed)); ${pgbenchVersion ?? 'no pgbench'}`);
     log(`machine CPU busy before the measured phases (other programs): ${Object.entries(machineBefore).map(([k, v]) => `${k} ${v.busyPercent}% (CPU probe ${v.cpuProbeMs} ms)`).join(', ')}; load average at the end ${report.machine.loadAverage1mAtEnd}`);
     log(`dataset: ${fmtInt(data.ledger.postings)} postings, ${fmtInt(data.ledger.journalEntries)} entries, ${fmtInt(data.ledger.usageCalls)} usage calls, ${fmtInt(o.customers)} customers; checkLedger: ${problemsAfterSetup.length} problems after setup, ${problemsAtEnd.length} at the end`);
     log(`whole run ${totalSeconds} s; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
