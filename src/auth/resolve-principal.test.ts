@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { sha256Hex } from '../platform/crypto.ts';
+import { newId, newSecret } from '../platform/ids.ts';
 import { createTestDb, testConfig, wireRecordedPool, type TestDb } from '../test/harness.ts';
 import { createSession } from './sessions.ts';
-import { resolveSession } from './resolve-principal.ts';
+import { forgetApiKey, resolveApiKey, resolveSession } from './resolve-principal.ts';
 
 const IDLE_MINUTES = 30;
 
@@ -116,6 +118,86 @@ describe('resolving a session cookie', () => {
       sent.length = 0;
       expect((await resolveSession(handle.db, session.token, IDLE_MINUTES))?.principal.kind).toBe('staff');
       expect(sent).toEqual([expect.stringMatching(/^prepare folio_read_0 as\s+select .* from sessions s\n.*; begin read only; .*; execute folio_read_0\('[0-9a-f]{64}'\); commit$/s)]);
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describe('resolving an API key', () => {
+  let db: TestDb;
+  let partnerId: string;
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    partnerId = (await db.owner.db.selectFrom('users').select('partnerId').where('email', '=', 'admin@demo.test').executeTakeFirstOrThrow()).partnerId!;
+  });
+  afterAll(async () => db.drop());
+
+  const addKey = async () => {
+    const token = `fk_${newSecret()}`;
+    const id = newId('key');
+    await db.owner.db.insertInto('apiKeys').values({
+      id, partnerId, name: 'switch', tokenPrefix: token.slice(0, 10), tokenHash: sha256Hex(token), apps: ['customer'], createdBy: null, lastUsedAt: null, revokedAt: null,
+    }).execute();
+    return { id, token };
+  };
+  // A lookup is one transaction in the system scope (the recorder sees its scripts: its begin, then each statement's sync).
+  const keyLookups = (sent: readonly string[]) => sent.filter((text) => text.startsWith("begin; select set_config('folio.scope', 'system'")).length;
+
+  it('answers sixteen requests that miss the cache at once with one lookup, its last use written once', async () => {
+    const { handle, sent } = wireRecordedPool(db, 4);
+    try {
+      const key = await addKey();
+      await sql`select 1`.execute(handle.db);
+      sent.length = 0;
+      const principals = await Promise.all(Array.from({ length: 16 }, () => resolveApiKey(handle.db, key.token)));
+      expect(principals[0]).toMatchObject({ kind: 'api_key', keyId: key.id, partnerId });
+      expect(new Set(principals).size).toBe(1);
+      // One transaction: the key read, its last use written (its first use), the commit.
+      expect(sent).toEqual([expect.stringMatching(/^begin; select set_config\('folio\.scope', 'system'/), '(sync)', '(sync)', 'commit']);
+      expect(keyLookups(sent)).toBe(1);
+      expect((await db.owner.db.selectFrom('apiKeys').select('lastUsedAt').where('id', '=', key.id).executeTakeFirstOrThrow()).lastUsedAt).not.toBeNull();
+      // Cached afterwards: no statement at all.
+      sent.length = 0;
+      expect(await resolveApiKey(handle.db, key.token)).toBe(principals[0]);
+      expect(sent).toEqual([]);
+      // A wrong token shares nothing with the right one, and is refused.
+      expect(await resolveApiKey(handle.db, `fk_${newSecret()}`)).toBeNull();
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('does not keep what a lookup read when the key was forgotten while it ran: the next request reads again', async () => {
+    const { handle, sent } = wireRecordedPool(db, 2);
+    try {
+      const key = await addKey();
+      const running = resolveApiKey(handle.db, key.token);
+      forgetApiKey(handle.db, key.id); // a revoke commits, then forgets the key, while this lookup still runs
+      expect(await running).toMatchObject({ keyId: key.id }); // it read the key before the revoke: this request passes
+      await db.owner.db.updateTable('apiKeys').set({ revokedAt: sql`now()` }).where('id', '=', key.id).execute();
+      sent.length = 0;
+      expect(await resolveApiKey(handle.db, key.token)).toBeNull();
+      expect(keyLookups(sent)).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('starts a lookup of its own for a request that comes after a forget, not joining one begun before it', async () => {
+    const { handle, sent } = wireRecordedPool(db, 2);
+    try {
+      const key = await addKey();
+      await sql`select 1`.execute(handle.db);
+      sent.length = 0;
+      const before = resolveApiKey(handle.db, key.token);
+      forgetApiKey(handle.db, key.id);
+      const after = resolveApiKey(handle.db, key.token);
+      const [first, second] = await Promise.all([before, after]);
+      expect(second).toMatchObject({ keyId: key.id });
+      expect(second).not.toBe(first);
+      expect(keyLookups(sent)).toBe(2);
     } finally {
       await handle.close();
     }

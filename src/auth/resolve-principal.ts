@@ -88,9 +88,24 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
 export const API_KEY_CACHE_MS = 5_000;
 const MAX_CACHED_KEYS = 1_000;
 const apiKeyCache = new WeakMap<Db, Map<string, { principal: Principal & { kind: 'api_key' }; until: number }>>();
+/**
+ * Lookups on their way, by token hash: requests that miss the cache at the same moment (a switch's clients, each time
+ * the entry runs out) share one lookup instead of each running its own and queueing on the key row's last-use update.
+ */
+const apiKeyLookups = new WeakMap<Db, Map<string, Promise<(Principal & { kind: 'api_key' }) | null>>>();
+/** Bumped by every forget: a lookup that began before it does not put what it read into the cache. */
+const apiKeyForgets = new WeakMap<Db, { count: number }>();
+
+function forgotten(db: Db): void {
+  const forgets = apiKeyForgets.get(db);
+  if (forgets) forgets.count++;
+  else apiKeyForgets.set(db, { count: 1 });
+  apiKeyLookups.get(db)?.clear();
+}
 
 /** Drop every cached key of a partner (a staff member lost an app or was disabled: the keys they made lose it too). */
 export function forgetPartnerApiKeys(db: Db, partnerId: string): void {
+  forgotten(db);
   const cache = apiKeyCache.get(db);
   if (!cache) return;
   for (const [hash, entry] of cache) if (entry.principal.partnerId === partnerId) cache.delete(hash);
@@ -98,6 +113,7 @@ export function forgetPartnerApiKeys(db: Db, partnerId: string): void {
 
 /** Drop a key from the cache (after it was revoked or changed). */
 export function forgetApiKey(db: Db, keyId: string): void {
+  forgotten(db);
   const cache = apiKeyCache.get(db);
   if (!cache) return;
   for (const [hash, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(hash);
@@ -110,7 +126,7 @@ export const MAX_MAKER_DEPTH = 5;
  * Look up an API key (`Authorization: Bearer fk_...`): not revoked, and its makers still standing. A key made by a staff
  * member uses the apps it was given that the member still holds, and stops when the member is disabled; a key made by
  * another key likewise follows that key (revoked: this one stops too). A key Folio made itself (no maker) keeps its apps.
- * Records its last use at most every 30 s.
+ * Records its last use at most every 30 s. Requests that miss the cache at the same moment share one lookup.
  */
 export async function resolveApiKey(db: Db, token: string): Promise<Principal | null> {
   if (!token.startsWith('fk_') || token.length > 200) return null;
@@ -119,6 +135,21 @@ export async function resolveApiKey(db: Db, token: string): Promise<Principal | 
   if (!cache) apiKeyCache.set(db, (cache = new Map()));
   const hit = cache.get(hash);
   if (hit && hit.until > Date.now()) return hit.principal;
+  let lookups = apiKeyLookups.get(db);
+  if (!lookups) apiKeyLookups.set(db, (lookups = new Map()));
+  const pending = lookups.get(hash);
+  if (pending) return pending;
+  const lookup = lookUpApiKey(db, hash, cache);
+  lookups.set(hash, lookup);
+  try {
+    return await lookup;
+  } finally {
+    if (lookups.get(hash) === lookup) lookups.delete(hash);
+  }
+}
+
+async function lookUpApiKey(db: Db, hash: string, cache: Map<string, { principal: Principal & { kind: 'api_key' }; until: number }>): Promise<(Principal & { kind: 'api_key' }) | null> {
+  const forgetsBefore = apiKeyForgets.get(db)?.count ?? 0;
   const principal = await inScope(db, { kind: 'system' }, async (trx) => {
     const key = await trx
       .selectFrom('apiKeys')
@@ -138,6 +169,9 @@ export async function resolveApiKey(db: Db, token: string): Promise<Principal | 
     cache.delete(hash);
     return null;
   }
+  // Forgotten while this lookup ran (revoked, a maker's apps changed): what it read may be from before that; it answers
+  // this request, as a lookup finished a moment earlier would have, but the next one reads again.
+  if ((apiKeyForgets.get(db)?.count ?? 0) !== forgetsBefore) return principal;
   if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
   cache.set(hash, { principal, until: Date.now() + API_KEY_CACHE_MS });
   return principal;
