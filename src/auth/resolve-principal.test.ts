@@ -110,6 +110,22 @@ describe('resolving a session cookie', () => {
     expect(await sessionRow(session.sessionId)).toEqual(before);
   });
 
+  it('slides the idle expiry once for the requests a page sends together', async () => {
+    const { handle, sent } = wireRecordedPool(db, 4);
+    try {
+      const session = await signIn('member@acme.test');
+      await db.owner.db.updateTable('sessions').set({ lastSeenAt: sql`now() - interval '31 seconds'` }).where('id', '=', session.sessionId).execute();
+      await sql`select 1`.execute(handle.db);
+      sent.length = 0;
+      const resolved = await Promise.all(Array.from({ length: 6 }, () => resolveSession(handle.db, session.token, IDLE_MINUTES)));
+      expect(resolved.map((r) => r?.principal.kind)).toEqual(Array(6).fill('customer'));
+      expect(sent.filter((text) => text.startsWith("begin; select set_config('folio.scope', 'system'"))).toHaveLength(1);
+      expect(Date.now() - (await sessionRow(session.sessionId)).lastSeenAt.getTime()).toBeLessThan(5_000);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('costs one round trip to the database when nothing is to be written', async () => {
     const { handle, sent } = wireRecordedPool(db, 1);
     try {

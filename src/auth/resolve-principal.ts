@@ -36,7 +36,7 @@ interface SessionRow {
 /**
  * Look up a session cookie: valid, not revoked, within idle and absolute expiry; slide the idle expiry. Every signed-in
  * request starts here, so the session, its user and a staff member's apps are read by one statement in one round trip
- * (`readInScope`); the idle expiry is slid by a transaction of its own, at most every TOUCH_EVERY_MS.
+ * (`readInScope`); the idle expiry is slid by a transaction of its own, at most every TOUCH_EVERY_MS (`touchSession`).
  */
 export async function resolveSession(db: Db, token: string, idleMinutes: number): Promise<ResolvedSession | null> {
   if (token.length < 20 || token.length > 200) return null;
@@ -49,17 +49,7 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
       join users u on u.id = s.user_id
      where s.token_hash = ${sha256Hex(token)} and s.revoked_at is null and s.idle_expires_at > now() and s.absolute_expires_at > now()`);
   if (!row || row.status !== 'active') return null;
-  if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-    await inScope(db, { kind: 'system' }, (trx) => trx
-      .updateTable('sessions')
-      .set({
-        lastSeenAt: sql`now()`,
-        idleExpiresAt: sql`least(now() + make_interval(mins => ${idleMinutes}), absolute_expires_at)`,
-      })
-      .where('id', '=', row.sessionId)
-      .where('revokedAt', 'is', null)
-      .execute());
-  }
+  if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) await touchSession(db, row.sessionId, idleMinutes);
   const { authMethod } = row;
   let principal: Principal;
   if (row.kind === 'operator') {
@@ -78,6 +68,37 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
     return null;
   }
   return { principal, csrfToken: row.csrfToken };
+}
+
+/** Sessions whose idle expiry is being slid, by id: a page's requests sent together share one write. */
+const sessionTouches = new WeakMap<Db, Map<string, Promise<void>>>();
+
+/**
+ * Slide a session's idle expiry. The requests a page sends at once all read the same old last-seen time: they wait for
+ * the one write on its way instead of each writing the row in turn, queued on its lock.
+ */
+async function touchSession(db: Db, sessionId: string, idleMinutes: number): Promise<void> {
+  let touches = sessionTouches.get(db);
+  if (!touches) sessionTouches.set(db, (touches = new Map()));
+  const pending = touches.get(sessionId);
+  if (pending) return pending;
+  const touch = inScope(db, { kind: 'system' }, async (trx) => {
+    await trx
+      .updateTable('sessions')
+      .set({
+        lastSeenAt: sql`now()`,
+        idleExpiresAt: sql`least(now() + make_interval(mins => ${idleMinutes}), absolute_expires_at)`,
+      })
+      .where('id', '=', sessionId)
+      .where('revokedAt', 'is', null)
+      .execute();
+  });
+  touches.set(sessionId, touch);
+  try {
+    await touch;
+  } finally {
+    touches.delete(sessionId);
+  }
 }
 
 /**
