@@ -165,6 +165,20 @@ const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** di
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const mb = (kb: number) => round(kb / 1024, 1);
 
+/**
+ * Linux's transparent huge pages for shared memory (`shmem_enabled`, the chosen value), or null where there is no such
+ * setting. PostgreSQL's shared buffers get 2 MB pages from it without any reserved (ADR 0028, amendment of 2026-12-06,
+ * afternoon), and PostgreSQL's own `huge_pages_status` does not see it.
+ */
+function transparentHugePagesForSharedMemory(): string | null {
+  try {
+    const text = fs.readFileSync('/sys/kernel/mm/transparent_hugepage/shmem_enabled', 'utf8');
+    return /\[([a-z_]+)\]/.exec(text)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -1475,11 +1489,12 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const table = renderTable(rows);
     const totalSeconds = round((Date.now() - benchStarted) / 1000, 1);
     const cpus = os.cpus();
+    const shmemThp = transparentHugePagesForSharedMemory();
     const report = {
       measuredAt: new Date().toISOString(),
       machine: {
         nproc: os.availableParallelism(), cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
-        platform: `${os.platform()} ${os.release()}`, loadAverage1mAtEnd: round(os.loadavg()[0]!, 2),
+        platform: `${os.platform()} ${os.release()}`, transparentHugePagesForSharedMemory: shmemThp, loadAverage1mAtEnd: round(os.loadavg()[0]!, 2),
         busyBeforePhases: machineBefore, busyNote: 'CPU busy % of the whole machine over 2 s right before each measured phase, while the bench itself was idle (other programs); cpuProbeMs: a fixed piece of CPU work timed then (JSON of 20,000 call records written and read five times, median of five), to compare runs on machines of different speed',
       },
       node: process.version,
@@ -1509,7 +1524,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     log('');
     log(table);
     log('');
-    log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}, huge pages ${pgSettings.huge_pages_status ?? 'unknown'} (${pgSettings.shared_memory_size_in_huge_pages ?? '?'} needed)); ${pgbenchVersion ?? 'no pgbench'}`);
+    log(`${report.machine.nproc} cores (nproc), ${report.machine.cpuModel}, ${report.machine.memoryGb} GB; Node ${report.node}; PostgreSQL ${pgVersion} (embedded; fsync ${pgSettings.fsync}, synchronous_commit ${pgSettings.synchronous_commit}, shared_buffers ${pgSettings.shared_buffers}, huge pages ${pgSettings.huge_pages_status ?? 'unknown'} (${pgSettings.shared_memory_size_in_huge_pages ?? '?'} needed)); ${pgbenchVersion ?? 'no pgbench'}; ${report.machine.platform}${shmemThp ? `, transparent huge pages for shared memory ${shmemThp}` : ''}`);
     log(`machine CPU busy before the measured phases (other programs): ${Object.entries(machineBefore).map(([k, v]) => `${k} ${v.busyPercent}% (CPU probe ${v.cpuProbeMs} ms)`).join(', ')}; load average at the end ${report.machine.loadAverage1mAtEnd}`);
     log(`dataset: ${fmtInt(data.ledger.postings)} postings, ${fmtInt(data.ledger.journalEntries)} entries, ${fmtInt(data.ledger.usageCalls)} usage calls, ${fmtInt(o.customers)} customers; checkLedger: ${problemsAfterSetup.length} problems after setup, ${problemsAtEnd.length} at the end`);
     log(`whole run ${totalSeconds} s; phases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
