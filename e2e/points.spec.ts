@@ -30,6 +30,18 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
     await expect(row).toContainText('Top-up');
     const balanceAfter = (await row.getByRole('cell').nth(4).textContent()) ?? '';
     await expect(points).toHaveText(balanceAfter);
+    // The top-up's two decimals and the calls' four line up on their decimal points, in both number columns.
+    for (const column of [3, 4]) {
+      const pointsAt = await transactions.getByRole('row').evaluateAll((rows, c) => rows.slice(1).map((r) => {
+        const cell = r.querySelectorAll('td')[c]!;
+        const fraction = cell.querySelector('[data-fraction]');
+        return { text: cell.textContent ?? '', left: fraction ? Math.round(fraction.getBoundingClientRect().left) : null };
+      }), column);
+      expect(pointsAt.length).toBeGreaterThan(1);
+      expect(new Set(pointsAt.map((p) => p.text.split('.')[1]?.length)).size, 'rows with different numbers of decimals').toBeGreaterThan(1);
+      expect(new Set(pointsAt.map((p) => p.left)), JSON.stringify(pointsAt)).toEqual(new Set([pointsAt[0]!.left]));
+      expect(pointsAt[0]!.left).not.toBeNull();
+    }
     await expect(page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1)).toContainText('Succeeded');
     await page.screenshot({ path: `${SHOTS}/portal-points-top-up.png`, fullPage: true });
   });

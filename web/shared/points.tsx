@@ -1,10 +1,11 @@
 import { useState, type ReactNode } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Anchor, Badge, Button, Chip, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconChevronLeft, IconChevronRight, IconDownload } from '@tabler/icons-react';
 import { api, withQuery } from './api.ts';
 import { formatDate, formatDateTime } from './format.ts';
-import { formatMoney, isNegative } from './money.ts';
+import { decimalsOf, formatMoney, isNegative } from './money.ts';
 import { DataTable, ErrorState, LoadingState } from './ui.tsx';
 
 /** GET …/wallet: the customer's points, as decimal strings in its currency. */
@@ -129,6 +130,12 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
   };
   const rows = feed.data?.data;
   const currency = rows?.[0]?.currency;
+  // Amounts carry as many decimals as they need (a call's sub-cent digits, a top-up's two): each column's decimal points
+  // line up, the fractions padded to the longest on the page. Not on a phone, where the columns keep their natural
+  // width to fit the screen (Mantine's sm breakpoint, where the date column appears).
+  const aligned = useMediaQuery('(min-width: 48em)') ?? false;
+  const amountDecimals = aligned ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.amount))) : 0;
+  const balanceDecimals = aligned ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.balanceAfter))) : 0;
 
   return (
     <Stack gap="sm">
@@ -206,8 +213,7 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             align: 'right',
             render: (t) => (
               <Text size="sm" fw={600} c={isNegative(t.amount) ? 'red.7' : 'teal.7'} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                {isNegative(t.amount) ? '' : '+'}
-                {formatMoney(t.amount)}
+                <DecimalAligned text={`${isNegative(t.amount) ? '' : '+'}${formatMoney(t.amount)}`} decimals={amountDecimals} />
               </Text>
             ),
           },
@@ -217,7 +223,7 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             align: 'right',
             render: (t) => (
               <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                {formatMoney(t.balanceAfter, t.currency)}
+                <DecimalAligned text={formatMoney(t.balanceAfter, t.currency)} decimals={balanceDecimals} />
               </Text>
             ),
           },
@@ -236,5 +242,25 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
         }
       />
     </Stack>
+  );
+}
+
+/**
+ * A right-aligned number whose decimal point lines up with the others of its column: a fraction with fewer digits than
+ * the column's most (`decimals`) is padded on the right by the digits it lacks (tabular figures: a digit is 1ch wide).
+ * `decimals` 0: the text as it is. The text itself is never changed (what is read, copied or tested is the amount as
+ * written).
+ */
+export function DecimalAligned({ text, decimals }: { text: string; decimals: number }) {
+  if (decimals === 0) return <>{text}</>;
+  const point = text.lastIndexOf('.');
+  const missing = point < 0 ? decimals + 0.5 : decimals - (text.length - point - 1);
+  return (
+    <>
+      {point < 0 ? text : text.slice(0, point)}
+      <span data-fraction style={{ paddingRight: `${Math.max(0, missing)}ch` }}>
+        {point < 0 ? '' : text.slice(point)}
+      </span>
+    </>
   );
 }

@@ -5,7 +5,7 @@ import { IconDownload } from '@tabler/icons-react';
 import { api, withQuery } from '../../shared/api.ts';
 import { formatDateTime } from '../../shared/format.ts';
 import { decimalsOf, formatMicros, formatMoney, isNegative, toMicros } from '../../shared/money.ts';
-import { TRANSACTION_TYPE_LABELS, type Transaction, type TransactionFeed, type TransactionType } from '../../shared/points.tsx';
+import { DecimalAligned, TRANSACTION_TYPE_LABELS, type Transaction, type TransactionFeed, type TransactionType } from '../../shared/points.tsx';
 import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
 
 const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
@@ -16,6 +16,9 @@ interface Group {
   type: string;
   rows: Transaction[];
   total: string;
+  /** The most decimals among the group's amounts, and among its balances: each column's decimal points line up. */
+  amountDecimals: number;
+  balanceDecimals: number;
 }
 
 /** The latest transactions grouped by type, zero amounts left out, each group with its count and total (exact, in micros). */
@@ -33,7 +36,10 @@ export function groupTransactions(rows: readonly Transaction[]): Group[] {
     // The currency's minor unit, as the API writes amounts (trailing zeros trimmed down to it): the fewest decimals of
     // the group's amounts and balances (balances alone may all carry a call's sub-cent digits). Never drops a digit.
     const decimals = Math.min(...list.flatMap((t) => [decimalsOf(t.amount), decimalsOf(t.balanceAfter)]));
-    return { type, rows: list, total: formatMicros(sum, Number.isFinite(decimals) ? decimals : 2) };
+    return {
+      type, rows: list, total: formatMicros(sum, Number.isFinite(decimals) ? decimals : 2),
+      amountDecimals: Math.max(...list.map((t) => decimalsOf(t.amount))), balanceDecimals: Math.max(...list.map((t) => decimalsOf(t.balanceAfter))),
+    };
   });
 }
 
@@ -137,11 +143,12 @@ export function CustomerTransactions({ customerId, currency }: { customerId: str
                           </Table.Td>
                           <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
                             <Text size="sm" fw={600} c={isNegative(t.amount) ? 'red.7' : 'teal.7'}>
-                              {isNegative(t.amount) ? '' : '+'}
-                              {formatMoney(t.amount)}
+                              <DecimalAligned text={`${isNegative(t.amount) ? '' : '+'}${formatMoney(t.amount)}`} decimals={g.amountDecimals} />
                             </Text>
                           </Table.Td>
-                          <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(t.balanceAfter, t.currency)}</Table.Td>
+                          <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+                            <DecimalAligned text={formatMoney(t.balanceAfter, t.currency)} decimals={g.balanceDecimals} />
+                          </Table.Td>
                         </Table.Tr>
                       ))}
                     </Table.Tbody>
