@@ -223,7 +223,8 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             align: 'right',
             render: (t) => (
               <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                <DecimalAligned text={formatMoney(t.balanceAfter, t.currency)} decimals={balanceDecimals} />
+                {/* On a phone without its currency, as the amounts beside it: the three columns then fit its width. */}
+                <DecimalAligned text={formatMoney(t.balanceAfter, aligned ? t.currency : undefined)} decimals={balanceDecimals} />
               </Text>
             ),
           },
