@@ -60,6 +60,11 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
 
   // Transactions: description with its date under it, the amount and the balance after it.
   await page.getByRole('tab', { name: 'Points' }).click();
+  // The balance figures, two to a row on a phone, each keep to one line ("SGD 47.0788", not "SGD" above "47.0788").
+  for (const figure of ['wallet-points', 'wallet-usable']) {
+    const lines = await page.getByTestId(figure).evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+    expect(lines, `${figure} on one line`).toBe(1);
+  }
   const transactions = page.getByRole('table', { name: 'Transactions' });
   await expect(transactions.getByRole('row').nth(1)).toBeVisible();
   await expectFitsTheScreen(transactions);

@@ -57,7 +57,8 @@ function Figure({ label, value, hint, testId }: { label: string; value: ReactNod
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {label}
       </Text>
-      <Text size="xl" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+      {/* A size smaller on a phone, where two figures share a row: "SGD 47.0788" then keeps to one line. */}
+      <Text fz={{ base: 'lg', sm: 'xl' }} fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
         {value}
       </Text>
       {hint ? (
