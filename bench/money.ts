@@ -214,7 +214,7 @@ async function rowUpdates(owner: Db): Promise<Record<string, { updates: number; 
  * backend that reads a page in, or writes a dirty one out to make room, does it on the charge's path; the background
  * writer and the checkpointer write beside it.
  */
-async function bufferWrites(owner: Db): Promise<Record<string, { reads: number; writes: number; extends: number; evictions: number }>> {
+async function sharedBufferIo(owner: Db): Promise<Record<string, { reads: number; writes: number; extends: number; evictions: number }>> {
   const { rows } = await sql<{ backendType: string; reads: string; writes: string; extends: string; evictions: string }>`
     select backend_type as "backendType", coalesce(sum(reads), 0)::text as reads, coalesce(sum(writes), 0)::text as writes,
            coalesce(sum(extends), 0)::text as extends, coalesce(sum(evictions), 0)::text as evictions
@@ -1173,7 +1173,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     const batches: BatchResult[] = [];
     let batchPhaseCharges = 0; // every charged round, warm-up rounds included (what pg_stat_statements saw)
     const updatesBefore = await rowUpdates(owner.db);
-    const buffersBefore = await bufferWrites(owner.db);
+    const buffersBefore = await sharedBufferIo(owner.db);
     for (const size of o.batchSizes) {
       const seconds: number[] = [];
       const copySeconds: number[] = [];
@@ -1271,13 +1271,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     // The statistics of the server's connections reach pg_stat_user_tables within a second of their transactions.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const updatesAfter = await rowUpdates(owner.db);
-    const buffersAfter = await bufferWrites(owner.db);
-    const batchBufferWrites = Object.fromEntries(Object.entries(buffersAfter).map(([type, after]) => {
+    const buffersAfter = await sharedBufferIo(owner.db);
+    const batchSharedBuffers = Object.fromEntries(Object.entries(buffersAfter).map(([type, after]) => {
       const before = buffersBefore[type] ?? { reads: 0, writes: 0, extends: 0, evictions: 0 };
       const per = (n: number) => (batchPhaseCharges > 0 ? round(n / batchPhaseCharges, 3) : null);
       return [type, { readsPerCharge: per(after.reads - before.reads), writesPerCharge: per(after.writes - before.writes), extendsPerCharge: per(after.extends - before.extends), evictionsPerCharge: per(after.evictions - before.evictions) }];
     }));
-    log(`  shared buffers read in / written out / pages added / evicted, per charge during the batches (COPY's included): ${Object.entries(batchBufferWrites).map(([t, b]) => `${t} ${b.readsPerCharge} / ${b.writesPerCharge} / ${b.extendsPerCharge} / ${b.evictionsPerCharge}`).join('; ')}`);
+    log(`  shared buffers read in / written out / pages added / evicted, per charge during the batches (the COPY rounds' bulk writes not included): ${Object.entries(batchSharedBuffers).map(([t, b]) => `${t} ${b.readsPerCharge} / ${b.writesPerCharge} / ${b.extendsPerCharge} / ${b.evictionsPerCharge}`).join('; ')}`);
     const batchRowUpdates = Object.fromEntries(Object.entries(updatesAfter).map(([table, after]) => {
       const updates = after.updates - (updatesBefore[table]?.updates ?? 0);
       const hot = after.hot - (updatesBefore[table]?.hot ?? 0);
@@ -1534,7 +1534,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       dataset: { ...data.ledger, generated: 'generate_series in chunks; secondary indexes rebuilt after; triggers skipped (session_replication_role = replica) and their work done/checked by the loader: balances updated per chunk, then foreign keys and checkLedger verified', foreignKeyOrphansAfterSetup: verified.orphans, checkLedgerAfterSetup: problemsAfterSetup, checkLedgerAtEnd: problemsAtEnd },
       warmUp: steady,
       single,
-      batches, batchRowUpdates, batchBufferWrites,
+      batches, batchRowUpdates, batchSharedBuffers,
       feed,
       memory: { rssAfterBootMb: mb(rssAfterBootKb), peakRssFirstLoadMb: mb(peakRssFirstLoadKb), sampledRssPeakFirstLoadMb: mb(rssSamplePeakKb), peakRssEndMb: mb(peakRssEndKb), source: '/proc/<server pid>/status VmHWM',
         processMemoryUsageMb: { afterBoot: memoryAfterBoot, afterFirstLoad: memoryAfterFirstLoad, atEnd: memoryAtEnd } },
