@@ -18,9 +18,10 @@ async function expectFitsTheScreen(table: Locator): Promise<void> {
   expect(box!.x).toBeGreaterThanOrEqual(0);
   expect(box!.x + box!.width).toBeLessThanOrEqual(390);
   const overflow = await table.evaluate((el) => {
-    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
-      const overflowX = getComputedStyle(box).overflowX;
-      if (overflowX !== 'visible') return { tableWidth: Math.ceil(el.getBoundingClientRect().width), boxWidth: box.clientWidth, scrolledBy: box.scrollLeft };
+    for (let holder = el.parentElement; holder && holder !== document.body; holder = holder.parentElement) {
+      if (getComputedStyle(holder).overflowX !== 'visible') {
+        return { tableWidth: Math.ceil(el.getBoundingClientRect().width), boxWidth: holder.clientWidth, scrolledBy: holder.scrollLeft };
+      }
     }
     return null;
   });
