@@ -108,4 +108,25 @@ describe('the log written asynchronously', () => {
     expect(kept.map((l) => l.i)).toEqual(Array.from({ length: kept.length }, (_, i) => i));
     destination.end();
   });
+
+  it('keeps the count of a report that did not fit either: the next report says how many in all', async () => {
+    const { file, fd } = logFile();
+    const destination = asyncLogDestination({ fd, maxLengthBytes: 4_096, reportEveryMs: 20, batchBytes: 1_024 });
+    const log = pino({ base: null }, destination);
+    const sent = 500;
+    // A busy event loop (a loaded machine): the first report comes due before the first write has been taken back,
+    // while the buffer is still full, and is dropped itself. Logged from the check phase (setImmediate), so that the
+    // event loop's timers (the report) run before its I/O callbacks (the write taken back), as on a loaded server.
+    await new Promise<void>((resolve) => setImmediate(() => {
+      for (let i = 0; i < sent; i++) log.info({ i, padding: 'x'.repeat(100) }, 'a long line');
+      for (const until = Date.now() + 60; Date.now() < until;);
+      resolve();
+    }));
+    const written = await linesWhen(file, (w) => w.some((l) => typeof l.dropped === 'number'));
+    const reports = written.filter((l) => l.msg === 'log lines dropped: the log output did not keep up');
+    const kept = written.filter((l) => l.msg === 'a long line');
+    expect(reports).toHaveLength(1);
+    expect(kept.length + (reports[0]!.dropped as number)).toBe(sent);
+    destination.end();
+  });
 });

@@ -25,14 +25,23 @@ export function asyncLogDestination(options: { fd: number; maxLengthBytes?: numb
     minLength: options.batchBytes ?? LOG_BATCH_BYTES, periodicFlush: options.flushEveryMs ?? LOG_FLUSH_EVERY_MS,
   });
   let dropped = 0;
-  destination.on('drop', () => {
-    dropped++;
+  // The report being written, while it is: when the buffer is still full it is dropped too (sonic-boom says so at
+  // once, from `write`). Its count then waits for the next report, with what is dropped meanwhile: no count is lost, and
+  // the report itself is not counted as a log line.
+  let reportWriting: string | null = null;
+  let reportDropped = false;
+  destination.on('drop', (data: unknown) => {
+    if (data === reportWriting) reportDropped = true;
+    else dropped++;
   });
   const report = setInterval(() => {
     if (dropped === 0) return;
     const count = dropped;
-    dropped = 0;
-    destination.write(`${JSON.stringify({ level: 40, time: Date.now(), service: 'folio', dropped: count, msg: 'log lines dropped: the log output did not keep up' })}\n`);
+    reportWriting = `${JSON.stringify({ level: 40, time: Date.now(), service: 'folio', dropped: count, msg: 'log lines dropped: the log output did not keep up' })}\n`;
+    reportDropped = false;
+    destination.write(reportWriting);
+    reportWriting = null;
+    if (!reportDropped) dropped -= count;
   }, options.reportEveryMs ?? LOG_DROPS_REPORT_MS);
   report.unref();
   destination.on('close', () => clearInterval(report));
