@@ -22,7 +22,7 @@
 //      BENCH_SINGLE_SECONDS (12) BENCH_WARMUP_SECONDS (2) BENCH_PGBENCH_SECONDS (15) BENCH_PGBENCH_SCALE (10)
 //      BENCH_STEADY_SECONDS (40: single-record load at 16 connections before the measured runs, its throughput reported by
 //      10-s slices; then BENCH_PGBENCH_WARMUP_SECONDS (10) of pgbench, not counted either: both start from the same cold state)
-//      BENCH_BATCH_SIZES (1000,10000: the batch sizes measured; the targets' table expects both) BENCH_BATCH_ROUNDS (10: 3 until 2026-12-05; a size's rounds keep getting faster for several rounds at full size, see ADR 0029) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
+//      BENCH_BATCH_SIZES (1000,10000: the batch sizes measured; the targets' table expects both) BENCH_BATCH_ROUNDS (10, at most 200: 3 until 2026-12-05; a size's rounds keep getting faster for several rounds at full size, see ADR 0029; the steady state after them: ADR 0021, amendment of 2026-12-06, late) BENCH_BATCH_SECONDS (90: no new round of a size after that) BENCH_FEED_REQUESTS (2000)
 //      BENCH_LOG_LEVEL (info: the server logs every request, as in production, to a file in the temp dir) BENCH_PGBENCH (/usr/lib/postgresql/15/bin/pgbench) BENCH_MAX_MINUTES (30: hard stop)
 //      BENCH_WAIT_QUIET_SECONDS (120: in all, waiting for other programs' CPU use to drop before the measured phases)
 //      BENCH_SERVER_SCRIPT (bench/money-server.ts; the same file in a patched copy of the tree for A/B runs: its own src/ and
@@ -138,7 +138,7 @@ export function moneyBenchOptionsFromEnv(): MoneyBenchOptions {
     pgbenchScale: envInt('BENCH_PGBENCH_SCALE', 10, 1, 100),
     pgbenchPath: process.env.BENCH_PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench',
     batchSizes: batchSizesFromEnv(),
-    batchRounds: envInt('BENCH_BATCH_ROUNDS', 10, 1, 20),
+    batchRounds: envInt('BENCH_BATCH_ROUNDS', 10, 1, 200),
     batchSecondsBudget: envInt('BENCH_BATCH_SECONDS', 90, 1, 1800),
     feedRequests: envInt('BENCH_FEED_REQUESTS', 2_000, 10, 100_000),
     logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
