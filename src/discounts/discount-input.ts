@@ -1,7 +1,8 @@
 import { isoDay } from '../platform/schemas.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { isCurrency, minorUnitDecimals, parseDecimal } from '../money/money.ts';
+import { formatDecimal, isCurrency, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
+import { MAX_CATALOG_MICROS } from '../products/catalog.repo.ts';
 import type { Trx } from '../platform/database.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
 import type { ProductType } from '../products/catalog.db-types.ts';
@@ -54,6 +55,18 @@ export interface ResolvedDiscount {
 
 export function fail(code: 'validation_failed' | 'rule_violation' | 'currency_mismatch' | 'product_not_found' | 'customer_not_found', path: string, message: string): never {
   throw new DomainError(code, `${path}: ${message}`, [{ path, message }]);
+}
+
+/**
+ * A fixed amount off (`amountOff.amount`): more than zero, the currency's minor-unit decimals, and at most what a catalog
+ * price may be (1,000,000.00): more could never take off more than a price, and far more overflowed the 64-bit
+ * micro-units it is stored in (a 500 before).
+ */
+export function amountOffMicros(amount: string, currency: Currency): bigint {
+  const micros = parseDecimal(amount, currency);
+  if (micros === null || micros <= 0n) fail('validation_failed', 'amountOff.amount', `a positive ${currency} amount with at most ${minorUnitDecimals(currency)} decimals`);
+  if (micros > MAX_CATALOG_MICROS) fail('validation_failed', 'amountOff.amount', `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}, the most a catalog price can be`);
+  return micros;
 }
 
 /** "12.5" -> 1250 basis points; more than 0, at most 100 %. */
@@ -136,9 +149,7 @@ export async function resolveDiscount(trx: Trx, partnerId: string, body: Preview
     const c = body.amountOff.currency.toUpperCase();
     if (!isCurrency(c)) fail('validation_failed', 'amountOff.currency', 'an ISO 4217 currency Folio bills in');
     if (c !== priceCurrency) fail('currency_mismatch', 'amountOff.currency', `the price is in ${priceCurrency}`);
-    const micros = parseDecimal(body.amountOff.amount, c);
-    if (micros === null || micros <= 0n) fail('validation_failed', 'amountOff.amount', `a positive ${c} amount with at most ${minorUnitDecimals(c)} decimals`);
-    amountMicros = micros;
+    amountMicros = amountOffMicros(body.amountOff.amount, c);
     currency = c;
     void priceMicros; // a fixed amount above the price is allowed: it is capped at the price (the preview warns)
   }

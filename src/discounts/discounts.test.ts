@@ -100,6 +100,9 @@ describe('creating a discount', () => {
       [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1.00', currency: 'MYR' } }, 422, 'amountOff.currency', 'currency_mismatch'],
       [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1.001', currency: 'SGD' } }, 400, 'amountOff.amount'],
       [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '0', currency: 'SGD' } }, 400, 'amountOff.amount'],
+      // More than any catalog price (and, far above it, more than 64-bit micro-units hold: this was a 500).
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1000000.01', currency: 'SGD' } }, 400, 'amountOff.amount'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '999999999999999', currency: 'SGD' } }, 400, 'amountOff.amount'],
       [{ ...base, customerId: 'cus_00000000000000000000000000', percentOff: '5' }, 422, 'customerId', 'customer_not_found'],
       [{ ...base, scope: 'product', variantId: undefined, percentOff: '5' }, 400, 'productId'],
       [{ ...base, productId: ids.wallboard!.productId, percentOff: '5' }, 400, 'productId'],
@@ -197,6 +200,28 @@ describe('changing and ending', () => {
     expect(res.json()).toMatchObject({ percentOff: '7.5', startsOn: '2026-06-15', status: 'scheduled' });
     expect((await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { startsOn: '2026-09-01' })).json().errors).toEqual([expect.objectContaining({ path: 'startsOn' })]);
     expect((await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount: '1.00', currency: 'SGD' } })).json().errors).toEqual([expect.objectContaining({ path: 'amountOff' })]);
+    await end(d.id);
+  });
+
+  it("a scheduled fixed discount may change its amount, within what a catalog price can be (400 naming amountOff.amount); so does the preview's", async () => {
+    const d = await created({ name: 'Numbers in summer', customerId: globex, scope: 'price', priceId: ids.number!.priceId, amountOff: { amount: '1.00', currency: 'SGD' }, startsOn: '2026-07-01' });
+    const changed = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount: '2.50', currency: 'SGD' } });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({ amountOff: { amount: '2.50', currency: 'SGD' } });
+    const tooLarge = [{ path: 'amountOff.amount', message: 'at most 1000000.00, the most a catalog price can be' }];
+    // Far above it is more than the 64-bit micro-units it is stored in: this was a 500.
+    for (const amount of ['1000000.01', '999999999999999']) {
+      const res = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount, currency: 'SGD' } });
+      expect(res.statusCode, amount).toBe(400);
+      expect(res.json().errors, amount).toEqual(tooLarge);
+      const preview = await api(t, admin, 'POST', '/api/v1/discounts/preview', { customerId: globex, scope: 'price', priceId: ids.number!.priceId, amountOff: { amount, currency: 'SGD' } });
+      expect(preview.statusCode, amount).toBe(400);
+      expect(preview.json().errors, amount).toEqual(tooLarge);
+    }
+    // A price's worth exactly is taken (capped at the price when it applies).
+    expect((await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount: '1000000.00', currency: 'SGD' } })).statusCode).toBe(200);
+    const stored = await t.db.owner.db.selectFrom('discounts').select('amountMicros').where('id', '=', d.id).executeTakeFirstOrThrow();
+    expect(BigInt(stored.amountMicros!)).toBe(1_000_000_000_000n);
     await end(d.id);
   });
 });

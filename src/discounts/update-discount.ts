@@ -6,10 +6,10 @@ import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
-import { addDaysIso, bpsOf, fail, findOverlap, isExclusionViolation, overlapError } from './discount-input.ts';
+import { addDaysIso, amountOffMicros, bpsOf, fail, findOverlap, isExclusionViolation, overlapError } from './discount-input.ts';
 import { findDiscountView, type DiscountView } from './discount-views.ts';
 import { auditChangesOf, todayOf } from './discount-audit.ts';
-import { parseDecimal, isCurrency } from '../money/money.ts';
+import { isCurrency } from '../money/money.ts';
 
 /**
  * Change a discount (the Discount app). Its target and scope never change (end it and create another). Once it has
@@ -61,9 +61,7 @@ export async function updateDiscount(ctx: Ctx, id: string, body: UpdateDiscountB
       if (row.kind !== 'fixed') fail('rule_violation', 'amountOff', 'this discount is a percent: change percentOff');
       const c = body.amountOff.currency.toUpperCase();
       if (!isCurrency(c) || c !== row.currency?.trim()) fail('currency_mismatch', 'amountOff.currency', `the discount is in ${row.currency?.trim()}`);
-      const micros = parseDecimal(body.amountOff.amount, c);
-      if (micros === null || micros <= 0n) fail('validation_failed', 'amountOff.amount', `a positive ${c} amount`);
-      amountMicros = micros;
+      amountMicros = amountOffMicros(body.amountOff.amount, c);
     }
     const startsOn = body.startsOn ?? row.startsOnDay;
     if (body.startsOn !== undefined) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyBps, formatDecimal, parseDecimal, roundToMinorUnit, CURRENCIES, CURRENCY_CODES, type Currency } from './money.ts';
+import { applyBps, formatDecimal, parseAmount, parseDecimal, roundToMinorUnit, CURRENCIES, CURRENCY_CODES, type Currency } from './money.ts';
+import { DomainError } from '../platform/errors.ts';
 
 describe('money', () => {
   it('parses decimal strings exactly into micros', () => {
@@ -16,6 +17,28 @@ describe('money', () => {
     for (const bad of ['', '1e3', '0x10', '1,000', ' . ', 'NaN', '--1', '1.', '.5', '1234567890123456']) {
       expect(parseDecimal(bad, 'SGD'), bad).toBeNull();
     }
+  });
+
+  it('names what is wrong with a refused amount: too large, or not a decimal with the allowed decimals', () => {
+    const errorsOf = (value: string, currency: Currency = 'SGD') => {
+      try {
+        parseAmount(value, currency, 'amount');
+      } catch (err) {
+        expect(err).toBeInstanceOf(DomainError);
+        return (err as DomainError).errors;
+      }
+      throw new Error(`${value} was taken`);
+    };
+    expect(parseAmount('999999999999999.99', 'SGD', 'amount')).toBe(999_999_999_999_999_990_000n);
+    for (const large of ['1234567890123456', '99999999999999999999', '-1234567890123456.5', ' 1234567890123456.00 ']) {
+      expect(errorsOf(large), large).toEqual([{ path: 'amount', message: 'too large: at most 15 digits before the decimal point' }]);
+    }
+    // Too many decimals says so, however many digits come before them; so does junk.
+    for (const bad of ['1234567890123456.001', '0.205', '1e3', 'ten', '1.']) {
+      expect(errorsOf(bad), bad).toEqual([{ path: 'amount', message: 'a decimal string with at most 2 decimals' }]);
+    }
+    expect(errorsOf('1234567890123456', 'VND')).toEqual([{ path: 'amount', message: 'too large: at most 15 digits before the decimal point' }]);
+    expect(errorsOf('12.5', 'VND')).toEqual([{ path: 'amount', message: 'a decimal string with at most 0 decimals' }]);
   });
 
   it('formats micros back to the string it came from', () => {

@@ -32,7 +32,9 @@ export function microsPerMinorUnit(currency: Currency): bigint {
   return 10n ** BigInt(6 - CURRENCIES[currency]);
 }
 
-const DECIMAL = /^(-)?(\d{1,15})(?:\.(\d{1,6}))?$/;
+/** Digits a decimal string may have before its point (`parseDecimal`): below 10^15 major units, beyond any amount Folio takes. */
+export const MAX_WHOLE_DIGITS = 15;
+const DECIMAL = new RegExp(`^(-)?(\\d{1,${MAX_WHOLE_DIGITS}})(?:\\.(\\d{1,6}))?$`);
 
 /**
  * Parse a decimal string into micros. `maxDecimals` defaults to the currency's minor unit (invoices, payments);
@@ -47,10 +49,17 @@ export function parseDecimal(value: string, currency: Currency, maxDecimals: num
   return m[1] ? -micros : micros;
 }
 
-/** As `parseDecimal`, but a bad value is a 400 naming the field. */
+/** As `parseDecimal`, but a bad value is a 400 naming the field (and saying whether it is too large or not a decimal). */
 export function parseAmount(value: string, currency: Currency, field: string, maxDecimals: number = CURRENCIES[currency]): bigint {
   const micros = parseDecimal(value, currency, maxDecimals);
   if (micros === null) {
+    // A plain number with more digits than parseDecimal reads (and decimals it allows) is too large, not malformed.
+    const plain = /^-?(\d+)(?:\.(\d+))?$/.exec(value.trim());
+    if (plain && plain[1]!.length > MAX_WHOLE_DIGITS && (plain[2] ?? '').length <= maxDecimals) {
+      throw new DomainError('validation_failed', `${field} is too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point`, [
+        { path: field, message: `too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point` },
+      ]);
+    }
     throw new DomainError('validation_failed', `${field} must be a decimal string with at most ${maxDecimals} decimals for ${currency}`, [
       { path: field, message: `a decimal string with at most ${maxDecimals} decimals` },
     ]);
