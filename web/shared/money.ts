@@ -43,3 +43,28 @@ export function formatMoney(amount: string, currency?: string): string {
 export function isNegative(amount: string): boolean {
   return amount.trim().startsWith('-');
 }
+
+/** Currencies without a minor unit (amounts in whole units). */
+const ZERO_DECIMAL = new Set(['VND', 'JPY', 'KRW']);
+
+/** The decimals of a currency's minor unit: 0 for VND, JPY and KRW, else 2. */
+export function currencyDecimals(currency: string): number {
+  return ZERO_DECIMAL.has(currency) ? 0 : 2;
+}
+
+/**
+ * Amounts added per currency as bigint micros, for a headline: `SGD 1,234.50 · MYR 20.00` (currencies in alphabetical
+ * order), or `None` when there is nothing to add (a bare "0.00" named no currency).
+ */
+export function sumsByCurrency<T>(rows: readonly T[], amountOf: (row: T) => { amount: string; currency: string }): string {
+  const sums = new Map<string, bigint>();
+  for (const row of rows) {
+    const { amount, currency } = amountOf(row);
+    sums.set(currency, (sums.get(currency) ?? 0n) + (toMicros(amount) ?? 0n));
+  }
+  if (sums.size === 0) return 'None';
+  return [...sums.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, micros]) => formatMoney(formatMicros(micros, currencyDecimals(currency)), currency))
+    .join(' · ');
+}

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Stack, Table, Text, Title, type MantineBreakpoint } from '@mantine/core';
+import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Paper, Stack, Table, Text, Title, type MantineBreakpoint } from '@mantine/core';
 import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
 import { errorMessage, isApiError } from './api.ts';
 import { formatDate, titleCase } from './format.ts';
@@ -241,5 +241,24 @@ export function InAppNotFound() {
       <Title order={2}>Page not found</Title>
       <Text c="dimmed">There is nothing at this address.</Text>
     </Stack>
+  );
+}
+
+/** A headline figure above a list: a label, the figure (tabular digits, `testId` on it) and an optional hint below. */
+export function HeadlineFigure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
+  return (
+    <Paper withBorder radius="md" p="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="lg" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {value}
+      </Text>
+      {hint ? (
+        <Text size="xs" c="dimmed">
+          {hint}
+        </Text>
+      ) : null}
+    </Paper>
   );
 }

@@ -5,7 +5,7 @@ import { notifications } from '@mantine/notifications';
 import { api, apiRequest } from '../../shared/api.ts';
 import { FormError } from '../../shared/forms.tsx';
 import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
-import { currencyDecimals } from '../invoices/invoice-preview.ts';
+import { currencyDecimals } from '../../shared/money.ts';
 import { CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
 import { newIdempotencyKey } from './finance-types.ts';
 import { statementPath, type BankLineView, type LineOpenInvoices } from './bank-import-types.ts';

@@ -12,7 +12,7 @@ import { formatDate, formatDateTime } from '../../shared/format.ts';
 import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
-import { currencyDecimals } from '../invoices/invoice-preview.ts';
+import { currencyDecimals } from '../../shared/money.ts';
 import { statusLabel } from '../invoices/invoice-types.ts';
 import { Amount } from '../invoices/invoice-ui.tsx';
 import {

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput } from '@mantine/core';
@@ -6,45 +6,15 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { IconDownload, IconPlus, IconSearch, IconUserPlus } from '@tabler/icons-react';
 import { api, withQuery, type QueryValue } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
-import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
+import { sumsByCurrency } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, LoadMore, PageHeader, type Column } from '../../shared/ui.tsx';
+import { DataTable, HeadlineFigure, LoadMore, PageHeader, type Column } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
-import { currencyDecimals } from '../invoices/invoice-preview.ts';
 import { Amount, CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
 import { PAYMENT_METHODS, PAYMENT_STATUSES, PAYMENTS_KEY, methodLabel, paymentUrl, type PaymentSummary } from './finance-types.ts';
 import { AssignDialog, PaymentStatusBadge } from './finance-ui.tsx';
 
 const HEADLINE_LIMIT = 200;
-
-/** Amounts per currency, added as bigint micros: `SGD 1,234.50 · MYR 20.00`. */
-function sumByCurrency(rows: PaymentSummary[], pick: (p: PaymentSummary) => string): string {
-  const sums = new Map<string, bigint>();
-  for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0n) + (toMicros(pick(r)) ?? 0n));
-  if (sums.size === 0) return '0.00';
-  return [...sums.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([c, m]) => formatMoney(formatMicros(m, currencyDecimals(c)), c))
-    .join(' · ');
-}
-
-function Figure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
-  return (
-    <Paper withBorder radius="md" p="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="lg" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
-        {value}
-      </Text>
-      {hint ? (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      ) : null}
-    </Paper>
-  );
-}
 
 /** Headline figures from bounded list queries (there is no summary endpoint): money waiting for a payer, and money not yet applied. */
 function Headlines() {
@@ -62,19 +32,19 @@ function Headlines() {
   const more = (n: { data?: Page<PaymentSummary> }) => (n.data?.nextCursor ? '+' : '');
   return (
     <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm" aria-label="Headline figures" component="section">
-      <Figure
+      <HeadlineFigure
         label="Unassigned"
         testId="headline-unassigned"
-        value={loading ? '…' : sumByCurrency(waiting, (p) => p.amount)}
+        value={loading ? '…' : sumsByCurrency(waiting, (p) => ({ amount: p.amount, currency: p.currency }))}
         hint={loading ? null : `${waiting.length}${more(unassigned)} payment${waiting.length === 1 ? '' : 's'} waiting for their payer`}
       />
-      <Figure
+      <HeadlineFigure
         label="Not yet allocated"
         testId="headline-unallocated"
-        value={loading ? '…' : sumByCurrency(free, (p) => p.unallocated)}
+        value={loading ? '…' : sumsByCurrency(free, (p) => ({ amount: p.unallocated, currency: p.currency }))}
         hint={loading ? null : `on ${free.length}${more(unallocated) || more(partial)} payment${free.length === 1 ? '' : 's'} of known customers`}
       />
-      <Figure label="Payments to allocate" testId="headline-to-allocate" value={loading ? '…' : `${free.length}${more(unallocated) || more(partial)}`} hint="unallocated or partly allocated" />
+      <HeadlineFigure label="Payments to allocate" testId="headline-to-allocate" value={loading ? '…' : `${free.length}${more(unallocated) || more(partial)}`} hint="unallocated or partly allocated" />
     </SimpleGrid>
   );
 }

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
@@ -6,44 +6,14 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { IconDownload, IconPlus, IconSearch } from '@tabler/icons-react';
 import { api, withQuery, type QueryValue } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
-import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
+import { sumsByCurrency } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, LoadMore, PageHeader } from '../../shared/ui.tsx';
+import { DataTable, HeadlineFigure, LoadMore, PageHeader } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
-import { currencyDecimals } from './invoice-preview.ts';
 import { INVOICE_STATUSES, INVOICE_TYPES, INVOICES_KEY, type InvoiceSummary } from './invoice-types.ts';
 import { Amount, CustomerPicker, InvoiceBadges, InvoiceTypeBadge, type PickedCustomer } from './invoice-ui.tsx';
 
 const HEADLINE_LIMIT = 200;
-
-/** Amounts per currency, added as bigint micros: `SGD 1,234.50 · MYR 20.00`. */
-function sumByCurrency(rows: InvoiceSummary[]): string {
-  const sums = new Map<string, bigint>();
-  for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0n) + (toMicros(r.amountDue) ?? 0n));
-  if (sums.size === 0) return '0.00';
-  return [...sums.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([c, m]) => formatMoney(formatMicros(m, currencyDecimals(c)), c))
-    .join(' · ');
-}
-
-function Figure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
-  return (
-    <Paper withBorder radius="md" p="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="lg" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
-        {value}
-      </Text>
-      {hint ? (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      ) : null}
-    </Paper>
-  );
-}
 
 /**
  * Headline figures from three bounded list queries (there is no summary endpoint): open invoices (awaiting payment and
@@ -65,14 +35,14 @@ function Headlines() {
   const late = overdue.data?.data ?? [];
   return (
     <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm" aria-label="Headline figures" component="section">
-      <Figure
+      <HeadlineFigure
         label="Open amount due"
         testId="headline-open"
-        value={loading ? '…' : sumByCurrency(open)}
+        value={loading ? '…' : sumsByCurrency(open, (i) => ({ amount: i.amountDue, currency: i.currency }))}
         hint={loading ? null : `${open.length}${openMore ? '+' : ''} invoice${open.length === 1 ? '' : 's'} awaiting payment${openMore ? ` (first ${HEADLINE_LIMIT} of each status)` : ''}`}
       />
-      <Figure label="Overdue amount" testId="headline-overdue" value={loading ? '…' : sumByCurrency(late)} hint={overdue.data?.nextCursor ? `first ${HEADLINE_LIMIT} overdue invoices` : 'past their due date'} />
-      <Figure label="Overdue invoices" testId="headline-overdue-count" value={loading ? '…' : `${late.length}${overdue.data?.nextCursor ? '+' : ''}`} />
+      <HeadlineFigure label="Overdue amount" testId="headline-overdue" value={loading ? '…' : sumsByCurrency(late, (i) => ({ amount: i.amountDue, currency: i.currency }))} hint={overdue.data?.nextCursor ? `first ${HEADLINE_LIMIT} overdue invoices` : 'past their due date'} />
+      <HeadlineFigure label="Overdue invoices" testId="headline-overdue-count" value={loading ? '…' : `${late.length}${overdue.data?.nextCursor ? '+' : ''}`} />
     </SimpleGrid>
   );
 }

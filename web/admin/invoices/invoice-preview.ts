@@ -1,4 +1,4 @@
-import { formatMicros, toMicros } from '../../shared/money.ts';
+import { currencyDecimals, formatMicros, toMicros } from '../../shared/money.ts';
 import type { TaxCategory } from './invoice-types.ts';
 
 /**
@@ -7,11 +7,6 @@ import type { TaxCategory } from './invoice-types.ts';
  * (web/shared/money.ts), rounded half away from zero to the currency's minor unit like the server (ADR 0001).
  */
 const MICROS = 1_000_000n;
-const ZERO_DECIMAL = new Set(['VND', 'JPY', 'KRW']);
-
-export function currencyDecimals(currency: string): number {
-  return ZERO_DECIMAL.has(currency) ? 0 : 2;
-}
 
 /** n / d rounded half away from zero (d > 0). */
 function divRound(n: bigint, d: bigint): bigint {
