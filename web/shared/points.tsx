@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Anchor, Badge, Button, Chip, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
@@ -6,7 +6,7 @@ import { IconChevronLeft, IconChevronRight, IconDownload } from '@tabler/icons-r
 import { api, withQuery } from './api.ts';
 import { formatDate, formatDateTime } from './format.ts';
 import { decimalsOf, formatMoney, isNegative } from './money.ts';
-import { DataTable, ErrorState, LoadingState } from './ui.tsx';
+import { DataTable, ErrorState, HeadlineFigure, LoadingState } from './ui.tsx';
 
 /** GET …/wallet: the customer's points, as decimal strings in its currency. */
 export interface Wallet {
@@ -51,24 +51,7 @@ function typeLabel(type: string): string {
   return (TRANSACTION_TYPE_LABELS as Record<string, string>)[type] ?? 'Other';
 }
 
-function Figure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      {/* A size smaller on a phone, where two figures share a row: "SGD 47.0788" then keeps to one line. */}
-      <Text fz={{ base: 'lg', sm: 'xl' }} fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
-        {value}
-      </Text>
-      {hint ? (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      ) : null}
-    </div>
-  );
-}
+const PHONE_SMALLER = { base: 'lg', sm: 'xl' } as const;
 
 /** Points, reserved, credit limit and usable, side by side. */
 export function WalletSummary({ wallet, error, onRetry }: { wallet: Wallet | undefined; error?: unknown; onRetry?: () => void }) {
@@ -77,16 +60,19 @@ export function WalletSummary({ wallet, error, onRetry }: { wallet: Wallet | und
   const w = wallet;
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-label="Points balance">
+      {/* A figure a size smaller on a phone, where two share a row: "SGD 47.0788" then keeps to one line. */}
       <SimpleGrid cols={{ base: 2, sm: 4 }}>
-        <Figure label="Points" value={formatMoney(w.points, w.currency)} hint="1 point = 1 unit of your currency" testId="wallet-points" />
-        <Figure label="Reserved" value={formatMoney(w.reserved, w.currency)} hint="Held for calls in progress" testId="wallet-reserved" />
-        <Figure
+        <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Points" value={formatMoney(w.points, w.currency)} hint="1 point = 1 unit of your currency" testId="wallet-points" />
+        <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Reserved" value={formatMoney(w.reserved, w.currency)} hint="Held for calls in progress" testId="wallet-reserved" />
+        <HeadlineFigure
+          framed={false}
+          size={PHONE_SMALLER}
           label="Credit limit"
           value={formatMoney(w.creditLimit, w.currency)}
           hint={w.creditLimitExpiresAt ? `Until ${formatDate(w.creditLimitExpiresAt)}` : 'Permanent'}
           testId="wallet-credit-limit"
         />
-        <Figure label="Usable" value={formatMoney(w.usable, w.currency)} hint="Points − reserved + credit limit" testId="wallet-usable" />
+        <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Usable" value={formatMoney(w.usable, w.currency)} hint="Points − reserved + credit limit" testId="wallet-usable" />
       </SimpleGrid>
     </Paper>
   );

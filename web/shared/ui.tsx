@@ -244,14 +244,20 @@ export function InAppNotFound() {
   );
 }
 
-/** A headline figure above a list: a label, the figure (tabular digits, `testId` on it) and an optional hint below. */
-export function HeadlineFigure({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId: string }) {
-  return (
-    <Paper withBorder radius="md" p="md">
+/**
+ * A headline figure: a label, the figure (tabular digits, `testId` on it) and an optional hint below; in a framed card
+ * (above a list, on a dashboard) or bare (inside a card of its own). `size` is the figure's font size, or one per
+ * breakpoint (a size smaller on a phone, where two figures share a row).
+ */
+export function HeadlineFigure({ label, value, hint, testId, size = 'lg', color, framed = true }: {
+  label: string; value: ReactNode; hint?: ReactNode; testId: string; size?: 'lg' | 'xl' | { base: 'lg'; sm: 'xl' }; color?: string | undefined; framed?: boolean;
+}) {
+  const content = (
+    <>
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {label}
       </Text>
-      <Text size="lg" fw={650} mt={2} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
+      <Text fz={size} fw={size === 'xl' ? 700 : 650} mt={size === 'xl' ? 4 : 2} c={color} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
         {value}
       </Text>
       {hint ? (
@@ -259,6 +265,7 @@ export function HeadlineFigure({ label, value, hint, testId }: { label: string; 
           {hint}
         </Text>
       ) : null}
-    </Paper>
+    </>
   );
+  return framed ? <Paper withBorder radius="md" p="md">{content}</Paper> : <div>{content}</div>;
 }

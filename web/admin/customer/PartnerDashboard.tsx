@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Anchor, Badge, Group, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
@@ -6,7 +6,7 @@ import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, T
 import { api } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney, isNegative } from '../../shared/money.ts';
-import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { ErrorState, HeadlineFigure, LoadingState } from '../../shared/ui.tsx';
 import type { DashboardData, RenewalItem } from './customer-types.ts';
 import { CURRENCIES } from './CustomersPage.tsx';
 
@@ -34,24 +34,6 @@ function rangeOf(period: Period): { from: string; to: string; granularity: 'day'
 
 const monthLabel = new Intl.DateTimeFormat('en-GB', { month: 'short', year: '2-digit', timeZone: 'UTC' });
 const dayLabel = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
-
-function Stat({ label, value, hint, testId, color }: { label: string; value: string; hint?: ReactNode; testId: string; color?: string }) {
-  return (
-    <Paper withBorder radius="md" p="md">
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="xl" fw={700} mt={4} c={color} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums' }}>
-        {value}
-      </Text>
-      {hint ? (
-        <Text size="xs" c="dimmed">
-          {hint}
-        </Text>
-      ) : null}
-    </Paper>
-  );
-}
 
 /**
  * The partner dashboard (admin home, Customer app): revenue, cost and margin over time from the ledger, customers whose
@@ -100,9 +82,10 @@ export function PartnerDashboard() {
       ) : (
         <>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <Stat label="Revenue" value={formatMoney(d.totals.revenue, d.currency)} testId="dashboard-revenue" hint={`${formatDate(d.from)} – ${formatDate(d.to)}`} />
-            <Stat label="Cost" value={formatMoney(d.totals.cost, d.currency)} testId="dashboard-cost" hint="What the platform charges you" />
-            <Stat
+            <HeadlineFigure size="xl" label="Revenue" value={formatMoney(d.totals.revenue, d.currency)} testId="dashboard-revenue" hint={`${formatDate(d.from)} – ${formatDate(d.to)}`} />
+            <HeadlineFigure size="xl" label="Cost" value={formatMoney(d.totals.cost, d.currency)} testId="dashboard-cost" hint="What the platform charges you" />
+            <HeadlineFigure
+              size="xl"
               label="Margin"
               value={formatMoney(d.totals.margin, d.currency)}
               testId="dashboard-margin"
