@@ -32,7 +32,11 @@ export function microsPerMinorUnit(currency: Currency): bigint {
   return 10n ** BigInt(6 - CURRENCIES[currency]);
 }
 
-/** Digits a decimal string may have before its point (`parseDecimal`): below 10^15 major units, beyond any amount Folio takes. */
+/**
+ * Digits a decimal string may have before its point (`parseDecimal`). 10^15 major units is more than 64-bit micro-units
+ * hold (~9.2 x 10^12): every caller bounds what it takes (a catalog price 1,000,000.00, a Finance amount 100,000,000.00
+ * ...), so that a value over its bound, yet readable, is answered "at most ..." rather than "not a decimal".
+ */
 export const MAX_WHOLE_DIGITS = 15;
 const DECIMAL = new RegExp(`^(-)?(\\d{1,${MAX_WHOLE_DIGITS}})(?:\\.(\\d{1,6}))?$`);
 
