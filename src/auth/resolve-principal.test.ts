@@ -94,19 +94,37 @@ describe('resolving a session cookie', () => {
     expect(Date.now() - slid.lastSeenAt.getTime()).toBeLessThan(5_000);
     expect(slid.idleExpiresAt.getTime()).toBe(slid.absoluteExpiresAt.getTime()); // now + 30 min, capped at the absolute 10
 
+    // Another session (this process slid the first one just now, and slides a session at most every 30 s).
+    const later = await signIn('owner@acme.test');
     await db.owner.db.updateTable('sessions')
       .set({ lastSeenAt: sql`now() - interval '31 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'`, absoluteExpiresAt: sql`now() + interval '10 hours'` })
-      .where('id', '=', session.sessionId).execute();
-    await resolveSession(db.app.db, session.token, IDLE_MINUTES);
-    const minutesLeft = ((await sessionRow(session.sessionId)).idleExpiresAt.getTime() - Date.now()) / 60_000;
+      .where('id', '=', later.sessionId).execute();
+    await resolveSession(db.app.db, later.token, IDLE_MINUTES);
+    const minutesLeft = ((await sessionRow(later.sessionId)).idleExpiresAt.getTime() - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(IDLE_MINUTES - 1);
     expect(minutesLeft).toBeLessThanOrEqual(IDLE_MINUTES);
 
+    const recent = await signIn('owner@acme.test');
     await db.owner.db.updateTable('sessions')
       .set({ lastSeenAt: sql`now() - interval '5 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'` })
+      .where('id', '=', recent.sessionId).execute();
+    const before = await sessionRow(recent.sessionId);
+    await resolveSession(db.app.db, recent.token, IDLE_MINUTES);
+    expect(await sessionRow(recent.sessionId)).toEqual(before);
+  });
+
+  it('a request that read the last-seen time from before this process slid the session writes nothing again', async () => {
+    const session = await signIn('owner@acme.test');
+    const rewind = () => db.owner.db.updateTable('sessions')
+      .set({ lastSeenAt: sql`now() - interval '31 seconds'`, idleExpiresAt: sql`now() + interval '1 minute'` })
       .where('id', '=', session.sessionId).execute();
-    const before = await sessionRow(session.sessionId);
+    await rewind();
     await resolveSession(db.app.db, session.token, IDLE_MINUTES);
+    expect(Date.now() - (await sessionRow(session.sessionId)).lastSeenAt.getTime()).toBeLessThan(5_000);
+    // As a request whose read ran while that write committed sees it: the old time again. No second write.
+    await rewind();
+    const before = await sessionRow(session.sessionId);
+    expect(await resolveSession(db.app.db, session.token, IDLE_MINUTES)).not.toBeNull();
     expect(await sessionRow(session.sessionId)).toEqual(before);
   });
 

@@ -72,16 +72,28 @@ export async function resolveSession(db: Db, token: string, idleMinutes: number)
 
 /** Sessions whose idle expiry is being slid, by id: a page's requests sent together share one write. */
 const sessionTouches = new WeakMap<Db, Map<string, Promise<void>>>();
+/**
+ * When this process last slid each session (ms): a request whose read began before that write committed still sees
+ * the old last-seen time, and must not write again. Forgotten all at once when full.
+ */
+const sessionTouchedAt = new WeakMap<Db, Map<string, number>>();
+const MAX_TOUCHED_SESSIONS = 10_000;
 
 /**
- * Slide a session's idle expiry. The requests a page sends at once all read the same old last-seen time: they wait for
- * the one write on its way instead of each writing the row in turn, queued on its lock.
+ * Slide a session's idle expiry, at most once every TOUCH_EVERY_MS per process. The requests a page sends at once all
+ * read the same old last-seen time: they wait for the one write on its way instead of each writing the row in turn,
+ * queued on its lock; and one whose read was still running when that write ended finds it done (it failed on a loaded
+ * machine without this: two writes for six requests).
  */
 async function touchSession(db: Db, sessionId: string, idleMinutes: number): Promise<void> {
   let touches = sessionTouches.get(db);
   if (!touches) sessionTouches.set(db, (touches = new Map()));
   const pending = touches.get(sessionId);
   if (pending) return pending;
+  let touchedAt = sessionTouchedAt.get(db);
+  if (!touchedAt) sessionTouchedAt.set(db, (touchedAt = new Map()));
+  const last = touchedAt.get(sessionId);
+  if (last !== undefined && Date.now() - last < TOUCH_EVERY_MS) return;
   const touch = inScope(db, { kind: 'system' }, async (trx) => {
     await trx
       .updateTable('sessions')
@@ -96,6 +108,8 @@ async function touchSession(db: Db, sessionId: string, idleMinutes: number): Pro
   touches.set(sessionId, touch);
   try {
     await touch;
+    if (touchedAt.size >= MAX_TOUCHED_SESSIONS) touchedAt.clear();
+    touchedAt.set(sessionId, Date.now());
   } finally {
     touches.delete(sessionId);
   }
