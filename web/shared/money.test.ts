@@ -17,7 +17,7 @@ describe('headline sums', () => {
     expect(sumsByCurrency([], same)).toBe('None');
   });
 
-  it('knows which currencies have no minor unit', () => {
-    expect(['VND', 'JPY', 'KRW', 'SGD', 'MYR'].map(currencyDecimals)).toEqual([0, 0, 0, 2, 2]);
+  it('takes each currency\'s minor unit from the server\'s table', () => {
+    expect(['VND', 'JPY', 'KRW', 'SGD', 'MYR', 'XYZ'].map(currencyDecimals)).toEqual([0, 0, 0, 2, 2, 2]);
   });
 });

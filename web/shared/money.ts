@@ -1,3 +1,5 @@
+import { CURRENCIES, isCurrency } from '../../src/money/money.ts';
+
 /**
  * Money in the browser: the API's decimal strings, never floats. These helpers parse a decimal string into BigInt
  * micros (millionths of a unit, like the server) and format micros back, so the UI can compare and add amounts exactly.
@@ -44,12 +46,12 @@ export function isNegative(amount: string): boolean {
   return amount.trim().startsWith('-');
 }
 
-/** Currencies without a minor unit (amounts in whole units). */
-const ZERO_DECIMAL = new Set(['VND', 'JPY', 'KRW']);
-
-/** The decimals of a currency's minor unit: 0 for VND, JPY and KRW, else 2. */
+/**
+ * The decimals of a currency's minor unit, from the server's own table (src/money/money.ts: 0 for VND, JPY and KRW);
+ * 2 for a code Folio does not bill in.
+ */
 export function currencyDecimals(currency: string): number {
-  return ZERO_DECIMAL.has(currency) ? 0 : 2;
+  return isCurrency(currency) ? CURRENCIES[currency] : 2;
 }
 
 /**
