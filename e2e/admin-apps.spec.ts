@@ -62,6 +62,8 @@ test('Access Control: create an API key, see its token once, revoke it', async (
   await dialog.getByRole('button', { name: 'Create key' }).click();
   const shown = page.getByRole('dialog', { name: 'Your new API key' });
   await expect(shown.getByText('it will not be shown again')).toBeVisible();
+  // Served from 127.0.0.1 (a secure context), the browser copies it for them.
+  await expect(shown.getByRole('button', { name: 'Copy key' })).toBeVisible();
   const token = (await shown.getByLabel('API key token').innerText()).trim();
   expect(token).toMatch(/^fk_/);
   await page.screenshot({ path: `${SHOTS}/admin-api-key-token.png` });

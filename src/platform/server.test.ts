@@ -32,7 +32,7 @@ describe('every response', () => {
     await db.drop();
   });
 
-  it('carries the security headers: our content security policy, no sniffing, no framing by others; HSTS only over HTTPS', async () => {
+  it('carries the security headers: our content security policy, no sniffing, no framing by others; HSTS and the upgrade of insecure requests only over HTTPS', async () => {
     for (const url of ['/healthz', '/api/v1/auth/session', '/api/v1/no-such-route']) {
       const res = await plain.app.inject({ method: 'GET', url });
       expect(res.headers['content-security-policy']).toContain("default-src 'self'");
@@ -42,10 +42,13 @@ describe('every response', () => {
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
       expect(res.headers['strict-transport-security']).toBeUndefined();
+      // Over plain HTTP the page's own scripts and styles must not be asked for over HTTPS (a blank page).
+      expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     }
     const overHttps = await secure.app.inject({ method: 'GET', url: '/healthz' });
     expect(overHttps.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
     expect(overHttps.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(overHttps.headers['content-security-policy']).toContain('upgrade-insecure-requests');
   });
 
   it('is logged once, when it completes: method, URL, status, response time and request id in one line', async () => {

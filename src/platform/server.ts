@@ -211,6 +211,9 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
         'script-src': ["'self'", "'unsafe-inline'"],
         'style-src': ["'self'", "'unsafe-inline'"],
         'img-src': ["'self'", 'data:'],
+        // Served over plain HTTP (a partner's own network), asking browsers to fetch the page's scripts and styles over
+        // HTTPS would leave it blank: only over HTTPS, as HSTS.
+        'upgrade-insecure-requests': deps.config.secureCookies ? [] : null,
       },
     },
     strictTransportSecurity: deps.config.secureCookies,

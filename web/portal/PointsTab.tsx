@@ -4,7 +4,7 @@ import { Alert, Anchor, Badge, Button, Checkbox, Group, List, Loader, Paper, Seg
 import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconCircleCheck, IconLock } from '@tabler/icons-react';
 import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../src/gateway/test-cards.ts';
-import { api, apiRequest, isApiError } from '../shared/api.ts';
+import { api, apiRequest, isApiError, newIdempotencyKey } from '../shared/api.ts';
 import { FormError, fieldError } from '../shared/forms.tsx';
 import { formatDate, formatDateTime } from '../shared/format.ts';
 import { decimalsOf, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
@@ -63,16 +63,6 @@ interface AutoTopUp {
 
 function cardLabel(c: SavedCard): string {
   return `${c.brand.toUpperCase()} •••• ${c.last4} (${String(c.expMonth).padStart(2, '0')}/${c.expYear})`;
-}
-
-/**
- * A new key per top-up. The same top-up sent again after an answer that never came (the network failed, the server
- * answered 5xx, or it is still working on it) keeps its key, so the server answers it once and the card is charged once;
- * any other answer ends it, and the next submit is a new top-up with a new key.
- */
-function idempotencyKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `topup-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function isForbiddenRole(e: unknown): boolean {
@@ -252,12 +242,15 @@ function TopUpSection() {
     // once per settled top-up
   }, [settledKey]);
 
-  // The key of the top-up being tried, with the body it was sent with (see idempotencyKey).
+  // The key of the top-up being tried, with the body it was sent with: a new key per top-up. The same top-up sent again
+  // after an answer that never came (the network failed, the server answered 5xx, or it is still working on it) keeps its
+  // key, so the server answers it once and the card is charged once; any other answer ends it, and the next submit is a
+  // new top-up with a new key.
   const attempt = useRef<{ body: string; key: string } | null>(null);
   const topUp = useMutation({
     mutationFn: async (body: Record<string, unknown>) => {
       const text = JSON.stringify(body);
-      if (attempt.current?.body !== text) attempt.current = { body: text, key: idempotencyKey() };
+      if (attempt.current?.body !== text) attempt.current = { body: text, key: newIdempotencyKey('topup') };
       try {
         const res = await apiRequest<TopUp>('/api/v1/portal/top-ups', { method: 'POST', body, headers: { 'idempotency-key': attempt.current.key } });
         attempt.current = null;

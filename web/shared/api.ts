@@ -40,6 +40,25 @@ export function isSignedOut(e: unknown): boolean {
   return isApiError(e) && e.status === 401 && e.code !== 'invalid_credentials' && e.code !== 'two_factor_invalid';
 }
 
+/**
+ * A new random Idempotency-Key (the server ignores it where a route does not opt in): `prefix-` and 32 hex digits.
+ * From `crypto.getRandomValues`, which every page has: `crypto.randomUUID` exists only in a secure context (HTTPS or
+ * localhost), and a partner may serve Folio over plain HTTP on its own network.
+ */
+export function newIdempotencyKey(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * True when the server answered a request and refused it for good (a 4xx): nothing was done, so the next attempt is a new
+ * request with a new Idempotency-Key. Not when the same key is still being worked on (`idempotency_key_in_progress`),
+ * nor for a 5xx or a lost answer: a retry of those keeps its key, and the server does the work once.
+ */
+export function isFinalRefusal(e: unknown): boolean {
+  return isApiError(e) && e.status >= 400 && e.status < 500 && e.code !== 'idempotency_key_in_progress';
+}
+
 let csrfToken: string | null = null;
 
 /** The CSRF token comes from the login answer and the session answer; cookie-authenticated writes must send it. */

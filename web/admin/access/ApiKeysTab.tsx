@@ -139,13 +139,20 @@ export function ApiKeysTab() {
               {created.token}
             </Code>
             <Group justify="space-between">
-              <CopyButton value={created.token}>
-                {({ copied, copy }) => (
-                  <Button variant="light" color={copied ? 'teal' : 'indigo'} leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} onClick={copy}>
-                    {copied ? 'Copied' : 'Copy key'}
-                  </Button>
-                )}
-              </CopyButton>
+              {/* The clipboard is only there for a page served over HTTPS (or from localhost). */}
+              {'clipboard' in navigator ? (
+                <CopyButton value={created.token}>
+                  {({ copied, copy }) => (
+                    <Button variant="light" color={copied ? 'teal' : 'indigo'} leftSection={copied ? <IconCheck size={16} /> : <IconCopy size={16} />} onClick={copy}>
+                      {copied ? 'Copied' : 'Copy key'}
+                    </Button>
+                  )}
+                </CopyButton>
+              ) : (
+                <Text size="sm" c="dimmed">
+                  Select the key above and copy it.
+                </Text>
+              )}
               <Button onClick={() => setCreated(null)}>I have copied it</Button>
             </Group>
           </Stack>

@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Group, Modal, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCreditCard, IconMinus, IconPlus } from '@tabler/icons-react';
-import { apiRequest } from '../../shared/api.ts';
+import { apiRequest, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { TransactionsTable, WalletSummary, useWallet, type Wallet } from '../../shared/points.tsx';
@@ -13,11 +13,6 @@ import { usePagedList } from '../../shared/queries.ts';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 
 type Dialog = 'issue' | 'take-back' | 'credit-limit' | null;
-
-function newKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `points-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
 
 /** Customer detail: the customer's points and transactions; staff with Finance also issue or take back points and set the credit limit. */
 export function CustomerPoints({ customerId, currency }: { customerId: string; currency: string }) {
@@ -84,7 +79,7 @@ function AdjustPointsDialog({ kind, opened, onClose, path, base, currency }: Dia
   const title = kind === 'issue' ? 'Issue points' : 'Take back points';
   const adjust = useMutation({
     mutationFn: async () =>
-      (await apiRequest<{ amount: string; currency: string }>(`${path}/points/${kind}`, { method: 'POST', body: { amount: amount.trim(), reason: reason.trim() }, headers: { 'idempotency-key': newKey() } })).data,
+      (await apiRequest<{ amount: string; currency: string }>(`${path}/points/${kind}`, { method: 'POST', body: { amount: amount.trim(), reason: reason.trim() }, headers: { 'idempotency-key': newIdempotencyKey('points') } })).data,
     onSuccess: async (res) => {
       notifications.show({ color: 'teal', message: kind === 'issue' ? `${formatMoney(res.amount, res.currency)} points issued.` : `${formatMoney(res.amount, res.currency)} points taken back.` });
       close();

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Badge, Button, Checkbox, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
-import { api, apiRequest, errorMessage, isApiError } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate, titleCase } from '../../shared/format.ts';
 import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
@@ -13,10 +13,7 @@ import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerFull, PriceView, ProductView, SubscriptionView } from './customer-types.ts';
 
-function newKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `sell-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
+const newKey = () => newIdempotencyKey('sell');
 
 function Money({ amount, currency, testId, strong }: { amount: string; currency?: string; testId?: string; strong?: boolean }) {
   return (

@@ -2,12 +2,11 @@ import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Alert, Button, Checkbox, Group, Modal, SegmentedControl, Stack, Table, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { api, apiRequest } from '../../shared/api.ts';
+import { api, apiRequest, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError } from '../../shared/forms.tsx';
 import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { currencyDecimals } from '../../shared/money.ts';
 import { CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
-import { newIdempotencyKey } from './finance-types.ts';
 import { statementPath, type BankLineView, type LineOpenInvoices } from './bank-import-types.ts';
 
 type Plan = Record<string, { on: boolean; amount: string }>;

@@ -4,12 +4,12 @@ import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-q
 import { Alert, Anchor, Badge, Button, Group, List, Modal, SegmentedControl, Stack, Text, Textarea, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconChecks } from '@tabler/icons-react';
-import { api, apiRequest, errorMessage } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError } from '../../shared/forms.tsx';
 import { formatDateTime } from '../../shared/format.ts';
 import { DataTable, ErrorState, LoadingState, LoadMore, PageHeader, type Column } from '../../shared/ui.tsx';
 import { Amount } from '../invoices/invoice-ui.tsx';
-import { newIdempotencyKey, PAYMENTS_KEY } from './finance-types.ts';
+import { PAYMENTS_KEY } from './finance-types.ts';
 import {
   BANK_IMPORT_BASE, BANK_IMPORTS_KEY, CONFIDENCE_COLORS, LINE_STATES, lineStateColor, lineStateLabel, statementPath,
   type AcceptConfidentResult, type BankLineView, type BankStatementDetail,

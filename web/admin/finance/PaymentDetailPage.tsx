@@ -2,12 +2,13 @@ import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } 
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  Alert, Anchor, Button, Group, List, Modal, Paper, Radio, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title,
+  Alert, Anchor, Button, Group, List, Paper, Radio, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowBackUp, IconArrowLeft, IconCircleCheck, IconDownload, IconUserPlus } from '@tabler/icons-react';
-import { api, apiRequest, isApiError } from '../../shared/api.ts';
+import { api, apiRequest, isApiError, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
+import { ReasonDialog } from '../../shared/ReasonDialog.tsx';
 import { formatDate, formatDateTime } from '../../shared/format.ts';
 import { formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
@@ -16,7 +17,7 @@ import { currencyDecimals } from '../../shared/money.ts';
 import { statusLabel } from '../invoices/invoice-types.ts';
 import { Amount } from '../invoices/invoice-ui.tsx';
 import {
-  PAYMENTS_KEY, methodLabel, newIdempotencyKey, paymentPath, pointsOutcomeLines,
+  PAYMENTS_KEY, methodLabel, paymentPath, pointsOutcomeLines,
   type PaymentDetail, type PaymentOpenInvoices, type Reversal,
 } from './finance-types.ts';
 import { AssignDialog, PaymentStatusBadge, paymentName, refreshAfterPaymentChange } from './finance-ui.tsx';
@@ -306,7 +307,7 @@ function AllocatePanel({ payment: p }: { payment: PaymentDetail }) {
       await refreshAfterPaymentChange(queryClient);
     },
     onError: (e) => {
-      if (isApiError(e) && e.status >= 400 && e.status < 500) setIdemKey(newIdempotencyKey('allocate'));
+      if (isFinalRefusal(e)) setIdemKey(newIdempotencyKey('allocate'));
     },
   });
   const serverError = (invoiceId: string) => {
@@ -493,78 +494,35 @@ function AllocatePanel({ payment: p }: { payment: PaymentDetail }) {
 function ReverseDialog({ payment: p, onReversed }: { payment: PaymentDetail; onReversed: (r: Reversal) => void }) {
   const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
-  const [reason, setReason] = useState('');
-  const [missing, setMissing] = useState(false);
-  const [idemKey, setIdemKey] = useState(() => newIdempotencyKey('reverse'));
   const active = p.allocations.filter((a) => !a.reversedAt);
   const invoiceCount = new Set(active.filter((a) => a.kind === 'invoice').map((a) => a.invoiceId)).size;
-  const act = useMutation({
-    mutationFn: async () =>
-      (await apiRequest<Reversal>(paymentPath(p.id, 'reverse'), { method: 'POST', body: { reason: reason.trim() }, headers: { 'idempotency-key': idemKey } })).data,
-    onSuccess: async (r) => {
-      notifications.show({ color: 'teal', title: 'Payment reversed', message: `${paymentName(p)} is reversed; ${r.reopenedInvoices.length} invoice${r.reopenedInvoices.length === 1 ? '' : 's'} reopened.` });
-      onReversed(r);
-      close();
-      await refreshAfterPaymentChange(queryClient);
-    },
-    onError: (e) => {
-      if (isApiError(e) && e.status >= 400 && e.status < 500) setIdemKey(newIdempotencyKey('reverse'));
-    },
-  });
-  const close = () => {
-    setOpened(false);
-    setReason('');
-    setMissing(false);
-    act.reset();
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (reason.trim() === '') {
-      setMissing(true);
-      return;
-    }
-    act.mutate();
-  };
   return (
     <>
       <Button size="xs" color="red" variant="light" leftSection={<IconArrowBackUp size={14} />} onClick={() => setOpened(true)}>
         Reverse
       </Button>
-      <Modal opened={opened} onClose={close} title={`Reverse ${paymentName(p)}?`} centered>
-        <form noValidate aria-label="Reverse payment" onSubmit={submit}>
-          <Stack>
-            <FormError error={act.error} fields={['reason']} />
-            <Text size="sm">
-              For a bounced cheque or a payment recorded by mistake. Every entry it made is mirrored
-              {invoiceCount > 0 ? `, the ${invoiceCount} invoice${invoiceCount === 1 ? '' : 's'} it paid reopen` : ''}
-              {(toMicros(p.toPoints) ?? 0n) > 0n ? ` and the ${formatMoney(p.toPoints, p.currency)} of points it created are taken back` : ''}. The payment stays on record as reversed. This cannot be undone.
-            </Text>
-            <Textarea
-              label="Reason"
-              description="Kept on the payment and in the audit trail"
-              value={reason}
-              onChange={(e) => {
-                setReason(e.currentTarget.value);
-                setMissing(false);
-              }}
-              error={missing ? 'Required' : fieldError(act.error, 'reason')}
-              required
-              autosize
-              minRows={2}
-              maxLength={500}
-              data-autofocus
-            />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={close}>
-                Cancel
-              </Button>
-              <Button type="submit" color="red" loading={act.isPending}>
-                Reverse payment
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
+      <ReasonDialog
+        opened={opened}
+        onClose={() => setOpened(false)}
+        title={`Reverse ${paymentName(p)}?`}
+        formLabel="Reverse payment"
+        intro={
+          <>
+            For a bounced cheque or a payment recorded by mistake. Every entry it made is mirrored
+            {invoiceCount > 0 ? `, the ${invoiceCount} invoice${invoiceCount === 1 ? '' : 's'} it paid reopen` : ''}
+            {(toMicros(p.toPoints) ?? 0n) > 0n ? ` and the ${formatMoney(p.toPoints, p.currency)} of points it created are taken back` : ''}. The payment stays on record as reversed. This cannot be undone.
+          </>
+        }
+        reasonDescription="Kept on the payment and in the audit trail"
+        submitLabel="Reverse payment"
+        keyPrefix="reverse"
+        send={async (reason, key) => (await apiRequest<Reversal>(paymentPath(p.id, 'reverse'), { method: 'POST', body: { reason }, headers: { 'idempotency-key': key } })).data}
+        onDone={async (r) => {
+          notifications.show({ color: 'teal', title: 'Payment reversed', message: `${paymentName(p)} is reversed; ${r.reopenedInvoices.length} invoice${r.reopenedInvoices.length === 1 ? '' : 's'} reopened.` });
+          onReversed(r);
+          await refreshAfterPaymentChange(queryClient);
+        }}
+      />
     </>
   );
 }

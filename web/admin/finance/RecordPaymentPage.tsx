@@ -4,14 +4,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconInfoCircle } from '@tabler/icons-react';
-import { api, apiRequest, isApiError } from '../../shared/api.ts';
+import { api, apiRequest, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { PageHeader } from '../../shared/ui.tsx';
 import { INVOICES_KEY, invoicePath, type InvoiceDetail } from '../invoices/invoice-types.ts';
 import { CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
-import { PAYMENT_CURRENCIES, PAYMENT_METHODS, newIdempotencyKey, paymentUrl, todayIso, type PaymentDetail, type PaymentMethod } from './finance-types.ts';
+import { PAYMENT_CURRENCIES, PAYMENT_METHODS, paymentUrl, todayIso, type PaymentDetail, type PaymentMethod } from './finance-types.ts';
 import { paymentName, refreshAfterPaymentChange } from './finance-ui.tsx';
 
 const FIELDS = ['method', 'amount', 'currency', 'receivedOn', 'reference', 'remark', 'customerId'];
@@ -88,7 +88,7 @@ export function RecordPaymentPage() {
     },
     // Refused (4xx): nothing was written, the corrected form is a new request. A lost answer keeps the key: the retry is the same request.
     onError: (e) => {
-      if (isApiError(e) && e.status >= 400 && e.status < 500) setIdemKey(newIdempotencyKey('payment'));
+      if (isFinalRefusal(e)) setIdemKey(newIdempotencyKey('payment'));
     },
   });
 

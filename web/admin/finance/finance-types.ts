@@ -10,7 +10,6 @@ import type { ArAging } from '../../../src/finance/reports/ar-aging.ts';
 import type { TrialBalance } from '../../../src/finance/reports/trial-balance.ts';
 
 export type { ArAging, PaymentDetail, PaymentMethod, PaymentOpenInvoices, PaymentStatus, PaymentSummary, PointsOutcome, Reversal, TrialBalance };
-export { newIdempotencyKey } from '../invoices/invoice-types.ts';
 
 export const PAYMENTS_KEY = ['payments'] as const;
 export const REPORTS_KEY = ['finance-reports'] as const;

@@ -2,13 +2,13 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Group, Modal, Stack, Text, type MantineSize } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { apiRequest } from '../../shared/api.ts';
+import { apiRequest, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { INVOICES_KEY } from '../invoices/invoice-types.ts';
 import { CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
 import {
-  PAYMENTS_KEY, methodLabel, newIdempotencyKey, paymentPath, paymentStatusColor, paymentStatusLabel, type PaymentDetail, type PaymentSummary,
+  PAYMENTS_KEY, methodLabel, paymentPath, paymentStatusColor, paymentStatusLabel, type PaymentDetail, type PaymentSummary,
 } from './finance-types.ts';
 
 export function PaymentStatusBadge({ status, size = 'sm' }: { status: string; size?: MantineSize }) {

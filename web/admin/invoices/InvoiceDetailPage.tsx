@@ -1,20 +1,20 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Anchor, Button, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title, Tooltip } from '@mantine/core';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Anchor, Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconBan, IconCash, IconDownload, IconMailForward, IconPencil, IconReceiptRefund, IconSend } from '@tabler/icons-react';
-import { apiRequest, isApiError } from '../../shared/api.ts';
+import { apiRequest, isApiError, newIdempotencyKey } from '../../shared/api.ts';
 import { AuditTable } from '../../shared/AuditTable.tsx';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
-import { FormError, fieldError } from '../../shared/forms.tsx';
+import { ReasonDialog } from '../../shared/ReasonDialog.tsx';
 import { formatDate, formatDateTime, formatPeriod, titleCase } from '../../shared/format.ts';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
 import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
 import type { AuditEvent } from '../../shared/types.ts';
-import { INVOICES_KEY, invoiceName, invoicePath, newIdempotencyKey, type InvoiceDetail } from './invoice-types.ts';
+import { INVOICES_KEY, invoiceName, invoicePath, type InvoiceDetail } from './invoice-types.ts';
 import { Amount, InvoiceBadges, InvoiceTypeBadge } from './invoice-ui.tsx';
 import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
 import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
@@ -373,65 +373,22 @@ function InvoiceActions({ invoice: inv }: { invoice: InvoiceDetail }) {
 }
 
 function VoidDialog({ invoice: inv, opened, onClose, onDone }: { invoice: InvoiceDetail; opened: boolean; onClose: () => void; onDone: () => Promise<unknown> }) {
-  const [reason, setReason] = useState('');
-  const [missing, setMissing] = useState(false);
-  const act = useMutation({
-    mutationFn: async () =>
-      (await apiRequest<InvoiceDetail>(invoicePath(inv.id, 'void'), { method: 'POST', body: { reason: reason.trim() }, headers: { 'idempotency-key': newIdempotencyKey('void') } })).data,
-    onSuccess: async () => {
-      notifications.show({ color: 'teal', title: 'Invoice voided', message: `${invoiceName(inv)} is void; nothing is due on it.` });
-      close();
-      await onDone();
-    },
-  });
-  const close = () => {
-    setReason('');
-    setMissing(false);
-    act.reset();
-    onClose();
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (reason.trim() === '') {
-      setMissing(true);
-      return;
-    }
-    act.mutate();
-  };
   return (
-    <Modal opened={opened} onClose={close} title={`Void ${invoiceName(inv)}`} centered>
-      <form noValidate aria-label="Void invoice" onSubmit={submit}>
-        <Stack>
-          <FormError error={act.error} fields={['reason']} />
-          <Text size="sm">
-            A void invoice stays on record with its number, but nothing is due on it any more{inv.status === 'draft' ? '' : ' and its ledger entry is reversed'}. This cannot be undone.
-          </Text>
-          <Textarea
-            label="Reason"
-            description="Kept on the invoice and in the audit trail"
-            value={reason}
-            onChange={(e) => {
-              setReason(e.currentTarget.value);
-              setMissing(false);
-            }}
-            error={missing ? 'Required' : fieldError(act.error, 'reason')}
-            required
-            autosize
-            minRows={2}
-            maxLength={500}
-            data-autofocus
-          />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" color="red" loading={act.isPending}>
-              Void invoice
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <ReasonDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Void ${invoiceName(inv)}`}
+      formLabel="Void invoice"
+      intro={`A void invoice stays on record with its number, but nothing is due on it any more${inv.status === 'draft' ? '' : ' and its ledger entry is reversed'}. This cannot be undone.`}
+      reasonDescription="Kept on the invoice and in the audit trail"
+      submitLabel="Void invoice"
+      keyPrefix="void"
+      send={async (reason, key) => (await apiRequest<InvoiceDetail>(invoicePath(inv.id, 'void'), { method: 'POST', body: { reason }, headers: { 'idempotency-key': key } })).data}
+      onDone={async () => {
+        notifications.show({ color: 'teal', title: 'Invoice voided', message: `${invoiceName(inv)} is void; nothing is due on it.` });
+        await onDone();
+      }}
+    />
   );
 }
 

@@ -6,7 +6,7 @@ import {
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconArrowLeft, IconPackage, IconTextPlus, IconTrash } from '@tabler/icons-react';
-import { api, apiRequest, errorMessage, isApiError } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
@@ -15,8 +15,7 @@ import type { Page } from '../../shared/types.ts';
 import type { ProductView } from '../products/product-types.ts';
 import { previewTotals, showMicros } from './invoice-preview.ts';
 import {
-  INVOICES_KEY, TAX_CATEGORY_OPTIONS, invoiceName, invoicePath, newIdempotencyKey,
-  type InvoiceDetail, type InvoiceLineInput, type InvoicingSettings, type TaxCategory,
+  INVOICES_KEY, TAX_CATEGORY_OPTIONS, invoiceName, invoicePath, type InvoiceDetail, type InvoiceLineInput, type InvoicingSettings, type TaxCategory,
 } from './invoice-types.ts';
 import { CustomerPicker, type PickedCustomer } from './invoice-ui.tsx';
 import { useInvoice } from './InvoiceDetailPage.tsx';

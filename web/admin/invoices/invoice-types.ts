@@ -61,12 +61,6 @@ export interface InvoiceLineInput {
   taxCategory?: TaxCategory;
 }
 
-/** A new random Idempotency-Key (the server ignores it where a route does not opt in). */
-export function newIdempotencyKey(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
 export function invoicePath(id: string, action?: string): string {
   return `/api/v1/invoices/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 }

@@ -5,7 +5,7 @@ import { Alert, Anchor, Button, Checkbox, Divider, Group, List, Loader, Modal, S
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertCircle, IconCircleCheck, IconCoins } from '@tabler/icons-react';
 import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../../src/gateway/test-cards.ts';
-import { api, apiRequest, isApiError } from '../../shared/api.ts';
+import { api, apiRequest, isApiError, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
@@ -21,7 +21,7 @@ const PENDING_POLL_MS = 2_000;
 const FINAL_REFUSALS = new Set(['card_declined', 'insufficient_funds', 'card_required', 'amount_exceeds_due', 'validation_failed', 'invoice_not_payable']);
 
 /** One key per opening of the dialog: a double click, a second tab's retry or a network retry pays once. */
-const newKey = () => `invpay-${crypto.randomUUID()}`;
+const newKey = () => newIdempotencyKey('invpay');
 
 function cardLabel(c: SavedCard): string {
   return `${c.brand.toUpperCase()} •••• ${c.last4} (${String(c.expMonth).padStart(2, '0')}/${c.expYear})`;

@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { api, apiRequest } from '../../shared/api.ts';
+import { api, apiRequest, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { titleCase } from '../../shared/format.ts';
@@ -19,7 +19,6 @@ interface CatalogItem {
   variants: Array<{ variantId: string; name: string; prices: Array<{ priceId: string; cycle: 'monthly' | 'yearly'; currency: string; price: string; activationFee: string }> }>;
 }
 
-const newKey = () => `buy-${crypto.randomUUID()}`;
 
 /**
  * "Buy a subscription" for owners and admins: product, plan and billing cycle from the catalog, a quantity, then
@@ -47,7 +46,8 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
   const [productId, setProductId] = useState<string | null>(null);
   const [priceId, setPriceId] = useState<string | null>(null);
   const [quantity, setQuantity] = useState<number | string>(1);
-  const [key] = useState(newKey);
+  // One key per attempt: a double click or a network retry buys once; a refusal ends the attempt (see isFinalRefusal).
+  const [key, setKey] = useState(() => newIdempotencyKey('buy'));
   const products = catalog.data?.data ?? [];
   const product = products.find((p) => p.productId === productId);
   const options = useMemo(
@@ -73,6 +73,9 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
       await queryClient.invalidateQueries({ queryKey: SERVICES_KEY });
       await queryClient.invalidateQueries({ queryKey: ['portal'] });
       onClose();
+    },
+    onError: (e) => {
+      if (isFinalRefusal(e)) setKey(newIdempotencyKey('buy'));
     },
   });
   const submit = (e: FormEvent) => {
