@@ -87,9 +87,10 @@ const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
 
 /**
  * The points transactions: the latest 100, a type filter, totals by type (over the whole history), an "Older" pager that
- * follows the API's cursor, and a CSV download of every matching transaction.
+ * follows the API's cursor, and a CSV download of every matching transaction. With `showKind` (staff), each description
+ * also names its ledger entry's kind (`call_charge`, `points_issued`): a customer reads the type and description alone.
  */
-export function TransactionsTable({ base, path }: { base: readonly unknown[]; path: string }) {
+export function TransactionsTable({ base, path, showKind = false }: { base: readonly unknown[]; path: string; showKind?: boolean }) {
   const [type, setType] = useState<TransactionType | ''>('');
   // The cursors of the pages before the one shown ("Newer" goes back one).
   const [cursors, setCursors] = useState<(string | undefined)[]>([]);
@@ -173,7 +174,7 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             header: 'Type',
             visibleFrom: 'sm',
             render: (t) => (
-              <Badge variant="light" color="gray" radius="sm" tt="none" title={t.kind}>
+              <Badge variant="light" color="gray" radius="sm" tt="none" title={showKind ? t.kind : undefined}>
                 {typeLabel(t.type)}
               </Badge>
             ),
@@ -184,9 +185,11 @@ export function TransactionsTable({ base, path }: { base: readonly unknown[]; pa
             render: (t) => (
               <div>
                 <Text size="sm">{t.description}</Text>
-                <Text size="xs" c="dimmed" visibleFrom="sm">
-                  {t.kind}
-                </Text>
+                {showKind ? (
+                  <Text size="xs" c="dimmed" visibleFrom="sm">
+                    {t.kind}
+                  </Text>
+                ) : null}
                 {/* On a phone the date sits under the description (its own column is left out). */}
                 <Text size="xs" c="dimmed" hiddenFrom="sm">
                   {formatDateTime(t.occurredAt)}

@@ -49,7 +49,7 @@ export function CustomerPoints({ customerId, currency }: { customerId: string; c
       </Group>
       <Stack gap="md">
         <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} />
-        <TransactionsTable base={base} path={`${path}/transactions`} />
+        <TransactionsTable base={base} path={`${path}/transactions`} showKind />
         <TopUps base={base} path={`${path}/top-ups`} />
       </Stack>
       {finance ? (
