@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Anchor, Badge, Button, Collapse, Group, Modal, Paper, Select, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
@@ -10,6 +10,7 @@ import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney, isNegative } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
+import { useUrlFilters } from '../../shared/url-filters.ts';
 import { DataTable, LoadMore, PageHeader, StatusBadge } from '../../shared/ui.tsx';
 import type { CustomerFull, CustomerRow } from './customer-types.ts';
 
@@ -25,18 +26,12 @@ const STATUS_OPTIONS = [
 const CURRENCY_OPTIONS = [{ value: '', label: 'Any currency' }, ...CURRENCIES.map((c) => ({ value: c, label: c }))];
 
 export function CustomersPage() {
-  const [params, setParams] = useSearchParams();
-  const [q, setQ] = useState(params.get('q') ?? '');
+  const { filter, setFilters } = useUrlFilters();
+  const [q, setQ] = useState(filter('q'));
   const [debounced] = useDebouncedValue(q.trim(), 300);
-  const status = params.get('status') ?? '';
-  const currency = params.get('currency') ?? '';
-  const low = params.get('low') === '1';
-  const setParam = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
+  const status = filter('status');
+  const currency = filter('currency');
+  const low = filter('low') === '1';
   const customers = usePagedList<CustomerRow>(CUSTOMERS_KEY, '/api/v1/customers', {
     q: debounced, status, currency, lowPoints: low ? 'true' : undefined, limit: 50,
   });
@@ -66,17 +61,17 @@ export function CustomersPage() {
               value={q}
               onChange={(e) => {
                 setQ(e.currentTarget.value);
-                setParam('q', e.currentTarget.value);
+                setFilters({ q: e.currentTarget.value });
               }}
               w={320}
             />
-            <Select label="Status" data={STATUS_OPTIONS} value={status} onChange={(v) => setParam('status', v ?? '')} allowDeselect={false} w={160} />
-            <Select label="Currency" data={CURRENCY_OPTIONS} value={currency} onChange={(v) => setParam('currency', v ?? '')} allowDeselect={false} w={160} />
+            <Select label="Status" data={STATUS_OPTIONS} value={status} onChange={(v) => setFilters({ status: v ?? '' })} allowDeselect={false} w={160} />
+            <Select label="Currency" data={CURRENCY_OPTIONS} value={currency} onChange={(v) => setFilters({ currency: v ?? '' })} allowDeselect={false} w={160} />
             <Switch
               label="Low points only"
               description="Usable below the threshold"
               checked={low}
-              onChange={(e) => setParam('low', e.currentTarget.checked ? '1' : '')}
+              onChange={(e) => setFilters({ low: e.currentTarget.checked ? '1' : '' })}
               mb={4}
             />
           </Group>

@@ -1,7 +1,8 @@
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { Badge, Button, Group, Paper, Select, Stack, Text } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { usePagedList } from '../../shared/queries.ts';
+import { useUrlFilters } from '../../shared/url-filters.ts';
 import { DataTable, LoadMore, PageHeader } from '../../shared/ui.tsx';
 import { DISCOUNTS_KEY, SCOPES, periodOf, rateOf, type DiscountView } from './discount-types.ts';
 import { CustomerSelect } from './CustomerSelect.tsx';
@@ -11,17 +12,11 @@ import { PrecedenceHelp } from './PrecedenceHelp.tsx';
 /** The Discount app's list: filters in the address (customer, target, scope, status), newest first, load more. */
 export function DiscountListPage() {
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const customerId = params.get('customerId') ?? '';
-  const target = params.get('target') ?? '';
-  const scope = params.get('scope') ?? '';
-  const status = params.get('status') ?? '';
-  const setParam = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
+  const { filter, setFilters } = useUrlFilters();
+  const customerId = filter('customerId');
+  const target = filter('target');
+  const scope = filter('scope');
+  const status = filter('status');
   const filters = { customerId: customerId || undefined, target: target || undefined, scope: scope || undefined, status: status || undefined };
   const list = usePagedList<DiscountView>(DISCOUNTS_KEY, '/api/v1/discounts', { ...filters, limit: 50 });
 
@@ -40,14 +35,14 @@ export function DiscountListPage() {
       <Paper withBorder radius="md" p="md">
         <Stack>
           <Group align="flex-end" gap="sm" role="search" aria-label="Filter discounts">
-            <CustomerSelect label="Customer" value={customerId || null} onChange={(id) => setParam('customerId', id)} w={260} clearable placeholder="Any customer" />
+            <CustomerSelect label="Customer" value={customerId || null} onChange={(id) => setFilters({ customerId: id ?? '' })} w={260} clearable placeholder="Any customer" />
             <Select
-              label="Target" w={170} clearable placeholder="Any target" value={target || null} onChange={(v) => setParam('target', v)}
+              label="Target" w={170} clearable placeholder="Any target" value={target || null} onChange={(v) => setFilters({ target: v ?? '' })}
               data={[{ value: 'customer', label: 'One customer' }, { value: 'all', label: 'Every customer' }]}
             />
-            <Select label="Scope" w={240} clearable placeholder="Any scope" value={scope || null} onChange={(v) => setParam('scope', v)} data={SCOPES} />
+            <Select label="Scope" w={240} clearable placeholder="Any scope" value={scope || null} onChange={(v) => setFilters({ scope: v ?? '' })} data={SCOPES} />
             <Select
-              label="Status" w={160} clearable placeholder="Any status" value={status || null} onChange={(v) => setParam('status', v)}
+              label="Status" w={160} clearable placeholder="Any status" value={status || null} onChange={(v) => setFilters({ status: v ?? '' })}
               data={[{ value: 'active', label: 'Active' }, { value: 'scheduled', label: 'Scheduled' }, { value: 'ended', label: 'Ended' }]}
             />
           </Group>

@@ -7,6 +7,7 @@ import { withQuery, type QueryValue } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
+import { anyFilter, useUrlFilters } from '../../shared/url-filters.ts';
 import { DataTable, LoadMore, PageHeader } from '../../shared/ui.tsx';
 import { CreditNoteDetailView } from './CreditNoteDetailView.tsx';
 import { CreditNoteForm } from './CreditNoteForm.tsx';
@@ -29,25 +30,17 @@ export function CreditNotesPage() {
 
 function CreditNoteList() {
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const [q, setQ] = useState(params.get('q') ?? '');
+  const { filter, setFilters, clearFilters } = useUrlFilters();
+  const [q, setQ] = useState(filter('q'));
   const [debounced] = useDebouncedValue(q.trim(), 300);
-  const status = params.get('status') ?? '';
-  const reason = params.get('reason') ?? '';
-  const outcome = params.get('outcome') ?? '';
-  const from = params.get('from') ?? '';
-  const to = params.get('to') ?? '';
-  const setParam = (entries: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(entries)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  };
+  const status = filter('status');
+  const reason = filter('reason');
+  const outcome = filter('outcome');
+  const from = filter('from');
+  const to = filter('to');
   const filters: Record<string, QueryValue> = { q: debounced, status, reason, outcome, from, to };
   const list = usePagedList<CreditNoteSummary>(CREDIT_NOTES_KEY, '/api/v1/credit-notes', { ...filters, limit: 50 });
-  const filtered = Object.values(filters).some((v) => v !== undefined && v !== null && v !== '');
+  const filtered = anyFilter(filters);
   return (
     <Stack maw={1400}>
       <PageHeader
@@ -58,7 +51,7 @@ function CreditNoteList() {
             <Button component="a" href={withQuery('/api/v1/credit-notes', { ...filters, format: 'csv' })} download="credit-notes.csv" variant="default" leftSection={<IconDownload size={16} />}>
               Download CSV
             </Button>
-            <Button onClick={() => setParam({ new: '1' })} leftSection={<IconPlus size={16} />}>New credit note</Button>
+            <Button onClick={() => setFilters({ new: '1' })} leftSection={<IconPlus size={16} />}>New credit note</Button>
           </>
         }
       />
@@ -66,14 +59,14 @@ function CreditNoteList() {
         <Stack>
           <Group align="flex-end" gap="sm" role="search" aria-label="Find credit notes">
             <TextInput label="Number" placeholder="CN-…" leftSection={<IconSearch size={16} />} value={q} w={200}
-              onChange={(e) => { setQ(e.currentTarget.value); setParam({ q: e.currentTarget.value }); }} />
-            <Select label="Status" w={150} allowDeselect={false} value={status} onChange={(v) => setParam({ status: v ?? '' })}
+              onChange={(e) => { setQ(e.currentTarget.value); setFilters({ q: e.currentTarget.value }); }} />
+            <Select label="Status" w={150} allowDeselect={false} value={status} onChange={(v) => setFilters({ status: v ?? '' })}
               data={[{ value: '', label: 'Any status' }, { value: 'draft', label: 'Draft' }, { value: 'issued', label: 'Issued' }, { value: 'void', label: 'Void' }]} />
-            <Select label="Reason" w={170} allowDeselect={false} value={reason} onChange={(v) => setParam({ reason: v ?? '' })} data={[{ value: '', label: 'Any reason' }, ...REASONS]} />
-            <Select label="Outcome" w={200} allowDeselect={false} value={outcome} onChange={(v) => setParam({ outcome: v ?? '' })} data={[{ value: '', label: 'Any outcome' }, ...OUTCOMES]} />
-            <TextInput label="From" type="date" value={from} onChange={(e) => setParam({ from: e.currentTarget.value })} w={160} />
-            <TextInput label="To" type="date" value={to} onChange={(e) => setParam({ to: e.currentTarget.value })} w={160} />
-            <Button variant="subtle" disabled={!filtered} onClick={() => { setQ(''); setParams(new URLSearchParams(), { replace: true }); }}>Clear filters</Button>
+            <Select label="Reason" w={170} allowDeselect={false} value={reason} onChange={(v) => setFilters({ reason: v ?? '' })} data={[{ value: '', label: 'Any reason' }, ...REASONS]} />
+            <Select label="Outcome" w={200} allowDeselect={false} value={outcome} onChange={(v) => setFilters({ outcome: v ?? '' })} data={[{ value: '', label: 'Any outcome' }, ...OUTCOMES]} />
+            <TextInput label="From" type="date" value={from} onChange={(e) => setFilters({ from: e.currentTarget.value })} w={160} />
+            <TextInput label="To" type="date" value={to} onChange={(e) => setFilters({ to: e.currentTarget.value })} w={160} />
+            <Button variant="subtle" disabled={!filtered} onClick={() => { setQ(''); clearFilters(); }}>Clear filters</Button>
           </Group>
           <DataTable
             label="Credit notes"

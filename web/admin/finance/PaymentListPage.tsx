@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
@@ -8,6 +8,7 @@ import { api, withQuery, type QueryValue } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
 import { sumsByCurrency } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
+import { anyFilter, useUrlFilters } from '../../shared/url-filters.ts';
 import { DataTable, HeadlineFigure, LoadMore, PageHeader, type Column } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import { Amount, CustomerPicker, type PickedCustomer } from '../invoices/invoice-ui.tsx';
@@ -124,33 +125,25 @@ function paymentColumns(opts: { onAssign?: (p: PaymentSummary) => void } = {}): 
 /** Payments: filters in the address (shareable), newest first, load more, CSV of the same filters. */
 export function PaymentListPage() {
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const [q, setQ] = useState(params.get('q') ?? '');
+  const { params, filter, setFilters, clearFilters } = useUrlFilters();
+  const [q, setQ] = useState(filter('q'));
   const [debounced] = useDebouncedValue(q.trim(), 300);
   const [customer, setCustomer] = useState<PickedCustomer | null>(() => {
     const id = params.get('customerId');
     return id ? { id, name: params.get('customerName') ?? id, currency: '' } : null;
   });
-  const method = params.get('method') ?? '';
-  const status = params.get('status') ?? '';
-  const receivedFrom = params.get('receivedFrom') ?? '';
-  const receivedTo = params.get('receivedTo') ?? '';
+  const method = filter('method');
+  const status = filter('status');
+  const receivedFrom = filter('receivedFrom');
+  const receivedTo = filter('receivedTo');
   const unassigned = params.get('unassigned') === 'true';
-  const setParam = (entries: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(entries)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next, { replace: true });
-  };
   const filters: Record<string, QueryValue> = { q: debounced, method, status, customerId: customer?.id, receivedFrom, receivedTo, unassigned: unassigned ? 'true' : undefined };
   const list = usePagedList<PaymentSummary>([...PAYMENTS_KEY, 'list'], '/api/v1/payments', { ...filters, limit: 50 });
-  const filtered = Object.values(filters).some((v) => v !== undefined && v !== null && v !== '');
+  const filtered = anyFilter(filters);
   const clear = () => {
     setQ('');
     setCustomer(null);
-    setParams(new URLSearchParams(), { replace: true });
+    clearFilters();
   };
 
   return (
@@ -181,16 +174,16 @@ export function PaymentListPage() {
                 value={q}
                 onChange={(e) => {
                   setQ(e.currentTarget.value);
-                  setParam({ q: e.currentTarget.value });
+                  setFilters({ q: e.currentTarget.value });
                 }}
                 w={240}
               />
-              <Select label="Method" data={[{ value: '', label: 'Any method' }, ...PAYMENT_METHODS]} value={method} onChange={(v) => setParam({ method: v ?? '' })} allowDeselect={false} w={170} />
+              <Select label="Method" data={[{ value: '', label: 'Any method' }, ...PAYMENT_METHODS]} value={method} onChange={(v) => setFilters({ method: v ?? '' })} allowDeselect={false} w={170} />
               <Select
                 label="Status"
                 data={[{ value: '', label: 'Any status' }, ...PAYMENT_STATUSES.map(({ value, label }) => ({ value, label }))]}
                 value={status}
-                onChange={(v) => setParam({ status: v ?? '' })}
+                onChange={(v) => setFilters({ status: v ?? '' })}
                 allowDeselect={false}
                 w={190}
               />
@@ -200,18 +193,18 @@ export function PaymentListPage() {
                 value={customer}
                 onChange={(c) => {
                   setCustomer(c);
-                  setParam({ customerId: c?.id ?? '', customerName: c?.name ?? '' });
+                  setFilters({ customerId: c?.id ?? '', customerName: c?.name ?? '' });
                 }}
                 w={240}
               />
             </Group>
             <Group align="flex-end" gap="sm">
-              <TextInput label="Received from" type="date" value={receivedFrom} onChange={(e) => setParam({ receivedFrom: e.currentTarget.value })} w={170} />
-              <TextInput label="Received to" type="date" value={receivedTo} onChange={(e) => setParam({ receivedTo: e.currentTarget.value })} w={170} />
+              <TextInput label="Received from" type="date" value={receivedFrom} onChange={(e) => setFilters({ receivedFrom: e.currentTarget.value })} w={170} />
+              <TextInput label="Received to" type="date" value={receivedTo} onChange={(e) => setFilters({ receivedTo: e.currentTarget.value })} w={170} />
               <Switch
                 label="Unassigned only"
                 checked={unassigned}
-                onChange={(e) => setParam({ unassigned: e.currentTarget.checked ? 'true' : '' })}
+                onChange={(e) => setFilters({ unassigned: e.currentTarget.checked ? 'true' : '' })}
                 mb={8}
               />
               <Button variant="subtle" onClick={clear} disabled={!filtered} mb={2}>

@@ -1,10 +1,10 @@
 import type { ReactNode } from 'react';
-import { useSearchParams } from 'react-router';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Badge, Button, Group, Paper, Select, Stack, Switch, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { IconDownload, IconScale, IconClockHour4 } from '@tabler/icons-react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, withQuery } from '../../shared/api.ts';
+import { useUrlFilters } from '../../shared/url-filters.ts';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { Empty, ErrorState, LoadingState, PageHeader } from '../../shared/ui.tsx';
@@ -25,18 +25,8 @@ const CHART_CUSTOMERS = 15;
 
 /** The two controls both reports share, kept in the address: the day and the currency. */
 function useReportParams() {
-  const [params, setParams] = useSearchParams();
-  const asOf = params.get('asOf') ?? '';
-  const currency = params.get('currency') ?? '';
-  const set = (entries: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(entries)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  };
-  return { params, asOf, currency, set };
+  const { params, filter, setFilters } = useUrlFilters();
+  return { params, asOf: filter('asOf'), currency: filter('currency'), set: setFilters };
 }
 
 function ReportControls({ asOf, currency, onChange, children, days = 'past' }: {

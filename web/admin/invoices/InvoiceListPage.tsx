@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
@@ -8,6 +8,7 @@ import { api, withQuery, type QueryValue } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
 import { sumsByCurrency } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
+import { anyFilter, useUrlFilters } from '../../shared/url-filters.ts';
 import { DataTable, HeadlineFigure, LoadMore, PageHeader } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import { INVOICE_STATUSES, INVOICE_TYPES, INVOICES_KEY, type InvoiceSummary } from './invoice-types.ts';
@@ -50,35 +51,27 @@ function Headlines() {
 /** The Invoice app's list: search, filters in the address (shareable), newest first, load more, CSV of the same filters. */
 export function InvoiceListPage() {
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const [q, setQ] = useState(params.get('q') ?? '');
+  const { params, filter, setFilters, clearFilters } = useUrlFilters();
+  const [q, setQ] = useState(filter('q'));
   const [debounced] = useDebouncedValue(q.trim(), 300);
   const [customer, setCustomer] = useState<PickedCustomer | null>(() => {
     const id = params.get('customerId');
     return id ? { id, name: params.get('customerName') ?? id, currency: '' } : null;
   });
-  const type = params.get('type') ?? '';
-  const status = params.get('status') ?? '';
-  const issuedFrom = params.get('issuedFrom') ?? '';
-  const issuedTo = params.get('issuedTo') ?? '';
+  const type = filter('type');
+  const status = filter('status');
+  const issuedFrom = filter('issuedFrom');
+  const issuedTo = filter('issuedTo');
   const overdue = params.get('overdue') === 'true';
-  const setParam = (entries: Record<string, string>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(entries)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    setParams(next, { replace: true });
-  };
   const filters: Record<string, QueryValue> = {
     q: debounced, type, status, customerId: customer?.id, issuedFrom, issuedTo, overdue: overdue ? 'true' : undefined,
   };
   const list = usePagedList<InvoiceSummary>(INVOICES_KEY, '/api/v1/invoices', { ...filters, limit: 50 });
-  const filtered = Object.values(filters).some((v) => v !== undefined && v !== null && v !== '');
+  const filtered = anyFilter(filters);
   const clear = () => {
     setQ('');
     setCustomer(null);
-    setParams(new URLSearchParams(), { replace: true });
+    clearFilters();
   };
 
   return (
@@ -115,7 +108,7 @@ export function InvoiceListPage() {
                 value={q}
                 onChange={(e) => {
                   setQ(e.currentTarget.value);
-                  setParam({ q: e.currentTarget.value });
+                  setFilters({ q: e.currentTarget.value });
                 }}
                 w={280}
               />
@@ -123,7 +116,7 @@ export function InvoiceListPage() {
                 label="Type"
                 data={[{ value: '', label: 'All types' }, ...INVOICE_TYPES]}
                 value={type}
-                onChange={(v) => setParam({ type: v ?? '' })}
+                onChange={(v) => setFilters({ type: v ?? '' })}
                 allowDeselect={false}
                 w={150}
               />
@@ -131,7 +124,7 @@ export function InvoiceListPage() {
                 label="Status"
                 data={[{ value: '', label: 'Any status' }, ...INVOICE_STATUSES]}
                 value={status}
-                onChange={(v) => setParam({ status: v ?? '' })}
+                onChange={(v) => setFilters({ status: v ?? '' })}
                 allowDeselect={false}
                 w={180}
               />
@@ -141,15 +134,15 @@ export function InvoiceListPage() {
                 value={customer}
                 onChange={(c) => {
                   setCustomer(c);
-                  setParam({ customerId: c?.id ?? '', customerName: c?.name ?? '' });
+                  setFilters({ customerId: c?.id ?? '', customerName: c?.name ?? '' });
                 }}
                 w={240}
               />
             </Group>
             <Group align="flex-end" gap="sm">
-              <TextInput label="Issued from" type="date" value={issuedFrom} onChange={(e) => setParam({ issuedFrom: e.currentTarget.value })} w={170} />
-              <TextInput label="Issued to" type="date" value={issuedTo} onChange={(e) => setParam({ issuedTo: e.currentTarget.value })} w={170} />
-              <Switch label="Overdue only" checked={overdue} onChange={(e) => setParam({ overdue: e.currentTarget.checked ? 'true' : '' })} mb={8} />
+              <TextInput label="Issued from" type="date" value={issuedFrom} onChange={(e) => setFilters({ issuedFrom: e.currentTarget.value })} w={170} />
+              <TextInput label="Issued to" type="date" value={issuedTo} onChange={(e) => setFilters({ issuedTo: e.currentTarget.value })} w={170} />
+              <Switch label="Overdue only" checked={overdue} onChange={(e) => setFilters({ overdue: e.currentTarget.checked ? 'true' : '' })} mb={8} />
               <Button variant="subtle" onClick={clear} disabled={!filtered} mb={2}>
                 Clear filters
               </Button>
