@@ -75,8 +75,27 @@ test('staff sell a subscription and see its renewal price, renewal cost and marg
   await expect(dialog.getByTestId('sell-cost')).toHaveText('SGD 8.00');
   await expect(dialog.getByTestId('sell-margin')).toHaveText('SGD 12.00 (60.0%)');
   await page.screenshot({ path: `${SHOTS}/admin-customer-sell-subscription.png` });
+  // The first try is refused on its way (as the server refuses a sale it cannot make): the dialog says why, and the next
+  // try is a new request with a new Idempotency-Key (the same key with another body would be refused as reused).
+  const keys: string[] = [];
+  let refusedOnce = false;
+  await page.route('**/api/v1/customers/*/subscriptions', async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback();
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (refusedOnce) return route.fallback();
+    refusedOnce = true;
+    await route.fulfill({
+      status: 409, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Conflict', status: 409, code: 'state_conflict', detail: 'This price was archived a moment ago' }),
+    });
+  });
+  await dialog.getByRole('button', { name: 'Sell', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toContainText('This price was archived a moment ago');
   await dialog.getByRole('button', { name: 'Sell', exact: true }).click();
   await expect(dialog).toBeHidden();
+  await page.unroute('**/api/v1/customers/*/subscriptions');
+  expect(keys).toHaveLength(2);
+  expect(keys[1], 'the sale after a refusal is a new request').not.toBe(keys[0]);
 
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: productName });
   await expect(row).toContainText('Active');

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Badge, Button, Checkbox, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
-import { api, apiRequest, errorMessage, isApiError, newIdempotencyKey } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate, titleCase } from '../../shared/format.ts';
 import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
@@ -282,6 +282,10 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
       close();
       await queryClient.invalidateQueries({ queryKey });
       await queryClient.invalidateQueries({ queryKey: ['customers', customer.id] });
+    },
+    onError: (e) => {
+      // Refused, nothing was sold: the next try (another plan, another quantity) is a new request with a new key.
+      if (isFinalRefusal(e)) setIdempotencyKey(newKey());
     },
   });
   const submit = (e: FormEvent) => {
