@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, isFinalRefusal, newIdempotencyKey } from './api.ts';
+
+describe('Idempotency-Keys in the browser', () => {
+  it('are the prefix and 32 hex digits, new each time', () => {
+    const keys = new Set(Array.from({ length: 1_000 }, () => newIdempotencyKey('buy')));
+    expect(keys.size).toBe(1_000);
+    for (const key of keys) expect(key).toMatch(/^buy-[0-9a-f]{32}$/);
+  });
+
+  it('are renewed after a refusal, not while the same key is still being worked on nor after a 5xx or a lost answer', () => {
+    expect(isFinalRefusal(new ApiError(409, 'state_conflict', 'The customer is suspended'))).toBe(true);
+    expect(isFinalRefusal(new ApiError(422, 'idempotency_key_reused', 'already used'))).toBe(true);
+    expect(isFinalRefusal(new ApiError(400, 'validation_failed', 'quantity: at most 1000'))).toBe(true);
+    expect(isFinalRefusal(new ApiError(409, 'idempotency_key_in_progress', 'still being processed'))).toBe(false);
+    expect(isFinalRefusal(new ApiError(500, 'internal', 'Internal error'))).toBe(false);
+    expect(isFinalRefusal(new ApiError(503, 'unavailable', 'Try again'))).toBe(false);
+    expect(isFinalRefusal(new TypeError('Failed to fetch'))).toBe(false);
+  });
+});
