@@ -12,11 +12,11 @@ test.use({ viewport: { width: 390, height: 844 } });
  * A table fits the screen: nothing to scroll sideways for, on the page or in the box that holds the table (a table a
  * few pixels wider than its box is scrolled there, and the start of its first column is cut off).
  */
-async function expectFitsTheScreen(table: Locator): Promise<void> {
+async function expectFitsTheScreen(table: Locator, screenWidth = 390): Promise<void> {
   const box = await table.boundingBox();
   expect(box, 'the table is laid out').not.toBeNull();
   expect(box!.x).toBeGreaterThanOrEqual(0);
-  expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+  expect(box!.x + box!.width).toBeLessThanOrEqual(screenWidth);
   const overflow = await table.evaluate((el) => {
     for (let holder = el.parentElement; holder && holder !== document.body; holder = holder.parentElement) {
       if (getComputedStyle(holder).overflowX !== 'visible') {
@@ -115,4 +115,24 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await expect(activity.getByRole('button', { name: /^Details of / }).first()).toHaveAttribute('aria-expanded', 'true');
   await expectFitsTheScreen(activity);
   await page.screenshot({ path: `${SHOTS}/phone-portal-activity.png`, fullPage: true });
+});
+
+test.describe('on a tablet in portrait (768 x 1024)', () => {
+  test.use({ viewport: { width: 768, height: 1024 } });
+
+  test("an owner sees each invoice's status, due date, amount due and pay button without scrolling sideways; Home counts the services in words", async ({ page }) => {
+    await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+    const invoices = page.getByRole('table', { name: 'Invoices' });
+    await expect(invoices.getByRole('row').nth(1)).toBeVisible();
+    await expectFitsTheScreen(invoices, 768);
+    for (const shown of ['Status', 'Due', 'Amount due']) await expect(invoices.getByRole('columnheader', { name: shown, exact: true })).toBeVisible();
+    // Type, issue date and total wait for a wider screen (the invoice's dialog has them).
+    for (const hidden of ['Type', 'Issued', 'Total']) await expect(invoices.getByRole('columnheader', { name: hidden, exact: true })).toBeHidden();
+    const payable = invoices.getByRole('row').filter({ has: page.getByRole('button', { name: /^Pay INV-/ }) }).first();
+    await payable.scrollIntoViewIfNeeded();
+    await expect(payable.getByRole('button', { name: /^Pay INV-/ })).toBeInViewport();
+    await page.screenshot({ path: `${SHOTS}/tablet-portal-invoices.png` });
+    await page.getByRole('tab', { name: 'Services' }).click();
+    await expect(page.getByTestId('home-services-counts')).toHaveText('2 virtual lines · 1 wallboard');
+  });
 });

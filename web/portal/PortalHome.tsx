@@ -185,7 +185,9 @@ function ServicesTab() {
     queryKey: [...SERVICES_KEY, 'home', 'wallboards'],
     queryFn: ({ signal }) => api.get<Page<Wallboard>>('/api/v1/portal/wallboards', { limit: 200 }, signal),
   });
-  const count = (q: { data?: Page<unknown> }) => (q.data ? `${q.data.data.length}${q.data.nextCursor ? '+' : ''}` : '…');
+  // "1 wallboard", "2 virtual lines", "200+ virtual lines" (a page of 200 with more after it), "… wallboards" while loading.
+  const count = (q: { data?: Page<unknown> }, one: string, many: string) =>
+    q.data ? `${q.data.data.length}${q.data.nextCursor ? '+' : ''} ${q.data.data.length === 1 && !q.data.nextCursor ? one : many}` : `… ${many}`;
   return (
     <Stack gap="md">
       <section aria-labelledby="home-subscriptions-title">
@@ -225,7 +227,7 @@ function ServicesTab() {
           <div>
             <Text fw={600}>Virtual lines and wallboards</Text>
             <Text size="sm" c="dimmed" data-testid="home-services-counts">
-              {count(lines)} virtual lines · {count(boards)} wallboards
+              {count(lines, 'virtual line', 'virtual lines')} · {count(boards, 'wallboard', 'wallboards')}
             </Text>
           </div>
           <Button component={Link} to="/portal/services" variant="light" rightSection={<IconArrowRight size={16} />}>

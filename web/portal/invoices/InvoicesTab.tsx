@@ -148,6 +148,8 @@ export function InvoicesTab() {
         emptyTitle={type || status || filters.issuedFrom || filters.issuedTo ? 'No invoices match these filters' : 'No invoices yet'}
         emptyDescription="Invoices for your purchases, top-ups and monthly statements will appear here."
         footer={<LoadMore hasNextPage={invoices.hasNextPage} isFetchingNextPage={invoices.isFetchingNextPage} onLoadMore={() => void invoices.fetchNextPage()} />}
+        // A phone keeps the number (the status under it), the amount due and the actions; a tablet in portrait (from
+        // 768 px) adds the status and due date; type, issue date and total from 992 px: the pay button stays on screen.
         columns={[
           {
             key: 'number',
@@ -164,9 +166,9 @@ export function InvoicesTab() {
               </>
             ),
           },
-          { key: 'type', header: 'Type', visibleFrom: 'sm', render: (i) => <InvoiceTypeBadge type={i.type} /> },
+          { key: 'type', header: 'Type', visibleFrom: 'md', render: (i) => <InvoiceTypeBadge type={i.type} /> },
           { key: 'status', header: 'Status', visibleFrom: 'sm', render: (i) => <InvoiceStatusBadges invoice={i} /> },
-          { key: 'issued', header: 'Issued', visibleFrom: 'sm', render: (i) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(i.issuedAt)}</Text> },
+          { key: 'issued', header: 'Issued', visibleFrom: 'md', render: (i) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(i.issuedAt)}</Text> },
           {
             key: 'due',
             header: 'Due',
@@ -177,7 +179,7 @@ export function InvoicesTab() {
               </Text>
             ),
           },
-          { key: 'total', header: 'Total', align: 'right', visibleFrom: 'sm', render: (i) => <Amount value={formatMoney(i.total, i.currency)} /> },
+          { key: 'total', header: 'Total', align: 'right', visibleFrom: 'md', render: (i) => <Amount value={formatMoney(i.total, i.currency)} /> },
           { key: 'amountDue', header: 'Amount due', align: 'right', render: (i) => <Amount value={formatMoney(i.amountDue, i.currency)} strong={i.status !== 'paid' && i.status !== 'void'} /> },
           { key: 'actions', header: <VisuallyHidden>Actions</VisuallyHidden>, align: 'right', render: (i) => <RowActions invoice={i} onPay={() => setParam('pay', i.id)} /> },
         ]}
