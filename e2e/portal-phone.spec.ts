@@ -120,7 +120,7 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
 test.describe('on a tablet in portrait (768 x 1024)', () => {
   test.use({ viewport: { width: 768, height: 1024 } });
 
-  test("an owner sees each invoice's status, due date, amount due and pay button without scrolling sideways; Home counts the services in words", async ({ page }) => {
+  test("an owner sees each invoice's status, due date, amount due and pay button without scrolling sideways; Home counts the services in words; lines and wallboards fit", async ({ page }) => {
     await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
     const invoices = page.getByRole('table', { name: 'Invoices' });
     await expect(invoices.getByRole('row').nth(1)).toBeVisible();
@@ -134,5 +134,15 @@ test.describe('on a tablet in portrait (768 x 1024)', () => {
     await page.screenshot({ path: `${SHOTS}/tablet-portal-invoices.png` });
     await page.getByRole('tab', { name: 'Services' }).click();
     await expect(page.getByTestId('home-services-counts')).toHaveText('2 virtual lines · 1 wallboard');
+
+    // The Services page's tables fit too (the subscription each line or board belongs to waits for 992 px).
+    await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Services' }).click();
+    const lines = page.getByRole('table', { name: 'Virtual lines' });
+    await expect(lines.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
+    await expectFitsTheScreen(lines, 768);
+    await page.getByRole('tab', { name: 'Wallboards' }).click();
+    const boards = page.getByRole('table', { name: 'Wallboards' });
+    await expect(boards.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
+    await expectFitsTheScreen(boards, 768);
   });
 });

@@ -149,7 +149,8 @@ export function InvoicesTab() {
         emptyDescription="Invoices for your purchases, top-ups and monthly statements will appear here."
         footer={<LoadMore hasNextPage={invoices.hasNextPage} isFetchingNextPage={invoices.isFetchingNextPage} onLoadMore={() => void invoices.fetchNextPage()} />}
         // A phone keeps the number (the status under it), the amount due and the actions; a tablet in portrait (from
-        // 768 px) adds the status and due date; type, issue date and total from 992 px: the pay button stays on screen.
+        // 768 px) adds the status and due date; issue date and total from 992 px, the type (its number's prefix says it)
+        // from 1200 px: the pay button stays on screen at every width.
         columns={[
           {
             key: 'number',
@@ -166,7 +167,7 @@ export function InvoicesTab() {
               </>
             ),
           },
-          { key: 'type', header: 'Type', visibleFrom: 'md', render: (i) => <InvoiceTypeBadge type={i.type} /> },
+          { key: 'type', header: 'Type', visibleFrom: 'lg', render: (i) => <InvoiceTypeBadge type={i.type} /> },
           { key: 'status', header: 'Status', visibleFrom: 'sm', render: (i) => <InvoiceStatusBadges invoice={i} /> },
           { key: 'issued', header: 'Issued', visibleFrom: 'md', render: (i) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(i.issuedAt)}</Text> },
           {

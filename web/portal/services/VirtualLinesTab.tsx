@@ -82,8 +82,8 @@ export function VirtualLinesTab({ canManage }: { canManage: boolean }) {
             ),
           },
           { key: 'destination', header: 'Calls go to', render: (l) => <Text size="sm">{l.destinationSummary}</Text> },
-          { key: 'hours', header: 'Business hours', minWidth: 220, visibleFrom: 'sm', render: (l) => <Text size="sm">{l.businessHoursSummary}</Text> },
-          { key: 'subscription', header: 'Subscription', visibleFrom: 'sm', render: (l) => <Text size="sm">{subscriptionName(l.subscriptionId)}</Text> },
+          { key: 'hours', header: 'Business hours', minWidth: 180, visibleFrom: 'sm', render: (l) => <Text size="sm">{l.businessHoursSummary}</Text> },
+          { key: 'subscription', header: 'Subscription', visibleFrom: 'md', render: (l) => <Text size="sm">{subscriptionName(l.subscriptionId)}</Text> },
           {
             key: 'status',
             header: 'Status',

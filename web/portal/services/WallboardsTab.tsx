@@ -95,7 +95,7 @@ export function WallboardsTab({ canManage }: { canManage: boolean }) {
           {
             key: 'subscription',
             header: 'Subscription',
-            visibleFrom: 'sm',
+            visibleFrom: 'md',
             render: (b) => {
               const s = b.subscriptionId ? subscriptionList?.find((x) => x.id === b.subscriptionId) : undefined;
               return <Text size="sm">{s ? subscriptionLabel(s) : (b.subscriptionId ?? '—')}</Text>;
