@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
+import { SHOTS, expectFitsTheScreen, sidebar, signIn, pick } from './support/folio.ts';
 
 /**
  * The Audit app (issue 7 §1): an Audit holder filters the trail by app and customer, opens an event and reads who did it
@@ -38,6 +38,11 @@ test('an Audit holder filters by app and customer, opens an event and reads its 
   await expect(page).toHaveURL(/\/admin\/audit$/);
   await expect(page.getByRole('heading', { name: 'Audit', exact: true })).toBeVisible();
   const table = page.getByRole('table', { name: 'Audit events' });
+  // On a 1280-px laptop the events fit beside the sidebar, nothing to scroll sideways for.
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await expect(table.getByRole('row').nth(1)).toBeVisible();
+  await expectFitsTheScreen(table, 1280);
+  await page.setViewportSize({ width: 1366, height: 860 });
   await expect(table.getByRole('row').nth(1)).toBeVisible();
   // The chain's state is always on top (verified, not checked yet, or unavailable: never nothing).
   await expect(page.getByText(/Verified up to event #|Not verified yet|Chain status unavailable|Audit chain broken/).first()).toBeVisible();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
-import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
+import { SHOTS, expectFitsTheScreen, sidebar, signIn, pick } from './support/folio.ts';
 
 /**
  * The Invoice app (issue 5 §1): a billing clerk creates a Purchase invoice by hand (a product line and a free-text line with
@@ -133,6 +133,13 @@ test('the list finds it by type, status and search, and downloads the same filte
   await expect(row).toContainText('Purchase');
   await expect(row).toContainText('Awaiting payment');
   await expect(row).toContainText('141.70');
+  // On a 1280-px laptop the amounts stay on screen beside the sidebar: the type moves under the number.
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await expectFitsTheScreen(table, 1280);
+  await expect(table.getByRole('columnheader', { name: 'Amount due' })).toBeInViewport();
+  await expect(table.getByRole('columnheader', { name: 'Type' })).toBeHidden();
+  await expect(row.getByText('Purchase', { exact: true }).filter({ visible: true })).toBeVisible();
+  await page.setViewportSize({ width: 1366, height: 860 });
 
   // Another status hides it; the search by number finds it alone.
   const status = page.getByRole('combobox', { name: 'Status' });

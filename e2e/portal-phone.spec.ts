@@ -1,5 +1,5 @@
-import { expect, test, type Locator } from '@playwright/test';
-import { SHOTS, signIn } from './support/folio.ts';
+import { expect, test } from '@playwright/test';
+import { SHOTS, expectFitsTheScreen, signIn } from './support/folio.ts';
 
 /**
  * The user portal on a phone (390 x 844, an iPhone's width): the header has no room for Home, Services and Members, so
@@ -8,28 +8,6 @@ import { SHOTS, signIn } from './support/folio.ts';
  */
 test.use({ viewport: { width: 390, height: 844 } });
 
-/**
- * A table fits the screen: nothing to scroll sideways for, on the page or in the box that holds the table (a table a
- * few pixels wider than its box is scrolled there, and the start of its first column is cut off).
- */
-async function expectFitsTheScreen(table: Locator, screenWidth = 390): Promise<void> {
-  const box = await table.boundingBox();
-  expect(box, 'the table is laid out').not.toBeNull();
-  expect(box!.x).toBeGreaterThanOrEqual(0);
-  expect(box!.x + box!.width).toBeLessThanOrEqual(screenWidth);
-  const overflow = await table.evaluate((el) => {
-    for (let holder = el.parentElement; holder && holder !== document.body; holder = holder.parentElement) {
-      if (getComputedStyle(holder).overflowX !== 'visible') {
-        return { tableWidth: Math.ceil(el.getBoundingClientRect().width), boxWidth: holder.clientWidth, scrolledBy: holder.scrollLeft };
-      }
-    }
-    return null;
-  });
-  if (overflow) {
-    expect(overflow.tableWidth, 'the table is no wider than the box that holds it').toBeLessThanOrEqual(overflow.boxWidth);
-    expect(overflow.scrolledBy, 'the box holding the table is not scrolled sideways').toBe(0);
-  }
-}
 
 test('an owner on a phone finds Services and Members, and reads invoices, transactions, members, lines, wallboards and activity without scrolling sideways', async ({ page }) => {
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });

@@ -77,3 +77,26 @@ export async function pick(page: Page, combobox: Locator, option: string | RegEx
   await choice.click();
   await expect(choice).toBeHidden();
 }
+
+/**
+ * A table fits the screen: nothing to scroll sideways for, on the page or in the box that holds the table (a table a
+ * few pixels wider than its box is scrolled there, and the start of its first column is cut off).
+ */
+export async function expectFitsTheScreen(table: Locator, screenWidth = 390): Promise<void> {
+  const box = await table.boundingBox();
+  expect(box, 'the table is laid out').not.toBeNull();
+  expect(box!.x).toBeGreaterThanOrEqual(0);
+  expect(box!.x + box!.width).toBeLessThanOrEqual(screenWidth);
+  const overflow = await table.evaluate((el) => {
+    for (let holder = el.parentElement; holder && holder !== document.body; holder = holder.parentElement) {
+      if (getComputedStyle(holder).overflowX !== 'visible') {
+        return { tableWidth: Math.ceil(el.getBoundingClientRect().width), boxWidth: holder.clientWidth, scrolledBy: holder.scrollLeft };
+      }
+    }
+    return null;
+  });
+  if (overflow) {
+    expect(overflow.tableWidth, 'the table is no wider than the box that holds it').toBeLessThanOrEqual(overflow.boxWidth);
+    expect(overflow.scrolledBy, 'the box holding the table is not scrolled sideways').toBe(0);
+  }
+}

@@ -43,7 +43,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
     {
       key: 'who',
       header: 'Who',
-      minWidth: 170,
+      minWidth: 150,
       render: (e) => (
         <div>
           <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
@@ -58,7 +58,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
     {
       key: 'what',
       header: 'What',
-      minWidth: 190,
+      minWidth: 180,
       render: (e) => (
         <div>
           <Text size="sm" fw={500}>
@@ -106,14 +106,14 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
         <div>
           <Text size="sm">{e.target.type.replaceAll('_', ' ')}</Text>
           {e.target.id ? (
-            <Text size="xs" c="dimmed" ff="monospace" title={e.target.id} maw={150} truncate="end">
+            <Text size="xs" c="dimmed" ff="monospace" title={e.target.id} maw={130} truncate="end">
               {e.target.id}
             </Text>
           ) : null}
         </div>
       ),
     },
-    { key: 'changes', header: 'Changes', minWidth: 160, render: (e) => <ChangesSummary changes={e.changes} /> },
+    { key: 'changes', header: 'Changes', minWidth: 150, render: (e) => <ChangesSummary changes={e.changes} /> },
     {
       key: 'open',
       header: <VisuallyHidden>Open</VisuallyHidden>,

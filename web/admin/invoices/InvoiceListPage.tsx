@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Anchor, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
+import { Anchor, Box, Button, Group, Paper, Select, SimpleGrid, Stack, Switch, Text, TextInput, Tooltip } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconDownload, IconPlus, IconSearch } from '@tabler/icons-react';
 import { api, withQuery, type QueryValue } from '../../shared/api.ts';
@@ -164,13 +164,21 @@ export function InvoiceListPage() {
                 key: 'number',
                 header: 'Number',
                 render: (i) => (
-                  <Anchor component={Link} to={`/admin/invoice/${i.id}`} size="sm" fw={500} ff={i.number ? 'monospace' : undefined} onClick={(e) => e.stopPropagation()} style={{ whiteSpace: 'nowrap' }}>
-                    {i.number ?? 'Draft'}
-                  </Anchor>
+                  <>
+                    <Anchor component={Link} to={`/admin/invoice/${i.id}`} size="sm" fw={500} ff={i.number ? 'monospace' : undefined} onClick={(e) => e.stopPropagation()} style={{ whiteSpace: 'nowrap' }}>
+                      {i.number ?? 'Draft'}
+                    </Anchor>
+                    {/* Below 1408 px the type sits under the number (its own column is left out). */}
+                    <Box hiddenFrom="xl" mt={2}>
+                      <InvoiceTypeBadge type={i.type} />
+                    </Box>
+                  </>
                 ),
               },
-              { key: 'customer', header: 'Customer', minWidth: 160, render: (i) => <Text size="sm">{i.customer.name}</Text> },
-              { key: 'type', header: 'Type', render: (i) => <InvoiceTypeBadge type={i.type} /> },
+              { key: 'customer', header: 'Customer', minWidth: 140, render: (i) => <Text size="sm">{i.customer.name}</Text> },
+              // The type has a column of its own from 1408 px, under the number below that: the amounts stay on a 1280-px
+              // laptop's screen.
+              { key: 'type', header: 'Type', visibleFrom: 'xl', render: (i) => <InvoiceTypeBadge type={i.type} /> },
               { key: 'status', header: 'Status', minWidth: 210, render: (i) => <InvoiceBadges invoice={i} /> },
               {
                 key: 'issued',
