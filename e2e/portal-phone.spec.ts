@@ -8,7 +8,6 @@ import { SHOTS, expectFitsTheScreen, signIn } from './support/folio.ts';
  */
 test.use({ viewport: { width: 390, height: 844 } });
 
-
 test('an owner on a phone finds Services and Members, and reads invoices, transactions, members, lines, wallboards and activity without scrolling sideways', async ({ page }) => {
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
   const nav = page.getByRole('navigation', { name: 'Portal' });

@@ -7,7 +7,8 @@ import { FormError, fieldError } from './forms.tsx';
 /**
  * A dialog for an action that cannot be undone and needs a reason (void an invoice, reverse a payment): what the action
  * does, a required reason (at most 500 characters), and a red button. One Idempotency-Key per attempt: a double click or
- * a network retry acts once; a refusal, or closing the dialog, ends the attempt and the next one has a new key.
+ * a network retry acts once; a refusal, or closing the dialog, ends the attempt and the next one has a new key. (Its
+ * actions cannot happen twice anyway: a second void or reversal of the same thing is refused by the server.)
  */
 export function ReasonDialog<T>({ opened, onClose, title, formLabel, intro, reasonDescription, submitLabel, keyPrefix, send, onDone }: {
   opened: boolean;
