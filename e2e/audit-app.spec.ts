@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, expectFitsTheScreen, sidebar, signIn, pick } from './support/folio.ts';
+import { csrf, expectFitsTheScreen, pick, SHOTS, sidebar, signIn } from './support/folio.ts';
 
 /**
  * The Audit app (issue 7 §1): an Audit holder filters the trail by app and customer, opens an event and reads who did it
@@ -11,11 +11,6 @@ test.describe.configure({ mode: 'serial' });
 const suffix = Date.now().toString(36);
 const oldPhone = '+65 6000 1111';
 const newPhone = `+65 6${suffix.slice(-3).replace(/\D/g, '7').padStart(3, '7')} 2222`;
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 async function acmeId(p: Page): Promise<string> {
   const res = await p.request.get('/api/v1/customers?limit=200');

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
+import { csrf, pick, SHOTS, sidebar, signIn } from './support/folio.ts';
 
 /**
  * The Customer app (issue 4 §3): staff find a customer, sell it a subscription and see its renewal price, cost and margin;
@@ -11,11 +11,6 @@ test.describe.configure({ mode: 'serial' });
 let page: Page;
 const suffix = Date.now().toString(36).toUpperCase();
 const productName = `Cloud PBX ${suffix}`;
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { signIn, pick } from './support/folio.ts';
+import { csrf, pick, signIn } from './support/folio.ts';
 
 /**
  * The Discount app (issue 8 §1, §5): the sales manager (Demo Telecom staff holding the Discount grant) creates a discount for
@@ -9,11 +9,6 @@ import { signIn, pick } from './support/folio.ts';
  * src/discounts/discounts.test.ts runs the renewal and checks the invoice line carries the discount.
  */
 let page: Page;
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 async function choose(combobox: string, option: string | RegExp) {
   await pick(page, page.getByRole('combobox', { name: combobox, exact: true }), option);

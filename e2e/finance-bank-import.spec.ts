@@ -1,5 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn } from './support/folio.ts';
+import { expect, test } from '@playwright/test';
+import { csrf, SHOTS, sidebar, signIn } from './support/folio.ts';
 
 /**
  * Bank statement import (issue 6 §2): the finance person uploads a small CSV statement, sees each money-in line with a
@@ -7,11 +7,6 @@ import { SHOTS, sidebar, signIn } from './support/folio.ts';
  * an ordinary bank-transfer payment in the payments list. A customer of its own (created here) keeps the seeded ones as seeded.
  */
 const suffix = Date.now().toString(36).toUpperCase();
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 test('the finance person uploads a statement, accepts a suggested line and sees the payment', async ({ browser }) => {
   test.setTimeout(180_000); // a shared 2-core machine

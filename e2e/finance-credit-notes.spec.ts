@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
-import { SHOTS, signIn, pick } from './support/folio.ts';
+import { csrf, pick, SHOTS, signIn } from './support/folio.ts';
 
 /**
  * Credit notes in the Finance app (issue 6 §3): the finance person opens the credit note form from an invoice (the link the
@@ -12,11 +12,6 @@ import { SHOTS, signIn, pick } from './support/folio.ts';
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage({ acceptDownloads: true });

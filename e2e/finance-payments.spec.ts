@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
+import { csrf, pick, SHOTS, sidebar, signIn } from './support/folio.ts';
 
 /**
  * The Finance app's payments (issue 6 §2, §6): the finance person records a bank transfer for a customer, splits it over
@@ -11,11 +11,6 @@ import { SHOTS, sidebar, signIn, pick } from './support/folio.ts';
 test.describe.configure({ mode: 'serial' });
 
 const suffix = Date.now().toString(36).toUpperCase();
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 /**
  * Go to an address inside the running app as a link does (history and popstate, no page load). A full page load fetches the

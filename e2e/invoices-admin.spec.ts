@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
-import { SHOTS, expectFitsTheScreen, sidebar, signIn, pick } from './support/folio.ts';
+import { csrf, expectFitsTheScreen, pick, SHOTS, sidebar, signIn } from './support/folio.ts';
 
 /**
  * The Invoice app (issue 5 §1): a billing clerk creates a Purchase invoice by hand (a product line and a free-text line with
@@ -18,11 +18,6 @@ let issuedNumber = '';
 let issuedUrl = '';
 /** A valid 1x1 PNG. */
 const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
-}
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage({ acceptDownloads: true });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, signIn } from './support/folio.ts';
+import { csrf, PASSWORD, SHOTS, signIn } from './support/folio.ts';
 
 async function openPoints(page: Page) {
   await page.getByRole('tab', { name: 'Points' }).click();
@@ -43,7 +43,10 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
       expect(new Set(pointsAt.map((p) => p.left)), JSON.stringify(pointsAt)).toEqual(new Set([pointsAt[0]!.left]));
       expect(pointsAt[0]!.left).not.toBeNull();
     }
-    await expect(page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1)).toContainText('Succeeded');
+    const topUps = page.getByRole('table', { name: 'Top-ups' });
+    await expect(topUps.getByRole('row').nth(1)).toContainText('Succeeded');
+    // Staff's policy and gateway columns are not the customer's concern.
+    await expect(topUps.getByRole('columnheader')).toHaveText(['Date', 'Status', 'Points', 'Fee', 'Charged', 'Invoice', 'Note']);
     await page.screenshot({ path: `${SHOTS}/portal-points-top-up.png`, fullPage: true });
   });
 
@@ -80,7 +83,18 @@ test('a member is told that only owners and admins see company credits', async (
   expect(res.status()).toBe(403);
 });
 
-test('finance staff issue points to a customer with a reason and see it in its transactions', async ({ page }) => {
+test('finance staff issue points to a customer with a reason and see it in its transactions, and its top-ups', async ({ page }) => {
+  // The owner tops up 12.00 by card (below the demo's 20.00 threshold: a fee of 1.00), as its own request.
+  const login = await page.request.post('/api/v1/auth/login', { data: { email: 'owner@acme.test', password: PASSWORD } });
+  expect(login.status()).toBe(200);
+  const topUp = await page.request.post('/api/v1/portal/top-ups', {
+    headers: { ...(await csrf(page)), 'idempotency-key': `e2e-staff-top-ups-${Date.now()}` },
+    data: { amount: '12.00', cardToken: 'tok_sandbox_success' },
+  });
+  expect(topUp.status(), await topUp.text()).toBe(201);
+  const { invoice } = await topUp.json() as { invoice: { number: string } };
+  await page.context().clearCookies();
+
   await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
   await page.goto('/admin/customer');
   await page.getByRole('link', { name: 'Acme Pte Ltd' }).first().click();
@@ -98,5 +112,14 @@ test('finance staff issue points to a customer with a reason and see it in its t
   const row = section.getByRole('table', { name: 'Transactions' }).getByRole('row').filter({ hasText: 'points_issued' }).first();
   await expect(row).toContainText('+5.00');
   await expect(row).toContainText('Credit');
+
+  // Staff see the policy that applied and the gateway's reference, which the portal's table leaves out.
+  const topUps = section.getByRole('table', { name: 'Top-ups' });
+  await expect(topUps.getByRole('columnheader')).toHaveText(['Date', 'Status', 'Points', 'Fee', 'Policy', 'Charged', 'Invoice', 'Gateway', 'Note']);
+  const topUpRow = topUps.getByRole('row').filter({ hasText: invoice.number });
+  await expect(topUpRow).toContainText('Succeeded');
+  await expect(topUpRow).toContainText('12.00');
+  await expect(topUpRow).toContainText('13.00');
+  await expect(topUpRow).toContainText(/sandbox · \S+/);
   await page.screenshot({ path: `${SHOTS}/admin-customer-points.png`, fullPage: true });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { pdfText } from '../src/invoices/pdf/pdf-text.ts';
-import { SHOTS, signIn } from './support/folio.ts';
+import { csrf, SHOTS, signIn } from './support/folio.ts';
 
 /**
  * Home > Invoices in the user portal (issue 5 §2): an owner filters Purchase invoices, pays one with points first and the
@@ -51,11 +51,6 @@ function cents(v: bigint): string {
 function shown(amount: string, currency = 'SGD'): string {
   const [whole, fraction] = amount.split('.');
   return `${currency} ${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
-}
-
-async function csrf(p: Page): Promise<Record<string, string>> {
-  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
-  return { 'x-csrf-token': session.csrfToken };
 }
 
 async function wallet(owner: Page): Promise<Wallet> {

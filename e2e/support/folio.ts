@@ -100,3 +100,9 @@ export async function expectFitsTheScreen(table: Locator, screenWidth = 390): Pr
     expect(overflow.scrolledBy, 'the box holding the table is not scrolled sideways').toBe(0);
   }
 }
+
+/** The signed-in session's CSRF header, for the API requests a test sends itself (`page.request`). */
+export async function csrf(p: Page): Promise<Record<string, string>> {
+  const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+  return { 'x-csrf-token': session.csrfToken };
+}

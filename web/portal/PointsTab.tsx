@@ -1,18 +1,18 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Anchor, Badge, Button, Checkbox, Group, List, Loader, Paper, SegmentedControl, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, Group, List, Loader, Paper, SegmentedControl, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconCircleCheck, IconLock } from '@tabler/icons-react';
 import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../src/gateway/test-cards.ts';
 import { api, apiRequest, isApiError, newIdempotencyKey } from '../shared/api.ts';
 import { FormError, fieldError } from '../shared/forms.tsx';
-import { formatDate, formatDateTime } from '../shared/format.ts';
+import { formatDate } from '../shared/format.ts';
 import { decimalsOf, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
 import { TransactionsTable, WalletSummary, useWallet } from '../shared/points.tsx';
 import { ConfirmButton } from '../shared/ConfirmButton.tsx';
-import { usePagedList } from '../shared/queries.ts';
 import { useSession } from '../shared/session.tsx';
-import { DataTable, ErrorState, LoadMore, StatusBadge } from '../shared/ui.tsx';
+import { ErrorState } from '../shared/ui.tsx';
+import { TopUpsTable } from '../shared/TopUpsTable.tsx';
 import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
 
 const BASE = ['portal', 'points'] as const;
@@ -97,7 +97,7 @@ export function PointsTab() {
         </Title>
         <TransactionsTable base={BASE} path="/api/v1/portal/transactions" />
       </section>
-      <TopUpsHistory />
+      <TopUpsTable base={BASE} path="/api/v1/portal/top-ups" titleOrder={3} />
       <AutoTopUpSection />
       <SavedCardsSection />
     </Stack>
@@ -426,54 +426,6 @@ function TopUpSection() {
         </Stack>
       </form>
     </Paper>
-  );
-}
-
-function TopUpsHistory() {
-  // While a top-up is pending, the list refreshes itself until it settles.
-  const [poll, setPoll] = useState(false);
-  const topUps = usePagedList<TopUp>([...BASE, 'top-ups'], '/api/v1/portal/top-ups', {}, { refetchInterval: poll ? 3_000 : false });
-  const anyPending = topUps.rows?.some((t) => t.status === 'pending') ?? false;
-  if (anyPending !== poll) setPoll(anyPending);
-  return (
-    <section aria-labelledby="top-ups-title">
-      <Title order={3} size="h4" mb="xs" id="top-ups-title">
-        Top-ups
-      </Title>
-      <DataTable
-        label="Top-ups"
-        rows={topUps.rows}
-        loading={topUps.isPending}
-        error={topUps.error}
-        onRetry={() => void topUps.refetch()}
-        rowKey={(t) => t.id}
-        emptyTitle="No top-ups yet"
-        emptyDescription="Top-ups by card, yours and automatic ones, will be listed here."
-        footer={<LoadMore hasNextPage={topUps.hasNextPage} isFetchingNextPage={topUps.isFetchingNextPage} onLoadMore={() => void topUps.fetchNextPage()} />}
-        columns={[
-          { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text> },
-          {
-            key: 'status',
-            header: 'Status',
-            render: (t) => (
-              <Group gap={4} wrap="nowrap">
-                <StatusBadge status={t.status} />
-                {t.auto ? (
-                  <Badge variant="outline" color="gray" radius="sm" tt="none">
-                    Auto
-                  </Badge>
-                ) : null}
-              </Group>
-            ),
-          },
-          { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
-          { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
-          { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
-          { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
-          { key: 'failure', header: 'Note', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
-        ]}
-      />
-    </section>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Badge, Button, Group, Modal, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Button, Group, Modal, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCreditCard, IconMinus, IconPlus } from '@tabler/icons-react';
 import { apiRequest, newIdempotencyKey } from '../../shared/api.ts';
@@ -8,9 +8,7 @@ import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { TransactionsTable, WalletSummary, useWallet, type Wallet } from '../../shared/points.tsx';
 import { useSession } from '../../shared/session.tsx';
-import { formatDate, formatDateTime } from '../../shared/format.ts';
-import { usePagedList } from '../../shared/queries.ts';
-import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
+import { TopUpsTable } from '../../shared/TopUpsTable.tsx';
 
 type Dialog = 'issue' | 'take-back' | 'credit-limit' | null;
 
@@ -50,7 +48,7 @@ export function CustomerPoints({ customerId, currency }: { customerId: string; c
       <Stack gap="md">
         <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} />
         <TransactionsTable base={base} path={`${path}/transactions`} showKind />
-        <TopUps base={base} path={`${path}/top-ups`} />
+        <TopUpsTable base={base} path={`${path}/top-ups`} staff titleOrder={4} limit={20} />
       </Stack>
       {finance ? (
         <>
@@ -213,72 +211,5 @@ function CreditLimitDialog({ opened, onClose, path, base, currency, wallet }: Di
         </Stack>
       </form>
     </Modal>
-  );
-}
-
-interface StaffTopUp {
-  id: string;
-  status: string;
-  auto: boolean;
-  currency: string;
-  amount: string;
-  fee: string;
-  total: string;
-  invoice: { id: string; number: string } | null;
-  failure: { code: string; reason: string } | null;
-  gateway: string;
-  gatewayChargeRef: string | null;
-  /** The top-up policy version that applied (null: the provider's default). */
-  policyVersion: { id: string; effectiveFrom: string } | null;
-  createdAt: string;
-}
-
-/** The customer's card top-ups (their own and automatic ones), with the gateway reference and why a failed one failed. */
-function TopUps({ base, path }: { base: readonly unknown[]; path: string }) {
-  const topUps = usePagedList<StaffTopUp>([...base, 'top-ups'], path, { limit: 20 });
-  return (
-    <section aria-labelledby="staff-top-ups-title">
-      <Title order={4} size="h5" mb="xs" id="staff-top-ups-title">
-        Top-ups
-      </Title>
-      <DataTable
-        label="Top-ups"
-        rows={topUps.rows}
-        loading={topUps.isPending}
-        error={topUps.error}
-        onRetry={() => void topUps.refetch()}
-        rowKey={(t) => t.id}
-        emptyTitle="No top-ups yet"
-        emptyDescription="Card top-ups, the customer's and automatic ones, will be listed here."
-        footer={<LoadMore hasNextPage={topUps.hasNextPage} isFetchingNextPage={topUps.isFetchingNextPage} onLoadMore={() => void topUps.fetchNextPage()} />}
-        columns={[
-          { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text> },
-          {
-            key: 'status',
-            header: 'Status',
-            render: (t) => (
-              <Group gap={4} wrap="nowrap">
-                <StatusBadge status={t.status} />
-                {t.auto ? (
-                  <Badge variant="outline" color="gray" radius="sm" tt="none">
-                    Auto
-                  </Badge>
-                ) : null}
-              </Group>
-            ),
-          },
-          { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
-          { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
-          {
-            key: 'policy', header: 'Policy',
-            render: (t) => <Text size="xs" c="dimmed" title={t.policyVersion?.id}>{t.policyVersion ? `Version of ${formatDate(t.policyVersion.effectiveFrom)}` : 'Default'}</Text>,
-          },
-          { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
-          { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
-          { key: 'ref', header: 'Gateway', render: (t) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> },
-          { key: 'failure', header: 'Note', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
-        ]}
-      />
-    </section>
   );
 }

@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import { Badge, Group, Text, Title, type TitleOrder } from '@mantine/core';
+import { formatDate, formatDateTime } from './format.ts';
+import { formatMoney } from './money.ts';
+import { usePagedList } from './queries.ts';
+import { DataTable, LoadMore, StatusBadge, type Column } from './ui.tsx';
+
+/** GET …/top-ups: a card top-up. Staff also get where it was charged and which policy applied. */
+export interface TopUpRow {
+  id: string;
+  status: string;
+  auto: boolean;
+  currency: string;
+  amount: string;
+  fee: string;
+  total: string;
+  invoice: { id: string; number: string } | null;
+  failure: { code: string; reason: string } | null;
+  createdAt: string;
+  gateway?: string;
+  gatewayChargeRef?: string | null;
+  /** The top-up policy version that applied (null: the provider's default). */
+  policyVersion?: { id: string; effectiveFrom: string } | null;
+}
+
+/**
+ * A customer's card top-ups (their own and automatic ones), newest first, and why a failed one failed: the portal's
+ * Points tab and the Customer app's Points. `staff` adds the policy version and the gateway's reference. While one is
+ * pending the list refreshes itself until it settles.
+ */
+export function TopUpsTable({ base, path, staff = false, titleOrder, limit }: {
+  base: readonly unknown[];
+  path: string;
+  staff?: boolean;
+  titleOrder: TitleOrder;
+  limit?: number;
+}) {
+  const [poll, setPoll] = useState(false);
+  const topUps = usePagedList<TopUpRow>([...base, 'top-ups'], path, limit ? { limit } : {}, { refetchInterval: poll ? 3_000 : false });
+  const anyPending = topUps.rows?.some((t) => t.status === 'pending') ?? false;
+  if (anyPending !== poll) setPoll(anyPending);
+  const titleId = staff ? 'staff-top-ups-title' : 'top-ups-title';
+  const columns: Column<TopUpRow>[] = [
+    { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text> },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (t) => (
+        <Group gap={4} wrap="nowrap">
+          <StatusBadge status={t.status} />
+          {t.auto ? (
+            <Badge variant="outline" color="gray" radius="sm" tt="none">
+              Auto
+            </Badge>
+          ) : null}
+        </Group>
+      ),
+    },
+    { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
+    { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
+    ...(staff
+      ? [{
+          key: 'policy', header: 'Policy',
+          render: (t: TopUpRow) => <Text size="xs" c="dimmed" title={t.policyVersion?.id}>{t.policyVersion ? `Version of ${formatDate(t.policyVersion.effectiveFrom)}` : 'Default'}</Text>,
+        }]
+      : []),
+    { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
+    { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
+    ...(staff
+      ? [{ key: 'ref', header: 'Gateway', render: (t: TopUpRow) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> }]
+      : []),
+    { key: 'failure', header: 'Note', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
+  ];
+  return (
+    <section aria-labelledby={titleId}>
+      <Title order={titleOrder} size={`h${(titleOrder + 1) as 2 | 3 | 4 | 5 | 6}`} mb="xs" id={titleId}>
+        Top-ups
+      </Title>
+      <DataTable
+        label="Top-ups"
+        rows={topUps.rows}
+        loading={topUps.isPending}
+        error={topUps.error}
+        onRetry={() => void topUps.refetch()}
+        rowKey={(t) => t.id}
+        emptyTitle="No top-ups yet"
+        emptyDescription={staff ? "Card top-ups, the customer's and automatic ones, will be listed here." : 'Top-ups by card, yours and automatic ones, will be listed here.'}
+        footer={<LoadMore hasNextPage={topUps.hasNextPage} isFetchingNextPage={topUps.isFetchingNextPage} onLoadMore={() => void topUps.fetchNextPage()} />}
+        columns={columns}
+      />
+    </section>
+  );
+}
