@@ -9,6 +9,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { checkInvoiceCreditable, checkOutcomeChoice, checkOutcomeLimit, computeFor, type CreateCreditNoteInput, type OutcomeChoice } from './credit-note-input.ts';
 import { loadCreditNoteDetail, loadInvoiceCreditFacts, type CreditNoteDetail } from './credit-note-views.ts';
 import { issueCreditNoteInTransaction } from './issue-credit-note.ts';
+import { lockWallet } from '../wallet/wallets.repo.ts';
 
 /**
  * Create a credit note against an issued invoice of the partner, as a draft (nothing posted) or issued at once
@@ -32,6 +33,9 @@ export async function createCreditNote(ctx: Ctx, input: CreateCreditNoteInput): 
     const fmt = (m: bigint) => formatDecimal(m, currency);
     const id = newId('cn');
     const now = ctx.clock.now();
+    // Issuing locks the wallet, then the invoice (issueCreditNoteInTransaction). The new row's foreign key share-locks the
+    // invoice, which would come before the wallet: two of these at once then each held what the other waited for.
+    if (input.issue) await lockWallet(trx, { partnerId, customerId: facts.invoice.customerId, currency });
     await trx.insertInto('creditNotes').values({
       id, partnerId, customerId: facts.invoice.customerId, invoiceId: facts.invoice.id, status: 'draft', currency, mode: input.mode,
       reason: input.reason, memo: input.memo ?? null, ...choice, refundStatus: null, lines: JSON.stringify(computed.lines),

@@ -310,6 +310,38 @@ describe('credit notes: races', () => {
   });
 });
 
+describe('credit notes: created and issued at once, in parallel', () => {
+  it('four at once on one invoice: each is issued or refused, none fails (no deadlock), never above what is due', async () => {
+    for (let round = 0; round < 3; round++) {
+      const c = await newCustomer(t, finance);
+      const inv = await newInvoice(t, finance, c, '100.00');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => create({ invoiceId: inv.id, mode: 'amount', amount: '50.00', reason: 'billing_error', outcome: 'reduce_due', issue: true })));
+      expect(answers.map((a) => a.statusCode).sort(), answers.map((a) => a.body).join('\n')).toEqual([201, 201, 422, 422]);
+      const state = await t.db.owner.db.selectFrom('invoices').select(['amountCreditedMicros', 'amountDueMicros', 'status']).where('id', '=', inv.id).executeTakeFirstOrThrow();
+      expect(state).toEqual({ amountCreditedMicros: '100000000', amountDueMicros: '0', status: 'paid' });
+    }
+    await sound();
+  });
+
+  it('a refund issued while the payment it refunds is reversed: one of the two wins, neither fails', async () => {
+    for (let round = 0; round < 3; round++) {
+      const c = await newCustomer(t, finance);
+      const inv = await newInvoice(t, finance, c, '100.00');
+      const pay = await record(t, finance, { amount: '100.00', customerId: c });
+      const payment = pay.json().id as string;
+      expect((await api(t, finance, 'POST', `/api/v1/payments/${payment}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '100.00' }] })).statusCode).toBe(200);
+      const [refund, reversal] = await Promise.all([
+        create({ invoiceId: inv.id, mode: 'amount', amount: '30.00', reason: 'billing_error', outcome: 'refund', refundMethod: 'cheque', issue: true }),
+        api(t, finance, 'POST', `/api/v1/payments/${payment}/reverse`, { reason: 'Cheque bounced' }),
+      ]);
+      const statuses = [refund.statusCode, reversal.statusCode];
+      expect(statuses.every((s) => s < 500), `${refund.body}\n${reversal.body}`).toBe(true);
+      expect(statuses.filter((s) => s === 200 || s === 201).length, `${refund.body}\n${reversal.body}`).toBe(1);
+    }
+    await sound();
+  });
+});
+
 describe('credit notes: list, CSV, PDF', () => {
   it('lists with filters, exports CSV, renders the PDF', async () => {
     const c = await newCustomer(t, finance);
