@@ -268,6 +268,25 @@ describe('portal pay: what cannot be paid, and who cannot pay', () => {
     expect((await invoiceRow(inv.id)).status).toBe('awaiting_payment');
   });
 
+  it('members see what a paid Purchase invoice cost, not how it was paid: the points it took show what the company held', async () => {
+    await setPoints(acme, 100_00);
+    const inv = await invoice({ preTaxCents: 1_00, taxCents: 9 });
+    const paid = await pay(inv.id, {});
+    expect(paid.statusCode, paid.body).toBe(200);
+    const theirs = (await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json();
+    expect(theirs.payments).toEqual([expect.objectContaining({ source: 'points', amount: '1.09' })]);
+    expect(theirs.paymentAttempts).toEqual([expect.objectContaining({ pointsUsed: '1.09' })]);
+    const res = await api(t, member, 'GET', `/api/v1/portal/invoices/${inv.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'paid', total: '1.09', amountDue: '0.00', payments: [], paymentAttempts: [] });
+    const pdf = await api(t, member, 'GET', `/api/v1/portal/invoices/${inv.id}/pdf`);
+    expect(pdf.statusCode).toBe(200);
+    const text = (await pdfText(pdf.rawPayload)).text;
+    expect(text).toContain(inv.number);
+    expect(text).not.toMatch(/Points/);
+    expect((await pdfText((await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}/pdf`)).rawPayload)).text).toMatch(/Points/);
+  });
+
   it('members see Purchase invoices only: Top-up invoices and Monthly statements show company points (404 to them, as unknown)', async () => {
     const ownerRows = (await api(t, owner, 'GET', '/api/v1/portal/invoices?limit=100')).json().data as Array<{ id: string; type: string }>;
     const statement = ownerRows.find((r) => r.type === 'monthly');

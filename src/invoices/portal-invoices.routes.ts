@@ -45,6 +45,8 @@ export function portalInvoiceRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access: everyone },
     schema: {
       operationId: 'portalGetInvoice', tags: ['Portal'], summary: 'One invoice: lines, tax, totals, payments and credits, amount due; whether you may pay it and why not',
+      description: 'Members and guests, who do not see company credits, get `payments` and `paymentAttempts` empty: the points '
+        + 'an invoice took show what the company held. The PDF follows the same rule.',
       params: z.strictObject({ invoiceId }), response: { 200: portalInvoiceDetailSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await portalGetInvoice(ctxOf(req, deps), req.params)));

@@ -57,7 +57,12 @@ function payabilityOf(caller: PortalCaller, row: Pick<InvoiceSummaryRow, 'type' 
  * so they see Purchase invoices only; owners and admins see every type.
  */
 export function invoiceTypesSeenBy(role: PortalCaller['role']): readonly InvoiceType[] {
-  return role === 'owner' || role === 'admin' ? ['purchase', 'monthly', 'top_up'] : ['purchase'];
+  return seesCompanyCredits(role) ? ['purchase', 'monthly', 'top_up'] : ['purchase'];
+}
+
+/** Owners and admins see and use company credits; members and guests do not (domain.md). */
+export function seesCompanyCredits(role: PortalCaller['role']): boolean {
+  return role === 'owner' || role === 'admin';
 }
 
 export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInput): Promise<Page<PortalInvoiceSummary>> {
@@ -90,7 +95,9 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
 async function visibleDetail(trx: Trx, caller: PortalCaller, invoiceId: string, now: Date): Promise<InvoiceDetail> {
   const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now });
   if (!detail || detail.status === 'draft' || !invoiceTypesSeenBy(caller.role).includes(detail.type)) throw notFound('Invoice');
-  return detail;
+  // How a Purchase invoice was paid names the points it took, and points go first: what the company held then. Members
+  // and guests see what it costs and what is still due, not how it was paid (as its receipt: src/payments/receipts).
+  return seesCompanyCredits(caller.role) ? detail : { ...detail, payments: [] };
 }
 
 /** One of the organisation's invoices: lines, totals, payments, statement; and whether this user may pay it. */
@@ -101,7 +108,7 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
     const detail = await visibleDetail(trx, caller, input.invoiceId, ctx.clock.now());
     // What is due, as the detail shows it (whole minor units: parsed back exactly).
     const amountDueMicros = parseAmount(detail.amountDue, detail.currency as Currency, 'amountDue').toString();
-    const attempts = await trx.selectFrom('invoicePayAttempts')
+    const attempts = !seesCompanyCredits(caller.role) ? [] : await trx.selectFrom('invoicePayAttempts')
       .select(['id', 'status', 'currency', 'amountMicros', 'pointsMicros', 'cardMicros', 'failureReason', 'failureCode', 'createdAt', 'completedAt'])
       .where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId).where('invoiceId', '=', detail.id)
       .orderBy('id', 'desc').limit(10).execute();
