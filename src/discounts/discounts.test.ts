@@ -271,7 +271,16 @@ describe('precedence, purchases and renewals', () => {
     const d = await created({ name: 'Initech wallboards', customerId: initech, scope: 'price', priceId: ids.wallboard!.priceId, amountOff: { amount: '4.00', currency: 'SGD' }, startsOn: '2026-04-02' });
     expect((await api(t, admin, 'GET', `/api/v1/subscriptions/${sub.id}`)).json()).toMatchObject({ renewalPrice: '82.00', renewalDiscount: '8.00', discount: { id: d.id } });
 
-    const run = await runRenewals({ db: t.db.app.db, gateway: t.gateway, log: pino({ level: 'silent' }) }, { asOf: new Date('2026-03-26T01:00:00Z') });
+    // A week before, the "renewal coming" notice names what the renewal will charge: the discount in, tax on the net.
+    const deps = { db: t.db.app.db, gateway: t.gateway, log: pino({ level: 'silent' }) };
+    await runRenewals(deps, { asOf: new Date('2026-03-19T01:00:00Z') });
+    const notice = await t.db.owner.db.selectFrom('notifications').select(['subject', 'bodyText']).where('customerId', '=', initech)
+      .where('kind', '=', 'subscription_renewal_upcoming').where('bodyText', 'like', '%renews on 2026-03-26%').executeTakeFirstOrThrow();
+    expect(notice.bodyText).toContain('Call-centre Wallboard');
+    expect(notice.bodyText).toContain('89.38 SGD');
+    expect(notice.bodyText).not.toContain('98.10 SGD');
+
+    const run = await runRenewals(deps, { asOf: new Date('2026-03-26T01:00:00Z') });
     expect(run.renewedSubscriptions).toBeGreaterThanOrEqual(1);
     const charge = await t.db.owner.db.selectFrom('subscriptionCharges').select(['invoiceId', 'priceMicros']).where('subscriptionId', '=', sub.id).where('kind', '=', 'renewal').executeTakeFirstOrThrow();
     expect(charge.priceMicros).toBe('82000000');

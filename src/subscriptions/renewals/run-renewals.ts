@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { Principal } from '../../platform/context.ts';
 import { inScope, type Trx } from '../../platform/database.ts';
-import { applyBps, isCurrency, type Currency } from '../../money/money.ts';
+import { isCurrency, type Currency } from '../../money/money.ts';
+import type { TaxCategory } from '../../products/catalog.db-types.ts';
+import { discountsFor, type DiscountRequest } from '../../discounts/discounts.repo.ts';
+import { discountedLine, quoteOf, type ChargeLine } from '../pricing.ts';
 import {
   enqueueNotificationsBulk, insertSubscriptionEvents, recipientsOf, recordAuditBulk, systemActor,
   type BulkNotificationInput, type SubscriptionEventRow, type SystemAuditInput,
@@ -178,11 +181,46 @@ interface NoticeRow {
   quantity: number;
   productName: string;
   variantName: string;
-  amountMicros: string;
-  taxCategory: string;
-  addOns: { amountMicros: string; taxCategory: string }[];
+  priceId: string;
+  productId: string;
+  variantId: string;
+  unitPriceMicros: string;
+  taxCategory: TaxCategory;
+  /** At the quantity they renew with (0: not renewed). */
+  addOns: { priceId: string; productId: string; variantId: string; quantity: number; unitPriceMicros: string; taxCategory: TaxCategory }[];
   taxRateBps: number;
   usableMicros: string | null;
+}
+
+/**
+ * What each subscription's renewal will charge, tax included, as the renewal itself prices it (renew-groups.ts): today's
+ * catalog prices, add-ons at the quantity they renew with, the discount in force on the first day of the period it pays
+ * for (docs/adr/0016), tax once on the charge's taxable sum.
+ */
+async function renewalTotals(trx: Trx, rows: readonly NoticeRow[]): Promise<Map<string, bigint>> {
+  const requests: DiscountRequest[] = [];
+  for (const r of rows) {
+    const day = utcDate(r.currentPeriodEnd);
+    requests.push({ partnerId: r.partnerId, customerId: r.customerId, priceId: r.priceId, day });
+    for (const a of r.addOns) requests.push({ partnerId: r.partnerId, customerId: r.customerId, priceId: a.priceId, day });
+  }
+  const found = await discountsFor(trx, requests);
+  let at = 0;
+  const totals = new Map<string, bigint>();
+  for (const r of rows) {
+    const currency = currencyOf(r.currency);
+    const line = (kind: 'subscription' | 'add_on', p: { priceId: string; productId: string; variantId: string; unitPriceMicros: string; taxCategory: TaxCategory }, quantity: number): ChargeLine => ({
+      kind, description: '', amountMicros: BigInt(p.unitPriceMicros) * BigInt(quantity), costMicros: 0n, taxable: p.taxCategory === 'standard',
+      taxCategory: p.taxCategory, priceId: p.priceId, productId: p.productId, variantId: p.variantId, quantity, unitPriceMicros: BigInt(p.unitPriceMicros),
+    });
+    const lines = [discountedLine(line('subscription', r, r.quantity), found[at++] ?? null, currency)];
+    for (const a of r.addOns) {
+      const terms = found[at++] ?? null;
+      if (a.quantity > 0) lines.push(discountedLine(line('add_on', a, a.quantity), terms, currency));
+    }
+    totals.set(r.id, quoteOf(currency, lines, r.taxRateBps).totalMicros);
+  }
+  return totals;
 }
 
 /**
@@ -207,10 +245,12 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
       returning s.id, s.partner_id, s.customer_id, s.currency, s.current_period_end, s.quantity, s.price_id, s.product_id, s.variant_id, s.renew_by_card
     )
     select m.id, m.renew_by_card as "renewByCard", m.partner_id as "partnerId", m.customer_id as "customerId", m.currency, m.current_period_end as "currentPeriodEnd",
-      m.quantity, p.name as "productName", v.name as "variantName", (pp.price_micros * m.quantity)::text as "amountMicros",
-      p.tax_category as "taxCategory", coalesce(ps.tax_rate_bps, 0) as "taxRateBps",
+      m.quantity, p.name as "productName", v.name as "variantName", m.price_id as "priceId", m.product_id as "productId", m.variant_id as "variantId",
+      pp.price_micros::text as "unitPriceMicros", p.tax_category as "taxCategory", coalesce(ps.tax_rate_bps, 0) as "taxRateBps",
       coalesce((
-        select json_agg(json_build_object('amountMicros', (ap.price_micros * coalesce(a.pending_quantity, a.quantity))::text, 'taxCategory', aprod.tax_category))
+        select json_agg(json_build_object('priceId', a.price_id, 'productId', a.product_id, 'variantId', a.variant_id,
+                 'quantity', coalesce(a.pending_quantity, a.quantity), 'unitPriceMicros', ap.price_micros::text, 'taxCategory', aprod.tax_category)
+                 order by a.created_at, a.id)
         from subscription_add_ons a
         join product_prices ap on ap.partner_id = a.partner_id and ap.id = a.price_id
         join products aprod on aprod.partner_id = a.partner_id and aprod.id = a.product_id
@@ -226,6 +266,7 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
     left join partner_settings ps on ps.partner_id = m.partner_id
     order by m.partner_id, m.customer_id, m.current_period_end, m.id`.execute(trx);
   if (rows.length === 0) return 0;
+  const totals = await renewalTotals(trx, rows);
 
   const groups = new Map<string, NoticeRow[]>();
   for (const r of rows) {
@@ -241,12 +282,10 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
     for (const g of partnerGroups) {
       const first = g[0]!;
       const currency = currencyOf(first.currency);
-      const taxOf = (amount: bigint, category: string) => (category === 'standard' && first.taxRateBps > 0 ? applyBps(amount, first.taxRateBps, currency) : 0n);
       let total = 0n;
       const lines: string[] = [];
       for (const r of g) {
-        let sub = BigInt(r.amountMicros) + taxOf(BigInt(r.amountMicros), r.taxCategory);
-        for (const a of r.addOns) sub += BigInt(a.amountMicros) + taxOf(BigInt(a.amountMicros), a.taxCategory);
+        const sub = totals.get(r.id)!;
         total += sub;
         lines.push(`- ${r.productName} – ${r.variantName} x ${r.quantity}: ${money(sub, currency)}`);
         events.push({
@@ -262,7 +301,7 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
         '',
         ...lines,
         '',
-        `Estimated total (tax included, current prices): ${money(total, currency)}`,
+        `Estimated total (current prices and discounts, tax included): ${money(total, currency)}`,
         usable >= total
           ? `Your usable points (${money(usable, currency)}) cover it today.`
           : g.some((r) => r.renewByCard)
