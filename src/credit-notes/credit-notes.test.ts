@@ -389,6 +389,14 @@ describe('credit notes in the portal', () => {
     expect((await api(t, owner, 'GET', `/api/v1/portal/credit-notes/${draft.id}/pdf`)).statusCode).toBe(404);
     const globex = await signIn(t, 'owner@globex.test');
     expect((await api(t, globex, 'GET', `/api/v1/portal/credit-notes/${issued.id}/pdf`)).statusCode).toBe(404);
-    expect((await api(t, globex, 'GET', `/api/v1/portal/invoices/${inv.id}/credit-notes`)).json().data).toEqual([]);
+    // Another organisation's invoice, or one this user does not see: 404, as the invoice itself answers.
+    expect((await api(t, globex, 'GET', `/api/v1/portal/invoices/${inv.id}/credit-notes`)).statusCode).toBe(404);
+    const member = await signIn(t, 'member@acme.test');
+    expect((await api(t, member, 'GET', `/api/v1/portal/invoices/${inv.id}/credit-notes`)).statusCode).toBe(200);
+    const topUp = await api(t, finance, 'POST', '/api/v1/invoices', { customerId: acme, type: 'top_up', lines: [{ description: 'Top-up', quantity: '1', unitPrice: '10.00' }], issue: true });
+    expect(topUp.statusCode, topUp.body).toBe(201);
+    expect((await api(t, member, 'GET', `/api/v1/portal/invoices/${topUp.json().id}/credit-notes`)).statusCode).toBe(404);
+    expect((await api(t, owner, 'GET', `/api/v1/portal/invoices/${topUp.json().id}/credit-notes`)).statusCode).toBe(200);
+    expect((await api(t, owner, 'GET', '/api/v1/portal/invoices/inv_0000000000000000000000000/credit-notes')).statusCode).toBe(404);
   });
 });

@@ -7,6 +7,7 @@ import { partnerCaller, portalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { csvRow } from '../audit/csv.ts';
 import { loadInvoiceLogo } from '../invoices/invoice-views.ts';
+import { invoiceTypesSeenBy } from '../invoices/portal-invoices.ts';
 import type { CreditNoteOutcome, CreditNoteReason, CreditNoteStatus } from './credit-notes.db-types.ts';
 import { z } from 'zod';
 import { formatDecimal } from '../money/money.ts';
@@ -220,8 +221,13 @@ export const portalCreditNoteSchema = z.object({
 
 /** The issued credit notes on one invoice of the signed-in customer's organisation (the portal's invoice detail), oldest first. */
 export async function portalListInvoiceCreditNotes(ctx: Ctx, invoiceId: string) {
-  const { partnerId, customerId } = portalCaller(ctx.principal);
+  const { partnerId, customerId, role } = portalCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    // 404 as the invoice itself answers: not the organisation's, a draft, or a type this user does not see.
+    const invoice = await trx.selectFrom('invoices').select('id')
+      .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('id', '=', invoiceId)
+      .where('status', '<>', 'draft').where('type', 'in', invoiceTypesSeenBy(role)).executeTakeFirst();
+    if (!invoice) throw notFound('Invoice');
     const rows = await trx.selectFrom('creditNotes')
       .select(['id', 'number', 'issuedAt', 'reason', 'memo', 'currency', 'totalMicros', 'outcome', 'refundMethod', 'refundStatus'])
       .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('invoiceId', '=', invoiceId).where('status', '=', 'issued')
