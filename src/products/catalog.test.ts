@@ -108,7 +108,9 @@ describe('products', () => {
     expect(archived.json()).toMatchObject({ archived: true, archivedAt: expect.any(String) });
     expect((await api(t, admin, 'POST', `/api/v1/products/${product.id}/archive`)).json()).toMatchObject({ code: 'state_conflict' });
     const scope = { kind: 'partner' as const, partnerId };
-    await expect(inScope(t.db.app.db, scope, (trx) => findSellablePrice(trx, partnerId, price.id))).rejects.toMatchObject({ code: 'product_archived', status: 409 });
+    await expect(inScope(t.db.app.db, scope, (trx) => findSellablePrice(trx, partnerId, price.id))).rejects.toMatchObject({
+      code: 'product_archived', status: 409, message: expect.stringMatching(/\(ARC-1\) is archived and can no longer be bought$/),
+    });
 
     const unarchived = await api(t, admin, 'POST', `/api/v1/products/${product.id}/unarchive`);
     expect(unarchived.json()).toMatchObject({ archived: false, archivedAt: null });
@@ -138,7 +140,10 @@ describe('products', () => {
     await expect(inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => findSellablePrice(trx, partnerId, 'prc_00000000000000000000000000'))).rejects.toMatchObject({ code: 'price_not_found' });
     // An archived price is not sellable either.
     await api(t, admin, 'POST', `/api/v1/prices/${price.id}/archive`);
-    await expect(inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => findSellablePrice(trx, partnerId, price.id))).rejects.toMatchObject({ code: 'product_archived' });
+    // The message names the price archived, not the product: its other billing cycles still sell.
+    await expect(inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => findSellablePrice(trx, partnerId, price.id))).rejects.toMatchObject({
+      code: 'product_archived', message: expect.stringMatching(/^The yearly SGD price of .* is archived and can no longer be bought$/),
+    });
   });
 
   it('lists with search by SKU or name, filters by type and archived, and pages with a cursor', async () => {

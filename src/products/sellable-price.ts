@@ -28,9 +28,12 @@ export async function findSellablePrice(
   options: { forShare?: boolean } = {},
 ): Promise<SellablePrice> {
   const row = await findPriceWithProduct(trx, partnerId, priceId, options);
-  if (row.product.archivedAt || row.variant.archivedAt || row.price.archivedAt) {
-    throw new DomainError('product_archived', `${row.product.name} (${row.product.sku}) is archived and can no longer be bought`);
-  }
+  // Name what is archived: the product, one of its variants, or one billing cycle's price (the others still sell).
+  const what = row.product.archivedAt ? `${row.product.name} (${row.product.sku}) is archived`
+    : row.variant.archivedAt ? `${row.product.name} — ${row.variant.name} is archived`
+      : row.price.archivedAt ? `The ${row.price.cycle} ${row.price.currency} price of ${row.product.name} — ${row.variant.name} is archived`
+        : null;
+  if (what !== null) throw new DomainError('product_archived', `${what} and can no longer be bought`);
   return row;
 }
 
