@@ -159,6 +159,9 @@ describe('portal pay: points first, then card', () => {
     expect(await invoiceRow(inv.id)).toMatchObject({ status: 'awaiting_payment', amountDueMicros: '54500000', amountPaidMicros: '0' });
     expect(await postingsOfInvoicePayment(inv.id)).toEqual([]);
     expect((await auditEventsOf(t.db, 'invoice.payment_failed')).some((e) => e.targetId === inv.id)).toBe(true);
+    // The failed attempt took no points: the invoice's attempts say so ("your points were not used").
+    const attempts = (await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json().paymentAttempts;
+    expect(attempts).toEqual([expect.objectContaining({ status: 'failed', pointsUsed: '0.00', cardAmount: '44.50' })]);
     const funds = await pay(inv.id, { cardToken: 'tok_sandbox_insufficient_funds' });
     expect(funds.json()).toMatchObject({ code: 'insufficient_funds' });
     const ok = await pay(inv.id, { cardToken: 'tok_sandbox_success' });

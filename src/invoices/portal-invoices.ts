@@ -19,8 +19,8 @@ export const portalPaymentAttemptSchema = z.object({
   id: z.string(),
   status: z.enum(['pending', 'succeeded', 'failed']),
   amount: z.string(),
-  pointsUsed: z.string(),
-  cardAmount: z.string(),
+  pointsUsed: z.string().describe('points it took (held, while pending); 0 when it failed: the points were released'),
+  cardAmount: z.string().describe('what it asked of the card'),
   failureReason: z.string().nullable(),
   createdAt: z.string(),
   completedAt: z.string().nullable(),
@@ -117,7 +117,7 @@ export async function portalGetInvoice(ctx: Ctx, input: { invoiceId: string }): 
       ...detail,
       ...payabilityOf(caller, { type: detail.type, status: detail.status, informational: detail.informational, amountDueMicros }),
       paymentAttempts: attempts.map((a) => ({
-        id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.pointsMicros), cardAmount: fmt(a.cardMicros),
+        id: a.id, status: a.status, amount: fmt(a.amountMicros), pointsUsed: fmt(a.status === 'failed' ? '0' : a.pointsMicros), cardAmount: fmt(a.cardMicros),
         failureReason: a.failureReason ?? a.failureCode, createdAt: a.createdAt.toISOString(), completedAt: a.completedAt?.toISOString() ?? null,
       })),
     };
