@@ -59,6 +59,10 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     expect(await pointsOf(t, c)).toBe(25_000_000n);
     expect(await balanceOf(t, 'receivable', c)).toBe(0n);
     expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
+    // The customer's transactions show it as a top-up (points bought), as a card top-up is.
+    const feed = await api(t, finance, 'GET', `/api/v1/customers/${c}/transactions?type=top_up`);
+    expect(feed.statusCode, feed.body).toBe(200);
+    expect(feed.json().data).toEqual([expect.objectContaining({ type: 'top_up', amount: '25.00', description: `Points bought by invoice ${top.number}` })]);
     await expectSound(t);
   });
 

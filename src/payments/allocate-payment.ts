@@ -174,8 +174,9 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
   const allocationRows = [];
   for (const p of plan) {
     const entryId = newId('je');
+    // Points bought by a Top-up invoice are a top-up in the customer's transactions (the kind's prefix gives the feed type).
     const entry = {
-      entryId, kind: 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
+      entryId, kind: p.invoice.type === 'top_up' ? 'top_up_invoice_paid' : 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
       description: p.invoice.type === 'top_up' ? `Points bought by invoice ${p.invoice.number ?? ''}`.trim() : `Payment applied to invoice ${p.invoice.number ?? ''}`.trim(),
     };
     if (p.invoice.type === 'top_up') {
