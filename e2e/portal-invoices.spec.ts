@@ -229,9 +229,12 @@ test('“Top up instead” tops up the shortfall and comes back to pay the invoi
   const dialog = page.getByRole('dialog', { name: `Pay ${invoice.number}` });
   const offer = dialog.getByTestId('pay-top-up-offer');
   await expect(offer).toBeVisible();
-  const preview = (await (await page.request.get(`/api/v1/portal/invoices/${invoice.id}/pay-preview`)).json()) as { topUpSuggestion: { amount: string } | null };
+  const preview = (await (await page.request.get(`/api/v1/portal/invoices/${invoice.id}/pay-preview`)).json()) as { topUpSuggestion: { amount: string; fee: string; total: string } | null };
   expect(preview.topUpSuggestion).not.toBeNull();
-  const suggested = preview.topUpSuggestion!.amount;
+  const { amount: suggested, fee, total } = preview.topUpSuggestion!;
+  // Below the policy's threshold the top-up carries an admin fee: the offer says what the card is charged.
+  if (fee === '0.00') await expect(offer).not.toContainText('admin fee');
+  else await expect(offer).toContainText(`with its admin fee of ${shown(fee)}, your card is charged ${shown(total)}`);
   await offer.getByRole('button', { name: 'Top up instead' }).click();
 
   await expect(page).toHaveURL(/tab=points/);

@@ -123,12 +123,22 @@ describe('portal pay: points first, then card', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
+  it('the preview\'s top-up suggestion says what the card is charged (the admin fee below the threshold), and none past what a card carries', async () => {
+    await setPoints(acme, 50_05);
+    const small = await invoice();
+    const preview = await api(t, owner, 'GET', `/api/v1/portal/invoices/${small.id}/pay-preview`);
+    expect(preview.json()).toMatchObject({ cardAmount: '4.45', topUpSuggestion: { amount: '4.45', shortfall: '4.45', fee: '1.00', total: '5.45' } });
+    const huge = await invoice({ preTaxCents: 2_000_000_00, taxCents: 180_000_00 });
+    const tooBig = await api(t, owner, 'GET', `/api/v1/portal/invoices/${huge.id}/pay-preview`);
+    expect(tooBig.json()).toMatchObject({ amountDue: '2180000.00', topUpSuggestion: null });
+  });
+
   it('points and card: the points cover part, the sandbox card the rest; ONE entry Dr points + Dr card_clearing / Cr receivable', async () => {
     await setPoints(acme, 30_00);
     const inv = await invoice();
     const charges = await chargeCount();
     const preview = await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}/pay-preview`);
-    expect(preview.json()).toMatchObject({ amountDue: '54.50', amount: '54.50', pointsAvailable: '30.00', pointsToUse: '30.00', cardAmount: '24.50', topUpSuggestion: { amount: '24.50', shortfall: '24.50' } });
+    expect(preview.json()).toMatchObject({ amountDue: '54.50', amount: '54.50', pointsAvailable: '30.00', pointsToUse: '30.00', cardAmount: '24.50', topUpSuggestion: { amount: '24.50', shortfall: '24.50', fee: '0.00', total: '24.50' } });
     const res = await pay(inv.id, { cardToken: 'tok_sandbox_success' });
     expect(res.statusCode).toBe(200);
     expect(res.json().payment).toMatchObject({ status: 'succeeded', pointsUsed: '30.00', cardCharged: '24.50', chargeRef: expect.any(String) });

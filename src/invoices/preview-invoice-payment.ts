@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
-import { formatDecimal, parseAmount, spendableMinorUnits } from '../money/money.ts';
+import { formatDecimal, microsPerMinorUnit, parseAmount, spendableMinorUnits } from '../money/money.ts';
 import { portalCaller } from '../access/caller.ts';
-import type { Gateway } from '../gateway/gateway.ts';
+import { MAX_CHARGE_MINOR, type Gateway } from '../gateway/gateway.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
 import { listSavedCards, savedCardSchema, toSavedCardView } from '../topup/saved-cards.ts';
-import { policyInForce } from '../topup/top-up-policy.ts';
+import { feeFor, policyInForce } from '../topup/top-up-policy.ts';
 import { currencyOf } from '../topup/top-up-views.ts';
 import { utcDay } from '../topup/dates.ts';
 import { notPayableReason, rolePayReason } from './pay-invoice.ts';
@@ -24,8 +24,12 @@ export const payPreviewSchema = z.object({
   pointsToUse: z.string(),
   cardAmount: z.string(),
   savedCards: z.array(savedCardSchema),
-  /** When points fall short: a top-up of the shortfall, or the partner's minimum top-up if higher. */
-  topUpSuggestion: z.object({ amount: z.string(), minimum: z.string(), shortfall: z.string() }).nullable(),
+  /**
+   * When points fall short: a top-up of the shortfall, or the partner's minimum top-up if higher, with the admin fee the
+   * policy adds to it and what the card is charged. Null when no single top-up can carry it (above what one card payment
+   * carries).
+   */
+  topUpSuggestion: z.object({ amount: z.string(), minimum: z.string(), shortfall: z.string(), fee: z.string(), total: z.string() }).nullable(),
 });
 export type PayPreview = z.infer<typeof payPreviewSchema>;
 
@@ -57,7 +61,13 @@ export async function portalPreviewInvoicePayment(ctx: Ctx & { gateway: Gateway 
     if (card > 0n) {
       const policy = await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now()));
       const suggested = card > policy.minimumMicros ? card : policy.minimumMicros;
-      topUpSuggestion = { amount: formatDecimal(suggested, currency), minimum: formatDecimal(policy.minimumMicros, currency), shortfall: formatDecimal(card, currency) };
+      const fee = feeFor(policy, suggested);
+      if ((suggested + fee) / microsPerMinorUnit(currency) <= MAX_CHARGE_MINOR) {
+        topUpSuggestion = {
+          amount: formatDecimal(suggested, currency), minimum: formatDecimal(policy.minimumMicros, currency), shortfall: formatDecimal(card, currency),
+          fee: formatDecimal(fee, currency), total: formatDecimal(suggested + fee, currency),
+        };
+      }
     }
     const cards = await listSavedCards(trx, key, ctx.gateway.name);
     return {

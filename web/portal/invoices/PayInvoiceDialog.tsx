@@ -264,7 +264,8 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
                   Pay the remainder by card below, or top up {formatMoney(topUp.amount, p.currency)} first
                   {toMicros(topUp.minimum) !== null && (toMicros(topUp.minimum) ?? 0n) > (toMicros(topUp.shortfall) ?? 0n)
                     ? ` (the shortfall is ${formatMoney(topUp.shortfall, p.currency)}; the minimum top-up is ${formatMoney(topUp.minimum, p.currency)})`
-                    : ''}{' '}
+                    : ''}
+                  {(toMicros(topUp.fee) ?? 0n) > 0n ? ` (with its admin fee of ${formatMoney(topUp.fee, p.currency)}, your card is charged ${formatMoney(topUp.total, p.currency)})` : ''}{' '}
                   and come back to pay this invoice with points.
                 </Text>
                 <Group>

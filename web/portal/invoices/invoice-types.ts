@@ -48,7 +48,7 @@ export interface PayPreview {
   pointsToUse: string;
   cardAmount: string;
   savedCards: SavedCard[];
-  topUpSuggestion: null | { amount: string; minimum: string; shortfall: string };
+  topUpSuggestion: null | { amount: string; minimum: string; shortfall: string; fee: string; total: string };
 }
 
 /** `POST /api/v1/portal/invoices/{id}/pay` (200 succeeded, 202 pending). */
