@@ -300,6 +300,28 @@ describe('portal pay: what cannot be paid, and who cannot pay', () => {
     expect((await pdfText((await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}/pdf`)).rawPayload)).text).toMatch(/Points/);
   });
 
+  it('the list is newest issued first, whatever order the invoices were made in, and pages by cursor in that order', async () => {
+    const later = await invoice({ preTaxCents: 3_00, taxCents: 27 });
+    t.clock.set(new Date(Date.now() - 30 * 86_400_000)); // made after `later`, issued a month before it (a back-dated issue)
+    const earlier = await (async () => { try { return await invoice({ preTaxCents: 2_00, taxCents: 18 }); } finally { t.clock.reset(); } })();
+    expect(earlier.id > later.id).toBe(true);
+    const all = (await api(t, owner, 'GET', '/api/v1/portal/invoices?limit=100')).json().data as Array<{ id: string; issuedAt: string }>;
+    const at = (id: string) => all.findIndex((r) => r.id === id);
+    expect(at(later.id)).toBeGreaterThanOrEqual(0);
+    expect(at(later.id)).toBeLessThan(at(earlier.id));
+    const issued = all.map((r) => r.issuedAt);
+    expect(issued).toEqual([...issued].sort().reverse());
+    // Page by page, one at a time: the same order, nothing twice, nothing left out.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { data: Array<{ id: string }>; nextCursor: string | null } = (await api(t, owner, 'GET', `/api/v1/portal/invoices?limit=7${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      paged.push(...page.data.map((r) => r.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.map((r) => r.id));
+  });
+
   it('members see Purchase invoices only: Top-up invoices and Monthly statements show company points (404 to them, as unknown)', async () => {
     const ownerRows = (await api(t, owner, 'GET', '/api/v1/portal/invoices?limit=100')).json().data as Array<{ id: string; type: string }>;
     const statement = ownerRows.find((r) => r.type === 'monthly');

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
@@ -50,7 +51,7 @@ function payabilityOf(caller: PortalCaller, row: Pick<InvoiceSummaryRow, 'type' 
   return { canPay: reason === null, cannotPayReason: reason };
 }
 
-/** The organisation's issued invoices (never drafts), newest first, with filters by type, status and issue date. */
+/** The organisation's issued invoices (never drafts), newest issued first, with filters by type, status and issue date. */
 /**
  * The invoice types a portal user sees. Members and guests cannot see company credits (domain.md): a Top-up invoice
  * (points bought) and a Monthly statement (points at the start and end of the month, what they paid for) show them,
@@ -83,8 +84,10 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
       .$if(input.status !== undefined, (q) => q.where('i.status', '=', input.status!))
       .$if(input.issuedFrom !== undefined, (q) => q.where('i.issuedAt', '>=', new Date(`${input.issuedFrom!}T00:00:00Z`)))
       .$if(input.issuedTo !== undefined, (q) => q.where('i.issuedAt', '<', new Date(new Date(`${input.issuedTo!}T00:00:00Z`).getTime() + 86_400_000)))
-      .$if(input.cursor !== undefined, (q) => q.where('i.id', '<', input.cursor!))
-      .orderBy('i.id', 'desc')
+      // Newest issued first (a draft issued late is still the newest); the cursor is the last invoice of the page before.
+      .$if(input.cursor !== undefined, (q) => q.where(sql<boolean>`(i.issued_at, i.id) < (select c.issued_at, c.id from invoices c
+          where c.partner_id = ${caller.partnerId} and c.customer_id = ${caller.customerId} and c.id = ${input.cursor!})`))
+      .orderBy('i.issuedAt', 'desc').orderBy('i.id', 'desc')
       .limit(input.limit + 1)
       .execute();
     return pageOf(rows.map((r) => ({ ...toInvoiceSummary(r, now), ...payabilityOf(caller, r) })), input.limit);
