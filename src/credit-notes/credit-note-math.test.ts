@@ -7,7 +7,7 @@ import type { StoredCreditLine } from './credit-notes.db-types.ts';
 const fmt = (m: bigint) => (Number(m) / 1e6).toFixed(2);
 const line = (position: number, quantity: string, amountCents: number, taxCents: number, unitCostCents: number | null = null): InvoiceLineFacts => ({
   position, description: `Line ${position}`, quantity, amountMicros: BigInt(amountCents) * 10_000n, taxMicros: BigInt(taxCents) * 10_000n,
-  unitCostMicros: unitCostCents === null ? null : BigInt(unitCostCents) * 10_000n, creditedAmountMicros: 0n, creditedTaxMicros: 0n, creditedQuantity: 0n,
+  unitCostMicros: unitCostCents === null ? null : BigInt(unitCostCents) * 10_000n, creditedAmountMicros: 0n, creditedTaxMicros: 0n, creditedQuantity: 0n, creditedAmountByQuantityMicros: 0n,
 });
 
 /** The invoice lines after these credit notes were issued (what `loadInvoiceCreditFacts` reads back). */
@@ -15,7 +15,10 @@ function after(lines: readonly InvoiceLineFacts[], notes: ReadonlyArray<{ lines:
   const by = creditedByLine(notes);
   return lines.map((l) => {
     const c = by.get(l.position);
-    return { ...l, creditedAmountMicros: c?.amountMicros ?? 0n, creditedTaxMicros: c?.taxMicros ?? 0n, creditedQuantity: c?.quantity ?? 0n };
+    return {
+      ...l, creditedAmountMicros: c?.amountMicros ?? 0n, creditedTaxMicros: c?.taxMicros ?? 0n, creditedQuantity: c?.quantity ?? 0n,
+      creditedAmountByQuantityMicros: c?.amountByQuantityMicros ?? 0n,
+    };
   });
 }
 
@@ -28,6 +31,23 @@ describe('computeCredit', () => {
     expect(rest.subtotalMicros + first.subtotalMicros).toBe(36_000_000n);
     expect(rest.taxMicros + first.taxMicros).toBe(3_240_000n);
     expect(rest.lines[0]!.quantity).toBe('2');
+  });
+
+  it('a third of a line, three times: the quantity left is what was not credited, not what the rounded amounts leave', () => {
+    let lines = [line(1, '1', 5, 0)];
+    const third = { mode: 'lines' as const, lines: [{ position: 1, quantity: '0.333333' }] };
+    const notes = [computeCredit('SGD', lines, third, fmt)];
+    lines = after([line(1, '1', 5, 0)], notes);
+    notes.push(computeCredit('SGD', lines, third, fmt));
+    lines = after([line(1, '1', 5, 0)], notes);
+    expect(notes.map((n) => n.subtotalMicros)).toEqual([20_000n, 20_000n]);
+    const left = computeCredit('SGD', lines, { mode: 'whole' }, fmt);
+    expect(left.lines[0]).toMatchObject({ quantity: '0.333334' });
+    expect(left.subtotalMicros).toBe(10_000n);
+    // The rest of it, by quantity: exactly what is left, the last cent included.
+    const last = computeCredit('SGD', lines, { mode: 'lines', lines: [{ position: 1, quantity: '0.333334' }] }, fmt);
+    expect(last.subtotalMicros).toBe(10_000n);
+    expect(() => computeCredit('SGD', lines, { mode: 'lines', lines: [{ position: 1, quantity: '0.333335' }] }, fmt)).toThrow(/0\.333334 left to credit/);
   });
 
   it('refuses more than a line has left, and more than the invoice has left', () => {

@@ -35,6 +35,8 @@ export interface InvoiceLineFacts {
   creditedTaxMicros: bigint;
   /** Quantity already credited by quantity, in millionths. */
   creditedQuantity: bigint;
+  /** The part of `creditedAmountMicros` those quantity credits took (the rest was credited by amount). */
+  creditedAmountByQuantityMicros: bigint;
 }
 
 export interface CreditRequest {
@@ -60,12 +62,12 @@ const Q = 1_000_000n;
 export function remainingOf(line: InvoiceLineFacts): { amountMicros: bigint; taxMicros: bigint; quantity: bigint } {
   const quantity = parseQuantity(line.quantity) ?? 0n;
   const byAmount = line.amountMicros - line.creditedAmountMicros;
-  // Quantity left: the invoiced quantity less what was credited by quantity, and never more than the amount left allows.
+  // Quantity left: the invoiced quantity less what was credited by quantity (exactly: their amounts were rounded, not
+  // their quantities) and less the quantity that credits by amount stand for (rounded up); none once no amount is left.
   let left = quantity - line.creditedQuantity;
-  if (line.amountMicros > 0n && byAmount < line.amountMicros) {
-    const allowed = (quantity * byAmount) / line.amountMicros;
-    if (allowed < left) left = allowed;
-  }
+  const byAmountOnly = line.creditedAmountMicros - line.creditedAmountByQuantityMicros;
+  if (line.amountMicros > 0n && byAmountOnly > 0n) left -= (quantity * byAmountOnly + line.amountMicros - 1n) / line.amountMicros;
+  if (byAmount <= 0n) left = 0n;
   return { amountMicros: byAmount, taxMicros: line.taxMicros - line.creditedTaxMicros, quantity: left < 0n ? 0n : left };
 }
 
@@ -213,15 +215,18 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
 }
 
 /** Per invoice line position, what a set of issued credit notes took from it. */
-export function creditedByLine(notes: ReadonlyArray<{ lines: readonly StoredCreditLine[] }>): Map<number, { amountMicros: bigint; taxMicros: bigint; quantity: bigint }> {
-  const by = new Map<number, { amountMicros: bigint; taxMicros: bigint; quantity: bigint }>();
+export function creditedByLine(notes: ReadonlyArray<{ lines: readonly StoredCreditLine[] }>): Map<number, { amountMicros: bigint; taxMicros: bigint; quantity: bigint; amountByQuantityMicros: bigint }> {
+  const by = new Map<number, { amountMicros: bigint; taxMicros: bigint; quantity: bigint; amountByQuantityMicros: bigint }>();
   for (const n of notes) {
     for (const l of n.lines) {
       if (l.invoiceLinePosition === null) continue;
-      const acc = by.get(l.invoiceLinePosition) ?? { amountMicros: 0n, taxMicros: 0n, quantity: 0n };
+      const acc = by.get(l.invoiceLinePosition) ?? { amountMicros: 0n, taxMicros: 0n, quantity: 0n, amountByQuantityMicros: 0n };
       acc.amountMicros += BigInt(l.amountMicros);
       acc.taxMicros += BigInt(l.taxMicros);
-      if (l.quantity !== null) acc.quantity += parseQuantity(l.quantity) ?? 0n;
+      if (l.quantity !== null) {
+        acc.quantity += parseQuantity(l.quantity) ?? 0n;
+        acc.amountByQuantityMicros += BigInt(l.amountMicros);
+      }
       by.set(l.invoiceLinePosition, acc);
     }
   }

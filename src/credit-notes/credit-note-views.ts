@@ -252,6 +252,7 @@ export async function loadInvoiceCreditFacts(trx: Trx, partnerId: string, invoic
         position: l.position, description: l.description, quantity: l.quantity, amountMicros: BigInt(l.amountMicros), taxMicros: BigInt(l.taxMicros),
         unitCostMicros: l.unitCost === null ? null : BigInt(l.unitCost),
         creditedAmountMicros: c?.amountMicros ?? 0n, creditedTaxMicros: c?.taxMicros ?? 0n, creditedQuantity: c?.quantity ?? 0n,
+        creditedAmountByQuantityMicros: c?.amountByQuantityMicros ?? 0n,
       };
     }),
     creditedMicros: issued.reduce((s, n) => s + BigInt(n.totalMicros), 0n),
