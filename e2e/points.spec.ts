@@ -74,6 +74,26 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
   });
 });
 
+test('the owner sets the low balance alert: a bad threshold is named, a good one is kept and shows in the portal audit', async ({ page }) => {
+  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+  await openPoints(page);
+  const form = page.getByRole('form', { name: 'Low balance alert' });
+  const threshold = form.getByRole('textbox', { name: 'Threshold' });
+  await expect(threshold).toHaveAttribute('placeholder', '5.00');
+  await threshold.fill('1.005');
+  await form.getByRole('button', { name: 'Save alert' }).click();
+  await expect(form).toContainText('a decimal string with at most 2 decimals');
+  await threshold.fill('12.50');
+  await form.getByRole('button', { name: 'Save alert' }).click();
+  await expect(page.getByText('Low balance alert is on, at 12.50 SGD.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('form', { name: 'Low balance alert' }).getByRole('textbox', { name: 'Threshold' })).toHaveValue('12.50');
+  const alert = (await (await page.request.get('/api/v1/portal/low-balance-alert')).json()) as { enabled: boolean; threshold: string };
+  expect(alert).toMatchObject({ enabled: true, threshold: '12.50' });
+  await expect(page.getByText('Low balance alert changed').first()).toBeVisible(); // Home's recent activity: the portal audit
+  await page.screenshot({ path: `${SHOTS}/portal-points-low-balance-alert.png`, fullPage: true });
+});
+
 test('a member is told that only owners and admins see company credits', async ({ page }) => {
   await signIn(page, 'member@acme.test', /\/portal$/, { twoFactor: false });
   await openPoints(page);

@@ -68,7 +68,7 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
   ],
   portal: [
     'member.invited', 'member.removed', 'member.role_changed', 'ownership.transferred', 'invitation.accepted', 'customer.updated',
-    'auto_top_up.updated', 'saved_card.removed', 'contact_sales.message_sent', ...SUBSCRIPTION, ...SERVICES, ...TOP_UP, ...INVOICE_PAYMENT,
+    'auto_top_up.updated', 'points.low_balance_alert_changed', 'saved_card.removed', 'contact_sales.message_sent', ...SUBSCRIPTION, ...SERVICES, ...TOP_UP, ...INVOICE_PAYMENT,
   ],
   auth: [
     'auth.signed_in', 'auth.signed_out', 'auth.two_factor_code_sent', 'auth.sign_in_failed', 'auth.two_factor_failed',

@@ -86,6 +86,7 @@ export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'top_up.succeeded': { type: 'top_ups', fields: TOP_UP },
   'top_up.failed': { type: 'top_ups', fields: TOP_UP },
   'auto_top_up.updated': { type: 'top_ups', fields: ['enabled', 'threshold', 'amount'] },
+  'points.low_balance_alert_changed': { type: 'top_ups', fields: ['enabled', 'threshold'] },
   'saved_card.removed': { type: 'top_ups', fields: ['card', 'autoTopUp'] },
   // The reason finance gave stays in the partner's trail: it is a staff remark.
   'points.issued': { type: 'top_ups', fields: ['amount', 'currency', 'points'] },

@@ -676,3 +676,22 @@ export interface LiveCallsTable {
 export interface Database {
   liveCalls: LiveCallsTable;
 }
+
+// ---- Low balance alerts (migration 0064; src/wallet/low-balance*.ts) ----
+export type LowBalanceAlertState = 'above' | 'alerted';
+
+export interface LowBalanceAlertsTable {
+  partnerId: string;
+  customerId: string;
+  currency: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Null: the currency's default (LOW_BALANCE_DEFAULT_MICROS). */
+  thresholdMicros: BigIntColumn | null;
+  state: LowBalanceAlertState;
+  changedAt: Timestamp;
+  updatedBy: string | null;
+}
+
+export interface Database {
+  lowBalanceAlerts: LowBalanceAlertsTable;
+}

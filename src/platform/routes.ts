@@ -1,6 +1,7 @@
 import type { FolioApp, ServerDeps } from './server.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import { walletRoutes } from '../wallet/wallet.routes.ts';
+import { lowBalanceRoutes } from '../wallet/low-balance.routes.ts';
 import { usageRoutes } from '../usage/usage.routes.ts';
 import { notificationRoutes } from '../notifications/notifications.routes.ts';
 import { auditRoutes } from '../audit/audit.routes.ts';
@@ -32,6 +33,7 @@ import { bankStatementRoutes } from '../bank-statements/bank-statements.routes.t
 export function registerRoutes(app: FolioApp, deps: ServerDeps): void {
   authRoutes(app, deps);
   walletRoutes(app, deps);
+  lowBalanceRoutes(app, deps);
   usageRoutes(app, deps);
   notificationRoutes(app, deps);
   auditRoutes(app, deps);

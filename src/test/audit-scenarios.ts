@@ -18,6 +18,7 @@ import { bankStatementAuditScenarios } from '../bank-statements/audit-scenarios.
 import { discountAuditScenarios } from '../discounts/audit-scenarios.ts';
 import { auditAppAuditScenarios } from '../audit/audit-scenarios.ts';
 import { contactSalesAuditScenarios } from '../contact-sales/audit-scenarios.ts';
+import { walletAuditScenarios } from '../wallet/audit-scenarios.ts';
 
 /**
  * One valid call for every state-changing route, keyed `METHOD /url` exactly as the route is declared.
@@ -59,6 +60,7 @@ export const scenarios: Record<string, Scenario> = {
   ...bankStatementAuditScenarios,
   ...discountAuditScenarios,
   ...auditAppAuditScenarios,
+  ...walletAuditScenarios,
   'POST /api/v1/auth/login': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'owner@globex.test', password: 'folio-demo-2026' } }),
 

@@ -61,6 +61,15 @@ interface AutoTopUp {
   updatedAt: string | null;
 }
 
+interface LowBalanceAlert {
+  enabled: boolean;
+  threshold: string | null;
+  defaultThreshold: string;
+  currency: string;
+  state: 'above' | 'alerted' | null;
+  updatedAt: string | null;
+}
+
 function cardLabel(c: SavedCard): string {
   return `${c.brand.toUpperCase()} •••• ${c.last4} (${String(c.expMonth).padStart(2, '0')}/${c.expYear})`;
 }
@@ -99,6 +108,7 @@ export function PointsTab() {
       </section>
       <TopUpsTable base={BASE} path="/api/v1/portal/top-ups" titleOrder={3} />
       <AutoTopUpSection />
+      <LowBalanceAlertSection />
       <SavedCardsSection />
     </Stack>
   );
@@ -498,6 +508,75 @@ function AutoTopUpForm({ current, cards }: { current: AutoTopUp; cards: SavedCar
         <Group>
           <Button type="submit" variant="light" loading={save.isPending}>
             Save auto top-up
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+/** The low balance alert: one email when usable points fall to the threshold (the currency's default when left empty). */
+function LowBalanceAlertSection() {
+  const alert = useQuery({ queryKey: [...BASE, 'low-balance-alert'], queryFn: ({ signal }) => api.get<LowBalanceAlert>('/api/v1/portal/low-balance-alert', {}, signal) });
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="low-balance-alert-title">
+      <Title order={3} size="h4" id="low-balance-alert-title">
+        Low balance alert
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        We email your organisation once when usable points fall to the threshold, and again only after they were above it. Not sent while auto top-up is on.
+      </Text>
+      {alert.error ? (
+        <ErrorState error={alert.error} onRetry={() => void alert.refetch()} title="Could not load the low balance alert" />
+      ) : !alert.data ? (
+        <Loader size="xs" />
+      ) : (
+        <LowBalanceAlertForm key={alert.data.updatedAt ?? 'new'} current={alert.data} />
+      )}
+    </Paper>
+  );
+}
+
+function LowBalanceAlertForm({ current }: { current: LowBalanceAlert }) {
+  const queryClient = useQueryClient();
+  const [enabled, setEnabled] = useState(current.enabled);
+  const [threshold, setThreshold] = useState(current.threshold ?? '');
+  const save = useMutation({
+    mutationFn: () => api.put<LowBalanceAlert>('/api/v1/portal/low-balance-alert', { enabled, threshold: threshold.trim() === '' ? null : threshold.trim() }),
+    onSuccess: (saved) => {
+      queryClient.setQueryData([...BASE, 'low-balance-alert'], saved);
+      notifications.show({
+        color: 'teal',
+        message: saved.enabled ? `Low balance alert is on, at ${saved.threshold ?? saved.defaultThreshold} ${saved.currency}.` : 'Low balance alert is off.',
+      });
+    },
+  });
+  return (
+    <form
+      noValidate
+      aria-label="Low balance alert"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <Stack gap="sm" maw={520}>
+        <FormError error={save.error} fields={['enabled', 'threshold']} />
+        <Switch label="Email us when usable points fall to" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+        <TextInput
+          label="Threshold"
+          description={`Leave empty for the default (${current.defaultThreshold} ${current.currency}).`}
+          placeholder={current.defaultThreshold}
+          inputMode="decimal"
+          value={threshold}
+          onChange={(e) => setThreshold(e.currentTarget.value)}
+          error={fieldError(save.error, 'threshold')}
+          rightSection={<Text size="xs" c="dimmed">{current.currency}</Text>}
+          rightSectionWidth={48}
+        />
+        <Group>
+          <Button type="submit" variant="light" loading={save.isPending}>
+            Save alert
           </Button>
         </Group>
       </Stack>

@@ -76,6 +76,7 @@ const ACTION_LABELS: Record<string, string> = {
   'top_up.succeeded': 'Top-up succeeded',
   'top_up.failed': 'Top-up failed',
   'auto_top_up.updated': 'Auto top-up changed',
+  'points.low_balance_alert_changed': 'Low balance alert changed',
   'saved_card.removed': 'Saved card removed',
   'points.issued': 'Points added by your provider',
   'points.taken_back': 'Points taken back by your provider',
