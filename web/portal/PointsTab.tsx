@@ -12,7 +12,7 @@ import { TransactionsTable, WalletSummary, useWallet } from '../shared/points.ts
 import { ConfirmButton } from '../shared/ConfirmButton.tsx';
 import { useSession } from '../shared/session.tsx';
 import { ErrorState } from '../shared/ui.tsx';
-import { TopUpsTable } from '../shared/TopUpsTable.tsx';
+import { TopUpsTable, type TopUpRow } from '../shared/TopUpsTable.tsx';
 import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
 
 const BASE = ['portal', 'points'] as const;
@@ -27,18 +27,10 @@ interface TopUpPolicy {
   upcoming: Omit<TopUpPolicy, 'upcoming'> | null;
 }
 
-interface TopUp {
-  id: string;
+/** A top-up as the portal's routes answer it: the table's row, and what the top-up form follows. */
+interface TopUp extends TopUpRow {
   status: 'pending' | 'succeeded' | 'failed';
-  auto: boolean;
-  currency: string;
-  amount: string;
-  fee: string;
-  total: string;
-  invoice: { id: string; number: string } | null;
   savedCardId: string | null;
-  failure: { code: string; reason: string } | null;
-  createdAt: string;
   completedAt: string | null;
 }
 
