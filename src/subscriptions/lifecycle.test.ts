@@ -195,6 +195,26 @@ describe('termination on request', () => {
     expect(await ledgerProblems(t)).toEqual([]);
   });
 
+  it('a pending purchase partly paid is not cancelled: staff are sent to a credit note, the customer to pay the rest or ask the provider', async () => {
+    const poor = await customerIdOf(t.db, 'Globex Sdn Bhd');
+    const myr = await catalogPrice(t, demo, { name: 'Penang Line', currency: 'MYR', price: '20.00', cost: '8.00' });
+    const sub = await buy(poor, myr.priceId, '2026-06-02T09:00:00Z');
+    expect(sub.status).toBe('pending_payment');
+    const finance = await signIn(t, 'finance@demo.test');
+    const pay = await api(t, finance, 'POST', '/api/v1/payments', { method: 'bank_transfer', currency: 'MYR', receivedOn: '2026-06-02', amount: '5.00', customerId: poor });
+    expect(pay.statusCode, pay.body).toBe(201);
+    const allocated = await api(t, finance, 'POST', `/api/v1/payments/${pay.json().id}/allocate`, { allocations: [{ invoiceId: sub.pendingInvoiceId, amount: '5.00' }] });
+    expect(allocated.statusCode, allocated.body).toBe(200);
+    const globexOwner = await signIn(t, 'owner@globex.test');
+    const theirs = await api(t, globexOwner, 'POST', `/api/v1/portal/subscriptions/${sub.id}/terminate`, { reason: 'Changed my mind' });
+    expect(theirs.statusCode, theirs.body).toBe(409);
+    expect(theirs.json().detail).toMatch(/is partially paid: pay the rest to start the subscription, or ask your provider to cancel it/);
+    const staff = await api(t, admin, 'POST', `/api/v1/subscriptions/${sub.id}/terminate`, { reason: 'Changed their mind' });
+    expect(staff.statusCode).toBe(409);
+    expect(staff.json().detail).toMatch(/is partially paid: cancel it with a credit note first$/);
+    expect((await get(sub.id)).status).toBe('pending_payment');
+  });
+
   it('members cannot terminate; a reason is required', async () => {
     const sub = await buy(acme, monthly.priceId, '2026-07-01T09:00:00Z');
     expect((await api(t, member, 'POST', `/api/v1/portal/subscriptions/${sub.id}/terminate`, { reason: 'x' })).statusCode).toBe(403);

@@ -62,7 +62,11 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
       const invoice = await trx.selectFrom('invoices').select(['id', 'number', 'status', 'totalMicros', 'amountDueMicros'])
         .where('partnerId', '=', caller.partnerId).where('id', '=', sub.pendingInvoiceId!).forUpdate().executeTakeFirstOrThrow();
       if (invoice.status !== 'awaiting_payment' || invoice.amountDueMicros !== invoice.totalMicros) {
-        throw new DomainError('state_conflict', `Invoice ${invoice.number ?? invoice.id} is ${invoice.status.replace('_', ' ')}: cancel it with a credit note first`);
+        // Part of it is paid: only Finance can give that back (a credit note). A customer is told who can, and what else works.
+        const what = `Invoice ${invoice.number ?? invoice.id} is ${invoice.status.replace('_', ' ')}`;
+        throw new DomainError('state_conflict', caller.app === 'portal'
+          ? `${what}: pay the rest to start the subscription, or ask your provider to cancel it (they credit what you paid)`
+          : `${what}: cancel it with a credit note first`);
       }
       voidedInvoice = { id: invoice.id, number: invoice.number };
     }
