@@ -1,4 +1,5 @@
-import type { Trx } from '../platform/database.ts';
+import { sql } from 'kysely';
+import type { Db, Trx } from '../platform/database.ts';
 import { MICROS_PER_UNIT, applyBps } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { issueInvoice } from './issue-invoice.ts';
@@ -22,7 +23,8 @@ export async function seedInvoiceBrandingDemo(trx: Trx, ids: { partnerId: string
  * that needs points and a card — and one already overdue, so the portal's Home > Invoice and the Invoice app have
  * something to show. 9% GST on each, posted Dr receivable / Cr revenue / Cr tax.
  */
-export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeId: string; now?: Date }): Promise<void> {
+export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeId: string; now?: Date }): Promise<DemoInvoiceEntry[]> {
+  const issued: DemoInvoiceEntry[] = [];
   const now = ids.now ?? new Date();
   const demo: { description: string; preTax: bigint; daysAgo: number }[] = [
     { description: 'Call recording add-on — setup', preTax: units(20n), daysAgo: 2 },
@@ -36,10 +38,41 @@ export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeI
       partnerId: ids.partnerId, customerId: ids.acmeId, app: 'invoice', action: 'invoice.issued', targetType: 'invoice', targetId: null,
       changes: { description: { after: d.description } },
     });
-    await issueInvoice(trx, {
+    const invoice = await issueInvoice(trx, {
       partnerId: ids.partnerId, customerId: ids.acmeId, type: 'purchase', currency: 'SGD', issuedAt,
       lines: [{ kind: 'product', description: d.description, amountMicros: d.preTax, taxMicros: tax, taxCategory: 'standard', taxRateBps: 900, revenueCode: 'revenue:one_time' }],
       entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'demo_seed', description: `Invoice issued: ${d.description}`, auditEventId },
     });
+    issued.push({ entryId: invoice.entryId, issuedAt });
+  }
+  return issued;
+}
+
+export interface DemoInvoiceEntry {
+  entryId: string;
+  issuedAt: Date;
+}
+
+/**
+ * The demo invoices' entries dated to their issue (as the demo month's calls are, src/invoices/statements/demo-statement.ts):
+ * the trial balance at a past day then holds the receivable that AR aging shows for it. The entry and all its postings
+ * carry the one instant. Skipping the append-only trigger takes a superuser (the embedded server's owner is one); another
+ * owner keeps them at the seed's time (false).
+ */
+export async function dateDemoInvoices(owner: Db, entries: readonly DemoInvoiceEntry[]): Promise<boolean> {
+  if (entries.length === 0) return true;
+  try {
+    await owner.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      const ids = entries.map((e) => e.entryId);
+      const ats = entries.map((e) => e.issuedAt.toISOString());
+      await sql`with dated (entry_id, at) as (select * from unnest(${ids}::text[], ${ats}::timestamptz[])),
+                  entries as (update journal_entries j set posted_at = dated.at from dated where j.id = dated.entry_id returning j.id)
+                update postings p set posted_at = dated.at from dated where p.entry_id = dated.entry_id`.execute(trx);
+    });
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '42501') return false; // insufficient privilege
+    throw err;
   }
 }

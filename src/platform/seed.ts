@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { seedUsageDemo } from '../products/demo-usage.ts';
 import { seedCatalogDemo } from '../products/demo-catalog.ts';
 import { seedServicesDemo } from '../services/demo-services.ts';
-import { seedInvoiceBrandingDemo, seedInvoicesDemo } from '../invoices/demo-invoices.ts';
+import { dateDemoInvoices, seedInvoiceBrandingDemo, seedInvoicesDemo, type DemoInvoiceEntry } from '../invoices/demo-invoices.ts';
 import { seedDiscountsDemo } from '../discounts/demo-discounts.ts';
 import { addDemoSwitchKey, seedStatementDemo } from '../invoices/statements/demo-statement.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -71,6 +71,7 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
   const exists = await db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirst();
   if (exists) return false;
   const passwordHash = await hashPassword(demoPassword);
+  let invoiceEntries: DemoInvoiceEntry[] = [];
   const lastMonth = await db.transaction().execute(async (trx) => {
     await addUser(trx, passwordHash, { email: 'operator@folio.test', name: 'Olivia Operator', kind: 'operator', partnerId: null });
 
@@ -98,10 +99,11 @@ export async function seedDemo(db: Db, demoPassword: string, options: { activity
     await seedCatalogDemo(trx, { partnerId: demo }); // Demo Telecom's SGD catalog and 9% GST (src/products/demo-catalog.ts)
     await seedServicesDemo(trx, { partnerId: demo, customerId: acme }); // Acme's virtual lines and wallboard (src/services)
     await seedInvoiceBrandingDemo(trx, { partnerId: demo }); // how Demo Telecom appears on invoices (src/invoices)
-    if (activity) await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
+    if (activity) invoiceEntries = await seedInvoicesDemo(trx, { partnerId: demo, acmeId: acme }); // Acme's open Purchase invoices
     if (activity) await seedDiscountsDemo(trx, { partnerId: demo, initechId: initech }); // Initech's 10% off Teams licences (src/discounts)
     return activity ? { partnerId: demo, acmeId: acme, financeUserId: financeId, switchKeyId: await addDemoSwitchKey(trx, { partnerId: demo, createdBy: adminId }) } : null;
   });
+  await dateDemoInvoices(db, invoiceEntries); // their entries at their issue dates, as the trial balance at a past day reads them
   // Last month on Acme's points (its first points, calls) and its Monthly statement (src/invoices/statements/demo-statement.ts).
   if (lastMonth) await seedStatementDemo(db, { ...lastMonth, config: options.config ?? loadConfig() });
   return true;

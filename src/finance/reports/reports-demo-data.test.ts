@@ -84,6 +84,15 @@ describe('trial balance on the demo data', () => {
   });
 });
 
+describe('the demo invoices at their issue dates', () => {
+  it('the trial balance at a past day holds the receivable of the invoices issued by then (they were posted at the seed\'s time)', async () => {
+    // Seeded: 35.00 + 9% issued 30 days ago, 20.00 + 9% 2 days ago, 180.00 + 9% a day ago (src/invoices/demo-invoices.ts).
+    expect(receivableOf((await tb(`?currency=SGD&asOf=${addDays(today(), -3)}`)).json<TbBody>())).toBe(38_150_000n);
+    expect(receivableOf((await tb(`?currency=SGD&asOf=${addDays(today(), -2)}`)).json<TbBody>())).toBe(59_950_000n);
+    expect(receivableOf((await tb(`?currency=SGD&asOf=${addDays(today(), -31)}`)).json<TbBody>())).toBe(0n);
+  });
+});
+
 describe('AR aging ties to the ledger', () => {
   it('its total due equals the trial balance\'s receivable, with an unpaid Top-up invoice present (shown apart, not receivable)', async () => {
     const acme = (await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
