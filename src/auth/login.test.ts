@@ -111,6 +111,49 @@ describe('sign-in', () => {
     expect(notJson.json().code).toBe('malformed_request');
   });
 
+  it('wrong sign-in codes count against the account: a new sign-in ends the code before it, and five wrong codes lock it', async () => {
+    const email = 'admin@northwind.test';
+    const verify = (challengeId: string, code: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/login/verify', payload: { challengeId, code } });
+    const codeOf = async () => /(\d{6})/.exec((await lastMailTo(t.db, email))!.subject)![1]!;
+    const wrongFor = (code: string) => (code === '000000' ? '111111' : '000000');
+    const a = (await login({ email, password: DEMO_PASSWORD })).json();
+    const codeA = await codeOf();
+    for (let i = 0; i < 3; i++) expect((await verify(a.challengeId, wrongFor(codeA))).json().detail).toBe('The code is wrong');
+    const b = (await login({ email, password: DEMO_PASSWORD })).json();
+    const codeB = await codeOf();
+    // The first code ended when the second was sent, right or wrong.
+    expect((await verify(a.challengeId, codeA)).json().detail).toMatch(/expired/);
+    for (let i = 0; i < 2; i++) expect((await verify(b.challengeId, wrongFor(codeB))).statusCode).toBe(401);
+    // Five wrong codes: even the right one is refused now, and no new code is sent.
+    const locked = await verify(b.challengeId, codeB);
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().code).toBe('account_locked');
+    const again = await login({ email, password: DEMO_PASSWORD });
+    expect(again.statusCode).toBe(429);
+    expect(await codeOf()).toBe(codeB);
+  });
+
+  it('a password reset ends every other reset link sent before it and lifts the lock', async () => {
+    const email = 'owner@globex.test';
+    for (let i = 0; i < 5; i++) expect((await login({ email, password: 'nope-nope-nope' })).statusCode).toBe(401);
+    expect((await login({ email, password: DEMO_PASSWORD })).statusCode).toBe(429);
+    const tokenOfLastMail = async () => /token=([^\s&]+)/.exec((await lastMailTo(t.db, email))!.bodyText)![1]!;
+    const reset = () => t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email } });
+    const confirm = (token: string, password: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token: decodeURIComponent(token), password } });
+    expect((await reset()).statusCode).toBeLessThan(300);
+    const first = await tokenOfLastMail();
+    expect((await reset()).statusCode).toBeLessThan(300);
+    const second = await tokenOfLastMail();
+    expect(second).not.toBe(first);
+    expect((await confirm(second, 'globex-new-pass-2026')).statusCode).toBe(200);
+    const stale = await confirm(first, 'attacker-pass-2026');
+    expect(stale.statusCode).toBe(422);
+    expect(stale.json().code).toBe('token_invalid');
+    // The lock the five wrong passwords set is lifted by the reset, as its message says.
+    expect((await login({ email, password: 'globex-new-pass-2026' })).statusCode).toBe(200);
+    expect((await login({ email, password: 'attacker-pass-2026' })).statusCode).toBe(401);
+  });
+
   it('needs the CSRF header for cookie-authenticated writes', async () => {
     const s = await signIn(t, 'member@acme.test');
     const without = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: s.cookie } });

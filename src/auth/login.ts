@@ -31,7 +31,11 @@ async function throttle(trx: Trx, email: string, ip: string): Promise<void> {
   const counts = await trx
     .selectFrom('loginAttempts')
     .select([
-      sql<number>`count(*) filter (where lower(email) = ${email})::int`.as('byAccount'),
+      // An account's failures (wrong passwords and wrong sign-in codes) count from its last password reset on: a reset
+      // lifts the lock, as the lock's message says.
+      sql<number>`count(*) filter (where lower(email) = ${email} and at > coalesce((
+        select max(t.used_at) from user_tokens t join users u on u.id = t.user_id
+         where lower(u.email) = ${email} and t.purpose = 'password_reset'), '-infinity'))::int`.as('byAccount'),
       sql<number>`count(*) filter (where ip = ${ip})::int`.as('byIp'),
     ])
     .where('succeeded', '=', false)
@@ -94,6 +98,9 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
     if (await twoFactorRequired(trx, user)) {
       const code = newOneTimeCode();
       const challengeId = newId('lch');
+      // One code at a time: a new sign-in ends the codes sent before it (each would otherwise get its own five tries).
+      await trx.updateTable('loginChallenges').set({ expiresAt: sql`now()` })
+        .where('userId', '=', user.id).where('consumedAt', 'is', null).where('expiresAt', '>', sql<Date>`now()`).execute();
       const row = await trx
         .insertInto('loginChallenges')
         .values({
@@ -122,8 +129,14 @@ export async function login(ctx: Ctx, input: { email: string; password: string }
   });
 }
 
-/** Second step: the code from the email. Five wrong codes burn the challenge. */
+/**
+ * Second step: the code from the email. Five wrong codes burn the challenge, and each wrong code counts as a failed
+ * sign-in of the account (the throttle above): past MAX_FAILURES_PER_ACCOUNT within the window, no code is accepted and
+ * no new one is sent until the window has passed or the password is reset. A 6-digit code cannot be guessed by signing
+ * in again and again.
+ */
 export async function verifyTwoFactor(ctx: Ctx, input: { challengeId: string; code: string }): Promise<{ session: NewSession; userId: string }> {
+  const ip = ctx.ip ?? 'unknown';
   const outcome = await inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const challenge = await trx
       .selectFrom('loginChallenges as c')
@@ -135,8 +148,10 @@ export async function verifyTwoFactor(ctx: Ctx, input: { challengeId: string; co
     if (!challenge || challenge.consumedAt || challenge.expiresAt.getTime() < Date.now() || challenge.attempts >= TWO_FACTOR_MAX_ATTEMPTS || challenge.status !== 'active') {
       return { ok: false as const, detail: 'This sign-in code has expired; sign in again' };
     }
+    await throttle(trx, challenge.email.toLowerCase(), ip);
     if (sha256Hex(`${challenge.id}:${input.code}`) !== challenge.codeHash) {
       await trx.updateTable('loginChallenges').set({ attempts: sql`attempts + 1` }).where('id', '=', challenge.id).execute();
+      await trx.insertInto('loginAttempts').values({ email: challenge.email.toLowerCase(), ip, succeeded: false }).execute();
       await recordAudit(trx, ctx, {
         partnerId: challenge.partnerId, customerId: challenge.customerId, app: 'auth', action: 'auth.two_factor_failed',
         targetType: 'user', targetId: challenge.userId,

@@ -29,7 +29,10 @@ export async function requestPasswordReset(ctx: Ctx, input: { email: string }): 
   });
 }
 
-/** Set a new password from a reset link; every session of the user is signed out. */
+/**
+ * Set a new password from a reset link; every session of the user is signed out, every other reset link ends, and the
+ * failed sign-ins counted so far no longer lock the account (login.ts).
+ */
 export async function resetPassword(ctx: Ctx, input: { token: string; password: string }): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   await inScope(ctx.db, { kind: 'system' }, async (trx) => {
@@ -38,6 +41,9 @@ export async function resetPassword(ctx: Ctx, input: { token: string; password: 
     const user = await findUserById(trx, userId);
     if (!user) throw new DomainError('token_invalid', 'This reset link is invalid');
     await trx.updateTable('users').set({ passwordHash, updatedAt: sql`now()`, failedLoginCount: 0, lockedUntil: null }).where('id', '=', userId).execute();
+    // Every other reset link sent before this one ends now: one of them must not set the password again later.
+    await trx.updateTable('userTokens').set({ expiresAt: sql`now()` })
+      .where('userId', '=', userId).where('purpose', '=', 'password_reset').where('usedAt', 'is', null).where('expiresAt', '>', sql<Date>`now()`).execute();
     await revokeAllSessions(trx, userId);
     await recordAudit(trx, ctx, {
       partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'user.password_reset', targetType: 'user', targetId: userId,
