@@ -111,7 +111,7 @@ export async function loadHistory(trx: Trx, ids: readonly string[], partnerId: s
   return byId;
 }
 
-/** A row as shown, masked for partner staff (`mask: true`) or as sent (operator, dev mailbox). */
+/** A row as shown, masked for partner staff and the operator (`mask: true`) or as sent (the local dev mailbox). */
 export function toView(row: NotificationRow, history: History, options: { mask: boolean }): NotificationView {
   const shown = (text: string) => (options.mask ? maskSecrets(row.kind, text) : text);
   return {

@@ -49,7 +49,7 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access: operatorOnly },
     schema: {
       operationId: 'operatorListMailbox', tags: ['Operator'],
-      summary: 'Every notification of every partner, as sent (nothing masked), newest first, with delivery history',
+      summary: 'Every notification of every partner, newest first, with delivery history; sign-in codes and link tokens masked',
       querystring: z.strictObject({
         to: recipientSearch,
         partnerId: z.union([z.literal(PLATFORM), idOf('ptn')]).optional().describe('a partner id, or "platform" for mail without a partner'),

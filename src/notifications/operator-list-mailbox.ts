@@ -17,8 +17,9 @@ export interface OperatorListMailboxInput {
 export type MailboxItem = NotificationView & { partnerId: string | null };
 
 /**
- * The operator's mailbox: every notification of every partner, as sent (nothing masked: support reads what the
- * customer received), newest first, with delivery history.
+ * The operator's mailbox: every notification of every partner, newest first, with delivery history. Sign-in codes and
+ * link tokens are masked as they are for partner staff: support reads what was sent and whether it was delivered, but
+ * a live code or reset link read here would let whoever reads it into the account, unseen in any trail.
  */
 export async function operatorListMailbox(ctx: Ctx, input: OperatorListMailboxInput): Promise<{ data: MailboxItem[]; nextCursor: string | null }> {
   if (ctx.principal.kind !== 'operator') throw new DomainError('forbidden', 'Only the platform operator can read every mailbox');
@@ -36,7 +37,7 @@ export async function operatorListMailbox(ctx: Ctx, input: OperatorListMailboxIn
     const page = pageOf(rows, input.limit);
     const history = await loadHistory(trx, page.rows.map((r) => r.id), undefined);
     return {
-      data: page.rows.map((r) => ({ ...toView(r, history.get(r.id) ?? [], { mask: false }), partnerId: r.partnerId })),
+      data: page.rows.map((r) => ({ ...toView(r, history.get(r.id) ?? [], { mask: true }), partnerId: r.partnerId })),
       nextCursor: page.nextCursor,
     };
   });
