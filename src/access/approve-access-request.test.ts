@@ -38,6 +38,21 @@ describe('operatorApproveAccessRequest', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('refuses a request of a staff member disabled since (409): no grant waits for the day they are enabled again', async () => {
+    const north = await signIn(t, 'admin@northwind.test');
+    const request = (await api(t, north, 'POST', '/api/v1/access-requests', { app: 'finance' })).json();
+    await t.db.owner.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', request.user.id).execute();
+    try {
+      const res = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, {});
+      expect(res.statusCode).toBe(409);
+      expect(res.json().detail).toMatch(/admin@northwind\.test is disabled/);
+      expect(await t.db.owner.db.selectFrom('appGrants').select('app').where('userId', '=', request.user.id).where('app', '=', 'finance').execute()).toEqual([]);
+      expect((await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/decline`, {})).statusCode).toBe(200);
+    } finally {
+      await t.db.owner.db.updateTable('users').set({ status: 'active' }).where('id', '=', request.user.id).execute();
+    }
+  });
+
   it('accepts no body at all, refuses unknown fields, unknown ids (404) and non-operators (403)', async () => {
     const north = await signIn(t, 'admin@northwind.test');
     const request = (await api(t, north, 'POST', '/api/v1/access-requests', { app: 'finance' })).json();

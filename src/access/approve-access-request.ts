@@ -1,12 +1,13 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
+import { DomainError } from '../platform/errors.ts';
 import { operatorCaller } from './caller.ts';
 import { toOperatorAccessRequest, type OperatorAccessRequest } from './access-request-views.ts';
 import { lockPendingRequest, mailDecision, recordDecision } from './access-request-decision.ts';
 
 /**
- * The operator approves a pending access request: the app is granted (visible at the requester's next request, since
+ * The operator approves a pending access request of an active staff member (409 for a disabled one): the app is granted (visible at the requester's next request, since
  * sessions load grants per request), the requester is mailed, and both facts go to the partner's audit trail.
  */
 export async function approveAccessRequest(ctx: Ctx, input: { requestId: string; note?: string | undefined }): Promise<OperatorAccessRequest> {
@@ -14,6 +15,11 @@ export async function approveAccessRequest(ctx: Ctx, input: { requestId: string;
   return inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const before = await lockPendingRequest(trx, input.requestId);
     const partnerId = before.partnerId;
+    // A disabled staff member gets nothing: the grant would wait silently for the day they are enabled again.
+    const requester = await trx.selectFrom('users').select('status').where('id', '=', before.userId).forShare().executeTakeFirstOrThrow();
+    if (requester.status !== 'active') {
+      throw new DomainError('state_conflict', `${before.userEmail} is ${requester.status === 'disabled' ? 'disabled' : 'not active'}: decline the request, or ask their partner to enable them first`);
+    }
     const after = await recordDecision(trx, { requestId: before.id, partnerId, status: 'approved', operatorId: operator.userId, note: input.note || null });
     const heldBefore = await trx.selectFrom('appGrants').select('app').where('partnerId', '=', partnerId).where('userId', '=', before.userId).execute();
     await trx
