@@ -60,7 +60,11 @@ describe('POST /api/v1/invoices/:id/issue (issueInvoice)', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
 
     const [event] = await auditEventsOf(t.db, 'invoice.issued');
-    expect(event).toMatchObject({ app: 'invoice', targetId: id, customerId: acme });
+    expect(event).toMatchObject({ app: 'invoice', targetId: id, customerId: acme, changes: { number: { before: null, after: inv.number } } });
+    // An auditor finds it by the invoice's number.
+    const found = await api(t, admin, 'GET', `/api/v1/audit-events?q=${inv.number}`);
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json().data.map((e: { action: string; target: { id: string } | null }) => e.action)).toContain('invoice.issued');
     const mail = await lastMailTo(t.db, 'owner@acme.test');
     expect(mail).toMatchObject({ kind: 'invoice_issued', customerId: acme });
     expect(mail!.subject).toContain(inv.number);

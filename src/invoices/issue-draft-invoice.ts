@@ -87,18 +87,18 @@ export async function issueDraftInTransaction(trx: Trx, ctx: Ctx, invoiceId: str
   const dueAt = new Date(now.getTime() + dueDays * 86_400_000);
   const billTo = await currentBillTo(trx, partnerId, draft.customerId);
   const fmt = (m: bigint) => formatDecimal(m, currency);
-  // Lock order of every money transaction: the audit chain head (taken by the audit insert) before the number series
-  // and the accounts, as subscription purchases do; so the event is written first, and names the invoice (its number
-  // is on the invoice and the journal entry).
+  // The event joins the audit chain at commit (record-audit.ts: the chain head is locked then, after the number series
+  // and the accounts, as in every money transaction), so it can name the number the invoice gets here: an auditor
+  // searches the trail by invoice number.
+  const number = await nextInvoiceNumber(trx, partnerId, draft.type, now);
   const auditEventId = await recordAudit(trx, ctx, {
     partnerId, customerId: draft.customerId, app: 'invoice', action: 'invoice.issued', targetType: 'invoice', targetId: draft.id,
     changes: {
-      status: { before: 'draft', after: 'awaiting_payment' }, type: { after: draft.type },
+      status: { before: 'draft', after: 'awaiting_payment' }, number: { before: null, after: number }, type: { after: draft.type },
       subtotal: { after: fmt(totals.subtotalMicros) }, tax: { after: fmt(totals.taxMicros) }, total: { after: fmt(totals.totalMicros) },
       currency: { after: currency }, dueAt: { after: dueAt.toISOString() },
     },
   });
-  const number = await nextInvoiceNumber(trx, partnerId, draft.type, now);
 
   await trx.updateTable('invoices').set({
     status: 'awaiting_payment', number, issuedAt: now, dueAt, dueDays, billTo: JSON.stringify(billTo), draftLines: null,

@@ -30,7 +30,7 @@ export async function resendInvoice(ctx: Ctx, input: { invoiceId: string }): Pro
     const seller = await trx.selectFrom('partners').select('name').where('id', '=', partnerId).executeTakeFirstOrThrow();
     await recordAudit(trx, ctx, {
       partnerId, customerId: inv.customerId, app: 'invoice', action: 'invoice.resent', targetType: 'invoice', targetId: inv.id,
-      changes: { toEmail: { after: to.email } },
+      changes: { number: { after: inv.number }, toEmail: { after: to.email } },
     });
     const notificationId = await enqueueNotification(trx, {
       partnerId, customerId: inv.customerId, userId: to.userId, toEmail: to.email, kind: 'invoice_resent',

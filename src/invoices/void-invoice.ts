@@ -61,15 +61,19 @@ export async function voidInvoice(ctx: Ctx, input: { invoiceId: string; reason: 
       issueEntryId = issued.id;
     }
 
+    // A draft gets its number as it is voided (issued and voided at once, nothing owed, nothing posted); the event names
+    // the number either way, so the trail is searched by it (the event joins the chain at commit: record-audit.ts).
+    const number = inv.status === 'draft' ? await nextInvoiceNumber(trx, partnerId, inv.type, now) : inv.number;
     const auditEventId = await recordAudit(trx, ctx, {
       partnerId, customerId: inv.customerId, app: 'invoice', action: 'invoice.voided', targetType: 'invoice', targetId: inv.id,
-      changes: { status: { before: inv.status, after: 'void' }, reason: { after: reason }, total: { after: fmt(BigInt(inv.totalMicros)) } },
+      changes: {
+        status: { before: inv.status, after: 'void' }, ...(inv.status === 'draft' ? { number: { before: null, after: number } } : { number: { after: number } }),
+        reason: { after: reason }, total: { after: fmt(BigInt(inv.totalMicros)) },
+      },
     });
     if (inv.status === 'draft') {
-      // A draft gets its number as it is voided: issued and voided at once, nothing owed, nothing posted.
       const lines = inv.draftLines ?? [];
       const totals = draftTotals(currency, inv.type, lines, await partnerTaxRate(trx, partnerId));
-      const number = await nextInvoiceNumber(trx, partnerId, inv.type, now);
       await trx.updateTable('invoices').set({
         status: 'void', number, issuedAt: now, draftLines: null, voidedAt: now, voidedBy: caller.actorId, voidReason: reason,
         subtotalMicros: totals.subtotalMicros, discountMicros: totals.discountMicros, taxMicros: totals.taxMicros, totalMicros: totals.totalMicros,
