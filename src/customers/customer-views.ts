@@ -159,16 +159,21 @@ export async function customerVersion(db: Executor, partnerId: string, customerI
   return row?.version;
 }
 
-/** True once any journal entry names the customer: its currency is then fixed. */
+/**
+ * True once money has moved for the customer, or can move in its currency: a journal entry names it, an invoice (a
+ * draft too), a subscription or a payment is its, or its wallet holds points for a call in progress or grants a credit
+ * limit. Its currency is then fixed: a hold charged, a draft issued or a limit used after a change would land in the
+ * old currency's books, out of the customer's sight.
+ */
 export async function moneyHasMoved(db: Executor, partnerId: string, customerId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('journalEntries')
-    .select('id')
-    .where('partnerId', '=', partnerId)
-    .where('customerId', '=', customerId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  const { rows } = await sql<{ moved: boolean }>`
+    select exists (select 1 from journal_entries where partner_id = ${partnerId} and customer_id = ${customerId})
+        or exists (select 1 from invoices where partner_id = ${partnerId} and customer_id = ${customerId})
+        or exists (select 1 from subscriptions where partner_id = ${partnerId} and customer_id = ${customerId})
+        or exists (select 1 from payments where partner_id = ${partnerId} and customer_id = ${customerId})
+        or exists (select 1 from wallets where partner_id = ${partnerId} and customer_id = ${customerId}
+                      and (reserved_micros <> 0 or credit_limit_micros <> 0)) as moved`.execute(db);
+  return rows[0]!.moved;
 }
 
 /** One customer of the partner with its users (owner first, removed ones last), or undefined when unknown or another partner's. */

@@ -80,6 +80,24 @@ describe('updateCustomer', () => {
     expect((await patch(admin, id, { currency: 'MYR', name: 'Currency Company' })).json().name).toBe('Currency Company');
   });
 
+  it('fixes the currency as soon as money can move in it: a credit limit, or a draft invoice', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const withLimit = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Limit Co', currency: 'SGD', ownerEmail: 'boss@limit.test', ownerName: 'Boss' })).json().id as string;
+    const limit = await api(t, finance, 'PUT', `/api/v1/customers/${withLimit}/credit-limit`, { amount: '5.00' });
+    expect(limit.statusCode, limit.body).toBe(200);
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${withLimit}`)).json()).toMatchObject({ currencyLocked: true });
+    expect((await patch(admin, withLimit, { currency: 'MYR' })).json()).toMatchObject({ code: 'currency_locked' });
+
+    const withDraft = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Draft Co', currency: 'SGD', ownerEmail: 'boss@draft.test', ownerName: 'Boss' })).json().id as string;
+    const draft = await api(t, admin, 'POST', '/api/v1/invoices', { customerId: withDraft, type: 'purchase', lines: [{ description: 'Setup', quantity: '1', unitPrice: '100.00' }] });
+    expect(draft.statusCode, draft.body).toBe(201);
+    expect(draft.json().status).toBe('draft');
+    const refused = await patch(admin, withDraft, { currency: 'VND' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'currency_locked', errors: [{ path: 'currency' }] });
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${withDraft}`)).json()).toMatchObject({ currency: 'SGD', currencyLocked: true });
+  });
+
   it('refuses bad input with a 400 naming each field, and changes nothing', async () => {
     const id = await customerIdOf(t.db, 'Acme Pte Ltd');
     const res = await patch(admin, id, {

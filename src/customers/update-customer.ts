@@ -24,7 +24,7 @@ function matches(ifMatch: string, etag: string): boolean {
 }
 
 /**
- * Change a customer's organisation name, currency (only while no money has moved for it: 409 currency_locked), status
+ * Change a customer's organisation name, currency (only while no money has moved or can move for it: 409 currency_locked), status
  * (active, suspended, closed) or billing contact. Audited as `customer.updated` with each changed field before and after;
  * a request that changes nothing writes nothing.
  */
@@ -48,8 +48,12 @@ export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Prom
       status: input.status ?? before.status,
       ...billingColumns(input.billingContact ?? {}, before),
     };
+    if (after.currency !== before.currency) {
+      // Its wallets locked first: a hold or a credit limit set while this checks waits, and then sees the new currency.
+      await trx.selectFrom('wallets').select('currency').where('partnerId', '=', partnerId).where('customerId', '=', input.customerId).forUpdate().execute();
+    }
     if (after.currency !== before.currency && (await moneyHasMoved(trx, partnerId, input.customerId))) {
-      throw new DomainError('currency_locked', `The currency stays ${before.currency}: money has already moved for this customer`, [
+      throw new DomainError('currency_locked', `The currency stays ${before.currency}: this customer already has money in it (entries, invoices, subscriptions, payments, points on hold or a credit limit)`, [
         { path: 'currency', message: 'fixed once money has moved' },
       ]);
     }
