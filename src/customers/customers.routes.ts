@@ -31,7 +31,7 @@ export function customerRoutes(app: FolioApp, deps: ServerDeps): void {
         q: z.string().max(200).optional(),
         status: z.enum(CUSTOMER_STATUSES).optional(),
         currency: z.enum(CUSTOMER_CURRENCIES).optional(),
-        lowPoints: z.enum(['true', 'false']).optional().describe('true: usable points below the low-points threshold of the customer\'s currency'),
+        lowPoints: z.enum(['true', 'false']).optional().describe('true: usable points below the low-points threshold of the customer\'s currency; false: at or above it'),
         usableBelow: decimalAmount.optional().describe('usable points below this amount, in each customer\'s own currency'),
       }),
       response: { 200: page(customerSummarySchema), ...problems },
@@ -40,7 +40,7 @@ export function customerRoutes(app: FolioApp, deps: ServerDeps): void {
     const { usableBelow, lowPoints, ...rest } = req.query;
     return reply.send(await listCustomers(ctxOf(req, deps), {
       ...rest,
-      lowPoints: lowPoints === 'true',
+      ...(lowPoints !== undefined ? { lowPoints: lowPoints === 'true' } : {}),
       ...(usableBelow !== undefined ? { usableBelowMicros: parseDecimal(usableBelow, 'USD', 6)! } : {}),
     }));
   });

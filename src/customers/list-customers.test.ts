@@ -71,7 +71,7 @@ describe('listCustomers', () => {
     expect(await names('?currency=SGD&status=active')).toEqual(['Acme Pte Ltd']);
     // Acme has 35.50 usable (earlier test); the others none: below 10 SGD / 30 MYR.
     expect(await names('?lowPoints=true')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd']);
-    expect(await names('?lowPoints=false')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd', 'Acme Pte Ltd']);
+    expect(await names('?lowPoints=false')).toEqual(['Acme Pte Ltd']); // at or above the threshold: the others' complement
     expect(await names('?usableBelow=40')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd', 'Acme Pte Ltd']);
     expect(await names('?usableBelow=35.50')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd']);
     expect(await names('?lowPoints=true&q=pte')).toEqual(['Initech Pte Ltd']);

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Executor } from '../platform/database.ts';
@@ -36,6 +36,7 @@ export function customerListQuery(db: Executor, partnerId: string, input: ListCu
     .selectFrom('customers as c')
     .select('c.id')
     .$if(low !== undefined, (qb) => qb.where(usableBelowLookup(low!)))
+    .$if(low === undefined && input.lowPoints === false, (qb) => qb.where(sql<SqlBool>`not (${usableBelowLookup(null)})`))
     .where('c.partnerId', '=', partnerId)
     .$if(Boolean(q), (qb) => qb.where(sql<boolean>`c.id in (select folio_customers_matching(${partnerId}, ${likePattern(q!)}, ${q!}))`))
     .$if(input.status !== undefined, (qb) => qb.where('c.status', '=', input.status!))
