@@ -102,6 +102,15 @@ describe('API answers and caches', () => {
     }
   });
 
+  it('answers what the router refuses in problem+json too: a path parameter over 100 characters, a malformed URL', async () => {
+    for (const url of [`/api/v1/usage/live-calls/${'x'.repeat(101)}/end`, '/api/v1/customers/%E0%A4%A']) {
+      const res = await api(t, owner, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type'], url).toContain('application/problem+json');
+      expect(res.json(), url).toMatchObject({ status: 400, code: 'malformed_request', requestId: expect.any(String) });
+    }
+  });
+
   it('sets no rule outside /api/: the health check has none (the web app’s files have their own: web-delivery.test.ts)', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });

@@ -178,6 +178,15 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     genReqId: () => newRequestId(),
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { ignoreTrailingSlash: true },
+    // What the router refuses before any route runs (a path parameter over 100 characters, a malformed URL) answers in
+    // problem+json as everything else does, not in Fastify's own error shape.
+    frameworkErrors: (err, req, reply) => {
+      const [status, code, detail]: [400 | 500, string, string] = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [400, 'malformed_request', 'A path parameter is too long (at most 100 characters)']
+        : err.code === 'FST_ERR_BAD_URL' ? [400, 'malformed_request', 'The URL is not valid (a malformed percent-encoding)']
+          : [500, 'internal_error', 'Something went wrong on our side'];
+      if (status === 500) req.log.error({ err }, 'framework error');
+      void (reply as unknown as FastifyReply).code(status).type('application/problem+json').send(problem(status, code, detail, req.id));
+    },
   }).withTypeProvider<ZodTypeProvider>() as unknown as FolioApp;
 
   app.setValidatorCompiler(validatorCompiler);
