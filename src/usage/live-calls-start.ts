@@ -7,6 +7,7 @@ import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { FUTURE_START_TOLERANCE_MS } from './ingest-calls.ts';
 import { reservePoints } from '../wallet/reservations.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { callRecordSchema } from './call-record.ts';
@@ -42,6 +43,10 @@ export async function startLiveCall(ctx: Ctx, input: StartLiveCallInput): Promis
   if (!destination || !origin) {
     const bad = normaliseNumber(input.from) ? 'to' : 'from';
     throw new DomainError('validation_failed', `${bad} must be a phone number`, [{ path: bad, message: 'not a phone number' }]);
+  }
+  // The batch route's rule (ingest-calls.ts): a call does not start later than a day after now (switch clocks drift).
+  if (Date.parse(input.startedAt) > ctx.clock.now().getTime() + FUTURE_START_TOLERANCE_MS) {
+    throw new DomainError('validation_failed', 'startedAt: in the future', [{ path: 'startedAt', message: 'in the future (more than a day after now)' }]);
   }
   const maxSeconds = input.maxSeconds ?? DEFAULT_MAX_SECONDS;
   for (let attempt = 1; ; attempt++) {

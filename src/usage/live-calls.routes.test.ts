@@ -96,6 +96,7 @@ describe('live calls over HTTP', () => {
       [body('bad', { customerId: 'acme' }), 'customerId'],
       [body('bad', { direction: 'sideways' }), 'direction'],
       [body('bad', { startedAt: 'yesterday' }), 'startedAt'],
+      [body('bad', { startedAt: new Date(Date.now() + 2 * 86_400_000).toISOString() }), 'startedAt'], // in the future, as a batch record
       [body(''), 'callId'],
       [body('x'.repeat(101)), 'callId'],
       [body('bad', { to: 'call me' }), 'to'],
