@@ -45,7 +45,8 @@ describe('points wallet', () => {
     const spent = await spend('Acme Pte Ltd', 205_440n);
     expect(spent.pointsAfterMicros).toBe(SGD(10) - 205_440n);
     const entriesBefore = await db.owner.db.selectFrom('journalEntries').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
-    await expect(spend('Acme Pte Ltd', SGD(10))).rejects.toMatchObject({ code: 'insufficient_points' });
+    // Told in points a customer reads (a call's six decimals kept), never in micros.
+    await expect(spend('Acme Pte Ltd', SGD(10))).rejects.toMatchObject({ code: 'insufficient_points', message: 'Not enough points: 10.00 SGD needed, 9.79456 SGD usable' });
     const entriesAfter = await db.owner.db.selectFrom('journalEntries').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     expect(entriesAfter.n).toBe(entriesBefore.n);
     expect((await wallet('Acme Pte Ltd')).usableMicros).toBe(SGD(10) - 205_440n);
