@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, customerIdOf, partnerIdOf, type TestDb } from '../test/harness.ts';
 import { inScope, type Scope, type Trx } from '../platform/database.ts';
-import { checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_INVOICE_NUMBER_FORMATS, formatInvoiceNumber, nextInvoiceNumber, nextInvoiceNumbers } from './invoice-numbers.ts';
+import { checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_INVOICE_NUMBER_FORMATS, formatInvoiceNumber, nextInvoiceNumber, nextInvoiceNumbers, OTHER_DOCUMENT_PREFIXES } from './invoice-numbers.ts';
+import { RECEIPT_NUMBER_FORMAT } from '../payments/receipts/receipt-numbers.ts';
+import { DEFAULT_CREDIT_NOTE_FORMAT } from '../credit-notes/issue-credit-note.ts';
 
 let db: TestDb;
 let demo: string;
@@ -44,6 +46,17 @@ describe('formatInvoiceNumber', () => {
       .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringMatching(/must differ/) });
     expect(checkInvoiceNumberFormats({ purchase: 'A{seq}', monthly: 'A1{seq}', top_up: 'T{seq}' }))
       .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringMatching(/must differ/) });
+  });
+
+  it('refuses an invoice format that starts like receipts or credit notes, which number from their own counters', () => {
+    for (const [format, document] of [['RCT-{YYYY}-{seq:06}', 'receipt'], ['rct-{seq}', 'receipt'], ['R{seq}', 'receipt'], ['CN-2-{seq}', 'credit note']]) {
+      expect(checkInvoiceNumberFormats({ ...DEFAULT_INVOICE_NUMBER_FORMATS, purchase: format! }), format)
+        .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringContaining(`${document} numbers`) });
+    }
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_INVOICE_NUMBER_FORMATS, purchase: 'RC-{seq}' })).toEqual([]);
+    // The prefixes are those of the other documents' formats.
+    expect(RECEIPT_NUMBER_FORMAT.startsWith(OTHER_DOCUMENT_PREFIXES.find((o) => o.document === 'receipt')!.prefix)).toBe(true);
+    expect(DEFAULT_CREDIT_NOTE_FORMAT.startsWith(OTHER_DOCUMENT_PREFIXES.find((o) => o.document === 'credit note')!.prefix)).toBe(true);
   });
 });
 

@@ -65,9 +65,25 @@ export function checkInvoiceNumberFormat(format: string, path: string): FieldErr
   return errors;
 }
 
-/** Check all three formats: each valid, and their fixed prefixes apart (none the start of another). */
+/**
+ * The fixed prefixes of the partner's other numbered documents: receipts (src/payments/receipts/receipt-numbers.ts) and
+ * credit notes (src/credit-notes/issue-credit-note.ts); an invoice format may not start like them (nor they like it),
+ * or an invoice and a receipt could carry the same number. invoice-numbers.test.ts holds them to those formats.
+ */
+export const OTHER_DOCUMENT_PREFIXES: ReadonlyArray<{ document: string; prefix: string }> = [
+  { document: 'receipt', prefix: 'RCT-' },
+  { document: 'credit note', prefix: 'CN-' },
+];
+
+/** Check all three formats: each valid, and their fixed prefixes apart (none the start of another, nor of a receipt's or a credit note's). */
 export function checkInvoiceNumberFormats(formats: InvoiceNumberFormats, path = 'invoiceNumberFormats'): FieldError[] {
   const errors = INVOICE_TYPES.flatMap((type) => checkInvoiceNumberFormat(formats[type], `${path}.${type}`));
+  if (errors.length > 0) return errors;
+  for (const type of INVOICE_TYPES) {
+    const own = prefixOf(formats[type]).toLowerCase();
+    const clash = OTHER_DOCUMENT_PREFIXES.find((o) => own.startsWith(o.prefix.toLowerCase()) || o.prefix.toLowerCase().startsWith(own));
+    if (clash) errors.push({ path: `${path}.${type}`, message: `its fixed prefix "${prefixOf(formats[type])}" must differ from the start of ${clash.document} numbers (${clash.prefix})` });
+  }
   if (errors.length > 0) return errors;
   for (const a of INVOICE_TYPES) {
     for (const b of INVOICE_TYPES) {
