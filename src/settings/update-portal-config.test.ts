@@ -80,5 +80,14 @@ describe('updatePortalConfig', () => {
     const byKey = await api(t, { authorization: `Bearer ${key.token}` }, 'PATCH', '/api/v1/settings/portal', { contactSalesEmail: 'bot@demo-telecom.test' });
     expect(byKey.statusCode).toBe(200);
     expect((await api(t, admin, 'GET', '/api/v1/settings/portal')).json().staffTwoFactorRequired).toBe(true);
+    // Staff sign-in codes are Access Control's: a Settings-only holder cannot turn them off (nor on), nothing written.
+    const events = (await auditEventsOf(t.db, 'portal_config.updated')).length;
+    const weaker = await api(t, { authorization: `Bearer ${key.token}` }, 'PATCH', '/api/v1/settings/portal', { staffTwoFactorRequired: false, contactSalesEmail: 'x@demo-telecom.test' });
+    expect(weaker.statusCode).toBe(403);
+    expect(weaker.json()).toMatchObject({ code: 'app_not_granted', errors: [{ path: 'staffTwoFactorRequired' }] });
+    expect((await api(t, admin, 'GET', '/api/v1/settings/portal')).json()).toMatchObject({ staffTwoFactorRequired: true, contactSalesEmail: 'bot@demo-telecom.test' });
+    expect(await auditEventsOf(t.db, 'portal_config.updated')).toHaveLength(events);
+    // The same value is not a change: its other fields save.
+    expect((await api(t, { authorization: `Bearer ${key.token}` }, 'PATCH', '/api/v1/settings/portal', { staffTwoFactorRequired: true, contactSalesReplyToName: 'Sales' })).statusCode).toBe(200);
   });
 });

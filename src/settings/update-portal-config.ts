@@ -41,6 +41,16 @@ export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInpu
     };
     const changes = diff(before.config, next);
     if (Object.keys(changes).length === 0) return before;
+    // Whether staff need a sign-in code is a security rule of Access Control, not a portal setting: turning it off
+    // would let a Settings holder weaken the sign-in of every Finance holder.
+    if (next.staffTwoFactorRequired !== before.config.staffTwoFactorRequired) {
+      const apps = ctx.principal.kind === 'staff' || ctx.principal.kind === 'api_key' ? ctx.principal.apps : new Set<string>();
+      if (!apps.has('access')) {
+        throw new DomainError('app_not_granted', 'Only staff with the Access Control app change whether staff sign in with a code', [
+          { path: 'staffTwoFactorRequired', message: 'needs the Access Control app' },
+        ]);
+      }
+    }
     await trx
       .updateTable('partnerSettings')
       .set({

@@ -10,6 +10,7 @@ import type { PortalConfig, PortalTabs } from '../shared/types.ts';
 import { InvoicingSettings } from './settings/InvoicingSettings.tsx';
 import { TopUpPolicySettings } from './settings/TopUpPolicySettings.tsx';
 import { ContactSalesTestButton } from './settings/ContactSalesTestButton.tsx';
+import { useSession } from '../shared/session.tsx';
 
 const CONFIG_KEY = ['settings', 'portal'] as const;
 
@@ -32,6 +33,8 @@ async function loadConfig(signal?: AbortSignal): Promise<Loaded> {
 
 export function PortalSettingsPage() {
   const queryClient = useQueryClient();
+  // Staff sign-in codes are a rule of Access Control (the server refuses it to anyone else).
+  const canSetStaffSignIn = useSession().apps.includes('access');
   const loaded = useQuery({ queryKey: CONFIG_KEY, queryFn: ({ signal }) => loadConfig(signal) });
   const [form, setForm] = useState<PortalConfig | null>(null);
   const [contactEmail, setContactEmail] = useState('');
@@ -162,7 +165,10 @@ export function PortalSettingsPage() {
             <Divider my="sm" />
             <Switch
               label="Require two-step sign-in for staff"
-              description="Staff get a 6-digit code by email after their password. Recommended."
+              description={canSetStaffSignIn
+                ? 'Staff get a 6-digit code by email after their password. Recommended.'
+                : 'Staff get a 6-digit code by email after their password. Only staff with Access Control change this.'}
+              disabled={!canSetStaffSignIn}
               checked={form.staffTwoFactorRequired}
               onChange={(e) => {
                 const checked = e.currentTarget.checked;
