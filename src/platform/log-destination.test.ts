@@ -12,7 +12,11 @@ function logFile(): { file: string; fd: number } {
   const file = path.join(dir, 'out.log');
   return { file, fd: fs.openSync(file, 'a') };
 }
-const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+/** The file's complete lines: one read while the thread pool writes a batch may end inside a line, left for the next read. */
+const lines = (file: string) => {
+  const text = fs.readFileSync(file, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+};
 /** The file's lines once `done` holds for them (written from the thread pool: not at once), or after 5 s whatever they are. */
 async function linesWhen(file: string, done: (written: Array<Record<string, unknown>>) => boolean) {
   for (let waitedMs = 0; waitedMs < 5_000; waitedMs += 10) {
