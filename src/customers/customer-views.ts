@@ -5,6 +5,7 @@ import { customerRole, timestamp } from '../platform/schemas.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { CURRENCIES, formatDecimal, isCurrency, MICROS_PER_UNIT, type Currency } from '../money/money.ts';
 import { ROLE_ORDER } from '../portal/member-views.ts';
+import { usableMicrosSql } from '../wallet/wallets.repo.ts';
 
 /** Currencies a customer organisation can be billed in (those the platform knows the minor unit of). */
 export const CUSTOMER_CURRENCIES = ['SGD', 'MYR', 'HKD', 'AUD', 'USD', 'VND'] as const;
@@ -68,8 +69,7 @@ export const customerDetailSchema = customerSummarySchema.extend({
 export type CustomerDetail = z.infer<typeof customerDetailSchema>;
 
 /** Usable points of wallet `w` with its points account `a`, in micros: points - reserved + the credit limit in force. */
-const USABLE_OF_WALLET = sql`-a.balance_micros - w.reserved_micros
-  + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > now() then w.credit_limit_micros else 0 end`;
+const USABLE_OF_WALLET = usableMicrosSql('now');
 
 /** In a `selectCustomers` query: the customer's usable points in micros (0 without a wallet). */
 export const USABLE_MICROS = sql<string>`coalesce(${sql.ref('wa.usableMicros')}, 0)`;

@@ -3,7 +3,7 @@ import type { Principal } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal } from '../money/money.ts';
-import { readWallet } from '../wallet/wallets.repo.ts';
+import { readWallet, usableMicrosSql } from '../wallet/wallets.repo.ts';
 import { utcDay } from './dates.ts';
 import { feeFor, policyInForce } from './top-up-policy.ts';
 import { chargeAndComplete, type TopUpDeps } from './charge-top-up.ts';
@@ -44,8 +44,7 @@ export async function runAutoTopUpSweep(deps: TopUpDeps, options: { now?: Date; 
       left join ledger_accounts a on a.id = w.points_account_id
       where s.enabled
         and (s.last_attempted_on is null or s.last_attempted_on < ${today}::date)
-        and coalesce(-a.balance_micros - w.reserved_micros
-              + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > ${now} then w.credit_limit_micros else 0 end, 0)
+        and coalesce(${usableMicrosSql(now)}, 0)
             <= s.threshold_micros
       order by s.last_attempted_on nulls first, s.customer_id
       limit ${limit}`.execute(trx);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { enqueueNotificationsBulk, recipientsOf, type BulkNotificationInput } from '../subscriptions/renewals/bulk-writes.ts';
+import { usableMicrosSql } from './wallets.repo.ts';
 import { LOW_BALANCE_DEFAULT_MICROS, LOW_BALANCE_FALLBACK_MICROS } from './low-balance.ts';
 
 /**
@@ -29,10 +30,6 @@ export interface LowBalanceSweepResult {
 }
 
 export const LOW_BALANCE_BATCH = 500;
-
-/** The SQL of a wallet's usable points at `now` (`w` the wallet, `a` its points account). */
-const usableAt = (now: Date) => sql`(-a.balance_micros - w.reserved_micros
-  + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > ${now} then w.credit_limit_micros else 0 end)`;
 
 /** The defaults as a table `d(currency, micros)`; a currency not in it: 5 major units (`LOW_BALANCE_FALLBACK_MICROS`). */
 function defaultsCte() {
@@ -66,7 +63,7 @@ async function arm(trx: Trx, now: Date, limit: number): Promise<number> {
       left join low_balance_alerts l on l.partner_id = w.partner_id and l.customer_id = w.customer_id and l.currency = w.currency
       left join defaults d on d.currency = w.currency
       where (l.state is null or l.state = 'alerted')
-        and ${usableAt(now)} > ${thresholdOf('l')}
+        and ${usableMicrosSql(now)} > ${thresholdOf('l')}
       order by w.partner_id, w.customer_id, w.currency
       limit ${limit}),
     armed as (
@@ -93,14 +90,14 @@ async function alert(trx: Trx, now: Date, limit: number): Promise<number> {
   const { rows } = await sql<AlertedRow>`
     with ${defaultsCte()},
     due as (
-      select l.partner_id, l.customer_id, l.currency, c.name as customer_name, ${usableAt(now)} as usable_micros, ${thresholdOf('l')} as threshold_micros
+      select l.partner_id, l.customer_id, l.currency, c.name as customer_name, ${usableMicrosSql(now)} as usable_micros, ${thresholdOf('l')} as threshold_micros
       from low_balance_alerts l
       join customers c on c.partner_id = l.partner_id and c.id = l.customer_id and c.status = 'active'
       join wallets w on w.partner_id = l.partner_id and w.customer_id = l.customer_id and w.currency = l.currency
       join ledger_accounts a on a.id = w.points_account_id
       left join defaults d on d.currency = l.currency
       where l.state = 'above' and l.enabled
-        and ${usableAt(now)} <= ${thresholdOf('l')}
+        and ${usableMicrosSql(now)} <= ${thresholdOf('l')}
         and not exists (
           select 1 from auto_top_up_settings s
           where s.partner_id = l.partner_id and s.customer_id = l.customer_id and s.currency = l.currency and s.enabled)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { resolveAccounts } from '../ledger/accounts.ts';
 import { pgArray } from '../platform/pg-array.ts';
@@ -8,6 +8,18 @@ import { pgArray } from '../platform/pg-array.ts';
  * A customer's points wallet in one currency. Points are the `points:{c}` liability account read as a positive number.
  * Usable = points - reserved + effective credit limit (a temporary limit counts until it expires).
  */
+/**
+ * The SQL of a wallet's usable points in micros (bigint): points - reserved + the credit limit in force at `asOf`
+ * (`'now'`: the statement's `now()`). `w` names the wallet row, `a` its points account row. The one place this rule is
+ * written in SQL; `toWalletState` below is the same rule in TypeScript.
+ */
+export function usableMicrosSql(asOf: Date | 'now', w = 'w', a = 'a'): RawBuilder<string> {
+  const wr = (column: string) => sql.ref(`${w}.${column}`);
+  const at = asOf === 'now' ? sql`now()` : sql`${asOf}`;
+  return sql<string>`(-${sql.ref(`${a}.balance_micros`)} - ${wr('reserved_micros')}
+    + case when ${wr('credit_limit_expires_at')} is null or ${wr('credit_limit_expires_at')} > ${at} then ${wr('credit_limit_micros')} else 0 end)`;
+}
+
 export interface WalletState {
   partnerId: string;
   customerId: string;

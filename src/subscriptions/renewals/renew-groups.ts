@@ -14,6 +14,7 @@ import {
   type Actor, type BulkNotificationInput, type SubscriptionEventRow, type SystemAuditInput,
 } from './bulk-writes.ts';
 import { nextPeriod, RENEWAL_LEAD_DAYS, addDays, utcDate } from './renewal-dates.ts';
+import { usableMicrosSql } from '../../wallet/wallets.repo.ts';
 
 /**
  * The heart of the renewal run: renew, or fail, whole GROUPS in one transaction, set-based.
@@ -199,8 +200,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
   // 1. Wallets first (ordered), then the subscriptions, then their add-ons: one lock order for every renewal path.
   const wallets = await sql<{ customerId: string; currency: string; usable: string; pointsAccountId: string; balance: string }>`
     select w.customer_id as "customerId", w.currency, w.points_account_id as "pointsAccountId", a.balance_micros::text as balance,
-      (-a.balance_micros - w.reserved_micros
-        + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > ${asOf} then w.credit_limit_micros else 0 end)::text as usable
+      ${usableMicrosSql(asOf)}::text as usable
     from wallets w
     join ledger_accounts a on a.id = w.points_account_id
     where (w.partner_id, w.customer_id, w.currency) in (

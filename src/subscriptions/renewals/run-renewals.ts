@@ -12,6 +12,7 @@ import {
 import { renewGroups, money, pushTo, RENEWAL_JOB_LABEL, type CardTopUp, type GroupKey } from './renew-groups.ts';
 import { settleRenewalTopUp, type RenewalActor, type RenewalDeps } from './renewal-by-card.ts';
 import { addDays, NOTICE_LEAD_DAYS, REACTIVATION_DAYS, RENEWAL_LEAD_DAYS, utcDate } from './renewal-dates.ts';
+import { usableMicrosSql } from '../../wallet/wallets.repo.ts';
 
 /**
  * The scheduled renewal run (issue 4 §2), run by the worker every hour (renewals-tasks.ts) and callable from tests with a
@@ -255,8 +256,7 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
         join product_prices ap on ap.partner_id = a.partner_id and ap.id = a.price_id
         join products aprod on aprod.partner_id = a.partner_id and aprod.id = a.product_id
         where a.partner_id = m.partner_id and a.subscription_id = m.id and a.removed_at is null), '[]'::json) as "addOns",
-      (select (-la.balance_micros - w.reserved_micros
-          + case when w.credit_limit_expires_at is null or w.credit_limit_expires_at > ${asOf} then w.credit_limit_micros else 0 end)::text
+      (select ${usableMicrosSql(asOf, 'w', 'la')}::text
         from wallets w join ledger_accounts la on la.id = w.points_account_id
         where w.partner_id = m.partner_id and w.customer_id = m.customer_id and w.currency = m.currency) as "usableMicros"
     from marked m
