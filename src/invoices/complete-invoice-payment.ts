@@ -4,7 +4,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { checkChargeInput, toMinorUnits, type ChargeInput, type Gateway } from '../gateway/gateway.ts';
 import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { recordAudit, recordAudits, takeRecordedAuditInsert, writeRecordedAudit } from '../audit/record-audit.ts';
@@ -38,7 +38,6 @@ export interface PayCompletion {
   row: PayAttemptRow;
 }
 
-const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, currency)} ${currency}`;
 
 /**
  * Complete a payment attempt exactly once, inside the caller's transaction (partner scope). Locks: the wallet, the
@@ -113,7 +112,7 @@ export async function completeInvoicePayment(
     });
     if (input.source === 'webhook') {
       await notifyUser(trx, row, `Payment of ${invoice.number} failed`, [
-        `Your card payment of ${money(card, currency)} for invoice ${invoice.number} could not be completed (${outcome.reason}).`,
+        `Your card payment of ${moneyText(card, currency)} for invoice ${invoice.number} could not be completed (${outcome.reason}).`,
         'Nothing was charged and your points were not used. The invoice is still open.',
       ]);
     }
@@ -159,13 +158,13 @@ export async function completeInvoicePayment(
       .where('partnerId', '=', row.partnerId).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
   const applied = await applyInvoicePayment(trx, actor, { partnerId: row.partnerId, invoiceId: invoice.id, entryId, parts, paidBy: row.userId, at: now, locked: invoice });
   assert(applied.amountDueMicros === dueAfter, 'the invoice owes what it owed less this payment');
-  await notifyUser(trx, row, `Receipt: ${invoice.number} ${applied.status === 'paid' ? 'paid' : 'partly paid'} (${money(paidNow, currency)})`, [
-    `Thank you: we received ${money(paidNow, currency)} for invoice ${invoice.number}.`,
+  await notifyUser(trx, row, `Receipt: ${invoice.number} ${applied.status === 'paid' ? 'paid' : 'partly paid'} (${moneyText(paidNow, currency)})`, [
+    `Thank you: we received ${moneyText(paidNow, currency)} for invoice ${invoice.number}.`,
     '',
-    ...(pointsPaid > 0n ? [`Paid with points:     ${money(pointsPaid, currency)}`] : []),
-    ...(card > 0n ? [`Charged to the card:  ${money(card, currency)}${outcome.chargeRef ? ` (ref ${outcome.chargeRef})` : ''}`] : []),
-    `Invoice total:        ${money(BigInt(invoice.totalMicros), currency)}`,
-    `Still due:            ${money(applied.amountDueMicros, currency)}`,
+    ...(pointsPaid > 0n ? [`Paid with points:     ${moneyText(pointsPaid, currency)}`] : []),
+    ...(card > 0n ? [`Charged to the card:  ${moneyText(card, currency)}${outcome.chargeRef ? ` (ref ${outcome.chargeRef})` : ''}`] : []),
+    `Invoice total:        ${moneyText(BigInt(invoice.totalMicros), currency)}`,
+    `Still due:            ${moneyText(applied.amountDueMicros, currency)}`,
     `Status:               ${applied.status === 'paid' ? 'Paid' : 'Partially paid'}`,
   ]);
 

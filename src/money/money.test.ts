@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyBps, formatDecimal, parseAmount, parseDecimal, roundToMinorUnit, CURRENCIES, CURRENCY_CODES, type Currency } from './money.ts';
+import { applyBps, formatDecimal, moneyText, parseAmount, parseDecimal, roundToMinorUnit, CURRENCIES, CURRENCY_CODES, type Currency } from './money.ts';
 import { DomainError } from '../platform/errors.ts';
 
 describe('money', () => {
@@ -46,6 +46,15 @@ describe('money', () => {
     expect(formatDecimal(-205_440n, 'SGD', 6)).toBe('-0.205440');
     expect(formatDecimal(-205_440n, 'SGD')).toBe('-0.20544');
     expect(formatDecimal(300_000_000_000n, 'VND')).toBe('300000');
+  });
+
+  it('writes amounts for people with every significant decimal and the currency', () => {
+    expect(moneyText(12_500_000n, 'SGD')).toBe('12.50 SGD');
+    expect(moneyText(-205_440n, 'SGD')).toBe('-0.20544 SGD');
+    expect(moneyText(300_000_000_000n, 'VND')).toBe('300000 VND');
+    // A code the platform does not know keeps what is stored, with two decimals at least.
+    expect(moneyText(1_234_567n, 'XTS')).toBe('1.234567 XTS');
+    expect(moneyText(5_000_000n, 'XTS')).toBe('5.00 XTS');
   });
 
   it('formats any amount, currency and number of decimals as the plain string algorithm does', () => {

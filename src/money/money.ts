@@ -89,6 +89,14 @@ export function formatDecimal(micros: bigint, currency: Currency, decimals: numb
   return `${negative ? '-' : ''}${whole}.${String(fraction).padStart(digits, '0')}`;
 }
 
+/**
+ * An amount as people read it in messages, emails and errors: every significant decimal (a call's charge may have six),
+ * then the currency code ("12.50 SGD"). A code this platform does not know keeps six decimals at most, as stored.
+ */
+export function moneyText(micros: bigint, currency: string): string {
+  return `${formatDecimal(micros, isCurrency(currency) ? currency : 'USD')} ${currency}`;
+}
+
 /** Integer division rounding half away from zero (d > 0): the one rounding rule, used by the functions below. */
 function divideRounded(n: bigint, d: bigint): bigint {
   const negative = n < 0n;

@@ -2,10 +2,10 @@ import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { findSellablePrice } from '../products/sellable-price.ts';
 import { chargeProRata, quoteProRata } from './add-ons.ts';
-import { currencyOf, money } from './pricing.ts';
+import { currencyOf,  } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
@@ -67,7 +67,7 @@ export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<Subscrip
       subject: `Add-on added: ${what}${charged.invoiceNumber ? ` — ${charged.invoiceNumber}` : ''}`,
       lines: [
         `${what} x ${input.quantity} was added to your subscription until ${isoDay(prepared.end)}.`,
-        `Charged from points: ${money(prepared.quote.totalMicros, currency)} (${prepared.daysRemaining} of ${prepared.daysInPeriod} days, tax ${money(prepared.quote.taxMicros, currency)}).`,
+        `Charged from points: ${moneyText(prepared.quote.totalMicros, currency)} (${prepared.daysRemaining} of ${prepared.daysInPeriod} days, tax ${moneyText(prepared.quote.taxMicros, currency)}).`,
         ...(charged.invoiceNumber ? [`Invoice: ${charged.invoiceNumber}`] : []),
       ],
     });

@@ -3,10 +3,11 @@ import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { SellablePrice } from '../products/sellable-price.ts';
 import type { WalletState } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, currencyOf, money, partnerTaxRateBps, proRataLine, quoteOf, withDiscounts, type ChargeLine, type ChargeQuote, type SubscriptionRow } from './pricing.ts';
+import { activationFeeLine, currencyOf, partnerTaxRateBps, proRataLine, quoteOf, withDiscounts, type ChargeLine, type ChargeQuote, type SubscriptionRow } from './pricing.ts';
 import { daysBetween, isoDay, utcMidnight } from './periods.ts';
 import { chargeQuoteFromPoints, insertCharge } from './charge.ts';
 import { assertStatus, type SubscriptionCaller } from './subscriptions.repo.ts';
+import { moneyText } from '../money/money.ts';
 
 /**
  * Pro rata charging of add-on units added mid-period, shared by "add an add-on" and "raise its quantity":
@@ -52,7 +53,7 @@ export async function quoteProRata(
   const discounted = await withDiscounts(trx, { partnerId: sub.partnerId, customerId: sub.customerId, day: now }, currency, lines);
   const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, sub.partnerId));
   if (quote.totalMicros > input.wallet.usableMicros) {
-    throw new DomainError('insufficient_points', `Not enough points: ${money(quote.totalMicros, currency)} needed, ${money(input.wallet.usableMicros > 0n ? input.wallet.usableMicros : 0n, currency)} usable`);
+    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(quote.totalMicros, currency)} needed, ${moneyText(input.wallet.usableMicros > 0n ? input.wallet.usableMicros : 0n, currency)} usable`);
   }
   return { quote, from, end, daysRemaining, daysInPeriod };
 }

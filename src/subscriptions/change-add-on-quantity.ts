@@ -1,10 +1,10 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { notFound } from '../platform/errors.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { findPriceWithProduct } from '../products/sellable-price.ts';
 import { assertChangeable, chargeProRata, quoteProRata } from './add-ons.ts';
-import { currencyOf, money } from './pricing.ts';
+import { currencyOf,  } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
@@ -79,7 +79,7 @@ export async function changeAddOnQuantity(ctx: Ctx, input: ChangeAddOnQuantityIn
       subject: `Add-on changed: ${what}`,
       lines: [
         `${detail}.`,
-        ...(prepared ? [`Charged from points: ${money(prepared.quote.totalMicros, currency)} (tax ${money(prepared.quote.taxMicros, currency)}).`] : []),
+        ...(prepared ? [`Charged from points: ${moneyText(prepared.quote.totalMicros, currency)} (tax ${moneyText(prepared.quote.taxMicros, currency)}).`] : []),
         ...(invoiceNumber ? [`Invoice: ${invoiceNumber}`] : []),
         ...(after.pendingQuantity !== null ? ['Nothing is refunded for a lower quantity: the units stay until the renewal.'] : []),
       ],

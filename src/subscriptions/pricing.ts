@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Selectable } from 'kysely';
-import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } from '../money/money.ts';
+import { applyBps, isCurrency, roundToMinorUnit, type Currency } from '../money/money.ts';
 import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { findPriceWithProduct, type SellablePrice } from '../products/sellable-price.ts';
@@ -226,10 +226,6 @@ export async function renewalPricing(trx: Trx, sub: SubscriptionRow, addOnRows?:
   };
 }
 
-/** A decimal string of the customer's currency, naming the currency in errors (for messages). */
-export function money(micros: bigint, currency: Currency): string {
-  return `${formatDecimal(micros, currency)} ${currency}`;
-}
 
 /** The subscription's price must be in the customer's currency. */
 export function assertCustomerCurrency(priceCurrency: string, customerCurrency: string): void {

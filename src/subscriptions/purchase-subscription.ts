@@ -3,10 +3,10 @@ import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { findSellablePrice } from '../products/sellable-price.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, assertCustomerCurrency, currencyOf, money, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine } from './pricing.ts';
+import { activationFeeLine, assertCustomerCurrency, currencyOf, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine } from './pricing.ts';
 import { firstPeriod, isoDay } from './periods.ts';
 import { billQuoteUnpaid, chargeQuoteFromPoints, insertCharge } from './charge.ts';
 import { addEvent, auditSubscription, findCustomer, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
@@ -105,10 +105,10 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
         lines: [
           `${customer.name} bought ${what}${quantity > 1 ? ` x ${quantity}` : ''}.`,
           `Period: ${isoDay(period.start)} to ${isoDay(period.end)} (renews ${sellable.price.cycle}).`,
-          `Price: ${money(quote.priceMicros, currency)}${quote.discountMicros > 0n ? ` (after a discount of ${money(quote.discountMicros, currency)})` : ''}`,
-          ...(quote.activationFeeMicros > 0n ? [`Activation fee: ${money(quote.activationFeeMicros, currency)}`] : []),
-          `Tax: ${money(quote.taxMicros, currency)}`,
-          `Paid from points: ${money(quote.totalMicros, currency)}`,
+          `Price: ${moneyText(quote.priceMicros, currency)}${quote.discountMicros > 0n ? ` (after a discount of ${moneyText(quote.discountMicros, currency)})` : ''}`,
+          ...(quote.activationFeeMicros > 0n ? [`Activation fee: ${moneyText(quote.activationFeeMicros, currency)}`] : []),
+          `Tax: ${moneyText(quote.taxMicros, currency)}`,
+          `Paid from points: ${moneyText(quote.totalMicros, currency)}`,
           ...(charged.invoice ? [`Invoice: ${charged.invoice.number}`] : []),
         ],
       });
@@ -131,8 +131,8 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
         subject: `Invoice ${unpaid.number}: ${what}, awaiting payment`,
         lines: [
           `${customer.name} ordered ${what}${quantity > 1 ? ` x ${quantity}` : ''}.`,
-          `Your points did not cover ${money(quote.totalMicros, currency)}, so the subscription starts once invoice ${unpaid.number} is paid.`,
-          `Total: ${money(quote.totalMicros, currency)} (tax ${money(quote.taxMicros, currency)}), due ${isoDay(unpaid.dueAt)}.`,
+          `Your points did not cover ${moneyText(quote.totalMicros, currency)}, so the subscription starts once invoice ${unpaid.number} is paid.`,
+          `Total: ${moneyText(quote.totalMicros, currency)} (tax ${moneyText(quote.taxMicros, currency)}), due ${isoDay(unpaid.dueAt)}.`,
         ],
       });
     }

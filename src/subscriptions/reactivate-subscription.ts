@@ -1,8 +1,8 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { formatDecimal } from '../money/money.ts';
-import { currencyOf, money, partnerTaxRateBps, quoteOf, renewalPricing } from './pricing.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
+import { currencyOf, partnerTaxRateBps, quoteOf, renewalPricing } from './pricing.ts';
 import { addDays, isoDay, periodAfter, reactivationDeadline } from './periods.ts';
 import { chargeQuoteFromPoints, insertCharge } from './charge.ts';
 import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
@@ -31,7 +31,7 @@ export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: 
     const pricing = await renewalPricing(trx, sub, undefined, now);
     const quote = quoteOf(currency, pricing.lines, await partnerTaxRateBps(trx, caller.partnerId));
     if (quote.totalMicros > wallet.usableMicros) {
-      throw new DomainError('insufficient_points', `Not enough points: ${money(quote.totalMicros, currency)} needed, ${money(wallet.usableMicros > 0n ? wallet.usableMicros : 0n, currency)} usable`);
+      throw new DomainError('insufficient_points', `Not enough points: ${moneyText(quote.totalMicros, currency)} needed, ${moneyText(wallet.usableMicros > 0n ? wallet.usableMicros : 0n, currency)} usable`);
     }
     const fmt = (m: bigint) => formatDecimal(m, currency);
     const what = `${pricing.main.product.name} — ${pricing.main.variant.name}`;
@@ -72,7 +72,7 @@ export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: 
       subject: `${pricing.main.product.name} reactivated${charged.invoice ? ` — ${charged.invoice.number}` : ''}`,
       lines: [
         `${what} is active again, ${isoDay(period.start)} to ${isoDay(period.end)}.`,
-        `Charged from points: ${money(quote.totalMicros, currency)} (tax ${money(quote.taxMicros, currency)}).`,
+        `Charged from points: ${moneyText(quote.totalMicros, currency)} (tax ${moneyText(quote.taxMicros, currency)}).`,
         ...(charged.invoice ? [`Invoice: ${charged.invoice.number}`] : []),
       ],
     });

@@ -1,9 +1,9 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { reverseEntry } from '../ledger/post-entry.ts';
-import { currencyOf, money, type SubscriptionRow } from './pricing.ts';
+import { currencyOf, type SubscriptionRow } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { refundToPoints } from './charge.ts';
 import { computeRefund, type PeriodCharge, type Refund } from './refunds.ts';
@@ -106,8 +106,8 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
     const refundTotal = refund ? refund.priceMicros + refund.taxMicros : 0n;
     const refundText = refund
       ? refund.rule === 'full'
-        ? `refunded in full: ${money(refundTotal, currency)} back to points`
-        : `${refund.months} whole month${refund.months === 1 ? '' : 's'} refunded: ${money(refundTotal, currency)} back to points`
+        ? `refunded in full: ${moneyText(refundTotal, currency)} back to points`
+        : `${refund.months} whole month${refund.months === 1 ? '' : 's'} refunded: ${moneyText(refundTotal, currency)} back to points`
       : voidedInvoice ? `invoice ${voidedInvoice.number ?? ''} voided` : 'nothing to refund';
     await addEvent(trx, {
       sub, kind: 'terminated', amountMicros: refund ? -refundTotal : null, invoiceId: voidedInvoice?.id ?? null, actor: caller.actorId, auditEventId, at: now,
@@ -119,7 +119,7 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
       lines: [
         `${product.name} was terminated on ${isoDay(now)}: ${reason}.`,
         refund
-          ? `${refundText}${refund.taxMicros > 0n ? ` (tax ${money(refund.taxMicros, currency)} included)` : ''}.`
+          ? `${refundText}${refund.taxMicros > 0n ? ` (tax ${moneyText(refund.taxMicros, currency)} included)` : ''}.`
           : voidedInvoice ? `Invoice ${voidedInvoice.number ?? ''} is void: nothing is owed.` : 'Its period had ended: nothing to refund.',
       ],
     });

@@ -1,6 +1,6 @@
 import type { Ctx } from '../platform/context.ts';
 import type { Trx } from '../platform/database.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { formatDecimal, moneyText } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification, type NotificationKind } from '../notifications/enqueue-notification.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
@@ -27,7 +27,6 @@ export interface Completion {
   row: TopUpRow;
 }
 
-const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, currency)} ${currency}`;
 
 /**
  * Complete a pending top-up with the outcome of its charge, exactly once: the top-up row is locked, and anything but
@@ -81,16 +80,16 @@ export async function completeTopUp(
       ...audit, action: 'top_up.failed',
       changes: { ...what, status: { before: 'pending', after: 'failed' }, failureCode: { after: outcome.code }, failureReason: { after: outcome.reason } },
     });
-    const total = money(amount + fee, currency);
+    const total = moneyText(amount + fee, currency);
     if (row.auto) {
-      await notify(trx, row, 'auto_top_up_failed', `Automatic top-up of ${money(amount, currency)} failed`, [
-        `Your automatic top-up of ${money(amount, currency)} (card charge ${total}) could not be made: ${describeFailure(outcome.code, outcome.reason)}.`,
+      await notify(trx, row, 'auto_top_up_failed', `Automatic top-up of ${moneyText(amount, currency)} failed`, [
+        `Your automatic top-up of ${moneyText(amount, currency)} (card charge ${total}) could not be made: ${describeFailure(outcome.code, outcome.reason)}.`,
         'No points were added and nothing was charged. It will be tried again tomorrow if your points are still at or below your threshold.',
         'Check your saved card in the portal (Points > Auto top-up), or top up by hand.',
       ]);
     } else if (input.source === 'webhook') {
-      await notify(trx, row, 'top_up_failed', `Top-up of ${money(amount, currency)} failed`, [
-        `Your top-up of ${money(amount, currency)} (card charge ${total}) could not be completed: ${describeFailure(outcome.code, outcome.reason)}.`,
+      await notify(trx, row, 'top_up_failed', `Top-up of ${moneyText(amount, currency)} failed`, [
+        `Your top-up of ${moneyText(amount, currency)} (card charge ${total}) could not be completed: ${describeFailure(outcome.code, outcome.reason)}.`,
         'No points were added and nothing was charged.',
       ]);
     }
@@ -104,7 +103,7 @@ export async function completeTopUp(
   const invoice = await issuePaidInvoice(trx, {
     partnerId: row.partnerId, customerId: row.customerId, type: 'top_up', currency, paidAt: now,
     lines: [
-      { kind: 'points', description: `Points top-up (${money(amount, currency)})`, amountMicros: amount },
+      { kind: 'points', description: `Points top-up (${moneyText(amount, currency)})`, amountMicros: amount },
       ...(fee > 0n ? [{ kind: 'admin_fee', description: 'Admin fee (top-up below the fee threshold)', amountMicros: fee }] : []),
     ],
     paidWith: { source: 'card', entryId, chargeRef: outcome.chargeRef, paidBy: row.userId },
@@ -118,7 +117,7 @@ export async function completeTopUp(
     amountMicros: amount,
     entry: {
       entryId, kind: row.auto ? 'auto_top_up' : 'top_up', causeType: 'top_up', causeId: row.id, auditEventId,
-      description: `${row.auto ? 'Automatic card top-up' : 'Card top-up'}, invoice ${invoice.number}${fee > 0n ? ` (admin fee ${money(fee, currency)})` : ''}`,
+      description: `${row.auto ? 'Automatic card top-up' : 'Card top-up'}, invoice ${invoice.number}${fee > 0n ? ` (admin fee ${moneyText(fee, currency)})` : ''}`,
     },
     counterPostings: [
       { code: 'card_clearing', amountMicros: amount + fee },
@@ -130,14 +129,14 @@ export async function completeTopUp(
     .set({ status: 'succeeded', chargeRef: outcome.chargeRef, invoiceId: invoice.id, entryId: credited.posted.entryId, savedCardId, completedAt: now, updatedAt: now })
     .where('id', '=', row.id).where('partnerId', '=', row.partnerId)
     .execute();
-  await notify(trx, row, 'top_up_receipt', `Receipt: ${money(amount, currency)} added to your points (${invoice.number})`, [
+  await notify(trx, row, 'top_up_receipt', `Receipt: ${moneyText(amount, currency)} added to your points (${invoice.number})`, [
     `${row.auto ? 'Your automatic top-up' : 'Your top-up'} by card is complete.`,
     '',
-    `Points added:        ${money(amount, currency)}`,
-    ...(fee > 0n ? [`Admin fee:           ${money(fee, currency)}`] : []),
-    `Charged to the card: ${money(amount + fee, currency)}`,
+    `Points added:        ${moneyText(amount, currency)}`,
+    ...(fee > 0n ? [`Admin fee:           ${moneyText(fee, currency)}`] : []),
+    `Charged to the card: ${moneyText(amount + fee, currency)}`,
     `Invoice:             ${invoice.number} (paid)`,
-    `Points balance now:  ${money(credited.pointsAfterMicros, currency)}`,
+    `Points balance now:  ${moneyText(credited.pointsAfterMicros, currency)}`,
   ]);
   return { applied: true, row: (await lockTopUp(trx, row.partnerId, row.id))! };
 }

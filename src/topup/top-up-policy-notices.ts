@@ -3,7 +3,7 @@ import type { TaskList } from 'graphile-worker';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db, type Executor, type Trx } from '../platform/database.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { moneyText } from '../money/money.ts';
 import { enqueueNotificationsBulk, recipientsOf, type BulkNotificationInput } from '../subscriptions/renewals/bulk-writes.ts';
 import { addDays, utcDay } from './dates.ts';
 import { policyInForce, type TopUpPolicy } from './top-up-policy.ts';
@@ -34,12 +34,11 @@ export async function enqueueNoticeRun(trx: Trx): Promise<void> {
   await sql`select folio_enqueue_job(${TOP_UP_POLICY_NOTICES_TASK}, '{}'::json, ${TOP_UP_POLICY_NOTICES_TASK}, 5)`.execute(trx);
 }
 
-const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, currency)} ${currency}`;
 
 /** How a policy reads in a notice: "minimum 10.00 SGD; admin fee 2.00 SGD on top-ups below 30.00 SGD". */
 export function describePolicy(p: Pick<TopUpPolicy, 'currency' | 'minimumMicros' | 'feeMicros' | 'feeThresholdMicros'>): string {
-  const min = p.minimumMicros > 0n ? `minimum top-up ${money(p.minimumMicros, p.currency)}` : 'no minimum top-up';
-  const fee = p.feeMicros > 0n ? `an admin fee of ${money(p.feeMicros, p.currency)} on top-ups below ${money(p.feeThresholdMicros, p.currency)}` : 'no admin fee';
+  const min = p.minimumMicros > 0n ? `minimum top-up ${moneyText(p.minimumMicros, p.currency)}` : 'no minimum top-up';
+  const fee = p.feeMicros > 0n ? `an admin fee of ${moneyText(p.feeMicros, p.currency)} on top-ups below ${moneyText(p.feeThresholdMicros, p.currency)}` : 'no admin fee';
   return `${min}; ${fee}`;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { formatDecimal, isCurrency } from '../money/money.ts';
+import { moneyText } from '../money/money.ts';
 import { postEntry, type EntryInput, type PostedEntry, type PostingInput } from '../ledger/post-entry.ts';
 import { lockWallet, type WalletKey, type WalletState } from './wallets.repo.ts';
 
@@ -36,7 +36,7 @@ export async function chargeWallet(trx: Trx, input: WalletChargeInput): Promise<
   assert(release <= before.reservedMicros, 'cannot release more than is reserved');
   const available = before.pointsMicros - (before.reservedMicros - release) + (input.useCreditLimit ? before.creditLimitMicros : 0n);
   if (available < input.amountMicros) {
-    throw new DomainError('insufficient_points', `Not enough points: ${pointsText(input.amountMicros, input.wallet.currency)} needed, ${pointsText(available > 0n ? available : 0n, input.wallet.currency)} usable`);
+    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(input.amountMicros, input.wallet.currency)} needed, ${moneyText(available > 0n ? available : 0n, input.wallet.currency)} usable`);
   }
   if (release > 0n) {
     await trx
@@ -74,7 +74,3 @@ export async function creditWallet(
   return { posted, pointsAfterMicros: -posted.customerBalances.get(`points|${input.wallet.customerId}`)! };
 }
 
-/** Points as a customer reads them: every significant decimal (a call's charge may have six), then the currency. */
-export function pointsText(micros: bigint, currency: string): string {
-  return isCurrency(currency) ? `${formatDecimal(micros, currency)} ${currency}` : `${formatDecimal(micros, 'USD')} ${currency}`;
-}

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { inScope, type Db, type Trx } from '../platform/database.ts';
-import { formatDecimal, isCurrency } from '../money/money.ts';
+import { moneyText } from '../money/money.ts';
 import { enqueueNotificationsBulk, recipientsOf, type BulkNotificationInput } from '../subscriptions/renewals/bulk-writes.ts';
 import { usableMicrosSql } from './wallets.repo.ts';
 import { LOW_BALANCE_DEFAULT_MICROS, LOW_BALANCE_FALLBACK_MICROS } from './low-balance.ts';
@@ -130,7 +130,7 @@ async function alert(trx: Trx, now: Date, limit: number): Promise<number> {
 /** The subject and text of a low balance notification. */
 export function lowBalanceMessage(r: { currency: string; customerName: string; usableMicros: string; thresholdMicros: string }): { subject: string; bodyText: string } {
   const currency = r.currency.trim();
-  const money = (micros: string) => `${isCurrency(currency) ? formatDecimal(BigInt(micros), currency) : formatDecimal(BigInt(micros), 'USD')} ${currency}`;
+  const money = (micros: string) => moneyText(BigInt(micros), currency);
   const usable = money(r.usableMicros);
   return {
     subject: `Low balance: ${usable} of points left`,

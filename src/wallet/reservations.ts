@@ -4,7 +4,8 @@ import type { Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { adjustReserved, lockWallet, type WalletKey } from './wallets.repo.ts';
-import { chargeWallet, pointsText, type WalletChargeInput, type WalletChargeResult } from './charge-wallet.ts';
+import { chargeWallet, type WalletChargeInput, type WalletChargeResult } from './charge-wallet.ts';
+import { moneyText } from '../money/money.ts';
 
 export interface Reservation {
   id: string;
@@ -33,7 +34,7 @@ export async function reservePoints(
   }
   const usable = input.useCreditLimit ? wallet.usableMicros : wallet.pointsMicros - wallet.reservedMicros;
   if (usable < input.amountMicros) {
-    throw new DomainError('insufficient_points', `Not enough points to hold ${pointsText(input.amountMicros, input.wallet.currency)}: ${pointsText(usable > 0n ? usable : 0n, input.wallet.currency)} usable`);
+    throw new DomainError('insufficient_points', `Not enough points to hold ${moneyText(input.amountMicros, input.wallet.currency)}: ${moneyText(usable > 0n ? usable : 0n, input.wallet.currency)} usable`);
   }
   const id = newId('rsv');
   const row = await trx

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { applyBps, formatDecimal, isCurrency, roundToMinorUnit, type Currency } from '../../money/money.ts';
+import { applyBps, isCurrency, moneyText, roundToMinorUnit, type Currency } from '../../money/money.ts';
 import { spreadTax } from '../invoice-totals.ts';
 import { systemClock, type Clock } from '../../platform/clock.ts';
 import type { Principal } from '../../platform/context.ts';
@@ -526,7 +526,7 @@ async function insertInvoices(
 }
 
 function statementMessage(b: Built, month: string, invoiceNumber: string | null): { subject: string; bodyText: string } {
-  const money = (micros: bigint | string) => `${formatDecimal(BigInt(micros), b.currency)} ${b.currency}`;
+  const money = (micros: bigint | string) => moneyText(BigInt(micros), b.currency);
   const s = b.summary;
   const lines = [
     `Your statement for ${monthLabel(month)}${invoiceNumber ? ` (${invoiceNumber})` : ''}.`,

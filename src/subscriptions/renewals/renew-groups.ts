@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { formatDecimal, isCurrency, type Currency } from '../../money/money.ts';
+import { formatDecimal, isCurrency, type Currency, moneyText } from '../../money/money.ts';
 import { discountedLine, quoteOf, type ChargeLine } from '../pricing.ts';
 import type { TaxCategory } from '../../products/catalog.db-types.ts';
 import { discountsFor, type DiscountRequest } from '../../discounts/discounts.repo.ts';
@@ -178,7 +178,6 @@ function step(name: string): void {
 const keyString = (k: { partnerId: string; customerId: string; currency: string; periodEnd: Date }) =>
   `${k.partnerId}|${k.customerId}|${k.currency}|${k.periodEnd.toISOString()}`;
 
-export const money = (micros: bigint, currency: Currency) => `${formatDecimal(micros, currency)} ${currency}`;
 
 function currencyOf(code: string): Currency {
   assert(isCurrency(code), `unknown currency ${code}`);
@@ -344,7 +343,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     const g = short[0]!;
     const usable = usableOf.get(`${g.key.customerId}|${g.key.currency}`) ?? 0n;
     const currency = currencyOf(g.key.currency);
-    throw new DomainError('insufficient_points', `Not enough points to renew: ${money(g.totalMicros, currency)} needed, ${money(usable > 0n ? usable : 0n, currency)} usable`);
+    throw new DomainError('insufficient_points', `Not enough points to renew: ${moneyText(g.totalMicros, currency)} needed, ${moneyText(usable > 0n ? usable : 0n, currency)} usable`);
   }
 
   const outcomes: GroupOutcome[] = [];
@@ -360,7 +359,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     const g = failing[0]!;
     const usable = usableOf.get(`${g.key.customerId}|${g.key.currency}`) ?? 0n;
     const currency = currencyOf(g.key.currency);
-    throw new DomainError('insufficient_points', `Not enough points to renew: ${money(g.totalMicros, currency)} needed, ${money(usable > 0n ? usable : 0n, currency)} usable`);
+    throw new DomainError('insufficient_points', `Not enough points to renew: ${moneyText(g.totalMicros, currency)} needed, ${moneyText(usable > 0n ? usable : 0n, currency)} usable`);
   }
 
   outcomes.push(...(await writeRenewed(trx, renewing, options, lockedBalances)));
@@ -378,7 +377,7 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
 function shortReason(group: Group, usableOf: Map<string, bigint>): string {
   const currency = currencyOf(group.key.currency);
   const usable = usableOf.get(`${group.key.customerId}|${group.key.currency}`) ?? 0n;
-  return `Not enough points: ${money(group.totalMicros, currency)} needed, ${money(usable > 0n ? usable : 0n, currency)} usable`;
+  return `Not enough points: ${moneyText(group.totalMicros, currency)} needed, ${moneyText(usable > 0n ? usable : 0n, currency)} usable`;
 }
 
 interface SavedCardRef {
@@ -583,16 +582,16 @@ async function writeRenewed(trx: Trx, groups: readonly Group[], options: GroupOp
     for (const g of partnerGroups) {
       const currency = currencyOf(g.key.currency);
       const invoice = invoiceOf.get(g);
-      const lines = g.subs.map((p) => `- ${p.sub.productName} – ${p.sub.variantName} x ${p.sub.quantity}: ${money(p.priceMicros + p.taxMicros, currency)}, renewed until ${utcDate(addDays(p.next.end, -1))}`);
+      const lines = g.subs.map((p) => `- ${p.sub.productName} – ${p.sub.variantName} x ${p.sub.quantity}: ${moneyText(p.priceMicros + p.taxMicros, currency)}, renewed until ${utcDate(addDays(p.next.end, -1))}`);
       const subject = invoice
-        ? `Invoice ${invoice.number}: ${g.subs.length === 1 ? 'subscription' : `${g.subs.length} subscriptions`} renewed (${money(g.totalMicros, currency)})`
+        ? `Invoice ${invoice.number}: ${g.subs.length === 1 ? 'subscription' : `${g.subs.length} subscriptions`} renewed (${moneyText(g.totalMicros, currency)})`
         : `${g.subs.length === 1 ? 'Subscription' : `${g.subs.length} subscriptions`} renewed`;
       const body = [
         `${g.subs.length === 1 ? 'Your subscription was' : 'Your subscriptions were'} renewed and paid from your points.`,
         '',
         ...lines,
         '',
-        `Total (tax included): ${money(g.totalMicros, currency)}`,
+        `Total (tax included): ${moneyText(g.totalMicros, currency)}`,
         ...(invoice ? [`Invoice: ${invoice.number} (paid)`] : []),
       ].join('\n');
       for (const r of recipients.get(g.key.customerId) ?? []) {
@@ -655,13 +654,13 @@ export async function writeFailed(trx: Trx, failed: readonly { group: Pick<Group
         '',
         ...g.subs.map((p) => `- ${p.sub.productName} – ${p.sub.variantName} x ${p.sub.quantity}`),
         '',
-        `Renewal total (tax included): ${money(g.totalMicros, currency)}`,
+        `Renewal total (tax included): ${moneyText(g.totalMicros, currency)}`,
         `${g.subs.length === 1 ? 'It ends' : 'They end'} after ${expiry} unless renewed: top up your points and ask your account manager to retry, or reactivate within 28 days after expiry.`,
       ].join('\n');
       for (const r of recipients.get(g.key.customerId) ?? []) {
         notifications.push({
           partnerId, customerId: g.key.customerId, userId: r.userId, toEmail: r.email, kind: 'subscription_renewal_failed',
-          subject: `Renewal failed: ${g.subs.length === 1 ? `${g.subs[0]!.sub.productName} – ${g.subs[0]!.sub.variantName}` : `${g.subs.length} subscriptions`} (${money(g.totalMicros, currency)})`,
+          subject: `Renewal failed: ${g.subs.length === 1 ? `${g.subs[0]!.sub.productName} – ${g.subs[0]!.sub.variantName}` : `${g.subs.length} subscriptions`} (${moneyText(g.totalMicros, currency)})`,
           bodyText: body,
         });
       }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Principal } from '../../platform/context.ts';
 import { inScope, type Trx } from '../../platform/database.ts';
-import { isCurrency, type Currency } from '../../money/money.ts';
+import { isCurrency, type Currency, moneyText } from '../../money/money.ts';
 import type { TaxCategory } from '../../products/catalog.db-types.ts';
 import { discountsFor, type DiscountRequest } from '../../discounts/discounts.repo.ts';
 import { discountedLine, quoteOf, type ChargeLine } from '../pricing.ts';
@@ -9,7 +9,7 @@ import {
   enqueueNotificationsBulk, insertSubscriptionEvents, recipientsOf, recordAuditBulk, systemActor,
   type BulkNotificationInput, type SubscriptionEventRow, type SystemAuditInput,
 } from './bulk-writes.ts';
-import { renewGroups, money, pushTo, RENEWAL_JOB_LABEL, type CardTopUp, type GroupKey } from './renew-groups.ts';
+import { renewGroups, pushTo, RENEWAL_JOB_LABEL, type CardTopUp, type GroupKey } from './renew-groups.ts';
 import { settleRenewalTopUp, type RenewalActor, type RenewalDeps } from './renewal-by-card.ts';
 import { addDays, NOTICE_LEAD_DAYS, REACTIVATION_DAYS, RENEWAL_LEAD_DAYS, utcDate } from './renewal-dates.ts';
 import { usableMicrosSql } from '../../wallet/wallets.repo.ts';
@@ -287,7 +287,7 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
       for (const r of g) {
         const sub = totals.get(r.id)!;
         total += sub;
-        lines.push(`- ${r.productName} – ${r.variantName} x ${r.quantity}: ${money(sub, currency)}`);
+        lines.push(`- ${r.productName} – ${r.variantName} x ${r.quantity}: ${moneyText(sub, currency)}`);
         events.push({
           partnerId, customerId: r.customerId, subscriptionId: r.id, kind: 'renewal_notice_sent', amountMicros: null, currency: r.currency, invoiceId: null,
           detail: `Renewal notice sent: renews on ${utcDate(addDays(r.currentPeriodEnd, -RENEWAL_LEAD_DAYS))}`, data: JSON.stringify({ periodEnd: r.currentPeriodEnd.toISOString() }),
@@ -301,18 +301,18 @@ export async function sendRenewalNotices(trx: Trx, asOf: Date, limit: number): P
         '',
         ...lines,
         '',
-        `Estimated total (current prices and discounts, tax included): ${money(total, currency)}`,
+        `Estimated total (current prices and discounts, tax included): ${moneyText(total, currency)}`,
         usable >= total
-          ? `Your usable points (${money(usable, currency)}) cover it today.`
+          ? `Your usable points (${moneyText(usable, currency)}) cover it today.`
           : g.some((r) => r.renewByCard)
-            ? `Your usable points (${money(usable > 0n ? usable : 0n, currency)}) do not cover it today: unless you top up before ${renewsOn}, the fee will be charged to your saved card.`
-            : `Your usable points (${money(usable > 0n ? usable : 0n, currency)}) do not cover it today: top up before ${renewsOn}, or turn on renewal by card.`,
+            ? `Your usable points (${moneyText(usable > 0n ? usable : 0n, currency)}) do not cover it today: unless you top up before ${renewsOn}, the fee will be charged to your saved card.`
+            : `Your usable points (${moneyText(usable > 0n ? usable : 0n, currency)}) do not cover it today: top up before ${renewsOn}, or turn on renewal by card.`,
         'To stop a renewal, turn auto-renew off before that date.',
       ].join('\n');
       for (const r of recipients.get(first.customerId) ?? []) {
         notifications.push({
           partnerId, customerId: first.customerId, userId: r.userId, toEmail: r.email, kind: 'subscription_renewal_upcoming',
-          subject: `Renewal on ${renewsOn}: ${g.length === 1 ? `${first.productName} – ${first.variantName}` : `${g.length} subscriptions`} (${money(total, currency)})`,
+          subject: `Renewal on ${renewsOn}: ${g.length === 1 ? `${first.productName} – ${first.variantName}` : `${g.length} subscriptions`} (${moneyText(total, currency)})`,
           bodyText: body,
         });
       }
