@@ -67,6 +67,33 @@ describe('every response', () => {
     }
     expect(access[0]!.reqId).not.toBe(access[1]!.reqId);
   });
+
+  it('never writes the secret of a link to the log: an invitation token in the path, a reset or verification token in the query', async () => {
+    plain.lines.length = 0;
+    const secret = 'Zq8Yc1Sx0Ls2Kt3Vu4Wi5Oo6Pn7Mm';
+    const urls = [
+      `/api/v1/auth/invitations/${secret}`,
+      `/reset-password?token=${secret}`,
+      `/verify-email?lang=en&token=${secret}`,
+      `/api/v1/auth/invitations/${secret}?x=1`,
+    ];
+    for (const url of urls) await plain.app.inject({ method: 'GET', url });
+    const access = plain.lines.filter((l) => l.msg === 'request completed');
+    expect(access).toHaveLength(urls.length);
+    for (const line of plain.lines) expect(JSON.stringify(line)).not.toContain(secret);
+    expect(access.map((l) => (l.req as { url: string }).url)).toEqual([
+      '/api/v1/auth/invitations/••••••',
+      '/reset-password?token=••••••',
+      '/verify-email?lang=en&token=••••••',
+      '/api/v1/auth/invitations/••••••?x=1',
+    ]);
+    // Other URLs are logged as they came, the accept route's name too.
+    plain.lines.length = 0;
+    await plain.app.inject({ method: 'POST', url: '/api/v1/auth/invitations/accept', payload: {} });
+    await plain.app.inject({ method: 'GET', url: '/api/v1/customers?q=tokens' });
+    expect(plain.lines.filter((l) => l.msg === 'request completed').map((l) => (l.req as { url: string }).url))
+      .toEqual(['/api/v1/auth/invitations/accept', '/api/v1/customers?q=tokens']);
+  });
 });
 
 describe('API answers and caches', () => {

@@ -29,6 +29,7 @@ import { registerIdempotency } from './idempotency.ts';
 import { findNulText, NUL_MESSAGE } from './nul-text.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { MASK } from '../notifications/notification-view.ts';
 
 export type FolioApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>;
 
@@ -157,6 +158,21 @@ async function enforceAccess(req: FastifyRequest, policy: AccessPolicy, deps: Se
 }
 
 /**
+ * A request's URL as the log writes it: the secret of a link (an invitation's token in its path, any `token=` query
+ * value: reset and verification links) is masked as the mailboxes mask it, since whoever reads the log could use it.
+ */
+export function urlForLog(url: string): string {
+  return url
+    .replace(/(\/auth\/invitations\/)(?!accept(?:[/?#]|$))[^/?#]+/i, `$1${MASK}`)
+    .replace(/(token=)[^&#]*/gi, `$1${MASK}`);
+}
+
+/** What a log line says of its request (Fastify's own fields), its URL masked (urlForLog). */
+function requestForLog(req: FastifyRequest) {
+  return { method: req.method, url: urlForLog(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
+/**
  * One access-log line per request, when it completes (method, URL, status, response time, request id), instead of
  * Fastify's two (incoming, then completed): each line is a write to the log, and two were ~8% of the server's CPU.
  */
@@ -172,7 +188,8 @@ class AccessLog extends LogController {
 
 export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   const app = Fastify({
-    loggerInstance: deps.log,
+    // Every line that names its request (the access log's, an error's) says it through requestForLog.
+    loggerInstance: deps.log.child({}, { serializers: { req: requestForLog } }),
     logController: new AccessLog(),
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => newRequestId(),
