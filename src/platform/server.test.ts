@@ -138,6 +138,19 @@ describe('API answers and caches', () => {
     }
   });
 
+  it('says which limit an oversized body broke: the route’s own (the logo’s 256 KiB, a calls batch’s 8 MiB), else the server’s', async () => {
+    const cases = [
+      { url: '/api/v1/settings/invoicing/logo', method: 'PUT' as const, type: 'image/png', size: 256 * 1024 + 1, limit: 262144 },
+      { url: '/api/v1/usage/calls', method: 'POST' as const, type: 'application/json', size: 8 * 1024 * 1024 + 1, limit: 8388608 },
+      { url: '/api/v1/customers', method: 'POST' as const, type: 'application/json', size: 1024 * 1024 + 1, limit: t.config.bodyLimitBytes },
+    ];
+    for (const c of cases) {
+      const res = await t.app.inject({ method: c.method, url: c.url, headers: { 'content-type': c.type }, payload: Buffer.alloc(c.size, 0x20) });
+      expect(res.statusCode, c.url).toBe(413);
+      expect(res.json(), c.url).toMatchObject({ code: 'body_too_large', detail: `Request body exceeds ${c.limit} bytes` });
+    }
+  });
+
   it('sets no rule outside /api/: the health check has none (the web app’s files have their own: web-delivery.test.ts)', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });

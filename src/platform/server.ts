@@ -314,7 +314,10 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
       return send(500, 'internal_error', 'Something went wrong on our side');
     }
     const fe = err as { statusCode?: number; code?: string; message?: string };
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, 'body_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // The route's own limit where it has one (the invoice logo's 256 KiB, a calls batch's 8 MiB), else the server's.
+      return send(413, 'body_too_large', `Request body exceeds ${req.routeOptions.bodyLimit ?? deps.config.bodyLimitBytes} bytes`);
+    }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(415, 'unsupported_media_type', 'Send application/json');
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && fe.statusCode === 400)) {
       return send(400, 'malformed_request', 'The body is not valid JSON');
