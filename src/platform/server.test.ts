@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestAppWithGateway, createTestDb, signIn, testConfig, type Session, type TestAppWithGateway, type TestDb } from '../test/harness.ts';
+import { api, createTestAppWithGateway, DEMO_PASSWORD, createTestDb, signIn, testConfig, type Session, type TestAppWithGateway, type TestDb } from '../test/harness.ts';
 import { TestClock } from './clock.ts';
 import { buildServer, type FolioApp } from './server.ts';
 
@@ -149,6 +149,20 @@ describe('API answers and caches', () => {
       expect(res.statusCode, c.url).toBe(413);
       expect(res.json(), c.url).toMatchObject({ code: 'body_too_large', detail: `Request body exceeds ${c.limit} bytes` });
     }
+  });
+
+  it('lets public routes ignore an unknown API key (the health check, sign-in); every other route refuses it (401)', async () => {
+    const stale = { authorization: 'Bearer fk_not_a_key_any_more' };
+    const health = await t.app.inject({ method: 'GET', url: '/healthz', headers: stale });
+    expect(health.statusCode).toBe(200);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: stale, payload: { email: 'owner@acme.test', password: DEMO_PASSWORD } });
+    expect(login.statusCode).toBe(200);
+    const refused = await t.app.inject({ method: 'GET', url: '/api/v1/customers', headers: stale });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'not_signed_in', detail: 'Unknown or revoked API key' });
+    // Nor does a session cookie sent beside it make it valid.
+    const withCookie = await t.app.inject({ method: 'GET', url: '/api/v1/portal/invoices', headers: { ...stale, cookie: owner.cookie } });
+    expect(withCookie.statusCode).toBe(401);
   });
 
   it('sets no rule outside /api/: the health check has none (the web app’s files have their own: web-delivery.test.ts)', async () => {

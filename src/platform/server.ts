@@ -53,6 +53,8 @@ declare module 'fastify' {
     principal: Principal | null;
     csrfToken: string | null;
     viaCookie: boolean;
+    /** An `Authorization: Bearer` key was sent that is unknown or revoked: refused by any route that is not public. */
+    apiKeyRefused: boolean;
   }
 }
 
@@ -122,6 +124,7 @@ function validationErrors(validation: ValidationItem[], context: string | undefi
 async function enforceAccess(req: FastifyRequest, policy: AccessPolicy, deps: ServerDeps): Promise<void> {
   const p = req.principal;
   if (policy.audience === 'public') return;
+  if (req.apiKeyRefused) throw new DomainError('not_signed_in', 'Unknown or revoked API key');
   if (!p) throw new DomainError('not_signed_in', 'Sign in to continue');
   if (req.viaCookie && UNSAFE_METHODS.has(req.method)) {
     const sent = req.headers[CSRF_HEADER];
@@ -211,6 +214,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   app.decorateRequest('principal', null);
   app.decorateRequest('csrfToken', null);
   app.decorateRequest('viaCookie', false);
+  app.decorateRequest('apiKeyRefused', false);
 
   // Every route declares who may call it; refuse to start otherwise.
   const routeCatalog: RouteEntry[] = [];
@@ -271,8 +275,10 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
+      // A key that is not (or no longer) valid is refused by the route's access policy (enforceAccess), so public
+      // routes (the health check, sign-in) still answer whoever sends a stale one.
       req.principal = await resolveApiKey(deps.db, auth.slice(7).trim());
-      if (!req.principal) throw new DomainError('not_signed_in', 'Unknown or revoked API key');
+      req.apiKeyRefused = req.principal === null;
       return;
     }
     const token = req.cookies[SESSION_COOKIE];
