@@ -438,6 +438,32 @@ describe('Idempotency-Key', () => {
     ).rejects.toThrow(/check constraint/);
   });
 
+  it('a body nested too deep to fingerprint is a 400 naming the field, never a 500; one at the bound is answered as without a key', async () => {
+    // The calls batch leaves each record to its own check, so its schema does not bound how deep a record nests.
+    const admin = await signIn(t, 'admin@demo.test');
+    const nested = (levels: number) => `{"records":[${'['.repeat(levels)}1${']'.repeat(levels)}]}`;
+    const send = (key: string | null, payload: string) => t.app.inject({
+      method: 'POST', url: '/api/v1/usage/calls', payload,
+      headers: { ...admin.headers, 'content-type': 'application/json', ...(key === null ? {} : { 'idempotency-key': key }) },
+    });
+
+    const deep = nested(100_000);
+    const withoutKey = await send(null, deep);
+    expect(withoutKey.statusCode, withoutKey.body).toBe(200);
+    expect(withoutKey.json()).toMatchObject({ summary: { received: 1, rejected: 1 } });
+    const refused = await send('key-deep', deep);
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: `records.${'0.'.repeat(30)}0`, message: expect.stringContaining('32 levels') }] });
+    expect(await keyRow('key-deep')).toEqual([]);
+
+    // The body, its records array and 30 arrays: 32 levels, as deep as a request with a key may nest.
+    const atBound = await send('key-deep-ok', nested(30));
+    expect(atBound.statusCode, atBound.body).toBe(200);
+    expect(atBound.json()).toMatchObject({ summary: { received: 1, rejected: 1 } });
+    expect((await send('key-deep-ok', nested(30))).headers['idempotent-replayed']).toBe('true');
+    expect((await send('key-deep-one-more', nested(31))).statusCode).toBe(400);
+  });
+
   it('only signed-in writes can opt in', () => {
     const bare = Fastify() as unknown as FolioApp;
     registerIdempotency(bare, t.db.app.db);

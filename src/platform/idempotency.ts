@@ -73,27 +73,73 @@ type RequestState =
 const states = new WeakMap<FastifyRequest, RequestState>();
 const registered = new WeakSet<object>();
 
-/** JSON with object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * How deep a request's containers may nest when it carries a key, counted from the body (or query, path parameters) as
+ * `findNulText` counts (src/platform/nul-text.ts): a body the route's schema does not bound (a calls batch's records)
+ * could otherwise nest deeply enough to exhaust the stack while it is fingerprinted.
+ */
+export const IDEMPOTENT_MAX_DEPTH = 32;
+
+/** A request nested deeper than `IDEMPOTENT_MAX_DEPTH`: which part, and the path of the container found at that depth. */
+class TooDeep extends Error {
+  readonly at: readonly (string | number)[];
+  constructor(at: readonly (string | number)[]) {
+    super('nested too deep');
+    this.at = at;
   }
-  return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * JSON with object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request. A container
+ * at depth `maxDepth` (the value itself is at depth 0) throws `TooDeep`, naming its path.
+ */
+export function canonicalJson(value: unknown, maxDepth = Number.POSITIVE_INFINITY): string {
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): string => {
+    if (v === null || v === undefined) return 'null';
+    if (typeof v === 'bigint') return JSON.stringify(v.toString());
+    if (v instanceof Date) return JSON.stringify(v.toISOString());
+    if (typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+    if (path.length >= maxDepth) throw new TooDeep([...path]);
+    if (Array.isArray(v)) {
+      const parts: string[] = [];
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        parts.push(walk(v[i]));
+        path.pop();
+      }
+      return `[${parts.join(',')}]`;
+    }
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const parts: string[] = [];
+    for (const [k, inner] of entries) {
+      path.push(k);
+      parts.push(`${JSON.stringify(k)}:${walk(inner)}`);
+      path.pop();
+    }
+    return `{${parts.join(',')}}`;
+  };
+  return walk(value);
+}
+
+/** The request's fingerprint; a 400 naming the field when its body, query or path parameters nest too deep to take one. */
 function fingerprintOf(req: FastifyRequest, captured: { rawBody: unknown; rawParams: unknown; rawQuery: unknown }): Fingerprint {
   const method = req.method;
   const route = req.routeOptions.url ?? req.url.split('?')[0] ?? '';
-  const hash = createHash('sha256')
-    .update(canonicalJson({ method, route, params: captured.rawParams, query: captured.rawQuery, body: captured.rawBody }))
-    .digest('hex');
+  let text: string;
+  try {
+    // The parts sit one level below the fingerprint's own object, hence the extra level.
+    text = canonicalJson({ method, route, params: captured.rawParams, query: captured.rawQuery, body: captured.rawBody }, IDEMPOTENT_MAX_DEPTH + 1);
+  } catch (err) {
+    if (!(err instanceof TooDeep)) throw err;
+    const [part, ...inner] = err.at;
+    const field = inner.length === 0 ? String(part) : inner.join('.'); // named as schema errors name them
+    const message = `nested deeper than ${IDEMPOTENT_MAX_DEPTH} levels (with an Idempotency-Key)`;
+    throw new DomainError('validation_failed', `Invalid ${String(part)}: ${field}: ${message}`, [{ path: field, message }]);
+  }
+  const hash = createHash('sha256').update(text).digest('hex');
   return { method, route, hash };
 }
 
