@@ -70,7 +70,7 @@ export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'subscription.expired': { type: 'subscriptions', fields: ['status', 'currentPeriodEnd'] },
   'subscription.terminated': {
     type: 'subscriptions',
-    fields: ['status', 'refundRule', 'refundMonths', 'refundPrice', 'refundTax', 'refundTotal', 'voidedInvoice'],
+    fields: ['status', 'refundRule', 'refundMonths', 'refundPrice', 'refundTax', 'refundTotal', 'refundWithheld', 'voidedInvoice', 'creditedInvoice'],
   },
   'subscription.add_on_added': { type: 'subscriptions', fields: ['addOn', 'quantity', 'charged', 'days'] },
   'subscription.add_on_changed': { type: 'subscriptions', fields: ['addOn', 'quantity', 'pendingQuantity', 'charged', 'days'] },

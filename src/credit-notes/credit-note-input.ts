@@ -113,7 +113,8 @@ export function checkOutcomeLimit(facts: InvoiceCreditFacts, choice: OutcomeChoi
     return;
   }
   if (totalMicros > limits.pointsOrRefund) {
-    throw new DomainError('refund_exceeds_paid', `${fmt(facts.invoice.amountPaidMicros)} was paid on invoice ${inv} and earlier credit notes gave back ${fmt(facts.paidOutMicros)}: `
+    const gaveBack = facts.terminationRefundedMicros > 0n ? 'earlier credit notes and subscription termination refunds gave back' : 'earlier credit notes gave back';
+    throw new DomainError('refund_exceeds_paid', `${fmt(facts.invoice.amountPaidMicros)} was paid on invoice ${inv} and ${gaveBack} ${fmt(facts.paidOutMicros)}: `
       + `at most ${fmt(limits.pointsOrRefund)} can go to points or be refunded`, [{ path: 'outcome', message: `at most ${fmt(limits.pointsOrRefund)}` }]);
   }
   if (choice.outcome === 'refund' && choice.refundMethod === 'card' && totalMicros > limits.card) {

@@ -189,9 +189,11 @@ export interface InvoiceCreditFacts {
     amountCreditedMicros: bigint;
   };
   lines: InvoiceLineFacts[];
-  /** Issued credit notes: all of them, and those that gave points or refunded. */
+  /** Issued credit notes: all of them; and what was given back (points or refund) by credit notes and termination refunds. */
   creditedMicros: bigint;
   paidOutMicros: bigint;
+  /** Of `paidOutMicros`: what subscriptions' termination refunds gave back against this invoice. */
+  terminationRefundedMicros: bigint;
   cardCharges: CardCharge[];
   pendingPayment: boolean;
 }
@@ -240,6 +242,9 @@ export async function loadInvoiceCreditFacts(trx: Trx, partnerId: string, invoic
     .groupBy('chargeRef').execute();
   const pending = await trx.selectFrom('invoicePayAttempts').select('id').where('partnerId', '=', partnerId).where('invoiceId', '=', invoiceId)
     .where('status', '=', 'pending').executeTakeFirst();
+  // Termination refunds of subscriptions this invoice billed gave money back on it too (src/subscriptions/terminate-subscription.ts).
+  const terminationRefunds = await trx.selectFrom('subscriptionRefundInvoices').select(sql<string>`coalesce(sum(amount_micros), 0)::text`.as('micros'))
+    .where('partnerId', '=', partnerId).where('invoiceId', '=', invoiceId).executeTakeFirstOrThrow();
   return {
     invoice: {
       id: inv.id, number: inv.number, type: inv.type, status: inv.status, informational: inv.informational, customerId: inv.customerId,
@@ -256,7 +261,9 @@ export async function loadInvoiceCreditFacts(trx: Trx, partnerId: string, invoic
       };
     }),
     creditedMicros: issued.reduce((s, n) => s + BigInt(n.totalMicros), 0n),
-    paidOutMicros: issued.filter((n) => n.outcome === 'points' || n.outcome === 'refund').reduce((s, n) => s + BigInt(n.totalMicros), 0n),
+    paidOutMicros: issued.filter((n) => n.outcome === 'points' || n.outcome === 'refund').reduce((s, n) => s + BigInt(n.totalMicros), 0n)
+      + BigInt(terminationRefunds.micros),
+    terminationRefundedMicros: BigInt(terminationRefunds.micros),
     cardCharges: cards.map((c) => ({
       chargeRef: c.chargeRef!, gateway: c.gateway ?? 'sandbox', paidMicros: BigInt(c.paid),
       refundedMicros: BigInt(refunded.find((r) => r.chargeRef === c.chargeRef)?.refunded ?? '0'),

@@ -90,6 +90,17 @@ export interface SubscriptionChargesTable {
   chargedAt: ColumnType<Date, Date | string, never>;
 }
 
+/** What a termination refund gave back against an invoice that billed the refunded charges (migration 0065). */
+export interface SubscriptionRefundInvoicesTable {
+  partnerId: string;
+  customerId: string;
+  subscriptionId: string;
+  invoiceId: string;
+  amountMicros: ColumnType<string, bigint | string, never>;
+  entryId: string;
+  createdAt: ColumnType<Date, Date | string, never>;
+}
+
 export interface SubscriptionEventsTable {
   id: Generated<string>;
   partnerId: string;
@@ -113,6 +124,7 @@ declare module '../platform/db-types.ts' {
     subscriptions: SubscriptionsTable;
     subscriptionAddOns: SubscriptionAddOnsTable;
     subscriptionCharges: SubscriptionChargesTable;
+    subscriptionRefundInvoices: SubscriptionRefundInvoicesTable;
     subscriptionEvents: SubscriptionEventsTable;
   }
 }
