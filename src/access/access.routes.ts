@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { appName, email, listQuery, page, problems, timestamp } from '../platform/schemas.ts';
+import { appName, email, idOf, listQuery, page, problems, timestamp } from '../platform/schemas.ts';
 import { pathId, personName } from './route-schemas.ts';
 import { staffInvitationSchema, staffMemberSchema } from './staff-views.ts';
 import { apiKeySchema } from './api-key-views.ts';
@@ -25,6 +25,8 @@ import { listMyAccessRequests } from './list-my-access-requests.ts';
 const TAGS = ['Access'];
 const userParams = z.strictObject({ userId: pathId });
 const userAppParams = z.strictObject({ userId: pathId, app: appName });
+/** Each list's cursor is the last id of the page before (src/access/paging.ts): an id of what it lists. */
+const pagedBy = (prefix: string) => listQuery.extend({ cursor: idOf(prefix).optional() });
 const uniqueApps = z.array(appName).max(8).refine((apps) => new Set(apps).size === apps.length, 'each app once');
 
 /** The Access Control app (staff, their apps, invitations, API keys, access requests) and the staff's own Finance requests. */
@@ -33,7 +35,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
 
   app.get('/api/v1/staff', {
     config: { access },
-    schema: { operationId: 'listStaff', tags: TAGS, summary: 'The partner\'s staff and the apps each holds', querystring: listQuery, response: { 200: page(staffMemberSchema), ...problems } },
+    schema: { operationId: 'listStaff', tags: TAGS, summary: 'The partner\'s staff and the apps each holds', querystring: pagedBy('usr'), response: { 200: page(staffMemberSchema), ...problems } },
   }, async (req, reply) => reply.send(await listStaff(ctxOf(req, deps), req.query)));
 
   app.post('/api/v1/staff/invitations', {
@@ -50,7 +52,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
 
   app.get('/api/v1/staff/invitations', {
     config: { access },
-    schema: { operationId: 'listStaffInvitations', tags: TAGS, summary: 'Staff invitations and their state', querystring: listQuery, response: { 200: page(staffInvitationSchema), ...problems } },
+    schema: { operationId: 'listStaffInvitations', tags: TAGS, summary: 'Staff invitations and their state', querystring: pagedBy('ivt'), response: { 200: page(staffInvitationSchema), ...problems } },
   }, async (req, reply) => reply.send(await listStaffInvitations(ctxOf(req, deps), req.query)));
 
   app.post('/api/v1/staff/invitations/:id/revoke', {
@@ -95,7 +97,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
 
   app.get('/api/v1/api-keys', {
     config: { access },
-    schema: { operationId: 'listApiKeys', tags: TAGS, summary: 'The partner\'s API keys', querystring: listQuery, response: { 200: page(apiKeySchema), ...problems } },
+    schema: { operationId: 'listApiKeys', tags: TAGS, summary: 'The partner\'s API keys', querystring: pagedBy('key'), response: { 200: page(apiKeySchema), ...problems } },
   }, async (req, reply) => reply.send(await listApiKeys(ctxOf(req, deps), req.query)));
 
   app.post('/api/v1/api-keys', {
@@ -119,7 +121,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'listAccessRequests', tags: TAGS, summary: 'Requests of the partner\'s staff for the Finance app',
-      querystring: listQuery.extend({ status: accessRequestStatus.optional() }), response: { 200: page(accessRequestSchema), ...problems },
+      querystring: pagedBy('acr').extend({ status: accessRequestStatus.optional() }), response: { 200: page(accessRequestSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listAccessRequests(ctxOf(req, deps), req.query)));
 
@@ -134,6 +136,6 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
 
   app.get('/api/v1/me/access-requests', {
     config: { access: staffApp(null) },
-    schema: { operationId: 'listMyAccessRequests', tags: TAGS, summary: 'Your own access requests', querystring: listQuery, response: { 200: page(accessRequestSchema), ...problems } },
+    schema: { operationId: 'listMyAccessRequests', tags: TAGS, summary: 'Your own access requests', querystring: pagedBy('acr'), response: { 200: page(accessRequestSchema), ...problems } },
   }, async (req, reply) => reply.send(await listMyAccessRequests(ctxOf(req, deps), req.query)));
 }

@@ -39,6 +39,19 @@ describe('listStaff', () => {
     expect((await api(t, await signIn(t, 'owner@acme.test'), 'GET', '/api/v1/staff')).statusCode).toBe(403);
   });
 
+  it('refuses a cursor that is not an id of what the list holds (400 naming cursor), on every list of the app', async () => {
+    const lists = ['/api/v1/staff', '/api/v1/staff/invitations', '/api/v1/api-keys', '/api/v1/access-requests', '/api/v1/me/access-requests'];
+    for (const url of lists) {
+      for (const cursor of ['garbage', 'cus_0000000000000000000000000']) {
+        const res = await api(t, admin, 'GET', `${url}?cursor=${cursor}`);
+        expect(res.statusCode, `${url} ${cursor}`).toBe(400);
+        expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor' }] });
+      }
+    }
+    const staff = (await api(t, admin, 'GET', '/api/v1/staff?limit=1')).json();
+    expect((await api(t, admin, 'GET', `/api/v1/staff?cursor=${staff.nextCursor}`)).statusCode).toBe(200);
+  });
+
   it('shows another partner its own staff only', async () => {
     const north = await signIn(t, 'admin@northwind.test');
     const { data } = (await api(t, north, 'GET', '/api/v1/staff')).json();

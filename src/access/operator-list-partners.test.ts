@@ -23,6 +23,16 @@ describe('operatorListPartners', () => {
     expect((await api(t, operator, 'GET', `/api/v1/operator/partners?cursor=${page.nextCursor}`)).json().data.map((p: { slug: string }) => p.slug)).toEqual(['demo-telecom']);
   });
 
+  it('refuses a cursor that is not a partner\'s id (400 naming cursor), as the access-request inbox refuses one not a request\'s', async () => {
+    const operator = await signIn(t, 'operator@folio.test');
+    for (const url of ['/api/v1/operator/partners?cursor=garbage', '/api/v1/operator/access-requests?cursor=garbage', '/api/v1/operator/access-requests?cursor=ptn_0000000000']) {
+      const res = await api(t, operator, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor' }] });
+    }
+    expect((await api(t, operator, 'GET', '/api/v1/operator/access-requests?cursor=acr_0000000000')).statusCode).toBe(200);
+  });
+
   it('is for the operator only', async () => {
     const admin = await signIn(t, 'admin@demo.test');
     const res = await api(t, admin, 'GET', '/api/v1/operator/partners');

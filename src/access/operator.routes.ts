@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly } from '../platform/access-policy.ts';
-import { listQuery, page, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
 import { pathId } from './route-schemas.ts';
 import { accessRequestStatus, operatorAccessRequestSchema } from './access-request-views.ts';
 import { operatorListPartners, partnerSummarySchema } from './operator-list-partners.ts';
@@ -19,14 +19,14 @@ const decisionBody = z.strictObject({ note: z.string().trim().max(1000).optional
 export function operatorAccessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/operator/partners', {
     config: { access: operatorOnly },
-    schema: { operationId: 'operatorListPartners', tags: TAGS, summary: 'Every partner, with staff and customer counts', querystring: listQuery, response: { 200: page(partnerSummarySchema), ...problems } },
+    schema: { operationId: 'operatorListPartners', tags: TAGS, summary: 'Every partner, with staff and customer counts', querystring: listQuery.extend({ cursor: idOf('ptn').optional() }), response: { 200: page(partnerSummarySchema), ...problems } },
   }, async (req, reply) => reply.send(await operatorListPartners(ctxOf(req, deps), req.query)));
 
   app.get('/api/v1/operator/access-requests', {
     config: { access: operatorOnly },
     schema: {
       operationId: 'operatorListAccessRequests', tags: TAGS, summary: 'Access requests of every partner (status=pending: the inbox)',
-      querystring: listQuery.extend({ status: accessRequestStatus.optional(), partnerId: pathId.optional() }),
+      querystring: listQuery.extend({ cursor: idOf('acr').optional(), status: accessRequestStatus.optional(), partnerId: pathId.optional() }),
       response: { 200: page(operatorAccessRequestSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await operatorListAccessRequests(ctxOf(req, deps), req.query)));

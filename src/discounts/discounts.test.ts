@@ -337,6 +337,9 @@ describe('list and access', () => {
     const second = await api(t, admin, 'GET', `/api/v1/discounts?limit=2&cursor=${first.json().nextCursor}`);
     expect(second.json().data[0].id < first.json().data[1].id).toBe(true);
     expect((await api(t, admin, 'GET', '/api/v1/discounts?status=sleeping')).statusCode).toBe(400);
+    const badCursor = await api(t, admin, 'GET', '/api/v1/discounts?cursor=garbage');
+    expect(badCursor.statusCode).toBe(400);
+    expect(badCursor.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor', message: 'a dsc_ id' }] });
     expect((await api(t, finance, 'GET', '/api/v1/discounts')).statusCode).toBe(403);
     expect((await api(t, finance, 'POST', '/api/v1/discounts', { name: 'x', customerId: null, scope: 'product_type', productType: 'service', percentOff: '5' })).statusCode).toBe(403);
     expect((await api(t, north, 'GET', `/api/v1/discounts/${data[0]!.id}`)).statusCode).toBe(404);

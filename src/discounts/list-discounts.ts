@@ -4,6 +4,7 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import { idOf } from '../platform/schemas.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { discountRows, discountView, type DiscountView } from './discount-views.ts';
@@ -11,7 +12,7 @@ import { todayOf } from './discount-audit.ts';
 
 export const listDiscountsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(60).optional(),
+  cursor: idOf('dsc').optional(),
   customerId: z.string().regex(/^cus_[0-9a-z]{10,40}$/, 'a cus_ id').optional().describe('Discounts targeting this customer only'),
   target: z.enum(['customer', 'all']).optional().describe('customer: those targeting one customer; all: those for every customer'),
   scope: z.enum(['product_type', 'product', 'variant', 'price']).optional(),

@@ -47,6 +47,7 @@ export function catalogRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'listProducts', tags: TAGS,
       summary: 'Products, newest first, with variants and prices; ?q= searches SKU and name, ?type= and ?archived=true|false filter',
       querystring: listQuery.extend({
+        cursor: idOf('prd').optional(),
         q: z.string().max(100).optional(),
         type: z.enum(PRODUCT_TYPES).optional(),
         archived: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),

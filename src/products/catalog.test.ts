@@ -166,9 +166,10 @@ describe('products', () => {
     expect(first.nextCursor).toBe(made[1]);
     const second = await q(`q=srch&limit=2&cursor=${first.nextCursor}`);
     expect(second).toEqual({ data: [expect.objectContaining({ sku: 'SRCH-A' })], nextCursor: null });
-    for (const query of ['type=hardware', 'archived=maybe', 'limit=0', 'limit=201', 'surprise=1']) {
+    for (const query of ['type=hardware', 'archived=maybe', 'limit=0', 'limit=201', 'surprise=1', 'cursor=garbage', 'cursor=rpl_00000000000000000000000000']) {
       expect((await api(t, admin, 'GET', `/api/v1/products?${query}`)).statusCode, query).toBe(400);
     }
+    expect((await api(t, admin, 'GET', '/api/v1/products?cursor=garbage')).json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor', message: 'a prd_ id' }] });
   });
 });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
 import { CURRENCY_CODES, type Currency } from '../money/money.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { MAX_RATES_PER_PLAN, ratePlanViewSchema, rateViewSchema, taxCategorySchema } from './rate-plans.repo.ts';
@@ -31,7 +31,7 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'listRatePlans', tags: TAGS, summary: 'Rate plans, newest first, each with its number of rates; ?currency= filters',
-      querystring: listQuery.extend({ currency: currency.optional() }), response: { 200: page(ratePlanViewSchema), ...problems },
+      querystring: listQuery.extend({ cursor: idOf('rpl').optional(), currency: currency.optional() }), response: { 200: page(ratePlanViewSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listRatePlans(ctxOf(req, deps), req.query)));
 
@@ -113,7 +113,7 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'listRateImports', tags: TAGS, summary: "A rate plan's CSV imports, newest first (errors: see getRateImport)",
-      params: z.strictObject({ id: pathId }), querystring: listQuery, response: { 200: page(rateImportViewSchema), ...problems },
+      params: z.strictObject({ id: pathId }), querystring: listQuery.extend({ cursor: idOf('rim').optional() }), response: { 200: page(rateImportViewSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listRateImports(ctxOf(req, deps), { ratePlanId: req.params.id, ...req.query })));
 

@@ -146,6 +146,9 @@ describe('rate table import', () => {
 
     const list = await api(t, admin, 'GET', `/api/v1/rate-plans/${id}/imports`);
     expect(list.json().data.map((i: ImportView) => [i.id, i.status])).toEqual([[up.json().id, 'imported']]);
+    const badCursor = await api(t, admin, 'GET', `/api/v1/rate-plans/${id}/imports?cursor=garbage`);
+    expect(badCursor.statusCode).toBe(400);
+    expect(badCursor.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor', message: 'a rim_ id' }] });
   });
 
   it('refuses a file with no valid rows, file-level problems and bad bodies', async () => {

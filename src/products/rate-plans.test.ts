@@ -72,6 +72,15 @@ describe('rate plans', () => {
     }
   });
 
+  it('refuses a list cursor that is not a plan\'s id (400 naming cursor)', async () => {
+    for (const cursor of ['garbage', 'prd_00000000000000000000000000']) {
+      const res = await api(t, admin, 'GET', `/api/v1/rate-plans?cursor=${cursor}`);
+      expect(res.statusCode, cursor).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'cursor', message: 'a rpl_ id' }] });
+    }
+    expect((await api(t, admin, 'GET', '/api/v1/rate-plans?cursor=rpl_00000000000000000000000000')).json()).toEqual({ data: [], nextCursor: null });
+  });
+
   it('replaces the whole rate table atomically, bumping the version and ETag; lists it in prefix order a page at a time', async () => {
     const plan = (await create({ name: 'Rates', currency: 'SGD', increment: '60/60' })).json<Plan>();
     const res = await replace(plan.id, [rate('65', '0.03', '0.01', 'Singapore fixed'), rate('659', '0.06', '0.025'), rate('1', '0.0123', '0.004567'), rate('44', '0.05', '0.02')]);
