@@ -94,6 +94,28 @@ describe('getDashboard: revenue, cost and margin from the ledger', () => {
     });
   });
 
+  it('revenue is net of returns: a credit note or termination refund (sales_returns debited) lowers revenue and margin', async () => {
+    await post(northwind, 'AUD', '2026-05-04T09:00:00Z', 'card_clearing', 'revenue:subscription', '80.00');
+    await post(northwind, 'AUD', '2026-05-04T09:00:00Z', 'cost:subscription', 'platform_payable', '30.00');
+    // The sale is given back two days later: returns, and the cost back to the partner.
+    await post(northwind, 'AUD', '2026-05-06T09:00:00Z', 'sales_returns', 'card_clearing', '80.00');
+    await post(northwind, 'AUD', '2026-05-06T09:00:00Z', 'platform_payable', 'cost:subscription', '30.00');
+    const d = await dashboard(north, '?from=2026-05-04&to=2026-05-06&currency=AUD');
+    expect(d.series).toEqual([
+      { period: '2026-05-04', revenue: '80.00', cost: '30.00', margin: '50.00' },
+      { period: '2026-05-05', revenue: '0.00', cost: '0.00', margin: '0.00' },
+      { period: '2026-05-06', revenue: '-80.00', cost: '-30.00', margin: '-50.00' },
+    ]);
+    expect(d.totals).toEqual({
+      revenue: '0.00', cost: '0.00', margin: '0.00', marginPercent: null,
+      byAccount: [
+        { account: 'cost:subscription', amount: '0.00' },
+        { account: 'revenue:subscription', amount: '80.00' },
+        { account: 'sales_returns', amount: '80.00' },
+      ],
+    });
+  });
+
   it('groups by month, and uses the partner\'s default currency when none is asked', async () => {
     const d = await dashboard(north, '?from=2026-02-01&to=2026-04-30&granularity=month');
     expect(d.currency).toBe('AUD');

@@ -41,7 +41,10 @@ export interface DashboardView {
     margin: string;
     /** Margin / revenue, in percent with one decimal ("42.5"); null without revenue. */
     marginPercent: string | null;
-    /** Per ledger account (`revenue:usage`, `cost:subscription`, ...): revenue credits and costs as positive amounts. */
+    /**
+     * Per ledger account (`revenue:usage`, `cost:subscription`, `sales_returns`, ...): revenue credits, costs and returns
+     * (credit notes, termination refunds, goodwill points: what `sales_returns` was debited) as positive amounts.
+     */
     byAccount: Array<{ account: string; amount: string }>;
   };
   lowPoints: {
@@ -83,14 +86,14 @@ function periods(from: Date, to: Date, granularity: Granularity): string[] {
   return out;
 }
 
-/** Sums of the partner's revenue:* and cost:* postings per period and account, in one currency. */
+/** Sums of the partner's revenue:*, sales_returns and cost:* postings per period and account, in one currency. */
 async function postingSums(trx: Trx, partnerId: string, currency: string, from: Date, toExclusive: Date, granularity: Granularity) {
   const accounts = await trx
     .selectFrom('ledgerAccounts')
     .select(['id', 'code'])
     .where('partnerId', '=', partnerId)
     .where('currency', '=', currency)
-    .where(sql<boolean>`(code like 'revenue:%' or code like 'cost:%')`)
+    .where(sql<boolean>`(code like 'revenue:%' or code like 'cost:%' or code = 'sales_returns')`)
     .execute();
   if (accounts.length === 0) return { accounts, rows: [] };
   const { rows } = await sql<{ period: string; accountId: string; totalMicros: string }>`
@@ -116,7 +119,8 @@ function percent(numerator: bigint, denominator: bigint): string | null {
 
 /**
  * The partner dashboard (Customer app home): revenue, cost and margin per day or month from the ledger (postings of the
- * revenue:* and cost:* accounts: revenue is what those accounts were credited, cost what those were debited), customers
+ * revenue:*, sales_returns and cost:* accounts: revenue is net, what revenue accounts were credited less what sales_returns
+ * was debited (credit notes, termination refunds, goodwill points; ADR 0010); cost what cost accounts were debited), customers
  * whose usable points are low, and renewals due this week and failed ones.
  */
 export async function getDashboard(ctx: Ctx, input: DashboardInput): Promise<DashboardView> {
@@ -144,7 +148,9 @@ export async function getDashboard(ctx: Ctx, input: DashboardInput): Promise<Das
       const code = codeOf.get(r.accountId)!;
       const amount = BigInt(r.totalMicros);
       const p = byPeriod.get(r.period) ?? { revenue: 0n, cost: 0n };
+      // Net revenue (ADR 0010): what revenue accounts were credited less what sales_returns was debited.
       if (code.startsWith('revenue:')) p.revenue += -amount;
+      else if (code === 'sales_returns') p.revenue -= amount;
       else p.cost += amount;
       byPeriod.set(r.period, p);
       byAccount.set(code, (byAccount.get(code) ?? 0n) + (code.startsWith('revenue:') ? -amount : amount));
