@@ -3,10 +3,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestAppWithGateway, DEMO_PASSWORD, createTestDb, signIn, testConfig, type Session, type TestAppWithGateway, type TestDb } from '../test/harness.ts';
 import { TestClock } from './clock.ts';
-import { buildServer, type FolioApp } from './server.ts';
+import { buildServer, trustProxyOf, type FolioApp } from './server.ts';
 
-/** A server whose log lines are kept in memory, parsed. */
-async function serverWithLog(db: TestDb, secureCookies: boolean): Promise<{ app: FolioApp; lines: Array<Record<string, unknown>> }> {
+/** A server whose log lines are kept in memory, parsed (TRUST_PROXY as given while it is built). */
+async function serverWithLog(db: TestDb, secureCookies: boolean, trustProxy?: string): Promise<{ app: FolioApp; lines: Array<Record<string, unknown>> }> {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -14,10 +14,53 @@ async function serverWithLog(db: TestDb, secureCookies: boolean): Promise<{ app:
       callback();
     },
   });
-  const app = await buildServer({ config: testConfig({ secureCookies }), db: db.app.db, log: pino({ level: 'info' }, sink), clock: new TestClock() });
-  await app.ready();
-  return { app, lines };
+  const before = process.env.TRUST_PROXY;
+  if (trustProxy === undefined) delete process.env.TRUST_PROXY;
+  else process.env.TRUST_PROXY = trustProxy;
+  try {
+    const app = await buildServer({ config: testConfig({ secureCookies }), db: db.app.db, log: pino({ level: 'info' }, sink), clock: new TestClock() });
+    await app.ready();
+    return { app, lines };
+  } finally {
+    if (before === undefined) delete process.env.TRUST_PROXY;
+    else process.env.TRUST_PROXY = before;
+  }
 }
+
+describe('TRUST_PROXY', () => {
+  it('reads true as one proxy hop, a number as that many, a comma list as those addresses; unset or false as none', () => {
+    expect(trustProxyOf(undefined)).toBe(false);
+    expect(trustProxyOf('')).toBe(false);
+    expect(trustProxyOf('false')).toBe(false);
+    expect(trustProxyOf('0')).toBe(false);
+    const one = trustProxyOf('true') as (address: string, hop: number) => boolean;
+    expect([one('10.0.0.1', 0), one('6.6.6.6', 1)]).toEqual([true, false]);
+    const two = trustProxyOf('2') as (address: string, hop: number) => boolean;
+    expect([two('10.0.0.1', 0), two('10.0.0.2', 1), two('6.6.6.6', 2)]).toEqual([true, true, false]);
+    expect(trustProxyOf('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('takes the client’s IP from the hop the trusted proxy appended, never from what the client wrote into X-Forwarded-For', async () => {
+    const db = await createTestDb();
+    const servers = [];
+    for (const trust of ['true', '2', '127.0.0.1', undefined]) servers.push(await serverWithLog(db, false, trust));
+    try {
+      const ipSeen = async (s: { app: FolioApp; lines: Array<Record<string, unknown>> }) => {
+        s.lines.length = 0;
+        await s.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-for': '6.6.6.6, 10.0.0.1' } });
+        return (s.lines.find((l) => l.msg === 'request completed')!.req as { remoteAddress: string }).remoteAddress;
+      };
+      // The proxy (127.0.0.1, app.inject's address) appended 10.0.0.1; 6.6.6.6 is what the client sent itself.
+      expect(await ipSeen(servers[0]!)).toBe('10.0.0.1');
+      expect(await ipSeen(servers[1]!)).toBe('6.6.6.6'); // two proxies: the first one's word is believed too
+      expect(await ipSeen(servers[2]!)).toBe('10.0.0.1');
+      expect(await ipSeen(servers[3]!)).toBe('127.0.0.1');
+    } finally {
+      await Promise.all(servers.map((s) => s.app.close()));
+      await db.drop();
+    }
+  });
+});
 
 describe('every response', () => {
   let db: TestDb;

@@ -189,6 +189,20 @@ class AccessLog extends LogController {
   }
 }
 
+/**
+ * Which `X-Forwarded-For` hops are believed (TRUST_PROXY): the client's address (audit trail, sign-in throttle) is the
+ * nearest hop not trusted, so a client cannot name its own by writing the header itself. `true` is one proxy in front
+ * (the address it appended is the client's), a number N that many, or a comma list of the proxies' addresses or CIDRs;
+ * unset or `false`, none. Hop counts are a function: Fastify itself reads `true` as every hop and a number as none.
+ */
+export function trustProxyOf(value: string | undefined): false | string[] | ((address: string, hop: number) => boolean) {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'false' || v === '0') return false;
+  const hops = v === 'true' ? 1 : /^\d+$/.test(v) ? Number(v) : null;
+  if (hops !== null) return (_address, hop) => hop < hops;
+  return v.split(',').map((a) => a.trim()).filter((a) => a !== '');
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   const app = Fastify({
     // Every line that names its request (the access log's, an error's) says it through requestForLog.
@@ -196,7 +210,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     logController: new AccessLog(),
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => newRequestId(),
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    trustProxy: trustProxyOf(process.env.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true },
     // What the router refuses before any route runs (a path parameter over 100 characters, a malformed URL) answers in
     // problem+json as everything else does, not in Fastify's own error shape.
