@@ -205,6 +205,25 @@ describe('who may top up', () => {
     expect((await topUp({ amount: '50.00', cardToken: 'tok_sandbox_success' }, staff)).statusCode).toBe(403);
   });
 
+  it('a closed organisation buys no points (409, no card charged, nothing recorded); reopened, it may again', async () => {
+    const initech = await customerIdOf(t.db, 'Initech Pte Ltd');
+    const initechOwner = await signIn(t, 'owner@initech.test');
+    const setStatus = (status: 'active' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', initech).execute();
+    const topUpsOf = async () => (await t.db.owner.db.selectFrom('topUps').select('id').where('customerId', '=', initech).execute()).length;
+    const before = await topUpsOf();
+    await setStatus('closed');
+    try {
+      const refused = await topUp({ amount: '25.00', cardToken: 'tok_sandbox_success' }, initechOwner);
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({ code: 'state_conflict' });
+      expect(refused.json().detail).toContain('closed');
+      expect(await topUpsOf()).toBe(before);
+    } finally {
+      await setStatus('active');
+    }
+    expect((await topUp({ amount: '25.00', cardToken: 'tok_sandbox_success' }, initechOwner)).statusCode).toBe(201);
+  });
+
   it('an admin of the organisation may', async () => {
     const { session: admin } = await joinOrganisation(t, owner, 'admin.topup@acme.test', 'admin');
     const res = await topUp({ amount: '20.00', cardToken: 'tok_sandbox_success' }, admin);

@@ -47,8 +47,10 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
 
   const prepared = await inScope(ctx.db, scope, async (trx) => {
-    const customer = await trx.selectFrom('customers').select('currency').where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
+    const customer = await trx.selectFrom('customers').select(['currency', 'status']).where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
     if (!customer) throw notFound('Customer');
+    // A closed account takes no new money (Finance cannot issue it points either); what it owes can still be paid.
+    if (customer.status === 'closed') throw new DomainError('state_conflict', 'This account is closed: points can no longer be bought. Invoices still due can be paid.');
     const currency = currencyOf(customer.currency);
     const amount = parseAmount(input.amount, currency, 'amount');
     if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
