@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { FastifyRequest } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly, staffApp } from '../platform/access-policy.ts';
-import { idOf, page, problems } from '../platform/schemas.ts';
+import { idOf, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { PLATFORM_CHAIN, auditCursor, auditEventSchema, auditFilterShape, auditLimit, fromBeforeTo } from './audit-view.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { exportAuditEventsCsv } from './export-audit-events-csv.ts';
@@ -22,12 +21,6 @@ const verifySchema = z.object({
     .object({ eventId: z.string().nullable(), seq: z.number().int(), kind: z.enum(['altered', 'missing', 'out_of_order']), detail: z.string() })
     .nullable(),
 });
-
-/** CSV when asked for by `?format=csv`, or by `Accept: text/csv` unless `?format=json` says otherwise. */
-function wantsCsv(req: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
-  if (format) return format === 'csv';
-  return /\btext\/csv\b/i.test(req.headers.accept ?? '');
-}
 
 export function auditRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/audit-events', {

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { FastifyRequest } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { idOf, listQuery, page, problemSchema, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problemSchema, problems, wantsCsv } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency.ts';
@@ -25,12 +24,6 @@ const notes = z.string().trim().min(1).max(2000);
 const dueDays = z.number().int().min(0).max(365);
 /** Create, issue and void honour `Idempotency-Key`: a retried request gets the first answer, and changes nothing twice. */
 const idemHeaders = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional() });
-
-/** CSV when asked for by `?format=csv`, or by `Accept: text/csv` unless `?format=json` says otherwise. */
-function wantsCsv(req: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
-  if (format) return format === 'csv';
-  return /\btext\/csv\b/i.test(req.headers.accept ?? '');
-}
 
 /** The Invoice app (admin): list, search, detail, create by hand, edit drafts, issue, void, resend, PDF. */
 export function invoiceRoutes(app: FolioApp, deps: ServerDeps): void {

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { FastifyRequest } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { PAYMENT_METHODS, PAYMENT_STATUSES } from './payments.db-types.ts';
@@ -22,11 +21,6 @@ const TAGS = ['Finance'];
 const paymentId = idOf('pay');
 const params = z.strictObject({ paymentId: pathId });
 const day = z.string().refine(isIsoDay, 'a date YYYY-MM-DD');
-
-function wantsCsv(req: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
-  if (format) return format === 'csv';
-  return /\btext\/csv\b/i.test(req.headers.accept ?? '');
-}
 
 /** Payments received outside the portal (the Finance app): record, assign, allocate, reverse, list, detail. */
 export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {

@@ -68,6 +68,15 @@ export const listQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+/**
+ * Whether a list or report is asked for as CSV (conventions, "Lists"): by `?format=csv`, or by `Accept: text/csv` unless
+ * `?format=json` says otherwise.
+ */
+export function wantsCsv(req: { headers: { accept?: string | undefined } }, format: 'json' | 'csv' | undefined): boolean {
+  if (format) return format === 'csv';
+  return /\btext\/csv\b/i.test(req.headers.accept ?? '');
+}
+
 export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export const okSchema = z.object({ ok: z.literal(true) });

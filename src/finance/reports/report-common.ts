@@ -8,7 +8,7 @@ import { isIsoDay, utcDay } from '../../topup/dates.ts';
 export const reportQuery = z.strictObject({
   currency: z.enum(CURRENCY_CODES).optional().describe("ISO 4217 code; default the partner's default currency"),
   asOf: z.string().refine(isIsoDay, 'a date YYYY-MM-DD').optional().describe('the report as at the end of this day (UTC); default today'),
-  format: z.enum(['json', 'csv']).optional().describe('csv: the same rows as RFC 4180 CSV with a header row'),
+  format: z.enum(['json', 'csv']).optional().describe('csv: the same rows as RFC 4180 CSV with a header row (as Accept: text/csv asks); json: JSON whatever Accept says'),
 });
 
 export interface ReportInput {

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { FolioApp, ServerDeps } from '../../platform/server.ts';
 import { ctxOf } from '../../platform/server.ts';
 import { staffApp } from '../../platform/access-policy.ts';
-import { problems } from '../../platform/schemas.ts';
+import { problems, wantsCsv } from '../../platform/schemas.ts';
 import { arAgingCsv, arAgingSchema, getArAging } from './ar-aging.ts';
 import { getTrialBalance, trialBalanceCsv, trialBalanceSchema } from './trial-balance.ts';
 import { reportQuery } from './report-common.ts';
@@ -24,7 +24,7 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'getArAging', tags: TAGS,
-      summary: 'Accounts receivable aging per customer: amount due now on open invoices by days past due (current, 1-30, 31-60, 61-90, over 90) at today or a day to come (a past asOf is a 400: see the trial balance), unapplied credit apart, totals; CSV with ?format=csv',
+      summary: 'Accounts receivable aging per customer: amount due now on open invoices by days past due (current, 1-30, 31-60, 61-90, over 90) at today or a day to come (a past asOf is a 400: see the trial balance), unapplied credit apart, totals; CSV with ?format=csv or Accept: text/csv',
       querystring: reportQuery,
       response: {
         200: { description: 'The aging report', content: { 'application/json': { schema: arAgingSchema }, 'text/csv': { schema: csvSchema } } },
@@ -34,7 +34,7 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => {
     const { format, ...input } = req.query;
     const report = await getArAging(ctxOf(req, deps), input);
-    if (format === 'csv') return sendCsv(reply, 'ar-aging', report.currency, report.asOf, arAgingCsv(report));
+    if (wantsCsv(req, format)) return sendCsv(reply, 'ar-aging', report.currency, report.asOf, arAgingCsv(report));
     return reply.type('application/json; charset=utf-8').send(report);
   });
 
@@ -42,7 +42,7 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'getTrialBalance', tags: TAGS,
-      summary: "Trial balance of the partner's ledger in one currency at the end of a day: every account (customer accounts summed per code, or each with byCustomer=true), debits equal credits; CSV with ?format=csv",
+      summary: "Trial balance of the partner's ledger in one currency at the end of a day: every account (customer accounts summed per code, or each with byCustomer=true), debits equal credits; CSV with ?format=csv or Accept: text/csv",
       querystring: reportQuery.extend({ byCustomer: z.enum(['true', 'false']).optional().describe('true: one row per customer account') }),
       response: {
         200: { description: 'The trial balance', content: { 'application/json': { schema: trialBalanceSchema }, 'text/csv': { schema: csvSchema } } },
@@ -52,7 +52,7 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => {
     const { format, byCustomer, ...input } = req.query;
     const report = await getTrialBalance(ctxOf(req, deps), { ...input, byCustomer: byCustomer === 'true' });
-    if (format === 'csv') return sendCsv(reply, 'trial-balance', report.currency, report.asOf, trialBalanceCsv(report));
+    if (wantsCsv(req, format)) return sendCsv(reply, 'trial-balance', report.currency, report.asOf, trialBalanceCsv(report));
     return reply.type('application/json; charset=utf-8').send(report);
   });
 

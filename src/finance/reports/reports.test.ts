@@ -191,6 +191,14 @@ describe('AR aging', () => {
     expect(rows.find((r) => r[0] === evil.customerId)).toEqual([evil.customerId, `'=HYPERLINK("x"), Ltd`, 'SGD', TODAY, '1', '0.00', '3.00', '0.00', '0.00', '0.00', '3.00', '0.00', '0.00']);
     expect(rows.at(-1)?.[0]).toBe('TOTAL');
     expect(rows.at(-1)?.[10]).toBe(json.totals.totalDue);
+
+    // Accept: text/csv asks for the same file, as on every list; ?format=json still answers JSON.
+    const accepted = await t.app.inject({ method: 'GET', url: '/api/v1/finance/reports/ar-aging?currency=SGD', headers: { ...finance.headers, accept: 'text/csv' } });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.headers['content-type']).toMatch(/^text\/csv/);
+    expect(accepted.body).toBe(res.body);
+    const json2 = await t.app.inject({ method: 'GET', url: '/api/v1/finance/reports/ar-aging?currency=SGD&format=json', headers: { ...finance.headers, accept: 'text/csv' } });
+    expect(json2.headers['content-type']).toMatch(/^application\/json/);
   });
 
   it('is for the Finance app only, and refuses bad input with a 400 naming the field', async () => {
@@ -280,6 +288,10 @@ describe('trial balance', () => {
     const res = await tb('?currency=SGD&format=csv');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const accepted = await t.app.inject({ method: 'GET', url: '/api/v1/finance/reports/trial-balance?currency=SGD', headers: { ...finance.headers, accept: 'text/csv' } });
+    expect(accepted.headers['content-type']).toMatch(/^text\/csv/);
+    expect(accepted.body).toBe(res.body);
+    expect((await tb('?currency=SGD')).headers['content-type']).toMatch(/^application\/json/);
     const rows = parseCsv(res.body);
     expect(rows[0]).toEqual(['code', 'kind', 'customerId', 'customer', 'customers', 'currency', 'asOf', 'debit', 'credit']);
     const total = rows.at(-1)!;
