@@ -26,7 +26,7 @@ import { CSRF_HEADER, SESSION_COOKIE, resolveApiKey, resolveSession } from '../a
 import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
-import { findNulText, NUL_MESSAGE } from './nul-text.ts';
+import { findUnstorableText } from './nul-text.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { MASK } from '../notifications/notification-view.ts';
@@ -310,12 +310,12 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   app.addHook('preValidation', async (req) => {
     const policy = req.routeOptions.config.access;
     if (policy) await enforceAccess(req, policy, deps);
-    // Text PostgreSQL cannot store, refused before any work (src/platform/nul-text.ts).
+    // Text PostgreSQL cannot store (a NUL, a lone surrogate), refused before any work (src/platform/nul-text.ts).
     for (const [part, value] of [['params', req.params], ['query', req.query], ['body', req.routeOptions.config.bodyTextChecked ? null : req.body]] as const) {
-      const path = findNulText(value);
-      if (path !== null) {
-        const field = path === '' ? part : path; // named as schema errors name them: the field's own path
-        throw new DomainError('validation_failed', `Invalid ${part}: ${field}: ${NUL_MESSAGE}`, [{ path: field, message: NUL_MESSAGE }]);
+      const found = findUnstorableText(value);
+      if (found !== null) {
+        const field = found.path === '' ? part : found.path; // named as schema errors name them: the field's own path
+        throw new DomainError('validation_failed', `Invalid ${part}: ${field}: ${found.message}`, [{ path: field, message: found.message }]);
       }
     }
   });
