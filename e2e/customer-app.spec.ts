@@ -117,7 +117,7 @@ test('the Transactions tab shows the purchase in its group, with totals, a filte
   expect(href).toMatch(/\/transactions\?format=csv&type=subscription$/);
   const csv = await page.request.get(href!);
   expect(csv.status()).toBe(200);
-  expect(await csv.text()).toMatch(/^id,occurred_at,type,description,amount,balance_after,currency\r\n.*,subscription,.*,-\d+\.\d{2},/s);
+  expect(await csv.text()).toMatch(/^id,occurredAt,type,description,amount,balanceAfter,currency\r\n.*,subscription,.*,-\d+\.\d{2},/s);
   await page.screenshot({ path: `${SHOTS}/admin-customer-transactions.png`, fullPage: true });
 });
 

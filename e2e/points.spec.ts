@@ -57,7 +57,7 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
     await expect(page.getByRole('link', { name: 'Download CSV' })).toHaveAttribute('href', '/api/v1/portal/transactions?format=csv&type=top_up');
     const csv = await page.request.get('/api/v1/portal/transactions?format=csv&type=top_up');
     expect(csv.status()).toBe(200);
-    expect(await csv.text()).toMatch(/^id,occurred_at,type,description,amount,balance_after,currency\r\n.*,top_up,.*,25\.00,/s);
+    expect(await csv.text()).toMatch(/^id,occurredAt,type,description,amount,balanceAfter,currency\r\n.*,top_up,.*,25\.00,/s);
   });
 
   await test.step('a declined card', async () => {

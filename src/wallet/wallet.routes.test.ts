@@ -75,7 +75,7 @@ describe('calls and the transactions feed over HTTP', () => {
     const csv = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions`, headers: { ...admin.headers, accept: 'text/csv' } });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     const lines = csv.body.trim().split('\r\n');
-    expect(lines[0]).toBe('id,occurred_at,type,description,amount,balance_after,currency');
+    expect(lines[0]).toBe('id,occurredAt,type,description,amount,balanceAfter,currency');
     expect(lines).toHaveLength(5);
     expect(lines[1]).toMatch(/,call,.*,-0\.109,19\.673,SGD$/);
   });

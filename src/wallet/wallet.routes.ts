@@ -59,7 +59,7 @@ function wantsCsv(query: FeedQuery, accept: string | undefined): boolean {
 /** Every page, newest first, in bounded batches, as CSV. */
 function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, currency: string, type: TransactionType | undefined): Readable {
   async function* rows(): AsyncGenerator<string> {
-    yield 'id,occurred_at,type,description,amount,balance_after,currency\r\n';
+    yield 'id,occurredAt,type,description,amount,balanceAfter,currency\r\n'; // the JSON's names, as every CSV writes them
     let cursor: string | null = null;
     for (;;) {
       const after = cursor;
