@@ -14,6 +14,8 @@ export interface InvoicePaymentPart {
   chargeRef?: string | null;
   attemptId?: string | null;
   paymentId?: string | null;
+  /** The Finance payment's receipt number (source allocation). */
+  receiptNumber?: string | null;
 }
 
 export interface AppliedPayment {
@@ -65,7 +67,7 @@ export async function applyInvoicePayment(
   await trx.insertInto('invoicePayments').values(input.parts.map((p) => ({
     id: newId('ipy'), partnerId: input.partnerId, customerId: invoice.customerId, invoiceId: invoice.id, source: p.source,
     currency: invoice.currency, amountMicros: p.amountMicros, entryId: input.entryId, attemptId: p.attemptId ?? null,
-    paymentId: p.paymentId ?? null, chargeRef: p.chargeRef ?? null, paidBy: input.paidBy, createdAt: input.at,
+    paymentId: p.paymentId ?? null, chargeRef: p.chargeRef ?? null, receiptNumber: p.receiptNumber ?? null, paidBy: input.paidBy, createdAt: input.at,
   }))).execute();
   await trx.updateTable('invoices')
     .set({ amountPaidMicros: paid, amountDueMicros: due, status, paidAt, updatedAt: input.at })

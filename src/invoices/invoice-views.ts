@@ -294,7 +294,7 @@ export async function loadInvoiceDetail(
   // reads the invoice; payment_allocations are not, from the portal).
   const payments = await db
     .selectFrom('invoicePayments as ip')
-    .select(['ip.id', 'ip.source', 'ip.amountMicros', 'ip.createdAt', 'ip.chargeRef', 'ip.paymentId'])
+    .select(['ip.id', 'ip.source', 'ip.amountMicros', 'ip.createdAt', 'ip.chargeRef', 'ip.paymentId', 'ip.receiptNumber'])
     .where('ip.partnerId', '=', key.partnerId)
     .where('ip.invoiceId', '=', row.id)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('journalEntries as r').select('r.id').whereRef('r.reversesEntryId', '=', 'ip.entryId'))))
@@ -306,7 +306,9 @@ export async function loadInvoiceDetail(
     ...summary,
     lines,
     payments: payments.map((p) => ({
-      id: p.id, source: p.source, amount: fmt(BigInt(p.amountMicros)), paidAt: p.createdAt.toISOString(), reference: p.chargeRef ?? p.paymentId ?? null,
+      id: p.id, source: p.source, amount: fmt(BigInt(p.amountMicros)), paidAt: p.createdAt.toISOString(),
+      // What the customer can match: the receipt they were sent (a Finance payment), the card charge, or the id.
+      reference: p.receiptNumber ?? p.chargeRef ?? p.paymentId ?? null,
     })),
     billTo: { name: billTo.name, email: billTo.email ?? null, phone: billTo.phone ?? null, address: billTo.address ?? null },
     notes: row.notes,

@@ -44,6 +44,8 @@ export interface InvoicePaymentsTable {
   attemptId: string | null;
   paymentId: string | null;
   chargeRef: string | null;
+  /** The receipt number of the Finance payment (source allocation), copied at allocation (migration 0066). */
+  receiptNumber: ColumnType<string | null, string | null | undefined, never>;
   paidBy: string | null;
   createdAt: CreatedAt;
 }

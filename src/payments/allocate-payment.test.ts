@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { newId } from '../platform/ids.ts';
+import { pdfText } from '../invoices/pdf/pdf-text.ts';
 import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
 
 let t: TestApp;
@@ -47,6 +48,24 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     expect(await pointsOf(t, c)).toBe(5_000_000n);
     expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
     await expectSound(t);
+  });
+
+  it('the invoice names the receipt the customer was sent for the payment, on screen and in its PDF, not the payment id', async () => {
+    const c = await newCustomer(t, finance);
+    const inv = await newInvoice(t, finance, c, '40.00');
+    const res = await record(t, finance, { amount: '40.00', customerId: c, reference: 'T24' });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id: pay, receiptNumber } = res.json<{ id: string; receiptNumber: string }>();
+    expect(receiptNumber).toMatch(/^RCT-/);
+    expect((await allocate(pay, { allocations: [{ invoiceId: inv.id, amount: '40.00' }] })).statusCode).toBe(200);
+    const admin = await signIn(t, 'admin@demo.test');
+    const detail = (await api(t, admin, 'GET', `/api/v1/invoices/${inv.id}`)).json<{ payments: { source: string; reference: string | null }[] }>();
+    expect(detail.payments).toEqual([expect.objectContaining({ source: 'allocation', reference: receiptNumber })]);
+    const pdf = await api(t, admin, 'GET', `/api/v1/invoices/${inv.id}/pdf`);
+    expect(pdf.statusCode).toBe(200);
+    const { text } = await pdfText(pdf.rawPayload);
+    expect(text).toContain(receiptNumber);
+    expect(text).not.toContain(pay);
   });
 
   it('allocating to a Top-up invoice credits points (Dr unapplied · Cr points) and pays the invoice; no receivable moves', async () => {

@@ -189,7 +189,7 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
     }
     await applyInvoicePayment(trx, ctx, {
       partnerId, invoiceId: p.invoice.id, entryId, paidBy: actorId, at: now,
-      parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id }],
+      parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id, receiptNumber: payment.receiptNumber }],
     });
     allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, entryId, createdBy: actorId, createdAt: now });
   }

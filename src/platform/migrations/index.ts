@@ -52,6 +52,7 @@ import * as m0062 from './0062_pending_balances_commit_by_key.ts';
 import * as m0063 from './0063_account_codes_table.ts';
 import * as m0064 from './0064_low_balance_alerts.ts';
 import * as m0065 from './0065_subscription_refund_invoices.ts';
+import * as m0066 from './0066_invoice_payment_receipts.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -108,4 +109,5 @@ export const migrations: Record<string, Migration> = {
   '0063_account_codes_table': m0063,
   '0064_low_balance_alerts': m0064,
   '0065_subscription_refund_invoices': m0065,
+  '0066_invoice_payment_receipts': m0066,
 };
