@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { idOf, listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { BANK_LINE_STATUSES } from './bank-statements.db-types.ts';
@@ -73,7 +74,7 @@ export function bankStatementRoutes(app: FolioApp, deps: ServerDeps): void {
       description: 'Edits are optional: customerId (null: unassigned), allocations [{ invoiceId, amount }] of that customer, leftover keep | points. '
         + 'Refused with nothing written: another partner\'s or customer\'s invoice (404), more than the line\'s amount (422 amount_exceeds_unallocated), '
         + 'more than an invoice owes (422 amount_exceeds_due), a customer in another currency (422 currency_mismatch), a decided line (409 bank_line_decided).',
-      params: lineParams, body: acceptLineBody, response: { 200: bankLineSchema, ...problems },
+      headers: idempotencyKeyHeaders, params: lineParams, body: acceptLineBody, response: { 200: bankLineSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await acceptLine(ctxOf(req, deps), req.params.statementId, req.params.lineId, req.body)));
 
@@ -99,7 +100,7 @@ export function bankStatementRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'acceptConfidentBankStatementLines', tags: TAGS,
       summary: 'Accept the high-confidence suggestions as proposed, in line order, each in its own transaction, up to limit (500) per call; failures are listed and left waiting',
-      params: statementParams, body: acceptConfidentBody, response: { 200: acceptConfidentResultSchema, ...problems },
+      headers: idempotencyKeyHeaders, params: statementParams, body: acceptConfidentBody, response: { 200: acceptConfidentResultSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await acceptConfident(ctxOf(req, deps), req.params.statementId, req.body)));
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { problems, isoInstant } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { amountString, walletViewSchema } from './finance-views.ts';
@@ -22,7 +23,7 @@ export function financeRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'issuePoints', tags: TAGS,
       summary: 'Give a customer points (Dr sales returns, Cr points), with a reason kept in the audit trail; honours Idempotency-Key',
-      params, body: pointsAdjustmentBody, response: { 200: pointsAdjustmentSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: pointsAdjustmentBody, response: { 200: pointsAdjustmentSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await issuePoints(ctxOf(req, deps), { customerId: req.params.customerId, ...req.body })));
 
@@ -31,7 +32,7 @@ export function financeRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'takeBackPoints', tags: TAGS,
       summary: 'Take points back from a customer, never more than its points not held (422 insufficient_points); honours Idempotency-Key',
-      params, body: pointsAdjustmentBody, response: { 200: pointsAdjustmentSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: pointsAdjustmentBody, response: { 200: pointsAdjustmentSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await takeBackPoints(ctxOf(req, deps), { customerId: req.params.customerId, ...req.body })));
 

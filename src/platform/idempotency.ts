@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TaskList } from 'graphile-worker';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Principal } from './context.ts';
 import { scopeOf } from './context.ts';
 import { inScope, type Db, type Scope, type Trx } from './database.ts';
@@ -39,6 +40,15 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 export const IDEMPOTENCY_MIN_RETENTION_HOURS = 24;
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * The header in a route's schema (`headers: idempotencyKeyHeaders`), so the OpenAPI document shows it: every route with
+ * `config: { idempotent: true }` declares it (idempotency.test.ts walks them).
+ */
+export const idempotencyKeyHeaders = z.looseObject({
+  [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional()
+    .describe('1 to 255 printable ASCII characters. The first answer (2xx or 4xx) to a request is kept at least 24 hours and replayed for the same key and request; the same key with another request is a 422 idempotency_key_reused'),
+});
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface IdempotencyOptions {
@@ -72,6 +82,12 @@ type RequestState =
 
 const states = new WeakMap<FastifyRequest, RequestState>();
 const registered = new WeakSet<object>();
+const idempotentRouteLists = new WeakMap<object, { method: string; url: string }[]>();
+
+/** The routes of this server that honour the key (registered with `config.idempotent`). */
+export function idempotentRoutes(app: FolioApp): readonly { method: string; url: string }[] {
+  return idempotentRouteLists.get(app) ?? [];
+}
 
 /**
  * How deep a request's containers may nest when it carries a key, counted from the body (or query, path parameters) as
@@ -290,6 +306,8 @@ async function release(db: Db, state: { rowId: string; claimToken: string; scope
 export function registerIdempotency(app: FolioApp, db: Db, options: IdempotencyOptions = {}): void {
   if (registered.has(app)) return;
   registered.add(app);
+  const routes: { method: string; url: string }[] = [];
+  idempotentRouteLists.set(app, routes);
   const opts: Required<IdempotencyOptions> = {
     retentionHours: options.retentionHours ?? IDEMPOTENCY_MIN_RETENTION_HOURS,
     staleClaimSeconds: options.staleClaimSeconds ?? 300,
@@ -307,6 +325,7 @@ export function registerIdempotency(app: FolioApp, db: Db, options: IdempotencyO
     if (methods.some((m) => !WRITE_METHODS.has(m))) throw new Error(`route ${methods.join(',')} ${route.url} is idempotent but is not a write`);
     const audience = route.config.access?.audience;
     if (!audience || audience === 'public') throw new Error(`route ${methods.join(',')} ${route.url} is idempotent but has no signed-in caller to own its keys`);
+    for (const method of methods) routes.push({ method, url: route.url });
   });
 
   // Keep what the client sent (before schemas transform it): "the same body" means the same request.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
 import { CURRENCY_CODES, isCurrency, type Currency } from '../money/money.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
@@ -61,6 +62,7 @@ export function catalogRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'createProduct', tags: TAGS,
       summary: 'Create a product (no variants yet); the SKU is unique per partner, case-insensitive (409 sku_taken)',
+      headers: idempotencyKeyHeaders,
       body: z.strictObject({
         sku, name: productName, description: description.nullable().optional(),
         type: z.enum(PRODUCT_TYPES), taxCategory: z.enum(TAX_CATEGORIES).optional().describe('Default standard (the partner\'s tax rate applies)'),

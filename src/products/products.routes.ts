@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { idOf, listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
 import { CURRENCY_CODES, type Currency } from '../money/money.ts';
 import { pathId } from '../access/route-schemas.ts';
@@ -40,6 +41,7 @@ export function productRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'createRatePlan', tags: TAGS,
       summary: 'Create a rate plan (no rates yet); isDefault makes it the plan calls in its currency are rated on',
+      headers: idempotencyKeyHeaders,
       body: z.strictObject({
         name: z.string().trim().min(1).max(100),
         currency,

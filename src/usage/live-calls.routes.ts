@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { problems } from '../platform/schemas.ts';
 import { liveCallViewSchema } from './live-calls.repo.ts';
 import { startLiveCall, startLiveCallBody } from './live-calls-start.ts';
@@ -23,7 +24,7 @@ export function liveCallRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'startLiveCall', tags: TAGS,
       summary: 'A call starts: hold its estimated price on the customer\'s points; the answer says how many seconds the hold covers (cut the call there)',
-      body: startLiveCallBody, response: { 201: liveCallViewSchema, ...problems },
+      headers: idempotencyKeyHeaders, body: startLiveCallBody, response: { 201: liveCallViewSchema, ...problems },
     },
   }, async (req, reply) => reply.code(201).send(await startLiveCall(ctxOf(req, deps), req.body)));
 
@@ -37,7 +38,7 @@ export function liveCallRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'endLiveCall', tags: TAGS,
       summary: 'A call ended: charge it (up to the covered seconds) and settle the hold; a call id charged already answers duplicate',
-      params, body: endLiveCallBody, response: { 200: endLiveCallResultSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, body: endLiveCallBody, response: { 200: endLiveCallResultSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await endLiveCall(ctxOf(req, deps), { callId: req.params.callId, ...req.body })));
 
@@ -45,7 +46,7 @@ export function liveCallRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access, audit: 'usage.live_call_failed', idempotent: true },
     schema: {
       operationId: 'failLiveCall', tags: TAGS, summary: 'A call failed: release its hold, charge nothing',
-      params, response: { 200: liveCallViewSchema, ...problems },
+      headers: idempotencyKeyHeaders, params, response: { 200: liveCallViewSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await failLiveCall(ctxOf(req, deps), req.params)));
 }

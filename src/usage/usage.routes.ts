@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf, sendAsBuilt } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
+import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { problems } from '../platform/schemas.ts';
 import { ingestCalls, MAX_CALLS_PER_BATCH, PARTS_MIN_RECORDS } from './ingest-calls.ts';
 
@@ -39,6 +40,7 @@ export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
         + `A request of ${PARTS_MIN_RECORDS} valid records or more is charged in two transactions at once, split by customer. If one of them `
         + 'fails (a 5xx answer), the other may have committed: send the same request again, and the calls already charged come back as '
         + 'duplicates while the rest are charged. With an Idempotency-Key, a repeated request that succeeded gets its first answer again.',
+      headers: idempotencyKeyHeaders,
       body: z.strictObject({ records: z.array(z.unknown()).min(1).max(MAX_CALLS_PER_BATCH) }),
       response: {
         200: ingestAnswerSchema,
