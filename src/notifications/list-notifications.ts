@@ -14,8 +14,9 @@ export interface ListNotificationsInput {
 }
 
 /**
- * Everything the partner's system sent (Customer app), newest first (ids are time-sortable), secrets masked.
- * A customer id of another partner simply matches nothing.
+ * Everything the partner's system sent its customers (Customer app), newest first (ids are time-sortable), secrets
+ * masked. Mail to the partner's own staff (sign-in codes, staff invitations, alerts) is not customer communication and
+ * is not listed. A customer id of another partner simply matches nothing.
  */
 export async function listNotifications(ctx: Ctx, input: ListNotificationsInput): Promise<{ data: NotificationView[]; nextCursor: string | null }> {
   const partnerId = partnerIdOf(ctx.principal);
@@ -24,6 +25,7 @@ export async function listNotifications(ctx: Ctx, input: ListNotificationsInput)
       .selectFrom('notifications')
       .select(NOTIFICATION_COLUMNS)
       .where('partnerId', '=', partnerId)
+      .where('customerId', 'is not', null)
       .$if(input.customerId !== undefined, (q) => q.where('customerId', '=', input.customerId!))
       .$if(input.status !== undefined, (q) => q.where('status', '=', input.status!))
       .$if(input.kind !== undefined, (q) => q.where('kind', '=', input.kind!))
