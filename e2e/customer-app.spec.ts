@@ -69,6 +69,15 @@ test('staff sell a subscription and see its renewal price, renewal cost and marg
   await expect(dialog.getByTestId('sell-price')).toHaveText('SGD 20.00');
   await expect(dialog.getByTestId('sell-cost')).toHaveText('SGD 8.00');
   await expect(dialog.getByTestId('sell-margin')).toHaveText('SGD 12.00 (60.0%)');
+  // What the sale charges now, tax included, and whether the points cover it: a quantity the points cannot cover says so.
+  await expect(dialog.getByTestId('quote-price')).toHaveText('SGD 20.00');
+  await expect(dialog.getByTestId('quote-total')).toHaveText('SGD 21.80');
+  await expect(dialog.getByTestId('sell-points-short')).toHaveCount(0);
+  await dialog.getByRole('textbox', { name: 'Quantity' }).fill('9000');
+  await expect(dialog.getByTestId('quote-total')).toHaveText('SGD 196,200.00');
+  await expect(dialog.getByTestId('sell-points-short')).toBeVisible();
+  await dialog.getByRole('textbox', { name: 'Quantity' }).fill('1');
+  await expect(dialog.getByTestId('sell-points-short')).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/admin-customer-sell-subscription.png` });
   // The first try is refused on its way (as the server refuses a sale it cannot make): the dialog says why, and the next
   // try is a new request with a new Idempotency-Key (the same key with another body would be refused as reused).
@@ -100,6 +109,28 @@ test('staff sell a subscription and see its renewal price, renewal cost and marg
   await expect(row.getByTestId('margin')).toContainText('60.0%');
   await expect(row).toContainText(/Expires \d{1,2} [A-Z][a-z]{2,3} \d{4}/); // "Sept" in en-GB
   await page.screenshot({ path: `${SHOTS}/admin-customer-subscriptions.png`, fullPage: true });
+});
+
+test('the Sell dialog shows the price after the customer\'s discount, and the total with tax', async () => {
+  // Initech has 10% off Teams licences (the demo discount): 2 x 8.00 = 16.00, less 1.60, plus tax.
+  await sidebar(page).getByRole('link', { name: 'Customer', exact: true }).click();
+  await page.getByLabel('Search customers').fill('initech');
+  await page.getByRole('table', { name: 'Customers' }).getByRole('link', { name: 'Initech Pte Ltd' }).click();
+  await page.getByRole('tab', { name: 'Subscriptions' }).click();
+  await page.getByRole('button', { name: 'Sell subscription' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sell subscription' });
+  await pick(page, dialog.getByRole('combobox', { name: 'Product' }), /Teams App Licence/);
+  await pick(page, dialog.getByRole('combobox', { name: 'Plan' }), 'Per user');
+  await pick(page, dialog.getByRole('combobox', { name: 'Billing cycle' }), 'Monthly');
+  await dialog.getByRole('textbox', { name: 'Quantity' }).fill('2');
+  await expect(dialog.getByTestId('quote-price')).toHaveText('SGD 16.00');
+  await expect(dialog.getByTestId('quote-discount')).toHaveText('SGD -1.60');
+  await expect(dialog.getByTestId('sell-price')).toHaveText('SGD 14.40');
+  await expect(dialog.getByTestId('sell-margin')).toHaveText('SGD 6.40 (44.4%)');
+  await expect(dialog.getByTestId('quote-total')).toHaveText('SGD 15.70');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await openAcme(); // the journey goes on with Acme
 });
 
 test('the Transactions tab shows the purchase in its group, with totals, a filter and the CSV', async () => {

@@ -10,10 +10,25 @@ test('a portal owner buys a subscription; with no points it waits on a Purchase 
   await pick(page, dialog.getByRole('combobox', { name: 'Product' }), 'Phone Number');
   await pick(page, dialog.getByRole('combobox', { name: 'Plan and billing' }), /Singapore local · Monthly/);
   await expect(dialog).toContainText('per month × 1');
+  await expect(dialog.getByTestId('buy-points-short')).toBeVisible();
   await dialog.getByRole('button', { name: 'Buy' }).click();
   await expect(page.getByText('Waiting on payment')).toBeVisible();
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
   await expect(row.first()).toBeVisible();
+});
+
+test('the Buy dialog shows the price after the organisation\'s discount and the total with tax', async ({ page }) => {
+  // Initech has 10% off Teams licences (the demo discount).
+  await signIn(page, 'owner@initech.test', /\/portal$/, { twoFactor: false });
+  await page.goto('/portal?tab=services');
+  await page.getByRole('button', { name: 'Buy a subscription' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Buy a subscription' });
+  await pick(page, dialog.getByRole('combobox', { name: 'Product' }), 'Teams App Licence');
+  await pick(page, dialog.getByRole('combobox', { name: 'Plan and billing' }), /Per user · Monthly/);
+  await dialog.getByRole('textbox', { name: 'Quantity' }).fill('2');
+  await expect(dialog.getByTestId('quote-price')).toHaveText('SGD 16.00');
+  await expect(dialog.getByTestId('quote-discount')).toHaveText('SGD -1.60');
+  await expect(dialog.getByTestId('quote-total')).toHaveText('SGD 15.70');
 });
 
 test('a member sees why they cannot buy', async ({ page }) => {

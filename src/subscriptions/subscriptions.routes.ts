@@ -15,6 +15,7 @@ import { changeAddOnQuantity } from './change-add-on-quantity.ts';
 import { updateSubscription } from './update-subscription.ts';
 import { terminateSubscription } from './terminate-subscription.ts';
 import { reactivateSubscription } from './reactivate-subscription.ts';
+import { portalSubscriptionQuoteSchema, quoteSubscription, subscriptionQuoteSchema } from './quote-subscription.ts';
 import {
   invoiceSummarySchema, portalSubscriptionDetailSchema, portalSubscriptionViewSchema, subscriptionDetailSchema, subscriptionViewSchema, toPortalView,
 } from './subscription-views.ts';
@@ -36,6 +37,10 @@ const purchaseBody = z.strictObject({
   autoRenew: z.boolean().optional().describe('true when absent'),
 });
 const portalPurchaseBody = purchaseBody.omit({ autoRenew: true });
+const quoteQuery = z.strictObject({
+  priceId,
+  quantity: z.coerce.number().int().min(1).max(10_000).optional().describe('Units of the price; 1 when absent'),
+});
 const purchaseResult = z.object({ subscription: subscriptionViewSchema, invoice: invoiceSummarySchema.nullable() });
 const portalPurchaseResult = z.object({ subscription: portalSubscriptionViewSchema, invoice: invoiceSummarySchema.nullable() });
 const addOnBody = z.strictObject({ priceId, quantity });
@@ -94,6 +99,16 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
       headers: idemHeaders, params: z.strictObject({ customerId }), body: purchaseBody, response: { 201: purchaseResult, ...problems },
     },
   }, async (req, reply) => reply.code(201).send(await purchaseSubscription(ctxOf(req, deps), { ...req.body, customerId: req.params.customerId })));
+
+  app.get('/api/v1/customers/:customerId/subscriptions/quote', {
+    config: { access: staff },
+    schema: {
+      operationId: 'quoteSubscription', tags: TAGS,
+      summary: 'What selling a subscription would charge the customer today (after its discount, with activation fee and tax), and whether its points cover it',
+      description: 'Reads only; the same refusals as purchaseSubscription (404, 409 product_archived, 422 currency_mismatch).',
+      params: z.strictObject({ customerId }), querystring: quoteQuery, response: { 200: subscriptionQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteSubscription(ctxOf(req, deps), { ...req.query, customerId: req.params.customerId })));
 
   app.get('/api/v1/subscriptions/:subscriptionId', {
     config: { access: staff },
@@ -166,6 +181,18 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => {
     const result = await purchaseSubscription(ctxOf(req, deps), req.body);
     return reply.code(201).send({ subscription: toPortalView(result.subscription), invoice: result.invoice });
+  });
+
+  app.get('/api/v1/portal/subscriptions/quote', {
+    config: { access: portalWrite },
+    schema: {
+      operationId: 'portalQuoteSubscription', tags: PORTAL,
+      summary: 'What buying a subscription would charge today (after your discount, with activation fee and tax), and whether your points cover it (owners and admins)',
+      querystring: quoteQuery, response: { 200: portalSubscriptionQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => {
+    const { cost: _cost, margin: _margin, marginPercent: _percent, ...quote } = await quoteSubscription(ctxOf(req, deps), req.query);
+    return reply.send(quote);
   });
 
   app.get('/api/v1/portal/subscriptions/:subscriptionId', {

@@ -1,6 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Badge, Button, Checkbox, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Divider, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
 import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
@@ -9,6 +9,7 @@ import { formatDate, titleCase } from '../../shared/format.ts';
 import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
+import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerFull, PriceView, ProductView, SubscriptionView } from './customer-types.ts';
@@ -212,9 +213,11 @@ function SubscriptionActions({ sub, queryKey, customerId }: { sub: SubscriptionV
   );
 }
 
-function times(amount: string, quantity: number): string {
-  const m = toMicros(amount);
-  return m === null ? amount : formatMicros(m * BigInt(quantity), decimalsOf(amount));
+/** `a - b` of two decimal strings of one currency, in the decimals of `a`. */
+function minus(a: string, b: string): string {
+  const x = toMicros(a);
+  const y = toMicros(b);
+  return x === null || y === null ? a : formatMicros(x - y, decimalsOf(a));
 }
 
 function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; onClose: () => void; customer: CustomerFull; queryKey: readonly unknown[] }) {
@@ -250,6 +253,9 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
   const variant = product?.variants.find((v) => v.id === variantId);
   const price: PriceView | undefined = variant?.prices.find((p) => p.id === priceId);
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+  // What the sale will actually charge: after the customer's discount, with the activation fee and tax (the server's quote).
+  const quote = useSubscriptionQuote(`/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions/quote`, price?.id, qty);
+  const q = quote.data;
 
   const reset = () => {
     setProductId(null);
@@ -352,41 +358,37 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
           </Group>
           {price ? (
             <Paper withBorder radius="md" p="md" bg="var(--mantine-color-gray-0)" aria-label="Price, cost and margin" component="section">
-              <SimpleGrid cols={4}>
+              <SimpleGrid cols={3}>
                 <div>
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Price / {price.cycle === 'monthly' ? 'month' : 'year'}
                   </Text>
-                  <Text fw={600} data-testid="sell-price">{formatMoney(times(price.price, qty), price.currency)}</Text>
+                  <Text fw={600} data-testid="sell-price">{q ? formatMoney(minus(q.price, q.discount), q.currency) : '…'}</Text>
                 </div>
                 <div>
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Cost
                   </Text>
-                  <Text fw={600} data-testid="sell-cost">{formatMoney(times(price.cost, qty), price.currency)}</Text>
+                  <Text fw={600} data-testid="sell-cost">{q?.cost !== undefined ? formatMoney(q.cost, q.currency) : '…'}</Text>
                 </div>
                 <div>
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Margin
                   </Text>
-                  <Text fw={600} c={isNegative(price.margin) ? 'red.7' : 'teal.7'} data-testid="sell-margin">
-                    {formatMoney(times(price.margin, qty), price.currency)}
-                    {price.marginPercent !== null ? ` (${price.marginPercent}%)` : ''}
+                  <Text fw={600} c={q?.margin !== undefined && isNegative(q.margin) ? 'red.7' : 'teal.7'} data-testid="sell-margin">
+                    {q?.margin !== undefined ? formatMoney(q.margin, q.currency) : '…'}
+                    {q?.marginPercent ? ` (${q.marginPercent}%)` : ''}
                   </Text>
-                </div>
-                <div>
-                  <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-                    Activation fee
-                  </Text>
-                  <Text fw={600}>{formatMoney(price.activationFee, price.currency)}</Text>
                 </div>
               </SimpleGrid>
+              <Divider my="sm" />
+              <QuoteLines quote={q} error={quote.error} quantity={qty} cycle={price.cycle} />
               <Text size="xs" c="dimmed" mt="xs">
-                Pre-tax. The first {price.cycle === 'monthly' ? 'month' : 'year'} and any activation fee are charged from the customer’s points now (usable:{' '}
-                {formatMoney(customer.usable, customer.currency)}); if they fall short, the subscription waits on an unpaid Purchase invoice.
+                Price, cost and margin are pre-tax, after the customer’s discount. The total is charged from the customer’s points now (usable:{' '}
+                {formatMoney(q?.usable ?? customer.usable, customer.currency)}); if they fall short, the subscription waits on an unpaid Purchase invoice.
               </Text>
-              {toMicros(customer.usable) !== null && toMicros(price.price) !== null && toMicros(customer.usable)! < toMicros(price.price)! * BigInt(qty) ? (
-                <Badge color="orange" variant="light" mt="xs" tt="none">
+              {q && !q.paidFromPoints ? (
+                <Badge color="orange" variant="light" mt="xs" tt="none" data-testid="sell-points-short">
                   Points look short: it will wait on an invoice
                 </Badge>
               ) : null}

@@ -1,12 +1,13 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from '@mantine/core';
+import { Alert, Button, Group, Modal, NumberInput, Paper, Select, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { api, apiRequest, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { titleCase } from '../../shared/format.ts';
 import { useSession } from '../../shared/session.tsx';
+import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import type { Page } from '../../shared/types.ts';
 import { SERVICES_KEY } from './types.ts';
 
@@ -56,6 +57,8 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
   );
   const price = options.find((o) => o.priceId === priceId);
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+  // What the purchase will actually charge: after any discount, with the activation fee and tax (the server's quote).
+  const quote = useSubscriptionQuote('/api/v1/portal/subscriptions/quote', priceId, qty);
   const buy = useMutation({
     mutationFn: async () =>
       (await apiRequest<{ subscription: { status: string; productName: string }; invoice: { number: string; total: string; currency: string } | null }>(
@@ -108,11 +111,16 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
           />
           <NumberInput label="Quantity" min={1} max={1000} value={quantity} onChange={setQuantity} allowDecimal={false} />
           {price ? (
-            <Text size="sm">
-              {formatMoney(price.price, price.currency)} per {price.cycle === 'monthly' ? 'month' : 'year'} × {qty}
-              {price.activationFee !== '0' && Number(price.activationFee) > 0 ? `, plus a one-time activation fee of ${formatMoney(price.activationFee, price.currency)}` : ''}
-              , before tax. Paid from your points; if they fall short, a Purchase invoice waits for payment.
-            </Text>
+            <Paper withBorder radius="md" p="sm" component="section" aria-label="What you will pay">
+              <QuoteLines quote={quote.data} error={quote.error} quantity={qty} cycle={price.cycle} />
+              <Text size="xs" c="dimmed" mt="xs">
+                Then {formatMoney(price.price, price.currency)} per {price.cycle === 'monthly' ? 'month' : 'year'} × {qty} before tax and discounts at each renewal.
+                {' '}Paid from your points{quote.data ? ` (usable: ${formatMoney(quote.data.usable, quote.data.currency)})` : ''}; if they fall short, a Purchase invoice waits for payment.
+              </Text>
+              {quote.data && !quote.data.paidFromPoints ? (
+                <Text size="sm" c="orange.8" mt="xs" data-testid="buy-points-short">Your points do not cover this: the subscription will wait on an invoice.</Text>
+              ) : null}
+            </Paper>
           ) : null}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>Cancel</Button>
