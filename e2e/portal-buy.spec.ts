@@ -37,3 +37,21 @@ test('a member sees why they cannot buy', async ({ page }) => {
   await expect(page.getByText('Only owners and admins can buy subscriptions.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
 });
+
+test('a terminated subscription shows no renewal date, renewal price or auto-renew', async ({ page }) => {
+  // The server's list, with Acme's first subscription as a terminated one that still had auto-renew on when it ended.
+  await page.route('**/api/v1/portal/subscriptions?*', async (route) => {
+    const res = await route.fetch();
+    const body = (await res.json()) as { data: Array<Record<string, unknown>> };
+    body.data = body.data.slice(0, 1).map((s) => ({ ...s, status: 'terminated', autoRenew: true, nextRenewalAt: null, terminatedAt: '2026-03-01T00:00:00Z' }));
+    await route.fulfill({ response: res, json: body });
+  });
+  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+  await page.goto('/portal?tab=services');
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').nth(1);
+  await expect(row).toContainText('Terminated');
+  await expect(row.getByRole('cell').nth(3)).toHaveText('—Terminated');
+  await expect(row.getByRole('cell').nth(4)).toHaveText('—');
+  await expect(row.getByRole('cell').nth(5)).toHaveText('—');
+  await expect(row.getByText('On', { exact: true })).toHaveCount(0);
+});

@@ -96,6 +96,27 @@ function renewalText(s: PortalSubscription): string {
   return s.autoRenew ? `Renews ${formatDate(s.currentPeriodEnd)}` : `Ends ${formatDate(s.currentPeriodEnd)}`;
 }
 
+/** Whether a subscription can still renew: a terminated or expired one never does (its renewal date and auto-renew are moot). */
+function renews(s: PortalSubscription): boolean {
+  return s.status === 'active' || s.status === 'pending_payment';
+}
+
+/** The day an active, auto-renewing subscription renews; "—" for the others, with why under it (ends, expired, terminated). */
+function RenewalDate({ s }: { s: PortalSubscription }) {
+  if (s.status === 'active' && s.autoRenew) return <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDate(s.currentPeriodEnd)}</Text>;
+  return (
+    <div>
+      <Text size="sm">—</Text>
+      <Text size="xs" c="dimmed">{renewalText(s)}</Text>
+    </div>
+  );
+}
+
+function AutoRenewBadge({ s }: { s: PortalSubscription }) {
+  if (!renews(s)) return <Text size="sm" c="dimmed">—</Text>;
+  return s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
+}
+
 /** The subscriptions, soonest renewal first; an empty state while the subscriptions API is not there. */
 function SubscriptionsCard({ linkToServices }: { linkToServices: boolean }) {
   const subs = usePortalSubscriptions();
@@ -215,9 +236,9 @@ function ServicesTab() {
               { key: 'product', header: 'Product', render: (s) => <Text size="sm" fw={500}>{subscriptionLabel(s)}</Text> },
               { key: 'status', header: 'Status', render: (s) => <StatusBadge status={s.status} /> },
               { key: 'cycle', header: 'Billing', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
-              { key: 'renewal', header: 'Renewal date', render: (s) => formatDate(s.currentPeriodEnd) },
-              { key: 'price', header: 'Renewal price', align: 'right', render: (s) => formatMoney(s.renewalPrice, s.currency) },
-              { key: 'auto', header: 'Auto-renew', render: (s) => (s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>) },
+              { key: 'renewal', header: 'Renewal date', render: (s) => <RenewalDate s={s} /> },
+              { key: 'price', header: 'Renewal price', align: 'right', render: (s) => (renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—') },
+              { key: 'auto', header: 'Auto-renew', render: (s) => <AutoRenewBadge s={s} /> },
             ]}
           />
         )}
