@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
 import type { RouteEntry } from './server.ts';
 import { PARTS_MIN_RECORDS } from '../usage/ingest-calls.ts';
+import { callRecordSchema } from '../usage/call-record.ts';
 
 /**
  * The API as a whole: a valid OpenAPI 3.1 document listing every route with a unique operationId, and every
@@ -73,6 +74,29 @@ describe('OpenAPI document', () => {
     const description = doc.paths['/api/v1/usage/calls']?.post?.description ?? '';
     expect(description).toContain(`A request of ${PARTS_MIN_RECORDS} valid records or more is charged in two transactions at once`);
     expect(description).toContain('the calls already charged come back as duplicates');
+  });
+
+  it("shows the call batch's records in the call record's form, and still checks each record on its own", async () => {
+    type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; required?: string[]; additionalProperties?: boolean; enum?: string[]; pattern?: string; maximum?: number; maxLength?: number };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>> }>();
+    const body = doc.paths['/api/v1/usage/calls']?.post?.requestBody?.content['application/json']?.schema;
+    const record = body?.properties?.records?.items;
+    const fields = Object.keys(callRecordSchema.shape).sort();
+    expect(Object.keys(record?.properties ?? {}).sort()).toEqual(fields);
+    expect([...(record?.required ?? [])].sort()).toEqual(fields);
+    expect(record).toMatchObject({
+      type: 'object', additionalProperties: false,
+      properties: {
+        callId: { type: 'string', maxLength: 100 }, customerId: { type: 'string', pattern: '^cus_[0-9a-z]{10,40}$' }, startedAt: { type: 'string', format: 'date-time' },
+        durationSeconds: { type: 'integer', maximum: 86_400 }, direction: { enum: ['outbound', 'inbound'] },
+      },
+    });
+
+    // Documented, not enforced on the body: a record of another form is rejected alone, with its errors.
+    const admin = await signIn(t, 'admin@demo.test');
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/usage/calls', headers: admin.headers, payload: { records: [{ callId: 'c-1' }, 42] } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ summary: { received: 2, rejected: 2 }, results: [{ index: 0, status: 'rejected' }, { index: 1, status: 'rejected' }] });
   });
 });
 

@@ -5,6 +5,7 @@ import { staffApp } from '../platform/access-policy.ts';
 import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { problems } from '../platform/schemas.ts';
 import { ingestCalls, MAX_CALLS_PER_BATCH, PARTS_MIN_RECORDS } from './ingest-calls.ts';
+import { callRecordSchema } from './call-record.ts';
 
 /** One record's result. Strict: the tests hold every kind of answer to it, and see any field it does not document. */
 const resultSchema = z.discriminatedUnion('status', [
@@ -27,6 +28,17 @@ export const ingestAnswerSchema = z.strictObject({
   results: z.array(resultSchema),
 });
 
+/**
+ * A record as the OpenAPI document shows it: `callRecordSchema`'s form. The body takes any value as a record
+ * (`z.unknown()`) and `ingestCalls` reads each one by that schema, so a bad record is rejected on its own, with its
+ * errors, while the others are charged.
+ */
+const { $schema: _dialect, ...callRecordForm } = z.toJSONSchema(callRecordSchema, { io: 'input', unrepresentable: 'any' });
+const documentedCallRecord = z.unknown().meta({
+  ...callRecordForm,
+  description: 'One call. A record not of this form is rejected on its own (status rejected, with its errors); the others are still charged',
+});
+
 export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/usage/calls', {
     // Switches send calls with an API key limited to the Customer app (calls are charged to customers' points).
@@ -41,7 +53,7 @@ export function usageRoutes(app: FolioApp, deps: ServerDeps): void {
         + 'fails (a 5xx answer), the other may have committed: send the same request again, and the calls already charged come back as '
         + 'duplicates while the rest are charged. With an Idempotency-Key, a repeated request that succeeded gets its first answer again.',
       headers: idempotencyKeyHeaders,
-      body: z.strictObject({ records: z.array(z.unknown()).min(1).max(MAX_CALLS_PER_BATCH) }),
+      body: z.strictObject({ records: z.array(documentedCallRecord).min(1).max(MAX_CALLS_PER_BATCH) }),
       response: {
         200: ingestAnswerSchema,
         ...problems,
