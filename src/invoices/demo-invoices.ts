@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Trx } from '../platform/database.ts';
 import { MICROS_PER_UNIT, applyBps } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { newId } from '../platform/ids.ts';
 import { issueInvoice } from './issue-invoice.ts';
 
 const SEED_ACTOR = { principal: { kind: 'system' as const, job: 'seed' }, requestId: null, ip: null, userAgent: null };
@@ -34,14 +35,15 @@ export async function seedInvoicesDemo(trx: Trx, ids: { partnerId: string; acmeI
   for (const d of demo) {
     const issuedAt = new Date(now.getTime() - d.daysAgo * 86_400_000);
     const tax = applyBps(d.preTax, 900, 'SGD');
+    const invoiceId = newId('inv');
     const auditEventId = await recordAudit(trx, SEED_ACTOR, {
-      partnerId: ids.partnerId, customerId: ids.acmeId, app: 'invoice', action: 'invoice.issued', targetType: 'invoice', targetId: null,
+      partnerId: ids.partnerId, customerId: ids.acmeId, app: 'invoice', action: 'invoice.issued', targetType: 'invoice', targetId: invoiceId,
       changes: { description: { after: d.description } },
     });
     const invoice = await issueInvoice(trx, {
-      partnerId: ids.partnerId, customerId: ids.acmeId, type: 'purchase', currency: 'SGD', issuedAt,
+      id: invoiceId, partnerId: ids.partnerId, customerId: ids.acmeId, type: 'purchase', currency: 'SGD', issuedAt,
       lines: [{ kind: 'product', description: d.description, amountMicros: d.preTax, taxMicros: tax, taxCategory: 'standard', taxRateBps: 900, revenueCode: 'revenue:one_time' }],
-      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'demo_seed', description: `Invoice issued: ${d.description}`, auditEventId },
+      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: invoiceId, description: `Invoice issued: ${d.description}`, auditEventId },
     });
     issued.push({ entryId: invoice.entryId, issuedAt });
   }

@@ -28,6 +28,8 @@ export async function issueInvoice(
   input: {
     partnerId: string; customerId: string; type: InvoiceType; currency: Currency; lines: readonly ReceivableLineInput[]; issuedAt: Date;
     dueDays?: number;
+    /** The invoice's id, when the caller chose it before (e.g. to name the invoice as the entry's cause). */
+    id?: string;
     entry: { kind: string; causeType: string; causeId: string; description: string; auditEventId: string | null };
   },
 ): Promise<IssuedUnpaidInvoice> {
@@ -49,7 +51,7 @@ export async function issueInvoice(
     dueDays = settings?.invoiceDueDays ?? 14;
   }
   const dueAt = new Date(input.issuedAt.getTime() + dueDays * 86_400_000);
-  const id = newId('inv');
+  const id = input.id ?? newId('inv');
   const number = await nextInvoiceNumber(trx, input.partnerId, input.type, input.issuedAt);
   const total = subtotal + tax;
   await trx

@@ -140,3 +140,21 @@ describe('trial balance: an entry split across days', () => {
     await expect(getTrialBalance(ctx, { currency: 'SGD', asOf: day })).rejects.toThrow(new RegExp(`first unbalanced entry at that day: ${entry.id}`));
   });
 });
+
+describe('the demo invoices', () => {
+  it('each issue entry and audit event names its invoice (the receivable traces back to the invoice)', async () => {
+    const acme = await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow();
+    const invoices = await t.db.owner.db.selectFrom('invoices').select('id').where('customerId', '=', acme.id).where('type', '=', 'purchase')
+      .where('status', '=', 'awaiting_payment').execute();
+    expect(invoices.length).toBeGreaterThanOrEqual(3);
+    const entries = await t.db.owner.db.selectFrom('journalEntries').select(['causeId', 'auditEventId']).where('kind', '=', 'invoice_issued')
+      .where('customerId', '=', acme.id).execute();
+    expect(entries.map((e) => e.causeId)).not.toContain('demo_seed');
+    for (const inv of invoices) {
+      const entry = entries.find((e) => e.causeId === inv.id);
+      expect(entry, inv.id).toBeDefined();
+      const audit = await t.db.owner.db.selectFrom('auditEvents').select('targetId').where('id', '=', entry!.auditEventId!).executeTakeFirstOrThrow();
+      expect(audit.targetId).toBe(inv.id);
+    }
+  });
+});
