@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, lastMailTo, signIn, type TestApp, DEMO_PASSWORD } from '../test/harness.ts';
 import { FAILED_SIGN_IN_FLOOR_MS } from './login.ts';
@@ -92,11 +93,27 @@ describe('sign-in', () => {
     expect(wrongCode[0]!.changes).toEqual({ attempt: { after: 1 } });
   });
 
-  it('locks an account after five failures, even with the right password', async () => {
+  it('locks an account after five failures, even with the right password, saying in Retry-After when it opens again', async () => {
     for (let i = 0; i < 5; i++) expect((await login({ email: 'owner@initech.test', password: 'nope-nope-nope' })).statusCode).toBe(401);
     const locked = await login({ email: 'owner@initech.test', password: DEMO_PASSWORD });
     expect(locked.statusCode).toBe(429);
     expect(locked.json().code).toBe('account_locked');
+    // The failures were just now: the lock lasts the whole window (15 minutes).
+    const wait = Number(locked.headers['retry-after']);
+    expect(wait).toBeGreaterThan(14 * 60);
+    expect(wait).toBeLessThanOrEqual(15 * 60);
+    // Ten minutes later (the failures moved back), five are left.
+    const moveFailures = (minutes: number) => t.db.owner.db.updateTable('loginAttempts')
+      .set({ at: sql`at - make_interval(mins => ${minutes})` }).where('email', '=', 'owner@initech.test').execute();
+    await moveFailures(10);
+    const later = await login({ email: 'owner@initech.test', password: DEMO_PASSWORD });
+    expect(later.statusCode).toBe(429);
+    expect(Number(later.headers['retry-after'])).toBeGreaterThan(4 * 60);
+    expect(Number(later.headers['retry-after'])).toBeLessThanOrEqual(5 * 60);
+    expect(later.json().detail).toContain('try again in 5 minutes');
+    // And once that wait has passed, the right password signs in again.
+    await moveFailures(5);
+    expect((await login({ email: 'owner@initech.test', password: DEMO_PASSWORD })).statusCode).toBe(200);
   });
 
   it('rejects malformed bodies naming the field, and unknown fields', async () => {

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
+import { RetryLater } from '../platform/retry-later.ts';
 import { newId } from '../platform/ids.ts';
 import { hashPassword, newOneTimeCode, sha256Hex, verifyPassword } from '../platform/crypto.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -27,25 +28,38 @@ export type LoginResult =
 
 type UserRow = NonNullable<Awaited<ReturnType<typeof findUserByEmail>>>;
 
+/** Seconds until the `nth` newest of the failures `matching` leaves the window: then fewer than `nth` are counted. */
+const secondsUntilNthLeaves = (matching: RawBuilder<boolean>, nth: number) =>
+  sql<number | null>`ceil(extract(epoch from ((array_agg(at order by at desc) filter (where ${matching}))[${nth}]
+    + make_interval(mins => ${FAILURE_WINDOW_MINUTES}) - now())))::int`;
+
 async function throttle(trx: Trx, email: string, ip: string): Promise<void> {
+  // An account's failures (wrong passwords and wrong sign-in codes) count from its last password reset on: a reset
+  // lifts the lock, as the lock's message says.
+  const byAccount = sql<boolean>`lower(email) = ${email} and at > coalesce((
+    select max(t.used_at) from user_tokens t join users u on u.id = t.user_id
+     where lower(u.email) = ${email} and t.purpose = 'password_reset'), '-infinity')`;
+  const byIp = sql<boolean>`ip = ${ip}`;
   const counts = await trx
     .selectFrom('loginAttempts')
     .select([
-      // An account's failures (wrong passwords and wrong sign-in codes) count from its last password reset on: a reset
-      // lifts the lock, as the lock's message says.
-      sql<number>`count(*) filter (where lower(email) = ${email} and at > coalesce((
-        select max(t.used_at) from user_tokens t join users u on u.id = t.user_id
-         where lower(u.email) = ${email} and t.purpose = 'password_reset'), '-infinity'))::int`.as('byAccount'),
-      sql<number>`count(*) filter (where ip = ${ip})::int`.as('byIp'),
+      sql<number>`count(*) filter (where ${byAccount})::int`.as('byAccount'),
+      sql<number>`count(*) filter (where ${byIp})::int`.as('byIp'),
+      secondsUntilNthLeaves(byAccount, MAX_FAILURES_PER_ACCOUNT).as('accountRetryAfter'),
+      secondsUntilNthLeaves(byIp, MAX_FAILURES_PER_IP).as('ipRetryAfter'),
     ])
     .where('succeeded', '=', false)
     .where('at', '>', sql<Date>`now() - make_interval(mins => ${FAILURE_WINDOW_MINUTES})`)
     .where((eb) => eb.or([eb(sql`lower(email)`, '=', email), eb('ip', '=', ip)]))
     .executeTakeFirstOrThrow();
+  // Retry-After: when enough of the failures have left the window for the count to fall under the limit.
   if (counts.byAccount >= MAX_FAILURES_PER_ACCOUNT) {
-    throw new DomainError('account_locked', `Too many failed sign-ins for this account; try again in ${FAILURE_WINDOW_MINUTES} minutes or reset your password`);
+    const seconds = counts.accountRetryAfter ?? FAILURE_WINDOW_MINUTES * 60;
+    throw new RetryLater('account_locked', `Too many failed sign-ins for this account; try again in ${Math.max(1, Math.ceil(seconds / 60))} minutes or reset your password`, seconds);
   }
-  if (counts.byIp >= MAX_FAILURES_PER_IP) throw new DomainError('too_many_requests', 'Too many failed sign-ins from this address; try again later');
+  if (counts.byIp >= MAX_FAILURES_PER_IP) {
+    throw new RetryLater('too_many_requests', 'Too many failed sign-ins from this address; try again later', counts.ipRetryAfter ?? FAILURE_WINDOW_MINUTES * 60);
+  }
 }
 
 async function twoFactorRequired(trx: Trx, user: UserRow): Promise<boolean> {

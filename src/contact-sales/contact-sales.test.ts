@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, deliverQueued, partnerIdOf, signIn, startSmtpPeer, type Session, type TestApp } from '../test/harness.ts';
 import { createMailTransport } from '../notifications/transport.ts';
@@ -80,6 +81,9 @@ describe('the test email', () => {
     const refused = await testEmail();
     expect(refused.statusCode).toBe(429);
     expect(refused.json().code).toBe('too_many_requests');
+    // Sent just now: the oldest of them is an hour old in (at most) an hour.
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(55 * 60);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60 * 60);
     expect(await mails('contact_sales_test')).toHaveLength(count);
   });
 
@@ -152,6 +156,14 @@ describe('the portal\'s Contact sales form', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining(`${MESSAGES_PER_HOUR} messages to sales an hour`) });
     expect(await acmeSent()).toBe(MESSAGES_PER_HOUR);
+    // Retry-After: when the oldest of them is an hour old; sent 50 minutes ago, that is in 10 minutes.
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60 * 60);
+    const [oldest] = (await mails('contact_sales_message')).filter((m) => m.customerId === acme);
+    await t.db.owner.db.updateTable('notifications').set({ createdAt: sql`now() - interval '50 minutes'` }).where('id', '=', oldest!.id).execute();
+    const later = await contactSales({ subject: 'One more', message: 'Hello' });
+    expect(later.statusCode).toBe(429);
+    expect(Number(later.headers['retry-after'])).toBeGreaterThan(9 * 60);
+    expect(Number(later.headers['retry-after'])).toBeLessThanOrEqual(10 * 60);
     const initech = await signIn(t, 'owner@initech.test');
     expect((await contactSales({ subject: 'Hi', message: 'Hello' }, initech)).statusCode).toBe(202);
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
+import { RetryLater } from '../platform/retry-later.ts';
 import { partnerCaller, portalCaller } from '../access/caller.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification, type NotificationKind } from '../notifications/enqueue-notification.ts';
@@ -50,26 +51,39 @@ async function salesAddressOf(trx: Trx, partnerId: string): Promise<SalesAddress
   return { email: row.contactSalesEmail, name: row.contactSalesReplyToName };
 }
 
-/** Refuse when `count` earlier sends of `kind` within the last hour reach `limit`; the lock serialises the check. */
-async function throttle(trx: Trx, key: string, limit: number, count: () => Promise<number>, what: string): Promise<void> {
+interface SentLastHour {
+  count: number;
+  /** Seconds until the `limit`-th newest send leaves the hour (then fewer than `limit` are counted); null below it. */
+  retryAfterSeconds: number | null;
+}
+
+/**
+ * Refuse when the earlier sends within the last hour reach `limit` (429 with Retry-After: when the oldest of them that
+ * counts is an hour old); the lock serialises the check.
+ */
+async function throttle(trx: Trx, key: string, limit: number, sent: () => Promise<SentLastHour>, what: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
-  if ((await count()) >= limit) {
-    throw new DomainError('too_many_requests', `At most ${limit} ${what} an hour; try again later`);
+  const { count, retryAfterSeconds } = await sent();
+  if (count >= limit) {
+    throw new RetryLater('too_many_requests', `At most ${limit} ${what} an hour; try again later`, retryAfterSeconds ?? 3600);
   }
 }
 
 const sinceAnHour = sql<boolean>`created_at > now() - interval '1 hour'`;
 
-async function countSent(trx: Trx, partnerId: string, customerId: string | null, kind: NotificationKind): Promise<number> {
+async function sentLastHour(trx: Trx, partnerId: string, customerId: string | null, kind: NotificationKind, limit: number): Promise<SentLastHour> {
   const row = await trx
     .selectFrom('notifications')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .select((eb) => [
+      eb.fn.countAll<string>().as('n'),
+      sql<number | null>`ceil(extract(epoch from ((array_agg(created_at order by created_at desc))[${limit}] + interval '1 hour' - now())))::int`.as('retryAfterSeconds'),
+    ])
     .where('partnerId', '=', partnerId)
     .where('customerId', customerId === null ? 'is' : '=', customerId)
     .where('kind', '=', kind)
     .where(sinceAnHour)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return { count: Number(row.n), retryAfterSeconds: row.retryAfterSeconds };
 }
 
 /** Staff: send a test email to the contact-sales address as it is saved now. */
@@ -78,7 +92,7 @@ export async function sendContactSalesTestEmail(ctx: Ctx): Promise<ContactSalesS
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const to = await salesAddressOf(trx, caller.partnerId);
     await throttle(trx, `contact_sales_test:${caller.partnerId}`, TEST_EMAILS_PER_HOUR,
-      () => countSent(trx, caller.partnerId, null, 'contact_sales_test'), 'test emails');
+      () => sentLastHour(trx, caller.partnerId, null, 'contact_sales_test', TEST_EMAILS_PER_HOUR), 'test emails');
     const partner = await trx.selectFrom('partners').select('name').where('id', '=', caller.partnerId).executeTakeFirstOrThrow();
     const who = ctx.principal.kind === 'staff' ? ctx.principal.name : 'an API key';
     const notificationId = await enqueueNotification(trx, {
@@ -120,7 +134,7 @@ export async function portalContactSales(ctx: Ctx, input: PortalContactSalesInpu
   return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
     const to = await salesAddressOf(trx, caller.partnerId);
     await throttle(trx, `contact_sales:${caller.partnerId}:${caller.customerId}`, MESSAGES_PER_HOUR,
-      () => countSent(trx, caller.partnerId, caller.customerId, 'contact_sales_message'), 'messages to sales');
+      () => sentLastHour(trx, caller.partnerId, caller.customerId, 'contact_sales_message', MESSAGES_PER_HOUR), 'messages to sales');
     const customer = await trx.selectFrom('customers').select(['name', 'billingEmail']).where('partnerId', '=', caller.partnerId).where('id', '=', caller.customerId).executeTakeFirst();
     if (!customer) throw notFound('Customer');
     const user = await trx.selectFrom('users').select(['name', 'email']).where('id', '=', caller.userId).executeTakeFirstOrThrow();

@@ -27,6 +27,7 @@ import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { findUnstorableText } from './nul-text.ts';
+import { RetryLater } from './retry-later.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { MASK } from '../notifications/notification-view.ts';
@@ -323,6 +324,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   app.setErrorHandler((err, req, reply) => {
     const send = (status: number, code: string, detail: string, errors?: FieldError[]) =>
       reply.code(status).type('application/problem+json').send(problem(status, code, detail, req.id, errors));
+    if (err instanceof RetryLater) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof DomainError) return send(err.status, err.code, err.message, err.errors);
     if (hasZodFastifySchemaValidationErrors(err)) {
       const context = (err as { validationContext?: string }).validationContext;
