@@ -98,7 +98,7 @@ export function auditAppRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/customers/:customerId/audit-events', {
     config: { access },
     schema: {
-      operationId: 'customerAuditTimeline', tags: ['Customers'],
+      operationId: 'customerAuditTimeline', tags: TAGS, // the Audit app's, as its grant says, though shown in the Customer app
       summary: "A customer's timeline (Audit app; shown in the Customer app): every event recorded for or about the customer, newest first",
       params: z.strictObject({ customerId: idOf('cus') }),
       querystring: z.strictObject({ ...timelineFilterShape, limit: auditLimit, cursor: auditCursor }).refine(fromBeforeTo, TO_AFTER_FROM),
@@ -109,7 +109,7 @@ export function auditAppRoutes(app: FolioApp, deps: ServerDeps): void {
   app.put('/api/v1/operator/partners/:partnerId/audit-retention', {
     config: { access: operatorOnly, audit: 'audit.retention_set' },
     schema: {
-      operationId: 'setAuditRetention', tags: ['Operator'],
+      operationId: 'operatorSetAuditRetention', tags: ['Operator'],
       summary: "Set how many years a partner's audit events are kept (default 7)",
       params: z.strictObject({ partnerId: pathId }),
       body: z.strictObject({ retentionYears: z.number().int().min(1).max(100) }),
@@ -120,7 +120,7 @@ export function auditAppRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/operator/partners/:partnerId/audit-retention/cut', {
     config: { access: operatorOnly, audit: 'audit.retention_cut' },
     schema: {
-      operationId: 'cutAuditRetention', tags: ['Operator'],
+      operationId: 'operatorCutAuditRetention', tags: ['Operator'],
       summary: "Remove a partner's events older than its retention, recorded as a cut that verification accepts as the chain's new start",
       params: z.strictObject({ partnerId: pathId }),
       body: z.strictObject({}),

@@ -76,6 +76,22 @@ describe('OpenAPI document', () => {
     expect(description).toContain('the calls already charged come back as duplicates');
   });
 
+  it('names operations as the conventions say: a tag naming an app, portal and operator operations prefixed', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { operationId: string; tags: string[] }>> }>();
+    // The conventions' apps, and the platform operator's console.
+    const tags = new Set(['Customer', 'Product', 'Invoice', 'Finance', 'Audit', 'Discount', 'Settings', 'Access', 'Portal', 'Usage', 'Auth', 'Operator']);
+    const wrong: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const op of Object.values(operations)) {
+        if (op.tags.some((tag) => !tags.has(tag))) wrong.push(`${op.operationId}: tag ${op.tags.join(',')}`);
+        if (path.startsWith('/api/v1/operator/') && !op.operationId.startsWith('operator')) wrong.push(`${op.operationId}: not operator...`);
+        if (path.startsWith('/api/v1/portal/') && !op.operationId.startsWith('portal')) wrong.push(`${op.operationId}: not portal...`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(doc.paths['/api/v1/customers/{customerId}/audit-events']?.get?.tags).toEqual(['Audit']);
+  });
+
   it("shows the call batch's records in the call record's form, and still checks each record on its own", async () => {
     type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; required?: string[]; additionalProperties?: boolean; enum?: string[]; pattern?: string; maximum?: number; maxLength?: number };
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>> }>();
