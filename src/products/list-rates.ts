@@ -35,6 +35,7 @@ export async function listRates(ctx: Ctx, input: ListRatesInput): Promise<Page<R
       prefix: r.prefix, description: r.description,
       pricePerMinute: formatDecimal(BigInt(r.pricePerMinuteMicros), currency, RATE_DECIMALS),
       costPerMinute: formatDecimal(BigInt(r.costPerMinuteMicros), currency, RATE_DECIMALS),
+      currency,
       taxCategory: r.taxCategory,
     }));
     return { data, nextCursor: rows.length > input.limit ? data.at(-1)!.prefix : null, etag: ratesEtag(plan), ratesVersion: plan.ratesVersion };

@@ -23,7 +23,7 @@ async function plan(name: string, currency = 'SGD'): Promise<string> {
 }
 const upload = (planId: string, csv: string, who: Session = admin) => api(t, who, 'POST', `/api/v1/rate-plans/${planId}/imports`, { fileName: 'rates.csv', csv });
 const apply = (importId: string, payload: unknown = {}, who: Session = admin) => api(t, who, 'POST', `/api/v1/rate-imports/${importId}/apply`, payload);
-const rates = async (planId: string, query = '') => (await api(t, admin, 'GET', `/api/v1/rate-plans/${planId}/rates?limit=200${query}`)).json<{ data: Array<{ prefix: string; description: string | null; pricePerMinute: string; costPerMinute: string; taxCategory: string }>; nextCursor: string | null }>();
+const rates = async (planId: string, query = '') => (await api(t, admin, 'GET', `/api/v1/rate-plans/${planId}/rates?limit=200${query}`)).json<{ data: Array<{ prefix: string; description: string | null; pricePerMinute: string; costPerMinute: string; currency: string; taxCategory: string }>; nextCursor: string | null }>();
 
 describe('CSV parsing', () => {
   it('reads quoted fields, escaped quotes, CRLF, a BOM and blank lines, keeping each record\'s line number', () => {
@@ -101,8 +101,8 @@ describe('rate table import', () => {
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ import: { status: 'imported', processedRows: 2, onlyValidRows: false, completedAt: expect.any(String) }, ratePlan: { id, rateCount: 2, ratesVersion: 3 } });
     expect((await rates(id)).data).toEqual([
-      { prefix: '65', description: 'Singapore fixed', pricePerMinute: '0.030000', costPerMinute: '0.010000', taxCategory: 'standard' },
-      { prefix: '659', description: 'Singapore, mobile', pricePerMinute: '0.060000', costPerMinute: '0.025000', taxCategory: 'standard' },
+      { prefix: '65', description: 'Singapore fixed', pricePerMinute: '0.030000', costPerMinute: '0.010000', currency: 'SGD', taxCategory: 'standard' },
+      { prefix: '659', description: 'Singapore, mobile', pricePerMinute: '0.060000', costPerMinute: '0.025000', currency: 'SGD', taxCategory: 'standard' },
     ]);
     expect((await auditEventsOf(t.db, 'rate_plan.rates_imported'))[0]).toMatchObject({
       targetId: id, changes: { rateCount: { before: 1, after: 2 }, ratesVersion: { before: 2, after: 3 }, skippedRows: { after: 0 }, ratesDigest: { after: expect.stringMatching(/^[0-9a-f]{64}$/) } },

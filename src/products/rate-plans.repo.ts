@@ -54,6 +54,7 @@ export const rateViewSchema = z.object({
   description: z.string().nullable(),
   pricePerMinute: z.string(),
   costPerMinute: z.string(),
+  currency: z.string().describe("The plan's currency (ISO 4217), which both prices are in"),
   taxCategory: taxCategorySchema,
 });
 export type RateView = z.infer<typeof rateViewSchema>;

@@ -92,8 +92,8 @@ describe('rate plans', () => {
     expect(page1.headers.etag).toBe(`"${plan.id}.v2"`);
     expect(page1.json()).toEqual({
       data: [
-        { prefix: '1', description: null, pricePerMinute: '0.012300', costPerMinute: '0.004567', taxCategory: 'standard' },
-        { prefix: '44', description: null, pricePerMinute: '0.050000', costPerMinute: '0.020000', taxCategory: 'standard' },
+        { prefix: '1', description: null, pricePerMinute: '0.012300', costPerMinute: '0.004567', currency: 'SGD', taxCategory: 'standard' },
+        { prefix: '44', description: null, pricePerMinute: '0.050000', costPerMinute: '0.020000', currency: 'SGD', taxCategory: 'standard' },
       ],
       nextCursor: '44', ratesVersion: 2,
     });
@@ -106,7 +106,7 @@ describe('rate plans', () => {
     // The whole table goes: a replacement with fewer rates leaves only those.
     const again = await replace(plan.id, [rate('65', '0.04')], { 'if-match': `"${plan.id}.v2"` });
     expect(again.statusCode).toBe(200);
-    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data).toEqual([{ prefix: '65', description: null, pricePerMinute: '0.040000', costPerMinute: '0.010000', taxCategory: 'standard' }]);
+    expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json().data).toEqual([{ prefix: '65', description: null, pricePerMinute: '0.040000', costPerMinute: '0.010000', currency: 'SGD', taxCategory: 'standard' }]);
     const [event] = await auditEventsOf(t.db, 'rate_plan.rates_replaced');
     expect(event).toMatchObject({ app: 'product', targetId: plan.id, changes: { rateCount: { before: 4, after: 1 }, ratesVersion: { before: 2, after: 3 }, ratesDigest: { after: expect.stringMatching(/^[0-9a-f]{64}$/) } } });
 
@@ -115,6 +115,16 @@ describe('rate plans', () => {
     expect(stale.statusCode).toBe(412);
     expect(stale.json().code).toBe('precondition_failed');
     expect((await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`)).json()).toMatchObject({ ratesVersion: 3, data: [{ prefix: '65' }] });
+  });
+
+  it('names the plan\'s currency on every rate, as money is named everywhere', async () => {
+    const plan = (await create({ name: 'Ringgit rates', currency: 'MYR', increment: '60/60' })).json<Plan>();
+    expect((await replace(plan.id, [rate('60', '0.05', '0.02'), rate('65', '0.12', '0.04')])).statusCode).toBe(200);
+    const res = await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates`);
+    expect(res.json().data).toEqual([
+      { prefix: '60', description: null, pricePerMinute: '0.050000', costPerMinute: '0.020000', currency: 'MYR', taxCategory: 'standard' },
+      { prefix: '65', description: null, pricePerMinute: '0.120000', costPerMinute: '0.040000', currency: 'MYR', taxCategory: 'standard' },
+    ]);
   });
 
   it('keeps a tax category per rate: zero-rated destinations are listed as such and change the table\'s digest; an unknown category is refused', async () => {
@@ -160,7 +170,7 @@ describe('rate plans', () => {
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     expect(res.json().ratePlan.rateCount).toBe(50_000);
     const last = await api(t, admin, 'GET', `/api/v1/rate-plans/${plan.id}/rates?cursor=149998`);
-    expect(last.json().data).toEqual([{ prefix: '149999', description: 'Destination 49999', pricePerMinute: '0.099900', costPerMinute: '0.000100', taxCategory: 'standard' }]);
+    expect(last.json().data).toEqual([{ prefix: '149999', description: 'Destination 49999', pricePerMinute: '0.099900', costPerMinute: '0.000100', currency: 'SGD', taxCategory: 'standard' }]);
     const tooMany = await replace(plan.id, [...big, rate('9', '0.01')]);
     expect(tooMany.statusCode).toBe(400);
     expect(tooMany.json().errors[0].path).toBe('rates');

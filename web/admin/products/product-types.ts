@@ -85,6 +85,8 @@ export interface Rate {
   description: string | null;
   pricePerMinute: string;
   costPerMinute: string;
+  /** The plan's currency, which both prices are in. */
+  currency: string;
   /** standard: the call pays the partner's tax rate on its price; zero_rated: no tax (e.g. international calls), a 0% line on the statement. */
   taxCategory: RateTaxCategory;
 }
