@@ -6,7 +6,7 @@ import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
 import { problems, isoInstant } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { amountString, walletViewSchema } from './finance-views.ts';
-import { pointsAdjustmentBody, pointsAdjustmentSchema } from './points-adjustment.ts';
+import { pointsAdjustmentBody, pointsAdjustmentSchema, takeBackPointsBody } from './points-adjustment.ts';
 import { issuePoints } from './issue-points.ts';
 import { takeBackPoints } from './take-back-points.ts';
 import { setCreditLimit } from './set-credit-limit.ts';
@@ -31,8 +31,8 @@ export function financeRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access, audit: 'points.taken_back', idempotent: true },
     schema: {
       operationId: 'takeBackPoints', tags: TAGS,
-      summary: 'Take points back from a customer, never more than its points not held (422 insufficient_points); honours Idempotency-Key',
-      headers: idempotencyKeyHeaders, params, body: pointsAdjustmentBody, response: { 200: pointsAdjustmentSchema, ...problems },
+      summary: 'Take points back from a customer: a correction, or refunded by bank transfer or cheque (refundMethod, refundReference); never more than its points not held (422 insufficient_points); honours Idempotency-Key',
+      headers: idempotencyKeyHeaders, params, body: takeBackPointsBody, response: { 200: pointsAdjustmentSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await takeBackPoints(ctxOf(req, deps), { customerId: req.params.customerId, ...req.body })));
 

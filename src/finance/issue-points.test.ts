@@ -34,7 +34,7 @@ describe('issuePoints', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toEqual({
-      entryId: expect.stringMatching(/^je_/), customerId: acme, type: 'issue', amount: '10.00', currency: 'SGD', reason: 'Goodwill: outage on 12 Nov',
+      entryId: expect.stringMatching(/^je_/), customerId: acme, type: 'issue', refundMethod: null, refundReference: null, amount: '10.00', currency: 'SGD', reason: 'Goodwill: outage on 12 Nov',
       auditEventId: expect.stringMatching(/^evt_/), occurredAt: expect.any(String),
       wallet: { currency: 'SGD', points: '10.00', reserved: '0.00', creditLimit: '0.00', creditLimitExpiresAt: null, usable: '10.00' },
     });

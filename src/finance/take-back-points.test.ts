@@ -4,6 +4,7 @@ import { inScope } from '../platform/database.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { reservePoints, releaseReservation } from '../wallet/reservations.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
+import { newCustomer } from '../payments/payments.test-kit.ts';
 
 let t: TestApp;
 let finance: Session;
@@ -65,6 +66,41 @@ describe('takeBackPoints', () => {
     expect(borrowed.statusCode).toBe(422);
     expect((await wallet(acme))?.pointsMicros).toBe(before!.pointsMicros - 750_000n);
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('refunds unused points by bank transfer or cheque: Dr points, Cr bank (money leaves, no revenue moves), with its reference', async () => {
+    const payer = await newCustomer(t, finance);
+    expect((await post('issue', payer, '30.00')).statusCode).toBe(200);
+    const returnsBefore = await t.db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros')
+      .where('partnerId', '=', partnerId).where('code', '=', 'sales_returns').where('currency', '=', 'SGD').executeTakeFirstOrThrow();
+    const res = await api(t, finance, 'POST', `/api/v1/customers/${payer}/points/take-back`,
+      { amount: '12.00', reason: 'Unused top-up refunded on request', refundMethod: 'bank_transfer', refundReference: 'TT-2026-118' });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ type: 'take_back', refundMethod: 'bank_transfer', refundReference: 'TT-2026-118', amount: '12.00', wallet: { points: '18.00' } });
+    const entry = await t.db.owner.db.selectFrom('journalEntries').selectAll().where('id', '=', body.entryId).executeTakeFirstOrThrow();
+    expect(entry.kind).toBe('points_refunded');
+    const postings = await t.db.owner.db.selectFrom('postings as p').innerJoin('ledgerAccounts as a', 'a.id', 'p.accountId')
+      .select(['a.code', 'p.amountMicros']).where('p.entryId', '=', body.entryId).orderBy('p.id').execute();
+    expect(postings).toEqual([{ code: 'points', amountMicros: '12000000' }, { code: 'bank', amountMicros: '-12000000' }]);
+    const returnsAfter = await t.db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros')
+      .where('partnerId', '=', partnerId).where('code', '=', 'sales_returns').where('currency', '=', 'SGD').executeTakeFirstOrThrow();
+    expect(returnsAfter.balanceMicros).toBe(returnsBefore.balanceMicros);
+    const event = (await auditEventsOf(t.db, 'points.taken_back')).find((e) => e.id === body.auditEventId);
+    expect(event?.changes).toMatchObject({ refundMethod: { after: 'bank_transfer' }, refundReference: { after: 'TT-2026-118' } });
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+
+    // A method needs its reference and a reference its method (400 naming the field); a card or unknown method is refused.
+    for (const [extra, field] of [
+      [{ refundMethod: 'cheque' }, 'refundReference'], [{ refundReference: 'CHQ-1' }, 'refundMethod'], [{ refundMethod: 'card', refundReference: 'x' }, 'refundMethod'],
+    ] as const) {
+      const bad = await api(t, finance, 'POST', `/api/v1/customers/${payer}/points/take-back`, { amount: '1.00', reason: 'x', ...extra });
+      expect(bad.statusCode, JSON.stringify(extra)).toBe(400);
+      expect(bad.json().errors.map((e: { path: string }) => e.path)).toContain(field);
+    }
+    // Issuing points takes no refund fields.
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${payer}/points/issue`, { amount: '1.00', reason: 'x', refundMethod: 'cheque', refundReference: 'C' })).statusCode).toBe(400);
+    expect((await wallet(payer))?.pointsMicros).toBe(18_000_000n);
   });
 
   it('validates like issue: bad amounts 400, unknown customer 404, no Finance app 403', async () => {
