@@ -183,6 +183,30 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await expect(dialog.getByTestId('pay-points-to-use')).toHaveText(shown(cents(points)));
     await expect(dialog.getByTestId('pay-card-amount')).toHaveText(shown(cents(card)));
     await expect(dialog.getByTestId('pay-top-up-offer')).toBeVisible();
+    // More than is due: said next to the amount at once, the form stays, nothing is asked of the server.
+    const amountField = dialog.getByRole('textbox', { name: 'Amount to pay' });
+    const previewsAsked: string[] = [];
+    const onRequest = (r: { url: () => string }) => { if (r.url().includes('/pay-preview?amount=')) previewsAsked.push(r.url()); };
+    page.on('request', onRequest);
+    await amountField.fill(cents(micros(invoice.amountDue) + 1_000_000n));
+    await expect(dialog.getByText(`At most the amount due, ${shown(invoice.amountDue)}`)).toBeVisible();
+    await expect(dialog.getByRole('textbox', { name: 'Card number' })).toBeVisible();
+    await expect(dialog.getByRole('button', { name: /^Pay / })).toBeDisabled();
+    await expect(dialog).not.toContainText('Could not prepare the payment');
+    page.off('request', onRequest);
+    expect(previewsAsked).toEqual([]);
+    // A preview the server refuses (here: made to refuse) is said next to the amount too; the form stays.
+    await page.route('**/pay-preview?amount=*', (route) => route.fulfill({
+      status: 422, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Unprocessable', status: 422, code: 'amount_exceeds_due', detail: 'More than is due', errors: [{ path: 'amount', message: 'more than the amount due' }] }),
+    }));
+    await amountField.fill('1.00');
+    await expect(dialog.getByText('more than the amount due')).toBeVisible();
+    await expect(dialog.getByRole('textbox', { name: 'Card number' })).toBeVisible();
+    await expect(dialog).not.toContainText('Could not prepare the payment');
+    await page.unroute('**/pay-preview?amount=*');
+    await amountField.fill(invoice.amountDue);
+    await expect(dialog.getByTestId('pay-card-amount')).toHaveText(shown(cents(card)));
     await dialog.getByRole('button', { name: '4242 4242 4242 4242' }).click();
     await expect(dialog.getByRole('textbox', { name: 'Card number' })).toHaveValue('4242 4242 4242 4242');
     await page.screenshot({ path: `${SHOTS}/portal-invoice-pay.png`, fullPage: true });

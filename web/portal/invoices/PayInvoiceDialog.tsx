@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Checkbox, Divider, Group, List, Loader, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
@@ -29,6 +29,19 @@ function cardLabel(c: SavedCard): string {
 
 function spaced(number: string): string {
   return number.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+/**
+ * What is wrong with the typed amount, said next to the field while typing: nothing, or why it cannot be paid (not a
+ * number, none, more decimals than the currency has, more than is due). Only an amount without a problem is previewed.
+ */
+export function amountProblem(text: string, due: string | null, currency: string): string | null {
+  const typed = toMicros(text.trim());
+  if (typed === null || typed <= 0n) return `Enter an amount, for example ${due ?? '10.00'}`;
+  const decimals = due === null ? 2 : Math.max(decimalsOf(due), 2);
+  if (decimalsOf(text.trim()) > decimals) return `At most ${decimals} decimals`;
+  if (due !== null && typed > (toMicros(due) ?? 0n)) return `At most the amount due, ${formatMoney(due, currency)}`;
+  return null;
 }
 
 function refusalTitle(code: string): string {
@@ -80,9 +93,14 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   const watching = receipt?.status === 'pending' && pendingSince !== null && Date.now() - pendingSince < PENDING_WATCH_MS;
   const detail = useInvoiceDetail(invoiceId, { refetchInterval: watching ? PENDING_POLL_MS : false });
   const [debouncedAmount] = useDebouncedValue(amount, 400);
+  /** The last preview the server gave: the form stays on it when a later one (another amount) is refused. */
+  const lastPreview = useRef<PayPreview | null>(null);
+  const dueNow = lastPreview.current?.amountDue ?? initialDue;
   const wanted = debouncedAmount?.trim() ?? '';
   const wantedMicros = wanted ? toMicros(wanted) : null;
-  const amountParam = wantedMicros !== null && wantedMicros > 0n && wantedMicros !== toMicros(initialDue ?? '') ? wanted : undefined;
+  // Only an amount that can be paid is previewed: one above the amount due is said next to the field, never asked for.
+  const amountParam = wantedMicros !== null && amountProblem(wanted, dueNow, lastPreview.current?.currency ?? '') === null && wantedMicros !== toMicros(initialDue ?? '')
+    ? wanted : undefined;
   const preview = useQuery({
     queryKey: [...INVOICES_KEY, 'pay-preview', invoiceId, amountParam ?? 'due'],
     queryFn: ({ signal }) => api.get<PayPreview>(`/api/v1/portal/invoices/${encodeURIComponent(invoiceId)}/pay-preview`, { amount: amountParam }, signal),
@@ -91,7 +109,8 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
     staleTime: 0,
     retry: (n, e) => !(isApiError(e) && e.status < 500) && n < 2,
   });
-  const p = preview.data;
+  if (preview.data) lastPreview.current = preview.data;
+  const p = preview.data ?? lastPreview.current ?? undefined;
 
   // The amount field starts at the full amount due.
   useEffect(() => {
@@ -170,6 +189,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
     );
   }
 
+  // Only when there is nothing to show at all (the first preview failed): a later refusal is said next to the amount.
   if (preview.error && !p) {
     return (
       <Modal opened onClose={onClose} title={title} centered size="md">
@@ -188,7 +208,9 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   const decimals = Math.max(decimalsOf(p.amountDue), 2);
   const typed = toMicros(amount.trim());
   const dueMicros = toMicros(p.amountDue) ?? 0n;
-  const previewFresh = amount.trim() === debouncedAmount?.trim() && !preview.isPlaceholderData && !preview.isFetching;
+  const typedProblem = amountProblem(amount, p.amountDue, p.currency);
+  const previewRefused = preview.error && !preview.data ? preview.error : null;
+  const previewFresh = typedProblem === null && !previewRefused && amount.trim() === debouncedAmount?.trim() && !preview.isPlaceholderData && !preview.isFetching;
   const pointsToUse = usePoints ? p.pointsToUse : formatMicros(0n, decimals);
   const cardAmount = usePoints ? p.cardAmount : p.amount;
   const needsCard = (toMicros(cardAmount) ?? 0n) > 0n;
@@ -201,12 +223,8 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
     if (pay.isPending) return;
     setLocalError(null);
     pay.reset();
-    if (typed === null || typed <= 0n) {
-      setLocalError({ field: 'amount', message: `Enter an amount, for example ${p.amountDue}` });
-      return;
-    }
-    if (typed > dueMicros) {
-      setLocalError({ field: 'amount', message: `At most the amount due, ${formatMoney(p.amountDue, p.currency)}` });
+    if (typedProblem !== null || typed === null || typed > dueMicros) {
+      setLocalError({ field: 'amount', message: typedProblem ?? `At most the amount due, ${formatMoney(p.amountDue, p.currency)}` });
       return;
     }
     const body: Record<string, unknown> = { amount: amount.trim(), usePoints };
@@ -248,9 +266,12 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
             leftSection={<Text size="xs" c="dimmed">{p.currency}</Text>}
             leftSectionWidth={44}
             value={amount}
-            onChange={(e) => setAmount(e.currentTarget.value)}
+            onChange={(e) => {
+              setAmount(e.currentTarget.value);
+              if (localError?.field === 'amount') setLocalError(null);
+            }}
             description="The full amount due; enter less to pay part of it."
-            error={localError?.field === 'amount' ? localError.message : fieldError(error, 'amount')}
+            error={typedProblem ?? (localError?.field === 'amount' ? localError.message : null) ?? fieldError(error, 'amount') ?? refusalOf(previewRefused)}
           />
           <Checkbox label="Use my points first" checked={usePoints} onChange={(e) => setUsePoints(e.currentTarget.checked)} />
           <Stack gap={4} aria-label="How it is paid" role="group" style={{ opacity: previewFresh ? 1 : 0.6 }}>
@@ -364,6 +385,12 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
       </form>
     </Modal>
   );
+}
+
+/** A refused preview, said next to the amount: the field the server named, else its sentence. */
+function refusalOf(e: unknown): string | null {
+  if (!e) return null;
+  return fieldError(e, 'amount') ?? (isApiError(e) ? e.detail : 'Could not work out this payment; try again.');
 }
 
 function Line({ label, value, testId, strong }: { label: string; value: string; testId: string; strong?: boolean }) {
