@@ -210,7 +210,15 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await dialog.getByRole('button', { name: '4242 4242 4242 4242' }).click();
     await expect(dialog.getByRole('textbox', { name: 'Card number' })).toHaveValue('4242 4242 4242 4242');
     await page.screenshot({ path: `${SHOTS}/portal-invoice-pay.png`, fullPage: true });
+    // After paying, Home's Recent activity is asked for again (it shows the payment), and no preview of the paid invoice is.
+    const refusedPreviews: number[] = [];
+    const onResponse = (r: { url: () => string; status: () => number }) => { if (r.url().includes('/pay-preview') && r.status() >= 400) refusedPreviews.push(r.status()); };
+    page.on('response', onResponse);
+    const activityAskedAgain = page.waitForResponse((r) => r.url().includes('/api/v1/portal/audit-events?limit=5'));
     await dialog.getByRole('button', { name: `Pay ${invoice.amountDue} SGD` }).click();
+    const latest = (await (await activityAskedAgain).json()) as { data: { action: string }[] };
+    expect(latest.data[0]?.action).toBe('invoice.payment_recorded');
+    await expect(page.getByRole('region', { name: 'Recent activity' }).getByRole('listitem').first()).toContainText('Invoice paid');
     const done = page.getByRole('dialog', { name: `Payment of ${invoice.number}` });
     await expect(done.getByRole('status')).toContainText(`Invoice ${invoice.number} is now Paid`);
     await expect(done.getByTestId('receipt-points-used')).toHaveText(shown(cents(points)));
@@ -219,6 +227,8 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await expect(done.getByTestId('receipt-amount-due')).toHaveText('SGD 0.00');
     await page.screenshot({ path: `${SHOTS}/portal-invoice-receipt.png`, fullPage: true });
     await done.getByRole('button', { name: 'Done' }).click();
+    page.off('response', onResponse);
+    expect(refusedPreviews, 'no preview of the paid invoice was asked for').toEqual([]);
   });
 
   await test.step('the list and the points refresh', async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Checkbox, Divider, Group, List, Loader, Modal, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertCircle, IconCircleCheck, IconCoins } from '@tabler/icons-react';
@@ -10,6 +10,7 @@ import { FormError, fieldError } from '../../shared/forms.tsx';
 import { decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { useInvoiceDetail } from './InvoiceDetailDialog.tsx';
+import { SERVICES_KEY } from '../services/types.ts';
 import {
   INVOICES_KEY, POINTS_KEY, STATUS_LABELS, invoiceName, type PayAnswer, type PayPreview, type PortalInvoiceDetail, type SavedCard,
 } from './invoice-types.ts';
@@ -19,6 +20,23 @@ const PENDING_WATCH_MS = 120_000;
 const PENDING_POLL_MS = 2_000;
 /** Refusals after which nothing was charged: a new attempt (another card, another amount) gets a new idempotency key. */
 const FINAL_REFUSALS = new Set(['card_declined', 'insufficient_funds', 'card_required', 'amount_exceeds_due', 'validation_failed', 'invoice_not_payable']);
+
+const payPreviewKey = (invoiceId: string) => ['portal', 'pay-preview', invoiceId] as const;
+
+/**
+ * What a payment changes elsewhere in the portal: the invoices, the points, the subscriptions a paid Purchase invoice
+ * activates (Home's Subscriptions card, Services) and the activity (Home's Recent activity, Audit). The previews of this
+ * invoice are dropped, not refetched: a paid invoice has none (409 invoice_not_payable).
+ */
+async function refreshAfterPayment(queryClient: QueryClient, invoiceId: string): Promise<void> {
+  queryClient.removeQueries({ queryKey: payPreviewKey(invoiceId) });
+  await Promise.all([
+    queryClient.invalidateQueries({ queryKey: INVOICES_KEY }),
+    queryClient.invalidateQueries({ queryKey: POINTS_KEY }),
+    queryClient.invalidateQueries({ queryKey: SERVICES_KEY }),
+    queryClient.invalidateQueries({ queryKey: ['portal', 'audit-events'] }),
+  ]);
+}
 
 /** One key per opening of the dialog: a double click, a second tab's retry or a network retry pays once. */
 const newKey = () => newIdempotencyKey('invpay');
@@ -102,7 +120,8 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   const amountParam = wantedMicros !== null && amountProblem(wanted, dueNow, lastPreview.current?.currency ?? '') === null && wantedMicros !== toMicros(initialDue ?? '')
     ? wanted : undefined;
   const preview = useQuery({
-    queryKey: [...INVOICES_KEY, 'pay-preview', invoiceId, amountParam ?? 'due'],
+    // Not under INVOICES_KEY: refreshing the invoices after a payment must not ask for a preview of a paid invoice.
+    queryKey: [...payPreviewKey(invoiceId), amountParam ?? 'due'],
     queryFn: ({ signal }) => api.get<PayPreview>(`/api/v1/portal/invoices/${encodeURIComponent(invoiceId)}/pay-preview`, { amount: amountParam }, signal),
     placeholderData: keepPreviousData,
     enabled: receipt === null,
@@ -131,14 +150,12 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
     if (receipt?.status !== 'pending' || !inv) return;
     if (failedAttempt) {
       setReceipt({ ...receipt, status: 'failed', failureReason: failedAttempt.failureReason, invoice: inv });
-      void queryClient.invalidateQueries({ queryKey: INVOICES_KEY });
-      void queryClient.invalidateQueries({ queryKey: POINTS_KEY });
+      void refreshAfterPayment(queryClient, invoiceId);
       return;
     }
     if (settledPayment) {
       setReceipt({ ...receipt, status: 'succeeded', cardCharged: settledPayment.amount, invoice: inv });
-      void queryClient.invalidateQueries({ queryKey: INVOICES_KEY });
-      void queryClient.invalidateQueries({ queryKey: POINTS_KEY });
+      void refreshAfterPayment(queryClient, invoiceId);
     }
   }, [settledPayment?.id, failedAttempt?.id, inv?.status]);
   useEffect(() => {
@@ -166,13 +183,13 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
       );
       if (pending) setPendingSince(Date.now());
       queryClient.setQueryData([...INVOICES_KEY, 'detail', invoiceId], answer.invoice);
-      await Promise.all([queryClient.invalidateQueries({ queryKey: INVOICES_KEY }), queryClient.invalidateQueries({ queryKey: POINTS_KEY })]);
+      await refreshAfterPayment(queryClient, invoiceId);
     },
     onError: async (e) => {
       if (isApiError(e) && FINAL_REFUSALS.has(e.code)) {
         // Nothing was charged: the next attempt is a new payment.
         setKey(newKey());
-        await Promise.all([queryClient.invalidateQueries({ queryKey: [...INVOICES_KEY, 'pay-preview', invoiceId] }), queryClient.invalidateQueries({ queryKey: POINTS_KEY })]);
+        await Promise.all([queryClient.invalidateQueries({ queryKey: payPreviewKey(invoiceId) }), queryClient.invalidateQueries({ queryKey: POINTS_KEY })]);
       }
       if (isApiError(e) && e.code === 'invoice_not_payable') await queryClient.invalidateQueries({ queryKey: INVOICES_KEY });
     },
