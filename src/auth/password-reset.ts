@@ -8,12 +8,18 @@ import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { findUserByEmail, findUserById } from './users.repo.ts';
 import { consumeUserToken, issueUserToken } from './user-tokens.ts';
 import { revokeAllSessions } from './sessions.ts';
+import { realTiming, withTimeFloor, type Timing } from './time-floor.ts';
 
 export const PASSWORD_RESET_TTL_MINUTES = 60;
+/** The least time a reset request takes, known email or not (as a refused sign-in: login.ts's FAILED_SIGN_IN_FLOOR_MS). */
+export const PASSWORD_RESET_FLOOR_MS = 300;
 
-/** Always answers the same way, whether or not the email exists. */
-export async function requestPasswordReset(ctx: Ctx, input: { email: string }): Promise<void> {
-  await inScope(ctx.db, { kind: 'system' }, async (trx) => {
+/**
+ * Always answers the same way, whether or not the email exists, and in no less than PASSWORD_RESET_FLOOR_MS, so neither
+ * the answer nor its time tells which addresses have an account.
+ */
+export async function requestPasswordReset(ctx: Ctx, input: { email: string }, timing: Timing = realTiming): Promise<void> {
+  await withTimeFloor(PASSWORD_RESET_FLOOR_MS, () => inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const user = await findUserByEmail(trx, input.email);
     if (!user || user.status !== 'active') return;
     const token = await issueUserToken(trx, user, 'password_reset', PASSWORD_RESET_TTL_MINUTES);
@@ -26,7 +32,7 @@ export async function requestPasswordReset(ctx: Ctx, input: { email: string }): 
     await recordAudit(trx, ctx, {
       partnerId: user.partnerId, customerId: user.customerId, app: 'auth', action: 'auth.password_reset_requested', targetType: 'user', targetId: user.id,
     });
-  });
+  }), timing);
 }
 
 /**
