@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANONYMOUS, type Ctx } from '../platform/context.ts';
-import { createTestApp, type TestApp } from '../test/harness.ts';
-import { PASSWORD_RESET_FLOOR_MS, requestPasswordReset } from './password-reset.ts';
+import { auditEventsOf, createTestApp, type TestApp } from '../test/harness.ts';
+import { PASSWORD_RESET_FLOOR_MS, RESET_EMAILS_PER_HOUR, requestPasswordReset } from './password-reset.ts';
 import type { Timing } from './time-floor.ts';
 
 let t: TestApp;
@@ -45,5 +46,30 @@ describe('asking for a password reset', () => {
       expect(res.statusCode, email).toBe(202);
       expect(res.json()).toEqual({ ok: true });
     }
+  });
+});
+
+describe('asking again and again for one address', () => {
+  it(`sends at most ${RESET_EMAILS_PER_HOUR} reset emails an hour; beyond that the same 202, in the same time, and nothing sent`, async () => {
+    const email = 'owner@initech.test';
+    const ask = () => t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email } });
+    const userId = (await t.db.owner.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+    const requested = async () => (await auditEventsOf(t.db, 'auth.password_reset_requested')).filter((e) => e.targetId === userId).length;
+    for (let i = 0; i < 15; i++) {
+      const res = await ask();
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ ok: true });
+    }
+    expect(await resetMails(email)).toHaveLength(RESET_EMAILS_PER_HOUR);
+    expect(await requested()).toBe(RESET_EMAILS_PER_HOUR);
+    // A refused one still waits out the floor, as every other answer does.
+    const timing = stillTiming();
+    await requestPasswordReset(ctx, { email }, timing);
+    expect(timing.slept).toEqual([PASSWORD_RESET_FLOOR_MS]);
+    expect(await resetMails(email)).toHaveLength(RESET_EMAILS_PER_HOUR);
+    // An hour after them, one more can be sent; other addresses were never held back.
+    await t.db.owner.db.updateTable('userTokens').set({ createdAt: sql`created_at - interval '61 minutes'` }).where('userId', '=', userId).execute();
+    expect((await ask()).statusCode).toBe(202);
+    expect(await resetMails(email)).toHaveLength(RESET_EMAILS_PER_HOUR + 1);
   });
 });

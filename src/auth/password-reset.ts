@@ -13,15 +13,23 @@ import { realTiming, withTimeFloor, type Timing } from './time-floor.ts';
 export const PASSWORD_RESET_TTL_MINUTES = 60;
 /** The least time a reset request takes, known email or not (as a refused sign-in: login.ts's FAILED_SIGN_IN_FLOOR_MS). */
 export const PASSWORD_RESET_FLOOR_MS = 300;
+/** Reset emails sent to one account within an hour; asking again beyond it sends nothing (and says nothing of it). */
+export const RESET_EMAILS_PER_HOUR = 3;
 
 /**
  * Always answers the same way, whether or not the email exists, and in no less than PASSWORD_RESET_FLOOR_MS, so neither
- * the answer nor its time tells which addresses have an account.
+ * the answer nor its time tells which addresses have an account. At most RESET_EMAILS_PER_HOUR links an hour go to one
+ * account (counted on the links issued, under a lock on the account): a stranger cannot flood someone's inbox.
  */
 export async function requestPasswordReset(ctx: Ctx, input: { email: string }, timing: Timing = realTiming): Promise<void> {
   await withTimeFloor(PASSWORD_RESET_FLOOR_MS, () => inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const user = await findUserByEmail(trx, input.email);
     if (!user || user.status !== 'active') return;
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`password_reset:${user.id}`}, 0))`.execute(trx);
+    const sent = await trx.selectFrom('userTokens').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('userId', '=', user.id).where('purpose', '=', 'password_reset').where('createdAt', '>', sql<Date>`now() - interval '1 hour'`)
+      .executeTakeFirstOrThrow();
+    if (Number(sent.n) >= RESET_EMAILS_PER_HOUR) return;
     const token = await issueUserToken(trx, user, 'password_reset', PASSWORD_RESET_TTL_MINUTES);
     const link = `${ctx.config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
     await enqueueNotification(trx, {
