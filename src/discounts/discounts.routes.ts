@@ -10,7 +10,7 @@ import { createDiscount } from './create-discount.ts';
 import { updateDiscount, updateDiscountBody } from './update-discount.ts';
 import { endDiscount } from './end-discount.ts';
 import { listCustomerDiscounts, listDiscounts, listDiscountsQuery } from './list-discounts.ts';
-import { discountHistory, discountHistorySchema, getDiscount } from './get-discount.ts';
+import { discountHistory, discountHistoryQuery, discountHistorySchema, getDiscount } from './get-discount.ts';
 import { previewDiscount, previewSchema } from './preview-discount.ts';
 import { customerLookupQuery, customerLookupSchema, discountCatalog, discountCatalogSchema, lookupCustomers } from './discount-lookups.ts';
 
@@ -92,10 +92,10 @@ export function discountRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/discounts/:discountId/history', {
     config: { access },
     schema: {
-      operationId: 'getDiscountHistory', tags: TAGS, summary: 'A discount\'s history from the audit trail: created, changed, ended (oldest first)',
-      params, response: { 200: discountHistorySchema, ...problems },
+      operationId: 'getDiscountHistory', tags: TAGS, summary: 'A discount\'s history from the audit trail: created, changed, ended; newest first, a page at a time',
+      params, querystring: discountHistoryQuery, response: { 200: discountHistorySchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await discountHistory(ctxOf(req, deps), req.params.discountId)));
+  }, async (req, reply) => reply.send(await discountHistory(ctxOf(req, deps), req.params.discountId, req.query)));
 
   app.get('/api/v1/customers/:customerId/discounts', {
     config: { access: staffApp('customer') },

@@ -187,10 +187,38 @@ describe('changing and ending', () => {
     expect(await lines()).toEqual(issued);
     expect((await api(t, admin, 'GET', `/api/v1/invoices/${invoiceId}`)).json()).toMatchObject({ discount: '5.00', total: '27.25' });
     const history = (await api(t, admin, 'GET', `/api/v1/discounts/${d.id}/history`)).json<{ data: { action: string; changes: Record<string, unknown> }[] }>().data;
-    expect(history.map((h) => h.action)).toEqual(['discount.created', 'discount.changed', 'discount.ended']);
+    expect(history.map((h) => h.action)).toEqual(['discount.ended', 'discount.changed', 'discount.created']);
     expect(history[1]!.changes).toEqual({ name: { before: 'Pro deal', after: 'Pro deal (Acme)' }, endsOn: { before: null, after: '2026-06-30' } });
-    expect(history[2]!.changes).toMatchObject({ endsOn: { before: '2026-06-30', after: '2026-02-28' }, status: { before: 'active', after: 'ended' } });
+    expect(history[0]!.changes).toMatchObject({ endsOn: { before: '2026-06-30', after: '2026-02-28' }, status: { before: 'active', after: 'ended' } });
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('its history is a list like the others: newest first, a page at a time with limit and cursor, so the latest change is never cut off', async () => {
+    const d = await created({ name: 'Renamed 0', customerId: globex, scope: 'product_type', productType: 'usage', percentOff: '3' });
+    for (let i = 1; i <= 4; i++) expect((await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { name: `Renamed ${i}` })).statusCode).toBe(200);
+    type Page = { data: { id: string; action: string; changes: { name?: { after: string } } }[]; nextCursor: string | null };
+    const history = async (query: string) => (await api(t, admin, 'GET', `/api/v1/discounts/${d.id}/history${query}`)).json<Page>();
+    const names: string[] = [];
+    let page = await history('?limit=2');
+    expect(page.data[0]!.changes.name?.after).toBe('Renamed 4');
+    for (;;) {
+      names.push(...page.data.map((h) => h.changes.name?.after ?? '?'));
+      if (!page.nextCursor) break;
+      expect(page.nextCursor).toBe(page.data.at(-1)!.id);
+      page = await history(`?limit=2&cursor=${page.nextCursor}`);
+    }
+    expect(names).toEqual(['Renamed 4', 'Renamed 3', 'Renamed 2', 'Renamed 1', 'Renamed 0']);
+    expect((await history('')).data.map((h) => h.action)).toEqual(['discount.changed', 'discount.changed', 'discount.changed', 'discount.changed', 'discount.created']);
+
+    const other = await created({ name: 'Other', customerId: initech, scope: 'product_type', productType: 'usage', percentOff: '3' });
+    const otherEvent = (await api(t, admin, 'GET', `/api/v1/discounts/${other.id}/history`)).json<Page>().data[0]!.id;
+    for (const query of ['?cursor=garbage', `?cursor=${otherEvent}`, '?limit=201', '?limit=0']) {
+      const res = await api(t, admin, 'GET', `/api/v1/discounts/${d.id}/history${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().errors.map((e: { path: string }) => e.path), query).toEqual([query.startsWith('?cursor') ? 'cursor' : 'limit']);
+    }
+    await end(d.id);
+    await end(other.id);
   });
 
   it('a scheduled discount may change its rate and dates', async () => {

@@ -7,7 +7,8 @@ import { api, isApiError } from '../../shared/api.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { fieldError, FormError } from '../../shared/forms.tsx';
 import { formatDateTime } from '../../shared/format.ts';
-import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { usePagedList } from '../../shared/queries.ts';
+import { Empty, ErrorState, LoadingState, LoadMore } from '../../shared/ui.tsx';
 import { DiscountStatusBadge } from './DiscountStatusBadge.tsx';
 import { PrecedenceHelp } from './PrecedenceHelp.tsx';
 import { DISCOUNTS_KEY, periodOf, rateOf, type DiscountView, type HistoryItem } from './discount-types.ts';
@@ -15,16 +16,13 @@ import { DISCOUNTS_KEY, periodOf, rateOf, type DiscountView, type HistoryItem } 
 const ACTION_LABEL: Record<HistoryItem['action'], string> = { 'discount.created': 'Created', 'discount.changed': 'Changed', 'discount.ended': 'Ended' };
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
-/** One discount: what it is, its history from the audit trail, and its actions (rename, move the end, end now). */
+/** One discount: what it is, its history from the audit trail (newest first, more on demand), and its actions (rename, move the end, end now). */
 export function DiscountDetailPage() {
   const { id = '' } = useParams();
   const queryClient = useQueryClient();
   const key = [...DISCOUNTS_KEY, id];
   const discount = useQuery({ queryKey: key, queryFn: ({ signal }) => api.get<DiscountView>(`/api/v1/discounts/${encodeURIComponent(id)}`, undefined, signal) });
-  const history = useQuery({
-    queryKey: [...key, 'history'],
-    queryFn: ({ signal }) => api.get<{ data: HistoryItem[] }>(`/api/v1/discounts/${encodeURIComponent(id)}/history`, undefined, signal),
-  });
+  const history = usePagedList<HistoryItem>([...key, 'history'], `/api/v1/discounts/${encodeURIComponent(id)}/history`);
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: DISCOUNTS_KEY });
   };
@@ -88,9 +86,9 @@ export function DiscountDetailPage() {
       <Paper withBorder radius="md" p="md" component="section" aria-label="History">
         <Title order={3} size="h4" mb="sm">History</Title>
         {history.isError ? <ErrorState error={history.error} onRetry={() => void history.refetch()} /> : null}
-        {history.data ? (
+        {history.rows ? (
           <Timeline bulletSize={22} lineWidth={2}>
-            {history.data.data.map((h) => (
+            {history.rows.map((h) => (
               <Timeline.Item
                 key={h.id}
                 bullet={h.action === 'discount.created' ? <IconCirclePlus size={12} /> : h.action === 'discount.ended' ? <IconPlayerStop size={12} /> : <IconEdit size={12} />}
@@ -105,6 +103,7 @@ export function DiscountDetailPage() {
             ))}
           </Timeline>
         ) : null}
+        <LoadMore hasNextPage={history.hasNextPage} isFetchingNextPage={history.isFetchingNextPage} onLoadMore={() => void history.fetchNextPage()} />
       </Paper>
       <PrecedenceHelp compact />
     </Stack>
