@@ -48,6 +48,10 @@ test('the finance person issues a credit note to points for a paid invoice and s
     await expect(page.getByRole('heading', { name: 'New credit note' })).toBeVisible();
     await expect(page.getByTestId('credit-invoice-facts')).toContainText(invoice.number);
     await expect(page.getByTestId('credit-invoice-facts')).toContainText('paid SGD 40.00');
+    // Paid in full, nothing is due to reduce: the form starts on an outcome this invoice allows.
+    await expect(page.getByRole('radio', { name: 'Credit points' })).toBeChecked();
+    await expect(page.getByRole('radio', { name: 'Reduce the amount due' })).not.toBeChecked();
+    await expect(page.getByText('This outcome allows at most SGD 40.00.')).toBeVisible();
     await page.getByText('Custom amount', { exact: true }).click();
     await page.getByRole('textbox', { name: 'Amount, tax included (SGD)' }).fill('15.00');
     await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 15.00');
@@ -59,7 +63,15 @@ test('the finance person issues a credit note to points for a paid invoice and s
   });
 
   await test.step('issued: number, outcome, PDF', async () => {
+    // Issuing asks first, saying the amount and the outcome; cancelling issues nothing.
     await page.getByRole('button', { name: 'Issue credit note' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Issue this credit note?' });
+    await expect(confirm.getByTestId('credit-issue-confirm')).toContainText(`SGD 15.00 credited on ${invoice.number} to ${customer.name}: it is added to the customer’s points`);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toBeHidden();
+    await expect(page).toHaveURL(/\/admin\/finance\/credit-notes\?invoiceId=/);
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    await confirm.getByRole('button', { name: 'Issue credit note' }).click();
     await expect(page).toHaveURL(/\/admin\/finance\/credit-notes\/cn_/);
     await expect(page.getByTestId('credit-note-status')).toHaveText('Issued');
     await expect(page.getByTestId('credit-note-number')).toHaveText(/^CN-\d{4}-\d{6}$/);

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
@@ -9,7 +9,8 @@ import { notifications } from '@mantine/notifications';
 import { IconAlertCircle } from '@tabler/icons-react';
 import { api, errorMessage } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { formatMoney } from '../../shared/money.ts';
+import { formatMoney, toMicros } from '../../shared/money.ts';
+import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import {
   CREDIT_NOTES_KEY, MarginText, OUTCOMES, REASONS, REFUND_METHODS,
@@ -20,6 +21,14 @@ interface LineChoice {
   selected: boolean;
   by: 'quantity' | 'amount';
   value: string;
+}
+
+/** What issuing does with the credited amount, in words for the confirmation. */
+function outcomeSentence(outcome: CreditNoteOutcome, method: RefundMethod): string {
+  if (outcome === 'reduce_due') return 'it reduces the amount due';
+  if (outcome === 'points') return 'it is added to the customer’s points';
+  const how = REFUND_METHODS.find((m) => m.value === method)?.label ?? method;
+  return `it is refunded: ${how.charAt(0).toLowerCase()}${how.slice(1)}`;
 }
 
 /** The invoice picker: issued Purchase and Monthly invoices, by number or customer name. */
@@ -93,6 +102,14 @@ export function CreditNoteForm({ initialInvoiceId, onCancel }: { initialInvoiceI
   });
   const facts = base.data;
   const currency = facts?.invoice.currency ?? '';
+  // Each invoice starts on an outcome it allows: off the amount due while something is due, else to points (a paid
+  // invoice has nothing to reduce).
+  const [outcomeFor, setOutcomeFor] = useState<string | null>(null);
+  useEffect(() => {
+    if (!facts || outcomeFor === facts.invoice.id) return;
+    setOutcomeFor(facts.invoice.id);
+    setOutcome((toMicros(facts.creditable.reduceDue) ?? 0n) > 0n ? 'reduce_due' : 'points');
+  }, [facts, outcomeFor]);
 
   const save = useMutation({
     mutationFn: (issue: boolean) => api.post<CreditNoteDetail>('/api/v1/credit-notes', {
@@ -252,7 +269,20 @@ export function CreditNoteForm({ initialInvoiceId, onCancel }: { initialInvoiceI
           </Paper>
           <FormError error={save.error} fields={['amount', 'outcome', 'refundMethod']} />
           <Group>
-            <Button onClick={() => save.mutate(true)} loading={save.isPending && save.variables === true} disabled={!preview}>Issue credit note</Button>
+            <ConfirmButton
+              label="Issue credit note"
+              title="Issue this credit note?"
+              confirmLabel="Issue credit note"
+              buttonProps={{ size: 'sm', variant: 'filled' }}
+              disabled={!preview || save.isPending}
+              message={preview && facts ? (
+                <Text size="sm" data-testid="credit-issue-confirm">
+                  {formatMoney(preview.total, currency)} credited on {facts.invoice.number ?? 'the invoice'} to {facts.invoice.customer.name}: {outcomeSentence(outcome, refundMethod)}.
+                  {' '}It is numbered and posted at once, and cannot be changed afterwards.
+                </Text>
+              ) : ''}
+              onConfirm={() => save.mutateAsync(true)}
+            />
             <Button variant="default" onClick={() => save.mutate(false)} loading={save.isPending && save.variables === false} disabled={!preview}>Save draft</Button>
           </Group>
         </>
