@@ -233,10 +233,12 @@ describe('POST /api/v1/payments/:id/reverse (reversePayment)', () => {
     expect((await reverse(bounce)).statusCode).toBe(200);
     const after = (await api(t, finance, 'GET', `/api/v1/invoices/${inv.id}`)).json();
     expect(after).toMatchObject({ status: 'partially_paid', amountPaid: '15.00', amountDue: '25.00' });
-    expect(after.payments).toEqual([expect.objectContaining({ amount: '15.00', source: 'allocation', reference: keep })]);
+    // Each payment is named by its receipt number, as the customer's receipt is.
+    const receipt = async (id: string) => (await t.db.owner.db.selectFrom('payments').select('receiptNumber').where('id', '=', id).executeTakeFirstOrThrow()).receiptNumber;
+    expect(after.payments).toEqual([expect.objectContaining({ amount: '15.00', source: 'allocation', reference: await receipt(keep) })]);
     const { text } = await pdfText((await api(t, finance, 'GET', `/api/v1/invoices/${inv.id}/pdf`)).rawPayload);
-    expect(text).toContain(keep);
-    expect(text).not.toContain(bounce);
+    expect(text).toContain(await receipt(keep));
+    expect(text).not.toContain(await receipt(bounce));
   });
 
   it('a subscription its invoice activated stays active (the domain has no suspension), flagged in its history and in the result', async () => {
