@@ -53,7 +53,7 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
     'invoice.created', 'invoice.updated', 'invoice.issued', 'invoice.voided', 'invoice.resent', 'statement.generated', ...INVOICE_PAYMENT,
   ],
   finance: [
-    'credit_limit.set', 'points.issued', 'points.taken_back', 'payment.recorded', 'payment.assigned', 'payment.allocated',
+    'credit_limit.set', 'credit_limit.expired', 'points.issued', 'points.taken_back', 'payment.recorded', 'payment.assigned', 'payment.allocated',
     'payment.reversed', 'credit_note.created', 'credit_note.updated', 'credit_note.issued', 'credit_note.voided', 'credit_note.refunded',
     'credit_note.refund_failed', 'bank_statement.imported', 'bank_statement_line.accepted', 'bank_statement_line.rejected', ...TOP_UP,
   ],

@@ -10,7 +10,8 @@ import { currentBillTo } from '../invoices/invoice-views.ts';
 
 /**
  * The debit note of a payment reversal: points the reversed payment had created were already spent, beyond what the
- * customer's points and credit limit can take back. The shortfall is what the customer now owes for service already
+ * customer's points and credit limit can take back; or of a temporary credit limit that ended with points spent under
+ * it (the same debt: service consumed on credit that no longer stands). The shortfall is what the customer now owes for service already
  * consumed (its revenue was booked when the points were spent), so it moves from the points account to the receivable:
  * Dr `receivable:{c}` · Cr `points:{c}` (the points come back up to the credit limit), and it is billed on an issued
  * **Purchase invoice** with one line "Reversed payment <receipt> (<reference>)": exempt from tax (not a supply), no revenue
@@ -35,8 +36,11 @@ export async function issueReversalDebitNote(
     amountMicros: bigint;
     /** The points spent it covers (micros): amountMicros - spentMicros < one minor unit goes back to the points. */
     spentMicros: bigint;
-    payment: { id: string; receiptNumber: string; reference: string | null };
-  },
+    /**
+     * Why the points spent are billed: a payment reversed after the points it credited were spent, or a temporary
+     * credit limit that expired with points spent under it (src/wallet/credit-limit-expiry.ts).
+     */
+  } & ({ payment: { id: string; receiptNumber: string; reference: string | null } } | { expiredCreditLimit: { limitMicros: bigint; expiredAt: Date } }),
 ): Promise<{ id: string; number: string }> {
   assert(input.amountMicros > 0n, 'a debit note bills something');
   const { partnerId, customerId, currency, amountMicros, spentMicros } = input;
@@ -49,12 +53,17 @@ export async function issueReversalDebitNote(
   const dueDays = settings?.invoiceDueDays ?? 14;
   const dueAt = new Date(now.getTime() + dueDays * 86_400_000);
   const id = newId('inv');
-  const description = `Reversed payment ${input.payment.receiptNumber}${input.payment.reference ? ` (${input.payment.reference})` : ''}: points already spent`.slice(0, 500);
+  const payment = 'payment' in input ? input.payment : null;
+  const limit = 'expiredCreditLimit' in input ? input.expiredCreditLimit : null;
+  const description = (payment
+    ? `Reversed payment ${payment.receiptNumber}${payment.reference ? ` (${payment.reference})` : ''}: points already spent`
+    : `Points spent on a temporary credit limit of ${fmt(limit!.limitMicros)} ${currency} that ended on ${limit!.expiredAt.toISOString().slice(0, 10)}`).slice(0, 500);
 
   const auditEventId = await recordAudit(trx, ctx, {
     partnerId, customerId, app: 'finance', action: 'invoice.issued', targetType: 'invoice', targetId: id,
     changes: {
-      status: { after: 'awaiting_payment' }, type: { after: 'purchase' }, debitNoteFor: { after: input.payment.id },
+      status: { after: 'awaiting_payment' }, type: { after: 'purchase' },
+      ...(payment ? { debitNoteFor: { after: payment.id } } : { debitNoteForCreditLimit: { after: fmt(limit!.limitMicros) } }),
       total: { after: fmt(amountMicros) }, currency: { after: currency }, dueAt: { after: dueAt.toISOString() },
       ...(roundingMicros > 0n ? { pointsSpent: { after: fmt(spentMicros) }, roundingToPoints: { after: fmt(roundingMicros) } } : {}),
     },
@@ -65,7 +74,9 @@ export async function issueReversalDebitNote(
     id, partnerId, customerId, type: 'purchase', status: 'awaiting_payment', number, currency,
     subtotalMicros: amountMicros, discountMicros: 0n, taxMicros: 0n, totalMicros: amountMicros, amountPaidMicros: 0n, amountDueMicros: amountMicros,
     issuedAt: now, dueAt, dueDays, paidAt: null, billTo: JSON.stringify(billTo), draftLines: null, createdBy: input.actorId,
-    notes: `Debit note: payment ${input.payment.receiptNumber} was reversed after the points it credited were spent beyond the credit limit.`
+    notes: (payment
+      ? `Debit note: payment ${payment.receiptNumber} was reversed after the points it credited were spent beyond the credit limit.`
+      : `Debit note: your temporary credit limit of ${fmt(limit!.limitMicros)} ${currency} ended with points spent under it; they are billed here.`)
       + (roundingMicros > 0n ? ` Points spent: ${fmt(spentMicros)} ${currency}, billed in whole minor units; the ${fmt(roundingMicros)} ${currency} above it was added back to your points.` : ''),
     createdAt: now, updatedAt: now,
   }).execute();
@@ -76,7 +87,7 @@ export async function issueReversalDebitNote(
   await creditWallet(trx, {
     wallet: { partnerId, customerId, currency }, amountMicros,
     entry: {
-      kind: 'payment_reversal_receivable', causeType: 'invoice', causeId: id, auditEventId,
+      kind: payment ? 'payment_reversal_receivable' : 'credit_limit_expired_receivable', causeType: 'invoice', causeId: id, auditEventId,
       description: `Points spent beyond the credit limit, billed on invoice ${number}`
         + (roundingMicros > 0n ? ` (${fmt(spentMicros)} spent, billed ${fmt(amountMicros)}: ${fmt(roundingMicros)} back to points)` : ''),
     },

@@ -19,6 +19,7 @@ import { AUDIT_CHAIN_CHECK_CRONTAB, auditChainTasks } from '../audit/check-audit
 import { LEDGER_CHECK_CRONTAB, ledgerCheckTasks } from '../ledger/scheduled-ledger-check.ts';
 import { TOP_UP_POLICY_NOTICES_CRONTAB, topUpPolicyNoticeTasks } from '../topup/top-up-policy-notices.ts';
 import { LOW_BALANCE_SWEEP_CRONTAB, lowBalanceTasks } from '../wallet/low-balance-tasks.ts';
+import { creditLimitTasks, CREDIT_LIMIT_EXPIRY_CRONTAB } from '../wallet/credit-limit-tasks.ts';
 import { startAuditKeysUpkeep } from '../audit/audit-keys-upkeep.ts';
 import type { BackgroundLoop } from './background-loop.ts';
 
@@ -47,9 +48,10 @@ export async function startWorker(deps: { queuePool: pg.Pool; ownerDb: Db; db: D
     ...payAttemptTasks({ db: deps.db, gateway, log: deps.log }),
     ...topUpPolicyNoticeTasks({ db: deps.db, log: deps.log }),
     ...lowBalanceTasks({ db: deps.db, log: deps.log }),
+    ...creditLimitTasks({ db: deps.db, config: deps.config, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, LOW_BALANCE_SWEEP_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, LOW_BALANCE_SWEEP_CRONTAB, CREDIT_LIMIT_EXPIRY_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,
