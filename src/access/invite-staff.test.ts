@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../platform/crypto.ts';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from './invite-user.ts';
 import { api, auditEventsOf, createTestApp, invitationTokenFor, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
 
 let t: TestApp;
@@ -11,6 +13,11 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const invite = (who: Session | null, payload: unknown) => api(t, who, 'POST', '/api/v1/staff/invitations', payload);
+/** Every invitation made so far, as if sent `minutes` earlier. */
+const sendInvitationsBack = (minutes: number) =>
+  t.db.owner.db.updateTable('invitations').set({ createdAt: sql`created_at - make_interval(mins => ${minutes})` }).execute();
+const invitationMails = (email: string) =>
+  t.db.owner.db.selectFrom('notifications').select('id').where('toEmail', '=', email).where('kind', '=', 'invitation').execute();
 
 describe('inviteStaff', () => {
   it('creates an invited user with their apps, mails a 7-day link and stores only the token hash', async () => {
@@ -43,6 +50,7 @@ describe('inviteStaff', () => {
   it('invites again someone who has not accepted: a fresh link, the old one dead', async () => {
     const first = await invite(admin, { email: 'twice@demo.test', name: 'Tw Ice', apps: ['customer'] });
     const oldToken = await invitationTokenFor(t.db, 'twice@demo.test');
+    await sendInvitationsBack(REINVITE_AFTER_MINUTES + 1); // a new link is sent at most once in REINVITE_AFTER_MINUTES
     const second = await invite(admin, { email: 'twice@demo.test', name: 'Twice Again', apps: ['audit'] });
     expect(second.statusCode).toBe(201);
     expect(second.json().userId).toBe(first.json().userId);
@@ -83,5 +91,43 @@ describe('inviteStaff', () => {
     const customer = await signIn(t, 'owner@acme.test');
     expect((await invite(customer, { email: 'y@demo.test', name: 'Y', apps: [] })).statusCode).toBe(403);
     expect((await invite(null, { email: 'y@demo.test', name: 'Y', apps: [] })).statusCode).toBe(401);
+  });
+
+  it(`sends a pending address a new link at most once in ${REINVITE_AFTER_MINUTES} minutes: then 429 with Retry-After, nothing sent`, async () => {
+    expect((await invite(admin, { email: 'eager@demo.test', name: 'Eager', apps: [] })).statusCode).toBe(201);
+    const again = await invite(admin, { email: 'eager@demo.test', name: 'Eager Again', apps: [] });
+    expect(again.statusCode).toBe(429);
+    expect(again.json()).toMatchObject({ code: 'too_many_requests' });
+    const wait = Number(again.headers['retry-after']);
+    expect(wait).toBeGreaterThan((REINVITE_AFTER_MINUTES - 1) * 60);
+    expect(wait).toBeLessThanOrEqual(REINVITE_AFTER_MINUTES * 60);
+    expect(await invitationMails('eager@demo.test')).toHaveLength(1);
+    const user = await t.db.owner.db.selectFrom('users').select('name').where('email', '=', 'eager@demo.test').executeTakeFirstOrThrow();
+    expect(user.name).toBe('Eager');
+    await sendInvitationsBack(REINVITE_AFTER_MINUTES);
+    expect((await invite(admin, { email: 'eager@demo.test', name: 'Eager Again', apps: [] })).statusCode).toBe(201);
+    expect(await invitationMails('eager@demo.test')).toHaveLength(2);
+  });
+
+  it(`sends at most ${INVITATIONS_PER_HOUR} staff invitations an hour per partner: then 429 with Retry-After, nothing written`, async () => {
+    const partnerId = (await t.db.owner.db.selectFrom('users').select('partnerId').where('email', '=', 'admin@demo.test').executeTakeFirstOrThrow()).partnerId!;
+    const inTheHour = async () => Number((await t.db.owner.db.selectFrom('invitations').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('partnerId', '=', partnerId).where('customerId', 'is', null).where(sql<boolean>`created_at > now() - interval '1 hour'`).executeTakeFirstOrThrow()).n);
+    for (let i = await inTheHour(); i < INVITATIONS_PER_HOUR; i++) {
+      expect((await invite(admin, { email: `many-${i}@demo.test`, name: 'Many', apps: [] })).statusCode).toBe(201);
+    }
+    const refused = await invite(admin, { email: 'one-too-many@demo.test', name: 'Any text at all', apps: [] });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining(`${INVITATIONS_PER_HOUR} invitations an hour`) });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(await invitationMails('one-too-many@demo.test')).toEqual([]);
+    expect(await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'one-too-many@demo.test').execute()).toEqual([]);
+    // A customer's members are another organisation: the owner of Acme still invites.
+    const owner = await signIn(t, 'owner@acme.test');
+    expect((await api(t, owner, 'POST', '/api/v1/portal/members/invitations', { email: 'teammate@acme.test', name: 'Teammate', role: 'member' })).statusCode).toBe(201);
+    // An hour later, the partner invites again.
+    await sendInvitationsBack(60);
+    expect((await invite(admin, { email: 'one-too-many@demo.test', name: 'Late', apps: [] })).statusCode).toBe(201);
   });
 });

@@ -23,7 +23,7 @@ export async function inviteStaff(ctx: Ctx, input: InviteStaffInput): Promise<In
   }
   const apps = [...new Set(input.apps)];
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const invited = await inviteUser(trx, ctx, { kind: 'staff', partnerId: caller.partnerId, email: input.email, name: input.name, apps, invitedBy: caller.actorId });
+    const invited = await inviteUser(trx, ctx, { kind: 'staff', partnerId: caller.partnerId, email: input.email, name: input.name, apps, invitedBy: caller.actorId, throttled: true });
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, app: 'access', action: 'staff.invited', targetType: 'user', targetId: invited.userId,
       changes: diff(null, { email: invited.email, name: input.name, apps, invitationId: invited.invitationId, expiresAt: invited.expiresAt }),

@@ -3,12 +3,17 @@ import type { Ctx } from '../platform/context.ts';
 import type { Trx } from '../platform/database.ts';
 import type { AppName, CustomerRole } from '../platform/db-types.ts';
 import { DomainError } from '../platform/errors.ts';
+import { RetryLater } from '../platform/retry-later.ts';
 import { newId, newSecret } from '../platform/ids.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 
 export const INVITATION_TTL_DAYS = 7;
+/** A pending invitation is sent again at most once in this many minutes (staff and portal member invitations). */
+export const REINVITE_AFTER_MINUTES = 10;
+/** Invitations one organisation (a partner's staff, or one customer's members) sends within an hour, at most. */
+export const INVITATIONS_PER_HOUR = 20;
 
 export type InviteUserInput = {
   partnerId: string;
@@ -16,6 +21,11 @@ export type InviteUserInput = {
   name: string;
   /** The staff member or API key (or portal user) who invites; null for the system. */
   invitedBy: string | null;
+  /**
+   * Held to REINVITE_AFTER_MINUTES and INVITATIONS_PER_HOUR (429 too_many_requests with Retry-After): the invitations
+   * people send one by one (staff, portal members), not an owner's invitation with a new customer.
+   */
+  throttled?: boolean;
 } & (
   | { kind: 'staff'; apps: readonly AppName[] }
   | { kind: 'customer'; customerId: string; role: CustomerRole }
@@ -30,6 +40,39 @@ export interface InvitedUser {
 
 function emailTaken(email: string): DomainError {
   return new DomainError('already_exists', `${email} already has a Folio account`);
+}
+
+/**
+ * Each invitation mails a stranger text the inviter chose (the name): one organisation sends at most INVITATIONS_PER_HOUR
+ * an hour, and one pending address gets a new link at most once in REINVITE_AFTER_MINUTES. Counted on the invitations
+ * themselves under a lock per organisation, so requests at once cannot both slip under a limit.
+ */
+async function throttleInvitations(trx: Trx, partnerId: string, customerId: string | null, pendingUserId: string | null): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`invitations:${partnerId}:${customerId ?? 'staff'}`}, 0))`.execute(trx);
+  if (pendingUserId) {
+    const last = await trx
+      .selectFrom('invitations')
+      .select(sql<number>`ceil(extract(epoch from (max(created_at) + make_interval(mins => ${REINVITE_AFTER_MINUTES}) - now())))::int`.as('waitSeconds'))
+      .where('partnerId', '=', partnerId)
+      .where('userId', '=', pendingUserId)
+      .executeTakeFirst();
+    if (last?.waitSeconds != null && last.waitSeconds > 0) {
+      throw new RetryLater('too_many_requests', `This address was invited less than ${REINVITE_AFTER_MINUTES} minutes ago; the link sent then still works`, last.waitSeconds);
+    }
+  }
+  const sent = await trx
+    .selectFrom('invitations')
+    .select([
+      (eb) => eb.fn.countAll<string>().as('n'),
+      sql<number | null>`ceil(extract(epoch from ((array_agg(created_at order by created_at desc))[${INVITATIONS_PER_HOUR}] + interval '1 hour' - now())))::int`.as('waitSeconds'),
+    ])
+    .where('partnerId', '=', partnerId)
+    .where('customerId', customerId === null ? 'is' : '=', customerId)
+    .where(sql<boolean>`created_at > now() - interval '1 hour'`)
+    .executeTakeFirstOrThrow();
+  if (Number(sent.n) >= INVITATIONS_PER_HOUR) {
+    throw new RetryLater('too_many_requests', `At most ${INVITATIONS_PER_HOUR} invitations an hour; try again later`, sent.waitSeconds ?? 3600);
+  }
 }
 
 /**
@@ -59,6 +102,7 @@ export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Pr
     const notYetAccepted = sameOrganisation && existing.status === 'invited' && existing.customerRole === role;
     const removedMember = sameOrganisation && input.kind === 'customer' && existing.status === 'disabled';
     if (!notYetAccepted && !removedMember) throw emailTaken(email);
+    if (input.throttled) await throttleInvitations(trx, input.partnerId, customerId, notYetAccepted ? existing.id : null);
     userId = existing.id;
     await trx
       .updateTable('users')
@@ -78,6 +122,7 @@ export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Pr
       await trx.deleteFrom('appGrants').where('partnerId', '=', input.partnerId).where('userId', '=', userId).execute();
     }
   } else {
+    if (input.throttled) await throttleInvitations(trx, input.partnerId, customerId, null);
     userId = newId('usr');
     try {
       await trx

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from '../access/invite-user.ts';
 import { acceptInvitationFor, api, auditEventsOf, createTestApp, joinOrganisation, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
 
 let t: TestApp;
@@ -56,5 +58,32 @@ describe('portalInviteMember', () => {
     const bad = await invite(owner, { email: 'o2@acme.test', name: 'O2', role: 'owner', customerId: 'cus_x' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['role', 'customerId']));
+  });
+
+  it(`sends a pending address a new link at most once in ${REINVITE_AFTER_MINUTES} minutes, and at most ${INVITATIONS_PER_HOUR} invitations an hour per organisation: then 429 with Retry-After, nothing sent`, async () => {
+    const mails = (email: string) => t.db.owner.db.selectFrom('notifications').select('id').where('toEmail', '=', email).where('kind', '=', 'invitation').execute();
+    const { session: admin } = await joinOrganisation(t, owner, 'gatekeeper@acme.test', 'admin');
+    expect((await invite(admin, { email: 'outsider@example.test', name: 'Hello', role: 'guest' })).statusCode).toBe(201);
+    const again = await invite(admin, { email: 'outsider@example.test', name: 'Click here: http://evil.test', role: 'guest' });
+    expect(again.statusCode).toBe(429);
+    expect(again.json().code).toBe('too_many_requests');
+    expect(Number(again.headers['retry-after'])).toBeGreaterThan((REINVITE_AFTER_MINUTES - 1) * 60);
+    expect(Number(again.headers['retry-after'])).toBeLessThanOrEqual(REINVITE_AFTER_MINUTES * 60);
+    expect(await mails('outsider@example.test')).toHaveLength(1);
+
+    const acme = (await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+    const inTheHour = async () => Number((await t.db.owner.db.selectFrom('invitations').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('customerId', '=', acme).where(sql<boolean>`created_at > now() - interval '1 hour'`).executeTakeFirstOrThrow()).n);
+    for (let i = await inTheHour(); i < INVITATIONS_PER_HOUR; i++) {
+      expect((await invite(admin, { email: `outsider-${i}@example.test`, name: 'Hello', role: 'guest' })).statusCode).toBe(201);
+    }
+    const capped = await invite(admin, { email: 'one-more@example.test', name: 'Hello', role: 'guest' });
+    expect(capped.statusCode).toBe(429);
+    expect(capped.json()).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining(`${INVITATIONS_PER_HOUR} invitations an hour`) });
+    expect(Number(capped.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    expect(await mails('one-more@example.test')).toEqual([]);
+    // Another organisation is not held back.
+    const initech = await signIn(t, 'owner@initech.test');
+    expect((await invite(initech, { email: 'newcomer@initech.test', name: 'Newcomer', role: 'member' })).statusCode).toBe(201);
   });
 });

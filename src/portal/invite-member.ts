@@ -19,7 +19,7 @@ export async function inviteMember(ctx: Ctx, input: InviteMemberInput): Promise<
   if (caller.role === 'admin' && input.role === 'admin') throw new DomainError('role_not_allowed', 'Only the owner can invite admins');
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const invited = await inviteUser(trx, ctx, {
-      kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId, role: input.role, email: input.email, name: input.name, invitedBy: caller.userId,
+      kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId, role: input.role, email: input.email, name: input.name, invitedBy: caller.userId, throttled: true,
     });
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, customerId: caller.customerId, app: 'portal', action: 'member.invited', targetType: 'user', targetId: invited.userId,
