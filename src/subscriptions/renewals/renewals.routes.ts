@@ -3,6 +3,7 @@ import type { FolioApp, ServerDeps } from '../../platform/server.ts';
 import { ctxOf } from '../../platform/server.ts';
 import { staffApp } from '../../platform/access-policy.ts';
 import { problems } from '../../platform/schemas.ts';
+import { idempotencyKeyHeaders } from '../../platform/idempotency.ts';
 import { pathId } from '../../access/route-schemas.ts';
 import { gatewayOf } from '../../topup/gateway-of.ts';
 import { recoverRenewal } from './recover-renewal.ts';
@@ -23,7 +24,7 @@ export function renewalRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'recoverSubscriptionRenewal', tags: ['Customer'],
       summary: "Retry a failed renewal now, for the organisation's whole renewal group: from points, else by card (renew-by-card); 422 insufficient_points / card_declined when it fails again; honours Idempotency-Key",
-      params: z.strictObject({ id: pathId }),
+      headers: idempotencyKeyHeaders, params: z.strictObject({ id: pathId }),
       response: { 200: recoveredSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await recoverRenewal({ ...ctxOf(req, deps), gateway: gatewayOf(deps) }, { subscriptionId: req.params.id })));
