@@ -209,6 +209,27 @@ test('the profile is edited (billing contact, status), and the currency is fixed
   await expect(page.getByRole('table', { name: 'Customers' }).getByRole('row').filter({ hasText: 'Acme Pte Ltd' })).toContainText('ap@acme.test');
 });
 
+test('the profile says whether the owner ever signed in, as the Members tab does', async () => {
+  // Acme's customer as the API gives it, its owner active: once with no sign-in yet, once with one an hour ago.
+  let lastLoginAt: string | null = null;
+  await page.route(/\/api\/v1\/customers\/cus_[0-9a-z]+$/, async (route) => {
+    const res = await route.fetch();
+    const body = (await res.json()) as { users: Array<{ role: string; status: string; lastLoginAt: string | null }> };
+    body.users = body.users.map((u) => (u.role === 'owner' ? { ...u, status: 'active', lastLoginAt } : u));
+    await route.fulfill({ response: res, json: body });
+  });
+  await openAcme();
+  await page.getByRole('tab', { name: 'Profile' }).click();
+  const owner = page.getByRole('region', { name: 'Owner' });
+  await expect(owner).toContainText('The owner has an account but has never signed in');
+  await expect(owner).not.toContainText('The owner has signed in');
+  lastLoginAt = new Date(Date.now() - 3_600_000).toISOString();
+  await page.reload();
+  await page.getByRole('tab', { name: 'Profile' }).click();
+  await expect(owner).toContainText('The owner last signed in 1 hour ago');
+  await page.unroute(/\/api\/v1\/customers\/cus_[0-9a-z]+$/);
+});
+
 test('the dashboard shows revenue, cost and margin, low points and renewals', async () => {
   await sidebar(page).getByRole('link', { name: 'Home' }).click();
   const dashboard = page.getByRole('region', { name: 'Dashboard' });

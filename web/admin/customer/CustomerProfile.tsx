@@ -5,7 +5,7 @@ import { notifications } from '@mantine/notifications';
 import { IconMailForward, IconPencil } from '@tabler/icons-react';
 import { apiRequest, isApiError, api } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { formatDate, formatDateTime, titleCase } from '../../shared/format.ts';
+import { formatDate, formatDateTime, formatRelative, titleCase } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { StatusBadge } from '../../shared/ui.tsx';
 import { CUSTOMER_STATUSES, type CustomerFull } from './customer-types.ts';
@@ -204,7 +204,9 @@ function OwnerSection({ customer: c }: { customer: CustomerFull }) {
           <Text size="xs" c="dimmed" mt={4}>
             {pending
               ? 'The owner has not accepted the invitation yet. Send it again (a fresh link), or invite someone else instead.'
-              : 'The owner has signed in; only the owner can transfer ownership, from the portal.'}
+              : owner.lastLoginAt
+                ? `The owner last signed in ${formatRelative(owner.lastLoginAt)}; only the owner can transfer ownership, from the portal.`
+                : 'The owner has an account but has never signed in; only the owner can transfer ownership, from the portal.'}
           </Text>
         </div>
         {pending ? (
