@@ -14,9 +14,15 @@ export interface ListNotificationsInput {
 }
 
 /**
- * Everything the partner's system sent its customers (Customer app), newest first (ids are time-sortable), secrets
- * masked. Mail to the partner's own staff (sign-in codes, staff invitations, alerts) is not customer communication and
- * is not listed. A customer id of another partner simply matches nothing.
+ * The mail of a staff member's own account (sign-in codes, password resets, email verification, staff invitations,
+ * access request decisions): not the partner's communication with its customers, and not for colleagues to read.
+ */
+export const STAFF_ACCOUNT_MAIL = ['two_factor_code', 'password_reset', 'email_verification', 'invitation', 'access_request_decided'] as const;
+
+/**
+ * Everything the partner's system sent (Customer app): its customers' mail and its own (a contact-sales test email,
+ * alerts), newest first (ids are time-sortable), secrets masked. A staff member's account mail (`STAFF_ACCOUNT_MAIL`
+ * without a customer) is not listed. A customer id of another partner simply matches nothing.
  */
 export async function listNotifications(ctx: Ctx, input: ListNotificationsInput): Promise<{ data: NotificationView[]; nextCursor: string | null }> {
   const partnerId = partnerIdOf(ctx.principal);
@@ -25,7 +31,7 @@ export async function listNotifications(ctx: Ctx, input: ListNotificationsInput)
       .selectFrom('notifications')
       .select(NOTIFICATION_COLUMNS)
       .where('partnerId', '=', partnerId)
-      .where('customerId', 'is not', null)
+      .where((eb) => eb.or([eb('customerId', 'is not', null), eb('kind', 'not in', STAFF_ACCOUNT_MAIL)]))
       .$if(input.customerId !== undefined, (q) => q.where('customerId', '=', input.customerId!))
       .$if(input.status !== undefined, (q) => q.where('status', '=', input.status!))
       .$if(input.kind !== undefined, (q) => q.where('kind', '=', input.kind!))

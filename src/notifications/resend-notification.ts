@@ -6,6 +6,7 @@ import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { enqueueNotification, SALES_NOTIFICATION_KINDS, type NotificationKind } from './enqueue-notification.ts';
 import { NOTIFICATION_COLUMNS, loadHistory, toView, type NotificationView } from './notification-view.ts';
+import { STAFF_ACCOUNT_MAIL } from './list-notifications.ts';
 
 /**
  * Kinds that are never sent again: a sign-in code or a password-reset link is good for one short-lived use, and a copy
@@ -16,7 +17,7 @@ export const NOT_RESENDABLE: ReadonlySet<string> = new Set(['two_factor_code', '
 /**
  * Customer app > Notifications > Resend: a copy of one of the partner's notifications (same recipient, kind, subject and body)
  * goes back to the outbox and is delivered like any other; the original stays as it was. Audited as `notification.resent`,
- * naming the original and the copy. Another partner's notification, or one to the partner's own staff, is "not found"; sign-in codes and password-reset links
+ * naming the original and the copy. Another partner's notification, or a staff member's account mail, is "not found"; sign-in codes and password-reset links
  * are a 409 `notification_not_resendable`.
  */
 export async function resendNotification(ctx: Ctx, input: { notificationId: string }): Promise<NotificationView> {
@@ -26,7 +27,7 @@ export async function resendNotification(ctx: Ctx, input: { notificationId: stri
       .selectFrom('notifications')
       .select(['id', 'partnerId', 'customerId', 'userId', 'toEmail', 'kind', 'subject', 'bodyText', 'replyToEmail', 'replyToName'])
       .where('partnerId', '=', partnerId)
-      .where('customerId', 'is not', null)
+      .where((eb) => eb.or([eb('customerId', 'is not', null), eb('kind', 'not in', STAFF_ACCOUNT_MAIL)]))
       .where('id', '=', input.notificationId)
       .executeTakeFirst();
     if (!original) throw notFound('Notification');
