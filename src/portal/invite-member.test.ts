@@ -34,6 +34,21 @@ describe('portalInviteMember', () => {
     expect(refused.json().code).toBe('role_not_allowed');
   });
 
+  it('a closed organisation invites no one (409, nothing sent); reopened, it may again', async () => {
+    const initechOwner = await signIn(t, 'owner@initech.test');
+    const setStatus = (status: 'active' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('name', '=', 'Initech Pte Ltd').execute();
+    await setStatus('closed');
+    try {
+      const refused = await invite(initechOwner, { email: 'late@initech.test', name: 'Late', role: 'member' });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({ code: 'state_conflict', detail: expect.stringContaining('closed') });
+      expect(await lastMailTo(t.db, 'late@initech.test')).toBeUndefined();
+    } finally {
+      await setStatus('active');
+    }
+    expect((await invite(initechOwner, { email: 'late@initech.test', name: 'Late', role: 'member' })).statusCode).toBe(201);
+  });
+
   it('invites back a removed member with a new role; they choose a new password', async () => {
     const { userId, session } = await joinOrganisation(t, owner, 'back@acme.test', 'admin');
     await api(t, owner, 'POST', `/api/v1/portal/members/${userId}/remove`);

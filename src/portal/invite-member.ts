@@ -18,6 +18,9 @@ export async function inviteMember(ctx: Ctx, input: InviteMemberInput): Promise<
   if (caller.role !== 'owner' && caller.role !== 'admin') throw new DomainError('role_not_allowed', `Your role (${caller.role}) cannot invite members`);
   if (caller.role === 'admin' && input.role === 'admin') throw new DomainError('role_not_allowed', 'Only the owner can invite admins');
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    const customer = await trx.selectFrom('customers').select('status').where('partnerId', '=', caller.partnerId).where('id', '=', caller.customerId).executeTakeFirstOrThrow();
+    // A closed account takes no new people (its users keep reading its invoices and paying what is due).
+    if (customer.status === 'closed') throw new DomainError('state_conflict', 'This account is closed: no one new can be invited');
     const invited = await inviteUser(trx, ctx, {
       kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId, role: input.role, email: input.email, name: input.name, invitedBy: caller.userId, throttled: true,
     });
