@@ -59,7 +59,11 @@ test('a clerk creates a Purchase invoice with a product line and a free-text lin
 
   await page.getByRole('link', { name: 'New invoice' }).click();
   await expect(page.getByRole('heading', { name: 'New invoice' })).toBeVisible();
+  // Saved before choosing a customer: said above the form, and gone once one is chosen.
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Choose a customer first.' })).toBeVisible();
   await chooseCustomer('Initech Pte Ltd');
+  await expect(page.getByText('Choose a customer first.')).toHaveCount(0);
   await expect(page.getByRole('radio', { name: 'Purchase' })).toBeChecked();
 
   // Line 1: free text, 1.5 x 80.00 less 10.00 discount, standard tax.

@@ -16,7 +16,11 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
 
   const form = page.getByRole('form', { name: 'Top up' });
   await test.step('a successful top-up of 25.00', async () => {
+    // Submitted without an amount: said under the field, and gone as soon as one is typed.
+    await form.getByRole('button', { name: 'Top up' }).click();
+    await expect(form.getByText('Enter an amount, for example 50.00')).toBeVisible();
     await form.getByRole('textbox', { name: 'Amount' }).fill('10.00');
+    await expect(form.getByText('Enter an amount, for example 50.00')).toHaveCount(0);
     await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 11.00');
     await form.getByRole('textbox', { name: 'Amount' }).fill('25.00');
     await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 25.00');

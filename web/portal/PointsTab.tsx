@@ -367,7 +367,14 @@ function TopUpSection() {
             leftSection={<Text size="xs" c="dimmed">{policy.data?.currency ?? ''}</Text>}
             leftSectionWidth={44}
             value={amount}
-            onChange={(e) => setAmount(e.currentTarget.value)}
+            onChange={(e) => {
+              setAmount(e.currentTarget.value);
+              // An old complaint about the amount goes once it is changed (a new one comes with the next submit).
+              if (amountFieldError) {
+                if (localError?.startsWith('Enter an amount')) setLocalError(null);
+                if (fieldError(topUp.error, 'amount')) topUp.reset();
+              }
+            }}
             error={amountFieldError}
             required
           />

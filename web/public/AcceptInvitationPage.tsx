@@ -95,9 +95,9 @@ export function AcceptInvitationPage() {
         <Stack>
           <FormError error={accept.error} fields={['name', 'password']} />
           <TextInput label="Email" value={inv.email} readOnly disabled />
-          <TextInput label="Your name" autoComplete="name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(accept.error, 'name')} required />
-          <PasswordInput label="Choose a password" description="At least 10 characters" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={fieldError(accept.error, 'password')} required />
-          <PasswordInput label="Repeat password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.currentTarget.value)} error={mismatch ? 'The passwords do not match' : undefined} required />
+          <TextInput label="Your name" autoComplete="name" value={name} onChange={(e) => { setName(e.currentTarget.value); if (accept.error) accept.reset(); }} error={fieldError(accept.error, 'name')} required />
+          <PasswordInput label="Choose a password" description="At least 10 characters" autoComplete="new-password" value={password} onChange={(e) => { setPassword(e.currentTarget.value); setMismatch(false); if (accept.error) accept.reset(); }} error={fieldError(accept.error, 'password')} required />
+          <PasswordInput label="Repeat password" autoComplete="new-password" value={confirm} onChange={(e) => { setConfirm(e.currentTarget.value); setMismatch(false); }} error={mismatch ? 'The passwords do not match' : undefined} required />
           <Button type="submit" loading={accept.isPending} fullWidth>
             Create my account
           </Button>

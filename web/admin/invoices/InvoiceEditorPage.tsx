@@ -78,6 +78,9 @@ function lineBody(l: LineDraft, type: EditableType): InvoiceLineInput {
 
 const LINE_FIELDS = ['description', 'quantity', 'unitPrice', 'discount', 'productId', 'variantId', 'taxCategory'];
 
+const NO_CUSTOMER = 'Choose a customer first.';
+const NO_LINES = 'Add at least one line.';
+
 /**
  * Create a Purchase or Top-up invoice by hand (`/admin/invoice/new`), or edit a draft (`/admin/invoice/:id/edit`).
  * The totals shown while typing are a browser preview; the server's figures are shown once it is saved.
@@ -200,15 +203,17 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
     },
   });
   const stale = isApiError(save.error) && save.error.status === 412;
+  // What the last submit found missing, while it is still missing: choosing a customer or adding a line clears it.
+  const shownLocalError = (localError === NO_CUSTOMER && customer) || (localError === NO_LINES && lines.length > 0) ? null : localError;
   const submit = (issue: boolean) => (e?: FormEvent) => {
     e?.preventDefault();
     setLocalError(null);
     if (!customer) {
-      setLocalError('Choose a customer first.');
+      setLocalError(NO_CUSTOMER);
       return;
     }
     if (lines.length === 0) {
-      setLocalError('Add at least one line.');
+      setLocalError(NO_LINES);
       return;
     }
     save.mutate(issue);
@@ -235,9 +240,9 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
           ) : (
             <FormError error={save.error} fields={shownFields} />
           )}
-          {localError ? (
+          {shownLocalError ? (
             <Alert color="red" variant="light" role="alert">
-              {localError}
+              {shownLocalError}
             </Alert>
           ) : null}
           <Paper withBorder radius="md" p="lg">
