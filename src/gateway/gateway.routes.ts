@@ -20,7 +20,7 @@ export function gatewayRoutes(app: FolioApp, deps: ServerDeps): void {
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
     scope.post('/api/v1/gateway/webhooks', {
-      config: { access: publicAccess, audit: ['top_up.succeeded', 'top_up.failed'] },
+      config: { rawBody: true, access: publicAccess, audit: ['top_up.succeeded', 'top_up.failed'] },
       bodyLimit: WEBHOOK_BODY_LIMIT,
       schema: {
         operationId: 'gatewayWebhook', tags: ['Finance'],

@@ -31,5 +31,7 @@ declare module 'fastify' {
     access?: AccessPolicy;
     /** Audit action(s) a successful state change writes; the route-walk test checks each one is written. */
     audit?: string | readonly string[] | false;
+    /** The body is raw bytes the handler reads itself (a logo, a signed webhook): no JSON body schema is added. */
+    rawBody?: boolean;
   }
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import fs from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -231,6 +232,8 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
   app.decorateRequest('viaCookie', false);
   app.decorateRequest('apiKeyRefused', false);
 
+  const NO_QUERY = z.strictObject({});
+  const NO_BODY = z.strictObject({}).nullish();
   // Every route declares who may call it; refuse to start otherwise.
   const routeCatalog: RouteEntry[] = [];
   app.decorate('routeCatalog', routeCatalog);
@@ -239,6 +242,14 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     const access = route.config?.access;
     if (!access) throw new Error(`route METHOD ${route.url} declares no access policy`.replace('METHOD', String(route.method)));
     const schema = route.schema;
+    // Unknown fields are rejected, not ignored (api-conventions): a route that takes no query string refuses one, and a
+    // write that takes no body refuses fields in one (`?dryRun=true` on a payment, `{"endsOn":…}` on ending a
+    // discount were silently dropped while the write went through).
+    if (schema) {
+      schema.querystring ??= NO_QUERY;
+      const writes = [route.method].flat().some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH');
+      if (writes && schema.body === undefined && !route.config?.rawBody) schema.body = NO_BODY;
+    }
     const operationId = schema?.operationId;
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;

@@ -78,7 +78,7 @@ export function invoicingSettingsRoutes(app: FolioApp, deps: ServerDeps): void {
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LOGO_MAX_BYTES }, (_req, body, done) => done(null, body));
 
     scope.put('/api/v1/settings/invoicing/logo', {
-      config: { access, audit: 'settings.invoicing_updated' },
+      config: { rawBody: true, access, audit: 'settings.invoicing_updated' },
       bodyLimit: LOGO_MAX_BYTES,
       schema: {
         operationId: 'setInvoiceLogo', tags: TAGS,
