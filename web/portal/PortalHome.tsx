@@ -1,6 +1,6 @@
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
 import { IconArrowRight, IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { api, isApiError } from '../shared/api.ts';
@@ -233,12 +233,27 @@ function ServicesTab() {
             emptyTitle="No subscriptions"
             emptyDescription="Subscriptions you buy from your provider appear here."
             columns={[
-              { key: 'product', header: 'Product', render: (s) => <Text size="sm" fw={500}>{subscriptionLabel(s)}</Text> },
-              { key: 'status', header: 'Status', render: (s) => <StatusBadge status={s.status} /> },
-              { key: 'cycle', header: 'Billing', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
-              { key: 'renewal', header: 'Renewal date', render: (s) => <RenewalDate s={s} /> },
-              { key: 'price', header: 'Renewal price', align: 'right', render: (s) => (renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—') },
-              { key: 'auto', header: 'Auto-renew', render: (s) => <AutoRenewBadge s={s} /> },
+              {
+                key: 'product',
+                header: 'Product',
+                render: (s) => (
+                  <div>
+                    <Text size="sm" fw={500}>{subscriptionLabel(s)}</Text>
+                    {/* On a phone its status, billing and renewal sit under it (their columns are left out). */}
+                    <Box hiddenFrom="sm" mt={4}>
+                      <StatusBadge status={s.status} />
+                      <Text size="xs" c="dimmed">
+                        {titleCase(s.cycle)}{s.quantity > 1 ? ` × ${s.quantity}` : ''} · {renewalText(s)}
+                      </Text>
+                    </Box>
+                  </div>
+                ),
+              },
+              { key: 'status', header: 'Status', visibleFrom: 'sm', render: (s) => <StatusBadge status={s.status} /> },
+              { key: 'cycle', header: 'Billing', visibleFrom: 'sm', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
+              { key: 'renewal', header: 'Renewal date', visibleFrom: 'sm', render: (s) => <RenewalDate s={s} /> },
+              { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—'}</Text> },
+              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => <AutoRenewBadge s={s} /> },
             ]}
           />
         )}

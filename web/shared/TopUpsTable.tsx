@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Badge, Group, Text, Title, type TitleOrder } from '@mantine/core';
+import { Badge, Box, Group, Text, Title, type TitleOrder } from '@mantine/core';
 import { formatDate, formatDateTime } from './format.ts';
 import { formatMoney } from './money.ts';
 import { usePagedList } from './queries.ts';
@@ -23,6 +23,19 @@ export interface TopUpRow {
   policyVersion?: { id: string; effectiveFrom: string } | null;
 }
 
+function TopUpStatus({ t }: { t: TopUpRow }) {
+  return (
+    <Group gap={4} wrap="nowrap">
+      <StatusBadge status={t.status} />
+      {t.auto ? (
+        <Badge variant="outline" color="gray" radius="sm" tt="none">
+          Auto
+        </Badge>
+      ) : null}
+    </Group>
+  );
+}
+
 /**
  * A customer's card top-ups (their own and automatic ones), newest first, and why a failed one failed: the portal's
  * Points tab and the Customer app's Points. `staff` adds the policy version and the gateway's reference. While one is
@@ -41,35 +54,37 @@ export function TopUpsTable({ base, path, staff = false, titleOrder, limit }: {
   if (anyPending !== poll) setPoll(anyPending);
   const titleId = staff ? 'staff-top-ups-title' : 'top-ups-title';
   const columns: Column<TopUpRow>[] = [
-    { key: 'when', header: 'Date', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text> },
     {
-      key: 'status',
-      header: 'Status',
+      key: 'when',
+      header: 'Date',
       render: (t) => (
-        <Group gap={4} wrap="nowrap">
-          <StatusBadge status={t.status} />
-          {t.auto ? (
-            <Badge variant="outline" color="gray" radius="sm" tt="none">
-              Auto
-            </Badge>
-          ) : null}
-        </Group>
+        <div>
+          <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(t.createdAt)}</Text>
+          {/* On a phone its status, what the card was charged, its invoice and why it failed sit under the date (their columns are left out). */}
+          <Box hiddenFrom="sm" mt={4}>
+            <TopUpStatus t={t} />
+            <Text size="xs" c="dimmed">Charged {formatMoney(t.total, t.currency)}</Text>
+            {t.invoice ? <Text size="xs" c="dimmed">{t.invoice.number}</Text> : null}
+            {t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null}
+          </Box>
+        </div>
       ),
     },
-    { key: 'amount', header: 'Points', align: 'right', render: (t) => formatMoney(t.amount, t.currency) },
-    { key: 'fee', header: 'Fee', align: 'right', render: (t) => formatMoney(t.fee) },
+    { key: 'status', header: 'Status', visibleFrom: 'sm', render: (t) => <TopUpStatus t={t} /> },
+    { key: 'amount', header: 'Points', align: 'right', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatMoney(t.amount, t.currency)}</Text> },
+    { key: 'fee', header: 'Fee', align: 'right', visibleFrom: 'sm', render: (t) => formatMoney(t.fee) },
     ...(staff
       ? [{
-          key: 'policy', header: 'Policy',
+          key: 'policy', header: 'Policy', visibleFrom: 'sm' as const,
           render: (t: TopUpRow) => <Text size="xs" c="dimmed" title={t.policyVersion?.id}>{t.policyVersion ? `Version of ${formatDate(t.policyVersion.effectiveFrom)}` : 'Default'}</Text>,
         }]
       : []),
-    { key: 'total', header: 'Charged', align: 'right', render: (t) => formatMoney(t.total, t.currency) },
-    { key: 'invoice', header: 'Invoice', render: (t) => t.invoice?.number ?? '—' },
+    { key: 'total', header: 'Charged', align: 'right', visibleFrom: 'sm', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatMoney(t.total, t.currency)}</Text> },
+    { key: 'invoice', header: 'Invoice', visibleFrom: 'sm', render: (t) => t.invoice?.number ?? '—' },
     ...(staff
-      ? [{ key: 'ref', header: 'Gateway', render: (t: TopUpRow) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> }]
+      ? [{ key: 'ref', header: 'Gateway', visibleFrom: 'sm' as const, render: (t: TopUpRow) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> }]
       : []),
-    { key: 'failure', header: 'Note', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
+    { key: 'failure', header: 'Note', visibleFrom: 'sm', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
   ];
   return (
     <section aria-labelledby={titleId}>
