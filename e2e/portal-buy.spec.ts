@@ -39,13 +39,19 @@ test('a member sees why they cannot buy', async ({ page }) => {
 });
 
 test('a terminated subscription shows no renewal date, renewal price or auto-renew', async ({ page }) => {
-  // The server's list, with Acme's first subscription as a terminated one that still had auto-renew on when it ended.
-  await page.route('**/api/v1/portal/subscriptions?*', async (route) => {
-    const res = await route.fetch();
-    const body = (await res.json()) as { data: Array<Record<string, unknown>> };
-    body.data = body.data.slice(0, 1).map((s) => ({ ...s, status: 'terminated', autoRenew: true, nextRenewalAt: null, terminatedAt: '2026-03-01T00:00:00Z' }));
-    await route.fulfill({ response: res, json: body });
-  });
+  // The list as the API gives a terminated subscription that still had auto-renew on when it ended (Acme may have none).
+  await page.route('**/api/v1/portal/subscriptions?*', (route) => route.fulfill({
+    json: {
+      data: [{
+        id: 'sub_e2eterminated0000000000001', customerId: 'cus_e2e', customerName: 'Acme Pte Ltd', productId: 'prd_e2e', productName: 'Cloud PBX', sku: 'PBX', productType: 'service',
+        variantId: 'var_e2e', variantName: 'Pro', priceId: 'prc_e2e', cycle: 'monthly', currency: 'SGD', quantity: 1, status: 'terminated', autoRenew: true, renewByCard: false,
+        startedAt: '2026-02-10T09:00:00Z', currentPeriodStart: '2026-02-10', currentPeriodEnd: '2026-03-10', nextRenewalAt: null, renewalPrice: '20.00', renewalDiscount: '0.00',
+        discount: null, addOns: [], lastRenewalFailure: null, pendingInvoiceId: null, expiredAt: null, reactivatableUntil: null, terminatedAt: '2026-03-01T00:00:00Z',
+        terminationReason: 'No longer needed', refund: null, createdAt: '2026-02-10T09:00:00Z',
+      }],
+      nextCursor: null,
+    },
+  }));
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
   await page.goto('/portal?tab=services');
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').nth(1);
