@@ -164,6 +164,18 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await expect(rowOf(page, invoice.number)).toHaveCount(0);
     await page.getByRole('radiogroup', { name: 'Type' }).getByText('Purchase', { exact: true }).click();
     await expect(rowOf(page, invoice.number)).toBeVisible();
+    // The filter is in the address: a reload, or another section and back, keeps it.
+    await expect(page).toHaveURL(/[?&]type=purchase/);
+    await page.reload();
+    await expect(page.getByRole('radiogroup', { name: 'Type' }).getByRole('radio', { name: 'Purchase' })).toBeChecked();
+    await expect(rowOf(page, invoice.number)).toBeVisible();
+    await expect(rowOf(page, topUpInvoice.number)).toHaveCount(0);
+    await page.getByRole('tab', { name: 'Points' }).click();
+    await expect(page.getByRole('tab', { name: 'Points' })).toHaveAttribute('aria-selected', 'true');
+    await page.getByRole('tab', { name: 'Invoices' }).click();
+    await expect(page.getByRole('radiogroup', { name: 'Type' }).getByRole('radio', { name: 'Purchase' })).toBeChecked();
+    await expect(rowOf(page, invoice.number)).toBeVisible();
+    await expect(rowOf(page, topUpInvoice.number)).toHaveCount(0);
   });
 
   await test.step('the detail shows the lines and totals', async () => {

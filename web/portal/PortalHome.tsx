@@ -10,7 +10,7 @@ import { formatMoney } from '../shared/money.ts';
 import { useWallet } from '../shared/points.tsx';
 import { PointsTab } from './PointsTab.tsx';
 import { ContactSalesButton } from './ContactSales.tsx';
-import { InvoicesTab } from './invoices/InvoicesTab.tsx';
+import { INVOICE_FILTER_PARAMS, InvoicesTab } from './invoices/InvoicesTab.tsx';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
 import type { Page, PortalTabs } from '../shared/types.ts';
@@ -275,6 +275,19 @@ function ServicesTab() {
   );
 }
 
+/**
+ * The address of another Home section: its tab, and the invoice filters (so Invoices shows them again on coming back);
+ * what belongs to one visit (an open invoice, a pay dialog, a top-up's return) is left behind.
+ */
+function sectionParams(tab: string, current: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams({ tab });
+  for (const name of INVOICE_FILTER_PARAMS) {
+    const value = current.get(name);
+    if (value) next.set(name, value);
+  }
+  return next;
+}
+
 export function PortalHome() {
   const session = useSession();
   const [params, setParams] = useSearchParams();
@@ -311,7 +324,7 @@ export function PortalHome() {
             Your provider has not turned on any sections yet. See <Anchor component={Link} to="/portal/members">Members</Anchor> to manage your team.
           </Text>
         ) : (
-          <Tabs value={current} onChange={(v) => v && setParams({ tab: v }, { replace: true })} keepMounted={false}>
+          <Tabs value={current} onChange={(v) => v && setParams(sectionParams(v, params), { replace: true })} keepMounted={false}>
             <Tabs.List mb="md" aria-label="Home sections">
               {visible.map((t) => (
                 <Tabs.Tab key={t.key} value={t.key} leftSection={t.icon}>

@@ -1,5 +1,5 @@
-import { useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { useUrlFilters } from '../../shared/url-filters.ts';
 import { ActionIcon, Alert, Box, Group, SegmentedControl, Select, Stack, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
 import { IconCurrencyDollar, IconDownload, IconInfoCircle, IconLock } from '@tabler/icons-react';
 import { formatDate } from '../../shared/format.ts';
@@ -69,6 +69,9 @@ function RowActions({ invoice, onPay }: { invoice: PortalInvoice; onPay: () => v
   );
 }
 
+/** The query parameters of the invoice filters (kept in the address; PortalHome keeps them when the section changes). */
+export const INVOICE_FILTER_PARAMS = ['type', 'status', 'issuedFrom', 'issuedTo'] as const;
+
 /**
  * Home > Invoices: every issued invoice of the organisation, filtered by type, status and issue date; a row opens its
  * detail; `$` pays a Purchase invoice (owners and admins), `⤓` downloads the PDF (everyone).
@@ -77,10 +80,17 @@ function RowActions({ invoice, onPay }: { invoice: PortalInvoice; onPay: () => v
 export function InvoicesTab() {
   const session = useSession();
   const [params, setParams] = useSearchParams();
-  const [type, setType] = useState('');
-  const [status, setStatus] = useState<string | null>(null);
-  const [issuedFrom, setIssuedFrom] = useState('');
-  const [issuedTo, setIssuedTo] = useState('');
+  // The filters live in the address (as the Invoice app's list does): a reload, a shared link or another Home section and
+  // back keep them (PortalHome carries INVOICE_FILTER_PARAMS over when the section changes).
+  const { filter, setFilters } = useUrlFilters();
+  const type = filter('type');
+  const status = filter('status') || null;
+  const issuedFrom = filter('issuedFrom');
+  const issuedTo = filter('issuedTo');
+  const setType = (v: string) => setFilters({ type: v });
+  const setStatus = (v: string | null) => setFilters({ status: v ?? '' });
+  const setIssuedFrom = (v: string) => setFilters({ issuedFrom: v });
+  const setIssuedTo = (v: string) => setFilters({ issuedTo: v });
   const filters = {
     limit: PAGE_SIZE,
     type: type || undefined,
