@@ -36,6 +36,9 @@ test("the owner sees the organisation's events, a member's included, without par
   const rows = dataRows(page);
   await expect(rows.filter({ hasText: 'Max Member' }).filter({ hasText: 'Signed in' }).first()).toBeVisible();
   await expect(rows.filter({ hasText: 'Olive Owner' }).first()).toBeVisible();
+  // Each person's role in the organisation under their name: the owner is not called a member.
+  await expect(rows.filter({ hasText: 'Olive Owner' }).first().getByTestId('audit-actor-kind')).toHaveText('Owner');
+  await expect(rows.filter({ hasText: 'Max Member' }).first().getByTestId('audit-actor-kind')).toHaveText('Member');
   // Provider changes show under the provider's name; never a staff email, id, cost or margin.
   for (const details of await table.getByRole('button', { name: /^Details of / }).all()) await details.click();
   const text = (await table.innerText()).toLowerCase();
@@ -66,4 +69,35 @@ test("the owner sees the organisation's events, a member's included, without par
   const bad = await page.request.get('/api/v1/portal/audit-events?from=yesterday&limit=100000');
   expect(bad.status()).toBe(400);
   expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual(['from', 'limit']);
+});
+
+test('a subscription event names the subscription\'s product, not the invoice it mentions', async ({ page }) => {
+  // An activation (its changes name the invoice that paid for it) and a renewal failure, as the API lists them.
+  const event = (id: string, action: string, subscriptionId: string, changes: Record<string, unknown>) => ({
+    id, occurredAt: '2026-03-10T09:30:00Z', type: 'subscriptions', actor: { type: 'provider', id: null, label: 'Demo Telecom' }, app: 'customer', action,
+    target: { type: 'subscription', id: subscriptionId, label: null }, changes,
+  });
+  await page.route(/\/api\/v1\/portal\/audit-events(\?.*)?$/, (route) => route.fulfill({
+    json: {
+      data: [
+        event('evt_e2eaudit0000000000000001', 'subscription.activated', 'sub_e2eaudit0000000000000001', { status: { before: 'pending_payment', after: 'active' }, invoiceNumber: { after: 'INV-2026-000009' } }),
+        event('evt_e2eaudit0000000000000002', 'subscription.expired', 'sub_e2eaudit0000000000000002', { status: { before: 'active', after: 'expired' } }),
+      ],
+      nextCursor: null,
+    },
+  }));
+  await page.route('**/api/v1/portal/subscriptions?*', (route) => route.fulfill({
+    json: {
+      data: [{ id: 'sub_e2eaudit0000000000000001', productName: 'Cloud PBX', variantName: 'Pro', cycle: 'monthly', currency: 'SGD', quantity: 1, status: 'active', autoRenew: true, currentPeriodEnd: '2026-04-10', nextRenewalAt: '2026-04-03', renewalPrice: '20.00' }],
+      nextCursor: null,
+    },
+  }));
+  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+  await openAudit(page);
+  const rows = dataRows(page);
+  const on = (i: number) => rows.nth(i).getByRole('cell').nth(3);
+  await expect(on(0)).toHaveText('Subscription Cloud PBX · Pro');
+  await expect(on(1)).toHaveText('Subscription');
+  await expect(page.getByRole('table', { name: 'Activity' })).not.toContainText('Subscription INV-');
+  await expect(rows.nth(0).getByTestId('audit-actor-kind')).toHaveText('Your provider');
 });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Badge, Box, Button, Group, Select, SimpleGrid, Stack, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
@@ -8,7 +8,8 @@ import { formatDate, formatDateTime, formatTime } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
 import { DataTable, LoadMore } from '../../shared/ui.tsx';
-import type { PortalMember } from '../../shared/types.ts';
+import type { CustomerRole, PortalMember } from '../../shared/types.ts';
+import { subscriptionLabel, usePortalSubscriptions } from '../services/queries.ts';
 
 /** The portal's view of an audit event (GET /api/v1/portal/audit-events). */
 export interface PortalAuditEvent {
@@ -106,12 +107,30 @@ function textOf(change: { before?: unknown; after?: unknown } | undefined): stri
   return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
 }
 
-/** What the event is about, in words: a person's name, the line's number, the invoice's number; never a raw id. */
-export function portalTargetLabel(e: PortalAuditEvent): string {
+/**
+ * What the event is about, in words: a person's name, the line's number, the invoice's number; never a raw id. A
+ * subscription is named by its product (from the organisation's subscriptions, or the event's own product), never by the
+ * invoice an event mentions (an activation names the invoice that paid for it).
+ */
+export function portalTargetLabel(e: PortalAuditEvent, subscriptionNames?: ReadonlyMap<string, string>): string {
   const kind = TARGET_LABELS[e.target.type] ?? e.target.type.replaceAll('_', ' ');
   if (e.target.label) return e.target.label;
+  if (e.target.type === 'subscription') {
+    const product = (e.target.id ? subscriptionNames?.get(e.target.id) : undefined) ?? textOf(e.changes.product) ?? textOf(e.changes.name);
+    return product ? `${kind} ${product}` : kind;
+  }
   const named = textOf(e.changes.invoiceNumber) ?? textOf(e.changes.number) ?? textOf(e.changes.name) ?? textOf(e.changes.product) ?? textOf(e.changes.card);
   return named ? `${kind} ${named}` : kind;
+}
+
+const ROLE_LABELS: Record<CustomerRole, string> = { owner: 'Owner', admin: 'Admin', member: 'Member', guest: 'Guest' };
+
+/** Who acted, in a word: the person's role in the organisation when known (the API names the person, not the role). */
+function actorKind(e: PortalAuditEvent, roles: ReadonlyMap<string, CustomerRole>): string {
+  if (e.actor.type === 'provider') return 'Your provider';
+  if (e.actor.type === 'system') return 'Automatic';
+  const role = e.actor.id ? roles.get(e.actor.id) : undefined;
+  return role ? ROLE_LABELS[role] : 'Portal user';
 }
 
 function typeOf(type: PortalAuditType) {
@@ -144,6 +163,17 @@ export function PortalAuditSection() {
     enabled: seesAll,
   });
   const active = type !== null || personId !== null || from !== '' || to !== '';
+  // The roles of the people who acted (the members list; a member sees only their own events) and the subscriptions' names.
+  const roles = useMemo(() => {
+    const m = new Map<string, CustomerRole>((members.data?.data ?? []).map((x) => [x.id, x.role]));
+    if (session.customer) m.set(session.user.id, session.customer.role);
+    return m;
+  }, [members.data, session.user.id, session.customer]);
+  const subscriptions = usePortalSubscriptions();
+  const subscriptionNames = useMemo(
+    () => new Map((subscriptions.data?.data ?? []).map((x) => [x.id, subscriptionLabel(x)])),
+    [subscriptions.data],
+  );
 
   if (isApiError(events.error) && events.error.code === 'tab_hidden') {
     return <Alert color="gray">Your provider has hidden the Audit section.</Alert>;
@@ -227,8 +257,8 @@ export function PortalAuditSection() {
             render: (e) => (
               <div>
                 <Text size="sm">{e.actor.label}</Text>
-                <Text size="xs" c="dimmed">
-                  {e.actor.type === 'member' ? 'Member' : e.actor.type === 'provider' ? 'Your provider' : 'Automatic'}
+                <Text size="xs" c="dimmed" data-testid="audit-actor-kind">
+                  {actorKind(e, roles)}
                 </Text>
               </div>
             ),
@@ -246,7 +276,7 @@ export function PortalAuditSection() {
                 </Badge>
                 {/* On a phone what it was done to, who did it and when sit under it (their columns are left out). */}
                 <Box hiddenFrom="sm" mt={4}>
-                  <Text size="sm">{portalTargetLabel(e)}</Text>
+                  <Text size="sm">{portalTargetLabel(e, subscriptionNames)}</Text>
                   <Text size="xs" c="dimmed">
                     {e.actor.label} · {formatDateTime(e.occurredAt)}
                   </Text>
@@ -254,7 +284,7 @@ export function PortalAuditSection() {
               </div>
             ),
           },
-          { key: 'on', header: 'On', visibleFrom: 'sm', render: (e) => <Text size="sm">{portalTargetLabel(e)}</Text> },
+          { key: 'on', header: 'On', visibleFrom: 'sm', render: (e) => <Text size="sm">{portalTargetLabel(e, subscriptionNames)}</Text> },
           { key: 'changes', header: 'Changes', minWidth: 160, visibleFrom: 'sm', render: (e) => <ChangesSummary changes={e.changes} /> },
           {
             key: 'details',
