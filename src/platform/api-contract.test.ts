@@ -169,7 +169,8 @@ describe('query strings and bodies a route does not take', () => {
     expect(ended.statusCode).toBe(400);
     expect(ended.json().errors.map((e: { path: string }) => e.path)).toContain('endsOn');
     expect(await rowCounts()).toEqual(before);
-    // No body, or an empty one, is still fine for a route that takes none.
+    // No body, or an empty one, is still fine for a route that takes none; the logo takes the web app's cache-buster.
     expect((await api(t, admin, 'GET', `/api/v1/customers/${customer}`)).statusCode).toBe(200);
+    expect((await api(t, admin, 'GET', '/api/v1/settings/invoicing/logo?v=3')).statusCode).not.toBe(400);
   });
 });

@@ -42,6 +42,7 @@ export function invoicingSettingsRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'getInvoiceLogo', tags: TAGS, summary: 'The logo printed on invoices (PNG or JPEG); 404 when none is set',
+      querystring: z.strictObject({ v: z.string().max(64).optional().describe('any value: a new one after a change makes browsers fetch the logo again') }),
       response: { 200: { description: 'The image', content: { 'image/png': { schema: z.string() }, 'image/jpeg': { schema: z.string() } } }, ...problems },
     },
   }, async (req, reply) => {
