@@ -146,4 +146,20 @@ test('finance staff issue points to a customer with a reason and see it in its t
   await expect(topUpRow).toContainText('13.00');
   await expect(topUpRow).toContainText(/sandbox · \S+/);
   await page.screenshot({ path: `${SHOTS}/admin-customer-points.png`, fullPage: true });
+
+  // Unused top-up points refunded by bank transfer: the reference is asked for, and the feed shows the refund.
+  await section.getByRole('button', { name: 'Take back points' }).click();
+  const takeBack = page.getByRole('dialog', { name: 'Take back points' });
+  await takeBack.getByRole('textbox', { name: 'Amount' }).fill('2.00');
+  await takeBack.getByRole('textbox', { name: 'Reason' }).fill('Unused top-up refunded on request');
+  await takeBack.getByRole('radio', { name: /Refunded by bank transfer/ }).check();
+  await expect(takeBack.getByRole('textbox', { name: 'Transfer reference' })).toBeVisible();
+  await takeBack.getByRole('button', { name: 'Take back points' }).click();
+  await expect(takeBack.getByText('required with refundMethod')).toBeVisible();
+  await takeBack.getByRole('textbox', { name: 'Transfer reference' }).fill('TT-E2E-1');
+  await takeBack.getByRole('button', { name: 'Take back points' }).click();
+  await expect(takeBack).toBeHidden();
+  await expect(page.getByText('SGD 2.00 points refunded.')).toBeVisible();
+  const refunded = section.getByRole('table', { name: 'Transactions' }).getByRole('row').filter({ hasText: 'points_refunded' }).first();
+  await expect(refunded).toContainText('-2.00');
 });

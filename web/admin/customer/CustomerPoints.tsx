@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Button, Group, Modal, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Button, Group, Modal, Paper, Radio, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCreditCard, IconMinus, IconPlus } from '@tabler/icons-react';
 import { apiRequest, newIdempotencyKey } from '../../shared/api.ts';
@@ -74,12 +74,20 @@ function AdjustPointsDialog({ kind, opened, onClose, path, base, currency }: Dia
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [localError, setLocalError] = useState<string | null>(null);
+  // A take-back corrects points given by mistake, or refunds unused points bought by top-up (money paid back).
+  const [outcome, setOutcome] = useState<'correction' | 'bank_transfer' | 'cheque'>('correction');
+  const [reference, setReference] = useState('');
   const title = kind === 'issue' ? 'Issue points' : 'Take back points';
+  const refund = kind === 'take-back' && outcome !== 'correction' ? { refundMethod: outcome, refundReference: reference.trim() || undefined } : {};
   const adjust = useMutation({
     mutationFn: async () =>
-      (await apiRequest<{ amount: string; currency: string }>(`${path}/points/${kind}`, { method: 'POST', body: { amount: amount.trim(), reason: reason.trim() }, headers: { 'idempotency-key': newIdempotencyKey('points') } })).data,
+      (await apiRequest<{ amount: string; currency: string; refundMethod: string | null }>(`${path}/points/${kind}`, { method: 'POST', body: { amount: amount.trim(), reason: reason.trim(), ...refund }, headers: { 'idempotency-key': newIdempotencyKey('points') } })).data,
     onSuccess: async (res) => {
-      notifications.show({ color: 'teal', message: kind === 'issue' ? `${formatMoney(res.amount, res.currency)} points issued.` : `${formatMoney(res.amount, res.currency)} points taken back.` });
+      notifications.show({
+        color: 'teal',
+        message: kind === 'issue' ? `${formatMoney(res.amount, res.currency)} points issued.`
+          : res.refundMethod ? `${formatMoney(res.amount, res.currency)} points refunded.` : `${formatMoney(res.amount, res.currency)} points taken back.`,
+      });
       close();
       await queryClient.invalidateQueries({ queryKey: base });
     },
@@ -87,6 +95,8 @@ function AdjustPointsDialog({ kind, opened, onClose, path, base, currency }: Dia
   const close = () => {
     setAmount('');
     setReason('');
+    setOutcome('correction');
+    setReference('');
     setLocalError(null);
     adjust.reset();
     onClose();
@@ -105,7 +115,7 @@ function AdjustPointsDialog({ kind, opened, onClose, path, base, currency }: Dia
     <Modal opened={opened} onClose={close} title={title} centered>
       <form onSubmit={submit} noValidate aria-label={title}>
         <Stack>
-          <FormError error={adjust.error} fields={['amount', 'reason']} />
+          <FormError error={adjust.error} fields={['amount', 'reason', 'refundMethod', 'refundReference']} />
           <Text size="sm" c="dimmed">
             {kind === 'issue'
               ? 'The points are added to the customer’s balance at once, and the reason is kept in the audit trail.'
@@ -123,6 +133,25 @@ function AdjustPointsDialog({ kind, opened, onClose, path, base, currency }: Dia
             required
             data-autofocus
           />
+          {kind === 'take-back' && (
+            <Radio.Group label="What happens to the money" value={outcome} onChange={(v) => setOutcome(v)} error={fieldError(adjust.error, 'refundMethod')}>
+              <Stack gap={4} mt={4}>
+                <Radio value="correction" label="Nothing: a correction of points given by mistake" />
+                <Radio value="bank_transfer" label="Refunded by bank transfer (unused points bought by top-up)" />
+                <Radio value="cheque" label="Refunded by cheque" />
+              </Stack>
+            </Radio.Group>
+          )}
+          {kind === 'take-back' && outcome !== 'correction' && (
+            <TextInput
+              label={outcome === 'cheque' ? 'Cheque number' : 'Transfer reference'}
+              value={reference}
+              onChange={(e) => setReference(e.currentTarget.value)}
+              error={fieldError(adjust.error, 'refundReference')}
+              maxLength={200}
+              required
+            />
+          )}
           <Textarea label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} error={fieldError(adjust.error, 'reason')} autosize minRows={2} maxRows={6} required maxLength={500} />
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
