@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, moneyText } from '../money/money.ts';
-import { findSellablePrice } from '../products/sellable-price.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, assertCustomerCurrency, currencyOf, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine } from './pricing.ts';
+import { pricePurchase } from './price-purchase.ts';
 import { firstPeriod, isoDay } from './periods.ts';
 import { billQuoteUnpaid, chargeQuoteFromPoints, insertCharge } from './charge.ts';
-import { addEvent, auditSubscription, findCustomer, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { addEvent, auditSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
 import { invoiceSummary, subscriptionViews, type InvoiceSummary, type SubscriptionView } from './subscription-views.ts';
 
 export interface PurchaseInput {
@@ -46,19 +44,10 @@ export async function purchaseSubscription(ctx: Ctx, input: PurchaseInput): Prom
   assert(Number.isInteger(quantity) && quantity >= 1, 'quantity checked at the edge');
   // Portal flows run in partner scope too: the partner's side of the entry is invisible to a customer scope (docs/adr/0009).
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const customer = await findCustomer(trx, caller.partnerId, customerId);
-    if (customer.status !== 'active') throw new DomainError('state_conflict', `The customer is ${customer.status}: nothing can be sold to it`);
-    const sellable = await findSellablePrice(trx, caller.partnerId, input.priceId, { forShare: true });
-    assertCustomerCurrency(sellable.price.currency, customer.currency);
-    const currency = currencyOf(customer.currency);
     const now = ctx.clock.now();
+    // The price row share-locked: it cannot be archived under the sale. The discount in force today (docs/adr/0016).
+    const { customer, sellable, currency, quote } = await pricePurchase(trx, caller.partnerId, { customerId, priceId: input.priceId, quantity, day: now, lockPrice: true });
     const period = firstPeriod(now, sellable.price.cycle);
-    const lines: ChargeLine[] = [periodLine('subscription', sellable, quantity)];
-    const fee = activationFeeLine(sellable);
-    if (fee) lines.push(fee);
-    // The Discount app's discount in force on the purchase day, if any (docs/adr/0016).
-    const discounted = await withDiscounts(trx, { partnerId: caller.partnerId, customerId, day: now }, currency, lines);
-    const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, caller.partnerId));
 
     const wallet = await lockWallet(trx, { partnerId: caller.partnerId, customerId, currency });
     const fromPoints = quote.totalMicros === 0n || wallet.usableMicros >= quote.totalMicros;

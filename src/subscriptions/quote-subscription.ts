@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
 import { formatDecimal } from '../money/money.ts';
-import { findSellablePrice } from '../products/sellable-price.ts';
 import { marginPercentOf } from '../products/catalog.repo.ts';
 import { readWallet } from '../wallet/wallets.repo.ts';
-import { activationFeeLine, assertCustomerCurrency, currencyOf, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine } from './pricing.ts';
-import { findCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { pricePurchase } from './price-purchase.ts';
+import { subscriptionCaller } from './subscriptions.repo.ts';
 
 export const subscriptionQuoteSchema = z.object({
   currency: z.string(),
@@ -47,16 +45,7 @@ export async function quoteSubscription(ctx: Ctx, input: QuoteInput): Promise<Su
   const quantity = input.quantity ?? 1;
   assert(Number.isInteger(quantity) && quantity >= 1, 'quantity checked at the edge');
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const customer = await findCustomer(trx, caller.partnerId, customerId);
-    if (customer.status !== 'active') throw new DomainError('state_conflict', `The customer is ${customer.status}: nothing can be sold to it`);
-    const sellable = await findSellablePrice(trx, caller.partnerId, input.priceId);
-    assertCustomerCurrency(sellable.price.currency, customer.currency);
-    const currency = currencyOf(customer.currency);
-    const lines: ChargeLine[] = [periodLine('subscription', sellable, quantity)];
-    const fee = activationFeeLine(sellable);
-    if (fee) lines.push(fee);
-    const discounted = await withDiscounts(trx, { partnerId: caller.partnerId, customerId, day: ctx.clock.now() }, currency, lines);
-    const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, caller.partnerId));
+    const { currency, lines: discounted, quote } = await pricePurchase(trx, caller.partnerId, { customerId, priceId: input.priceId, quantity, day: ctx.clock.now() });
     const discountId = discounted.find((l) => l.discountId)?.discountId ?? null;
     const discountName = discountId === null ? null
       : (await trx.selectFrom('discounts').select('name').where('partnerId', '=', caller.partnerId).where('id', '=', discountId).executeTakeFirst())?.name ?? null;
