@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { ifMatchMatches } from '../platform/etag.ts';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
@@ -37,7 +38,7 @@ export async function updateCreditNote(ctx: Ctx, input: UpdateCreditNoteInput & 
     if (row.status !== 'draft') throw notDraft(row.number ?? row.id, row.status);
     if (input.ifMatch !== undefined) {
       const etag = await creditNoteEtag(trx, partnerId, row.id);
-      if (!input.ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag)) {
+      if (!ifMatchMatches(input.ifMatch, etag)) {
         throw new DomainError('precondition_failed', 'This credit note changed since you read it; reload and try again');
       }
     }

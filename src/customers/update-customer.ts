@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { ifMatchMatches } from '../platform/etag.ts';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
@@ -18,11 +19,6 @@ export interface UpdateCustomerInput {
   ifMatch?: string | undefined;
 }
 
-/** Strong comparison (RFC 9110): a weak `W/` tag never matches. */
-function matches(ifMatch: string, etag: string): boolean {
-  return ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag);
-}
-
 /**
  * Change a customer's organisation name, currency (only while no money has moved or can move for it: 409 currency_locked), status
  * (active, suspended, closed) or billing contact. Audited as `customer.updated` with each changed field before and after;
@@ -33,7 +29,7 @@ export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Prom
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const version = await customerVersion(trx, partnerId, input.customerId, { lock: true });
     if (version === undefined) throw notFound('Customer');
-    if (input.ifMatch !== undefined && !matches(input.ifMatch, customerEtag(input.customerId, version))) {
+    if (input.ifMatch !== undefined && !ifMatchMatches(input.ifMatch, customerEtag(input.customerId, version))) {
       throw new DomainError('precondition_failed', 'This customer changed since you read it; reload and try again');
     }
     const before = await trx

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { viewEtag } from '../platform/etag.ts';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
@@ -68,17 +69,23 @@ export function discountRoutes(app: FolioApp, deps: ServerDeps): void {
 
   app.get('/api/v1/discounts/:discountId', {
     config: { access },
-    schema: { operationId: 'getDiscount', tags: TAGS, summary: 'One discount', params, response: { 200: discountViewSchema, ...problems } },
-  }, async (req, reply) => reply.send(await getDiscount(ctxOf(req, deps), req.params.discountId)));
+    schema: { operationId: 'getDiscount', tags: TAGS, summary: 'One discount (with an ETag for If-Match)', params, response: { 200: discountViewSchema, ...problems } },
+  }, async (req, reply) => {
+    const discount = await getDiscount(ctxOf(req, deps), req.params.discountId);
+    return reply.header('etag', viewEtag(discount)).send(discount);
+  });
 
   app.patch('/api/v1/discounts/:discountId', {
     config: { access, audit: 'discount.changed' },
     schema: {
       operationId: 'updateDiscount', tags: TAGS,
-      summary: 'Change a discount\'s name or end; a scheduled one also its rate and start (409 discount_started once it has started: end it and create a new one)',
-      params, body: updateDiscountBody, response: { 200: discountViewSchema, ...problems },
+      summary: 'Change a discount\'s name or end; a scheduled one also its rate and start (409 discount_started once it has started: end it and create a new one); If-Match guards against overwriting (412)',
+      params, headers: z.looseObject({ 'if-match': z.string().max(500).optional() }), body: updateDiscountBody, response: { 200: discountViewSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await updateDiscount(ctxOf(req, deps), req.params.discountId, req.body)));
+  }, async (req, reply) => {
+    const discount = await updateDiscount(ctxOf(req, deps), req.params.discountId, req.body, req.headers['if-match']);
+    return reply.header('etag', viewEtag(discount)).send(discount);
+  });
 
   app.post('/api/v1/discounts/:discountId/end', {
     config: { access, audit: 'discount.ended' },

@@ -221,6 +221,27 @@ describe('changing and ending', () => {
     await end(other.id);
   });
 
+  it('has an ETag; a change with a stale If-Match writes nothing (412), with the current one it goes through', async () => {
+    const d = await created({ name: 'Autumn', customerId: null, scope: 'product_type', productType: 'usage', percentOff: '5', startsOn: '2026-10-01', endsOn: '2026-10-31' });
+    const etag = String((await api(t, admin, 'GET', `/api/v1/discounts/${d.id}`)).headers.etag);
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const patch = (ifMatch: string, body: unknown) => t.app.inject({ method: 'PATCH', url: `/api/v1/discounts/${d.id}`, headers: { ...admin.headers, 'if-match': ifMatch }, payload: body as object });
+    const colleague = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { percentOff: '6' });
+    expect(colleague.statusCode).toBe(200);
+    const before = await auditCount();
+    const stale = await patch(etag, { percentOff: '8' });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'precondition_failed' });
+    expect((await api(t, admin, 'GET', `/api/v1/discounts/${d.id}`)).json()).toMatchObject({ percentOff: '6' });
+    expect(await auditCount()).toBe(before);
+    const fresh = String(colleague.headers.etag);
+    expect(fresh).toBe(String((await api(t, admin, 'GET', `/api/v1/discounts/${d.id}`)).headers.etag));
+    const ok = await patch(fresh, { percentOff: '8' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ percentOff: '8' });
+    await end(d.id);
+  });
+
   it('a scheduled discount may change its rate and dates', async () => {
     const d = await created({ name: 'Summer', customerId: null, scope: 'product_type', productType: 'usage', percentOff: '5', startsOn: '2026-06-01', endsOn: '2026-08-31' });
     const res = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { percentOff: '7.5', startsOn: '2026-06-15' });

@@ -1,4 +1,5 @@
 import { isoDay } from '../platform/schemas.ts';
+import { assertIfMatch, viewEtag } from '../platform/etag.ts';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
@@ -35,12 +36,13 @@ export async function lockDiscount(trx: Trx, partnerId: string, id: string) {
   return row;
 }
 
-export async function updateDiscount(ctx: Ctx, id: string, body: UpdateDiscountBody): Promise<DiscountView> {
+export async function updateDiscount(ctx: Ctx, id: string, body: UpdateDiscountBody, ifMatch?: string): Promise<DiscountView> {
   const caller = partnerCaller(ctx.principal);
   const today = todayOf(ctx);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await lockDiscount(trx, caller.partnerId, id);
     const before = (await findDiscountView(trx, caller.partnerId, id, today))!;
+    assertIfMatch(ifMatch, () => viewEtag(before), 'discount');
     if (before.status === 'ended') throw new DomainError('discount_ended', `"${row.name}" has ended and is kept as it was: create a new discount instead`);
     const started = before.status === 'active';
     const set: { name?: string; percentBps?: number; startsOn?: string; endsOn?: string | null } = {};

@@ -22,10 +22,6 @@ export async function invoiceVersion(db: Executor, partnerId: string, invoiceId:
   return row?.version;
 }
 
-/** Strong comparison (RFC 9110): a weak `W/` tag never matches; `*` matches any version. */
-export function ifMatchMatches(ifMatch: string, etag: string): boolean {
-  return ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag);
-}
 
 /** One invoice of the partner (another partner's is "not found"), with an ETag while it is a draft (it can still change). */
 export async function getInvoice(ctx: Ctx, input: { invoiceId: string }): Promise<{ invoice: InvoiceDetail; etag: string | null }> {

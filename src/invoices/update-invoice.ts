@@ -9,7 +9,8 @@ import { partnerCaller } from '../access/caller.ts';
 import { buildDraftLines, draftColumns, type InvoiceLineBody } from './draft-lines.ts';
 import type { InvoiceDetail } from './invoice-view-types.ts';
 import { draftTotals, invoiceCurrency, loadInvoiceDetail, partnerTaxRate } from './invoice-views.ts';
-import { ifMatchMatches, invoiceEtag, invoiceVersion } from './get-invoice.ts';
+import { invoiceEtag, invoiceVersion } from './get-invoice.ts';
+import { ifMatchMatches } from '../platform/etag.ts';
 
 export interface UpdateInvoiceInput {
   invoiceId: string;

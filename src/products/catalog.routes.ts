@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { viewEtag } from '../platform/etag.ts';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
@@ -77,17 +78,23 @@ export function catalogRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'getProduct', tags: TAGS, summary: 'A product with its variants and prices (price, cost, margin per cycle and currency)',
       params: idParams, response: { 200: productViewSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await getProduct(ctxOf(req, deps), req.params.id)));
+  }, async (req, reply) => {
+    const product = await getProduct(ctxOf(req, deps), req.params.id);
+    return reply.header('etag', viewEtag(product)).send(product);
+  });
 
   app.patch('/api/v1/products/:id', {
     config: { access, audit: 'product.updated' },
     schema: {
-      operationId: 'updateProduct', tags: TAGS, summary: 'Change a product\'s name, description (null clears it) or tax category; SKU and type do not change',
-      params: idParams,
+      operationId: 'updateProduct', tags: TAGS, summary: 'Change a product\'s name, description (null clears it) or tax category; SKU and type do not change; If-Match (the ETag of GET) guards against overwriting (412)',
+      params: idParams, headers: z.looseObject({ 'if-match': z.string().max(500).optional() }),
       body: z.strictObject({ name: productName.optional(), description: description.nullable().optional(), taxCategory: z.enum(TAX_CATEGORIES).optional() }),
       response: { 200: productViewSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await updateProduct(ctxOf(req, deps), { productId: req.params.id, ...req.body })));
+  }, async (req, reply) => {
+    const product = await updateProduct(ctxOf(req, deps), { productId: req.params.id, ...req.body, ifMatch: req.headers['if-match'] });
+    return reply.header('etag', viewEtag(product)).send(product);
+  });
 
   app.post('/api/v1/products/:id/archive', {
     config: { access, audit: 'product.archived' },

@@ -100,6 +100,28 @@ describe('products', () => {
     }
   });
 
+  it('has an ETag; an update with a stale If-Match writes nothing (412), with the current one it goes through', async () => {
+    const { product } = await productWithVariant('ETAG-1');
+    const read = await api(t, admin, 'GET', `/api/v1/products/${product.id}`);
+    const etag = String(read.headers.etag);
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const withHeader = (ifMatch: string, body: unknown) => t.app.inject({ method: 'PATCH', url: `/api/v1/products/${product.id}`, headers: { ...admin.headers, 'if-match': ifMatch }, payload: body as object });
+    // Someone else renames it meanwhile: the ETag read before is stale.
+    const other = await api(t, admin, 'PATCH', `/api/v1/products/${product.id}`, { name: 'Renamed by a colleague' });
+    expect(other.statusCode).toBe(200);
+    const stale = await withHeader(etag, { name: 'My rename' });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json()).toMatchObject({ code: 'precondition_failed', errors: [{ path: 'If-Match' }] });
+    expect((await api(t, admin, 'GET', `/api/v1/products/${product.id}`)).json().name).toBe('Renamed by a colleague');
+    // The ETag a write answers is the one a read answers next, and it lets the next write through.
+    const fresh = String(other.headers.etag);
+    expect(fresh).toBe(String((await api(t, admin, 'GET', `/api/v1/products/${product.id}`)).headers.etag));
+    const ok = await withHeader(fresh, { name: 'My rename' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().name).toBe('My rename');
+    expect((await withHeader('*', { name: 'Any version' })).statusCode).toBe(200);
+  });
+
   it('archives and unarchives, never deletes; archived products cannot be sold', async () => {
     const { product, variant } = await productWithVariant('ARC-1');
     const price = (await setPrice(variant.id, 'monthly', 'SGD', { price: '10.00', cost: '4.00' })).json<Price>();

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { assertIfMatch, viewEtag } from '../platform/etag.ts';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
@@ -103,6 +104,8 @@ export async function getProduct(ctx: Ctx, productId: string): Promise<ProductVi
 
 export interface UpdateProductInput {
   productId: string;
+  /** The `If-Match` header: when given and stale, nothing is written (412). */
+  ifMatch?: string | undefined;
   name?: string | undefined;
   /** null clears it. */
   description?: string | null | undefined;
@@ -114,6 +117,10 @@ export async function updateProduct(ctx: Ctx, input: UpdateProductInput): Promis
   const { partnerId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await findProduct(trx, partnerId, input.productId, { forUpdate: true });
+    if (input.ifMatch !== undefined) {
+      const current = viewEtag(await viewOf(trx, partnerId, before));
+      assertIfMatch(input.ifMatch, () => current, 'product');
+    }
     const changes = diff(auditFields(before), {
       ...auditFields(before),
       ...(input.name !== undefined ? { name: input.name } : {}),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ifMatchMatches } from '../platform/etag.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
@@ -71,10 +72,6 @@ export async function loadInvoicingSettings(trx: Trx, partnerId: string, options
   };
 }
 
-function matches(ifMatch: string, etag: string): boolean {
-  return ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag);
-}
-
 const BUMP = sql<Date>`greatest(clock_timestamp(), updated_at + interval '1 microsecond')`;
 
 export async function getInvoicingSettings(ctx: Ctx): Promise<VersionedInvoicingSettings> {
@@ -99,7 +96,7 @@ export async function updateInvoicingSettings(ctx: Ctx, input: UpdateInvoicingSe
   const { partnerId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await loadInvoicingSettings(trx, partnerId, { lock: true });
-    if (input.ifMatch !== undefined && !matches(input.ifMatch, before.etag)) {
+    if (input.ifMatch !== undefined && !ifMatchMatches(input.ifMatch, before.etag)) {
       throw new DomainError('precondition_failed', 'The invoicing settings changed since you read them; reload and try again');
     }
     const b = before.settings;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { ifMatchMatches } from '../platform/etag.ts';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
@@ -17,20 +18,12 @@ export interface UpdatePortalConfigInput {
   ifMatch?: string | undefined;
 }
 
-/** Strong comparison (RFC 9110): a weak `W/` tag never matches. */
-function matches(ifMatch: string, etag: string): boolean {
-  return ifMatch
-    .split(',')
-    .map((t) => t.trim())
-    .some((t) => t === '*' || t === etag);
-}
-
 /** Change any subset of the portal configuration (tabs may be partial). */
 export async function updatePortalConfig(ctx: Ctx, input: UpdatePortalConfigInput): Promise<VersionedPortalConfig> {
   const { partnerId } = partnerCaller(ctx.principal);
   const updated = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await loadPortalConfig(trx, partnerId, { lock: true });
-    if (input.ifMatch !== undefined && !matches(input.ifMatch, before.etag)) {
+    if (input.ifMatch !== undefined && !ifMatchMatches(input.ifMatch, before.etag)) {
       throw new DomainError('precondition_failed', 'The portal configuration changed since you read it; reload and try again');
     }
     const next: PortalConfig = {
