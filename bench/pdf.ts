@@ -84,8 +84,8 @@ function benchDetail(lineCount: number): InvoiceDetail {
       taxCategory: l.taxCategory, taxRateBps: l.taxRateBps, tax: show(l.taxMicros),
     })),
     payments: [
-      { id: 'ipy_bench01', source: 'points', amount: '30.00', paidAt: '2026-11-05T08:30:00Z', reference: null },
-      { id: 'ipy_bench02', source: 'card', amount: '20.00', paidAt: '2026-11-05T08:30:02Z', reference: 'ch_sandbox_4f9a2c' },
+      { id: 'ipy_bench01', source: 'points', amount: '30.00', paidAt: '2026-11-05T08:30:00Z', reference: null, paymentId: null },
+      { id: 'ipy_bench02', source: 'card', amount: '20.00', paidAt: '2026-11-05T08:30:02Z', reference: 'ch_sandbox_4f9a2c', paymentId: null },
     ],
     billTo: { name: 'Acme Pte Ltd', email: 'accounts@acme.test', phone: '+65 6123 4567', address: '1 Raffles Place\n#20-01 One Raffles Place\nSingapore 048616' },
     notes: 'Thank you for your business.', voidReason: null, createdBy: null,

@@ -130,7 +130,8 @@ test('the finance person records a bank transfer, splits it over two invoices, t
     await expect(page.getByTestId('total-due')).toHaveText('SGD 0.00');
     await expect(page.getByTestId('invoice-status').first()).toHaveText('Paid');
     await expect(page.getByRole('link', { name: 'Record payment' })).toHaveCount(0); // nothing left to pay
-    await page.getByRole('table', { name: 'Payments applied' }).getByRole('link', { name: /^Payment pay_/ }).click();
+    // Named by the receipt the customer was sent, it leads to the payment.
+    await page.getByRole('table', { name: 'Payments applied' }).getByRole('link', { name: /^Payment RCT-/ }).click();
     await expect(page).toHaveURL(paymentUrl);
     await page.getByRole('table', { name: 'Allocations' }).getByRole('link', { name: second.number }).click();
     await expect(page.getByTestId('invoice-number')).toHaveText(second.number);
@@ -139,7 +140,8 @@ test('the finance person records a bank transfer, splits it over two invoices, t
     // Payments and credit notes are done in Finance: the invoice links there, pre-filled.
     await expect(page.getByRole('link', { name: 'Record payment' })).toHaveAttribute('href', `/admin/finance/payments/new?customerId=${customerId}&invoiceId=${second.id}`);
     await expect(page.getByRole('link', { name: 'Issue credit note' })).toHaveAttribute('href', `/admin/finance/credit-notes?invoiceId=${second.id}`);
-    await page.getByRole('table', { name: 'Payments applied' }).getByRole('link', { name: /^Payment pay_/ }).click();
+    // Named by the receipt the customer was sent, it leads to the payment.
+    await page.getByRole('table', { name: 'Payments applied' }).getByRole('link', { name: /^Payment RCT-/ }).click();
     await expect(page).toHaveURL(paymentUrl);
   });
 

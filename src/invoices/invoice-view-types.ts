@@ -54,7 +54,10 @@ export interface InvoicePaymentView {
   source: InvoicePaymentSource;
   amount: string;
   paidAt: string;
+  /** What the customer can match: a Finance payment's receipt number, the card charge, or the id. */
   reference: string | null;
+  /** The Finance payment (source allocation), for staff to open. */
+  paymentId: string | null;
 }
 
 export interface StatementView {

@@ -82,7 +82,11 @@ export const statementViewSchema = z.object({
 
 export const invoiceDetailSchema = invoiceSummarySchema.extend({
   lines: z.array(invoiceLineSchema),
-  payments: z.array(z.object({ id: z.string(), source: z.enum(['points', 'card', 'allocation']), amount: z.string(), paidAt: z.string(), reference: z.string().nullable() })),
+  payments: z.array(z.object({
+    id: z.string(), source: z.enum(['points', 'card', 'allocation']), amount: z.string(), paidAt: z.string(),
+    reference: z.string().nullable().describe('what the customer can match: the receipt number of a Finance payment, the card charge, or the id'),
+    paymentId: z.string().nullable().describe('the Finance payment (source allocation)'),
+  })),
   billTo: z.object({ name: z.string(), email: z.string().nullable(), phone: z.string().nullable(), address: z.string().nullable() }),
   notes: z.string().nullable(),
   voidReason: z.string().nullable(),
@@ -308,7 +312,7 @@ export async function loadInvoiceDetail(
     payments: payments.map((p) => ({
       id: p.id, source: p.source, amount: fmt(BigInt(p.amountMicros)), paidAt: p.createdAt.toISOString(),
       // What the customer can match: the receipt they were sent (a Finance payment), the card charge, or the id.
-      reference: p.receiptNumber ?? p.chargeRef ?? p.paymentId ?? null,
+      reference: p.receiptNumber ?? p.chargeRef ?? p.paymentId ?? null, paymentId: p.paymentId,
     })),
     billTo: { name: billTo.name, email: billTo.email ?? null, phone: billTo.phone ?? null, address: billTo.address ?? null },
     notes: row.notes,

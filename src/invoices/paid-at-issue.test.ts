@@ -84,7 +84,7 @@ describe('a purchase paid from points', () => {
       kind: 'subscription', productId: line.productId, variantId: line.variantId, quantity: '3', unitPrice: '10.00', gross: '30.00', discount: '0.00',
       amount: '30.00', taxCategory: 'standard', taxRateBps: 900, tax: '2.70',
     })]);
-    expect(detail.payments).toEqual([{ id: expect.stringMatching(/^ipy_/), source: 'points', amount: '32.70', paidAt: '2026-03-01T09:00:00.000Z', reference: null }]);
+    expect(detail.payments).toEqual([{ id: expect.stringMatching(/^ipy_/), source: 'points', amount: '32.70', paidAt: '2026-03-01T09:00:00.000Z', reference: null, paymentId: null }]);
 
     const charge = await t.db.owner.db.selectFrom('subscriptionCharges').select(['invoiceId', 'entryId']).where('subscriptionId', '=', subscriptionId).executeTakeFirstOrThrow();
     const [payment] = await storedPayments(invoice.id);

@@ -305,8 +305,8 @@ describe('renderInvoicePdf: states and types', () => {
       lines: [{ description: 'Cloud PBX, 5 seats', quantity: '5', unitPrice: '10' }],
       status: 'paid',
       payments: [
-        { id: 'ipy_points01', source: 'points', amount: '30.00', paidAt: '2026-11-05T08:30:00Z', reference: 'pts_hold_7781' },
-        { id: 'ipy_card0001', source: 'card', amount: '24.50', paidAt: '2026-11-05T08:30:02Z', reference: 'ch_sandbox_4f9a2c' },
+        { id: 'ipy_points01', source: 'points', amount: '30.00', paidAt: '2026-11-05T08:30:00Z', reference: 'pts_hold_7781', paymentId: null },
+        { id: 'ipy_card0001', source: 'card', amount: '24.50', paidAt: '2026-11-05T08:30:02Z', reference: 'ch_sandbox_4f9a2c', paymentId: null },
       ],
     });
     const { text } = await pdfText(await render(detail));
@@ -329,12 +329,12 @@ describe('renderInvoicePdf: states and types', () => {
       lines: [{ description: 'Number porting', quantity: '3', unitPrice: '33.333333' }],
       status: 'partially_paid',
       amountCredited: '10.00',
-      payments: [{ id: 'ipy_alloc001', source: 'allocation', amount: '20.00', paidAt: '2026-11-04T00:00:00Z', reference: 'pay_bank_0042' }],
+      payments: [{ id: 'ipy_alloc001', source: 'allocation', amount: '20.00', paidAt: '2026-11-04T00:00:00Z', reference: 'RCT-2026-000042', paymentId: 'pay_bank_0042' }],
     });
     expect(detail.total).toBe('109.00');
     const { text } = await pdfText(await render(detail));
     expect(text).toContain('PARTIALLY PAID');
-    expect(text).toMatch(/^4 Nov 2026 Payment pay_bank_0042 20\.00$/m);
+    expect(text).toMatch(/^4 Nov 2026 Payment RCT-2026-000042 20\.00$/m);
     expect(figure(text, 'Amount paid')).toBe('SGD 20.00');
     expect(figure(text, 'Amount credited')).toBe('SGD 10.00');
     expect(figure(text, 'Amount due')).toBe('SGD 79.00');

@@ -245,8 +245,8 @@ export function InvoiceDetailPage() {
                   <Table.Td>{formatDateTime(p.paidAt)}</Table.Td>
                   <Table.Td>{{ points: 'Points', card: 'Card', allocation: 'Payment allocated' }[p.source] ?? titleCase(p.source)}</Table.Td>
                   <Table.Td>
-                    {p.source === 'allocation' && p.reference && canFinance ? (
-                      <Anchor component={Link} to={`/admin/finance/payments/${encodeURIComponent(p.reference)}`} size="sm" ff="monospace" aria-label={`Payment ${p.reference}`}>
+                    {p.source === 'allocation' && p.paymentId && canFinance ? (
+                      <Anchor component={Link} to={`/admin/finance/payments/${encodeURIComponent(p.paymentId)}`} size="sm" ff="monospace" aria-label={`Payment ${p.reference ?? p.paymentId}`}>
                         {p.reference}
                       </Anchor>
                     ) : (
