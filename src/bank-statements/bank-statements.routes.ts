@@ -72,7 +72,7 @@ export function bankStatementRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'acceptBankStatementLine', tags: TAGS,
       summary: 'Accept a line: it becomes a recorded bank-transfer payment (the line\'s day and reference), allocated to the proposed or edited invoices; once only (409 bank_line_decided); honours Idempotency-Key',
       description: 'Edits are optional: customerId (null: unassigned), allocations [{ invoiceId, amount }] of that customer, leftover keep | points. '
-        + 'Refused with nothing written: another partner\'s or customer\'s invoice (404), more than the line\'s amount (422 amount_exceeds_unallocated), '
+        + 'Refused with nothing written: an unknown customer (422 customer_not_found), another partner\'s or customer\'s invoice (422 invoice_not_found naming allocations.N.invoiceId), more than the line\'s amount (422 amount_exceeds_unallocated), '
         + 'more than an invoice owes (422 amount_exceeds_due), a customer in another currency (422 currency_mismatch), a decided line (409 bank_line_decided).',
       headers: idempotencyKeyHeaders, params: lineParams, body: acceptLineBody, response: { 200: bankLineSchema, ...problems },
     },

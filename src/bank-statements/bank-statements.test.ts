@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, customerIdOf, expectUnknownId, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { expectSound, invoiceState, newCustomer, newInvoice, pointsOf } from '../payments/payments.test-kit.ts';
 import type { BankLineView, BankStatementView } from './bank-statement-views.ts';
 
@@ -149,7 +149,7 @@ describe('accept, edit, reject', () => {
     await expectSound(t);
   });
 
-  it('lists a chosen customer\'s open invoices for the edit dialog; another partner\'s customer is 404', async () => {
+  it('lists a chosen customer\'s open invoices for the edit dialog; an unknown or another partner\'s customer is 422 customer_not_found naming customerId', async () => {
     const a = await customerWith(['11.00', '22.00']);
     const st = await imported('date,amount,reference\n2026-11-11,5.55,For the dialog\n');
     const line = st.lines.data[0]!;
@@ -158,7 +158,10 @@ describe('accept, edit, reject', () => {
     expect(res.json()).toMatchObject({ customerId: a.customerId, currency: 'SGD', more: false });
     expect(res.json().data.map((i: { id: string; amountDue: string }) => [i.id, i.amountDue])).toEqual([[a.invoices[0]!.id, '11.00'], [a.invoices[1]!.id, '22.00']]);
     const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
-    expect((await api(t, finance, 'GET', `/api/v1/bank-statements/${st.id}/lines/${line.id}/open-invoices?customerId=${wombat}`)).statusCode).toBe(404);
+    const openOf = (customerId: string) => api(t, finance, 'GET', `/api/v1/bank-statements/${st.id}/lines/${line.id}/open-invoices?customerId=${customerId}`);
+    expectUnknownId([await openOf(wombat), await openOf('cus_00000000000000000000000000')], 'customer_not_found', 'customerId');
+    // The line is the path's: unknown, 404.
+    expect((await api(t, finance, 'GET', `/api/v1/bank-statements/${st.id}/lines/bsl_00000000000000000000000000/open-invoices?customerId=${a.customerId}`)).statusCode).toBe(404);
   });
 
   it('accepting with no customer records an unassigned payment', async () => {
@@ -178,8 +181,8 @@ describe('accept, edit, reject', () => {
     const line = st.lines.data[0]!;
     const before = await paymentCount();
     const attempts = [
-      [{ allocations: [{ invoiceId: foreign.id, amount: '90.00' }] }, 404],
-      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '90.00' }, { invoiceId: foreign.id, amount: '1.00' }] }, 404],
+      [{ allocations: [{ invoiceId: foreign.id, amount: '90.00' }] }, 422],
+      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '90.00' }, { invoiceId: foreign.id, amount: '1.00' }] }, 422],
       [{ customerId: a.customerId, allocations: [{ invoiceId: a.invoices[0]!.id, amount: '95.00' }] }, 422],
       [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '9.999' }] }, 400],
       [{ customerId: globex }, 422],
@@ -191,6 +194,11 @@ describe('accept, edit, reject', () => {
       expect(res.statusCode, `${JSON.stringify(body)}: ${res.body}`).toBe(status);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
     }
+    // An unknown or another partner's customer, an unknown or another partner's invoice: the same 422 each, naming the field.
+    const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
+    expectUnknownId([await accept(st, line, { customerId: wombat }), await accept(st, line, { customerId: 'cus_00000000000000000000000000' })], 'customer_not_found', 'customerId');
+    const second = (invoiceId: string) => accept(st, line, { customerId: a.customerId, allocations: [{ invoiceId: a.invoices[0]!.id, amount: '89.00' }, { invoiceId, amount: '1.00' }] });
+    expectUnknownId([await second(foreign.id), await second('inv_00000000000000000000000000')], 'invoice_not_found', 'allocations.1.invoiceId');
     expect(await paymentCount()).toBe(before);
     expect(await invoiceState(t, a.invoices[0]!.id)).toMatchObject({ status: 'awaiting_payment' });
     expect((await detail(st.id)).lines.data[0]).toMatchObject({ status: 'suggested', paymentId: null });

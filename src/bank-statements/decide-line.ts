@@ -98,7 +98,7 @@ async function acceptIn(trx: Trx, ctx: Ctx, statementId: string, lineId: string,
 
   let allocations: Array<{ invoiceId: string; amount: string }> = [];
   if (customerId) {
-    const customer = await customerOf(trx, partnerId, customerId);
+    const customer = await customerOf(trx, partnerId, customerId, 'customerId');
     if (customer.currency !== currency) {
       throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the line is in ${currency}`, [{ path: 'customerId', message: `billed in ${customer.currency}` }]);
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { notFound } from '../platform/errors.ts';
+import { notFound, unknownId } from '../platform/errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { MAX_ALLOCATIONS } from '../payments/allocate-payment.ts';
@@ -25,7 +25,8 @@ export type LineOpenInvoices = z.infer<typeof lineOpenInvoicesSchema>;
 
 /**
  * What a line could pay for a chosen customer (the accept dialog's invoice list), so that a finance person without the
- * Invoice app can edit a suggestion. Another partner's customer is 404.
+ * Invoice app can edit a suggestion. An unknown line is 404 (the path); an unknown or another partner's customer is 422
+ * `customer_not_found` naming `customerId` (the query: docs/adr/0037).
  */
 export async function lineOpenInvoices(ctx: Ctx, statementId: string, lineId: string, customerId: string): Promise<LineOpenInvoices> {
   const { partnerId } = partnerCaller(ctx.principal);
@@ -34,7 +35,7 @@ export async function lineOpenInvoices(ctx: Ctx, statementId: string, lineId: st
       .where('partnerId', '=', partnerId).where('statementId', '=', statementId).where('id', '=', lineId).executeTakeFirst();
     if (!line) throw notFound('Bank statement line');
     const customer = await trx.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '=', customerId).executeTakeFirst();
-    if (!customer) throw notFound('Customer');
+    if (!customer) throw unknownId('customer_not_found', 'customerId', 'Customer');
     const currency = line.currency;
     const rows = await trx.selectFrom('invoices as i')
       .select(['i.id', 'i.number', 'i.type', 'i.dueAt', 'i.totalMicros', 'i.amountDueMicros'])

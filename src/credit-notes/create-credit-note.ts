@@ -1,7 +1,7 @@
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { notFound } from '../platform/errors.ts';
+import { unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -25,7 +25,7 @@ export async function createCreditNote(ctx: Ctx, input: CreateCreditNoteInput): 
   checkOutcomeChoice(choice, input.issue === true);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const facts = await loadInvoiceCreditFacts(trx, partnerId, input.invoiceId, { lock: false });
-    if (!facts) throw notFound('Invoice');
+    if (!facts) throw unknownId('invoice_not_found', 'invoiceId', 'Invoice');
     checkInvoiceCreditable(facts, input.currency);
     const computed = computeFor(facts, input);
     checkOutcomeLimit(facts, choice, computed.totalMicros);

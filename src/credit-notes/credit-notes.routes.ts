@@ -114,7 +114,7 @@ export function creditNoteRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'createCreditNote', tags: TAGS,
       summary: 'Create a credit note against an issued Purchase or Monthly invoice, as a draft or issued at once (issue: true, with an outcome); honours Idempotency-Key',
-      description: 'Refused with nothing written: another partner\'s invoice (404), a draft, void or Top-up invoice (409 invoice_not_creditable), another currency '
+      description: 'Refused with nothing written: an unknown or another partner\'s invoice (422 invoice_not_found naming invoiceId), a draft, void or Top-up invoice (409 invoice_not_creditable), another currency '
         + '(422 currency_mismatch), a line quantity or amount above what is left of it (422 credit_exceeds_line), more than the invoice total less earlier '
         + 'credit notes (422 credit_exceeds_creditable), reduce_due above the amount due (422 credit_exceeds_due), points or refund above what was paid and '
         + 'not given back yet, or a card refund above the card payments not refunded (422 refund_exceeds_paid).',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { api, auditEventsOf, createTestApp, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, expectUnknownId, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -274,13 +274,23 @@ describe('credit notes: bad input writes nothing', () => {
       [{ invoiceId: inv.id, mode: 'whole', reason: 'other', issue: true }, 400, 'validation_failed'],
       [{ invoiceId: inv.id, mode: 'whole', reason: 'other', outcome: 'refund' }, 400, 'validation_failed'],
       [{ invoiceId: inv.id, mode: 'whole', reason: 'nope' }, 400, 'validation_failed'],
-      [{ invoiceId: 'inv_00000000000000000000000000', mode: 'whole', reason: 'other' }, 404, 'not_found'],
     ];
-    if (foreign) cases.push([{ invoiceId: foreign.json().id, mode: 'whole', reason: 'other' }, 404, 'not_found']);
     for (const [body, status, code] of cases) {
       const res = await create(body);
       expect([res.statusCode, res.json().code], JSON.stringify(body)).toEqual([status, code]);
     }
+    // An unknown invoice and another partner's: the same 422 naming invoiceId, to create and to preview.
+    expect(foreign?.statusCode).toBe(201);
+    const foreignId = foreign!.json<{ id: string }>().id;
+    const unknownId = 'inv_00000000000000000000000000';
+    expectUnknownId([
+      await create({ invoiceId: foreignId, mode: 'whole', reason: 'other' }),
+      await create({ invoiceId: unknownId, mode: 'whole', reason: 'other' }),
+    ], 'invoice_not_found', 'invoiceId');
+    expectUnknownId([
+      await api(t, finance, 'GET', `/api/v1/credit-notes/creditable?invoiceId=${foreignId}`),
+      await api(t, finance, 'GET', `/api/v1/credit-notes/creditable?invoiceId=${unknownId}&mode=whole`),
+    ], 'invoice_not_found', 'invoiceId');
     // reduce_due above the amount due: part of it paid first.
     await payAll(c, inv.id, '50.00');
     const aboveDue = await create({ invoiceId: inv.id, mode: 'amount', amount: '10.01', reason: 'other', outcome: 'reduce_due' });

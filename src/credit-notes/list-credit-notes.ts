@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Executor } from '../platform/database.ts';
-import { notFound } from '../platform/errors.ts';
+import { notFound, unknownId } from '../platform/errors.ts';
 import { partnerCaller, portalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { csvRow } from '../audit/csv.ts';
@@ -148,7 +148,7 @@ export async function previewCreditNote(ctx: Ctx, input: { invoiceId: string; mo
   const { partnerId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const facts = await loadInvoiceCreditFacts(trx, partnerId, input.invoiceId, { lock: false });
-    if (!facts) throw notFound('Invoice');
+    if (!facts) throw unknownId('invoice_not_found', 'invoiceId', 'Invoice');
     const view: Creditable = creditableView(facts);
     if (!input.mode) return { ...view, preview: null };
     const lines = input.lines === undefined ? undefined : parsePreviewLines(input.lines);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
-import { DomainError, notFound } from '../platform/errors.ts';
+import { DomainError, notFound, unknownId } from '../platform/errors.ts';
 import { formatDecimal, isCurrency, MICROS_PER_UNIT, parseAmount, type Currency } from '../money/money.ts';
 import type { WalletState } from '../wallet/wallets.repo.ts';
 
@@ -39,10 +39,13 @@ export interface FinanceCustomer {
   status: 'active' | 'suspended' | 'closed';
 }
 
-/** The partner's customer, or 404 (another partner's customer is "not found" too). */
-export async function customerOf(trx: Trx, partnerId: string, customerId: string): Promise<FinanceCustomer> {
+/**
+ * The partner's customer (another partner's customer is "not found" too): a 404 when the customer is the path's, or,
+ * given the body `field` that named it, 422 `customer_not_found` naming that field (docs/adr/0037).
+ */
+export async function customerOf(trx: Trx, partnerId: string, customerId: string, field?: string): Promise<FinanceCustomer> {
   const c = await trx.selectFrom('customers').select(['id', 'currency', 'status']).where('partnerId', '=', partnerId).where('id', '=', customerId).executeTakeFirst();
-  if (!c) throw notFound('Customer');
+  if (!c) throw field === undefined ? notFound('Customer') : unknownId('customer_not_found', field, 'Customer');
   if (!isCurrency(c.currency)) throw new DomainError('state_conflict', `Customer currency ${c.currency} is not supported`);
   return { id: c.id, currency: c.currency, status: c.status };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, expectUnknownId, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -197,9 +197,14 @@ describe('POST /api/v1/invoices (createInvoice)', () => {
     await t.db.owner.db.updateTable('products').set({ archivedAt: null }).where('id', '=', did).execute();
   });
 
-  it('another partner\'s customer is not found; a suspended customer is refused', async () => {
-    const res = await create(admin, { customerId: wombat, type: 'purchase', lines: [text('x', '1')] });
-    expect(res.statusCode).toBe(404);
+  it('an unknown or another partner\'s customer is 422 customer_not_found naming customerId, alike, and nothing is written; a suspended customer is refused', async () => {
+    const invoices = async () => (await t.db.owner.db.selectFrom('invoices').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = await invoices();
+    expectUnknownId([
+      await create(admin, { customerId: wombat, type: 'purchase', lines: [text('x', '1')] }),
+      await create(admin, { customerId: 'cus_00000000000000000000000000', type: 'purchase', lines: [text('x', '1')] }),
+    ], 'customer_not_found', 'customerId');
+    expect(await invoices()).toBe(before);
     const initech = await customerIdOf(t.db, 'Initech Pte Ltd');
     await t.db.owner.db.updateTable('customers').set({ status: 'suspended' }).where('id', '=', initech).execute();
     const suspended = await create(admin, { customerId: initech, type: 'purchase', lines: [text('x', '1')] });

@@ -1,7 +1,7 @@
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
+import { DomainError, unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -34,7 +34,7 @@ export async function createInvoice(ctx: Ctx, input: CreateInvoiceInput): Promis
     const customer = await trx.selectFrom('customers').select(['id', 'name', 'currency', 'status'])
       .where('partnerId', '=', partnerId).where('id', '=', input.customerId).forShare().executeTakeFirst();
     if (!customer) {
-      throw new DomainError('not_found', 'Customer not found', [{ path: 'customerId', message: 'no such customer' }]);
+      throw unknownId('customer_not_found', 'customerId', 'Customer');
     }
     if (customer.status !== 'active') {
       throw new DomainError('customer_not_active', `${customer.name} is ${customer.status}: invoices are made for active customers only`, [{ path: 'customerId', message: `customer is ${customer.status}` }]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgetPortalTabs } from '../settings/portal-tabs.ts';
 import { sql } from 'kysely';
-import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
+import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, expectUnknownId, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
@@ -187,6 +187,19 @@ describe('portal pay: points first, then card', () => {
     const res = await pay(inv.id, { cardToken: 'tok_sandbox_success' });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ code: 'rule_violation', detail: expect.stringContaining('amount_too_large') });
+    expect(await chargeCount()).toBe(charges);
+    expect(await wallet(acme)).toEqual({ points: cents(10_00), reserved: 0n });
+    expect(await invoiceRow(inv.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });
+    expect(await postingsOfInvoicePayment(inv.id)).toEqual([]);
+  });
+
+  it('another organisation\'s saved card and an unknown one: the same 422 saved_card_not_found naming savedCardId; nothing charged, held or paid', async () => {
+    const theirs = (await api(t, globexOwner, 'POST', '/api/v1/portal/top-ups', { amount: '70.00', cardToken: 'tok_sandbox_success', saveCard: true })).json<{ savedCardId: string }>().savedCardId;
+    expect(theirs).toMatch(/^card_/);
+    await setPoints(acme, 10_00);
+    const inv = await invoice();
+    const charges = await chargeCount();
+    expectUnknownId([await pay(inv.id, { savedCardId: theirs }), await pay(inv.id, { savedCardId: 'card_00000000000000000000000000' })], 'saved_card_not_found', 'savedCardId');
     expect(await chargeCount()).toBe(charges);
     expect(await wallet(acme)).toEqual({ points: cents(10_00), reserved: 0n });
     expect(await invoiceRow(inv.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, customerIdOf, expectUnknownId, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { newId } from '../platform/ids.ts';
 import { pdfText } from '../invoices/pdf/pdf-text.ts';
 import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
@@ -131,8 +131,6 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '50.01' }] }, 422, 'amount_exceeds_due');
     await expectRefused({ allocations: [{ invoiceId: draft.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
     await expectRefused({ allocations: [{ invoiceId: voided.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
-    await expectRefused({ allocations: [{ invoiceId: othersInvoice.id, amount: '1.00' }] }, 404, 'not_found');
-    await expectRefused({ allocations: [{ invoiceId: 'inv_00000000000000000000000000', amount: '1.00' }] }, 404, 'not_found');
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '0.00' }] }, 400, 'validation_failed');
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.005' }] }, 400, 'validation_failed');
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.00' }, { invoiceId: open.id, amount: '1.00' }] }, 400, 'validation_failed');
@@ -140,10 +138,11 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     await expectRefused({}, 400, 'validation_failed');
     await expectRefused({ auto: true, leftover: 'burn' }, 400, 'validation_failed');
 
-    // Another partner's invoice is not found either.
+    // Another customer's invoice, another partner's and an unknown one: the same 422 naming the allocation's invoiceId.
     const northAdmin = await signIn(t, 'admin@northwind.test');
     const north = await newInvoice(t, northAdmin, await customerIdOf(t.db, 'Wombat Pty Ltd'), '10.00');
-    await expectRefused({ allocations: [{ invoiceId: north.id, amount: '1.00' }] }, 404, 'not_found');
+    const withSecond = (invoiceId: string) => allocate(pay, { allocations: [{ invoiceId: open.id, amount: '1.00' }, { invoiceId, amount: '1.00' }] });
+    expectUnknownId([await withSecond(othersInvoice.id), await withSecond(north.id), await withSecond('inv_00000000000000000000000000')], 'invoice_not_found', 'allocations.1.invoiceId');
     // Nothing was written by any refusal.
     expect((await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json()).toMatchObject({ status: 'unallocated', unallocated: '40.00', allocations: [] });
     expect(await invoiceState(t, open.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0' });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
-import { DomainError, notFound } from '../platform/errors.ts';
+import { DomainError, notFound, unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
 import { formatDecimal, type Currency } from '../money/money.ts';
@@ -112,7 +112,7 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
     const pending = await pendingAttempts(trx, partnerId, [...invoices.keys()]);
     for (const a of asked) {
       const invoice = invoices.get(a.invoiceId);
-      if (!invoice || invoice.customerId !== customerId) throw notFound(`Invoice ${a.invoiceId}`);
+      if (!invoice || invoice.customerId !== customerId) throw unknownId('invoice_not_found', `allocations.${asked.indexOf(a)}.invoiceId`, 'Invoice');
       if (invoice.currency !== currency) throw new DomainError('currency_mismatch', `Invoice ${invoice.number ?? invoice.id} is in ${invoice.currency}, the payment in ${currency}`);
       if (!payable(invoice)) {
         throw new DomainError('invoice_not_payable', `Invoice ${invoice.number ?? invoice.id} is ${invoice.type === 'monthly' ? 'a monthly statement' : invoice.status}: nothing to allocate to`);

@@ -23,7 +23,7 @@ export const assignPaymentBody = z.strictObject({ customerId: idOf('cus') });
 export async function assignPayment(ctx: Ctx, input: { paymentId: string; customerId: string }): Promise<PaymentDetail> {
   const { partnerId, actorId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const customer = await customerOf(trx, partnerId, input.customerId);
+    const customer = await customerOf(trx, partnerId, input.customerId, 'customerId');
     const payment = await lockPayment(trx, partnerId, input.paymentId);
     if (payment.status === 'reversed') throw new DomainError('payment_reversed', 'The payment was reversed');
     if (payment.status !== 'unassigned') throw new DomainError('payment_already_assigned', 'The payment is already assigned to a customer');

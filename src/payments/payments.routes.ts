@@ -121,7 +121,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'allocatePayment', tags: TAGS,
       summary: 'Allocate a payment to the customer\'s open Purchase or Top-up invoices (explicit amounts, or auto: oldest due first); leftover kept or turned into points; honours Idempotency-Key',
       description: 'Refused, with nothing written: more than the payment\'s unallocated amount (422 amount_exceeds_unallocated), more than an invoice owes '
-        + '(422 amount_exceeds_due), a draft/paid/void invoice or a monthly statement (409 invoice_not_payable), another customer\'s invoice (404), '
+        + '(422 amount_exceeds_due), a draft/paid/void invoice or a monthly statement (409 invoice_not_payable), an unknown or another customer\'s invoice (422 invoice_not_found naming allocations.N.invoiceId), '
         + 'another currency (422 currency_mismatch), an invoice with a portal payment in progress (409 payment_in_progress), an unassigned '
         + '(409 payment_unassigned) or reversed (409 payment_reversed) payment.',
       headers: idempotencyKeyHeaders, params, body: allocatePaymentBody, response: { 200: paymentDetailSchema, ...problems },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, customerIdOf, expectUnknownId, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { balanceOf, expectSound, newCustomer, record } from './payments.test-kit.ts';
 
 let t: TestApp;
@@ -93,7 +93,26 @@ describe('POST /api/v1/payments (recordPayment)', () => {
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       if (field) expect(JSON.stringify(res.json().errors ?? []), JSON.stringify(body)).toContain(field);
     }
-    expect((await record(t, finance, { amount: '1.00', customerId: 'cus_00000000000000000000000000' })).statusCode).toBe(404);
+  });
+
+  it('an unknown payer id and another partner\'s customer: the same 422 customer_not_found naming customerId, to record and to assign; nothing written', async () => {
+    const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
+    const unknown = 'cus_00000000000000000000000000';
+    const id = (await record(t, finance, { amount: '5.00' })).json<{ id: string }>().id;
+    const payments = async () => (await t.db.owner.db.selectFrom('payments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n;
+    const entries = async () => (await t.db.owner.db.selectFrom('journalEntries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = [await payments(), await entries()];
+    expectUnknownId([
+      await record(t, finance, { amount: '1.00', customerId: wombat }),
+      await record(t, finance, { amount: '1.00', customerId: unknown }),
+    ], 'customer_not_found', 'customerId');
+    expectUnknownId([
+      await api(t, finance, 'POST', `/api/v1/payments/${id}/assign`, { customerId: wombat }),
+      await api(t, finance, 'POST', `/api/v1/payments/${id}/assign`, { customerId: unknown }),
+    ], 'customer_not_found', 'customerId');
+    expect([await payments(), await entries()]).toEqual(before);
+    expect((await api(t, finance, 'GET', `/api/v1/payments/${id}`)).json()).toMatchObject({ status: 'unassigned', customer: null });
+    await expectSound(t);
   });
 
   it('needs the Finance app: admin without it and customers get 403', async () => {

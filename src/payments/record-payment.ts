@@ -54,7 +54,7 @@ export async function recordPaymentIn(trx: Trx, ctx: Ctx, input: RecordPaymentIn
     throw new DomainError('validation_failed', 'receivedOn must not be in the future', [{ path: 'receivedOn', message: 'must not be in the future' }]);
   }
   const micros = financeAmount(input.amount, currency, 'amount', { allowZero: false });
-  const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId) : null;
+  const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId, 'customerId') : null;
   if (customer && customer.currency !== currency) {
     throw new DomainError('currency_mismatch', `The customer is billed in ${customer.currency}, the payment is in ${currency}`, [
       { path: 'currency', message: `the customer is billed in ${customer.currency}` },

@@ -17,7 +17,6 @@ const STATUS_BY_CODE = {
   tab_hidden: 403,
   email_not_verified: 403,
   not_found: 404,
-  price_not_found: 404,
   conflict: 409,
   already_exists: 409,
   state_conflict: 409,
@@ -71,8 +70,13 @@ const STATUS_BY_CODE = {
   card_required: 422,
   invoice_total_zero: 422,
   discount_exceeds_gross: 422,
+  // An id in a request's body (or a query parameter that must name something) that is unknown or another partner's:
+  // the same 422 for both, naming the field (unknownId below; docs/adr/0037). An id in the path is a 404 `not_found`.
   product_not_found: 422,
   customer_not_found: 422,
+  price_not_found: 422,
+  invoice_not_found: 422,
+  saved_card_not_found: 422,
   image_invalid: 422,
   account_locked: 429,
   too_many_requests: 429,
@@ -141,4 +145,16 @@ export function problem(status: number, code: string, detail: string, requestId?
 
 export function notFound(what: string): DomainError {
   return new DomainError('not_found', `${what} not found`);
+}
+
+/** The codes of an unknown id given in a body or query (not the path): each a 422 naming the field (docs/adr/0037). */
+export type UnknownIdCode = 'customer_not_found' | 'product_not_found' | 'price_not_found' | 'invoice_not_found' | 'saved_card_not_found';
+
+/**
+ * An id the request gives in its body (or a query parameter that must name something) that is not the caller's: unknown
+ * or another partner's, never saying which. 422 `<thing>_not_found` naming the field (`customerId`,
+ * `allocations.2.invoiceId`); an id in the path stays a 404 (`notFound`).
+ */
+export function unknownId(code: UnknownIdCode, path: string, what: string): DomainError {
+  return new DomainError(code, `${what} not found`, [{ path, message: `no such ${what.toLowerCase()}` }]);
 }

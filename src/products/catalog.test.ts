@@ -158,7 +158,7 @@ describe('products', () => {
     const northId = await partnerIdOf(t.db, 'northwind');
     const err = await inScope(t.db.app.db, { kind: 'partner', partnerId: northId }, (trx) => findSellablePrice(trx, northId, price.id)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
-    expect(err).toMatchObject({ code: 'price_not_found', status: 404 });
+    expect(err).toMatchObject({ code: 'price_not_found', status: 422, errors: [{ path: 'priceId', message: 'no such price' }] });
     await expect(inScope(t.db.app.db, { kind: 'partner', partnerId }, (trx) => findSellablePrice(trx, partnerId, 'prc_00000000000000000000000000'))).rejects.toMatchObject({ code: 'price_not_found' });
     // An archived price is not sellable either.
     await api(t, admin, 'POST', `/api/v1/prices/${price.id}/archive`);

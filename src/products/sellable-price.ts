@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Trx } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
+import { DomainError, unknownId } from '../platform/errors.ts';
 import type { ProductPricesTable, ProductsTable, ProductVariantsTable } from './catalog.db-types.ts';
 
 export type PriceRow = Selectable<ProductPricesTable>;
@@ -17,7 +17,7 @@ export interface SellablePrice {
  * The catalog price a customer can buy now, with its variant and product, for other domains (subscriptions, portal purchase).
  * Reads inside the caller's transaction (partner or customer scope; the catalog is readable by the partner's customers), and
  * filters the partner explicitly, so another partner's price is simply not found.
- * - `price_not_found` (404): no such price for this partner.
+ * - `price_not_found` (422 naming `priceId`): no such price for this partner (the price is always given in a body or query: docs/adr/0037).
  * - `product_archived` (409): the price, its variant or its product is archived (no new sales; existing subscriptions keep it).
  * `forShare` locks the three rows (`for share`) so the product cannot be archived while the caller's transaction sells it.
  */
@@ -47,7 +47,7 @@ export async function findPriceWithProduct(
   let priceQuery = trx.selectFrom('productPrices').selectAll().where('partnerId', '=', partnerId).where('id', '=', priceId);
   if (options.forShare) priceQuery = priceQuery.forShare();
   const price = await priceQuery.executeTakeFirst();
-  if (!price) throw new DomainError('price_not_found', 'Price not found');
+  if (!price) throw unknownId('price_not_found', 'priceId', 'Price');
   let variantQuery = trx.selectFrom('productVariants').selectAll().where('partnerId', '=', partnerId).where('id', '=', price.variantId);
   if (options.forShare) variantQuery = variantQuery.forShare();
   const variant = await variantQuery.executeTakeFirstOrThrow();

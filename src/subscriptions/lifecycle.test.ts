@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestApp, customerIdOf, lastMailTo, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, createTestApp, customerIdOf, expectUnknownId, lastMailTo, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { accountBalance, catalogPrice, givePoints, ledgerProblems, pointsOf, sgd, type CatalogPrice } from './test-support.ts';
 
 /**
@@ -86,6 +86,13 @@ describe('add-ons', () => {
     expect(cycle.json<{ errors: { path: string }[] }>().errors[0]!.path).toBe('priceId');
     expect((await api(t, admin, 'POST', `/api/v1/subscriptions/${sub.id}/add-ons`, { priceId: monthly.priceId, quantity: 1 })).statusCode).toBe(422);
     expect((await api(t, admin, 'POST', `/api/v1/subscriptions/${sub.id}/add-ons`, { priceId: seats.priceId, quantity: 0 })).statusCode).toBe(400);
+    // An unknown price and another partner's: the same 422 naming priceId, staff and portal.
+    const foreign = await catalogPrice(t, await partnerIdOf(t.db, 'northwind'), { name: 'Outback seat', currency: 'AUD', price: '9.00', cost: '2.00' });
+    const addOn = (who: Session, path: string, priceId: string) => api(t, who, 'POST', `${path}/${sub.id}/add-ons`, { priceId, quantity: 1 });
+    for (const [who, path] of [[admin, '/api/v1/subscriptions'], [owner, '/api/v1/portal/subscriptions']] as const) {
+      expectUnknownId([await addOn(who, path, foreign.priceId), await addOn(who, path, 'prc_00000000000000000000000000')], 'price_not_found', 'priceId');
+    }
+    expect((await get(sub.id)).addOns).toHaveLength(1);
     expect(await pointsOf(t, demo, acme)).toEqual(before);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestApp, customerIdOf, joinOrganisation, lastMailTo, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, createTestApp, customerIdOf, expectUnknownId, joinOrganisation, lastMailTo, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { postEntry } from '../ledger/post-entry.ts';
@@ -212,7 +212,7 @@ describe('bad input', () => {
     ['quantity as a string', () => buy(admin, acme, { priceId: 'prc_00000000000000000000000000', quantity: '2' }), 400, 'validation_failed', 'quantity'],
     ['no price', () => buy(admin, acme, { quantity: 1 }), 400, 'validation_failed', 'priceId'],
     ['a price id of another type', () => buy(admin, acme, { priceId: 'prd_00000000000000000000000000' }), 400, 'validation_failed', 'priceId'],
-    ['an unknown price', () => buy(admin, acme, { priceId: 'prc_00000000000000000000000000' }), 404, 'price_not_found'],
+    ['an unknown price', () => buy(admin, acme, { priceId: 'prc_00000000000000000000000000' }), 422, 'price_not_found', 'priceId'],
     ['another partner\'s customer', () => buy(admin, wombat, { priceId: 'prc_00000000000000000000000000' }), 404, 'not_found'],
   ];
   for (const [name, send, status, code, field] of cases) {
@@ -225,7 +225,7 @@ describe('bad input', () => {
     });
   }
 
-  it('an archived product is 409 product_archived; a price in another currency is 422 currency_mismatch naming it; another partner\'s price is 404', async () => {
+  it('an archived product is 409 product_archived; a price in another currency is 422 currency_mismatch naming it; another partner\'s price is 422 price_not_found as an unknown one', async () => {
     const archived = await catalogPrice(t, demo, { name: 'Old Fax', price: '3.00', cost: '1.00', archived: true });
     const myr = await catalogPrice(t, demo, { name: 'Malaysian Line', currency: 'MYR', price: '20.00', cost: '5.00' });
     const northwind = await partnerIdOf(t.db, 'northwind');
@@ -240,7 +240,10 @@ describe('bad input', () => {
     expect(m.statusCode).toBe(422);
     expect(m.json<{ code: string; detail: string; errors: { path: string }[] }>()).toMatchObject({ code: 'currency_mismatch', errors: [{ path: 'priceId' }] });
     expect(m.json<{ detail: string }>().detail).toContain('MYR');
-    expect((await buy(admin, acme, { priceId: foreign.priceId })).statusCode).toBe(404);
+    const unknown = 'prc_00000000000000000000000000';
+    expectUnknownId([await buy(admin, acme, { priceId: foreign.priceId }), await buy(admin, acme, { priceId: unknown })], 'price_not_found', 'priceId');
+    const portalBuy = (priceId: string) => api(t, owner, 'POST', '/api/v1/portal/subscriptions', { priceId });
+    expectUnknownId([await portalBuy(foreign.priceId), await portalBuy(unknown)], 'price_not_found', 'priceId');
     expect([await count(), await invoices()]).toEqual(before);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, createTestApp, customerIdOf, expectUnknownId, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { formatDecimal } from '../money/money.ts';
 import { catalogPrice, givePoints, pointsOf, sgd, type CatalogPrice } from './test-support.ts';
 
@@ -90,5 +90,9 @@ describe('quoting a purchase', () => {
     expect((await staffQuote(acme, `priceId=${archived.priceId}`)).json()).toMatchObject({ code: 'product_archived' });
     const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
     expect((await staffQuote(wombat, `priceId=${pbx.priceId}`)).statusCode).toBe(404);
+    // The price is the query's, not the path's: unknown or another partner's, the same 422 naming priceId.
+    const foreign = await catalogPrice(t, await partnerIdOf(t.db, 'northwind'), { name: 'Outback Line', currency: 'AUD', price: '9.00', cost: '2.00' });
+    expectUnknownId([await staffQuote(acme, `priceId=${foreign.priceId}`), await staffQuote(acme, 'priceId=prc_00000000000000000000000000')], 'price_not_found', 'priceId');
+    expectUnknownId([await portalQuote(`priceId=${foreign.priceId}`), await portalQuote('priceId=prc_00000000000000000000000000')], 'price_not_found', 'priceId');
   });
 });

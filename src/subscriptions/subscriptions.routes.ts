@@ -94,7 +94,7 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'purchaseSubscription', tags: TAGS,
       summary: 'Sell a subscription to a customer: charged from points with a paid Purchase invoice, or pending on an unpaid one when points fall short',
-      description: 'First period x quantity + activation fee + tax (partner rate, `standard` products). 404 for an unknown price or another partner\'s customer, '
+      description: 'First period x quantity + activation fee + tax (partner rate, `standard` products). 404 for another partner\'s customer (the path), 422 price_not_found naming priceId for an unknown or another partner\'s price, '
         + '409 product_archived, 422 currency_mismatch (the price must be in the customer\'s currency). Honours Idempotency-Key.',
       headers: idemHeaders, params: z.strictObject({ customerId }), body: purchaseBody, response: { 201: purchaseResult, ...problems },
     },
@@ -105,7 +105,7 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'quoteSubscription', tags: TAGS,
       summary: 'What selling a subscription would charge the customer today (after its discount, with activation fee and tax), and whether its points cover it',
-      description: 'Reads only; the same refusals as purchaseSubscription (404, 409 product_archived, 422 currency_mismatch).',
+      description: 'Reads only; the same refusals as purchaseSubscription (404 for the customer, 422 price_not_found, 409 product_archived, 422 currency_mismatch).',
       params: z.strictObject({ customerId }), querystring: quoteQuery, response: { 200: subscriptionQuoteSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await quoteSubscription(ctxOf(req, deps), { ...req.query, customerId: req.params.customerId })));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../platform/config.ts';
 import { openDatabase, type DatabaseHandle } from '../platform/database.ts';
 import { buildServer, type FolioApp } from '../platform/server.ts';
@@ -341,4 +341,18 @@ export async function inRolledBackOwner<T>(db: TestDb, work: (client: pg.Client,
     await client.query('rollback').catch(() => {});
     await client.end();
   }
+}
+
+/**
+ * An unknown id and another partner's (or customer's) id given in a body or query: each a 422 `code` naming `path`, and the
+ * two answers alike but for their request ids, so the answer never tells whether the id exists elsewhere (docs/adr/0037).
+ */
+export function expectUnknownId(responses: readonly LightMyRequestResponse[], code: string, path: string): void {
+  const bodies = responses.map((res) => {
+    expect(res.statusCode, res.body).toBe(422);
+    const { requestId: _requestId, ...rest } = res.json<Record<string, unknown>>();
+    return rest;
+  });
+  expect(bodies[0]).toMatchObject({ status: 422, code, errors: [{ path }] });
+  for (const body of bodies.slice(1)) expect(body).toEqual(bodies[0]);
 }

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { parseCrontab } from 'graphile-worker';
 import {
-  api, auditEventsOf, createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway,
+  api, auditEventsOf, createTestAppWithGateway, customerIdOf, expectUnknownId, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway,
 } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
@@ -56,7 +56,7 @@ async function savedCard(who: Session, token = 'tok_sandbox_success', amount = '
 }
 
 describe('auto top-up settings', () => {
-  it('are off until set; validated (400 naming each field, 404 for a card that is not yours, 422 below the minimum); audited once per change', async () => {
+  it('are off until set; validated (400 naming each field, 422 saved_card_not_found for a card that is not yours or unknown, 422 below the minimum); audited once per change', async () => {
     expect((await api(t, owner, 'GET', '/api/v1/portal/auto-top-up')).json()).toEqual({
       enabled: false, currency: 'SGD', threshold: null, amount: null, savedCardId: null, savedCard: null, lastAttemptedOn: null, updatedAt: null,
     });
@@ -69,7 +69,11 @@ describe('auto top-up settings', () => {
     expect(tooLarge.json().errors).toEqual([{ path: 'threshold', message: 'at most 999999.99' }, { path: 'amount', message: 'at most 999999.99' }]);
 
     const globexCard = await savedCard(await signIn(t, 'owner@globex.test'), 'tok_sandbox_success', '70.00');
-    expect((await put({ enabled: true, threshold: '5.00', amount: '15.00', savedCardId: globexCard })).statusCode).toBe(404);
+    expectUnknownId([
+      await put({ enabled: true, threshold: '5.00', amount: '15.00', savedCardId: globexCard }),
+      await put({ enabled: true, threshold: '5.00', amount: '15.00', savedCardId: 'card_00000000000000000000000000' }),
+    ], 'saved_card_not_found', 'savedCardId');
+    expect((await api(t, owner, 'GET', '/api/v1/portal/auto-top-up')).json()).toMatchObject({ enabled: false, savedCardId: null, updatedAt: null });
 
     const card = await savedCard(owner); // Acme: 10.00 points (fee 1.00 on the card)
     const res = await put({ enabled: true, threshold: '5.00', amount: '15.00', savedCardId: card });

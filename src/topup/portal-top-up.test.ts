@@ -3,7 +3,7 @@ import { systemClock } from '../platform/clock.ts';
 import { sql } from 'kysely';
 import pino from 'pino';
 import {
-  api, auditEventsOf, createTestAppWithGateway, customerIdOf, joinOrganisation, signIn, userIdOf, type Session, type TestAppWithGateway,
+  api, auditEventsOf, createTestAppWithGateway, customerIdOf, expectUnknownId, joinOrganisation, signIn, userIdOf, type Session, type TestAppWithGateway,
 } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
@@ -294,11 +294,15 @@ describe('saved cards', () => {
     expect(containsCardNumber(stored)).toBe(false);
   });
 
-  it('another organisation\'s saved card is not found', async () => {
+  it('another organisation\'s saved card and an unknown one: the same 422 saved_card_not_found naming savedCardId; nothing charged', async () => {
     const globex = await signIn(t, 'owner@globex.test');
     const theirs = (await topUp({ amount: '70.00', cardToken: 'tok_sandbox_success', saveCard: true }, globex)).json().savedCardId as string;
-    const res = await topUp({ amount: '30.00', savedCardId: theirs });
-    expect(res.statusCode).toBe(404);
+    const charges = await chargeCount();
+    const topUps = async () => (await t.db.owner.db.selectFrom('topUps').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = await topUps();
+    expectUnknownId([await topUp({ amount: '30.00', savedCardId: theirs }), await topUp({ amount: '30.00', savedCardId: 'card_00000000000000000000000000' })], 'saved_card_not_found', 'savedCardId');
+    expect(await chargeCount()).toBe(charges);
+    expect(await topUps()).toBe(before);
     expect((await api(t, owner, 'GET', '/api/v1/portal/saved-cards')).json().data.map((c: { id: string }) => c.id)).not.toContain(theirs);
   });
 });
@@ -320,7 +324,7 @@ describe('removing a saved card', () => {
     expect(cards.map((c) => c.id)).not.toContain(saved);
     expect((await api(t, owner, 'GET', '/api/v1/portal/auto-top-up')).json()).toMatchObject({ enabled: false, savedCardId: null });
     const before = await chargeCount();
-    expect((await topUp({ amount: '30.00', savedCardId: saved })).statusCode).toBe(404);
+    expect((await topUp({ amount: '30.00', savedCardId: saved })).json()).toMatchObject({ status: 422, code: 'saved_card_not_found', errors: [{ path: 'savedCardId' }] });
     expect(await chargeCount()).toBe(before);
     expect((await api(t, owner, 'DELETE', `/api/v1/portal/saved-cards/${saved}`)).statusCode).toBe(404);
     expect((await api(t, owner, 'DELETE', '/api/v1/portal/saved-cards/not-a-card')).statusCode).toBe(400);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Executor, Trx } from '../platform/database.ts';
 import type { GatewayName } from '../platform/db-types.ts';
-import { notFound } from '../platform/errors.ts';
+import { unknownId } from '../platform/errors.ts';
 import { timestamp } from '../platform/schemas.ts';
 import type { SavedCard } from '../gateway/gateway.ts';
 import { newSavedCardId } from './ids.ts';
@@ -38,14 +38,17 @@ export function toSavedCardView(row: SavedCardRow): SavedCardView {
   return { id: row.id, brand: row.brand, last4: row.last4, expMonth: row.expMonth, expYear: row.expYear, createdAt: row.createdAt.toISOString() };
 }
 
-/** The customer's card `id` on this gateway, not removed; a 404 otherwise (another customer's card is not found either). */
+/**
+ * The customer's card `id` on this gateway, not removed; otherwise 422 `saved_card_not_found` naming `savedCardId`, the
+ * body field every caller reads it from (another customer's card is not found either: docs/adr/0037).
+ */
 export async function usableSavedCard(db: Executor, key: { partnerId: string; customerId: string }, gateway: GatewayName, id: string): Promise<SavedCardRow> {
   const card = await db
     .selectFrom('savedCards').select(COLUMNS)
     .where('partnerId', '=', key.partnerId).where('customerId', '=', key.customerId).where('id', '=', id)
     .where('gateway', '=', gateway).where('removedAt', 'is', null)
     .executeTakeFirst();
-  if (!card) throw notFound('Saved card');
+  if (!card) throw unknownId('saved_card_not_found', 'savedCardId', 'Saved card');
   return card;
 }
 

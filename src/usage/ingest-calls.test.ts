@@ -125,8 +125,8 @@ describe('call charging', () => {
     });
     const byId = Object.fromEntries(res.results.map((r) => [r.callId ?? `#${r.index}`, r]));
     expect(byId['bad-1']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'durationSeconds' }] });
-    expect(byId['bad-2']).toMatchObject({ status: 'rejected', code: 'not_found' });
-    expect(byId['bad-3']).toMatchObject({ status: 'rejected', code: 'not_found' }); // another partner's customer: never revealed
+    expect(byId['bad-2']).toMatchObject({ status: 'rejected', code: 'customer_not_found' });
+    expect(byId['bad-3']).toMatchObject({ status: 'rejected', code: 'customer_not_found' }); // another partner's customer: never revealed
     expect(byId['bad-4']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'to' }] });
     expect(byId['bad-5']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'surprise' }] });
     expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed' });
@@ -146,7 +146,7 @@ describe('call charging', () => {
     const before = await calls();
     const res = await ingestCalls(ctx, { records: [call('only-1', { customerId: 'cus_00000000000000000000000000' }), call('only-2', { customerId: wombat })] });
     expect(res.results.map((r) => [r.callId, r.status, r.status === 'rejected' ? r.code : null])).toEqual([
-      ['only-1', 'rejected', 'not_found'], ['only-2', 'rejected', 'not_found'],
+      ['only-1', 'rejected', 'customer_not_found'], ['only-2', 'rejected', 'customer_not_found'],
     ]);
     expect(res.summary).toEqual({ received: 2, charged: 0, duplicates: 0, rejected: 2 });
     expect(await calls()).toBe(before);
@@ -229,7 +229,7 @@ describe('call charging', () => {
         const res = await ingestCalls({ ...ctx, db: one.db, requestId: `req_kept_${round}` }, { records });
         expect(res.summary).toEqual({ received: 303, charged: 300, duplicates: 0, rejected: 3 });
         // Customers without a wallet get one (with no points) and are refused for points; an unknown one is not found.
-        expect(res.results.slice(300).map((r) => (r.status === 'rejected' ? r.code : r.status))).toEqual(['insufficient_points', 'insufficient_points', 'not_found']);
+        expect(res.results.slice(300).map((r) => (r.status === 'rejected' ? r.code : r.status))).toEqual(['insufficient_points', 'insufficient_points', 'customer_not_found']);
       }
       const { rows } = await sql<{ generic: string }>`
         select generic_plans::text as generic from pg_prepared_statements where statement like '%one plan for any array size%'`.execute(one.db);
@@ -263,7 +263,7 @@ describe('call charging', () => {
     // by the unknown customer, plus the two other bad ones.
     expect(res.summary).toEqual({ received: 2_400, charged: 2_400 - 482, duplicates: 0, rejected: 482 });
     expect(res.results[7]).toMatchObject({ status: 'rejected', code: 'validation_failed' });
-    expect(res.results[9]).toMatchObject({ status: 'rejected', code: 'not_found' });
+    expect(res.results[9]).toMatchObject({ status: 'rejected', code: 'customer_not_found' });
     expect(res.results[4]).toMatchObject({ status: 'rejected', code: 'insufficient_points' });
     expect(res.results.every((r, i) => r.index === i)).toBe(true);
     const parts = await partsOf('req_parts');

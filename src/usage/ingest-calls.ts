@@ -619,7 +619,7 @@ async function buildCharge(trx: Trx, partnerId: string, jobs: readonly Job[], vi
       }
       const customer = customers.get(record.customerId);
       if (!customer) {
-        job.results[index] = { index, callId, status: 'rejected', code: 'not_found', detail: 'Customer not found', errors: [{ path: 'customerId', message: 'not found' }] };
+        job.results[index] = { index, callId, status: 'rejected', code: 'customer_not_found', detail: 'Customer not found', errors: [{ path: 'customerId', message: 'no such customer' }] };
         continue;
       }
       if (customer.status !== 'active' || !isCurrency(customer.currency)) {

@@ -3,7 +3,7 @@ import type { RateTaxCategory } from '../platform/db-types.ts';
 import type { Ctx } from '../platform/context.ts';
 import { partnerIdOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
+import { DomainError, unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -61,7 +61,7 @@ export async function startLiveCall(ctx: Ctx, input: StartLiveCallInput): Promis
 async function start(ctx: Ctx, partnerId: string, input: StartLiveCallInput, destination: string, maxSeconds: number): Promise<LiveCallView> {
   return inScope(ctx.db, { kind: 'partner', partnerId }, async (trx) => {
     const customer = await trx.selectFrom('customers').select(['id', 'currency', 'status']).where('partnerId', '=', partnerId).where('id', '=', input.customerId).executeTakeFirst();
-    if (!customer) throw new DomainError('not_found', 'Customer not found', [{ path: 'customerId', message: 'not found' }]);
+    if (!customer) throw unknownId('customer_not_found', 'customerId', 'Customer');
     if (customer.status !== 'active' || !isCurrency(customer.currency)) throw new DomainError('state_conflict', `Customer is ${customer.status}`);
     const currency = customer.currency;
     const wallet = { partnerId, customerId: customer.id, currency };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type TestApp } from '../test/harness.ts';
+import { auditEventsOf, createTestApp, customerIdOf, expectUnknownId, partnerIdOf, signIn, type TestApp } from '../test/harness.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { inScope } from '../platform/database.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
@@ -125,7 +125,12 @@ describe('live calls over HTTP', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/usage/live-calls/http-unknown', headers: auth() })).statusCode).toBe(404);
     const north = await signIn(t, 'admin@northwind.test');
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/usage/live-calls/http-1', headers: north.headers })).statusCode).toBe(404);
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/usage/live-calls', headers: north.headers, payload: body('north-1') })).statusCode).toBe(404);
+    // The customer is the body's: another partner's and an unknown one are the same 422 naming customerId, and start nothing.
+    expectUnknownId([
+      await t.app.inject({ method: 'POST', url: '/api/v1/usage/live-calls', headers: north.headers, payload: body('north-1') }),
+      await start(body('http-unknown-customer', { customerId: 'cus_00000000000000000000000000' })),
+    ], 'customer_not_found', 'customerId');
+    expect(await t.db.owner.db.selectFrom('liveCalls').select('id').where('callId', 'in', ['north-1', 'http-unknown-customer']).execute()).toEqual([]);
 
     const initech = await customerIdOf(t.db, 'Initech Pte Ltd');
     const poor = await start(body('http-poor', { customerId: initech }));

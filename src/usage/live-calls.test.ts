@@ -253,9 +253,9 @@ describe('live calls: hold at start, charge at end', () => {
     expect(await db.owner.db.selectFrom('usageCalls').select(['priceMicros', 'entryId']).where('callId', '=', 'live-in').executeTakeFirstOrThrow()).toEqual({ priceMicros: '0', entryId: null });
   });
 
-  it('names what is wrong: unknown or other partner\'s customer 404, no rate 422, no plan 422, bad numbers 400, unknown call 404', async () => {
-    expect(await codeOf(startLiveCall(ctx, call('x-1', { customerId: 'cus_00000000000000000000000000' })))).toBe('not_found');
-    expect(await codeOf(startLiveCall(ctx, call('x-2', { customerId: wombat })))).toBe('not_found');
+  it('names what is wrong: unknown or other partner\'s customer 422 customer_not_found, no rate 422, no plan 422, bad numbers 400, unknown call 404', async () => {
+    expect(await codeOf(startLiveCall(ctx, call('x-1', { customerId: 'cus_00000000000000000000000000' })))).toBe('customer_not_found');
+    expect(await codeOf(startLiveCall(ctx, call('x-2', { customerId: wombat })))).toBe('customer_not_found');
     expect(await codeOf(startLiveCall(ctx, call('x-3', { to: '+8612345678' })))).toBe('rule_violation');
     await db.owner.db.updateTable('ratePlans').set({ isDefault: false }).where('id', '=', MYR_PLAN).execute();
     expect(await codeOf(startLiveCall(ctx, call('x-4', { customerId: globex, to: '+60312345678' })))).toBe('rule_violation');

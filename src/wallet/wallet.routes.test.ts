@@ -182,7 +182,7 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(ingestAnswerSchema.safeParse(body).error).toBeUndefined();
     expect(body.summary).toEqual({ received: 9, charged: 2, duplicates: 2, rejected: 5 });
     expect(body.results.map((r: { index: number; status: string; code?: string }) => [r.index, r.status, r.code ?? null])).toEqual([
-      [0, 'charged', null], [1, 'duplicate', null], [2, 'rejected', 'validation_failed'], [3, 'rejected', 'not_found'],
+      [0, 'charged', null], [1, 'duplicate', null], [2, 'rejected', 'validation_failed'], [3, 'rejected', 'customer_not_found'],
       [4, 'rejected', 'insufficient_points'], [5, 'duplicate', null], [6, 'rejected', 'validation_failed'], [7, 'charged', null],
       [8, 'rejected', 'validation_failed'],
     ]);
@@ -209,7 +209,7 @@ describe('a large batch answer', () => {
     expect(body.summary).toMatchObject({ received: 700, charged: 0 });
     expect(body.results).toHaveLength(700);
     for (const [i, result] of body.results.entries()) {
-      expect(result).toMatchObject({ index: i, callId: `large-answer-${i}`, status: 'rejected', code: 'not_found', errors: [{ path: 'customerId', message: 'not found' }] });
+      expect(result).toMatchObject({ index: i, callId: `large-answer-${i}`, status: 'rejected', code: 'customer_not_found', errors: [{ path: 'customerId', message: 'no such customer' }] });
     }
     const again = await send();
     expect(again.headers['idempotent-replayed']).toBe('true');
