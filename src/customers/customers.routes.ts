@@ -15,7 +15,8 @@ import { inviteOwner } from './invite-owner.ts';
 
 const TAGS = ['Customer'];
 const personOrCompanyName = z.string().trim().min(1).max(200);
-const decimalAmount = z.string().regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'a decimal amount such as 10.00');
+// A negative is allowed (usable points below -5.00: in debt), a negative zero ("-0.00") is not: parseDecimal refuses it.
+const decimalAmount = z.string().regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'a decimal amount such as 10.00').refine((v) => !/^-0+(\.0+)?$/.test(v), 'a decimal amount such as 10.00');
 
 /** The Customer app: customer organisations, their profile and billing contact, their users and owner invitation. */
 export function customerRoutes(app: FolioApp, deps: ServerDeps): void {

@@ -74,13 +74,15 @@ describe('listCustomers', () => {
     expect(await names('?lowPoints=false')).toEqual(['Acme Pte Ltd']); // at or above the threshold: the others' complement
     expect(await names('?usableBelow=40')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd', 'Acme Pte Ltd']);
     expect(await names('?usableBelow=35.50')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd']);
+    expect((await api(t, admin, 'GET', '/api/v1/customers?usableBelow=-3.00')).statusCode).toBe(200); // a negative: in debt
     expect(await names('?lowPoints=true&q=pte')).toEqual(['Initech Pte Ltd']);
   });
 
   it('refuses bad filters with a 400 naming the parameter', async () => {
     for (const [query, path] of [
       ['?status=gone', 'status'], ['?currency=EUR', 'currency'], ['?lowPoints=yes', 'lowPoints'], ['?usableBelow=ten', 'usableBelow'],
-      ['?usableBelow=1.1234567', 'usableBelow'], ['?limit=0', 'limit'], ['?limit=201', 'limit'], ['?cursor=nope', 'cursor'], ['?sort=name', 'sort'],
+      ['?usableBelow=1.1234567', 'usableBelow'], ['?usableBelow=-0.00', 'usableBelow'], ['?usableBelow=-0', 'usableBelow'],
+      ['?usableBelow=%2012.50', 'usableBelow'], ['?usableBelow=12.50%20', 'usableBelow'], ['?usableBelow=%2B5', 'usableBelow'], ['?limit=0', 'limit'], ['?limit=201', 'limit'], ['?cursor=nope', 'cursor'], ['?sort=name', 'sort'],
     ] as const) {
       const res = await api(t, admin, 'GET', `/api/v1/customers${query}`);
       expect(res.statusCode, query).toBe(400);

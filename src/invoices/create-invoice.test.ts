@@ -133,6 +133,16 @@ describe('POST /api/v1/invoices (createInvoice)', () => {
     expect(paths(bad)).toEqual(expect.arrayContaining([
       'lines.1.description', 'lines.2.quantity', 'lines.3.quantity', 'lines.4.quantity', 'lines.5.unitPrice', 'lines.6.unitPrice', 'lines.7.discount', 'lines.8.description',
     ]));
+    // Amounts are read strictly: no surrounding whitespace, "+", exponent, bare point or negative zero (nothing is written).
+    const loose = await create(admin, {
+      customerId: acme, type: 'purchase',
+      lines: [text('x', ' 12.50'), text('x', '12.50 '), text('x', '+5'), text('x', '1e3'), text('x', '.5'), text('x', '5.'), text('x', '-0.00'), text('x', '1', { discount: '-0.00' })],
+    });
+    expect(loose.statusCode).toBe(400);
+    expect(loose.headers['content-type']).toMatch(/problem\+json/);
+    expect(paths(loose)).toEqual([
+      'lines.0.unitPrice', 'lines.1.unitPrice', 'lines.2.unitPrice', 'lines.3.unitPrice', 'lines.4.unitPrice', 'lines.5.unitPrice', 'lines.6.unitPrice', 'lines.7.discount',
+    ]);
     expect((await create(admin, { customerId: acme, type: 'purchase', lines: [] })).statusCode).toBe(400);
     const tooMany = await create(admin, { customerId: acme, type: 'purchase', lines: Array.from({ length: 201 }, () => text('x', '1')) });
     expect(tooMany.statusCode).toBe(400);

@@ -17,7 +17,7 @@ import { payResultOf, payResultSchema } from './pay-result.ts';
 const invoiceId = pathId;
 const day = z.string().refine(isIsoDay, 'a date YYYY-MM-DD');
 /** A decimal string; its decimals are checked against the invoice's currency by the use case (a 400 naming the field). */
-const decimal = z.string().trim().min(1).max(40);
+const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 
 /** Home > Invoice in the user portal: behind the Invoices tab (hidden -> 403 for the API too, not only the menu). */
 export function portalInvoiceRoutes(app: FolioApp, deps: ServerDeps): void {

@@ -19,6 +19,21 @@ describe('money', () => {
     }
   });
 
+  it('is strict: no surrounding whitespace, sign "+", exponent, bare point or negative zero; negatives otherwise kept for the caller to judge', () => {
+    for (const bad of [' 12.50', '12.50 ', '\t12.50', '12.50\n', '-0', '-0.00', '-0.000000', '+5', '1e3', '.5', '5.', '- 5', '−5']) {
+      expect(parseDecimal(bad, 'SGD', 6), JSON.stringify(bad)).toBeNull();
+      expect(() => parseAmount(bad, 'SGD', 'lines.2.amount'), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'validation_failed', errors: [expect.objectContaining({ path: 'lines.2.amount' })] }));
+    }
+    expect(parseDecimal('-0.00', 'SGD')).toBeNull();
+    expect(parseDecimal('12.5', 'SGD')).toBe(12_500_000n);
+    expect(parseDecimal('0.20544', 'SGD', 6)).toBe(205_440n);
+    expect(parseDecimal('-3.00', 'SGD')).toBe(-3_000_000n);
+    expect(parseDecimal('0', 'SGD')).toBe(0n);
+    expect(parseDecimal('0.00', 'SGD')).toBe(0n);
+    expect(parseDecimal('-0.01', 'SGD')).toBe(-10_000n);
+    expect(parseDecimal('-0.000001', 'SGD', 6)).toBe(-1n);
+  });
+
   it('names what is wrong with a refused amount: too large, or not a decimal with the allowed decimals', () => {
     const errorsOf = (value: string, currency: Currency = 'SGD') => {
       try {
@@ -30,7 +45,7 @@ describe('money', () => {
       throw new Error(`${value} was taken`);
     };
     expect(parseAmount('999999999999999.99', 'SGD', 'amount')).toBe(999_999_999_999_999_990_000n);
-    for (const large of ['1234567890123456', '99999999999999999999', '-1234567890123456.5', ' 1234567890123456.00 ']) {
+    for (const large of ['1234567890123456', '99999999999999999999', '-1234567890123456.5', '1234567890123456.00']) {
       expect(errorsOf(large), large).toEqual([{ path: 'amount', message: 'too large: at most 15 digits before the decimal point' }]);
     }
     // Too many decimals says so, however many digits come before them; so does junk.

@@ -42,14 +42,18 @@ const DECIMAL = new RegExp(`^(-)?(\\d{1,${MAX_WHOLE_DIGITS}})(?:\\.(\\d{1,6}))?$
 
 /**
  * Parse a decimal string into micros. `maxDecimals` defaults to the currency's minor unit (invoices, payments);
- * pass 6 for rates and call charges. Returns null when the string is not such a number.
+ * pass 6 for rates and call charges. Returns null when the string is not such a number. Strict, the one place the API
+ * reads a decimal: digits, an optional "-" and an optional point with digits on both sides — no surrounding whitespace,
+ * no "+", no exponent, no ".5" or "5.", and no negative zero ("-0", "-0.00"), which is zero written as a negative, even
+ * where negatives are allowed. Whether a negative is allowed is each caller's rule.
  */
 export function parseDecimal(value: string, currency: Currency, maxDecimals: number = CURRENCIES[currency]): bigint | null {
-  const m = DECIMAL.exec(value.trim());
+  const m = DECIMAL.exec(value);
   if (!m) return null;
   const fraction = m[3] ?? '';
   if (fraction.length > maxDecimals) return null;
   const micros = BigInt(m[2]!) * MICROS_PER_UNIT + BigInt(fraction.padEnd(6, '0'));
+  if (m[1] && micros === 0n) return null;
   return m[1] ? -micros : micros;
 }
 
@@ -58,7 +62,7 @@ export function parseAmount(value: string, currency: Currency, field: string, ma
   const micros = parseDecimal(value, currency, maxDecimals);
   if (micros === null) {
     // A plain number with more digits than parseDecimal reads (and decimals it allows) is too large, not malformed.
-    const plain = /^-?(\d+)(?:\.(\d+))?$/.exec(value.trim());
+    const plain = /^-?(\d+)(?:\.(\d+))?$/.exec(value);
     if (plain && plain[1]!.length > MAX_WHOLE_DIGITS && (plain[2] ?? '').length <= maxDecimals) {
       throw new DomainError('validation_failed', `${field} is too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point`, [
         { path: field, message: `too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point` },

@@ -86,7 +86,8 @@ describe('POST /api/v1/payments (recordPayment)', () => {
       [{ amount: '0' }, 'amount'], [{ amount: '-5.00' }, 'amount'], [{ amount: '1.001' }, 'amount'], [{ amount: 'ten' }, 'amount'], [{ amount: 10 }, 'amount'],
       [{ amount: '1.00', method: 'bitcoin' }, 'method'], [{ amount: '1.00', receivedOn: '2026-02-30' }, 'receivedOn'],
       [{ amount: '1.00', receivedOn: '2999-01-01' }, 'receivedOn'], [{ amount: '1.00', currency: 'XXX' }, 'currency'],
-      [{ amount: '1.00', customerId: 'nope' }, 'customerId'], [{ amount: '1.00', extra: true }, ''],
+      [{ amount: '1.00', customerId: 'nope' }, 'customerId'], [{ amount: ' 12.50' }, 'amount'], [{ amount: '12.50 ' }, 'amount'], [{ amount: '-0.00' }, 'amount'],
+      [{ amount: '+5' }, 'amount'], [{ amount: '.5' }, 'amount'], [{ amount: '5.' }, 'amount'], [{ amount: '1.00', extra: true }, ''],
     ];
     for (const [body, field] of cases) {
       const res = await record(t, finance, body);

@@ -150,7 +150,7 @@ describe('declined cards', () => {
 describe('input', () => {
   it('zero, negative, too many decimals or not a number: 400 naming amount; writes nothing', async () => {
     const rows = await t.db.owner.db.selectFrom('topUps').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
-    for (const amount of ['0', '0.00', '-5.00', '1.234', 'abc', '1e3', '']) {
+    for (const amount of ['0', '0.00', '-5.00', '1.234', 'abc', '1e3', '', ' 30.00', '30.00 ', '-0.00', '+30', '.5', '30.']) {
       const res = await topUp({ amount, cardToken: 'tok_sandbox_success' });
       expect(res.statusCode, amount).toBe(400);
       expect(res.json().errors.map((e: { path: string }) => e.path), amount).toEqual(['amount']);

@@ -22,7 +22,7 @@ import { removeSavedCard } from './remove-saved-card.ts';
 const topUpId = idOf('top');
 const cardId = idOf('card');
 /** A decimal string; its decimals are checked against the currency by the use case (a 400 naming the field). */
-const decimal = z.string().trim().min(1).max(40);
+const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 const topUpListQuery = listQuery.extend({ status: z.enum(['pending', 'succeeded', 'failed']).optional() });
 
 /** Top-up: buying points by card in the portal, auto top-up, the partner's dated top-up policy. */

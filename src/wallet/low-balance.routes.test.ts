@@ -64,7 +64,7 @@ describe('the portal low balance alert', () => {
 
   it('refuses a bad threshold with a 400 naming it, and unknown fields', async () => {
     const before = await row();
-    for (const threshold of ['5.001', '-1.00', 'abc', 5, '1000000.01', '9999999999999999']) {
+    for (const threshold of ['5.001', '-1.00', 'abc', 5, '1000000.01', '9999999999999999', ' 5.00', '5.00 ', '-0.00', '+5', '.5', '5.']) {
       const res = await put({ enabled: true, threshold });
       expect(res.statusCode, String(threshold)).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');

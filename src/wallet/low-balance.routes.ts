@@ -6,7 +6,7 @@ import { problems } from '../platform/schemas.ts';
 import { lowBalanceAlertSchema, portalGetLowBalanceAlert, portalUpdateLowBalanceAlert } from './low-balance.ts';
 
 /** A decimal string; its decimals, sign and size are checked against the currency by the use case (a 400 naming the field). */
-const decimal = z.string().trim().min(1).max(40);
+const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 
 /** The portal's low balance alert (low-balance.ts): owners and admins, behind the Points tab, as company credits are. */
 export function lowBalanceRoutes(app: FolioApp, deps: ServerDeps): void {
