@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { callRecordSchema, plainCallRecord, readCallRecord } from './call-record.ts';
 import { isIsoInstant, isoInstant } from '../platform/schemas.ts';
+import { LONE_SURROGATE_MESSAGE } from '../platform/nul-text.ts';
 
 const good = {
   callId: 'c-1', customerId: 'cus_01kbm5abcdefghij', from: '+6561234567', to: '+6598765432',
@@ -23,7 +24,8 @@ const instant = fc.oneof(
 const textOf = (min: number, max: number) => fc.oneof(
   fc.string({ minLength: Math.max(0, min - 1), maxLength: max + 1 }),
   fc.string({ minLength: min, maxLength: max }).map((s) => `${s}\u0000`),
-  fc.constantFrom('+6561234567', 'abc', '12', '', 'x'.repeat(Math.max(0, min - 1)), 'x'.repeat(min), 'x'.repeat(max), 'x'.repeat(max + 1), `${'x'.repeat(max - 1)}\u0000`),
+  fc.string({ minLength: min, maxLength: max - 1 }).map((s) => `${s}\ud800`), // a lone surrogate
+  fc.constantFrom('\udc00+6561234567', '+65\ud83d\ude00123', '+6561234567', 'abc', '12', '', 'x'.repeat(Math.max(0, min - 1)), 'x'.repeat(min), 'x'.repeat(max), 'x'.repeat(max + 1), `${'x'.repeat(max - 1)}\u0000`),
 );
 const value = fc.oneof(fc.integer(), fc.double(), fc.constant(null), fc.boolean(), fc.string({ maxLength: 5 }), fc.array(fc.integer(), { maxLength: 2 }));
 const field = {
@@ -109,6 +111,9 @@ describe('a call record read by hand, as the schema reads it', () => {
     });
     expect(readCallRecord({ ...good, colour: 'red' })).toEqual({ ok: false, errors: [{ path: 'colour', message: expect.stringMatching(/Unrecognized key/) }] });
     expect(readCallRecord({ ...good, startedAt: '0000-12-31T23:00:00-05:00' })).toEqual({ ok: false, errors: [{ path: 'startedAt', message: 'a year from 0001 to 9999 (UTC)' }] });
+    expect(readCallRecord({ ...good, from: '+6561234567\ud800' })).toEqual({ ok: false, errors: [{ path: 'from', message: LONE_SURROGATE_MESSAGE }] });
+    expect(readCallRecord({ ...good, callId: '\udfffcall' })).toEqual({ ok: false, errors: [{ path: 'callId', message: LONE_SURROGATE_MESSAGE }] });
+    expect(readCallRecord({ ...good, to: '+6562223333\ud83d\ude00' })).toMatchObject({ ok: true }); // a pair is text (and not a phone number: the batch says so)
     expect(readCallRecord(JSON.parse(JSON.stringify(good)))).toEqual({ ok: true, record: good });
   });
 });

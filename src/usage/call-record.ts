@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { idOf, idPattern, isIsoInstant, isoInstant } from '../platform/schemas.ts';
-import { NO_NUL, NUL_MESSAGE } from '../platform/nul-text.ts';
+import { LONE_SURROGATE_MESSAGE, NO_NUL, NUL_MESSAGE } from '../platform/nul-text.ts';
+
+/** Text PostgreSQL can store as sent: no NUL, no lone UTF-16 surrogate (`\ud800`, which text would keep as U+FFFD). */
+const storable = (min: number, max: number) =>
+  z.string().min(min).max(max).regex(NO_NUL, NUL_MESSAGE).refine((v) => v.isWellFormed(), LONE_SURROGATE_MESSAGE);
 
 /**
  * One call record as the switch sends it. Checked record by record: one bad record does not sink the batch (its text
- * fields refuse the NUL character here, as the server does for other routes: the batch route is `bodyTextChecked`).
+ * fields refuse the NUL character and a lone surrogate here, as the server does for other routes: the batch route is
+ * `bodyTextChecked`).
  */
 export const callRecordSchema = z.strictObject({
-  callId: z.string().min(1).max(100).regex(NO_NUL, NUL_MESSAGE),
+  callId: storable(1, 100),
   customerId: idOf('cus'),
-  from: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
-  to: z.string().min(3).max(32).regex(NO_NUL, NUL_MESSAGE),
+  from: storable(3, 32),
+  to: storable(3, 32),
   startedAt: isoInstant,
   durationSeconds: z.number().int().min(0).max(86_400),
   direction: z.enum(['outbound', 'inbound']),
@@ -24,7 +29,7 @@ assert.deepEqual([...FIELDS].sort(), ['callId', 'customerId', 'direction', 'dura
 const CUSTOMER_ID = idPattern('cus');
 
 const text = (v: unknown, min: number, max: number): v is string =>
-  typeof v === 'string' && v.length >= min && v.length <= max && NO_NUL.test(v);
+  typeof v === 'string' && v.length >= min && v.length <= max && NO_NUL.test(v) && v.isWellFormed();
 
 /**
  * A record as `callRecordSchema` reads it when the schema accepts it, checked by hand: the same rules, without zod's

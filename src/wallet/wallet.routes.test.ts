@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signIn, type TestApp } from '../test/harness.ts';
-import { NUL_MESSAGE } from '../platform/nul-text.ts';
+import { LONE_SURROGATE_MESSAGE, NUL_MESSAGE } from '../platform/nul-text.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { inScope } from '../platform/database.ts';
 import { creditWallet } from './charge-wallet.ts';
@@ -191,6 +191,34 @@ describe('calls and the transactions feed over HTTP', () => {
     expect(body.results[6].errors).toEqual([{ path: 'note', message: expect.any(String) }]);
     expect(body.results[7]).toMatchObject({ status: 'charged', amount: '0.000000', tax: '0.000000', billedSeconds: 0 });
     expect(body.results[8]).toMatchObject({ callId: 'kinds-nul\u0000', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
+  });
+});
+
+describe('a lone UTF-16 surrogate in a record', () => {
+  it('is refused by the record\'s own check, naming the field (not the whole batch at the edge); the good record is charged, nothing else written', async () => {
+    const [good, badFrom, badTo, badId] = calls(4, 'surrogate');
+    const records = [
+      { ...badFrom, from: '+6561234567\ud800' },
+      good,
+      { ...badTo, to: '\udfff+6562223333' },
+      { ...badId, callId: 'surrogate-\ud83d' }, // the first half of an emoji, without its second
+    ];
+    const admin = await signIn(t, 'admin@demo.test');
+    const usage = async () => (await t.db.owner.db.selectFrom('usageCalls').select('callId').where('callId', 'like', 'surrogate-%').execute()).map((r) => r.callId);
+    const pointsBefore = (await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json<{ points: string }>().points;
+    const res = await ingest(records);
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(ingestAnswerSchema.safeParse(body).error).toBeUndefined();
+    expect(body.summary).toEqual({ received: 4, charged: 1, duplicates: 0, rejected: 3 });
+    expect(body.results[0]).toMatchObject({ index: 0, status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: LONE_SURROGATE_MESSAGE }] });
+    expect(body.results[1]).toMatchObject({ index: 1, callId: good!.callId, status: 'charged', amount: '0.109000' });
+    expect(body.results[2]).toMatchObject({ index: 2, status: 'rejected', code: 'validation_failed', errors: [{ path: 'to', message: LONE_SURROGATE_MESSAGE }] });
+    expect(body.results[3]).toMatchObject({ index: 3, status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: LONE_SURROGATE_MESSAGE }] });
+    // Only the good record was written (never a U+FFFD in place of the caller's text), and only it was charged.
+    expect(await usage()).toEqual([good!.callId]);
+    const pointsAfter = (await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/wallet`, headers: admin.headers })).json<{ points: string }>().points;
+    expect(Math.round((Number(pointsBefore) - Number(pointsAfter)) * 1e6)).toBe(109_000);
   });
 });
 
