@@ -37,6 +37,7 @@ const RENEWAL = ['currentPeriodEnd', 'total', 'currency', 'invoiceNumber', 'subs
 export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'auth.signed_in': { type: 'sign_in', fields: [] },
   'auth.signed_out': { type: 'sign_in', fields: [] },
+  'auth.other_sessions_revoked': { type: 'sign_in', fields: ['otherSessions'] },
   'auth.two_factor_code_sent': { type: 'sign_in', fields: [] },
   'auth.sign_in_failed': { type: 'sign_in', fields: ['reason'] },
   'auth.two_factor_failed': { type: 'sign_in', fields: ['attempt'] },

@@ -12,6 +12,7 @@ import { requestPasswordReset, resetPassword } from './password-reset.ts';
 import { resendVerification, verifyEmail } from './verify-email.ts';
 import { SESSION_COOKIE, revokeSessionByTokenFor } from './session-cookie.ts';
 import { describeSession, sessionSchema } from './describe-session.ts';
+import { revokeOtherSessions } from './revoke-other-sessions.ts';
 import type { NewSession } from './sessions.ts';
 
 const TAGS = ['Auth'];
@@ -78,6 +79,15 @@ export function authRoutes(app: FolioApp, deps: ServerDeps): void {
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.send({ ok: true as const });
   });
+
+  app.post('/api/v1/auth/sessions/revoke-others', {
+    config: { access: signedIn, audit: 'auth.other_sessions_revoked' },
+    schema: {
+      operationId: 'revokeOtherSessions', tags: TAGS,
+      summary: 'Sign out of every other device: end all your sessions except this one (answers how many ended)',
+      response: { 200: z.object({ revoked: z.number().int().nonnegative() }), ...problems },
+    },
+  }, async (req, reply) => reply.send(await revokeOtherSessions(ctxOf(req, deps))));
 
   app.get('/api/v1/auth/session', {
     config: { access: signedIn },

@@ -76,6 +76,12 @@ export const scenarios: Record<string, Scenario> = {
     return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: s.headers });
   },
 
+  'POST /api/v1/auth/sessions/revoke-others': async (kit) => {
+    await kit.signIn('owner@initech.test');
+    const s = await kit.signIn('owner@initech.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/sessions/revoke-others', headers: s.headers });
+  },
+
   'POST /api/v1/auth/password-reset': ({ t }) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: 'member@acme.test' } }),
 

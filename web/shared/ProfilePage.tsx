@@ -8,7 +8,10 @@ import { SESSION_KEY, useSession } from './session.tsx';
 import type { Session } from './types.ts';
 import { PageHeader } from './ui.tsx';
 
-/** Own profile: name, two-step sign-in (PATCH /api/v1/auth/me), email verification. */
+/**
+ * Own profile: name, two-step sign-in (PATCH /api/v1/auth/me), email verification, and signing out of every other
+ * device (POST /api/v1/auth/sessions/revoke-others).
+ */
 export function ProfilePage() {
   const session = useSession();
   const queryClient = useQueryClient();
@@ -41,6 +44,13 @@ export function ProfilePage() {
     onError: (e) => notifications.show({ color: 'red', message: errorMessage(e) }),
   });
 
+  const [signedOutElsewhere, setSignedOutElsewhere] = useState<number | null>(null);
+  const signOutOthers = useMutation({
+    mutationFn: () => api.post<{ revoked: number }>('/api/v1/auth/sessions/revoke-others'),
+    onMutate: () => setSignedOutElsewhere(null),
+    onSuccess: (answer) => setSignedOutElsewhere(answer.revoked),
+  });
+
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     saveName.mutate();
@@ -48,7 +58,7 @@ export function ProfilePage() {
 
   return (
     <Stack maw={640} gap="lg">
-      <PageHeader title="Profile" description="Your name and how you sign in." />
+      <PageHeader title="Profile" description="Your name, how you sign in, and where you are signed in." />
       <Paper withBorder radius="md" p="lg" component="section" aria-label="Your details">
         <form onSubmit={onSubmit} noValidate>
           <Stack>
@@ -117,6 +127,29 @@ export function ProfilePage() {
               onChange={(e) => setTwoFactor.mutate(e.currentTarget.checked)}
             />
           )}
+        </Stack>
+      </Paper>
+      <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="other-devices-title">
+        <Stack gap="sm">
+          <Title order={3} size="h5" id="other-devices-title">
+            Other devices
+          </Title>
+          <Text size="sm" c="dimmed">
+            Still signed in on a shared computer or a lost phone? Sign out everywhere except here.
+          </Text>
+          <FormError error={signOutOthers.error} />
+          {signedOutElsewhere !== null ? (
+            <Alert color="teal" variant="light" role="status">
+              {signedOutElsewhere === 0
+                ? 'You were not signed in on any other device.'
+                : `Signed out of ${signedOutElsewhere} other ${signedOutElsewhere === 1 ? 'device' : 'devices'}. You are still signed in here.`}
+            </Alert>
+          ) : null}
+          <Group>
+            <Button variant="light" color="red" loading={signOutOthers.isPending} onClick={() => signOutOthers.mutate()}>
+              Sign out of other devices
+            </Button>
+          </Group>
         </Stack>
       </Paper>
     </Stack>

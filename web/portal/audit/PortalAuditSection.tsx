@@ -39,6 +39,7 @@ export const PORTAL_AUDIT_TYPES: { value: PortalAuditType; label: string; color:
 const ACTION_LABELS: Record<string, string> = {
   'auth.signed_in': 'Signed in',
   'auth.signed_out': 'Signed out',
+  'auth.other_sessions_revoked': 'Signed out of other devices',
   'auth.two_factor_code_sent': 'Sign-in code sent',
   'auth.sign_in_failed': 'Sign-in refused',
   'auth.two_factor_failed': 'Wrong sign-in code',
