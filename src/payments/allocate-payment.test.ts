@@ -13,14 +13,14 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const allocate = (id: string, body: unknown) => api(t, finance, 'POST', `/api/v1/payments/${id}/allocate`, body);
+const allocate = (id: string, body: unknown) => api(t, finance, 'POST', `/api/v1/payments/${id}/allocations`, body);
 const paymentOf = async (customerId: string, amount: string) => {
   const res = await record(t, finance, { amount, customerId });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<{ id: string }>().id;
 };
 
-describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
+describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
   it('allocates to Purchase invoices: Dr unapplied · Cr receivable, invoices paid or partly paid, leftover kept', async () => {
     const c = await newCustomer(t, finance);
     const inv1 = await newInvoice(t, finance, c, '60.00');
@@ -184,11 +184,52 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     await expectSound(t);
   });
 
+  it('the deprecated /allocate answers as /allocations does: it allocates, replays its Idempotency-Key, refuses the same bad input', async () => {
+    const c = await newCustomer(t, finance);
+    const inv = await newInvoice(t, finance, c, '30.00');
+    const pay = await paymentOf(c, '50.00');
+    const key = { ...finance.headers, 'idempotency-key': 'allocate-alias-1' };
+    const old = await api(t, key, 'POST', `/api/v1/payments/${pay}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '20.00' }] });
+    expect(old.statusCode, old.body).toBe(200);
+    expect(old.json()).toMatchObject({ id: pay, status: 'partially_allocated', allocated: '20.00', unallocated: '30.00' });
+    const again = await api(t, key, 'POST', `/api/v1/payments/${pay}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '20.00' }] });
+    expect(again.json()).toEqual(old.json());
+    const fresh = await allocate(pay, { allocations: [{ invoiceId: inv.id, amount: '10.00' }] });
+    expect(fresh.statusCode, fresh.body).toBe(200);
+    expect(fresh.json()).toMatchObject({ status: 'partially_allocated', allocated: '30.00', unallocated: '20.00' });
+    expect(await invoiceState(t, inv.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
+    expect((await auditEventsOf(t.db, 'payment.allocated')).filter((e) => e.targetId === pay)).toHaveLength(2);
+
+    for (const path of ['allocate', 'allocations']) {
+      const extra = await api(t, finance, 'POST', `/api/v1/payments/${pay}/${path}`, { auto: true, dryRun: true });
+      expect(extra.statusCode, path).toBe(400);
+      expect(extra.json().errors.map((e: { path: string }) => e.path), path).toContain('dryRun');
+      const tooMuch = await api(t, finance, 'POST', `/api/v1/payments/${pay}/${path}`, { allocations: [{ invoiceId: inv.id, amount: '1.00' }] });
+      expect([tooMuch.statusCode, tooMuch.json().code], path).toEqual([409, 'invoice_not_payable']);
+      expect((await api(t, finance, 'POST', `/api/v1/payments/pay_00000000000000000000000000/${path}`, { auto: true })).statusCode, path).toBe(404);
+    }
+    expect((await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json()).toMatchObject({ allocated: '30.00', unallocated: '20.00' });
+    await expectSound(t);
+  });
+
+  it('the OpenAPI document lists /allocations as allocatePayment and /allocate as deprecated, with one schema', async () => {
+    type Op = { operationId: string; deprecated?: boolean; requestBody?: unknown; parameters?: unknown; responses?: unknown };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, { post?: Op }> }>();
+    const current = doc.paths['/api/v1/payments/{paymentId}/allocations']?.post;
+    const alias = doc.paths['/api/v1/payments/{paymentId}/allocate']?.post;
+    expect(current).toMatchObject({ operationId: 'allocatePayment' });
+    expect(current?.deprecated).toBeUndefined();
+    expect(alias).toMatchObject({ operationId: 'allocatePaymentDeprecated', deprecated: true });
+    expect(alias?.requestBody).toEqual(current?.requestBody);
+    expect(alias?.parameters).toEqual(current?.parameters);
+    expect(alias?.responses).toEqual(current?.responses);
+  });
+
   it('needs the Finance app', async () => {
     const c = await newCustomer(t, finance);
     const pay = await paymentOf(c, '5.00');
     const admin = await signIn(t, 'admin@demo.test');
-    expect((await api(t, admin, 'POST', `/api/v1/payments/${pay}/allocate`, { auto: true })).statusCode).toBe(403);
+    for (const path of ['allocations', 'allocate']) expect((await api(t, admin, 'POST', `/api/v1/payments/${pay}/${path}`, { auto: true })).statusCode, path).toBe(403);
   });
 
   it('concurrent allocations of one payment never exceed it: 10 requests of 15.00 against 100.00', async () => {
@@ -198,7 +239,7 @@ describe('POST /api/v1/payments/:id/allocate (allocatePayment)', () => {
     const pay = await paymentOf(c, '100.00');
     const other = await signIn(t, 'finance@demo.test');
     const answers = await Promise.all(invoices.map((inv, i) =>
-      api(t, i % 2 === 0 ? finance : other, 'POST', `/api/v1/payments/${pay}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '15.00' }] })));
+      api(t, i % 2 === 0 ? finance : other, 'POST', `/api/v1/payments/${pay}/allocations`, { allocations: [{ invoiceId: inv.id, amount: '15.00' }] })));
     const ok = answers.filter((a) => a.statusCode === 200);
     expect(ok).toHaveLength(6);
     for (const a of answers.filter((x) => x.statusCode !== 200)) {

@@ -28,6 +28,13 @@ export const paymentAuditScenarios: Record<string, Scenario> = {
     return kit.t.app.inject({ method: 'POST', url: `/api/v1/payments/${id}/assign`, headers: finance.headers, payload: { customerId: kit.ids.acme } });
   },
 
+  'POST /api/v1/payments/:paymentId/allocations': async (kit) => {
+    const finance = await kit.signIn('finance@demo.test');
+    const id = await recordFor(kit, kit.ids.acme);
+    return kit.t.app.inject({ method: 'POST', url: `/api/v1/payments/${id}/allocations`, headers: finance.headers, payload: { auto: true, leftover: 'points' } });
+  },
+
+  // The deprecated alias of /allocations.
   'POST /api/v1/payments/:paymentId/allocate': async (kit) => {
     const finance = await kit.signIn('finance@demo.test');
     const id = await recordFor(kit, kit.ids.acme);

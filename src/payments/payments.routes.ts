@@ -115,18 +115,31 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
     },
   }, async (req, reply) => reply.send(await assignPayment(ctxOf(req, deps), { paymentId: req.params.paymentId, customerId: req.body.customerId })));
 
-  app.post('/api/v1/payments/:paymentId/allocate', {
-    config: { access, audit: 'payment.allocated', idempotent: true },
-    schema: {
-      operationId: 'allocatePayment', tags: TAGS,
+  // One route, two paths: /allocations (the conventions' name, allocatePayment) and /allocate, its deprecated alias kept
+  // for integrations written against it. Same schema, access, audit, Idempotency-Key and handler.
+  const allocatePaths = [
+    {
+      url: '/api/v1/payments/:paymentId/allocations', operationId: 'allocatePayment', deprecated: false,
       summary: 'Allocate a payment to the customer\'s open Purchase or Top-up invoices (explicit amounts, or auto: oldest due first); leftover kept or turned into points; honours Idempotency-Key',
-      description: 'Refused, with nothing written: more than the payment\'s unallocated amount (422 amount_exceeds_unallocated), more than an invoice owes '
-        + '(422 amount_exceeds_due), a draft/paid/void invoice or a monthly statement (409 invoice_not_payable), an unknown or another customer\'s invoice (422 invoice_not_found naming allocations.N.invoiceId), '
-        + 'another currency (422 currency_mismatch), an invoice with a portal payment in progress (409 payment_in_progress), an unassigned '
-        + '(409 payment_unassigned) or reversed (409 payment_reversed) payment.',
-      headers: idempotencyKeyHeaders, params, body: allocatePaymentBody, response: { 200: paymentDetailSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await allocatePayment(ctxOf(req, deps), req.params.paymentId, req.body)));
+    {
+      url: '/api/v1/payments/:paymentId/allocate', operationId: 'allocatePaymentDeprecated', deprecated: true,
+      summary: 'Deprecated alias of POST /api/v1/payments/{paymentId}/allocations (allocatePayment), answered the same; use that path',
+    },
+  ];
+  for (const { url, operationId, deprecated, summary } of allocatePaths) {
+    app.post(url, {
+      config: { access, audit: 'payment.allocated', idempotent: true },
+      schema: {
+        operationId, tags: TAGS, summary, ...(deprecated ? { deprecated } : {}),
+        description: 'Refused, with nothing written: more than the payment\'s unallocated amount (422 amount_exceeds_unallocated), more than an invoice owes '
+          + '(422 amount_exceeds_due), a draft/paid/void invoice or a monthly statement (409 invoice_not_payable), an unknown or another customer\'s invoice (422 invoice_not_found naming allocations.N.invoiceId), '
+          + 'another currency (422 currency_mismatch), an invoice with a portal payment in progress (409 payment_in_progress), an unassigned '
+          + '(409 payment_unassigned) or reversed (409 payment_reversed) payment.',
+        headers: idempotencyKeyHeaders, params, body: allocatePaymentBody, response: { 200: paymentDetailSchema, ...problems },
+      },
+    }, async (req, reply) => reply.send(await allocatePayment(ctxOf(req, deps), req.params.paymentId, req.body)));
+  }
 
   app.post('/api/v1/payments/:paymentId/reverse', {
     config: { access, audit: 'payment.reversed', idempotent: true },

@@ -290,7 +290,7 @@ function AllocatePanel({ payment: p }: { payment: PaymentDetail }) {
         sent.current = lines.map((x) => x.inv.id);
         body.allocations = lines.map((x) => ({ invoiceId: x.inv.id, amount: x.text }));
       }
-      return (await apiRequest<PaymentDetail>(paymentPath(p.id, 'allocate'), { method: 'POST', body, headers: { 'idempotency-key': idemKey } })).data;
+      return (await apiRequest<PaymentDetail>(paymentPath(p.id, 'allocations'), { method: 'POST', body, headers: { 'idempotency-key': idemKey } })).data;
     },
     onSuccess: async (after) => {
       const parts = [`${formatMoney(after.allocated, c)} allocated to invoices`];
