@@ -10,6 +10,14 @@ export function viewEtag(view: unknown): string {
   return `"${sha256Hex(JSON.stringify(view)).slice(0, 32)}"`;
 }
 
+/**
+ * The ETag of a resource with a version column bumped by every change to it (subscriptions, migration 0068; virtual
+ * lines and wallboards): strong and quoted, like a view's. Use it where the GET view is larger than what an update answers.
+ */
+export function versionEtag(version: number): string {
+  return `"v${version}"`;
+}
+
 /** `If-Match` holds `etag` (or `*`); a list of ETags matches when one does. Strong comparison (RFC 9110): a weak `W/` tag never matches. */
 export function ifMatchMatches(ifMatch: string, etag: string): boolean {
   return ifMatch.split(',').map((t) => t.trim()).some((t) => t === '*' || t === etag);

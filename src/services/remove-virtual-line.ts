@@ -12,12 +12,12 @@ import { toVirtualLineView, virtualLineAuditFields, type VirtualLineView } from 
  * An owner or admin removes a line: it stops ringing (status `removed`, its number free again) and stays on record for the
  * audit trail. `version` must be current (409 `stale_version`); removing a removed line is a 409 `state_conflict`.
  */
-export async function removeVirtualLine(ctx: Ctx, id: string, input: { version: number }): Promise<VirtualLineView> {
+export async function removeVirtualLine(ctx: Ctx, id: string, input: { version: number }, ifMatch?: string): Promise<VirtualLineView> {
   const caller = portalCaller(ctx.principal);
   const owner: Owner = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await lockVirtualLine(trx, owner, id);
-    assertEditable(row, input.version, 'virtual line');
+    assertEditable(row, input.version, 'virtual line', ifMatch);
     const before = toVirtualLineView(row, await peopleOf(trx, owner, lineUserIds(row)));
     await trx.updateTable('virtualLines')
       .set({ status: 'removed', removedAt: sql<Date>`now()`, version: sql<number>`version + 1`, updatedAt: sql<Date>`now()` })

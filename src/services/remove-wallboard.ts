@@ -9,12 +9,12 @@ import { readWallboardView } from './create-wallboard.ts';
 import { toWallboardView, wallboardAuditFields, type WallboardView } from './service-views.ts';
 
 /** An owner or admin removes a wallboard: status `removed`, kept on record. `version` must be current (409 `stale_version`). */
-export async function removeWallboard(ctx: Ctx, id: string, input: { version: number }): Promise<WallboardView> {
+export async function removeWallboard(ctx: Ctx, id: string, input: { version: number }, ifMatch?: string): Promise<WallboardView> {
   const caller = portalCaller(ctx.principal);
   const owner: Owner = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await lockWallboard(trx, owner, id);
-    assertEditable(row, input.version, 'wallboard');
+    assertEditable(row, input.version, 'wallboard', ifMatch);
     const before = toWallboardView(row);
     await trx.updateTable('wallboards')
       .set({ status: 'removed', removedAt: sql<Date>`now()`, version: sql<number>`version + 1`, updatedAt: sql<Date>`now()` })

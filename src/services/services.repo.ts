@@ -3,6 +3,7 @@ import type { Executor, Trx } from '../platform/database.ts';
 import type { Principal } from '../platform/context.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { assertIfMatch, versionEtag } from '../platform/etag.ts';
 import type { BusinessHours, Destination } from './services.db-types.ts';
 import {
   userRefs, VIRTUAL_LINE_COLUMNS, WALLBOARD_COLUMNS, type People, type ServiceListQuery, type VirtualLineRow, type WallboardRow,
@@ -103,9 +104,14 @@ export async function lockWallboard(trx: Trx, owner: Owner, id: string): Promise
   return row;
 }
 
-/** Optimistic concurrency: the edit must be based on the version stored now; removed services are not edited. */
-export function assertEditable(row: { status: string; version: number }, version: number, what: string): void {
+/**
+ * Optimistic concurrency: the edit must be based on the version stored now, named by the body's `version` (409
+ * `stale_version`) and, when sent, by the `If-Match` header (the ETag of a read, `versionEtag`: 412); removed services
+ * are not edited.
+ */
+export function assertEditable(row: { status: string; version: number }, version: number, what: string, ifMatch?: string): void {
   if (row.status === 'removed') throw new DomainError('state_conflict', `This ${what} was removed`);
+  assertIfMatch(ifMatch, () => versionEtag(row.version), what);
   if (row.version !== version) {
     throw new DomainError('stale_version', `This ${what} was changed meanwhile (version ${row.version}, you sent ${version}); reload it and try again`, [
       { path: 'version', message: `stale: the current version is ${row.version}` },

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
-import { page, problems } from '../platform/schemas.ts';
+import { page, problemSchema, problems } from '../platform/schemas.ts';
+import { versionEtag } from '../platform/etag.ts';
 import { pathId } from '../access/route-schemas.ts';
 import {
   removeBody, serviceListQuery, virtualLineCreateBody, virtualLineSchema, virtualLineUpdateBody, wallboardCreateBody, wallboardSchema,
@@ -21,6 +22,13 @@ import { removeWallboard } from './remove-wallboard.ts';
 
 const idParams = z.strictObject({ id: pathId });
 const customerParams = z.strictObject({ customerId: pathId });
+// A line or wallboard answers its version as an ETag too (api-conventions, Writes): an edit may name it in If-Match
+// (412 when stale) besides the body's version (409 stale_version when stale).
+const ifMatchHeaders = z.looseObject({
+  'if-match': z.string().max(500).optional().describe('The ETag you read (GET, create or the last edit): if it changed since, 412 and nothing is written'),
+});
+const stale = { 412: problemSchema.describe('If-Match names another version: it changed since it was read (precondition_failed)') };
+const etagOf = (view: { version: number }) => versionEtag(view.version);
 
 /**
  * The customer's services: virtual lines and wallboards. In the user portal every role reads them and owners and admins
@@ -45,29 +53,41 @@ export function serviceRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'portalCreateVirtualLine', tags: TAGS, summary: 'Add a virtual line: number, name, where calls go, business hours (owners and admins)',
       body: virtualLineCreateBody, response: { 201: virtualLineSchema, ...problems },
     },
-  }, async (req, reply) => reply.code(201).send(await createVirtualLine(ctxOf(req, deps), req.body)));
+  }, async (req, reply) => {
+    const line = await createVirtualLine(ctxOf(req, deps), req.body);
+    return reply.header('etag', etagOf(line)).code(201).send(line);
+  });
 
   app.get('/api/v1/portal/virtual-lines/:id', {
     config: { access: read },
     schema: { operationId: 'portalGetVirtualLine', tags: TAGS, summary: 'One of your virtual lines', params: idParams, response: { 200: virtualLineSchema, ...problems } },
-  }, async (req, reply) => reply.send(await getVirtualLine(ctxOf(req, deps), req.params.id)));
+  }, async (req, reply) => {
+    const line = await getVirtualLine(ctxOf(req, deps), req.params.id);
+    return reply.header('etag', etagOf(line)).send(line);
+  });
 
   app.patch('/api/v1/portal/virtual-lines/:id', {
     config: { access: manage, audit: 'virtual_line.updated' },
     schema: {
       operationId: 'portalUpdateVirtualLine', tags: TAGS,
-      summary: 'Change a virtual line (owners and admins); send the version you read: a stale one gets 409 stale_version',
-      params: idParams, body: virtualLineUpdateBody, response: { 200: virtualLineSchema, ...problems },
+      summary: 'Change a virtual line (owners and admins); send the version you read: a stale one gets 409 stale_version (a stale If-Match, 412)',
+      headers: ifMatchHeaders, params: idParams, body: virtualLineUpdateBody, response: { 200: virtualLineSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await updateVirtualLine(ctxOf(req, deps), req.params.id, req.body)));
+  }, async (req, reply) => {
+    const line = await updateVirtualLine(ctxOf(req, deps), req.params.id, req.body, req.headers['if-match']);
+    return reply.header('etag', etagOf(line)).send(line);
+  });
 
   app.post('/api/v1/portal/virtual-lines/:id/remove', {
     config: { access: manage, audit: 'virtual_line.removed' },
     schema: {
       operationId: 'portalRemoveVirtualLine', tags: TAGS, summary: 'Remove a virtual line (kept on record as removed); owners and admins',
-      params: idParams, body: removeBody, response: { 200: virtualLineSchema, ...problems },
+      headers: ifMatchHeaders, params: idParams, body: removeBody, response: { 200: virtualLineSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await removeVirtualLine(ctxOf(req, deps), req.params.id, req.body)));
+  }, async (req, reply) => {
+    const line = await removeVirtualLine(ctxOf(req, deps), req.params.id, req.body, req.headers['if-match']);
+    return reply.header('etag', etagOf(line)).send(line);
+  });
 
   app.get('/api/v1/portal/wallboards', {
     config: { access: read },
@@ -83,29 +103,41 @@ export function serviceRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'portalCreateWallboard', tags: TAGS, summary: 'Add a wallboard: name, queues, widgets, refresh interval (owners and admins)',
       body: wallboardCreateBody, response: { 201: wallboardSchema, ...problems },
     },
-  }, async (req, reply) => reply.code(201).send(await createWallboard(ctxOf(req, deps), req.body)));
+  }, async (req, reply) => {
+    const board = await createWallboard(ctxOf(req, deps), req.body);
+    return reply.header('etag', etagOf(board)).code(201).send(board);
+  });
 
   app.get('/api/v1/portal/wallboards/:id', {
     config: { access: read },
     schema: { operationId: 'portalGetWallboard', tags: TAGS, summary: 'One of your wallboards', params: idParams, response: { 200: wallboardSchema, ...problems } },
-  }, async (req, reply) => reply.send(await getWallboard(ctxOf(req, deps), req.params.id)));
+  }, async (req, reply) => {
+    const board = await getWallboard(ctxOf(req, deps), req.params.id);
+    return reply.header('etag', etagOf(board)).send(board);
+  });
 
   app.patch('/api/v1/portal/wallboards/:id', {
     config: { access: manage, audit: 'wallboard.updated' },
     schema: {
       operationId: 'portalUpdateWallboard', tags: TAGS,
-      summary: 'Change a wallboard (owners and admins); send the version you read: a stale one gets 409 stale_version',
-      params: idParams, body: wallboardUpdateBody, response: { 200: wallboardSchema, ...problems },
+      summary: 'Change a wallboard (owners and admins); send the version you read: a stale one gets 409 stale_version (a stale If-Match, 412)',
+      headers: ifMatchHeaders, params: idParams, body: wallboardUpdateBody, response: { 200: wallboardSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await updateWallboard(ctxOf(req, deps), req.params.id, req.body)));
+  }, async (req, reply) => {
+    const board = await updateWallboard(ctxOf(req, deps), req.params.id, req.body, req.headers['if-match']);
+    return reply.header('etag', etagOf(board)).send(board);
+  });
 
   app.post('/api/v1/portal/wallboards/:id/remove', {
     config: { access: manage, audit: 'wallboard.removed' },
     schema: {
       operationId: 'portalRemoveWallboard', tags: TAGS, summary: 'Remove a wallboard (kept on record as removed); owners and admins',
-      params: idParams, body: removeBody, response: { 200: wallboardSchema, ...problems },
+      headers: ifMatchHeaders, params: idParams, body: removeBody, response: { 200: wallboardSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await removeWallboard(ctxOf(req, deps), req.params.id, req.body)));
+  }, async (req, reply) => {
+    const board = await removeWallboard(ctxOf(req, deps), req.params.id, req.body, req.headers['if-match']);
+    return reply.header('etag', etagOf(board)).send(board);
+  });
 
   // The Customer app: read only.
   const staff = staffApp('customer');

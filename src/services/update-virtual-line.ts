@@ -13,12 +13,12 @@ import { toVirtualLineView, virtualLineAuditFields, type VirtualLineUpdateInput,
  * `version` must be the one stored (409 `stale_version` otherwise: someone else changed it meanwhile). Audited as
  * `virtual_line.updated` with each changed field before and after; a change that changes nothing writes nothing.
  */
-export async function updateVirtualLine(ctx: Ctx, id: string, input: VirtualLineUpdateInput): Promise<VirtualLineView> {
+export async function updateVirtualLine(ctx: Ctx, id: string, input: VirtualLineUpdateInput, ifMatch?: string): Promise<VirtualLineView> {
   const caller = portalCaller(ctx.principal);
   const owner: Owner = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await lockVirtualLine(trx, owner, id);
-    assertEditable(row, input.version, 'virtual line');
+    assertEditable(row, input.version, 'virtual line', ifMatch);
     const before = toVirtualLineView(row, await peopleOf(trx, owner, lineUserIds(row)));
     await checkDestinationUsers(trx, owner, input.destination, input.businessHours);
     await checkSubscription(trx, owner, input.subscriptionId);

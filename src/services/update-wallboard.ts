@@ -12,12 +12,12 @@ import { toWallboardView, wallboardAuditFields, type WallboardUpdateInput, type 
  * An owner or admin changes a wallboard (any of name, queues, widgets, refresh interval, subscription). `version` must be
  * the one stored (409 `stale_version`). Audited as `wallboard.updated` with before and after; no change writes nothing.
  */
-export async function updateWallboard(ctx: Ctx, id: string, input: WallboardUpdateInput): Promise<WallboardView> {
+export async function updateWallboard(ctx: Ctx, id: string, input: WallboardUpdateInput, ifMatch?: string): Promise<WallboardView> {
   const caller = portalCaller(ctx.principal);
   const owner: Owner = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await lockWallboard(trx, owner, id);
-    assertEditable(row, input.version, 'wallboard');
+    assertEditable(row, input.version, 'wallboard', ifMatch);
     await checkSubscription(trx, owner, input.subscriptionId);
     const before = toWallboardView(row);
     const next = {

@@ -308,6 +308,47 @@ describe('editing a line', () => {
     expect((await api(t, owner, 'GET', `${LINES}/${line.id}`)).json()).toMatchObject({ name: 'First edit', version: 2 });
   });
 
+  it('answers its version as an ETag; a stale If-Match is a 412 naming If-Match that changes nothing, the current one goes through', async () => {
+    const created = await api(t, owner, 'POST', LINES, { number: freshNumber(), name: 'ETag line', destination: { type: 'user', userId: memberId } });
+    expect(created.statusCode, created.body).toBe(201);
+    const line = created.json<VirtualLineView>();
+    expect(String(created.headers.etag)).toBe('"v1"');
+    const read = await api(t, member, 'GET', `${LINES}/${line.id}`);
+    expect(String(read.headers.etag)).toBe('"v1"');
+    const withIfMatch = (ifMatch: string, method: 'PATCH' | 'POST', url: string, body: object) =>
+      t.app.inject({ method, url, headers: { ...owner.headers, 'if-match': ifMatch }, payload: body });
+
+    // Without If-Match, as before; the answer carries the next ETag.
+    const first = await api(t, admin, 'PATCH', `${LINES}/${line.id}`, { version: 1, name: 'Renamed by a colleague' });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(String(first.headers.etag)).toBe('"v2"');
+
+    const before = await footprint();
+    for (const [method, url, body] of [['PATCH', `${LINES}/${line.id}`, { version: 2, name: 'Mine' }], ['POST', `${LINES}/${line.id}/remove`, { version: 2 }]] as const) {
+      const stale = await withIfMatch('"v1"', method, url, body);
+      expect(stale.statusCode, url).toBe(412);
+      expect(stale.json()).toMatchObject({ code: 'precondition_failed', errors: [{ path: 'If-Match' }] });
+      expect((await withIfMatch('W/"v2"', method, url, body)).statusCode, url).toBe(412);
+    }
+    expect(await footprint()).toEqual(before);
+    expect((await api(t, owner, 'GET', `${LINES}/${line.id}`)).json()).toMatchObject({ name: 'Renamed by a colleague', status: 'active', version: 2 });
+
+    // The body's version still rules with a current If-Match: a stale one is the 409 it was.
+    const staleBody = await withIfMatch('"v2"', 'PATCH', `${LINES}/${line.id}`, { version: 1, name: 'Mine' });
+    expect([staleBody.statusCode, staleBody.json().code]).toEqual([409, 'stale_version']);
+    const tooLong = await withIfMatch(`"${'v'.repeat(600)}"`, 'PATCH', `${LINES}/${line.id}`, { version: 2, name: 'Mine' });
+    expect(tooLong.statusCode).toBe(400);
+    expect(await footprint()).toEqual(before);
+
+    const ok = await withIfMatch('"v2"', 'PATCH', `${LINES}/${line.id}`, { version: 2, name: 'Mine' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ name: 'Mine', version: 3 });
+    expect(String(ok.headers.etag)).toBe('"v3"');
+    const removed = await withIfMatch('"v3"', 'POST', `${LINES}/${line.id}/remove`, { version: 3 });
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect(String(removed.headers.etag)).toBe('"v4"');
+  });
+
   it('two concurrent edits of the same version: one wins, the other gets 409', async () => {
     const line = await createLine();
     const [a, b] = await Promise.all([

@@ -126,6 +126,33 @@ describe('wallboards in the portal', () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it('answers its version as an ETag; a stale If-Match is a 412 naming If-Match that changes nothing, the current one goes through', async () => {
+    const board = await createBoard();
+    expect(String((await api(t, guest, 'GET', `${BOARDS}/${board.id}`)).headers.etag)).toBe('"v1"');
+    const withIfMatch = (ifMatch: string, method: 'PATCH' | 'POST', url: string, body: object) =>
+      t.app.inject({ method, url, headers: { ...owner.headers, 'if-match': ifMatch }, payload: body });
+    const first = await api(t, admin, 'PATCH', `${BOARDS}/${board.id}`, { version: 1, refreshIntervalSeconds: 30 });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(String(first.headers.etag)).toBe('"v2"');
+
+    const before = await footprint();
+    for (const [method, url, body] of [['PATCH', `${BOARDS}/${board.id}`, { version: 2, name: 'Mine' }], ['POST', `${BOARDS}/${board.id}/remove`, { version: 2 }]] as const) {
+      const stale = await withIfMatch('"v1"', method, url, body);
+      expect(stale.statusCode, url).toBe(412);
+      expect(stale.json()).toMatchObject({ code: 'precondition_failed', errors: [{ path: 'If-Match' }] });
+    }
+    expect(await footprint()).toEqual(before);
+    expect((await api(t, owner, 'GET', `${BOARDS}/${board.id}`)).json()).toMatchObject({ name: 'Sales floor', refreshIntervalSeconds: 30, status: 'active', version: 2 });
+
+    const ok = await withIfMatch('"v2"', 'PATCH', `${BOARDS}/${board.id}`, { version: 2, name: 'Mine' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(String(ok.headers.etag)).toBe('"v3"');
+    expect(ok.json()).toMatchObject({ name: 'Mine', version: 3 });
+    const removed = await withIfMatch('*', 'POST', `${BOARDS}/${board.id}/remove`, { version: 3 });
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect(String(removed.headers.etag)).toBe('"v4"');
+  });
+
   it('members and guests read but cannot add, change or remove (403 role_not_allowed)', async () => {
     const board = await createBoard();
     const before = await footprint();

@@ -14,6 +14,8 @@ export interface AddAddOnInput {
   subscriptionId: string;
   priceId: string;
   quantity: number;
+  /** The `If-Match` header: when given and stale, nothing is written (412). */
+  ifMatch?: string | undefined;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface AddAddOnInput {
 export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     const price = await findSellablePrice(trx, caller.partnerId, input.priceId, { forShare: true });
     if (price.price.currency !== sub.currency || price.price.cycle !== sub.cycle) {
       throw new DomainError('rule_violation', `An add-on is billed with its subscription: choose a ${sub.cycle} price in ${sub.currency} (this one is ${price.price.cycle}, ${price.price.currency})`,
@@ -71,6 +73,8 @@ export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<Subscrip
         ...(charged.invoiceNumber ? [`Invoice: ${charged.invoiceNumber}`] : []),
       ],
     });
+    // The add-ons are part of the subscription: its version (its ETag) moves with them (migration 0068).
+    await trx.updateTable('subscriptions').set({ updatedAt: now }).where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).execute();
     const row = await trx.selectFrom('subscriptions').selectAll().where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).executeTakeFirstOrThrow();
     return (await subscriptionViews(trx, caller.partnerId, [row]))[0]!;
   });

@@ -14,6 +14,8 @@ export interface ChangeAddOnQuantityInput {
   addOnId: string;
   /** The new quantity: higher is charged now, pro rata; lower (0 removes) takes effect at the next renewal. */
   quantity: number;
+  /** The `If-Match` header: when given and stale, nothing is written (412). */
+  ifMatch?: string | undefined;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ChangeAddOnQuantityInput {
 export async function changeAddOnQuantity(ctx: Ctx, input: ChangeAddOnQuantityInput): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     const addOn = await trx.selectFrom('subscriptionAddOns').selectAll()
       .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('id', '=', input.addOnId).where('removedAt', 'is', null)
       .forUpdate().executeTakeFirst();
@@ -84,6 +86,8 @@ export async function changeAddOnQuantity(ctx: Ctx, input: ChangeAddOnQuantityIn
         ...(after.pendingQuantity !== null ? ['Nothing is refunded for a lower quantity: the units stay until the renewal.'] : []),
       ],
     });
+    // The add-ons are part of the subscription: its version (its ETag) moves with them (migration 0068).
+    await trx.updateTable('subscriptions').set({ updatedAt: now }).where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).execute();
     const row = await trx.selectFrom('subscriptions').selectAll().where('partnerId', '=', caller.partnerId).where('id', '=', sub.id).executeTakeFirstOrThrow();
     return (await subscriptionViews(trx, caller.partnerId, [row]))[0]!;
   });

@@ -15,10 +15,10 @@ import { subscriptionViews, type SubscriptionView } from './subscription-views.t
  * when short). The ORIGINAL anchor is kept: the new period runs from the old expiry to the next anchor date, so the days
  * spent expired are not added at the end. Audit `subscription.reactivated`, history, a paid Purchase invoice, a notice.
  */
-export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: string }): Promise<SubscriptionView> {
+export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: string; ifMatch?: string | undefined }): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     assertStatus(sub, ['expired'], 'reactivated');
     const now = ctx.clock.now();
     const expiry = sub.currentPeriodEnd!;

@@ -65,6 +65,7 @@ export const subscriptionViewSchema = z.object({
   terminationReason: z.string().nullable(),
   refund: z.object({ price: z.string(), tax: z.string(), total: z.string() }).nullable().describe('What termination refunded into points'),
   createdAt: z.string(),
+  version: z.number().int().describe('Bumped by every change to the subscription; its ETag ("v<version>") is what an update\'s If-Match names'),
 });
 export type SubscriptionView = z.infer<typeof subscriptionViewSchema>;
 
@@ -180,6 +181,7 @@ export async function subscriptionViews(trx: Trx, partnerId: string, rows: reado
         ? { price: fmt(BigInt(s.refundPriceMicros!)), tax: fmt(BigInt(s.refundTaxMicros!)), total: fmt(BigInt(s.refundPriceMicros!) + BigInt(s.refundTaxMicros!)) }
         : null,
       createdAt: s.createdAt.toISOString(),
+      version: s.version,
     };
   });
 }

@@ -51,6 +51,8 @@ export interface SubscriptionsTable {
   createdBy: Nullable<string>;
   createdAt: ColumnType<Date, Date | string, never>;
   updatedAt: Timestamp;
+  /** Bumped by a trigger whenever the row changes (migration 0068): the subscription's ETag. Never written by the code. */
+  version: ColumnType<number, never, never>;
 }
 
 export interface SubscriptionAddOnsTable {

@@ -1,6 +1,7 @@
 import type { Ctx, Principal } from '../platform/context.ts';
 import type { Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
+import { assertIfMatch, versionEtag } from '../platform/etag.ts';
 import { recordAudit, type Changes } from '../audit/record-audit.ts';
 import { enqueueNotification, type NotificationKind } from '../notifications/enqueue-notification.ts';
 import { partnerCaller, portalCaller } from '../access/caller.ts';
@@ -49,9 +50,12 @@ export async function findCustomer(trx: Trx, partnerId: string, customerId: stri
 /**
  * A subscription of the partner (and of the portal user's organisation), or 404, locked for the transaction AFTER its
  * customer's wallet: the same order as the renewal job (wallets, then subscriptions), so the two never deadlock.
- * Returns the row as read under the lock.
+ * Returns the row as read under the lock. With `ifMatch` (the request's If-Match), a subscription changed since the caller
+ * read it (another version than its ETag, `versionEtag`) is a 412 before anything is written.
  */
-export async function lockWalletAndSubscription(trx: Trx, caller: Pick<SubscriptionCaller, 'partnerId' | 'customerId'>, id: string): Promise<{ sub: SubscriptionRow; wallet: WalletState }> {
+export async function lockWalletAndSubscription(
+  trx: Trx, caller: Pick<SubscriptionCaller, 'partnerId' | 'customerId'>, id: string, ifMatch?: string,
+): Promise<{ sub: SubscriptionRow; wallet: WalletState }> {
   let q = trx.selectFrom('subscriptions').select(['customerId', 'currency']).where('partnerId', '=', caller.partnerId).where('id', '=', id);
   if (caller.customerId) q = q.where('customerId', '=', caller.customerId);
   const found = await q.executeTakeFirst();
@@ -60,6 +64,7 @@ export async function lockWalletAndSubscription(trx: Trx, caller: Pick<Subscript
   const sub = await trx.selectFrom('subscriptions').selectAll()
     .where('partnerId', '=', caller.partnerId).where('customerId', '=', found.customerId).where('id', '=', id)
     .forUpdate().executeTakeFirstOrThrow();
+  assertIfMatch(ifMatch, () => versionEtag(sub.version), 'subscription');
   return { sub, wallet };
 }
 

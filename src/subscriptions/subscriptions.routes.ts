@@ -1,8 +1,10 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
-import { listQuery, page, problems } from '../platform/schemas.ts';
+import { listQuery, page, problemSchema, problems } from '../platform/schemas.ts';
+import { versionEtag } from '../platform/etag.ts';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency.ts';
 import { gatewayOf } from '../topup/gateway-of.ts';
 import { isIsoDay } from '../topup/dates.ts';
@@ -30,6 +32,14 @@ const priceId = z.string().regex(/^prc_[0-9a-z]{10,40}$/, 'a prc_ id (a catalog 
 const quantity = z.number().int().min(1).max(10_000);
 const status = z.enum(['pending_payment', 'active', 'expired', 'terminated']);
 const idemHeaders = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional() });
+// Updates of a subscription (api-conventions, Writes): If-Match with the ETag of its GET (or of an update's answer);
+// a subscription changed meanwhile is a 412 naming If-Match, and nothing is written.
+const ifMatch = z.string().max(500).optional()
+  .describe('The ETag of the subscription as you read it (GET, or the last update\'s answer): if it changed since, 412 and nothing is written');
+const ifMatchHeaders = z.looseObject({ 'if-match': ifMatch });
+const idemIfMatchHeaders = z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional(), 'if-match': ifMatch });
+const stale = { 412: problemSchema.describe('If-Match names another version: the subscription changed since it was read (precondition_failed)') };
+const withEtag = <T extends { version: number }>(reply: FastifyReply, view: T) => reply.header('etag', versionEtag(view.version));
 
 const purchaseBody = z.strictObject({
   priceId,
@@ -113,54 +123,72 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/subscriptions/:subscriptionId', {
     config: { access: staff },
     schema: {
-      operationId: 'getSubscription', tags: TAGS, summary: 'One subscription with renewal price, cost, margin, add-ons and its history',
+      operationId: 'getSubscription', tags: TAGS, summary: 'One subscription with renewal price, cost, margin, add-ons and its history; its ETag is what updates\' If-Match names',
       params: subParams, response: { 200: subscriptionDetailSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await getSubscription(ctxOf(req, deps), req.params)));
+  }, async (req, reply) => {
+    const view = await getSubscription(ctxOf(req, deps), req.params);
+    return withEtag(reply, view).send(view);
+  });
 
   app.post('/api/v1/subscriptions/:subscriptionId/add-ons', {
     config: { access: staff, audit: 'subscription.add_on_added', idempotent: true },
     schema: {
       operationId: 'addSubscriptionAddOn', tags: TAGS,
       summary: 'Add an add-on (a price in the subscription\'s currency and cycle), charged from points pro rata to the expiry plus its activation fee',
-      headers: idemHeaders, params: subParams, body: addOnBody, response: { 201: subscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, body: addOnBody, response: { 201: subscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.code(201).send(await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body })));
+  }, async (req, reply) => {
+    const view = await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).code(201).send(view);
+  });
 
   app.patch('/api/v1/subscriptions/:subscriptionId/add-ons/:addOnId', {
     config: { access: staff, audit: 'subscription.add_on_changed', idempotent: true },
     schema: {
       operationId: 'changeSubscriptionAddOn', tags: TAGS,
       summary: 'Change an add-on\'s quantity: up is charged now, pro rata; down (0 removes) takes effect at the next renewal, no refund',
-      headers: idemHeaders, params: addOnParams, body: addOnQuantityBody, response: { 200: subscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: addOnParams, body: addOnQuantityBody, response: { 200: subscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await changeAddOnQuantity(ctxOf(req, deps), { ...req.params, ...req.body })));
+  }, async (req, reply) => {
+    const view = await changeAddOnQuantity(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(view);
+  });
 
   app.patch('/api/v1/subscriptions/:subscriptionId', {
     config: { access: staff, audit: 'subscription.updated' },
     schema: {
-      operationId: 'updateSubscription', tags: TAGS, summary: 'Turn auto-renew or renewal by card on or off (renewal by card needs a saved card: 422 saved_card_required)',
-      params: subParams, body: updateBody, response: { 200: subscriptionViewSchema, ...problems },
+      operationId: 'updateSubscription', tags: TAGS, summary: 'Turn auto-renew or renewal by card on or off (renewal by card needs a saved card: 422 saved_card_required); If-Match (the ETag of GET) guards against overwriting (412)',
+      headers: ifMatchHeaders, params: subParams, body: updateBody, response: { 200: subscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await updateSubscription(ctxOf(req, deps), { ...req.params, ...req.body }, { gatewayName: gatewayName() })));
+  }, async (req, reply) => {
+    const view = await updateSubscription(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] }, { gatewayName: gatewayName() });
+    return withEtag(reply, view).send(view);
+  });
 
   app.post('/api/v1/subscriptions/:subscriptionId/terminate', {
     config: { access: staff, audit: 'subscription.terminated', idempotent: true },
     schema: {
       operationId: 'terminateSubscription', tags: TAGS,
       summary: 'Terminate on request, refunding into points: in full within 14 days of activation or renewal, otherwise the remaining whole months',
-      headers: idemHeaders, params: subParams, body: terminateBody, response: { 200: subscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, body: terminateBody, response: { 200: subscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await terminateSubscription(ctxOf(req, deps), { ...req.params, ...req.body })));
+  }, async (req, reply) => {
+    const view = await terminateSubscription(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(view);
+  });
 
   app.post('/api/v1/subscriptions/:subscriptionId/reactivate', {
     config: { access: staff, audit: 'subscription.reactivated', idempotent: true },
     schema: {
       operationId: 'reactivateSubscription', tags: TAGS,
       summary: 'Reactivate an expired subscription within 28 days of expiry: the full fee from points, the original anchor date kept',
-      headers: idemHeaders, params: subParams, response: { 200: subscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, response: { 200: subscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(await reactivateSubscription(ctxOf(req, deps), req.params)));
+  }, async (req, reply) => {
+    const view = await reactivateSubscription(ctxOf(req, deps), { ...req.params, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(view);
+  });
 
   // --- Portal (read: every role; write: owner and admin) ---
   app.get('/api/v1/portal/subscriptions', {
@@ -198,48 +226,66 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/portal/subscriptions/:subscriptionId', {
     config: { access: portalRead },
     schema: {
-      operationId: 'portalGetSubscription', tags: PORTAL, summary: 'One of your subscriptions with its add-ons and history',
+      operationId: 'portalGetSubscription', tags: PORTAL, summary: 'One of your subscriptions with its add-ons and history; its ETag is what updates\' If-Match names',
       params: subParams, response: { 200: portalSubscriptionDetailSchema, ...problems },
     },
-  }, async (req, reply) => reply.send(await portalGetSubscription(ctxOf(req, deps), req.params)));
+  }, async (req, reply) => {
+    const view = await portalGetSubscription(ctxOf(req, deps), req.params);
+    return withEtag(reply, view).send(view);
+  });
 
   app.patch('/api/v1/portal/subscriptions/:subscriptionId', {
     config: { access: portalWrite, audit: 'subscription.updated' },
     schema: {
-      operationId: 'portalUpdateSubscription', tags: PORTAL, summary: 'Turn auto-renew or renewal by card on or off (owners and admins)',
-      params: subParams, body: updateBody, response: { 200: portalSubscriptionViewSchema, ...problems },
+      operationId: 'portalUpdateSubscription', tags: PORTAL, summary: 'Turn auto-renew or renewal by card on or off (owners and admins); If-Match (the ETag of GET) guards against overwriting (412)',
+      headers: ifMatchHeaders, params: subParams, body: updateBody, response: { 200: portalSubscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(toPortalView(await updateSubscription(ctxOf(req, deps), { ...req.params, ...req.body }, { gatewayName: gatewayName() }))));
+  }, async (req, reply) => {
+    const view = await updateSubscription(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] }, { gatewayName: gatewayName() });
+    return withEtag(reply, view).send(toPortalView(view));
+  });
 
   app.post('/api/v1/portal/subscriptions/:subscriptionId/add-ons', {
     config: { access: portalWrite, audit: 'subscription.add_on_added', idempotent: true },
     schema: {
       operationId: 'portalAddSubscriptionAddOn', tags: PORTAL, summary: 'Add an add-on, charged from points pro rata to the expiry (owners and admins)',
-      headers: idemHeaders, params: subParams, body: addOnBody, response: { 201: portalSubscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, body: addOnBody, response: { 201: portalSubscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.code(201).send(toPortalView(await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body }))));
+  }, async (req, reply) => {
+    const view = await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).code(201).send(toPortalView(view));
+  });
 
   app.patch('/api/v1/portal/subscriptions/:subscriptionId/add-ons/:addOnId', {
     config: { access: portalWrite, audit: 'subscription.add_on_changed', idempotent: true },
     schema: {
       operationId: 'portalChangeSubscriptionAddOn', tags: PORTAL, summary: 'Change an add-on\'s quantity (owners and admins): up now, pro rata; down at the next renewal',
-      headers: idemHeaders, params: addOnParams, body: addOnQuantityBody, response: { 200: portalSubscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: addOnParams, body: addOnQuantityBody, response: { 200: portalSubscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(toPortalView(await changeAddOnQuantity(ctxOf(req, deps), { ...req.params, ...req.body }))));
+  }, async (req, reply) => {
+    const view = await changeAddOnQuantity(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(toPortalView(view));
+  });
 
   app.post('/api/v1/portal/subscriptions/:subscriptionId/terminate', {
     config: { access: portalWrite, audit: 'subscription.terminated', idempotent: true },
     schema: {
       operationId: 'portalTerminateSubscription', tags: PORTAL, summary: 'Terminate a subscription (owners and admins), refunding into points by the refund rule',
-      headers: idemHeaders, params: subParams, body: terminateBody, response: { 200: portalSubscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, body: terminateBody, response: { 200: portalSubscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(toPortalView(await terminateSubscription(ctxOf(req, deps), { ...req.params, ...req.body }))));
+  }, async (req, reply) => {
+    const view = await terminateSubscription(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(toPortalView(view));
+  });
 
   app.post('/api/v1/portal/subscriptions/:subscriptionId/reactivate', {
     config: { access: portalWrite, audit: 'subscription.reactivated', idempotent: true },
     schema: {
       operationId: 'portalReactivateSubscription', tags: PORTAL, summary: 'Reactivate an expired subscription within 28 days (owners and admins): full fee from points',
-      headers: idemHeaders, params: subParams, response: { 200: portalSubscriptionViewSchema, ...problems },
+      headers: idemIfMatchHeaders, params: subParams, response: { 200: portalSubscriptionViewSchema, ...problems, ...stale },
     },
-  }, async (req, reply) => reply.send(toPortalView(await reactivateSubscription(ctxOf(req, deps), req.params))));
+  }, async (req, reply) => {
+    const view = await reactivateSubscription(ctxOf(req, deps), { ...req.params, ifMatch: req.headers['if-match'] });
+    return withEtag(reply, view).send(toPortalView(view));
+  });
 }

@@ -14,6 +14,8 @@ import { subscriptionViews, type SubscriptionView } from './subscription-views.t
 export interface TerminateInput {
   subscriptionId: string;
   reason: string;
+  /** The `If-Match` header: when given and stale, nothing is written (412). */
+  ifMatch?: string | undefined;
 }
 
 /** The charges of the subscription's current period (its period charge and the add-on charges made during it). */
@@ -48,7 +50,7 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
   const caller = subscriptionCaller(ctx.principal);
   const reason = input.reason.trim();
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const { sub } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const { sub } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     assertStatus(sub, ['pending_payment', 'active', 'expired'], 'terminated');
     const now = ctx.clock.now();
     const currency = currencyOf(sub.currency);

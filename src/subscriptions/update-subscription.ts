@@ -8,6 +8,8 @@ export interface UpdateSubscriptionInput {
   subscriptionId: string;
   autoRenew?: boolean | undefined;
   renewByCard?: boolean | undefined;
+  /** The `If-Match` header: when given and stale, nothing is written (412). */
+  ifMatch?: string | undefined;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface UpdateSubscriptionInput {
 export async function updateSubscription(ctx: Ctx, input: UpdateSubscriptionInput, options: { gatewayName: string }): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
-    const { sub } = await lockWalletAndSubscription(trx, caller, input.subscriptionId);
+    const { sub } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     assertStatus(sub, ['pending_payment', 'active', 'expired'], 'changed');
     const now = ctx.clock.now();
     const after = { autoRenew: input.autoRenew ?? sub.autoRenew, renewByCard: input.renewByCard ?? sub.renewByCard };

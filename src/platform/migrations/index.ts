@@ -54,6 +54,7 @@ import * as m0064 from './0064_low_balance_alerts.ts';
 import * as m0065 from './0065_subscription_refund_invoices.ts';
 import * as m0066 from './0066_invoice_payment_receipts.ts';
 import * as m0067 from './0067_portal_invoice_order.ts';
+import * as m0068 from './0068_subscription_version.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -112,4 +113,5 @@ export const migrations: Record<string, Migration> = {
   '0065_subscription_refund_invoices': m0065,
   '0066_invoice_payment_receipts': m0066,
   '0067_portal_invoice_order': m0067,
+  '0068_subscription_version': m0068,
 };
