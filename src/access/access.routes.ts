@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { appName, email, idOf, listQuery, page, problems, timestamp } from '../platform/schemas.ts';
+import { appName, email, idOf, listQuery, page, problems, throttledProblem, timestamp } from '../platform/schemas.ts';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from './invite-user.ts';
 import { pathId, personName } from './route-schemas.ts';
 import { staffInvitationSchema, staffMemberSchema } from './staff-views.ts';
 import { apiKeySchema } from './api-key-views.ts';
@@ -43,7 +44,10 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'inviteStaff', tags: TAGS, summary: 'Invite a staff member by email, with their apps (never Finance)',
       body: z.strictObject({ email, name: personName, apps: uniqueApps }),
-      response: { 201: z.object({ id: z.string(), email: z.string(), expiresAt: timestamp, userId: z.string() }), ...problems },
+      response: {
+        201: z.object({ id: z.string(), email: z.string(), expiresAt: timestamp, userId: z.string() }), ...problems,
+        429: throttledProblem(`The partner's staff send at most ${INVITATIONS_PER_HOUR} invitations an hour, and a pending address gets a new link at most once in ${REINVITE_AFTER_MINUTES} minutes.`),
+      },
     },
   }, async (req, reply) => {
     const invited = await inviteStaff(ctxOf(req, deps), req.body);

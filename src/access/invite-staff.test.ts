@@ -130,4 +130,18 @@ describe('inviteStaff', () => {
     await sendInvitationsBack(60);
     expect((await invite(admin, { email: 'one-too-many@demo.test', name: 'Late', apps: [] })).statusCode).toBe(201);
   });
+
+  it('the OpenAPI document shows its 429: the limits in words, problem+json, and the Retry-After header', async () => {
+    type Response = { description: string; headers?: Record<string, { description?: string; schema: { type: string } }>; content: Record<string, unknown> };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { operationId: string; responses: Record<string, Response> }>> }>();
+    const ops = Object.values(doc.paths).flatMap((p) => Object.values(p));
+    const throttled = ops.find((o) => o.operationId === 'inviteStaff')!.responses['429']!;
+    expect(throttled.description).toContain(`at most ${INVITATIONS_PER_HOUR} invitations an hour`);
+    expect(throttled.description).toContain(`once in ${REINVITE_AFTER_MINUTES} minutes`);
+    expect(Object.keys(throttled.content)).toEqual(['application/problem+json']);
+    expect(throttled.content['application/problem+json']).toMatchObject({ schema: { properties: { code: { type: 'string' } } } });
+    expect(throttled.headers?.['Retry-After']).toMatchObject({ description: expect.stringContaining('seconds'), schema: { type: 'integer' } });
+    // A route that is not throttled keeps the plain 429 of every route, without the header.
+    expect(ops.find((o) => o.operationId === 'revokeInvitation')!.responses['429']!.headers).toBeUndefined();
+  });
 });

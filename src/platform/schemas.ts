@@ -52,6 +52,27 @@ export const problemSchema = z.object({
   requestId: z.string().optional(),
 });
 
+const retryAfterResponses = new WeakSet<z.ZodType>();
+
+/**
+ * The 429 of a throttled route (a RetryLater: src/platform/retry-later.ts), said in its own words, in place of the
+ * generic one of `problems`: `429: throttledProblem('At most ...')`. The OpenAPI document also shows its Retry-After
+ * header (added by the document's transform in src/platform/server.ts, which asks `answersRetryAfter`).
+ */
+export function throttledProblem(description: string): typeof problemSchema {
+  const schema = problemSchema.describe(`${description} Answered 429 too_many_requests with Retry-After; nothing is done.`);
+  retryAfterResponses.add(schema);
+  return schema;
+}
+/** Whether a route's response schema is a throttledProblem: the document shows Retry-After on it. */
+export function answersRetryAfter(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && retryAfterResponses.has(schema as z.ZodType);
+}
+/** The Retry-After header of a throttled route's 429, as the OpenAPI document shows it. */
+export const retryAfterHeader = {
+  type: 'integer', minimum: 1, description: 'Whole seconds to wait before asking again: until the throttle lets this request through',
+} as const;
+
 /** The error answers every route may give; add route-specific ones beside your 2xx schema. */
 export const problems = {
   400: problemSchema,

@@ -29,6 +29,7 @@ import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { findUnstorableText } from './nul-text.ts';
 import { RetryLater } from './retry-later.ts';
+import { answersRetryAfter, retryAfterHeader } from './schemas.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { MASK } from '../notifications/notification-view.ts';
@@ -173,6 +174,24 @@ export function urlForLog(url: string): string {
 }
 
 /** What a log line says of its request (Fastify's own fields), its URL masked (urlForLog). */
+/**
+ * The OpenAPI transform of the zod type provider, plus the Retry-After header on a throttled route's 429
+ * (`throttledProblem` in schemas.ts), shown as the problem+json it is: the type provider keeps a response's schema and
+ * description, not its headers.
+ */
+const withRetryAfterHeaders: typeof jsonSchemaTransform = (doc) => {
+  const out = jsonSchemaTransform(doc);
+  const declared = (doc.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {};
+  const responses = (out.schema as { response?: Record<string, Record<string, unknown>> } | undefined)?.response;
+  for (const [status, schema] of Object.entries(declared)) {
+    const response = responses?.[status];
+    if (!responses || !response || !answersRetryAfter(schema)) continue;
+    const { description, ...problem } = response;
+    responses[status] = { description, headers: { 'Retry-After': retryAfterHeader }, content: { 'application/problem+json': { schema: problem } } };
+  }
+  return out;
+};
+
 function requestForLog(req: FastifyRequest) {
   return { method: req.method, url: urlForLog(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
 }
@@ -290,7 +309,7 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: withRetryAfterHeaders,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal } from '../platform/access-policy.ts';
-import { email, okSchema, problems, timestamp } from '../platform/schemas.ts';
+import { email, okSchema, problems, throttledProblem, timestamp } from '../platform/schemas.ts';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from '../access/invite-user.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { memberSchema } from './member-views.ts';
 import { listMembers } from './list-members.ts';
@@ -27,7 +28,10 @@ export function portalRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'portalInviteMember', tags: TAGS, summary: 'Invite someone into your organisation (admins: member or guest only)',
       body: z.strictObject({ email, name: z.string().trim().min(1).max(200), role: assignableRole }),
-      response: { 201: z.object({ id: z.string(), email: z.string(), userId: z.string(), role: assignableRole, expiresAt: timestamp }), ...problems },
+      response: {
+        201: z.object({ id: z.string(), email: z.string(), userId: z.string(), role: assignableRole, expiresAt: timestamp }), ...problems,
+        429: throttledProblem(`An organisation sends at most ${INVITATIONS_PER_HOUR} invitations an hour, and a pending address gets a new link at most once in ${REINVITE_AFTER_MINUTES} minutes.`),
+      },
     },
   }, async (req, reply) => {
     const invited = await inviteMember(ctxOf(req, deps), req.body);
