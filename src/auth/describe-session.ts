@@ -16,7 +16,8 @@ export const sessionSchema = z.object({
   /** The partner's contact-sales address, shown to portal users (null when the partner has not set one). */
   contactSalesEmail: z.string().nullable(),
   partner: z.object({ id: z.string(), name: z.string() }).nullable(),
-  customer: z.object({ id: z.string(), name: z.string(), role: customerRole }).nullable(),
+  /** The signed-in customer user's organisation; `status` closed: the portal reads, pays what is due and buys nothing new. */
+  customer: z.object({ id: z.string(), name: z.string(), role: customerRole, status: z.enum(['active', 'suspended', 'closed']) }).nullable(),
   /** Admin-portal apps the staff member holds, in sidebar order. */
   apps: z.array(appName),
   /** User-portal tabs the partner shows. */
@@ -40,7 +41,7 @@ export async function describeSession(ctx: Ctx, csrfToken: string): Promise<Sess
     if (p.kind === 'staff') {
       return { ...base, partner, customer: null, apps: APP_ORDER.filter((a) => p.apps.has(a)), portalTabs: null };
     }
-    const customer = await trx.selectFrom('customers').select(['id', 'name']).where('partnerId', '=', p.partnerId).where('id', '=', p.customerId).executeTakeFirstOrThrow();
+    const customer = await trx.selectFrom('customers').select(['id', 'name', 'status']).where('partnerId', '=', p.partnerId).where('id', '=', p.customerId).executeTakeFirstOrThrow();
     const settings = await trx.selectFrom('partnerSettings').select(['portalTabs', 'contactSalesEmail']).where('partnerId', '=', p.partnerId).executeTakeFirst();
     return {
       ...base, contactSalesEmail: settings?.contactSalesEmail ?? null, partner, customer: { ...customer, role: p.role }, apps: [],

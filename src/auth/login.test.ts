@@ -45,7 +45,19 @@ describe('sign-in', () => {
   it('signs a customer in without a code and shows their portal tabs', async () => {
     const s = await signIn(t, 'owner@acme.test');
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: s.cookie } });
-    expect(res.json()).toMatchObject({ user: { email: 'owner@acme.test', kind: 'customer' }, customer: { name: 'Acme Pte Ltd', role: 'owner' }, portalTabs: { invoices: true } });
+    expect(res.json()).toMatchObject({ user: { email: 'owner@acme.test', kind: 'customer' }, customer: { name: 'Acme Pte Ltd', role: 'owner', status: 'active' }, portalTabs: { invoices: true } });
+  });
+
+  it("tells a customer user that their organisation is closed (the portal then offers only what the API still allows)", async () => {
+    const s = await signIn(t, 'owner@initech.test');
+    await t.db.owner.db.updateTable('customers').set({ status: 'closed' }).where('name', '=', 'Initech Pte Ltd').execute();
+    try {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: s.cookie } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().customer).toMatchObject({ name: 'Initech Pte Ltd', status: 'closed' });
+    } finally {
+      await t.db.owner.db.updateTable('customers').set({ status: 'active' }).where('name', '=', 'Initech Pte Ltd').execute();
+    }
   });
 
   it('refuses a wrong password with the same answer as an unknown email, each taking at least the same floor of time', async () => {

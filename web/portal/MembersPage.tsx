@@ -10,6 +10,7 @@ import { titleCase } from '../shared/format.ts';
 import { SESSION_KEY, useSession } from '../shared/session.tsx';
 import { DataTable, PageHeader, StatusBadge } from '../shared/ui.tsx';
 import type { CustomerRole, PortalMember } from '../shared/types.ts';
+import { useAccountClosed } from './ClosedAccount.tsx';
 
 const MEMBERS_KEY = ['portal', 'members'] as const;
 
@@ -24,7 +25,9 @@ export function MembersPage() {
   const session = useSession();
   const queryClient = useQueryClient();
   const me = session.customer?.role ?? 'guest';
-  const canInvite = me === 'owner' || me === 'admin';
+  // A closed organisation invites no one new (the API answers 409; the page's notice says so).
+  const closed = useAccountClosed();
+  const canInvite = (me === 'owner' || me === 'admin') && !closed;
   const members = useQuery({ queryKey: MEMBERS_KEY, queryFn: ({ signal }) => api.get<{ data: PortalMember[] }>('/api/v1/portal/members', {}, signal) });
   const [inviteOpen, setInviteOpen] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: MEMBERS_KEY });

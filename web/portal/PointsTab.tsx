@@ -14,6 +14,7 @@ import { useSession } from '../shared/session.tsx';
 import { ErrorState } from '../shared/ui.tsx';
 import { TopUpsTable, type TopUpRow } from '../shared/TopUpsTable.tsx';
 import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
+import { useAccountClosed } from './ClosedAccount.tsx';
 
 const BASE = ['portal', 'points'] as const;
 
@@ -85,13 +86,15 @@ export function PointsTab() {
   const session = useSession();
   const role = session.customer?.role;
   const allowed = role === 'owner' || role === 'admin';
+  // A closed account tops up no more, by card or automatically (the page's notice says so): both sections are left out.
+  const closed = useAccountClosed();
   const wallet = useWallet(BASE, '/api/v1/portal/wallet', { enabled: allowed });
   if (!allowed) return <NoAccess />;
   if (isForbiddenRole(wallet.error)) return <NoAccess hidden={isApiError(wallet.error) && wallet.error.code === 'tab_hidden'} />;
   return (
     <Stack gap="lg">
       <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} />
-      <TopUpSection />
+      {closed ? null : <TopUpSection />}
       <section aria-labelledby="transactions-title">
         <Title order={3} size="h4" mb="xs" id="transactions-title">
           Transactions
@@ -99,7 +102,7 @@ export function PointsTab() {
         <TransactionsTable base={BASE} path="/api/v1/portal/transactions" />
       </section>
       <TopUpsTable base={BASE} path="/api/v1/portal/top-ups" titleOrder={3} />
-      <AutoTopUpSection />
+      {closed ? null : <AutoTopUpSection />}
       <LowBalanceAlertSection />
       <SavedCardsSection />
     </Stack>

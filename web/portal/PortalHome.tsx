@@ -10,6 +10,7 @@ import { formatMoney } from '../shared/money.ts';
 import { useWallet } from '../shared/points.tsx';
 import { PointsTab } from './PointsTab.tsx';
 import { ContactSalesButton } from './ContactSales.tsx';
+import { useAccountClosed } from './ClosedAccount.tsx';
 import { INVOICE_FILTER_PARAMS, InvoicesTab } from './invoices/InvoicesTab.tsx';
 import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
@@ -57,10 +58,11 @@ function Figure({ label, value, testId, strong }: { label: string; value: string
 
 /** Usable points, balance and credit limit (owners and admins: company credits are theirs to see). */
 function PointsCard({ canSee }: { canSee: boolean }) {
+  const closed = useAccountClosed(); // a closed account tops up no more
   const wallet = useWallet(['portal', 'points'], '/api/v1/portal/wallet', { enabled: canSee });
   const w = wallet.data;
   return (
-    <Card title="Points" label="Points summary" action={canSee ? <Anchor component={Link} to="/portal?tab=points" size="sm">Top up</Anchor> : undefined}>
+    <Card title="Points" label="Points summary" action={canSee && !closed ? <Anchor component={Link} to="/portal?tab=points" size="sm">Top up</Anchor> : undefined}>
       {!canSee ? (
         <Text size="sm" c="dimmed">
           Company credits are visible to owners and admins of your organisation.

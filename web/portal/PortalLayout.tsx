@@ -4,6 +4,7 @@ import { IconBuilding } from '@tabler/icons-react';
 import { useSession } from '../shared/session.tsx';
 import { Brand } from '../shared/ui.tsx';
 import { UserMenu } from '../shared/UserMenu.tsx';
+import { ClosedAccountNotice } from './ClosedAccount.tsx';
 
 const LINKS = [
   { to: '/portal', label: 'Home' },
@@ -74,6 +75,7 @@ export function PortalLayout() {
         <Container size="lg" py="xl">
           {/* On a phone the header has no room for the links: they lead the page instead. */}
           <PortalNav hiddenFrom="sm" mt={-8} mb="md" />
+          <ClosedAccountNotice />
           <Outlet />
         </Container>
       </AppShell.Main>

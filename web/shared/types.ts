@@ -14,7 +14,8 @@ export interface PortalTabs {
 export interface Session {
   user: { id: string; email: string; name: string; kind: UserKind; emailVerified: boolean; twoFactorEnabled?: boolean };
   partner: { id: string; name: string } | null;
-  customer: { id: string; name: string; role: CustomerRole } | null;
+  /** A closed organisation's portal reads and pays what is due; it buys, tops up and invites no more. */
+  customer: { id: string; name: string; role: CustomerRole; status: 'active' | 'suspended' | 'closed' } | null;
   apps: AppName[];
   portalTabs: PortalTabs | null;
   /** The partner's contact-sales address (portal users; null when none is set: Contact sales is hidden). */

@@ -11,6 +11,7 @@ import { decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/mo
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { useInvoiceDetail } from './InvoiceDetailDialog.tsx';
 import { SERVICES_KEY } from '../services/types.ts';
+import { useAccountClosed } from '../ClosedAccount.tsx';
 import {
   INVOICES_KEY, POINTS_KEY, STATUS_LABELS, invoiceName, type PayAnswer, type PayPreview, type PortalInvoiceDetail, type SavedCard,
 } from './invoice-types.ts';
@@ -95,6 +96,7 @@ interface Receipt {
 export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; onClose: () => void }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
+  const closed = useAccountClosed(); // a closed account can pay what is due, but not top up first
   const [key, setKey] = useState(newKey);
   const [amount, setAmount] = useState<string | null>(null);
   /** The amount due when the dialog opened: the preview for it is the first one (no `?amount=`). */
@@ -267,7 +269,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
 
   const error = pay.error;
   const refusal = isApiError(error) && ['card_declined', 'insufficient_funds', 'payment_in_progress'].includes(error.code) ? error : null;
-  const topUp = usePoints ? p.topUpSuggestion : null;
+  const topUp = usePoints && !closed ? p.topUpSuggestion : null;
 
   return (
     <Modal opened onClose={onClose} title={title} centered size="md">
@@ -380,7 +382,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
                 <Text size="sm">Wait a moment and look at the invoice again before paying once more.</Text>
               ) : (
                 <Stack gap={4}>
-                  <Text size="sm">Nothing was charged and the points hold was released. Try another card, or top up your points instead.</Text>
+                  <Text size="sm">Nothing was charged and the points hold was released. Try another card{closed ? '' : ', or top up your points instead'}.</Text>
                   <Text size="xs" c="dimmed">
                     {refusal.detail}
                   </Text>

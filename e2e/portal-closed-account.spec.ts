@@ -1,0 +1,82 @@
+import { expect, test } from '@playwright/test';
+import { PASSWORD, SHOTS, csrf, mailbox, signIn } from './support/folio.ts';
+
+/**
+ * A closed organisation's portal: one notice says the account is closed and whom to contact; what the API refuses a closed
+ * organisation (409: top-up, buying a subscription, inviting a member) is not offered, nor auto top-up (which no longer
+ * runs); invoices, points and members can still be read, and an invoice still due paid by card.
+ * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it.
+ */
+const suffix = Date.now().toString(36);
+
+test('a closed organisation\'s owner sees one notice and no top-up, auto top-up, buy or invite, and can still read and pay what is due', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const ownerEmail = `owner-${suffix}@closed.test`;
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const headers = await csrf(staff);
+  const created = await staff.request.post('/api/v1/customers', {
+    headers, data: { name: `Shuttered Trading ${suffix}`, currency: 'SGD', ownerEmail, ownerName: 'Cora Closed' },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const customerId = ((await created.json()) as { id: string }).id;
+  const invoice = await staff.request.post('/api/v1/invoices', {
+    headers,
+    data: { customerId, type: 'purchase', issue: true, dueDays: 14, lines: [{ description: `Final month ${suffix}`, quantity: '1', unitPrice: '40.00', taxCategory: 'zero_rated' }] },
+  });
+  expect(invoice.status(), await invoice.text()).toBe(201);
+  const number = ((await invoice.json()) as { number: string }).number;
+
+  // The owner accepts the invitation emailed at creation, as its link would (the test's own request carries no session).
+  const mail = (await mailbox(request, ownerEmail)).find((m) => m.kind === 'invitation');
+  const token = /accept-invitation\?token=([A-Za-z0-9_-]+)/.exec(mail?.bodyText ?? '')?.[1];
+  expect(token, 'an invitation link in the email').toBeTruthy();
+  const accepted = await request.post('/api/v1/auth/invitations/accept', { data: { token, name: 'Cora Closed', password: PASSWORD } });
+  expect(accepted.status(), await accepted.text()).toBe(200);
+
+  const closed = await staff.request.patch(`/api/v1/customers/${customerId}`, { headers, data: { status: 'closed' } });
+  expect(closed.status(), await closed.text()).toBe(200);
+  await staff.close();
+
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const notice = page.getByTestId('account-closed');
+  await expect(notice).toContainText('This account is closed');
+  await expect(notice).toContainText('contact Demo Telecom');
+  await expect(page.getByText('This account is closed')).toHaveCount(1);
+  await expect(page.getByRole('region', { name: 'Points summary' }).getByTestId('home-usable')).toHaveText('SGD 0.00');
+  await expect(page.getByRole('region', { name: 'Points summary' }).getByRole('link', { name: 'Top up' })).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/portal-closed-account.png`, fullPage: true });
+
+  // Points: the balance and transactions are there to read; no top-up by card, no auto top-up.
+  await page.getByRole('tab', { name: 'Points' }).click();
+  await expect(page.getByRole('heading', { name: 'Transactions' })).toBeVisible();
+  await expect(page.getByTestId('wallet-usable')).toHaveText('SGD 0.00');
+  await expect(page.getByRole('form', { name: 'Low balance alert' })).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Top up' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Top up', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('form', { name: 'Auto top-up' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save auto top-up' })).toHaveCount(0);
+
+  // Services: the subscriptions are listed, nothing can be bought.
+  await page.getByRole('tab', { name: 'Services' }).click();
+  await expect(page.getByRole('heading', { name: 'Subscriptions', level: 3 })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
+
+  // Members: listed, no one new invited.
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByRole('table', { name: 'Members' }).getByRole('row').filter({ hasText: ownerEmail })).toContainText('Owner');
+  await expect(page.getByRole('button', { name: 'Invite member' })).toHaveCount(0);
+  await expect(notice).toBeVisible();
+
+  // The invoice still due is paid by card; the dialog offers no top-up first (the points fall short: none).
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('tab', { name: 'Invoices' }).click();
+  await page.getByRole('table', { name: 'Invoices' }).getByRole('button', { name: `Pay ${number}` }).click();
+  const pay = page.getByRole('dialog', { name: `Pay ${number}` });
+  await expect(pay.getByTestId('pay-card-amount')).toHaveText('SGD 40.00');
+  await expect(pay.getByTestId('pay-top-up-offer')).toHaveCount(0);
+  await expect(pay.getByRole('button', { name: 'Top up instead' })).toHaveCount(0);
+  await pay.getByRole('textbox', { name: 'Card number' }).fill('4242 4242 4242 4242');
+  await pay.getByRole('button', { name: /^Pay [\d,.]+ SGD$/ }).click();
+  await expect(page.getByRole('dialog', { name: `Payment of ${number}` }).getByTestId('receipt-status')).toHaveText('Paid');
+});
