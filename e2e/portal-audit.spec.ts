@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { SHOTS, signIn, pick } from './support/folio.ts';
+import { SHOTS, apiWrite, customerWithOwner, pick, portalPriceId, signIn } from './support/folio.ts';
 
 /**
  * The portal's Audit section (issue 7 §2): the owner sees the organisation's activity, a member's sign-in included,
@@ -71,33 +71,31 @@ test("the owner sees the organisation's events, a member's included, without par
   expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual(['from', 'limit']);
 });
 
-test('a subscription event names the subscription\'s product, not the invoice it mentions', async ({ page }) => {
-  // An activation (its changes name the invoice that paid for it) and a renewal failure, as the API lists them.
-  const event = (id: string, action: string, subscriptionId: string, changes: Record<string, unknown>) => ({
-    id, occurredAt: '2026-03-10T09:30:00Z', type: 'subscriptions', actor: { type: 'provider', id: null, label: 'Demo Telecom' }, app: 'customer', action,
-    target: { type: 'subscription', id: subscriptionId, label: null }, changes,
-  });
-  await page.route(/\/api\/v1\/portal\/audit-events(\?.*)?$/, (route) => route.fulfill({
-    json: {
-      data: [
-        event('evt_e2eaudit0000000000000001', 'subscription.activated', 'sub_e2eaudit0000000000000001', { status: { before: 'pending_payment', after: 'active' }, invoiceNumber: { after: 'INV-2026-000009' } }),
-        event('evt_e2eaudit0000000000000002', 'subscription.expired', 'sub_e2eaudit0000000000000002', { status: { before: 'active', after: 'expired' } }),
-      ],
-      nextCursor: null,
-    },
-  }));
-  await page.route('**/api/v1/portal/subscriptions?*', (route) => route.fulfill({
-    json: {
-      data: [{ id: 'sub_e2eaudit0000000000000001', productName: 'Cloud PBX', variantName: 'Pro', cycle: 'monthly', currency: 'SGD', quantity: 1, status: 'active', autoRenew: true, currentPeriodEnd: '2026-04-10', nextRenewalAt: '2026-04-03', renewalPrice: '20.00' }],
-      nextCursor: null,
-    },
-  }));
-  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+test('a subscription event names the subscription\'s product, not the invoice it mentions', async ({ browser, page, request }) => {
+  // An organisation of its own, with no points: its owner buys a number, which waits on a Purchase invoice, and pays that
+  // invoice by card. The activation's changes name the invoice that paid for it.
+  const suffix = Date.now().toString(36);
+  const ownerEmail = `owner-${suffix}@audited.test`;
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  await customerWithOwner(staff, request, { name: `Audited Lines ${suffix}`, ownerEmail, ownerName: 'Aude Owner' });
+  await staff.close();
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const bought = await apiWrite(page, 'POST', '/api/v1/portal/subscriptions', { priceId: await portalPriceId(page, 'Phone Number', 'Singapore local', 'monthly') });
+  expect(bought.status(), await bought.text()).toBe(201);
+  const { subscription, invoice } = (await bought.json()) as { subscription: { status: string }; invoice: { id: string; number: string } };
+  expect(subscription.status).toBe('pending_payment');
+  const paid = await apiWrite(page, 'POST', `/api/v1/portal/invoices/${invoice.id}/pay`, { cardToken: 'tok_sandbox_success' });
+  expect(paid.status(), await paid.text()).toBe(200);
+
   await openAudit(page);
   const rows = dataRows(page);
-  const on = (i: number) => rows.nth(i).getByRole('cell').nth(3);
-  await expect(on(0)).toHaveText('Subscription Cloud PBX · Pro');
-  await expect(on(1)).toHaveText('Subscription');
+  const activated = rows.filter({ hasText: 'Subscription activated' });
+  await expect(activated).toHaveCount(1);
+  await expect(activated.getByRole('cell').nth(3)).toHaveText('Subscription Phone Number · Singapore local');
+  await expect(rows.filter({ hasText: 'Subscription bought' }).getByRole('cell').nth(3)).toHaveText('Subscription Phone Number · Singapore local');
   await expect(page.getByRole('table', { name: 'Activity' })).not.toContainText('Subscription INV-');
-  await expect(rows.nth(0).getByTestId('audit-actor-kind')).toHaveText('Your provider');
+  // The invoice is among the activation's details, not its name.
+  await activated.getByRole('button', { name: /^Details of / }).click();
+  await expect(page.getByRole('table', { name: 'Activity' })).toContainText(invoice.number);
 });

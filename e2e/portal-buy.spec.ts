@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signIn, pick } from './support/folio.ts';
+import { apiWrite, customerWithOwner, pick, portalPriceId, signIn } from './support/folio.ts';
 
 test('a portal owner buys a subscription; with no points it waits on a Purchase invoice, and Home lists it', async ({ page }) => {
   // Initech has no points: the purchase is recorded and waits on its invoice (Acme's points stay as other journeys expect them).
@@ -38,23 +38,26 @@ test('a member sees why they cannot buy', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
 });
 
-test('a terminated subscription shows no renewal date, renewal price or auto-renew', async ({ page }) => {
-  // The list as the API gives a terminated subscription that still had auto-renew on when it ended (Acme may have none).
-  await page.route('**/api/v1/portal/subscriptions?*', (route) => route.fulfill({
-    json: {
-      data: [{
-        id: 'sub_e2eterminated0000000000001', customerId: 'cus_e2e', customerName: 'Acme Pte Ltd', productId: 'prd_e2e', productName: 'Cloud PBX', sku: 'PBX', productType: 'service',
-        variantId: 'var_e2e', variantName: 'Pro', priceId: 'prc_e2e', cycle: 'monthly', currency: 'SGD', quantity: 1, status: 'terminated', autoRenew: true, renewByCard: false,
-        startedAt: '2026-02-10T09:00:00Z', currentPeriodStart: '2026-02-10', currentPeriodEnd: '2026-03-10', nextRenewalAt: null, renewalPrice: '20.00', renewalDiscount: '0.00',
-        discount: null, addOns: [], lastRenewalFailure: null, pendingInvoiceId: null, expiredAt: null, reactivatableUntil: null, terminatedAt: '2026-03-01T00:00:00Z',
-        terminationReason: 'No longer needed', refund: null, createdAt: '2026-02-10T09:00:00Z',
-      }],
-      nextCursor: null,
-    },
-  }));
-  await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
+test('a terminated subscription shows no renewal date, renewal price or auto-renew', async ({ browser, page, request }) => {
+  // An organisation of its own: its owner tops up by card, buys a number from the points, then terminates it (Acme may have none).
+  const suffix = Date.now().toString(36);
+  const ownerEmail = `owner-${suffix}@ended.test`;
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  await customerWithOwner(staff, request, { name: `Ended Numbers ${suffix}`, ownerEmail, ownerName: 'Ed Ended' });
+  await staff.close();
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const topUp = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '100.00', cardToken: 'tok_sandbox_success' });
+  expect(topUp.status(), await topUp.text()).toBe(201);
+  const bought = await apiWrite(page, 'POST', '/api/v1/portal/subscriptions', { priceId: await portalPriceId(page, 'Phone Number', 'Singapore local', 'monthly') });
+  expect(bought.status(), await bought.text()).toBe(201);
+  const { subscription } = (await bought.json()) as { subscription: { id: string; status: string; autoRenew: boolean } };
+  expect(subscription).toMatchObject({ status: 'active', autoRenew: true });
+  const ended = await apiWrite(page, 'POST', `/api/v1/portal/subscriptions/${subscription.id}/terminate`, { reason: 'No longer needed' });
+  expect(ended.status(), await ended.text()).toBe(200);
+
   await page.goto('/portal?tab=services');
-  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').nth(1);
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
   await expect(row).toContainText('Terminated');
   await expect(row.getByRole('cell').nth(3)).toHaveText('—Terminated');
   await expect(row.getByRole('cell').nth(4)).toHaveText('—');

@@ -207,7 +207,8 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await expect(dialog).not.toContainText('Could not prepare the payment');
     page.off('request', onRequest);
     expect(previewsAsked).toEqual([]);
-    // A preview the server refuses (here: made to refuse) is said next to the amount too; the form stays.
+    // A preview the server refuses (here: made to refuse) is said next to the amount too; the form stays. Simulated
+    // (page.route): the form asks for previews of valid amounts only, so a real refusal needs a race a test cannot time.
     await page.route('**/pay-preview?amount=*', (route) => route.fulfill({
       status: 422, contentType: 'application/problem+json',
       body: JSON.stringify({ type: 'about:blank', title: 'Unprocessable', status: 422, code: 'amount_exceeds_due', detail: 'More than is due', errors: [{ path: 'amount', message: 'more than the amount due' }] }),

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SHOTS, expectFitsTheScreen, signIn } from './support/folio.ts';
+import { SHOTS, apiWrite, customerWithOwner, expectFitsTheScreen, portalPriceId, signIn } from './support/folio.ts';
 
 /**
  * The user portal on a phone (390 x 844, an iPhone's width): the header has no room for Home, Services and Members, so
@@ -8,15 +8,7 @@ import { SHOTS, expectFitsTheScreen, signIn } from './support/folio.ts';
  */
 test.use({ viewport: { width: 390, height: 844 } });
 
-/** Two subscriptions as GET /api/v1/portal/subscriptions lists them (the fields the portal reads). */
-const PHONE_SUBSCRIPTIONS = [
-  { id: 'sub_e2ephone000000000000000001', productName: 'Call-centre Wallboard', variantName: 'Standard', cycle: 'monthly', currency: 'SGD', quantity: 12, status: 'active', autoRenew: true, currentPeriodEnd: '2026-04-10', nextRenewalAt: '2026-04-03', renewalPrice: '1540.00' },
-  { id: 'sub_e2ephone000000000000000002', productName: 'Virtual Line', variantName: 'Professional', cycle: 'yearly', currency: 'SGD', quantity: 1, status: 'pending_payment', autoRenew: true, currentPeriodEnd: null, nextRenewalAt: null, renewalPrice: '120.00' },
-];
-
 test('an owner on a phone finds Services and Members, and reads invoices, transactions, members, lines, wallboards and activity without scrolling sideways', async ({ page }) => {
-  // Acme's subscriptions as the API lists them (it may have none yet, depending on the journeys before).
-  await page.route('**/api/v1/portal/subscriptions?*', (route) => route.fulfill({ json: { data: PHONE_SUBSCRIPTIONS, nextCursor: null } }));
   await signIn(page, 'owner@acme.test', /\/portal$/, { twoFactor: false });
   const nav = page.getByRole('navigation', { name: 'Portal' });
   await expect(nav.getByRole('link', { name: 'Home' })).toBeInViewport();
@@ -44,17 +36,6 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 
-  // Top-ups (Acme has none in the seed: two as the API would list them, one of them a failed automatic one).
-  await page.route('**/api/v1/portal/top-ups*', (route) => route.fulfill({
-    json: {
-      data: [
-        { id: 'tup_e2ephone0000000000000002', status: 'failed', auto: true, currency: 'SGD', amount: '1000.00', fee: '30.00', total: '1030.00', invoice: null, failure: { code: 'card_declined', reason: 'The card was declined by the issuing bank' }, createdAt: '2026-03-09T10:15:00Z' },
-        { id: 'tup_e2ephone0000000000000001', status: 'succeeded', auto: false, currency: 'SGD', amount: '200.00', fee: '6.00', total: '206.00', invoice: { id: 'inv_e2ephone000000000000000001', number: 'INV-2026-000123' }, failure: null, createdAt: '2026-03-08T08:00:00Z' },
-      ],
-      nextCursor: null,
-    },
-  }));
-
   // Transactions: description with its date under it, the amount and the balance after it.
   await page.getByRole('tab', { name: 'Points' }).click();
   // The balance figures, two to a row on a phone, each keep to one line ("SGD 47.0788", not "SGD" above "47.0788").
@@ -73,33 +54,6 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await expect(transactions.getByRole('columnheader', { name: 'Date' })).toBeHidden();
   await expectFitsTheScreen(transactions);
   await page.screenshot({ path: `${SHOTS}/phone-portal-transactions.png` });
-
-  // Top-ups: the date with the status, what the card was charged and why one failed under it, and the points.
-  const topUps = page.getByRole('table', { name: 'Top-ups' });
-  await expect(topUps.getByRole('row').nth(1)).toBeVisible();
-  await expectFitsTheScreen(topUps);
-  const points = topUps.getByRole('columnheader', { name: 'Points', exact: true });
-  await points.scrollIntoViewIfNeeded();
-  await expect(points).toBeInViewport();
-  for (const hidden of ['Fee', 'Charged', 'Invoice']) await expect(topUps.getByRole('columnheader', { name: hidden, exact: true })).toBeHidden();
-  const failed = topUps.getByText('The card was declined by the issuing bank').filter({ visible: true });
-  await failed.scrollIntoViewIfNeeded();
-  await expect(failed).toBeInViewport();
-  await expect(topUps.getByText('Charged SGD 1,030.00').filter({ visible: true })).toBeVisible();
-  await page.unroute('**/api/v1/portal/top-ups*');
-
-  // Home > Services: each subscription's status and renewal under its name, its renewal price beside it.
-  await page.getByRole('tab', { name: 'Services' }).click();
-  const subscriptions = page.getByRole('table', { name: 'Subscriptions' });
-  await expect(subscriptions.getByRole('row').nth(1)).toBeVisible();
-  await expectFitsTheScreen(subscriptions);
-  const renewalPrice = subscriptions.getByRole('columnheader', { name: 'Renewal price' });
-  await renewalPrice.scrollIntoViewIfNeeded();
-  await expect(renewalPrice).toBeInViewport();
-  await expect(subscriptions.getByRole('columnheader', { name: 'Renewal date' })).toBeHidden();
-  await expect(subscriptions.getByRole('row').nth(1).getByText('Active').filter({ visible: true })).toBeInViewport();
-  await page.screenshot({ path: `${SHOTS}/phone-portal-subscriptions.png` });
-  await page.unroute('**/api/v1/portal/subscriptions?*');
 
   // Members and Services, from the links above the page: each person's or line's status and actions sit under it.
   await nav.getByRole('link', { name: 'Members' }).click();
@@ -138,6 +92,54 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await expect(activity.getByRole('button', { name: /^Details of / }).first()).toHaveAttribute('aria-expanded', 'true');
   await expectFitsTheScreen(activity);
   await page.screenshot({ path: `${SHOTS}/phone-portal-activity.png`, fullPage: true });
+});
+
+test('on a phone, an owner reads their top-ups (a declined one with why) and subscriptions without scrolling sideways', async ({ browser, page, request }) => {
+  // An organisation of its own: its owner tops up by card, once declined, and buys a number from the points.
+  const suffix = Date.now().toString(36);
+  const ownerEmail = `owner-${suffix}@pocket.test`;
+  const staff = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  await customerWithOwner(staff, request, { name: `Pocket Phones ${suffix}`, ownerEmail, ownerName: 'Pia Pocket' });
+  await staff.close();
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const succeeded = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '200.00', cardToken: 'tok_sandbox_success' });
+  expect(succeeded.status(), await succeeded.text()).toBe(201);
+  const charged = ((await succeeded.json()) as { total: string }).total;
+  const declined = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '1000.00', cardToken: 'tok_sandbox_declined' });
+  expect(declined.status(), await declined.text()).toBe(422);
+  const topUpList = (await (await page.request.get('/api/v1/portal/top-ups')).json()) as { data: { status: string; failure: { reason: string } | null }[] };
+  const why = topUpList.data.find((t) => t.status === 'failed')?.failure?.reason;
+  expect(why, 'the declined top-up is recorded with why').toBeTruthy();
+  const bought = await apiWrite(page, 'POST', '/api/v1/portal/subscriptions', { priceId: await portalPriceId(page, 'Phone Number', 'Singapore local', 'monthly') });
+  expect(bought.status(), await bought.text()).toBe(201);
+
+  // Top-ups: the date with the status, what the card was charged and why one failed under it, and the points.
+  await page.goto('/portal?tab=points');
+  const topUps = page.getByRole('table', { name: 'Top-ups' });
+  await expect(topUps.getByRole('row').nth(2)).toBeVisible();
+  await expectFitsTheScreen(topUps);
+  const points = topUps.getByRole('columnheader', { name: 'Points', exact: true });
+  await points.scrollIntoViewIfNeeded();
+  await expect(points).toBeInViewport();
+  for (const hidden of ['Fee', 'Charged', 'Invoice']) await expect(topUps.getByRole('columnheader', { name: hidden, exact: true })).toBeHidden();
+  const failed = topUps.getByText(why!).filter({ visible: true });
+  await failed.scrollIntoViewIfNeeded();
+  await expect(failed).toBeInViewport();
+  await expect(topUps.getByText(`Charged SGD ${charged}`).filter({ visible: true })).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/phone-portal-top-ups.png` });
+
+  // Home > Services: each subscription's status and renewal under its name, its renewal price beside it.
+  await page.getByRole('tab', { name: 'Services' }).click();
+  const subscriptions = page.getByRole('table', { name: 'Subscriptions' });
+  await expect(subscriptions.getByRole('row').nth(1)).toContainText('Phone Number');
+  await expectFitsTheScreen(subscriptions);
+  const renewalPrice = subscriptions.getByRole('columnheader', { name: 'Renewal price' });
+  await renewalPrice.scrollIntoViewIfNeeded();
+  await expect(renewalPrice).toBeInViewport();
+  await expect(subscriptions.getByRole('columnheader', { name: 'Renewal date' })).toBeHidden();
+  await expect(subscriptions.getByRole('row').nth(1).getByText('Active').filter({ visible: true })).toBeInViewport();
+  await page.screenshot({ path: `${SHOTS}/phone-portal-subscriptions.png` });
 });
 
 test.describe('on a tablet in portrait (768 x 1024)', () => {

@@ -23,6 +23,7 @@ test('over plain HTTP, a portal owner buys after a refusal and pays after a decl
 
     await test.step('buy: a refused first try, then the same purchase again as a new request', async () => {
       // The first try is refused on its way, as the server refuses a purchase it cannot take (a price withdrawn meanwhile).
+      // Simulated (page.route): that refusal comes only from a race a test cannot time; the retry reaches the real server.
       let refusedOnce = false;
       await page.route('**/api/v1/portal/subscriptions', async (route) => {
         if (route.request().method() !== 'POST' || refusedOnce) return route.fallback();

@@ -1,4 +1,5 @@
-import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import crypto from 'node:crypto';
+import { expect, type APIRequestContext, type APIResponse, type Locator, type Page } from '@playwright/test';
 
 export const PASSWORD = 'folio-demo-2026';
 
@@ -105,4 +106,42 @@ export async function expectFitsTheScreen(table: Locator, screenWidth = 390): Pr
 export async function csrf(p: Page): Promise<Record<string, string>> {
   const session = (await (await p.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
   return { 'x-csrf-token': session.csrfToken };
+}
+
+/**
+ * A new customer organisation, made by staff through the API (`staff` is signed in with the Customer app), whose owner
+ * has accepted the invitation emailed at creation, with PASSWORD: the owner then signs in as any portal user. The
+ * organisation's own data (top-ups, subscriptions, invoices) is then made by the test through the real API, and the seeded
+ * customers other journeys read stay as seeded. Answers the customer's id.
+ */
+export async function customerWithOwner(
+  staff: Page, request: APIRequestContext, customer: { name: string; ownerEmail: string; ownerName: string },
+): Promise<string> {
+  const created = await staff.request.post('/api/v1/customers', {
+    headers: await csrf(staff), data: { name: customer.name, currency: 'SGD', ownerEmail: customer.ownerEmail, ownerName: customer.ownerName },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const mail = (await mailbox(request, customer.ownerEmail)).find((m) => m.kind === 'invitation');
+  const token = /accept-invitation\?token=([A-Za-z0-9_-]+)/.exec(mail?.bodyText ?? '')?.[1];
+  expect(token, `an invitation link in the email to ${customer.ownerEmail}`).toBeTruthy();
+  // Accepted as the link would be, by someone with no session (`request` carries no cookie of the pages).
+  const accepted = await request.post('/api/v1/auth/invitations/accept', { data: { token, name: customer.ownerName, password: PASSWORD } });
+  expect(accepted.status(), await accepted.text()).toBe(200);
+  return ((await created.json()) as { id: string }).id;
+}
+
+/** A write the signed-in page sends through the API itself: its CSRF header, and a new Idempotency-Key. */
+export async function apiWrite(p: Page, method: 'POST' | 'PATCH' | 'PUT', path: string, data?: unknown): Promise<APIResponse> {
+  const headers = { ...(await csrf(p)), 'idempotency-key': `e2e-${crypto.randomUUID()}` };
+  return p.request.fetch(path, { method, headers, data });
+}
+
+/** The price id of a product's plan in the portal's catalog, e.g. Phone Number › Singapore local › monthly. */
+export async function portalPriceId(p: Page, product: string, variant: string, cycle: 'monthly' | 'yearly'): Promise<string> {
+  const res = await p.request.get('/api/v1/portal/catalog');
+  expect(res.status(), await res.text()).toBe(200);
+  const catalog = (await res.json()) as { data: { name: string; variants: { name: string; prices: { priceId: string; cycle: string }[] }[] }[] };
+  const id = catalog.data.find((c) => c.name === product)?.variants.find((v) => v.name === variant)?.prices.find((c) => c.cycle === cycle)?.priceId;
+  expect(id, `${product} › ${variant} › ${cycle} in the catalog`).toBeTruthy();
+  return id!;
 }
