@@ -31,7 +31,7 @@ import { seedDemo } from '../src/platform/seed.ts';
 import { buildServer, type FolioApp } from '../src/platform/server.ts';
 import { resolveAccounts } from '../src/ledger/accounts.ts';
 import { checkLedger } from '../src/ledger/check-ledger.ts';
-import { customerListQuery, type ListCustomersInput } from '../src/customers/list-customers.ts';
+import { customerListQuery, idPartPattern, likePattern, type ListCustomersInput } from '../src/customers/list-customers.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-customers-bench-';
@@ -297,10 +297,10 @@ async function main(): Promise<void> {
     }
 
     // The search inside folio_customers_matching, as it runs there (the owner: no row-level security, so the trigram indexes serve).
-    for (const q of ['umbrella 42', 'billing-4242@', 'pte']) {
+    for (const q of ['umbrella 42', 'billing-4242@', 'pte', 'bench0000042']) {
       const { rows } = await sql<{ 'QUERY PLAN': string }>`explain (analyze, costs off, timing off, summary on)
         select c.id from customers c where c.partner_id = ${partner.id}
-           and (c.search_text like lower(${`%${q}%`}) or c.id = ${q})`.execute(owner.db);
+           and (c.search_text like lower(${likePattern(q)}) or c.id like ${idPartPattern(q)})`.execute(owner.db);
       const lines = rows.map((r) => r['QUERY PLAN']);
       const scans = lines.filter((l) => /Scan/.test(l)).map((l) => l.trim().replace(/^->\s*/, '').replace(/ \(actual.*$/, ''));
       plans[`inside the search "${q}"`] = { planning: '', execution: lines.find((l) => l.startsWith('Execution Time'))?.replace('Execution Time: ', '') ?? '', plan: lines };

@@ -26,7 +26,7 @@ export function customerRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'listCustomers', tags: TAGS,
-      summary: 'Customer organisations, newest first, with points; q searches the name and billing email (or matches an id); filters combine',
+      summary: 'Customer organisations, newest first, with points; q searches the name and billing email, or any part of an id (4 characters or more); filters combine',
       querystring: listQuery.extend({
         cursor: idOf('cus').optional(),
         q: z.string().max(200).optional(),

@@ -61,6 +61,26 @@ describe('listCustomers', () => {
     expect(await names(`?q=${globex}`)).toEqual(['Globex Sdn Bhd']);
   });
 
+  it('finds a customer by any part of its id, as staff paste it from a log or an email; never another partner\'s', async () => {
+    const acme = await customerIdOf(t.db, 'Acme Pte Ltd');
+    const wombat = await customerIdOf(t.db, 'Wombat Pty Ltd');
+    const q = async (text: string) => names(`?q=${encodeURIComponent(text)}`);
+    // Its prefix (the type, the time, a few of its own characters), a piece from the middle, its end, in capitals too.
+    expect(await q(acme.slice(0, 20))).toEqual(['Acme Pte Ltd']);
+    expect(await q(acme.slice(16, 26))).toEqual(['Acme Pte Ltd']);
+    expect(await q(acme.slice(-8))).toEqual(['Acme Pte Ltd']);
+    expect(await q(acme.slice(-8).toUpperCase())).toEqual(['Acme Pte Ltd']);
+    expect(await q(` ${acme.slice(4, 24)} `)).toEqual(['Acme Pte Ltd']);
+    // Every id of the partner shares "cus_": all of its customers, none of another partner's.
+    expect(await q('cus_')).toEqual(['Initech Pte Ltd', 'Globex Sdn Bhd', 'Acme Pte Ltd']);
+    // Another partner's customer is not found by any part of its id, nor whole.
+    for (const part of [wombat, wombat.slice(0, 20), wombat.slice(16, 26), wombat.slice(-8)]) expect(await q(part), part).toEqual([]);
+    // Names and emails match as before, and a short word is not looked for in ids ("cus" is in every one).
+    expect(await q('cus')).toEqual([]);
+    expect(await q(`${acme.slice(-8)}x`)).toEqual([]);
+    expect(await q('acme')).toEqual(['Acme Pte Ltd']);
+  });
+
   it('filters by status, currency and low points, combined with each other and with q', async () => {
     const initech = await customerIdOf(t.db, 'Initech Pte Ltd');
     expect((await api(t, admin, 'PATCH', `/api/v1/customers/${initech}`, { status: 'suspended' })).statusCode).toBe(200);

@@ -55,6 +55,7 @@ import * as m0065 from './0065_subscription_refund_invoices.ts';
 import * as m0066 from './0066_invoice_payment_receipts.ts';
 import * as m0067 from './0067_portal_invoice_order.ts';
 import * as m0068 from './0068_subscription_version.ts';
+import * as m0069 from './0069_customer_search_by_id_part.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -114,4 +115,5 @@ export const migrations: Record<string, Migration> = {
   '0066_invoice_payment_receipts': m0066,
   '0067_portal_invoice_order': m0067,
   '0068_subscription_version': m0068,
+  '0069_customer_search_by_id_part': m0069,
 };
