@@ -19,7 +19,7 @@ describe('createCustomer', () => {
     expect(customer).toEqual({
       id: expect.stringMatching(/^cus_/), name: 'Hooli Pte Ltd', currency: 'SGD', status: 'active', userCount: 1, createdAt: expect.any(String),
       updatedAt: expect.any(String), billingContact: { name: null, email: null, phone: null, address: null },
-      points: '0.00', usable: '0.00', lowPoints: true, currencyLocked: false,
+      points: '0.00', usable: '0.00', lowPoints: true, currencyLocked: false, openInvoices: { count: 0, amountDue: '0.00' }, activeSubscriptions: 0,
       users: [{ id: expect.stringMatching(/^usr_/), email: 'gavin@hooli.test', name: 'Gavin Belson', role: 'owner', status: 'invited', emailVerified: false, lastLoginAt: null }],
     });
     const mail = await lastMailTo(t.db, 'gavin@hooli.test');

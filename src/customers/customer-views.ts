@@ -65,6 +65,10 @@ export const customerDetailSchema = customerSummarySchema.extend({
   users: z.array(customerUserSchema),
   /** Money has moved for this customer (a journal entry names it): its currency can no longer change. */
   currencyLocked: z.boolean(),
+  /** Its issued invoices still due (awaiting payment or partly paid) and what they still ask for, in its currency. */
+  openInvoices: z.object({ count: z.number().int(), amountDue: z.string() }),
+  /** Its subscriptions that are active (they renew; closing the customer does not end them). */
+  activeSubscriptions: z.number().int(),
 });
 export type CustomerDetail = z.infer<typeof customerDetailSchema>;
 
@@ -188,9 +192,18 @@ export async function findCustomerDetail(db: Executor, partnerId: string, custom
     .orderBy('createdAt')
     .orderBy('id')
     .execute();
+  const currency = currencyOf(row.currency);
+  const { rows: [open] } = await sql<{ invoices: number; dueMicros: string; subscriptions: number }>`
+    select (select count(*)::int from invoices i where i.partner_id = ${partnerId} and i.customer_id = ${customerId}
+              and i.status in ('awaiting_payment', 'partially_paid') and i.currency = ${currency}) as invoices,
+           (select coalesce(sum(i.amount_due_micros), 0)::text from invoices i where i.partner_id = ${partnerId} and i.customer_id = ${customerId}
+              and i.status in ('awaiting_payment', 'partially_paid') and i.currency = ${currency}) as "dueMicros",
+           (select count(*)::int from subscriptions s where s.partner_id = ${partnerId} and s.customer_id = ${customerId} and s.status = 'active') as subscriptions`.execute(db);
   return {
     ...toCustomerSummary(row),
     currencyLocked: await moneyHasMoved(db, partnerId, customerId),
+    openInvoices: { count: open!.invoices, amountDue: formatDecimal(BigInt(open!.dueMicros), currency, CURRENCIES[currency]) },
+    activeSubscriptions: open!.subscriptions,
     users: users
       .map((u) => ({
         id: u.id, email: u.email, name: u.name, role: u.customerRole ?? 'guest', status: u.status,

@@ -27,6 +27,21 @@ describe('getCustomer', () => {
     expect(customer.users[0]).toMatchObject({ emailVerified: true, lastLoginAt: expect.any(String) });
   });
 
+  it('says what is still due on its open invoices (drafts, paid and void left out) and how many subscriptions are active', async () => {
+    const created = await api(t, admin, 'POST', '/api/v1/customers', { name: 'Due Diligence Pte Ltd', currency: 'SGD', ownerEmail: 'owner@due.test', ownerName: 'Dee' });
+    const id = created.json().id as string;
+    expect(created.json()).toMatchObject({ openInvoices: { count: 0, amountDue: '0.00' }, activeSubscriptions: 0 });
+    const invoice = (price: string, issue: boolean) => api(t, admin, 'POST', '/api/v1/invoices', {
+      customerId: id, type: 'purchase', issue, dueDays: 14, lines: [{ description: 'Support', quantity: '1', unitPrice: price, taxCategory: 'zero_rated' }],
+    });
+    for (const [price, issue] of [['100.00', true], ['60.50', true], ['999.00', false]] as const) expect((await invoice(price, issue)).statusCode).toBe(201);
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json()).toMatchObject({ openInvoices: { count: 2, amountDue: '160.50' }, activeSubscriptions: 0 });
+
+    const acme = await customerIdOf('Acme Pte Ltd');
+    const active = await t.db.owner.db.selectFrom('subscriptions').select((eb) => eb.fn.countAll<string>().as('n')).where('customerId', '=', acme).where('status', '=', 'active').executeTakeFirstOrThrow();
+    expect((await api(t, admin, 'GET', `/api/v1/customers/${acme}`)).json().activeSubscriptions).toBe(Number(active.n));
+  });
+
   it('is 404 for another partner\'s customer and for unknown ids, 400 for a malformed id', async () => {
     const wombat = await api(t, admin, 'GET', `/api/v1/customers/${await customerIdOf('Wombat Pty Ltd')}`);
     expect(wombat.statusCode).toBe(404);

@@ -1,12 +1,12 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Group, Modal, Paper, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, List, Modal, Paper, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconMailForward, IconPencil } from '@tabler/icons-react';
 import { apiRequest, isApiError, api } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate, formatDateTime, formatRelative, titleCase } from '../../shared/format.ts';
-import { formatMoney } from '../../shared/money.ts';
+import { formatMoney, toMicros } from '../../shared/money.ts';
 import { StatusBadge } from '../../shared/ui.tsx';
 import { CUSTOMER_STATUSES, type CustomerFull } from './customer-types.ts';
 import { BILLING_FIELDS, BillingContactFields, CURRENCIES, CUSTOMERS_KEY, billingBody } from './CustomersPage.tsx';
@@ -81,6 +81,8 @@ function EditProfileDialog({ opened, onClose, customer: c, etag }: { opened: boo
   const [name, setName] = useState(c.name);
   const [currency, setCurrency] = useState<string | null>(c.currency);
   const [status, setStatus] = useState<string | null>(c.status);
+  // Closing asks first, saying what it means for this customer; nothing is sent until it is confirmed.
+  const [confirmingClose, setConfirmingClose] = useState(false);
   const [billing, setBilling] = useState({
     name: c.billingContact.name ?? '', email: c.billingContact.email ?? '', phone: c.billingContact.phone ?? '', address: c.billingContact.address ?? '',
   });
@@ -93,6 +95,7 @@ function EditProfileDialog({ opened, onClose, customer: c, etag }: { opened: boo
       });
       return { customer: res.data, etag: res.headers.get('etag') };
     },
+    onError: () => setConfirmingClose(false),
     onSuccess: async (data) => {
       queryClient.setQueryData(['customers', c.id], data);
       notifications.show({ color: 'teal', message: `${data.customer.name} is saved.` });
@@ -101,10 +104,27 @@ function EditProfileDialog({ opened, onClose, customer: c, etag }: { opened: boo
     },
   });
   const stale = isApiError(save.error) && save.error.status === 412;
+  const closing = status === 'closed' && c.status !== 'closed';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate();
+    if (closing) setConfirmingClose(true);
+    else save.mutate();
   };
+  if (confirmingClose) {
+    return (
+      <Modal opened={opened} onClose={() => setConfirmingClose(false)} title={`Close ${c.name}?`} centered size="lg">
+        <CloseConsequences customer={c} />
+        <Group justify="flex-end" mt="lg">
+          <Button variant="default" onClick={() => setConfirmingClose(false)}>
+            Cancel
+          </Button>
+          <Button color="red" loading={save.isPending} onClick={() => save.mutate()}>
+            Close customer
+          </Button>
+        </Group>
+      </Modal>
+    );
+  }
   return (
     <Modal opened={opened} onClose={onClose} title="Edit profile" centered size="lg">
       <form onSubmit={submit} noValidate aria-label="Edit profile">
@@ -159,6 +179,43 @@ function EditProfileDialog({ opened, onClose, customer: c, etag }: { opened: boo
         </Stack>
       </form>
     </Modal>
+  );
+}
+
+/**
+ * What closing a customer means, in its own figures (src/customers: points, open invoices, active subscriptions), as the
+ * API treats a closed customer: its people still sign in, read and pay what is due; no top-up, sale, purchase,
+ * invitation, points issued or invoice issued, and its calls are refused; nothing is refunded or ended by closing.
+ */
+function CloseConsequences({ customer: c }: { customer: CustomerFull }) {
+  const points = toMicros(c.points) ?? 0n;
+  return (
+    <Stack gap="sm" data-testid="close-consequences">
+      <Text size="sm">
+        Its people can still sign in to the portal to read invoices and statements and pay what is due. From then on, no points can be topped up or issued,
+        nothing can be bought or sold, no invoice issued and no one invited, and its calls are refused. Auto top-up and low balance alerts stop.
+      </Text>
+      <List size="sm" spacing={6}>
+        <List.Item data-testid="close-points">
+          {points === 0n
+            ? 'Points: none.'
+            : `Points: ${formatMoney(c.points, c.currency)} (usable ${formatMoney(c.usable, c.currency)}) stay on the account; closing refunds nothing.`}
+        </List.Item>
+        <List.Item data-testid="close-open-invoices">
+          {c.openInvoices.count === 0
+            ? 'Open invoices: none.'
+            : `Open invoices: ${c.openInvoices.count} still ${c.openInvoices.count === 1 ? 'asks' : 'ask'} for ${formatMoney(c.openInvoices.amountDue, c.currency)} in all, and ${c.openInvoices.count === 1 ? 'stays' : 'stay'} due.`}
+        </List.Item>
+        <List.Item data-testid="close-subscriptions">
+          {c.activeSubscriptions === 0
+            ? 'Active subscriptions: none.'
+            : `Active subscriptions: ${c.activeSubscriptions}. Closing does not end ${c.activeSubscriptions === 1 ? 'it' : 'them'}: ${c.activeSubscriptions === 1 ? 'it keeps' : 'they keep'} renewing until terminated.`}
+        </List.Item>
+      </List>
+      <Text size="sm" c="dimmed">
+        It can be reopened later by setting its status back to Active.
+      </Text>
+    </Stack>
   );
 }
 

@@ -39,6 +39,10 @@ export interface CustomerFull extends CustomerRow {
   users: CustomerMember[];
   /** Money has moved: the currency is fixed. */
   currencyLocked: boolean;
+  /** Issued invoices still due, and what they still ask for. */
+  openInvoices: { count: number; amountDue: string };
+  /** Active subscriptions (closing the customer does not end them). */
+  activeSubscriptions: number;
 }
 
 export type Cycle = 'monthly' | 'yearly';
