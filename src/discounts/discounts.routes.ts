@@ -3,7 +3,7 @@ import { viewEtag } from '../platform/etag.ts';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { page, problems } from '../platform/schemas.ts';
+import { page, problemSchema, problems } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { discountBody, previewBody } from './discount-input.ts';
 import { discountViewSchema } from './discount-views.ts';
@@ -80,7 +80,7 @@ export function discountRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'updateDiscount', tags: TAGS,
       summary: 'Change a discount\'s name or end; a scheduled one also its rate and start (409 discount_started once it has started: end it and create a new one); If-Match guards against overwriting (412)',
-      params, headers: z.looseObject({ 'if-match': z.string().max(500).optional() }), body: updateDiscountBody, response: { 200: discountViewSchema, ...problems },
+      params, headers: z.looseObject({ 'if-match': z.string().max(500).optional() }), body: updateDiscountBody, response: { 200: discountViewSchema, ...problems, 412: problemSchema.describe('If-Match names another version: the discount changed since it was read (precondition_failed)') },
     },
   }, async (req, reply) => {
     const discount = await updateDiscount(ctxOf(req, deps), req.params.discountId, req.body, req.headers['if-match']);

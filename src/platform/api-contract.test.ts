@@ -92,6 +92,22 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/api/v1/customers/{customerId}/audit-events']?.get?.tags).toEqual(['Audit']);
   });
 
+  it('documents a 412 on every operation that takes If-Match', async () => {
+    type Op = { operationId: string; parameters?: { in: string; name: string }[]; responses: Record<string, unknown> };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, Op>> }>();
+    const withIfMatch: string[] = [];
+    const missing412: string[] = [];
+    for (const operations of Object.values(doc.paths)) {
+      for (const op of Object.values(operations)) {
+        if (!(op.parameters ?? []).some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match')) continue;
+        withIfMatch.push(op.operationId);
+        if (!('412' in op.responses)) missing412.push(op.operationId);
+      }
+    }
+    expect(withIfMatch).toEqual(expect.arrayContaining(['updateProduct', 'updateDiscount', 'updateCustomer', 'updateSubscription', 'portalUpdateSubscription']));
+    expect(missing412).toEqual([]);
+  });
+
   it("shows the call batch's records in the call record's form, and still checks each record on its own", async () => {
     type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; required?: string[]; additionalProperties?: boolean; enum?: string[]; pattern?: string; maximum?: number; maxLength?: number };
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>> }>();

@@ -4,7 +4,7 @@ import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
 import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
-import { idOf, listQuery, page, problems } from '../platform/schemas.ts';
+import { idOf, listQuery, page, problemSchema, problems } from '../platform/schemas.ts';
 import { CURRENCY_CODES, isCurrency, type Currency } from '../money/money.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
 import type { BillingCycle } from './catalog.db-types.ts';
@@ -89,7 +89,7 @@ export function catalogRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'updateProduct', tags: TAGS, summary: 'Change a product\'s name, description (null clears it) or tax category; SKU and type do not change; If-Match (the ETag of GET) guards against overwriting (412)',
       params: idParams, headers: z.looseObject({ 'if-match': z.string().max(500).optional() }),
       body: z.strictObject({ name: productName.optional(), description: description.nullable().optional(), taxCategory: z.enum(TAX_CATEGORIES).optional() }),
-      response: { 200: productViewSchema, ...problems },
+      response: { 200: productViewSchema, ...problems, 412: problemSchema.describe('If-Match names another version: the product changed since it was read (precondition_failed)') },
     },
   }, async (req, reply) => {
     const product = await updateProduct(ctxOf(req, deps), { productId: req.params.id, ...req.body, ifMatch: req.headers['if-match'] });
