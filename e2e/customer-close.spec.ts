@@ -3,7 +3,7 @@ import { csrf, pick, SHOTS, signIn } from './support/folio.ts';
 
 /**
  * Closing a customer (Customer app › Profile › Edit profile › Status) asks first, saying what it means in the customer's own
- * figures: its points stay, its open invoices stay due, its active subscriptions keep renewing. Cancel sends nothing.
+ * figures: its points stay, its open invoices stay due, its active subscriptions stop renewing. Cancel sends nothing.
  * The customer is made here (points issued, a subscription bought from them, an invoice issued) so the seeded ones stay as they are.
  */
 const suffix = Date.now().toString(36);
@@ -51,7 +51,7 @@ test('closing a customer asks first with its points, amount due and active subsc
   const ask = page.getByRole('dialog', { name: `Close ${name}?` });
   await expect(ask.getByTestId('close-points')).toHaveText(`Points: SGD ${before.points} (usable SGD ${before.usable}) stay on the account; closing refunds nothing.`);
   await expect(ask.getByTestId('close-open-invoices')).toHaveText('Open invoices: 1 still asks for SGD 100.00 in all, and stays due.');
-  await expect(ask.getByTestId('close-subscriptions')).toHaveText('Active subscriptions: 1. Closing does not end it: it keeps renewing until terminated.');
+  await expect(ask.getByTestId('close-subscriptions')).toHaveText('Active subscriptions: 1. Closing turns auto-renew off: it runs to the end of the period paid, then expires; nothing is refunded (terminate to refund).');
   await expect(ask).toContainText('its calls are refused');
   await page.screenshot({ path: `${SHOTS}/admin-customer-close-confirm.png` });
 

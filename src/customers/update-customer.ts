@@ -8,6 +8,7 @@ import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { customerEtag, customerVersion, findCustomerDetail, moneyHasMoved, type CustomerDetail, type CustomerStatus } from './customer-views.ts';
 import { billingColumns, type BillingContactInput } from './billing-contact.ts';
+import { lockRenewingSubscriptions, stopRenewalsOfClosedCustomer } from '../subscriptions/stop-renewals-of-closed-customer.ts';
 
 export interface UpdateCustomerInput {
   customerId: string;
@@ -22,11 +23,14 @@ export interface UpdateCustomerInput {
 /**
  * Change a customer's organisation name, currency (only while no money has moved or can move for it: 409 currency_locked), status
  * (active, suspended, closed) or billing contact. Audited as `customer.updated` with each changed field before and after;
- * a request that changes nothing writes nothing.
+ * a request that changes nothing writes nothing. Closing it turns off the auto-renew of its subscriptions
+ * (stopRenewalsOfClosedCustomer): a closed customer buys nothing more, renewals included.
  */
 export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Promise<{ customer: CustomerDetail; etag: string }> {
-  const { partnerId } = partnerCaller(ctx.principal);
+  const { partnerId, actorId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    // Closing: the subscriptions that would renew are locked before the customer row (see lockRenewingSubscriptions).
+    const renewing = input.status === 'closed' ? await lockRenewingSubscriptions(trx, partnerId, input.customerId) : [];
     const version = await customerVersion(trx, partnerId, input.customerId, { lock: true });
     if (version === undefined) throw notFound('Customer');
     if (input.ifMatch !== undefined && !ifMatchMatches(input.ifMatch, customerEtag(input.customerId, version))) {
@@ -64,6 +68,9 @@ export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Prom
       await recordAudit(trx, ctx, {
         partnerId, customerId: input.customerId, app: 'customer', action: 'customer.updated', targetType: 'customer', targetId: input.customerId, changes,
       });
+      if (after.status === 'closed' && before.status !== 'closed') {
+        await stopRenewalsOfClosedCustomer(trx, ctx, { partnerId, customerId: input.customerId, actorId, subscriptions: renewing });
+      }
     }
     const customer = (await findCustomerDetail(trx, partnerId, input.customerId))!;
     const etag = customerEtag(input.customerId, (await customerVersion(trx, partnerId, input.customerId, { lock: false }))!);

@@ -19,7 +19,8 @@ export function ClosedAccountNotice() {
     <Alert color="gray" variant="light" icon={<IconLock size={18} />} title="This account is closed" mb="lg" data-testid="account-closed" role="status">
       <Text size="sm">
         {session.customer.name} is closed. You can still read your invoices, statements, points and activity, and pay invoices that are still due.
-        Points can no longer be topped up (automatically or by card), subscriptions can no longer be bought, and no one new can be invited.
+        Points can no longer be topped up (automatically or by card), subscriptions can no longer be bought (those you have run to the end of
+        the period paid, then expire), and no one new can be invited.
       </Text>
       <Text size="sm" mt={6}>
         To reopen the account or ask about it, contact {provider}

@@ -209,7 +209,7 @@ function CloseConsequences({ customer: c }: { customer: CustomerFull }) {
         <List.Item data-testid="close-subscriptions">
           {c.activeSubscriptions === 0
             ? 'Active subscriptions: none.'
-            : `Active subscriptions: ${c.activeSubscriptions}. Closing does not end ${c.activeSubscriptions === 1 ? 'it' : 'them'}: ${c.activeSubscriptions === 1 ? 'it keeps' : 'they keep'} renewing until terminated.`}
+            : `Active subscriptions: ${c.activeSubscriptions}. Closing turns auto-renew off: ${c.activeSubscriptions === 1 ? 'it runs' : 'they run'} to the end of the period paid, then ${c.activeSubscriptions === 1 ? 'expires' : 'expire'}; nothing is refunded (terminate to refund).`}
         </List.Item>
       </List>
       <Text size="sm" c="dimmed">

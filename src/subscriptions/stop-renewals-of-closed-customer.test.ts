@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { api, auditEventsOf, createTestAppWithGateway, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
+import type { Db } from '../platform/database.ts';
+import { runRenewals } from './renewals/run-renewals.ts';
+import type { RenewalDeps } from './renewals/renewal-by-card.ts';
+import {
+  createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, usableMicros, utcMidnight, type PriceFixture,
+} from './renewals/renewals.fixtures.ts';
+
+/** Closing a customer (PATCH status closed) turns off what would renew: a closed customer buys nothing more. */
+let t: TestAppWithGateway;
+let owner: Db;
+let deps: RenewalDeps;
+let demo: string;
+let price: PriceFixture;
+let admin: Session;
+
+const SGD = (whole: number) => BigInt(whole) * 1_000_000n;
+const periodEnd = utcMidnight('2027-03-01');
+
+beforeAll(async () => {
+  t = await createTestAppWithGateway();
+  owner = t.db.owner.db;
+  deps = { db: t.db.app.db, gateway: t.gateway, log: pino({ level: 'silent' }) };
+  demo = await partnerIdOf(t.db, 'demo-telecom');
+  price = await createPrice(owner, { partnerId: demo, name: 'Hosted PBX seat', priceMicros: SGD(20), costMicros: SGD(8) });
+  admin = await signIn(t, 'admin@demo.test');
+});
+afterAll(async () => t.close());
+
+/** A customer with 500 SGD of points and two monthly subscriptions ending on `periodEnd`: one auto-renewing, one not. */
+async function customerWithSubscriptions() {
+  const c = await createCustomer(owner, { partnerId: demo });
+  await givePoints(t.db.app.db, { partnerId: demo, customerId: c.customerId, micros: SGD(500) });
+  const { anchorAt, periodStart } = monthlyPeriodEndingAt(periodEnd);
+  const renewing = await createSubscription(owner, { partnerId: demo, customerId: c.customerId, price, anchorAt, periodStart, periodEnd });
+  const lapsing = await createSubscription(owner, { partnerId: demo, customerId: c.customerId, price, anchorAt, periodStart, periodEnd, autoRenew: false });
+  return { ...c, renewing, lapsing };
+}
+
+const subscription = (id: string) => owner.selectFrom('subscriptions').select(['status', 'autoRenew', 'currentPeriodEnd']).where('id', '=', id).executeTakeFirstOrThrow();
+const close = (customerId: string, status = 'closed') => api(t, admin, 'PATCH', `/api/v1/customers/${customerId}`, { status });
+
+describe('closing a customer', () => {
+  it('turns off auto-renew of its subscriptions, audited and in their history; they expire at the end of the period paid, uncharged', async () => {
+    t.clock.set(new Date(periodEnd.getTime() - 20 * 86_400_000));
+    const closed = await customerWithSubscriptions();
+    const open = await customerWithSubscriptions();
+
+    const res = await close(closed.customerId);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await subscription(closed.renewing)).toMatchObject({ status: 'active', autoRenew: false });
+    expect(await subscription(closed.lapsing)).toMatchObject({ status: 'active', autoRenew: false });
+    const events = (await auditEventsOf(t.db, 'subscription.updated')).filter((e) => e.customerId === closed.customerId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ app: 'customer', targetId: closed.renewing, changes: { autoRenew: { before: true, after: false } } });
+    const detail = (await api(t, admin, 'GET', `/api/v1/subscriptions/${closed.renewing}`)).json<{ autoRenew: boolean; history: { kind: string; detail: string | null }[] }>();
+    expect(detail.autoRenew).toBe(false);
+    expect(detail.history.map((h) => h.detail)).toContain('auto-renew off: the customer was closed');
+
+    // The renewal run a week before the end renews the open customer's subscription and charges it; not the closed one's.
+    await runRenewals(deps, { asOf: new Date(periodEnd.getTime() - 7 * 86_400_000) });
+    expect((await subscription(open.renewing)).currentPeriodEnd!.getTime()).toBeGreaterThan(periodEnd.getTime());
+    expect(await usableMicros(owner, demo, open.customerId)).toBeLessThan(SGD(500));
+    expect((await subscription(closed.renewing)).currentPeriodEnd!.getTime()).toBe(periodEnd.getTime());
+    expect(await usableMicros(owner, demo, closed.customerId)).toBe(SGD(500));
+
+    // At the end of the period paid it expires, as with auto-renew turned off by hand.
+    await runRenewals(deps, { asOf: new Date(periodEnd.getTime() + 3_600_000) });
+    expect(await subscription(closed.renewing)).toMatchObject({ status: 'expired', autoRenew: false });
+    expect(await usableMicros(owner, demo, closed.customerId)).toBe(SGD(500));
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('suspending changes no subscription, closing again writes nothing more, and reopening leaves auto-renew off', async () => {
+    t.clock.set(new Date(periodEnd.getTime() - 20 * 86_400_000));
+    const c = await customerWithSubscriptions();
+    expect((await close(c.customerId, 'suspended')).statusCode).toBe(200);
+    expect(await subscription(c.renewing)).toMatchObject({ status: 'active', autoRenew: true });
+
+    expect((await close(c.customerId)).statusCode).toBe(200);
+    expect((await subscription(c.renewing)).autoRenew).toBe(false);
+    const count = (await auditEventsOf(t.db, 'subscription.updated')).filter((e) => e.customerId === c.customerId).length;
+    expect(count).toBe(1);
+
+    expect((await close(c.customerId)).statusCode).toBe(200);
+    expect((await close(c.customerId, 'active')).statusCode).toBe(200);
+    expect((await subscription(c.renewing)).autoRenew).toBe(false);
+    expect((await auditEventsOf(t.db, 'subscription.updated')).filter((e) => e.customerId === c.customerId)).toHaveLength(count);
+  });
+});
