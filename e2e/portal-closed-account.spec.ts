@@ -5,7 +5,8 @@ import { SHOTS, csrf, customerWithOwner, signIn } from './support/folio.ts';
  * A closed organisation's portal: one notice says the account is closed and whom to contact; what the API refuses a closed
  * organisation (409: top-up, buying a subscription, inviting a member) is not offered, nor auto top-up (which no longer
  * runs); invoices, points and members can still be read, and an invoice still due paid by card.
- * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it.
+ * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it. A suspended
+ * organisation (calls and purchases paused by the provider) is told so, and offered no purchase, but still a top-up.
  */
 const suffix = Date.now().toString(36);
 
@@ -68,4 +69,31 @@ test('a closed organisation\'s owner sees one notice and no top-up, auto top-up,
   await pay.getByRole('textbox', { name: 'Card number' }).fill('4242 4242 4242 4242');
   await pay.getByRole('button', { name: /^Pay [\d,.]+ SGD$/ }).click();
   await expect(page.getByRole('dialog', { name: `Payment of ${number}` }).getByTestId('receipt-status')).toHaveText('Paid');
+});
+
+test('a suspended organisation\'s owner is told so, is offered no purchase, and can still top up and invite', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const ownerEmail = `owner-${suffix}@suspended.test`;
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const headers = await csrf(staff);
+  const customerId = await customerWithOwner(staff, request, { name: `Paused Trading ${suffix}`, ownerEmail, ownerName: 'Sam Suspended' });
+  const suspended = await staff.request.patch(`/api/v1/customers/${customerId}`, { headers, data: { status: 'suspended' } });
+  expect(suspended.status(), await suspended.text()).toBe(200);
+  await staff.close();
+
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const notice = page.getByTestId('account-suspended');
+  await expect(notice).toContainText('This account is suspended');
+  await expect(notice).toContainText('no subscription can be bought');
+  await expect(notice).toContainText('contact Demo Telecom');
+  await expect(page.getByTestId('account-closed')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
+
+  // What a suspended account may still do is offered: a top-up, and inviting a member.
+  await page.getByRole('tab', { name: 'Points' }).click();
+  await expect(page.getByRole('form', { name: 'Top up' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByRole('button', { name: 'Invite member' })).toBeVisible();
+  await expect(notice).toBeVisible();
 });

@@ -10,7 +10,7 @@ import { useSession } from '../../shared/session.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import type { Page } from '../../shared/types.ts';
 import { SERVICES_KEY } from './types.ts';
-import { useAccountClosed } from '../ClosedAccount.tsx';
+import { useAccountCanBuy } from '../ClosedAccount.tsx';
 
 /** `GET /api/v1/portal/catalog`: what the organisation can buy, in its currency, without the partner's cost. */
 interface CatalogItem {
@@ -30,10 +30,10 @@ interface CatalogItem {
 export function BuySubscriptionButton() {
   const session = useSession();
   const role = session.customer?.role;
-  const closed = useAccountClosed();
+  const canBuy = useAccountCanBuy();
   const [opened, setOpened] = useState(false);
-  // A closed account buys nothing new (the API answers 409; the page's notice says so).
-  if (closed) return null;
+  // A closed or suspended account buys nothing new (the API answers 409; the page's notice says so).
+  if (!canBuy) return null;
   if (role !== 'owner' && role !== 'admin') {
     return <Text size="xs" c="dimmed">Only owners and admins can buy subscriptions.</Text>;
   }
