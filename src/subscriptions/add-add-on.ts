@@ -7,7 +7,7 @@ import { findSellablePrice } from '../products/sellable-price.ts';
 import { chargeProRata, quoteProRata } from './add-ons.ts';
 import { currencyOf,  } from './pricing.ts';
 import { isoDay } from './periods.ts';
-import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller, findBuyingCustomer } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
 
 export interface AddAddOnInput {
@@ -28,6 +28,7 @@ export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<Subscrip
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
+    await findBuyingCustomer(trx, caller.partnerId, sub.customerId);
     const price = await findSellablePrice(trx, caller.partnerId, input.priceId, { forShare: true });
     if (price.price.currency !== sub.currency || price.price.cycle !== sub.cycle) {
       throw new DomainError('rule_violation', `An add-on is billed with its subscription: choose a ${sub.cycle} price in ${sub.currency} (this one is ${price.price.cycle}, ${price.price.currency})`,

@@ -6,7 +6,7 @@ import { findPriceWithProduct } from '../products/sellable-price.ts';
 import { assertChangeable, chargeProRata, quoteProRata } from './add-ons.ts';
 import { currencyOf,  } from './pricing.ts';
 import { isoDay } from './periods.ts';
-import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller, findBuyingCustomer } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
 
 export interface ChangeAddOnQuantityInput {
@@ -43,6 +43,7 @@ export async function changeAddOnQuantity(ctx: Ctx, input: ChangeAddOnQuantityIn
     let after: { quantity: number; pendingQuantity: number | null };
     let prepared = null;
     if (input.quantity > addOn.quantity) {
+      await findBuyingCustomer(trx, caller.partnerId, sub.customerId); // more of it is a sale; fewer is not
       after = { quantity: input.quantity, pendingQuantity: null };
       prepared = await quoteProRata(trx, ctx, { sub, wallet, addOnId: addOn.id, price, units: input.quantity - addOn.quantity, withActivationFee: false });
     } else if (input.quantity < addOn.quantity) {

@@ -1,12 +1,11 @@
 import type { Trx } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
 import type { Currency } from '../money/money.ts';
 import { findSellablePrice, type SellablePrice } from '../products/sellable-price.ts';
 import { activationFeeLine, assertCustomerCurrency, currencyOf, partnerTaxRateBps, periodLine, quoteOf, withDiscounts, type ChargeLine, type ChargeQuote } from './pricing.ts';
-import { findCustomer } from './subscriptions.repo.ts';
+import { findBuyingCustomer, type CustomerRow } from './subscriptions.repo.ts';
 
 export interface PricedPurchase {
-  customer: Awaited<ReturnType<typeof findCustomer>>;
+  customer: CustomerRow;
   sellable: SellablePrice;
   currency: Currency;
   /** The lines after the discount in force on `day` (each names its discount). */
@@ -23,8 +22,7 @@ export interface PricedPurchase {
 export async function pricePurchase(
   trx: Trx, partnerId: string, input: { customerId: string; priceId: string; quantity: number; day: Date; lockPrice?: boolean },
 ): Promise<PricedPurchase> {
-  const customer = await findCustomer(trx, partnerId, input.customerId);
-  if (customer.status !== 'active') throw new DomainError('state_conflict', `The customer is ${customer.status}: nothing can be sold to it`);
+  const customer = await findBuyingCustomer(trx, partnerId, input.customerId);
   const sellable = await findSellablePrice(trx, partnerId, input.priceId, { forShare: input.lockPrice ?? false });
   assertCustomerCurrency(sellable.price.currency, customer.currency);
   const currency = currencyOf(customer.currency);

@@ -5,7 +5,7 @@ import { formatDecimal, moneyText } from '../money/money.ts';
 import { currencyOf, partnerTaxRateBps, quoteOf, renewalPricing } from './pricing.ts';
 import { addDays, isoDay, periodAfter, reactivationDeadline } from './periods.ts';
 import { chargeQuoteFromPoints, insertCharge } from './charge.ts';
-import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
+import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller, findBuyingCustomer } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
 
 /**
@@ -20,6 +20,7 @@ export async function reactivateSubscription(ctx: Ctx, input: { subscriptionId: 
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     assertStatus(sub, ['expired'], 'reactivated');
+    await findBuyingCustomer(trx, caller.partnerId, sub.customerId);
     const now = ctx.clock.now();
     const expiry = sub.currentPeriodEnd!;
     const deadline = reactivationDeadline(expiry);

@@ -6,10 +6,13 @@ import type { Db } from '../platform/database.ts';
 import { runRenewals } from './renewals/run-renewals.ts';
 import type { RenewalDeps } from './renewals/renewal-by-card.ts';
 import {
-  createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, usableMicros, utcMidnight, type PriceFixture,
+  createAddOn, createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, usableMicros, utcMidnight, type PriceFixture,
 } from './renewals/renewals.fixtures.ts';
 
-/** Closing a customer (PATCH status closed) turns off what would renew: a closed customer buys nothing more. */
+/**
+ * Closing a customer (PATCH status closed) turns off what would renew: a closed customer buys nothing more. Nor is a
+ * suspended or closed customer sold an add-on, more of one or a reactivation.
+ */
 let t: TestAppWithGateway;
 let owner: Db;
 let deps: RenewalDeps;
@@ -71,6 +74,43 @@ describe('closing a customer', () => {
     await runRenewals(deps, { asOf: new Date(periodEnd.getTime() + 3_600_000) });
     expect(await subscription(closed.renewing)).toMatchObject({ status: 'expired', autoRenew: false });
     expect(await usableMicros(owner, demo, closed.customerId)).toBe(SGD(500));
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('a closed or suspended customer is sold nothing on its subscriptions: no add-on, no more of one, no reactivation; a closed one no auto-renew', async () => {
+    t.clock.set(new Date(periodEnd.getTime() - 20 * 86_400_000));
+    const seat = await createPrice(owner, { partnerId: demo, name: 'Extra seat', priceMicros: SGD(5), costMicros: SGD(1) });
+    const extra = await createPrice(owner, { partnerId: demo, name: 'Recording', priceMicros: SGD(3), costMicros: SGD(1) });
+    for (const status of ['suspended', 'closed'] as const) {
+      const c = await customerWithSubscriptions();
+      const addOnId = await createAddOn(owner, { partnerId: demo, customerId: c.customerId, subscriptionId: c.renewing, price: seat, quantity: 2, at: t.clock.now() });
+      await owner.updateTable('subscriptions').set({ status: 'expired', expiredAt: t.clock.now() }).where('id', '=', c.lapsing).execute();
+      expect((await close(c.customerId, status)).statusCode).toBe(200);
+      const points = await usableMicros(owner, demo, c.customerId);
+
+      const refused = [
+        await api(t, admin, 'POST', `/api/v1/subscriptions/${c.renewing}/add-ons`, { priceId: extra.priceId, quantity: 1 }),
+        await api(t, admin, 'PATCH', `/api/v1/subscriptions/${c.renewing}/add-ons/${addOnId}`, { quantity: 3 }),
+        await api(t, admin, 'POST', `/api/v1/subscriptions/${c.lapsing}/reactivate`),
+      ];
+      for (const res of refused) {
+        expect(res.statusCode, `${status}: ${res.body}`).toBe(409);
+        expect(res.json()).toMatchObject({ code: 'state_conflict', detail: `The customer is ${status}: nothing can be sold to it` });
+      }
+      expect(await usableMicros(owner, demo, c.customerId)).toBe(points);
+      expect(await subscription(c.lapsing)).toMatchObject({ status: 'expired' });
+      // Fewer of an add-on is no sale: it is taken at the next renewal.
+      expect((await api(t, admin, 'PATCH', `/api/v1/subscriptions/${c.renewing}/add-ons/${addOnId}`, { quantity: 1 })).statusCode).toBe(200);
+
+      const autoRenew = await api(t, admin, 'PATCH', `/api/v1/subscriptions/${c.renewing}`, { autoRenew: true });
+      if (status === 'closed') {
+        expect(autoRenew.statusCode, autoRenew.body).toBe(409);
+        expect(autoRenew.json()).toMatchObject({ code: 'state_conflict', errors: [{ path: 'autoRenew' }] });
+        expect((await subscription(c.renewing)).autoRenew).toBe(false);
+      } else {
+        expect(autoRenew.statusCode, autoRenew.body).toBe(200); // suspension stops no renewal: it was never turned off
+      }
+    }
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 

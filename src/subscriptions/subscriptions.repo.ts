@@ -32,6 +32,16 @@ export function subscriptionCaller(principal: Principal): SubscriptionCaller {
   return { partnerId: s.partnerId, customerId: null, actorId: s.actorId, portalUserId: null, app: 'customer' };
 }
 
+/**
+ * The customer a sale is made to (a purchase, an add-on or more of one, a reactivation), which must be active: a
+ * suspended or closed customer is sold nothing (409 state_conflict), whoever asks.
+ */
+export async function findBuyingCustomer(trx: Trx, partnerId: string, customerId: string): Promise<CustomerRow> {
+  const customer = await findCustomer(trx, partnerId, customerId);
+  if (customer.status !== 'active') throw new DomainError('state_conflict', `The customer is ${customer.status}: nothing can be sold to it`);
+  return customer;
+}
+
 export interface CustomerRow {
   id: string;
   name: string;

@@ -1,7 +1,7 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, subscriptionCaller } from './subscriptions.repo.ts';
+import { addEvent, assertStatus, auditSubscription, findCustomer, lockWalletAndSubscription, subscriptionCaller } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
 
 export interface UpdateSubscriptionInput {
@@ -15,7 +15,7 @@ export interface UpdateSubscriptionInput {
 /**
  * Turn auto-renew and renewal-by-card on or off (not on a terminated subscription: 409). Renewal by card needs a saved,
  * unexpired card of the customer on the partner's gateway (422 `saved_card_required`); the renewal job uses the newest.
- * Audit `subscription.updated` with before/after, and a history line. No notice: the person changed it themselves.
+ * Auto-renew stays off for a closed customer (409). Audit `subscription.updated` with before/after, and a history line. No notice: the person changed it themselves.
  */
 export async function updateSubscription(ctx: Ctx, input: UpdateSubscriptionInput, options: { gatewayName: string }): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
@@ -24,6 +24,10 @@ export async function updateSubscription(ctx: Ctx, input: UpdateSubscriptionInpu
     assertStatus(sub, ['pending_payment', 'active', 'expired'], 'changed');
     const now = ctx.clock.now();
     const after = { autoRenew: input.autoRenew ?? sub.autoRenew, renewByCard: input.renewByCard ?? sub.renewByCard };
+    if (after.autoRenew && !sub.autoRenew && (await findCustomer(trx, caller.partnerId, sub.customerId)).status === 'closed') {
+      // Closing turned it off (stopRenewalsOfClosedCustomer): a closed customer is sold nothing, renewals included.
+      throw new DomainError('state_conflict', 'The customer is closed: its subscriptions do not renew. Reopen the customer first', [{ path: 'autoRenew', message: 'the customer is closed' }]);
+    }
     if (after.renewByCard && !sub.renewByCard) {
       const monthIndex = now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
       const card = await trx.selectFrom('savedCards').select('id')
