@@ -67,7 +67,7 @@ export const customerDetailSchema = customerSummarySchema.extend({
   currencyLocked: z.boolean(),
   /** Its issued invoices still due (awaiting payment or partly paid) and what they still ask for, in its currency. */
   openInvoices: z.object({ count: z.number().int(), amountDue: z.string() }),
-  /** Its subscriptions that are active (they renew; closing the customer does not end them). */
+  /** Its subscriptions that are active (closing the customer turns their auto-renew off: they expire at the period's end, ADR 0038). */
   activeSubscriptions: z.number().int(),
 });
 export type CustomerDetail = z.infer<typeof customerDetailSchema>;
@@ -193,12 +193,13 @@ export async function findCustomerDetail(db: Executor, partnerId: string, custom
     .orderBy('id')
     .execute();
   const currency = currencyOf(row.currency);
+  // The open invoices counted and summed in one read of them.
   const { rows: [open] } = await sql<{ invoices: number; dueMicros: string; subscriptions: number }>`
-    select (select count(*)::int from invoices i where i.partner_id = ${partnerId} and i.customer_id = ${customerId}
-              and i.status in ('awaiting_payment', 'partially_paid') and i.currency = ${currency}) as invoices,
-           (select coalesce(sum(i.amount_due_micros), 0)::text from invoices i where i.partner_id = ${partnerId} and i.customer_id = ${customerId}
-              and i.status in ('awaiting_payment', 'partially_paid') and i.currency = ${currency}) as "dueMicros",
-           (select count(*)::int from subscriptions s where s.partner_id = ${partnerId} and s.customer_id = ${customerId} and s.status = 'active') as subscriptions`.execute(db);
+    select o.invoices, o.due_micros as "dueMicros",
+           (select count(*)::int from subscriptions s where s.partner_id = ${partnerId} and s.customer_id = ${customerId} and s.status = 'active') as subscriptions
+      from (select count(*)::int as invoices, coalesce(sum(i.amount_due_micros), 0)::text as due_micros
+              from invoices i where i.partner_id = ${partnerId} and i.customer_id = ${customerId}
+               and i.status in ('awaiting_payment', 'partially_paid') and i.currency = ${currency}) o`.execute(db);
   return {
     ...toCustomerSummary(row),
     currencyLocked: await moneyHasMoved(db, partnerId, customerId),
