@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { api, auditEventsOf, createTestAppWithGateway, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
-import type { Db } from '../platform/database.ts';
-import { runRenewals } from './renewals/run-renewals.ts';
+import { inScope, type Db } from '../platform/database.ts';
+import { runRenewals, RENEWAL_ACTOR } from './renewals/run-renewals.ts';
+import { renewGroups } from './renewals/renew-groups.ts';
 import type { RenewalDeps } from './renewals/renewal-by-card.ts';
 import {
   createAddOn, createCustomer, createPrice, createSubscription, givePoints, monthlyPeriodEndingAt, usableMicros, utcMidnight, type PriceFixture,
@@ -111,6 +112,51 @@ describe('closing a customer', () => {
         expect(autoRenew.statusCode, autoRenew.body).toBe(200); // suspension stops no renewal: it was never turned off
       }
     }
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('a subscription that raced the close (still renewing) is turned off by the renewal run, not renewed, and expires without offering reactivation', async () => {
+    t.clock.set(new Date(periodEnd.getTime() - 20 * 86_400_000));
+    const c = await customerWithSubscriptions();
+    expect((await close(c.customerId)).statusCode).toBe(200);
+    // What a purchase that read the customer as active before the close committed leaves behind: an auto-renewing subscription.
+    const { anchorAt, periodStart } = monthlyPeriodEndingAt(periodEnd);
+    const raced = await createSubscription(owner, { partnerId: demo, customerId: c.customerId, price, anchorAt, periodStart, periodEnd });
+    const other = await customerWithSubscriptions();
+    const before = (await auditEventsOf(t.db, 'subscription.updated')).filter((e) => e.customerId === c.customerId).length;
+
+    // Staff recovering it, or any renewal reaching it before the run's first step, renews nothing of a closed customer.
+    const direct = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) =>
+      renewGroups(trx, [{ partnerId: demo, customerId: c.customerId, currency: 'SGD', periodEnd }], {
+        asOf: new Date(periodEnd.getTime() - 7 * 86_400_000), actor: RENEWAL_ACTOR.actor, retryFailed: true, onShort: 'fail', cardGateway: 'sandbox',
+      }));
+    expect(direct).toEqual([]);
+
+    const run = await runRenewals(deps, { asOf: new Date(periodEnd.getTime() - 7 * 86_400_000) });
+    expect(run.stoppedForClosedCustomers).toBe(1);
+    expect(await subscription(raced)).toMatchObject({ status: 'active', autoRenew: false });
+    expect((await subscription(raced)).currentPeriodEnd!.getTime()).toBe(periodEnd.getTime());
+    expect(await usableMicros(owner, demo, c.customerId)).toBe(SGD(500));
+    const events = (await auditEventsOf(t.db, 'subscription.updated')).filter((e) => e.customerId === c.customerId);
+    expect(events).toHaveLength(before + 1);
+    expect(events.find((e) => e.targetId === raced)).toMatchObject({ app: 'customer', actorType: 'system', targetId: raced, changes: { autoRenew: { before: true, after: false } } });
+    const detail = (await api(t, admin, 'GET', `/api/v1/subscriptions/${raced}`)).json<{ history: { kind: string; detail: string | null }[] }>();
+    expect(detail.history.map((h) => h.detail)).toContain('auto-renew off: the customer was closed');
+    // The open customer alongside renews as before; a second run finds nothing more to stop.
+    expect((await subscription(other.renewing)).currentPeriodEnd!.getTime()).toBeGreaterThan(periodEnd.getTime());
+    expect((await runRenewals(deps, { asOf: new Date(periodEnd.getTime() - 7 * 86_400_000) })).stoppedForClosedCustomers).toBe(0);
+
+    // At the period's end it expires; the message tells a closed organisation it cannot reactivate, an open one that it can.
+    await runRenewals(deps, { asOf: new Date(periodEnd.getTime() + 3_600_000) });
+    expect(await subscription(raced)).toMatchObject({ status: 'expired' });
+    const expiredMail = await owner.selectFrom('notifications').select(['customerId', 'bodyText']).where('kind', '=', 'subscription_expired')
+      .where('customerId', 'in', [c.customerId, other.customerId]).execute();
+    const closedMail = expiredMail.find((m) => m.customerId === c.customerId);
+    expect(closedMail?.bodyText).toContain('Your account is closed, so they cannot be reactivated.');
+    expect(closedMail?.bodyText).not.toContain('You can reactivate');
+    const openMail = expiredMail.find((m) => m.customerId === other.customerId);
+    expect(openMail?.bodyText).toContain('You can reactivate it until');
+    expect(await usableMicros(owner, demo, c.customerId)).toBe(SGD(500));
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 

@@ -223,6 +223,8 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
       and s.current_period_end = k.period_end
     where s.status = 'active' and s.auto_renew and (${options.retryFailed}::boolean or s.renewal_failed_at is null)
       and s.current_period_end <= ${addDays(asOf, RENEWAL_LEAD_DAYS)}
+      -- Nothing of a closed customer renews (docs/adr/0038); the run's step 0 turns such a subscription's auto-renew off.
+      and not exists (select 1 from customers c where c.partner_id = s.partner_id and c.id = s.customer_id and c.status = 'closed')
     order by s.id
     for update of s`.execute(trx);
   const catalog = locked.rows.length === 0 ? new Map<string, CatalogRow>() : await catalogRows(trx, [...new Set(partners)], locked.rows.map((r) => r.priceId));

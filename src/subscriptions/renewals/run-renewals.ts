@@ -18,6 +18,8 @@ import { usableMicrosSql } from '../../wallet/wallets.repo.ts';
  * The scheduled renewal run (issue 4 §2), run by the worker every hour (renewals-tasks.ts) and callable from tests with a
  * moved clock (`asOf`). Each step is idempotent and restartable: a crash loses at most the batch in flight (one
  * transaction), and a rerun, or a second run at the same time, finds what was done and does nothing twice.
+ * 0. Closed customers: a subscription of a closed customer that still renews (a purchase that raced the close) has its
+ *    auto-renew turned off, as closing does (docs/adr/0038); the renewals below never renew a closed customer's.
  * 1. Renewals: every auto-renewing active subscription whose renewal date (expiry - 7 days) has come, by groups (one
  *    organisation, one expiry day: all-or-nothing), `batchSize` groups per transaction (renew-groups.ts).
  * 2. Renewal by card: the short groups with renew-by-card and a saved card are charged, one by one, outside any transaction
@@ -51,6 +53,8 @@ export interface RenewalRunResult {
   noticesSent: number;
   expired: number;
   terminated: number;
+  /** Subscriptions of closed customers whose auto-renew the run turned off (step 0). */
+  stoppedForClosedCustomers: number;
 }
 
 const DEFAULT_BATCH = 500;
@@ -66,8 +70,15 @@ export async function runRenewals(deps: RenewalDeps, options: RenewalRunOptions)
   const batchSize = Math.min(Math.max(Math.trunc(options.batchSize ?? DEFAULT_BATCH), 1), 5000);
   const result: RenewalRunResult = {
     renewedGroups: 0, renewedSubscriptions: 0, failedGroups: 0, failedSubscriptions: 0, cardRenewedGroups: 0, cardPendingGroups: 0, cardFailedGroups: 0,
-    noticesSent: 0, expired: 0, terminated: 0,
+    noticesSent: 0, expired: 0, terminated: 0, stoppedForClosedCustomers: 0,
   };
+
+  // 0. Nothing of a closed customer renews: what still would (it raced the close) stops first.
+  for (;;) {
+    const n = await withRetry(() => inScope(deps.db, { kind: 'system' }, (trx) => stopRenewalsOfClosedCustomers(trx, asOf, STEP_BATCH)));
+    result.stoppedForClosedCustomers += n;
+    if (n < STEP_BATCH) break;
+  }
 
   // 1. Renewals, by keyset pages of group keys, `batchSize` groups per transaction. A renewed period that is itself due
   //    already (the job did not run for longer than a period) is renewed by another pass, before anything expires.
@@ -334,6 +345,44 @@ interface EndedRow {
   variantName: string;
   renewalFailureReason: string | null;
   autoRenew: boolean;
+  /** A closed customer is told no reactivation (it is refused: docs/adr/0038). */
+  customerClosed: boolean;
+}
+
+/**
+ * Step 0: subscriptions of closed customers that would still renew (active or awaiting their first payment, auto-renew
+ * on) get auto-renew off, audited (`subscription.updated` per subscription, system actor) and written in their history,
+ * as closing the customer does (stop-renewals-of-closed-customer.ts). Closing does it in its own transaction; what is
+ * left is a purchase that read the customer as active before the close committed (docs/adr/0038). Each then runs to the
+ * end of its period and expires. Subscriptions are locked with `skip locked`, customers not at all (the closing
+ * transaction locks subscriptions before the customer row; this step takes no customer lock, so it cannot wait on it).
+ */
+export async function stopRenewalsOfClosedCustomers(trx: Trx, asOf: Date, limit: number): Promise<number> {
+  const { rows } = await sql<{ id: string; partnerId: string; customerId: string; currency: string }>`
+    with stopped as (
+      update subscriptions s set auto_renew = false, updated_at = ${asOf}
+      from (
+        select s2.id from subscriptions s2
+        join customers c on c.partner_id = s2.partner_id and c.id = s2.customer_id
+        where c.status = 'closed' and s2.auto_renew and s2.status in ('active', 'pending_payment')
+        order by s2.id limit ${limit}
+        for update of s2 skip locked
+      ) due
+      where s.id = due.id and s.auto_renew and s.status in ('active', 'pending_payment')
+      returning s.id, s.partner_id, s.customer_id, s.currency
+    )
+    select id, partner_id as "partnerId", customer_id as "customerId", currency from stopped order by partner_id, customer_id, id`.execute(trx);
+  if (rows.length === 0) return 0;
+  const auditIds = await recordAuditBulk(trx, RENEWAL_ACTOR.actor, rows.map((r) => ({
+    partnerId: r.partnerId, customerId: r.customerId, app: 'customer', action: 'subscription.updated', targetType: 'subscription', targetId: r.id,
+    changes: { autoRenew: { before: true, after: false } },
+  })));
+  await insertSubscriptionEvents(trx, rows.map((r, i): SubscriptionEventRow => ({
+    partnerId: r.partnerId, customerId: r.customerId, subscriptionId: r.id, kind: 'settings_changed', amountMicros: null, currency: r.currency,
+    invoiceId: null, detail: 'auto-renew off: the customer was closed', data: '{}', actor: `system:${RENEWAL_JOB_LABEL}`, auditEventId: auditIds[i]!,
+    occurredAt: asOf,
+  })));
+  return rows.length;
 }
 
 /** Active subscriptions past their period end expire (the customer may reactivate them for 28 days). */
@@ -350,8 +399,10 @@ export async function expireSubscriptions(trx: Trx, asOf: Date, limit: number): 
         s.renewal_failure_reason, s.auto_renew
     )
     select e.id, e.partner_id as "partnerId", e.customer_id as "customerId", e.currency, e.current_period_end as "currentPeriodEnd",
-      e.quantity, p.name as "productName", v.name as "variantName", e.renewal_failure_reason as "renewalFailureReason", e.auto_renew as "autoRenew"
+      e.quantity, p.name as "productName", v.name as "variantName", e.renewal_failure_reason as "renewalFailureReason", e.auto_renew as "autoRenew",
+      c.status = 'closed' as "customerClosed"
     from ended e
+    join customers c on c.partner_id = e.partner_id and c.id = e.customer_id
     join products p on p.partner_id = e.partner_id and p.id = e.product_id
     join product_variants v on v.partner_id = e.partner_id and v.id = e.variant_id
     order by e.partner_id, e.customer_id, e.current_period_end, e.id`.execute(trx);
@@ -374,8 +425,10 @@ export async function terminateExpired(trx: Trx, asOf: Date, limit: number): Pro
         s.renewal_failure_reason, s.auto_renew
     )
     select e.id, e.partner_id as "partnerId", e.customer_id as "customerId", e.currency, e.current_period_end as "currentPeriodEnd",
-      e.quantity, p.name as "productName", v.name as "variantName", e.renewal_failure_reason as "renewalFailureReason", e.auto_renew as "autoRenew"
+      e.quantity, p.name as "productName", v.name as "variantName", e.renewal_failure_reason as "renewalFailureReason", e.auto_renew as "autoRenew",
+      c.status = 'closed' as "customerClosed"
     from ended e
+    join customers c on c.partner_id = e.partner_id and c.id = e.customer_id
     join products p on p.partner_id = e.partner_id and p.id = e.product_id
     join product_variants v on v.partner_id = e.partner_id and v.id = e.variant_id
     order by e.partner_id, e.customer_id, e.current_period_end, e.id`.execute(trx);
@@ -434,7 +487,9 @@ async function writeEnded(trx: Trx, rows: readonly EndedRow[], asOf: Date, what:
         : `Terminated: ${one ? `${first.productName} – ${first.variantName}` : `${g.length} subscriptions`}`;
       const body = what === 'expired'
         ? [`${one ? 'Your subscription has' : `Your ${g.length} subscriptions have`} expired after ${lastDay}:`, '', ...names, '',
-            `You can reactivate ${one ? 'it' : 'them'} until ${reactivateBy} (a full period is charged, on the original renewal date); after that ${one ? 'it is' : 'they are'} terminated.`].join('\n')
+            first.customerClosed
+              ? `Your account is closed, so ${one ? 'it' : 'they'} cannot be reactivated. Contact your provider if you want ${one ? 'it' : 'them'} back.`
+              : `You can reactivate ${one ? 'it' : 'them'} until ${reactivateBy} (a full period is charged, on the original renewal date); after that ${one ? 'it is' : 'they are'} terminated.`].join('\n')
         : [`${one ? 'Your subscription was' : `Your ${g.length} subscriptions were`} terminated, as ${one ? 'it was' : 'they were'} not reactivated within ${REACTIVATION_DAYS} days of expiry (${lastDay}):`, '', ...names].join('\n');
       for (const r of recipients.get(first.customerId) ?? []) {
         notifications.push({ partnerId, customerId: first.customerId, userId: r.userId, toEmail: r.email, kind: what === 'expired' ? 'subscription_expired' : 'subscription_terminated', subject, bodyText: body });
