@@ -130,4 +130,18 @@ describe('POST /api/v1/subscriptions/:id/recover-renewal', () => {
     expect((await api(t, null, 'POST', `/api/v1/subscriptions/${g.ids[0]}/recover-renewal`)).statusCode).toBe(401);
     expect(northwind).not.toBe(demo);
   });
+
+  it('a closed customer\'s failed renewal is not recovered: 409 saying so, nothing charged or renewed', async () => {
+    const g = await failedGroup('2031-11-20');
+    await givePoints(t.db.app.db, { partnerId: demo, customerId: g.customerId, micros: SGD('100.00') });
+    // Closed with auto-renew left on: what a purchase racing the close leaves (closing itself turns auto-renew off).
+    await owner.updateTable('customers').set({ status: 'closed' }).where('id', '=', g.customerId).execute();
+    const points = await usableMicros(owner, demo, g.customerId);
+    const res = await recover(g.ids[0]!);
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'state_conflict', detail: 'The customer is closed: nothing of it renews' });
+    expect(await usableMicros(owner, demo, g.customerId)).toBe(points);
+    const subs = await owner.selectFrom('subscriptions').select(['currentPeriodEnd', 'renewalFailedAt']).where('id', 'in', g.ids).execute();
+    for (const s of subs) expect(s.currentPeriodEnd).toEqual(g.periodEnd);
+  });
 });

@@ -33,7 +33,8 @@ export function actorOf(ctx: Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userA
  * Staff "recover a failed renewal" (`POST /api/v1/subscriptions/:id/recover-renewal`, Customer app): retry now the renewal
  * of the subscription's whole group (the organisation's auto-renewing active subscriptions with the same expiry), as the
  * job would, with the staff member named in the trail (`subscription.renewal_recovered` on each, then `subscription.renewed`).
- * - 404 when the subscription is not the partner's; 409 state_conflict when it is not active with a failed renewal.
+ * - 404 when the subscription is not the partner's; 409 state_conflict when it is not active with a failed renewal, or
+ *   its customer is closed (nothing of a closed customer renews: docs/adr/0038).
  * - Points cover the group: renewed, invoice issued (200 `renewed`).
  * - Points short, renew-by-card on and a saved card: the card is charged for the fee (outside the transaction), then the
  *   group renews (200 `renewed`), or waits on a card that settles later (200 `pending`), or the card is declined
@@ -59,6 +60,9 @@ export async function recoverRenewal(ctx: Ctx & { gateway: Gateway }, input: { s
         ? 'This subscription has no failed renewal to recover'
         : `This subscription is ${sub.status}: a failed renewal can be recovered only while it is active (reactivate an expired one instead)`);
     }
+    // Nothing of a closed customer renews (docs/adr/0038); renewGroups would find nothing to renew, this says why.
+    const customer = await trx.selectFrom('customers').select('status').where('partnerId', '=', partnerId).where('id', '=', sub.customerId).executeTakeFirstOrThrow();
+    if (customer.status === 'closed') throw new DomainError('state_conflict', 'The customer is closed: nothing of it renews');
     const key: GroupKey = { partnerId, customerId: sub.customerId, currency: sub.currency, periodEnd: sub.currentPeriodEnd };
     const [outcome] = await renewGroups(trx, [key], { asOf, actor, retryFailed: true, onShort: 'throw', cardGateway: ctx.gateway.name });
     if (!outcome) throw new DomainError('state_conflict', 'This subscription is not due for renewal');
