@@ -105,7 +105,15 @@ test('Customer: search, create a customer, see its users and notifications', asy
   const owner = `owner-${Date.now().toString(36)}@umbrella.test`;
   await page.getByRole('button', { name: 'New customer' }).click();
   const dialog = page.getByRole('dialog', { name: 'New customer' });
+  // A name already in use (case and spaces aside) is pointed out, with a link to that customer; creating is still allowed.
+  const warning = dialog.getByTestId('same-name-warning');
+  await dialog.getByLabel('Organisation name').fill('  acme   PTE ltd ');
+  await expect(warning).toContainText('A customer with this name already exists');
+  await expect(warning.getByRole('link', { name: 'Acme Pte Ltd' })).toHaveAttribute('href', /\/admin\/customer\/cus_/);
+  await dialog.getByLabel('Organisation name').fill('Acme');
+  await expect(warning).toHaveCount(0);
   await dialog.getByLabel('Organisation name').fill(name);
+  await expect(warning).toHaveCount(0);
   await dialog.getByLabel('Owner name').fill('Uma Umbrella');
   await dialog.getByLabel('Owner email').fill(owner);
   await dialog.getByRole('button', { name: 'Create and invite owner' }).click();

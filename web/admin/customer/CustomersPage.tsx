@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Anchor, Badge, Button, Collapse, Group, Modal, Paper, Select, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Anchor, Badge, Button, Collapse, Group, Modal, Paper, Select, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconChevronDown, IconChevronRight, IconPlus, IconSearch } from '@tabler/icons-react';
+import { IconAlertTriangle, IconChevronDown, IconChevronRight, IconPlus, IconSearch } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
@@ -176,6 +176,28 @@ export function billingBody(v: { name: string; email: string; phone: string; add
 
 const EMPTY_BILLING = { name: '', email: '', phone: '', address: '' };
 
+/** Names compared as people read them: case, and spaces around and between words, make no difference. */
+export function sameCustomerName(a: string, b: string): boolean {
+  const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+  return norm(a) !== '' && norm(a) === norm(b);
+}
+
+/**
+ * The partner's customers already named as the one being created (any status), found by the list's search as the
+ * name is typed. Two organisations may share a name, so this warns and does not refuse: staff check it is not the
+ * same organisation created twice.
+ */
+function useCustomersNamed(name: string) {
+  const [debounced] = useDebouncedValue(name.trim().replace(/\s+/g, ' '), 300);
+  const found = useQuery({
+    queryKey: [...CUSTOMERS_KEY, 'named', debounced],
+    queryFn: ({ signal }) => api.get<{ data: CustomerRow[] }>('/api/v1/customers', { q: debounced, limit: 100 }, signal),
+    enabled: debounced.length >= 2,
+    staleTime: 10_000,
+  });
+  return debounced.length >= 2 ? (found.data?.data ?? []).filter((c) => sameCustomerName(c.name, debounced)) : [];
+}
+
 function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -185,6 +207,7 @@ function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () =>
   const [ownerEmail, setOwnerEmail] = useState('');
   const [showBilling, setShowBilling] = useState(false);
   const [billing, setBilling] = useState(EMPTY_BILLING);
+  const namesake = useCustomersNamed(name);
   const create = useMutation({
     mutationFn: () => {
       const contact = billingBody(billing);
@@ -220,6 +243,20 @@ function NewCustomerModal({ opened, onClose }: { opened: boolean; onClose: () =>
             <TextInput label="Organisation name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} required data-autofocus />
             <Select label="Currency" data={CURRENCIES} value={currency} onChange={setCurrency} error={fieldError(create.error, 'currency')} allowDeselect={false} required description="Fixed once money has moved" />
           </Group>
+          {namesake.length > 0 && (
+            <Alert color="yellow" variant="light" icon={<IconAlertTriangle size={16} />} title="A customer with this name already exists" data-testid="same-name-warning">
+              <Stack gap={4}>
+                {namesake.slice(0, 3).map((c) => (
+                  <Text size="sm" key={c.id}>
+                    <Anchor component={Link} to={`/admin/customer/${c.id}`} onClick={onClose}>{c.name}</Anchor>
+                    {` · ${c.currency} · ${c.status} · created ${formatDate(c.createdAt)}`}
+                  </Text>
+                ))}
+                {namesake.length > 3 && <Text size="sm">{`and ${namesake.length - 3} more`}</Text>}
+                <Text size="sm" c="dimmed">Check it is not the same organisation. You can still create this one.</Text>
+              </Stack>
+            </Alert>
+          )}
           <Group grow align="flex-start">
             <TextInput label="Owner name" value={ownerName} onChange={(e) => setOwnerName(e.currentTarget.value)} error={fieldError(create.error, 'ownerName')} required />
             <TextInput label="Owner email" type="email" value={ownerEmail} onChange={(e) => setOwnerEmail(e.currentTarget.value)} error={fieldError(create.error, 'ownerEmail')} required />
