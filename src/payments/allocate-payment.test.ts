@@ -212,6 +212,34 @@ describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
     await expectSound(t);
   });
 
+  it('one Idempotency-Key across /allocate and /allocations: the same key and body on either path, in either order, allocate once; another body is a 422', async () => {
+    for (const [first, then] of [['allocate', 'allocations'], ['allocations', 'allocate']] as const) {
+      const c = await newCustomer(t, finance);
+      const inv = await newInvoice(t, finance, c, '30.00');
+      const pay = await paymentOf(c, '50.00');
+      const key = { ...finance.headers, 'idempotency-key': `allocate-${first}-then-${then}` };
+      const body = { allocations: [{ invoiceId: inv.id, amount: '20.00' }] };
+      const one = await api(t, key, 'POST', `/api/v1/payments/${pay}/${first}`, body);
+      expect(one.statusCode, one.body).toBe(200);
+      const two = await api(t, key, 'POST', `/api/v1/payments/${pay}/${then}`, body);
+      expect(two.statusCode, `${first} then ${then}: ${two.body}`).toBe(200);
+      expect(two.headers['idempotent-replayed']).toBe('true');
+      expect(two.body).toBe(one.body);
+      expect((await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json()).toMatchObject({ allocated: '20.00', unallocated: '30.00' });
+      expect(await invoiceState(t, inv.id)).toMatchObject({ status: 'partially_paid', amountDueMicros: '10000000' });
+      expect((await auditEventsOf(t.db, 'payment.allocated')).filter((e) => e.targetId === pay)).toHaveLength(1);
+
+      // The same key with another body is another request, on either path: refused, nothing allocated.
+      for (const path of [first, then]) {
+        const other = await api(t, key, 'POST', `/api/v1/payments/${pay}/${path}`, { allocations: [{ invoiceId: inv.id, amount: '10.00' }] });
+        expect([other.statusCode, other.json().code], path).toEqual([422, 'idempotency_key_reused']);
+        expect(other.json().errors).toEqual([{ path: 'Idempotency-Key', message: 'already used for a different request' }]);
+      }
+      expect((await api(t, finance, 'GET', `/api/v1/payments/${pay}`)).json()).toMatchObject({ allocated: '20.00', unallocated: '30.00' });
+    }
+    await expectSound(t);
+  });
+
   it('the OpenAPI document lists /allocations as allocatePayment and /allocate as deprecated, with one schema', async () => {
     type Op = { operationId: string; deprecated?: boolean; requestBody?: unknown; parameters?: unknown; responses?: unknown };
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, { post?: Op }> }>();

@@ -116,20 +116,23 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
   }, async (req, reply) => reply.send(await assignPayment(ctxOf(req, deps), { paymentId: req.params.paymentId, customerId: req.body.customerId })));
 
   // One route, two paths: /allocations (the conventions' name, allocatePayment) and /allocate, its deprecated alias kept
-  // for integrations written against it. Same schema, access, audit, Idempotency-Key and handler.
+  // for integrations written against it. Same schema, access, audit and handler, and one set of Idempotency-Keys: the
+  // alias's are kept under /allocations (idempotencyScope), so an integration moving to the new path mid-retry gets
+  // its first answer, not a 422.
+  const allocations = '/api/v1/payments/:paymentId/allocations';
   const allocatePaths = [
     {
-      url: '/api/v1/payments/:paymentId/allocations', operationId: 'allocatePayment', deprecated: false,
+      url: allocations, operationId: 'allocatePayment', deprecated: false,
       summary: 'Allocate a payment to the customer\'s open Purchase or Top-up invoices (explicit amounts, or auto: oldest due first); leftover kept or turned into points; honours Idempotency-Key',
     },
     {
       url: '/api/v1/payments/:paymentId/allocate', operationId: 'allocatePaymentDeprecated', deprecated: true,
-      summary: 'Deprecated alias of POST /api/v1/payments/{paymentId}/allocations (allocatePayment), answered the same; use that path',
+      summary: 'Deprecated alias of POST /api/v1/payments/{paymentId}/allocations (allocatePayment), answered the same, sharing its Idempotency-Keys; use that path',
     },
   ];
   for (const { url, operationId, deprecated, summary } of allocatePaths) {
     app.post(url, {
-      config: { access, audit: 'payment.allocated', idempotent: true },
+      config: { access, audit: 'payment.allocated', idempotent: true, ...(url === allocations ? {} : { idempotencyScope: allocations }) },
       schema: {
         operationId, tags: TAGS, summary, ...(deprecated ? { deprecated } : {}),
         description: 'Refused, with nothing written: more than the payment\'s unallocated amount (422 amount_exceeds_unallocated), more than an invoice owes '

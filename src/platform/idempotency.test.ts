@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { TestClock } from '../platform/clock.ts';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,7 @@ import type { Principal } from './context.ts';
 import { sha256Hex } from './crypto.ts';
 import { inScope } from './database.ts';
 import { DomainError } from './errors.ts';
-import { cleanupExpiredIdempotencyKeys, idempotencyTasks, idempotentRoutes, registerIdempotency } from './idempotency.ts';
+import { canonicalJson, cleanupExpiredIdempotencyKeys, idempotencyTasks, idempotentRoutes, registerIdempotency } from './idempotency.ts';
 import { newId, newSecret } from './ids.ts';
 import { problems } from './schemas.ts';
 import { buildServer, type FolioApp } from './server.ts';
@@ -32,6 +33,10 @@ const keys: Record<'demoA' | 'demoB' | 'north', Record<string, string>> = { demo
 let handlerRuns = 0;
 
 const STAFF_URL = (account: string) => `/api/v1/idem-test/accounts/${account}/charges`;
+/** An alias of STAFF_URL's route (a renamed path kept answering), sharing its keys. */
+const ALIAS_URL = (account: string) => `/api/v1/idem-test/accounts/${account}/charge`;
+const STAFF_ROUTE = '/api/v1/idem-test/accounts/:account/charges';
+const ALIAS_ROUTE = '/api/v1/idem-test/accounts/:account/charge';
 const PORTAL_URL = '/api/v1/portal/idem-test/charges';
 const PLAIN_URL = '/api/v1/idem-test/plain-charges';
 const OPERATOR_URL = '/api/v1/operator/idem-test/charges';
@@ -65,10 +70,12 @@ function addTestRoutes(app: FolioApp): void {
     const row = await sql<{ id: string }>`insert into idem_test_effects (partner_id, caller, account, amount) values (${partnerId}, ${callerLabel(principal)}, ${account}, ${body.amount}) returning id`.execute(t.db.app.db);
     return { id: `chg_${row.rows[0]!.id}`, account, amount: body.amount, caller: callerLabel(principal) };
   };
-  app.post('/api/v1/idem-test/accounts/:account/charges', {
-    config: { access: staffApp('invoice'), idempotent: true },
-    schema: { hide: true, params: z.strictObject({ account: z.string().min(1).max(40) }), body: chargeBody, response: { 201: chargeView, ...problems } },
-  }, async (req, reply) => reply.code(201).send(await charge(req.principal, req.params.account, req.body)));
+  for (const [url, config] of [[STAFF_ROUTE, {}], [ALIAS_ROUTE, { idempotencyScope: STAFF_ROUTE }]] as const) {
+    app.post(url, {
+      config: { access: staffApp('invoice'), idempotent: true, ...config },
+      schema: { hide: true, params: z.strictObject({ account: z.string().min(1).max(40) }), body: chargeBody, response: { 201: chargeView, ...problems } },
+    }, async (req, reply) => reply.code(201).send(await charge(req.principal, req.params.account, req.body)));
+  }
   app.post('/api/v1/portal/idem-test/charges', {
     config: { access: customerPortal(), idempotent: true },
     schema: { hide: true, body: chargeBody, response: { 201: chargeView, ...problems } },
@@ -218,6 +225,69 @@ describe('Idempotency-Key', () => {
     const again = await post(STAFF_URL('acc2'), keys.demoA, 'key-reused', { amount: '20.00' });
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('an alias sharing a route\'s keys (idempotencyScope): the same key and body on either path, in either order, is one request kept under the route', async () => {
+    for (const [first, then, account] of [[ALIAS_URL, STAFF_URL, 'alias-1'], [STAFF_URL, ALIAS_URL, 'alias-2']] as const) {
+      const before = handlerRuns;
+      const key = `key-${account}`;
+      const one = await post(first(account), keys.demoA, key, { amount: '16.00' });
+      const two = await post(then(account), keys.demoA, key, { amount: '16.00' });
+      expect(one.statusCode, one.body).toBe(201);
+      expect(two.statusCode, two.body).toBe(201);
+      expect(two.headers['idempotent-replayed']).toBe('true');
+      expect(two.body).toBe(one.body);
+      expect(handlerRuns - before).toBe(1);
+      expect(await effects({ account })).toBe(1);
+      const rows = await keyRow(key);
+      expect(rows.map((r) => r.requestRoute)).toEqual([STAFF_ROUTE]);
+
+      // Another body, or another resource, on either path is another request.
+      for (const url of [STAFF_URL, ALIAS_URL]) {
+        const otherBody = await post(url(account), keys.demoA, key, { amount: '16.01' });
+        expect([otherBody.statusCode, otherBody.json<{ code: string }>().code], url(account)).toEqual([422, 'idempotency_key_reused']);
+        expect((await post(url(`${account}-other`), keys.demoA, key, { amount: '16.00' })).statusCode, url(account)).toBe(422);
+      }
+      expect(await effects({ account })).toBe(1);
+      expect(await effects({ account: `${account}-other` })).toBe(0);
+    }
+    // Without a key, each path runs as usual.
+    expect((await post(ALIAS_URL('alias-3'), keys.demoA, null, { amount: '16.00' })).statusCode).toBe(201);
+    expect((await post(STAFF_URL('alias-3'), keys.demoA, null, { amount: '16.00' })).statusCode).toBe(201);
+    expect(await effects({ account: 'alias-3' })).toBe(2);
+  });
+
+  it('a key kept under an alias\'s own URL, before it shared the route\'s keys, still answers its request on both paths', async () => {
+    const body = { amount: '17.00' };
+    const hashAs = (route: string, account: string, b: unknown) =>
+      createHash('sha256').update(canonicalJson({ method: 'POST', route, params: { account }, query: {}, body: b })).digest('hex');
+    const first = await post(STAFF_URL('legacy'), keys.demoA, 'key-legacy', body);
+    expect(first.statusCode).toBe(201);
+    const [row] = await keyRow('key-legacy');
+    expect(row!.requestHash).toBe(hashAs(STAFF_ROUTE, 'legacy', body)); // the fingerprint as this test takes it
+    // As the alias kept it while its keys were its own: its URL, and the request hashed under it.
+    const keptByAlias = () =>
+      sql`update idempotency_keys set request_route = ${ALIAS_ROUTE}, request_hash = ${hashAs(ALIAS_ROUTE, 'legacy', body)} where key = 'key-legacy'`.execute(t.db.owner.db);
+    await keptByAlias();
+    for (const url of [ALIAS_URL, STAFF_URL]) {
+      const again = await post(url('legacy'), keys.demoA, 'key-legacy', body);
+      expect(again.statusCode, url('legacy')).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toBe(first.body);
+      expect((await post(url('legacy'), keys.demoA, 'key-legacy', { amount: '17.01' })).statusCode, url('legacy')).toBe(422);
+    }
+    expect(await effects({ account: 'legacy' })).toBe(1);
+
+    // Its claim, left behind by a crashed process, is taken over once stale by the same request on either path.
+    await keptByAlias();
+    await sql`update idempotency_keys set status = 'in_progress', claim_token = 'dead-process', response_status = null, response_content_type = null,
+                response_body = null, completed_at = null, claimed_at = now() - interval '10 minutes' where key = 'key-legacy'`.execute(t.db.owner.db);
+    expect((await post(STAFF_URL('legacy'), keys.demoA, 'key-legacy', { amount: '17.01' })).statusCode).toBe(422);
+    const retaken = await post(STAFF_URL('legacy'), keys.demoA, 'key-legacy', body);
+    expect(retaken.statusCode, retaken.body).toBe(201);
+    expect(retaken.headers['idempotent-replayed']).toBeUndefined();
+    expect(await effects({ account: 'legacy' })).toBe(2);
+    expect((await keyRow('key-legacy'))[0]).toMatchObject({ status: 'completed', requestRoute: STAFF_ROUTE });
   });
 
   it('a 4xx answer is kept and replayed; a 5xx releases the key so a retry runs', async () => {
@@ -486,5 +556,21 @@ describe('Idempotency-Key', () => {
     registerIdempotency(bare, t.db.app.db);
     expect(() => bare.post('/api/v1/x', { config: { access: publicAccess, idempotent: true } }, async () => ({}))).toThrow(/no signed-in caller/);
     expect(() => bare.get('/api/v1/y', { config: { access: staffApp('invoice'), idempotent: true } }, async () => ({}))).toThrow(/not a write/);
+  });
+
+  it('a route shares the keys only of an idempotent route of the same method registered before it, one level deep', () => {
+    const bare = Fastify() as unknown as FolioApp;
+    registerIdempotency(bare, t.db.app.db);
+    const access = staffApp('invoice');
+    const route = (method: 'post' | 'put', url: string, config: { idempotent?: boolean; idempotencyScope?: string }) =>
+      () => bare[method](url, { config: { access, ...config } }, async () => ({}));
+    expect(route('post', '/api/v1/new', { idempotent: true, idempotencyScope: '/api/v1/later' })).toThrow(/registered before it/);
+    expect(route('post', '/api/v1/later', { idempotent: true })).not.toThrow();
+    expect(route('post', '/api/v1/plain', {})).not.toThrow();
+    expect(route('post', '/api/v1/of-plain', { idempotent: true, idempotencyScope: '/api/v1/plain' })).toThrow(/registered before it, idempotent/);
+    expect(route('post', '/api/v1/not-idempotent', { idempotencyScope: '/api/v1/later' })).toThrow(/not idempotent/);
+    expect(route('put', '/api/v1/other-method', { idempotent: true, idempotencyScope: '/api/v1/later' })).toThrow(/PUT \/api\/v1\/later/);
+    expect(route('post', '/api/v1/alias', { idempotent: true, idempotencyScope: '/api/v1/later' })).not.toThrow();
+    expect(route('post', '/api/v1/alias-of-alias', { idempotent: true, idempotencyScope: '/api/v1/alias' })).toThrow(/sharing no other's keys/);
   });
 });

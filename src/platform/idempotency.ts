@@ -21,6 +21,8 @@ import type { FolioApp } from './server.ts';
  * - the same key and the same request again: the stored answer is replayed with `Idempotent-Replayed: true`, the
  *   handler does not run;
  * - the same key with another request (method, route, path parameters, query or body): 422 `idempotency_key_reused`;
+ *   a route kept as an alias of another (a renamed path) declares `config.idempotencyScope`, the other's URL, and its
+ *   keys are that route's: a key used on either path answers the same request on both;
  * - the same key while its first request still runs: 409 `idempotency_key_in_progress` with `Retry-After`; the retry
  *   then gets the replay. (Holding the twin open until the first finishes would tie up a connection and a poll loop
  *   per twin for as long as a handler may take; the IETF idempotency-key draft and Stripe both answer 409.)
@@ -33,6 +35,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Honour `Idempotency-Key` on this write (money-moving POSTs). */
     idempotent?: boolean;
+    /**
+     * The URL (as registered) of the route whose keys this idempotent route shares, for an alias kept when a path is
+     * renamed: a client retrying on the new path with the key it used on the old one gets the first answer, not a 422.
+     * That route takes the same method, is idempotent itself, shares no other's keys, and is registered first.
+     */
+    idempotencyScope?: string;
   }
 }
 
@@ -70,8 +78,15 @@ interface Caller {
 
 interface Fingerprint {
   method: string;
+  /** The route the key is kept under: the route's own URL, or the one it shares keys with (`idempotencyScope`). */
   route: string;
   hash: string;
+  /**
+   * Every (route, hash) a kept key of this same request may hold: `route` and `hash` first, then each alias's own URL
+   * with the request hashed under it, as a key kept before the alias shared the scope holds (keys live 24 hours, so
+   * a client retrying across that change still gets its first answer).
+   */
+  storedAs: readonly { route: string; hash: string }[];
 }
 
 /** What this mechanism knows about one request, from preValidation to onSend. */
@@ -140,14 +155,22 @@ export function canonicalJson(value: unknown, maxDepth = Number.POSITIVE_INFINIT
   return walk(value);
 }
 
-/** The request's fingerprint; a 400 naming the field when its body, query or path parameters nest too deep to take one. */
-function fingerprintOf(req: FastifyRequest, captured: { rawBody: unknown; rawParams: unknown; rawQuery: unknown }): Fingerprint {
+/**
+ * The request's fingerprint, under the route its keys are kept by (`scopes`: each idempotent route, `METHOD url`, to the
+ * URLs sharing its keys, the one they are kept under first); a 400 naming the field when its body, query or path
+ * parameters nest too deep to take one.
+ */
+function fingerprintOf(req: FastifyRequest, captured: { rawBody: unknown; rawParams: unknown; rawQuery: unknown }, scopes: Map<string, string[]>): Fingerprint {
   const method = req.method;
-  const route = req.routeOptions.url ?? req.url.split('?')[0] ?? '';
-  let text: string;
+  const own = req.routeOptions.url ?? req.url.split('?')[0] ?? '';
+  const urls = scopes.get(`${method} ${own}`) ?? [own];
+  let storedAs: { route: string; hash: string }[];
   try {
     // The parts sit one level below the fingerprint's own object, hence the extra level.
-    text = canonicalJson({ method, route, params: captured.rawParams, query: captured.rawQuery, body: captured.rawBody }, IDEMPOTENT_MAX_DEPTH + 1);
+    storedAs = urls.map((route) => ({
+      route,
+      hash: createHash('sha256').update(canonicalJson({ method, route, params: captured.rawParams, query: captured.rawQuery, body: captured.rawBody }, IDEMPOTENT_MAX_DEPTH + 1)).digest('hex'),
+    }));
   } catch (err) {
     if (!(err instanceof TooDeep)) throw err;
     const [part, ...inner] = err.at;
@@ -155,8 +178,12 @@ function fingerprintOf(req: FastifyRequest, captured: { rawBody: unknown; rawPar
     const message = `nested deeper than ${IDEMPOTENT_MAX_DEPTH} levels (with an Idempotency-Key)`;
     throw new DomainError('validation_failed', `Invalid ${String(part)}: ${field}: ${message}`, [{ path: field, message }]);
   }
-  const hash = createHash('sha256').update(text).digest('hex');
-  return { method, route, hash };
+  return { method, route: storedAs[0]!.route, hash: storedAs[0]!.hash, storedAs };
+}
+
+/** Whether a kept key's row holds this same request. */
+function sameRequest(row: { requestMethod: string; requestRoute: string; requestHash: string }, fp: Fingerprint): boolean {
+  return row.requestMethod === fp.method && fp.storedAs.some((s) => s.route === row.requestRoute && s.hash === row.requestHash);
 }
 
 function callerOf(principal: Principal | null): Caller {
@@ -241,8 +268,7 @@ async function claim(db: Db, caller: Caller, key: string, fp: Fingerprint, opts:
                   eb('idempotencyKeys.status', '=', 'in_progress'),
                   eb('idempotencyKeys.claimedAt', '<=', sql<Date>`now() - make_interval(secs => ${opts.staleClaimSeconds})`),
                   eb('idempotencyKeys.requestMethod', '=', fp.method),
-                  eb('idempotencyKeys.requestRoute', '=', fp.route),
-                  eb('idempotencyKeys.requestHash', '=', fp.hash),
+                  eb.or(fp.storedAs.map((s) => eb.and([eb('idempotencyKeys.requestRoute', '=', s.route), eb('idempotencyKeys.requestHash', '=', s.hash)]))),
                 ]),
               ]),
             ),
@@ -254,7 +280,7 @@ async function claim(db: Db, caller: Caller, key: string, fp: Fingerprint, opts:
       // Someone else's committed row (ON CONFLICT waited for its transaction). It may vanish (a 5xx released it): try again.
       const row = await findRow(trx, caller, key);
       if (!row || row.expired) return null;
-      if (row.requestMethod !== fp.method || row.requestRoute !== fp.route || row.requestHash !== fp.hash) return { kind: 'reused' };
+      if (!sameRequest(row, fp)) return { kind: 'reused' };
       if (row.status === 'completed' && row.responseStatus !== null) {
         return { kind: 'replay', status: row.responseStatus, contentType: row.responseContentType, body: row.responseBody ?? Buffer.alloc(0) };
       }
@@ -308,6 +334,8 @@ export function registerIdempotency(app: FolioApp, db: Db, options: IdempotencyO
   registered.add(app);
   const routes: { method: string; url: string }[] = [];
   idempotentRouteLists.set(app, routes);
+  // Each idempotent route (`METHOD url`) -> the URLs sharing its keys, the one they are kept under first.
+  const scopes = new Map<string, string[]>();
   const opts: Required<IdempotencyOptions> = {
     retentionHours: options.retentionHours ?? IDEMPOTENCY_MIN_RETENTION_HOURS,
     staleClaimSeconds: options.staleClaimSeconds ?? 300,
@@ -320,12 +348,29 @@ export function registerIdempotency(app: FolioApp, db: Db, options: IdempotencyO
 
   // Only writes with a known caller can be idempotent: a key needs an owner, and a read needs no key.
   app.addHook('onRoute', (route) => {
-    if (!route.config?.idempotent) return;
+    const scope = route.config?.idempotencyScope;
+    if (!route.config?.idempotent) {
+      if (scope !== undefined) throw new Error(`route ${String(route.method)} ${route.url} shares the keys of ${scope} but is not idempotent`);
+      return;
+    }
     const methods = [route.method].flat().map(String);
     if (methods.some((m) => !WRITE_METHODS.has(m))) throw new Error(`route ${methods.join(',')} ${route.url} is idempotent but is not a write`);
     const audience = route.config.access?.audience;
     if (!audience || audience === 'public') throw new Error(`route ${methods.join(',')} ${route.url} is idempotent but has no signed-in caller to own its keys`);
-    for (const method of methods) routes.push({ method, url: route.url });
+    for (const method of methods) {
+      routes.push({ method, url: route.url });
+      if (scope === undefined || scope === route.url) {
+        scopes.set(`${method} ${route.url}`, [route.url]);
+        continue;
+      }
+      // One level: the scope is a route of its own, so every alias's keys are kept under one URL.
+      const shared = scopes.get(`${method} ${scope}`);
+      if (!shared || shared[0] !== scope) {
+        throw new Error(`route ${method} ${route.url} shares the keys of ${method} ${scope}, which must be registered before it, idempotent and sharing no other's keys`);
+      }
+      shared.push(route.url);
+      scopes.set(`${method} ${route.url}`, shared);
+    }
   });
 
   // Keep what the client sent (before schemas transform it): "the same body" means the same request.
@@ -340,7 +385,7 @@ export function registerIdempotency(app: FolioApp, db: Db, options: IdempotencyO
     const key = keyOf(req);
     if (key === null) return;
     const captured = states.get(req);
-    const fp = fingerprintOf(req, captured?.phase === 'captured' ? captured : { rawBody: req.body, rawParams: req.params, rawQuery: req.query });
+    const fp = fingerprintOf(req, captured?.phase === 'captured' ? captured : { rawBody: req.body, rawParams: req.params, rawQuery: req.query }, scopes);
     const caller = callerOf(req.principal);
     const outcome = await claim(db, caller, key, fp, opts);
     switch (outcome.kind) {
