@@ -63,17 +63,42 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
     expect(await auditEventsOf(t.db, 'settings.invoicing_updated')).toHaveLength(before); // nothing changed, nothing written
   });
 
-  it('refuses bad formats and values naming the field', async () => {
+  it('refuses a format that breaks a rule with 422 rule_violation naming the type, writing nothing', async () => {
+    const before = (await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json();
+    const events = (await auditEventsOf(t.db, 'settings.invoicing_updated')).length;
+    const refused = async (numberFormats: Record<string, string>) => {
+      const res = await put({ numberFormats, dueDays: before.dueDays === 7 ? 8 : 7 });
+      expect(res.statusCode, JSON.stringify(numberFormats)).toBe(422);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().code).toBe('rule_violation');
+      return res.json().errors as { path: string; message: string }[];
+    };
+    expect(await refused({ purchase: 'INV-{YYYY}' })).toEqual([{ path: 'numberFormats.purchase', message: 'must contain the counter exactly once: {seq} or {seq:06}' }]);
+    expect(await refused({ purchase: 'INV-{seq}-{seq}' })).toEqual([{ path: 'numberFormats.purchase', message: 'must contain the counter exactly once: {seq} or {seq:06}' }]);
+    expect(await refused({ top_up: 'TOP-{seq:13}' })).toEqual([{ path: 'numberFormats.top_up', message: 'the counter is padded to at most 12 digits' }]);
+    expect((await refused({ purchase: '{seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/must start with fixed text/) });
+    expect((await refused({ purchase: 'INV {seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/^only letters, digits/) });
+    expect((await refused({ purchase: 'RCT-{seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/receipt numbers \(RCT-\)/) });
+    expect((await refused({ monthly: 'ST{seq}', top_up: 'STX{seq}' })).map((e) => e.path)).toContain('numberFormats.monthly');
+    expect((await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json()).toEqual(before);
+    expect(await auditEventsOf(t.db, 'settings.invoicing_updated')).toHaveLength(events);
+    // The same rules met: accepted.
+    const fine = await put({ numberFormats: { purchase: 'INV-{seq:12}', monthly: 'ST-{seq}', top_up: 'STX-{seq}' } });
+    expect(fine.statusCode, fine.body).toBe(200);
+    expect((await put({ numberFormats: before.numberFormats })).statusCode).toBe(200);
+  });
+
+  it('refuses a malformed body with 400 naming the field', async () => {
     const paths = async (body: unknown) => {
       const res = await put(body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().code, JSON.stringify(body)).toBe('validation_failed');
       return res.json().errors.map((e: { path: string }) => e.path);
     };
-    expect(await paths({ numberFormats: { purchase: 'INV-{YYYY}' } })).toEqual(['numberFormats.purchase']);
-    expect(await paths({ numberFormats: { purchase: '{seq}' } })).toEqual(['numberFormats.purchase']);
-    expect(await paths({ numberFormats: { monthly: 'ST{seq}', top_up: 'STX{seq}' } })).toContain('numberFormats.monthly');
-    expect(await paths({ numberFormats: { purchase: 'INV {seq}' } })).toEqual(['numberFormats.purchase']);
     expect(await paths({ numberFormats: { weekly: 'W{seq}' } })).toEqual(['numberFormats.weekly']);
+    expect(await paths({ numberFormats: { purchase: '' } })).toEqual(['numberFormats.purchase']);
+    expect(await paths({ numberFormats: { purchase: `INV-${'x'.repeat(33)}{seq}` } })).toEqual(['numberFormats.purchase']);
+    expect(await paths({ numberFormats: { purchase: 42 } })).toEqual(['numberFormats.purchase']);
     expect(await paths({ dueDays: 366 })).toEqual(['dueDays']);
     expect(await paths({ dueDays: -1 })).toEqual(['dueDays']);
     expect(await paths({ email: 'nope' })).toEqual(['email']);

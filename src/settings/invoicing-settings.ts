@@ -89,7 +89,9 @@ export async function getInvoiceLogo(ctx: Ctx): Promise<InvoiceLogo> {
 
 /**
  * Change any of the invoicing settings (fields left out keep their value; null clears a text). Number formats are
- * checked together (checkInvoiceNumberFormats: one counter placeholder, fixed prefixes apart; 400 naming the type).
+ * checked together (checkInvoiceNumberFormats: one counter placeholder, fixed prefixes apart). A format the schema
+ * accepts (1 to 40 characters) that breaks one of those rules is well-formed but unacceptable: 422 `rule_violation`
+ * naming `numberFormats.<type>` (../shared/api-conventions.md, "Errors"); a malformed body stays a 400.
  * `If-Match` with a stale ETag writes nothing (412). A request that changes nothing writes nothing.
  */
 export async function updateInvoicingSettings(ctx: Ctx, input: UpdateInvoicingSettingsInput): Promise<VersionedInvoicingSettings> {
@@ -112,7 +114,7 @@ export async function updateInvoicingSettings(ctx: Ctx, input: UpdateInvoicingSe
     };
     const formatErrors = checkInvoiceNumberFormats(next.numberFormats, 'numberFormats');
     if (formatErrors.length > 0) {
-      throw new DomainError('validation_failed', formatErrors.map((e) => `${e.path}: ${e.message}`).join('; '), formatErrors);
+      throw new DomainError('rule_violation', formatErrors.map((e) => `${e.path}: ${e.message}`).join('; '), formatErrors);
     }
     const { hasLogo: _h, taxRateBps: _t, ...comparable } = b;
     const changes = diff({ ...comparable, numberFormats: JSON.stringify(comparable.numberFormats) }, { ...next, numberFormats: JSON.stringify(next.numberFormats) });
