@@ -59,10 +59,11 @@ export function notificationRoutes(app: FolioApp, deps: ServerDeps): void {
     },
   }, async (req, reply) => reply.send(await operatorListMailbox(ctxOf(req, deps), req.query)));
 
+  // Tagged Dev, not Auth (sign-in and session, /api/v1/auth/...) nor an app: a local demo's tool, off on a real server.
   app.get('/api/v1/dev/mailbox', {
     config: { access: publicAccess },
     schema: {
-      operationId: 'devListMailbox', tags: ['Auth'],
+      operationId: 'devListMailbox', tags: ['Dev'],
       summary: 'Local demo only (no SMTP server): the newest 50 mails, unmasked; 404 when the dev mailbox is off',
       querystring: z.strictObject({ to: recipientSearch }),
       response: {

@@ -78,18 +78,23 @@ describe('OpenAPI document', () => {
 
   it('names operations as the conventions say: a tag naming an app, portal and operator operations prefixed', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { operationId: string; tags: string[] }>> }>();
-    // The conventions' apps, and the platform operator's console.
-    const tags = new Set(['Customer', 'Product', 'Invoice', 'Finance', 'Audit', 'Discount', 'Settings', 'Access', 'Portal', 'Usage', 'Auth', 'Operator']);
+    // The conventions' apps, the platform operator's console, and the local demo's tools (the dev mailbox).
+    const tags = new Set(['Customer', 'Product', 'Invoice', 'Finance', 'Audit', 'Discount', 'Settings', 'Access', 'Portal', 'Usage', 'Auth', 'Operator', 'Dev']);
     const wrong: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const op of Object.values(operations)) {
         if (op.tags.some((tag) => !tags.has(tag))) wrong.push(`${op.operationId}: tag ${op.tags.join(',')}`);
+        // Auth is sign-in and session (/api/v1/auth/...); Dev is what only a local demo serves (/api/v1/dev/...).
+        for (const [tag, prefix] of [['Auth', '/api/v1/auth/'], ['Dev', '/api/v1/dev/']] as const) {
+          if (op.tags.includes(tag) !== path.startsWith(prefix)) wrong.push(`${op.operationId}: ${path} ${op.tags.includes(tag) ? 'tagged' : 'not tagged'} ${tag}`);
+        }
         if (path.startsWith('/api/v1/operator/') && !op.operationId.startsWith('operator')) wrong.push(`${op.operationId}: not operator...`);
         if (path.startsWith('/api/v1/portal/') && !op.operationId.startsWith('portal')) wrong.push(`${op.operationId}: not portal...`);
       }
     }
     expect(wrong).toEqual([]);
     expect(doc.paths['/api/v1/customers/{customerId}/audit-events']?.get?.tags).toEqual(['Audit']);
+    expect(doc.paths['/api/v1/dev/mailbox']?.get).toMatchObject({ operationId: 'devListMailbox', tags: ['Dev'] });
   });
 
   it('documents a 412 on every operation that takes If-Match', async () => {
