@@ -99,4 +99,36 @@ describe('the portal low balance alert', () => {
     const seen = await inScope(t.db.app.db, { kind: 'customer', partnerId: demo, customerId: initechId }, (trx) => trx.selectFrom('lowBalanceAlerts').select('customerId').execute());
     expect(seen).toEqual([{ customerId: initechId }]);
   });
+
+  it('a closed organisation reads its alert but changes it no more (409, nothing written); suspended, it may; reopened, again', async () => {
+    const initechOwner = await signIn(t, 'owner@initech.test');
+    const initechId = await customerIdOf(t.db, 'Initech Pte Ltd');
+    const setStatus = (status: 'active' | 'suspended' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', initechId).execute();
+    const initechRow = () => t.db.owner.db.selectFrom('lowBalanceAlerts').selectAll().where('customerId', '=', initechId).executeTakeFirst();
+    expect((await put({ enabled: true, threshold: '8.00' }, initechOwner)).statusCode).toBe(200);
+    const before = await initechRow();
+    const eventsBefore = (await auditEventsOf(t.db, 'points.low_balance_alert_changed')).length;
+    await setStatus('closed');
+    try {
+      const read = await api(t, initechOwner, 'GET', URL);
+      expect(read.statusCode).toBe(200);
+      expect(read.json()).toMatchObject({ enabled: true, threshold: '8.00', currency: 'SGD' });
+      for (const body of [{ enabled: false, threshold: null }, { enabled: true, threshold: '3.00' }, { enabled: true, threshold: '8.00' }]) {
+        const refused = await put(body, initechOwner);
+        expect(refused.statusCode, refused.body).toBe(409);
+        expect(refused.headers['content-type']).toContain('application/problem+json');
+        expect(refused.json()).toMatchObject({ code: 'state_conflict', detail: expect.stringContaining('closed') });
+      }
+      expect(await initechRow()).toEqual(before);
+      expect(await auditEventsOf(t.db, 'points.low_balance_alert_changed')).toHaveLength(eventsBefore);
+
+      await setStatus('suspended');
+      const suspended = await put({ enabled: true, threshold: '9.00' }, initechOwner);
+      expect(suspended.statusCode, suspended.body).toBe(200);
+      expect(suspended.json()).toMatchObject({ enabled: true, threshold: '9.00' });
+    } finally {
+      await setStatus('active');
+    }
+    expect((await put({ enabled: true, threshold: '7.00' }, initechOwner)).statusCode).toBe(200);
+  });
 });

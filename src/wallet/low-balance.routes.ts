@@ -25,6 +25,7 @@ export function lowBalanceRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'portalUpdateLowBalanceAlert', tags: ['Portal'],
       summary: 'Set the low balance alert: an email once when usable points fall to the threshold (null: the currency\'s default), again after they rose above it',
+      description: 'A closed organisation\'s alert can be read but not changed: 409 state_conflict, nothing written (a suspended one may change it).',
       body: z.strictObject({ enabled: z.boolean(), threshold: decimal.nullable() }),
       response: { 200: lowBalanceAlertSchema, ...problems },
     },

@@ -54,11 +54,11 @@ interface AlertRow {
 
 type Key = { partnerId: string; customerId: string };
 
-async function customerCurrency(db: Executor, key: Key): Promise<Currency> {
-  const c = await db.selectFrom('customers').select('currency').where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
+async function readCustomer(db: Executor, key: Key): Promise<{ currency: Currency; status: string }> {
+  const c = await db.selectFrom('customers').select(['currency', 'status']).where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
   if (!c) throw notFound('Customer');
   if (!isCurrency(c.currency)) throw new Error(`unknown currency ${c.currency}`);
-  return c.currency;
+  return { currency: c.currency, status: c.status };
 }
 
 async function readAlert(db: Executor, key: Key, currency: Currency, lock = false): Promise<AlertRow | undefined> {
@@ -82,7 +82,7 @@ export async function portalGetLowBalanceAlert(ctx: Ctx): Promise<LowBalanceAler
   const caller = portalCaller(ctx.principal);
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, { kind: 'customer', ...key }, async (trx) => {
-    const currency = await customerCurrency(trx, key);
+    const { currency } = await readCustomer(trx, key);
     return toView(currency, await readAlert(trx, key, currency));
   });
 }
@@ -97,12 +97,16 @@ export interface UpdateLowBalanceAlertInput {
  * Set the organisation's low balance alert (its own currency). The state is set from the balance as it is now: a
  * threshold at or above the usable points counts as already told (no mail at once), and the alert is armed again when
  * usable points rise above it. Audited (before/after) in the same transaction; nothing is written when nothing changed.
+ * A closed customer is refused (409 state_conflict), a suspended one is not.
  */
 export async function portalUpdateLowBalanceAlert(ctx: Ctx, input: UpdateLowBalanceAlertInput): Promise<LowBalanceAlertView> {
   const caller = portalCaller(ctx.principal);
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, { kind: 'customer', ...key }, async (trx) => {
-    const currency = await customerCurrency(trx, key);
+    const { currency, status } = await readCustomer(trx, key);
+    // A closed account is alerted no more (the sweep passes over it) and sets nothing new, as it tops up no more: its
+    // setting stays readable. A suspended one may still change it (ADR 0034 amendment).
+    if (status === 'closed') throw new DomainError('state_conflict', 'This account is closed: its low balance alert can no longer be changed.');
     let threshold: bigint | null = null;
     if (input.threshold !== null) {
       threshold = parseAmount(input.threshold, currency, 'threshold');
