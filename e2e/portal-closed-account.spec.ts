@@ -3,8 +3,9 @@ import { SHOTS, csrf, customerWithOwner, signIn } from './support/folio.ts';
 
 /**
  * A closed organisation's portal: one notice says the account is closed and whom to contact; what the API refuses a closed
- * organisation (409: top-up, buying a subscription, inviting a member) is not offered, nor auto top-up (which no longer
- * runs); invoices, points and members can still be read, and an invoice still due paid by card.
+ * organisation (409: top-up, buying a subscription, inviting a member, changing the low balance alert, shown as set) is not
+ * offered, nor auto top-up (which no longer runs); invoices, points and members can still be read, and an invoice still due
+ * paid by card.
  * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it. A suspended
  * organisation (calls and purchases paused by the provider) is told so, and offered no purchase, but still a top-up.
  */
@@ -41,7 +42,11 @@ test('a closed organisation\'s owner sees one notice and no top-up, auto top-up,
   await page.getByRole('tab', { name: 'Points' }).click();
   await expect(page.getByRole('heading', { name: 'Transactions' })).toBeVisible();
   await expect(page.getByTestId('wallet-usable')).toHaveText('SGD 0.00');
-  await expect(page.getByRole('form', { name: 'Low balance alert' })).toBeVisible();
+  // The low balance alert is shown as set, not offered for change (the API refuses a closed organisation that: 409).
+  await expect(page.getByRole('form', { name: 'Low balance alert' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save alert' })).toHaveCount(0);
+  await expect(page.getByTestId('low-balance-alert-setting')).toContainText('On: when usable points fall to 5.00 SGD (the default).');
+  await expect(page.getByTestId('low-balance-alert-setting')).toContainText('can no longer be changed');
   await expect(page.getByRole('form', { name: 'Top up' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Top up', exact: true })).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Auto top-up' })).toHaveCount(0);
@@ -93,6 +98,8 @@ test('a suspended organisation\'s owner is told so, is offered no purchase, and 
   // What a suspended account may still do is offered: a top-up, and inviting a member.
   await page.getByRole('tab', { name: 'Points' }).click();
   await expect(page.getByRole('form', { name: 'Top up' })).toBeVisible();
+  await expect(page.getByRole('form', { name: 'Low balance alert' })).toBeVisible();
+  await expect(page.getByTestId('low-balance-alert-setting')).toHaveCount(0);
   await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' }).click();
   await expect(page.getByRole('button', { name: 'Invite member' })).toBeVisible();
   await expect(notice).toBeVisible();

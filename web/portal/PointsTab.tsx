@@ -517,8 +517,12 @@ function AutoTopUpForm({ current, cards }: { current: AutoTopUp; cards: SavedCar
   );
 }
 
-/** The low balance alert: one email when usable points fall to the threshold (the currency's default when left empty). */
+/**
+ * The low balance alert: one email when usable points fall to the threshold (the currency's default when left empty).
+ * A closed account sees its setting, not a form: the API refuses it a change (409), and the sweep alerts it no more.
+ */
 function LowBalanceAlertSection() {
+  const closed = useAccountClosed();
   const alert = useQuery({ queryKey: [...BASE, 'low-balance-alert'], queryFn: ({ signal }) => api.get<LowBalanceAlert>('/api/v1/portal/low-balance-alert', {}, signal) });
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="low-balance-alert-title">
@@ -532,10 +536,28 @@ function LowBalanceAlertSection() {
         <ErrorState error={alert.error} onRetry={() => void alert.refetch()} title="Could not load the low balance alert" />
       ) : !alert.data ? (
         <Loader size="xs" />
+      ) : closed ? (
+        <LowBalanceAlertSetting current={alert.data} />
       ) : (
         <LowBalanceAlertForm key={alert.data.updatedAt ?? 'new'} current={alert.data} />
       )}
     </Paper>
+  );
+}
+
+/** The setting as it stands, read only (a closed account). */
+function LowBalanceAlertSetting({ current }: { current: LowBalanceAlert }) {
+  const threshold = current.threshold === null ? `${current.defaultThreshold} ${current.currency} (the default)` : `${current.threshold} ${current.currency}`;
+  return (
+    <Stack gap={4} data-testid="low-balance-alert-setting">
+      <Text size="sm">
+        <b>{current.enabled ? 'On' : 'Off'}</b>
+        {current.enabled ? `: when usable points fall to ${threshold}.` : '.'}
+      </Text>
+      <Text size="sm" c="dimmed">
+        This account is closed: no alert is sent any more, and the setting can no longer be changed.
+      </Text>
+    </Stack>
   );
 }
 
