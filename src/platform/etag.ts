@@ -11,12 +11,10 @@ export function viewEtag(view: unknown): string {
 }
 
 /**
- * The ETag of a resource with a version column bumped by every change to it (subscriptions, migration 0068; virtual
- * lines and wallboards): strong and quoted, like a view's. Use it where the GET view is larger than what an update answers.
+ * The ETag of a resource with a version column (subscriptions, virtual lines, wallboards): use it where the GET view is
+ * larger than what an update answers. In its own module, which the web app imports too.
  */
-export function versionEtag(version: number): string {
-  return `"v${version}"`;
-}
+export { versionEtag } from './version-etag.ts';
 
 /** `If-Match` holds `etag` (or `*`); a list of ETags matches when one does. Strong comparison (RFC 9110): a weak `W/` tag never matches. */
 export function ifMatchMatches(ifMatch: string, etag: string): boolean {

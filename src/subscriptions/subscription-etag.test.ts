@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { versionEtag } from '../platform/version-etag.ts';
 import { catalogPrice, givePoints, ledgerProblems, pointsOf, type CatalogPrice } from './test-support.ts';
 
 /**
@@ -93,6 +94,27 @@ describe('subscription ETag and If-Match (staff)', () => {
     expectStale(await send(admin, 'PATCH', `/api/v1/subscriptions/${sub.id}`, 'garbage', { autoRenew: false }));
     expect((await send(admin, 'PATCH', `/api/v1/subscriptions/${sub.id}`, '*', { autoRenew: false })).statusCode).toBe(200);
     expect((await staffRead(sub.id)).view.autoRenew).toBe(false);
+  });
+
+  it('a list item\'s version names the ETag of its GET: the If-Match the Customer app sends from its list, stale once the row changed', async () => {
+    const sub = await buy();
+    const listed = async () => {
+      const res = await api(t, admin, 'GET', `/api/v1/customers/${acme}/subscriptions?limit=200`);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ data: View[] }>().data.find((s) => s.id === sub.id)!;
+    };
+    const seen = await listed();
+    expect(versionEtag(seen.version)).toBe((await staffRead(sub.id)).etag);
+    expect((await send(admin, 'PATCH', `/api/v1/subscriptions/${sub.id}`, undefined, { autoRenew: false })).statusCode).toBe(200);
+    expectStale(await send(admin, 'POST', `/api/v1/subscriptions/${sub.id}/terminate`, versionEtag(seen.version), { reason: 'Seen in the list' }));
+    expect((await staffRead(sub.id)).view.status).toBe('active');
+    const again = await listed();
+    expect(versionEtag(again.version)).toBe((await staffRead(sub.id)).etag);
+    const ended = await send(admin, 'POST', `/api/v1/subscriptions/${sub.id}/terminate`, versionEtag(again.version), { reason: 'Seen in the list' });
+    expect(ended.statusCode, ended.body).toBe(200);
+    // The portal's list carries the same version.
+    const portalList = await api(t, owner, 'GET', '/api/v1/portal/subscriptions?limit=200');
+    expect(versionEtag(portalList.json<{ data: View[] }>().data.find((s) => s.id === sub.id)!.version)).toBe((await portalRead(sub.id)).etag);
   });
 
   it('bad input: an oversized If-Match is a 400 naming it; another partner\'s or an unknown subscription stays a 404, If-Match or not', async () => {

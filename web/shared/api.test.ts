@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, isFinalRefusal, newIdempotencyKey } from './api.ts';
+import { ApiError, isFinalRefusal, isStale, newIdempotencyKey } from './api.ts';
 
 describe('Idempotency-Keys in the browser', () => {
   it('are the prefix and 32 hex digits, new each time', () => {
@@ -16,5 +16,14 @@ describe('Idempotency-Keys in the browser', () => {
     expect(isFinalRefusal(new ApiError(500, 'internal', 'Internal error'))).toBe(false);
     expect(isFinalRefusal(new ApiError(503, 'unavailable', 'Try again'))).toBe(false);
     expect(isFinalRefusal(new TypeError('Failed to fetch'))).toBe(false);
+  });
+});
+
+describe('a write refused because its resource changed', () => {
+  it('is a 412 (If-Match named another version), and nothing else is', () => {
+    expect(isStale(new ApiError(412, 'precondition_failed', 'The subscription changed since you read it'))).toBe(true);
+    expect(isStale(new ApiError(409, 'state_conflict', 'The subscription is terminated'))).toBe(false);
+    expect(isStale(new ApiError(400, 'validation_failed', 'if-match: too long'))).toBe(false);
+    expect(isStale(new TypeError('Failed to fetch'))).toBe(false);
   });
 });

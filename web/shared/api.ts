@@ -59,6 +59,14 @@ export function isFinalRefusal(e: unknown): boolean {
   return isApiError(e) && e.status >= 400 && e.status < 500 && e.code !== 'idempotency_key_in_progress';
 }
 
+/**
+ * True when the server refused a write because what it changes was changed since the page read it (412
+ * `precondition_failed`: the If-Match named another version). Nothing was written: the page reloads it and says so.
+ */
+export function isStale(e: unknown): boolean {
+  return isApiError(e) && e.status === 412;
+}
+
 let csrfToken: string | null = null;
 
 /** The CSRF token comes from the login answer and the session answer; cookie-authenticated writes must send it. */

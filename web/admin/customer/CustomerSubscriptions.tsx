@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Badge, Button, Checkbox, Divider, Group, Modal, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus } from '@tabler/icons-react';
-import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
+import { versionEtag } from '../../../src/platform/version-etag.ts';
+import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate, titleCase } from '../../shared/format.ts';
 import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
@@ -24,6 +25,9 @@ function Money({ amount, currency, testId, strong }: { amount: string; currency?
   );
 }
 
+/** What a staff member is told when a subscription changed between their reading it and their action on it. */
+export const STALE_SUBSCRIPTION = 'This subscription was changed by someone else; it has been reloaded. Check it and try again.';
+
 /**
  * Customer detail > Subscriptions: what the customer holds, with renewal price, renewal cost and the partner's margin;
  * sell a new one from the catalog; terminate, reactivate, or recover a failed renewal.
@@ -32,6 +36,8 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
   const key = ['customers', customer.id, 'subscriptions'] as const;
   const list = usePagedList<SubscriptionView>(key, `/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions`, { limit: 50 });
   const [selling, setSelling] = useState(false);
+  // The subscription an action was refused on because it had changed (412): said above the list, reloaded, until the next action goes through.
+  const [stale, setStale] = useState<SubscriptionView | null>(null);
   const missing = isApiError(list.error) && list.error.status === 404 && list.error.code !== 'not_found';
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="subscriptions-title">
@@ -48,6 +54,11 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
           Sell subscription
         </Button>
       </Group>
+      {stale ? (
+        <Alert color="orange" variant="light" role="alert" title={`${stale.productName} · ${stale.variantName} was changed`} withCloseButton onClose={() => setStale(null)} mb="md" data-testid="subscription-stale">
+          {STALE_SUBSCRIPTION}
+        </Alert>
+      ) : null}
       {missing ? (
         <Alert color="gray" variant="light" title="Subscriptions are not available yet">
           This server does not offer subscriptions yet.
@@ -122,7 +133,10 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
                 </Stack>
               ),
             },
-            { key: 'actions', header: 'Actions', align: 'right', render: (s) => <SubscriptionActions sub={s} queryKey={key} customerId={customer.id} /> },
+            {
+              key: 'actions', header: 'Actions', align: 'right',
+              render: (s) => <SubscriptionActions sub={s} queryKey={key} customerId={customer.id} onStale={setStale} onDone={() => setStale(null)} />,
+            },
           ]}
         />
       )}
@@ -131,24 +145,52 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
   );
 }
 
-function SubscriptionActions({ sub, queryKey, customerId }: { sub: SubscriptionView; queryKey: readonly unknown[]; customerId: string }) {
+type Action = 'terminate' | 'reactivate' | 'recover-renewal';
+
+function SubscriptionActions(props: {
+  sub: SubscriptionView;
+  queryKey: readonly unknown[];
+  customerId: string;
+  onStale: (sub: SubscriptionView) => void;
+  onDone: () => void;
+}) {
+  const { sub, queryKey, customerId } = props;
   const queryClient = useQueryClient();
   const [terminating, setTerminating] = useState(false);
   const [reason, setReason] = useState('');
   const act = useMutation({
-    mutationFn: ({ action, body }: { action: 'terminate' | 'reactivate' | 'recover-renewal'; body?: unknown }) =>
+    // Terminate and reactivate name the subscription as this row shows it (If-Match: its version's ETag), so one changed
+    // meanwhile (auto-renew turned off, renewed, terminated by someone else) is refused (412) instead of acted on blind.
+    // A recovery retries the renewal of the whole renewal group, whose route takes no If-Match.
+    mutationFn: ({ action, body }: { action: Action; body?: unknown }) =>
       apiRequest<unknown>(`/api/v1/subscriptions/${encodeURIComponent(sub.id)}/${action}`, {
-        method: 'POST', body: body ?? {}, headers: { 'idempotency-key': newKey() },
+        method: 'POST',
+        body: body ?? {},
+        headers: { 'idempotency-key': newKey(), ...(action === 'recover-renewal' ? {} : { 'if-match': versionEtag(sub.version) }) },
       }),
     onSuccess: async (_r, v) => {
       const done = { terminate: 'terminated', reactivate: 'reactivated', 'recover-renewal': 'renewed' }[v.action];
       notifications.show({ color: 'teal', message: `${sub.productName} is ${done}.` });
       setTerminating(false);
       setReason('');
+      props.onDone();
       await queryClient.invalidateQueries({ queryKey });
       await queryClient.invalidateQueries({ queryKey: ['customers', customerId, 'points'] });
       await queryClient.invalidateQueries({ queryKey: ['customers', customerId, 'notifications'] });
     },
+    onError: async (e) => {
+      if (!isStale(e)) return;
+      // Nothing was done: the dialog closes (the reason typed is kept for the next try), the list is read again, and
+      // the section says why, so the next try acts on what the row then shows.
+      setTerminating(false);
+      act.reset();
+      props.onStale(sub);
+      await queryClient.invalidateQueries({ queryKey });
+    },
+  });
+  // A refusal because the subscription changed is not the confirm dialog's error: the dialog closes and the section says it.
+  const confirmed = (action: Action) => act.mutateAsync({ action }).catch((e: unknown) => {
+    if (!isStale(e)) throw e;
   });
   const canTerminate = sub.status === 'active' || sub.status === 'expired' || sub.status === 'pending_payment';
   const canReactivate = sub.status === 'expired';
@@ -164,7 +206,7 @@ function SubscriptionActions({ sub, queryKey, customerId }: { sub: SubscriptionV
           title="Recover the failed renewal?"
           message={`${sub.productName} is renewed now, charged from the customer's points (${formatMoney(sub.renewalPrice, sub.currency)} + tax).`}
           confirmLabel="Recover renewal"
-          onConfirm={() => act.mutateAsync({ action: 'recover-renewal' })}
+          onConfirm={() => confirmed('recover-renewal')}
         />
       ) : null}
       {canReactivate ? (
@@ -175,7 +217,7 @@ function SubscriptionActions({ sub, queryKey, customerId }: { sub: SubscriptionV
           title="Reactivate this subscription?"
           message={`A full period of ${sub.productName} is charged (${formatMoney(sub.renewalPrice, sub.currency)} + tax), on its original anchor date.`}
           confirmLabel="Reactivate"
-          onConfirm={() => act.mutateAsync({ action: 'reactivate' })}
+          onConfirm={() => confirmed('reactivate')}
         />
       ) : null}
       {canTerminate ? (

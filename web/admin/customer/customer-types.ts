@@ -99,6 +99,8 @@ export interface SubscriptionView {
   addOns: { id: string; productName: string; variantName: string; priceId: string; quantity: number; pendingQuantity: number | null; renewalPrice: string; renewalCost: string }[];
   lastRenewalFailure: { at: string; reason: string } | null;
   createdAt: string;
+  /** Bumped by every change to it: its ETag (`versionEtag`) is the If-Match of an action on what the page shows. */
+  version: number;
 }
 
 export interface DashboardData {
