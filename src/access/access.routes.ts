@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { appName, email, idOf, listQuery, page, problems, throttledProblem, timestamp } from '../platform/schemas.ts';
+import { appName, email, idOf, listQuery, page, problemSchema, problems, throttledProblem, timestamp } from '../platform/schemas.ts';
 import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from './invite-user.ts';
 import { pathId, personName } from './route-schemas.ts';
 import { staffInvitationSchema, staffMemberSchema } from './staff-views.ts';
@@ -29,6 +29,11 @@ const userAppParams = z.strictObject({ userId: pathId, app: appName });
 /** Each list's cursor is the last id of the page before (src/access/paging.ts): an id of what it lists. */
 const pagedBy = (prefix: string) => listQuery.extend({ cursor: idOf(prefix).optional() });
 const uniqueApps = z.array(appName).max(8).refine((apps) => new Set(apps).size === apps.length, 'each app once');
+/** The 403 of giving apps (docs/adr/0039): the caller gives only apps it holds itself. */
+const appNotHeld = (field: string) => problemSchema.describe(
+  `Without the Access Control app (app_not_granted), or giving an app the caller does not hold itself (app_not_held, naming ${field}): `
+  + 'a staff member gives only apps granted to them, an API key only apps it may use (its own, bounded by its maker\'s). Nothing is written.',
+);
 
 /** The Access Control app (staff, their apps, invitations, API keys, access requests) and the staff's own Finance requests. */
 export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
@@ -42,10 +47,11 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/staff/invitations', {
     config: { access, audit: 'staff.invited' },
     schema: {
-      operationId: 'inviteStaff', tags: TAGS, summary: 'Invite a staff member by email, with their apps (never Finance)',
+      operationId: 'inviteStaff', tags: TAGS, summary: 'Invite a staff member by email, with apps you hold (never Finance)',
       body: z.strictObject({ email, name: personName, apps: uniqueApps }),
       response: {
         201: z.object({ id: z.string(), email: z.string(), expiresAt: timestamp, userId: z.string() }), ...problems,
+        403: appNotHeld('apps.N'),
         429: throttledProblem(`The partner's staff send at most ${INVITATIONS_PER_HOUR} invitations an hour, and a pending address gets a new link at most once in ${REINVITE_AFTER_MINUTES} minutes.`),
       },
     },
@@ -70,8 +76,8 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.put('/api/v1/staff/:userId/apps/:app', {
     config: { access, audit: 'app.granted' },
     schema: {
-      operationId: 'grantApp', tags: TAGS, summary: 'Grant an app to a staff member (Finance only through an access request)',
-      params: userAppParams, response: { 200: staffMemberSchema, ...problems },
+      operationId: 'grantApp', tags: TAGS, summary: 'Grant a staff member an app you hold (Finance only through an access request)',
+      params: userAppParams, response: { 200: staffMemberSchema, ...problems, 403: appNotHeld('app') },
     },
   }, async (req, reply) => reply.send(await grantApp(ctxOf(req, deps), req.params)));
 

@@ -10,11 +10,12 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('operatorApproveAccessRequest', () => {
-  it('grants Finance, visible at the requester\'s next request, mails them, and audits under their partner', async () => {
+  it('grants Finance, visible at the requester\'s next request, mails them, and audits under their partner (the operator holds no app: ADR 0039 does not bind it)', async () => {
     const admin = await signIn(t, 'admin@demo.test');
     const request = (await api(t, admin, 'POST', '/api/v1/access-requests', { app: 'finance', note: 'month end' })).json();
     expect((await api(t, admin, 'GET', '/api/v1/auth/session')).json().apps).not.toContain('finance');
 
+    expect((await api(t, operator, 'GET', '/api/v1/auth/session')).json().apps).toEqual([]);
     const res = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.id}/approve`, { note: 'Approved by ops' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: request.id, status: 'approved', decisionNote: 'Approved by ops', decidedAt: expect.any(String), partner: { name: 'Demo Telecom' } });

@@ -9,6 +9,8 @@ import { lockPendingRequest, mailDecision, recordDecision } from './access-reque
 /**
  * The operator approves a pending access request of an active staff member (409 for a disabled one): the app is granted (visible at the requester's next request, since
  * sessions load grants per request), the requester is mailed, and both facts go to the partner's audit trail.
+ * Only the operator approves, and is not held to the partners' rule of giving only apps one holds (docs/adr/0039): it holds
+ * no app, and this is how Finance is given at all.
  */
 export async function approveAccessRequest(ctx: Ctx, input: { requestId: string; note?: string | undefined }): Promise<OperatorAccessRequest> {
   const operator = operatorCaller(ctx.principal);

@@ -22,6 +22,22 @@ export function partnerCaller(principal: Principal): PartnerCaller {
   throw new DomainError('forbidden', 'Only partner staff can do this');
 }
 
+/**
+ * Nobody gives an app they do not hold (docs/adr/0039): a partner caller grants, or invites with, only apps it holds
+ * itself: a staff member their granted apps, an API key the apps it may use (its own, bounded by its makers':
+ * src/auth/resolve-principal.ts). Otherwise a holder of the Access Control app could give themselves, or a new account
+ * they control, every other app. 403 `app_not_held` naming each field, before anything is written. The platform operator
+ * is not a partner caller and is not bound by this.
+ */
+export function refuseAppsNotHeld(caller: PartnerCaller, fields: ReadonlyArray<{ app: AppName; path: string }>): void {
+  const notHeld = fields.filter((f) => !caller.apps.has(f.app));
+  if (notHeld.length === 0) return;
+  const names = [...new Set(notHeld.map((f) => f.app))].join(', ');
+  const who = caller.userId === null ? 'this API key may not use' : 'you do not hold';
+  throw new DomainError('app_not_held', `You can only give apps you hold yourself; ${who}: ${names}`,
+    notHeld.map((f) => ({ path: f.path, message: `${f.app} is not held by the caller` })));
+}
+
 export function staffCaller(principal: Principal): Extract<Principal, { kind: 'staff' }> {
   if (principal.kind !== 'staff') throw new DomainError('forbidden', 'Only partner staff can do this');
   return principal;

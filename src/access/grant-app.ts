@@ -4,13 +4,15 @@ import { inScope } from '../platform/database.ts';
 import type { AppName } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
-import { partnerCaller } from './caller.ts';
+import { partnerCaller, refuseAppsNotHeld } from './caller.ts';
 import { findStaffMember, type StaffMember } from './staff-views.ts';
 import { forgetPartnerApiKeys } from '../auth/resolve-principal.ts';
 
 /**
  * Give a staff member one more app; the API keys they made may use it again if they were given it (src/auth/resolve-principal.ts).
  * Finance is refused (422, as when inviting someone with it): only the operator grants it, by approving an access request.
+ * Any other app the caller does not hold itself is refused too (403 app_not_held, docs/adr/0039): holding Access Control
+ * does not make one a holder of every app.
  */
 export async function grantApp(ctx: Ctx, input: { userId: string; app: AppName }): Promise<StaffMember> {
   const caller = partnerCaller(ctx.principal);
@@ -19,6 +21,7 @@ export async function grantApp(ctx: Ctx, input: { userId: string; app: AppName }
       { path: 'app', message: 'the Finance app is granted by the platform operator, on request' },
     ]);
   }
+  refuseAppsNotHeld(caller, [{ app: input.app, path: 'app' }]);
   const granted = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const before = await findStaffMember(trx, caller.partnerId, input.userId);
     if (!before) throw notFound('Staff member');

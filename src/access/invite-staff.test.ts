@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../platform/crypto.ts';
 import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from './invite-user.ts';
-import { api, auditEventsOf, createTestApp, invitationTokenFor, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, invitationTokenFor, lastMailTo, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const invite = (who: Session | null, payload: unknown) => api(t, who, 'POST', '/api/v1/staff/invitations', payload);
+const invite = (who: Session | Record<string, string> | null, payload: unknown) => api(t, who, 'POST', '/api/v1/staff/invitations', payload);
 /** Every invitation made so far, as if sent `minutes` earlier. */
 const sendInvitationsBack = (minutes: number) =>
   t.db.owner.db.updateTable('invitations').set({ createdAt: sql`created_at - make_interval(mins => ${minutes})` }).execute();
@@ -93,6 +93,58 @@ describe('inviteStaff', () => {
     expect((await invite(null, { email: 'y@demo.test', name: 'Y', apps: [] })).statusCode).toBe(401);
   });
 
+  it('invites only with apps the caller holds: otherwise 403 app_not_held naming apps.N, nothing written or sent', async () => {
+    // Fiona holds Customer, Invoice and Finance; given Access Control, she may invite, with those apps only.
+    const financeId = await userIdOf(t.db, 'finance@demo.test');
+    expect((await api(t, admin, 'PUT', `/api/v1/staff/${financeId}/apps/access`)).statusCode).toBe(200);
+    try {
+      const finance = await signIn(t, 'finance@demo.test');
+      const invitedBefore = (await auditEventsOf(t.db, 'staff.invited')).length;
+      const refused = await invite(finance, { email: 'escalate@demo.test', name: 'Esca Late', apps: ['customer', 'audit', 'settings'] });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({
+        code: 'app_not_held', detail: expect.stringContaining('you do not hold: audit, settings'),
+        errors: [{ path: 'apps.1', message: expect.stringContaining('audit') }, { path: 'apps.2', message: expect.stringContaining('settings') }],
+      });
+      expect(await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'escalate@demo.test').execute()).toEqual([]);
+      expect(await invitationMails('escalate@demo.test')).toEqual([]);
+      expect(await auditEventsOf(t.db, 'staff.invited')).toHaveLength(invitedBefore);
+
+      const allowed = await invite(finance, { email: 'escalate@demo.test', name: 'Esca Late', apps: ['customer', 'access'] });
+      expect(allowed.statusCode).toBe(201);
+      const grants = await t.db.owner.db.selectFrom('appGrants').select(['app', 'grantedBy']).where('userId', '=', allowed.json().userId).execute();
+      expect(grants.map((g) => g.app).sort()).toEqual(['access', 'customer']);
+      expect(grants.every((g) => g.grantedBy === financeId)).toBe(true);
+    } finally {
+      expect((await api(t, admin, 'DELETE', `/api/v1/staff/${financeId}/apps/access`)).statusCode).toBe(200);
+    }
+  });
+
+  it('an API key invites only with apps it may use: its maker\'s apps bound it (403 app_not_held), and so do its own', async () => {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const financeId = await userIdOf(t.db, 'finance@demo.test');
+    expect((await api(t, admin, 'PUT', `/api/v1/staff/${financeId}/apps/access`)).statusCode).toBe(200);
+    try {
+      const finance = await signIn(t, 'finance@demo.test');
+      const key = (await api(t, finance, 'POST', '/api/v1/api-keys', { name: 'HR sync', apps: ['access', 'customer', 'invoice'] })).json();
+      expect((await invite(bearer(key.token), { email: 'by-key@demo.test', name: 'By Key', apps: ['invoice'] })).statusCode).toBe(201);
+      // Its maker loses Invoice: the key, which was given it, no longer gives it.
+      expect((await api(t, admin, 'DELETE', `/api/v1/staff/${financeId}/apps/invoice`)).statusCode).toBe(200);
+      const makerLacks = await invite(bearer(key.token), { email: 'by-key-2@demo.test', name: 'By Key', apps: ['customer', 'invoice'] });
+      expect(makerLacks.statusCode).toBe(403);
+      expect(makerLacks.json()).toMatchObject({ code: 'app_not_held', detail: expect.stringContaining('this API key may not use: invoice'), errors: [{ path: 'apps.1' }] });
+      // A key limited to Access Control gives nothing else, though the admin who made it holds every other app.
+      const accessOnly = (await api(t, admin, 'POST', '/api/v1/api-keys', { name: 'Access only', apps: ['access'] })).json();
+      const keyLacks = await invite(bearer(accessOnly.token), { email: 'by-key-2@demo.test', name: 'By Key', apps: ['product'] });
+      expect(keyLacks.json()).toMatchObject({ code: 'app_not_held', errors: [{ path: 'apps.0' }] });
+      expect(await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'by-key-2@demo.test').execute()).toEqual([]);
+      expect((await invite(bearer(accessOnly.token), { email: 'by-key-2@demo.test', name: 'By Key', apps: ['access'] })).statusCode).toBe(201);
+    } finally {
+      await api(t, admin, 'PUT', `/api/v1/staff/${financeId}/apps/invoice`);
+      expect((await api(t, admin, 'DELETE', `/api/v1/staff/${financeId}/apps/access`)).statusCode).toBe(200);
+    }
+  });
+
   it(`sends a pending address a new link at most once in ${REINVITE_AFTER_MINUTES} minutes: then 429 with Retry-After, nothing sent`, async () => {
     expect((await invite(admin, { email: 'eager@demo.test', name: 'Eager', apps: [] })).statusCode).toBe(201);
     const again = await invite(admin, { email: 'eager@demo.test', name: 'Eager Again', apps: [] });
@@ -143,5 +195,15 @@ describe('inviteStaff', () => {
     expect(throttled.headers?.['Retry-After']).toMatchObject({ description: expect.stringContaining('seconds'), schema: { type: 'integer' } });
     // A route that is not throttled keeps the plain 429 of every route, without the header.
     expect(ops.find((o) => o.operationId === 'revokeInvitation')!.responses['429']!.headers).toBeUndefined();
+  });
+
+  it('the OpenAPI document says inviting and granting answer 403 app_not_held for an app the caller does not hold', async () => {
+    type Response = { description: string };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { operationId: string; responses: Record<string, Response> }>> }>();
+    const ops = Object.values(doc.paths).flatMap((p) => Object.values(p));
+    for (const [operationId, field] of [['inviteStaff', 'apps.N'], ['grantApp', 'app']] as const) {
+      const forbidden = ops.find((o) => o.operationId === operationId)!.responses['403']!;
+      expect(forbidden.description, operationId).toContain(`app_not_held, naming ${field}`);
+    }
   });
 });

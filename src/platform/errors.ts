@@ -13,6 +13,8 @@ const STATUS_BY_CODE = {
   csrf_token_invalid: 403,
   forbidden: 403,
   app_not_granted: 403,
+  // Granting, or inviting with, an app the caller does not hold itself (docs/adr/0039); names the field.
+  app_not_held: 403,
   role_not_allowed: 403,
   tab_hidden: 403,
   email_not_verified: 403,
