@@ -10,7 +10,7 @@ import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 
 export const INVITATION_TTL_DAYS = 7;
-/** A pending invitation is sent again at most once in this many minutes (staff and portal member invitations). */
+/** A pending invitation is sent again at most once in this many minutes (staff, portal member and customer owner invitations). */
 export const REINVITE_AFTER_MINUTES = 10;
 /** Invitations one organisation (a partner's staff, or one customer's members) sends within an hour, at most. */
 export const INVITATIONS_PER_HOUR = 20;
@@ -23,7 +23,8 @@ export type InviteUserInput = {
   invitedBy: string | null;
   /**
    * Held to REINVITE_AFTER_MINUTES and INVITATIONS_PER_HOUR (429 too_many_requests with Retry-After): the invitations
-   * people send one by one (staff, portal members), not an owner's invitation with a new customer.
+   * people send one by one (staff, portal members, a customer's owner invited again or replaced), not an owner's
+   * invitation with a new customer.
    */
   throttled?: boolean;
 } & (
@@ -43,12 +44,22 @@ function emailTaken(email: string): DomainError {
 }
 
 /**
+ * The lock under which an organisation's invitations are counted (a partner's staff: customerId null), held to the end of
+ * the transaction; taking it again in the same transaction is free. Inviting a customer's members takes it before the
+ * customer row is touched (adding a user share-locks the customer through its foreign key): a transaction that also locks
+ * the customer row for update (inviteOwner) takes this one first, or the two would wait for each other.
+ */
+export async function lockInvitations(trx: Trx, partnerId: string, customerId: string | null): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`invitations:${partnerId}:${customerId ?? 'staff'}`}, 0))`.execute(trx);
+}
+
+/**
  * Each invitation mails a stranger text the inviter chose (the name): one organisation sends at most INVITATIONS_PER_HOUR
  * an hour, and one pending address gets a new link at most once in REINVITE_AFTER_MINUTES. Counted on the invitations
  * themselves under a lock per organisation, so requests at once cannot both slip under a limit.
  */
 async function throttleInvitations(trx: Trx, partnerId: string, customerId: string | null, pendingUserId: string | null): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`invitations:${partnerId}:${customerId ?? 'staff'}`}, 0))`.execute(trx);
+  await lockInvitations(trx, partnerId, customerId);
   if (pendingUserId) {
     const last = await trx
       .selectFrom('invitations')

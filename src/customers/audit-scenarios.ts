@@ -28,8 +28,9 @@ export const customerAuditScenarios: Record<string, Scenario> = {
 
   'POST /api/v1/customers/:id/owner-invitation': async (kit) => {
     const c = await freshCustomer(kit);
+    // Another owner in place of the one just invited: the same address gets a new link only 10 minutes after the last.
     return kit.t.app.inject({
-      method: 'POST', url: `/api/v1/customers/${c.id}/owner-invitation`, headers: c.headers, payload: { email: c.ownerEmail, name: 'Scenario Owner' },
+      method: 'POST', url: `/api/v1/customers/${c.id}/owner-invitation`, headers: c.headers, payload: { email: `other.${c.ownerEmail}`, name: 'Scenario Owner' },
     });
   },
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { email, idOf, listQuery, page, problemSchema, problems } from '../platform/schemas.ts';
+import { email, idOf, listQuery, page, problemSchema, problems, throttledProblem } from '../platform/schemas.ts';
 import { parseDecimal } from '../money/money.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { CUSTOMER_CURRENCIES, CUSTOMER_STATUSES, customerDetailSchema, customerSummarySchema } from './customer-views.ts';
@@ -12,6 +12,7 @@ import { createCustomer } from './create-customer.ts';
 import { getCustomer } from './get-customer.ts';
 import { updateCustomer } from './update-customer.ts';
 import { inviteOwner } from './invite-owner.ts';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES } from '../access/invite-user.ts';
 
 const TAGS = ['Customer'];
 const personOrCompanyName = z.string().trim().min(1).max(200);
@@ -96,7 +97,10 @@ export function customerRoutes(app: FolioApp, deps: ServerDeps): void {
       summary: 'Invite the owner again (fresh link) or invite another owner in place of one who never accepted; 409 customer_has_owner once accepted',
       params: z.strictObject({ id: pathId }),
       body: z.strictObject({ email, name: personOrCompanyName }),
-      response: { 200: customerDetailSchema, ...problems },
+      response: {
+        200: customerDetailSchema, ...problems,
+        429: throttledProblem(`A customer organisation's invitations (its owner's and its members') are at most ${INVITATIONS_PER_HOUR} an hour, and a pending address gets a new link at most once in ${REINVITE_AFTER_MINUTES} minutes.`),
+      },
     },
   }, async (req, reply) => reply.send(await inviteOwner(ctxOf(req, deps), { customerId: req.params.id, ...req.body })));
 }

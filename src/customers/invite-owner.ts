@@ -5,7 +5,7 @@ import { inScope } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
-import { inviteUser } from '../access/invite-user.ts';
+import { inviteUser, lockInvitations } from '../access/invite-user.ts';
 import { findCustomerDetail, type CustomerDetail } from './customer-views.ts';
 
 export interface InviteOwnerInput {
@@ -18,11 +18,16 @@ export interface InviteOwnerInput {
  * (Re-)invite the owner of a customer organisation whose owner has not accepted yet (or who has none): the same address gets
  * a fresh link (old links revoked); another address replaces the pending owner, who is disabled. An organisation with an
  * active owner is a 409 `customer_has_owner` (ownership is transferred by the owner, in the portal).
+ * Throttled as the organisation's other invitations (its members'): at most INVITATIONS_PER_HOUR an hour, and the same
+ * pending address a new link at most once in REINVITE_AFTER_MINUTES (429 with Retry-After, nothing written): each one
+ * mails a stranger a name the caller chose.
  */
 export async function inviteOwner(ctx: Ctx, input: InviteOwnerInput): Promise<CustomerDetail> {
   const caller = partnerCaller(ctx.principal);
   const email = input.email.trim().toLowerCase();
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
+    // The invitations' lock before the customer row's (lockInvitations says why).
+    await lockInvitations(trx, caller.partnerId, input.customerId);
     const customer = await trx
       .selectFrom('customers').select('id')
       .where('partnerId', '=', caller.partnerId).where('id', '=', input.customerId)
@@ -47,7 +52,7 @@ export async function inviteOwner(ctx: Ctx, input: InviteOwnerInput): Promise<Cu
       replaced = owner.email;
     }
     const invited = await inviteUser(trx, ctx, {
-      kind: 'customer', partnerId: caller.partnerId, customerId: customer.id, role: 'owner', email, name: input.name, invitedBy: caller.actorId,
+      kind: 'customer', partnerId: caller.partnerId, customerId: customer.id, role: 'owner', email, name: input.name, invitedBy: caller.actorId, throttled: true,
     });
     await recordAudit(trx, ctx, {
       partnerId: caller.partnerId, customerId: customer.id, app: 'customer', action: 'member.invited', targetType: 'user', targetId: invited.userId,

@@ -1,5 +1,8 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { INVITATIONS_PER_HOUR, REINVITE_AFTER_MINUTES, lockInvitations } from '../access/invite-user.ts';
+import { newId } from '../platform/ids.ts';
+import { api, auditEventsOf, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -127,9 +130,17 @@ describe('updateCustomer', () => {
 
 describe('inviteCustomerOwner', () => {
   const invite = (id: string, body: unknown) => api(t, admin, 'POST', `/api/v1/customers/${id}/owner-invitation`, body);
+  /** The customer's invitations so far, as if sent `minutes` earlier. */
+  const sendInvitationsBack = (customerId: string, minutes: number) =>
+    t.db.owner.db.updateTable('invitations').set({ createdAt: sql`created_at - make_interval(mins => ${minutes})` }).where('customerId', '=', customerId).execute();
+  const invitationsOf = (customerId: string) =>
+    t.db.owner.db.selectFrom('invitations').select(['email', 'revokedAt']).where('customerId', '=', customerId).orderBy('createdAt').orderBy('id').execute();
+  const newCustomer = async (name: string, ownerEmail: string) =>
+    (await api(t, admin, 'POST', '/api/v1/customers', { name, currency: 'AUD', ownerEmail, ownerName: 'First' })).json().id as string;
 
   it('sends a pending owner a fresh link, or invites another owner in place of one who never accepted', async () => {
-    const id = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Owner Co', currency: 'AUD', ownerEmail: 'first@owner.test', ownerName: 'First' })).json().id as string;
+    const id = await newCustomer('Owner Co', 'first@owner.test');
+    await sendInvitationsBack(id, REINVITE_AFTER_MINUTES); // a new link is sent at most once in REINVITE_AFTER_MINUTES
     const again = await invite(id, { email: 'first@owner.test', name: 'First Owner' });
     expect(again.statusCode, again.body).toBe(200);
     const invitations = await t.db.owner.db.selectFrom('invitations').select(['email', 'revokedAt']).where('customerId', '=', id).orderBy('createdAt').execute();
@@ -143,6 +154,90 @@ describe('inviteCustomerOwner', () => {
     ]);
     const events = (await auditEventsOf(t.db, 'member.invited')).filter((e) => e.customerId === id);
     expect(events.some((e) => (e.changes as Record<string, { after?: unknown }>).replaces?.after === 'first@owner.test')).toBe(true);
+  });
+
+  it(`sends a pending owner a new link at most once in ${REINVITE_AFTER_MINUTES} minutes: then 429 with Retry-After, nothing written or sent`, async () => {
+    const id = await newCustomer('Eager Co', 'eager@owner.test');
+    const mails = async () => (await t.db.owner.db.selectFrom('notifications').select('id').where('toEmail', '=', 'eager@owner.test').where('kind', '=', 'invitation').execute()).length;
+    const invitedEvents = async () => (await auditEventsOf(t.db, 'member.invited')).filter((e) => e.customerId === id).length;
+    const eventsBefore = await invitedEvents();
+
+    const again = await invite(id, { email: 'eager@owner.test', name: 'Eager Again' });
+    expect(again.statusCode).toBe(429);
+    expect(again.json()).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining(`less than ${REINVITE_AFTER_MINUTES} minutes ago`) });
+    const wait = Number(again.headers['retry-after']);
+    expect(wait).toBeGreaterThan((REINVITE_AFTER_MINUTES - 1) * 60);
+    expect(wait).toBeLessThanOrEqual(REINVITE_AFTER_MINUTES * 60);
+    expect((await invitationsOf(id)).map((i) => [i.email, i.revokedAt !== null])).toEqual([['eager@owner.test', false]]);
+    expect(await mails()).toBe(1);
+    expect(await invitedEvents()).toBe(eventsBefore);
+    const owner = await t.db.owner.db.selectFrom('users').select('name').where('email', '=', 'eager@owner.test').executeTakeFirstOrThrow();
+    expect(owner.name).toBe('First');
+
+    await sendInvitationsBack(id, REINVITE_AFTER_MINUTES);
+    expect((await invite(id, { email: 'eager@owner.test', name: 'Eager Again' })).statusCode).toBe(200);
+    expect(await mails()).toBe(2);
+  });
+
+  it(`sends at most ${INVITATIONS_PER_HOUR} invitations an hour per customer organisation: then 429 with Retry-After, and the pending owner stays`, async () => {
+    const id = await newCustomer('Busy Co', 'busy-0@owner.test');
+    let pending = 'busy-0@owner.test';
+    for (let i = 1; i < INVITATIONS_PER_HOUR; i++) {
+      pending = `busy-${i}@owner.test`;
+      const res = await invite(id, { email: pending, name: 'Busy' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const refused = await invite(id, { email: 'one-too-many@owner.test', name: 'Any text at all' });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining(`${INVITATIONS_PER_HOUR} invitations an hour`) });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    // Nothing written: the pending owner is not replaced, nobody new exists, nothing is mailed.
+    const owners = await t.db.owner.db.selectFrom('users').select(['email', 'status']).where('customerId', '=', id).where('status', '<>', 'disabled').execute();
+    expect(owners).toEqual([{ email: pending, status: 'invited' }]);
+    expect(await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'one-too-many@owner.test').execute()).toEqual([]);
+    expect(await t.db.owner.db.selectFrom('notifications').select('id').where('toEmail', '=', 'one-too-many@owner.test').execute()).toEqual([]);
+    // Another organisation is counted apart; an hour later this one invites again.
+    expect((await invite(await newCustomer('Calm Co', 'calm@owner.test'), { email: 'calm-2@owner.test', name: 'Calm' })).statusCode).toBe(200);
+    await sendInvitationsBack(id, 60);
+    expect((await invite(id, { email: 'one-too-many@owner.test', name: 'Late' })).statusCode).toBe(200);
+  });
+
+  it('takes the invitations\' lock before the customer row, as inviting a member does: the two never wait for each other', async () => {
+    const id = await newCustomer('Locked Co', 'locked@owner.test');
+    const partnerId = await partnerIdOf(t.db, 'demo-telecom');
+    const advisoryWaiters = async () => Number((await sql<{ n: number }>`
+      select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`.execute(t.db.owner.db)).rows[0]!.n);
+    let answer: ReturnType<typeof invite> | undefined;
+    await t.db.owner.db.transaction().execute(async (member) => {
+      // What inviting a member does, under way: the invitations' lock, then a user of the customer, whose foreign key
+      // share-locks the customer row. An owner's invitation that locked the row first would deadlock with it.
+      await lockInvitations(member, partnerId, id);
+      answer = invite(id, { email: 'locked-2@owner.test', name: 'Second' });
+      for (let i = 0; i < 250 && (await advisoryWaiters()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await advisoryWaiters()).toBe(1);
+      await member.insertInto('users').values({
+        id: newId('usr'), kind: 'customer', partnerId, customerId: id, customerRole: 'member', email: 'lock-member@owner.test',
+        name: 'Member', passwordHash: null, status: 'invited', emailVerifiedAt: null, lockedUntil: null, lastLoginAt: null, updatedAt: sql`now()`,
+      }).execute();
+    });
+    const res = await answer!;
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().users.map((u: { email: string; status: string }) => [u.email, u.status])).toEqual(expect.arrayContaining([
+      ['locked-2@owner.test', 'invited'], ['locked@owner.test', 'disabled'], ['lock-member@owner.test', 'invited'],
+    ]));
+  });
+
+  it('the OpenAPI document shows its 429: the limits in words, problem+json, and the Retry-After header', async () => {
+    type Response = { description: string; headers?: Record<string, { schema: { type: string } }>; content: Record<string, unknown> };
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { operationId: string; responses: Record<string, Response> }>> }>();
+    const op = Object.values(doc.paths).flatMap((p) => Object.values(p)).find((o) => o.operationId === 'inviteCustomerOwner')!;
+    const throttled = op.responses['429']!;
+    expect(throttled.description).toContain(`at most ${INVITATIONS_PER_HOUR} an hour`);
+    expect(throttled.description).toContain(`once in ${REINVITE_AFTER_MINUTES} minutes`);
+    expect(Object.keys(throttled.content)).toEqual(['application/problem+json']);
+    expect(throttled.headers?.['Retry-After']).toMatchObject({ schema: { type: 'integer' } });
   });
 
   it('refuses once the owner has accepted (409 customer_has_owner), another partner\'s customer (404) and bad input (400)', async () => {
