@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { publicAccess, signedIn } from '../platform/access-policy.ts';
-import { email, okSchema, password, problems, timestamp } from '../platform/schemas.ts';
+import { email, okSchema, password, problemSchema, problems, timestamp } from '../platform/schemas.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -85,7 +85,11 @@ export function authRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'revokeOtherSessions', tags: TAGS,
       summary: 'Sign out of every other device: end all your sessions except this one (answers how many ended)',
-      response: { 200: z.object({ revoked: z.number().int().nonnegative() }), ...problems },
+      response: {
+        200: z.object({ revoked: z.number().int().nonnegative() }), ...problems,
+        401: problemSchema.describe('No credentials, an ended session, or an unknown or revoked API key (not_signed_in)'),
+        403: problemSchema.describe('An API key, which has no session (forbidden), or a cookie write without its CSRF token (csrf_token_invalid)'),
+      },
     },
   }, async (req, reply) => reply.send(await revokeOtherSessions(ctxOf(req, deps))));
 

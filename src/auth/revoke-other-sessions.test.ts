@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, auditEventsOf, createTestApp, lastMailTo, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
+import { api, auditEventsOf, createTestApp, lastMailTo, partnerIdOf, signIn, userIdOf, type Session, type TestApp } from '../test/harness.ts';
+import { systemClock } from '../platform/clock.ts';
+import type { Ctx } from '../platform/context.ts';
+import { DomainError } from '../platform/errors.ts';
+import { revokeOtherSessions } from './revoke-other-sessions.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -78,6 +82,39 @@ describe('signing out of other devices', () => {
     expect((await api(t, s, 'POST', '/api/v1/auth/logout')).statusCode).toBe(200);
     const after = await revokeOthers(s);
     expect(after.statusCode).toBe(401);
+  });
+
+  it('refuses an API key with 403 (it has no session), ends nothing and audits nothing; a revoked key is 401', async () => {
+    const admin = await signIn(t, 'admin@demo.test');
+    const other = await signIn(t, 'admin@demo.test');
+    const key = (await api(t, admin, 'POST', '/api/v1/api-keys', { name: 'Ops script', apps: ['access'] })).json();
+    const eventsBefore = (await auditEventsOf(t.db, 'auth.other_sessions_revoked')).length;
+    const res = await revokeOthers({ authorization: `Bearer ${key.token}` });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'forbidden', detail: expect.stringMatching(/not an API key/) });
+    for (const s of [admin, other]) expect(await sessionStatus(s)).toBe(200);
+    expect(await auditEventsOf(t.db, 'auth.other_sessions_revoked')).toHaveLength(eventsBefore);
+
+    // The use case answers the same, whoever calls it: a key is a credential with no session, not a caller signed out.
+    const asKey: Ctx = {
+      db: t.db.app.db, config: t.config, log: t.app.log, requestId: null, ip: null, userAgent: null, clock: systemClock,
+      principal: { kind: 'api_key', keyId: key.id, partnerId: await partnerIdOf(t.db, 'demo-telecom'), name: key.name, apps: new Set(['access']) },
+    };
+    const refused = await revokeOtherSessions(asKey).then(() => null, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({ code: 'forbidden', status: 403, message: expect.stringContaining('An API key has no session') });
+    expect(await auditEventsOf(t.db, 'auth.other_sessions_revoked')).toHaveLength(eventsBefore);
+
+    expect((await api(t, admin, 'POST', `/api/v1/api-keys/${key.id}/revoke`)).statusCode).toBe(200);
+    const revoked = await revokeOthers({ authorization: `Bearer ${key.token}` });
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.json().code).toBe('not_signed_in');
+
+    // The OpenAPI document tells the two apart.
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> }>();
+    const responses = doc.paths['/api/v1/auth/sessions/revoke-others']!.post!.responses;
+    expect(responses['403']!.description).toContain('An API key, which has no session');
+    expect(responses['401']!.description).toContain('No credentials');
   });
 
   it('without the CSRF header it is refused as every other cookie write is, and ends nothing', async () => {

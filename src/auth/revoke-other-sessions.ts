@@ -11,6 +11,9 @@ import { recordAudit } from '../audit/record-audit.ts';
  */
 export async function revokeOtherSessions(ctx: Ctx): Promise<{ revoked: number }> {
   const p = ctx.principal;
+  // An API key is a credential, with no session of its own and no person's to end: 403, as the route's policy (signed_in)
+  // answers it; 401 is for a caller with no credentials at all.
+  if (p.kind === 'api_key') throw new DomainError('forbidden', 'An API key has no session: signing out of other devices needs a signed-in person');
   if (p.kind !== 'staff' && p.kind !== 'customer' && p.kind !== 'operator') throw new DomainError('not_signed_in', 'Only a signed-in person has sessions to end');
   return inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const ended = await trx
