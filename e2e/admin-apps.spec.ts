@@ -78,6 +78,46 @@ test('Access Control: create an API key, see its token once, revoke it', async (
   await expect(row).toContainText('Revoked');
 });
 
+test('Access Control: staff give only apps they hold (the others are not offered)', async ({ browser }) => {
+  // Fiona (Customer, Invoice, Finance) is given Access Control by the admin.
+  const me = (await (await page.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+  const fionaId = (((await (await page.request.get('/api/v1/staff?limit=200')).json()) as { data: Array<{ id: string; email: string }> }).data)
+    .find((s) => s.email === 'finance@demo.test')!.id;
+  const grant = await page.request.put(`/api/v1/staff/${fionaId}/apps/access`, { headers: { 'x-csrf-token': me.csrfToken } });
+  expect(grant.status(), await grant.text()).toBe(200);
+  const fiona = await browser.newPage();
+  try {
+    await signIn(fiona, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+    await sidebar(fiona).getByRole('link', { name: 'Access Control' }).click();
+    const staff = fiona.getByRole('table', { name: 'Staff' });
+    await staff.getByRole('row').filter({ hasText: 'finance@demo.test' }).getByRole('button', { name: 'Manage apps for Fiona Finance' }).click();
+    const dialog = fiona.getByRole('dialog', { name: 'Apps for Fiona Finance' });
+    await expect(dialog.getByRole('switch', { name: 'Audit' })).toBeDisabled();
+    await expect(dialog.getByRole('switch', { name: 'Audit' })).not.toBeChecked();
+    await expect(dialog.getByText('You can grant only apps you hold').first()).toBeVisible();
+    // What she holds she may still take away (not done here), or give.
+    await expect(dialog.getByRole('switch', { name: 'Customer' })).toBeEnabled();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+
+    await fiona.getByRole('tab', { name: 'Invitations' }).click();
+    await fiona.getByRole('button', { name: 'Invite staff member' }).click();
+    const invite = fiona.getByRole('dialog', { name: 'Invite staff member' });
+    for (const held of ['Customer', 'Invoice', 'Access Control']) await expect(invite.getByRole('checkbox', { name: held })).toBeVisible();
+    for (const notHeld of ['Audit', 'Product', 'Finance']) await expect(invite.getByRole('checkbox', { name: notHeld })).toHaveCount(0);
+    await invite.getByRole('button', { name: 'Cancel' }).click();
+
+    // The API says the same to whoever asks it directly.
+    const hers = (await (await fiona.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+    const selfGrant = await fiona.request.put(`/api/v1/staff/${fionaId}/apps/audit`, { headers: { 'x-csrf-token': hers.csrfToken } });
+    expect(selfGrant.status()).toBe(403);
+    expect(((await selfGrant.json()) as { code: string }).code).toBe('app_not_held');
+  } finally {
+    await fiona.close();
+    const back = await page.request.delete(`/api/v1/staff/${fionaId}/apps/access`, { headers: { 'x-csrf-token': me.csrfToken } });
+    expect(back.status(), await back.text()).toBe(200);
+  }
+});
+
 test('Portal Settings: change the contact-sales email and keep it', async () => {
   await sidebar(page).getByRole('link', { name: 'Portal Settings' }).click();
   await expect(page.getByRole('heading', { name: 'Portal Settings' })).toBeVisible();

@@ -112,7 +112,7 @@ export function ApiKeysTab() {
               label="Apps this key may use"
               value={apps}
               onChange={setApps}
-              allowed={(a) => a !== 'finance' || session.apps.includes('finance')}
+              allowed={(a) => session.apps.includes(a)}
               error={fieldError(create.error, 'apps')}
             />
             <Group justify="flex-end">

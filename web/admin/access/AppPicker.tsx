@@ -2,7 +2,7 @@ import { Checkbox, SimpleGrid } from '@mantine/core';
 import { APPS } from '../../shared/apps.tsx';
 import type { AppName } from '../../shared/types.ts';
 
-/** Checkboxes for admin-portal apps; `allowed` limits which can be chosen (Finance is never given by invitation). */
+/** Checkboxes for admin-portal apps; `allowed` limits which can be chosen (only apps the viewer holds; Finance is never given by invitation). */
 export function AppPicker({ label, value, onChange, allowed, error, description }: {
   label: string;
   value: AppName[];

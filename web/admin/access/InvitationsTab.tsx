@@ -8,6 +8,7 @@ import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDateTime } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
+import { useSession } from '../../shared/session.tsx';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 import type { AppName, StaffInvitation } from '../../shared/types.ts';
 import { AppPicker } from './AppPicker.tsx';
@@ -16,12 +17,16 @@ import { STAFF_KEY } from './StaffTab.tsx';
 const INVITATIONS_KEY = ['staff-invitations'] as const;
 
 export function InvitationsTab() {
+  const session = useSession();
+  // Only apps the inviter holds can be given (docs/adr/0039); Finance only by the operator.
+  const givable = (a: AppName) => a !== 'finance' && session.apps.includes(a);
+  const firstApps: AppName[] = givable('customer') ? ['customer'] : [];
   const queryClient = useQueryClient();
   const invitations = usePagedList<StaffInvitation>(INVITATIONS_KEY, '/api/v1/staff/invitations');
   const [open, setOpen] = useState(false);
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [apps, setApps] = useState<AppName[]>(['customer']);
+  const [apps, setApps] = useState<AppName[]>(firstApps);
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: INVITATIONS_KEY });
     await queryClient.invalidateQueries({ queryKey: STAFF_KEY });
@@ -33,7 +38,7 @@ export function InvitationsTab() {
       setOpen(false);
       setEmail('');
       setName('');
-      setApps(['customer']);
+      setApps(firstApps);
       invite.reset();
       await refresh();
     },
@@ -98,10 +103,10 @@ export function InvitationsTab() {
             </Group>
             <AppPicker
               label="Apps"
-              description="Finance is granted only by the platform operator, on request."
+              description="Only apps you hold. Finance is granted only by the platform operator, on request."
               value={apps}
               onChange={setApps}
-              allowed={(a) => a !== 'finance'}
+              allowed={givable}
               error={fieldError(invite.error, 'apps')}
             />
             <Group justify="flex-end">

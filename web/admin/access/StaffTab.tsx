@@ -117,8 +117,12 @@ export function StaffTab() {
             {APPS.map((a) => {
               const on = member.apps.includes(a.name);
               const ownAccess = a.name === 'access' && member.id === session.user.id;
-              const locked = a.name === 'finance' || ownAccess;
-              const why = a.name === 'finance' ? 'Granted by the platform operator through an access request' : ownAccess ? 'You cannot remove your own Access Control' : undefined;
+              // Nobody gives an app they do not hold (docs/adr/0039); taking one away is always possible.
+              const notHeld = !on && !session.apps.includes(a.name);
+              const locked = a.name === 'finance' || ownAccess || notHeld;
+              const why = a.name === 'finance'
+                ? 'Granted by the platform operator through an access request'
+                : ownAccess ? 'You cannot remove your own Access Control' : notHeld ? 'You can grant only apps you hold' : undefined;
               const pending = toggle.isPending && toggle.variables?.app === a.name && toggle.variables.userId === member.id;
               const sw = (
                 <Switch
