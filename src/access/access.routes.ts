@@ -113,7 +113,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/api-keys', {
     config: { access, audit: 'api_key.created' },
     schema: {
-      operationId: 'createApiKey', tags: TAGS, summary: 'Create an API key limited to apps you hold; the token is shown once',
+      operationId: 'createApiKey', tags: TAGS, summary: 'Create an API key limited to apps you hold (403 app_not_held naming apps.N otherwise); the token is shown once',
       body: z.strictObject({ name: z.string().trim().min(1).max(100), apps: uniqueApps.min(1) }),
       response: { 201: apiKeySchema.extend({ token: z.string() }), ...problems },
     },

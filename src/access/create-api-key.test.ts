@@ -45,10 +45,13 @@ describe('createApiKey', () => {
     expect(event).toMatchObject({ actorType: 'api_key', actorId: key.id, actorLabel: 'Provisioning' });
   });
 
-  it('limits a key to apps its creator holds: Finance only for those who hold it (422)', async () => {
+  it('limits a key to apps its creator holds: Finance only for those who hold it (403 app_not_held naming the app, as granting one does)', async () => {
+    const before = (await api(t, admin, 'GET', '/api/v1/api-keys')).json().data.length;
     const res = await api(t, admin, 'POST', '/api/v1/api-keys', { name: 'Books', apps: ['invoice', 'finance'] });
-    expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'apps' }] });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'app_not_held', errors: [{ path: 'apps.1' }] });
+    expect(res.json().errors).toHaveLength(1);
+    expect((await api(t, admin, 'GET', '/api/v1/api-keys')).json().data).toHaveLength(before);
 
     const finance = await signIn(t, 'finance@demo.test');
     // Creating keys is part of the Access Control app, which Fiona does not hold.

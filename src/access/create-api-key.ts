@@ -2,11 +2,10 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import type { AppName } from '../platform/db-types.ts';
-import { DomainError } from '../platform/errors.ts';
 import { newId, newSecret } from '../platform/ids.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
-import { partnerCaller } from './caller.ts';
+import { partnerCaller, refuseAppsNotHeld } from './caller.ts';
 import { apiKeyColumns, makerNames, toApiKey, type ApiKey } from './api-key-views.ts';
 
 export const API_KEY_PREFIX_LENGTH = 10;
@@ -14,13 +13,10 @@ export const API_KEY_PREFIX_LENGTH = 10;
 /** A partner API key limited to some apps, each of which the creator holds. The token is returned once and stored only as its hash. */
 export async function createApiKey(ctx: Ctx, input: { name: string; apps: readonly AppName[] }): Promise<ApiKey & { token: string }> {
   const caller = partnerCaller(ctx.principal);
+  // One answer for every way of giving an app (docs/adr/0039): 403 app_not_held naming `apps.N`. Finance included: a
+  // key may use it when its maker holds it.
+  refuseAppsNotHeld(caller, input.apps.map((app, i) => ({ app, path: `apps.${i}` })));
   const apps = [...new Set(input.apps)];
-  const notHeld = apps.filter((a) => !caller.apps.has(a));
-  if (notHeld.length > 0) {
-    throw new DomainError('rule_violation', `A key can only use apps you hold; you do not hold: ${notHeld.join(', ')}`, [
-      { path: 'apps', message: `not held: ${notHeld.join(', ')}` },
-    ]);
-  }
   const token = `fk_${newSecret()}`;
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const row = await trx
