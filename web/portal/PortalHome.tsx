@@ -1,6 +1,6 @@
 import { Link, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Anchor, Badge, Box, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Group, Paper, SimpleGrid, Stack, Tabs, Text, Title, VisuallyHidden } from '@mantine/core';
 import { IconArrowRight, IconCoins, IconFileInvoice, IconHistory, IconServer } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { api, isApiError } from '../shared/api.ts';
@@ -17,6 +17,7 @@ import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.t
 import type { Page, PortalTabs } from '../shared/types.ts';
 import { isUnavailable, subscriptionLabel, usePortalSubscriptions } from './services/queries.ts';
 import { BuySubscriptionButton } from './services/BuySubscription.tsx';
+import { useSubscriptionManagement } from './services/SubscriptionActions.tsx';
 import { SERVICES_KEY, type PortalSubscription, type VirtualLine, type Wallboard } from './services/types.ts';
 
 const TABS: { key: keyof PortalTabs; label: string; icon: ReactNode }[] = [
@@ -114,6 +115,24 @@ function RenewalDate({ s }: { s: PortalSubscription }) {
   );
 }
 
+/** On a phone, an owner's auto-renew switch and actions under the subscription's name (their columns are left out there). */
+function PhoneControls({ switchControl, buttons }: { switchControl: ReactNode; buttons: ReactNode }) {
+  if (!switchControl && !buttons) return null;
+  return (
+    <Group gap="xs" mt={6} wrap="wrap">
+      {switchControl ? (
+        <Group gap={6} wrap="nowrap">
+          {switchControl}
+          <Text size="xs" c="dimmed" aria-hidden>
+            Auto-renew
+          </Text>
+        </Group>
+      ) : null}
+      {buttons}
+    </Group>
+  );
+}
+
 function AutoRenewBadge({ s }: { s: PortalSubscription }) {
   if (!renews(s)) return <Text size="sm" c="dimmed">—</Text>;
   return s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
@@ -197,9 +216,17 @@ function RecentActivityCard() {
   );
 }
 
-/** The Services section of Home: subscriptions with their renewal dates, and how many lines and wallboards there are. */
+/**
+ * The Services section of Home: subscriptions with their renewal dates, and how many lines and wallboards there are.
+ * Owners and admins turn auto-renew on or off, terminate and reactivate (members and guests read the list: the API's
+ * changes are for owners and admins); on a phone those controls sit under the subscription's name.
+ */
 function ServicesTab() {
+  const session = useSession();
+  const role = session.customer?.role ?? 'guest';
+  const canManage = role === 'owner' || role === 'admin';
   const subs = usePortalSubscriptions();
+  const manage = useSubscriptionManagement();
   const lines = useQuery({
     queryKey: [...SERVICES_KEY, 'home', 'virtual-lines'],
     queryFn: ({ signal }) => api.get<Page<VirtualLine>>('/api/v1/portal/virtual-lines', { limit: 200 }, signal),
@@ -220,6 +247,7 @@ function ServicesTab() {
           </Title>
           <BuySubscriptionButton />
         </Group>
+        {canManage ? manage.notice : null}
         {subs.error && isUnavailable(subs.error) ? (
           <Text size="sm" c="dimmed" py="sm">
             Your subscriptions and their renewal dates will appear here.
@@ -247,6 +275,7 @@ function ServicesTab() {
                       <Text size="xs" c="dimmed">
                         {titleCase(s.cycle)}{s.quantity > 1 ? ` × ${s.quantity}` : ''} · {renewalText(s)}
                       </Text>
+                      {canManage ? <PhoneControls switchControl={manage.autoRenewSwitch(s)} buttons={manage.buttons(s)} /> : null}
                     </Box>
                   </div>
                 ),
@@ -255,10 +284,14 @@ function ServicesTab() {
               { key: 'cycle', header: 'Billing', visibleFrom: 'sm', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
               { key: 'renewal', header: 'Renewal date', visibleFrom: 'sm', render: (s) => <RenewalDate s={s} /> },
               { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—'}</Text> },
-              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => <AutoRenewBadge s={s} /> },
+              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => (canManage ? manage.autoRenewSwitch(s) : null) ?? <AutoRenewBadge s={s} /> },
+              ...(canManage
+                ? [{ key: 'actions', header: <VisuallyHidden>Actions</VisuallyHidden>, align: 'right' as const, visibleFrom: 'sm' as const, render: (s: PortalSubscription) => manage.buttons(s) }]
+                : []),
             ]}
           />
         )}
+        {canManage ? manage.dialogs : null}
       </section>
       <Paper withBorder radius="md" p="md" bg="var(--mantine-color-gray-0)">
         <Group justify="space-between">

@@ -81,9 +81,16 @@ export interface PortalSubscription {
   quantity: number;
   status: 'pending_payment' | 'active' | 'expired' | 'terminated';
   autoRenew: boolean;
+  currentPeriodStart: string | null;
   currentPeriodEnd: string | null;
   nextRenewalAt: string | null;
   renewalPrice: string;
+  /** Last day an expired subscription can be reactivated (UTC day); null unless expired. */
+  reactivatableUntil: string | null;
+  /** What termination refunded into points (tax included in `total`); null when nothing was computed. */
+  refund: { price: string; tax: string; total: string } | null;
+  /** Bumped by every change: an update's If-Match is its ETag (`versionEtag`, src/platform/version-etag.ts). */
+  version: number;
 }
 
 export const SERVICES_KEY = ['portal', 'services'] as const;

@@ -1,0 +1,257 @@
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { PASSWORD, SHOTS, apiWrite, csrf, customerWithOwner, expectFitsTheScreen, mailbox, portalPriceId, signIn } from './support/folio.ts';
+
+/**
+ * Owners and admins manage their subscriptions in the portal (Home > Services): auto-renew off and on, terminate with the
+ * refund into points, each sent with the If-Match of the version the row showed; a subscription changed meanwhile is
+ * refused (412), said, and reloaded, nothing changed. Members read the list with no controls; a closed organisation keeps
+ * terminate and auto-renew off, and is not offered turning it on. Each test makes its own organisation (staff create it,
+ * its owner tops up by card and buys a number from the points), so the seeded ones stay as other journeys expect them.
+ */
+const STALE = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
+const LABEL = 'Phone Number · Singapore local';
+
+interface Sub { id: string; status: string; autoRenew: boolean; version: number; refund: { price: string; tax: string; total: string } | null }
+
+/** Decimal string -> micros, for comparing amounts exactly. */
+function micros(amount: string): bigint {
+  const [whole, fraction = ''] = amount.replace('-', '').split('.');
+  const value = BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
+  return amount.startsWith('-') ? -value : value;
+}
+
+async function organisationWithNumber(page: Page, staff: Page, request: APIRequestContext, name: string): Promise<{ customerId: string; ownerEmail: string; subId: string }> {
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  const ownerEmail = `owner-${suffix}@${name.toLowerCase()}.test`;
+  const customerId = await customerWithOwner(staff, request, { name: `${name} ${suffix}`, ownerEmail, ownerName: `${name} Owner` });
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const topUp = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '100.00', cardToken: 'tok_sandbox_success' });
+  expect(topUp.status(), await topUp.text()).toBe(201);
+  const bought = await apiWrite(page, 'POST', '/api/v1/portal/subscriptions', { priceId: await portalPriceId(page, 'Phone Number', 'Singapore local', 'monthly') });
+  expect(bought.status(), await bought.text()).toBe(201);
+  const { subscription } = (await bought.json()) as { subscription: Sub };
+  expect(subscription).toMatchObject({ status: 'active', autoRenew: true });
+  return { customerId, ownerEmail, subId: subscription.id };
+}
+
+async function readSub(page: Page, id: string): Promise<{ etag: string; view: Sub }> {
+  const res = await page.request.get(`/api/v1/portal/subscriptions/${id}`);
+  expect(res.status(), await res.text()).toBe(200);
+  return { etag: res.headers().etag!, view: (await res.json()) as Sub };
+}
+
+async function usablePoints(page: Page): Promise<bigint> {
+  const res = await page.request.get('/api/v1/portal/wallet');
+  expect(res.status(), await res.text()).toBe(200);
+  return micros(((await res.json()) as { points: string }).points);
+}
+
+/** The headers of the page's own writes to one subscription, in order. */
+function watchWrites(page: Page, subId: string) {
+  const sent: { path: string; method: string; ifMatch: string | undefined; idempotencyKey: string | undefined }[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.method() !== 'GET' && path.startsWith(`/api/v1/portal/subscriptions/${subId}`)) {
+      sent.push({ path: path.slice(`/api/v1/portal/subscriptions/${subId}`.length), method: r.method(), ifMatch: r.headers()['if-match'], idempotencyKey: r.headers()['idempotency-key'] });
+    }
+  });
+  return sent;
+}
+
+test('an owner turns auto-renew off and on, then terminates a number and finds the refund in points', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const { subId } = await organisationWithNumber(page, staff, request, 'Renewals');
+  await staff.close();
+  const sent = watchWrites(page, subId);
+
+  await page.goto('/portal?tab=services');
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  const autoRenew = row.getByRole('switch', { name: `Auto-renew ${LABEL}` });
+  await expect(autoRenew).toBeChecked();
+  const first = await readSub(page, subId);
+
+  // Off: the switch says so, the API agrees, and the request named the version the row showed.
+  await autoRenew.click();
+  await expect(page.getByText(`Auto-renew is off: ${LABEL} ends on`)).toBeVisible();
+  await expect(autoRenew).not.toBeChecked();
+  await expect(row).toContainText('Ends');
+  const off = await readSub(page, subId);
+  expect(off.view).toMatchObject({ status: 'active', autoRenew: false });
+  expect(sent[0]).toMatchObject({ method: 'PATCH', path: '', ifMatch: first.etag });
+
+  // And on again, from the row as it was reloaded.
+  await autoRenew.click();
+  await expect(page.getByText(`Auto-renew is on: ${LABEL} renews on`)).toBeVisible();
+  await expect(autoRenew).toBeChecked();
+  const on = await readSub(page, subId);
+  expect(on.view).toMatchObject({ status: 'active', autoRenew: true });
+  expect(sent[1]).toMatchObject({ method: 'PATCH', ifMatch: off.etag });
+
+  // Terminate: the dialog says what happens, the rule in words (no amount: the API computes it); a reason is required.
+  const pointsBefore = await usablePoints(page);
+  await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });
+  await expect(dialog.getByTestId('terminate-terms')).toContainText('It ends now');
+  await expect(dialog.getByTestId('terminate-terms')).toContainText('Within 14 days of its activation, last renewal or reactivation');
+  await expect(dialog.getByTestId('terminate-terms')).toContainText('a monthly period has no whole month left');
+  await page.screenshot({ path: `${SHOTS}/portal-subscription-terminate.png`, fullPage: true });
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(dialog.getByText('Required')).toBeVisible();
+  expect(sent.filter((s) => s.path === '/terminate')).toHaveLength(0);
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill('We moved to another number');
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(dialog).toBeHidden();
+
+  const after = await readSub(page, subId);
+  expect(after.view.status).toBe('terminated');
+  expect(after.view.refund, 'terminated within 14 days: refunded in full').not.toBeNull();
+  const refund = after.view.refund!;
+  expect(micros(refund.total)).toBeGreaterThan(0n);
+  const done = page.getByTestId('subscription-done');
+  await expect(done).toContainText(`${LABEL} was terminated`);
+  await expect(done).toContainText(`SGD ${refund.total} was refunded to your points`);
+  await expect(row).toContainText('Terminated');
+  await expect(row.getByRole('button', { name: `Terminate ${LABEL}` })).toHaveCount(0);
+  await expect(row.getByRole('switch')).toHaveCount(0);
+  const terminate = sent.find((s) => s.path === '/terminate')!;
+  expect(terminate).toMatchObject({ method: 'POST', ifMatch: on.etag });
+  expect(terminate.idempotencyKey).toMatch(/^terminate-[0-9a-f]{32}$/);
+  expect(await usablePoints(page)).toBe(pointsBefore + micros(refund.total));
+
+  // The refund is in the points' transactions.
+  await page.getByRole('tab', { name: 'Points' }).click();
+  const refundRow = page.getByRole('table', { name: 'Transactions' }).getByRole('row').filter({ hasText: 'Refund: Phone Number terminated' });
+  await expect(refundRow).toContainText(refund.total);
+});
+
+test('a change made meanwhile is said and reloaded: neither the switch nor Terminate acts on the old version', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const { subId } = await organisationWithNumber(page, staff, request, 'Meanwhile');
+  await staff.close();
+  const sent = watchWrites(page, subId);
+  await page.goto('/portal?tab=services');
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  const autoRenew = row.getByRole('switch', { name: `Auto-renew ${LABEL}` });
+  await expect(autoRenew).toBeChecked();
+  const shown = await readSub(page, subId);
+
+  // Someone else turns auto-renew off through the API; the page still shows it on. Turning it off from the page is refused.
+  const behind = await page.request.patch(`/api/v1/portal/subscriptions/${subId}`, { headers: await csrf(page), data: { autoRenew: false } });
+  expect(behind.status(), await behind.text()).toBe(200);
+  const changed = await readSub(page, subId);
+  await expect(autoRenew).toBeChecked();
+  await autoRenew.click();
+  const stale = page.getByTestId('subscription-stale');
+  await expect(stale).toContainText(`${LABEL} was changed`);
+  await expect(stale).toContainText(STALE);
+  await expect(stale).toHaveAttribute('role', 'alert');
+  await expect(autoRenew).not.toBeChecked(); // reloaded: off, as the other change left it
+  expect(sent).toHaveLength(1);
+  expect(sent[0]).toMatchObject({ method: 'PATCH', ifMatch: shown.etag });
+  expect((await readSub(page, subId)).etag).toBe(changed.etag);
+
+  // Again behind its back: on. Terminate from the page names the version it shows: refused, the dialog closes, nothing is terminated.
+  const again = await page.request.patch(`/api/v1/portal/subscriptions/${subId}`, { headers: await csrf(page), data: { autoRenew: true } });
+  expect(again.status(), await again.text()).toBe(200);
+  const changedAgain = await readSub(page, subId);
+  await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill('Too expensive');
+  const pointsBefore = await usablePoints(page);
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(stale).toContainText(STALE);
+  await expect(autoRenew).toBeChecked();
+  await expect(row).toContainText('Active');
+  await page.screenshot({ path: `${SHOTS}/portal-subscription-stale.png`, fullPage: true });
+  expect(sent.map((s) => s.ifMatch)).toEqual([shown.etag, changed.etag]);
+  const after = await readSub(page, subId);
+  expect(after.etag).toBe(changedAgain.etag);
+  expect(after.view).toMatchObject({ status: 'active', autoRenew: true, refund: null });
+  expect(await usablePoints(page)).toBe(pointsBefore);
+
+  // The next try acts on what the row now shows, with the reason still typed.
+  await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
+  await expect(dialog.getByRole('textbox', { name: 'Reason' })).toHaveValue('Too expensive');
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(page.getByTestId('subscription-done')).toContainText(`${LABEL} was terminated`);
+  await expect(stale).toHaveCount(0);
+  expect(sent.at(-1)?.ifMatch).toBe(changedAgain.etag);
+  expect((await readSub(page, subId)).view.status).toBe('terminated');
+});
+
+test('a member reads the subscriptions with no controls; a closed organisation\'s owner can still turn auto-renew off and terminate, not on', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const { customerId, subId } = await organisationWithNumber(page, staff, request, 'Readers');
+
+  // The owner invites a member, who joins and signs in elsewhere.
+  const memberEmail = `member-${Date.now().toString(36)}@readers.test`;
+  const invited = await page.request.post('/api/v1/portal/members/invitations', { headers: await csrf(page), data: { email: memberEmail, name: 'Mia Member', role: 'member' } });
+  expect(invited.status(), await invited.text()).toBe(201);
+  const token = /accept-invitation\?token=([A-Za-z0-9_-]+)/.exec((await mailbox(request, memberEmail)).find((m) => m.kind === 'invitation')?.bodyText ?? '')?.[1];
+  expect(token, 'an invitation link').toBeTruthy();
+  const accepted = await request.post('/api/v1/auth/invitations/accept', { data: { token, name: 'Mia Member', password: PASSWORD } });
+  expect(accepted.status(), await accepted.text()).toBe(200);
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await signIn(member, memberEmail, /\/portal$/, { twoFactor: false });
+  await member.goto('/portal?tab=services');
+  const memberRow = member.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  await expect(memberRow).toContainText('Active');
+  await expect(memberRow.getByText('On', { exact: true })).toBeVisible();
+  await expect(member.getByRole('switch')).toHaveCount(0);
+  await expect(member.getByRole('button', { name: /^(Terminate|Reactivate) / })).toHaveCount(0);
+  // The API agrees: a member changes nothing (403).
+  const refused = await member.request.patch(`/api/v1/portal/subscriptions/${subId}`, { headers: await csrf(member), data: { autoRenew: false } });
+  expect(refused.status()).toBe(403);
+  await memberContext.close();
+
+  // Staff close the organisation: closing turns auto-renew off (ADR 0038). The owner may not turn it on again (409), so is not offered it.
+  const closed = await staff.request.patch(`/api/v1/customers/${customerId}`, { headers: await csrf(staff), data: { status: 'closed' } });
+  expect(closed.status(), await closed.text()).toBe(200);
+  await staff.close();
+  await page.goto('/portal?tab=services');
+  await expect(page.getByTestId('account-closed')).toBeVisible();
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  await expect(row).toContainText('Active');
+  await expect(row.getByRole('switch')).toHaveCount(0);
+  await expect(row.getByText('Off', { exact: true })).toBeVisible();
+  await expect(row.getByRole('button', { name: `Terminate ${LABEL}` })).toBeVisible();
+  await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill('Closing down');
+  await dialog.getByRole('button', { name: 'Terminate' }).click();
+  await expect(page.getByTestId('subscription-done')).toContainText('was refunded to your points');
+  expect((await readSub(page, subId)).view.status).toBe('terminated');
+});
+
+test.describe('on a phone (390 px)', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('an owner finds auto-renew and Terminate under the subscription\'s name, and the table fits', async ({ browser, page, request }) => {
+    test.setTimeout(120_000);
+    const staff = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+    await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+    await organisationWithNumber(page, staff, request, 'Pocket');
+    await staff.close();
+    await page.goto('/portal?tab=services');
+    const table = page.getByRole('table', { name: 'Subscriptions' });
+    const row = table.getByRole('row').filter({ hasText: 'Phone Number' });
+    const autoRenew = row.getByRole('switch', { name: `Auto-renew ${LABEL}` });
+    await autoRenew.scrollIntoViewIfNeeded();
+    await expect(autoRenew).toBeInViewport();
+    await expect(row.getByRole('button', { name: `Terminate ${LABEL}` })).toBeInViewport();
+    await expect(table.getByRole('columnheader', { name: 'Auto-renew' })).toBeHidden();
+    await expectFitsTheScreen(table);
+    await page.screenshot({ path: `${SHOTS}/phone-portal-subscription-actions.png` });
+    await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });
+    await expect(dialog.getByRole('button', { name: 'Terminate' })).toBeInViewport();
+  });
+});
