@@ -49,10 +49,21 @@ async function readSettings(db: Executor, key: { partnerId: string; customerId: 
   return lock ? q.forUpdate().executeTakeFirst() : q.executeTakeFirst();
 }
 
-async function customerCurrency(db: Executor, key: { partnerId: string; customerId: string }): Promise<Currency> {
-  const c = await db.selectFrom('customers').select('currency').where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
+async function readCustomer(db: Executor, key: { partnerId: string; customerId: string }): Promise<{ currency: Currency; status: string }> {
+  const c = await db.selectFrom('customers').select(['currency', 'status']).where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
   if (!c) throw notFound('Customer');
-  return currencyOf(c.currency);
+  return { currency: currencyOf(c.currency), status: c.status };
+}
+
+/**
+ * Whether `input` only turns the stored auto top-up off: `enabled` false, threshold, amount and card as they are (a
+ * setting already off, sent again as it is, changes nothing). Nothing stored reads as off, with nothing to keep.
+ */
+function onlyTurnsOff(row: SettingsRow | undefined, currency: Currency, input: UpdateAutoTopUpInput): boolean {
+  return !input.enabled && row !== undefined
+    && parseDecimal(input.threshold, currency) === BigInt(row.thresholdMicros)
+    && parseDecimal(input.amount, currency) === BigInt(row.amountMicros)
+    && input.savedCardId === row.savedCardId;
 }
 
 async function cardView(db: Executor, key: { partnerId: string; customerId: string }, id: string | null) {
@@ -77,7 +88,7 @@ export async function portalGetAutoTopUp(ctx: Ctx): Promise<AutoTopUpView> {
   const caller = portalCaller(ctx.principal);
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, { kind: 'customer', ...key }, async (trx) => {
-    const currency = await customerCurrency(trx, key);
+    const { currency } = await readCustomer(trx, key);
     const row = await readSettings(trx, key);
     return toView(currency, row, await cardView(trx, key, row?.savedCardId ?? null));
   });
@@ -93,13 +104,23 @@ export interface UpdateAutoTopUpInput {
 /**
  * Set the organisation's auto top-up. When on, the amount must meet today's minimum (422) and a saved card of the
  * organisation is needed (400 without one, 404 for a card it does not have). Changing the settings does not reset the day's
- * attempt: at most one automatic top-up a day, whatever happens.
+ * attempt: at most one automatic top-up a day, whatever happens. A closed customer may only turn it off (409
+ * state_conflict for anything else), a suspended one may change it.
  */
 export async function portalUpdateAutoTopUp(ctx: Ctx & { gateway: Gateway }, input: UpdateAutoTopUpInput): Promise<AutoTopUpView> {
   const caller = portalCaller(ctx.principal);
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
   return inScope(ctx.db, { kind: 'customer', ...key }, async (trx) => {
-    const currency = await customerCurrency(trx, key);
+    const { currency, status } = await readCustomer(trx, key);
+    // A closed account tops up no more (the sweep passes over it) and sets nothing new, as its low balance alert: its
+    // setting stays readable. Turning it off, all else as it is, is still taken: it only stops charges, and a setting
+    // left on would charge the saved card again as soon as the account were reopened, which its owner may mean to rule
+    // out now. Anything else (turning it on; a new threshold, amount or card, even with it off) is refused before it is
+    // checked, nothing written or audited. A suspended one may still change it (the sweep passes over it too until it is
+    // active again). ADR 0038 amendment.
+    if (status === 'closed' && !onlyTurnsOff(await readSettings(trx, key, true), currency, input)) {
+      throw new DomainError('state_conflict', 'This account is closed: its auto top-up can no longer be changed, only turned off.');
+    }
     const errors: FieldError[] = [];
     const decimals = `a decimal string with at most ${CURRENCIES[currency]} decimals for ${currency}`;
     const threshold = parseDecimal(input.threshold, currency);

@@ -225,6 +225,58 @@ describe('the sweep', () => {
   });
 });
 
+describe('a closed or suspended organisation', () => {
+  it('closed: its auto top-up is read, turned off (all else as it is), and changed no other way (409, nothing written); suspended: changed', async () => {
+    const wombatId = await customerIdOf(t.db, 'Wombat Pty Ltd');
+    const wo = await signIn(t, 'owner@wombat.test');
+    const setStatus = (status: 'active' | 'suspended' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', wombatId).execute();
+    const row = () => t.db.owner.db.selectFrom('autoTopUpSettings').selectAll().where('customerId', '=', wombatId).executeTakeFirstOrThrow();
+    const events = async () => (await auditEventsOf(t.db, 'auto_top_up.updated')).filter((e) => e.customerId === wombatId);
+    const on = (await api(t, wo, 'GET', '/api/v1/portal/auto-top-up')).json(); // on since the delayed-payment test
+    expect(on).toMatchObject({ enabled: true, threshold: '0.00', amount: '50.00' });
+    const card = on.savedCardId as string;
+    await setStatus('closed');
+    try {
+      const read = await api(t, wo, 'GET', '/api/v1/portal/auto-top-up');
+      expect(read.statusCode).toBe(200);
+      expect(read.json()).toEqual(on);
+      const before = await row();
+      const eventsBefore = (await events()).length;
+      for (const body of [
+        { enabled: true, threshold: '0.00', amount: '50.00', savedCardId: card }, // as it is: still a change it may not make
+        { enabled: true, threshold: '1.00', amount: '50.00', savedCardId: card },
+        { enabled: false, threshold: '1.00', amount: '50.00', savedCardId: card }, // off, but with a new threshold
+        { enabled: false, threshold: '0.00', amount: '60.00', savedCardId: card },
+        { enabled: false, threshold: '0.00', amount: '50.00', savedCardId: null },
+      ]) {
+        const refused = await put(body, wo);
+        expect(refused.statusCode, refused.body).toBe(409);
+        expect(refused.headers['content-type']).toContain('application/problem+json');
+        expect(refused.json()).toMatchObject({ code: 'state_conflict', detail: expect.stringContaining('closed') });
+      }
+      expect(await row()).toEqual(before);
+      expect(await events()).toHaveLength(eventsBefore);
+
+      // Turning it off only stops charges: taken, audited; sent again, nothing changes; on again, refused.
+      const off = await put({ enabled: false, threshold: '0.00', amount: '50.00', savedCardId: card }, wo);
+      expect(off.statusCode, off.body).toBe(200);
+      expect(off.json()).toMatchObject({ enabled: false, threshold: '0.00', amount: '50.00', savedCardId: card });
+      expect((await events())[0]!.changes).toEqual({ enabled: { before: true, after: false } });
+      expect((await put({ enabled: false, threshold: '0.00', amount: '50.00', savedCardId: card }, wo)).statusCode).toBe(200);
+      expect(await events()).toHaveLength(eventsBefore + 1);
+      expect((await put({ enabled: true, threshold: '0.00', amount: '50.00', savedCardId: card }, wo)).statusCode).toBe(409);
+      expect((await row()).enabled).toBe(false);
+
+      await setStatus('suspended');
+      const suspended = await put({ enabled: true, threshold: '2.00', amount: '50.00', savedCardId: card }, wo);
+      expect(suspended.statusCode, suspended.body).toBe(200);
+      expect(suspended.json()).toMatchObject({ enabled: true, threshold: '2.00' });
+    } finally {
+      await setStatus('active');
+    }
+  });
+});
+
 describe('worker wiring', () => {
   it('the sweep is a cron task; the sandbox loop settles due payments through the webhook code, and stops cleanly', async () => {
     expect(parseCrontab(AUTO_TOP_UP_SWEEP_CRONTAB).map((c) => c.task)).toEqual([AUTO_TOP_UP_SWEEP_TASK]);

@@ -112,6 +112,7 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'portalUpdateAutoTopUp', tags: ['Portal'],
       summary: 'Set auto top-up: when usable points fall to the threshold, the saved card is charged for the amount, at most once a day',
+      description: 'A closed organisation\'s auto top-up can be read and turned off (enabled false, threshold, amount and card as they are), but not otherwise changed: 409 state_conflict, nothing written (a suspended one may change it).',
       body: z.strictObject({ enabled: z.boolean(), threshold: decimal, amount: decimal, savedCardId: cardId.nullable() }),
       response: { 200: autoTopUpSchema, ...problems },
     },

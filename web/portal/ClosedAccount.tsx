@@ -4,8 +4,8 @@ import { useSession } from '../shared/session.tsx';
 
 /**
  * Whether the signed-in user's organisation is closed. The API then refuses top-ups, purchases, new invitations and
- * changes to the low balance alert (409), and auto top-up and low balance alerts no longer run; invoices, statements,
- * points and activity can still be read, and invoices still due paid.
+ * changes to the low balance alert and to auto top-up but turning it off (409), and auto top-up and low balance alerts
+ * no longer run; invoices, statements, points and activity can still be read, and invoices still due paid.
  */
 export function useAccountClosed(): boolean {
   return useSession().customer?.status === 'closed';
