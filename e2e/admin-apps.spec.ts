@@ -85,6 +85,12 @@ test('Access Control: staff give only apps they hold (the others are not offered
     .find((s) => s.email === 'finance@demo.test')!.id;
   const grant = await page.request.put(`/api/v1/staff/${fionaId}/apps/access`, { headers: { 'x-csrf-token': me.csrfToken } });
   expect(grant.status(), await grant.text()).toBe(200);
+  // A disabled member with Product, which Fiona does not hold.
+  const returning = `returning-${Date.now().toString(36)}@demo.test`;
+  const invited = await page.request.post('/api/v1/staff/invitations', { headers: { 'x-csrf-token': me.csrfToken }, data: { email: returning, name: 'Pat Product', apps: ['product'] } });
+  expect(invited.status(), await invited.text()).toBe(201);
+  const patId = ((await invited.json()) as { userId: string }).userId;
+  expect((await page.request.post(`/api/v1/staff/${patId}/disable`, { headers: { 'x-csrf-token': me.csrfToken } })).status()).toBe(200);
   const fiona = await browser.newPage();
   try {
     await signIn(fiona, 'finance@demo.test', /\/admin$/, { twoFactor: true });
@@ -98,6 +104,15 @@ test('Access Control: staff give only apps they hold (the others are not offered
     // What she holds she may still take away (not done here), or give.
     await expect(dialog.getByRole('switch', { name: 'Customer' })).toBeEnabled();
     await dialog.getByRole('button', { name: 'Done' }).click();
+
+    // Enabling gives a member's apps back: one with an app she does not hold is refused, and the dialog says which and what to do.
+    const pat = staff.getByRole('row').filter({ hasText: returning });
+    await pat.getByRole('button', { name: 'Enable Pat Product' }).click();
+    const enable = fiona.getByRole('dialog', { name: 'Enable Pat Product?' });
+    await enable.getByRole('button', { name: 'Enable' }).click();
+    await expect(enable.getByRole('alert')).toContainText('you do not hold: product. Remove those apps from them first');
+    await enable.getByRole('button', { name: 'Cancel' }).click();
+    await expect(pat).toContainText('Disabled');
 
     await fiona.getByRole('tab', { name: 'Invitations' }).click();
     await fiona.getByRole('button', { name: 'Invite staff member' }).click();

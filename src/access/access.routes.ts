@@ -100,8 +100,16 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/staff/:userId/enable', {
     config: { access, audit: 'staff.enabled' },
     schema: {
-      operationId: 'enableStaff', tags: TAGS, summary: 'Enable a disabled staff member again',
-      params: userParams, response: { 200: staffMemberSchema, ...problems },
+      operationId: 'enableStaff', tags: TAGS, summary: 'Enable a disabled staff member again, with the apps they held (Finance included)',
+      params: userParams,
+      response: {
+        200: staffMemberSchema, ...problems,
+        403: problemSchema.describe(
+          'Without the Access Control app (app_not_granted), or when the staff member holds an app other than Finance that the caller does not hold itself '
+          + '(app_not_held, the detail naming each): enabling gives their apps back, and a staff member gives only apps granted to them, an API key only apps '
+          + 'it may use. Nothing is written; take those apps away first, or ask someone who holds them.',
+        ),
+      },
     },
   }, async (req, reply) => reply.send(await enableStaff(ctxOf(req, deps), req.params)));
 

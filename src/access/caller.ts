@@ -32,10 +32,14 @@ export function partnerCaller(principal: Principal): PartnerCaller {
 export function refuseAppsNotHeld(caller: PartnerCaller, fields: ReadonlyArray<{ app: AppName; path: string }>): void {
   const notHeld = fields.filter((f) => !caller.apps.has(f.app));
   if (notHeld.length === 0) return;
-  const names = [...new Set(notHeld.map((f) => f.app))].join(', ');
-  const who = caller.userId === null ? 'this API key may not use' : 'you do not hold';
-  throw new DomainError('app_not_held', `You can only give apps you hold yourself; ${who}: ${names}`,
+  throw new DomainError('app_not_held', `You can only give apps you hold yourself; ${notHeldWords(caller, notHeld.map((f) => f.app))}`,
     notHeld.map((f) => ({ path: f.path, message: `${f.app} is not held by the caller` })));
+}
+
+/** How an `app_not_held` refusal names the apps: "you do not hold: audit, settings" (an API key: "this API key may not use: ..."). */
+export function notHeldWords(caller: PartnerCaller, apps: readonly AppName[]): string {
+  const who = caller.userId === null ? 'this API key may not use' : 'you do not hold';
+  return `${who}: ${[...new Set(apps)].join(', ')}`;
 }
 
 export function staffCaller(principal: Principal): Extract<Principal, { kind: 'staff' }> {
