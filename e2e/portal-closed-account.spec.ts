@@ -7,7 +7,8 @@ import { SHOTS, csrf, customerWithOwner, signIn } from './support/folio.ts';
  * offered, nor auto top-up (which no longer runs); invoices, points and members can still be read, and an invoice still due
  * paid by card.
  * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it. A suspended
- * organisation (calls and purchases paused by the provider) is told so, and offered no purchase, but still a top-up.
+ * organisation (calls and purchases paused by the provider) is told so, and offered no purchase, but still a top-up; its
+ * low balance alert can be changed and says alerts are paused while it is suspended.
  */
 const suffix = Date.now().toString(36);
 
@@ -47,6 +48,7 @@ test('a closed organisation\'s owner sees one notice and no top-up, auto top-up,
   await expect(page.getByRole('button', { name: 'Save alert' })).toHaveCount(0);
   await expect(page.getByTestId('low-balance-alert-setting')).toContainText('On: when usable points fall to 5.00 SGD (the default).');
   await expect(page.getByTestId('low-balance-alert-setting')).toContainText('can no longer be changed');
+  await expect(page.getByTestId('low-balance-alert-paused')).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Top up' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Top up', exact: true })).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Auto top-up' })).toHaveCount(0);
@@ -100,6 +102,8 @@ test('a suspended organisation\'s owner is told so, is offered no purchase, and 
   await expect(page.getByRole('form', { name: 'Top up' })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Low balance alert' })).toBeVisible();
   await expect(page.getByTestId('low-balance-alert-setting')).toHaveCount(0);
+  // It may still change its alert, but the sweep sends none while it is suspended, and the section says so.
+  await expect(page.getByTestId('low-balance-alert-paused')).toHaveText('Alerts are paused while your account is suspended.');
   await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' }).click();
   await expect(page.getByRole('button', { name: 'Invite member' })).toBeVisible();
   await expect(notice).toBeVisible();

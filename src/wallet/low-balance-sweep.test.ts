@@ -169,6 +169,27 @@ describe('the low balance sweep', () => {
     expect(await stateOf(acme)).toBe('alerted');
   });
 
+  it('alerts no suspended or closed customer while it is (the portal says alerts are paused); active again, it is alerted', async () => {
+    const setStatus = (status: 'active' | 'suspended' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', wombat).execute();
+    await give(northwind, wombat, 'AUD', '20.00'); // 65.00, above its own 50.00
+    await sweep();
+    expect(await stateOf(wombat)).toBe('above');
+    const before = (await mails(wombat)).length;
+    await spend(northwind, wombat, 'AUD', '20.00'); // 45.00
+    try {
+      for (const status of ['suspended', 'closed'] as const) {
+        await setStatus(status);
+        expect(await sweep()).toMatchObject({ alerted: 0 });
+        expect(await mails(wombat)).toHaveLength(before);
+        expect(await stateOf(wombat)).toBe('above');
+      }
+    } finally {
+      await setStatus('active');
+    }
+    expect(await sweep()).toMatchObject({ alerted: 1 });
+    expect(await mails(wombat)).toHaveLength(before + 1);
+  });
+
   it('is a worker cron task every minute', () => {
     expect(parseCrontab(LOW_BALANCE_SWEEP_CRONTAB).map((c) => c.task)).toEqual([LOW_BALANCE_SWEEP_TASK]);
     expect(Object.keys(lowBalanceTasks(deps))).toEqual([LOW_BALANCE_SWEEP_TASK]);

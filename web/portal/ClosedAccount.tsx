@@ -12,6 +12,14 @@ export function useAccountClosed(): boolean {
 }
 
 /**
+ * Whether the organisation is suspended by its provider. Low balance alerts are then paused: the sweep reads active
+ * customers only (src/wallet/low-balance-sweep.ts), though the alert can still be changed.
+ */
+export function useAccountSuspended(): boolean {
+  return useSession().customer?.status === 'suspended';
+}
+
+/**
  * Whether the organisation may buy subscriptions: not when closed, nor when suspended by its provider (the API answers
  * 409 to either: nothing is sold to a customer that is not active).
  */

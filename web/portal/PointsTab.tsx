@@ -14,7 +14,7 @@ import { useSession } from '../shared/session.tsx';
 import { ErrorState } from '../shared/ui.tsx';
 import { TopUpsTable, type TopUpRow } from '../shared/TopUpsTable.tsx';
 import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
-import { useAccountClosed } from './ClosedAccount.tsx';
+import { useAccountClosed, useAccountSuspended } from './ClosedAccount.tsx';
 
 const BASE = ['portal', 'points'] as const;
 
@@ -520,9 +520,11 @@ function AutoTopUpForm({ current, cards }: { current: AutoTopUp; cards: SavedCar
 /**
  * The low balance alert: one email when usable points fall to the threshold (the currency's default when left empty).
  * A closed account sees its setting, not a form: the API refuses it a change (409), and the sweep alerts it no more.
+ * A suspended one keeps the form, and is told that no alert is sent until it is active again (the sweep skips it too).
  */
 function LowBalanceAlertSection() {
   const closed = useAccountClosed();
+  const suspended = useAccountSuspended();
   const alert = useQuery({ queryKey: [...BASE, 'low-balance-alert'], queryFn: ({ signal }) => api.get<LowBalanceAlert>('/api/v1/portal/low-balance-alert', {}, signal) });
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="low-balance-alert-title">
@@ -532,6 +534,11 @@ function LowBalanceAlertSection() {
       <Text size="sm" c="dimmed" mb="sm">
         We email your organisation once when usable points fall to the threshold, and again only after they were above it. Not sent while auto top-up is on.
       </Text>
+      {suspended ? (
+        <Text size="sm" mb="sm" data-testid="low-balance-alert-paused">
+          Alerts are paused while your account is suspended.
+        </Text>
+      ) : null}
       {alert.error ? (
         <ErrorState error={alert.error} onRetry={() => void alert.refetch()} title="Could not load the low balance alert" />
       ) : !alert.data ? (
