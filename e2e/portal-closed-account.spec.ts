@@ -1,14 +1,14 @@
 import { expect, test } from '@playwright/test';
-import { SHOTS, csrf, customerWithOwner, signIn } from './support/folio.ts';
+import { SHOTS, apiWrite, csrf, customerWithOwner, signIn } from './support/folio.ts';
 
 /**
  * A closed organisation's portal: one notice says the account is closed and whom to contact; what the API refuses a closed
  * organisation (409: top-up, buying a subscription, inviting a member, changing the low balance alert, shown as set) is not
- * offered, nor auto top-up (which no longer runs); invoices, points and members can still be read, and an invoice still due
+ * offered, nor auto top-up (which no longer runs) but to turn it off when it was left on; invoices, points and members can still be read, and an invoice still due
  * paid by card.
  * The organisation is created here by staff, billed one invoice, its owner joins, and then staff close it. A suspended
  * organisation (calls and purchases paused by the provider) is told so, and offered no purchase, but still a top-up; its
- * low balance alert can be changed and says alerts are paused while it is suspended.
+ * low balance alert and auto top-up can be changed and say they are paused while it is suspended.
  */
 const suffix = Date.now().toString(36);
 
@@ -104,7 +104,46 @@ test('a suspended organisation\'s owner is told so, is offered no purchase, and 
   await expect(page.getByTestId('low-balance-alert-setting')).toHaveCount(0);
   // It may still change its alert, but the sweep sends none while it is suspended, and the section says so.
   await expect(page.getByTestId('low-balance-alert-paused')).toHaveText('Alerts are paused while your account is suspended.');
+  // Auto top-up too: the form stays, and says it is paused (the sweep charges active accounts only).
+  await expect(page.getByRole('form', { name: 'Auto top-up' })).toBeVisible();
+  await expect(page.getByTestId('auto-top-up-paused')).toHaveText('Auto top-up is paused while your account is suspended.');
   await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' }).click();
   await expect(page.getByRole('button', { name: 'Invite member' })).toBeVisible();
   await expect(notice).toBeVisible();
+});
+
+test('a closed organisation\'s auto top-up left on is shown with a button that turns it off, and nothing else about it can change', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const ownerEmail = `owner-${suffix}@autotopup-closed.test`;
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const customerId = await customerWithOwner(staff, request, { name: `Lapsed Autotop ${suffix}`, ownerEmail, ownerName: 'Ada Auto' });
+
+  // While active, the owner saves a card with a top-up and turns auto top-up on.
+  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+  const topUp = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '20.00', cardToken: 'tok_sandbox_success', saveCard: true });
+  expect(topUp.status(), await topUp.text()).toBe(201);
+  const cards = (await (await page.request.get('/api/v1/portal/saved-cards')).json()) as { data: { id: string }[] };
+  const on = await apiWrite(page, 'PUT', '/api/v1/portal/auto-top-up', { enabled: true, threshold: '5.00', amount: '30.00', savedCardId: cards.data[0]!.id });
+  expect(on.status(), await on.text()).toBe(200);
+
+  const closed = await staff.request.patch(`/api/v1/customers/${customerId}`, { headers: await csrf(staff), data: { status: 'closed' } });
+  expect(closed.status(), await closed.text()).toBe(200);
+  await staff.close();
+
+  await page.reload();
+  await page.getByRole('tab', { name: 'Points' }).click();
+  const left = page.getByTestId('auto-top-up-left-on');
+  await expect(left).toContainText('On: 30.00 SGD when usable points fall to 5.00 SGD, charged to');
+  await expect(left).toContainText('It no longer runs while the account is closed');
+  await expect(page.getByRole('form', { name: 'Auto top-up' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save auto top-up' })).toHaveCount(0);
+  // Anything but turning it off is refused (409), so it is not offered; turning it off is.
+  const changed = await apiWrite(page, 'PUT', '/api/v1/portal/auto-top-up', { enabled: true, threshold: '6.00', amount: '30.00', savedCardId: cards.data[0]!.id });
+  expect(changed.status(), await changed.text()).toBe(409);
+  await left.getByRole('button', { name: 'Turn off auto top-up' }).click();
+  await expect(page.getByText('Auto top-up is off.')).toBeVisible();
+  await expect(left).toHaveCount(0);
+  const after = (await (await page.request.get('/api/v1/portal/auto-top-up')).json()) as { enabled: boolean; threshold: string; amount: string };
+  expect(after).toMatchObject({ enabled: false, threshold: '5.00', amount: '30.00' });
 });

@@ -12,8 +12,9 @@ export function useAccountClosed(): boolean {
 }
 
 /**
- * Whether the organisation is suspended by its provider. Low balance alerts are then paused: the sweep reads active
- * customers only (src/wallet/low-balance-sweep.ts), though the alert can still be changed.
+ * Whether the organisation is suspended by its provider. Low balance alerts and auto top-up are then paused: their
+ * sweeps read active customers only (src/wallet/low-balance-sweep.ts, src/topup/auto-top-up-sweep.ts), though both can
+ * still be changed, and the Points tab says they are paused.
  */
 export function useAccountSuspended(): boolean {
   return useSession().customer?.status === 'suspended';

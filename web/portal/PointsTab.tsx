@@ -86,7 +86,8 @@ export function PointsTab() {
   const session = useSession();
   const role = session.customer?.role;
   const allowed = role === 'owner' || role === 'admin';
-  // A closed account tops up no more, by card or automatically (the page's notice says so): both sections are left out.
+  // A closed account tops up no more, by card or automatically (the page's notice says so): no top-up form, and auto
+  // top-up only to be turned off (AutoTopUpSection).
   const closed = useAccountClosed();
   const wallet = useWallet(BASE, '/api/v1/portal/wallet', { enabled: allowed });
   if (!allowed) return <NoAccess />;
@@ -102,7 +103,7 @@ export function PointsTab() {
         <TransactionsTable base={BASE} path="/api/v1/portal/transactions" />
       </section>
       <TopUpsTable base={BASE} path="/api/v1/portal/top-ups" titleOrder={3} />
-      {closed ? null : <AutoTopUpSection />}
+      <AutoTopUpSection />
       <LowBalanceAlertSection />
       <SavedCardsSection />
     </Stack>
@@ -441,9 +442,19 @@ function TopUpSection() {
   );
 }
 
+/**
+ * Auto top-up. A suspended account keeps the form and is told it is paused (the sweep charges active accounts only). A
+ * closed one is offered no form (the API refuses it every change but turning it off: 409); one left on is shown with a
+ * button to turn it off, so the card is not charged again should the account be reopened. Off, a closed account sees nothing.
+ */
 function AutoTopUpSection() {
+  const closed = useAccountClosed();
+  const suspended = useAccountSuspended();
   const settings = useQuery({ queryKey: [...BASE, 'auto-top-up'], queryFn: ({ signal }) => api.get<AutoTopUp>('/api/v1/portal/auto-top-up', {}, signal) });
-  const cards = useQuery({ queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal) });
+  const cards = useQuery({
+    queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal), enabled: !closed,
+  });
+  if (closed) return settings.data?.enabled ? <AutoTopUpLeftOn current={settings.data} /> : null;
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="auto-top-up-title">
       <Title order={3} size="h4" id="auto-top-up-title">
@@ -452,6 +463,11 @@ function AutoTopUpSection() {
       <Text size="sm" c="dimmed" mb="sm">
         When your usable points fall to the threshold, your saved card is charged for the amount, at most once a day. The top-up policy (minimum and fee) applies.
       </Text>
+      {suspended ? (
+        <Text size="sm" mb="sm" data-testid="auto-top-up-paused">
+          Auto top-up is paused while your account is suspended.
+        </Text>
+      ) : null}
       {settings.error ? (
         <ErrorState error={settings.error} onRetry={() => void settings.refetch()} title="Could not load auto top-up" />
       ) : !settings.data ? (
@@ -459,6 +475,41 @@ function AutoTopUpSection() {
       ) : (
         <AutoTopUpForm key={settings.data.updatedAt ?? 'new'} current={settings.data} cards={cards.data?.data ?? []} />
       )}
+    </Paper>
+  );
+}
+
+/** A closed account's auto top-up still on: what it was set to, and a button that turns it off (all else as stored). */
+function AutoTopUpLeftOn({ current }: { current: AutoTopUp }) {
+  const queryClient = useQueryClient();
+  const off = useMutation({
+    mutationFn: () => api.put<AutoTopUp>('/api/v1/portal/auto-top-up', {
+      enabled: false, threshold: current.threshold ?? '', amount: current.amount ?? '', savedCardId: current.savedCardId,
+    }),
+    onSuccess: (saved) => {
+      queryClient.setQueryData([...BASE, 'auto-top-up'], saved);
+      notifications.show({ color: 'teal', message: 'Auto top-up is off.' });
+    },
+  });
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby="auto-top-up-title" data-testid="auto-top-up-left-on">
+      <Title order={3} size="h4" id="auto-top-up-title">
+        Auto top-up
+      </Title>
+      <Stack gap="xs" mt="xs" maw={520}>
+        <FormError error={off.error} fields={[]} />
+        <Text size="sm">
+          {`On: ${current.amount ?? '—'} ${current.currency} when usable points fall to ${current.threshold ?? '—'} ${current.currency}${current.savedCard ? `, charged to ${cardLabel(current.savedCard)}` : ''}.`}
+        </Text>
+        <Text size="sm" c="dimmed">
+          It no longer runs while the account is closed. Turn it off so that your card is not charged again if the account is reopened.
+        </Text>
+        <Group>
+          <Button variant="light" color="red" loading={off.isPending} onClick={() => off.mutate()}>
+            Turn off auto top-up
+          </Button>
+        </Group>
+      </Stack>
     </Paper>
   );
 }
