@@ -16,6 +16,7 @@ import { addAddOn } from './add-add-on.ts';
 import { changeAddOnQuantity } from './change-add-on-quantity.ts';
 import { updateSubscription } from './update-subscription.ts';
 import { terminateSubscription } from './terminate-subscription.ts';
+import { quoteTermination, terminationQuoteSchema } from './quote-termination.ts';
 import { reactivateSubscription } from './reactivate-subscription.ts';
 import { portalSubscriptionQuoteSchema, quoteSubscription, subscriptionQuoteSchema } from './quote-subscription.ts';
 import {
@@ -166,6 +167,15 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     return withEtag(reply, view).send(view);
   });
 
+  app.get('/api/v1/subscriptions/:subscriptionId/termination-quote', {
+    config: { access: staff },
+    schema: {
+      operationId: 'quoteSubscriptionTermination', tags: TAGS,
+      summary: 'What terminating the subscription now would give back (the refund into points, or the invoice a pending purchase voids), computed as the termination does, writing nothing; 409 when it cannot be terminated',
+      params: subParams, response: { 200: terminationQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteTermination(ctxOf(req, deps), req.params)));
+
   app.post('/api/v1/subscriptions/:subscriptionId/terminate', {
     config: { access: staff, audit: 'subscription.terminated', idempotent: true },
     schema: {
@@ -266,6 +276,15 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     const view = await changeAddOnQuantity(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
     return withEtag(reply, view).send(toPortalView(view));
   });
+
+  app.get('/api/v1/portal/subscriptions/:subscriptionId/termination-quote', {
+    config: { access: portalWrite },
+    schema: {
+      operationId: 'portalQuoteSubscriptionTermination', tags: PORTAL,
+      summary: 'What terminating one of your subscriptions now would refund to your points (owners and admins), writing nothing; 409 when it cannot be terminated',
+      params: subParams, response: { 200: terminationQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteTermination(ctxOf(req, deps), req.params)));
 
   app.post('/api/v1/portal/subscriptions/:subscriptionId/terminate', {
     config: { access: portalWrite, audit: 'subscription.terminated', idempotent: true },

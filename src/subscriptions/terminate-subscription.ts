@@ -1,13 +1,11 @@
 import type { Ctx } from '../platform/context.ts';
-import { inScope, type Trx } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
+import { inScope } from '../platform/database.ts';
 import { formatDecimal, moneyText } from '../money/money.ts';
 import { reverseEntry } from '../ledger/post-entry.ts';
-import { currencyOf, type SubscriptionRow } from './pricing.ts';
+import { currencyOf } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { refundToPoints } from './charge.ts';
-import { computeRefund, type PeriodCharge, type Refund } from './refunds.ts';
-import { capRefund, invoiceRefundRooms, type CappedRefund } from './termination-caps.ts';
+import { planTermination } from './quote-termination.ts';
 import { addEvent, assertStatus, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
 
@@ -16,22 +14,6 @@ export interface TerminateInput {
   reason: string;
   /** The `If-Match` header: when given and stale, nothing is written (412). */
   ifMatch?: string | undefined;
-}
-
-/** The charges of the subscription's current period (its period charge and the add-on charges made during it). */
-async function currentPeriodCharges(trx: Trx, sub: SubscriptionRow): Promise<Array<PeriodCharge & { invoiceId: string | null }>> {
-  const rows = await trx.selectFrom('subscriptionCharges').selectAll()
-    .where('partnerId', '=', sub.partnerId).where('subscriptionId', '=', sub.id)
-    .where((eb) => eb.or([
-      eb.and([eb('kind', 'in', ['purchase', 'renewal', 'reactivation']), eb('periodStart', '=', sub.currentPeriodStart!)]),
-      eb.and([eb('kind', '=', 'add_on'), eb('periodEnd', '=', sub.currentPeriodEnd!), eb('periodStart', '>=', sub.currentPeriodStart!)]),
-    ]))
-    .orderBy('chargedAt').orderBy('id')
-    .execute();
-  return rows.map((r) => ({
-    invoiceId: r.invoiceId, kind: r.kind, periodStart: r.periodStart!, periodEnd: r.periodEnd!, priceMicros: BigInt(r.priceMicros),
-    activationFeeMicros: BigInt(r.activationFeeMicros), taxMicros: BigInt(r.taxMicros), costMicros: BigInt(r.costMicros),
-  }));
 }
 
 /**
@@ -57,39 +39,7 @@ export async function terminateSubscription(ctx: Ctx, input: TerminateInput): Pr
     const fmt = (m: bigint) => formatDecimal(m, currency);
     const product = await trx.selectFrom('products').select('name').where('partnerId', '=', caller.partnerId).where('id', '=', sub.productId).executeTakeFirstOrThrow();
 
-    let refund: Refund | null = null;
-    let capped: CappedRefund | null = null;
-    let voidedInvoice: { id: string; number: string | null } | null = null;
-    let creditedInvoice: { number: string | null } | null = null;
-    if (sub.status === 'active') {
-      const charges = await currentPeriodCharges(trx, sub);
-      const computed = computeRefund({
-        currency, cycle: sub.cycle, now, periodStart: sub.currentPeriodStart!, periodEnd: sub.currentPeriodEnd!,
-        lastChargedAt: sub.lastRenewedAt && sub.lastRenewedAt > sub.activatedAt! ? sub.lastRenewedAt : sub.activatedAt!,
-        charges,
-      });
-      // What credit notes (or another termination) already gave back on the invoices is not given back twice.
-      const rooms = await invoiceRefundRooms(trx, caller.partnerId, charges.flatMap((c) => (c.invoiceId ? [c.invoiceId] : [])), caller.app === 'portal');
-      capped = capRefund(currency, computed, charges.map((c) => ({ invoiceId: c.invoiceId, totalMicros: c.priceMicros + c.activationFeeMicros + c.taxMicros })), rooms);
-      refund = capped.refund;
-    } else if (sub.status === 'pending_payment') {
-      const invoice = await trx.selectFrom('invoices').select(['id', 'number', 'status', 'totalMicros', 'amountDueMicros', 'amountPaidMicros'])
-        .where('partnerId', '=', caller.partnerId).where('id', '=', sub.pendingInvoiceId!).forUpdate().executeTakeFirstOrThrow();
-      const rooms = invoice.status === 'paid' && BigInt(invoice.amountDueMicros) === 0n
-        ? await invoiceRefundRooms(trx, caller.partnerId, [invoice.id], caller.app === 'portal') : null;
-      if (rooms && rooms.get(invoice.id)!.leftMicros === 0n) {
-        // Credit notes took the whole invoice back (its due reduced, anything paid given back): nothing is owed, nothing to refund.
-        creditedInvoice = { number: invoice.number };
-      } else if (invoice.status !== 'awaiting_payment' || invoice.amountDueMicros !== invoice.totalMicros) {
-        // Part of it is paid: only Finance can give that back (a credit note). A customer is told who can, and what else works.
-        const what = `Invoice ${invoice.number ?? invoice.id} is ${invoice.status.replace('_', ' ')}`;
-        throw new DomainError('state_conflict', caller.app === 'portal'
-          ? `${what}: pay the rest to start the subscription, or ask your provider to cancel it (they credit what you paid)`
-          : `${what}: cancel it with a credit note first`);
-      } else {
-        voidedInvoice = { id: invoice.id, number: invoice.number };
-      }
-    }
+    const { refund, capped, voidedInvoice, creditedInvoice } = await planTermination(trx, caller, sub, now, { lock: true });
 
     const auditEventId = await auditSubscription(trx, ctx, caller, {
       customerId: sub.customerId, subscriptionId: sub.id, action: 'subscription.terminated',

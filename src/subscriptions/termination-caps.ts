@@ -28,15 +28,18 @@ export interface CappedRefund {
 }
 
 /**
- * Lock the invoices that billed the charges (in id order: one lock order with credit notes, which lock the wallet first,
+ * Lock (unless told not to) the invoices that billed the charges (in id order: one lock order with credit notes, which lock the wallet first,
  * as the termination did) and read what is left to give back on each. An invoice with something still due refuses the
  * termination (409 state_conflict): the refund is of money paid, so what is owed must be paid or credited first.
  */
-export async function invoiceRefundRooms(trx: Trx, partnerId: string, invoiceIds: readonly string[], forPortal: boolean): Promise<Map<string, InvoiceRefundRoom>> {
+export async function invoiceRefundRooms(
+  trx: Trx, partnerId: string, invoiceIds: readonly string[], forPortal: boolean, options: { lock: boolean } = { lock: true },
+): Promise<Map<string, InvoiceRefundRoom>> {
   const ids = [...new Set(invoiceIds)].sort();
   if (ids.length === 0) return new Map();
+  // A quote (quote-termination.ts) reads them without locking: it writes nothing, and the termination reads them again.
   const invoices = await trx.selectFrom('invoices').select(['id', 'number', 'informational', 'amountDueMicros', 'amountPaidMicros', 'currency'])
-    .where('partnerId', '=', partnerId).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+    .where('partnerId', '=', partnerId).where('id', 'in', ids).orderBy('id').$if(options.lock, (q) => q.forUpdate()).execute();
   const givenBack = await sql<{ invoiceId: string; micros: string }>`
     select invoice_id as "invoiceId", sum(micros)::text as micros from (
       select invoice_id, total_micros as micros from credit_notes
