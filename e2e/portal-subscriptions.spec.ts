@@ -89,10 +89,13 @@ test('an owner turns auto-renew off and on, then terminates a number and finds t
   expect(on.view).toMatchObject({ status: 'active', autoRenew: true });
   expect(sent[1]).toMatchObject({ method: 'PATCH', ifMatch: off.etag });
 
-  // Terminate: the dialog says what happens, the rule in words (no amount: the API computes it); a reason is required.
+  // Terminate: the dialog says what happens, the amount the server quotes for today and the rule in words; a reason is required.
   const pointsBefore = await usablePoints(page);
   await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
   const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });
+  const quoted = dialog.getByTestId('terminate-quote');
+  await expect(quoted).toContainText(/^You get SGD [\d.]+ back to your points, in full/);
+  const quoteText = (await quoted.textContent()) ?? '';
   await expect(dialog.getByTestId('terminate-terms')).toContainText('It ends now');
   await expect(dialog.getByTestId('terminate-terms')).toContainText('Within 14 days of its activation, last renewal or reactivation');
   await expect(dialog.getByTestId('terminate-terms')).toContainText('a monthly period has no whole month left');
@@ -112,6 +115,8 @@ test('an owner turns auto-renew off and on, then terminates a number and finds t
   const done = page.getByTestId('subscription-done');
   await expect(done).toContainText(`${LABEL} was terminated`);
   await expect(done).toContainText(`SGD ${refund.total} was refunded to your points`);
+  // What was quoted is what was refunded.
+  expect(quoteText).toContain(`You get SGD ${refund.total} back to your points`);
   await expect(row).toContainText('Terminated');
   await expect(row.getByRole('button', { name: `Terminate ${LABEL}` })).toHaveCount(0);
   await expect(row.getByRole('switch')).toHaveCount(0);

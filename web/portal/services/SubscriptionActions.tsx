@@ -1,17 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, List, Modal, Stack, Switch, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { versionEtag } from '../../../src/platform/version-etag.ts';
-import { apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { INVOICES_KEY, POINTS_KEY } from '../invoices/invoice-types.ts';
 import { subscriptionLabel } from './queries.ts';
-import { offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions } from './subscription-actions.ts';
+import { offeredActions, quoteSentence, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type TerminationQuote } from './subscription-actions.ts';
 import { SERVICES_KEY, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
@@ -196,6 +196,12 @@ function TerminateDialog(props: {
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const [key, setKey] = useState(() => newIdempotencyKey('terminate'));
+  // What terminating now gives back, computed by the server as the termination will: read each time the dialog opens.
+  const quote = useQuery({
+    queryKey: [...SERVICES_KEY, 'termination-quote', sub.id, sub.version],
+    queryFn: ({ signal }) => api.get<TerminationQuote>(path(sub, '/termination-quote'), {}, signal),
+    enabled: props.opened, staleTime: 0, gcTime: 0, retry: false,
+  });
   const act = useMutation({
     mutationFn: async () =>
       (await apiRequest<PortalSubscription>(path(sub, '/terminate'), {
@@ -228,6 +234,13 @@ function TerminateDialog(props: {
       <form noValidate aria-label="Terminate subscription" onSubmit={submit}>
         <Stack>
           <FormError error={act.error} fields={['reason']} />
+          {quote.isPending ? (
+            <Text size="sm" c="dimmed">Working out what is refunded…</Text>
+          ) : quote.error ? (
+            <Alert color="red" variant="light" data-testid="terminate-quote-refused">{errorMessage(quote.error)}</Alert>
+          ) : (
+            <Alert color="blue" variant="light" data-testid="terminate-quote">{quoteSentence(quote.data)}</Alert>
+          )}
           <List size="sm" spacing={4} data-testid="terminate-terms">
             {terminationTerms(sub).map((t) => (
               <List.Item key={t}>{t}</List.Item>
@@ -252,7 +265,7 @@ function TerminateDialog(props: {
             <Button variant="default" onClick={close}>
               Cancel
             </Button>
-            <Button type="submit" color="red" loading={act.isPending}>
+            <Button type="submit" color="red" loading={act.isPending} disabled={Boolean(quote.error)}>
               Terminate
             </Button>
           </Group>

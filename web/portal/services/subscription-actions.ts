@@ -35,8 +35,8 @@ export function offeredActions(s: PortalSubscription, account: AccountStatus, to
 }
 
 /**
- * What terminating does, said before it is done. The refund is the server's to compute (ADR 0010; the API offers no
- * preview of it), so the dialog states the rule in words and the answer says the amount.
+ * What terminating does, said before it is done: the rule in words, beside the amount the server quotes for today
+ * (`quoteSentence`; the refund is the server's to compute, ADR 0010).
  */
 export function terminationTerms(s: PortalSubscription): string[] {
   if (s.status === 'pending_payment') {
@@ -54,7 +54,7 @@ export function terminationTerms(s: PortalSubscription): string[] {
   return [
     `It ends now, ${s.currentPeriodEnd ? `before its period ends on ${formatDate(s.currentPeriodEnd)}, ` : ''}and can no longer be renewed or reactivated.`,
     refund,
-    'The amount refunded is shown once it is terminated, and in your points’ transactions.',
+    'What it gives back is worked out as of now (above), and then shows in your points’ transactions.',
   ];
 }
 
@@ -73,4 +73,28 @@ export function terminationOutcome(before: PortalSubscription['status'], after: 
 /** Today as a UTC day (`YYYY-MM-DD`), the days the API speaks in. */
 export function utcToday(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
+}
+
+/** `GET .../termination-quote`: what terminating now gives back, as the server computes it (src/subscriptions/quote-termination.ts). */
+export interface TerminationQuote {
+  subscriptionId: string;
+  version: number;
+  currency: string;
+  outcome: 'refund' | 'void_invoice' | 'nothing';
+  refund: { rule: 'full' | 'whole_months'; months: number | null; price: string; tax: string; total: string; withheld: string } | null;
+  invoiceNumber: string | null;
+}
+
+/** The quote in one sentence, said in the dialog before the customer confirms. */
+export function quoteSentence(q: TerminationQuote): string {
+  if (q.outcome === 'void_invoice') return `Its unpaid invoice${q.invoiceNumber ? ` ${q.invoiceNumber}` : ''} is voided: nothing is owed and nothing is refunded.`;
+  if (q.outcome === 'nothing' || !q.refund) return 'Nothing is refunded.';
+  const r = q.refund;
+  const withheld = toMicros(r.withheld);
+  const less = withheld !== null && withheld > 0n ? `, less ${formatMoney(r.withheld, q.currency)} already credited to you` : '';
+  const total = toMicros(r.total);
+  if (total === null || total === 0n) return 'Nothing more is refunded: what it would give back was already credited to you.';
+  const why = r.rule === 'full' ? 'in full' : `for ${r.months} whole month${r.months === 1 ? '' : 's'} left`;
+  const tax = toMicros(r.tax);
+  return `You get ${formatMoney(r.total, q.currency)} back to your points, ${why}${less}${tax !== null && tax > 0n ? ` (tax ${formatMoney(r.tax, q.currency)} included)` : ''}.`;
 }
