@@ -173,6 +173,10 @@ test('staff terminate the subscription within 14 days: the fee goes back to the 
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: productName });
   await row.getByRole('button', { name: 'Terminate' }).click();
   const dialog = page.getByRole('dialog', { name: `Terminate ${productName}` });
+  // The amount is said before staff confirm: the server's quote, the refund the termination then makes.
+  const quoted = dialog.getByTestId('terminate-quote');
+  await expect(quoted).toContainText(/^The customer gets SGD [\d,.]+ back to its points, in full/);
+  const amount = /SGD ([\d,.]+) back/.exec((await quoted.textContent()) ?? '')?.[1];
   await dialog.getByRole('button', { name: 'Terminate' }).click();
   await expect(dialog.getByText('Required')).toBeVisible();
   await dialog.getByRole('textbox', { name: 'Reason' }).fill('Bought by mistake');
@@ -186,6 +190,7 @@ test('staff terminate the subscription within 14 days: the fee goes back to the 
   const refund = group.getByRole('row').filter({ hasText: 'subscription_refund' }).first();
   const charged = ((await purchase.getByRole('cell').nth(2).textContent()) ?? '').trim();
   await expect(refund.getByRole('cell').nth(2)).toHaveText(charged.replace('-', '+'));
+  expect(charged).toContain(amount);
   await expect(page.getByTestId('transactions-total-subscription')).toHaveText('Total SGD 0.00');
 });
 

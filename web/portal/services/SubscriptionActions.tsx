@@ -11,7 +11,8 @@ import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { INVOICES_KEY, POINTS_KEY } from '../invoices/invoice-types.ts';
 import { subscriptionLabel } from './queries.ts';
-import { offeredActions, quoteSentence, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type TerminationQuote } from './subscription-actions.ts';
+import { quoteSentence, type TerminationQuote } from '../../shared/termination-quote.ts';
+import { offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions } from './subscription-actions.ts';
 import { SERVICES_KEY, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
@@ -239,7 +240,7 @@ function TerminateDialog(props: {
           ) : quote.error ? (
             <Alert color="red" variant="light" data-testid="terminate-quote-refused">{errorMessage(quote.error)}</Alert>
           ) : (
-            <Alert color="blue" variant="light" data-testid="terminate-quote">{quoteSentence(quote.data)}</Alert>
+            <Alert color="blue" variant="light" role="status" data-testid="terminate-quote">{quoteSentence(quote.data)}</Alert>
           )}
           <List size="sm" spacing={4} data-testid="terminate-terms">
             {terminationTerms(sub).map((t) => (

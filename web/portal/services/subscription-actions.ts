@@ -74,27 +74,3 @@ export function terminationOutcome(before: PortalSubscription['status'], after: 
 export function utcToday(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
-
-/** `GET .../termination-quote`: what terminating now gives back, as the server computes it (src/subscriptions/quote-termination.ts). */
-export interface TerminationQuote {
-  subscriptionId: string;
-  version: number;
-  currency: string;
-  outcome: 'refund' | 'void_invoice' | 'nothing';
-  refund: { rule: 'full' | 'whole_months'; months: number | null; price: string; tax: string; total: string; withheld: string } | null;
-  invoiceNumber: string | null;
-}
-
-/** The quote in one sentence, said in the dialog before the customer confirms. */
-export function quoteSentence(q: TerminationQuote): string {
-  if (q.outcome === 'void_invoice') return `Its unpaid invoice${q.invoiceNumber ? ` ${q.invoiceNumber}` : ''} is voided: nothing is owed and nothing is refunded.`;
-  if (q.outcome === 'nothing' || !q.refund) return 'Nothing is refunded.';
-  const r = q.refund;
-  const withheld = toMicros(r.withheld);
-  const less = withheld !== null && withheld > 0n ? `, less ${formatMoney(r.withheld, q.currency)} already credited to you` : '';
-  const total = toMicros(r.total);
-  if (total === null || total === 0n) return 'Nothing more is refunded: what it would give back was already credited to you.';
-  const why = r.rule === 'full' ? 'in full' : `for ${r.months} whole month${r.months === 1 ? '' : 's'} left`;
-  const tax = toMicros(r.tax);
-  return `You get ${formatMoney(r.total, q.currency)} back to your points, ${why}${less}${tax !== null && tax > 0n ? ` (tax ${formatMoney(r.tax, q.currency)} included)` : ''}.`;
-}
