@@ -115,6 +115,8 @@ describe('termination quote', () => {
     const portal = await quote(mine.id, acmeOwner, true);
     expect(portal.statusCode, portal.body).toBe(200);
     expect(portal.json<Quote>()).toMatchObject({ outcome: 'refund', refund: { total: '32.70' } });
+    expect((await quote(mine.id, await signIn(t, 'member@acme.test'), true)).statusCode).toBe(403); // owners and admins only
+    expect((await quote(mine.id, acmeOwner)).statusCode).toBe(403); // the staff route is not the portal's
     expect((await quote(mine.id, await signIn(t, 'admin@northwind.test'))).statusCode).toBe(404); // another partner's
     expect((await api(t, null, 'GET', `/api/v1/subscriptions/${mine.id}/termination-quote`)).statusCode).toBe(401);
     expect((await quote('sub_00000000000000000000000000')).statusCode).toBe(404);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Ctx } from '../platform/context.ts';
+import { scopeOf, type Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { formatDecimal } from '../money/money.ts';
@@ -109,7 +109,8 @@ export type TerminationQuote = z.infer<typeof terminationQuoteSchema>;
  */
 export async function quoteTermination(ctx: Ctx, input: { subscriptionId: string }): Promise<TerminationQuote> {
   const caller = subscriptionCaller(ctx.principal);
-  return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
+  // The caller's own scope as the second wall: a portal user's reads see its organisation's rows only.
+  return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     let q = trx.selectFrom('subscriptions').selectAll().where('partnerId', '=', caller.partnerId).where('id', '=', input.subscriptionId);
     if (caller.customerId) q = q.where('customerId', '=', caller.customerId);
     const sub = await q.executeTakeFirst();
