@@ -6,7 +6,7 @@ import { IconPlus } from '@tabler/icons-react';
 import { versionEtag } from '../../../src/platform/version-etag.ts';
 import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { quoteSentence, type TerminationQuote } from '../../shared/termination-quote.ts';
+import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/TerminationQuoteNotice.tsx';
 import { formatDate, titleCase } from '../../shared/format.ts';
 import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
@@ -159,12 +159,8 @@ function SubscriptionActions(props: {
   const queryClient = useQueryClient();
   const [terminating, setTerminating] = useState(false);
   const [reason, setReason] = useState('');
-  // What terminating now gives back (the server's quote, computed as the termination will), read each time the dialog opens.
-  const quote = useQuery({
-    queryKey: [...queryKey, 'termination-quote', sub.id, sub.version],
-    queryFn: ({ signal }) => api.get<TerminationQuote>(`/api/v1/subscriptions/${encodeURIComponent(sub.id)}/termination-quote`, {}, signal),
-    enabled: terminating, staleTime: 0, gcTime: 0, retry: false,
-  });
+  // What terminating now gives back, as the server computes it, read each time the dialog opens.
+  const { quote, refused } = useTerminationQuote(`/api/v1/subscriptions/${encodeURIComponent(sub.id)}/termination-quote`, [...queryKey, sub.id, sub.version], terminating);
   const act = useMutation({
     // Terminate and reactivate name the subscription as this row shows it (If-Match: its version's ETag), so one changed
     // meanwhile (auto-renew turned off, renewed, terminated by someone else) is refused (412) instead of acted on blind.
@@ -243,13 +239,7 @@ function SubscriptionActions(props: {
         >
           <Stack>
             <FormError error={act.error} fields={['reason']} />
-            {quote.isPending ? (
-              <Text size="sm" c="dimmed">Working out what is refunded…</Text>
-            ) : quote.error ? (
-              <Alert color="red" variant="light" data-testid="terminate-quote-refused">{errorMessage(quote.error)}</Alert>
-            ) : (
-              <Alert color="blue" variant="light" role="status" data-testid="terminate-quote">{quoteSentence(quote.data, 'customer')}</Alert>
-            )}
+            <TerminationQuoteNotice quote={quote} to="customer" />
             <Text size="sm" c="dimmed">
               Ends the subscription now. Within 14 days of its activation or renewal the fee is refunded in full to the points; later, the remaining whole months.
             </Text>
@@ -258,7 +248,7 @@ function SubscriptionActions(props: {
               <Button variant="default" onClick={() => setTerminating(false)}>
                 Cancel
               </Button>
-              <Button type="submit" color="red" loading={act.isPending} disabled={Boolean(quote.error)}>
+              <Button type="submit" color="red" loading={act.isPending} disabled={refused}>
                 Terminate
               </Button>
             </Group>

@@ -1,17 +1,17 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, List, Modal, Stack, Switch, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { versionEtag } from '../../../src/platform/version-etag.ts';
-import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
+import { apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import { INVOICES_KEY, POINTS_KEY } from '../invoices/invoice-types.ts';
 import { subscriptionLabel } from './queries.ts';
-import { quoteSentence, type TerminationQuote } from '../../shared/termination-quote.ts';
+import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/TerminationQuoteNotice.tsx';
 import { offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions } from './subscription-actions.ts';
 import { SERVICES_KEY, type PortalSubscription } from './types.ts';
 
@@ -197,12 +197,8 @@ function TerminateDialog(props: {
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const [key, setKey] = useState(() => newIdempotencyKey('terminate'));
-  // What terminating now gives back, computed by the server as the termination will: read each time the dialog opens.
-  const quote = useQuery({
-    queryKey: [...SERVICES_KEY, 'termination-quote', sub.id, sub.version],
-    queryFn: ({ signal }) => api.get<TerminationQuote>(path(sub, '/termination-quote'), {}, signal),
-    enabled: props.opened, staleTime: 0, gcTime: 0, retry: false,
-  });
+  // What terminating now gives back, as the server computes it, read each time the dialog opens.
+  const { quote, refused } = useTerminationQuote(path(sub, '/termination-quote'), [...SERVICES_KEY, sub.id, sub.version], props.opened);
   const act = useMutation({
     mutationFn: async () =>
       (await apiRequest<PortalSubscription>(path(sub, '/terminate'), {
@@ -235,13 +231,7 @@ function TerminateDialog(props: {
       <form noValidate aria-label="Terminate subscription" onSubmit={submit}>
         <Stack>
           <FormError error={act.error} fields={['reason']} />
-          {quote.isPending ? (
-            <Text size="sm" c="dimmed">Working out what is refunded…</Text>
-          ) : quote.error ? (
-            <Alert color="red" variant="light" data-testid="terminate-quote-refused">{errorMessage(quote.error)}</Alert>
-          ) : (
-            <Alert color="blue" variant="light" role="status" data-testid="terminate-quote">{quoteSentence(quote.data)}</Alert>
-          )}
+          <TerminationQuoteNotice quote={quote} to="you" />
           <List size="sm" spacing={4} data-testid="terminate-terms">
             {terminationTerms(sub).map((t) => (
               <List.Item key={t}>{t}</List.Item>
@@ -266,7 +256,7 @@ function TerminateDialog(props: {
             <Button variant="default" onClick={close}>
               Cancel
             </Button>
-            <Button type="submit" color="red" loading={act.isPending} disabled={Boolean(quote.error)}>
+            <Button type="submit" color="red" loading={act.isPending} disabled={refused}>
               Terminate
             </Button>
           </Group>
