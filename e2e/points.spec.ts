@@ -86,7 +86,7 @@ test('the owner sets the low balance alert: a bad threshold is named, a good one
   await expect(threshold).toHaveAttribute('placeholder', '5.00');
   await threshold.fill('1.005');
   await form.getByRole('button', { name: 'Save alert' }).click();
-  await expect(form).toContainText('a decimal string with at most 2 decimals');
+  await expect(form).toContainText('at most 2 decimals for SGD');
   await threshold.fill('12.50');
   await form.getByRole('button', { name: 'Save alert' }).click();
   await expect(page.getByText('Low balance alert is on, at 12.50 SGD.')).toBeVisible();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly, staffApp } from '../platform/access-policy.ts';
-import { idOf, page, problems } from '../platform/schemas.ts';
+import { asRule, idOf, page, problems } from '../platform/schemas.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { ACTOR_TYPES, AUDIT_APPS, AUTH_METHODS } from './audit-catalog.ts';
 import { auditCatalog } from './audit-catalog.ts';
@@ -15,7 +15,7 @@ import { customerAuditTimeline } from './customer-audit-timeline.ts';
 import { chainStatusSchema, getChainStatus } from './get-chain-status.ts';
 import { cutAuditRetention, setAuditRetention } from './audit-retention.ts';
 
-const TO_AFTER_FROM = { path: ['to'], message: 'must be later than from' };
+const TO_AFTER_FROM = asRule('must be later than from', ['to']);
 const TAGS = ['Audit'];
 
 const catalogSchema = z.object({

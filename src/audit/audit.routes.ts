@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly, staffApp } from '../platform/access-policy.ts';
-import { idOf, page, problems, wantsCsv } from '../platform/schemas.ts';
+import { asRule, idOf, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { PLATFORM_CHAIN, auditCursor, auditEventSchema, auditFilterShape, auditLimit, fromBeforeTo } from './audit-view.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { exportAuditEventsCsv } from './export-audit-events-csv.ts';
@@ -12,7 +12,7 @@ import { portalAuditRoutes } from './portal-audit.routes.ts';
 import { auditAppRoutes } from './audit-app.routes.ts';
 import { verifyAuditChain } from './verify-chain.ts';
 
-const TO_AFTER_FROM = { path: ['to'], message: 'must be later than from' };
+const TO_AFTER_FROM = asRule('must be later than from', ['to']);
 
 const verifySchema = z.object({
   ok: z.boolean(),

@@ -153,11 +153,10 @@ describe('portalListAuditEvents', () => {
     expect(paths(foreign.res)).toEqual(['cursor']);
   });
 
-  it('rejects bad query parameters with 400, naming each', async () => {
+  it('rejects bad query parameters with 400, naming each (dates in the wrong order: 422)', async () => {
     const cases: Array<[string, string]> = [
       ['?limit=0', 'limit'], ['?limit=100000', 'limit'], ['?limit=abc', 'limit'],
       ['?from=yesterday', 'from'], ['?from=2026-13-45', 'from'], ['?to=2026-11-30T25:00:00Z', 'to'],
-      ['?from=2026-11-30&to=2026-11-01', 'to'],
       ['?type=billing', 'type'], ["?type=sign_in'%20or%201=1--", 'type'],
       ['?personId=x', 'personId'], ['?personId=usr_1%27%3B%20drop%20table%20users', 'personId'],
       ['?customerId=cus_0000000000', 'customerId'], ['?cursor=nope', 'cursor'], ['?format=xml', 'format'],
@@ -167,6 +166,9 @@ describe('portalListAuditEvents', () => {
       expect({ query, status: res.statusCode }).toEqual({ query, status: 400 });
       expect({ query, paths: paths(res) }).toEqual({ query, paths: expect.arrayContaining([path]) });
     }
+    // Well-formed days in the wrong order break a rule: 422 rule_violation naming to (docs/adr/0040).
+    const order = (await list(owner, '?from=2026-11-30&to=2026-11-01')).res;
+    expect({ status: order.statusCode, code: order.json().code, paths: paths(order) }).toEqual({ status: 422, code: 'rule_violation', paths: ['to'] });
   });
 
   it('streams the same list as CSV, with names and without partner-internal data', async () => {

@@ -3,7 +3,7 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import { idOf, listQuery, timestamp, isoDay, isoInstant } from '../platform/schemas.ts';
+import { asRule, idOf, isoDay, isoInstant, listQuery, timestamp } from '../platform/schemas.ts';
 import { AUDIT_COLUMNS, afterCursor, assertCursor, auditCursor, pageOf, type AuditRow } from './audit-view.ts';
 import { csvRow } from './csv.ts';
 import {
@@ -58,7 +58,7 @@ export const portalAuditQuery = z
     cursor: auditCursor,
     format: z.enum(['json', 'csv']).optional(),
   })
-  .refine((q) => !q.from || !q.to || startOf(q.from) < endOf(q.to), { path: ['to'], message: 'must be later than from' });
+  .refine((q) => !q.from || !q.to || startOf(q.from) < endOf(q.to), asRule('must be later than from', ['to']));
 
 export interface PortalAuditFilters {
   type?: PortalAuditType;

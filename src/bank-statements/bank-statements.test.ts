@@ -184,7 +184,9 @@ describe('accept, edit, reject', () => {
       [{ allocations: [{ invoiceId: foreign.id, amount: '90.00' }] }, 422],
       [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '90.00' }, { invoiceId: foreign.id, amount: '1.00' }] }, 422],
       [{ customerId: a.customerId, allocations: [{ invoiceId: a.invoices[0]!.id, amount: '95.00' }] }, 422],
-      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '9.999' }] }, 400],
+      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '9.999' }] }, 422], // too many decimals for SGD: a rule (docs/adr/0040)
+      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: '0.00' }] }, 422],
+      [{ allocations: [{ invoiceId: a.invoices[0]!.id, amount: 'nine' }] }, 400],
       [{ customerId: globex }, 422],
       [{ customerId: null, allocations: [{ invoiceId: a.invoices[0]!.id, amount: '1.00' }] }, 400],
       [{ surprise: 1 }, 400],

@@ -1,6 +1,6 @@
 import { parseAmount, roundToMinorUnit, type Currency } from '../money/money.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
-import { displayQuantity, parseQuantity, spreadTax } from '../invoices/invoice-totals.ts';
+import { displayQuantity, isPlainNumber, parseQuantity, spreadTax } from '../invoices/invoice-totals.ts';
 import type { CreditNoteMode, StoredCreditLine } from './credit-notes.db-types.ts';
 
 /**
@@ -103,7 +103,7 @@ function taxFor(currency: Currency, line: InvoiceLineFacts, netMicros: bigint): 
   return tax < left.taxMicros ? tax : left.taxMicros;
 }
 
-function fail(code: 'credit_exceeds_creditable' | 'credit_exceeds_line' | 'validation_failed', detail: string, errors?: FieldError[]): never {
+function fail(code: 'credit_exceeds_creditable' | 'credit_exceeds_line' | 'validation_failed' | 'rule_violation', detail: string, errors?: FieldError[]): never {
   throw new DomainError(code, detail, errors);
 }
 
@@ -137,7 +137,7 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
     const seen = new Set<number>();
     chosen.forEach((c, i) => {
       const line = invoiceLines.find((l) => l.position === c.position);
-      if (!line) fail('validation_failed', `The invoice has no line ${c.position}`, [{ path: `lines.${i}.position`, message: 'no such line on the invoice' }]);
+      if (!line) fail('rule_violation', `The invoice has no line ${c.position}`, [{ path: `lines.${i}.position`, message: 'no such line on the invoice' }]);
       if (seen.has(c.position)) fail('validation_failed', `Line ${c.position} is chosen twice`, [{ path: `lines.${i}.position`, message: 'each line at most once' }]);
       seen.add(c.position);
       if ((c.quantity === undefined) === (c.amount === undefined)) {
@@ -146,7 +146,11 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
       const left = remainingOf(line);
       if (c.quantity !== undefined) {
         const q = parseQuantity(c.quantity.trim());
-        if (q === null || q <= 0n) fail('validation_failed', 'A quantity is a positive decimal with at most 6 decimals', [{ path: `lines.${i}.quantity`, message: 'a positive decimal, at most 6 decimals' }]);
+        // Not a number: malformed (400). A number below or at zero, or with more than 6 decimals: a rule (422, docs/adr/0040).
+        if (q === null || q <= 0n) {
+          fail(q === null && !isPlainNumber(c.quantity.trim()) ? 'validation_failed' : 'rule_violation', 'A quantity is a positive decimal with at most 6 decimals',
+            [{ path: `lines.${i}.quantity`, message: 'a positive decimal, at most 6 decimals' }]);
+        }
         if (q > left.quantity) {
           fail('credit_exceeds_line', `Line ${line.position} has ${quantityString(left.quantity)} left to credit, ${quantityString(q)} asked`,
             [{ path: `lines.${i}.quantity`, message: `at most ${quantityString(left.quantity)}` }]);
@@ -154,11 +158,11 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
         const invoiced = parseQuantity(line.quantity) ?? Q;
         let net = q === left.quantity ? left.amountMicros : roundToMinorUnit(line.amountMicros, currency, q, invoiced);
         if (net > left.amountMicros) net = left.amountMicros;
-        if (net <= 0n) fail('validation_failed', `Line ${line.position}: that quantity credits nothing`, [{ path: `lines.${i}.quantity`, message: 'credits nothing' }]);
+        if (net <= 0n) fail('rule_violation', `Line ${line.position}: that quantity credits nothing`, [{ path: `lines.${i}.quantity`, message: 'credits nothing' }]);
         push(line, q, net, taxFor(currency, line, net), q);
       } else {
         const net = parseAmount(c.amount!, currency, `lines.${i}.amount`);
-        if (net <= 0n) fail('validation_failed', 'An amount is more than zero', [{ path: `lines.${i}.amount`, message: 'more than zero' }]);
+        if (net <= 0n) fail('rule_violation', 'An amount is more than zero', [{ path: `lines.${i}.amount`, message: 'more than zero' }]);
         if (net > left.amountMicros) {
           fail('credit_exceeds_line', `Line ${line.position} has ${fmt(left.amountMicros)} (before tax) left to credit, ${fmt(net)} asked`,
             [{ path: `lines.${i}.amount`, message: `at most ${fmt(left.amountMicros)}` }]);
@@ -169,7 +173,8 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
   } else {
     if (request.lines !== undefined) fail('validation_failed', 'A custom-amount credit note takes no lines', [{ path: 'lines', message: 'only with mode lines' }]);
     const amount = request.amountMicros;
-    if (amount === undefined || amount <= 0n) fail('validation_failed', 'Give the amount to credit, more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount === undefined) fail('validation_failed', 'Give the amount to credit, more than zero', [{ path: 'amount', message: 'required with mode amount' }]);
+    if (amount <= 0n) fail('rule_violation', 'Give the amount to credit, more than zero', [{ path: 'amount', message: 'more than zero' }]);
     if (amount > creditable.totalMicros) {
       fail('credit_exceeds_creditable', `Only ${fmt(creditable.totalMicros)} is left to credit on this invoice (its total less earlier credit notes), ${fmt(amount)} asked`,
         [{ path: 'amount', message: `at most ${fmt(creditable.totalMicros)}` }]);
@@ -206,7 +211,7 @@ export function computeCredit(currency: Currency, invoiceLines: readonly Invoice
     fail('credit_exceeds_creditable', `Only ${fmt(creditable.totalMicros)} is left to credit on this invoice (its total less earlier credit notes), ${fmt(totalMicros)} asked`,
       [{ path: request.mode === 'amount' ? 'amount' : 'lines', message: `at most ${fmt(creditable.totalMicros)}` }]);
   }
-  if (totalMicros <= 0n) fail('validation_failed', 'The credit note credits nothing', [{ path: 'lines', message: 'credits nothing' }]);
+  if (totalMicros <= 0n) fail('rule_violation', 'The credit note credits nothing', [{ path: 'lines', message: 'credits nothing' }]);
   return {
     lines: out, subtotalMicros, taxMicros, totalMicros,
     costMicros: known === 0 ? null : costMicros,

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { customerPortal, staffApp } from '../platform/access-policy.ts';
-import { idOf, listQuery, page, problemSchema, problems } from '../platform/schemas.ts';
+import { asRule, idOf, listQuery, page, problems, problemSchema } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency.ts';
@@ -57,7 +57,7 @@ export function creditNoteRoutes(app: FolioApp, deps: ServerDeps): void {
         to: day.optional().describe('issued (drafts: created) on or before this day, UTC'),
         q: z.string().trim().max(100).optional(),
         format: z.enum(['json', 'csv']).optional(),
-      }).refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must not be before from' }),
+      }).refine((q) => !q.from || !q.to || q.from <= q.to, asRule('must not be before from', ['to'])),
       response: {
         200: {
           description: 'A page of credit notes (JSON), or every matching one (CSV, streamed)',

@@ -270,7 +270,22 @@ describe('credit notes: bad input writes nothing', () => {
       [{ invoiceId: inv.id, mode: 'whole', reason: 'other', currency: 'USD' }, 422, 'currency_mismatch'],
       [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, quantity: '1.5' }], reason: 'other' }, 422, 'credit_exceeds_line'],
       [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, amount: '60.01' }], reason: 'other' }, 422, 'credit_exceeds_line'],
-      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 2, quantity: '1' }], reason: 'other' }, 400, 'validation_failed'],
+      // Well-formed but against a rule (docs/adr/0040): 422 rule_violation naming the field.
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 2, quantity: '1' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, quantity: '0' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, quantity: '0.1234567' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, quantity: '0.000001' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, amount: '0.00' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, amount: '1.005' }], reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'amount', amount: '0', reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'amount', amount: '-5.00', reason: 'other' }, 422, 'rule_violation'],
+      [{ invoiceId: inv.id, mode: 'amount', amount: '5.001', reason: 'other' }, 422, 'rule_violation'],
+      // Malformed: not a number, a missing amount, fields that do not go together, a line twice: 400.
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, quantity: 'one' }], reason: 'other' }, 400, 'validation_failed'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, amount: '1.5.0' }], reason: 'other' }, 400, 'validation_failed'],
+      [{ invoiceId: inv.id, mode: 'lines', lines: [{ position: 1, amount: '1.00' }, { position: 1, amount: '1.00' }], reason: 'other' }, 400, 'validation_failed'],
+      [{ invoiceId: inv.id, mode: 'amount', reason: 'other' }, 400, 'validation_failed'],
+      [{ invoiceId: inv.id, mode: 'amount', amount: 'five', reason: 'other' }, 400, 'validation_failed'],
       [{ invoiceId: inv.id, mode: 'whole', reason: 'other', issue: true }, 400, 'validation_failed'],
       [{ invoiceId: inv.id, mode: 'whole', reason: 'other', outcome: 'refund' }, 400, 'validation_failed'],
       [{ invoiceId: inv.id, mode: 'whole', reason: 'nope' }, 400, 'validation_failed'],
@@ -278,6 +293,7 @@ describe('credit notes: bad input writes nothing', () => {
     for (const [body, status, code] of cases) {
       const res = await create(body);
       expect([res.statusCode, res.json().code], JSON.stringify(body)).toEqual([status, code]);
+      if (code === 'rule_violation') expect(res.json().errors?.[0]?.path, JSON.stringify(body)).toMatch(/^(amount|lines\.0\.(position|quantity|amount))$/);
     }
     // An unknown invoice and another partner's: the same 422 naming invoiceId, to create and to preview.
     expect(foreign?.statusCode).toBe(201);

@@ -139,14 +139,20 @@ describe('getDashboard: revenue, cost and margin from the ledger', () => {
     expect(empty.totals).toMatchObject({ marginPercent: null, byAccount: [] });
   });
 
-  it('refuses bad periods and parameters with a 400 naming them', async () => {
+  it('refuses bad parameters with a 400 naming them, and a period against its rules (from after to, too long) with a 422', async () => {
     for (const [query, path] of [
-      ['?from=2026-03-05&to=2026-03-01', 'from'], ['?from=2026-02-30', 'from'], ['?to=30-11-2026', 'to'], ['?currency=EUR', 'currency'],
-      ['?granularity=week', 'granularity'], ['?from=2020-01-01&to=2026-01-01', 'from'], ['?customer=1', 'customer'],
+      ['?from=2026-02-30', 'from'], ['?to=30-11-2026', 'to'], ['?currency=EUR', 'currency'],
+      ['?granularity=week', 'granularity'], ['?customer=1', 'customer'],
     ] as const) {
       const res = await api(t, north, 'GET', `/api/v1/dashboard${query}`);
       expect(res.statusCode, query).toBe(400);
       expect(res.json().errors.map((e: { path: string }) => e.path), query).toContain(path);
+    }
+    // Well-formed days that break the period's rules (docs/adr/0040).
+    for (const query of ['?from=2026-03-05&to=2026-03-01', '?from=2020-01-01&to=2026-01-01']) {
+      const res = await api(t, north, 'GET', `/api/v1/dashboard${query}`);
+      expect(res.statusCode, query).toBe(422);
+      expect(res.json(), query).toMatchObject({ code: 'rule_violation', errors: [{ path: 'from' }] });
     }
   });
 });

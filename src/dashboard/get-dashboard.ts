@@ -128,9 +128,9 @@ export async function getDashboard(ctx: Ctx, input: DashboardInput): Promise<Das
   const now = ctx.clock.now();
   const to = input.to ? parseDay(input.to, 'to') : parseDay(isoDay(now), 'to');
   const from = input.from ? parseDay(input.from, 'from') : new Date(to.getTime() - 29 * DAY_MS);
-  if (from > to) throw new DomainError('validation_failed', 'from is after to', [{ path: 'from', message: 'on or before to' }]);
+  if (from > to) throw new DomainError('rule_violation', 'from is after to', [{ path: 'from', message: 'on or before to' }]);
   const days = Math.round((to.getTime() - from.getTime()) / DAY_MS) + 1;
-  if (days > MAX_DAYS) throw new DomainError('validation_failed', `At most ${MAX_DAYS} days at once`, [{ path: 'from', message: `at most ${MAX_DAYS} days before to` }]);
+  if (days > MAX_DAYS) throw new DomainError('rule_violation', `At most ${MAX_DAYS} days at once`, [{ path: 'from', message: `at most ${MAX_DAYS} days before to` }]);
   const granularity: Granularity = input.granularity ?? (days <= 92 ? 'day' : 'month');
 
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {

@@ -1,7 +1,7 @@
 import { isoDay } from '../platform/schemas.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { formatDecimal, isCurrency, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, isCurrency, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
 import { MAX_CATALOG_MICROS } from '../products/catalog.repo.ts';
 import type { Trx } from '../platform/database.ts';
 import { DomainError, type FieldError } from '../platform/errors.ts';
@@ -24,7 +24,8 @@ export const discountBody = z.strictObject({
   productId: catalogId('prd').optional().describe('scope product (and below)'),
   variantId: catalogId('var').optional().describe('scope variant (and below)'),
   priceId: catalogId('prc').optional().describe('scope price: one billing cycle of a variant'),
-  percentOff: z.string().max(12).regex(/^\d{1,3}(\.\d{1,2})?$/, 'a percent such as "10" or "12.5"').optional().describe('More than 0, at most 100; or amountOff'),
+  percentOff: z.string().max(12).regex(/^-?\d+(\.\d+)?$/, 'a percent such as "10" or "12.5"').optional()
+    .describe('More than 0, at most 100, at most 2 decimals (else 422 rule_violation); or amountOff'),
   amountOff: z.strictObject({
     amount: z.string().max(40).describe('Per unit and period, pre-tax, the currency\'s minor-unit decimals'),
     currency: z.string().length(3),
@@ -60,20 +61,24 @@ export function fail(code: 'validation_failed' | 'rule_violation' | 'currency_mi
 /**
  * A fixed amount off (`amountOff.amount`): more than zero, the currency's minor-unit decimals, and at most what a catalog
  * price may be (1,000,000.00): more could never take off more than a price, and far more overflowed the 64-bit
- * micro-units it is stored in (a 500 before).
+ * micro-units it is stored in (a 500 before). Not a decimal string is a 400; a number that breaks one of those rules a
+ * 422 rule_violation (docs/adr/0040).
  */
 export function amountOffMicros(amount: string, currency: Currency): bigint {
   const micros = parseDecimal(amount, currency);
-  if (micros === null || micros <= 0n) fail('validation_failed', 'amountOff.amount', `a positive ${currency} amount with at most ${minorUnitDecimals(currency)} decimals`);
-  if (micros > MAX_CATALOG_MICROS) fail('validation_failed', 'amountOff.amount', `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}, the most a catalog price can be`);
+  if (micros === null || micros <= 0n) {
+    fail(micros === null ? decimalRefusal(amount, currency).code : 'rule_violation', 'amountOff.amount', `a positive ${currency} amount with at most ${minorUnitDecimals(currency)} decimals`);
+  }
+  if (micros > MAX_CATALOG_MICROS) fail('rule_violation', 'amountOff.amount', `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}, the most a catalog price can be`);
   return micros;
 }
 
-/** "12.5" -> 1250 basis points; more than 0, at most 100 %. */
+/** "12.5" -> 1250 basis points; more than 0, at most 100 %, at most 2 decimals (a number that is not: 422, docs/adr/0040). */
 export function bpsOf(percent: string): number {
   const [whole, fraction = ''] = percent.split('.');
+  if (fraction.length > 2) fail('rule_violation', 'percentOff', 'at most 2 decimals');
   const bps = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  if (!(bps > 0 && bps <= 10_000)) fail('validation_failed', 'percentOff', 'more than 0 and at most 100');
+  if (!(bps > 0 && bps <= 10_000)) fail('rule_violation', 'percentOff', 'more than 0 and at most 100');
   return bps;
 }
 

@@ -84,10 +84,14 @@ describe('creating a discount', () => {
     const northPrice = await priceOf(await partnerIdOf(t.db, 'northwind'), 'X', 'Y', 'monthly').catch(() => null);
     const base = { name: 'Bad', customerId: acme, scope: 'variant', variantId: ids.basicMonthly!.variantId };
     const cases: Array<[Record<string, unknown>, number, string, string?]> = [
-      [{ ...base, percentOff: '100.01' }, 400, 'percentOff'],
-      [{ ...base, percentOff: '150' }, 400, 'percentOff'],
-      [{ ...base, percentOff: '0' }, 400, 'percentOff'],
-      [{ ...base, percentOff: '-5' }, 400, 'percentOff'],
+      // A percent that is a number but out of its rules is a 422 (docs/adr/0040); one that is not a number, a 400.
+      [{ ...base, percentOff: '100.01' }, 422, 'percentOff', 'rule_violation'],
+      [{ ...base, percentOff: '150' }, 422, 'percentOff', 'rule_violation'],
+      [{ ...base, percentOff: '0' }, 422, 'percentOff', 'rule_violation'],
+      [{ ...base, percentOff: '-5' }, 422, 'percentOff', 'rule_violation'],
+      [{ ...base, percentOff: '12.345' }, 422, 'percentOff', 'rule_violation'],
+      [{ ...base, percentOff: 'ten' }, 400, 'percentOff', 'validation_failed'],
+      [{ ...base, percentOff: '5%' }, 400, 'percentOff', 'validation_failed'],
       [{ ...base }, 400, 'percentOff'],
       [{ ...base, percentOff: '5', amountOff: { amount: '1.00', currency: 'SGD' } }, 400, 'percentOff'],
       [{ ...base, amountOff: { amount: '1.00', currency: 'SGD' } }, 422, 'amountOff', 'rule_violation'],
@@ -98,11 +102,12 @@ describe('creating a discount', () => {
       [{ ...base, variantId: 'var_00000000000000000000000000', percentOff: '5' }, 422, 'variantId', 'product_not_found'],
       [{ ...base, scope: 'price', variantId: undefined, priceId: 'prc_00000000000000000000000000', percentOff: '5' }, 422, 'priceId', 'product_not_found'],
       [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1.00', currency: 'MYR' } }, 422, 'amountOff.currency', 'currency_mismatch'],
-      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1.001', currency: 'SGD' } }, 400, 'amountOff.amount'],
-      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '0', currency: 'SGD' } }, 400, 'amountOff.amount'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1.001', currency: 'SGD' } }, 422, 'amountOff.amount', 'rule_violation'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '0', currency: 'SGD' } }, 422, 'amountOff.amount', 'rule_violation'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: 'one', currency: 'SGD' } }, 400, 'amountOff.amount', 'validation_failed'],
       // More than any catalog price (and, far above it, more than 64-bit micro-units hold: this was a 500).
-      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1000000.01', currency: 'SGD' } }, 400, 'amountOff.amount'],
-      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '999999999999999', currency: 'SGD' } }, 400, 'amountOff.amount'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '1000000.01', currency: 'SGD' } }, 422, 'amountOff.amount', 'rule_violation'],
+      [{ ...base, scope: 'price', variantId: undefined, priceId: ids.number!.priceId, amountOff: { amount: '999999999999999', currency: 'SGD' } }, 422, 'amountOff.amount', 'rule_violation'],
       [{ ...base, customerId: 'cus_00000000000000000000000000', percentOff: '5' }, 422, 'customerId', 'customer_not_found'],
       [{ ...base, scope: 'product', variantId: undefined, percentOff: '5' }, 400, 'productId'],
       [{ ...base, productId: ids.wallboard!.productId, percentOff: '5' }, 400, 'productId'],
@@ -252,7 +257,7 @@ describe('changing and ending', () => {
     await end(d.id);
   });
 
-  it("a scheduled fixed discount may change its amount, within what a catalog price can be (400 naming amountOff.amount); so does the preview's", async () => {
+  it("a scheduled fixed discount may change its amount, within what a catalog price can be (422 rule_violation naming amountOff.amount); so does the preview's", async () => {
     const d = await created({ name: 'Numbers in summer', customerId: globex, scope: 'price', priceId: ids.number!.priceId, amountOff: { amount: '1.00', currency: 'SGD' }, startsOn: '2026-07-01' });
     const changed = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount: '2.50', currency: 'SGD' } });
     expect(changed.statusCode, changed.body).toBe(200);
@@ -261,10 +266,10 @@ describe('changing and ending', () => {
     // Far above it is more than the 64-bit micro-units it is stored in: this was a 500.
     for (const amount of ['1000000.01', '999999999999999']) {
       const res = await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { amountOff: { amount, currency: 'SGD' } });
-      expect(res.statusCode, amount).toBe(400);
+      expect(res.statusCode, amount).toBe(422);
       expect(res.json().errors, amount).toEqual(tooLarge);
       const preview = await api(t, admin, 'POST', '/api/v1/discounts/preview', { customerId: globex, scope: 'price', priceId: ids.number!.priceId, amountOff: { amount, currency: 'SGD' } });
-      expect(preview.statusCode, amount).toBe(400);
+      expect(preview.statusCode, amount).toBe(422);
       expect(preview.json().errors, amount).toEqual(tooLarge);
     }
     // A price's worth exactly is taken (capped at the price when it applies).

@@ -22,7 +22,8 @@ import { isCurrency } from '../money/money.ts';
  */
 export const updateDiscountBody = z.strictObject({
   name: z.string().trim().min(1).max(120).optional(),
-  percentOff: z.string().max(12).regex(/^\d{1,3}(\.\d{1,2})?$/, 'a percent such as "10" or "12.5"').optional(),
+  percentOff: z.string().max(12).regex(/^-?\d+(\.\d+)?$/, 'a percent such as "10" or "12.5"').optional()
+    .describe('More than 0, at most 100, at most 2 decimals (else 422 rule_violation)'),
   amountOff: z.strictObject({ amount: z.string().max(40), currency: z.string().length(3) }).optional(),
   startsOn: isoDay.optional(),
   endsOn: isoDay.nullable().optional().describe('Last day in force; null: unlimited'),

@@ -52,18 +52,19 @@ export async function customerOf(trx: Trx, partnerId: string, customerId: string
 
 /**
  * A money amount of a Finance request: a decimal string with at most the currency's minor-unit decimals, within
- * bounds; anything else is a 400 naming the field.
+ * bounds. Not a decimal string is a 400 naming the field; too many decimals, zero (or less) where more is needed, or
+ * more than the bound is a 422 `rule_violation` naming it (docs/adr/0040).
  */
 export function financeAmount(value: string, currency: Currency, field: string, opts: { allowZero: boolean }): bigint {
   const micros = parseAmount(value, currency, field);
   const tooSmall = opts.allowZero ? micros < 0n : micros <= 0n;
   if (tooSmall) {
     const rule = opts.allowZero ? 'zero or more' : 'more than zero';
-    throw new DomainError('validation_failed', `${field} must be ${rule}`, [{ path: field, message: `must be ${rule}` }]);
+    throw new DomainError('rule_violation', `${field} must be ${rule}`, [{ path: field, message: `must be ${rule}` }]);
   }
   if (micros > MAX_FINANCE_AMOUNT_MICROS) {
     const max = formatDecimal(MAX_FINANCE_AMOUNT_MICROS, currency);
-    throw new DomainError('validation_failed', `${field} must be at most ${max}`, [{ path: field, message: `at most ${max}` }]);
+    throw new DomainError('rule_violation', `${field} must be at most ${max}`, [{ path: field, message: `at most ${max}` }]);
   }
   return micros;
 }

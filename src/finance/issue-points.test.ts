@@ -63,20 +63,30 @@ describe('issuePoints', () => {
     expect(res.json()).toMatchObject({ currency: 'MYR', amount: '3.50', wallet: { points: '3.50' } });
   });
 
-  it('refuses bad amounts and reasons with a 400 naming the field, writing nothing', async () => {
+  it('refuses malformed amounts and reasons with a 400 naming the field, amounts against the rules with a 422, writing nothing', async () => {
     const before = await entries();
-    const cases: Array<[unknown, string]> = [
+    // Well-formed numbers that break a rule (zero, negative, too many decimals, over the most): 422 (docs/adr/0040).
+    const rules: Array<[unknown, string]> = [
       [{ amount: '0', reason: 'x' }, 'amount'],
       [{ amount: '0.00', reason: 'x' }, 'amount'],
       [{ amount: '-5.00', reason: 'x' }, 'amount'],
       [{ amount: '1.001', reason: 'x' }, 'amount'],
+      [{ amount: '100000000.01', reason: 'x' }, 'amount'],
+      [{ amount: '999999999999999', reason: 'x' }, 'amount'],
+      [{ amount: '9999999999999999', reason: 'x' }, 'amount'],
+    ];
+    for (const [payload, field] of rules) {
+      const res = await issue(finance, acme, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(422);
+      expect(res.json().code).toBe('rule_violation');
+      expect(res.json().errors.map((e: { path: string }) => e.path), JSON.stringify(payload)).toEqual([field]);
+    }
+    const cases: Array<[unknown, string]> = [
       [{ amount: '1.5e3', reason: 'x' }, 'amount'],
       [{ amount: 'ten', reason: 'x' }, 'amount'],
       [{ amount: '', reason: 'x' }, 'amount'],
       [{ amount: 10, reason: 'x' }, 'amount'],
       [{ amount: null, reason: 'x' }, 'amount'],
-      [{ amount: '100000000.01', reason: 'x' }, 'amount'],
-      [{ amount: '999999999999999', reason: 'x' }, 'amount'],
       [{ amount: '1.00' }, 'reason'],
       [{ amount: '1.00', reason: '' }, 'reason'],
       [{ amount: '1.00', reason: '   ' }, 'reason'],

@@ -75,24 +75,26 @@ describe('setCreditLimit', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
-  it('refuses bad amounts and expiries with a 400 naming the field', async () => {
-    const cases: Array<[unknown, string]> = [
-      [{ amount: '-1.00' }, 'amount'],
-      [{ amount: '1.001' }, 'amount'],
-      [{ amount: 100 }, 'amount'],
-      [{ amount: 'lots' }, 'amount'],
-      [{ amount: '100000000.01' }, 'amount'],
-      [{}, 'amount'],
-      [{ amount: '10.00', expiresAt: '2020-01-01T00:00:00Z' }, 'expiresAt'],
-      [{ amount: '10.00', expiresAt: 'tomorrow' }, 'expiresAt'],
-      [{ amount: '10.00', expiresAt: '2030-01-01' }, 'expiresAt'],
-      [{ amount: '0', expiresAt: inAnHour() }, 'expiresAt'],
-      [{ amount: '10.00', currency: 'SGD' }, 'currency'],
+  it('refuses malformed amounts and expiries with a 400 naming the field, and ones against the rules with a 422', async () => {
+    const cases: Array<[unknown, string, number]> = [
+      [{ amount: 100 }, 'amount', 400],
+      [{ amount: 'lots' }, 'amount', 400],
+      [{}, 'amount', 400],
+      [{ amount: '10.00', expiresAt: 'tomorrow' }, 'expiresAt', 400],
+      [{ amount: '10.00', expiresAt: '2030-01-01' }, 'expiresAt', 400],
+      [{ amount: '10.00', currency: 'SGD' }, 'currency', 400],
+      // Well-formed, against a rule (docs/adr/0040): 422 rule_violation naming the field.
+      [{ amount: '-1.00' }, 'amount', 422],
+      [{ amount: '1.001' }, 'amount', 422],
+      [{ amount: '100000000.01' }, 'amount', 422],
+      [{ amount: '10.00', expiresAt: '2020-01-01T00:00:00Z' }, 'expiresAt', 422],
+      [{ amount: '0', expiresAt: inAnHour() }, 'expiresAt', 422],
     ];
     const events = (await auditEventsOf(t.db, 'credit_limit.set')).length;
-    for (const [payload, field] of cases) {
+    for (const [payload, field, status] of cases) {
       const res = await setLimit(initech, payload);
-      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(res.json().code, JSON.stringify(payload)).toBe(status === 400 ? 'validation_failed' : 'rule_violation');
       expect(res.json().errors.map((e: { path: string }) => e.path), JSON.stringify(payload)).toContain(field);
     }
     expect(await auditEventsOf(t.db, 'credit_limit.set')).toHaveLength(events);

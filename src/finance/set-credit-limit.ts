@@ -33,10 +33,10 @@ export async function setCreditLimit(ctx: Ctx, input: SetCreditLimitInput): Prom
       expiresAt = new Date(input.expiresAt);
       const { rows } = await sql<{ now: Date }>`select now() as now`.execute(trx);
       if (Number.isNaN(expiresAt.getTime()) || expiresAt <= rows[0]!.now) {
-        throw new DomainError('validation_failed', 'expiresAt must be in the future', [{ path: 'expiresAt', message: 'must be in the future' }]);
+        throw new DomainError('rule_violation', 'expiresAt must be in the future', [{ path: 'expiresAt', message: 'must be in the future' }]);
       }
       if (micros === 0n) {
-        throw new DomainError('validation_failed', 'A limit of zero cannot expire: leave expiresAt out', [{ path: 'expiresAt', message: 'only with a limit above zero' }]);
+        throw new DomainError('rule_violation', 'A limit of zero cannot expire: leave expiresAt out', [{ path: 'expiresAt', message: 'only with a limit above zero' }]);
       }
     }
     const wallet = { partnerId, customerId: customer.id, currency: customer.currency };

@@ -103,8 +103,9 @@ describe('takeBackPoints', () => {
     expect((await wallet(payer))?.pointsMicros).toBe(18_000_000n);
   });
 
-  it('validates like issue: bad amounts 400, unknown customer 404, no Finance app 403', async () => {
-    for (const amount of ['0', '-1.00', '0.001', 'abc']) expect((await post('take-back', acme, amount)).statusCode, amount).toBe(400);
+  it('validates like issue: malformed amounts 400, amounts against the rules 422, unknown customer 404, no Finance app 403', async () => {
+    for (const amount of ['0', '-1.00', '0.001']) expect((await post('take-back', acme, amount)).statusCode, amount).toBe(422);
+    for (const amount of ['abc', '1.', '']) expect((await post('take-back', acme, amount)).statusCode, amount).toBe(400);
     expect((await api(t, finance, 'POST', `/api/v1/customers/${acme}/points/take-back`, { amount: 1, reason: 'x' })).statusCode).toBe(400);
     expect((await post('take-back', 'cus_00000000000000000000000000', '1.00')).statusCode).toBe(404);
     const admin = await signIn(t, 'admin@demo.test');

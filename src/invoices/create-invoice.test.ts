@@ -114,7 +114,7 @@ describe('POST /api/v1/invoices (createInvoice)', () => {
     expect(paths(noPrice)).toEqual(['lines.0.unitPrice']);
   });
 
-  it('refuses bad values with 400 naming each line\'s field', async () => {
+  it('refuses bad values with 400 naming each line\'s field (numbers against a line\'s rules alone: 422)', async () => {
     const bad = await create(admin, {
       customerId: acme, type: 'purchase',
       lines: [
@@ -151,15 +151,34 @@ describe('POST /api/v1/invoices (createInvoice)', () => {
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [{ description: 'no price' }] }))).toEqual(['lines.0.unitPrice']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [{ unitPrice: '1' }] }))).toEqual(['lines.0.description']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1', { discount: '0.001' })] }))).toEqual(['lines.0.discount']);
+    // Numbers against a line's rules, with every other value well-formed: 422 rule_violation naming each (docs/adr/0040).
+    const rules = await create(admin, {
+      customerId: acme, type: 'purchase',
+      lines: [
+        text('x', '1.00', { quantity: '0' }), text('x', '1.00', { quantity: '1.0000001' }), text('x', '1.00', { quantity: '-2' }),
+        text('x', '-1.00'), text('x', '1.0000001'), text('x', '1', { discount: '-1' }), text('x', '1', { discount: '0.001' }),
+      ],
+    });
+    expect(rules.statusCode).toBe(422);
+    expect(rules.json().code).toBe('rule_violation');
+    expect(paths(rules)).toEqual(['lines.0.quantity', 'lines.1.quantity', 'lines.2.quantity', 'lines.3.unitPrice', 'lines.4.unitPrice', 'lines.5.discount']);
+    const cents = await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1', { discount: '0.001' })] });
+    expect(cents.statusCode).toBe(422);
+    expect(cents.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'lines.0.discount' }] });
+    // Not numbers at all: 400.
+    const words = await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', 'ten'), text('x', '1', { quantity: 'two' }), text('x', '1', { discount: '-0' })] });
+    expect(words.statusCode).toBe(400);
+    expect(paths(words)).toEqual(['lines.0.unitPrice', 'lines.1.quantity', 'lines.2.discount']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1')], dueDays: 366 }))).toEqual(['dueDays']);
     expect(paths(await create(admin, { customerId: acme, type: 'purchase', lines: [text('x', '1', { colour: 'red' })] }))).toEqual(['lines.0.colour']);
   });
 
-  it('refuses lines adding up to more than one invoice can carry (1,000,000,000.00) with 400 naming the line that crosses it; nothing written', async () => {
+  it('refuses lines adding up to more than one invoice can carry (1,000,000,000.00) with 422 naming the line that crosses it; nothing written', async () => {
     const before = await t.db.owner.db.selectFrom('invoices').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     // Each line within its own bounds; together far beyond what 64-bit micro-units hold (this was a 500).
     const huge = await create(admin, { customerId: acme, type: 'purchase', lines: Array.from({ length: 50 }, () => text('big', '999999999999', { quantity: '1000000' })) });
-    expect(huge.statusCode).toBe(400);
+    expect(huge.statusCode).toBe(422);
+    expect(huge.json().code).toBe('rule_violation');
     expect(huge.json().errors).toEqual([{ path: 'lines.0.unitPrice', message: expect.stringContaining('1000000000.00 SGD') }]);
     const crossing = await create(admin, { customerId: acme, type: 'purchase', lines: [text('a', '600000000'), text('b', '400000000'), text('c', '0.01'), text('d', '5')] });
     expect(crossing.json().errors).toEqual([{ path: 'lines.2.unitPrice', message: expect.stringContaining('the most one invoice can carry') }]);

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { formatDecimal, isWholeMinorUnits, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, isWholeMinorUnits, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
 import type { Executor, Trx } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
-import { DomainError, type ErrorCode, type FieldError } from '../platform/errors.ts';
-import { idOf } from '../platform/schemas.ts';
+import { FieldProblems } from '../platform/errors.ts';
+import { asRule, idOf } from '../platform/schemas.ts';
 import type { DraftLine } from './invoices.db-types.ts';
 import { lineGrossMicros, parseQuantity, type InvoiceTotals, type TaxCategory } from './invoice-totals.ts';
 import { draftTotals } from './invoice-views.ts';
@@ -27,38 +27,34 @@ export const MAX_LINES = 200;
 export const MAX_INVOICE_NET_MICROS = 1_000_000_000n * 1_000_000n;
 const MAX_QUANTITY_MILLIONTHS = 1_000_000n * 1_000_000n;
 const DECIMAL_6 = /^\d{1,12}(\.\d{1,6})?$/;
+/**
+ * A number as the API writes one (digits, an optional "-" and point): its form. What it must be (above 0, at most 6
+ * decimals ...) is a rule checked after it: a number that breaks it is a 422 rule_violation, not a 400 (docs/adr/0040).
+ */
+const NUMBER_FORM = /^(?!-0+(\.0+)?$)-?\d+(\.\d+)?$/; // negative zero is no number the API writes (parseDecimal)
+const asNumber = (what: string) => z.string().max(20).regex(NUMBER_FORM, what);
 
 export const invoiceLineBody = z.strictObject({
   description: z.string().trim().min(1).max(500).optional().describe('1-500 characters; a product line defaults to "Product — Variant"'),
-  quantity: z.string().max(20)
+  quantity: asNumber('a decimal quantity such as 1 or 2.5')
     .refine((q) => {
+      if (!NUMBER_FORM.test(q)) return true; // malformed: said by the form check alone
       const m = parseQuantity(q);
       return m !== null && m > 0n && m <= MAX_QUANTITY_MILLIONTHS;
-    }, 'a decimal quantity above 0, at most 1000000, with at most 6 decimals')
-    .optional().describe('default "1"'),
-  unitPrice: z.string().max(20).regex(DECIMAL_6, 'a decimal price of at least 0 with at most 6 decimals').optional()
-    .describe('pre-tax; a product line defaults to its variant\'s monthly price in the customer\'s currency'),
-  discount: z.string().max(20).regex(DECIMAL_6, 'a decimal amount such as 1.50').optional().describe('whole minor units, at most the line\'s gross'),
+    }, asRule('a decimal quantity above 0, at most 1000000, with at most 6 decimals'))
+    .optional().describe('default "1"; above 0, at most 1000000, at most 6 decimals (else 422 rule_violation)'),
+  unitPrice: asNumber('a decimal price such as 12.50')
+    .refine((v) => !NUMBER_FORM.test(v) || DECIMAL_6.test(v), asRule('a decimal price of at least 0 with at most 6 decimals')).optional()
+    .describe('pre-tax, at least 0, at most 6 decimals (else 422 rule_violation); a product line defaults to its variant\'s monthly price in the customer\'s currency'),
+  discount: asNumber('a decimal amount such as 1.50')
+    .refine((v) => !NUMBER_FORM.test(v) || DECIMAL_6.test(v), asRule('a decimal amount of at least 0 such as 1.50')).optional()
+    .describe('whole minor units, at most the line\'s gross'),
   productId: idOf('prd').optional(),
   variantId: z.string().regex(/^var_[0-9a-z]{10,40}$/, 'a var_ id').optional(),
   taxCategory: z.enum(['standard', 'zero_rated', 'exempt']).optional().describe('free-text lines only (default standard); a product line takes its product\'s'),
 });
 export type InvoiceLineBody = z.infer<typeof invoiceLineBody>;
 export const invoiceLinesBody = z.array(invoiceLineBody).min(1).max(MAX_LINES);
-
-class LineProblems {
-  readonly list: { code: ErrorCode; error: FieldError }[] = [];
-  add(code: ErrorCode, path: string, message: string): void {
-    this.list.push({ code, error: { path, message } });
-  }
-  /** Throw the most telling problem's code with every problem listed: bad values first (400), then rules (422). */
-  throwIfAny(): void {
-    if (this.list.length === 0) return;
-    const first = this.list.find((p) => p.code === 'validation_failed') ?? this.list[0]!;
-    const errors = this.list.filter((p) => p.code === first.code).map((p) => p.error);
-    throw new DomainError(first.code, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
-}
 
 interface ProductFacts {
   productId: string;
@@ -116,7 +112,7 @@ export async function buildDraftLines(
   input: { partnerId: string; currency: Currency; type: InvoiceType; lines: readonly InvoiceLineBody[] },
 ): Promise<DraftLine[]> {
   const { partnerId, currency } = input;
-  const problems = new LineProblems();
+  const problems = new FieldProblems();
   const variantOnly = input.lines.filter((l) => !l.productId && l.variantId).map((l) => l.variantId!);
   const variantProduct = await productsOfVariants(trx, partnerId, variantOnly);
   const productIds = [...new Set(input.lines.map((l) => l.productId ?? (l.variantId ? variantProduct.get(l.variantId) : undefined)).filter((id): id is string => Boolean(id)))];
@@ -188,7 +184,7 @@ export async function buildDraftLines(
     if (l.discount !== undefined) {
       const d = parseDecimal(l.discount, currency);
       if (d === null || !isWholeMinorUnits(d, currency)) {
-        problems.add('validation_failed', `${path}.discount`, `a ${currency} amount with at most ${minorUnitDecimals(currency)} decimals`);
+        problems.add(d === null ? decimalRefusal(l.discount, currency).code : 'rule_violation', `${path}.discount`, `a ${currency} amount with at most ${minorUnitDecimals(currency)} decimals`);
       } else discount = d;
     }
     if (unit === null || description === undefined) return;
@@ -200,7 +196,7 @@ export async function buildDraftLines(
     const netBefore = netMicros;
     netMicros += gross - discount;
     if (netMicros > MAX_INVOICE_NET_MICROS && netBefore <= MAX_INVOICE_NET_MICROS) { // named once, on the line that crosses it
-      problems.add('validation_failed', `${path}.unitPrice`, `the lines up to here add up to more than ${formatDecimal(MAX_INVOICE_NET_MICROS, currency)} ${currency}, the most one invoice can carry`);
+      problems.add('rule_violation', `${path}.unitPrice`, `the lines up to here add up to more than ${formatDecimal(MAX_INVOICE_NET_MICROS, currency)} ${currency}, the most one invoice can carry`);
       return;
     }
     out.push({

@@ -63,6 +63,14 @@ export function parseQuantity(quantity: string): bigint | null {
   return BigInt(m[1]!) * QUANTITY_SCALE + BigInt((m[2] ?? '').padEnd(6, '0'));
 }
 
+/**
+ * Whether a quantity `parseQuantity` refused is still a number (negative, more than 6 decimals, more digits than read):
+ * well-formed but against the rules, a 422; anything else is not a quantity at all, a 400 (docs/adr/0040).
+ */
+export function isPlainNumber(quantity: string): boolean {
+  return /^-?\d+(?:\.\d+)?$/.test(quantity);
+}
+
 /** The quantity as people read it: no trailing zeros, no trailing dot (`"1.500000"` -> `"1.5"`, `"2.000000"` -> `"2"`). */
 export function displayQuantity(quantity: string): string {
   const millionths = parseQuantity(quantity.trim());

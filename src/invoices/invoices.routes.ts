@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { idOf, listQuery, page, problemSchema, problems, wantsCsv } from '../platform/schemas.ts';
+import { asRule, idOf, listQuery, page, problems, problemSchema, wantsCsv } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency.ts';
@@ -44,7 +44,7 @@ export function invoiceRoutes(app: FolioApp, deps: ServerDeps): void {
         issuedTo: day.optional().describe('issued on or before this day (UTC)'),
         overdue: z.enum(['true', 'false']).optional().describe('true: awaiting payment or partly paid, past the due date'),
         format: z.enum(['json', 'csv']).optional(),
-      }).refine((q) => !q.issuedFrom || !q.issuedTo || q.issuedFrom <= q.issuedTo, { path: ['issuedTo'], message: 'must not be before issuedFrom' }),
+      }).refine((q) => !q.issuedFrom || !q.issuedTo || q.issuedFrom <= q.issuedTo, asRule('must not be before issuedFrom', ['issuedTo'])),
       response: {
         200: {
           description: 'A page of invoices (JSON), or every matching invoice (CSV, streamed)',

@@ -96,11 +96,15 @@ describe('GET /api/v1/invoices (listInvoices)', () => {
 
   it('refuses bad filters naming the field', async () => {
     for (const [query, path] of [['?limit=0', 'limit'], ['?limit=201', 'limit'], ['?status=late', 'status'], ['?issuedFrom=2026-13-01', 'issuedFrom'],
-      ['?issuedFrom=2026-11-02&issuedTo=2026-11-01', 'issuedTo'], ['?overdue=yes', 'overdue'], ['?cursor=abc', 'cursor'], ['?customerId=x', 'customerId'], ['?colour=red', 'colour']] as const) {
+      ['?overdue=yes', 'overdue'], ['?cursor=abc', 'cursor'], ['?customerId=x', 'customerId'], ['?colour=red', 'colour']] as const) {
       const res = await api(t, admin, 'GET', `/api/v1/invoices${query}`);
       expect(res.statusCode, query).toBe(400);
       expect(res.json().errors.map((e: { path: string }) => e.path), query).toContain(path);
     }
+    // Days in the wrong order: well-formed, against a rule (docs/adr/0040).
+    const order = await api(t, admin, 'GET', '/api/v1/invoices?issuedFrom=2026-11-02&issuedTo=2026-11-01');
+    expect(order.statusCode).toBe(422);
+    expect(order.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'issuedTo', message: 'must not be before issuedFrom' }] });
   });
 
   it('streams every matching invoice as CSV (?format=csv or Accept: text/csv), formula cells guarded', async () => {

@@ -223,11 +223,21 @@ describe('portal pay: points first, then card', () => {
     const over = await pay(inv.id, { amount: '54.51' });
     expect(over.statusCode).toBe(422);
     expect(over.json()).toMatchObject({ code: 'amount_exceeds_due', errors: [{ path: 'amount', message: 'at most 54.50' }] });
+    // A number against the rules (too many decimals, zero) is a 422; what is no number, a 400 (docs/adr/0040).
     const bad = await pay(inv.id, { amount: '1.005' });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().errors[0].path).toBe('amount');
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'amount', message: 'at most 2 decimals for SGD' }] });
     const zero = await pay(inv.id, { amount: '0.00' });
-    expect(zero.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'amount' }] });
+    expect(zero.statusCode).toBe(422);
+    expect(zero.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'amount', message: 'more than zero' }] });
+    const words = await pay(inv.id, { amount: 'all of it' });
+    expect(words.statusCode).toBe(400);
+    expect(words.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'amount' }] });
+    // The preview answers the same.
+    const previewOf = (amount: string) => api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}/pay-preview?amount=${amount}`);
+    expect((await previewOf('0.00')).json()).toMatchObject({ status: 422, code: 'rule_violation', errors: [{ path: 'amount' }] });
+    expect((await previewOf('1.005')).json()).toMatchObject({ status: 422, code: 'rule_violation', errors: [{ path: 'amount' }] });
+    expect((await previewOf('abc')).json()).toMatchObject({ status: 400, code: 'validation_failed', errors: [{ path: 'amount' }] });
     const part = await pay(inv.id, { amount: '20.00' });
     expect(part.json().invoice).toMatchObject({ status: 'partially_paid', amountPaid: '20.00', amountDue: '34.50', canPay: true });
     const rest = await pay(inv.id, {});

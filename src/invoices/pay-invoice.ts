@@ -179,7 +179,7 @@ export async function portalPayInvoice(ctx: Ctx & { gateway: Gateway }, input: P
 
     const due = BigInt(invoice.amountDueMicros);
     const amount = input.amount === undefined ? due : parseAmount(input.amount, currency, 'amount');
-    if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount <= 0n) throw new DomainError('rule_violation', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
     if (amount > due) {
       throw new DomainError('amount_exceeds_due', `${formatDecimal(amount, currency)} ${currency} is more than the ${formatDecimal(due, currency)} ${currency} due on ${invoice.number}`,
         [{ path: 'amount', message: `at most ${formatDecimal(due, currency)}` }]);

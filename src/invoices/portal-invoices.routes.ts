@@ -16,7 +16,10 @@ import { payResultOf, payResultSchema } from './pay-result.ts';
 /** A well-formed id of another kind, or unknown, is a 404 from the use case (never telling which). */
 const invoiceId = pathId;
 const day = z.string().refine(isIsoDay, 'a date YYYY-MM-DD');
-/** A decimal string; its decimals are checked against the invoice's currency by the use case (a 400 naming the field). */
+/**
+ * A decimal string; its decimals are checked against the invoice's currency by the use case: not a decimal string is a
+ * 400 naming the field, one with too many decimals (or zero) a 422 rule_violation naming it (docs/adr/0040).
+ */
 const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 
 /** Home > Invoice in the user portal: behind the Invoices tab (hidden -> 403 for the API too, not only the menu). */

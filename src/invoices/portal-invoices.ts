@@ -72,7 +72,7 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
     throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
   }
   if (input.issuedFrom && input.issuedTo && input.issuedFrom > input.issuedTo) {
-    throw new DomainError('validation_failed', 'issuedFrom is after issuedTo', [{ path: 'issuedFrom', message: 'on or before issuedTo' }]);
+    throw new DomainError('rule_violation', 'issuedFrom is after issuedTo', [{ path: 'issuedFrom', message: 'on or before issuedTo' }]);
   }
   const now = ctx.clock.now();
   return inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {

@@ -51,7 +51,7 @@ export async function portalPreviewInvoicePayment(ctx: Ctx & { gateway: Gateway 
     const currency = currencyOf(invoice.currency);
     const due = BigInt(invoice.amountDueMicros);
     const amount = input.amount === undefined ? due : parseAmount(input.amount, currency, 'amount');
-    if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount <= 0n) throw new DomainError('rule_violation', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
     if (amount > due) throw new DomainError('amount_exceeds_due', `More than the ${formatDecimal(due, currency)} ${currency} due`, [{ path: 'amount', message: `at most ${formatDecimal(due, currency)}` }]);
     const wallet = await readWallet(trx, { ...key, currency });
     const available = wallet ? spendableMinorUnits(wallet.pointsMicros - wallet.reservedMicros, currency) : 0n;

@@ -34,26 +34,35 @@ describe('money', () => {
     expect(parseDecimal('-0.000001', 'SGD', 6)).toBe(-1n);
   });
 
-  it('names what is wrong with a refused amount: too large, or not a decimal with the allowed decimals', () => {
-    const errorsOf = (value: string, currency: Currency = 'SGD') => {
+  it('names what is wrong with a refused amount: a number with too many decimals or digits is a rule (422), anything else is not a decimal (400)', () => {
+    const refusalOf = (value: string, currency: Currency = 'SGD') => {
       try {
         parseAmount(value, currency, 'amount');
       } catch (err) {
         expect(err).toBeInstanceOf(DomainError);
-        return (err as DomainError).errors;
+        return { status: (err as DomainError).status, code: (err as DomainError).code, errors: (err as DomainError).errors };
       }
       throw new Error(`${value} was taken`);
     };
+    const rule = (message: string) => ({ status: 422, code: 'rule_violation', errors: [{ path: 'amount', message }] });
+    const malformed = (decimals: number) => ({ status: 400, code: 'validation_failed', errors: [{ path: 'amount', message: `a decimal string with at most ${decimals} decimals` }] });
     expect(parseAmount('999999999999999.99', 'SGD', 'amount')).toBe(999_999_999_999_999_990_000n);
     for (const large of ['1234567890123456', '99999999999999999999', '-1234567890123456.5', '1234567890123456.00']) {
-      expect(errorsOf(large), large).toEqual([{ path: 'amount', message: 'too large: at most 15 digits before the decimal point' }]);
+      expect(refusalOf(large), large).toEqual(rule('too large: at most 15 digits before the decimal point'));
     }
-    // Too many decimals says so, however many digits come before them; so does junk.
-    for (const bad of ['1234567890123456.001', '0.205', '1e3', 'ten', '1.']) {
-      expect(errorsOf(bad), bad).toEqual([{ path: 'amount', message: 'a decimal string with at most 2 decimals' }]);
+    // Too many decimals says so, however many digits come before them: a number, against the currency's rule.
+    for (const over of ['1234567890123456.001', '0.205', '-0.205', '12.5000000']) {
+      expect(refusalOf(over), over).toEqual(rule('at most 2 decimals for SGD'));
     }
-    expect(errorsOf('1234567890123456', 'VND')).toEqual([{ path: 'amount', message: 'too large: at most 15 digits before the decimal point' }]);
-    expect(errorsOf('12.5', 'VND')).toEqual([{ path: 'amount', message: 'a decimal string with at most 0 decimals' }]);
+    // Junk is not a decimal string at all (nor is negative zero, however written).
+    for (const bad of ['1e3', 'ten', '1.', '.5', '+1', '1,000', ' 1', '-0', '-0.000']) {
+      expect(refusalOf(bad), bad).toEqual(malformed(2));
+    }
+    expect(refusalOf('1234567890123456', 'VND')).toEqual(rule('too large: at most 15 digits before the decimal point'));
+    expect(refusalOf('12.5', 'VND')).toEqual(rule('no decimals for VND'));
+    // Six decimals where a context allows them (rates, call charges): the seventh is the rule's.
+    expect(() => parseAmount('0.1234567', 'SGD', 'rate', 6)).toThrow(expect.objectContaining({ code: 'rule_violation', errors: [{ path: 'rate', message: 'at most 6 decimals' }] }));
+    expect(() => parseAmount('0.12x', 'SGD', 'rate', 6)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });
 
   it('formats micros back to the string it came from', () => {

@@ -57,20 +57,36 @@ export function parseDecimal(value: string, currency: Currency, maxDecimals: num
   return m[1] ? -micros : micros;
 }
 
-/** As `parseDecimal`, but a bad value is a 400 naming the field (and saying whether it is too large or not a decimal). */
+const PLAIN_NUMBER = /^-?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * Why `parseDecimal` refused `value`, as the field's code and message (docs/adr/0040). A plain number with more decimals
+ * than the context allows (three for SGD, one for VND, seven on a rate) or more digits before the point than are read is
+ * well-formed but breaks a rule: `rule_violation` (422). Anything else (text, "1,000", ".5", "5.", "+1", "1e3", "-0")
+ * is not a decimal string at all: `validation_failed` (400).
+ */
+export function decimalRefusal(value: string, currency: Currency, maxDecimals: number = CURRENCIES[currency]): { code: 'validation_failed' | 'rule_violation'; message: string } {
+  const plain = PLAIN_NUMBER.exec(value);
+  if (plain && !/^-0+(\.0+)?$/.test(value)) {
+    if ((plain[2] ?? '').length > maxDecimals) {
+      return { code: 'rule_violation', message: maxDecimals === 0 ? `no decimals for ${currency}` : `at most ${maxDecimals} decimals${maxDecimals === CURRENCIES[currency] ? ` for ${currency}` : ''}` };
+    }
+    // A plain number with more digits than parseDecimal reads is too large, not malformed.
+    if (plain[1]!.length > MAX_WHOLE_DIGITS) return { code: 'rule_violation', message: `too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point` };
+  }
+  return { code: 'validation_failed', message: `a decimal string with at most ${maxDecimals} decimals` };
+}
+
+/**
+ * As `parseDecimal`, but a refused value throws, naming the field: 400 when it is not a decimal string, 422 when it is
+ * one with too many decimals or digits (`decimalRefusal`). Whether zero or a negative is allowed is each caller's rule.
+ */
 export function parseAmount(value: string, currency: Currency, field: string, maxDecimals: number = CURRENCIES[currency]): bigint {
   const micros = parseDecimal(value, currency, maxDecimals);
   if (micros === null) {
-    // A plain number with more digits than parseDecimal reads (and decimals it allows) is too large, not malformed.
-    const plain = /^-?(\d+)(?:\.(\d+))?$/.exec(value);
-    if (plain && plain[1]!.length > MAX_WHOLE_DIGITS && (plain[2] ?? '').length <= maxDecimals) {
-      throw new DomainError('validation_failed', `${field} is too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point`, [
-        { path: field, message: `too large: at most ${MAX_WHOLE_DIGITS} digits before the decimal point` },
-      ]);
-    }
-    throw new DomainError('validation_failed', `${field} must be a decimal string with at most ${maxDecimals} decimals for ${currency}`, [
-      { path: field, message: `a decimal string with at most ${maxDecimals} decimals` },
-    ]);
+    const { code, message } = decimalRefusal(value, currency, maxDecimals);
+    const detail = code === 'validation_failed' ? `${field} must be a decimal string with at most ${maxDecimals} decimals for ${currency}` : `${field}: ${message}`;
+    throw new DomainError(code, detail, [{ path: field, message }]);
   }
   return micros;
 }

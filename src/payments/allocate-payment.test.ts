@@ -131,8 +131,12 @@ describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '50.01' }] }, 422, 'amount_exceeds_due');
     await expectRefused({ allocations: [{ invoiceId: draft.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
     await expectRefused({ allocations: [{ invoiceId: voided.id, amount: '1.00' }] }, 409, 'invoice_not_payable');
-    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '0.00' }] }, 400, 'validation_failed');
-    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.005' }] }, 400, 'validation_failed');
+    // A number against the rules (zero, too many decimals): 422 naming the allocation's amount; no number: 400 (docs/adr/0040).
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '0.00' }] }, 422, 'rule_violation');
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.005' }] }, 422, 'rule_violation');
+    expect((await allocate(pay, { allocations: [{ invoiceId: open.id, amount: '1.00' }, { invoiceId: open2.id, amount: '-1.00' }] })).json().errors)
+      .toEqual([{ path: 'allocations.1.amount', message: 'must be more than zero' }]);
+    await expectRefused({ allocations: [{ invoiceId: open.id, amount: 'one' }] }, 400, 'validation_failed');
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.00' }, { invoiceId: open.id, amount: '1.00' }] }, 400, 'validation_failed');
     await expectRefused({ allocations: [{ invoiceId: open.id, amount: '1.00' }], auto: true }, 400, 'validation_failed');
     await expectRefused({}, 400, 'validation_failed');

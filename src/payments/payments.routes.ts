@@ -4,7 +4,7 @@ import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
 import { idempotencyKeyHeaders } from '../platform/idempotency.ts';
-import { idOf, listQuery, page, problems, wantsCsv } from '../platform/schemas.ts';
+import { asRule, idOf, listQuery, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { isIsoDay } from '../topup/dates.ts';
 import { pathId } from '../access/route-schemas.ts';
 import { PAYMENT_METHODS, PAYMENT_STATUSES } from './payments.db-types.ts';
@@ -51,7 +51,7 @@ export function paymentRoutes(app: FolioApp, deps: ServerDeps): void {
         q: z.string().trim().max(200).optional().describe('part of the reference or of the receipt number'),
         unassigned: z.enum(['true', 'false']).optional().describe('true: the Unassigned list (payer not known yet); false: payments with a customer'),
         format: z.enum(['json', 'csv']).optional(),
-      }).refine((q) => !q.receivedFrom || !q.receivedTo || q.receivedFrom <= q.receivedTo, { path: ['receivedTo'], message: 'must not be before receivedFrom' }),
+      }).refine((q) => !q.receivedFrom || !q.receivedTo || q.receivedFrom <= q.receivedTo, asRule('must not be before receivedFrom', ['receivedTo'])),
       response: {
         200: {
           description: 'A page of payments (JSON), or every matching payment (CSV, streamed)',

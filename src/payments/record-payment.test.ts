@@ -81,11 +81,20 @@ describe('POST /api/v1/payments (recordPayment)', () => {
     await expectSound(t);
   });
 
-  it('refuses bad input: 400 naming the field', async () => {
+  it('refuses bad input: 400 naming the field when malformed, 422 when well-formed against a rule', async () => {
+    // Zero, negative, too many decimals, over the most, a day to come: 422 rule_violation naming the field (docs/adr/0040).
+    for (const [body, field] of [
+      [{ amount: '0' }, 'amount'], [{ amount: '-5.00' }, 'amount'], [{ amount: '1.001' }, 'amount'], [{ amount: '100000000.01' }, 'amount'],
+      [{ amount: '1.00', receivedOn: '2999-01-01' }, 'receivedOn'],
+    ] as const) {
+      const res = await record(t, finance, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(422);
+      expect(res.json(), JSON.stringify(body)).toMatchObject({ code: 'rule_violation', errors: [{ path: field }] });
+    }
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ amount: '0' }, 'amount'], [{ amount: '-5.00' }, 'amount'], [{ amount: '1.001' }, 'amount'], [{ amount: 'ten' }, 'amount'], [{ amount: 10 }, 'amount'],
+      [{ amount: 'ten' }, 'amount'], [{ amount: 10 }, 'amount'],
       [{ amount: '1.00', method: 'bitcoin' }, 'method'], [{ amount: '1.00', receivedOn: '2026-02-30' }, 'receivedOn'],
-      [{ amount: '1.00', receivedOn: '2999-01-01' }, 'receivedOn'], [{ amount: '1.00', currency: 'XXX' }, 'currency'],
+      [{ amount: '1.00', currency: 'XXX' }, 'currency'],
       [{ amount: '1.00', customerId: 'nope' }, 'customerId'], [{ amount: ' 12.50' }, 'amount'], [{ amount: '12.50 ' }, 'amount'], [{ amount: '-0.00' }, 'amount'],
       [{ amount: '+5' }, 'amount'], [{ amount: '.5' }, 'amount'], [{ amount: '5.' }, 'amount'], [{ amount: '1.00', extra: true }, ''],
     ];
@@ -151,7 +160,8 @@ describe('GET /api/v1/payments (listPayments, getPayment)', () => {
     const page1 = (await api(t, finance, 'GET', `/api/v1/payments?customerId=${other}&limit=1`)).json();
     expect(page1.data.map((p: { id: string }) => p.id)).toEqual([b]);
     expect(await list(`customerId=${other}&limit=1&cursor=${page1.nextCursor}`)).toEqual([a]);
-    expect((await api(t, finance, 'GET', '/api/v1/payments?receivedFrom=2026-01-05&receivedTo=2026-01-01')).statusCode).toBe(400);
+    expect((await api(t, finance, 'GET', '/api/v1/payments?receivedFrom=2026-01-05&receivedTo=2026-01-01')).json())
+      .toMatchObject({ status: 422, code: 'rule_violation', errors: [{ path: 'receivedTo' }] });
     expect((await api(t, finance, 'GET', '/api/v1/payments?status=lost')).statusCode).toBe(400);
 
     const csv = await api(t, finance, 'GET', `/api/v1/payments?format=csv&customerId=${other}`);

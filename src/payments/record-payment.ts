@@ -51,7 +51,7 @@ export async function recordPaymentIn(trx: Trx, ctx: Ctx, input: RecordPaymentIn
   const currency: Currency = input.currency;
   const today = ctx.clock.now().toISOString().slice(0, 10);
   if (input.receivedOn > today) {
-    throw new DomainError('validation_failed', 'receivedOn must not be in the future', [{ path: 'receivedOn', message: 'must not be in the future' }]);
+    throw new DomainError('rule_violation', 'receivedOn must not be in the future', [{ path: 'receivedOn', message: 'must not be in the future' }]);
   }
   const micros = financeAmount(input.amount, currency, 'amount', { allowZero: false });
   const customer = input.customerId ? await customerOf(trx, partnerId, input.customerId, 'customerId') : null;

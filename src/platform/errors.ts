@@ -145,6 +145,28 @@ export function problem(status: number, code: string, detail: string, requestId?
   };
 }
 
+/**
+ * A request's field problems collected before one answer (every bad field named at once). Malformed values come first:
+ * when any field is malformed the answer is 400 `validation_failed` naming every bad field (as a schema's 400 does);
+ * only when every field is well-formed are the rules' refusals given (422, the first rule's code, naming each field
+ * refused with that code). docs/adr/0040.
+ */
+export class FieldProblems {
+  readonly list: { code: ErrorCode; error: FieldError }[] = [];
+  add(code: ErrorCode, path: string, message: string): void {
+    this.list.push({ code, error: { path, message } });
+  }
+  get size(): number {
+    return this.list.length;
+  }
+  throwIfAny(detail?: (errors: FieldError[]) => string): void {
+    if (this.list.length === 0) return;
+    const first = this.list.find((p) => p.code === 'validation_failed') ?? this.list[0]!;
+    const errors = this.list.filter((p) => first.code === 'validation_failed' || p.code === first.code).map((p) => p.error);
+    throw new DomainError(first.code, detail ? detail(errors) : errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+  }
+}
+
 export function notFound(what: string): DomainError {
   return new DomainError('not_found', `${what} not found`);
 }

@@ -39,6 +39,21 @@ const ISO_INSTANT_FORM = z.regexes.datetime({ offset: true });
 export function isIsoInstant(v: string): boolean {
   return ISO_INSTANT_FORM.test(v) && instantInYears(v);
 }
+/**
+ * The options of a zod refinement that checks a rule, not the form: a request whose every issue is such a rule (and
+ * none a malformed value) is answered 422 `rule_violation` naming the fields, not 400 `validation_failed`
+ * (`.refine((q) => q.from <= q.to, asRule('must not be before from', ['to']))`; the error handler in server.ts;
+ * docs/adr/0040).
+ */
+export function asRule(message: string, path?: PropertyKey[]): { message: string; params: { rule: true }; path?: PropertyKey[] } {
+  return { message, params: { rule: true }, ...(path ? { path } : {}) };
+}
+/** Whether a custom zod issue (as fastify-type-provider-zod hands it over: the issue's fields in `params`) is an `asRule` one. */
+export function isRuleIssue(params: unknown): boolean {
+  const inner = (params as { params?: { rule?: unknown } } | undefined)?.params;
+  return inner?.rule === true;
+}
+
 export const appName = z.enum(['customer', 'product', 'invoice', 'finance', 'audit', 'discount', 'settings', 'access']);
 export const customerRole = z.enum(['owner', 'admin', 'member', 'guest']);
 

@@ -29,7 +29,7 @@ import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { findUnstorableText } from './nul-text.ts';
 import { RetryLater } from './retry-later.ts';
-import { answersRetryAfter, retryAfterHeader } from './schemas.ts';
+import { answersRetryAfter, isRuleIssue, retryAfterHeader } from './schemas.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { MASK } from '../notifications/notification-view.ts';
@@ -359,6 +359,10 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const context = (err as { validationContext?: string }).validationContext;
       const errors = validationErrors(err.validation, context);
+      // Every issue a rule (`asRule`: a date after the one it must precede ...), none a malformed value: 422 (docs/adr/0040).
+      if (err.validation.every((v) => v.keyword === 'custom' && isRuleIssue(v.params))) {
+        return send(422, 'rule_violation', `${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+      }
       return send(400, 'validation_failed', `Invalid ${context ?? 'request'}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
     }
     if (isResponseSerializationError(err)) {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
-import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { DomainError, FieldProblems, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal, isCurrency, isWholeMinorUnits, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, isCurrency, isWholeMinorUnits, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
 import type { BillingCycle, ProductType, TaxCategory } from './catalog.db-types.ts';
 import type { PriceRow, ProductRow, VariantRow } from './sellable-price.ts';
 
@@ -144,24 +144,25 @@ export async function findVariant(trx: Trx, partnerId: string, variantId: string
 
 /**
  * Catalog amounts: decimal strings, 0 or more, whole minor units of the currency (2 decimals for SGD, none for VND), at most
- * 1,000,000. Every bad one is named in one 400 (`price`, `cost`, `activationFee`), before anything is written.
+ * 1,000,000. Every bad one is named in one answer (`price`, `cost`, `activationFee`), before anything is written: a 400
+ * when one is not a decimal string, else a 422 rule_violation for a number that breaks those rules (docs/adr/0040).
  */
 export function parseCatalogAmounts<K extends string>(fields: Record<K, string>, currency: Currency): Record<K, bigint> {
-  const errors: FieldError[] = [];
+  const problems = new FieldProblems();
   const out = {} as Record<K, bigint>;
   const decimals = formatDecimal(0n, currency).split('.')[1]?.length ?? 0;
   for (const [field, value] of Object.entries(fields) as Array<[K, string]>) {
     const micros = parseDecimal(value, currency, 6);
-    const problem = micros === null ? 'a decimal string such as "12.50"'
-      : micros < 0n ? 'must not be negative'
-        : !isWholeMinorUnits(micros, currency) ? `at most ${decimals} decimals for ${currency}`
-          : micros > MAX_CATALOG_MICROS ? `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}`
-            : null;
-    if (problem !== null || micros === null) errors.push({ path: field, message: problem ?? 'invalid' });
+    if (micros === null) {
+      const refusal = decimalRefusal(value, currency, 6);
+      const message = refusal.code === 'validation_failed' ? 'a decimal string such as "12.50"'
+        : /\.\d{7,}$/.test(value) ? `at most ${decimals} decimals for ${currency}` : `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}`;
+      problems.add(refusal.code, field, message);
+    } else if (micros < 0n) problems.add('rule_violation', field, 'must not be negative');
+    else if (!isWholeMinorUnits(micros, currency)) problems.add('rule_violation', field, `at most ${decimals} decimals for ${currency}`);
+    else if (micros > MAX_CATALOG_MICROS) problems.add('rule_violation', field, `at most ${formatDecimal(MAX_CATALOG_MICROS, currency)}`);
     else out[field] = micros;
   }
-  if (errors.length > 0) {
-    throw new DomainError('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
+  problems.throwIfAny();
   return out;
 }

@@ -240,27 +240,32 @@ describe('variants and prices', () => {
     expect((await setPrice(variant.id, 'monthly', 'SGD', { price: '27.50', cost: '14.40' })).json()).toMatchObject({ archived: false, activationFee: '0.00' });
   });
 
-  it('refuses negative, over-precise, malformed amounts and unknown cycles or currencies with a 400 naming each field', async () => {
+  it('refuses malformed amounts and unknown cycles or currencies with a 400, negative, over-precise or too large ones with a 422, naming each field', async () => {
     const { variant } = await productWithVariant('PRC-BAD');
     const before = (await auditEventsOf(t.db, 'product_price.set')).length;
-    const cases: Array<[string, string, unknown, string[]]> = [
-      ['monthly', 'SGD', { price: '-1.00', cost: '0' }, ['price']],
-      ['monthly', 'SGD', { price: '1.00', cost: '-0.01' }, ['cost']],
-      ['monthly', 'SGD', { price: '1.001', cost: '0.5' }, ['price']],
-      ['monthly', 'SGD', { price: '1.00', cost: '0.50', activationFee: '5.555' }, ['activationFee']],
-      ['monthly', 'SGD', { price: '-1.001', cost: 'abc', activationFee: '-2' }, ['price', 'cost', 'activationFee']],
-      ['monthly', 'VND', { price: '1000.5', cost: '0' }, ['price']],
-      ['monthly', 'SGD', { price: '1e3', cost: '0' }, ['price']],
-      ['monthly', 'SGD', { price: '2000000.00', cost: '0' }, ['price']],
-      ['monthly', 'SGD', { price: 10, cost: '0' }, ['price']],
-      ['monthly', 'SGD', { cost: '0' }, ['price']],
-      ['weekly', 'SGD', { price: '1.00', cost: '0' }, ['cycle']],
-      ['monthly', 'XYZ', { price: '1.00', cost: '0' }, ['currency']],
-      ['monthly', 'SGD', { price: '1.00', cost: '0', margin: '1.00' }, ['margin']],
+    const cases: Array<[string, string, unknown, string[], number]> = [
+      // Numbers against the catalog's rules: 422 rule_violation (docs/adr/0040).
+      ['monthly', 'SGD', { price: '-1.00', cost: '0' }, ['price'], 422],
+      ['monthly', 'SGD', { price: '1.00', cost: '-0.01' }, ['cost'], 422],
+      ['monthly', 'SGD', { price: '1.001', cost: '0.5' }, ['price'], 422],
+      ['monthly', 'SGD', { price: '1.00', cost: '0.50', activationFee: '5.555' }, ['activationFee'], 422],
+      ['monthly', 'SGD', { price: '1.00', cost: '0.50', activationFee: '5.5555555' }, ['activationFee'], 422],
+      ['monthly', 'VND', { price: '1000.5', cost: '0' }, ['price'], 422],
+      ['monthly', 'SGD', { price: '2000000.00', cost: '0' }, ['price'], 422],
+      ['monthly', 'SGD', { price: '-1.001', cost: '-5', activationFee: '-2' }, ['price', 'cost', 'activationFee'], 422],
+      // Malformed: 400 naming every bad field, those against a rule too.
+      ['monthly', 'SGD', { price: '-1.001', cost: 'abc', activationFee: '-2' }, ['price', 'cost', 'activationFee'], 400],
+      ['monthly', 'SGD', { price: '1e3', cost: '0' }, ['price'], 400],
+      ['monthly', 'SGD', { price: 10, cost: '0' }, ['price'], 400],
+      ['monthly', 'SGD', { cost: '0' }, ['price'], 400],
+      ['weekly', 'SGD', { price: '1.00', cost: '0' }, ['cycle'], 400],
+      ['monthly', 'XYZ', { price: '1.00', cost: '0' }, ['currency'], 400],
+      ['monthly', 'SGD', { price: '1.00', cost: '0', margin: '1.00' }, ['margin'], 400],
     ];
-    for (const [cycle, currency, payload, fields] of cases) {
+    for (const [cycle, currency, payload, fields, status] of cases) {
       const res = await setPrice(variant.id, cycle, currency, payload);
-      expect(res.statusCode, `${cycle} ${currency} ${JSON.stringify(payload)}`).toBe(400);
+      expect(res.statusCode, `${cycle} ${currency} ${JSON.stringify(payload)}`).toBe(status);
+      expect(res.json().code, JSON.stringify(payload)).toBe(status === 400 ? 'validation_failed' : 'rule_violation');
       expect(errorPaths(res).sort(), JSON.stringify(payload)).toEqual([...fields].sort());
     }
     expect(await auditEventsOf(t.db, 'product_price.set')).toHaveLength(before);

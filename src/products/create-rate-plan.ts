@@ -7,7 +7,7 @@ import { formatDecimal, type Currency } from '../money/money.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import {
-  lockDefaultSlot, newRatePlanId, parseIncrement, parseRateAmount, RATE_DECIMALS, ratePlanView, MAX_RATE_MICROS, type RatePlanView,
+  lockDefaultSlot, newRatePlanId, parseIncrement, parseRateAmount, rateAmountRefusal, RATE_DECIMALS, ratePlanView, MAX_RATE_MICROS, type RatePlanView,
 } from './rate-plans.repo.ts';
 
 export interface CreateRatePlanInput {
@@ -28,7 +28,7 @@ export async function createRatePlan(ctx: Ctx, input: CreateRatePlanInput): Prom
   const { first, next } = parseIncrement(input.increment);
   const minimum = parseRateAmount(input.minimumCharge ?? '0', input.currency);
   if (minimum === null) {
-    throw new DomainError('validation_failed', `minimumCharge must be a decimal string, 0 to ${formatDecimal(MAX_RATE_MICROS, input.currency)}, at most ${RATE_DECIMALS} decimals`, [
+    throw new DomainError(rateAmountRefusal(input.minimumCharge ?? '0', input.currency), `minimumCharge must be a decimal string, 0 to ${formatDecimal(MAX_RATE_MICROS, input.currency)}, at most ${RATE_DECIMALS} decimals`, [
       { path: 'minimumCharge', message: `0 or more, at most ${RATE_DECIMALS} decimals` },
     ]);
   }

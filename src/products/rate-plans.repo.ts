@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
 import type { RateTaxCategory } from '../platform/db-types.ts';
-import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { DomainError, FieldProblems, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { formatDecimal, isCurrency, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, isCurrency, MICROS_PER_UNIT, parseDecimal, type Currency } from '../money/money.ts';
 
 /**
  * Rate plans (the Product app): a partner's per-currency price list for calls. One plan per currency may be the default;
@@ -133,6 +133,14 @@ export function parseRateAmount(value: string, currency: Currency): bigint | nul
   return micros;
 }
 
+/**
+ * The code of a rate amount `parseRateAmount` refused: 400 `validation_failed` when it is not a decimal string, 422
+ * `rule_violation` when it is a number that breaks the rules (negative, more than 6 decimals, over the most): docs/adr/0040.
+ */
+export function rateAmountRefusal(value: string, currency: Currency): 'validation_failed' | 'rule_violation' {
+  return parseDecimal(value, currency, RATE_DECIMALS) === null ? decimalRefusal(value, currency, RATE_DECIMALS).code : 'rule_violation';
+}
+
 export interface RateInput {
   prefix: string;
   description?: string | undefined;
@@ -154,27 +162,25 @@ const MAX_REPORTED_ERRORS = 50;
 
 /** Check a whole rate table, naming each bad field (`rates.12.pricePerMinute`), up to 50 of them, before anything is written. */
 export function parseRates(rates: readonly RateInput[], currency: Currency): ParsedRate[] {
-  const errors: FieldError[] = [];
+  const problems = new FieldProblems();
   const seen = new Map<string, number>();
   const parsed: ParsedRate[] = [];
   const amountMessage = `a decimal string, 0 to ${formatDecimal(MAX_RATE_MICROS, currency)}, at most ${RATE_DECIMALS} decimals`;
   rates.forEach((r, i) => {
-    if (errors.length >= MAX_REPORTED_ERRORS) return;
+    if (problems.size >= MAX_REPORTED_ERRORS) return;
     const price = parseRateAmount(r.pricePerMinute, currency);
     const cost = parseRateAmount(r.costPerMinute, currency);
-    if (!/^[0-9]{1,15}$/.test(r.prefix)) errors.push({ path: `rates.${i}.prefix`, message: '1 to 15 digits' });
+    if (!/^[0-9]{1,15}$/.test(r.prefix)) problems.add('validation_failed', `rates.${i}.prefix`, '1 to 15 digits');
     const first = seen.get(r.prefix);
-    if (first !== undefined) errors.push({ path: `rates.${i}.prefix`, message: `duplicate of rates.${first}.prefix` });
+    if (first !== undefined) problems.add('validation_failed', `rates.${i}.prefix`, `duplicate of rates.${first}.prefix`);
     else seen.set(r.prefix, i);
-    if (price === null) errors.push({ path: `rates.${i}.pricePerMinute`, message: amountMessage });
-    if (cost === null) errors.push({ path: `rates.${i}.costPerMinute`, message: amountMessage });
+    if (price === null) problems.add(rateAmountRefusal(r.pricePerMinute, currency), `rates.${i}.pricePerMinute`, amountMessage);
+    if (cost === null) problems.add(rateAmountRefusal(r.costPerMinute, currency), `rates.${i}.costPerMinute`, amountMessage);
     if (price !== null && cost !== null) {
       parsed.push({ prefix: r.prefix, description: r.description?.trim() || null, pricePerMinuteMicros: price, costPerMinuteMicros: cost, taxCategory: r.taxCategory ?? 'standard' });
     }
   });
-  if (errors.length > 0) {
-    throw new DomainError('validation_failed', `Invalid rates: ${errors.slice(0, 5).map((e) => `${e.path}: ${e.message}`).join('; ')}${errors.length > 5 ? '; ...' : ''}`, errors);
-  }
+  problems.throwIfAny((errors) => `Invalid rates: ${errors.slice(0, 5).map((e) => `${e.path}: ${e.message}`).join('; ')}${errors.length > 5 ? '; ...' : ''}`);
   return parsed;
 }
 

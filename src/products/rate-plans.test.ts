@@ -52,15 +52,19 @@ describe('rate plans', () => {
     expect(hkd.filter((p) => p.isDefault)).toHaveLength(1);
   });
 
-  it('refuses bad plans with a 400 naming the field', async () => {
+  it('refuses bad plans with a 400 naming the field (a minimum charge against the rules: 422)', async () => {
+    for (const minimumCharge of ['-0.01', '0.0000001', '10000.000001']) {
+      const res = await create({ name: 'X', currency: 'SGD', increment: '60/60', minimumCharge });
+      expect(res.statusCode, minimumCharge).toBe(422);
+      expect(res.json(), minimumCharge).toMatchObject({ code: 'rule_violation', errors: [{ path: 'minimumCharge' }] });
+    }
+    expect((await create({ name: 'X', currency: 'SGD', increment: '60/60', minimumCharge: 'free' })).json()).toMatchObject({ status: 400, errors: [{ path: 'minimumCharge' }] });
     const cases: Array<[unknown, string]> = [
       [{ name: '', currency: 'SGD', increment: '60/60' }, 'name'],
       [{ name: 'X', currency: 'XXX', increment: '60/60' }, 'currency'],
       [{ name: 'X', currency: 'SGD', increment: '60' }, 'increment'],
       [{ name: 'X', currency: 'SGD', increment: '0/60' }, 'increment'],
       [{ name: 'X', currency: 'SGD', increment: '60/3601' }, 'increment'],
-      [{ name: 'X', currency: 'SGD', increment: '60/60', minimumCharge: '-0.01' }, 'minimumCharge'],
-      [{ name: 'X', currency: 'SGD', increment: '60/60', minimumCharge: '0.0000001' }, 'minimumCharge'],
       [{ name: 'X', currency: 'SGD', increment: '60/60', minimumCharge: 0.01 }, 'minimumCharge'],
       [{ name: 'X', currency: 'SGD', increment: '60/60', whenInsufficient: 'overdraw' }, 'whenInsufficient'],
       [{ name: 'X', currency: 'SGD', increment: '60/60', rates: [] }, 'rates'],
@@ -156,6 +160,11 @@ describe('rate plans', () => {
     ]);
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(['rates.1.prefix', 'rates.2.pricePerMinute', 'rates.3.pricePerMinute', 'rates.4.costPerMinute', 'rates.5.pricePerMinute']);
+    // Every rate well-formed, some against the rules (too many decimals, negative, over the most): 422 naming each (docs/adr/0040).
+    const rules = await replace(plan.id, [rate('65', '0.03'), rate('66', '0.0000001'), rate('67', '-0.01'), rate('69', '10000.000001')]);
+    expect(rules.statusCode).toBe(422);
+    expect(rules.json().code).toBe('rule_violation');
+    expect(rules.json().errors.map((e: { path: string }) => e.path)).toEqual(['rates.1.pricePerMinute', 'rates.2.pricePerMinute', 'rates.3.pricePerMinute']);
     const shapes = await replace(plan.id, [{ prefix: '+65', pricePerMinute: '0.01', costPerMinute: '0.01' }, { prefix: '65', pricePerMinute: 0.01, costPerMinute: '0.01' }, { prefix: '1234567890123456', pricePerMinute: '0.01', costPerMinute: '0.01' }]);
     expect(shapes.statusCode).toBe(400);
     expect(shapes.json().errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['rates.0.prefix', 'rates.1.pricePerMinute', 'rates.2.prefix']));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestamp } from '../platform/schemas.ts';
+import { asRule, timestamp } from '../platform/schemas.ts';
 import { WEEKDAYS, type BusinessHours, type Destination, type OutsideHours, type ServiceStatus, type Weekday } from './services.db-types.ts';
 
 /**
@@ -53,7 +53,8 @@ export const businessHoursSchema = z.strictObject({
     if (h.days.findIndex((o) => o.day === d.day) !== i) ctx.addIssue({ code: 'custom', path: ['days', i, 'day'], message: `${d.day} is listed twice` });
     if (d.open === '24:00') ctx.addIssue({ code: 'custom', path: ['days', i, 'open'], message: 'opening time must be before 24:00' });
     else if (/^\d\d:\d\d$/.test(d.open) && /^\d\d:\d\d$/.test(d.close) && minutes(d.close) <= minutes(d.open)) {
-      ctx.addIssue({ code: 'custom', path: ['days', i, 'close'], message: `closing time must be after the opening time (${d.open})` });
+      // Two real times in the wrong order: well-formed, against a rule (422 when nothing else is wrong: docs/adr/0040).
+      ctx.addIssue({ code: 'custom', path: ['days', i, 'close'], ...asRule(`closing time must be after the opening time (${d.open})`) });
     }
   });
 }).describe('Business hours in a timezone; null: always open');

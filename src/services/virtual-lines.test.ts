@@ -191,8 +191,9 @@ describe('creating a line', () => {
     ['a malformed user id', { destination: { type: 'user', userId: 'olive' } }, 400, 'destination.userId'],
     ['a group with nobody in it', { destination: { type: 'group', name: 'Empty', memberUserIds: [] } }, 400, 'destination.memberUserIds'],
     ['a group listing someone twice', { destination: { type: 'group', name: 'Twice', memberUserIds: ['MEMBER', 'MEMBER'] } }, 400, 'destination.memberUserIds.1'],
-    ['closing before opening', { businessHours: { ...officeHours, days: [{ day: 'mon', open: '18:00', close: '09:00' }] } }, 400, 'businessHours.days.0.close'],
-    ['closing when opening', { businessHours: { ...officeHours, days: [{ day: 'wed', open: '09:00', close: '09:00' }] } }, 400, 'businessHours.days.0.close'],
+    // Two real times in the wrong order: well-formed, against a rule (docs/adr/0040).
+    ['closing before opening', { businessHours: { ...officeHours, days: [{ day: 'mon', open: '18:00', close: '09:00' }] } }, 422, 'businessHours.days.0.close'],
+    ['closing when opening', { businessHours: { ...officeHours, days: [{ day: 'wed', open: '09:00', close: '09:00' }] } }, 422, 'businessHours.days.0.close'],
     ['a time that does not exist', { businessHours: { ...officeHours, days: [{ day: 'mon', open: '25:00', close: '26:00' }] } }, 400, 'businessHours.days.0.open'],
     ['a weekday listed twice', { businessHours: { ...officeHours, days: [{ day: 'mon', open: '09:00', close: '12:00' }, { day: 'mon', open: '13:00', close: '17:00' }] } }, 400, 'businessHours.days.1.day'],
     ['a weekday that does not exist', { businessHours: { ...officeHours, days: [{ day: 'funday', open: '09:00', close: '12:00' }] } }, 400, 'businessHours.days.0.day'],

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Executor } from '../platform/database.ts';
-import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { DomainError, FieldProblems, notFound } from '../platform/errors.ts';
 import { timestamp } from '../platform/schemas.ts';
-import { formatDecimal, parseDecimal, CURRENCIES, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, parseDecimal, CURRENCIES, type Currency } from '../money/money.ts';
 import { portalCaller } from '../access/caller.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -121,16 +121,19 @@ export async function portalUpdateAutoTopUp(ctx: Ctx & { gateway: Gateway }, inp
     if (status === 'closed' && !onlyTurnsOff(await readSettings(trx, key, true), currency, input)) {
       throw new DomainError('state_conflict', 'This account is closed: its auto top-up can no longer be changed, only turned off.');
     }
-    const errors: FieldError[] = [];
-    const decimals = `a decimal string with at most ${CURRENCIES[currency]} decimals for ${currency}`;
+    // Not a decimal string, or no card to turn it on with, is malformed (400); a readable amount that breaks a rule (too
+    // many decimals, below zero or not above it, over the most) is 422 rule_violation (docs/adr/0040).
+    const problems = new FieldProblems();
     const threshold = parseDecimal(input.threshold, currency);
-    if (threshold === null || threshold < 0n) errors.push({ path: 'threshold', message: `${decimals}, zero or more` });
-    else if (threshold > maxTopUpMicros(currency)) errors.push({ path: 'threshold', message: maxTopUpMessage(currency) });
+    if (threshold === null) problems.add(decimalRefusal(input.threshold, currency).code, 'threshold', `a decimal string with at most ${CURRENCIES[currency]} decimals for ${currency}, zero or more`);
+    else if (threshold < 0n) problems.add('rule_violation', 'threshold', 'zero or more');
+    else if (threshold > maxTopUpMicros(currency)) problems.add('rule_violation', 'threshold', maxTopUpMessage(currency));
     const amount = parseDecimal(input.amount, currency);
-    if (amount === null || amount <= 0n) errors.push({ path: 'amount', message: `${decimals}, more than zero` });
-    else if (amount > maxTopUpMicros(currency)) errors.push({ path: 'amount', message: maxTopUpMessage(currency) });
-    if (input.enabled && input.savedCardId === null) errors.push({ path: 'savedCardId', message: 'a saved card is needed to turn auto top-up on' });
-    if (errors.length > 0) throw new DomainError('validation_failed', `Invalid auto top-up: ${errors.map((e) => e.path).join(', ')}`, errors);
+    if (amount === null) problems.add(decimalRefusal(input.amount, currency).code, 'amount', `a decimal string with at most ${CURRENCIES[currency]} decimals for ${currency}, more than zero`);
+    else if (amount <= 0n) problems.add('rule_violation', 'amount', 'more than zero');
+    else if (amount > maxTopUpMicros(currency)) problems.add('rule_violation', 'amount', maxTopUpMessage(currency));
+    if (input.enabled && input.savedCardId === null) problems.add('validation_failed', 'savedCardId', 'a saved card is needed to turn auto top-up on');
+    problems.throwIfAny((errors) => `Invalid auto top-up: ${errors.map((e) => e.path).join(', ')}`);
     // The minimum is checked when auto top-up is on (turning it off is always possible); the sweep checks it again each time.
     if (input.enabled) applyPolicy(await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now())), amount!);
     let card: SavedCardRow | null = null;

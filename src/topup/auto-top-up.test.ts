@@ -56,16 +56,20 @@ async function savedCard(who: Session, token = 'tok_sandbox_success', amount = '
 }
 
 describe('auto top-up settings', () => {
-  it('are off until set; validated (400 naming each field, 422 saved_card_not_found for a card that is not yours or unknown, 422 below the minimum); audited once per change', async () => {
+  it('are off until set; validated (400 naming each field when one is malformed, 422 rule_violation when all are well-formed but break a rule, 422 saved_card_not_found for a card that is not yours or unknown, 422 below the minimum); audited once per change', async () => {
     expect((await api(t, owner, 'GET', '/api/v1/portal/auto-top-up')).json()).toEqual({
       enabled: false, currency: 'SGD', threshold: null, amount: null, savedCardId: null, savedCard: null, lastAttemptedOn: null, updatedAt: null,
     });
     const invalid = await put({ enabled: true, threshold: '-1.00', amount: '0', savedCardId: null });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json().errors.map((e: { path: string }) => e.path)).toEqual(['threshold', 'amount', 'savedCardId']);
-    expect((await put({ enabled: false, threshold: '5.001', amount: '15.00', savedCardId: null })).json().errors[0].path).toBe('threshold');
+    // Well-formed numbers against the rules, nothing malformed: 422 naming each (docs/adr/0040).
+    const rules = await put({ enabled: false, threshold: '-1.00', amount: '0', savedCardId: null });
+    expect(rules.json()).toMatchObject({ status: 422, code: 'rule_violation', errors: [{ path: 'threshold', message: 'zero or more' }, { path: 'amount', message: 'more than zero' }] });
+    expect((await put({ enabled: false, threshold: '5.001', amount: '15.00', savedCardId: null })).json()).toMatchObject({ status: 422, errors: [{ path: 'threshold' }] });
+    expect((await put({ enabled: false, threshold: 'five', amount: '15.00', savedCardId: null })).json()).toMatchObject({ status: 400, errors: [{ path: 'threshold' }] });
     const tooLarge = await put({ enabled: false, threshold: '1000000.00', amount: '999999999999999.00', savedCardId: null });
-    expect(tooLarge.statusCode).toBe(400);
+    expect(tooLarge.statusCode).toBe(422);
     expect(tooLarge.json().errors).toEqual([{ path: 'threshold', message: 'at most 999999.99' }, { path: 'amount', message: 'at most 999999.99' }]);
 
     const globexCard = await savedCard(await signIn(t, 'owner@globex.test'), 'tok_sandbox_success', '70.00');

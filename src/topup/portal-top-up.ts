@@ -53,8 +53,8 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
     if (customer.status === 'closed') throw new DomainError('state_conflict', 'This account is closed: points can no longer be bought. Invoices still due can be paid.');
     const currency = currencyOf(customer.currency);
     const amount = parseAmount(input.amount, currency, 'amount');
-    if (amount <= 0n) throw new DomainError('validation_failed', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
-    if (amount > maxTopUpMicros(currency)) throw new DomainError('validation_failed', `amount must be ${maxTopUpMessage(currency)}`, [{ path: 'amount', message: maxTopUpMessage(currency) }]);
+    if (amount <= 0n) throw new DomainError('rule_violation', 'amount must be more than zero', [{ path: 'amount', message: 'more than zero' }]);
+    if (amount > maxTopUpMicros(currency)) throw new DomainError('rule_violation', `amount must be ${maxTopUpMessage(currency)}`, [{ path: 'amount', message: maxTopUpMessage(currency) }]);
     const policy = await policyInForce(trx, key.partnerId, currency, utcDay(ctx.clock.now()));
     const fee = applyPolicy(policy, amount);
     const saved = input.savedCardId ? await usableSavedCard(trx, key, gateway.name, input.savedCardId) : null;

@@ -36,9 +36,10 @@ const versionRows = () => t.db.owner.db.selectFrom('topUpPolicies').select('id')
 describe('bad input: a clear 4xx naming the field, nothing written', () => {
   it.each([
     ['a date in the past', { currency: 'SGD', effectiveFrom: addDays(today, -1), minimum: '5.00', feeThreshold: '0', fee: '0' }, 422, 'effectiveFrom'],
-    ['a negative minimum', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '-5.00', feeThreshold: '0', fee: '0' }, 400, 'minimum'],
-    ['too many decimals for SGD', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '5.001', feeThreshold: '0', fee: '0' }, 400, 'minimum'],
-    ['decimals for VND', { currency: 'VND', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '300000.5', fee: '18000' }, 400, 'feeThreshold'],
+    ['a negative minimum', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '-5.00', feeThreshold: '0', fee: '0' }, 422, 'minimum'],
+    ['too many decimals for SGD', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '5.001', feeThreshold: '0', fee: '0' }, 422, 'minimum'],
+    ['decimals for VND', { currency: 'VND', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '300000.5', fee: '18000' }, 422, 'feeThreshold'],
+    ['an amount that is no number', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: 'five', feeThreshold: '0', fee: '0' }, 400, 'minimum'],
     ['a fee without a threshold', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '0', fee: '1.00' }, 422, 'feeThreshold'],
     ['a threshold without a fee', { currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '20.00', fee: '0' }, 422, 'fee'],
     ['an unknown currency', { currency: 'EUR', effectiveFrom: addDays(today, 3), minimum: '5.00', feeThreshold: '0', fee: '0' }, 400, 'currency'],

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope, type Executor } from '../platform/database.ts';
-import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
+import { DomainError, FieldProblems, notFound } from '../platform/errors.ts';
 import { timestamp } from '../platform/schemas.ts';
-import { formatDecimal, parseDecimal, CURRENCIES, type Currency } from '../money/money.ts';
+import { decimalRefusal, formatDecimal, parseDecimal, CURRENCIES, type Currency } from '../money/money.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotificationsBulk } from '../subscriptions/renewals/bulk-writes.ts';
@@ -110,14 +110,19 @@ export interface AddPolicyVersionInput {
   fee: string;
 }
 
-function amountOf(value: string, currency: Currency, field: string, errors: FieldError[]): bigint {
+/** Not a decimal string is malformed (400); too many decimals, below zero or over the most is a rule (422: docs/adr/0040). */
+function amountOf(value: string, currency: Currency, field: string, problems: FieldProblems): bigint {
   const micros = parseDecimal(value, currency);
-  if (micros === null || micros < 0n) {
-    errors.push({ path: field, message: `a decimal string, zero or more, with at most ${CURRENCIES[currency]} decimals for ${currency}` });
+  if (micros === null) {
+    problems.add(decimalRefusal(value, currency).code, field, `a decimal string, zero or more, with at most ${CURRENCIES[currency]} decimals for ${currency}`);
+    return 0n;
+  }
+  if (micros < 0n) {
+    problems.add('rule_violation', field, 'zero or more');
     return 0n;
   }
   if (micros > maxTopUpMicros(currency)) {
-    errors.push({ path: field, message: maxTopUpMessage(currency) });
+    problems.add('rule_violation', field, maxTopUpMessage(currency));
     return 0n;
   }
   return micros;
@@ -134,11 +139,11 @@ const versionLock = (partnerId: string, currency: string) => sql`select pg_advis
  */
 export async function addTopUpPolicyVersion(ctx: Ctx, input: AddPolicyVersionInput): Promise<{ created: boolean; version: PolicyVersionView }> {
   const caller = partnerCaller(ctx.principal);
-  const errors: FieldError[] = [];
-  const minimum = amountOf(input.minimum, input.currency, 'minimum', errors);
-  const threshold = amountOf(input.feeThreshold, input.currency, 'feeThreshold', errors);
-  const fee = amountOf(input.fee, input.currency, 'fee', errors);
-  if (errors.length > 0) throw new DomainError('validation_failed', `Invalid amounts: ${errors.map((e) => e.path).join(', ')}`, errors);
+  const problems = new FieldProblems();
+  const minimum = amountOf(input.minimum, input.currency, 'minimum', problems);
+  const threshold = amountOf(input.feeThreshold, input.currency, 'feeThreshold', problems);
+  const fee = amountOf(input.fee, input.currency, 'fee', problems);
+  problems.throwIfAny((errors) => `Invalid amounts: ${errors.map((e) => e.path).join(', ')}`);
   if (fee > 0n && threshold === 0n) {
     throw new DomainError('rule_violation', 'An admin fee needs a threshold: the fee applies to top-ups below it', [{ path: 'feeThreshold', message: 'more than zero when there is a fee' }]);
   }

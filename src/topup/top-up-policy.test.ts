@@ -133,14 +133,17 @@ describe('staff add and list versions (Portal Settings app)', () => {
     expect(changed.json().code).toBe('already_exists');
   });
 
-  it('validates amounts per currency (400 naming each field), a fee needs a threshold (422), dates and currencies are checked', async () => {
+  it('validates amounts per currency (400 naming each field when one is malformed, else 422), a fee needs a threshold (422), dates and currencies are checked', async () => {
     const bad = await addVersion({ currency: 'VND', effectiveFrom: addDays(today, 3), minimum: '-1', feeThreshold: '10.5', fee: 'x' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors.map((e: { path: string }) => e.path)).toEqual(['minimum', 'feeThreshold', 'fee']);
     // Above what one card payment carries (VND has no minor unit: 99,999,999 VND).
     const tooLarge = await addVersion({ currency: 'VND', effectiveFrom: addDays(today, 3), minimum: '100000000', feeThreshold: '0', fee: '999999999999999' });
-    expect(tooLarge.statusCode).toBe(400);
+    expect(tooLarge.statusCode).toBe(422);
     expect(tooLarge.json().errors).toEqual([{ path: 'minimum', message: 'at most 99999999' }, { path: 'fee', message: 'at most 99999999' }]);
+    const rules = await addVersion({ currency: 'VND', effectiveFrom: addDays(today, 3), minimum: '-1', feeThreshold: '10.5', fee: '0' });
+    expect(rules.json()).toMatchObject({ status: 422, code: 'rule_violation' });
+    expect(rules.json().errors.map((e: { path: string }) => e.path)).toEqual(['minimum', 'feeThreshold']);
     const noThreshold = await addVersion({ currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '0', fee: '1.00' });
     expect(noThreshold.statusCode).toBe(422);
     expect(noThreshold.json().errors[0].path).toBe('feeThreshold');

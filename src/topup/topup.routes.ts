@@ -21,7 +21,10 @@ import { removeSavedCard } from './remove-saved-card.ts';
 
 const topUpId = idOf('top');
 const cardId = idOf('card');
-/** A decimal string; its decimals are checked against the currency by the use case (a 400 naming the field). */
+/**
+ * A decimal string; its decimals are checked against the currency by the use case: not a decimal string is a 400 naming
+ * the field, a number against the rules (too many decimals, zero, over the most) a 422 rule_violation (docs/adr/0040).
+ */
 const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 const topUpListQuery = listQuery.extend({ status: z.enum(['pending', 'succeeded', 'failed']).optional() });
 
@@ -141,7 +144,7 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'addTopUpPolicyVersion', tags: ['Settings'],
       summary: 'Add a version of the top-up policy for a currency, from today or a later date (versions are never edited): 201, or 200 when the same version exists',
       description: 'A minimum top-up, and/or an admin fee added to top-ups below a threshold (a fee needs a threshold and a threshold a fee). '
-        + 'A date in the past is 422 naming effectiveFrom; amounts are decimal strings with at most the currency\'s decimals (400 naming the field). '
+        + 'A date in the past is 422 naming effectiveFrom; amounts are decimal strings (else 400 naming the field) with at most the currency\'s decimals, zero or more, within what one card payment carries (else 422 rule_violation naming the field). '
         + `Customers of that currency get a notice ${NOTICE_DAYS} days before the date, or at once when it is closer.`,
       body: z.strictObject({
         currency: z.enum(CUSTOMER_CURRENCIES), effectiveFrom: isoDay, minimum: decimal, feeThreshold: decimal, fee: decimal,

@@ -362,7 +362,7 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
       return;
     }
     if (Date.parse(parsed.record.startedAt) > latestStartMs) {
-      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: 'startedAt: in the future', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] };
+      results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: 'startedAt: in the future', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] };
       return;
     }
     const destination = normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.to : parsed.record.from);

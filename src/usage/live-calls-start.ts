@@ -46,7 +46,7 @@ export async function startLiveCall(ctx: Ctx, input: StartLiveCallInput): Promis
   }
   // The batch route's rule (ingest-calls.ts): a call does not start later than a day after now (switch clocks drift).
   if (Date.parse(input.startedAt) > ctx.clock.now().getTime() + FUTURE_START_TOLERANCE_MS) {
-    throw new DomainError('validation_failed', 'startedAt: in the future', [{ path: 'startedAt', message: 'in the future (more than a day after now)' }]);
+    throw new DomainError('rule_violation', 'startedAt: in the future', [{ path: 'startedAt', message: 'in the future (more than a day after now)' }]);
   }
   const maxSeconds = input.maxSeconds ?? DEFAULT_MAX_SECONDS;
   for (let attempt = 1; ; attempt++) {

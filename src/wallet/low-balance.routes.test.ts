@@ -62,13 +62,20 @@ describe('the portal low balance alert', () => {
     expect(events.map((e) => e.changes)).toContainEqual({ enabled: { before: true, after: false }, threshold: { before: '12.50', after: null } });
   });
 
-  it('refuses a bad threshold with a 400 naming it, and unknown fields', async () => {
+  it('refuses a malformed threshold with a 400 naming it, one against the rules with a 422, and unknown fields', async () => {
     const before = await row();
-    for (const threshold of ['5.001', '-1.00', 'abc', 5, '1000000.01', '9999999999999999', ' 5.00', '5.00 ', '-0.00', '+5', '.5', '5.']) {
+    for (const threshold of ['abc', 5, ' 5.00', '5.00 ', '-0.00', '+5', '.5', '5.']) {
       const res = await put({ enabled: true, threshold });
       expect(res.statusCode, String(threshold)).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(paths(res), String(threshold)).toEqual(['threshold']);
+    }
+    // Numbers against the rules (too many decimals, negative, over the most): 422 rule_violation (docs/adr/0040).
+    for (const threshold of ['5.001', '-1.00', '1000000.01', '9999999999999999']) {
+      const res = await put({ enabled: true, threshold });
+      expect(res.statusCode, threshold).toBe(422);
+      expect(res.json().code, threshold).toBe('rule_violation');
+      expect(paths(res), threshold).toEqual(['threshold']);
     }
     expect(await row()).toEqual(before); // nothing written
     expect((await put({ enabled: true, threshold: '1000000.00' })).statusCode).toBe(200);

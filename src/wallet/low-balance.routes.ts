@@ -5,7 +5,10 @@ import { customerPortal } from '../platform/access-policy.ts';
 import { problems } from '../platform/schemas.ts';
 import { lowBalanceAlertSchema, portalGetLowBalanceAlert, portalUpdateLowBalanceAlert } from './low-balance.ts';
 
-/** A decimal string; its decimals, sign and size are checked against the currency by the use case (a 400 naming the field). */
+/**
+ * A decimal string; its decimals, sign and size are checked against the currency by the use case: not a decimal string
+ * is a 400 naming the field, a number against those rules a 422 rule_violation naming it (docs/adr/0040).
+ */
 const decimal = z.string().min(1).max(40); // read by parseDecimal, strictly: " 5.00" is refused, not trimmed
 
 /** The portal's low balance alert (low-balance.ts): owners and admins, behind the Points tab, as company credits are. */

@@ -110,10 +110,10 @@ export async function portalUpdateLowBalanceAlert(ctx: Ctx, input: UpdateLowBala
     let threshold: bigint | null = null;
     if (input.threshold !== null) {
       threshold = parseAmount(input.threshold, currency, 'threshold');
-      if (threshold < 0n) throw new DomainError('validation_failed', 'threshold must be zero or more', [{ path: 'threshold', message: 'zero or more' }]);
+      if (threshold < 0n) throw new DomainError('rule_violation', 'threshold must be zero or more', [{ path: 'threshold', message: 'zero or more' }]);
       if (threshold > LOW_BALANCE_MAX_MICROS) {
         const max = formatDecimal(LOW_BALANCE_MAX_MICROS, currency);
-        throw new DomainError('validation_failed', `threshold must be at most ${max}`, [{ path: 'threshold', message: `at most ${max}` }]);
+        throw new DomainError('rule_violation', `threshold must be at most ${max}`, [{ path: 'threshold', message: `at most ${max}` }]);
       }
     }
 

@@ -105,7 +105,7 @@ export async function getArAging(ctx: Ctx, input: ReportInput): Promise<ArAging>
   // age today's amounts as if they were that day's (payments and credit notes made since would be missing from it):
   // refused. What was owed at the end of a past day is the trial balance's receivable at that day.
   if (asOf < today) {
-    throw new DomainError('validation_failed', `asOf ${asOf} is before today (${today}, UTC): AR aging ages what is owed now; for a past day, see the trial balance's receivable`,
+    throw new DomainError('rule_violation', `asOf ${asOf} is before today (${today}, UTC): AR aging ages what is owed now; for a past day, see the trial balance's receivable`,
       [{ path: 'asOf', message: `today (${today}) or a day to come` }]);
   }
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {

@@ -77,10 +77,13 @@ describe('trial balance on the demo data', () => {
     expect(each.json<TbBody>().balanced).toBe(true);
   });
 
-  it('refuses a day to come with a 400 naming asOf (it once answered today\'s figures)', async () => {
+  it('refuses a day to come with a 422 naming asOf (it once answered today\'s figures), a day that is none with a 400', async () => {
     const res = await tb(`?currency=SGD&asOf=${addDays(today(), 1)}`);
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'asOf' }] });
+    const malformed = await tb('?currency=SGD&asOf=2026-02-30');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
   });
 });
 

@@ -24,7 +24,7 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access },
     schema: {
       operationId: 'getArAging', tags: TAGS,
-      summary: 'Accounts receivable aging per customer: amount due now on open invoices by days past due (current, 1-30, 31-60, 61-90, over 90) at today or a day to come (a past asOf is a 400: see the trial balance), unapplied credit apart, totals; CSV with ?format=csv or Accept: text/csv',
+      summary: 'Accounts receivable aging per customer: amount due now on open invoices by days past due (current, 1-30, 31-60, 61-90, over 90) at today or a day to come (a past asOf is a 422 rule_violation: see the trial balance), unapplied credit apart, totals; CSV with ?format=csv or Accept: text/csv',
       querystring: reportQuery,
       response: {
         200: { description: 'The aging report', content: { 'application/json': { schema: arAgingSchema }, 'text/csv': { schema: csvSchema } } },

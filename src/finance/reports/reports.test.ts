@@ -119,8 +119,8 @@ describe('AR aging', () => {
     expect(rowOf(later, customerId)).toMatchObject({ current: '1.00', days1To30: '6.00', days31To60: '24.00', days61To90: '96.00', over90: '384.00', totalDue: '511.00' });
     // A past day is refused, naming asOf: what was owed then is the trial balance's receivable at that day.
     const past = await aging(`?currency=SGD&asOf=${addDays(TODAY, -1)}`);
-    expect(past.statusCode).toBe(400);
-    expect(past.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
+    expect(past.statusCode).toBe(422);
+    expect(past.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'asOf' }] });
     // The clock decides the default day.
     t.clock.set(`${addDays(TODAY, 1)}T23:59:00.000Z`);
     expect(rowOf((await aging('?currency=SGD')).json(), customerId)).toMatchObject({ current: '1.00', over90: '384.00' });
@@ -256,7 +256,7 @@ describe('trial balance', () => {
     expect(micros(each.totals.debit)).toBeGreaterThanOrEqual(micros(body.totals.debit));
   });
 
-  it('as at a past day leaves out the postings made after it; a day to come is refused (400 naming asOf)', async () => {
+  it('as at a past day leaves out the postings made after it; a day to come is refused (422 naming asOf)', async () => {
     t.clock.reset();
     const today = new Date().toISOString().slice(0, 10);
     // The day before the first entry of this fresh database (the seed's, or this file's first, should the run have
@@ -278,9 +278,9 @@ describe('trial balance', () => {
     expect(now.rows).toContainEqual(expect.objectContaining({ code: 'points', customer: { id: customerId, name: 'Trial Later Pte Ltd' }, credit: '40.00' }));
     // A day to come has no balances yet: refused (it once read today's as if they were that day's), naming asOf.
     const future = await tb(`?currency=SGD&asOf=${addDays(today, 3)}&byCustomer=true`);
-    expect(future.statusCode).toBe(400);
-    expect(future.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'asOf' }] });
-    expect((await tb(`?currency=SGD&asOf=${addDays(today, 1)}`)).statusCode).toBe(400);
+    expect(future.statusCode).toBe(422);
+    expect(future.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'asOf' }] });
+    expect((await tb(`?currency=SGD&asOf=${addDays(today, 1)}`)).statusCode).toBe(422);
   });
 
   it('exports CSV with the header and a TOTAL line; Finance only; bad input is a 400', async () => {

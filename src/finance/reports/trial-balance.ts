@@ -12,7 +12,7 @@ import { money, reportCurrency, reportDay, type ReportInput } from './report-com
 
 export const trialBalanceSchema = z.object({
   currency: z.string(),
-  asOf: z.string().describe('YYYY-MM-DD: balances at the end of this day (UTC); today or a past day (a day to come is a 400 naming asOf)'),
+  asOf: z.string().describe('YYYY-MM-DD: balances at the end of this day (UTC); today or a past day (a day to come is a 422 rule_violation naming asOf)'),
   byCustomer: z.boolean(),
   rows: z.array(z.object({
     code: z.string().describe('ledger account code (bank, receivable, points, revenue:usage, ...)'),
@@ -97,14 +97,14 @@ async function firstEntrySplitAt(db: Executor, partnerId: string, currency: Curr
 /**
  * The trial balance of the partner's ledger in one currency (issue 6 §4): every account, debits and credits, equal totals.
  * `asOf` is today or a past day: a day to come has no balances yet (today's would be shown as if they were its), so it is
- * refused with a 400 naming `asOf`, as the query's other bad values are. Unequal totals are a broken invariant (every
+ * refused with a 422 rule_violation naming `asOf` (a well-formed day against the report's rule: docs/adr/0040). Unequal totals are a broken invariant (every
  * entry balances): an assertion (500, logged) whose message names the first entry split across the day's end.
  */
 export async function getTrialBalance(ctx: Ctx, input: TrialBalanceInput): Promise<TrialBalance> {
   const { partnerId } = partnerCaller(ctx.principal);
   const { asOf, today, endOfDay } = reportDay(ctx, input.asOf);
   if (asOf > today) {
-    throw new DomainError('validation_failed', `asOf ${asOf} is after today (${today}, UTC): a trial balance is drawn up at today or a past day`,
+    throw new DomainError('rule_violation', `asOf ${asOf} is after today (${today}, UTC): a trial balance is drawn up at today or a past day`,
       [{ path: 'asOf', message: `a day up to today (${today})` }]);
   }
   const byCustomer = input.byCustomer ?? false;

@@ -19,8 +19,12 @@ import {
 /** How long a pending (delayed) card payment is watched before the dialog says it is still processing. */
 const PENDING_WATCH_MS = 120_000;
 const PENDING_POLL_MS = 2_000;
-/** Refusals after which nothing was charged: a new attempt (another card, another amount) gets a new idempotency key. */
-const FINAL_REFUSALS = new Set(['card_declined', 'insufficient_funds', 'card_required', 'amount_exceeds_due', 'validation_failed', 'invoice_not_payable']);
+/**
+ * Refusals after which nothing was charged: a new attempt (another card, another amount) gets a new idempotency key. An
+ * amount of zero or with too many decimals is a 422 rule_violation, one that is no number a 400 validation_failed
+ * (docs/adr/0040): both refused before anything is charged.
+ */
+const FINAL_REFUSALS = new Set(['card_declined', 'insufficient_funds', 'card_required', 'amount_exceeds_due', 'validation_failed', 'rule_violation', 'invoice_not_payable']);
 
 const payPreviewKey = (invoiceId: string) => ['portal', 'pay-preview', invoiceId] as const;
 
