@@ -6,7 +6,8 @@ import { csrf, expectFitsTheScreen, pick, SHOTS, sidebar, signIn } from './suppo
 /**
  * The Invoice app (issue 5 §1): a billing clerk creates a Purchase invoice by hand (a product line and a free-text line with
  * quantity 1.5 and a discount), sees the totals, issues it, finds it with the list's filters, downloads its PDF (its text
- * read back), voids a draft with a reason; changes the Purchase number format in Portal Settings and sees the next issued
+ * read back), voids a draft with a reason; changes the Purchase number format in Portal Settings (beside the Top-up and
+ * Credit note formats; a credit note format starting like it is refused under its field) and sees the next issued
  * invoice use it; staff without the Invoice app can neither open it nor reach its API.
  * The clerk bills Initech (SGD) so that Acme's invoices, which the portal specs pay, stay as seeded.
  */
@@ -255,6 +256,16 @@ test('a new Purchase number format in Portal Settings is used by the next issued
   await format.fill('PUR-{YY}{MM}-{seq:05}');
   await expect(page.getByTestId('format-example-purchase')).toHaveText(/^e\.g\. PUR-\d{4}-00001$/);
   await page.screenshot({ path: `${SHOTS}/admin-invoicing-settings.png`, fullPage: true });
+  // Top-up invoices and credit notes have theirs beside it (topUp and creditNote in the API).
+  await expect(settings.getByRole('textbox', { name: 'Top-up invoice number format' })).toHaveValue('TOP-{YYYY}-{seq:06}');
+  const creditNotes = settings.getByRole('textbox', { name: 'Credit note number format' });
+  await expect(creditNotes).toHaveValue('CN-{YYYY}-{seq:06}');
+  // A credit note format starting like an invoice type's is refused by the server, named under its field; then put back.
+  await creditNotes.fill('PUR-CN-{seq}');
+  await settings.getByRole('button', { name: 'Save invoicing settings' }).click();
+  await expect(settings.getByText('must not start with the fixed prefix of the purchase format ("PUR-")')).toBeVisible();
+  await creditNotes.fill('CN-{YYYY}-{seq:06}');
+  await expect(page.getByTestId('format-example-creditNote')).toHaveText(/^e\.g\. CN-\d{4}-000001$/);
   await settings.getByRole('button', { name: 'Save invoicing settings' }).click();
   await expect(page.getByText('Invoicing settings saved')).toBeVisible();
 

@@ -12,24 +12,20 @@ import { partnerCaller } from '../access/caller.ts';
 import { postEntry, type PostingInput } from '../ledger/post-entry.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { formatInvoiceNumber } from '../invoices/invoice-numbers.ts';
+import { documentNumberFormats, formatInvoiceNumber } from '../invoices/invoice-numbers.ts';
 import { invoiceRecipient } from '../invoices/issue-draft-invoice.ts';
 import { checkInvoiceCreditable, checkOutcomeChoice, checkOutcomeLimit, computeFor, requestOfDraft, type OutcomeChoice } from './credit-note-input.ts';
 import { loadCreditNoteDetail, loadInvoiceCreditFacts, type CreditNoteDetail } from './credit-note-views.ts';
 import { creditNoteNotice } from './credit-note-notice.ts';
 import { CREDIT_NOTE_REFUND_TASK } from './credit-note-tasks.ts';
 
-export const DEFAULT_CREDIT_NOTE_FORMAT = 'CN-{YYYY}-{seq:06}';
-
 /**
  * The partner's next credit note number: its own counter (`credit_note_number_series`, migration 0032; gapless, in commit
- * order, the counter row locked until the caller commits), in the partner's format (`invoice_number_formats.credit_note`, else
- * CN-{YYYY}-{seq:06}).
+ * order, the counter row locked until the caller commits), in the partner's format (`invoice_number_formats.credit_note`,
+ * set as `numberFormats.creditNote` in Portal Settings; else DEFAULT_CREDIT_NOTE_FORMAT, CN-{YYYY}-{seq:06}).
  */
 export async function nextCreditNoteNumber(trx: Trx, partnerId: string, at: Date): Promise<string> {
-  const row = await trx.selectFrom('partnerSettings').select('invoiceNumberFormats').where('partnerId', '=', partnerId).executeTakeFirst();
-  const formats = (row?.invoiceNumberFormats ?? {}) as Record<string, string | undefined>;
-  const format = formats.credit_note ?? DEFAULT_CREDIT_NOTE_FORMAT;
+  const format = (await documentNumberFormats(trx, partnerId)).credit_note;
   const { rows } = await sql<{ last: string }>`select folio_next_credit_note_number(${partnerId})::text as last`.execute(trx);
   return formatInvoiceNumber(format, BigInt(rows[0]!.last), at);
 }

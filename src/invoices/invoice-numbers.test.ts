@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, customerIdOf, partnerIdOf, type TestDb } from '../test/harness.ts';
 import { inScope, type Scope, type Trx } from '../platform/database.ts';
-import { checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_INVOICE_NUMBER_FORMATS, formatInvoiceNumber, nextInvoiceNumber, nextInvoiceNumbers, OTHER_DOCUMENT_PREFIXES } from './invoice-numbers.ts';
+import { checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_NUMBER_FORMATS, formatInvoiceNumber, storedNumberFormats, nextInvoiceNumber, nextInvoiceNumbers, OTHER_DOCUMENT_PREFIXES } from './invoice-numbers.ts';
 import { RECEIPT_NUMBER_FORMAT } from '../payments/receipts/receipt-numbers.ts';
-import { DEFAULT_CREDIT_NOTE_FORMAT } from '../credit-notes/issue-credit-note.ts';
 
 let db: TestDb;
 let demo: string;
@@ -40,23 +39,51 @@ describe('formatInvoiceNumber', () => {
     expect(checkInvoiceNumberFormat(`INV-${'x'.repeat(40)}{seq}`, 'f')).toContainEqual({ path: 'f', message: 'between 1 and 40 characters' });
   });
 
-  it('refuses formats of two types whose fixed prefixes could produce the same number', () => {
-    expect(checkInvoiceNumberFormats(DEFAULT_INVOICE_NUMBER_FORMATS)).toEqual([]);
-    expect(checkInvoiceNumberFormats({ purchase: 'INV-{seq}', monthly: 'INV-{seq}', top_up: 'TOP-{seq}' }))
+  it('reads the stored formats by their stored names; a name written back camelCased is read only without the stored one', () => {
+    expect(storedNumberFormats(null)).toEqual(DEFAULT_NUMBER_FORMATS);
+    expect(storedNumberFormats('{"purchase": "P-{seq}", "top_up": "T-{seq}", "credit_note": "C-{seq}"}'))
+      .toEqual({ purchase: 'P-{seq}', monthly: DEFAULT_NUMBER_FORMATS.monthly, top_up: 'T-{seq}', credit_note: 'C-{seq}' });
+    expect(storedNumberFormats('{"top_up": "T-{seq}", "topUp": "OLD-{seq}", "creditNote": "CR-{seq}"}'))
+      .toMatchObject({ top_up: 'T-{seq}', credit_note: 'CR-{seq}' });
+  });
+
+  it('refuses formats of two documents whose fixed prefixes could produce the same number', () => {
+    expect(checkInvoiceNumberFormats(DEFAULT_NUMBER_FORMATS)).toEqual([]);
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, purchase: 'INV-{seq}', monthly: 'INV-{seq}' }))
       .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringMatching(/must differ/) });
-    expect(checkInvoiceNumberFormats({ purchase: 'A{seq}', monthly: 'A1{seq}', top_up: 'T{seq}' }))
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, purchase: 'A{seq}', monthly: 'A1{seq}', top_up: 'T{seq}' }))
       .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringMatching(/must differ/) });
   });
 
-  it('refuses an invoice format that starts like receipts or credit notes, which number from their own counters', () => {
-    for (const [format, document] of [['RCT-{YYYY}-{seq:06}', 'receipt'], ['rct-{seq}', 'receipt'], ['R{seq}', 'receipt'], ['CN-2-{seq}', 'credit note']]) {
-      expect(checkInvoiceNumberFormats({ ...DEFAULT_INVOICE_NUMBER_FORMATS, purchase: format! }), format)
-        .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringContaining(`${document} numbers`) });
+  it('holds the credit note format to the same rules: valid, its prefix apart from the invoice types\' and receipts\'', () => {
+    const names = (d: string) => `numberFormats.${d}`;
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, credit_note: 'CRN/{YY}/{seq:05}' }, names)).toEqual([]);
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, credit_note: 'CN-{YYYY}' }, names))
+      .toEqual([{ path: 'numberFormats.credit_note', message: expect.stringMatching(/counter exactly once/) }]);
+    // A credit note starting like an invoice type, or an invoice type like the credit note: refused, naming the one whose prefix is the start of the other's.
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, credit_note: 'INV-C-{seq}' }, names)).toEqual([
+      { path: 'numberFormats.purchase', message: 'its fixed prefix "INV-" must differ from the start of the credit note format' },
+      { path: 'numberFormats.credit_note', message: 'must not start with the fixed prefix of the purchase format ("INV-")' },
+    ]);
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, top_up: 'CN-T-{seq}' }, names)).toEqual([
+      { path: 'numberFormats.credit_note', message: 'its fixed prefix "CN-" must differ from the start of the top-up format' },
+      { path: 'numberFormats.top_up', message: 'must not start with the fixed prefix of the credit note format ("CN-")' },
+    ]);
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, credit_note: 'RCT-C-{seq}' }, names))
+      .toEqual([{ path: 'numberFormats.credit_note', message: 'its fixed prefix "RCT-C-" must differ from the start of receipt numbers (RCT-)' }]);
+    // Once credit notes number otherwise, CN- is free for an invoice type.
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, credit_note: 'CR-{seq}', purchase: 'CN-{seq}' }, names)).toEqual([]);
+  });
+
+  it('refuses a format that starts like receipts, which number from their own counter, or like the credit notes\' format', () => {
+    for (const [format, document] of [['RCT-{YYYY}-{seq:06}', 'receipt numbers'], ['rct-{seq}', 'receipt numbers'], ['R{seq}', 'receipt numbers'], ['CN-2-{seq}', 'credit note format']]) {
+      expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, purchase: format! }), format)
+        .toContainEqual({ path: 'invoiceNumberFormats.purchase', message: expect.stringContaining(document!) });
     }
-    expect(checkInvoiceNumberFormats({ ...DEFAULT_INVOICE_NUMBER_FORMATS, purchase: 'RC-{seq}' })).toEqual([]);
+    expect(checkInvoiceNumberFormats({ ...DEFAULT_NUMBER_FORMATS, purchase: 'RC-{seq}' })).toEqual([]);
     // The prefixes are those of the other documents' formats.
     expect(RECEIPT_NUMBER_FORMAT.startsWith(OTHER_DOCUMENT_PREFIXES.find((o) => o.document === 'receipt')!.prefix)).toBe(true);
-    expect(DEFAULT_CREDIT_NOTE_FORMAT.startsWith(OTHER_DOCUMENT_PREFIXES.find((o) => o.document === 'credit note')!.prefix)).toBe(true);
+    expect(DEFAULT_NUMBER_FORMATS.credit_note).toBe('CN-{YYYY}-{seq:06}');
   });
 });
 

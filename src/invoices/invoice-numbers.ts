@@ -13,8 +13,10 @@ import type { FieldError } from '../platform/errors.ts';
  *   `{YYYY}` year issued (UTC), `{YY}` its last two digits, `{MM}` month, `{DD}` day, `{seq}` the counter,
  *   `{seq:06}` the counter zero-padded to 6 digits (1 to 12; a longer counter is never cut).
  * e.g. `INV-{YYYY}-{seq:06}` -> `INV-2026-000123`. The counter never resets (not per year), so a format may leave the year
- * out without repeating a number. The formats of one partner start with different fixed prefixes, none the start of
- * another, so two types can never produce the same number.
+ * out without repeating a number. Credit notes have their own counter (src/credit-notes/issue-credit-note.ts) and a
+ * format set beside the invoice types' (`credit_note`, the same placeholders). The formats of one partner start with
+ * different fixed prefixes, none the start of another nor of receipts' (RCT-), so two documents can never carry the
+ * same number.
  */
 export const INVOICE_TYPES = ['purchase', 'monthly', 'top_up'] as const satisfies readonly InvoiceType[];
 export type InvoiceNumberFormats = Record<InvoiceType, string>;
@@ -24,6 +26,15 @@ export const DEFAULT_INVOICE_NUMBER_FORMATS: InvoiceNumberFormats = {
   monthly: 'STM-{YYYY}{MM}-{seq:06}',
   top_up: 'TOP-{YYYY}-{seq:06}',
 };
+export const DEFAULT_CREDIT_NOTE_FORMAT = 'CN-{YYYY}-{seq:06}';
+
+/** The documents whose number format a partner sets, by their keys in `partner_settings.invoice_number_formats`. */
+export const NUMBERED_DOCUMENTS = [...INVOICE_TYPES, 'credit_note'] as const;
+export type NumberedDocument = (typeof NUMBERED_DOCUMENTS)[number];
+export type DocumentNumberFormats = Record<NumberedDocument, string>;
+export const DEFAULT_NUMBER_FORMATS: DocumentNumberFormats = { ...DEFAULT_INVOICE_NUMBER_FORMATS, credit_note: DEFAULT_CREDIT_NOTE_FORMAT };
+/** How messages name each document's format. */
+const DOCUMENT_NAMES: Record<NumberedDocument, string> = { purchase: 'purchase', monthly: 'monthly', top_up: 'top-up', credit_note: 'credit note' };
 
 const TOKEN = /\{(YYYY|YY|MM|DD|seq(?::0?(\d{1,2}))?)\}/g;
 const LITERAL = /^[A-Za-z0-9\-_/.#]*$/;
@@ -66,43 +77,73 @@ export function checkInvoiceNumberFormat(format: string, path: string): FieldErr
 }
 
 /**
- * The fixed prefixes of the partner's other numbered documents: receipts (src/payments/receipts/receipt-numbers.ts) and
- * credit notes (src/credit-notes/issue-credit-note.ts); an invoice format may not start like them (nor they like it),
- * or an invoice and a receipt could carry the same number. invoice-numbers.test.ts holds them to those formats.
+ * The fixed prefixes of the partner's numbered documents whose format is not the partner's: receipts
+ * (src/payments/receipts/receipt-numbers.ts). No format may start like them (nor they like it), or an invoice and a
+ * receipt could carry the same number. invoice-numbers.test.ts holds them to those formats.
  */
 export const OTHER_DOCUMENT_PREFIXES: ReadonlyArray<{ document: string; prefix: string }> = [
   { document: 'receipt', prefix: 'RCT-' },
-  { document: 'credit note', prefix: 'CN-' },
 ];
 
-/** Check all three formats: each valid, and their fixed prefixes apart (none the start of another, nor of a receipt's or a credit note's). */
-export function checkInvoiceNumberFormats(formats: InvoiceNumberFormats, path = 'invoiceNumberFormats'): FieldError[] {
-  const errors = INVOICE_TYPES.flatMap((type) => checkInvoiceNumberFormat(formats[type], `${path}.${type}`));
+/**
+ * Check the four formats (the invoice types' and the credit notes'): each valid, and their fixed prefixes apart (none the
+ * start of another, nor of a receipt's). `fieldOf` names a document's field as the request spells it.
+ */
+export function checkInvoiceNumberFormats(
+  formats: DocumentNumberFormats, fieldOf: (document: NumberedDocument) => string = (d) => `invoiceNumberFormats.${d}`,
+): FieldError[] {
+  const errors = NUMBERED_DOCUMENTS.flatMap((d) => checkInvoiceNumberFormat(formats[d], fieldOf(d)));
   if (errors.length > 0) return errors;
-  for (const type of INVOICE_TYPES) {
-    const own = prefixOf(formats[type]).toLowerCase();
+  for (const d of NUMBERED_DOCUMENTS) {
+    const own = prefixOf(formats[d]).toLowerCase();
     const clash = OTHER_DOCUMENT_PREFIXES.find((o) => own.startsWith(o.prefix.toLowerCase()) || o.prefix.toLowerCase().startsWith(own));
-    if (clash) errors.push({ path: `${path}.${type}`, message: `its fixed prefix "${prefixOf(formats[type])}" must differ from the start of ${clash.document} numbers (${clash.prefix})` });
+    if (clash) errors.push({ path: fieldOf(d), message: `its fixed prefix "${prefixOf(formats[d])}" must differ from the start of ${clash.document} numbers (${clash.prefix})` });
   }
   if (errors.length > 0) return errors;
-  for (const a of INVOICE_TYPES) {
-    for (const b of INVOICE_TYPES) {
+  // Both formats of a clashing pair are named (whichever of them the request changed), each once.
+  const named = new Set<NumberedDocument>();
+  for (const a of NUMBERED_DOCUMENTS) {
+    for (const b of NUMBERED_DOCUMENTS) {
       if (a === b) continue;
       const pa = prefixOf(formats[a]).toLowerCase();
       const pb = prefixOf(formats[b]).toLowerCase();
-      if (pb.startsWith(pa)) {
-        errors.push({ path: `${path}.${a}`, message: `its fixed prefix "${prefixOf(formats[a])}" must differ from the start of the ${b.replace('_', '-')} format` });
-        break;
-      }
+      if (!pb.startsWith(pa)) continue;
+      if (!named.has(a)) errors.push({ path: fieldOf(a), message: `its fixed prefix "${prefixOf(formats[a])}" must differ from the start of the ${DOCUMENT_NAMES[b]} format` });
+      if (!named.has(b)) errors.push({ path: fieldOf(b), message: `must not start with the fixed prefix of the ${DOCUMENT_NAMES[a]} format ("${prefixOf(formats[a])}")` });
+      named.add(a).add(b);
     }
   }
   return errors;
 }
 
-/** The partner's formats (defaults for any type not set). */
-export async function invoiceNumberFormats(trx: Trx, partnerId: string): Promise<InvoiceNumberFormats> {
-  const row = await trx.selectFrom('partnerSettings').select('invoiceNumberFormats').where('partnerId', '=', partnerId).executeTakeFirst();
-  return { ...DEFAULT_INVOICE_NUMBER_FORMATS, ...(row?.invoiceNumberFormats ?? {}) };
+/**
+ * `partner_settings.invoice_number_formats` as text, to be read by `storedNumberFormats`. Not the column itself: the
+ * query builder's CamelCasePlugin renames the keys of a jsonb value it reads (`top_up` came back as `topUp`,
+ * `credit_note` as `creditNote`), so a partner's top-up and credit note formats were never found and the defaults
+ * numbered those documents (docs/adr/0040, second part).
+ */
+export const storedFormatsText = sql<string | null>`invoice_number_formats::text`;
+
+/**
+ * The formats as stored (defaults for any document not set), from `storedFormatsText`. A row written back while the
+ * keys were read renamed may hold `topUp` / `creditNote` beside `top_up` / `credit_note`: the stored name wins, the
+ * renamed one is read only without it; the next change writes the stored names alone.
+ */
+export function storedNumberFormats(text: string | null | undefined): DocumentNumberFormats {
+  const stored = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  const out = { ...DEFAULT_NUMBER_FORMATS };
+  const renamed: Record<NumberedDocument, string> = { purchase: 'purchase', monthly: 'monthly', top_up: 'topUp', credit_note: 'creditNote' };
+  for (const d of NUMBERED_DOCUMENTS) {
+    const value = stored[d] ?? stored[renamed[d]];
+    if (typeof value === 'string') out[d] = value;
+  }
+  return out;
+}
+
+/** The partner's formats (defaults for any document not set). */
+export async function documentNumberFormats(trx: Trx, partnerId: string): Promise<DocumentNumberFormats> {
+  const row = await trx.selectFrom('partnerSettings').select(storedFormatsText.as('formats')).where('partnerId', '=', partnerId).executeTakeFirst();
+  return storedNumberFormats(row?.formats);
 }
 
 /**
@@ -111,7 +152,7 @@ export async function invoiceNumberFormats(trx: Trx, partnerId: string): Promise
  */
 export async function nextInvoiceNumbers(trx: Trx, partnerId: string, type: InvoiceType, issuedAt: Date, count: number): Promise<string[]> {
   assert(Number.isInteger(count) && count >= 1 && count <= 1_000_000, 'a bounded number of invoice numbers');
-  const format = (await invoiceNumberFormats(trx, partnerId))[type];
+  const format = (await documentNumberFormats(trx, partnerId))[type];
   const { rows } = await sql<{ last: string }>`select folio_next_invoice_numbers(${partnerId}, ${type}, ${count}::int)::text as last`.execute(trx);
   const last = BigInt(rows[0]!.last);
   return Array.from({ length: count }, (_, i) => formatInvoiceNumber(format, last - BigInt(count - 1 - i), issuedAt));

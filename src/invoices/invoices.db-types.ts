@@ -125,8 +125,11 @@ declare module '../platform/db-types.ts' {
     taxRateBps: ColumnType<number, number | undefined, never>;
   }
   interface PartnerSettingsTable {
-    /** Invoice number format per type (src/invoices/invoice-numbers.ts). */
-    invoiceNumberFormats: ColumnType<Partial<Record<InvoiceType, string>>, string | undefined, string>;
+    /**
+     * Number format per invoice type, and of credit notes (`credit_note`): src/invoices/invoice-numbers.ts. Read it as
+     * text (`storedFormatsText`): selected as a column, its keys come back camelCased.
+     */
+    invoiceNumberFormats: ColumnType<Partial<Record<InvoiceType | 'credit_note', string>>, string | undefined, string>;
     invoiceLegalName: string | null;
     invoiceAddress: string | null;
     invoiceTaxId: string | null;

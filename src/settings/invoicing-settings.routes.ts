@@ -55,13 +55,20 @@ export function invoicingSettingsRoutes(app: FolioApp, deps: ServerDeps): void {
     schema: {
       operationId: 'updateInvoicingSettings', tags: TAGS,
       summary: 'Change the invoicing settings (fields left out keep their value; null clears); formats need {seq} once and prefixes apart; If-Match guards (412)',
-      description: 'A number format of 1 to 40 characters that breaks a rule is a 422 rule_violation naming numberFormats.<type>, with nothing written: '
+      description: 'A number format of 1 to 40 characters that breaks a rule is a 422 rule_violation naming numberFormats.<field>, with nothing written: '
         + 'the counter {seq} (or {seq:06}, padded to at most 12 digits) exactly once; only letters, digits, - _ / . # and the placeholders; '
-        + 'fixed text first, its prefix apart from the other types\' and from receipts (RCT-) and credit notes (CN-). '
-        + 'A malformed body (an unknown type, a format of another length, a value of the wrong type) is a 400 validation_failed.',
+        + 'fixed text first, its prefix apart from the other formats\' (purchase, monthly, topUp, creditNote) and from receipts (RCT-). '
+        + 'topUp may also be sent as top_up (deprecated); both with different values is a 422 rule_violation naming both. '
+        + 'A malformed body (an unknown format name, a format of another length, a value of the wrong type) is a 400 validation_failed.',
       headers: z.looseObject({ 'if-match': z.string().max(500).optional() }),
       body: z.strictObject({
-        numberFormats: z.strictObject({ purchase: format, monthly: format, top_up: format }).partial().optional()
+        numberFormats: z.strictObject({
+          purchase: format,
+          monthly: format,
+          topUp: format,
+          creditNote: format.describe('credit note numbers, e.g. CN-{YYYY}-{seq:06}'),
+          top_up: format.describe('deprecated: topUp\'s former name, read as topUp (both with different values: 422)'),
+        }).partial().optional()
           .describe('e.g. INV-{YYYY}-{seq:06}; placeholders {YYYY} {YY} {MM} {DD} {seq} {seq:06}'),
         dueDays: z.number().int().min(0).max(365).optional(),
         legalName: text(200),

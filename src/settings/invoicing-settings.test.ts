@@ -23,7 +23,8 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
     const res = await api(t, admin, 'GET', '/api/v1/settings/invoicing');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      numberFormats: { purchase: 'INV-{YYYY}-{seq:06}', monthly: 'STM-{YYYY}{MM}-{seq:06}', top_up: 'TOP-{YYYY}-{seq:06}' },
+      // topUp and creditNote by their camelCase names; top_up, the deprecated name, still answered with topUp's value.
+      numberFormats: { purchase: 'INV-{YYYY}-{seq:06}', monthly: 'STM-{YYYY}{MM}-{seq:06}', topUp: 'TOP-{YYYY}-{seq:06}', creditNote: 'CN-{YYYY}-{seq:06}', top_up: 'TOP-{YYYY}-{seq:06}' },
       dueDays: expect.any(Number), taxRateBps: 900, hasLogo: false,
       // the demo seed brands Demo Telecom's invoices
       legalName: 'Demo Telecom Pte Ltd', address: expect.any(String), taxId: expect.any(String), email: expect.any(String), paymentInstructions: expect.any(String),
@@ -75,7 +76,22 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
     };
     expect(await refused({ purchase: 'INV-{YYYY}' })).toEqual([{ path: 'numberFormats.purchase', message: 'must contain the counter exactly once: {seq} or {seq:06}' }]);
     expect(await refused({ purchase: 'INV-{seq}-{seq}' })).toEqual([{ path: 'numberFormats.purchase', message: 'must contain the counter exactly once: {seq} or {seq:06}' }]);
+    // Named as the request spells it: top_up when sent by its deprecated name, else topUp.
     expect(await refused({ top_up: 'TOP-{seq:13}' })).toEqual([{ path: 'numberFormats.top_up', message: 'the counter is padded to at most 12 digits' }]);
+    expect(await refused({ topUp: 'TOP-{seq:13}' })).toEqual([{ path: 'numberFormats.topUp', message: 'the counter is padded to at most 12 digits' }]);
+    expect(await refused({ creditNote: 'CN-{YYYY}' })).toEqual([{ path: 'numberFormats.creditNote', message: 'must contain the counter exactly once: {seq} or {seq:06}' }]);
+    expect((await refused({ creditNote: 'RCT-CN-{seq}' }))[0]).toMatchObject({ path: 'numberFormats.creditNote', message: expect.stringMatching(/receipt numbers \(RCT-\)/) });
+    // The credit note format's prefix apart from the invoice types', both ways.
+    expect(await refused({ purchase: 'INV-{seq}', creditNote: 'INV-CN-{seq}' })).toEqual([
+      { path: 'numberFormats.purchase', message: 'its fixed prefix "INV-" must differ from the start of the credit note format' },
+      { path: 'numberFormats.creditNote', message: 'must not start with the fixed prefix of the purchase format ("INV-")' },
+    ]);
+    expect((await refused({ topUp: 'CN-TOP-{seq}' })).map((e) => e.path)).toEqual(['numberFormats.creditNote', 'numberFormats.topUp']);
+    // topUp and its deprecated name with different values: which to take? Neither: 422 naming both.
+    expect(await refused({ topUp: 'TU-{seq}', top_up: 'TOPUP-{seq}' })).toEqual([
+      { path: 'numberFormats.topUp', message: 'differs from numberFormats.top_up, the same format: send topUp only' },
+      { path: 'numberFormats.top_up', message: 'deprecated name of numberFormats.topUp, with another value: send topUp only' },
+    ]);
     expect((await refused({ purchase: '{seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/must start with fixed text/) });
     expect((await refused({ purchase: 'INV {seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/^only letters, digits/) });
     expect((await refused({ purchase: 'RCT-{seq}' }))[0]).toMatchObject({ path: 'numberFormats.purchase', message: expect.stringMatching(/receipt numbers \(RCT-\)/) });
@@ -85,7 +101,56 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
     // The same rules met: accepted.
     const fine = await put({ numberFormats: { purchase: 'INV-{seq:12}', monthly: 'ST-{seq}', top_up: 'STX-{seq}' } });
     expect(fine.statusCode, fine.body).toBe(200);
+    // What was read is sent back as it is (topUp and top_up, the same value): accepted.
     expect((await put({ numberFormats: before.numberFormats })).statusCode).toBe(200);
+    expect((await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json()).toEqual(before);
+  });
+
+  it('takes topUp or its deprecated name top_up, and the credit note format, which numbers the next credit note; audited', async () => {
+    const before = (await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json();
+    const byNew = await put({ numberFormats: { topUp: 'TU-{YYYY}-{seq:05}' } });
+    expect(byNew.statusCode, byNew.body).toBe(200);
+    expect(byNew.json().numberFormats).toMatchObject({ topUp: 'TU-{YYYY}-{seq:05}', top_up: 'TU-{YYYY}-{seq:05}' });
+    // ... and numbers the next top-up invoice (the stored format was once read under another key and never used).
+    t.clock.set(new Date('2026-11-30T04:00:00Z'));
+    const topUpInvoice = await api(t, admin, 'POST', '/api/v1/invoices', {
+      customerId: await customerIdOf(t.db, 'Acme Pte Ltd'), type: 'top_up', issue: true, lines: [{ description: 'Points', unitPrice: '5.00' }],
+    });
+    t.clock.reset();
+    expect(topUpInvoice.statusCode, topUpInvoice.body).toBe(201);
+    expect(topUpInvoice.json().number).toMatch(/^TU-2026-\d{5,}$/);
+    const byOld = await put({ numberFormats: { top_up: 'TPU-{YYYY}-{seq:05}' } });
+    expect(byOld.json().numberFormats).toMatchObject({ topUp: 'TPU-{YYYY}-{seq:05}', top_up: 'TPU-{YYYY}-{seq:05}' });
+    const both = await put({ numberFormats: { topUp: 'TOP-{YYYY}-{seq:06}', top_up: 'TOP-{YYYY}-{seq:06}' } });
+    expect(both.json().numberFormats).toMatchObject({ topUp: 'TOP-{YYYY}-{seq:06}', top_up: 'TOP-{YYYY}-{seq:06}' });
+
+    const events = (await auditEventsOf(t.db, 'settings.invoicing_updated')).length;
+    const cn = await put({ numberFormats: { creditNote: 'CRN/{YY}/{seq:05}' } });
+    expect(cn.statusCode, cn.body).toBe(200);
+    expect(cn.json().numberFormats).toMatchObject({ creditNote: 'CRN/{YY}/{seq:05}', purchase: before.numberFormats.purchase });
+    const [event] = await auditEventsOf(t.db, 'settings.invoicing_updated');
+    expect(await auditEventsOf(t.db, 'settings.invoicing_updated')).toHaveLength(events + 1);
+    expect(event!.changes).toEqual({
+      numberFormats: {
+        before: { purchase: before.numberFormats.purchase, monthly: before.numberFormats.monthly, topUp: 'TOP-{YYYY}-{seq:06}', creditNote: 'CN-{YYYY}-{seq:06}' },
+        after: { purchase: before.numberFormats.purchase, monthly: before.numberFormats.monthly, topUp: 'TOP-{YYYY}-{seq:06}', creditNote: 'CRN/{YY}/{seq:05}' },
+      },
+    });
+
+    // The next credit note is numbered in it (Finance issues it).
+    const finance = await signIn(t, 'finance@demo.test');
+    t.clock.set(new Date('2026-11-30T04:00:00Z'));
+    const inv = await api(t, admin, 'POST', '/api/v1/invoices', {
+      customerId: await customerIdOf(t.db, 'Acme Pte Ltd'), type: 'purchase', issue: true, lines: [{ description: 'x', unitPrice: '10.00' }],
+    });
+    expect(inv.statusCode, inv.body).toBe(201);
+    const note = await api(t, finance, 'POST', '/api/v1/credit-notes', { invoiceId: inv.json().id, mode: 'amount', amount: '1.00', reason: 'other', outcome: 'reduce_due', issue: true });
+    t.clock.reset();
+    expect(note.statusCode, note.body).toBe(201);
+    expect(note.json().number).toMatch(/^CRN\/26\/\d{5,}$/);
+
+    // Back to the default, as before.
+    expect((await put({ numberFormats: { creditNote: 'CN-{YYYY}-{seq:06}' } })).json().numberFormats).toEqual(before.numberFormats);
   });
 
   it('refuses a malformed body with 400 naming the field', async () => {
@@ -96,6 +161,9 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
       return res.json().errors.map((e: { path: string }) => e.path);
     };
     expect(await paths({ numberFormats: { weekly: 'W{seq}' } })).toEqual(['numberFormats.weekly']);
+    expect(await paths({ numberFormats: { credit_note: 'C{seq}' } })).toEqual(['numberFormats.credit_note']); // the stored name is no field of the API
+    expect(await paths({ numberFormats: { creditNote: '' } })).toEqual(['numberFormats.creditNote']);
+    expect(await paths({ numberFormats: { topUp: 7 } })).toEqual(['numberFormats.topUp']);
     expect(await paths({ numberFormats: { purchase: '' } })).toEqual(['numberFormats.purchase']);
     expect(await paths({ numberFormats: { purchase: `INV-${'x'.repeat(33)}{seq}` } })).toEqual(['numberFormats.purchase']);
     expect(await paths({ numberFormats: { purchase: 42 } })).toEqual(['numberFormats.purchase']);

@@ -37,9 +37,19 @@ export const typeLabel = (t: string): string => INVOICE_TYPES.find((x) => x.valu
 export const statusLabel = (s: string): string => INVOICE_STATUSES.find((x) => x.value === s)?.label ?? s;
 export const taxCategoryLabel = (c: string): string => TAX_CATEGORY_OPTIONS.find((x) => x.value === c)?.label ?? c;
 
+/** The number formats of GET /api/v1/settings/invoicing: each invoice type's and the credit notes'. */
+export interface NumberFormats {
+  purchase: string;
+  monthly: string;
+  topUp: string;
+  creditNote: string;
+  /** Deprecated: the same as topUp (docs/adr/0040). */
+  top_up: string;
+}
+
 /** GET/PUT /api/v1/settings/invoicing. */
 export interface InvoicingSettings {
-  numberFormats: Record<InvoiceType, string>;
+  numberFormats: NumberFormats;
   dueDays: number;
   taxRateBps: number;
   legalName: string | null;

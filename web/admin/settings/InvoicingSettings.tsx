@@ -8,7 +8,7 @@ import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { useSession } from '../../shared/session.tsx';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
-import type { InvoiceType, InvoicingSettings as Settings } from '../invoices/invoice-types.ts';
+import type { InvoicingSettings as Settings, NumberFormats } from '../invoices/invoice-types.ts';
 
 const SETTINGS_KEY = ['settings', 'invoicing'] as const;
 const SETTINGS_PATH = '/api/v1/settings/invoicing';
@@ -16,10 +16,14 @@ const LOGO_PATH = '/api/v1/settings/invoicing/logo';
 const MAX_LOGO_BYTES = 256 * 1024;
 const LOGO_TYPES = ['image/png', 'image/jpeg'];
 
-const FORMAT_TYPES: { type: InvoiceType; label: string }[] = [
+/** The formats set here, by the API's names (not `top_up`, topUp's deprecated name). */
+type FormatKey = Exclude<keyof NumberFormats, 'top_up'>;
+
+const FORMAT_TYPES: { type: FormatKey; label: string }[] = [
   { type: 'purchase', label: 'Purchase invoice number format' },
   { type: 'monthly', label: 'Monthly statement number format' },
-  { type: 'top_up', label: 'Top-up invoice number format' },
+  { type: 'topUp', label: 'Top-up invoice number format' },
+  { type: 'creditNote', label: 'Credit note number format' },
 ];
 
 const TOKEN = /\{(YYYY|YY|MM|DD|seq(?::0?(\d{1,2}))?)\}/g;
@@ -38,7 +42,7 @@ export function exampleNumber(format: string, sequence = 1, at = new Date()): st
 }
 
 interface Form {
-  numberFormats: Record<InvoiceType, string>;
+  numberFormats: Record<FormatKey, string>;
   dueDays: number | string;
   legalName: string;
   address: string;
@@ -49,7 +53,7 @@ interface Form {
 
 function formOf(s: Settings): Form {
   return {
-    numberFormats: { ...s.numberFormats },
+    numberFormats: { purchase: s.numberFormats.purchase, monthly: s.numberFormats.monthly, topUp: s.numberFormats.topUp, creditNote: s.numberFormats.creditNote },
     dueDays: s.dueDays,
     legalName: s.legalName ?? '',
     address: s.address ?? '',
@@ -61,9 +65,9 @@ function formOf(s: Settings): Form {
 
 const orNull = (s: string) => (s.trim() === '' ? null : s.trim());
 
-/** The server's message for a number format (the PUT names `numberFormats.<type>`). */
-function formatError(error: unknown, type: InvoiceType): string | undefined {
-  return fieldError(error, `numberFormats.${type}`) ?? fieldError(error, `invoiceNumberFormats.${type}`);
+/** The server's message for a number format (the PUT names `numberFormats.<field>` as it was sent). */
+function formatError(error: unknown, type: FormatKey): string | undefined {
+  return fieldError(error, `numberFormats.${type}`);
 }
 
 async function problemOf(res: Response): Promise<ApiError> {
@@ -103,7 +107,7 @@ export function InvoicingSettings() {
     mutationFn: async () => {
       if (!form || !loaded.data) throw new Error('Settings not loaded');
       const body = {
-        numberFormats: { purchase: form.numberFormats.purchase.trim(), monthly: form.numberFormats.monthly.trim(), top_up: form.numberFormats.top_up.trim() },
+        numberFormats: Object.fromEntries(FORMAT_TYPES.map(({ type }) => [type, form.numberFormats[type].trim()])),
         ...(typeof form.dueDays === 'number' ? { dueDays: form.dueDays } : {}),
         legalName: orNull(form.legalName),
         address: orNull(form.address),
@@ -132,7 +136,7 @@ export function InvoicingSettings() {
   };
   const fields = [
     'dueDays', 'legalName', 'address', 'taxId', 'email', 'paymentInstructions',
-    ...FORMAT_TYPES.flatMap((t) => [`numberFormats.${t.type}`, `invoiceNumberFormats.${t.type}`]),
+    ...FORMAT_TYPES.map((t) => `numberFormats.${t.type}`),
   ];
 
   return (
@@ -169,10 +173,10 @@ export function InvoicingSettings() {
             Number formats
           </Text>
           <Text size="xs" c="dimmed" mt={-10}>
-            Placeholders: {'{YYYY}'} year, {'{YY}'}, {'{MM}'} month, {'{DD}'} day, {'{seq}'} the counter, {'{seq:06}'} the counter padded to 6 digits. Each type keeps its
-            own counter, never reset; each format starts with its own fixed text.
+            Placeholders: {'{YYYY}'} year, {'{YY}'}, {'{MM}'} month, {'{DD}'} day, {'{seq}'} the counter, {'{seq:06}'} the counter padded to 6 digits. Each invoice type
+            and credit notes keep their own counter, never reset; each format starts with its own fixed text, apart from the others and from receipts (RCT-).
           </Text>
-          <SimpleGrid cols={{ base: 1, md: 3 }} spacing="md">
+          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
             {FORMAT_TYPES.map((t) => (
               <TextInput
                 key={t.type}
