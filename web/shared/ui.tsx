@@ -4,10 +4,14 @@ import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
 import { errorMessage, isApiError } from './api.ts';
 import { formatDate, titleCase } from './format.ts';
 
+/**
+ * A page's title, description and actions. The actions stay beside the title while both fit (the title's share starts
+ * at 16rem), and go under it on a phone, where beside it they ran off the screen ("New invoice" past its right edge).
+ */
 export function PageHeader({ title, description, actions, mb = 'xs' }: { title: string; description?: ReactNode; actions?: ReactNode; mb?: string | number }) {
   return (
-    <Group justify="space-between" align="flex-start" mb={mb} wrap="nowrap">
-      <Box>
+    <Group justify="space-between" align="flex-start" mb={mb} wrap="wrap">
+      <Box style={{ flex: '1 1 16rem', minWidth: 0 }}>
         <Title order={2}>{title}</Title>
         {description ? (
           <Text c="dimmed" size="sm" mt={4}>
@@ -16,7 +20,7 @@ export function PageHeader({ title, description, actions, mb = 'xs' }: { title: 
         ) : null}
       </Box>
       {actions ? (
-        <Group gap="xs" wrap="nowrap" style={{ flex: 'none' }}>
+        <Group gap="xs" wrap="wrap" style={{ flex: '0 1 auto' }}>
           {actions}
         </Group>
       ) : null}
