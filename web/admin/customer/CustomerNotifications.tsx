@@ -49,7 +49,8 @@ export function CustomerNotifications({ customerId }: { customerId: string }) {
             Codes and links stay hidden. Sign-in codes and password-reset links are never sent again.
           </Text>
         </div>
-        <Button size="xs" variant="default" onClick={() => void list.refetch()} loading={list.isRefetching}>
+        {/* Its own width: beside the long description, a button that shrank cut its label to "Refr". */}
+        <Button size="xs" variant="default" onClick={() => void list.refetch()} loading={list.isRefetching} style={{ flex: 'none' }}>
           Refresh
         </Button>
       </Group>

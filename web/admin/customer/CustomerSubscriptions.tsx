@@ -51,7 +51,8 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
             Renewal price is what the customer pays at the next renewal (pre-tax); renewal cost is what it costs you; the margin is the difference.
           </Text>
         </div>
-        <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setSelling(true)} disabled={customer.status === 'closed'}>
+        {/* Its own width: beside the description, a button that shrank cut its label to "Sell subscript". */}
+        <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setSelling(true)} disabled={customer.status === 'closed'} style={{ flex: 'none' }}>
           Sell subscription
         </Button>
       </Group>
