@@ -5,10 +5,13 @@ import { formatDate, formatDateTime, formatTime } from './format.ts';
 import { DataTable, LoadMore, type Column } from './ui.tsx';
 import type { AuditEvent } from './types.ts';
 
-function show(v: unknown): string {
-  if (v === null || v === undefined) return '∅';
-  if (typeof v === 'string') return v;
-  return JSON.stringify(v);
+/**
+ * A value on one line of a change's summary: as `formatAuditValue` words it, a list's items joined by commas
+ * (`Queues: Sales, Support`), where JSON (`["Sales","Support"]`) was shown before; nothing is a dash.
+ */
+export function summaryValue(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? '(none)' : v.map((x) => summaryValue(x)).join(', ');
+  return formatAuditValue(v);
 }
 
 /** `renewalPrice` -> "Renewal price", `billing_email` -> "Billing email". */
@@ -125,8 +128,8 @@ export function ChangesSummary({ changes }: { changes: AuditEvent['changes'] }) 
         const c = v && typeof v === 'object' && ('before' in v || 'after' in v) ? (v as { before?: unknown; after?: unknown }) : { after: v };
         return (
           <Text key={k} size="xs" style={{ overflowWrap: 'anywhere' }} maw={240}>
-            <b>{humanField(k)}</b>: {'before' in c ? `${show(c.before)} → ` : ''}
-            {show(c.after)}
+            <b>{humanField(k)}</b>: {'before' in c ? `${summaryValue(c.before)} → ` : ''}
+            {summaryValue(c.after)}
           </Text>
         );
       })}
