@@ -72,6 +72,10 @@ test('the sales manager creates a discount, sees the margin preview, and the nex
   await expect(page.getByTestId('discount-rate')).toContainText('20% off');
   await expect(page.getByRole('region', { name: 'History' })).toContainText('Created');
   await expect(page.getByRole('region', { name: 'Discount details' })).toContainText('Phone Number — Singapore local, monthly (SGD)');
+  // Its days and its history in words, as the rest of the app writes them (not `2026-12-07`, `percentOff: 20`).
+  await expect(page.getByRole('region', { name: 'Discount details' })).toContainText(/Period\s*From \d{1,2} [A-Z][a-z]{2} \d{4}, unlimited/);
+  await expect(page.getByRole('region', { name: 'History' })).toContainText('Percent off: 20');
+  await expect(page.getByRole('region', { name: 'History' })).not.toContainText(/\d{4}-\d{2}-\d{2}/);
 
   await test.step('the Customer app shows it and the next renewal is priced with it', async () => {
     await page.getByRole('region', { name: 'Discount details' }).getByRole('link', { name: 'Acme Pte Ltd' }).click();

@@ -6,7 +6,9 @@ import { IconArrowLeft, IconCirclePlus, IconEdit, IconPlayerStop } from '@tabler
 import { api, isApiError } from '../../shared/api.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { fieldError, FormError } from '../../shared/forms.tsx';
-import { formatDateTime } from '../../shared/format.ts';
+import { formatDate, formatDateTime } from '../../shared/format.ts';
+import { formatMoney } from '../../shared/money.ts';
+import { humanField, summaryValue } from '../../shared/AuditTable.tsx';
 import { usePagedList } from '../../shared/queries.ts';
 import { Empty, ErrorState, LoadingState, LoadMore } from '../../shared/ui.tsx';
 import { DiscountStatusBadge } from './DiscountStatusBadge.tsx';
@@ -14,7 +16,20 @@ import { PrecedenceHelp } from './PrecedenceHelp.tsx';
 import { DISCOUNTS_KEY, periodOf, rateOf, type DiscountView, type HistoryItem } from './discount-types.ts';
 
 const ACTION_LABEL: Record<HistoryItem['action'], string> = { 'discount.created': 'Created', 'discount.changed': 'Changed', 'discount.ended': 'Ended' };
-const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+/** A day field's value as the rest of the page writes a day; no last day is "unlimited", as the form says. */
+function historyValue(field: string, v: unknown): string {
+  if (field === 'endsOn' && (v === null || v === undefined)) return 'unlimited';
+  if ((field === 'startsOn' || field === 'endsOn') && typeof v === 'string') return formatDate(v);
+  return summaryValue(v);
+}
+
+/**
+ * One change of a discount's history in words: `Starts on: 7 Dec 2026`, `Ends on: unlimited → 31 Dec 2026`, where the
+ * API's field names and values were shown as they came (`startsOn: 2026-12-07`, `endsOn: null`).
+ */
+export function historyLine(field: string, c: { before?: unknown; after?: unknown }): string {
+  return `${humanField(field)}: ${'before' in c ? `${historyValue(field, c.before)} → ` : ''}${historyValue(field, c.after)}`;
+}
 
 /** One discount: what it is, its history from the audit trail (newest first, more on demand), and its actions (rename, move the end, end now). */
 export function DiscountDetailPage() {
@@ -76,7 +91,7 @@ export function DiscountDetailPage() {
         <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="md">
           <Detail label="For" value={d.customer ? <Anchor component={Link} to={`/admin/customer/${d.customer.id}`}>{d.customer.name}</Anchor> : 'Every customer'} />
           <Detail label="Scope" value={d.scopeLabel} />
-          <Detail label="Discount" value={<span data-testid="discount-rate">{rateOf(d)}{d.price ? ` (price ${d.price.currency} ${d.price.price})` : ''}</span>} />
+          <Detail label="Discount" value={<span data-testid="discount-rate">{rateOf(d)}{d.price ? ` (price ${formatMoney(d.price.price, d.price.currency)})` : ''}</span>} />
           <Detail label="Period" value={periodOf(d)} />
           <Detail label="Precedence" value={<Badge variant="light" radius="sm" title="0-7: higher wins">{d.specificity} of 7</Badge>} />
           <Detail label="Created" value={formatDateTime(d.createdAt)} />
@@ -96,7 +111,7 @@ export function DiscountDetailPage() {
               >
                 {Object.entries(h.changes).map(([field, c]) => (
                   <Text key={field} size="xs" c="dimmed">
-                    {field}: {'before' in c ? `${show(c.before)} → ` : ''}{show(c.after)}
+                    {historyLine(field, c)}
                   </Text>
                 ))}
               </Timeline.Item>

@@ -1,4 +1,7 @@
 /** The Discount app's API shapes (src/discounts/discount-views.ts, preview-discount.ts, discount-lookups.ts). */
+import { formatDate } from '../../shared/format.ts';
+import { formatMoney } from '../../shared/money.ts';
+
 export type DiscountScope = 'product_type' | 'product' | 'variant' | 'price';
 export type DiscountStatus = 'scheduled' | 'active' | 'ended';
 
@@ -93,10 +96,14 @@ export const SCOPES: { value: DiscountScope; label: string }[] = [
 
 export function rateOf(d: Pick<DiscountView, 'percentOff' | 'amountOff'>): string {
   if (d.percentOff !== null) return `${d.percentOff}% off`;
-  if (d.amountOff) return `${d.amountOff.currency} ${d.amountOff.amount} off`;
+  if (d.amountOff) return `${formatMoney(d.amountOff.amount, d.amountOff.currency)} off`;
   return '—';
 }
 
+/**
+ * The days a discount is in force, first and last, written as every other date of the app ("7 Dec 2026"): the API's
+ * `2026-12-07` was shown as it came, beside "Created 7 Dec 2026, 08:19".
+ */
 export function periodOf(d: Pick<DiscountView, 'startsOn' | 'endsOn'>): string {
-  return d.endsOn ? `${d.startsOn} to ${d.endsOn}` : `From ${d.startsOn}, unlimited`;
+  return d.endsOn ? `${formatDate(d.startsOn)} – ${formatDate(d.endsOn)}` : `From ${formatDate(d.startsOn)}, unlimited`;
 }
