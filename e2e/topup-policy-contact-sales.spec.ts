@@ -102,7 +102,7 @@ test('the customer sees the minimum in force today and the announced change, and
     expect(mail.subject).toBe('[Contact sales] Globex Sdn Bhd: Volume pricing');
     expect(mail.bodyText).toContain('From: Gina Globex <owner@globex.test> (owner) at Globex Sdn Bhd');
     expect(mail.bodyText).toContain('Is there volume pricing?');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click(); // the form's own Close, not the × ("Close dialog")
 
     // As a person would find it in the dev mailbox: to the sales address, Reply-To the customer.
     await page.goto(`/mailbox?to=${encodeURIComponent(SALES)}`);
