@@ -33,6 +33,12 @@ test('an owner on a phone finds Services and Members, and reads invoices, transa
   await payable.getByRole('cell').first().click();
   const dialog = page.getByRole('dialog');
   await expect(dialog.getByRole('link', { name: 'Download PDF' })).toBeVisible();
+  // Its lines fit the screen, each line's amount in sight: the quantity and unit price sit under the description.
+  const invoiceLines = dialog.getByRole('table', { name: 'Invoice lines' });
+  await expectFitsTheScreen(invoiceLines);
+  await expect(invoiceLines.getByRole('columnheader', { name: 'Amount' })).toBeVisible();
+  await expect(invoiceLines.getByRole('columnheader', { name: 'Unit price' })).toBeHidden();
+  await expect(invoiceLines.getByTestId('line-quantity-price').first()).toHaveText(/^\S+ × [\d,]+\.\d+/);
   // Its × is a button named for what it does (a screen reader had only "button").
   await dialog.getByRole('button', { name: 'Close dialog' }).click();
   await expect(dialog).toBeHidden();
