@@ -1,4 +1,5 @@
 import { Paper, SimpleGrid, Table, Text, Title } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
 import { formatBilledTime } from '../../src/usage/billed-time.ts';
@@ -27,12 +28,20 @@ function Fact({ label, value, testId }: { label: string; value: string; testId?:
   );
 }
 
+function callsText(calls: number): string {
+  return `${calls.toLocaleString('en')} ${calls === 1 ? 'call' : 'calls'}`;
+}
+
 /**
  * A Monthly statement: opening and closing points, usage by category (chart and table), renewals, purchases, top-ups, credits.
  * A category's amount is what the points paid, tax included; when any category carried tax, a column says how much.
+ * On a phone a category's calls and duration sit under its name, so the table fits the card (with five columns it ran
+ * past the card's edge and the screen's, "Of which tax" cut off).
  */
 export function InvoiceStatement({ statement: s, currency }: { statement: StatementView; currency: string }) {
   const withTax = s.usage.some((u) => (toMicros(u.tax) ?? 0n) !== 0n);
+  // Mantine's sm breakpoint, from which the calls and duration have columns of their own.
+  const wide = useMediaQuery('(min-width: 48em)', undefined, { getInitialValueInEffect: false });
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="statement-title">
       <Title order={3} size="h5" id="statement-title">
@@ -66,8 +75,8 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Category</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Calls</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Duration</Table.Th>
+                <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Calls</Table.Th>
+                <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Duration</Table.Th>
                 <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
                 {withTax ? <Table.Th style={{ textAlign: 'right' }}>Of which tax</Table.Th> : null}
               </Table.Tr>
@@ -75,9 +84,16 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
             <Table.Tbody>
               {s.usage.map((u) => (
                 <Table.Tr key={u.category}>
-                  <Table.Td>{u.label}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatBilledTime(u.seconds)}</Table.Td>
+                  <Table.Td>
+                    {u.label}
+                    {wide ? null : (
+                      <Text size="xs" c="dimmed">
+                        {callsText(u.calls)}, {formatBilledTime(u.seconds)}
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td visibleFrom="sm" style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
+                  <Table.Td visibleFrom="sm" style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatBilledTime(u.seconds)}</Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
                   </Table.Td>
