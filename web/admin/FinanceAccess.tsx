@@ -41,10 +41,11 @@ export function FinanceAccessPanel() {
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="finance-access-title">
       <Group align="flex-start" wrap="nowrap" gap="md">
-        <ThemeIcon size={44} radius="md" variant="light" color="grape">
+        {/* Not on a phone: beside it, the request button ran past the card and the screen (the Home page was 434 px wide). */}
+        <ThemeIcon size={44} radius="md" variant="light" color="grape" visibleFrom="sm">
           <IconCash size={24} />
         </ThemeIcon>
-        <Stack gap="xs" style={{ flex: 1 }}>
+        <Stack gap="xs" style={{ flex: 1, minWidth: 0 }}>
           <Title order={3} size="h4" id="finance-access-title">
             Finance app
           </Title>
@@ -62,7 +63,9 @@ export function FinanceAccessPanel() {
             </Alert>
           ) : null}
           <Group>
-            <Button leftSection={<IconCash size={16} />} onClick={() => setOpen(true)} disabled={!!pending || mine.isPending}>
+            {/* Its label may wrap: on one line it is wider than the card on a phone. */}
+            <Button leftSection={<IconCash size={16} />} onClick={() => setOpen(true)} disabled={!!pending || mine.isPending}
+              h="auto" mih={36} py={6} styles={{ label: { whiteSpace: 'normal' } }}>
               Request access to the Finance app
             </Button>
           </Group>

@@ -106,7 +106,7 @@ export function DiscountFormPage() {
             />
           </Stack>
           {f.target === 'customer' ? (
-            <CustomerSelect label="Customer" required w={360} value={f.customerId} onChange={(id) => set({ customerId: id })} error={fieldError(error, 'customerId')} />
+            <CustomerSelect label="Customer" required w="100%" maw={360} value={f.customerId} onChange={(id) => set({ customerId: id })} error={fieldError(error, 'customerId')} />
           ) : null}
           <Select label="Scope" required w={320} value={f.scope} data={SCOPES} allowDeselect={false}
             onChange={(v) => set({ scope: (v ?? 'product'), ...(v !== 'price' ? { kind: 'percent' as const } : {}) })} />

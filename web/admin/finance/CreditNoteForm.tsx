@@ -54,7 +54,8 @@ function InvoicePicker({ value, selectedLabel, onChange }: { value: string | nul
       onSearchChange={setSearch}
       nothingFoundMessage={found.isPending ? 'Searching…' : 'No issued invoice matches'}
       filter={({ options }) => options}
-      w={520}
+      w="100%"
+      maw={520}
       data-testid="credit-invoice-picker"
     />
   );
@@ -174,7 +175,8 @@ export function CreditNoteForm({ initialInvoiceId, onCancel }: { initialInvoiceI
                 value={mode}
                 onChange={(v) => setMode(v)}
                 data={[{ value: 'whole', label: 'Whole invoice' }, { value: 'lines', label: 'Chosen lines' }, { value: 'amount', label: 'Custom amount' }]}
-                w={420}
+                w="100%"
+                maw={420}
                 aria-label="What to credit"
               />
               {mode === 'lines' ? (
@@ -220,7 +222,7 @@ export function CreditNoteForm({ initialInvoiceId, onCancel }: { initialInvoiceI
               ) : null}
               <Group align="flex-start">
                 <Select label="Reason" data={REASONS} value={reason} onChange={(v) => v && setReason(v)} allowDeselect={false} w={220} />
-                <Textarea label="Memo (on the credit note)" value={memo} onChange={(e) => setMemo(e.currentTarget.value)} autosize minRows={1} w={480} maxLength={2000} />
+                <Textarea label="Memo (on the credit note)" value={memo} onChange={(e) => setMemo(e.currentTarget.value)} autosize minRows={1} w="100%" maw={480} maxLength={2000} />
               </Group>
               <Radio.Group label="Outcome" value={outcome} onChange={(v) => setOutcome(v)} error={fieldError(save.error, 'outcome')}>
                 <Group mt={4}>
