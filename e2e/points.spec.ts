@@ -98,10 +98,12 @@ test('the owner sets the low balance alert: a bad threshold is named, a good one
   await page.screenshot({ path: `${SHOTS}/portal-points-low-balance-alert.png`, fullPage: true });
 });
 
-test('a member is told that only owners and admins see company credits', async ({ page }) => {
+test('a member is told that only owners and admins see the points', async ({ page }) => {
   await signIn(page, 'member@acme.test', /\/portal$/, { twoFactor: false });
   await openPoints(page);
-  await expect(page.getByText('Only owners and admins can see company credits')).toBeVisible();
+  // In the words of the tab itself: points (it said "company credits").
+  await expect(page.getByText('Only owners and admins can see your organisation’s points')).toBeVisible();
+  await expect(page.getByText(/company credits/i)).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Top up' })).toHaveCount(0);
   const res = await page.request.get('/api/v1/portal/wallet');
   expect(res.status()).toBe(403);
@@ -126,6 +128,8 @@ test('finance staff issue points to a customer with a reason and see it in its t
   await page.getByRole('tab', { name: 'Points' }).click();
   const section = page.getByRole('region', { name: 'Points' });
   await expect(section.getByTestId('wallet-points')).toHaveText(/^SGD /);
+  // What a point is worth, in words that fit staff too (it said "1 unit of your currency" to them).
+  await expect(section.getByRole('region', { name: 'Points balance' })).toContainText('1 point = 1 SGD');
 
   await section.getByRole('button', { name: 'Issue points' }).click();
   const dialog = page.getByRole('dialog', { name: 'Issue points' });

@@ -51,7 +51,7 @@ test('a portal owner edits a virtual line (destination and business hours) and s
 
 test('a member sees the lines and wallboards read only, with a note why', async ({ page }) => {
   await signIn(page, 'member@acme.test', /\/portal$/, { twoFactor: false });
-  await expect(page.getByRole('region', { name: 'Points summary' })).toContainText('Company credits are visible to owners and admins of your organisation.');
+  await expect(page.getByRole('region', { name: 'Points summary' })).toContainText('Your organisation’s points are visible to its owners and admins.');
   await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Services' }).click();
   await expect(page.getByTestId('services-read-only')).toContainText('Only owners and admins can add, change or remove them; your role is Member.');
   const lines = page.getByRole('table', { name: 'Virtual lines' });

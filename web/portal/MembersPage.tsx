@@ -17,8 +17,8 @@ const MEMBERS_KEY = ['portal', 'members'] as const;
 const ROLE_HELP: Record<CustomerRole, string> = {
   owner: 'All rights; can transfer ownership',
   admin: 'Everything except roles and company details',
-  member: 'Cannot see or use company credits or change billing',
-  guest: 'As Member, and cannot use company credits at all',
+  member: 'Cannot see or use the organisation’s points or change billing',
+  guest: 'As Member, and cannot use the organisation’s points at all',
 };
 
 export function MembersPage() {

@@ -73,7 +73,7 @@ function isForbiddenRole(e: unknown): boolean {
 
 function NoAccess({ hidden }: { hidden?: boolean }) {
   return (
-    <Alert color="gray" icon={<IconLock size={18} />} title={hidden ? 'Points are hidden' : 'Only owners and admins can see company credits'}>
+    <Alert color="gray" icon={<IconLock size={18} />} title={hidden ? 'Points are hidden' : 'Only owners and admins can see your organisation’s points'}>
       {hidden
         ? 'Your provider has hidden the Points section.'
         : 'Points are your organisation’s prepaid credit. Ask an owner or admin of your organisation if you need a top-up.'}

@@ -57,7 +57,10 @@ function Figure({ label, value, testId, strong }: { label: string; value: string
   );
 }
 
-/** Usable points, balance and credit limit (owners and admins: company credits are theirs to see). */
+/**
+ * Usable points, balance and credit limit (owners and admins: the points are theirs to see). A member is told so in the
+ * words of the card's own title: "Company credits" named the same points with another word.
+ */
 function PointsCard({ canSee }: { canSee: boolean }) {
   const closed = useAccountClosed(); // a closed account tops up no more
   const wallet = useWallet(['portal', 'points'], '/api/v1/portal/wallet', { enabled: canSee });
@@ -66,7 +69,7 @@ function PointsCard({ canSee }: { canSee: boolean }) {
     <Card title="Points" label="Points summary" action={canSee && !closed ? <Anchor component={Link} to="/portal?tab=points" size="sm">Top up</Anchor> : undefined}>
       {!canSee ? (
         <Text size="sm" c="dimmed">
-          Company credits are visible to owners and admins of your organisation.
+          Your organisation’s points are visible to its owners and admins.
         </Text>
       ) : w ? (
         <Stack gap={6}>

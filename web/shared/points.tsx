@@ -60,9 +60,10 @@ export function WalletSummary({ wallet, error, onRetry }: { wallet: Wallet | und
   const w = wallet;
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-label="Points balance">
-      {/* A figure a size smaller on a phone, where two share a row: "SGD 47.0788" then keeps to one line. */}
+      {/* A figure a size smaller on a phone, where two share a row: "SGD 47.0788" then keeps to one line. A point's worth
+          names the currency: staff read this too, and "1 unit of your currency" was not theirs. */}
       <SimpleGrid cols={{ base: 2, sm: 4 }}>
-        <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Points" value={formatMoney(w.points, w.currency)} hint="1 point = 1 unit of your currency" testId="wallet-points" />
+        <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Points" value={formatMoney(w.points, w.currency)} hint={`1 point = 1 ${w.currency}`} testId="wallet-points" />
         <HeadlineFigure framed={false} size={PHONE_SMALLER} label="Reserved" value={formatMoney(w.reserved, w.currency)} hint="Held for calls in progress" testId="wallet-reserved" />
         <HeadlineFigure
           framed={false}
