@@ -239,6 +239,8 @@ test('the dashboard shows revenue, cost and margin, low points and renewals', as
   await expect(dashboard.getByTestId('dashboard-revenue')).not.toHaveText('SGD 0.00');
   await expect(dashboard.getByTestId('dashboard-margin')).toBeVisible();
   await expect(dashboard.getByRole('figure', { name: 'Revenue, cost and margin over time' }).locator('.recharts-surface').first()).toBeVisible();
+  // The chart says what its axis counts: the currency, and a day per bar over 30 days.
+  await expect(dashboard.getByTestId('dashboard-chart-unit')).toHaveText('SGD per day, pre-tax');
   await expect(dashboard.getByRole('region', { name: 'Low points' })).toBeVisible();
   await expect(dashboard.getByRole('region', { name: 'Renewals due this week' })).toBeVisible();
   await expect(dashboard.getByRole('region', { name: 'Failed renewals' })).toBeVisible();

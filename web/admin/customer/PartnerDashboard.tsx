@@ -94,6 +94,10 @@ export function PartnerDashboard() {
             />
           </SimpleGrid>
           <Paper withBorder radius="md" p="md" aria-label="Revenue, cost and margin over time" role="figure">
+            {/* The axis's unit: its bare figures (0, 45, 90...) said neither the currency nor whether a bar is a day or a month. */}
+            <Text size="xs" c="dimmed" mb={4} data-testid="dashboard-chart-unit">
+              {d.currency} per {d.granularity}, pre-tax
+            </Text>
             <div style={{ width: '100%', height: 280 }}>
               <ResponsiveContainer>
                 <ComposedChart data={d.series.map((p) => ({ ...p, r: Number(p.revenue), c: Number(p.cost), m: Number(p.margin) }))} margin={{ top: 8, right: 16, left: 0, bottom: 0 }}>
