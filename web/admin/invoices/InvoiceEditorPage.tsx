@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  ActionIcon, Alert, Anchor, Button, Group, NumberInput, Paper, SegmentedControl, Select, Stack, Table, Text, Textarea, TextInput, Title,
+  ActionIcon, Alert, Anchor, Button, Group, NumberInput, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconArrowLeft, IconPackage, IconTextPlus, IconTrash } from '@tabler/icons-react';
@@ -498,7 +498,9 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
             )}
           </Paper>
 
-          <Group align="flex-start" grow wrap="wrap">
+          {/* Side by side from the sm breakpoint, one under the other on a phone: a growing Group kept both at half a
+              phone's width, the Due days field ran into the totals and the totals' labels were squeezed out. */}
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <Paper withBorder radius="md" p="lg">
               <Stack>
                 <Textarea
@@ -522,7 +524,8 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
                   value={dueDays}
                   onChange={setDueDays}
                   error={fieldError(save.error, 'dueDays')}
-                  w={260}
+                  w="100%"
+                  maw={260}
                 />
               </Stack>
             </Paper>
@@ -542,7 +545,7 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
                 </Text>
               </Stack>
             </Paper>
-          </Group>
+          </SimpleGrid>
 
           <Group justify="flex-end">
             <Button variant="default" component={Link} to={draft ? `/admin/invoice/${draft.id}` : '/admin/invoice'}>
