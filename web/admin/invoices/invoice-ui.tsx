@@ -3,20 +3,15 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Badge, Group, Select, Text, TextInput, type MantineSize } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { api } from '../../shared/api.ts';
+import { INVOICE_STATUS_COLORS, INVOICE_TYPE_COLORS } from '../../shared/invoice-colors.ts';
 import { formatMoney, isNegative } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerRow } from '../customer/customer-types.ts';
 import { statusLabel, typeLabel, type InvoiceStatus, type InvoiceSummary, type InvoiceType } from './invoice-types.ts';
 
-const TYPE_COLORS: Record<InvoiceType, string> = { purchase: 'indigo', monthly: 'cyan', top_up: 'grape' };
-const STATUS_COLORS: Record<InvoiceStatus, string> = {
-  draft: 'gray',
-  awaiting_payment: 'yellow',
-  partially_paid: 'orange',
-  paid: 'teal',
-  void: 'dark',
-};
+const TYPE_COLORS: Record<InvoiceType, string> = INVOICE_TYPE_COLORS;
+const STATUS_COLORS: Record<InvoiceStatus, string> = INVOICE_STATUS_COLORS;
 
 export function InvoiceTypeBadge({ type, size = 'sm' }: { type: InvoiceType; size?: MantineSize }) {
   return (

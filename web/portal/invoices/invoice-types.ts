@@ -1,5 +1,6 @@
 import type { InvoiceDetail, InvoiceSummary } from '../../../src/invoices/invoice-view-types.ts';
 import { isApiError } from '../../shared/api.ts';
+import { INVOICE_STATUS_COLORS, INVOICE_TYPE_COLORS } from '../../shared/invoice-colors.ts';
 import type { CustomerRole } from '../../shared/types.ts';
 
 export type { InvoiceDetail, InvoiceSummary, InvoiceLineView, InvoicePaymentView, StatementView } from '../../../src/invoices/invoice-view-types.ts';
@@ -67,15 +68,10 @@ export const STATUS_LABELS: Record<InvoiceSummary['status'], string> = {
   void: 'Void',
 };
 
-export const STATUS_COLORS: Record<InvoiceSummary['status'], string> = {
-  draft: 'gray',
-  awaiting_payment: 'yellow',
-  partially_paid: 'blue',
-  paid: 'teal',
-  void: 'gray',
-};
+/** As the admin's Invoice app colours them (web/shared/invoice-colors.ts). */
+export const STATUS_COLORS: Record<InvoiceSummary['status'], string> = INVOICE_STATUS_COLORS;
 
-export const TYPE_COLORS: Record<InvoiceSummary['type'], string> = { purchase: 'indigo', monthly: 'grape', top_up: 'cyan' };
+export const TYPE_COLORS: Record<InvoiceSummary['type'], string> = INVOICE_TYPE_COLORS;
 
 export const PAYMENT_SOURCE_LABELS: Record<string, string> = { points: 'Points', card: 'Card', allocation: 'Credit applied' };
 
