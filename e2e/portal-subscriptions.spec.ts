@@ -1,5 +1,6 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { PASSWORD, SHOTS, apiWrite, csrf, customerWithOwner, expectFitsTheScreen, mailbox, portalPriceId, signIn } from './support/folio.ts';
+import { expect, test } from '@playwright/test';
+import { PASSWORD, SHOTS, csrf, expectFitsTheScreen, mailbox, signIn } from './support/folio.ts';
+import { NUMBER_LABEL as LABEL, micros, organisationWithNumber, readSub, usablePoints, watchWrites } from './support/subscriptions.ts';
 
 /**
  * Owners and admins manage their subscriptions in the portal (Home > Services): auto-renew off and on, terminate with the
@@ -9,54 +10,6 @@ import { PASSWORD, SHOTS, apiWrite, csrf, customerWithOwner, expectFitsTheScreen
  * its owner tops up by card and buys a number from the points), so the seeded ones stay as other journeys expect them.
  */
 const STALE = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
-const LABEL = 'Phone Number · Singapore local';
-
-interface Sub { id: string; status: string; autoRenew: boolean; version: number; refund: { price: string; tax: string; total: string } | null }
-
-/** Decimal string -> micros, for comparing amounts exactly. */
-function micros(amount: string): bigint {
-  const [whole, fraction = ''] = amount.replace('-', '').split('.');
-  const value = BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
-  return amount.startsWith('-') ? -value : value;
-}
-
-async function organisationWithNumber(page: Page, staff: Page, request: APIRequestContext, name: string): Promise<{ customerId: string; ownerEmail: string; subId: string }> {
-  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-  const ownerEmail = `owner-${suffix}@${name.toLowerCase()}.test`;
-  const customerId = await customerWithOwner(staff, request, { name: `${name} ${suffix}`, ownerEmail, ownerName: `${name} Owner` });
-  await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
-  const topUp = await apiWrite(page, 'POST', '/api/v1/portal/top-ups', { amount: '100.00', cardToken: 'tok_sandbox_success' });
-  expect(topUp.status(), await topUp.text()).toBe(201);
-  const bought = await apiWrite(page, 'POST', '/api/v1/portal/subscriptions', { priceId: await portalPriceId(page, 'Phone Number', 'Singapore local', 'monthly') });
-  expect(bought.status(), await bought.text()).toBe(201);
-  const { subscription } = (await bought.json()) as { subscription: Sub };
-  expect(subscription).toMatchObject({ status: 'active', autoRenew: true });
-  return { customerId, ownerEmail, subId: subscription.id };
-}
-
-async function readSub(page: Page, id: string): Promise<{ etag: string; view: Sub }> {
-  const res = await page.request.get(`/api/v1/portal/subscriptions/${id}`);
-  expect(res.status(), await res.text()).toBe(200);
-  return { etag: res.headers().etag!, view: (await res.json()) as Sub };
-}
-
-async function usablePoints(page: Page): Promise<bigint> {
-  const res = await page.request.get('/api/v1/portal/wallet');
-  expect(res.status(), await res.text()).toBe(200);
-  return micros(((await res.json()) as { points: string }).points);
-}
-
-/** The headers of the page's own writes to one subscription, in order. */
-function watchWrites(page: Page, subId: string) {
-  const sent: { path: string; method: string; ifMatch: string | undefined; idempotencyKey: string | undefined }[] = [];
-  page.on('request', (r) => {
-    const path = new URL(r.url()).pathname;
-    if (r.method() !== 'GET' && path.startsWith(`/api/v1/portal/subscriptions/${subId}`)) {
-      sent.push({ path: path.slice(`/api/v1/portal/subscriptions/${subId}`.length), method: r.method(), ifMatch: r.headers()['if-match'], idempotencyKey: r.headers()['idempotency-key'] });
-    }
-  });
-  return sent;
-}
 
 test('an owner turns auto-renew off and on, then terminates a number and finds the refund in points', async ({ browser, page, request }) => {
   test.setTimeout(120_000);
