@@ -118,27 +118,32 @@ function RenewalDate({ s }: { s: PortalSubscription }) {
   );
 }
 
-/** On a phone, an owner's auto-renew switch and actions under the subscription's name (their columns are left out there). */
-function PhoneControls({ switchControl, buttons }: { switchControl: ReactNode; buttons: ReactNode }) {
-  if (!switchControl && !buttons) return null;
+/**
+ * On a phone, an owner's auto-renew and renewal-by-card switches and actions under the subscription's name (their columns
+ * are left out there).
+ */
+function PhoneControls({ switchControl, byCardControl, buttons }: { switchControl: ReactNode; byCardControl: ReactNode; buttons: ReactNode }) {
+  if (!switchControl && !byCardControl && !buttons) return null;
+  const labelled = (control: ReactNode, label: string) => (
+    <Group gap={6} wrap="nowrap" align="flex-start">
+      {control}
+      <Text size="xs" c="dimmed" aria-hidden>
+        {label}
+      </Text>
+    </Group>
+  );
   return (
-    <Group gap="xs" mt={6} wrap="wrap">
-      {switchControl ? (
-        <Group gap={6} wrap="nowrap">
-          {switchControl}
-          <Text size="xs" c="dimmed" aria-hidden>
-            Auto-renew
-          </Text>
-        </Group>
-      ) : null}
+    <Group gap="xs" mt={6} wrap="wrap" align="flex-start">
+      {switchControl ? labelled(switchControl, 'Auto-renew') : null}
+      {byCardControl ? labelled(byCardControl, 'By card') : null}
       {buttons}
     </Group>
   );
 }
 
-function AutoRenewBadge({ s }: { s: PortalSubscription }) {
+function OnOffBadge({ s, on }: { s: PortalSubscription; on: boolean }) {
   if (!renews(s)) return <Text size="sm" c="dimmed">—</Text>;
-  return s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
+  return on ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
 }
 
 /** The subscriptions, soonest renewal first; an empty state while the subscriptions API is not there. */
@@ -221,8 +226,8 @@ function RecentActivityCard() {
 
 /**
  * The Services section of Home: subscriptions with their renewal dates, and how many lines and wallboards there are.
- * Owners and admins turn auto-renew on or off, terminate and reactivate (members and guests read the list: the API's
- * changes are for owners and admins); on a phone those controls sit under the subscription's name.
+ * Owners and admins turn auto-renew and renewal by card on or off, terminate and reactivate (members and guests read the
+ * list: the API's changes are for owners and admins); on a phone those controls sit under the subscription's name.
  */
 function ServicesTab() {
   const session = useSession();
@@ -277,8 +282,9 @@ function ServicesTab() {
                       <StatusBadge status={s.status} />
                       <Text size="xs" c="dimmed">
                         {titleCase(s.cycle)}{s.quantity > 1 ? ` × ${s.quantity}` : ''} · {renewalText(s)}
+                        {renews(s) && s.renewByCard && !canManage ? ' · by card' : ''}
                       </Text>
-                      {canManage ? <PhoneControls switchControl={manage.autoRenewSwitch(s)} buttons={manage.buttons(s)} /> : null}
+                      {canManage ? <PhoneControls switchControl={manage.autoRenewSwitch(s)} byCardControl={manage.renewByCardSwitch(s, 'phone')} buttons={manage.buttons(s)} /> : null}
                     </Box>
                   </div>
                 ),
@@ -287,7 +293,11 @@ function ServicesTab() {
               { key: 'cycle', header: 'Billing', visibleFrom: 'sm', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
               { key: 'renewal', header: 'Renewal date', visibleFrom: 'sm', render: (s) => <RenewalDate s={s} /> },
               { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—'}</Text> },
-              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => (canManage ? manage.autoRenewSwitch(s) : null) ?? <AutoRenewBadge s={s} /> },
+              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => (canManage ? manage.autoRenewSwitch(s) : null) ?? <OnOffBadge s={s} on={s.autoRenew} /> },
+              {
+                key: 'byCard', header: 'Renewal by card', visibleFrom: 'sm',
+                render: (s) => (canManage ? manage.renewByCardSwitch(s) : null) ?? <OnOffBadge s={s} on={s.renewByCard} />,
+              },
               ...(canManage
                 ? [{ key: 'actions', header: <VisuallyHidden>Actions</VisuallyHidden>, align: 'right' as const, visibleFrom: 'sm' as const, render: (s: PortalSubscription) => manage.buttons(s) }]
                 : []),

@@ -1,10 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, List, Modal, Stack, Switch, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { versionEtag } from '../../../src/platform/version-etag.ts';
-import { apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
@@ -12,13 +12,18 @@ import { useSession } from '../../shared/session.tsx';
 import { INVOICES_KEY, POINTS_KEY } from '../invoices/invoice-types.ts';
 import { subscriptionLabel } from './queries.ts';
 import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/TerminationQuoteNotice.tsx';
-import { offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions } from './subscription-actions.ts';
+import {
+  cardState, offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type SavedCardSummary,
+} from './subscription-actions.ts';
 import { SERVICES_KEY, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
 export const STALE_SUBSCRIPTION = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
 
 const path = (s: PortalSubscription, action = '') => `/api/v1/portal/subscriptions/${encodeURIComponent(s.id)}${action}`;
+
+/** The organisation's saved cards: the Points tab's query (same key), read here to know whether renewal by card can be turned on. */
+const SAVED_CARDS_KEY = [...POINTS_KEY, 'saved-cards'] as const;
 
 /**
  * What a change to a subscription changes elsewhere in the portal: the subscriptions (Services, Home's card), the points
@@ -34,18 +39,45 @@ async function refreshAfterChange(queryClient: QueryClient): Promise<void> {
   ]);
 }
 
-type Notice = { kind: 'stale' | 'done' | 'error'; title: string; message: string };
+type Notice = { kind: 'stale' | 'done' | 'error'; title: string; message: ReactNode; testId?: string };
+
+/** Renewal by card was refused for want of a saved card: where to save one (a top-up in Points), or whom to ask. */
+function CardNeeded({ canTopUp }: { canTopUp: boolean }) {
+  return canTopUp ? (
+    <>
+      It needs a saved card that has not expired.{' '}
+      <Anchor component={Link} to="/portal?tab=points" inherit>
+        Save one in Points
+      </Anchor>
+      : tick “Save this card” when you top up, then turn it on again.
+    </>
+  ) : (
+    'It needs a saved card. Cards are saved with a top-up under Points, which your provider has hidden: ask them.'
+  );
+}
 
 /**
- * Owners' and admins' changes to their subscriptions (Home > Services): auto-renew on or off, terminate, reactivate.
- * Each names the subscription as its row showed it (If-Match: its listed version's ETag), so one changed meanwhile (by
- * someone else, or by the renewal job) is refused (412) instead of changed blind: the list is then read again and the
- * section says so above it. What the API would refuse the organisation (ADR 0038) is not offered (`offeredActions`).
+ * Owners' and admins' changes to their subscriptions (Home > Services): auto-renew and renewal by card on or off,
+ * terminate, reactivate. Each names the subscription as its row showed it (If-Match: its listed version's ETag), so one
+ * changed meanwhile (by someone else, or by the renewal job) is refused (412) instead of changed blind: the list is then
+ * read again and the section says so above it. What the API would refuse the organisation (ADR 0038), or refuse for
+ * want of a saved card, is not offered (`offeredActions`).
  */
 export function useSubscriptionManagement() {
   const queryClient = useQueryClient();
   const session = useSession();
   const account = session.customer?.status ?? 'active';
+  const role = session.customer?.role;
+  const canManage = role === 'owner' || role === 'admin';
+  // Cards are saved (and listed) under Points: with Points hidden the page cannot tell, and the API answers for it.
+  const canTopUp = session.portalTabs?.points !== false;
+  const cards = useQuery({
+    queryKey: SAVED_CARDS_KEY,
+    queryFn: ({ signal }) => api.get<{ data: SavedCardSummary[] }>('/api/v1/portal/saved-cards', {}, signal),
+    enabled: canManage && canTopUp,
+    retry: false,
+  });
+  const card = cardState(cards.data?.data ?? null, utcToday());
   const [notice, setNotice] = useState<Notice | null>(null);
   const [terminating, setTerminating] = useState<{ sub: PortalSubscription; open: boolean } | null>(null);
   const [reactivating, setReactivating] = useState<PortalSubscription | null>(null);
@@ -74,11 +106,70 @@ export function useSubscriptionManagement() {
     },
   });
 
+  const byCard = useMutation({
+    mutationFn: async ({ sub, renewByCard }: { sub: PortalSubscription; renewByCard: boolean }) =>
+      (await apiRequest<PortalSubscription>(path(sub), { method: 'PATCH', body: { renewByCard }, headers: { 'if-match': versionEtag(sub.version) } })).data,
+    onSuccess: async (after) => {
+      setNotice(null);
+      notifications.show({
+        color: 'teal',
+        message: after.renewByCard
+          ? `Renewal by card is on: when your points do not cover a renewal of ${subscriptionLabel(after)}, your saved card tops up exactly the fee.`
+          : `Renewal by card is off: renewals of ${subscriptionLabel(after)} are paid from your points only.`,
+      });
+      await refreshAfterChange(queryClient);
+    },
+    onError: async (e, { sub }) => {
+      if (isStale(e)) return stale(sub);
+      if (isApiError(e) && e.code === 'saved_card_required') {
+        // The cards the page read said otherwise (removed or expired since): said with where to save one, and read again.
+        setNotice({ kind: 'error', title: `Renewal by card of ${subscriptionLabel(sub)} needs a saved card`, message: <CardNeeded canTopUp={canTopUp} />, testId: 'subscription-card-needed' });
+        await Promise.all([queryClient.invalidateQueries({ queryKey: SAVED_CARDS_KEY }), queryClient.invalidateQueries({ queryKey: SERVICES_KEY })]);
+        return;
+      }
+      setNotice({ kind: 'error', title: `Renewal by card of ${subscriptionLabel(sub)} was not changed`, message: errorMessage(e) });
+      await queryClient.invalidateQueries({ queryKey: SERVICES_KEY });
+    },
+  });
+  const offered = (s: PortalSubscription): OfferedActions => offeredActions(s, account, utcToday(), card);
+
   return {
-    offered: (s: PortalSubscription): OfferedActions => offeredActions(s, account, utcToday()),
+    offered,
     notice: notice ? <SubscriptionNotice notice={notice} onClose={() => setNotice(null)} /> : null,
+    /**
+     * The renewal-by-card switch (`place` keeps the ids of the row's and the phone's copies apart). Without a usable
+     * saved card it stays off and says where to save one, rather than letting the API refuse it.
+     */
+    renewByCardSwitch: (s: PortalSubscription, place: 'row' | 'phone' = 'row') => {
+      const a = offered(s).renewByCard;
+      if (!a || (!a.canChange && !a.needsCard)) return null;
+      const busy = byCard.isPending && byCard.variables.sub.id === s.id;
+      const hint = `renew-by-card-hint-${place}-${s.id}`;
+      const control = (
+        <Switch
+          size="sm"
+          aria-label={`Renewal by card ${subscriptionLabel(s)}`}
+          aria-describedby={a.needsCard ? hint : undefined}
+          checked={busy ? byCard.variables.renewByCard : a.on}
+          disabled={byCard.isPending || !a.canChange}
+          onChange={(e) => byCard.mutate({ sub: s, renewByCard: e.currentTarget.checked })}
+        />
+      );
+      if (!a.needsCard) return control;
+      return (
+        <Stack gap={2} align="flex-start">
+          {control}
+          <Text size="xs" c="dimmed" id={hint} data-testid="renew-by-card-needs-card">
+            Needs a saved card.{' '}
+            <Anchor component={Link} to="/portal?tab=points" size="xs">
+              Save one in Points
+            </Anchor>
+          </Text>
+        </Stack>
+      );
+    },
     autoRenewSwitch: (s: PortalSubscription) => {
-      const a = offeredActions(s, account, utcToday()).autoRenew;
+      const a = offered(s).autoRenew;
       if (!a?.canChange) return null;
       const busy = toggle.isPending && toggle.variables.sub.id === s.id;
       return (
@@ -92,7 +183,7 @@ export function useSubscriptionManagement() {
       );
     },
     buttons: (s: PortalSubscription) => {
-      const a = offeredActions(s, account, utcToday());
+      const a = offered(s);
       if (!a.terminate && !a.reactivate) return null;
       return (
         <Group gap={4} wrap="nowrap">
@@ -139,7 +230,7 @@ export function useSubscriptionManagement() {
           <ReactivateDialog
             key={reactivating.id}
             sub={reactivating}
-            canTopUp={session.portalTabs?.points !== false}
+            canTopUp={canTopUp}
             onClose={() => setReactivating(null)}
             onStale={async (s) => {
               setReactivating(null);
@@ -173,7 +264,7 @@ function SubscriptionNotice({ notice, onClose }: { notice: Notice; onClose: () =
       closeButtonLabel="Dismiss"
       onClose={onClose}
       mb="sm"
-      data-testid={`subscription-${notice.kind}`}
+      data-testid={notice.testId ?? `subscription-${notice.kind}`}
     >
       {notice.message}
     </Alert>

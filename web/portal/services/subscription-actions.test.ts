@@ -1,23 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { offeredActions, terminationOutcome, terminationTerms, utcToday } from './subscription-actions.ts';
+import { cardState, offeredActions, terminationOutcome, terminationTerms, utcToday } from './subscription-actions.ts';
 import type { PortalSubscription } from './types.ts';
 
 const sub = (over: Partial<PortalSubscription> = {}): PortalSubscription => ({
   id: 'sub_0000000000test', productName: 'Phone Number', variantName: 'Singapore local', cycle: 'monthly', currency: 'SGD', quantity: 1,
-  status: 'active', autoRenew: true, currentPeriodStart: '2026-12-01', currentPeriodEnd: '2027-01-01', nextRenewalAt: '2026-12-25',
+  status: 'active', autoRenew: true, renewByCard: false, currentPeriodStart: '2026-12-01', currentPeriodEnd: '2027-01-01', nextRenewalAt: '2026-12-25',
   renewalPrice: '10.00', reactivatableUntil: null, refund: null, version: 3, ...over,
 });
 const TODAY = '2026-12-07';
 
 describe('offeredActions', () => {
   it('offers an active organisation auto-renew both ways, and terminating', () => {
-    expect(offeredActions(sub(), 'active', TODAY)).toEqual({ autoRenew: { on: true, canChange: true, why: null }, terminate: true, reactivate: false });
+    expect(offeredActions(sub(), 'active', TODAY)).toEqual({
+      autoRenew: { on: true, canChange: true, why: null }, renewByCard: { on: false, canChange: true, needsCard: false, why: null },
+      terminate: true, reactivate: false,
+    });
     expect(offeredActions(sub({ autoRenew: false }), 'active', TODAY).autoRenew).toEqual({ on: false, canChange: true, why: null });
-    expect(offeredActions(sub({ status: 'pending_payment' }), 'active', TODAY)).toMatchObject({ autoRenew: { on: true, canChange: true }, terminate: true, reactivate: false });
+    expect(offeredActions(sub({ status: 'pending_payment' }), 'active', TODAY)).toMatchObject({
+      autoRenew: { on: true, canChange: true }, renewByCard: { on: false, canChange: true }, terminate: true, reactivate: false,
+    });
   });
 
   it('lets a closed organisation turn auto-renew off and terminate, but not turn it on (the API answers 409)', () => {
-    expect(offeredActions(sub({ autoRenew: true }), 'closed', TODAY)).toEqual({ autoRenew: { on: true, canChange: true, why: null }, terminate: true, reactivate: false });
+    expect(offeredActions(sub({ autoRenew: true }), 'closed', TODAY)).toMatchObject({ autoRenew: { on: true, canChange: true, why: null }, terminate: true, reactivate: false });
     const off = offeredActions(sub({ autoRenew: false }), 'closed', TODAY);
     expect(off.autoRenew).toEqual({ on: false, canChange: false, why: 'The account is closed: its subscriptions no longer renew.' });
     expect(off.terminate).toBe(true);
@@ -29,7 +34,7 @@ describe('offeredActions', () => {
 
   it('offers reactivation of an expired subscription to an active organisation up to its last day, and no auto-renew switch', () => {
     const expired = sub({ status: 'expired', currentPeriodEnd: '2026-12-01', reactivatableUntil: '2026-12-28' });
-    expect(offeredActions(expired, 'active', TODAY)).toEqual({ autoRenew: null, terminate: true, reactivate: true });
+    expect(offeredActions(expired, 'active', TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: true });
     expect(offeredActions(expired, 'active', '2026-12-28').reactivate).toBe(true);
     expect(offeredActions(expired, 'active', '2026-12-29').reactivate).toBe(false);
     expect(offeredActions(sub({ status: 'expired', reactivatableUntil: null }), 'active', TODAY).reactivate).toBe(false);
@@ -38,12 +43,44 @@ describe('offeredActions', () => {
   it('offers no reactivation to a suspended or closed organisation (a sale: 409), which can still terminate', () => {
     const expired = sub({ status: 'expired', currentPeriodEnd: '2026-12-01', reactivatableUntil: '2026-12-28' });
     for (const account of ['suspended', 'closed'] as const) {
-      expect(offeredActions(expired, account, TODAY)).toEqual({ autoRenew: null, terminate: true, reactivate: false });
+      expect(offeredActions(expired, account, TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: false });
     }
   });
 
   it('offers nothing on a terminated subscription', () => {
-    expect(offeredActions(sub({ status: 'terminated' }), 'active', TODAY)).toEqual({ autoRenew: null, terminate: false, reactivate: false });
+    expect(offeredActions(sub({ status: 'terminated' }), 'active', TODAY)).toEqual({
+      autoRenew: null, renewByCard: null, terminate: false, reactivate: false,
+    });
+  });
+
+  it('offers renewal by card on when a usable card is saved or the page cannot tell, and says a card is needed when there is none', () => {
+    expect(offeredActions(sub(), 'active', TODAY, 'usable').renewByCard).toEqual({ on: false, canChange: true, needsCard: false, why: null });
+    expect(offeredActions(sub(), 'active', TODAY, 'unknown').renewByCard).toEqual({ on: false, canChange: true, needsCard: false, why: null });
+    expect(offeredActions(sub(), 'active', TODAY, 'none').renewByCard).toEqual({ on: false, canChange: false, needsCard: true, why: 'Renewal by card needs a saved card.' });
+    // On already: it can always be turned off, card or none.
+    expect(offeredActions(sub({ renewByCard: true }), 'active', TODAY, 'none').renewByCard).toEqual({ on: true, canChange: true, needsCard: false, why: null });
+  });
+
+  it('lets a closed organisation turn renewal by card off, not on (as auto-renew); a suspended one both ways', () => {
+    expect(offeredActions(sub({ renewByCard: true }), 'closed', TODAY, 'usable').renewByCard).toEqual({ on: true, canChange: true, needsCard: false, why: null });
+    expect(offeredActions(sub(), 'closed', TODAY, 'usable').renewByCard)
+      .toEqual({ on: false, canChange: false, needsCard: false, why: 'The account is closed: its subscriptions no longer renew.' });
+    expect(offeredActions(sub(), 'closed', TODAY, 'none').renewByCard).toMatchObject({ canChange: false, needsCard: false });
+    expect(offeredActions(sub(), 'suspended', TODAY, 'usable').renewByCard).toMatchObject({ on: false, canChange: true });
+  });
+});
+
+describe('cardState', () => {
+  it('counts a card usable through its expiry month (UTC), as the API does', () => {
+    expect(cardState([{ expMonth: 12, expYear: 2026 }], TODAY)).toBe('usable');
+    expect(cardState([{ expMonth: 11, expYear: 2026 }], TODAY)).toBe('none');
+    expect(cardState([{ expMonth: 11, expYear: 2026 }, { expMonth: 1, expYear: 2027 }], TODAY)).toBe('usable');
+    expect(cardState([{ expMonth: 12, expYear: 2025 }], TODAY)).toBe('none');
+    expect(cardState([], TODAY)).toBe('none');
+  });
+
+  it('is unknown when the cards could not be read', () => {
+    expect(cardState(null, TODAY)).toBe('unknown');
   });
 });
 

@@ -12,8 +12,33 @@ export interface OfferedActions {
    * refuses: turning it on for a closed organisation (409), with `why` to say so.
    */
   autoRenew: { on: boolean; canChange: boolean; why: string | null } | null;
+  /**
+   * The renewal-by-card switch, for the same subscriptions as auto-renew. Turning it off is always offered; turning it on
+   * is not to a closed organisation (as auto-renew), nor while the organisation is known to have no usable saved card
+   * (`needsCard`: the API would answer 422 `saved_card_required`; the switch says where to save one instead).
+   */
+  renewByCard: { on: boolean; canChange: boolean; needsCard: boolean; why: string | null } | null;
   terminate: boolean;
   reactivate: boolean;
+}
+
+/** Whether the organisation has a saved card renewal by card can use: `unknown` when the page cannot tell (Points hidden). */
+export type CardState = 'usable' | 'none' | 'unknown';
+
+/** Saved cards as `GET /api/v1/portal/saved-cards` lists them (those of the partner's gateway, not removed). */
+export interface SavedCardSummary {
+  expMonth: number;
+  expYear: number;
+}
+
+/**
+ * Whether one of the saved cards can pay a renewal: not expired, its expiry month this month or later (the rule of
+ * update-subscription.ts, in UTC months). `null` cards (not read) are `unknown`.
+ */
+export function cardState(cards: readonly SavedCardSummary[] | null, today: string): CardState {
+  if (cards === null) return 'unknown';
+  const month = Number(today.slice(0, 4)) * 12 + Number(today.slice(5, 7));
+  return cards.some((c) => c.expYear * 12 + c.expMonth >= month) ? 'usable' : 'none';
 }
 
 /**
@@ -22,12 +47,20 @@ export interface OfferedActions {
  * suspended organisation; turning auto-renew on is refused a closed one only, and reactivation (a sale) both (ADR 0038).
  * Reactivation is offered up to the last day the list gives (`reactivatableUntil`, a UTC day, compared with `today`).
  */
-export function offeredActions(s: PortalSubscription, account: AccountStatus, today: string): OfferedActions {
+export function offeredActions(s: PortalSubscription, account: AccountStatus, today: string, card: CardState = 'unknown'): OfferedActions {
   const renews = s.status === 'active' || s.status === 'pending_payment';
   const closed = account === 'closed';
+  const closedWhy = 'The account is closed: its subscriptions no longer renew.';
+  const needsCard = !s.renewByCard && !closed && card === 'none';
   return {
     autoRenew: renews
-      ? { on: s.autoRenew, canChange: s.autoRenew || !closed, why: !s.autoRenew && closed ? 'The account is closed: its subscriptions no longer renew.' : null }
+      ? { on: s.autoRenew, canChange: s.autoRenew || !closed, why: !s.autoRenew && closed ? closedWhy : null }
+      : null,
+    renewByCard: renews
+      ? {
+        on: s.renewByCard, canChange: s.renewByCard || (!closed && !needsCard), needsCard,
+        why: s.renewByCard ? null : closed ? closedWhy : needsCard ? 'Renewal by card needs a saved card.' : null,
+      }
       : null,
     terminate: s.status === 'active' || s.status === 'pending_payment' || s.status === 'expired',
     reactivate: s.status === 'expired' && account === 'active' && s.reactivatableUntil !== null && today <= s.reactivatableUntil,

@@ -81,6 +81,8 @@ export interface PortalSubscription {
   quantity: number;
   status: 'pending_payment' | 'active' | 'expired' | 'terminated';
   autoRenew: boolean;
+  /** At renewal, when points do not cover the fee, the saved card tops up exactly the fee (needs a saved card to turn on). */
+  renewByCard: boolean;
   currentPeriodStart: string | null;
   currentPeriodEnd: string | null;
   nextRenewalAt: string | null;
