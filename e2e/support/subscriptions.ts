@@ -9,6 +9,8 @@ export interface Sub {
   renewByCard: boolean;
   version: number;
   refund: { price: string; tax: string; total: string } | null;
+  addOns: { id: string; productName: string; variantName: string; quantity: number; pendingQuantity: number | null; renewalPrice: string }[];
+  history: { kind: string; amount: string | null; invoiceNumber: string | null }[];
 }
 
 export const NUMBER_LABEL = 'Phone Number · Singapore local';
@@ -41,7 +43,7 @@ export async function organisationWithNumber(
   return { customerId, ownerEmail, subId: subscription.id };
 }
 
-/** The subscription as the API gives it now, and its ETag. */
+/** The subscription as the API gives it now (with its add-ons and history), and its ETag. */
 export async function readSub(page: Page, id: string): Promise<{ etag: string; view: Sub }> {
   const res = await page.request.get(`/api/v1/portal/subscriptions/${id}`);
   expect(res.status(), await res.text()).toBe(200);

@@ -225,9 +225,10 @@ function RecentActivityCard() {
 }
 
 /**
- * The Services section of Home: subscriptions with their renewal dates, and how many lines and wallboards there are.
- * Owners and admins turn auto-renew and renewal by card on or off, terminate and reactivate (members and guests read the
- * list: the API's changes are for owners and admins); on a phone those controls sit under the subscription's name.
+ * The Services section of Home: subscriptions with their add-ons and renewal dates, and how many lines and wallboards
+ * there are. Owners and admins turn auto-renew and renewal by card on or off, add add-ons and change their quantities,
+ * terminate and reactivate (members and guests read the list: the API's changes are for owners and admins); on a phone
+ * those controls sit under the subscription's name.
  */
 function ServicesTab() {
   const session = useSession();
@@ -277,6 +278,7 @@ function ServicesTab() {
                 render: (s) => (
                   <div>
                     <Text size="sm" fw={500}>{subscriptionLabel(s)}</Text>
+                    {manage.addOnList(s)}
                     {/* On a phone its status, billing and renewal sit under it (their columns are left out). */}
                     <Box hiddenFrom="sm" mt={4}>
                       <StatusBadge status={s.status} />

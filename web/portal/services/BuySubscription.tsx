@@ -9,18 +9,8 @@ import { titleCase } from '../../shared/format.ts';
 import { useSession } from '../../shared/session.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import type { Page } from '../../shared/types.ts';
-import { SERVICES_KEY } from './types.ts';
+import { SERVICES_KEY, type PortalCatalogItem } from './types.ts';
 import { useAccountCanBuy } from '../ClosedAccount.tsx';
-
-/** `GET /api/v1/portal/catalog`: what the organisation can buy, in its currency, without the partner's cost. */
-interface CatalogItem {
-  productId: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  variants: Array<{ variantId: string; name: string; prices: Array<{ priceId: string; cycle: 'monthly' | 'yearly'; currency: string; price: string; activationFee: string }> }>;
-}
-
 
 /**
  * "Buy a subscription" for owners and admins: product, plan and billing cycle from the catalog, a quantity, then
@@ -47,7 +37,7 @@ export function BuySubscriptionButton() {
 
 function BuyDialog({ onClose }: { onClose: () => void }) {
   const queryClient = useQueryClient();
-  const catalog = useQuery({ queryKey: [...SERVICES_KEY, 'catalog'], queryFn: ({ signal }) => api.get<Page<CatalogItem>>('/api/v1/portal/catalog', {}, signal) });
+  const catalog = useQuery({ queryKey: [...SERVICES_KEY, 'catalog'], queryFn: ({ signal }) => api.get<Page<PortalCatalogItem>>('/api/v1/portal/catalog', {}, signal) });
   const [productId, setProductId] = useState<string | null>(null);
   const [priceId, setPriceId] = useState<string | null>(null);
   const [quantity, setQuantity] = useState<number | string>(1);

@@ -15,7 +15,8 @@ import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/Termin
 import {
   cardState, offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type SavedCardSummary,
 } from './subscription-actions.ts';
-import { SERVICES_KEY, type PortalSubscription } from './types.ts';
+import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, TopUpHint } from './AddOns.tsx';
+import { SERVICES_KEY, type PortalAddOn, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
 export const STALE_SUBSCRIPTION = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
@@ -27,8 +28,8 @@ const SAVED_CARDS_KEY = [...POINTS_KEY, 'saved-cards'] as const;
 
 /**
  * What a change to a subscription changes elsewhere in the portal: the subscriptions (Services, Home's card), the points
- * and their transactions (a refund, a reactivation's charge), the invoices (a reactivation's Purchase invoice, a pending
- * one voided) and the activity.
+ * and their transactions (a refund, a reactivation's or an add-on's charge), the invoices (their Purchase invoices, a
+ * pending one voided) and the activity.
  */
 async function refreshAfterChange(queryClient: QueryClient): Promise<void> {
   await Promise.all([
@@ -58,10 +59,10 @@ function CardNeeded({ canTopUp }: { canTopUp: boolean }) {
 
 /**
  * Owners' and admins' changes to their subscriptions (Home > Services): auto-renew and renewal by card on or off,
- * terminate, reactivate. Each names the subscription as its row showed it (If-Match: its listed version's ETag), so one
- * changed meanwhile (by someone else, or by the renewal job) is refused (412) instead of changed blind: the list is then
- * read again and the section says so above it. What the API would refuse the organisation (ADR 0038), or refuse for
- * want of a saved card, is not offered (`offeredActions`).
+ * add-ons and their quantities, terminate, reactivate. Each names the subscription as its row showed it (If-Match: its
+ * listed version's ETag), so one changed meanwhile (by someone else, or by the renewal job) is refused (412) instead of
+ * changed blind: the list is then read again and the section says so above it. What the API would refuse the
+ * organisation (ADR 0038), or refuse for want of a saved card, is not offered (`offeredActions`).
  */
 export function useSubscriptionManagement() {
   const queryClient = useQueryClient();
@@ -81,6 +82,8 @@ export function useSubscriptionManagement() {
   const [notice, setNotice] = useState<Notice | null>(null);
   const [terminating, setTerminating] = useState<{ sub: PortalSubscription; open: boolean } | null>(null);
   const [reactivating, setReactivating] = useState<PortalSubscription | null>(null);
+  const [adding, setAdding] = useState<PortalSubscription | null>(null);
+  const [changing, setChanging] = useState<{ sub: PortalSubscription; addOn: PortalAddOn } | null>(null);
 
   const stale = async (s: PortalSubscription) => {
     setNotice({ kind: 'stale', title: `${subscriptionLabel(s)} was changed`, message: STALE_SUBSCRIPTION });
@@ -132,6 +135,17 @@ export function useSubscriptionManagement() {
     },
   });
   const offered = (s: PortalSubscription): OfferedActions => offeredActions(s, account, utcToday(), card);
+  const addOnDone = async (title: string, message: string) => {
+    setAdding(null);
+    setChanging(null);
+    setNotice({ kind: 'done', title, message });
+    await refreshAfterChange(queryClient);
+  };
+  const addOnStale = async (s: PortalSubscription) => {
+    setAdding(null);
+    setChanging(null);
+    await stale(s);
+  };
 
   return {
     offered,
@@ -168,6 +182,11 @@ export function useSubscriptionManagement() {
         </Stack>
       );
     },
+    /** A subscription's add-ons under its name; owners and admins can change their quantities when the API would. */
+    addOnList: (s: PortalSubscription) => {
+      const change = canManage ? offered(s).addOns.change : null;
+      return <AddOnList s={s} onChange={change ? (a) => setChanging({ sub: s, addOn: a }) : undefined} />;
+    },
     autoRenewSwitch: (s: PortalSubscription) => {
       const a = offered(s).autoRenew;
       if (!a?.canChange) return null;
@@ -184,9 +203,14 @@ export function useSubscriptionManagement() {
     },
     buttons: (s: PortalSubscription) => {
       const a = offered(s);
-      if (!a.terminate && !a.reactivate) return null;
+      if (!a.terminate && !a.reactivate && !a.addOns.add) return null;
       return (
         <Group gap={4} wrap="nowrap">
+          {a.addOns.add ? (
+            <Button size="compact-xs" variant="light" aria-label={`Add an add-on to ${subscriptionLabel(s)}`} onClick={() => setAdding(s)}>
+              Add-on
+            </Button>
+          ) : null}
           {a.reactivate ? (
             <Button size="compact-xs" variant="light" aria-label={`Reactivate ${subscriptionLabel(s)}`} onClick={() => setReactivating(s)}>
               Reactivate
@@ -224,6 +248,21 @@ export function useSubscriptionManagement() {
               setNotice({ kind: 'done', title: `${subscriptionLabel(after)} was terminated`, message: terminationOutcome(before.status, after) });
               await refreshAfterChange(queryClient);
             }}
+          />
+        ) : null}
+        {adding ? (
+          <AddAddOnDialog key={adding.id} sub={adding} canTopUp={canTopUp} onClose={() => setAdding(null)} onStale={addOnStale} onDone={addOnDone} />
+        ) : null}
+        {changing ? (
+          <ChangeAddOnDialog
+            key={changing.addOn.id}
+            sub={changing.sub}
+            addOn={changing.addOn}
+            lowerOnly={offered(changing.sub).addOns.change === 'lower'}
+            canTopUp={canTopUp}
+            onClose={() => setChanging(null)}
+            onStale={addOnStale}
+            onDone={addOnDone}
           />
         ) : null}
         {reactivating ? (
@@ -387,20 +426,7 @@ function ReactivateDialog(props: {
     <Modal opened onClose={props.onClose} title={`Reactivate ${label}?`} centered>
       <Stack>
         <FormError error={act.error} title={short ? 'Not enough points' : undefined} />
-        {short ? (
-          <Text size="sm" data-testid="reactivate-top-up">
-            {props.canTopUp ? (
-              <>
-                <Anchor component={Link} to="/portal?tab=points" onClick={props.onClose}>
-                  Top up your points
-                </Anchor>{' '}
-                and try again.
-              </>
-            ) : (
-              'Ask your provider to add points, then try again.'
-            )}
-          </Text>
-        ) : null}
+        {short ? <TopUpHint canTopUp={props.canTopUp} onNavigate={props.onClose} testId="reactivate-top-up" /> : null}
         <Text size="sm">
           A full period is charged from your points now: <strong>{formatMoney(sub.renewalPrice, sub.currency)} plus tax</strong> (the renewal price, before
           tax). Its new period runs on from the day it expired, {formatDate(sub.currentPeriodEnd)}, so it keeps its renewal date.

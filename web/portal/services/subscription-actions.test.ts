@@ -3,9 +3,9 @@ import { cardState, offeredActions, terminationOutcome, terminationTerms, utcTod
 import type { PortalSubscription } from './types.ts';
 
 const sub = (over: Partial<PortalSubscription> = {}): PortalSubscription => ({
-  id: 'sub_0000000000test', productName: 'Phone Number', variantName: 'Singapore local', cycle: 'monthly', currency: 'SGD', quantity: 1,
+  id: 'sub_0000000000test', priceId: 'prc_0000000000main', productName: 'Phone Number', variantName: 'Singapore local', cycle: 'monthly', currency: 'SGD', quantity: 1,
   status: 'active', autoRenew: true, renewByCard: false, currentPeriodStart: '2026-12-01', currentPeriodEnd: '2027-01-01', nextRenewalAt: '2026-12-25',
-  renewalPrice: '10.00', reactivatableUntil: null, refund: null, version: 3, ...over,
+  renewalPrice: '10.00', reactivatableUntil: null, refund: null, addOns: [], version: 3, ...over,
 });
 const TODAY = '2026-12-07';
 
@@ -13,11 +13,11 @@ describe('offeredActions', () => {
   it('offers an active organisation auto-renew both ways, and terminating', () => {
     expect(offeredActions(sub(), 'active', TODAY)).toEqual({
       autoRenew: { on: true, canChange: true, why: null }, renewByCard: { on: false, canChange: true, needsCard: false, why: null },
-      terminate: true, reactivate: false,
+      terminate: true, reactivate: false, addOns: { add: true, change: 'any' },
     });
     expect(offeredActions(sub({ autoRenew: false }), 'active', TODAY).autoRenew).toEqual({ on: false, canChange: true, why: null });
     expect(offeredActions(sub({ status: 'pending_payment' }), 'active', TODAY)).toMatchObject({
-      autoRenew: { on: true, canChange: true }, renewByCard: { on: false, canChange: true }, terminate: true, reactivate: false,
+      autoRenew: { on: true, canChange: true }, renewByCard: { on: false, canChange: true }, terminate: true, reactivate: false, addOns: { add: false, change: null },
     });
   });
 
@@ -34,7 +34,7 @@ describe('offeredActions', () => {
 
   it('offers reactivation of an expired subscription to an active organisation up to its last day, and no auto-renew switch', () => {
     const expired = sub({ status: 'expired', currentPeriodEnd: '2026-12-01', reactivatableUntil: '2026-12-28' });
-    expect(offeredActions(expired, 'active', TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: true });
+    expect(offeredActions(expired, 'active', TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: true, addOns: { add: false, change: null } });
     expect(offeredActions(expired, 'active', '2026-12-28').reactivate).toBe(true);
     expect(offeredActions(expired, 'active', '2026-12-29').reactivate).toBe(false);
     expect(offeredActions(sub({ status: 'expired', reactivatableUntil: null }), 'active', TODAY).reactivate).toBe(false);
@@ -43,13 +43,13 @@ describe('offeredActions', () => {
   it('offers no reactivation to a suspended or closed organisation (a sale: 409), which can still terminate', () => {
     const expired = sub({ status: 'expired', currentPeriodEnd: '2026-12-01', reactivatableUntil: '2026-12-28' });
     for (const account of ['suspended', 'closed'] as const) {
-      expect(offeredActions(expired, account, TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: false });
+      expect(offeredActions(expired, account, TODAY)).toEqual({ autoRenew: null, renewByCard: null, terminate: true, reactivate: false, addOns: { add: false, change: null } });
     }
   });
 
   it('offers nothing on a terminated subscription', () => {
     expect(offeredActions(sub({ status: 'terminated' }), 'active', TODAY)).toEqual({
-      autoRenew: null, renewByCard: null, terminate: false, reactivate: false,
+      autoRenew: null, renewByCard: null, terminate: false, reactivate: false, addOns: { add: false, change: null },
     });
   });
 
@@ -67,6 +67,15 @@ describe('offeredActions', () => {
       .toEqual({ on: false, canChange: false, needsCard: false, why: 'The account is closed: its subscriptions no longer renew.' });
     expect(offeredActions(sub(), 'closed', TODAY, 'none').renewByCard).toMatchObject({ canChange: false, needsCard: false });
     expect(offeredActions(sub(), 'suspended', TODAY, 'usable').renewByCard).toMatchObject({ on: false, canChange: true });
+  });
+
+  it('offers adding add-ons to an active organisation only, and lowering them to a suspended or closed one, inside the period', () => {
+    expect(offeredActions(sub(), 'active', TODAY).addOns).toEqual({ add: true, change: 'any' });
+    expect(offeredActions(sub(), 'suspended', TODAY).addOns).toEqual({ add: false, change: 'lower' });
+    expect(offeredActions(sub(), 'closed', TODAY).addOns).toEqual({ add: false, change: 'lower' });
+    // Its period ended today, the expiry job not run yet: the API refuses add-on changes (409).
+    expect(offeredActions(sub({ currentPeriodEnd: TODAY }), 'active', TODAY).addOns).toEqual({ add: false, change: null });
+    expect(offeredActions(sub({ currentPeriodEnd: '2026-12-08' }), 'active', TODAY).addOns).toEqual({ add: true, change: 'any' });
   });
 });
 

@@ -20,6 +20,12 @@ export interface OfferedActions {
   renewByCard: { on: boolean; canChange: boolean; needsCard: boolean; why: string | null } | null;
   terminate: boolean;
   reactivate: boolean;
+  /**
+   * Add-ons of an active subscription inside its period: `add` one (a sale: an active organisation only), and change
+   * their quantities: `any`, or `lower` only for a suspended or closed organisation (more units are a sale), null when
+   * the subscription takes no add-on changes.
+   */
+  addOns: { add: boolean; change: 'any' | 'lower' | null };
 }
 
 /** Whether the organisation has a saved card renewal by card can use: `unknown` when the page cannot tell (Points hidden). */
@@ -52,6 +58,8 @@ export function offeredActions(s: PortalSubscription, account: AccountStatus, to
   const closed = account === 'closed';
   const closedWhy = 'The account is closed: its subscriptions no longer renew.';
   const needsCard = !s.renewByCard && !closed && card === 'none';
+  // Add-ons change only inside the current period (the API: 409 once it has ended, even before the job expires it).
+  const inPeriod = s.status === 'active' && s.currentPeriodEnd !== null && today < s.currentPeriodEnd;
   return {
     autoRenew: renews
       ? { on: s.autoRenew, canChange: s.autoRenew || !closed, why: !s.autoRenew && closed ? closedWhy : null }
@@ -64,6 +72,7 @@ export function offeredActions(s: PortalSubscription, account: AccountStatus, to
       : null,
     terminate: s.status === 'active' || s.status === 'pending_payment' || s.status === 'expired',
     reactivate: s.status === 'expired' && account === 'active' && s.reactivatableUntil !== null && today <= s.reactivatableUntil,
+    addOns: { add: inPeriod && account === 'active', change: !inPeriod ? null : account === 'active' ? 'any' : 'lower' },
   };
 }
 

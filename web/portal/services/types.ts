@@ -71,9 +71,24 @@ export interface Wallboard {
   removedAt: string | null;
 }
 
+/** An add-on of a subscription as the portal view gives it (src/subscriptions/subscription-views.ts, without cost). */
+export interface PortalAddOn {
+  id: string;
+  productName: string;
+  variantName: string;
+  priceId: string;
+  quantity: number;
+  /** What the next renewal lowers the quantity to (0 removes it); null: no change planned. */
+  pendingQuantity: number | null;
+  /** Per period, at the quantity the next renewal charges, after its discount, before tax. */
+  renewalPrice: string;
+}
+
 /** `GET /api/v1/portal/subscriptions` (docs/contracts/catalog-subscriptions-api.md), the fields the portal shows. */
 export interface PortalSubscription {
   id: string;
+  /** The subscription's own catalog price: never one of its add-ons (the API refuses it). */
+  priceId: string;
   productName: string;
   variantName: string;
   cycle: 'monthly' | 'yearly';
@@ -91,8 +106,18 @@ export interface PortalSubscription {
   reactivatableUntil: string | null;
   /** What termination refunded into points (tax included in `total`); null when nothing was computed. */
   refund: { price: string; tax: string; total: string } | null;
+  addOns: PortalAddOn[];
   /** Bumped by every change: an update's If-Match is its ETag (`versionEtag`, src/platform/version-etag.ts). */
   version: number;
+}
+
+/** `GET /api/v1/portal/catalog` (src/products/portal-catalog.ts): what the organisation can buy, in its currency, without cost. */
+export interface PortalCatalogItem {
+  productId: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  variants: Array<{ variantId: string; name: string; prices: Array<{ priceId: string; cycle: 'monthly' | 'yearly'; currency: string; price: string; activationFee: string }> }>;
 }
 
 export const SERVICES_KEY = ['portal', 'services'] as const;

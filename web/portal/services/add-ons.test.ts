@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { addOnChoices, addOnQuantityText, addOnTerms, chargedText, latestCharge, quantityChange } from './add-ons.ts';
+import type { PortalAddOn, PortalCatalogItem, PortalSubscription } from './types.ts';
+
+const sub = (over: Partial<PortalSubscription> = {}): PortalSubscription => ({
+  id: 'sub_0000000000test', priceId: 'prc_number_monthly', productName: 'Phone Number', variantName: 'Singapore local', cycle: 'monthly', currency: 'SGD',
+  quantity: 1, status: 'active', autoRenew: true, renewByCard: false, currentPeriodStart: '2026-12-07', currentPeriodEnd: '2027-01-07',
+  nextRenewalAt: '2026-12-31', renewalPrice: '5.00', reactivatableUntil: null, refund: null, addOns: [], version: 1, ...over,
+});
+const addOn = (over: Partial<PortalAddOn> = {}): PortalAddOn => ({
+  id: 'sad_0000000000test', productName: 'Teams App Licence', variantName: 'Per user', priceId: 'prc_teams_monthly', quantity: 2, pendingQuantity: null,
+  renewalPrice: '16.00', ...over,
+});
+
+const price = (priceId: string, cycle: 'monthly' | 'yearly', amount: string, activationFee = '0.00', currency = 'SGD') => ({ priceId, cycle, currency, price: amount, activationFee });
+const CATALOG: PortalCatalogItem[] = [
+  { productId: 'prd_number', sku: 'DID-SG', name: 'Phone Number', description: null, variants: [
+    { variantId: 'var_sg', name: 'Singapore local', prices: [price('prc_number_monthly', 'monthly', '5.00'), price('prc_number_yearly', 'yearly', '50.00')] },
+  ] },
+  { productId: 'prd_teams', sku: 'TEAMS-APP', name: 'Teams App Licence', description: null, variants: [
+    { variantId: 'var_user', name: 'Per user', prices: [price('prc_teams_monthly', 'monthly', '8.00'), price('prc_teams_yearly', 'yearly', '80.00')] },
+  ] },
+  { productId: 'prd_board', sku: 'WALLBOARD', name: 'Call-centre Wallboard', description: null, variants: [
+    { variantId: 'var_std', name: 'Standard', prices: [price('prc_board_monthly', 'monthly', '45.00', '50.00'), price('prc_board_myr', 'monthly', '150.00', '0.00', 'MYR')] },
+  ] },
+];
+
+describe('addOnChoices', () => {
+  it('offers the catalog prices of the subscription\'s cycle and currency, leaving out its own price', () => {
+    expect(addOnChoices(CATALOG, sub()).map((c) => c.priceId)).toEqual(['prc_teams_monthly', 'prc_board_monthly']);
+    expect(addOnChoices(CATALOG, sub({ cycle: 'yearly', priceId: 'prc_number_yearly' })).map((c) => c.priceId)).toEqual(['prc_teams_yearly']);
+  });
+
+  it('leaves out what is already an add-on of it (its quantity is changed instead)', () => {
+    expect(addOnChoices(CATALOG, sub({ addOns: [addOn()] })).map((c) => c.priceId)).toEqual(['prc_board_monthly']);
+  });
+
+  it('labels each with its catalog price per period', () => {
+    expect(addOnChoices(CATALOG, sub())[1]).toEqual({
+      priceId: 'prc_board_monthly', productName: 'Call-centre Wallboard', variantName: 'Standard', cycle: 'monthly', currency: 'SGD', price: '45.00',
+      activationFee: '50.00', label: 'Call-centre Wallboard · Standard · SGD 45.00 / month',
+    });
+  });
+});
+
+describe('addOnTerms', () => {
+  it('states the pro rata rule to the expiry with the catalog\'s price, and the activation fee when there is one, computing nothing', () => {
+    const [teams, board] = addOnChoices(CATALOG, sub());
+    expect(addOnTerms(sub(), teams!)).toBe(
+      'Charged now from your points: SGD 8.00 per unit per month, pro rata to 7 Jan 2027, plus tax, less any discount you have. From then on it renews with the subscription.',
+    );
+    expect(addOnTerms(sub(), board!)).toContain('pro rata to 7 Jan 2027, plus a one-time activation fee of SGD 50.00, plus tax');
+  });
+});
+
+describe('addOnQuantityText', () => {
+  it('shows the quantity, and a lower one planned for the renewal', () => {
+    expect(addOnQuantityText(sub(), addOn())).toBe('× 2');
+    expect(addOnQuantityText(sub(), addOn({ pendingQuantity: 1 }))).toBe('× 2, 1 from 7 Jan 2027');
+    expect(addOnQuantityText(sub(), addOn({ pendingQuantity: 0 }))).toBe('× 2, removed on 7 Jan 2027');
+  });
+});
+
+describe('quantityChange', () => {
+  it('charges more units now, pro rata, without the activation fee again', () => {
+    expect(quantityChange(sub(), addOn(), 3)).toEqual({ kind: 'raise', text: '1 more unit is charged now from your points, pro rata to 7 Jan 2027, plus tax (no activation fee again).' });
+    expect(quantityChange(sub(), addOn(), 5).text).toMatch(/^3 more units are charged now/);
+  });
+
+  it('lowers or removes at the next renewal, refunding nothing', () => {
+    expect(quantityChange(sub(), addOn(), 1)).toEqual({ kind: 'lower', text: 'It goes down to 1 at the next renewal, on 7 Jan 2027. Nothing is refunded: the 2 you have stay until then.' });
+    expect(quantityChange(sub(), addOn(), 0)).toEqual({ kind: 'remove', text: 'It is removed at the next renewal, on 7 Jan 2027. Nothing is refunded: the 2 you have stay until then.' });
+  });
+
+  it('cancels a planned decrease at the current quantity, and is no change otherwise', () => {
+    expect(quantityChange(sub(), addOn({ pendingQuantity: 1 }), 2)).toEqual({ kind: 'cancel', text: 'The change planned for 7 Jan 2027 (to 1) is cancelled: it stays at 2.' });
+    expect(quantityChange(sub(), addOn(), 2)).toEqual({ kind: 'none', text: 'It is at 2 already.' });
+  });
+});
+
+describe('latestCharge', () => {
+  it('is the newest history item of the kind, when it carries an amount', () => {
+    const history = [
+      { kind: 'quantity_changed', amount: null, invoiceNumber: null },
+      { kind: 'add_on_added', amount: '17.44', invoiceNumber: 'P-000042' },
+      { kind: 'add_on_added', amount: '9.00', invoiceNumber: 'P-000041' },
+    ];
+    expect(latestCharge(history, 'add_on_added')).toEqual({ kind: 'add_on_added', amount: '17.44', invoiceNumber: 'P-000042' });
+    // The newest change of that kind charged nothing (a lower quantity): no charge to tell, not an older one.
+    expect(latestCharge(history, 'quantity_changed')).toBeNull();
+    expect(latestCharge([], 'add_on_added')).toBeNull();
+  });
+});
+
+describe('chargedText', () => {
+  it('names the amount the server charged and its invoice', () => {
+    expect(chargedText({ kind: 'add_on_added', amount: '17.44', invoiceNumber: 'P-000042' }, 'SGD'))
+      .toBe('SGD 17.44 was charged from your points (tax included); its Purchase invoice P-000042 is under Invoices.');
+    expect(chargedText({ kind: 'quantity_changed', amount: '1234.50', invoiceNumber: null }, 'SGD')).toBe('SGD 1,234.50 was charged from your points (tax included).');
+  });
+});
