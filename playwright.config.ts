@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureWebBuilt, removeStaleDataDirs } from './e2e/support/prepare.ts';
+import { e2ePgPort, ensureWebBuilt, removeStaleDataDirs } from './e2e/support/prepare.ts';
 
 /**
  * Browser end-to-end tests: Debian's Chromium (never a downloaded browser) against the real server, started here with its own
@@ -11,7 +11,7 @@ import { ensureWebBuilt, removeStaleDataDirs } from './e2e/support/prepare.ts';
  * The server is stopped with SIGTERM, which also stops its PostgreSQL.
  */
 const PORT = Number(process.env.FOLIO_E2E_PORT ?? 3110);
-const PG_PORT = Number(process.env.FOLIO_E2E_PG_PORT ?? 54350);
+const PG_PORT = e2ePgPort();
 const baseURL = `http://127.0.0.1:${PORT}`;
 
 // The config is loaded again in each worker; the main process decides the data dir once and passes it on through the env.

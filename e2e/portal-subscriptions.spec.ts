@@ -1,11 +1,13 @@
 import { expect, test } from '@playwright/test';
 import { PASSWORD, SHOTS, csrf, expectFitsTheScreen, mailbox, signIn } from './support/folio.ts';
 import { NUMBER_LABEL as LABEL, micros, organisationWithNumber, readSub, usablePoints, watchWrites } from './support/subscriptions.ts';
+import { expireAtPeriodEnd } from './support/database.ts';
 
 /**
  * Owners and admins manage their subscriptions in the portal (Home > Services): auto-renew off and on, terminate with the
- * refund into points, each sent with the If-Match of the version the row showed; a subscription changed meanwhile is
- * refused (412), said, and reloaded, nothing changed. Members read the list with no controls; a closed organisation keeps
+ * refund into points, reactivate an expired one (expired through the database: e2e/support/database.ts), each sent with
+ * the If-Match of the version the row showed; a subscription changed meanwhile is refused (412), said, and reloaded,
+ * nothing changed. Members read the list with no controls; a closed organisation keeps
  * terminate and auto-renew off, and is not offered turning it on. Each test makes its own organisation (staff create it,
  * its owner tops up by card and buys a number from the points), so the seeded ones stay as other journeys expect them.
  */
@@ -188,6 +190,46 @@ test('a member reads the subscriptions with no controls; a closed organisation\'
   await dialog.getByRole('button', { name: 'Terminate' }).click();
   await expect(page.getByTestId('subscription-done')).toContainText('was refunded to your points');
   expect((await readSub(page, subId)).view.status).toBe('terminated');
+});
+
+test('an owner reactivates an expired number: the charge said before, the points and the new period after', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const staff = await browser.newPage();
+  await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const { subId } = await organisationWithNumber(page, staff, request, 'Comeback');
+  await staff.close();
+  // Time passing is the one step no page can take: its period ends unrenewed, as the renewal job leaves it (e2e/support/database.ts).
+  await expireAtPeriodEnd(subId);
+  const expired = await readSub(page, subId);
+  expect(expired.view).toMatchObject({ status: 'expired' });
+  const sent = watchWrites(page, subId);
+
+  await page.goto('/portal?tab=services');
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  await expect(row).toContainText('Expired');
+  await expect(row.getByRole('switch')).toHaveCount(0);
+  await expect(row.getByRole('button', { name: `Add an add-on to ${LABEL}` })).toHaveCount(0);
+  await row.getByRole('button', { name: `Reactivate ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Reactivate ${LABEL}?` });
+  await expect(dialog).toContainText('A full period is charged from your points now: SGD 5.00 plus tax');
+  await expect(dialog).toContainText('It can be reactivated until');
+  const pointsBefore = await usablePoints(page);
+  await page.screenshot({ path: `${SHOTS}/portal-subscription-reactivate.png`, fullPage: true });
+  await dialog.getByRole('button', { name: 'Reactivate' }).click();
+  await expect(dialog).toBeHidden();
+
+  const after = await readSub(page, subId);
+  expect(after.view).toMatchObject({ status: 'active', currentPeriodEnd: expect.any(String) });
+  expect(after.view.currentPeriodEnd! > expired.view.currentPeriodEnd!).toBe(true);
+  const charge = after.view.history.find((h) => h.kind === 'reactivated')!;
+  expect(charge.amount).toBe('5.45'); // 5.00 and 9% tax
+  expect(await usablePoints(page)).toBe(pointsBefore - micros(charge.amount!));
+  await expect(page.getByTestId('subscription-done')).toContainText(`${LABEL} is active again`);
+  await expect(row).toContainText('Active');
+  await expect(row.getByRole('switch', { name: `Auto-renew ${LABEL}` })).toBeVisible();
+  const reactivate = sent.find((s) => s.path === '/reactivate')!;
+  expect(reactivate).toMatchObject({ method: 'POST', ifMatch: expired.etag });
+  expect(reactivate.idempotencyKey).toMatch(/^reactivate-[0-9a-f]{32}$/);
 });
 
 test.describe('on a phone (390 px)', () => {

@@ -55,3 +55,11 @@ export function removeStaleDataDirs(parent: string, prefix: string): void {
     if (!running) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The port of the e2e server's embedded PostgreSQL (playwright.config.ts starts it there; FOLIO_E2E_PG_PORT, else
+ * 54350), which a journey's own database step (e2e/support/database.ts) connects to.
+ */
+export function e2ePgPort(): number {
+  return Number(process.env.FOLIO_E2E_PG_PORT ?? 54350);
+}

@@ -8,6 +8,7 @@ export interface Sub {
   autoRenew: boolean;
   renewByCard: boolean;
   version: number;
+  currentPeriodEnd: string | null;
   refund: { price: string; tax: string; total: string } | null;
   addOns: { id: string; productName: string; variantName: string; quantity: number; pendingQuantity: number | null; renewalPrice: string }[];
   history: { kind: string; amount: string | null; invoiceNumber: string | null }[];
