@@ -141,8 +141,9 @@ test('a member reads add-ons and renewal by card with no controls', async ({ bro
   await member.goto('/portal?tab=services');
   const row = subscriptionRow(member);
   await expect(row.getByRole('list', { name: `Add-ons of ${LABEL}` })).toContainText(`+ ${TEAMS} × 2`);
-  // Auto-renew and renewal by card: both on, as badges.
-  await expect(row.getByText('On', { exact: true })).toHaveCount(2);
+  // Auto-renew on, and under it renewal by card, as read.
+  await expect(row.getByText('On', { exact: true })).toBeVisible();
+  await expect(row.getByText('Renewal by card: on')).toBeVisible();
   await expect(member.getByRole('switch')).toHaveCount(0);
   await expect(member.getByRole('button', { name: /^(Add an add-on to|Change the quantity of) / })).toHaveCount(0);
   // The API agrees: a member adds and changes nothing (403).
@@ -169,7 +170,7 @@ test.describe('on a phone (390 px)', () => {
     await expect(byCard).toBeInViewport();
     await expect(row.getByRole('button', { name: `Add an add-on to ${LABEL}` })).toBeInViewport();
     await expect(row.getByRole('button', { name: `Change the quantity of ${TEAMS} on ${LABEL}` })).toBeInViewport();
-    await expect(table.getByRole('columnheader', { name: 'Renewal by card' })).toBeHidden();
+    await expect(table.getByRole('columnheader', { name: 'Auto-renew' })).toBeHidden();
     await expectFitsTheScreen(table);
     await page.screenshot({ path: `${SHOTS}/phone-portal-add-ons.png` });
 
@@ -187,5 +188,24 @@ test.describe('on a phone (390 px)', () => {
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
     await dialog.getByRole('button', { name: 'Add' }).scrollIntoViewIfNeeded();
     await expect(dialog.getByRole('button', { name: 'Add' })).toBeInViewport();
+  });
+});
+
+test.describe('on a tablet in portrait (768 x 1024)', () => {
+  test.use({ viewport: { width: 768, height: 1024 } });
+
+  test('the subscriptions table, with renewal by card, add-ons and actions, fits', async ({ browser, page, request }) => {
+    test.setTimeout(120_000);
+    const staff = await signedInStaff(browser);
+    const { subId } = await organisationWithNumber(page, staff, request, 'Tabletaddons', { saveCard: true });
+    await staff.close();
+    const added = await apiWrite(page, 'POST', `/api/v1/portal/subscriptions/${subId}/add-ons`, { priceId: await portalPriceId(page, 'Teams App Licence', 'Per user', 'monthly'), quantity: 2 });
+    expect(added.status(), await added.text()).toBe(201);
+    await page.goto('/portal?tab=services');
+    const table = page.getByRole('table', { name: 'Subscriptions' });
+    await expect(subscriptionRow(page).getByRole('switch', { name: `Renewal by card ${LABEL}` })).toBeVisible();
+    await expect(subscriptionRow(page).getByRole('button', { name: `Add an add-on to ${LABEL}` })).toBeVisible();
+    await expectFitsTheScreen(table, 768);
+    await page.screenshot({ path: `${SHOTS}/tablet-portal-add-ons.png` });
   });
 });

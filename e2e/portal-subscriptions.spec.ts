@@ -181,8 +181,7 @@ test('a member reads the subscriptions with no controls; a closed organisation\'
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
   await expect(row).toContainText('Active');
   await expect(row.getByRole('switch')).toHaveCount(0);
-  // Auto-renew and renewal by card: both off, and neither offered to be turned on.
-  await expect(row.getByText('Off', { exact: true })).toHaveCount(2);
+  await expect(row.getByText('Off', { exact: true })).toBeVisible();
   await expect(row.getByRole('button', { name: `Terminate ${LABEL}` })).toBeVisible();
   await row.getByRole('button', { name: `Terminate ${LABEL}` }).click();
   const dialog = page.getByRole('dialog', { name: `Terminate ${LABEL}?` });

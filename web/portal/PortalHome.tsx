@@ -119,31 +119,44 @@ function RenewalDate({ s }: { s: PortalSubscription }) {
 }
 
 /**
- * On a phone, an owner's auto-renew and renewal-by-card switches and actions under the subscription's name (their columns
- * are left out there).
+ * On a phone, an owner's auto-renew and renewal-by-card switches (the latter captioned by itself) and actions under the
+ * subscription's name (their columns are left out there).
  */
 function PhoneControls({ switchControl, byCardControl, buttons }: { switchControl: ReactNode; byCardControl: ReactNode; buttons: ReactNode }) {
   if (!switchControl && !byCardControl && !buttons) return null;
-  const labelled = (control: ReactNode, label: string) => (
-    <Group gap={6} wrap="nowrap" align="flex-start">
-      {control}
-      <Text size="xs" c="dimmed" aria-hidden>
-        {label}
-      </Text>
-    </Group>
-  );
   return (
     <Group gap="xs" mt={6} wrap="wrap" align="flex-start">
-      {switchControl ? labelled(switchControl, 'Auto-renew') : null}
-      {byCardControl ? labelled(byCardControl, 'By card') : null}
+      {switchControl ? (
+        <Group gap={6} wrap="nowrap">
+          {switchControl}
+          <Text size="xs" c="dimmed" aria-hidden>
+            Auto-renew
+          </Text>
+        </Group>
+      ) : null}
+      {byCardControl}
       {buttons}
     </Group>
   );
 }
 
-function OnOffBadge({ s, on }: { s: PortalSubscription; on: boolean }) {
+function AutoRenewBadge({ s }: { s: PortalSubscription }) {
   if (!renews(s)) return <Text size="sm" c="dimmed">—</Text>;
-  return on ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
+  return s.autoRenew ? <Badge variant="light" color="teal">On</Badge> : <Badge variant="light" color="gray">Off</Badge>;
+}
+
+/**
+ * The Auto-renew column: auto-renew, and under it renewal by card (how a renewal is paid when points fall short), as
+ * switches for owners and admins where they can change them, else as read. One column for both keeps the table within a
+ * tablet's width.
+ */
+function RenewalSettings({ s, autoRenewSwitch, byCardSwitch }: { s: PortalSubscription; autoRenewSwitch: ReactNode; byCardSwitch: ReactNode }) {
+  return (
+    <Stack gap={6}>
+      {autoRenewSwitch ?? <div><AutoRenewBadge s={s} /></div>}
+      {byCardSwitch ?? (renews(s) && s.renewByCard ? <Text size="xs" c="dimmed" maw={120}>Renewal by card: on</Text> : null)}
+    </Stack>
+  );
 }
 
 /** The subscriptions, soonest renewal first; an empty state while the subscriptions API is not there. */
@@ -284,7 +297,7 @@ function ServicesTab() {
                       <StatusBadge status={s.status} />
                       <Text size="xs" c="dimmed">
                         {titleCase(s.cycle)}{s.quantity > 1 ? ` × ${s.quantity}` : ''} · {renewalText(s)}
-                        {renews(s) && s.renewByCard && !canManage ? ' · by card' : ''}
+                        {renews(s) && s.renewByCard && !canManage ? ' · renewal by card' : ''}
                       </Text>
                       {canManage ? <PhoneControls switchControl={manage.autoRenewSwitch(s)} byCardControl={manage.renewByCardSwitch(s, 'phone')} buttons={manage.buttons(s)} /> : null}
                     </Box>
@@ -295,10 +308,9 @@ function ServicesTab() {
               { key: 'cycle', header: 'Billing', visibleFrom: 'sm', render: (s) => `${titleCase(s.cycle)}${s.quantity > 1 ? ` × ${s.quantity}` : ''}` },
               { key: 'renewal', header: 'Renewal date', visibleFrom: 'sm', render: (s) => <RenewalDate s={s} /> },
               { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{renews(s) ? formatMoney(s.renewalPrice, s.currency) : '—'}</Text> },
-              { key: 'auto', header: 'Auto-renew', visibleFrom: 'sm', render: (s) => (canManage ? manage.autoRenewSwitch(s) : null) ?? <OnOffBadge s={s} on={s.autoRenew} /> },
               {
-                key: 'byCard', header: 'Renewal by card', visibleFrom: 'sm',
-                render: (s) => (canManage ? manage.renewByCardSwitch(s) : null) ?? <OnOffBadge s={s} on={s.renewByCard} />,
+                key: 'auto', header: 'Auto-renew', visibleFrom: 'sm',
+                render: (s) => <RenewalSettings s={s} autoRenewSwitch={canManage ? manage.autoRenewSwitch(s) : null} byCardSwitch={canManage ? manage.renewByCardSwitch(s) : null} />,
               },
               ...(canManage
                 ? [{ key: 'actions', header: <VisuallyHidden>Actions</VisuallyHidden>, align: 'right' as const, visibleFrom: 'sm' as const, render: (s: PortalSubscription) => manage.buttons(s) }]

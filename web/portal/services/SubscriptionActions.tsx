@@ -151,8 +151,9 @@ export function useSubscriptionManagement() {
     offered,
     notice: notice ? <SubscriptionNotice notice={notice} onClose={() => setNotice(null)} /> : null,
     /**
-     * The renewal-by-card switch (`place` keeps the ids of the row's and the phone's copies apart). Without a usable
-     * saved card it stays off and says where to save one, rather than letting the API refuse it.
+     * The renewal-by-card switch, captioned "By card" (it sits under the auto-renew switch, or beside it on a phone;
+     * `place` keeps the ids of the two copies apart). Without a usable saved card it stays off and says where to save
+     * one, rather than letting the API refuse it.
      */
     renewByCardSwitch: (s: PortalSubscription, place: 'row' | 'phone' = 'row') => {
       const a = offered(s).renewByCard;
@@ -162,6 +163,9 @@ export function useSubscriptionManagement() {
       const control = (
         <Switch
           size="sm"
+          label="By card"
+          // Captioned as the auto-renew switch is beside it on a phone: small and dimmed.
+          styles={{ label: { fontSize: 'var(--mantine-font-size-xs)', color: 'var(--mantine-color-dimmed)', paddingInlineStart: 6 } }}
           aria-label={`Renewal by card ${subscriptionLabel(s)}`}
           aria-describedby={a.needsCard ? hint : undefined}
           checked={busy ? byCard.variables.renewByCard : a.on}
@@ -169,16 +173,17 @@ export function useSubscriptionManagement() {
           onChange={(e) => byCard.mutate({ sub: s, renewByCard: e.currentTarget.checked })}
         />
       );
-      if (!a.needsCard) return control;
       return (
-        <Stack gap={2} align="flex-start">
+        <Stack gap={2}>
           {control}
-          <Text size="xs" c="dimmed" id={hint} data-testid="renew-by-card-needs-card">
-            Needs a saved card.{' '}
-            <Anchor component={Link} to="/portal?tab=points" size="xs">
-              Save one in Points
-            </Anchor>
-          </Text>
+          {a.needsCard ? (
+            <Text size="xs" c="dimmed" id={hint} data-testid="renew-by-card-needs-card" maw={150}>
+              Needs a saved card.{' '}
+              <Anchor component={Link} to="/portal?tab=points" size="xs">
+                Save one in Points
+              </Anchor>
+            </Text>
+          ) : null}
         </Stack>
       );
     },
@@ -204,8 +209,9 @@ export function useSubscriptionManagement() {
     buttons: (s: PortalSubscription) => {
       const a = offered(s);
       if (!a.terminate && !a.reactivate && !a.addOns.add) return null;
+      // They wrap rather than widen the table past a tablet's width.
       return (
-        <Group gap={4} wrap="nowrap">
+        <Group gap={4} justify="flex-end">
           {a.addOns.add ? (
             <Button size="compact-xs" variant="light" aria-label={`Add an add-on to ${subscriptionLabel(s)}`} onClick={() => setAdding(s)}>
               Add-on
