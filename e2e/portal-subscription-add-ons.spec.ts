@@ -11,6 +11,7 @@ import { NUMBER_LABEL as LABEL, micros, organisationWithNumber, readSub, usableP
  * organisation.
  */
 const TEAMS = 'Teams App Licence · Per user';
+const STALE = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
 
 function subscriptionRow(page: Page) {
   return page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
@@ -115,6 +116,55 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   await dialog.getByTestId('add-on-top-up').getByRole('link', { name: 'Top up your points' }).click();
   await expect(dialog).toBeHidden();
   await expect(page).toHaveURL(/tab=points/);
+});
+
+test('a change made meanwhile is said and reloaded: neither renewal by card nor an add-on acts on the old version', async ({ browser, page, request }) => {
+  test.setTimeout(120_000);
+  const staff = await signedInStaff(browser);
+  const { subId } = await organisationWithNumber(page, staff, request, 'Addonsmeanwhile', { saveCard: true });
+  await staff.close();
+  const sent = watchWrites(page, subId);
+  await page.goto('/portal?tab=services');
+  const row = subscriptionRow(page);
+  const byCard = row.getByRole('switch', { name: `Renewal by card ${LABEL}` });
+  await expect(byCard).toBeEnabled();
+  const shown = await readSub(page, subId);
+
+  // Someone else turns auto-renew off through the API; the page still shows the version before. Renewal by card is refused (412).
+  const behind = await page.request.patch(`/api/v1/portal/subscriptions/${subId}`, { headers: await csrf(page), data: { autoRenew: false } });
+  expect(behind.status(), await behind.text()).toBe(200);
+  await byCard.click();
+  const stale = page.getByTestId('subscription-stale');
+  await expect(stale).toContainText(`${LABEL} was changed`);
+  await expect(stale).toContainText(STALE);
+  await expect(byCard).not.toBeChecked();
+  await expect(row.getByRole('switch', { name: `Auto-renew ${LABEL}` })).not.toBeChecked(); // reloaded
+  expect(sent).toEqual([expect.objectContaining({ method: 'PATCH', ifMatch: shown.etag, body: { renewByCard: true } })]);
+  expect((await readSub(page, subId)).view).toMatchObject({ renewByCard: false, autoRenew: false });
+
+  // Again behind its back; an add-on from the page names the version it shows: refused, the dialog closes, nothing charged.
+  const reloaded = await readSub(page, subId);
+  const again = await page.request.patch(`/api/v1/portal/subscriptions/${subId}`, { headers: await csrf(page), data: { autoRenew: true } });
+  expect(again.status(), await again.text()).toBe(200);
+  const pointsBefore = await usablePoints(page);
+  await row.getByRole('button', { name: `Add an add-on to ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Add an add-on to ${LABEL}` });
+  await pick(page, dialog.getByRole('combobox', { name: 'Add-on' }), `${TEAMS} · SGD 8.00 / month`);
+  await dialog.getByRole('button', { name: 'Add' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(stale).toContainText(STALE);
+  await expect(row.getByRole('switch', { name: `Auto-renew ${LABEL}` })).toBeChecked(); // reloaded
+  expect(sent.at(-1)).toMatchObject({ method: 'POST', path: '/add-ons', ifMatch: reloaded.etag });
+  expect((await readSub(page, subId)).view.addOns).toEqual([]);
+  expect(await usablePoints(page)).toBe(pointsBefore);
+
+  // The next try acts on what the row now shows.
+  await row.getByRole('button', { name: `Add an add-on to ${LABEL}` }).click();
+  await pick(page, dialog.getByRole('combobox', { name: 'Add-on' }), `${TEAMS} · SGD 8.00 / month`);
+  await dialog.getByRole('button', { name: 'Add' }).click();
+  await expect(page.getByTestId('subscription-done')).toContainText(`${TEAMS} × 1 was added to ${LABEL}`);
+  await expect(stale).toHaveCount(0);
+  expect((await readSub(page, subId)).view.addOns).toHaveLength(1);
 });
 
 test('a member reads add-ons and renewal by card with no controls', async ({ browser, page, request }) => {
