@@ -1,11 +1,11 @@
 import type { Ctx } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, moneyText } from '../money/money.ts';
-import { findSellablePrice } from '../products/sellable-price.ts';
+import { findSellablePrice, type SellablePrice } from '../products/sellable-price.ts';
 import { chargeProRata, quoteProRata } from './add-ons.ts';
-import { currencyOf,  } from './pricing.ts';
+import { currencyOf, type SubscriptionRow } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller, findBuyingCustomer } from './subscriptions.repo.ts';
 import { subscriptionViews, type SubscriptionView } from './subscription-views.ts';
@@ -24,24 +24,33 @@ export interface AddAddOnInput {
  * Charged at once from points, pro rata to the expiry, plus the add-on's activation fee (add-ons.ts); from the next
  * renewal on it renews with the subscription. Audit `subscription.add_on_added`, history, and a notice to the customer.
  */
+/**
+ * The catalog price `priceId` as a new add-on of `sub`: in its currency and cycle (422 naming priceId otherwise), not its
+ * own price (422), not an add-on it has already (409 `already_exists`: change its quantity instead); 404 for an unknown
+ * or another partner's price, 409 `product_archived`. Adding it and quoting it refuse alike.
+ */
+export async function findNewAddOnPrice(trx: Trx, partnerId: string, sub: SubscriptionRow, priceId: string, options: { forShare: boolean }): Promise<SellablePrice> {
+  const price = await findSellablePrice(trx, partnerId, priceId, options);
+  if (price.price.currency !== sub.currency || price.price.cycle !== sub.cycle) {
+    throw new DomainError('rule_violation', `An add-on is billed with its subscription: choose a ${sub.cycle} price in ${sub.currency} (this one is ${price.price.cycle}, ${price.price.currency})`,
+      [{ path: 'priceId', message: `a ${sub.cycle} price in ${sub.currency} is needed` }]);
+  }
+  if (price.price.id === sub.priceId) {
+    throw new DomainError('rule_violation', 'This is the subscription\'s own price, not an add-on', [{ path: 'priceId', message: 'the subscription\'s own price' }]);
+  }
+  const existing = await trx.selectFrom('subscriptionAddOns').select('id')
+    .where('partnerId', '=', partnerId).where('subscriptionId', '=', sub.id).where('priceId', '=', price.price.id).where('removedAt', 'is', null)
+    .executeTakeFirst();
+  if (existing) throw new DomainError('already_exists', `This add-on is already on the subscription (${existing.id}): change its quantity instead`);
+  return price;
+}
+
 export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<SubscriptionView> {
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
     await findBuyingCustomer(trx, caller.partnerId, sub.customerId);
-    const price = await findSellablePrice(trx, caller.partnerId, input.priceId, { forShare: true });
-    if (price.price.currency !== sub.currency || price.price.cycle !== sub.cycle) {
-      throw new DomainError('rule_violation', `An add-on is billed with its subscription: choose a ${sub.cycle} price in ${sub.currency} (this one is ${price.price.cycle}, ${price.price.currency})`,
-        [{ path: 'priceId', message: `a ${sub.cycle} price in ${sub.currency} is needed` }]);
-    }
-    if (price.price.id === sub.priceId) {
-      throw new DomainError('rule_violation', 'This is the subscription\'s own price, not an add-on', [{ path: 'priceId', message: 'the subscription\'s own price' }]);
-    }
-    const existing = await trx.selectFrom('subscriptionAddOns').select('id')
-      .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('priceId', '=', price.price.id).where('removedAt', 'is', null)
-      .executeTakeFirst();
-    if (existing) throw new DomainError('already_exists', `This add-on is already on the subscription (${existing.id}): change its quantity instead`);
-
+    const price = await findNewAddOnPrice(trx, caller.partnerId, sub, input.priceId, { forShare: true });
     const now = ctx.clock.now();
     const addOnId = `sad_${newId('sub').slice(4)}`;
     const prepared = await quoteProRata(trx, ctx, { sub, wallet, addOnId, price, units: input.quantity, withActivationFee: true });

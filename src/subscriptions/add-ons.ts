@@ -34,10 +34,13 @@ export function assertChangeable(sub: SubscriptionRow, now: Date): { start: Date
   return { start, end };
 }
 
-/** Price `units` more of an add-on for the rest of the period (and its activation fee when first added); checks usable points. */
-export async function quoteProRata(
+/**
+ * Price `units` more of an add-on for the rest of the period (and its activation fee when first added), checking nothing
+ * of the points: what adding it (`quoteProRata`) charges, and what its quote (quote-add-on.ts) says before.
+ */
+export async function priceProRata(
   trx: Trx, ctx: Ctx,
-  input: { sub: SubscriptionRow; wallet: WalletState; addOnId: string; price: SellablePrice; units: number; withActivationFee: boolean },
+  input: { sub: SubscriptionRow; addOnId: string; price: SellablePrice; units: number; withActivationFee: boolean },
 ): Promise<ProRataQuote> {
   const { sub } = input;
   const now = ctx.clock.now();
@@ -52,10 +55,20 @@ export async function quoteProRata(
   if (fee) lines.push(fee);
   const discounted = await withDiscounts(trx, { partnerId: sub.partnerId, customerId: sub.customerId, day: now }, currency, lines);
   const quote = quoteOf(currency, discounted, await partnerTaxRateBps(trx, sub.partnerId));
-  if (quote.totalMicros > input.wallet.usableMicros) {
-    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(quote.totalMicros, currency)} needed, ${moneyText(input.wallet.usableMicros > 0n ? input.wallet.usableMicros : 0n, currency)} usable`);
-  }
   return { quote, from, end, daysRemaining, daysInPeriod };
+}
+
+/** `priceProRata`, refused (422 `insufficient_points`) when the usable points of the locked wallet do not cover it. */
+export async function quoteProRata(
+  trx: Trx, ctx: Ctx,
+  input: { sub: SubscriptionRow; wallet: WalletState; addOnId: string; price: SellablePrice; units: number; withActivationFee: boolean },
+): Promise<ProRataQuote> {
+  const prepared = await priceProRata(trx, ctx, input);
+  const currency = currencyOf(input.sub.currency);
+  if (prepared.quote.totalMicros > input.wallet.usableMicros) {
+    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(prepared.quote.totalMicros, currency)} needed, ${moneyText(input.wallet.usableMicros > 0n ? input.wallet.usableMicros : 0n, currency)} usable`);
+  }
+  return prepared;
 }
 
 /** Charge a pro rata quote from points and record it (charge kind `add_on`). */

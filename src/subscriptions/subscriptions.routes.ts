@@ -17,6 +17,7 @@ import { changeAddOnQuantity } from './change-add-on-quantity.ts';
 import { updateSubscription } from './update-subscription.ts';
 import { terminateSubscription } from './terminate-subscription.ts';
 import { quoteTermination, terminationQuoteSchema } from './quote-termination.ts';
+import { addOnQuoteSchema, quoteAddOn } from './quote-add-on.ts';
 import { reactivateSubscription } from './reactivate-subscription.ts';
 import { portalSubscriptionQuoteSchema, quoteSubscription, subscriptionQuoteSchema } from './quote-subscription.ts';
 import {
@@ -59,6 +60,13 @@ const addOnQuantityBody = z.strictObject({ quantity: z.number().int().min(0).max
 const updateBody = z.strictObject({ autoRenew: z.boolean().optional(), renewByCard: z.boolean().optional() });
 const terminateBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 const subParams = z.strictObject({ subscriptionId });
+const addOnQuoteQuery = z.strictObject({
+  priceId,
+  quantity: z.coerce.number().int().min(1).max(10_000).optional().describe('Units of the add-on; 1 when absent'),
+});
+const addOnChangeQuoteQuery = z.strictObject({
+  quantity: z.coerce.number().int().min(0).max(10_000).describe('The new quantity, as PATCH .../add-ons/{addOnId} would take it'),
+});
 const addOnParams = z.strictObject({ subscriptionId, addOnId });
 
 const staffListQuery = listQuery.extend({
@@ -143,6 +151,24 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     const view = await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
     return withEtag(reply, view).code(201).send(view);
   });
+
+  app.get('/api/v1/subscriptions/:subscriptionId/add-ons/quote', {
+    config: { access: staff },
+    schema: {
+      operationId: 'quoteSubscriptionAddOn', tags: TAGS,
+      summary: 'What adding an add-on would charge now (pro rata to the expiry, activation fee, discount, tax) and whether points cover it; writes nothing',
+      params: subParams, querystring: addOnQuoteQuery, response: { 200: addOnQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteAddOn(ctxOf(req, deps), { ...req.params, priceId: req.query.priceId, quantity: req.query.quantity ?? 1 })));
+
+  app.get('/api/v1/subscriptions/:subscriptionId/add-ons/:addOnId/quote', {
+    config: { access: staff },
+    schema: {
+      operationId: 'quoteSubscriptionAddOnChange', tags: TAGS,
+      summary: 'What changing an add-on\'s quantity would do: more units charged now (how much, and whether points cover it), fewer at the next renewal; writes nothing',
+      params: addOnParams, querystring: addOnChangeQuoteQuery, response: { 200: addOnQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteAddOn(ctxOf(req, deps), { ...req.params, quantity: req.query.quantity })));
 
   app.patch('/api/v1/subscriptions/:subscriptionId/add-ons/:addOnId', {
     config: { access: staff, audit: 'subscription.add_on_changed', idempotent: true },
@@ -265,6 +291,24 @@ export function subscriptionRoutes(app: FolioApp, deps: ServerDeps): void {
     const view = await addAddOn(ctxOf(req, deps), { ...req.params, ...req.body, ifMatch: req.headers['if-match'] });
     return withEtag(reply, view).code(201).send(toPortalView(view));
   });
+
+  app.get('/api/v1/portal/subscriptions/:subscriptionId/add-ons/quote', {
+    config: { access: portalWrite },
+    schema: {
+      operationId: 'portalQuoteSubscriptionAddOn', tags: PORTAL,
+      summary: 'What adding an add-on would charge from your points now (pro rata to the expiry, activation fee, discount, tax), and whether they cover it (owners and admins); writes nothing',
+      params: subParams, querystring: addOnQuoteQuery, response: { 200: addOnQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteAddOn(ctxOf(req, deps), { ...req.params, priceId: req.query.priceId, quantity: req.query.quantity ?? 1 })));
+
+  app.get('/api/v1/portal/subscriptions/:subscriptionId/add-ons/:addOnId/quote', {
+    config: { access: portalWrite },
+    schema: {
+      operationId: 'portalQuoteSubscriptionAddOnChange', tags: PORTAL,
+      summary: 'What changing an add-on\'s quantity would do (owners and admins): more units charged from your points now, fewer at the next renewal; writes nothing',
+      params: addOnParams, querystring: addOnChangeQuoteQuery, response: { 200: addOnQuoteSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await quoteAddOn(ctxOf(req, deps), { ...req.params, quantity: req.query.quantity })));
 
   app.patch('/api/v1/portal/subscriptions/:subscriptionId/add-ons/:addOnId', {
     config: { access: portalWrite, audit: 'subscription.add_on_changed', idempotent: true },
