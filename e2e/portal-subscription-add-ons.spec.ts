@@ -24,7 +24,7 @@ async function signedInStaff(browser: Browser): Promise<Page> {
   return staff;
 }
 
-test('an owner adds an add-on (the rule said before, the charge after), raises and lowers its quantity, and is told when points fall short', async ({ browser, page, request }) => {
+test('an owner adds an add-on (the amount quoted before, the charge after), raises and lowers its quantity, and is told when points fall short', async ({ browser, page, request }) => {
   test.setTimeout(120_000);
   const staff = await signedInStaff(browser);
   const { subId } = await organisationWithNumber(page, staff, request, 'Addons');
@@ -48,6 +48,10 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   const terms = dialog.getByTestId('add-on-terms');
   await expect(terms).toContainText(`Charged now from your points: SGD 8.00 per unit per month, pro rata to`);
   await expect(terms).toContainText('plus tax');
+  // The server's quote gives the amount before anything is charged.
+  const quoted = dialog.getByTestId('add-on-quote');
+  await expect(quoted).toContainText(/^SGD \d+\.\d{2} is charged now from your points: SGD \d+\.\d{2} for \d+ of \d+ days, to .*, tax SGD \d+\.\d{2}\.$/);
+  const quotedTotal = /^SGD (\d+\.\d{2})/.exec((await quoted.textContent()) ?? '')![1]!;
   await page.screenshot({ path: `${SHOTS}/portal-add-on-dialog.png`, fullPage: true });
   await dialog.getByRole('button', { name: 'Add' }).click();
   await expect(dialog).toBeHidden();
@@ -56,6 +60,7 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   expect(added.view.addOns).toEqual([expect.objectContaining({ productName: 'Teams App Licence', variantName: 'Per user', quantity: 2, pendingQuantity: null, renewalPrice: '16.00' })]);
   const charge = added.view.history.find((h) => h.kind === 'add_on_added')!;
   expect(micros(charge.amount!)).toBeGreaterThan(0n);
+  expect(charge.amount).toBe(quotedTotal); // what was quoted is what was taken
   expect(await usablePoints(page)).toBe(pointsBefore - micros(charge.amount!));
   const done = page.getByTestId('subscription-done');
   await expect(done).toContainText(`${TEAMS} × 2 was added to ${LABEL}`);
@@ -78,11 +83,15 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   const change = page.getByRole('dialog', { name: `Change ${TEAMS} on ${LABEL}` });
   await change.getByRole('textbox', { name: 'Quantity' }).fill('3');
   await expect(change.getByTestId('add-on-change-terms')).toContainText('1 more unit is charged now from your points, pro rata to');
+  await expect(change.getByTestId('add-on-quote')).toContainText(/^SGD \d+\.\d{2} is charged now from your points/);
+  await expect(change.getByTestId('add-on-quote')).not.toContainText('activation fee');
+  const raiseQuoted = /^SGD (\d+\.\d{2})/.exec((await change.getByTestId('add-on-quote').textContent()) ?? '')![1]!;
   await change.getByRole('button', { name: 'Save' }).click();
   await expect(change).toBeHidden();
   const raised = await readSub(page, subId);
   expect(raised.view.addOns[0]).toMatchObject({ quantity: 3, pendingQuantity: null });
   const raiseCharge = raised.view.history.find((h) => h.kind === 'quantity_changed')!;
+  expect(raiseCharge.amount).toBe(raiseQuoted);
   expect(await usablePoints(page)).toBe(pointsAfterAdd - micros(raiseCharge.amount!));
   await expect(done).toContainText(`It is now 3. SGD ${raiseCharge.amount} was charged from your points`);
   const patch = sent.find((s) => s.path === `/add-ons/${addOnId}`)!;
@@ -95,6 +104,7 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   await change.getByRole('textbox', { name: 'Quantity' }).fill('1');
   await expect(change.getByTestId('add-on-change-terms')).toContainText('It goes down to 1 at the next renewal');
   await expect(change.getByTestId('add-on-change-terms')).toContainText('Nothing is refunded');
+  await expect(change.getByTestId('add-on-quote')).toHaveCount(0); // nothing charged now: no amount to quote
   await change.getByRole('button', { name: 'Save' }).click();
   await expect(change).toBeHidden();
   const lowered = await readSub(page, subId);
@@ -103,12 +113,15 @@ test('an owner adds an add-on (the rule said before, the charge after), raises a
   await expect(addOns).toContainText(`+ ${TEAMS} × 3, 1 from`);
   await expect(addOns).toContainText('SGD 8.00 / month');
 
-  // A wallboard costs more than the points left: refused, said with where to top up; nothing charged.
+  // A wallboard costs more than the points left: said before anything is tried (the quote), with where to top up; the
+  // Add button waits for points; nothing charged.
   await row.getByRole('button', { name: `Add an add-on to ${LABEL}` }).click();
   await pick(page, dialog.getByRole('combobox', { name: 'Add-on' }), /^Call-centre Wallboard · Standard/);
   await expect(dialog.getByTestId('add-on-terms')).toContainText('plus a one-time activation fee of SGD 50.00');
-  await dialog.getByRole('button', { name: 'Add' }).click();
+  await expect(dialog.getByTestId('add-on-quote')).toContainText('a one-time activation fee of SGD 50.00');
   await expect(dialog.getByRole('alert')).toContainText('Not enough points');
+  await expect(dialog.getByTestId('add-on-shortfall')).toContainText(/Your usable points \(SGD [\d,]+\.\d{2}\) do not cover the SGD [\d,]+\.\d{2} it costs now\./);
+  await expect(dialog.getByRole('button', { name: 'Add' })).toBeDisabled();
   await expect(dialog.getByTestId('add-on-top-up').getByRole('link', { name: 'Top up your points' })).toBeVisible();
   expect(await usablePoints(page)).toBe(pointsAfterRaise);
   expect((await readSub(page, subId)).view.addOns).toHaveLength(1);

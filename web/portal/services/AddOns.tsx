@@ -3,11 +3,14 @@ import { Link } from 'react-router';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { Alert, Anchor, Button, Group, Modal, NumberInput, Paper, Select, Stack, Text } from '@mantine/core';
 import { versionEtag } from '../../../src/platform/version-etag.ts';
-import { api, apiRequest, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
+import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from '../../shared/api.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import type { Page } from '../../shared/types.ts';
-import { addOnChoices, addOnLabel, addOnQuantityText, addOnTerms, chargedText, latestCharge, periodWord, quantityChange, type HistoryItem } from './add-ons.ts';
+import {
+  addOnChoices, addOnLabel, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, periodWord, quantityChange,
+  type AddOnQuote, type HistoryItem,
+} from './add-ons.ts';
 import { subscriptionLabel } from './queries.ts';
 import { SERVICES_KEY, type PortalAddOn, type PortalCatalogItem, type PortalSubscription } from './types.ts';
 
@@ -25,6 +28,37 @@ async function chargeOf(s: PortalSubscription, kind: string): Promise<HistoryIte
   }
 }
 const UNSAID_CHARGE = 'It was charged from your points: see the transactions under Points.';
+
+/**
+ * The server's quote of a change (`rest`: '/add-ons/quote' or '/add-ons/{id}/quote'; null while there is nothing to quote),
+ * asked again for every choice and quantity, never kept: what it says is the amount the change would take now.
+ */
+function useAddOnQuote(sub: PortalSubscription, rest: string | null, query: Record<string, string | number>) {
+  return useQuery({
+    queryKey: [...SERVICES_KEY, sub.id, sub.version, 'add-on-quote', rest, query],
+    queryFn: ({ signal }) => api.get<AddOnQuote>(subPath(sub, rest!), query, signal),
+    enabled: rest !== null, staleTime: 0, gcTime: 0, retry: false,
+  });
+}
+
+/** The quote said: the amount and what makes it, points that fall short with where to top up, or why it cannot be done. */
+function AddOnQuoteNotice({ quote, canTopUp, onNavigate }: { quote: ReturnType<typeof useAddOnQuote>; canTopUp: boolean; onNavigate: () => void }) {
+  if (quote.isPending) return <Text size="sm" c="dimmed">Working out the charge…</Text>;
+  if (quote.error) return <Alert color="red" variant="light" data-testid="add-on-quote-refused">{errorMessage(quote.error)}</Alert>;
+  const text = addOnQuoteText(quote.data);
+  const shortfall = addOnShortfallText(quote.data);
+  return (
+    <>
+      {text ? <Text size="sm" fw={500} data-testid="add-on-quote">{text}</Text> : null}
+      {shortfall ? (
+        <Alert color="orange" variant="light" role="alert" title="Not enough points" data-testid="add-on-shortfall">
+          <Text size="sm">{shortfall}</Text>
+          <TopUpHint canTopUp={canTopUp} onNavigate={onNavigate} testId="add-on-top-up" />
+        </Alert>
+      ) : null}
+    </>
+  );
+}
 
 /**
  * A subscription's add-ons under its name: each with its quantity (and a lower one planned for the renewal) and its renewal
@@ -83,8 +117,9 @@ interface DialogProps {
 
 /**
  * Add an add-on: a price the API accepts for this subscription (its cycle and currency, from the catalog), a quantity,
- * and the rule of what it charges in words (the API has no quote). One Idempotency-Key per attempt, the If-Match of the
- * version the row showed; points that fall short are said with where to top up.
+ * the amount it charges now (the server's quote) beside the rule in words. One Idempotency-Key per attempt, the If-Match
+ * of the version the row showed; points that fall short are said before (the quote) and after (a refusal meanwhile),
+ * with where to top up.
  */
 export function AddAddOnDialog(props: DialogProps) {
   const { sub } = props;
@@ -98,6 +133,8 @@ export function AddAddOnDialog(props: DialogProps) {
   const [key, setKey] = useState(() => newIdempotencyKey('add-on'));
   const choice = choices.find((c) => c.priceId === priceId);
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : null;
+  const quote = useAddOnQuote(sub, choice && qty !== null ? '/add-ons/quote' : null, { priceId: priceId ?? '', quantity: qty ?? 1 });
+  const uncovered = quote.data?.coveredByPoints === false;
   const act = useMutation({
     mutationFn: async () => {
       await apiRequest<PortalSubscription>(subPath(sub, '/add-ons'), {
@@ -125,7 +162,7 @@ export function AddAddOnDialog(props: DialogProps) {
       <form noValidate aria-label="Add an add-on" onSubmit={submit}>
         <Stack>
           <FormError error={act.error} fields={['priceId', 'quantity']} title={short ? 'Not enough points' : undefined} />
-          {short ? <TopUpHint canTopUp={props.canTopUp} onNavigate={props.onClose} testId="add-on-top-up" /> : null}
+          {short && !uncovered ? <TopUpHint canTopUp={props.canTopUp} onNavigate={props.onClose} testId="add-on-top-up" /> : null}
           {catalog.error ? <Alert color="red" variant="light" role="alert">Could not load the add-ons you can choose from.</Alert> : null}
           {catalog.data && choices.length === 0 ? (
             <Text size="sm" c="dimmed">
@@ -146,14 +183,17 @@ export function AddAddOnDialog(props: DialogProps) {
           <NumberInput label="Quantity" min={1} max={10000} allowDecimal={false} value={quantity} onChange={setQuantity} error={fieldError(act.error, 'quantity')} />
           {choice ? (
             <Paper withBorder radius="md" p="sm" component="section" aria-label="What you will pay">
-              <Text size="sm" data-testid="add-on-terms">{addOnTerms(sub, choice)}</Text>
+              <Stack gap={6}>
+                {qty !== null ? <AddOnQuoteNotice quote={quote} canTopUp={props.canTopUp} onNavigate={props.onClose} /> : null}
+                <Text size="xs" c="dimmed" data-testid="add-on-terms">{addOnTerms(sub, choice)}</Text>
+              </Stack>
             </Paper>
           ) : null}
           <Group justify="flex-end">
             <Button variant="default" onClick={props.onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={act.isPending} disabled={!choice || qty === null}>
+            <Button type="submit" loading={act.isPending} disabled={!choice || qty === null || uncovered || Boolean(quote.error)}>
               Add
             </Button>
           </Group>
@@ -173,6 +213,10 @@ export function ChangeAddOnDialog(props: DialogProps & { addOn: PortalAddOn; low
   const [key, setKey] = useState(() => newIdempotencyKey('add-on-quantity'));
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity >= 0 ? quantity : null;
   const change = qty === null ? null : quantityChange(sub, addOn, qty);
+  const refusedRaise = props.lowerOnly && change?.kind === 'raise';
+  const quoting = change?.kind === 'raise' && !refusedRaise;
+  const quote = useAddOnQuote(sub, quoting ? `/add-ons/${encodeURIComponent(addOn.id)}/quote` : null, { quantity: qty ?? 0 });
+  const uncovered = quoting && quote.data?.coveredByPoints === false;
   const act = useMutation({
     mutationFn: async () => {
       await apiRequest<PortalSubscription>(subPath(sub, `/add-ons/${encodeURIComponent(addOn.id)}`), {
@@ -190,7 +234,6 @@ export function ChangeAddOnDialog(props: DialogProps & { addOn: PortalAddOn; low
     },
   });
   const short = isApiError(act.error) && act.error.code === 'insufficient_points';
-  const refusedRaise = props.lowerOnly && change?.kind === 'raise';
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (change && change.kind !== 'none' && !refusedRaise) act.mutate();
@@ -200,7 +243,7 @@ export function ChangeAddOnDialog(props: DialogProps & { addOn: PortalAddOn; low
       <form noValidate aria-label="Change the quantity" onSubmit={submit}>
         <Stack>
           <FormError error={act.error} fields={['quantity']} title={short ? 'Not enough points' : undefined} />
-          {short ? <TopUpHint canTopUp={props.canTopUp} onNavigate={props.onClose} testId="add-on-top-up" /> : null}
+          {short && !uncovered ? <TopUpHint canTopUp={props.canTopUp} onNavigate={props.onClose} testId="add-on-top-up" /> : null}
           <Text size="sm">You have {addOn.quantity}{addOn.pendingQuantity !== null ? ` (${addOn.pendingQuantity} from the next renewal)` : ''}.</Text>
           <NumberInput
             label="Quantity"
@@ -214,12 +257,13 @@ export function ChangeAddOnDialog(props: DialogProps & { addOn: PortalAddOn; low
             error={refusedRaise ? `At most ${addOn.quantity}` : fieldError(act.error, 'quantity')}
             data-autofocus
           />
-          {change && !refusedRaise ? <Text size="sm" data-testid="add-on-change-terms">{change.text}</Text> : null}
+          {quoting ? <AddOnQuoteNotice quote={quote} canTopUp={props.canTopUp} onNavigate={props.onClose} /> : null}
+          {change && !refusedRaise ? <Text size="sm" c={quoting ? 'dimmed' : undefined} data-testid="add-on-change-terms">{change.text}</Text> : null}
           <Group justify="flex-end">
             <Button variant="default" onClick={props.onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={act.isPending} disabled={!change || change.kind === 'none' || refusedRaise}>
+            <Button type="submit" loading={act.isPending} disabled={!change || change.kind === 'none' || refusedRaise || uncovered || (quoting && Boolean(quote.error))}>
               Save
             </Button>
           </Group>

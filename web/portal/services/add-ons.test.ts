@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addOnChoices, addOnQuantityText, addOnTerms, chargedText, latestCharge, quantityChange } from './add-ons.ts';
+import { addOnChoices, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, quantityChange, type AddOnQuote } from './add-ons.ts';
 import type { PortalAddOn, PortalCatalogItem, PortalSubscription } from './types.ts';
 
 const sub = (over: Partial<PortalSubscription> = {}): PortalSubscription => ({
@@ -97,5 +97,30 @@ describe('chargedText', () => {
     expect(chargedText({ kind: 'add_on_added', amount: '17.44', invoiceNumber: 'P-000042' }, 'SGD'))
       .toBe('SGD 17.44 was charged from your points (tax included); its Purchase invoice P-000042 is under Invoices.');
     expect(chargedText({ kind: 'quantity_changed', amount: '1234.50', invoiceNumber: null }, 'SGD')).toBe('SGD 1,234.50 was charged from your points (tax included).');
+  });
+});
+
+const quote = (over: Partial<AddOnQuote> = {}): AddOnQuote => ({
+  version: 3, currency: 'SGD', outcome: 'charge_now', units: 2, until: '2027-01-07', daysCharged: 15, daysInPeriod: 31, price: '7.74', discount: '0.00',
+  activationFee: '0.00', tax: '0.70', total: '8.44', usable: '100.00', coveredByPoints: true, ...over,
+});
+
+describe('addOnQuoteText', () => {
+  it('says the server\'s total and what makes it: the days charged, a discount, an activation fee, the tax', () => {
+    expect(addOnQuoteText(quote())).toBe('SGD 8.44 is charged now from your points: SGD 7.74 for 15 of 31 days, to 7 Jan 2027, tax SGD 0.70.');
+    expect(addOnQuoteText(quote({ discount: '1.00', activationFee: '50.00', total: '61.30' })))
+      .toBe('SGD 61.30 is charged now from your points: SGD 7.74 for 15 of 31 days, to 7 Jan 2027, less a discount of SGD 1.00, a one-time activation fee of SGD 50.00, tax SGD 0.70.');
+  });
+
+  it('says nothing of an amount when nothing is charged now (the rule says when it changes)', () => {
+    expect(addOnQuoteText(quote({ outcome: 'at_renewal', units: 0, daysCharged: null, daysInPeriod: null, total: '0.00' }))).toBeNull();
+    expect(addOnQuoteText(quote({ outcome: 'no_change', units: 0, total: '0.00' }))).toBeNull();
+  });
+});
+
+describe('addOnShortfallText', () => {
+  it('names the usable points and the total when they do not cover it, and nothing when they do', () => {
+    expect(addOnShortfallText(quote({ usable: '7.30', total: '61.30', coveredByPoints: false }))).toBe('Your usable points (SGD 7.30) do not cover the SGD 61.30 it costs now.');
+    expect(addOnShortfallText(quote())).toBeNull();
   });
 });

@@ -3,9 +3,10 @@ import { formatMoney, toMicros } from '../../shared/money.ts';
 import type { PortalAddOn, PortalCatalogItem, PortalSubscription } from './types.ts';
 
 /**
- * What the portal says about add-ons (src/subscriptions/add-add-on.ts, change-add-on-quantity.ts, add-ons.ts). The API has
- * no quote of an add-on's charge, so the rule is said in words with the catalog's own figures, and what was charged is
- * read back from the subscription's history afterwards: the browser computes no money.
+ * What the portal says about add-ons (src/subscriptions/add-add-on.ts, change-add-on-quantity.ts, add-ons.ts). Before a
+ * change, the server's quote (src/subscriptions/quote-add-on.ts) gives the amount, beside the rule in words with the
+ * catalog's own figures; after it, what was charged is read back from the subscription's history: the browser computes
+ * no money.
  */
 
 /** A catalog price that can be added to one subscription. */
@@ -42,14 +43,15 @@ export function addOnChoices(catalog: readonly PortalCatalogItem[], s: PortalSub
     }))));
 }
 
-function hasFee(amount: string): boolean {
+/** An amount above zero (a fee, a discount worth saying). */
+function isPositive(amount: string): boolean {
   const m = toMicros(amount);
   return m !== null && m > 0n;
 }
 
-/** What adding `c` charges, in words and the catalog's figures (the API has no quote to ask). */
+/** What adding `c` charges, in words and the catalog's figures (the rule; the quote gives the amount). */
 export function addOnTerms(s: PortalSubscription, c: AddOnChoice): string {
-  const fee = hasFee(c.activationFee) ? `, plus a one-time activation fee of ${formatMoney(c.activationFee, c.currency)}` : '';
+  const fee = isPositive(c.activationFee) ? `, plus a one-time activation fee of ${formatMoney(c.activationFee, c.currency)}` : '';
   return `Charged now from your points: ${formatMoney(c.price, c.currency)} per unit per ${periodWord(c.cycle)}, pro rata to ${formatDate(s.currentPeriodEnd)}${fee}, `
     + 'plus tax, less any discount you have. From then on it renews with the subscription.';
 }
@@ -112,4 +114,42 @@ export function latestCharge(history: readonly HistoryItem[], kind: string): His
 /** What a change charged, said after it: the history's amount (tax included) and its Purchase invoice. */
 export function chargedText(charged: HistoryItem, currency: string): string {
   return `${formatMoney(charged.amount ?? '0', currency)} was charged from your points (tax included)${charged.invoiceNumber ? `; its Purchase invoice ${charged.invoiceNumber} is under Invoices` : ''}.`;
+}
+
+/** `GET /api/v1/portal/subscriptions/{id}/add-ons/quote` and `.../add-ons/{addOnId}/quote` (src/subscriptions/quote-add-on.ts). */
+export interface AddOnQuote {
+  version: number;
+  currency: string;
+  outcome: 'charge_now' | 'at_renewal' | 'no_change';
+  units: number;
+  until: string;
+  daysCharged: number | null;
+  daysInPeriod: number | null;
+  price: string;
+  discount: string;
+  activationFee: string;
+  tax: string;
+  total: string;
+  usable: string;
+  coveredByPoints: boolean;
+}
+
+/**
+ * The server's quote in a sentence: the total taken from points now and what it is made of (the days charged, a discount,
+ * an activation fee, the tax), all the server's figures; null when the change charges nothing now (the rule says why).
+ */
+export function addOnQuoteText(q: AddOnQuote): string | null {
+  if (q.outcome !== 'charge_now') return null;
+  const money = (amount: string) => formatMoney(amount, q.currency);
+  const parts = [`${money(q.price)} for ${q.daysCharged} of ${q.daysInPeriod} days, to ${formatDate(q.until)}`];
+  if (isPositive(q.discount)) parts.push(`less a discount of ${money(q.discount)}`);
+  if (isPositive(q.activationFee)) parts.push(`a one-time activation fee of ${money(q.activationFee)}`);
+  parts.push(`tax ${money(q.tax)}`);
+  return `${money(q.total)} is charged now from your points: ${parts.join(', ')}.`;
+}
+
+/** Points that do not cover the quote, said before the change is tried: null when they cover it. */
+export function addOnShortfallText(q: AddOnQuote): string | null {
+  if (q.coveredByPoints) return null;
+  return `Your usable points (${formatMoney(q.usable, q.currency)}) do not cover the ${formatMoney(q.total, q.currency)} it costs now.`;
 }
