@@ -15,13 +15,17 @@ import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/Termin
 import {
   cardState, offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type SavedCardSummary,
 } from './subscription-actions.ts';
-import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, TopUpHint } from './AddOns.tsx';
-import { SERVICES_KEY, type PortalAddOn, type PortalSubscription } from './types.ts';
+import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, TopUpHint, type AddOnCatalogSource } from '../../shared/AddOnDialogs.tsx';
+import { SERVICES_KEY, type PortalAddOn, type PortalCatalogItem, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
 export const STALE_SUBSCRIPTION = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
 
-const path = (s: PortalSubscription, action = '') => `/api/v1/portal/subscriptions/${encodeURIComponent(s.id)}${action}`;
+const BASE = '/api/v1/portal/subscriptions';
+const path = (s: PortalSubscription, action = '') => `${BASE}/${encodeURIComponent(s.id)}${action}`;
+
+/** What an add-on can be chosen from: the portal catalog (Buy's query, same key), on sale in the organisation's currency. */
+const CATALOG: AddOnCatalogSource<PortalCatalogItem> = { queryKey: [...SERVICES_KEY, 'catalog'], path: '/api/v1/portal/catalog', products: (rows) => rows };
 
 /** The organisation's saved cards: the Points tab's query (same key), read here to know whether renewal by card can be turned on. */
 const SAVED_CARDS_KEY = [...POINTS_KEY, 'saved-cards'] as const;
@@ -257,13 +261,27 @@ export function useSubscriptionManagement() {
           />
         ) : null}
         {adding ? (
-          <AddAddOnDialog key={adding.id} sub={adding} canTopUp={canTopUp} onClose={() => setAdding(null)} onStale={addOnStale} onDone={addOnDone} />
+          <AddAddOnDialog
+            key={adding.id}
+            sub={adding}
+            basePath={BASE}
+            to="you"
+            queryKey={SERVICES_KEY}
+            catalog={CATALOG}
+            canTopUp={canTopUp}
+            onClose={() => setAdding(null)}
+            onStale={addOnStale}
+            onDone={addOnDone}
+          />
         ) : null}
         {changing ? (
           <ChangeAddOnDialog
             key={changing.addOn.id}
             sub={changing.sub}
             addOn={changing.addOn}
+            basePath={BASE}
+            to="you"
+            queryKey={SERVICES_KEY}
             lowerOnly={offered(changing.sub).addOns.change === 'lower'}
             canTopUp={canTopUp}
             onClose={() => setChanging(null)}

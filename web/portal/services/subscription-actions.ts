@@ -1,5 +1,6 @@
 import { formatDate } from '../../shared/format.ts';
 import { formatMoney, toMicros } from '../../shared/money.ts';
+import { addOnActions } from '../../shared/add-ons.ts';
 import type { PortalSubscription } from './types.ts';
 
 /** The organisation's status as the session gives it (ADR 0038: what each lets it do to its subscriptions). */
@@ -58,8 +59,6 @@ export function offeredActions(s: PortalSubscription, account: AccountStatus, to
   const closed = account === 'closed';
   const closedWhy = 'The account is closed: its subscriptions no longer renew.';
   const needsCard = !s.renewByCard && !closed && card === 'none';
-  // Add-ons change only inside the current period (the API: 409 once it has ended, even before the job expires it).
-  const inPeriod = s.status === 'active' && s.currentPeriodEnd !== null && today < s.currentPeriodEnd;
   return {
     autoRenew: renews
       ? { on: s.autoRenew, canChange: s.autoRenew || !closed, why: !s.autoRenew && closed ? closedWhy : null }
@@ -72,7 +71,7 @@ export function offeredActions(s: PortalSubscription, account: AccountStatus, to
       : null,
     terminate: s.status === 'active' || s.status === 'pending_payment' || s.status === 'expired',
     reactivate: s.status === 'expired' && account === 'active' && s.reactivatableUntil !== null && today <= s.reactivatableUntil,
-    addOns: { add: inPeriod && account === 'active', change: !inPeriod ? null : account === 'active' ? 'any' : 'lower' },
+    addOns: addOnActions(s, account, today),
   };
 }
 

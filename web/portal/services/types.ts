@@ -1,3 +1,5 @@
+import type { AddOnView } from '../../shared/add-ons.ts';
+
 /** The services API's shapes (src/services/service-views.ts), as the portal reads and sends them. */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const WEEKDAYS: readonly { day: Weekday; label: string }[] = [
@@ -72,17 +74,7 @@ export interface Wallboard {
 }
 
 /** An add-on of a subscription as the portal view gives it (src/subscriptions/subscription-views.ts, without cost). */
-export interface PortalAddOn {
-  id: string;
-  productName: string;
-  variantName: string;
-  priceId: string;
-  quantity: number;
-  /** What the next renewal lowers the quantity to (0 removes it); null: no change planned. */
-  pendingQuantity: number | null;
-  /** Per period, at the quantity the next renewal charges, after its discount, before tax. */
-  renewalPrice: string;
-}
+export type PortalAddOn = AddOnView;
 
 /** `GET /api/v1/portal/subscriptions` (docs/contracts/catalog-subscriptions-api.md), the fields the portal shows. */
 export interface PortalSubscription {

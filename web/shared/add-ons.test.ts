@@ -1,27 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { addOnChoices, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, quantityChange, type AddOnQuote } from './add-ons.ts';
-import type { PortalAddOn, PortalCatalogItem, PortalSubscription } from './types.ts';
+import {
+  addOnActions, addOnChoices, addOnHasText, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, lowerOnlyText,
+  noChoicesText, quantityChange, unsaidChargeText, type AddOnCatalogProduct, type AddOnQuote, type AddOnSubscription, type AddOnView,
+} from './add-ons.ts';
 
-const sub = (over: Partial<PortalSubscription> = {}): PortalSubscription => ({
+const sub = (over: Partial<AddOnSubscription> = {}): AddOnSubscription => ({
   id: 'sub_0000000000test', priceId: 'prc_number_monthly', productName: 'Phone Number', variantName: 'Singapore local', cycle: 'monthly', currency: 'SGD',
-  quantity: 1, status: 'active', autoRenew: true, renewByCard: false, currentPeriodStart: '2026-12-07', currentPeriodEnd: '2027-01-07',
-  nextRenewalAt: '2026-12-31', renewalPrice: '5.00', reactivatableUntil: null, refund: null, addOns: [], version: 1, ...over,
+  status: 'active', currentPeriodEnd: '2027-01-07', addOns: [], version: 1, ...over,
 });
-const addOn = (over: Partial<PortalAddOn> = {}): PortalAddOn => ({
+const addOn = (over: Partial<AddOnView> = {}): AddOnView => ({
   id: 'sad_0000000000test', productName: 'Teams App Licence', variantName: 'Per user', priceId: 'prc_teams_monthly', quantity: 2, pendingQuantity: null,
   renewalPrice: '16.00', ...over,
 });
 
 const price = (priceId: string, cycle: 'monthly' | 'yearly', amount: string, activationFee = '0.00', currency = 'SGD') => ({ priceId, cycle, currency, price: amount, activationFee });
-const CATALOG: PortalCatalogItem[] = [
-  { productId: 'prd_number', sku: 'DID-SG', name: 'Phone Number', description: null, variants: [
-    { variantId: 'var_sg', name: 'Singapore local', prices: [price('prc_number_monthly', 'monthly', '5.00'), price('prc_number_yearly', 'yearly', '50.00')] },
+const CATALOG: AddOnCatalogProduct[] = [
+  { name: 'Phone Number', variants: [
+    { name: 'Singapore local', prices: [price('prc_number_monthly', 'monthly', '5.00'), price('prc_number_yearly', 'yearly', '50.00')] },
   ] },
-  { productId: 'prd_teams', sku: 'TEAMS-APP', name: 'Teams App Licence', description: null, variants: [
-    { variantId: 'var_user', name: 'Per user', prices: [price('prc_teams_monthly', 'monthly', '8.00'), price('prc_teams_yearly', 'yearly', '80.00')] },
+  { name: 'Teams App Licence', variants: [
+    { name: 'Per user', prices: [price('prc_teams_monthly', 'monthly', '8.00'), price('prc_teams_yearly', 'yearly', '80.00')] },
   ] },
-  { productId: 'prd_board', sku: 'WALLBOARD', name: 'Call-centre Wallboard', description: null, variants: [
-    { variantId: 'var_std', name: 'Standard', prices: [price('prc_board_monthly', 'monthly', '45.00', '50.00'), price('prc_board_myr', 'monthly', '150.00', '0.00', 'MYR')] },
+  { name: 'Call-centre Wallboard', variants: [
+    { name: 'Standard', prices: [price('prc_board_monthly', 'monthly', '45.00', '50.00'), price('prc_board_myr', 'monthly', '150.00', '0.00', 'MYR')] },
   ] },
 ];
 
@@ -122,5 +123,63 @@ describe('addOnShortfallText', () => {
   it('names the usable points and the total when they do not cover it, and nothing when they do', () => {
     expect(addOnShortfallText(quote({ usable: '7.30', total: '61.30', coveredByPoints: false }))).toBe('Your usable points (SGD 7.30) do not cover the SGD 61.30 it costs now.');
     expect(addOnShortfallText(quote())).toBeNull();
+  });
+});
+
+describe('to staff, about the customer', () => {
+  it('says the rule and the quote as charged from the customer\'s points, and whose discount', () => {
+    const [teams] = addOnChoices(CATALOG, sub());
+    expect(addOnTerms(sub(), teams!, 'customer')).toBe(
+      'Charged now from the customer\'s points: SGD 8.00 per unit per month, pro rata to 7 Jan 2027, plus tax, less any discount the customer has. From then on it renews with the subscription.',
+    );
+    expect(addOnQuoteText(quote(), 'customer')).toBe('SGD 8.44 is charged now from the customer\'s points: SGD 7.74 for 15 of 31 days, to 7 Jan 2027, tax SGD 0.70.');
+    expect(addOnQuoteText(quote({ outcome: 'at_renewal', total: '0.00' }), 'customer')).toBeNull();
+  });
+
+  it('names the customer\'s usable points when they fall short', () => {
+    expect(addOnShortfallText(quote({ usable: '7.30', total: '61.30', coveredByPoints: false }), 'customer'))
+      .toBe('The customer\'s usable points (SGD 7.30) do not cover the SGD 61.30 it costs now.');
+    expect(addOnShortfallText(quote(), 'customer')).toBeNull();
+  });
+
+  it('says a quantity change as the customer\'s', () => {
+    expect(quantityChange(sub(), addOn(), 3, 'customer').text).toBe('1 more unit is charged now from the customer\'s points, pro rata to 7 Jan 2027, plus tax (no activation fee again).');
+    expect(quantityChange(sub(), addOn(), 1, 'customer').text).toBe('It goes down to 1 at the next renewal, on 7 Jan 2027. Nothing is refunded: the 2 the customer has stay until then.');
+    expect(quantityChange(sub(), addOn({ pendingQuantity: 1 }), 2, 'customer').text).toBe('The change planned for 7 Jan 2027 (to 1) is cancelled: it stays at 2.');
+    expect(addOnHasText(addOn({ pendingQuantity: 1 }), 'customer')).toBe('The customer has 2 (1 from the next renewal).');
+    expect(lowerOnlyText('customer')).toBe('The customer is not active: the quantity can only be lowered.');
+  });
+
+  it('names the charge and its invoice without pointing into the portal', () => {
+    expect(chargedText({ kind: 'add_on_added', amount: '17.44', invoiceNumber: 'P-000042' }, 'SGD', 'customer'))
+      .toBe('SGD 17.44 was charged from the customer\'s points (tax included), on Purchase invoice P-000042.');
+    expect(chargedText({ kind: 'quantity_changed', amount: '9.00', invoiceNumber: null }, 'SGD', 'customer')).toBe('SGD 9.00 was charged from the customer\'s points (tax included).');
+    expect(unsaidChargeText('customer')).toBe('It was charged from the customer\'s points: see its Transactions tab.');
+    expect(noChoicesText(sub(), 'customer')).toBe('Nothing can be added: the catalog has no other monthly plan in SGD, or it is on this subscription already.');
+  });
+});
+
+describe('to the customer in the portal', () => {
+  it('keeps the portal\'s own words for what the dialogs say beside the sentences above', () => {
+    expect(addOnHasText(addOn())).toBe('You have 2.');
+    expect(addOnHasText(addOn({ pendingQuantity: 0 }), 'you')).toBe('You have 2 (0 from the next renewal).');
+    expect(lowerOnlyText()).toBe('Your account is not active: the quantity can only be lowered.');
+    expect(unsaidChargeText()).toBe('It was charged from your points: see the transactions under Points.');
+    expect(noChoicesText(sub({ cycle: 'yearly' }))).toBe('Nothing can be added: your provider sells no other yearly plan in SGD, or it is on this subscription already.');
+  });
+});
+
+describe('addOnActions', () => {
+  const TODAY = '2026-12-07';
+  it('adds to an active customer only, and lowers for a suspended or closed one, inside the period', () => {
+    expect(addOnActions(sub(), 'active', TODAY)).toEqual({ add: true, change: 'any' });
+    expect(addOnActions(sub(), 'suspended', TODAY)).toEqual({ add: false, change: 'lower' });
+    expect(addOnActions(sub(), 'closed', TODAY)).toEqual({ add: false, change: 'lower' });
+  });
+
+  it('offers nothing once the period has ended, or on a subscription that is not active', () => {
+    expect(addOnActions(sub({ currentPeriodEnd: TODAY }), 'active', TODAY)).toEqual({ add: false, change: null });
+    expect(addOnActions(sub({ status: 'expired' }), 'active', TODAY)).toEqual({ add: false, change: null });
+    expect(addOnActions(sub({ status: 'pending_payment', currentPeriodEnd: null }), 'active', TODAY)).toEqual({ add: false, change: null });
   });
 });
