@@ -12,11 +12,32 @@ import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../
 import { usePagedList } from '../../shared/queries.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
+import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, type AddOnCatalogSource } from '../../shared/AddOnDialogs.tsx';
+import { addOnActions, type AddOnView } from '../../shared/add-ons.ts';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerFull, PriceView, ProductView, SubscriptionView } from './customer-types.ts';
 
 const newKey = () => newIdempotencyKey('sell');
+const BASE = '/api/v1/subscriptions';
+
+/**
+ * What an add-on can be chosen from: the Sell dialog's catalog (same query), its live products, variants and prices
+ * (the add-on dialog keeps those of the subscription's currency and cycle).
+ */
+function addOnCatalog(customerId: string): AddOnCatalogSource<ProductView> {
+  return {
+    queryKey: ['customers', customerId, 'sellable-products'],
+    path: `/api/v1/customers/${encodeURIComponent(customerId)}/sellable-products`,
+    products: (rows) => rows.filter((p) => !p.archived).map((p) => ({
+      name: p.name,
+      variants: p.variants.filter((v) => !v.archived).map((v) => ({
+        name: v.name,
+        prices: v.prices.filter((pr) => !pr.archived).map((pr) => ({ priceId: pr.id, cycle: pr.cycle, currency: pr.currency, price: pr.price, activationFee: pr.activationFee })),
+      })),
+    })),
+  };
+}
 
 function Money({ amount, currency, testId, strong }: { amount: string; currency?: string; testId?: string; strong?: boolean }) {
   return (
@@ -30,15 +51,35 @@ function Money({ amount, currency, testId, strong }: { amount: string; currency?
 export const STALE_SUBSCRIPTION = 'This subscription was changed by someone else; it has been reloaded. Check it and try again.';
 
 /**
- * Customer detail > Subscriptions: what the customer holds, with renewal price, renewal cost and the partner's margin;
- * sell a new one from the catalog; terminate, reactivate, or recover a failed renewal.
+ * Customer detail > Subscriptions: what the customer holds, with renewal price, renewal cost and the partner's margin,
+ * and each one's add-ons; sell a new one from the catalog; add an add-on or change one's quantity (the server's quote
+ * said first); terminate, reactivate, or recover a failed renewal.
  */
 export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) {
+  const queryClient = useQueryClient();
   const key = ['customers', customer.id, 'subscriptions'] as const;
   const list = usePagedList<SubscriptionView>(key, `/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions`, { limit: 50 });
   const [selling, setSelling] = useState(false);
   // The subscription an action was refused on because it had changed (412): said above the list, reloaded, until the next action goes through.
   const [stale, setStale] = useState<SubscriptionView | null>(null);
+  const [adding, setAdding] = useState<SubscriptionView | null>(null);
+  const [changing, setChanging] = useState<{ sub: SubscriptionView; addOn: AddOnView } | null>(null);
+  // The API sells a suspended or closed customer nothing: no new add-on, no more units; lowering stays open (findBuyingCustomer).
+  const addOns = (s: SubscriptionView) => addOnActions(s, customer.status, new Date().toISOString().slice(0, 10));
+  const addOnDone = async (title: string, message: string) => {
+    setAdding(null);
+    setChanging(null);
+    setStale(null);
+    notifications.show({ color: 'teal', title, message });
+    // The subscriptions, the points and their transactions (the charge), the customer's figures: all under its key.
+    await queryClient.invalidateQueries({ queryKey: ['customers', customer.id] });
+  };
+  const addOnStale = async (s: SubscriptionView) => {
+    setAdding(null);
+    setChanging(null);
+    setStale(s);
+    await queryClient.invalidateQueries({ queryKey: key });
+  };
   const missing = isApiError(list.error) && list.error.status === 404 && list.error.code !== 'not_found';
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="subscriptions-title">
@@ -88,8 +129,8 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
                   <Text size="xs" c="dimmed">
                     {s.sku} · {titleCase(s.cycle)}
                     {s.quantity > 1 ? ` · × ${s.quantity}` : ''}
-                    {s.addOns.length > 0 ? ` · ${s.addOns.length} add-on${s.addOns.length > 1 ? 's' : ''}` : ''}
                   </Text>
+                  <AddOnList s={s} onChange={addOns(s).change ? (a) => setChanging({ sub: s, addOn: a }) : undefined} />
                 </div>
               ),
             },
@@ -137,12 +178,50 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
             },
             {
               key: 'actions', header: 'Actions', align: 'right',
-              render: (s) => <SubscriptionActions sub={s} queryKey={key} customerId={customer.id} onStale={setStale} onDone={() => setStale(null)} />,
+              render: (s) => (
+                <SubscriptionActions
+                  sub={s}
+                  queryKey={key}
+                  customerId={customer.id}
+                  onAddOn={addOns(s).add ? () => setAdding(s) : null}
+                  onStale={setStale}
+                  onDone={() => setStale(null)}
+                />
+              ),
             },
           ]}
         />
       )}
       <SellDialog opened={selling} onClose={() => setSelling(false)} customer={customer} queryKey={key} />
+      {adding ? (
+        <AddAddOnDialog
+          key={adding.id}
+          sub={adding}
+          basePath={BASE}
+          to="customer"
+          queryKey={key}
+          catalog={addOnCatalog(customer.id)}
+          canTopUp={false}
+          onClose={() => setAdding(null)}
+          onStale={addOnStale}
+          onDone={addOnDone}
+        />
+      ) : null}
+      {changing ? (
+        <ChangeAddOnDialog
+          key={changing.addOn.id}
+          sub={changing.sub}
+          addOn={changing.addOn}
+          basePath={BASE}
+          to="customer"
+          queryKey={key}
+          lowerOnly={addOns(changing.sub).change === 'lower'}
+          canTopUp={false}
+          onClose={() => setChanging(null)}
+          onStale={addOnStale}
+          onDone={addOnDone}
+        />
+      ) : null}
     </Paper>
   );
 }
@@ -153,6 +232,8 @@ function SubscriptionActions(props: {
   sub: SubscriptionView;
   queryKey: readonly unknown[];
   customerId: string;
+  /** Add an add-on, when the API would take one (an active customer, inside the period); null otherwise. */
+  onAddOn: (() => void) | null;
   onStale: (sub: SubscriptionView) => void;
   onDone: () => void;
 }) {
@@ -199,9 +280,14 @@ function SubscriptionActions(props: {
   const canTerminate = sub.status === 'active' || sub.status === 'expired' || sub.status === 'pending_payment';
   const canReactivate = sub.status === 'expired';
   const canRecover = sub.lastRenewalFailure !== null && (sub.status === 'active' || sub.status === 'expired');
-  if (!canTerminate && !canReactivate && !canRecover) return <Text size="xs" c="dimmed">—</Text>;
+  if (!canTerminate && !canReactivate && !canRecover && !props.onAddOn) return <Text size="xs" c="dimmed">—</Text>;
   return (
     <Group gap={4} justify="flex-end" wrap="nowrap">
+      {props.onAddOn ? (
+        <Button size="compact-xs" variant="light" aria-label={`Add an add-on to ${sub.productName} · ${sub.variantName}`} onClick={props.onAddOn}>
+          Add-on
+        </Button>
+      ) : null}
       {canRecover ? (
         <ConfirmButton
           label="Recover"
