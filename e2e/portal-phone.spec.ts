@@ -177,4 +177,27 @@ test.describe('on a tablet in portrait (768 x 1024)', () => {
     await expect(boards.getByRole('button', { name: /^Edit / }).first()).toBeInViewport();
     await expectFitsTheScreen(boards, 768);
   });
+
+  test('the header fits beside a long email: cut with an ellipsis, the whole address on hover', async ({ browser, page, request }) => {
+    const suffix = Date.now().toString(36);
+    // No hyphen to break at: it keeps to one line, as most addresses do.
+    const ownerEmail = `accountspayabledepartment${suffix}@aratherlongorganisationname.test`;
+    const staff = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+    await signIn(staff, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+    await customerWithOwner(staff, request, { name: `Longmail Trading ${suffix}`, ownerEmail, ownerName: 'Lorna Longmail' });
+    await staff.close();
+    await signIn(page, ownerEmail, /\/portal$/, { twoFactor: false });
+    const menu = page.getByRole('button', { name: 'User menu for Lorna Longmail' });
+    const email = menu.getByText(ownerEmail);
+    await expect(email).toBeVisible();
+    // Nothing runs off the right edge: the page is no wider than the screen, and the menu is all on it.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+    const box = (await menu.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(768);
+    expect(box.y + box.height, 'the menu stays inside the 64 px header').toBeLessThanOrEqual(64);
+    // Cut with an ellipsis, the whole address kept in its title.
+    await expect(email).toHaveAttribute('title', ownerEmail);
+    await expect(page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Members' })).toBeInViewport();
+    await page.screenshot({ path: `${SHOTS}/tablet-portal-header-long-email.png` });
+  });
 });

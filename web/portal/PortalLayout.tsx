@@ -54,14 +54,15 @@ export function PortalLayout() {
       <AppShell.Header>
         <Container size="lg" h="100%">
           <Group h="100%" justify="space-between" wrap="nowrap">
-            <Group gap="md" wrap="nowrap">
+            {/* It gives way (minWidth 0) before the user menu does: a long organisation name is cut, not wrapped. */}
+            <Group gap="md" wrap="nowrap" miw={0}>
               <Link to="/portal" style={{ textDecoration: 'none', color: 'inherit' }} aria-label="Portal home">
                 <Brand />
               </Link>
               <Divider orientation="vertical" />
-              <Group gap={6} wrap="nowrap">
-                <IconBuilding size={16} color="var(--mantine-color-dimmed)" />
-                <Text size="sm" fw={600} data-testid="organisation-name">
+              <Group gap={6} wrap="nowrap" miw={0}>
+                <IconBuilding size={16} color="var(--mantine-color-dimmed)" style={{ flex: 'none' }} />
+                <Text size="sm" fw={600} truncate="end" title={session.customer?.name} data-testid="organisation-name">
                   {session.customer?.name}
                 </Text>
               </Group>

@@ -16,19 +16,22 @@ export function UserMenu({ profilePath }: { profilePath: string }) {
     <Menu position="bottom-end" width={240} shadow="md">
       <Menu.Target>
         <UnstyledButton aria-label={`User menu for ${session.user.name}`} px={6} py={4} style={{ borderRadius: 8 }}>
-          <Group gap="xs" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" miw={0}>
             <Avatar color="indigo" radius="xl" size={32}>
               {initials(session.user.name)}
             </Avatar>
-            <Box visibleFrom="sm">
-              <Text size="sm" fw={500} lh={1.2}>
+            {/* A long name or email is cut with an ellipsis (the whole of it in its title), narrower on a tablet, so the
+                header keeps its one line instead of pushing the menu off the right edge; the organisation's name beside
+                the links keeps some room. */}
+            <Box visibleFrom="sm" maw={{ base: 150, lg: 220 }} miw={0}>
+              <Text size="sm" fw={500} lh={1.2} truncate="end" title={session.user.name}>
                 {session.user.name}
               </Text>
-              <Text size="xs" c="dimmed" lh={1.2}>
+              <Text size="xs" c="dimmed" lh={1.2} truncate="end" title={session.user.email}>
                 {session.user.email}
               </Text>
             </Box>
-            <IconChevronDown size={14} />
+            <IconChevronDown size={14} style={{ flex: 'none' }} />
           </Group>
         </UnstyledButton>
       </Menu.Target>
