@@ -144,6 +144,35 @@ export interface AddOnCatalogSource<C> {
 }
 
 /**
+ * One add-on write from a dialog: an Idempotency-Key per attempt (a new one once refused for good), the If-Match of the
+ * version the row showed, then what it charged read back (`chargeKind`, the history item it records; null: it charges
+ * nothing) and said (`said`). A 412 hands the subscription back (`onStale`); `short`: points fell short meanwhile.
+ */
+function useAddOnWrite<S extends AddOnSubscription>(
+  props: DialogProps<S>,
+  keyKind: 'add-on' | 'add-on-quantity',
+  write: { method: 'POST' | 'PATCH'; rest: string; body: unknown; chargeKind: string | null },
+  said: (charged: HistoryItem | null) => [title: string, message: string],
+) {
+  const { sub, basePath } = props;
+  const [key, setKey] = useState(() => newIdempotencyKey(keyKind));
+  const act = useMutation({
+    mutationFn: async () => {
+      await apiRequest<S>(subPath(basePath, sub, write.rest), {
+        method: write.method, body: write.body, headers: { 'idempotency-key': key, 'if-match': versionEtag(sub.version) },
+      });
+      return write.chargeKind ? chargeOf(basePath, sub, write.chargeKind) : null;
+    },
+    onSuccess: (charged) => props.onDone(...said(charged)),
+    onError: async (e) => {
+      if (isFinalRefusal(e)) setKey(newIdempotencyKey(keyKind));
+      if (isStale(e)) await props.onStale(sub);
+    },
+  });
+  return { act, short: isApiError(act.error) && act.error.code === 'insufficient_points' };
+}
+
+/**
  * Add an add-on: a price the API accepts for this subscription (its cycle and currency, from the catalog), a quantity,
  * the amount it charges now (the server's quote) beside the rule in words. One Idempotency-Key per attempt, the If-Match
  * of the version the row showed; points that fall short are said before (the quote) and after (a refusal meanwhile),
@@ -158,28 +187,14 @@ export function AddAddOnDialog<S extends AddOnSubscription, C>(props: DialogProp
   const choices = addOnChoices(catalog.data ? props.catalog.products(catalog.data.data) : [], sub);
   const [priceId, setPriceId] = useState<string | null>(null);
   const [quantity, setQuantity] = useState<number | string>(1);
-  const [key, setKey] = useState(() => newIdempotencyKey('add-on'));
   const choice = choices.find((c) => c.priceId === priceId);
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : null;
   const quote = useAddOnQuote(choice && qty !== null ? subPath(basePath, sub, '/add-ons/quote') : null, [...props.queryKey, sub.id, sub.version], { priceId: priceId ?? '', quantity: qty ?? 1 });
   const uncovered = quote.data?.coveredByPoints === false;
-  const act = useMutation({
-    mutationFn: async () => {
-      await apiRequest<S>(subPath(basePath, sub, '/add-ons'), {
-        method: 'POST', body: { priceId, quantity: qty }, headers: { 'idempotency-key': key, 'if-match': versionEtag(sub.version) },
-      });
-      return chargeOf(basePath, sub, 'add_on_added');
-    },
-    onSuccess: (charged) => props.onDone(
-      `${choice ? `${choice.productName} · ${choice.variantName}` : 'The add-on'} × ${qty} was added to ${addOnLabel(sub)}`,
-      charged ? chargedText(charged, sub.currency, to) : unsaidChargeText(to),
-    ),
-    onError: async (e) => {
-      if (isFinalRefusal(e)) setKey(newIdempotencyKey('add-on'));
-      if (isStale(e)) await props.onStale(sub);
-    },
-  });
-  const short = isApiError(act.error) && act.error.code === 'insufficient_points';
+  const { act, short } = useAddOnWrite(props, 'add-on', { method: 'POST', rest: '/add-ons', body: { priceId, quantity: qty }, chargeKind: 'add_on_added' }, (charged) => [
+    `${choice ? `${choice.productName} · ${choice.variantName}` : 'The add-on'} × ${qty} was added to ${addOnLabel(sub)}`,
+    charged ? chargedText(charged, sub.currency, to) : unsaidChargeText(to),
+  ]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (choice && qty !== null) act.mutate();
@@ -234,7 +249,6 @@ export function AddAddOnDialog<S extends AddOnSubscription, C>(props: DialogProp
 export function ChangeAddOnDialog<S extends AddOnSubscription>(props: DialogProps<S> & { addOn: AddOnView; lowerOnly: boolean }) {
   const { sub, addOn, basePath, to } = props;
   const [quantity, setQuantity] = useState<number | string>(addOn.pendingQuantity ?? addOn.quantity);
-  const [key, setKey] = useState(() => newIdempotencyKey('add-on-quantity'));
   const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity >= 0 ? quantity : null;
   const change = qty === null ? null : quantityChange(sub, addOn, qty, to);
   const refusedRaise = props.lowerOnly && change?.kind === 'raise';
@@ -242,23 +256,11 @@ export function ChangeAddOnDialog<S extends AddOnSubscription>(props: DialogProp
   const addOnPath = `/add-ons/${encodeURIComponent(addOn.id)}`;
   const quote = useAddOnQuote(quoting ? subPath(basePath, sub, `${addOnPath}/quote`) : null, [...props.queryKey, sub.id, sub.version], { quantity: qty ?? 0 });
   const uncovered = quoting && quote.data?.coveredByPoints === false;
-  const act = useMutation({
-    mutationFn: async () => {
-      await apiRequest<S>(subPath(basePath, sub, addOnPath), {
-        method: 'PATCH', body: { quantity: qty }, headers: { 'idempotency-key': key, 'if-match': versionEtag(sub.version) },
-      });
-      return change?.kind === 'raise' ? chargeOf(basePath, sub, 'quantity_changed') : null;
-    },
-    onSuccess: (charged) => props.onDone(
-      `${addOnLabel(addOn)} on ${addOnLabel(sub)} was changed`,
-      change?.kind === 'raise' ? `It is now ${qty}. ${charged ? chargedText(charged, sub.currency, to) : unsaidChargeText(to)}` : change?.text ?? '',
-    ),
-    onError: async (e) => {
-      if (isFinalRefusal(e)) setKey(newIdempotencyKey('add-on-quantity'));
-      if (isStale(e)) await props.onStale(sub);
-    },
-  });
-  const short = isApiError(act.error) && act.error.code === 'insufficient_points';
+  const raise = change?.kind === 'raise';
+  const { act, short } = useAddOnWrite(props, 'add-on-quantity', { method: 'PATCH', rest: addOnPath, body: { quantity: qty }, chargeKind: raise ? 'quantity_changed' : null }, (charged) => [
+    `${addOnLabel(addOn)} on ${addOnLabel(sub)} was changed`,
+    raise ? `It is now ${qty}. ${charged ? chargedText(charged, sub.currency, to) : unsaidChargeText(to)}` : change?.text ?? '',
+  ]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (change && change.kind !== 'none' && !refusedRaise) act.mutate();
@@ -296,4 +298,24 @@ export function ChangeAddOnDialog<S extends AddOnSubscription>(props: DialogProp
       </form>
     </Modal>
   );
+}
+
+/** Which add-on dialog is open: Add on a subscription (`addOn` null), or Change on one of its add-ons. */
+export interface AddOnEdit<S extends AddOnSubscription> {
+  sub: S;
+  addOn: AddOnView | null;
+}
+
+/**
+ * The Add or the Change dialog, for the one subscription (and add-on) being edited, or nothing: the portal and the
+ * Customer app open them alike. `lowerOnly` says whether only a lower quantity can be chosen (a customer sold nothing).
+ */
+export function AddOnEditDialog<S extends AddOnSubscription, C>(
+  props: Omit<DialogProps<S>, 'sub'> & { edit: AddOnEdit<S> | null; catalog: AddOnCatalogSource<C>; lowerOnly: (s: S) => boolean },
+) {
+  const { edit, catalog, lowerOnly, ...common } = props;
+  if (!edit) return null;
+  return edit.addOn === null
+    ? <AddAddOnDialog key={edit.sub.id} {...common} sub={edit.sub} catalog={catalog} />
+    : <ChangeAddOnDialog key={edit.addOn.id} {...common} sub={edit.sub} addOn={edit.addOn} lowerOnly={lowerOnly(edit.sub)} />;
 }

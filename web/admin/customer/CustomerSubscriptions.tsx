@@ -12,8 +12,8 @@ import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../
 import { usePagedList } from '../../shared/queries.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
-import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, type AddOnCatalogSource } from '../../shared/AddOnDialogs.tsx';
-import { addOnActions, type AddOnView } from '../../shared/add-ons.ts';
+import { AddOnEditDialog, AddOnList, type AddOnCatalogSource, type AddOnEdit } from '../../shared/AddOnDialogs.tsx';
+import { addOnActions } from '../../shared/add-ons.ts';
 import { DataTable, LoadMore, StatusBadge } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerFull, PriceView, ProductView, SubscriptionView } from './customer-types.ts';
@@ -62,21 +62,18 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
   const [selling, setSelling] = useState(false);
   // The subscription an action was refused on because it had changed (412): said above the list, reloaded, until the next action goes through.
   const [stale, setStale] = useState<SubscriptionView | null>(null);
-  const [adding, setAdding] = useState<SubscriptionView | null>(null);
-  const [changing, setChanging] = useState<{ sub: SubscriptionView; addOn: AddOnView } | null>(null);
+  const [editing, setEditing] = useState<AddOnEdit<SubscriptionView> | null>(null);
   // The API sells a suspended or closed customer nothing: no new add-on, no more units; lowering stays open (findBuyingCustomer).
   const addOns = (s: SubscriptionView) => addOnActions(s, customer.status, new Date().toISOString().slice(0, 10));
   const addOnDone = async (title: string, message: string) => {
-    setAdding(null);
-    setChanging(null);
+    setEditing(null);
     setStale(null);
     notifications.show({ color: 'teal', title, message });
     // The subscriptions, the points and their transactions (the charge), the customer's figures: all under its key.
     await queryClient.invalidateQueries({ queryKey: ['customers', customer.id] });
   };
   const addOnStale = async (s: SubscriptionView) => {
-    setAdding(null);
-    setChanging(null);
+    setEditing(null);
     setStale(s);
     await queryClient.invalidateQueries({ queryKey: key });
   };
@@ -130,7 +127,7 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
                     {s.sku} · {titleCase(s.cycle)}
                     {s.quantity > 1 ? ` · × ${s.quantity}` : ''}
                   </Text>
-                  <AddOnList s={s} onChange={addOns(s).change ? (a) => setChanging({ sub: s, addOn: a }) : undefined} />
+                  <AddOnList s={s} onChange={addOns(s).change ? (a) => setEditing({ sub: s, addOn: a }) : undefined} />
                 </div>
               ),
             },
@@ -183,7 +180,7 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
                   sub={s}
                   queryKey={key}
                   customerId={customer.id}
-                  onAddOn={addOns(s).add ? () => setAdding(s) : null}
+                  onAddOn={addOns(s).add ? () => setEditing({ sub: s, addOn: null }) : null}
                   onStale={setStale}
                   onDone={() => setStale(null)}
                 />
@@ -193,35 +190,18 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
         />
       )}
       <SellDialog opened={selling} onClose={() => setSelling(false)} customer={customer} queryKey={key} />
-      {adding ? (
-        <AddAddOnDialog
-          key={adding.id}
-          sub={adding}
-          basePath={BASE}
-          to="customer"
-          queryKey={key}
-          catalog={addOnCatalog(customer.id)}
-          canTopUp={false}
-          onClose={() => setAdding(null)}
-          onStale={addOnStale}
-          onDone={addOnDone}
-        />
-      ) : null}
-      {changing ? (
-        <ChangeAddOnDialog
-          key={changing.addOn.id}
-          sub={changing.sub}
-          addOn={changing.addOn}
-          basePath={BASE}
-          to="customer"
-          queryKey={key}
-          lowerOnly={addOns(changing.sub).change === 'lower'}
-          canTopUp={false}
-          onClose={() => setChanging(null)}
-          onStale={addOnStale}
-          onDone={addOnDone}
-        />
-      ) : null}
+      <AddOnEditDialog
+        edit={editing}
+        basePath={BASE}
+        to="customer"
+        queryKey={key}
+        catalog={addOnCatalog(customer.id)}
+        lowerOnly={(s) => addOns(s).change === 'lower'}
+        canTopUp={false}
+        onClose={() => setEditing(null)}
+        onStale={addOnStale}
+        onDone={addOnDone}
+      />
     </Paper>
   );
 }

@@ -15,8 +15,8 @@ import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/Termin
 import {
   cardState, offeredActions, terminationOutcome, terminationTerms, utcToday, type OfferedActions, type SavedCardSummary,
 } from './subscription-actions.ts';
-import { AddAddOnDialog, AddOnList, ChangeAddOnDialog, TopUpHint, type AddOnCatalogSource } from '../../shared/AddOnDialogs.tsx';
-import { SERVICES_KEY, type PortalAddOn, type PortalCatalogItem, type PortalSubscription } from './types.ts';
+import { AddOnEditDialog, AddOnList, TopUpHint, type AddOnCatalogSource, type AddOnEdit } from '../../shared/AddOnDialogs.tsx';
+import { SERVICES_KEY, type PortalCatalogItem, type PortalSubscription } from './types.ts';
 
 /** What an owner or admin is told when a subscription changed between their reading it and their action on it (412). */
 export const STALE_SUBSCRIPTION = 'This subscription was changed meanwhile; it has been reloaded. Check it and try again.';
@@ -86,8 +86,7 @@ export function useSubscriptionManagement() {
   const [notice, setNotice] = useState<Notice | null>(null);
   const [terminating, setTerminating] = useState<{ sub: PortalSubscription; open: boolean } | null>(null);
   const [reactivating, setReactivating] = useState<PortalSubscription | null>(null);
-  const [adding, setAdding] = useState<PortalSubscription | null>(null);
-  const [changing, setChanging] = useState<{ sub: PortalSubscription; addOn: PortalAddOn } | null>(null);
+  const [editing, setEditing] = useState<AddOnEdit<PortalSubscription> | null>(null);
 
   const stale = async (s: PortalSubscription) => {
     setNotice({ kind: 'stale', title: `${subscriptionLabel(s)} was changed`, message: STALE_SUBSCRIPTION });
@@ -140,14 +139,12 @@ export function useSubscriptionManagement() {
   });
   const offered = (s: PortalSubscription): OfferedActions => offeredActions(s, account, utcToday(), card);
   const addOnDone = async (title: string, message: string) => {
-    setAdding(null);
-    setChanging(null);
+    setEditing(null);
     setNotice({ kind: 'done', title, message });
     await refreshAfterChange(queryClient);
   };
   const addOnStale = async (s: PortalSubscription) => {
-    setAdding(null);
-    setChanging(null);
+    setEditing(null);
     await stale(s);
   };
 
@@ -194,7 +191,7 @@ export function useSubscriptionManagement() {
     /** A subscription's add-ons under its name; owners and admins can change their quantities when the API would. */
     addOnList: (s: PortalSubscription) => {
       const change = canManage ? offered(s).addOns.change : null;
-      return <AddOnList s={s} onChange={change ? (a) => setChanging({ sub: s, addOn: a }) : undefined} />;
+      return <AddOnList s={s} onChange={change ? (a) => setEditing({ sub: s, addOn: a }) : undefined} />;
     },
     autoRenewSwitch: (s: PortalSubscription) => {
       const a = offered(s).autoRenew;
@@ -217,7 +214,7 @@ export function useSubscriptionManagement() {
       return (
         <Group gap={4} justify="flex-end">
           {a.addOns.add ? (
-            <Button size="compact-xs" variant="light" aria-label={`Add an add-on to ${subscriptionLabel(s)}`} onClick={() => setAdding(s)}>
+            <Button size="compact-xs" variant="light" aria-label={`Add an add-on to ${subscriptionLabel(s)}`} onClick={() => setEditing({ sub: s, addOn: null })}>
               Add-on
             </Button>
           ) : null}
@@ -260,35 +257,18 @@ export function useSubscriptionManagement() {
             }}
           />
         ) : null}
-        {adding ? (
-          <AddAddOnDialog
-            key={adding.id}
-            sub={adding}
-            basePath={BASE}
-            to="you"
-            queryKey={SERVICES_KEY}
-            catalog={CATALOG}
-            canTopUp={canTopUp}
-            onClose={() => setAdding(null)}
-            onStale={addOnStale}
-            onDone={addOnDone}
-          />
-        ) : null}
-        {changing ? (
-          <ChangeAddOnDialog
-            key={changing.addOn.id}
-            sub={changing.sub}
-            addOn={changing.addOn}
-            basePath={BASE}
-            to="you"
-            queryKey={SERVICES_KEY}
-            lowerOnly={offered(changing.sub).addOns.change === 'lower'}
-            canTopUp={canTopUp}
-            onClose={() => setChanging(null)}
-            onStale={addOnStale}
-            onDone={addOnDone}
-          />
-        ) : null}
+        <AddOnEditDialog
+          edit={editing}
+          basePath={BASE}
+          to="you"
+          queryKey={SERVICES_KEY}
+          catalog={CATALOG}
+          lowerOnly={(s) => offered(s).addOns.change === 'lower'}
+          canTopUp={canTopUp}
+          onClose={() => setEditing(null)}
+          onStale={addOnStale}
+          onDone={addOnDone}
+        />
         {reactivating ? (
           <ReactivateDialog
             key={reactivating.id}

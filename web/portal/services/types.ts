@@ -1,4 +1,4 @@
-import type { AddOnView } from '../../shared/add-ons.ts';
+import type { AddOnSubscription, AddOnView } from '../../shared/add-ons.ts';
 
 /** The services API's shapes (src/services/service-views.ts), as the portal reads and sends them. */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -76,22 +76,13 @@ export interface Wallboard {
 /** An add-on of a subscription as the portal view gives it (src/subscriptions/subscription-views.ts, without cost). */
 export type PortalAddOn = AddOnView;
 
-/** `GET /api/v1/portal/subscriptions` (docs/contracts/catalog-subscriptions-api.md), the fields the portal shows. */
-export interface PortalSubscription {
-  id: string;
-  /** The subscription's own catalog price: never one of its add-ons (the API refuses it). */
-  priceId: string;
-  productName: string;
-  variantName: string;
-  cycle: 'monthly' | 'yearly';
-  currency: string;
+/** `GET /api/v1/portal/subscriptions` (docs/contracts/catalog-subscriptions-api.md), the fields the portal shows (id, price, names, cycle, status, period end, add-ons and version: AddOnSubscription). */
+export interface PortalSubscription extends AddOnSubscription {
   quantity: number;
-  status: 'pending_payment' | 'active' | 'expired' | 'terminated';
   autoRenew: boolean;
   /** At renewal, when points do not cover the fee, the saved card tops up exactly the fee (needs a saved card to turn on). */
   renewByCard: boolean;
   currentPeriodStart: string | null;
-  currentPeriodEnd: string | null;
   nextRenewalAt: string | null;
   renewalPrice: string;
   /** Last day an expired subscription can be reactivated (UTC day); null unless expired. */
@@ -99,8 +90,6 @@ export interface PortalSubscription {
   /** What termination refunded into points (tax included in `total`); null when nothing was computed. */
   refund: { price: string; tax: string; total: string } | null;
   addOns: PortalAddOn[];
-  /** Bumped by every change: an update's If-Match is its ETag (`versionEtag`, src/platform/version-etag.ts). */
-  version: number;
 }
 
 /** `GET /api/v1/portal/catalog` (src/products/portal-catalog.ts): what the organisation can buy, in its currency, without cost. */
