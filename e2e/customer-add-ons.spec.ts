@@ -7,7 +7,8 @@ import { micros, NUMBER_LABEL as LABEL } from './support/subscriptions.ts';
  * in words about the customer ("charged now from the customer's points"), and is what the customer's points then lose;
  * a quantity goes up now (charged) or down at the renewal (shown pending); points that fall short are said before
  * anything is tried, Add waits, and staff are told who can add points. A suspended customer can only lower a quantity.
- * Every write names the version the row showed (If-Match) and carries an Idempotency-Key. The customer is made here
+ * Every write names the version the row showed (If-Match: one changed meanwhile is refused, said and reloaded) and carries
+ * an Idempotency-Key. The customer is made here
  * (points issued by Finance, a number sold from them) so the seeded ones stay as they are.
  */
 const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
@@ -67,7 +68,8 @@ function watchWrites(page: Page, subId: string) {
   return sent;
 }
 
-const quotedTotal = async (page: Page, dialog: ReturnType<Page['getByRole']>) => /^SGD (\d+\.\d{2})/.exec((await dialog.getByTestId('add-on-quote').textContent()) ?? '')![1]!;
+/** The total the dialog's quote names ("SGD 17.44 is charged now…"). */
+const quotedTotal = async (dialog: ReturnType<Page['getByRole']>) => /^SGD (\d+\.\d{2})/.exec((await dialog.getByTestId('add-on-quote').textContent()) ?? '')![1]!;
 
 test('staff add an add-on for the amount quoted, raise and lower its quantity, and see when the customer\'s points fall short', async ({ page }) => {
   test.setTimeout(120_000);
@@ -88,7 +90,7 @@ test('staff add an add-on for the amount quoted, raise and lower its quantity, a
   await expect(dialog.getByTestId('add-on-terms')).toContainText('Charged now from the customer\'s points: SGD 8.00 per unit per month, pro rata to');
   await expect(dialog.getByTestId('add-on-terms')).toContainText('less any discount the customer has');
   await expect(dialog.getByTestId('add-on-quote')).toContainText(/^SGD \d+\.\d{2} is charged now from the customer's points: SGD \d+\.\d{2} for \d+ of \d+ days, to .*, tax SGD \d+\.\d{2}\.$/);
-  const quoted = await quotedTotal(page, dialog);
+  const quoted = await quotedTotal(dialog);
   await page.screenshot({ path: `${SHOTS}/admin-customer-add-on-dialog.png`, fullPage: true });
   await dialog.getByRole('button', { name: 'Add' }).click();
   await expect(dialog).toBeHidden();
@@ -119,7 +121,7 @@ test('staff add an add-on for the amount quoted, raise and lower its quantity, a
   await change.getByRole('textbox', { name: 'Quantity' }).fill('3');
   await expect(change.getByTestId('add-on-change-terms')).toContainText('1 more unit is charged now from the customer\'s points, pro rata to');
   await expect(change.getByTestId('add-on-quote')).toContainText(/^SGD \d+\.\d{2} is charged now from the customer's points/);
-  const raiseQuoted = await quotedTotal(page, change);
+  const raiseQuoted = await quotedTotal(change);
   await change.getByRole('button', { name: 'Save' }).click();
   await expect(change).toBeHidden();
   const raised = await readSub(page, subId);
@@ -189,4 +191,44 @@ test('a suspended customer gets no new add-on and no more units; a quantity can 
   await expect(change).toBeHidden();
   expect((await readSub(page, subId)).view.addOns[0]).toMatchObject({ quantity: 2, pendingQuantity: 0 });
   await expect(row.getByRole('list', { name: `Add-ons of ${LABEL}` })).toContainText(`+ ${TEAMS} × 2, removed on`);
+});
+
+test('an add-on on a subscription someone else just changed is refused and reloaded, nothing charged; the next try goes through', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+  const { id, subId } = await customerWithNumber(page, 'Addonbehind', '100.00');
+  const sent = watchWrites(page, subId);
+  await page.goto(`/admin/customer/${id}?tab=subscriptions`);
+  const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: 'Phone Number' });
+  await expect(row).not.toContainText('auto-renew off');
+  const shown = await readSub(page, subId);
+
+  // Someone else turns auto-renew off through the API; the page still shows the version before.
+  const behind = await page.request.patch(`/api/v1/subscriptions/${subId}`, { headers: await csrf(page), data: { autoRenew: false } });
+  expect(behind.status(), await behind.text()).toBe(200);
+  const changed = await readSub(page, subId);
+  const pointsBefore = await pointsOf(page, id);
+  await row.getByRole('button', { name: `Add an add-on to ${LABEL}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Add an add-on to ${LABEL}` });
+  await pick(page, dialog.getByRole('combobox', { name: 'Add-on' }), `${TEAMS} · SGD 8.00 / month`);
+  await dialog.getByRole('button', { name: 'Add' }).click();
+  await expect(dialog).toBeHidden();
+  const stale = page.getByTestId('subscription-stale');
+  await expect(stale).toContainText(`${LABEL} was changed`);
+  await expect(stale).toContainText('This subscription was changed by someone else; it has been reloaded. Check it and try again.');
+  await expect(row).toContainText('auto-renew off'); // reloaded
+  expect(sent).toEqual([expect.objectContaining({ method: 'POST', path: '/add-ons', ifMatch: shown.etag })]);
+  expect((await readSub(page, subId)).view.addOns).toEqual([]);
+  expect(await pointsOf(page, id)).toBe(pointsBefore);
+
+  // Again, from what the row now shows: it goes through, with a new key, and the notice goes.
+  await row.getByRole('button', { name: `Add an add-on to ${LABEL}` }).click();
+  await pick(page, dialog.getByRole('combobox', { name: 'Add-on' }), `${TEAMS} · SGD 8.00 / month`);
+  await dialog.getByRole('button', { name: 'Add' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByText(`${TEAMS} × 1 was added to ${LABEL}`)).toBeVisible();
+  await expect(stale).toHaveCount(0);
+  expect((await readSub(page, subId)).view.addOns).toHaveLength(1);
+  expect(sent[1]).toMatchObject({ method: 'POST', path: '/add-ons', ifMatch: changed.etag });
+  expect(sent[1]!.idempotencyKey).not.toBe(sent[0]!.idempotencyKey);
 });
