@@ -60,6 +60,7 @@ export async function quoteAddOn(ctx: Ctx, input: QuoteAddOnInput): Promise<AddO
     const currency = currencyOf(sub.currency);
     const fmt = (m: bigint) => formatDecimal(m, currency);
     const base = { subscriptionId: sub.id, version: sub.version, currency, until: isoDay(end) };
+    const usable = (await readWallet(trx, { partnerId: caller.partnerId, customerId: sub.customerId, currency }))?.usableMicros ?? 0n;
 
     let units: number;
     let prepared: ProRataQuote;
@@ -67,6 +68,7 @@ export async function quoteAddOn(ctx: Ctx, input: QuoteAddOnInput): Promise<AddO
       await findBuyingCustomer(trx, caller.partnerId, sub.customerId);
       const price = await findNewAddOnPrice(trx, caller.partnerId, sub, input.priceId, { forShare: false });
       units = input.quantity;
+      // The line's add-on id is only a reference on a charge line; a quote stores no line.
       prepared = await priceProRata(trx, ctx, { sub, addOnId: 'quote', price, units, withActivationFee: true });
     } else {
       const addOn = await trx.selectFrom('subscriptionAddOns').select(['id', 'priceId', 'quantity'])
@@ -81,15 +83,12 @@ export async function quoteAddOn(ctx: Ctx, input: QuoteAddOnInput): Promise<AddO
       } else {
         const outcome = input.quantity < addOn.quantity ? 'at_renewal' : 'no_change';
         const zero = fmt(0n);
-        const wallet = await readWallet(trx, { partnerId: caller.partnerId, customerId: sub.customerId, currency });
         return {
           ...base, outcome, units: 0, daysCharged: null, daysInPeriod: null, price: zero, discount: zero, activationFee: zero, tax: zero, total: zero,
-          usable: fmt(wallet?.usableMicros ?? 0n), coveredByPoints: true,
+          usable: fmt(usable), coveredByPoints: true,
         };
       }
     }
-    const wallet = await readWallet(trx, { partnerId: caller.partnerId, customerId: sub.customerId, currency });
-    const usable = wallet?.usableMicros ?? 0n;
     const quote = prepared.quote;
     return {
       ...base, outcome: 'charge_now', units, daysCharged: prepared.daysRemaining, daysInPeriod: prepared.daysInPeriod,
