@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
+import { pdfText } from './pdf/pdf-text.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -156,5 +157,110 @@ describe('POST /api/v1/invoices/:id/issue (issueInvoice)', () => {
     const highestBefore = Math.max(...before.map((r) => seq(r.number!)));
     expect(mine).toEqual(Array.from({ length: 10 }, (_, i) => highestBefore + 1 + i));
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+});
+
+describe('a Top-up invoice follows the partner\'s top-up policy in force on the issue day (docs/adr/0043)', () => {
+  const TODAY = '2026-12-07';
+  const TOMORROW = '2026-12-08';
+  const at = (day: string) => new Date(`${day}T09:00:00Z`);
+  const topUpDraft = (customerId: string, price: string) => draft({ customerId, type: 'top_up', lines: [{ description: 'Points', unitPrice: price }] });
+  const seq = (n: string) => Number(n.split('-').at(-1));
+  const lastTopUpNumber = async () => Math.max(0, ...(await t.db.owner.db.selectFrom('invoices').select('number')
+    .where('type', '=', 'top_up').where('number', 'is not', null).execute()).map((r) => seq(r.number!)));
+  let aud: string;
+
+  beforeAll(async () => {
+    t.clock.set(at(TODAY));
+    const res = await api(t, admin, 'POST', '/api/v1/customers', { name: 'Kangaroo Freight', currency: 'AUD', ownerEmail: 'owner@kangaroo.test', ownerName: 'Kanga Owner' });
+    expect(res.statusCode, res.body).toBe(201);
+    aud = res.json().id;
+    // AUD: a minimum of 10.00 and a fee of 2.00 below 30.00 from today; from tomorrow, 50.00 and 5.00 below 100.00.
+    for (const v of [
+      { currency: 'AUD', effectiveFrom: TODAY, minimum: '10.00', feeThreshold: '30.00', fee: '2.00' },
+      { currency: 'AUD', effectiveFrom: TOMORROW, minimum: '50.00', feeThreshold: '100.00', fee: '5.00' },
+    ]) expect((await api(t, admin, 'PUT', '/api/v1/settings/top-up-policies', v)).statusCode).toBe(201);
+  });
+
+  it('below the fee threshold the issued invoice gets an admin fee line, no tax; the draft shows none (the issue day decides)', async () => {
+    t.clock.set(at(TODAY));
+    const id = await topUpDraft(acme, '15.00');
+    expect((await api(t, admin, 'GET', `/api/v1/invoices/${id}`)).json()).toMatchObject({ status: 'draft', total: '15.00', lines: [expect.objectContaining({ kind: 'points' })] });
+    const res = await issue(id);
+    expect(res.statusCode, res.body).toBe(200);
+    const inv = res.json();
+    expect(inv).toMatchObject({ status: 'awaiting_payment', subtotal: '16.00', tax: '0.00', total: '16.00', amountDue: '16.00' });
+    expect(inv.lines.map((l: { kind: string; description: string; amount: string; tax: string; taxRateBps: number }) => [l.kind, l.description, l.amount, l.tax, l.taxRateBps])).toEqual([
+      ['points', 'Points', '15.00', '0.00', 0], ['admin_fee', 'Admin fee (top-up below the fee threshold)', '1.00', '0.00', 0],
+    ]);
+    expect(await postingsOf(id)).toEqual([]);
+    const audit = (await auditEventsOf(t.db, 'invoice.issued')).find((e) => e.targetId === id);
+    expect(audit?.changes).toMatchObject({ total: { after: '16.00' }, adminFee: { after: '1.00' }, topUpPolicyVersion: { after: 'default' } });
+    const pdf = await api(t, admin, 'GET', `/api/v1/invoices/${id}/pdf`);
+    expect(pdf.statusCode).toBe(200);
+    const { text } = await pdfText(pdf.rawPayload);
+    expect(text).toContain('Admin fee (top-up below the fee threshold)');
+    expect(text).toContain('16.00');
+    expect(await checkLedger(t.db.owner.db)).toEqual([]);
+  });
+
+  it('at or above the threshold no fee line is added; just below it is', async () => {
+    t.clock.set(at(TODAY));
+    const at20 = (await issue(await topUpDraft(acme, '20.00'))).json();
+    expect(at20).toMatchObject({ total: '20.00', lines: [expect.objectContaining({ kind: 'points', amount: '20.00' })] });
+    expect(at20.lines).toHaveLength(1);
+    const below = (await issue(await topUpDraft(acme, '19.99'))).json();
+    expect(below).toMatchObject({ total: '20.99' });
+    expect(below.lines.map((l: { kind: string }) => l.kind)).toEqual(['points', 'admin_fee']);
+    // A discount lowers the points bought: 25.00 less 6.00 is 19.00 of points, below the threshold.
+    const discounted = (await api(t, admin, 'POST', '/api/v1/invoices', {
+      customerId: acme, type: 'top_up', issue: true, lines: [{ description: 'Points', unitPrice: '25.00', discount: '6.00' }],
+    })).json();
+    expect(discounted).toMatchObject({ subtotal: '20.00', total: '20.00' });
+  });
+
+  it('points below the minimum: 422 rule_violation naming lines, nothing issued, no number taken, no audit; create with issue writes nothing', async () => {
+    t.clock.set(at(TODAY));
+    const numberBefore = await lastTopUpNumber();
+    const id = await topUpDraft(aud, '9.99');
+    const res = await issue(id);
+    expect(res.statusCode).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'rule_violation', detail: 'The minimum top-up is 10.00 AUD', errors: [{ path: 'lines', message: 'at least 10.00 AUD' }] });
+    expect((await api(t, admin, 'GET', `/api/v1/invoices/${id}`)).json()).toMatchObject({ status: 'draft', number: null, total: '9.99' });
+    expect(await t.db.owner.db.selectFrom('invoiceLines').select('id').where('invoiceId', '=', id).execute()).toEqual([]);
+    expect((await auditEventsOf(t.db, 'invoice.issued')).filter((e) => e.targetId === id)).toEqual([]);
+    const invoicesBefore = await t.db.owner.db.selectFrom('invoices').select('id').where('customerId', '=', aud).execute();
+    const created = await api(t, admin, 'POST', '/api/v1/invoices', { customerId: aud, type: 'top_up', issue: true, lines: [{ description: 'Points', unitPrice: '5.00' }] });
+    expect(created.statusCode).toBe(422);
+    expect(created.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'lines', message: 'at least 10.00 AUD' }] });
+    expect(await t.db.owner.db.selectFrom('invoices').select('id').where('customerId', '=', aud).execute()).toEqual(invoicesBefore);
+    // The next top-up invoice issued takes the next number: the refusals took none.
+    const ok = (await issue(await topUpDraft(aud, '10.00'))).json();
+    expect(seq(ok.number)).toBe(numberBefore + 1);
+    // At the minimum it is issued, with today's fee (2.00 below 30.00), not tomorrow's (5.00).
+    expect(ok).toMatchObject({ status: 'awaiting_payment', total: '12.00' });
+    expect((await auditEventsOf(t.db, 'invoice.issued')).find((e) => e.targetId === ok.id)?.changes).toMatchObject({ adminFee: { after: '2.00' }, topUpPolicyVersion: { after: expect.stringMatching(/^tpv_/) } });
+  });
+
+  it('a version starting tomorrow does not apply today; from tomorrow it applies, to drafts made before too', async () => {
+    t.clock.set(at(TODAY));
+    // Today: 40.00 is above today's minimum and threshold (tomorrow's would refuse it).
+    const forty = (await issue(await topUpDraft(aud, '40.00'))).json();
+    expect(forty).toMatchObject({ status: 'awaiting_payment', total: '40.00' });
+    expect(forty.lines).toHaveLength(1);
+    const early = await topUpDraft(aud, '40.00');
+    const sixty = await topUpDraft(aud, '60.00');
+    t.clock.set(at(TOMORROW));
+    try {
+      const refused = await issue(early);
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'lines', message: 'at least 50.00 AUD' }] });
+      const withFee = (await issue(sixty)).json();
+      expect(withFee).toMatchObject({ status: 'awaiting_payment', total: '65.00' });
+      expect(withFee.lines.map((l: { kind: string; amount: string }) => [l.kind, l.amount])).toEqual([['points', '60.00'], ['admin_fee', '5.00']]);
+    } finally {
+      t.clock.set(at(TODAY));
+    }
   });
 });

@@ -4,12 +4,15 @@ import { scopeOf } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import type { AccountCode } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
-import { formatDecimal } from '../money/money.ts';
+import { formatDecimal, type Currency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { postEntry } from '../ledger/post-entry.ts';
+import { utcDay } from '../topup/dates.ts';
+import { ADMIN_FEE_DESCRIPTION, applyPolicy, policyInForce, type TopUpPolicy } from '../topup/top-up-policy.ts';
 import { nextInvoiceNumber } from './invoice-numbers.ts';
+import type { DraftLine } from './invoices.db-types.ts';
 import type { InvoiceDetail } from './invoice-view-types.ts';
 import { currentBillTo, draftTotals, invoiceCurrency, loadInvoiceDetail, partnerTaxRate } from './invoice-views.ts';
 
@@ -24,6 +27,9 @@ import { currentBillTo, draftTotals, invoiceCurrency, loadInvoiceDetail, partner
  * - ledger: a Purchase invoice posts Dr `receivable:{c}` total · Cr revenue · Cr `tax_payable` (revenue:one_time for free-text
  *   lines, revenue:subscription for catalog products, revenue:usage for usage products; docs/adr/0012-invoice-totals.md);
  *   a Top-up invoice posts nothing at issue: it asks for a deposit, and points are added when it is paid (Finance app);
+ * - a Top-up invoice follows the partner's top-up policy in force on the issue day (src/topup/top-up-policy.ts, docs/adr/0043):
+ *   points below its minimum are 422 `rule_violation` naming `lines`, nothing written and no number taken; below its fee
+ *   threshold an `admin_fee` line is added (no tax), paid first by allocations (src/payments/allocate-payment.ts);
  * - audit `invoice.issued`; notification `invoice_issued` to the billing email, else the owner.
  */
 export async function issueDraftInvoice(ctx: Ctx, input: { invoiceId: string }): Promise<InvoiceDetail> {
@@ -72,13 +78,20 @@ export async function issueDraftInTransaction(trx: Trx, ctx: Ctx, invoiceId: str
   const customer = await trx.selectFrom('customers').select(['status', 'name']).where('partnerId', '=', partnerId).where('id', '=', draft.customerId).executeTakeFirstOrThrow();
   if (customer.status !== 'active') throw new DomainError('customer_not_active', `${customer.name} is ${customer.status}: invoices are issued to active customers only`);
   const currency = invoiceCurrency(draft.currency);
-  const lines = draft.draftLines ?? [];
-  assert(lines.length > 0, 'a draft has lines');
-  const totals = draftTotals(currency, draft.type, lines, await partnerTaxRate(trx, partnerId));
-  if (totals.totalMicros <= 0n) {
+  const drafted = draft.draftLines ?? [];
+  assert(drafted.length > 0, 'a draft has lines');
+  const rateBps = await partnerTaxRate(trx, partnerId);
+  const asDrafted = draftTotals(currency, draft.type, drafted, rateBps);
+  if (asDrafted.totalMicros <= 0n) {
     throw new DomainError('invoice_total_zero', 'The invoice totals 0: an issued invoice asks for something; add a priced line or lower the discounts', [{ path: 'lines', message: 'total must be above 0' }]);
   }
   const now = ctx.clock.now();
+  // A Top-up invoice follows the partner's top-up policy in force on the issue day, as a card top-up does (docs/adr/0043):
+  // its points below the minimum are refused before a number is taken; below the fee threshold the admin fee is added as
+  // a line of its own (no tax: taxRateBpsFor('top_up') is 0), which an allocation pays first.
+  const topUp = draft.type === 'top_up' ? await topUpTerms(trx, partnerId, currency, asDrafted.totalMicros, now) : null;
+  const lines = topUp && topUp.feeMicros > 0n ? [...drafted, adminFeeDraftLine(topUp.feeMicros)] : drafted;
+  const totals = lines === drafted ? asDrafted : draftTotals(currency, draft.type, lines, rateBps);
   let dueDays = draft.dueDays;
   if (dueDays === null) {
     const s = await trx.selectFrom('partnerSettings').select('invoiceDueDays').where('partnerId', '=', partnerId).executeTakeFirst();
@@ -97,6 +110,7 @@ export async function issueDraftInTransaction(trx: Trx, ctx: Ctx, invoiceId: str
       status: { before: 'draft', after: 'awaiting_payment' }, number: { before: null, after: number }, type: { after: draft.type },
       subtotal: { after: fmt(totals.subtotalMicros) }, tax: { after: fmt(totals.taxMicros) }, total: { after: fmt(totals.totalMicros) },
       currency: { after: currency }, dueAt: { after: dueAt.toISOString() },
+      ...(topUp ? { adminFee: { after: fmt(topUp.feeMicros) }, topUpPolicyVersion: { after: topUp.policy.versionId ?? 'default' } } : {}),
     },
   });
 
@@ -145,6 +159,24 @@ export async function issueDraftInTransaction(trx: Trx, ctx: Ctx, invoiceId: str
     });
   }
   return { id: draft.id, number, totalMicros: totals.totalMicros, entryId };
+}
+
+/**
+ * What the top-up policy in force on `at`'s UTC day asks of a Top-up invoice whose lines buy `pointsMicros` of points:
+ * below the minimum, 422 `rule_violation` naming `lines` (the same refusal as a card top-up's, applyPolicy); else the admin
+ * fee to add (0 at or above the threshold).
+ */
+async function topUpTerms(trx: Trx, partnerId: string, currency: Currency, pointsMicros: bigint, at: Date): Promise<{ policy: TopUpPolicy; feeMicros: bigint }> {
+  const policy = await policyInForce(trx, partnerId, currency, utcDay(at));
+  return { policy, feeMicros: applyPolicy(policy, pointsMicros, 'lines') };
+}
+
+/** The admin fee as a line of the issued Top-up invoice: worded as a card top-up's, quantity 1, no product, no tax. */
+function adminFeeDraftLine(feeMicros: bigint): DraftLine {
+  return {
+    kind: 'admin_fee', description: ADMIN_FEE_DESCRIPTION, productId: null, variantId: null, quantity: '1',
+    unitAmountMicros: feeMicros.toString(), discountMicros: '0', taxCategory: 'standard',
+  };
 }
 
 export function invoiceNoticeText(n: { seller: string; number: string; type: string; total: string; dueAt: Date | null; link: string; resent?: boolean }): string {

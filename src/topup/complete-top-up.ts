@@ -7,6 +7,7 @@ import { creditWallet } from '../wallet/charge-wallet.ts';
 import { issuePaidInvoice } from '../invoices/issue-paid-invoice.ts';
 import { newId } from '../platform/ids.ts';
 import { recordSavedCard, type CardToRecord } from './saved-cards.ts';
+import { ADMIN_FEE_DESCRIPTION } from './top-up-policy.ts';
 import { currencyOf, lockTopUp, type TopUpRow } from './top-up-views.ts';
 
 /** Who the audit trail names: the portal user, or the system (`gateway_webhook`, `auto_top_up`). */
@@ -104,7 +105,7 @@ export async function completeTopUp(
     partnerId: row.partnerId, customerId: row.customerId, type: 'top_up', currency, paidAt: now,
     lines: [
       { kind: 'points', description: `Points top-up (${moneyText(amount, currency)})`, amountMicros: amount },
-      ...(fee > 0n ? [{ kind: 'admin_fee', description: 'Admin fee (top-up below the fee threshold)', amountMicros: fee }] : []),
+      ...(fee > 0n ? [{ kind: 'admin_fee', description: ADMIN_FEE_DESCRIPTION, amountMicros: fee }] : []),
     ],
     paidWith: { source: 'card', entryId, chargeRef: outcome.chargeRef, paidBy: row.userId },
   });

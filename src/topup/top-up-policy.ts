@@ -99,6 +99,9 @@ export async function nextPolicyVersion(db: Executor, partnerId: string, currenc
   return row ? toPolicy(currency, row) : null;
 }
 
+/** How an admin fee reads as an invoice line: a card top-up's invoice and a staff Top-up invoice say it the same way. */
+export const ADMIN_FEE_DESCRIPTION = 'Admin fee (top-up below the fee threshold)';
+
 /** The admin fee added to a top-up of `amountMicros`: the policy's fee below its threshold, else nothing. */
 export function feeFor(policy: TopUpPolicy, amountMicros: bigint): bigint {
   return policy.feeMicros > 0n && amountMicros < policy.feeThresholdMicros ? policy.feeMicros : 0n;
