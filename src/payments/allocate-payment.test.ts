@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, auditEventsOf, createTestApp, customerIdOf, expectUnknownId, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { newId } from '../platform/ids.ts';
 import { pdfText } from '../invoices/pdf/pdf-text.ts';
-import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
+import { allocationsTo, balanceOf, expectSound, feeRevenue, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
 
 let t: TestApp;
 let finance: Session;
@@ -82,6 +82,65 @@ describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
     const feed = await api(t, finance, 'GET', `/api/v1/customers/${c}/transactions?type=top_up`);
     expect(feed.statusCode, feed.body).toBe(200);
     expect(feed.json().data).toEqual([expect.objectContaining({ type: 'top_up', amount: '25.00', description: `Points bought by invoice ${top.number}` })]);
+    await expectSound(t);
+  });
+
+  it('a Top-up invoice with an admin fee: the fee is paid first (Cr revenue:fees), then points; partial allocations split it exactly', async () => {
+    const c = await newCustomer(t, finance);
+    // 15.00 of points is below the default SGD threshold (20.00): issued with a 1.00 admin fee, 16.00 in all.
+    const top = await newInvoice(t, finance, c, '15.00', { type: 'top_up' });
+    expect(top.total).toBe('16.00');
+    const pay = await paymentOf(c, '16.00');
+    const feesBefore = await feeRevenue(t);
+    const topUpFeed = async () => (await api(t, finance, 'GET', `/api/v1/customers/${c}/transactions?type=top_up`)).json().data;
+
+    // Less than the fee: all of it pays the fee, no points, nothing in the customer's transactions.
+    const first = await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '0.60' }] });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ status: 'partially_allocated', allocated: '0.60', unallocated: '15.40' });
+    expect(await pointsOf(t, c)).toBe(0n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 600_000n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'partially_paid', amountPaidMicros: '600000', amountDueMicros: '15400000' });
+    expect(await topUpFeed()).toEqual([]);
+    expect((await auditEventsOf(t.db, 'payment.allocated'))[0]).toMatchObject({ targetId: pay, changes: { allocations: { after: [expect.objectContaining({ amount: '0.60', adminFee: '0.60' })] } } });
+    await expectSound(t);
+
+    // The rest of the fee, then points: 5.00 is 0.40 of fee and 4.60 of points.
+    expect((await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '5.00' }] })).statusCode).toBe(200);
+    expect(await pointsOf(t, c)).toBe(4_600_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
+    expect(await topUpFeed()).toEqual([expect.objectContaining({ type: 'top_up', amount: '4.60', description: `Points bought by invoice ${top.number} (admin fee 0.40 SGD)` })]);
+    await expectSound(t);
+
+    // The fee is paid: the rest is all points.
+    const last = await allocate(pay, { auto: true });
+    expect(last.statusCode, last.body).toBe(200);
+    expect(last.json()).toMatchObject({ status: 'allocated', allocated: '16.00', unallocated: '0.00', toPoints: '0.00' });
+    expect(await pointsOf(t, c)).toBe(15_000_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountPaidMicros: '16000000', amountDueMicros: '0' });
+    expect((await allocationsTo(t, top.id)).map((a) => [a.amountMicros, a.feeMicros])).toEqual([['600000', '600000'], ['5000000', '400000'], ['10400000', '0']]);
+    expect((await topUpFeed()).map((r: { amount: string }) => r.amount)).toEqual(['10.40', '4.60']);
+    expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
+    expect(await balanceOf(t, 'receivable', c)).toBe(0n);
+    await expectSound(t);
+  });
+
+  it('a full allocation to a Top-up invoice with an admin fee: the fee to revenue:fees, the points bought to points, in one entry', async () => {
+    const c = await newCustomer(t, finance);
+    const top = await newInvoice(t, finance, c, '19.99', { type: 'top_up' });
+    const pay = await paymentOf(c, '25.00');
+    const feesBefore = await feeRevenue(t);
+    const res = await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '20.99' }], leftover: 'points' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'allocated', allocated: '20.99', toPoints: '4.01' });
+    expect(await pointsOf(t, c)).toBe(19_990_000n + 4_010_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
+    const entry = await t.db.owner.db.selectFrom('postings as p').innerJoin('ledgerAccounts as a', 'a.id', 'p.accountId')
+      .innerJoin('paymentAllocations as al', 'al.entryId', 'p.entryId')
+      .select(['a.code', 'p.amountMicros']).where('al.invoiceId', '=', top.id).orderBy('p.id').execute();
+    expect(entry.map((p) => [p.code, p.amountMicros])).toEqual([['unapplied', '20990000'], ['revenue:fees', '-1000000'], ['points', '-19990000']]);
     await expectSound(t);
   });
 

@@ -7,7 +7,7 @@ import { inScope, type Trx } from '../platform/database.ts';
 import { DomainError, notFound, unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { idOf } from '../platform/schemas.ts';
-import { formatDecimal, type Currency } from '../money/money.ts';
+import { formatDecimal, moneyText, type Currency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { partnerCaller } from '../access/caller.ts';
 import { postEntry } from '../ledger/post-entry.ts';
@@ -65,6 +65,22 @@ async function pendingAttempts(trx: Trx, partnerId: string, ids: readonly string
   return new Set(rows.map((r) => r.invoiceId));
 }
 
+/**
+ * What is still unpaid of each Top-up invoice's admin fee: its `admin_fee` lines (added at issue by the policy) less the
+ * fee parts of its allocations not reversed. Invoices without a fee are left out (nothing unpaid).
+ */
+async function unpaidAdminFees(trx: Trx, partnerId: string, ids: readonly string[]): Promise<Map<string, bigint>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ invoiceId: string; unpaid: string }>`
+    select l.invoice_id as "invoiceId",
+      (sum(l.amount_micros) - coalesce((select sum(a.fee_micros) from payment_allocations a
+        where a.partner_id = ${partnerId} and a.invoice_id = l.invoice_id and a.reversed_by is null), 0))::text as unpaid
+    from invoice_lines l
+    where l.partner_id = ${partnerId} and l.invoice_id = any(${[...ids]}::text[]) and l.kind = 'admin_fee'
+    group by l.invoice_id`.execute(trx);
+  return new Map(rows.rows.map((r) => [r.invoiceId, BigInt(r.unpaid)]));
+}
+
 function payable(inv: OpenInvoice): boolean {
   return (inv.status === 'awaiting_payment' || inv.status === 'partially_paid') && inv.type !== 'monthly' && !inv.informational;
 }
@@ -72,7 +88,10 @@ function payable(inv: OpenInvoice): boolean {
 /**
  * Allocate a payment of a customer to its open invoices, and/or turn what is left into points:
  * - to a Purchase invoice: Dr `unapplied:{c}` · Cr `receivable:{c}`;
- * - to a Top-up invoice (no receivable: ADR 0013): Dr `unapplied:{c}` · Cr `points:{c}` (the points it bought);
+ * - to a Top-up invoice (no receivable: ADR 0013): Dr `unapplied:{c}` · Cr `points:{c}` (the points it bought); when it
+ *   carries an admin fee (issued below the top-up policy's threshold), the fee is paid first: the part of the allocation
+ *   that pays what is still unpaid of it goes to Cr `revenue:fees` (no tax, docs/adr/0043), only the rest to points, and
+ *   the allocation records that part (`fee_micros`, migration 0072) for its reversal;
  *   both record the payment on the invoice with applyInvoicePayment (which activates a subscription a Purchase waited for);
  * - leftover `points`: Dr `unapplied:{c}` · Cr `points:{c}`; `keep` (default): stays unallocated on the payment.
  * Lock order: the customer's wallet, the payment row, the invoices in id order — concurrent allocations of one payment
@@ -151,6 +170,13 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
       remaining -= micros;
     }
   }
+  // A Top-up invoice's admin fee is paid first (docs/adr/0043): each allocation to one pays what is still unpaid of its
+  // fee (Cr revenue:fees) and buys points with the rest. Invoices are locked, so what earlier allocations paid is settled.
+  const feesUnpaid = await unpaidAdminFees(trx, partnerId, plan.filter((p) => p.invoice.type === 'top_up').map((p) => p.invoice.id));
+  const feePartOf = (p: { invoice: OpenInvoice; micros: bigint }): bigint => {
+    const unpaid = feesUnpaid.get(p.invoice.id) ?? 0n;
+    return p.micros < unpaid ? p.micros : unpaid;
+  };
   const allocatedMicros = plan.reduce((s, p) => s + p.micros, 0n);
   const toPointsMicros = leftover === 'points' ? unallocatedBefore - allocatedMicros : 0n;
   if (allocatedMicros === 0n && toPointsMicros === 0n) {
@@ -164,7 +190,12 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
   const auditEventId = await recordAudit(trx, ctx, {
     partnerId, customerId, app: 'finance', action: 'payment.allocated', targetType: 'payment', targetId: payment.id,
     changes: {
-      allocations: { after: plan.map((p) => ({ invoiceId: p.invoice.id, number: p.invoice.number, type: p.invoice.type, amount: fmt(p.micros) })) },
+      allocations: {
+        after: plan.map((p) => {
+          const fee = feePartOf(p);
+          return { invoiceId: p.invoice.id, number: p.invoice.number, type: p.invoice.type, amount: fmt(p.micros), ...(fee > 0n ? { adminFee: fmt(fee) } : {}) };
+        }),
+      },
       toPoints: { after: fmt(toPointsMicros) },
       unallocated: { before: fmt(unallocatedBefore), after: fmt(unallocatedAfter) },
       status: { before: payment.status, after: statusAfter },
@@ -174,13 +205,23 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
   const allocationRows = [];
   for (const p of plan) {
     const entryId = newId('je');
+    const number = p.invoice.number ?? '';
+    const feeMicros = feePartOf(p);
+    feesUnpaid.set(p.invoice.id, (feesUnpaid.get(p.invoice.id) ?? 0n) - feeMicros);
+    const pointsMicros = p.micros - feeMicros;
     // Points bought by a Top-up invoice are a top-up in the customer's transactions (the kind's prefix gives the feed type).
     const entry = {
       entryId, kind: p.invoice.type === 'top_up' ? 'top_up_invoice_paid' : 'payment_allocated', causeType: 'payment', causeId: payment.id, auditEventId,
-      description: p.invoice.type === 'top_up' ? `Points bought by invoice ${p.invoice.number ?? ''}`.trim() : `Payment applied to invoice ${p.invoice.number ?? ''}`.trim(),
+      description: p.invoice.type !== 'top_up' ? `Payment applied to invoice ${number}`.trim()
+        : pointsMicros === 0n ? `Admin fee of top-up invoice ${number}`.trim()
+          : `Points bought by invoice ${number}${feeMicros > 0n ? ` (admin fee ${moneyText(feeMicros, currency)})` : ''}`.replace(/ +/g, ' '),
     };
-    if (p.invoice.type === 'top_up') {
-      await creditWallet(trx, { wallet, amountMicros: p.micros, entry, counterPostings: [{ code: 'unapplied', customerId, amountMicros: p.micros }] });
+    const feePosting = feeMicros > 0n ? [{ code: 'revenue:fees' as const, amountMicros: -feeMicros }] : [];
+    if (p.invoice.type === 'top_up' && pointsMicros > 0n) {
+      await creditWallet(trx, { wallet, amountMicros: pointsMicros, entry, counterPostings: [{ code: 'unapplied', customerId, amountMicros: p.micros }, ...feePosting] });
+    } else if (p.invoice.type === 'top_up') {
+      // All of it pays the fee: no points, so nothing in the customer's transactions (the feed is the points account's).
+      await postEntry(trx, { ...entry, partnerId, currency, customerId, postings: [{ code: 'unapplied', customerId, amountMicros: p.micros }, ...feePosting] });
     } else {
       await postEntry(trx, {
         ...entry, partnerId, currency, customerId,
@@ -191,7 +232,7 @@ export async function allocatePaymentIn(trx: Trx, ctx: Ctx, paymentId: string, i
       partnerId, invoiceId: p.invoice.id, entryId, paidBy: actorId, at: now,
       parts: [{ source: 'allocation', amountMicros: p.micros, paymentId: payment.id, receiptNumber: payment.receiptNumber }],
     });
-    allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, entryId, createdBy: actorId, createdAt: now });
+    allocationRows.push({ id: newId('alc'), partnerId, customerId, paymentId: payment.id, kind: 'invoice' as const, invoiceId: p.invoice.id, currency, amountMicros: p.micros, feeMicros, entryId, createdBy: actorId, createdAt: now });
   }
   if (toPointsMicros > 0n) {
     const entryId = newId('je');

@@ -1,6 +1,6 @@
 import type { ColumnType } from 'kysely';
 
-/** Payment tables of migrations 0031_payments and 0037_payment_receipts, merged into the one Database type. */
+/** Payment tables of migrations 0031_payments, 0037_payment_receipts and 0072_allocation_fee_part, merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type FixedMicros = ColumnType<string, bigint | string, never>;
@@ -52,6 +52,8 @@ export interface PaymentAllocationsTable {
   invoiceId: string | null;
   currency: string;
   amountMicros: FixedMicros;
+  /** Of amountMicros, what paid a Top-up invoice's admin fee (migration 0072); the rest bought points. 0 elsewhere. */
+  feeMicros: ColumnType<string, bigint | string | undefined, never>;
   entryId: string;
   createdBy: string | null;
   createdAt: CreatedAt;

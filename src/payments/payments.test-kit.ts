@@ -44,6 +44,18 @@ export async function balanceOf(t: TestApp, code: 'unapplied' | 'receivable' | '
   return rows.reduce((s, r) => s + BigInt(r.balanceMicros), 0n);
 }
 
+/** Admin fees the partners have earned in SGD (revenue:fees is a credit account: its balance is negative). */
+export async function feeRevenue(t: TestApp): Promise<bigint> {
+  const rows = await t.db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('code', '=', 'revenue:fees').where('currency', '=', 'SGD').execute();
+  return -rows.reduce((s, r) => s + BigInt(r.balanceMicros), 0n);
+}
+
+/** Each allocation to an invoice with the part of it that paid the invoice's admin fee, oldest first. */
+export async function allocationsTo(t: TestApp, invoiceId: string) {
+  return t.db.owner.db.selectFrom('paymentAllocations').select(['paymentId', 'amountMicros', 'feeMicros', 'reversedBy'])
+    .where('invoiceId', '=', invoiceId).orderBy('id').execute();
+}
+
 /**
  * The books are sound (checkLedger), every invoice's amount due is total - paid - credited, and no payment is allocated
  * beyond its amount: active allocations (to invoices and to points) + unallocated = amount; a reversed one has none active.

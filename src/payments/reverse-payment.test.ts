@@ -4,7 +4,7 @@ import { api, auditEventsOf, createTestApp, partnerIdOf, signIn, type Session, t
 import { pdfText } from '../invoices/pdf/pdf-text.ts';
 import { catalogPrice } from '../subscriptions/test-support.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
-import { balanceOf, expectSound, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
+import { allocationsTo, balanceOf, expectSound, feeRevenue, invoiceState, newCustomer, newInvoice, pointsOf, record } from './payments.test-kit.ts';
 
 let t: TestApp;
 let finance: Session;
@@ -119,6 +119,68 @@ describe('POST /api/v1/payments/:id/reverse (reversePayment)', () => {
     expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ changes: {
       pointsOutcome: { after: 'credit_limit' }, points: { before: '5.00', after: '-20.00' }, intoCreditLimit: { after: '20.00' }, toReceivable: { after: '0.00' },
     } });
+    await expectSound(t);
+  });
+
+  it('a Top-up invoice with an admin fee: each reversal takes back exactly the fee and the points its allocation gave, by reversing entries', async () => {
+    const c = await newCustomer(t, finance);
+    const top = await newInvoice(t, finance, c, '15.00', { type: 'top_up' }); // 15.00 of points + 1.00 admin fee
+    const feesBefore = await feeRevenue(t);
+    const feeOnly = await paymentOf(c, '0.60');
+    expect((await allocate(feeOnly, { allocations: [{ invoiceId: top.id, amount: '0.60' }] })).statusCode).toBe(200);
+    const mixed = await paymentOf(c, '10.00');
+    expect((await allocate(mixed, { allocations: [{ invoiceId: top.id, amount: '10.00' }] })).statusCode).toBe(200);
+    expect(await pointsOf(t, c)).toBe(9_600_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
+
+    // The cheque that paid only fee bounces: its fee revenue is taken back, no points; the fee is owed again.
+    const first = await reverse(feeOnly);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ pointsCreated: '0.00', pointsTakenBack: '0.00', pointsOutcome: 'none', reopenedInvoices: [expect.objectContaining({ id: top.id, status: 'partially_paid', amountDue: '6.00' })] });
+    expect(await pointsOf(t, c)).toBe(9_600_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 400_000n);
+    expect((await auditEventsOf(t.db, 'payment.reversed'))[0]).toMatchObject({ targetId: feeOnly, changes: { adminFeesTakenBack: { after: '0.60' }, pointsCreated: { after: '0.00' } } });
+    await expectSound(t);
+
+    // The next allocation pays the fee owed again first: 6.00 is 0.60 of fee and 5.40 of points; the invoice is paid.
+    const again = await paymentOf(c, '6.00');
+    expect((await allocate(again, { auto: true })).statusCode).toBe(200);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
+    expect(await pointsOf(t, c)).toBe(15_000_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
+    await expectSound(t);
+
+    // The mixed one bounces: 0.40 of fee and 9.60 of points taken back, nothing else.
+    const second = await reverse(mixed);
+    expect(second.statusCode, second.body).toBe(200);
+    expect(second.json()).toMatchObject({ pointsCreated: '9.60', pointsTakenBack: '9.60', pointsOutcome: 'covered', pointsAfter: '5.40' });
+    expect(await pointsOf(t, c)).toBe(5_400_000n);
+    expect(await feeRevenue(t)).toBe(feesBefore + 600_000n);
+    expect(await invoiceState(t, top.id)).toMatchObject({ status: 'partially_paid', amountPaidMicros: '6000000', amountDueMicros: '10000000' });
+    expect((await allocationsTo(t, top.id)).map((a) => [a.amountMicros, a.feeMicros, a.reversedBy !== null])).toEqual([
+      ['600000', '600000', true], ['10000000', '400000', true], ['6000000', '600000', false],
+    ]);
+    // Taken back by new entries that mirror the allocations' (never an update): Dr revenue:fees 0.40, Dr points 9.60.
+    const mirror = await t.db.owner.db.selectFrom('journalEntries as e').innerJoin('postings as p', 'p.entryId', 'e.id').innerJoin('ledgerAccounts as a', 'a.id', 'p.accountId')
+      .select(['a.code', 'p.amountMicros'])
+      .where('e.reversesEntryId', 'in', t.db.owner.db.selectFrom('paymentAllocations').select('entryId').where('paymentId', '=', mixed))
+      .orderBy('p.id').execute();
+    expect(mirror.map((p) => [p.code, p.amountMicros])).toEqual([['unapplied', '-10000000'], ['revenue:fees', '400000'], ['points', '9600000']]);
+    await expectSound(t);
+
+    // A full allocation reversed: the invoice owes all of it again, the fee and the points are back where they were.
+    const c2 = await newCustomer(t, finance);
+    const top2 = await newInvoice(t, finance, c2, '12.00', { type: 'top_up' });
+    const full = await paymentOf(c2, '13.00');
+    const fees2 = await feeRevenue(t);
+    expect((await allocate(full, { allocations: [{ invoiceId: top2.id, amount: '13.00' }] })).statusCode).toBe(200);
+    expect(await pointsOf(t, c2)).toBe(12_000_000n);
+    const res = await reverse(full);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ pointsCreated: '12.00', pointsTakenBack: '12.00', pointsAfter: '0.00' });
+    expect(await pointsOf(t, c2)).toBe(0n);
+    expect(await feeRevenue(t)).toBe(fees2);
+    expect(await invoiceState(t, top2.id)).toMatchObject({ status: 'awaiting_payment', amountPaidMicros: '0', amountDueMicros: '13000000' });
     await expectSound(t);
   });
 

@@ -103,7 +103,9 @@ function coveringMinorUnits(micros: bigint, currency: Currency): bigint {
  * `invoices_guard` (migration 0031); the payment becomes `reversed`, never deleted. Reversing twice: 409
  * `payment_reversed`. Audited `payment.reversed`; the customer gets the `reversed` receipt notice in the same transaction.
  *
- * Points it created (leftover to points, Top-up invoices it paid) are taken back, even if spent, as far as the
+ * Admin fees it paid on Top-up invoices (allocations' `fee_micros`) are taken back with their allocations' entries, whose
+ * mirrors debit `revenue:fees` (docs/adr/0043): the invoice owes its fee again, paid first by the next allocation.
+ * Points it created (leftover to points, Top-up invoices it paid, less their fee parts) are taken back, even if spent, as far as the
  * customer's points and credit limit allow (`pointsTakenBack`, of which `intoCreditLimit` went below zero). What they
  * cannot take back (spent beyond the credit limit) is not left as negative usable points: it is billed on a debit note,
  * an issued Purchase invoice "Reversed payment <receipt>" (reversal-debit-note.ts), in whole minor units rounded UP
@@ -137,11 +139,11 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
 
     const allocations = await trx.selectFrom('paymentAllocations as a')
       .innerJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId'))
-      .select(['a.id', 'a.kind', 'a.invoiceId', 'a.amountMicros', 'a.entryId', 'i.type as invoiceType'])
+      .select(['a.id', 'a.kind', 'a.invoiceId', 'a.amountMicros', 'a.feeMicros', 'a.entryId', 'i.type as invoiceType'])
       .where('a.partnerId', '=', partnerId).where('a.paymentId', '=', payment.id).where('a.reversedBy', 'is', null)
       .execute();
     const toPoints = await trx.selectFrom('paymentAllocations')
-      .select(['id', 'kind', 'invoiceId', 'amountMicros', 'entryId'])
+      .select(['id', 'kind', 'invoiceId', 'amountMicros', 'feeMicros', 'entryId'])
       .where('partnerId', '=', partnerId).where('paymentId', '=', payment.id).where('reversedBy', 'is', null).where('kind', '=', 'points')
       .execute();
     const all = [...allocations, ...toPoints.map((p) => ({ ...p, invoiceType: null }))].sort((a, b) => (a.id < b.id ? 1 : -1));
@@ -154,7 +156,10 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       for (const a of allocations) takenOff.set(a.invoiceId!, (takenOff.get(a.invoiceId!) ?? 0n) + BigInt(a.amountMicros));
       await assertReversalKeepsCreditNotes(trx, partnerId, takenOff);
     }
-    const pointsMicros = all.filter((a) => a.kind === 'points' || a.invoiceType === 'top_up').reduce((s, a) => s + BigInt(a.amountMicros), 0n);
+    // Of an allocation to a Top-up invoice, the part that paid its admin fee bought no points (fee_micros, migration 0072):
+    // its reversing entry takes the fee revenue back, and only the rest is points to take back.
+    const pointsMicros = all.filter((a) => a.kind === 'points' || a.invoiceType === 'top_up').reduce((s, a) => s + BigInt(a.amountMicros) - BigInt(a.feeMicros), 0n);
+    const feesMicros = all.reduce((s, a) => s + BigInt(a.feeMicros), 0n);
     const split = splitPointsTakeBack(walletBefore, pointsMicros, currency);
     const pointsOutcome = split.outcome;
     // After the debit note (if any), which puts the shortfall back on the points plus its rounding to whole minor units.
@@ -170,8 +175,10 @@ export async function reversePayment(ctx: Ctx, paymentId: string, input: { reaso
       partnerId, customerId: payment.customerId, app: 'finance', action: 'payment.reversed', targetType: 'payment', targetId: payment.id,
       changes: {
         status: { before: payment.status, after: 'reversed' }, reason: { after: reason }, amount: { after: fmt(BigInt(payment.amountMicros)) },
-        reversedAllocations: { after: all.map((a) => ({ id: a.id, kind: a.kind, invoiceId: a.invoiceId, amount: fmt(BigInt(a.amountMicros)) })) },
-        pointsCreated: { after: fmt(pointsMicros) }, pointsTakenBack: { after: fmt(split.takenMicros) },
+        reversedAllocations: {
+          after: all.map((a) => ({ id: a.id, kind: a.kind, invoiceId: a.invoiceId, amount: fmt(BigInt(a.amountMicros)), ...(BigInt(a.feeMicros) > 0n ? { adminFee: fmt(BigInt(a.feeMicros)) } : {}) })),
+        },
+        pointsCreated: { after: fmt(pointsMicros) }, ...(feesMicros > 0n ? { adminFeesTakenBack: { after: fmt(feesMicros) } } : {}), pointsTakenBack: { after: fmt(split.takenMicros) },
         intoCreditLimit: { after: fmt(split.intoCreditLimitMicros) }, toReceivable: { after: fmt(split.toReceivableMicros) },
         ...(split.roundingToPointsMicros > 0n ? { pointsSpentBeyondCreditLimit: { after: fmt(split.shortfallMicros) }, roundingToPoints: { after: fmt(split.roundingToPointsMicros) } } : {}),
         pointsOutcome: { after: pointsOutcome },
