@@ -75,6 +75,7 @@ describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
     const res = await allocate(pay, { allocations: [{ invoiceId: top.id, amount: '25.00' }] });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ status: 'allocated', allocated: '25.00' });
+    expect(res.json().allocations).toEqual([expect.objectContaining({ invoiceId: top.id, amount: '25.00', adminFee: null })]);
     expect(await pointsOf(t, c)).toBe(25_000_000n);
     expect(await balanceOf(t, 'receivable', c)).toBe(0n);
     expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountDueMicros: '0' });
@@ -120,6 +121,7 @@ describe('POST /api/v1/payments/:id/allocations (allocatePayment)', () => {
     expect(await feeRevenue(t)).toBe(feesBefore + 1_000_000n);
     expect(await invoiceState(t, top.id)).toMatchObject({ status: 'paid', amountPaidMicros: '16000000', amountDueMicros: '0' });
     expect((await allocationsTo(t, top.id)).map((a) => [a.amountMicros, a.feeMicros])).toEqual([['600000', '600000'], ['5000000', '400000'], ['10400000', '0']]);
+    expect(last.json().allocations.map((a: { amount: string; adminFee: string | null }) => [a.amount, a.adminFee])).toEqual([['0.60', '0.60'], ['5.00', '0.40'], ['10.40', null]]);
     expect((await topUpFeed()).map((r: { amount: string }) => r.amount)).toEqual(['10.40', '4.60']);
     expect(await balanceOf(t, 'unapplied', c)).toBe(0n);
     expect(await balanceOf(t, 'receivable', c)).toBe(0n);

@@ -11,6 +11,7 @@ export const paymentAllocationSchema = z.object({
   invoiceId: z.string().nullable(),
   invoiceNumber: z.string().nullable(),
   amount: z.string(),
+  adminFee: z.string().nullable().describe('Of amount, what paid a Top-up invoice\'s admin fee (paid first; the rest bought points); null when none did'),
   entryId: z.string(),
   createdAt: z.string(),
   reversedAt: z.string().nullable(),
@@ -100,7 +101,7 @@ export async function loadPaymentDetail(db: Executor, partnerId: string, payment
   const currency = paymentCurrency(row.currency);
   const allocations = await db.selectFrom('paymentAllocations as a')
     .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId').onRef('i.partnerId', '=', 'a.partnerId'))
-    .select(['a.id', 'a.kind', 'a.invoiceId', 'i.number as invoiceNumber', 'a.amountMicros', 'a.entryId', 'a.createdAt', 'a.reversedAt'])
+    .select(['a.id', 'a.kind', 'a.invoiceId', 'i.number as invoiceNumber', 'a.amountMicros', 'a.feeMicros', 'a.entryId', 'a.createdAt', 'a.reversedAt'])
     .where('a.partnerId', '=', partnerId).where('a.paymentId', '=', paymentId)
     .orderBy('a.id')
     .execute();
@@ -108,6 +109,7 @@ export async function loadPaymentDetail(db: Executor, partnerId: string, payment
     ...summary,
     allocations: allocations.map((a) => ({
       id: a.id, kind: a.kind, invoiceId: a.invoiceId, invoiceNumber: a.invoiceNumber ?? null, amount: formatDecimal(BigInt(a.amountMicros), currency),
+      adminFee: BigInt(a.feeMicros) > 0n ? formatDecimal(BigInt(a.feeMicros), currency) : null,
       entryId: a.entryId, createdAt: a.createdAt.toISOString(), reversedAt: a.reversedAt?.toISOString() ?? null,
     })),
   };

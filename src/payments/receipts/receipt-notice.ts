@@ -2,7 +2,7 @@ import type { Trx } from '../../platform/database.ts';
 import { enqueueNotification } from '../../notifications/enqueue-notification.ts';
 import { invoiceRecipient } from '../../invoices/issue-draft-invoice.ts';
 import { formatDay } from '../../invoices/pdf/pdf-layout.ts';
-import { loadReceipt, METHOD_LABEL, type ReceiptView } from './receipt-view.ts';
+import { loadReceipt, METHOD_LABEL, topUpSplit, type ReceiptView } from './receipt-view.ts';
 
 /**
  * When the customer hears about a payment Finance recorded (kind `payment_receipt`, or `payment_reversed`), each notice
@@ -37,7 +37,7 @@ export function receiptNotice(r: ReceiptView, event: ReceiptEvent): { subject: s
   const amount = `${r.amount} ${r.currency}`;
   const lines = r.lines.map((l) => {
     const what = l.kind === 'points' ? 'credited to your points'
-      : `invoice ${l.invoiceNumber ?? l.invoiceId}${l.invoiceType === 'top_up' ? ' (top-up: credited to your points)' : ''}`;
+      : `invoice ${l.invoiceNumber ?? l.invoiceId}${l.invoiceType === 'top_up' ? ` (top-up: ${topUpSplit(l)})` : ''}`;
     return `- ${l.amount} ${r.currency} ${l.kind === 'points' ? '' : 'to '}${what}${l.reversed ? ' (reversed)' : ''}`.replace('  ', ' ');
   });
   const payment = [

@@ -14,6 +14,10 @@ export interface ReceiptLine {
   invoiceNumber: string | null;
   invoiceType: 'purchase' | 'monthly' | 'top_up' | null;
   amount: string;
+  /** Of amount, what paid a Top-up invoice's admin fee; null when none did (docs/adr/0043). */
+  adminFee: string | null;
+  /** Of amount, the points it bought when the rest paid an admin fee (amount - adminFee); null when none or no fee. */
+  pointsBought: string | null;
   at: string;
   reversed: boolean;
 }
@@ -44,6 +48,15 @@ export interface ReceiptView {
   reversal: { at: string; reason: string; debitNote: { id: string; number: string | null } | null } | null;
 }
 
+/**
+ * What an allocation to a Top-up invoice did, in words (the notice and the PDF say it the same way): credited to points,
+ * or, when part of it paid the invoice's admin fee (docs/adr/0043), that part and the rest.
+ */
+export function topUpSplit(line: Pick<ReceiptLine, 'adminFee' | 'pointsBought'>): string {
+  if (line.adminFee === null) return 'credited to your points';
+  return line.pointsBought === null ? `admin fee ${line.adminFee}` : `admin fee ${line.adminFee}, ${line.pointsBought} credited to your points`;
+}
+
 export const METHOD_LABEL: Record<PaymentMethod, string> = {
   bank_transfer: 'Bank transfer', giro: 'GIRO', cheque: 'Cheque', cash: 'Cash', card: 'Card', other: 'Other',
 };
@@ -64,13 +77,14 @@ export async function loadReceipt(db: Executor, partnerId: string, paymentId: st
   const fmt = (m: bigint) => formatDecimal(m, currency);
   const rows = await db.selectFrom('paymentAllocations as a')
     .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId').onRef('i.partnerId', '=', 'a.partnerId'))
-    .select(['a.kind', 'a.invoiceId', 'i.number as invoiceNumber', 'i.type as invoiceType', 'a.amountMicros', 'a.createdAt', 'a.reversedAt'])
+    .select(['a.kind', 'a.invoiceId', 'i.number as invoiceNumber', 'i.type as invoiceType', 'a.amountMicros', 'a.feeMicros', 'a.createdAt', 'a.reversedAt'])
     .where('a.partnerId', '=', partnerId).where('a.paymentId', '=', paymentId)
     .orderBy('a.id')
     .execute();
   const lines: ReceiptLine[] = rows.map((r) => ({
     kind: r.kind, invoiceId: r.invoiceId, invoiceNumber: r.invoiceNumber ?? null, invoiceType: r.invoiceType ?? null,
-    amount: fmt(BigInt(r.amountMicros)), at: r.createdAt.toISOString(), reversed: r.reversedAt !== null,
+    amount: fmt(BigInt(r.amountMicros)), adminFee: BigInt(r.feeMicros) > 0n ? fmt(BigInt(r.feeMicros)) : null,
+    pointsBought: BigInt(r.feeMicros) > 0n && BigInt(r.amountMicros) > BigInt(r.feeMicros) ? fmt(BigInt(r.amountMicros) - BigInt(r.feeMicros)) : null, at: r.createdAt.toISOString(), reversed: r.reversedAt !== null,
   }));
   const amount = BigInt(p.amountMicros);
   const reversed = p.status === 'reversed';

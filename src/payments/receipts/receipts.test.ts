@@ -56,9 +56,10 @@ describe('GET /api/v1/payments/:paymentId/receipt.pdf (getPaymentReceiptPdf)', (
     const c = await newCustomer(t, finance);
     const customer = (await api(t, finance, 'GET', `/api/v1/customers/${c}`)).json<{ name: string }>();
     const inv1 = await newInvoice(t, finance, c, '60.00');
-    const top = await newInvoice(t, finance, c, '15.00', { type: 'top_up' });
+    const top = await newInvoice(t, finance, c, '25.00', { type: 'top_up' });
+    const small = await newInvoice(t, finance, c, '15.00', { type: 'top_up' }); // below the fee threshold: 1.00 admin fee, 16.00
     const pay = (await record(t, finance, { amount: '1234.50', method: 'cheque', customerId: c, reference: 'CHQ 000451', receivedOn: '2026-01-07' })).json();
-    expect((await allocate(pay.id, { allocations: [{ invoiceId: inv1.id, amount: '60.00' }, { invoiceId: top.id, amount: '15.00' }] })).statusCode).toBe(200);
+    expect((await allocate(pay.id, { allocations: [{ invoiceId: inv1.id, amount: '60.00' }, { invoiceId: top.id, amount: '25.00' }, { invoiceId: small.id, amount: '16.00' }] })).statusCode).toBe(200);
 
     const res = await receiptPdf(finance, pay.id);
     expect(res.statusCode, res.body).toBe(200);
@@ -69,8 +70,9 @@ describe('GET /api/v1/payments/:paymentId/receipt.pdf (getPaymentReceiptPdf)', (
     for (const expected of [
       'Payment receipt', `Receipt no. ${pay.receiptNumber}`, 'Demo Telecom Pte Ltd', 'Trading as Demo Telecom', '1 Harbour Road, Singapore 000001',
       'Tax ID: GST-2026-01', 'billing@demo.test', 'RECEIVED FROM', customer.name, `Customer ID: ${c}`, 'Method Cheque', 'Amount SGD 1,234.50',
-      'Received on 7 Jan 2026', 'Reference CHQ 000451', `Invoice ${inv1.number}`, '60.00', `Top-up invoice ${top.number} (credited to your points)`, '15.00',
-      'Applied to invoices SGD 75.00', 'Unapplied (kept as credit) SGD 1,159.50', 'Amount received SGD 1,234.50', 'Status Partly applied', 'Page 1 of 1',
+      'Received on 7 Jan 2026', 'Reference CHQ 000451', `Invoice ${inv1.number}`, '60.00', `Top-up invoice ${top.number} (credited to your points)`, '25.00',
+      `Top-up invoice ${small.number} (admin fee 1.00, 15.00 credited to your points)`, '16.00',
+      'Applied to invoices SGD 101.00', 'Unapplied (kept as credit) SGD 1,133.50', 'Amount received SGD 1,234.50', 'Status Partly applied', 'Page 1 of 1',
     ]) expect(text, expected).toContain(expected);
     expect(text).not.toContain('REVERSED');
   });
@@ -101,7 +103,7 @@ describe('GET /api/v1/payments/:paymentId/receipt.pdf (getPaymentReceiptPdf)', (
       reference: 'Chuyển khoản Nguyễn', recordedAt: '2026-02-01T03:00:00.000Z',
       seller: { name: 'Đông Á Telecom', legalName: null, address: null, taxId: null, email: null, paymentInstructions: null, hasLogo: false },
       payer: { id: 'cus_x', name: 'Công ty Trần', email: null, phone: null, address: null },
-      lines: Array.from({ length: 80 }, (_, i) => ({ kind: 'invoice' as const, invoiceId: `inv_${i}`, invoiceNumber: `INV-2026-${String(i + 1).padStart(6, '0')}`, invoiceType: 'purchase' as const, amount: '75000', at: '2026-02-01T03:00:00.000Z', reversed: false })),
+      lines: Array.from({ length: 80 }, (_, i) => ({ kind: 'invoice' as const, invoiceId: `inv_${i}`, invoiceNumber: `INV-2026-${String(i + 1).padStart(6, '0')}`, invoiceType: 'purchase' as const, amount: '75000', adminFee: null, pointsBought: null, at: '2026-02-01T03:00:00.000Z', reversed: false })),
       allocated: '6000000', toPoints: '0', unallocated: '0', reversal: null,
     };
     const { text, pages, pageTexts } = await pdfText(await renderReceiptPdf(receipt, { generatedAt: new Date('2026-02-02T00:00:00Z') }));
@@ -135,6 +137,18 @@ describe('GET /api/v1/payments/:paymentId/receipt.pdf (getPaymentReceiptPdf)', (
 });
 
 describe('receipt notices (notifications)', () => {
+  it('the "applied" notice says what of a Top-up invoice\'s allocation paid its admin fee and what it credited to points', async () => {
+    const c = await newCustomer(t, finance);
+    const feeFirst = await newInvoice(t, finance, c, '10.00', { type: 'top_up' }); // 10.00 of points + 1.00 admin fee
+    const pay = (await record(t, finance, { amount: '11.00', method: 'bank_transfer', customerId: c })).json();
+    expect((await allocate(pay.id, { allocations: [{ invoiceId: feeFirst.id, amount: '0.50' }] })).statusCode).toBe(200);
+    expect((await allocate(pay.id, { allocations: [{ invoiceId: feeFirst.id, amount: '10.50' }] })).statusCode).toBe(200);
+    const mails = await mailsOf(c);
+    expect(mails.at(-1)!.kind).toBe('payment_receipt');
+    expect(mails.at(-1)!.bodyText).toContain(`- 0.50 SGD to invoice ${feeFirst.number} (top-up: admin fee 0.50)`);
+    expect(mails.at(-1)!.bodyText).toContain(`- 10.50 SGD to invoice ${feeFirst.number} (top-up: admin fee 0.50, 10.00 credited to your points)`);
+  });
+
   it('recorded with a customer: one "received"; partial allocations: none; the allocation that finishes it: one "applied"; reversal: one "payment_reversed"', async () => {
     const c = await newCustomer(t, finance);
     const owner = await ownerEmailOf(c);

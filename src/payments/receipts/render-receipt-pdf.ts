@@ -1,7 +1,7 @@
 import {
   BODY, BOLD, drawPageFooters, formatDay, GREEN, groupDigits, INK, LEFT, MUTED, openPdf, pdfSafe, RED, REGULAR, RIGHT, SMALL, TOP,
 } from '../../invoices/pdf/pdf-layout.ts';
-import { METHOD_LABEL, type ReceiptView } from './receipt-view.ts';
+import { METHOD_LABEL, topUpSplit, type ReceiptView } from './receipt-view.ts';
 
 /**
  * A payment receipt as a PDF (A4, pdfkit's built-in Helvetica, real text so tests read it back), laid out like the invoice
@@ -32,7 +32,7 @@ const STATUS_LABEL: Record<ReceiptView['status'], string> = {
 function lineLabel(line: ReceiptView['lines'][number]): string {
   if (line.kind === 'points') return 'Credited to your points';
   const number = line.invoiceNumber ?? line.invoiceId ?? '';
-  return line.invoiceType === 'top_up' ? `Top-up invoice ${number} (credited to your points)` : `Invoice ${number}`;
+  return line.invoiceType === 'top_up' ? `Top-up invoice ${number} (${topUpSplit(line)})` : `Invoice ${number}`;
 }
 
 export async function renderReceiptPdf(receipt: ReceiptView, options: RenderReceiptPdfOptions = {}): Promise<Buffer> {

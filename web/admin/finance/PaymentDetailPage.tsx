@@ -193,7 +193,14 @@ export function PaymentDetailPage() {
               {p.allocations.map((a) => (
                 <Table.Tr key={a.id}>
                   <Table.Td>{formatDateTime(a.createdAt)}</Table.Td>
-                  <Table.Td>{a.kind === 'points' ? <Text size="sm">Points (leftover)</Text> : <InvoiceRef id={a.invoiceId} number={a.invoiceNumber} />}</Table.Td>
+                  <Table.Td>
+                    {a.kind === 'points' ? <Text size="sm">Points (leftover)</Text> : <InvoiceRef id={a.invoiceId} number={a.invoiceNumber} />}
+                    {a.adminFee !== null && (
+                      <Text size="xs" c="dimmed">
+                        Of which {formatMoney(a.adminFee, c)} paid the top-up&apos;s admin fee (paid first), the rest bought points
+                      </Text>
+                    )}
+                  </Table.Td>
                   <Table.Td style={{ textAlign: 'right' }}>
                     <Amount amount={a.amount} currency={c} />
                   </Table.Td>
