@@ -231,6 +231,29 @@ test('a Top-up invoice is issued from its own sequence, without tax', async () =
   await expect(page.getByTestId('total-due')).toHaveText('SGD 250.00');
 });
 
+test('a small Top-up invoice: the editor says the admin fee the policy adds when issued, and the issued invoice carries it', async () => {
+  await page.getByRole('link', { name: 'All invoices' }).click();
+  await page.getByRole('link', { name: 'New invoice' }).click();
+  await chooseCustomer('Initech Pte Ltd');
+  await page.getByText('Top-up', { exact: true }).click();
+  const hint = page.getByTestId('top-up-policy-hint');
+  // Demo Telecom has no SGD version: the built-in default (domain.md), a fee of 1.00 below 20.00, no minimum.
+  await expect(hint).toContainText('Below SGD 20.00 an admin fee of SGD 1.00 is added when issued.');
+  await page.getByRole('textbox', { name: 'Line 1 description' }).fill('Points top-up');
+  await page.getByRole('textbox', { name: 'Line 1 unit price' }).fill('15.00');
+  await expect(hint).toContainText('Issued today, this one asks for SGD 15.00 of points + SGD 1.00 admin fee = SGD 16.00.');
+  await expect(page.getByTestId('preview-total')).toHaveText('SGD 15.00');
+  await page.getByRole('textbox', { name: 'Line 1 unit price' }).fill('20.00');
+  await expect(hint).not.toContainText('this one');
+  await page.getByRole('textbox', { name: 'Line 1 unit price' }).fill('15.00');
+  await page.screenshot({ path: `${SHOTS}/admin-invoice-top-up-fee-hint.png`, fullPage: true });
+  await page.getByRole('button', { name: 'Issue now' }).click();
+  await expect(page.getByTestId('invoice-number')).toHaveText(/^TOP-\d{4}-\d{6}$/);
+  await expect(page.getByText('Admin fee (top-up below the fee threshold)')).toBeVisible();
+  await expect(page.getByTestId('total-tax')).toHaveText('SGD 0.00');
+  await expect(page.getByTestId('total-due')).toHaveText('SGD 16.00');
+});
+
 test('last month’s Monthly statement (demo seed) reads as paid from points: no due date, no payment instructions', async () => {
   await page.goto('/admin/invoice?type=monthly');
   const row = page.getByRole('table', { name: 'Invoices' }).getByRole('row').filter({ hasText: 'Acme Pte Ltd' });

@@ -182,6 +182,26 @@ describe('a Top-up invoice follows the partner\'s top-up policy in force on the 
     ]) expect((await api(t, admin, 'PUT', '/api/v1/settings/top-up-policies', v)).statusCode).toBe(201);
   });
 
+  it('the Invoice app reads the policy a Top-up invoice issued today follows (GET /api/v1/invoices/top-up-policy), without the Settings app', async () => {
+    t.clock.set(at(TODAY));
+    const clerk = await signIn(t, 'finance@demo.test'); // Invoice app, no Portal Settings app
+    expect((await api(t, clerk, 'GET', '/api/v1/settings/top-up-policies')).statusCode).toBe(403);
+    const audPolicy = await api(t, clerk, 'GET', '/api/v1/invoices/top-up-policy?currency=AUD');
+    expect(audPolicy.statusCode, audPolicy.body).toBe(200);
+    expect(audPolicy.json()).toMatchObject({
+      currency: 'AUD', source: 'partner', effectiveFrom: TODAY, minimum: '10.00', feeThreshold: '30.00', fee: '2.00',
+      upcoming: { effectiveFrom: TOMORROW, minimum: '50.00', feeThreshold: '100.00', fee: '5.00' },
+    });
+    expect((await api(t, clerk, 'GET', '/api/v1/invoices/top-up-policy?currency=SGD')).json()).toMatchObject({
+      currency: 'SGD', source: 'default', versionId: null, minimum: '0.00', feeThreshold: '20.00', fee: '1.00', upcoming: null,
+    });
+    const missing = await api(t, clerk, 'GET', '/api/v1/invoices/top-up-policy');
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().errors).toEqual([expect.objectContaining({ path: 'currency' })]);
+    expect((await api(t, clerk, 'GET', '/api/v1/invoices/top-up-policy?currency=EUR')).statusCode).toBe(400);
+    expect((await api(t, await signIn(t, 'owner@acme.test'), 'GET', '/api/v1/invoices/top-up-policy?currency=SGD')).statusCode).toBe(403);
+  });
+
   it('below the fee threshold the issued invoice gets an admin fee line, no tax; the draft shows none (the issue day decides)', async () => {
     t.clock.set(at(TODAY));
     const id = await topUpDraft(acme, '15.00');

@@ -10,7 +10,7 @@ import { CUSTOMER_CURRENCIES } from '../customers/customer-views.ts';
 import { gatewayOf } from './gateway-of.ts';
 import { portalTopUp } from './portal-top-up.ts';
 import { listCustomerTopUps, portalGetTopUp, portalListTopUps } from './list-top-ups.ts';
-import { portalGetTopUpPolicy, portalTopUpPolicySchema } from './get-top-up-policy.ts';
+import { getTopUpPolicyForInvoices, portalGetTopUpPolicy, portalTopUpPolicySchema } from './get-top-up-policy.ts';
 import { addTopUpPolicyVersion, listTopUpPolicyVersions, policyVersionSchema, withdrawTopUpPolicyVersion } from './top-up-policy-versions.ts';
 import { NOTICE_DAYS } from './top-up-policy-notices.ts';
 import { pathId } from '../access/route-schemas.ts';
@@ -128,6 +128,17 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
       params: z.strictObject({ customerId: idOf('cus') }), querystring: topUpListQuery, response: { 200: page(staffTopUpSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listCustomerTopUps(ctxOf(req, deps), { ...req.query, customerId: req.params.customerId })));
+
+  // The Invoice app's read-only view: what issuing a Top-up invoice today will add or refuse (as /api/v1/invoices/settings).
+  app.get('/api/v1/invoices/top-up-policy', {
+    config: { access: staffApp('invoice') },
+    schema: {
+      operationId: 'getInvoiceTopUpPolicy', tags: ['Invoice'],
+      summary: 'The top-up policy a Top-up invoice in this currency follows if issued today (minimum, fee threshold, fee), and the next version if one is planned',
+      querystring: z.strictObject({ currency: z.enum(CUSTOMER_CURRENCIES) }),
+      response: { 200: portalTopUpPolicySchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await getTopUpPolicyForInvoices(ctxOf(req, deps), req.query)));
 
   const settings = staffApp('settings');
   app.get('/api/v1/settings/top-up-policies', {

@@ -14,6 +14,7 @@ import { Empty, ErrorState, LoadingState, PageHeader } from '../../shared/ui.tsx
 import type { Page } from '../../shared/types.ts';
 import type { ProductView } from '../products/product-types.ts';
 import { previewTotals, showMicros } from './invoice-preview.ts';
+import { topUpPolicyNote, type InvoiceTopUpPolicy, type TopUpPolicyNote } from './top-up-policy-note.ts';
 import {
   INVOICES_KEY, TAX_CATEGORY_OPTIONS, invoiceName, invoicePath, type InvoiceDetail, type InvoiceLineInput, type InvoicingSettings, type TaxCategory,
 } from './invoice-types.ts';
@@ -156,6 +157,14 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
   useEffect(() => {
     if (type === 'top_up') setLines((ls) => ls.map((l) => (l.kind === 'product' ? { ...l, kind: 'text', productId: null, variantId: null, priceId: null } : l)));
   }, [type]);
+
+  // What issuing a Top-up invoice today will do (the server applies the policy at issue: docs/adr/0043).
+  const topUpPolicy = useQuery({
+    queryKey: [...INVOICES_KEY, 'top-up-policy', currency],
+    queryFn: ({ signal }) => api.get<InvoiceTopUpPolicy>('/api/v1/invoices/top-up-policy', { currency }, signal),
+    enabled: type === 'top_up' && currency !== '',
+    retry: false,
+  });
 
   const taxRateBps = settings.data?.taxRateBps ?? null;
   const preview = previewTotals(
@@ -543,6 +552,7 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
                 <Text size="xs" c="dimmed">
                   {preview.complete ? 'A preview: the saved invoice shows the exact figures.' : 'Some lines are not complete yet; the preview leaves them out.'}
                 </Text>
+                {type === 'top_up' && topUpPolicy.data && <TopUpPolicyHint note={topUpPolicyNote(topUpPolicy.data, preview.complete ? preview.subtotal : null)} />}
               </Stack>
             </Paper>
           </SimpleGrid>
@@ -560,6 +570,29 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
           </Group>
         </Stack>
       </form>
+    </Stack>
+  );
+}
+
+/** The top-up policy in words, under a Top-up invoice's totals: what issuing it today adds or refuses. */
+function TopUpPolicyHint({ note }: { note: TopUpPolicyNote }) {
+  return (
+    <Stack gap={2} data-testid="top-up-policy-hint" aria-label="Top-up policy">
+      {note.rules.map((r) => (
+        <Text key={r} size="sm">
+          {r}
+        </Text>
+      ))}
+      {note.thisOne && (
+        <Text size="sm" fw={600}>
+          {note.thisOne}
+        </Text>
+      )}
+      {note.upcoming && (
+        <Text size="xs" c="dimmed">
+          {note.upcoming}
+        </Text>
+      )}
     </Stack>
   );
 }
