@@ -192,6 +192,11 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     const dialog = page.getByRole('dialog', { name: `Pay ${invoice.number}` });
     await expect(dialog.getByTestId('pay-amount-due')).toHaveText(shown(invoice.amountDue));
     await expect(dialog.getByTestId('pay-points-available')).toHaveText(shown(cents(points)));
+    // Points charged by calls carry sub-cent amounts (the seed's 47.0788): the dialog says that only whole cents pay.
+    const w = await wallet(page);
+    expect(micros(w.reserved)).toBe(0n);
+    if (micros(w.points) === points) await expect(dialog.getByTestId('pay-points-note')).toHaveCount(0);
+    else await expect(dialog.getByTestId('pay-points-note')).toHaveText(`${shown(cents(points))} of your ${shown(w.points)} points can pay this invoice (invoices are paid in whole cents).`);
     await expect(dialog.getByTestId('pay-points-to-use')).toHaveText(shown(cents(points)));
     await expect(dialog.getByTestId('pay-card-amount')).toHaveText(shown(cents(card)));
     await expect(dialog.getByTestId('pay-top-up-offer')).toBeVisible();

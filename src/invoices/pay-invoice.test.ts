@@ -250,7 +250,7 @@ describe('portal pay: points first, then card', () => {
     await givePoints(t.db.app.db, { partnerId: demo, customerId: acme, micros: 12_345_678n });
     const inv = await invoice({ preTaxCents: 20_00, taxCents: 1_80 });
     const preview = (await api(t, owner, 'GET', `/api/v1/portal/invoices/${inv.id}/pay-preview`)).json();
-    expect(preview).toMatchObject({ pointsAvailable: '12.34', pointsToUse: '12.34', cardAmount: '9.46' });
+    expect(preview).toMatchObject({ pointsAvailable: '12.34', pointsBalance: '12.345678', pointsOnHold: '0.00', pointsToUse: '12.34', cardAmount: '9.46' });
     const res = await pay(inv.id, { cardToken: 'tok_sandbox_success' });
     expect(res.json().payment).toMatchObject({ pointsUsed: '12.34', cardCharged: '9.46' });
     expect((await wallet(acme)).points).toBe(5_678n);

@@ -21,6 +21,12 @@ export const payPreviewSchema = z.object({
   amount: z.string(),
   /** Points that can pay (whole minor units of points not on hold; the credit limit does not pay invoices). */
   pointsAvailable: z.string(),
+  /**
+   * The customer's points, to the micro (calls charge sub-cent amounts: 47.0788), and of them what is on hold: the
+   * dialog can say why fewer can pay (pointsAvailable is balance less hold, cut to whole minor units: spendableMinorUnits).
+   */
+  pointsBalance: z.string(),
+  pointsOnHold: z.string(),
   pointsToUse: z.string(),
   cardAmount: z.string(),
   savedCards: z.array(savedCardSchema),
@@ -72,7 +78,8 @@ export async function portalPreviewInvoicePayment(ctx: Ctx & { gateway: Gateway 
     const cards = await listSavedCards(trx, key, ctx.gateway.name);
     return {
       invoiceId: invoice.id, number: invoice.number!, currency, amountDue: formatDecimal(due, currency), amount: formatDecimal(amount, currency),
-      pointsAvailable: formatDecimal(available, currency), pointsToUse: formatDecimal(points, currency), cardAmount: formatDecimal(card, currency),
+      pointsAvailable: formatDecimal(available, currency),
+      pointsBalance: formatDecimal(wallet?.pointsMicros ?? 0n, currency), pointsOnHold: formatDecimal(wallet?.reservedMicros ?? 0n, currency), pointsToUse: formatDecimal(points, currency), cardAmount: formatDecimal(card, currency),
       savedCards: cards.map(toSavedCardView), topUpSuggestion,
     };
   });

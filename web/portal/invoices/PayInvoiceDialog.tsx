@@ -13,7 +13,7 @@ import { useInvoiceDetail } from './InvoiceDetailDialog.tsx';
 import { SERVICES_KEY } from '../services/types.ts';
 import { useAccountClosed } from '../ClosedAccount.tsx';
 import {
-  INVOICES_KEY, POINTS_KEY, STATUS_LABELS, invoiceName, type PayAnswer, type PayPreview, type PortalInvoiceDetail, type SavedCard,
+  INVOICES_KEY, POINTS_KEY, STATUS_LABELS, invoiceName, pointsAvailableNote, type PayAnswer, type PayPreview, type PortalInvoiceDetail, type SavedCard,
 } from './invoice-types.ts';
 
 /** How long a pending (delayed) card payment is watched before the dialog says it is still processing. */
@@ -274,6 +274,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   const error = pay.error;
   const refusal = isApiError(error) && ['card_declined', 'insufficient_funds', 'payment_in_progress'].includes(error.code) ? error : null;
   const topUp = usePoints && !closed ? p.topUpSuggestion : null;
+  const availableNote = pointsAvailableNote(p);
 
   return (
     <Modal opened onClose={onClose} title={title} centered size="md">
@@ -282,6 +283,11 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
           <Stack gap={4} aria-label="Payment summary" role="group">
             <Line label="Amount due" value={formatMoney(p.amountDue, p.currency)} testId="pay-amount-due" />
             <Line label="Your points available" value={formatMoney(p.pointsAvailable, p.currency)} testId="pay-points-available" />
+            {availableNote && (
+              <Text size="xs" c="dimmed" data-testid="pay-points-note">
+                {availableNote}
+              </Text>
+            )}
           </Stack>
           <TextInput
             label="Amount to pay"

@@ -1,5 +1,6 @@
 import type { InvoiceDetail, InvoiceSummary } from '../../../src/invoices/invoice-view-types.ts';
 import { isApiError } from '../../shared/api.ts';
+import { currencyDecimals, formatMoney, toMicros } from '../../shared/money.ts';
 import { INVOICE_STATUS_COLORS, INVOICE_TYPE_COLORS } from '../../shared/invoice-colors.ts';
 import type { CustomerRole } from '../../shared/types.ts';
 
@@ -46,6 +47,9 @@ export interface PayPreview {
   amountDue: string;
   amount: string;
   pointsAvailable: string;
+  /** The points to the micro, and what of them is on hold (pointsAvailable: balance less hold, in whole minor units). */
+  pointsBalance: string;
+  pointsOnHold: string;
   pointsToUse: string;
   cardAmount: string;
   savedCards: SavedCard[];
@@ -104,4 +108,23 @@ export function receiptPath(invoiceId: string, invoicePaymentId: string): string
 /** True when the partner hid the Invoices tab (the API refuses with 403). */
 export function isTabHidden(e: unknown): boolean {
   return isApiError(e) && e.status === 403 && (e.code === 'tab_hidden' || e.code === 'portal_tab_hidden');
+}
+
+/**
+ * Why fewer points can pay an invoice than the customer has, in one sentence, or null when all of them can: the server
+ * pays invoices in whole minor units of the points not on hold (src/money/money.ts spendableMinorUnits), so 47.0788
+ * points pay 47.07, and a hold (a payment in progress) pays nothing.
+ */
+export function pointsAvailableNote(p: Pick<PayPreview, 'currency' | 'pointsAvailable' | 'pointsBalance' | 'pointsOnHold'>): string | null {
+  const available = toMicros(p.pointsAvailable) ?? 0n;
+  const balance = toMicros(p.pointsBalance) ?? 0n;
+  const hold = toMicros(p.pointsOnHold) ?? 0n;
+  if (balance <= 0n || available === balance) return null;
+  const unit = 10n ** BigInt(6 - currencyDecimals(p.currency));
+  const free = balance - hold;
+  const why = [
+    ...(hold > 0n ? [`${formatMoney(p.pointsOnHold, p.currency)} is on hold`] : []),
+    ...(free > 0n && free % unit !== 0n ? [`invoices are paid in whole ${currencyDecimals(p.currency) === 0 ? p.currency : 'cents'}`] : []),
+  ];
+  return `${formatMoney(p.pointsAvailable, p.currency)} of your ${formatMoney(p.pointsBalance, p.currency)} points can pay this invoice${why.length > 0 ? ` (${why.join('; ')})` : ''}.`;
 }
