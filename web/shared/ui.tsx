@@ -1,8 +1,10 @@
 import type { ReactNode } from 'react';
-import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Paper, Stack, Table, Text, Title, type MantineBreakpoint } from '@mantine/core';
+import { Alert, Badge, Box, Button, Center, EmptyState, Group, Loader, Paper, SimpleGrid, Stack, Table, Text, Title, useMantineTheme, type MantineBreakpoint } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconAlertCircle, IconInbox } from '@tabler/icons-react';
 import { errorMessage, isApiError } from './api.ts';
 import { formatDate, titleCase } from './format.ts';
+import { cardLayout, type CardLayout, type CardPlace } from './row-card.ts';
 
 /**
  * A page's title, description and actions. The actions stay beside the title while both fit (the title's share starts
@@ -80,6 +82,21 @@ export interface Column<T> {
   align?: 'left' | 'right' | 'center';
   /** Shown from this screen width up only: what a phone can do without (the rest then fits its width, no sideways scroll). */
   visibleFrom?: MantineBreakpoint;
+  /** Its place in the row's card on a phone (`row-card.ts`); a list with no column placed stays a table there. */
+  card?: CardPlace;
+  /** Its label as a card's field, when the header is not plain text. */
+  cardLabel?: string;
+  /** What the card shows instead of `render`, when the cell's own layout is the table's (a value pushed to the right). */
+  cardRender?: (row: T) => ReactNode;
+}
+
+/**
+ * A phone: narrower than the theme's `sm` breakpoint (48em), as `hiddenFrom="sm"` counts. Read at the first render (not in
+ * an effect), so a list is drawn once, as a table or as cards, never the table first and then the cards.
+ */
+export function useIsPhone(): boolean {
+  const theme = useMantineTheme();
+  return !useMediaQuery(`(min-width: ${theme.breakpoints.sm})`, true, { getInitialValueInEffect: false });
 }
 
 interface DataTableProps<T> {
@@ -98,12 +115,25 @@ interface DataTableProps<T> {
   renderExpanded?: (row: T) => ReactNode | null;
 }
 
-/** A table with its loading, error and empty states; `label` names it for assistive tech (and tests). */
+/**
+ * A table with its loading, error and empty states; `label` names it for assistive tech (and tests). On a phone, when
+ * its columns say where they go in a card (`Column.card`), each row is a card in a list of the same name instead.
+ */
 export function DataTable<T>(props: DataTableProps<T>) {
   const { label, columns, rows, rowKey, loading, error, onRetry, emptyTitle, emptyDescription, emptyAction, onRowClick, footer, renderExpanded } = props;
+  const phone = useIsPhone();
   if (error && !rows) return <ErrorState error={error} onRetry={onRetry} title={`Could not load ${label.toLowerCase()}`} />;
   if (loading && !rows) return <LoadingState label={`Loading ${label.toLowerCase()}…`} />;
   if (!rows || rows.length === 0) return <Empty title={emptyTitle} description={emptyDescription} action={emptyAction} />;
+  const layout = phone ? cardLayout(columns) : null;
+  if (layout) {
+    return (
+      <Stack gap="sm">
+        <RowCards label={label} layout={layout} rows={rows} rowKey={rowKey} onRowClick={onRowClick} renderExpanded={renderExpanded} />
+        {footer}
+      </Stack>
+    );
+  }
   return (
     <Stack gap="sm">
       {/* Tables that leave columns out on a phone fit it; the others keep a width to scroll sideways in. */}
@@ -142,6 +172,72 @@ export function DataTable<T>(props: DataTableProps<T>) {
       {footer}
     </Stack>
   );
+}
+
+/**
+ * The rows of a list as cards, one under another: the title with the status badge beside it (under it when both do not
+ * fit), the fields two to a line as label and value, the actions at the foot. A list of list items, named as the table is.
+ */
+function RowCards<T>({ label, layout, rows, rowKey, onRowClick, renderExpanded }: {
+  label: string; layout: CardLayout<Column<T>>; rows: T[]; rowKey: (row: T) => string; onRowClick?: (row: T) => void; renderExpanded?: (row: T) => ReactNode | null;
+}) {
+  return (
+    <Stack component="ul" role="list" aria-label={label} gap="xs" m={0} p={0} style={{ listStyle: 'none' }}>
+      {rows.map((row) => {
+        const expanded = renderExpanded?.(row) ?? null;
+        return (
+          <Paper
+            component="li"
+            key={rowKey(row)}
+            withBorder
+            radius="md"
+            p="sm"
+            onClick={onRowClick ? () => onRowClick(row) : undefined}
+            style={{ cursor: onRowClick ? 'pointer' : undefined, minWidth: 0, overflowWrap: 'anywhere' }}
+          >
+            <Group justify="space-between" align="flex-start" gap="xs" wrap="wrap">
+              <Box style={{ flex: '1 1 9rem', minWidth: 0 }}>
+                {layout.title.map((c) => (
+                  <Box key={c.key}>{cardCell(c, row)}</Box>
+                ))}
+              </Box>
+              {layout.status.map((c) => (
+                <Box key={c.key} style={{ flex: 'none', maxWidth: '100%' }}>
+                  {cardCell(c, row)}
+                </Box>
+              ))}
+            </Group>
+            {layout.fields.length > 0 ? (
+              <SimpleGrid component="dl" cols={2} spacing="sm" verticalSpacing={6} mt="xs" mb={0}>
+                {layout.fields.map(({ column, label: fieldLabel }) => (
+                  <Box key={column.key} miw={0}>
+                    <Text component="dt" size="xs" c="dimmed">
+                      {fieldLabel}
+                    </Text>
+                    <Box component="dd" m={0} fz="sm">
+                      {cardCell(column, row)}
+                    </Box>
+                  </Box>
+                ))}
+              </SimpleGrid>
+            ) : null}
+            {layout.actions.length > 0 ? (
+              <Group justify="flex-end" gap="xs" mt="xs" wrap="wrap">
+                {layout.actions.map((c) => (
+                  <Box key={c.key}>{cardCell(c, row)}</Box>
+                ))}
+              </Group>
+            ) : null}
+            {expanded ? <Box mt="xs">{expanded}</Box> : null}
+          </Paper>
+        );
+      })}
+    </Stack>
+  );
+}
+
+function cardCell<T>(column: Column<T>, row: T): ReactNode {
+  return (column.cardRender ?? column.render)(row);
 }
 
 function RowWithExpansion({ children, expanded, span }: { children: ReactNode; expanded: ReactNode | null; span: number }) {
