@@ -90,6 +90,7 @@ export function CustomersPage() {
               {
                 key: 'name',
                 header: 'Name',
+                card: 'title',
                 render: (c) => (
                   <div>
                     <Anchor component={Link} to={`/admin/customer/${c.id}`} fw={500} size="sm" onClick={(e) => e.stopPropagation()}>
@@ -103,12 +104,13 @@ export function CustomersPage() {
                   </div>
                 ),
               },
-              { key: 'currency', header: 'Currency', render: (c) => c.currency },
-              { key: 'status', header: 'Status', render: (c) => <StatusBadge status={c.status} /> },
+              { key: 'currency', header: 'Currency', card: 'field', render: (c) => c.currency },
+              { key: 'status', header: 'Status', card: 'status', render: (c) => <StatusBadge status={c.status} /> },
               {
                 key: 'points',
                 header: 'Points',
                 align: 'right',
+                card: 'field',
                 render: (c) => (
                   <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }} c={isNegative(c.points) ? 'red.7' : undefined}>
                     {formatMoney(c.points)}
@@ -119,6 +121,7 @@ export function CustomersPage() {
                 key: 'usable',
                 header: 'Usable',
                 align: 'right',
+                card: 'field',
                 render: (c) => (
                   <Group gap={6} justify="flex-end" wrap="nowrap">
                     {c.lowPoints ? (
@@ -129,6 +132,19 @@ export function CustomersPage() {
                     <Text size="sm" fw={500} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
                       {formatMoney(c.usable)}
                     </Text>
+                  </Group>
+                ),
+                // On a phone's card, where values start on the left: the figure first, its Low badge after it.
+                cardRender: (c) => (
+                  <Group gap={6} wrap="nowrap">
+                    <Text size="sm" fw={500} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+                      {formatMoney(c.usable)}
+                    </Text>
+                    {c.lowPoints ? (
+                      <Badge color="orange" variant="light" radius="sm" size="sm">
+                        Low
+                      </Badge>
+                    ) : null}
                   </Group>
                 ),
               },
