@@ -163,6 +163,7 @@ export function InvoiceListPage() {
               {
                 key: 'number',
                 header: 'Number',
+                card: 'title',
                 render: (i) => (
                   <>
                     <Anchor component={Link} to={`/admin/invoice/${i.id}`} size="sm" fw={500} ff={i.number ? 'monospace' : undefined} onClick={(e) => e.stopPropagation()} style={{ whiteSpace: 'nowrap' }}>
@@ -175,11 +176,11 @@ export function InvoiceListPage() {
                   </>
                 ),
               },
-              { key: 'customer', header: 'Customer', minWidth: 140, render: (i) => <Text size="sm">{i.customer.name}</Text> },
+              { key: 'customer', header: 'Customer', minWidth: 140, card: 'field', render: (i) => <Text size="sm">{i.customer.name}</Text> },
               // The type has a column of its own from 1408 px, under the number below that: the amounts stay on a 1280-px
               // laptop's screen.
               { key: 'type', header: 'Type', visibleFrom: 'xl', render: (i) => <InvoiceTypeBadge type={i.type} /> },
-              { key: 'status', header: 'Status', minWidth: 210, render: (i) => <InvoiceBadges invoice={i} /> },
+              { key: 'status', header: 'Status', minWidth: 210, card: 'status', render: (i) => <InvoiceBadges invoice={i} /> },
               {
                 key: 'issued',
                 header: 'Issued',
@@ -192,17 +193,19 @@ export function InvoiceListPage() {
               {
                 key: 'due',
                 header: 'Due',
+                card: 'field',
                 render: (i) => (
                   <Text size="sm" style={{ whiteSpace: 'nowrap' }} c={i.overdue ? 'red.7' : undefined}>
                     {formatDate(i.dueAt)}
                   </Text>
                 ),
               },
-              { key: 'total', header: 'Total', align: 'right', render: (i) => <Amount amount={i.total} currency={i.currency} /> },
+              { key: 'total', header: 'Total', align: 'right', card: 'field', render: (i) => <Amount amount={i.total} currency={i.currency} /> },
               {
                 key: 'due-amount',
                 header: 'Amount due',
                 align: 'right',
+                card: 'field',
                 render: (i) =>
                   i.status === 'void' ? (
                     <Tooltip label="Void: nothing is due">
