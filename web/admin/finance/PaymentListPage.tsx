@@ -55,6 +55,7 @@ function paymentColumns(opts: { onAssign?: (p: PaymentSummary) => void } = {}): 
     {
       key: 'received',
       header: 'Received',
+      card: 'title',
       render: (p) => (
         <Anchor component={Link} to={paymentUrl(p.id)} size="sm" fw={500} onClick={(e) => e.stopPropagation()} style={{ whiteSpace: 'nowrap' }}>
           {formatDate(p.receivedOn)}
@@ -65,6 +66,7 @@ function paymentColumns(opts: { onAssign?: (p: PaymentSummary) => void } = {}): 
       key: 'customer',
       header: 'Customer',
       minWidth: 160,
+      card: 'field',
       render: (p) =>
         p.customer ? (
           <Text size="sm">{p.customer.name}</Text>
@@ -87,15 +89,16 @@ function paymentColumns(opts: { onAssign?: (p: PaymentSummary) => void } = {}): 
     {
       key: 'reference',
       header: 'Reference',
+      card: 'field',
       render: (p) => (
         <Text size="sm" ff="monospace" c={p.reference ? undefined : 'dimmed'}>
           {p.reference ?? '—'}
         </Text>
       ),
     },
-    { key: 'status', header: 'Status', render: (p) => <PaymentStatusBadge status={p.status} /> },
-    { key: 'amount', header: 'Amount', align: 'right', render: (p) => <Amount amount={p.amount} currency={p.currency} strong /> },
-    { key: 'unallocated', header: 'Unallocated', align: 'right', render: (p) => <Amount amount={p.unallocated} currency={p.currency} dimZero /> },
+    { key: 'status', header: 'Status', card: 'status', render: (p) => <PaymentStatusBadge status={p.status} /> },
+    { key: 'amount', header: 'Amount', align: 'right', card: 'field', render: (p) => <Amount amount={p.amount} currency={p.currency} strong /> },
+    { key: 'unallocated', header: 'Unallocated', align: 'right', card: 'field', render: (p) => <Amount amount={p.unallocated} currency={p.currency} dimZero /> },
   ];
   if (opts.onAssign) {
     const onAssign = opts.onAssign;
@@ -103,6 +106,7 @@ function paymentColumns(opts: { onAssign?: (p: PaymentSummary) => void } = {}): 
       key: 'assign',
       header: '',
       align: 'right',
+      card: 'actions',
       render: (p) => (
         <Button
           size="xs"
