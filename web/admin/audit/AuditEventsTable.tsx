@@ -29,6 +29,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
     {
       key: 'when',
       header: 'When',
+      card: 'field',
       render: (e) => (
         <div title={e.occurredAt}>
           <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
@@ -44,6 +45,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
       key: 'who',
       header: 'Who',
       minWidth: 150,
+      card: 'field',
       render: (e) => (
         <div>
           <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
@@ -59,6 +61,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
       key: 'what',
       header: 'What',
       minWidth: 180,
+      card: 'title',
       render: (e) => (
         <div>
           <Text size="sm" fw={500}>
@@ -75,6 +78,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
           {
             key: 'customer',
             header: 'Customer',
+            card: 'field' as const,
             render: (e: AuditEventView) => {
               if (!e.customerId) return <Text size="sm">—</Text>;
               const name = props.customerName?.(e.customerId);
@@ -102,6 +106,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
     {
       key: 'target',
       header: 'Target',
+      card: 'field',
       render: (e) => (
         <div>
           <Text size="sm">{e.target.type.replaceAll('_', ' ')}</Text>
@@ -118,6 +123,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
       key: 'open',
       header: <VisuallyHidden>Open</VisuallyHidden>,
       align: 'right',
+      card: 'actions',
       render: (e) => (
         <Button
           size="compact-xs"
