@@ -53,6 +53,7 @@ export function StaffTab() {
           {
             key: 'name',
             header: 'Name',
+            card: 'title',
             render: (m) => (
               <div>
                 <Text size="sm" fw={500}>
@@ -64,10 +65,11 @@ export function StaffTab() {
               </div>
             ),
           },
-          { key: 'status', header: 'Status', render: (m) => <StatusBadge status={m.status} /> },
+          { key: 'status', header: 'Status', card: 'status', render: (m) => <StatusBadge status={m.status} /> },
           {
             key: 'apps',
             header: 'Apps',
+            card: 'field',
             render: (m) =>
               m.apps.length === 0 ? (
                 <Text size="xs" c="dimmed">None</Text>
@@ -81,11 +83,12 @@ export function StaffTab() {
                 </Group>
               ),
           },
-          { key: 'login', header: 'Last sign-in', render: (m) => <Text size="sm">{formatRelative(m.lastLoginAt)}</Text> },
+          { key: 'login', header: 'Last sign-in', card: 'field', render: (m) => <Text size="sm">{formatRelative(m.lastLoginAt)}</Text> },
           {
             key: 'actions',
             header: <VisuallyHidden>Actions</VisuallyHidden>,
             align: 'right',
+            card: 'actions',
             render: (m) => (
               <Group gap={6} justify="flex-end" wrap="nowrap">
                 <Button size="xs" variant="default" onClick={() => setEditing(m.id)} aria-label={`Manage apps for ${m.name}`}>
