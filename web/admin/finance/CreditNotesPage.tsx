@@ -81,20 +81,20 @@ function CreditNoteList() {
             footer={<LoadMore hasNextPage={list.hasNextPage} isFetchingNextPage={list.isFetchingNextPage} onLoadMore={() => void list.fetchNextPage()} />}
             columns={[
               {
-                key: 'number', header: 'Number',
+                key: 'number', header: 'Number', card: 'title',
                 render: (n) => (
                   <Anchor component={Link} to={`/admin/finance/credit-notes/${n.id}`} size="sm" ff={n.number ? 'monospace' : undefined} onClick={(e) => e.stopPropagation()}>
                     {n.number ?? 'Draft'}
                   </Anchor>
                 ),
               },
-              { key: 'customer', header: 'Customer', render: (n) => <Text size="sm">{n.customer.name}</Text> },
-              { key: 'invoice', header: 'Invoice', render: (n) => <Text size="sm" ff="monospace">{n.invoice.number}</Text> },
-              { key: 'status', header: 'Status', render: (n) => <CreditNoteStatusBadge status={n.status} /> },
+              { key: 'customer', header: 'Customer', card: 'field', render: (n) => <Text size="sm">{n.customer.name}</Text> },
+              { key: 'invoice', header: 'Invoice', card: 'field', render: (n) => <Text size="sm" ff="monospace">{n.invoice.number}</Text> },
+              { key: 'status', header: 'Status', card: 'status', render: (n) => <CreditNoteStatusBadge status={n.status} /> },
               { key: 'reason', header: 'Reason', render: (n) => <Text size="sm">{reasonLabel(n.reason)}</Text> },
-              { key: 'outcome', header: 'Outcome', render: (n) => <Text size="sm">{outcomeLabel(n)}</Text> },
+              { key: 'outcome', header: 'Outcome', card: 'field', render: (n) => <Text size="sm">{outcomeLabel(n)}</Text> },
               { key: 'date', header: 'Date', render: (n) => <Text size="sm">{formatDate(n.issuedAt ?? n.createdAt)}</Text> },
-              { key: 'total', header: 'Total', align: 'right', render: (n) => <Text size="sm" fw={500}>{formatMoney(n.total, n.currency)}</Text> },
+              { key: 'total', header: 'Total', align: 'right', card: 'field', render: (n) => <Text size="sm" fw={500}>{formatMoney(n.total, n.currency)}</Text> },
             ]}
           />
         </Stack>
