@@ -64,23 +64,25 @@ export function ProductListTab() {
           emptyDescription={filtered ? 'Nothing matches these filters.' : 'Create your first product, then give it variants and prices.'}
           footer={<LoadMore hasNextPage={products.hasNextPage} isFetchingNextPage={products.isFetchingNextPage} onLoadMore={() => void products.fetchNextPage()} />}
           columns={[
-            { key: 'sku', header: 'SKU', render: (p) => <Text ff="monospace" size="sm">{p.sku}</Text> },
+            { key: 'sku', header: 'SKU', card: 'field', render: (p) => <Text ff="monospace" size="sm">{p.sku}</Text> },
             {
               key: 'name',
               header: 'Name',
+              card: 'title',
               render: (p) => (
                 <Anchor component={Link} to={`/admin/product/${p.id}`} fw={500} size="sm" onClick={(e) => e.stopPropagation()}>
                   {p.name}
                 </Anchor>
               ),
             },
-            { key: 'type', header: 'Type', render: (p) => typeLabel(p.type) },
+            { key: 'type', header: 'Type', card: 'field', render: (p) => typeLabel(p.type) },
             { key: 'tax', header: 'Tax', render: (p) => taxLabel(p.taxCategory) },
-            { key: 'variants', header: 'Variants', align: 'right', render: (p) => p.variants.length },
-            { key: 'prices', header: 'Prices', align: 'right', render: (p) => p.variants.reduce((n, v) => n + v.prices.filter((x) => !x.archived).length, 0) },
+            { key: 'variants', header: 'Variants', align: 'right', card: 'field', render: (p) => p.variants.length },
+            { key: 'prices', header: 'Prices', align: 'right', card: 'field', render: (p) => p.variants.reduce((n, v) => n + v.prices.filter((x) => !x.archived).length, 0) },
             {
               key: 'status',
               header: 'Status',
+              card: 'status',
               render: (p) => (p.archived ? <Badge color="gray" variant="light" radius="sm">Archived</Badge> : <Badge color="teal" variant="light" radius="sm">On sale</Badge>),
             },
             { key: 'created', header: 'Created', render: (p) => formatDate(p.createdAt) },
