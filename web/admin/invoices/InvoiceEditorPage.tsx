@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
-  ActionIcon, Alert, Anchor, Button, Group, NumberInput, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title,
+  ActionIcon, Alert, Anchor, Box, Button, Group, NumberInput, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconArrowLeft, IconPackage, IconTextPlus, IconTrash } from '@tabler/icons-react';
@@ -10,7 +10,7 @@ import { api, apiRequest, errorMessage, isApiError, newIdempotencyKey } from '..
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
-import { Empty, ErrorState, LoadingState, PageHeader } from '../../shared/ui.tsx';
+import { Empty, ErrorState, LoadingState, PageHeader, useIsPhone } from '../../shared/ui.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { ProductView } from '../products/product-types.ts';
 import { previewTotals, showMicros } from './invoice-preview.ts';
@@ -118,6 +118,7 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
   const session = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const phone = useIsPhone();
   const draft = existing?.invoice ?? null;
   const [customer, setCustomer] = useState<PickedCustomer | null>(draft ? { ...draft.customer, currency: draft.currency } : null);
   const [type, setType] = useState<EditableType>(draft?.type === 'top_up' ? 'top_up' : 'purchase');
@@ -228,6 +229,188 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
     save.mutate(issue);
   };
   const shownFields = ['customerId', 'type', 'notes', 'dueDays', 'lines', ...lines.flatMap((_, i) => LINE_FIELDS.map((f) => `lines.${i}.${f}`))];
+
+  // Each line's inputs, drawn as a row of the table or, on a phone, as a card of a list: the same inputs under the same
+  // names, so a line is filled in the same way on both.
+  const lineViews = lines.map((l, i) => {
+    const n = i + 1;
+    const err = (f: string) => fieldError(save.error, `lines.${i}.${f}`);
+    const product = sellable.find((p) => p.id === l.productId);
+    const variant = product?.variants.find((v) => v.id === l.variantId);
+    const p = preview.lines[i];
+    const cell = {
+      number: (
+        <Text size="sm" c="dimmed" mt={8}>
+          {n}
+        </Text>
+      ),
+      description: (
+        <Stack gap={6}>
+          {l.kind === 'product' ? (
+            <>
+              <Select
+                aria-label={`Line ${n} product`}
+                placeholder={products.isPending ? 'Loading…' : 'Product'}
+                data={sellable.map((x) => ({ value: x.id, label: `${x.name} (${x.sku})` }))}
+                value={l.productId}
+                onChange={(v) => {
+                  const chosen = sellable.find((x) => x.id === v);
+                  const onlyVariant = chosen && chosen.variants.length === 1 ? chosen.variants[0]! : null;
+                  const price = onlyVariant?.prices.find((x) => x.cycle === 'monthly') ?? onlyVariant?.prices[0];
+                  update(l.key, {
+                    productId: v,
+                    variantId: onlyVariant?.id ?? null,
+                    priceId: price?.id ?? null,
+                    unitPrice: price?.price ?? '',
+                    description: chosen ? `${chosen.name}${onlyVariant ? ` · ${onlyVariant.name}` : ''}` : '',
+                    taxCategory: chosen?.taxCategory ?? 'standard',
+                  });
+                }}
+                searchable
+                nothingFoundMessage="No product matches"
+                error={err('productId')}
+              />
+              <Group gap={6} grow align="flex-start">
+                <Select
+                  aria-label={`Line ${n} plan`}
+                  placeholder="Plan"
+                  data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
+                  value={l.variantId}
+                  onChange={(v) => {
+                    const chosen = product?.variants.find((x) => x.id === v);
+                    const price = chosen?.prices.find((x) => x.cycle === 'monthly') ?? chosen?.prices[0];
+                    update(l.key, {
+                      variantId: v,
+                      priceId: price?.id ?? null,
+                      unitPrice: price?.price ?? l.unitPrice,
+                      description: product && chosen ? `${product.name} · ${chosen.name}` : l.description,
+                    });
+                  }}
+                  disabled={!product}
+                  error={err('variantId')}
+                />
+                {variant && variant.prices.length > 1 ? (
+                  <Select
+                    aria-label={`Line ${n} price`}
+                    data={variant.prices.map((x) => ({ value: x.id, label: `${x.cycle === 'monthly' ? 'Monthly' : 'Yearly'} ${formatMoney(x.price)}` }))}
+                    value={l.priceId}
+                    onChange={(v) => update(l.key, { priceId: v, unitPrice: variant.prices.find((x) => x.id === v)?.price ?? l.unitPrice })}
+                    allowDeselect={false}
+                  />
+                ) : null}
+              </Group>
+            </>
+          ) : null}
+          <TextInput
+            aria-label={`Line ${n} description`}
+            placeholder={l.kind === 'product' ? 'Description (from the product)' : 'What is billed'}
+            value={l.description}
+            onChange={(e) => update(l.key, { description: e.currentTarget.value })}
+            error={err('description')}
+            maxLength={500}
+          />
+        </Stack>
+      ),
+      quantity: (
+        <TextInput
+          aria-label={`Line ${n} quantity`}
+          inputMode="decimal"
+          value={l.quantity}
+          onChange={(e) => update(l.key, { quantity: e.currentTarget.value })}
+          error={err('quantity')}
+        />
+      ),
+      unitPrice: (
+        <TextInput
+          aria-label={`Line ${n} unit price`}
+          inputMode="decimal"
+          placeholder={l.kind === 'product' ? 'Catalog price' : '0.00'}
+          value={l.unitPrice}
+          onChange={(e) => update(l.key, { unitPrice: e.currentTarget.value })}
+          error={err('unitPrice')}
+        />
+      ),
+      discount: (
+        <TextInput
+          aria-label={`Line ${n} discount`}
+          inputMode="decimal"
+          placeholder="0.00"
+          value={l.discount}
+          onChange={(e) => update(l.key, { discount: e.currentTarget.value })}
+          error={err('discount')}
+        />
+      ),
+      tax: (
+        <>
+          {type === 'top_up' ? (
+            <Text size="sm" c="dimmed" mt={8}>
+              No tax (deposit)
+            </Text>
+          ) : l.kind === 'product' ? (
+            <Text size="sm" c="dimmed" mt={8} title="Product lines take the product's tax category">
+              {TAX_CATEGORY_OPTIONS.find((t) => t.value === (product?.taxCategory ?? l.taxCategory))?.label ?? 'Standard'}
+            </Text>
+          ) : (
+            <Select
+              aria-label={`Line ${n} tax category`}
+              data={TAX_CATEGORY_OPTIONS}
+              value={l.taxCategory}
+              onChange={(v) => v && update(l.key, { taxCategory: v })}
+              allowDeselect={false}
+              error={err('taxCategory')}
+            />
+          )}
+        </>
+      ),
+      amount: (
+        <Text size="sm" mt={8} fw={500} data-testid={`line-${n}-amount`} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
+          {showMicros(p?.amount ?? null, currency || 'SGD')}
+        </Text>
+      ),
+      remove: (
+        <ActionIcon variant="subtle" color="red" mt={4} aria-label={`Remove line ${n}`} onClick={() => setLines((ls) => ls.filter((x) => x.key !== l.key))}>
+          <IconTrash size={16} />
+        </ActionIcon>
+      ),
+    };
+    if (phone) {
+      return (
+        <Paper component="li" key={l.key} withBorder radius="md" p="sm" aria-label={`Line ${n}`}>
+          <Group justify="space-between" align="flex-start" gap="xs" wrap="nowrap">
+            <Text size="sm" fw={600} mt={4}>
+              Line {n}
+            </Text>
+            {cell.remove}
+          </Group>
+          <Box mt={4}>{cell.description}</Box>
+          <SimpleGrid cols={2} spacing="sm" verticalSpacing="xs" mt="xs">
+            <LineField label="Quantity">{cell.quantity}</LineField>
+            <LineField label="Unit price">{cell.unitPrice}</LineField>
+            <LineField label="Discount">{cell.discount}</LineField>
+            <LineField label="Tax">{cell.tax}</LineField>
+          </SimpleGrid>
+          <Group justify="space-between" align="flex-start" mt="xs">
+            <Text size="sm" c="dimmed" mt={8}>
+              Amount
+            </Text>
+            {cell.amount}
+          </Group>
+        </Paper>
+      );
+    }
+    return (
+      <Table.Tr key={l.key} style={{ verticalAlign: 'top' }}>
+        <Table.Td>{cell.number}</Table.Td>
+        <Table.Td>{cell.description}</Table.Td>
+        <Table.Td>{cell.quantity}</Table.Td>
+        <Table.Td>{cell.unitPrice}</Table.Td>
+        <Table.Td>{cell.discount}</Table.Td>
+        <Table.Td>{cell.tax}</Table.Td>
+        <Table.Td style={{ textAlign: 'right' }}>{cell.amount}</Table.Td>
+        <Table.Td>{cell.remove}</Table.Td>
+      </Table.Tr>
+    );
+  });
 
   return (
     <Stack gap="lg" maw={1240}>
@@ -343,6 +526,10 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
             ) : null}
             {lines.length === 0 ? (
               <Empty title="No lines yet" description="Add a product line or a free-text line." />
+            ) : phone ? (
+              <Stack component="ul" role="list" aria-label="Lines" gap="xs" m={0} p={0} style={{ listStyle: 'none' }}>
+                {lineViews}
+              </Stack>
             ) : (
               <Table.ScrollContainer minWidth={900}>
                 <Table aria-label="Lines" verticalSpacing="sm" withRowBorders>
@@ -359,148 +546,7 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
-                    {lines.map((l, i) => {
-                      const n = i + 1;
-                      const err = (f: string) => fieldError(save.error, `lines.${i}.${f}`);
-                      const product = sellable.find((p) => p.id === l.productId);
-                      const variant = product?.variants.find((v) => v.id === l.variantId);
-                      const p = preview.lines[i];
-                      return (
-                        <Table.Tr key={l.key} style={{ verticalAlign: 'top' }}>
-                          <Table.Td>
-                            <Text size="sm" c="dimmed" mt={8}>
-                              {n}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>
-                            <Stack gap={6}>
-                              {l.kind === 'product' ? (
-                                <>
-                                  <Select
-                                    aria-label={`Line ${n} product`}
-                                    placeholder={products.isPending ? 'Loading…' : 'Product'}
-                                    data={sellable.map((x) => ({ value: x.id, label: `${x.name} (${x.sku})` }))}
-                                    value={l.productId}
-                                    onChange={(v) => {
-                                      const chosen = sellable.find((x) => x.id === v);
-                                      const onlyVariant = chosen && chosen.variants.length === 1 ? chosen.variants[0]! : null;
-                                      const price = onlyVariant?.prices.find((x) => x.cycle === 'monthly') ?? onlyVariant?.prices[0];
-                                      update(l.key, {
-                                        productId: v,
-                                        variantId: onlyVariant?.id ?? null,
-                                        priceId: price?.id ?? null,
-                                        unitPrice: price?.price ?? '',
-                                        description: chosen ? `${chosen.name}${onlyVariant ? ` · ${onlyVariant.name}` : ''}` : '',
-                                        taxCategory: chosen?.taxCategory ?? 'standard',
-                                      });
-                                    }}
-                                    searchable
-                                    nothingFoundMessage="No product matches"
-                                    error={err('productId')}
-                                  />
-                                  <Group gap={6} grow align="flex-start">
-                                    <Select
-                                      aria-label={`Line ${n} plan`}
-                                      placeholder="Plan"
-                                      data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
-                                      value={l.variantId}
-                                      onChange={(v) => {
-                                        const chosen = product?.variants.find((x) => x.id === v);
-                                        const price = chosen?.prices.find((x) => x.cycle === 'monthly') ?? chosen?.prices[0];
-                                        update(l.key, {
-                                          variantId: v,
-                                          priceId: price?.id ?? null,
-                                          unitPrice: price?.price ?? l.unitPrice,
-                                          description: product && chosen ? `${product.name} · ${chosen.name}` : l.description,
-                                        });
-                                      }}
-                                      disabled={!product}
-                                      error={err('variantId')}
-                                    />
-                                    {variant && variant.prices.length > 1 ? (
-                                      <Select
-                                        aria-label={`Line ${n} price`}
-                                        data={variant.prices.map((x) => ({ value: x.id, label: `${x.cycle === 'monthly' ? 'Monthly' : 'Yearly'} ${formatMoney(x.price)}` }))}
-                                        value={l.priceId}
-                                        onChange={(v) => update(l.key, { priceId: v, unitPrice: variant.prices.find((x) => x.id === v)?.price ?? l.unitPrice })}
-                                        allowDeselect={false}
-                                      />
-                                    ) : null}
-                                  </Group>
-                                </>
-                              ) : null}
-                              <TextInput
-                                aria-label={`Line ${n} description`}
-                                placeholder={l.kind === 'product' ? 'Description (from the product)' : 'What is billed'}
-                                value={l.description}
-                                onChange={(e) => update(l.key, { description: e.currentTarget.value })}
-                                error={err('description')}
-                                maxLength={500}
-                              />
-                            </Stack>
-                          </Table.Td>
-                          <Table.Td>
-                            <TextInput
-                              aria-label={`Line ${n} quantity`}
-                              inputMode="decimal"
-                              value={l.quantity}
-                              onChange={(e) => update(l.key, { quantity: e.currentTarget.value })}
-                              error={err('quantity')}
-                            />
-                          </Table.Td>
-                          <Table.Td>
-                            <TextInput
-                              aria-label={`Line ${n} unit price`}
-                              inputMode="decimal"
-                              placeholder={l.kind === 'product' ? 'Catalog price' : '0.00'}
-                              value={l.unitPrice}
-                              onChange={(e) => update(l.key, { unitPrice: e.currentTarget.value })}
-                              error={err('unitPrice')}
-                            />
-                          </Table.Td>
-                          <Table.Td>
-                            <TextInput
-                              aria-label={`Line ${n} discount`}
-                              inputMode="decimal"
-                              placeholder="0.00"
-                              value={l.discount}
-                              onChange={(e) => update(l.key, { discount: e.currentTarget.value })}
-                              error={err('discount')}
-                            />
-                          </Table.Td>
-                          <Table.Td>
-                            {type === 'top_up' ? (
-                              <Text size="sm" c="dimmed" mt={8}>
-                                No tax (deposit)
-                              </Text>
-                            ) : l.kind === 'product' ? (
-                              <Text size="sm" c="dimmed" mt={8} title="Product lines take the product's tax category">
-                                {TAX_CATEGORY_OPTIONS.find((t) => t.value === (product?.taxCategory ?? l.taxCategory))?.label ?? 'Standard'}
-                              </Text>
-                            ) : (
-                              <Select
-                                aria-label={`Line ${n} tax category`}
-                                data={TAX_CATEGORY_OPTIONS}
-                                value={l.taxCategory}
-                                onChange={(v) => v && update(l.key, { taxCategory: v })}
-                                allowDeselect={false}
-                                error={err('taxCategory')}
-                              />
-                            )}
-                          </Table.Td>
-                          <Table.Td style={{ textAlign: 'right' }}>
-                            <Text size="sm" mt={8} fw={500} data-testid={`line-${n}-amount`} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                              {showMicros(p?.amount ?? null, currency || 'SGD')}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>
-                            <ActionIcon variant="subtle" color="red" mt={4} aria-label={`Remove line ${n}`} onClick={() => setLines((ls) => ls.filter((x) => x.key !== l.key))}>
-                              <IconTrash size={16} />
-                            </ActionIcon>
-                          </Table.Td>
-                        </Table.Tr>
-                      );
-                    })}
+                    {lineViews}
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
@@ -607,5 +653,17 @@ function PreviewRow({ label, value, currency, strong, testId }: { label: string;
         {/^-?\d/.test(value) ? formatMoney(value, currency || undefined) : value}
       </Text>
     </Group>
+  );
+}
+
+/** A line's input on a phone's card, under a label of its own (the table's column header says it on a wider screen). */
+function LineField({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Box miw={0}>
+      <Text size="xs" c="dimmed" mb={2} aria-hidden>
+        {label}
+      </Text>
+      {children}
+    </Box>
   );
 }
