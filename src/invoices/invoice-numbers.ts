@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
 import type { FieldError } from '../platform/errors.ts';
+import { NUMBER_FORMAT_TOKEN as TOKEN } from './number-format-parse.ts';
 
 /**
  * Invoice numbers: one counter per partner and invoice type (`invoice_number_series`, migration 0027), never reset,
@@ -36,7 +37,6 @@ export const DEFAULT_NUMBER_FORMATS: DocumentNumberFormats = { ...DEFAULT_INVOIC
 /** How messages name each document's format. */
 const DOCUMENT_NAMES: Record<NumberedDocument, string> = { purchase: 'purchase', monthly: 'monthly', top_up: 'top-up', credit_note: 'credit note' };
 
-const TOKEN = /\{(YYYY|YY|MM|DD|seq(?::0?(\d{1,2}))?)\}/g;
 const LITERAL = /^[A-Za-z0-9\-_/.#]*$/;
 
 export function formatInvoiceNumber(format: string, sequence: bigint, issuedAt: Date): string {
