@@ -12,7 +12,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { postEntry, type PostingInput } from '../ledger/post-entry.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
-import { documentNumberFormats, formatInvoiceNumber } from '../invoices/invoice-numbers.ts';
+import { documentNumberFormats, documentNumbersTaken, documentNumberTaken, formatInvoiceNumber } from '../invoices/invoice-numbers.ts';
 import { invoiceRecipient } from '../invoices/issue-draft-invoice.ts';
 import { checkInvoiceCreditable, checkOutcomeChoice, checkOutcomeLimit, computeFor, requestOfDraft, type OutcomeChoice } from './credit-note-input.ts';
 import { loadCreditNoteDetail, loadInvoiceCreditFacts, type CreditNoteDetail } from './credit-note-views.ts';
@@ -22,12 +22,17 @@ import { CREDIT_NOTE_REFUND_TASK } from './credit-note-tasks.ts';
 /**
  * The partner's next credit note number: its own counter (`credit_note_number_series`, migration 0032; gapless, in commit
  * order, the counter row locked until the caller commits), in the partner's format (`invoice_number_formats.credit_note`,
- * set as `numberFormats.creditNote` in Portal Settings; else DEFAULT_CREDIT_NOTE_FORMAT, CN-{YYYY}-{seq:06}).
+ * set as `numberFormats.creditNote` in Portal Settings; else DEFAULT_CREDIT_NOTE_FORMAT, CN-{YYYY}-{seq:06}). As for
+ * invoices (nextInvoiceNumbers), the counter is taken before the format is read, and a number an issued document already
+ * carries is refused: 409 `document_number_taken` (docs/adr/0041).
  */
 export async function nextCreditNoteNumber(trx: Trx, partnerId: string, at: Date): Promise<string> {
-  const format = (await documentNumberFormats(trx, partnerId)).credit_note;
   const { rows } = await sql<{ last: string }>`select folio_next_credit_note_number(${partnerId})::text as last`.execute(trx);
-  return formatInvoiceNumber(format, BigInt(rows[0]!.last), at);
+  const format = (await documentNumberFormats(trx, partnerId)).credit_note;
+  const number = formatInvoiceNumber(format, BigInt(rows[0]!.last), at);
+  const taken = (await documentNumbersTaken(trx, partnerId, [number])).get(number);
+  if (taken) throw documentNumberTaken('credit_note', number, taken);
+  return number;
 }
 
 export interface IssueOverrides {

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, customerIdOf, partnerIdOf, type TestDb } from '../test/harness.ts';
 import { inScope, type Scope, type Trx } from '../platform/database.ts';
-import { checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_NUMBER_FORMATS, formatInvoiceNumber, storedNumberFormats, nextInvoiceNumber, nextInvoiceNumbers, OTHER_DOCUMENT_PREFIXES } from './invoice-numbers.ts';
+import { sql } from 'kysely';
+import {
+  checkFormatsNeverRepeat, checkInvoiceNumberFormat, checkInvoiceNumberFormats, DEFAULT_NUMBER_FORMATS, documentNumberFormats, formatInvoiceNumber,
+  storedNumberFormats, nextInvoiceNumber, nextInvoiceNumbers, OTHER_DOCUMENT_PREFIXES, plannedInvoiceNumbers, repeatedNumber, type DocumentNumberFormats,
+} from './invoice-numbers.ts';
 import { RECEIPT_NUMBER_FORMAT } from '../payments/receipts/receipt-numbers.ts';
+import { nextCreditNoteNumber } from '../credit-notes/issue-credit-note.ts';
+import { issueInvoice } from './issue-invoice.ts';
+import { DomainError } from '../platform/errors.ts';
 
 let db: TestDb;
 let demo: string;
@@ -117,5 +124,153 @@ describe('nextInvoiceNumber', () => {
     expect(own).toMatch(/^STM-202611-/);
     await expect(run(partner(demo), (trx) => nextInvoiceNumber(trx, north, 'purchase', at))).rejects.toThrow(/another partner/);
     await expect(run(partner(demo), (trx) => trx.selectFrom('invoiceNumberSeries' as never).selectAll().execute())).rejects.toThrow(/permission denied/);
+  });
+});
+
+describe('a number already issued is never issued again (docs/adr/0041)', () => {
+  const december = new Date('2026-12-03T04:00:00Z');
+  let initech: string;
+  beforeAll(async () => {
+    initech = await customerIdOf(db, 'Initech Pte Ltd');
+  });
+  /** Set the partner's stored formats as the database holds them (a change made before formats were checked, or by a test). */
+  const setFormats = async (partnerId: string, formats: Partial<DocumentNumberFormats>) => {
+    const current = await run(partner(partnerId), (trx) => documentNumberFormats(trx, partnerId));
+    await db.owner.db.updateTable('partnerSettings').set({ invoiceNumberFormats: JSON.stringify({ ...current, ...formats }) }).where('partnerId', '=', partnerId).execute();
+  };
+  const setCounter = (partnerId: string, type: string, last: bigint) =>
+    sql`insert into invoice_number_series (partner_id, type, last_value) values (${partnerId}, ${type}, ${last.toString()}::bigint)
+      on conflict (partner_id, type) do update set last_value = excluded.last_value`.execute(db.owner.db);
+  const counter = async (partnerId: string, type: string) => {
+    const { rows } = await sql<{ last: string }>`select last_value::text as last from invoice_number_series where partner_id = ${partnerId} and type = ${type}`.execute(db.owner.db);
+    return BigInt(rows[0]!.last);
+  };
+  const issue = (partnerId: string, customerId: string, at = december, trx?: Trx) => {
+    const work = (t: Trx) => issueInvoice(t, {
+      partnerId, customerId, type: 'purchase', currency: 'SGD', issuedAt: at,
+      lines: [{ kind: 'product', description: 'Licence', amountMicros: 1_000_000n, taxMicros: 0n, revenueCode: 'revenue:one_time' }],
+      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'test', description: 'Test invoice', auditEventId: null },
+    });
+    return trx ? work(trx) : run(partner(partnerId), work);
+  };
+  const codeOf = async (p: Promise<unknown>) => p.then(() => 'issued', (err: unknown) => (err instanceof DomainError ? `${err.code}: ${err.message}` : String(err)));
+  const pending = async (p: Promise<unknown>) => {
+    let settled = false;
+    void p.then(() => (settled = true), () => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return !settled;
+  };
+
+  it('refuses a number an issued document carries, whoever it was issued to, with 409 document_number_taken; the counter stays', async () => {
+    await setFormats(demo, { purchase: 'Y{seq}{MM}' });
+    const old = await issue(demo, initech);
+    const seq = await counter(demo, 'purchase');
+    expect(old.number).toBe(`Y${seq}12`);
+    // The format changed without the check (data from before it): the counter reaches Y<seq>12 as Y{seq}.
+    await setFormats(demo, { purchase: 'Y{seq}' });
+    await setCounter(demo, 'purchase', BigInt(`${seq}12`) - 1n);
+    const expected = `document_number_taken: The next purchase number, ${old.number}, was already issued on 2026-12-03: the purchase number format would issue it again. `
+      + 'Staff with Portal Settings: change the purchase number format (e.g. a different fixed prefix), then try again.';
+    expect(await codeOf(issue(demo, acme))).toBe(expected);
+    // A portal request, which sees only its own customer's invoices, is refused all the same.
+    expect(await codeOf(run({ kind: 'customer', partnerId: demo, customerId: acme }, (trx) => nextInvoiceNumber(trx, demo, 'purchase', at)))).toBe(expected);
+    expect(await codeOf(run(partner(demo), (trx) => nextInvoiceNumbers(trx, demo, 'purchase', at, 3)))).toMatch(/^document_number_taken: The next purchase number, Y\d+12,/);
+    expect(await counter(demo, 'purchase')).toBe(BigInt(`${seq}12`) - 1n);
+    // The renewal job plans its numbers first: how many can be issued before the one taken.
+    await setCounter(demo, 'purchase', BigInt(`${seq}12`) - 3n);
+    expect(await run(partner(demo), (trx) => plannedInvoiceNumbers(trx, demo, 'purchase', at, 5)))
+      .toEqual({ issuable: 2, taken: { number: old.number, issuedAt: december } });
+    expect(await run(partner(demo), (trx) => plannedInvoiceNumbers(trx, demo, 'purchase', at, 2))).toEqual({ issuable: 2, taken: null });
+    await setCounter(demo, 'purchase', BigInt(`${seq}12`));
+    expect(await run(partner(demo), (trx) => nextInvoiceNumber(trx, demo, 'purchase', at))).toBe(`Y${seq}13`);
+    await setFormats(demo, { purchase: DEFAULT_NUMBER_FORMATS.purchase });
+  });
+
+  it('refuses a credit note number an issued document carries (an invoice\'s too)', async () => {
+    const { rows } = await sql<{ last: string }>`select coalesce((select last_value from credit_note_number_series where partner_id = ${north}), 0)::text as last`.execute(db.owner.db);
+    const next = BigInt(rows[0]!.last) + 1n;
+    // An invoice numbered as the next credit note would be: the credit notes' format was moved onto the invoices' prefix.
+    await setFormats(north, { purchase: 'NW-{seq}' });
+    await setCounter(north, 'purchase', next - 1n);
+    const northCustomer = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', north).executeTakeFirstOrThrow()).id;
+    expect((await issue(north, northCustomer)).number).toBe(`NW-${next}`);
+    await setFormats(north, { credit_note: 'NW-{seq}', purchase: 'NW2-{seq}' });
+    expect(await codeOf(run(partner(north), (trx) => nextCreditNoteNumber(trx, north, at)))).toMatch(new RegExp(`^document_number_taken: The next credit note number, NW-${next}, was already issued on 2026-12-03`));
+    await setFormats(north, { credit_note: DEFAULT_NUMBER_FORMATS.credit_note, purchase: DEFAULT_NUMBER_FORMATS.purchase });
+  });
+
+  it('finds a repeated number through pages of the issued numbers, the lowest counter of the first page holding any', async () => {
+    await setFormats(demo, { purchase: 'K{seq}{MM}' });
+    const numbers = [];
+    for (let i = 0; i < 5; i++) numbers.push((await issue(demo, acme)).number);
+    const first = await counter(demo, 'purchase') - 4n;
+    expect(numbers).toEqual([0n, 1n, 2n, 3n, 4n].map((i) => `K${first + i}12`));
+    for (const pageSize of [1, 2, 3, 5000]) {
+      // K{seq} reaches K<first>12 .. K<first+4>12 as counters <first>12 ..; from the counter after <first+1>12 only the last three.
+      expect(await run(partner(demo), (trx) => repeatedNumber(trx, demo, 'K{seq}', 1n, pageSize)), String(pageSize))
+        .toEqual({ number: `K${first}12`, counter: BigInt(`${first}12`), issuedAt: december });
+      expect(await run(partner(demo), (trx) => repeatedNumber(trx, demo, 'K{seq}', BigInt(`${first + 1n}12`) + 1n, pageSize)))
+        .toMatchObject({ number: `K${first + 2n}12` });
+      expect(await run(partner(demo), (trx) => repeatedNumber(trx, demo, 'K{seq}', BigInt(`${first + 4n}12`) + 1n, pageSize))).toBeNull();
+    }
+    // Only numbers with the fixed prefix are read: K_ (an underscore is no LIKE wildcard here) finds none of them.
+    expect(await run(partner(demo), (trx) => repeatedNumber(trx, demo, 'K_{seq}', 1n))).toBeNull();
+    await setFormats(demo, { purchase: DEFAULT_NUMBER_FORMATS.purchase });
+  });
+
+  it('a partner that has issued nothing may take any valid format; its counters start then, locked', async () => {
+    const fresh = 'prt_numbers_fresh';
+    await db.owner.db.insertInto('partners').values({ id: fresh, name: 'Fresh', slug: 'numbers-fresh', defaultCurrency: 'SGD', status: 'active' }).execute();
+    const after: DocumentNumberFormats = { purchase: 'A{seq}', monthly: 'B{seq}{MM}', top_up: 'C{YY}{seq}', credit_note: 'D{seq:01}' };
+    expect(await run(partner(fresh), (trx) => checkFormatsNeverRepeat(trx, fresh, DEFAULT_NUMBER_FORMATS, after, (d) => d))).toEqual([]);
+    const { rows } = await sql<{ n: number }>`select (select count(*)::int from invoice_number_series where partner_id = ${fresh})
+      + (select count(*)::int from credit_note_number_series where partner_id = ${fresh}) as n`.execute(db.owner.db);
+    expect(rows[0]!.n).toBe(4); // created at 0 to be locked (a first document waits for the change too); the first number is 1
+    expect(await run(partner(fresh), (trx) => nextInvoiceNumber(trx, fresh, 'purchase', at))).toBe('INV-2026-000001');
+  });
+
+  it('a document issued while a format changes cannot slip past the check: the change waits for it, and sees it', async () => {
+    await setFormats(demo, { purchase: 'W{seq}{MM}' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const numbered = new Promise<void>((resolve) => (taken = resolve));
+    const issuing = run(partner(demo), async (trx) => {
+      const invoice = await issue(demo, acme, december, trx);
+      taken();
+      await gate;
+      return invoice;
+    });
+    await numbered;
+    const before = await run(partner(demo), (trx) => documentNumberFormats(trx, demo));
+    const changing = run(partner(demo), (trx) => checkFormatsNeverRepeat(trx, demo, before, { ...before, purchase: 'W{seq}' }, (d) => d));
+    expect(await pending(changing)).toBe(true); // waiting for the issuer's counter row
+    release();
+    const { number } = await issuing;
+    expect(await changing).toEqual([{ path: 'purchase', message: expect.stringContaining(`this format would issue ${number} again`) }]);
+    await setFormats(demo, { purchase: DEFAULT_NUMBER_FORMATS.purchase });
+  });
+
+  it('a document issued while a format changes waits for the change, then is numbered in the new format', async () => {
+    await setFormats(demo, { purchase: 'V{seq}{MM}' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let checked!: () => void;
+    const locked = new Promise<void>((resolve) => (checked = resolve));
+    const changing = run(partner(demo), async (trx) => {
+      const before = await documentNumberFormats(trx, demo);
+      const after = { ...before, purchase: 'V-{seq}' };
+      expect(await checkFormatsNeverRepeat(trx, demo, before, after, (d) => d)).toEqual([]);
+      await trx.updateTable('partnerSettings').set({ invoiceNumberFormats: JSON.stringify(after) }).where('partnerId', '=', demo).execute();
+      checked();
+      await gate;
+    });
+    await locked;
+    const issuing = run(partner(demo), (trx) => nextInvoiceNumber(trx, demo, 'purchase', december));
+    expect(await pending(issuing)).toBe(true); // waiting for the change's lock on the counter
+    release();
+    await changing;
+    expect(await issuing).toMatch(/^V-\d+$/);
+    await setFormats(demo, { purchase: DEFAULT_NUMBER_FORMATS.purchase });
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
-import type { FieldError } from '../platform/errors.ts';
-import { NUMBER_FORMAT_TOKEN as TOKEN } from './number-format-parse.ts';
+import { DomainError, type FieldError } from '../platform/errors.ts';
+import { NUMBER_FORMAT_TOKEN as TOKEN, numberFormatPattern, parseDocumentNumber } from './number-format-parse.ts';
 
 /**
  * Invoice numbers: one counter per partner and invoice type (`invoice_number_series`, migration 0027), never reset,
@@ -146,19 +146,145 @@ export async function documentNumberFormats(trx: Trx, partnerId: string): Promis
   return storedNumberFormats(row?.formats);
 }
 
+/** The UTC day of an instant, as messages name it. */
+const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+
+/**
+ * Which of `numbers` an issued document of the partner (an invoice of any type, or a credit note) already carries, with
+ * the instant it was issued. Through `folio_document_numbers_taken` (migration 0070): a portal request sees only its own
+ * customer's documents, and a number is the partner's, whoever it was issued to.
+ */
+export async function documentNumbersTaken(trx: Trx, partnerId: string, numbers: readonly string[]): Promise<Map<string, Date>> {
+  if (numbers.length === 0) return new Map();
+  const { rows } = await sql<{ number: string; issuedAt: Date }>`
+    select number, issued_at as "issuedAt" from folio_document_numbers_taken(${partnerId}, ${[...numbers]}::text[])`.execute(trx);
+  return new Map(rows.map((r) => [r.number, r.issuedAt]));
+}
+
+/**
+ * 409 `document_number_taken`: the number a document is about to take is already an issued document's (a format changed
+ * before formats were checked against the numbers issued, docs/adr/0041). Nothing is issued; staff change the format.
+ */
+export function documentNumberTaken(document: NumberedDocument, number: string, issuedAt: Date): DomainError {
+  const name = DOCUMENT_NAMES[document];
+  return new DomainError('document_number_taken',
+    `The next ${name} number, ${number}, was already issued on ${dayOf(issuedAt)}: the ${name} number format would issue it again. `
+    + `Staff with Portal Settings: change the ${name} number format (e.g. a different fixed prefix), then try again.`);
+}
+
+/**
+ * The next values of the partner's counters of `documents`, each counter row locked until the caller's transaction ends
+ * (`folio_lock_number_counters`, migration 0070: in one order, created at 0 when missing). A document issued meanwhile
+ * has committed before this returns; one issued later waits for the caller.
+ */
+export async function lockNumberCounters(trx: Trx, partnerId: string, documents: readonly NumberedDocument[]): Promise<Map<NumberedDocument, bigint>> {
+  if (documents.length === 0) return new Map();
+  const { rows } = await sql<{ document: NumberedDocument; nextValue: string }>`
+    select document, next_value::text as "nextValue" from folio_lock_number_counters(${partnerId}, ${[...documents]}::text[])`.execute(trx);
+  return new Map(rows.map((r) => [r.document, BigInt(r.nextValue)]));
+}
+
 /**
  * `count` consecutive numbers of the partner's `type` series, inside the caller's transaction (which must see that
  * partner: any of its scopes), in order. The counter row stays locked until the caller commits.
+ * The counter is taken BEFORE the format is read: a format change holds the counter rows while it checks the numbers
+ * issued (updateInvoicingSettings), so a document either committed before that check or is numbered in the new format.
+ * A number an issued document already carries is refused (`documentNumberTaken`, 409), never left to the unique key.
  */
 export async function nextInvoiceNumbers(trx: Trx, partnerId: string, type: InvoiceType, issuedAt: Date, count: number): Promise<string[]> {
   assert(Number.isInteger(count) && count >= 1 && count <= 1_000_000, 'a bounded number of invoice numbers');
-  const format = (await documentNumberFormats(trx, partnerId))[type];
   const { rows } = await sql<{ last: string }>`select folio_next_invoice_numbers(${partnerId}, ${type}, ${count}::int)::text as last`.execute(trx);
+  const format = (await documentNumberFormats(trx, partnerId))[type];
   const last = BigInt(rows[0]!.last);
-  return Array.from({ length: count }, (_, i) => formatInvoiceNumber(format, last - BigInt(count - 1 - i), issuedAt));
+  const numbers = Array.from({ length: count }, (_, i) => formatInvoiceNumber(format, last - BigInt(count - 1 - i), issuedAt));
+  const taken = await documentNumbersTaken(trx, partnerId, numbers);
+  const first = numbers.find((n) => taken.has(n));
+  if (first !== undefined) throw documentNumberTaken(type, first, taken.get(first)!);
+  return numbers;
 }
 
 /** The partner's next number of `type`, inside the caller's transaction. */
 export async function nextInvoiceNumber(trx: Trx, partnerId: string, type: InvoiceType, issuedAt: Date): Promise<string> {
   return (await nextInvoiceNumbers(trx, partnerId, type, issuedAt, 1))[0]!;
+}
+
+/**
+ * The `count` numbers the partner's `type` series would issue next, without taking them, and how many of them can be
+ * issued before one an issued document already carries (`count` when none does; then that document, to say why). The
+ * counter row stays locked until the caller commits, so nextInvoiceNumbers then hands out these very numbers. For a
+ * batch that would rather fail what it cannot number than fail whole (the renewal job).
+ */
+export async function plannedInvoiceNumbers(
+  trx: Trx, partnerId: string, type: InvoiceType, issuedAt: Date, count: number,
+): Promise<{ issuable: number; taken: { number: string; issuedAt: Date } | null }> {
+  const next = (await lockNumberCounters(trx, partnerId, [type])).get(type)!;
+  const format = (await documentNumberFormats(trx, partnerId))[type];
+  const numbers = Array.from({ length: count }, (_, i) => formatInvoiceNumber(format, next + BigInt(i), issuedAt));
+  const taken = await documentNumbersTaken(trx, partnerId, numbers);
+  const at = numbers.findIndex((n) => taken.has(n));
+  return at < 0 ? { issuable: count, taken: null } : { issuable: at, taken: { number: numbers[at]!, issuedAt: taken.get(numbers[at]!)! } };
+}
+
+/** Numbers read per page when a format is checked against the numbers issued (keyset pages: a partner's millions are never loaded at once). */
+export const REPEAT_CHECK_PAGE = 5000;
+
+export interface RepeatedNumber {
+  number: string;
+  counter: bigint;
+  issuedAt: Date;
+}
+
+/**
+ * An issued document's number (an invoice of any type, or a credit note: one number space per partner) that `format`
+ * would render again for some counter value from `nextCounter` on, on some date; null when there is none. Only numbers
+ * starting with the format's fixed prefix and matching its pattern are read (numberFormatPattern), in pages of
+ * `pageSize` by number, through the partner's unique index; each is then parsed exactly (parseDocumentNumber). Of the
+ * first page holding any, the one of the lowest counter (the soonest reached) is named. Runs in a staff scope (RLS
+ * shows the partner's every document).
+ */
+export async function repeatedNumber(trx: Trx, partnerId: string, format: string, nextCounter: bigint, pageSize = REPEAT_CHECK_PAGE): Promise<RepeatedNumber | null> {
+  const like = `${prefixOf(format).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = numberFormatPattern(format);
+  for (const table of ['invoices', 'credit_notes'] as const) {
+    let after = '';
+    for (;;) {
+      const { rows } = await sql<{ number: string; issuedAt: Date }>`
+        select number, issued_at as "issuedAt" from ${sql.table(table)}
+        where partner_id = ${partnerId} and number like ${like} and number ~ ${pattern} and number > ${after}
+        order by number limit ${pageSize}`.execute(trx);
+      let found: RepeatedNumber | null = null;
+      for (const r of rows) {
+        const counter = parseDocumentNumber(format, r.number).map((p) => p.counter).find((c) => c >= nextCounter);
+        if (counter !== undefined && (found === null || counter < found.counter)) found = { number: r.number, counter, issuedAt: r.issuedAt };
+      }
+      if (found) return found;
+      if (rows.length < pageSize) break;
+      after = rows[rows.length - 1]!.number;
+    }
+  }
+  return null;
+}
+
+/**
+ * The formats a change would set that could issue a number already issued: for each document whose format changes, an
+ * error naming its field (`fieldOf`) when repeatedNumber finds one for a counter from the document's next value on.
+ * Locks the counters of the changed formats first (lockNumberCounters), to be held until the change commits.
+ */
+export async function checkFormatsNeverRepeat(
+  trx: Trx, partnerId: string, before: DocumentNumberFormats, after: DocumentNumberFormats, fieldOf: (document: NumberedDocument) => string,
+): Promise<FieldError[]> {
+  const changed = NUMBERED_DOCUMENTS.filter((d) => after[d] !== before[d]);
+  const next = await lockNumberCounters(trx, partnerId, changed);
+  const errors: FieldError[] = [];
+  for (const d of changed) {
+    const repeated = await repeatedNumber(trx, partnerId, after[d], next.get(d)!);
+    if (repeated) {
+      errors.push({
+        path: fieldOf(d),
+        message: `this format would issue ${repeated.number} again (counter ${repeated.counter}), already issued on ${dayOf(repeated.issuedAt)}; `
+          + 'keep the counter apart, e.g. with a different fixed prefix',
+      });
+    }
+  }
+  return errors;
 }

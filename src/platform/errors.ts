@@ -38,6 +38,8 @@ const STATUS_BY_CODE = {
   invoice_not_voidable: 409,
   invoice_has_pending_subscription: 409,
   invoice_not_issued: 409,
+  // The number a document is about to take is already an issued document's (docs/adr/0041): staff change the format.
+  document_number_taken: 409,
   customer_not_active: 409,
   payment_reversed: 409,
   payment_unassigned: 409,

@@ -54,10 +54,12 @@ export function invoicingSettingsRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access, audit: 'settings.invoicing_updated' },
     schema: {
       operationId: 'updateInvoicingSettings', tags: TAGS,
-      summary: 'Change the invoicing settings (fields left out keep their value; null clears); formats need {seq} once and prefixes apart; If-Match guards (412)',
+      summary: 'Change the invoicing settings (fields left out keep their value; null clears); formats need {seq} once, prefixes apart, no number issued again; If-Match guards (412)',
       description: 'A number format of 1 to 40 characters that breaks a rule is a 422 rule_violation naming numberFormats.<field>, with nothing written: '
         + 'the counter {seq} (or {seq:06}, padded to at most 12 digits) exactly once; only letters, digits, - _ / . # and the placeholders; '
-        + 'fixed text first, its prefix apart from the other formats\' (purchase, monthly, topUp, creditNote) and from receipts (RCT-). '
+        + 'fixed text first, its prefix apart from the other formats\' (purchase, monthly, topUp, creditNote) and from receipts (RCT-); '
+        + 'and a changed format must never render a number already issued (an invoice\'s of any type, or a credit note\'s) for a counter value '
+        + 'still to come, on any date (docs/adr/0041): the error names the number, the counter and the day it was issued. '
         + 'topUp may also be sent as top_up (deprecated); both with different values is a 422 rule_violation naming both. '
         + 'A malformed body (an unknown format name, a format of another length, a value of the wrong type) is a 400 validation_failed.',
       headers: z.looseObject({ 'if-match': z.string().max(500).optional() }),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { api, auditEventsOf, createTestApp, customerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { tinyPng } from '../invoices/audit-scenarios.ts';
 import { imageTypeOf, LOGO_MAX_BYTES } from './invoicing-settings.ts';
@@ -183,6 +184,136 @@ describe('GET/PUT /api/v1/settings/invoicing', () => {
     expect((await putLogo(tinyPng(), 'image/png', finance)).statusCode).toBe(403);
     const north = await signIn(t, 'admin@northwind.test');
     expect((await api(t, north, 'GET', '/api/v1/settings/invoicing')).json()).toMatchObject({ legalName: null, taxRateBps: 0 });
+  });
+});
+
+describe('a number format never issues a number already issued (docs/adr/0041)', () => {
+  const day = new Date('2026-12-03T04:00:00Z');
+  const settingsNow = async () => (await api(t, admin, 'GET', '/api/v1/settings/invoicing')).json();
+  const issue = async (type: 'purchase' | 'top_up') => {
+    t.clock.set(day);
+    const res = await api(t, admin, 'POST', '/api/v1/invoices', { customerId: await customerIdOf(t.db, 'Acme Pte Ltd'), type, issue: true, lines: [{ description: 'x', unitPrice: '10.00' }] });
+    t.clock.reset();
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string; number: string }>();
+  };
+  /** A refused change: 422 rule_violation with these errors, and nothing written (settings as they were, no audit event). */
+  const refused = async (numberFormats: Record<string, string>) => {
+    const before = await settingsNow();
+    const events = (await auditEventsOf(t.db, 'settings.invoicing_updated')).length;
+    const res = await put({ numberFormats, dueDays: before.dueDays === 7 ? 8 : 7 });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().code).toBe('rule_violation');
+    expect(await settingsNow()).toEqual(before);
+    expect(await auditEventsOf(t.db, 'settings.invoicing_updated')).toHaveLength(events);
+    return res.json().errors as { path: string; message: string }[];
+  };
+  const accepted = async (numberFormats: Record<string, string>) => {
+    const res = await put({ numberFormats });
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  const counterOf = async (type: string) => {
+    const { rows } = await sql<{ last: string }>`select last_value::text as last from invoice_number_series s join partners p on p.id = s.partner_id
+      where p.slug = 'demo-telecom' and s.type = ${type}`.execute(t.db.owner.db);
+    return BigInt(rows[0]!.last);
+  };
+
+  it('refuses A{seq}{MM} -> A{seq} once A{seq}{MM} has issued a number A{seq} reaches, naming the field; accepted once the counter is past it', async () => {
+    // Nothing issued starts with A: any valid format is accepted.
+    await accepted({ purchase: 'A{seq}{MM}' });
+    const { number } = await issue('purchase');
+    const counter = await counterOf('purchase');
+    expect(number).toBe(`A${counter}12`);
+    const again = BigInt(`${counter}12`);
+    expect(await refused({ purchase: 'A{seq}' })).toEqual([{
+      path: 'numberFormats.purchase',
+      message: `this format would issue ${number} again (counter ${again}), already issued on 2026-12-03; keep the counter apart, e.g. with a different fixed prefix`,
+    }]);
+    // A change that renders the same numbers for the same counters reaches none of them again; one with another prefix neither.
+    await accepted({ purchase: 'A{seq:01}{MM}' });
+    await accepted({ purchase: 'A-{seq}' });
+    // Once the counter has passed the number it would repeat, the format is accepted (the counter never goes back).
+    await sql`update invoice_number_series s set last_value = ${again.toString()}::bigint from partners p
+      where p.id = s.partner_id and p.slug = 'demo-telecom' and s.type = 'purchase'`.execute(t.db.owner.db);
+    await accepted({ purchase: 'A{seq}' });
+    expect((await issue('purchase')).number).toBe(`A${again + 1n}`);
+    await accepted({ purchase: 'INV-{YYYY}-{seq:06}' });
+  });
+
+  it('checks a format against every issued document: another invoice type\'s numbers too', async () => {
+    await accepted({ purchase: 'B{YY}{seq}' });
+    const { number } = await issue('purchase'); // B26<counter>
+    // Purchase moves on; Monthly takes the B prefix: its counter would reach B26<counter> (a number the partner already issued).
+    const errors = await refused({ purchase: 'PUR-{seq}', monthly: 'B{seq}' });
+    expect(errors).toEqual([{ path: 'numberFormats.monthly', message: expect.stringMatching(new RegExp(`^this format would issue ${number} again \\(counter ${number.slice(1)}\\)`)) }]);
+    await accepted({ purchase: 'INV-{YYYY}-{seq:06}' });
+  });
+
+  it('holds top-up and credit note formats to it, named as the request spells them', async () => {
+    await accepted({ topUp: 'T{YY}{seq}' });
+    const topUp = await issue('top_up');
+    const message = expect.stringMatching(new RegExp(`^this format would issue ${topUp.number} again`));
+    expect(await refused({ topUp: 'T{seq}' })).toEqual([{ path: 'numberFormats.topUp', message }]);
+    expect(await refused({ top_up: 'T{seq}' })).toEqual([{ path: 'numberFormats.top_up', message }]);
+    await accepted({ topUp: 'TOP-{YYYY}-{seq:06}' });
+
+    await accepted({ creditNote: 'C{seq}{MM}' });
+    const invoice = await issue('purchase');
+    const finance = await signIn(t, 'finance@demo.test');
+    t.clock.set(day);
+    const note = await api(t, finance, 'POST', '/api/v1/credit-notes', { invoiceId: invoice.id, mode: 'amount', amount: '1.00', reason: 'other', outcome: 'reduce_due', issue: true });
+    t.clock.reset();
+    expect(note.statusCode, note.body).toBe(201);
+    expect(note.json().number).toMatch(/^C\d+12$/);
+    expect(await refused({ creditNote: 'C{seq}' })).toEqual([{ path: 'numberFormats.creditNote', message: expect.stringMatching(new RegExp(`^this format would issue ${note.json().number} again`)) }]);
+    await accepted({ creditNote: 'CN-{YYYY}-{seq:06}' });
+  });
+
+  it('a number already issued that a format reaches anyway (changed before this check) is a 409 document_number_taken, nothing issued', async () => {
+    const demoId = async () => (await t.db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
+    const partnerId = await demoId();
+    // As a database changed before formats were checked against the numbers issued: set directly.
+    const store = (formats: Record<string, string>) => sql`update partner_settings set invoice_number_formats = invoice_number_formats || ${JSON.stringify(formats)}::jsonb
+      where partner_id = ${partnerId}`.execute(t.db.owner.db);
+    await store({ purchase: 'Z{seq}{MM}', credit_note: 'ZC{seq}{MM}' });
+    const invoice = await issue('purchase');
+    const finance = await signIn(t, 'finance@demo.test');
+    const creditNote = async () => {
+      t.clock.set(day);
+      const res = await api(t, finance, 'POST', '/api/v1/credit-notes', { invoiceId: invoice.id, mode: 'amount', amount: '1.00', reason: 'other', outcome: 'reduce_due', issue: true });
+      t.clock.reset();
+      return res;
+    };
+    const note = await creditNote();
+    expect(note.statusCode, note.body).toBe(201);
+    await store({ purchase: 'Z{seq}', credit_note: 'ZC{seq}' });
+    const invoiceCounter = BigInt(invoice.number.slice(1));
+    const noteCounter = BigInt(note.json().number.slice(2));
+    await sql`update invoice_number_series set last_value = ${(invoiceCounter - 1n).toString()}::bigint where partner_id = ${partnerId} and type = 'purchase'`.execute(t.db.owner.db);
+    await sql`update credit_note_number_series set last_value = ${(noteCounter - 1n).toString()}::bigint where partner_id = ${partnerId}`.execute(t.db.owner.db);
+    const count = async () => (await t.db.owner.db.selectFrom('invoices').select((eb) => eb.fn.countAll<string>().as('n')).where('partnerId', '=', partnerId).executeTakeFirstOrThrow()).n;
+    const invoices = await count();
+
+    t.clock.set(day);
+    const refusedInvoice = await api(t, admin, 'POST', '/api/v1/invoices', { customerId: await customerIdOf(t.db, 'Acme Pte Ltd'), type: 'purchase', issue: true, lines: [{ description: 'x', unitPrice: '10.00' }] });
+    t.clock.reset();
+    expect(refusedInvoice.statusCode, refusedInvoice.body).toBe(409);
+    expect(refusedInvoice.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refusedInvoice.json()).toMatchObject({
+      code: 'document_number_taken',
+      detail: `The next purchase number, ${invoice.number}, was already issued on 2026-12-03: the purchase number format would issue it again. `
+        + 'Staff with Portal Settings: change the purchase number format (e.g. a different fixed prefix), then try again.',
+    });
+    expect(await count()).toBe(invoices);
+    const refusedNote = await creditNote();
+    expect(refusedNote.statusCode, refusedNote.body).toBe(409);
+    expect(refusedNote.json()).toMatchObject({ code: 'document_number_taken', detail: expect.stringContaining(`The next credit note number, ${note.json().number}, was already issued`) });
+
+    // Staff change the formats (the save checks them now): the next documents are issued.
+    await accepted({ purchase: 'INV-{YYYY}-{seq:06}', creditNote: 'CN-{YYYY}-{seq:06}' });
+    expect((await issue('purchase')).number).toBe(`INV-2026-${String(invoiceCounter).padStart(6, '0')}`);
+    expect((await creditNote()).statusCode).toBe(201);
   });
 });
 

@@ -12,7 +12,7 @@ import { partnerCaller } from '../access/caller.ts';
 import { loadInvoiceLogo } from '../invoices/invoice-views.ts';
 import type { InvoiceLogo } from '../invoices/invoice-view-types.ts';
 import {
-  checkInvoiceNumberFormats, storedFormatsText, storedNumberFormats, type DocumentNumberFormats, type NumberedDocument,
+  checkFormatsNeverRepeat, checkInvoiceNumberFormats, storedFormatsText, storedNumberFormats, type DocumentNumberFormats, type NumberedDocument,
 } from '../invoices/invoice-numbers.ts';
 
 /**
@@ -153,7 +153,8 @@ export async function getInvoiceLogo(ctx: Ctx): Promise<InvoiceLogo> {
 /**
  * Change any of the invoicing settings (fields left out keep their value; null clears a text). Number formats (the
  * invoice types' and the credit notes') are checked together (checkInvoiceNumberFormats: one counter placeholder, fixed
- * prefixes apart). A format the schema accepts (1 to 40 characters) that breaks one of those rules is well-formed but
+ * prefixes apart), and a changed one against the numbers already issued (checkFormatsNeverRepeat: it must never render
+ * one of them for a counter still to come; docs/adr/0041). A format the schema accepts (1 to 40 characters) that breaks one of those rules is well-formed but
  * unacceptable: 422 `rule_violation` naming `numberFormats.<field>` as the request spells it (`top_up` when it was sent
  * so; ../shared/api-conventions.md, "Errors"); a malformed body stays a 400. `If-Match` with a stale ETag writes nothing
  * (412). A request that changes nothing writes nothing; a change is audited with the formats before and after, by the
@@ -180,6 +181,9 @@ export async function updateInvoicingSettings(ctx: Ctx, input: UpdateInvoicingSe
       paymentInstructions: pick(input.paymentInstructions, b.paymentInstructions),
     };
     const formatErrors = checkInvoiceNumberFormats(next.numberFormats, fieldOf);
+    // A changed format must never issue a number already issued (docs/adr/0041): checked with the changed formats'
+    // counters locked until this commits, so no document issued meanwhile slips past.
+    if (formatErrors.length === 0) formatErrors.push(...(await checkFormatsNeverRepeat(trx, partnerId, formats, next.numberFormats, fieldOf)));
     if (formatErrors.length > 0) {
       throw new DomainError('rule_violation', formatErrors.map((e) => `${e.path}: ${e.message}`).join('; '), formatErrors);
     }
