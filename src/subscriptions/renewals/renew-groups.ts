@@ -9,6 +9,7 @@ import { DomainError } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { postEntries, type EntryInput, type PostingInput } from '../../ledger/post-entry.ts';
 import { issuePaidInvoicesBulk, type BulkInvoiceLineInput } from '../../invoices/issue-paid-invoices-bulk.ts';
+import { documentNumberTaken, plannedInvoiceNumbers } from '../../invoices/invoice-numbers.ts';
 import {
   enqueueNotificationsBulk, insertSubscriptionEvents, insertUnnest, recipientsOf, recordAuditBulk,
   type Actor, type BulkNotificationInput, type SubscriptionEventRow, type SystemAuditInput,
@@ -35,7 +36,9 @@ import { usableMicrosSql } from '../../wallet/wallets.repo.ts';
  *    short, renew-by-card on (any subscription of the group) and a saved card (the newest unexpired) -> a pending renewal top-up of exactly the fee
  *    is written (or the pending one found again), to be charged after commit (renewal-by-card.ts);
  *    otherwise -> failed: renewal_failed_at/reason, a `renewal_failed` event, audit `subscription.renewal_failed`, and
- *    the owner told "renewal failed" (or, `onShort: 'throw'`, a 422 insufficient_points and nothing written).
+ *    the owner told "renewal failed" (or, `onShort: 'throw'`, a 422 insufficient_points and nothing written);
+ * 4. a renewing group whose invoice would take a number an issued document already carries (and the partner's invoiced
+ *    groups after it in the batch) fails the same way, with that reason (`onShort: 'throw'`: 409 document_number_taken).
  * Every write is a multi-row statement for the whole set of groups.
  */
 
@@ -364,8 +367,14 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     throw new DomainError('insufficient_points', `Not enough points to renew: ${moneyText(g.totalMicros, currency)} needed, ${moneyText(usable > 0n ? usable : 0n, currency)} usable`);
   }
 
-  outcomes.push(...(await writeRenewed(trx, renewing, options, lockedBalances)));
-  outcomes.push(...(await writeFailed(trx, failing.map((g) => ({ group: g, reason: shortReason(g, left) })), options)));
+  // 4. Numbers: a renewal whose invoice would take a number an issued document already carries fails with that reason
+  //    (a recovery: 409 document_number_taken, nothing written), never the whole batch (docs/adr/0041).
+  const unnumbered = await unnumberedRenewals(trx, renewing, asOf);
+  if (unnumbered.length > 0 && options.onShort === 'throw') throw unnumbered[0]!.error;
+  const numbered = renewing.filter((g) => !unnumbered.some((u) => u.group === g));
+
+  outcomes.push(...(await writeRenewed(trx, numbered, options, lockedBalances)));
+  outcomes.push(...(await writeFailed(trx, [...failing.map((g) => ({ group: g, reason: shortReason(g, left) })), ...unnumbered], options)));
   for (const group of toCharge) {
     const card = cards.get(`${group.key.partnerId}|${group.key.customerId}`)!;
     const topUp = await pendingRenewalTopUp(trx, group, card, options);
@@ -374,6 +383,29 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
     });
   }
   return outcomes;
+}
+
+/**
+ * The renewing groups whose invoice cannot be numbered: per partner, in the order writeRenewed issues their invoices,
+ * the group whose number an issued document already carries (a format changed before formats were checked against the
+ * numbers issued) and every invoiced group after it (the counter cannot move past that number until the format changes).
+ * The partner's purchase counter stays locked to commit (plannedInvoiceNumbers), so the others get the numbers planned.
+ */
+async function unnumberedRenewals(trx: Trx, renewing: readonly Group[], asOf: Date): Promise<{ group: Group; reason: string; error: DomainError }[]> {
+  const byPartner = new Map<string, Group[]>();
+  for (const g of renewing) pushTo(byPartner, g.key.partnerId, g);
+  const unnumbered: { group: Group; reason: string; error: DomainError }[] = [];
+  for (const [partnerId, groups] of byPartner) {
+    const invoiced = groups.filter((g) => g.totalMicros > 0n);
+    if (invoiced.length === 0) continue;
+    const plan = await plannedInvoiceNumbers(trx, partnerId, 'purchase', asOf, invoiced.length);
+    if (!plan.taken) continue;
+    const reason = `the renewal invoice could not be numbered: ${plan.taken.number} was already issued on ${utcDate(plan.taken.issuedAt)}; `
+      + 'the purchase number format must be changed in Portal Settings';
+    const error = documentNumberTaken('purchase', plan.taken.number, plan.taken.issuedAt);
+    for (const group of invoiced.slice(plan.issuable)) unnumbered.push({ group, reason, error });
+  }
+  return unnumbered;
 }
 
 function shortReason(group: Group, usableOf: Map<string, bigint>): string {

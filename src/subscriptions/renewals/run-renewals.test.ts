@@ -4,7 +4,11 @@ import pino from 'pino';
 import { createTestAppWithGateway, deliverSandboxWebhooks, partnerIdOf, type TestAppWithGateway } from '../../test/harness.ts';
 import { checkLedger } from '../../ledger/check-ledger.ts';
 import type { Db } from '../../platform/database.ts';
-import { runRenewals } from './run-renewals.ts';
+import { RENEWAL_ACTOR, runRenewals } from './run-renewals.ts';
+import { renewGroups } from './renew-groups.ts';
+import { inScope } from '../../platform/database.ts';
+import { DomainError } from '../../platform/errors.ts';
+import { issueInvoice } from '../../invoices/issue-invoice.ts';
 import type { RenewalDeps } from './renewal-by-card.ts';
 import {
   createAddOn, createCustomer, createPrice, createSubscription, givePoints, saveCard, setTaxRate, usableMicros, utcMidnight, monthlyPeriodEndingAt, type PriceFixture,
@@ -386,5 +390,60 @@ describe('crashes and concurrency', () => {
     expect(topUps).toEqual([{ status: 'succeeded' }]);
     expect(await usableMicros(owner, demo, withCard.customerId)).toBe(0n);
     await expectLedgerSound();
+  });
+});
+
+describe('an invoice number already issued (docs/adr/0041)', () => {
+  it('fails the renewal it would number, with that reason, and the partner\'s renewals after it in the batch; the others renew', async () => {
+    // Demo's purchase format reaches a number already issued: as a database changed before formats were checked.
+    const counter = async () => BigInt((await sql<{ last: string }>`select last_value::text as last from invoice_number_series
+      where partner_id = ${demo} and type = 'purchase'`.execute(owner)).rows[0]!.last);
+    const setCounter = (last: bigint) => sql`update invoice_number_series set last_value = ${last.toString()}::bigint where partner_id = ${demo} and type = 'purchase'`.execute(owner);
+    const setFormat = (format: string) => sql`update partner_settings set invoice_number_formats = invoice_number_formats || jsonb_build_object('purchase', ${format}::text)
+      where partner_id = ${demo}`.execute(owner);
+    const last = await counter();
+    await setFormat('RN{seq}');
+    await setCounter(last + 1n);
+    const other = await createCustomer(owner, { partnerId: demo });
+    const issuedAt = new Date('2035-02-01T00:00:00Z');
+    const taken = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => issueInvoice(trx, {
+      partnerId: demo, customerId: other.customerId, type: 'purchase', currency: 'SGD', issuedAt,
+      lines: [{ kind: 'product', description: 'Licence', amountMicros: SGD('1.00'), taxMicros: 0n, revenueCode: 'revenue:one_time' }],
+      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'test', description: 'Test invoice', auditEventId: null },
+    }));
+    expect(taken.number).toBe(`RN${last + 2n}`);
+    await setCounter(last);
+
+    // Three groups due, in this order: the first takes RN<last+1>, the second would take RN<last+2> (taken), the third after it.
+    const first = await customerWith({ points: '100.00', end: '2035-03-10', subs: [{ price: price20 }] });
+    const second = await customerWith({ points: '100.00', end: '2035-03-11', subs: [{ price: price20 }] });
+    const third = await customerWith({ points: '100.00', end: '2035-03-12', subs: [{ price: price10 }] });
+    const keys = [first, second, third].map((c) => ({ partnerId: demo, customerId: c.customerId, currency: 'SGD', periodEnd: c.end }));
+    const asOf = new Date('2035-03-05T01:00:00Z');
+    const options = { asOf, actor: RENEWAL_ACTOR.actor, retryFailed: false, cardGateway: null };
+
+    // A staff recovery (which throws rather than records) is refused with the 409, nothing written.
+    const recovery = await inScope(t.db.app.db, { kind: 'system' }, (trx) => renewGroups(trx, keys, { ...options, onShort: 'throw' })).catch((err: unknown) => err);
+    expect(recovery).toBeInstanceOf(DomainError);
+    expect((recovery as DomainError).code).toBe('document_number_taken');
+    expect(await counter()).toBe(last);
+
+    // The job's batch records it: the first renews, the second and third fail with the reason, nothing crashes.
+    const outcomes = await inScope(t.db.app.db, { kind: 'system' }, (trx) => renewGroups(trx, keys, { ...options, onShort: 'fail' }));
+    const reason = `the renewal invoice could not be numbered: RN${last + 2n} was already issued on 2035-02-01; the purchase number format must be changed in Portal Settings`;
+    expect(outcomes.map((o) => [o.key.customerId, o.status, o.invoiceNumber, o.reason])).toEqual([
+      [first.customerId, 'renewed', `RN${last + 1n}`, null],
+      [second.customerId, 'failed', null, reason],
+      [third.customerId, 'failed', null, reason],
+    ]);
+    const subs = await subsOf([...second.ids, ...third.ids]);
+    expect(subs.map((x) => x.renewalFailureReason)).toEqual([reason, reason]);
+    expect(await auditOf(second.ids, 'subscription.renewal_failed')).toHaveLength(1);
+    expect(await mailsOf(second.customerId)).not.toHaveLength(0);
+    expect(await counter()).toBe(last + 1n);
+    await expectLedgerSound();
+
+    await setFormat('INV-{YYYY}-{seq:06}');
+    await setCounter(last + 2n);
   });
 });
