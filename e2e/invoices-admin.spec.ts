@@ -8,7 +8,8 @@ import { csrf, expectFitsTheScreen, pick, SHOTS, sidebar, signIn } from './suppo
  * quantity 1.5 and a discount), sees the totals, issues it, finds it with the list's filters, downloads its PDF (its text
  * read back), voids a draft with a reason; changes the Purchase number format in Portal Settings (beside the Top-up and
  * Credit note formats; a credit note format starting like it is refused under its field) and sees the next issued
- * invoice use it; staff without the Invoice app can neither open it nor reach its API.
+ * invoice use it, and a format that would issue that number again refused under its field; staff without the Invoice
+ * app can neither open it nor reach its API.
  * The clerk bills Initech (SGD) so that Acme's invoices, which the portal specs pay, stay as seeded.
  */
 test.describe.configure({ mode: 'serial' });
@@ -324,8 +325,15 @@ test('a new Purchase number format in Portal Settings is used by the next issued
   await expect(page.getByTestId('invoice-status').first()).toHaveText('Awaiting payment');
   await expect(page.getByTestId('total-total')).toHaveText('SGD 218.00');
 
-  // Back to the default, for whatever runs next.
+  // A format whose counter would reach the number just issued is refused under its field, nothing saved: PUR-{seq}-<its
+  // last digits> renders it again at counter YYMM, which the counter has not reached.
+  const issued = (await page.getByTestId('invoice-number').textContent())!;
   await sidebar(page).getByRole('link', { name: 'Portal Settings' }).click();
+  await settings.getByRole('textbox', { name: 'Purchase invoice number format' }).fill(`PUR-{seq}-${issued.split('-')[2]}`);
+  await settings.getByRole('button', { name: 'Save invoicing settings' }).click();
+  await expect(settings.getByText(new RegExp(`^this format would issue ${issued} again \\(counter ${issued.split('-')[1]}\\), already issued on \\d{4}-\\d{2}-\\d{2}; keep the counter apart`))).toBeVisible();
+
+  // Back to the default, for whatever runs next.
   await settings.getByRole('textbox', { name: 'Purchase invoice number format' }).fill('INV-{YYYY}-{seq:06}');
   await settings.getByRole('button', { name: 'Save invoicing settings' }).click();
   await expect(settings.getByRole('button', { name: 'Save invoicing settings' })).toBeDisabled();
