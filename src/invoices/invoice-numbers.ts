@@ -16,8 +16,19 @@ import { NUMBER_FORMAT_TOKEN as TOKEN, numberFormatPattern, parseDocumentNumber 
  * e.g. `INV-{YYYY}-{seq:06}` -> `INV-2026-000123`. The counter never resets (not per year), so a format may leave the year
  * out without repeating a number. Credit notes have their own counter (src/credit-notes/issue-credit-note.ts) and a
  * format set beside the invoice types' (`credit_note`, the same placeholders). The formats of one partner start with
- * different fixed prefixes, none the start of another nor of receipts' (RCT-), so two documents can never carry the
- * same number.
+ * different fixed prefixes, none the start of another nor of receipts' (RCT-), so two documents numbered under the
+ * current formats never carry the same number.
+ *
+ * A number is never issued twice across format changes either (docs/adr/0041): a CHANGED format is refused when it
+ * would render, for some counter value from its document's next one on and some date, a number an issued document of
+ * the partner already carries (`A{seq}{MM}` issued `A512`, counter 5 in December; `A{seq}` would reach it at 512).
+ * checkFormatsNeverRepeat decides it exactly (parseDocumentNumber, ./number-format-parse.ts, on the numbers with the
+ * format's prefix and pattern, read in keyset pages), holding the changed formats' counter rows until the change
+ * commits; issuers take their counter BEFORE they read their format, so a document issued at that moment is either
+ * seen by the check or numbered in the new format. Invoices of every type and credit notes are one number space
+ * (`invoices` is unique per partner and number whatever the type). Should a number still be taken when a document is
+ * numbered (formats changed before this check), the document is refused with 409 `document_number_taken`, never left
+ * to the unique key; the renewal job plans its numbers first and fails only the renewals it cannot number.
  */
 export const INVOICE_TYPES = ['purchase', 'monthly', 'top_up'] as const satisfies readonly InvoiceType[];
 export type InvoiceNumberFormats = Record<InvoiceType, string>;
