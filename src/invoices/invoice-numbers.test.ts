@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, customerIdOf, partnerIdOf, type TestDb } from '../test/harness.ts';
+import { createTestDb, customerIdOf, inRolledBackOwner, partnerIdOf, type TestDb } from '../test/harness.ts';
 import { inScope, type Scope, type Trx } from '../platform/database.ts';
 import { sql } from 'kysely';
 import {
@@ -216,6 +216,19 @@ describe('a number already issued is never issued again (docs/adr/0041)', () => 
     // Only numbers with the fixed prefix are read: K_ (an underscore is no LIKE wildcard here) finds none of them.
     expect(await run(partner(demo), (trx) => repeatedNumber(trx, demo, 'K_{seq}', 1n))).toBeNull();
     await setFormats(demo, { purchase: DEFAULT_NUMBER_FORMATS.purchase });
+  });
+
+  it('reads a page of the numbers with a prefix as a range of the partner\'s unique index, not every number of the partner', async () => {
+    const plans = await inRolledBackOwner(db, async (client, notices) => {
+      await client.query(`load 'auto_explain'`);
+      await client.query('set auto_explain.log_min_duration = 0; set auto_explain.log_nested_statements = on; set auto_explain.log_level = notice; set client_min_messages = notice');
+      await client.query(`select set_config('folio.scope', 'partner', true), set_config('folio.partner_id', $1, true)`, [demo]);
+      await client.query(`select * from folio_document_numbers_page($1, 'invoices', 'INV-%', '^INV\\-[0-9]{4}\\-[0-9]{6,}$', '', 5000)`, [demo]);
+      return notices.join('\n');
+    });
+    expect(plans).toMatch(/Index Scan using invoices_partner_id_number_key[^\n]*\n\s*Index Cond: \(\(partner_id = '[^']+'::text\) AND \(number >= 'INV-'::text\) AND \(number < 'INV\.'::text\)/);
+    // Another partner's numbers: refused (a staff scope sees its own partner's only).
+    await expect(run(partner(north), (trx) => repeatedNumber(trx, demo, 'INV-{seq}', 1n))).rejects.toThrow(/another partner/);
   });
 
   it('a partner that has issued nothing may take any valid format; its counters start then, locked', async () => {

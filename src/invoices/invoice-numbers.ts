@@ -249,9 +249,9 @@ export interface RepeatedNumber {
  * An issued document's number (an invoice of any type, or a credit note: one number space per partner) that `format`
  * would render again for some counter value from `nextCounter` on, on some date; null when there is none. Only numbers
  * starting with the format's fixed prefix and matching its pattern are read (numberFormatPattern), in pages of
- * `pageSize` by number, through the partner's unique index; each is then parsed exactly (parseDocumentNumber). Of the
- * first page holding any, the one of the lowest counter (the soonest reached) is named. Runs in a staff scope (RLS
- * shows the partner's every document).
+ * `pageSize` by number (`folio_document_numbers_page`, migration 0070: a range of the partner's unique index); each is
+ * then parsed exactly (parseDocumentNumber). Of the first page holding any, the one of the lowest counter (the soonest
+ * reached) is named. A staff scope's (or the system's) only.
  */
 export async function repeatedNumber(trx: Trx, partnerId: string, format: string, nextCounter: bigint, pageSize = REPEAT_CHECK_PAGE): Promise<RepeatedNumber | null> {
   const like = `${prefixOf(format).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -260,9 +260,7 @@ export async function repeatedNumber(trx: Trx, partnerId: string, format: string
     let after = '';
     for (;;) {
       const { rows } = await sql<{ number: string; issuedAt: Date }>`
-        select number, issued_at as "issuedAt" from ${sql.table(table)}
-        where partner_id = ${partnerId} and number like ${like} and number ~ ${pattern} and number > ${after}
-        order by number limit ${pageSize}`.execute(trx);
+        select number, issued_at as "issuedAt" from folio_document_numbers_page(${partnerId}, ${table}, ${like}, ${pattern}, ${after}, ${pageSize}::int)`.execute(trx);
       let found: RepeatedNumber | null = null;
       for (const r of rows) {
         const counter = parseDocumentNumber(format, r.number).map((p) => p.counter).find((c) => c >= nextCounter);

@@ -13,6 +13,12 @@ import { sql, type Kysely } from 'kysely';
  *   not the job.
  * - `folio_document_numbers_taken(partner, numbers[])`: which of these numbers an issued invoice (of any type) or credit
  *   note of the partner already carries, with when it was issued: checked before a document takes a number.
+ * - `folio_document_numbers_page(partner, table, like, pattern, after, limit)`: a page (keyset by number) of the numbers
+ *   of the partner's invoices or credit notes matching a format's prefix (LIKE) and pattern (regular expression), for
+ *   the check of a changed format. Planned for the values given (EXECUTE), outside row-level security (a staff scope's
+ *   only: the partner's every document), so that on a memcmp-ordered database (ADR 0023) the prefix becomes a range of
+ *   the unique (partner, number) index: through RLS, LIKE and ~ (not leakproof) stayed filters over every number of the
+ *   partner. On another collation they stay filters, still exact, still paged.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -56,11 +62,30 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     $f$;
     revoke all on function folio_document_numbers_taken(text, text[]) from public;
     grant execute on function folio_document_numbers_taken(text, text[]) to folio_app;
+
+    create function folio_document_numbers_page(p_partner_id text, p_table text, p_like text, p_pattern text, p_after text, p_limit int)
+      returns table (number text, issued_at timestamptz)
+      language plpgsql stable security definer set search_path = public as $f$
+      begin
+        if p_partner_id is null or not folio_partner_row(p_partner_id) then
+          raise exception 'document numbers of another partner' using errcode = '42501';
+        end if;
+        if p_table is null or p_table not in ('invoices', 'credit_notes') or p_limit is null or p_limit not between 1 and 10000 then
+          raise exception 'a page of invoice or credit note numbers' using errcode = '22023';
+        end if;
+        return query execute format(
+          'select d.number, d.issued_at from %I d where d.partner_id = $1 and d.number like $2 and d.number ~ $3 and d.number > $4 order by d.number limit $5',
+          p_table) using p_partner_id, p_like, p_pattern, p_after, p_limit;
+      end
+    $f$;
+    revoke all on function folio_document_numbers_page(text, text, text, text, text, int) from public;
+    grant execute on function folio_document_numbers_page(text, text, text, text, text, int) to folio_app;
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop function folio_document_numbers_page(text, text, text, text, text, int);
     drop function folio_document_numbers_taken(text, text[]);
     drop function folio_lock_number_counters(text, text[]);
   `.execute(db);
