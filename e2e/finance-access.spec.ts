@@ -82,3 +82,74 @@ test('staff without Finance request it, the operator approves, and the app appea
   await adminContext.close();
   await operatorContext.close();
 });
+
+/**
+ * Any app can be asked of the operator (docs/adr/0039, amendment): Fiona (Finance, Invoice, Customer) lacks Product,
+ * which Adam (Product and Access Control) could give her; Home lists it among her other apps, its page names Adam and
+ * takes her request, and the operator's inbox shows it as Product. Approved, the app is in her sidebar.
+ */
+test('staff ask the operator for an app other than Finance, told who at the partner could grant it instead', async ({ browser }) => {
+  const fionaContext = await browser.newContext();
+  const fiona = await fionaContext.newPage();
+  await signIn(fiona, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+
+  await test.step('Home lists the apps she lacks; Product\'s page names the colleague who can grant it', async () => {
+    const others = fiona.getByRole('region', { name: 'Other apps' });
+    await expect(others.getByRole('link', { name: 'Request access to the Finance app' })).toHaveCount(0);
+    await others.getByRole('link', { name: 'Request access to the Product app' }).click();
+    await expect(fiona).toHaveURL(/\/admin\/product$/);
+    await expect(fiona.getByRole('heading', { name: 'No access to Product' })).toBeVisible();
+    await expect(fiona.getByRole('note')).toContainText('Adam Admin (admin@demo.test) holds the Product app and Access Control');
+  });
+
+  await test.step('she asks the operator anyway, with a note; the request is pending', async () => {
+    await fiona.getByRole('button', { name: 'Request access to the Product app' }).click();
+    const dialog = fiona.getByRole('dialog', { name: 'Request access to the Product app' });
+    await dialog.getByLabel('Reason (optional)').fill('Adam is on leave this month.');
+    await dialog.getByRole('button', { name: 'Send request' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(fiona.getByText('Your request is pending')).toBeVisible();
+    await expect(fiona.getByRole('button', { name: 'Request access to the Product app' })).toBeDisabled();
+    await fiona.goto('/admin');
+    const product = fiona.getByRole('region', { name: 'Other apps' }).getByRole('group', { name: 'Product' });
+    await expect(product).toContainText('Requested');
+  });
+
+  const operatorContext = await browser.newContext();
+  const operator = await operatorContext.newPage();
+  const seen = new Set((await mailbox(operator.request, 'finance@demo.test')).map((m) => m.id));
+  await signIn(operator, 'operator@folio.test', /\/operator$/, { twoFactor: true });
+
+  await test.step('the operator sees Product in the inbox and approves', async () => {
+    await operator.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: /Access requests/ }).click();
+    const row = operator.getByRole('table', { name: 'Pending access requests' }).getByRole('row').filter({ hasText: 'finance@demo.test' });
+    await expect(row).toContainText('Product');
+    await expect(row).toContainText('Adam is on leave this month.');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    const dialog = operator.getByRole('dialog', { name: 'Grant Product to Fiona Finance?' });
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(operator.getByText('Nothing waiting')).toBeVisible();
+  });
+
+  await test.step('Fiona is told, reloads, and has Product', async () => {
+    const mail = await waitForNewMail(operator.request, 'finance@demo.test', 'access_request_decided', seen);
+    expect(mail.subject).toBe('Your request for the Product app was approved');
+    await fiona.reload();
+    await expect(sidebar(fiona).getByRole('link', { name: 'Product', exact: true })).toBeVisible();
+    await expect(fiona.getByRole('region', { name: 'Other apps' }).getByRole('group', { name: 'Product' })).toHaveCount(0);
+  });
+
+  // Back as the seed has her, for the journeys that count on what she lacks (taking an app away is never limited).
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const me = (await (await admin.request.get('/api/v1/auth/session')).json()) as { csrfToken: string };
+  const fionaId = (((await (await admin.request.get('/api/v1/staff?limit=200')).json()) as { data: Array<{ id: string; email: string }> }).data)
+    .find((s) => s.email === 'finance@demo.test')!.id;
+  expect((await admin.request.delete(`/api/v1/staff/${fionaId}/apps/product`, { headers: { 'x-csrf-token': me.csrfToken } })).status()).toBe(200);
+
+  await adminContext.close();
+  await operatorContext.close();
+  await fionaContext.close();
+});

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
+import { AUDIT_APP_LABELS } from '../audit/audit-catalog.ts';
+import type { AppName } from '../platform/db-types.ts';
 import { selectAccessRequests } from './access-request-views.ts';
 
 /** Shared steps of the operator's two decisions (approve, decline) on an access request. */
@@ -26,10 +28,11 @@ export async function recordDecision(trx: Trx, input: { requestId: string; partn
 
 export async function mailDecision(
   trx: Trx,
-  request: { partnerId: string; userId: string; userEmail: string; userName: string; app: string; status: 'pending' | 'approved' | 'declined' | 'withdrawn'; decisionNote: string | null },
+  request: { partnerId: string; userId: string; userEmail: string; userName: string; app: AppName; status: 'pending' | 'approved' | 'declined' | 'withdrawn'; decisionNote: string | null },
 ): Promise<void> {
   const approved = request.status === 'approved';
-  const appLabel = request.app === 'finance' ? 'Finance' : request.app;
+  // Any app may be asked for (docs/adr/0039, amendment): named as the admin portal names it ("Portal Settings").
+  const appLabel = AUDIT_APP_LABELS[request.app];
   await enqueueNotification(trx, {
     partnerId: request.partnerId, customerId: null, userId: request.userId, toEmail: request.userEmail, kind: 'access_request_decided',
     subject: `Your request for the ${appLabel} app was ${approved ? 'approved' : 'declined'}`,

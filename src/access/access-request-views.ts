@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Executor } from '../platform/database.ts';
-import { timestamp } from '../platform/schemas.ts';
+import { appName, timestamp } from '../platform/schemas.ts';
 
 export const accessRequestStatus = z.enum(['pending', 'approved', 'declined', 'withdrawn']);
 
 export const accessRequestSchema = z.object({
   id: z.string(),
-  app: z.literal('finance'),
+  app: appName,
   status: accessRequestStatus,
   note: z.string().nullable(),
   user: z.object({ id: z.string(), email: z.string(), name: z.string() }),

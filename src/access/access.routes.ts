@@ -22,6 +22,7 @@ import { revokeApiKey } from './revoke-api-key.ts';
 import { listAccessRequests } from './list-access-requests.ts';
 import { requestAppAccess } from './request-app-access.ts';
 import { listMyAccessRequests } from './list-my-access-requests.ts';
+import { listAppGrantors } from './list-app-grantors.ts';
 
 const TAGS = ['Access'];
 const userParams = z.strictObject({ userId: pathId });
@@ -35,7 +36,7 @@ const appNotHeld = (field: string) => problemSchema.describe(
   + 'a staff member gives only apps granted to them, an API key only apps it may use (its own, bounded by its maker\'s). Nothing is written.',
 );
 
-/** The Access Control app (staff, their apps, invitations, API keys, access requests) and the staff's own Finance requests. */
+/** The Access Control app (staff, their apps, invitations, API keys, access requests) and the staff's own access requests. */
 export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   const access = staffApp('access');
 
@@ -138,7 +139,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.get('/api/v1/access-requests', {
     config: { access },
     schema: {
-      operationId: 'listAccessRequests', tags: TAGS, summary: 'Requests of the partner\'s staff for the Finance app',
+      operationId: 'listAccessRequests', tags: TAGS, summary: 'Requests of the partner\'s staff to the platform operator for apps',
       querystring: pagedBy('acr').extend({ status: accessRequestStatus.optional() }), response: { 200: page(accessRequestSchema), ...problems },
     },
   }, async (req, reply) => reply.send(await listAccessRequests(ctxOf(req, deps), req.query)));
@@ -146,11 +147,25 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
   app.post('/api/v1/access-requests', {
     config: { access: staffApp(null), audit: 'access_request.created' },
     schema: {
-      operationId: 'requestAppAccess', tags: TAGS, summary: 'Ask the platform operator for the Finance app',
-      body: z.strictObject({ app: z.literal('finance'), note: z.string().trim().max(1000).optional() }),
-      response: { 201: accessRequestSchema, ...problems },
+      operationId: 'requestAppAccess', tags: TAGS,
+      summary: 'Ask the platform operator for an app you do not hold (Finance only this way; any other also from a colleague holding it and Access Control)',
+      body: z.strictObject({ app: appName, note: z.string().trim().max(1000).optional() }),
+      response: {
+        201: accessRequestSchema, ...problems,
+        409: problemSchema.describe('The app is already held, or a request of yours for it is still pending (conflict). Nothing is written.'),
+      },
     },
   }, async (req, reply) => reply.code(201).send(await requestAppAccess(ctxOf(req, deps), req.body)));
+
+  app.get('/api/v1/apps/:app/grantors', {
+    config: { access: staffApp(null) },
+    schema: {
+      operationId: 'listAppGrantors', tags: TAGS,
+      summary: 'Colleagues who can grant an app (active, holding it and Access Control); none for Finance, which only the operator grants',
+      params: z.strictObject({ app: appName }),
+      response: { 200: z.object({ data: z.array(z.object({ id: z.string(), name: z.string(), email: z.string() })) }), ...problems },
+    },
+  }, async (req, reply) => reply.send(await listAppGrantors(ctxOf(req, deps), req.params)));
 
   app.get('/api/v1/me/access-requests', {
     config: { access: staffApp(null) },

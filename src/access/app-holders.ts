@@ -13,3 +13,24 @@ export async function activeAppHolders(trx: Trx, partnerId: string, app: AppName
     .orderBy('u.id')
     .execute();
 }
+
+/**
+ * Who at the partner can give an app without the operator (docs/adr/0039): its active staff holding both the app and
+ * Access Control, in name order. None for Finance, which only the platform operator grants.
+ */
+export async function activeGrantors(trx: Trx, partnerId: string, app: AppName): Promise<Array<{ id: string; name: string; email: string }>> {
+  if (app === 'finance') return [];
+  return trx
+    .selectFrom('appGrants as g')
+    .innerJoin('appGrants as a', (join) => join.onRef('a.userId', '=', 'g.userId').on('a.app', '=', 'access'))
+    .innerJoin('users as u', 'u.id', 'g.userId')
+    .select(['u.id', 'u.name', 'u.email'])
+    .where('g.partnerId', '=', partnerId)
+    .where('a.partnerId', '=', partnerId)
+    .where('u.partnerId', '=', partnerId)
+    .where('g.app', '=', app)
+    .where('u.status', '=', 'active')
+    .orderBy('u.name')
+    .orderBy('u.id')
+    .execute();
+}

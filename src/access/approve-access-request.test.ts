@@ -39,6 +39,30 @@ describe('operatorApproveAccessRequest', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('gives back an app nobody at the partner holds any more: its last holder asks the operator (docs/adr/0039, amendment)', async () => {
+    const north = await signIn(t, 'admin@northwind.test');
+    const me = (await api(t, north, 'GET', '/api/v1/auth/session')).json();
+    // Nora is Northwind's only holder of Discount; once she removes it from herself, no one there can give it.
+    expect((await api(t, north, 'DELETE', `/api/v1/staff/${me.user.id}/apps/discount`)).statusCode).toBe(200);
+    expect((await api(t, north, 'GET', '/api/v1/apps/discount/grantors')).json()).toEqual({ data: [] });
+    expect((await api(t, north, 'PUT', `/api/v1/staff/${me.user.id}/apps/discount`)).statusCode).toBe(403);
+
+    const request = await api(t, north, 'POST', '/api/v1/access-requests', { app: 'discount', note: 'removed it by mistake' });
+    expect(request.statusCode, request.body).toBe(201);
+    const pending = (await api(t, operator, 'GET', '/api/v1/operator/access-requests?status=pending')).json().data;
+    expect(pending.find((r: { id: string }) => r.id === request.json().id)).toMatchObject({ app: 'discount', note: 'removed it by mistake', partner: { name: 'Northwind Comms' } });
+
+    const res = await api(t, operator, 'POST', `/api/v1/operator/access-requests/${request.json().id}/approve`, {});
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ app: 'discount', status: 'approved' });
+    expect((await api(t, north, 'GET', '/api/v1/auth/session')).json().apps).toContain('discount');
+    const mail = await lastMailTo(t.db, 'admin@northwind.test');
+    expect(mail).toMatchObject({ kind: 'access_request_decided', subject: 'Your request for the Discount app was approved' });
+    const granted = (await auditEventsOf(t.db, 'app.granted')).find((e) => e.targetId === me.user.id && e.actorType === 'operator');
+    expect(granted!.changes.apps!.after as string[]).toContain('discount');
+    expect(granted!.changes.apps!.before as string[]).not.toContain('discount');
+  });
+
   it('refuses a request of a staff member disabled since (409): no grant waits for the day they are enabled again', async () => {
     const north = await signIn(t, 'admin@northwind.test');
     const request = (await api(t, north, 'POST', '/api/v1/access-requests', { app: 'finance' })).json();

@@ -5,11 +5,16 @@ import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
 import { staffCaller } from './caller.ts';
+import type { AppName } from '../platform/db-types.ts';
 import { isUniqueViolation } from './pg-errors.ts';
 import { selectAccessRequests, toAccessRequest, type AccessRequest } from './access-request-views.ts';
 
-/** A staff member asks the platform operator for the Finance app. One pending request at a time; not for an app already held. */
-export async function requestAppAccess(ctx: Ctx, input: { app: 'finance'; note?: string | undefined }): Promise<AccessRequest> {
+/**
+ * A staff member asks the platform operator for an app they do not hold: Finance, which only the operator grants, or any
+ * other, which a colleague holding it and Access Control may grant too (docs/adr/0039, amendment): the request is the way
+ * back to an app nobody at the partner holds any more. One pending request per app at a time; not for an app already held.
+ */
+export async function requestAppAccess(ctx: Ctx, input: { app: AppName; note?: string | undefined }): Promise<AccessRequest> {
   const staff = staffCaller(ctx.principal);
   if (staff.apps.has(input.app)) throw new DomainError('conflict', `You already hold the ${input.app} app`);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {

@@ -71,7 +71,7 @@ export interface AccessRequestsTable {
   id: string;
   partnerId: string;
   userId: string;
-  app: 'finance';
+  app: AppName;
   note: string | null;
   status: Generated<'pending' | 'approved' | 'declined' | 'withdrawn'>;
   decidedBy: string | null;

@@ -1,15 +1,17 @@
 import { Link } from 'react-router';
-import { Card, Group, SimpleGrid, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Badge, Button, Card, Group, Paper, SimpleGrid, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconChevronRight } from '@tabler/icons-react';
-import { APPS } from '../shared/apps.tsx';
+import { APPS, type AppInfo } from '../shared/apps.tsx';
 import { useSession } from '../shared/session.tsx';
 import { Empty, PageHeader } from '../shared/ui.tsx';
-import { FinanceAccessPanel } from './FinanceAccess.tsx';
+import { AppAccessPanel, useMyAccessRequests } from './AppAccess.tsx';
 import { PartnerDashboard } from './customer/PartnerDashboard.tsx';
 
 export function AdminHome() {
   const session = useSession();
   const held = APPS.filter((a) => session.apps.includes(a.name));
+  // Finance has its own panel below; the others open their page, which says who can grant them and asks the operator.
+  const notHeld = APPS.filter((a) => !session.apps.includes(a.name) && a.name !== 'finance');
   const first = session.user.name.split(' ')[0] ?? session.user.name;
   return (
     <Stack gap="xl" maw={1240}>
@@ -43,7 +45,47 @@ export function AdminHome() {
           </SimpleGrid>
         )}
       </section>
-      {!session.apps.includes('finance') ? <FinanceAccessPanel /> : null}
+      {notHeld.length > 0 ? <OtherApps apps={notHeld} /> : null}
+      {!session.apps.includes('finance') ? <AppAccessPanel app="finance" /> : null}
     </Stack>
+  );
+}
+
+/** The apps the viewer does not hold, each with the way to ask for it (its page: who can grant it, the operator's request). */
+function OtherApps({ apps }: { apps: readonly AppInfo[] }) {
+  const mine = useMyAccessRequests();
+  const pending = new Set((mine.data?.data ?? []).filter((r) => r.status === 'pending').map((r) => r.app));
+  return (
+    <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="other-apps-title">
+      <Title order={3} size="h4" id="other-apps-title">
+        Other apps
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        Apps you do not hold. A colleague who holds one and Access Control can grant it to you, or ask the platform operator.
+      </Text>
+      <Stack gap="xs">
+        {apps.map((a) => (
+          <Group key={a.name} justify="space-between" wrap="nowrap" role="group" aria-label={a.label}>
+            <div style={{ minWidth: 0 }}>
+              <Text size="sm" fw={500}>
+                {a.label}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {a.summary}
+              </Text>
+            </div>
+            {pending.has(a.name) ? (
+              <Badge color="yellow" variant="light" radius="sm" style={{ minWidth: 'max-content' }}>
+                Requested
+              </Badge>
+            ) : (
+              <Button component={Link} to={a.path} variant="light" size="xs" aria-label={`Request access to the ${a.label} app`} style={{ flexShrink: 0 }}>
+                Request access
+              </Button>
+            )}
+          </Group>
+        ))}
+      </Stack>
+    </Paper>
   );
 }

@@ -5,9 +5,9 @@ import { IconLock } from '@tabler/icons-react';
 import { appInfo } from '../shared/apps.tsx';
 import { useSession } from '../shared/session.tsx';
 import type { AppName } from '../shared/types.ts';
-import { FinanceAccessPanel } from './FinanceAccess.tsx';
+import { AppAccessPanel } from './AppAccess.tsx';
 
-/** Shows an app only to staff who hold it; everyone else gets a "no access" page (with the Finance request for Finance). */
+/** Shows an app only to staff who hold it; everyone else gets a "no access" page with the way to ask for it (docs/adr/0039, amendment). */
 export function AppGate({ app, children }: { app: AppName; children: ReactNode }) {
   const session = useSession();
   if (session.apps.includes(app)) return <>{children}</>;
@@ -27,7 +27,7 @@ export function AppGate({ app, children }: { app: AppName; children: ReactNode }
               You have not been granted the {info.label} app.{' '}
               {app === 'finance'
                 ? 'The platform operator grants the Finance app on request.'
-                : 'Ask a colleague who holds Access Control to grant it to you.'}
+                : 'A colleague who holds it and Access Control can grant it to you, or you can ask the platform operator.'}
             </Text>
             <Group mt="xs">
               <Button component={Link} to="/admin" variant="default">
@@ -37,7 +37,7 @@ export function AppGate({ app, children }: { app: AppName; children: ReactNode }
           </Stack>
         </Group>
       </Paper>
-      {app === 'finance' ? <FinanceAccessPanel /> : null}
+      <AppAccessPanel app={app} />
     </Stack>
   );
 }

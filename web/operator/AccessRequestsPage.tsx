@@ -48,7 +48,7 @@ export function AccessRequestsPage() {
 
   return (
     <Stack maw={1200}>
-      <PageHeader title="Access requests" description="Partner staff asking for sensitive apps. Approving grants the app at once and emails the requester." />
+      <PageHeader title="Access requests" description="Partner staff asking for apps: Finance, which only you grant, or any other their colleagues cannot give them. Approving grants the app at once and emails the requester." />
       <Paper withBorder radius="md" p="md" component="section" aria-labelledby="pending-title">
         <Title order={3} size="h4" mb="md" id="pending-title">
           Pending

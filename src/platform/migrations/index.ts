@@ -57,6 +57,7 @@ import * as m0067 from './0067_portal_invoice_order.ts';
 import * as m0068 from './0068_subscription_version.ts';
 import * as m0069 from './0069_customer_search_by_id_part.ts';
 import * as m0070 from './0070_number_formats_never_repeat.ts';
+import * as m0071 from './0071_access_requests_any_app.ts';
 import * as m0072 from './0072_allocation_fee_part.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
@@ -119,5 +120,6 @@ export const migrations: Record<string, Migration> = {
   '0068_subscription_version': m0068,
   '0069_customer_search_by_id_part': m0069,
   '0070_number_formats_never_repeat': m0070,
+  '0071_access_requests_any_app': m0071,
   '0072_allocation_fee_part': m0072,
 };

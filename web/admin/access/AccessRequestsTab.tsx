@@ -16,7 +16,7 @@ export function AccessRequestsTab() {
       onRetry={() => void requests.refetch()}
       rowKey={(r) => r.id}
       emptyTitle="No access requests"
-      emptyDescription="When staff ask the platform operator for the Finance app, their requests appear here."
+      emptyDescription="When staff ask the platform operator for an app, their requests appear here."
       footer={<LoadMore hasNextPage={requests.hasNextPage} isFetchingNextPage={requests.isFetchingNextPage} onLoadMore={() => void requests.fetchNextPage()} />}
       columns={[
         {
