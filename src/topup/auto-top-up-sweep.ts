@@ -12,8 +12,10 @@ import { currencyOf, selectTopUps, type TopUpRow } from './top-up-views.ts';
 
 /**
  * Auto top-up, run by the worker every minute (src/topup/topup-tasks.ts): customers with auto top-up on, whose usable
- * points are at or below their threshold and who had no attempt today (UTC), a bounded batch at a time. Each one is
- * handled on its own:
+ * points are at or below their threshold and who had no attempt today (UTC), a bounded batch at a time. A suspended
+ * organisation is topped up as an active one: its renewals still charge its points (ADR 0038, decision 4) and its owner
+ * may still top up by hand, so the standing instruction keeps running; a closed one never (ADR 0038, amendment of
+ * 2026-12-07, second). Each one is handled on its own:
  * 1. One transaction: the settings row locked (SKIP LOCKED: two workers never take the same customer), everything
  *    checked again, the day marked as attempted, and the top-up row written `pending` with `auto_for_date` = today
  *    (unique per customer and day: at most one a day even if the day mark were lost). A policy that refuses the
@@ -39,7 +41,7 @@ export async function runAutoTopUpSweep(deps: TopUpDeps, options: { now?: Date; 
     const { rows } = await sql<{ partnerId: string; customerId: string }>`
       select s.partner_id as "partnerId", s.customer_id as "customerId"
       from auto_top_up_settings s
-      join customers c on c.partner_id = s.partner_id and c.id = s.customer_id and c.status = 'active'
+      join customers c on c.partner_id = s.partner_id and c.id = s.customer_id and c.status <> 'closed'
       left join wallets w on w.partner_id = s.partner_id and w.customer_id = s.customer_id and w.currency = s.currency
       left join ledger_accounts a on a.id = w.points_account_id
       where s.enabled
@@ -76,6 +78,9 @@ export async function attemptAutoTopUp(deps: TopUpDeps, key: { partnerId: string
       .forUpdate().skipLocked()
       .executeTakeFirst();
     if (!settings || !settings.enabled || (settings.lastAttemptedOn !== null && settings.lastAttemptedOn >= today)) return null;
+    // Closed since the sweep read it (closing does not wait for this row): a closed organisation buys no points.
+    const customer = await trx.selectFrom('customers').select('status').where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
+    if (!customer || customer.status === 'closed') return null;
     const currency = currencyOf(settings.currency);
     const wallet = await readWallet(trx, { ...key, currency });
     if ((wallet?.usableMicros ?? 0n) > BigInt(settings.thresholdMicros)) return null;

@@ -9,7 +9,7 @@ import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
 import { chargeWallet } from '../wallet/charge-wallet.ts';
 import { addDays, utcDay } from './dates.ts';
-import { runAutoTopUpSweep } from './auto-top-up-sweep.ts';
+import { attemptAutoTopUp, runAutoTopUpSweep } from './auto-top-up-sweep.ts';
 import { newSavedCardId } from './ids.ts';
 import { AUTO_TOP_UP_SWEEP_CRONTAB, AUTO_TOP_UP_SWEEP_TASK, deliverSandboxEvents, startSandboxDelivery, topUpTasks } from './topup-tasks.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
@@ -275,6 +275,46 @@ describe('a closed or suspended organisation', () => {
       const suspended = await put({ enabled: true, threshold: '2.00', amount: '50.00', savedCardId: card }, wo);
       expect(suspended.statusCode, suspended.body).toBe(200);
       expect(suspended.json()).toMatchObject({ enabled: true, threshold: '2.00' });
+    } finally {
+      await setStatus('active');
+    }
+  });
+});
+
+describe('a suspended organisation keeps its auto top-up; a closed one has none', () => {
+  it('suspended: swept as an active one (its renewals still charge points); closed: never, not even when closed after the sweep read it', async () => {
+    const wombat = await t.db.owner.db.selectFrom('customers').select(['id', 'partnerId', 'currency']).where('name', '=', 'Wombat Pty Ltd').executeTakeFirstOrThrow();
+    const wo = await signIn(t, 'owner@wombat.test');
+    const setStatus = (status: 'active' | 'suspended' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', wombat.id).execute();
+    const usableMicros = async () => {
+      const text = (await api(t, wo, 'GET', '/api/v1/portal/wallet')).json<{ usable: string }>().usable;
+      const [whole, fraction = ''] = text.split('.');
+      return BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
+    };
+    const days = (n: number) => new Date(now.getTime() + n * 86_400_000);
+    const wombatDays = async () => (await autoTopUps(wombat.id)).map((a) => `${a.day} ${a.status}`);
+    try {
+      await setStatus('active');
+      const set = await put({ enabled: true, threshold: '2.00', amount: '50.00', savedCardId: (await api(t, wo, 'GET', '/api/v1/portal/auto-top-up')).json().savedCardId }, wo);
+      expect(set.statusCode, set.body).toBe(200);
+      await setStatus('suspended');
+      await spend(wombat.partnerId, wombat.id, wombat.currency, (await usableMicros()) - 1_000_000n); // usable 1.00
+      await runAutoTopUpSweep(deps, { now: days(10) });
+      // Its saved card is the sandbox's delayed one: pending until the gateway's webhook says it succeeded.
+      expect(await wombatDays()).toContain(`${utcDay(days(10))} pending`);
+      await deliverSandboxWebhooks(t, t.gateway, new Date(Date.now() + 10_000));
+      expect(await wombatDays()).toContain(`${utcDay(days(10))} succeeded`);
+      expect(await usableMicros()).toBe(51_000_000n);
+
+      await setStatus('closed');
+      await spend(wombat.partnerId, wombat.id, wombat.currency, 50_000_000n); // usable 1.00 again
+      const before = (await autoTopUps(wombat.id)).length;
+      await runAutoTopUpSweep(deps, { now: days(11) });
+      // The sweep read it while it was open, then it was closed: the attempt itself finds it closed.
+      expect(await attemptAutoTopUp(deps, { partnerId: wombat.partnerId, customerId: wombat.id }, utcDay(days(12)))).toBeNull();
+      expect(await autoTopUps(wombat.id)).toHaveLength(before);
+      expect(await usableMicros()).toBe(1_000_000n);
+      expect(await checkLedger(t.db.owner.db)).toEqual([]);
     } finally {
       await setStatus('active');
     }

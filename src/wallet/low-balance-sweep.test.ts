@@ -169,7 +169,7 @@ describe('the low balance sweep', () => {
     expect(await stateOf(acme)).toBe('alerted');
   });
 
-  it('alerts no suspended or closed customer while it is (the portal says alerts are paused); active again, it is alerted', async () => {
+  it('alerts a suspended customer as an active one (its renewals still spend its points); no closed one while it is; reopened, it is alerted', async () => {
     const setStatus = (status: 'active' | 'suspended' | 'closed') => t.db.owner.db.updateTable('customers').set({ status }).where('id', '=', wombat).execute();
     await give(northwind, wombat, 'AUD', '20.00'); // 65.00, above its own 50.00
     await sweep();
@@ -177,17 +177,28 @@ describe('the low balance sweep', () => {
     const before = (await mails(wombat)).length;
     await spend(northwind, wombat, 'AUD', '20.00'); // 45.00
     try {
-      for (const status of ['suspended', 'closed'] as const) {
-        await setStatus(status);
-        expect(await sweep()).toMatchObject({ alerted: 0 });
-        expect(await mails(wombat)).toHaveLength(before);
-        expect(await stateOf(wombat)).toBe('above');
-      }
+      await setStatus('closed');
+      expect(await sweep()).toMatchObject({ alerted: 0 });
+      expect(await mails(wombat)).toHaveLength(before);
+      expect(await stateOf(wombat)).toBe('above');
+      await setStatus('suspended');
+      expect(await sweep()).toMatchObject({ alerted: 1 });
+      expect(await mails(wombat)).toHaveLength(before + 1);
+      expect(await stateOf(wombat)).toBe('alerted');
+
+      // Back above while closed: not armed again until reopened, then alerted once below again.
+      await give(northwind, wombat, 'AUD', '20.00'); // 65.00
+      await setStatus('closed');
+      await sweep();
+      expect(await stateOf(wombat)).toBe('alerted');
     } finally {
       await setStatus('active');
     }
+    await sweep();
+    expect(await stateOf(wombat)).toBe('above');
+    await spend(northwind, wombat, 'AUD', '20.00'); // 45.00
     expect(await sweep()).toMatchObject({ alerted: 1 });
-    expect(await mails(wombat)).toHaveLength(before + 1);
+    expect(await mails(wombat)).toHaveLength(before + 2);
   });
 
   it('is a worker cron task every minute', () => {

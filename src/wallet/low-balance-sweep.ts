@@ -9,7 +9,8 @@ import { LOW_BALANCE_DEFAULT_MICROS, LOW_BALANCE_FALLBACK_MICROS } from './low-b
 /**
  * The low balance sweep, run by the worker every minute (low-balance-tasks.ts), in one system-scope transaction of a
  * few set-based statements, each bounded by `limit`:
- * 1. Arm: every wallet of an active customer whose usable points are above its threshold gets a row in state 'above'
+ * 1. Arm: every wallet of an open customer (active or suspended: a suspended one's renewals still spend its points, ADR
+ *    0038's amendment of 2026-12-07, second; a closed one is never alerted) whose usable points are above its threshold gets a row in state 'above'
  *    (a new row), or goes back to 'above' (from 'alerted'). A wallet that never was above its threshold is never
  *    alerted: a new customer with no points hears nothing.
  * 2. Alert: armed rows (enabled) whose usable points are at or below the threshold, of customers without auto top-up on
@@ -58,7 +59,7 @@ async function arm(trx: Trx, now: Date, limit: number): Promise<number> {
     above as (
       select w.partner_id, w.customer_id, w.currency
       from wallets w
-      join customers c on c.partner_id = w.partner_id and c.id = w.customer_id and c.status = 'active'
+      join customers c on c.partner_id = w.partner_id and c.id = w.customer_id and c.status <> 'closed'
       join ledger_accounts a on a.id = w.points_account_id
       left join low_balance_alerts l on l.partner_id = w.partner_id and l.customer_id = w.customer_id and l.currency = w.currency
       left join defaults d on d.currency = w.currency
@@ -92,7 +93,7 @@ async function alert(trx: Trx, now: Date, limit: number): Promise<number> {
     due as (
       select l.partner_id, l.customer_id, l.currency, c.name as customer_name, ${usableMicrosSql(now)} as usable_micros, ${thresholdOf('l')} as threshold_micros
       from low_balance_alerts l
-      join customers c on c.partner_id = l.partner_id and c.id = l.customer_id and c.status = 'active'
+      join customers c on c.partner_id = l.partner_id and c.id = l.customer_id and c.status <> 'closed'
       join wallets w on w.partner_id = l.partner_id and w.customer_id = l.customer_id and w.currency = l.currency
       join ledger_accounts a on a.id = w.points_account_id
       left join defaults d on d.currency = l.currency

@@ -12,15 +12,6 @@ export function useAccountClosed(): boolean {
 }
 
 /**
- * Whether the organisation is suspended by its provider. Low balance alerts and auto top-up are then paused: their
- * sweeps read active customers only (src/wallet/low-balance-sweep.ts, src/topup/auto-top-up-sweep.ts), though both can
- * still be changed, and the Points tab says they are paused.
- */
-export function useAccountSuspended(): boolean {
-  return useSession().customer?.status === 'suspended';
-}
-
-/**
  * Whether the organisation may buy subscriptions: not when closed, nor when suspended by its provider (the API answers
  * 409 to either: nothing is sold to a customer that is not active).
  */

@@ -14,7 +14,7 @@ import { useSession } from '../shared/session.tsx';
 import { ErrorState } from '../shared/ui.tsx';
 import { TopUpsTable, type TopUpRow } from '../shared/TopUpsTable.tsx';
 import { TopUpReturnBanner, useTopUpReturn } from './invoices/top-up-return.tsx';
-import { useAccountClosed, useAccountSuspended } from './ClosedAccount.tsx';
+import { useAccountClosed } from './ClosedAccount.tsx';
 
 const BASE = ['portal', 'points'] as const;
 
@@ -443,13 +443,12 @@ function TopUpSection() {
 }
 
 /**
- * Auto top-up. A suspended account keeps the form and is told it is paused (the sweep charges active accounts only). A
- * closed one is offered no form (the API refuses it every change but turning it off: 409); one left on is shown with a
+ * Auto top-up. A suspended account keeps it running as an active one does (its renewals still spend its points: ADR 0038,
+ * amendment of 2026-12-07, second). A closed one is offered no form (the API refuses it every change but turning it off: 409); one left on is shown with a
  * button to turn it off, so the card is not charged again should the account be reopened. Off, a closed account sees nothing.
  */
 function AutoTopUpSection() {
   const closed = useAccountClosed();
-  const suspended = useAccountSuspended();
   const settings = useQuery({ queryKey: [...BASE, 'auto-top-up'], queryFn: ({ signal }) => api.get<AutoTopUp>('/api/v1/portal/auto-top-up', {}, signal) });
   const cards = useQuery({
     queryKey: [...BASE, 'saved-cards'], queryFn: ({ signal }) => api.get<{ data: SavedCard[] }>('/api/v1/portal/saved-cards', {}, signal), enabled: !closed,
@@ -463,11 +462,6 @@ function AutoTopUpSection() {
       <Text size="sm" c="dimmed" mb="sm">
         When your usable points fall to the threshold, your saved card is charged for the amount, at most once a day. The top-up policy (minimum and fee) applies.
       </Text>
-      {suspended ? (
-        <Text size="sm" mb="sm" data-testid="auto-top-up-paused">
-          Auto top-up is paused while your account is suspended.
-        </Text>
-      ) : null}
       {settings.error ? (
         <ErrorState error={settings.error} onRetry={() => void settings.refetch()} title="Could not load auto top-up" />
       ) : !settings.data ? (
@@ -571,11 +565,10 @@ function AutoTopUpForm({ current, cards }: { current: AutoTopUp; cards: SavedCar
 /**
  * The low balance alert: one email when usable points fall to the threshold (the currency's default when left empty).
  * A closed account sees its setting, not a form: the API refuses it a change (409), and the sweep alerts it no more.
- * A suspended one keeps the form, and is told that no alert is sent until it is active again (the sweep skips it too).
+ * A suspended one is alerted as an active one (its renewals still spend its points: ADR 0038, amendment of 2026-12-07, second).
  */
 function LowBalanceAlertSection() {
   const closed = useAccountClosed();
-  const suspended = useAccountSuspended();
   const alert = useQuery({ queryKey: [...BASE, 'low-balance-alert'], queryFn: ({ signal }) => api.get<LowBalanceAlert>('/api/v1/portal/low-balance-alert', {}, signal) });
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="low-balance-alert-title">
@@ -585,11 +578,6 @@ function LowBalanceAlertSection() {
       <Text size="sm" c="dimmed" mb="sm">
         We email your organisation once when usable points fall to the threshold, and again only after they were above it. Not sent while auto top-up is on.
       </Text>
-      {suspended ? (
-        <Text size="sm" mb="sm" data-testid="low-balance-alert-paused">
-          Alerts are paused while your account is suspended.
-        </Text>
-      ) : null}
       {alert.error ? (
         <ErrorState error={alert.error} onRetry={() => void alert.refetch()} title="Could not load the low balance alert" />
       ) : !alert.data ? (
