@@ -222,4 +222,20 @@ test('on a phone, the finance person reads payments and credit notes as cards, a
   await credit.getByRole('link', { name: creditNote.number }).click();
   await expect(page).toHaveURL(/\/admin\/finance\/credit-notes\/cn_/);
   await expect(page.getByRole('heading', { name: creditNote.number })).toBeVisible();
+
+  // The credit note's own page: its lines fit the phone, the total in a column and the rest of a line's figures under it.
+  const lines = page.getByRole('table', { name: 'Credited lines' });
+  const line = lines.getByRole('row').filter({ hasText: 'Desk phone' });
+  await line.scrollIntoViewIfNeeded();
+  await expect(line.getByRole('cell', { name: '40.00', exact: true })).toBeInViewport();
+  await expect(line.getByTestId('credited-line-figures')).toHaveText('Qty 1 · net 40.00 · tax 0.00 · no cost known');
+  await expect(line.getByTestId('credited-line-figures')).toBeInViewport();
+  await expect(lines.getByRole('columnheader', { name: 'Margin' })).toBeHidden();
+  await expectNoSidewaysScroll(page);
+  await page.screenshot({ path: `${SHOTS}/phone2-credit-note.png`, fullPage: true });
+  // At a desktop's width the seven columns are back, the figures in them rather than under the line.
+  await page.setViewportSize(DESKTOP);
+  await expect(lines.getByRole('columnheader', { name: 'Margin' })).toBeVisible();
+  await expect(line.getByTestId('credited-line-figures')).toHaveCount(0);
+  await page.setViewportSize(PHONE);
 });

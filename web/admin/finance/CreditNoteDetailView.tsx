@@ -10,7 +10,7 @@ import { FormError } from '../../shared/forms.tsx';
 import { formatDate, formatDateTime } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
-import { ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { ErrorState, LoadingState, useIsPhone } from '../../shared/ui.tsx';
 import {
   CREDIT_NOTES_KEY, CreditNoteStatusBadge, MarginText, OUTCOMES, REFUND_METHODS, outcomeLabel, reasonLabel,
   type CreditNoteDetail, type CreditNoteOutcome, type RefundMethod,
@@ -58,6 +58,7 @@ export function CreditNoteDetailView({ creditNoteId }: { creditNoteId: string })
   const queryClient = useQueryClient();
   const session = useSession();
   const canSeeInvoices = session.apps.includes('invoice');
+  const phone = useIsPhone();
   const q = useQuery({
     queryKey: [...CREDIT_NOTES_KEY, 'detail', creditNoteId],
     queryFn: ({ signal }) => api.get<CreditNoteDetail>(`/api/v1/credit-notes/${creditNoteId}`, undefined, signal),
@@ -130,23 +131,34 @@ export function CreditNoteDetailView({ creditNoteId }: { creditNoteId: string })
       ) : null}
 
       <Paper withBorder radius="md" p="md">
+        {/* On a phone the quantity, net, tax, cost and margin sit under the line instead of in columns of their own, as the
+            invoice's lines do: the seven columns were 474 px wide at 390 and the page scrolled sideways to the total. */}
         <Table aria-label="Credited lines">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th>Invoice line</Table.Th><Table.Th ta="right">Qty</Table.Th><Table.Th ta="right">Net</Table.Th><Table.Th ta="right">Tax</Table.Th>
-              <Table.Th ta="right">Total</Table.Th><Table.Th ta="right">Cost</Table.Th><Table.Th ta="right">Margin</Table.Th>
+              <Table.Th>Invoice line</Table.Th><Table.Th ta="right" visibleFrom="sm">Qty</Table.Th><Table.Th ta="right" visibleFrom="sm">Net</Table.Th>
+              <Table.Th ta="right" visibleFrom="sm">Tax</Table.Th><Table.Th ta="right">Total</Table.Th><Table.Th ta="right" visibleFrom="sm">Cost</Table.Th>
+              <Table.Th ta="right" visibleFrom="sm">Margin</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {n.lines.map((l, i) => (
               <Table.Tr key={i}>
-                <Table.Td><Text size="sm">{l.invoiceLinePosition}. {l.description}</Text></Table.Td>
-                <Table.Td ta="right">{l.quantity ?? '—'}</Table.Td>
-                <Table.Td ta="right">{formatMoney(l.amount)}</Table.Td>
-                <Table.Td ta="right">{formatMoney(l.tax)}</Table.Td>
+                <Table.Td>
+                  <Text size="sm">{l.invoiceLinePosition}. {l.description}</Text>
+                  {phone ? (
+                    <Text size="xs" c="dimmed" data-testid="credited-line-figures">
+                      {l.quantity === null ? '' : `Qty ${l.quantity} · `}net {formatMoney(l.amount)} · tax {formatMoney(l.tax)}
+                      {' · '}{l.cost === null ? 'no cost known' : `cost ${formatMoney(l.cost)}`}{l.margin === null ? '' : ` · margin ${formatMoney(l.margin)}`}
+                    </Text>
+                  ) : null}
+                </Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{l.quantity ?? '—'}</Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{formatMoney(l.amount)}</Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{formatMoney(l.tax)}</Table.Td>
                 <Table.Td ta="right">{formatMoney(l.total)}</Table.Td>
-                <Table.Td ta="right">{l.cost === null ? <Text size="sm" c="dimmed">no cost known</Text> : formatMoney(l.cost)}</Table.Td>
-                <Table.Td ta="right">{l.margin === null ? '—' : formatMoney(l.margin)}</Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{l.cost === null ? <Text size="sm" c="dimmed">no cost known</Text> : formatMoney(l.cost)}</Table.Td>
+                <Table.Td ta="right" visibleFrom="sm">{l.margin === null ? '—' : formatMoney(l.margin)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
