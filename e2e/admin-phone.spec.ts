@@ -104,9 +104,17 @@ test('on a phone, staff read customers, invoices, audit events, staff and produc
   await pick(page, page.getByRole('combobox', { name: 'Line 2 plan' }), 'Pro');
   const line2 = await phoneCard(page, 'Lines', 'Line 2');
   await expect(line2.getByRole('textbox', { name: 'Line 2 unit price' })).toHaveValue('20.00');
+  // The plan's price picker is under the plan picker, the card's width, its whole text in sight (beside it, at half
+  // the width, it read "Monthly 20.0…").
+  const pricePicker = line2.getByRole('combobox', { name: 'Line 2 price' });
+  await expect(pricePicker).toHaveValue(/^Monthly 20\.00$/);
+  await expect(pricePicker).toBeInViewport();
+  const priceText = await pricePicker.evaluate((input: HTMLInputElement) => ({ scrollWidth: input.scrollWidth, clientWidth: input.clientWidth }));
+  expect(priceText.scrollWidth, 'the price text is not cut off').toBeLessThanOrEqual(priceText.clientWidth);
   await expect(line2.getByTestId('line-2-amount')).toBeInViewport();
   await expect(line2.getByRole('button', { name: 'Remove line 2' })).toBeInViewport();
   await page.screenshot({ path: `${SHOTS}/phone-admin-invoice-lines.png` });
+  await line2.screenshot({ path: `${SHOTS}/phone2-invoice-editor-price.png` });
   await expectTableOnDesktop(page, 'Lines', 'Unit price');
   await line2.getByRole('button', { name: 'Remove line 2' }).click();
   await expect(page.getByRole('list', { name: 'Lines', exact: true }).getByRole('listitem')).toHaveCount(1);

@@ -238,6 +238,37 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
     const product = sellable.find((p) => p.id === l.productId);
     const variant = product?.variants.find((v) => v.id === l.variantId);
     const p = preview.lines[i];
+    const planPicker = (
+      <Select
+        aria-label={`Line ${n} plan`}
+        placeholder="Plan"
+        data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
+        value={l.variantId}
+        onChange={(v) => {
+          const chosen = product?.variants.find((x) => x.id === v);
+          const price = chosen?.prices.find((x) => x.cycle === 'monthly') ?? chosen?.prices[0];
+          update(l.key, {
+            variantId: v,
+            priceId: price?.id ?? null,
+            unitPrice: price?.price ?? l.unitPrice,
+            description: product && chosen ? `${product.name} · ${chosen.name}` : l.description,
+          });
+        }}
+        disabled={!product}
+        error={err('variantId')}
+      />
+    );
+    // Only a plan with more than one price (monthly and yearly) asks which.
+    const pricePicker =
+      variant && variant.prices.length > 1 ? (
+        <Select
+          aria-label={`Line ${n} price`}
+          data={variant.prices.map((x) => ({ value: x.id, label: `${x.cycle === 'monthly' ? 'Monthly' : 'Yearly'} ${formatMoney(x.price)}` }))}
+          value={l.priceId}
+          onChange={(v) => update(l.key, { priceId: v, unitPrice: variant.prices.find((x) => x.id === v)?.price ?? l.unitPrice })}
+          allowDeselect={false}
+        />
+      ) : null;
     const cell = {
       number: (
         <Text size="sm" c="dimmed" mt={8}>
@@ -270,35 +301,19 @@ function InvoiceEditor({ existing }: { existing: { invoice: InvoiceDetail; etag:
                 nothingFoundMessage="No product matches"
                 error={err('productId')}
               />
-              <Group gap={6} grow align="flex-start">
-                <Select
-                  aria-label={`Line ${n} plan`}
-                  placeholder="Plan"
-                  data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
-                  value={l.variantId}
-                  onChange={(v) => {
-                    const chosen = product?.variants.find((x) => x.id === v);
-                    const price = chosen?.prices.find((x) => x.cycle === 'monthly') ?? chosen?.prices[0];
-                    update(l.key, {
-                      variantId: v,
-                      priceId: price?.id ?? null,
-                      unitPrice: price?.price ?? l.unitPrice,
-                      description: product && chosen ? `${product.name} · ${chosen.name}` : l.description,
-                    });
-                  }}
-                  disabled={!product}
-                  error={err('variantId')}
-                />
-                {variant && variant.prices.length > 1 ? (
-                  <Select
-                    aria-label={`Line ${n} price`}
-                    data={variant.prices.map((x) => ({ value: x.id, label: `${x.cycle === 'monthly' ? 'Monthly' : 'Yearly'} ${formatMoney(x.price)}` }))}
-                    value={l.priceId}
-                    onChange={(v) => update(l.key, { priceId: v, unitPrice: variant.prices.find((x) => x.id === v)?.price ?? l.unitPrice })}
-                    allowDeselect={false}
-                  />
-                ) : null}
-              </Group>
+              {/* On a phone the price picker goes under the plan picker, each the card's width: side by side, half a
+                  phone's width each, the price was cut off ("Monthly 20.0…"). */}
+              {phone ? (
+                <>
+                  {planPicker}
+                  {pricePicker}
+                </>
+              ) : (
+                <Group gap={6} grow align="flex-start">
+                  {planPicker}
+                  {pricePicker}
+                </Group>
+              )}
             </>
           ) : null}
           <TextInput
