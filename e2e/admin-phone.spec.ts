@@ -3,9 +3,11 @@ import { csrf, pick, SHOTS, signIn } from './support/folio.ts';
 
 /**
  * The admin portal on a phone (390 x 844, an iPhone's width): its lists (customers, invoices, audit events, staff,
- * products, payments, unassigned payments, credit notes, the invoice editor's lines) show each row as a card, with its main text, status, the fields
- * that matter and its buttons, and the page never scrolls sideways; a row's buttons do on the phone what they do on a
- * desktop. At a desktop's width the same pages still show their tables (a column header in sight, no cards).
+ * products, payments, unassigned payments, credit notes, the invoice editor's lines, an invoice's history and the
+ * operator's audit events) show each row as a card, with its main text, status, the fields that matter and its buttons,
+ * and the page never scrolls sideways; a row's buttons do on the phone what they do on a desktop. A credit note's lines
+ * and the editor's price picker fit the screen too. At a desktop's width the same pages still show their tables (a
+ * column header in sight, no cards).
  */
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1366, height: 860 };
@@ -87,6 +89,22 @@ test('on a phone, staff read customers, invoices, audit events, staff and produc
   await invoice.getByRole('link', { name: number }).click();
   await expect(page).toHaveURL(/\/admin\/invoice\/inv_/);
   await expect(page.getByRole('heading', { name: number })).toBeVisible();
+
+  // The invoice's History (the shared audit table): each event a card, its action the title, when and who did it among
+  // its fields; Details opens the event's changes and request inside the card.
+  const issued = await phoneCard(page, 'Invoice history', 'invoice.issued');
+  await expectField(issued, 'When', /\d{4}/);
+  await expectField(issued, 'Actor', /admin@demo\.test/);
+  await expectField(issued, 'Target', /invoice/);
+  const details = issued.getByRole('button', { name: /^Details of invoice\.issued at / });
+  await expect(details).toBeInViewport();
+  await page.screenshot({ path: `${SHOTS}/phone2-invoice-history.png` });
+  await details.click();
+  await expect(details).toHaveAttribute('aria-expanded', 'true');
+  await expect(issued.getByText(/^Event \S+ · target invoice inv_/)).toBeVisible();
+  await expectNoSidewaysScroll(page);
+  await issued.screenshot({ path: `${SHOTS}/phone2-invoice-history-details.png` });
+  await expectTableOnDesktop(page, 'Invoice history', 'Actor');
 
   // The invoice editor: each line a card, its inputs under their labels, named as in the table; a line is filled in,
   // its amount shown, and removed from its card.
@@ -246,4 +264,17 @@ test('on a phone, the finance person reads payments and credit notes as cards, a
   await expect(lines.getByRole('columnheader', { name: 'Margin' })).toBeVisible();
   await expect(line.getByTestId('credited-line-figures')).toHaveCount(0);
   await page.setViewportSize(PHONE);
+});
+
+test('on a phone, the operator reads the audit trail of every partner as cards', async ({ page }) => {
+  await signIn(page, 'operator@folio.test', /\/operator$/, { twoFactor: true });
+  // The shared audit table on the operator's page: the operator's own sign-in, the platform's, newest first.
+  await page.goto('/operator/audit');
+  const signedIn = await phoneCard(page, 'Audit events', 'auth.signed_in');
+  await expectField(signedIn, 'Actor', /operator@folio\.test/);
+  await expectField(signedIn, 'Partner', 'Platform');
+  await expectField(signedIn, 'When', /\d{4}/);
+  await expect(signedIn.getByRole('button', { name: /^Details of auth\.signed_in at / })).toBeInViewport();
+  await page.screenshot({ path: `${SHOTS}/phone2-operator-audit.png` });
+  await expectTableOnDesktop(page, 'Audit events', 'Partner');
 });

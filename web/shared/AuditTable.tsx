@@ -158,13 +158,18 @@ interface AuditTableProps {
   emptyDescription?: string;
 }
 
-/** Audit events with who/when/what/target, expandable to the full change set and request details. */
+/**
+ * Audit events with who/when/what/target, expandable to the full change set and request details. On a phone each event
+ * is a card, as in the Audit app's own list: the action its title; when, the actor, the target and the partner or customer
+ * its fields; Details at its foot, opening the change set inside the card. The changes' summary is left to Details there.
+ */
 export function AuditTable(props: AuditTableProps) {
   const [open, setOpen] = useState<string | null>(null);
   const columns: Column<AuditEvent>[] = [
     {
       key: 'when',
       header: 'When',
+      card: 'field',
       render: (e) => (
         <div title={e.occurredAt}>
           <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
@@ -181,6 +186,7 @@ export function AuditTable(props: AuditTableProps) {
       key: 'actor',
       header: 'Actor',
       minWidth: 170,
+      card: 'field',
       render: (e) => (
         <div>
           <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
@@ -196,6 +202,7 @@ export function AuditTable(props: AuditTableProps) {
       key: 'action',
       header: 'Action',
       minWidth: 190,
+      card: 'title',
       render: (e) => (
         <div>
           <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }}>
@@ -210,6 +217,7 @@ export function AuditTable(props: AuditTableProps) {
     {
       key: 'target',
       header: 'Target',
+      card: 'field',
       render: (e) => (
         <div>
           <Text size="sm">{e.target.type}</Text>
@@ -226,6 +234,7 @@ export function AuditTable(props: AuditTableProps) {
           {
             key: 'partner',
             header: 'Partner',
+            card: 'field' as const,
             render: (e: AuditEvent) => (
               <div>
                 <Text size="sm">{props.partnerName?.(e.partnerId) ?? e.partnerId ?? 'Platform'}</Text>
@@ -244,6 +253,7 @@ export function AuditTable(props: AuditTableProps) {
           {
             key: 'customer',
             header: 'Customer',
+            card: 'field' as const,
             render: (e: AuditEvent) => {
               if (!e.customerId) return <Text size="sm">—</Text>;
               const name = props.customerName?.(e.customerId);
@@ -263,6 +273,7 @@ export function AuditTable(props: AuditTableProps) {
       key: 'details',
       header: <VisuallyHidden>Details</VisuallyHidden>,
       align: 'right',
+      card: 'actions',
       render: (e) => (
         <Button size="compact-xs" variant="subtle" aria-expanded={open === e.id} aria-label={`Details of ${e.action} at ${formatDateTime(e.occurredAt)}`} onClick={() => setOpen((o) => (o === e.id ? null : e.id))}>
           {open === e.id ? 'Hide' : 'Details'}
