@@ -226,7 +226,12 @@ describe('a number already issued is never issued again (docs/adr/0041)', () => 
       await client.query(`select * from folio_document_numbers_page($1, 'invoices', 'INV-%', '^INV\\-[0-9]{4}\\-[0-9]{6,}$', '', 5000)`, [demo]);
       return notices.join('\n');
     });
-    expect(plans).toMatch(/Index Scan using invoices_partner_id_number_key[^\n]*\n\s*Index Cond: \(\(partner_id = '[^']+'::text\) AND \(number >= 'INV-'::text\) AND \(number < 'INV\.'::text\)/);
+    // A memcmp-ordered database (the builtin C.UTF-8 provider, ADR 0023) turns the prefix into a range of the index; on a
+    // libc-collated one (CI's PostgreSQL 15, initdb --locale=C.UTF-8) the LIKE stays a filter, still on the partner's range.
+    const { rows } = await sql<{ provider: string }>`select datlocprovider::text as provider from pg_database where datname = current_database()`.execute(db.owner.db);
+    expect(plans).toMatch(rows[0]!.provider === 'b'
+      ? /Index Scan using invoices_partner_id_number_key[^\n]*\n\s*Index Cond: \(\(partner_id = '[^']+'::text\) AND \(number >= 'INV-'::text\) AND \(number < 'INV\.'::text\)/
+      : /Index Scan using invoices_partner_id_number_key[^\n]*\n\s*Index Cond: \(\(partner_id = '[^']+'::text\) AND \(number > ''::text\)\)/);
     // Another partner's numbers: refused (a staff scope sees its own partner's only).
     await expect(run(partner(north), (trx) => repeatedNumber(trx, demo, 'INV-{seq}', 1n))).rejects.toThrow(/another partner/);
   });
