@@ -161,7 +161,7 @@ export function accessRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access: staffApp(null) },
     schema: {
       operationId: 'listAppGrantors', tags: TAGS,
-      summary: 'Colleagues who can grant an app (active, holding it and Access Control); none for Finance, which only the operator grants',
+      summary: 'Colleagues who can grant an app (active, holding it and Access Control; the first 20 by name); none for Finance, which only the operator grants',
       params: z.strictObject({ app: appName }),
       response: { 200: z.object({ data: z.array(z.object({ id: z.string(), name: z.string(), email: z.string() })) }), ...problems },
     },

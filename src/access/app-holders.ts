@@ -14,9 +14,12 @@ export async function activeAppHolders(trx: Trx, partnerId: string, app: AppName
     .execute();
 }
 
+/** The most colleagues named as able to grant an app: enough to ask one, bounded as every list is. */
+export const MAX_GRANTORS_LISTED = 20;
+
 /**
  * Who at the partner can give an app without the operator (docs/adr/0039): its active staff holding both the app and
- * Access Control, in name order. None for Finance, which only the platform operator grants.
+ * Access Control, in name order, the first MAX_GRANTORS_LISTED. None for Finance, which only the platform operator grants.
  */
 export async function activeGrantors(trx: Trx, partnerId: string, app: AppName): Promise<Array<{ id: string; name: string; email: string }>> {
   if (app === 'finance') return [];
@@ -32,5 +35,6 @@ export async function activeGrantors(trx: Trx, partnerId: string, app: AppName):
     .where('u.status', '=', 'active')
     .orderBy('u.name')
     .orderBy('u.id')
+    .limit(MAX_GRANTORS_LISTED)
     .execute();
 }
