@@ -758,6 +758,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 interface SingleRun {
   connections: number;
+  /** Charging transactions that inserted this run's calls, and calls per transaction (the group commit's groups). */
+  transactions: number;
+  callsPerTransaction: number;
   durationSeconds: number;
   requests2xx: number;
   non2xx: number;
@@ -826,6 +829,17 @@ function serverResponseTimes(logFile: string, offset: number, urlPart: string): 
     }
   }
   return times;
+}
+
+/**
+ * The charging transactions that inserted these calls (their distinct xmin), and the calls per transaction: how full the
+ * group commit's groups were (ADR 0018), which sets a charge's share of a transaction's fixed cost.
+ */
+async function chargingTransactions(owner: Db, callIdPrefix: string): Promise<{ transactions: number; callsPerTransaction: number }> {
+  const r = await sql<{ n: string; t: string }>`select count(*)::text as n, count(distinct xmin::text)::text as t from usage_calls where call_id like ${`${callIdPrefix}%`}`.execute(owner);
+  const calls = Number(r.rows[0]!.n);
+  const transactions = Number(r.rows[0]!.t);
+  return { transactions, callsPerTransaction: transactions > 0 ? round(calls / transactions, 2) : 0 };
 }
 
 async function countCharged(owner: Db, callIdPrefix: string): Promise<number> {
@@ -1111,12 +1125,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     // before this phase makes the first write of every page log a full image of it: the first seconds of charging have run
     // at half the rate of later ones (ADR 0018, second amendment of 2026-12-02). Their figures are kept here, by slices,
     // so that the cold start stays visible; pgbench gets a warm-up of its own from the same state.
-    const steady: { sliceSeconds: number; chargesPerSecond: number[]; pgbenchWarmupTps: number | null } = { sliceSeconds: 10, chargesPerSecond: [], pgbenchWarmupTps: null };
+    const steady: { sliceSeconds: number; chargesPerSecond: number[]; callsPerTransaction: number[]; pgbenchWarmupTps: number | null } = { sliceSeconds: 10, chargesPerSecond: [], callsPerTransaction: [], pgbenchWarmupTps: null };
     for (let i = 0; i * steady.sliceSeconds < o.steadySeconds; i++) {
       const { result } = await singleRecordRun(server.baseUrl, data.apiKey, o.customers, 16, steady.sliceSeconds, `steady${i}`);
       steady.chargesPerSecond.push(round((await countCharged(owner.db, `steady${i}-`)) / result.duration));
+      steady.callsPerTransaction.push((await chargingTransactions(owner.db, `steady${i}-`)).callsPerTransaction);
     }
-    if (steady.chargesPerSecond.length > 0) log(`warm-up, single record at 16 connections, charges/s by ${steady.sliceSeconds}-s slice: ${steady.chargesPerSecond.map(fmtInt).join(', ')}`);
+    if (steady.chargesPerSecond.length > 0) log(`warm-up, single record at 16 connections, charges/s by ${steady.sliceSeconds}-s slice: ${steady.chargesPerSecond.map(fmtInt).join(', ')} (calls per charging transaction ${steady.callsPerTransaction.join(', ')})`);
     if (pgbenchVersion && o.pgbenchWarmupSeconds > 0) {
       steady.pgbenchWarmupTps = (await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, 16, o.pgbenchWarmupSeconds, children)).tps;
       log(`warm-up, pgbench at 16 clients: ${fmtInt(steady.pgbenchWarmupTps)} tps`);
@@ -1133,15 +1148,16 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       const walAfter = await walPosition(owner.db);
       await stopProfile();
       const charged = await countCharged(owner.db, `${tag}-`);
+      const groups = await chargingTransactions(owner.db, `${tag}-`);
       const durationSeconds = result.duration;
       const run: SingleRun = {
-        connections: c, durationSeconds, requests2xx: Number((result as unknown as Record<string, number>)['2xx'] ?? 0), non2xx: result.non2xx,
+        connections: c, ...groups, durationSeconds, requests2xx: Number((result as unknown as Record<string, number>)['2xx'] ?? 0), non2xx: result.non2xx,
         errors: result.errors, timeouts: result.timeouts, charged, chargesPerSecond: round(charged / durationSeconds),
         latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, average: round(result.latency.average, 2) },
         pgbench: null, ratioToPgbench: null, wal: await walPer(owner.db, walBefore, walAfter, charged, { phase: `single records at ${c} connections`, log }),
         cpu: cpuPer(cpuBefore, cpuAfter, charged),
       };
-      log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors)`);
+      log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors); ${fmtInt(run.transactions)} charging transactions, ${run.callsPerTransaction} calls each`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
       log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records (${run.wal.fullPageImagesPerUnit} with full-page images), ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
       log(`  CPU per charge: PostgreSQL ${run.cpu.postgresMsPerUnit} ms, API server ${run.cpu.serverMsPerUnit} ms, load generator ${run.cpu.loadGeneratorMsPerUnit} ms; ${run.cpu.busyPercentOfOneCore}% of one core busy; steal ${run.cpu.stealPercent}%`);
