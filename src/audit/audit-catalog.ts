@@ -50,7 +50,8 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
     'product_price.archived', 'rate_plan.created', 'rate_plan.import_uploaded', 'rate_plan.rates_imported', 'rate_plan.rates_replaced',
   ],
   invoice: [
-    'invoice.created', 'invoice.updated', 'invoice.issued', 'invoice.voided', 'invoice.resent', 'statement.generated', ...INVOICE_PAYMENT,
+    'invoice.created', 'invoice.updated', 'invoice.issued', 'invoice.voided', 'invoice.resent', 'statement.generated', 'statement.generation_failed',
+    ...INVOICE_PAYMENT,
   ],
   finance: [
     'credit_limit.set', 'credit_limit.expired', 'points.issued', 'points.taken_back', 'payment.recorded', 'payment.assigned', 'payment.allocated',

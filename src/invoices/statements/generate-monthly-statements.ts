@@ -8,6 +8,7 @@ import type { Principal } from '../../platform/context.ts';
 import { inScope, type Db, type Trx } from '../../platform/database.ts';
 import { newId } from '../../platform/ids.ts';
 import { recordAudit } from '../../audit/record-audit.ts';
+import { DomainError } from '../../platform/errors.ts';
 import type { BillTo } from '../invoices.db-types.ts';
 import { nextInvoiceNumbers } from '../invoice-numbers.ts';
 import { enqueueNotificationsBulk, insertUnnest, recipientsOf, type BulkNotificationInput } from '../../subscriptions/renewals/bulk-writes.ts';
@@ -74,6 +75,11 @@ export interface StatementRunResult {
   /** Customers whose statement for the month existed already (an earlier or concurrent run). */
   alreadyStated: number;
   notifications: number;
+  /**
+   * Partners whose statements this run could not write (their batch in flight rolled back whole), with why: the others'
+   * are written all the same, and a later run (the job's retry) writes what these lack once the cause is gone.
+   */
+  failed: { partnerId: string; code: string; detail: string }[];
 }
 
 export const DEFAULT_STATEMENT_BATCH = 1000;
@@ -87,7 +93,7 @@ export async function generateMonthlyStatements(deps: StatementDeps, options: St
   const now = (deps.clock ?? systemClock).now();
   if (period.end.getTime() > now.getTime()) throw new RangeError(`${options.month} has not ended yet: statements are for months that have ended`);
   const batchSize = Math.min(Math.max(Math.trunc(options.batchSize ?? DEFAULT_STATEMENT_BATCH), 1), MAX_STATEMENT_BATCH);
-  const result: StatementRunResult = { month: options.month, partners: 0, customers: 0, statements: 0, invoices: 0, alreadyStated: 0, notifications: 0 };
+  const result: StatementRunResult = { month: options.month, partners: 0, customers: 0, statements: 0, invoices: 0, alreadyStated: 0, notifications: 0, failed: [] };
 
   const { partnerIds, firstPostingId } = await inScope(deps.db, { kind: 'system' }, async (trx) => {
     const partners = await trx.selectFrom('partners').select('id')
@@ -104,20 +110,44 @@ export async function generateMonthlyStatements(deps: StatementDeps, options: St
     result.partners++;
     const labels = new Map<string, { category: string; label: string }>();
     let after = '';
-    for (;;) {
-      const batch = await withRetry(() => inScope(deps.db, { kind: 'partner', partnerId }, (trx) =>
-        statementBatch(trx, deps.log, { partnerId, month: options.month, period, after, limit: batchSize, firstPostingId, issuedAt: now, labels })));
-      result.customers += batch.customers;
-      result.statements += batch.statements;
-      result.invoices += batch.invoices;
-      result.alreadyStated += batch.alreadyStated;
-      result.notifications += batch.notifications;
-      if (batch.customers < batchSize || batch.lastCustomerId === null) break;
-      after = batch.lastCustomerId;
+    try {
+      for (;;) {
+        const batch = await withRetry(() => inScope(deps.db, { kind: 'partner', partnerId }, (trx) =>
+          statementBatch(trx, deps.log, { partnerId, month: options.month, period, after, limit: batchSize, firstPostingId, issuedAt: now, labels })));
+        result.customers += batch.customers;
+        result.statements += batch.statements;
+        result.invoices += batch.invoices;
+        result.alreadyStated += batch.alreadyStated;
+        result.notifications += batch.notifications;
+        if (batch.customers < batchSize || batch.lastCustomerId === null) break;
+        after = batch.lastCustomerId;
+      }
+    } catch (err) {
+      // One partner's failure (its Monthly number format reaching a number already issued, docs/adr/0041; or a fault)
+      // never keeps the other partners' customers from their statements.
+      result.failed.push(await recordPartnerFailure(deps, partnerId, options.month, err));
     }
   }
-  if (result.statements > 0) deps.log.info({ ...result }, 'monthly statements generated');
+  if (result.statements > 0) deps.log.info({ ...result, failed: result.failed.length }, 'monthly statements generated');
   return result;
+}
+
+/**
+ * A partner's statements not written this run: logged as an error, and, when it is something the partner's staff can
+ * put right (a domain error: the Monthly number format would issue a number again), told on the partner's audit trail
+ * as `statement.generation_failed` with the reason, in a transaction of its own (the batch rolled back).
+ */
+async function recordPartnerFailure(deps: StatementDeps, partnerId: string, month: string, err: unknown): Promise<StatementRunResult['failed'][number]> {
+  const domain = err instanceof DomainError ? err : null;
+  const failure = { partnerId, code: domain?.code ?? 'internal_error', detail: domain ? domain.message : 'An unexpected error; the server log has it' };
+  deps.log.error({ err, partnerId, month }, 'monthly statements not generated for a partner');
+  if (domain) {
+    await inScope(deps.db, { kind: 'partner', partnerId }, (trx) => recordAudit(trx, SYSTEM, {
+      partnerId, customerId: null, app: 'invoice', action: 'statement.generation_failed', targetType: 'statement_run', targetId: month,
+      changes: { month: { after: month }, code: { after: domain.code }, reason: { after: domain.message } },
+    }));
+  }
+  return failure;
 }
 
 /** Retry a batch that lost a deadlock, a serialisation race or (without the lock: never) a unique race; it rolled back whole. */

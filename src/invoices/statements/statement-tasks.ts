@@ -11,13 +11,26 @@ import { monthJustEnded } from './statement-summary.ts';
  * belongs to.
  */
 export const STATEMENTS_TASK = 'monthly_statements';
-export const STATEMENTS_CRONTAB = `30 0 1 * * ${STATEMENTS_TASK} ?max=3&queue=${STATEMENTS_TASK}`;
+/**
+ * Attempts of one month's run. graphile-worker waits e^min(attempt, 10) seconds before the next (2.7 s, 7 s, 20 s ...
+ * then ~6 h each): 20 attempts cover ~2.7 days, time for a partner's staff to change a number format the run was refused
+ * on (its `statement.generation_failed` audit event says which) and still get the month's statements without anyone
+ * running anything by hand.
+ */
+export const STATEMENTS_MAX_ATTEMPTS = 20;
+export const STATEMENTS_CRONTAB = `30 0 1 * * ${STATEMENTS_TASK} ?max=${STATEMENTS_MAX_ATTEMPTS}&queue=${STATEMENTS_TASK}`;
 
 export function statementTasks(deps: StatementDeps): TaskList {
   return {
     [STATEMENTS_TASK]: async () => {
       const month = monthJustEnded((deps.clock ?? systemClock).now());
-      await generateMonthlyStatements(deps, { month, batchSize: DEFAULT_STATEMENT_BATCH });
+      const result = await generateMonthlyStatements(deps, { month, batchSize: DEFAULT_STATEMENT_BATCH });
+      // The other partners' statements are written; failing the job has the worker run it again later, with a growing
+      // delay (its attempts in the crontab), and each run writes only what is still missing.
+      if (result.failed.length > 0) {
+        throw new Error(`monthly statements for ${month} not generated for ${result.failed.length} partner(s): `
+          + result.failed.map((f) => `${f.partnerId} (${f.code})`).join(', '));
+      }
     },
   };
 }

@@ -16,6 +16,7 @@ import { generateMonthlyStatements, type StatementDeps } from './generate-monthl
 import { readStatementSummary, statementOfInvoice, statementViewOf, monthJustEnded, type StatementRow, type StatementSummary } from './statement-summary.ts';
 import { newId } from '../../platform/ids.ts';
 import { loadInvoiceDetail } from '../invoice-views.ts';
+import { issueInvoice } from '../issue-invoice.ts';
 import { createCreditNote } from '../../credit-notes/create-credit-note.ts';
 import { renderInvoicePdf } from '../pdf/render-invoice-pdf.ts';
 import { pdfText } from '../pdf/pdf-text.ts';
@@ -280,7 +281,7 @@ describe('monthly statements', () => {
 describe('the statement cron task', () => {
   it('runs at 00:30 UTC on the 1st, one at a time, and states the month just ended', async () => {
     const [item] = parseCrontab(STATEMENTS_CRONTAB);
-    expect(item).toMatchObject({ task: STATEMENTS_TASK, options: { queueName: STATEMENTS_TASK } });
+    expect(item).toMatchObject({ task: STATEMENTS_TASK, options: { queueName: STATEMENTS_TASK, maxAttempts: 20 } });
     expect(STATEMENTS_CRONTAB.startsWith('30 0 1 * * ')).toBe(true);
 
     const august = await createCustomer(owner, { partnerId: demo, name: 'August Pte Ltd' });
@@ -561,5 +562,67 @@ describe('tax on calls in the statement (ADR 0032)', () => {
     const { text } = await pdfText(await renderInvoicePdf(detail, { logo: null }));
     expect(text).toMatch(/^Local calls 12 1 h 8\.80$/m);
     expect(text).not.toContain('Of which tax');
+  });
+});
+
+describe('a partner whose Monthly number format reaches an issued number (docs/adr/0041)', () => {
+  it('keeps no other partner from its statements: its failure is audited, the job fails to be run again, and a later run writes what was missing', async () => {
+    // The run takes partners in id order: the failing one (demo) must come first for this to show anything.
+    expect(demo < north).toBe(true);
+    const month = '2026-01';
+    const janDemo = await createCustomer(owner, { partnerId: demo, name: 'January Pte Ltd' });
+    const janNorth = await createCustomer(owner, { partnerId: north, name: 'January Pty Ltd', currency: 'AUD' });
+    const mark = await lastPostingId(owner);
+    await topUpPoints(db.app.db, { partnerId: demo, customerId: janDemo.customerId, micros: SGD('5.00') });
+    expect((await ingestCalls(ctx, { records: [call('adr41-jan-1', '+6581113333', 60, janDemo.customerId)] })).summary.charged).toBe(1);
+    await topUpPoints(db.app.db, { partnerId: north, customerId: janNorth.customerId, currency: 'AUD', micros: SGD('8.00') });
+    await backdatePostings(owner, { afterId: mark, at: '2026-01-20T09:00:00Z' });
+
+    // Formats changed before they were checked against the numbers issued: demo's next Monthly number is a purchase's.
+    const formatsBefore = (await sql<{ formats: Record<string, string> }>`select invoice_number_formats as formats from partner_settings where partner_id = ${demo}`.execute(owner)).rows[0]!.formats;
+    const setFormats = (formats: Record<string, string>) => sql`update partner_settings set invoice_number_formats = invoice_number_formats || ${JSON.stringify(formats)}::jsonb where partner_id = ${demo}`.execute(owner);
+    const counter = async (type: string) => BigInt((await sql<{ last: string }>`select coalesce((select last_value from invoice_number_series where partner_id = ${demo} and type = ${type}), 0)::text as last`.execute(owner)).rows[0]!.last);
+    const monthly = await counter('monthly');
+    await sql`insert into invoice_number_series (partner_id, type, last_value) values (${demo}, 'purchase', ${monthly.toString()}::bigint)
+      on conflict (partner_id, type) do update set last_value = excluded.last_value`.execute(owner);
+    await setFormats({ purchase: 'MZ{seq}' });
+    const taken = await inScope(db.app.db, { kind: 'partner', partnerId: demo }, (trx) => issueInvoice(trx, {
+      partnerId: demo, customerId: janDemo.customerId, type: 'purchase', currency: 'SGD', issuedAt: new Date('2026-01-02T00:00:00Z'),
+      lines: [{ kind: 'product', description: 'Licence', amountMicros: SGD('1.00'), taxMicros: 0n, revenueCode: 'revenue:one_time' }],
+      entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: 'test_january', description: 'Test invoice', auditEventId: null },
+    }));
+    expect(taken.number).toBe(`MZ${monthly + 1n}`);
+    await setFormats({ monthly: 'MZ{seq}' });
+
+    const clock = new TestClock();
+    clock.set('2026-02-01T00:30:00Z');
+    const tasks = statementTasks({ ...deps, clock });
+    const failure = await Promise.resolve(tasks[STATEMENTS_TASK]!({}, {} as JobHelpers)).catch((err: unknown) => err);
+    expect(String(failure)).toBe(`Error: monthly statements for ${month} not generated for 1 partner(s): ${demo} (document_number_taken)`);
+    // The other partners' customers have their statements (North's among them); demo's none, and demo's counter is where it was.
+    const first = await rowsOf(month);
+    expect(first.map((r) => r.customerId)).toContain(janNorth.customerId);
+    expect(first.filter((r) => r.partnerId === demo)).toEqual([]);
+    expect(await counter('monthly')).toBe(monthly);
+    const audits = await owner.selectFrom('auditEvents').select(['partnerId', 'app', 'targetType', 'targetId', 'changes'])
+      .where('action', '=', 'statement.generation_failed').execute();
+    expect(audits).toEqual([{
+      partnerId: demo, app: 'invoice', targetType: 'statement_run', targetId: month,
+      changes: {
+        month: { after: month }, code: { after: 'document_number_taken' },
+        reason: { after: expect.stringMatching(new RegExp(`^The next monthly number, MZ${monthly + 1n}, was already issued on 2026-01-02: the monthly number format would issue it again\\.`)) },
+      },
+    }]);
+
+    // Staff change the format; the job's next attempt writes demo's statement, and nothing twice.
+    await setFormats({ monthly: formatsBefore.monthly ?? 'STM-{YYYY}{MM}-{seq:06}' });
+    await tasks[STATEMENTS_TASK]!({}, {} as JobHelpers);
+    const stated = await rowsOf(month);
+    expect(stated.filter((r) => r.partnerId === demo).map((r) => r.customerId)).toContain(janDemo.customerId);
+    expect(stated.filter((r) => r.partnerId !== demo)).toEqual(first);
+    const invoice = await owner.selectFrom('invoices').select('number').where('id', '=', stated.find((r) => r.customerId === janDemo.customerId)!.invoiceId!).executeTakeFirstOrThrow();
+    expect(invoice.number).not.toBe(`MZ${monthly + 1n}`);
+    expect(await counter('monthly')).toBe(monthly + 1n);
+    await setFormats({ purchase: formatsBefore.purchase ?? 'INV-{YYYY}-{seq:06}' });
   });
 });
