@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Principal } from '../platform/context.ts';
-import { inScope } from '../platform/database.ts';
+import { inScope, type Trx } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal } from '../money/money.ts';
 import { readWallet, usableMicrosSql } from '../wallet/wallets.repo.ts';
@@ -9,6 +9,7 @@ import { feeFor, policyInForce } from './top-up-policy.ts';
 import { chargeAndComplete, type TopUpDeps } from './charge-top-up.ts';
 import { completeTopUp, type AuditActor } from './complete-top-up.ts';
 import { currencyOf, selectTopUps, type TopUpRow } from './top-up-views.ts';
+import { takenTopUpNumber } from './top-up-number.ts';
 
 /**
  * Auto top-up, run by the worker every minute (src/topup/topup-tasks.ts): customers with auto top-up on, whose usable
@@ -105,7 +106,7 @@ export async function attemptAutoTopUp(deps: TopUpDeps, key: { partnerId: string
     // Refused before any money moves: recorded and told, in this same transaction.
     const refusal = amount < policy.minimumMicros
       ? { code: 'below_minimum', reason: `the auto top-up amount is below the minimum top-up of ${formatDecimal(policy.minimumMicros, currency)} ${currency} now in force` }
-      : !card ? { code: 'no_saved_card', reason: 'the saved card for auto top-up is no longer available' } : null;
+      : !card ? { code: 'no_saved_card', reason: 'the saved card for auto top-up is no longer available' } : await numberRefusal(trx, key.partnerId);
     if (refusal) {
       const done = await completeTopUp(trx, AUTO_TOP_UP_ACTOR, { partnerId: key.partnerId, topUpId: id, outcome: { status: 'failed', ...refusal, chargeRef: null }, source: 'charge' });
       return { row: done.row, card: null };
@@ -120,4 +121,15 @@ export async function attemptAutoTopUp(deps: TopUpDeps, key: { partnerId: string
   });
   if (charged.error) deps.log.warn({ topUpId: prepared.row.id, code: charged.error.code }, 'auto top-up refused by the gateway');
   return charged.row;
+}
+
+/**
+ * A charge whose paid Top-up invoice could not be numbered is not made (docs/adr/0041): the attempt fails before any
+ * money moves, with a reason the owner (told, as of any failed auto top-up) and staff (its audit event) can act on.
+ */
+async function numberRefusal(trx: Trx, partnerId: string): Promise<{ code: string; reason: string } | null> {
+  const taken = await takenTopUpNumber(trx, partnerId, new Date());
+  return taken
+    ? { code: 'document_number_taken', reason: `the top-up invoice could not be numbered: ${taken.number} was already issued on ${taken.issuedOn}; the provider must change its top-up number format in Portal Settings` }
+    : null;
 }

@@ -11,6 +11,7 @@ import { applyPolicy, maxTopUpMicros, maxTopUpMessage, policyInForce } from './t
 import { usableSavedCard } from './saved-cards.ts';
 import { currencyOf, selectTopUps, toTopUpView, type TopUpRow, type TopUpView } from './top-up-views.ts';
 import { chargeAndComplete, type TopUpCard } from './charge-top-up.ts';
+import { takenTopUpNumber } from './top-up-number.ts';
 
 export interface PortalTopUpInput {
   /** Decimal string in the organisation's currency, at most its minor unit (`"50.00"`). */
@@ -69,6 +70,13 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
         }
         return { row: earlier, saved, resumed: true };
       }
+    }
+
+    // No charge whose paid invoice could not be numbered (docs/adr/0041): refused before anything is written or charged.
+    const taken = await takenTopUpNumber(trx, key.partnerId, ctx.clock.now());
+    if (taken) {
+      throw new DomainError('document_number_taken', `Card top-ups are not available just now: the next top-up invoice number, ${taken.number}, `
+        + `was already issued on ${taken.issuedOn}, so the top-up could not be invoiced. Nothing was charged. Please contact your provider.`);
     }
 
     const id = newId('top');

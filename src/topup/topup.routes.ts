@@ -42,7 +42,9 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
       description: 'The amount is a decimal string in your organisation\'s currency (at most its minor unit), at most what one card payment carries '
         + '(99,999,999 minor units: 999,999.99 SGD). The partner\'s top-up policy in force today applies: '
         + 'below its minimum the top-up is refused (422 rule_violation), below its fee threshold an admin fee is added to the card charge. '
-        + 'Send exactly one of `cardToken` (from the card form; `saveCard` keeps the card for later) or `savedCardId`. Honours Idempotency-Key.',
+        + 'Send exactly one of `cardToken` (from the card form; `saveCard` keeps the card for later) or `savedCardId`. Honours Idempotency-Key. '
+        + 'When the partner\'s next Top-up invoice number is one already issued (a format changed before formats were checked), the top-up is '
+        + 'refused before the card is charged: 409 document_number_taken, nothing written.',
       headers: z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional() }),
       body: z.strictObject({
         amount: decimal,

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
+import { checkLedger } from '../ledger/check-ledger.ts';
+import { inScope } from '../platform/database.ts';
+import { chargeWallet } from '../wallet/charge-wallet.ts';
+import { issueInvoice } from '../invoices/issue-invoice.ts';
+import { addDays, utcDay } from './dates.ts';
+import { attemptAutoTopUp } from './auto-top-up-sweep.ts';
+import type { TopUpDeps } from './charge-top-up.ts';
+
+// A card is never charged for a top-up whose paid invoice could not be numbered (docs/adr/0041): a top-up number format
+// changed before formats were checked against the numbers issued can reach a number another document carries.
+
+let t: TestAppWithGateway;
+let deps: TopUpDeps;
+let demo: string;
+let acme: string;
+let owner: Session;
+const today = utcDay(new Date());
+
+beforeAll(async () => {
+  t = await createTestAppWithGateway();
+  deps = { db: t.db.app.db, gateway: t.gateway, log: pino({ level: 'silent' }) };
+  demo = await partnerIdOf(t.db, 'demo-telecom');
+  acme = await customerIdOf(t.db, 'Acme Pte Ltd');
+  owner = await signIn(t, 'owner@acme.test');
+});
+afterAll(async () => t.close());
+
+const owned = () => t.db.owner.db;
+const counter = async (type: string) => BigInt((await sql<{ last: string }>`
+  select coalesce((select last_value from invoice_number_series where partner_id = ${demo} and type = ${type}), 0)::text as last`.execute(owned())).rows[0]!.last);
+const setFormats = (formats: Record<string, string>) => sql`update partner_settings set invoice_number_formats = invoice_number_formats || ${JSON.stringify(formats)}::jsonb
+  where partner_id = ${demo}`.execute(owned());
+const charges = async () => (await sql<{ n: number }>`select count(*)::int as n from gateway_sandbox_charges`.execute(owned())).rows[0]!.n;
+const topUpsOf = (customerId: string) => owned().selectFrom('topUps').select(['id', 'status', 'auto', 'failureCode', 'failureReason', 'invoiceId'])
+  .where('customerId', '=', customerId).orderBy('id').execute();
+
+/**
+ * Demo's next Top-up number made one a purchase invoice already carries: a purchase issued as `TZ<n>` on 2026-12-01,
+ * then the top-up format set to `TZ{seq}` with its counter at n - 1. Gives the number and puts the formats back.
+ */
+async function collide(): Promise<{ number: string; restore: () => Promise<void> }> {
+  const before = (await sql<{ formats: Record<string, string> }>`select invoice_number_formats as formats from partner_settings where partner_id = ${demo}`.execute(owned())).rows[0]!.formats;
+  const topUps = await counter('top_up');
+  await sql`insert into invoice_number_series (partner_id, type, last_value) values (${demo}, 'purchase', ${topUps.toString()}::bigint)
+    on conflict (partner_id, type) do update set last_value = excluded.last_value`.execute(owned());
+  await setFormats({ purchase: 'TZ{seq}' });
+  const issued = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => issueInvoice(trx, {
+    partnerId: demo, customerId: acme, type: 'purchase', currency: 'SGD', issuedAt: new Date('2026-12-01T03:00:00Z'),
+    lines: [{ kind: 'product', description: 'Licence', amountMicros: 1_000_000n, taxMicros: 0n, revenueCode: 'revenue:one_time' }],
+    entry: { kind: 'invoice_issued', causeType: 'invoice', causeId: `test_${topUps}`, description: 'Test invoice', auditEventId: null },
+  }));
+  expect(issued.number).toBe(`TZ${topUps + 1n}`);
+  await setFormats({ top_up: 'TZ{seq}' });
+  return {
+    number: issued.number,
+    restore: () => setFormats({ purchase: before.purchase ?? 'INV-{YYYY}-{seq:06}', top_up: before.top_up ?? 'TOP-{YYYY}-{seq:06}' }).then(() => undefined),
+  };
+}
+
+describe('a portal top-up whose invoice could not be numbered', () => {
+  it('is refused before the card is charged: 409 document_number_taken, nothing written; with the format changed it goes through', async () => {
+    const { number, restore } = await collide();
+    const counterBefore = await counter('top_up');
+    const chargesBefore = await charges();
+    const rowsBefore = (await topUpsOf(acme)).length;
+    const auditsBefore = (await auditEventsOf(t.db, 'top_up.failed')).length + (await auditEventsOf(t.db, 'top_up.succeeded')).length;
+    try {
+      const refused = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '25.00', cardToken: 'tok_sandbox_success' });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({
+        code: 'document_number_taken',
+        detail: `Card top-ups are not available just now: the next top-up invoice number, ${number}, was already issued on 2026-12-01, `
+          + 'so the top-up could not be invoiced. Nothing was charged. Please contact your provider.',
+      });
+      expect(await charges()).toBe(chargesBefore);
+      expect(await topUpsOf(acme)).toHaveLength(rowsBefore);
+      expect((await auditEventsOf(t.db, 'top_up.failed')).length + (await auditEventsOf(t.db, 'top_up.succeeded')).length).toBe(auditsBefore);
+      expect(await counter('top_up')).toBe(counterBefore);
+    } finally {
+      await restore();
+    }
+    const paid = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '25.00', cardToken: 'tok_sandbox_success' });
+    expect(paid.statusCode, paid.body).toBe(201);
+    expect(paid.json().invoice.number).toMatch(new RegExp(`^TOP-\\d{4}-0*${counterBefore + 1n}$`));
+    expect(await charges()).toBe(chargesBefore + 1);
+  });
+});
+
+describe('an automatic top-up whose invoice could not be numbered', () => {
+  it('fails before the saved card is charged, with a reason the owner is told and the trail keeps; the next day, format changed, it charges', async () => {
+    const saved = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '10.00', cardToken: 'tok_sandbox_success', saveCard: true });
+    expect(saved.statusCode, saved.body).toBe(201);
+    const savedCardId = saved.json<{ savedCardId: string }>().savedCardId;
+    expect((await api(t, owner, 'PUT', '/api/v1/portal/auto-top-up', { enabled: true, threshold: '5.00', amount: '50.00', savedCardId })).statusCode).toBe(200);
+    const usable = BigInt(Math.round(Number((await api(t, owner, 'GET', '/api/v1/portal/wallet')).json<{ usable: string }>().usable) * 1e6));
+    await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => chargeWallet(trx, {
+      wallet: { partnerId: demo, customerId: acme, currency: 'SGD' }, amountMicros: usable - 1_000_000n, useCreditLimit: false,
+      entry: { kind: 'call_charge', causeType: 'test', causeId: 'cal_number_test', description: 'Call', auditEventId: null },
+      counterPostings: [{ code: 'revenue:usage', amountMicros: -(usable - 1_000_000n) }],
+    }));
+
+    const { number, restore } = await collide();
+    const chargesBefore = await charges();
+    let failed;
+    try {
+      failed = await attemptAutoTopUp(deps, { partnerId: demo, customerId: acme }, today);
+    } finally {
+      await restore();
+    }
+    const reason = `the top-up invoice could not be numbered: ${number} was already issued on 2026-12-01; the provider must change its top-up number format in Portal Settings`;
+    expect(failed).toMatchObject({ status: 'failed', failureCode: 'document_number_taken', failureReason: reason, invoiceId: null });
+    if (!failed) throw new Error('the attempt made no top-up');
+    expect(await charges()).toBe(chargesBefore);
+    const mail = await owned().selectFrom('notifications').select('bodyText').where('kind', '=', 'auto_top_up_failed').where('toEmail', '=', 'owner@acme.test')
+      .executeTakeFirstOrThrow();
+    expect(mail.bodyText).toContain(`${number} was already issued on 2026-12-01`);
+    const [audit] = await auditEventsOf(t.db, 'top_up.failed');
+    expect(audit).toMatchObject({ partnerId: demo, customerId: acme, targetId: failed.id });
+    expect(JSON.stringify(audit!.changes)).toContain(reason);
+
+    // Once a day: the next day's attempt, the format changed, charges the card.
+    const next = await attemptAutoTopUp(deps, { partnerId: demo, customerId: acme }, addDays(today, 1));
+    expect(next).toMatchObject({ status: 'succeeded', auto: true });
+    expect(await charges()).toBe(chargesBefore + 1);
+    expect(await checkLedger(owned())).toEqual([]);
+  });
+});
