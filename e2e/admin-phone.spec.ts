@@ -102,6 +102,17 @@ test('on a phone, staff read customers, invoices, audit events, staff and produc
   await details.click();
   await expect(details).toHaveAttribute('aria-expanded', 'true');
   await expect(issued.getByText(/^Event \S+ · target invoice inv_/)).toBeVisible();
+  // Its changes one field under another, before and after across the card: a word is never cut in two ("purchas e").
+  const changes = issued.getByRole('list', { name: 'Changes' });
+  const type = changes.getByRole('listitem').filter({ has: page.getByText('Type', { exact: true }) });
+  await expect(type.locator('[data-diff="after"]')).toHaveText('now purchase');
+  const status = changes.getByRole('listitem').filter({ has: page.getByText('Status', { exact: true }) });
+  await expect(status.locator('[data-diff="before"]')).toHaveText('was draft');
+  await expect(status.locator('[data-diff="after"]')).toHaveText('now awaiting_payment');
+  for (const value of [type.locator('[data-diff="after"]'), status.locator('[data-diff="after"]')]) {
+    const box = await value.boundingBox();
+    expect(box!.height).toBeLessThan(26); // one line of 14-px text
+  }
   await expectNoSidewaysScroll(page);
   await issued.screenshot({ path: `${SHOTS}/phone2-invoice-history-details.png` });
   await expectTableOnDesktop(page, 'Invoice history', 'Actor');

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import { Button, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { appLabel } from './apps.tsx';
 import { formatDate, formatDateTime, formatTime } from './format.ts';
-import { DataTable, LoadMore, type Column } from './ui.tsx';
+import { DataTable, LoadMore, useIsPhone, type Column } from './ui.tsx';
 import type { AuditEvent } from './types.ts';
 
 /**
@@ -60,6 +60,7 @@ export function diffRows(changes: unknown): DiffRow[] {
 
 /** Field-by-field before and after: the old value struck through in red, the new one in green. */
 export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; label?: string }) {
+  const phone = useIsPhone();
   const rows = diffRows(changes);
   if (rows.length === 0)
     return (
@@ -67,6 +68,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
         No field changes recorded.
       </Text>
     );
+  if (phone) return <ChangesList rows={rows} label={label} />;
   const cell = { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', verticalAlign: 'top' } as const;
   return (
     <Table aria-label={label} withTableBorder withColumnBorders verticalSpacing={6} fz="sm" layout="fixed">
@@ -114,6 +116,47 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
         ))}
       </Table.Tbody>
     </Table>
+  );
+}
+
+/**
+ * On a phone, the same changes one field under another, its value before and after on lines of their own across the
+ * card's width: three columns in ~300 px broke words and dates in the middle ("purchas e").
+ */
+function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
+  const value = { whiteSpace: 'pre-wrap', overflowWrap: 'break-word', minWidth: 0 } as const;
+  return (
+    <Stack gap={0} role="list" aria-label={label}>
+      {rows.map((r) => (
+        <Stack key={r.field} gap={2} py={6} role="listitem" data-field={r.field} style={{ borderTop: '1px solid var(--mantine-color-gray-3)' }}>
+          <Text size="sm" fw={500} title={r.field}>
+            {humanField(r.field)}
+          </Text>
+          {r.hasBefore && (
+            <Group gap={8} wrap="nowrap" align="baseline" px={6} bg="var(--mantine-color-red-0)">
+              <Text size="xs" c="dimmed" w={40} style={{ flexShrink: 0 }} aria-hidden>
+                Before
+              </Text>
+              <Text size="sm" c="red.8" td="line-through" data-diff="before" style={value}>
+                <VisuallyHidden>was </VisuallyHidden>
+                {formatAuditValue(r.before)}
+              </Text>
+            </Group>
+          )}
+          {r.hasAfter && (
+            <Group gap={8} wrap="nowrap" align="baseline" px={6} bg="var(--mantine-color-green-0)">
+              <Text size="xs" c="dimmed" w={40} style={{ flexShrink: 0 }} aria-hidden>
+                After
+              </Text>
+              <Text size="sm" c="green.9" fw={500} data-diff="after" style={value}>
+                <VisuallyHidden>now </VisuallyHidden>
+                {formatAuditValue(r.after)}
+              </Text>
+            </Group>
+          )}
+        </Stack>
+      ))}
+    </Stack>
   );
 }
 
