@@ -247,6 +247,25 @@ test('on a phone, the finance person reads payments and credit notes as cards, a
   await expect(page.getByRole('list', { name: 'Unassigned payments' }).getByRole('listitem').filter({ hasText: reference })).toHaveCount(0);
   await expectNoSidewaysScroll(page);
 
+  // The payment pays a second invoice of the customer: that invoice's "Payments applied" is a card, its receipt a link.
+  const paymentId = ((await payment.json()) as { id: string }).id;
+  const secondRes = await page.request.post('/api/v1/invoices', {
+    headers, data: { customerId: customer.id, type: 'purchase', issue: true, lines: [{ description: 'Headset', quantity: '2', unitPrice: '50.00', taxCategory: 'zero_rated' }] },
+  });
+  expect(secondRes.status(), await secondRes.text()).toBe(201);
+  const second = (await secondRes.json()) as { id: string; number: string };
+  const allocated = await page.request.post(`/api/v1/payments/${paymentId}/allocations`, { headers, data: { allocations: [{ invoiceId: second.id, amount: '100.00' }] } });
+  expect(allocated.status(), await allocated.text()).toBe(200);
+  await page.goto(`/admin/invoice/${second.id}`);
+  await expect(page.getByRole('heading', { name: second.number })).toBeVisible();
+  const applied = await phoneCard(page, 'Payments applied', 'Payment allocated');
+  await expectField(applied, 'Amount', 'SGD 100.00');
+  await expectField(applied, 'Paid', /\d{4}/);
+  await expect(applied.getByRole('link', { name: /^Payment RCT-/ })).toBeInViewport();
+  await expectNoSidewaysScroll(page);
+  await applied.screenshot({ path: `${SHOTS}/phone2-invoice-payments-applied.png` });
+  await expectTableOnDesktop(page, 'Payments applied', 'Reference');
+
   // Credit notes: the number (a link), its status, customer, invoice, outcome and total.
   await page.goto('/admin/finance/credit-notes');
   const credit = await phoneCard(page, 'Credit notes', creditNote.number);

@@ -10,11 +10,13 @@ import { FormError } from '../../shared/forms.tsx';
 import { formatDate, formatDateTime } from '../../shared/format.ts';
 import { formatMoney } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
-import { ErrorState, LoadingState, useIsPhone } from '../../shared/ui.tsx';
+import { DataTable, ErrorState, LoadingState, useIsPhone } from '../../shared/ui.tsx';
 import {
   CREDIT_NOTES_KEY, CreditNoteStatusBadge, MarginText, OUTCOMES, REFUND_METHODS, outcomeLabel, reasonLabel,
   type CreditNoteDetail, type CreditNoteOutcome, type RefundMethod,
 } from './CreditNoteParts.tsx';
+
+type CardRefund = CreditNoteDetail['refunds'][number];
 
 function Fact({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (
@@ -169,19 +171,21 @@ export function CreditNoteDetailView({ creditNoteId }: { creditNoteId: string })
       {n.refunds.length > 0 ? (
         <Paper withBorder radius="md" p="md">
           <Title order={5} mb="xs">Card refunds</Title>
-          <Table aria-label="Card refunds">
-            <Table.Thead><Table.Tr><Table.Th>Charge</Table.Th><Table.Th ta="right">Amount</Table.Th><Table.Th>Status</Table.Th><Table.Th>Refund</Table.Th></Table.Tr></Table.Thead>
-            <Table.Tbody>
-              {n.refunds.map((r) => (
-                <Table.Tr key={r.chargeRef}>
-                  <Table.Td ff="monospace">{r.chargeRef}</Table.Td>
-                  <Table.Td ta="right">{formatMoney(r.amount, c)}</Table.Td>
-                  <Table.Td>{r.status}{r.failureReason ? `: ${r.failureReason} (owed to the customer: refunds payable)` : ''}</Table.Td>
-                  <Table.Td ff="monospace">{r.refundRef ?? '—'}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <DataTable<CardRefund>
+            label="Card refunds"
+            rows={n.refunds}
+            rowKey={(r) => r.chargeRef}
+            emptyTitle="No card refunds"
+            columns={[
+              { key: 'charge', header: 'Charge', card: 'field', render: (r) => <Text size="sm" ff="monospace">{r.chargeRef}</Text> },
+              { key: 'amount', header: 'Amount', align: 'right', card: 'title', render: (r) => formatMoney(r.amount, c) },
+              {
+                key: 'status', header: 'Status', card: 'field',
+                render: (r) => `${r.status}${r.failureReason ? `: ${r.failureReason} (owed to the customer: refunds payable)` : ''}`,
+              },
+              { key: 'refund', header: 'Refund', card: 'field', render: (r) => <Text size="sm" ff="monospace">{r.refundRef ?? '—'}</Text> },
+            ]}
+          />
         </Paper>
       ) : null}
     </Stack>

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Anchor, Button, Group, Paper, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Paper, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconArrowLeft, IconBan, IconCash, IconDownload, IconMailForward, IconPencil, IconReceiptRefund, IconSend } from '@tabler/icons-react';
 import { apiRequest, isApiError, newIdempotencyKey } from '../../shared/api.ts';
@@ -12,12 +12,15 @@ import { formatDate, formatDateTime, formatPeriod, titleCase } from '../../share
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
-import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
+import { DataTable, Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
 import type { AuditEvent } from '../../shared/types.ts';
 import { INVOICES_KEY, invoiceName, invoicePath, type InvoiceDetail } from './invoice-types.ts';
 import { Amount, InvoiceBadges, InvoiceTypeBadge } from './invoice-ui.tsx';
 import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
 import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
+
+type InvoicePayment = InvoiceDetail['payments'][number];
+const PAYMENT_SOURCES: Record<string, string> = { points: 'Points', card: 'Card', allocation: 'Payment allocated' };
 
 /** The invoice and its ETag (drafts carry one, for If-Match on edits). */
 export function useInvoice(id: string) {
@@ -230,38 +233,29 @@ export function InvoiceDetailPage() {
             {inv.status !== 'draft' && inv.status !== 'void' && !inv.informational ? ' The customer pays from the portal; payments received otherwise are recorded in the Finance app.' : ''}
           </Text>
         ) : (
-          <Table aria-label="Payments applied" verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Paid</Table.Th>
-                <Table.Th>Source</Table.Th>
-                <Table.Th>Reference</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {inv.payments.map((p) => (
-                <Table.Tr key={p.id}>
-                  <Table.Td>{formatDateTime(p.paidAt)}</Table.Td>
-                  <Table.Td>{{ points: 'Points', card: 'Card', allocation: 'Payment allocated' }[p.source] ?? titleCase(p.source)}</Table.Td>
-                  <Table.Td>
-                    {p.source === 'allocation' && p.paymentId && canFinance ? (
-                      <Anchor component={Link} to={`/admin/finance/payments/${encodeURIComponent(p.paymentId)}`} size="sm" ff="monospace" aria-label={`Payment ${p.reference ?? p.paymentId}`}>
-                        {p.reference}
-                      </Anchor>
-                    ) : (
-                      <Text size="sm" ff="monospace">
-                        {p.reference ?? '—'}
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>
-                    <Amount amount={p.amount} currency={c} />
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <DataTable<InvoicePayment>
+            label="Payments applied"
+            rows={inv.payments}
+            rowKey={(p) => p.id}
+            emptyTitle="No payments yet"
+            columns={[
+              { key: 'paid', header: 'Paid', card: 'field', render: (p) => formatDateTime(p.paidAt) },
+              { key: 'source', header: 'Source', card: 'title', render: (p) => PAYMENT_SOURCES[p.source] ?? titleCase(p.source) },
+              {
+                key: 'reference', header: 'Reference', card: 'field',
+                render: (p) => p.source === 'allocation' && p.paymentId && canFinance ? (
+                  <Anchor component={Link} to={`/admin/finance/payments/${encodeURIComponent(p.paymentId)}`} size="sm" ff="monospace" aria-label={`Payment ${p.reference ?? p.paymentId}`}>
+                    {p.reference}
+                  </Anchor>
+                ) : (
+                  <Text size="sm" ff="monospace">
+                    {p.reference ?? '—'}
+                  </Text>
+                ),
+              },
+              { key: 'amount', header: 'Amount', align: 'right', card: 'field', render: (p) => <Amount amount={p.amount} currency={c} /> },
+            ]}
+          />
         )}
       </Paper>
 
