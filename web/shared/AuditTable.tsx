@@ -124,7 +124,6 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
  * card's width: three columns in ~300 px broke words and dates in the middle ("purchas e").
  */
 function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
-  const value = { whiteSpace: 'pre-wrap', overflowWrap: 'break-word', minWidth: 0 } as const;
   return (
     <Stack gap={0} role="list" aria-label={label}>
       {rows.map((r) => (
@@ -132,31 +131,28 @@ function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
           <Text size="sm" fw={500} title={r.field}>
             {humanField(r.field)}
           </Text>
-          {r.hasBefore && (
-            <Group gap={8} wrap="nowrap" align="baseline" px={6} bg="var(--mantine-color-red-0)">
-              <Text size="xs" c="dimmed" w={40} style={{ flexShrink: 0 }} aria-hidden>
-                Before
-              </Text>
-              <Text size="sm" c="red.8" td="line-through" data-diff="before" style={value}>
-                <VisuallyHidden>was </VisuallyHidden>
-                {formatAuditValue(r.before)}
-              </Text>
-            </Group>
-          )}
-          {r.hasAfter && (
-            <Group gap={8} wrap="nowrap" align="baseline" px={6} bg="var(--mantine-color-green-0)">
-              <Text size="xs" c="dimmed" w={40} style={{ flexShrink: 0 }} aria-hidden>
-                After
-              </Text>
-              <Text size="sm" c="green.9" fw={500} data-diff="after" style={value}>
-                <VisuallyHidden>now </VisuallyHidden>
-                {formatAuditValue(r.after)}
-              </Text>
-            </Group>
-          )}
+          {r.hasBefore && <ChangeLine side="before" value={r.before} />}
+          {r.hasAfter && <ChangeLine side="after" value={r.after} />}
         </Stack>
       ))}
     </Stack>
+  );
+}
+
+/** One side of a field's change on a phone: its label, then the value struck through in red (before) or in green (after). */
+function ChangeLine({ side, value }: { side: 'before' | 'after'; value: unknown }) {
+  const before = side === 'before';
+  return (
+    <Group gap={8} wrap="nowrap" align="baseline" px={6} bg={before ? 'var(--mantine-color-red-0)' : 'var(--mantine-color-green-0)'}>
+      <Text size="xs" c="dimmed" w={40} style={{ flexShrink: 0 }} aria-hidden>
+        {before ? 'Before' : 'After'}
+      </Text>
+      <Text size="sm" c={before ? 'red.8' : 'green.9'} td={before ? 'line-through' : undefined} fw={before ? undefined : 500} data-diff={side}
+        style={{ whiteSpace: 'pre-wrap', overflowWrap: 'break-word', minWidth: 0 }}>
+        <VisuallyHidden>{before ? 'was ' : 'now '}</VisuallyHidden>
+        {formatAuditValue(value)}
+      </Text>
+    </Group>
   );
 }
 
