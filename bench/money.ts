@@ -1136,10 +1136,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       steady.pgbenchWarmupTps = (await runPgbench(o.pgbenchPath, pgbenchHost(embedded.url), o.pgPort, 16, o.pgbenchWarmupSeconds, children)).tps;
       log(`warm-up, pgbench at 16 clients: ${fmtInt(steady.pgbenchWarmupTps)} tps`);
     }
-    for (const c of o.connections) {
-      if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-c${c}`);
+    for (const [ci, c] of o.connections.entries()) {
+      // Call ids are the tag and a counter from 1: a concurrency listed twice (BENCH_CONNECTIONS=16,16) gets tags of its
+      // own, or its second run would send the first run's call ids again, duplicates that charge nothing.
+      const runTag = o.connections.indexOf(c) === ci ? `c${c}` : `c${c}-${ci}`;
+      if (o.warmupSeconds > 0) await singleRecordRun(server.baseUrl, data.apiKey, o.customers, c, o.warmupSeconds, `warm-${runTag}`);
       if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
-      const tag = `single-c${c}`;
+      const tag = `single-${runTag}`;
       const stopProfile = profileServer(server.child, o.profileDir, tag);
       const walBefore = await walPosition(owner.db);
       const cpuBefore = cpuSnapshot(server.pid);
@@ -1157,6 +1160,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
         pgbench: null, ratioToPgbench: null, wal: await walPer(owner.db, walBefore, walAfter, charged, { phase: `single records at ${c} connections`, log }),
         cpu: cpuPer(cpuBefore, cpuAfter, charged),
       };
+      if (charged < run.requests2xx * 0.99) log(`  WARNING: ${fmtInt(run.requests2xx)} requests answered 2xx but ${fmtInt(charged)} calls charged under ${tag}: replayed call ids?`);
       log(`single record, ${c} connections: ${fmtInt(run.chargesPerSecond)} charges/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms (${run.non2xx} non-2xx, ${run.errors} errors); ${fmtInt(run.transactions)} charging transactions, ${run.callsPerTransaction} calls each`);
       if (o.pgStatements) await printServerStatements(owner, `the single-record run at ${c} connections`, `${fmtInt(charged)} charges`, log);
       log(`  WAL: ${run.wal.megabytes} MB, per charge ${run.wal.bytesPerUnit} bytes, ${run.wal.recordsPerUnit} records (${run.wal.fullPageImagesPerUnit} with full-page images), ${run.wal.btreeSplitsPerUnit} B-tree page splits; ${run.wal.checkpointsStarted} checkpoint(s) started`);
