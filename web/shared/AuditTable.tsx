@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { appLabel } from './apps.tsx';
-import { formatDate, formatDateTime, formatTime } from './format.ts';
+import { formatDate, formatDateTime, formatTime, humanAction } from './format.ts';
 import { DataTable, LoadMore, useIsPhone, type Column } from './ui.tsx';
 import type { AuditEvent } from './types.ts';
 
@@ -244,11 +244,14 @@ export function AuditTable(props: AuditTableProps) {
       card: 'title',
       render: (e) => (
         <div>
-          <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }}>
-            {e.action}
+          <Text size="sm" fw={500}>
+            {humanAction(e.action)}
           </Text>
-          <Text size="xs" c="dimmed">
-            {appLabel(e.app)}
+          <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+            {appLabel(e.app)} ·{' '}
+            <Text span inherit ff="monospace">
+              {e.action}
+            </Text>
           </Text>
         </div>
       ),

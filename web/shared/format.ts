@@ -58,3 +58,10 @@ export function formatRelative(iso: string | null | undefined): string {
 export function titleCase(s: string): string {
   return s.replaceAll('_', ' ').replace(/^\w/, (c) => c.toUpperCase());
 }
+
+/** An audit action's code as words, where no catalogue names it: `auth.signed_in` -> "Auth signed in". */
+export function humanAction(action: string): string {
+  const [noun = '', ...rest] = action.split('.');
+  const text = `${noun.replaceAll('_', ' ')} ${rest.join(' ').replaceAll('_', ' ')}`.trim();
+  return text.replace(/^\w/, (c) => c.toUpperCase());
+}

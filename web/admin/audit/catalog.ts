@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '../../shared/api.ts';
 import { appLabel as sharedAppLabel } from '../../shared/apps.tsx';
 import type { AuditCatalog } from './types.ts';
+import { humanAction } from '../../shared/format.ts';
 
 /** Used until (or if) the catalog endpoint answers: the apps every event is filed under. */
 const FALLBACK: AuditCatalog = {
@@ -28,11 +29,7 @@ export function useAuditCatalog(): AuditCatalog {
   return q.data ?? FALLBACK;
 }
 
-export function humanAction(action: string): string {
-  const [noun = '', ...rest] = action.split('.');
-  const text = `${noun.replaceAll('_', ' ')} ${rest.join(' ').replaceAll('_', ' ')}`.trim();
-  return text.replace(/^\w/, (c) => c.toUpperCase());
-}
+export { humanAction };
 
 export function catalogAppLabel(catalog: AuditCatalog, app: string): string {
   return catalog.apps.find((a) => a.app === app)?.label ?? sharedAppLabel(app);
