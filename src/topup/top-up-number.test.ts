@@ -6,6 +6,7 @@ import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
 import { chargeWallet } from '../wallet/charge-wallet.ts';
 import { issueInvoice } from '../invoices/issue-invoice.ts';
+import { parseDecimal } from '../money/money.ts';
 import { addDays, utcDay } from './dates.ts';
 import { attemptAutoTopUp } from './auto-top-up-sweep.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
@@ -96,7 +97,7 @@ describe('an automatic top-up whose invoice could not be numbered', () => {
     expect(saved.statusCode, saved.body).toBe(201);
     const savedCardId = saved.json<{ savedCardId: string }>().savedCardId;
     expect((await api(t, owner, 'PUT', '/api/v1/portal/auto-top-up', { enabled: true, threshold: '5.00', amount: '50.00', savedCardId })).statusCode).toBe(200);
-    const usable = BigInt(Math.round(Number((await api(t, owner, 'GET', '/api/v1/portal/wallet')).json<{ usable: string }>().usable) * 1e6));
+    const usable = parseDecimal((await api(t, owner, 'GET', '/api/v1/portal/wallet')).json<{ usable: string }>().usable, 'SGD', 6)!;
     await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => chargeWallet(trx, {
       wallet: { partnerId: demo, customerId: acme, currency: 'SGD' }, amountMicros: usable - 1_000_000n, useCreditLimit: false,
       entry: { kind: 'call_charge', causeType: 'test', causeId: 'cal_number_test', description: 'Call', auditEventId: null },

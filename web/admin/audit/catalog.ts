@@ -29,8 +29,6 @@ export function useAuditCatalog(): AuditCatalog {
   return q.data ?? FALLBACK;
 }
 
-export { humanAction };
-
 export function catalogAppLabel(catalog: AuditCatalog, app: string): string {
   return catalog.apps.find((a) => a.app === app)?.label ?? sharedAppLabel(app);
 }
