@@ -4,29 +4,47 @@ import { inScope } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { hashPassword } from '../platform/crypto.ts';
 import { diff, recordAudit } from '../audit/record-audit.ts';
-import { findUsableInvitation } from './get-invitation.ts';
+import { addressHasAccount, findUsableInvitation } from './get-invitation.ts';
+import { isUniqueViolation } from './pg-errors.ts';
+
+/** The one key that holds an address to one account (migration 0073). */
+const ACCOUNT_EMAIL_KEY = 'users_account_email_key';
+
+function addressTaken(email: string): DomainError {
+  return new DomainError('already_exists', `${email} already has a Folio account (with another provider or organisation), and one address holds one account: `
+    + 'sign in with that account, or ask whoever invited you to invite another address', [{ path: 'token', message: 'this address already has an account' }]);
+}
 
 /**
  * Accept an invitation from its link: the person chooses their name and password; the user becomes active and their email
  * counts as verified (they clicked the link sent to it). The link works once; any older session of the user is revoked.
+ * An address that already has an account elsewhere cannot accept (409 `already_exists`, nothing written): invitations to
+ * it were answered as to any new address (ADR 0042), and this is where the person holding the link learns why.
  */
 export async function acceptInvitation(ctx: Ctx, input: { token: string; name: string; password: string }): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   await inScope(ctx.db, { kind: 'system' }, async (trx) => {
     const invitation = await findUsableInvitation(trx, input.token, { lock: true });
     if (!invitation) throw new DomainError('token_invalid', 'This invitation link is invalid, used, revoked or expired; ask for a new one');
+    if (await addressHasAccount(trx, invitation.email)) throw addressTaken(invitation.email);
     await trx
       .updateTable('invitations')
       .set({ acceptedAt: sql`now()` })
       .where('partnerId', '=', invitation.partnerId)
       .where('id', '=', invitation.id)
       .execute();
-    await trx
-      .updateTable('users')
-      .set({ name: input.name, passwordHash, status: 'active', emailVerifiedAt: sql`now()`, failedLoginCount: 0, updatedAt: sql`now()` })
-      .where('partnerId', '=', invitation.partnerId)
-      .where('id', '=', invitation.userId)
-      .execute();
+    try {
+      await trx
+        .updateTable('users')
+        .set({ name: input.name, passwordHash, status: 'active', emailVerifiedAt: sql`now()`, failedLoginCount: 0, updatedAt: sql`now()` })
+        .where('partnerId', '=', invitation.partnerId)
+        .where('id', '=', invitation.userId)
+        .execute();
+    } catch (err) {
+      // Another invitation to the same address was accepted at the same moment, after the look-up above.
+      if (isUniqueViolation(err) && (err as { constraint?: unknown }).constraint === ACCOUNT_EMAIL_KEY) throw addressTaken(invitation.email);
+      throw err;
+    }
     // A fresh start: sessions from before (a removed member invited back) never come back to life.
     await trx
       .updateTable('sessions')

@@ -19,7 +19,10 @@ export function accountRoutes(app: FolioApp, deps: ServerDeps): void {
       operationId: 'getInvitation', tags: TAGS, summary: 'Who an invitation link is for (404 when unknown, used, revoked or expired)',
       params: z.strictObject({ token }),
       response: {
-        200: z.object({ email: z.string(), name: z.string(), partnerName: z.string(), customerName: z.string().nullable(), expiresAt: timestamp }),
+        200: z.object({
+          email: z.string(), name: z.string(), partnerName: z.string(), customerName: z.string().nullable(), expiresAt: timestamp,
+          addressHasAccount: z.boolean().describe('The address already has a Folio account (one address holds one account): this invitation cannot be accepted'),
+        }),
         ...problems,
       },
     },
@@ -29,6 +32,8 @@ export function accountRoutes(app: FolioApp, deps: ServerDeps): void {
     config: { access: publicAccess, audit: 'invitation.accepted' },
     schema: {
       operationId: 'acceptInvitation', tags: TAGS, summary: 'Accept an invitation: choose your name and password',
+      description: 'One address holds one Folio account: when the invited address already has one (with another provider or organisation), '
+        + 'the invitation cannot be accepted (409 already_exists, nothing written).',
       body: z.strictObject({ token, name: z.string().trim().min(1).max(200), password }),
       response: { 200: okSchema, ...problems },
     },

@@ -13,7 +13,7 @@ describe('getInvitation', () => {
     await api(t, admin, 'POST', '/api/v1/staff/invitations', { email: 'preview@demo.test', name: 'Pre View', apps: [] });
     const staff = await api(t, null, 'GET', `/api/v1/auth/invitations/${await invitationTokenFor(t.db, 'preview@demo.test')}`);
     expect(staff.statusCode).toBe(200);
-    expect(staff.json()).toEqual({ email: 'preview@demo.test', name: 'Pre View', partnerName: 'Demo Telecom', customerName: null, expiresAt: expect.any(String) });
+    expect(staff.json()).toEqual({ email: 'preview@demo.test', name: 'Pre View', partnerName: 'Demo Telecom', customerName: null, expiresAt: expect.any(String), addressHasAccount: false });
 
     const owner = await signIn(t, 'owner@acme.test');
     await api(t, owner, 'POST', '/api/v1/portal/members/invitations', { email: 'colleague@acme.test', name: 'Col League', role: 'member' });

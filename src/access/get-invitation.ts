@@ -10,6 +10,11 @@ export interface InvitationPreview {
   partnerName: string;
   customerName: string | null;
   expiresAt: string;
+  /**
+   * The address already has a Folio account (with another provider, or another organisation): one address holds one
+   * account, so this invitation cannot be accepted. Told only to whoever holds the link (ADR 0042).
+   */
+  addressHasAccount: boolean;
 }
 
 /** A pending invitation by its link token, with its user; undefined when unknown, used, revoked, expired, or the user is no longer invited. */
@@ -32,9 +37,20 @@ export async function findUsableInvitation(trx: Trx, token: string, options: { l
     .executeTakeFirst();
 }
 
+/** Whether an address holds an account (a user with a password, active or disabled: `users_account_email_key`); system scope. */
+export async function addressHasAccount(trx: Trx, email: string): Promise<boolean> {
+  const row = await trx.selectFrom('users').select('id').where(sql`lower(email)`, '=', email.toLowerCase()).where('passwordHash', 'is not', null).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** What the accept-invitation page shows before the person chooses a password. Public: the token is the credential. */
 export async function getInvitation(ctx: Ctx, input: { token: string }): Promise<InvitationPreview> {
-  const found = await inScope(ctx.db, { kind: 'system' }, (trx) => findUsableInvitation(trx, input.token));
-  if (!found) throw notFound('Invitation');
-  return { email: found.email, name: found.name, partnerName: found.partnerName, customerName: found.customerName, expiresAt: found.expiresAt.toISOString() };
+  return inScope(ctx.db, { kind: 'system' }, async (trx) => {
+    const found = await findUsableInvitation(trx, input.token);
+    if (!found) throw notFound('Invitation');
+    return {
+      email: found.email, name: found.name, partnerName: found.partnerName, customerName: found.customerName, expiresAt: found.expiresAt.toISOString(),
+      addressHasAccount: await addressHasAccount(trx, found.email),
+    };
+  });
 }

@@ -40,7 +40,7 @@ export interface InvitedUser {
 }
 
 function emailTaken(email: string): DomainError {
-  return new DomainError('already_exists', `${email} already has a Folio account`);
+  return new DomainError('already_exists', `${email} is already one of your users or invited people`);
 }
 
 /**
@@ -86,6 +86,9 @@ async function throttleInvitations(trx: Trx, partnerId: string, customerId: stri
   }
 }
 
+/** Rows of one address an inviter's scope can see at most: one per organisation of the partner that invited it, and its account. */
+const VISIBLE_ROWS_PER_ADDRESS = 50;
+
 /**
  * The shared invitation step of inviteStaff, createCustomer (the owner) and portalInviteMember, run inside the caller's
  * transaction: creates the user (status `invited`, no password; staff get their apps), an invitation valid
@@ -93,19 +96,28 @@ async function throttleInvitations(trx: Trx, partnerId: string, customerId: stri
  *
  * Inviting again someone who never accepted (same partner, same organisation, same role) issues a fresh link and revokes the
  * old ones; so does inviting back a removed member of the same customer organisation (with the new role; they choose a new
- * password). Any other address already in use is a 409 (disabled staff are enabled again, not re-invited).
+ * password). An address the inviter can see in use otherwise (partner staff: any of the partner's users and invited people;
+ * a portal user: its own organisation's) is a 409 (disabled staff are enabled again, not re-invited).
+ *
+ * An address the inviter cannot see is invited like a new one, whatever it holds elsewhere (ADR 0042): the same answer, the
+ * same mail, the same invited person in the lists, revocable and expiring. If it already has an account (another partner's,
+ * another organisation's), only the person holding the link learns it, when they open it; it cannot be accepted.
  */
 export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Promise<InvitedUser> {
   const email = input.email.trim().toLowerCase();
   const customerId = input.kind === 'customer' ? input.customerId : null;
   const role = input.kind === 'customer' ? input.role : null;
 
-  const existing = await trx
+  // Row-level security limits these rows to what the inviter's scope may see; the partner filter states it as well.
+  const visible = await trx
     .selectFrom('users')
     .select(['id', 'kind', 'status', 'customerId', 'customerRole'])
     .where('partnerId', '=', input.partnerId)
     .where(sql`lower(email)`, '=', email)
-    .executeTakeFirst();
+    .orderBy('id')
+    .limit(VISIBLE_ROWS_PER_ADDRESS)
+    .execute();
+  const existing = visible.find((u) => u.kind === input.kind && u.customerId === customerId) ?? visible[0];
 
   let userId: string;
   if (existing) {
@@ -144,7 +156,7 @@ export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Pr
         })
         .execute();
     } catch (err) {
-      // Another partner's (or organisation's) user, hidden from this scope, holds the address.
+      // The same organisation invited the address at the same moment (the check above ran before its insert committed).
       if (isUniqueViolation(err)) throw emailTaken(email);
       throw err;
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../platform/config.ts';
@@ -189,9 +190,9 @@ export async function auditEventsOf(db: TestDb, action: string) {
   return db.owner.db.selectFrom('auditEvents').selectAll().where('action', '=', action).orderBy('seq', 'desc').execute();
 }
 
-/** A user's id by email (owner connection). */
+/** A user's id by email (owner connection): the address's account, else a row invited with it (ADR 0042: several may be). */
 export async function userIdOf(db: TestDb, email: string): Promise<string> {
-  const row = await db.owner.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  const row = await db.owner.db.selectFrom('users').select('id').where('email', '=', email).orderBy(sql`password_hash is null`).orderBy('id').limit(1).executeTakeFirstOrThrow();
   return row.id;
 }
 

@@ -89,6 +89,22 @@ export function AcceptInvitationPage() {
     accept.mutate();
   };
   const where = inv.customerName ? `${inv.customerName} (through ${inv.partnerName})` : inv.partnerName;
+  if (inv.addressHasAccount) {
+    return (
+      <PublicLayout title={`Join ${inv.customerName ?? inv.partnerName}`} subtitle={<>You have been invited to {where} on Folio.</>}>
+        <Stack>
+          <Alert color="orange" variant="light" role="alert" title="This address already has a Folio account">
+            <b>{inv.email}</b> already has a Folio account, with another provider or organisation, and one address holds one
+            account, so this invitation cannot be accepted with it. Ask whoever invited you to invite another of your
+            addresses.
+          </Alert>
+          <Anchor component={Link} to={`/login?email=${encodeURIComponent(inv.email)}`} size="sm">
+            Sign in to your account instead
+          </Anchor>
+        </Stack>
+      </PublicLayout>
+    );
+  }
   return (
     <PublicLayout title={`Join ${inv.customerName ?? inv.partnerName}`} subtitle={<>You have been invited to {where} on Folio.</>}>
       <form onSubmit={onSubmit} noValidate aria-label="Accept invitation">

@@ -38,6 +38,8 @@ export interface Invitation {
   partnerName: string;
   customerName: string | null;
   expiresAt: string;
+  /** The address already has a Folio account: one address holds one account, so this invitation cannot be accepted. */
+  addressHasAccount: boolean;
 }
 
 export interface StaffMember {

@@ -59,6 +59,7 @@ import * as m0069 from './0069_customer_search_by_id_part.ts';
 import * as m0070 from './0070_number_formats_never_repeat.ts';
 import * as m0071 from './0071_access_requests_any_app.ts';
 import * as m0072 from './0072_allocation_fee_part.ts';
+import * as m0073 from './0073_one_account_per_address_once_accepted.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -122,4 +123,5 @@ export const migrations: Record<string, Migration> = {
   '0070_number_formats_never_repeat': m0070,
   '0071_access_requests_any_app': m0071,
   '0072_allocation_fee_part': m0072,
+  '0073_one_account_per_address_once_accepted': m0073,
 };
