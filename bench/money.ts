@@ -59,6 +59,7 @@ import { newId } from '../src/platform/ids.ts';
 import { migrateToLatest } from '../src/platform/migrate.ts';
 import { seedDemo } from '../src/platform/seed.ts';
 import { feedPage, feedPageStatement, readFeedPage } from '../src/wallet/list-transactions.ts';
+import { transactionIds } from '../src/wallet/transaction-ids.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const TMP_PREFIX = 'folio-money-bench-';
@@ -1349,12 +1350,13 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
     // transaction, app role, RLS on) ...
     app = openDatabase(embedded.url, { appRole: true, max: 2 });
     const scope = { kind: 'partner' as const, partnerId: data.partnerId };
+    const feedIds = await transactionIds(app.db);
     const useCaseMs: number[] = [];
     if (o.pgStatements) await sql`select pg_stat_statements_reset()`.execute(owner.db);
     for (let i = 0; i < o.feedRequests + 200; i++) {
       const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
       const t0 = performance.now();
-      const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null });
+      const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null, ids: feedIds });
       const ms = performance.now() - t0;
       if (!page || page.data.length === 0 || page.totals.length === 0) throw new Error(`no transactions for ${customerId}`);
       if (i >= 200) useCaseMs.push(ms); // the first 200 warm up
@@ -1367,7 +1369,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       for (let i = 0; i < o.feedRequests + 100; i++) {
         const customerId = customerIdOf(1 + Math.floor(Math.random() * o.customers));
         const t0 = performance.now();
-        const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, type, limit: 100, afterPostingId: null });
+        const page = await readFeedPage(app.db, scope, { partnerId: data.partnerId, customerId, type, limit: 100, afterPostingId: null, ids: feedIds });
         const ms = performance.now() - t0;
         if (!page || page.data.length === 0 || page.data.some((r) => r.view.type !== type)) throw new Error(`no ${type} transactions for ${customerId}`);
         if (i >= 100) byTypeMs[type].push(ms); // the first 100 warm up
@@ -1382,7 +1384,7 @@ export async function runMoneyBench(overrides: Partial<MoneyBenchOptions> = {}) 
       let t1 = 0, t2 = 0;
       const page = await inScope(app.db, scope, async (trx) => {
         t1 = performance.now();
-        const got = await feedPage(trx, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null });
+        const got = await feedPage(trx, { partnerId: data.partnerId, customerId, limit: 100, afterPostingId: null, ids: feedIds });
         t2 = performance.now();
         return got;
       });

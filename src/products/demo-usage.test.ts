@@ -15,6 +15,7 @@ import { startLiveCall } from '../usage/live-calls-start.ts';
 import { endLiveCall } from '../usage/live-calls-end.ts';
 import { statementOfInvoice } from '../invoices/statements/statement-summary.ts';
 import { monthJustEnded } from '../invoices/statements/statement-summary.ts';
+import { transactionIds } from '../wallet/transaction-ids.ts';
 
 /**
  * The demo seed on an empty database, as a first run of the app does it (the test template leaves the usage demo out,
@@ -52,7 +53,8 @@ describe('the usage demo data', () => {
     // Last month: 50.00 of points issued by Finance on the 2nd, then 14 calls (2.68 in all before tax, 0.2412 of 9% GST
     // charged with them: ADR 0032), so Acme has 47.0788 now.
     expect((await inScope(app.db, scope, (trx) => readWallet(trx, { partnerId, customerId: acme, currency: 'SGD' })))?.pointsMicros).toBe(47_078_800n);
-    const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 20, afterPostingId: null }));
+    const ids = await transactionIds(app.db);
+    const feed = await inScope(app.db, scope, (trx) => listTransactions(trx, { partnerId, customerId: acme, currency: 'SGD', limit: 20, afterPostingId: null, ids }));
     expect(feed.data).toHaveLength(15);
     expect(feed.data.at(-1)!.view).toMatchObject({ type: 'credit', kind: 'points_issued', amount: '50.00', balanceAfter: '50.00' });
     expect(feed.data[0]!.view).toMatchObject({ type: 'call', amount: '-0.0654', balanceAfter: '47.0788' });

@@ -13,6 +13,7 @@ import { listTransactions } from '../wallet/list-transactions.ts';
 import { earlyCharges, ingestCalls, MAX_REQUEST_IDS_PER_EVENT, PARTS_MIN_RECORDS } from './ingest-calls.ts';
 import { newRequestId } from '../platform/ids.ts';
 import { NUL_MESSAGE } from '../platform/nul-text.ts';
+import { transactionIds } from '../wallet/transaction-ids.ts';
 
 let db: TestDb;
 let partnerId: string;
@@ -202,8 +203,9 @@ describe('call charging', () => {
     expect(Math.abs(parts[0]!.calls - parts[1]!.calls)).toBeLessThanOrEqual(4);
     expect(parts[0]!.customers.filter((c) => parts[1]!.customers.includes(c))).toEqual([]);
     expect(parts[0]!.customers.length + parts[1]!.customers.length).toBe(3000);
+    const transactionIdsOfDb = await transactionIds(db.app.db);
     const feed = await inScope(db.app.db, { kind: 'customer', partnerId, customerId: first }, (trx) =>
-      listTransactions(trx, { partnerId, customerId: first, currency: 'SGD', limit: 10, afterPostingId: null }));
+      listTransactions(trx, { partnerId, customerId: first, currency: 'SGD', limit: 10, afterPostingId: null, ids: transactionIdsOfDb }));
     expect(feed.data.map((t) => [t.view.type, t.view.description, t.view.amount, t.view.balanceAfter])).toEqual([
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.88'],
       ['call', 'Call to +6567778888, 30 s', '-0.03', '4.91'],
@@ -550,7 +552,8 @@ describe("call charging with the partner's tax (ADR 0032)", () => {
         'revenue:usage': -271_440n, tax_payable: -24_430n, 'cost:usage': 120_000n + 22_000n, platform_payable: -142_000n,
       });
       // The feed shows what the points paid.
-      const feed = await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => listTransactions(trx, { partnerId, customerId: customer!, currency: 'SGD', type: 'call', limit: 10, afterPostingId: null }));
+      const ids = await transactionIds(db.app.db);
+      const feed = await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => listTransactions(trx, { partnerId, customerId: customer!, currency: 'SGD', type: 'call', limit: 10, afterPostingId: null, ids }));
       expect(feed.data.map((d) => d.amountMicros)).toEqual([-71_940n, -223_930n]);
       expect(await checkLedger(db.owner.db)).toEqual([]);
     } finally {

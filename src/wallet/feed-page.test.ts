@@ -7,12 +7,14 @@ import { chargeWallet, creditWallet } from './charge-wallet.ts';
 import { ensureWallet } from './wallets.repo.ts';
 import { feedPage, listTransactions, TRANSACTION_TYPES, type TransactionType, type TransactionView } from './list-transactions.ts';
 import { feedSchema } from './wallet.routes.ts';
+import { transactionIds, type TransactionIds } from './transaction-ids.ts';
 
 // The feed reads its page, the customer's account and the totals in one statement (feedPage); the CSV export reads
 // plain pages (listTransactions). Both must say the same thing about every transaction, and the totals must be what
 // every row of the history adds up to.
 
 let db: TestDb;
+let ids: TransactionIds;
 let partnerId: string;
 let sgdCustomer: string;
 const vndCustomer = 'cus_feedvnd000000000000';
@@ -30,6 +32,7 @@ const KINDS = ['call_charge', 'subscription_renewal', 'invoice_payment', 'myster
 
 beforeAll(async () => {
   db = await createTestDb();
+  ids = await transactionIds(db.app.db);
   const o = db.owner.db;
   partnerId = (await o.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
   sgdCustomer = (await o.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
@@ -71,9 +74,9 @@ function asJson(page: NonNullable<Awaited<ReturnType<typeof feedPage>>>): FeedJs
 
 async function bothWays(customerId: string, currency: Currency, limit: number, type: TransactionType | undefined, afterPostingId: string | null) {
   return inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
-    const page = await feedPage(trx, { partnerId, customerId, limit, afterPostingId, ...(type ? { type } : {}) });
-    const rows = await listTransactions(trx, { partnerId, customerId, currency, limit, afterPostingId, ...(type ? { type } : {}) });
-    const all = await listTransactions(trx, { partnerId, customerId, currency, limit: 10_000, afterPostingId: null, ...(type ? { type } : {}) });
+    const page = await feedPage(trx, { partnerId, customerId, limit, afterPostingId, ids, ...(type ? { type } : {}) });
+    const rows = await listTransactions(trx, { partnerId, customerId, currency, limit, afterPostingId, ids, ...(type ? { type } : {}) });
+    const all = await listTransactions(trx, { partnerId, customerId, currency, limit: 10_000, afterPostingId: null, ids, ...(type ? { type } : {}) });
     return { page, rows, all };
   });
 }
@@ -101,7 +104,8 @@ describe('the feed in one statement', () => {
             }
             expect(got.totals).toEqual([...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
               .map(([t, s]) => ({ type: t, count: s.count, total: formatDecimal(s.micros, currency) })));
-            cursor = got.nextCursor === null ? null : got.nextCursor.replace(/^txn_0*/, '');
+            cursor = got.nextCursor === null ? null : ids.postingIdOf(got.nextCursor);
+            if (got.nextCursor !== null) expect(cursor).not.toBeNull();
             pages++;
           } while (cursor !== null && pages < 100);
           expect(cursor).toBeNull();
@@ -115,17 +119,17 @@ describe('the feed in one statement', () => {
     expect(sgd.data).toHaveLength(39);
     expect(sgd.data.map((d) => d.amount)).toEqual(expect.arrayContaining(['-0.20544', '-0.000001', '-0.01', '-1.234567', '500.00', '1.50']));
     expect(new Set(sgd.data.map((d) => d.type))).toEqual(new Set(['call', 'subscription', 'purchase', 'other', 'top_up', 'credit']));
-    expect(sgd.data[0]!.id).toMatch(/^txn_\d{12}$/);
+    expect(sgd.data[0]!.id).toMatch(/^txn_[A-Za-z0-9_-]{22}$/);
     expect(sgd.data[0]!.occurredAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // Each time is the posting's, in UTC, to the millisecond (cut, as a Date keeps it), whatever the session's zone.
-    const postingIds = sgd.data.map((d) => d.id.replace(/^txn_0*/, ''));
+    const postingIds = sgd.data.map((d) => ids.postingIdOf(d.id)!);
     const { rows: times } = await sql<{ id: string; ms: string }>`
       select id::text, floor(extract(epoch from posted_at) * 1000)::bigint::text as ms from postings where id = any(${postingIds}::bigint[])`.execute(db.owner.db);
     const msById = new Map(times.map((r) => [r.id, Number(r.ms)]));
     expect(sgd.data.map((d) => Date.parse(d.occurredAt))).toEqual(postingIds.map((id) => msById.get(id)));
     const zoned = await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
       await sql`set local time zone 'Pacific/Chatham'`.execute(trx);
-      return feedPage(trx, { partnerId, customerId: sgdCustomer, limit: 200, afterPostingId: null });
+      return feedPage(trx, { partnerId, customerId: sgdCustomer, limit: 200, afterPostingId: null, ids });
     });
     expect(asJson(zoned!)).toEqual(sgd);
     expect(sgd.data.find((d) => d.type === 'credit')!.description).toBe('Goodwill "points" \\ for you');
@@ -135,13 +139,13 @@ describe('the feed in one statement', () => {
 
   it('an unknown customer is null (404); a customer without a wallet has an empty feed', async () => {
     await inScope(db.app.db, { kind: 'partner', partnerId }, async (trx) => {
-      expect(await feedPage(trx, { partnerId, customerId: 'cus_nosuchcustomer00000', limit: 100, afterPostingId: null })).toBeNull();
-      const empty = await feedPage(trx, { partnerId, customerId: noWalletCustomer, limit: 100, afterPostingId: null });
+      expect(await feedPage(trx, { partnerId, customerId: 'cus_nosuchcustomer00000', limit: 100, afterPostingId: null, ids })).toBeNull();
+      const empty = await feedPage(trx, { partnerId, customerId: noWalletCustomer, limit: 100, afterPostingId: null, ids });
       expect(asJson(empty!)).toEqual({ data: [], nextCursor: null, totals: [] });
     });
     // Another partner's scope sees no such customer.
     const other = (await db.owner.db.selectFrom('partners').select('id').where('id', '<>', partnerId).executeTakeFirstOrThrow()).id;
     expect(await inScope(db.app.db, { kind: 'partner', partnerId: other }, (trx) =>
-      feedPage(trx, { partnerId, customerId: sgdCustomer, limit: 100, afterPostingId: null }))).toBeNull();
+      feedPage(trx, { partnerId, customerId: sgdCustomer, limit: 100, afterPostingId: null, ids }))).toBeNull();
   });
 });

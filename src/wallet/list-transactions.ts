@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { readInScope, type Db, type Scope, type Trx } from '../platform/database.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
+import type { TransactionIds } from './transaction-ids.ts';
 
 /**
  * Transaction types customers see. A posting's type is derived by the database from its kind's prefix
@@ -40,21 +41,6 @@ export interface TransactionRow {
  */
 const ISO_UTC_MS = sql.raw(`to_char(p.posted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
-/** `txn_` + the posting's sequence number: opaque to clients, ordered for cursors. */
-function transactionId(postingId: string): string {
-  return `txn_${postingId.padStart(12, '0')}`;
-}
-
-export function parseTransactionCursor(cursor: string | undefined): string | null {
-  if (!cursor) return null;
-  const m = /^txn_(\d{1,19})$/.exec(cursor);
-  if (!m) return null;
-  const id = BigInt(m[1]!);
-  return id <= MAX_POSTING_ID ? String(id) : null; // a posting id is a PostgreSQL bigint
-}
-
-/** The largest posting id there can be (PostgreSQL's bigint). */
-const MAX_POSTING_ID = 2n ** 63n - 1n;
 
 /**
  * The customer's points transactions, newest first, straight from the ledger (visible the moment a posting commits):
@@ -64,7 +50,11 @@ const MAX_POSTING_ID = 2n ** 63n - 1n;
  */
 export async function listTransactions(
   trx: Trx,
-  input: { partnerId: string; customerId: string; currency: string; pointsAccountId?: string | null; type?: TransactionType; limit: number; afterPostingId: string | null },
+  input: {
+    partnerId: string; customerId: string; currency: string; pointsAccountId?: string | null; type?: TransactionType; limit: number; afterPostingId: string | null;
+    /** How postings are named to clients (transaction-ids.ts). */
+    ids: TransactionIds;
+  },
 ): Promise<{ data: TransactionRow[]; nextCursor: string | null }> {
   let accountId = input.pointsAccountId;
   if (accountId === undefined) {
@@ -88,15 +78,17 @@ export async function listTransactions(
   if (input.type) query = query.where('p.feedType', '=', input.type);
   const rows = await query.execute();
   const page = rows.slice(0, input.limit);
+  const ids = input.ids.idsOf(page.map((r) => r.id));
   return {
-    data: page.map((r) => transactionRow(r, input.currency)),
-    nextCursor: rows.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
+    data: page.map((r, i) => transactionRow(r, ids[i]!, input.currency)),
+    nextCursor: rows.length > input.limit ? ids[ids.length - 1]! : null,
   };
 }
 
 /** A points posting as the customer sees it: signed change of points, balance after, type, cause. */
 function transactionRow(
-  r: { id: string; amountMicros: string; balanceAfterMicros: string | null; postedAt: string; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null },
+  r: { amountMicros: string; balanceAfterMicros: string | null; postedAt: string; kind: string | null; feedType: string | null; description: string | null; causeType: string | null; causeId: string | null },
+  transactionId: string,
   currencyCode: string,
 ): TransactionRow {
   const currency = isCurrency(currencyCode) ? currencyCode : 'SGD';
@@ -104,7 +96,7 @@ function transactionRow(
   return {
     amountMicros,
     view: {
-      id: transactionId(r.id),
+      id: transactionId,
       occurredAt: r.postedAt,
       type: r.feedType && KNOWN_TYPES.has(r.feedType) ? (r.feedType as TransactionType) : 'other',
       kind: r.kind ?? 'other',
@@ -164,6 +156,8 @@ export interface FeedPageInput {
   type?: TransactionType;
   limit: number;
   afterPostingId: string | null;
+  /** How postings are named to clients (transaction-ids.ts). */
+  ids: TransactionIds;
 }
 
 export interface FeedPage {
@@ -174,7 +168,7 @@ export interface FeedPage {
 }
 
 /** The feed's one statement (exported for bench:money, which also runs it through pgbench: PostgreSQL's own floor). */
-export function feedPageStatement(input: FeedPageInput) {
+export function feedPageStatement(input: Omit<FeedPageInput, 'ids'>) {
   const after = input.afterPostingId === null ? sql`` : sql`and p.id < ${input.afterPostingId}::bigint`;
   const pageType = input.type === undefined ? sql`` : sql`and p.feed_type = ${input.type}`;
   const totalsType = input.type === undefined ? sql`` : sql`and t.feed_type = ${input.type}`;
@@ -211,10 +205,11 @@ function feedPageOf(rows: readonly FeedPageRow[], input: FeedPageInput): FeedPag
   const currency = isCurrency(first.currency) ? first.currency : 'SGD';
   const postings = first.id === null ? [] : rows;
   const page = postings.slice(0, input.limit) as Array<FeedPageRow & { id: string }>;
+  const ids = input.ids.idsOf(page.map((r) => r.id));
   return {
     currency: first.currency,
-    data: page.map((r) => transactionRow(r, first.currency)),
-    nextCursor: postings.length > input.limit ? transactionId(page[page.length - 1]!.id) : null,
+    data: page.map((r, i) => transactionRow(r, ids[i]!, first.currency)),
+    nextCursor: postings.length > input.limit ? ids[ids.length - 1]! : null,
     totals: (first.totals ?? []).map((t) => ({ type: t.feedType, count: Number(t.postings), total: formatDecimal(-BigInt(t.totalMicros), currency) })),
   };
 }

@@ -6,6 +6,7 @@ import { inScope } from '../platform/database.ts';
 import { creditWallet } from './charge-wallet.ts';
 import { feedSchema } from './wallet.routes.ts';
 import { ingestAnswerSchema } from '../usage/usage.routes.ts';
+import { transactionIds, transactionIdsWith } from './transaction-ids.ts';
 
 let t: TestApp;
 let partnerId: string;
@@ -133,11 +134,16 @@ describe('calls and the transactions feed over HTTP', () => {
     const bad = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=zzz`, headers: admin.headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('cursor');
-    // Digits beyond a posting id's 64 bits (PostgreSQL's bigint): not a cursor of this list either (this was a 500).
-    const huge = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=txn_9999999999999999999`, headers: admin.headers });
-    expect(huge.statusCode).toBe(400);
-    expect(huge.json().errors[0].path).toBe('cursor');
-    const largest = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=txn_9223372036854775807`, headers: admin.headers });
+    // Posting numbers are not cursors (ids are enciphered: src/wallet/transaction-ids.ts), nor is an id of another key,
+    // nor one of the right shape whose last character carries bits 16 bytes do not have.
+    const ids = await transactionIds(t.db.app.db);
+    const [real] = ids.idsOf(['12']);
+    for (const cursor of ['txn_9999999999999999999', 'txn_000000000012', transactionIdsWith(Buffer.alloc(16, 7)).idsOf(['12'])[0]!, `${real!.slice(0, -1)}${real!.at(-1) === 'B' ? 'C' : 'B'}`]) {
+      const refused = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=${cursor}`, headers: admin.headers });
+      expect(refused.statusCode, cursor).toBe(400);
+      expect(refused.json().errors[0].path).toBe('cursor');
+    }
+    const largest = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?cursor=${ids.idsOf([String(2n ** 63n - 1n)])[0]}`, headers: admin.headers });
     expect(largest.statusCode).toBe(200);
     const badLimit = await t.app.inject({ method: 'GET', url: `/api/v1/customers/${acme}/transactions?limit=5000`, headers: admin.headers });
     expect(badLimit.statusCode).toBe(400);

@@ -8,12 +8,14 @@ import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { csvCell } from '../audit/csv.ts';
-import { readFeedPage, listTransactions, parseTransactionCursor, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { readFeedPage, listTransactions, TRANSACTION_TYPES, type TransactionType } from './list-transactions.ts';
+import { transactionIds } from './transaction-ids.ts';
 import { readWallet } from './wallets.repo.ts';
 
 /** Strict: the tests hold the feed's answers to this schema, and see any field it does not document. */
 const transactionSchema = z.strictObject({
-  id: z.string(), occurredAt: z.string(), type: z.string(), kind: z.string(), description: z.string(),
+  id: z.string().describe('The transaction\'s id: txn_ and 22 characters, opaque (it tells nothing of other transactions), the same on every page and in the CSV'),
+  occurredAt: z.string(), type: z.string(), kind: z.string(), description: z.string(),
   amount: z.string(), balanceAfter: z.string(), currency: z.string(), cause: z.strictObject({ type: z.string(), id: z.string() }),
 });
 export const feedSchema = z.strictObject({
@@ -37,7 +39,7 @@ const walletSchema = z.object({
 const feedQuery = z.strictObject({
   type: z.enum(TRANSACTION_TYPES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(100),
-  cursor: z.string().max(40).optional(),
+  cursor: z.string().max(40).optional().describe('The nextCursor of the page before: the transactions older than it'),
   format: z.enum(['json', 'csv']).optional(),
 });
 type FeedQuery = z.infer<typeof feedQuery>;
@@ -60,15 +62,16 @@ function wantsCsv(query: FeedQuery, accept: string | undefined): boolean {
 function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, currency: string, type: TransactionType | undefined): Readable {
   async function* rows(): AsyncGenerator<string> {
     yield 'id,occurredAt,type,description,amount,balanceAfter,currency\r\n'; // the JSON's names, as every CSV writes them
+    const ids = await transactionIds(db);
     let cursor: string | null = null;
     for (;;) {
-      const after = cursor;
-      const page = await inScope(db, scope, (trx) => listTransactions(trx, { partnerId, customerId, currency, ...(type ? { type } : {}), limit: CSV_BATCH, afterPostingId: after }));
+      const after: string | null = cursor;
+      const page: Awaited<ReturnType<typeof listTransactions>> = await inScope(db, scope, (trx) => listTransactions(trx, { partnerId, customerId, currency, ...(type ? { type } : {}), limit: CSV_BATCH, afterPostingId: after, ids }));
       for (const { view: t } of page.data) {
         // amounts are decimal strings we formatted ourselves, safe as they are
         yield `${[t.id, t.occurredAt, t.type, csvCell(t.description)].join(',')},${t.amount},${t.balanceAfter},${t.currency}\r\n`;
       }
-      cursor = parseTransactionCursor(page.nextCursor ?? undefined);
+      cursor = page.nextCursor === null ? null : ids.postingIdOf(page.nextCursor);
       if (!cursor) return;
     }
   }
@@ -78,9 +81,10 @@ function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string
 export function walletRoutes(app: FolioApp, deps: ServerDeps): void {
   /** One round trip (a read-only transaction of its own): the customer's feed account, the page, and the totals by type over the whole history. */
   const feed = async (scope: Parameters<typeof inScope>[1], partnerId: string, customerId: string, query: FeedQuery) => {
-    const after = parseTransactionCursor(query.cursor);
+    const ids = await transactionIds(deps.db);
+    const after = query.cursor ? ids.postingIdOf(query.cursor) : null;
     if (query.cursor && !after) throw new DomainError('validation_failed', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor from this list' }]);
-    const page = await readFeedPage(deps.db, scope, { partnerId, customerId, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after });
+    const page = await readFeedPage(deps.db, scope, { partnerId, customerId, ...(query.type ? { type: query.type } : {}), limit: query.limit, afterPostingId: after, ids });
     if (!page) throw new DomainError('not_found', 'Customer not found');
     return { data: page.data.map((r) => r.view), nextCursor: page.nextCursor, totals: page.totals };
   };

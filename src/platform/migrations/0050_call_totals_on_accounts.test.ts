@@ -7,6 +7,7 @@ import { inScope } from '../database.ts';
 import { postEntries } from '../../ledger/post-entry.ts';
 import { ensureWallet } from '../../wallet/wallets.repo.ts';
 import { moveCallTotals } from './0050_call_totals_on_accounts.ts';
+import { transactionIds } from '../../wallet/transaction-ids.ts';
 
 // Migration 0050 moves the calls' feed totals from points_feed_totals onto their accounts. Calls of two customers are
 // charged, put back the way the earlier migrations kept their totals, and moved again.
@@ -36,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-const feedTotals = async () => (await readFeedPage(db.app.db, { kind: 'partner', partnerId }, { partnerId, customerId, limit: 1, afterPostingId: null }))!.totals;
+const feedTotals = async () => (await readFeedPage(db.app.db, { kind: 'partner', partnerId }, { partnerId, customerId, limit: 1, afterPostingId: null, ids: await transactionIds(db.app.db) }))!.totals;
 
 describe('migration 0050: the calls totals move onto their accounts', () => {
   it('moves every kept calls total, adds it to what the account holds, and the feed says the same before and after', async () => {

@@ -60,6 +60,7 @@ import * as m0070 from './0070_number_formats_never_repeat.ts';
 import * as m0071 from './0071_access_requests_any_app.ts';
 import * as m0072 from './0072_allocation_fee_part.ts';
 import * as m0073 from './0073_one_account_per_address_once_accepted.ts';
+import * as m0074 from './0074_transaction_id_key.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -124,4 +125,5 @@ export const migrations: Record<string, Migration> = {
   '0071_access_requests_any_app': m0071,
   '0072_allocation_fee_part': m0072,
   '0073_one_account_per_address_once_accepted': m0073,
+  '0074_transaction_id_key': m0074,
 };
