@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { csrf, pick, SHOTS, signIn } from './support/folio.ts';
+import { apiWrite, csrf, customerWithOwner, pick, SHOTS, signIn } from './support/folio.ts';
 
 /**
  * The admin portal on a phone (390 x 844, an iPhone's width): its lists (customers, invoices, audit events, staff,
@@ -307,4 +307,42 @@ test('on a phone, the operator reads the audit trail of every partner as cards',
   await expect(signedIn.getByRole('button', { name: /^Details of auth\.signed_in at / })).toBeInViewport();
   await page.screenshot({ path: `${SHOTS}/phone2-operator-audit.png` });
   await expectTableOnDesktop(page, 'Audit events', 'Partner');
+});
+
+test('on a phone, a credit note refunded to the card shows its card refunds as cards', async ({ page, browser, request }) => {
+  // The finance person: the Customer and Invoice apps to make the customer and its invoice, Finance for the credit note.
+  await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+  const headers = await csrf(page);
+  // A customer of this test's own, whose owner pays an invoice by card in the portal.
+  const suffix = Date.now().toString(36).toUpperCase();
+  const ownerEmail = `owner-${suffix.toLowerCase()}@cardback.test`;
+  const customerId = await customerWithOwner(page, request, { name: `Cardback ${suffix} Pte Ltd`, ownerEmail, ownerName: 'Cara Cardback' });
+  const invoiceRes = await page.request.post('/api/v1/invoices', {
+    headers, data: { customerId, type: 'purchase', issue: true, lines: [{ description: 'Conference phone', quantity: '1', unitPrice: '40.00', taxCategory: 'zero_rated' }] },
+  });
+  expect(invoiceRes.status(), await invoiceRes.text()).toBe(201);
+  const invoice = (await invoiceRes.json()) as { id: string; number: string };
+  const ownerContext = await browser.newContext();
+  const owner = await ownerContext.newPage();
+  await signIn(owner, ownerEmail, /\/portal$/, { twoFactor: false });
+  const paid = await apiWrite(owner, 'POST', `/api/v1/portal/invoices/${invoice.id}/pay`, { amount: '40.00', usePoints: false, cardToken: 'tok_sandbox_success' });
+  expect(paid.status(), await paid.text()).toBe(200);
+  await ownerContext.close();
+
+  // Finance gives 25.00 back to the card it was paid with.
+  const note = await apiWrite(page, 'POST', '/api/v1/credit-notes', {
+    invoiceId: invoice.id, mode: 'amount', amount: '25.00', reason: 'service_issue', outcome: 'refund', refundMethod: 'card', issue: true,
+  });
+  expect(note.status(), await note.text()).toBe(201);
+  const creditNote = (await note.json()) as { id: string; number: string };
+  await page.goto(`/admin/finance/credit-notes/${creditNote.id}`);
+  await expect(page.getByRole('heading', { name: creditNote.number })).toBeVisible();
+
+  // The refund is a card: its amount as the title, the charge, its status and the refund's reference as fields.
+  const refund = await phoneCard(page, 'Card refunds', 'SGD 25.00');
+  await expectField(refund, 'Charge', /^\S+$/);
+  await expectField(refund, 'Status', /^(pending|succeeded)/);
+  await expectField(refund, 'Refund', /^\S+$/);
+  await refund.screenshot({ path: `${SHOTS}/phone2-credit-note-card-refunds.png` });
+  await expectTableOnDesktop(page, 'Card refunds', 'Charge');
 });
