@@ -80,10 +80,23 @@ export async function chargeAndComplete(deps: TopUpDeps, actor: AuditActor, topU
   return { ...(await complete(deps, actor, topUp, outcome)), error };
 }
 
+/**
+ * Complete the top-up with its charge's outcome. A charge that succeeded but whose paid invoice cannot be numbered (its
+ * number was issued meanwhile under an earlier format: the check before the charge saw it free, docs/adr/0041) is not
+ * refused: the money is taken. The top-up stays pending with its charge, the reason on the trail (`top_up.pending`),
+ * and the gateway's `charge.succeeded` webhook, delivered again until it is handled, completes it once staff have
+ * changed the format: the points and the invoice then, exactly once.
+ */
 async function complete(deps: TopUpDeps, actor: AuditActor, topUp: TopUpRow, outcome: TopUpOutcome): Promise<Completion> {
-  return inScope(deps.db, { kind: 'partner', partnerId: topUp.partnerId }, (trx) =>
-    completeTopUp(trx, actor, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome, source: 'charge' }),
-  );
+  const scope = { kind: 'partner' as const, partnerId: topUp.partnerId };
+  try {
+    return await inScope(deps.db, scope, (trx) => completeTopUp(trx, actor, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome, source: 'charge' }));
+  } catch (err) {
+    if (!(err instanceof DomainError) || err.code !== 'document_number_taken' || outcome.status !== 'succeeded') throw err;
+    deps.log.warn({ topUpId: topUp.id, partnerId: topUp.partnerId, chargeRef: outcome.chargeRef, reason: err.message }, 'card top-up charged but not invoiced: left pending');
+    const pending: TopUpOutcome = { status: 'pending', chargeRef: outcome.chargeRef, savedCard: outcome.savedCard, reason: `charged, not yet invoiced: ${err.message}` };
+    return inScope(deps.db, scope, (trx) => completeTopUp(trx, actor, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome: pending, source: 'charge' }));
+  }
 }
 
 async function knownCustomerRef(deps: TopUpDeps, key: { partnerId: string; customerId: string }): Promise<string | undefined> {

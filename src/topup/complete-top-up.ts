@@ -16,7 +16,8 @@ export type AuditActor = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent
 /** What came of a top-up's charge. */
 export type TopUpOutcome =
   | { status: 'succeeded'; chargeRef: string; savedCard?: CardToRecord | undefined }
-  | { status: 'pending'; chargeRef: string; savedCard?: CardToRecord | undefined }
+  /** `reason`: why a charge that succeeded is left pending (its invoice could not be numbered), on the trail. */
+  | { status: 'pending'; chargeRef: string; savedCard?: CardToRecord | undefined; reason?: string }
   | { status: 'failed'; code: string; reason: string; chargeRef: string | null };
 
 /** Where the outcome was learnt: the charge call itself (portal, auto top-up) or a webhook (a delayed charge settling). */
@@ -67,7 +68,10 @@ export async function completeTopUp(
 
   if (outcome.status === 'pending') {
     await trx.updateTable('topUps').set({ chargeRef: outcome.chargeRef, savedCardId, updatedAt: now }).where('id', '=', row.id).where('partnerId', '=', row.partnerId).execute();
-    await recordAudit(trx, actor, { ...audit, action: 'top_up.pending', changes: { ...what, status: { after: 'pending' } } });
+    await recordAudit(trx, actor, {
+      ...audit, action: 'top_up.pending',
+      changes: { ...what, status: { after: 'pending' }, ...(outcome.reason ? { reason: { after: outcome.reason } } : {}) },
+    });
     return { applied: true, row: (await lockTopUp(trx, row.partnerId, row.id))! };
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pino from 'pino';
-import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
+import { api, auditEventsOf, createTestAppWithGateway, customerIdOf, deliverSandboxWebhooks, partnerIdOf, signIn, type Session, type TestAppWithGateway } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
 import { chargeWallet } from '../wallet/charge-wallet.ts';
@@ -127,6 +127,52 @@ describe('an automatic top-up whose invoice could not be numbered', () => {
     const next = await attemptAutoTopUp(deps, { partnerId: demo, customerId: acme }, addDays(today, 1));
     expect(next).toMatchObject({ status: 'succeeded', auto: true });
     expect(await charges()).toBe(chargesBefore + 1);
+    expect(await checkLedger(owned())).toEqual([]);
+  });
+});
+
+describe('a card top-up whose invoice number is taken between its check and its charge', () => {
+  it('keeps the money it charged: pending with its charge and the reason, then completed once by the charge\'s webhook when the format is changed', async () => {
+    const wallet = async () => parseDecimal((await api(t, owner, 'GET', '/api/v1/portal/wallet')).json<{ points: string }>().points, 'SGD', 6)!;
+    const pointsBefore = await wallet();
+    // The check before the charge finds the number free; a document is issued with it while the card is charged (an
+    // earlier format's series reaching it: docs/adr/0041), so the completion meets it taken.
+    const charge = t.gateway.charge.bind(t.gateway);
+    let collision: Awaited<ReturnType<typeof collide>> | undefined;
+    t.gateway.charge = async (input) => {
+      collision = await collide();
+      return charge(input);
+    };
+    let res;
+    try {
+      res = await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '30.00', cardToken: 'tok_sandbox_success' });
+    } finally {
+      t.gateway.charge = charge;
+    }
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ status: 'pending' });
+    const topUp = await owned().selectFrom('topUps').select(['id', 'chargeRef']).where('id', '=', res.json<{ id: string }>().id).executeTakeFirstOrThrow();
+    expect(topUp.chargeRef).toMatch(/^ch_sbx_/);
+    const [pending] = await auditEventsOf(t.db, 'top_up.pending');
+    expect(pending).toMatchObject({ targetId: topUp.id, customerId: acme });
+    expect(JSON.stringify(pending!.changes)).toContain(`charged, not yet invoiced: The next top-up number, ${collision!.number}, was already issued on 2026-12-01`);
+    expect(await wallet()).toBe(pointsBefore);
+    expect((await owned().selectFrom('topUps').select(['status', 'invoiceId']).where('id', '=', topUp.id).executeTakeFirstOrThrow())).toEqual({ status: 'pending', invoiceId: null });
+
+    // The charge's webhook comes while the format still repeats the number: refused, kept for later; nothing written.
+    const early = await deliverSandboxWebhooks(t, t.gateway);
+    expect(early.some((r) => r.statusCode >= 400)).toBe(true);
+    expect(await wallet()).toBe(pointsBefore);
+
+    // Staff change the format; the webhook, delivered again, completes the top-up once: points, paid invoice, receipt.
+    await collision!.restore();
+    const later = await deliverSandboxWebhooks(t, t.gateway, new Date(Date.now() + 60_000));
+    expect(later.every((r) => r.statusCode < 300)).toBe(true);
+    const done = await owned().selectFrom('topUps').select(['status', 'invoiceId', 'chargeRef']).where('id', '=', topUp.id).executeTakeFirstOrThrow();
+    expect(done).toMatchObject({ status: 'succeeded', chargeRef: topUp.chargeRef, invoiceId: expect.stringMatching(/^inv_/) });
+    expect(await wallet()).toBe(pointsBefore + 30_000_000n);
+    expect(await deliverSandboxWebhooks(t, t.gateway, new Date(Date.now() + 600_000))).toEqual([]);
+    expect(await wallet()).toBe(pointsBefore + 30_000_000n);
     expect(await checkLedger(owned())).toEqual([]);
   });
 });

@@ -44,7 +44,9 @@ export function topUpRoutes(app: FolioApp, deps: ServerDeps): void {
         + 'below its minimum the top-up is refused (422 rule_violation), below its fee threshold an admin fee is added to the card charge. '
         + 'Send exactly one of `cardToken` (from the card form; `saveCard` keeps the card for later) or `savedCardId`. Honours Idempotency-Key. '
         + 'When the partner\'s next Top-up invoice number is one already issued (a format changed before formats were checked), the top-up is '
-        + 'refused before the card is charged: 409 document_number_taken, nothing written.',
+        + 'refused before the card is charged: 409 document_number_taken, nothing written. Should that number be issued while the card is '
+        + 'charged, the charge is kept: 202 with the top-up pending, completed (points and paid invoice) by the charge\'s confirmation once '
+        + 'the partner has changed the format.',
       headers: z.looseObject({ [IDEMPOTENCY_KEY_HEADER]: z.string().max(255).optional() }),
       body: z.strictObject({
         amount: decimal,
