@@ -603,6 +603,8 @@ export interface TopUpsTable {
   createdAt: CreatedAt;
   updatedAt: Timestamp;
   completedAt: Timestamp | null;
+  /** When a portal retry last sent the charge again (migration 0075); null when it never was. */
+  resumedAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AutoTopUpSettingsTable {

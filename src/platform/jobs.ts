@@ -10,7 +10,7 @@ import { inScope } from './database.ts';
 import { expireReservations } from '../wallet/reservations.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { gatewayOf } from '../topup/gateway-of.ts';
-import { AUTO_TOP_UP_SWEEP_CRONTAB, startSandboxDelivery, topUpTasks } from '../topup/topup-tasks.ts';
+import { AUTO_TOP_UP_SWEEP_CRONTAB, SETTLE_STALE_TOP_UPS_CRONTAB, startSandboxDelivery, topUpTasks } from '../topup/topup-tasks.ts';
 import { RENEWALS_CRONTAB, renewalTasks } from '../subscriptions/renewals/renewals-tasks.ts';
 import { STATEMENTS_CRONTAB, statementTasks } from '../invoices/statements/statement-tasks.ts';
 import { creditNoteTasks } from '../credit-notes/credit-note-tasks.ts';
@@ -51,7 +51,7 @@ export async function startWorker(deps: { queuePool: pg.Pool; ownerDb: Db; db: D
     ...creditLimitTasks({ db: deps.db, config: deps.config, log: deps.log }),
   };
   const runner = await run({
-    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, LOW_BALANCE_SWEEP_CRONTAB, CREDIT_LIMIT_EXPIRY_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB].join('\n'),
+    crontab: [IDEMPOTENCY_CLEANUP_CRONTAB, RESERVATION_EXPIRY_CRONTAB, AUTO_TOP_UP_SWEEP_CRONTAB, LOW_BALANCE_SWEEP_CRONTAB, CREDIT_LIMIT_EXPIRY_CRONTAB, RENEWALS_CRONTAB, STATEMENTS_CRONTAB, TOP_UP_POLICY_NOTICES_CRONTAB, AUDIT_CHAIN_CHECK_CRONTAB, LEDGER_CHECK_CRONTAB, SETTLE_STALE_PAY_ATTEMPTS_CRONTAB, SETTLE_STALE_TOP_UPS_CRONTAB].join('\n'),
     pgPool: deps.queuePool,
     taskList,
     concurrency: deps.config.workerConcurrency,

@@ -11,7 +11,8 @@ import { chargeWallet } from '../wallet/charge-wallet.ts';
 import { addDays, utcDay } from './dates.ts';
 import { attemptAutoTopUp, runAutoTopUpSweep } from './auto-top-up-sweep.ts';
 import { newSavedCardId } from './ids.ts';
-import { AUTO_TOP_UP_SWEEP_CRONTAB, AUTO_TOP_UP_SWEEP_TASK, deliverSandboxEvents, startSandboxDelivery, topUpTasks } from './topup-tasks.ts';
+import { AUTO_TOP_UP_SWEEP_CRONTAB, SETTLE_STALE_TOP_UPS_CRONTAB, AUTO_TOP_UP_SWEEP_TASK, deliverSandboxEvents, startSandboxDelivery, topUpTasks } from './topup-tasks.ts';
+import { SETTLE_STALE_TOP_UPS_TASK } from './settle-stale-top-ups.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
 
 let t: TestAppWithGateway;
@@ -324,7 +325,10 @@ describe('a suspended organisation keeps its auto top-up; a closed one has none'
 describe('worker wiring', () => {
   it('the sweep is a cron task; the sandbox loop settles due payments through the webhook code, and stops cleanly', async () => {
     expect(parseCrontab(AUTO_TOP_UP_SWEEP_CRONTAB).map((c) => c.task)).toEqual([AUTO_TOP_UP_SWEEP_TASK]);
-    expect(Object.keys(topUpTasks(deps))).toEqual([AUTO_TOP_UP_SWEEP_TASK]);
+    // Beside it, every 5 minutes on a queue of its own, the settling of top-ups whose charge answer was lost.
+    const settle = parseCrontab(SETTLE_STALE_TOP_UPS_CRONTAB);
+    expect(settle.map((c) => [c.task, c.options.queueName, c.options.maxAttempts])).toEqual([[SETTLE_STALE_TOP_UPS_TASK, SETTLE_STALE_TOP_UPS_TASK, 1]]);
+    expect(Object.keys(topUpTasks(deps))).toEqual([AUTO_TOP_UP_SWEEP_TASK, SETTLE_STALE_TOP_UPS_TASK]);
 
     const zero = await createTestAppWithGateway({ settleAfterMs: 0 });
     try {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { DomainError, notFound, type FieldError } from '../platform/errors.ts';
@@ -67,6 +68,12 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
       if (earlier) {
         if (BigInt(earlier.amountMicros) !== amount || (saved !== null && earlier.savedCardId !== saved.id)) {
           throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different top-up', [{ path: 'Idempotency-Key', message: 'already used for a different top-up' }]);
+        }
+        if (earlier.status === 'pending' && earlier.chargeRef === null) {
+          // Sent again below: the stale top-up settler waits again before it reads a miss at the gateway as "never charged".
+          await trx.updateTable('topUps').set({ resumedAt: sql`now()`, updatedAt: new Date() })
+            .where('partnerId', '=', key.partnerId).where('id', '=', earlier.id).where('status', '=', 'pending').where('chargeRef', 'is', null)
+            .execute();
         }
         return { row: earlier, saved, resumed: true };
       }

@@ -3,6 +3,7 @@ import type { Principal } from '../platform/context.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
 import type { AuditActor } from './complete-top-up.ts';
 import { runAutoTopUpSweep } from './auto-top-up-sweep.ts';
+import { SETTLE_STALE_TOP_UPS_TASK, settleStaleTopUps } from './settle-stale-top-ups.ts';
 import { handleGatewayWebhook } from './handle-gateway-webhook.ts';
 import { startBackgroundLoop, type BackgroundLoop } from '../platform/background-loop.ts';
 
@@ -17,6 +18,11 @@ import { startBackgroundLoop, type BackgroundLoop } from '../platform/background
  */
 export const AUTO_TOP_UP_SWEEP_TASK = 'auto_top_up_sweep';
 export const AUTO_TOP_UP_SWEEP_CRONTAB = `* * * * * ${AUTO_TOP_UP_SWEEP_TASK} ?max=1`;
+/**
+ * Every 5 minutes, on its own named queue so runs never overlap: top-ups whose charge answer was lost, asked about at the
+ * gateway once 10 minutes old (settle-stale-top-ups.ts).
+ */
+export const SETTLE_STALE_TOP_UPS_CRONTAB = `*/5 * * * * ${SETTLE_STALE_TOP_UPS_TASK} ?max=1&queue=${SETTLE_STALE_TOP_UPS_TASK}`;
 export const SANDBOX_DELIVERY_INTERVAL_MS = 2_000;
 const AUTO_TOP_UP_BATCH = 200;
 
@@ -27,6 +33,10 @@ export function topUpTasks(deps: TopUpDeps): TaskList {
   return {
     [AUTO_TOP_UP_SWEEP_TASK]: async () => {
       await runAutoTopUpSweep(deps, { limit: AUTO_TOP_UP_BATCH });
+    },
+    [SETTLE_STALE_TOP_UPS_TASK]: async () => {
+      const result = await settleStaleTopUps(deps);
+      if (result.examined > 0) deps.log.info({ ...result }, 'stale top-ups asked about at the card gateway');
     },
   };
 }

@@ -61,6 +61,7 @@ import * as m0071 from './0071_access_requests_any_app.ts';
 import * as m0072 from './0072_allocation_fee_part.ts';
 import * as m0073 from './0073_one_account_per_address_once_accepted.ts';
 import * as m0074 from './0074_transaction_id_key.ts';
+import * as m0075 from './0075_top_up_resumed_at.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -126,4 +127,5 @@ export const migrations: Record<string, Migration> = {
   '0072_allocation_fee_part': m0072,
   '0073_one_account_per_address_once_accepted': m0073,
   '0074_transaction_id_key': m0074,
+  '0075_top_up_resumed_at': m0075,
 };
