@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Principal } from '../platform/context.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db } from '../platform/database.ts';
-import type { FoundCharge, Gateway } from '../gateway/gateway.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { askAboutStaleCharge, missProvesNothingCharged } from '../gateway/stale-charge.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { completeInvoicePayment, invoiceChargeKey, type PayOutcome } from './complete-invoice-payment.ts';
 import { STALE_PAY_ATTEMPT_MINUTES } from './pay-invoice.ts';
@@ -83,28 +84,28 @@ export async function settleStalePayAttempts(deps: SettleStalePayAttemptsDeps, o
   for (const attempt of candidates) {
     result.examined++;
     const log = deps.log.child({ attemptId: attempt.id, partnerId: attempt.partnerId });
-    let found: FoundCharge | null;
     // A miss proves "never charged" only for requests sent at least this long before the gateway was asked.
-    const askedAt = clock.now().getTime();
-    const missProvesAfter = Math.max(STALE_PAY_ATTEMPT_MINUTES * 60_000, deps.gateway.chargeLookupLagMs);
-    const sentLongBefore = (a: { createdAt: Date | string; resumedAt: Date | string | null }) =>
-      Math.max(new Date(a.createdAt).getTime(), a.resumedAt === null ? 0 : new Date(a.resumedAt).getTime()) + missProvesAfter <= askedAt;
-    try {
-      found = await deps.gateway.findCharge({ idempotencyKey: invoiceChargeKey(attempt.id), reference: { key: 'invoicePaymentAttemptId', value: attempt.id } });
-    } catch (err) {
-      log.warn({ err }, 'could not ask the card gateway about a stale invoice payment; left pending for the next run');
+    const askedAtMs = clock.now().getTime();
+    const answer = await askAboutStaleCharge(deps.gateway, {
+      lookup: { idempotencyKey: invoiceChargeKey(attempt.id), reference: { key: 'invoicePaymentAttemptId', value: attempt.id } },
+      currency: attempt.currency, amountMicros: BigInt(attempt.cardMicros), staleMinutes: STALE_PAY_ATTEMPT_MINUTES, sent: attempt, askedAtMs,
+    });
+    if (answer.kind === 'error') {
+      log.warn({ err: answer.err }, 'could not ask the card gateway about a stale invoice payment; left pending for the next run');
       result.errors++;
       continue;
     }
-    if (found && (found.currency !== attempt.currency || found.amountMicros !== BigInt(attempt.cardMicros))) {
-      log.error({ chargeRef: found.chargeRef, status: found.status }, 'the gateway\'s charge for a stale invoice payment does not match its amount or currency; left pending for someone to look at');
+    if (answer.kind === 'mismatch') {
+      log.error({ chargeRef: answer.found.chargeRef, status: answer.found.status }, 'the gateway\'s charge for a stale invoice payment does not match its amount or currency; left pending for someone to look at');
       result.untouched++;
       continue;
     }
-    if (!found && !sentLongBefore(attempt)) {
+    if (answer.kind === 'too_young') {
       result.untouched++; // the gateway may not show it yet: asked again next run
       continue;
     }
+    const found = answer.found;
+    const sentLongBefore = (a: { createdAt: Date | string; resumedAt: Date | string | null }) => missProvesNothingCharged(deps.gateway, STALE_PAY_ATTEMPT_MINUTES, a, askedAtMs);
     const outcome: PayOutcome = !found
       ? { status: 'failed', code: NOT_RECEIVED, chargeRef: null, reason: 'the card gateway never received this payment (its answer was lost before it arrived); nothing was charged' }
       : found.status === 'failed'

@@ -3,7 +3,8 @@ import type { Principal } from '../platform/context.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
-import type { FoundCharge, Gateway } from '../gateway/gateway.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { askAboutStaleCharge, missProvesNothingCharged } from '../gateway/stale-charge.ts';
 import { chargeKey } from './charge-top-up.ts';
 import { completeTopUp, type AuditActor, type TopUpOutcome } from './complete-top-up.ts';
 import { lockTopUp } from './top-up-views.ts';
@@ -70,28 +71,26 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
   for (const topUp of candidates) {
     result.examined++;
     const log = deps.log.child({ topUpId: topUp.id, partnerId: topUp.partnerId });
-    const askedAt = clock.now().getTime();
-    const missProvesAfter = Math.max(STALE_TOP_UP_MINUTES * 60_000, deps.gateway.chargeLookupLagMs);
-    const sentLongBefore = (t: { createdAt: Date | string; resumedAt: Date | string | null }) =>
-      Math.max(new Date(t.createdAt).getTime(), t.resumedAt === null ? 0 : new Date(t.resumedAt).getTime()) + missProvesAfter <= askedAt;
-    let found: FoundCharge | null;
-    try {
-      found = await deps.gateway.findCharge({ idempotencyKey: chargeKey(topUp.id), reference: { key: 'topUpId', value: topUp.id } });
-    } catch (err) {
-      log.warn({ err }, 'could not ask the card gateway about a stale top-up; left pending for the next run');
+    const askedAtMs = clock.now().getTime();
+    const answer = await askAboutStaleCharge(deps.gateway, {
+      lookup: { idempotencyKey: chargeKey(topUp.id), reference: { key: 'topUpId', value: topUp.id } },
+      currency: topUp.currency, amountMicros: BigInt(topUp.amountMicros) + BigInt(topUp.feeMicros), staleMinutes: STALE_TOP_UP_MINUTES, sent: topUp, askedAtMs,
+    });
+    if (answer.kind === 'error') {
+      log.warn({ err: answer.err }, 'could not ask the card gateway about a stale top-up; left pending for the next run');
       result.errors++;
       continue;
     }
-    const totalMicros = BigInt(topUp.amountMicros) + BigInt(topUp.feeMicros);
-    if (found && (found.currency !== topUp.currency || found.amountMicros !== totalMicros)) {
-      log.error({ chargeRef: found.chargeRef, status: found.status }, 'the gateway\'s charge for a stale top-up does not match its amount or currency; left pending for someone to look at');
+    if (answer.kind === 'mismatch') {
+      log.error({ chargeRef: answer.found.chargeRef, status: answer.found.status }, 'the gateway\'s charge for a stale top-up does not match its amount or currency; left pending for someone to look at');
       result.untouched++;
       continue;
     }
-    if (!found && !sentLongBefore(topUp)) {
+    if (answer.kind === 'too_young') {
       result.untouched++; // the gateway may not show it yet: asked again next run
       continue;
     }
+    const found = answer.found;
     const outcome: TopUpOutcome = !found
       ? { status: 'failed', code: NOT_RECEIVED, chargeRef: null, reason: 'the card gateway never received this charge (its answer was lost before it arrived); nothing was charged' }
       : found.status === 'failed'
@@ -102,7 +101,7 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
         const locked = await lockTopUp(trx, topUp.partnerId, topUp.id);
         if (!locked || locked.status !== 'pending' || locked.chargeRef !== null) return false; // settled meanwhile: theirs stands
         const resumedAt = (await trx.selectFrom('topUps').select('resumedAt').where('partnerId', '=', topUp.partnerId).where('id', '=', topUp.id).executeTakeFirstOrThrow()).resumedAt;
-        if (!found && !sentLongBefore({ createdAt: topUp.createdAt, resumedAt })) return false; // a retry sent it again meanwhile
+        if (!found && !missProvesNothingCharged(deps.gateway, STALE_TOP_UP_MINUTES, { createdAt: topUp.createdAt, resumedAt }, askedAtMs)) return false; // a retry sent it again meanwhile
         return (await completeTopUp(trx, ACTOR, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome: o, source: 'webhook' })).applied;
       });
       let settled: boolean;
