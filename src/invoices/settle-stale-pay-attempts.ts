@@ -3,7 +3,7 @@ import type { Principal } from '../platform/context.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db } from '../platform/database.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import { askAboutStaleCharge, missProvesNothingCharged } from '../gateway/stale-charge.ts';
+import { askAboutStaleCharge, countSettled, missProvesNothingCharged, type StaleSettleCounts } from '../gateway/stale-charge.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { completeInvoicePayment, invoiceChargeKey, type PayOutcome } from './complete-invoice-payment.ts';
 import { STALE_PAY_ATTEMPT_MINUTES } from './pay-invoice.ts';
@@ -50,18 +50,9 @@ export interface SettleStalePayAttemptsOptions {
   limit?: number;
 }
 
-export interface SettleStalePayAttemptsResult {
-  /** Attempts asked about. */
+/** Attempts asked about, and what became of them (StaleSettleCounts: completed as paid, failed at the gateway, delayed with its charge recorded, never received; left untouched; errors). */
+export interface SettleStalePayAttemptsResult extends StaleSettleCounts {
   examined: number;
-  /** Completed as paid, failed at the gateway, delayed (charge reference recorded), never received (failed). */
-  succeeded: number;
-  failed: number;
-  pending: number;
-  notReceived: number;
-  /** Left as they were: settled meanwhile by someone else, too young for a miss to prove anything, or not matching. */
-  untouched: number;
-  /** Left as they were for the next run: the gateway or the settling threw. */
-  errors: number;
 }
 
 const ACTOR = {
@@ -89,19 +80,9 @@ export async function settleStalePayAttempts(deps: SettleStalePayAttemptsDeps, o
     const answer = await askAboutStaleCharge(deps.gateway, {
       lookup: { idempotencyKey: invoiceChargeKey(attempt.id), reference: { key: 'invoicePaymentAttemptId', value: attempt.id } },
       currency: attempt.currency, amountMicros: BigInt(attempt.cardMicros), staleMinutes: STALE_PAY_ATTEMPT_MINUTES, sent: attempt, askedAtMs,
-    });
-    if (answer.kind === 'error') {
-      log.warn({ err: answer.err }, 'could not ask the card gateway about a stale invoice payment; left pending for the next run');
-      result.errors++;
-      continue;
-    }
-    if (answer.kind === 'mismatch') {
-      log.error({ chargeRef: answer.found.chargeRef, status: answer.found.status }, 'the gateway\'s charge for a stale invoice payment does not match its amount or currency; left pending for someone to look at');
-      result.untouched++;
-      continue;
-    }
-    if (answer.kind === 'too_young') {
-      result.untouched++; // the gateway may not show it yet: asked again next run
+    }, log, 'invoice payment');
+    if (answer.kind === 'skip') {
+      result[answer.counted]++;
       continue;
     }
     const found = answer.found;
@@ -123,13 +104,7 @@ export async function settleStalePayAttempts(deps: SettleStalePayAttemptsDeps, o
         });
         return completion.applied;
       });
-      if (!settled) {
-        result.untouched++;
-        continue;
-      }
-      if (!found) result.notReceived++;
-      else result[found.status]++;
-      log.info({ outcome: found ? found.status : NOT_RECEIVED, chargeRef: found?.chargeRef ?? null }, 'stale invoice payment settled from what the card gateway knows');
+      countSettled(result, found, settled, log, 'invoice payment');
     } catch (err) {
       log.error({ err }, 'could not settle a stale invoice payment; left pending for the next run');
       result.errors++;

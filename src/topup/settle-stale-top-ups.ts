@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
-import { askAboutStaleCharge, missProvesNothingCharged } from '../gateway/stale-charge.ts';
+import { askAboutStaleCharge, countSettled, missProvesNothingCharged, type StaleSettleCounts } from '../gateway/stale-charge.ts';
 import { chargeKey } from './charge-top-up.ts';
 import { completeTopUp, type AuditActor, type TopUpOutcome } from './complete-top-up.ts';
 import { lockTopUp } from './top-up-views.ts';
@@ -43,16 +43,9 @@ export interface SettleStaleTopUpsDeps {
   clock?: Clock;
 }
 
-export interface SettleStaleTopUpsResult {
+/** Top-ups asked about, and what became of them (StaleSettleCounts). */
+export interface SettleStaleTopUpsResult extends StaleSettleCounts {
   examined: number;
-  succeeded: number;
-  failed: number;
-  pending: number;
-  notReceived: number;
-  /** Left as they were: settled meanwhile, too young for a miss to prove anything, or not matching. */
-  untouched: number;
-  /** Left for the next run: the gateway or the settling threw. */
-  errors: number;
 }
 
 const ACTOR: AuditActor = { principal: { kind: 'system', job: SETTLE_STALE_TOP_UPS_TASK } satisfies Principal, requestId: null, ip: null, userAgent: null };
@@ -75,19 +68,9 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
     const answer = await askAboutStaleCharge(deps.gateway, {
       lookup: { idempotencyKey: chargeKey(topUp.id), reference: { key: 'topUpId', value: topUp.id } },
       currency: topUp.currency, amountMicros: BigInt(topUp.amountMicros) + BigInt(topUp.feeMicros), staleMinutes: STALE_TOP_UP_MINUTES, sent: topUp, askedAtMs,
-    });
-    if (answer.kind === 'error') {
-      log.warn({ err: answer.err }, 'could not ask the card gateway about a stale top-up; left pending for the next run');
-      result.errors++;
-      continue;
-    }
-    if (answer.kind === 'mismatch') {
-      log.error({ chargeRef: answer.found.chargeRef, status: answer.found.status }, 'the gateway\'s charge for a stale top-up does not match its amount or currency; left pending for someone to look at');
-      result.untouched++;
-      continue;
-    }
-    if (answer.kind === 'too_young') {
-      result.untouched++; // the gateway may not show it yet: asked again next run
+    }, log, 'top-up');
+    if (answer.kind === 'skip') {
+      result[answer.counted]++;
       continue;
     }
     const found = answer.found;
@@ -112,13 +95,7 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
         // Charged, but its invoice number was issued meanwhile: kept pending with its charge; the webhook completes it later.
         settled = await settle({ status: 'pending', chargeRef: outcome.chargeRef, reason: `charged, not yet invoiced: ${err.message}` });
       }
-      if (!settled) {
-        result.untouched++;
-        continue;
-      }
-      if (!found) result.notReceived++;
-      else result[found.status]++;
-      log.info({ outcome: found ? found.status : NOT_RECEIVED, chargeRef: found?.chargeRef ?? null }, 'stale top-up settled from what the card gateway knows');
+      countSettled(result, found, settled, log, 'top-up');
     } catch (err) {
       log.error({ err }, 'could not settle a stale top-up; left pending for the next run');
       result.errors++;
