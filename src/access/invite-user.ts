@@ -86,9 +86,6 @@ async function throttleInvitations(trx: Trx, partnerId: string, customerId: stri
   }
 }
 
-/** Rows of one address an inviter's scope can see at most: one per organisation of the partner that invited it, and its account. */
-const VISIBLE_ROWS_PER_ADDRESS = 50;
-
 /**
  * The shared invitation step of inviteStaff, createCustomer (the owner) and portalInviteMember, run inside the caller's
  * transaction: creates the user (status `invited`, no password; staff get their apps), an invitation valid
@@ -108,16 +105,19 @@ export async function inviteUser(trx: Trx, ctx: Ctx, input: InviteUserInput): Pr
   const customerId = input.kind === 'customer' ? input.customerId : null;
   const role = input.kind === 'customer' ? input.role : null;
 
-  // Row-level security limits these rows to what the inviter's scope may see; the partner filter states it as well.
-  const visible = await trx
+  // The address's rows the inviter may see: the partner's (staff), or only its own organisation's (a portal user; row-level
+  // security says the same). The same organisation's row first: it is invited again or brought back; any other is a 409.
+  const portalOrganisation = ctx.principal.kind === 'customer' ? ctx.principal.customerId : null;
+  const existing = await trx
     .selectFrom('users')
     .select(['id', 'kind', 'status', 'customerId', 'customerRole'])
     .where('partnerId', '=', input.partnerId)
+    .$if(portalOrganisation !== null, (qb) => qb.where('customerId', '=', portalOrganisation))
     .where(sql`lower(email)`, '=', email)
+    .orderBy(sql`(kind = ${input.kind} and customer_id is not distinct from ${customerId})`, 'desc')
     .orderBy('id')
-    .limit(VISIBLE_ROWS_PER_ADDRESS)
-    .execute();
-  const existing = visible.find((u) => u.kind === input.kind && u.customerId === customerId) ?? visible[0];
+    .limit(1)
+    .executeTakeFirst();
 
   let userId: string;
   if (existing) {
