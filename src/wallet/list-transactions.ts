@@ -55,7 +55,7 @@ export async function listTransactions(
     /** How postings are named to clients (transaction-ids.ts). */
     ids: TransactionIds;
   },
-): Promise<{ data: TransactionRow[]; nextCursor: string | null }> {
+): Promise<{ data: TransactionRow[]; nextCursor: string | null; lastPostingId: string | null }> {
   let accountId = input.pointsAccountId;
   if (accountId === undefined) {
     const account = await trx
@@ -64,7 +64,7 @@ export async function listTransactions(
       .executeTakeFirst();
     accountId = account?.pointsAccountId ?? null;
   }
-  if (!accountId) return { data: [], nextCursor: null };
+  if (!accountId) return { data: [], nextCursor: null, lastPostingId: null };
   let query = trx
     .selectFrom('postings as p')
     .select(['p.id', 'p.amountMicros', 'p.balanceAfterMicros', 'p.kind', 'p.feedType', 'p.description', 'p.causeType', 'p.causeId'])
@@ -82,6 +82,8 @@ export async function listTransactions(
   return {
     data: page.map((r, i) => transactionRow(r, ids[i]!, input.currency)),
     nextCursor: rows.length > input.limit ? ids[ids.length - 1]! : null,
+    /** The posting the next page starts after, for a caller paging on the server (the CSV): the cursor's number. */
+    lastPostingId: rows.length > input.limit ? page[page.length - 1]!.id : null,
   };
 }
 

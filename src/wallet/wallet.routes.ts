@@ -71,7 +71,7 @@ function feedCsv(db: Db, scope: Parameters<typeof inScope>[1], partnerId: string
         // amounts are decimal strings we formatted ourselves, safe as they are
         yield `${[t.id, t.occurredAt, t.type, csvCell(t.description)].join(',')},${t.amount},${t.balanceAfter},${t.currency}\r\n`;
       }
-      cursor = page.nextCursor === null ? null : ids.postingIdOf(page.nextCursor);
+      cursor = page.lastPostingId;
       if (!cursor) return;
     }
   }
