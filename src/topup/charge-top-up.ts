@@ -4,7 +4,7 @@ import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { inScope, type Db } from '../platform/database.ts';
 import { DomainError } from '../platform/errors.ts';
 import { currencyOf, type TopUpRow } from './top-up-views.ts';
-import { completeTopUp, type AuditActor, type Completion, type TopUpOutcome } from './complete-top-up.ts';
+import { completeTopUp, keptPendingOutcome, type AuditActor, type Completion, type TopUpOutcome } from './complete-top-up.ts';
 import type { CardToRecord } from './saved-cards.ts';
 
 export interface TopUpDeps {
@@ -92,9 +92,9 @@ async function complete(deps: TopUpDeps, actor: AuditActor, topUp: TopUpRow, out
   try {
     return await inScope(deps.db, scope, (trx) => completeTopUp(trx, actor, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome, source: 'charge' }));
   } catch (err) {
-    if (!(err instanceof DomainError) || err.code !== 'document_number_taken' || outcome.status !== 'succeeded') throw err;
-    deps.log.warn({ topUpId: topUp.id, partnerId: topUp.partnerId, chargeRef: outcome.chargeRef, reason: err.message }, 'card top-up charged but not invoiced: left pending');
-    const pending: TopUpOutcome = { status: 'pending', chargeRef: outcome.chargeRef, savedCard: outcome.savedCard, reason: `charged, not yet invoiced: ${err.message}` };
+    const pending = keptPendingOutcome(err, outcome);
+    if (!pending) throw err;
+    deps.log.warn({ err, topUpId: topUp.id, partnerId: topUp.partnerId }, 'card top-up charged but not invoiced: left pending');
     return inScope(deps.db, scope, (trx) => completeTopUp(trx, actor, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome: pending, source: 'charge' }));
   }
 }

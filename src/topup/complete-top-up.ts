@@ -6,6 +6,7 @@ import { enqueueNotification, type NotificationKind } from '../notifications/enq
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { issuePaidInvoice } from '../invoices/issue-paid-invoice.ts';
 import { newId } from '../platform/ids.ts';
+import { DomainError } from '../platform/errors.ts';
 import { recordSavedCard, type CardToRecord } from './saved-cards.ts';
 import { ADMIN_FEE_DESCRIPTION } from './top-up-policy.ts';
 import { currencyOf, lockTopUp, type TopUpRow } from './top-up-views.ts';
@@ -144,6 +145,16 @@ export async function completeTopUp(
     `Points balance now:  ${moneyText(credited.pointsAfterMicros, currency)}`,
   ]);
   return { applied: true, row: (await lockTopUp(trx, row.partnerId, row.id))! };
+}
+
+/**
+ * The outcome that keeps a charge whose completion was refused because its paid invoice's number had been issued
+ * meanwhile (docs/adr/0041, third amendment): pending with its charge and the reason, for the gateway's webhook to
+ * complete once the format is changed. Null for any other refusal, or an outcome that charged nothing.
+ */
+export function keptPendingOutcome(err: unknown, outcome: TopUpOutcome): TopUpOutcome | null {
+  if (!(err instanceof DomainError) || err.code !== 'document_number_taken' || outcome.status !== 'succeeded') return null;
+  return { status: 'pending', chargeRef: outcome.chargeRef, savedCard: outcome.savedCard, reason: `charged, not yet invoiced: ${err.message}` };
 }
 
 function describeFailure(code: string, reason: string): string {

@@ -2,11 +2,10 @@ import type { Logger } from 'pino';
 import type { Principal } from '../platform/context.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { inScope, type Db } from '../platform/database.ts';
-import { DomainError } from '../platform/errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { askAboutStaleCharge, countSettled, missProvesNothingCharged, type StaleSettleCounts } from '../gateway/stale-charge.ts';
 import { chargeKey } from './charge-top-up.ts';
-import { completeTopUp, type AuditActor, type TopUpOutcome } from './complete-top-up.ts';
+import { completeTopUp, keptPendingOutcome, type AuditActor, type TopUpOutcome } from './complete-top-up.ts';
 import { lockTopUp } from './top-up-views.ts';
 
 /**
@@ -91,9 +90,10 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
       try {
         settled = await settle(outcome);
       } catch (err) {
-        if (!(err instanceof DomainError) || err.code !== 'document_number_taken' || outcome.status !== 'succeeded') throw err;
         // Charged, but its invoice number was issued meanwhile: kept pending with its charge; the webhook completes it later.
-        settled = await settle({ status: 'pending', chargeRef: outcome.chargeRef, reason: `charged, not yet invoiced: ${err.message}` });
+        const pending = keptPendingOutcome(err, outcome);
+        if (!pending) throw err;
+        settled = await settle(pending);
       }
       countSettled(result, found, settled, log, 'top-up');
     } catch (err) {
