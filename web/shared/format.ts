@@ -61,7 +61,5 @@ export function titleCase(s: string): string {
 
 /** An audit action's code as words, where no catalogue names it: `auth.signed_in` -> "Auth signed in". */
 export function humanAction(action: string): string {
-  const [noun = '', ...rest] = action.split('.');
-  const text = `${noun.replaceAll('_', ' ')} ${rest.join(' ').replaceAll('_', ' ')}`.trim();
-  return text.replace(/^\w/, (c) => c.toUpperCase());
+  return titleCase(action.replaceAll('.', ' ').trim());
 }
