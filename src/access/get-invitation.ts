@@ -37,9 +37,15 @@ export async function findUsableInvitation(trx: Trx, token: string, options: { l
     .executeTakeFirst();
 }
 
-/** Whether an address holds an account (a user with a password, active or disabled: `users_account_email_key`); system scope. */
+/**
+ * Whether an address holds an account that keeps it (a user with a password who is not disabled: `users_account_email_key`
+ * holds one row with a password per address); system scope. A disabled account, a removed member or disabled staff, gives
+ * its address up to the invitation accepted with it (acceptInvitation; ADR 0042, amendment).
+ */
 export async function addressHasAccount(trx: Trx, email: string): Promise<boolean> {
-  const row = await trx.selectFrom('users').select('id').where(sql`lower(email)`, '=', email.toLowerCase()).where('passwordHash', 'is not', null).limit(1).executeTakeFirst();
+  const row = await trx.selectFrom('users').select('id')
+    .where(sql`lower(email)`, '=', email.toLowerCase()).where('passwordHash', 'is not', null).where('status', '<>', 'disabled')
+    .limit(1).executeTakeFirst();
   return row !== undefined;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptInvitationFor, api, DEMO_PASSWORD, createTestApp, invitationTokenFor, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
+import { acceptInvitationFor, api, auditEventsOf, DEMO_PASSWORD, createTestApp, invitationTokenFor, lastMailTo, signIn, type Session, type TestApp } from '../test/harness.ts';
 
 /**
  * ADR 0042: one address holds one account, but an invitation to an address the inviter cannot see is answered, mailed,
@@ -160,5 +160,78 @@ describe('invitations to an address that has an account elsewhere', () => {
     expect(again.statusCode).toBe(429);
     expect((await usersWith('once@example.test'))).toHaveLength(1);
     await acceptInvitationFor(t, 'once@example.test', 'Once');
+  });
+});
+
+describe('a disabled account gives its address up to the invitation accepted with it (ADR 0042, amendment)', () => {
+  const login = (email: string, password: string) => api(t, null, 'POST', '/api/v1/auth/login', { email, password });
+  const rowOf = (id: string) => t.db.owner.db.selectFrom('users').select(['status', 'passwordHash', 'customerId']).where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('a removed member joins another organisation with the same address; the old one keeps a disabled person and says the sign-in went', async () => {
+    const members = (await api(t, acmeOwner, 'GET', '/api/v1/portal/members')).json().data as Array<{ id: string; email: string }>;
+    const max = members.find((m) => m.email === 'member@acme.test')!;
+    expect((await api(t, acmeOwner, 'POST', `/api/v1/portal/members/${max.id}/remove`)).statusCode).toBe(200);
+    // Removed: the old password opens nothing.
+    expect((await login('member@acme.test', DEMO_PASSWORD)).statusCode).toBe(401);
+
+    const globexOwner = await signIn(t, 'owner@globex.test');
+    const invited = await api(t, globexOwner, 'POST', '/api/v1/portal/members/invitations', { email: 'member@acme.test', name: 'Max Member', role: 'admin' });
+    expect(invited.statusCode, invited.body).toBe(201);
+    const token = await invitationTokenFor(t.db, 'member@acme.test');
+    // The link offers the password form, not "sign in instead" (that sign-in would be refused: the account is disabled).
+    expect((await preview(token)).json()).toMatchObject({ customerName: 'Globex Sdn Bhd', addressHasAccount: false });
+    const accepted = await accept(token, 'globex-password-2026');
+    expect(accepted.statusCode, accepted.body).toBe(200);
+
+    const max2 = await signIn(t, 'member@acme.test', 'globex-password-2026');
+    expect((await api(t, max2, 'GET', '/api/v1/auth/session')).json()).toMatchObject({ customer: { name: 'Globex Sdn Bhd', role: 'admin' } });
+    expect((await login('member@acme.test', DEMO_PASSWORD)).statusCode).toBe(401);
+
+    // Acme keeps its removed member, without a password, and its trail says the sign-in was released, naming nobody else.
+    expect(await rowOf(max.id)).toMatchObject({ status: 'disabled', passwordHash: null });
+    const [released] = (await auditEventsOf(t.db, 'user.sign_in_released')).filter((e) => e.targetId === max.id);
+    expect(released).toMatchObject({ app: 'portal', customerId: (await rowOf(max.id)).customerId, actorType: 'system', actorId: null });
+    expect(JSON.stringify(released)).not.toMatch(/globex/i);
+    const trail = (await api(t, acmeOwner, 'GET', '/api/v1/portal/audit-events?type=members&limit=50')).json().data as Array<{ action: string; target: { id: string | null } }>;
+    expect(trail.find((e) => e.action === 'user.sign_in_released')).toMatchObject({ target: { id: max.id } });
+
+    // Acme may invite the address back as any other; the link then meets the new account and cannot be accepted.
+    const back = await inviteMember({ email: 'member@acme.test', name: 'Max Member', role: 'member' });
+    expect(back.statusCode, back.body).toBe(201);
+    const backLink = await invitationTokenFor(t.db, 'member@acme.test');
+    expect((await preview(backLink)).json()).toMatchObject({ customerName: 'Acme Pte Ltd', addressHasAccount: true });
+    expect((await accept(backLink)).statusCode).toBe(409);
+    expect(await signIn(t, 'member@acme.test', 'globex-password-2026')).toBeTruthy();
+  });
+
+  it('disabled staff join a customer of another partner; enabled again, they come back invited, their sign-in gone', async () => {
+    const staff = (await api(t, demoAdmin, 'GET', '/api/v1/staff?limit=100')).json().data as Array<{ id: string; email: string }>;
+    const fiona = staff.find((s) => s.email === 'finance@demo.test')!;
+    expect((await api(t, demoAdmin, 'POST', `/api/v1/staff/${fiona.id}/disable`)).statusCode).toBe(200);
+
+    const wombatOwner = await signIn(t, 'owner@wombat.test');
+    const invited = await api(t, wombatOwner, 'POST', '/api/v1/portal/members/invitations', { email: 'finance@demo.test', name: 'Fiona Finance', role: 'member' });
+    expect(invited.statusCode, invited.body).toBe(201);
+    const token = await invitationTokenFor(t.db, 'finance@demo.test');
+    expect((await preview(token)).json()).toMatchObject({ customerName: 'Wombat Pty Ltd', addressHasAccount: false });
+    expect((await accept(token, 'wombat-password-2026')).statusCode).toBe(200);
+    const member = await signIn(t, 'finance@demo.test', 'wombat-password-2026');
+    expect((await api(t, member, 'GET', '/api/v1/auth/session')).json()).toMatchObject({ user: { kind: 'customer' }, customer: { name: 'Wombat Pty Ltd' } });
+
+    const [released] = (await auditEventsOf(t.db, 'user.sign_in_released')).filter((e) => e.targetId === fiona.id);
+    expect(released).toMatchObject({ app: 'access', customerId: null, actorType: 'system' });
+    const enabled = await api(t, demoAdmin, 'POST', `/api/v1/staff/${fiona.id}/enable`);
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(enabled.json()).toMatchObject({ status: 'invited' });
+    expect((await login('finance@demo.test', DEMO_PASSWORD)).statusCode).toBe(401);
+  });
+
+  it('an account that is not disabled is never released: its address still refuses the link, its password still works', async () => {
+    await inviteMember({ email: 'owner@initech.test', name: 'Ian Probe', role: 'guest' });
+    const token = await invitationTokenFor(t.db, 'owner@initech.test');
+    expect((await preview(token)).json()).toMatchObject({ addressHasAccount: true });
+    expect((await accept(token)).statusCode).toBe(409);
+    expect((await auditEventsOf(t.db, 'user.sign_in_released')).map((e) => e.targetId)).not.toContain(await t.db.owner.db.selectFrom('users').select('id').where('email', '=', 'owner@initech.test').where('status', '=', 'active').executeTakeFirstOrThrow().then((u) => u.id));
+    expect(await signIn(t, 'owner@initech.test')).toBeTruthy();
   });
 });

@@ -66,9 +66,10 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
   access: [
     'staff.invited', 'staff.disabled', 'staff.enabled', 'app.granted', 'app.revoked', 'access_request.created', 'access_request.approved',
     'access_request.declined', 'api_key.created', 'api_key.revoked', 'invitation.revoked', 'invitation.accepted', 'user.created',
+    'user.sign_in_released',
   ],
   portal: [
-    'member.invited', 'member.removed', 'member.role_changed', 'ownership.transferred', 'invitation.accepted', 'customer.updated',
+    'member.invited', 'member.removed', 'member.role_changed', 'ownership.transferred', 'invitation.accepted', 'user.sign_in_released', 'customer.updated',
     'auto_top_up.updated', 'points.low_balance_alert_changed', 'saved_card.removed', 'contact_sales.message_sent', ...SUBSCRIPTION, ...SERVICES, ...TOP_UP, ...INVOICE_PAYMENT,
   ],
   auth: [

@@ -52,6 +52,7 @@ export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'invitation.accepted': { type: 'members', fields: ['name', 'status', 'emailVerified'] },
   'member.role_changed': { type: 'members', fields: ['role'] },
   'member.removed': { type: 'members', fields: ['status'] },
+  'user.sign_in_released': { type: 'members', fields: [] },
   'ownership.transferred': { type: 'members', fields: ['newOwnerRole'], people: { ownerId: 'owner' } },
 
   'customer.created': { type: 'account', fields: ['name', 'currency'] },

@@ -53,6 +53,7 @@ const ACTION_LABELS: Record<string, string> = {
   'invitation.accepted': 'Invitation accepted',
   'member.role_changed': 'Role changed',
   'member.removed': 'Member removed',
+  'user.sign_in_released': "Removed member's sign-in released",
   'ownership.transferred': 'Ownership transferred',
   'customer.created': 'Account opened',
   'customer.updated': 'Organisation details changed',
