@@ -82,8 +82,7 @@ export async function settleStaleTopUps(deps: SettleStaleTopUpsDeps, options: { 
       const settle = (o: TopUpOutcome) => inScope(deps.db, { kind: 'partner', partnerId: topUp.partnerId }, async (trx) => {
         const locked = await lockTopUp(trx, topUp.partnerId, topUp.id);
         if (!locked || locked.status !== 'pending' || locked.chargeRef !== null) return false; // settled meanwhile: theirs stands
-        const resumedAt = (await trx.selectFrom('topUps').select('resumedAt').where('partnerId', '=', topUp.partnerId).where('id', '=', topUp.id).executeTakeFirstOrThrow()).resumedAt;
-        if (!found && !missProvesNothingCharged(deps.gateway, STALE_TOP_UP_MINUTES, { createdAt: topUp.createdAt, resumedAt }, askedAtMs)) return false; // a retry sent it again meanwhile
+        if (!found && !missProvesNothingCharged(deps.gateway, STALE_TOP_UP_MINUTES, { createdAt: topUp.createdAt, resumedAt: locked.resumedAt }, askedAtMs)) return false; // a retry sent it again meanwhile
         return (await completeTopUp(trx, ACTOR, { partnerId: topUp.partnerId, topUpId: topUp.id, outcome: o, source: 'webhook' })).applied;
       });
       let settled: boolean;

@@ -59,6 +59,8 @@ export interface TopUpRow {
   failureCode: string | null;
   failureReason: string | null;
   createdAt: Date;
+  /** When a portal retry last sent its charge again (null: only when it was created). */
+  resumedAt: Date | null;
   completedAt: Date | null;
   policyVersionId: string | null;
   policyEffectiveFrom: string | null;
@@ -72,7 +74,7 @@ export function selectTopUps(db: Executor, partnerId: string) {
     .select([
       't.id', 't.partnerId', 't.customerId', 't.userId', 't.currency', 't.amountMicros', 't.feeMicros', 't.status', 't.auto',
       sql<string | null>`t.auto_for_date::text`.as('autoForDate'), 't.gateway', 't.savedCardId', 't.requestKey', 't.chargeRef', 't.invoiceId',
-      'i.number as invoiceNumber', 't.entryId', 't.failureCode', 't.failureReason', 't.createdAt', 't.completedAt',
+      'i.number as invoiceNumber', 't.entryId', 't.failureCode', 't.failureReason', 't.createdAt', 't.resumedAt', 't.completedAt',
       't.policyVersionId', sql<string | null>`t.policy_effective_from::text`.as('policyEffectiveFrom'),
     ])
     .where('t.partnerId', '=', partnerId);
