@@ -32,7 +32,8 @@ export type NotificationKind =
   | 'contact_sales_message'
   | 'contact_sales_test'
   | 'audit_chain_broken'
-  | 'ledger_check_failed';
+  | 'ledger_check_failed'
+  | 'top_up_number_taken';
 
 export interface NotificationInput {
   partnerId: string | null;

@@ -10,6 +10,7 @@ import { DomainError } from '../platform/errors.ts';
 import { recordSavedCard, type CardToRecord } from './saved-cards.ts';
 import { ADMIN_FEE_DESCRIPTION } from './top-up-policy.ts';
 import { currencyOf, lockTopUp, type TopUpRow } from './top-up-views.ts';
+import { alertStaffNumberTaken, heldTopUp } from './number-taken-alert.ts';
 
 /** Who the audit trail names: the portal user, or the system (`gateway_webhook`, `auto_top_up`). */
 export type AuditActor = Pick<Ctx, 'principal' | 'requestId' | 'ip' | 'userAgent'>;
@@ -73,6 +74,7 @@ export async function completeTopUp(
       ...audit, action: 'top_up.pending',
       changes: { ...what, status: { after: 'pending' }, ...(outcome.reason ? { reason: { after: outcome.reason } } : {}) },
     });
+    if (outcome.reason) await alertStaffNumberTaken(trx, heldTopUp(row, 'charged'));
     return { applied: true, row: (await lockTopUp(trx, row.partnerId, row.id))! };
   }
 
@@ -86,6 +88,7 @@ export async function completeTopUp(
       ...audit, action: 'top_up.failed',
       changes: { ...what, status: { before: 'pending', after: 'failed' }, failureCode: { after: outcome.code }, failureReason: { after: outcome.reason } },
     });
+    if (outcome.code === 'document_number_taken') await alertStaffNumberTaken(trx, heldTopUp(row, 'not_charged'));
     const total = moneyText(amount + fee, currency);
     if (row.auto) {
       await notify(trx, row, 'auto_top_up_failed', `Automatic top-up of ${moneyText(amount, currency)} failed`, [

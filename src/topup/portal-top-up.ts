@@ -13,6 +13,7 @@ import { usableSavedCard } from './saved-cards.ts';
 import { currencyOf, selectTopUps, toTopUpView, type TopUpRow, type TopUpView } from './top-up-views.ts';
 import { chargeAndComplete, type TopUpCard } from './charge-top-up.ts';
 import { takenTopUpNumber } from './top-up-number.ts';
+import { alertStaffNumberTaken, type HeldTopUp } from './number-taken-alert.ts';
 
 export interface PortalTopUpInput {
   /** Decimal string in the organisation's currency, at most its minor unit (`"50.00"`). */
@@ -48,6 +49,8 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
   const scope = { kind: 'customer' as const, partnerId: caller.partnerId, customerId: caller.customerId };
   const key = { partnerId: caller.partnerId, customerId: caller.customerId };
 
+  // Set when the next top-up number is taken: the refusal writes nothing, and staff are told in a transaction of its own.
+  const refused: { held: HeldTopUp | null } = { held: null };
   const prepared = await inScope(ctx.db, scope, async (trx) => {
     const customer = await trx.selectFrom('customers').select(['currency', 'status']).where('partnerId', '=', key.partnerId).where('id', '=', key.customerId).executeTakeFirst();
     if (!customer) throw notFound('Customer');
@@ -82,6 +85,7 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
     // No charge whose paid invoice could not be numbered (docs/adr/0041): refused before anything is written or charged.
     const taken = await takenTopUpNumber(trx, key.partnerId, ctx.clock.now());
     if (taken) {
+      refused.held = { partnerId: key.partnerId, customerId: key.customerId, auto: false, currency, amountMicros: amount, topUpId: null, card: 'refused' };
       throw new DomainError('document_number_taken', `Card top-ups are not available just now: the next top-up invoice number, ${taken.number}, `
         + `was already issued on ${taken.issuedOn}, so the top-up could not be invoiced. Nothing was charged. Please contact your provider.`);
     }
@@ -98,6 +102,13 @@ export async function portalTopUp(ctx: Ctx & { gateway: Gateway }, input: Portal
       .execute();
     const row = await selectTopUps(trx, key.partnerId).where('t.id', '=', id).executeTakeFirstOrThrow();
     return { row, saved, resumed: false };
+  }).catch(async (err: unknown) => {
+    const held = refused.held;
+    if (held) {
+      await inScope(ctx.db, { kind: 'partner', partnerId: held.partnerId }, (trx) => alertStaffNumberTaken(trx, held))
+        .catch((alertErr: unknown) => ctx.log.warn({ err: alertErr }, 'could not alert staff of a top-up refused for a taken number'));
+    }
+    throw err;
   });
 
   let row: TopUpRow = prepared.row;

@@ -10,6 +10,7 @@ import { parseDecimal } from '../money/money.ts';
 import { addDays, utcDay } from './dates.ts';
 import { attemptAutoTopUp } from './auto-top-up-sweep.ts';
 import type { TopUpDeps } from './charge-top-up.ts';
+import { NUMBER_TAKEN_ALERT_EVERY_MINUTES } from './number-taken-alert.ts';
 
 // A card is never charged for a top-up whose paid invoice could not be numbered (docs/adr/0041): a top-up number format
 // changed before formats were checked against the numbers issued can reach a number another document carries.
@@ -38,6 +39,13 @@ const setFormats = (formats: Record<string, string>) => sql`update partner_setti
 const charges = async () => (await sql<{ n: number }>`select count(*)::int as n from gateway_sandbox_charges`.execute(owned())).rows[0]!.n;
 const topUpsOf = (customerId: string) => owned().selectFrom('topUps').select(['id', 'status', 'auto', 'failureCode', 'failureReason', 'invoiceId'])
   .where('customerId', '=', customerId).orderBy('id').execute();
+
+/** Staff alerts of top-ups held up by a taken number (docs/adr/0041, fourth amendment), oldest first. */
+const staffAlerts = () => owned().selectFrom('notifications').select(['toEmail', 'subject', 'bodyText', 'customerId'])
+  .where('partnerId', '=', demo).where('kind', '=', 'top_up_number_taken').orderBy('createdAt').orderBy('id').execute();
+/** As if the alerts so far were sent more than an hour ago: the next hold-up is mailed again. */
+const ageStaffAlerts = () => sql`update notifications set created_at = created_at - make_interval(mins => ${NUMBER_TAKEN_ALERT_EVERY_MINUTES + 1})
+  where partner_id = ${demo} and kind = 'top_up_number_taken'`.execute(owned());
 
 /**
  * Demo's next Top-up number made one a purchase invoice already carries: a purchase issued as `TZ<n>` on 2026-12-01,
@@ -81,6 +89,16 @@ describe('a portal top-up whose invoice could not be numbered', () => {
       expect(await topUpsOf(acme)).toHaveLength(rowsBefore);
       expect((await auditEventsOf(t.db, 'top_up.failed')).length + (await auditEventsOf(t.db, 'top_up.succeeded')).length).toBe(auditsBefore);
       expect(await counter('top_up')).toBe(counterBefore);
+
+      // Staff who can change the format (Portal Settings holders: not Finance's) are told, once within the hour.
+      const [alert, ...more] = await staffAlerts();
+      expect(more).toEqual([]);
+      expect(alert).toMatchObject({ toEmail: 'admin@demo.test', customerId: null, subject: 'Top-ups are held up: the next top-up invoice number was already issued' });
+      expect(alert!.bodyText).toContain("Acme Pte Ltd's top-up of 25.00 SGD was refused in the portal, and nothing was charged.");
+      expect(alert!.bodyText).toContain(`The next top-up invoice number, ${number}, was already issued on 2026-12-01`);
+      expect(alert!.bodyText).toContain('Change the Top-up number format in Portal Settings > Invoicing');
+      expect((await api(t, owner, 'POST', '/api/v1/portal/top-ups', { amount: '26.00', cardToken: 'tok_sandbox_success' })).statusCode).toBe(409);
+      expect(await staffAlerts()).toHaveLength(1);
     } finally {
       await restore();
     }
@@ -106,6 +124,7 @@ describe('an automatic top-up whose invoice could not be numbered', () => {
 
     const { number, restore } = await collide();
     const chargesBefore = await charges();
+    await ageStaffAlerts();
     let failed;
     try {
       failed = await attemptAutoTopUp(deps, { partnerId: demo, customerId: acme }, today);
@@ -122,6 +141,10 @@ describe('an automatic top-up whose invoice could not be numbered', () => {
     const [audit] = await auditEventsOf(t.db, 'top_up.failed');
     expect(audit).toMatchObject({ partnerId: demo, customerId: acme, targetId: failed.id });
     expect(JSON.stringify(audit!.changes)).toContain(reason);
+    const alert = (await staffAlerts()).at(-1);
+    expect(alert).toMatchObject({ toEmail: 'admin@demo.test' });
+    expect(alert!.bodyText).toContain("Acme Pte Ltd's automatic top-up of 50.00 SGD could not be made, and nothing was charged.");
+    expect(alert!.bodyText).toContain(`Top-up reference: ${failed.id}`);
 
     // Once a day: the next day's attempt, the format changed, charges the card.
     const next = await attemptAutoTopUp(deps, { partnerId: demo, customerId: acme }, addDays(today, 1));
@@ -137,6 +160,8 @@ describe('a card top-up whose invoice number is taken between its check and its 
     const pointsBefore = await wallet();
     // The check before the charge finds the number free; a document is issued with it while the card is charged (an
     // earlier format's series reaching it: docs/adr/0041), so the completion meets it taken.
+    await ageStaffAlerts();
+    const alertsBefore = (await staffAlerts()).length;
     const charge = t.gateway.charge.bind(t.gateway);
     let collision: Awaited<ReturnType<typeof collide>> | undefined;
     t.gateway.charge = async (input) => {
@@ -158,6 +183,12 @@ describe('a card top-up whose invoice number is taken between its check and its 
     expect(JSON.stringify(pending!.changes)).toContain(`charged, not yet invoiced: The next top-up number, ${collision!.number}, was already issued on 2026-12-01`);
     expect(await wallet()).toBe(pointsBefore);
     expect((await owned().selectFrom('topUps').select(['status', 'invoiceId']).where('id', '=', topUp.id).executeTakeFirstOrThrow())).toEqual({ status: 'pending', invoiceId: null });
+    // Staff are told the money is taken and waits for them.
+    const alerts = await staffAlerts();
+    expect(alerts).toHaveLength(alertsBefore + 1);
+    expect(alerts.at(-1)!.bodyText).toContain("Acme Pte Ltd's top-up of 30.00 SGD was charged to their card, but it cannot be invoiced yet, so its points are not added.");
+    expect(alerts.at(-1)!.bodyText).toContain('completes by itself when the card gateway confirms the charge again');
+    expect(alerts.at(-1)!.bodyText).toContain(`Top-up reference: ${topUp.id}`);
 
     // The charge's webhook comes while the format still repeats the number: refused, kept for later; nothing written.
     const early = await deliverSandboxWebhooks(t, t.gateway);
