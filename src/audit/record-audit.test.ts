@@ -162,12 +162,13 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
 
   it("a bulk job's many events go straight into the trail before commit, in order, after its partner balances", async () => {
     const partner = await partnerIdOf(db, 'northwind');
-    const customer = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partner).orderBy('id').executeTakeFirstOrThrow()).id;
+    // Northwind's customer and its currency (a customer's points are only ever in its own: checkLedger).
+    const customer = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partner).where('currency', '=', 'AUD').orderBy('id').executeTakeFirstOrThrow()).id;
     const cardBefore = await db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('partnerId', '=', partner)
-      .where('code', '=', 'card_clearing').where('currency', '=', 'SGD').executeTakeFirst();
+      .where('code', '=', 'card_clearing').where('currency', '=', 'AUD').executeTakeFirst();
     const ids = await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {
       await postEntry(trx, {
-        partnerId: partner, currency: 'SGD', customerId: customer, kind: 'top_up', causeType: 'top_up', causeId: 'bulk_audit', description: 'Bulk', auditEventId: null,
+        partnerId: partner, currency: 'AUD', customerId: customer, kind: 'top_up', causeType: 'top_up', causeId: 'bulk_audit', description: 'Bulk', auditEventId: null,
         postings: [{ code: 'card_clearing', amountMicros: 1_000_000n }, { code: 'points', customerId: customer, amountMicros: -1_000_000n }],
       });
       return recordAudits(trx, Array.from({ length: 150 }, (_, i) => ({ ctx, input: noted(partner, `bulk-${i}`) })));
@@ -175,7 +176,7 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
     const rows = await db.owner.db.selectFrom('auditEvents').select(['targetId', 'seq']).where('id', 'in', ids).orderBy('seq').execute();
     expect(rows.map((r) => r.targetId)).toEqual(Array.from({ length: 150 }, (_, i) => `bulk-${i}`));
     const cardAfter = await db.owner.db.selectFrom('ledgerAccounts').select('balanceMicros').where('partnerId', '=', partner)
-      .where('code', '=', 'card_clearing').where('currency', '=', 'SGD').executeTakeFirstOrThrow();
+      .where('code', '=', 'card_clearing').where('currency', '=', 'AUD').executeTakeFirstOrThrow();
     expect(BigInt(cardAfter.balanceMicros)).toBe(BigInt(cardBefore?.balanceMicros ?? '0') + 1_000_000n);
     expect(await checkLedger(db.owner.db)).toEqual([]);
     const pending = await sql<{ n: string }>`select (select count(*) from audit_event_queue) + (select count(*) from ledger_pending_balances) as n`.execute(db.owner.db);

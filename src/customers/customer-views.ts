@@ -165,9 +165,10 @@ export async function customerVersion(db: Executor, partnerId: string, customerI
 
 /**
  * True once money has moved for the customer, or can move in its currency: a journal entry names it, an invoice (a
- * draft too), a subscription or a payment is its, or its wallet holds points for a call in progress or grants a credit
- * limit. Its currency is then fixed: a hold charged, a draft issued or a limit used after a change would land in the
- * old currency's books, out of the customer's sight.
+ * draft too), a subscription or a payment is its, or it has a points wallet (opened by the first money to move for it,
+ * a hold or a credit limit). Its currency is then fixed: a hold charged, a draft issued or a limit used after a change
+ * would land in the old currency's books, out of the customer's sight. A wallet being opened holds the customer row
+ * until it commits (ensureWallet), so a change waiting for it sees the wallet.
  */
 export async function moneyHasMoved(db: Executor, partnerId: string, customerId: string): Promise<boolean> {
   const { rows } = await sql<{ moved: boolean }>`
@@ -175,8 +176,7 @@ export async function moneyHasMoved(db: Executor, partnerId: string, customerId:
         or exists (select 1 from invoices where partner_id = ${partnerId} and customer_id = ${customerId})
         or exists (select 1 from subscriptions where partner_id = ${partnerId} and customer_id = ${customerId})
         or exists (select 1 from payments where partner_id = ${partnerId} and customer_id = ${customerId})
-        or exists (select 1 from wallets where partner_id = ${partnerId} and customer_id = ${customerId}
-                      and (reserved_micros <> 0 or credit_limit_micros <> 0)) as moved`.execute(db);
+        or exists (select 1 from wallets where partner_id = ${partnerId} and customer_id = ${customerId}) as moved`.execute(db);
   return rows[0]!.moved;
 }
 

@@ -101,6 +101,96 @@ describe('updateCustomer', () => {
     expect((await api(t, admin, 'GET', `/api/v1/customers/${withDraft}`)).json()).toMatchObject({ currency: 'SGD', currencyLocked: true });
   });
 
+  it('a currency change and the first money moving at the same moment: one wins, and no money is left in a currency the customer no longer has', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const outcomes: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const id = (await api(t, admin, 'POST', '/api/v1/customers', { name: `Race Co ${round}`, currency: 'SGD', ownerEmail: `boss${round}@race.test`, ownerName: 'Boss' })).json().id as string;
+      const [issued, changed] = await Promise.all([
+        api(t, finance, 'POST', `/api/v1/customers/${id}/points/issue`, { amount: '5.00', reason: 'welcome' }),
+        patch(admin, id, { currency: 'MYR' }),
+      ]);
+      const customer = (await api(t, admin, 'GET', `/api/v1/customers/${id}`)).json();
+      if (issued.statusCode === 200) {
+        // The points came first: the change waited for them and was refused.
+        expect(changed.statusCode, changed.body).toBe(409);
+        expect(changed.json().code).toBe('currency_locked');
+        expect(customer).toMatchObject({ currency: 'SGD', points: '5.00' });
+        outcomes.push('points first');
+      } else {
+        // The change came first: the points were refused whole, nothing written in SGD.
+        expect(changed.statusCode, changed.body).toBe(200);
+        expect(issued.statusCode, issued.body).toBe(409);
+        expect(issued.json().code).toBe('state_conflict');
+        expect(customer).toMatchObject({ currency: 'MYR', points: '0.00' });
+        outcomes.push('change first');
+      }
+      // Whatever the order: every points account of the customer is in its currency.
+      const accounts = await t.db.owner.db.selectFrom('ledgerAccounts').select(['currency', 'balanceMicros']).where('customerId', '=', id).execute();
+      for (const a of accounts) expect(a.currency === customer.currency || a.balanceMicros === '0', JSON.stringify(a)).toBe(true);
+    }
+    expect(outcomes).toHaveLength(6);
+  });
+
+  it('a change that commits first refuses the money waiting for it; money that opens the wallet first makes the change wait, then refuses it', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const owner = t.db.owner.db;
+    // The change first: held open (the customer row locked for update, the currency changed) while the points are asked for.
+    const first = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Change First Co', currency: 'SGD', ownerEmail: 'boss@changefirst.test', ownerName: 'Boss' })).json().id as string;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const change = owner.transaction().execute(async (trx) => {
+      await sql`select 1 from customers where id = ${first} for update`.execute(trx);
+      await sql`update customers set currency = 'MYR' where id = ${first}`.execute(trx);
+      await held;
+    });
+    const points = api(t, finance, 'POST', `/api/v1/customers/${first}/points/issue`, { amount: '5.00', reason: 'welcome' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await change;
+    const refused = await points;
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'state_conflict', detail: expect.stringContaining('currency changed to MYR meanwhile') });
+    expect(await owner.selectFrom('wallets').select('currency').where('customerId', '=', first).execute()).toEqual([]);
+
+    // The money first: its wallet being opened holds the customer row, so the change waits and then sees the wallet.
+    const second = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Money First Co', currency: 'SGD', ownerEmail: 'boss@moneyfirst.test', ownerName: 'Boss' })).json().id as string;
+    let releaseMoney!: () => void;
+    const moneyHeld = new Promise<void>((resolve) => (releaseMoney = resolve));
+    const partnerId = await partnerIdOf(t.db, 'demo-telecom');
+    const { inScope } = await import('../platform/database.ts');
+    const { ensureWallet } = await import('../wallet/wallets.repo.ts');
+    const opening = inScope(t.db.app.db, { kind: 'partner', partnerId }, async (trx) => {
+      await ensureWallet(trx, { partnerId, customerId: second, currency: 'SGD' });
+      await moneyHeld;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const changing = patch(admin, second, { currency: 'MYR' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    releaseMoney();
+    await opening;
+    const locked = await changing;
+    expect(locked.statusCode, locked.body).toBe(409);
+    expect(locked.json().code).toBe('currency_locked');
+  });
+
+  it("the ledger check names money left in a currency that is not its customer's (as the race above once left it)", async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const id = (await api(t, admin, 'POST', '/api/v1/customers', { name: 'Stranded Co', currency: 'SGD', ownerEmail: 'boss@stranded.test', ownerName: 'Boss' })).json().id as string;
+    expect((await api(t, finance, 'POST', `/api/v1/customers/${id}/points/issue`, { amount: '5.00', reason: 'welcome' })).statusCode).toBe(200);
+    const { checkLedger } = await import('../ledger/check-ledger.ts');
+    expect((await checkLedger(t.db.owner.db)).filter((p) => p.invariant === 'points_in_customer_currency')).toEqual([]);
+    // What the race did before ensureWallet held the customer row: the currency changed under money already moved.
+    await sql`update customers set currency = 'MYR' where id = ${id}`.execute(t.db.owner.db);
+    try {
+      const found = (await checkLedger(t.db.owner.db)).filter((p) => p.invariant === 'points_in_customer_currency');
+      expect(found).toHaveLength(1);
+      expect(found[0]!.detail).toMatch(new RegExp(`^account \\S+ \\(points\\) of customer ${id} holds -5000000 SGD; the customer's currency is MYR$`));
+    } finally {
+      await sql`update customers set currency = 'SGD' where id = ${id}`.execute(t.db.owner.db);
+    }
+  });
+
   it('refuses bad input with a 400 naming each field, and changes nothing', async () => {
     const id = await customerIdOf(t.db, 'Acme Pte Ltd');
     const res = await patch(admin, id, {

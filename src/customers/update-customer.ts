@@ -53,7 +53,7 @@ export async function updateCustomer(ctx: Ctx, input: UpdateCustomerInput): Prom
       await trx.selectFrom('wallets').select('currency').where('partnerId', '=', partnerId).where('customerId', '=', input.customerId).forUpdate().execute();
     }
     if (after.currency !== before.currency && (await moneyHasMoved(trx, partnerId, input.customerId))) {
-      throw new DomainError('currency_locked', `The currency stays ${before.currency}: this customer already has money in it (entries, invoices, subscriptions, payments, points on hold or a credit limit)`, [
+      throw new DomainError('currency_locked', `The currency stays ${before.currency}: this customer already has money in it (entries, invoices, subscriptions, payments, a points wallet, points on hold or a credit limit)`, [
         { path: 'currency', message: 'fixed once money has moved' },
       ]);
     }

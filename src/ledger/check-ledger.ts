@@ -4,7 +4,8 @@ import { checkCreditNotes } from '../credit-notes/check-credit-notes.ts';
 
 export interface LedgerProblem {
   invariant: 'entry_balances' | 'account_balance_matches_postings' | 'trial_balance_zero' | 'usable_not_negative' | 'balance_after_chain'
-    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings' | 'posting_customer_matches_account';
+    | 'receivable_matches_invoices_due' | 'credit_notes_within_invoice' | 'feed_totals_match_postings' | 'posting_customer_matches_account'
+    | 'points_in_customer_currency';
   /** The partner whose books it is in (null only for a row that names none). */
   partnerId: string | null;
   /** What is wrong, without amounts: stays the same while the same thing stays wrong (a scheduled check alerts once per new one). */
@@ -62,6 +63,23 @@ export async function checkLedger(db: Executor, partnerId?: string): Promise<Led
       where (${partner}::text is null or w.partner_id = ${partner})
     ) u where usable < 0`.execute(db);
   for (const r of overdrawn.rows) problems.push({ invariant: 'usable_not_negative', partnerId: r.partnerId, subject: `wallet ${r.customerId} ${r.currency}`, detail: `customer ${r.customerId} ${r.currency}: usable ${r.usable}` });
+
+  // A customer's currency is fixed once money has moved for it (updateCustomer, ensureWallet): its points are never held
+  // in another, where the customer would never see or spend them.
+  const foreign = await sql<{ accountId: string; partnerId: string; customerId: string; code: string; currency: string; customerCurrency: string; balance: string }>`
+    select * from (
+      select a.id as "accountId", a.partner_id as "partnerId", a.customer_id as "customerId", a.code, a.currency, c.currency as "customerCurrency",
+             a.balance_micros::text as balance, row_number() over (partition by a.partner_id order by a.id) as listed
+      from ledger_accounts a join customers c on c.partner_id = a.partner_id and c.id = a.customer_id
+      where a.customer_id is not null and a.code = 'points' and a.currency <> c.currency and a.balance_micros <> 0
+        and (${partner}::text is null or a.partner_id = ${partner})
+    ) x where listed <= ${LISTED_PER_PARTNER}`.execute(db);
+  for (const r of foreign.rows) {
+    problems.push({
+      invariant: 'points_in_customer_currency', partnerId: r.partnerId, subject: `account ${r.accountId}`,
+      detail: `account ${r.accountId} (${r.code}) of customer ${r.customerId} holds ${r.balance} ${r.currency}; the customer's currency is ${r.customerCurrency}`,
+    });
+  }
 
   const chain = await sql<{ id: string; accountId: string; partnerId: string }>`
     select id::text, account_id as "accountId", partner_id as "partnerId" from (

@@ -20,7 +20,8 @@ let customerIds: string[];
 beforeAll(async () => {
   db = await createTestDb();
   partnerId = await partnerIdOf(db, 'demo-telecom');
-  customerIds = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).orderBy('id').limit(6).execute()).map((c) => c.id);
+  // The partner's SGD customers (a wallet opens only in its customer's currency).
+  customerIds = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD').orderBy('id').limit(6).execute()).map((c) => c.id);
   await inScope(db.app.db, { kind: 'partner', partnerId }, (trx) => ensureWallets(trx, partnerId, customerIds.map((customerId) => ({ customerId, currency: 'SGD' }))));
 });
 afterAll(async () => db.drop());

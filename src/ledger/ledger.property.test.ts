@@ -24,7 +24,9 @@ let customers: string[];
 beforeAll(async () => {
   db = await createTestDb();
   partnerId = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
-  customers = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).orderBy('id').execute()).map((c) => c.id);
+  // Three customers in SGD, the currency this test follows (the seed has two; a wallet opens only in its customer's currency).
+  await db.owner.db.insertInto('customers').values({ id: 'cus_property000000000000', partnerId, name: 'Property Pte Ltd', currency: 'SGD' }).execute();
+  customers = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD').orderBy('id').execute()).map((c) => c.id);
   await db.owner.db.updateTable('ratePlans').set({ isDefault: false }).where('partnerId', '=', partnerId).where('currency', '=', 'SGD').execute();
   await db.owner.db.insertInto('ratePlans').values({ id: 'rpl_property000000000000', partnerId, name: 'Property SGD', currency: 'SGD', firstIncrementSeconds: 30, nextIncrementSeconds: 6, minimumChargeMicros: 0n, isDefault: true }).execute();
   await db.owner.db.insertInto('rates').values({ ratePlanId: 'rpl_property000000000000', partnerId, prefix: '65', description: 'Singapore', pricePerMinuteMicros: 600_000n, costPerMinuteMicros: 200_000n }).execute();
@@ -62,7 +64,7 @@ const entry = (kind: string) => ({ kind, causeType: 'property', causeId: `op_${s
 
 /** Runs one operation; returns the change of points it made (0 when refused for lack of points). */
 async function run(o: Op): Promise<bigint> {
-  const wallet = { partnerId, customerId: customers[o.customer]!, currency: customers[o.customer] ? 'SGD' : 'SGD' };
+  const wallet = { partnerId, customerId: customers[o.customer]!, currency: 'SGD' };
   try {
     switch (o.kind) {
       case 'top_up':
@@ -87,7 +89,7 @@ async function run(o: Op): Promise<bigint> {
             callId: `prop-${callSeq++}`, customerId, from: '+6561234567', to: '+6567778888', startedAt: '2026-11-30T04:32:00Z', durationSeconds, direction: 'outbound',
           })),
         });
-        // Points only move in the SGD wallet this test follows (a customer in another currency has no plan: rejected).
+        // Points only move in the SGD wallets this test follows.
         return res.results.reduce((sum, r) => (r.status === 'charged' && r.currency === 'SGD' ? sum - parseDecimal(r.amount, 'SGD', 6)! : sum), 0n);
       }
       case 'hold': {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { postEntries, postEntry, reverseEntry } from './post-entry.ts';
-import { resolveAndLockAccounts } from './accounts.ts';
+import { resolveAccounts, resolveAndLockAccounts } from './accounts.ts';
 import { ensureWallets } from '../wallet/wallets.repo.ts';
 import { checkLedger } from './check-ledger.ts';
 
@@ -266,7 +266,7 @@ describe('references are checked by the database, per statement', () => {
     const points = await accountOf('points', customerId);
     const card = await accountOf('card_clearing', null);
     const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
-      .orderBy('id').executeTakeFirstOrThrow()).id;
+      .where('currency', '=', 'SGD').orderBy('id').executeTakeFirstOrThrow()).id;
     const before = { points: await balanceOf('points', customerId), card: await balanceOf('card_clearing', null) };
     // A call charge on Acme's points, as a direct writer would post it: the two postings name the customers given here.
     const post = (entryId: string, pointsNames: string | null, cardNames: string | null) => db.owner.db.transaction().execute(async (trx) => {
@@ -313,7 +313,7 @@ describe('references are checked by the database, per statement', () => {
     const points = (await db.owner.db.selectFrom('ledgerAccounts').select('id').where('partnerId', '=', partnerId).where('currency', '=', 'SGD')
       .where('code', '=', 'points').where('customerId', '=', customerId).executeTakeFirstOrThrow()).id;
     const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
-      .orderBy('id').executeTakeFirstOrThrow()).id;
+      .where('currency', '=', 'SGD').orderBy('id').executeTakeFirstOrThrow()).id;
     // Written with the triggers off (as a copy of older data would be): +5 and -5 on Acme's points, one naming another
     // customer; the balance and the entry's sum are untouched, so only this check can see it. Taken away afterwards.
     const withTriggersOff = (statement: ReturnType<typeof sql>) => db.owner.db.transaction().execute(async (trx) => {
@@ -353,7 +353,8 @@ describe('references are checked by the database, per statement', () => {
     await asPartner((trx) => postEntries(trx, [entry('top_known_ok')], { accountIds: new Map([[`points|${customerId}`, points], ['card_clearing|', card]]) }));
     expect(await balanceOf('points', customerId)).toBe(before - 300_000n);
     // A points account of another currency passed as this customer's SGD points: the posting's check refuses it.
-    await asPartner((trx) => ensureWallets(trx, partnerId, [{ customerId, currency: 'MYR' }]));
+    // (Opened straight in the ledger: a wallet opens only in the customer's own currency.)
+    await asPartner((trx) => resolveAccounts(trx, partnerId, 'MYR', [{ code: 'points', customerId }]));
     const myrPoints = await idOf('points', 'MYR', customerId);
     const wrong = asPartner((trx) => postEntries(trx, [entry('top_known_wrong')], { accountIds: new Map([[`points|${customerId}`, myrPoints], ['card_clearing|', card]]) }));
     await expect(wrong).rejects.toMatchObject({ code: '23503' });
@@ -365,7 +366,7 @@ describe('references are checked by the database, per statement', () => {
   it('looks accounts up and locks exactly the customer accounts asked for, never the partner\'s own; opens missing ones', async () => {
     await topUp(1_000_000n, 'top_lock');
     const other = (await db.owner.db.selectFrom('customers').select('id').where('partnerId', '=', partnerId).where('id', '<>', customerId)
-      .orderBy('id').executeTakeFirstOrThrow()).id;
+      .where('currency', '=', 'SGD').orderBy('id').executeTakeFirstOrThrow()).id;
     await asPartner((trx) => ensureWallets(trx, partnerId, [{ customerId: other, currency: 'SGD' }]));
     const accountId = async (code: string, customer: string | null) => (await db.owner.db.selectFrom('ledgerAccounts').select('id')
       .where('partnerId', '=', partnerId).where('currency', '=', 'SGD').where('code', '=', code as never)

@@ -3,7 +3,7 @@ import { systemClock } from '../platform/clock.ts';
 import { sql } from 'kysely';
 import pino from 'pino';
 import {
-  api, auditEventsOf, createTestAppWithGateway, customerIdOf, expectUnknownId, joinOrganisation, signIn, userIdOf, type Session, type TestAppWithGateway,
+  acceptInvitationFor, api, auditEventsOf, createTestAppWithGateway, customerIdOf, expectUnknownId, joinOrganisation, signIn, userIdOf, type Session, type TestAppWithGateway,
 } from '../test/harness.ts';
 import { checkLedger } from '../ledger/check-ledger.ts';
 import { inScope } from '../platform/database.ts';
@@ -391,5 +391,22 @@ describe('lists', () => {
 
   it('the books stay sound', async () => {
     expect(await ledgerProblems()).toEqual([]);
+  });
+});
+
+describe('a new organisation', () => {
+  it("a new organisation's first top-up opens its wallet in its currency, under the portal's own scope", async () => {
+    const admin = await signIn(t, 'admin@demo.test');
+    const created = await api(t, admin, 'POST', '/api/v1/customers', { name: 'First Top-up Co', currency: 'MYR', ownerEmail: 'boss@firsttopup.test', ownerName: 'Boss' });
+    expect(created.statusCode, created.body).toBe(201);
+    await acceptInvitationFor(t, 'boss@firsttopup.test', 'Boss');
+    const boss = await signIn(t, 'boss@firsttopup.test');
+    const res = await topUp({ amount: '100.00', cardToken: 'tok_sandbox_success' }, boss);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(await points(boss)).toBe('100.00');
+    expect(await t.db.owner.db.selectFrom('wallets').select('currency').where('customerId', '=', created.json().id).execute()).toEqual([{ currency: 'MYR' }]);
+    // The currency is fixed from now on.
+    const patched = await api(t, admin, 'PATCH', `/api/v1/customers/${created.json().id}`, { currency: 'SGD' });
+    expect(patched.json().code).toBe('currency_locked');
   });
 });

@@ -11,17 +11,22 @@ import { readWallet, type WalletKey } from './wallets.repo.ts';
 let db: TestDb;
 let partnerId: string;
 const customers: Record<string, string> = {};
+const currencies: Record<string, string> = {};
 const SGD = (major: number) => BigInt(Math.round(major * 100)) * 10_000n;
 
 beforeAll(async () => {
   db = await createTestDb();
   partnerId = (await db.owner.db.selectFrom('partners').select('id').where('slug', '=', 'demo-telecom').executeTakeFirstOrThrow()).id;
-  for (const c of await db.owner.db.selectFrom('customers').select(['id', 'name']).where('partnerId', '=', partnerId).execute()) customers[c.name] = c.id;
+  for (const c of await db.owner.db.selectFrom('customers').select(['id', 'name', 'currency']).where('partnerId', '=', partnerId).execute()) {
+    customers[c.name] = c.id;
+    currencies[c.name] = c.currency;
+  }
 });
 afterAll(async () => db.drop());
 
 const tx = <T>(fn: (trx: Trx) => Promise<T>) => inScope(db.app.db, { kind: 'partner', partnerId }, fn);
-const key = (name: string): WalletKey => ({ partnerId, customerId: customers[name]!, currency: 'SGD' });
+/** A customer's wallet, in its own currency (a wallet opens only in that: ensureWallet). */
+const key = (name: string): WalletKey => ({ partnerId, customerId: customers[name]!, currency: currencies[name]! });
 
 const topUp = (name: string, amountMicros: bigint) =>
   tx((trx) => creditWallet(trx, {

@@ -3,6 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/database.ts';
 import { resolveAccounts } from '../ledger/accounts.ts';
 import { pgArray } from '../platform/pg-array.ts';
+import { DomainError, notFound } from '../platform/errors.ts';
 
 /**
  * A customer's points wallet in one currency. Points are the `points:{c}` liability account read as a positive number.
@@ -38,13 +39,28 @@ export interface WalletKey {
   currency: string;
 }
 
-/** Open the wallet (and its points account) if it does not exist yet. */
+/**
+ * Open the wallet (and its points account) if it does not exist yet. Only in the customer's own currency, read under a
+ * key-share lock of the customer row held to commit: a currency change (updateCustomer locks that row for update, then
+ * refuses once the customer has a wallet: `moneyHasMoved`) either waits for this transaction and then finds its wallet,
+ * or commits first and is seen here, and the money is refused (409 state_conflict) instead of landing in a currency the
+ * customer no longer has.
+ */
 export async function ensureWallet(trx: Trx, key: WalletKey): Promise<void> {
   const existing = await trx
     .selectFrom('wallets').select('pointsAccountId')
     .where('partnerId', '=', key.partnerId).where('customerId', '=', key.customerId).where('currency', '=', key.currency)
     .executeTakeFirst();
   if (existing) return;
+  const customer = await trx
+    .selectFrom('customers').select('currency')
+    .where('partnerId', '=', key.partnerId).where('id', '=', key.customerId)
+    .forKeyShare()
+    .executeTakeFirst();
+  if (!customer) throw notFound('Customer');
+  if (customer.currency !== key.currency) {
+    throw new DomainError('state_conflict', `This customer's currency changed to ${customer.currency} meanwhile: nothing was done in ${key.currency}; try again`);
+  }
   const accounts = await resolveAccounts(trx, key.partnerId, key.currency, [{ code: 'points', customerId: key.customerId }]);
   await trx
     .insertInto('wallets')
@@ -53,11 +69,21 @@ export async function ensureWallet(trx: Trx, key: WalletKey): Promise<void> {
     .execute();
 }
 
-/** Open many wallets (and their points accounts) at once; those that exist are left as they are. */
+/**
+ * Open many wallets (and their points accounts) at once; those that exist are left as they are, and one whose customer's
+ * currency is no longer the one asked for is not opened (the caller reads the customers again: ensureWallet says why).
+ */
 export async function ensureWallets(trx: Trx, partnerId: string, wallets: ReadonlyArray<{ customerId: string; currency: string }>): Promise<void> {
   const byCurrency = new Map<string, string[]>();
   for (const w of wallets) byCurrency.set(w.currency, [...(byCurrency.get(w.currency) ?? []), w.customerId]);
-  for (const [currency, customerIds] of byCurrency) {
+  for (const [currency, asked] of byCurrency) {
+    const customerIds = (await trx
+      .selectFrom('customers').select('id')
+      .where('partnerId', '=', partnerId).where('id', 'in', asked).where('currency', '=', currency)
+      .orderBy('id')
+      .forKeyShare()
+      .execute()).map((c) => c.id);
+    if (customerIds.length === 0) continue;
     const accounts = await resolveAccounts(trx, partnerId, currency, customerIds.map((customerId) => ({ code: 'points' as const, customerId })));
     await sql`
       insert into wallets (partner_id, customer_id, currency, points_account_id)
