@@ -75,7 +75,7 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
   auth: [
     'auth.signed_in', 'auth.signed_out', 'auth.two_factor_code_sent', 'auth.sign_in_failed', 'auth.two_factor_failed',
     'auth.password_reset_requested', 'auth.verification_sent', 'auth.other_sessions_revoked',
-    'user.created', 'user.email_verified', 'user.password_reset', 'user.profile_updated', 'invitation.accepted',
+    'user.created', 'user.email_verified', 'user.password_reset', 'user.password_changed', 'user.profile_updated', 'invitation.accepted',
   ],
   usage: ['usage.calls_ingested', 'usage.live_call_started', 'usage.live_call_ended', 'usage.live_call_failed'],
   audit: ['audit.retention_cut', 'audit.retention_set'],

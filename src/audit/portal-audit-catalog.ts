@@ -44,6 +44,7 @@ export const PORTAL_ACTIONS: Readonly<Record<string, PortalActionRule>> = {
   'auth.password_reset_requested': { type: 'sign_in', fields: [] },
   'auth.verification_sent': { type: 'sign_in', fields: [] },
   'user.password_reset': { type: 'sign_in', fields: [] },
+  'user.password_changed': { type: 'sign_in', fields: ['otherSessions'] },
   'user.email_verified': { type: 'sign_in', fields: ['emailVerified'] },
   'user.profile_updated': { type: 'sign_in', fields: ['name', 'twoFactorEnabled'] },
 

@@ -13,6 +13,7 @@ import { resendVerification, verifyEmail } from './verify-email.ts';
 import { SESSION_COOKIE, revokeSessionByTokenFor } from './session-cookie.ts';
 import { describeSession, sessionSchema } from './describe-session.ts';
 import { revokeOtherSessions } from './revoke-other-sessions.ts';
+import { changePassword } from './change-password.ts';
 import type { NewSession } from './sessions.ts';
 
 const TAGS = ['Auth'];
@@ -92,6 +93,22 @@ export function authRoutes(app: FolioApp, deps: ServerDeps): void {
       },
     },
   }, async (req, reply) => reply.send(await revokeOtherSessions(ctxOf(req, deps))));
+
+  app.post('/api/v1/auth/password', {
+    config: { access: signedIn, audit: 'user.password_changed' },
+    schema: {
+      operationId: 'changePassword', tags: TAGS,
+      summary: 'Change your password, giving the current one; your other sessions end (answers how many)',
+      description: 'A wrong current password is a 422 naming currentPassword and counts as a failed sign-in of the account: after five in '
+        + '15 minutes, 429 account_locked with Retry-After. The new password must differ from the current one.',
+      body: z.strictObject({ currentPassword: z.string().min(1, 'required').max(200), newPassword: password }),
+      response: {
+        200: z.object({ otherSessionsEnded: z.number().int().nonnegative() }), ...problems,
+        401: problemSchema.describe('No credentials or an ended session (not_signed_in)'),
+        403: problemSchema.describe('An API key, which has no password (forbidden), or a cookie write without its CSRF token (csrf_token_invalid)'),
+      },
+    },
+  }, async (req, reply) => reply.send(await changePassword(ctxOf(req, deps), req.body)));
 
   app.get('/api/v1/auth/session', {
     config: { access: signedIn },

@@ -33,7 +33,8 @@ const secondsUntilNthLeaves = (matching: RawBuilder<boolean>, nth: number) =>
   sql<number | null>`ceil(extract(epoch from ((array_agg(at order by at desc) filter (where ${matching}))[${nth}]
     + make_interval(mins => ${FAILURE_WINDOW_MINUTES}) - now())))::int`;
 
-async function throttle(trx: Trx, email: string, ip: string): Promise<void> {
+/** Refuse (429) while an account or an address has failed too often lately: sign-in, and a password change (change-password.ts). */
+export async function throttle(trx: Trx, email: string, ip: string): Promise<void> {
   // An account's failures (wrong passwords and wrong sign-in codes) count from its last password reset on: a reset
   // lifts the lock, as the lock's message says.
   const byAccount = sql<boolean>`lower(email) = ${email} and at > coalesce((

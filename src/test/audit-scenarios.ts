@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { lastMailTo, type Session, type TestApp } from './harness.ts';
+import { DEMO_PASSWORD, lastMailTo, type Session, type TestApp } from './harness.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { accessAuditScenarios } from '../access/audit-scenarios.ts';
 import { topUpAuditScenarios } from '../topup/audit-scenarios.ts';
@@ -80,6 +80,14 @@ export const scenarios: Record<string, Scenario> = {
     await kit.signIn('owner@initech.test');
     const s = await kit.signIn('owner@initech.test');
     return kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/sessions/revoke-others', headers: s.headers });
+  },
+
+  'POST /api/v1/auth/password': async (kit) => {
+    const s = await kit.signIn('owner@globex.test');
+    const res = await kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: s.headers, payload: { currentPassword: DEMO_PASSWORD, newPassword: 'globex-changed-2026' } });
+    // Put back, so that later scenarios sign in as before.
+    await kit.t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: s.headers, payload: { currentPassword: 'globex-changed-2026', newPassword: DEMO_PASSWORD } });
+    return res;
   },
 
   'POST /api/v1/auth/password-reset': ({ t }) =>

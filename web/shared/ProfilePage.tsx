@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Alert, Badge, Button, Group, Paper, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, Paper, PasswordInput, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { api, errorMessage } from './api.ts';
 import { FormError, fieldError } from './forms.tsx';
@@ -9,8 +9,9 @@ import type { Session } from './types.ts';
 import { PageHeader } from './ui.tsx';
 
 /**
- * Own profile: name, two-step sign-in (PATCH /api/v1/auth/me), email verification, and signing out of every other
- * device (POST /api/v1/auth/sessions/revoke-others).
+ * Own profile: name, two-step sign-in (PATCH /api/v1/auth/me), email verification, the password (POST
+ * /api/v1/auth/password, giving the current one) and signing out of every other device (POST
+ * /api/v1/auth/sessions/revoke-others).
  */
 export function ProfilePage() {
   const session = useSession();
@@ -51,6 +52,28 @@ export function ProfilePage() {
     onSuccess: (answer) => setSignedOutElsewhere(answer.revoked),
   });
 
+  const [currentPassword, setCurrentPassword] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [repeated, setRepeated] = useState('');
+  const [passwordChanged, setPasswordChanged] = useState<number | null>(null);
+  const mismatch = repeated !== '' && repeated !== newPassword ? 'not the same as the new password' : undefined;
+  const tooShort = newPassword !== '' && newPassword.length < 10 ? 'at least 10 characters' : undefined;
+  const changePassword = useMutation({
+    mutationFn: () => api.post<{ otherSessionsEnded: number }>('/api/v1/auth/password', { currentPassword, newPassword }),
+    onMutate: () => setPasswordChanged(null),
+    onSuccess: (answer) => {
+      setCurrentPassword('');
+      setNewPassword('');
+      setRepeated('');
+      setPasswordChanged(answer.otherSessionsEnded);
+    },
+  });
+  const onChangePassword = (e: FormEvent) => {
+    e.preventDefault();
+    if (mismatch || tooShort || currentPassword === '' || newPassword === '') return;
+    changePassword.mutate();
+  };
+
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     saveName.mutate();
@@ -89,6 +112,46 @@ export function ProfilePage() {
             <Group justify="flex-end">
               <Button type="submit" loading={saveName.isPending} disabled={name.trim() === session.user.name || name.trim() === ''}>
                 Save name
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Paper>
+      <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="password-title">
+        <form onSubmit={onChangePassword} noValidate>
+          <Stack gap="sm">
+            <Title order={3} size="h5" id="password-title">
+              Password
+            </Title>
+            <Text size="sm" c="dimmed">
+              Give your current password, then the new one. You stay signed in here; other devices are signed out.
+            </Text>
+            <FormError error={changePassword.error} fields={['currentPassword', 'newPassword']} />
+            {passwordChanged !== null ? (
+              <Alert color="teal" variant="light" role="status">
+                {passwordChanged === 0
+                  ? 'Your password is changed.'
+                  : `Your password is changed, and ${passwordChanged} other ${passwordChanged === 1 ? 'device was' : 'devices were'} signed out.`}
+              </Alert>
+            ) : null}
+            <PasswordInput
+              label="Current password" autoComplete="current-password" value={currentPassword} required
+              onChange={(e) => setCurrentPassword(e.currentTarget.value)} error={fieldError(changePassword.error, 'currentPassword')}
+            />
+            <PasswordInput
+              label="New password" description="At least 10 characters" autoComplete="new-password" value={newPassword} required
+              onChange={(e) => setNewPassword(e.currentTarget.value)} error={tooShort ?? fieldError(changePassword.error, 'newPassword')}
+            />
+            <PasswordInput
+              label="New password again" autoComplete="new-password" value={repeated} required
+              onChange={(e) => setRepeated(e.currentTarget.value)} error={mismatch}
+            />
+            <Group justify="flex-end">
+              <Button
+                type="submit" loading={changePassword.isPending}
+                disabled={currentPassword === '' || newPassword === '' || repeated !== newPassword || tooShort !== undefined}
+              >
+                Change password
               </Button>
             </Group>
           </Stack>

@@ -46,6 +46,7 @@ const ACTION_LABELS: Record<string, string> = {
   'auth.password_reset_requested': 'Password reset requested',
   'auth.verification_sent': 'Verification email sent',
   'user.password_reset': 'Password changed',
+  'user.password_changed': 'Password changed in Profile',
   'user.email_verified': 'Email verified',
   'user.profile_updated': 'Profile updated',
   'user.created': 'Person added',
