@@ -150,6 +150,14 @@ export async function addTopUpPolicyVersion(ctx: Ctx, input: AddPolicyVersionInp
   if (threshold > 0n && fee === 0n) {
     throw new DomainError('rule_violation', 'A fee threshold without a fee means nothing: set the fee, or a threshold of 0', [{ path: 'fee', message: 'more than zero when there is a threshold' }]);
   }
+  if (fee > 0n && fee >= threshold) {
+    throw new DomainError('rule_violation', `An admin fee of ${formatDecimal(fee, input.currency)} on top-ups below ${formatDecimal(threshold, input.currency)} would cost more than the points it comes with: `
+      + 'the fee must be less than its threshold', [{ path: 'fee', message: `less than the fee threshold (${formatDecimal(threshold, input.currency)})` }]);
+  }
+  if (fee > 0n && minimum >= threshold) {
+    throw new DomainError('rule_violation', `With a minimum of ${formatDecimal(minimum, input.currency)}, no top-up is below the fee threshold of ${formatDecimal(threshold, input.currency)}, so the fee would never apply: `
+      + 'lower the minimum, or set the fee and its threshold to 0', [{ path: 'minimum', message: `below the fee threshold (${formatDecimal(threshold, input.currency)}) when there is a fee` }]);
+  }
   const today = utcDay(ctx.clock.now());
   if (input.effectiveFrom < today) {
     throw new DomainError('rule_violation', `A new version takes effect today (${today}) or later; past versions are never rewritten`, [

@@ -147,6 +147,14 @@ describe('staff add and list versions (Portal Settings app)', () => {
     const noThreshold = await addVersion({ currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '0', feeThreshold: '0', fee: '1.00' });
     expect(noThreshold.statusCode).toBe(422);
     expect(noThreshold.json().errors[0].path).toBe('feeThreshold');
+    // A fee as large as its threshold costs more than the points it comes with; a minimum at the threshold makes it never apply.
+    const feeTooLarge = await addVersion({ currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '5.00', feeThreshold: '20.00', fee: '50.00' });
+    expect(feeTooLarge.statusCode).toBe(422);
+    expect(feeTooLarge.json().errors).toEqual([{ path: 'fee', message: 'less than the fee threshold (20.00)' }]);
+    const feeNeverApplies = await addVersion({ currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '30.00', feeThreshold: '20.00', fee: '1.00' });
+    expect(feeNeverApplies.statusCode).toBe(422);
+    expect(feeNeverApplies.json()).toMatchObject({ errors: [{ path: 'minimum', message: 'below the fee threshold (20.00) when there is a fee' }], detail: expect.stringContaining('the fee would never apply') });
+    expect((await addVersion({ currency: 'SGD', effectiveFrom: addDays(today, 3), minimum: '19.99', feeThreshold: '20.00', fee: '19.99' })).statusCode).toBe(201);
     const badDate = await addVersion({ currency: 'SGD', effectiveFrom: '2026-02-30', minimum: '0', feeThreshold: '0', fee: '0' });
     expect(badDate.statusCode).toBe(400);
     expect(badDate.json().errors[0].path).toBe('effectiveFrom');

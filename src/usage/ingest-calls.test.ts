@@ -120,6 +120,9 @@ describe('call charging', () => {
         call('bad-9\u0000'),
         call('bad-10', { startedAt: '0000-06-01T10:00:00Z' }), // RFC 3339 allows it, PostgreSQL has no year 0
         call('bad-11', { startedAt: new Date(Date.now() + 86_400_000 + 60_000).toISOString() }), // starts after tomorrow: a wrong clock or field
+        call('bad-12', { startedAt: '0001-01-01T00:00:00Z' }), // a switch whose clock was reset
+        call('bad-13', { startedAt: '1999-12-31T23:59:59Z' }),
+        call('ok-3', { startedAt: '2000-01-01T00:00:00Z', durationSeconds: 0 }), // the earliest day taken
         call('ok-2', { startedAt: new Date(Date.now() + 3_600_000).toISOString(), durationSeconds: 0 }), // a switch clock an hour ahead: taken as it is
         call('ok-1', { durationSeconds: 0 }),
       ],
@@ -137,6 +140,10 @@ describe('call charging', () => {
     // A well-formed start after tomorrow breaks a rule, as a live call's does (docs/adr/0040).
     expect(byId['bad-11']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] });
     expect(byId['ok-2']).toMatchObject({ status: 'charged' });
+    for (const id of ['bad-12', 'bad-13']) {
+      expect(byId[id]).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'startedAt', message: 'before 2000-01-01: a switch clock fault?' }] });
+    }
+    expect(byId['ok-3']).toMatchObject({ status: 'charged' });
     expect(byId['bad-10']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'startedAt', message: 'a year from 0001 to 9999 (UTC)' }] });
     expect(byId['bad-9\u0000']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'callId', message: NUL_MESSAGE }] });
     expect(byId['ok-1']).toMatchObject({ status: 'charged', amount: '0.000000' });

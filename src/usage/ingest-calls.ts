@@ -365,6 +365,10 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
       results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: 'startedAt: in the future', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] };
       return;
     }
+    if (Date.parse(parsed.record.startedAt) < EARLIEST_CALL_START_MS) {
+      results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `startedAt: before ${EARLIEST_CALL_START}`, errors: [{ path: 'startedAt', message: `before ${EARLIEST_CALL_START}: a switch clock fault?` }] };
+      return;
+    }
     const destination = normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.to : parsed.record.from);
     if (!destination || !normaliseNumber(parsed.record.direction === 'outbound' ? parsed.record.from : parsed.record.to)) {
       results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: 'from and to must be phone numbers', errors: [{ path: normaliseNumber(parsed.record.from) ? 'to' : 'from', message: 'not a phone number' }] };
@@ -392,6 +396,13 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
 
 /** How far after now a call record's start may be (switch clocks drift); later is rejected as in the future. */
 export const FUTURE_START_TOLERANCE_MS = 86_400_000;
+/**
+ * No call starts before this day: a record that says so comes from a switch whose clock was reset (year 1, 1900, 1970),
+ * and would be charged into this month's books as if it were real. Rejected on its own, the field named. A fixed day,
+ * not "a year ago": late records (a switch's backlog sent again) are charged whenever they come.
+ */
+export const EARLIEST_CALL_START = '2000-01-01';
+export const EARLIEST_CALL_START_MS = Date.parse(`${EARLIEST_CALL_START}T00:00:00Z`);
 
 /**
  * Request ids listed in one audit event at most. The trail's search text holds the first 2,000 characters of an event's

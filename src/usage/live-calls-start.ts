@@ -7,7 +7,7 @@ import { DomainError, unknownId } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, isCurrency } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { FUTURE_START_TOLERANCE_MS } from './ingest-calls.ts';
+import { EARLIEST_CALL_START, EARLIEST_CALL_START_MS, FUTURE_START_TOLERANCE_MS } from './ingest-calls.ts';
 import { reservePoints } from '../wallet/reservations.ts';
 import { lockWallet } from '../wallet/wallets.repo.ts';
 import { callRecordSchema } from './call-record.ts';
@@ -47,6 +47,9 @@ export async function startLiveCall(ctx: Ctx, input: StartLiveCallInput): Promis
   // The batch route's rule (ingest-calls.ts): a call does not start later than a day after now (switch clocks drift).
   if (Date.parse(input.startedAt) > ctx.clock.now().getTime() + FUTURE_START_TOLERANCE_MS) {
     throw new DomainError('rule_violation', 'startedAt: in the future', [{ path: 'startedAt', message: 'in the future (more than a day after now)' }]);
+  }
+  if (Date.parse(input.startedAt) < EARLIEST_CALL_START_MS) {
+    throw new DomainError('rule_violation', `startedAt: before ${EARLIEST_CALL_START}`, [{ path: 'startedAt', message: `before ${EARLIEST_CALL_START}: a switch clock fault?` }]);
   }
   const maxSeconds = input.maxSeconds ?? DEFAULT_MAX_SECONDS;
   for (let attempt = 1; ; attempt++) {

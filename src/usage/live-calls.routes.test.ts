@@ -109,6 +109,10 @@ describe('live calls over HTTP', () => {
     const future = await start(body('bad', { startedAt: new Date(Date.now() + 2 * 86_400_000).toISOString() }));
     expect(future.statusCode).toBe(422);
     expect(future.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'startedAt' }] });
+    // Before 2000, as a batch record: a switch clock reset, not a call.
+    const ancient = await start(body('bad', { startedAt: '1900-01-01T00:00:00Z' }));
+    expect(ancient.statusCode).toBe(422);
+    expect(ancient.json()).toMatchObject({ code: 'rule_violation', errors: [{ path: 'startedAt', message: 'before 2000-01-01: a switch clock fault?' }] });
     await start(body('http-end-bad'));
     for (const payload of [{ durationSeconds: -1 }, { durationSeconds: 1.5 }, { durationSeconds: '10' }, { durationSeconds: 86_401 }, {}]) {
       const res = await end('http-end-bad', payload);
