@@ -22,12 +22,22 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
     await form.getByRole('textbox', { name: 'Amount' }).fill('10.00');
     await expect(form.getByText('Enter an amount, for example 50.00')).toHaveCount(0);
     await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 11.00');
+    // More decimals than SGD has: said at once, and no total is worked out for it.
+    await form.getByRole('textbox', { name: 'Amount' }).fill('10.001');
+    await expect(form.getByText('At most 2 decimals for SGD')).toBeVisible();
+    await expect(page.getByTestId('top-up-preview')).toHaveCount(0);
     await form.getByRole('textbox', { name: 'Amount' }).fill('25.00');
+    await expect(form.getByText('At most 2 decimals for SGD')).toHaveCount(0);
     await expect(page.getByTestId('top-up-preview')).toContainText('Total to be charged: SGD 25.00');
     await form.getByRole('textbox', { name: 'Card number' }).fill('4242 4242 4242 4242');
     await form.getByRole('button', { name: 'Top up' }).click();
     await expect(form.getByRole('status').filter({ hasText: 'Top-up complete' })).toContainText('SGD 25.00 points were added');
     await expect(points).not.toHaveText(before);
+    // The form is empty again: nothing invites the same top-up twice, and no card is saved unasked.
+    await expect(form.getByRole('textbox', { name: 'Amount' })).toHaveValue('');
+    await expect(form.getByRole('textbox', { name: 'Card number' })).toHaveValue('');
+    await expect(form.getByRole('checkbox', { name: 'Save this card for later top-ups' })).not.toBeChecked();
+    await expect(page.getByTestId('top-up-preview')).toHaveCount(0);
     const transactions = page.getByRole('table', { name: 'Transactions' });
     const row = transactions.getByRole('row').filter({ hasText: 'Top-up' }).first();
     await expect(row).toContainText('+25.00');
@@ -71,9 +81,16 @@ test('the owner tops up by card, sees the new balance and the transaction, and a
     await form.getByRole('button', { name: 'Top up' }).click();
     const alert = form.getByRole('alert').filter({ hasText: 'Your card was declined' });
     await expect(alert).toBeVisible();
-    await expect(alert).toContainText('nothing was charged');
+    await expect(alert).toContainText('Nothing was charged and no points were added.');
+    await expect(alert).not.toContainText('top_'); // the recorded top-up's internal id
+    await expect(alert).not.toContainText('generic_decline');
     await expect(points).toHaveText(balance);
-    await expect(page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1)).toContainText('Failed');
+    // The failed top-up charged nothing, and says why in words.
+    const failed = page.getByRole('table', { name: 'Top-ups' }).getByRole('row').nth(1);
+    await expect(failed).toContainText('Failed');
+    await expect(failed.getByRole('cell').nth(4)).toHaveText('Not charged');
+    await expect(failed).toContainText('The card was declined.');
+    await expect(failed).not.toContainText('generic_decline');
     await page.screenshot({ path: `${SHOTS}/portal-points-declined.png`, fullPage: true });
   });
 });

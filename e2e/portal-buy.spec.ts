@@ -25,7 +25,18 @@ test('the Buy dialog shows the price after the organisation\'s discount and the 
   const dialog = page.getByRole('dialog', { name: 'Buy a subscription' });
   await pick(page, dialog.getByRole('combobox', { name: 'Product' }), 'Teams App Licence');
   await pick(page, dialog.getByRole('combobox', { name: 'Plan and billing' }), /Per user · Monthly/);
-  await dialog.getByRole('textbox', { name: 'Quantity' }).fill('2');
+  // A quantity that is not one is named, never bought as 1: no quote, and Buy waits.
+  const quantity = dialog.getByRole('textbox', { name: 'Quantity' });
+  for (const [typed, problem] of [['0', 'At least 1'], ['-3', 'At least 1'], ['', 'Enter a quantity of at least 1'], ['1001', 'At most 1000'], ['2.5', 'Enter a whole number']] as const) {
+    await quantity.fill(typed);
+    await quantity.blur();
+    await expect(dialog.getByText(problem, { exact: true })).toBeVisible();
+    await expect(quantity).toHaveValue(typed);
+    await expect(dialog.getByTestId('quote-total')).toHaveCount(0);
+    await expect(dialog.getByRole('button', { name: 'Buy' })).toBeDisabled();
+  }
+  await quantity.fill('2');
+  await expect(dialog.getByRole('button', { name: 'Buy' })).toBeEnabled();
   await expect(dialog.getByTestId('quote-price')).toHaveText('SGD 16.00');
   await expect(dialog.getByTestId('quote-discount')).toHaveText('SGD -1.60');
   await expect(dialog.getByTestId('quote-total')).toHaveText('SGD 15.70');

@@ -208,7 +208,16 @@ test('an owner filters Purchase invoices, pays one with points plus the sandbox 
     await amountField.fill(cents(micros(invoice.amountDue) + 1_000_000n));
     await expect(dialog.getByText(`At most the amount due, ${shown(invoice.amountDue)}`)).toBeVisible();
     await expect(dialog.getByRole('textbox', { name: 'Card number' })).toBeVisible();
-    await expect(dialog.getByRole('button', { name: /^Pay / })).toBeDisabled();
+    // Nothing is worked out for an amount that cannot be paid: no split, no "no card is needed", a plain "Pay".
+    await expect(dialog.getByRole('button', { name: 'Pay', exact: true })).toBeDisabled();
+    await expect(dialog.getByTestId('pay-card-amount')).toHaveCount(0);
+    await expect(dialog.getByTestId('pay-points-to-use')).toHaveCount(0);
+    for (const [bad, problem] of [['21.805', 'At most 2 decimals'], ['-5', 'Enter an amount'], ['abc', 'Enter an amount']] as const) {
+      await amountField.fill(bad);
+      await expect(dialog.getByText(problem)).toBeVisible();
+      await expect(dialog.getByRole('button', { name: 'Pay', exact: true })).toBeDisabled();
+      await expect(dialog.getByTestId('pay-card-amount')).toHaveCount(0);
+    }
     await expect(dialog).not.toContainText('Could not prepare the payment');
     page.off('request', onRequest);
     expect(previewsAsked).toEqual([]);
@@ -362,6 +371,12 @@ test('a member sees the invoices and downloads them, but gets no $ and is told w
   expect((await page.request.get(`/api/v1/portal/invoices/${invoice.id}/pay-preview`)).status()).toBe(403);
   const pay = await page.request.post(`/api/v1/portal/invoices/${invoice.id}/pay`, { headers, data: { cardToken: 'tok_sandbox_success' } });
   expect(pay.status()).toBe(403);
+
+  // A link to pay it says why not, and offers no "Try again" that could never work.
+  await page.goto(`/portal?tab=invoices&pay=${invoice.id}`);
+  const refused = page.getByRole('dialog').getByRole('alert');
+  await expect(refused).toContainText('Could not prepare the payment');
+  await expect(refused.getByRole('button', { name: 'Try again' })).toHaveCount(0);
 });
 
 test('with the Invoices tab hidden in Portal Settings, the tab is gone and the API refuses', async ({ page }) => {

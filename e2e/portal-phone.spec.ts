@@ -130,10 +130,12 @@ test('on a phone, an owner reads their top-ups (a declined one with why) and sub
   await points.scrollIntoViewIfNeeded();
   await expect(points).toBeInViewport();
   for (const hidden of ['Fee', 'Charged', 'Invoice']) await expect(topUps.getByRole('columnheader', { name: hidden, exact: true })).toBeHidden();
-  const failed = topUps.getByText(why!).filter({ visible: true });
+  expect(why).toBe('generic_decline'); // the gateway's code, said in words on the page
+  const failed = topUps.getByText('The card was declined.').filter({ visible: true });
   await failed.scrollIntoViewIfNeeded();
   await expect(failed).toBeInViewport();
   await expect(topUps.getByText(`Charged SGD ${charged}`).filter({ visible: true })).toBeVisible();
+  await expect(topUps.getByText('Not charged').filter({ visible: true })).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/phone-portal-top-ups.png` });
 
   // Home > Services: each subscription's status and renewal under its name, its renewal price beside it.

@@ -4,10 +4,11 @@ import { Alert, Anchor, Button, Checkbox, Group, List, Loader, Paper, SegmentedC
 import { notifications } from '@mantine/notifications';
 import { IconAlertCircle, IconCircleCheck, IconLock } from '@tabler/icons-react';
 import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../src/gateway/test-cards.ts';
-import { api, apiRequest, isApiError, newIdempotencyKey } from '../shared/api.ts';
+import { api, apiRequest, isApiError, newIdempotencyKey, type ApiError } from '../shared/api.ts';
 import { FormError, fieldError } from '../shared/forms.tsx';
 import { formatDate } from '../shared/format.ts';
-import { decimalsOf, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
+import { amountInputProblem, decimalsOf, decimalsProblem, formatMicros, formatMoney, toMicros } from '../shared/money.ts';
+import { cardFailureText, cardRefusalReason } from '../shared/card-failure.ts';
 import { TransactionsTable, WalletSummary, useWallet } from '../shared/points.tsx';
 import { ConfirmButton } from '../shared/ConfirmButton.tsx';
 import { useSession } from '../shared/session.tsx';
@@ -167,9 +168,21 @@ function failureTitle(e: unknown): string {
   }
 }
 
+/**
+ * What a refused top-up says under its title: the reason in words when it says more, and what happened. Not the
+ * problem's detail for a card refusal: it names the recorded top-up by its internal id.
+ */
+function refusalText(e: ApiError): string {
+  if (e.code !== 'card_declined' && e.code !== 'insufficient_funds') return e.detail;
+  const reason = cardRefusalReason(e);
+  return `${reason ? `${reason} ` : ''}Nothing was charged and no points were added.`;
+}
+
+/** The total to be charged for a valid amount; nothing for one that is not (its field says why). */
 function FeePreview({ policy, amount }: { policy: TopUpPolicy; amount: string }) {
-  const micros = toMicros(amount);
-  if (micros === null || micros <= 0n) return null;
+  if (amountInputProblem(amount, policy.currency) !== null) return null;
+  const micros = toMicros(amount.trim());
+  if (micros === null) return null;
   const decimals = Math.max(decimalsOf(policy.fee), decimalsOf(policy.minimum), decimalsOf(policy.feeThreshold));
   const min = toMicros(policy.minimum) ?? 0n;
   const threshold = toMicros(policy.feeThreshold) ?? 0n;
@@ -223,12 +236,20 @@ function TopUpSection() {
   const [cardNumber, setCardNumber] = useState('');
   const [savedCardId, setSavedCardId] = useState<string | null>(null);
   const [saveCard, setSaveCard] = useState(false);
-  const [localError, setLocalError] = useState<string | null>(null);
+  const [localError, setLocalError] = useState<{ field: 'amount' | 'card'; message: string } | null>(null);
   const [pendingId, setPendingId] = useState<string | null>(null);
   const [succeeded, setSucceeded] = useState<TopUp | null>(null);
   const savedCards = cards.data?.data ?? [];
+  const currency = policy.data?.currency ?? '';
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: BASE });
+  /** After a top-up that succeeded: an empty form, so nothing invites the same top-up again or saves a card unasked. */
+  const clearForm = () => {
+    setAmount('');
+    setCardNumber('');
+    setSaveCard(false);
+    setLocalError(null);
+  };
 
   const pending = useQuery({
     queryKey: [...BASE, 'top-up', pendingId],
@@ -242,6 +263,7 @@ function TopUpSection() {
     if (!settled) return;
     if (settled.status === 'succeeded') {
       notifications.show({ color: 'teal', title: 'Top-up complete', message: `${formatMoney(settled.amount, settled.currency)} points were added.` });
+      clearForm();
       back.returnToInvoice();
     }
     void queryClient.invalidateQueries({ queryKey: BASE });
@@ -275,8 +297,7 @@ function TopUpSection() {
         setPendingId(null);
         setSucceeded(t);
         notifications.show({ color: 'teal', title: 'Top-up complete', message: `${formatMoney(t.amount, t.currency)} points were added.` });
-        setAmount('');
-        setCardNumber('');
+        clearForm();
       }
       await refresh();
       if (t.status === 'succeeded') back.returnToInvoice();
@@ -295,15 +316,15 @@ function TopUpSection() {
     setPendingId(null);
     topUp.reset();
     const trimmed = amount.trim();
-    const micros = toMicros(trimmed);
-    if (micros === null || micros <= 0n) {
-      setLocalError('Enter an amount, for example 50.00');
+    const problem = amountInputProblem(trimmed, currency);
+    if (problem !== null) {
+      setLocalError({ field: 'amount', message: problem });
       return;
     }
     const body: Record<string, unknown> = { amount: trimmed };
     if (source === 'saved') {
       if (!savedCardId) {
-        setLocalError('Choose a saved card');
+        setLocalError({ field: 'card', message: 'Choose a saved card' });
         return;
       }
       body.savedCardId = savedCardId;
@@ -311,7 +332,7 @@ function TopUpSection() {
       // The number is turned into a token here; the number itself is never sent.
       const token = sandboxTokenForCardNumber(cardNumber);
       if (!token) {
-        setLocalError('This is not one of the test cards: use a card number from the list below.');
+        setLocalError({ field: 'card', message: 'This is not one of the test cards: use a card number from the list below.' });
         return;
       }
       body.cardToken = token;
@@ -320,8 +341,10 @@ function TopUpSection() {
     topUp.mutate(body);
   };
 
-  const amountFieldError = localError?.startsWith('Enter an amount') ? localError : fieldError(topUp.error, 'amount');
-  const cardFieldError = localError && !localError.startsWith('Enter an amount') ? localError : undefined;
+  // Said while typing: more decimals than the currency has (other problems on submit: "0" and "10." are on their way).
+  const typedProblem = decimalsProblem(amount, currency);
+  const amountFieldError = typedProblem ?? (localError?.field === 'amount' ? localError.message : null) ?? fieldError(topUp.error, 'amount');
+  const cardFieldError = localError?.field === 'card' ? localError.message : undefined;
   const apiError = topUp.error;
   const isRefusal = isApiError(apiError) && ['card_declined', 'insufficient_funds', 'rule_violation'].includes(apiError.code);
 
@@ -336,7 +359,7 @@ function TopUpSection() {
         <Stack gap="sm" mt="sm" maw={520}>
           {isRefusal ? (
             <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title={failureTitle(apiError)} role="alert">
-              {(apiError).detail}
+              {refusalText(apiError)}
             </Alert>
           ) : (
             <FormError error={apiError} fields={['amount', 'cardToken', 'savedCardId']} />
@@ -360,7 +383,7 @@ function TopUpSection() {
               </Alert>
             ) : (
               <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title="The payment failed" role="alert">
-                {settled.failure?.reason ?? 'The card payment did not go through.'} Nothing was charged and no points were added.
+                {cardFailureText(settled.failure?.code, settled.failure?.reason)} Nothing was charged and no points were added.
               </Alert>
             )
           ) : null}
@@ -375,7 +398,7 @@ function TopUpSection() {
               setAmount(e.currentTarget.value);
               // An old complaint about the amount goes once it is changed (a new one comes with the next submit).
               if (amountFieldError) {
-                if (localError?.startsWith('Enter an amount')) setLocalError(null);
+                if (localError?.field === 'amount') setLocalError(null);
                 if (fieldError(topUp.error, 'amount')) topUp.reset();
               }
             }}

@@ -15,6 +15,11 @@ function usageChartHeightPx(categories: number): number {
   return Math.max(120, 40 + 30 * categories);
 }
 
+/** The card's width from which the chart and the table each have half of it: the table's five columns need ~430 px. */
+const SIDE_BY_SIDE_PX = 900;
+/** The table's narrowest with its calls and duration columns: below it, it scrolls in the card. */
+const TABLE_MIN_PX = 420;
+
 function Fact({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
     <div>
@@ -36,7 +41,10 @@ function callsText(calls: number): string {
  * A Monthly statement: opening and closing points, usage by category (chart and table), renewals, purchases, top-ups, credits.
  * A category's amount is what the points paid, tax included; when any category carried tax, a column says how much.
  * On a phone a category's calls and duration sit under its name, so the table fits the card (with five columns it ran
- * past the card's edge and the screen's, "Of which tax" cut off).
+ * past the card's edge and the screen's, "Of which tax" cut off). The chart and the table sit side by side only when the
+ * card itself is wide enough (a container query: the portal's invoice dialog at 1280 px is not, and the table, at half
+ * of it, ran past the card); else the table has the card's width under the chart, and scrolls sideways in the card
+ * rather than run past it should it still not fit.
  */
 export function InvoiceStatement({ statement: s, currency }: { statement: StatementView; currency: string }) {
   const withTax = s.usage.some((u) => (toMicros(u.tax) ?? 0n) !== 0n);
@@ -65,47 +73,49 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
       {s.usage.length === 0 ? (
         <Empty title="No usage in this period" />
       ) : (
-        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
+        <SimpleGrid type="container" cols={{ base: 1, [`${SIDE_BY_SIDE_PX}px`]: 2 }} spacing="lg">
           <div role="figure" aria-label="Usage by category" style={{ width: '100%', height: usageChartHeightPx(s.usage.length) }}>
             <Suspense fallback={null}>
               <UsageChart usage={s.usage} currency={currency} />
             </Suspense>
           </div>
-          <Table aria-label="Usage by category" verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Category</Table.Th>
-                <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Calls</Table.Th>
-                <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Duration</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
-                {withTax ? <Table.Th style={{ textAlign: 'right' }}>Of which tax</Table.Th> : null}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {s.usage.map((u) => (
-                <Table.Tr key={u.category}>
-                  <Table.Td>
-                    {u.label}
-                    {wide ? null : (
-                      <Text size="xs" c="dimmed">
-                        {callsText(u.calls)}, {formatBilledTime(u.seconds)}
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td visibleFrom="sm" style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
-                  <Table.Td visibleFrom="sm" style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatBilledTime(u.seconds)}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>
-                    <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
-                  </Table.Td>
-                  {withTax ? (
-                    <Table.Td style={{ textAlign: 'right' }}>
-                      <Text size="sm" c="dimmed" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.tax)}</Text>
-                    </Table.Td>
-                  ) : null}
+          <Table.ScrollContainer minWidth={wide ? TABLE_MIN_PX : 0} type="native">
+            <Table aria-label="Usage by category" verticalSpacing="xs">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Category</Table.Th>
+                  <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Calls</Table.Th>
+                  <Table.Th visibleFrom="sm" style={{ textAlign: 'right' }}>Duration</Table.Th>
+                  <Table.Th style={{ textAlign: 'right' }}>Amount</Table.Th>
+                  {withTax ? <Table.Th style={{ textAlign: 'right' }}>Of which tax</Table.Th> : null}
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+              </Table.Thead>
+              <Table.Tbody>
+                {s.usage.map((u) => (
+                  <Table.Tr key={u.category}>
+                    <Table.Td>
+                      {u.label}
+                      {wide ? null : (
+                        <Text size="xs" c="dimmed">
+                          {callsText(u.calls)}, {formatBilledTime(u.seconds)}
+                        </Text>
+                      )}
+                    </Table.Td>
+                    <Table.Td visibleFrom="sm" style={{ textAlign: 'right' }}>{u.calls.toLocaleString('en')}</Table.Td>
+                    <Table.Td visibleFrom="sm" style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>{formatBilledTime(u.seconds)}</Table.Td>
+                    <Table.Td style={{ textAlign: 'right' }}>
+                      <Text size="sm" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.amount)}</Text>
+                    </Table.Td>
+                    {withTax ? (
+                      <Table.Td style={{ textAlign: 'right' }}>
+                        <Text size="sm" c="dimmed" span style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>{formatMoney(u.tax)}</Text>
+                      </Table.Td>
+                    ) : null}
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
         </SimpleGrid>
       )}
     </Paper>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Badge, Box, Group, Text, Title, type TitleOrder } from '@mantine/core';
 import { formatDate, formatDateTime } from './format.ts';
 import { formatMoney } from './money.ts';
+import { cardFailureText } from './card-failure.ts';
 import { usePagedList } from './queries.ts';
 import { DataTable, LoadMore, StatusBadge, type Column } from './ui.tsx';
 
@@ -21,6 +22,21 @@ export interface TopUpRow {
   gatewayChargeRef?: string | null;
   /** The top-up policy version that applied (null: the provider's default). */
   policyVersion?: { id: string; effectiveFrom: string } | null;
+}
+
+/** What the card was charged: nothing for a failed top-up (its total is what it would have charged). */
+function chargedText(t: TopUpRow): string {
+  return t.status === 'failed' ? 'Not charged' : formatMoney(t.total, t.currency);
+}
+
+/** Why a failed top-up failed, in words (the gateway's code never raw); staff also see the code recorded, on hover. */
+function FailureNote({ t, staff }: { t: TopUpRow; staff: boolean }) {
+  if (!t.failure) return null;
+  return (
+    <Text size="xs" c="red.7" title={staff ? `${t.failure.code}: ${t.failure.reason}` : undefined}>
+      {cardFailureText(t.failure.code, t.failure.reason)}
+    </Text>
+  );
 }
 
 function TopUpStatus({ t }: { t: TopUpRow }) {
@@ -63,9 +79,9 @@ export function TopUpsTable({ base, path, staff = false, titleOrder, limit }: {
           {/* On a phone its status, what the card was charged, its invoice and why it failed sit under the date (their columns are left out). */}
           <Box hiddenFrom="sm" mt={4}>
             <TopUpStatus t={t} />
-            <Text size="xs" c="dimmed">Charged {formatMoney(t.total, t.currency)}</Text>
+            <Text size="xs" c="dimmed">{t.status === 'failed' ? 'Not charged' : `Charged ${chargedText(t)}`}</Text>
             {t.invoice ? <Text size="xs" c="dimmed">{t.invoice.number}</Text> : null}
-            {t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null}
+            <FailureNote t={t} staff={staff} />
           </Box>
         </div>
       ),
@@ -79,12 +95,12 @@ export function TopUpsTable({ base, path, staff = false, titleOrder, limit }: {
           render: (t: TopUpRow) => <Text size="xs" c="dimmed" title={t.policyVersion?.id}>{t.policyVersion ? `Version of ${formatDate(t.policyVersion.effectiveFrom)}` : 'Default'}</Text>,
         }]
       : []),
-    { key: 'total', header: 'Charged', align: 'right', visibleFrom: 'sm', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatMoney(t.total, t.currency)}</Text> },
+    { key: 'total', header: 'Charged', align: 'right', visibleFrom: 'sm', render: (t) => <Text size="sm" c={t.status === 'failed' ? 'dimmed' : undefined} style={{ whiteSpace: 'nowrap' }}>{chargedText(t)}</Text> },
     { key: 'invoice', header: 'Invoice', visibleFrom: 'sm', render: (t) => t.invoice?.number ?? '—' },
     ...(staff
       ? [{ key: 'ref', header: 'Gateway', visibleFrom: 'sm' as const, render: (t: TopUpRow) => <Text size="xs" c="dimmed">{t.gateway}{t.gatewayChargeRef ? ` · ${t.gatewayChargeRef}` : ''}</Text> }]
       : []),
-    { key: 'failure', header: 'Note', visibleFrom: 'sm', render: (t) => (t.failure ? <Text size="xs" c="red.7">{t.failure.reason}</Text> : null) },
+    { key: 'failure', header: 'Note', visibleFrom: 'sm', render: (t) => <FailureNote t={t} staff={staff} /> },
   ];
   return (
     <section aria-labelledby={titleId}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, isFinalRefusal, isStale, newIdempotencyKey } from './api.ts';
+import { ApiError, isFinalRefusal, isRetryable, isStale, newIdempotencyKey } from './api.ts';
 
 describe('Idempotency-Keys in the browser', () => {
   it('are the prefix and 32 hex digits, new each time', () => {
@@ -25,5 +25,21 @@ describe('a write refused because its resource changed', () => {
     expect(isStale(new ApiError(409, 'state_conflict', 'The subscription is terminated'))).toBe(false);
     expect(isStale(new ApiError(400, 'validation_failed', 'if-match: too long'))).toBe(false);
     expect(isStale(new TypeError('Failed to fetch'))).toBe(false);
+  });
+});
+
+describe('a failed request worth asking again', () => {
+  it('is one that did not reach the server, or that it failed or asked to wait for', () => {
+    expect(isRetryable(new ApiError(0, 'network_error', 'Cannot reach the server'))).toBe(true);
+    expect(isRetryable(new ApiError(500, 'internal', 'Internal error'))).toBe(true);
+    expect(isRetryable(new ApiError(503, 'http_503', 'The server had a problem'))).toBe(true);
+    expect(isRetryable(new ApiError(429, 'rate_limited', 'Too many requests'))).toBe(true);
+    expect(isRetryable(new TypeError('Failed to fetch'))).toBe(true);
+  });
+
+  it('is not a refusal, which answers the same every time', () => {
+    expect(isRetryable(new ApiError(409, 'invoice_not_payable', 'INV-1: it is paid'))).toBe(false);
+    expect(isRetryable(new ApiError(403, 'role_not_allowed', 'Only owners and admins'))).toBe(false);
+    expect(isRetryable(new ApiError(404, 'not_found', 'Not found'))).toBe(false);
   });
 });

@@ -163,3 +163,12 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return 'Something went wrong';
 }
+
+/**
+ * True when asking again may answer otherwise: the server was not reached, or failed (5xx), or asked to wait (429, 408).
+ * A refusal (another 4xx: not found, not allowed, not payable) answers the same every time, so no "Try again" is offered.
+ */
+export function isRetryable(e: unknown): boolean {
+  if (!isApiError(e)) return true;
+  return e.status === 0 || e.status >= 500 || e.status === 429 || e.status === 408;
+}

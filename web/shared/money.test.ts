@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currencyDecimals, sumsByCurrency } from './money.ts';
+import { amountInputProblem, currencyDecimals, decimalsProblem, sumsByCurrency } from './money.ts';
 
 describe('headline sums', () => {
   const row = (amount: string, currency: string) => ({ amount, currency });
@@ -19,5 +19,27 @@ describe('headline sums', () => {
 
   it('takes each currency\'s minor unit from the server\'s table', () => {
     expect(['VND', 'JPY', 'KRW', 'SGD', 'MYR', 'XYZ'].map(currencyDecimals)).toEqual([0, 0, 0, 2, 2, 2]);
+  });
+});
+
+describe('an amount typed to be charged', () => {
+  it('is a positive amount with at most the currency\'s decimals', () => {
+    expect(amountInputProblem('10.00', 'SGD')).toBeNull();
+    expect(amountInputProblem(' 25 ', 'SGD')).toBeNull();
+    expect(amountInputProblem('50000', 'VND')).toBeNull();
+  });
+
+  it('names more decimals than the currency has (never rounded into a total)', () => {
+    expect(amountInputProblem('10.001', 'SGD')).toBe('At most 2 decimals for SGD');
+    expect(amountInputProblem('10.0000001', 'SGD')).toBe('At most 2 decimals for SGD');
+    expect(amountInputProblem('50000.5', 'VND')).toBe('Whole VND only, no decimals');
+    // While typing, only that is said: "10." and "0" are on their way to an amount.
+    expect(decimalsProblem('10.001', 'SGD')).toBe('At most 2 decimals for SGD');
+    for (const typing of ['10.', '0', '10.00', '', 'abc']) expect(decimalsProblem(typing, 'SGD')).toBeNull();
+  });
+
+  it('asks for an amount when there is none, it is not a number, or it is not more than zero', () => {
+    for (const bad of ['', 'abc', '1,000', '0', '0.00', '-5']) expect(amountInputProblem(bad, 'SGD')).toBe('Enter an amount, for example 50.00');
+    expect(amountInputProblem('', 'SGD', '10.00')).toBe('Enter an amount, for example 10.00');
   });
 });

@@ -70,3 +70,26 @@ export function sumsByCurrency<T>(rows: readonly T[], amountOf: (row: T) => { am
     .map(([currency, micros]) => formatMoney(formatMicros(micros, currencyDecimals(currency)), currency))
     .join(' · ');
 }
+
+/**
+ * What is wrong with an amount typed to be charged, said next to its field: null for a positive amount with no more
+ * decimals than the currency has (2 for SGD, none for VND), else why (`example` shows what to type).
+ */
+export function amountInputProblem(text: string, currency: string, example = '50.00'): string | null {
+  const t = text.trim();
+  if (!/^-?\d+(\.\d+)?$/.test(t)) return `Enter an amount, for example ${example}`;
+  const decimals = decimalsProblem(t, currency);
+  if (decimals !== null) return decimals;
+  const micros = toMicros(t);
+  if (micros === null || micros <= 0n) return `Enter an amount, for example ${example}`;
+  return null;
+}
+
+/** More decimals than the currency has (`10.001` SGD), said while typing; null for any other text. */
+export function decimalsProblem(text: string, currency: string): string | null {
+  const t = text.trim();
+  if (!/^-?\d+\.\d+$/.test(t)) return null;
+  const decimals = currencyDecimals(currency);
+  if (decimalsOf(t) <= decimals) return null;
+  return decimals === 0 ? `Whole ${currency} only, no decimals` : `At most ${decimals} decimals for ${currency}`;
+}

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Divider, Group, Modal, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { IconCurrencyDollar, IconDownload, IconInfoCircle } from '@tabler/icons-react';
-import { api } from '../../shared/api.ts';
+import { api, isRetryable } from '../../shared/api.ts';
 import { formatDate, formatDateTime, formatPeriod } from '../../shared/format.ts';
 import { formatMoney, toMicros } from '../../shared/money.ts';
 import { useSession } from '../../shared/session.tsx';
@@ -12,7 +12,7 @@ import { InvoiceLinesTable } from '../../shared/InvoiceLinesTable.tsx';
 import { InvoiceStatement } from '../../shared/InvoiceStatement.tsx';
 import { InvoiceCreditNotes } from './InvoiceCreditNotes.tsx';
 import {
-  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, isPayableByOwner, pdfPath, receiptPath, type PortalInvoiceDetail,
+  INVOICES_KEY, PAYMENT_SOURCE_LABELS, ROLE_HINT, canRolePay, invoiceName, invoiceTotalsRows, isPayableByOwner, pdfPath, receiptPath, type PortalInvoiceDetail,
 } from './invoice-types.ts';
 
 export function useInvoiceDetail(invoiceId: string, options: { refetchInterval?: number | false } = {}) {
@@ -49,7 +49,7 @@ export function InvoiceDetailDialog({ invoiceId, onClose, onPay }: { invoiceId: 
   return (
     <Modal opened onClose={onClose} size="xl" title={inv ? `Invoice ${invoiceName(inv)}` : 'Invoice'} centered>
       {detail.error ? (
-        <ErrorState error={detail.error} onRetry={() => void detail.refetch()} title="Could not load this invoice" />
+        <ErrorState error={detail.error} onRetry={isRetryable(detail.error) ? () => void detail.refetch() : undefined} title="Could not load this invoice" />
       ) : !inv ? (
         <LoadingState label="Loading the invoice…" />
       ) : (
@@ -136,10 +136,9 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
 
       <Group justify="flex-end">
         <Stack gap={4} miw={280} aria-label="Totals" role="group">
-          <Row label="Subtotal" value={money(inv.subtotal)} />
-          {!isZero(inv.discount) ? <Row label="Discount" value={`−${money(inv.discount)}`} /> : null}
-          <Row label="Tax" value={money(inv.tax)} />
-          <Row label="Total" value={money(inv.total)} strong testId="invoice-total" />
+          {invoiceTotalsRows(inv).map((r) => (
+            <Row key={r.label} label={r.label} value={r.value} strong={r.strong} testId={r.testId} />
+          ))}
           <Divider my={4} />
           <Row label="Amount paid" value={money(inv.amountPaid)} testId="invoice-paid" />
           {!isZero(inv.amountCredited) ? <Row label="Amount credited" value={money(inv.amountCredited)} /> : null}

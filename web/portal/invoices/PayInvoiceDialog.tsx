@@ -5,9 +5,10 @@ import { Alert, Anchor, Button, Checkbox, Divider, Group, List, Loader, Modal, S
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertCircle, IconCircleCheck, IconCoins } from '@tabler/icons-react';
 import { SANDBOX_TEST_CARDS, sandboxTokenForCardNumber } from '../../../src/gateway/test-cards.ts';
-import { api, apiRequest, isApiError, newIdempotencyKey } from '../../shared/api.ts';
+import { api, apiRequest, isApiError, isRetryable, newIdempotencyKey } from '../../shared/api.ts';
+import { cardFailureText, cardRefusalReason } from '../../shared/card-failure.ts';
 import { FormError, fieldError } from '../../shared/forms.tsx';
-import { decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
+import { currencyDecimals, decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { useInvoiceDetail } from './InvoiceDetailDialog.tsx';
 import { SERVICES_KEY } from '../services/types.ts';
@@ -213,10 +214,16 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   }
 
   // Only when there is nothing to show at all (the first preview failed): a later refusal is said next to the amount.
+  // "Try again" only where asking again may help (the network, the server): a paid invoice, a statement or a role that
+  // cannot pay answers the same every time.
   if (preview.error && !p) {
     return (
       <Modal opened onClose={onClose} title={title} centered size="md">
-        <ErrorState error={preview.error} onRetry={() => void preview.refetch()} title="Could not prepare the payment" />
+        <ErrorState
+          error={preview.error}
+          onRetry={isRetryable(preview.error) ? () => void preview.refetch() : undefined}
+          title="Could not prepare the payment"
+        />
       </Modal>
     );
   }
@@ -239,7 +246,9 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
   const needsCard = (toMicros(cardAmount) ?? 0n) > 0n;
   const savedCards = p.savedCards;
   const cardSource = savedCards.length > 0 ? source : 'new';
-  const amountLabel = typed !== null && typed > 0n ? formatMicros(typed, decimals) : p.amount;
+  // While the amount cannot be paid (its field says why), nothing is worked out for it: no split, a plain "Pay".
+  const amountInvalid = typedProblem !== null || previewRefused !== null;
+  const payLabel = amountInvalid || typed === null ? 'Pay' : `Pay ${formatMicros(typed, decimals)} ${p.currency}`;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -273,7 +282,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
 
   const error = pay.error;
   const refusal = isApiError(error) && ['card_declined', 'insufficient_funds', 'payment_in_progress'].includes(error.code) ? error : null;
-  const topUp = usePoints && !closed ? p.topUpSuggestion : null;
+  const topUp = usePoints && !closed && !amountInvalid ? p.topUpSuggestion : null;
   const availableNote = pointsAvailableNote(p);
 
   return (
@@ -303,10 +312,12 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
             error={typedProblem ?? (localError?.field === 'amount' ? localError.message : null) ?? fieldError(error, 'amount') ?? refusalOf(previewRefused)}
           />
           <Checkbox label="Use my points first" checked={usePoints} onChange={(e) => setUsePoints(e.currentTarget.checked)} />
-          <Stack gap={4} aria-label="How it is paid" role="group" style={{ opacity: previewFresh ? 1 : 0.6 }}>
-            <Line label="Points to be used" value={formatMoney(pointsToUse, p.currency)} testId="pay-points-to-use" />
-            <Line label="Remainder to pay by card" value={formatMoney(cardAmount, p.currency)} testId="pay-card-amount" strong />
-          </Stack>
+          {amountInvalid ? null : (
+            <Stack gap={4} aria-label="How it is paid" role="group" style={{ opacity: previewFresh ? 1 : 0.6 }}>
+              <Line label="Points to be used" value={formatMoney(pointsToUse, p.currency)} testId="pay-points-to-use" />
+              <Line label="Remainder to pay by card" value={formatMoney(cardAmount, p.currency)} testId="pay-card-amount" strong />
+            </Stack>
+          )}
           {topUp ? (
             <Alert color="blue" variant="light" icon={<IconCoins size={18} />} title="Your points fall short" data-testid="pay-top-up-offer">
               <Stack gap={6}>
@@ -381,7 +392,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
                 </>
               )}
             </>
-          ) : (
+          ) : amountInvalid ? null : (
             <Text size="sm" c="teal.8">
               Your points cover this payment: no card is needed.
             </Text>
@@ -393,9 +404,11 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
               ) : (
                 <Stack gap={4}>
                   <Text size="sm">Nothing was charged and the points hold was released. Try another card{closed ? '' : ', or top up your points instead'}.</Text>
-                  <Text size="xs" c="dimmed">
-                    {refusal.detail}
-                  </Text>
+                  {cardRefusalReason(refusal) ? (
+                    <Text size="xs" c="dimmed">
+                      {cardRefusalReason(refusal)}
+                    </Text>
+                  ) : null}
                 </Stack>
               )}
             </Alert>
@@ -407,7 +420,7 @@ export function PayInvoiceDialog({ invoiceId, onClose }: { invoiceId: string; on
               Cancel
             </Button>
             <Button type="submit" loading={pay.isPending} disabled={!previewFresh && !pay.isPending}>
-              Pay {amountLabel} {p.currency}
+              {payLabel}
             </Button>
           </Group>
         </Stack>
@@ -439,11 +452,13 @@ function Line({ label, value, testId, strong }: { label: string; value: string; 
 function ReceiptView({ receipt, current, watching, onClose }: { receipt: Receipt; current: PortalInvoiceDetail | undefined; watching: boolean; onClose: () => void }) {
   const inv = receipt.status === 'succeeded' ? receipt.invoice : (current ?? receipt.invoice);
   const currency = inv.currency;
+  // Every figure with the currency's decimals: "SGD 0.00", never "SGD 0" (a sub-cent digit is kept, never dropped).
+  const money = (amount: string) => formatMoney(formatMicros(toMicros(amount) ?? 0n, currencyDecimals(currency)), currency);
   return (
     <Stack gap="sm">
       {receipt.status === 'failed' ? (
         <Alert color="red" variant="light" icon={<IconAlertCircle size={18} />} title="The card payment failed" role="alert">
-          {`The bank refused the card payment${receipt.failureReason ? ` (${receipt.failureReason})` : ''}. Nothing was charged and the points hold was released; the invoice is still open.`}
+          {`${receipt.failureReason ? `${cardFailureText(null, receipt.failureReason)} ` : 'The bank refused the card payment. '}Nothing was charged and the points hold was released; the invoice is still open.`}
         </Alert>
       ) : receipt.status === 'pending' ? (
         <Alert color="yellow" variant="light" icon={watching ? <Loader size={16} color="yellow" /> : <IconAlertCircle size={18} />} title="Payment processing" role="status">
@@ -457,12 +472,12 @@ function ReceiptView({ receipt, current, watching, onClose }: { receipt: Receipt
         </Alert>
       )}
       <Stack gap={4} aria-label="Receipt" role="group">
-        <Line label={receipt.status === 'pending' ? 'Points on hold' : 'Points used'} value={formatMoney(receipt.status === 'failed' ? '0' : receipt.pointsUsed, currency)} testId="receipt-points-used" />
-        <Line label={receipt.status === 'pending' ? 'Card (processing)' : 'Card charged'} value={formatMoney(receipt.status === 'failed' ? '0' : receipt.cardCharged, currency)} testId="receipt-card-charged" />
+        <Line label={receipt.status === 'pending' ? 'Points on hold' : 'Points used'} value={money(receipt.status === 'failed' ? '0' : receipt.pointsUsed)} testId="receipt-points-used" />
+        <Line label={receipt.status === 'pending' ? 'Card (processing)' : 'Card charged'} value={money(receipt.status === 'failed' ? '0' : receipt.cardCharged)} testId="receipt-card-charged" />
         {receipt.chargeRef ? <Line label="Card reference" value={receipt.chargeRef} testId="receipt-charge-ref" /> : null}
         <Divider my={4} />
         <Line label="Status" value={STATUS_LABELS[inv.status]} testId="receipt-status" strong />
-        <Line label="Amount still due" value={formatMoney(inv.amountDue, currency)} testId="receipt-amount-due" />
+        <Line label="Amount still due" value={money(inv.amountDue)} testId="receipt-amount-due" />
       </Stack>
       <Group justify="flex-end">
         <Button onClick={onClose}>Done</Button>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pointsAvailableNote } from './invoice-types.ts';
+import { invoiceTotalsRows, pointsAvailableNote, taxLabel } from './invoice-types.ts';
 
 const sgd = (pointsAvailable: string, pointsBalance: string, pointsOnHold = '0.00') => ({ currency: 'SGD', pointsAvailable, pointsBalance, pointsOnHold });
 
@@ -23,5 +23,28 @@ describe('the pay dialog says why fewer points can pay than the customer has', (
   it('a currency without cents says its own whole units', () => {
     expect(pointsAvailableNote({ currency: 'VND', pointsAvailable: '50000', pointsBalance: '50000.25', pointsOnHold: '0' }))
       .toBe('VND 50,000 of your VND 50,000.25 points can pay this invoice (invoices are paid in whole VND).');
+  });
+});
+
+describe('an invoice\'s totals, as its PDF words and orders them', () => {
+  const lines = [{ taxRateBps: 900 }, { taxRateBps: 900 }];
+  const shown = (rows: ReturnType<typeof invoiceTotalsRows>) => rows.map((r) => `${r.label} ${r.value}`);
+
+  it('with a discount: before discounts, the discount, then the subtotal it leaves (the discount read once)', () => {
+    expect(shown(invoiceTotalsRows({ currency: 'SGD', subtotal: '21.60', discount: '2.40', tax: '1.94', total: '23.54', lines }))).toEqual([
+      'Before discounts SGD 24.00', 'Discount −SGD 2.40', 'Subtotal (excl. tax) SGD 21.60', 'Tax 9% SGD 1.94', 'Total SGD 23.54',
+    ]);
+  });
+
+  it('without one: the subtotal, tax and total only', () => {
+    expect(shown(invoiceTotalsRows({ currency: 'VND', subtotal: '100000', discount: '0', tax: '9000', total: '109000', lines }))).toEqual([
+      'Subtotal (excl. tax) VND 100,000', 'Tax 9% VND 9,000', 'Total VND 109,000',
+    ]);
+  });
+
+  it('names the tax rate only when every taxed line has the same one', () => {
+    expect(taxLabel([{ taxRateBps: 825 }, { taxRateBps: 0 }])).toBe('Tax 8.25%');
+    expect(taxLabel([{ taxRateBps: 900 }, { taxRateBps: 700 }])).toBe('Tax');
+    expect(taxLabel([])).toBe('Tax');
   });
 });

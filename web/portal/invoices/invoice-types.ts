@@ -1,6 +1,6 @@
-import type { InvoiceDetail, InvoiceSummary } from '../../../src/invoices/invoice-view-types.ts';
+import type { InvoiceDetail, InvoiceLineView, InvoiceSummary } from '../../../src/invoices/invoice-view-types.ts';
 import { isApiError } from '../../shared/api.ts';
-import { currencyDecimals, formatMoney, toMicros } from '../../shared/money.ts';
+import { currencyDecimals, decimalsOf, formatMicros, formatMoney, toMicros } from '../../shared/money.ts';
 import { INVOICE_STATUS_COLORS, INVOICE_TYPE_COLORS } from '../../shared/invoice-colors.ts';
 import type { CustomerRole } from '../../shared/types.ts';
 
@@ -127,4 +127,44 @@ export function pointsAvailableNote(p: Pick<PayPreview, 'currency' | 'pointsAvai
     ...(free > 0n && free % unit !== 0n ? [`invoices are paid in whole ${currencyDecimals(p.currency) === 0 ? p.currency : 'cents'}`] : []),
   ];
   return `${formatMoney(p.pointsAvailable, p.currency)} of your ${formatMoney(p.pointsBalance, p.currency)} points can pay this invoice${why.length > 0 ? ` (${why.join('; ')})` : ''}.`;
+}
+
+/** One figure of an invoice's totals, as the dialog lists them. */
+export interface TotalsRow {
+  label: string;
+  /** With its currency: `SGD 21.60`, `−SGD 2.40` for the discount. */
+  value: string;
+  strong?: boolean;
+  testId?: string;
+}
+
+/** `"Tax 9%"` when every taxed line has the same rate, else `"Tax"`: the PDF's label (src/invoices/pdf/render-invoice-pdf.ts taxLabel). */
+export function taxLabel(lines: readonly Pick<InvoiceLineView, 'taxRateBps'>[]): string {
+  let rate: number | null = null;
+  for (const line of lines) {
+    if (line.taxRateBps <= 0) continue;
+    if (rate === null) rate = line.taxRateBps;
+    else if (rate !== line.taxRateBps) return 'Tax';
+  }
+  return rate === null ? 'Tax' : `Tax ${rate / 100}%`;
+}
+
+/**
+ * An invoice's totals down to its total, in the PDF's words and order (src/invoices/pdf/render-invoice-pdf.ts
+ * drawTotals): with a discount, what the lines came to before it, the discount, then the subtotal it leaves, so the
+ * discount is read once (the API's subtotal is already after it).
+ */
+export function invoiceTotalsRows(inv: Pick<InvoiceDetail, 'currency' | 'subtotal' | 'discount' | 'tax' | 'total'> & { lines: readonly Pick<InvoiceLineView, 'taxRateBps'>[] }): TotalsRow[] {
+  const money = (a: string) => formatMoney(a, inv.currency);
+  const discount = toMicros(inv.discount) ?? 0n;
+  const rows: TotalsRow[] = [];
+  if (discount !== 0n) {
+    const before = (toMicros(inv.subtotal) ?? 0n) + discount;
+    rows.push({ label: 'Before discounts', value: money(formatMicros(before, Math.max(decimalsOf(inv.subtotal), decimalsOf(inv.discount)))), testId: 'invoice-before-discounts' });
+    rows.push({ label: 'Discount', value: `−${money(formatMicros(discount < 0n ? -discount : discount, decimalsOf(inv.discount)))}`, testId: 'invoice-discount' });
+  }
+  rows.push({ label: 'Subtotal (excl. tax)', value: money(inv.subtotal), testId: 'invoice-subtotal' });
+  rows.push({ label: taxLabel(inv.lines), value: money(inv.tax), testId: 'invoice-tax' });
+  rows.push({ label: 'Total', value: money(inv.total), strong: true, testId: 'invoice-total' });
+  return rows;
 }

@@ -3,9 +3,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Group, Modal, NumberInput, Paper, Select, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { api, apiRequest, isFinalRefusal, newIdempotencyKey } from '../../shared/api.ts';
-import { FormError } from '../../shared/forms.tsx';
+import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { titleCase } from '../../shared/format.ts';
+import { quantityProblem, validQuantity } from '../../shared/quantity.ts';
 import { useSession } from '../../shared/session.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import type { Page } from '../../shared/types.ts';
@@ -35,6 +36,10 @@ export function BuySubscriptionButton() {
   );
 }
 
+/** The quantities one purchase takes here. */
+const MIN_QUANTITY = 1;
+const MAX_QUANTITY = 1000;
+
 function BuyDialog({ onClose }: { onClose: () => void }) {
   const queryClient = useQueryClient();
   const catalog = useQuery({ queryKey: [...SERVICES_KEY, 'catalog'], queryFn: ({ signal }) => api.get<Page<PortalCatalogItem>>('/api/v1/portal/catalog', {}, signal) });
@@ -50,9 +55,11 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
     [product],
   );
   const price = options.find((o) => o.priceId === priceId);
-  const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+  // A quantity that is not one (empty, 0, -3, above the maximum) is said next to the field: never bought as 1, never quoted.
+  const qtyProblem = quantityProblem(quantity, MIN_QUANTITY, MAX_QUANTITY);
+  const qty = validQuantity(quantity, MIN_QUANTITY, MAX_QUANTITY);
   // What the purchase will actually charge: after any discount, with the activation fee and tax (the server's quote).
-  const quote = useSubscriptionQuote('/api/v1/portal/subscriptions/quote', priceId, qty);
+  const quote = useSubscriptionQuote('/api/v1/portal/subscriptions/quote', qty === null ? null : priceId, qty ?? MIN_QUANTITY);
   const buy = useMutation({
     mutationFn: async () =>
       (await apiRequest<{ subscription: { status: string; productName: string }; invoice: { number: string; total: string; currency: string } | null }>(
@@ -77,7 +84,7 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (price) buy.mutate();
+    if (price && qty !== null) buy.mutate();
   };
   return (
     <Modal opened onClose={onClose} title="Buy a subscription" centered>
@@ -103,8 +110,16 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
             onChange={setPriceId}
             disabled={!product}
           />
-          <NumberInput label="Quantity" min={1} max={1000} value={quantity} onChange={setQuantity} allowDecimal={false} />
-          {price ? (
+          <NumberInput
+            label="Quantity"
+            min={MIN_QUANTITY}
+            max={MAX_QUANTITY}
+            clampBehavior="none"
+            value={quantity}
+            onChange={setQuantity}
+            error={qtyProblem ?? fieldError(buy.error, 'quantity')}
+          />
+          {price && qty !== null ? (
             <Paper withBorder radius="md" p="sm" component="section" aria-label="What you will pay">
               <QuoteLines quote={quote.data} error={quote.error} quantity={qty} cycle={price.cycle} />
               <Text size="xs" c="dimmed" mt="xs">
@@ -118,7 +133,7 @@ function BuyDialog({ onClose }: { onClose: () => void }) {
           ) : null}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>Cancel</Button>
-            <Button type="submit" loading={buy.isPending} disabled={!price}>Buy</Button>
+            <Button type="submit" loading={buy.isPending} disabled={!price || qty === null}>Buy</Button>
           </Group>
         </Stack>
       </form>
