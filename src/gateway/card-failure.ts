@@ -2,7 +2,7 @@ import { DomainError } from '../platform/errors.ts';
 
 /**
  * The answer for a card payment that failed (a top-up, an invoice payment): the card's refusal as a 422 naming the card
- * field, with what was recorded (`recorded`, e.g. "Top-up top_... was recorded as failed; nothing was charged.").
+ * field, with what was recorded (`recorded`, e.g. "Nothing was charged and no points were added."; never an internal id: the customer reads it).
  * `failureCode` is what the attempt recorded: `insufficient_funds`, `invalid_card`, `card_not_found`, `not_received` (the
  * request never reached the gateway), or a decline.
  */

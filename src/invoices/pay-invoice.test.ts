@@ -164,7 +164,8 @@ describe('portal pay: points first, then card', () => {
     const res = await pay(inv.id, { cardToken: 'tok_sandbox_declined' });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ code: 'card_declined', errors: [{ path: 'cardToken' }] });
-    expect(res.json().detail).toMatch(/nothing was charged/);
+    expect(res.json().detail).toMatch(/Nothing was charged and your points were not used\.$/);
+    expect(res.json().detail).not.toMatch(/pa_|pay_/);
     expect(await wallet(acme)).toEqual({ points: cents(10_00), reserved: 0n });
     expect(await invoiceRow(inv.id)).toMatchObject({ status: 'awaiting_payment', amountDueMicros: '54500000', amountPaidMicros: '0' });
     expect(await postingsOfInvoicePayment(inv.id)).toEqual([]);

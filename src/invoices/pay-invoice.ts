@@ -248,7 +248,7 @@ function checkCardChoice(input: PortalPayInvoiceInput): void {
 
 /** The answer for a failed attempt: the card's refusal as a 422 naming the card field; nothing was charged. */
 export function attemptFailure(row: PayAttemptRow, field: string): DomainError {
-  return cardFailureError(row.failureCode, row.failureReason, field, `Payment ${row.id} was recorded as failed: nothing was charged and your points were not used.`);
+  return cardFailureError(row.failureCode, row.failureReason, field, 'Nothing was charged and your points were not used.');
 }
 
 export type { Trx };

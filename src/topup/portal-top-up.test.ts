@@ -142,7 +142,9 @@ describe('declined cards', () => {
     ]);
     const audits = await auditEventsOf(t.db, 'top_up.failed');
     expect(audits.slice(0, 2).map((a) => a.targetId)).toEqual(failed.slice(0, 2).map((f: { id: string }) => f.id));
-    expect(declined.json().detail).toContain(failed[1].id);
+    // The customer reads the detail: what happened, never the recorded top-up's internal id.
+    expect(declined.json().detail).toBe('The card was declined (generic_decline). Nothing was charged and no points were added.');
+    expect(declined.json().detail).not.toContain(failed[1].id);
     expect(await ledgerProblems()).toEqual([]);
   });
 });

@@ -137,5 +137,5 @@ function checkCardChoice(input: PortalTopUpInput): void {
 
 /** The answer for a failed top-up: the card's refusal as a 422 naming the card field, the top-up id in the detail. */
 export function failureError(row: TopUpRow, field: string): DomainError {
-  return cardFailureError(row.failureCode, row.failureReason, field, `Top-up ${row.id} was recorded as failed; nothing was charged and no points were added.`);
+  return cardFailureError(row.failureCode, row.failureReason, field, 'Nothing was charged and no points were added.');
 }
