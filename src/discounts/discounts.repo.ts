@@ -57,6 +57,8 @@ export async function discountsFor(trx: Trx, requests: readonly DiscountRequest[
       and d.product_type = p.type and (d.product_id is null or d.product_id = p.id)
       and (d.variant_id is null or d.variant_id = v.id) and (d.price_id is null or d.price_id = pp.id)
       and d.starts_on <= r.day and (d.ends_on is null or d.ends_on >= r.day)
+      -- Ended by hand: nothing charged on or after the day it was ended gets it (one that started that day ends that day).
+      and (d.ended_at is null or (d.ended_at at time zone 'UTC')::date > r.day)
     order by r.idx`.execute(trx);
   const byIdx = new Map<number, { line: LineScope; candidates: DiscountTerms[] }>();
   for (const row of rows) {

@@ -185,8 +185,14 @@ describe('changing and ending', () => {
     const invoice = await api(t, admin, 'GET', `/api/v1/invoices/${invoiceId}`);
     expect(invoice.json()).toMatchObject({ subtotal: '25.00', discount: '5.00', tax: '2.25', total: '27.25' });
 
+    // It started today and an invoice today carries it: it ends today (never a period ending before it starts), and what is
+    // sold after it ended, today too, goes without it.
     const ended = await end(d.id);
-    expect(ended.json()).toMatchObject({ status: 'ended', endsOn: '2026-02-28' });
+    expect(ended.json()).toMatchObject({ status: 'ended', startsOn: '2026-03-01', endsOn: '2026-03-01' });
+    const after = await api(t, admin, 'POST', `/api/v1/customers/${acme}/subscriptions`, { priceId: ids.proMonthly!.priceId });
+    expect(after.statusCode, after.body).toBe(201);
+    expect(await t.db.owner.db.selectFrom('invoiceLines').select(['discountMicros', 'discountId']).where('invoiceId', '=', after.json().invoice.id as string).where('kind', '=', 'subscription').execute())
+      .toEqual([{ discountMicros: '0', discountId: null }]);
     expect((await end(d.id)).json().code).toBe('discount_ended');
     expect((await api(t, admin, 'PATCH', `/api/v1/discounts/${d.id}`, { name: 'again' })).statusCode).toBe(409);
     expect(await lines()).toEqual(issued);
@@ -194,7 +200,7 @@ describe('changing and ending', () => {
     const history = (await api(t, admin, 'GET', `/api/v1/discounts/${d.id}/history`)).json<{ data: { action: string; changes: Record<string, unknown> }[] }>().data;
     expect(history.map((h) => h.action)).toEqual(['discount.ended', 'discount.changed', 'discount.created']);
     expect(history[1]!.changes).toEqual({ name: { before: 'Pro deal', after: 'Pro deal (Acme)' }, endsOn: { before: null, after: '2026-06-30' } });
-    expect(history[0]!.changes).toMatchObject({ endsOn: { before: '2026-06-30', after: '2026-02-28' }, status: { before: 'active', after: 'ended' } });
+    expect(history[0]!.changes).toMatchObject({ endsOn: { before: '2026-06-30', after: '2026-03-01' }, status: { before: 'active', after: 'ended' } });
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
