@@ -56,7 +56,7 @@ export const AUDIT_ACTIONS: Readonly<Record<AuditApp, readonly string[]>> = {
   finance: [
     'credit_limit.set', 'credit_limit.expired', 'points.issued', 'points.taken_back', 'payment.recorded', 'payment.assigned', 'payment.allocated',
     'payment.reversed', 'credit_note.created', 'credit_note.updated', 'credit_note.issued', 'credit_note.voided', 'credit_note.refunded',
-    'credit_note.refund_failed', 'bank_statement.imported', 'bank_statement_line.accepted', 'bank_statement_line.rejected', ...TOP_UP,
+    'credit_note.refund_failed', 'bank_statement.imported', 'bank_statement_line.accepted', 'bank_statement_line.rejected', 'ledger_check.run', ...TOP_UP,
   ],
   discount: ['discount.created', 'discount.changed', 'discount.ended', 'discount.previewed'],
   settings: [

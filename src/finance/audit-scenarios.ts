@@ -5,6 +5,11 @@ import type { Scenario } from '../test/audit-scenarios.ts';
  * (`src/platform/audit-coverage.test.ts`). Spread into `scenarios` in `src/test/audit-scenarios.ts`.
  */
 export const financeAuditScenarios: Record<string, Scenario> = {
+  'POST /api/v1/finance/ledger-check': async (kit) => {
+    const finance = await kit.signIn('finance@demo.test');
+    return kit.t.app.inject({ method: 'POST', url: '/api/v1/finance/ledger-check', headers: finance.headers });
+  },
+
   'POST /api/v1/customers/:customerId/points/issue': async (kit) => {
     const finance = await kit.signIn('finance@demo.test');
     return kit.t.app.inject({

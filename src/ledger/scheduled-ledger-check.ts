@@ -66,7 +66,7 @@ export async function runLedgerCheck(deps: LedgerCheckDeps): Promise<LedgerCheck
  * on record the night before, or when the finding has not reached anyone yet (no Finance holder then). Answers whether
  * an alert went out.
  */
-async function recordResult(db: Db, partnerId: string, problems: readonly LedgerProblem[], durationMs: number): Promise<boolean> {
+export async function recordResult(db: Db, partnerId: string, problems: readonly LedgerProblem[], durationMs: number): Promise<boolean> {
   const subjects = [...new Set(problems.map((p) => `${p.invariant}: ${p.subject}`))].sort();
   const kept = problems.slice(0, KEPT_PROBLEMS).map((p) => ({ invariant: p.invariant, subject: p.subject, detail: p.detail }));
   return inScope(db, { kind: 'system' }, async (trx) => {

@@ -351,7 +351,11 @@ class ScopedPostgresDialect extends PostgresDialect {
   }
 }
 
-async function applyScope(trx: Trx, scope: Scope, genericPlans: boolean): Promise<void> {
+/**
+ * The scope's row-level-security settings for a transaction begun outside `inScope` (one that needs its own isolation
+ * level: `db.transaction().setIsolationLevel(...)`, whose first statement must be the begin). Prefer `inScope`.
+ */
+export async function applyScope(trx: Trx, scope: Scope, genericPlans = false): Promise<void> {
   const partnerId = scope.kind === 'system' ? '' : scope.partnerId;
   const customerId = scope.kind === 'customer' ? scope.customerId : '';
   await sql`select set_config('folio.scope', ${scope.kind}, true), set_config('folio.partner_id', ${partnerId}, true), set_config('folio.customer_id', ${customerId}, true)${sql.raw(genericPlans ? GENERIC_PLANS_SQL : '')}`.execute(trx);

@@ -8,6 +8,7 @@ import { arAgingCsv, arAgingSchema, getArAging } from './ar-aging.ts';
 import { getTrialBalance, trialBalanceCsv, trialBalanceSchema } from './trial-balance.ts';
 import { reportQuery } from './report-common.ts';
 import { getLedgerCheck, ledgerCheckSchema } from '../../ledger/get-ledger-check.ts';
+import { runLedgerCheckNow } from '../../ledger/run-ledger-check-now.ts';
 
 const TAGS = ['Finance'];
 const csvSchema = z.string().describe('RFC 4180 CSV with a header row and a TOTAL row; formula-like cells are prefixed with a single quote');
@@ -65,4 +66,13 @@ export function financeReportRoutes(app: FolioApp, deps: ServerDeps): void {
       response: { 200: ledgerCheckSchema, ...problems },
     },
   }, async (req, reply) => reply.send(await getLedgerCheck(ctxOf(req, deps))));
+
+  app.post('/api/v1/finance/ledger-check', {
+    config: { access, audit: 'ledger_check.run' },
+    schema: {
+      operationId: 'runLedgerCheck', tags: TAGS,
+      summary: 'Check the books now, as the nightly check does, and answer the result (at most once a minute: 429 with Retry-After)',
+      response: { 200: ledgerCheckSchema, ...problems },
+    },
+  }, async (req, reply) => reply.send(await runLedgerCheckNow(ctxOf(req, deps))));
 }

@@ -1,5 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
-import { Alert, List, Text } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Group, List, Stack, Text } from '@mantine/core';
 import { IconAlertTriangle, IconShieldCheck, IconShieldQuestion } from '@tabler/icons-react';
 import { api, errorMessage } from '../../shared/api.ts';
 import { formatDateTime } from '../../shared/format.ts';
@@ -16,12 +16,37 @@ function nightlyAt(schedule: string): string {
  * Read-only: a correction is a reversing entry, made where the money moved.
  */
 export function LedgerCheckBanner() {
+  const queryClient = useQueryClient();
   const check = useQuery({
     queryKey: ['finance', 'ledger-check'],
     queryFn: ({ signal }) => api.get<LedgerCheck>('/api/v1/finance/ledger-check', {}, signal),
     refetchInterval: 300_000,
     retry: 1,
   });
+  // The same check now (POST): at most once a minute per partner; the answer replaces the result shown.
+  const runNow = useMutation({
+    mutationFn: () => api.post<LedgerCheck>('/api/v1/finance/ledger-check'),
+    onSuccess: (result) => queryClient.setQueryData(['finance', 'ledger-check'], result),
+  });
+  if (check.isPending) return null;
+  return (
+    <Stack gap={6}>
+      <LedgerCheckResult check={check} />
+      <Group justify="flex-end" gap="sm">
+        {runNow.isError ? (
+          <Text size="sm" c="red" role="alert">
+            {errorMessage(runNow.error)}
+          </Text>
+        ) : null}
+        <Button size="xs" variant="light" loading={runNow.isPending} onClick={() => runNow.mutate()}>
+          Check the books now
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+function LedgerCheckResult({ check }: { check: ReturnType<typeof useQuery<LedgerCheck>> }) {
   if (check.isPending) return null;
   if (check.isError)
     return (
