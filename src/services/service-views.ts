@@ -182,6 +182,8 @@ export type ServiceListQuery = z.infer<typeof serviceListQuery>;
 export interface PersonName {
   name: string;
   email: string;
+  /** Whether calls can reach them: an active member. A removed member (or one invited and not joined) rings no one. */
+  answers: boolean;
 }
 export type People = ReadonlyMap<string, PersonName>;
 
@@ -229,9 +231,12 @@ export function userRefs(destination: Destination | OutsideHours, path: string):
   return [];
 }
 
+/** " (removed: rings no one)" after a person calls can no longer reach. */
+const notAnswering = (p: PersonName | undefined) => (p && !p.answers ? ' (removed: rings no one)' : '');
+
 function person(people: People, id: string): string {
   const p = people.get(id);
-  return p ? `${p.name} (${p.email})` : id;
+  return p ? `${p.name} (${p.email})${notAnswering(p)}` : id;
 }
 
 export function destinationSummary(d: Destination | OutsideHours, people: People): string {
@@ -241,7 +246,7 @@ export function destinationSummary(d: Destination | OutsideHours, people: People
     case 'user':
       return person(people, d.userId);
     case 'group':
-      return `Group ${d.name}: ${d.memberUserIds.map((id) => people.get(id)?.name ?? id).join(', ')}`;
+      return `Group ${d.name}: ${d.memberUserIds.map((id) => `${people.get(id)?.name ?? id}${notAnswering(people.get(id))}`).join(', ')}`;
     case 'external':
       return `External ${d.number}`;
   }

@@ -15,18 +15,21 @@ export interface Owner {
   customerId: string;
 }
 
-/** Names and emails of the organisation's users among `ids` (any status: a removed member still has a name in a summary). */
+/**
+ * Names and emails of the organisation's users among `ids` (any status: a removed member still has a name in a summary,
+ * marked as no longer answering calls).
+ */
 export async function peopleOf(db: Executor, owner: Owner, ids: Iterable<string>): Promise<People> {
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return new Map();
   const rows = await db
     .selectFrom('users')
-    .select(['id', 'name', 'email'])
+    .select(['id', 'name', 'email', 'status'])
     .where('partnerId', '=', owner.partnerId)
     .where('customerId', '=', owner.customerId)
     .where('id', 'in', wanted)
     .execute();
-  return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email }]));
+  return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email, answers: r.status === 'active' }]));
 }
 
 export function lineUserIds(r: Pick<VirtualLineRow, 'destination' | 'businessHours'>): string[] {
@@ -34,8 +37,9 @@ export function lineUserIds(r: Pick<VirtualLineRow, 'destination' | 'businessHou
 }
 
 /**
- * Calls can only go to people of the organisation who can still sign in (not removed). An unknown id, another
- * organisation's user, or a removed member: 422 naming each field, never telling which of these it was.
+ * Calls can only go to the organisation's active members: not one removed, nor one invited who has not joined (an
+ * invitation may never be accepted: another tenant's address, a typo). An unknown id, another organisation's user, a
+ * removed or not-yet-joined member: 422 naming each field, never telling which of these it was.
  */
 export async function checkDestinationUsers(trx: Trx, owner: Owner, destination: Destination | undefined, businessHours: BusinessHours | null | undefined): Promise<void> {
   const refs = [
@@ -49,7 +53,7 @@ export async function checkDestinationUsers(trx: Trx, owner: Owner, destination:
     .where('partnerId', '=', owner.partnerId)
     .where('customerId', '=', owner.customerId)
     .where('kind', '=', 'customer')
-    .where('status', '<>', 'disabled')
+    .where('status', '=', 'active')
     .where('id', 'in', [...new Set(refs.map((r) => r.userId))])
     .execute();
   const known = new Set(found.map((f) => f.id));

@@ -227,6 +227,26 @@ describe('creating a line', () => {
     expect(await footprint()).toEqual(mid);
   });
 
+  it('an invited person who has not joined cannot be a destination; a member removed afterwards is shown as ringing no one', async () => {
+    const invited = await api(t, owner, 'POST', '/api/v1/portal/members/invitations', { email: 'ivy.invited@acme.test', name: 'Ivy Invited', role: 'member' });
+    expect(invited.statusCode, invited.body).toBe(201);
+    const notYet = await api(t, owner, 'POST', LINES, { number: freshNumber(), name: 'Early', destination: { type: 'user', userId: invited.json().userId } });
+    expect(notYet.statusCode).toBe(422);
+    expect(paths(notYet)).toEqual(['destination.userId']);
+
+    const rita = await joinOrganisation(t, owner, 'rita.rings@acme.test', 'member');
+    const group = await api(t, owner, 'POST', LINES, { number: freshNumber(), name: 'Desk', destination: { type: 'group', name: 'Desk', memberUserIds: [ownerId, rita.userId] } });
+    expect(group.statusCode, group.body).toBe(201);
+    const single = await api(t, owner, 'POST', LINES, { number: freshNumber(), name: 'Rita direct', destination: { type: 'user', userId: rita.userId } });
+    expect(single.statusCode, single.body).toBe(201);
+    expect((await api(t, owner, 'POST', `/api/v1/portal/members/${rita.userId}/remove`)).statusCode).toBe(200);
+    const desk = (await api(t, owner, 'GET', `${LINES}/${group.json().id}`)).json();
+    // (joinOrganisation names a person after their role and address.)
+    expect(desk.destinationSummary).toBe('Group Desk: Olive Owner, member rita.rings@acme.test (removed: rings no one)');
+    const direct = (await api(t, owner, 'GET', `${LINES}/${single.json().id}`)).json();
+    expect(direct.destinationSummary).toBe('member rita.rings@acme.test (rita.rings@acme.test) (removed: rings no one)');
+  });
+
   it('a removed member cannot be a destination any more', async () => {
     const leaving = await joinOrganisation(t, owner, 'leo.leaving@acme.test', 'member');
     expect((await api(t, owner, 'POST', `/api/v1/portal/members/${leaving.userId}/remove`)).statusCode).toBe(200);

@@ -11,6 +11,7 @@ import { SESSION_KEY, useSession } from '../shared/session.tsx';
 import { DataTable, PageHeader, StatusBadge } from '../shared/ui.tsx';
 import type { CustomerRole, PortalMember } from '../shared/types.ts';
 import { useAccountClosed } from './ClosedAccount.tsx';
+import { lineRings, type VirtualLine } from './services/types.ts';
 
 const MEMBERS_KEY = ['portal', 'members'] as const;
 
@@ -29,6 +30,14 @@ export function MembersPage() {
   const closed = useAccountClosed();
   const canInvite = (me === 'owner' || me === 'admin') && !closed;
   const members = useQuery({ queryKey: MEMBERS_KEY, queryFn: ({ signal }) => api.get<{ data: PortalMember[] }>('/api/v1/portal/members', {}, signal) });
+  // The active lines (first page: 100), so that removing someone says which lines ring them.
+  const lines = useQuery({
+    queryKey: [...MEMBERS_KEY, 'lines'],
+    queryFn: ({ signal }) => api.get<{ data: VirtualLine[] }>('/api/v1/portal/virtual-lines', { status: 'active', limit: 100 }, signal),
+    enabled: canInvite,
+    staleTime: 30_000,
+  });
+  const linesRinging = (m: PortalMember) => (lines.data?.data ?? []).filter((l) => lineRings(l, m.id)).map((l) => `${l.name} (${l.number})`);
   const [inviteOpen, setInviteOpen] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: MEMBERS_KEY });
 
@@ -72,7 +81,12 @@ export function MembersPage() {
           label="Remove"
           ariaLabel={`Remove ${m.name}`}
           title={`Remove ${m.name}?`}
-          message={`${m.name} can no longer sign in to this portal.`}
+          message={
+            linesRinging(m).length > 0
+              ? `${m.name} can no longer sign in to this portal. Calls to ${linesRinging(m).join(', ')} will no longer reach them: `
+                + 'change those lines in Services to send calls to someone else.'
+              : `${m.name} can no longer sign in to this portal.`
+          }
           color="red"
           onConfirm={() => remove(m)}
         />

@@ -21,12 +21,12 @@ export function usePortalSubscriptions() {
   });
 }
 
-/** People calls can go to: the organisation's members who have not been removed. */
+/** People calls can go to: the organisation's active members (not removed, nor invited and not joined yet). */
 export function useMembers() {
   return useQuery({
     queryKey: [...SERVICES_KEY, 'members'],
     queryFn: ({ signal }) => api.get<{ data: PortalMember[] }>('/api/v1/portal/members', {}, signal),
-    select: (d) => d.data.filter((m) => m.status !== 'disabled'),
+    select: (d) => d.data.filter((m) => m.status === 'active'),
     staleTime: 30_000,
   });
 }

@@ -102,3 +102,9 @@ export interface PortalCatalogItem {
 }
 
 export const SERVICES_KEY = ['portal', 'services'] as const;
+
+/** Whether calls to a line reach `userId`: its destination, a group's member, or where calls go outside hours. */
+export function lineRings(line: Pick<VirtualLine, 'destination' | 'businessHours'>, userId: string): boolean {
+  const rings = (d: OutsideHours) => (d.type === 'user' && d.userId === userId) || (d.type === 'group' && d.memberUserIds.includes(userId));
+  return rings(line.destination) || (line.businessHours !== null && rings(line.businessHours.outsideHours));
+}
