@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { SellerColumns } from '../invoices/invoices.db-types.ts';
 
 /** Credit note tables of migration 0032_credit_notes, merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -32,7 +33,8 @@ export interface StoredCreditLine {
   costMicros: string | null;
 }
 
-export interface CreditNotesTable {
+/** `seller`, `sellerLogoSha256`: who issued it, as it was then (migration 0076; set by the database at issue). */
+export interface CreditNotesTable extends SellerColumns {
   id: string;
   partnerId: string;
   customerId: string;

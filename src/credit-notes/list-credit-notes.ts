@@ -6,7 +6,7 @@ import { notFound, unknownId } from '../platform/errors.ts';
 import { partnerCaller, portalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { csvRow } from '../audit/csv.ts';
-import { loadInvoiceLogo } from '../invoices/invoice-views.ts';
+import { documentLogo, sellerOf } from '../invoices/invoice-views.ts';
 import { invoiceTypesSeenBy } from '../invoices/portal-invoices.ts';
 import type { CreditNoteOutcome, CreditNoteReason, CreditNoteStatus } from './credit-notes.db-types.ts';
 import { z } from 'zod';
@@ -121,17 +121,15 @@ async function creditNotePdf(ctx: Ctx, key: { partnerId: string; customerId: str
     }
     const detail = await loadCreditNoteDetail(trx, partnerId, creditNoteId);
     if (!detail) return null;
-    const seller = await trx.selectFrom('partners as p').leftJoin('partnerSettings as s', 's.partnerId', 'p.id')
-      .select(['p.name', 's.invoiceLegalName', 's.invoiceAddress', 's.invoiceTaxId', 's.invoiceEmail']).where('p.id', '=', partnerId).executeTakeFirstOrThrow();
+    // The seller it was issued by (migration 0076); a draft shows the current settings.
+    const issued = await trx.selectFrom('creditNotes').select(['seller', 'sellerLogoSha256']).where('partnerId', '=', partnerId).where('id', '=', creditNoteId).executeTakeFirstOrThrow();
+    const seller = await sellerOf(trx, partnerId, issued);
     const billTo = await trx.selectFrom('invoices').select('billTo').where('partnerId', '=', partnerId).where('id', '=', detail.invoice.id).executeTakeFirstOrThrow();
-    return { detail, seller, billTo: billTo.billTo, logo: await loadInvoiceLogo(trx, partnerId) };
+    return { detail, seller, billTo: billTo.billTo, logo: seller.hasLogo ? await documentLogo(trx, partnerId, issued) : null };
   });
   if (!found) throw notFound('Credit note');
   const pdf = await renderCreditNotePdf(found.detail, {
-    seller: {
-      name: found.seller.invoiceLegalName ?? found.seller.name, address: found.seller.invoiceAddress, taxId: found.seller.invoiceTaxId,
-      email: found.seller.invoiceEmail,
-    },
+    seller: { name: found.seller.legalName ?? found.seller.name, address: found.seller.address, taxId: found.seller.taxId, email: found.seller.email },
     billTo: found.billTo ? { name: found.billTo.name, address: found.billTo.address, email: found.billTo.email } : { name: found.detail.customer.name, address: null, email: null },
     logo: found.logo,
     generatedAt: ctx.clock.now(),

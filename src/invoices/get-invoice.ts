@@ -6,7 +6,7 @@ import { notFound } from '../platform/errors.ts';
 import { sha256Hex } from '../platform/crypto.ts';
 import { partnerCaller } from '../access/caller.ts';
 import type { InvoiceDetail } from './invoice-view-types.ts';
-import { loadInvoiceDetail, loadInvoiceLogo } from './invoice-views.ts';
+import { loadInvoiceDetail, loadInvoiceLogoOf } from './invoice-views.ts';
 import { renderInvoicePdf } from './pdf/render-invoice-pdf.ts';
 
 /** A strong ETag of an invoice's version (its `updated_at` to the microsecond). */
@@ -41,7 +41,7 @@ export async function getInvoicePdf(ctx: Ctx, input: { invoiceId: string }): Pro
   const { partnerId } = partnerCaller(ctx.principal);
   const found = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     const detail = await loadInvoiceDetail(trx, { partnerId, invoiceId: input.invoiceId, now: ctx.clock.now() });
-    return detail ? { detail, logo: await loadInvoiceLogo(trx, partnerId) } : null;
+    return detail ? { detail, logo: await loadInvoiceLogoOf(trx, partnerId, detail.id) } : null;
   });
   if (!found) throw notFound('Invoice');
   const pdf = await renderInvoicePdf(found.detail, { logo: found.logo, generatedAt: ctx.clock.now() });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createTestApp, customerIdOf, partnerIdOf, signIn, type Session, type TestApp } from '../test/harness.ts';
 import { inScope } from '../platform/database.ts';
 import { newId } from '../platform/ids.ts';
-import { loadInvoiceDetail, loadInvoiceLogo, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
+import { loadInvoiceDetail, loadInvoiceLogoOf, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
 import { tinyPng } from './audit-scenarios.ts';
 
 let t: TestApp;
@@ -66,6 +66,8 @@ describe('loadInvoiceDetail', () => {
   it('a Monthly invoice shows its statement; the seller shows the logo flag and the logo loads', async () => {
     const owner = t.db.owner.db;
     const invoiceId = newId('inv');
+    // The logo set before the invoice is issued: the invoice shows the logo it was issued with (docs/adr/0046).
+    await t.app.inject({ method: 'PUT', url: '/api/v1/settings/invoicing/logo', headers: { ...admin.headers, 'content-type': 'image/png' }, payload: tinyPng() });
     await owner.insertInto('invoices').values({
       id: invoiceId, partnerId: demo, customerId: acme, type: 'monthly', status: 'paid', number: 'STM-202610-000001', currency: 'SGD', subtotalMicros: 8_800_000n,
       taxMicros: 0n, totalMicros: 8_800_000n, amountDueMicros: 0n, amountPaidMicros: 8_800_000n, issuedAt: new Date('2026-11-01T00:00:00Z'),
@@ -78,14 +80,13 @@ describe('loadInvoiceDetail', () => {
       summary: JSON.stringify({ version: 1, usage: [{ category: 'local', label: 'Local calls', calls: 12, seconds: 3600, amountMicros: '8800000' }], renewals: bucket(0, '0'),
         purchases: bucket(0, '0'), topUps: bucket(0, '0'), credits: bucket(0, '0'), other: bucket(0, '0'), chargesMicros: '8800000' }),
     }).execute();
-    await t.app.inject({ method: 'PUT', url: '/api/v1/settings/invoicing/logo', headers: { ...admin.headers, 'content-type': 'image/png' }, payload: tinyPng() });
     const res = await api(t, admin, 'GET', `/api/v1/invoices/${invoiceId}`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({
       type: 'monthly', periodStart: '2026-10-01', periodEnd: '2026-11-01', seller: { name: 'Demo Telecom', hasLogo: true },
       statement: { openingPoints: '50.00', closingPoints: '41.20', usage: [{ category: 'local', calls: 12, amount: '8.80' }], topUps: { count: 0, amount: '0.00' } },
     });
-    const logo = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => loadInvoiceLogo(trx, demo));
+    const logo = await inScope(t.db.app.db, { kind: 'partner', partnerId: demo }, (trx) => loadInvoiceLogoOf(trx, demo, invoiceId));
     expect(logo?.type).toBe('image/png');
     expect(logo?.data.equals(tinyPng())).toBe(true);
   });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatDecimal, isCurrency, type Currency } from '../money/money.ts';
 import type { Executor, Trx } from '../platform/database.ts';
 import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
-import type { BillTo, DraftLine } from './invoices.db-types.ts';
+import type { BillTo, DraftLine, SellerSnapshot } from './invoices.db-types.ts';
 import type { InvoiceDetail, InvoiceLineView, InvoiceLogo, InvoiceSummary, SellerView } from './invoice-view-types.ts';
 import { statementOfInvoice } from './statements/statement-summary.ts';
 import { computeInvoiceTotals, displayQuantity, taxRateBpsFor } from './invoice-totals.ts';
@@ -14,8 +14,9 @@ import { computeInvoiceTotals, displayQuantity, taxRateBpsFor } from './invoice-
  * - Amounts are decimal strings in the invoice's currency; a unit price shows at least the currency's decimals, up to 6.
  * - `overdue`: awaiting payment or partially paid, and due on a day before today, UTC (`isOverdue`; now is the caller's `ctx.clock.now()`).
  * - A void invoice owes nothing: `amountDue` "0.00" (so does its row, migration 0027; its receivable is reversed).
- * - A draft's lines are its draft lines, computed now (computeInvoiceTotals, at the partner's current rate) and its
- *   bill-to is the customer's current billing contact; both are fixed when it is issued.
+ * - A draft's lines are its draft lines, computed now (computeInvoiceTotals, at the partner's current rate), its
+ *   bill-to is the customer's current billing contact and its seller the partner's current invoicing settings; all are
+ *   fixed when it is issued (the seller by the database: migration 0076, docs/adr/0046).
  */
 export const INVOICE_TYPES_LIST = ['purchase', 'monthly', 'top_up'] as const;
 export const INVOICE_STATUSES = ['draft', 'awaiting_payment', 'partially_paid', 'paid', 'void'] as const;
@@ -191,7 +192,7 @@ export function toInvoiceSummary(row: InvoiceSummaryRow, now: Date): InvoiceSumm
 }
 
 // ---- detail ----
-/** The partner as it appears on its invoices: name, branding, payment instructions. */
+/** The partner as it appears on its invoices now: name, branding, payment instructions (an issued document keeps its own: `sellerOf`). */
 export async function loadSeller(db: Executor, partnerId: string): Promise<SellerView> {
   const row = await db
     .selectFrom('partners as p')
@@ -208,7 +209,42 @@ export async function loadSeller(db: Executor, partnerId: string): Promise<Selle
   };
 }
 
-/** The partner's invoice logo, or null. */
+/**
+ * Who issued a document (an invoice, a credit note, a payment's receipt): the seller it was issued with (`seller`,
+ * migration 0076: taken by the database at issue), or, for a draft (its preview) or a row without one, the partner's
+ * current settings. `hasLogo`: the document has a logo (`documentLogo` gives it).
+ */
+export async function sellerOf(db: Executor, partnerId: string, doc: IssuedSeller): Promise<SellerView> {
+  const s = doc.seller;
+  if (!s) return loadSeller(db, partnerId);
+  return {
+    name: s.name, legalName: s.legalName ?? null, address: s.address ?? null, taxId: s.taxId ?? null, email: s.email ?? null,
+    paymentInstructions: s.paymentInstructions ?? null, hasLogo: doc.sellerLogoSha256 !== null,
+  };
+}
+
+/** The snapshot columns of an issued document (null on a draft). */
+export interface IssuedSeller {
+  seller: SellerSnapshot | null;
+  sellerLogoSha256: string | null;
+}
+
+/** The logo a document shows: the version it was issued with (none: null), or the partner's current one when it has no snapshot. */
+export async function documentLogo(db: Executor, partnerId: string, doc: IssuedSeller): Promise<InvoiceLogo | null> {
+  if (!doc.seller) return loadInvoiceLogo(db, partnerId);
+  if (doc.sellerLogoSha256 === null) return null;
+  const row = await db.selectFrom('invoiceLogoVersions').select(['data', 'type'])
+    .where('partnerId', '=', partnerId).where('sha256', '=', doc.sellerLogoSha256).executeTakeFirst();
+  return row ? { data: row.data, type: row.type } : null;
+}
+
+/** The logo an invoice of the partner shows (its PDF): `documentLogo` of the invoice, or null when there is no such invoice. */
+export async function loadInvoiceLogoOf(db: Executor, partnerId: string, invoiceId: string): Promise<InvoiceLogo | null> {
+  const row = await db.selectFrom('invoices').select(['seller', 'sellerLogoSha256']).where('partnerId', '=', partnerId).where('id', '=', invoiceId).executeTakeFirst();
+  return row ? documentLogo(db, partnerId, row) : null;
+}
+
+/** The partner's current invoice logo (its settings, a draft's preview), or null. */
 export async function loadInvoiceLogo(db: Executor, partnerId: string): Promise<InvoiceLogo | null> {
   const row = await db.selectFrom('partnerSettings').select(['invoiceLogo', 'invoiceLogoType']).where('partnerId', '=', partnerId).executeTakeFirst();
   if (!row?.invoiceLogo || !row.invoiceLogoType) return null;
@@ -251,7 +287,7 @@ export async function loadInvoiceDetail(
 ): Promise<InvoiceDetail | null> {
   const now = key.now ?? new Date();
   let q = invoiceSummaryQuery(db, key.partnerId)
-    .select(['i.billTo', 'i.notes', 'i.voidReason', 'i.createdBy', 'i.draftLines'])
+    .select(['i.billTo', 'i.notes', 'i.voidReason', 'i.createdBy', 'i.draftLines', 'i.seller', 'i.sellerLogoSha256'])
     .where('i.id', '=', key.invoiceId);
   if (key.customerId !== undefined) q = q.where('i.customerId', '=', key.customerId);
   const row = await q.executeTakeFirst();
@@ -318,7 +354,8 @@ export async function loadInvoiceDetail(
     notes: row.notes,
     voidReason: row.voidReason,
     createdBy: row.createdBy,
-    seller: await loadSeller(db, key.partnerId),
+    // As issued; a draft (no snapshot yet) shows the current settings.
+    seller: await sellerOf(db, key.partnerId, row),
     statement,
   };
 }

@@ -20,6 +20,35 @@ export interface BillTo {
   address: string | null;
 }
 
+/**
+ * Who issued a document, as it was when issued (`seller` of invoices, credit notes and payments: migration 0076; the
+ * partner's name and its Portal Settings > Invoicing texts may change later). Written by the database at issue, never by the app.
+ */
+export interface SellerSnapshot {
+  name: string;
+  legalName: string | null;
+  address: string | null;
+  taxId: string | null;
+  email: string | null;
+  paymentInstructions: string | null;
+}
+
+/** The snapshot columns of an issued document (migration 0076): filled by a trigger at issue, frozen after. */
+export interface SellerColumns {
+  seller: ColumnType<SellerSnapshot | null, never, never>;
+  /** The logo it was issued with: a row of `invoice_logo_versions` (null: none). */
+  sellerLogoSha256: ColumnType<string | null, never, never>;
+}
+
+/** Every logo a partner uploaded, by content hash (migration 0076): append-only, written by a trigger on partner_settings. */
+export interface InvoiceLogoVersionsTable {
+  partnerId: string;
+  sha256: string;
+  data: Buffer;
+  type: 'image/png' | 'image/jpeg';
+  createdAt: CreatedAt;
+}
+
 /** A line of a draft, before issue (jsonb; issued lines are rows of `invoice_lines`). Amounts are decimal-string micros. */
 export interface DraftLine {
   kind: string;
@@ -100,8 +129,9 @@ declare module '../platform/db-types.ts' {
     invoicePayments: InvoicePaymentsTable;
     invoicePayAttempts: InvoicePayAttemptsTable;
     statements: StatementsTable;
+    invoiceLogoVersions: InvoiceLogoVersionsTable;
   }
-  interface InvoicesTable {
+  interface InvoicesTable extends SellerColumns {
     amountPaidMicros: OptionalMicros;
     amountCreditedMicros: OptionalMicros;
     discountMicros: OptionalMicros;
@@ -137,5 +167,7 @@ declare module '../platform/db-types.ts' {
     invoicePaymentInstructions: string | null;
     invoiceLogo: Buffer | null;
     invoiceLogoType: 'image/png' | 'image/jpeg' | null;
+    /** The logo's sha256 (hex), generated from it (migration 0076). */
+    invoiceLogoSha256: ColumnType<string | null, never, never>;
   }
 }

@@ -173,11 +173,17 @@ describe('GET /api/v1/invoices/:id/pdf (getInvoicePdf)', () => {
     expect(text).toContain(made.octPurchase!.number!);
     expect(text).toContain('October work');
     expect(text).toContain('109.00');
+    // The seller it was issued by (the demo's settings then), not the settings changed since (docs/adr/0046).
     expect(text).toContain('Demo Telecom Pte Ltd');
-    expect(text).toContain('201912345K');
-    expect(text).toContain('Bank transfer to DBS 123-456789-0');
+    expect(text).toContain('M2-1234567-8');
+    expect(text).toContain('DBS 012-345678-9');
+    expect(text).not.toContain('201912345K');
     const draft = await api(t, admin, 'GET', `/api/v1/invoices/${made.acmeDraft!.id}/pdf`);
     expect(draft.statusCode).toBe(200);
     expect(draft.headers['content-disposition']).toBe(`attachment; filename="${made.acmeDraft!.id}.pdf"`);
+    // A draft previews the current settings.
+    const preview = (await pdfText(draft.rawPayload)).text;
+    expect(preview).toContain('201912345K');
+    expect(preview).toContain('Bank transfer to DBS 123-456789-0');
   });
 });

@@ -7,7 +7,7 @@ import { DomainError, notFound } from '../platform/errors.ts';
 import { portalCaller, type PortalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { formatDecimal, parseAmount, type Currency } from '../money/money.ts';
-import { invoiceDetailSchema, invoiceSummaryQuery, invoiceSummarySchema, loadInvoiceDetail, loadInvoiceLogo, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
+import { invoiceDetailSchema, invoiceSummaryQuery, invoiceSummarySchema, loadInvoiceDetail, loadInvoiceLogoOf, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
 import type { InvoiceDetail, InvoiceSummary } from './invoice-view-types.ts';
 import { notPayableReason, rolePayReason } from './pay-invoice.ts';
 import { renderInvoicePdf } from './pdf/render-invoice-pdf.ts';
@@ -132,7 +132,7 @@ export async function portalGetInvoicePdf(ctx: Ctx, input: { invoiceId: string }
   const caller = portalCaller(ctx.principal);
   const { detail, logo } = await inScope(ctx.db, { kind: 'customer', partnerId: caller.partnerId, customerId: caller.customerId }, async (trx) => {
     const found = await visibleDetail(trx, caller, input.invoiceId, ctx.clock.now());
-    return { detail: found, logo: found.seller.hasLogo ? await loadInvoiceLogo(trx, caller.partnerId) : null };
+    return { detail: found, logo: found.seller.hasLogo ? await loadInvoiceLogoOf(trx, caller.partnerId, found.id) : null };
   });
   const pdf = await renderInvoicePdf(detail, { logo, generatedAt: ctx.clock.now() });
   return { filename: `${detail.number ?? detail.id}.pdf`, pdf };

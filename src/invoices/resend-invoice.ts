@@ -6,18 +6,19 @@ import { formatDecimal } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { partnerCaller } from '../access/caller.ts';
-import { invoiceCurrency } from './invoice-views.ts';
+import { invoiceCurrency, sellerOf } from './invoice-views.ts';
 import { invoiceNoticeText, invoiceRecipient, portalInvoiceLink } from './issue-draft-invoice.ts';
 
 /**
  * Send an issued invoice to the customer again (its billing email, else its owner): a notification with the number,
  * total, amount due, due date and a link to it in the portal. Drafts and void invoices are not sent (409
- * `invoice_not_issued`); a customer with nowhere to send to is a 409 `state_conflict`. Audit `invoice.resent`.
+ * `invoice_not_issued`); a customer with nowhere to send to is a 409 `state_conflict`. Audit `invoice.resent`. From the
+ * seller the invoice was issued by.
  */
 export async function resendInvoice(ctx: Ctx, input: { invoiceId: string }): Promise<{ notificationId: string; toEmail: string }> {
   const { partnerId } = partnerCaller(ctx.principal);
   return inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
-    const inv = await trx.selectFrom('invoices').select(['id', 'customerId', 'number', 'status', 'type', 'currency', 'totalMicros', 'amountDueMicros', 'dueAt'])
+    const inv = await trx.selectFrom('invoices').select(['id', 'customerId', 'number', 'status', 'type', 'currency', 'totalMicros', 'amountDueMicros', 'dueAt', 'seller', 'sellerLogoSha256'])
       .where('partnerId', '=', partnerId).where('id', '=', input.invoiceId).executeTakeFirst();
     if (!inv) throw notFound('Invoice');
     if (inv.status === 'draft' || inv.status === 'void' || inv.number === null) {
@@ -27,7 +28,8 @@ export async function resendInvoice(ctx: Ctx, input: { invoiceId: string }): Pro
     if (!to) throw new DomainError('state_conflict', 'The customer has no billing email and no owner: add a billing contact first');
     const currency = invoiceCurrency(inv.currency);
     const fmt = (m: string) => `${formatDecimal(BigInt(m), currency)} ${currency}`;
-    const seller = await trx.selectFrom('partners').select('name').where('id', '=', partnerId).executeTakeFirstOrThrow();
+    // The seller as the invoice names it (as issued: migration 0076), not as the settings say now.
+    const seller = await sellerOf(trx, partnerId, inv);
     await recordAudit(trx, ctx, {
       partnerId, customerId: inv.customerId, app: 'invoice', action: 'invoice.resent', targetType: 'invoice', targetId: inv.id,
       changes: { number: { after: inv.number }, toEmail: { after: to.email } },

@@ -1,4 +1,5 @@
 import type { ColumnType } from 'kysely';
+import type { SellerColumns } from '../invoices/invoices.db-types.ts';
 
 /** Payment tables of migrations 0031_payments, 0037_payment_receipts and 0072_allocation_fee_part, merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -14,7 +15,8 @@ export const PAYMENT_STATUSES = ['unassigned', 'unallocated', 'partially_allocat
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export type AllocationKind = 'invoice' | 'points';
 
-export interface PaymentsTable {
+/** `seller`, `sellerLogoSha256`: who issued its receipt, as it was when the payment was recorded (migration 0076; set by the database). */
+export interface PaymentsTable extends SellerColumns {
   id: string;
   partnerId: string;
   customerId: string | null;

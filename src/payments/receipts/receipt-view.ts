@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import { formatDecimal } from '../../money/money.ts';
-import { currentBillTo, loadSeller } from '../../invoices/invoice-views.ts';
+import { currentBillTo, sellerOf } from '../../invoices/invoice-views.ts';
 import type { SellerView } from '../../invoices/invoice-view-types.ts';
 import type { PaymentMethod, PaymentStatus } from '../payments.db-types.ts';
 import { paymentCurrency } from '../payment-views.ts';
@@ -23,9 +23,9 @@ export interface ReceiptLine {
 }
 
 /**
- * A payment's receipt as the customer and Finance see it (the PDF and the notice): the seller's invoicing branding, the
- * payer's current billing contact (null while unassigned), the payment, and what it paid. Amounts are decimal strings in
- * the payment's currency. For a reversed payment the lines are the allocations it had (all marked reversed) and the
+ * A payment's receipt as the customer and Finance see it (the PDF and the notice): the seller's invoicing branding as it
+ * was when the payment was recorded (its receipt was issued then: migration 0076), the payer's current billing contact
+ * (null while unassigned), the payment, and what it paid. Amounts are decimal strings in the payment's currency. For a reversed payment the lines are the allocations it had (all marked reversed) and the
  * figures `allocated`, `toPoints`, `unallocated` are what they were just before the reversal; `reversal` says when, why,
  * and the debit note that billed points already spent (if any).
  */
@@ -68,6 +68,7 @@ export async function loadReceipt(db: Executor, partnerId: string, paymentId: st
     .select([
       'p.id', 'p.receiptNumber', 'p.status', 'p.method', 'p.currency', 'p.customerId', 'p.amountMicros', 'p.unallocatedMicros', 'p.pointsMicros',
       'p.reference', 'p.createdAt', 'p.reversedAt', 'p.reversalReason', 'p.reversalInvoiceId', 'd.number as debitNoteNumber',
+      'p.seller', 'p.sellerLogoSha256',
     ])
     .select(sql<string>`p.received_on::text`.as('receivedOn'))
     .where('p.partnerId', '=', partnerId).where('p.id', '=', paymentId)
@@ -97,7 +98,7 @@ export async function loadReceipt(db: Executor, partnerId: string, paymentId: st
   return {
     paymentId: p.id, number: p.receiptNumber, status: p.status, method: p.method, currency, amount: fmt(amount), receivedOn: p.receivedOn,
     reference: p.reference, recordedAt: p.createdAt.toISOString(),
-    seller: await loadSeller(db, partnerId),
+    seller: await sellerOf(db, partnerId, p),
     payer: p.customerId && payer ? { id: p.customerId, name: payer.name, email: payer.email, phone: payer.phone, address: payer.address } : null,
     lines, allocated: fmt(toInvoices), toPoints: fmt(points), unallocated: fmt(unallocated),
     reversal: reversed && p.reversedAt
