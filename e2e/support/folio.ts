@@ -37,12 +37,12 @@ export async function waitForNewMail(request: APIRequestContext, to: string, kin
  * Signs in through the login page. Staff and the operator get a 6-digit code by email: it is read from the dev mailbox
  * and typed into the code step, as a person would.
  */
-export async function signIn(page: Page, email: string, expectedPath: RegExp, options: { twoFactor: boolean }): Promise<void> {
+export async function signIn(page: Page, email: string, expectedPath: RegExp, options: { twoFactor: boolean; password?: string }): Promise<void> {
   const seen = new Set((await mailbox(page.request, email)).map((m) => m.id));
   await page.goto('/login');
   await expect(page.getByRole('heading', { name: 'Sign in to Folio' })).toBeVisible();
   await page.getByRole('textbox', { name: 'Email', exact: true }).fill(email);
-  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(options.password ?? PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   if (options.twoFactor) {
     await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
