@@ -63,6 +63,7 @@ import * as m0073 from './0073_one_account_per_address_once_accepted.ts';
 import * as m0074 from './0074_transaction_id_key.ts';
 import * as m0075 from './0075_top_up_resumed_at.ts';
 import * as m0076 from './0076_issued_seller.ts';
+import * as m0077 from './0077_bill_to_at_issue.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -130,4 +131,5 @@ export const migrations: Record<string, Migration> = {
   '0074_transaction_id_key': m0074,
   '0075_top_up_resumed_at': m0075,
   '0076_issued_seller': m0076,
+  '0077_bill_to_at_issue': m0077,
 };
