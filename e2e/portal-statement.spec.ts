@@ -49,6 +49,8 @@ test('an owner opens last month’s Monthly statement: points in and out, usage 
   await expect(dialog.getByRole('heading', { name: `Statement ${lastMonthShown()}` })).toBeVisible();
   await expect(dialog.getByTestId('statement-opening')).toHaveText('SGD 0.00');
   await expect(dialog.getByTestId('statement-closing')).toHaveText('SGD 47.0788');
+  // The calls of the month stand beside the other movements, so opening and movements add up to closing (50.00 credited - 2.9212 of calls).
+  await expect(dialog.getByTestId('statement-calls')).toHaveText('SGD 2.9212');
 
   // The table: each category's calls, billed time, what the points paid and the tax in it (the seed's 14 calls, 2.68
   // in all before 9% GST).

@@ -4,7 +4,7 @@ import { lazy, Suspense } from 'react';
 import type { StatementView } from '../../src/invoices/invoice-view-types.ts';
 import { formatBilledTime } from '../../src/usage/billed-time.ts';
 import { formatPeriod } from './format.ts';
-import { formatMoney, toMicros } from './money.ts';
+import { currencyDecimals, formatMicros, formatMoney, toMicros } from './money.ts';
 import { Empty } from './ui.tsx';
 
 /** The chart library is a chunk of its own, loaded when a statement with usage is shown (most invoices have none). */
@@ -48,6 +48,9 @@ function callsText(calls: number): string {
  */
 export function InvoiceStatement({ statement: s, currency }: { statement: StatementView; currency: string }) {
   const withTax = s.usage.some((u) => (toMicros(u.tax) ?? 0n) !== 0n);
+  // The calls of every category together, beside the other movements: opening, these, closing add up.
+  const callCount = s.usage.reduce((n, u) => n + u.calls, 0);
+  const callsAmount = formatMicros(s.usage.reduce((sum, u) => sum + (toMicros(u.amount) ?? 0n), 0n), currencyDecimals(currency));
   // Mantine's sm breakpoint, from which the calls and duration have columns of their own.
   const wide = useMediaQuery('(min-width: 48em)', undefined, { getInitialValueInEffect: false });
   return (
@@ -60,6 +63,7 @@ export function InvoiceStatement({ statement: s, currency }: { statement: Statem
       </Text>
       <SimpleGrid cols={{ base: 2, sm: 3, md: 6 }} spacing="md" mb="lg">
         <Fact label="Opening points" value={formatMoney(s.openingPoints, currency)} testId="statement-opening" />
+        <Fact label={`Calls (${callCount.toLocaleString('en')})`} value={formatMoney(callsAmount, currency)} testId="statement-calls" />
         <Fact label={`Renewals (${s.renewals.count})`} value={formatMoney(s.renewals.amount, currency)} />
         <Fact label={`Purchases (${s.purchases.count})`} value={formatMoney(s.purchases.amount, currency)} />
         <Fact label={`Top-ups (${s.topUps.count})`} value={formatMoney(s.topUps.amount, currency)} />
