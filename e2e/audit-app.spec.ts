@@ -86,6 +86,49 @@ test('an Audit holder filters by app and customer, opens an event and reads its 
   await page.screenshot({ path: `${SHOTS}/customer-timeline.png`, fullPage: true });
 });
 
+test('a credit note’s reason, outcome and refund method are shown in the words of the form, their codes kept as titles', async ({ browser }) => {
+  // The finance person issues a credit note refunded by bank transfer on an invoice of a customer of this test's own.
+  const finance = await browser.newPage();
+  await signIn(finance, 'finance@demo.test', /\/admin$/, { twoFactor: true });
+  const headers = await csrf(finance);
+  const suffix = Date.now().toString(36).toUpperCase();
+  const customer = await finance.request.post('/api/v1/customers', {
+    headers, data: { name: `Audit Words ${suffix}`, currency: 'SGD', ownerEmail: `owner-${suffix.toLowerCase()}@audit-words.test`, ownerName: 'Ada Words' },
+  });
+  expect(customer.status(), await customer.text()).toBe(201);
+  const customerId = ((await customer.json()) as { id: string }).id;
+  const invoiceRes = await finance.request.post('/api/v1/invoices', {
+    headers, data: { customerId, type: 'purchase', issue: true, lines: [{ description: 'Onsite visit', quantity: '1', unitPrice: '40.00', taxCategory: 'zero_rated' }] },
+  });
+  expect(invoiceRes.status(), await invoiceRes.text()).toBe(201);
+  const invoice = (await invoiceRes.json()) as { id: string };
+  const payment = await finance.request.post('/api/v1/payments', { headers, data: { method: 'bank_transfer', amount: '40.00', currency: 'SGD', receivedOn: '2026-11-30', customerId } });
+  const paymentId = ((await payment.json()) as { id: string }).id;
+  expect((await finance.request.post(`/api/v1/payments/${paymentId}/allocate`, { headers, data: { allocations: [{ invoiceId: invoice.id, amount: '40.00' }] } })).status()).toBe(200);
+  const note = await finance.request.post('/api/v1/credit-notes', {
+    headers, data: { invoiceId: invoice.id, mode: 'amount', amount: '5.00', reason: 'service_issue', outcome: 'refund', refundMethod: 'bank_transfer', issue: true },
+  });
+  expect(note.status(), await note.text()).toBe(201);
+  const creditNoteId = ((await note.json()) as { id: string }).id;
+  await finance.close();
+
+  const page = await browser.newPage();
+  await signIn(page, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  await page.goto(`/admin/audit?targetId=${creditNoteId}`);
+  const issued = page.getByRole('table', { name: 'Audit events' }).getByRole('row').filter({ hasText: 'credit_note.issued' });
+  await issued.getByRole('button', { name: /^Open / }).click();
+  const diff = page.getByRole('dialog').getByTestId('audit-event-detail').getByRole('table', { name: 'Field changes' });
+  const after = (field: string) => diff.locator(`tr[data-field="${field}"] [data-diff="after"]`);
+  await expect(after('reason')).toHaveText(/Service issue$/);
+  await expect(after('outcome')).toHaveText(/Refund$/);
+  await expect(after('refundMethod')).toHaveText(/Bank transfer \(recorded\)$/);
+  await expect(after('reason').locator('[title]')).toHaveAttribute('title', 'service_issue');
+  await expect(after('outcome').locator('[title]')).toHaveAttribute('title', 'refund');
+  await expect(diff).not.toContainText('service_issue');
+  await expect(diff).not.toContainText('bank_transfer');
+  await page.close();
+});
+
 test('a staff member without the Audit app gets no sidebar entry and a 403', async ({ page }) => {
   await signIn(page, 'finance@demo.test', /\/admin$/, { twoFactor: true });
   await expect(sidebar(page).getByRole('link', { name: 'Finance' })).toBeVisible();

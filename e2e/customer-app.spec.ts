@@ -106,7 +106,7 @@ test('staff sell a subscription and see its renewal price, renewal cost and marg
   const row = page.getByRole('table', { name: 'Subscriptions' }).getByRole('row').filter({ hasText: productName });
   await expect(row).toContainText('Active');
   await expect(row.getByTestId('renewal-price')).toHaveText('SGD 20.00');
-  await expect(row.getByTestId('renewal-cost')).toHaveText('8.00');
+  await expect(row.getByTestId('renewal-cost')).toHaveText('SGD 8.00');
   await expect(row.getByTestId('margin')).toContainText('12.00');
   await expect(row.getByTestId('margin')).toContainText('60.0%');
   await expect(row).toContainText(/Expires \d{1,2} [A-Z][a-z]{2,3} \d{4}/); // "Sept" in en-GB

@@ -97,6 +97,87 @@ test('the finance person issues a credit note to points for a paid invoice and s
 
 });
 
+test('a partly paid invoice: the form opens on a choice it allows, says each limit before asking, and fits a phone', async ({ browser }) => {
+  const headers = await csrf(page);
+  const suffix = Date.now().toString(36).toUpperCase();
+  const created = await page.request.post('/api/v1/customers', {
+    headers, data: { name: `Partial Porting ${suffix}`, currency: 'SGD', ownerEmail: `owner-${suffix.toLowerCase()}@partial.test`, ownerName: 'Pat Partial' },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const customer = (await created.json()) as { id: string; name: string };
+  // 35.00 + 9% tax = 38.15, of which 20.00 paid: 18.15 due (as seeded INV-2026-000003).
+  const invoiceRes = await page.request.post('/api/v1/invoices', {
+    headers, data: { customerId: customer.id, type: 'purchase', issue: true, lines: [{ description: 'Porting of 5 numbers', quantity: '1', unitPrice: '35.00', taxCategory: 'standard' }] },
+  });
+  expect(invoiceRes.status(), await invoiceRes.text()).toBe(201);
+  const invoice = (await invoiceRes.json()) as { id: string; number: string; total: string };
+  expect(invoice.total).toBe('38.15');
+  const payment = await page.request.post('/api/v1/payments', { headers, data: { method: 'bank_transfer', amount: '20.00', currency: 'SGD', receivedOn: '2026-11-30', reference: `E2E ${invoice.number}`, customerId: customer.id } });
+  expect(payment.status()).toBe(201);
+  const paymentId = ((await payment.json()) as { id: string }).id;
+  expect((await page.request.post(`/api/v1/payments/${paymentId}/allocate`, { headers, data: { allocations: [{ invoiceId: invoice.id, amount: '20.00' }] } })).status()).toBe(200);
+
+  await page.goto(`/admin/finance/credit-notes?invoiceId=${invoice.id}`);
+  await expect(page.getByTestId('credit-invoice-facts')).toContainText('due SGD 18.15');
+  const amount = page.getByRole('textbox', { name: 'Amount, tax included (SGD)' });
+  const issue = page.getByRole('button', { name: 'Issue credit note' });
+  await test.step('it opens on a custom amount of the most reducing the amount due allows, and no reason', async () => {
+    await expect(page.getByRole('radio', { name: 'Reduce the amount due' })).toBeChecked();
+    await expect(amount).toHaveValue('18.15');
+    await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 18.15');
+    await expect(page.getByRole('combobox', { name: 'Reason' })).toHaveValue('');
+    await expect(page.getByTestId('credit-missing')).toHaveText('To issue or save: choose a reason.');
+    await expect(issue).toBeDisabled();
+  });
+  await test.step('more than the outcome allows is said on the field, and nothing can be issued', async () => {
+    await pick(page, page.getByRole('combobox', { name: 'Reason' }), 'Billing error');
+    await expect(page.getByTestId('credit-missing')).toHaveCount(0);
+    await expect(issue).toBeEnabled();
+    await page.getByText('Whole invoice', { exact: true }).click();
+    await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 38.15');
+    await expect(page.getByText('At most SGD 18.15 for this outcome')).toBeVisible();
+    await expect(issue).toBeDisabled();
+    await page.getByText('Custom amount', { exact: true }).click();
+    await amount.fill('18.16');
+    await expect(page.getByText('At most SGD 18.15 for this outcome')).toBeVisible();
+    await expect(issue).toBeDisabled();
+    await amount.fill('1.234');
+    await expect(page.getByText('At most 2 decimals for SGD', { exact: true })).toBeVisible();
+    await expect(page.getByText(/amount:/)).toHaveCount(0);
+    await expect(issue).toBeDisabled();
+    // Points allow what was paid: 20.00.
+    await amount.fill('20.00');
+    await page.getByRole('radio', { name: 'Credit points' }).check();
+    await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 20.00');
+    await expect(issue).toBeEnabled();
+    await page.getByRole('radio', { name: 'Reduce the amount due' }).check();
+    await expect(page.getByText('At most SGD 18.15 for this outcome')).toBeVisible();
+    await expect(issue).toBeDisabled();
+  });
+  await test.step('on a phone the choices and the preview fit the screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, storageState: await page.context().storageState() });
+    await phone.goto(`/admin/finance/credit-notes?invoiceId=${invoice.id}`);
+    await expect(phone.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 18.15');
+    await expect(phone.getByRole('radio', { name: 'Custom amount' })).toBeChecked();
+    await phone.getByRole('radio', { name: 'Whole invoice' }).check();
+    await expect(phone.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 38.15');
+    const { scrollWidth, innerWidth } = await phone.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    expect(scrollWidth, 'the page is no wider than the screen').toBeLessThanOrEqual(innerWidth);
+    await phone.screenshot({ path: `${SHOTS}/phone-finance-credit-note-form.png`, fullPage: true });
+    await phone.close();
+  });
+  await test.step('issued within the limit', async () => {
+    await amount.fill('18.15');
+    await expect(page.getByTestId('credit-preview-total')).toHaveText('Total credited SGD 18.15');
+    await issue.click();
+    const confirm = page.getByRole('dialog', { name: 'Issue this credit note?' });
+    await expect(confirm.getByTestId('credit-issue-confirm')).toContainText(`SGD 18.15 credited on ${invoice.number} to ${customer.name}: it reduces the amount due`);
+    await confirm.getByRole('button', { name: 'Issue credit note' }).click();
+    await expect(page).toHaveURL(/\/admin\/finance\/credit-notes\/cn_/);
+    await expect(page.getByTestId('credit-note-outcome')).toHaveText('Reduces the amount due');
+  });
+});
+
 test('staff without the Finance app cannot reach credit notes', async ({ browser }) => {
   const other = await browser.newPage();
   await signIn(other, 'admin@northwind.test', /\/admin$/, { twoFactor: true });

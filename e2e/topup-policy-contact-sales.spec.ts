@@ -112,3 +112,38 @@ test('the customer sees the minimum in force today and the announced change, and
     await page.screenshot({ path: `${SHOTS}/mailbox-contact-sales.png`, fullPage: true });
   });
 });
+
+test('due days out of range are said next to the field and never saved, neither clamped nor with the minus dropped', async ({ page }) => {
+  await signIn(page, 'admin@demo.test', /\/admin$/, { twoFactor: true });
+  const before = (await (await page.request.get('/api/v1/settings/invoicing')).json()) as { dueDays: number };
+  await sidebar(page).getByRole('link', { name: 'Portal Settings' }).click();
+  const form = page.getByRole('form', { name: 'Invoicing settings' });
+  const dueDays = form.getByRole('textbox', { name: 'Due days' });
+  const save = form.getByRole('button', { name: 'Save invoicing settings' });
+  await expect(dueDays).toHaveValue(String(before.dueDays));
+  for (const typed of ['100000', '-1']) {
+    await dueDays.fill(typed);
+    await dueDays.blur();
+    await expect(dueDays, 'what was typed stays as typed').toHaveValue(typed);
+    await expect(dueDays).toHaveAttribute('aria-invalid', 'true');
+    await expect(form.getByText('0 to 365 days', { exact: true })).toBeVisible();
+    await expect(save).toBeDisabled();
+    // Enter in the field does not save it either.
+    await dueDays.press('Enter');
+    await expect(page.getByText('Invoicing settings saved')).toHaveCount(0);
+  }
+  // Typed over "-1", key by key, as a person does.
+  await dueDays.selectText();
+  await page.keyboard.type('100000');
+  await dueDays.blur();
+  await expect(dueDays).toHaveValue('100000');
+  await expect(form.getByText('0 to 365 days', { exact: true })).toBeVisible();
+  await dueDays.fill('');
+  await expect(form.getByText('Enter the number of days, 0 to 365')).toBeVisible();
+  await expect(save).toBeDisabled();
+  await page.screenshot({ path: `${SHOTS}/admin-settings-due-days-invalid.png`, fullPage: true });
+  await form.getByRole('button', { name: 'Discard changes' }).click();
+  await expect(dueDays).toHaveValue(String(before.dueDays));
+  const after = (await (await page.request.get('/api/v1/settings/invoicing')).json()) as { dueDays: number };
+  expect(after.dueDays).toBe(before.dueDays);
+});

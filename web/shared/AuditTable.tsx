@@ -34,6 +34,19 @@ export function formatAuditValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Words for a field's coded value (`outcome: reduce_due` -> "Reduce the amount due"), where a screen knows them; undefined
+ * keeps the value as `formatAuditValue` words it. The raw value stays available as the shown text's title.
+ */
+export type AuditValueLabel = (field: string, value: unknown) => string | undefined;
+
+/** A field's value as shown: the label a screen gives a coded value (its code as the title), else the value itself. */
+function AuditValue({ field, value, valueLabel, summary = false }: { field: string; value: unknown; valueLabel?: AuditValueLabel | undefined; summary?: boolean }) {
+  const label = valueLabel?.(field, value);
+  if (label !== undefined) return <span title={typeof value === 'string' ? value : JSON.stringify(value)} data-raw-value={typeof value === 'string' ? value : undefined}>{label}</span>;
+  return <>{summary ? summaryValue(value) : formatAuditValue(value)}</>;
+}
+
 export interface DiffRow {
   field: string;
   before?: unknown;
@@ -59,7 +72,7 @@ export function diffRows(changes: unknown): DiffRow[] {
 }
 
 /** Field-by-field before and after: the old value struck through in red, the new one in green. */
-export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; label?: string }) {
+export function ChangesDiff({ changes, label = 'Changes', valueLabel }: { changes: unknown; label?: string; valueLabel?: AuditValueLabel | undefined }) {
   const phone = useIsPhone();
   const rows = diffRows(changes);
   if (rows.length === 0)
@@ -68,7 +81,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
         No field changes recorded.
       </Text>
     );
-  if (phone) return <ChangesList rows={rows} label={label} />;
+  if (phone) return <ChangesList rows={rows} label={label} valueLabel={valueLabel} />;
   const cell = { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', verticalAlign: 'top' } as const;
   return (
     <Table aria-label={label} withTableBorder withColumnBorders verticalSpacing={6} fz="sm" layout="fixed">
@@ -92,7 +105,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
               {r.hasBefore ? (
                 <Text size="sm" c="red.8" td="line-through" data-diff="before" component="span" style={{ whiteSpace: 'pre-wrap' }}>
                   <VisuallyHidden>was </VisuallyHidden>
-                  {formatAuditValue(r.before)}
+                  <AuditValue field={r.field} value={r.before} valueLabel={valueLabel} />
                 </Text>
               ) : (
                 <Text size="sm" c="dimmed" component="span">
@@ -104,7 +117,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
               {r.hasAfter ? (
                 <Text size="sm" c="green.9" fw={500} data-diff="after" component="span" style={{ whiteSpace: 'pre-wrap' }}>
                   <VisuallyHidden>now </VisuallyHidden>
-                  {formatAuditValue(r.after)}
+                  <AuditValue field={r.field} value={r.after} valueLabel={valueLabel} />
                 </Text>
               ) : (
                 <Text size="sm" c="dimmed" component="span">
@@ -123,7 +136,7 @@ export function ChangesDiff({ changes, label = 'Changes' }: { changes: unknown; 
  * On a phone, the same changes one field under another, its value before and after on lines of their own across the
  * card's width: three columns in ~300 px broke words and dates in the middle ("purchas e").
  */
-function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
+function ChangesList({ rows, label, valueLabel }: { rows: DiffRow[]; label: string; valueLabel?: AuditValueLabel | undefined }) {
   return (
     <Stack gap={0} role="list" aria-label={label}>
       {rows.map((r) => (
@@ -131,8 +144,8 @@ function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
           <Text size="sm" fw={500} title={r.field}>
             {humanField(r.field)}
           </Text>
-          {r.hasBefore && <ChangeLine side="before" value={r.before} />}
-          {r.hasAfter && <ChangeLine side="after" value={r.after} />}
+          {r.hasBefore && <ChangeLine side="before" field={r.field} value={r.before} valueLabel={valueLabel} />}
+          {r.hasAfter && <ChangeLine side="after" field={r.field} value={r.after} valueLabel={valueLabel} />}
         </Stack>
       ))}
     </Stack>
@@ -140,7 +153,7 @@ function ChangesList({ rows, label }: { rows: DiffRow[]; label: string }) {
 }
 
 /** One side of a field's change on a phone: its label, then the value struck through in red (before) or in green (after). */
-function ChangeLine({ side, value }: { side: 'before' | 'after'; value: unknown }) {
+function ChangeLine({ side, field, value, valueLabel }: { side: 'before' | 'after'; field: string; value: unknown; valueLabel?: AuditValueLabel | undefined }) {
   const before = side === 'before';
   return (
     <Group gap={8} wrap="nowrap" align="baseline" px={6} bg={before ? 'var(--mantine-color-red-0)' : 'var(--mantine-color-green-0)'}>
@@ -150,14 +163,14 @@ function ChangeLine({ side, value }: { side: 'before' | 'after'; value: unknown 
       <Text size="sm" c={before ? 'red.8' : 'green.9'} td={before ? 'line-through' : undefined} fw={before ? undefined : 500} data-diff={side}
         style={{ whiteSpace: 'pre-wrap', overflowWrap: 'break-word', minWidth: 0 }}>
         <VisuallyHidden>{before ? 'was ' : 'now '}</VisuallyHidden>
-        {formatAuditValue(value)}
+        <AuditValue field={field} value={value} valueLabel={valueLabel} />
       </Text>
     </Group>
   );
 }
 
 /** `{field: {before, after}}` as short "field: before → after" lines. */
-export function ChangesSummary({ changes }: { changes: AuditEvent['changes'] }) {
+export function ChangesSummary({ changes, valueLabel }: { changes: AuditEvent['changes']; valueLabel?: AuditValueLabel | undefined }) {
   if (!changes || typeof changes !== 'object' || Object.keys(changes).length === 0) return <Text size="xs" c="dimmed">—</Text>;
   const entries = Object.entries(changes).slice(0, 3);
   const more = Object.keys(changes).length - entries.length;
@@ -167,8 +180,8 @@ export function ChangesSummary({ changes }: { changes: AuditEvent['changes'] }) 
         const c = v && typeof v === 'object' && ('before' in v || 'after' in v) ? (v as { before?: unknown; after?: unknown }) : { after: v };
         return (
           <Text key={k} size="xs" style={{ overflowWrap: 'anywhere' }} maw={240}>
-            <b>{humanField(k)}</b>: {'before' in c ? `${summaryValue(c.before)} → ` : ''}
-            {summaryValue(c.after)}
+            <b>{humanField(k)}</b>: {'before' in c ? <><AuditValue field={k} value={c.before} valueLabel={valueLabel} summary /> → </> : ''}
+            <AuditValue field={k} value={c.after} valueLabel={valueLabel} summary />
           </Text>
         );
       })}

@@ -88,7 +88,7 @@ export function TopUpsTable({ base, path, staff = false, titleOrder, limit }: {
     },
     { key: 'status', header: 'Status', visibleFrom: 'sm', render: (t) => <TopUpStatus t={t} /> },
     { key: 'amount', header: 'Points', align: 'right', render: (t) => <Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatMoney(t.amount, t.currency)}</Text> },
-    { key: 'fee', header: 'Fee', align: 'right', visibleFrom: 'sm', render: (t) => formatMoney(t.fee) },
+    { key: 'fee', header: 'Fee', align: 'right', visibleFrom: 'sm', render: (t) => formatMoney(t.fee, staff ? t.currency : undefined) /* staff: with its currency, as Points and Charged beside it */ },
     ...(staff
       ? [{
           key: 'policy', header: 'Policy', visibleFrom: 'sm' as const,

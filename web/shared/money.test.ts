@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { amountInputProblem, currencyDecimals, decimalsProblem, sumsByCurrency } from './money.ts';
+import { amountInputProblem, commonDecimals, currencyDecimals, decimalsProblem, padDecimals, sumsByCurrency } from './money.ts';
 
 describe('headline sums', () => {
   const row = (amount: string, currency: string) => ({ amount, currency });
@@ -41,5 +41,22 @@ describe('an amount typed to be charged', () => {
   it('asks for an amount when there is none, it is not a number, or it is not more than zero', () => {
     for (const bad of ['', 'abc', '1,000', '0', '0.00', '-5']) expect(amountInputProblem(bad, 'SGD')).toBe('Enter an amount, for example 50.00');
     expect(amountInputProblem('', 'SGD', '10.00')).toBe('Enter an amount, for example 10.00');
+  });
+});
+
+describe('padDecimals and commonDecimals', () => {
+  it('pads with zeros, never drops a digit', () => {
+    expect(padDecimals('-0.327', 4)).toBe('-0.3270');
+    expect(padDecimals('-0.0654', 4)).toBe('-0.0654');
+    expect(padDecimals('18', 2)).toBe('18.00');
+    expect(padDecimals('0.123456', 2)).toBe('0.123456');
+    expect(padDecimals('1.50', 1)).toBe('1.50');
+    expect(padDecimals('n/a', 2)).toBe('n/a');
+  });
+  it('takes the most decimals of the amounts, at least the currency minor unit', () => {
+    expect(commonDecimals(['202.07', '0.791', '201.279'], 'SGD')).toBe(3);
+    expect(commonDecimals(['40.50', '18.00'], 'SGD')).toBe(2);
+    expect(commonDecimals(['18000'], 'VND')).toBe(0);
+    expect(commonDecimals([], 'SGD')).toBe(2);
   });
 });

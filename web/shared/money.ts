@@ -93,3 +93,22 @@ export function decimalsProblem(text: string, currency: string): string | null {
   if (decimalsOf(t) <= decimals) return null;
   return decimals === 0 ? `Whole ${currency} only, no decimals` : `At most ${decimals} decimals for ${currency}`;
 }
+
+/**
+ * An amount written with at least `decimals` decimals, padded with zeros (`"-0.327"`, 4 -> `"-0.3270"`): amounts shown
+ * together read alike. Never drops a digit: an amount with more decimals keeps them all. Text that is not a plain
+ * decimal is returned as it is.
+ */
+export function padDecimals(amount: string, decimals: number): string {
+  const micros = toMicros(amount);
+  if (micros === null) return amount;
+  return formatMicros(micros, Math.min(6, Math.max(decimals, decimalsOf(amount.trim()))));
+}
+
+/**
+ * The decimals amounts shown together are padded to: the most any of them has, at least the currency's minor unit
+ * (`["202.07", "0.791"]`, SGD -> 3).
+ */
+export function commonDecimals(amounts: readonly string[], currency: string): number {
+  return Math.min(6, Math.max(currencyDecimals(currency), ...amounts.map((a) => decimalsOf(a.trim()))));
+}

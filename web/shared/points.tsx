@@ -5,7 +5,7 @@ import { useMediaQuery } from '@mantine/hooks';
 import { IconChevronLeft, IconChevronRight, IconDownload } from '@tabler/icons-react';
 import { api, withQuery } from './api.ts';
 import { formatDate, formatDateTime } from './format.ts';
-import { decimalsOf, formatMoney, isNegative } from './money.ts';
+import { commonDecimals, decimalsOf, formatMoney, isNegative, padDecimals } from './money.ts';
 import { DataTable, ErrorState, HeadlineFigure, LoadingState } from './ui.tsx';
 
 /** GET …/wallet: the customer's points, as decimal strings in its currency. */
@@ -54,10 +54,19 @@ function typeLabel(type: string): string {
 const PHONE_SMALLER = { base: 'lg', sm: 'xl' } as const;
 
 /** Points, reserved, credit limit and usable, side by side. */
-export function WalletSummary({ wallet, error, onRetry }: { wallet: Wallet | undefined; error?: unknown; onRetry?: () => void }) {
+export function WalletSummary({ wallet, error, onRetry, uniformAmounts = false }: {
+  wallet: Wallet | undefined;
+  error?: unknown;
+  onRetry?: () => void;
+  /** Staff: the four figures with the same decimals, padded with zeros ("SGD 0.0000" beside "SGD 47.0788"). */
+  uniformAmounts?: boolean;
+}) {
   if (!wallet && error) return <ErrorState error={error} onRetry={onRetry} title="Could not load the points balance" />;
   if (!wallet) return <LoadingState label="Loading points…" />;
-  const w = wallet;
+  const decimals = uniformAmounts ? commonDecimals([wallet.points, wallet.reserved, wallet.creditLimit, wallet.usable], wallet.currency) : 0;
+  const w = uniformAmounts
+    ? { ...wallet, points: padDecimals(wallet.points, decimals), reserved: padDecimals(wallet.reserved, decimals), creditLimit: padDecimals(wallet.creditLimit, decimals), usable: padDecimals(wallet.usable, decimals) }
+    : wallet;
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-label="Points balance">
       {/* A figure a size smaller on a phone, where two share a row: "SGD 47.0788" then keeps to one line. A point's worth
@@ -91,7 +100,17 @@ const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
  * follows the API's cursor, and a CSV download of every matching transaction. With `showKind` (staff), each description
  * also names its ledger entry's kind (`call_charge`, `points_issued`): a customer reads the type and description alone.
  */
-export function TransactionsTable({ base, path, showKind = false }: { base: readonly unknown[]; path: string; showKind?: boolean }) {
+export function TransactionsTable({ base, path, showKind = false, uniformAmounts = false }: {
+  base: readonly unknown[];
+  path: string;
+  showKind?: boolean;
+  /**
+   * Staff (Customer app): every amount and balance written with the page's most decimals, padded with zeros (`-0.3270`
+   * beside `-0.0654`), and none with its currency (the column headers name it), on every screen width. Off: the portal's
+   * table as it was.
+   */
+  uniformAmounts?: boolean;
+}) {
   const [type, setType] = useState<TransactionType | ''>('');
   // The cursors of the pages before the one shown ("Newer" goes back one).
   const [cursors, setCursors] = useState<(string | undefined)[]>([]);
@@ -123,8 +142,18 @@ export function TransactionsTable({ base, path, showKind = false }: { base: read
   // line up, the fractions padded to the longest on the page. Not on a phone, where the columns keep their natural
   // width to fit the screen (Mantine's sm breakpoint, where the date column appears).
   const aligned = useMediaQuery('(min-width: 48em)') ?? false;
-  const amountDecimals = aligned ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.amount))) : 0;
-  const balanceDecimals = aligned ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.balanceAfter))) : 0;
+  const amountDecimals = aligned && !uniformAmounts ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.amount))) : 0;
+  const balanceDecimals = aligned && !uniformAmounts ? Math.max(0, ...(rows ?? []).map((t) => decimalsOf(t.balanceAfter))) : 0;
+  const uniform = uniformAmounts
+    ? { amount: commonDecimals((rows ?? []).map((t) => t.amount), currency ?? ''), balance: commonDecimals((rows ?? []).map((t) => t.balanceAfter), currency ?? '') }
+    : null;
+  const amountText = (t: Transaction) => {
+    const text = formatMoney(uniform ? padDecimals(t.amount, uniform.amount) : t.amount);
+    return `${isNegative(t.amount) ? '' : '+'}${text}`;
+  };
+  const balanceText = (t: Transaction) =>
+    uniform ? formatMoney(padDecimals(t.balanceAfter, uniform.balance)) : formatMoney(t.balanceAfter, aligned ? t.currency : undefined);
+  const inCurrency = (header: string) => (uniform && currency ? `${header} (${currency})` : header);
 
   return (
     <Stack gap="sm">
@@ -200,22 +229,22 @@ export function TransactionsTable({ base, path, showKind = false }: { base: read
           },
           {
             key: 'amount',
-            header: 'Amount',
+            header: inCurrency('Amount'),
             align: 'right',
             render: (t) => (
               <Text size="sm" fw={600} c={isNegative(t.amount) ? 'red.7' : 'teal.7'} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                <DecimalAligned text={`${isNegative(t.amount) ? '' : '+'}${formatMoney(t.amount)}`} decimals={amountDecimals} />
+                <DecimalAligned text={amountText(t)} decimals={amountDecimals} />
               </Text>
             ),
           },
           {
             key: 'balance',
-            header: 'Balance after',
+            header: inCurrency('Balance after'),
             align: 'right',
             render: (t) => (
               <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
                 {/* On a phone without its currency, as the amounts beside it: the three columns then fit its width. */}
-                <DecimalAligned text={formatMoney(t.balanceAfter, aligned ? t.currency : undefined)} decimals={balanceDecimals} />
+                <DecimalAligned text={balanceText(t)} decimals={balanceDecimals} />
               </Text>
             ),
           },

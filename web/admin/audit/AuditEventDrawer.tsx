@@ -5,6 +5,7 @@ import { Anchor, Badge, Button, Code, Divider, Drawer, Group, SimpleGrid, Stack,
 import { IconExternalLink, IconFilter } from '@tabler/icons-react';
 import { api, isApiError } from '../../shared/api.ts';
 import { ChangesDiff } from '../../shared/AuditTable.tsx';
+import { auditValueLabel } from './value-labels.ts';
 import { formatDateTime, formatRelative } from '../../shared/format.ts';
 import { ErrorState, LoadingState } from '../../shared/ui.tsx';
 import { actorTypeLabel, authMethodLabel, catalogActionLabel, catalogAppLabel } from './catalog.ts';
@@ -126,7 +127,7 @@ export function AuditEventDrawer({ eventId, row, catalog, customerName, onClose,
         <Title order={3} size="h5">
           What changed
         </Title>
-        <ChangesDiff changes={e.diff ?? e.changes} label="Field changes" />
+        <ChangesDiff changes={e.diff ?? e.changes} label="Field changes" valueLabel={auditValueLabel(e.action)} />
         <Divider />
         <Title order={3} size="h5">
           On

@@ -1,5 +1,6 @@
 import { Anchor, Button, Text, VisuallyHidden } from '@mantine/core';
 import { ChangesSummary } from '../../shared/AuditTable.tsx';
+import { auditValueLabel } from './value-labels.ts';
 import { formatDate, formatDateTime, formatTime } from '../../shared/format.ts';
 import { DataTable, LoadMore, type Column } from '../../shared/ui.tsx';
 import { actorTypeLabel, authMethodLabel, catalogActionLabel, catalogAppLabel } from './catalog.ts';
@@ -118,7 +119,7 @@ export function AuditEventsTable(props: AuditEventsTableProps) {
         </div>
       ),
     },
-    { key: 'changes', header: 'Changes', minWidth: 150, render: (e) => <ChangesSummary changes={e.changes} /> },
+    { key: 'changes', header: 'Changes', minWidth: 150, render: (e) => <ChangesSummary changes={e.changes} valueLabel={auditValueLabel(e.action)} /> },
     {
       key: 'open',
       header: <VisuallyHidden>Open</VisuallyHidden>,

@@ -4,6 +4,7 @@ import { Anchor, Badge, Button, Group, Paper, Select, Stack, Text, TextInput, Ti
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
 import { ChangesDiff } from '../../shared/AuditTable.tsx';
+import { auditValueLabel } from './value-labels.ts';
 import { formatDate, formatDateTime, formatTime } from '../../shared/format.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { Empty, ErrorState, LoadMore, LoadingState } from '../../shared/ui.tsx';
@@ -83,7 +84,7 @@ export function CustomerTimeline({ customerId }: { customerId: string }) {
                   </Group>
                   {open.has(e.id) ? (
                     <Paper mt={6} p="xs" withBorder radius="sm">
-                      <ChangesDiff changes={e.changes} label={`Changes of ${catalogActionLabel(catalog, e.action)}`} />
+                      <ChangesDiff changes={e.changes} label={`Changes of ${catalogActionLabel(catalog, e.action)}`} valueLabel={auditValueLabel(e.action)} />
                     </Paper>
                   ) : null}
                 </Timeline.Item>

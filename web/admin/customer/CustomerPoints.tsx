@@ -46,8 +46,8 @@ export function CustomerPoints({ customerId, currency }: { customerId: string; c
         ) : null}
       </Group>
       <Stack gap="md">
-        <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} />
-        <TransactionsTable base={base} path={`${path}/transactions`} showKind />
+        <WalletSummary wallet={wallet.data} error={wallet.error} onRetry={() => void wallet.refetch()} uniformAmounts />
+        <TransactionsTable base={base} path={`${path}/transactions`} showKind uniformAmounts />
         <TopUpsTable base={base} path={`${path}/top-ups`} staff titleOrder={4} limit={20} />
       </Stack>
       {finance ? (

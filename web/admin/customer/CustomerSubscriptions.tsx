@@ -8,7 +8,8 @@ import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, new
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { TerminationQuoteNotice, useTerminationQuote } from '../../shared/TerminationQuoteNotice.tsx';
 import { formatDate, titleCase } from '../../shared/format.ts';
-import { formatMicros, formatMoney, isNegative, toMicros, decimalsOf } from '../../shared/money.ts';
+import { commonDecimals, formatMicros, formatMoney, isNegative, padDecimals, toMicros, decimalsOf } from '../../shared/money.ts';
+import { quantityProblem, validQuantity } from '../../shared/quantity.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { ConfirmButton } from '../../shared/ConfirmButton.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
@@ -39,13 +40,18 @@ function addOnCatalog(customerId: string): AddOnCatalogSource<ProductView> {
   };
 }
 
-function Money({ amount, currency, testId, strong }: { amount: string; currency?: string; testId?: string; strong?: boolean }) {
+/** An amount of the list: with its currency, and the decimals the list's amounts share (padded with zeros, never cut). */
+function Money({ amount, currency, decimals, testId, strong }: { amount: string; currency: string; decimals: number; testId?: string; strong?: boolean }) {
   return (
     <Text size="sm" fw={strong ? 600 : undefined} c={isNegative(amount) ? 'red.7' : undefined} data-testid={testId} style={{ fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-      {formatMoney(amount, currency)}
+      {formatMoney(padDecimals(amount, decimals), currency)}
     </Text>
   );
 }
+
+/** The units one sale takes (src/subscriptions/subscriptions.routes.ts: 1 to 10,000). */
+const SELL_MIN_QUANTITY = 1;
+const SELL_MAX_QUANTITY = 10_000;
 
 /** What a staff member is told when a subscription changed between their reading it and their action on it. */
 export const STALE_SUBSCRIPTION = 'This subscription was changed by someone else; it has been reloaded. Check it and try again.';
@@ -78,6 +84,9 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
     await queryClient.invalidateQueries({ queryKey: key });
   };
   const missing = isApiError(list.error) && list.error.status === 404 && list.error.code !== 'not_found';
+  // Price, cost and margin read alike in every row: each with its currency ("SGD 40.50" beside "SGD 18.00", not "18.00"),
+  // all with the decimals the one that needs most has.
+  const decimals = commonDecimals((list.rows ?? []).flatMap((s) => [s.renewalPrice, s.renewalCost, s.margin]), customer.currency);
   return (
     <Paper withBorder radius="md" p="lg" component="section" aria-labelledby="subscriptions-title">
       <Group justify="space-between" align="flex-start" mb="md" wrap="nowrap">
@@ -131,15 +140,15 @@ export function CustomerSubscriptions({ customer }: { customer: CustomerFull }) 
                 </div>
               ),
             },
-            { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Money amount={s.renewalPrice} currency={s.currency} testId="renewal-price" /> },
-            { key: 'cost', header: 'Renewal cost', align: 'right', render: (s) => <Money amount={s.renewalCost} testId="renewal-cost" /> },
+            { key: 'price', header: 'Renewal price', align: 'right', render: (s) => <Money amount={s.renewalPrice} currency={s.currency} decimals={decimals} testId="renewal-price" /> },
+            { key: 'cost', header: 'Renewal cost', align: 'right', render: (s) => <Money amount={s.renewalCost} currency={s.currency} decimals={decimals} testId="renewal-cost" /> },
             {
               key: 'margin',
               header: 'Margin',
               align: 'right',
               render: (s) => (
                 <div data-testid="margin">
-                  <Money amount={s.margin} strong />
+                  <Money amount={s.margin} currency={s.currency} decimals={decimals} strong />
                   <Text size="xs" c="dimmed">
                     {s.marginPercent === null ? '—' : `${s.marginPercent}%`}
                   </Text>
@@ -365,10 +374,14 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
   const product = sellable.find((p) => p.id === productId);
   const variant = product?.variants.find((v) => v.id === variantId);
   const price: PriceView | undefined = variant?.prices.find((p) => p.id === priceId);
-  const qty = typeof quantity === 'number' && Number.isInteger(quantity) && quantity > 0 ? quantity : 1;
+  // A quantity that is not one (empty, 0, above what the API sells) is said next to its field: never sold as 1, never quoted.
+  const qtyProblem = quantityProblem(quantity, SELL_MIN_QUANTITY, SELL_MAX_QUANTITY);
+  const qty = validQuantity(quantity, SELL_MIN_QUANTITY, SELL_MAX_QUANTITY);
   // What the sale will actually charge: after the customer's discount, with the activation fee and tax (the server's quote).
-  const quote = useSubscriptionQuote(`/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions/quote`, price?.id, qty);
-  const q = quote.data;
+  const quote = useSubscriptionQuote(`/api/v1/customers/${encodeURIComponent(customer.id)}/subscriptions/quote`, qty === null ? null : price?.id, qty ?? 1);
+  const q = qty === null ? undefined : quote.data;
+  // The price, cost and margin figures with the same decimals (a cost with sub-cent digits pads the others).
+  const sellDecimals = q ? commonDecimals([minus(q.price, q.discount), q.cost ?? '0', q.margin ?? '0'], q.currency) : 2;
 
   const reset = () => {
     setProductId(null);
@@ -409,7 +422,7 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!price) return;
+    if (!price || qty === null) return;
     sell.mutate();
   };
 
@@ -466,7 +479,8 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
             />
           </Group>
           <Group grow align="flex-start">
-            <NumberInput label="Quantity" min={1} max={100000} allowDecimal={false} value={quantity} onChange={setQuantity} error={fieldError(sell.error, 'quantity')} />
+            <NumberInput label="Quantity" min={SELL_MIN_QUANTITY} max={SELL_MAX_QUANTITY} clampBehavior="none" allowDecimal={false} value={quantity} onChange={setQuantity}
+              error={qtyProblem ?? fieldError(sell.error, 'quantity')} />
             <Checkbox label="Renew automatically" checked={autoRenew} onChange={(e) => setAutoRenew(e.currentTarget.checked)} mt={30} />
           </Group>
           {price ? (
@@ -476,26 +490,26 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Price / {price.cycle === 'monthly' ? 'month' : 'year'}
                   </Text>
-                  <Text fw={600} data-testid="sell-price">{q ? formatMoney(minus(q.price, q.discount), q.currency) : '…'}</Text>
+                  <Text fw={600} data-testid="sell-price">{q ? formatMoney(padDecimals(minus(q.price, q.discount), sellDecimals), q.currency) : '…'}</Text>
                 </div>
                 <div>
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Cost
                   </Text>
-                  <Text fw={600} data-testid="sell-cost">{q?.cost !== undefined ? formatMoney(q.cost, q.currency) : '…'}</Text>
+                  <Text fw={600} data-testid="sell-cost">{q?.cost !== undefined ? formatMoney(padDecimals(q.cost, sellDecimals), q.currency) : '…'}</Text>
                 </div>
                 <div>
                   <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
                     Margin
                   </Text>
                   <Text fw={600} c={q?.margin !== undefined && isNegative(q.margin) ? 'red.7' : 'teal.7'} data-testid="sell-margin">
-                    {q?.margin !== undefined ? formatMoney(q.margin, q.currency) : '…'}
+                    {q?.margin !== undefined ? formatMoney(padDecimals(q.margin, sellDecimals), q.currency) : '…'}
                     {q?.marginPercent ? ` (${q.marginPercent}%)` : ''}
                   </Text>
                 </div>
               </SimpleGrid>
               <Divider my="sm" />
-              <QuoteLines quote={q} error={quote.error} quantity={qty} cycle={price.cycle} />
+              <QuoteLines quote={q} error={quote.error} quantity={qty ?? 1} cycle={price.cycle} />
               <Text size="xs" c="dimmed" mt="xs">
                 Price, cost and margin are pre-tax, after the customer’s discount. The total is charged from the customer’s points now (usable:{' '}
                 {formatMoney(q?.usable ?? customer.usable, customer.currency)}); if they fall short, the subscription waits on an unpaid Purchase invoice.
@@ -511,7 +525,7 @@ function SellDialog({ opened, onClose, customer, queryKey }: { opened: boolean; 
             <Button variant="default" onClick={close}>
               Cancel
             </Button>
-            <Button type="submit" disabled={!price} loading={sell.isPending}>
+            <Button type="submit" disabled={!price || qty === null} loading={sell.isPending}>
               Sell
             </Button>
           </Group>

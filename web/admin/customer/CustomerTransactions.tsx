@@ -4,8 +4,8 @@ import { Anchor, Badge, Chip, Group, Paper, Stack, Table, Text, Title } from '@m
 import { IconDownload } from '@tabler/icons-react';
 import { api, withQuery } from '../../shared/api.ts';
 import { formatDateTime } from '../../shared/format.ts';
-import { decimalsOf, formatMicros, formatMoney, isNegative, toMicros } from '../../shared/money.ts';
-import { DecimalAligned, TRANSACTION_TYPE_LABELS, type Transaction, type TransactionFeed, type TransactionType } from '../../shared/points.tsx';
+import { decimalsOf, formatMicros, formatMoney, isNegative, padDecimals, toMicros } from '../../shared/money.ts';
+import { TRANSACTION_TYPE_LABELS, type Transaction, type TransactionFeed, type TransactionType } from '../../shared/points.tsx';
 import { Empty, ErrorState, LoadingState } from '../../shared/ui.tsx';
 
 const TYPES = Object.keys(TRANSACTION_TYPE_LABELS) as TransactionType[];
@@ -16,7 +16,7 @@ interface Group {
   type: string;
   rows: Transaction[];
   total: string;
-  /** The most decimals among the group's amounts, and among its balances: each column's decimal points line up. */
+  /** The most decimals among the group's amounts, and among its balances: each column's amounts are padded with zeros to them, so they read alike and line up. */
   amountDecimals: number;
   balanceDecimals: number;
 }
@@ -114,7 +114,7 @@ export function CustomerTransactions({ customerId, currency }: { customerId: str
                     </Badge>
                   </Group>
                   <Text size="sm" fw={600} c={isNegative(g.total) ? 'red.7' : 'teal.7'} data-testid={`transactions-total-${g.type}`} style={{ fontVariantNumeric: 'tabular-nums' }}>
-                    Total {signedMoney(g.total, currency)}
+                    Total {signedMoney(padDecimals(g.total, g.amountDecimals), currency)}
                   </Text>
                 </Group>
                 <Table.ScrollContainer minWidth={600}>
@@ -124,10 +124,10 @@ export function CustomerTransactions({ customerId, currency }: { customerId: str
                         <Table.Th w={180}>Date</Table.Th>
                         <Table.Th>Description</Table.Th>
                         <Table.Th style={{ textAlign: 'right' }} w={140}>
-                          Amount
+                          Amount ({currency})
                         </Table.Th>
                         <Table.Th style={{ textAlign: 'right' }} w={160}>
-                          Balance after
+                          Balance after ({currency})
                         </Table.Th>
                       </Table.Tr>
                     </Table.Thead>
@@ -143,11 +143,11 @@ export function CustomerTransactions({ customerId, currency }: { customerId: str
                           </Table.Td>
                           <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
                             <Text size="sm" fw={600} c={isNegative(t.amount) ? 'red.7' : 'teal.7'}>
-                              <DecimalAligned text={`${isNegative(t.amount) ? '' : '+'}${formatMoney(t.amount)}`} decimals={g.amountDecimals} />
+                              {`${isNegative(t.amount) ? '' : '+'}${formatMoney(padDecimals(t.amount, g.amountDecimals))}`}
                             </Text>
                           </Table.Td>
                           <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
-                            <DecimalAligned text={formatMoney(t.balanceAfter, t.currency)} decimals={g.balanceDecimals} />
+                            {formatMoney(padDecimals(t.balanceAfter, g.balanceDecimals))}
                           </Table.Td>
                         </Table.Tr>
                       ))}

@@ -5,7 +5,7 @@ import { Anchor, Badge, Group, Paper, SegmentedControl, Select, SimpleGrid, Stac
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../../shared/api.ts';
 import { formatDate } from '../../shared/format.ts';
-import { formatMoney, isNegative } from '../../shared/money.ts';
+import { commonDecimals, formatMoney, isNegative, padDecimals } from '../../shared/money.ts';
 import { ErrorState, HeadlineFigure, LoadingState } from '../../shared/ui.tsx';
 import type { DashboardData, RenewalItem } from './customer-types.ts';
 import { CURRENCIES } from './CustomersPage.tsx';
@@ -50,6 +50,8 @@ export function PartnerDashboard() {
     refetchInterval: 60_000,
   });
   const d = query.data;
+  const totalDecimals = d ? commonDecimals([d.totals.revenue, d.totals.cost, d.totals.margin], d.currency) : 2;
+  const totalMoney = (amount: string) => formatMoney(padDecimals(amount, totalDecimals), d?.currency);
 
   return (
     <Stack gap="md" component="section" aria-labelledby="dashboard-title">
@@ -82,12 +84,14 @@ export function PartnerDashboard() {
       ) : (
         <>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <HeadlineFigure size="xl" label="Revenue" value={formatMoney(d.totals.revenue, d.currency)} testId="dashboard-revenue" hint={`${formatDate(d.from)} – ${formatDate(d.to)}`} />
-            <HeadlineFigure size="xl" label="Cost" value={formatMoney(d.totals.cost, d.currency)} testId="dashboard-cost" hint="What the platform charges you" />
+            {/* The three figures with as many decimals as the one that needs most (a cost of call charges has sub-cent
+                digits): "SGD 202.070" beside "SGD 0.791", not "SGD 202.07". Padded, never cut. */}
+            <HeadlineFigure size="xl" label="Revenue" value={totalMoney(d.totals.revenue)} testId="dashboard-revenue" hint={`${formatDate(d.from)} – ${formatDate(d.to)}`} />
+            <HeadlineFigure size="xl" label="Cost" value={totalMoney(d.totals.cost)} testId="dashboard-cost" hint="What the platform charges you" />
             <HeadlineFigure
               size="xl"
               label="Margin"
-              value={formatMoney(d.totals.margin, d.currency)}
+              value={totalMoney(d.totals.margin)}
               testId="dashboard-margin"
               color={isNegative(d.totals.margin) ? 'red.7' : 'teal.7'}
               hint={d.totals.marginPercent === null ? 'No revenue yet' : `${d.totals.marginPercent}% of revenue`}
@@ -113,7 +117,7 @@ export function PartnerDashboard() {
                     formatter={(_value, name, item) => {
                       const p = item.payload as { revenue: string; cost: string; margin: string };
                       const text = name === 'Revenue' ? p.revenue : name === 'Cost' ? p.cost : p.margin;
-                      return [formatMoney(text, d.currency), name];
+                      return [formatMoney(padDecimals(text, commonDecimals([p.revenue, p.cost, p.margin], d.currency)), d.currency), name];
                     }}
                     labelFormatter={(v) => (typeof v === 'string' ? formatDate(v) : '')}
                   />
@@ -154,6 +158,8 @@ export function PartnerDashboard() {
 }
 
 function LowPoints({ data: d }: { data: DashboardData }) {
+  // One column, one number of decimals (a call's sub-cent digits padded onto the others).
+  const usableDecimals = commonDecimals(d.lowPoints.customers.map((c) => c.usable), d.currency);
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="low-points-title">
       <Group justify="space-between" mb="xs">
@@ -181,9 +187,9 @@ function LowPoints({ data: d }: { data: DashboardData }) {
                     {c.name}
                   </Anchor>
                 </Table.Td>
-                <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+                <Table.Td style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' }}>
                   <Text size="sm" c={isNegative(c.usable) ? 'red.7' : undefined}>
-                    {formatMoney(c.usable, d.currency)}
+                    {formatMoney(padDecimals(c.usable, usableDecimals), d.currency)}
                   </Text>
                 </Table.Td>
               </Table.Tr>

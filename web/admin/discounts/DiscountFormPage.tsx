@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Anchor, Badge, Button, Group, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconAlertTriangle, IconArrowLeft, IconEye } from '@tabler/icons-react';
 import { api } from '../../shared/api.ts';
-import { fieldError, FormError } from '../../shared/forms.tsx';
+import { FormError } from '../../shared/forms.tsx';
+import { discountFieldError } from './discount-messages.ts';
 import { formatMoney, isNegative } from '../../shared/money.ts';
 import { ErrorState, LoadingState, PageHeader } from '../../shared/ui.tsx';
 import { CustomerSelect } from './CustomerSelect.tsx';
@@ -97,7 +98,7 @@ export function DiscountFormPage() {
       <PrecedenceHelp />
       <Paper withBorder radius="md" p="md" component="form" aria-label="Discount" onSubmit={(e) => { e.preventDefault(); preview.mutate(); }}>
         <Stack>
-          <TextInput label="Name" required value={f.name} onChange={(e) => set({ name: e.currentTarget.value })} error={fieldError(save.error, 'name')} maw={420} />
+          <TextInput label="Name" required value={f.name} onChange={(e) => set({ name: e.currentTarget.value })} error={discountFieldError(save.error, 'name')} maw={420} />
           <Stack gap={4}>
             <Text size="sm" fw={500}>For</Text>
             <SegmentedControl
@@ -106,26 +107,26 @@ export function DiscountFormPage() {
             />
           </Stack>
           {f.target === 'customer' ? (
-            <CustomerSelect label="Customer" required w="100%" maw={360} value={f.customerId} onChange={(id) => set({ customerId: id })} error={fieldError(error, 'customerId')} />
+            <CustomerSelect label="Customer" required w="100%" maw={360} value={f.customerId} onChange={(id) => set({ customerId: id })} error={discountFieldError(error, 'customerId')} />
           ) : null}
           <Select label="Scope" required w={320} value={f.scope} data={SCOPES} allowDeselect={false}
             onChange={(v) => set({ scope: (v ?? 'product'), ...(v !== 'price' ? { kind: 'percent' as const } : {}) })} />
           <SimpleGrid cols={{ base: 1, sm: 4 }}>
             <Select label="Product type" placeholder="Any type" clearable={depth > 0} required={depth === 0} value={type} data={PRODUCT_TYPES}
-              error={fieldError(error, 'productType')}
+              error={discountFieldError(error, 'productType')}
               onChange={(v) => set({ productType: v, productId: null, variantId: null, priceId: null })} />
             {depth >= 1 ? (
-              <Select label="Product" required searchable value={f.productId} error={fieldError(error, 'productId')}
+              <Select label="Product" required searchable value={f.productId} error={discountFieldError(error, 'productId')}
                 data={ofType.map((p) => ({ value: p.id, label: `${p.name} (${p.sku})${p.archived ? ' · archived' : ''}` }))}
                 onChange={(v) => set({ productId: v, variantId: null, priceId: null })} />
             ) : null}
             {depth >= 2 ? (
-              <Select label="Variant" required value={f.variantId} disabled={!product} error={fieldError(error, 'variantId')}
+              <Select label="Variant" required value={f.variantId} disabled={!product} error={discountFieldError(error, 'variantId')}
                 data={(product?.variants ?? []).map((v) => ({ value: v.id, label: v.name }))}
                 onChange={(v) => set({ variantId: v, priceId: null })} />
             ) : null}
             {depth >= 3 ? (
-              <Select label="Billing cycle" required value={f.priceId} disabled={!variant} error={fieldError(error, 'priceId')}
+              <Select label="Billing cycle" required value={f.priceId} disabled={!variant} error={discountFieldError(error, 'priceId')}
                 data={(variant?.prices ?? []).map((p) => ({ value: p.id, label: `${p.cycle === 'monthly' ? 'Monthly' : 'Yearly'} · ${formatMoney(p.price, p.currency)}` }))}
                 onChange={(v) => set({ priceId: v })} />
             ) : null}
@@ -138,15 +139,15 @@ export function DiscountFormPage() {
             </Stack>
             {f.kind === 'percent' ? (
               <TextInput label="Percent off" required w={140} rightSection="%" value={f.percent} inputMode="decimal"
-                onChange={(e) => set({ percent: e.currentTarget.value })} error={fieldError(error, 'percentOff')} />
+                onChange={(e) => set({ percent: e.currentTarget.value })} error={discountFieldError(error, 'percentOff')} />
             ) : (
               <TextInput label={`Amount off per period${price ? ` (${price.currency})` : ''}`} required w={220} value={f.amount} inputMode="decimal"
-                onChange={(e) => set({ amount: e.currentTarget.value })} error={fieldError(error, 'amountOff.amount') ?? fieldError(error, 'amountOff') ?? fieldError(error, 'amountOff.currency')} />
+                onChange={(e) => set({ amount: e.currentTarget.value })} error={discountFieldError(error, 'amountOff.amount') ?? discountFieldError(error, 'amountOff') ?? discountFieldError(error, 'amountOff.currency')} />
             )}
             <TextInput label="Starts on" type="date" w={170} value={f.startsOn} onChange={(e) => set({ startsOn: e.currentTarget.value })}
-              description="Empty: today" error={fieldError(error, 'startsOn')} />
+              description="Empty: today" error={discountFieldError(error, 'startsOn')} />
             <TextInput label="Ends on (last day)" type="date" w={170} value={f.endsOn} onChange={(e) => set({ endsOn: e.currentTarget.value })}
-              description="Empty: unlimited" error={fieldError(error, 'endsOn')} />
+              description="Empty: unlimited" error={discountFieldError(error, 'endsOn')} />
           </Group>
           {f.scope !== 'price' ? <Text size="xs" c="dimmed">A fixed amount can only be given on one billing cycle: choose the scope “One billing cycle”.</Text> : null}
           <FormError error={error} fields={SHOWN_FIELDS} />

@@ -65,6 +65,24 @@ function formOf(s: Settings): Form {
 
 const orNull = (s: string) => (s.trim() === '' ? null : s.trim());
 
+/** The due days the API takes (src/settings/invoicing-settings.routes.ts: a whole number from 0 to 365). */
+export const DUE_DAYS_MIN = 0;
+export const DUE_DAYS_MAX = 365;
+
+/**
+ * What is wrong with the due days typed, said next to the field: null for a whole number from 0 to 365. Never
+ * corrected silently: -1 is not saved as 1, 100000 not as 365, an empty field not left as it was.
+ */
+export function dueDaysProblem(value: number | string): string | null {
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  const range = `${DUE_DAYS_MIN} to ${DUE_DAYS_MAX}`;
+  if (text === '') return `Enter the number of days, ${range}`;
+  const n = typeof value === 'number' ? value : Number(text);
+  if (!Number.isFinite(n) || !Number.isInteger(n) || !/^-?\d+$/.test(text)) return `A whole number of days, ${range}`;
+  if (n < DUE_DAYS_MIN || n > DUE_DAYS_MAX) return `${range} days`;
+  return null;
+}
+
 /** The server's message for a number format (the PUT names `numberFormats.<field>` as it was sent). */
 function formatError(error: unknown, type: FormatKey): string | undefined {
   return fieldError(error, `numberFormats.${type}`);
@@ -108,7 +126,7 @@ export function InvoicingSettings() {
       if (!form || !loaded.data) throw new Error('Settings not loaded');
       const body = {
         numberFormats: Object.fromEntries(FORMAT_TYPES.map(({ type }) => [type, form.numberFormats[type].trim()])),
-        ...(typeof form.dueDays === 'number' ? { dueDays: form.dueDays } : {}),
+        dueDays: Number(form.dueDays),
         legalName: orNull(form.legalName),
         address: orNull(form.address),
         taxId: orNull(form.taxId),
@@ -130,8 +148,11 @@ export function InvoicingSettings() {
   const original = formOf(loaded.data.settings);
   const dirty = JSON.stringify(form) !== JSON.stringify(original);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => (f ? { ...f, [key]: value } : f));
+  const dueProblem = dueDaysProblem(form.dueDays);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
+    // Nothing is sent while a field says it is wrong (the button is off too; Enter in a field submits).
+    if (dueProblem !== null) return;
     save.mutate();
   };
   const fields = [
@@ -201,13 +222,16 @@ export function InvoicingSettings() {
             <NumberInput
               label="Due days"
               description="Days from issue to the due date; overdue after it"
-              min={0}
-              max={365}
+              min={DUE_DAYS_MIN}
+              max={DUE_DAYS_MAX}
+              // What is typed stays as typed (Mantine would drop a minus, or clamp 100000 to 365 on blur): a value out of
+              // range is said next to the field and not saved.
+              clampBehavior="none"
               allowDecimal={false}
-              allowNegative={false}
+              allowNegative
               value={form.dueDays}
               onChange={(v) => set('dueDays', v)}
-              error={fieldError(save.error, 'dueDays')}
+              error={dueProblem ?? fieldError(save.error, 'dueDays')}
               w={240}
             />
             <div>
@@ -253,7 +277,7 @@ export function InvoicingSettings() {
             >
               Discard changes
             </Button>
-            <Button type="submit" loading={save.isPending} disabled={!dirty || stale}>
+            <Button type="submit" loading={save.isPending} disabled={!dirty || stale || dueProblem !== null}>
               Save invoicing settings
             </Button>
           </Group>
