@@ -88,7 +88,7 @@ export async function issueReversalDebitNote(
     wallet: { partnerId, customerId, currency }, amountMicros,
     entry: {
       kind: payment ? 'payment_reversal_receivable' : 'credit_limit_expired_receivable', causeType: 'invoice', causeId: id, auditEventId,
-      description: `Points spent beyond the credit limit, billed on invoice ${number}`
+      description: (payment ? `Points spent beyond the credit limit, billed on invoice ${number}` : `Points spent on an ended credit limit, billed on invoice ${number}`)
         + (roundingMicros > 0n ? ` (${fmt(spentMicros)} spent, billed ${fmt(amountMicros)}: ${fmt(roundingMicros)} back to points)` : ''),
     },
     counterPostings: [{ code: 'receivable', customerId, amountMicros }],

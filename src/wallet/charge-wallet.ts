@@ -36,7 +36,10 @@ export async function chargeWallet(trx: Trx, input: WalletChargeInput): Promise<
   assert(release <= before.reservedMicros, 'cannot release more than is reserved');
   const available = before.pointsMicros - (before.reservedMicros - release) + (input.useCreditLimit ? before.creditLimitMicros : 0n);
   if (available < input.amountMicros) {
-    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(input.amountMicros, input.wallet.currency)} needed, ${moneyText(available > 0n ? available : 0n, input.wallet.currency)} usable`);
+    // A charge that may not use the credit limit (a partner's rate plan that rejects calls beyond the points) says so: the
+    // wallet's own "usable" counts the limit, and would otherwise contradict this answer.
+    const withoutLimit = !input.useCreditLimit && before.creditLimitMicros > 0n ? ' without the credit limit, which this charge may not use' : '';
+    throw new DomainError('insufficient_points', `Not enough points: ${moneyText(input.amountMicros, input.wallet.currency)} needed, ${moneyText(available > 0n ? available : 0n, input.wallet.currency)} usable${withoutLimit}`);
   }
   if (release > 0n) {
     await trx

@@ -54,6 +54,10 @@ describe('runCreditLimitExpiry', () => {
     expect(debitNote).toMatchObject({ type: 'purchase', totalMicros: '8720000', amountDueMicros: '8720000', taxMicros: '0' });
     const line = await t.db.owner.db.selectFrom('invoiceLines').select('description').where('invoiceId', '=', debitNote.id).executeTakeFirstOrThrow();
     expect(line.description).toContain('temporary credit limit of 20.00 SGD');
+    // The customer's feed says what happened: points spent on the limit that ended (not "beyond" it).
+    const posting = await t.db.owner.db.selectFrom('postings').select('description').where('causeType', '=', 'invoice').where('causeId', '=', debitNote.id)
+      .where('customerId', '=', customer).executeTakeFirstOrThrow();
+    expect(posting.description).toBe(`Points spent on an ended credit limit, billed on invoice ${debitNote.number}`);
     const aging = (await api(t, finance, 'GET', '/api/v1/finance/reports/ar-aging?currency=SGD')).body;
     expect(aging).toContain(customer);
     const event = (await auditEventsOf(t.db, 'credit_limit.expired')).find((e) => e.customerId === customer);

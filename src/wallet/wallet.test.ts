@@ -82,7 +82,9 @@ describe('points wallet', () => {
   it('a credit limit covers spending only while it lasts', async () => {
     await topUp('Initech Pte Ltd', SGD(1));
     await db.owner.db.updateTable('wallets').set({ creditLimitMicros: SGD(5).toString(), creditLimitExpiresAt: null }).where('customerId', '=', customers['Initech Pte Ltd']!).execute();
-    await expect(spend('Initech Pte Ltd', SGD(3))).rejects.toMatchObject({ code: 'insufficient_points' });
+    await expect(spend('Initech Pte Ltd', SGD(3))).rejects.toMatchObject({
+      code: 'insufficient_points', message: 'Not enough points: 3.00 SGD needed, 1.00 SGD usable without the credit limit, which this charge may not use',
+    });
     const used = await spend('Initech Pte Ltd', SGD(3), true);
     expect(used.pointsAfterMicros).toBe(-SGD(2));
     expect((await wallet('Initech Pte Ltd')).usableMicros).toBe(SGD(3));
