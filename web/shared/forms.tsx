@@ -9,11 +9,17 @@ export function fieldError(error: unknown, path: string): string | undefined {
 }
 
 /** Validator wording made friendlier where it is generic ("Too small: expected string to have >=1 characters"). */
-function humanize(message: string | undefined): string | undefined {
+export function humanize(message: string | undefined): string | undefined {
   if (!message) return message;
   if (/expected string to have >=1 characters/.test(message) || /^Required$/i.test(message)) return 'Required';
   const min = /expected (?:string|array) to have >=(\d+) (characters|items)/.exec(message);
   if (min) return `At least ${min[1]} ${min[2]}`;
+  const max = /expected (?:string|array) to have <=(\d+) (characters|items)/.exec(message);
+  if (max) return `At most ${max[1]} ${max[2]}`;
+  const numberMax = /expected number to be <=?(-?[\d.]+)/.exec(message);
+  if (numberMax && /too big/i.test(message)) return `At most ${numberMax[1]}`;
+  const numberMin = /expected number to be >=?(-?[\d.]+)/.exec(message);
+  if (numberMin && /too small/i.test(message)) return `At least ${numberMin[1]}`;
   if (/invalid email/i.test(message)) return 'Enter a valid email address';
   return message;
 }
@@ -35,7 +41,7 @@ export function FormError({ error, fields = [], title }: { error: unknown; field
         <List size="sm" mt={4}>
           {others.map((e) => (
             <List.Item key={`${e.path}:${e.message}`}>
-              {e.path}: {e.message}
+              {e.path}: {humanize(e.message)}
             </List.Item>
           ))}
         </List>
