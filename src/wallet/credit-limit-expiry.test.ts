@@ -58,7 +58,8 @@ describe('runCreditLimitExpiry', () => {
     const posting = await t.db.owner.db.selectFrom('postings').select('description').where('causeType', '=', 'invoice').where('causeId', '=', debitNote.id)
       .where('customerId', '=', customer).executeTakeFirstOrThrow();
     expect(posting.description).toBe(`Points spent on an ended credit limit, billed on invoice ${debitNote.number}`);
-    const aging = (await api(t, finance, 'GET', '/api/v1/finance/reports/ar-aging?currency=SGD')).body;
+    // As of the day the debit note was issued: the run's clock is two hours ahead, so from 22:00 UTC that is tomorrow.
+    const aging = (await api(t, finance, 'GET', `/api/v1/finance/reports/ar-aging?currency=SGD&asOf=${debitNote.issuedAt!.toISOString().slice(0, 10)}`)).body;
     expect(aging).toContain(customer);
     const event = (await auditEventsOf(t.db, 'credit_limit.expired')).find((e) => e.customerId === customer);
     expect(event?.changes).toMatchObject({ creditLimit: { before: '20.00', after: '0.00' }, debitNote: { after: debitNote.number }, billed: { after: '8.72' } });
