@@ -41,7 +41,8 @@ export interface WalletKey {
 
 /**
  * Open the wallet (and its points account) if it does not exist yet. Only in the customer's own currency, read under a
- * key-share lock of the customer row held to commit: a currency change (updateCustomer locks that row for update, then
+ * share lock of the customer row held to commit (a share lock, not a key-share one: a key-share lock waiting for a change
+ * of a non-key column locks and returns the row as it was, and would read the old currency): a currency change (updateCustomer locks that row for update, then
  * refuses once the customer has a wallet: `moneyHasMoved`) either waits for this transaction and then finds its wallet,
  * or commits first and is seen here, and the money is refused (409 state_conflict) instead of landing in a currency the
  * customer no longer has.
@@ -55,7 +56,7 @@ export async function ensureWallet(trx: Trx, key: WalletKey): Promise<void> {
   const customer = await trx
     .selectFrom('customers').select('currency')
     .where('partnerId', '=', key.partnerId).where('id', '=', key.customerId)
-    .forKeyShare()
+    .forShare()
     .executeTakeFirst();
   if (!customer) throw notFound('Customer');
   if (customer.currency !== key.currency) {
@@ -81,7 +82,7 @@ export async function ensureWallets(trx: Trx, partnerId: string, wallets: Readon
       .selectFrom('customers').select('id')
       .where('partnerId', '=', partnerId).where('id', 'in', asked).where('currency', '=', currency)
       .orderBy('id')
-      .forKeyShare()
+      .forShare()
       .execute()).map((c) => c.id);
     if (customerIds.length === 0) continue;
     const accounts = await resolveAccounts(trx, partnerId, currency, customerIds.map((customerId) => ({ code: 'points' as const, customerId })));
