@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import './validation-messages.ts';
 
 /** Shared request/response pieces, so every route speaks the same way (../shared/api-conventions.md). */
 export const email = z.email().max(254).transform((s) => s.trim().toLowerCase());

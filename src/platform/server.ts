@@ -28,6 +28,7 @@ import type { AccessPolicy } from './access-policy.ts';
 import { registerRoutes } from './routes.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { findUnstorableText } from './nul-text.ts';
+import './validation-messages.ts';
 import { RetryLater } from './retry-later.ts';
 import { answersRetryAfter, isRuleIssue, retryAfterHeader } from './schemas.ts';
 import type { Gateway } from '../gateway/gateway.ts';

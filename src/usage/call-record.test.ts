@@ -105,11 +105,11 @@ describe('a call record read by hand, as the schema reads it', () => {
     expect(readCallRecord({ ...good, durationSeconds: -1, to: 'x' })).toEqual({
       ok: false,
       errors: [
-        { path: 'to', message: expect.stringMatching(/>=3 characters/) },
-        { path: 'durationSeconds', message: expect.stringMatching(/>=0/) },
+        { path: 'to', message: 'at least 3 characters' },
+        { path: 'durationSeconds', message: 'at least 0' },
       ],
     });
-    expect(readCallRecord({ ...good, colour: 'red' })).toEqual({ ok: false, errors: [{ path: 'colour', message: expect.stringMatching(/Unrecognized key/) }] });
+    expect(readCallRecord({ ...good, colour: 'red' })).toEqual({ ok: false, errors: [{ path: 'colour', message: 'unknown field' }] });
     expect(readCallRecord({ ...good, startedAt: '0000-12-31T23:00:00-05:00' })).toEqual({ ok: false, errors: [{ path: 'startedAt', message: 'a year from 0001 to 9999 (UTC)' }] });
     expect(readCallRecord({ ...good, from: '+6561234567\ud800' })).toEqual({ ok: false, errors: [{ path: 'from', message: LONE_SURROGATE_MESSAGE }] });
     expect(readCallRecord({ ...good, callId: '\udfffcall' })).toEqual({ ok: false, errors: [{ path: 'callId', message: LONE_SURROGATE_MESSAGE }] });

@@ -62,5 +62,9 @@ export function readCallRecord(raw: unknown): { ok: true; record: CallRecord } |
   if (plain) return { ok: true, record: plain };
   const parsed = callRecordSchema.safeParse(raw);
   if (parsed.success) return { ok: true, record: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.join('.'), message: i.message })) };
+  return {
+    ok: false,
+    // Unknown keys are named by the path, and said as the server says them (src/platform/server.ts validationErrors).
+    errors: parsed.error.issues.map((i) => (i.code === 'unrecognized_keys' ? { path: i.keys.join(','), message: i.keys.length > 1 ? 'unknown fields' : 'unknown field' } : { path: i.path.join('.'), message: i.message })),
+  };
 }

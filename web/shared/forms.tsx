@@ -11,7 +11,8 @@ export function fieldError(error: unknown, path: string): string | undefined {
 /** Validator wording made friendlier where it is generic ("Too small: expected string to have >=1 characters"). */
 export function humanize(message: string | undefined): string | undefined {
   if (!message) return message;
-  if (/expected string to have >=1 characters/.test(message) || /^Required$/i.test(message)) return 'Required';
+  // zod's own wording, or the API's (src/platform/validation-messages.ts: `required`, `required (empty)`).
+  if (/expected string to have >=1 characters/.test(message) || /^required( \(empty\))?$/i.test(message)) return 'Required';
   const min = /expected (?:string|array) to have >=(\d+) (characters|items)/.exec(message);
   if (min) return `At least ${min[1]} ${min[2]}`;
   const max = /expected (?:string|array) to have <=(\d+) (characters|items)/.exec(message);
