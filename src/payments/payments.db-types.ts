@@ -1,5 +1,5 @@
 import type { ColumnType } from 'kysely';
-import type { SellerColumns } from '../invoices/invoices.db-types.ts';
+import type { BillTo, SellerColumns } from '../invoices/invoices.db-types.ts';
 
 /** Payment tables of migrations 0031_payments, 0037_payment_receipts and 0072_allocation_fee_part, merged into the one Database type. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -41,6 +41,8 @@ export interface PaymentsTable extends SellerColumns {
   receiptNumber: ColumnType<string, string, never>;
   /** The debit note (a Purchase invoice) billing points already spent beyond the credit limit, when the reversal needed one. */
   reversalInvoiceId: string | null;
+  /** Whom its receipt was issued to: the customer's billing contact when the payment got its customer (migration 0078; set by the database, never changed). */
+  payer: ColumnType<BillTo | null, never, never>;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }

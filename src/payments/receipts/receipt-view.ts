@@ -1,8 +1,9 @@
+import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import { formatDecimal } from '../../money/money.ts';
-import { currentBillTo, sellerOf } from '../../invoices/invoice-views.ts';
+import { sellerOf } from '../../invoices/invoice-views.ts';
 import type { SellerView } from '../../invoices/invoice-view-types.ts';
 import type { PaymentMethod, PaymentStatus } from '../payments.db-types.ts';
 import { paymentCurrency } from '../payment-views.ts';
@@ -24,8 +25,8 @@ export interface ReceiptLine {
 
 /**
  * A payment's receipt as the customer and Finance see it (the PDF and the notice): the seller's invoicing branding as it
- * was when the payment was recorded (its receipt was issued then: migration 0076), the payer's current billing contact
- * (null while unassigned), the payment, and what it paid. Amounts are decimal strings in the payment's currency. For a reversed payment the lines are the allocations it had (all marked reversed) and the
+ * was when the payment was recorded (its receipt was issued then: migration 0076), the payer's billing contact as it was
+ * when the payment got its customer (migration 0078; null while unassigned), the payment, and what it paid. Amounts are decimal strings in the payment's currency. For a reversed payment the lines are the allocations it had (all marked reversed) and the
  * figures `allocated`, `toPoints`, `unallocated` are what they were just before the reversal; `reversal` says when, why,
  * and the debit note that billed points already spent (if any).
  */
@@ -68,7 +69,7 @@ export async function loadReceipt(db: Executor, partnerId: string, paymentId: st
     .select([
       'p.id', 'p.receiptNumber', 'p.status', 'p.method', 'p.currency', 'p.customerId', 'p.amountMicros', 'p.unallocatedMicros', 'p.pointsMicros',
       'p.reference', 'p.createdAt', 'p.reversedAt', 'p.reversalReason', 'p.reversalInvoiceId', 'd.number as debitNoteNumber',
-      'p.seller', 'p.sellerLogoSha256',
+      'p.seller', 'p.sellerLogoSha256', 'p.payer',
     ])
     .select(sql<string>`p.received_on::text`.as('receivedOn'))
     .where('p.partnerId', '=', partnerId).where('p.id', '=', paymentId)
@@ -94,7 +95,9 @@ export async function loadReceipt(db: Executor, partnerId: string, paymentId: st
   const toInvoices = rows.filter((r) => r.kind === 'invoice').reduce((s, r) => s + BigInt(r.amountMicros), 0n);
   const points = BigInt(p.pointsMicros);
   const unallocated = BigInt(p.unallocatedMicros);
-  const payer = p.customerId ? await currentBillTo(db, partnerId, p.customerId) : null;
+  // The payer as the receipt was issued to it (migration 0078); every payment with a customer has one.
+  const payer = p.customerId ? p.payer : null;
+  assert(p.customerId === null || payer !== null, 'a payment with a customer has its payer');
   return {
     paymentId: p.id, number: p.receiptNumber, status: p.status, method: p.method, currency, amount: fmt(amount), receivedOn: p.receivedOn,
     reference: p.reference, recordedAt: p.createdAt.toISOString(),

@@ -51,6 +51,38 @@ describe('receipt numbers', () => {
   });
 });
 
+describe('the payer a receipt was issued to', () => {
+  const setBilling = (customerId: string, billingName: string, billingAddress: string) => t.db.owner.db.updateTable('customers')
+    .set({ billingName, billingAddress }).where('id', '=', customerId).execute();
+
+  it('stays as it was when the payment got its customer: recorded for it, or assigned later; never changed afterwards', async () => {
+    const c = await newCustomer(t, finance);
+    await setBilling(c, 'Acme Accounts Payable', '5 Old Street, Singapore 100005');
+    const recorded = (await record(t, finance, { amount: '10.00', customerId: c })).json();
+    const waiting = (await record(t, finance, { amount: '20.00' })).json();
+    await setBilling(c, 'Acme Finance Team', '9 New Avenue, Singapore 200009');
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${waiting.id}/assign`, { customerId: c })).statusCode).toBe(200);
+    await setBilling(c, 'Acme Group Treasury', '1 Third Road, Singapore 300001');
+
+    // Recorded for the customer: the contact of that moment, not the current one.
+    const first = (await pdfText((await receiptPdf(finance, recorded.id)).rawPayload)).text;
+    expect(first).toContain('Acme Accounts Payable');
+    expect(first).toContain('5 Old Street, Singapore 100005');
+    expect(first).not.toContain('Acme Group Treasury');
+    // Assigned later: the contact when it was assigned.
+    const second = (await pdfText((await receiptPdf(finance, waiting.id)).rawPayload)).text;
+    expect(second).toContain('Acme Finance Team');
+    expect(second).toContain('9 New Avenue, Singapore 200009');
+    expect(second).not.toContain('Acme Group Treasury');
+    // The database refuses a change, even from its owner.
+    await expect(t.db.owner.db.updateTable('payments').set({ payer: JSON.stringify({ name: 'Someone else' }) } as never).where('id', '=', recorded.id).execute())
+      .rejects.toThrow(/keeps the payer/);
+    // A payment recorded now takes the contact as it is now.
+    const later = (await record(t, finance, { amount: '1.00', customerId: c })).json();
+    expect((await pdfText((await receiptPdf(finance, later.id)).rawPayload)).text).toContain('Acme Group Treasury');
+  });
+});
+
 describe('GET /api/v1/payments/:paymentId/receipt.pdf (getPaymentReceiptPdf)', () => {
   it('shows the seller, payer, method, amount, received date, reference and each invoice it paid, the points and what is left', async () => {
     const c = await newCustomer(t, finance);

@@ -64,6 +64,7 @@ import * as m0074 from './0074_transaction_id_key.ts';
 import * as m0075 from './0075_top_up_resumed_at.ts';
 import * as m0076 from './0076_issued_seller.ts';
 import * as m0077 from './0077_bill_to_at_issue.ts';
+import * as m0078 from './0078_receipt_payer.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -132,4 +133,5 @@ export const migrations: Record<string, Migration> = {
   '0075_top_up_resumed_at': m0075,
   '0076_issued_seller': m0076,
   '0077_bill_to_at_issue': m0077,
+  '0078_receipt_payer': m0078,
 };
