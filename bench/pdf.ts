@@ -75,7 +75,7 @@ function benchDetail(lineCount: number): InvoiceDetail {
     id: 'inv_bench0001', number: 'INV-2026-004217', type: 'purchase', status: 'partially_paid', overdue: false, informational: false,
     customer: { id: 'cus_bench0001', name: 'Acme Pte Ltd' }, currency,
     subtotal: show(totals.subtotalMicros), discount: show(totals.discountMicros), tax: show(totals.taxMicros), total: show(totals.totalMicros),
-    amountPaid: show(paid), amountCredited: '0.00', amountDue: show(totals.totalMicros - paid),
+    amountPaid: show(paid), amountCredited: '0.00', amountRefunded: '0.00', amountCreditedToPoints: '0.00', amountDue: show(totals.totalMicros - paid),
     issuedAt: '2026-11-02T03:00:00Z', dueAt: '2026-11-16T03:00:00Z', paidAt: null, voidedAt: null, createdAt: '2026-11-01T10:00:00Z',
     periodStart: null, periodEnd: null,
     lines: totals.lines.map((l, i) => ({

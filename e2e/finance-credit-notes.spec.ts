@@ -95,6 +95,14 @@ test('the finance person issues a credit note to points for a paid invoice and s
     await expect(row).toContainText('SGD 15.00');
   });
 
+  await test.step('the invoice says part of what was paid went back, and how', async () => {
+    await page.goto(`/admin/invoice/${invoice.id}`);
+    await expect(page.getByTestId('invoice-status')).toHaveText('Paid');
+    const refund = page.getByTestId('invoice-refund');
+    await expect(refund).toHaveText('Partly refunded');
+    await expect(refund).toHaveAttribute('title', '15.00 SGD to points');
+    await expect(page.getByTestId('total-credited-to-points')).toHaveText('SGD 15.00');
+  });
 });
 
 test('a partly paid invoice: the form opens on a choice it allows, says each limit before asking, and fits a phone', async ({ browser }) => {

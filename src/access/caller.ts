@@ -60,6 +60,11 @@ export function portalCaller(principal: Principal): PortalCaller {
   return { partnerId: principal.partnerId, customerId: principal.customerId, userId: principal.userId, role: principal.role };
 }
 
+/** Owners and admins see and use company credits (points); members and guests do not (domain.md). */
+export function seesCompanyCredits(role: CustomerRole): boolean {
+  return role === 'owner' || role === 'admin';
+}
+
 export function operatorCaller(principal: Principal): Extract<Principal, { kind: 'operator' }> {
   if (principal.kind !== 'operator') throw new DomainError('forbidden', 'Only the platform operator can do this');
   return principal;

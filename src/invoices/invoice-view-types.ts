@@ -19,7 +19,12 @@ export interface InvoiceSummary {
   tax: string;
   total: string;
   amountPaid: string;
+  /** Credit notes with outcome `reduce_due`: the amount due fell by it. */
   amountCredited: string;
+  /** Issued credit notes with outcome `refund` (card, bank transfer, cheque), whatever the refund's progress. */
+  amountRefunded: string;
+  /** Issued credit notes with outcome `points`. */
+  amountCreditedToPoints: string;
   amountDue: string;
   issuedAt: string | null;
   dueAt: string | null;

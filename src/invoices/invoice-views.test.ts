@@ -23,7 +23,7 @@ afterAll(async () => t.close());
 const row = (over: Partial<InvoiceSummaryRow> = {}): InvoiceSummaryRow => ({
   id: 'inv_x', number: 'INV-2026-000001', type: 'purchase', status: 'awaiting_payment', informational: false, customerId: 'cus_x', customerName: 'Acme',
   currency: 'SGD', subtotalMicros: '50000000', discountMicros: '0', taxMicros: '4500000', totalMicros: '54500000', amountPaidMicros: '0',
-  amountCreditedMicros: '0', amountDueMicros: '54500000', issuedAt: new Date('2026-11-01T00:00:00Z'), dueAt: new Date('2026-11-15T00:00:00Z'),
+  amountCreditedMicros: '0', amountRefundedMicros: '0', amountCreditedToPointsMicros: '0', amountDueMicros: '54500000', issuedAt: new Date('2026-11-01T00:00:00Z'), dueAt: new Date('2026-11-15T00:00:00Z'),
   paidAt: null, voidedAt: null, createdAt: new Date('2026-11-01T00:00:00Z'), periodStart: null, periodEnd: null, ...over,
 });
 

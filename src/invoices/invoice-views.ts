@@ -37,7 +37,9 @@ export const invoiceSummarySchema = z.object({
   tax: z.string(),
   total: z.string(),
   amountPaid: z.string(),
-  amountCredited: z.string(),
+  amountCredited: z.string().describe('credited by issued credit notes with outcome reduce_due: the amount due fell by it'),
+  amountRefunded: z.string().describe('given back by issued credit notes with outcome refund (card, bank transfer or cheque), whatever the refund\'s progress'),
+  amountCreditedToPoints: z.string().describe('given back as points by issued credit notes with outcome points'),
   amountDue: z.string(),
   issuedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
@@ -108,15 +110,34 @@ export function invoiceCurrency(code: string): Currency {
 
 /**
  * Invoices of one partner with what InvoiceSummary needs (and the customer's name); callers add filters, order and
- * limit. Aliases: `i` the invoice, `c` its customer.
+ * limit. Aliases: `i` the invoice, `c` its customer, `gb` what its issued credit notes gave back.
+ * What went back is one LATERAL aggregate per invoice row (of the partner's credit notes on it, through
+ * credit_notes_invoice), so a page reads the credit notes of the rows it shows only. Drafts and void credit notes never
+ * moved money; a refund counts from its issue, whatever its card refund's progress.
  */
 export function invoiceSummaryQuery(db: Executor, partnerId: string) {
   return db
     .selectFrom('invoices as i')
     .innerJoin('customers as c', (join) => join.onRef('c.partnerId', '=', 'i.partnerId').onRef('c.id', '=', 'i.customerId'))
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('creditNotes as cn')
+          .select([
+            sql<string>`coalesce(sum(cn.total_micros) filter (where cn.outcome = 'refund'), 0)::text`.as('refundedMicros'),
+            sql<string>`coalesce(sum(cn.total_micros) filter (where cn.outcome = 'points'), 0)::text`.as('toPointsMicros'),
+          ])
+          .whereRef('cn.invoiceId', '=', 'i.id')
+          .whereRef('cn.partnerId', '=', 'i.partnerId')
+          .where('cn.status', '=', 'issued')
+          .as('gb'),
+      // An aggregate without GROUP BY is one row, zeros when there is no credit note.
+      (join) => join.onTrue(),
+    )
     .select([
       'i.id', 'i.number', 'i.type', 'i.status', 'i.informational', 'i.customerId', 'c.name as customerName', 'i.currency',
       'i.subtotalMicros', 'i.discountMicros', 'i.taxMicros', 'i.totalMicros', 'i.amountPaidMicros', 'i.amountCreditedMicros', 'i.amountDueMicros',
+      'gb.refundedMicros as amountRefundedMicros', 'gb.toPointsMicros as amountCreditedToPointsMicros',
       'i.issuedAt', 'i.dueAt', 'i.paidAt', 'i.voidedAt', 'i.createdAt',
       sql<string | null>`i.period_start::text`.as('periodStart'),
       sql<string | null>`i.period_end::text`.as('periodEnd'),
@@ -139,6 +160,9 @@ export interface InvoiceSummaryRow {
   totalMicros: string;
   amountPaidMicros: string;
   amountCreditedMicros: string;
+  /** Issued credit notes on it with outcome `refund`, and with outcome `points` (invoiceSummaryQuery). */
+  amountRefundedMicros: string;
+  amountCreditedToPointsMicros: string;
   amountDueMicros: string;
   issuedAt: Date | null;
   dueAt: Date | null;
@@ -180,6 +204,8 @@ export function toInvoiceSummary(row: InvoiceSummaryRow, now: Date): InvoiceSumm
     total: fmt(row.totalMicros),
     amountPaid: fmt(row.amountPaidMicros),
     amountCredited: fmt(row.amountCreditedMicros),
+    amountRefunded: fmt(row.amountRefundedMicros),
+    amountCreditedToPoints: fmt(row.amountCreditedToPointsMicros),
     amountDue: fmt(row.amountDueMicros),
     issuedAt: row.issuedAt?.toISOString() ?? null,
     dueAt: row.dueAt?.toISOString() ?? null,

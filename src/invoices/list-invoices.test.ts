@@ -113,9 +113,9 @@ describe('GET /api/v1/invoices (listInvoices)', () => {
     expect(res.headers['content-type']).toContain('text/csv');
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="invoices-2026-11-30\.csv"/);
     const rows = res.body.trim().split('\r\n');
-    expect(rows[0]).toBe('number,id,type,status,overdue,customerId,customer,currency,subtotal,discount,tax,total,amountPaid,amountCredited,amountDue,issuedAt,dueAt,paidAt,voidedAt,createdAt');
+    expect(rows[0]).toBe('number,id,type,status,overdue,customerId,customer,currency,subtotal,discount,tax,total,amountPaid,amountCredited,amountRefunded,amountCreditedToPoints,amountDue,issuedAt,dueAt,paidAt,voidedAt,createdAt');
     expect(rows).toHaveLength(4);
-    expect(rows[3]).toContain(`${made.octPurchase!.number},${made.octPurchase!.id},purchase,awaiting_payment,true,${acme},Acme Pte Ltd,SGD,100.00,0.00,9.00,109.00,0.00,0.00,109.00`);
+    expect(rows[3]).toContain(`${made.octPurchase!.number},${made.octPurchase!.id},purchase,awaiting_payment,true,${acme},Acme Pte Ltd,SGD,100.00,0.00,9.00,109.00,0.00,0.00,0.00,0.00,109.00`);
     const accept = await t.app.inject({ method: 'GET', url: '/api/v1/invoices', headers: { ...admin.headers, accept: 'text/csv' } });
     expect(accept.body.trim().split('\r\n')).toHaveLength(5);
   });

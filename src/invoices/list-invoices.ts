@@ -61,7 +61,7 @@ export async function listInvoices(ctx: Ctx, input: ListInvoicesInput): Promise<
 
 export const INVOICE_CSV_HEADER = [
   'number', 'id', 'type', 'status', 'overdue', 'customerId', 'customer', 'currency', 'subtotal', 'discount', 'tax', 'total',
-  'amountPaid', 'amountCredited', 'amountDue', 'issuedAt', 'dueAt', 'paidAt', 'voidedAt', 'createdAt',
+  'amountPaid', 'amountCredited', 'amountRefunded', 'amountCreditedToPoints', 'amountDue', 'issuedAt', 'dueAt', 'paidAt', 'voidedAt', 'createdAt',
 ] as const;
 const CSV_BATCH = 500;
 
@@ -79,7 +79,7 @@ export function exportInvoicesCsv(ctx: Ctx, filters: InvoiceFilters & { cursor?:
           const s = toInvoiceSummary(r, now);
           return csvRow([
             s.number, s.id, s.type, s.status, s.overdue ? 'true' : 'false', s.customer.id, s.customer.name, s.currency, s.subtotal, s.discount, s.tax, s.total,
-            s.amountPaid, s.amountCredited, s.amountDue, s.issuedAt, s.dueAt, s.paidAt, s.voidedAt, s.createdAt,
+            s.amountPaid, s.amountCredited, s.amountRefunded, s.amountCreditedToPoints, s.amountDue, s.issuedAt, s.dueAt, s.paidAt, s.voidedAt, s.createdAt,
           ]);
         }).join('');
       }

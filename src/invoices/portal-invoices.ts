@@ -4,7 +4,7 @@ import type { Ctx } from '../platform/context.ts';
 import { inScope, type Trx } from '../platform/database.ts';
 import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
-import { portalCaller, type PortalCaller } from '../access/caller.ts';
+import { portalCaller, seesCompanyCredits, type PortalCaller } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { formatDecimal, parseAmount, type Currency } from '../money/money.ts';
 import { invoiceDetailSchema, invoiceSummaryQuery, invoiceSummarySchema, loadInvoiceDetail, loadInvoiceLogoOf, toInvoiceSummary, type InvoiceSummaryRow } from './invoice-views.ts';
@@ -61,10 +61,6 @@ export function invoiceTypesSeenBy(role: PortalCaller['role']): readonly Invoice
   return seesCompanyCredits(role) ? ['purchase', 'monthly', 'top_up'] : ['purchase'];
 }
 
-/** Owners and admins see and use company credits; members and guests do not (domain.md). */
-export function seesCompanyCredits(role: PortalCaller['role']): boolean {
-  return role === 'owner' || role === 'admin';
-}
 
 export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInput): Promise<Page<PortalInvoiceSummary>> {
   const caller = portalCaller(ctx.principal);

@@ -27,6 +27,8 @@ interface DetailSpec {
   lines: LineSpec[];
   payments?: InvoicePaymentView[];
   amountCredited?: string;
+  amountRefunded?: string;
+  amountCreditedToPoints?: string;
   overdue?: boolean;
   informational?: boolean;
   statement?: StatementView | null;
@@ -66,6 +68,8 @@ function buildDetail(spec: DetailSpec): InvoiceDetail {
     total: show(totals.totalMicros),
     amountPaid: show(paid),
     amountCredited: show(credited),
+    amountRefunded: show(micros(spec.amountRefunded ?? '0')),
+    amountCreditedToPoints: show(micros(spec.amountCreditedToPoints ?? '0')),
     amountDue: show(due),
     issuedAt: number === null ? null : '2026-11-02T03:00:00Z',
     dueAt: number === null ? null : '2026-11-16T03:00:00Z',
@@ -339,6 +343,31 @@ describe('renderInvoicePdf: states and types', () => {
     expect(figure(text, 'Amount credited')).toBe('SGD 10.00');
     expect(figure(text, 'Amount due')).toBe('SGD 79.00');
     expect(text).toContain('How to pay');
+  });
+
+  it('a paid invoice that credit notes gave back shows what was refunded and what went to points, under the amount paid', async () => {
+    const detail = buildDetail({
+      lines: [{ description: 'Cloud PBX, 5 seats', quantity: '5', unitPrice: '10' }],
+      status: 'paid',
+      payments: [{ id: 'ipy_card0001', source: 'card', amount: '54.50', paidAt: '2026-11-05T08:30:02Z', reference: 'ch_sandbox_4f9a2c', paymentId: null }],
+      amountRefunded: '18.15',
+      amountCreditedToPoints: '5.00',
+    });
+    const { text } = await pdfText(await render(detail));
+    expect(figure(text, 'Amount paid')).toBe('SGD 54.50');
+    expect(figure(text, 'Refunded')).toBe('SGD 18.15');
+    expect(figure(text, 'Credited to points')).toBe('SGD 5.00');
+    expect(figure(text, 'Amount due')).toBe('SGD 0.00');
+    // In the totals, in this order: Amount paid, Refunded, Credited to points, Amount due.
+    const at = (label: string) => text.search(new RegExp(`^${esc(label)} SGD`, 'm'));
+    const order = ['Amount paid', 'Refunded', 'Credited to points', 'Amount due'].map(at);
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(figure(text, 'Amount credited')).toBeNull();
+    // Nothing given back: neither row.
+    const plain = (await pdfText(await render(buildDetail({ lines: [{ description: 'Cloud PBX, 5 seats', quantity: '5', unitPrice: '10' }], status: 'paid' })))).text;
+    expect(figure(plain, 'Refunded')).toBeNull();
+    expect(figure(plain, 'Credited to points')).toBeNull();
   });
 
   it('a voided draft shows DRAFT for its number, VOID on every page, and the reason', async () => {

@@ -521,6 +521,9 @@ function drawTotals(w: Writer, detail: InvoiceDetail, currency: string): void {
   rows.push({ label: taxLabel(detail.lines), value: money(detail.tax, currency) });
   rows.push({ label: 'Total', value: money(detail.total, currency), strong: true });
   rows.push({ label: 'Amount paid', value: money(detail.amountPaid, currency) });
+  // Of what was paid, given back by credit notes (outcome refund or points); the amount paid stays as it was.
+  if (!isZero(detail.amountRefunded)) rows.push({ label: 'Refunded', value: money(detail.amountRefunded, currency) });
+  if (!isZero(detail.amountCreditedToPoints)) rows.push({ label: 'Credited to points', value: money(detail.amountCreditedToPoints, currency) });
   if (!isZero(detail.amountCredited)) rows.push({ label: 'Amount credited', value: money(detail.amountCredited, currency) });
   rows.push({ label: 'Amount due', value: money(detail.amountDue, currency), strong: true, color: detail.overdue ? RED : INK });
 

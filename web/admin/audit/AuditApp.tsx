@@ -5,6 +5,7 @@ import { Button, Group, Paper, Select, SimpleGrid, Stack, Text, TextInput } from
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
 import { api, type QueryValue } from '../../shared/api.ts';
+import { customerOptions } from '../../shared/customer-options.ts';
 import { usePagedList } from '../../shared/queries.ts';
 import { useSession } from '../../shared/session.tsx';
 import { PageHeader } from '../../shared/ui.tsx';
@@ -119,7 +120,7 @@ export function AuditApp() {
             <Select
               label="Customer"
               placeholder="All customers"
-              data={customers.list.map((c) => ({ value: c.id, label: c.name }))}
+              data={customerOptions(customers.list)}
               value={filters.customerId || null}
               onChange={(v) => setParam({ customerId: v })}
               searchable

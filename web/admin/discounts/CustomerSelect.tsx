@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Select, type SelectProps } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { api } from '../../shared/api.ts';
+import { customerOptions } from '../../shared/customer-options.ts';
 
 interface Found {
   id: string;
@@ -31,7 +32,7 @@ export function CustomerSelect(props: Omit<SelectProps, 'data' | 'value' | 'onCh
       searchValue={search}
       onSearchChange={setSearch}
       nothingFoundMessage={found.isPending ? 'Searching…' : 'No customer found'}
-      data={options.map((o) => ({ value: o.id, label: o.currency ? `${o.name} (${o.currency})` : o.name }))}
+      data={customerOptions(options, (o) => (o.currency ? `${o.name} (${o.currency})` : o.name))}
       filter={({ options: all }) => all}
       onChange={(id) => {
         const c = options.find((o) => o.id === id) ?? null;

@@ -213,6 +213,9 @@ export function InvoiceDetailPage() {
             <TotalRow label="Tax" amount={inv.tax} currency={c} testId="total-tax" />
             <TotalRow label="Total" amount={inv.total} currency={c} strong testId="total-total" />
             <TotalRow label="Paid" amount={inv.amountPaid} currency={c} testId="total-paid" />
+            {/* Of what was paid, given back by credit notes (outcome refund or points): shown only when some was. */}
+            {positive(inv.amountRefunded) ? <TotalRow label="Refunded" amount={inv.amountRefunded} currency={c} testId="total-refunded" /> : null}
+            {positive(inv.amountCreditedToPoints) ? <TotalRow label="Credited to points" amount={inv.amountCreditedToPoints} currency={c} testId="total-credited-to-points" /> : null}
             <TotalRow label="Credited" amount={inv.amountCredited} currency={c} testId="total-credited" />
             <TotalRow label="Amount due" amount={inv.amountDue} currency={c} strong testId="total-due" />
           </Stack>

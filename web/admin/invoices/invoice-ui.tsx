@@ -5,6 +5,8 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { api } from '../../shared/api.ts';
 import { INVOICE_STATUS_COLORS, INVOICE_TYPE_COLORS } from '../../shared/invoice-colors.ts';
 import { formatMoney, isNegative } from '../../shared/money.ts';
+import { customerOptions } from '../../shared/customer-options.ts';
+import { REFUND_BADGE_COLOR, refundBadge } from '../../shared/refund-badge.ts';
 import { useSession } from '../../shared/session.tsx';
 import type { Page } from '../../shared/types.ts';
 import type { CustomerRow } from '../customer/customer-types.ts';
@@ -29,11 +31,19 @@ export function InvoiceStatusBadge({ status, size = 'sm' }: { status: InvoiceSta
   );
 }
 
-/** Status, plus Overdue and Informational where they apply. */
-export function InvoiceBadges({ invoice, size = 'sm' }: { invoice: Pick<InvoiceSummary, 'status' | 'overdue' | 'informational'>; size?: MantineSize }) {
+type BadgeFacts = 'status' | 'overdue' | 'informational' | 'currency' | 'amountPaid' | 'amountRefunded' | 'amountCreditedToPoints';
+
+/** Status, plus Refunded or Partly refunded (credit notes gave money back), Overdue and Informational where they apply. */
+export function InvoiceBadges({ invoice, size = 'sm' }: { invoice: Pick<InvoiceSummary, BadgeFacts>; size?: MantineSize }) {
+  const refund = refundBadge(invoice);
   return (
     <Group gap={4} wrap="nowrap">
       <InvoiceStatusBadge status={invoice.status} size={size} />
+      {refund ? (
+        <Badge color={REFUND_BADGE_COLOR} variant="light" radius="sm" size={size} tt="none" style={{ minWidth: 'max-content' }} title={refund.title} data-testid="invoice-refund">
+          {refund.label}
+        </Badge>
+      ) : null}
       {invoice.overdue ? (
         <Badge color="red" variant="filled" radius="sm" size={size} tt="none" style={{ minWidth: 'max-content', overflow: 'visible' }}>
           Overdue
@@ -125,7 +135,7 @@ export function CustomerPicker({
     <Select
       label={label}
       placeholder={placeholder ?? 'Type to search'}
-      data={options.map((c) => ({ value: c.id, label: c.name }))}
+      data={customerOptions(options)}
       value={value?.id ?? null}
       onChange={(id) => {
         const c = options.find((o) => o.id === id) ?? null;

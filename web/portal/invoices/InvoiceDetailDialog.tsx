@@ -141,6 +141,8 @@ function InvoiceDetailBody({ invoice: inv, onPay }: { invoice: PortalInvoiceDeta
           ))}
           <Divider my={4} />
           <Row label="Amount paid" value={money(inv.amountPaid)} testId="invoice-paid" />
+          {!isZero(inv.amountRefunded) ? <Row label="Refunded" value={money(inv.amountRefunded)} testId="invoice-refunded" /> : null}
+          {!isZero(inv.amountCreditedToPoints) ? <Row label="Credited to points" value={money(inv.amountCreditedToPoints)} testId="invoice-credited-to-points" /> : null}
           {!isZero(inv.amountCredited) ? <Row label="Amount credited" value={money(inv.amountCredited)} /> : null}
           <Row label="Amount due" value={money(inv.amountDue)} strong testId="invoice-due" />
         </Stack>
