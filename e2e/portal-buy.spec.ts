@@ -27,7 +27,7 @@ test('the Buy dialog shows the price after the organisation\'s discount and the 
   await pick(page, dialog.getByRole('combobox', { name: 'Plan and billing' }), /Per user · Monthly/);
   // A quantity that is not one is named, never bought as 1: no quote, and Buy waits.
   const quantity = dialog.getByRole('textbox', { name: 'Quantity' });
-  for (const [typed, problem] of [['0', 'At least 1'], ['-3', 'At least 1'], ['', 'Enter a quantity of at least 1'], ['1001', 'At most 1000'], ['2.5', 'Enter a whole number']] as const) {
+  for (const [typed, problem] of [['0', 'At least 1'], ['-3', 'At least 1'], ['', 'Enter a quantity of at least 1'], ['10001', 'At most 10000'], ['2.5', 'Enter a whole number']] as const) {
     await quantity.fill(typed);
     await quantity.blur();
     await expect(dialog.getByText(problem, { exact: true })).toBeVisible();
@@ -35,6 +35,10 @@ test('the Buy dialog shows the price after the organisation\'s discount and the 
     await expect(dialog.getByTestId('quote-total')).toHaveCount(0);
     await expect(dialog.getByRole('button', { name: 'Buy' })).toBeDisabled();
   }
+  // Up to the API's bound, as the Customer app's Sell dialog: 10,000 is quoted, not refused.
+  await quantity.fill('10000');
+  await expect(dialog.getByText(/^At most/)).toHaveCount(0);
+  await expect(dialog.getByTestId('quote-total')).toBeVisible();
   await quantity.fill('2');
   await expect(dialog.getByRole('button', { name: 'Buy' })).toBeEnabled();
   await expect(dialog.getByTestId('quote-price')).toHaveText('SGD 16.00');
@@ -49,7 +53,7 @@ test('a member sees why they cannot buy', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Buy a subscription' })).toHaveCount(0);
 });
 
-test('a terminated subscription shows no renewal date, renewal price or auto-renew', async ({ browser, page, request }) => {
+test('a terminated subscription shows no renewal date, renewal price or auto-renew; its add-on ended with it; Home says none is active', async ({ browser, page, request }) => {
   // An organisation of its own: its owner tops up by card, buys a number from the points, then terminates it (Acme may have none).
   const suffix = Date.now().toString(36);
   const ownerEmail = `owner-${suffix}@ended.test`;
@@ -64,6 +68,10 @@ test('a terminated subscription shows no renewal date, renewal price or auto-ren
   expect(bought.status(), await bought.text()).toBe(201);
   const { subscription } = (await bought.json()) as { subscription: { id: string; status: string; autoRenew: boolean } };
   expect(subscription).toMatchObject({ status: 'active', autoRenew: true });
+  const addOn = await apiWrite(page, 'POST', `/api/v1/portal/subscriptions/${subscription.id}/add-ons`, {
+    priceId: await portalPriceId(page, 'Teams App Licence', 'Per user', 'monthly'), quantity: 2,
+  });
+  expect(addOn.status(), await addOn.text()).toBe(201);
   const ended = await apiWrite(page, 'POST', `/api/v1/portal/subscriptions/${subscription.id}/terminate`, { reason: 'No longer needed' });
   expect(ended.status(), await ended.text()).toBe(200);
 
@@ -74,4 +82,19 @@ test('a terminated subscription shows no renewal date, renewal price or auto-ren
   await expect(row.getByRole('cell').nth(4)).toHaveText('—');
   await expect(row.getByRole('cell').nth(5)).toHaveText('—');
   await expect(row.getByText('On', { exact: true })).toHaveCount(0);
+  // Its add-on ended with it: said so, dimmed, with no price per month and nothing to change (the API refuses it: 409).
+  const addOns = row.getByRole('list', { name: 'Add-ons of Phone Number · Singapore local' });
+  await expect(addOns.getByTestId('add-on')).toHaveText('+ Teams App Licence · Per user × 2Ended with the subscription');
+  await expect(addOns.getByTestId('add-on')).toHaveAttribute('data-ended', 'true');
+  await expect(addOns).not.toContainText('/ month');
+  await expect(row.getByRole('button', { name: /^Change the quantity/ })).toHaveCount(0);
+  await expect(row.getByRole('button', { name: /^Add an add-on/ })).toHaveCount(0);
+  // Home's card: the organisation had a subscription, so not "No subscriptions yet."; it says none is active, and where it went.
+  await page.goto('/portal?tab=invoices');
+  const card = page.getByRole('region', { name: 'Subscriptions summary' });
+  await expect(card.getByTestId('home-subscriptions-empty')).toHaveText('No active subscriptions.1 subscription ended. See them in Services');
+  await expect(card).not.toContainText('No subscriptions yet.');
+  await card.getByRole('link', { name: 'See them in Services' }).click();
+  await expect(page).toHaveURL(/\/portal\?tab=services$/);
+  await expect(row).toContainText('Terminated');
 });

@@ -4,7 +4,7 @@ import { DomainError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { formatDecimal, moneyText } from '../money/money.ts';
 import { findSellablePrice, type SellablePrice } from '../products/sellable-price.ts';
-import { chargeProRata, quoteProRata } from './add-ons.ts';
+import { assertChangeable, chargeProRata, quoteProRata } from './add-ons.ts';
 import { currencyOf, type SubscriptionRow } from './pricing.ts';
 import { isoDay } from './periods.ts';
 import { addEvent, auditSubscription, lockWalletAndSubscription, notifyCustomer, subscriptionCaller, findBuyingCustomer } from './subscriptions.repo.ts';
@@ -49,9 +49,12 @@ export async function addAddOn(ctx: Ctx, input: AddAddOnInput): Promise<Subscrip
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
+    const now = ctx.clock.now();
+    // The subscription's state first, as the quote answers it: a terminated (or expired) one takes no add-on, whatever
+    // the price; not "already on it: change its quantity", a change it would refuse too.
+    assertChangeable(sub, now);
     await findBuyingCustomer(trx, caller.partnerId, sub.customerId);
     const price = await findNewAddOnPrice(trx, caller.partnerId, sub, input.priceId, { forShare: true });
-    const now = ctx.clock.now();
     const addOnId = `sad_${newId('sub').slice(4)}`;
     const prepared = await quoteProRata(trx, ctx, { sub, wallet, addOnId, price, units: input.quantity, withActivationFee: true });
     const currency = currencyOf(sub.currency);

@@ -30,12 +30,13 @@ export async function changeAddOnQuantity(ctx: Ctx, input: ChangeAddOnQuantityIn
   const caller = subscriptionCaller(ctx.principal);
   return inScope(ctx.db, { kind: 'partner', partnerId: caller.partnerId }, async (trx) => {
     const { sub, wallet } = await lockWalletAndSubscription(trx, caller, input.subscriptionId, input.ifMatch);
+    // The subscription's state first, as the quote answers it: a terminated one's add-ons ended with it.
+    const now = ctx.clock.now();
+    const { end } = assertChangeable(sub, now);
     const addOn = await trx.selectFrom('subscriptionAddOns').selectAll()
       .where('partnerId', '=', caller.partnerId).where('subscriptionId', '=', sub.id).where('id', '=', input.addOnId).where('removedAt', 'is', null)
       .forUpdate().executeTakeFirst();
     if (!addOn) throw notFound('Add-on');
-    const now = ctx.clock.now();
-    const { end } = assertChangeable(sub, now);
     const price = await findPriceWithProduct(trx, caller.partnerId, addOn.priceId);
     const currency = currencyOf(sub.currency);
     const what = `${price.product.name} — ${price.variant.name}`;

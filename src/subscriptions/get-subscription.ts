@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { notFound } from '../platform/errors.ts';
-import { partnerCaller, portalCaller } from '../access/caller.ts';
+import { partnerCaller, portalCaller, seesCompanyCredits } from '../access/caller.ts';
 import {
-  subscriptionHistory, subscriptionViews, toPortalView,
+  subscriptionHistory, subscriptionViews, toPortalView, withoutCompanyCredits,
   type portalSubscriptionDetailSchema, type subscriptionDetailSchema,
 } from './subscription-views.ts';
 
@@ -30,6 +30,7 @@ export async function portalGetSubscription(ctx: Ctx, input: { subscriptionId: s
       .where('partnerId', '=', caller.partnerId).where('customerId', '=', caller.customerId).where('id', '=', input.subscriptionId).executeTakeFirst();
     if (!row) throw notFound('Subscription');
     const [view] = await subscriptionViews(trx, caller.partnerId, [row]);
-    return { ...toPortalView(view!), history: await subscriptionHistory(trx, row) };
+    const detail = { ...toPortalView(view!), history: await subscriptionHistory(trx, row) };
+    return seesCompanyCredits(caller.role) ? detail : withoutCompanyCredits(detail);
   });
 }

@@ -222,6 +222,38 @@ describe('termination on request', () => {
     expect((await get(sub.id)).status).toBe('pending_payment');
   });
 
+  it('members and guests read a subscription without company credits: no refund into points, no usable points in a failed renewal', async () => {
+    const sub = await buy(acme, monthly.priceId, '2026-09-01T09:00:00Z');
+    t.clock.set('2026-09-03T09:00:00Z');
+    const ended = await api(t, owner, 'POST', `/api/v1/portal/subscriptions/${sub.id}/terminate`, { reason: 'Moving provider' });
+    expect(ended.statusCode, ended.body).toBe(200);
+    // A failed renewal's reason as the renewal job writes it (renew-groups.ts).
+    await t.db.owner.db.updateTable('subscriptions').set({ renewalFailedAt: new Date('2026-09-02T00:05:00Z'), renewalFailureReason: 'Not enough points: 30.00 SGD needed, 12.00 SGD usable' })
+      .where('id', '=', sub.id).execute();
+    type Detail = View & { lastRenewalFailure: { reason: string } | null; history: { kind: string; amount: string | null; detail: string | null }[] };
+    const read = async (who: Session) => {
+      const one = await api(t, who, 'GET', `/api/v1/portal/subscriptions/${sub.id}`);
+      expect(one.statusCode, one.body).toBe(200);
+      const listed = (await api(t, who, 'GET', '/api/v1/portal/subscriptions?limit=100')).json<{ data: Detail[] }>().data.find((s) => s.id === sub.id)!;
+      return { one: one.json<Detail>(), listed };
+    };
+
+    const theOwner = await read(owner);
+    expect(theOwner.one.refund).toEqual({ price: '40.00', tax: '3.60', total: '43.60' }); // in full within 14 days: 30.00 + 10.00 activation, 9% tax
+    expect(theOwner.one.lastRenewalFailure?.reason).toBe('Not enough points: 30.00 SGD needed, 12.00 SGD usable');
+    expect(theOwner.one.history.find((h) => h.kind === 'terminated')).toMatchObject({ amount: '-43.60', detail: expect.stringMatching(/^Moving provider \(refunded in full: 43\.60 SGD back to points\)$/) });
+
+    const theMember = await read(member);
+    for (const view of [theMember.one, theMember.listed]) {
+      expect(view.refund).toBeNull();
+      expect(view.lastRenewalFailure?.reason).toBe('Not enough points: 30.00 SGD needed');
+    }
+    expect(theMember.one.history.find((h) => h.kind === 'terminated')).toMatchObject({ amount: null, detail: 'Moving provider' });
+    expect(JSON.stringify(theMember.one)).not.toMatch(/usable|back to points|-43\.60/);
+    // The owner's view is unchanged by a member's read.
+    expect((await read(owner)).listed.refund).toEqual(theOwner.one.refund);
+  });
+
   it('members cannot terminate; a reason is required', async () => {
     const sub = await buy(acme, monthly.priceId, '2026-07-01T09:00:00Z');
     expect((await api(t, member, 'POST', `/api/v1/portal/subscriptions/${sub.id}/terminate`, { reason: 'x' })).statusCode).toBe(403);
@@ -229,6 +261,52 @@ describe('termination on request', () => {
     expect(blank.statusCode).toBe(400);
     expect(blank.json<{ errors: { path: string }[] }>().errors[0]!.path).toBe('reason');
     expect((await get(sub.id)).status).toBe('active');
+  });
+
+  it('its add-ons end with it: every add-on change and quote is refused as a state conflict (staff and portal), nothing written', async () => {
+    const sub = await buy(acme, monthly.priceId, '2026-08-03T09:00:00Z');
+    const extra = await catalogPrice(t, demo, { name: 'Call recording', price: '5.00', cost: '1.00' });
+    t.clock.set('2026-08-05T09:00:00Z');
+    const added = await api(t, admin, 'POST', `/api/v1/subscriptions/${sub.id}/add-ons`, { priceId: seats.priceId, quantity: 3 });
+    expect(added.statusCode, added.body).toBe(201);
+    const addOnId = added.json<View>().addOns[0]!.id;
+    // A lower quantity planned for a renewal that will never come.
+    expect((await api(t, owner, 'PATCH', `/api/v1/portal/subscriptions/${sub.id}/add-ons/${addOnId}`, { quantity: 1 })).statusCode).toBe(200);
+    const ended = await api(t, owner, 'POST', `/api/v1/portal/subscriptions/${sub.id}/terminate`, { reason: 'No longer needed' });
+    expect(ended.statusCode, ended.body).toBe(200);
+
+    const before = { sub: await get(sub.id), points: await pointsOf(t, demo, acme) };
+    const audits = async () => (await t.db.owner.db.selectFrom('auditEvents').select('id').where('targetId', '=', sub.id).execute()).length;
+    const auditsBefore = await audits();
+    // The subscription's state is the answer, before anything about the price: not "already on it: change its quantity"
+    // (already_exists), nor "choose a monthly price" (rule_violation), which would send the caller to another change.
+    for (const path of ['/api/v1/subscriptions', '/api/v1/portal/subscriptions']) {
+      const who = path === '/api/v1/subscriptions' ? admin : owner;
+      const refused = [
+        await api(t, who, 'POST', `${path}/${sub.id}/add-ons`, { priceId: extra.priceId, quantity: 1 }),
+        await api(t, who, 'POST', `${path}/${sub.id}/add-ons`, { priceId: seats.priceId, quantity: 1 }),
+        await api(t, who, 'POST', `${path}/${sub.id}/add-ons`, { priceId: yearlySeats.priceId, quantity: 1 }),
+        await api(t, who, 'PATCH', `${path}/${sub.id}/add-ons/${addOnId}`, { quantity: 9 }), // more
+        await api(t, who, 'PATCH', `${path}/${sub.id}/add-ons/${addOnId}`, { quantity: 3 }), // cancel the lower one planned
+        await api(t, who, 'PATCH', `${path}/${sub.id}/add-ons/${addOnId}`, { quantity: 2 }), // fewer
+        await api(t, who, 'PATCH', `${path}/${sub.id}/add-ons/${addOnId}`, { quantity: 0 }), // remove
+        await api(t, who, 'GET', `${path}/${sub.id}/add-ons/quote?priceId=${extra.priceId}&quantity=1`),
+        await api(t, who, 'GET', `${path}/${sub.id}/add-ons/${addOnId}/quote?quantity=5`),
+      ];
+      for (const res of refused) {
+        expect(res.statusCode, `${res.raw.req.method} ${res.raw.req.url}: ${res.body}`).toBe(409);
+        expect(res.json<{ code: string; detail: string }>()).toMatchObject({ code: 'state_conflict', detail: expect.stringContaining('terminated') });
+      }
+    }
+
+    const after = await get(sub.id);
+    expect(after.version).toBe(before.sub.version);
+    expect(after.addOns).toEqual(before.sub.addOns);
+    expect(after.addOns).toEqual([expect.objectContaining({ id: addOnId, quantity: 3, pendingQuantity: 1 })]); // what it ended with
+    expect(after.history).toEqual(before.sub.history);
+    expect(await pointsOf(t, demo, acme)).toEqual(before.points);
+    expect(await audits()).toBe(auditsBefore);
+    expect(await ledgerProblems(t)).toEqual([]);
   });
 });
 

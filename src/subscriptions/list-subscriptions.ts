@@ -1,11 +1,11 @@
 import type { Ctx } from '../platform/context.ts';
 import { inScope } from '../platform/database.ts';
 import { notFound } from '../platform/errors.ts';
-import { partnerCaller, portalCaller } from '../access/caller.ts';
+import { partnerCaller, portalCaller, seesCompanyCredits } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import type { SubscriptionStatus } from './subscriptions.db-types.ts';
 import { RENEWAL_LEAD_DAYS, addDays } from './periods.ts';
-import { subscriptionViews, toPortalView, type PortalSubscriptionView, type SubscriptionView } from './subscription-views.ts';
+import { subscriptionViews, toPortalView, withoutCompanyCredits, type PortalSubscriptionView, type SubscriptionView } from './subscription-views.ts';
 
 export interface ListSubscriptionsInput {
   limit: number;
@@ -59,6 +59,7 @@ export async function portalListSubscriptions(
       .limit(input.limit + 1)
       .execute();
     const views = await subscriptionViews(trx, caller.partnerId, rows);
-    return pageOf(views.map(toPortalView), input.limit);
+    const shown = views.map(toPortalView);
+    return pageOf(seesCompanyCredits(caller.role) ? shown : shown.map(withoutCompanyCredits), input.limit);
   });
 }

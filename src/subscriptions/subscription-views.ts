@@ -192,6 +192,35 @@ export function toPortalView(v: SubscriptionView): PortalSubscriptionView {
   return { ...rest, addOns: addOns.map(({ renewalCost: _ac, ...a }) => a) };
 }
 
+/**
+ * What members and guests read of a subscription (they read the organisation's subscriptions, but do not see its
+ * credits: domain.md): no points given back by a termination (`refund`, the history's negative amounts and the
+ * termination's "... back to points"), and a failed renewal's reason without the points the organisation could use
+ * ("Not enough points: 30.00 SGD needed" without ", 12.00 SGD usable").
+ */
+export function withoutCompanyCredits<T extends PortalSubscriptionView & { history?: z.infer<typeof historyItemSchema>[] }>(v: T): T {
+  return {
+    ...v,
+    refund: null,
+    lastRenewalFailure: v.lastRenewalFailure ? { ...v.lastRenewalFailure, reason: withoutUsablePoints(v.lastRenewalFailure.reason) } : null,
+    ...(v.history ? { history: v.history.map(historyWithoutCredits) } : {}),
+  };
+}
+
+function historyWithoutCredits(h: z.infer<typeof historyItemSchema>): z.infer<typeof historyItemSchema> {
+  const amount = h.amount !== null && h.amount.startsWith('-') ? null : h.amount;
+  // A termination's detail is its reason, then what it gave back in parentheses (terminate-subscription.ts): the reason only.
+  const detail = h.kind === 'terminated' && h.detail !== null && h.detail.endsWith(')') && h.detail.lastIndexOf(' (') >= 0
+    ? h.detail.slice(0, h.detail.lastIndexOf(' ('))
+    : h.detail === null ? null : withoutUsablePoints(h.detail);
+  return { ...h, amount, detail };
+}
+
+/** A renewal failure's text (renew-groups.ts `shortReason`, also inside an expiry's detail) without the usable points. */
+export function withoutUsablePoints(text: string): string {
+  return text.replace(/(Not enough points: [^,()]* needed), [^,()]* usable/g, '$1');
+}
+
 export async function subscriptionHistory(trx: Trx, sub: SubscriptionRow): Promise<z.infer<typeof historyItemSchema>[]> {
   const currency = currencyOf(sub.currency);
   const rows = await trx

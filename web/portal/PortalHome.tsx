@@ -16,6 +16,7 @@ import { useSession } from '../shared/session.tsx';
 import { DataTable, ErrorState, LoadingState, StatusBadge } from '../shared/ui.tsx';
 import type { Page, PortalTabs } from '../shared/types.ts';
 import { isUnavailable, subscriptionLabel, usePortalSubscriptions } from './services/queries.ts';
+import { homeSubscriptions } from './services/home-subscriptions.ts';
 import { BuySubscriptionButton } from './services/BuySubscription.tsx';
 import { useSubscriptionManagement } from './services/SubscriptionActions.tsx';
 import { SERVICES_KEY, type PortalSubscription, type VirtualLine, type Wallboard } from './services/types.ts';
@@ -159,13 +160,13 @@ function RenewalSettings({ s, autoRenewSwitch, byCardSwitch }: { s: PortalSubscr
   );
 }
 
-/** The subscriptions, soonest renewal first; an empty state while the subscriptions API is not there. */
+/**
+ * The subscriptions that have not ended, soonest renewal first; with none, whether there never was one or all ended
+ * (`homeSubscriptions`); an empty state while the subscriptions API is not there.
+ */
 function SubscriptionsCard({ linkToServices }: { linkToServices: boolean }) {
   const subs = usePortalSubscriptions();
-  const shown = (subs.data?.data ?? [])
-    .filter((s) => s.status !== 'terminated')
-    .sort((a, b) => (a.currentPeriodEnd ?? '').localeCompare(b.currentPeriodEnd ?? ''))
-    .slice(0, SHOWN_RENEWALS);
+  const summary = homeSubscriptions(subs.data?.data ?? [], Boolean(subs.data?.nextCursor), SHOWN_RENEWALS);
   return (
     <Card title="Subscriptions" label="Subscriptions summary" action={linkToServices ? <Anchor component={Link} to="/portal?tab=services" size="sm">All services</Anchor> : undefined}>
       {subs.isPending ? (
@@ -176,13 +177,27 @@ function SubscriptionsCard({ linkToServices }: { linkToServices: boolean }) {
         </Text>
       ) : subs.error ? (
         <ErrorState error={subs.error} onRetry={() => void subs.refetch()} title="Could not load subscriptions" />
-      ) : shown.length === 0 ? (
-        <Text size="sm" c="dimmed">
+      ) : summary.kind === 'never' ? (
+        <Text size="sm" c="dimmed" data-testid="home-subscriptions-empty">
           No subscriptions yet.
         </Text>
+      ) : summary.kind === 'allEnded' ? (
+        <Stack gap={2} data-testid="home-subscriptions-empty">
+          <Text size="sm" c="dimmed">
+            {summary.title}.
+          </Text>
+          <Text size="xs" c="dimmed">
+            {summary.ended}{' '}
+            {linkToServices ? (
+              <Anchor component={Link} to="/portal?tab=services" size="xs">
+                See them in Services
+              </Anchor>
+            ) : null}
+          </Text>
+        </Stack>
       ) : (
         <Stack gap={8}>
-          {shown.map((s) => (
+          {summary.shown.map((s) => (
             <Group key={s.id} justify="space-between" wrap="nowrap" gap="xs">
               <div style={{ minWidth: 0 }}>
                 <Text size="sm" fw={500} truncate="end">

@@ -5,11 +5,10 @@ import { Alert, Anchor, Button, Group, Modal, NumberInput, Paper, Select, Stack,
 import { versionEtag } from '../../src/platform/version-etag.ts';
 import { api, apiRequest, errorMessage, isApiError, isFinalRefusal, isStale, newIdempotencyKey } from './api.ts';
 import { FormError, fieldError } from './forms.tsx';
-import { formatMoney } from './money.ts';
 import type { Page } from './types.ts';
 import {
-  addOnChoices, addOnHasText, addOnLabel, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, lowerOnlyText,
-  noChoicesText, periodWord, quantityChange, unsaidChargeText,
+  addOnChoices, addOnHasText, addOnLabel, addOnQuoteText, addOnRowText, addOnsEnded, addOnShortfallText, addOnTerms, chargedText, latestCharge, lowerOnlyText,
+  noChoicesText, quantityChange, unsaidChargeText,
   type AddOnCatalogProduct, type AddOnQuote, type AddOnSubscription, type AddOnView, type Audience, type HistoryItem,
 } from './add-ons.ts';
 
@@ -94,28 +93,32 @@ function AddOnQuoteNotice({ quote, to, canTopUp, onNavigate }: { quote: ReturnTy
 /**
  * A subscription's add-ons under its name: each with its quantity (and a lower one planned for the renewal) and its renewal
  * price per period; those who may change them get a Change button on each (`onChange`), named after the add-on and the
- * subscription.
+ * subscription. A terminated subscription's add-ons ended with it: dimmed, said so, with nothing to change.
  */
 export function AddOnList<S extends AddOnSubscription>({ s, onChange }: { s: S; onChange?: ((a: S['addOns'][number]) => void) | undefined }) {
   if (s.addOns.length === 0) return null;
   const label = addOnLabel(s);
+  const change = addOnsEnded(s) ? undefined : onChange;
   return (
     <Stack gap={2} mt={4} component="ul" aria-label={`Add-ons of ${label}`} style={{ listStyle: 'none', padding: 0, margin: 0 }}>
-      {s.addOns.map((a) => (
-        <Group key={a.id} component="li" gap={6} wrap="wrap" data-testid="add-on">
-          <Text size="xs">
-            + {addOnLabel(a)} {addOnQuantityText(s, a)}
-          </Text>
-          <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }}>
-            {formatMoney(a.renewalPrice, s.currency)} / {periodWord(s.cycle)}
-          </Text>
-          {onChange ? (
-            <Button size="compact-xs" variant="subtle" aria-label={`Change the quantity of ${addOnLabel(a)} on ${label}`} onClick={() => onChange(a)}>
-              Change
-            </Button>
-          ) : null}
-        </Group>
-      ))}
+      {s.addOns.map((a) => {
+        const row = addOnRowText(s, a);
+        return (
+          <Group key={a.id} component="li" gap={6} wrap="wrap" data-testid="add-on" data-ended={row.ended ? 'true' : undefined}>
+            <Text size="xs" c={row.ended ? 'dimmed' : undefined}>
+              {row.quantity}
+            </Text>
+            <Text size="xs" c="dimmed" fs={row.ended ? 'italic' : undefined} style={{ whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' }}>
+              {row.after}
+            </Text>
+            {change ? (
+              <Button size="compact-xs" variant="subtle" aria-label={`Change the quantity of ${addOnLabel(a)} on ${label}`} onClick={() => change(a)}>
+                Change
+              </Button>
+            ) : null}
+          </Group>
+        );
+      })}
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addOnActions, addOnChoices, addOnHasText, addOnQuantityText, addOnQuoteText, addOnShortfallText, addOnTerms, chargedText, latestCharge, lowerOnlyText,
+  ADD_ON_ENDED_TEXT, addOnActions, addOnChoices, addOnHasText, addOnQuantityText, addOnQuoteText, addOnRowText, addOnsEnded, addOnShortfallText, addOnTerms, chargedText, latestCharge, lowerOnlyText,
   noChoicesText, quantityChange, unsaidChargeText, type AddOnCatalogProduct, type AddOnQuote, type AddOnSubscription, type AddOnView,
 } from './add-ons.ts';
 
@@ -59,6 +59,28 @@ describe('addOnQuantityText', () => {
     expect(addOnQuantityText(sub(), addOn())).toBe('× 2');
     expect(addOnQuantityText(sub(), addOn({ pendingQuantity: 1 }))).toBe('× 2, 1 from 7 Jan 2027');
     expect(addOnQuantityText(sub(), addOn({ pendingQuantity: 0 }))).toBe('× 2, removed on 7 Jan 2027');
+  });
+
+  it('of a terminated subscription, what it had: no lower quantity planned for a renewal that will not come', () => {
+    expect(addOnQuantityText(sub({ status: 'terminated' }), addOn({ pendingQuantity: 0 }))).toBe('× 2');
+    expect(addOnQuantityText(sub({ status: 'terminated' }), addOn({ pendingQuantity: 1 }))).toBe('× 2');
+  });
+});
+
+describe('an add-on\'s row', () => {
+  it('is live while its subscription can still renew: its quantity and its renewal price per period', () => {
+    for (const status of ['active', 'expired', 'pending_payment'] as const) {
+      expect(addOnsEnded(sub({ status }))).toBe(false);
+      expect(addOnRowText(sub({ status }), addOn({ pendingQuantity: 1 }))).toEqual({ ended: false, quantity: '+ Teams App Licence · Per user × 2, 1 from 7 Jan 2027', after: 'SGD 16.00 / month' });
+    }
+  });
+
+  it('ended with a terminated subscription: what it had, with no price, said so (and the API takes no change to it)', () => {
+    const s = sub({ status: 'terminated' });
+    expect(addOnsEnded(s)).toBe(true);
+    expect(addOnRowText(s, addOn({ pendingQuantity: 0 }))).toEqual({ ended: true, quantity: '+ Teams App Licence · Per user × 2', after: ADD_ON_ENDED_TEXT });
+    expect(ADD_ON_ENDED_TEXT).toBe('Ended with the subscription');
+    expect(addOnActions(s, 'active', '2026-12-01')).toEqual({ add: false, change: null });
   });
 });
 

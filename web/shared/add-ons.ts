@@ -112,9 +112,34 @@ export function addOnLabel(a: { productName: string; variantName: string }): str
   return `${a.productName}${a.variantName ? ` · ${a.variantName}` : ''}`;
 }
 
-/** An add-on's quantity as its row shows it, with a lower quantity planned for the renewal: "× 3, 1 from 7 Jan 2027". */
-export function addOnQuantityText(s: Pick<AddOnSubscription, 'currentPeriodEnd'>, a: AddOnView): string {
-  if (a.pendingQuantity === null) return `× ${a.quantity}`;
+/**
+ * Whether a subscription's add-ons ended with it: a terminated subscription's are listed as what it had, never as live
+ * (no renewal price, no lower quantity planned for a renewal that will not come, nothing to change: the API refuses every
+ * add-on change on it, 409). An expired one's are not: reactivating it renews them with it.
+ */
+export function addOnsEnded(s: Pick<AddOnSubscription, 'status'>): boolean {
+  return s.status === 'terminated';
+}
+
+/** What an add-on that ended with its subscription says in place of its renewal price. */
+export const ADD_ON_ENDED_TEXT = 'Ended with the subscription';
+
+/** An add-on's row in its subscription's list: its quantity, then its renewal price per period, or that it ended. */
+export function addOnRowText(s: Pick<AddOnSubscription, 'status' | 'currentPeriodEnd' | 'currency' | 'cycle'>, a: AddOnView): { ended: boolean; quantity: string; after: string } {
+  const ended = addOnsEnded(s);
+  return {
+    ended,
+    quantity: `+ ${addOnLabel(a)} ${addOnQuantityText(s, a)}`,
+    after: ended ? ADD_ON_ENDED_TEXT : `${formatMoney(a.renewalPrice, s.currency)} / ${periodWord(s.cycle)}`,
+  };
+}
+
+/**
+ * An add-on's quantity as its row shows it, with a lower quantity planned for the renewal: "× 3, 1 from 7 Jan 2027"; an
+ * add-on that ended with its subscription, what it had: "× 3".
+ */
+export function addOnQuantityText(s: Pick<AddOnSubscription, 'status' | 'currentPeriodEnd'>, a: AddOnView): string {
+  if (a.pendingQuantity === null || addOnsEnded(s)) return `× ${a.quantity}`;
   if (a.pendingQuantity === 0) return `× ${a.quantity}, removed on ${formatDate(s.currentPeriodEnd)}`;
   return `× ${a.quantity}, ${a.pendingQuantity} from ${formatDate(s.currentPeriodEnd)}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantityProblem, validQuantity } from './quantity.ts';
+import { PURCHASE_MAX_QUANTITY, PURCHASE_MIN_QUANTITY, quantityProblem, validQuantity } from './quantity.ts';
 
 describe('a typed quantity', () => {
   it('from min to max, whole, has no problem', () => {
@@ -24,5 +24,14 @@ describe('a typed quantity', () => {
     expect(quantityProblem('1.', 1, 1000)).toBeNull(); // NumberInput's text while typing "1.5": still 1
     expect(quantityProblem('-', 1, 1000)).toBe('Enter a whole number');
     expect(quantityProblem('abc', 1, 1000)).toBe('Enter a whole number');
+  });
+});
+
+describe('a purchase\'s quantity', () => {
+  it('takes what the API takes, 1 to 10,000 (src/subscriptions/subscriptions.routes.ts), and names anything beyond', () => {
+    expect([PURCHASE_MIN_QUANTITY, PURCHASE_MAX_QUANTITY]).toEqual([1, 10_000]);
+    for (const ok of [1, 1000, 1001, 9999, 10_000, '10000']) expect(quantityProblem(ok, PURCHASE_MIN_QUANTITY, PURCHASE_MAX_QUANTITY)).toBeNull();
+    expect(quantityProblem(10_001, PURCHASE_MIN_QUANTITY, PURCHASE_MAX_QUANTITY)).toBe('At most 10000');
+    expect(quantityProblem(0, PURCHASE_MIN_QUANTITY, PURCHASE_MAX_QUANTITY)).toBe('At least 1');
   });
 });

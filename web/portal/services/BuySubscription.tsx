@@ -6,7 +6,7 @@ import { api, apiRequest, isFinalRefusal, newIdempotencyKey } from '../../shared
 import { FormError, fieldError } from '../../shared/forms.tsx';
 import { formatMoney } from '../../shared/money.ts';
 import { titleCase } from '../../shared/format.ts';
-import { quantityProblem, validQuantity } from '../../shared/quantity.ts';
+import { PURCHASE_MAX_QUANTITY, PURCHASE_MIN_QUANTITY, quantityProblem, validQuantity } from '../../shared/quantity.ts';
 import { useSession } from '../../shared/session.tsx';
 import { QuoteLines, useSubscriptionQuote } from '../../shared/SubscriptionQuote.tsx';
 import type { Page } from '../../shared/types.ts';
@@ -36,9 +36,9 @@ export function BuySubscriptionButton() {
   );
 }
 
-/** The quantities one purchase takes here. */
-const MIN_QUANTITY = 1;
-const MAX_QUANTITY = 1000;
+/** The quantities one purchase takes: the API's (and the Customer app's Sell dialog's). */
+const MIN_QUANTITY = PURCHASE_MIN_QUANTITY;
+const MAX_QUANTITY = PURCHASE_MAX_QUANTITY;
 
 function BuyDialog({ onClose }: { onClose: () => void }) {
   const queryClient = useQueryClient();
