@@ -8,6 +8,7 @@ describe('a validator message next to a field', () => {
     expect(humanize('Too small: expected string to have >=1 characters')).toBe('Required');
     expect(humanize('required (empty)')).toBe('Required');
     expect(humanize('required')).toBe('Required');
+    expect(humanize('not an email address')).toBe('Enter a valid email address');
     expect(humanize('at most 200 characters')).toBe('at most 200 characters');
     expect(humanize('Too big: expected array to have <=50 items')).toBe('At most 50 items');
     expect(humanize('Too big: expected number to be <=1000')).toBe('At most 1000');

@@ -21,7 +21,7 @@ export function humanize(message: string | undefined): string | undefined {
   if (numberMax && /too big/i.test(message)) return `At most ${numberMax[1]}`;
   const numberMin = /expected number to be >=?(-?[\d.]+)/.exec(message);
   if (numberMin && /too small/i.test(message)) return `At least ${numberMin[1]}`;
-  if (/invalid email/i.test(message)) return 'Enter a valid email address';
+  if (/invalid email/i.test(message) || message === 'not an email address') return 'Enter a valid email address';
   return message;
 }
 
