@@ -424,5 +424,7 @@ describe('credit notes in the portal', () => {
     expect((await api(t, member, 'GET', `/api/v1/portal/invoices/${topUp.json().id}/credit-notes`)).statusCode).toBe(404);
     expect((await api(t, owner, 'GET', `/api/v1/portal/invoices/${topUp.json().id}/credit-notes`)).statusCode).toBe(200);
     expect((await api(t, owner, 'GET', '/api/v1/portal/invoices/inv_0000000000000000000000000/credit-notes')).statusCode).toBe(404);
+    // Its PDF answers as its invoice does (a Monthly statement's: src/credit-notes/portal-credit-note-pdf.test.ts).
+    expect((await api(t, member, 'GET', `/api/v1/portal/credit-notes/${issued.id}/pdf`)).statusCode).toBe(200);
   });
 });

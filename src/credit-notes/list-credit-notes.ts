@@ -9,6 +9,7 @@ import { csvRow } from '../audit/csv.ts';
 import { documentLogo, sellerOf } from '../invoices/invoice-views.ts';
 import { invoiceTypesSeenBy } from '../invoices/portal-invoices.ts';
 import type { CreditNoteOutcome, CreditNoteReason, CreditNoteStatus } from './credit-notes.db-types.ts';
+import type { InvoiceType } from '../platform/db-types.ts';
 import { z } from 'zod';
 import { formatDecimal } from '../money/money.ts';
 import { DomainError } from '../platform/errors.ts';
@@ -107,16 +108,26 @@ export async function getCreditNotePdf(ctx: Ctx, creditNoteId: string): Promise<
 
 /** An issued credit note of the signed-in customer's organisation as a PDF (the portal); drafts and void ones are not theirs to see. */
 export async function portalGetCreditNotePdf(ctx: Ctx, creditNoteId: string): Promise<{ filename: string; pdf: Buffer }> {
-  const { partnerId, customerId } = portalCaller(ctx.principal);
-  return creditNotePdf(ctx, { partnerId, customerId }, creditNoteId);
+  const { partnerId, customerId, role } = portalCaller(ctx.principal);
+  return creditNotePdf(ctx, { partnerId, customerId, invoiceTypes: invoiceTypesSeenBy(role) }, creditNoteId);
 }
 
-async function creditNotePdf(ctx: Ctx, key: { partnerId: string; customerId: string | null }, creditNoteId: string): Promise<{ filename: string; pdf: Buffer }> {
+/**
+ * `customerId` and `invoiceTypes` (the portal): only an issued credit note of that organisation, on an invoice of a type
+ * the user sees (a member or guest does not see Top-up invoices or Monthly statements, nor their credit notes); else 404.
+ */
+async function creditNotePdf(
+  ctx: Ctx, key: { partnerId: string; customerId: string | null; invoiceTypes?: readonly InvoiceType[] }, creditNoteId: string,
+): Promise<{ filename: string; pdf: Buffer }> {
   const { partnerId } = key;
   const found = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     if (key.customerId !== null) {
-      const own = await trx.selectFrom('creditNotes').select('id').where('partnerId', '=', partnerId).where('customerId', '=', key.customerId)
-        .where('id', '=', creditNoteId).where('status', '=', 'issued').executeTakeFirst();
+      const own = await trx.selectFrom('creditNotes as n')
+        .innerJoin('invoices as i', (j) => j.onRef('i.id', '=', 'n.invoiceId').onRef('i.partnerId', '=', 'n.partnerId'))
+        .select('n.id').where('n.partnerId', '=', partnerId).where('n.customerId', '=', key.customerId)
+        .where('n.id', '=', creditNoteId).where('n.status', '=', 'issued')
+        .$if(key.invoiceTypes !== undefined, (q) => q.where('i.type', 'in', key.invoiceTypes!))
+        .executeTakeFirst();
       if (!own) return null;
     }
     const detail = await loadCreditNoteDetail(trx, partnerId, creditNoteId);

@@ -74,6 +74,26 @@ describe('a delayed card payment completed by webhook', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
+  it('the receipt of a delayed top-up goes to whoever may see the points when it settles: an admin made member meanwhile gets none, the owner does', async () => {
+    await deliverSandboxWebhooks(t, t.gateway);
+    const setRole = (role: 'admin' | 'member') => t.db.owner.db.updateTable('users').set({ customerRole: role }).where('email', '=', 'member@acme.test').execute();
+    await setRole('admin');
+    try {
+      const admin = await signIn(t, 'member@acme.test');
+      const started = await t.app.inject({ method: 'POST', url: '/api/v1/portal/top-ups', headers: admin.headers, payload: { amount: '33.00', cardToken: 'tok_sandbox_delayed' } });
+      expect(started.statusCode, started.body).toBe(202);
+      const pending = started.json<{ id: string }>();
+      await setRole('member'); // the owner changed the role before the card network answered
+      await deliverSandboxWebhooks(t, t.gateway, later());
+      expect((await api(t, owner, 'GET', `/api/v1/portal/top-ups/${pending.id}`)).json().status).toBe('succeeded');
+      const mails = await t.db.owner.db.selectFrom('notifications').select(['toEmail', 'bodyText']).where('kind', '=', 'top_up_receipt')
+        .where('bodyText', 'like', `%${pending.id}%`).execute();
+      expect(mails.map((m) => m.toEmail)).toEqual(['owner@acme.test']);
+    } finally {
+      await setRole('member');
+    }
+  });
+
   it('a delayed payment that fails: the top-up fails with the reason, the user is told, nothing is posted', async () => {
     const before = await points();
     const pending = (await topUp({ amount: '40.00', cardToken: 'tok_sandbox_delayed_insufficient_funds' })).json();

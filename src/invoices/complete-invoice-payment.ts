@@ -223,13 +223,19 @@ async function attemptRow(trx: Trx, partnerId: string, id: string): Promise<PayA
 }
 
 async function notifyUser(trx: Trx, row: { partnerId: string; customerId: string; userId: string; id: string }, subject: string, lines: string[]): Promise<void> {
-  const user = await trx.selectFrom('users').select(['id', 'email']).where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId)
-    .where('id', '=', row.userId).executeTakeFirst();
-  if (!user) return;
-  await enqueueNotification(trx, {
-    partnerId: row.partnerId, customerId: row.customerId, userId: user.id, toEmail: user.email, kind: 'payment_receipt', subject,
-    bodyText: [...lines, '', `Payment reference: ${row.id}`].join('\n'),
-  });
+  // The payer while still an active owner or admin, who see company credits (the receipt names the points used); a role
+  // can change while a delayed card payment settles: then the owner, else the admins.
+  const people = trx.selectFrom('users').select(['id', 'email']).where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId)
+    .where('status', '=', 'active');
+  let recipients = await people.where('id', '=', row.userId).where('customerRole', 'in', ['owner', 'admin']).execute();
+  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'owner').execute();
+  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'admin').execute();
+  for (const user of recipients) {
+    await enqueueNotification(trx, {
+      partnerId: row.partnerId, customerId: row.customerId, userId: user.id, toEmail: user.email, kind: 'payment_receipt', subject,
+      bodyText: [...lines, '', `Payment reference: ${row.id}`].join('\n'),
+    });
+  }
 }
 
 // ---- the card part ----

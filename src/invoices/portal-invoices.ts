@@ -76,6 +76,7 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
       .where('i.customerId', '=', caller.customerId)
       .where('i.status', '<>', 'draft')
       .where('i.type', 'in', invoiceTypesSeenBy(caller.role))
+      .$if(!seesCompanyCredits(caller.role), (q) => q.where(notPointsDebitNote))
       .$if(input.type !== undefined, (q) => q.where('i.type', '=', input.type!))
       .$if(input.status !== undefined, (q) => q.where('i.status', '=', input.status!))
       .$if(input.issuedFrom !== undefined, (q) => q.where('i.issuedAt', '>=', new Date(`${input.issuedFrom!}T00:00:00Z`)))
@@ -90,10 +91,30 @@ export async function portalListInvoices(ctx: Ctx, input: PortalListInvoicesInpu
   });
 }
 
-/** The invoice as its customer may see it (never a draft; only the types the user's role sees), in the caller's transaction; 404 otherwise. */
+/**
+ * The journal-entry kinds of a debit note billing points already spent: a reversed payment's (src/payments/
+ * reversal-debit-note.ts) or an ended credit limit's. Such a Purchase invoice is all about the company's points (how many
+ * were spent, the credit limit, what was added back), so members and guests, who do not see company credits, do not see it.
+ */
+const POINTS_DEBIT_NOTE_KINDS = ['payment_reversal_receivable', 'credit_limit_expired_receivable'] as const;
+const notPointsDebitNote = sql<boolean>`not exists (select 1 from journal_entries j where j.partner_id = i.partner_id and j.cause_type = 'invoice'
+  and j.cause_id = i.id and j.kind in (${sql.join(POINTS_DEBIT_NOTE_KINDS)}))`;
+
+async function isPointsDebitNote(trx: Trx, partnerId: string, invoiceId: string): Promise<boolean> {
+  const found = await trx.selectFrom('journalEntries').select('id')
+    .where('partnerId', '=', partnerId).where('causeType', '=', 'invoice').where('causeId', '=', invoiceId).where('kind', 'in', POINTS_DEBIT_NOTE_KINDS)
+    .limit(1).executeTakeFirst();
+  return found !== undefined;
+}
+
+/**
+ * The invoice as its customer may see it (never a draft; only the types the user's role sees; for members and guests no
+ * debit note of points), in the caller's transaction; 404 otherwise.
+ */
 async function visibleDetail(trx: Trx, caller: PortalCaller, invoiceId: string, now: Date): Promise<InvoiceDetail> {
   const detail = await loadInvoiceDetail(trx, { partnerId: caller.partnerId, customerId: caller.customerId, invoiceId, now });
   if (!detail || detail.status === 'draft' || !invoiceTypesSeenBy(caller.role).includes(detail.type)) throw notFound('Invoice');
+  if (!seesCompanyCredits(caller.role) && await isPointsDebitNote(trx, caller.partnerId, detail.id)) throw notFound('Invoice');
   // How a Purchase invoice was paid names the points it took, and points go first: what the company held then. Members
   // and guests see what it costs and what is still due, not how it was paid (as its receipt: src/payments/receipts).
   return seesCompanyCredits(caller.role) ? detail : { ...detail, payments: [] };

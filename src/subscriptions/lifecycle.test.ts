@@ -249,7 +249,11 @@ describe('termination on request', () => {
       expect(view.lastRenewalFailure?.reason).toBe('Not enough points: 30.00 SGD needed');
     }
     expect(theMember.one.history.find((h) => h.kind === 'terminated')).toMatchObject({ amount: null, detail: 'Moving provider' });
-    expect(JSON.stringify(theMember.one)).not.toMatch(/usable|back to points|-43\.60/);
+    // How it was paid is the owner's to read ("... paid from points"); the member sees that it was bought, and its price.
+    const purchased = (h: Detail['history'][number]) => h.kind === 'purchased';
+    expect(theOwner.one.history.find(purchased)?.detail).toMatch(/points/);
+    expect(theMember.one.history.find(purchased)).toMatchObject({ amount: theOwner.one.history.find(purchased)!.amount, detail: null });
+    expect(JSON.stringify(theMember.one)).not.toMatch(/usable|back to points|from points|-43\.60/);
     // The owner's view is unchanged by a member's read.
     expect((await read(owner)).listed.refund).toEqual(theOwner.one.refund);
   });

@@ -210,9 +210,11 @@ export function withoutCompanyCredits<T extends PortalSubscriptionView & { histo
 function historyWithoutCredits(h: z.infer<typeof historyItemSchema>): z.infer<typeof historyItemSchema> {
   const amount = h.amount !== null && h.amount.startsWith('-') ? null : h.amount;
   // A termination's detail is its reason, then what it gave back in parentheses (terminate-subscription.ts): the reason only.
-  const detail = h.kind === 'terminated' && h.detail !== null && h.detail.endsWith(')') && h.detail.lastIndexOf(' (') >= 0
+  const reasonOnly = h.kind === 'terminated' && h.detail !== null && h.detail.endsWith(')') && h.detail.lastIndexOf(' (') >= 0
     ? h.detail.slice(0, h.detail.lastIndexOf(' ('))
     : h.detail === null ? null : withoutUsablePoints(h.detail);
+  // Any other word of points ("paid from points", "points fell short, waiting on invoice ..."): the event without its detail.
+  const detail = reasonOnly !== null && /\bpoints?\b/i.test(reasonOnly) && !/^Not enough points: [^,()]* needed$/.test(reasonOnly) ? null : reasonOnly;
   return { ...h, amount, detail };
 }
 

@@ -179,13 +179,14 @@ function describeFailure(code: string, reason: string): string {
  * (the admins when the organisation has no active owner).
  */
 async function notify(trx: Trx, row: TopUpRow, kind: NotificationKind, subject: string, lines: string[]): Promise<void> {
+  // Who may see company credits now (domain.md): the user who started it while still an owner or admin (a role can change
+  // while a delayed card payment settles); otherwise the owner, else the admins.
   const people = trx
     .selectFrom('users').select(['id', 'email'])
     .where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId).where('status', '=', 'active');
-  let recipients = row.userId
-    ? await people.where('id', '=', row.userId).execute()
-    : await people.where('customerRole', '=', 'owner').execute();
-  if (recipients.length === 0 && !row.userId) recipients = await people.where('customerRole', '=', 'admin').execute();
+  let recipients = row.userId ? await people.where('id', '=', row.userId).where('customerRole', 'in', ['owner', 'admin']).execute() : [];
+  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'owner').execute();
+  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'admin').execute();
   const body = [...lines, '', `Top-up reference: ${row.id}`].join('\n');
   for (const r of recipients) {
     await enqueueNotification(trx, { partnerId: row.partnerId, customerId: row.customerId, userId: r.id, toEmail: r.email, kind, subject, bodyText: body });

@@ -92,6 +92,28 @@ describe('runCreditLimitExpiry', () => {
     expect(await checkLedger(t.db.owner.db)).toEqual([]);
   });
 
+  it('its debit note is the owner\'s to see and pay; members and guests, who do not see company credits, do not see it', async () => {
+    const acme = (await t.db.owner.db.selectFrom('customers').select('id').where('name', '=', 'Acme Pte Ltd').executeTakeFirstOrThrow()).id;
+    const set = await api(t, finance, 'PUT', `/api/v1/customers/${acme}/credit-limit`, { amount: '30.00', expiresAt: inAnHour() });
+    expect(set.statusCode, set.body).toBe(200);
+    expect((await api(t, admin, 'POST', `/api/v1/customers/${acme}/subscriptions`, { priceId: teams.priceId, quantity: 1 })).statusCode).toBe(201);
+    await run();
+    const debitNote = await t.db.owner.db.selectFrom('invoices').select(['id', 'number']).where('customerId', '=', acme).where('status', '=', 'awaiting_payment')
+      .where('totalMicros', '=', '8720000').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const listed = async (who: Session) => (await api(t, who, 'GET', '/api/v1/portal/invoices?limit=100')).json<{ data: { id: string }[] }>().data.map((i) => i.id);
+
+    const owner = await signIn(t, 'owner@acme.test');
+    expect(await listed(owner)).toContain(debitNote.id);
+    expect((await api(t, owner, 'GET', `/api/v1/portal/invoices/${debitNote.id}`)).statusCode).toBe(200);
+
+    const member = await signIn(t, 'member@acme.test');
+    expect(await listed(member)).not.toContain(debitNote.id);
+    expect((await listed(member)).length).toBeGreaterThan(0); // its other Purchase invoices (the subscription's) it still sees
+    for (const path of [`/api/v1/portal/invoices/${debitNote.id}`, `/api/v1/portal/invoices/${debitNote.id}/pdf`]) {
+      expect((await api(t, member, 'GET', path)).statusCode, path).toBe(404);
+    }
+  });
+
   it('is a cron task of the worker', () => {
     expect(parseCrontab(CREDIT_LIMIT_EXPIRY_CRONTAB).map((c) => c.task)).toEqual([CREDIT_LIMIT_EXPIRY_TASK]);
     expect(Object.keys(creditLimitTasks({ db: t.db.app.db, config: t.config, log: pino({ level: 'silent' }) }))).toEqual([CREDIT_LIMIT_EXPIRY_TASK]);

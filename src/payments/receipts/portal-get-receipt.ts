@@ -1,7 +1,7 @@
 import type { Ctx } from '../../platform/context.ts';
 import { inScope } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
-import { portalCaller } from '../../access/caller.ts';
+import { portalCaller, seesCompanyCredits } from '../../access/caller.ts';
 import { invoiceTypesSeenBy } from '../../invoices/portal-invoices.ts';
 import { loadReceipt } from './receipt-view.ts';
 import { renderReceiptPdf } from './render-receipt-pdf.ts';
@@ -26,12 +26,14 @@ export async function portalGetReceiptPdf(ctx: Ctx, input: { invoiceId: string; 
   const paymentId = paid?.paymentId ?? null;
   if (paymentId === null) throw notFound('Receipt');
   const receipt = await inScope(ctx.db, { kind: 'partner', partnerId }, async (trx) => {
-    const own = await trx.selectFrom('payments').select('id')
+    const own = await trx.selectFrom('payments').select(['id', 'status'])
       .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('id', '=', paymentId).executeTakeFirst();
     if (!own) throw notFound('Receipt');
-    // A receipt lists everything the payment paid: members and guests, who do not see company credits (domain.md), get it
-    // only when that is Purchase invoices alone (no points, no Top-up invoice); otherwise it is not theirs to see (404).
-    if (invoiceTypesSeenBy(caller.role).length < 3) {
+    // A receipt lists everything the payment paid and what it left: members and guests, who do not see company credits
+    // (domain.md), get it only when it paid Purchase invoices alone and all of it went there (no points, no Top-up
+    // invoice, nothing kept as credit, not reversed, which may bill points already spent); otherwise 404.
+    if (!seesCompanyCredits(caller.role)) {
+      if (own.status !== 'allocated') throw notFound('Receipt');
       const credits = await trx.selectFrom('paymentAllocations as a')
         .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId').onRef('i.partnerId', '=', 'a.partnerId'))
         .select('a.id')

@@ -74,6 +74,28 @@ describe('GET /api/v1/portal/invoices/:invoiceId/payments/:invoicePaymentId/rece
     expect((await api(t, acmeMember, 'GET', url)).statusCode).toBe(404);
   });
 
+  it('a payment with money kept as credit, or reversed: the owner gets its receipt, a member does not (404)', async () => {
+    const inv = await newInvoice(t, finance, acme, '20.00');
+    const pay = (await record(t, finance, { amount: '25.50', customerId: acme })).json<{ id: string }>();
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay.id}/allocate`, { allocations: [{ invoiceId: inv.id, amount: '20.00' }] })).statusCode).toBe(200);
+    const line = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv.id}`)).json<Detail>().payments.find((p) => p.source === 'allocation')!;
+    const url = `/api/v1/portal/invoices/${inv.id}/payments/${line.id}/receipt.pdf`;
+    const owners = await api(t, acmeOwner, 'GET', url);
+    expect(owners.statusCode).toBe(200);
+    expect((await pdfText(owners.rawPayload)).text).toContain('Unapplied (kept as credit) SGD 5.50');
+    expect((await api(t, acmeMember, 'GET', url)).statusCode).toBe(404);
+
+    // Wholly applied, then reversed: the member had it, and no longer does.
+    const inv2 = await newInvoice(t, finance, acme, '8.00');
+    const pay2 = (await record(t, finance, { amount: '8.00', customerId: acme })).json<{ id: string }>();
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay2.id}/allocate`, { allocations: [{ invoiceId: inv2.id, amount: '8.00' }] })).statusCode).toBe(200);
+    const line2 = (await api(t, acmeOwner, 'GET', `/api/v1/portal/invoices/${inv2.id}`)).json<Detail>().payments.find((p) => p.source === 'allocation')!;
+    const url2 = `/api/v1/portal/invoices/${inv2.id}/payments/${line2.id}/receipt.pdf`;
+    expect((await api(t, acmeMember, 'GET', url2)).statusCode).toBe(200);
+    expect((await api(t, finance, 'POST', `/api/v1/payments/${pay2.id}/reverse`, { reason: 'Cheque bounced' })).statusCode).toBe(200);
+    expect((await api(t, acmeMember, 'GET', url2)).statusCode).toBe(404);
+  });
+
   it('is 404 for a payment by card from the portal (no receipt), for an id of another invoice, and 400 for a malformed id', async () => {
     const inv = await newInvoice(t, finance, acme, '3.00');
     const other = await newInvoice(t, finance, acme, '4.00');
