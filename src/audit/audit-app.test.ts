@@ -192,6 +192,8 @@ describe('bad input', () => {
     for (const [query, field] of [
       ['?app=billing', 'app'], ['?app=Customer', 'app'], ['?from=2026-13-01', 'from'], ['?from=2026-02-30', 'from'], ['?from=yesterday', 'from'],
       ['?to=2026-11-30T25:00:00Z', 'to'], ['?from=2026-11-30T10:00:00', 'from'],
+      // Years 0001-9999 only, as every date the API takes (year 0000 read as "everything"; 9999 with an offset is 10000 in UTC).
+      ['?from=0000-01-01', 'from'], ['?to=0000-01-01', 'to'], ['?from=0000-12-31T23:00:00-05:00', 'from'], ['?to=9999-12-31T23:59:59-05:00', 'to'],
       ['?limit=100000', 'limit'], ['?limit=0', 'limit'], ['?limit=-1', 'limit'], ['?limit=abc', 'limit'], [`?q=${'x'.repeat(201)}`, 'q'], ['?q=', 'q'],
       ['?actorType=robot', 'actorType'], ['?targetType=In%20voice', 'targetType'], ['?customerId=acme', 'customerId'],
       ['?action=DROP', 'action'], ['?cursor=evt_0000000000000000000000000', 'cursor'], ['?unknown=1', 'unknown'],

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Trx } from '../platform/database.ts';
 import type { ActorType, Database } from '../platform/db-types.ts';
 import { DomainError } from '../platform/errors.ts';
-import { idOf, listQuery, timestamp } from '../platform/schemas.ts';
+import { idOf, instantInYears, listQuery, timestamp } from '../platform/schemas.ts';
 import { ACTOR_TYPES, AUDIT_APPS, AUTH_METHODS, type AuthMethod } from './audit-catalog.ts';
 
 /**
@@ -43,6 +43,8 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{
  * upper bound (`to`, exclusive) a date means the END of that day, so `from=2026-11-01&to=2026-11-30` is all of November 1-30.
  */
 export function parseBound(value: string, end: 'from' | 'to'): Date | null {
+  // Years 0001-9999 (UTC for an instant), as every date the API takes (src/platform/schemas.ts).
+  if ((DATE_ONLY.test(value) || DATE_TIME.test(value)) && !instantInYears(DATE_ONLY.test(value) ? `${value}T00:00:00Z` : value)) return null;
   if (DATE_ONLY.test(value)) {
     const day = new Date(`${value}T00:00:00.000Z`);
     if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) return null;
@@ -64,7 +66,7 @@ export const auditQ = z.string().min(1).max(200).refine((v) => v.trim().length >
 /** The filters of the staff and operator lists (query parameters). */
 export const auditFilterShape = {
   customerId: idOf('cus').optional(),
-  app: z.enum(AUDIT_APPS, { error: `one of ${AUDIT_APPS.join(', ')}` }).optional(),
+  app: z.enum(AUDIT_APPS, { error: `one of: ${AUDIT_APPS.join(', ')}` }).optional(),
   action: z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, 'an action such as customer.created').max(100).optional(),
   /** A user id, an API key id, or `system`. */
   actorId: z.string().min(1).max(100).optional(),

@@ -42,7 +42,7 @@ export type PortalAuditEventView = z.infer<typeof portalAuditEventSchema>;
 const dayOrInstant = z.union([isoDay, isoInstant], { error: 'a date (2026-11-30) or a date-time (RFC 3339)' });
 
 export const portalAuditFilterShape = {
-  type: z.enum(PORTAL_AUDIT_TYPES, { error: `one of ${PORTAL_AUDIT_TYPES.join(', ')}` }).optional(),
+  type: z.enum(PORTAL_AUDIT_TYPES, { error: `one of: ${PORTAL_AUDIT_TYPES.join(', ')}` }).optional(),
   /** Actions of one member (owners and admins; for members and guests it can only narrow to themselves). */
   personId: idOf('usr').optional(),
   /** Inclusive; a day starts at 00:00 UTC. */

@@ -30,7 +30,7 @@ export const createCreditNoteBody = z.strictObject({
   mode: z.enum(CREDIT_NOTE_MODES).describe('whole: what is left of every line; lines: chosen lines; amount: a custom amount including tax'),
   lines: creditLinesBody.optional(),
   amount: z.string().max(40).optional().describe('mode amount: the amount to credit, tax included'),
-  currency: z.string().regex(/^[A-Z]{3}$/).optional().describe('when given, must be the invoice\'s currency (422 currency_mismatch)'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as SGD').optional().describe('when given, must be the invoice\'s currency (422 currency_mismatch)'),
   reason: z.enum(CREDIT_NOTE_REASONS),
   memo: z.string().trim().min(1).max(2000).optional(),
   ...outcomeFields,

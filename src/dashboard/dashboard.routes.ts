@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { staffApp } from '../platform/access-policy.ts';
-import { problems, timestamp } from '../platform/schemas.ts';
+import { isoDay, problems, timestamp } from '../platform/schemas.ts';
 import { CUSTOMER_CURRENCIES } from '../customers/customer-views.ts';
 import { getDashboard } from './get-dashboard.ts';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-11-30');
+/** A UTC day, years 0001-9999, a real date (2026-02-30 is refused). */
+const day = isoDay;
 const renewalItem = z.object({
   subscriptionId: z.string(), customerId: z.string(), customerName: z.string(), productName: z.string(), variantName: z.string(),
   currency: z.string(), quantity: z.number().int(), autoRenew: z.boolean(), status: z.string(),

@@ -1,4 +1,4 @@
-import { isoDay } from '../platform/schemas.ts';
+import { idOf, isoDay } from '../platform/schemas.ts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { decimalRefusal, formatDecimal, isCurrency, minorUnitDecimals, parseDecimal, type Currency } from '../money/money.ts';
@@ -14,7 +14,8 @@ import type { DiscountKind, DiscountScope } from './discounts.db-types.ts';
  * Every refusal names the field; nothing is written before all pass.
  */
 const dayString = isoDay.describe('A UTC day, YYYY-MM-DD');
-const catalogId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{10,40}$`), `a ${prefix}_ id`);
+/** An id of the catalog (`prd_...`), as every id the API takes. */
+const catalogId = idOf;
 
 export const discountBody = z.strictObject({
   name: z.string().trim().min(1).max(120).describe('What staff call it, e.g. "Acme yearly deal"'),

@@ -84,6 +84,7 @@ const STATUS_BY_CODE = {
   image_invalid: 422,
   account_locked: 429,
   too_many_requests: 429,
+  headers_too_large: 431,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof STATUS_BY_CODE;
@@ -122,6 +123,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
 };
 

@@ -6,7 +6,7 @@ export const email = z.email().max(254).transform((s) => s.trim().toLowerCase())
 export const password = z.string().min(10, 'at least 10 characters').max(200);
 /** The form of Folio's ids with this prefix (`cus_01h...`), as `idOf` checks it. */
 export const idPattern = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{10,40}$`);
-export const idOf = (prefix: string) => z.string().regex(idPattern(prefix), `a ${prefix}_ id`);
+export const idOf = (prefix: string) => z.string().regex(idPattern(prefix), `${/^[aeiou]/.test(prefix) ? 'an' : 'a'} ${prefix}_ id`);
 export const timestamp = z.iso.datetime();
 
 /**
@@ -22,8 +22,8 @@ export const isoDay = z.iso.date().refine((v) => !v.startsWith('0000-'), YEARS);
 /** An instant with its offset (RFC 3339, `2026-11-30T09:00:00+08:00`) between 0001-01-01 and 9999-12-31 UTC. */
 export const isoInstant = z.iso.datetime({ offset: true }).refine(instantInYears, YEARS);
 
-/** The years check of `isoInstant`, for a text that has its form. */
-function instantInYears(v: string): boolean {
+/** The years check of `isoInstant`, for a text that has its form (a day or an instant); exported for hand-read bounds. */
+export function instantInYears(v: string): boolean {
   const ms = Date.parse(v);
   // Both: 0000-12-31T23:00:00-05:00 is 0001 in UTC, but PostgreSQL refuses the year it is written with.
   return ms >= FIRST_MS && ms <= LAST_MS && !v.startsWith('0000-');

@@ -212,3 +212,21 @@ describe('API answers and caches', () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).headers['cache-control']).toBeUndefined();
   });
 });
+
+describe('a request Node refuses before any route', () => {
+  it('headers over 16 KiB: 431 in problem+json with a code, on a real socket', async () => {
+    const db = await createTestDb();
+    const server = await buildServer({ config: testConfig(), db: db.app.db, log: pino({ level: 'silent' }) });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = server.server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/customers?q=${'x'.repeat(20_000)}`);
+      expect(res.status).toBe(431);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status: 431, code: 'headers_too_large', detail: expect.stringContaining('16 KiB') });
+    } finally {
+      await server.close();
+      await db.drop();
+    }
+  });
+});

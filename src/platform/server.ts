@@ -118,7 +118,9 @@ interface ValidationItem {
 /** One entry per offending field; an unknown field is named by its own path. */
 function validationErrors(validation: ValidationItem[], context: string | undefined): FieldError[] {
   return validation.flatMap((v) => {
-    const base = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    // A header is named as the API documents it (`Idempotency-Key`, `If-Match`), not as Node lowercases it.
+    const base = context === 'headers' ? path.replace(/(^|-)([a-z])/g, (_m, dash: string, letter: string) => `${dash}${letter.toUpperCase()}`) : path;
     const keys = v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys) ? (v.params.keys as string[]) : null;
     if (keys) return keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: 'unknown field' }));
     return [{ path: base === '' ? (context ?? 'body') : base, message: v.message ?? 'invalid' }];
@@ -242,6 +244,18 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
           : [500, 'internal_error', 'Something went wrong on our side'];
       if (status === 500) req.log.error({ err }, 'framework error');
       void (reply as unknown as FastifyReply).code(status).type('application/problem+json').send(problem(status, code, detail, req.id));
+    },
+    // What Node's HTTP parser refuses before Fastify sees a request (headers or a URL over its 16 KiB, a malformed request
+    // line) answers in problem+json too; the connection is closed after it, as Node does.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const code = (err as { code?: string }).code;
+      const [status, reason, detail]: [400 | 431, string, string] = code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request line and headers are too large (at most 16 KiB): send long values in a body']
+        : [400, 'malformed_request', 'The request is not valid HTTP'];
+      const body = JSON.stringify(problem(status, reason, detail));
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\n`
+        + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as FolioApp;
 

@@ -31,6 +31,17 @@ describe('validation messages in words', () => {
     expect(messagesOf(z.strictObject({}), { extra: 1, other: 2 })).toEqual({ '': 'unknown fields: extra, other' });
   });
 
+  it('say what a client sent wrong, not what the validator made of it', () => {
+    const schema = z.strictObject({
+      limit: z.coerce.number().int().min(1).max(200), quantity: z.number().int().min(1).max(10_000), whole: z.number().int(), kind: z.enum(['a', 'b']),
+    });
+    // A query value that is no number arrives as NaN; 1.5 for a whole number; 1e308 is beyond every integer; a missing enum.
+    expect(messagesOf(schema, { limit: 'abc', quantity: 1.5, whole: 1e308 })).toEqual({
+      limit: 'not a number', quantity: 'a whole number', whole: 'too large a number', kind: 'required',
+    });
+    expect(messagesOf(z.object({ n: z.number().int() }), { n: -1e308 })).toEqual({ n: 'too small a number' });
+  });
+
   it('never replace a message a schema gives itself', () => {
     expect(messagesOf(z.object({ id: z.string().regex(/^cus_/, 'a cus_ id'), pw: z.string().min(10, 'at least 10 characters, please') }), { id: 'x', pw: 'short' }))
       .toEqual({ id: 'a cus_ id', pw: 'at least 10 characters, please' });
@@ -54,5 +65,15 @@ describe('an API client refused by a route schema', () => {
     expect(body.errors).toEqual(expect.arrayContaining([{ path: 'name', message: 'at most 200 characters' }, { path: 'ownerEmail', message: 'not an email address' }]));
     expect(body.detail).toContain('name: at most 200 characters');
     expect(body.detail).not.toMatch(/Too big|expected string/);
+  });
+
+  it('names a header as the API documents it, not as Node lowercases it', async () => {
+    const finance = await signIn(t, 'finance@demo.test');
+    const res = await t.app.inject({
+      method: 'POST', url: '/api/v1/payments', headers: { ...finance.headers, 'idempotency-key': 'k'.repeat(300) },
+      payload: { method: 'bank_transfer', currency: 'SGD', amount: '1.00', receivedOn: new Date().toISOString().slice(0, 10) },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ errors: [{ path: 'Idempotency-Key', message: 'at most 255 characters' }] });
   });
 });

@@ -13,6 +13,9 @@ export function validationMessage(issue: z.core.$ZodRawIssue): string | undefine
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) return 'required';
+      // A query value read as a number (`limit=abc`, a parameter given twice) arrives as NaN: the client sent no NaN.
+      if (issue.expected === 'number' && typeof issue.input === 'number' && Number.isNaN(issue.input)) return 'not a number';
+      if (issue.expected === 'int') return typeof issue.input === 'number' ? 'a whole number' : `expected a whole number, got ${withArticle(kindOf(issue.input))}`;
       return `expected ${withArticle(issue.expected)}, got ${withArticle(kindOf(issue.input))}`;
     }
     case 'too_big': {
@@ -20,6 +23,8 @@ export function validationMessage(issue: z.core.$ZodRawIssue): string | undefine
       const unit = unitOf(issue.origin, issue.maximum);
       if (issue.exact) return `exactly ${bound}${unit}`;
       if (unit !== null) return `at most ${bound}${unit}`;
+      // The bound every integer has (z.number().int()): the field's own bound, if it has one, is said beside it.
+      if (issue.maximum === Number.MAX_SAFE_INTEGER) return 'too large a number';
       if (issue.origin === 'date') return issue.inclusive ? `on or before ${dateOf(issue.maximum)}` : `before ${dateOf(issue.maximum)}`;
       return issue.inclusive ? `at most ${bound}` : `less than ${bound}`;
     }
@@ -29,10 +34,12 @@ export function validationMessage(issue: z.core.$ZodRawIssue): string | undefine
       if (issue.exact) return `exactly ${bound}${unit}`;
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'required (empty)';
       if (unit !== null) return `at least ${bound}${unit}`;
+      if (issue.minimum === Number.MIN_SAFE_INTEGER) return 'too small a number';
       if (issue.origin === 'date') return issue.inclusive ? `on or after ${dateOf(issue.minimum)}` : `after ${dateOf(issue.minimum)}`;
       return issue.inclusive ? `at least ${bound}` : `more than ${bound}`;
     }
     case 'invalid_value': {
+      if (issue.input === undefined) return 'required';
       const values = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)));
       if (values.length === 1) return `must be ${values[0]}`;
       return values.length <= 20 ? `one of: ${values.join(', ')}` : undefined;

@@ -23,7 +23,7 @@ const idParams = z.strictObject({ id: pathId });
 
 function pricePath(cycle: string, currency: string): { cycle: BillingCycle; currency: Currency } {
   const errors: FieldError[] = [];
-  if (!(BILLING_CYCLES as readonly string[]).includes(cycle)) errors.push({ path: 'cycle', message: `one of ${BILLING_CYCLES.join(', ')}` });
+  if (!(BILLING_CYCLES as readonly string[]).includes(cycle)) errors.push({ path: 'cycle', message: `one of: ${BILLING_CYCLES.join(', ')}` });
   if (!isCurrency(currency)) errors.push({ path: 'currency', message: 'a supported ISO 4217 currency code' });
   if (errors.length > 0) throw new DomainError('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
   return { cycle: cycle as BillingCycle, currency: currency as Currency };

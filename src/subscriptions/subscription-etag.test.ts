@@ -122,7 +122,7 @@ describe('subscription ETag and If-Match (staff)', () => {
     const { etag } = await staffRead(sub.id);
     const long = await send(admin, 'PATCH', `/api/v1/subscriptions/${sub.id}`, `"${'x'.repeat(600)}"`, { autoRenew: false });
     expect(long.statusCode).toBe(400);
-    expect(long.json().errors.map((e: { path: string }) => e.path).join(' ')).toMatch(/if-match/);
+    expect(long.json().errors.map((e: { path: string }) => e.path).join(' ')).toMatch(/^If-Match$/);
     expect((await staffRead(sub.id)).view.autoRenew).toBe(true);
     expect((await send(admin, 'PATCH', '/api/v1/subscriptions/sub_00000000000000000000000000', etag, { autoRenew: false })).statusCode).toBe(404);
     const north = await signIn(t, 'admin@northwind.test');

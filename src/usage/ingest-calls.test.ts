@@ -125,6 +125,7 @@ describe('call charging', () => {
         call('ok-3', { startedAt: '2000-01-01T00:00:00Z', durationSeconds: 0 }), // the earliest day taken
         call('ok-2', { startedAt: new Date(Date.now() + 3_600_000).toISOString(), durationSeconds: 0 }), // a switch clock an hour ahead: taken as it is
         call('ok-1', { durationSeconds: 0 }),
+        call('x'.repeat(5_000)), // a call id longer than any: refused, and not echoed back
       ],
     });
     const byId = Object.fromEntries(res.results.map((r) => [r.callId ?? `#${r.index}`, r]));
@@ -133,7 +134,8 @@ describe('call charging', () => {
     expect(byId['bad-3']).toMatchObject({ status: 'rejected', code: 'customer_not_found' }); // another partner's customer: never revealed
     expect(byId['bad-4']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'to' }] });
     expect(byId['bad-5']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'surprise' }] });
-    expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed' });
+    expect(byId['#5']).toMatchObject({ status: 'rejected', code: 'validation_failed', detail: 'the record: expected an object, got a string', errors: [{ path: '' }] });
+    expect(byId['#17']).toMatchObject({ status: 'rejected', code: 'validation_failed', callId: null, errors: [{ path: 'callId', message: 'at most 100 characters' }] });
     expect(byId['bad-6']).toMatchObject({ status: 'rejected', errors: [{ path: 'to' }] });
     expect(byId['bad-7']).toMatchObject({ status: 'rejected', code: 'rule_violation', errors: [{ path: 'customerId', message: "no rate plan in the customer's currency, MYR" }] }); // MYR customer, no MYR plan
     expect(byId['bad-8']).toMatchObject({ status: 'rejected', code: 'validation_failed', errors: [{ path: 'from', message: NUL_MESSAGE }] });

@@ -269,6 +269,8 @@ async function drain(db: Db, partnerId: string, queue: PartnerQueue): Promise<vo
  * would outweigh the overlap.
  */
 export const PARTS_MIN_RECORDS = 1_000;
+/** The longest call id a rejected record's answer repeats (a call id is at most 100 characters). */
+const MAX_ECHOED_CALL_ID = 100;
 /** Transactions charging one large request at once: one per core of the 2-core machine the targets are set for. */
 const CHARGE_PARTS = 2;
 
@@ -355,10 +357,13 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
   const latestStartMs = ctx.clock.now().getTime() + FUTURE_START_TOLERANCE_MS;
   input.records.forEach((raw, index) => {
     const parsed = readCallRecord(raw);
-    const callId = typeof (raw as { callId?: unknown } | null)?.callId === 'string' ? (raw as { callId: string }).callId : null;
+    // The call id as sent, to match the answer to the record; one longer than any call id (100) is not echoed back.
+    const sentId = (raw as { callId?: unknown } | null)?.callId;
+    const callId = typeof sentId === 'string' && sentId.length <= MAX_ECHOED_CALL_ID ? sentId : null;
     if (!parsed.ok) {
       const { errors } = parsed;
-      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors };
+      // An error of the record itself (not an object) has the empty path: the record is named by its index.
+      results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => (e.path === '' ? `the record: ${e.message}` : `${e.path}: ${e.message}`)).join('; '), errors };
       return;
     }
     if (Date.parse(parsed.record.startedAt) > latestStartMs) {
