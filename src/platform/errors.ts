@@ -84,6 +84,7 @@ const STATUS_BY_CODE = {
   image_invalid: 422,
   account_locked: 429,
   too_many_requests: 429,
+  request_timeout: 408,
   headers_too_large: 431,
 } as const satisfies Record<string, number>;
 
@@ -120,6 +121,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  408: 'Request Timeout',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',

@@ -108,6 +108,9 @@ export function ctxOf(req: FastifyRequest, deps: ServerDeps): Ctx {
   };
 }
 
+/** The reason phrases of what the HTTP parser refuses (clientErrorHandler in buildServer). */
+const TITLE_OF_CLIENT_ERROR = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
+
 interface ValidationItem {
   instancePath: string;
   keyword?: string;
@@ -248,13 +251,17 @@ export async function buildServer(deps: ServerDeps): Promise<FolioApp> {
     // What Node's HTTP parser refuses before Fastify sees a request (headers or a URL over its 16 KiB, a malformed request
     // line) answers in problem+json too; the connection is closed after it, as Node does.
     clientErrorHandler: (err, socket) => {
-      if (!socket.writable) return;
       const code = (err as { code?: string }).code;
-      const [status, reason, detail]: [400 | 431, string, string] = code === 'HPE_HEADER_OVERFLOW'
+      if (code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const [status, reason, detail]: [400 | 408 | 431, string, string] = code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large', 'The request line and headers are too large (at most 16 KiB): send long values in a body']
-        : [400, 'malformed_request', 'The request is not valid HTTP'];
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request did not arrive in time']
+          : [400, 'malformed_request', 'The request is not valid HTTP'];
       const body = JSON.stringify(problem(status, reason, detail));
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\n`
+      socket.end(`HTTP/1.1 ${status} ${TITLE_OF_CLIENT_ERROR[status]}\r\nContent-Type: application/problem+json\r\n`
         + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   }).withTypeProvider<ZodTypeProvider>() as unknown as FolioApp;
