@@ -10,12 +10,15 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** True for a real calendar date written `YYYY-MM-DD` (2026-02-30 is not one). */
+/**
+ * True for a real calendar date written `YYYY-MM-DD`, years 0001-9999 (2026-02-30 is not one, nor 0000-01-01: PostgreSQL
+ * has no year 0). Read as an ISO text: `Date.UTC` takes the years 0-99 for 1900-1999.
+ */
 export function isIsoDay(value: string): boolean {
   const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return utcDay(d) === value;
+  if (!m || m[1] === '0000') return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && utcDay(d) === value;
 }
 
 /** The day `days` after `day` (negative: before). */

@@ -59,6 +59,12 @@ describe('the built-in default (domain.md)', () => {
     expect(addDays('2026-02-28', 1)).toBe('2026-03-01');
     expect(isIsoDay('2026-02-30')).toBe(false);
     expect(isIsoDay('2028-02-29')).toBe(true);
+    // Years 1-99 are days of those years (Date.UTC would read them as 1901-1999); year 0 is none (PostgreSQL has no year 0).
+    expect(isIsoDay('0001-01-01')).toBe(true);
+    expect(isIsoDay('0099-12-31')).toBe(true);
+    expect(isIsoDay('0000-01-01')).toBe(false);
+    expect(isIsoDay('9999-12-31')).toBe(true);
+    expect(isIsoDay('2026-1-01')).toBe(false);
   });
 });
 
