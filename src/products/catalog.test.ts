@@ -93,6 +93,15 @@ describe('products', () => {
     expect(event).toMatchObject({ targetId: product.id, changes: { name: { before: 'Product UPD-1', after: 'Renamed' }, description: { before: null, after: 'Now described' }, taxCategory: { before: 'standard', after: 'exempt' } } });
     const cleared = await api(t, admin, 'PATCH', `/api/v1/products/${product.id}`, { description: null });
     expect(cleared.json().description).toBeNull();
+    // An empty or blank description is none, as null: never stored as "".
+    for (const blank of ['', '   ']) {
+      expect((await api(t, admin, 'PATCH', `/api/v1/products/${product.id}`, { description: 'Again' })).statusCode).toBe(200);
+      const emptied = await api(t, admin, 'PATCH', `/api/v1/products/${product.id}`, { description: blank });
+      expect(emptied.statusCode).toBe(200);
+      expect(emptied.json().description).toBeNull();
+    }
+    const stored = await t.db.owner.db.selectFrom('products').select('description').where('id', '=', product.id).executeTakeFirstOrThrow();
+    expect(stored.description).toBeNull();
     for (const [payload, field] of [[{ sku: 'NEW' }, 'sku'], [{ type: 'usage' }, 'type'], [{ name: '' }, 'name'], [{ taxCategory: 'none' }, 'taxCategory']] as const) {
       const bad = await api(t, admin, 'PATCH', `/api/v1/products/${product.id}`, payload);
       expect(bad.statusCode, JSON.stringify(payload)).toBe(400);

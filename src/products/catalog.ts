@@ -41,6 +41,11 @@ export interface CreateProductInput {
   taxCategory?: TaxCategory | undefined;
 }
 
+/** A description as sent (trimmed at the edge): an empty one is none, as null (it clears it). */
+function descriptionOf(sent: string | null | undefined): string | null | undefined {
+  return sent === '' ? null : sent;
+}
+
 /** A new product, without variants yet. SKU unique per partner, case-insensitive: 409 `sku_taken`. */
 export async function createProduct(ctx: Ctx, input: CreateProductInput): Promise<ProductView> {
   const { partnerId } = partnerCaller(ctx.principal);
@@ -52,7 +57,7 @@ export async function createProduct(ctx: Ctx, input: CreateProductInput): Promis
       const row = await trx
         .insertInto('products')
         .values({
-          id: newProductId(), partnerId, sku: input.sku, name: input.name, description: input.description ?? null, type: input.type,
+          id: newProductId(), partnerId, sku: input.sku, name: input.name, description: descriptionOf(input.description) ?? null, type: input.type,
           taxCategory: input.taxCategory ?? 'standard', updatedAt: sql`now()`,
         })
         .returningAll()
@@ -121,10 +126,11 @@ export async function updateProduct(ctx: Ctx, input: UpdateProductInput): Promis
       const current = viewEtag(await viewOf(trx, partnerId, before));
       assertIfMatch(input.ifMatch, () => current, 'product');
     }
+    const description = descriptionOf(input.description);
     const changes = diff(auditFields(before), {
       ...auditFields(before),
       ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(description !== undefined ? { description } : {}),
       ...(input.taxCategory !== undefined ? { taxCategory: input.taxCategory } : {}),
     });
     if (Object.keys(changes).length === 0) return viewOf(trx, partnerId, before);
@@ -132,7 +138,7 @@ export async function updateProduct(ctx: Ctx, input: UpdateProductInput): Promis
       .updateTable('products')
       .set({
         ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(description !== undefined ? { description } : {}),
         ...(input.taxCategory !== undefined ? { taxCategory: input.taxCategory } : {}),
         updatedAt: sql`now()`,
       })
