@@ -8,6 +8,7 @@ import { formatDecimal, moneyText } from '../money/money.ts';
 import { checkChargeInput, toMinorUnits, type ChargeInput, type Gateway } from '../gateway/gateway.ts';
 import { failureCodeOfGatewayError } from '../gateway/card-failure.ts';
 import { recordAudit, recordAudits, takeRecordedAuditInsert, writeRecordedAudit } from '../audit/record-audit.ts';
+import { creditRecipients } from '../notifications/credit-recipients.ts';
 import { enqueueNotification } from '../notifications/enqueue-notification.ts';
 import { entryWrites } from '../ledger/post-entry.ts';
 import { lockWallet, type WalletState } from '../wallet/wallets.repo.ts';
@@ -223,13 +224,8 @@ async function attemptRow(trx: Trx, partnerId: string, id: string): Promise<PayA
 }
 
 async function notifyUser(trx: Trx, row: { partnerId: string; customerId: string; userId: string; id: string }, subject: string, lines: string[]): Promise<void> {
-  // The payer while still an active owner or admin, who see company credits (the receipt names the points used); a role
-  // can change while a delayed card payment settles: then the owner, else the admins.
-  const people = trx.selectFrom('users').select(['id', 'email']).where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId)
-    .where('status', '=', 'active');
-  let recipients = await people.where('id', '=', row.userId).where('customerRole', 'in', ['owner', 'admin']).execute();
-  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'owner').execute();
-  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'admin').execute();
+  // The receipt names the points used: the payer while still an owner or admin, else the owner (`creditRecipients`).
+  const recipients = await creditRecipients(trx, { partnerId: row.partnerId, customerId: row.customerId, startedBy: row.userId });
   for (const user of recipients) {
     await enqueueNotification(trx, {
       partnerId: row.partnerId, customerId: row.customerId, userId: user.id, toEmail: user.email, kind: 'payment_receipt', subject,

@@ -1,5 +1,5 @@
 import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
-import type { InvoicePaymentSource } from './invoices.db-types.ts';
+import type { InvoicePaymentSource, SellerSnapshot } from './invoices.db-types.ts';
 
 /**
  * What an invoice looks like to a person: the same figures on the screen (admin and portal JSON) and in the PDF.
@@ -80,13 +80,8 @@ export interface StatementView {
   other: { count: number; amount: string };
 }
 
-export interface SellerView {
-  name: string;
-  legalName: string | null;
-  address: string | null;
-  taxId: string | null;
-  email: string | null;
-  paymentInstructions: string | null;
+/** Who issued a document, as the screen and PDF show it: its seller snapshot (or the current settings) and whether it has a logo. */
+export interface SellerView extends SellerSnapshot {
   hasLogo: boolean;
 }
 

@@ -3,6 +3,7 @@ import type { Trx } from '../platform/database.ts';
 import { formatDecimal, moneyText } from '../money/money.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { enqueueNotification, type NotificationKind } from '../notifications/enqueue-notification.ts';
+import { creditRecipients } from '../notifications/credit-recipients.ts';
 import { creditWallet } from '../wallet/charge-wallet.ts';
 import { issuePaidInvoice } from '../invoices/issue-paid-invoice.ts';
 import { newId } from '../platform/ids.ts';
@@ -175,18 +176,11 @@ function describeFailure(code: string, reason: string): string {
 }
 
 /**
- * A notification to whoever should hear of this top-up: the user who made it, or for an automatic one the owner
- * (the admins when the organisation has no active owner).
+ * A notification to whoever should hear of this top-up: the user who made it while still an owner or admin, or the owner
+ * (the admins when the organisation has no active owner): `creditRecipients`.
  */
 async function notify(trx: Trx, row: TopUpRow, kind: NotificationKind, subject: string, lines: string[]): Promise<void> {
-  // Who may see company credits now (domain.md): the user who started it while still an owner or admin (a role can change
-  // while a delayed card payment settles); otherwise the owner, else the admins.
-  const people = trx
-    .selectFrom('users').select(['id', 'email'])
-    .where('partnerId', '=', row.partnerId).where('customerId', '=', row.customerId).where('status', '=', 'active');
-  let recipients = row.userId ? await people.where('id', '=', row.userId).where('customerRole', 'in', ['owner', 'admin']).execute() : [];
-  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'owner').execute();
-  if (recipients.length === 0) recipients = await people.where('customerRole', '=', 'admin').execute();
+  const recipients = await creditRecipients(trx, { partnerId: row.partnerId, customerId: row.customerId, startedBy: row.userId });
   const body = [...lines, '', `Top-up reference: ${row.id}`].join('\n');
   for (const r of recipients) {
     await enqueueNotification(trx, { partnerId: row.partnerId, customerId: row.customerId, userId: r.id, toEmail: r.email, kind, subject, bodyText: body });

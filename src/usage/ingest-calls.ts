@@ -366,11 +366,12 @@ export async function ingestCalls(ctx: Ctx, input: { records: readonly unknown[]
       results[index] = { index, callId, status: 'rejected', code: 'validation_failed', detail: errors.map((e) => (e.path === '' ? `the record: ${e.message}` : `${e.path}: ${e.message}`)).join('; '), errors };
       return;
     }
-    if (Date.parse(parsed.record.startedAt) > latestStartMs) {
+    const startMs = Date.parse(parsed.record.startedAt);
+    if (startMs > latestStartMs) {
       results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: 'startedAt: in the future', errors: [{ path: 'startedAt', message: 'in the future (more than a day after now)' }] };
       return;
     }
-    if (Date.parse(parsed.record.startedAt) < EARLIEST_CALL_START_MS) {
+    if (startMs < EARLIEST_CALL_START_MS) {
       results[index] = { index, callId, status: 'rejected', code: 'rule_violation', detail: `startedAt: before ${EARLIEST_CALL_START}`, errors: [{ path: 'startedAt', message: `before ${EARLIEST_CALL_START}: a switch clock fault?` }] };
       return;
     }

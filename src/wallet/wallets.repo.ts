@@ -41,9 +41,9 @@ export interface WalletKey {
 
 /**
  * Open the wallet (and its points account) if it does not exist yet. Only in the customer's own currency, read under a
- * share lock of the customer row held to commit (a share lock, not a key-share one: a key-share lock waiting for a change
- * of a non-key column locks and returns the row as it was, and would read the old currency): a currency change (updateCustomer locks that row for update, then
- * refuses once the customer has a wallet: `moneyHasMoved`) either waits for this transaction and then finds its wallet,
+ * share lock of the customer row held to commit (not a key-share one: a key-share lock taken just after a change of a
+ * non-key column returns the row as it was, with the old currency): a currency change (updateCustomer locks that row
+ * for update, then refuses once the customer has a wallet: `moneyHasMoved`) either waits for this transaction and then finds its wallet,
  * or commits first and is seen here, and the money is refused (409 state_conflict) instead of landing in a currency the
  * customer no longer has.
  */
