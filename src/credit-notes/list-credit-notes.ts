@@ -3,11 +3,11 @@ import type { Ctx } from '../platform/context.ts';
 import { scopeOf } from '../platform/context.ts';
 import { inScope, type Executor } from '../platform/database.ts';
 import { notFound, unknownId } from '../platform/errors.ts';
-import { partnerCaller, portalCaller } from '../access/caller.ts';
+import { partnerCaller, portalCaller, seesCompanyCredits } from '../access/caller.ts';
 import { pageOf, type Page } from '../access/paging.ts';
 import { csvRow } from '../audit/csv.ts';
 import { documentLogo, sellerOf } from '../invoices/invoice-views.ts';
-import { invoiceTypesSeenBy } from '../invoices/portal-invoices.ts';
+import { invoiceTypesSeenBy, isPointsDebitNote } from '../invoices/portal-invoices.ts';
 import type { CreditNoteOutcome, CreditNoteReason, CreditNoteStatus } from './credit-notes.db-types.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
 import { z } from 'zod';
@@ -109,7 +109,7 @@ export async function getCreditNotePdf(ctx: Ctx, creditNoteId: string): Promise<
 /** An issued credit note of the signed-in customer's organisation as a PDF (the portal); drafts and void ones are not theirs to see. */
 export async function portalGetCreditNotePdf(ctx: Ctx, creditNoteId: string): Promise<{ filename: string; pdf: Buffer }> {
   const { partnerId, customerId, role } = portalCaller(ctx.principal);
-  return creditNotePdf(ctx, { partnerId, customerId, invoiceTypes: invoiceTypesSeenBy(role) }, creditNoteId);
+  return creditNotePdf(ctx, { partnerId, customerId, invoiceTypes: invoiceTypesSeenBy(role), noPointsDebitNotes: !seesCompanyCredits(role) }, creditNoteId);
 }
 
 /**
@@ -117,18 +117,18 @@ export async function portalGetCreditNotePdf(ctx: Ctx, creditNoteId: string): Pr
  * the user sees (a member or guest does not see Top-up invoices or Monthly statements, nor their credit notes); else 404.
  */
 async function creditNotePdf(
-  ctx: Ctx, key: { partnerId: string; customerId: string | null; invoiceTypes?: readonly InvoiceType[] }, creditNoteId: string,
+  ctx: Ctx, key: { partnerId: string; customerId: string | null; invoiceTypes?: readonly InvoiceType[]; noPointsDebitNotes?: boolean }, creditNoteId: string,
 ): Promise<{ filename: string; pdf: Buffer }> {
   const { partnerId } = key;
   const found = await inScope(ctx.db, scopeOf(ctx.principal), async (trx) => {
     if (key.customerId !== null) {
       const own = await trx.selectFrom('creditNotes as n')
         .innerJoin('invoices as i', (j) => j.onRef('i.id', '=', 'n.invoiceId').onRef('i.partnerId', '=', 'n.partnerId'))
-        .select('n.id').where('n.partnerId', '=', partnerId).where('n.customerId', '=', key.customerId)
+        .select(['n.id', 'n.invoiceId']).where('n.partnerId', '=', partnerId).where('n.customerId', '=', key.customerId)
         .where('n.id', '=', creditNoteId).where('n.status', '=', 'issued')
         .$if(key.invoiceTypes !== undefined, (q) => q.where('i.type', 'in', key.invoiceTypes!))
         .executeTakeFirst();
-      if (!own) return null;
+      if (!own || (key.noPointsDebitNotes && await isPointsDebitNote(trx, partnerId, own.invoiceId))) return null;
     }
     const detail = await loadCreditNoteDetail(trx, partnerId, creditNoteId);
     if (!detail) return null;
@@ -236,7 +236,7 @@ export async function portalListInvoiceCreditNotes(ctx: Ctx, invoiceId: string) 
     const invoice = await trx.selectFrom('invoices').select('id')
       .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('id', '=', invoiceId)
       .where('status', '<>', 'draft').where('type', 'in', invoiceTypesSeenBy(role)).executeTakeFirst();
-    if (!invoice) throw notFound('Invoice');
+    if (!invoice || (!seesCompanyCredits(role) && await isPointsDebitNote(trx, partnerId, invoiceId))) throw notFound('Invoice');
     const rows = await trx.selectFrom('creditNotes')
       .select(['id', 'number', 'issuedAt', 'reason', 'memo', 'currency', 'totalMicros', 'outcome', 'refundMethod', 'refundStatus'])
       .where('partnerId', '=', partnerId).where('customerId', '=', customerId).where('invoiceId', '=', invoiceId).where('status', '=', 'issued')

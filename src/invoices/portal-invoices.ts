@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Ctx } from '../platform/context.ts';
-import { inScope, type Trx } from '../platform/database.ts';
+import { inScope, type Executor, type Trx } from '../platform/database.ts';
 import type { InvoiceStatus, InvoiceType } from '../platform/db-types.ts';
 import { DomainError, notFound } from '../platform/errors.ts';
 import { portalCaller, seesCompanyCredits, type PortalCaller } from '../access/caller.ts';
@@ -100,7 +100,8 @@ const POINTS_DEBIT_NOTE_KINDS = ['payment_reversal_receivable', 'credit_limit_ex
 const notPointsDebitNote = sql<boolean>`not exists (select 1 from journal_entries j where j.partner_id = i.partner_id and j.cause_type = 'invoice'
   and j.cause_id = i.id and j.kind in (${sql.join(POINTS_DEBIT_NOTE_KINDS)}))`;
 
-async function isPointsDebitNote(trx: Trx, partnerId: string, invoiceId: string): Promise<boolean> {
+/** Whether the invoice is a debit note of points (members and guests never see one, nor its credit notes or receipts). */
+export async function isPointsDebitNote(trx: Executor, partnerId: string, invoiceId: string): Promise<boolean> {
   const found = await trx.selectFrom('journalEntries').select('id')
     .where('partnerId', '=', partnerId).where('causeType', '=', 'invoice').where('causeId', '=', invoiceId).where('kind', 'in', POINTS_DEBIT_NOTE_KINDS)
     .limit(1).executeTakeFirst();

@@ -109,7 +109,8 @@ describe('runCreditLimitExpiry', () => {
     const member = await signIn(t, 'member@acme.test');
     expect(await listed(member)).not.toContain(debitNote.id);
     expect((await listed(member)).length).toBeGreaterThan(0); // its other Purchase invoices (the subscription's) it still sees
-    for (const path of [`/api/v1/portal/invoices/${debitNote.id}`, `/api/v1/portal/invoices/${debitNote.id}/pdf`]) {
+    expect((await api(t, owner, 'GET', `/api/v1/portal/invoices/${debitNote.id}/credit-notes`)).statusCode).toBe(200);
+    for (const path of [`/api/v1/portal/invoices/${debitNote.id}`, `/api/v1/portal/invoices/${debitNote.id}/pdf`, `/api/v1/portal/invoices/${debitNote.id}/credit-notes`]) {
       expect((await api(t, member, 'GET', path)).statusCode, path).toBe(404);
     }
   });

@@ -2,7 +2,7 @@ import type { Ctx } from '../../platform/context.ts';
 import { inScope } from '../../platform/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import { portalCaller, seesCompanyCredits } from '../../access/caller.ts';
-import { invoiceTypesSeenBy } from '../../invoices/portal-invoices.ts';
+import { invoiceTypesSeenBy, isPointsDebitNote } from '../../invoices/portal-invoices.ts';
 import { loadReceipt } from './receipt-view.ts';
 import { renderReceiptPdf } from './render-receipt-pdf.ts';
 
@@ -33,7 +33,7 @@ export async function portalGetReceiptPdf(ctx: Ctx, input: { invoiceId: string; 
     // (domain.md), get it only when it paid Purchase invoices alone and all of it went there (no points, no Top-up
     // invoice, nothing kept as credit, not reversed, which may bill points already spent); otherwise 404.
     if (!seesCompanyCredits(caller.role)) {
-      if (own.status !== 'allocated') throw notFound('Receipt');
+      if (own.status !== 'allocated' || await isPointsDebitNote(trx, partnerId, input.invoiceId)) throw notFound('Receipt');
       const credits = await trx.selectFrom('paymentAllocations as a')
         .leftJoin('invoices as i', (j) => j.onRef('i.id', '=', 'a.invoiceId').onRef('i.partnerId', '=', 'a.partnerId'))
         .select('a.id')
