@@ -4,7 +4,8 @@ import type { Trx } from '../platform/database.ts';
 import type { InvoiceType } from '../platform/db-types.ts';
 import { newId } from '../platform/ids.ts';
 import { nextInvoiceNumbers } from './invoice-numbers.ts';
-import { insertUnnest } from '../subscriptions/renewals/bulk-writes.ts';
+import { sql } from 'kysely';
+import { insertUnnest, unnestOf, type ColumnType } from '../subscriptions/renewals/bulk-writes.ts';
 import type { TaxCategory } from './invoice-totals.ts';
 import type { PaidAtIssue } from './issue-paid-invoice.ts';
 
@@ -44,6 +45,12 @@ export interface IssuedBulkInvoice {
   taxMicros: bigint;
   totalMicros: bigint;
 }
+
+const INVOICE_COLUMNS: readonly (readonly [string, ColumnType])[] = [
+  ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['type', 'text'], ['status', 'text'], ['number', 'text'], ['currency', 'text'],
+  ['subtotal_micros', 'bigint'], ['discount_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'], ['amount_paid_micros', 'bigint'],
+  ['issued_at', 'timestamptz'], ['due_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['updated_at', 'timestamptz'],
+];
 
 /** Rows per INSERT statement (one array parameter per column). */
 const CHUNK_ROWS = 5000;
@@ -110,11 +117,17 @@ export async function issuePaidInvoicesBulk(
     }
   }
   for (let i = 0; i < invoiceRows.length; i += CHUNK_ROWS) {
-    await insertUnnest(trx, 'invoices', [
-      ['id', 'text'], ['partner_id', 'text'], ['customer_id', 'text'], ['type', 'text'], ['status', 'text'], ['number', 'text'], ['currency', 'text'],
-      ['subtotal_micros', 'bigint'], ['discount_micros', 'bigint'], ['tax_micros', 'bigint'], ['total_micros', 'bigint'], ['amount_due_micros', 'bigint'], ['amount_paid_micros', 'bigint'],
-      ['issued_at', 'timestamptz'], ['due_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['updated_at', 'timestamptz'],
-    ], invoiceRows.slice(i, i + CHUNK_ROWS));
+    const chunk = invoiceRows.slice(i, i + CHUNK_ROWS);
+    const { names, arrays } = unnestOf(INVOICE_COLUMNS, chunk);
+    // The seller and the bill-to are taken here, in the statement that issues, by the functions the issue triggers use
+    // (migration 0079): the seller once for the statement, each customer's contact by a join (not a lookup per row).
+    const inserted = await sql`
+      insert into invoices (${names}, seller, seller_logo_sha256, bill_to)
+      select u.*, s.seller, s.logo_sha256, folio_contact_of(c)
+        from unnest(${arrays}) as u (${names})
+        cross join folio_seller_now(${input.partnerId}) s
+        join customers c on c.partner_id = u.partner_id and c.id = u.customer_id`.execute(trx);
+    assert(inserted.numAffectedRows === BigInt(chunk.length), 'every invoice inserted (its customer is the partner\'s)');
   }
   for (let i = 0; i < lineRows.length; i += CHUNK_ROWS) {
     await insertUnnest(trx, 'invoice_lines', [

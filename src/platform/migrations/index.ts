@@ -65,6 +65,7 @@ import * as m0075 from './0075_top_up_resumed_at.ts';
 import * as m0076 from './0076_issued_seller.ts';
 import * as m0077 from './0077_bill_to_at_issue.ts';
 import * as m0078 from './0078_receipt_payer.ts';
+import * as m0079 from './0079_snapshots_once_per_statement.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -134,4 +135,5 @@ export const migrations: Record<string, Migration> = {
   '0076_issued_seller': m0076,
   '0077_bill_to_at_issue': m0077,
   '0078_receipt_payer': m0078,
+  '0079_snapshots_once_per_statement': m0079,
 };

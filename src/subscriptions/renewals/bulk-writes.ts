@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Changes } from '../../audit/record-audit.ts';
 import type { Trx } from '../../platform/database.ts';
 import { newId } from '../../platform/ids.ts';
@@ -112,7 +112,7 @@ export async function recipientsOf(trx: Trx, partnerId: string, customerIds: rea
 }
 
 export type ColumnType = 'text' | 'bigint' | 'int' | 'timestamptz' | 'boolean' | 'jsonb' | 'json' | 'char(3)';
-type Cell = string | number | bigint | boolean | Date | null;
+export type Cell = string | number | bigint | boolean | Date | null;
 
 /**
  * INSERT many rows with one array parameter per column (`insert ... select * from unnest($1::text[], $2::bigint[], ...)`):
@@ -121,7 +121,13 @@ type Cell = string | number | bigint | boolean | Date | null;
  */
 export async function insertUnnest(trx: Trx, table: string, columns: readonly (readonly [string, ColumnType])[], rows: readonly (readonly Cell[])[]): Promise<void> {
   if (rows.length === 0) return;
-  const arrays = columns.map((_, i) => rows.map((r) => {
+  const { names, arrays } = unnestOf(columns, rows);
+  await sql`insert into ${sql.table(table)} (${names}) select * from unnest(${arrays})`.execute(trx);
+}
+
+/** The column names and the typed array parameters (one per column) of rows to `unnest`. */
+export function unnestOf(columns: readonly (readonly [string, ColumnType])[], rows: readonly (readonly Cell[])[]): { names: RawBuilder<unknown>; arrays: RawBuilder<unknown> } {
+  const values = columns.map((_, i) => rows.map((r) => {
     const v = r[i];
     if (v === undefined || v === null) return null;
     if (typeof v === 'bigint') return v.toString();
@@ -129,8 +135,8 @@ export async function insertUnnest(trx: Trx, table: string, columns: readonly (r
     return v;
   }));
   const names = sql.join(columns.map(([name]) => sql.ref(name)));
-  const unnests = sql.join(columns.map(([, type], i) => sql`${arrays[i]}::${sql.raw(type === 'char(3)' ? 'text' : type)}[]`));
-  await sql`insert into ${sql.table(table)} (${names}) select * from unnest(${unnests})`.execute(trx);
+  const arrays = sql.join(columns.map(([, type], i) => sql`${values[i]}::${sql.raw(type === 'char(3)' ? 'text' : type)}[]`));
+  return { names, arrays };
 }
 
 export interface SubscriptionEventRow {

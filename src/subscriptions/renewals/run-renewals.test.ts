@@ -85,6 +85,9 @@ describe('renewal from points', () => {
   it('7 days before expiry: deducts price + tax, issues the paid Purchase invoice, advances the period on the anchor, records charge, event, audit and mail', async () => {
     // Anchored on 31 Jan: the period 28 Feb - 31 Mar renews to 30 Apr (the day of month clamped, the anchor kept).
     const c = await customerWith({ points: '100.00', end: '2031-03-31', subs: [{ price: price20, quantity: 2 }] });
+    await owner.updateTable('customers').set({ billingName: 'Renewals Billing Dept', billingEmail: 'ap@renewals.test', billingAddress: '1 Renewal Road' })
+      .where('id', '=', c.customerId).execute();
+    await owner.updateTable('partnerSettings').set({ invoiceLegalName: 'Renewals Seller Pte Ltd' }).where('partnerId', '=', demo).execute();
     expect((await subsOf(c.ids))[0]).toMatchObject({ anchorAt: utcMidnight('2031-01-31'), currentPeriodStart: utcMidnight('2031-02-28') });
 
     // One day early: nothing.
@@ -104,6 +107,11 @@ describe('renewal from points', () => {
     expect(charge!.periodStart).toEqual(utcMidnight('2031-03-31'));
     const invoice = await owner.selectFrom('invoices').selectAll().where('id', '=', charge!.invoiceId!).executeTakeFirstOrThrow();
     expect(invoice).toMatchObject({ type: 'purchase', status: 'paid', customerId: c.customerId, totalMicros: SGD('43.60').toString(), amountDueMicros: '0' });
+    // Issued with the seller and the bill-to as they were at issue (ADR 0046), taken by the bulk insert itself (migration 0079).
+    const partner = await owner.selectFrom('partners').innerJoin('partnerSettings', 'partnerSettings.partnerId', 'partners.id')
+      .select(['partners.name', 'partnerSettings.invoiceLegalName', 'partnerSettings.invoiceTaxId']).where('partners.id', '=', demo).executeTakeFirstOrThrow();
+    expect(invoice.seller).toMatchObject({ name: partner.name, legalName: 'Renewals Seller Pte Ltd', taxId: partner.invoiceTaxId });
+    expect(invoice.billTo).toEqual({ name: 'Renewals Billing Dept', email: 'ap@renewals.test', phone: null, address: '1 Renewal Road' });
     const lines = await owner.selectFrom('invoiceLines').selectAll().where('invoiceId', '=', invoice.id).execute();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ kind: 'subscription_renewal', quantity: '2.000000', amountMicros: SGD('40.00').toString(), taxMicros: SGD('3.60').toString() });
