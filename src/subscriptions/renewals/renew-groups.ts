@@ -226,6 +226,9 @@ export async function renewGroups(trx: Trx, keys: readonly GroupKey[], options: 
       and s.current_period_end = k.period_end
     where s.status = 'active' and s.auto_renew and (${options.retryFailed}::boolean or s.renewal_failed_at is null)
       and s.current_period_end <= ${addDays(asOf, RENEWAL_LEAD_DAYS)}
+      -- The batch's customers again, as arrays the planner can count: the customer index (a few rows each), never a
+      -- scan of every subscription per batch (the join alone was estimated at one row per 100, and became one).
+      and s.partner_id = any(${[...new Set(partners)]}::text[]) and s.customer_id = any(${[...new Set(customers)]}::text[])
       -- Nothing of a closed customer renews (docs/adr/0038); the run's step 0 turns such a subscription's auto-renew off.
       and not exists (select 1 from customers c where c.partner_id = s.partner_id and c.id = s.customer_id and c.status = 'closed')
     order by s.id
