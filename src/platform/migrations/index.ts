@@ -66,6 +66,7 @@ import * as m0076 from './0076_issued_seller.ts';
 import * as m0077 from './0077_bill_to_at_issue.ts';
 import * as m0078 from './0078_receipt_payer.ts';
 import * as m0079 from './0079_snapshots_once_per_statement.ts';
+import * as m0080 from './0080_audit_keys_not_sampled.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -136,4 +137,5 @@ export const migrations: Record<string, Migration> = {
   '0077_bill_to_at_issue': m0077,
   '0078_receipt_payer': m0078,
   '0079_snapshots_once_per_statement': m0079,
+  '0080_audit_keys_not_sampled': m0080,
 };
