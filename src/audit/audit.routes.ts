@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FolioApp, ServerDeps } from '../platform/server.ts';
 import { ctxOf } from '../platform/server.ts';
 import { operatorOnly, staffApp } from '../platform/access-policy.ts';
-import { asRule, idOf, page, problems, wantsCsv } from '../platform/schemas.ts';
+import { asRule, idPattern, page, problems, wantsCsv } from '../platform/schemas.ts';
 import { PLATFORM_CHAIN, auditCursor, auditEventSchema, auditFilterShape, auditLimit, fromBeforeTo } from './audit-view.ts';
 import { listAuditEvents } from './list-audit-events.ts';
 import { exportAuditEventsCsv } from './export-audit-events-csv.ts';
@@ -76,7 +76,7 @@ export function auditRoutes(app: FolioApp, deps: ServerDeps): void {
       summary: 'The audit trail of one partner, of the platform (`partnerId=platform`), or of everyone, newest first',
       querystring: z
         .strictObject({
-          partnerId: z.union([z.literal(PLATFORM_CHAIN), idOf('ptn')]).optional().describe('a partner id, or "platform" for events without a partner'),
+          partnerId: z.string().refine((v) => v === PLATFORM_CHAIN || idPattern('ptn').test(v), `a ptn_ id, or ${PLATFORM_CHAIN}`).optional().describe('a partner id, or "platform" for events without a partner'),
           ...auditFilterShape, limit: auditLimit, cursor: auditCursor,
         })
         .refine(fromBeforeTo, TO_AFTER_FROM),

@@ -65,6 +65,10 @@ describe('operatorListAuditEvents', () => {
       expect(res.statusCode, query).toBe(400);
       expect(res.json().errors.map((e: { path: string }) => e.path), query).toContain(field);
     }
+    // What the partner filter says: its form, and a parameter given twice.
+    const message = async (query: string) => (await list(query)).res.json().errors.find((e: { path: string }) => e.path === 'partnerId')?.message;
+    expect(await message('?partnerId=demo')).toBe('a ptn_ id, or platform');
+    expect(await message(`?partnerId=${demo}&partnerId=platform`)).toBe('expected a string, got several values');
     // Dates in the wrong order: well-formed, against a rule (docs/adr/0040).
     const order = (await list('?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z')).res;
     expect(order.statusCode).toBe(422);

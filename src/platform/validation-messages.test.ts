@@ -40,6 +40,10 @@ describe('validation messages in words', () => {
       limit: 'not a number', quantity: 'a whole number', whole: 'too large a number', kind: 'required',
     });
     expect(messagesOf(z.object({ n: z.number().int() }), { n: -1e308 })).toEqual({ n: 'too small a number' });
+    // A query parameter given twice (?status=a&status=b) arrives as a list; a union says so too, or that it is missing.
+    const union = z.union([z.literal('platform'), z.string().regex(/^ptn_/)]);
+    expect(messagesOf(z.object({ s: z.string(), u: union, missing: union }), { s: ['a', 'b'], u: ['platform', 'ptn_1'] }))
+      .toEqual({ s: 'expected a string, got several values', u: 'expected one value, got several values', missing: 'required' });
   });
 
   it('never replace a message a schema gives itself', () => {

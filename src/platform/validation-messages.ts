@@ -16,6 +16,8 @@ export function validationMessage(issue: z.core.$ZodRawIssue): string | undefine
       // A query value read as a number (`limit=abc`, a parameter given twice) arrives as NaN: the client sent no NaN.
       if (issue.expected === 'number' && typeof issue.input === 'number' && Number.isNaN(issue.input)) return 'not a number';
       if (issue.expected === 'int') return typeof issue.input === 'number' ? 'a whole number' : `expected a whole number, got ${withArticle(kindOf(issue.input))}`;
+      // A query parameter given twice arrives as a list: say so, not "an array".
+      if (Array.isArray(issue.input) && issue.expected !== 'array') return `expected ${withArticle(issue.expected)}, got several values`;
       return `expected ${withArticle(issue.expected)}, got ${withArticle(kindOf(issue.input))}`;
     }
     case 'too_big': {
@@ -49,6 +51,11 @@ export function validationMessage(issue: z.core.$ZodRawIssue): string | undefine
       return FORMATS[issue.format];
     case 'not_multiple_of':
       return `a multiple of ${String(issue.divisor)}`;
+    case 'invalid_union':
+      // Which branch failed is the schema's to say (its own message); these two are the same whatever the branches.
+      if (issue.input === undefined) return 'required';
+      if (Array.isArray(issue.input)) return 'expected one value, got several values';
+      return undefined;
     case 'unrecognized_keys':
       return issue.keys.length === 1 ? `unknown field: ${issue.keys[0]}` : `unknown fields: ${issue.keys.join(', ')}`;
     default:
