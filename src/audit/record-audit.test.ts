@@ -109,6 +109,20 @@ describe('recordAudit: events wait for the end of their unit of work', () => {
     expect(chain.checked).toBeGreaterThanOrEqual(2);
   });
 
+  it("a new partner's first events, committed at once by several transactions, start one chain: one head, no seq twice, verified", async () => {
+    const partner = `ptn_firstchain${Date.now().toString(36)}`;
+    await db.owner.db.insertInto('partners').values({ id: partner, name: 'First chain', slug: `first-chain-${Date.now().toString(36)}`, defaultCurrency: 'SGD', status: 'active' }).execute();
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      inScope(db.app.db, { kind: 'partner', partnerId: partner }, (trx) => recordAudit(trx, ctx, noted(partner, `first-${i}`)))));
+    const rows = await db.owner.db.selectFrom('auditEvents').select(['id', 'seq']).where('partnerId', '=', partner).orderBy('seq').execute();
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6]);
+    const heads = await db.owner.db.selectFrom('auditChainHeads').select(['lastSeq']).where('chainKey', '=', partner).execute();
+    expect(heads.map((h) => Number(h.lastSeq))).toEqual([6]);
+    const chain = await verifyChain(db, partner);
+    expect(chain).toMatchObject({ ok: true, checked: 6 });
+  });
+
   it('keeps the order events were recorded in, across recordAudit and recordAudits, and nothing on rollback', async () => {
     const partner = await partnerIdOf(db, 'northwind');
     const ids = await inScope(db.app.db, { kind: 'partner', partnerId: partner }, async (trx) => {

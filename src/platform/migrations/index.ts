@@ -67,6 +67,7 @@ import * as m0077 from './0077_bill_to_at_issue.ts';
 import * as m0078 from './0078_receipt_payer.ts';
 import * as m0079 from './0079_snapshots_once_per_statement.ts';
 import * as m0080 from './0080_audit_keys_not_sampled.ts';
+import * as m0081 from './0081_audit_chain_head_first.ts';
 
 /** Every migration, in order. Append only: an applied migration is never edited. */
 export const migrations: Record<string, Migration> = {
@@ -138,4 +139,5 @@ export const migrations: Record<string, Migration> = {
   '0078_receipt_payer': m0078,
   '0079_snapshots_once_per_statement': m0079,
   '0080_audit_keys_not_sampled': m0080,
+  '0081_audit_chain_head_first': m0081,
 };
